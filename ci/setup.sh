@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine for shadowdns: the Debian packages the lab, the references and
+# the benchmarks need (only those missing are installed), then a venv with the project in it.
+# Idempotent: a second run does nothing but check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v unbound >/dev/null || need+=(unbound)
+command -v unbound-control >/dev/null || need+=(unbound)
+command -v kresd >/dev/null || need+=(knot-resolver)
+command -v dnsperf >/dev/null || need+=(dnsperf)
+command -v dig >/dev/null || need+=(bind9-dnsutils)
+"${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+# Debian starts packaged daemons where it can; the lab never needs a system-wide resolver.
+for svc in unbound kresd@1; do
+  command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null \
+    && echo "setup: note: system service $svc is running (left alone)"
+done
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[dev]'
+  touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""shadowdns: deckard (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""shadowdns: harness (see docs/ARCHITECTURE.md)."""

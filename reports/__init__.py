@@ -1,0 +1,1 @@
+"""shadowdns: reports (see docs/ARCHITECTURE.md)."""

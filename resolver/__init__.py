@@ -1,0 +1,1 @@
+"""shadowdns: resolver (see docs/ARCHITECTURE.md)."""

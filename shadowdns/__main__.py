@@ -1,0 +1,5 @@
+import sys
+
+from shadowdns.cli import main
+
+sys.exit(main())
