@@ -80,13 +80,17 @@ def _names(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title="lab manifest", show_lines=False)
-    for col in ("name", "type", "expect", "rcode", "dnssec", "note"):
-        table.add_column(col)
+    for col in ("name", "type", "expect", "rcode", "dnssec"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("note")
     for e in entries:
         d = e.as_dict()
         expect = d["category"] if d["kind"] == d["category"] else f"{d['category']}:{d['kind']}"
         table.add_row(d["name"], d["type"], expect, d["rcode"], d["dnssec"], d["note"])
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
     return 0
 
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+import dns.flags
+import dns.message
 import dns.name
+import dns.rcode
+import dns.rdatatype
 
 from lab.world import ManifestEntry, WorldDef, ZoneDef
 
@@ -49,3 +53,27 @@ def select(entries: Iterable[ManifestEntry], category: str | None = None,
         and (kind is None or e.kind == kind)
         and (dnssec is None or e.dnssec == dnssec)
     ]
+
+
+def agrees(entry: ManifestEntry, response: dns.message.Message) -> tuple[bool, str]:
+    """Does a resolver's response (to a query with AD or DO set) match the ground truth?
+
+    Returns the verdict and a short reason. Bogus data must be SERVFAIL; secure data must
+    carry AD; insecure data must not.
+    """
+    rcode = response.rcode()
+    ad = bool(response.flags & dns.flags.AD)
+    if rcode != entry.rcode:
+        expected = dns.rcode.to_text(dns.rcode.Rcode(entry.rcode))
+        return False, f"rcode {dns.rcode.to_text(rcode)}, expected {expected}"
+    if rcode == dns.rcode.SERVFAIL:
+        return True, "SERVFAIL as expected"
+    if entry.dnssec == "secure" and not ad:
+        return False, "no AD on secure data"
+    if entry.dnssec == "insecure" and ad:
+        return False, "AD on insecure data"
+    if rcode == dns.rcode.NOERROR and entry.rdtype != dns.rdatatype.ANY:
+        has_data = any(r.rdtype == entry.rdtype for r in response.answer)
+        if has_data == entry.nodata:
+            return False, "answer data where NODATA is expected" if has_data else "no answer data"
+    return True, "agrees"

@@ -92,6 +92,8 @@ class ManifestEntry:
     rcode: int
     dnssec: str | None
     note: str = ""
+    nodata: bool = False
+    timeout_ok: bool = False
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -102,6 +104,8 @@ class ManifestEntry:
             "rcode": dns.rcode.to_text(dns.rcode.Rcode(self.rcode)),
             "dnssec": self.dnssec or "",
             "note": self.note,
+            "nodata": "yes" if self.nodata else "",
+            "timeout_ok": "yes" if self.timeout_ok else "",
         }
 
 
@@ -379,7 +383,8 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
             _choice(mr, "dnssec", dnssec, DNSSEC_STATES)
         names.append(
             ManifestEntry(owner, rdtype, category, kind or category, int(rcode), dnssec,
-                          mr.get("note", str, ""))
+                          mr.get("note", str, ""), mr.get("nodata", bool, False),
+                          mr.get("timeout_ok", bool, False))
         )
         mr.done()
     return ZoneDef(

@@ -298,3 +298,39 @@ def test_garbage_never_crashes(server) -> None:  # type: ignore[no-untyped-def]
 
 def test_refuses_zones_it_does_not_serve(server) -> None:  # type: ignore[no-untyped-def]
     assert ask(server, "example-1", "www.nsec3.rsa.", "A").rcode() == dns.rcode.REFUSED
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_lab_up_with_bad_world_names_file_and_key(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from shadowdns.cli import main
+
+    data = yaml.safe_load(default_world_path().read_text())
+    data["zones"]["lab."]["servers"] = ["no-such-server"]
+    bad = tmp_path / "w.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    assert main(["lab", "up", "--world", str(bad), "--state-dir", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err and "zones.lab..servers[0]" in err
+    assert not (tmp_path / "s" / "lab.json").exists()
+
+
+def test_lab_names_json_lists_the_manifest(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from shadowdns.cli import main
+
+    assert main(["lab", "names", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == len(manifest(load_world()))
+    assert {"name", "type", "category", "kind", "rcode", "dnssec"} <= set(rows[0])
+
+
+@pytest.mark.parametrize("command", ["run", "report", "deckard", "bench", "resolver"])
+def test_unbuilt_subcommands_say_so(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from shadowdns.cli import main
+
+    assert main([command]) == 2
+    assert "not built yet" in capsys.readouterr().err

@@ -1,0 +1,169 @@
+"""``shadowdns demo``: the main job on the embedded lab.
+
+Until the shadow harness exists this is the foundation's tour: start the lab, start Unbound
+and Knot Resolver against it (egressing from different regions, so geo noise is real),
+resolve every name of the lab's manifest through both, and print what each answered next to
+the ground truth.  Everything binds 127.0.0.0/8 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from lab.manifest import agrees, manifest
+from lab.run import LabError, LabInfo, LabProcess
+from lab.world import ManifestEntry, load_world
+from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
+
+DEFAULT_RUN_DIR = Path("run/demo")
+UNBOUND_LISTEN = "127.55.0.1"
+KRESD_LISTEN = "127.55.0.2"
+REFERENCE_PORT = 5053
+QUERY_TIMEOUT = 6.0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="start the lab and the references and tour the lab's names")
+    p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR,
+                   help=f"where the lab and resolvers keep state and logs ({DEFAULT_RUN_DIR})")
+    p.add_argument("--no-qname-minimisation", action="store_true")
+    p.set_defaults(func=run)
+
+
+@dataclass
+class Observed:
+    response: dns.message.Message | None
+    error: str = ""
+    elapsed: float = 0.0
+
+
+async def ask(entry: ManifestEntry, address: str, port: int,
+              source: str | None = None) -> Observed:
+    """One query as dig sends it (RD, AD, EDNS0 with DO), UDP then TCP on truncation."""
+    q = dns.message.make_query(entry.name, entry.rdtype, want_dnssec=True)
+    q.flags |= dns.flags.AD
+    start = time.monotonic()
+    try:
+        response, _ = await dns.asyncquery.udp_with_fallback(
+            q, address, timeout=QUERY_TIMEOUT, port=port, source=source
+        )
+    except (dns.exception.Timeout, TimeoutError):
+        return Observed(None, "timeout", time.monotonic() - start)
+    except (OSError, dns.exception.DNSException) as e:
+        return Observed(None, f"{type(e).__name__}: {e}", time.monotonic() - start)
+    return Observed(response, "", time.monotonic() - start)
+
+
+def summary(obs: Observed) -> str:
+    if obs.response is None:
+        return obs.error
+    r = obs.response
+    parts = [dns.rcode.to_text(r.rcode())]
+    if r.flags & dns.flags.AD:
+        parts.append("AD")
+    data = [rd.to_text() for rrset in r.answer if rrset.rdtype != dns.rdatatype.RRSIG
+            for rd in rrset][:3]
+    if data:
+        parts.append(" ".join(data))
+    return " ".join(parts)
+
+
+@contextlib.asynccontextmanager
+async def references(run_dir: Path, lab: LabInfo, qmin: bool
+                     ) -> AsyncIterator[list[ManagedResolver]]:
+    specs = [
+        ReferenceSpec.from_lab_files(
+            kind="unbound", listen=UNBOUND_LISTEN, port=REFERENCE_PORT,
+            workdir=run_dir / "unbound", root_hints_file=lab.hints_path,
+            trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
+            outgoing_address=lab.egress.get("unbound"),
+        ),
+        ReferenceSpec.from_lab_files(
+            kind="kresd", listen=KRESD_LISTEN, port=REFERENCE_PORT,
+            workdir=run_dir / "kresd", root_hints_file=lab.hints_path,
+            trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
+            outgoing_address=lab.egress.get("kresd"),
+        ),
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        refs = [await stack.enter_async_context(ManagedResolver.from_spec(s)) for s in specs]
+        yield refs
+
+
+async def tour(run_dir: Path, lab: LabInfo, qmin: bool) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    entries = manifest(load_world(lab.world))
+    async with references(run_dir, lab, qmin) as refs:
+        console.print("references up: " + ", ".join(
+            f"{r.name} at {r.address}:{r.port}" for r in refs))
+        results = await asyncio.gather(*[
+            asyncio.gather(*[ask(e, r.address, r.port) for r in refs]) for e in entries
+        ])
+    table = Table(title=f"lab tour: {len(entries)} names through Unbound and Knot Resolver "
+                        f"(QNAME minimisation {'on' if qmin else 'off'})")
+    table.add_column("name", no_wrap=True)
+    table.add_column("type")
+    table.add_column("expected")
+    for r in refs:
+        table.add_column(r.name.split("@")[0])
+    agree_counts = [0 for _ in refs]
+    for entry, observed in zip(entries, results, strict=True):
+        expect = f"{dns.rcode.to_text(dns.rcode.Rcode(entry.rcode))} {entry.dnssec}"
+        if entry.category != "stable":
+            expect += f" ({entry.category}:{entry.kind})"
+        cells = []
+        for i, obs in enumerate(observed):
+            if obs.response is not None:
+                ok, why = agrees(entry, obs.response)
+            else:
+                ok, why = entry.timeout_ok and obs.error == "timeout", obs.error
+            agree_counts[i] += ok
+            mark = "[green]✓[/]" if ok else f"[red]✗ {why}[/]"
+            cells.append(f"{mark} {summary(obs)}")
+        table.add_row(entry.name.to_text(), dns.rdatatype.to_text(entry.rdtype), expect, *cells)
+    console.print(table)
+    for r, n in zip(refs, agree_counts, strict=True):
+        console.print(f"{r.name}: {n}/{len(entries)} names agree with the lab's manifest")
+    geo = [e for e in entries if e.kind in ("geo", "cdn")]
+    for e, pair in zip(entries, results, strict=True):
+        if e in geo:
+            console.print(f"geo noise {e.name}: " + " | ".join(
+                f"{r.name}: {summary(o)}" for r, o in zip(refs, pair, strict=True)))
+    console.print(f"logs: {run_dir}/unbound, {run_dir}/kresd, {lab.state_dir}/lab.log")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    run_dir: Path = args.run_dir
+    lab_proc = LabProcess(run_dir / "lab")
+    try:
+        lab_proc.stop()  # a lab left behind by an interrupted demo of this run dir
+        info = lab_proc.start()
+        print(f"lab up: pid {info.pid}, root servers "
+              + ", ".join(a for _, a in info.root_servers))
+        return asyncio.run(tour(run_dir, info, not args.no_qname_minimisation))
+    except (LabError, ReferenceResolverError) as e:
+        print(f"shadowdns demo: {e}", file=sys.stderr)
+        return 1
+    finally:
+        lab_proc.stop()
