@@ -1,0 +1,808 @@
+"""The resolver's caches, kept apart the way Unbound keeps them.
+
+* :class:`RRsetCache` holds RRsets (with their RRSIGs) keyed by owner, type and class. A
+  :class:`Rank` says how much each one is trusted; an unexpired entry is replaced only by
+  data of equal or higher rank, so glue from a referral can never overwrite an
+  authoritative answer. :class:`Security` is the validator's verdict, kept beside it.
+* :class:`NegativeCache` holds denials (RFC 2308): NXDOMAIN per name, NODATA per name and
+  type, each with the SOA and the NSEC/NSEC3 proofs that came with it. An NXDOMAIN also
+  denies every name below it (RFC 8020).
+* :class:`InfraCache` holds what we know about upstream servers: smoothed RTT and
+  retransmission timeout (RFC 6298), consecutive timeouts and a dead-until hold-down, EDNS
+  support, and lameness per zone. Server health never mixes with answers.
+* :class:`MessageCache` holds whole answers as served to clients, as wire bytes.
+* :class:`DnsCache` owns one of each, splitting one byte budget between them.
+
+Nothing here reads a clock: each method that needs time takes ``now``, monotonic seconds.
+Byte budgets are approximate: an entry is charged its wire length plus a fixed overhead
+(:data:`ENTRY_OVERHEAD_BYTES`) for the Python objects around it.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.SOA
+import dns.rrset
+
+from resolver.cache.arc import ARC, LRU
+
+__all__ = [
+    "ENTRY_OVERHEAD_BYTES",
+    "MAX_TTL_S",
+    "MAX_NEGATIVE_TTL_S",
+    "CachedMessage",
+    "CachedNegative",
+    "CachedRRset",
+    "DnsCache",
+    "EdnsState",
+    "InfraCache",
+    "MessageCache",
+    "MessageKey",
+    "NegativeCache",
+    "Rank",
+    "RRsetCache",
+    "Security",
+]
+
+# -- TTLs -------------------------------------------------------------------------------
+
+MAX_TTL_S = 86_400
+"""Longest we keep anything, whatever TTL it came with (one day, as Unbound's cache-max-ttl)."""
+
+MIN_TTL_S = 0
+"""Floor for TTLs; a TTL of zero means "do not cache" and such data is not stored."""
+
+MAX_NEGATIVE_TTL_S = 3_600
+"""Default cap on a negative answer's TTL (RFC 2308 §5 suggests one to three hours)."""
+
+ENTRY_OVERHEAD_BYTES = 128
+"""Rough charge per cache entry for its key, entry object and dictionary slot."""
+
+# -- infra: RFC 6298 ----------------------------------------------------------------------
+
+RTT_ALPHA = 1 / 8
+"""RFC 6298 §2.3 gain for SRTT."""
+
+RTT_BETA = 1 / 4
+"""RFC 6298 §2.3 gain for RTTVAR."""
+
+RTT_K = 4
+"""RFC 6298 §2.2 multiplier of RTTVAR in the RTO."""
+
+CLOCK_GRANULARITY_S = 0.001
+"""RFC 6298's G: our timers resolve to about a millisecond."""
+
+MIN_RTO_S = 0.05
+"""Lower bound on the RTO. RFC 6298 says 1 s for TCP; DNS over UDP answers in milliseconds,
+and Unbound likewise floors its timeout at 50 ms."""
+
+MAX_RTO_S = 12.0
+"""Upper bound on the RTO, also the ceiling for back-off after timeouts."""
+
+UNKNOWN_RTO_S = 0.4
+"""RTO for a server we have never measured: close to Unbound's niceness for unknown servers,
+so a new server competes with known ones instead of waiting out RFC 6298's 1 s."""
+
+TIMEOUT_BACKOFF = 2.0
+"""RFC 6298 §5.5: each timeout doubles the RTO (up to :data:`MAX_RTO_S`)."""
+
+DEAD_AFTER_TIMEOUTS = 4
+"""Consecutive timeouts after which a server is held down (Knot Resolver uses 4 too)."""
+
+DEAD_HOLDDOWN_S = 30.0
+"""How long a dead server is skipped before it may be probed again."""
+
+EDNS_RECHECK_S = 900.0
+"""How long an EDNS verdict stands: a no-EDNS server is retried with EDNS after this, and
+an EDNS-capable server is not downgraded by a single failure (a spoofed FORMERR) before."""
+
+MAX_LAME_TTL_S = 900.0
+"""Longest a server stays marked lame for a zone."""
+
+MAX_LAME_ZONES_PER_HOST = 64
+"""Bound on the lame zones remembered per server; the soonest to expire go first."""
+
+DEFAULT_INFRA_ENTRIES = 10_000
+"""Servers the :class:`DnsCache` facade remembers by default."""
+
+# -- DnsCache budget split ----------------------------------------------------------------
+
+MESSAGE_SHARE_PERCENT = 30
+RRSET_SHARE_PERCENT = 50
+NEGATIVE_SHARE_PERCENT = 20
+
+
+class Rank(enum.IntEnum):
+    """How much cached data is trusted; a higher rank may replace a lower one, never the reverse.
+
+    Ordered as Unbound's trust levels and Knot Resolver's ranks are, so that one integer
+    comparison decides replacement.
+    """
+
+    ADDITIONAL = 1
+    """Glue and other non-authoritative additional-section data."""
+    AUTHORITY_NONAUTH = 2
+    """Authority-section data from a response without AA (e.g. a referral's NS set)."""
+    ANSWER_NONAUTH = 3
+    """Answer-section data from a response without AA."""
+    AUTHORITY_AUTH = 4
+    """Authority-section data from an authoritative (AA) response."""
+    ANSWER_AUTH = 5
+    """Answer-section data from an authoritative (AA) response."""
+    VALIDATED = 6
+    """Data the validator has proven secure."""
+
+
+class Security(enum.Enum):
+    """The validator's verdict on cached data (RFC 4035 §4.3). Bogus data is kept, flagged."""
+
+    INDETERMINATE = "indeterminate"
+    INSECURE = "insecure"
+    SECURE = "secure"
+    BOGUS = "bogus"
+
+
+def _clamp_ttl(ttl: int, cap: int) -> int:
+    return max(MIN_TTL_S, min(int(ttl), cap))
+
+
+def _remaining(expires: float, now: float, ttl: int) -> int:
+    """Whole seconds left, rounded down, never more than the TTL stored."""
+    return max(0, min(ttl, math.floor(expires - now)))
+
+
+def _with_ttl(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
+    copy: dns.rrset.RRset = rrset.copy()
+    copy.ttl = ttl
+    return copy
+
+
+def _wire_size(rrset: dns.rrset.RRset | None) -> int:
+    if rrset is None:
+        return 0
+    out = io.BytesIO()
+    rrset.to_wire(out)
+    return out.tell()
+
+
+def _key_name(name: dns.name.Name) -> dns.name.Name:
+    if not name.is_absolute():
+        raise ValueError(f"cache keys need absolute names, not {name}")
+    return name.canonicalize()
+
+
+# -- RRsets -------------------------------------------------------------------------------
+
+RRsetKey = tuple[dns.name.Name, int, int]
+"""(owner name lower-cased, rdtype, rdclass)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRRset:
+    """An RRset served from cache: ``rrset`` and ``sigs`` carry the remaining TTL."""
+
+    rrset: dns.rrset.RRset
+    sigs: dns.rrset.RRset | None
+    rank: Rank
+    security: Security
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredRRset:
+    rrset: dns.rrset.RRset  # TTL is the capped TTL it was stored with
+    sigs: dns.rrset.RRset | None
+    rank: Rank
+    security: Security
+    expires: float
+
+
+class RRsetCache:
+    """RRsets by (owner, type, class) on an :class:`ARC` with a byte budget.
+
+    Replacement rule: an unexpired entry is replaced only by an RRset of equal or higher
+    :class:`Rank`; an expired one by anything. Signatures are stored with the RRset they
+    cover (``sigs``), never as an RRset of their own.
+    """
+
+    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S) -> None:
+        self._arc: ARC[RRsetKey, _StoredRRset] = ARC(capacity_bytes)
+        self.max_ttl = max_ttl
+        self.hits = 0
+        self.misses = 0
+        self.rank_rejections = 0
+
+    def __len__(self) -> int:
+        return len(self._arc)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._arc.size_bytes
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self._arc.capacity_bytes
+
+    def put(
+        self,
+        rrset: dns.rrset.RRset,
+        rank: Rank,
+        now: float,
+        security: Security = Security.INDETERMINATE,
+        sigs: dns.rrset.RRset | None = None,
+    ) -> bool:
+        """Store a copy of ``rrset`` (and ``sigs``) until ``now`` + TTL; whether it was stored.
+
+        The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``. Not
+        stored: TTL 0, an unexpired entry of higher rank, or an entry bigger than the budget.
+        """
+        if len(rrset) == 0:
+            raise ValueError("cannot cache an empty RRset")
+        if rrset.rdtype == dns.rdatatype.RRSIG:
+            raise ValueError("store RRSIGs as sigs= of the RRset they cover")
+        if sigs is not None and (
+            sigs.rdtype != dns.rdatatype.RRSIG
+            or sigs.covers != rrset.rdtype
+            or sigs.name != rrset.name
+        ):
+            raise ValueError(f"sigs must be RRSIGs over {rrset.name} {rrset.rdtype!r}")
+        ttl = rrset.ttl if sigs is None else min(rrset.ttl, sigs.ttl)
+        ttl = _clamp_ttl(ttl, self.max_ttl)
+        if ttl <= 0:
+            return False
+        key: RRsetKey = (_key_name(rrset.name), int(rrset.rdtype), int(rrset.rdclass))
+        cached = self._arc.peek(key)
+        if cached is not None and now < cached.expires and rank < cached.rank:
+            self.rank_rejections += 1
+            return False
+        entry = _StoredRRset(
+            rrset=_with_ttl(rrset, ttl),
+            sigs=None if sigs is None else _with_ttl(sigs, ttl),
+            rank=Rank(rank),
+            security=security,
+            expires=now + ttl,
+        )
+        size = ENTRY_OVERHEAD_BYTES + _wire_size(rrset) + _wire_size(sigs)
+        return self._arc.put(key, entry, size)
+
+    def get(
+        self,
+        name: dns.name.Name,
+        rdtype: int,
+        now: float,
+        rdclass: int = dns.rdataclass.IN,
+    ) -> CachedRRset | None:
+        """The cached RRset with its remaining TTL (rounded down), or ``None`` if absent/expired.
+
+        An expired entry stays resident (so a popular name keeps its place in the ARC when
+        it is refreshed) until it is replaced or evicted.
+        """
+        entry = self._arc.get((_key_name(name), int(rdtype), int(rdclass)))
+        if entry is None or now >= entry.expires:
+            self.misses += 1
+            return None
+        self.hits += 1
+        ttl = _remaining(entry.expires, now, entry.rrset.ttl)
+        return CachedRRset(
+            rrset=_with_ttl(entry.rrset, ttl),
+            sigs=None if entry.sigs is None else _with_ttl(entry.sigs, ttl),
+            rank=entry.rank,
+            security=entry.security,
+            expires=entry.expires,
+        )
+
+    def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget one RRset; whether it was cached."""
+        return self._arc.pop((_key_name(name), int(rdtype), int(rdclass))) is not None
+
+    def clear(self) -> None:
+        self._arc.clear()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            **self._arc.stats(),
+            "hits": self.hits,
+            "misses": self.misses,
+            "rank_rejections": self.rank_rejections,
+        }
+
+
+# -- negative answers ---------------------------------------------------------------------
+
+NegativeKind = Literal["nxdomain", "nodata"]
+NegativeKey = tuple[NegativeKind, dns.name.Name, int, int]
+"""(kind, owner lower-cased, rdtype or 0 for NXDOMAIN, rdclass)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedNegative:
+    """A cached denial. ``name`` is the owner it was cached for: for an NXDOMAIN found by the
+    RFC 8020 cut it is an ancestor of the name asked. ``soa`` and ``proofs`` carry the
+    remaining TTL."""
+
+    kind: NegativeKind
+    name: dns.name.Name
+    rdtype: int | None
+    soa: dns.rrset.RRset
+    proofs: tuple[dns.rrset.RRset, ...]
+    security: Security
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredNegative:
+    kind: NegativeKind
+    name: dns.name.Name
+    rdtype: int | None
+    soa: dns.rrset.RRset
+    proofs: tuple[dns.rrset.RRset, ...]
+    security: Security
+    stored_at: float
+    ttl: int
+
+    @property
+    def expires(self) -> float:
+        return self.stored_at + self.ttl
+
+
+class NegativeCache:
+    """NXDOMAIN and NODATA answers (RFC 2308) on an :class:`ARC` with a byte budget.
+
+    The TTL is ``min(SOA TTL, SOA MINIMUM)`` (RFC 2308 §5), capped at ``max_ttl``. An
+    NXDOMAIN for a name answers every type at that name and every name below it (RFC 8020);
+    with ``secure_cut_only`` the cut applies below the name only when the NXDOMAIN was
+    validated secure, as Unbound's harden-below-nxdomain does.
+    """
+
+    def __init__(
+        self,
+        capacity_bytes: int,
+        *,
+        max_ttl: int = MAX_NEGATIVE_TTL_S,
+        secure_cut_only: bool = False,
+    ) -> None:
+        self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes)
+        self.max_ttl = max_ttl
+        self.secure_cut_only = secure_cut_only
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._arc)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._arc.size_bytes
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self._arc.capacity_bytes
+
+    def put_nxdomain(
+        self,
+        name: dns.name.Name,
+        soa_rrset: dns.rrset.RRset,
+        now: float,
+        proofs: Iterable[dns.rrset.RRset] | None = None,
+        security: Security = Security.INDETERMINATE,
+    ) -> bool:
+        """Cache "``name`` does not exist"; whether it was stored."""
+        if name == dns.name.root:
+            raise ValueError("the root always exists")
+        return self._put("nxdomain", name, None, soa_rrset, now, proofs, security)
+
+    def put_nodata(
+        self,
+        name: dns.name.Name,
+        rdtype: int,
+        soa_rrset: dns.rrset.RRset,
+        now: float,
+        proofs: Iterable[dns.rrset.RRset] | None = None,
+        security: Security = Security.INDETERMINATE,
+    ) -> bool:
+        """Cache "``name`` exists but has no ``rdtype``"; whether it was stored.
+
+        The name exists after all, so an NXDOMAIN cached for it is dropped.
+        """
+        stored = self._put("nodata", name, int(rdtype), soa_rrset, now, proofs, security)
+        if stored:
+            self._arc.pop(("nxdomain", _key_name(name), 0, int(soa_rrset.rdclass)))
+        return stored
+
+    def _put(
+        self,
+        kind: NegativeKind,
+        name: dns.name.Name,
+        rdtype: int | None,
+        soa_rrset: dns.rrset.RRset,
+        now: float,
+        proofs: Iterable[dns.rrset.RRset] | None,
+        security: Security,
+    ) -> bool:
+        if soa_rrset.rdtype != dns.rdatatype.SOA or len(soa_rrset) != 1:
+            raise ValueError("a negative answer needs exactly one SOA record")
+        soa_rdata = soa_rrset[0]
+        assert isinstance(soa_rdata, dns.rdtypes.ANY.SOA.SOA)
+        ttl = _clamp_ttl(min(soa_rrset.ttl, soa_rdata.minimum), self.max_ttl)
+        if ttl <= 0:
+            return False
+        proof_sets = tuple(proofs or ())
+        entry = _StoredNegative(
+            kind=kind,
+            name=name,
+            rdtype=rdtype,
+            soa=_with_ttl(soa_rrset, ttl),
+            proofs=tuple(_with_ttl(p, min(ttl, p.ttl)) for p in proof_sets),
+            security=security,
+            stored_at=now,
+            ttl=ttl,
+        )
+        size = ENTRY_OVERHEAD_BYTES + _wire_size(soa_rrset) + sum(_wire_size(p) for p in proof_sets)
+        key: NegativeKey = (kind, _key_name(name), rdtype or 0, int(soa_rrset.rdclass))
+        return self._arc.put(key, entry, size)
+
+    def get(
+        self,
+        name: dns.name.Name,
+        rdtype: int,
+        now: float,
+        rdclass: int = dns.rdataclass.IN,
+    ) -> CachedNegative | None:
+        """The denial that answers (``name``, ``rdtype``), or ``None``.
+
+        Looked up in order: the name's own NXDOMAIN or NODATA for ``rdtype`` (the more
+        recently stored if both are fresh), then an NXDOMAIN at the nearest ancestor.
+        """
+        owner = _key_name(name)
+        rdclass = int(rdclass)
+        own: tuple[NegativeKey, NegativeKey] = (
+            ("nxdomain", owner, 0, rdclass),
+            ("nodata", owner, int(rdtype), rdclass),
+        )
+        found: tuple[NegativeKey, _StoredNegative] | None = None
+        for key in own:
+            entry = self._arc.peek(key)
+            if entry is None or now >= entry.expires:
+                continue
+            if found is None or entry.stored_at > found[1].stored_at:
+                found = (key, entry)
+        ancestor = owner
+        while found is None and len(ancestor) > 2:  # stop above the root: "." always exists
+            ancestor = ancestor.parent()
+            key = ("nxdomain", ancestor, 0, rdclass)
+            entry = self._arc.peek(key)
+            if entry is None or now >= entry.expires:
+                continue
+            if self.secure_cut_only and entry.security is not Security.SECURE:
+                continue
+            found = (key, entry)
+        if found is None:
+            self.misses += 1
+            return None
+        self._arc.get(found[0])  # the reference ARC learns from
+        self.hits += 1
+        entry = found[1]
+        remaining = _remaining(entry.expires, now, entry.ttl)
+        return CachedNegative(
+            kind=entry.kind,
+            name=entry.name,
+            rdtype=entry.rdtype,
+            soa=_with_ttl(entry.soa, remaining),
+            proofs=tuple(_with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
+            security=entry.security,
+            expires=entry.expires,
+        )
+
+    def clear(self) -> None:
+        self._arc.clear()
+
+    def stats(self) -> dict[str, int]:
+        return {**self._arc.stats(), "hits": self.hits, "misses": self.misses}
+
+
+# -- infrastructure -----------------------------------------------------------------------
+
+
+class EdnsState(enum.Enum):
+    """What we know of a server's EDNS (RFC 6891) support."""
+
+    UNKNOWN = "unknown"
+    SUPPORTED = "supported"
+    NO_EDNS = "no-edns"
+
+
+@dataclass(slots=True)
+class _Host:
+    srtt: float | None = None
+    rttvar: float | None = None
+    rto: float = UNKNOWN_RTO_S
+    timeouts: int = 0  # consecutive
+    dead_until: float | None = None
+    edns: EdnsState = EdnsState.UNKNOWN
+    edns_until: float = 0.0  # when the EDNS verdict may be revisited
+    lame: dict[dns.name.Name, float] = field(default_factory=dict)  # zone -> expiry
+
+
+def _clamp_rto(rto: float) -> float:
+    return min(MAX_RTO_S, max(MIN_RTO_S, rto))
+
+
+class InfraCache:
+    """Per-server state on an LRU of at most ``capacity_entries`` servers.
+
+    RTT is tracked per address (as Knot Resolver does); lameness per address and zone.
+    """
+
+    def __init__(self, capacity_entries: int) -> None:
+        self._hosts: LRU[str, _Host] = LRU(capacity_entries)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    @property
+    def capacity_entries(self) -> int:
+        return self._hosts.capacity_bytes
+
+    def _host(self, addr: str) -> _Host:
+        host = self._hosts.get(addr)
+        if host is None:
+            host = _Host()
+            self._hosts.put(addr, host, 1)
+        return host
+
+    def rtt_update(self, addr: str, rtt: float, now: float) -> None:
+        """Feed one measured round trip (seconds): RFC 6298 §2.2/2.3; clears timeouts."""
+        if not math.isfinite(rtt) or rtt < 0:
+            raise ValueError(f"an RTT sample must be a finite number >= 0, not {rtt}")
+        host = self._host(addr)
+        if host.srtt is None or host.rttvar is None:
+            host.srtt = rtt
+            host.rttvar = rtt / 2
+        else:
+            host.rttvar = (1 - RTT_BETA) * host.rttvar + RTT_BETA * abs(host.srtt - rtt)
+            host.srtt = (1 - RTT_ALPHA) * host.srtt + RTT_ALPHA * rtt
+        host.rto = _clamp_rto(host.srtt + max(CLOCK_GRANULARITY_S, RTT_K * host.rttvar))
+        host.timeouts = 0
+        host.dead_until = None
+
+    def timeout(self, addr: str, now: float) -> bool:
+        """Record a query that went unanswered; whether the server is now held down.
+
+        The RTO backs off (RFC 6298 §5.5); after :data:`DEAD_AFTER_TIMEOUTS` in a row the
+        server is dead for :data:`DEAD_HOLDDOWN_S`, and each further timeout (of a re-probe)
+        renews the hold-down.
+        """
+        host = self._host(addr)
+        host.timeouts += 1
+        host.rto = _clamp_rto(host.rto * TIMEOUT_BACKOFF)
+        if host.timeouts >= DEAD_AFTER_TIMEOUTS:
+            host.dead_until = now + DEAD_HOLDDOWN_S
+            return True
+        return False
+
+    def srtt(self, addr: str) -> float | None:
+        """Smoothed RTT in seconds, or ``None`` if never measured."""
+        host = self._hosts.peek(addr)
+        return None if host is None else host.srtt
+
+    def rto(self, addr: str) -> float:
+        """Retransmission timeout in seconds (:data:`UNKNOWN_RTO_S` for a new server)."""
+        host = self._hosts.peek(addr)
+        return UNKNOWN_RTO_S if host is None else host.rto
+
+    def consecutive_timeouts(self, addr: str) -> int:
+        host = self._hosts.peek(addr)
+        return 0 if host is None else host.timeouts
+
+    def is_dead(self, addr: str, now: float) -> bool:
+        """Whether the server is held down; once the hold-down ends it may be re-probed."""
+        host = self._hosts.peek(addr)
+        return host is not None and host.dead_until is not None and now < host.dead_until
+
+    def set_edns(self, addr: str, ok: bool, now: float) -> None:
+        """Record whether an EDNS query worked. Each verdict stands :data:`EDNS_RECHECK_S`;
+        a failure does not downgrade a server whose EDNS support was confirmed before then."""
+        host = self._host(addr)
+        if ok:
+            host.edns = EdnsState.SUPPORTED
+            host.edns_until = now + EDNS_RECHECK_S
+        elif host.edns is not EdnsState.SUPPORTED or now >= host.edns_until:
+            host.edns = EdnsState.NO_EDNS
+            host.edns_until = now + EDNS_RECHECK_S
+
+    def edns_ok(self, addr: str, now: float) -> bool:
+        """Whether to send EDNS: yes unless the server is known not to, and not due a recheck."""
+        host = self._hosts.peek(addr)
+        if host is None or host.edns is not EdnsState.NO_EDNS:
+            return True
+        return now >= host.edns_until
+
+    def edns_state(self, addr: str) -> EdnsState:
+        host = self._hosts.peek(addr)
+        return EdnsState.UNKNOWN if host is None else host.edns
+
+    def mark_lame(self, addr: str, zone: dns.name.Name, now: float, ttl: float) -> None:
+        """Mark ``addr`` lame for ``zone`` for ``ttl`` seconds (capped at
+        :data:`MAX_LAME_TTL_S`)."""
+        ttl = min(ttl, MAX_LAME_TTL_S)
+        if ttl <= 0:
+            return
+        host = self._host(addr)
+        host.lame[_key_name(zone)] = now + ttl
+        if len(host.lame) > MAX_LAME_ZONES_PER_HOST:
+            for expired in [z for z, until in host.lame.items() if until <= now]:
+                del host.lame[expired]
+            while len(host.lame) > MAX_LAME_ZONES_PER_HOST:
+                del host.lame[min(host.lame, key=host.lame.__getitem__)]
+
+    def is_lame(self, addr: str, zone: dns.name.Name, now: float) -> bool:
+        host = self._hosts.peek(addr)
+        if host is None:
+            return False
+        zone = _key_name(zone)
+        until = host.lame.get(zone)
+        if until is None:
+            return False
+        if now >= until:
+            del host.lame[zone]
+            return False
+        return True
+
+    def clear(self) -> None:
+        self._hosts.clear()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "entries": len(self._hosts),
+            "capacity_entries": self._hosts.capacity_bytes,
+            "evictions": self._hosts.evictions,
+        }
+
+
+# -- whole messages -----------------------------------------------------------------------
+
+
+class MessageKey(NamedTuple):
+    """What a client asked: question plus the flags that change the answer."""
+
+    qname: dns.name.Name
+    qtype: int
+    qclass: int
+    do: bool
+    cd: bool
+
+    @classmethod
+    def make(
+        cls,
+        qname: dns.name.Name,
+        qtype: int,
+        qclass: int = dns.rdataclass.IN,
+        do: bool = False,
+        cd: bool = False,
+    ) -> MessageKey:
+        """A key with the name lower-cased and the numbers as plain ints."""
+        return cls(_key_name(qname), int(qtype), int(qclass), bool(do), bool(cd))
+
+
+class CachedMessage(NamedTuple):
+    """A cached response. ``age`` is whole seconds since it was stored, rounded **up**, so
+    ``TTL - age`` never overstates what is left (it matches :class:`RRsetCache`'s rounding)."""
+
+    wire: bytes
+    age: int
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredMessage:
+    wire: bytes
+    stored_at: float
+    min_ttl: int
+
+    @property
+    def expires(self) -> float:
+        return self.stored_at + self.min_ttl
+
+
+class MessageCache:
+    """Whole responses as wire bytes, on an :class:`ARC`, valid for their smallest TTL."""
+
+    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S) -> None:
+        self._arc: ARC[MessageKey, _StoredMessage] = ARC(capacity_bytes)
+        self.max_ttl = max_ttl
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._arc)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._arc.size_bytes
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self._arc.capacity_bytes
+
+    def put(self, key: MessageKey, wire: bytes, min_ttl: int, now: float) -> bool:
+        """Store ``wire`` for ``min_ttl`` seconds (capped); whether it was stored."""
+        ttl = _clamp_ttl(min_ttl, self.max_ttl)
+        if ttl <= 0:
+            return False
+        entry = _StoredMessage(wire=bytes(wire), stored_at=now, min_ttl=ttl)
+        return self._arc.put(key, entry, ENTRY_OVERHEAD_BYTES + len(wire))
+
+    def get(self, key: MessageKey, now: float) -> CachedMessage | None:
+        """The stored wire and its age, or ``None`` if absent or expired."""
+        entry = self._arc.get(key)
+        if entry is None or now >= entry.expires:
+            self.misses += 1
+            return None
+        self.hits += 1
+        age = min(entry.min_ttl, max(0, math.ceil(now - entry.stored_at)))
+        return CachedMessage(entry.wire, age)
+
+    def pop(self, key: MessageKey) -> bool:
+        return self._arc.pop(key) is not None
+
+    def clear(self) -> None:
+        self._arc.clear()
+
+    def stats(self) -> dict[str, int]:
+        return {**self._arc.stats(), "hits": self.hits, "misses": self.misses}
+
+
+# -- facade -------------------------------------------------------------------------------
+
+
+class DnsCache:
+    """The resolver's caches, with one byte budget split between them.
+
+    ``messages`` gets :data:`MESSAGE_SHARE_PERCENT` of it, ``rrsets``
+    :data:`RRSET_SHARE_PERCENT` and ``negative`` :data:`NEGATIVE_SHARE_PERCENT`. ``infra``
+    is counted in servers, not bytes.
+    """
+
+    def __init__(
+        self,
+        total_bytes: int,
+        *,
+        infra_entries: int = DEFAULT_INFRA_ENTRIES,
+        max_negative_ttl: int = MAX_NEGATIVE_TTL_S,
+    ) -> None:
+        if total_bytes < 100:
+            raise ValueError(f"a DNS cache needs at least 100 bytes, not {total_bytes}")
+        self.total_bytes = total_bytes
+        self.messages = MessageCache(total_bytes * MESSAGE_SHARE_PERCENT // 100)
+        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100)
+        self.negative = NegativeCache(
+            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl
+        )
+        self.infra = InfraCache(infra_entries)
+
+    @property
+    def size_bytes(self) -> int:
+        return self.messages.size_bytes + self.rrsets.size_bytes + self.negative.size_bytes
+
+    def clear(self) -> None:
+        """Flush answers and server knowledge alike."""
+        self.messages.clear()
+        self.rrsets.clear()
+        self.negative.clear()
+        self.infra.clear()
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {
+            "message": self.messages.stats(),
+            "rrset": self.rrsets.stats(),
+            "negative": self.negative.stats(),
+            "infra": self.infra.stats(),
+        }

@@ -1,0 +1,210 @@
+"""The conductor: implements the recursor's Exchanger over a Transport.
+
+For each upstream question it: joins an identical question already in flight (one shared
+future, so N clients asking for one uncached name cause one upstream query per step);
+orders the zone's servers by smoothed RTT with exploration (:mod:`.selection`); sends with
+the server's retransmission timeout, backing off each round across the set; accepts an
+answer only if its ID and question match; retries over TCP on TC; falls back to plain DNS
+for servers that answer FORMERR to EDNS; and moves to the next server on REFUSED,
+SERVFAIL, NOTIMP, timeouts and network errors.  Per-upstream metrics are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from resolver.cache.dnscache import InfraCache
+from resolver.clock import Clock, SystemClock
+from resolver.conductor.selection import order_servers
+from resolver.conductor.transport import Transport, TransportError
+from resolver.recursor.exchanger import Failure, UpstreamQuery, UpstreamResult
+
+EDNS_PAYLOAD = 1232
+MAX_ATTEMPTS = 6  # sends per exchange, across the server set
+MAX_TIMEOUT = 3.0  # seconds, after backoff
+MIN_TIMEOUT = 0.05
+
+RCODE_FAILURES = {
+    dns.rcode.REFUSED: Failure.REFUSED,
+    dns.rcode.SERVFAIL: Failure.SERVFAIL,
+    dns.rcode.NOTIMP: Failure.NOTIMP,
+    dns.rcode.FORMERR: Failure.FORMERR,
+}
+
+
+@dataclass
+class UpstreamMetrics:
+    """Per-server counters: queries, answers, failures by kind, TCP use, EDNS fallbacks."""
+
+    queries: Counter[str] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)
+    tcp: Counter[str] = field(default_factory=Counter)
+    errors: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    deduplicated: int = 0
+
+    def error(self, addr: str, failure: Failure) -> None:
+        self.errors[addr][failure.value] += 1
+
+    def as_dict(self) -> dict[str, dict[str, object]]:
+        servers = set(self.queries) | set(self.errors)
+        return {
+            a: {
+                "queries": self.queries[a],
+                "answers": self.answers[a],
+                "tcp": self.tcp[a],
+                "errors": dict(self.errors[a]),
+            }
+            for a in sorted(servers)
+        }
+
+
+class Conductor:
+    def __init__(
+        self,
+        transport: Transport,
+        infra: InfraCache | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.transport = transport
+        self.infra = infra if infra is not None else InfraCache(10_000)
+        self.clock = clock if clock is not None else SystemClock()
+        self.rng = rng if rng is not None else random.Random()
+        self.metrics = UpstreamMetrics()
+        self._inflight: dict[tuple[object, ...], asyncio.Future[UpstreamResult]] = {}
+
+    async def exchange(self, query: UpstreamQuery) -> UpstreamResult:
+        key = (
+            query.qname.canonicalize(),
+            query.qtype,
+            query.zone.canonicalize(),
+            frozenset(query.servers),
+            query.dnssec,
+            query.cd,
+        )
+        running = self._inflight.get(key)
+        if running is not None:
+            self.metrics.deduplicated += 1
+            return await asyncio.shield(running)
+        fut: asyncio.Future[UpstreamResult] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = fut
+        try:
+            result = await self._exchange(query)
+        except BaseException as e:
+            fut.set_exception(e)
+            fut.exception()  # retrieved: no "never retrieved" warning when nobody joined
+            raise
+        else:
+            fut.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
+
+    async def _exchange(self, query: UpstreamQuery) -> UpstreamResult:
+        result = UpstreamResult(None)
+        order = order_servers(query.servers, self.infra, self.clock.monotonic(), self.rng)
+        if not order:
+            result.failure = Failure.NO_SERVERS
+            return result
+        for attempt in range(MAX_ATTEMPTS):
+            addr = order[attempt % len(order)]
+            backoff = 2 ** (attempt // len(order))
+            timeout = min(MAX_TIMEOUT, max(MIN_TIMEOUT, self.infra.rto(addr) * backoff))
+            response, failure = await self._try(addr, query, timeout)
+            result.attempts += 1
+            if response is not None:
+                result.response = response
+                result.server = addr
+                return result
+            assert failure is not None
+            result.failures.append((addr, failure))
+            result.failure = failure
+        return result
+
+    def _message(self, query: UpstreamQuery, edns: bool) -> dns.message.Message:
+        msg = dns.message.make_query(
+            query.qname,
+            dns.rdatatype.RdataType(query.qtype),
+            use_edns=0 if edns else False,
+            payload=EDNS_PAYLOAD,
+            want_dnssec=query.dnssec and edns,
+        )
+        msg.flags = 0  # iterative: no RD
+        if query.cd:
+            msg.flags |= dns.flags.CD
+        msg.id = self.rng.randrange(0, 65536)
+        return msg
+
+    async def _send(
+        self, addr: str, msg: dns.message.Message, tcp: bool, timeout: float
+    ) -> tuple[dns.message.Message | None, Failure | None]:
+        self.metrics.queries[addr] += 1
+        if tcp:
+            self.metrics.tcp[addr] += 1
+        start = self.clock.monotonic()
+        try:
+            response = await self.transport.query(addr, msg, tcp=tcp, timeout=timeout)
+        except TimeoutError:
+            self.infra.timeout(addr, self.clock.monotonic())
+            self.metrics.error(addr, Failure.TIMEOUT)
+            return None, Failure.TIMEOUT
+        except TransportError:
+            self.infra.timeout(addr, self.clock.monotonic())
+            self.metrics.error(addr, Failure.NETWORK)
+            return None, Failure.NETWORK
+        if not _matches(msg, response):
+            self.metrics.error(addr, Failure.MISMATCH)
+            return None, Failure.MISMATCH
+        now = self.clock.monotonic()
+        self.infra.rtt_update(addr, max(0.0, now - start), now)
+        return response, None
+
+    async def _try(
+        self, addr: str, query: UpstreamQuery, timeout: float
+    ) -> tuple[dns.message.Message | None, Failure | None]:
+        edns = self.infra.edns_ok(addr, self.clock.monotonic())
+        msg = self._message(query, edns)
+        response, failure = await self._send(addr, msg, False, timeout)
+        if response is None:
+            return None, failure
+        if response.rcode() == dns.rcode.FORMERR and edns:
+            # An EDNS-intolerant server: ask again without OPT and remember.
+            self.infra.set_edns(addr, False, self.clock.monotonic())
+            msg = self._message(query, edns=False)
+            response, failure = await self._send(addr, msg, False, timeout)
+            if response is None:
+                return None, failure
+        if response.flags & dns.flags.TC:
+            response, failure = await self._send(addr, msg, True, max(timeout, 1.0))
+            if response is None:
+                return None, failure
+            if response.flags & dns.flags.TC:
+                self.metrics.error(addr, Failure.TRUNCATED)
+                return None, Failure.TRUNCATED
+        kind = RCODE_FAILURES.get(response.rcode())
+        if kind is not None:
+            self.metrics.error(addr, kind)
+            return None, kind
+        self.metrics.answers[addr] += 1
+        return response, None
+
+
+def _matches(query: dns.message.Message, response: dns.message.Message) -> bool:
+    """ID, QR and the question (name case-insensitively, type, class) must all match."""
+    if response.id != query.id or not response.flags & dns.flags.QR:
+        return False
+    if response.rcode() == dns.rcode.FORMERR and not response.question:
+        return True  # FORMERR replies may omit the question
+    if len(response.question) != 1:
+        return False
+    q, r = query.question[0], response.question[0]
+    return bool(q.name == r.name and q.rdtype == r.rdtype and q.rdclass == r.rdclass)

@@ -1,0 +1,36 @@
+"""The resolver's shared vocabulary: frames in from clients, and the request they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import dns.message
+import dns.name
+
+Transport = Literal["udp", "tcp"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One client packet as the server received it: the unit that flows to workers."""
+
+    wire: bytes
+    transport: Transport
+    client: tuple[str, int]
+    received: float  # monotonic seconds
+    message: dns.message.Message | None = None  # parsed lazily by the worker
+
+
+@dataclass(frozen=True)
+class Request:
+    """A client question, as the recursor sees it."""
+
+    qname: dns.name.Name
+    qtype: int
+    qclass: int = 1
+    do: bool = False  # DNSSEC OK: include RRSIGs
+    cd: bool = False  # checking disabled
+    rd: bool = True
+    client: tuple[str, int] = ("127.0.0.1", 0)
+    extra: dict[str, object] = field(default_factory=dict)

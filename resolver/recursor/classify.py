@@ -1,0 +1,174 @@
+"""What kind of response an authoritative server sent, after scrubbing (pure functions).
+
+:func:`scrub` drops what a server for ``zone`` has no authority to tell us (Unbound-style):
+authority and additional records outside the zone, and additional records that are not
+addresses of a nameserver named in the response.  :func:`classify` then sorts the response
+into answer, CNAME chain, NXDOMAIN, NODATA, referral or lame.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+T = dns.rdatatype
+
+
+class Kind(enum.Enum):
+    ANSWER = "answer"
+    CNAME = "cname"  # the chain leaves what this server answered: follow the target
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    REFERRAL = "referral"
+    LAME = "lame"
+
+
+@dataclass
+class Classified:
+    kind: Kind
+    chain: list[dns.rrset.RRset] = field(default_factory=list)  # CNAME/DNAME hops and final
+    sigs: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = field(default_factory=dict)
+    target: dns.name.Name | None = None  # the name the chain ends at
+    soa: dns.rrset.RRset | None = None
+    proofs: list[dns.rrset.RRset] = field(default_factory=list)  # NSEC/NSEC3 (+RRSIGs)
+    cut: dns.name.Name | None = None  # referral: the child zone
+    ns: dns.rrset.RRset | None = None
+    ds: dns.rrset.RRset | None = None
+    glue: list[dns.rrset.RRset] = field(default_factory=list)
+    why: str = ""
+
+
+def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
+    return name.is_subdomain(zone)
+
+
+def scrub(response: dns.message.Message, zone: dns.name.Name) -> None:
+    """Remove out-of-bailiwick authority and additional data, in place."""
+    response.authority = [r for r in response.authority if in_zone(r.name, zone)]
+    targets: set[dns.name.Name] = set()
+    for section in (response.answer, response.authority):
+        for rrset in section:
+            if rrset.rdtype == T.NS:
+                targets.update(rd.target for rd in rrset)
+    response.additional = [
+        r
+        for r in response.additional
+        if r.rdtype in (T.A, T.AAAA) and r.name in targets and in_zone(r.name, zone)
+    ]
+
+
+def _sig_index(section: list[dns.rrset.RRset]) -> dict[tuple[dns.name.Name, int], dns.rrset.RRset]:
+    return {(r.name, r.covers): r for r in section if r.rdtype == T.RRSIG}
+
+
+def follow_chain(
+    answer: list[dns.rrset.RRset],
+    qname: dns.name.Name,
+    qtype: int,
+    zone: dns.name.Name,
+    max_hops: int,
+) -> tuple[list[dns.rrset.RRset], dns.name.Name, bool]:
+    """Walk the CNAME/DNAME chain from ``qname`` inside one answer section.
+
+    Returns the RRsets in chain order (ending with the final RRset when present), the name
+    the chain ends at, and whether the final RRset (type ``qtype``) was found.  Records
+    outside ``zone`` are not believed: the chain stops where it leaves the zone.
+    """
+    by_key: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
+    dnames: list[dns.rrset.RRset] = []
+    for r in answer:
+        if r.rdtype == T.RRSIG:
+            continue
+        by_key.setdefault((r.name, r.rdtype), r)
+        if r.rdtype == T.DNAME:
+            dnames.append(r)
+    chain: list[dns.rrset.RRset] = []
+    name = qname
+    seen = {name}
+    for _ in range(max_hops + 1):
+        if not in_zone(name, zone):
+            return chain, name, False
+        final = by_key.get((name, qtype))
+        if final is not None:
+            chain.append(final)
+            return chain, name, True
+        if qtype != T.CNAME:
+            cname = by_key.get((name, T.CNAME))
+            if cname is not None:
+                chain.append(cname)
+                name = cname[0].target
+                if name in seen:
+                    return chain, name, False
+                seen.add(name)
+                continue
+        dname = next((d for d in dnames if name.is_subdomain(d.name) and name != d.name), None)
+        if dname is not None:
+            try:
+                target = name.relativize(dname.name).derelativize(dname[0].target)
+            except dns.name.NameTooLong:
+                return chain, name, False
+            synth = dns.rrset.from_text(name, dname.ttl, dname.rdclass, T.CNAME, target.to_text())
+            chain.extend([dname, synth])
+            name = target
+            if name in seen:
+                return chain, name, False
+            seen.add(name)
+            continue
+        return chain, name, False
+    return chain, name, False
+
+
+def classify(
+    response: dns.message.Message,
+    qname: dns.name.Name,
+    qtype: int,
+    zone: dns.name.Name,
+    max_hops: int = 12,
+) -> Classified:
+    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``."""
+    rcode = response.rcode()
+    aa = bool(response.flags & dns.flags.AA)
+    sigs = _sig_index(response.answer) | _sig_index(response.authority)
+    chain, end, final = follow_chain(response.answer, qname, qtype, zone, max_hops)
+    soa = next((r for r in response.authority if r.rdtype == T.SOA), None)
+    proofs = [
+        r
+        for r in response.authority
+        if r.rdtype in (T.NSEC, T.NSEC3)
+        or (r.rdtype == T.RRSIG and r.covers in (T.NSEC, T.NSEC3, T.SOA))
+    ]
+    if rcode == dns.rcode.NXDOMAIN:
+        return Classified(Kind.NXDOMAIN, chain, sigs, end, soa, proofs)
+    if rcode != dns.rcode.NOERROR:
+        return Classified(Kind.LAME, why=f"rcode {dns.rcode.to_text(rcode)}")
+    if final:
+        return Classified(Kind.ANSWER, chain, sigs, end)
+    if chain:
+        # The chain ended without the final data: either it left the zone (follow it) or
+        # it ends in NODATA inside the zone (SOA present).
+        if soa is not None and in_zone(end, zone):
+            return Classified(Kind.NODATA, chain, sigs, end, soa, proofs)
+        return Classified(Kind.CNAME, chain, sigs, end)
+    ns = next((r for r in response.authority if r.rdtype == T.NS), None)
+    if soa is not None and (aa or ns is None):
+        return Classified(Kind.NODATA, [], sigs, qname, soa, proofs)
+    if ns is not None:
+        if ns.name != zone and ns.name.is_subdomain(zone) and qname.is_subdomain(ns.name):
+            ds = next(
+                (r for r in response.authority if r.rdtype == T.DS and r.name == ns.name), None
+            )
+            glue = [r for r in response.additional if r.rdtype in (T.A, T.AAAA)]
+            return Classified(Kind.REFERRAL, [], sigs, qname, None, proofs, ns.name, ns, ds, glue)
+        if aa and ns.name == zone:
+            return Classified(Kind.NODATA, [], sigs, qname, None, proofs)
+        return Classified(Kind.LAME, why=f"referral to {ns.name} from a server of {zone}")
+    if aa:
+        return Classified(Kind.NODATA, [], sigs, qname, None, proofs)
+    return Classified(Kind.LAME, why="empty non-authoritative answer")

@@ -1,0 +1,327 @@
+"""The recursor: iterative resolution from the root hints (RFC 1034 §5.3.3), with no I/O.
+
+``await Recursor.resolve(request, exchanger)`` finds the closest known zone cut in the
+cache (or starts at the root hints), asks that cut's servers through the exchanger, and
+follows referrals down, caching what each answer teaches (NS and glue at the rank they
+deserve, answers, negative answers with their SOA).  Nameserver names without glue are
+resolved as sub-queries; CNAME and DNAME chains are chased across zones; QNAME
+minimisation (RFC 9156) reveals one label per step unless switched off.
+
+Everything is capped by named constants: referrals per lookup, chain length, sub-query
+depth, upstream sends per client query (the NXNSAttack cap), and a total deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import dns.flags
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from resolver.cache.dnscache import DnsCache, Rank
+from resolver.clock import Clock
+from resolver.model import Request
+from resolver.recursor.classify import Classified, Kind, classify, scrub
+from resolver.recursor.exchanger import Exchanger, UpstreamQuery
+
+T = dns.rdatatype
+IN = dns.rdataclass.IN
+
+MAX_REFERRALS = 30  # delegations followed in one lookup
+MAX_CNAME_CHAIN = 12  # CNAME/DNAME hops per client query
+MAX_SUBQUERY_DEPTH = 6  # nested nameserver-address resolutions
+MAX_UPSTREAM_QUERIES = 96  # sends per client query, all sub-queries included (NXNSAttack)
+MAX_NS_LOOKUPS_PER_CUT = 4  # glue-less nameserver names resolved per delegation
+MAX_MINIMISE_STEPS = 10  # labels revealed one by one before asking the full name
+TOTAL_DEADLINE = 12.0  # seconds per client query
+
+
+@dataclass
+class RecursorConfig:
+    qname_minimisation: bool = True
+    dnssec: bool = True  # ask with DO and keep signatures (validation is its own layer)
+
+
+@dataclass
+class Budget:
+    queries_left: int
+    deadline: float
+    in_progress: set[tuple[dns.name.Name, int]] = field(default_factory=set)
+    sent: int = 0
+
+    def spend(self, n: int) -> None:
+        self.sent += n
+        self.queries_left -= n
+
+
+@dataclass
+class Resolution:
+    """What the recursor found for a client question."""
+
+    rcode: int
+    answer: list[dns.rrset.RRset] = field(default_factory=list)  # chain order; RRSIGs follow
+    authority: list[dns.rrset.RRset] = field(default_factory=list)
+    upstream_queries: int = 0
+    reason: str = ""
+
+
+@dataclass
+class _Step:
+    """One name's worth of lookup: its records, and where the chain goes next."""
+
+    rcode: int
+    records: list[dns.rrset.RRset] = field(default_factory=list)
+    authority: list[dns.rrset.RRset] = field(default_factory=list)
+    target: dns.name.Name | None = None  # continue the chain here
+    reason: str = ""
+
+
+class ResolutionFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Recursor:
+    def __init__(
+        self,
+        cache: DnsCache,
+        root_hints: Sequence[tuple[str, str]],
+        clock: Clock,
+        config: RecursorConfig | None = None,
+    ) -> None:
+        self.cache = cache
+        self.clock = clock
+        self.config = config or RecursorConfig()
+        self.root_servers = tuple(addr for _, addr in root_hints)
+        if not self.root_servers:
+            raise ValueError("root hints: at least one root server address is needed")
+
+    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
+        budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
+        try:
+            res = await self._resolve(request.qname, request.qtype, exchanger, budget, 0)
+        except ResolutionFailed as e:
+            res = Resolution(dns.rcode.SERVFAIL, reason=e.reason)
+        res.upstream_queries = budget.sent
+        return res
+
+    # -- the chain --------------------------------------------------------------------------
+
+    async def _resolve(
+        self, qname: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
+    ) -> Resolution:
+        answer: list[dns.rrset.RRset] = []
+        name = qname
+        seen = {qname}
+        for _ in range(MAX_CNAME_CHAIN + 1):
+            step = await self._lookup(name, qtype, exchanger, budget, depth)
+            answer.extend(step.records)
+            if step.target is None:
+                return Resolution(step.rcode, answer, step.authority, reason=step.reason)
+            if step.target in seen:
+                return Resolution(dns.rcode.SERVFAIL, answer, reason=f"CNAME loop at {step.target}")
+            seen.add(step.target)
+            name = step.target
+        return Resolution(dns.rcode.SERVFAIL, answer, reason="CNAME chain too long")
+
+    async def _lookup(
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
+    ) -> _Step:
+        cached = self._from_cache(name, qtype)
+        if cached is not None:
+            return cached
+        return await self._iterate(name, qtype, exchanger, budget, depth)
+
+    def _from_cache(self, name: dns.name.Name, qtype: int) -> _Step | None:
+        now = self.clock.monotonic()
+        hit = self.cache.rrsets.get(name, qtype, now)
+        if hit is not None:
+            return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs))
+        if qtype != T.CNAME:
+            cname = self.cache.rrsets.get(name, T.CNAME, now)
+            if cname is not None:
+                return _Step(
+                    dns.rcode.NOERROR,
+                    _with_sigs(cname.rrset, cname.sigs),
+                    target=cname.rrset[0].target,
+                )
+        neg = self.cache.negative.get(name, qtype, now)
+        if neg is not None:
+            rcode = dns.rcode.NXDOMAIN if neg.kind == "nxdomain" else dns.rcode.NOERROR
+            authority = [neg.soa] if neg.soa is not None else []
+            return _Step(rcode, [], authority + list(neg.proofs or ()))
+        return None
+
+    # -- iteration --------------------------------------------------------------------------
+
+    def _closest_cut(self, name: dns.name.Name) -> tuple[dns.name.Name, list[dns.name.Name]]:
+        now = self.clock.monotonic()
+        n = name
+        while True:
+            ns = self.cache.rrsets.get(n, T.NS, now)
+            if ns is not None:
+                return n, [rd.target for rd in ns.rrset]
+            if n == dns.name.root:
+                return dns.name.root, []
+            n = n.parent()
+
+    def _cached_addresses(self, names: Sequence[dns.name.Name]) -> list[str]:
+        now = self.clock.monotonic()
+        out: list[str] = []
+        for n in names:
+            a = self.cache.rrsets.get(n, T.A, now)
+            if a is not None:
+                out.extend(rd.address for rd in a.rrset)
+        return out
+
+    async def _addresses(
+        self,
+        zone: dns.name.Name,
+        ns_names: list[dns.name.Name],
+        exchanger: Exchanger,
+        budget: Budget,
+        depth: int,
+    ) -> list[str]:
+        if zone == dns.name.root and not ns_names:
+            return list(self.root_servers)
+        addrs = self._cached_addresses(ns_names)
+        if addrs:
+            return addrs
+        if depth >= MAX_SUBQUERY_DEPTH:
+            raise ResolutionFailed(f"nameserver lookups nested too deep under {zone}")
+        looked = 0
+        for ns in ns_names:
+            if ns.is_subdomain(zone):
+                continue  # needs glue we do not have: resolving it would ask the zone itself
+            key = (ns, T.A)
+            if key in budget.in_progress:
+                continue  # a cycle: this name is already being resolved up the stack
+            if looked >= MAX_NS_LOOKUPS_PER_CUT:
+                break
+            looked += 1
+            budget.in_progress.add(key)
+            try:
+                sub = await self._resolve(ns, T.A, exchanger, budget, depth + 1)
+            except ResolutionFailed:
+                continue
+            finally:
+                budget.in_progress.discard(key)
+            found = [rd.address for r in sub.answer if r.rdtype == T.A for rd in r]
+            if found:
+                return found
+        if zone == dns.name.root:
+            return list(self.root_servers)
+        raise ResolutionFailed(f"no address for any nameserver of {zone}")
+
+    async def _iterate(
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
+    ) -> _Step:
+        zone, ns_names = self._closest_cut(name)
+        servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
+        minimise = self.config.qname_minimisation
+        labels = len(zone) + 1
+        steps = 0
+        for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_STEPS):
+            if budget.queries_left <= 0:
+                raise ResolutionFailed("upstream query budget spent")
+            if self.clock.monotonic() > budget.deadline:
+                raise ResolutionFailed("deadline passed")
+            if minimise and labels < len(name) and steps < MAX_MINIMISE_STEPS:
+                qn, qt = name.split(labels)[1], int(T.A)
+            else:
+                qn, qt = name, qtype
+            steps += 1
+            result = await exchanger.exchange(
+                UpstreamQuery(qn, qt, zone, tuple(servers), dnssec=self.config.dnssec)
+            )
+            budget.spend(max(1, result.attempts))
+            if result.response is None:
+                if qn != name:
+                    minimise = False  # some servers choke on minimised names: ask in full
+                    continue
+                failure = result.failure.value if result.failure else "no answer"
+                raise ResolutionFailed(f"{zone} servers: {failure}")
+            response = result.response
+            scrub(response, zone)
+            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
+            if c.kind is Kind.REFERRAL:
+                assert c.cut is not None and c.ns is not None
+                self._cache_referral(c)
+                zone = c.cut
+                labels = len(zone) + 1
+                ns_names = [rd.target for rd in c.ns]
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
+                continue
+            if c.kind is Kind.LAME:
+                servers = [s for s in servers if s != result.server]
+                if not servers:
+                    raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
+                continue
+            if qn != name:
+                if c.kind is Kind.NXDOMAIN:
+                    minimise = False  # RFC 8020 would stop here; ask in full to be safe
+                else:
+                    labels += 1  # no cut at this label: reveal one more
+                continue
+            return self._conclude(c, name, qtype, response.flags)
+        raise ResolutionFailed(f"too many referrals resolving {name}")
+
+    # -- caching ----------------------------------------------------------------------------
+
+    def _cache_referral(self, c: Classified) -> None:
+        now = self.clock.monotonic()
+        assert c.ns is not None
+        self.cache.rrsets.put(c.ns, Rank.AUTHORITY_NONAUTH, now)
+        if c.ds is not None:
+            ds_sigs = c.sigs.get((c.ds.name, T.DS))
+            self.cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)
+        for g in c.glue:
+            self.cache.rrsets.put(g, Rank.ADDITIONAL, now)
+
+    def _conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> _Step:
+        now = self.clock.monotonic()
+        rank = Rank.ANSWER_AUTH if flags & dns.flags.AA else Rank.ANSWER_NONAUTH
+        records: list[dns.rrset.RRset] = []
+        for rrset in c.chain:
+            sigs = c.sigs.get((rrset.name, rrset.rdtype))
+            if not (rrset.rdtype == T.CNAME and _synthesised(rrset, c.chain)):
+                self.cache.rrsets.put(rrset, rank, now, sigs=sigs)
+            records.extend(_with_sigs(rrset, sigs))
+        if c.kind is Kind.ANSWER:
+            return _Step(dns.rcode.NOERROR, records)
+        if c.kind is Kind.CNAME:
+            return _Step(dns.rcode.NOERROR, records, target=c.target)
+        authority: list[dns.rrset.RRset] = []
+        target = c.target or name
+        if c.soa is not None:
+            proofs = tuple(c.proofs)
+            if c.kind is Kind.NXDOMAIN:
+                self.cache.negative.put_nxdomain(target, c.soa, now, proofs=proofs)
+            else:
+                self.cache.negative.put_nodata(target, qtype, c.soa, now, proofs=proofs)
+            authority = [c.soa, *_sig_list(c, c.soa), *c.proofs]
+        rcode = dns.rcode.NXDOMAIN if c.kind is Kind.NXDOMAIN else dns.rcode.NOERROR
+        return _Step(rcode, records, authority)
+
+
+def _with_sigs(rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None) -> list[dns.rrset.RRset]:
+    return [rrset] if sigs is None else [rrset, sigs]
+
+
+def _sig_list(c: Classified, rrset: dns.rrset.RRset) -> list[dns.rrset.RRset]:
+    sig = c.sigs.get((rrset.name, rrset.rdtype))
+    return [] if sig is None else [sig]
+
+
+def _synthesised(rrset: dns.rrset.RRset, chain: list[dns.rrset.RRset]) -> bool:
+    """A CNAME made from a DNAME in this chain (cached as the DNAME, not by itself)."""
+    return any(
+        r.rdtype == T.DNAME and rrset.name.is_subdomain(r.name) and rrset.name != r.name
+        for r in chain
+    )
