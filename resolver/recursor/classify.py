@@ -99,15 +99,8 @@ def follow_chain(
         if final is not None:
             chain.append(final)
             return chain, name, True
-        if qtype != T.CNAME:
-            cname = by_key.get((name, T.CNAME))
-            if cname is not None:
-                chain.append(cname)
-                name = cname[0].target
-                if name in seen:
-                    return chain, name, False
-                seen.add(name)
-                continue
+        # A DNAME above the name rules it (RFC 6672): the DNAME, then the CNAME it implies
+        # (synthesised here, whatever CNAME the server sent alongside).
         dname = next((d for d in dnames if name.is_subdomain(d.name) and name != d.name), None)
         if dname is not None:
             try:
@@ -116,11 +109,16 @@ def follow_chain(
                 return chain, name, False
             synth = dns.rrset.from_text(name, dname.ttl, dname.rdclass, T.CNAME, target.to_text())
             chain.extend([dname, synth])
-            name = target
-            if name in seen:
-                return chain, name, False
-            seen.add(name)
-            continue
+        elif qtype != T.CNAME and (name, T.CNAME) in by_key:
+            cname = by_key[(name, T.CNAME)]
+            chain.append(cname)
+            target = cname[0].target
+        else:
+            return chain, name, False
+        name = target
+        if name in seen:
+            return chain, name, False
+        seen.add(name)
         return chain, name, False
     return chain, name, False
 

@@ -125,10 +125,10 @@ class Recursor:
             if step.target is None:
                 return Resolution(step.rcode, answer, step.authority, reason=step.reason)
             if step.target in seen:
-                return Resolution(dns.rcode.SERVFAIL, answer, reason=f"CNAME loop at {step.target}")
+                return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")
             seen.add(step.target)
             name = step.target
-        return Resolution(dns.rcode.SERVFAIL, answer, reason="CNAME chain too long")
+        return Resolution(dns.rcode.SERVFAIL, reason="CNAME chain too long")
 
     async def _lookup(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
