@@ -234,6 +234,9 @@ class Recursor:
                 raise ResolutionFailed("deadline passed")
             if minimise and labels < len(name) and steps < MAX_MINIMISE_STEPS:
                 qn, qt = name.split(labels)[1], int(T.A)
+                if self._known_no_cut(qn):
+                    labels += 1  # this label is known to exist without a cut: skip it
+                    continue
             else:
                 qn, qt = name, qtype
             steps += 1
@@ -267,12 +270,24 @@ class Recursor:
                 if c.kind is Kind.NXDOMAIN:
                     minimise = False  # RFC 8020 would stop here; ask in full to be safe
                 else:
+                    self._remember_no_cut(qn, c)
                     labels += 1  # no cut at this label: reveal one more
                 continue
             return self._conclude(c, name, qtype, response.flags)
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
     # -- caching ----------------------------------------------------------------------------
+
+    def _known_no_cut(self, name: dns.name.Name) -> bool:
+        """A minimised name already seen answered (data or NODATA) by its zone's servers."""
+        now = self.clock.monotonic()
+        return (self.cache.rrsets.get(name, T.A, now) is not None
+                or self.cache.negative.get(name, T.A, now) is not None)
+
+    def _remember_no_cut(self, name: dns.name.Name, c: Classified) -> None:
+        now = self.clock.monotonic()
+        if c.kind is Kind.NODATA and c.soa is not None and not c.chain:
+            self.cache.negative.put_nodata(name, T.A, c.soa, now, proofs=tuple(c.proofs))
 
     def _cache_referral(self, c: Classified) -> None:
         now = self.clock.monotonic()
