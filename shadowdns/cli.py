@@ -14,7 +14,6 @@ NOT_BUILT = {
     "run": "the shadow harness (issue 6)",
     "report": "divergence reports (issue 8)",
     "deckard": "the Deckard scenario runner (issue 5)",
-    "bench": "benchmarks (issues 3 and 9)",
 }
 
 
@@ -28,7 +27,8 @@ def _not_built(what: str) -> Callable[[argparse.Namespace], int]:
 
 def build_parser() -> argparse.ArgumentParser:
     from lab import cli as lab_cli
-    from shadowdns import demo
+    from resolver import cli as resolver_cli
+    from shadowdns import bench, demo
 
     parser = argparse.ArgumentParser(
         prog="shadowdns",
@@ -37,9 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     lab_cli.register(sub)
     demo.register(sub)
-    res = sub.add_parser("resolver", help="the candidate resolver (not built yet)")
-    res.add_argument("rest", nargs=argparse.REMAINDER)
-    res.set_defaults(func=_not_built("the candidate resolver (issue 3)"))
+    resolver_cli.register(sub)
+    bench.register(sub)
     for name, what in NOT_BUILT.items():
         p = sub.add_parser(name, help=f"{what} (not built yet)")
         p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,0 +1,102 @@
+"""``shadowdns resolver serve``: the candidate resolver on a loopback address.
+
+    shadowdns resolver serve --listen 127.0.0.12:5353 --root-hints run/lab/root.hints \\
+        --trust-anchor run/lab/trust-anchor.ds
+
+Then ``dig @127.0.0.12 -p 5353 www.example.lab``.  Runs until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from resolver.app import build
+from resolver.config import ConfigError, ResolverConfig, loopback, read_root_hints
+from resolver.frames import FrameQueue
+from resolver.plugins import PluginChain
+from resolver.server import Listeners
+from resolver.workers import Workers
+
+log = logging.getLogger("shadowdns.resolver")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("resolver", help="the candidate resolver")
+    rsub = p.add_subparsers(dest="resolver_command", required=True, metavar="ACTION")
+    s = rsub.add_parser("serve", help="serve DNS on a loopback address until interrupted")
+    s.add_argument("--listen", default="127.0.0.12:5353", help="ADDR:PORT (127.0.0.0/8)")
+    s.add_argument("--root-hints", type=Path, required=True, help="root hints (zone-file text)")
+    s.add_argument("--trust-anchor", type=Path, help="trust anchor file (DS or DNSKEY lines)")
+    s.add_argument("--no-qname-minimisation", action="store_true")
+    s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
+    s.add_argument("--upstream-port", type=int, default=53)
+    s.add_argument("--cache-mb", type=int, default=64)
+    s.add_argument("--workers", type=int, default=64, help="queries in flight (default 64)")
+    s.set_defaults(func=serve)
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--listen: expected ADDR:PORT, got {text!r}")
+    return loopback("--listen", host), int(port)
+
+
+def config_from(args: argparse.Namespace) -> ResolverConfig:
+    host, port = parse_listen(args.listen)
+    return ResolverConfig(
+        listen=host, port=port, root_hints=read_root_hints(args.root_hints),
+        trust_anchor_file=args.trust_anchor,
+        qname_minimisation=not args.no_qname_minimisation,
+        egress=loopback("--egress", args.egress) if args.egress else None,
+        upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
+        workers=args.workers,
+    )
+
+
+async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
+    answerer = build(config)
+    queue = FrameQueue()
+    workers = Workers(queue, answerer, PluginChain(), n=config.workers)
+    listeners = Listeners(queue, config.listen, config.port)
+    workers.start()
+    try:
+        host, port = await listeners.start()
+        print(f"resolver: serving on {host}:{port} (udp, tcp)", flush=True)
+        await stop.wait()
+    finally:
+        await listeners.close()
+        await workers.stop()
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        config = config_from(args)
+    except ConfigError as e:
+        print(f"shadowdns resolver: {e}", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_server(config, stop)
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        asyncio.run(main())
+    except OSError as e:
+        print(f"shadowdns resolver: cannot serve on {args.listen}: {e.strerror}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,271 @@
+"""The TCP listener (RFC 7766): length-prefixed messages, pipelined, answered out of order.
+
+Each connection is an :class:`asyncio.Protocol` that cuts its byte stream at the 2-byte
+length prefixes and puts each message into the :class:`~resolver.frames.FrameQueue` as a
+frame, without waiting for earlier ones to be answered; every reply is written as soon as
+its worker finishes, so answers may come back in any order (clients match them by ID).
+
+Limits, all configurable and named here:
+
+* :data:`MAX_CONNECTIONS` — connections above it are closed as soon as they are accepted
+  (``refused``).
+* :data:`MAX_IN_FLIGHT` — queries of one connection being worked on at once.  At that mark
+  the connection stops taking messages from its buffer and pauses reading the socket, so
+  the client's own TCP window pushes back; reading resumes once half of them are answered.
+  Reading is also paused while the transport's write buffer is over its high-water mark
+  (a client that does not read its answers).
+* :data:`IDLE_TIMEOUT` — a connection with nothing in flight that has neither completed a
+  message nor been sent a reply for this long is closed (``closed_idle``).  Trickling
+  bytes without completing messages does not keep it open.
+
+A client may half-close after its queries: pending answers are still written, and the
+connection closes once they are out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import cast
+
+from resolver.clock import Clock, SystemClock
+from resolver.frames import FrameQueue, Inbound
+from resolver.model import Frame
+
+__all__ = ["IDLE_TIMEOUT", "MAX_CONNECTIONS", "MAX_IN_FLIGHT", "TCPServer", "TCPStats"]
+
+log = logging.getLogger("shadowdns.resolver.server")
+
+IDLE_TIMEOUT = 10.0
+"""Seconds a connection may sit with nothing in flight and no traffic before we close it."""
+
+MAX_CONNECTIONS = 1024
+"""Open client connections; more are closed on accept."""
+
+MAX_IN_FLIGHT = 32
+"""Queries of one connection in the queue or being worked on before reading pauses."""
+
+
+@dataclass(slots=True)
+class TCPStats:
+    """Counters of a :class:`TCPServer`; they only grow."""
+
+    accepted: int = 0
+    """Connections admitted."""
+    refused: int = 0
+    """Connections closed on accept because :data:`MAX_CONNECTIONS` were open."""
+    closed_idle: int = 0
+    """Connections closed by the idle timeout."""
+    messages: int = 0
+    """Complete messages taken from connections (and offered to the queue)."""
+    queue_dropped: int = 0
+    """Messages the queue refused (full, or the client over its share); not answered."""
+    replies: int = 0
+    """Replies written."""
+    paused: int = 0
+    """Times a connection's reading was paused for backpressure."""
+
+
+class TCPServer:
+    """A TCP listener on ``(host, port)`` feeding ``queue``.
+
+    ``await start()`` binds and returns the bound address; ``await close()`` stops
+    listening and closes every connection.
+    """
+
+    def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
+                 clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS,
+                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        if idle_timeout <= 0 or max_connections < 1 or max_in_flight < 1:
+            raise ValueError("idle_timeout, max_connections and max_in_flight must be positive")
+        self.queue = queue
+        self.host = host
+        self.port = port
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.max_in_flight = max_in_flight
+        self.stats = TCPStats()
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound (host, port); only valid after :meth:`start`."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the TCP listener is not started")
+        sockname = self._server.sockets[0].getsockname()
+        return (sockname[0], sockname[1])
+
+    @property
+    def connections(self) -> int:
+        """Connections open now."""
+        return len(self._connections)
+
+    async def start(self) -> tuple[str, int]:
+        if self._server is not None:
+            raise RuntimeError("the TCP listener is already started")
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, reuse_address=True)
+        log.info("TCP listening on %s port %d", *self.address)
+        return self.address
+
+    async def close(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for connection in list(self._connections):
+            connection.abort()
+        await server.wait_closed()
+        await asyncio.sleep(0)  # let connection_lost run for the aborted connections
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: framing, in-flight accounting, pausing, idle timeout."""
+
+    def __init__(self, server: TCPServer) -> None:
+        self._server = server
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._client: tuple[str, int] = ("", 0)
+        self._buffer = bytearray()
+        self._in_flight = 0
+        self._reading_paused = False
+        self._writing_paused = False
+        self._eof = False
+        self._closed = False
+        self._last_activity = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        server = self._server
+        self._transport = cast(asyncio.Transport, transport)
+        if len(server._connections) >= server.max_connections:
+            server.stats.refused += 1
+            self._closed = True
+            log.debug("TCP connection cap (%d) reached; closing a new one",
+                      server.max_connections)
+            self._transport.close()
+            return
+        server._connections.add(self)
+        server.stats.accepted += 1
+        peer = transport.get_extra_info("peername")
+        self._client = (str(peer[0]), int(peer[1])) if peer else ("", 0)
+        self._last_activity = self._loop.time()
+        self._timer = self._loop.call_later(server.idle_timeout, self._check_idle)
+
+    def data_received(self, data: bytes) -> None:
+        if self._closed:
+            return
+        self._buffer += data
+        self._dispatch()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        if self._in_flight == 0 and not self._has_message():
+            return False  # nothing owed: let the transport close
+        return True  # keep the write side open for the answers still owed
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._dispatch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._buffer.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._server._connections.discard(self)
+
+    # -- ours --------------------------------------------------------------------------
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _dispatch(self) -> None:
+        """Queue the complete messages in the buffer, up to the in-flight limit, and not
+        while the client is not reading its answers."""
+        server = self._server
+        buffer = self._buffer
+        limit = server.max_in_flight
+        pos = 0
+        while self._in_flight < limit and not self._writing_paused and len(buffer) - pos >= 2:
+            length = (buffer[pos] << 8) | buffer[pos + 1]
+            end = pos + 2 + length
+            if len(buffer) < end:
+                break
+            wire = bytes(buffer[pos + 2:end])
+            pos = end
+            server.stats.messages += 1
+            self._last_activity = self._loop.time()
+            frame = Frame(wire, "tcp", self._client, server._clock.monotonic())
+            self._in_flight += 1
+            if not server.queue.put_nowait(Inbound(frame, self._reply)):
+                self._in_flight -= 1
+                server.stats.queue_dropped += 1
+        if pos:
+            del buffer[:pos]
+        self._update_reading()
+        if self._eof and self._in_flight == 0 and not self._has_message():
+            self._close()
+
+    def _has_message(self) -> bool:
+        """Whether the buffer holds a complete message not yet queued."""
+        buffer = self._buffer
+        return len(buffer) >= 2 and len(buffer) >= 2 + ((buffer[0] << 8) | buffer[1])
+
+    def _update_reading(self) -> None:
+        transport = self._transport
+        if transport is None or self._closed:
+            return
+        busy = self._in_flight >= self._server.max_in_flight
+        if not self._reading_paused:
+            if busy or self._writing_paused:
+                self._reading_paused = True
+                self._server.stats.paused += 1
+                transport.pause_reading()
+        elif not self._writing_paused and self._in_flight <= self._server.max_in_flight // 2:
+            self._reading_paused = False
+            transport.resume_reading()
+
+    def _reply(self, wire: bytes | None) -> None:
+        """Called once per queued frame by the worker that handled it."""
+        self._in_flight -= 1
+        if self._closed or self._transport is None or self._transport.is_closing():
+            return
+        if wire is not None:
+            self._transport.write(len(wire).to_bytes(2, "big") + wire)
+            self._server.stats.replies += 1
+            self._last_activity = self._loop.time()
+        self._dispatch()
+
+    def _check_idle(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        timeout = self._server.idle_timeout
+        idle_for = self._loop.time() - self._last_activity
+        if self._in_flight == 0 and idle_for >= timeout:
+            self._server.stats.closed_idle += 1
+            log.debug("closing idle TCP connection from %s", self._client)
+            self._close()
+            return
+        delay = timeout if self._in_flight else timeout - idle_for
+        self._timer = self._loop.call_later(delay, self._check_idle)
+
+    def _close(self) -> None:
+        if not self._closed and self._transport is not None:
+            self._closed = True
+            self._transport.close()
