@@ -1,1 +1,1 @@
-"""shadowdns: harness (see docs/ARCHITECTURE.md)."""
+"""shadowdns: the shadow harness (see docs/ARCHITECTURE.md)."""
