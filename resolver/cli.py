@@ -18,6 +18,7 @@ from typing import Any
 
 from resolver.app import build
 from resolver.config import ConfigError, ResolverConfig, loopback, read_root_hints
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain
 from resolver.server import Listeners
@@ -63,8 +64,9 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
 async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     answerer = build(config)
     queue = FrameQueue()
-    workers = Workers(queue, answerer, PluginChain(), n=config.workers)
-    listeners = Listeners(queue, config.listen, config.port)
+    fast = FastCache(config.cache_bytes // 4)
+    workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
+    listeners = Listeners(queue, config.listen, config.port, fastcache=fast)
     workers.start()
     try:
         host, port = await listeners.start()

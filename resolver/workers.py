@@ -60,6 +60,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from resolver.clock import Clock, SystemClock
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame, Request
 from resolver.plugins import PluginChain, servfail_for
@@ -149,7 +150,8 @@ class Workers:
 
     def __init__(self, queue: FrameQueue, answerer: Answerer,
                  plugins: PluginChain | None = None, *, n: int = DEFAULT_WORKERS,
-                 deadline: float = QUERY_DEADLINE, clock: Clock | None = None) -> None:
+                 deadline: float = QUERY_DEADLINE, clock: Clock | None = None,
+                 fastcache: FastCache | None = None) -> None:
         if n < 1:
             raise ValueError("need at least one worker")
         if deadline <= 0:
@@ -162,6 +164,8 @@ class Workers:
         self.stats: collections.Counter[str] = collections.Counter()
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._tasks: list[asyncio.Task[None]] = []
+        # Replies rendered here feed the bytes fast path, unless plugins must see every reply.
+        self.fastcache = fastcache if not len(self.plugins) else None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -269,7 +273,10 @@ class Workers:
             extra={"transport": frame.transport},
         )
         answer = await self._resolve(request, query, budget)
-        return self._render(frame, query, self._finish(query, answer), limit)
+        wire = self._render(frame, query, self._finish(query, answer), limit)
+        if self.fastcache is not None and frame.transport == "udp":
+            self.fastcache.store(frame.wire, wire, self._clock.monotonic())
+        return wire
 
     def _refusal(self, query: dns.message.Message) -> dns.rcode.Rcode | None:
         """The error rcode for a parsed query we do not answer, counted; ``None`` if we do."""
@@ -354,7 +361,9 @@ class Workers:
     def _render(self, frame: Frame, query: dns.message.Message,
                 reply: dns.message.Message, limit: int) -> bytes:
         try:
-            return reply.to_wire(max_size=limit)
+            # RRsets keep the order the authority gave (dnspython would shuffle each render):
+            # stable bytes are what lets the fast path serve the same reply as this path.
+            return reply.to_wire(max_size=limit, want_shuffle=False)
         except dns.exception.TooBig:
             if frame.transport == "udp":
                 self.stats["truncated"] += 1

@@ -13,6 +13,7 @@ depth, upstream sends per client query (the NXNSAttack cap), and a total deadlin
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,22 @@ TOTAL_DEADLINE = 12.0  # seconds per client query
 class RecursorConfig:
     qname_minimisation: bool = True
     dnssec: bool = True  # ask with DO and keep signatures (validation is its own layer)
+    # Which upstream addresses may be used.  The lab is IPv4 on 127/8, hence the defaults;
+    # Deckard scenarios set these from their do-ip4/do-ip6/do-not-query-localhost keys.
+    do_ip4: bool = True
+    do_ip6: bool = False
+    do_not_query_localhost: bool = False
+    harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
+
+    def usable(self, address: str) -> bool:
+        """Whether an upstream server at ``address`` may be asked."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if self.do_not_query_localhost and ip.is_loopback:
+            return False
+        return self.do_ip4 if ip.version == 4 else self.do_ip6
 
 
 @dataclass
@@ -151,11 +168,30 @@ class Recursor:
                     _with_sigs(cname.rrset, cname.sigs),
                     target=cname.rrset[0].target,
                 )
+        dname = self._cached_dname(name, now)
+        if dname is not None:
+            return dname
         neg = self.cache.negative.get(name, qtype, now)
         if neg is not None:
             rcode = dns.rcode.NXDOMAIN if neg.kind == "nxdomain" else dns.rcode.NOERROR
             authority = [neg.soa] if neg.soa is not None else []
             return _Step(rcode, [], authority + list(neg.proofs or ()))
+        return None
+
+    def _cached_dname(self, name: dns.name.Name, now: float) -> _Step | None:
+        """A cached DNAME above ``name`` answers it: the DNAME and the CNAME it implies."""
+        n = name
+        while n != dns.name.root:
+            n = n.parent()
+            hit = self.cache.rrsets.get(n, T.DNAME, now)
+            if hit is not None:
+                try:
+                    target = name.relativize(n).derelativize(hit.rrset[0].target)
+                except dns.name.NameTooLong:
+                    return _Step(dns.rcode.YXDOMAIN, _with_sigs(hit.rrset, hit.sigs))
+                synth = dns.rrset.from_text(name, hit.rrset.ttl, IN, T.CNAME, target.to_text())
+                return _Step(dns.rcode.NOERROR, [*_with_sigs(hit.rrset, hit.sigs), synth],
+                             target=target)
         return None
 
     # -- iteration --------------------------------------------------------------------------
@@ -171,14 +207,22 @@ class Recursor:
                 return dns.name.root, []
             n = n.parent()
 
+    def _address_types(self) -> list[int]:
+        types = [int(T.A)] if self.config.do_ip4 else []
+        return types + [int(T.AAAA)] if self.config.do_ip6 else types
+
     def _cached_addresses(self, names: Sequence[dns.name.Name]) -> list[str]:
         now = self.clock.monotonic()
         out: list[str] = []
         for n in names:
-            a = self.cache.rrsets.get(n, T.A, now)
-            if a is not None:
-                out.extend(rd.address for rd in a.rrset)
+            for rdtype in self._address_types():
+                hit = self.cache.rrsets.get(n, rdtype, now)
+                if hit is not None:
+                    out.extend(rd.address for rd in hit.rrset if self.config.usable(rd.address))
         return out
+
+    def _root_addresses(self, exclude: frozenset[str] | set[str]) -> list[str]:
+        return [a for a in self.root_servers if self.config.usable(a) and a not in exclude]
 
     async def _addresses(
         self,
@@ -187,10 +231,16 @@ class Recursor:
         exchanger: Exchanger,
         budget: Budget,
         depth: int,
+        exclude: frozenset[str] | set[str] = frozenset(),
     ) -> list[str]:
+        """Addresses of ``zone``'s nameservers, other than ``exclude`` (those that failed).
+
+        Cached addresses (glue included) first; else the names without a known address
+        are resolved, one after another, until one gives an address.
+        """
         if zone == dns.name.root and not ns_names:
-            return list(self.root_servers)
-        addrs = self._cached_addresses(ns_names)
+            return self._root_addresses(exclude)
+        addrs = [a for a in self._cached_addresses(ns_names) if a not in exclude]
         if addrs:
             return addrs
         if depth >= MAX_SUBQUERY_DEPTH:
@@ -199,25 +249,58 @@ class Recursor:
         for ns in ns_names:
             if ns.is_subdomain(zone):
                 continue  # needs glue we do not have: resolving it would ask the zone itself
-            key = (ns, T.A)
-            if key in budget.in_progress:
-                continue  # a cycle: this name is already being resolved up the stack
+            if self._cached_addresses([ns]):
+                continue  # known, and every address of it has failed already
             if looked >= MAX_NS_LOOKUPS_PER_CUT:
                 break
-            looked += 1
-            budget.in_progress.add(key)
-            try:
-                sub = await self._resolve(ns, T.A, exchanger, budget, depth + 1)
-            except ResolutionFailed:
-                continue
-            finally:
-                budget.in_progress.discard(key)
-            found = [rd.address for r in sub.answer if r.rdtype == T.A for rd in r]
-            if found:
-                return found
+            for rdtype in self._address_types():
+                key = (ns, rdtype)
+                if key in budget.in_progress:
+                    continue  # a cycle: this name is already being resolved up the stack
+                looked += 1
+                budget.in_progress.add(key)
+                try:
+                    sub: Resolution | None = await self._resolve(
+                        ns, rdtype, exchanger, budget, depth + 1
+                    )
+                except ResolutionFailed:
+                    sub = None
+                finally:
+                    budget.in_progress.discard(key)
+                found = [
+                    rd.address
+                    for r in (sub.answer if sub else [])
+                    if r.rdtype == rdtype
+                    for rd in r
+                    if self.config.usable(rd.address)
+                ]
+                if not found:
+                    # The lookup may have failed (a lame or broken child) after a referral
+                    # on the way gave glue for this very name: the parent's address works.
+                    found = self._cached_addresses([ns])
+                found = [a for a in found if a not in exclude]
+                if found:
+                    return found
         if zone == dns.name.root:
-            return list(self.root_servers)
+            roots = self._root_addresses(exclude)
+            if roots:
+                return roots
         raise ResolutionFailed(f"no address for any nameserver of {zone}")
+
+    async def _other_addresses(
+        self,
+        zone: dns.name.Name,
+        ns_names: list[dns.name.Name],
+        exchanger: Exchanger,
+        budget: Budget,
+        depth: int,
+        failed: set[str],
+    ) -> list[str]:
+        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left."""
+        try:
+            return await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+        except ResolutionFailed:
+            return []
 
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
@@ -227,6 +310,7 @@ class Recursor:
         minimise = self.config.qname_minimisation
         labels = len(zone) + 1
         steps = 0
+        failed: set[str] = set()  # servers of the current zone that gave no usable answer
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_STEPS):
             if budget.queries_left <= 0:
                 raise ResolutionFailed("upstream query budget spent")
@@ -248,10 +332,15 @@ class Recursor:
                 if qn != name:
                     minimise = False  # some servers choke on minimised names: ask in full
                     continue
+                failed.update(servers)
+                servers = await self._other_addresses(zone, ns_names, exchanger, budget, depth,
+                                                      failed)
+                if servers:
+                    continue  # nameservers not tried yet (their addresses newly looked up)
                 failure = result.failure.value if result.failure else "no answer"
                 raise ResolutionFailed(f"{zone} servers: {failure}")
             response = result.response
-            scrub(response, zone)
+            scrub(response, zone, self.config.harden_glue)
             c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
@@ -259,10 +348,16 @@ class Recursor:
                 zone = c.cut
                 labels = len(zone) + 1
                 ns_names = [rd.target for rd in c.ns]
+                failed = set()
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
+                if result.server is not None:
+                    failed.add(result.server)
+                if not servers:
+                    servers = await self._other_addresses(zone, ns_names, exchanger, budget,
+                                                          depth, failed)
                 if not servers:
                     raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
                 continue
@@ -320,7 +415,11 @@ class Recursor:
                 self.cache.negative.put_nxdomain(target, c.soa, now, proofs=proofs)
             else:
                 self.cache.negative.put_nodata(target, qtype, c.soa, now, proofs=proofs)
-            authority = [c.soa, *_sig_list(c, c.soa), *c.proofs]
+            # RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
+            soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)
+            soa.update(c.soa)
+            soa.ttl = min(c.soa.ttl, c.soa[0].minimum)
+            authority = [soa, *_sig_list(c, c.soa), *c.proofs]
         rcode = dns.rcode.NXDOMAIN if c.kind is Kind.NXDOMAIN else dns.rcode.NOERROR
         return _Step(rcode, records, authority)
 

@@ -22,6 +22,7 @@ import errno
 import logging
 
 from resolver.clock import Clock
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound, QueueStats
 from resolver.server.tcp import (
     IDLE_TIMEOUT,
@@ -62,7 +63,8 @@ class Listeners:
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS,
-                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT,
+                 fastcache: FastCache | None = None) -> None:
         self.queue = queue
         self.host = host
         self.port = port
@@ -70,6 +72,7 @@ class Listeners:
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
         self.max_in_flight = max_in_flight
+        self.fastcache = fastcache
         self.udp: UDPServer | None = None
         self.tcp: TCPServer | None = None
 
@@ -85,7 +88,8 @@ class Listeners:
             raise RuntimeError("listeners already started")
         attempts = _PORT_ATTEMPTS if self.port == 0 else 1
         for attempt in range(attempts):
-            udp = UDPServer(self.queue, self.host, self.port, clock=self._clock)
+            udp = UDPServer(self.queue, self.host, self.port, clock=self._clock,
+                            fastcache=self.fastcache)
             host, port = await udp.start()
             tcp = TCPServer(self.queue, self.host, port, clock=self._clock,
                             idle_timeout=self.idle_timeout,

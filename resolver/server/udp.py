@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from resolver.clock import Clock, SystemClock
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
 
@@ -50,7 +51,8 @@ class UDPServer:
     """
 
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
-                 clock: Clock | None = None, receive_buffer: int | None = RECEIVE_BUFFER) -> None:
+                 clock: Clock | None = None, receive_buffer: int | None = RECEIVE_BUFFER,
+                 fastcache: FastCache | None = None) -> None:
         self.queue = queue
         self.host = host
         self.port = port
@@ -58,6 +60,7 @@ class UDPServer:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._receive_buffer = receive_buffer
         self._transport: asyncio.DatagramTransport | None = None
+        self.fastcache = fastcache
 
     @property
     def address(self) -> tuple[str, int]:
@@ -91,8 +94,15 @@ class UDPServer:
 
     def _received(self, transport: asyncio.DatagramTransport, data: bytes, addr: Any) -> None:
         self.stats.datagrams += 1
+        now = self._clock.monotonic()
+        if self.fastcache is not None:
+            reply = self.fastcache.lookup(data, now)
+            if reply is not None:  # a cache hit from bytes: no queue, no parse
+                transport.sendto(reply, addr)
+                self.stats.replies += 1
+                return
         client = (addr[0], addr[1])
-        frame = Frame(data, "udp", client, self._clock.monotonic())
+        frame = Frame(data, "udp", client, now)
         self.queue.put_nowait(Inbound(frame, functools.partial(self._send, transport, addr)))
 
     def _send(self, transport: asyncio.DatagramTransport, addr: Any, wire: bytes | None) -> None:

@@ -1,0 +1,193 @@
+"""Cache hits answered from bytes: no dnspython parse, no queue, no task on a hit.
+
+The key is read straight from the query packet: the question name lower-cased, type and
+class, plus the bits that change the answer (RD, CD, DO) and whether the client used EDNS.
+Only plain queries qualify: QR=0, opcode QUERY, one question, no answer or authority
+records, and at most an OPT record in the additional section.  Anything else falls
+through to the full path.
+
+A stored reply keeps its wire bytes, the offsets of every TTL field in it (OPT aside) and
+when it was stored.  A hit copies the bytes, writes the client's ID and its question
+exactly as sent (0x20 case), and lowers every TTL by the whole seconds elapsed; once the
+smallest TTL has run out the entry is a miss and the full path answers (and refreshes it).
+The byte budget is held by an ARC, so a flood of one-time names does not evict the hot set.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+
+from resolver.cache.arc import ARC
+
+HEADER = struct.Struct("!HHHHHH")
+_RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
+OPT = 41
+ENTRY_OVERHEAD = 160  # bytes charged per entry beyond the wire and offsets
+MAX_STORED_REPLY = 1232
+_RD, _CD, _TC, _DO = 0x0100, 0x0010, 0x0200, 0x8000
+_RCODE_MASK = 0x000F
+CACHEABLE_RCODES = (0, 3)  # NOERROR, NXDOMAIN
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What a plain query packet looks like, read without dnspython."""
+
+    key: bytes
+    qend: int  # offset just past the question
+    payload: int | None  # EDNS UDP payload, None without OPT
+
+
+def read_query(wire: bytes) -> QueryShape | None:
+    """The fast-path key of a plain query, or None if it is not one."""
+    if len(wire) < 17:
+        return None
+    _, flags, qd, an, ns, ar = HEADER.unpack_from(wire)
+    if flags & 0xF800 or qd != 1 or an or ns or ar > 1:  # QR or opcode set, odd counts
+        return None
+    pos = 12
+    labels = bytearray()
+    while True:
+        if pos >= len(wire):
+            return None
+        length = wire[pos]
+        if length == 0:
+            pos += 1
+            break
+        if length > 63:
+            return None  # compression in a question: not a plain query
+        labels += wire[pos:pos + length + 1]
+        pos += length + 1
+        if len(labels) > 255:
+            return None
+    if pos + 4 > len(wire):
+        return None
+    qtype_class = wire[pos:pos + 4]
+    qend = pos + 4
+    payload: int | None = None
+    do = 0
+    if ar:
+        # the OPT record: root name, type 41
+        if qend + 11 > len(wire) or wire[qend] != 0:
+            return None
+        rtype, rclass, ttl, rdlen = _RR_FIXED.unpack_from(wire, qend + 1)
+        if rtype != OPT or qend + 11 + rdlen != len(wire) or (ttl >> 16) & 0xFF:
+            return None  # not OPT, trailing junk, or EDNS version > 0
+        payload = rclass
+        do = 1 if ttl & _DO else 0
+    elif qend != len(wire):
+        return None
+    bits = (1 if flags & _RD else 0) | (2 if flags & _CD else 0) | (4 * do) \
+        | (8 if payload is not None else 0)
+    key = bytes(labels.lower()) + qtype_class + bytes((bits,))
+    return QueryShape(key, qend, payload)
+
+
+def ttl_offsets(wire: bytes) -> list[int] | None:
+    """Offsets of the TTL field of every RR (OPT aside) in a reply, or None if malformed."""
+    if len(wire) < 12:
+        return None
+    _, _, qd, an, ns, ar = HEADER.unpack_from(wire)
+    pos = 12
+    try:
+        for _ in range(qd):
+            pos = _skip_name(wire, pos) + 4
+        out: list[int] = []
+        for _ in range(an + ns + ar):
+            pos = _skip_name(wire, pos)
+            rtype, _, _, rdlen = _RR_FIXED.unpack_from(wire, pos)
+            if rtype != OPT:
+                out.append(pos + 4)
+            pos += 10 + rdlen
+        if pos != len(wire):
+            return None
+        return out
+    except (IndexError, struct.error):
+        return None
+
+
+def _skip_name(wire: bytes, pos: int) -> int:
+    while True:
+        length = wire[pos]
+        if length == 0:
+            return pos + 1
+        if length & 0xC0 == 0xC0:
+            return pos + 2
+        pos += length + 1
+
+
+@dataclass(frozen=True)
+class _Entry:
+    wire: bytes
+    offsets: tuple[int, ...]
+    ttls: tuple[int, ...]
+    stored_at: float
+    lifetime: float  # the smallest TTL: the entry is good until stored_at + lifetime
+
+
+class FastCache:
+    """Stored replies by query shape; see the module docstring."""
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes)
+        self.hits = 0
+        self.misses = 0
+        self.stored = 0
+
+    def lookup(self, wire: bytes, now: float) -> bytes | None:
+        shape = read_query(wire)
+        if shape is None:
+            return None
+        entry = self._arc.get(shape.key)
+        if entry is None:
+            self.misses += 1
+            return None
+        # Whole seconds, rounded up: a TTL served from here is never higher than the full
+        # path would serve at the same moment (at most one second lower).
+        age = math.ceil(now - entry.stored_at)
+        if age >= entry.lifetime:
+            self.misses += 1
+            return None
+        limit = 512 if shape.payload is None else max(512, min(shape.payload, MAX_STORED_REPLY))
+        if len(entry.wire) > limit:
+            self.misses += 1
+            return None
+        out = bytearray(entry.wire)
+        out[0:2] = wire[0:2]  # the client's ID
+        out[12:shape.qend] = wire[12:shape.qend]  # its question, 0x20 case as sent
+        for off, ttl in zip(entry.offsets, entry.ttls, strict=True):
+            struct.pack_into("!I", out, off, max(0, ttl - age))
+        self.hits += 1
+        return bytes(out)
+
+    def store(self, query_wire: bytes, reply_wire: bytes, now: float) -> bool:
+        """Remember a reply the full path rendered for this query; False if not cacheable."""
+        shape = read_query(query_wire)
+        if shape is None or len(reply_wire) > MAX_STORED_REPLY or len(reply_wire) < 12:
+            return False
+        flags = HEADER.unpack_from(reply_wire)[1]
+        if flags & _TC or (flags & _RCODE_MASK) not in CACHEABLE_RCODES:
+            return False
+        if reply_wire[12:shape.qend].lower() != query_wire[12:shape.qend].lower():
+            return False
+        offsets = ttl_offsets(reply_wire)
+        if not offsets:
+            return False  # nothing with a TTL: no lifetime to honour
+        ttls = tuple(struct.unpack_from("!I", reply_wire, off)[0] for off in offsets)
+        lifetime = min(ttls)
+        if lifetime <= 0:
+            return False
+        entry = _Entry(reply_wire, tuple(offsets), ttls, now, float(lifetime))
+        size = len(reply_wire) + 8 * len(offsets) + ENTRY_OVERHEAD
+        stored = self._arc.put(shape.key, entry, size)
+        self.stored += stored
+        return stored
+
+    def __len__(self) -> int:
+        return len(self._arc)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._arc.size_bytes
