@@ -26,7 +26,9 @@ class ResolverConfig:
     listen: str = "127.0.0.12"
     port: int = 5353
     root_hints: tuple[tuple[str, str], ...] = ()
-    trust_anchor_file: Path | None = None
+    trust_anchor_file: Path | None = None  # DS or DNSKEY records (resolver.trust)
+    trust_anchors: tuple[str, ...] = ()  # more anchors, as record lines
+    negative_trust_anchors: tuple[str, ...] = ()  # domains validated as insecure (RFC 7646)
     qname_minimisation: bool = True
     egress: str | None = None  # source address for upstream queries
     upstream_port: int = 53

@@ -6,7 +6,8 @@ orders the zone's servers by smoothed RTT with exploration (:mod:`.selection`); 
 the server's retransmission timeout, backing off each round across the set; accepts an
 answer only if its ID and question match; retries over TCP on TC; falls back to plain DNS
 for servers that answer FORMERR to EDNS; and moves to the next server on REFUSED,
-SERVFAIL, NOTIMP, timeouts and network errors.  Per-upstream metrics are kept.
+SERVFAIL, NOTIMP, timeouts and network errors (a server that refused is not asked again
+in the same exchange).  Per-upstream metrics are kept.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ EDNS_PAYLOAD = 1232
 MAX_ATTEMPTS = 6  # sends per exchange, across the server set
 MAX_TIMEOUT = 3.0  # seconds, after backoff
 MIN_TIMEOUT = 0.05
+
+DEFINITIVE_FAILURES = frozenset({Failure.REFUSED, Failure.NOTIMP, Failure.FORMERR})
+"""Answers that will not change on a retry within one exchange (unlike SERVFAIL, timeouts)."""
 
 RCODE_FAILURES = {
     dns.rcode.REFUSED: Failure.REFUSED,
@@ -90,6 +94,7 @@ class Conductor:
             frozenset(query.servers),
             query.dnssec,
             query.cd,
+            query.rd,
         )
         running = self._inflight.get(key)
         if running is not None:
@@ -115,8 +120,11 @@ class Conductor:
         if not order:
             result.failure = Failure.NO_SERVERS
             return result
+        refused: set[str] = set()  # servers that said no: asking them again will not help
         for attempt in range(MAX_ATTEMPTS):
             addr = order[attempt % len(order)]
+            if addr in refused:
+                continue
             backoff = 2 ** (attempt // len(order))
             timeout = min(MAX_TIMEOUT, max(MIN_TIMEOUT, self.infra.rto(addr) * backoff))
             response, failure = await self._try(addr, query, timeout)
@@ -128,6 +136,8 @@ class Conductor:
             assert failure is not None
             result.failures.append((addr, failure))
             result.failure = failure
+            if failure in DEFINITIVE_FAILURES:
+                refused.add(addr)
         return result
 
     def _message(self, query: UpstreamQuery, edns: bool) -> dns.message.Message:
@@ -138,7 +148,7 @@ class Conductor:
             payload=EDNS_PAYLOAD,
             want_dnssec=query.dnssec and edns,
         )
-        msg.flags = 0  # iterative: no RD
+        msg.flags = dns.flags.RD if query.rd else 0  # iterative: no RD (unless forwarding)
         if query.cd:
             msg.flags |= dns.flags.CD
         msg.id = self.rng.randrange(0, 65536)

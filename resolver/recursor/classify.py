@@ -49,8 +49,12 @@ def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
     return name.is_subdomain(zone)
 
 
-def scrub(response: dns.message.Message, zone: dns.name.Name) -> None:
-    """Remove out-of-bailiwick authority and additional data, in place."""
+def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True) -> None:
+    """Remove out-of-bailiwick authority and additional data, in place.
+
+    With ``harden_glue`` off, addresses of the nameservers a response names are kept even
+    outside ``zone`` (Unbound's ``harden-glue: no``, Knot Resolver's permissive mode).
+    """
     response.authority = [r for r in response.authority if in_zone(r.name, zone)]
     targets: set[dns.name.Name] = set()
     for section in (response.answer, response.authority):
@@ -60,7 +64,9 @@ def scrub(response: dns.message.Message, zone: dns.name.Name) -> None:
     response.additional = [
         r
         for r in response.additional
-        if r.rdtype in (T.A, T.AAAA) and r.name in targets and in_zone(r.name, zone)
+        if r.rdtype in (T.A, T.AAAA)
+        and r.name in targets
+        and (in_zone(r.name, zone) or not harden_glue)
     ]
 
 
@@ -119,7 +125,6 @@ def follow_chain(
         if name in seen:
             return chain, name, False
         seen.add(name)
-        return chain, name, False
     return chain, name, False
 
 
@@ -154,6 +159,11 @@ def classify(
         if soa is not None and in_zone(end, zone):
             return Classified(Kind.NODATA, chain, sigs, end, soa, proofs)
         return Classified(Kind.CNAME, chain, sigs, end)
+    if any(r.name == qname and r.rdtype != T.RRSIG for r in response.answer):
+        # Records for the name, none of the type asked and no CNAME: the server knows the
+        # name and has no such data.  NODATA (without an SOA, so not cached as negative),
+        # as Unbound and Knot Resolver take it after dropping the unexpected records.
+        return Classified(Kind.NODATA, [], sigs, qname, soa, proofs)
     ns = next((r for r in response.authority if r.rdtype == T.NS), None)
     if soa is not None and (aa or ns is None):
         return Classified(Kind.NODATA, [], sigs, qname, soa, proofs)

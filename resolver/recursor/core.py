@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import dns.flags
+import dns.message
 import dns.name
 import dns.rcode
 import dns.rdataclass
@@ -52,14 +53,19 @@ class RecursorConfig:
     do_ip6: bool = False
     do_not_query_localhost: bool = False
     harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
+    forwarders: tuple[str, ...] = ()  # forward every question (RD=1) here instead of iterating
 
-    def usable(self, address: str) -> bool:
-        """Whether an upstream server at ``address`` may be asked."""
+    def usable(self, address: str, configured: bool = False) -> bool:
+        """Whether an upstream server at ``address`` may be asked.
+
+        ``do_not_query_localhost`` keeps the DNS from steering us to loopback servers; an
+        address the operator configured (a root hint) is trusted whatever it is.
+        """
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             return False
-        if self.do_not_query_localhost and ip.is_loopback:
+        if self.do_not_query_localhost and ip.is_loopback and not configured:
             return False
         return self.do_ip4 if ip.version == 4 else self.do_ip6
 
@@ -134,13 +140,16 @@ class Recursor:
         self, qname: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> Resolution:
         answer: list[dns.rrset.RRset] = []
+        proofs: list[dns.rrset.RRset] = []  # wildcard proofs of the chain's earlier steps
         name = qname
         seen = {qname}
         for _ in range(MAX_CNAME_CHAIN + 1):
             step = await self._lookup(name, qtype, exchanger, budget, depth)
             answer.extend(step.records)
             if step.target is None:
-                return Resolution(step.rcode, answer, step.authority, reason=step.reason)
+                authority = step.authority + [r for r in proofs if r not in step.authority]
+                return Resolution(step.rcode, answer, authority, reason=step.reason)
+            proofs.extend(step.authority)
             if step.target in seen:
                 return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")
             seen.add(step.target)
@@ -222,7 +231,9 @@ class Recursor:
         return out
 
     def _root_addresses(self, exclude: frozenset[str] | set[str]) -> list[str]:
-        return [a for a in self.root_servers if self.config.usable(a) and a not in exclude]
+        usable = self.config.usable
+        return [a for a in self.root_servers
+                if usable(a, configured=True) and a not in exclude]
 
     async def _addresses(
         self,
@@ -247,13 +258,15 @@ class Recursor:
             raise ResolutionFailed(f"nameserver lookups nested too deep under {zone}")
         looked = 0
         for ns in ns_names:
-            if ns.is_subdomain(zone):
-                continue  # needs glue we do not have: resolving it would ask the zone itself
             if self._cached_addresses([ns]):
                 continue  # known, and every address of it has failed already
             if looked >= MAX_NS_LOOKUPS_PER_CUT:
                 break
             for rdtype in self._address_types():
+                if ns.is_subdomain(zone) and self._from_cache(ns, rdtype) is None:
+                    # Needs glue we do not have: resolving it would ask the zone itself.
+                    # (A cached CNAME for the name is followed, though.)
+                    continue
                 key = (ns, rdtype)
                 if key in budget.in_progress:
                     continue  # a cycle: this name is already being resolved up the stack
@@ -302,11 +315,46 @@ class Recursor:
         except ResolutionFailed:
             return []
 
+    async def _forward(
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget
+    ) -> _Step:
+        """Ask the configured forwarders (RD=1) and take their answer as it is."""
+        if budget.queries_left <= 0:
+            raise ResolutionFailed("upstream query budget spent")
+        result = await exchanger.exchange(
+            UpstreamQuery(name, qtype, dns.name.root, self.config.forwarders,
+                          dnssec=self.config.dnssec, rd=True)
+        )
+        budget.spend(max(1, result.attempts))
+        if result.response is None:
+            failure = result.failure.value if result.failure else "no answer"
+            raise ResolutionFailed(f"forwarders: {failure}")
+        response = result.response
+        scrub(response, dns.name.root, self.config.harden_glue)
+        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN)
+        if c.kind in (Kind.REFERRAL, Kind.LAME):
+            raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
+        return self._conclude(c, name, qtype, response.flags)
+
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> _Step:
-        zone, ns_names = self._closest_cut(name)
-        servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
+        if self.config.forwarders:
+            return await self._forward(name, qtype, exchanger, budget)
+        # DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): start above the name.
+        zone, ns_names = self._closest_cut(
+            name.parent() if qtype == T.DS and name != dns.name.root else name
+        )
+        while True:
+            try:
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
+                break
+            except ResolutionFailed:
+                if zone == dns.name.root:
+                    raise
+                # No usable address for this cut (its glue expired, say): start from the
+                # parent's cut, whose referral brings the delegation and glue afresh.
+                zone, ns_names = self._closest_cut(zone.parent())
         minimise = self.config.qname_minimisation
         labels = len(zone) + 1
         steps = 0
@@ -368,6 +416,8 @@ class Recursor:
                     self._remember_no_cut(qn, c)
                     labels += 1  # no cut at this label: reveal one more
                 continue
+            if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
+                c.proofs = _denial_records(response)  # a wildcard answer's proof, if any
             return self._conclude(c, name, qtype, response.flags)
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
@@ -404,9 +454,9 @@ class Recursor:
                 self.cache.rrsets.put(rrset, rank, now, sigs=sigs)
             records.extend(_with_sigs(rrset, sigs))
         if c.kind is Kind.ANSWER:
-            return _Step(dns.rcode.NOERROR, records)
+            return _Step(dns.rcode.NOERROR, records, list(c.proofs))
         if c.kind is Kind.CNAME:
-            return _Step(dns.rcode.NOERROR, records, target=c.target)
+            return _Step(dns.rcode.NOERROR, records, list(c.proofs), target=c.target)
         authority: list[dns.rrset.RRset] = []
         target = c.target or name
         if c.soa is not None:
@@ -422,6 +472,17 @@ class Recursor:
             authority = [soa, *_sig_list(c, c.soa), *c.proofs]
         rcode = dns.rcode.NXDOMAIN if c.kind is Kind.NXDOMAIN else dns.rcode.NOERROR
         return _Step(rcode, records, authority)
+
+
+def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:
+    """NSEC/NSEC3 (and their RRSIGs) in a positive answer's authority section: the proof that
+    a wildcard was expanded (RFC 4035 §3.1.3.3), kept for the validator."""
+    kinds = (T.NSEC, T.NSEC3)
+    return [
+        r
+        for r in response.authority
+        if r.rdtype in kinds or (r.rdtype == T.RRSIG and r.covers in kinds)
+    ]
 
 
 def _with_sigs(rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None) -> list[dns.rrset.RRset]:

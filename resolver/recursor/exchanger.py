@@ -40,6 +40,7 @@ class UpstreamQuery:
     servers: tuple[str, ...]  # addresses
     dnssec: bool = True  # set DO upstream
     cd: bool = False
+    rd: bool = False  # recursion desired: only when asking a forwarder
 
 
 @dataclass

@@ -1,0 +1,206 @@
+"""Trust anchors (RFC 4033 §2) and negative trust anchors (RFC 7646), as plain data.
+
+A trust-anchor file holds DS or DNSKEY records in zone-file syntax, one record per line or
+spread over lines with parentheses, as Unbound's ``trust-anchor-file`` reads them::
+
+    . 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D
+    example. IN DNSKEY 257 3 13 ( mdsswUyr3DPW132mOi8V9xESWE8jTo0d
+                                  xCjjnopKl+GqJxpVXckHAeF+KkxLbxIL )
+
+TTL and class are optional; ``;`` starts a comment; several anchors per name are allowed (a
+key roll).  Errors name the file and the line.  Negative trust anchors are domain names at
+and below which nothing is validated (Unbound's ``domain-insecure``): answers there are
+insecure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.DNSKEY
+import dns.rdtypes.ANY.DS
+
+DNSKEY = dns.rdtypes.ANY.DNSKEY.DNSKEY
+DS = dns.rdtypes.ANY.DS.DS
+ZONE_FLAG = 0x0100
+
+__all__ = ["TrustAnchorError", "TrustAnchors", "parse_anchor_text"]
+
+
+class TrustAnchorError(ValueError):
+    """A trust-anchor file or name is wrong; the message says where and what."""
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """DS and DNSKEY anchors by zone, and negative anchors (names validated as insecure)."""
+
+    ds: Mapping[dns.name.Name, tuple[DS, ...]] = field(default_factory=dict)
+    dnskey: Mapping[dns.name.Name, tuple[DNSKEY, ...]] = field(default_factory=dict)
+    negative: frozenset[dns.name.Name] = frozenset()
+
+    # -- building --------------------------------------------------------------------------
+
+    @classmethod
+    def from_text(
+        cls, text: str, source: str = "<text>", negative: Iterable[str | dns.name.Name] = ()
+    ) -> TrustAnchors:
+        ds: dict[dns.name.Name, list[DS]] = {}
+        keys: dict[dns.name.Name, list[DNSKEY]] = {}
+        for owner, rdata in parse_anchor_text(text, source):
+            if isinstance(rdata, DS):
+                ds.setdefault(owner, []).append(rdata)
+            elif isinstance(rdata, DNSKEY):
+                keys.setdefault(owner, []).append(rdata)
+        return cls(
+            {n: tuple(v) for n, v in ds.items()},
+            {n: tuple(v) for n, v in keys.items()},
+            negative_names(negative, source),
+        )
+
+    @classmethod
+    def from_file(cls, path: Path, negative: Iterable[str | dns.name.Name] = ()) -> TrustAnchors:
+        try:
+            text = path.read_text()
+        except OSError as e:
+            raise TrustAnchorError(f"{path}: cannot read trust anchors: {e.strerror}") from e
+        anchors = cls.from_text(text, str(path), negative)
+        if not anchors.ds and not anchors.dnskey:
+            raise TrustAnchorError(f"{path}: no DS or DNSKEY record")
+        return anchors
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[str], negative: Iterable[str | dns.name.Name] = ()
+    ) -> TrustAnchors:
+        """Anchors from record lines (``"<owner> [ttl] [IN] DS|DNSKEY <rdata>"``)."""
+        return cls.from_text("\n".join(records), "<config>", negative)
+
+    def merged(self, other: TrustAnchors) -> TrustAnchors:
+        ds = {n: tuple(v) for n, v in self.ds.items()}
+        for n, v in other.ds.items():
+            ds[n] = ds.get(n, ()) + tuple(v)
+        keys = {n: tuple(k) for n, k in self.dnskey.items()}
+        for n, k in other.dnskey.items():
+            keys[n] = keys.get(n, ()) + tuple(k)
+        return TrustAnchors(ds, keys, self.negative | other.negative)
+
+    # -- asking ----------------------------------------------------------------------------
+
+    def __bool__(self) -> bool:
+        return bool(self.ds or self.dnskey)
+
+    @property
+    def zones(self) -> frozenset[dns.name.Name]:
+        return frozenset(self.ds) | frozenset(self.dnskey)
+
+    def closest(self, name: dns.name.Name) -> dns.name.Name | None:
+        """The deepest anchored zone at or above ``name``, if any."""
+        zones = self.zones
+        n = name
+        while True:
+            if n in zones:
+                return n
+            if n == dns.name.root:
+                return None
+            n = n.parent()
+
+    def is_negative(self, name: dns.name.Name) -> bool:
+        """Is ``name`` at or below a negative trust anchor that no deeper anchor overrides?"""
+        if not self.negative:
+            return False
+        anchor = self.closest(name)
+        n = name
+        while True:
+            if n in self.negative:
+                return anchor is None or len(n) >= len(anchor)
+            if n == dns.name.root:
+                return False
+            n = n.parent()
+
+    def ds_for(self, zone: dns.name.Name) -> tuple[DS, ...]:
+        return tuple(self.ds.get(zone, ()))
+
+    def keys_for(self, zone: dns.name.Name) -> tuple[DNSKEY, ...]:
+        return tuple(self.dnskey.get(zone, ()))
+
+
+def negative_names(
+    names: Iterable[str | dns.name.Name], source: str = "<config>"
+) -> frozenset[dns.name.Name]:
+    out: set[dns.name.Name] = set()
+    for n in names:
+        if isinstance(n, dns.name.Name):
+            out.add(n)
+            continue
+        try:
+            out.add(dns.name.from_text(n))
+        except dns.exception.DNSException as e:
+            raise TrustAnchorError(f"{source}: bad negative trust anchor {n!r}: {e}") from e
+    return frozenset(out)
+
+
+def _logical_lines(text: str, source: str) -> list[tuple[int, str]]:
+    """(first line number, text) per record: comments dropped, parentheses joined."""
+    out: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = 0
+    depth = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split(";", 1)[0]
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if not pending:
+            start = number
+        depth += line.count("(") - line.count(")")
+        if depth < 0:
+            raise TrustAnchorError(f"{source}:{number}: ')' without '('")
+        pending.append(line.replace("(", " ").replace(")", " "))
+        if depth == 0:
+            out.append((start, " ".join(pending)))
+            pending = []
+    if pending:
+        raise TrustAnchorError(f"{source}:{start}: '(' never closed")
+    return out
+
+
+def parse_anchor_text(text: str, source: str = "<text>") -> list[tuple[dns.name.Name, DS | DNSKEY]]:
+    """Every DS or DNSKEY record of a trust-anchor file, as (owner, rdata)."""
+    out: list[tuple[dns.name.Name, DS | DNSKEY]] = []
+    for number, line in _logical_lines(text, source):
+        where = f"{source}:{number}"
+        tokens = line.split()
+        if tokens[0].startswith("$"):
+            if tokens[0].upper() == "$TTL":
+                continue
+            raise TrustAnchorError(f"{where}: directive {tokens[0]} not supported")
+        try:
+            owner = dns.name.from_text(tokens[0])
+        except dns.exception.DNSException as e:
+            raise TrustAnchorError(f"{where}: bad owner name {tokens[0]!r}: {e}") from e
+        rest = tokens[1:]
+        while rest and (rest[0].isdigit() or rest[0].upper() in ("IN", "CLASS1")):
+            rest = rest[1:]  # TTL and class, in either order
+        if not rest:
+            raise TrustAnchorError(f"{where}: no record type")
+        kind = rest[0].upper()
+        if kind not in ("DS", "DNSKEY"):
+            raise TrustAnchorError(f"{where}: a trust anchor is a DS or DNSKEY record, not {kind}")
+        rdtype = dns.rdatatype.DS if kind == "DS" else dns.rdatatype.DNSKEY
+        try:
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, " ".join(rest[1:]))
+        except (dns.exception.DNSException, ValueError) as e:
+            raise TrustAnchorError(f"{where}: bad {kind} record: {e}") from e
+        if isinstance(rdata, DNSKEY) and not rdata.flags & ZONE_FLAG:
+            raise TrustAnchorError(f"{where}: DNSKEY without the ZONE flag cannot be an anchor")
+        if not isinstance(rdata, DS | DNSKEY):  # pragma: no cover - dnspython's classes
+            raise TrustAnchorError(f"{where}: unexpected record class")
+        out.append((owner, rdata))
+    return out

@@ -1,0 +1,689 @@
+"""DNSSEC validation wrapped around the recursor (RFC 4035 §5), as Unbound and Knot Resolver do.
+
+:class:`ValidatingRecursor` has the recursor's ``resolve(request, exchanger)`` and returns a
+:class:`ValidatedResolution`: the recursor's answer plus its :class:`Security` and the
+Extended DNS Errors (RFC 8914) that say why.  For every RRset of the answer (in chain order,
+so CNAME/DNAME chains across zones are covered) and for the denial at the chain's end it
+decides secure, insecure, bogus or indeterminate; the answer gets the weakest of them.  A
+bogus answer becomes SERVFAIL with an EDE, unless the client set CD, in which case nothing
+is validated and the data comes back as it is.
+
+Chain of trust.  From the closest trust anchor (:class:`~resolver.trust.TrustAnchors`) the
+validator walks down, one label at a time, to the zone that signed the data (the RRSIG
+signer; for unsigned data the owner name, so that a missing signature in a signed zone is
+told apart from an unsigned delegation).  At each label it asks the DS RRset through the
+inner recursor (sub-requests: cache and conductor are shared): a signed DS leads to the
+child's DNSKEY RRset, which one of the DS records must vouch for; a signed denial proves an
+unsigned delegation (insecure), or no cut at all (the walk goes on).  What it learns is kept
+per zone (:class:`KeyEntry`: secure with keys, insecure, or bogus for :data:`BOGUS_TTL_S`),
+validated DS and DNSKEY RRsets go into the RRset cache as secure, and every answer RRset's
+verdict is stored beside it in the cache, so a cached answer is not validated twice.
+
+Everything is capped: DS/DNSKEY fetches per client query (:data:`MAX_FETCHES`) and the
+entries each memo holds.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+from resolver.cache.dnscache import MAX_TTL_S, CachedRRset, Rank, Security
+from resolver.model import Request
+from resolver.recursor import validate as v
+from resolver.recursor.core import Recursor, Resolution
+from resolver.recursor.exchanger import Exchanger
+from resolver.trust import TrustAnchors
+
+__all__ = [
+    "BOGUS_TTL_S",
+    "MAX_FETCHES",
+    "KeyEntry",
+    "ValidatedResolution",
+    "ValidatingRecursor",
+    "ValidatorConfig",
+]
+
+T = dns.rdatatype
+Name = dns.name.Name
+
+MAX_FETCHES = 48
+"""DS and DNSKEY sub-requests per client query (a 10-label name needs about 20)."""
+
+BOGUS_TTL_S = 60
+"""How long a bogus verdict stands before the data is fetched and checked again (Unbound's
+val-bogus-ttl)."""
+
+MAX_KEY_ENTRIES = 10_000
+"""Zones whose validation state (keys, insecure, bogus) is remembered."""
+
+MAX_CUT_ENTRIES = 50_000
+"""Names remembered as proven not to be zone cuts."""
+
+MAX_REASONS = 10_000
+"""Reasons remembered for RRsets cached as bogus or insecure-with-EDE."""
+
+_WEAKNESS = {Security.BOGUS: 0, Security.INDETERMINATE: 1, Security.INSECURE: 2,
+             Security.SECURE: 3}
+
+
+@dataclass
+class ValidatedResolution(Resolution):
+    """A :class:`Resolution` with the validator's verdict and the EDEs explaining it."""
+
+    security: Security = Security.INDETERMINATE
+    ede: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ValidatorConfig:
+    nsec3_max_iterations: int = v.NSEC3_MAX_ITERATIONS  # above: insecure, EDE 27
+    nsec3_bogus_iterations: int | None = None  # above: bogus (SERVFAIL), EDE 27
+    bogus_ttl: int = BOGUS_TTL_S
+    max_fetches: int = MAX_FETCHES
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """What the validator knows of a zone: secure (with its validated DNSKEY RRset),
+    insecure (an unsigned delegation, unsupported algorithms, a negative anchor) or bogus."""
+
+    zone: Name
+    security: Security
+    keys: dns.rrset.RRset | None = None
+    expires: float = 0.0  # monotonic
+    ede: v.Ede | None = None
+    why: str = ""
+
+    @property
+    def outcome(self) -> v.Outcome:
+        return v.Outcome(self.security, self.ede, self.why)
+
+
+@dataclass
+class _Ctx:
+    """One client query's validation: its exchanger and what it has spent."""
+
+    exchanger: Exchanger
+    fetches: int = 0
+    upstream: int = 0
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """The verdict on one part of an answer (an RRset, or the denial at the chain's end)."""
+
+    outcome: v.Outcome
+    ttl: int | None = None  # the capped TTL of a secure RRset
+    cached: bool = False  # the verdict was the cache's, not worked out now
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Memo(Generic[K, V]):
+    """A bounded map that forgets its oldest entries first."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        return self._data.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.capacity:
+            self._data.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._data.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+def _pairs(
+    section: Sequence[dns.rrset.RRset],
+) -> list[tuple[dns.rrset.RRset, dns.rrset.RRset | None]]:
+    """Each non-RRSIG RRset of a section with the RRSIG RRset covering it, in order."""
+    sigs = {(r.name, r.covers): r for r in section if r.rdtype == T.RRSIG}
+    return [(r, sigs.get((r.name, r.rdtype))) for r in section if r.rdtype != T.RRSIG]
+
+
+def _with_ttl(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
+    copy: dns.rrset.RRset = rrset.copy()
+    copy.ttl = ttl
+    return copy
+
+
+def _dname_source(
+    cname: dns.rrset.RRset, earlier: Sequence[tuple[dns.rrset.RRset, dns.rrset.RRset | None]]
+) -> int | None:
+    """The index of the DNAME in ``earlier`` that ``cname`` is the synthesis of (RFC 6672 §5.3.1:
+    the CNAME is unsigned; its DNAME's signature vouches for it)."""
+    if len(cname) != 1:
+        return None
+    for i, (r, _) in enumerate(earlier):
+        if r.rdtype != T.DNAME or not cname.name.is_subdomain(r.name) or cname.name == r.name:
+            continue
+        try:
+            target = cname.name.relativize(r.name).derelativize(r[0].target)
+        except dns.name.NameTooLong:
+            continue
+        if cname[0].target == target:
+            return i
+    return None
+
+
+def _chain_end(
+    qname: Name, qtype: int, pairs: Sequence[tuple[dns.rrset.RRset, dns.rrset.RRset | None]]
+) -> tuple[Name, bool]:
+    """Where the answer's CNAME chain ends, and whether data of ``qtype`` is there."""
+    by_key = {(r.name, r.rdtype): r for r, _ in pairs}
+    name = qname
+    seen = {name}
+    while True:
+        if qtype == T.ANY and any(r.name == name for r, _ in pairs):
+            return name, True
+        if (name, qtype) in by_key:
+            return name, True
+        cname = by_key.get((name, T.CNAME))
+        if cname is None or qtype == T.CNAME:
+            return name, False
+        name = cname[0].target
+        if name in seen:
+            return name, False
+        seen.add(name)
+
+
+class ValidatingRecursor:
+    """The recursor with DNSSEC validation: ``resolve`` as :class:`Recursor`'s, validated."""
+
+    def __init__(
+        self, inner: Recursor, anchors: TrustAnchors, config: ValidatorConfig | None = None
+    ) -> None:
+        self.inner = inner
+        self.cache = inner.cache
+        self.clock = inner.clock
+        self.anchors = anchors
+        self.config = config or ValidatorConfig()
+        self.limits = v.Limits(self.config.nsec3_max_iterations,
+                               self.config.nsec3_bogus_iterations)
+        self._keys: _Memo[Name, KeyEntry] = _Memo(MAX_KEY_ENTRIES)
+        self._cuts: _Memo[Name, tuple[v.DsProof, float]] = _Memo(MAX_CUT_ENTRIES)
+        self._reasons: _Memo[tuple[Name, int], v.Outcome] = _Memo(MAX_REASONS)
+        self.stats: collections.Counter[str] = collections.Counter()
+
+    # -- the client's question ------------------------------------------------------------------
+
+    async def resolve(self, request: Request, exchanger: Exchanger) -> ValidatedResolution:
+        res = await self.inner.resolve(request, exchanger)
+        if request.cd or not self.anchors:
+            self.stats["unvalidated"] += 1
+            return _validated(res, res.upstream_queries, Security.INDETERMINATE, [])
+        ctx = _Ctx(exchanger)
+        spent = res.upstream_queries
+        verdict, pieces, answer = await self._validate(request, res, ctx)
+        if verdict.bogus and res.upstream_queries == 0 and not any(
+            p.cached and p.outcome.bogus for p in pieces
+        ):
+            # Bogus from the cache alone (glue, a referral's NS set, data cached unvalidated
+            # or without its wildcard proof): forget it and ask once more, as Unbound
+            # retries a bogus answer.
+            self.stats["bogus_retries"] += 1
+            self._forget(res)
+            res = await self.inner.resolve(request, exchanger)
+            spent += res.upstream_queries
+            verdict, pieces, answer = await self._validate(request, res, ctx)
+        spent += ctx.upstream
+        self.stats[verdict.security.value] += 1
+        if verdict.bogus:
+            why = f"validation failure <{request.qname} {_type(request.qtype)}>: {verdict.why}"
+            code = int(verdict.ede or v.Ede.DNSSEC_BOGUS)
+            return ValidatedResolution(
+                dns.rcode.SERVFAIL, [], [], spent, why, Security.BOGUS, [(code, verdict.why)]
+            )
+        ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
+        return ValidatedResolution(res.rcode, answer, res.authority, spent, res.reason,
+                                   verdict.security, ede)
+
+    async def _validate(
+        self, request: Request, res: Resolution, ctx: _Ctx
+    ) -> tuple[v.Outcome, list[_Piece], list[dns.rrset.RRset]]:
+        if res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            return v.Outcome(Security.INDETERMINATE), [], res.answer
+        pairs = _pairs(res.answer)
+        pieces: list[_Piece] = []
+        by_index: dict[int, _Piece] = {}
+        answer: list[dns.rrset.RRset] = []
+        for i, (rrset, sigs) in enumerate(pairs):
+            source = _dname_source(rrset, pairs[:i]) if rrset.rdtype == T.CNAME else None
+            if source is not None and sigs is None:
+                piece = by_index[source]
+                piece = _Piece(piece.outcome, None, piece.cached)
+            else:
+                piece = await self._positive(rrset, sigs, res.authority, ctx)
+            by_index[i] = piece
+            pieces.append(piece)
+            ttl = piece.ttl
+            if ttl is not None and ttl < rrset.ttl:
+                answer.append(_with_ttl(rrset, ttl))
+                if sigs is not None:
+                    answer.append(_with_ttl(sigs, ttl))
+            else:
+                answer.extend([rrset] if sigs is None else [rrset, sigs])
+        end, complete = _chain_end(request.qname, request.qtype, pairs)
+        if res.rcode == dns.rcode.NXDOMAIN or not complete:
+            pieces.append(
+                await self._negative(end, request.qtype, res.rcode, res.authority, ctx)
+            )
+        if not pieces:
+            return v.Outcome(Security.INDETERMINATE), [], answer
+        weakest = min(pieces, key=lambda p: _WEAKNESS[p.outcome.security])
+        verdict = weakest.outcome
+        if verdict.security is Security.INSECURE and verdict.ede is None:
+            noted = next((p.outcome for p in pieces if p.outcome.ede is not None
+                          and p.outcome.security is Security.INSECURE), None)
+            verdict = noted or verdict
+        return verdict, pieces, answer
+
+    def _forget(self, res: Resolution) -> None:
+        for rrset, _ in _pairs(res.answer):
+            self.cache.rrsets.pop(rrset.name, rrset.rdtype)
+            self._reasons.pop((rrset.name, rrset.rdtype))
+
+    # -- positive data ---------------------------------------------------------------------------
+
+    async def _positive(
+        self,
+        rrset: dns.rrset.RRset,
+        sigs: dns.rrset.RRset | None,
+        authority: Sequence[dns.rrset.RRset],
+        ctx: _Ctx,
+    ) -> _Piece:
+        mono = self.clock.monotonic()
+        hit = self.cache.rrsets.get(rrset.name, rrset.rdtype, mono)
+        if (
+            hit is not None
+            and hit.security is not Security.INDETERMINATE
+            and set(hit.rrset) == set(rrset)
+        ):
+            self.stats["cached_verdicts"] += 1
+            known = self._reasons.get((rrset.name, rrset.rdtype))
+            if known is not None and known.security is hit.security:
+                return _Piece(known, cached=True)
+            if hit.security is Security.BOGUS:
+                return _Piece(v.bogus(v.Ede.DNSSEC_BOGUS, f"{rrset.name} cached as bogus"),
+                              cached=True)
+            return _Piece(v.Outcome(hit.security), cached=True)
+        outcome, ttl = await self._check_positive(rrset, sigs, authority, ctx)
+        self._remember(rrset, sigs, hit, outcome, ttl)
+        return _Piece(outcome, ttl)
+
+    async def _check_positive(
+        self,
+        rrset: dns.rrset.RRset,
+        sigs: dns.rrset.RRset | None,
+        authority: Sequence[dns.rrset.RRset],
+        ctx: _Ctx,
+    ) -> tuple[v.Outcome, int | None]:
+        owner = rrset.name
+        what = f"{owner} {_type(rrset.rdtype)}"
+        if self.anchors.is_negative(owner):
+            return v.insecure(f"{owner} is under a negative trust anchor"), None
+        signer = v.signer_of(sigs)
+        is_ds = rrset.rdtype == T.DS and owner != dns.name.root
+        if signer is not None:
+            if not owner.is_subdomain(signer) or (is_ds and signer == owner):
+                return v.bogus(v.Ede.DNSSEC_BOGUS, f"{what} signed by {signer}"), None
+            target = signer
+        else:
+            target = owner.parent() if is_ds else owner
+        entry = await self._keys_for(target, ctx)
+        if entry.security is not Security.SECURE:
+            return entry.outcome, None
+        assert entry.keys is not None
+        if signer is None:
+            return v.bogus(v.Ede.RRSIGS_MISSING,
+                           f"no RRSIGs over {what} in the signed zone {entry.zone}"), None
+        if entry.zone != signer:
+            return v.bogus(v.Ede.DNSKEY_MISSING,
+                           f"{what} signed by {signer}, which has no secure keys"), None
+        now = self.clock.now()
+        check = v.verify_rrset(rrset, sigs, entry.keys, entry.zone, now)
+        if not check.outcome.secure:
+            return check.outcome, None
+        if check.wildcard is not None:
+            proofs, bad = self._proofs(authority, entry, now)
+            if bad is not None:
+                return bad, None
+            out = v.prove_wildcard_answer(owner, check.wildcard, entry.zone, proofs, self.limits)
+            if not out.secure:
+                return out, None
+        return check.outcome, check.ttl
+
+    def _remember(
+        self,
+        rrset: dns.rrset.RRset,
+        sigs: dns.rrset.RRset | None,
+        hit: CachedRRset | None,
+        outcome: v.Outcome,
+        ttl: int | None,
+    ) -> None:
+        """Keep the verdict beside the cached RRset (only RRsets the recursor cached)."""
+        if hit is None or outcome.security is Security.INDETERMINATE:
+            return
+        if set(hit.rrset) != set(rrset):
+            return
+        mono = self.clock.monotonic()
+        rank = hit.rank
+        keep = rrset.ttl if ttl is None else min(rrset.ttl, ttl)
+        if outcome.security is Security.SECURE:
+            rank = Rank.VALIDATED
+        elif outcome.security is Security.BOGUS:
+            keep = min(keep, self.config.bogus_ttl)
+        if outcome.ede is not None:
+            self._reasons.put((rrset.name, rrset.rdtype), outcome)
+        self.cache.rrsets.put(
+            _with_ttl(rrset, keep),
+            rank,
+            mono,
+            security=outcome.security,
+            sigs=None if sigs is None else _with_ttl(sigs, keep),
+        )
+
+    # -- denial of existence -------------------------------------------------------------------
+
+    async def _negative(
+        self,
+        name: Name,
+        qtype: int,
+        rcode: int,
+        authority: Sequence[dns.rrset.RRset],
+        ctx: _Ctx,
+    ) -> _Piece:
+        if self.anchors.is_negative(name):
+            return _Piece(v.insecure(f"{name} is under a negative trust anchor"))
+        pairs = _pairs(authority)
+        soa = next(((r, s) for r, s in pairs if r.rdtype == T.SOA), None)
+        denials = [(r, s) for r, s in pairs if r.rdtype in (T.NSEC, T.NSEC3)]
+        if soa is not None:
+            signer = v.signer_of(soa[1])
+            target = soa[0].name if signer is None else signer
+        else:
+            signer = next((v.signer_of(s) for _, s in denials if s is not None), None)
+            target = name if signer is None else signer
+        if not name.is_subdomain(target):
+            return _Piece(v.bogus(v.Ede.DNSSEC_BOGUS,
+                                  f"the denial for {name} comes from {target}"))
+        entry = await self._keys_for(target, ctx)
+        if entry.security is not Security.SECURE:
+            return _Piece(entry.outcome)
+        assert entry.keys is not None
+        if signer is not None and entry.zone != signer:
+            return _Piece(v.bogus(v.Ede.DNSKEY_MISSING,
+                                  f"denial signed by {signer}, which has no secure keys"))
+        now = self.clock.now()
+        if soa is None:
+            return _Piece(v.bogus(v.Ede.NSEC_MISSING, f"no SOA in the denial for {name}"))
+        check = v.verify_rrset(soa[0], soa[1], entry.keys, entry.zone, now)
+        if not check.outcome.secure:
+            return _Piece(check.outcome)
+        proofs, bad = self._proofs(authority, entry, now)
+        if bad is not None:
+            return _Piece(bad)
+        if rcode == dns.rcode.NXDOMAIN:
+            return _Piece(v.prove_nxdomain(name, entry.zone, proofs, self.limits))
+        return _Piece(v.prove_nodata(name, qtype, entry.zone, proofs, self.limits))
+
+    def _proofs(
+        self, authority: Sequence[dns.rrset.RRset], entry: KeyEntry, now: float
+    ) -> tuple[list[dns.rrset.RRset], v.Outcome | None]:
+        """The NSEC/NSEC3 RRsets of ``entry``'s zone in ``authority``, each verified; or the
+        failure of the first that does not verify."""
+        assert entry.keys is not None
+        out: list[dns.rrset.RRset] = []
+        for rrset, sigs in _pairs(authority):
+            if rrset.rdtype not in (T.NSEC, T.NSEC3) or not rrset.name.is_subdomain(entry.zone):
+                continue
+            signer = v.signer_of(sigs)
+            if signer is not None and signer != entry.zone:
+                continue  # another zone's proof (an earlier step of a CNAME chain)
+            check = v.verify_rrset(rrset, sigs, entry.keys, entry.zone, now)
+            if not check.outcome.secure:
+                return [], check.outcome
+            out.append(rrset)
+        return out, None
+
+    # -- the chain of trust ----------------------------------------------------------------------
+
+    async def _keys_for(self, target: Name, ctx: _Ctx) -> KeyEntry:
+        """The validation state of the zone ``target`` is in (or is the apex of)."""
+        anchor = self.anchors.closest(target)
+        if anchor is None:
+            return KeyEntry(target, Security.INDETERMINATE, why=f"no trust anchor above {target}")
+        if self.anchors.is_negative(target):
+            return KeyEntry(target, Security.INSECURE, why=f"{target}: negative trust anchor")
+        mono = self.clock.monotonic()
+        entry: KeyEntry | None = None
+        n = target
+        while True:
+            entry = self._key_entry(n, mono)
+            if entry is not None or n == anchor:
+                break
+            n = n.parent()
+        if entry is None:
+            entry = await self._prime(anchor, ctx)
+        if entry.security is not Security.SECURE:
+            return entry
+        return await self._descend(entry, target, ctx)
+
+    def _key_entry(self, zone: Name, mono: float) -> KeyEntry | None:
+        entry = self._keys.get(zone)
+        if entry is None:
+            return None
+        if mono >= entry.expires:
+            self._keys.pop(zone)
+            return None
+        return entry
+
+    def _store(self, entry: KeyEntry) -> KeyEntry:
+        self._keys.put(entry.zone, entry)
+        return entry
+
+    def _entry(self, zone: Name, check: v.KeyCheck, cap: int | None = None) -> KeyEntry:
+        """A key entry from a DNSKEY check, stored for the TTL the verdict deserves."""
+        mono = self.clock.monotonic()
+        out = check.outcome
+        if out.secure:
+            assert check.keys is not None
+            ttl = min(check.ttl or 0, cap if cap is not None else MAX_TTL_S, MAX_TTL_S)
+            return self._store(KeyEntry(zone, Security.SECURE, check.keys, mono + ttl))
+        if out.bogus:
+            return self._store(KeyEntry(zone, Security.BOGUS, None, mono + self.config.bogus_ttl,
+                                        out.ede, out.why))
+        ttl = min(cap if cap is not None else MAX_TTL_S, MAX_TTL_S)
+        return self._store(KeyEntry(zone, out.security, None, mono + ttl, out.ede, out.why))
+
+    async def _fetch(self, name: Name, rdtype: int, ctx: _Ctx) -> Resolution | None:
+        if ctx.fetches >= self.config.max_fetches:
+            return None
+        ctx.fetches += 1
+        self.stats[f"fetch_{_type(rdtype)}"] += 1
+        res = await self.inner.resolve(Request(name, rdtype, do=True), ctx.exchanger)
+        ctx.upstream += res.upstream_queries
+        return res
+
+    async def _prime(self, anchor: Name, ctx: _Ctx) -> KeyEntry:
+        """The anchored zone's DNSKEY RRset, checked against the trust anchors."""
+        res = await self._fetch(anchor, T.DNSKEY, ctx)
+        if res is None:
+            return KeyEntry(anchor, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
+                            why="validation fetch budget spent")
+        keys, sigs = _find(res, anchor, T.DNSKEY)
+        check = v.verify_dnskeys(
+            anchor, keys, sigs, self.clock.now(),
+            ds=self.anchors.ds_for(anchor), anchor_keys=self.anchors.keys_for(anchor),
+        )
+        if keys is None and res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            check = v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
+                                       f"cannot fetch DNSKEY {anchor}: {res.reason}"))
+        entry = self._entry(anchor, check)
+        if entry.security is Security.SECURE and keys is not None:
+            self._secure_rrset(keys, sigs, check.ttl)
+        return entry
+
+    async def _dnskeys(self, zone: Name, ds: dns.rrset.RRset, cap: int | None,
+                       ctx: _Ctx) -> KeyEntry:
+        """``zone``'s DNSKEY RRset, checked against its validated DS RRset."""
+        res = await self._fetch(zone, T.DNSKEY, ctx)
+        if res is None:
+            return KeyEntry(zone, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
+                            why="validation fetch budget spent")
+        keys, sigs = _find(res, zone, T.DNSKEY)
+        check = v.verify_dnskeys(zone, keys, sigs, self.clock.now(),
+                                 ds=[rd for rd in ds if isinstance(rd, v.DS)])
+        if keys is None and res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            check = v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
+                                       f"cannot fetch DNSKEY {zone}: {res.reason}"))
+        entry = self._entry(zone, check, cap)
+        if entry.security is Security.SECURE and keys is not None:
+            self._secure_rrset(keys, sigs, check.ttl)
+        return entry
+
+    async def _descend(self, entry: KeyEntry, target: Name, ctx: _Ctx) -> KeyEntry:
+        """Walk from the secure ``entry`` down to ``target``, one label at a time."""
+        for depth in range(len(entry.zone) + 1, len(target) + 1):
+            child = target.split(depth)[1]
+            if self.anchors.is_negative(child):
+                return KeyEntry(child, Security.INSECURE, why=f"{child}: negative trust anchor")
+            mono = self.clock.monotonic()
+            known = self._key_entry(child, mono)
+            if known is not None:
+                entry = known
+                if known.security is not Security.SECURE:
+                    return known
+                continue
+            cut = self._cuts.get(child)
+            if cut is not None and mono < cut[1]:
+                step: KeyEntry | v.DsProof = cut[0]
+            else:
+                step = await self._probe(entry, child, ctx)
+            if isinstance(step, KeyEntry):
+                entry = step
+                if step.security is not Security.SECURE:
+                    return step
+            elif step is v.DsProof.NAME_ABSENT:
+                return entry  # nothing exists here: no cut below either
+        return entry
+
+    async def _probe(self, parent: KeyEntry, child: Name, ctx: _Ctx) -> KeyEntry | v.DsProof:
+        """Is ``child`` a zone cut below the secure ``parent``, and if so how secure is it?"""
+        assert parent.keys is not None
+        res = await self._fetch(child, T.DS, ctx)
+        if res is None:
+            return KeyEntry(child, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
+                            why="validation fetch budget spent")
+        now = self.clock.now()
+        mono = self.clock.monotonic()
+        ds, ds_sigs = _find(res, child, T.DS)
+        if res.rcode == dns.rcode.NOERROR and ds is not None:
+            check = v.verify_rrset(ds, ds_sigs, parent.keys, parent.zone, now)
+            if not check.outcome.secure:
+                return self._entry(child, v.KeyCheck(check.outcome))
+            self._secure_rrset(ds, ds_sigs, check.ttl)
+            _, unusable = v.usable_ds(rd for rd in ds if isinstance(rd, v.DS))
+            if unusable is not None:
+                return self._entry(child, v.KeyCheck(unusable), check.ttl)
+            return await self._dnskeys(child, ds, check.ttl, ctx)
+        cname, cname_sigs = _find(res, child, T.CNAME)
+        if res.rcode == dns.rcode.NOERROR and cname is not None:
+            check = v.verify_rrset(cname, cname_sigs, parent.keys, parent.zone, now)
+            if not check.outcome.secure:
+                return self._entry(child, v.KeyCheck(check.outcome))
+            self._cuts.put(child, (v.DsProof.NOT_A_CUT, mono + (check.ttl or 0)))
+            return v.DsProof.NOT_A_CUT
+        if res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            return self._entry(child, v.KeyCheck(v.bogus(
+                v.Ede.DNSSEC_BOGUS, f"cannot fetch DS {child}: {res.reason or 'SERVFAIL'}")))
+        denial = await self._negative_for_ds(parent, child, res, now)
+        if isinstance(denial, v.Outcome):
+            return self._entry(child, v.KeyCheck(denial))
+        kind, out, ttl = denial
+        if kind in (v.DsProof.INSECURE_DELEGATION, v.DsProof.OPT_OUT) or kind is None:
+            return self._entry(child, v.KeyCheck(
+                v.Outcome(Security.INSECURE, out.ede, out.why)), ttl)
+        self._cuts.put(child, (kind, mono + ttl))
+        return kind
+
+    async def _negative_for_ds(
+        self, parent: KeyEntry, child: Name, res: Resolution, now: float
+    ) -> tuple[v.DsProof | None, v.Outcome, int] | v.Outcome:
+        """A DS denial from ``parent``'s zone, checked: what it says about a cut at ``child``
+        (``None`` when NSEC3 iterations make it insecure), with its TTL; or why it is bogus."""
+        assert parent.keys is not None
+        pairs = _pairs(res.authority)
+        soa = next(((r, s) for r, s in pairs if r.rdtype == T.SOA), None)
+        if soa is None:
+            return v.bogus(v.Ede.NSEC_MISSING, f"no SOA in the denial of DS {child}")
+        if soa[0].name != parent.zone:
+            return v.bogus(v.Ede.DNSSEC_BOGUS,
+                           f"DS {child} denied by {soa[0].name}, not by {parent.zone}")
+        check = v.verify_rrset(soa[0], soa[1], parent.keys, parent.zone, now)
+        if not check.outcome.secure:
+            return check.outcome
+        proofs, bad = self._proofs(res.authority, parent, now)
+        if bad is not None:
+            return bad
+        kind, out = v.prove_no_ds(child, parent.zone, proofs, self.limits,
+                                  nxdomain=res.rcode == dns.rcode.NXDOMAIN)
+        if kind is None and out.security is not Security.INSECURE:
+            return out
+        ttl = min([soa[0].ttl, *(p.ttl for p in proofs)])
+        return kind, out, max(0, min(ttl, MAX_TTL_S))
+
+    def _secure_rrset(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
+                      ttl: int | None) -> None:
+        """Cache a validated DS or DNSKEY RRset as secure, so it is reused as it is."""
+        keep = rrset.ttl if ttl is None else min(rrset.ttl, ttl)
+        self.cache.rrsets.put(_with_ttl(rrset, keep), Rank.VALIDATED, self.clock.monotonic(),
+                              security=Security.SECURE,
+                              sigs=None if sigs is None else _with_ttl(sigs, keep))
+
+    def clear(self) -> None:
+        """Forget every zone's validation state (the caches are the recursor's to flush)."""
+        self._keys.clear()
+        self._cuts.clear()
+        self._reasons.clear()
+
+
+def _find(res: Resolution, name: Name, rdtype: int
+          ) -> tuple[dns.rrset.RRset | None, dns.rrset.RRset | None]:
+    for rrset, sigs in _pairs(res.answer):
+        if rrset.name == name and rrset.rdtype == rdtype:
+            return rrset, sigs
+    return None, None
+
+
+def _type(rdtype: int) -> str:
+    return dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))
+
+
+def _validated(res: Resolution, spent: int, security: Security,
+               ede: list[tuple[int, str]]) -> ValidatedResolution:
+    return ValidatedResolution(res.rcode, res.answer, res.authority, spent, res.reason,
+                               security, ede)
