@@ -273,4 +273,6 @@ def _bind_problem(addr: str, port: int, e: OSError) -> str:
                 f"sysctl net.ipv4.ip_unprivileged_port_start={port})")
     if e.errno == errno.EADDRINUSE:
         return f"cannot bind {addr}:{port}: already in use (is another lab running?)"
-    return f"cannot bind {addr}:{port}: {e.strerror}"
+    if "in use" in str(e).lower():
+        return f"cannot bind {addr}:{port}: already in use (is another lab running?)"
+    return f"cannot bind {addr}:{port}: {e.strerror or e}"

@@ -1,9 +1,10 @@
-"""On the real lab, over real sockets: the candidate resolves like Unbound.
+"""On the real lab, over real sockets: the candidate resolves and validates like Unbound.
 
-For every name the manifest calls stable (DNSSEC aside: validation is its own issue) and
-every misbehaving-server name, the candidate's rcode and answer/authority RRsets (TTLs and
-order aside) equal Unbound's.  The candidate egresses from its own address (region ap),
-Unbound from region eu; stable names do not depend on the region.
+For every name the manifest calls stable and every misbehaving-server name, the candidate's
+rcode, AD bit and answer/authority RRsets (TTLs, order and DNSSEC records aside) equal
+Unbound's, both validating with the lab's trust anchor and asked as dig asks (AD set).  The
+candidate egresses from its own address (region ap), Unbound from region eu; stable names
+do not depend on the region.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import dns.asyncquery
 import dns.flags
 import dns.message
 import dns.rcode
@@ -27,16 +27,12 @@ from legacy_adapter import ManagedResolver, ReferenceSpec
 from resolver.app import build
 from resolver.config import ResolverConfig, read_root_hints
 from resolver.model import Request
+from shadowdns.demo import ask
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-SKIP_DNSSEC = ("bogus",)  # bogus names need validation (issue 4) to SERVFAIL
-
-
 def comparable(entries: list[ManifestEntry]) -> list[ManifestEntry]:
-    return [e for e in entries
-            if e.dnssec not in SKIP_DNSSEC and e.category in ("stable", "broken")
-            and e.kind != "dead"]
+    return [e for e in entries if e.category in ("stable", "broken") and e.kind != "dead"]
 
 
 ENTRIES = comparable(manifest(load_world()))
@@ -63,20 +59,27 @@ async def unbound(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
 async def test_candidate_equals_unbound_on_the_lab(lab: LabInfo, unbound: ManagedResolver,
                                                    qmin: bool) -> None:
     config = ResolverConfig(root_hints=read_root_hints(lab.hints_path),
+                            trust_anchor_file=lab.anchor_path,
                             qname_minimisation=qmin, egress=lab.egress["candidate"])
     candidate = build(config)
     differences = []
     for entry in ENTRIES:
-        query = dns.message.make_query(entry.name, entry.rdtype)
-        ours = await candidate.answer(Request(entry.name, entry.rdtype), query)
-        theirs = await dns.asyncquery.udp_with_fallback(query, unbound.address, timeout=10,
-                                                        port=unbound.port)
-        ref = theirs[0]
+        query = dns.message.make_query(entry.name, entry.rdtype, want_dnssec=True)
+        query.flags |= dns.flags.AD
+        ours = await candidate.answer(Request(entry.name, entry.rdtype, do=True), query)
         what = f"{entry.name} {dns.rdatatype.to_text(entry.rdtype)}"
+        observed = await ask(entry, unbound.address, unbound.port)
+        if observed.response is None:
+            differences.append(f"{what}: unbound gave no answer ({observed.error})")
+            continue
+        ref = observed.response
         if ours.rcode() != ref.rcode():
             differences.append(f"{what}: rcode {dns.rcode.to_text(ours.rcode())} vs unbound "
                                f"{dns.rcode.to_text(ref.rcode())}")
             continue
+        if (ours.flags & dns.flags.AD) != (ref.flags & dns.flags.AD):
+            differences.append(f"{what}: AD {bool(ours.flags & dns.flags.AD)} vs unbound "
+                               f"{bool(ref.flags & dns.flags.AD)}")
         if normal(ours.answer) != normal(ref.answer):
             differences.append(f"{what}: answer {normal(ours.answer)} vs {normal(ref.answer)}")
         if normal(ours.authority) != normal(ref.authority):
