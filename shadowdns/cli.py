@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 NOT_BUILT = {
     "run": "the shadow harness (issue 6)",
     "report": "divergence reports (issue 8)",
-    "deckard": "the Deckard scenario runner (issue 5)",
 }
 
 
@@ -26,6 +25,7 @@ def _not_built(what: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from deckard import cli as deckard_cli
     from lab import cli as lab_cli
     from resolver import cli as resolver_cli
     from shadowdns import bench, demo
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     lab_cli.register(sub)
     demo.register(sub)
+    deckard_cli.register(sub)
     resolver_cli.register(sub)
     bench.register(sub)
     for name, what in NOT_BUILT.items():

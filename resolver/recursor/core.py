@@ -76,10 +76,19 @@ class Budget:
     deadline: float
     in_progress: set[tuple[dns.name.Name, int]] = field(default_factory=set)
     sent: int = 0
+    # Glue seen in referrals during this client query, kept apart from the cache (where the
+    # child's own answer replaces it): the parent's addresses are a last resort when the
+    # child's are broken (Unbound's "parent-side" addresses).
+    parent_glue: dict[dns.name.Name, list[str]] = field(default_factory=dict)
 
     def spend(self, n: int) -> None:
         self.sent += n
         self.queries_left -= n
+
+    def remember_glue(self, glue: Sequence[dns.rrset.RRset]) -> None:
+        for rrset in glue:
+            addrs = self.parent_glue.setdefault(rrset.name, [])
+            addrs.extend(rd.address for rd in rrset if rd.address not in addrs)
 
 
 @dataclass
@@ -292,6 +301,12 @@ class Recursor:
                     # on the way gave glue for this very name: the parent's address works.
                     found = self._cached_addresses([ns])
                 found = [a for a in found if a not in exclude]
+                if not found:
+                    found = [
+                        a
+                        for a in budget.parent_glue.get(ns, [])
+                        if a not in exclude and self.config.usable(a)
+                    ]
                 if found:
                     return found
         if zone == dns.name.root:
@@ -393,6 +408,7 @@ class Recursor:
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
+                budget.remember_glue(c.glue)
                 zone = c.cut
                 labels = len(zone) + 1
                 ns_names = [rd.target for rd in c.ns]

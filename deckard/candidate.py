@@ -1,0 +1,225 @@
+"""The candidate resolver assembled in-process for one scenario run.
+
+A fresh cache, recursor and conductor per run (per scenario and variant), on a
+:class:`~resolver.clock.ManualClock` that starts at the scenario's ``val-override-date``
+(UTC; the real time when absent, as Deckard's faked clock does) and moves only on
+TIME_PASSES.  The conductor is the production one over a
+:class:`~deckard.fakenet.ScenarioTransport`, so retries, TCP on TC and EDNS fallback are
+exercised as in production.  The header configures it through :class:`CandidateConfig`:
+the root hint (``stub-addr``/``stub-name``, or built-in hints), QNAME minimisation, the
+address families, glue hardening, 127/8 servers, forwarding, and DNSSEC validation: with
+``trust-anchor`` lines the recursor is wrapped in the
+:class:`~resolver.validator.ValidatingRecursor`, with the anchors and the ``domain-insecure``
+names as negative anchors, on the same clock (so signatures are checked at the scenario's
+date).
+
+:class:`Candidate` is the client side: wire in, wire out, like a server front end (junk is
+dropped, a non-QUERY opcode gets NOTIMP, a question count other than one FORMERR).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.rcode
+
+from deckard.fakenet import ScenarioNet, ScenarioTransport
+from deckard.header import ScenarioConfig, ValidationConfig
+from resolver.app import ResolverAnswerer, Resolves
+from resolver.cache.dnscache import DnsCache
+from resolver.clock import ManualClock
+from resolver.conductor import Conductor
+from resolver.model import Request
+from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.trust import TrustAnchorError, TrustAnchors
+from resolver.validator import ValidatingRecursor
+
+CACHE_BYTES = 16 * 1024 * 1024
+OUR_PAYLOAD = 1232
+MAX_MESSAGE = 65535  # a client query gets its whole answer (Deckard never truncates)
+
+BUILTIN_ROOT_HINTS: tuple[tuple[str, str], ...] = tuple(
+    (f"{letter}.root-servers.net.", addr)
+    for letter, v4, v6 in (
+        ("a", "198.41.0.4", "2001:503:ba3e::2:30"),
+        ("b", "192.228.79.201", "2001:500:84::b"),
+        ("c", "192.33.4.12", "2001:500:2::c"),
+        ("d", "199.7.91.13", "2001:500:2d::d"),
+        ("e", "192.203.230.10", "2001:500:a8::e"),
+        ("f", "192.5.5.241", "2001:500:2f::f"),
+        ("g", "192.112.36.4", "2001:500:12::d0d"),
+        ("h", "198.97.190.53", "2001:500:1::53"),
+        ("i", "192.36.148.17", "2001:7fe::53"),
+        ("j", "192.58.128.30", "2001:503:c27::2:30"),
+        ("k", "193.0.14.129", "2001:7fd::1"),
+        ("l", "199.7.83.42", "2001:500:9f::42"),
+        ("m", "202.12.27.33", "2001:dc3::35"),
+    )
+    for addr in (v4, v6)
+)
+"""The root servers as a resolver of the scenarios' era (2017) had them built in; used
+when a scenario names no ``stub-addr`` (it then serves these addresses itself)."""
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """How the scenario's header sets up the candidate for one variant."""
+
+    root_hints: tuple[tuple[str, str], ...]
+    qname_minimisation: bool
+    start_time: float
+    do_ip4: bool = True
+    do_ip6: bool = True
+    harden_glue: bool = True
+    do_not_query_localhost: bool = True
+    forwarders: tuple[str, ...] = ()
+    validation: ValidationConfig = ValidationConfig()
+
+    @classmethod
+    def from_scenario(
+        cls, config: ScenarioConfig, qmin: bool, now: float | None = None
+    ) -> CandidateConfig:
+        if config.stub_addr is not None:
+            hints: tuple[tuple[str, str], ...] = ((config.stub_name.to_text(), config.stub_addr),)
+        elif config.forward_addrs:
+            hints = tuple((config.stub_name.to_text(), a) for a in config.forward_addrs)
+        else:
+            hints = BUILTIN_ROOT_HINTS
+        start = config.start_time
+        if start is None:
+            start = float(int(time.time() if now is None else now))
+        return cls(
+            root_hints=hints,
+            qname_minimisation=qmin,
+            start_time=start,
+            do_ip4=config.do_ip4,
+            do_ip6=config.do_ip6,
+            harden_glue=config.harden_glue,
+            do_not_query_localhost=config.do_not_query_localhost,
+            forwarders=config.forward_addrs,
+            validation=config.validation,
+        )
+
+    def usable_hints(self) -> tuple[tuple[str, str], ...]:
+        """The root hints of the address families the candidate may use."""
+        return tuple(
+            (n, a)
+            for n, a in self.root_hints
+            if (self.do_ip4 if ipaddress.ip_address(a).version == 4 else self.do_ip6)
+        )
+
+    def recursor_config(self) -> RecursorConfig:
+        return RecursorConfig(
+            qname_minimisation=self.qname_minimisation,
+            do_ip4=self.do_ip4,
+            do_ip6=self.do_ip6,
+            do_not_query_localhost=self.do_not_query_localhost,
+            harden_glue=self.harden_glue,
+            forwarders=self.forwarders,
+        )
+
+
+def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:
+    """The reply a client gets: ``answer``'s rcode and sections, fixed up as the server's
+    workers do it: the client's ID and question (0x20 case kept), QR and RA set, RD and CD
+    copied, AA and AD kept (AD only for a client that set DO or AD, RFC 6840 §5.8), EDNS
+    only for an EDNS client (version 0, DO echoed, the answer's options such as EDE kept)."""
+    reply = dns.message.Message(id=query.id)
+    kept = answer.flags & (dns.flags.AA | dns.flags.AD)
+    if not (query.ednsflags & dns.flags.DO or query.flags & dns.flags.AD):
+        kept &= ~dns.flags.AD
+    reply.flags = (
+        dns.flags.QR | dns.flags.RA | kept | (query.flags & (dns.flags.RD | dns.flags.CD))
+    )
+    reply.question = list(query.question)
+    reply.answer = list(answer.answer)
+    reply.authority = list(answer.authority)
+    reply.additional = list(answer.additional)
+    rcode = answer.rcode()
+    if query.edns >= 0:
+        options = list(answer.options) if answer.edns >= 0 else []  # EDE, for one
+        reply.use_edns(0, query.ednsflags & dns.flags.DO, OUR_PAYLOAD, options=options)
+    elif rcode > 0xF:
+        rcode = dns.rcode.SERVFAIL
+    reply.set_rcode(dns.rcode.Rcode(rcode))
+    return reply
+
+
+def trust_anchors(validation: ValidationConfig) -> TrustAnchors:
+    """The header's trust anchors and ``domain-insecure`` names for the validator.
+
+    An anchor the validator's reader refuses (a DS whose digest does not fit its type, kept
+    as generic data by the parser) is left out: it could never match a key anyway.
+    """
+    records: list[str] = []
+    for rr in validation.trust_anchors:
+        text = rr.to_text()
+        try:
+            TrustAnchors.from_records([text])
+        except TrustAnchorError:
+            continue
+        records.append(text)
+    return TrustAnchors.from_records(records, validation.negative_anchors)
+
+
+class Candidate:
+    """The candidate resolver over a scenario's fake network, driven by wire messages."""
+
+    def __init__(self, config: CandidateConfig, net: ScenarioNet, seed: int = 0) -> None:
+        self.config = config
+        self.clock = ManualClock(start=config.start_time)
+        self.cache = DnsCache(CACHE_BYTES)
+        self.transport = ScenarioTransport(net)
+        self.conductor = Conductor(
+            self.transport, self.cache.infra, self.clock, random.Random(seed)
+        )
+        hints = config.usable_hints() or config.root_hints
+        self.recursor = Recursor(self.cache, hints, self.clock, config.recursor_config())
+        self.validation = config.validation
+        self.anchors = trust_anchors(config.validation)
+        resolves: Resolves = self.recursor
+        if self.anchors:
+            resolves = ValidatingRecursor(self.recursor, self.anchors)
+        self.answerer = ResolverAnswerer(resolves, self.conductor)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    async def handle(self, wire: bytes) -> bytes | None:
+        """The reply to one client message, or None when the candidate sends nothing."""
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return None
+        if query.flags & dns.flags.QR:
+            return None
+        if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
+            reply = dns.message.make_response(query, recursion_available=True)
+            if query.opcode() != dns.opcode.QUERY:
+                reply.set_rcode(dns.rcode.NOTIMP)
+            else:
+                reply.set_rcode(dns.rcode.FORMERR)
+            return reply.to_wire()
+        q = query.question[0]
+        request = Request(
+            qname=q.name,
+            qtype=q.rdtype,
+            qclass=q.rdclass,
+            do=bool(query.ednsflags & dns.flags.DO),
+            cd=bool(query.flags & dns.flags.CD),
+            rd=bool(query.flags & dns.flags.RD),
+        )
+        answer = await self.answerer.answer(request, query)
+        return finish(query, answer).to_wire(max_size=MAX_MESSAGE)
+
+    @property
+    def upstream_queries(self) -> int:
+        return self.transport.queries
+

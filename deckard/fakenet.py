@@ -1,0 +1,208 @@
+"""The scenario's simulated authoritative servers, and a Transport made of them.
+
+:class:`ScenarioNet` answers one upstream query (wire bytes, to an address, at the current
+step) with Deckard's rules:
+
+1. walk the RANGEs in file order and take the **first** one whose step interval holds the
+   current step and whose addresses hold the destination (no fall-through);
+2. in it, the **first** entry whose MATCH conditions all hold answers; none: SERVFAIL and
+   an *undefined answer*, which fails the scenario when it ends;
+3. only when no range was eligible, a one-shot ``STEP m REPLY`` with m >= the current step
+   that matches answers (and is used up); these ignore addresses;
+4. otherwise an address that no range lists is an unknown server: no answer (a timeout),
+   noted in the log; a listed one gets SERVFAIL and an undefined answer.
+
+ADJUST ``copy_id`` copies the query ID and the query's name into the first question (the
+template's type stays), ``copy_query`` copies the whole question, and either one rebuilds
+EDNS from the query (present iff the query had it, its version and flags, payload 1232);
+``raw_id`` patches a RAW reply's ID; ``do_not_answer`` sends nothing.  No truncation is
+applied: TC appears only where an entry says so.
+
+:class:`ScenarioTransport` puts this behind the conductor's Transport protocol, so the
+candidate's real conductor (retries, TCP on TC, EDNS fallback) runs against it in-process:
+no socket is opened and the scenarios' public addresses never leave the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+import dns.exception
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+from deckard.match import matches
+from deckard.scenario import Entry, Scenario, Step, normalise_address
+from resolver.conductor.transport import TransportError
+
+REPLY_PAYLOAD = 1232
+"""UDP payload size in rebuilt EDNS (dnspython's default, which Deckard ends up with)."""
+
+MAX_MESSAGE = 65535
+"""Replies are never truncated to the query's payload size (Deckard does not either)."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One upstream query as the fake network saw it, and what it did with it."""
+
+    step: int
+    address: str
+    tcp: bool
+    question: str
+    outcome: str  # "entry at line N", "REPLY step N", "no answer ...", "undefined ..."
+
+    def __str__(self) -> str:
+        proto = "tcp" if self.tcp else "udp"
+        return f"step {self.step}: {self.question} to {self.address}/{proto}: {self.outcome}"
+
+
+@dataclass
+class ScenarioNet:
+    """The authoritative side of one scenario run (one variant): fresh state per run."""
+
+    scenario: Scenario
+    rng: random.Random = field(default_factory=random.Random)
+    step: int = 0
+    log: list[Exchange] = field(default_factory=list)
+    undefined: list[Exchange] = field(default_factory=list)
+    unknown: list[Exchange] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)  # lines of entries that answered
+
+    def __post_init__(self) -> None:
+        self.replies: list[Step] = [
+            s for s in self.scenario.steps if s.kind == "REPLY" and s.entry is not None
+        ]
+        self.known = self.scenario.addresses()
+        self.any_address = any(not r.addresses for r in self.scenario.ranges)
+
+    # -- the rules ------------------------------------------------------------------------
+
+    def answer(self, address: str, wire: bytes, tcp: bool) -> bytes | None:
+        """The reply to ``wire`` sent to ``address`` now, or None for no answer."""
+        address = normalise_address(address)
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException as e:
+            self._note(address, tcp, "?", f"no answer: query does not parse ({e})")
+            return None
+        question = _describe(query)
+        rng = next((r for r in self.scenario.ranges if r.covers(self.step, address)), None)
+        if rng is not None:
+            entry = next((e for e in rng.entries if matches(e, query)), None)
+            if entry is None:
+                return self._undefined(address, tcp, question, query, f"range of line {rng.line}")
+            return self._reply(entry, query, address, tcp, question, f"entry at line {entry.line}")
+        for step in self.replies:
+            assert step.entry is not None
+            if step.id >= self.step and matches(step.entry, query):
+                self.replies.remove(step)
+                return self._reply(
+                    step.entry, query, address, tcp, question, f"STEP {step.id} REPLY"
+                )
+        if address not in self.known and not self.any_address:
+            ex = self._note(address, tcp, question, "no answer: no range serves this address")
+            self.unknown.append(ex)
+            return None
+        return self._undefined(address, tcp, question, query, "no range for this step")
+
+    def _note(self, address: str, tcp: bool, question: str, outcome: str) -> Exchange:
+        ex = Exchange(self.step, address, tcp, question, outcome)
+        self.log.append(ex)
+        return ex
+
+    def _undefined(
+        self, address: str, tcp: bool, question: str, query: dns.message.Message, where: str
+    ) -> bytes:
+        ex = self._note(address, tcp, question, f"undefined answer ({where}): SERVFAIL")
+        self.undefined.append(ex)
+        reply = dns.message.make_response(query)
+        reply.set_rcode(dns.rcode.SERVFAIL)
+        return reply.to_wire(max_size=MAX_MESSAGE)
+
+    def _reply(
+        self,
+        entry: Entry,
+        query: dns.message.Message,
+        address: str,
+        tcp: bool,
+        question: str,
+        source: str,
+    ) -> bytes | None:
+        self.used.add(entry.line)
+        if "do_not_answer" in entry.adjust:
+            self._note(address, tcp, question, f"no answer: {source} says do_not_answer")
+            return None
+        self._note(address, tcp, question, source)
+        return build_reply(entry, query, self.rng)
+
+    # -- after the run --------------------------------------------------------------------
+
+    def unused_mandatory(self) -> list[Entry]:
+        return [e for e in self.scenario.entries() if e.mandatory and e.line not in self.used]
+
+
+def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) -> bytes:
+    """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire."""
+    if entry.raw is not None:
+        data = bytearray(entry.raw)
+        if "raw_id" in entry.adjust and len(data) >= 2:
+            data[0:2] = query.id.to_bytes(2, "big")
+        return bytes(data)
+    msg = entry.template(msg_id=rng.randrange(0, 65536))
+    copy_id = "copy_id" in entry.adjust
+    copy_query = "copy_query" in entry.adjust
+    if copy_id:
+        msg.id = query.id
+        if msg.question and query.question:
+            first = msg.question[0]
+            renamed = dns.rrset.RRset(query.question[0].name, first.rdclass, first.rdtype)
+            msg.question[0] = renamed
+    if copy_query:
+        msg.question = [dns.rrset.RRset(q.name, q.rdclass, q.rdtype) for q in query.question]
+    if copy_id or copy_query:
+        options = list(msg.options)
+        if query.edns >= 0:
+            msg.use_edns(query.edns, query.ednsflags & 0xFFFF, REPLY_PAYLOAD, options=options)
+        else:
+            msg.use_edns(False)
+        msg.set_rcode(dns.rcode.Rcode(entry.rcode))
+    return msg.to_wire(max_size=MAX_MESSAGE)
+
+
+def _describe(query: dns.message.Message) -> str:
+    if not query.question:
+        return "(no question)"
+    q = query.question[0]
+    return f"{q.name} {dns.rdatatype.to_text(q.rdtype)}"
+
+
+class ScenarioTransport:
+    """The conductor's Transport over a :class:`ScenarioNet`: answers by address, in-process.
+
+    A query the scenario leaves unanswered raises TimeoutError at once (the virtual clock
+    does not move: only TIME_PASSES moves it); a reply that does not parse raises
+    TransportError, as the network transport does for a malformed answer.
+    """
+
+    def __init__(self, net: ScenarioNet) -> None:
+        self.net = net
+        self.queries = 0
+
+    async def query(
+        self, address: str, message: dns.message.Message, *, tcp: bool, timeout: float
+    ) -> dns.message.Message:
+        self.queries += 1
+        wire = self.net.answer(address, message.to_wire(max_size=MAX_MESSAGE), tcp)
+        await asyncio.sleep(0)  # let other tasks run, as a real exchange would
+        if wire is None:
+            raise TimeoutError(f"{address}: no answer")
+        try:
+            return dns.message.from_wire(wire)
+        except dns.exception.DNSException as e:
+            raise TransportError(f"{address}: malformed response: {e}") from e
+

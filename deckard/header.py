@@ -1,0 +1,213 @@
+"""The configuration header of a Deckard scenario (everything before ``CONFIG_END``).
+
+``key: value`` lines, split at the first colon.  Deckard's own reader strips ``#`` comments
+but not ``;`` comments after a value, so ``query-minimization: on ; note`` silently means
+*off* there; here both ``#`` and ``;`` comments are stripped (outside double quotes), and a
+boolean that is neither yes nor no is an error instead of a silent "no".  A line without a
+colon is ignored (as Deckard does); an unknown key is an error (Deckard aborts too).
+
+The result is a :class:`ScenarioConfig`: plain data the runner turns into the candidate's
+configuration (root hint, QNAME minimisation variants, address families, glue hardening,
+forwarding) and keeps for the validator (trust anchors, negative trust anchors, the date).
+"""
+
+from __future__ import annotations
+
+import calendar
+import ipaddress
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+
+from deckard.records import Record, RecordError, parse_record
+from deckard.text import ScenarioError, strip_comment, unquote
+
+DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
+_YES = {"on", "yes", "true", "1"}
+_NO = {"off", "no", "false", "0"}
+_DATE = re.compile(r"^\d{14}$")
+
+KRESD_ONLY_KEYS = ("features", "feature-list")
+"""Header keys that only Knot Resolver understands (its modules and Lua policies)."""
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """What a DNSSEC validator needs from the header (validation itself is issue 4)."""
+
+    trust_anchors: tuple[Record, ...] = ()  # DS or DNSKEY records
+    negative_anchors: tuple[dns.name.Name, ...] = ()  # domain-insecure
+    date: float | None = None  # val-override-date / -timestamp, POSIX seconds (UTC)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.trust_anchors)
+
+    def anchors_by_owner(self) -> dict[dns.name.Name, tuple[Record, ...]]:
+        grouped: dict[dns.name.Name, list[Record]] = {}
+        for rr in self.trust_anchors:
+            grouped.setdefault(rr.name, []).append(rr)
+        return {k: tuple(v) for k, v in grouped.items()}
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """The header, parsed.  ``qmin`` is None when the scenario runs both variants."""
+
+    stub_addr: str | None = None
+    stub_name: dns.name.Name = DEFAULT_STUB_NAME
+    qmin: bool | None = None
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    do_ip4: bool = True
+    do_ip6: bool = True
+    harden_glue: bool = True
+    do_not_query_localhost: bool = True
+    forward_addrs: tuple[str, ...] = ()
+    force_ipv6: bool = False
+    features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
+    feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines
+
+    @property
+    def start_time(self) -> float | None:
+        return self.validation.date
+
+    @property
+    def kresd_only(self) -> tuple[str, ...]:
+        """The kresd-only header keys this scenario uses (none for a generic scenario)."""
+        used = []
+        if self.features:
+            used.append("features: " + ", ".join(k for k, _ in self.features))
+        if self.feature_list:
+            used.append("feature-list")
+        return tuple(used)
+
+    def variants(self) -> tuple[bool, ...]:
+        """QNAME minimisation settings to run: both when the header does not say."""
+        return (True, False) if self.qmin is None else (self.qmin,)
+
+
+def _bool(path: Path, line: int, key: str, value: str) -> bool:
+    v = value.lower()
+    if v in _YES:
+        return True
+    if v in _NO:
+        return False
+    raise ScenarioError(path, line, f"{key}: {value!r} is neither yes/on/true nor no/off/false")
+
+
+def _address(path: Path, line: int, key: str, value: str) -> str:
+    try:
+        return ipaddress.ip_address(value).compressed
+    except ValueError:
+        raise ScenarioError(path, line, f"{key}: {value!r} is not an IP address") from None
+
+
+def _domain(path: Path, line: int, key: str, value: str) -> dns.name.Name:
+    try:
+        return dns.name.from_text(value, origin=dns.name.root)
+    except dns.exception.DNSException as e:
+        raise ScenarioError(path, line, f"{key}: {value!r} is not a domain name ({e})") from None
+
+
+def _features(path: Path, line: int, value: str) -> list[tuple[str, str]]:
+    """``k1 = v1; k2 = v2``.  A part without ``=`` starts a comment (``min_ttl = 5 ; why``)."""
+    out: list[tuple[str, str]] = []
+    for part in value.split(";"):
+        if "=" not in part:
+            break
+        k, _, v = part.partition("=")
+        if not k.strip():
+            raise ScenarioError(path, line, f"features: {part.strip()!r} has no key")
+        out.append((k.strip(), v.strip()))
+    if not out:
+        raise ScenarioError(path, line, f"features: {value!r} is not 'key = value'")
+    return out
+
+
+def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig:
+    """Parse numbered header lines (those before ``CONFIG_END``)."""
+    stub_addr: str | None = None
+    stub_name = DEFAULT_STUB_NAME
+    qmin: bool | None = None
+    switches: dict[str, bool] = {}
+    anchors: list[Record] = []
+    insecure: list[dns.name.Name] = []
+    forwards: list[str] = []
+    features: dict[str, str] = {}
+    feature_list: list[str] = []
+    date: float | None = None
+    for lineno, raw in lines:
+        if raw.startswith(";"):
+            continue
+        if raw.split(":", 1)[0].strip() in ("features", "feature-list"):
+            text = strip_comment(raw, "#")  # ';' separates features; parsed below
+        else:
+            text = strip_comment(raw, "#;")
+        if ":" not in text:
+            continue
+        key, _, value = text.partition(":")
+        key = key.strip()
+        value = unquote(value)
+        if not key:
+            raise ScenarioError(path, lineno, f"header line {raw.strip()!r} has no key")
+        if key == "stub-addr":
+            stub_addr = _address(path, lineno, key, value)
+        elif key == "stub-name":
+            stub_name = _domain(path, lineno, key, value)
+        elif key == "query-minimization":
+            qmin = _bool(path, lineno, key, value)  # last occurrence wins
+        elif key == "trust-anchor":
+            try:
+                rr = parse_record(strip_comment(value, ";"))
+            except RecordError as e:
+                raise ScenarioError(path, lineno, f"trust-anchor: {e}") from None
+            if rr.rdtype not in (dns.rdatatype.DS, dns.rdatatype.DNSKEY):
+                raise ScenarioError(path, lineno, "trust-anchor: must be a DS or DNSKEY record")
+            anchors.append(rr)
+        elif key == "val-override-date":
+            if not _DATE.match(value):
+                raise ScenarioError(path, lineno, f"{key}: {value!r} is not YYYYMMDDHHMMSS")
+            try:
+                date = float(calendar.timegm(time.strptime(value, "%Y%m%d%H%M%S")))
+            except ValueError as e:
+                raise ScenarioError(path, lineno, f"{key}: {value!r}: {e}") from None
+        elif key == "val-override-timestamp":
+            if not value.isdigit():
+                raise ScenarioError(path, lineno, f"{key}: {value!r} is not POSIX seconds")
+            date = float(value)
+        elif key in ("do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "force-ipv6"):
+            switches[key] = _bool(path, lineno, key, value)
+        elif key == "domain-insecure":
+            insecure.append(_domain(path, lineno, key, value))
+        elif key == "forward-addr":
+            forwards.append(_address(path, lineno, key, value))
+        elif key == "features":
+            features.update(_features(path, lineno, value))  # later keys overwrite
+        elif key == "feature-list":
+            feature_list.append(value)
+        else:
+            raise ScenarioError(path, lineno, f"unsupported CONFIG key {key!r}")
+    validation = ValidationConfig(tuple(anchors), tuple(insecure), date)
+    config = ScenarioConfig(
+        stub_addr=stub_addr,
+        stub_name=stub_name,
+        qmin=qmin,
+        validation=validation,
+        do_ip4=switches.get("do-ip4", True),
+        do_ip6=switches.get("do-ip6", True),
+        harden_glue=switches.get("harden-glue", True),
+        do_not_query_localhost=switches.get("do-not-query-localhost", True),
+        forward_addrs=tuple(forwards),
+        force_ipv6=switches.get("force-ipv6", False),
+        features=tuple(features.items()),
+        feature_list=tuple(feature_list),
+    )
+    if not config.do_ip4 and not config.do_ip6:
+        raise ScenarioError(path, 1, "do-ip4 and do-ip6 are both off: nothing to query with")
+    return config

@@ -1,0 +1,151 @@
+"""The known-failures file: scenarios expected to fail, each with its reason.
+
+A YAML mapping from scenario name (the file name without ``.rpl``) to an entry::
+
+    val_adbit:
+      reason: needs DNSSEC validation (issue 4)
+    iter_minim_a:
+      reason: expects QNAME minimisation with qtype NS
+      variants: [qmin]          # optional: only these variants are expected to fail
+
+Judging a run against it gives each result a verdict: ``pass``, ``fail`` (unexpected),
+``xfail`` (failed as listed), ``xpass`` (listed but passed: *now passing*, remove the
+entry so the list only shrinks), ``skip`` or ``error`` (the file did not parse).  Unexpected
+failures, errors and passes of listed scenarios are all "unexpected results": the command
+exits non-zero on any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from deckard.outcome import RunResult
+
+DEFAULT_PATH = Path(__file__).with_name("known_failures.yaml")
+VARIANTS = ("qmin", "noqmin", "ext")
+
+Verdict = Literal["pass", "fail", "xfail", "xpass", "skip", "error"]
+UNEXPECTED: frozenset[str] = frozenset({"fail", "xpass", "error"})
+
+
+class KnownFailuresError(ValueError):
+    """A malformed known-failures file (names the file and the entry)."""
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    scenario: str
+    reason: str
+    variants: frozenset[str] | None = None  # None: every variant
+
+    def covers(self, variant: str) -> bool:
+        return self.variants is None or variant in self.variants
+
+
+@dataclass(frozen=True)
+class KnownFailures:
+    entries: dict[str, KnownFailure]
+    path: str = ""
+
+    @classmethod
+    def empty(cls) -> KnownFailures:
+        return cls({})
+
+    @classmethod
+    def load(cls, path: Path) -> KnownFailures:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise KnownFailuresError(f"{path}: cannot read: {e.strerror}") from None
+        except yaml.YAMLError as e:
+            raise KnownFailuresError(f"{path}: not YAML: {e}") from None
+        return cls.parse(data, str(path))
+
+    @classmethod
+    def parse(cls, data: object, path: str = "<known failures>") -> KnownFailures:
+        if data is None:
+            return cls({}, path)
+        if not isinstance(data, dict):
+            raise KnownFailuresError(f"{path}: expected a mapping of scenario names")
+        entries: dict[str, KnownFailure] = {}
+        for name, value in data.items():
+            where = f"{path}: {name}"
+            if not isinstance(name, str) or not name:
+                raise KnownFailuresError(f"{where}: a scenario name must be a string")
+            if not isinstance(value, dict):
+                raise KnownFailuresError(f"{where}: expected 'reason:' (and 'variants:')")
+            unknown = set(value) - {"reason", "variants"}
+            if unknown:
+                raise KnownFailuresError(f"{where}: unknown keys {sorted(unknown)}")
+            reason = value.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise KnownFailuresError(f"{where}: every known failure needs a reason")
+            variants = value.get("variants")
+            chosen: frozenset[str] | None = None
+            if variants is not None:
+                if not isinstance(variants, list) or not variants:
+                    raise KnownFailuresError(f"{where}: variants must be a non-empty list")
+                bad = [v for v in variants if v not in VARIANTS]
+                if bad:
+                    raise KnownFailuresError(
+                        f"{where}: unknown variants {bad} (known: {', '.join(VARIANTS)})"
+                    )
+                chosen = frozenset(variants)
+            entries[name] = KnownFailure(name, reason.strip(), chosen)
+        return cls(entries, path)
+
+    def lookup(self, scenario: str, variant: str) -> KnownFailure | None:
+        entry = self.entries.get(scenario)
+        if entry is None or not entry.covers(variant):
+            return None
+        return entry
+
+
+@dataclass(frozen=True)
+class Judged:
+    result: RunResult
+    verdict: Verdict
+    reason: str = ""  # the known-failure reason, for xfail and xpass
+
+    @property
+    def unexpected(self) -> bool:
+        return self.verdict in UNEXPECTED
+
+
+def judge(results: Iterable[RunResult], known: KnownFailures) -> list[Judged]:
+    out: list[Judged] = []
+    for r in results:
+        entry = known.lookup(r.scenario, r.variant)
+        if r.status == "skip":
+            out.append(Judged(r, "skip"))
+        elif entry is None:
+            out.append(Judged(r, r.status))
+        elif r.status == "pass":
+            out.append(Judged(r, "xpass", entry.reason))
+        else:
+            out.append(Judged(r, "xfail", entry.reason))
+    return out
+
+
+def stale_entries(known: KnownFailures, judged: Sequence[Judged]) -> list[KnownFailure]:
+    """Entries for scenarios that ran but matched no failing-or-passing run of theirs
+    (e.g. listed for a variant the header skips)."""
+    ran = {(j.result.scenario, j.result.variant) for j in judged if j.verdict != "skip"}
+    scenarios = {s for s, _ in ran}
+    out = []
+    for entry in known.entries.values():
+        if entry.scenario not in scenarios:
+            continue
+        variants = entry.variants or frozenset(VARIANTS)
+        if not any((entry.scenario, v) in ran for v in variants):
+            out.append(entry)
+    return out
+
+
+def exit_status(judged: Sequence[Judged]) -> int:
+    return 1 if any(j.unexpected for j in judged) else 0

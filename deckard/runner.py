@@ -1,0 +1,331 @@
+"""Playing scenarios: steps in file order against a target, one run per variant.
+
+For each step, in file order, the fake network's current step id is set to the step's id
+(so all upstream traffic a QUERY causes is answered by what is active at that id), then:
+
+* ``QUERY``: the entry's message (random ID, EDNS0 with payload 4096, the flags of its
+  REPLY line) goes to the target, which has :data:`CLIENT_TIMEOUT` seconds to answer; that
+  answer is the one the next CHECK_ANSWER checks.  A RAW query is sent without waiting.
+* ``CHECK_ANSWER``: the last answer against the entry's MATCH list; a mismatch fails the
+  run there, with the step (and its line), every failed condition and a dig-style diff.
+* ``TIME_PASSES ELAPSE n``: the target's clock moves n seconds.
+* ``REPLY`` (a one-shot answer the fake network uses) and ``CHECK_OUT_QUERY`` (ignored by
+  Deckard) do nothing when played.
+
+After the last step, an undefined upstream answer (a query no entry matched) or a
+MANDATORY entry that never answered fails the run.
+
+Targets are the in-process candidate (:mod:`deckard.candidate`, the default) or a resolver
+reached over loopback (:mod:`deckard.network`).  :func:`run_paths` runs files in parallel
+processes (``jobs``); a file that does not parse gives one ``error`` result and the others
+still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import fnmatch
+import multiprocessing
+import random
+import time
+import traceback
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import dns.exception
+import dns.message
+
+from deckard.candidate import Candidate, CandidateConfig
+from deckard.fakenet import ScenarioNet
+from deckard.match import mismatches
+from deckard.outcome import VARIANT_NAMES, RunResult, Status, StepFailure
+from deckard.render import diff, expected_text, got_text
+from deckard.scenario import Scenario, Step, load
+from deckard.text import ScenarioError
+
+CLIENT_TIMEOUT = 5.0
+"""Seconds the target has to answer a client query (Deckard's limit)."""
+
+TRAFFIC_LINES = 60
+"""Upstream exchanges kept with a failed result (the last ones)."""
+
+
+class Unsupported(Exception):
+    """The target cannot play this scenario (e.g. TIME_PASSES on a real resolver)."""
+
+
+class Target(Protocol):
+    async def send(self, wire: bytes, *, wait: bool) -> bytes | None:
+        """Send a client message; with ``wait``, return the answer (None: none came)."""
+        ...
+
+    def advance(self, seconds: float) -> None:
+        """Move the target's clock forward (raise :class:`Unsupported` if impossible)."""
+        ...
+
+    @property
+    def upstream_queries(self) -> int: ...
+
+
+TargetFactory = Callable[
+    [Scenario, "bool | None", ScenarioNet, int], AbstractAsyncContextManager[Target]
+]
+"""(scenario, qmin or None for "as configured", net, seed) → a target for one run."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: picklable, so worker processes can rebuild the target factory."""
+
+    seed: int = 0
+    resolver: str | None = None  # "ADDR[:PORT]": an external resolver instead of the candidate
+    reference: str | None = None  # "unbound" / "kresd": a managed reference per run
+    workdir: str | None = None  # for managed references
+
+
+class CandidateTarget:
+    """The in-process candidate as a :class:`Target`."""
+
+    def __init__(self, candidate: Candidate) -> None:
+        self.candidate = candidate
+
+    async def send(self, wire: bytes, *, wait: bool) -> bytes | None:
+        return await self.candidate.handle(wire)
+
+    def advance(self, seconds: float) -> None:
+        self.candidate.advance(seconds)
+
+    @property
+    def upstream_queries(self) -> int:
+        return self.candidate.upstream_queries
+
+
+@asynccontextmanager
+async def candidate_target(
+    scenario: Scenario, qmin: bool | None, net: ScenarioNet, seed: int
+) -> AsyncIterator[Target]:
+    config = CandidateConfig.from_scenario(scenario.config, bool(qmin))
+    yield CandidateTarget(Candidate(config, net, seed))
+
+
+# -- one run ------------------------------------------------------------------------------
+
+
+def _fail(step: Step, kind: str, message: str, text: str = "") -> StepFailure:
+    return StepFailure(step.id, step.line, kind, message, text)
+
+
+async def play(
+    scenario: Scenario, target: Target, net: ScenarioNet, rng: random.Random
+) -> StepFailure | None:
+    """Play every step; the first failure, or None when the run passed."""
+    last: dns.message.Message | None = None
+    last_step: Step | None = None
+    for step in scenario.steps:
+        net.step = step.id
+        entry = step.entry
+        if step.kind == "QUERY":
+            assert entry is not None
+            if entry.raw is not None:  # sent as is; Deckard does not wait for an answer
+                try:
+                    await asyncio.wait_for(target.send(entry.raw, wait=False), CLIENT_TIMEOUT)
+                except TimeoutError:
+                    pass
+                continue
+            wire = entry.template(msg_id=rng.randrange(0, 65536)).to_wire(max_size=65535)
+            try:
+                reply = await asyncio.wait_for(target.send(wire, wait=True), CLIENT_TIMEOUT)
+            except TimeoutError:
+                reply = None
+            if reply is None:
+                return _fail(step, "QUERY", f"no answer within {CLIENT_TIMEOUT:g} s")
+            try:
+                last = dns.message.from_wire(reply)
+            except dns.exception.DNSException as e:
+                return _fail(step, "QUERY", f"the answer does not parse: {e}")
+            last_step = step
+        elif step.kind == "CHECK_ANSWER":
+            assert entry is not None
+            if last is None:
+                return _fail(step, "CHECK_ANSWER", "no answer to check (no QUERY before)")
+            missed = mismatches(entry, last)
+            if missed:
+                q = f" (answer to step {last_step.id})" if last_step is not None else ""
+                text = diff(expected_text(entry), got_text(entry, last))
+                return _fail(step, "CHECK_ANSWER", "; ".join(map(str, missed)) + q, text)
+        elif step.kind == "TIME_PASSES":
+            target.advance(step.elapse)
+    if net.undefined:
+        first = net.undefined[0]
+        more = f" (+{len(net.undefined) - 1} more)" if len(net.undefined) > 1 else ""
+        return StepFailure(first.step, 0, "UPSTREAM", f"no entry matches {first}{more}")
+    unused = net.unused_mandatory()
+    if unused:
+        lines = ", ".join(str(e.line) for e in unused)
+        return StepFailure(None, unused[0].line, "MANDATORY", f"entry never used (line {lines})")
+    return None
+
+
+def seed_for(scenario: Scenario, variant: str, base: int) -> int:
+    return zlib.crc32(f"{scenario.name}/{variant}".encode()) ^ base
+
+
+async def run_variant(
+    scenario: Scenario, qmin: bool | None, options: RunOptions, factory: TargetFactory
+) -> RunResult:
+    variant = "ext" if qmin is None else VARIANT_NAMES[qmin]
+    seed = seed_for(scenario, variant, options.seed)
+    net = ScenarioNet(scenario, rng=random.Random(seed))
+    start = time.perf_counter()
+    queries = 0
+    failure: StepFailure | None
+    try:
+        async with factory(scenario, qmin, net, seed) as target:
+            failure = await play(scenario, target, net, random.Random(seed + 1))
+            queries = target.upstream_queries
+    except Unsupported as e:
+        return _result(scenario, variant, "skip", reason=str(e))
+    except Exception as e:  # a crash of the target is a failed run, with its traceback
+        tb = "".join(traceback.format_exception(e))
+        failure = StepFailure(net.step, 0, "CRASH", f"{type(e).__name__}: {e}", tb)
+    seconds = time.perf_counter() - start
+    if failure is None:
+        return _result(scenario, variant, "pass", seconds=seconds, upstream_queries=queries)
+    return _result(
+        scenario,
+        variant,
+        "fail",
+        failure=failure,
+        seconds=seconds,
+        upstream_queries=queries,
+        traffic=tuple(str(x) for x in net.log[-TRAFFIC_LINES:]),
+    )
+
+
+def _result(
+    scenario: Scenario,
+    variant: str,
+    status: Status,
+    *,
+    failure: StepFailure | None = None,
+    reason: str = "",
+    seconds: float = 0.0,
+    upstream_queries: int = 0,
+    traffic: tuple[str, ...] = (),
+) -> RunResult:
+    return RunResult(
+        path=str(scenario.path),
+        scenario=scenario.name,
+        variant=variant,
+        status=status,
+        failure=failure,
+        reason=reason,
+        seconds=seconds,
+        upstream_queries=upstream_queries,
+        kresd_only=scenario.config.kresd_only,
+        traffic=traffic,
+    )
+
+
+def target_factory(options: RunOptions) -> TargetFactory:
+    if options.resolver is not None or options.reference is not None:
+        from deckard.network import network_target_factory
+
+        return network_target_factory(options)
+    return candidate_target
+
+
+def variants_for(scenario: Scenario, options: RunOptions) -> list[tuple[bool | None, str]]:
+    """(qmin, skip reason) pairs: both QNAME-minimisation modes unless the header says."""
+    if options.resolver is not None:
+        return [(None, "")]
+    out: list[tuple[bool | None, str]] = []
+    for qmin in (True, False):
+        if scenario.config.qmin is None or scenario.config.qmin == qmin:
+            out.append((qmin, ""))
+        else:
+            said = "on" if scenario.config.qmin else "off"
+            out.append((qmin, f"the header sets query-minimization: {said}"))
+    return out
+
+
+def run_file(path: str, options: RunOptions) -> list[RunResult]:
+    """Every variant of one file (runs in a worker process)."""
+    try:
+        scenario = load(Path(path))
+    except ScenarioError as e:
+        return [RunResult(path, Path(path).stem, "-", "error", reason=str(e))]
+    factory = target_factory(options)
+    results = []
+    for qmin, skip in variants_for(scenario, options):
+        if skip:
+            results.append(_result(scenario, VARIANT_NAMES[bool(qmin)], "skip", reason=skip))
+            continue
+        results.append(asyncio.run(run_variant(scenario, qmin, options, factory)))
+    return results
+
+
+# -- many files ---------------------------------------------------------------------------
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """``.rpl`` files: the files given, and those in the directories given (sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(p.glob("*.rpl")))
+        else:
+            out.append(p)
+    return out
+
+
+def select(files: Sequence[Path], pattern: str | None) -> list[Path]:
+    """Files whose scenario name matches ``-k``: a glob if it has wildcards, else a
+    substring; several patterns separated by commas; a leading ``not `` negates."""
+    if not pattern:
+        return list(files)
+    negate = pattern.startswith("not ")
+    pats = [p.strip() for p in pattern[4 if negate else 0 :].split(",") if p.strip()]
+
+    def hit(name: str) -> bool:
+        return any(
+            fnmatch.fnmatchcase(name, p) if any(c in p for c in "*?[") else p in name for p in pats
+        )
+
+    return [f for f in files if hit(f.stem) != negate]
+
+
+def run_paths(
+    files: Sequence[Path],
+    options: RunOptions,
+    jobs: int = 1,
+    progress: Callable[[list[RunResult]], None] | None = None,
+) -> list[RunResult]:
+    """Run every file; results in file order.  ``progress`` is called per finished file."""
+    results: dict[str, list[RunResult]] = {}
+    names = [str(f) for f in files]
+    if jobs <= 1 or len(names) <= 1 or options.reference or options.resolver:
+        for name in names:
+            results[name] = run_file(name, options)
+            if progress is not None:
+                progress(results[name])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {pool.submit(run_file, name, options): name for name in names}
+            for fut in concurrent.futures.as_completed(futures):
+                name = futures[fut]
+                try:
+                    results[name] = fut.result()
+                except Exception as e:  # a worker died: report the file, keep going
+                    results[name] = [
+                        RunResult(name, Path(name).stem, "-", "error", reason=f"worker: {e}")
+                    ]
+                if progress is not None:
+                    progress(results[name])
+    return [r for name in names for r in results[name]]
