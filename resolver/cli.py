@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,7 +41,11 @@ def register(sub: Any) -> None:
     s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
     s.add_argument("--upstream-port", type=int, default=53)
     s.add_argument("--cache-mb", type=int, default=64)
-    s.add_argument("--workers", type=int, default=64, help="queries in flight (default 64)")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="server processes sharing the port with SO_REUSEPORT, each with its "
+                        "own cache (default: one per core)")
+    s.add_argument("--tasks", type=int, default=64,
+                   help="queries in flight per process (default 64)")
     s.set_defaults(func=serve)
 
 
@@ -57,7 +64,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         qname_minimisation=not args.no_qname_minimisation,
         egress=loopback("--egress", args.egress) if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
-        workers=args.workers,
+        workers=args.tasks, processes=max(1, args.workers),
     )
 
 
@@ -66,11 +73,12 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     queue = FrameQueue()
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
-    listeners = Listeners(queue, config.listen, config.port, fastcache=fast)
+    listeners = Listeners(queue, config.listen, config.port, fastcache=fast,
+                          reuse_port=config.processes > 1)
     workers.start()
     try:
         host, port = await listeners.start()
-        print(f"resolver: serving on {host}:{port} (udp, tcp)", flush=True)
+        print(f"resolver: serving on {host}:{port} (udp, tcp), pid {os.getpid()}", flush=True)
         await stop.wait()
     finally:
         await listeners.close()
@@ -84,7 +92,53 @@ def serve(args: argparse.Namespace) -> int:
         print(f"shadowdns resolver: {e}", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    if config.processes > 1:
+        try:
+            ensure_free(config.listen, config.port)
+        except OSError as e:
+            print(f"shadowdns resolver: cannot serve on {args.listen}: {e.strerror or e}",
+                  file=sys.stderr)
+            return 1
+        return _supervise(config)
+    return _serve_one(config, args.listen)
 
+
+def ensure_free(host: str, port: int) -> None:
+    """Fail if anyone already has the port: with SO_REUSEPORT a stale server on the same
+    address would silently take a share of the queries."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((host, port))
+
+
+def _supervise(config: ResolverConfig) -> int:
+    """Fork one server process per worker and wait; signals are passed on to them."""
+    children: list[int] = []
+    for _ in range(config.processes):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _serve_one(config, f"{config.listen}:{config.port}")
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    for child in children:
+        _, code = os.waitpid(child, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return status
+
+
+def _serve_one(config: ResolverConfig, listen: str) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -99,6 +153,6 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency
         asyncio.run(main())
     except OSError as e:
-        print(f"shadowdns resolver: cannot serve on {args.listen}: {e.strerror}", file=sys.stderr)
+        print(f"shadowdns resolver: cannot serve on {listen}: {e.strerror}", file=sys.stderr)
         return 1
     return 0

@@ -33,7 +33,8 @@ class ResolverConfig:
     egress: str | None = None  # source address for upstream queries
     upstream_port: int = 53
     cache_bytes: int = 64 * 1024 * 1024
-    workers: int = 64  # concurrent queries in flight (asyncio tasks)
+    workers: int = 64  # concurrent queries in flight per process (asyncio tasks)
+    processes: int = 1  # server processes sharing the port with SO_REUSEPORT
 
 
 def loopback(field: str, value: str) -> str:

@@ -64,7 +64,7 @@ class Listeners:
                  clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS,
                  max_in_flight: int = MAX_IN_FLIGHT,
-                 fastcache: FastCache | None = None) -> None:
+                 fastcache: FastCache | None = None, reuse_port: bool = False) -> None:
         self.queue = queue
         self.host = host
         self.port = port
@@ -73,6 +73,7 @@ class Listeners:
         self.max_connections = max_connections
         self.max_in_flight = max_in_flight
         self.fastcache = fastcache
+        self.reuse_port = reuse_port
         self.udp: UDPServer | None = None
         self.tcp: TCPServer | None = None
 
@@ -89,12 +90,12 @@ class Listeners:
         attempts = _PORT_ATTEMPTS if self.port == 0 else 1
         for attempt in range(attempts):
             udp = UDPServer(self.queue, self.host, self.port, clock=self._clock,
-                            fastcache=self.fastcache)
+                            fastcache=self.fastcache, reuse_port=self.reuse_port)
             host, port = await udp.start()
             tcp = TCPServer(self.queue, self.host, port, clock=self._clock,
                             idle_timeout=self.idle_timeout,
                             max_connections=self.max_connections,
-                            max_in_flight=self.max_in_flight)
+                            max_in_flight=self.max_in_flight, reuse_port=self.reuse_port)
             try:
                 await tcp.start()
             except OSError as e:

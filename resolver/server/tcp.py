@@ -77,7 +77,7 @@ class TCPServer:
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS,
-                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT, reuse_port: bool = False) -> None:
         if idle_timeout <= 0 or max_connections < 1 or max_in_flight < 1:
             raise ValueError("idle_timeout, max_connections and max_in_flight must be positive")
         self.queue = queue
@@ -86,6 +86,7 @@ class TCPServer:
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
         self.max_in_flight = max_in_flight
+        self.reuse_port = reuse_port
         self.stats = TCPStats()
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._server: asyncio.Server | None = None
@@ -109,7 +110,8 @@ class TCPServer:
             raise RuntimeError("the TCP listener is already started")
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, reuse_address=True)
+            lambda: _Connection(self), self.host, self.port, reuse_address=True,
+            reuse_port=self.reuse_port or None)
         log.info("TCP listening on %s port %d", *self.address)
         return self.address
 

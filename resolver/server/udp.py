@@ -52,7 +52,7 @@ class UDPServer:
 
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, receive_buffer: int | None = RECEIVE_BUFFER,
-                 fastcache: FastCache | None = None) -> None:
+                 fastcache: FastCache | None = None, reuse_port: bool = False) -> None:
         self.queue = queue
         self.host = host
         self.port = port
@@ -61,6 +61,7 @@ class UDPServer:
         self._receive_buffer = receive_buffer
         self._transport: asyncio.DatagramTransport | None = None
         self.fastcache = fastcache
+        self.reuse_port = reuse_port  # several processes share the port (SO_REUSEPORT)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -75,7 +76,8 @@ class UDPServer:
             raise RuntimeError("the UDP listener is already started")
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _UDPProtocol(self), local_addr=(self.host, self.port))
+            lambda: _UDPProtocol(self), local_addr=(self.host, self.port),
+            reuse_port=self.reuse_port or None)
         self._transport = transport
         if self._receive_buffer:
             sock = transport.get_extra_info("socket")
