@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import collections
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -61,6 +61,11 @@ MAX_FETCHES = 48
 BOGUS_TTL_S = 60
 """How long a bogus verdict stands before the data is fetched and checked again (Unbound's
 val-bogus-ttl)."""
+
+MAX_RESTARTS = 5
+"""Times a bogus answer, DNSKEY set or DS set is fetched again from servers that have not yet
+given bogus data for it (Unbound's VAL_MAX_RESTART_COUNT with its server blacklist): one bad
+or stale server of several must not make a name fail."""
 
 MAX_KEY_ENTRIES = 10_000
 """Zones whose validation state (keys, insecure, bogus) is remembered."""
@@ -124,6 +129,13 @@ class _Piece:
     outcome: v.Outcome
     ttl: int | None = None  # the capped TTL of a secure RRset
     cached: bool = False  # the verdict was the cache's, not worked out now
+    chain: bool = False  # the verdict is the chain of trust's (the zone's keys), not the data's
+
+
+def _data_failed(pieces: Sequence[_Piece]) -> bool:
+    """Some bogus piece failed on its own data, worked out now (not a cached verdict, not
+    the zone's keys): fetching it from another server may help."""
+    return any(p.outcome.bogus and not p.chain and not p.cached for p in pieces)
 
 
 K = TypeVar("K")
@@ -249,6 +261,23 @@ class ValidatingRecursor:
             res = await self.inner.resolve(request, exchanger)
             spent += res.upstream_queries
             verdict, pieces, answer = await self._validate(request, res, ctx)
+        avoid: frozenset[str] = frozenset()
+        for _ in range(MAX_RESTARTS):
+            if not (verdict.bogus and res.origins and _data_failed(pieces)):
+                break
+            # The data itself failed (the zone's keys are fine): ask the zone's other
+            # servers, not those that gave it (RFC 4035 §5.5 lets a resolver try others;
+            # Unbound blacklists the sources and restarts).  Nobody left: it stays bogus.
+            avoid |= res.origins
+            self.stats["bogus_restarts"] += 1
+            stashed = self._forget(res, pieces, request)
+            retry = await self.inner.resolve(request, exchanger, avoid)
+            spent += retry.upstream_queries
+            if retry.rcode == dns.rcode.SERVFAIL:
+                self._restore(stashed)  # keep the bogus verdicts (val-bogus-ttl)
+                break
+            res = retry
+            verdict, pieces, answer = await self._validate(request, res, ctx)
         spent += ctx.upstream
         self.stats[verdict.security.value] += 1
         if verdict.bogus:
@@ -274,7 +303,7 @@ class ValidatingRecursor:
             source = _dname_source(rrset, pairs[:i]) if rrset.rdtype == T.CNAME else None
             if source is not None and sigs is None:
                 piece = by_index[source]
-                piece = _Piece(piece.outcome, None, piece.cached)
+                piece = _Piece(piece.outcome, None, piece.cached, piece.chain)
             else:
                 piece = await self._positive(rrset, sigs, res.authority, ctx)
             by_index[i] = piece
@@ -301,10 +330,34 @@ class ValidatingRecursor:
             verdict = noted or verdict
         return verdict, pieces, answer
 
-    def _forget(self, res: Resolution) -> None:
-        for rrset, _ in _pairs(res.answer):
+    def _forget(self, res: Resolution, pieces: Sequence[_Piece] | None = None,
+                request: Request | None = None) -> list[tuple[CachedRRset, v.Outcome | None]]:
+        """Drop the answer's RRsets (only the bogus ones when ``pieces`` is given) and a
+        bogus denial at the chain's end from the cache, so that they are fetched again.
+        Returns what was dropped (with its reason), for :meth:`_restore`."""
+        mono = self.clock.monotonic()
+        dropped: list[tuple[CachedRRset, v.Outcome | None]] = []
+        pairs = _pairs(res.answer)
+        for i, (rrset, _) in enumerate(pairs):
+            if pieces is not None and i < len(pieces) and not pieces[i].outcome.bogus:
+                continue
+            hit = self.cache.rrsets.get(rrset.name, rrset.rdtype, mono)
+            if hit is not None:
+                dropped.append((hit, self._reasons.get((rrset.name, rrset.rdtype))))
             self.cache.rrsets.pop(rrset.name, rrset.rdtype)
             self._reasons.pop((rrset.name, rrset.rdtype))
+        if request is not None and pieces is not None and len(pieces) > len(pairs):
+            end, _ = _chain_end(request.qname, request.qtype, pairs)
+            self.cache.negative.pop(end, request.qtype)
+        return dropped
+
+    def _restore(self, dropped: Sequence[tuple[CachedRRset, v.Outcome | None]]) -> None:
+        mono = self.clock.monotonic()
+        for hit, reason in dropped:
+            self.cache.rrsets.put(hit.rrset, hit.rank, mono, security=hit.security,
+                                  sigs=hit.sigs)
+            if reason is not None:
+                self._reasons.put((hit.rrset.name, hit.rrset.rdtype), reason)
 
     # -- positive data ---------------------------------------------------------------------------
 
@@ -330,9 +383,9 @@ class ValidatingRecursor:
                 return _Piece(v.bogus(v.Ede.DNSSEC_BOGUS, f"{rrset.name} cached as bogus"),
                               cached=True)
             return _Piece(v.Outcome(hit.security), cached=True)
-        outcome, ttl = await self._check_positive(rrset, sigs, authority, ctx)
+        outcome, ttl, chain = await self._check_positive(rrset, sigs, authority, ctx)
         self._remember(rrset, sigs, hit, outcome, ttl)
-        return _Piece(outcome, ttl)
+        return _Piece(outcome, ttl, chain=chain)
 
     async def _check_positive(
         self,
@@ -340,41 +393,41 @@ class ValidatingRecursor:
         sigs: dns.rrset.RRset | None,
         authority: Sequence[dns.rrset.RRset],
         ctx: _Ctx,
-    ) -> tuple[v.Outcome, int | None]:
+    ) -> tuple[v.Outcome, int | None, bool]:
+        """The RRset's verdict, its capped TTL when secure, and whether the verdict is the
+        chain of trust's (the zone's keys) rather than the RRset's own."""
         owner = rrset.name
         what = f"{owner} {_type(rrset.rdtype)}"
         if self.anchors.is_negative(owner):
-            return v.insecure(f"{owner} is under a negative trust anchor"), None
+            return v.insecure(f"{owner} is under a negative trust anchor"), None, False
         signer = v.signer_of(sigs)
         is_ds = rrset.rdtype == T.DS and owner != dns.name.root
         if signer is not None:
             if not owner.is_subdomain(signer) or (is_ds and signer == owner):
-                return v.bogus(v.Ede.DNSSEC_BOGUS, f"{what} signed by {signer}"), None
+                return v.bogus(v.Ede.DNSSEC_BOGUS, f"{what} signed by {signer}"), None, False
             target = signer
         else:
             target = owner.parent() if is_ds else owner
         entry = await self._keys_for(target, ctx)
         if entry.security is not Security.SECURE:
-            return entry.outcome, None
+            return entry.outcome, None, True
         assert entry.keys is not None
         if signer is None:
             return v.bogus(v.Ede.RRSIGS_MISSING,
-                           f"no RRSIGs over {what} in the signed zone {entry.zone}"), None
+                           f"no RRSIGs over {what} in the signed zone {entry.zone}"), None, False
         if entry.zone != signer:
             return v.bogus(v.Ede.DNSKEY_MISSING,
-                           f"{what} signed by {signer}, which has no secure keys"), None
+                           f"{what} signed by {signer}, which has no secure keys"), None, False
         now = self.clock.now()
         check = v.verify_rrset(rrset, sigs, entry.keys, entry.zone, now)
         if not check.outcome.secure:
-            return check.outcome, None
+            return check.outcome, None, False
         if check.wildcard is not None:
             proofs, bad = self._proofs(authority, entry, now)
-            if bad is not None:
-                return bad, None
             out = v.prove_wildcard_answer(owner, check.wildcard, entry.zone, proofs, self.limits)
             if not out.secure:
-                return out, None
-        return check.outcome, check.ttl
+                return bad or out, None, False
+        return check.outcome, check.ttl, False
 
     def _remember(
         self,
@@ -432,31 +485,39 @@ class ValidatingRecursor:
                                   f"the denial for {name} comes from {target}"))
         entry = await self._keys_for(target, ctx)
         if entry.security is not Security.SECURE:
-            return _Piece(entry.outcome)
+            return _Piece(entry.outcome, chain=True)
         assert entry.keys is not None
         if signer is not None and entry.zone != signer:
             return _Piece(v.bogus(v.Ede.DNSKEY_MISSING,
                                   f"denial signed by {signer}, which has no secure keys"))
         now = self.clock.now()
-        if soa is None:
-            return _Piece(v.bogus(v.Ede.NSEC_MISSING, f"no SOA in the denial for {name}"))
-        check = v.verify_rrset(soa[0], soa[1], entry.keys, entry.zone, now)
-        if not check.outcome.secure:
-            return _Piece(check.outcome)
+        # Without an SOA the signed NSEC/NSEC3 records still prove the denial (Unbound and
+        # Knot Resolver do not require it); an SOA that is there must verify.
+        if soa is not None:
+            check = v.verify_rrset(soa[0], soa[1], entry.keys, entry.zone, now)
+            if not check.outcome.secure:
+                return _Piece(check.outcome)
         proofs, bad = self._proofs(authority, entry, now)
-        if bad is not None:
-            return _Piece(bad)
         if rcode == dns.rcode.NXDOMAIN:
-            return _Piece(v.prove_nxdomain(name, entry.zone, proofs, self.limits))
-        return _Piece(v.prove_nodata(name, qtype, entry.zone, proofs, self.limits))
+            out = v.prove_nxdomain(name, entry.zone, proofs, self.limits)
+        else:
+            out = v.prove_nodata(name, qtype, entry.zone, proofs, self.limits)
+        return _Piece(bad if out.bogus and bad is not None else out)
 
     def _proofs(
         self, authority: Sequence[dns.rrset.RRset], entry: KeyEntry, now: float
     ) -> tuple[list[dns.rrset.RRset], v.Outcome | None]:
-        """The NSEC/NSEC3 RRsets of ``entry``'s zone in ``authority``, each verified; or the
-        failure of the first that does not verify."""
+        """The NSEC/NSEC3 RRsets of ``entry``'s zone in ``authority`` that verify, and the
+        failure of the first that does not (if any).
+
+        A record that does not verify is left out of the proof, not fatal by itself: the
+        proof is built from verified records only, so an extra bad record cannot make it
+        succeed, and a good proof is not spoilt by a bad record it does not need (Unbound
+        likewise accepts a DS denial as soon as one verified NSEC proves it).  When the
+        proof fails, the caller reports the bad record's failure, which says more."""
         assert entry.keys is not None
         out: list[dns.rrset.RRset] = []
+        bad: v.Outcome | None = None
         for rrset, sigs in _pairs(authority):
             if rrset.rdtype not in (T.NSEC, T.NSEC3) or not rrset.name.is_subdomain(entry.zone):
                 continue
@@ -465,9 +526,10 @@ class ValidatingRecursor:
                 continue  # another zone's proof (an earlier step of a CNAME chain)
             check = v.verify_rrset(rrset, sigs, entry.keys, entry.zone, now)
             if not check.outcome.secure:
-                return [], check.outcome
+                bad = bad or check.outcome
+                continue
             out.append(rrset)
-        return out, None
+        return out, bad
 
     # -- the chain of trust ----------------------------------------------------------------------
 
@@ -519,29 +581,59 @@ class ValidatingRecursor:
         ttl = min(cap if cap is not None else MAX_TTL_S, MAX_TTL_S)
         return self._store(KeyEntry(zone, out.security, None, mono + ttl, out.ede, out.why))
 
-    async def _fetch(self, name: Name, rdtype: int, ctx: _Ctx) -> Resolution | None:
+    async def _fetch(self, name: Name, rdtype: int, ctx: _Ctx,
+                     avoid: frozenset[str] = frozenset()) -> Resolution | None:
         if ctx.fetches >= self.config.max_fetches:
             return None
         ctx.fetches += 1
         self.stats[f"fetch_{_type(rdtype)}"] += 1
-        res = await self.inner.resolve(Request(name, rdtype, do=True), ctx.exchanger)
+        res = await self.inner.resolve(Request(name, rdtype, do=True), ctx.exchanger, avoid)
         ctx.upstream += res.upstream_queries
         return res
 
+    async def _fetch_keys(
+        self, zone: Name, ctx: _Ctx, check: Callable[[Resolution], v.KeyCheck]
+    ) -> tuple[Resolution | None, v.KeyCheck | None]:
+        """``zone``'s DNSKEY RRset and its check.  A set fetched now that fails on its own
+        (not for want of an answer) is fetched again from the zone's other servers, up to
+        :data:`MAX_RESTARTS` times (Unbound blacklists the source of a bad key set)."""
+        res = await self._fetch(zone, T.DNSKEY, ctx)
+        if res is None:
+            return None, None
+        result = check(res)
+        avoid: frozenset[str] = frozenset()
+        for _ in range(MAX_RESTARTS):
+            if not (result.outcome.bogus and res.rcode == dns.rcode.NOERROR):
+                break
+            if not res.origins and res.upstream_queries > 0:
+                break  # (from the cache, it is simply fetched afresh)
+            avoid |= res.origins
+            self.stats["dnskey_restarts"] += 1
+            self.cache.rrsets.pop(zone, T.DNSKEY)
+            retry = await self._fetch(zone, T.DNSKEY, ctx, avoid)
+            if retry is None or retry.rcode == dns.rcode.SERVFAIL:
+                break  # nobody else to ask: the first verdict stands
+            res, result = retry, check(retry)
+        return res, result
+
     async def _prime(self, anchor: Name, ctx: _Ctx) -> KeyEntry:
         """The anchored zone's DNSKEY RRset, checked against the trust anchors."""
-        res = await self._fetch(anchor, T.DNSKEY, ctx)
-        if res is None:
+
+        def against_anchor(res: Resolution) -> v.KeyCheck:
+            keys, sigs = _find(res, anchor, T.DNSKEY)
+            if keys is None and res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
+                                          f"cannot fetch DNSKEY {anchor}: {res.reason}"))
+            return v.verify_dnskeys(
+                anchor, keys, sigs, self.clock.now(),
+                ds=self.anchors.ds_for(anchor), anchor_keys=self.anchors.keys_for(anchor),
+            )
+
+        res, check = await self._fetch_keys(anchor, ctx, against_anchor)
+        if res is None or check is None:
             return KeyEntry(anchor, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
         keys, sigs = _find(res, anchor, T.DNSKEY)
-        check = v.verify_dnskeys(
-            anchor, keys, sigs, self.clock.now(),
-            ds=self.anchors.ds_for(anchor), anchor_keys=self.anchors.keys_for(anchor),
-        )
-        if keys is None and res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            check = v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
-                                       f"cannot fetch DNSKEY {anchor}: {res.reason}"))
         entry = self._entry(anchor, check)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
@@ -550,16 +642,20 @@ class ValidatingRecursor:
     async def _dnskeys(self, zone: Name, ds: dns.rrset.RRset, cap: int | None,
                        ctx: _Ctx) -> KeyEntry:
         """``zone``'s DNSKEY RRset, checked against its validated DS RRset."""
-        res = await self._fetch(zone, T.DNSKEY, ctx)
-        if res is None:
+
+        def against_ds(res: Resolution) -> v.KeyCheck:
+            keys, sigs = _find(res, zone, T.DNSKEY)
+            if keys is None and res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
+                                          f"cannot fetch DNSKEY {zone}: {res.reason}"))
+            return v.verify_dnskeys(zone, keys, sigs, self.clock.now(),
+                                    ds=[rd for rd in ds if isinstance(rd, v.DS)])
+
+        res, check = await self._fetch_keys(zone, ctx, against_ds)
+        if res is None or check is None:
             return KeyEntry(zone, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
         keys, sigs = _find(res, zone, T.DNSKEY)
-        check = v.verify_dnskeys(zone, keys, sigs, self.clock.now(),
-                                 ds=[rd for rd in ds if isinstance(rd, v.DS)])
-        if keys is None and res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            check = v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
-                                       f"cannot fetch DNSKEY {zone}: {res.reason}"))
         entry = self._entry(zone, check, cap)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
@@ -595,6 +691,23 @@ class ValidatingRecursor:
         """Is ``child`` a zone cut below the secure ``parent``, and if so how secure is it?"""
         assert parent.keys is not None
         res = await self._fetch(child, T.DS, ctx)
+        avoid: frozenset[str] = frozenset()
+        for _ in range(MAX_RESTARTS):
+            if res is None or await self._ds_data_ok(parent, child, res):
+                break
+            if not res.origins and res.upstream_queries > 0:
+                break
+            # A DS RRset or denial that fails on its own: ask the parent's other servers
+            # (Unbound blacklists the source and restarts); nobody left, the verdict stands.
+            # One that came from the cache (a referral's DS) is simply fetched afresh.
+            avoid |= res.origins
+            self.stats["ds_restarts"] += 1
+            self.cache.rrsets.pop(child, T.DS)
+            self.cache.negative.pop(child, T.DS)
+            retry = await self._fetch(child, T.DS, ctx, avoid)
+            if retry is None or retry.rcode == dns.rcode.SERVFAIL:
+                break
+            res = retry
         if res is None:
             return KeyEntry(child, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
@@ -630,6 +743,19 @@ class ValidatingRecursor:
         self._cuts.put(child, (kind, mono + ttl))
         return kind
 
+    async def _ds_data_ok(self, parent: KeyEntry, child: Name, res: Resolution) -> bool:
+        """Whether the DS answer (a DS RRset, a CNAME, a denial) is not bogus on its own."""
+        assert parent.keys is not None
+        if res.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            return True  # a failure to fetch, not bad data
+        now = self.clock.now()
+        for rdtype in (T.DS, T.CNAME):
+            rrset, sigs = _find(res, child, rdtype)
+            if rrset is not None and res.rcode == dns.rcode.NOERROR:
+                check = v.verify_rrset(rrset, sigs, parent.keys, parent.zone, now)
+                return not check.outcome.bogus
+        return not isinstance(await self._negative_for_ds(parent, child, res, now), v.Outcome)
+
     async def _negative_for_ds(
         self, parent: KeyEntry, child: Name, res: Resolution, now: float
     ) -> tuple[v.DsProof | None, v.Outcome, int] | v.Outcome:
@@ -638,22 +764,23 @@ class ValidatingRecursor:
         assert parent.keys is not None
         pairs = _pairs(res.authority)
         soa = next(((r, s) for r, s in pairs if r.rdtype == T.SOA), None)
-        if soa is None:
-            return v.bogus(v.Ede.NSEC_MISSING, f"no SOA in the denial of DS {child}")
-        if soa[0].name != parent.zone:
-            return v.bogus(v.Ede.DNSSEC_BOGUS,
-                           f"DS {child} denied by {soa[0].name}, not by {parent.zone}")
-        check = v.verify_rrset(soa[0], soa[1], parent.keys, parent.zone, now)
-        if not check.outcome.secure:
-            return check.outcome
+        # An SOA is not required: the signed NSEC/NSEC3 records prove the denial on their
+        # own (a NODATA without SOA, as Unbound and Knot Resolver accept it); one that is
+        # there must be the parent's and verify.
+        if soa is not None:
+            if soa[0].name != parent.zone:
+                return v.bogus(v.Ede.DNSSEC_BOGUS,
+                               f"DS {child} denied by {soa[0].name}, not by {parent.zone}")
+            check = v.verify_rrset(soa[0], soa[1], parent.keys, parent.zone, now)
+            if not check.outcome.secure:
+                return check.outcome
         proofs, bad = self._proofs(res.authority, parent, now)
-        if bad is not None:
-            return bad
         kind, out = v.prove_no_ds(child, parent.zone, proofs, self.limits,
                                   nxdomain=res.rcode == dns.rcode.NXDOMAIN)
         if kind is None and out.security is not Security.INSECURE:
-            return out
-        ttl = min([soa[0].ttl, *(p.ttl for p in proofs)])
+            return bad or out
+        ttl = min([*([soa[0].ttl] if soa is not None else []), *(p.ttl for p in proofs)],
+                  default=0)
         return kind, out, max(0, min(ttl, MAX_TTL_S))
 
     def _secure_rrset(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,

@@ -502,6 +502,14 @@ class NegativeCache:
             expires=entry.expires,
         )
 
+    def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget ``name``'s own NXDOMAIN and its NODATA for ``rdtype``; whether any was
+        there (a denial that failed validation, to be fetched again)."""
+        owner = _key_name(name)
+        nx = self._arc.pop(("nxdomain", owner, 0, int(rdclass))) is not None
+        nodata = self._arc.pop(("nodata", owner, int(rdtype), int(rdclass))) is not None
+        return nx or nodata
+
     def clear(self) -> None:
         self._arc.clear()
 

@@ -76,6 +76,11 @@ class Budget:
     deadline: float
     in_progress: set[tuple[dns.name.Name, int]] = field(default_factory=set)
     sent: int = 0
+    # Servers not to ask for the client's question itself (depth 0): they gave data that
+    # failed validation (Unbound's blacklist on a validation retry).
+    avoid: frozenset[str] = frozenset()
+    # Servers whose responses the answer was taken from (depth 0).
+    origins: set[str] = field(default_factory=set)
     # Glue seen in referrals during this client query, kept apart from the cache (where the
     # child's own answer replaces it): the parent's addresses are a last resort when the
     # child's are broken (Unbound's "parent-side" addresses).
@@ -100,6 +105,9 @@ class Resolution:
     authority: list[dns.rrset.RRset] = field(default_factory=list)
     upstream_queries: int = 0
     reason: str = ""
+    # The upstream servers whose responses the answer (each step of the chain) came from;
+    # empty when it all came from the cache.  The validator avoids them on a retry.
+    origins: frozenset[str] = field(default=frozenset(), kw_only=True)
 
 
 @dataclass
@@ -134,13 +142,19 @@ class Recursor:
         if not self.root_servers:
             raise ValueError("root hints: at least one root server address is needed")
 
-    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
-        budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
+    async def resolve(
+        self, request: Request, exchanger: Exchanger, avoid: frozenset[str] = frozenset()
+    ) -> Resolution:
+        """Resolve ``request``; ``avoid``: servers not to ask for it unless nothing else is
+        left (then the lookup fails rather than ask them again)."""
+        budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
+                        avoid=avoid)
         try:
             res = await self._resolve(request.qname, request.qtype, exchanger, budget, 0)
         except ResolutionFailed as e:
             res = Resolution(dns.rcode.SERVFAIL, reason=e.reason)
         res.upstream_queries = budget.sent
+        res.origins = frozenset(budget.origins)
         return res
 
     # -- the chain --------------------------------------------------------------------------
@@ -360,13 +374,14 @@ class Recursor:
         zone, ns_names = self._closest_cut(
             name.parent() if qtype == T.DS and name != dns.name.root else name
         )
+        avoid = budget.avoid if depth == 0 else frozenset()
         while True:
             try:
-                servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
                 break
             except ResolutionFailed:
-                if zone == dns.name.root:
-                    raise
+                if zone == dns.name.root or (avoid and self._cached_addresses(ns_names)):
+                    raise  # (every known server of the cut is avoided: that is final)
                 # No usable address for this cut (its glue expired, say): start from the
                 # parent's cut, whose referral brings the delegation and glue afresh.
                 zone, ns_names = self._closest_cut(zone.parent())
@@ -397,7 +412,7 @@ class Recursor:
                     continue
                 failed.update(servers)
                 servers = await self._other_addresses(zone, ns_names, exchanger, budget, depth,
-                                                      failed)
+                                                      failed | avoid)
                 if servers:
                     continue  # nameservers not tried yet (their addresses newly looked up)
                 failure = result.failure.value if result.failure else "no answer"
@@ -413,7 +428,7 @@ class Recursor:
                 labels = len(zone) + 1
                 ns_names = [rd.target for rd in c.ns]
                 failed = set()
-                servers = await self._addresses(zone, ns_names, exchanger, budget, depth)
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
@@ -421,7 +436,7 @@ class Recursor:
                     failed.add(result.server)
                 if not servers:
                     servers = await self._other_addresses(zone, ns_names, exchanger, budget,
-                                                          depth, failed)
+                                                          depth, failed | avoid)
                 if not servers:
                     raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
                 continue
@@ -434,6 +449,8 @@ class Recursor:
                 continue
             if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
                 c.proofs = _denial_records(response)  # a wildcard answer's proof, if any
+            if depth == 0 and result.server is not None:
+                budget.origins.add(result.server)
             return self._conclude(c, name, qtype, response.flags)
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
@@ -473,7 +490,9 @@ class Recursor:
             return _Step(dns.rcode.NOERROR, records, list(c.proofs))
         if c.kind is Kind.CNAME:
             return _Step(dns.rcode.NOERROR, records, list(c.proofs), target=c.target)
-        authority: list[dns.rrset.RRset] = []
+        # Without an SOA (not cached as negative) the NSEC/NSEC3 proofs still go along:
+        # the validator can prove the denial from them alone.
+        authority: list[dns.rrset.RRset] = list(c.proofs)
         target = c.target or name
         if c.soa is not None:
             proofs = tuple(c.proofs)

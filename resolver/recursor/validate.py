@@ -82,12 +82,16 @@ __all__ = [
 
 # -- what we support (RFC 8624 §3; see docs/DNSSEC.md) ---------------------------------------
 
-SUPPORTED_ALGORITHMS = frozenset({5, 7, 8, 10, 13, 14, 15, 16})
-"""DNSKEY/RRSIG algorithms we validate: RSASHA1 (5) and RSASHA1-NSEC3-SHA1 (7), which RFC 8624
-says validators MUST still support, RSASHA256 (8), RSASHA512 (10), ECDSAP256SHA256 (13),
-ECDSAP384SHA384 (14), ED25519 (15) and ED448 (16).  Everything else (RSAMD5 and DSA, which
-RFC 8624 says MUST NOT be validated, ECC-GOST, private and unknown numbers) is unsupported:
-a zone signed only with those is insecure."""
+SUPPORTED_ALGORITHMS = frozenset({3, 5, 6, 7, 8, 10, 13, 14, 15, 16})
+"""DNSKEY/RRSIG algorithms we validate: DSA (3) and DSA-NSEC3-SHA1 (6), RSASHA1 (5) and
+RSASHA1-NSEC3-SHA1 (7), which RFC 8624 says validators MUST still support, RSASHA256 (8),
+RSASHA512 (10), ECDSAP256SHA256 (13), ECDSAP384SHA384 (14), ED25519 (15) and ED448 (16).
+
+DSA: RFC 8624 §3.1 says MUST NOT validate, but Unbound (the reference: built with DSA, the
+default wherever OpenSSL has it) still validates it, so a zone whose DS/anchor names only
+DSA keys is checked (secure or bogus) rather than waved through as insecure.  Knot Resolver
+treats it as unsupported.  Everything else (RSAMD5, ECC-GOST, private and unknown numbers)
+is unsupported: a zone signed only with those is insecure."""
 
 SUPPORTED_DIGESTS = frozenset({1, 2, 4})
 """DS digest types we check: SHA-1 (1), SHA-256 (2), SHA-384 (4). GOST (3) and unknown
@@ -276,7 +280,10 @@ def verify_rrset(
         inside = min(max(now, float(sig.inception)), float(sig.expiration))
         rdataset = dns.rdataset.from_rdata_list(0, candidates)
         try:
-            dns.dnssec.validate_rrsig(rrset, sig, {zone: rdataset}, now=inside)
+            # Which algorithms count is SUPPORTED_ALGORITHMS' business, not dnspython's
+            # default policy (that refuses DSA).
+            dns.dnssec.validate_rrsig(rrset, sig, {zone: rdataset}, now=inside,
+                                      policy=dns.dnssec.allow_all_policy)
         except (dns.exception.ValidationFailure, dns.exception.UnsupportedAlgorithm) as e:
             failures.append(bogus(Ede.DNSSEC_BOGUS, f"{what}: signature does not verify ({e})"))
             continue
@@ -712,9 +719,13 @@ class _Nsec3:
         wm = self.match(wild)
         if wm is not None and qtype != T.DS:
             out = self._nodata_types(wild, wm.types, qtype)
-            if out.secure:
-                return secure(f"NSEC3 wildcard NODATA for {qname} from {wild}")
-            return out
+            if not out.secure:
+                return out
+            if cover.opt_out:
+                # RFC 5155 §9.2: no AD when the closest encloser proof's next closer name
+                # is covered by an opt-out NSEC3 (Unbound: insecure), wildcard NODATA too.
+                return insecure(f"NSEC3 wildcard NODATA for {qname} rests on an opt-out span")
+            return secure(f"NSEC3 wildcard NODATA for {qname} from {wild}")
         if cover.opt_out:
             return insecure(f"NSEC3 NODATA for {qname} rests on an opt-out span")
         return bogus(Ede.NSEC_MISSING, f"no NSEC3 matches {qname}")
@@ -826,8 +837,9 @@ def prove_nodata(
     checker = _dispatch(proofs, zone, limits)
     if isinstance(checker, Outcome):
         return checker
-    if qtype == T.DS:
+    if qtype == T.DS and qname != dns.name.root:
         return checker.no_ds(qname)[1]
+    # (The root has no parent: its own apex NSEC/NSEC3, SOA and all, denies a DS there.)
     return checker.nodata(qname, qtype)
 
 

@@ -655,3 +655,14 @@ def test_proof_records_verify_with_the_zone_keys(nsec3_zone: Zone) -> None:
     z = nsec3_zone
     for rrset in (z.nsec3_match("@"), z.nsec3_cover("nope")):
         assert verify_rrset(rrset, z.sig(rrset.name, T.NSEC3), z.keys, Z, NOW).outcome.secure
+
+
+def test_nsec3_wildcard_nodata_over_an_opt_out_span_is_insecure(optout_zone: Zone) -> None:
+    # RFC 5155 §9.2: no AD when the next closer name is covered by an opt-out NSEC3, for a
+    # wildcard NODATA as for any closest encloser proof (Unbound: insecure).
+    z = optout_zone
+    qname = N("x.wild.example.")
+    proof = [z.nsec3_match("wild"), z.nsec3_cover("x.wild"), z.nsec3_match("*.wild")]
+    out = prove_nodata(qname, T.MX, Z, proof)
+    assert out.security is Security.INSECURE
+    assert prove_nodata(qname, T.TXT, Z, proof).bogus  # the wildcard has TXT: still bogus
