@@ -10,6 +10,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+CANDIDATE = "candidate"
+"""The key of the candidate's answer in :attr:`Observation.answers` (references use their own
+names, such as ``"kresd"``)."""
+
 
 class Source(enum.Enum):
     """Where a query came from."""
@@ -36,6 +40,7 @@ class Query:
     client: str | None = None  # the original client's address, where known
     seen_at: float = 0.0  # wall-clock seconds
     wire: bytes | None = None  # the original packet, where there was one
+    client_port: int | None = None  # the original client's source port, where known
 
 
 @dataclass

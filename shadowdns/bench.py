@@ -54,6 +54,9 @@ def register(sub: Any) -> None:
     r.add_argument("--run-dir", type=Path, default=Path("run/bench"))
     r.add_argument("--json", type=Path, help="also write the figures here")
     r.set_defaults(func=run)
+    from shadowdns import bench_differ
+
+    bench_differ.register(bsub)
 
 
 @dataclass

@@ -1,0 +1,567 @@
+"""The differ: normalise, compare, classify, and confirm by re-querying before anything counts.
+
+:class:`Differ` is the pipeline's :class:`~harness.judge.Judge`.  For one observation:
+
+1. **Fast path.**  The candidate's and the primary reference's responses are compared as
+   bytes, IDs and decayed TTLs masked (:mod:`harness.differ.wire`).  Equal: ``EQUAL``, no
+   parsing at all.
+2. **Compare and normalise.**  Both are parsed, the reference side (every reference, the
+   staging resolver's dnstap answer, and reference responses the fast path kept) teaches
+   :class:`~harness.differ.knowledge.Knowledge`, the responses are compared field by field and
+   the normalisers explain what they can.  All explained: ``NOISE`` (or ``EQUAL`` when the
+   bytes only differed in encoding).
+3. **Confirm.**  Otherwise, before a divergence counts:
+
+   * names a normaliser wants (a CDN edge the reference has not answered for) are asked of
+     the reference;
+   * both sides are asked again (the reference after a flush of the name, when configured,
+     and every other reference too, for vantage evidence);
+   * a SERVFAIL without a DNSSEC EDE facing a non-SERVFAIL is asked again with CD=1: an
+     answer then means the SERVFAIL was validation failing (bogus);
+   * where the reference's address data churns, it is asked again (flushed) until the pool
+     stops growing or covers the candidate's addresses.
+
+   Then the original pair is normalised again with all that was learned.  Explained:
+   ``NOISE``.  A side that does not answer: ``TIMEOUT``.  The re-queried pair agreeing, or the
+   candidate matching another answer the reference side gave (the reference disagreeing with
+   itself, or the staging resolver disagreeing with the reference): ``UNSTABLE``.  Otherwise
+   the divergence persisted: ``REAL``.
+
+Every verdict carries its evidence (see docs/DIFFER.md for the format): the differences left
+and explained, the DNSSEC outcomes, every re-query made and what it returned, and how the
+confirmation went.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import dns.rcode
+
+from harness.differ.answers import ADDRESS_TYPES, Parsed, ParseError, RRKey, parse
+from harness.differ.classify import DNSSEC_EDE, Outcome, dnssec_outcome, primary, rank
+from harness.differ.compare import Difference, compare
+from harness.differ.knowledge import Knowledge
+from harness.differ.normalise import (
+    DEFAULT_NORMALISERS,
+    Normalised,
+    Normaliser,
+    Pair,
+    normalise,
+)
+from harness.differ.wire import memo_key
+from harness.judge import Requery
+from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
+
+__all__ = ["Differ", "DifferConfig", "same_answer"]
+
+_SERVFAIL = int(dns.rcode.SERVFAIL)
+
+
+@dataclass(frozen=True)
+class DifferConfig:
+    """How the differ reads observations and how hard it confirms."""
+
+    candidate: str = "candidate"
+    """The target name of the candidate in ``Observation.answers``."""
+    references: tuple[str, ...] = ()
+    """Reference target names, the primary (the one compared against) first.  Empty: every
+    target but the candidate, in the observation's order."""
+    vantages: Mapping[str, str] = field(default_factory=dict)
+    """Target name -> vantage label (egress region); by default each target is its own."""
+    confirm: bool = True
+    """Re-query before a divergence counts.  Off: divergences are REAL, marked unconfirmed."""
+    flush_reference: bool = True
+    """Ask the references to flush the name before confirmation re-queries."""
+    requery_all_references: bool = True
+    """Re-query every reference while confirming (vantage evidence), not only the primary."""
+    cd_requery: bool = True
+    """Re-query SERVFAILs with CD=1 to tell bogus from other failures."""
+    pool_requeries: int = 48
+    """At most this many extra reference re-queries to learn a churning address pool."""
+    pool_patience: int = 16
+    """Stop learning a pool after this many samples that added no address."""
+    lookups: int = 4
+    """At most this many names asked of the reference for a normaliser (CDN edges)."""
+    max_evidence: int = 40
+    """At most this many differences listed in a verdict's evidence."""
+
+
+@dataclass
+class _Trail:
+    """The re-queries one judgement made, for the evidence."""
+
+    entries: list[dict[str, object]] = field(default_factory=list)
+    pool: int = 0
+
+    def add(self, target: str, purpose: str, query: Query, flush: bool, cd: bool,
+            answer: TargetAnswer, parsed: Parsed | None) -> None:
+        entry: dict[str, object] = {"target": target, "purpose": purpose,
+                                    "qname": query.qname,
+                                    "qtype": query.qtype}
+        if flush:
+            entry["flush"] = True
+        if cd:
+            entry["cd"] = True
+        if answer.error is not None or answer.wire is None:
+            entry["error"] = answer.error or "no answer"
+        elif parsed is None:
+            entry["error"] = "unparseable response"
+        else:
+            entry["answer"] = parsed.summary()
+        self.entries.append(entry)
+
+
+@dataclass(slots=True)
+class _Memo:
+    verdict: Verdict
+    bounds: list[int]  # per candidate RR: the highest TTL accepted there
+    epoch: int
+
+
+class Differ:
+    """The judge: ``await differ.judge(observation, requery) -> Verdict``.
+
+    One instance keeps its :class:`Knowledge` across observations (that is how pools and
+    vantages are learned); use one per run, or share one knowledge between differs.
+    """
+
+    def __init__(self, config: DifferConfig | None = None, *,
+                 knowledge: Knowledge | None = None,
+                 normalisers: Sequence[Normaliser] | None = None) -> None:
+        self.config = config or DifferConfig()
+        self.knowledge = knowledge if knowledge is not None else Knowledge()
+        self.normalisers: tuple[Normaliser, ...] = (
+            tuple(normalisers) if normalisers is not None else DEFAULT_NORMALISERS)
+        self._memo: dict[tuple[int, int], _Memo] = {}
+        self.memo_capacity = 100_000
+
+    # -- roles ---------------------------------------------------------------------------
+
+    def references_of(self, observation: Observation) -> list[str]:
+        if self.config.references:
+            return [r for r in self.config.references if r in observation.answers]
+        return [t for t in observation.answers if t != self.config.candidate]
+
+    def vantage(self, target: str) -> str:
+        return self.config.vantages.get(target, target)
+
+    # -- the judgement ---------------------------------------------------------------------
+
+    async def judge(self, observation: Observation, requery: Requery) -> Verdict:
+        cand_ta = observation.answers.get(self.config.candidate)
+        refs = self.references_of(observation)
+        if cand_ta is not None and refs:
+            ref_ta = observation.answers[refs[0]]
+            if (cand_ta.wire is not None and ref_ta.wire is not None
+                    and self.knowledge.layouts.fast_equal(cand_ta.wire, ref_ta.wire,
+                                                          self.vantage(refs[0]))):
+                return Verdict(observation.id, VerdictKind.EQUAL, "equal")
+            if cand_ta.wire is not None and ref_ta.wire is not None:
+                hit = self._recall(cand_ta.wire, ref_ta.wire, observation.id)
+                if hit is not None:
+                    return hit
+        return await _Judgement(self, observation, requery, refs).run()
+
+    # -- the memo: a pair already found to be noise is noise again --------------------------
+
+    def _recall(self, cand: bytes, ref: bytes, obs_id: int | None) -> Verdict | None:
+        """The verdict on an earlier pair with these two layouts, if it was EQUAL or NOISE,
+        nothing learned since undoes it, and every candidate TTL is within one accepted
+        before at the same place; else ``None``."""
+        kc, kr = memo_key(cand), memo_key(ref)
+        if kc is None or kr is None:
+            return None
+        (hc, wc), (hr, wr) = kc, kr
+        memo = self._memo.get((hc, hr))
+        if memo is None or memo.epoch != self.knowledge.epoch:
+            return None
+        if cand[12:wc.question_end] != ref[12:wr.question_end]:
+            return None  # the question must be echoed alike, case included
+        offsets = wc.ttl_offsets
+        if len(offsets) != len(memo.bounds):
+            return None
+        for o, bound in zip(offsets, memo.bounds, strict=True):
+            if int.from_bytes(cand[o:o + 4]) > bound:
+                return None
+        t = memo.verdict
+        return Verdict(obs_id, t.kind, t.category, list(t.categories), list(t.explained_by),
+                       {**t.evidence, "memo": True})
+
+    def _remember(self, cand: bytes, ref: bytes, verdict: Verdict) -> None:
+        kc, kr = memo_key(cand), memo_key(ref)
+        if kc is None or kr is None:
+            return
+        key = (kc[0], kr[0])
+        ttls = [int.from_bytes(cand[o:o + 4]) for o in kc[1].ttl_offsets]
+        memo = self._memo.get(key)
+        epoch = self.knowledge.epoch
+        if memo is not None and memo.epoch == epoch and len(memo.bounds) == len(ttls):
+            memo.bounds = [max(a, b) for a, b in zip(memo.bounds, ttls, strict=True)]
+            return
+        if len(self._memo) >= self.memo_capacity:
+            self._memo.clear()
+        self._memo[key] = _Memo(verdict, ttls, epoch)
+
+    def assess(self, candidate: Parsed, reference: Parsed, *, asked_dnssec: bool,
+               outcomes: tuple[Outcome, Outcome] | None = None) -> Normalised:
+        """Compare and normalise one pair with what is known now (no learning, no I/O)."""
+        diffs = compare(candidate, reference, outcomes=outcomes, asked_dnssec=asked_dnssec)
+        return normalise(Pair(candidate, reference, self.knowledge), diffs, self.normalisers)
+
+
+_NOT_DATA = ("ttl", "order", "case", "signature")
+
+
+def same_answer(a: Parsed, b: Parsed) -> bool:
+    """Do ``a`` and ``b`` say the same thing (TTLs, order, 0x20 case and signature bytes
+    apart)?  What "the reference changed its answer" means."""
+    return all(d.category.rsplit(".", 1)[-1] in _NOT_DATA for d in compare(a, b))
+
+
+class _Judgement:
+    """One observation's way through the slow path."""
+
+    def __init__(self, differ: Differ, observation: Observation, requery: Requery,
+                 refs: list[str]) -> None:
+        self.d = differ
+        self.cfg = differ.config
+        self.k = differ.knowledge
+        self.obs = observation
+        self.requery = requery
+        self.refs = refs
+        self.query = observation.query
+        self.asked = observation.query.do or observation.query.ad
+        self.trail = _Trail()
+        self.notes: dict[str, object] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def ask(self, target: str, purpose: str, query: Query | None = None, *,
+                  flush: bool = False, cd: bool = False) -> tuple[TargetAnswer, Parsed | None]:
+        q = query or self.query
+        try:
+            answer = await self.requery(target, q, flush=flush, cd=cd)
+        except Exception as e:  # a broken re-query is a failed one, never a crash
+            answer = TargetAnswer(target, error=f"requery failed: {type(e).__name__}: {e}")
+        parsed: Parsed | None = None
+        if answer.wire is not None:
+            try:
+                parsed = parse(answer.wire)
+            except ParseError:
+                parsed = None
+        self.trail.add(target, purpose, q, flush, cd, answer, parsed)
+        return answer, parsed
+
+    def learn(self, parsed: Parsed | None, target: str) -> None:
+        if parsed is not None:
+            self.k.learn(parsed, self.d.vantage(target))
+
+    def assess(self, cand: Parsed, ref: Parsed,
+               outcomes: tuple[Outcome, Outcome] | None = None) -> Normalised:
+        return self.d.assess(cand, ref, asked_dnssec=self.asked, outcomes=outcomes)
+
+    def verdict(self, kind: VerdictKind, category: str, result: Normalised | None = None,
+                **evidence: object) -> Verdict:
+        ev: dict[str, object] = {}
+        categories: list[str] = []
+        explained_by: list[str] = []
+        if result is not None:
+            categories = sorted({d.category for d in result.differences}, key=rank)
+            explained_by = result.explained_by
+            if result.remaining:
+                ev["differences"] = [d.as_dict() for d in
+                                     result.remaining[:self.cfg.max_evidence]]
+                if len(result.remaining) > self.cfg.max_evidence:
+                    ev["differences_omitted"] = len(result.remaining) - self.cfg.max_evidence
+            if result.explanations:
+                ev["explained"] = [e.as_dict() for e in result.explanations]
+        if kind is VerdictKind.UNSTABLE:
+            explained_by = [*explained_by, "unstable"]
+        ev.update(self.notes)
+        ev.update(evidence)
+        if self.trail.entries:
+            ev["requeries"] = self.trail.entries
+        if self.trail.pool:
+            ev["pool_requeries"] = self.trail.pool
+        return Verdict(self.obs.id, kind, category, categories, explained_by, ev)
+
+    def quiet(self, result: Normalised) -> Verdict:
+        """EQUAL or NOISE for a fully explained pair."""
+        if not result.differences:
+            return self.verdict(VerdictKind.EQUAL, "equal", result)
+        return self.verdict(VerdictKind.NOISE,
+                            primary(d.category for d in result.differences), result)
+
+    # -- the flow ------------------------------------------------------------------------
+
+    async def run(self) -> Verdict:
+        cfg = self.cfg
+        cand_name = cfg.candidate
+        if cand_name not in self.obs.answers or not self.refs:
+            return self.verdict(VerdictKind.TIMEOUT, "timeout", side="missing",
+                                error="the observation lacks the candidate or a reference")
+        primary_ref = self.refs[0]
+        self.notes["reference_target"] = primary_ref
+        cand_ta = self.obs.answers[cand_name]
+        ref_ta = self.obs.answers[primary_ref]
+
+        # A side that did not answer is asked once more before it counts as a timeout.
+        cand_wire, ref_wire = cand_ta.wire, ref_ta.wire
+        retry: list[tuple[str, str]] = []
+        if cand_wire is None:
+            retry.append((cand_name, cand_ta.error or "no answer"))
+        if ref_wire is None:
+            retry.append((primary_ref, ref_ta.error or "no answer"))
+        if retry:
+            if not cfg.confirm:
+                return self._timeout(retry)
+            self.notes["first_attempt_errors"] = dict(retry)
+            got = await asyncio.gather(*(self.ask(t, "retry") for t, _ in retry))
+            for (target, _), (answer, _) in zip(retry, got, strict=True):
+                if target == cand_name:
+                    cand_wire = answer.wire
+                else:
+                    ref_wire = answer.wire
+            missing = [(t, e) for (t, e), (a, _) in zip(retry, got, strict=True)
+                       if a.wire is None]
+            if missing:
+                return self._timeout(missing)
+        if cand_wire is None or ref_wire is None:
+            return self._timeout([(cand_name, "no answer")])
+
+        try:
+            ref = parse(ref_wire)
+        except ParseError as e:
+            return self.verdict(VerdictKind.UNSTABLE, "format", side="reference",
+                                error=str(e))
+        try:
+            cand = parse(cand_wire)
+        except ParseError as e:
+            return await self._unparseable_candidate(str(e))
+
+        # Learn from the whole reference side before judging.
+        for wire, vantage in self.k.layouts.pending(ref_wire):
+            try:
+                self.k.learn(parse(wire), vantage)
+            except ParseError:
+                pass
+        self.learn(ref, primary_ref)
+        for other in self.refs[1:]:
+            ta = self.obs.answers[other]
+            if ta.wire is not None:
+                try:
+                    self.learn(parse(ta.wire), other)
+                except ParseError:
+                    pass
+        staging: Parsed | None = None
+        if self.obs.staging_wire is not None:
+            try:
+                staging = parse(self.obs.staging_wire)
+                self.k.learn(staging, "staging")
+            except ParseError:
+                staging = None
+
+        result = self.assess(cand, ref)
+        if (staging is not None and not same_answer(cand, ref)
+                and not same_answer(staging, ref) and not self.assess(cand, staging).remaining):
+            # The staging resolver disagrees with the reference, and the candidate agrees
+            # with the staging resolver: the upstream is unstable.
+            category = (primary(d.category for d in result.remaining)
+                        or primary(d.category for d in result.differences))
+            return self.verdict(VerdictKind.UNSTABLE, category, result, unstable_side="reference",
+                                confirmation={"matches": "staging"},
+                                candidate=cand.summary(), reference=ref.summary())
+        if not result.remaining and not result.wants:
+            verdict = self.quiet(result)
+            if not retry:
+                self.d._remember(cand_wire, ref_wire, verdict)
+            return verdict
+        if not cfg.confirm:
+            return self._real(cand, ref, result, confirmed=False)
+
+        # Names a normaliser needs the reference's word on (CDN edges).
+        if result.wants:
+            for name, rdtype in result.wants[:cfg.lookups]:
+                q = Query(qname=name, qtype=rdtype, do=self.query.do,
+                          edns_payload=self.query.edns_payload, source=self.query.source)
+                _, parsed = await self.ask(primary_ref, "lookup", q)
+                self.learn(parsed, primary_ref)
+            result = self.assess(cand, ref)
+            if not result.remaining:
+                return self.quiet(result)
+
+        # Ask both sides again.
+        others = self.refs[1:] if cfg.requery_all_references else []
+        asked = await asyncio.gather(
+            self.ask(cand_name, "confirm"),
+            self.ask(primary_ref, "confirm", flush=cfg.flush_reference),
+            *(self.ask(o, "vantage", flush=cfg.flush_reference) for o in others))
+        (cand_re_ta, cand_re), (ref_re_ta, ref_re) = asked[0], asked[1]
+        for o, (_, parsed) in zip(others, asked[2:], strict=True):
+            self.learn(parsed, o)
+        self.learn(ref_re, primary_ref)
+        if cand_re is None or ref_re is None:
+            failed = []
+            if cand_re is None:
+                failed.append((cand_name, cand_re_ta.error or "unparseable"))
+            if ref_re is None:
+                failed.append((primary_ref, ref_re_ta.error or "unparseable"))
+            return self._timeout(failed, result)
+
+        cand_changed = not same_answer(cand_re, cand)
+        ref_changed = not same_answer(ref_re, ref)
+        confirmation: dict[str, object] = {
+            "candidate_changed": cand_changed,
+            "reference_changed": ref_changed,
+        }
+        if ref_changed and not self.assess(cand, ref_re).remaining:
+            # The reference disagrees with itself, and its second answer is the candidate's.
+            confirmation["matches"] = "reference re-query"
+            return self.verdict(VerdictKind.UNSTABLE, primary(d.category for d in
+                                                              result.remaining),
+                                result, confirmation=confirmation, unstable_side="reference",
+                                candidate=cand.summary(), reference=ref.summary())
+
+        # SERVFAIL facing an answer: was it validation?  Ask with CD=1.
+        outcomes = None
+        if cfg.cd_requery:
+            outcomes = await self._cd_outcomes(cand, ref)
+        result = self.assess(cand, ref, outcomes)
+        if result.remaining and self._pool_churns(cand, ref, ref_re, result):
+            await self._learn_pool(primary_ref, cand, result)
+            result = self.assess(cand, ref, outcomes)
+        if not result.remaining:
+            return self.quiet(result)
+
+        # Did the divergence persist?
+        again = self.assess(cand_re, ref_re, outcomes)
+        confirmation["persisted"] = bool(again.remaining)
+        if not again.remaining:
+            side = "candidate" if cand_changed else "reference" if ref_changed else "both"
+            return self.verdict(VerdictKind.UNSTABLE, primary(d.category for d in
+                                                              result.remaining),
+                                result, confirmation=confirmation, unstable_side=side,
+                                candidate=cand.summary(), reference=ref.summary())
+        agrees = [o for o in self.refs[1:] if self._agrees_with(cand, o)]
+        if agrees:
+            confirmation["candidate_agrees_with"] = agrees
+        return self._real(cand, ref, result, confirmed=True, confirmation=confirmation,
+                          outcomes=outcomes)
+
+    # -- pieces ----------------------------------------------------------------------------
+
+    def _timeout(self, failed: list[tuple[str, str]],
+                 result: Normalised | None = None) -> Verdict:
+        sides = {t for t, _ in failed}
+        if sides == {self.cfg.candidate}:
+            side = "candidate"
+        elif self.cfg.candidate in sides:
+            side = "both"
+        else:
+            side = "reference"
+        return self.verdict(VerdictKind.TIMEOUT, "timeout", result, side=side,
+                            errors=dict(failed))
+
+    async def _unparseable_candidate(self, error: str) -> Verdict:
+        if self.cfg.confirm:
+            _, parsed = await self.ask(self.cfg.candidate, "confirm")
+            if parsed is not None:
+                return self.verdict(VerdictKind.UNSTABLE, "format", side="candidate",
+                                    error=error, unstable_side="candidate")
+        diff = Difference("format", f"the candidate's response does not parse: {error}")
+        result = Normalised([diff], [], [diff])
+        return self.verdict(VerdictKind.REAL, "format", result, confirmed=self.cfg.confirm)
+
+    def _real(self, cand: Parsed, ref: Parsed, result: Normalised, *, confirmed: bool,
+              confirmation: dict[str, object] | None = None,
+              outcomes: tuple[Outcome, Outcome] | None = None) -> Verdict:
+        oc, orf = outcomes or (dnssec_outcome(cand, asked_dnssec=self.asked),
+                               dnssec_outcome(ref, asked_dnssec=self.asked))
+        ev: dict[str, object] = {
+            "confirmed": confirmed,
+            "candidate": cand.summary(),
+            "reference": ref.summary(),
+            "dnssec": {"candidate": oc.value, "reference": orf.value},
+        }
+        if confirmation is not None:
+            ev["confirmation"] = confirmation
+        return self.verdict(VerdictKind.REAL, primary(d.category for d in result.remaining),
+                            result, **ev)
+
+    def _agrees_with(self, cand: Parsed, target: str) -> bool:
+        ta = self.obs.answers.get(target)
+        if ta is None or ta.wire is None:
+            return False
+        try:
+            other = parse(ta.wire)
+        except ParseError:
+            return False
+        return not self.assess(cand, other).remaining
+
+    async def _cd_outcomes(self, cand: Parsed, ref: Parsed) -> tuple[Outcome, Outcome] | None:
+        def needs(a: Parsed, b: Parsed) -> bool:
+            return (a.rcode == _SERVFAIL and b.rcode != _SERVFAIL
+                    and not any(c in DNSSEC_EDE for c in a.ede))
+
+        sides = [(self.cfg.candidate, cand, needs(cand, ref)),
+                 (self.refs[0], ref, needs(ref, cand))]
+        if not any(n for _, _, n in sides):
+            return None
+        rcodes: list[int | None] = []
+        for target, _, need in sides:
+            if not need:
+                rcodes.append(None)
+                continue
+            _, parsed = await self.ask(target, "cd", flush=False, cd=True)
+            rcodes.append(None if parsed is None else parsed.rcode)
+        outcomes = (dnssec_outcome(cand, asked_dnssec=self.asked, cd_rcode=rcodes[0]),
+                    dnssec_outcome(ref, asked_dnssec=self.asked, cd_rcode=rcodes[1]))
+        self.notes["cd_rcodes"] = {
+            t: dns.rcode.to_text(dns.rcode.Rcode(r)) for (t, _, _), r in
+            zip(sides, rcodes, strict=True) if r is not None}
+        return outcomes
+
+    def _address_keys(self, result: Normalised) -> list[tuple[str, RRKey]]:
+        """Address RRsets both sides have, with other data: where a pool could be."""
+        return [(d.section, d.key) for d in result.remaining
+                if d.key is not None and d.key[1] in ADDRESS_TYPES
+                and d.category in ("answer.data", "additional.data")
+                and d.candidate is not None and d.reference is not None]
+
+    def _pool_churns(self, cand: Parsed, ref: Parsed, ref_re: Parsed,
+                     result: Normalised) -> bool:
+        for section, key in self._address_keys(result):
+            if self.k.saturated(key, self.cfg.pool_patience):
+                continue
+            a, b = ref.rrset(section, key), ref_re.rrset(section, key)
+            changed = a is None or b is None or a.addresses() != b.addresses()
+            if changed or self.k.varies(key):
+                return True
+        return False
+
+    async def _learn_pool(self, target: str, cand: Parsed, result: Normalised) -> None:
+        keys = self._address_keys(result)
+        for _ in range(self.cfg.pool_requeries):
+            open_keys = []
+            for section, key in keys:
+                view = cand.rrset(section, key)
+                covered = view is not None and view.addresses() <= self.k.pool(key)
+                if not covered and not self.k.saturated(key, self.cfg.pool_patience):
+                    open_keys.append(key)
+            if not open_keys:
+                return
+            try:
+                answer = await self.requery(target, self.query, flush=True, cd=False)
+            except Exception:  # noqa: BLE001 - learning is best effort
+                return
+            self.trail.pool += 1
+            if answer.wire is None:
+                return
+            try:
+                self.learn(parse(answer.wire), target)
+            except ParseError:
+                return
+

@@ -1,0 +1,160 @@
+"""The differ on the whole lab, in process: the accuracy benchmark in a reduced form, the
+fault plugin at the candidate's post-resolve hook, and the stored corpus for the throughput
+benchmark.  No sockets: the lab answers through ``LabServer.answer``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from harness.differ.faults import FaultKind, FaultPlugin, apply_fault
+from harness.records import VerdictKind
+from resolver.model import Request
+from shadowdns.bench_differ import (
+    AccuracyConfig,
+    AccuracyReport,
+    Stored,
+    accuracy,
+    load_corpus,
+    make_corpus,
+    throughput,
+)
+
+
+@pytest.fixture(scope="module")
+def report() -> AccuracyReport:
+    return asyncio.run(accuracy(AccuracyConfig(rounds=8, fault_rate=0.5, seed=3)))
+
+
+def test_noise_names_never_give_a_real_verdict(report: AccuracyReport) -> None:
+    noise = [r for r in report.clean if r.kind.startswith("noise:")]
+    kinds = {r.kind for r in noise}
+    assert kinds == {"noise:rotation", "noise:pool", "noise:geo", "noise:cdn", "noise:flap"}
+    assert len(noise) >= 20
+    assert report.false_real() == [], report.text()
+    # and they are explained as what they are
+    by_kind = {k: {n for r in noise if r.kind == k for n in r.verdict.explained_by}
+               for k in kinds}
+    assert "order" in by_kind["noise:rotation"]
+    assert "pool" in by_kind["noise:pool"]
+    assert "geo" in by_kind["noise:geo"]
+    assert "cdn" in by_kind["noise:cdn"]
+
+
+def test_every_injected_fault_kind_is_found(report: AccuracyReport) -> None:
+    injected = {r.fault for r in report.faulty}
+    assert injected == set(FaultKind)
+    for kind in FaultKind:
+        found, total = report.found(kind)
+        assert found == total, (kind, report.text())
+    found, total = report.found()
+    assert total >= 100 and found / total >= 0.99
+
+
+def test_faults_are_filed_under_their_category(report: AccuracyReport) -> None:
+    for cat, (_, fp, fn, _) in report.per_category().items():
+        assert fn == 0 and fp == 0, (cat, report.text())
+    text = report.text()
+    assert "precision" in text and "recall" in text
+
+
+def test_broken_servers_agree_with_themselves(report: AccuracyReport) -> None:
+    broken = [r for r in report.clean if r.kind.startswith("broken:")]
+    assert broken and all(r.verdict.kind is not VerdictKind.REAL for r in broken)
+
+
+def reply_for(qname: str, *records: str, do: bool = True) -> tuple[dns.message.Message,
+                                                                     dns.message.Message]:
+    q = dns.message.make_query(qname, "A", want_dnssec=do)
+    r = dns.message.make_response(q)
+    for text in records:
+        owner, ttl, rdtype, rdata = text.split(maxsplit=3)
+        r.answer.append(dns.rrset.from_text(owner, int(ttl), "IN", rdtype, *rdata.split(",")))
+    return q, r
+
+
+def test_fault_mutations_and_their_categories() -> None:
+    q, r = reply_for("alias.example.", "alias.example. 300 CNAME www.example.",
+                     "www.example. 300 A 192.0.2.1,192.0.2.2")
+    before = r.to_text()
+    expected = {
+        FaultKind.DROP_RR: "answer.data",
+        FaultKind.RCODE: "rcode",
+        FaultKind.FLIP_AD: "dnssec.secure_insecure",
+        FaultKind.REORDER_CNAME: "cname.order",
+        FaultKind.RAISE_TTL: "answer.ttl",
+        FaultKind.CHANGE_ADDRESS: "answer.data",
+    }
+    for kind, category in expected.items():
+        applied = apply_fault(kind, r, q)
+        assert applied is not None and applied.expected == category
+        assert applied.reply.to_text() != before
+    assert r.to_text() == before  # the original (maybe cached) reply is untouched
+    assert apply_fault(FaultKind.STRIP_RRSIG, r, q) is None  # nothing to strip
+    moved = apply_fault(FaultKind.REORDER_CNAME, r, q)
+    assert moved is not None and moved.reply.answer[-1].rdtype == dns.rdatatype.CNAME
+    raised = apply_fault(FaultKind.RAISE_TTL, r, q)
+    assert raised is not None and raised.reply.answer[0].ttl == 3900
+    changed = apply_fault(FaultKind.CHANGE_ADDRESS, r, q)
+    assert changed is not None
+    assert {rd.to_text() for rd in changed.reply.answer[1]} == {"127.66.6.6", "192.0.2.2"}
+    rc = apply_fault(FaultKind.RCODE, r, q)
+    assert rc is not None and rc.reply.rcode() == dns.rcode.NXDOMAIN
+    _, plain = reply_for("www.example.", "www.example. 300 A 192.0.2.1")
+    assert apply_fault(FaultKind.REORDER_CNAME, plain) is None
+    servfail = dns.message.make_response(q)
+    servfail.set_rcode(dns.rcode.SERVFAIL)
+    flipped = apply_fault(FaultKind.FLIP_AD, servfail, q)
+    assert flipped is not None and flipped.expected == "flags.ad"
+    assert flipped.reply.flags & dns.flags.AD
+
+
+def test_fault_plugin_arms_questions_at_the_post_resolve_hook() -> None:
+    q, r = reply_for("www.example.", "www.example. 300 A 192.0.2.1")
+    plugin = FaultPlugin()
+    request = Request(q.question[0].name, dns.rdatatype.A)
+    assert plugin.post_resolve(request, q, r) is r
+    plugin.inject("WWW.Example", dns.rdatatype.A, FaultKind.RCODE)
+    bent = plugin.post_resolve(request, q, r)
+    assert bent is not r and bent.rcode() == dns.rcode.NXDOMAIN
+    applied = plugin.applied[("www.example.", 1)]
+    assert applied is not None and applied.kind is FaultKind.RCODE
+    plugin.clear("www.example.", dns.rdatatype.A)
+    assert plugin.post_resolve(request, q, r) is r
+
+
+async def test_corpus_round_trip_and_replayed_judgement(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "corpus.jsonl"
+    counts = await make_corpus(path, 300, fault_rate=0.05, seed=5)
+    assert sum(v for k, v in counts.items() if k.startswith("verdict ")) == 300
+    corpus = load_corpus(path)
+    assert len(corpus) == 300 and all(isinstance(s, Stored) for s in corpus)
+    again = Stored.from_json(corpus[0].to_json())
+    assert again.observation.answers.keys() == corpus[0].observation.answers.keys()
+    result = await throughput(corpus)
+    assert result.observations == 300 and result.per_second > 0
+    assert sum(result.by_kind.values()) == 300
+    # the replayed verdicts are those of the recording, as far as REAL goes
+    assert result.by_kind.get("real", 0) == counts.get("verdict real", 0)
+
+
+def test_bench_differ_command(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from shadowdns.cli import main
+
+    figures = tmp_path / "figures.json"
+    assert main(["bench", "differ", "--rounds", "1", "--corpus", str(tmp_path / "c.jsonl"),
+                 "--corpus-size", "60", "--json", str(figures)]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "comparisons per CPU-second" in out
+    import json
+
+    data = json.loads(figures.read_text())
+    assert data["accuracy"]["false_real"] == 0
+    assert data["throughput"]["observations"] == 60
