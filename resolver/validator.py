@@ -239,6 +239,15 @@ class ValidatingRecursor:
         self._cuts: _Memo[Name, tuple[v.DsProof, float]] = _Memo(MAX_CUT_ENTRIES)
         self._reasons: _Memo[tuple[Name, int], v.Outcome] = _Memo(MAX_REASONS)
         self.stats: collections.Counter[str] = collections.Counter()
+        inner.signed_zone_hint = self._expects_dnssec
+
+    def _expects_dnssec(self, zone: Name) -> bool:
+        """Is ``zone`` known to be signed: a (positive) trust anchor there, or keys found
+        secure or bogus?  (Unbound's iter_indicates_dnssec, for the recursor.)"""
+        if zone in self.anchors.zones and not self.anchors.is_negative(zone):
+            return True
+        entry = self._key_entry(zone, self.clock.monotonic())
+        return entry is not None and entry.security in (Security.SECURE, Security.BOGUS)
 
     # -- the client's question ------------------------------------------------------------------
 

@@ -119,6 +119,10 @@ DEFAULT_INFRA_ENTRIES = 10_000
 MESSAGE_SHARE_PERCENT = 30
 RRSET_SHARE_PERCENT = 50
 NEGATIVE_SHARE_PERCENT = 20
+PARENT_SIDE_SHARE_PERCENT = 2
+"""Parent-side nameserver addresses (referral glue) get a small budget of their own, on top
+of the shares above: Unbound keeps them apart from the child's data (its
+PACKED_RRSET_PARENT_SIDE entries) as a last resort when the child's addresses fail."""
 
 
 class Rank(enum.IntEnum):
@@ -795,10 +799,12 @@ class DnsCache:
             total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl
         )
         self.infra = InfraCache(infra_entries)
+        self.parent_side = RRsetCache(max(1024, total_bytes * PARENT_SIDE_SHARE_PERCENT // 100))
 
     @property
     def size_bytes(self) -> int:
-        return self.messages.size_bytes + self.rrsets.size_bytes + self.negative.size_bytes
+        return (self.messages.size_bytes + self.rrsets.size_bytes + self.negative.size_bytes
+                + self.parent_side.size_bytes)
 
     def clear(self) -> None:
         """Flush answers and server knowledge alike."""
@@ -806,6 +812,7 @@ class DnsCache:
         self.rrsets.clear()
         self.negative.clear()
         self.infra.clear()
+        self.parent_side.clear()
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {

@@ -33,6 +33,9 @@ EDNS_PAYLOAD = 1232
 MAX_ATTEMPTS = 6  # sends per exchange, across the server set
 MAX_TIMEOUT = 3.0  # seconds, after backoff
 MIN_TIMEOUT = 0.05
+MAX_MINIMISED_TIMEOUTS = 3
+"""Sends of a QNAME-minimised probe that may time out before the exchange gives up on it
+(Unbound's ``MAX_MINIMISE_TIMEOUT_COUNT``; then the recursor asks the full name)."""
 
 DEFINITIVE_FAILURES = frozenset({Failure.REFUSED, Failure.NOTIMP, Failure.FORMERR})
 """Answers that will not change on a retry within one exchange (unlike SERVFAIL, timeouts)."""
@@ -95,6 +98,7 @@ class Conductor:
             query.dnssec,
             query.cd,
             query.rd,
+            query.minimised,
         )
         running = self._inflight.get(key)
         if running is not None:
@@ -136,6 +140,14 @@ class Conductor:
             assert failure is not None
             result.failures.append((addr, failure))
             result.failure = failure
+            if query.minimised and (
+                failure in RCODE_FAILURES.values() or result.attempts >= MAX_MINIMISED_TIMEOUTS
+            ):
+                # Unbound's relaxed QNAME minimisation (iterator.c, processQueryResponse):
+                # an error rcode to a minimised query is thrown away and minimisation stops
+                # at once; timeouts are retried up to MAX_MINIMISE_TIMEOUT_COUNT times.  The
+                # recursor then asks the full name, so do not spend the retries here.
+                break
             if failure in DEFINITIVE_FAILURES:
                 refused.add(addr)
         return result

@@ -101,13 +101,14 @@ def follow_chain(
     for _ in range(max_hops + 1):
         if not in_zone(name, zone):
             return chain, name, False
-        final = by_key.get((name, qtype))
+        # A DNAME above the name rules it (RFC 6672): the DNAME, then the CNAME it implies
+        # (synthesised here, whatever CNAME or data the server sent alongside for the name,
+        # as Unbound's scrubber does).
+        dname = next((d for d in dnames if name.is_subdomain(d.name) and name != d.name), None)
+        final = by_key.get((name, qtype)) if dname is None else None
         if final is not None:
             chain.append(final)
             return chain, name, True
-        # A DNAME above the name rules it (RFC 6672): the DNAME, then the CNAME it implies
-        # (synthesised here, whatever CNAME the server sent alongside).
-        dname = next((d for d in dnames if name.is_subdomain(d.name) and name != d.name), None)
         if dname is not None:
             try:
                 target = name.relativize(dname.name).derelativize(dname[0].target)
@@ -115,6 +116,10 @@ def follow_chain(
                 return chain, name, False
             synth = dns.rrset.from_text(name, dname.ttl, dname.rdclass, T.CNAME, target.to_text())
             chain.extend([dname, synth])
+            if qtype == T.CNAME:
+                # The synthesised CNAME is the answer to a CNAME question: the chain stops
+                # here, as it does at a real CNAME (RFC 6672 §3.2, RFC 1034 §3.6.2).
+                return chain, name, True
         elif qtype != T.CNAME and (name, T.CNAME) in by_key:
             cname = by_key[(name, T.CNAME)]
             chain.append(cname)

@@ -14,7 +14,7 @@ depth, upstream sends per client query (the NXNSAttack cap), and a total deadlin
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dns.flags
@@ -39,7 +39,12 @@ MAX_CNAME_CHAIN = 12  # CNAME/DNAME hops per client query
 MAX_SUBQUERY_DEPTH = 6  # nested nameserver-address resolutions
 MAX_UPSTREAM_QUERIES = 96  # sends per client query, all sub-queries included (NXNSAttack)
 MAX_NS_LOOKUPS_PER_CUT = 4  # glue-less nameserver names resolved per delegation
-MAX_MINIMISE_STEPS = 10  # labels revealed one by one before asking the full name
+# QNAME minimisation schedule, Unbound's (iterator.h): the first MINIMISE_ONE_LAB steps
+# reveal one label each; names with more than MAX_MINIMISE_COUNT labels then reveal several
+# at a time, so that at most MAX_MINIMISE_COUNT minimised queries are sent per zone walk.
+MAX_MINIMISE_COUNT = 10
+MINIMISE_ONE_LAB = 4
+MINIMISE_MULTIPLE_LABS = MAX_MINIMISE_COUNT - MINIMISE_ONE_LAB
 TOTAL_DEADLINE = 12.0  # seconds per client query
 
 
@@ -139,6 +144,9 @@ class Recursor:
         self.clock = clock
         self.config = config or RecursorConfig()
         self.root_servers = tuple(addr for _, addr in root_hints)
+        # Set by the validator: is a zone known to be signed (trust anchor, secure or bogus
+        # keys)?  Used to accept a minimised query's NXDOMAIN as final.
+        self.signed_zone_hint: Callable[[dns.name.Name], bool] | None = None
         if not self.root_servers:
             raise ValueError("root hints: at least one root server address is needed")
 
@@ -200,7 +208,7 @@ class Recursor:
                     _with_sigs(cname.rrset, cname.sigs),
                     target=cname.rrset[0].target,
                 )
-        dname = self._cached_dname(name, now)
+        dname = self._cached_dname(name, qtype, now)
         if dname is not None:
             return dname
         neg = self.cache.negative.get(name, qtype, now)
@@ -210,8 +218,9 @@ class Recursor:
             return _Step(rcode, [], authority + list(neg.proofs or ()))
         return None
 
-    def _cached_dname(self, name: dns.name.Name, now: float) -> _Step | None:
-        """A cached DNAME above ``name`` answers it: the DNAME and the CNAME it implies."""
+    def _cached_dname(self, name: dns.name.Name, qtype: int, now: float) -> _Step | None:
+        """A cached DNAME above ``name`` answers it: the DNAME and the CNAME it implies
+        (which ends the chain when the question is for the CNAME itself)."""
         n = name
         while n != dns.name.root:
             n = n.parent()
@@ -223,7 +232,7 @@ class Recursor:
                     return _Step(dns.rcode.YXDOMAIN, _with_sigs(hit.rrset, hit.sigs))
                 synth = dns.rrset.from_text(name, hit.rrset.ttl, IN, T.CNAME, target.to_text())
                 return _Step(dns.rcode.NOERROR, [*_with_sigs(hit.rrset, hit.sigs), synth],
-                             target=target)
+                             target=None if qtype == T.CNAME else target)
         return None
 
     # -- iteration --------------------------------------------------------------------------
@@ -323,11 +332,32 @@ class Recursor:
                     ]
                 if found:
                     return found
+        # Last resort (Unbound's processLastResort): the parent-side addresses of the
+        # nameservers, from this query's referrals or cached apart from the child's data.
+        pside = [a for a in self._parent_side_addresses(ns_names, budget) if a not in exclude]
+        if pside:
+            return pside
         if zone == dns.name.root:
             roots = self._root_addresses(exclude)
             if roots:
                 return roots
         raise ResolutionFailed(f"no address for any nameserver of {zone}")
+
+    def _parent_side_addresses(
+        self, names: Sequence[dns.name.Name], budget: Budget
+    ) -> list[str]:
+        now = self.clock.monotonic()
+        out: list[str] = []
+        for n in names:
+            for a in budget.parent_glue.get(n, []):
+                if a not in out and self.config.usable(a):
+                    out.append(a)
+            for rdtype in self._address_types():
+                hit = self.cache.parent_side.get(n, rdtype, now)
+                if hit is not None:
+                    out.extend(rd.address for rd in hit.rrset
+                               if rd.address not in out and self.config.usable(rd.address))
+        return out
 
     async def _other_addresses(
         self,
@@ -385,30 +415,46 @@ class Recursor:
                 # No usable address for this cut (its glue expired, say): start from the
                 # parent's cut, whose referral brings the delegation and glue afresh.
                 zone, ns_names = self._closest_cut(zone.parent())
+        # QNAME minimisation as Unbound does it (RFC 9156; iterator.c processQueryTargets):
+        # ``qout`` is the name last asked with qtype A (it starts at the zone cut), each step
+        # reveals labels by minimise_labels(), and the full question is asked once the name
+        # is reached.  (Unbound 1.17, for qtypes other than A and DS, first asks the full
+        # name with qtype A too; Deckard's scenarios expect the real qtype there, as Knot
+        # Resolver and RFC 9156 §3 do, so the candidate asks the full question directly.)
         minimise = self.config.qname_minimisation
-        labels = len(zone) + 1
-        steps = 0
+        qout = len(zone)
+        count = 0
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
-        for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_STEPS):
+        for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):
             if budget.queries_left <= 0:
                 raise ResolutionFailed("upstream query budget spent")
             if self.clock.monotonic() > budget.deadline:
                 raise ResolutionFailed("deadline passed")
-            if minimise and labels < len(name) and steps < MAX_MINIMISE_STEPS:
-                qn, qt = name.split(labels)[1], int(T.A)
-                if self._known_no_cut(qn):
-                    labels += 1  # this label is known to exist without a cut: skip it
-                    continue
+            probe = False
+            if minimise:
+                count += 1
+                labdiff, keep = minimise_labels(len(name), qout, count)
+                if labdiff < 2:
+                    minimise = False  # stop minimising: resolve "as usual"
+                else:
+                    qout = keep
+                    probe = True
+                    if self._known_no_cut(name.split(keep)[1]):
+                        continue  # cached as existing without a cut: reveal more
+            if probe:
+                qn, qt = name.split(qout)[1], int(T.A)
             else:
                 qn, qt = name, qtype
-            steps += 1
             result = await exchanger.exchange(
-                UpstreamQuery(qn, qt, zone, tuple(servers), dnssec=self.config.dnssec)
+                UpstreamQuery(qn, qt, zone, tuple(servers), dnssec=self.config.dnssec,
+                              minimised=probe)
             )
             budget.spend(max(1, result.attempts))
             if result.response is None:
-                if qn != name:
-                    minimise = False  # some servers choke on minimised names: ask in full
+                if probe:
+                    # Unbound's relaxed mode: a minimised query that fails (error rcode,
+                    # timeouts) stops minimisation for this resolution; ask the full name.
+                    minimise = False
                     continue
                 failed.update(servers)
                 servers = await self._other_addresses(zone, ns_names, exchanger, budget, depth,
@@ -425,7 +471,10 @@ class Recursor:
                 self._cache_referral(c)
                 budget.remember_glue(c.glue)
                 zone = c.cut
-                labels = len(zone) + 1
+                if not (probe and qn.is_subdomain(zone)):
+                    # Unbound (INIT_MINIMISE_STATE) keeps the minimised name when it is
+                    # under the new cut; else it starts again from the cut.
+                    qout, count = len(zone), 0
                 ns_names = [rd.target for rd in c.ns]
                 failed = set()
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
@@ -440,12 +489,19 @@ class Recursor:
                 if not servers:
                     raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
                 continue
-            if qn != name:
+            if probe:
                 if c.kind is Kind.NXDOMAIN:
-                    minimise = False  # RFC 8020 would stop here; ask in full to be safe
-                else:
-                    self._remember_no_cut(qn, c)
-                    labels += 1  # no cut at this label: reveal one more
+                    # Unbound's relaxed mode: stop minimising.  In a zone where DNSSEC is
+                    # expected the NXDOMAIN is the answer (RFC 8020: nothing exists below;
+                    # signed zones do not deny empty non-terminals); elsewhere the full
+                    # name is asked.
+                    minimise = False
+                    if self._dnssec_expected(zone):
+                        if depth == 0 and result.server is not None:
+                            budget.origins.add(result.server)
+                        return self._conclude(c, qn, qt, response.flags)
+                    continue
+                self._remember_no_cut(qn, c)
                 continue
             if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
                 c.proofs = _denial_records(response)  # a wildcard answer's proof, if any
@@ -455,6 +511,13 @@ class Recursor:
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
     # -- caching ----------------------------------------------------------------------------
+
+    def _dnssec_expected(self, zone: dns.name.Name) -> bool:
+        """Does ``zone`` look signed?  Unbound's iter_indicates_dnssec: a trust anchor at the
+        zone, a DS for it (the referral's, or one cached), or a validated key set."""
+        if self.cache.rrsets.get(zone, T.DS, self.clock.monotonic()) is not None:
+            return True
+        return self.signed_zone_hint is not None and self.signed_zone_hint(zone)
 
     def _known_no_cut(self, name: dns.name.Name) -> bool:
         """A minimised name already seen answered (data or NODATA) by its zone's servers."""
@@ -476,6 +539,10 @@ class Recursor:
             self.cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)
         for g in c.glue:
             self.cache.rrsets.put(g, Rank.ADDITIONAL, now)
+            # Also kept apart: the child's own answer replaces the glue in the RRset cache,
+            # and when the child's addresses are broken the parent's are the last resort
+            # (Unbound's parent-side rrsets, iter_lookup_parent_glue_from_cache).
+            self.cache.parent_side.put(g, Rank.ADDITIONAL, now)
 
     def _conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> _Step:
         now = self.clock.monotonic()
@@ -507,6 +574,29 @@ class Recursor:
             authority = [soa, *_sig_list(c, c.soa), *c.proofs]
         rcode = dns.rcode.NXDOMAIN if c.kind is Kind.NXDOMAIN else dns.rcode.NOERROR
         return _Step(rcode, records, authority)
+
+
+def minimise_labels(name_labels: int, qout_labels: int, count: int) -> tuple[int, int]:
+    """Unbound's QNAME minimisation schedule (iterator.c, processQueryTargets).
+
+    ``name_labels``: labels of the name resolved (root included), ``qout_labels``: of the
+    name last asked, ``count``: this step's number since the walk (re)started.  Returns
+    (labdiff, labels of the next name to ask): one more label per step, except that a
+    name of more than MAX_MINIMISE_COUNT labels, after MINIMISE_ONE_LAB steps, reveals
+    several labels per step, and all of them at step MAX_MINIMISE_COUNT.
+    """
+    labdiff = name_labels - qout_labels
+    if name_labels > MAX_MINIMISE_COUNT and labdiff > 1 and count > MINIMISE_ONE_LAB:
+        if count < MAX_MINIMISE_COUNT:
+            multilabs = name_labels - 1 - MINIMISE_ONE_LAB
+            extralabs = multilabs // MINIMISE_MULTIPLE_LABS
+            if MAX_MINIMISE_COUNT - count >= multilabs % MINIMISE_MULTIPLE_LABS:
+                extralabs -= 1  # one label per step is the default: count it out
+            labdiff = labdiff - extralabs if extralabs < labdiff else 1
+        else:
+            labdiff = 1
+    keep = name_labels - (labdiff - 1) if labdiff > 1 else name_labels
+    return labdiff, keep
 
 
 def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:

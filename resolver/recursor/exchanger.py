@@ -41,6 +41,9 @@ class UpstreamQuery:
     dnssec: bool = True  # set DO upstream
     cd: bool = False
     rd: bool = False  # recursion desired: only when asking a forwarder
+    # A QNAME-minimised probe (RFC 9156): the recursor stops minimising when it fails, so
+    # the exchanger gives up on it early (Unbound's relaxed mode, see the conductor).
+    minimised: bool = False
 
 
 @dataclass

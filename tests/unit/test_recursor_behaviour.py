@@ -1,0 +1,95 @@
+"""Recursor behaviours matched to Unbound, over the MockTransport seam: answers and the
+upstream questions they cost."""
+
+from __future__ import annotations
+
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
+
+T = dns.rdatatype
+
+
+def dname_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    q = query.question[0]
+    name = q.name.to_text().lower()
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    if name.endswith(".d.ex."):
+        target = name[: -len("d.ex.")] + "t.ex."
+        return reply(query, answer=("d.ex. 300 DNAME t.ex.", f"{name} 300 CNAME {target}"))
+    return reply(query, authority=("ex. 300 SOA ns.ex. host.ex. 1 2 3 4 300",))
+
+
+async def test_cname_question_under_a_dname_stops_at_the_synthesised_cname() -> None:
+    recursor, conductor, transport, _ = make(dname_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.d.ex.", "CNAME")
+    assert res.rcode == dns.rcode.NOERROR
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [
+        ("d.ex.", "DNAME"), ("www.d.ex.", "CNAME"),
+    ]
+    assert res.authority == []
+    # the target is not asked for: the CNAME is the answer (RFC 6672 §3.2)
+    assert [(q, t) for _, q, t in transport.questions()] == [
+        ("www.d.ex.", "CNAME"), ("www.d.ex.", "CNAME"),
+    ]
+    # from the cached DNAME, too
+    before = len(transport.sent)
+    again = await resolve(recursor, conductor, "mail.d.ex.", "CNAME")
+    assert [T.to_text(r.rdtype) for r in again.answer] == ["DNAME", "CNAME"]
+    assert len(transport.sent) == before
+
+
+async def test_other_questions_under_a_dname_follow_the_synthesised_cname() -> None:
+    recursor, conductor, transport, _ = make(dname_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.d.ex.", "A")
+    assert [T.to_text(r.rdtype) for r in res.answer] == ["DNAME", "CNAME"]
+    assert ("www.t.ex.", "A") in [(q, t) for _, q, t in transport.questions()]
+
+
+BAD = "127.9.2.66"  # the child's own address for its nameserver: always SERVFAIL
+GOOD = "127.9.2.44"  # the parent's glue for it: works
+
+
+def pside_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """zone.ex. is served by ns.other.ex.; the parent (ex.) glue for ns.other.ex. is GOOD,
+    but other.ex.'s own answer says BAD, which is broken (Deckard's iter_pcnamerec shape)."""
+    q = query.question[0]
+    name = q.name.to_text().lower()
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    if address == TLD:
+        if name.endswith("other.ex."):
+            return reply(query, aa=False, authority=("other.ex. 3600 NS ns.other.ex.",),
+                         additional=(f"ns.other.ex. 3600 A {GOOD}",))
+        if name.endswith("zone.ex."):
+            return reply(query, aa=False, authority=("zone.ex. 3600 NS ns.other.ex.",))
+        return reply(query, authority=("ex. 300 SOA ns.ex. host.ex. 1 2 3 4 300",))
+    if address == BAD:
+        return reply(query, aa=False, rcode=dns.rcode.SERVFAIL)
+    if name == "ns.other.ex." and q.rdtype == T.A:
+        return reply(query, answer=(f"ns.other.ex. 3600 A {BAD}",))
+    if name.endswith("zone.ex.") and q.rdtype == T.A:
+        return reply(query, answer=(f"{name} 300 A 127.100.0.5",))
+    return reply(query, authority=("other.ex. 300 SOA ns.other.ex. h.other.ex. 1 2 3 4 300",))
+
+
+async def test_parent_side_glue_is_the_last_resort_for_later_client_queries() -> None:
+    recursor, conductor, transport, _ = make(pside_world, qmin=False)
+    first = await resolve(recursor, conductor, "www.zone.ex.")
+    assert [rd.address for r in first.answer for rd in r] == ["127.100.0.5"]
+    # the cache now holds the child's (broken) address for ns.other.ex.
+    assert recursor.cache.rrsets.get(dns.name.from_text("ns.other.ex."), T.A, 0.0) is not None
+    before = len(transport.sent)
+    second = await resolve(recursor, conductor, "mail.zone.ex.")
+    assert second.rcode == dns.rcode.NOERROR
+    assert [rd.address for r in second.answer for rd in r] == ["127.100.0.5"]
+    later = [(a, q) for a, q, _ in transport.questions()[before:]]
+    # the child's address first (it fails), then the parent-side glue kept in the cache
+    assert later[0] == (BAD, "mail.zone.ex.") and later[-1] == (GOOD, "mail.zone.ex.")
+    assert {a for a, _ in later} == {BAD, GOOD}
