@@ -199,6 +199,7 @@ class CachedRRset:
     rank: Rank
     security: Security
     expires: float
+    proofs: tuple[dns.rrset.RRset, ...] = ()  # a wildcard expansion's NSEC/NSEC3 (+RRSIGs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,7 @@ class _StoredRRset:
     rank: Rank
     security: Security
     expires: float
+    proofs: tuple[dns.rrset.RRset, ...] = ()
 
 
 class RRsetCache:
@@ -243,8 +245,12 @@ class RRsetCache:
         now: float,
         security: Security = Security.INDETERMINATE,
         sigs: dns.rrset.RRset | None = None,
+        proofs: tuple[dns.rrset.RRset, ...] = (),
     ) -> bool:
         """Store a copy of ``rrset`` (and ``sigs``) until ``now`` + TTL; whether it was stored.
+
+        ``proofs`` travel with an RRset synthesised from a wildcard: the NSEC/NSEC3 records
+        (and their RRSIGs) proving the name itself does not exist, served with it later.
 
         The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``. Not
         stored: TTL 0, an unexpired entry of higher rank, or an entry bigger than the budget.
@@ -274,8 +280,10 @@ class RRsetCache:
             rank=Rank(rank),
             security=security,
             expires=now + ttl,
+            proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in proofs),
         )
-        size = ENTRY_OVERHEAD_BYTES + _wire_size(rrset) + _wire_size(sigs)
+        size = (ENTRY_OVERHEAD_BYTES + _wire_size(rrset) + _wire_size(sigs)
+                + sum(_wire_size(p) for p in proofs))
         return self._arc.put(key, entry, size)
 
     def get(
@@ -302,6 +310,7 @@ class RRsetCache:
             rank=entry.rank,
             security=entry.security,
             expires=entry.expires,
+            proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
         )
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:

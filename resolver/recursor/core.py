@@ -199,7 +199,7 @@ class Recursor:
         now = self.clock.monotonic()
         hit = self.cache.rrsets.get(name, qtype, now)
         if hit is not None:
-            return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs))
+            return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs), list(hit.proofs))
         if qtype != T.CNAME:
             cname = self.cache.rrsets.get(name, T.CNAME, now)
             if cname is not None:
@@ -551,7 +551,8 @@ class Recursor:
         for rrset in c.chain:
             sigs = c.sigs.get((rrset.name, rrset.rdtype))
             if not (rrset.rdtype == T.CNAME and _synthesised(rrset, c.chain)):
-                self.cache.rrsets.put(rrset, rank, now, sigs=sigs)
+                proofs = tuple(c.proofs) if _from_wildcard(rrset, sigs) else ()
+                self.cache.rrsets.put(rrset, rank, now, sigs=sigs, proofs=proofs)
             records.extend(_with_sigs(rrset, sigs))
         if c.kind is Kind.ANSWER:
             return _Step(dns.rcode.NOERROR, records, list(c.proofs))
@@ -571,9 +572,31 @@ class Recursor:
             soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)
             soa.update(c.soa)
             soa.ttl = min(c.soa.ttl, c.soa[0].minimum)
-            authority = [soa, *_sig_list(c, c.soa), *c.proofs]
+            soa_sigs = [_capped(s, soa.ttl) for s in _sig_list(c, c.soa)]
+            authority = [soa, *soa_sigs, *(r for r in c.proofs if r not in soa_sigs
+                                           and not _covers_soa(r))]
         rcode = dns.rcode.NXDOMAIN if c.kind is Kind.NXDOMAIN else dns.rcode.NOERROR
         return _Step(rcode, records, authority)
+
+
+def _from_wildcard(rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None) -> bool:
+    """Signed data synthesised from a wildcard: its RRSIG has fewer labels than its owner."""
+    if sigs is None or not len(sigs):
+        return False
+    owner_labels = len(rrset.name) - 1  # without the root
+    return any(sig.labels < owner_labels for sig in sigs)
+
+
+def _covers_soa(rrset: dns.rrset.RRset) -> bool:
+    return rrset.rdtype == T.RRSIG and rrset.covers == T.SOA
+
+
+def _capped(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
+    """A copy with its TTL lowered to ``ttl`` (signatures over a negative answer's SOA)."""
+    out = dns.rrset.RRset(rrset.name, rrset.rdclass, rrset.rdtype, rrset.covers)
+    out.update(rrset)
+    out.ttl = min(rrset.ttl, ttl)
+    return out
 
 
 def minimise_labels(name_labels: int, qout_labels: int, count: int) -> tuple[int, int]:

@@ -360,3 +360,19 @@ async def test_every_non_dnssec_manifest_name_resolves_as_the_manifest_says(
         if entry.rcode == dns.rcode.NOERROR and has == entry.nodata:
             wrong.append(f"{entry.name}: data={has} nodata={entry.nodata}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_wildcard_answer_from_cache_keeps_its_proof_and_negative_ttls_are_capped(
+        lab_world) -> None:  # type: ignore[no-untyped-def]
+    recursor, conductor, transport = lab_recursor(lab_world, qmin=True)
+    req = Request(N("a.wild.example.lab."), T.A, do=True)
+    fresh = await recursor.resolve(req, conductor)
+    sent = len(transport.sent)
+    cached = await recursor.resolve(req, conductor)
+    assert len(transport.sent) == sent  # from cache
+    for res in (fresh, cached):
+        assert any(r.rdtype == T.NSEC for r in res.authority), res.authority
+    neg = await recursor.resolve(Request(N("nonexistent.example.lab."), T.A, do=True), conductor)
+    soa = [r for r in neg.authority if r.rdtype == T.SOA][0]
+    soa_sigs = [r for r in neg.authority if r.rdtype == T.RRSIG and r.covers == T.SOA]
+    assert soa_sigs and all(s.ttl <= soa.ttl for s in soa_sigs)
