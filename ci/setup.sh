@@ -11,6 +11,13 @@ command -v unbound-control >/dev/null || need+=(unbound)
 command -v kresd >/dev/null || need+=(knot-resolver)
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v dig >/dev/null || need+=(bind9-dnsutils)
+# The harness's tests use real producers: dnsdist (TeeAction to the UDP mirror), fstrm-bin
+# (fstrm_capture / fstrm_replay: dnstap files and senders), dnstap-ldns (reads dnstap files),
+# tcpdump (pcap captures).
+command -v dnsdist >/dev/null || need+=(dnsdist)
+command -v fstrm_capture >/dev/null || need+=(fstrm-bin)
+command -v dnstap-ldns >/dev/null || need+=(dnstap-ldns)
+command -v tcpdump >/dev/null || need+=(tcpdump)
 "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
@@ -20,7 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 # Debian starts packaged daemons where it can; the lab never needs a system-wide resolver.
-for svc in unbound kresd@1; do
+for svc in unbound kresd@1 dnsdist; do
   command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null \
     && echo "setup: note: system service $svc is running (left alone)"
 done

@@ -53,10 +53,18 @@ def register(sub: Any) -> None:
                    help="unique wildcard names for the uncached run (default 20000)")
     r.add_argument("--run-dir", type=Path, default=Path("run/bench"))
     r.add_argument("--json", type=Path, help="also write the figures here")
+    r.add_argument("--candidate-workers", type=int, default=os.cpu_count() or 1,
+                   help="candidate server processes (SO_REUSEPORT; default one per core)")
     r.set_defaults(func=run)
+    from shadowdns import bench_harness
+
+    bench_harness.register(bsub)
     from shadowdns import bench_differ
 
     bench_differ.register(bsub)
+    from reports import bench as bench_report
+
+    bench_report.register(bsub)
 
 
 @dataclass
@@ -69,9 +77,17 @@ class Perf:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """CPU seconds (user + system) of a process and its live children (worker processes)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: ppid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
 
 
 def dnsperf(addr: tuple[str, int], datafile: Path, seconds: int, clients: int,
@@ -133,7 +149,8 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path) -> int:
     candidate_cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
                      "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}",
                      "--root-hints", str(lab.hints_path), "--trust-anchor", str(lab.anchor_path),
-                     "--egress", lab.egress.get("candidate", "127.54.3.1")]
+                     "--egress", lab.egress.get("candidate", "127.54.3.1"),
+                     "--workers", str(args.candidate_workers)]
     log = open(run_dir / "candidate.log", "ab")  # noqa: SIM115
     candidate = subprocess.Popen(candidate_cmd, stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)

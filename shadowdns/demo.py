@@ -1,9 +1,16 @@
-"""``shadowdns demo``: the main job on the embedded lab.
+"""``shadowdns demo``: the main job on the embedded lab -- a shadow run.
 
-Until the shadow harness exists this is the foundation's tour: start the lab, start Unbound
-and Knot Resolver against it (egressing from different regions, so geo noise is real),
-resolve every name of the lab's manifest through both, and print what each answered next to
-the ground truth.  Everything binds 127.0.0.0/8 and stops by itself.
+1. start the lab;
+2. start the harness: a dnstap intake on a unix socket, the candidate resolver in process,
+   Knot Resolver as the reference (each egressing from its own lab region);
+3. start a *staging* Unbound that sends dnstap (client queries and its own responses) to the
+   harness's socket;
+4. send a bundled client load (the lab manifest's names, twice) through the staging Unbound;
+5. the harness compares every sampled query between candidate and kresd and stores it;
+   the demo ends with the harness's divergence summary.
+
+``shadowdns demo --tour`` is the earlier tour: every manifest name through Unbound and Knot
+Resolver next to the ground truth.  Everything binds 127.0.0.0/8 and stops by itself.
 """
 
 from __future__ import annotations
@@ -38,11 +45,22 @@ QUERY_TIMEOUT = 5.0
 QUERY_TRIES = 2  # like a stub resolver: a resolver busy with a dead server gets a second ask
 
 
+STAGING_LISTEN = "127.55.0.3"
+ROUNDS = 2
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="start the lab and the references and tour the lab's names")
+    p = sub.add_parser("demo", help="a shadow run on the lab: staging Unbound -> dnstap -> "
+                                    "harness -> candidate vs Knot Resolver")
     p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR,
                    help=f"where the lab and resolvers keep state and logs ({DEFAULT_RUN_DIR})")
     p.add_argument("--no-qname-minimisation", action="store_true")
+    p.add_argument("--rounds", type=int, default=ROUNDS,
+                   help=f"times the client load asks every name ({ROUNDS})")
+    p.add_argument("--sample", type=float, default=1.0, help="sampling probability (1.0)")
+    p.add_argument("--live", choices=("auto", "dashboard", "log", "off"), default="auto")
+    p.add_argument("--tour", action="store_true",
+                   help="the earlier tour instead: every name through Unbound and kresd")
     p.set_defaults(func=run)
 
 
@@ -157,6 +175,70 @@ async def tour(run_dir: Path, lab: LabInfo, qmin: bool) -> int:
     return 0
 
 
+async def shadow(args: argparse.Namespace, run_dir: Path, lab: LabInfo) -> int:
+    """The shadow run (see the module docstring)."""
+    from harness.assemble import build_pipeline
+    from harness.config import config_from_mapping
+    from harness.live import LiveView
+    from harness.load import client_load, load_names
+    from harness.summary import summary_lines
+
+    qmin = not args.no_qname_minimisation
+    sock = (run_dir / "dnstap.sock").absolute()
+    db = run_dir / "shadow.db"
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # each demo starts a fresh store
+    config = config_from_mapping({
+        "lab": str(lab.state_dir),
+        "run_dir": str(run_dir),
+        "intake": [{"kind": "dnstap", "socket": str(sock)}],
+        # The staging Unbound's own health probe (localhost.) is not client traffic.
+        "sampler": {"probability": args.sample, "exclude_suffixes": ["localhost."]},
+        "candidate": {"timeout": QUERY_TIMEOUT, "qname_minimisation": qmin},
+        "references": [{"name": "kresd", "kind": "kresd", "listen": f"{KRESD_LISTEN}:"
+                        f"{REFERENCE_PORT}", "timeout": QUERY_TIMEOUT,
+                        "qname_minimisation": qmin}],
+        "store": {"path": str(db), "commit_interval": 0.2},
+        "live": args.live,
+        "log_interval": 2,
+    }, source="demo")
+    pipeline = build_pipeline(config)
+    lines = load_names(lab, quick=True) * max(1, args.rounds)
+    staging_spec = ReferenceSpec.from_lab_files(
+        kind="unbound", listen=STAGING_LISTEN, port=REFERENCE_PORT,
+        workdir=run_dir / "staging-unbound", root_hints_file=lab.hints_path,
+        trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
+        outgoing_address=lab.egress.get("unbound"), dnstap_socket=sock, identity="staging")
+    print(f"harness: dnstap on {sock}; candidate in process; reference kresd at "
+          f"{KRESD_LISTEN}:{REFERENCE_PORT}; judge {type(pipeline.judge).__name__}", flush=True)
+    async with pipeline:
+        view = LiveView(pipeline, config.live, config.log_interval)
+        view_task = asyncio.create_task(view.run())
+        try:
+            async with ManagedResolver.from_spec(staging_spec) as staging:
+                print(f"staging Unbound at {staging.address}:{staging.port} sends dnstap to the "
+                      f"harness; client load: {len(lines)} queries", flush=True)
+                load = await client_load(staging.address, staging.port, lines,
+                                         timeout=QUERY_TIMEOUT)
+                print(f"client load done: {load.answered} answered, {load.timeouts} timed out",
+                      flush=True)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    counters = pipeline.metrics.counters
+                    if (counters["seen"] >= load.sent and pipeline.dispatcher.in_flight == 0):
+                        break
+                    await asyncio.sleep(0.2)
+        finally:
+            view_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await view_task
+    print()
+    for line in summary_lines(pipeline.status(), db):
+        print(line)
+    print(f"logs: {run_dir}/staging-unbound, {run_dir}/kresd, {lab.state_dir}/lab.log")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     run_dir: Path = args.run_dir
     lab_proc = LabProcess(run_dir / "lab")
@@ -165,8 +247,10 @@ def run(args: argparse.Namespace) -> int:
         info = lab_proc.start()
         print(f"lab up: pid {info.pid}, root servers "
               + ", ".join(a for _, a in info.root_servers))
-        return asyncio.run(tour(run_dir, info, not args.no_qname_minimisation))
-    except (LabError, ReferenceResolverError) as e:
+        if args.tour:
+            return asyncio.run(tour(run_dir, info, not args.no_qname_minimisation))
+        return asyncio.run(shadow(args, run_dir, info))
+    except (LabError, ReferenceResolverError, OSError, ValueError) as e:
         print(f"shadowdns demo: {e}", file=sys.stderr)
         return 1
     finally:

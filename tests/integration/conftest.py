@@ -1,24 +1,2 @@
-"""Shared fixtures for integration tests: the lab as a real background process."""
-
-from __future__ import annotations
-
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from lab.run import LabInfo, LabProcess
-
-
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
-    """The default lab world, served on 127.53.0.0/16 port 53 for the whole session."""
-    if os.geteuid() != 0:
-        pytest.skip("the lab binds port 53 on 127.53.x.y: run as root (CI does)")
-    proc = LabProcess(Path(tmp_path_factory.mktemp("lab")))
-    info = proc.start()
-    try:
-        yield info
-    finally:
-        proc.stop()
+"""Integration tests share the session ``lab`` fixture from ``tests/conftest.py`` with the
+system tests (one lab per session: it binds port 53 on 127.53.x.y)."""

@@ -328,14 +328,6 @@ def test_lab_names_json_lists_the_manifest(capsys: pytest.CaptureFixture[str]) -
     assert {"name", "type", "category", "kind", "rcode", "dnssec"} <= set(rows[0])
 
 
-@pytest.mark.parametrize("command", ["report"])
-def test_unbuilt_subcommands_say_so(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from shadowdns.cli import main
-
-    assert main([command]) == 2
-    assert "not built yet" in capsys.readouterr().err
-
-
 def test_replayed_answers_match_fresh_ones_and_noise_is_never_replayed(world, zones) -> None:  # type: ignore[no-untyped-def]
     server = LabServer(world, zones, seed=9)
     first = ask(server, "example-1", "www.example.lab.", "A")

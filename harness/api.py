@@ -1,0 +1,99 @@
+"""The harness's HTTP side (aiohttp), on a loopback address.
+
+``GET /metrics``           Prometheus text exposition of the pipeline's counters and latencies
+``GET /api/status``        run status as JSON (counters, rates' raw material, targets, intakes)
+``GET /api/divergences``   the latest stored REAL verdicts of this run (``?limit=N``, max 500;
+                           ``?kind=real,unstable`` for other verdict kinds)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from harness.pipeline import Pipeline
+from harness.store import StoreReader
+
+__all__ = ["ApiServer", "make_app"]
+
+MAX_LIMIT = 500
+_PIPELINE = web.AppKey("pipeline", Pipeline)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    pipeline = request.app[_PIPELINE]
+    pipeline.status()  # refreshes the gauges
+    return web.Response(text=pipeline.metrics.prometheus(),
+                        content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def _status(request: web.Request) -> web.Response:
+    return web.json_response(request.app[_PIPELINE].status(), dumps=_dumps)
+
+
+async def _divergences(request: web.Request) -> web.Response:
+    pipeline = request.app[_PIPELINE]
+    try:
+        limit = int(request.query.get("limit", "20"))
+    except ValueError:
+        raise web.HTTPBadRequest(text="limit: not an integer") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise web.HTTPBadRequest(text=f"limit: 1..{MAX_LIMIT}")
+    kinds = tuple(k for k in request.query.get("kind", "real").split(",") if k)
+    if pipeline.run_id is None:
+        return web.json_response({"run_id": None, "divergences": []})
+
+    def read() -> list[dict[str, Any]]:
+        reader = StoreReader(pipeline.store.path)
+        try:
+            return reader.divergences(pipeline.run_id, limit, kinds)
+        finally:
+            reader.close()
+
+    rows = await asyncio.to_thread(read)
+    return web.json_response({"run_id": pipeline.run_id, "divergences": rows}, dumps=_dumps)
+
+
+def make_app(pipeline: Pipeline) -> web.Application:
+    app = web.Application()
+    app[_PIPELINE] = pipeline
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/api/status", _status)
+    app.router.add_get("/api/divergences", _divergences)
+    return app
+
+
+class ApiServer:
+    """Serves :func:`make_app` on ``host:port`` (port 0: any free one, see :attr:`port`)."""
+
+    def __init__(self, pipeline: Pipeline, host: str, port: int) -> None:
+        self.pipeline = pipeline
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(make_app(self.pipeline), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as e:
+            await self._runner.cleanup()
+            raise OSError(f"api: cannot listen on {self.host}:{self.port}: {e.strerror}") from e
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.port = int(server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

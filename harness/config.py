@@ -1,0 +1,630 @@
+"""The harness's configuration: ``shadow.yaml`` read into validated, frozen records.
+
+Every section is a mapping with a fixed set of keys. An unknown key, a wrong type or a bad
+value is a :class:`ConfigError` naming the file and the key path, for example::
+
+    shadow.yaml: sampler.probability: 1.5 is outside 0..1
+    shadow.yaml: references[0].lisen: unknown key (expected one of: egress, kind, listen, ...)
+
+Addresses are IPv4 loopback only (``127.0.0.0/8``): the harness binds and sends nowhere else.
+Command-line flags are turned into the same mapping and checked by the same code
+(:func:`config_from_mapping`), so a bad flag reads like a bad key.
+
+The format (every key optional except where said)::
+
+    duration: 0              # seconds; 0: until interrupted, or until finite inputs end
+    lab: run/lab             # a lab state dir: default root hints and trust anchor
+    run_dir: run/shadow      # workdirs of managed references
+    intake:                  # one or more of:
+      - {kind: dnstap, socket: run/shadow/dnstap.sock}    # Frame Streams, unix socket
+      - {kind: dnstap, tcp: 127.0.0.1:6000}               # Frame Streams over TCP
+      - {kind: dnstap, file: capture.fstrm}               # a dnstap file
+      - {kind: udp_mirror, listen: 127.0.0.1:5300, allow: [127.0.0.0/8]}
+      - {kind: pcap, file: traffic.pcap, speed: 1}        # 1, N (x faster) or max; port: 53
+      - {kind: query_list, file: names.txt, rate: 0}      # "name type" lines; rate 0: max
+    sampler:
+      probability: 1.0       # share of queries compared
+      per_name: true         # hash the name: a name is always in or always out
+      salt: ""               # changes which names are in
+      dedup_window: 0        # seconds: the same question again within it is skipped
+      qtypes: []             # only these types (names or numbers); empty: all
+      suffixes: []           # only names under these; empty: all
+      exclude_suffixes: []
+      adaptive: true         # sample down when the dispatcher is saturated
+    candidate:               # in-process by default; or address: 127.0.0.12:5353
+      root_hints: run/lab/root.hints
+      egress: 127.54.3.1
+      qname_minimisation: true
+      timeout: 5
+    references:              # one or more
+      - {name: kresd, kind: kresd, listen: 127.55.0.2:5053, egress: 127.54.2.1, timeout: 5}
+      - {name: mine, kind: address, listen: 127.0.0.1:53}
+    dispatcher: {max_in_flight: 256}
+    store: {path: run/shadow/shadow.db, batch: 200, commit_interval: 0.5,
+            max_age_days: 30, max_mb: 1024}
+    api: {listen: 127.0.0.1:8053}
+    live: auto               # auto: a dashboard on a TTY, log lines otherwise; dashboard|log|off
+    log_interval: 5          # seconds between log lines
+    judge: auto              # auto (the differ if present, else exact) | exact | differ
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+import yaml
+
+__all__ = [
+    "ApiConfig",
+    "CandidateConfig",
+    "ConfigError",
+    "DispatcherConfig",
+    "DnstapConfig",
+    "HarnessConfig",
+    "IntakeConfig",
+    "PcapConfig",
+    "QueryListConfig",
+    "ReferenceConfig",
+    "SamplerConfig",
+    "StoreConfig",
+    "UdpMirrorConfig",
+    "config_from_mapping",
+    "load_config",
+    "parse_hostport",
+]
+
+LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+Address = tuple[str, int]
+
+
+class ConfigError(ValueError):
+    """A bad configuration; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class DnstapConfig:
+    """Frame Streams carrying dnstap: exactly one of ``socket``, ``tcp``, ``file``."""
+
+    socket: Path | None = None
+    tcp: Address | None = None
+    file: Path | None = None
+    max_frame: int = 65536  # bytes; a longer frame is garbage and ends its connection
+    kind: Literal["dnstap"] = "dnstap"
+
+
+@dataclass(frozen=True)
+class UdpMirrorConfig:
+    """Copies of client queries (dnsdist TeeAction, a packet broker) on a UDP port."""
+
+    listen: Address
+    allow: tuple[ipaddress.IPv4Network, ...] = (LOOPBACK,)
+    receive_buffer: int = 8 * 1024 * 1024
+    kind: Literal["udp_mirror"] = "udp_mirror"
+
+
+@dataclass(frozen=True)
+class PcapConfig:
+    """A pcap or pcapng file; ``speed`` ``None`` replays as fast as the pipeline takes it."""
+
+    file: Path
+    speed: float | None = None
+    port: int = 53
+    kind: Literal["pcap"] = "pcap"
+
+
+@dataclass(frozen=True)
+class QueryListConfig:
+    """``name type`` per line; each becomes a query with these flags."""
+
+    file: Path
+    rate: float = 0.0  # queries per second; 0: as fast as the pipeline takes them
+    rd: bool = True
+    cd: bool = False
+    do: bool = True
+    edns_payload: int | None = 1232  # None: no EDNS
+    repeat: int = 1
+    kind: Literal["query_list"] = "query_list"
+
+
+IntakeConfig = DnstapConfig | UdpMirrorConfig | PcapConfig | QueryListConfig
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    probability: float = 1.0
+    per_name: bool = True
+    salt: str = ""
+    dedup_window: float = 0.0
+    qtypes: frozenset[int] = frozenset()
+    suffixes: tuple[str, ...] = ()
+    exclude_suffixes: tuple[str, ...] = ()
+    adaptive: bool = True
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """The resolver under test: in this process (``address`` None) or at an address."""
+
+    name: str = "candidate"
+    address: Address | None = None
+    root_hints: Path | None = None
+    trust_anchor: Path | None = None
+    egress: str | None = None
+    qname_minimisation: bool = True
+    timeout: float = 5.0
+    cache_mb: int = 64
+    workers: int = 256
+
+
+@dataclass(frozen=True)
+class ReferenceConfig:
+    """A reference: Unbound or kresd that the harness runs, or any resolver by address."""
+
+    name: str
+    kind: Literal["unbound", "kresd", "address"]
+    listen: Address
+    timeout: float = 5.0
+    egress: str | None = None
+    workdir: Path | None = None
+    root_hints: Path | None = None
+    trust_anchor: Path | None = None
+    qname_minimisation: bool = True
+    validate: bool = True
+    cache_mb: int = 64
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    max_in_flight: int = 256
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path = Path("run/shadow/shadow.db")
+    batch: int = 200
+    commit_interval: float = 0.5
+    max_age_days: float | None = None
+    max_mb: float | None = None
+    retention_interval: float = 60.0
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    listen: Address | None = None
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    intakes: tuple[IntakeConfig, ...] = ()
+    sampler: SamplerConfig = SamplerConfig()
+    candidate: CandidateConfig = CandidateConfig()
+    references: tuple[ReferenceConfig, ...] = ()
+    dispatcher: DispatcherConfig = DispatcherConfig()
+    store: StoreConfig = StoreConfig()
+    api: ApiConfig = ApiConfig()
+    live: Literal["auto", "dashboard", "log", "off"] = "auto"
+    log_interval: float = 5.0
+    judge: Literal["auto", "exact", "differ"] = "auto"
+    duration: float = 0.0
+    lab: Path | None = None
+    run_dir: Path = Path("run/shadow")
+    source: str = field(default="<flags>", compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the store's run record (paths and addresses as text)."""
+        out: dict[str, Any] = _plain(self)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, ipaddress.IPv4Network):
+        return str(value)
+    if isinstance(value, frozenset):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to one mapping of the config, naming ``source: key.path`` in errors."""
+
+    def __init__(self, source: str, path: str, data: object, allowed: Sequence[str]) -> None:
+        self.source = source
+        self.path = path
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise self.error("", f"expected a mapping, got {_kind(data)}")
+        self.data: Mapping[Any, Any] = data
+        for key in data:
+            if not isinstance(key, str) or key not in allowed:
+                raise self.error(str(key), "unknown key (expected one of: "
+                                 + ", ".join(sorted(allowed)) + ")")
+
+    def key(self, key: str) -> str:
+        if not key:
+            return self.path or "(top level)"
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self.key(key)}: {message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data and self.data[key] is not None
+
+    def raw(self, key: str) -> object:
+        return self.data.get(key)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if not isinstance(value, bool):
+            raise self.error(key, f"{value!r} is not true or false")
+        return value
+
+    def number(self, key: str, default: float, *, low: float | None = None,
+               high: float | None = None, low_open: bool = False) -> float:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self.error(key, f"{value!r} is not a number")
+        out = float(value)
+        if low is not None and (out < low or (low_open and out == low)):
+            raise self.error(key, f"{value} must be {'>' if low_open else '>='} {low:g}")
+        if high is not None and out > high:
+            raise self.error(key, f"{value} must be <= {high:g}")
+        return out
+
+    def integer(self, key: str, default: int, *, low: int | None = None,
+                high: int | None = None) -> int:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"{value!r} is not an integer")
+        if low is not None and value < low:
+            raise self.error(key, f"{value} must be >= {low}")
+        if high is not None and value > high:
+            raise self.error(key, f"{value} must be <= {high}")
+        return value
+
+    def text(self, key: str, default: str) -> str:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if not isinstance(value, str):
+            raise self.error(key, f"{value!r} is not a string")
+        return value
+
+    def choice(self, key: str, default: str, choices: Sequence[str]) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            raise self.error(key, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def path_(self, key: str, default: Path | None = None) -> Path | None:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if not isinstance(value, str | Path) or not str(value):
+            raise self.error(key, f"{value!r} is not a path")
+        return Path(value)
+
+    def address(self, key: str, default: Address | None = None) -> Address | None:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if not isinstance(value, str):
+            raise self.error(key, f"{value!r} is not ADDRESS:PORT")
+        try:
+            return parse_hostport(value)
+        except ValueError as e:
+            raise self.error(key, str(e)) from None
+
+    def loopback(self, key: str) -> str | None:
+        if not self.has(key):
+            return None
+        value = self.data[key]
+        try:
+            return _loopback(str(value))
+        except ValueError as e:
+            raise self.error(key, str(e)) from None
+
+    def strings(self, key: str) -> list[str]:
+        if not self.has(key):
+            return []
+        value = self.data[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+            raise self.error(key, f"{value!r} is not a list of strings")
+        return [str(v) for v in value]
+
+    def sub(self, key: str, allowed: Sequence[str]) -> _Reader:
+        return _Reader(self.source, self.key(key), self.data.get(key), allowed)
+
+    def items(self, key: str) -> list[tuple[str, object]]:
+        if not self.has(key):
+            return []
+        value = self.data[key]
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list, got {_kind(value)}")
+        return [(f"{self.key(key)}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _loopback(text: str) -> str:
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IPv4 address") from None
+    if address not in LOOPBACK:
+        raise ValueError(f"{text} is outside 127.0.0.0/8: the harness uses loopback only")
+    return str(address)
+
+
+def parse_hostport(text: str) -> Address:
+    """``"127.0.0.1:53"`` as ``("127.0.0.1", 53)``; loopback only; ``ValueError`` otherwise."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{text!r} is not ADDRESS:PORT (port 1..65535)")
+    return _loopback(host), int(port)
+
+
+def load_config(path: Path) -> HarnessConfig:
+    """Read and check a YAML config file."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    return config_from_mapping(data or {}, source=str(path))
+
+
+_TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api",
+        "live", "log_interval", "judge", "duration", "lab", "run_dir")
+
+
+def config_from_mapping(data: object, source: str = "<flags>") -> HarnessConfig:
+    """Check a parsed config (YAML's mapping, or one built from flags)."""
+    top = _Reader(source, "", data, _TOP)
+    intakes = tuple(_intake(source, path, item) for path, item in top.items("intake"))
+    references = tuple(_reference(source, path, item) for path, item in top.items("references"))
+    names = [r.name for r in references]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ConfigError(f"{source}: references[{i}].name: {name!r} is used twice")
+    candidate = _candidate(top.sub("candidate", _CANDIDATE_KEYS))
+    if candidate.name in names:
+        raise ConfigError(f"{source}: candidate.name: {candidate.name!r} is also a reference")
+    return HarnessConfig(
+        intakes=intakes,
+        sampler=_sampler(top.sub("sampler", _SAMPLER_KEYS)),
+        candidate=candidate,
+        references=references,
+        dispatcher=_dispatcher(top.sub("dispatcher", ("max_in_flight",))),
+        store=_store(top.sub("store", _STORE_KEYS)),
+        api=ApiConfig(listen=top.sub("api", ("listen",)).address("listen")),
+        live=_live(top),
+        log_interval=top.number("log_interval", 5.0, low=0.1),
+        judge=top.choice("judge", "auto", ("auto", "exact", "differ")),  # type: ignore[arg-type]
+        duration=top.number("duration", 0.0, low=0),
+        lab=top.path_("lab"),
+        run_dir=top.path_("run_dir", Path("run/shadow")) or Path("run/shadow"),
+        source=source,
+    )
+
+
+def _live(r: _Reader) -> Literal["auto", "dashboard", "log", "off"]:
+    if r.raw("live") is False:  # YAML 1.1 reads a bare off as false
+        return "off"
+    return r.choice("live", "auto", ("auto", "dashboard", "log", "off"))  # type: ignore[return-value]
+
+
+_INTAKE_KEYS = {
+    "dnstap": ("kind", "socket", "tcp", "file", "max_frame"),
+    "udp_mirror": ("kind", "listen", "allow", "receive_buffer"),
+    "pcap": ("kind", "file", "speed", "port"),
+    "query_list": ("kind", "file", "rate", "rd", "cd", "do", "edns_payload", "repeat"),
+}
+
+
+def _intake(source: str, path: str, item: object) -> IntakeConfig:
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{source}: {path}: expected a mapping with a kind, got {_kind(item)}")
+    kind = item.get("kind")
+    if kind not in _INTAKE_KEYS:
+        raise ConfigError(f"{source}: {path}.kind: {kind!r} is not one of "
+                          + ", ".join(_INTAKE_KEYS))
+    r = _Reader(source, path, item, _INTAKE_KEYS[str(kind)])
+    if kind == "dnstap":
+        given = [k for k in ("socket", "tcp", "file") if r.has(k)]
+        if len(given) != 1:
+            raise r.error("", "a dnstap intake needs exactly one of socket, tcp, file"
+                          + (f" (got {', '.join(given)})" if given else ""))
+        return DnstapConfig(socket=r.path_("socket"), tcp=r.address("tcp"), file=r.path_("file"),
+                            max_frame=r.integer("max_frame", 65536, low=64, high=16 << 20))
+    if kind == "udp_mirror":
+        listen = r.address("listen")
+        if listen is None:
+            raise r.error("listen", "required (ADDRESS:PORT)")
+        allow: list[ipaddress.IPv4Network] = []
+        for text in r.strings("allow") or ["127.0.0.0/8"]:
+            try:
+                net = ipaddress.IPv4Network(text, strict=False)
+            except ValueError:
+                raise r.error("allow", f"{text!r} is not an IPv4 network") from None
+            if not net.subnet_of(LOOPBACK):
+                raise r.error("allow", f"{text} is outside 127.0.0.0/8")
+            allow.append(net)
+        return UdpMirrorConfig(listen=listen, allow=tuple(allow),
+                               receive_buffer=r.integer("receive_buffer", 8 << 20, low=4096))
+    if kind == "pcap":
+        file = r.path_("file")
+        if file is None:
+            raise r.error("file", "required")
+        return PcapConfig(file=file, speed=_speed(r), port=r.integer("port", 53, low=1,
+                                                                     high=65535))
+    file = r.path_("file")
+    if file is None:
+        raise r.error("file", "required")
+    payload: int | None = r.integer("edns_payload", 1232, low=0, high=65535)
+    if r.has("edns_payload") and payload == 0:
+        payload = None
+    elif payload is not None and payload < 512:
+        raise r.error("edns_payload", f"{payload} must be 0 (no EDNS) or 512..65535")
+    return QueryListConfig(file=file, rate=r.number("rate", 0.0, low=0), rd=r.boolean("rd", True),
+                           cd=r.boolean("cd", False), do=r.boolean("do", True),
+                           edns_payload=payload, repeat=r.integer("repeat", 1, low=1))
+
+
+def _speed(r: _Reader) -> float | None:
+    if not r.has("speed"):
+        return None
+    value = r.raw("speed")
+    if value == "max":
+        return None
+    if isinstance(value, str) and value.endswith("x"):
+        value = value[:-1]
+    try:
+        speed = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise r.error("speed", f"{value!r} is not a number or 'max'") from None
+    if not speed > 0 or math.isinf(speed):
+        raise r.error("speed", f"{value!r} must be > 0 (or 'max')")
+    return speed
+
+
+_SAMPLER_KEYS = ("probability", "per_name", "salt", "dedup_window", "qtypes", "suffixes",
+                 "exclude_suffixes", "adaptive")
+
+
+def _sampler(r: _Reader) -> SamplerConfig:
+    qtypes: set[int] = set()
+    for text in r.strings("qtypes"):
+        try:
+            qtypes.add(int(text) if text.isdigit() else int(dns.rdatatype.from_text(text)))
+        except dns.exception.DNSException:
+            raise r.error("qtypes", f"{text!r} is not a DNS record type") from None
+    return SamplerConfig(
+        probability=r.number("probability", 1.0, low=0, high=1),
+        per_name=r.boolean("per_name", True),
+        salt=r.text("salt", ""),
+        dedup_window=r.number("dedup_window", 0.0, low=0),
+        qtypes=frozenset(qtypes),
+        suffixes=tuple(_names(r, "suffixes")),
+        exclude_suffixes=tuple(_names(r, "exclude_suffixes")),
+        adaptive=r.boolean("adaptive", True),
+    )
+
+
+def _names(r: _Reader, key: str) -> list[str]:
+    out = []
+    for text in r.strings(key):
+        try:
+            out.append(dns.name.from_text(text).to_text().lower())
+        except dns.exception.DNSException:
+            raise r.error(key, f"{text!r} is not a domain name") from None
+    return out
+
+
+_CANDIDATE_KEYS = ("name", "address", "root_hints", "trust_anchor", "egress",
+                   "qname_minimisation", "timeout", "cache_mb", "workers")
+
+
+def _candidate(r: _Reader) -> CandidateConfig:
+    return CandidateConfig(
+        name=_target_name(r, "candidate"),
+        address=r.address("address"),
+        root_hints=r.path_("root_hints"),
+        trust_anchor=r.path_("trust_anchor"),
+        egress=r.loopback("egress"),
+        qname_minimisation=r.boolean("qname_minimisation", True),
+        timeout=r.number("timeout", 5.0, low=0, low_open=True),
+        cache_mb=r.integer("cache_mb", 64, low=1),
+        workers=r.integer("workers", 256, low=1),
+    )
+
+
+def _target_name(r: _Reader, default: str | None) -> str:
+    if default is None and not r.has("name"):
+        raise r.error("name", "required")
+    name = r.text("name", default or "")
+    if not name or not all(c.isalnum() or c in "-_.@" for c in name):
+        raise r.error("name", f"{name!r}: use letters, digits and -_.@")
+    return name
+
+
+_REFERENCE_KEYS = ("name", "kind", "listen", "timeout", "egress", "workdir", "root_hints",
+                   "trust_anchor", "qname_minimisation", "validate", "cache_mb")
+
+
+def _reference(source: str, path: str, item: object) -> ReferenceConfig:
+    r = _Reader(source, path, item, _REFERENCE_KEYS)
+    kind = r.choice("kind", "", ("unbound", "kresd", "address")) if r.has("kind") else None
+    if kind is None:
+        raise r.error("kind", "required (unbound, kresd or address)")
+    listen = r.address("listen")
+    if listen is None:
+        raise r.error("listen", "required (ADDRESS:PORT)")
+    return ReferenceConfig(
+        name=_target_name(r, kind if kind != "address" else None),
+        kind=kind,  # type: ignore[arg-type]
+        listen=listen,
+        timeout=r.number("timeout", 5.0, low=0, low_open=True),
+        egress=r.loopback("egress"),
+        workdir=r.path_("workdir"),
+        root_hints=r.path_("root_hints"),
+        trust_anchor=r.path_("trust_anchor"),
+        qname_minimisation=r.boolean("qname_minimisation", True),
+        validate=r.boolean("validate", True),
+        cache_mb=r.integer("cache_mb", 64, low=1),
+    )
+
+
+def _dispatcher(r: _Reader) -> DispatcherConfig:
+    return DispatcherConfig(max_in_flight=r.integer("max_in_flight", 256, low=1, high=60000))
+
+
+_STORE_KEYS = ("path", "batch", "commit_interval", "max_age_days", "max_mb",
+               "retention_interval")
+
+
+def _store(r: _Reader) -> StoreConfig:
+    return StoreConfig(
+        path=r.path_("path", Path("run/shadow/shadow.db")) or Path("run/shadow/shadow.db"),
+        batch=r.integer("batch", 200, low=1),
+        commit_interval=r.number("commit_interval", 0.5, low=0, low_open=True),
+        max_age_days=r.number("max_age_days", 0, low=0, low_open=True)
+        if r.has("max_age_days") else None,
+        max_mb=r.number("max_mb", 0, low=0, low_open=True) if r.has("max_mb") else None,
+        retention_interval=r.number("retention_interval", 60.0, low=0, low_open=True),
+    )

@@ -1,0 +1,162 @@
+"""The pipeline's counters and latency figures, and their Prometheus text exposition.
+
+Counters only grow.  They add up (checked by :meth:`Metrics.unaccounted`)::
+
+    seen    = filtered + unsampled + shed + duplicate + sampled
+    sampled = dropped + compared + failed + in_flight
+
+``seen`` counts the queries the intakes read (what they could not read is in their own
+``malformed`` and similar counters); ``dropped`` are sampled queries the saturated dispatcher
+could not take; ``shed`` those the sampler left out while sampling down under load.
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import time
+from collections.abc import Iterable
+
+__all__ = ["COUNTERS", "LatencyWindow", "Metrics"]
+
+COUNTERS = ("seen", "filtered", "unsampled", "shed", "duplicate", "sampled", "dropped",
+            "compared", "failed", "staging_matched", "staging_unmatched", "judge_errors",
+            "store_overflow")
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class LatencyWindow:
+    """Recent latencies for quantiles, plus a cumulative histogram for Prometheus."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.recent: collections.deque[float] = collections.deque(maxlen=size)
+        self.buckets = [0] * len(BUCKETS)
+        self.count = 0
+        self.sum = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.recent.append(seconds)
+        self.count += 1
+        self.sum += seconds
+        i = bisect.bisect_left(BUCKETS, seconds)
+        if i < len(self.buckets):
+            self.buckets[i] += 1
+
+    def quantile(self, q: float) -> float | None:
+        if not self.recent:
+            return None
+        ordered = sorted(self.recent)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Metrics:
+    """Everything the live view, the API and ``/metrics`` show."""
+
+    def __init__(self, targets: Iterable[str] = ()) -> None:
+        self.started = time.time()
+        self.counters: collections.Counter[str] = collections.Counter({c: 0 for c in COUNTERS})
+        self.verdicts: collections.Counter[str] = collections.Counter()
+        self.categories: collections.Counter[str] = collections.Counter()
+        self.latency: dict[str, LatencyWindow] = {t: LatencyWindow() for t in targets}
+        self.errors: dict[str, collections.Counter[str]] = {t: collections.Counter()
+                                                            for t in targets}
+        self.in_flight = 0
+        self.capacity = 0
+        self.sample_scale = 1.0
+        self.intakes: dict[str, collections.Counter[str]] = {}
+
+    def answer(self, target: str, latency: float | None, error: str | None) -> None:
+        if error is not None:
+            kind = error.split(":", 1)[0]
+            self.errors.setdefault(target, collections.Counter())[kind] += 1
+        elif latency is not None:
+            self.latency.setdefault(target, LatencyWindow()).add(latency)
+
+    def unaccounted(self) -> dict[str, int]:
+        """How far the identities in the module docstring are off (all zero when sound)."""
+        c = self.counters
+        return {
+            "seen": c["seen"] - (c["filtered"] + c["unsampled"] + c["shed"] + c["duplicate"]
+                                 + c["sampled"]),
+            "sampled": c["sampled"] - (c["dropped"] + c["compared"] + c["failed"]
+                                       + self.in_flight),
+        }
+
+    def intake_totals(self) -> collections.Counter[str]:
+        total: collections.Counter[str] = collections.Counter()
+        for stats in self.intakes.values():
+            total.update(stats)
+        return total
+
+    def snapshot(self) -> dict[str, object]:
+        """Plain data: counters, verdicts, categories, latencies, intakes."""
+        return {
+            "uptime": time.time() - self.started,
+            "counters": dict(self.counters),
+            "in_flight": self.in_flight,
+            "capacity": self.capacity,
+            "sample_scale": self.sample_scale,
+            "verdicts": dict(self.verdicts),
+            "categories": dict(self.categories.most_common()),
+            "latency": {t: {"p50": w.quantile(0.5), "p99": w.quantile(0.99), "count": w.count}
+                        for t, w in self.latency.items()},
+            "errors": {t: dict(e) for t, e in self.errors.items()},
+            "intakes": {name: dict(stats) for name, stats in self.intakes.items()},
+            "unaccounted": self.unaccounted(),
+        }
+
+    def prometheus(self) -> str:
+        """The Prometheus text exposition format (version 0.0.4)."""
+        lines: list[str] = []
+
+        def metric(name: str, kind: str, help_text: str) -> None:
+            lines.append(f"# HELP {name} {help_text}")
+            lines.append(f"# TYPE {name} {kind}")
+
+        metric("shadowdns_queries_total", "counter",
+               "Queries by pipeline stage outcome (seen, sampled, compared, dropped, ...).")
+        for key in sorted(self.counters):
+            lines.append(f'shadowdns_queries_total{{stage="{key}"}} {self.counters[key]}')
+        metric("shadowdns_in_flight", "gauge", "Sampled queries being resolved and judged.")
+        lines.append(f"shadowdns_in_flight {self.in_flight}")
+        metric("shadowdns_sample_scale", "gauge",
+               "Factor applied to the sampling probability under load (1: none).")
+        lines.append(f"shadowdns_sample_scale {self.sample_scale}")
+        metric("shadowdns_verdicts_total", "counter", "Judged observations by verdict kind.")
+        for key in sorted(self.verdicts):
+            lines.append(f'shadowdns_verdicts_total{{kind="{_label(key)}"}} '
+                         f"{self.verdicts[key]}")
+        metric("shadowdns_divergences_total", "counter", "Real divergences by category.")
+        for key in sorted(self.categories):
+            lines.append(f'shadowdns_divergences_total{{category="{_label(key)}"}} '
+                         f"{self.categories[key]}")
+        metric("shadowdns_intake_events_total", "counter", "Intake counters by intake.")
+        for name in sorted(self.intakes):
+            for key, value in sorted(self.intakes[name].items()):
+                lines.append(f'shadowdns_intake_events_total{{intake="{_label(name)}",'
+                             f'event="{_label(key)}"}} {value}')
+        metric("shadowdns_target_errors_total", "counter", "Failed exchanges by target.")
+        for target in sorted(self.errors):
+            for key, value in sorted(self.errors[target].items()):
+                lines.append(f'shadowdns_target_errors_total{{target="{_label(target)}",'
+                             f'error="{_label(key)}"}} {value}')
+        metric("shadowdns_target_latency_seconds", "histogram", "Answer latency by target.")
+        for target in sorted(self.latency):
+            window = self.latency[target]
+            cumulative = 0
+            for bound, count in zip(BUCKETS, window.buckets, strict=True):
+                cumulative += count
+                lines.append(f'shadowdns_target_latency_seconds_bucket{{target='
+                             f'"{_label(target)}",le="{bound}"}} {cumulative}')
+            lines.append(f'shadowdns_target_latency_seconds_bucket{{target="{_label(target)}",'
+                         f'le="+Inf"}} {window.count}')
+            lines.append(f'shadowdns_target_latency_seconds_sum{{target="{_label(target)}"}} '
+                         f"{window.sum}")
+            lines.append(f'shadowdns_target_latency_seconds_count{{target="{_label(target)}"}} '
+                         f"{window.count}")
+        return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

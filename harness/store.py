@@ -1,0 +1,444 @@
+"""The store: SQLite in WAL mode, written in batches by one thread, read by anyone.
+
+Tables (``schema_version`` 1)::
+
+    runs          id, started_at, finished_at, status, config (JSON), versions (JSON: target
+                  -> software version), counters (JSON, the pipeline's at the end)
+    observations  id, run_id, seen_at, stored_at, source, client, client_port, qname, qtype,
+                  qclass, flag_rd, flag_cd, flag_do, flag_ad, edns_payload, query_wire,
+                  staging_wire (the staging resolver's own answer, dnstap CLIENT_RESPONSE or
+                  the pcap's response)
+    answers       observation_id, target, wire, latency (s), error       -- one per target
+    verdicts      observation_id, run_id, kind, category, categories (JSON), explained_by
+                  (JSON), evidence (JSON), judged_at
+
+Writes go through :meth:`Store.add` (never blocks: the item is queued) to a writer thread
+that commits every ``batch`` items or every ``commit_interval`` seconds, whichever comes first.
+WAL with ``synchronous=NORMAL``: a committed batch survives the process being killed
+(SIGKILL) -- only a power failure may lose the last batches.  Observation IDs are handed out
+when queued, so a later staging answer or verdict can refer to them.
+
+Retention (``max_age_days``, ``max_mb``) runs in the writer thread every
+``retention_interval`` seconds: the oldest observations go first, with their answers and
+verdicts, and freed pages are returned with incremental vacuum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.config import StoreConfig
+from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreReader", "StoredRun"]
+
+log = logging.getLogger("shadowdns.harness.store")
+
+SCHEMA_VERSION = 1
+MAX_QUEUED = 200_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL,
+    config TEXT NOT NULL, versions TEXT NOT NULL, counters TEXT);
+CREATE TABLE IF NOT EXISTS observations (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, seen_at REAL NOT NULL,
+    stored_at REAL NOT NULL, source TEXT NOT NULL, client TEXT, client_port INTEGER,
+    qname TEXT NOT NULL, qtype INTEGER NOT NULL, qclass INTEGER NOT NULL,
+    flag_rd INTEGER NOT NULL, flag_cd INTEGER NOT NULL, flag_do INTEGER NOT NULL,
+    flag_ad INTEGER NOT NULL, edns_payload INTEGER, query_wire BLOB, staging_wire BLOB);
+CREATE INDEX IF NOT EXISTS observations_run ON observations (run_id, id);
+CREATE INDEX IF NOT EXISTS observations_stored ON observations (stored_at);
+CREATE TABLE IF NOT EXISTS answers (
+    observation_id INTEGER NOT NULL, target TEXT NOT NULL, wire BLOB, latency REAL,
+    error TEXT, PRIMARY KEY (observation_id, target)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS verdicts (
+    observation_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, kind TEXT NOT NULL,
+    category TEXT NOT NULL, categories TEXT NOT NULL, explained_by TEXT NOT NULL,
+    evidence TEXT NOT NULL, judged_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS verdicts_run_kind ON verdicts (run_id, kind, observation_id);
+"""
+
+
+def _json(value: object) -> str:
+    def default(item: object) -> object:
+        if isinstance(item, bytes | bytearray):
+            return item.hex()
+        if isinstance(item, set | frozenset | tuple):
+            return list(item)
+        return str(item)
+
+    return json.dumps(value, default=default, sort_keys=True)
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10,
+                                     check_same_thread=False)
+    else:
+        connection = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+    connection.execute("PRAGMA busy_timeout = 10000")
+    return connection
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    id: int
+    started_at: float
+    finished_at: float | None
+    status: str
+    config: dict[str, Any]
+    versions: dict[str, str]
+    counters: dict[str, Any] | None
+
+
+class Store:
+    """The writing side; one per database file."""
+
+    def __init__(self, config: StoreConfig, *,
+                 on_commit: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.path = Path(config.path)
+        self.on_commit = on_commit
+        self.committed = 0  # observations committed so far by this Store
+        self.errors = 0
+        self.overflow = 0
+        self.pruned = 0
+        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None
+        self._next_id = 1
+        self.run_id: int | None = None
+
+    # -- lifecycle (event-loop side) -------------------------------------------------------
+
+    def open(self) -> None:
+        """Create or open the database and start the writer thread."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = _connect(self.path)
+        connection.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes on a new file
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"{self.path}: SQLite refused WAL mode ({mode})")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.executescript(_SCHEMA)
+        row = connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)",
+                               (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path}: schema version {row[0]}, this shadowdns writes "
+                               f"{SCHEMA_VERSION}")
+        connection.commit()
+        self._next_id = (connection.execute("SELECT max(id) FROM observations").fetchone()[0]
+                         or 0) + 1
+        self._connection = connection
+        self._thread = threading.Thread(target=self._writer, name="shadowdns-store",
+                                        daemon=True)
+        self._thread.start()
+
+    def start_run(self, config: dict[str, Any], versions: dict[str, str]) -> int:
+        assert self._connection is not None
+        with self._lock:
+            cursor = self._connection.execute(
+                "INSERT INTO runs (started_at, status, config, versions) VALUES (?,?,?,?)",
+                (time.time(), "running", _json(config), _json(versions)))
+            self._connection.commit()
+        assert cursor.lastrowid is not None
+        self.run_id = int(cursor.lastrowid)
+        return self.run_id
+
+    def next_id(self) -> int:
+        value = self._next_id
+        self._next_id += 1
+        return value
+
+    def add(self, observation: Observation, verdict: Verdict | None) -> bool:
+        """Queue an observation (with its ID set) and its verdict; False if the queue is
+        full (counted in :attr:`overflow`)."""
+        if self._queue.qsize() >= MAX_QUEUED:
+            self.overflow += 1
+            return False
+        self._queue.put(("observation", observation, verdict, time.time()))
+        return True
+
+    def attach_staging(self, observation_id: int, wire: bytes) -> None:
+        self._queue.put(("staging", observation_id, wire))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Block until everything queued so far is committed."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        return done.wait(timeout)
+
+    def close(self, counters: dict[str, Any] | None = None, status: str = "finished") -> None:
+        """Commit what is queued, close the run, stop the writer."""
+        if self._thread is not None:
+            self._queue.put(("stop", counters, status))
+            self._thread.join(60)
+            self._thread = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    # -- writer thread ---------------------------------------------------------------------
+
+    def _writer(self) -> None:
+        assert self._connection is not None
+        db = self._connection
+        pending = 0
+        observations = 0
+        last_commit = time.monotonic()
+        last_retention = time.monotonic()
+        flushes: list[threading.Event] = []
+        interval = self.config.commit_interval
+        while True:
+            timeout = max(0.0, interval - (time.monotonic() - last_commit))
+            try:
+                item = self._queue.get(timeout=timeout if pending or flushes else interval)
+            except queue.Empty:
+                item = None
+            stop: tuple[Any, ...] | None = None
+            if item is not None:
+                kind = item[0]
+                try:
+                    with self._lock:
+                        if kind == "observation":
+                            self._insert(db, item[1], item[2], item[3])
+                            pending += 1
+                            observations += 1
+                        elif kind == "staging":
+                            db.execute("UPDATE observations SET staging_wire=? WHERE id=?",
+                                       (item[2], item[1]))
+                            pending += 1
+                        elif kind == "flush":
+                            flushes.append(item[1])
+                        elif kind == "stop":
+                            stop = item
+                except sqlite3.Error as e:
+                    self.errors += 1
+                    log.error("store: %s", e)
+            due = time.monotonic() - last_commit >= interval
+            if pending and (pending >= self.config.batch or due or flushes or stop):
+                self._commit(db, observations)
+                pending = observations = 0
+                last_commit = time.monotonic()
+            elif due:
+                last_commit = time.monotonic()
+            for event in flushes:
+                event.set()
+            flushes.clear()
+            if time.monotonic() - last_retention >= self.config.retention_interval:
+                last_retention = time.monotonic()
+                self._retention(db)
+            if stop is not None:
+                self._finish_run(db, stop[1], stop[2])
+                return
+
+    def _commit(self, db: sqlite3.Connection, observations: int) -> None:
+        try:
+            with self._lock:
+                db.commit()
+        except sqlite3.Error as e:
+            self.errors += 1
+            log.error("store: commit failed: %s", e)
+            return
+        self.committed += observations
+        if self.on_commit is not None:
+            self.on_commit(self.committed)
+
+    def _insert(self, db: sqlite3.Connection, obs: Observation, verdict: Verdict | None,
+                stored_at: float) -> None:
+        q = obs.query
+        db.execute(
+            "INSERT INTO observations (id, run_id, seen_at, stored_at, source, client, "
+            "client_port, qname, qtype, qclass, flag_rd, flag_cd, flag_do, flag_ad, "
+            "edns_payload, query_wire, staging_wire) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (obs.id, obs.run_id if obs.run_id is not None else self.run_id, q.seen_at,
+             stored_at, q.source.value, q.client, q.client_port, q.qname, q.qtype, q.qclass,
+             q.rd, q.cd, q.do, q.ad, q.edns_payload, q.wire, obs.staging_wire))
+        db.executemany(
+            "INSERT INTO answers (observation_id, target, wire, latency, error) "
+            "VALUES (?,?,?,?,?)",
+            [(obs.id, a.target, a.wire, a.latency, a.error) for a in obs.answers.values()])
+        if verdict is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO verdicts (observation_id, run_id, kind, category, "
+                "categories, explained_by, evidence, judged_at) VALUES (?,?,?,?,?,?,?,?)",
+                (obs.id, obs.run_id if obs.run_id is not None else self.run_id,
+                 verdict.kind.value, verdict.category, _json(verdict.categories),
+                 _json(verdict.explained_by), _json(verdict.evidence), time.time()))
+
+    def _retention(self, db: sqlite3.Connection) -> None:
+        config = self.config
+        try:
+            with self._lock:
+                removed = 0
+                if config.max_age_days is not None:
+                    cutoff = time.time() - config.max_age_days * 86400
+                    removed += _delete_where(db, "stored_at < ?", (cutoff,))
+                if config.max_mb is not None:
+                    limit = config.max_mb * 1024 * 1024
+                    for _ in range(20):
+                        if _used_bytes(db) <= limit:
+                            break
+                        total = db.execute("SELECT count(*) FROM observations").fetchone()[0]
+                        if not total:
+                            break
+                        cut = db.execute(
+                            "SELECT id FROM observations ORDER BY id LIMIT 1 OFFSET ?",
+                            (max(1, total // 10),)).fetchone()
+                        if cut is None:
+                            break
+                        removed += _delete_where(db, "id < ?", (cut[0],))
+                        db.commit()
+                        db.executescript("PRAGMA incremental_vacuum;")
+                db.commit()
+                if removed:
+                    db.executescript("PRAGMA incremental_vacuum;")
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                    self.pruned += removed
+                    log.info("store: retention removed %d observations", removed)
+        except sqlite3.Error as e:
+            self.errors += 1
+            log.error("store: retention failed: %s", e)
+
+    def _finish_run(self, db: sqlite3.Connection, counters: dict[str, Any] | None,
+                    status: str) -> None:
+        try:
+            with self._lock:
+                db.execute("UPDATE runs SET finished_at=?, status=?, counters=? WHERE id=?",
+                           (time.time(), status, _json(counters or {}), self.run_id))
+                db.commit()
+        except sqlite3.Error as e:
+            self.errors += 1
+            log.error("store: closing the run failed: %s", e)
+
+
+def _delete_where(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> int:
+    ids = f"SELECT id FROM observations WHERE {where}"
+    db.execute(f"DELETE FROM answers WHERE observation_id IN ({ids})", args)
+    db.execute(f"DELETE FROM verdicts WHERE observation_id IN ({ids})", args)
+    return db.execute(f"DELETE FROM observations WHERE {where}", args).rowcount
+
+
+def _used_bytes(db: sqlite3.Connection) -> int:
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
+
+
+class StoreReader:
+    """Reading a store (while a run writes it, or afterwards): runs, observations, verdicts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no such store")
+        self._db = _connect(self.path, readonly=True)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    def runs(self) -> list[StoredRun]:
+        return [StoredRun(r["id"], r["started_at"], r["finished_at"], r["status"],
+                          json.loads(r["config"]), json.loads(r["versions"]),
+                          json.loads(r["counters"]) if r["counters"] else None)
+                for r in self._rows("SELECT * FROM runs ORDER BY id")]
+
+    def count(self, run_id: int | None = None) -> int:
+        if run_id is None:
+            return int(self._rows("SELECT count(*) AS n FROM observations")[0]["n"])
+        return int(self._rows("SELECT count(*) AS n FROM observations WHERE run_id=?",
+                              (run_id,))[0]["n"])
+
+    def verdict_counts(self, run_id: int) -> dict[str, int]:
+        return {r["kind"]: r["n"] for r in self._rows(
+            "SELECT kind, count(*) AS n FROM verdicts WHERE run_id=? GROUP BY kind", (run_id,))}
+
+    def category_counts(self, run_id: int, kinds: tuple[str, ...] = ("real",)
+                        ) -> dict[str, int]:
+        marks = ",".join("?" * len(kinds))
+        return {r["category"]: r["n"] for r in self._rows(
+            f"SELECT category, count(*) AS n FROM verdicts WHERE run_id=? AND kind IN ({marks})"
+            " GROUP BY category ORDER BY n DESC", (run_id, *kinds))}
+
+    def divergences(self, run_id: int | None = None, limit: int = 20,
+                    kinds: tuple[str, ...] = ("real",)) -> list[dict[str, Any]]:
+        """The latest observations judged as one of ``kinds``, newest first."""
+        marks = ",".join("?" * len(kinds))
+        where = f"v.kind IN ({marks})" + (" AND v.run_id = ?" if run_id is not None else "")
+        args: tuple[Any, ...] = (*kinds, run_id) if run_id is not None else tuple(kinds)
+        rows = self._rows(
+            "SELECT o.id, o.run_id, o.seen_at, o.qname, o.qtype, o.source, v.kind, v.category,"
+            " v.categories, v.evidence FROM verdicts v JOIN observations o ON o.id ="
+            f" v.observation_id WHERE {where} ORDER BY v.observation_id DESC LIMIT ?",
+            (*args, limit))
+        return [{"id": r["id"], "run_id": r["run_id"], "seen_at": r["seen_at"],
+                 "qname": r["qname"], "qtype": r["qtype"], "source": r["source"],
+                 "kind": r["kind"], "category": r["category"],
+                 "categories": json.loads(r["categories"]),
+                 "evidence": json.loads(r["evidence"])} for r in rows]
+
+    def observation(self, observation_id: int) -> Observation | None:
+        rows = self._rows("SELECT * FROM observations WHERE id=?", (observation_id,))
+        if not rows:
+            return None
+        return self._observation(rows[0])
+
+    def observations(self, run_id: int) -> Iterator[Observation]:
+        for row in self._rows("SELECT * FROM observations WHERE run_id=? ORDER BY id",
+                              (run_id,)):
+            yield self._observation(row)
+
+    def _observation(self, r: sqlite3.Row) -> Observation:
+        query = Query(qname=r["qname"], qtype=r["qtype"], qclass=r["qclass"],
+                      rd=bool(r["flag_rd"]), cd=bool(r["flag_cd"]), do=bool(r["flag_do"]),
+                      ad=bool(r["flag_ad"]), edns_payload=r["edns_payload"],
+                      source=Source(r["source"]), client=r["client"],
+                      client_port=r["client_port"], seen_at=r["seen_at"],
+                      wire=r["query_wire"])
+        answers = {a["target"]: TargetAnswer(a["target"], a["wire"], a["latency"], a["error"])
+                   for a in self._rows("SELECT * FROM answers WHERE observation_id=?",
+                                       (r["id"],))}
+        return Observation(query=query, answers=answers, staging_wire=r["staging_wire"],
+                           id=r["id"], run_id=r["run_id"])
+
+    def verdict(self, observation_id: int) -> Verdict | None:
+        rows = self._rows("SELECT * FROM verdicts WHERE observation_id=?", (observation_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return Verdict(observation_id, VerdictKind(r["kind"]), r["category"],
+                       json.loads(r["categories"]), json.loads(r["explained_by"]),
+                       json.loads(r["evidence"]))
+
+
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[StoreReader]:
+    reader = StoreReader(path)
+    try:
+        yield reader
+    finally:
+        reader.close()

@@ -1,0 +1,205 @@
+"""The resolvers a query is sent to: the candidate and the references.
+
+A :class:`Target` answers one :class:`~harness.records.Query` with a
+:class:`~harness.records.TargetAnswer` (wire, latency, error) and never raises for a failed
+exchange.  Three kinds:
+
+* :class:`InProcessTarget` -- the candidate (``resolver``) in this process, driven exactly as
+  ``shadowdns resolver serve`` drives it (the same workers render the reply), without sockets;
+* :class:`AddressTarget` -- any resolver at a loopback address, optionally backed by a
+  ``legacy_adapter`` :class:`~legacy_adapter.Reference` that the harness starts, stops and
+  flushes (Unbound, kresd);
+* anything else with the same shape (tests use fakes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+import dns.flags
+import dns.message
+import dns.rdataclass
+import dns.rdatatype
+
+from harness.exchange import ExchangeError, UdpExchange, set_flags
+from harness.records import Query, TargetAnswer
+from legacy_adapter import Reference
+from resolver.app import ResolverAnswerer, build
+from resolver.config import ResolverConfig
+from resolver.frames import FrameQueue
+from resolver.model import Frame
+from resolver.workers import Workers
+
+__all__ = ["AddressTarget", "InProcessTarget", "Target", "query_wire"]
+
+
+class Target(Protocol):
+    """A resolver the dispatcher asks."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def timeout(self) -> float: ...
+
+    @property
+    def can_flush(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def version(self) -> str: ...
+
+    async def ask(self, query: Query, *, cd: bool | None = None) -> TargetAnswer:
+        """The target's answer (``cd`` overrides the client's CD bit); never raises."""
+        ...
+
+    async def flush(self, name: str) -> None:
+        """Forget what is cached at and below ``name`` (or everything, where that is all
+        the target can do)."""
+        ...
+
+
+def query_wire(query: Query) -> bytes:
+    """The client's packet, or one built from the query's fields where there was none."""
+    if query.wire is not None:
+        return query.wire
+    message = dns.message.make_query(
+        query.qname, dns.rdatatype.RdataType.make(query.qtype),
+        dns.rdataclass.RdataClass.make(query.qclass), use_edns=query.edns_payload is not None,
+        payload=query.edns_payload or 1232, want_dnssec=query.do)
+    message.flags = ((dns.flags.RD if query.rd else 0) | (dns.flags.CD if query.cd else 0)
+                     | (dns.flags.AD if query.ad else 0))
+    return message.to_wire()
+
+
+class AddressTarget:
+    """A resolver at ``address:port``; ``reference`` (if given) is started, stopped and
+    flushed with it."""
+
+    def __init__(self, name: str, address: str, port: int, *, timeout: float = 5.0,
+                 reference: Reference | None = None) -> None:
+        self._name = name
+        self._timeout = timeout
+        self.address = address
+        self.port = port
+        self.reference = reference
+        self.exchange = UdpExchange(address, port)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def can_flush(self) -> bool:
+        return self.reference is not None and self.reference.can_flush
+
+    async def start(self) -> None:
+        """Start the reference (if managed) with an empty cache -- a cache kept in its
+        workdir from an earlier run would hold keys of an earlier lab -- and open the socket."""
+        if self.reference is not None:
+            await self.reference.start()
+            if self.reference.can_flush:
+                await self.reference.flush_all()
+        await self.exchange.open()
+
+    async def stop(self) -> None:
+        self.exchange.close()
+        if self.reference is not None:
+            await self.reference.stop()
+
+    async def version(self) -> str:
+        version = getattr(self.reference, "version", None)
+        if version is None:
+            return f"{self.address}:{self.port}"
+        try:
+            return str(await version())
+        except Exception as e:  # noqa: BLE001 - a version is informative only
+            return f"unknown ({e})"
+
+    async def ask(self, query: Query, *, cd: bool | None = None) -> TargetAnswer:
+        wire = set_flags(query_wire(query), cd=cd)
+        start = time.monotonic()
+        try:
+            reply = await self.exchange.query(wire, self._timeout)
+        except TimeoutError:
+            return TargetAnswer(self._name, None, time.monotonic() - start, "timeout")
+        except ExchangeError as e:
+            return TargetAnswer(self._name, None, time.monotonic() - start, str(e))
+        except OSError as e:
+            return TargetAnswer(self._name, None, time.monotonic() - start,
+                                f"network: {e.strerror or e}")
+        return TargetAnswer(self._name, reply, time.monotonic() - start)
+
+    async def flush(self, name: str) -> None:
+        if self.reference is None or not self.reference.can_flush:
+            raise RuntimeError(f"{self._name} cannot be flushed (not managed by shadowdns)")
+        await self.reference.flush_name(name)
+
+
+class InProcessTarget:
+    """The candidate resolver in this process: the server's workers without its sockets."""
+
+    def __init__(self, name: str, config: ResolverConfig, *, timeout: float = 5.0,
+                 answerer: ResolverAnswerer | None = None) -> None:
+        self._name = name
+        self._timeout = timeout
+        self.config = config
+        self.answerer = answerer or build(config)
+        self.workers = Workers(FrameQueue(), self.answerer, n=1, deadline=timeout)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def can_flush(self) -> bool:
+        return True
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def version(self) -> str:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as package_version
+
+        try:
+            return f"shadowdns resolver {package_version('shadowdns')} (in process)"
+        except PackageNotFoundError:
+            return "shadowdns resolver (in process)"
+
+    async def ask(self, query: Query, *, cd: bool | None = None) -> TargetAnswer:
+        wire = set_flags(query_wire(query), cd=cd)
+        client = (query.client or "127.0.0.1", query.client_port or 0)
+        start = time.monotonic()
+        try:
+            async with asyncio.timeout(self._timeout):
+                reply = await self.workers.handle(Frame(wire, "udp", client, start))
+                if reply is not None and len(reply) > 2 and reply[2] & 0x02:
+                    reply = await self.workers.handle(
+                        Frame(wire, "tcp", client, time.monotonic()))
+        except TimeoutError:
+            return TargetAnswer(self._name, None, time.monotonic() - start, "timeout")
+        if reply is None:
+            return TargetAnswer(self._name, None, time.monotonic() - start, "no reply")
+        return TargetAnswer(self._name, reply, time.monotonic() - start)
+
+    async def flush(self, name: str) -> None:
+        """The in-process cache has no per-name flush: everything is forgotten."""
+        cache = getattr(self.answerer.recursor, "cache", None)
+        if cache is not None:
+            cache.clear()

@@ -1,0 +1,240 @@
+"""``shadowdns report``: divergence reports from the store.
+
+    shadowdns report [RUN] [--db PATH] [--format text|json|csv|parquet|markdown] [--output FILE]
+    shadowdns report explain ID [--db PATH] [--format text|json]
+    shadowdns report compare RUN_A RUN_B [--db PATH] [--max-new-real N] [--max-rate-increase X]
+
+RUN is a run ID of the store (default: the latest run).  The store is ``--db``, or else the
+most recently written of ``run/shadow/shadow.db`` (``shadowdns run``) and
+``run/demo/shadow.db`` (``shadowdns demo``).  For ``compare``, RUN_A and RUN_B may also be a
+store path (its latest run), ``PATH:RUN``, or a report exported with ``--format json``.
+
+Exit status: 0; 1 when ``--fail-if-unsafe`` is given and the candidate is not safe to ship,
+or when ``compare`` finds a regression; 2 on a usage error or an unreadable store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_STORES", "find_store", "main", "register"]
+
+DEFAULT_STORES = (Path("run/shadow/shadow.db"), Path("run/demo/shadow.db"))
+
+_USAGE = """shadowdns report [RUN] [options]
+       shadowdns report explain ID [--db PATH] [--format text|json]
+       shadowdns report compare RUN_A RUN_B [--max-new-real N] [--max-rate-increase X]"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "report", help="divergence reports from the store: report [RUN], report explain ID, "
+                       "report compare A B",
+        usage=_USAGE, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", nargs="?", metavar="RUN | explain | compare",
+                   help="a run ID (default: the latest), or explain / compare")
+    p.add_argument("more", nargs="*", metavar="ARG", help="explain: ID; compare: RUN_A RUN_B")
+    p.add_argument("--db", type=Path, help="the store (default: the newest of "
+                   + ", ".join(str(s) for s in DEFAULT_STORES) + ")")
+    p.add_argument("--format", choices=("text", "json", "csv", "parquet", "markdown"),
+                   default="text", help="text (default), json (the documented shape), csv and "
+                   "parquet (one row per divergence), markdown")
+    p.add_argument("--output", "-o", type=Path, help="write here instead of standard output "
+                   "(required for parquet)")
+    r = p.add_argument_group("report")
+    r.add_argument("--examples", type=int, default=2, metavar="N",
+                   help="divergences shown per category (default 2)")
+    r.add_argument("--width", type=int, help="terminal width (default: the terminal's)")
+    r.add_argument("--all-verdicts", action="store_true",
+                   help="csv/parquet: a row per observation, equal ones included")
+    r.add_argument("--fail-if-unsafe", action="store_true",
+                   help="exit 1 when the candidate is not safe to ship")
+    t = p.add_argument_group("when the candidate is safe to ship")
+    t.add_argument("--max-real", type=int, default=0, metavar="N",
+                   help="real divergences tolerated (default 0)")
+    t.add_argument("--max-real-rate", type=_rate, metavar="X",
+                   help="a rate of real divergences tolerated instead, e.g. 0.001 or 0.1%%")
+    t.add_argument("--max-timeout-rate", type=_rate, default=0.01, metavar="X",
+                   help="share of queries the candidate may leave unanswered (default 1%%)")
+    t.add_argument("--min-compared", type=int, default=100, metavar="N",
+                   help="fewer judged queries than this: not enough data (default 100)")
+    t.add_argument("--ignore", action="append", default=[], metavar="CATEGORY",
+                   help="a category or group that does not block (repeatable), e.g. edns")
+    c = p.add_argument_group("compare")
+    c.add_argument("--max-new-real", type=int, default=0, metavar="N",
+                   help="real divergences tolerated in categories run A did not have "
+                        "(default 0)")
+    c.add_argument("--max-rate-increase", type=_rate, default=0.001, metavar="X",
+                   help="rise tolerated in the real rate, any category's rate and the "
+                        "candidate's timeout rate (default 0.001 = 0.1 point)")
+    p.set_defaults(func=main)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate (0.01 or 1%)") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside 0..1")
+    return value
+
+
+def find_store(given: Path | None) -> Path:
+    """``given``, or the most recently written default store."""
+    if given is not None:
+        return given
+    found = [p for p in DEFAULT_STORES if p.exists()]
+    if not found:
+        raise FileNotFoundError(
+            "no store found: pass --db PATH (shadowdns run writes run/shadow/shadow.db, "
+            "shadowdns demo run/demo/shadow.db)")
+    return max(found, key=_written)
+
+
+def _written(path: Path) -> float:
+    wal = path.with_name(path.name + "-wal")
+    return max(path.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+
+
+def _err(message: str) -> int:
+    print(f"shadowdns report: {message}", file=sys.stderr)
+    return 2
+
+
+def main(args: argparse.Namespace) -> int:
+    from reports.tables import StoreError
+
+    try:
+        if args.run == "explain":
+            return _explain(args)
+        if args.run == "compare":
+            return _compare(args)
+        return _report(args)
+    except (StoreError, FileNotFoundError, ValueError) as e:
+        return _err(str(e))
+    except BrokenPipeError:
+        return 0
+
+
+def _console(args: argparse.Namespace, file: Any = None) -> Any:
+    from rich.console import Console
+
+    if file is not None:
+        return Console(file=file, width=args.width or 120, force_terminal=False,
+                       color_system=None)
+    width = args.width or (None if sys.stdout.isatty() else 120)  # piped: not rich's 80
+    return Console(width=width, highlight=False)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from reports.export import divergence_rows, to_json, to_markdown, write_rows
+    from reports.model import Thresholds
+    from reports.render import render
+    from reports.summary import build
+    from reports.tables import load
+
+    if args.more:
+        return _err(f"unexpected arguments: {' '.join(args.more)} (report [RUN] takes one RUN)")
+    run: int | None = None
+    if args.run is not None:
+        if not args.run.isdigit():
+            return _err(f"RUN must be a run ID (a number), explain or compare, not {args.run!r}")
+        run = int(args.run)
+    if args.format == "parquet" and args.output is None:
+        return _err("--format parquet needs --output FILE")
+    path = find_store(args.db)
+    thresholds = Thresholds(max_real=args.max_real, max_real_rate=args.max_real_rate,
+                            max_timeout_rate=args.max_timeout_rate,
+                            min_compared=args.min_compared, ignore=list(args.ignore))
+    tables = load(path, run)
+    if args.format in ("csv", "parquet"):
+        frame = divergence_rows(tables, all_verdicts=args.all_verdicts)
+        if args.output is None:
+            frame.to_csv(sys.stdout, index=False)
+        else:
+            write_rows(frame, args.format, args.output)
+        status = build(tables, thresholds, examples_per_category=0).safety.status \
+            if args.fail_if_unsafe else "safe"
+        return 1 if status == "not_safe" else 0
+    report = build(tables, thresholds, examples_per_category=max(0, args.examples))
+    if args.format == "json":
+        _write(args.output, to_json(report))
+    elif args.format == "markdown":
+        _write(args.output, to_markdown(report))
+    elif args.output is not None:
+        with args.output.open("w") as f:
+            render(report, _console(args, f))
+    else:
+        render(report, _console(args))
+    return 1 if args.fail_if_unsafe and report.safety.status == "not_safe" else 0
+
+
+def _write(output: Path | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from reports.examples import explain
+    from reports.render import render_explain
+    from reports.tables import dumps
+
+    if len(args.more) != 1 or not args.more[0].isdigit():
+        return _err("usage: shadowdns report explain ID (an observation ID, as the report "
+                    "shows it: #1234)")
+    x = explain(find_store(args.db), int(args.more[0]))
+    if args.format == "json":
+        obs, v = x.observation, x.verdict
+        data = {
+            "format": "shadowdns-explain", "version": 1, "observation_id": obs.id,
+            "run_id": obs.run_id, "query": {**obs.query.__dict__,
+                                            "source": obs.query.source.value},
+            "verdict": None if v is None else {
+                "kind": v.kind.value, "category": v.category, "categories": v.categories,
+                "explained_by": v.explained_by, "evidence": v.evidence},
+            "answers": [{"target": a.target, "role": a.role, "latency": a.latency,
+                         "error": a.error, "dig": [line.text for line in a.lines],
+                         "differs": [line.differs for line in a.lines]} for a in x.answers],
+            "wires": {t: a.wire for t, a in obs.answers.items()},
+        }
+        _write(args.output, dumps(data) + "\n")
+        return 0
+    if args.format != "text":
+        return _err("explain writes text or json")
+    if args.output is not None:
+        with args.output.open("w") as f:
+            render_explain(x, _console(args, f))
+    else:
+        render_explain(x, _console(args))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from reports.compare import compare, load_side, render_comparison
+    from reports.tables import dumps
+
+    if len(args.more) != 2:
+        return _err("usage: shadowdns report compare RUN_A RUN_B")
+    db: Path | None = None
+    if any(s.isdigit() for s in args.more):
+        db = find_store(args.db)
+    a, a_label = load_side(args.more[0], db, label="RUN_A")
+    b, b_label = load_side(args.more[1], db, label="RUN_B")
+    result = compare(a, b, a_label=a_label, b_label=b_label,
+                     max_new_real=args.max_new_real, max_rate_increase=args.max_rate_increase)
+    if args.format == "json":
+        _write(args.output, dumps(result.to_dict()) + "\n")
+    elif args.format != "text":
+        return _err("compare writes text or json")
+    elif args.output is not None:
+        with args.output.open("w") as f:
+            render_comparison(result, _console(args, f))
+    else:
+        render_comparison(result, _console(args))
+    return 1 if result.regressed else 0

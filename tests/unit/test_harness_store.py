@@ -1,0 +1,182 @@
+"""harness.store: batched WAL writes, reading back, SIGKILL durability, retention."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from harness.config import StoreConfig
+from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
+from harness.store import Store, StoreReader
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def observation(store: Store, i: int, staging: bytes | None = None) -> Observation:
+    query = Query(qname=f"n{i}.lab.", qtype=1, do=True, edns_payload=1232,
+                  source=Source.DNSTAP, client="127.0.0.9", client_port=1000 + i,
+                  seen_at=1000.0 + i, wire=b"\x00\x01query")
+    return Observation(query=query, id=store.next_id(), staging_wire=staging, answers={
+        "candidate": TargetAnswer("candidate", b"wire-c", 0.01),
+        "kresd": TargetAnswer("kresd", None, 5.0, "timeout"),
+    })
+
+
+def test_write_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    commits: list[int] = []
+    store = Store(StoreConfig(path=path, batch=5, commit_interval=0.05), on_commit=commits.append)
+    store.open()
+    run = store.start_run({"sampler": {"probability": 1}}, {"kresd": "kresd 5.6.0"})
+    observations = [observation(store, i) for i in range(12)]
+    for obs in observations:
+        verdict = Verdict(obs.id, VerdictKind.REAL if obs.id and obs.id % 3 == 0
+                          else VerdictKind.EQUAL, "answer" if obs.id and obs.id % 3 == 0
+                          else "equal", ["answer"], evidence={"candidate": "NOERROR",
+                                                              "raw": b"\x01"})
+        assert store.add(obs, verdict)
+    assert observations[0].id is not None
+    store.attach_staging(observations[0].id, b"staging")
+    assert store.flush()
+    assert store.committed == 12 and commits[-1] == 12
+    reader = StoreReader(path)
+    assert reader.count(run) == 12
+    back = reader.observation(observations[0].id)
+    assert back is not None and back.staging_wire == b"staging"
+    assert back.query == observations[0].query
+    assert back.answers["kresd"].error == "timeout" and back.answers["candidate"].wire == b"wire-c"
+    assert reader.verdict_counts(run) == {"real": 4, "equal": 8}
+    assert reader.category_counts(run) == {"answer": 4}
+    latest = reader.divergences(run, limit=2)
+    assert [d["id"] for d in latest] == [12, 9] and latest[0]["evidence"]["raw"] == "01"
+    verdict = reader.verdict(12)
+    assert verdict is not None and verdict.kind is VerdictKind.REAL
+    assert len(list(reader.observations(run))) == 12
+    store.close({"seen": 12})
+    runs = reader.runs()
+    assert runs[0].status == "finished" and runs[0].counters == {"seen": 12}
+    assert runs[0].versions == {"kresd": "kresd 5.6.0"}
+    reader.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    # A second run continues the IDs.
+    again = Store(StoreConfig(path=path))
+    again.open()
+    assert again.next_id() == 13
+    again.close()
+
+
+def _one(path: Path, sql: str) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute(sql).fetchone()[0])
+    finally:
+        db.close()
+
+
+WRITER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from harness.config import StoreConfig
+from harness.records import Observation, Query, TargetAnswer
+from harness.store import Store
+
+def report(n):
+    print(n, flush=True)
+
+store = Store(StoreConfig(path=Path({path!r}), batch=25, commit_interval=0.02), on_commit=report)
+store.open()
+store.start_run({{}}, {{}})
+i = 0
+while True:
+    obs = Observation(Query(qname=f"k{{i}}.lab.", qtype=1), id=store.next_id(),
+                      answers={{"candidate": TargetAnswer("candidate", b"x" * 200, 0.001)}})
+    store.add(obs, None)
+    i += 1
+    if i % 50 == 0:
+        time.sleep(0.001)
+"""
+
+
+def test_sigkill_loses_nothing_committed(tmp_path: Path) -> None:
+    path = tmp_path / "killed.db"
+    script = tmp_path / "writer.py"
+    script.write_text(textwrap.dedent(WRITER.format(root=str(ROOT), path=str(path))))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    committed = 0
+    try:
+        deadline = time.monotonic() + 20
+        assert proc.stdout is not None
+        while committed < 2000 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            committed = int(line)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert committed >= 2000
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = db.execute("SELECT count(*) FROM observations").fetchone()[0]
+    answers = db.execute("SELECT count(*) FROM answers").fetchone()[0]
+    assert stored >= committed
+    assert answers == stored  # whole batches: never an observation without its answers
+    db.close()
+
+
+def test_retention_by_age_and_size(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    store = Store(StoreConfig(path=path, batch=500, retention_interval=0.05, max_mb=0.5,
+                              max_age_days=1.0))
+    store.open()
+    store.start_run({}, {})
+    big = b"y" * 4000
+    for i in range(600):  # about 2.4 MB of answers
+        obs = observation(store, i)
+        obs.answers["candidate"].wire = big
+        store.add(obs, None)
+    store.flush()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        store.flush()
+        pages = _one(path, "PRAGMA page_count")
+        if pages * 4096 <= 0.6 * 1024 * 1024 and store.pruned:
+            break
+    assert store.pruned > 0
+    reader = StoreReader(path)
+    left = reader.count()
+    assert 0 < left < 600
+    first = reader.observation(600 - left + 1)
+    assert first is not None  # the newest are kept, the oldest went first
+    reader.close()
+    # Age: make every row old, then let retention run.
+    db = sqlite3.connect(path)
+    db.execute("UPDATE observations SET stored_at = stored_at - 3 * 86400")
+    db.commit()
+    db.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        store.flush()
+        if _one(path, "SELECT count(*) FROM observations") == 0:
+            break
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+    db.close()
+    store.close()
