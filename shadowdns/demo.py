@@ -249,9 +249,18 @@ def run(args: argparse.Namespace) -> int:
               + ", ".join(a for _, a in info.root_servers))
         if args.tour:
             return asyncio.run(tour(run_dir, info, not args.no_qname_minimisation))
-        return asyncio.run(shadow(args, run_dir, info))
+        status = asyncio.run(shadow(args, run_dir, info))
     except (LabError, ReferenceResolverError, OSError, ValueError) as e:
         print(f"shadowdns demo: {e}", file=sys.stderr)
         return 1
     finally:
         lab_proc.stop()
+    if status == 0:
+        # The divergence report of the run, first screen first: safe to ship, and why.
+        from shadowdns.cli import main as shadowdns_main
+
+        print()
+        shadowdns_main(["report", "--db", str(run_dir / "shadow.db")])
+        print(f"(again: shadowdns report --db {run_dir / 'shadow.db'}; "
+              "one verdict in full: shadowdns report explain ID)")
+    return status
