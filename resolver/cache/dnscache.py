@@ -274,6 +274,9 @@ class RRsetCache:
         if cached is not None and now < cached.expires and rank < cached.rank:
             self.rank_rejections += 1
             return False
+        if not proofs and cached is not None and now < cached.expires and cached.proofs \
+                and cached.rrset == rrset:
+            proofs = cached.proofs  # the same data stored again (say, once validated)
         entry = _StoredRRset(
             rrset=_with_ttl(rrset, ttl),
             sigs=None if sigs is None else _with_ttl(sigs, ttl),

@@ -376,3 +376,18 @@ async def test_wildcard_answer_from_cache_keeps_its_proof_and_negative_ttls_are_
     soa = [r for r in neg.authority if r.rdtype == T.SOA][0]
     soa_sigs = [r for r in neg.authority if r.rdtype == T.RRSIG and r.covers == T.SOA]
     assert soa_sigs and all(s.ttl <= soa.ttl for s in soa_sigs)
+
+
+async def test_validated_wildcard_answer_from_cache_keeps_its_proof(lab_world) -> None:  # type: ignore[no-untyped-def]
+    from lab.zones import trust_anchor_ds
+    from resolver.trust import TrustAnchors
+    from resolver.validator import ValidatingRecursor
+
+    recursor, conductor, transport = lab_recursor(lab_world, qmin=True)
+    anchors = TrustAnchors.from_text("\n".join(trust_anchor_ds(lab_world[1])))
+    validating = ValidatingRecursor(recursor, anchors)
+    req = Request(N("x.wild.nsec3.rsa."), T.A, do=True)
+    for _ in range(2):  # fresh, then from cache (where the validator stored its verdict)
+        res = await validating.resolve(req, conductor)
+        assert res.rcode == dns.rcode.NOERROR
+        assert any(r.rdtype == T.NSEC3 for r in res.authority), res.authority
