@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 
 import dns.flags
@@ -326,7 +327,7 @@ def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1"):  # type: ig
         wire = server.answer(s, query.to_wire(), source, tcp)
         return None if wire is None else dns.message.from_wire(wire)
 
-    clock = ManualClock()
+    clock = ManualClock(time.time())  # the lab signs with the real time
     cache = DnsCache(32 * 1024 * 1024)
     transport = MockTransport(handler)
     conductor = Conductor(transport, cache.infra, clock, random.Random(11))
