@@ -60,6 +60,7 @@ class LabServer:
         for lst in self.served.values():
             lst.sort(key=lambda z: len(z.origin), reverse=True)
         self.stats: collections.Counter[str] = collections.Counter()
+        self.by_source: collections.Counter[str] = collections.Counter()  # queries per querier
         self._replies: dict[tuple[str, bool, bytes], bytes] = {}
         self._transports: list[asyncio.BaseTransport] = []
         self._servers: list[asyncio.base_events.Server] = []
@@ -86,6 +87,7 @@ class LabServer:
         cost no parsing; the reply gets the new query's ID.
         """
         self.stats["queries"] += 1
+        self.by_source[source] += 1
         key = (server.id, tcp, wire[2:])
         hit = self._replies.get(key)
         if hit is not None:

@@ -5,6 +5,11 @@ A running lab leaves three files in its state directory that resolvers and tools
 ``root.hints``       the root servers' NS and address records (zone-file text)
 ``trust-anchor.ds``  the root's DS record, the trust anchor for validation
 ``lab.json``         pid, port, root servers, trust anchor, regions and egress addresses
+
+On SIGUSR1 the lab writes ``stats.json`` there (atomically): its pid, its counters and the
+queries it received per source address, with a ``dump`` number that grows with every write
+(per lab process), so a reader (:meth:`LabProcess.stats`) knows the file it reads is the
+answer to its own signal.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ STATE_FILE = "lab.json"
 HINTS_FILE = "root.hints"
 ANCHOR_FILE = "trust-anchor.ds"
 LOG_FILE = "lab.log"
+STATS_FILE = "stats.json"
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,15 @@ async def running_lab(world: WorldDef, state_dir: Path, seed: int | None = None
             (state_dir / STATE_FILE).unlink()
 
 
+def write_stats(state_dir: Path, server: LabServer, dump: int) -> None:
+    """Write the lab's counters to ``stats.json`` (atomically)."""
+    data = {"pid": os.getpid(), "dump": dump, "written_at": time.time(),
+            "stats": dict(server.stats), "by_source": dict(server.by_source)}
+    tmp = state_dir / (STATS_FILE + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(state_dir / STATS_FILE)
+
+
 def serve(world_path: str | None, state_dir: Path) -> int:
     """The lab process's main: serve until SIGTERM or SIGINT."""
     world = load_world(world_path)
@@ -138,6 +153,16 @@ def serve(world_path: str | None, state_dir: Path) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with running_lab(world, state_dir) as (server, info):
+            dumps = [0]
+
+            def dump_stats() -> None:
+                dumps[0] += 1
+                try:
+                    write_stats(state_dir, server, dumps[0])
+                except OSError as e:  # a full disk must not stop the lab
+                    print(f"lab: cannot write {STATS_FILE}: {e}", flush=True)
+
+            loop.add_signal_handler(signal.SIGUSR1, dump_stats)
             print(f"lab: serving {len(world.servers)} servers on port {info.port} "
                   f"(pid {info.pid}); state in {state_dir}", flush=True)
             await stop.wait()
@@ -202,6 +227,26 @@ class LabProcess:
             pass
         return info
 
+    def stats(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The running lab's counters: ``{"stats": {...}, "by_source": {addr: queries}}``.
+
+        Signals the lab (SIGUSR1) and waits for the ``stats.json`` it writes in reply.
+        """
+        info = self.running()
+        if info is None:
+            raise LabError(f"no lab is running from {self.state_dir}")
+        path = self.state_dir / STATS_FILE
+        old = _read_json(path)
+        before = old.get("dump", 0) if old.get("pid") == info.pid else 0  # not a former lab's
+        os.kill(info.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = _read_json(path)
+            if data.get("pid") == info.pid and data.get("dump", 0) > before:
+                return data
+            time.sleep(0.02)
+        raise LabError(f"the lab (pid {info.pid}) wrote no {STATS_FILE} within {timeout:.0f} s")
+
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop the lab started from this state directory; True if one was running."""
         pid = self.proc.pid if self.proc is not None else None
@@ -229,6 +274,14 @@ class LabProcess:
             (self.state_dir / STATE_FILE).unlink()
         self.proc = None
         return True
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _alive(pid: int) -> bool:

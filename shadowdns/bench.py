@@ -8,9 +8,18 @@ own process), then for each resolver:
             so each one is a cache miss that costs one upstream query.
 
 It prints QPS for both and the candidate/Unbound ratios, plus server CPU seconds per 1,000
-queries (from /proc, fairer than QPS when dnsperf and the servers share two cores), and the
-upstream queries each resolver sent per cold client query (counted by the lab).  Nothing
-here is a timed assertion; the figures are for the issue notes.
+queries (from /proc, fairer than QPS when dnsperf and the servers share two cores), and, in
+the same run:
+
+* latency:  cache hits at a fixed rate (dnsperf ``-Q``, default 5,000 qps) with ``-v``, whose
+            per-query lines carry each latency (µs resolution): p50, p99, max and losses;
+* upstream: the queries each resolver sent to the lab per cold client query in the uncached
+            run, counted by the lab per source address (each resolver egresses from its own
+            address; the lab writes its counters to ``stats.json`` on SIGUSR1);
+* memory:   RSS (sum over the server's processes, from /proc) at start, after the cached runs
+            and after the uncached flood, next to the cache budget (``--cache-mb`` per process).
+
+Nothing here is a timed assertion; the figures are for the issue notes.
 """
 
 from __future__ import annotations
@@ -51,10 +60,19 @@ def register(sub: Any) -> None:
     r.add_argument("--outstanding", type=int, default=100, help="dnsperf -q (default 100)")
     r.add_argument("--uncached-queries", type=int, default=20000,
                    help="unique wildcard names for the uncached run (default 20000)")
+    r.add_argument("--uncached-seconds", type=int,
+                   help="time limit of the uncached run (default: --seconds); the flood that "
+                        "fills the candidate's cache stops at this or at the last name")
     r.add_argument("--run-dir", type=Path, default=Path("run/bench"))
     r.add_argument("--json", type=Path, help="also write the figures here")
     r.add_argument("--candidate-workers", type=int, default=os.cpu_count() or 1,
                    help="candidate server processes (SO_REUSEPORT; default one per core)")
+    r.add_argument("--cache-mb", type=int, default=64,
+                   help="the candidate's cache budget per process, MB (default 64)")
+    r.add_argument("--latency-qps", type=int, default=5000,
+                   help="fixed rate of the cache-hit latency run (default 5000)")
+    r.add_argument("--latency-seconds", type=int, default=10,
+                   help="length of the cache-hit latency run (default 10; 0 skips it)")
     r.set_defaults(func=run)
     from shadowdns import bench_harness
 
@@ -74,6 +92,7 @@ class Perf:
     completed: int
     lost: int
     cpu_per_kq: float  # server CPU seconds per 1000 completed queries
+    rcodes: str = ""  # dnsperf's "Response codes:" line, e.g. "NOERROR 5000 (100.00%)"
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -88,6 +107,81 @@ def _cpu_seconds(pid: int) -> float:
         if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: ppid
             total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
     return total
+
+
+def _rss_mb(pid: int) -> tuple[float, int]:
+    """Resident memory (MB) summed over a process and its live children, and how many."""
+    total_kb, procs = 0, 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if int(status.parent.name) != pid and _status_field(text, "PPid") != str(pid):
+            continue
+        rss = _status_field(text, "VmRSS")  # "12345 kB"; absent for a zombie
+        if rss:
+            total_kb += int(rss.split()[0])
+            procs += 1
+    return total_kb / 1024, procs
+
+
+def _status_field(text: str, key: str) -> str:
+    for line in text.splitlines():
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def parse_verbose(out: str) -> tuple[list[float], int]:
+    """Per-query latencies (seconds) and timeouts from ``dnsperf -v`` output.
+
+    Answered queries are ``> RCODE name type latency``; timed-out ones ``> T name type``.
+    """
+    latencies: list[float] = []
+    timeouts = 0
+    for line in out.splitlines():
+        if not line.startswith("> "):
+            continue
+        parts = line.split()
+        if parts[1] == "T":
+            timeouts += 1
+        elif len(parts) >= 5:
+            try:
+                latencies.append(float(parts[-1]))
+            except ValueError:
+                continue
+    return latencies, timeouts
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The nearest-rank q-th percentile (0 < q <= 100) of an ascending list; 0.0 if empty."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil(n * q / 100)
+    return sorted_values[min(len(sorted_values), int(rank)) - 1]
+
+
+def latency_summary(latencies: list[float], timeouts: int) -> dict[str, float]:
+    """p50/p99/max/mean in milliseconds, with answered and lost counts."""
+    ordered = sorted(latencies)
+    ms = 1000.0
+    return {"answered": len(ordered), "lost": timeouts,
+            "p50_ms": percentile(ordered, 50) * ms, "p99_ms": percentile(ordered, 99) * ms,
+            "max_ms": (ordered[-1] if ordered else 0.0) * ms,
+            "mean_ms": (sum(ordered) / len(ordered) if ordered else 0.0) * ms}
+
+
+def fixed_rate_latency(addr: tuple[str, int], datafile: Path, qps: int,
+                       seconds: int) -> dict[str, float]:
+    """dnsperf at a fixed rate (``-Q``), one client, per-query lines (``-v``) summarised."""
+    cmd = ["dnsperf", "-s", addr[0], "-p", str(addr[1]), "-d", str(datafile), "-c", "1",
+           "-q", "500", "-Q", str(qps), "-l", str(seconds), "-t", "2", "-v"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    summary = latency_summary(*parse_verbose(out))
+    m = re.search(r"Queries per second:\s+([\d.]+)", out)
+    summary["qps"] = float(m.group(1)) if m else 0.0
+    return summary
 
 
 def dnsperf(addr: tuple[str, int], datafile: Path, seconds: int, clients: int,
@@ -105,8 +199,10 @@ def dnsperf(addr: tuple[str, int], datafile: Path, seconds: int, clients: int,
         return float(m.group(1)) if m else 0.0
 
     completed = int(num("Queries completed"))
+    rcodes = re.search(r"Response codes:\s+(.*)", out)
     return Perf(num("Queries per second"), int(num("Queries sent")), completed,
-                int(num("Queries lost")), 1000 * cpu / completed if completed else 0.0)
+                int(num("Queries lost")), 1000 * cpu / completed if completed else 0.0,
+                rcodes.group(1).strip() if rcodes else "")
 
 
 async def _warm(addr: tuple[str, int], lines: list[str]) -> None:
@@ -129,12 +225,21 @@ def run(args: argparse.Namespace) -> int:
     lab_proc.stop()
     info = lab_proc.start()
     try:
-        return asyncio.run(_bench(args, info, run_dir))
+        return asyncio.run(_bench(args, info, run_dir, lab_proc))
     finally:
         lab_proc.stop()
 
 
-async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path) -> int:
+def _upstream(lab_proc: LabProcess, egress: str | None) -> int:
+    """Queries the lab has received from one source address (all sources if None)."""
+    data = lab_proc.stats()
+    if egress is None:
+        return int(data.get("stats", {}).get("queries", 0))
+    return int(data.get("by_source", {}).get(egress, 0))
+
+
+async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
+                 lab_proc: LabProcess) -> int:
     entries = [e for e in manifest(load_world(lab.world))
                if e.category == "stable" and e.dnssec != "bogus" and e.rcode == 0]
     cached_lines = [f"{e.name.to_text()} {e.rdtype.name}" for e in entries]
@@ -142,15 +247,18 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path) -> int:
     cached_file = tmp / "cached.txt"
     cached_file.write_text("\n".join(cached_lines) + "\n")
     results: dict[str, dict[str, Any]] = {}
+    spec_cache_mb = 256
     spec = ReferenceSpec.from_lab_files(
         kind="unbound", listen=UNBOUND[0], port=UNBOUND[1], workdir=run_dir / "unbound",
         root_hints_file=lab.hints_path, trust_anchor_file=lab.anchor_path, threads=1,
-        outgoing_address=lab.egress.get("unbound"), cache_size_mb=256)
+        outgoing_address=lab.egress.get("unbound"), cache_size_mb=spec_cache_mb)
     candidate_cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
                      "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}",
                      "--root-hints", str(lab.hints_path), "--trust-anchor", str(lab.anchor_path),
                      "--egress", lab.egress.get("candidate", "127.54.3.1"),
-                     "--workers", str(args.candidate_workers)]
+                     "--workers", str(args.candidate_workers), "--cache-mb", str(args.cache_mb)]
+    egress = {"candidate": lab.egress.get("candidate", "127.54.3.1"),
+              "unbound": lab.egress.get("unbound")}
     log = open(run_dir / "candidate.log", "ab")  # noqa: SIM115
     candidate = subprocess.Popen(candidate_cmd, stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)
@@ -160,16 +268,49 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path) -> int:
             assert unbound.pid is not None
             targets = {"candidate": (CANDIDATE, candidate.pid), "unbound": (UNBOUND, unbound.pid)}
             for who, (addr, pid) in targets.items():
+                rss_start = _rss_mb(pid)
                 await _warm(addr, cached_lines)
                 cached = dnsperf(addr, cached_file, args.seconds, args.clients,
                                  args.outstanding, pid)
+                latency: dict[str, float] = {}
+                if args.latency_seconds > 0:
+                    latency = fixed_rate_latency(addr, cached_file, args.latency_qps,
+                                                 args.latency_seconds)
+                    latency["target_qps"] = args.latency_qps
+                rss_cached = _rss_mb(pid)
                 unc_file = tmp / f"uncached-{who}.txt"
                 stamp = time.time_ns() % 10**9
                 unc_file.write_text("".join(f"{who}{i}x{stamp}.wild.example.lab. A\n"
                                             for i in range(args.uncached_queries)))
-                uncached = dnsperf(addr, unc_file, args.seconds, args.clients,
-                                   args.outstanding, pid, max_queries=args.uncached_queries)
-                results[who] = {"cached": cached.__dict__, "uncached": uncached.__dict__}
+                up_before = _upstream(lab_proc, egress[who])
+                samples: list[tuple[float, float]] = []
+                sampler = asyncio.create_task(_sample_rss(pid, samples))
+                try:
+                    uncached = await asyncio.to_thread(
+                        dnsperf, addr, unc_file, args.uncached_seconds or args.seconds,
+                        args.clients, args.outstanding, pid, args.uncached_queries)
+                finally:
+                    sampler.cancel()
+                await asyncio.sleep(0.5)  # let late upstream answers land before counting
+                upstream = _upstream(lab_proc, egress[who]) - up_before
+                rss_end = _rss_mb(pid)
+                results[who] = {
+                    "cached": cached.__dict__, "uncached": uncached.__dict__,
+                    "latency": latency,
+                    "upstream": {"source": egress[who] or "all", "queries": upstream,
+                                 "client_queries": uncached.sent,
+                                 "per_client_query": upstream / uncached.sent
+                                 if uncached.sent else 0.0},
+                    "memory": {"processes": rss_end[1], "rss_start_mb": rss_start[0],
+                               "rss_after_cached_mb": rss_cached[0],
+                               "rss_after_uncached_mb": rss_end[0],
+                               "rss_peak_mb": max([rss_end[0], *(mb for _, mb in samples)]),
+                               "rss_samples_mb": [[round(t, 1), round(mb, 1)]
+                                                  for t, mb in samples],
+                               "cache_budget_mb": (args.cache_mb * max(1, args.candidate_workers)
+                                                   if who == "candidate"
+                                                   else spec_cache_mb)},
+                }
     finally:
         candidate.send_signal(signal.SIGTERM)
         try:
@@ -183,6 +324,15 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
+
+
+async def _sample_rss(pid: int, into: list[tuple[float, float]],
+                      every: float = 1.0) -> None:
+    """Append (seconds since start, RSS MB) every ``every`` seconds until cancelled."""
+    start = time.monotonic()
+    while True:
+        into.append((time.monotonic() - start, _rss_mb(pid)[0]))
+        await asyncio.sleep(every)
 
 
 async def _wait_answering(addr: tuple[str, int], proc: subprocess.Popen[bytes]) -> None:
@@ -219,3 +369,38 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
         cpu_ratio = u["cpu_per_kq"] / c["cpu_per_kq"] if c["cpu_per_kq"] else 0.0
         console.print(f"{run_name}: candidate/unbound QPS ratio {ratio:.2f}; "
                       f"CPU-efficiency ratio {cpu_ratio:.2f}")
+    for line in extra_lines(results):
+        console.print(line)
+
+
+def extra_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Latency, upstream and memory figures, one line each per resolver."""
+    lines: list[str] = []
+    for who in ("candidate", "unbound"):
+        lat = results[who].get("latency") or {}
+        if lat:
+            lines.append(
+                f"latency {who} (cache hits at {lat['target_qps']:.0f} qps, got "
+                f"{lat['qps']:.0f}): p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms, "
+                f"max {lat['max_ms']:.3f} ms; answered {lat['answered']:.0f}, "
+                f"lost {lat['lost']:.0f}")
+    for who in ("candidate", "unbound"):
+        up = results[who]["upstream"]
+        lines.append(f"upstream {who}: {up['queries']} lab queries from {up['source']} for "
+                     f"{up['client_queries']} cold client queries = "
+                     f"{up['per_client_query']:.2f} per query")
+        rcodes = results[who].get("uncached", {}).get("rcodes")
+        if rcodes:
+            lines.append(f"  {who} uncached answers: {rcodes}")
+        if up["client_queries"] and up["per_client_query"] < 0.5:
+            lines.append(f"  ({who} answered most cold names without asking: synthesised from "
+                         "the cached wildcard and its NSEC proof, RFC 8198 aggressive use)")
+    for who in ("candidate", "unbound"):
+        mem = results[who]["memory"]
+        lines.append(f"memory {who} ({mem['processes']} processes): RSS start "
+                     f"{mem['rss_start_mb']:.1f} MB, after cached {mem['rss_after_cached_mb']:.1f} "
+                     f"MB, after uncached flood {mem['rss_after_uncached_mb']:.1f} MB "
+                     f"(growth {mem['rss_after_uncached_mb'] - mem['rss_start_mb']:+.1f} MB, "
+                     f"peak {mem.get('rss_peak_mb', 0.0):.1f} MB); "
+                     f"cache budget {mem['cache_budget_mb']} MB")
+    return lines

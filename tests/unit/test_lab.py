@@ -337,3 +337,62 @@ def test_replayed_answers_match_fresh_ones_and_noise_is_never_replayed(world, zo
     pools = {frozenset(rd.address for rd in ask(server, "noise-1", "pool.noise.lab.", "A",
                                                 do=False).answer[0]) for _ in range(20)}
     assert len(pools) > 1  # noise zones are answered afresh every time
+
+
+def test_queries_are_counted_per_source_and_written_to_stats_json(world, zones,  # type: ignore[no-untyped-def]
+                                                                  tmp_path: Path) -> None:
+    import json
+
+    from lab.run import STATS_FILE, write_stats
+
+    server = LabServer(world, zones, seed=9)
+    wire = dns.message.make_query("www.example.lab.", "A").to_wire()
+    server.answer(world.servers["example-1"], wire, "127.54.3.1", tcp=False)
+    server.answer(world.servers["example-1"], wire, "127.54.3.1", tcp=False)
+    server.answer(world.servers["example-1"], wire, "127.54.1.1", tcp=True)
+    write_stats(tmp_path, server, dump=3)
+    data = json.loads((tmp_path / STATS_FILE).read_text())
+    assert data["dump"] == 3
+    assert data["stats"]["queries"] == 3
+    assert data["by_source"] == {"127.54.3.1": 2, "127.54.1.1": 1}
+
+
+def test_lab_process_stats_signals_the_lab_and_waits_for_its_reply(tmp_path: Path) -> None:
+    """:meth:`LabProcess.stats` against a stand-in lab that answers SIGUSR1 like the real one."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from lab.run import STATE_FILE, STATS_FILE, LabProcess
+
+    script = (
+        "import json, os, signal, sys, time\n"
+        "d = sys.argv[1]; n = [0]\n"
+        "def dump(*_):\n"
+        "    n[0] += 1\n"
+        "    open(d + '/stats.tmp', 'w').write(json.dumps({'pid': os.getpid(), 'dump': n[0],\n"
+        "        'stats': {'queries': 5 * n[0]}, 'by_source': {'127.54.3.1': n[0]}}))\n"
+        "    os.replace(d + '/stats.tmp', d + '/stats.json')\n"
+        "signal.signal(signal.SIGUSR1, dump)\n"
+        "open(d + '/ready', 'w').close()\n"
+        "time.sleep(30)\n"
+    )
+    # A former lab's file with a higher dump number must not be taken for the answer.
+    (tmp_path / STATS_FILE).write_text(json.dumps({"pid": 1, "dump": 99, "by_source": {}}))
+    child = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
+    try:
+        (tmp_path / STATE_FILE).write_text(json.dumps({
+            "pid": child.pid, "port": 53, "root_servers": [], "trust_anchors": [],
+            "egress": {}, "world": "w"}))
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc = LabProcess(tmp_path)
+        first = proc.stats()
+        second = proc.stats()
+        assert (first["dump"], second["dump"]) == (1, 2)
+        assert second["by_source"] == {"127.54.3.1": 2}
+    finally:
+        child.kill()
+        child.wait(5)
