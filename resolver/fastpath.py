@@ -180,7 +180,7 @@ class FastCache:
         if lifetime <= 0:
             return False
         entry = _Entry(reply_wire, tuple(offsets), ttls, now, float(lifetime))
-        size = len(reply_wire) + 8 * len(offsets) + ENTRY_OVERHEAD
+        size = len(reply_wire) + 2 * 36 * len(offsets) + ENTRY_OVERHEAD  # two int tuples
         stored = self._arc.put(shape.key, entry, size)
         self.stored += stored
         return stored

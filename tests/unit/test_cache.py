@@ -31,14 +31,15 @@ from resolver.cache import (
     Security,
 )
 from resolver.cache.dnscache import (
+    BYTES_ENTRY_OVERHEAD,
     DEAD_AFTER_TIMEOUTS,
     DEAD_HOLDDOWN_S,
     EDNS_RECHECK_S,
-    ENTRY_OVERHEAD_BYTES,
     MAX_LAME_TTL_S,
     MAX_RTO_S,
     MIN_RTO_S,
     UNKNOWN_RTO_S,
+    entry_charge,
 )
 
 N = dns.name.from_text
@@ -381,7 +382,7 @@ class TestRRsetCache:
         assert hit is not None and hit.sigs is not None
         assert hit.rrset.ttl == 150 and hit.sigs.ttl == 150
         assert hit.security is Security.SECURE
-        assert cache.size_bytes == ENTRY_OVERHEAD_BYTES + wire_len(a) + wire_len(sigs)
+        assert cache.size_bytes == entry_charge(wire_len(a) + wire_len(sigs))
         assert cache.get(N("www.example."), T.A, NOW + 200) is None
         with pytest.raises(ValueError):
             cache.put(a, Rank.VALIDATED, NOW, sigs=a)
@@ -396,7 +397,7 @@ class TestRRsetCache:
 
     def test_byte_budget(self) -> None:
         one = rr("h00.example. 60 IN A 192.0.2.1")
-        entry = ENTRY_OVERHEAD_BYTES + wire_len(one)
+        entry = entry_charge(wire_len(one))
         cache = RRsetCache(entry * 5)
         for i in range(50):  # names of equal length: every entry costs the same
             assert cache.put(rr(f"h{i:02d}.example. 60 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
@@ -629,7 +630,7 @@ class TestMessageCache:
         assert cache.put(key, b"x", 10**6, NOW)
         assert cache.get(key, NOW + 99) is not None
         assert cache.get(key, NOW + 100) is None
-        assert cache.size_bytes == ENTRY_OVERHEAD_BYTES + 1
+        assert cache.size_bytes == BYTES_ENTRY_OVERHEAD + 1
 
 
 class TestDnsCache:
