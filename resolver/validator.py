@@ -26,6 +26,7 @@ entries each memo holds.
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,10 +35,12 @@ from typing import Generic, TypeVar
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rdtypes.ANY.SOA
 import dns.rrset
 
 from resolver.cache.dnscache import MAX_TTL_S, CachedRRset, Rank, Security
 from resolver.model import Request
+from resolver.recursor import aggressive
 from resolver.recursor import validate as v
 from resolver.recursor.core import Recursor, Resolution
 from resolver.recursor.exchanger import Exchanger
@@ -66,6 +69,9 @@ MAX_RESTARTS = 5
 """Times a bogus answer, DNSKEY set or DS set is fetched again from servers that have not yet
 given bogus data for it (Unbound's VAL_MAX_RESTART_COUNT with its server blacklist): one bad
 or stale server of several must not make a name fail."""
+
+MAX_SYNTH_CHAIN = 8
+"""CNAMEs synthesised from cached wildcards followed in a row for one question."""
 
 MAX_KEY_ENTRIES = 10_000
 """Zones whose validation state (keys, insecure, bogus) is remembered."""
@@ -252,6 +258,14 @@ class ValidatingRecursor:
     # -- the client's question ------------------------------------------------------------------
 
     async def resolve(self, request: Request, exchanger: Exchanger) -> ValidatedResolution:
+        return await self._resolve(request, exchanger, 0)
+
+    async def _resolve(self, request: Request, exchanger: Exchanger,
+                       depth: int) -> ValidatedResolution:
+        if not request.cd and self.anchors:
+            synthesised = self._aggressive(request)
+            if synthesised is not None:
+                return await self._follow(synthesised, request, exchanger, depth)
         res = await self.inner.resolve(request, exchanger)
         if request.cd or not self.anchors:
             self.stats["unvalidated"] += 1
@@ -432,10 +446,13 @@ class ValidatingRecursor:
         if not check.outcome.secure:
             return check.outcome, None, False
         if check.wildcard is not None:
-            proofs, bad = self._proofs(authority, entry, now)
+            verified, bad = self._verified(authority, entry, now)
+            proofs = [r for r, _, _ in verified]
             out = v.prove_wildcard_answer(owner, check.wildcard, entry.zone, proofs, self.limits)
             if not out.secure:
                 return bad or out, None, False
+            self._learn(entry.zone, verified,
+                        wildcard=(rrset, sigs, check.wildcard, check.ttl))
         return check.outcome, check.ttl, False
 
     def _remember(
@@ -502,20 +519,32 @@ class ValidatingRecursor:
         now = self.clock.now()
         # Without an SOA the signed NSEC/NSEC3 records still prove the denial (Unbound and
         # Knot Resolver do not require it); an SOA that is there must verify.
+        soa_ttl: int | None = None
         if soa is not None:
             check = v.verify_rrset(soa[0], soa[1], entry.keys, entry.zone, now)
             if not check.outcome.secure:
                 return _Piece(check.outcome)
-        proofs, bad = self._proofs(authority, entry, now)
+            soa_ttl = check.ttl
+        verified, bad = self._verified(authority, entry, now)
+        proofs = [r for r, _, _ in verified]
         if rcode == dns.rcode.NXDOMAIN:
             out = v.prove_nxdomain(name, entry.zone, proofs, self.limits)
         else:
             out = v.prove_nodata(name, qtype, entry.zone, proofs, self.limits)
+        if out.secure and soa is not None and soa[0].name == entry.zone:
+            self._learn(entry.zone, verified, soa=(soa[0], soa[1], soa_ttl))
         return _Piece(bad if out.bogus and bad is not None else out)
 
     def _proofs(
         self, authority: Sequence[dns.rrset.RRset], entry: KeyEntry, now: float
     ) -> tuple[list[dns.rrset.RRset], v.Outcome | None]:
+        verified, bad = self._verified(authority, entry, now)
+        return [r for r, _, _ in verified], bad
+
+    def _verified(
+        self, authority: Sequence[dns.rrset.RRset], entry: KeyEntry, now: float
+    ) -> tuple[list[tuple[dns.rrset.RRset, dns.rrset.RRset | None, int | None]],
+               v.Outcome | None]:
         """The NSEC/NSEC3 RRsets of ``entry``'s zone in ``authority`` that verify, and the
         failure of the first that does not (if any).
 
@@ -525,7 +554,7 @@ class ValidatingRecursor:
         likewise accepts a DS denial as soon as one verified NSEC proves it).  When the
         proof fails, the caller reports the bad record's failure, which says more."""
         assert entry.keys is not None
-        out: list[dns.rrset.RRset] = []
+        out: list[tuple[dns.rrset.RRset, dns.rrset.RRset | None, int | None]] = []
         bad: v.Outcome | None = None
         for rrset, sigs in _pairs(authority):
             if rrset.rdtype not in (T.NSEC, T.NSEC3) or not rrset.name.is_subdomain(entry.zone):
@@ -537,8 +566,144 @@ class ValidatingRecursor:
             if not check.outcome.secure:
                 bad = bad or check.outcome
                 continue
-            out.append(rrset)
+            out.append((rrset, sigs, check.ttl))
         return out, bad
+
+    # -- aggressive use of validated NSEC records (RFC 8198) ------------------------------------
+
+    def _learn(
+        self,
+        zone: Name,
+        verified: Sequence[tuple[dns.rrset.RRset, dns.rrset.RRset | None, int | None]],
+        *,
+        soa: tuple[dns.rrset.RRset, dns.rrset.RRset | None, int | None] | None = None,
+        wildcard: tuple[dns.rrset.RRset, dns.rrset.RRset | None, Name, int | None] | None = None,
+    ) -> None:
+        """Keep the secure NSEC records of ``zone`` (a proof that has just validated) for
+        aggressive use, with the zone's SOA of a denial (each NSEC then lives no longer than
+        the SOA's negative TTL, RFC 8198 §5.4 / RFC 9077) and a wildcard RRset it expanded."""
+        mono = self.clock.monotonic()
+        store = self.cache.nsec
+        cap = MAX_TTL_S
+        if soa is not None:
+            rrset, sigs, ttl = soa
+            minimum = _soa_minimum(rrset)
+            keep = min(rrset.ttl, ttl if ttl is not None else rrset.ttl, MAX_TTL_S)
+            cap = min(keep, minimum)
+            store.put_soa(zone, rrset, sigs, mono + keep)
+        for rrset, sigs, ttl in verified:
+            if rrset.rdtype != T.NSEC or v.signer_of(sigs) != zone:
+                continue
+            keep = min(rrset.ttl, ttl if ttl is not None else rrset.ttl, cap)
+            if keep > 0:
+                store.put_nsec(zone, rrset, sigs, mono + keep)
+        if wildcard is not None:
+            rrset, sigs, source, ttl = wildcard
+            wild = dns.name.Name((b"*",) + source.labels)
+            keep = min(rrset.ttl, ttl if ttl is not None else rrset.ttl, MAX_TTL_S)
+            if keep > 0 and sigs is not None:
+                data = dns.rrset.RRset(wild, rrset.rdclass, rrset.rdtype)
+                data.update(rrset)
+                data.ttl = keep
+                wsigs = dns.rrset.RRset(wild, sigs.rdclass, sigs.rdtype, sigs.covers)
+                wsigs.update(sigs)
+                wsigs.ttl = keep
+                store.put_wildcard(zone, data, wsigs, mono + keep)
+
+    async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
+                      depth: int) -> ValidatedResolution:
+        """A CNAME synthesised from a wildcard leads on: its target is resolved (and
+        validated) as the rest of the answer, which is as secure as its weakest part."""
+        cname = next((r for r in synth.answer if r.rdtype == T.CNAME), None)
+        if cname is None or request.qtype == T.CNAME:
+            return synth
+        if depth >= MAX_SYNTH_CHAIN:
+            return ValidatedResolution(dns.rcode.SERVFAIL, [], [], 0, "CNAME chain too long")
+        target = cname[0].target
+        rest = await self._resolve(dataclasses.replace(request, qname=target), exchanger,
+                                   depth + 1)
+        if rest.rcode == dns.rcode.SERVFAIL:
+            return rest
+        security = min(synth.security, rest.security, key=lambda s: _WEAKNESS[s])
+        return ValidatedResolution(
+            rest.rcode, synth.answer + [r for r in rest.answer if r not in synth.answer],
+            synth.authority + [r for r in rest.authority if r not in synth.authority],
+            rest.upstream_queries, rest.reason or synth.reason, security, rest.ede)
+
+    def _aggressive(self, request: Request) -> ValidatedResolution | None:
+        """The answer the cached validated NSEC records prove for ``request`` without asking
+        anyone (RFC 8198), or None.  Only from a zone whose keys are known secure, only when
+        that zone is authoritative for the name (no zone cut known below it, down to the
+        name), and never when the cache holds the name's data or denial already."""
+        qname, qtype = request.qname, request.qtype
+        if qtype in aggressive.NEVER or self.anchors.is_negative(qname):
+            return None
+        # A DS is the parent's: the zone above the name (which may itself be a cut) denies it.
+        if qtype == T.DS and qname == dns.name.root:
+            return None
+        below = qname.parent() if qtype == T.DS else qname
+        store = self.cache.nsec
+        zone = store.zone_for(below)
+        if zone is None:
+            return None
+        mono = self.clock.monotonic()
+        entry = self._key_entry(zone, mono)
+        if entry is None or entry.security is not Security.SECURE:
+            return None
+        n = below
+        while n != zone:
+            # A cut below the zone (known keys or NS records): the zone is not authoritative.
+            if self._key_entry(n, mono) is not None or self.cache.rrsets.get(n, T.NS, mono):
+                return None
+            n = n.parent()
+        rrsets = self.cache.rrsets
+        if (rrsets.get(qname, qtype, mono) or rrsets.get(qname, T.CNAME, mono)
+                or self.cache.negative.get(qname, qtype, mono)):
+            return None  # the ordinary cache answers it
+
+        def nsec(name: Name) -> aggressive.Proof | None:
+            hit = store.at_or_before(zone, name, mono)
+            return None if hit is None else aggressive.Proof(hit.rrset, hit.sigs, hit.ttl(mono))
+
+        def wild(name: Name, rdtype: int) -> aggressive.Proof | None:
+            hit = store.wildcard(zone, name, rdtype, mono)
+            return None if hit is None else aggressive.Proof(hit.rrset, hit.sigs, hit.ttl(mono))
+
+        synth = aggressive.synthesise(qname, qtype, zone, nsec, wild)
+        if synth is None:
+            return None
+        ttl = synth.ttl
+        answer: list[dns.rrset.RRset] = []
+        authority: list[dns.rrset.RRset] = []
+        if synth.answer is not None:
+            data = dns.rrset.RRset(qname, synth.answer.rrset.rdclass, synth.answer.rrset.rdtype)
+            data.update(synth.answer.rrset)
+            data.ttl = ttl
+            answer.append(data)
+            if synth.answer.sigs is not None:
+                sigs = dns.rrset.RRset(qname, synth.answer.sigs.rdclass, T.RRSIG,
+                                       synth.answer.sigs.covers)
+                sigs.update(synth.answer.sigs)
+                sigs.ttl = ttl
+                answer.append(sigs)
+        else:
+            soa = store.soa(zone, mono)
+            if soa is None:
+                return None  # a denial needs the zone's SOA
+            minimum = _soa_minimum(soa.rrset)
+            ttl = min(ttl, soa.ttl(mono), minimum)
+            authority.append(_with_ttl(soa.rrset, ttl))
+            if soa.sigs is not None:
+                authority.append(_with_ttl(soa.sigs, ttl))
+        if ttl <= 0:
+            return None
+        for p in synth.proofs:
+            authority.append(_with_ttl(p.rrset, ttl))
+            if p.sigs is not None:
+                authority.append(_with_ttl(p.sigs, ttl))
+        self.stats["aggressive"] += 1
+        return ValidatedResolution(synth.rcode, answer, authority, 0,
+                                   f"aggressive NSEC: {synth.why}", Security.SECURE, [])
 
     # -- the chain of trust ----------------------------------------------------------------------
 
@@ -813,6 +978,10 @@ def _find(res: Resolution, name: Name, rdtype: int
         if rrset.name == name and rrset.rdtype == rdtype:
             return rrset, sigs
     return None, None
+
+
+def _soa_minimum(soa: dns.rrset.RRset) -> int:
+    return next((rd.minimum for rd in soa if isinstance(rd, dns.rdtypes.ANY.SOA.SOA)), 0)
 
 
 def _type(rdtype: int) -> str:

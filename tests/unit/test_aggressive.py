@@ -1,0 +1,267 @@
+"""RFC 8198 aggressive use of validated NSEC records (resolver.recursor.aggressive and the
+validator's use of it), on a small signed lab world answered in process (MockTransport).
+
+example.lab.'s NSEC chain: example.lab. → deleg → mail → ns1 → *.wild → www → (apex).
+deleg.example.lab. is an unsigned child zone; insecure.lab. is unsigned.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from lab.authserver import LabServer
+from lab.run import root_servers
+from lab.world import WorldDef, parse_world
+from lab.zones import LabZone, build_zones, trust_anchor_ds
+from resolver.app import ResolverAnswerer
+from resolver.cache.dnscache import DnsCache, NsecCache
+from resolver.clock import ManualClock
+from resolver.conductor import Conductor, MockTransport
+from resolver.model import Request
+from resolver.recursor import aggressive
+from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.trust import TrustAnchors
+from resolver.validator import ValidatingRecursor
+
+T = dns.rdatatype
+N = dns.name.from_text
+START = 1_700_000_000
+SIGNED = {"algorithm": "ECDSAP256SHA256", "denial": "nsec"}
+
+Zones = dict[dns.name.Name, LabZone]
+
+
+def world() -> WorldDef:
+    servers: dict[str, Any] = {
+        "root": {"name": "a.root.lab.", "address": "127.62.0.1"},
+        "tld": {"name": "ns.nic.lab.", "address": "127.62.0.2"},
+        "ex": {"name": "ns1.example.lab.", "address": "127.62.0.3"},
+        "ins": {"name": "ns.insecure.lab.", "address": "127.62.0.5"},
+        "del": {"name": "ns.deleg.example.lab.", "address": "127.62.0.6"},
+    }
+    zones: dict[str, Any] = {
+        ".": {"servers": ["root"], "ttl": 86400, "signing": SIGNED},
+        "lab.": {"servers": ["tld"], "signing": SIGNED},
+        "example.lab.": {"servers": ["ex"], "signing": SIGNED,
+                         "records": "www 300 A 127.100.0.1\nmail 300 A 127.100.0.2\n"
+                                    "*.wild 300 A 127.100.0.9\n"},
+        "deleg.example.lab.": {"servers": ["del"], "records": "www 300 A 127.100.0.4\n"},
+        "insecure.lab.": {"servers": ["ins"], "records": "www 300 A 127.100.0.3\n"},
+    }
+    return parse_world({"port": 53, "servers": servers, "zones": zones}, "<test>")
+
+
+@pytest.fixture(scope="module")
+def lab_world() -> tuple[WorldDef, Zones]:
+    w = world()
+    return w, build_zones(w, now=START)
+
+
+class Lab:
+    def __init__(self, w: WorldDef, zones: Zones) -> None:
+        server = LabServer(w, zones, seed=5)
+        by_addr = {s.address: s for s in w.servers.values()}
+
+        def handler(address: str, query: dns.message.Message,
+                    tcp: bool) -> dns.message.Message | None:
+            wire = server.answer(by_addr[address], query.to_wire(), "127.54.3.1", tcp)
+            return None if wire is None else dns.message.from_wire(wire)
+
+        self.clock = ManualClock(START)
+        self.cache = DnsCache(8 * 1024 * 1024)
+        self.transport = MockTransport(handler)
+        self.conductor = Conductor(self.transport, self.cache.infra, self.clock,
+                                   random.Random(3))
+        recursor = Recursor(self.cache, root_servers(zones), self.clock,
+                            RecursorConfig(qname_minimisation=False))
+        self.validator = ValidatingRecursor(
+            recursor, TrustAnchors.from_records(trust_anchor_ds(zones)))
+        self.answerer = ResolverAnswerer(self.validator, self.conductor)
+
+    async def ask(self, name: str, rdtype: str = "A", *, cd: bool = False,
+                  do: bool = True) -> dns.message.Message:
+        qname, qtype = N(name), T.from_text(rdtype)
+        query = dns.message.make_query(qname, qtype, use_edns=0, want_dnssec=do)
+        if cd:
+            query.flags |= dns.flags.CD
+        return await self.answerer.answer(Request(qname, qtype, do=do, cd=cd), query)
+
+    @property
+    def sent(self) -> int:
+        return len(self.transport.sent)
+
+
+def ad(reply: dns.message.Message) -> bool:
+    return bool(reply.flags & dns.flags.AD)
+
+
+def types(section: list[dns.rrset.RRset]) -> set[tuple[str, int]]:
+    return {(r.name.to_text(), r.rdtype) for r in section}
+
+
+async def test_nxdomain_is_synthesised_from_a_cached_nsec(
+        lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    first = await lab.ask("nx1.example.lab.")
+    assert first.rcode() == dns.rcode.NXDOMAIN and ad(first)
+    sent = lab.sent
+    second = await lab.ask("ok.example.lab.")  # ns1 < ok < *.wild: the same NSEC
+    assert lab.sent == sent
+    assert second.rcode() == dns.rcode.NXDOMAIN and ad(second)
+    # The same proofs an authoritative answer carries: SOA, the covering NSEC, the NSEC
+    # denying the wildcard, each with its RRSIG.
+    got = types(second.authority)
+    assert ("example.lab.", T.SOA) in got
+    assert ("ns1.example.lab.", T.NSEC) in got and ("example.lab.", T.NSEC) in got
+    assert sum(1 for r in second.authority if r.rdtype == T.RRSIG) == 3
+    assert lab.validator.stats["aggressive"] == 1
+    soa = next(r for r in second.authority if r.rdtype == T.SOA)
+    assert 0 < soa.ttl <= soa[0].minimum
+
+
+async def test_a_name_the_nsecs_do_not_cover_goes_upstream(
+        lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    await lab.ask("nx1.example.lab.")
+    sent = lab.sent
+    reply = await lab.ask("zzz.example.lab.")  # after www: the apex-wrapping NSEC, not cached
+    assert lab.sent > sent
+    assert reply.rcode() == dns.rcode.NXDOMAIN and ad(reply)
+    assert lab.validator.stats["aggressive"] == 0
+
+
+async def test_nodata_for_an_existing_name_is_synthesised(
+        lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    first = await lab.ask("mail.example.lab.", "AAAA")
+    assert first.rcode() == dns.rcode.NOERROR and not first.answer and ad(first)
+    sent = lab.sent
+    reply = await lab.ask("mail.example.lab.", "TXT")
+    assert lab.sent == sent
+    assert reply.rcode() == dns.rcode.NOERROR and not reply.answer and ad(reply)
+    assert ("mail.example.lab.", T.NSEC) in types(reply.authority)
+    # The type the NSEC lists is not denied: it is asked for.
+    data = await lab.ask("mail.example.lab.", "A")
+    assert data.answer and lab.sent > sent
+
+
+async def test_wildcard_answer_is_synthesised_from_cache(
+        lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    first = await lab.ask("a.wild.example.lab.")
+    assert first.rcode() == dns.rcode.NOERROR and ad(first)
+    sent = lab.sent
+    reply = await lab.ask("b.wild.example.lab.")
+    assert lab.sent == sent
+    assert reply.rcode() == dns.rcode.NOERROR and ad(reply)
+    a = next(r for r in reply.answer if r.rdtype == T.A)
+    assert a.name == N("b.wild.example.lab.") and a[0].address == "127.100.0.9"
+    sig = next(r for r in reply.answer if r.rdtype == T.RRSIG)
+    assert sig.name == a.name and sig[0].labels == 3  # still the wildcard's signature
+    assert ("*.wild.example.lab.", T.NSEC) in types(reply.authority)
+    # Without DO the proofs and signatures stay out.
+    plain = await lab.ask("c.wild.example.lab.", do=False)
+    assert lab.sent == sent
+    assert {r.rdtype for r in plain.answer} == {T.A} and not plain.authority
+
+
+async def test_cd_never_synthesises(lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    await lab.ask("nx1.example.lab.")
+    sent = lab.sent
+    reply = await lab.ask("ok.example.lab.", cd=True)
+    assert lab.sent > sent
+    assert reply.rcode() == dns.rcode.NXDOMAIN and not ad(reply)
+    assert lab.validator.stats["aggressive"] == 0
+
+
+async def test_expired_nsec_is_not_used(lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    first = await lab.ask("nx1.example.lab.")
+    soa = next(r for r in first.authority if r.rdtype == T.SOA)
+    lab.clock.advance(soa.ttl + 1)
+    sent = lab.sent
+    reply = await lab.ask("ok.example.lab.")
+    assert lab.sent > sent
+    assert reply.rcode() == dns.rcode.NXDOMAIN and ad(reply)
+    assert lab.validator.stats["aggressive"] == 0
+
+
+async def test_insecure_zone_never_synthesises(lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    first = await lab.ask("nx1.insecure.lab.")
+    assert first.rcode() == dns.rcode.NXDOMAIN and not ad(first)
+    sent = lab.sent
+    reply = await lab.ask("nx2.insecure.lab.")
+    assert lab.sent > sent and reply.rcode() == dns.rcode.NXDOMAIN and not ad(reply)
+    assert lab.validator.stats["aggressive"] == 0
+
+
+async def test_no_synthesis_below_a_delegation(lab_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*lab_world)
+    # "dz" sorts after "deleg": the NXDOMAIN proof is the NSEC at the delegation (NS, no SOA).
+    first = await lab.ask("dz.example.lab.")
+    assert first.rcode() == dns.rcode.NXDOMAIN and ad(first)
+    assert ("deleg.example.lab.", T.NSEC) in types(first.authority)
+    sent = lab.sent
+    reply = await lab.ask("nx.deleg.example.lab.")  # spanned by that NSEC, but below the cut
+    assert lab.sent > sent
+    assert reply.rcode() == dns.rcode.NXDOMAIN and not ad(reply)  # the unsigned child's
+    assert lab.validator.stats["aggressive"] == 0
+
+
+# -- the pure function ---------------------------------------------------------------------------
+
+
+def _nsec(owner: str, nxt: str, bitmap: str) -> aggressive.Proof:
+    rrset = dns.rrset.from_text(owner, 300, "IN", "NSEC", f"{nxt} {bitmap}")
+    return aggressive.Proof(rrset, None, 300)
+
+
+def _lookup(chain: list[aggressive.Proof]) -> aggressive.NsecLookup:
+    cache = NsecCache()
+    for p in chain:
+        cache.put_nsec(N("z."), p.rrset, None, 300.0)
+
+    def find(name: dns.name.Name) -> aggressive.Proof | None:
+        hit = cache.at_or_before(N("z."), name, 0.0)
+        return None if hit is None else aggressive.Proof(hit.rrset, hit.sigs, hit.ttl(0.0))
+
+    return find
+
+
+CHAIN = [
+    _nsec("z.", "b.z.", "NS SOA RRSIG NSEC DNSKEY"),
+    _nsec("b.z.", "cut.z.", "A RRSIG NSEC"),
+    _nsec("cut.z.", "d.z.", "NS RRSIG NSEC"),
+    _nsec("d.z.", "x.e.z.", "A RRSIG NSEC"),
+    _nsec("x.e.z.", "z.", "A RRSIG NSEC"),
+]
+
+
+def _none(name: dns.name.Name, rdtype: int) -> aggressive.Proof | None:
+    return None
+
+
+@pytest.mark.parametrize(("qname", "qtype", "rcode"), [
+    ("c.z.", T.A, dns.rcode.NXDOMAIN),  # b < c < cut; the apex NSEC denies *.z
+    ("b.z.", T.AAAA, dns.rcode.NOERROR),  # NODATA at b
+    ("e.z.", T.A, dns.rcode.NOERROR),  # an empty non-terminal
+    ("cut.z.", T.DS, dns.rcode.NOERROR),  # an insecure delegation, from the parent
+    ("b.z.", T.A, None),  # the type exists
+    ("x.cut.z.", T.A, None),  # below the delegation
+    ("cut.z.", T.A, None),  # the parent side of a cut proves no NODATA
+    ("b.z.", T.ANY, None),
+])
+def test_synthesise(qname: str, qtype: int, rcode: int | None) -> None:
+    out = aggressive.synthesise(N(qname), qtype, N("z."), _lookup(CHAIN), _none)
+    assert (None if out is None else out.rcode) == rcode
