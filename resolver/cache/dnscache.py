@@ -29,7 +29,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import dns.name
 import dns.rdataclass
@@ -233,7 +233,24 @@ class _StoredRRset:
     proofs: tuple[dns.rrset.RRset, ...] = ()
 
 
-class RRsetCache:
+class _ArcBacked:
+    """Sizing shared by the caches that keep their entries on an :class:`ARC`."""
+
+    _arc: ARC[Any, Any]
+
+    def __len__(self) -> int:
+        return len(self._arc)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._arc.size_bytes
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self._arc.capacity_bytes
+
+
+class RRsetCache(_ArcBacked):
     """RRsets by (owner, type, class) on an :class:`ARC` with a byte budget.
 
     Replacement rule: an unexpired entry is replaced only by an RRset of equal or higher
@@ -247,17 +264,6 @@ class RRsetCache:
         self.hits = 0
         self.misses = 0
         self.rank_rejections = 0
-
-    def __len__(self) -> int:
-        return len(self._arc)
-
-    @property
-    def size_bytes(self) -> int:
-        return self._arc.size_bytes
-
-    @property
-    def capacity_bytes(self) -> int:
-        return self._arc.capacity_bytes
 
     def put(
         self,
@@ -391,7 +397,7 @@ class _StoredNegative:
         return self.stored_at + self.ttl
 
 
-class NegativeCache:
+class NegativeCache(_ArcBacked):
     """NXDOMAIN and NODATA answers (RFC 2308) on an :class:`ARC` with a byte budget.
 
     The TTL is ``min(SOA TTL, SOA MINIMUM)`` (RFC 2308 §5), capped at ``max_ttl``. An
@@ -412,17 +418,6 @@ class NegativeCache:
         self.secure_cut_only = secure_cut_only
         self.hits = 0
         self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._arc)
-
-    @property
-    def size_bytes(self) -> int:
-        return self._arc.size_bytes
-
-    @property
-    def capacity_bytes(self) -> int:
-        return self._arc.capacity_bytes
 
     def put_nxdomain(
         self,
@@ -757,7 +752,7 @@ class _StoredMessage:
         return self.stored_at + self.min_ttl
 
 
-class MessageCache:
+class MessageCache(_ArcBacked):
     """Whole responses as wire bytes, on an :class:`ARC`, valid for their smallest TTL."""
 
     def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S) -> None:
@@ -765,17 +760,6 @@ class MessageCache:
         self.max_ttl = max_ttl
         self.hits = 0
         self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._arc)
-
-    @property
-    def size_bytes(self) -> int:
-        return self._arc.size_bytes
-
-    @property
-    def capacity_bytes(self) -> int:
-        return self._arc.capacity_bytes
 
     def put(self, key: MessageKey, wire: bytes, min_ttl: int, now: float) -> bool:
         """Store ``wire`` for ``min_ttl`` seconds (capped); whether it was stored."""
