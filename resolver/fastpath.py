@@ -85,37 +85,53 @@ def read_query(wire: bytes) -> QueryShape | None:
     return QueryShape(key, qend, payload)
 
 
-def ttl_offsets(wire: bytes) -> list[int] | None:
-    """Offsets of the TTL field of every RR (OPT aside) in a reply, or None if malformed."""
-    if len(wire) < 12:
+def walk_reply(wire: bytes) -> tuple[int, list[int]] | None:
+    """Where a message's question ends and where the TTL field of every RR (OPT aside) is.
+
+    None when the bytes are not a well-formed DNS message (short, a bad label, trailing
+    bytes).  Used by the fast path and by the differ's byte comparison.
+    """
+    n = len(wire)
+    if n < 12:
         return None
     _, _, qd, an, ns, ar = HEADER.unpack_from(wire)
     pos = 12
-    try:
-        for _ in range(qd):
-            pos = _skip_name(wire, pos) + 4
-        out: list[int] = []
-        for _ in range(an + ns + ar):
-            pos = _skip_name(wire, pos)
-            rtype, _, _, rdlen = _RR_FIXED.unpack_from(wire, pos)
-            if rtype != OPT:
-                out.append(pos + 4)
-            pos += 10 + rdlen
-        if pos != len(wire):
+    for _ in range(qd):
+        pos = _skip_name(wire, pos, n) + 4
+        if pos > n:
             return None
-        return out
-    except (IndexError, struct.error):
+    question_end = pos
+    offsets: list[int] = []
+    for _ in range(an + ns + ar):
+        pos = _skip_name(wire, pos, n)
+        if pos + 10 > n:
+            return None
+        if ((wire[pos] << 8) | wire[pos + 1]) != OPT:
+            offsets.append(pos + 4)
+        pos += 10 + ((wire[pos + 8] << 8) | wire[pos + 9])
+    if pos != n:
         return None
+    return question_end, offsets
 
 
-def _skip_name(wire: bytes, pos: int) -> int:
-    while True:
+def ttl_offsets(wire: bytes) -> list[int] | None:
+    """Offsets of the TTL field of every RR (OPT aside) in a reply, or None if malformed."""
+    walked = walk_reply(wire)
+    return None if walked is None else walked[1]
+
+
+def _skip_name(wire: bytes, pos: int, end: int) -> int:
+    """The offset after the name at ``pos``; past ``end`` when the name is malformed."""
+    while pos < end:
         length = wire[pos]
         if length == 0:
             return pos + 1
-        if length & 0xC0 == 0xC0:
+        if length >= 0xC0:
             return pos + 2
+        if length > 63:
+            return end + 1
         pos += length + 1
+    return end + 1
 
 
 @dataclass(frozen=True)

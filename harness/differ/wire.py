@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from resolver.fastpath import walk_reply
+
 __all__ = ["Layouts", "Walk", "memo_key", "walk"]
 
-_OPT = 41
 _ZERO4 = b"\0\0\0\0"
 
 
@@ -40,53 +41,13 @@ def walk(wire: bytes) -> Walk | None:
     """Find the TTL field of every RR (except OPT, whose TTL field holds EDNS flags).
 
     ``None`` when the bytes are not a well-formed DNS message (short, a bad label, trailing
-    bytes): such a response always takes the slow path.
+    bytes): such a response always takes the slow path.  The walk itself is the resolver's
+    (:func:`resolver.fastpath.walk_reply`), shared with its cache-hit fast path.
     """
-    n = len(wire)
-    if n < 12:
+    walked = walk_reply(wire)
+    if walked is None:
         return None
-    qd = (wire[4] << 8) | wire[5]
-    rrs = ((wire[6] << 8) | wire[7]) + ((wire[8] << 8) | wire[9]) + ((wire[10] << 8) | wire[11])
-    p = 12
-    for _ in range(qd):
-        while True:
-            if p >= n:
-                return None
-            length = wire[p]
-            if length == 0:
-                p += 1
-                break
-            if length >= 0xC0:
-                p += 2
-                break
-            if length > 63:
-                return None
-            p += length + 1
-        p += 4
-    question_end = p
-    offsets: list[int] = []
-    for _ in range(rrs):
-        while True:
-            if p >= n:
-                return None
-            length = wire[p]
-            if length == 0:
-                p += 1
-                break
-            if length >= 0xC0:
-                p += 2
-                break
-            if length > 63:
-                return None
-            p += length + 1
-        if p + 10 > n:
-            return None
-        if ((wire[p] << 8) | wire[p + 1]) != _OPT:
-            offsets.append(p + 4)
-        p += 10 + ((wire[p + 8] << 8) | wire[p + 9])
-    if p != n or question_end > n:
-        return None
-    return Walk(question_end, tuple(offsets))
+    return Walk(walked[0], tuple(walked[1]))
 
 
 def question_key(wire: bytes, question_end: int) -> bytes:
