@@ -121,6 +121,13 @@ class Answerer(Protocol):
                      query: dns.message.Message) -> dns.message.Message: ...
 
 
+def _min_ttl(message: dns.message.Message) -> float | None:
+    """The smallest TTL in a message's sections (OPT is not among them); None if empty."""
+    ttls = [rrset.ttl for section in (message.answer, message.authority, message.additional)
+            for rrset in section]
+    return float(min(ttls)) if ttls else None
+
+
 def udp_limit(query: dns.message.Message) -> int:
     """The largest UDP reply ``query``'s sender takes from us."""
     if query.edns < 0:
@@ -275,7 +282,9 @@ class Workers:
         answer = await self._resolve(request, query, budget)
         wire = self._render(frame, query, self._finish(query, answer), limit)
         if self.fastcache is not None and frame.transport == "udp":
-            self.fastcache.store(frame.wire, wire, self._clock.monotonic())
+            # a TC=1 reply has no TTL of its own: it lives as long as the answer it cut
+            lifetime = _min_ttl(answer) if len(wire) > 3 and wire[2] & 0x02 else None
+            self.fastcache.store(frame.wire, wire, self._clock.monotonic(), lifetime=lifetime)
         return wire
 
     def _refusal(self, query: dns.message.Message) -> dns.rcode.Rcode | None:

@@ -9,6 +9,7 @@ import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import pytest
 
 from lab.authserver import LabServer
@@ -126,3 +127,86 @@ async def test_fast_path_equals_full_path_on_the_lab(edns: bool) -> None:
         assert from_bytes[2:] == from_full[2:], entry.name
         compared += 1
     assert compared >= 30
+
+
+def _stored(fast: FastCache, ttl: int = 300, now: float = 100.0) -> dns.message.Message:
+    q = dns.message.make_query("www.example.lab.", "A", use_edns=0, payload=1232)
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text("www.example.lab.", ttl, "IN", "A", "127.0.0.1"))
+    assert fast.store(q.to_wire(), r.to_wire(), now=now)
+    return q
+
+
+def _with_id(query: dns.message.Message, qid: int) -> bytes:
+    w = bytearray(query.to_wire())
+    w[0:2] = qid.to_bytes(2, "big")
+    return bytes(w)
+
+
+def test_memo_hit_is_the_arc_render_at_that_moment() -> None:
+    memo, arc_only = FastCache(1 << 20), FastCache(1 << 20)
+    q = _stored(memo)
+    _stored(arc_only)
+    for now in (103.2, 103.9, 104.0, 104.05, 150.5, 398.5):
+        for qid in (1, 2, 3):  # the first renders and remembers, the others hit the memo
+            got = memo.lookup(_with_id(q, qid), now)
+            arc_only._memo.clear()  # noqa: SLF001 - the reference renders from the ARC
+            want = arc_only.lookup(_with_id(q, qid), now)
+            assert got is not None and got == want, (now, qid)
+            assert got[:2] == qid.to_bytes(2, "big")
+    # 103.2, 103.9 and 104.0 are all age 4: one render for the nine lookups, then one each
+    assert memo.memo_hits == 18 - 4 and memo.hits == 18
+    # 104.0 is still age 4 (ceil), 104.05 is age 5: the TTL drops by exactly one there
+    ttl = dns.message.from_wire(memo.lookup(_with_id(q, 9), 104.05) or b"").answer[0].ttl
+    assert ttl == 300 - 5
+    assert memo.lookup(_with_id(q, 9), 400.0) is None  # ran out, memo or not
+    assert memo.misses == 1
+
+
+def test_memo_keys_on_the_exact_bytes() -> None:
+    fast = FastCache(1 << 20)
+    q = _stored(fast)
+    shouted = dns.message.make_query("WWW.EXAMPLE.LAB.", "A", use_edns=0, payload=1232)
+    for _ in range(2):
+        hit = fast.lookup(shouted.to_wire(), 101.0)
+        assert hit is not None
+        assert dns.message.from_wire(hit).question[0].name.to_text() == "WWW.EXAMPLE.LAB."
+    plain = fast.lookup(q.to_wire(), 101.0)
+    assert plain is not None
+    assert dns.message.from_wire(plain).question[0].name.to_text() == "www.example.lab."
+    assert fast.memo_hits == 1  # the shouted repeat; the plain one was a different key
+    assert fast.lookup(wire("www.example.lab.", "A", use_edns=False), 101.0) is None
+
+
+def test_memo_stays_inside_its_share_of_the_budget() -> None:
+    capacity = 64 << 10
+    fast = FastCache(capacity)
+    q = _stored(fast)
+    rng = random.Random(5)
+    for _ in range(2000):  # 0x20 variants: each is its own memo key
+        name = "".join(c.upper() if rng.random() < 0.5 else c for c in "www.example.lab.")
+        variant = dns.message.make_query(name, "A", use_edns=0, payload=1232)
+        assert fast.lookup(variant.to_wire(), 101.0) is not None
+        assert fast.size_bytes <= capacity
+    assert fast.memo_resets > 0
+    fast.clear()
+    assert fast.lookup(q.to_wire(), 101.0) is None and fast.size_bytes == 0
+
+
+def test_truncated_reply_is_kept_for_clients_it_fits() -> None:
+    fast = FastCache(1 << 20)
+    small = dns.message.make_query("big.example.lab.", "TXT", use_edns=False)
+    tc = dns.message.make_response(small)
+    tc.flags |= dns.flags.TC
+    assert not fast.store(small.to_wire(), tc.to_wire(), 0.0)  # no lifetime: no TTL to go by
+    assert fast.store(small.to_wire(), tc.to_wire(), 0.0, lifetime=60)
+    hit = fast.lookup(small.to_wire(), 59.0)
+    assert hit is not None and hit == tc.to_wire()
+    assert fast.lookup(small.to_wire(), 60.0) is None  # the answer it stood for ran out
+    e512 = dns.message.make_query("big.example.lab.", "TXT", use_edns=0, payload=512)
+    e1232 = dns.message.make_query("big.example.lab.", "TXT", use_edns=0, payload=1232)
+    tc512 = dns.message.make_response(e512)
+    tc512.flags |= dns.flags.TC
+    assert fast.store(e512.to_wire(), tc512.to_wire(), 100.0, lifetime=60)
+    assert fast.lookup(e512.to_wire(), 101.0) is not None
+    assert fast.lookup(e1232.to_wire(), 101.0) is None  # may fit whole: the full path decides

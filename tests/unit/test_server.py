@@ -22,6 +22,7 @@ import dns.rdata
 import dns.rdatatype
 import dns.rrset
 
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.model import Request
 from resolver.plugins import Plugin, PluginChain
@@ -128,6 +129,58 @@ async def test_udp_round_trip() -> None:
         assert r.question[0].name.labels[0] == b"WwW"
         assert s.queue.stats.received == 1
         assert s.listeners.udp is not None and s.listeners.udp.stats.replies == 1
+
+
+def burst(port: int, wires: list[bytes], bound: float) -> dict[int, bytes]:
+    """Send every query at once from one socket, then collect replies by ID until done."""
+    replies: dict[int, bytes] = {}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sock.settimeout(0.5)
+        for w in wires:
+            sock.sendto(w, (HOST, port))
+        deadline = time.monotonic() + bound
+        while len(replies) < len(wires) and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                data = sock.recv(65535)
+                replies[int.from_bytes(data[:2], "big")] = data
+    return replies
+
+
+async def test_udp_burst_is_drained_and_hits_answered_from_bytes() -> None:
+    answerer = DelayAnswerer()
+    fast = FastCache(1 << 20)
+    queue = FrameQueue()
+    workers = Workers(queue, answerer, n=4, fastcache=fast)
+    listeners = Listeners(queue, HOST, 0, fastcache=fast)
+    workers.start()
+    try:
+        _, port = await listeners.start()
+        names = [f"n{i}.example." for i in range(20)]
+        first = await asyncio.to_thread(
+            burst, port, [_query(n, i) for i, n in enumerate(names)], BOUND)
+        assert len(first) == 20 and len(answerer.asked) == 20  # misses: the full path
+        # 10 rounds of the same 20 names, 200 datagrams at once: far more than one batch
+        wires = [_query(names[i % 20], 1000 + i) for i in range(200)]
+        again = await asyncio.to_thread(burst, port, wires, BOUND)
+        assert len(again) == 200 and len(answerer.asked) == 20  # every one from bytes
+        udp = listeners.udp
+        assert udp is not None
+        assert udp.stats.datagrams == 220 and udp.stats.replies == 220
+        assert udp.stats.fast_replies == 200 and fast.memo_hits == 180
+        for qid, data in again.items():
+            m = dns.message.from_wire(data)
+            assert m.id == qid and m.question[0].name.to_text() == names[(qid - 1000) % 20]
+            assert m.answer[0][0].to_text() == "192.0.2.1"
+    finally:
+        await listeners.close()
+        await workers.stop()
+
+
+def _query(name: str, qid: int) -> bytes:
+    q = dns.message.make_query(name, "A")
+    q.id = qid
+    return q.to_wire()
 
 
 async def test_udp_truncates_and_tcp_carries_it_whole() -> None:
