@@ -4,8 +4,12 @@ Starts the lab, Unbound (one thread) and the candidate (``shadowdns resolver ser
 own process), then for each resolver:
 
 * cached:   warm the cache with the lab's stable names, then dnsperf replays them;
-* uncached: every query a fresh name under the lab's wildcard (``<n>.wild.example.lab``),
-            so each one is a cache miss that costs one upstream query.
+* uncached: every query a fresh name under the lab's NSEC-signed wildcard
+            (``<n>.wild.example.lab``): a cache miss for the message cache, which both
+            resolvers answer from the cached wildcard and its NSEC proof (RFC 8198);
+* cold:     every query a fresh name under the NSEC3-signed wildcard (``<n>.wild.nsec3.rsa``),
+            which neither resolver synthesises: each one costs an upstream query, its
+            parsing and the validation of the wildcard's NSEC3 proof.
 
 It prints QPS for both and the candidate/Unbound ratios, plus server CPU seconds per 1,000
 queries (from /proc, fairer than QPS when dnsperf and the servers share two cores), and, in
@@ -13,9 +17,9 @@ the same run:
 
 * latency:  cache hits at a fixed rate (dnsperf ``-Q``, default 5,000 qps) with ``-v``, whose
             per-query lines carry each latency (µs resolution): p50, p99, max and losses;
-* upstream: the queries each resolver sent to the lab per cold client query in the uncached
-            run, counted by the lab per source address (each resolver egresses from its own
-            address; the lab writes its counters to ``stats.json`` on SIGUSR1);
+* upstream: the queries each resolver sent to the lab per client query in the uncached and
+            cold runs, counted by the lab per source address (each resolver egresses from its
+            own address; the lab writes its counters to ``stats.json`` on SIGUSR1);
 * memory:   RSS (sum over the server's processes, from /proc) at start, after the cached runs
             and after the uncached flood, next to the cache budget (``--cache-mb`` per process).
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import re
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,11 @@ from lab.world import load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 
 CANDIDATE = ("127.0.0.12", 5353)
+WILDCARD_NSEC = "wild.example.lab."
+"""Signed wildcard with NSEC: both resolvers synthesise fresh names (RFC 8198)."""
+WILDCARD_NSEC3 = "wild.nsec3.rsa."
+"""Signed wildcard with NSEC3: no aggressive use by either, so each fresh name costs an
+upstream query and a validation: the true cold path."""
 UNBOUND = ("127.55.0.40", 5053)
 
 
@@ -278,29 +289,23 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                                                  args.latency_seconds)
                     latency["target_qps"] = args.latency_qps
                 rss_cached = _rss_mb(pid)
-                unc_file = tmp / f"uncached-{who}.txt"
-                stamp = time.time_ns() % 10**9
-                unc_file.write_text("".join(f"{who}{i}x{stamp}.wild.example.lab. A\n"
-                                            for i in range(args.uncached_queries)))
-                up_before = _upstream(lab_proc, egress[who])
+                count = functools.partial(_upstream, lab_proc, egress[who])
                 samples: list[tuple[float, float]] = []
                 sampler = asyncio.create_task(_sample_rss(pid, samples))
                 try:
-                    uncached = await asyncio.to_thread(
-                        dnsperf, addr, unc_file, args.uncached_seconds or args.seconds,
-                        args.clients, args.outstanding, pid, args.uncached_queries)
+                    uncached, upstream = await _flood(args, who, addr, pid, tmp,
+                                                      WILDCARD_NSEC, count)
                 finally:
                     sampler.cancel()
-                await asyncio.sleep(0.5)  # let late upstream answers land before counting
-                upstream = _upstream(lab_proc, egress[who]) - up_before
+                cold, cold_upstream = await _flood(args, who, addr, pid, tmp,
+                                                   WILDCARD_NSEC3, count)
                 rss_end = _rss_mb(pid)
                 results[who] = {
                     "cached": cached.__dict__, "uncached": uncached.__dict__,
                     "latency": latency,
-                    "upstream": {"source": egress[who] or "all", "queries": upstream,
-                                 "client_queries": uncached.sent,
-                                 "per_client_query": upstream / uncached.sent
-                                 if uncached.sent else 0.0},
+                    "upstream": _per_query(egress[who], upstream, uncached),
+                    "cold": cold.__dict__,
+                    "upstream_cold": _per_query(egress[who], cold_upstream, cold),
                     "memory": {"processes": rss_end[1], "rss_start_mb": rss_start[0],
                                "rss_after_cached_mb": rss_cached[0],
                                "rss_after_uncached_mb": rss_end[0],
@@ -326,6 +331,27 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
     return 0
 
 
+async def _flood(args: argparse.Namespace, who: str, addr: tuple[str, int], pid: int,
+                 tmp: Path, zone: str, upstream_count: Callable[[], int]) -> tuple[Perf, int]:
+    """dnsperf with every name fresh under ``zone`` (each asked once); the lab's count of
+    queries from this resolver during the run."""
+    names = tmp / f"{who}-{zone.strip('.')}.txt"
+    stamp = time.time_ns() % 10**9
+    names.write_text("".join(f"{who}{i}x{stamp}.{zone} A\n"
+                             for i in range(args.uncached_queries)))
+    before = upstream_count()
+    perf = await asyncio.to_thread(
+        dnsperf, addr, names, args.uncached_seconds or args.seconds, args.clients,
+        args.outstanding, pid, args.uncached_queries)
+    await asyncio.sleep(0.5)  # let late upstream answers land before counting
+    return perf, upstream_count() - before
+
+
+def _per_query(source: str | None, upstream: int, perf: Perf) -> dict[str, Any]:
+    return {"source": source or "all", "queries": upstream, "client_queries": perf.sent,
+            "per_client_query": upstream / perf.sent if perf.sent else 0.0}
+
+
 async def _sample_rss(pid: int, into: list[tuple[float, float]],
                       every: float = 1.0) -> None:
     """Append (seconds since start, RSS MB) every ``every`` seconds until cancelled."""
@@ -349,6 +375,9 @@ async def _wait_answering(addr: tuple[str, int], proc: subprocess.Popen[bytes]) 
     raise RuntimeError("the candidate did not answer within 20 s")
 
 
+RUNS = ("cached", "uncached", "cold")
+
+
 def _print(results: dict[str, dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -356,14 +385,14 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
     table = Table(title="dnsperf on the lab: candidate vs Unbound (1 thread)")
     for col in ("run", "resolver", "QPS", "completed", "lost", "CPU s / 1k queries"):
         table.add_column(col)
-    for run_name in ("cached", "uncached"):
+    for run_name in RUNS:
         for who in ("candidate", "unbound"):
             p = results[who][run_name]
             table.add_row(run_name, who, f"{p['qps']:.0f}", str(p["completed"]), str(p["lost"]),
                           f"{p['cpu_per_kq']:.3f}")
     console = Console()
     console.print(table)
-    for run_name in ("cached", "uncached"):
+    for run_name in RUNS:
         c, u = results["candidate"][run_name], results["unbound"][run_name]
         ratio = c["qps"] / u["qps"] if u["qps"] else 0.0
         cpu_ratio = u["cpu_per_kq"] / c["cpu_per_kq"] if c["cpu_per_kq"] else 0.0
@@ -384,17 +413,21 @@ def extra_lines(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"{lat['qps']:.0f}): p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms, "
                 f"max {lat['max_ms']:.3f} ms; answered {lat['answered']:.0f}, "
                 f"lost {lat['lost']:.0f}")
-    for who in ("candidate", "unbound"):
-        up = results[who]["upstream"]
-        lines.append(f"upstream {who}: {up['queries']} lab queries from {up['source']} for "
-                     f"{up['client_queries']} cold client queries = "
-                     f"{up['per_client_query']:.2f} per query")
-        rcodes = results[who].get("uncached", {}).get("rcodes")
-        if rcodes:
-            lines.append(f"  {who} uncached answers: {rcodes}")
-        if up["client_queries"] and up["per_client_query"] < 0.5:
-            lines.append(f"  ({who} answered most cold names without asking: synthesised from "
-                         "the cached wildcard and its NSEC proof, RFC 8198 aggressive use)")
+    for run_name, upstream_key, zone in (("uncached", "upstream", WILDCARD_NSEC),
+                                         ("cold", "upstream_cold", WILDCARD_NSEC3)):
+        for who in ("candidate", "unbound"):
+            up = results[who].get(upstream_key)
+            if not up:
+                continue
+            lines.append(f"upstream {who} ({run_name}, *.{zone}): {up['queries']} lab queries "
+                         f"from {up['source']} for {up['client_queries']} cold client queries "
+                         f"= {up['per_client_query']:.2f} per query")
+            rcodes = results[who].get(run_name, {}).get("rcodes")
+            if rcodes:
+                lines.append(f"  {who} {run_name} answers: {rcodes}")
+            if up["client_queries"] and up["per_client_query"] < 0.5:
+                lines.append(f"  ({who} answered most cold names without asking: synthesised "
+                             "from the cached wildcard and its NSEC proof, RFC 8198)")
     for who in ("candidate", "unbound"):
         mem = results[who]["memory"]
         lines.append(f"memory {who} ({mem['processes']} processes): RSS start "

@@ -57,9 +57,12 @@ def test_extra_lines_name_every_figure() -> None:
                        "max_ms": 2.0, "answered": 100.0, "lost": 0.0},
            "upstream": {"source": "127.54.3.1", "queries": 120, "client_queries": 100,
                         "per_client_query": 1.2},
+           "upstream_cold": {"source": "127.54.3.1", "queries": 310, "client_queries": 100,
+                             "per_client_query": 3.1},
            "memory": {"processes": 2, "rss_start_mb": 50.0, "rss_after_cached_mb": 51.0,
                       "rss_after_uncached_mb": 60.0, "cache_budget_mb": 128}}
     text = "\n".join(extra_lines({"candidate": one, "unbound": {**one, "latency": {}}}))
     assert "latency candidate" in text and "latency unbound" not in text
     assert "1.20 per query" in text
+    assert "(cold, *.wild.nsec3.rsa.): 310 lab queries" in text and "3.10 per query" in text
     assert "growth +10.0 MB" in text and "budget 128 MB" in text
