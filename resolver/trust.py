@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dns.dnssec
 import dns.exception
 import dns.name
 import dns.rdata
@@ -124,6 +125,13 @@ class TrustAnchors:
             if n == dns.name.root:
                 return False
             n = n.parent()
+
+    def key_tags(self, zone: dns.name.Name) -> frozenset[int]:
+        """Key tags of the keys anchored at ``zone``: a DS anchor's own tag, a DNSKEY
+        anchor's computed tag (what RFC 8509's root-key-sentinel labels are checked against)."""
+        tags = {d.key_tag for d in self.ds.get(zone, ())}
+        tags.update(dns.dnssec.key_id(k) for k in self.dnskey.get(zone, ()))
+        return frozenset(tags)
 
     def ds_for(self, zone: dns.name.Name) -> tuple[DS, ...]:
         return tuple(self.ds.get(zone, ()))

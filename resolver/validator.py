@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ MAX_CUT_ENTRIES = 50_000
 
 MAX_REASONS = 10_000
 """Reasons remembered for RRsets cached as bogus or insecure-with-EDE."""
+
+_SENTINEL = re.compile(rb"root-key-sentinel-(is|not)-ta-(\d{5})")
+"""RFC 8509 §2: the sentinel label, its key tag in five decimal digits."""
 
 _WEAKNESS = {Security.BOGUS: 0, Security.INDETERMINATE: 1, Security.INSECURE: 2,
              Security.SECURE: 3}
@@ -258,7 +262,13 @@ class ValidatingRecursor:
     # -- the client's question ------------------------------------------------------------------
 
     async def resolve(self, request: Request, exchanger: Exchanger) -> ValidatedResolution:
-        return await self._resolve(request, exchanger, 0)
+        res = await self._resolve(request, exchanger, 0)
+        sentinel = self._sentinel(request, res)
+        if sentinel is None:
+            return res
+        self.stats["sentinel_servfail"] += 1
+        return ValidatedResolution(dns.rcode.SERVFAIL, [], [], res.upstream_queries, sentinel,
+                                   Security.INDETERMINATE, [])
 
     async def _resolve(self, request: Request, exchanger: Exchanger,
                        depth: int) -> ValidatedResolution:
@@ -312,6 +322,30 @@ class ValidatingRecursor:
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
         return ValidatedResolution(res.rcode, answer, res.authority, spent, res.reason,
                                    verdict.security, ede)
+
+    def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
+        """RFC 8509 root-key-sentinel: why a secure A/AAAA answer must be SERVFAIL, or None.
+
+        ``root-key-sentinel-is-ta-NNNNN`` asks "is key NNNNN one of your root trust
+        anchors?" and ``root-key-sentinel-not-ta-NNNNN`` the opposite; a "no" is a SERVFAIL,
+        so a client can tell which root keys its resolver trusts.  Only validated (secure)
+        A and AAAA answers, and only the leftmost label of the question, count.
+        """
+        if res.security is not Security.SECURE or res.rcode != dns.rcode.NOERROR \
+                or request.qtype not in (T.A, T.AAAA):
+            return None
+        if len(request.qname.labels) < 2:
+            return None
+        m = _SENTINEL.fullmatch(request.qname.labels[0].lower())
+        if m is None:
+            return None
+        tag = int(m.group(2))
+        trusted = tag in self.anchors.key_tags(dns.name.root)
+        if m.group(1) == b"is" and not trusted:
+            return f"root-key-sentinel: key {tag} is not a root trust anchor"
+        if m.group(1) == b"not" and trusted:
+            return f"root-key-sentinel: key {tag} is a root trust anchor"
+        return None
 
     async def _validate(
         self, request: Request, res: Resolution, ctx: _Ctx
