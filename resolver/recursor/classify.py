@@ -89,8 +89,11 @@ def follow_chain(
     """
     by_key: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
     dnames: list[dns.rrset.RRset] = []
+    signatures: dict[dns.name.Name, list[dns.rrset.RRset]] = {}  # for qtype RRSIG only
     for r in answer:
         if r.rdtype == T.RRSIG:
+            if qtype == T.RRSIG:
+                signatures.setdefault(r.name, []).append(r)
             continue
         by_key.setdefault((r.name, r.rdtype), r)
         if r.rdtype == T.DNAME:
@@ -108,6 +111,11 @@ def follow_chain(
         final = by_key.get((name, qtype)) if dname is None else None
         if final is not None:
             chain.append(final)
+            return chain, name, True
+        if dname is None and signatures.get(name):
+            # qtype RRSIG: the answer is every signature the name has, one RRset per
+            # covered type as dnspython groups them
+            chain.extend(signatures[name])
             return chain, name, True
         if dname is not None:
             try:

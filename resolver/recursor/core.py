@@ -549,6 +549,11 @@ class Recursor:
         rank = Rank.ANSWER_AUTH if flags & dns.flags.AA else Rank.ANSWER_NONAUTH
         records: list[dns.rrset.RRset] = []
         for rrset in c.chain:
+            if rrset.rdtype == T.RRSIG:
+                # the answer to qtype RRSIG: passed on, never cached (signatures live in
+                # the cache only beside the RRset they cover, and these are unverified)
+                records.append(rrset)
+                continue
             sigs = c.sigs.get((rrset.name, rrset.rdtype))
             if not (rrset.rdtype == T.CNAME and _synthesised(rrset, c.chain)):
                 proofs = tuple(c.proofs) if _from_wildcard(rrset, sigs) else ()

@@ -93,3 +93,25 @@ async def test_parent_side_glue_is_the_last_resort_for_later_client_queries() ->
     # the child's address first (it fails), then the parent-side glue kept in the cache
     assert later[0] == (BAD, "mail.zone.ex.") and later[-1] == (GOOD, "mail.zone.ex.")
     assert {a for a, _ in later} == {BAD, GOOD}
+
+
+def rrsig_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    sig = "{} 10 1 300 20301221212655 20201208120941 37310 ex. ZsKG0TImVm+nAuWvn+Kg"
+    return reply(query, answer=("www.ex. 300 A 127.100.0.7",
+                                "www.ex. 300 RRSIG " + sig.format("A"),
+                                "www.ex. 300 RRSIG " + sig.format("TXT")))
+
+
+async def test_qtype_rrsig_answers_every_signature_and_caches_none() -> None:
+    recursor, conductor, transport, _ = make(rrsig_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.ex.", "RRSIG")
+    assert res.rcode == dns.rcode.NOERROR
+    assert sorted(T.to_text(r.covers) for r in res.answer if r.rdtype == T.RRSIG) == ["A", "TXT"]
+    assert all(r.rdtype == T.RRSIG for r in res.answer)
+    # not cached: the signatures were never checked, so the next question goes out again
+    before = len(transport.sent)
+    await resolve(recursor, conductor, "www.ex.", "RRSIG")
+    assert len(transport.sent) == before + 1
