@@ -900,7 +900,7 @@ class ValidatingRecursor:
     async def _probe(self, parent: KeyEntry, child: Name, ctx: _Ctx) -> KeyEntry | v.DsProof:
         """Is ``child`` a zone cut below the secure ``parent``, and if so how secure is it?"""
         assert parent.keys is not None
-        res = await self._fetch(child, T.DS, ctx)
+        res = self._referral_denial(child) or await self._fetch(child, T.DS, ctx)
         avoid: frozenset[str] = frozenset()
         for _ in range(MAX_RESTARTS):
             if res is None or await self._ds_data_ok(parent, child, res):
@@ -952,6 +952,15 @@ class ValidatingRecursor:
                 v.Outcome(Security.INSECURE, out.ede, out.why)), ttl)
         self._cuts.put(child, (kind, mono + ttl))
         return kind
+
+    def _referral_denial(self, child: Name) -> Resolution | None:
+        """The NSEC/NSEC3 records of a referral to ``child`` that had no DS, as a DS answer
+        from the cache (checked like any other; a failing one is dropped and fetched)."""
+        neg = self.cache.negative.get(child, T.DS, self.clock.monotonic())
+        if neg is None or neg.soa is not None or neg.kind != "nodata":
+            return None
+        self.stats["ds_from_referral"] += 1
+        return Resolution(dns.rcode.NOERROR, [], list(neg.proofs))
 
     async def _ds_data_ok(self, parent: KeyEntry, child: Name, res: Resolution) -> bool:
         """Whether the DS answer (a DS RRset, a CNAME, a denial) is not bogus on its own."""

@@ -370,12 +370,13 @@ NegativeKey = tuple[NegativeKind, dns.name.Name, int, int]
 class CachedNegative:
     """A cached denial. ``name`` is the owner it was cached for: for an NXDOMAIN found by the
     RFC 8020 cut it is an ancestor of the name asked. ``soa`` and ``proofs`` carry the
-    remaining TTL."""
+    remaining TTL; ``soa`` is None for a DS denial that came with a referral (its NSEC or
+    NSEC3 records are the whole proof)."""
 
     kind: NegativeKind
     name: dns.name.Name
     rdtype: int | None
-    soa: dns.rrset.RRset
+    soa: dns.rrset.RRset | None
     proofs: tuple[dns.rrset.RRset, ...]
     security: Security
     expires: float
@@ -386,7 +387,7 @@ class _StoredNegative:
     kind: NegativeKind
     name: dns.name.Name
     rdtype: int | None
-    soa: dns.rrset.RRset
+    soa: dns.rrset.RRset | None
     proofs: tuple[dns.rrset.RRset, ...]
     security: Security
     stored_at: float
@@ -449,6 +450,35 @@ class NegativeCache(_ArcBacked):
         if stored:
             self._arc.pop(("nxdomain", _key_name(name), 0, int(soa_rrset.rdclass)))
         return stored
+
+    def put_referral_ds_denial(
+        self,
+        cut: dns.name.Name,
+        proofs: Iterable[dns.rrset.RRset],
+        now: float,
+    ) -> bool:
+        """Cache "no DS at ``cut``" from a referral's NSEC/NSEC3 records (and RRSIGs).
+
+        A signed parent proves an unsigned delegation in the referral itself (RFC 4035
+        §3.1.4); keeping the proof saves asking for the DS (Unbound adds referral NSECs to
+        its negative cache).  The entry has no SOA; its TTL is the proofs' smallest.  It is
+        unvalidated like any cached denial: the validator checks it against the parent's
+        keys when it asks for the DS, and drops it if it fails.
+        """
+        proof_sets = tuple(proofs)
+        denial = [p for p in proof_sets if p.rdtype in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)]
+        if not denial:
+            return False
+        ttl = _clamp_ttl(min(p.ttl for p in proof_sets), self.max_ttl)
+        if ttl <= 0:
+            return False
+        entry = _StoredNegative("nodata", cut, int(dns.rdatatype.DS), None,
+                                tuple(_with_ttl(p, ttl) for p in proof_sets),
+                                Security.INDETERMINATE, now, ttl)
+        size = entry_charge(sum(_wire_size(p) for p in proof_sets))
+        key: NegativeKey = ("nodata", _key_name(cut), int(dns.rdatatype.DS),
+                            int(denial[0].rdclass))
+        return self._arc.put(key, entry, size)
 
     def _put(
         self,
@@ -528,7 +558,7 @@ class NegativeCache(_ArcBacked):
             kind=entry.kind,
             name=entry.name,
             rdtype=entry.rdtype,
-            soa=_with_ttl(entry.soa, remaining),
+            soa=None if entry.soa is None else _with_ttl(entry.soa, remaining),
             proofs=tuple(_with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
             security=entry.security,
             expires=entry.expires,

@@ -212,10 +212,10 @@ class Recursor:
         if dname is not None:
             return dname
         neg = self.cache.negative.get(name, qtype, now)
-        if neg is not None:
+        if neg is not None and neg.soa is not None:
+            # (a referral's DS denial has no SOA: it is the validator's, not an answer)
             rcode = dns.rcode.NXDOMAIN if neg.kind == "nxdomain" else dns.rcode.NOERROR
-            authority = [neg.soa] if neg.soa is not None else []
-            return _Step(rcode, [], authority + list(neg.proofs or ()))
+            return _Step(rcode, [], [neg.soa, *neg.proofs])
         return None
 
     def _cached_dname(self, name: dns.name.Name, qtype: int, now: float) -> _Step | None:
@@ -537,6 +537,10 @@ class Recursor:
         if c.ds is not None:
             ds_sigs = c.sigs.get((c.ds.name, T.DS))
             self.cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)
+        elif c.proofs and c.cut is not None \
+                and self.cache.negative.get(c.cut, T.DS, now) is None:
+            # an unsigned delegation from a signed parent: the NSEC/NSEC3 records say so
+            self.cache.negative.put_referral_ds_denial(c.cut, c.proofs, now)
         for g in c.glue:
             self.cache.rrsets.put(g, Rank.ADDITIONAL, now)
             # Also kept apart: the child's own answer replaces the glue in the RRset cache,

@@ -655,3 +655,15 @@ class TestDnsCache:
         assert cache.size_bytes == cache.rrsets.size_bytes > 0
         cache.clear()
         assert cache.size_bytes == 0 and len(cache.infra) == 0
+
+
+def test_referral_ds_denial_has_no_soa_and_the_proofs_ttl() -> None:
+    cache = NegativeCache(10_000)
+    nsec = rr("sub.example. 600 IN NSEC www.example. NS RRSIG NSEC")
+    assert not cache.put_referral_ds_denial(N("sub.example."), [], NOW)  # nothing to prove
+    assert cache.put_referral_ds_denial(N("sub.example."), [nsec], NOW)
+    hit = cache.get(N("sub.example."), T.DS, NOW + 100)
+    assert hit is not None and hit.soa is None and hit.kind == "nodata"
+    assert hit.proofs[0].ttl == 500
+    assert cache.get(N("sub.example."), T.A, NOW) is None  # about the DS only
+    assert cache.get(N("sub.example."), T.DS, NOW + 600) is None

@@ -226,8 +226,23 @@ def strip_soa(owner_zone: str, qtype: int) -> Tamper:
 async def test_denials_without_soa_are_proven_by_their_nsec_records(
     lab_world: tuple[WorldDef, Zones],
 ) -> None:
-    # The denial of DS insecure.lab. comes without lab.'s SOA: still an insecure delegation.
-    lab = Lab(*lab_world, strip_soa("lab.", T.DS))
+    # The referral to insecure.lab. proves "no DS" with its NSEC: no DS query at all.
+    lab = Lab(*lab_world)
+    reply = await lab.ask("www.insecure.lab.")
+    assert reply.rcode() == dns.rcode.NOERROR and not ad(reply) and not ede_codes(reply)
+    assert not lab.asked("insecure.lab.", "DS")
+    assert lab.validator.stats["ds_from_referral"] >= 1
+    # Without those NSEC records the DS is asked, and its denial comes without lab.'s SOA:
+    # still an insecure delegation.
+    strip = strip_soa("lab.", T.DS)
+
+    def no_referral_proofs(address: str, response: dns.message.Message) -> None:
+        strip(address, response)
+        if any(r.rdtype == T.NS and r.name == N("insecure.lab.") for r in response.authority):
+            response.authority = [r for r in response.authority
+                                  if r.rdtype not in (T.NSEC, T.RRSIG)]
+
+    lab = Lab(*lab_world, no_referral_proofs)
     reply = await lab.ask("www.insecure.lab.")
     assert reply.rcode() == dns.rcode.NOERROR and not ad(reply) and not ede_codes(reply)
     assert lab.asked("insecure.lab.", "DS")
