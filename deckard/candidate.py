@@ -29,6 +29,7 @@ import dns.flags
 import dns.message
 import dns.opcode
 import dns.rcode
+import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet, ScenarioTransport
 from deckard.header import ScenarioConfig, ValidationConfig
@@ -81,6 +82,11 @@ class CandidateConfig:
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
+    qmin_qtype: int = int(dns.rdatatype.NS)
+    """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
+    way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
+    fails any question it cannot answer.  The candidate's own default is A (RFC 9156,
+    Unbound); ``shadowdns deckard run --qmin-qtype A`` runs the scenarios that way."""
 
     @classmethod
     def from_scenario(
@@ -118,6 +124,7 @@ class CandidateConfig:
     def recursor_config(self) -> RecursorConfig:
         return RecursorConfig(
             qname_minimisation=self.qname_minimisation,
+            qmin_qtype=self.qmin_qtype,
             do_ip4=self.do_ip4,
             do_ip6=self.do_ip6,
             do_not_query_localhost=self.do_not_query_localhost,

@@ -65,6 +65,9 @@ def register(sub: Any) -> None:
                              "the candidate (its root hint must be the scenario's stub-addr)")
     target.add_argument("--reference", choices=("unbound", "kresd"),
                         help="start a fresh reference resolver per scenario variant")
+    run.add_argument("--qmin-qtype", choices=("NS", "A"), default="NS",
+                     help="type of the candidate's minimised queries (default NS: Deckard's "
+                          "scenarios are written for it; the resolver's own default is A)")
     run.add_argument("--workdir", type=Path, default=Path("run/deckard"),
                      help="state directory for --reference (default run/deckard)")
     run.add_argument("-v", "--verbose", action="store_true",
@@ -112,6 +115,7 @@ def run_command(args: argparse.Namespace) -> int:
         resolver=args.resolver,
         reference=args.reference,
         workdir=str(args.workdir),
+        qmin_qtype=args.qmin_qtype,
     )
     done = 0
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import fnmatch
+import functools
 import multiprocessing
 import random
 import time
@@ -39,6 +41,7 @@ from typing import Protocol
 
 import dns.exception
 import dns.message
+import dns.rdatatype
 
 from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
@@ -86,6 +89,7 @@ class RunOptions:
     resolver: str | None = None  # "ADDR[:PORT]": an external resolver instead of the candidate
     reference: str | None = None  # "unbound" / "kresd": a managed reference per run
     workdir: str | None = None  # for managed references
+    qmin_qtype: str = "NS"  # the candidate's minimised query type (see CandidateConfig)
 
 
 class CandidateTarget:
@@ -107,9 +111,10 @@ class CandidateTarget:
 
 @asynccontextmanager
 async def candidate_target(
-    scenario: Scenario, qmin: bool | None, net: ScenarioNet, seed: int
+    scenario: Scenario, qmin: bool | None, net: ScenarioNet, seed: int, qmin_qtype: str = "NS"
 ) -> AsyncIterator[Target]:
     config = CandidateConfig.from_scenario(scenario.config, bool(qmin))
+    config = dataclasses.replace(config, qmin_qtype=int(dns.rdatatype.from_text(qmin_qtype)))
     yield CandidateTarget(Candidate(config, net, seed))
 
 
@@ -237,7 +242,7 @@ def target_factory(options: RunOptions) -> TargetFactory:
         from deckard.network import network_target_factory
 
         return network_target_factory(options)
-    return candidate_target
+    return functools.partial(candidate_target, qmin_qtype=options.qmin_qtype)
 
 
 def variants_for(scenario: Scenario, options: RunOptions) -> list[tuple[bool | None, str]]:

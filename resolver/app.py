@@ -92,7 +92,8 @@ def build(config: ResolverConfig, clock: Clock | None = None) -> ResolverAnswere
         cache,
         config.root_hints,
         clock,
-        RecursorConfig(qname_minimisation=config.qname_minimisation),
+        RecursorConfig(qname_minimisation=config.qname_minimisation,
+                       qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype))),
     )
     anchors = trust_anchors(config)
     if anchors:

@@ -38,6 +38,9 @@ def register(sub: Any) -> None:
     s.add_argument("--root-hints", type=Path, required=True, help="root hints (zone-file text)")
     s.add_argument("--trust-anchor", type=Path, help="trust anchor file (DS or DNSKEY lines)")
     s.add_argument("--no-qname-minimisation", action="store_true")
+    s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
+                   help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
+                        "(RFC 7816, Knot Resolver)")
     s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
     s.add_argument("--upstream-port", type=int, default=53)
     s.add_argument("--cache-mb", type=int, default=64)
@@ -61,7 +64,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
     return ResolverConfig(
         listen=host, port=port, root_hints=read_root_hints(args.root_hints),
         trust_anchor_file=args.trust_anchor,
-        qname_minimisation=not args.no_qname_minimisation,
+        qname_minimisation=not args.no_qname_minimisation, qmin_qtype=args.qmin_qtype,
         egress=loopback("--egress", args.egress) if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers),

@@ -30,6 +30,7 @@ class ResolverConfig:
     trust_anchors: tuple[str, ...] = ()  # more anchors, as record lines
     negative_trust_anchors: tuple[str, ...] = ()  # domains validated as insecure (RFC 7646)
     qname_minimisation: bool = True
+    qmin_qtype: str = "A"  # type of minimised queries: "A" (RFC 9156, Unbound) or "NS" (kresd)
     egress: str | None = None  # source address for upstream queries
     upstream_port: int = 53
     cache_bytes: int = 64 * 1024 * 1024

@@ -51,6 +51,10 @@ TOTAL_DEADLINE = 12.0  # seconds per client query
 @dataclass
 class RecursorConfig:
     qname_minimisation: bool = True
+    # The type of the minimised queries: A as RFC 9156 recommends and Unbound does, or NS as
+    # RFC 7816 had it and Knot Resolver does (a cut then shows as a referral or NS answer,
+    # a name without one as NODATA).
+    qmin_qtype: int = 1  # A
     dnssec: bool = True  # ask with DO and keep signatures (validation is its own layer)
     # Which upstream addresses may be used.  The lab is IPv4 on 127/8, hence the defaults;
     # Deckard scenarios set these from their do-ip4/do-ip6/do-not-query-localhost keys.
@@ -442,7 +446,7 @@ class Recursor:
                     if self._known_no_cut(name.split(keep)[1]):
                         continue  # cached as existing without a cut: reveal more
             if probe:
-                qn, qt = name.split(qout)[1], int(T.A)
+                qn, qt = name.split(qout)[1], self.config.qmin_qtype
             else:
                 qn, qt = name, qtype
             result = await exchanger.exchange(
@@ -522,13 +526,17 @@ class Recursor:
     def _known_no_cut(self, name: dns.name.Name) -> bool:
         """A minimised name already seen answered (data or NODATA) by its zone's servers."""
         now = self.clock.monotonic()
-        return (self.cache.rrsets.get(name, T.A, now) is not None
-                or self.cache.negative.get(name, T.A, now) is not None)
+        qtype = self.config.qmin_qtype
+        if self.cache.negative.get(name, qtype, now) is not None:
+            return True
+        # cached A data says the name exists; cached NS data would say it is a cut
+        return qtype != T.NS and self.cache.rrsets.get(name, qtype, now) is not None
 
     def _remember_no_cut(self, name: dns.name.Name, c: Classified) -> None:
         now = self.clock.monotonic()
         if c.kind is Kind.NODATA and c.soa is not None and not c.chain:
-            self.cache.negative.put_nodata(name, T.A, c.soa, now, proofs=tuple(c.proofs))
+            self.cache.negative.put_nodata(name, self.config.qmin_qtype, c.soa, now,
+                                           proofs=tuple(c.proofs))
 
     def _cache_referral(self, c: Classified) -> None:
         now = self.clock.monotonic()

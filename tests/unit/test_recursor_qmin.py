@@ -8,6 +8,8 @@ is expected, and long names follow Unbound's label schedule.
 
 from __future__ import annotations
 
+import dataclasses
+
 import dns.message
 import dns.name
 import dns.rcode
@@ -65,6 +67,20 @@ async def test_minimised_names_are_asked_with_qtype_a_one_label_at_a_time() -> N
     assert asked(transport) == [
         ("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "A"),
     ]
+
+
+async def test_minimised_names_can_be_asked_with_qtype_ns_and_remembered() -> None:
+    handler, _ = world()
+    recursor, conductor, transport, _ = make(handler)  # type: ignore[arg-type]
+    recursor.config = dataclasses.replace(recursor.config, qmin_qtype=int(T.NS))
+    res = await resolve(recursor, conductor, "www.a.b.ex.")
+    assert [rd.address for r in res.answer for rd in r] == ["127.100.0.7"]
+    assert asked(transport) == [
+        ("ex.", "NS"), ("b.ex.", "NS"), ("a.b.ex.", "NS"), ("www.a.b.ex.", "A"),
+    ]
+    # the NODATA for a.b.ex. NS says "no cut there": a sibling skips the known labels
+    await resolve(recursor, conductor, "mail.a.b.ex.")
+    assert asked(transport)[4:] == [("mail.a.b.ex.", "A")]
 
 
 @pytest.mark.parametrize("failure", ["servfail", "refused"])
