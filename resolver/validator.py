@@ -628,11 +628,17 @@ class ValidatingRecursor:
             cap = min(keep, minimum)
             store.put_soa(zone, rrset, sigs, mono + keep)
         for rrset, sigs, ttl in verified:
-            if rrset.rdtype != T.NSEC or v.signer_of(sigs) != zone:
+            if rrset.rdtype not in (T.NSEC, T.NSEC3) or v.signer_of(sigs) != zone:
                 continue
             keep = min(rrset.ttl, ttl if ttl is not None else rrset.ttl, cap)
-            if keep > 0:
+            if keep <= 0:
+                continue
+            if rrset.rdtype == T.NSEC:
                 store.put_nsec(zone, rrset, sigs, mono + keep)
+                continue
+            params = v.nsec3_params(rrset, zone)
+            if params is not None:
+                store.put_nsec3(zone, rrset, sigs, mono + keep, params)
         if wildcard is not None:
             rrset, sigs, source, ttl = wildcard
             wild = dns.name.Name((b"*",) + source.labels)
@@ -706,6 +712,18 @@ class ValidatingRecursor:
             return None if hit is None else aggressive.Proof(hit.rrset, hit.sigs, hit.ttl(mono))
 
         synth = aggressive.synthesise(qname, qtype, zone, nsec, wild)
+        params = store.nsec3_params(zone)
+        if synth is None and params is not None \
+                and params[1] <= self.limits.max_iterations:
+
+            def nsec3(name: Name) -> aggressive.Proof | None:
+                hit = store.at_or_before(zone, name, mono) or store.last(zone, mono)
+                if hit is None or hit.rrset.rdtype != T.NSEC3:
+                    return None
+                return aggressive.Proof(hit.rrset, hit.sigs, hit.ttl(mono))
+
+            synth = aggressive.synthesise_nsec3(qname, qtype, zone, params, nsec3, wild,
+                                                self.limits)
         if synth is None:
             return None
         ttl = synth.ttl

@@ -894,6 +894,7 @@ class _NsecZone:
     nsecs: dict[dns.name.Name, CachedProof] = field(default_factory=dict)
     soa: CachedProof | None = None
     wildcards: dict[tuple[dns.name.Name, int], CachedProof] = field(default_factory=dict)
+    nsec3_params: tuple[int, int, bytes] | None = None  # algorithm, iterations, salt
 
 
 DEFAULT_NSEC_ZONES = 1_000
@@ -936,6 +937,31 @@ class NsecCache:
             oldest = next(iter(z.nsecs))
             del z.nsecs[oldest]
             z.owners.remove(oldest)
+
+    def put_nsec3(self, zone: dns.name.Name, rrset: dns.rrset.RRset,
+                  sigs: dns.rrset.RRset | None, expires: float,
+                  params: tuple[int, int, bytes]) -> None:
+        """An NSEC3 RRset (its owner is a hash: canonical order is hash order, so
+        :meth:`at_or_before` finds the record matching or covering a hashed name).  The
+        zone's records share one parameter set: new parameters drop the old records."""
+        z = self._zone(zone)
+        if z.nsec3_params != params:
+            z.owners.clear()
+            z.nsecs.clear()
+            z.nsec3_params = params
+        self.put_nsec(zone, rrset, sigs, expires)
+
+    def nsec3_params(self, zone: dns.name.Name) -> tuple[int, int, bytes] | None:
+        z = self._zones.get(_key_name(zone))
+        return None if z is None else z.nsec3_params
+
+    def last(self, zone: dns.name.Name, now: float) -> CachedProof | None:
+        """The unexpired record with the greatest owner (the one that wraps around)."""
+        z = self._zones.get(_key_name(zone))
+        if z is None or not z.owners:
+            return None
+        hit = z.nsecs[z.owners[-1]]
+        return None if now >= hit.expires else hit
 
     def put_soa(self, zone: dns.name.Name, rrset: dns.rrset.RRset,
                 sigs: dns.rrset.RRset | None, expires: float) -> None:

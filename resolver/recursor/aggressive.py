@@ -9,7 +9,12 @@ proof functions (:mod:`resolver.recursor.validate`) that check upstream denials,
 of RFC 4035 §5.4 and RFC 6840 §4.1 hold: an NSEC at a delegation (NS without SOA) or a DNAME
 proves nothing below it, and an NSEC at a delegation proves no NODATA there.
 
-NSEC3 is not used (RFC 8198 §4 makes it optional; Unbound 1.17 does NSEC only).
+NSEC3 (RFC 8198 §4 makes it optional; Unbound 1.17 does NSEC only, Knot Resolver both):
+:func:`synthesise_nsec3` hashes the names a proof needs (the name, its ancestors, the next
+closer name, the wildcard) and looks each hash up among the zone's cached NSEC3 records,
+whose canonical order is hash order; the records found go through the same NSEC3 proof
+checks as an upstream denial.  An opt-out span proves nothing (the answer would be
+insecure), so it is never synthesised from; nor are DS questions.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import dns.rrset
 
 from resolver.recursor import validate as v
 
-__all__ = ["NEVER", "Proof", "Synthesis", "synthesise"]
+__all__ = ["NEVER", "Proof", "Synthesis", "synthesise", "synthesise_nsec3"]
 
 T = dns.rdatatype
 Name = dns.name.Name
@@ -126,3 +131,87 @@ def synthesise(
         out = v.prove_nxdomain(qname, zone, rrsets)
         rcode = dns.rcode.NXDOMAIN
     return Synthesis(rcode, None, proofs, out.why) if out.secure else None
+
+
+Nsec3Lookup = Callable[[Name], Proof | None]
+"""The zone's NSEC3 with the greatest owner at or before a hashed owner name (or the last
+one, which covers the hashes below the first)."""
+
+
+def synthesise_nsec3(
+    qname: Name,
+    qtype: int,
+    zone: Name,
+    params: tuple[int, int, bytes],
+    nsec3_at_or_before: Nsec3Lookup,
+    wildcard: WildcardLookup,
+    limits: v.Limits = v.DEFAULT_LIMITS,
+) -> Synthesis | None:
+    """The answer ``zone``'s validated NSEC3 records prove for ``qname``/``qtype``, or None."""
+    if qtype in NEVER or qtype == T.DS or not qname.is_subdomain(zone):
+        return None
+
+    def record(name: Name) -> tuple[Proof | None, bool]:
+        """The record matching or covering ``name``'s hash, and whether it matches."""
+        owner = v.nsec3_owner(name, zone, params)
+        hit = nsec3_at_or_before(owner)
+        if hit is None or hit.ttl <= 0:
+            return None, False
+        return hit, hit.rrset.name == owner
+
+    def done(rcode: int, answer: Proof | None, proofs: list[Proof | None],
+             out: v.Outcome) -> Synthesis | None:
+        if not out.secure or any(p is None for p in proofs):
+            return None  # insecure (opt-out) or bogus: the question goes upstream
+        unique: list[Proof] = []
+        for p in proofs:
+            if p is not None and all(p.rrset.name != u.rrset.name for u in unique):
+                unique.append(p)
+        return Synthesis(rcode, answer, tuple(unique), out.why)
+
+    own, matches = record(qname)
+    if own is None:
+        return None
+    if matches:
+        out = v.prove_nodata(qname, qtype, zone, [own.rrset], limits)
+        return done(dns.rcode.NOERROR, None, [own], out)
+    # The closest encloser: the nearest ancestor that a record's hash matches, or that has
+    # a cached validated wildcard (whose RRSIG labels proved that ancestor exists).  Either
+    # way the next closer name must be covered, which fails if a nearer ancestor exists.
+    ce: Name | None = None
+    ce_proof: Proof | None = None
+    data: Proof | None = None
+    n = qname
+    while n != zone and ce is None:
+        n = n.parent()
+        wild = dns.name.Name((b"*",) + n.labels)
+        data = wildcard(wild, qtype)
+        if data is None and qtype != T.CNAME:
+            data = wildcard(wild, T.CNAME)  # the caller follows the CNAME
+        if data is not None and data.ttl > 0:
+            ce = n
+            break
+        data = None
+        hit, hit_matches = record(n)
+        if hit is not None and hit_matches:
+            ce, ce_proof = n, hit
+    if ce is None:
+        return None
+    next_closer = qname.split(len(ce) + 1)[1]
+    cover, cover_matches = record(next_closer)
+    if cover is None or cover_matches:
+        return None
+    if data is not None:
+        out = v.prove_wildcard_answer(qname, ce, zone, [cover.rrset], limits)
+        return done(dns.rcode.NOERROR, data, [cover], out)
+    wild = dns.name.Name((b"*",) + ce.labels)
+    wild_proof, wild_matches = record(wild)
+    if wild_proof is None or ce_proof is None:
+        return None
+    proofs: list[Proof | None] = [ce_proof, cover, wild_proof]
+    rrsets = [ce_proof.rrset, cover.rrset, wild_proof.rrset]
+    if wild_matches:
+        out = v.prove_nodata(qname, qtype, zone, rrsets, limits)  # wildcard NODATA
+        return done(dns.rcode.NOERROR, None, proofs, out)
+    out = v.prove_nxdomain(qname, zone, rrsets, limits)
+    return done(dns.rcode.NXDOMAIN, None, proofs, out)

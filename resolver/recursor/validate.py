@@ -606,6 +606,27 @@ def _b32(label: bytes) -> bytes | None:
         return None
 
 
+def nsec3_params(rrset: dns.rrset.RRset, zone: dns.name.Name) -> tuple[int, int, bytes] | None:
+    """(algorithm, iterations, salt) of a usable NSEC3 RRset of ``zone`` (owner one label
+    below the zone, a base32hex hash, SHA-1, known flags), or None."""
+    if len(rrset.name) != len(zone) + 1 or not rrset.name.is_subdomain(zone):
+        return None
+    if _b32(rrset.name.labels[0]) is None:
+        return None
+    rd = next(iter(rrset), None)
+    if not isinstance(rd, NSEC3) or rd.algorithm != NSEC3_SHA1 or rd.flags & ~NSEC3_OPT_OUT:
+        return None
+    return rd.algorithm, rd.iterations, rd.salt
+
+
+def nsec3_owner(name: dns.name.Name, zone: dns.name.Name,
+                params: tuple[int, int, bytes]) -> dns.name.Name:
+    """The NSEC3 owner name ``name`` hashes to in ``zone`` (RFC 5155 §5)."""
+    algorithm, iterations, salt = params
+    digest = dns.dnssec.nsec3_hash(name, salt, iterations, algorithm)
+    return dns.name.Name((digest.lower().encode(),) + zone.labels)
+
+
 class _Nsec3:
     """The usable NSEC3 records of one zone: SHA-1, known flags, one parameter set."""
 

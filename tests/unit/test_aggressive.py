@@ -265,3 +265,91 @@ def _none(name: dns.name.Name, rdtype: int) -> aggressive.Proof | None:
 def test_synthesise(qname: str, qtype: int, rcode: int | None) -> None:
     out = aggressive.synthesise(N(qname), qtype, N("z."), _lookup(CHAIN), _none)
     assert (None if out is None else out.rcode) == rcode
+
+
+# -- NSEC3 ------------------------------------------------------------------------------------
+
+NSEC3 = {"algorithm": "ECDSAP256SHA256", "denial": "nsec3", "nsec3_salt": "aabbccdd"}
+OPTOUT = {"algorithm": "ECDSAP256SHA256", "denial": "nsec3_optout"}
+
+
+@pytest.fixture(scope="module")
+def nsec3_world() -> tuple[WorldDef, Zones]:
+    servers: dict[str, Any] = {
+        "root": {"name": "a.root.lab.", "address": "127.62.0.1"},
+        "tld": {"name": "ns.nic.lab.", "address": "127.62.0.2"},
+        "n3": {"name": "ns1.n3.lab.", "address": "127.62.0.7"},
+        "oo": {"name": "ns1.oo.lab.", "address": "127.62.0.8"},
+        "un": {"name": "ns.un.oo.lab.", "address": "127.62.0.9"},
+    }
+    zones: dict[str, Any] = {
+        ".": {"servers": ["root"], "ttl": 86400, "signing": SIGNED},
+        "lab.": {"servers": ["tld"], "signing": SIGNED},
+        "n3.lab.": {"servers": ["n3"], "signing": NSEC3,
+                    "records": "www 300 A 127.100.0.1\nmail 300 A 127.100.0.2\n"
+                               "*.wild 300 A 127.100.0.9\n"},
+        "oo.lab.": {"servers": ["oo"], "signing": OPTOUT, "records": "www 300 A 127.100.0.5\n"},
+        "un.oo.lab.": {"servers": ["un"], "records": "www 300 A 127.100.0.6\n"},
+    }
+    w = parse_world({"port": 53, "servers": servers, "zones": zones}, "<test>")
+    return w, build_zones(w, now=START)
+
+
+async def test_nsec3_wildcard_answer_is_synthesised(
+        nsec3_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*nsec3_world)
+    first = await lab.ask("a.wild.n3.lab.")
+    assert first.rcode() == dns.rcode.NOERROR and ad(first)
+    sent = lab.sent
+    for label in ("b", "c", "d", "e", "f"):  # hashes fall into the zone's few NSEC3 spans
+        await lab.ask(f"{label}.wild.n3.lab.")
+    synthesised = lab.validator.stats["aggressive"]
+    assert synthesised >= 1 and lab.sent - sent == 5 - synthesised
+    # a synthesised answer looks like an upstream one: wildcard signature and NSEC3 proof
+    lab2 = Lab(*nsec3_world)
+    await lab2.ask("a.wild.n3.lab.")
+    for label in ("b", "c", "d", "e", "f"):
+        upstream = await lab2.ask(f"{label}.wild.n3.lab.")
+        cached = await lab.ask(f"{label}.wild.n3.lab.")
+        assert cached.rcode() == upstream.rcode() == dns.rcode.NOERROR and ad(cached)
+        assert [(r.name, r.rdtype) for r in cached.answer if r.rdtype == T.A] == \
+            [(r.name, r.rdtype) for r in upstream.answer if r.rdtype == T.A]
+        assert any(r.rdtype == T.NSEC3 for r in cached.authority)
+
+
+async def test_nsec3_nxdomain_and_nodata_are_synthesised_once_the_spans_are_cached(
+        nsec3_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*nsec3_world)
+    names = [f"nx{i}.n3.lab." for i in range(12)]
+    for name in names:  # fills the cache with the zone's NSEC3 records
+        reply = await lab.ask(name)
+        assert reply.rcode() == dns.rcode.NXDOMAIN and ad(reply)
+    sent, before = lab.sent, lab.validator.stats["aggressive"]
+    for name in names:
+        again = await lab.ask("y" + name)  # other names (below one would be RFC 8020's)
+        assert again.rcode() == dns.rcode.NXDOMAIN and ad(again), name
+        assert ("n3.lab.", T.SOA) in types(again.authority)
+        assert sum(1 for r in again.authority if r.rdtype == T.NSEC3) in (2, 3)
+    synthesised = lab.validator.stats["aggressive"] - before
+    assert synthesised >= 6 and lab.sent - sent == 12 - synthesised
+    nodata = await lab.ask("mail.n3.lab.", "AAAA")
+    assert nodata.rcode() == dns.rcode.NOERROR and not nodata.answer and ad(nodata)
+    sent = lab.sent
+    txt = await lab.ask("mail.n3.lab.", "TXT")
+    assert lab.sent == sent and not txt.answer and ad(txt)
+    data = await lab.ask("mail.n3.lab.", "A")  # the type the NSEC3 lists is asked for
+    assert data.answer and lab.sent > sent
+
+
+async def test_nsec3_opt_out_spans_are_never_synthesised_from(
+        nsec3_world: tuple[WorldDef, Zones]) -> None:
+    lab = Lab(*nsec3_world)
+    names = [f"nx{i}.oo.lab." for i in range(8)]
+    for name in names:
+        first = await lab.ask(name)
+        assert first.rcode() == dns.rcode.NXDOMAIN and not ad(first)  # opt-out: insecure
+    sent = lab.sent
+    for name in names:
+        again = await lab.ask("y" + name)
+        assert again.rcode() == dns.rcode.NXDOMAIN and not ad(again)
+    assert lab.validator.stats["aggressive"] == 0 and lab.sent - sent == 8
