@@ -7,9 +7,10 @@ own process), then for each resolver:
 * uncached: every query a fresh name under the lab's NSEC-signed wildcard
             (``<n>.wild.example.lab``): a cache miss for the message cache, which both
             resolvers answer from the cached wildcard and its NSEC proof (RFC 8198);
-* cold:     every query a fresh name under the NSEC3-signed wildcard (``<n>.wild.nsec3.rsa``),
-            which neither resolver synthesises: each one costs an upstream query, its
-            parsing and the validation of the wildcard's NSEC3 proof.
+* cold:     every query a fresh name in the NSEC3 opt-out zone (``<n>.optout.rsa``): an
+            NXDOMAIN that neither resolver may synthesise (an opt-out span proves nothing
+            secure, RFC 8198 §4 / RFC 5155 §9.2), so each one costs an upstream query, its
+            parsing and the check of the NSEC3 closest-encloser proof.
 
 It prints QPS for both and the candidate/Unbound ratios, plus server CPU seconds per 1,000
 queries (from /proc, fairer than QPS when dnsperf and the servers share two cores), and, in
@@ -21,7 +22,8 @@ the same run:
             cold runs, counted by the lab per source address (each resolver egresses from its
             own address; the lab writes its counters to ``stats.json`` on SIGUSR1);
 * memory:   RSS (sum over the server's processes, from /proc) at start, after the cached runs
-            and after the uncached flood, next to the cache budget (``--cache-mb`` per process).
+            and after the uncached and cold floods, next to the cache budget (``--cache-mb``
+            per process).
 
 Nothing here is a timed assertion; the figures are for the issue notes.
 """
@@ -56,9 +58,9 @@ from legacy_adapter import ManagedResolver, ReferenceSpec
 CANDIDATE = ("127.0.0.12", 5353)
 WILDCARD_NSEC = "wild.example.lab."
 """Signed wildcard with NSEC: both resolvers synthesise fresh names (RFC 8198)."""
-WILDCARD_NSEC3 = "wild.nsec3.rsa."
-"""Signed wildcard with NSEC3: no aggressive use by either, so each fresh name costs an
-upstream query and a validation: the true cold path."""
+COLD_ZONE = "optout.rsa."
+"""NSEC3 opt-out zone: fresh names are NXDOMAIN that no resolver synthesises from cached
+NSEC3 (opt-out spans), so each costs an upstream query and a proof check: the cold path."""
 UNBOUND = ("127.55.0.40", 5053)
 
 
@@ -298,7 +300,7 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                 finally:
                     sampler.cancel()
                 cold, cold_upstream = await _flood(args, who, addr, pid, tmp,
-                                                   WILDCARD_NSEC3, count)
+                                                   COLD_ZONE, count)
                 rss_end = _rss_mb(pid)
                 results[who] = {
                     "cached": cached.__dict__, "uncached": uncached.__dict__,
@@ -414,7 +416,7 @@ def extra_lines(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"max {lat['max_ms']:.3f} ms; answered {lat['answered']:.0f}, "
                 f"lost {lat['lost']:.0f}")
     for run_name, upstream_key, zone in (("uncached", "upstream", WILDCARD_NSEC),
-                                         ("cold", "upstream_cold", WILDCARD_NSEC3)):
+                                         ("cold", "upstream_cold", COLD_ZONE)):
         for who in ("candidate", "unbound"):
             up = results[who].get(upstream_key)
             if not up:
@@ -432,7 +434,8 @@ def extra_lines(results: dict[str, dict[str, Any]]) -> list[str]:
         mem = results[who]["memory"]
         lines.append(f"memory {who} ({mem['processes']} processes): RSS start "
                      f"{mem['rss_start_mb']:.1f} MB, after cached {mem['rss_after_cached_mb']:.1f} "
-                     f"MB, after uncached flood {mem['rss_after_uncached_mb']:.1f} MB "
+                     f"MB, after the uncached and cold floods "
+                     f"{mem['rss_after_uncached_mb']:.1f} MB "
                      f"(growth {mem['rss_after_uncached_mb'] - mem['rss_start_mb']:+.1f} MB, "
                      f"peak {mem.get('rss_peak_mb', 0.0):.1f} MB); "
                      f"cache budget {mem['cache_budget_mb']} MB")

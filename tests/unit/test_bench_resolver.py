@@ -64,5 +64,5 @@ def test_extra_lines_name_every_figure() -> None:
     text = "\n".join(extra_lines({"candidate": one, "unbound": {**one, "latency": {}}}))
     assert "latency candidate" in text and "latency unbound" not in text
     assert "1.20 per query" in text
-    assert "(cold, *.wild.nsec3.rsa.): 310 lab queries" in text and "3.10 per query" in text
+    assert "(cold, *.optout.rsa.): 310 lab queries" in text and "3.10 per query" in text
     assert "growth +10.0 MB" in text and "budget 128 MB" in text
