@@ -667,3 +667,39 @@ def test_referral_ds_denial_has_no_soa_and_the_proofs_ttl() -> None:
     assert hit.proofs[0].ttl == 500
     assert cache.get(N("sub.example."), T.A, NOW) is None  # about the DS only
     assert cache.get(N("sub.example."), T.DS, NOW + 600) is None
+
+
+def test_wire_size_from_fields_equals_rendering() -> None:
+    import io
+
+    from resolver.cache.dnscache import _wire_size
+
+    sig = ("A 13 3 300 20301231000000 20201231000000 12345 example. "
+           "ZsKG0TImVm+nAuWvn+Kg61WIet0E++Bt")
+    corpus = [
+        "www.example. 300 IN A 192.0.2.1", "www.example. 300 IN AAAA 2001:db8::1",
+        "www.example. 300 IN RRSIG " + sig,
+        "Ab.example. 300 IN NSEC c.example. A NS SOA RRSIG NSEC TYPE65534",
+        "0123456789abcdefghijklmnopqrstuv.example. 300 IN NSEC3 1 1 10 aabbccdd "
+        "0123456789ABCDEFGHIJKLMNOPQRSTUV A RRSIG",
+        "0123456789abcdefghijklmnopqrstuv.example. 300 IN NSEC3 1 0 0 - "
+        "0123456789ABCDEFGHIJKLMNOPQRSTUV",
+        "example. 300 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpV",
+        "example. 300 IN DS 12345 13 2 " + "AB" * 32,
+        "example. 300 IN NS ns1.example.", "x.example. 300 IN CNAME y.example.",
+        "d.example. 300 IN DNAME t.example.", "1.2.0.192.in-addr.arpa. 300 IN PTR h.example.",
+        "example. 300 IN SOA ns.example. host.example. 1 2 3 4 5",
+        "example. 300 IN MX 10 mail.example.", 'example. 300 IN TXT "a" "" "bcd"',
+        "example. 300 IN SRV 0 5 53 t.example.",  # not counted by fields: rendered
+        "example. 300 IN CAA 0 issue \"ca.example\"",
+    ]
+    for text in corpus:
+        r = rr(text)
+        out = io.BytesIO()
+        r.to_wire(out)
+        assert _wire_size(r) == out.tell(), text
+    two = rr("www.example. 300 IN A 192.0.2.1")
+    two.add(rr("www.example. 300 IN A 192.0.2.2")[0])
+    out = io.BytesIO()
+    two.to_wire(out)
+    assert _wire_size(two) == out.tell()
