@@ -20,6 +20,7 @@ from typing import Protocol
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.rdataclass
 import dns.rdatatype
 
@@ -199,7 +200,13 @@ class InProcessTarget:
         return TargetAnswer(self._name, reply, time.monotonic() - start)
 
     async def flush(self, name: str) -> None:
-        """The in-process cache has no per-name flush: everything is forgotten."""
-        cache = getattr(self.answerer.recursor, "cache", None)
+        """Forget what the candidate has cached at ``name``, as ``flush_name`` does for the
+        references (validated NSEC records and server knowledge stay, as in Unbound)."""
+        owner = dns.name.from_text(name)
+        recursor = self.answerer.recursor
+        flush = getattr(recursor, "flush_name", None)
+        if flush is not None:
+            flush(owner)  # the validator's verdicts for the name
+        cache = getattr(recursor, "cache", None)
         if cache is not None:
-            cache.clear()
+            cache.flush_name(owner)

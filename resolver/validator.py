@@ -39,7 +39,7 @@ import dns.rdatatype
 import dns.rdtypes.ANY.SOA
 import dns.rrset
 
-from resolver.cache.dnscache import MAX_TTL_S, CachedRRset, Rank, Security
+from resolver.cache.dnscache import FLUSH_TYPES, MAX_TTL_S, CachedRRset, Rank, Security
 from resolver.model import Request
 from resolver.recursor import aggressive
 from resolver.recursor import validate as v
@@ -1027,6 +1027,12 @@ class ValidatingRecursor:
         self.cache.rrsets.put(_with_ttl(rrset, keep), Rank.VALIDATED, self.clock.monotonic(),
                               security=Security.SECURE,
                               sigs=None if sigs is None else _with_ttl(sigs, keep))
+
+    def flush_name(self, name: Name) -> None:
+        """Forget the verdicts kept for RRsets at ``name`` (with the recursor's
+        :meth:`~resolver.cache.dnscache.DnsCache.flush_name`: a fresh look at one name)."""
+        for rdtype in FLUSH_TYPES:
+            self._reasons.pop((name, rdtype))
 
     def clear(self) -> None:
         """Forget every zone's validation state (the caches are the recursor's to flush)."""

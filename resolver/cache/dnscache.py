@@ -866,6 +866,14 @@ class MessageCache(_ArcBacked):
 # -- facade -------------------------------------------------------------------------------
 
 
+FLUSH_TYPES = tuple(int(t) for t in (
+    dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.NS, dns.rdatatype.SOA,
+    dns.rdatatype.CNAME, dns.rdatatype.DNAME, dns.rdatatype.MX, dns.rdatatype.PTR,
+    dns.rdatatype.SRV, dns.rdatatype.NAPTR, dns.rdatatype.TXT, dns.rdatatype.DS,
+    dns.rdatatype.DNSKEY, dns.rdatatype.HTTPS, dns.rdatatype.SVCB, dns.rdatatype.CAA))
+"""The types :meth:`DnsCache.flush_name` forgets (Unbound's flush_name list, and more)."""
+
+
 class DnsCache:
     """The resolver's caches, with one byte budget split between them.
 
@@ -897,6 +905,21 @@ class DnsCache:
     def size_bytes(self) -> int:
         return (self.messages.size_bytes + self.rrsets.size_bytes + self.negative.size_bytes
                 + self.parent_side.size_bytes)
+
+    def flush_name(self, name: dns.name.Name) -> int:
+        """Forget what is cached at ``name`` (not below it), as ``unbound-control
+        flush_name`` does: its RRsets of the usual types (and their parent-side copies), its
+        denials and its cached messages.  Server knowledge and validated NSEC records stay.
+        Returns how many entries went."""
+        gone = 0
+        for rdtype in FLUSH_TYPES:
+            gone += self.rrsets.pop(name, rdtype)
+            gone += self.parent_side.pop(name, rdtype)
+            gone += self.negative.pop(name, rdtype)
+            for do in (False, True):
+                for cd in (False, True):
+                    gone += self.messages.pop(MessageKey.make(name, rdtype, do=do, cd=cd))
+        return gone
 
     def clear(self) -> None:
         """Flush answers and server knowledge alike."""

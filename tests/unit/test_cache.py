@@ -703,3 +703,20 @@ def test_wire_size_from_fields_equals_rendering() -> None:
     out = io.BytesIO()
     two.to_wire(out)
     assert _wire_size(two) == out.tell()
+
+
+def test_flush_name_forgets_the_name_only() -> None:
+    from resolver.cache.dnscache import DnsCache, MessageKey
+
+    cache = DnsCache(1 << 20)
+    cache.rrsets.put(rr("www.example. 300 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
+    cache.rrsets.put(rr("a.www.example. 300 IN A 192.0.2.2"), Rank.ANSWER_AUTH, NOW)
+    cache.rrsets.put(rr("example. 300 IN NS ns.example."), Rank.ANSWER_AUTH, NOW)
+    cache.negative.put_nodata(N("WWW.example."), T.AAAA, soa(), NOW)
+    cache.messages.put(MessageKey.make(N("www.example."), T.A, do=True), b"x" * 20, 300, NOW)
+    assert cache.flush_name(N("www.Example.")) == 3
+    assert cache.rrsets.get(N("www.example."), T.A, NOW) is None
+    assert cache.negative.get(N("www.example."), T.AAAA, NOW) is None
+    assert cache.messages.get(MessageKey.make(N("www.example."), T.A, do=True), NOW) is None
+    assert cache.rrsets.get(N("a.www.example."), T.A, NOW) is not None
+    assert cache.rrsets.get(N("example."), T.NS, NOW) is not None

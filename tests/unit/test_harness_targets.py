@@ -220,3 +220,22 @@ async def test_exact_judge() -> None:
     assert bad.kind is VerdictKind.REAL and bad.category == "malformed"
     alone = await judge.judge(observation(reply("1.1.1.1")), nobody)
     assert alone.kind is VerdictKind.TIMEOUT and alone.category == "missing"
+
+
+async def test_in_process_target_flushes_one_name() -> None:
+    from resolver.app import ResolverAnswerer
+    from tests.unit.test_recursor import make, small_world
+
+    recursor, conductor, transport, _ = make(small_world, qmin=False)
+    config = ResolverConfig(root_hints=(("a.root.", "127.53.0.1"),))
+    target = InProcessTarget(CANDIDATE, config, timeout=5,
+                             answerer=ResolverAnswerer(recursor, conductor))
+    for _ in range(2):
+        assert (await target.ask(query("www.zone.ex."))).wire is not None
+    cached = len(transport.sent)  # the second ask came from the cache
+    await target.flush("www.zone.ex.")
+    again = await target.ask(query("www.zone.ex."))
+    assert again.wire is not None and dns.message.from_wire(again.wire).answer
+    # asked afresh, straight to the zone's server: the delegation stayed cached
+    assert len(transport.sent) == cached + 1
+    assert transport.sent[-1].qname.to_text() == "www.zone.ex."
