@@ -26,6 +26,8 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -225,6 +227,34 @@ def _worst(failures: list[Outcome], fallback: Outcome) -> Outcome:
     return failures[0] if failures else fallback
 
 
+VERIFIED_MEMO = 8192
+"""How many successful signature checks are remembered (32-byte digests, ~1 MB at most)."""
+
+_VERIFIED: OrderedDict[bytes, None] = OrderedDict()
+
+
+def _signed_data_digest(rrset: dns.rrset.RRset, sig: RRSIG, keys: Sequence[DNSKEY]) -> bytes:
+    """SHA-256 over everything a signature check depends on: the owner (canonical), type,
+    class, every RDATA (canonical, sorted), the RRSIG RDATA (signature included) and the
+    candidate keys, each length-prefixed.  The same digest means the same check, so a
+    signature already verified (an NXDOMAIN's SOA, a zone's NSEC3 records, seen again and
+    again) skips the public-key work; time windows are checked every time, outside this."""
+    h = hashlib.sha256()
+
+    def part(data: bytes) -> None:
+        h.update(len(data).to_bytes(4, "big"))
+        h.update(data)
+
+    part(rrset.name.canonicalize().to_wire() or b"")
+    part(int(rrset.rdtype).to_bytes(2, "big") + int(rrset.rdclass).to_bytes(2, "big"))
+    for data in sorted(rd.to_digestable() for rd in rrset):
+        part(data)
+    part(sig.to_digestable())
+    for key in keys:
+        part(key.to_digestable())
+    return h.digest()
+
+
 def verify_rrset(
     rrset: dns.rrset.RRset,
     sigs: dns.rrset.RRset | None,
@@ -278,15 +308,23 @@ def verify_rrset(
             continue
         # dnspython checks the window without skew: hand it a time inside the window.
         inside = min(max(now, float(sig.inception)), float(sig.expiration))
-        rdataset = dns.rdataset.from_rdata_list(0, candidates)
-        try:
-            # Which algorithms count is SUPPORTED_ALGORITHMS' business, not dnspython's
-            # default policy (that refuses DSA).
-            dns.dnssec.validate_rrsig(rrset, sig, {zone: rdataset}, now=inside,
-                                      policy=dns.dnssec.allow_all_policy)
-        except (dns.exception.ValidationFailure, dns.exception.UnsupportedAlgorithm) as e:
-            failures.append(bogus(Ede.DNSSEC_BOGUS, f"{what}: signature does not verify ({e})"))
-            continue
+        proof = _signed_data_digest(rrset, sig, candidates)
+        if proof not in _VERIFIED:
+            rdataset = dns.rdataset.from_rdata_list(0, candidates)
+            try:
+                # Which algorithms count is SUPPORTED_ALGORITHMS' business, not dnspython's
+                # default policy (that refuses DSA).
+                dns.dnssec.validate_rrsig(rrset, sig, {zone: rdataset}, now=inside,
+                                          policy=dns.dnssec.allow_all_policy)
+            except (dns.exception.ValidationFailure, dns.exception.UnsupportedAlgorithm) as e:
+                failures.append(
+                    bogus(Ede.DNSSEC_BOGUS, f"{what}: signature does not verify ({e})"))
+                continue
+            _VERIFIED[proof] = None
+            if len(_VERIFIED) > VERIFIED_MEMO:
+                _VERIFIED.popitem(last=False)
+        else:
+            _VERIFIED.move_to_end(proof)
         wildcard = None
         if sig.labels < labels:
             wildcard = dns.name.Name(rrset.name.labels[-(sig.labels + 1) :])

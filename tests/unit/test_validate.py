@@ -666,3 +666,22 @@ def test_nsec3_wildcard_nodata_over_an_opt_out_span_is_insecure(optout_zone: Zon
     out = prove_nodata(qname, T.MX, Z, proof)
     assert out.security is Security.INSECURE
     assert prove_nodata(qname, T.TXT, Z, proof).bogus  # the wildcard has TXT: still bogus
+
+
+def test_remembered_signature_checks_still_catch_changed_data(nsec_zone: Zone) -> None:
+    from resolver.recursor import validate as v
+
+    www = nsec_zone.rrset("www", T.A)
+    sig = nsec_zone.sig("www", T.A)
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW).outcome.secure
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW).outcome.secure  # remembered
+    shouted = dns.rrset.from_text("WWW.EXAMPLE.", 300, "IN", "A",
+                                  *(rd.to_text() for rd in www))
+    assert verify_rrset(shouted, sig, nsec_zone.keys, Z, NOW).outcome.secure  # canonical
+    swapped = rrset_of(www.name, 300, T.A, "192.0.2.99")
+    assert verify_rrset(swapped, sig, nsec_zone.keys, Z, NOW).outcome.bogus
+    grown = rrset_of(www.name, 300, T.A, *(rd.to_text() for rd in www), "192.0.2.98")
+    assert verify_rrset(grown, sig, nsec_zone.keys, Z, NOW).outcome.bogus
+    # the validity window is checked every time, remembered or not
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, EXPIRATION + 10**7).outcome.bogus
+    assert len(v._VERIFIED) <= v.VERIFIED_MEMO
