@@ -19,6 +19,7 @@ dropped, a non-QUERY opcode gets NOTIMP, a question count other than one FORMERR
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import random
 import time
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.opcode
 import dns.rcode
 import dns.rdatatype
@@ -163,17 +165,21 @@ def trust_anchors(validation: ValidationConfig) -> TrustAnchors:
     """The header's trust anchors and ``domain-insecure`` names for the validator.
 
     An anchor the validator's reader refuses (a DS whose digest does not fit its type, kept
-    as generic data by the parser) is left out: it could never match a key anyway.
+    as generic data by the parser) can never match a key: its zone is kept as anchored but
+    unusable, so it validates as bogus (as in Unbound) instead of going unvalidated.
     """
     records: list[str] = []
+    unusable: set[dns.name.Name] = set()
     for rr in validation.trust_anchors:
         text = rr.to_text()
         try:
             TrustAnchors.from_records([text])
         except TrustAnchorError:
+            unusable.add(rr.name)
             continue
         records.append(text)
-    return TrustAnchors.from_records(records, validation.negative_anchors)
+    anchors = TrustAnchors.from_records(records, validation.negative_anchors)
+    return dataclasses.replace(anchors, unusable=frozenset(unusable))
 
 
 class Candidate:

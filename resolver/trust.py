@@ -46,6 +46,10 @@ class TrustAnchors:
     ds: Mapping[dns.name.Name, tuple[DS, ...]] = field(default_factory=dict)
     dnskey: Mapping[dns.name.Name, tuple[DNSKEY, ...]] = field(default_factory=dict)
     negative: frozenset[dns.name.Name] = frozenset()
+    unusable: frozenset[dns.name.Name] = frozenset()
+    """Zones anchored by records that can match no key (say, a DS whose digest does not fit
+    its digest type, which Unbound loads and never matches): validated, and bogus, never
+    left unvalidated for want of a usable anchor."""
 
     # -- building --------------------------------------------------------------------------
 
@@ -91,16 +95,17 @@ class TrustAnchors:
         keys = {n: tuple(k) for n, k in self.dnskey.items()}
         for n, k in other.dnskey.items():
             keys[n] = keys.get(n, ()) + tuple(k)
-        return TrustAnchors(ds, keys, self.negative | other.negative)
+        return TrustAnchors(ds, keys, self.negative | other.negative,
+                            self.unusable | other.unusable)
 
     # -- asking ----------------------------------------------------------------------------
 
     def __bool__(self) -> bool:
-        return bool(self.ds or self.dnskey)
+        return bool(self.ds or self.dnskey or self.unusable)
 
     @property
     def zones(self) -> frozenset[dns.name.Name]:
-        return frozenset(self.ds) | frozenset(self.dnskey)
+        return frozenset(self.ds) | frozenset(self.dnskey) | self.unusable
 
     def closest(self, name: dns.name.Name) -> dns.name.Name | None:
         """The deepest anchored zone at or above ``name``, if any."""

@@ -102,3 +102,16 @@ def test_config_anchors_file_records_and_negative(tmp_path: Path) -> None:
     assert len(anchors.ds_for(dns.name.root)) == 2 and anchors.is_negative(N("x.broken."))
     with pytest.raises(ConfigError, match="bad negative trust anchor"):
         trust_anchors(ResolverConfig(negative_trust_anchors=("a..b",)))
+
+
+def test_unusable_anchor_keeps_its_zone_anchored() -> None:
+    zone = dns.name.from_text("example.")
+    anchors = TrustAnchors(unusable=frozenset({zone}))
+    assert anchors and zone in anchors.zones
+    assert anchors.closest(dns.name.from_text("www.example.")) == zone
+    assert anchors.ds_for(zone) == () and anchors.keys_for(zone) == ()
+    merged = TrustAnchors().merged(anchors)
+    assert merged.unusable == {zone}
+    with pytest.raises(TrustAnchorError, match="bad DS record"):
+        # a SHA-256-sized digest labelled SHA-1: an operator's file gets an error, not a shrug
+        TrustAnchors.from_records(["example. IN DS 12345 8 1 " + "AB" * 32])
