@@ -172,17 +172,20 @@ class FastCache:
         # query bytes after the ID -> (valid after, valid until, reply bytes after the ID)
         self._memo: dict[bytes, tuple[float, float, bytes]] = {}
         self._memo_bytes = 0
-        self.hits = 0
+        self.rendered = 0  # hits answered by rendering from the ARC
+        self.memo_hits = 0  # hits answered from the memo
         self.misses = 0
         self.stored = 0
-        self.memo_hits = 0
         self.memo_resets = 0
+
+    @property
+    def hits(self) -> int:
+        return self.rendered + self.memo_hits
 
     def lookup(self, wire: bytes, now: float) -> bytes | None:
         """The reply to ``wire`` at monotonic time ``now`` from bytes, or None (a miss)."""
         memo = self._memo.get(wire[2:])
         if memo is not None and memo[0] < now <= memo[1]:
-            self.hits += 1
             self.memo_hits += 1
             return wire[:2] + memo[2]
         return self._render(wire, now)
@@ -210,7 +213,7 @@ class FastCache:
         out[12:shape.qend] = wire[12:shape.qend]  # its question, 0x20 case as sent
         for off, ttl in zip(entry.offsets, entry.ttls, strict=True):
             struct.pack_into("!I", out, off, max(0, ttl - age))
-        self.hits += 1
+        self.rendered += 1
         reply = bytes(out)
         # ceil(t - stored_at) == age exactly for t in (until - 1, until]
         until = entry.stored_at + age

@@ -514,15 +514,8 @@ class NegativeCache(_ArcBacked):
         if not denial:
             return False
         ttl = _clamp_ttl(min(p.ttl for p in proof_sets), self.max_ttl)
-        if ttl <= 0:
-            return False
-        entry = _StoredNegative("nodata", cut, int(dns.rdatatype.DS), None,
-                                tuple(_with_ttl(p, ttl) for p in proof_sets),
-                                Security.INDETERMINATE, now, ttl)
-        size = entry_charge(sum(_wire_size(p) for p in proof_sets))
-        key: NegativeKey = ("nodata", _key_name(cut), int(dns.rdatatype.DS),
-                            int(denial[0].rdclass))
-        return self._arc.put(key, entry, size)
+        return self._store("nodata", cut, int(dns.rdatatype.DS), None, int(denial[0].rdclass),
+                           ttl, proof_sets, Security.INDETERMINATE, now)
 
     def _put(
         self,
@@ -539,21 +532,35 @@ class NegativeCache(_ArcBacked):
         soa_rdata = soa_rrset[0]
         assert isinstance(soa_rdata, dns.rdtypes.ANY.SOA.SOA)
         ttl = _clamp_ttl(min(soa_rrset.ttl, soa_rdata.minimum), self.max_ttl)
+        return self._store(kind, name, rdtype, soa_rrset, int(soa_rrset.rdclass), ttl,
+                           tuple(proofs or ()), security, now)
+
+    def _store(
+        self,
+        kind: NegativeKind,
+        name: dns.name.Name,
+        rdtype: int | None,
+        soa_rrset: dns.rrset.RRset | None,
+        rdclass: int,
+        ttl: int,
+        proofs: tuple[dns.rrset.RRset, ...],
+        security: Security,
+        now: float,
+    ) -> bool:
         if ttl <= 0:
             return False
-        proof_sets = tuple(proofs or ())
         entry = _StoredNegative(
             kind=kind,
             name=name,
             rdtype=rdtype,
-            soa=_with_ttl(soa_rrset, ttl),
-            proofs=tuple(_with_ttl(p, min(ttl, p.ttl)) for p in proof_sets),
+            soa=None if soa_rrset is None else _with_ttl(soa_rrset, ttl),
+            proofs=tuple(_with_ttl(p, min(ttl, p.ttl)) for p in proofs),
             security=security,
             stored_at=now,
             ttl=ttl,
         )
-        size = entry_charge(_wire_size(soa_rrset) + sum(_wire_size(p) for p in proof_sets))
-        key: NegativeKey = (kind, _key_name(name), rdtype or 0, int(soa_rrset.rdclass))
+        size = entry_charge(_wire_size(soa_rrset) + sum(_wire_size(p) for p in proofs))
+        key: NegativeKey = (kind, _key_name(name), rdtype or 0, rdclass)
         return self._arc.put(key, entry, size)
 
     def get(

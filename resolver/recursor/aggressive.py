@@ -76,6 +76,15 @@ def _nsec(p: Proof) -> dns.rdtypes.ANY.NSEC.NSEC | None:
     return rd if isinstance(rd, dns.rdtypes.ANY.NSEC.NSEC) else None
 
 
+def _wildcard_data(wildcard: WildcardLookup, wild: Name, qtype: int) -> Proof | None:
+    """The live cached RRset of ``qtype`` at ``wild``, else its CNAME (the caller follows
+    it), else None."""
+    data = wildcard(wild, qtype)
+    if data is None and qtype != T.CNAME:
+        data = wildcard(wild, T.CNAME)
+    return data if data is not None and data.ttl > 0 else None
+
+
 def synthesise(
     qname: Name,
     qtype: int,
@@ -111,10 +120,8 @@ def synthesise(
     if not ce.is_subdomain(zone):
         return None
     wild = dns.name.Name((b"*",) + ce.labels)
-    data = wildcard(wild, qtype)
-    if data is None and qtype != T.CNAME:
-        data = wildcard(wild, T.CNAME)  # the caller follows the CNAME
-    if data is not None and data.ttl > 0:
+    data = _wildcard_data(wildcard, wild, qtype)
+    if data is not None:
         out = v.prove_wildcard_answer(qname, ce, zone, [first.rrset])
         if not out.secure:
             return None
@@ -182,19 +189,16 @@ def synthesise_nsec3(
     ce_proof: Proof | None = None
     data: Proof | None = None
     n = qname
-    while n != zone and ce is None:
+    while n != zone:
         n = n.parent()
-        wild = dns.name.Name((b"*",) + n.labels)
-        data = wildcard(wild, qtype)
-        if data is None and qtype != T.CNAME:
-            data = wildcard(wild, T.CNAME)  # the caller follows the CNAME
-        if data is not None and data.ttl > 0:
+        data = _wildcard_data(wildcard, dns.name.Name((b"*",) + n.labels), qtype)
+        if data is not None:
             ce = n
             break
-        data = None
         hit, hit_matches = record(n)
         if hit is not None and hit_matches:
             ce, ce_proof = n, hit
+            break
     if ce is None:
         return None
     next_closer = qname.split(len(ce) + 1)[1]

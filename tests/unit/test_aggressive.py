@@ -40,24 +40,31 @@ SIGNED = {"algorithm": "ECDSAP256SHA256", "denial": "nsec"}
 Zones = dict[dns.name.Name, LabZone]
 
 
+def signed_lab(servers: dict[str, Any], zones: dict[str, Any]) -> WorldDef:
+    """A signed root and lab. (NSEC) above the given servers and zones."""
+    return parse_world({"port": 53, "servers": {
+        "root": {"name": "a.root.lab.", "address": "127.62.0.1"},
+        "tld": {"name": "ns.nic.lab.", "address": "127.62.0.2"}, **servers,
+    }, "zones": {
+        ".": {"servers": ["root"], "ttl": 86400, "signing": SIGNED},
+        "lab.": {"servers": ["tld"], "signing": SIGNED}, **zones,
+    }}, "<test>")
+
+
 def world() -> WorldDef:
     servers: dict[str, Any] = {
-        "root": {"name": "a.root.lab.", "address": "127.62.0.1"},
-        "tld": {"name": "ns.nic.lab.", "address": "127.62.0.2"},
         "ex": {"name": "ns1.example.lab.", "address": "127.62.0.3"},
         "ins": {"name": "ns.insecure.lab.", "address": "127.62.0.5"},
         "del": {"name": "ns.deleg.example.lab.", "address": "127.62.0.6"},
     }
     zones: dict[str, Any] = {
-        ".": {"servers": ["root"], "ttl": 86400, "signing": SIGNED},
-        "lab.": {"servers": ["tld"], "signing": SIGNED},
         "example.lab.": {"servers": ["ex"], "signing": SIGNED,
                          "records": "www 300 A 127.100.0.1\nmail 300 A 127.100.0.2\n"
                                     "*.wild 300 A 127.100.0.9\n"},
         "deleg.example.lab.": {"servers": ["del"], "records": "www 300 A 127.100.0.4\n"},
         "insecure.lab.": {"servers": ["ins"], "records": "www 300 A 127.100.0.3\n"},
     }
-    return parse_world({"port": 53, "servers": servers, "zones": zones}, "<test>")
+    return signed_lab(servers, zones)
 
 
 @pytest.fixture(scope="module")
@@ -276,22 +283,18 @@ OPTOUT = {"algorithm": "ECDSAP256SHA256", "denial": "nsec3_optout"}
 @pytest.fixture(scope="module")
 def nsec3_world() -> tuple[WorldDef, Zones]:
     servers: dict[str, Any] = {
-        "root": {"name": "a.root.lab.", "address": "127.62.0.1"},
-        "tld": {"name": "ns.nic.lab.", "address": "127.62.0.2"},
         "n3": {"name": "ns1.n3.lab.", "address": "127.62.0.7"},
         "oo": {"name": "ns1.oo.lab.", "address": "127.62.0.8"},
         "un": {"name": "ns.un.oo.lab.", "address": "127.62.0.9"},
     }
     zones: dict[str, Any] = {
-        ".": {"servers": ["root"], "ttl": 86400, "signing": SIGNED},
-        "lab.": {"servers": ["tld"], "signing": SIGNED},
         "n3.lab.": {"servers": ["n3"], "signing": NSEC3,
                     "records": "www 300 A 127.100.0.1\nmail 300 A 127.100.0.2\n"
                                "*.wild 300 A 127.100.0.9\n"},
         "oo.lab.": {"servers": ["oo"], "signing": OPTOUT, "records": "www 300 A 127.100.0.5\n"},
         "un.oo.lab.": {"servers": ["un"], "records": "www 300 A 127.100.0.6\n"},
     }
-    w = parse_world({"port": 53, "servers": servers, "zones": zones}, "<test>")
+    w = signed_lab(servers, zones)
     return w, build_zones(w, now=START)
 
 
