@@ -36,9 +36,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# Python packages come from requirements.lock (every version pinned, made by ci/lock.sh), so a
+# fresh machine gets exactly what the tests last passed with; the project itself goes in with
+# --no-deps, and `pip check` proves the lock satisfies pyproject.toml.
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[dev]'
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
+  .venv/bin/pip install -q -r requirements.lock
+  # (setuptools warns that an editable install can be shadowed by same-named folders: by design here)
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+  .venv/bin/pip check
   touch "$stamp"
 fi

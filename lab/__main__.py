@@ -2,8 +2,13 @@
 
 import argparse
 import sys
+import warnings
 
-from lab import cli
+if not sys.warnoptions:  # a dependency's deprecations stay off the lab's log (see shadowdns.cli)
+    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("default", module=r"lab(\.|$)")
+
+from lab import cli  # noqa: E402 (after the warning filters)
 
 parser = argparse.ArgumentParser(prog="python -m lab")
 cli.register(parser.add_subparsers(dest="command", required=True))

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+
+OWN_PACKAGES = r"(shadowdns|resolver|harness|legacy_adapter|deckard|reports|lab)(\.|$)"
+
+
+def quiet_third_party_warnings() -> None:
+    """Keep other packages' warnings (a dependency's deprecations) off the user's terminal.
+
+    Our own packages' warnings still show. ``python -W ...`` or ``PYTHONWARNINGS`` set by the
+    user win: then nothing is changed.
+    """
+    if sys.warnoptions:
+        return
+    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("default", module=OWN_PACKAGES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_third_party_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
