@@ -8,7 +8,9 @@ spread over lines with parentheses, as Unbound's ``trust-anchor-file`` reads the
                                   xCjjnopKl+GqJxpVXckHAeF+KkxLbxIL )
 
 TTL and class are optional; ``;`` starts a comment; several anchors per name are allowed (a
-key roll).  Errors name the file and the line.  Negative trust anchors are domain names at
+key roll).  A file may instead be in IANA's RFC 7958 XML format (``root-anchors.xml``, see
+:mod:`resolver.anchorxml`): its KeyDigest entries valid now become DS anchors.  Errors name the
+file and the line.  Negative trust anchors are domain names at
 and below which nothing is validated (Unbound's ``domain-insecure``): answers there are
 insecure.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import dns.dnssec
@@ -27,6 +30,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
 import dns.rdtypes.ANY.DS
+
+from resolver.anchorxml import AnchorXmlError, looks_like_xml, parse_anchor_xml
 
 DNSKEY = dns.rdtypes.ANY.DNSKEY.DNSKEY
 DS = dns.rdtypes.ANY.DS.DS
@@ -71,11 +76,32 @@ class TrustAnchors:
         )
 
     @classmethod
-    def from_file(cls, path: Path, negative: Iterable[str | dns.name.Name] = ()) -> TrustAnchors:
+    def from_xml(
+        cls, text: str, source: str = "<xml>", negative: Iterable[str | dns.name.Name] = (),
+        now: datetime | None = None,
+    ) -> TrustAnchors:
+        """Anchors from an RFC 7958 file: the DS records of the KeyDigests valid ``now``."""
+        try:
+            zone, ds = parse_anchor_xml(text, source, now)
+        except AnchorXmlError as e:
+            raise TrustAnchorError(str(e)) from None
+        return cls({zone: tuple(ds)}, {}, negative_names(negative, source))
+
+    @classmethod
+    def from_file(
+        cls, path: Path, negative: Iterable[str | dns.name.Name] = (), now: datetime | None = None
+    ) -> TrustAnchors:
+        """DS/DNSKEY records in zone-file syntax, or an RFC 7958 XML file (told by its first
+        character)."""
         try:
             text = path.read_text()
         except OSError as e:
             raise TrustAnchorError(f"{path}: cannot read trust anchors: {e.strerror}") from e
+        except UnicodeDecodeError as e:
+            raise TrustAnchorError(f"{path}: not a text file (byte {e.start} is not UTF-8): "
+                                   "expected DS/DNSKEY records or RFC 7958 XML") from None
+        if looks_like_xml(text):
+            return cls.from_xml(text, str(path), negative, now)
         anchors = cls.from_text(text, str(path), negative)
         if not anchors.ds and not anchors.dnskey:
             raise TrustAnchorError(f"{path}: no DS or DNSKEY record")
