@@ -36,6 +36,7 @@ from harness.store import Store
 from harness.targets import AddressTarget, InProcessTarget, Target
 from lab.run import ANCHOR_FILE, HINTS_FILE, LabInfo
 from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
+from resolver.app import describe
 from resolver.config import ConfigError as ResolverConfigError
 from resolver.config import ResolverConfig, read_root_hints
 
@@ -90,19 +91,35 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
     c: CandidateConfig = config.candidate
     if c.address is not None:
         return AddressTarget(c.name, c.address[0], c.address[1], timeout=c.timeout)
+    # Defaults as `resolver serve` has them: the lab's hints and anchor with lab:, else the
+    # bundled IANA ones (ResolverConfig's); validation on unless candidate.validate is false.
     hints = c.root_hints or _lab_file(config, HINTS_FILE)
-    if hints is None:
-        raise ConfigError(f"{config.source}: candidate.root_hints: needed for the in-process "
-                          "candidate (or give lab:, or candidate.address)")
+    if hints is None and config.lab is not None:  # never the real roots by accident
+        raise ConfigError(f"{config.source}: candidate.root_hints: lab: {config.lab} has no "
+                          f"{HINTS_FILE} (is the lab up?)")
     try:
-        root_hints = read_root_hints(hints)
+        root_hints = read_root_hints(hints) if hints is not None else ()
     except ResolverConfigError as e:
         raise ConfigError(f"{config.source}: candidate.root_hints: {e}") from None
+    if c.trust_anchor is not None and not c.validate:
+        raise ConfigError(f"{config.source}: candidate.trust_anchor: given with "
+                          "candidate.validate: false")
+    anchor = c.trust_anchor or (_lab_file(config, ANCHOR_FILE) if c.validate else None)
+    if anchor is None and c.validate and config.lab is not None:
+        raise ConfigError(f"{config.source}: candidate.trust_anchor: lab: {config.lab} has no "
+                          f"{ANCHOR_FILE} (or set candidate.validate: false)")
     egress = c.egress or (lab.egress.get("candidate") if lab else None)
     resolver_config = ResolverConfig(
-        root_hints=root_hints, trust_anchor_file=c.trust_anchor or _lab_file(config, ANCHOR_FILE),
+        root_hints=root_hints, root_hints_source=str(hints) if hints is not None else "",
+        trust_anchor_file=anchor, validation=c.validate,
         qname_minimisation=c.qname_minimisation, egress=egress,
-        cache_bytes=c.cache_mb * 1024 * 1024, workers=c.workers)
+        cache_bytes=c.cache_mb * 1024 * 1024, workers=c.workers,
+        do_ip6=False if config.lab is not None else None)
+    try:
+        for line in describe(resolver_config, off="candidate.validate: false"):
+            log.info("candidate: %s", line)
+    except ResolverConfigError as e:
+        raise ConfigError(f"{config.source}: candidate.trust_anchor: {e}") from None
     return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
 
 

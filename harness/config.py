@@ -32,7 +32,9 @@ The format (every key optional except where said)::
       exclude_suffixes: []
       adaptive: true         # sample down when the dispatcher is saturated
     candidate:               # in-process by default; or address: 127.0.0.12:5353
-      root_hints: run/lab/root.hints
+      root_hints: run/lab/root.hints   # default: the lab's (lab:), else the bundled IANA hints
+      trust_anchor: run/lab/trust-anchor.ds  # likewise: the lab's, else the IANA root anchor
+      validate: true         # false: no DNSSEC validation
       egress: 127.54.3.1
       qname_minimisation: true
       timeout: 5
@@ -162,6 +164,7 @@ class CandidateConfig:
     timeout: float = 5.0
     cache_mb: int = 64
     workers: int = 256
+    validate: bool = True
 
 
 @dataclass(frozen=True)
@@ -557,7 +560,7 @@ def _names(r: _Reader, key: str) -> list[str]:
 
 
 _CANDIDATE_KEYS = ("name", "address", "root_hints", "trust_anchor", "egress",
-                   "qname_minimisation", "timeout", "cache_mb", "workers")
+                   "qname_minimisation", "timeout", "cache_mb", "workers", "validate")
 
 
 def _candidate(r: _Reader) -> CandidateConfig:
@@ -571,6 +574,7 @@ def _candidate(r: _Reader) -> CandidateConfig:
         timeout=r.number("timeout", 5.0, low=0, low_open=True),
         cache_mb=r.integer("cache_mb", 64, low=1),
         workers=r.integer("workers", 256, low=1),
+        validate=r.boolean("validate", True),
     )
 
 

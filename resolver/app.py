@@ -6,11 +6,14 @@ resolution was validated (:class:`~resolver.validator.ValidatedResolution`), a s
 gets AD if the client set DO or AD (RFC 6840 §5.7/5.8), and the Extended DNS Errors that
 explain a bogus or insecure verdict go into the OPT record (RFC 8914) of EDNS clients.
 :func:`build` wraps the recursor in a :class:`~resolver.validator.ValidatingRecursor` when
-trust anchors are configured.
+trust anchors are configured (by default the bundled IANA root anchor, see
+:mod:`resolver.config`); :func:`describe` says which hints and anchors a config uses.
 """
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
 from typing import Protocol
 
 import dns.edns
@@ -21,7 +24,7 @@ import dns.rdatatype
 
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import Clock, SystemClock
-from resolver.conductor import Conductor, NetworkTransport
+from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ConfigError, ResolverConfig
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig, Resolution
@@ -73,7 +76,10 @@ class ResolverAnswerer:
 
 
 def trust_anchors(config: ResolverConfig) -> TrustAnchors:
-    """The configured trust anchors (file and inline records) and negative anchors."""
+    """The configured trust anchors (file and inline records) and negative anchors; none
+    when validation is off."""
+    if not config.validation:
+        return TrustAnchors()
     try:
         anchors = TrustAnchors.from_records(config.trust_anchors, config.negative_trust_anchors)
         if config.trust_anchor_file is not None:
@@ -83,19 +89,72 @@ def trust_anchors(config: ResolverConfig) -> TrustAnchors:
     return anchors
 
 
-def build(config: ResolverConfig, clock: Clock | None = None) -> ResolverAnswerer:
+def build(config: ResolverConfig, clock: Clock | None = None,
+          transport: Transport | None = None) -> ResolverAnswerer:
+    """The resolver a config describes; ``transport`` replaces the network (tests)."""
     clock = clock or SystemClock()
     cache = DnsCache(config.cache_bytes)
-    transport = NetworkTransport(port=config.upstream_port, source=config.egress)
+    if transport is None:
+        transport = NetworkTransport(port=config.upstream_port, source=config.egress)
     conductor = Conductor(transport, cache.infra, clock)
     recursor = Recursor(
         cache,
         config.root_hints,
         clock,
         RecursorConfig(qname_minimisation=config.qname_minimisation,
-                       qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype))),
+                       qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
+                       do_ip6=ip6_enabled(config), prime=config.priming),
     )
     anchors = trust_anchors(config)
     if anchors:
         return ResolverAnswerer(ValidatingRecursor(recursor, anchors), conductor)
     return ResolverAnswerer(recursor, conductor)
+
+
+def ip6_enabled(config: ResolverConfig) -> bool:
+    """``do_ip6`` as configured, else whether this host has a global IPv6 address."""
+    return host_has_global_ipv6() if config.do_ip6 is None else config.do_ip6
+
+
+def host_has_global_ipv6(if_inet6: Path = Path("/proc/net/if_inet6")) -> bool:
+    """Whether an interface has a global unicast IPv6 address (Linux's table of addresses;
+    no packet is sent).  False where the table cannot be read."""
+    try:
+        lines = if_inet6.read_text().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split()
+        if not fields or len(fields[0]) != 32:
+            continue
+        try:
+            address = ipaddress.IPv6Address(int(fields[0], 16))
+        except ValueError:
+            continue
+        if address.is_global:
+            return True
+    return False
+
+
+def describe(config: ResolverConfig, off: str = "--no-validation") -> list[str]:
+    """What the candidate resolves from: its root hints and its trust anchors (path and key
+    tags), or that validation is off (``off`` names the setting that turned it off)."""
+    names = {name for name, _ in config.root_hints}
+    v6 = sum(1 for _, a in config.root_hints if ipaddress.ip_address(a).version == 6)
+    source = config.root_hints_source or "given in the config"
+    ip6 = "on" if ip6_enabled(config) else "off"
+    lines = [f"root hints: {source} ({len(names)} servers, {len(config.root_hints) - v6} IPv4 "
+             f"+ {v6} IPv6 addresses; do-ip6 {ip6}; priming "
+             f"{'on' if config.priming else 'off'})"]
+    if not config.validation:
+        return [*lines, f"DNSSEC validation OFF ({off})"]
+    anchors = trust_anchors(config)
+    if not anchors:
+        return [*lines, "DNSSEC validation OFF (no trust anchor)"]
+    where = [str(config.trust_anchor_file)] if config.trust_anchor_file else []
+    if config.trust_anchors:
+        where.append(f"{len(config.trust_anchors)} inline")
+    zones = "; ".join(
+        f"{zone} key tags {' '.join(str(t) for t in sorted(anchors.key_tags(zone)))}"
+        for zone in sorted(anchors.zones))
+    return [*lines, f"DNSSEC validation on: trust anchor {', '.join(where)} ({zones})"]

@@ -1,9 +1,12 @@
 """``shadowdns resolver serve``: the candidate resolver on a loopback address.
 
-    shadowdns resolver serve --listen 127.0.0.12:5353 --root-hints run/lab/root.hints \\
-        --trust-anchor run/lab/trust-anchor.ds
+    shadowdns resolver serve --listen 127.0.0.12:5353 --lab run/lab
 
-Then ``dig @127.0.0.12 -p 5353 www.example.lab``.  Runs until SIGTERM or SIGINT.
+Then ``dig @127.0.0.12 -p 5353 www.example.lab``.  Runs until SIGTERM or SIGINT.  ``--lab DIR``
+takes the lab's root hints and trust anchor (DIR/root.hints, DIR/trust-anchor.ds); without it
+the bundled IANA root hints and root trust anchor are the defaults.  DNSSEC validation is on
+unless ``--no-validation`` says otherwise; the start-up lines say which hints and anchors
+are in use.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from resolver.app import build
+from resolver import rootdata
+from resolver.app import build, describe, trust_anchors
 from resolver.config import ConfigError, ResolverConfig, loopback, read_root_hints
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
@@ -29,14 +33,35 @@ from resolver.workers import Workers
 
 log = logging.getLogger("shadowdns.resolver")
 
+# What the lab writes in its state directory (lab.run.HINTS_FILE, ANCHOR_FILE; the resolver
+# does not import the lab).
+HINTS_FILE = "root.hints"
+ANCHOR_FILE = "trust-anchor.ds"
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("resolver", help="the candidate resolver")
     rsub = p.add_subparsers(dest="resolver_command", required=True, metavar="ACTION")
     s = rsub.add_parser("serve", help="serve DNS on a loopback address until interrupted")
     s.add_argument("--listen", default="127.0.0.12:5353", help="ADDR:PORT (127.0.0.0/8)")
-    s.add_argument("--root-hints", type=Path, required=True, help="root hints (zone-file text)")
-    s.add_argument("--trust-anchor", type=Path, help="trust anchor file (DS or DNSKEY lines)")
+    s.add_argument("--lab", type=Path, metavar="DIR",
+                   help="a lab state directory: its root.hints and trust-anchor.ds are the "
+                        "defaults for --root-hints and --trust-anchor (and IPv6 is off)")
+    s.add_argument("--root-hints", type=Path, metavar="FILE",
+                   help="root hints (zone-file text) (default: DIR/root.hints with --lab, else "
+                        f"the bundled IANA hints {rootdata.hints_path()})")
+    s.add_argument("--trust-anchor", type=Path, metavar="FILE",
+                   help="trust anchor file: DS or DNSKEY lines, or RFC 7958 XML (default: "
+                        "DIR/trust-anchor.ds with --lab, else the bundled IANA root anchor "
+                        f"{rootdata.anchor_path()})")
+    s.add_argument("--no-validation", action="store_true",
+                   help="turn DNSSEC validation off (the start-up line says so)")
+    ip6 = s.add_mutually_exclusive_group()
+    ip6.add_argument("--ip6", dest="ip6", action="store_true", default=None,
+                     help="ask IPv6 servers (default: when this host has a global IPv6 "
+                          "address; never with --lab)")
+    ip6.add_argument("--no-ip6", dest="ip6", action="store_false",
+                     help="never ask IPv6 servers")
     s.add_argument("--no-qname-minimisation", action="store_true")
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
                    help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
@@ -59,15 +84,34 @@ def parse_listen(text: str) -> tuple[str, int]:
     return loopback("--listen", host), int(port)
 
 
+def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
+    if args.lab is None:
+        return None
+    path = Path(args.lab) / name
+    if not path.is_file():
+        raise ConfigError(f"--lab: {path} does not exist (is the lab up? shadowdns lab up "
+                          f"--state-dir {args.lab})")
+    return path
+
+
 def config_from(args: argparse.Namespace) -> ResolverConfig:
     host, port = parse_listen(args.listen)
+    if args.no_validation and args.trust_anchor is not None:
+        raise ConfigError("--trust-anchor and --no-validation contradict each other")
+    hints_file = args.root_hints or _lab_file(args, HINTS_FILE)
+    anchor = args.trust_anchor
+    if anchor is None and not args.no_validation:
+        anchor = _lab_file(args, ANCHOR_FILE)
+    ip6 = args.ip6 if args.ip6 is not None else (False if args.lab is not None else None)
     return ResolverConfig(
-        listen=host, port=port, root_hints=read_root_hints(args.root_hints),
-        trust_anchor_file=args.trust_anchor,
+        listen=host, port=port,
+        root_hints=read_root_hints(hints_file) if hints_file else (),
+        root_hints_source=str(hints_file) if hints_file else "",
+        trust_anchor_file=anchor, validation=not args.no_validation,
         qname_minimisation=not args.no_qname_minimisation, qmin_qtype=args.qmin_qtype,
         egress=loopback("--egress", args.egress) if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
-        workers=args.tasks, processes=max(1, args.workers),
+        workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
     )
 
 
@@ -82,6 +126,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     try:
         host, port = await listeners.start()
         print(f"resolver: serving on {host}:{port} (udp, tcp), pid {os.getpid()}", flush=True)
+        for line in describe(config):
+            print(f"resolver: {line}", flush=True)
         await stop.wait()
     finally:
         await listeners.close()
@@ -91,6 +137,7 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
 def serve(args: argparse.Namespace) -> int:
     try:
         config = config_from(args)
+        trust_anchors(config)  # the anchors load, or the error is said before serving
     except ConfigError as e:
         print(f"shadowdns resolver: {e}", file=sys.stderr)
         return 1

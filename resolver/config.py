@@ -1,10 +1,14 @@
 """Resolver configuration: plain data, and the root hints file reader.
 
-Errors name the file (and line, where dnspython reports one) and what is wrong.
+Defaults are the real internet's: without root hints the bundled IANA hints
+(:mod:`resolver.rootdata`), and DNSSEC validation with the bundled IANA root trust anchor
+unless validation is switched off or other anchors are given.  Errors name the file (and
+line, where dnspython reports one) and what is wrong.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +17,8 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.zone
+
+from resolver import rootdata
 
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 
@@ -25,10 +31,15 @@ class ConfigError(ValueError):
 class ResolverConfig:
     listen: str = "127.0.0.12"
     port: int = 5353
+    # (NS name, address) pairs; () means the bundled IANA hints (resolver/data/root.hints)
     root_hints: tuple[tuple[str, str], ...] = ()
-    trust_anchor_file: Path | None = None  # DS or DNSKEY records (resolver.trust)
+    root_hints_source: str = ""  # where the hints came from, for the start-up banner
+    # DS/DNSKEY records or RFC 7958 XML (resolver.trust); None means the bundled IANA root
+    # anchor (resolver/data/root-anchors.xml) unless validation is off or anchors are inline
+    trust_anchor_file: Path | None = None
     trust_anchors: tuple[str, ...] = ()  # more anchors, as record lines
     negative_trust_anchors: tuple[str, ...] = ()  # domains validated as insecure (RFC 7646)
+    validation: bool = True  # False: no DNSSEC validation whatever the anchors
     qname_minimisation: bool = True
     qmin_qtype: str = "A"  # type of minimised queries: "A" (RFC 9156, Unbound) or "NS" (kresd)
     egress: str | None = None  # source address for upstream queries
@@ -36,6 +47,16 @@ class ResolverConfig:
     cache_bytes: int = 64 * 1024 * 1024
     workers: int = 64  # concurrent queries in flight per process (asyncio tasks)
     processes: int = 1  # server processes sharing the port with SO_REUSEPORT
+    do_ip6: bool | None = None  # ask IPv6 servers; None: when the host has a global IPv6 address
+    priming: bool = True  # RFC 8109: learn the root's NS set from a hint before iterating
+
+    def __post_init__(self) -> None:
+        if not self.root_hints:
+            path = rootdata.hints_path()
+            object.__setattr__(self, "root_hints", bundled_root_hints())
+            object.__setattr__(self, "root_hints_source", str(path))
+        if self.validation and self.trust_anchor_file is None and not self.trust_anchors:
+            object.__setattr__(self, "trust_anchor_file", rootdata.anchor_path())
 
 
 def loopback(field: str, value: str) -> str:
@@ -49,25 +70,42 @@ def loopback(field: str, value: str) -> str:
 
 
 def read_root_hints(path: Path) -> tuple[tuple[str, str], ...]:
-    """(NS name, IPv4 address) pairs from a hints file in zone-file format."""
+    """(NS name, address) pairs from a hints file in zone-file format (IPv4 and IPv6)."""
     try:
         text = path.read_text()
     except OSError as e:
         raise ConfigError(f"{path}: cannot read root hints: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text file (byte {e.start} is not UTF-8): expected "
+                          "root hints in zone-file format") from None
+    hints = parse_root_hints(text, str(path))
+    return tuple((name, loopback(f"{path}: {name}", address)) for name, address in hints)
+
+
+def parse_root_hints(text: str, source: str) -> tuple[tuple[str, str], ...]:
+    """(NS name, address) pairs, A then AAAA per name, from hints in zone-file format; no
+    address policy (the caller applies its own)."""
     try:
         zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False, check_origin=False)
     except dns.exception.SyntaxError as e:
-        raise ConfigError(f"{path}: {e}") from e
+        raise ConfigError(f"{source}: {e}") from e
     except dns.exception.DNSException as e:
-        raise ConfigError(f"{path}: not a hints file: {e}") from e
+        raise ConfigError(f"{source}: not a hints file: {e}") from e
     ns = zone.get_rdataset(dns.name.root, dns.rdatatype.NS)
     if ns is None:
-        raise ConfigError(f"{path}: no NS records for the root '.'")
+        raise ConfigError(f"{source}: no NS records for the root '.'")
     hints: list[tuple[str, str]] = []
     for rd in ns:
-        a = zone.get_rdataset(rd.target, dns.rdatatype.A)
-        for addr in a or ():
-            hints.append((rd.target.to_text(), loopback(f"{path}: {rd.target}", addr.address)))
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            for addr in zone.get_rdataset(rd.target, rdtype) or ():
+                hints.append((rd.target.to_text(), addr.address))
     if not hints:
-        raise ConfigError(f"{path}: no IPv4 address for any root server")
+        raise ConfigError(f"{source}: no address for any root server")
     return tuple(hints)
+
+
+@functools.cache
+def bundled_root_hints() -> tuple[tuple[str, str], ...]:
+    """The IANA root hints shipped in the package (resolver/data/root.hints)."""
+    path = rootdata.hints_path()
+    return parse_root_hints(path.read_text(), str(path))

@@ -267,7 +267,7 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
         outgoing_address=lab.egress.get("unbound"), cache_size_mb=spec_cache_mb)
     candidate_cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
                      "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}",
-                     "--root-hints", str(lab.hints_path), "--trust-anchor", str(lab.anchor_path),
+                     "--lab", str(lab.state_dir),
                      "--egress", lab.egress.get("candidate", "127.54.3.1"),
                      "--workers", str(args.candidate_workers), "--cache-mb", str(args.cache_mb)]
     egress = {"candidate": lab.egress.get("candidate", "127.54.3.1"),

@@ -160,8 +160,7 @@ def run(args: argparse.Namespace) -> int:
             logs.append(log)
             processes.append(subprocess.Popen(
                 [sys.executable, "-m", "shadowdns", "resolver", "serve", "--listen",
-                 f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--root-hints", str(info.hints_path),
-                 "--trust-anchor", str(info.anchor_path), "--egress",
+                 f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--lab", str(info.state_dir), "--egress",
                  info.egress.get("candidate", "127.54.3.1")],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True))
             asyncio.run(_wait_answering(CANDIDATE))

@@ -13,6 +13,7 @@ depth, upstream sends per client query (the NXNSAttack cap), and a total deadlin
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ MAX_MINIMISE_COUNT = 10
 MINIMISE_ONE_LAB = 4
 MINIMISE_MULTIPLE_LABS = MAX_MINIMISE_COUNT - MINIMISE_ONE_LAB
 TOTAL_DEADLINE = 12.0  # seconds per client query
+PRIME_RETRY = 60.0  # seconds on the hints alone after a failed priming (RFC 8109 §3)
 
 
 @dataclass
@@ -62,6 +64,11 @@ class RecursorConfig:
     do_ip6: bool = False
     do_not_query_localhost: bool = False
     harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
+    # RFC 8109 priming: before the first iteration from the root hints (and whenever the
+    # primed root NS set has expired) ask a hint for ". NS" and cache the answer's NS set and
+    # addresses, which then replace the hints.  Off here (tests and Deckard scenarios count
+    # upstream queries); the candidate's ResolverConfig turns it on.
+    prime: bool = False
     forwarders: tuple[str, ...] = ()  # forward every question (RD=1) here instead of iterating
 
     def usable(self, address: str, configured: bool = False) -> bool:
@@ -151,6 +158,9 @@ class Recursor:
         # Set by the validator: is a zone known to be signed (trust anchor, secure or bogus
         # keys)?  Used to accept a minimised query's NXDOMAIN as final.
         self.signed_zone_hint: Callable[[dns.name.Name], bool] | None = None
+        self._prime_after = float("-inf")  # no priming before this time (after a failure)
+        self._priming: asyncio.Future[None] | None = None  # the priming in flight
+        self.primings = 0  # priming queries that succeeded
         if not self.root_servers:
             raise ValueError("root hints: at least one root server address is needed")
 
@@ -409,6 +419,9 @@ class Recursor:
             name.parent() if qtype == T.DS and name != dns.name.root else name
         )
         avoid = budget.avoid if depth == 0 else frozenset()
+        if zone == dns.name.root and not ns_names and self._prime_due():
+            await self._prime(exchanger, budget)
+            zone, ns_names = self._closest_cut(zone)
         while True:
             try:
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
@@ -513,6 +526,59 @@ class Recursor:
                 budget.origins.add(result.server)
             return self._conclude(c, name, qtype, response.flags)
         raise ResolutionFailed(f"too many referrals resolving {name}")
+
+    # -- priming (RFC 8109) ----------------------------------------------------------------
+
+    def _prime_due(self) -> bool:
+        return self.config.prime and not self.config.forwarders \
+            and self.clock.monotonic() >= self._prime_after
+
+    async def _prime(self, exchanger: Exchanger, budget: Budget) -> None:
+        """Ask the hints for the root's NS set and cache it with its addresses; on failure
+        keep resolving from the hints and try again after PRIME_RETRY seconds.  Concurrent
+        resolutions wait for the one priming in flight instead of sending their own."""
+        if self._priming is not None:
+            await asyncio.shield(self._priming)
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._priming = done
+        ok = False
+        try:
+            ok = await self._prime_once(exchanger, budget)
+        finally:
+            # after a success the cached NS set is used until it expires; priming is then
+            # due again at once
+            self._prime_after = self.clock.monotonic() + (0.0 if ok else PRIME_RETRY)
+            self._priming = None
+            done.set_result(None)
+
+    async def _prime_once(self, exchanger: Exchanger, budget: Budget) -> bool:
+        servers = self._root_addresses(frozenset())
+        if not servers or budget.queries_left <= 0:
+            return False
+        result = await exchanger.exchange(
+            UpstreamQuery(dns.name.root, T.NS, dns.name.root, tuple(servers),
+                          dnssec=self.config.dnssec))
+        budget.spend(max(1, result.attempts))
+        response = result.response
+        if response is None or response.rcode() != dns.rcode.NOERROR:
+            return False
+        ns = response.get_rrset(response.answer, dns.name.root, IN, T.NS)
+        if ns is None or not len(ns):
+            return False
+        names = {rd.target for rd in ns}
+        glue = [r for r in response.additional
+                if r.rdtype in (T.A, T.AAAA) and r.rdclass == IN and r.name in names]
+        if not any(self.config.usable(rd.address) for r in glue for rd in r):
+            return False  # no address we may use: the hints stay in charge
+        now = self.clock.monotonic()
+        rank = Rank.ANSWER_AUTH if response.flags & dns.flags.AA else Rank.ANSWER_NONAUTH
+        sigs = response.get_rrset(response.answer, dns.name.root, IN, T.RRSIG, T.NS)
+        self.cache.rrsets.put(ns, rank, now, sigs=sigs)
+        for g in glue:
+            self.cache.rrsets.put(g, Rank.ADDITIONAL, now)
+        self.primings += 1
+        return True
 
     # -- caching ----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ def candidate(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
     log = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "shadowdns", "resolver", "serve",
-         "--listen", f"{LISTEN[0]}:{LISTEN[1]}", "--root-hints", str(lab.hints_path),
+         "--listen", f"{LISTEN[0]}:{LISTEN[1]}", "--lab", str(lab.state_dir),
          "--egress", lab.egress["candidate"]],
         stdout=log, stderr=subprocess.STDOUT)
     try:
