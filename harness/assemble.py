@@ -129,9 +129,9 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
         reference = ByAddress(r.listen[0], r.listen[1], name=r.name)
     else:
         hints = r.root_hints or _lab_file(config, HINTS_FILE)
-        if hints is None:
-            raise ConfigError(f"{config.source}: references.{r.name}.root_hints: needed for a "
-                              f"managed {r.kind} (or give lab:)")
+        if hints is None and config.lab is not None:  # never the real roots by accident
+            raise ConfigError(f"{config.source}: references.{r.name}.root_hints: lab: "
+                              f"{config.lab} has no {HINTS_FILE} (is the lab up?)")
         anchor = r.trust_anchor or _lab_file(config, ANCHOR_FILE)
         options: dict[str, Any] = {
             "qname_minimisation": r.qname_minimisation,
@@ -139,13 +139,23 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
             "cache_size_mb": r.cache_mb,
             "identity": r.name,
         }
-        if anchor is None or not r.validate:
+        if (anchor is None and hints is not None) or not r.validate:
             options["validate"] = False
+        workdir = r.workdir or config.run_dir / r.name
         try:
-            spec = ReferenceSpec.from_lab_files(
-                kind=r.kind, listen=r.listen[0], port=r.listen[1],
-                workdir=r.workdir or config.run_dir / r.name, root_hints_file=hints,
-                trust_anchor_file=anchor if r.validate else None, **options)
+            if hints is None:
+                # no hints and no lab: the distribution's root hints and root anchor
+                if r.trust_anchor is not None:
+                    raise ValueError("trust_anchor: needs root_hints too (without both the "
+                                     "distribution's root hints and anchor are used)")
+                spec = ReferenceSpec(kind=r.kind, listen=r.listen[0], port=r.listen[1],
+                                     workdir=workdir, root_hints=(), distribution_root=True,
+                                     **options)
+            else:
+                spec = ReferenceSpec.from_lab_files(
+                    kind=r.kind, listen=r.listen[0], port=r.listen[1], workdir=workdir,
+                    root_hints_file=hints, trust_anchor_file=anchor if r.validate else None,
+                    **options)
         except ValueError as e:
             raise ConfigError(f"{config.source}: references.{r.name}: {e}") from None
         reference = ManagedResolver.from_spec(spec)

@@ -93,6 +93,10 @@ class ReferenceSpec:
     :param unblock_zones: special-use names the resolver would answer itself
         (RFC 6761, such as ``test.``) that should be resolved through the lab.
     :param binary: path of the resolver program, instead of looking it up.
+    :param distribution_root: use the distribution's root hints (compiled into the
+        resolver) and root trust anchor (Debian's dns-root-data,
+        ``/usr/share/dns/root.key``) instead of ``root_hints`` and ``trust_anchors``, which
+        must then be empty: a reference on the real internet, never on the lab.
     """
 
     kind: Kind
@@ -110,6 +114,7 @@ class ReferenceSpec:
     identity: str = ""
     unblock_zones: tuple[str, ...] = ()
     binary: Path | None = field(default=None, compare=False)
+    distribution_root: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -130,9 +135,15 @@ class ReferenceSpec:
             _check_path("dnstap_socket", Path(self.dnstap_socket), unix_socket=True)
         if self.binary is not None:
             self._set("binary", Path(self.binary))
-        self._set("root_hints", self._checked_hints())
-        self._set("trust_anchors", self._checked_anchors())
-        if self.validate and not self.trust_anchors:
+        if self.distribution_root:
+            for name in ("root_hints", "trust_anchors"):
+                if getattr(self, name):
+                    raise ValueError(f"{name}: given with distribution_root=True (the "
+                                     "distribution's root hints and anchor are used)")
+        else:
+            self._set("root_hints", self._checked_hints())
+            self._set("trust_anchors", self._checked_anchors())
+        if self.validate and not self.trust_anchors and not self.distribution_root:
             raise ValueError(
                 "trust_anchors: validate=True needs at least one DS or DNSKEY trust anchor "
                 "(or pass validate=False)"

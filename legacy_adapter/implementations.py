@@ -46,6 +46,18 @@ __all__ = [
 # Debian keeps daemons in sbin, which is not on every user's PATH.
 _SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 VERSION_TIMEOUT = 10.0
+# The root trust anchor Debian's dns-root-data installs (unbound recommends it, knot-resolver
+# depends on it): what a reference with ``distribution_root`` validates from.
+DISTRIBUTION_ROOT_KEY = Path("/usr/share/dns/root.key")
+# The lab's root for kresd: its servers, never the built-in list, and no real root key.
+KRESD_LAB_ROOT = """-- Root servers come from the lab, never from the built-in list.
+modules.load('hints > iterate')
+hints.root({{
+{hints}
+}})
+
+-- kresd installs the real root key before reading this file: drop it.
+trust_anchors.remove('.')"""
 
 
 def find_program(name: str, debian_package: str, override: Path | None = None) -> Path:
@@ -189,6 +201,8 @@ class Unbound(Implementation):
 
     def render_files(self) -> dict[str, str]:
         files = super().render_files()
+        if self.spec.distribution_root:
+            return files  # Unbound's compiled-in hints, dns-root-data's anchor
         files[self.root_hints_path.name] = self.render_root_hints()
         if self.spec.validate:
             files[self.trust_anchor_path.name] = self.render_trust_anchors()
@@ -200,8 +214,12 @@ class Unbound(Implementation):
         if spec.outgoing_address is not None:
             outgoing = f"    outgoing-interface: {spec.outgoing_address}"
         trust_anchor = ""
+        anchor_file = DISTRIBUTION_ROOT_KEY if spec.distribution_root else self.trust_anchor_path
         if spec.validate:
-            trust_anchor = f'    trust-anchor-file: "{self.trust_anchor_path}"'
+            trust_anchor = f'    trust-anchor-file: "{anchor_file}"'
+        root_hints = f'    root-hints: "{self.root_hints_path}"'
+        if spec.distribution_root:
+            root_hints = "    # root hints: Unbound's own (compiled in)"
         local_zones = "\n".join(
             f'    local-zone: "{zone}" nodefault' for zone in spec.unblock_zones
         )
@@ -228,7 +246,7 @@ class Unbound(Implementation):
             "workdir": spec.workdir,
             "logfile": self.log_path,
             "pidfile": self.pid_path,
-            "root_hints": self.root_hints_path,
+            "root_hints": root_hints,
             "outgoing": outgoing,
             "module_config": "validator iterator" if spec.validate else "iterator",
             "trust_anchor": trust_anchor,
@@ -282,12 +300,19 @@ class KnotResolver(Implementation):
             f"    [{lua.quote(name)}] = {{ {', '.join(lua.quote(a) for a in addresses)} }}"
             for name, addresses in by_server.items()
         )
+        root = KRESD_LAB_ROOT.format(hints=hints)
+        if spec.distribution_root:
+            # kresd's compiled-in root hints, and the root key it loads before this file
+            # (dns-root-data's, with RFC 5011 updates)
+            root = "-- Root hints and root trust anchor: the distribution's (kresd's defaults)."
         trust_anchors = ""
         if spec.validate:
             trust_anchors = "\n".join(
                 f"trust_anchors.add({lua.quote(anchor)})" for anchor in spec.trust_anchors
             )
         else:
+            if spec.distribution_root:
+                root += "\ntrust_anchors.remove('.')"
             trust_anchors = "-- validate=False: no trust anchor, so every answer is insecure."
         flags = ["ALLOW_LOCAL"]
         if not spec.qname_minimisation:
@@ -320,7 +345,7 @@ class KnotResolver(Implementation):
             "outgoing": outgoing,
             "cache_size_mb": spec.cache_size_mb,
             "cache_uri": lua.quote(f"lmdb://{self.cache_dir}"),
-            "hints": hints,
+            "root": root,
             "trust_anchors": trust_anchors,
             "flags": ", ".join(lua.quote(flag) for flag in flags),
             "unblock": unblock,

@@ -25,3 +25,25 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
         yield info
     finally:
         proc.stop()
+
+
+@pytest.fixture(autouse=True)
+def _upstream_only_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The candidate's network transport, in this process, sends only to loopback: a test that
+    forgot to point the candidate at the lab or a mock (say, left it on the bundled IANA root
+    hints) fails instead of sending a packet to a real server."""
+    import ipaddress
+
+    import dns.message
+
+    from resolver.conductor.transport import NetworkTransport
+
+    real = NetworkTransport.query
+
+    async def query(self: NetworkTransport, address: str, message: dns.message.Message, *,
+                    tcp: bool, timeout: float) -> dns.message.Message:
+        if not ipaddress.ip_address(address).is_loopback:
+            raise AssertionError(f"a test made the candidate send to {address} (not loopback)")
+        return await real(self, address, message, tcp=tcp, timeout=timeout)
+
+    monkeypatch.setattr(NetworkTransport, "query", query)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import dns.flags
 import dns.message
@@ -21,31 +22,66 @@ pytestmark = pytest.mark.integration
 LISTEN = ("127.0.0.13", 5354)
 
 
-@pytest.fixture(scope="module")
-def candidate(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[tuple[str, int]]:
-    log_path = tmp_path_factory.mktemp("candidate") / "serve.log"
+def _serve(lab: LabInfo, log_path: Path, listen: tuple[str, int], *flags: str
+           ) -> Iterator[tuple[str, int]]:
     log = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "shadowdns", "resolver", "serve",
-         "--listen", f"{LISTEN[0]}:{LISTEN[1]}", "--lab", str(lab.state_dir),
-         "--egress", lab.egress["candidate"]],
+         "--listen", f"{listen[0]}:{listen[1]}", "--lab", str(lab.state_dir),
+         "--egress", lab.egress["candidate"], *flags],
         stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             assert proc.poll() is None, log_path.read_text()
             try:
-                dns.query.udp(dns.message.make_query("localhost.", "A"), LISTEN[0],
-                              port=LISTEN[1], timeout=0.5)
+                dns.query.udp(dns.message.make_query("localhost.", "A"), listen[0],
+                              port=listen[1], timeout=0.5)
                 break
             except dns.exception.Timeout:
                 continue
-        yield LISTEN
+        yield listen
     finally:
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def serve_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("candidate") / "serve.log"
+
+
+@pytest.fixture(scope="module")
+def candidate(lab: LabInfo, serve_log: Path) -> Iterator[tuple[str, int]]:
+    yield from _serve(lab, serve_log, LISTEN)
+
+
+def test_lab_validates_and_the_banner_says_with_what(
+        lab: LabInfo, candidate: tuple[str, int], serve_log: Path) -> None:
+    bogus = dns.query.udp(dns.message.make_query("www.nokey.broken.", "A", use_edns=0),
+                          candidate[0], port=candidate[1], timeout=5)
+    assert bogus.rcode() == dns.rcode.SERVFAIL
+    secure = dns.query.udp(dns.message.make_query("www.example.lab.", "A", want_dnssec=True),
+                           candidate[0], port=candidate[1], timeout=5)
+    assert secure.rcode() == dns.rcode.NOERROR and secure.flags & dns.flags.AD
+    text = serve_log.read_text()
+    assert f"resolver: root hints: {lab.hints_path} (" in text
+    assert f"resolver: DNSSEC validation on: trust anchor {lab.anchor_path} (. key tags " in text
+
+
+def test_no_validation_answers_the_bogus_name(lab: LabInfo, tmp_path: Path) -> None:
+    listen = (LISTEN[0], LISTEN[1] + 1)
+    log_path = tmp_path / "serve.log"
+    server = _serve(lab, log_path, listen, "--no-validation")
+    next(server)
+    try:
+        r = dns.query.udp(dns.message.make_query("www.nokey.broken.", "A"), listen[0],
+                          port=listen[1], timeout=5)
+        assert r.rcode() == dns.rcode.NOERROR and r.answer
+        assert "resolver: DNSSEC validation OFF (--no-validation)" in log_path.read_text()
+    finally:
+        server.close()
 
 
 def test_udp_and_tcp_answers(candidate: tuple[str, int]) -> None:
