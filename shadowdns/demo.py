@@ -32,10 +32,12 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from harness.targets import InProcessTarget
 from lab.manifest import agrees, manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
+from resolver.app import describe
 
 DEFAULT_RUN_DIR = Path("run/demo")
 UNBOUND_LISTEN = "127.55.0.1"
@@ -211,6 +213,10 @@ async def shadow(args: argparse.Namespace, run_dir: Path, lab: LabInfo) -> int:
         outgoing_address=lab.egress.get("unbound"), dnstap_socket=sock, identity="staging")
     print(f"harness: dnstap on {sock}; candidate in process; reference kresd at "
           f"{KRESD_LISTEN}:{REFERENCE_PORT}; judge {type(pipeline.judge).__name__}", flush=True)
+    for target in pipeline.targets:
+        if isinstance(target, InProcessTarget):  # its root hints and trust anchor
+            for line in describe(target.config, off="candidate.validate: false"):
+                print(f"candidate: {line}", flush=True)
     async with pipeline:
         view = LiveView(pipeline, config.live, config.log_interval)
         view_task = asyncio.create_task(view.run())
