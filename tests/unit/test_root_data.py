@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,8 +74,13 @@ def test_bundled_hints_are_13_servers_with_ipv4_and_ipv6() -> None:
 
 
 def test_package_data_is_declared_and_in_the_wheel(tmp_path: Path) -> None:
+    # built from a clean copy: a stale build/ in the checkout cannot stand in for package-data
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".venv", "build", "*.egg-info", ".git", "run", ".*_cache", ".hypothesis",
+        "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+                    "--no-build-isolation", "-w", str(tmp_path), str(src)],
                    check=True, capture_output=True, timeout=300,
                    env={**os.environ, "PYTHONWARNINGS": "ignore"})
     (wheel,) = tmp_path.glob("shadowdns-*.whl")
