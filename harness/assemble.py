@@ -36,7 +36,7 @@ from harness.store import Store
 from harness.targets import AddressTarget, InProcessTarget, Target
 from lab.run import ANCHOR_FILE, HINTS_FILE, LabInfo
 from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
-from resolver.app import describe
+from resolver.app import describe, host_has_global_ipv6
 from resolver.config import ConfigError as ResolverConfigError
 from resolver.config import ResolverConfig, read_root_hints
 
@@ -150,7 +150,7 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
                                      "distribution's root hints and anchor are used)")
                 spec = ReferenceSpec(kind=r.kind, listen=r.listen[0], port=r.listen[1],
                                      workdir=workdir, root_hints=(), distribution_root=True,
-                                     **options)
+                                     ip6=host_has_global_ipv6(), **options)
             else:
                 spec = ReferenceSpec.from_lab_files(
                     kind=r.kind, listen=r.listen[0], port=r.listen[1], workdir=workdir,

@@ -97,6 +97,8 @@ class ReferenceSpec:
         resolver) and root trust anchor (Debian's dns-root-data,
         ``/usr/share/dns/root.key``) instead of ``root_hints`` and ``trust_anchors``, which
         must then be empty: a reference on the real internet, never on the lab.
+    :param ip6: ask IPv6 authorities too (Unbound ``do-ip6``, kresd ``net.ipv6``); the lab
+        is IPv4 only.
     """
 
     kind: Kind
@@ -115,6 +117,7 @@ class ReferenceSpec:
     unblock_zones: tuple[str, ...] = ()
     binary: Path | None = field(default=None, compare=False)
     distribution_root: bool = False
+    ip6: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -15,6 +15,7 @@ from harness.config import config_from_mapping
 from harness.targets import AddressTarget
 from legacy_adapter import KnotResolver, ManagedResolver, ReferenceSpec, Unbound
 from legacy_adapter.implementations import DISTRIBUTION_ROOT_KEY
+from resolver.app import host_has_global_ipv6
 from tests.unit.test_legacy_adapter import DS, HINTS, make_spec
 
 
@@ -52,13 +53,21 @@ def test_unbound_uses_its_own_hints_and_dns_root_data_anchor(tmp_path: Path) -> 
     assert "trust-anchor-file" not in off and 'module-config: "iterator"' in off
 
 
+def test_ip6_only_when_asked(tmp_path: Path) -> None:
+    assert "do-ip6: no" in Unbound(make_spec(tmp_path)).render_config()
+    assert "do-ip6: yes" in Unbound(distribution(tmp_path, ip6=True)).render_config()
+    assert "net.ipv6 = false" in KnotResolver(make_spec(tmp_path, kind="kresd")).render_config()
+    assert "net.ipv6 = true" in KnotResolver(
+        distribution(tmp_path, kind="kresd", ip6=True)).render_config()
+
+
 @pytest.mark.skipif(
     shutil.which("unbound-checkconf", path="/usr/sbin:/usr/bin") is None
     or not DISTRIBUTION_ROOT_KEY.exists(),
     reason="unbound-checkconf or dns-root-data not installed",
 )
 def test_unbound_accepts_the_distribution_config(tmp_path: Path) -> None:
-    unbound = Unbound(distribution(tmp_path))
+    unbound = Unbound(distribution(tmp_path, ip6=True))
     unbound.write_files()
     checkconf = shutil.which("unbound-checkconf", path="/usr/sbin:/usr/bin")
     assert checkconf is not None
@@ -93,6 +102,7 @@ def test_harness_reference_without_lab_or_hints_uses_the_distribution_root(
         tmp_path: Path) -> None:
     spec = _reference_spec(tmp_path)
     assert spec.distribution_root and spec.validate and spec.root_hints == ()
+    assert spec.ip6 == host_has_global_ipv6()
     assert not _reference_spec(tmp_path, validate=False).validate
     hints = tmp_path / "root.hints"
     hints.write_text(". 3600 IN NS a.root.\na.root. 3600 IN A 127.53.0.1\n")
