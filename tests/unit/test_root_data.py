@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,17 +250,22 @@ def test_serve_reports_what_it_loaded_and_stops_before_any_query(tmp_path: Path)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shadowdns", "resolver", "serve", "--listen", f"127.0.0.1:{port}",
-         "--workers", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(3)]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+    out_path = tmp_path / "serve.out"
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shadowdns", "resolver", "serve", "--listen",
+             f"127.0.0.1:{port}", "--workers", "1"],
+            stdout=out, stderr=subprocess.PIPE, cwd=tmp_path)
+        try:
+            deadline = time.monotonic() + 30
+            while out_path.read_text().count("\n") < 3 and proc.poll() is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+    lines = out_path.read_text().splitlines()
     assert lines[0].startswith("resolver: serving on 127.0.0.1:")
     assert lines[1].startswith(f"resolver: root hints: {rootdata.hints_path()} (13 servers")
     assert lines[2].strip() == (f"resolver: DNSSEC validation on: trust anchor "
