@@ -22,6 +22,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from resolver import rootdata
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
@@ -157,4 +158,10 @@ def describe(config: ResolverConfig, off: str = "--no-validation") -> list[str]:
     zones = "; ".join(
         f"{zone} key tags {' '.join(str(t) for t in sorted(anchors.key_tags(zone)))}"
         for zone in sorted(anchors.zones))
-    return [*lines, f"DNSSEC validation on: trust anchor {', '.join(where)} ({zones})"]
+    lines.append(f"DNSSEC validation on: trust anchor {', '.join(where)} ({zones})")
+    loopback_hints = all(ipaddress.ip_address(a).is_loopback for _, a in config.root_hints)
+    if loopback_hints and config.trust_anchor_file == rootdata.anchor_path():
+        lines.append("note: loopback root hints (a lab?) with the IANA root anchor: signed "
+                     "answers will be bogus; give the lab's anchor (--lab DIR or "
+                     "--trust-anchor)")
+    return lines

@@ -231,6 +231,11 @@ def test_lab_gives_the_lab_hints_and_anchor(tmp_path: Path,
     assert config("--lab", str(lab), "--ip6").do_ip6 is True
     with pytest.raises(ConfigError, match=r"--lab: .*nowhere/root.hints does not exist"):
         config("--lab", str(tmp_path / "nowhere"))
+    # the lab's hints with the IANA anchor: said at start-up, not left to puzzle over
+    mixed = describe(config("--root-hints", str(lab / "root.hints")))
+    assert len(mixed) == 3 and mixed[2].startswith("note: loopback root hints (a lab?) with "
+                                                   "the IANA root anchor")
+    assert len(describe(config("--lab", str(lab)))) == 2
 
 
 def test_help_shows_the_bundled_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
