@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import bisect
 import collections
+import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
-__all__ = ["COUNTERS", "LatencyWindow", "Metrics"]
+from harness.timefmt import latency_s
+
+__all__ = ["COUNTERS", "LatencyWindow", "Metrics", "latency_figures", "percentile"]
 
 COUNTERS = ("seen", "filtered", "unsampled", "shed", "duplicate", "sampled", "dropped",
             "compared", "failed", "staging_matched", "staging_unmatched", "judge_errors",
@@ -44,10 +48,43 @@ class LatencyWindow:
             self.buckets[i] += 1
 
     def quantile(self, q: float) -> float | None:
-        if not self.recent:
-            return None
-        ordered = sorted(self.recent)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        """The ``q`` quantile of the recent latencies (:func:`percentile`), for the live view
+        and the API; the figures a run ends with are :func:`latency_figures` of the store."""
+        return percentile(sorted(self.recent), q)
+
+
+class Ordered(Protocol):
+    """Sorted latencies: a list, or a numpy array (the report's)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+def percentile(ordered: Ordered, q: float) -> float | None:
+    """The ``q`` quantile (0.5: the median) of ``ordered`` (sorted ascending) by the
+    nearest-rank method: the smallest value with at least ``q`` of the values at or below it
+    (numpy's ``inverted_cdf``); no interpolation, so it is always a latency that was measured.
+    None for no values.  The one definition the run summary, the report and ``compare`` use."""
+    n = len(ordered)
+    if not n:
+        return None
+    rank = math.ceil(q * n - 1e-9)  # 1-based; the epsilon absorbs 0.07 * 100 = 7.000000000000001
+    return float(ordered[min(max(rank, 1), n) - 1])
+
+
+def latency_figures(ordered: Ordered) -> dict[str, float | None]:
+    """p50, p90, p99 and mean of latencies in seconds (sorted ascending), each to the
+    microsecond (:func:`harness.timefmt.latency_s`); None without values.
+
+    The population is every answer with a response that a target gave to a run's stored
+    observations, first asks only (the differ's re-queries are evidence, not load):
+    :meth:`harness.store.StoreReader.latencies` reads it, and the report reads the same rows.
+    """
+    return {"p50": latency_s(percentile(ordered, 0.5)),
+            "p90": latency_s(percentile(ordered, 0.9)),
+            "p99": latency_s(percentile(ordered, 0.99)),
+            "mean": latency_s(math.fsum(ordered) / len(ordered)) if len(ordered) else None}
 
 
 class Metrics:

@@ -384,6 +384,20 @@ class StoreReader:
             f"SELECT category, count(*) AS n FROM verdicts WHERE run_id=? AND kind IN ({marks})"
             " GROUP BY category ORDER BY n DESC", (run_id, *kinds))}
 
+    def latencies(self, run_id: int) -> dict[str, list[float]]:
+        """Per target, sorted, the latency (seconds) of every answer with a response to the
+        run's stored observations: the population of :func:`harness.metrics.latency_figures`
+        (the run summary's and the report's latency figures; re-queries are not stored here).
+        """
+        out: dict[str, list[float]] = {}
+        for target, latency in self._rows(
+                "SELECT a.target, a.latency FROM answers a JOIN observations o "
+                "ON o.id = a.observation_id WHERE o.run_id=? AND a.wire IS NOT NULL "
+                "AND a.latency IS NOT NULL AND a.latency >= 0 ORDER BY a.target, a.latency",
+                (run_id,)):
+            out.setdefault(str(target), []).append(float(latency))
+        return out
+
     def divergences(self, run_id: int | None = None, limit: int = 20,
                     kinds: tuple[str, ...] = ("real",)) -> list[dict[str, Any]]:
         """The latest observations judged as one of ``kinds``, newest first."""

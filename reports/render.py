@@ -30,7 +30,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from reports.examples import Explanation, qtype_text
+from harness.timefmt import iso_utc
+from reports.examples import SOURCES, Explanation, plain, qtype_text, words
 from reports.model import Example, Line, Report
 from reports.tables import dumps
 
@@ -239,8 +240,14 @@ def where_tables(report: Report) -> list[RenderableType]:
     w = report.where
     out: list[RenderableType] = []
     if w.domains or w.zones:
-        for title, places in (("Top divergent registered domains", w.domains),
-                              ("Top divergent zones", w.zones)):
+        sections = [("Top divergent registered domains", w.domains),
+                    ("Top divergent zones (the deepest zone cut either answer names)", w.zones)]
+        if w.zones_repeat_domains():
+            sections = [("Top divergent registered domains (each also the zone the answers "
+                         "name)", w.domains)]
+        for title, places in sections:
+            if not places:
+                continue
             t = _table(title)
             t.add_column("name", no_wrap=True)
             t.add_column("real", justify="right")
@@ -431,8 +438,10 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
         ("query", f"{q.qname} {qtype_text(q.qtype)} {_class(q.qclass)} flags "
                   f"{' '.join(flags) or '-'} EDNS "
                   f"{q.edns_payload if q.edns_payload is not None else 'none'}"),
-        ("from", f"{q.source.value} client {q.client or '?'}"
-                 f"{':' + str(q.client_port) if q.client_port else ''} at {_when(q.seen_at)}"),
+        ("from", SOURCES.get(q.source.value, words(q.source.value))
+                 + (f", client {q.client}{':' + str(q.client_port) if q.client_port else ''}"
+                    if q.client else "")),
+        ("seen at", iso_utc(q.seen_at).replace("T", " ").replace("Z", " UTC")),
         ("categories", ", ".join(v.categories) if v and v.categories else "-"),
         ("explained by", ", ".join(v.explained_by) if v and v.explained_by else "-"),
     ]))
@@ -504,7 +513,7 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
                 "first_attempt_errors"):
         if key in ev:
             value = ev.pop(key)
-            rows.append((key, _inline(value)))
+            rows.append((words(key), plain(value)))
     if rows:
         out.append(Group(Text("Verdict evidence", style="bold"), _kv(rows)))
     for side in ("candidate", "reference"):  # one-line summaries of the answers shown above
@@ -529,10 +538,3 @@ def _class(value: int) -> str:
 def _who(target: str, role: str) -> str:
     return target if target == role else f"{target} ({role})"
 
-
-def _inline(value: object) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_inline(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_inline(v) for v in value)
-    return str(value)
