@@ -39,8 +39,9 @@ from typing import Any
 
 from harness.config import StoreConfig
 from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
+from harness.timefmt import iso_utc
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreReader", "StoredRun"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreReader", "StoredRun", "keep_or_rotate"]
 
 log = logging.getLogger("shadowdns.harness.store")
 
@@ -400,7 +401,8 @@ class StoreReader:
 
     def divergences(self, run_id: int | None = None, limit: int = 20,
                     kinds: tuple[str, ...] = ("real",)) -> list[dict[str, Any]]:
-        """The latest observations judged as one of ``kinds``, newest first."""
+        """The latest observations judged as one of ``kinds``, newest first (``seen_at`` in
+        ISO 8601 UTC with milliseconds, as every export writes it: :mod:`harness.timefmt`)."""
         marks = ",".join("?" * len(kinds))
         where = f"v.kind IN ({marks})" + (" AND v.run_id = ?" if run_id is not None else "")
         args: tuple[Any, ...] = (*kinds, run_id) if run_id is not None else tuple(kinds)
@@ -409,7 +411,7 @@ class StoreReader:
             " v.categories, v.evidence FROM verdicts v JOIN observations o ON o.id ="
             f" v.observation_id WHERE {where} ORDER BY v.observation_id DESC LIMIT ?",
             (*args, limit))
-        return [{"id": r["id"], "run_id": r["run_id"], "seen_at": r["seen_at"],
+        return [{"id": r["id"], "run_id": r["run_id"], "seen_at": iso_utc(r["seen_at"]),
                  "qname": r["qname"], "qtype": r["qtype"], "source": r["source"],
                  "kind": r["kind"], "category": r["category"],
                  "categories": json.loads(r["categories"]),
@@ -456,3 +458,35 @@ def reading(path: Path) -> Iterator[StoreReader]:
         yield reader
     finally:
         reader.close()
+
+
+def keep_or_rotate(path: Path) -> tuple[list[int], Path | None]:
+    """Before a run that writes ``path``: the IDs of the runs it already holds (the new run
+    is appended after them, nothing is deleted), or, when ``path`` is not a store this
+    shadowdns can append to (not SQLite, another schema version), where it was moved so that
+    nothing is lost: the first free ``path.1``, ``path.2``, ... (its -wal and -shm along)."""
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    try:
+        connection = _connect(path, readonly=True)
+        try:
+            row = connection.execute(
+                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            ids = [int(r[0]) for r in connection.execute("SELECT id FROM runs ORDER BY id")]
+        finally:
+            connection.close()
+        if row is not None and int(row[0]) == SCHEMA_VERSION:
+            return ids, None
+    except (sqlite3.Error, ValueError):
+        pass
+    n = 1
+    while path.with_name(f"{path.name}.{n}").exists():
+        n += 1
+    moved = path.with_name(f"{path.name}.{n}")
+    path.rename(moved)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(moved.with_name(moved.name + suffix))
+    return [], moved
