@@ -17,7 +17,8 @@ SKIPPED = ("malformed", "bad_frames", "truncated", "corrupt", "refused_source", 
 
 
 def _evidence(evidence: dict[str, Any], width: int = 110) -> str:
-    text = " | ".join(f"{k}: {v}" for k, v in evidence.items() if isinstance(v, str))
+    text = " | ".join(f"{k.replace('_', ' ')}: {v}" for k, v in evidence.items()
+                      if isinstance(v, str))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

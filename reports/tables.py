@@ -503,9 +503,8 @@ def _divergent(db: sqlite3.Connection, rid: int, sides: list[str],
     frame["zone"] = names.map(zones)
     unknown = int(frame["zone"].isna().sum())
     if unknown:
-        notes.append(f"{unknown} of {len(frame)} real divergence{'s' if len(frame) != 1 else ''}"
-                     " name no zone in either answer (no RRSIG, SOA or NS for the name): "
-                     "located by registered domain only")
+        notes.append(f"real divergences whose answers name no zone (no RRSIG, SOA or NS for "
+                     f"the name): {unknown} of {len(frame)}, located by registered domain only")
     return frame
 
 
