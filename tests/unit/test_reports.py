@@ -530,6 +530,11 @@ def test_compare_flags_new_categories_and_rising_rates(tmp_path: Path) -> None:
     assert "dnssec.bogus_secure" in c.regressions[0]
     assert not compare(a, b, max_new_real=1, max_rate_increase=0.05).regressed
     assert not compare(b, a).regressed  # getting better is not a regression
+    a.latency.targets[0].p50, b.latency.targets[0].p50 = 0.1, 0.3  # 0.3 - 0.1 != 0.2
+    c = compare(a, b)
+    assert c.latency and all(round(x, 6) == x for ch in c.latency
+                             for x in (ch.a, ch.b, ch.delta))  # to the microsecond
+    assert c.latency[0].delta == 0.2
     baseline = tmp_path / "baseline.json"
     assert reports_cli.main(_args(["--db", str(path), "--format", "json", "-o",
                                    str(baseline), "1"])) == 0
