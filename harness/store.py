@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import StoreConfig
+from harness.metrics import latency_figures
 from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
 from harness.timefmt import iso_utc
 
@@ -385,18 +386,27 @@ class StoreReader:
             f"SELECT category, count(*) AS n FROM verdicts WHERE run_id=? AND kind IN ({marks})"
             " GROUP BY category ORDER BY n DESC", (run_id, *kinds))}
 
-    def latencies(self, run_id: int) -> dict[str, list[float]]:
-        """Per target, sorted, the latency (seconds) of every answer with a response to the
-        run's stored observations: the population of :func:`harness.metrics.latency_figures`
-        (the run summary's and the report's latency figures; re-queries are not stored here).
+    def latency_figures(self, run_id: int) -> dict[str, dict[str, float | None]]:
+        """Per target, :func:`harness.metrics.latency_figures` of the run: every answer with a
+        response to the run's stored observations (re-queries are not stored here), streamed
+        in order from SQLite, so a long run's millions of latencies are never held at once.
         """
-        out: dict[str, list[float]] = {}
-        for target, latency in self._rows(
-                "SELECT a.target, a.latency FROM answers a JOIN observations o "
-                "ON o.id = a.observation_id WHERE o.run_id=? AND a.wire IS NOT NULL "
-                "AND a.latency IS NOT NULL AND a.latency >= 0 ORDER BY a.target, a.latency",
-                (run_id,)):
-            out.setdefault(str(target), []).append(float(latency))
+        where = ("FROM answers a JOIN observations o ON o.id = a.observation_id WHERE "
+                 "o.run_id=? AND a.wire IS NOT NULL AND a.latency IS NOT NULL "
+                 "AND a.latency >= 0")
+        out: dict[str, dict[str, float | None]] = {}
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot: the counts fit the rows of a live run
+            try:
+                counts = [(str(t), int(n)) for t, n in self._db.execute(
+                    f"SELECT a.target, count(*) {where} GROUP BY a.target", (run_id,))]
+                for target, n in counts:
+                    rows = self._db.execute(
+                        f"SELECT a.latency {where} AND a.target=? ORDER BY a.latency",
+                        (run_id, target))
+                    out[target] = latency_figures((float(r[0]) for r in rows), n)
+            finally:
+                self._db.execute("COMMIT")
         return out
 
     def divergences(self, run_id: int | None = None, limit: int = 20,

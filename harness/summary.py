@@ -7,7 +7,6 @@ from typing import Any
 
 import dns.rdatatype
 
-from harness.metrics import latency_figures
 from harness.store import StoreReader
 
 __all__ = ["summary_lines"]
@@ -59,7 +58,7 @@ def summary_lines(status: dict[str, Any], store_path: Path, *, latest: int = 8) 
         return lines
     reader = StoreReader(store_path)
     try:
-        latencies = reader.latencies(run_id)
+        latencies = reader.latency_figures(run_id)
         rows = reader.divergences(run_id, limit=latest) if latest > 0 else []
         stored = reader.count(run_id)
     finally:
@@ -67,10 +66,10 @@ def summary_lines(status: dict[str, Any], store_path: Path, *, latest: int = 8) 
     # The stored answers, by the report's definition (harness.metrics.latency_figures): the
     # same figures `shadowdns report` gives for this run.
     for target in status.get("latency", {}) or latencies:
-        figures = latency_figures(latencies.get(target, []))
-        if figures["p50"] is not None and figures["p99"] is not None:
-            lines.append(f"latency {target}: p50 {figures['p50'] * 1000:.1f} ms, "
-                         f"p99 {figures['p99'] * 1000:.1f} ms")
+        figures = latencies.get(target, {})
+        p50, p99 = figures.get("p50"), figures.get("p99")
+        if p50 is not None and p99 is not None:
+            lines.append(f"latency {target}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     if latest > 0:
         if not rows:
             lines.append("latest divergences: none")

@@ -853,7 +853,7 @@ async def test_a_real_pipeline_run_reports(tmp_path: Path) -> None:
 
 def test_run_summary_and_report_agree_on_latency(tmp_path: Path) -> None:
     """The summary `shadowdns run` ends with and the report on the same store give the same
-    percentiles (harness.metrics.latency_figures over StoreReader.latencies).  Latencies
+    percentiles (harness.metrics.latency_figures: StoreReader.latency_figures).  Latencies
     in two clusters, as a resolver's cache hits and cold resolutions are: adjacent ranks
     around the median lie 100 ms apart, so any other method or population shows."""
     from harness.metrics import Metrics
