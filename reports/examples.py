@@ -13,6 +13,7 @@ normaliser sees them).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from reports.model import Example, Line
 from reports.tables import StoreError, choose_run, connect, roles
 
 __all__ = ["SOURCES", "Explanation", "dig_lines", "examples", "explain", "pick", "plain",
-           "qtype_text", "side_by_side", "words"]
+           "qtype_text", "shorten_blob", "shorten_blobs", "side_by_side", "words"]
 
 _LONG = frozenset({"RRSIG", "DNSKEY", "CDNSKEY", "DS", "CDS", "NSEC3", "NSEC3PARAM", "TLSA",
                    "SSHFP", "OPENPGPKEY", "ZONEMD"})
@@ -105,6 +106,20 @@ def shorten_blob(data: str, keep: int = BLOB_KEEP) -> str:
         return data
     short = f"{blob[:keep]}…{blob[-keep:]}"
     return f"{head} {short}" if head else short
+
+
+_BLOB_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}(?: [A-Za-z0-9+/]{4,}={0,2})*")
+
+
+def shorten_blobs(text: str, keep: int = BLOB_KEEP) -> str:
+    """Every run of base64 or hex chunks in ``text`` (signatures, keys, digests, as the
+    differ's evidence writes rdata) shortened like :func:`shorten_blob`; names, numbers and
+    times are left alone (a name has dots, a time 14 digits)."""
+    def cut(m: re.Match[str]) -> str:
+        blob = m.group(0).replace(" ", "")
+        return blob if len(blob) <= 2 * keep + 3 else f"{blob[:keep]}…{blob[-keep:]}"
+
+    return _BLOB_RUN.sub(cut, text)
 
 
 def dig_lines(wire: bytes | None, error: str | None = None, *,
@@ -237,7 +252,7 @@ SOURCES = {"udp_mirror": "UDP mirror", "dnstap": "dnstap", "pcap": "pcap file",
 
 
 def _short(value: object, width: int = 40) -> str:
-    text = "none" if value is None else str(value)
+    text = plain(value)
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
@@ -321,6 +336,7 @@ class Explanation:
     candidate: str
     reference: str
     answers: list[Answer] = field(default_factory=list)
+    full: bool = False  # long rdata blobs in full (else shortened)
 
 
 def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanation:
@@ -358,4 +374,4 @@ def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanati
         staging = dig_lines(obs.staging_wire, shorten=not full)
         lines, _ = side_by_side(staging, base.get(candidate, []))
         answers.append(Answer("staging", "staging", None, None, lines))
-    return Explanation(obs, verdict, run, candidate, primary, answers)
+    return Explanation(obs, verdict, run, candidate, primary, answers, full)

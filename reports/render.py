@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.timefmt import iso_utc
-from reports.examples import SOURCES, Explanation, plain, qtype_text, words
+from reports.examples import SOURCES, Explanation, plain, qtype_text, shorten_blobs, words
 from reports.model import Example, Line, Report
 from reports.tables import dumps
 
@@ -468,6 +468,7 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
         return out
     ev = dict(v.evidence)
     diffs = ev.pop("differences", None)
+    cell = (lambda text: text) if x.full else shorten_blobs
     if isinstance(diffs, list) and diffs:
         t = _table("Differences left after normalisation", expand=True)
         t.add_column("category", no_wrap=True)
@@ -475,8 +476,10 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
             t.add_column(col, overflow="fold", ratio=ratio)
         for d in diffs:
             if isinstance(d, dict):
-                t.add_row(*(Text(str(d.get(k, ""))) for k in (
-                    "category", "detail", "rrset", "candidate", "reference")))
+                t.add_row(*(Text("-" if d.get(k) is None else plain(d[k])) for k in (
+                    "category", "detail", "rrset")),
+                          *(Text("-" if d.get(k) is None else cell(plain(d[k])))
+                            for k in ("candidate", "reference")))
         out.append(t)
     explained = ev.pop("explained", None)
     if isinstance(explained, list) and explained:

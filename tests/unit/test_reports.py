@@ -33,7 +33,7 @@ from harness.records import Observation, Query, Source, TargetAnswer, Verdict, V
 from harness.store import Store
 from reports import cli as reports_cli
 from reports.compare import compare, load_side
-from reports.examples import dig_lines, explain, side_by_side
+from reports.examples import dig_lines, explain, shorten_blobs, side_by_side
 from reports.export import ROW_COLUMNS, divergence_rows, to_json, to_markdown
 from reports.model import FORMAT, REPORT_VERSION, Report, Thresholds, from_dict
 from reports.render import render, render_explain
@@ -743,6 +743,12 @@ def test_explain_speaks_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[st
     candidate_lines = [line.text for line in explain(path, 1).answers[0].lines]
     assert "; EDE: 9 (DNSKEY Missing): (no SEP matching the DS found)" in candidate_lines
     assert "c2lnbmF0…eXRlcw==" in text and "dXJlYnl0" not in text
+    # the differ's evidence writes rdata as text: its signatures are shortened the same way
+    assert shorten_blobs(f"A 13 3 300 20300101000000 20240101000000 4242 example.net. "
+                         f"{SIGNATURE[:32]} {SIGNATURE[32:]}") == (
+        "A 13 3 300 20300101000000 20240101000000 4242 example.net. c2lnbmF0…eXRlcw==")
+    assert shorten_blobs("www.example.net. 192.0.2.1 2001:db8::1") == (
+        "www.example.net. 192.0.2.1 2001:db8::1")
     full = _explain_text(path, 1, full=True)
     assert "c2lnbmF0dXJlYnl0ZXNzaWduYXR1cmVi eXRlcw==" in full and "…" not in full
     assert main(["report", "explain", "1", "--db", str(path), "--full", "--width", "120"]) == 0
