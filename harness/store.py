@@ -479,7 +479,7 @@ def keep_or_rotate(path: Path) -> tuple[list[int], Path | None]:
     if not path.exists():
         return [], None
     try:
-        connection = _connect(path, readonly=True)
+        connection = _connect(path)  # as the run will open it (a WAL left behind is replayed)
         try:
             row = connection.execute(
                 "SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -488,8 +488,11 @@ def keep_or_rotate(path: Path) -> tuple[list[int], Path | None]:
             connection.close()
         if row is not None and int(row[0]) == SCHEMA_VERSION:
             return ids, None
-    except (sqlite3.Error, ValueError):
-        pass
+    except sqlite3.OperationalError as e:
+        if "no such table" not in str(e):
+            return [], None  # locked, unreadable: not ours to move; opening it will say why
+    except (sqlite3.DatabaseError, ValueError):
+        pass  # not SQLite, or damaged: moved aside
     n = 1
     while path.with_name(f"{path.name}.{n}").exists():
         n += 1

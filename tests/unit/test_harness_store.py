@@ -211,3 +211,16 @@ def test_a_second_demo_appends_to_the_store_and_keeps_the_first(tmp_path: Path) 
         assert not junk.exists() and (junk.parent / f"shadow.db.{n}").read_bytes() == \
             b"not a store" * 50
         assert f"moved to {junk}.{n}" in note
+
+
+def test_a_foreign_sqlite_file_is_moved_aside_not_appended_to(tmp_path: Path) -> None:
+    from harness.store import keep_or_rotate
+
+    path = tmp_path / "shadow.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE mine (x)")
+    other.commit()
+    other.close()
+    assert keep_or_rotate(path) == ([], tmp_path / "shadow.db.1")
+    assert not path.exists()
+    assert keep_or_rotate(path) == ([], None)  # nothing there now: a new store
