@@ -206,9 +206,9 @@ def to_markdown(r: Report) -> str:
     w = r.where
     parts += ["", "## Where"]
     sections = [("Registered domains", w.domains),
-                ("Zones (the deepest zone cut either answer names)", w.zones)]
+                ("Zones (as the answers name them)", w.zones)]
     if w.zones_repeat_domains():
-        sections = [("Registered domains (each also the zone the answers name)", w.domains)]
+        sections = [("Registered domains = zones", w.domains)]
     for title, places in sections:
         if places:
             parts += ["", f"### {title}", "",

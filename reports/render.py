@@ -240,11 +240,11 @@ def where_tables(report: Report) -> list[RenderableType]:
     w = report.where
     out: list[RenderableType] = []
     if w.domains or w.zones:
+        # zones: the deepest zone cut the answers name (docs/REPORT.md)
         sections = [("Top divergent registered domains", w.domains),
-                    ("Top divergent zones (the deepest zone cut either answer names)", w.zones)]
+                    ("Top divergent zones (as the answers name them)", w.zones)]
         if w.zones_repeat_domains():
-            sections = [("Top divergent registered domains (each also the zone the answers "
-                         "name)", w.domains)]
+            sections = [("Top divergent registered domains = zones", w.domains)]
         for title, places in sections:
             if not places:
                 continue

@@ -631,7 +631,7 @@ def test_zones_that_repeat_the_domains_are_one_table(store: Path) -> None:
     r.where.zones = [dataclasses.replace(p) for p in r.where.domains]
     assert r.where.zones_repeat_domains()
     text = text_of(r)
-    assert "Top divergent registered domains (each also the zone the answers name)" in text
+    assert "Top divergent registered domains = zones" in text
     assert "Top divergent zones" not in text
     assert "### Zones" not in to_markdown(r)
 
