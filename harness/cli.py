@@ -177,6 +177,23 @@ def _number(text: str, flag: str) -> float:
         raise ConfigError(f"{flag}: {text!r} is not a number or 'max'") from None
 
 
+def _on_signal(pipeline: Pipeline, stop: asyncio.Event) -> None:
+    """Ctrl-C (or SIGTERM): the first stops the run and says what it waits for; the next
+    stops waiting for the queries in flight (what is compared is still committed)."""
+    if not stop.is_set():
+        stop.set()
+        n = pipeline.dispatcher.in_flight
+        what = (f"draining {n} in-flight quer{'y' if n == 1 else 'ies'} (up to "
+                f"{pipeline.drain_timeout:.0f} s), " if n else "")
+        print(f"stopping: {what}committing the store; Ctrl-C again to stop now",
+              file=sys.stderr, flush=True)
+        return
+    n = pipeline.dispatcher.in_flight
+    print(f"stopping now: {n} quer{'y' if n == 1 else 'ies'} in flight cancelled (counted as "
+          "failed); what was compared is kept", file=sys.stderr, flush=True)
+    pipeline.hurry()
+
+
 async def run_harness(config: HarnessConfig, pipeline: Pipeline | None = None, *,
                       stop: asyncio.Event | None = None) -> dict[str, Any]:
     """Run a pipeline with its API and live view until it ends; return its final status."""
@@ -186,7 +203,7 @@ async def run_harness(config: HarnessConfig, pipeline: Pipeline | None = None, *
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, _on_signal, pipeline, stop)
             installed.append(sig)
     api: ApiServer | None = None
     view_task: asyncio.Task[None] | None = None

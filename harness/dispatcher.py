@@ -83,14 +83,19 @@ class Dispatcher:
             self._room.clear()
             await self._room.wait()
 
-    async def drain(self, timeout: float) -> int:
-        """Wait for queries in flight (at most ``timeout`` s); cancel the rest and return
-        how many were cancelled."""
+    async def drain(self, timeout: float, hurry: asyncio.Event | None = None) -> int:
+        """Wait for queries in flight (at most ``timeout`` s, and no longer than until
+        ``hurry`` is set); cancel the rest and return how many were cancelled."""
         if self._tasks:
+            waits = [asyncio.ensure_future(self._idle.wait())]
+            if hurry is not None:
+                waits.append(asyncio.ensure_future(hurry.wait()))
             try:
-                await asyncio.wait_for(self._idle.wait(), timeout)
-            except TimeoutError:
-                pass
+                await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
         left = list(self._tasks)
         for task in left:
             task.cancel()

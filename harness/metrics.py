@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import bisect
 import collections
+import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["COUNTERS", "LatencyWindow", "Metrics"]
+from harness.timefmt import latency_s
+
+__all__ = ["COUNTERS", "QUANTILES", "LatencyWindow", "Metrics", "latency_figures",
+           "nearest_rank", "percentile"]
 
 COUNTERS = ("seen", "filtered", "unsampled", "shed", "duplicate", "sampled", "dropped",
             "compared", "failed", "staging_matched", "staging_unmatched", "judge_errors",
@@ -44,10 +49,77 @@ class LatencyWindow:
             self.buckets[i] += 1
 
     def quantile(self, q: float) -> float | None:
-        if not self.recent:
-            return None
-        ordered = sorted(self.recent)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        """The ``q`` quantile of the recent latencies (:func:`percentile`), for the live view
+        and the API; the figures a run ends with are :func:`latency_figures` of the store."""
+        return percentile(sorted(self.recent), q)
+
+
+QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+
+
+def nearest_rank(q: float, n: int) -> int:
+    """The 1-based rank of the ``q`` quantile of ``n`` sorted values by the nearest-rank
+    method: the smallest value with at least ``q`` of the values at or below it (numpy's
+    ``inverted_cdf``).  No interpolation: the quantile is always a latency that was measured.
+    p50 of 104 values is the 52nd."""
+    rank = math.ceil(q * n - 1e-9)  # the epsilon absorbs 0.07 * 100 = 7.000000000000001
+    return min(max(rank, 1), n)
+
+
+@runtime_checkable
+class Sorted(Protocol):
+    """Latencies sorted ascending, held at once: a list, or the report's numpy array."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> Any: ...
+
+
+def percentile(ordered: Sorted, q: float) -> float | None:
+    """The ``q`` quantile of ``ordered`` (sorted ascending, :func:`nearest_rank`); None for
+    no values."""
+    n = len(ordered)
+    return float(ordered[nearest_rank(q, n) - 1]) if n else None
+
+
+def latency_figures(ordered: Sorted | Iterable[float], n: int, *,
+                    total: float | None = None) -> dict[str, float | None]:
+    """p50, p90, p99 (:func:`nearest_rank`) and mean of ``n`` latencies in seconds, given
+    sorted ascending, each to the microsecond (:func:`harness.timefmt.latency_s`); None
+    without values.  ``ordered`` is held at once (a list, an array: read by index) or an
+    iterator that is read once (a store's ordered rows streaming through); ``total``, their
+    sum where the caller has it already.
+
+    The one definition the run summary (:meth:`harness.store.StoreReader.latency_figures`)
+    and the report (``reports.summary``) use.  The population is every answer with a
+    response that a target gave to a run's stored observations, first asks only (the
+    differ's re-queries are evidence, not load)."""
+    picked: dict[str, float | None] = dict.fromkeys(QUANTILES)
+    if isinstance(ordered, Sorted):
+        if len(ordered) != n:
+            raise ValueError(f"latency_figures: {len(ordered)} values, {n} announced")
+        picked = {key: percentile(ordered, q) for key, q in QUANTILES.items()}
+        if total is None:
+            total = math.fsum(ordered[i] for i in range(n))
+    else:
+        ranks = {nearest_rank(q, n): key for key, q in QUANTILES.items()} if n else {}
+        seen = 0
+
+        def walk() -> Iterator[float]:
+            nonlocal seen
+            for value in ordered:
+                seen += 1
+                key = ranks.get(seen)
+                if key is not None:
+                    picked[key] = float(value)
+                yield float(value)
+
+        streamed = math.fsum(walk())
+        if seen != n:
+            raise ValueError(f"latency_figures: {seen} values, {n} announced")
+        total = streamed if total is None else total
+    out = {key: latency_s(value) for key, value in picked.items()}
+    out["mean"] = latency_s(total / n) if n else None
+    return out
 
 
 class Metrics:

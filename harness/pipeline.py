@@ -86,6 +86,7 @@ class Pipeline:
         self._pending: collections.OrderedDict[StagingKey, _Pending] = (
             collections.OrderedDict())
         self._ticker: asyncio.Task[None] | None = None
+        self._hurry: asyncio.Event | None = None
         self._started_targets: list[Target] = []
         self._room_calls = 0
         self.closed = False
@@ -221,6 +222,13 @@ class Pipeline:
         """Stop the intakes, let what is in flight finish, commit, stop the targets."""
         await self._shutdown(status)
 
+    def hurry(self) -> None:
+        """Stop waiting for the queries in flight (a second Ctrl-C): they are cancelled and
+        counted as failed; everything already compared is still committed."""
+        if self._hurry is None:
+            self._hurry = asyncio.Event()
+        self._hurry.set()
+
     async def _shutdown(self, status: str) -> None:
         if self.closed:
             return
@@ -230,7 +238,9 @@ class Pipeline:
                 await intake.close()
             except Exception:  # noqa: BLE001 - closing the rest matters more
                 log.warning("closing %s failed", intake.name, exc_info=True)
-        await self.dispatcher.drain(self.drain_timeout)
+        if self._hurry is None:
+            self._hurry = asyncio.Event()
+        await self.dispatcher.drain(self.drain_timeout, self._hurry)
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

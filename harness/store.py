@@ -38,9 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import StoreConfig
+from harness.metrics import latency_figures
 from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
+from harness.timefmt import iso_utc
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreReader", "StoredRun"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreReader", "StoredRun", "keep_or_rotate"]
 
 log = logging.getLogger("shadowdns.harness.store")
 
@@ -384,9 +386,33 @@ class StoreReader:
             f"SELECT category, count(*) AS n FROM verdicts WHERE run_id=? AND kind IN ({marks})"
             " GROUP BY category ORDER BY n DESC", (run_id, *kinds))}
 
+    def latency_figures(self, run_id: int) -> dict[str, dict[str, float | None]]:
+        """Per target, :func:`harness.metrics.latency_figures` of the run: every answer with a
+        response to the run's stored observations (re-queries are not stored here), streamed
+        in order from SQLite, so a long run's millions of latencies are never held at once.
+        """
+        where = ("FROM answers a JOIN observations o ON o.id = a.observation_id WHERE "
+                 "o.run_id=? AND a.wire IS NOT NULL AND a.latency IS NOT NULL "
+                 "AND a.latency >= 0")
+        out: dict[str, dict[str, float | None]] = {}
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot: the counts fit the rows of a live run
+            try:
+                counts = [(str(t), int(n)) for t, n in self._db.execute(
+                    f"SELECT a.target, count(*) {where} GROUP BY a.target", (run_id,))]
+                for target, n in counts:
+                    rows = self._db.execute(
+                        f"SELECT a.latency {where} AND a.target=? ORDER BY a.latency",
+                        (run_id, target))
+                    out[target] = latency_figures((float(r[0]) for r in rows), n)
+            finally:
+                self._db.execute("COMMIT")
+        return out
+
     def divergences(self, run_id: int | None = None, limit: int = 20,
                     kinds: tuple[str, ...] = ("real",)) -> list[dict[str, Any]]:
-        """The latest observations judged as one of ``kinds``, newest first."""
+        """The latest observations judged as one of ``kinds``, newest first (``seen_at`` in
+        ISO 8601 UTC with milliseconds, as every export writes it: :mod:`harness.timefmt`)."""
         marks = ",".join("?" * len(kinds))
         where = f"v.kind IN ({marks})" + (" AND v.run_id = ?" if run_id is not None else "")
         args: tuple[Any, ...] = (*kinds, run_id) if run_id is not None else tuple(kinds)
@@ -395,7 +421,7 @@ class StoreReader:
             " v.categories, v.evidence FROM verdicts v JOIN observations o ON o.id ="
             f" v.observation_id WHERE {where} ORDER BY v.observation_id DESC LIMIT ?",
             (*args, limit))
-        return [{"id": r["id"], "run_id": r["run_id"], "seen_at": r["seen_at"],
+        return [{"id": r["id"], "run_id": r["run_id"], "seen_at": iso_utc(r["seen_at"]),
                  "qname": r["qname"], "qtype": r["qtype"], "source": r["source"],
                  "kind": r["kind"], "category": r["category"],
                  "categories": json.loads(r["categories"]),
@@ -442,3 +468,38 @@ def reading(path: Path) -> Iterator[StoreReader]:
         yield reader
     finally:
         reader.close()
+
+
+def keep_or_rotate(path: Path) -> tuple[list[int], Path | None]:
+    """Before a run that writes ``path``: the IDs of the runs it already holds (the new run
+    is appended after them, nothing is deleted), or, when ``path`` is not a store this
+    shadowdns can append to (not SQLite, another schema version), where it was moved so that
+    nothing is lost: the first free ``path.1``, ``path.2``, ... (its -wal and -shm along)."""
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    try:
+        connection = _connect(path)  # as the run will open it (a WAL left behind is replayed)
+        try:
+            row = connection.execute(
+                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            ids = [int(r[0]) for r in connection.execute("SELECT id FROM runs ORDER BY id")]
+        finally:
+            connection.close()
+        if row is not None and int(row[0]) == SCHEMA_VERSION:
+            return ids, None
+    except sqlite3.OperationalError as e:
+        if "no such table" not in str(e):
+            return [], None  # locked, unreadable: not ours to move; opening it will say why
+    except (sqlite3.DatabaseError, ValueError):
+        pass  # not SQLite, or damaged: moved aside
+    n = 1
+    while path.with_name(f"{path.name}.{n}").exists():
+        n += 1
+    moved = path.with_name(f"{path.name}.{n}")
+    path.rename(moved)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(moved.with_name(moved.name + suffix))
+    return [], moved

@@ -16,7 +16,8 @@ SKIPPED = ("malformed", "bad_frames", "truncated", "corrupt", "refused_source", 
 
 
 def _evidence(evidence: dict[str, Any], width: int = 110) -> str:
-    text = " | ".join(f"{k}: {v}" for k, v in evidence.items() if isinstance(v, str))
+    text = " | ".join(f"{k.replace('_', ' ')}: {v}" for k, v in evidence.items()
+                      if isinstance(v, str))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -53,22 +54,30 @@ def summary_lines(status: dict[str, Any], store_path: Path, *, latest: int = 8) 
     if categories:
         lines.append("top categories: " + ", ".join(
             f"{k} {v}" for k, v in list(categories.items())[:6]))
-    for target, lat in status.get("latency", {}).items():
-        if lat.get("p50") is not None:
-            lines.append(f"latency {target}: p50 {lat['p50'] * 1000:.1f} ms, "
-                         f"p99 {lat['p99'] * 1000:.1f} ms")
-    if run_id is not None and store_path.exists() and latest > 0:
-        reader = StoreReader(store_path)
-        try:
-            rows = reader.divergences(run_id, limit=latest)
-            stored = reader.count(run_id)
-        finally:
-            reader.close()
-        if rows:
+    if run_id is None or not store_path.exists():
+        return lines
+    reader = StoreReader(store_path)
+    try:
+        latencies = reader.latency_figures(run_id)
+        rows = reader.divergences(run_id, limit=latest) if latest > 0 else []
+        stored = reader.count(run_id)
+    finally:
+        reader.close()
+    # The stored answers, by the report's definition (harness.metrics.latency_figures): the
+    # same figures `shadowdns report` gives for this run.
+    for target in status.get("latency", {}) or latencies:
+        figures = latencies.get(target, {})
+        p50, p99 = figures.get("p50"), figures.get("p99")
+        if p50 is not None and p99 is not None:
+            lines.append(f"latency {target}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    if latest > 0:
+        if not rows:
+            lines.append("latest divergences: none")
+        else:
             lines.append("latest divergences:")
-            for row in rows:
-                qtype = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(row["qtype"]))
-                lines.append(f"  #{row['id']} {row['qname']} {qtype} [{row['category']}] "
-                             + _evidence(row["evidence"]))
-        lines.append(f"store: {store_path} ({stored} observations in run {run_id})")
+        for row in rows:
+            qtype = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(row["qtype"]))
+            lines.append(f"  #{row['id']} {row['qname']} {qtype} [{row['category']}] "
+                         + _evidence(row["evidence"]))
+    lines.append(f"store: {store_path} ({stored} observations in run {run_id})")
     return lines

@@ -172,6 +172,13 @@ def serve(world_path: str | None, state_dir: Path) -> int:
     return 0
 
 
+def lab_command(*args: str) -> list[str]:
+    """``python -m lab ARGS`` as :class:`LabProcess` starts it.  ``-P``: the working
+    directory is not put on the child's ``sys.path``, so that a folder there named like one
+    of our packages (a state directory called ``lab``) is never imported in its place."""
+    return [sys.executable, "-P", "-m", "lab", *args]
+
+
 class LabError(RuntimeError):
     pass
 
@@ -192,7 +199,7 @@ class LabProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / STATE_FILE).unlink()
-        cmd = [sys.executable, "-m", "lab", "serve", "--state-dir", str(self.state_dir)]
+        cmd = lab_command("serve", "--state-dir", str(self.state_dir))
         if self.world_path:
             cmd += ["--world", str(self.world_path)]
         log = open(self.state_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child

@@ -144,7 +144,11 @@ class WorldDef:
 
 
 def default_world_path() -> Path:
-    return Path(str(resources.files("lab") / "worlds" / "default.yaml"))
+    """The shipped default world, from the package data (``lab.worlds``), wherever the
+    working directory is.  Anchored at the ``lab.worlds`` package, not at ``lab``: a folder
+    named ``lab`` in the working directory (a state directory, say) would otherwise be taken
+    for the package as a namespace portion, and the world looked for in it."""
+    return Path(str(resources.files("lab.worlds") / "default.yaml"))
 
 
 def load_world(path: str | Path | None = None) -> WorldDef:

@@ -52,6 +52,9 @@ def register(sub: Any) -> None:
                    help="csv/parquet: a row per observation, equal ones included")
     r.add_argument("--fail-if-unsafe", action="store_true",
                    help="exit 1 when the candidate is not safe to ship")
+    r.add_argument("--full", action="store_true",
+                   help="explain: signatures, keys and digests in full (default: their first "
+                        "and last 8 characters; --format json always gives them in full)")
     t = p.add_argument_group("when the candidate is safe to ship")
     t.add_argument("--max-real", type=int, default=0, metavar="N",
                    help="real divergences tolerated (default 0)")
@@ -181,6 +184,7 @@ def _write(output: Path | None, text: str) -> None:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from harness.timefmt import iso_utc, latency_s
     from reports.examples import explain
     from reports.render import render_explain
     from reports.tables import dumps
@@ -188,17 +192,19 @@ def _explain(args: argparse.Namespace) -> int:
     if len(args.more) != 1 or not args.more[0].isdigit():
         return _err("usage: shadowdns report explain ID (an observation ID, as the report "
                     "shows it: #1234)")
-    x = explain(find_store(args.db), int(args.more[0]))
+    x = explain(find_store(args.db), int(args.more[0]),
+                full=bool(args.full) or args.format == "json")
     if args.format == "json":
         obs, v = x.observation, x.verdict
         data = {
             "format": "shadowdns-explain", "version": 1, "observation_id": obs.id,
             "run_id": obs.run_id, "query": {**obs.query.__dict__,
-                                            "source": obs.query.source.value},
+                                            "source": obs.query.source.value,
+                                            "seen_at": iso_utc(obs.query.seen_at)},
             "verdict": None if v is None else {
                 "kind": v.kind.value, "category": v.category, "categories": v.categories,
                 "explained_by": v.explained_by, "evidence": v.evidence},
-            "answers": [{"target": a.target, "role": a.role, "latency": a.latency,
+            "answers": [{"target": a.target, "role": a.role, "latency": latency_s(a.latency),
                          "error": a.error, "dig": [line.text for line in a.lines],
                          "differs": [line.differs for line in a.lines]} for a in x.answers],
             "wires": {t: a.wire for t, a in obs.answers.items()},

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.differ.classify import rank
+from harness.timefmt import latency_s
 from reports.model import FORMAT, REPORT_VERSION, Report, from_dict
 
 __all__ = ["Change", "Comparison", "compare", "load_side"]
@@ -189,8 +190,9 @@ def compare(a: Report, b: Report, *, a_label: str = "A", b_label: str = "B",
             va, vb = getattr(other, q), getattr(s, q)
             if va is None or vb is None:
                 continue
-            latency.append(Change(f"latency {s.target} {q}", va, vb, None, None, vb - va,
-                                  _note(va, vb, None)))
+            va, vb = latency_s(va) or 0.0, latency_s(vb) or 0.0  # an older export's: unrounded
+            latency.append(Change(f"latency {s.target} {q}", va, vb, None, None,
+                                  latency_s(vb - va) or 0.0, _note(va, vb, None)))
     return Comparison(a=a_label, b=b_label, a_judged=ja, b_judged=jb,
                       a_status=a.safety.status, b_status=b.safety.status, changes=changes,
                       regressions=regressions, new_real=new_real,

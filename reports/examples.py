@@ -13,6 +13,7 @@ normaliser sees them).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ from harness.store import StoredRun, StoreReader
 from reports.model import Example, Line
 from reports.tables import StoreError, choose_run, connect, roles
 
-__all__ = ["Explanation", "dig_lines", "examples", "explain", "pick", "qtype_text",
-           "side_by_side"]
+__all__ = ["SOURCES", "Explanation", "dig_lines", "examples", "explain", "pick", "plain",
+           "qtype_text", "shorten_blob", "shorten_blobs", "side_by_side", "words"]
 
 _LONG = frozenset({"RRSIG", "DNSKEY", "CDNSKEY", "DS", "CDS", "NSEC3", "NSEC3PARAM", "TLSA",
                    "SSHFP", "OPENPGPKEY", "ZONEMD"})
@@ -80,6 +81,8 @@ class DigLine:
 _BLOB_LAST = frozenset({"RRSIG", "DNSKEY", "CDNSKEY", "DS", "CDS", "TLSA", "SSHFP",
                         "OPENPGPKEY", "ZONEMD"})
 """Types whose last field is one blob, which presentation format splits into chunks."""
+BLOB_KEEP = 8
+"""Characters kept at each end of a shortened blob (``report explain`` without ``--full``)."""
 
 
 def _abbreviate(text: str, width: int, rtype: str) -> str:
@@ -95,11 +98,37 @@ def _abbreviate(text: str, width: int, rtype: str) -> str:
     return " ".join(out)
 
 
+def shorten_blob(data: str, keep: int = BLOB_KEEP) -> str:
+    """A long trailing blob (a signature, a key, a digest) as its first and last ``keep``
+    characters around an ellipsis: ``MEUCIQDx…Zm9vYmFy``; shorter data unchanged."""
+    head, _, blob = data.rpartition(" ")
+    if len(blob) <= 2 * keep + 3:
+        return data
+    short = f"{blob[:keep]}…{blob[-keep:]}"
+    return f"{head} {short}" if head else short
+
+
+_BLOB_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}(?: [A-Za-z0-9+/]{4,}={0,2})*")
+
+
+def shorten_blobs(text: str, keep: int = BLOB_KEEP) -> str:
+    """Every run of base64 or hex chunks in ``text`` (signatures, keys, digests, as the
+    differ's evidence writes rdata) shortened like :func:`shorten_blob`; names, numbers and
+    times are left alone (a name has dots, a time 14 digits)."""
+    def cut(m: re.Match[str]) -> str:
+        blob = m.group(0).replace(" ", "")
+        return blob if len(blob) <= 2 * keep + 3 else f"{blob[:keep]}…{blob[-keep:]}"
+
+    return _BLOB_RUN.sub(cut, text)
+
+
 def dig_lines(wire: bytes | None, error: str | None = None, *,
-              abbreviate: int | None = None) -> list[DigLine]:
+              abbreviate: int | None = None, shorten: bool = False) -> list[DigLine]:
     """``wire`` in dig's presentation format (no blank lines, IDs shown but not compared).
 
     ``abbreviate``: cut tokens of long rdata (signatures, keys) to this many characters.
+    ``shorten``: write the blob that ends long rdata (an RRSIG's signature, a DNSKEY's key, a
+    DS digest) as its first and last :data:`BLOB_KEEP` characters (:func:`shorten_blob`).
     """
     if wire is None:
         return [DigLine(f";; no response: {error or 'none recorded'}", ("error", error))]
@@ -132,7 +161,8 @@ def dig_lines(wire: bytes | None, error: str | None = None, *,
         for option in msg.options:
             if isinstance(option, dns.edns.EDEOption):
                 code = int(option.code)
-                text = f' "{option.text}"' if option.text else ""
+                # dig 9.18: "; EDE: 9 (DNSKEY Missing): (no SEP matching the DS found)"
+                text = f": ({option.text})" if option.text else ""
                 lines.append(DigLine(f"; EDE: {code} ({_ede_name(code)}){text}", ("ede", code)))
     lines.append(DigLine(";; QUESTION SECTION:"))
     for q in msg.question:
@@ -152,6 +182,8 @@ def dig_lines(wire: bytes | None, error: str | None = None, *,
                 data = rd.to_text()
                 if abbreviate and rtype in _LONG:
                     data = _abbreviate(data, abbreviate, rtype)
+                elif shorten and rtype in _BLOB_LAST:
+                    data = shorten_blob(rd.to_text(chunksize=0))
                 if int(rrset.rdtype) == dns.rdatatype.RRSIG:
                     ident: object = rrsig_identity(rd)
                 else:
@@ -191,12 +223,36 @@ def _details(verdict: Verdict | None, limit: int = 4) -> list[str]:
                if isinstance(v, str | int | float)][:limit]
     confirmation = evidence.get("confirmation")
     if isinstance(confirmation, dict) and confirmation:
-        out.append("confirmation: " + ", ".join(f"{k}={v}" for k, v in confirmation.items()))
+        out.append("confirmation: " + plain(confirmation))
     return out
 
 
+def plain(value: object) -> str:
+    """Evidence in words, not Python: ``no`` for False, ``candidate changed: no`` for
+    ``{"candidate_changed": False}``, lists joined by commas."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{words(str(k))}: {plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value) or "none"
+    return str(value)
+
+
+def words(key: str) -> str:
+    """An evidence key as words: ``candidate_changed`` -> ``candidate changed``."""
+    return key.replace("_", " ")
+
+
+SOURCES = {"udp_mirror": "UDP mirror", "dnstap": "dnstap", "pcap": "pcap file",
+           "query_list": "query list"}
+"""How each intake is named to a reader (:class:`harness.records.Source` values)."""
+
+
 def _short(value: object, width: int = 40) -> str:
-    text = "none" if value is None else str(value)
+    text = plain(value)
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
@@ -280,9 +336,12 @@ class Explanation:
     candidate: str
     reference: str
     answers: list[Answer] = field(default_factory=list)
+    full: bool = False  # long rdata blobs in full (else shortened)
 
 
-def explain(path: Path, observation_id: int) -> Explanation:
+def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanation:
+    """Observation ``observation_id`` with its answers in dig's format; long rdata blobs
+    shortened (:func:`shorten_blob`) unless ``full``."""
     reader = StoreReader(path)
     try:
         obs = reader.observation(observation_id)
@@ -297,7 +356,7 @@ def explain(path: Path, observation_id: int) -> Explanation:
     primary = str(evidence.get("reference_target") or "")
     if primary not in obs.answers:
         primary = next((r for r in references if r in obs.answers), "")
-    base = {t: dig_lines(a.wire, a.error) for t, a in obs.answers.items()}
+    base = {t: dig_lines(a.wire, a.error, shorten=not full) for t, a in obs.answers.items()}
     answers: list[Answer] = []
     order = [candidate, primary, *[t for t in obs.answers if t not in (candidate, primary)]]
     for target in order:
@@ -312,7 +371,7 @@ def explain(path: Path, observation_id: int) -> Explanation:
         role = "candidate" if target == candidate else "reference"
         answers.append(Answer(target, role, a.latency, a.error, lines))
     if obs.staging_wire is not None:
-        staging = dig_lines(obs.staging_wire)
+        staging = dig_lines(obs.staging_wire, shorten=not full)
         lines, _ = side_by_side(staging, base.get(candidate, []))
         answers.append(Answer("staging", "staging", None, None, lines))
-    return Explanation(obs, verdict, run, candidate, primary, answers)
+    return Explanation(obs, verdict, run, candidate, primary, answers, full)

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.differ.normalise import registered_domain
+from harness.differ.normalise import domain_of
+from harness.timefmt import LATENCY_DECIMALS_MS, iso_utc
 from reports.examples import qtype_text, rcode_text
 from reports.model import Report
 from reports.tables import STATES, Tables, connect
@@ -69,7 +70,7 @@ def _rows(db: sqlite3.Connection, t: Tables, all_verdicts: bool) -> pd.DataFrame
     out = pd.DataFrame({
         "run_id": np.full(len(base), rid, dtype=np.int64),
         "observation_id": base["observation_id"].astype(np.int64),
-        "seen_at": base["seen_at"].astype(float),
+        "seen_at": [iso_utc(float(x)) for x in base["seen_at"]],
         "qname": base["qname"].astype(str),
         "qtype": [qtype_text(int(q)) for q in per["qtype"].to_numpy()],
         "kind": per["kind"].astype(str).to_numpy(),
@@ -80,13 +81,18 @@ def _rows(db: sqlite3.Connection, t: Tables, all_verdicts: bool) -> pd.DataFrame
         "reference_rcode": _rcodes(per["r_rcode"].to_numpy()),
         "candidate_dnssec": states[per["c_state"].to_numpy(dtype=np.int64)],
         "reference_dnssec": states[per["r_state"].to_numpy(dtype=np.int64)],
-        "candidate_latency_ms": per["c_latency"].to_numpy(dtype=float) * 1000,
-        "reference_latency_ms": per["r_latency"].to_numpy(dtype=float) * 1000,
+        "candidate_latency_ms": _latency_column(per["c_latency"]),
+        "reference_latency_ms": _latency_column(per["r_latency"]),
     })
     names = out["qname"].str.lower()
-    domains = {n: registered_domain(n) or n for n in names.unique()}
+    domains = {n: domain_of(n) for n in names.unique()}
     out["registered_domain"] = names.map(domains)
     return out.reset_index(drop=True)
+
+
+def _latency_column(seconds: pd.Series) -> Any:
+    """Seconds as milliseconds to the microsecond (harness.timefmt); NaN: no answer."""
+    return np.round(seconds.to_numpy(dtype=float) * 1000, LATENCY_DECIMALS_MS)
 
 
 def _list(text: object) -> list[str]:
@@ -199,7 +205,11 @@ def to_markdown(r: Report) -> str:
                                  for e in d.ede], {3})]
     w = r.where
     parts += ["", "## Where"]
-    for title, places in (("Registered domains", w.domains), ("Zones", w.zones)):
+    sections = [("Registered domains", w.domains),
+                ("Zones (as the answers name them)", w.zones)]
+    if w.zones_repeat_domains():
+        sections = [("Registered domains = zones", w.domains)]
+    for title, places in sections:
         if places:
             parts += ["", f"### {title}", "",
                       _md_table(["name", "real", "% of real", "top category", "e.g."],

@@ -179,6 +179,11 @@ class Where:
     rcodes: list[Breakdown]
     rcode_pairs: list[RcodePair]  # real divergences by (candidate rcode, reference rcode)
 
+    def zones_repeat_domains(self) -> bool:
+        """Every zone is its registered domain, with the same counts: one table says both."""
+        return bool(self.zones) and ([(p.name, p.real) for p in self.domains]
+                                     == [(p.name, p.real) for p in self.zones])
+
 
 @dataclass
 class LatencyStats:

@@ -30,7 +30,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from reports.examples import Explanation, qtype_text
+from harness.timefmt import iso_utc
+from reports.examples import SOURCES, Explanation, plain, qtype_text, shorten_blobs, words
 from reports.model import Example, Line, Report
 from reports.tables import dumps
 
@@ -239,8 +240,14 @@ def where_tables(report: Report) -> list[RenderableType]:
     w = report.where
     out: list[RenderableType] = []
     if w.domains or w.zones:
-        for title, places in (("Top divergent registered domains", w.domains),
-                              ("Top divergent zones", w.zones)):
+        # zones: the deepest zone cut the answers name (docs/REPORT.md)
+        sections = [("Top divergent registered domains", w.domains),
+                    ("Top divergent zones (as the answers name them)", w.zones)]
+        if w.zones_repeat_domains():
+            sections = [("Top divergent registered domains = zones", w.domains)]
+        for title, places in sections:
+            if not places:
+                continue
             t = _table(title)
             t.add_column("name", no_wrap=True)
             t.add_column("real", justify="right")
@@ -431,8 +438,10 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
         ("query", f"{q.qname} {qtype_text(q.qtype)} {_class(q.qclass)} flags "
                   f"{' '.join(flags) or '-'} EDNS "
                   f"{q.edns_payload if q.edns_payload is not None else 'none'}"),
-        ("from", f"{q.source.value} client {q.client or '?'}"
-                 f"{':' + str(q.client_port) if q.client_port else ''} at {_when(q.seen_at)}"),
+        ("from", SOURCES.get(q.source.value, words(q.source.value))
+                 + (f", client {q.client}{':' + str(q.client_port) if q.client_port else ''}"
+                    if q.client else "")),
+        ("seen at", iso_utc(q.seen_at).replace("T", " ").replace("Z", " UTC")),
         ("categories", ", ".join(v.categories) if v and v.categories else "-"),
         ("explained by", ", ".join(v.explained_by) if v and v.explained_by else "-"),
     ]))
@@ -459,6 +468,7 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
         return out
     ev = dict(v.evidence)
     diffs = ev.pop("differences", None)
+    cell = (lambda text: text) if x.full else shorten_blobs
     if isinstance(diffs, list) and diffs:
         t = _table("Differences left after normalisation", expand=True)
         t.add_column("category", no_wrap=True)
@@ -466,8 +476,10 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
             t.add_column(col, overflow="fold", ratio=ratio)
         for d in diffs:
             if isinstance(d, dict):
-                t.add_row(*(Text(str(d.get(k, ""))) for k in (
-                    "category", "detail", "rrset", "candidate", "reference")))
+                t.add_row(*(Text("-" if d.get(k) is None else plain(d[k])) for k in (
+                    "category", "detail", "rrset")),
+                          *(Text("-" if d.get(k) is None else cell(plain(d[k])))
+                            for k in ("candidate", "reference")))
         out.append(t)
     explained = ev.pop("explained", None)
     if isinstance(explained, list) and explained:
@@ -504,7 +516,7 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
                 "first_attempt_errors"):
         if key in ev:
             value = ev.pop(key)
-            rows.append((key, _inline(value)))
+            rows.append((words(key), plain(value)))
     if rows:
         out.append(Group(Text("Verdict evidence", style="bold"), _kv(rows)))
     for side in ("candidate", "reference"):  # one-line summaries of the answers shown above
@@ -529,10 +541,3 @@ def _class(value: int) -> str:
 def _who(target: str, role: str) -> str:
     return target if target == role else f"{target} ({role})"
 
-
-def _inline(value: object) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_inline(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_inline(v) for v in value)
-    return str(value)

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from harness.differ.classify import rank
+from harness.metrics import latency_figures
 from reports.examples import examples, qtype_text, rcode_text
 from reports.model import (
     Breakdown,
@@ -360,22 +360,17 @@ def _where(t: Tables) -> Where:
                  rcodes=_breakdown(per_obs, "r_rcode", rlabel, top_r), rcode_pairs=pairs)
 
 
-def _quantile(sorted_values: npt.NDArray[np.float64], q: float) -> float | None:
-    if not len(sorted_values):
-        return None
-    return float(np.quantile(sorted_values, q, method="inverted_cdf"))
-
-
 def _latency(t: Tables) -> Latency:
     stats = []
     counts: dict[str, list[int]] = {}
     edges = np.array(HISTOGRAM_EDGES)
     for target, values in t.latency.items():
+        # the run summary's definition (numpy only adds the values up)
+        figures = latency_figures(values, len(values), total=float(values.sum()))
         stats.append(LatencyStats(
             target=target, answered=int(len(values)), no_response=t.errors.get(target, 0),
-            p50=_quantile(values, 0.5), p90=_quantile(values, 0.9),
-            p99=_quantile(values, 0.99),
-            mean=float(values.mean()) if len(values) else None))
+            p50=figures["p50"], p90=figures["p90"], p99=figures["p99"],
+            mean=figures["mean"]))
         cuts = np.searchsorted(values, edges, side="right")
         counts[target] = [int(x) for x in np.diff(np.concatenate(([0], cuts, [len(values)])))]
     return Latency(stats, Histogram(list(HISTOGRAM_EDGES), counts))

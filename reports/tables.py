@@ -36,7 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from harness.differ.classify import DNSSEC_EDE
-from harness.differ.normalise import registered_domain
+from harness.differ.normalise import domain_of
 from harness.records import CANDIDATE
 from harness.store import StoredRun, StoreReader
 from reports.wire import Facts, facts
@@ -201,7 +201,7 @@ def _load(db: sqlite3.Connection, path: Path, run: StoredRun, run_ids: list[int]
         "FROM verdicts WHERE run_id=? AND kind IN ('timeout', 'unstable') GROUP BY 1, 2",
         (json.dumps([f"timeout.{candidate}"]), f'"timeout.{candidate}"', rid)).fetchall(),
         columns=["kind", "side", "n"])
-    divergent = _divergent(db, rid, references[0] if references else "", notes)
+    divergent = _divergent(db, rid, [t for t in (references[:1] + [candidate]) if t], notes)
     return Tables(path=path, run=run, run_ids=run_ids, candidate=candidate,
                   references=references, stored=stored, kinds=kinds, categories=categories,
                   per_obs=per_obs, latency=latency, errors=errors, normalisers=normalisers,
@@ -465,8 +465,14 @@ def _json_list(text: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _divergent(db: sqlite3.Connection, rid: int, reference: str,
+def _divergent(db: sqlite3.Connection, rid: int, sides: list[str],
                notes: list[str]) -> pd.DataFrame:
+    """The real divergences with each name's registered domain and zone.
+
+    The zone is the deepest zone cut that the primary reference's or the candidate's answer
+    names for the query name (:attr:`reports.wire.Facts.zone`); None where neither answer
+    names one (a SERVFAIL, a timeout): such a divergence is located by its registered domain
+    only, never under a zone guessed from it."""
     rows = db.execute(
         "SELECT v.observation_id, o.qname, o.qtype, v.category FROM verdicts v "
         "JOIN observations o ON o.id = v.observation_id "
@@ -479,25 +485,31 @@ def _divergent(db: sqlite3.Connection, rid: int, reference: str,
     names = frame["qname"].str.lower()
     frame["qname"] = names
     first = frame.groupby("qname", sort=False)["id"].first()
-    domains = {name: registered_domain(name) or name for name in first.index}
+    domains = {name: domain_of(name) for name in first.index}
     zones: dict[str, str] = {}
     picked = first.iloc[:MAX_ZONE_NAMES]
     if len(first) > MAX_ZONE_NAMES:
         notes.append(f"zones read for the first {MAX_ZONE_NAMES} of {len(first)} divergent "
-                     "names; the rest are shown under their registered domain")
+                     "names; the rest are located by their registered domain only")
     by_id = {int(i): str(name) for name, i in picked.items()}
-    if reference:
-        for oid, wire in _wires(db, list(by_id), reference):
+    for side in sides:
+        for oid, wire in _wires(db, list(by_id), side):
             f = facts(wire)
-            if f is not None and f.zone:
-                zones[by_id[oid]] = f.zone
-    frame["domain"] = names.map(lambda n: _dotted(domains.get(n) or n))
-    frame["zone"] = names.map(lambda n: zones.get(n) or _dotted(domains.get(n) or n))
+            name = by_id[oid]
+            if f is not None and f.zone and (name not in zones
+                                             or _labels(f.zone) > _labels(zones[name])):
+                zones[name] = f.zone
+    frame["domain"] = names.map(domains)
+    frame["zone"] = names.map(zones)
+    unknown = int(frame["zone"].isna().sum())
+    if unknown:
+        notes.append(f"real divergences whose answers name no zone (no RRSIG, SOA or NS for "
+                     f"the name): {unknown} of {len(frame)}, located by registered domain only")
     return frame
 
 
-def _dotted(name: str) -> str:
-    return name if name.endswith(".") else name + "."
+def _labels(name: str) -> int:
+    return 0 if name == "." else name.count(".")
 
 
 def counters(run: StoredRun) -> dict[str, int]:

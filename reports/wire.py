@@ -3,8 +3,8 @@ records.
 
 The report needs, for many stored responses, only a few facts: the rcode and flags (read
 from the header in SQL, see :mod:`reports.tables`), the Extended DNS Error codes (to tell a
-bogus SERVFAIL from another one) and the zone the answer came from (the signer of the first
-RRSIG, or the owner of the SOA or NS in the authority section).  :func:`facts` walks the
+bogus SERVFAIL from another one) and the deepest zone cut the answer names for the question
+(RRSIG signers, SOA and NS owners: :attr:`Facts.zone`).  :func:`facts` walks the
 message once to get them.  Examples and ``explain`` parse with dnspython instead.
 """
 
@@ -30,6 +30,10 @@ class Facts:
     flags: int
     ede: tuple[int, ...]  # Extended DNS Error info codes, sorted, unique
     zone: str | None  # lower-case, absolute ('example.com.'); None when nothing says
+    """The deepest zone cut the response names for its question's name: of the signers of
+    RRSIGs (answer and authority), the owners of SOA and NS records in the authority section
+    and of an SOA in the answer, the longest that is the question's name or an ancestor of
+    it (the signer of a CNAME target's records in another zone is not the name's zone)."""
 
 
 def _name(wire: bytes, p: int) -> tuple[str, int] | None:
@@ -87,14 +91,17 @@ def facts(wire: bytes) -> Facts | None:
     ns = (wire[8] << 8) | wire[9]
     ar = (wire[10] << 8) | wire[11]
     p = 12
-    for _ in range(qd):
+    qname: str | None = None
+    for i in range(qd):
+        if i == 0:
+            got = _name(wire, p)
+            qname = got[0] if got is not None else None
         p = _skip_name(wire, p)
         if p < 0:
             return None
         p += 4
     ede: set[int] = set()
-    signer: str | None = None
-    authority_owner: str | None = None
+    cuts: set[str] = set()
     for i in range(an + ns + ar):
         start = p
         p = _skip_name(wire, p)
@@ -116,14 +123,22 @@ def facts(wire: bytes) -> Facts | None:
                 if code == _EDE and length >= 2:
                     ede.add((wire[o + 4] << 8) | wire[o + 5])
                 o += 4 + length
-        elif rtype == _RRSIG and signer is None and i < an + ns and rdlength > 18:
+        elif rtype == _RRSIG and i < an + ns and rdlength > 18:
             got = _name(wire, rdata + 18)
             if got is not None:
-                signer = got[0]
-        elif rtype in (_SOA, _NS) and an <= i < an + ns and authority_owner is None:
+                cuts.add(got[0])
+        elif (rtype == _SOA and i < an + ns) or (rtype == _NS and an <= i < an + ns):
             got = _name(wire, start)
             if got is not None:
-                authority_owner = got[0]
+                cuts.add(got[0])
     if p != n:
         return None
-    return Facts(rcode, flags, tuple(sorted(ede)), signer or authority_owner)
+    return Facts(rcode, flags, tuple(sorted(ede)), _deepest_cut(qname, cuts))
+
+
+def _deepest_cut(qname: str | None, cuts: set[str]) -> str | None:
+    """The longest of ``cuts`` that is ``qname`` or one of its ancestors."""
+    if qname is None or not cuts:
+        return None
+    inside = [c for c in cuts if c == "." or qname == c or qname.endswith("." + c)]
+    return max(inside, key=lambda c: 0 if c == "." else c.count("."), default=None)

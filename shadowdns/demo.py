@@ -177,6 +177,22 @@ async def tour(run_dir: Path, lab: LabInfo, qmin: bool) -> int:
     return 0
 
 
+def store_note(db: Path) -> str:
+    """Keep what earlier demos stored: this run is appended to ``db`` as the next run (a
+    file that is not a store is moved aside, never deleted); say where it all is."""
+    from harness.store import keep_or_rotate
+
+    runs, moved = keep_or_rotate(db)
+    if moved is not None:
+        return (f"store: {db} could not be appended to (not a store of this shadowdns): "
+                f"moved to {moved}; this demo starts a new store")
+    if not runs:
+        return f"store: {db} (new)"
+    kept = f"run {runs[0]}" if len(runs) == 1 else f"runs {runs[0]}-{runs[-1]}"
+    return (f"store: {db} keeps earlier demos ({kept}: shadowdns report RUN --db {db}); "
+            "this demo is appended as the next run")
+
+
 async def shadow(args: argparse.Namespace, run_dir: Path, lab: LabInfo) -> int:
     """The shadow run (see the module docstring)."""
     from harness.assemble import build_pipeline
@@ -188,8 +204,7 @@ async def shadow(args: argparse.Namespace, run_dir: Path, lab: LabInfo) -> int:
     qmin = not args.no_qname_minimisation
     sock = (run_dir / "dnstap.sock").absolute()
     db = run_dir / "shadow.db"
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        stale.unlink(missing_ok=True)  # each demo starts a fresh store
+    print(store_note(db), flush=True)
     config = config_from_mapping({
         "lab": str(lab.state_dir),
         "run_dir": str(run_dir),

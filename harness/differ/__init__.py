@@ -17,6 +17,7 @@ from harness.differ.normalise import (
     Normalised,
     Normaliser,
     Pair,
+    domain_of,
     normalise,
     registered_domain,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "compare",
     "dnssec_category",
     "dnssec_outcome",
+    "domain_of",
     "normalise",
     "parse",
     "primary",

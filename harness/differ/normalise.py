@@ -54,7 +54,7 @@ from harness.differ.knowledge import Knowledge
 
 __all__ = ["DEFAULT_NORMALISERS", "Cdn", "Case", "Explanation", "Geo", "Normalised",
            "Normaliser", "Order", "Pair", "Pool", "Resign", "Ttl", "normalise",
-           "registered_domain"]
+           "domain_of", "registered_domain"]
 
 _RRSIG = int(dns.rdatatype.RRSIG)
 _CNAME = int(dns.rdatatype.CNAME)
@@ -326,11 +326,26 @@ def _psl() -> Callable[[str], str | None]:
 
 
 def registered_domain(name: str) -> str | None:
-    """The registered domain of ``name`` by the bundled public suffix list (no network)."""
+    """The registered domain of ``name`` by the bundled public suffix list (no network),
+    absolute and in lower case (``example.co.uk.``); None for a public suffix or the root.
+
+    Every registered domain shadowdns hands out (differ, store, report, exports) is written
+    this way, as DNS names are everywhere else: with the trailing dot."""
     text = name.rstrip(".").lower()
     if not text:
         return None
-    return _psl()(text)
+    found = _psl()(text)
+    return found + "." if found else None
+
+
+def domain_of(name: str) -> str:
+    """Where ``name`` is counted: its :func:`registered_domain`, or the name itself (absolute,
+    lower case) when it has none (a public suffix such as ``lab.``, or the root)."""
+    found = registered_domain(name)
+    if found is not None:
+        return found
+    text = name.rstrip(".").lower()
+    return text + "." if text else "."
 
 
 class Cdn:

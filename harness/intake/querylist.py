@@ -82,6 +82,10 @@ class QueryListIntake(Intake):
         self.config = config
         self._task: asyncio.Task[None] | None = None
 
+    def describe(self) -> str:
+        pace = f"{self.config.rate:g} queries/s" if self.config.rate > 0 else "as fast as possible"
+        return f"query list {self.config.file} ({pace})"
+
     def _entries(self) -> Iterator[tuple[int, str]]:
         with self.config.file.open(encoding="utf-8", errors="replace") as handle:
             yield from enumerate(handle, 1)

@@ -29,6 +29,7 @@ from harness.differ import (
     compare,
     dnssec_category,
     dnssec_outcome,
+    domain_of,
     normalise,
     parse,
     primary,
@@ -328,10 +329,20 @@ def test_cdn_not_across_registered_domains() -> None:
 
 
 def test_registered_domain_uses_the_bundled_public_suffix_list() -> None:
-    assert registered_domain("e1234.a.akamaiedge.net.") == "akamaiedge.net"
-    assert registered_domain("x.Example.CO.UK") == "example.co.uk"
-    assert registered_domain("shop.ap.edge.cdnprov.ed.") == "cdnprov.ed"  # unknown TLD: "*"
+    assert registered_domain("e1234.a.akamaiedge.net.") == "akamaiedge.net."
+    assert registered_domain("x.Example.CO.UK") == "example.co.uk."
+    assert registered_domain("shop.ap.edge.cdnprov.ed.") == "cdnprov.ed."  # unknown TLD: "*"
     assert registered_domain("co.uk.") is None
+
+
+def test_domain_of_is_always_absolute() -> None:
+    """One form everywhere (differ, report, exports): lower case with the trailing dot, the
+    name itself where it has no registered domain."""
+    assert domain_of("WWW.Example.NET") == "example.net."
+    assert domain_of("www.example.net.") == "example.net."
+    assert domain_of("lab.") == "lab."
+    assert domain_of("co.uk") == "co.uk."
+    assert domain_of(".") == "."
 
 
 # -- priority and DNSSEC -------------------------------------------------------------------------

@@ -94,6 +94,10 @@ async def test_query_list_rate(tmp_path: Path) -> None:
     await asyncio.wait_for(intake.wait(), 5)
     assert len(sink.queries) == 10
     assert loop.time() - start >= 9 / 50 * 0.9
+    # how the report's header and the run's log name the source: in words
+    assert intake.describe() == f"query list {path} (50 queries/s)"
+    assert QueryListIntake(QueryListConfig(file=path)).describe() == (
+        f"query list {path} (as fast as possible)")
 
 
 async def test_query_list_missing_file(tmp_path: Path) -> None:

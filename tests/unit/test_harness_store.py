@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -55,6 +56,7 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     assert reader.category_counts(run) == {"answer": 4}
     latest = reader.divergences(run, limit=2)
     assert [d["id"] for d in latest] == [12, 9] and latest[0]["evidence"]["raw"] == "01"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", latest[0]["seen_at"])
     verdict = reader.verdict(12)
     assert verdict is not None and verdict.kind is VerdictKind.REAL
     assert len(list(reader.observations(run))) == 12
@@ -180,3 +182,45 @@ def test_retention_by_age_and_size(tmp_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
     db.close()
     store.close()
+
+
+def test_a_second_demo_appends_to_the_store_and_keeps_the_first(tmp_path: Path) -> None:
+    """Re-running the demo keeps the earlier runs: the new run is appended (run N+1); a file
+    that is not a store is moved aside (shadow.db.1, .2), never deleted; the note says so."""
+    from shadowdns.demo import store_note
+
+    path = tmp_path / "demo" / "shadow.db"
+    assert store_note(path) == f"store: {path} (new)"
+    for expected_run in (1, 2):
+        store = Store(StoreConfig(path=path, commit_interval=0.05))
+        store.open()
+        assert store.start_run({}, {}) == expected_run
+        assert store.add(observation(store, expected_run), None)
+        store.close({"seen": 1})
+        note = store_note(path)
+        assert path.exists() and "appended as the next run" in note
+        assert (f"run {expected_run}:" if expected_run == 1 else "runs 1-2:") in note
+    reader = StoreReader(path)
+    assert [r.id for r in reader.runs()] == [1, 2] and reader.count(1) == reader.count(2) == 1
+    reader.close()
+    junk = tmp_path / "junk" / "shadow.db"
+    junk.parent.mkdir()
+    for n in (1, 2):
+        junk.write_bytes(b"not a store" * 50)
+        note = store_note(junk)
+        assert not junk.exists() and (junk.parent / f"shadow.db.{n}").read_bytes() == \
+            b"not a store" * 50
+        assert f"moved to {junk}.{n}" in note
+
+
+def test_a_foreign_sqlite_file_is_moved_aside_not_appended_to(tmp_path: Path) -> None:
+    from harness.store import keep_or_rotate
+
+    path = tmp_path / "shadow.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE mine (x)")
+    other.commit()
+    other.close()
+    assert keep_or_rotate(path) == ([], tmp_path / "shadow.db.1")
+    assert not path.exists()
+    assert keep_or_rotate(path) == ([], None)  # nothing there now: a new store

@@ -396,3 +396,26 @@ def test_lab_process_stats_signals_the_lab_and_waits_for_its_reply(tmp_path: Pat
     finally:
         child.kill()
         child.wait(5)
+
+
+def test_the_default_world_loads_from_the_package_wherever_the_cwd_is(tmp_path: Path) -> None:
+    """`shadowdns lab up --state-dir lab` run outside the checkout: the state directory (a
+    folder named lab in the working directory) must not be taken for the package, in this
+    process or in the lab process it starts."""
+    import subprocess
+    import sys
+
+    from lab.run import lab_command
+
+    (tmp_path / "lab").mkdir()  # what `lab up --state-dir lab` creates before the child starts
+    shipped = default_world_path()
+    got = subprocess.run(
+        [sys.executable, "-c", "from lab.world import load_world; print(load_world().source)"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    assert Path(got.stdout.strip()) == shipped and shipped.is_file()
+    assert tmp_path not in Path(got.stdout.strip()).parents
+    names = subprocess.run(lab_command("names", "--json"), cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+    assert names.returncode == 0, names.stderr
+    assert len(names.stdout.splitlines()) == len(manifest(load_world()))

@@ -8,9 +8,11 @@ again with ``UPDATE_SNAPSHOTS=1 pytest tests/unit/test_reports.py`` and review t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import difflib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +33,7 @@ from harness.records import Observation, Query, Source, TargetAnswer, Verdict, V
 from harness.store import Store
 from reports import cli as reports_cli
 from reports.compare import compare, load_side
-from reports.examples import dig_lines, explain, side_by_side
+from reports.examples import dig_lines, explain, shorten_blobs, side_by_side
 from reports.export import ROW_COLUMNS, divergence_rows, to_json, to_markdown
 from reports.model import FORMAT, REPORT_VERSION, Report, Thresholds, from_dict
 from reports.render import render, render_explain
@@ -347,10 +349,15 @@ def test_where_names_domains_zones_qtypes_and_rcodes(store: Path) -> None:
     w = report(store).where
     assert {p.name: p.real for p in w.domains} == {"example.net.": 2, "example.org.": 1,
                                                    "example.com.": 1}
-    # the zone is the signer of the reference's RRSIGs (or its SOA); where the reference's
-    # answer names none (gone.example.com, ede.example.net), the registered domain
-    assert {p.name: p.real for p in w.zones} == {"example.net.": 2, "eu.example.org.": 1,
+    # the zone is the deepest zone cut either answer names for the name: a signer (the
+    # reference's RRSIG over data.eu.example.org), an SOA owner (the candidate's NXDOMAIN for
+    # gone.example.com); where neither answer names one (two SERVFAILs for ede.example.net)
+    # there is no zone, and no registered domain passed off as one
+    assert {p.name: p.real for p in w.zones} == {"example.net.": 1, "eu.example.org.": 1,
                                                  "example.com.": 1}
+    assert any("answers name no zone (no RRSIG, SOA or NS for the name): 1 of 4" in n
+               for n in report(store).notes)
+    assert not w.zones_repeat_domains()
     assert {b.key: b.real for b in w.qtypes}["AAAA"] == 1
     assert ("NXDOMAIN", "NOERROR", 1) in {(p.candidate, p.reference, p.count)
                                           for p in w.rcode_pairs}
@@ -477,7 +484,15 @@ def test_csv_parquet_and_markdown(store: Path, tmp_path: Path) -> None:
     bogus = rows[rows["category"] == "dnssec.bogus_secure"].iloc[0]
     assert (bogus["candidate_rcode"], bogus["reference_rcode"]) == ("SERVFAIL", "NOERROR")
     assert (bogus["candidate_dnssec"], bogus["reference_dnssec"]) == ("bogus", "secure")
-    assert bogus["registered_domain"] == "example.net"
+    assert bogus["registered_domain"] == "example.net."
+    # one form: absolute, like every other name; times in ISO 8601 UTC with milliseconds;
+    # latencies in ms to the microsecond (the fixture's are 0.0008 + k * 0.003 s: float noise)
+    assert rows["registered_domain"].str.endswith(".").all()
+    assert bogus["seen_at"] == "2025-01-01T00:04:40.000Z"
+    assert rows["seen_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").all()
+    for column in ("candidate_latency_ms", "reference_latency_ms"):
+        values = rows[column].dropna()
+        assert len(values) and ((values * 1000).round() == values * 1000).all(), column
     assert len(divergence_rows(t, all_verdicts=True)) == 35
     assert reports_cli.main(_args(["--db", str(store), "--format", "parquet", "--output",
                                    str(tmp_path / "d.parquet")])) == 0
@@ -486,6 +501,13 @@ def test_csv_parquet_and_markdown(store: Path, tmp_path: Path) -> None:
     assert reports_cli.main(_args(["--db", str(store), "--format", "csv", "-o",
                                    str(tmp_path / "d.csv")])) == 0
     assert len(pd.read_csv(tmp_path / "d.csv")) == 10
+    csv_text = (tmp_path / "d.csv").read_text()
+    assert "2025-01-01T00:04:40.000Z" in csv_text and ",example.net.\n" in csv_text
+    assert not re.search(r"\d\.\d{4,}", csv_text), "a number with more than 3 decimals"
+    data = json.loads(to_json(build(t)))
+    for stats in data["latency"]["targets"]:
+        for key in ("p50", "p90", "p99", "mean"):
+            assert stats[key] == round(stats[key], 6), (stats["target"], key)
     md = to_markdown(build(t))
     assert md.startswith("# shadowdns report: run 1\n\n**❌ NOT SAFE TO SHIP")
     for section in ("## Verdicts", "## DNSSEC", "## Where", "## Latency", "## Examples"):
@@ -508,6 +530,11 @@ def test_compare_flags_new_categories_and_rising_rates(tmp_path: Path) -> None:
     assert "dnssec.bogus_secure" in c.regressions[0]
     assert not compare(a, b, max_new_real=1, max_rate_increase=0.05).regressed
     assert not compare(b, a).regressed  # getting better is not a regression
+    a.latency.targets[0].p50, b.latency.targets[0].p50 = 0.1, 0.3  # 0.3 - 0.1 != 0.2
+    c = compare(a, b)
+    assert c.latency and all(round(x, 6) == x for ch in c.latency
+                             for x in (ch.a, ch.b, ch.delta))  # to the microsecond
+    assert c.latency[0].delta == 0.2
     baseline = tmp_path / "baseline.json"
     assert reports_cli.main(_args(["--db", str(path), "--format", "json", "-o",
                                    str(baseline), "1"])) == 0
@@ -584,6 +611,31 @@ def test_empty_store_and_running_run(tmp_path: Path) -> None:
 # -- pieces ----------------------------------------------------------------------------------
 
 
+def test_zone_is_the_deepest_cut_either_answer_names_for_the_name() -> None:
+    # a CNAME into another zone: that zone's signer is not the name's zone
+    chained = facts(resp("www.a.example.", answer=[
+        "www.a.example. 300 CNAME x.other.example.", sig("www.a.example.", "CNAME", "a.example."),
+        "x.other.example. 300 A 192.0.2.1", sig("x.other.example.", "A", "other.example.")]))
+    assert chained is not None and chained.zone == "a.example."
+    # an NXDOMAIN from a delegated child zone: its SOA is deeper than the parent's signer
+    deep = facts(resp("x.sub.example.net.", rcode=3, authority=[
+        soa("sub.example.net."), sig("sub.example.net.", "SOA", "example.net.")]))
+    assert deep is not None and deep.zone == "sub.example.net."
+    # an SOA owner that is not an ancestor of the name says nothing about it
+    other = facts(resp("x.example.com.", rcode=3, authority=[soa("example.org.")]))
+    assert other is not None and other.zone is None
+
+
+def test_zones_that_repeat_the_domains_are_one_table(store: Path) -> None:
+    r = report(store)
+    r.where.zones = [dataclasses.replace(p) for p in r.where.domains]
+    assert r.where.zones_repeat_domains()
+    text = text_of(r)
+    assert "Top divergent registered domains = zones" in text
+    assert "Top divergent zones" not in text
+    assert "### Zones" not in to_markdown(r)
+
+
 def test_wire_facts_agree_with_dnspython() -> None:
     signed = resp("www.example.net.", answer=["www.example.net. 300 A 192.0.2.1",
                                               sig("www.example.net.", "A", "example.net.")],
@@ -650,11 +702,62 @@ def test_real_differ_verdicts_render(tmp_path: Path) -> None:
     assert "Re-queries made to confirm" in _explain_text(path, r.safety.first_example)
 
 
-def _explain_text(path: Path, oid: int | None) -> str:
+def _explain_text(path: Path, oid: int | None, *, full: bool = False) -> str:
     assert oid is not None
     console = Console(record=True, width=120, force_terminal=False, color_system=None)
-    render_explain(explain(path, oid), console)
+    render_explain(explain(path, oid, full=full), console)
     return console.export_text()
+
+
+SIGNATURE = "c2lnbmF0dXJlYnl0ZXNzaWduYXR1cmVieXRlcw=="  # sig()'s, 40 characters
+
+
+def test_explain_speaks_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No Python reprs, the source in words and no unknown client, signatures shortened
+    (in full with --full and in JSON), EDE as dig 9.18 writes it."""
+    from shadowdns.cli import main
+
+    q = dns.message.make_query("secure.example.net.", "A", want_dnssec=True, payload=1232)
+    bogus = dns.message.make_response(q, our_payload=1232)
+    bogus.set_rcode(dns.rcode.SERVFAIL)
+    bogus.use_edns(0, dns.flags.DO, 1232, options=[
+        dns.edns.EDEOption(dns.edns.EDECode.DNSKEY_MISSING, "no SEP matching the DS found")])
+    signed = resp("secure.example.net.", answer=["secure.example.net. 300 A 198.51.100.20",
+                                                 sig("secure.example.net.", "A", "example.net.")],
+                  ad=True)
+    query = Query(qname="secure.example.net.", qtype=1, do=True, edns_payload=1232,
+                  source=Source.QUERY_LIST, seen_at=T0 + 1.25)
+    verdict = Verdict(None, VerdictKind.REAL, "dnssec.bogus_secure", ["dnssec.bogus_secure"], [],
+                      {"reference_target": "kresd", "confirmed": True,
+                       "confirmation": {"candidate_changed": False, "persisted": True}})
+    path = tmp_path / "plain.db"
+    write_store(path, [(query, bogus.to_wire(), signed, verdict)])
+    text = _explain_text(path, 1)
+    lines = {line.split(maxsplit=1)[0]: line for line in text.splitlines() if line.strip()}
+    assert lines["from"].split() == ["from", "query", "list"]
+    assert "seen at      2025-01-01 00:00:01.250 UTC" in text
+    assert "candidate changed: no, persisted: yes" in text and "confirmed        yes" in text
+    assert "reference target kresd" in text
+    for python in ("False", "True", "None", "_changed", "client ?", "query_list"):
+        assert python not in text, python
+    candidate_lines = [line.text for line in explain(path, 1).answers[0].lines]
+    assert "; EDE: 9 (DNSKEY Missing): (no SEP matching the DS found)" in candidate_lines
+    assert "c2lnbmF0…eXRlcw==" in text and "dXJlYnl0" not in text
+    # the differ's evidence writes rdata as text: its signatures are shortened the same way
+    assert shorten_blobs(f"A 13 3 300 20300101000000 20240101000000 4242 example.net. "
+                         f"{SIGNATURE[:32]} {SIGNATURE[32:]}") == (
+        "A 13 3 300 20300101000000 20240101000000 4242 example.net. c2lnbmF0…eXRlcw==")
+    assert shorten_blobs("www.example.net. 192.0.2.1 2001:db8::1") == (
+        "www.example.net. 192.0.2.1 2001:db8::1")
+    full = _explain_text(path, 1, full=True)
+    assert "c2lnbmF0dXJlYnl0ZXNzaWduYXR1cmVi eXRlcw==" in full and "…" not in full
+    assert main(["report", "explain", "1", "--db", str(path), "--full", "--width", "120"]) == 0
+    assert "c2lnbmF0dXJlYnl0ZXNzaWduYXR1cmVi eXRlcw==" in capsys.readouterr().out
+    assert main(["report", "explain", "1", "--db", str(path), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["query"]["seen_at"] == "2025-01-01T00:00:01.250Z"
+    assert any(SIGNATURE[:32] in line for line in data["answers"][1]["dig"])
+    assert data["answers"][0]["latency"] == round(data["answers"][0]["latency"], 6)
 
 
 def test_exact_judge_verdicts_render(tmp_path: Path) -> None:
@@ -749,3 +852,41 @@ async def test_a_real_pipeline_run_reports(tmp_path: Path) -> None:
     assert r.safety.blocking == {"answer.data": 3}
     assert r.latency.targets[0].answered == 153
     assert [e.qname for e in r.examples] == ["diff0.lab.", "diff1.lab."]
+
+
+# -- the run summary and the report: one latency definition ---------------------------------
+
+
+def test_run_summary_and_report_agree_on_latency(tmp_path: Path) -> None:
+    """The summary `shadowdns run` ends with and the report on the same store give the same
+    percentiles (harness.metrics.latency_figures: StoreReader.latency_figures).  Latencies
+    in two clusters, as a resolver's cache hits and cold resolutions are: adjacent ranks
+    around the median lie 100 ms apart, so any other method or population shows."""
+    from harness.metrics import Metrics
+    from harness.summary import summary_lines
+
+    path = tmp_path / "lat.db"
+    cases = fixed_cases()[:10]  # ten equal answers
+    write_store(path, cases)
+    db = sqlite3.connect(path)
+    for i, ms in enumerate([1, 1, 1, 1, 1, 100, 100, 100, 100, 100], start=1):
+        db.execute("UPDATE answers SET latency=? WHERE observation_id=? AND target='candidate'",
+                   (ms / 1000 + i * 1e-6, i))
+    db.commit()
+    # the pipeline's live figures, as it gathered them: every answer it was given
+    metrics = Metrics(["candidate", "kresd"])
+    for target, latency, wire in db.execute("SELECT target, latency, wire FROM answers"):
+        metrics.answer(target, latency, None if wire is not None else "timeout")
+    db.close()
+    status = {**_status(10, {"equal": 10}), "run_id": 1, **{
+        k: v for k, v in metrics.snapshot().items() if k == "latency"}}
+    lines = summary_lines(status, path)
+    stats = {s.target: s for s in report(path).latency.targets}
+    for target in ("candidate", "kresd"):
+        s = stats[target]
+        assert s.p50 is not None and s.p99 is not None
+        expected = f"latency {target}: p50 {s.p50 * 1000:.1f} ms, p99 {s.p99 * 1000:.1f} ms"
+        assert expected in lines, (expected, lines)
+    assert stats["candidate"].p50 == pytest.approx(0.001005)  # the 5th of 10: nearest rank
+    assert "latest divergences: none" in lines
+    assert not any(line == "latest divergences:" for line in lines)

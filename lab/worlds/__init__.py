@@ -1,0 +1,1 @@
+"""The worlds shipped with the lab (package data: ``default.yaml``)."""
