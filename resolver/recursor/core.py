@@ -48,6 +48,11 @@ MINIMISE_MULTIPLE_LABS = MAX_MINIMISE_COUNT - MINIMISE_ONE_LAB
 TOTAL_DEADLINE = 12.0  # seconds per client query
 
 
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+LAME_TTL = 900.0  # seconds an address stays lame for a zone (Unbound's infra-host-ttl)
+
+
 @dataclass
 class RecursorConfig:
     qname_minimisation: bool = True
@@ -73,6 +78,10 @@ class RecursorConfig:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
+            return False
+        if ip.is_unspecified or ip.is_multicast or ip == _BROADCAST or ip in _THIS_NETWORK:
+            # not a unicast destination (RFC 6890: 0.0.0.0/8 and :: are "this host",
+            # 255.255.255.255 is limited broadcast): no server can be reached there
             return False
         if self.do_not_query_localhost and ip.is_loopback and not configured:
             return False
@@ -372,9 +381,23 @@ class Recursor:
         depth: int,
         failed: set[str],
     ) -> list[str]:
-        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left."""
+        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left.
+
+        Last resort: the nameservers the parent's referral listed that the child's own NS
+        set (which replaced it in the cache) does not (Unbound's parent-side NS,
+        iter_lookup_parent_NS_from_cache).
+        """
         try:
             return await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+        except ResolutionFailed:
+            pass
+        hit = self.cache.parent_side.get(zone, T.NS, self.clock.monotonic())
+        extra = [] if hit is None else [rd.target for rd in hit.rrset
+                                        if rd.target not in ns_names]
+        if not extra:
+            return []
+        try:
+            return await self._addresses(zone, extra, exchanger, budget, depth, failed)
         except ResolutionFailed:
             return []
 
@@ -394,7 +417,8 @@ class Recursor:
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
         scrub(response, dns.name.root, self.config.harden_glue)
-        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN)
+        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN,
+                     recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         return self._conclude(c, name, qtype, response.flags)
@@ -429,6 +453,8 @@ class Recursor:
         qout = len(zone)
         count = 0
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
+        # the first recursion-lame response for the question itself (not a probe)
+        reclame: tuple[Classified, int, str | None] | None = None
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):
             if budget.queries_left <= 0:
                 raise ResolutionFailed("upstream query budget spent")
@@ -450,8 +476,8 @@ class Recursor:
             else:
                 qn, qt = name, qtype
             result = await exchanger.exchange(
-                UpstreamQuery(qn, qt, zone, tuple(servers), dnssec=self.config.dnssec,
-                              minimised=probe)
+                UpstreamQuery(qn, qt, zone, self._not_lame(zone, servers),
+                              dnssec=self.config.dnssec, minimised=probe)
             )
             budget.spend(max(1, result.attempts))
             if result.response is None:
@@ -470,6 +496,10 @@ class Recursor:
             response = result.response
             scrub(response, zone, self.config.harden_glue)
             c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
+            if probe and c.fallback is not None:
+                # A minimised probe only learns where the cuts are; a recursion-lame
+                # server's view of that is taken (the question itself is judged).
+                c = c.fallback
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
@@ -481,18 +511,36 @@ class Recursor:
                     qout, count = len(zone), 0
                 ns_names = [rd.target for rd in c.ns]
                 failed = set()
+                reclame = None
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
                 if result.server is not None:
                     failed.add(result.server)
+                    # Lameness is a property of one address for one zone (RFC 4697 §2.1;
+                    # Unbound's infra cache keys it by address and zone): that address is
+                    # not asked for this zone again while others are left, whatever name
+                    # it is listed under.
+                    self.cache.infra.mark_lame(result.server, zone, self.clock.monotonic(),
+                                               LAME_TTL)
+                if c.fallback is not None and reclame is None and not probe:
+                    reclame = (c.fallback, response.flags, result.server)
                 if not servers:
                     servers = await self._other_addresses(zone, ns_names, exchanger, budget,
                                                           depth, failed | avoid)
                 if not servers:
+                    if reclame is not None and not probe:
+                        # Every server is recursion-lame: take what one of them said
+                        # (Unbound does, rather than fail: iter_reclame_two).
+                        c, flags, server = reclame
+                        if depth == 0 and server is not None:
+                            budget.origins.add(server)
+                        return self._conclude(c, name, qtype, flags)
                     raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
                 continue
+            if response.flags & dns.flags.AA:
+                self._cache_child_ns(response, zone)
             if probe:
                 if c.kind is Kind.NXDOMAIN:
                     # Unbound's relaxed mode: stop minimising.  In a zone where DNSSEC is
@@ -538,10 +586,29 @@ class Recursor:
             self.cache.negative.put_nodata(name, self.config.qmin_qtype, c.soa, now,
                                            proofs=tuple(c.proofs))
 
+    def _not_lame(self, zone: dns.name.Name, servers: Sequence[str]) -> tuple[str, ...]:
+        """``servers`` without the addresses known lame for ``zone``, unless that is all."""
+        now = self.clock.monotonic()
+        fine = tuple(s for s in servers if not self.cache.infra.is_lame(s, zone, now))
+        return fine or tuple(servers)
+
+    def _cache_child_ns(self, response: dns.message.Message, zone: dns.name.Name) -> None:
+        """The zone's own NS set, from the authority section of its authoritative answer.
+
+        RFC 2181 §5.4.1 ranks it above the parent's referral, so it replaces the delegation
+        in the cache: the child's servers are the ones asked next (a nameserver the parent
+        still lists but the child dropped is not).  The cache does not let a same-ranked
+        copy extend its TTL (RRsetCache.put, the ghost-domain rule).
+        """
+        for rrset in response.authority:
+            if rrset.rdtype == T.NS and rrset.name == zone and zone != dns.name.root:
+                self.cache.rrsets.put(rrset, Rank.AUTHORITY_AUTH, self.clock.monotonic())
+
     def _cache_referral(self, c: Classified) -> None:
         now = self.clock.monotonic()
         assert c.ns is not None
         self.cache.rrsets.put(c.ns, Rank.AUTHORITY_NONAUTH, now)
+        self.cache.parent_side.put(c.ns, Rank.AUTHORITY_NONAUTH, now)  # see _other_addresses
         if c.ds is not None:
             ds_sigs = c.sigs.get((c.ds.name, T.DS))
             self.cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)

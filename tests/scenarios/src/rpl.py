@@ -225,7 +225,8 @@ def root_range(delegations: dict[str, tuple[str, str, str]], signer: Signer | No
 
 
 def header(title: str, *, do_ip6: bool = False, extra: list[str] | None = None) -> str:
-    lines = ["; shadowdns's own scenario (Deckard dialect), written by tests/scenarios/src/build.py",
+    lines = ["; shadowdns's own scenario (Deckard dialect), written by "
+             "tests/scenarios/src/build.py",
              f"do-ip6: {'yes' if do_ip6 else 'no'}", "do-not-query-localhost: off",
              "stub-addr: 127.7.0.1", "stub-name: k.root-servers.net."]
     lines += extra or []
