@@ -94,6 +94,7 @@ class Budget:
     deadline: float
     in_progress: set[tuple[dns.name.Name, int]] = field(default_factory=set)
     sent: int = 0
+    primed: bool = False  # the root hints were asked for the root's NS set
     # Servers not to ask for the client's question itself (depth 0): they gave data that
     # failed validation (Unbound's blacklist on a validation retry).
     avoid: frozenset[str] = frozenset()
@@ -388,9 +389,20 @@ class Recursor:
         iter_lookup_parent_NS_from_cache).
         """
         try:
-            return await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+            found = await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+            if found:
+                return found
         except ResolutionFailed:
             pass
+        if zone == dns.name.root and not ns_names and not budget.primed:
+            # Every root hint failed: prime (RFC 8109), once per client query.  A hint
+            # may answer the priming question and be lame for everything else.
+            budget.primed = True
+            primed = await self._prime(exchanger, budget)
+            try:
+                return await self._addresses(zone, primed, exchanger, budget, depth, failed)
+            except ResolutionFailed:
+                return []
         hit = self.cache.parent_side.get(zone, T.NS, self.clock.monotonic())
         extra = [] if hit is None else [rd.target for rd in hit.rrset
                                         if rd.target not in ns_names]
@@ -400,6 +412,39 @@ class Recursor:
             return await self._addresses(zone, extra, exchanger, budget, depth, failed)
         except ResolutionFailed:
             return []
+
+    async def _prime(self, exchanger: Exchanger, budget: Budget) -> list[dns.name.Name]:
+        """Ask the root hints for the root's NS set and addresses (RFC 8109) and cache them:
+        the servers it names are the root servers from now on, not the hints (one of
+        which may be lame for anything but this question).  [] when priming fails.
+
+        The candidate starts from the hints and primes only when they fail: Deckard's
+        scenarios, written for resolvers that prime in the background or not at all, often
+        have no answer for the priming question."""
+        if budget.queries_left <= 0:
+            return []
+        result = await exchanger.exchange(
+            UpstreamQuery(dns.name.root, T.NS, dns.name.root,
+                          tuple(self._root_addresses(frozenset())), dnssec=self.config.dnssec)
+        )
+        budget.spend(max(1, result.attempts))
+        response = result.response
+        if response is None:
+            return []
+        scrub(response, dns.name.root, self.config.harden_glue)
+        ns = next((r for r in response.answer
+                   if r.rdtype == T.NS and r.name == dns.name.root), None)
+        if ns is None or response.rcode() != dns.rcode.NOERROR:
+            return []
+        now = self.clock.monotonic()
+        rank = Rank.ANSWER_AUTH if response.flags & dns.flags.AA else Rank.ANSWER_NONAUTH
+        sigs = next((r for r in response.answer
+                     if r.rdtype == T.RRSIG and r.covers == T.NS and r.name == ns.name), None)
+        self.cache.rrsets.put(ns, rank, now, sigs=sigs)
+        for glue in response.additional:  # (scrubbed: addresses of these NS names only)
+            self.cache.rrsets.put(glue, Rank.ADDITIONAL, now)
+            self.cache.parent_side.put(glue, Rank.ADDITIONAL, now)
+        return [rd.target for rd in ns]
 
     async def _forward(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget

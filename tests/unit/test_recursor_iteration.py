@@ -21,7 +21,17 @@ import pytest
 
 from resolver.cache.dnscache import Rank, RRsetCache
 from resolver.recursor.core import RecursorConfig
-from tests.unit.test_recursor import AUTH, AUTH2, TLD, addresses, make, reply, resolve, small_world
+from tests.unit.test_recursor import (
+    AUTH,
+    AUTH2,
+    ROOT,
+    TLD,
+    addresses,
+    make,
+    reply,
+    resolve,
+    small_world,
+)
 
 N = dns.name.from_text
 T = dns.rdatatype
@@ -161,3 +171,27 @@ def test_same_ranked_ns_set_does_not_extend_its_ttl() -> None:
     cache.put(ns("d.ex.", 900), Rank.ANSWER_AUTH, 800.0)
     hit = cache.get(N("zone.ex."), T.NS, 800.0)
     assert hit is not None and hit.rrset.ttl == 900
+
+
+async def test_root_hint_lame_for_the_question_is_primed_past() -> None:
+    """The hint answers the priming question (RFC 8109) and refuses everything else: the
+    root servers it names are asked instead."""
+    hint, real_root = "127.9.0.9", ROOT
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        if address == hint:
+            if q.name == dns.name.root and q.rdtype == T.NS:
+                return reply(query, answer=(". 3600 NS a.root.",),
+                             additional=(f"a.root. 3600 A {real_root}",))
+            return reply(query, aa=False, rcode=dns.rcode.REFUSED)
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False, hints=(("h.root.", hint),))
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert real_root in {s.address for s in transport.sent}
+    # the root's NS set is cached: the next walk from the root starts at the primed server
+    root_ns = recursor.cache.rrsets.get(dns.name.root, T.NS, 0.0)
+    assert root_ns is not None and {rd.target for rd in root_ns.rrset} == {N("a.root.")}
+    assert sum(1 for s in transport.sent if s.qname == dns.name.root) == 1  # primed once

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from rpl import (  # noqa: E402
     DATE,
     Entry,
+    Nsec3Chain,
     Signer,
     catch_all,
     check,
@@ -609,6 +610,163 @@ def glue_changes() -> str:
     return t
 
 
+def nsec3_wildcard_and_nx() -> str:
+    s = Signer()
+    z = "SIG example.com."
+    chain = Nsec3Chain("example.com.", {"example.com.": "NS SOA DNSKEY NSEC3PARAM",
+                                        "ns.example.com.": "A", "sub.example.com.": "",
+                                        "*.sub.example.com.": "TXT"})
+    t = header("NSEC3 zone: a TXT answer expanded from a wildcard below an empty non-terminal "
+               "(NSEC3 covering the next closer name) and an NXDOMAIN (closest encloser "
+               "proof) both validate", extra=ta(s))
+    t += signed_root(s, {"com.": "ds"})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "example.com.": (["ns.example.com."], ["ns.example.com. A 127.7.2.1"])}, signer=s,
+        ds={"example.com.": "ds"})
+    soa_ = soa("example.com.", "ns.example.com.")
+    t += signed_zone_server(s, "example.com.", "127.7.2.1", "ns.example.com.", [
+        Entry("x.sub.example.com. TXT",
+              answer=['x.sub.example.com. 300 IN TXT "from the wildcard"',
+                      "SIG example.com. *.sub.example.com."],
+              authority=[chain.cover("x.sub.example.com."), z]),
+        Entry("nope.example.com. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.match("example.com."), z, chain.cover("nope.example.com."), z,
+            chain.cover("*.example.com."), z]),
+        sub("example.com. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.example.com: example.com, signed with NSEC3")
+    t += query(10, "x.sub.example.com. TXT", "RD DO")
+    t += check(11, "x.sub.example.com. TXT", "QR RD RA AD DO NOERROR",
+               ['x.sub.example.com. 300 IN TXT "from the wildcard"',
+                "SIG example.com. *.sub.example.com."], signer=s)
+    t += query(20, "nope.example.com. A", "RD DO")
+    t += check(21, "nope.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    return t
+
+
+def cname_to_nx_same_zone() -> str:
+    s = Signer()
+    z = "SIG example.org."
+    t = header("A signed CNAME to a name that does not exist in the same zone: one response "
+               "with the CNAME and the NSEC proofs, NXDOMAIN, validated", extra=ta(s))
+    t += signed_root(s, {"org.": "ds"})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "example.org.": (["ns.example.org."], ["ns.example.org. A 127.7.4.1"])}, signer=s,
+        ds={"example.org.": "ds"})
+    soa_ = soa("example.org.", "ns.example.org.")
+    # order: example.org, ns, www
+    t += signed_zone_server(s, "example.org.", "127.7.4.1", "ns.example.org.", [
+        Entry("www.example.org. A", reply="QR AA NXDOMAIN",
+              answer=["www.example.org. 300 IN CNAME nothere.example.org.", z],
+              authority=[soa_, z,
+                         "ns.example.org. 300 IN NSEC www.example.org. A RRSIG NSEC", z,
+                         "example.org. 300 IN NSEC ns.example.org. NS SOA RRSIG NSEC DNSKEY",
+                         z]),
+        Entry("nothere.example.org. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "ns.example.org. 300 IN NSEC www.example.org. A RRSIG NSEC", z,
+            "example.org. 300 IN NSEC ns.example.org. NS SOA RRSIG NSEC DNSKEY", z]),
+        sub("example.org. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.example.org: example.org, signed (apex, ns, www)")
+    t += query(10, "www.example.org. A", "RD DO")
+    t += check(11, "www.example.org. A", "QR RD RA AD DO NXDOMAIN",
+               ["www.example.org. 300 IN CNAME nothere.example.org.", z], signer=s)
+    return t
+
+
+def dname_insecure_to_secure() -> str:
+    s = Signer()
+    t = header("A DNAME in an unsigned zone points into a signed zone: the whole answer is "
+               "insecure (no AD), the signed target data comes with its RRSIG", extra=ta(s))
+    t += signed_root(s, {"com.": "ds", "net.": "ds"})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "example.com.": (["ns.example.com."], ["ns.example.com. A 127.7.2.1"])}, signer=s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "example.net.": (["ns.example.net."], ["ns.example.net. A 127.7.3.1"])}, signer=s,
+        ds={"example.net.": "ds"})
+    t += range_(0, 1000, ["127.7.2.1"], [
+        Entry("www.alias.example.com. A", answer=[
+            "alias.example.com. 300 IN DNAME example.net.",
+            "www.alias.example.com. 300 IN CNAME www.example.net."]),
+        Entry("example.com. NS", answer=["example.com. NS ns.example.com."]),
+        Entry("ns.example.com. A", answer=["ns.example.com. A 127.7.2.1"]),
+        nodata("example.com.", "ns.example.com."),
+    ], comment="ns.example.com: example.com, unsigned")
+    n = "SIG example.net."
+    t += signed_zone_server(s, "example.net.", "127.7.3.1", "ns.example.net.", [
+        Entry("www.example.net. A", answer=["www.example.net. 300 IN A 192.0.2.77", n]),
+        sub("example.net. A", "QR AA NOERROR", authority=[
+            soa("example.net.", "ns.example.net."), n]),
+    ], "ns.example.net: example.net, signed")
+    t += query(10, "www.alias.example.com. A", "RD DO")
+    t += check(11, "www.alias.example.com. A", "QR RD RA DO NOERROR", [
+        "alias.example.com. 300 IN DNAME example.net.",
+        "www.alias.example.com. 300 IN CNAME www.example.net.",
+        "www.example.net. 300 IN A 192.0.2.77", n], signer=s)
+    return t
+
+
+def dname_insecure_qtypes() -> str:
+    s = Signer()
+    t = header("In an unsigned zone under a signed TLD: the DNAME asked for itself, and a "
+               "CNAME question below it (answered by the synthesised CNAME)", extra=ta(s))
+    t += signed_root(s, {"org.": "ds"})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "example.org.": (["ns.example.org."], ["ns.example.org. A 127.7.4.1"])}, signer=s)
+    t += range_(0, 1000, ["127.7.4.1"], [
+        Entry("moved.example.org. DNAME",
+              answer=["moved.example.org. 300 IN DNAME example.info."]),
+        Entry("a.moved.example.org. CNAME", answer=[
+            "moved.example.org. 300 IN DNAME example.info.",
+            "a.moved.example.org. 300 IN CNAME a.example.info."]),
+        Entry("example.org. NS", answer=["example.org. NS ns.example.org."]),
+        Entry("ns.example.org. A", answer=["ns.example.org. A 127.7.4.1"]),
+        sub("moved.example.org. A", "QR AA NOERROR",
+            answer=["moved.example.org. 300 IN DNAME example.info."]),
+        nodata("example.org.", "ns.example.org."),
+    ], comment="ns.example.org: example.org, unsigned")
+    t += query(10, "moved.example.org. DNAME", "RD DO")
+    t += check(11, "moved.example.org. DNAME", "QR RD RA DO NOERROR",
+               ["moved.example.org. 300 IN DNAME example.info."])
+    t += query(20, "a.moved.example.org. CNAME", "RD DO")
+    t += check(21, "a.moved.example.org. CNAME", "QR RD RA DO NOERROR", [
+        "moved.example.org. 300 IN DNAME example.info.",
+        "a.moved.example.org. 300 IN CNAME a.example.info."])
+    return t
+
+
+def root_hint_lame() -> str:
+    """The configured root hint answers the priming query but is lame for everything else;
+    the root servers the priming answer names (RFC 8109) serve the root."""
+    t = header("The root hint answers the priming query (the root's NS set and addresses) but "
+               "refuses every other question; the primed root servers are used")
+    t += range_(0, 1000, ["127.7.0.1"], [
+        Entry(". NS", answer=[". 86400 IN NS a.root.example.", ". 86400 IN NS b.root.example."],
+              additional=["a.root.example. 86400 IN A 127.7.0.11",
+                          "b.root.example. 86400 IN A 127.7.0.12"]),
+        catch_all("QR REFUSED"),
+    ], comment="the configured hint: primes, then refuses")
+    soa_ = ". 86400 IN SOA a.root.example. hostmaster.root. 1 1800 900 604800 86400"
+    t += range_(0, 1000, ["127.7.0.11", "127.7.0.12"], [
+        Entry(". NS", answer=[". 86400 IN NS a.root.example.", ". 86400 IN NS b.root.example."],
+              additional=["a.root.example. 86400 IN A 127.7.0.11",
+                          "b.root.example. 86400 IN A 127.7.0.12"]),
+        sub("net. NS", "QR NOERROR", authority=["net. 86400 IN NS ns.nic.net."],
+            additional=["ns.nic.net. 86400 IN A 127.7.1.2"]),
+        sub("root.example. A", "QR AA NOERROR", authority=[soa_]),
+        catch_all("QR AA NXDOMAIN", authority=[soa_]),
+    ], comment="the real root servers")
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "example.net.": (["ns.example.net."], ["ns.example.net. A 127.7.3.1"])})
+    t += range_(0, 1000, ["127.7.3.1"], [
+        Entry("www.example.net. A", answer=["www.example.net. 300 IN A 192.0.2.5"]),
+        Entry("example.net. NS", answer=["example.net. NS ns.example.net."]),
+        Entry("ns.example.net. A", answer=["ns.example.net. A 127.7.3.1"]),
+        nodata("example.net.", "ns.example.net."),
+    ], comment="ns.example.net")
+    t += query(10, "www.example.net. A")
+    t += check(11, "www.example.net. A", NOERROR, ["www.example.net. 300 IN A 192.0.2.5"])
+    return t
+
+
 FIXON = {
     "iter_ns_unusable_glue": ns_unusable_glue,
     "iter_lame_ipv6_refused": lame_ipv6_refused,
@@ -622,6 +780,11 @@ FIXON = {
     "val_nx_and_deep_wildcard": nxdomain_then_deep_wildcard,
     "iter_lame_recursive_noaa": lame_recursive_noaa,
     "iter_glue_changes": glue_changes,
+    "val_nsec3_wildcard_and_nx": nsec3_wildcard_and_nx,
+    "val_cname_to_nx_same_zone": cname_to_nx_same_zone,
+    "val_dname_insecure_to_secure": dname_insecure_to_secure,
+    "val_dname_insecure_qtypes": dname_insecure_qtypes,
+    "iter_root_hint_lame": root_hint_lame,
 }
 MEASURE = {
     "iter_ns_v6_timeout_glueless": ns_v6_timeout_glueless,

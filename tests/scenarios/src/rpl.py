@@ -271,3 +271,45 @@ def tld_range(tld: str, ns: str, addr: str, children: dict[str, tuple[list[str],
     entries.append(sub(f"{ns} A", "QR AA NOERROR", authority=[soa, *sig]))
     entries.append(catch_all("QR AA NXDOMAIN", authority=expand(signer, [soa, *sig])))
     return range_(first, last, [addr], entries, signer, comment or f"{ns}: {tld}")
+
+
+@dataclass
+class Nsec3Chain:
+    """The NSEC3 records of a zone (SHA-1, no opt-out) over ``nodes``: owner -> type list
+    (an empty string for an empty non-terminal)."""
+
+    zone: str
+    nodes: dict[str, str]
+    salt: str = "AABBCCDD"
+    iterations: int = 1
+    ttl: int = 300
+
+    def _hash(self, name: str) -> str:
+        return dns.dnssec.nsec3_hash(name, self.salt, self.iterations, 1).lower()
+
+    def _sorted(self) -> list[tuple[str, str]]:
+        return sorted((self._hash(n), types) for n, types in self.nodes.items())
+
+    def _line(self, i: int) -> str:
+        chain = self._sorted()
+        h, types = chain[i]
+        nxt = chain[(i + 1) % len(chain)][0]
+        bitmap = f"{types} RRSIG".strip() if types else ""
+        return (f"{h}.{self.zone} {self.ttl} IN NSEC3 1 0 {self.iterations} {self.salt} "
+                f"{nxt.upper()} {bitmap}").rstrip()
+
+    def match(self, name: str) -> str:
+        """The NSEC3 record whose owner is the hash of ``name``."""
+        h = self._hash(name)
+        return self._line([x for x, _ in self._sorted()].index(h))
+
+    def cover(self, name: str) -> str:
+        """The NSEC3 record whose span covers the hash of ``name`` (not in the zone)."""
+        h = self._hash(name)
+        hashes = [x for x, _ in self._sorted()]
+        assert h not in hashes, f"{name} is in the zone"
+        before = [i for i, x in enumerate(hashes) if x < h]
+        return self._line(before[-1] if before else len(hashes) - 1)
+
+    def param(self) -> str:
+        return f"{self.zone} 0 IN NSEC3PARAM 1 0 {self.iterations} {self.salt}"
