@@ -767,6 +767,44 @@ def root_hint_lame() -> str:
     return t
 
 
+def dname_deep_iterative() -> str:
+    """No validation: a name several labels below an unsigned DNAME (QNAME minimisation
+    probes meet the DNAME before the full name is asked); the server sends the target's
+    data from another zone, which is not believed and asked again."""
+    t = header("Several labels below a DNAME in an unsigned zone (no trust anchor): the answer "
+               "is the DNAME, the synthesised CNAME and the target's data from its own zone")
+    t += root_range(ROOT3)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "example.com.": (["ns.example.com."], ["ns.example.com. A 127.7.2.1"])})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "example.org.": (["ns.example.org."], ["ns.example.org. A 127.7.4.1"])})
+    t += range_(0, 1000, ["127.7.2.1"], [
+        Entry("old.example.com. DNAME", answer=["old.example.com. 300 IN DNAME new.example.org."]),
+        Entry("a.b.c.old.example.com. A", answer=[
+            "old.example.com. 300 IN DNAME new.example.org.",
+            "a.b.c.old.example.com. 300 IN CNAME a.b.c.new.example.org.",
+            "a.b.c.new.example.org. 300 IN A 198.51.100.1"]),
+        sub("old.example.com. A", "QR AA NOERROR", answer=[
+            "old.example.com. 300 IN DNAME new.example.org."]),
+        Entry("example.com. NS", answer=["example.com. NS ns.example.com."]),
+        Entry("ns.example.com. A", answer=["ns.example.com. A 127.7.2.1"]),
+        nodata("example.com.", "ns.example.com."),
+    ], comment="ns.example.com: example.com with a DNAME at old")
+    t += range_(0, 1000, ["127.7.4.1"], [
+        Entry("a.b.c.new.example.org. A",
+              answer=["a.b.c.new.example.org. 300 IN A 192.0.2.44"]),
+        Entry("example.org. NS", answer=["example.org. NS ns.example.org."]),
+        Entry("ns.example.org. A", answer=["ns.example.org. A 127.7.4.1"]),
+        nodata("example.org.", "ns.example.org."),
+    ], comment="ns.example.org: example.org (new, c.new, b.c.new are empty non-terminals)")
+    t += query(10, "a.b.c.old.example.com. A")
+    t += check(11, "a.b.c.old.example.com. A", NOERROR, [
+        "old.example.com. 300 IN DNAME new.example.org.",
+        "a.b.c.old.example.com. 300 IN CNAME a.b.c.new.example.org.",
+        "a.b.c.new.example.org. 300 IN A 192.0.2.44"])
+    return t
+
+
 FIXON = {
     "iter_ns_unusable_glue": ns_unusable_glue,
     "iter_lame_ipv6_refused": lame_ipv6_refused,
@@ -785,6 +823,7 @@ FIXON = {
     "val_dname_insecure_to_secure": dname_insecure_to_secure,
     "val_dname_insecure_qtypes": dname_insecure_qtypes,
     "iter_root_hint_lame": root_hint_lame,
+    "iter_dname_deep": dname_deep_iterative,
 }
 MEASURE = {
     "iter_ns_v6_timeout_glueless": ns_v6_timeout_glueless,
