@@ -805,6 +805,116 @@ def dname_deep_iterative() -> str:
     return t
 
 
+# -- a second measure batch, written after the fixes and run once on both sides -------------
+
+def child_addr_bad() -> str:
+    t = header("The child's own address record for its nameserver points nowhere (times out) "
+               "while the parent's glue works: the parent-side address is used")
+    t += root_range(ROOT3)
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "widget.org.": (["dns1.widget.org."], ["dns1.widget.org. A 127.7.4.20"])})
+    t += range_(0, 1000, ["127.7.4.20"], [
+        Entry("dns1.widget.org. A", answer=["dns1.widget.org. 7200 IN A 127.7.4.99"]),
+        Entry("api.widget.org. A", answer=["api.widget.org. 300 IN A 192.0.2.120"]),
+        Entry("cdn.widget.org. A", answer=["cdn.widget.org. 300 IN A 192.0.2.121"]),
+        Entry("widget.org. NS", answer=["widget.org. NS dns1.widget.org."]),
+        nodata("widget.org.", "dns1.widget.org."),
+    ], comment="dns1.widget.org at its glue address (127.7.4.99 has no range: timeouts)")
+    t += query(10, "dns1.widget.org. A")
+    t += check(11, "dns1.widget.org. A", NOERROR, ["dns1.widget.org. 7200 IN A 127.7.4.99"])
+    t += query(20, "api.widget.org. A")
+    t += check(21, "api.widget.org. A", NOERROR, ["api.widget.org. 300 IN A 192.0.2.120"])
+    t += elapse(25, 4000)
+    t += query(30, "cdn.widget.org. A")
+    t += check(31, "cdn.widget.org. A", NOERROR, ["cdn.widget.org. 300 IN A 192.0.2.121"])
+    return t
+
+
+def reclame_nxdomain() -> str:
+    t = header("Two glued servers: one is an open resolver that says NXDOMAIN (RA, no AA), "
+               "the other the authority; the name exists", do_ip6=True)
+    t += root_range(ROOT3)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "media.net.": (["a.media.net.", "b.media.net."],
+                       ["a.media.net. AAAA fd07:9::1", "b.media.net. A 127.7.3.40"])})
+    t += range_(0, 1000, ["fd07:9::1"], [
+        catch_all("QR RA NXDOMAIN", authority=[
+            "media.net. 300 IN SOA a.media.net. h.media.net. 1 2 3 4 300"])],
+        comment="a.media.net: an open resolver, not an authority")
+    t += range_(0, 1000, ["127.7.3.40"], [
+        Entry("video.media.net. AAAA", answer=["video.media.net. 300 IN AAAA 2001:db8::40"]),
+        Entry("media.net. NS", answer=["media.net. NS a.media.net.",
+                                       "media.net. NS b.media.net."]),
+        Entry("a.media.net. AAAA", answer=["a.media.net. AAAA fd07:9::1"]),
+        Entry("b.media.net. A", answer=["b.media.net. A 127.7.3.40"]),
+        nodata("media.net.", "b.media.net."),
+    ], comment="b.media.net: the authority")
+    for step in (10, 20):
+        t += query(step, "video.media.net. AAAA")
+        t += check(step + 1, "video.media.net. AAAA", NOERROR,
+                   ["video.media.net. 300 IN AAAA 2001:db8::40"])
+    return t
+
+
+def ns_renamed() -> str:
+    t = header("The parent renames the zone's nameservers (glue-less, in another TLD) once the "
+               "old NS set has expired; the old names' server has gone silent")
+    t += root_range(ROOT3)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "store.com.": (["120 ns-old.dnshost.net."], [])}, last=49, comment="com before")
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "store.com.": (["120 ns-new.dnshost.net."], [])}, first=50, comment="com after")
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "dnshost.net.": (["ns.dnshost.net."], ["ns.dnshost.net. A 127.7.3.50"])})
+    t += range_(0, 1000, ["127.7.3.50"], [
+        Entry("ns-old.dnshost.net. A", answer=["ns-old.dnshost.net. 60 IN A 127.7.2.51"]),
+        Entry("ns-new.dnshost.net. A", answer=["ns-new.dnshost.net. 60 IN A 127.7.2.52"]),
+        nodata("dnshost.net.", "ns.dnshost.net."),
+    ], comment="ns.dnshost.net")
+    for last, addr, ip in ((49, "127.7.2.51", "192.0.2.51"), (1000, "127.7.2.52", "192.0.2.52")):
+        ns = "ns-old.dnshost.net." if addr.endswith("51") else "ns-new.dnshost.net."
+        t += range_(0, last, [addr], [
+            Entry("shop.store.com. A", answer=[f"shop.store.com. 60 IN A {ip}"],
+                  authority=[f"store.com. 120 IN NS {ns}"]),
+            Entry("store.com. NS", answer=[f"store.com. 120 IN NS {ns}"]),
+            nodata("store.com.", ns),
+        ], comment=f"{ns}")
+    t += query(10, "shop.store.com. A")
+    t += check(11, "shop.store.com. A", NOERROR, ["shop.store.com. 60 IN A 192.0.2.51"])
+    t += elapse(40, 200)
+    t += query(60, "shop.store.com. A")
+    t += check(61, "shop.store.com. A", NOERROR, ["shop.store.com. 60 IN A 192.0.2.52"])
+    return t
+
+
+def nsec3_wildcard_cname_nx() -> str:
+    s = Signer()
+    z = "SIG example.info."
+    chain = Nsec3Chain("example.info.", {"example.info.": "NS SOA DNSKEY NSEC3PARAM",
+                                         "ns.example.info.": "A",
+                                         "*.example.info.": "CNAME"}, salt="01020304",
+                       iterations=0)
+    t = header("NSEC3 zone: a CNAME expanded from the apex wildcard (NSEC3 covering the next "
+               "closer name) to a name of the same zone, answered in one response; secure",
+               extra=ta(s))
+    t += root_range({"info.": ("a.nic.info.", "127.7.1.4", "ds")}, s)
+    t += tld_range("info.", "a.nic.info.", "127.7.1.4", {
+        "example.info.": (["ns.example.info."], ["ns.example.info. A 127.7.5.1"])}, signer=s,
+        ds={"example.info.": "ds"})
+    t += signed_zone_server(s, "example.info.", "127.7.5.1", "ns.example.info.", [
+        Entry("q.example.info. A",
+              answer=["q.example.info. 300 IN CNAME ns.example.info.",
+                      "SIG example.info. *.example.info.",
+                      "ns.example.info. 3600 IN A 127.7.5.1", z],
+              authority=[chain.cover("q.example.info."), z]),
+        sub("example.info. A", "QR AA NOERROR", authority=[
+            soa("example.info.", "ns.example.info."), z]),
+    ], "ns.example.info: example.info, NSEC3")
+    t += query(10, "q.example.info. A", "RD DO")
+    t += check(11, "q.example.info. A", "QR RD RA AD DO NOERROR",
+               match="opcode qname qtype rcode flags")
+    return t
+
 FIXON = {
     "iter_ns_unusable_glue": ns_unusable_glue,
     "iter_lame_ipv6_refused": lame_ipv6_refused,
@@ -825,6 +935,12 @@ FIXON = {
     "iter_root_hint_lame": root_hint_lame,
     "iter_dname_deep": dname_deep_iterative,
 }
+MEASURE2 = {
+    "iter_child_addr_bad": child_addr_bad,
+    "iter_reclame_nxdomain": reclame_nxdomain,
+    "iter_ns_renamed": ns_renamed,
+    "val_nsec3_wildcard_cname": nsec3_wildcard_cname_nx,
+}
 MEASURE = {
     "iter_ns_v6_timeout_glueless": ns_v6_timeout_glueless,
     "iter_lame_noaa_one_address": lame_noaa_one_address,
@@ -835,7 +951,7 @@ MEASURE = {
 
 if __name__ == "__main__":
     only = set(sys.argv[1:])
-    for where, table in (("fixon", FIXON), ("measure", MEASURE)):
+    for where, table in (("fixon", FIXON), ("measure", MEASURE), ("measure2", MEASURE2)):
         for name, make in table.items():
             if not only or name in only:
                 write(where, name, make())
