@@ -413,6 +413,20 @@ class Recursor:
         except ResolutionFailed:
             return []
 
+    async def _refetch(
+        self, zone: dns.name.Name, exchanger: Exchanger, budget: Budget, depth: int,
+        avoid: frozenset[str],
+    ) -> tuple[dns.name.Name, list[dns.name.Name], list[str]]:
+        """Every server of ``zone``'s cached delegation failed or is lame: forget that NS
+        set and start again from the parent's cut, whose referral gives the delegation as
+        it is now (the zone may have moved: a domain sale, a renumbered operator).  Done
+        once per lookup; Knot Resolver likewise falls back to the parent cut when no
+        nameserver of a cut is left."""
+        self.cache.rrsets.pop(zone, T.NS)
+        parent, names = self._closest_cut(zone.parent())
+        return parent, names, await self._addresses(parent, names, exchanger, budget, depth,
+                                                    avoid)
+
     async def _prime(self, exchanger: Exchanger, budget: Budget) -> list[dns.name.Name]:
         """Ask the root hints for the root's NS set and addresses (RFC 8109) and cache them:
         the servers it names are the root servers from now on, not the hints (one of
@@ -500,11 +514,22 @@ class Recursor:
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
         # the first recursion-lame response for the question itself (not a probe)
         reclame: tuple[Classified, int, str | None] | None = None
+        cached_cut = zone != dns.name.root  # the cut's NS set came from the cache
+        refetched: tuple[dns.name.Name, frozenset[str]] | None = None
+        exhausted = f"no usable server for {zone}"  # why, when no server is left
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):
             if budget.queries_left <= 0:
                 raise ResolutionFailed("upstream query budget spent")
             if self.clock.monotonic() > budget.deadline:
                 raise ResolutionFailed("deadline passed")
+            if not servers:  # every server of the zone failed or is lame
+                if not cached_cut or refetched is not None:
+                    raise ResolutionFailed(exhausted)
+                refetched = (zone, frozenset(failed))
+                zone, ns_names, servers = await self._refetch(zone, exchanger, budget, depth,
+                                                              avoid)
+                cached_cut, failed, reclame = False, set(), None
+                qout, count, minimise = len(zone), 0, self.config.qname_minimisation
             probe = False
             if minimise:
                 count += 1
@@ -537,7 +562,8 @@ class Recursor:
                 if servers:
                     continue  # nameservers not tried yet (their addresses newly looked up)
                 failure = result.failure.value if result.failure else "no answer"
-                raise ResolutionFailed(f"{zone} servers: {failure}")
+                exhausted = f"{zone} servers: {failure}"
+                continue
             response = result.response
             scrub(response, zone, self.config.harden_glue)
             c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
@@ -557,7 +583,12 @@ class Recursor:
                 ns_names = [rd.target for rd in c.ns]
                 failed = set()
                 reclame = None
-                servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
+                cached_cut = False
+                # (after a re-fetch, the servers that failed for this zone stay out)
+                gone = refetched[1] if refetched is not None and refetched[0] == zone \
+                    else frozenset()
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth,
+                                                avoid | gone)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
@@ -582,7 +613,7 @@ class Recursor:
                         if depth == 0 and server is not None:
                             budget.origins.add(server)
                         return self._conclude(c, name, qtype, flags)
-                    raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
+                    exhausted = f"every server of {zone} is lame ({c.why})"
                 continue
             if response.flags & dns.flags.AA:
                 self._cache_child_ns(response, zone)

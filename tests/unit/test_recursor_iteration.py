@@ -195,3 +195,45 @@ async def test_root_hint_lame_for_the_question_is_primed_past() -> None:
     root_ns = recursor.cache.rrsets.get(dns.name.root, T.NS, 0.0)
     assert root_ns is not None and {rd.target for rd in root_ns.rrset} == {N("a.root.")}
     assert sum(1 for s in transport.sent if s.qname == dns.name.root) == 1  # primed once
+
+
+async def test_failed_cached_delegation_is_fetched_again_from_the_parent() -> None:
+    """zone.ex moves to another server while its old delegation is cached; the old servers
+    refuse.  The parent is asked again (once) and the new server answers."""
+    moved = False
+    new = "127.9.2.3"
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if not moved:
+            return small_world(query, address)
+        if address in (AUTH, AUTH2):
+            return reply(query, aa=False, rcode=dns.rcode.REFUSED)
+        if address == TLD and query.question[0].name.is_subdomain(N("zone.ex.")):
+            return reply(query, aa=False, authority=("zone.ex. 3600 NS ns3.zone.ex.",),
+                         additional=(f"ns3.zone.ex. 3600 A {new}",))
+        return small_world(query, AUTH if address == new else address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    assert addresses(await resolve(recursor, conductor, "www.zone.ex.")) == {"127.100.0.1"}
+    moved = True
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "alias.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert [s.address for s in transport.sent][-1] == new
+    ns = recursor.cache.rrsets.get(N("zone.ex."), T.NS, 0.0)
+    assert ns is not None and {rd.target for rd in ns.rrset} == {N("ns3.zone.ex.")}
+
+    # when the parent still lists the failing servers, that is final (no loop)
+    def stuck(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address in (AUTH, AUTH2):
+            return reply(query, aa=False, rcode=dns.rcode.REFUSED)
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(stuck, qmin=False)
+    recursor.cache.rrsets.put(dns.rrset.from_text("zone.ex.", 3600, "IN", "NS", "ns1.zone.ex."),
+                              Rank.AUTHORITY_AUTH, 0.0)
+    recursor.cache.rrsets.put(dns.rrset.from_text("ns1.zone.ex.", 3600, "IN", "A", AUTH),
+                              Rank.ADDITIONAL, 0.0)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert res.rcode == dns.rcode.SERVFAIL
+    assert len(transport.sent) < 20

@@ -44,6 +44,13 @@ def nodata(zone: str, ns: str) -> Entry:
     return sub(f"{zone} A", "QR AA NOERROR", authority=[soa(zone, ns)])
 
 
+def before_and_after(question: str, before: str, after: str, seconds: int) -> str:
+    """Ask at step 10 (expect ``before``), let ``seconds`` pass at step 20, ask again at
+    step 40 (expect ``after``): the moves happen at step 30."""
+    return (query(10, question) + check(11, question, NOERROR, [before])
+            + elapse(20, seconds) + query(40, question) + check(41, question, NOERROR, [after]))
+
+
 def write(where: str, name: str, text: str) -> None:
     path = OUT / where / f"{name}.rpl"
     path.parent.mkdir(exist_ok=True)
@@ -225,12 +232,8 @@ def delegation_moves() -> str:
         ], comment=f"{ns}")
     t += range_(30, 1000, ["127.7.3.1"], [catch_all("QR REFUSED")],
                 comment="ns.hostold.net after the move: refuses")
-    t += query(10, "www.example.com. A")
-    t += check(11, "www.example.com. A", NOERROR, ["www.example.com. 300 IN A 192.0.2.1"])
-    t += elapse(20, 600)
-    t += query(40, "www.example.com. A")
-    t += check(41, "www.example.com. A", NOERROR, ["www.example.com. 300 IN A 192.0.2.2"])
-    return t
+    return t + before_and_after("www.example.com. A", "www.example.com. 300 IN A 192.0.2.1",
+                                "www.example.com. 300 IN A 192.0.2.2", 600)
 
 
 def child_ns_differs() -> str:
@@ -915,6 +918,33 @@ def nsec3_wildcard_cname_nx() -> str:
                match="opcode qname qtype rcode flags")
     return t
 
+def delegation_moves_early() -> str:
+    """The zone moves while the old delegation is still cached; the old servers refuse."""
+    t = header("The parent moves example.net to other servers while the old delegation is "
+               "still cached; the old server refuses, so the delegation is fetched again "
+               "from the parent and the new server answers")
+    t += root_range(ROOT3)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "example.net.": (["ns1.example.net."], ["ns1.example.net. A 127.7.3.11"])},
+        last=29, comment="net before the move")
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "example.net.": (["ns2.example.net."], ["ns2.example.net. A 127.7.3.12"])},
+        first=30, comment="net after the move")
+    for last, addr, ns, www in ((29, "127.7.3.11", "ns1.example.net.", "192.0.2.11"),
+                                (1000, "127.7.3.12", "ns2.example.net.", "192.0.2.12")):
+        t += range_(0, last, [addr], [
+            Entry("www.example.net. A", answer=[f"www.example.net. 60 IN A {www}"],
+                  authority=[f"example.net. 3600 IN NS {ns}"]),
+            Entry("example.net. NS", answer=[f"example.net. 3600 IN NS {ns}"]),
+            Entry(f"{ns} A", answer=[f"{ns} 3600 IN A {addr}"]),
+            nodata("example.net.", ns),
+        ], comment=f"{ns}")
+    t += range_(30, 1000, ["127.7.3.11"], [catch_all("QR REFUSED")],
+                comment="ns1.example.net after the move: refuses")
+    return t + before_and_after("www.example.net. A", "www.example.net. 60 IN A 192.0.2.11",
+                                "www.example.net. 60 IN A 192.0.2.12", 120)
+
+
 FIXON = {
     "iter_ns_unusable_glue": ns_unusable_glue,
     "iter_lame_ipv6_refused": lame_ipv6_refused,
@@ -934,6 +964,7 @@ FIXON = {
     "val_dname_insecure_qtypes": dname_insecure_qtypes,
     "iter_root_hint_lame": root_hint_lame,
     "iter_dname_deep": dname_deep_iterative,
+    "iter_delegation_moves_early": delegation_moves_early,
 }
 MEASURE2 = {
     "iter_child_addr_bad": child_addr_bad,
