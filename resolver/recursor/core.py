@@ -556,11 +556,16 @@ class Recursor:
                     # timeouts) stops minimisation for this resolution; ask the full name.
                     minimise = False
                     continue
-                failed.update(servers)
-                servers = await self._other_addresses(zone, ns_names, exchanger, budget, depth,
-                                                      failed | avoid)
+                # Only the addresses that were tried and failed count as failed: with many
+                # addresses one exchange's attempts may not reach them all.
+                tried = {addr for addr, _ in result.failures}
+                failed.update(tried or servers)
+                servers = [s for s in servers if s not in failed]
+                if not servers:
+                    servers = await self._other_addresses(zone, ns_names, exchanger, budget,
+                                                          depth, failed | avoid)
                 if servers:
-                    continue  # nameservers not tried yet (their addresses newly looked up)
+                    continue  # addresses not tried yet (or newly looked up)
                 failure = result.failure.value if result.failure else "no answer"
                 exhausted = f"{zone} servers: {failure}"
                 continue

@@ -237,3 +237,27 @@ async def test_failed_cached_delegation_is_fetched_again_from_the_parent() -> No
     res = await resolve(recursor, conductor, "www.zone.ex.")
     assert res.rcode == dns.rcode.SERVFAIL
     assert len(transport.sent) < 20
+
+
+@pytest.mark.parametrize("qmin", [True, False])
+async def test_untried_addresses_are_not_counted_as_failed(qmin: bool) -> None:
+    """Eight addresses, only the last answers: one exchange's attempts do not reach them all,
+    and the ones it did not try are tried next rather than written off."""
+    addrs = [f"127.9.3.{i}" for i in range(1, 9)]
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address == TLD and query.question[0].name.is_subdomain(N("zone.ex.")):
+            return reply(query, aa=False,
+                         authority=tuple(f"zone.ex. 3600 NS ns{i}.zone.ex." for i in range(8)),
+                         additional=tuple(f"ns{i}.zone.ex. 3600 A {a}"
+                                          for i, a in enumerate(addrs)))
+        if address in addrs:
+            return small_world(query, AUTH) if address == addrs[-1] else None
+        return small_world(query, address)
+
+    recursor, conductor, transport, clock = make(handler, qmin=qmin)
+    for a in addrs[:-1]:  # the silent ones look fastest
+        recursor.cache.infra.rtt_update(a, 0.001, clock.monotonic())
+    recursor.cache.infra.rtt_update(addrs[-1], 0.9, clock.monotonic())
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}

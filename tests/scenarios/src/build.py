@@ -945,6 +945,29 @@ def delegation_moves_early() -> str:
                                 "www.example.net. 60 IN A 192.0.2.12", 120)
 
 
+def many_dead_addresses() -> str:
+    """Nine addresses for the zone's four nameservers, eight of them silent."""
+    glue = []
+    for i in range(1, 5):
+        glue += [f"ns{i}.example.org. A 127.7.4.{30 + i}",
+                 f"ns{i}.example.org. AAAA fd07:4::{30 + i}"]
+    glue.append("ns4.example.org. A 127.7.4.39")
+    t = header("Four nameservers with nine addresses (IPv4 and IPv6); all but one second IPv4 "
+               "address of the last nameserver time out", do_ip6=True)
+    t += root_range(ROOT3)
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "example.org.": ([f"ns{i}.example.org." for i in range(1, 5)], glue)})
+    t += range_(0, 1000, ["127.7.4.39"], [
+        Entry("www.example.org. A", answer=["www.example.org. 300 IN A 192.0.2.39"]),
+        Entry("example.org. NS", answer=[f"example.org. NS ns{i}.example.org."
+                                         for i in range(1, 5)]),
+        nodata("example.org.", "ns4.example.org."),
+    ], comment="ns4.example.org at 127.7.4.39 (every other address has no range: timeouts)")
+    t += query(10, "www.example.org. A")
+    t += check(11, "www.example.org. A", NOERROR, ["www.example.org. 300 IN A 192.0.2.39"])
+    return t
+
+
 FIXON = {
     "iter_ns_unusable_glue": ns_unusable_glue,
     "iter_lame_ipv6_refused": lame_ipv6_refused,
@@ -965,6 +988,7 @@ FIXON = {
     "iter_root_hint_lame": root_hint_lame,
     "iter_dname_deep": dname_deep_iterative,
     "iter_delegation_moves_early": delegation_moves_early,
+    "iter_many_dead_addresses": many_dead_addresses,
 }
 MEASURE2 = {
     "iter_child_addr_bad": child_addr_bad,
