@@ -968,6 +968,61 @@ def many_dead_addresses() -> str:
     return t
 
 
+def dname_insecure_unknown_algorithm() -> str:
+    s = Signer()
+    t = header("A DNAME in a zone that is insecure because its only DS has an algorithm the "
+               "resolver does not implement (RFC 4035 §5.2): answered, without AD",
+               extra=ta(s))
+    t += signed_root(s, {"net.": "ds"})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "corp.net.": (["ns.corp.net."], ["ns.corp.net. A 127.7.3.60"])}, signer=s,
+        ds={"corp.net.": "unknown-algorithm"})
+    t += range_(0, 1000, ["127.7.3.60"], [
+        sub("eu.corp.net. A", "QR AA NOERROR",
+            answer=["eu.corp.net. 300 IN DNAME europe.corp.net."]),
+        Entry("mail.europe.corp.net. A", answer=["mail.europe.corp.net. 300 IN A 192.0.2.61"]),
+        Entry("corp.net. NS", answer=["corp.net. NS ns.corp.net."]),
+        Entry("ns.corp.net. A", answer=["ns.corp.net. A 127.7.3.60"]),
+        nodata("corp.net.", "ns.corp.net."),
+    ], comment="ns.corp.net: corp.net, signed with an algorithm nobody knows (no RRSIGs "
+               "served)")
+    t += query(10, "mail.eu.corp.net. A", "RD DO")
+    t += check(11, "mail.eu.corp.net. A", "QR RD RA DO NOERROR", [
+        "eu.corp.net. 300 IN DNAME europe.corp.net.",
+        "mail.eu.corp.net. 300 IN CNAME mail.europe.corp.net.",
+        "mail.europe.corp.net. 300 IN A 192.0.2.61"])
+    return t
+
+
+def wildcard_cname_nx_one_response() -> str:
+    s = Signer()
+    z = "SIG example.com."
+    t = header("One response, NXDOMAIN: a CNAME expanded from a wildcard (its NSEC proof) to a "
+               "name of the same zone that does not exist (NSEC proofs for it); validated",
+               extra=ta(s))
+    t += signed_root(s, {"com.": "ds"})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "example.com.": (["ns.example.com."], ["ns.example.com. A 127.7.2.1"])}, signer=s,
+        ds={"example.com.": "ds"})
+    soa_ = soa("example.com.", "ns.example.com.")
+    # order: example.com, a (ENT), *.a, b, ns
+    nsec_b = "b.example.com. 300 IN NSEC ns.example.com. A RRSIG NSEC"
+    t += signed_zone_server(s, "example.com.", "127.7.2.1", "ns.example.com.", [
+        Entry("x.a.example.com. A", reply="QR AA NXDOMAIN",
+              answer=["x.a.example.com. 300 IN CNAME nope.b.example.com.",
+                      "SIG example.com. *.a.example.com."],
+              authority=[soa_, z, "*.a.example.com. 300 IN NSEC b.example.com. CNAME RRSIG NSEC",
+                         z, nsec_b, z]),
+        Entry("nope.b.example.com. A", reply="QR AA NXDOMAIN", authority=[soa_, z, nsec_b, z]),
+        sub("example.com. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.example.com: example.com, signed (apex, *.a, b, ns)")
+    t += query(10, "x.a.example.com. A", "RD DO")
+    t += check(11, "x.a.example.com. A", "QR RD RA AD DO NXDOMAIN",
+               ["x.a.example.com. 300 IN CNAME nope.b.example.com.",
+                "SIG example.com. *.a.example.com."], signer=s)
+    return t
+
+
 FIXON = {
     "iter_ns_unusable_glue": ns_unusable_glue,
     "iter_lame_ipv6_refused": lame_ipv6_refused,
@@ -989,6 +1044,8 @@ FIXON = {
     "iter_dname_deep": dname_deep_iterative,
     "iter_delegation_moves_early": delegation_moves_early,
     "iter_many_dead_addresses": many_dead_addresses,
+    "val_dname_insecure_unknown_alg": dname_insecure_unknown_algorithm,
+    "val_wildcard_cname_nx_one": wildcard_cname_nx_one_response,
 }
 MEASURE2 = {
     "iter_child_addr_bad": child_addr_bad,

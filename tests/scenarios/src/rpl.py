@@ -256,9 +256,11 @@ def tld_range(tld: str, ns: str, addr: str, children: dict[str, tuple[list[str],
         auth = [f"{child} {n.split()[0]} NS {n.split()[1]}" if " " in n else f"{child} NS {n}"
                 for n in ns_names]  # "300 ns.example.com.": with a TTL
         mode = (ds or {}).get(child)
-        if signer is not None and mode == "ds":
-            entries.append(Entry(f"{child} DS", answer=[signer.ds_line(child), *sig]))
-            auth += [signer.ds_line(child), *sig]
+        if signer is not None and mode in ("ds", "unknown-algorithm"):
+            ds_line = signer.ds_line(child) if mode == "ds" else \
+                f"{child} 3600 IN DS 4242 253 2 {'AB' * 32}"  # algorithm 253: private
+            entries.append(Entry(f"{child} DS", answer=[ds_line, *sig]))
+            auth += [ds_line, *sig]
         elif signer is not None:
             nxt = names[i + 1] if i + 1 < len(names) else tld
             nsec = [f"{child} 3600 IN NSEC {nxt} NS RRSIG NSEC", *sig]
