@@ -43,6 +43,9 @@ class Classified:
     ds: dns.rrset.RRset | None = None
     glue: list[dns.rrset.RRset] = field(default_factory=list)
     why: str = ""
+    # recursion-lame: what the response would be from an authority (the last resort when
+    # every server of the zone is recursion-lame, as Unbound then takes it)
+    fallback: Classified | None = None
 
 
 def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
@@ -147,8 +150,35 @@ def classify(
     qtype: int,
     zone: dns.name.Name,
     max_hops: int = 12,
+    recursion_desired: bool = False,
 ) -> Classified:
-    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``."""
+    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``.
+
+    Asked without RD (iterating), an answer, NXDOMAIN or NODATA that has RA set and AA
+    clear comes from a recursive resolver, not from an authority for the zone: it is
+    "recursion-lame" (RFC 4697 §2.3; Unbound's RESPONSE_TYPE_REC_LAME in iter_resptype.c)
+    and its data is not used while the zone has other servers (``fallback`` keeps it for
+    when it has none).  Referrals (never AA) are judged as usual.
+    """
+    c = _classify(response, qname, qtype, zone, max_hops)
+    if (
+        not recursion_desired
+        and c.kind in (Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA)
+        and response.flags & dns.flags.RA
+        and not response.flags & dns.flags.AA
+    ):
+        return Classified(Kind.LAME, why="recursion-lame: RA without AA from a server of "
+                          f"{zone}", fallback=c)
+    return c
+
+
+def _classify(
+    response: dns.message.Message,
+    qname: dns.name.Name,
+    qtype: int,
+    zone: dns.name.Name,
+    max_hops: int,
+) -> Classified:
     rcode = response.rcode()
     aa = bool(response.flags & dns.flags.AA)
     sigs = _sig_index(response.answer) | _sig_index(response.authority)

@@ -50,6 +50,11 @@ TOTAL_DEADLINE = 12.0  # seconds per client query
 PRIME_RETRY = 60.0  # seconds on the hints alone after a failed priming (RFC 8109 §3)
 
 
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+LAME_TTL = 900.0  # seconds an address stays lame for a zone (Unbound's infra-host-ttl)
+
+
 @dataclass
 class RecursorConfig:
     qname_minimisation: bool = True
@@ -81,6 +86,10 @@ class RecursorConfig:
             ip = ipaddress.ip_address(address)
         except ValueError:
             return False
+        if ip.is_unspecified or ip.is_multicast or ip == _BROADCAST or ip in _THIS_NETWORK:
+            # not a unicast destination (RFC 6890: 0.0.0.0/8 and :: are "this host",
+            # 255.255.255.255 is limited broadcast): no server can be reached there
+            return False
         if self.do_not_query_localhost and ip.is_loopback and not configured:
             return False
         return self.do_ip4 if ip.version == 4 else self.do_ip6
@@ -92,6 +101,7 @@ class Budget:
     deadline: float
     in_progress: set[tuple[dns.name.Name, int]] = field(default_factory=set)
     sent: int = 0
+    primed: bool = False  # the root hints were asked for the root's NS set
     # Servers not to ask for the client's question itself (depth 0): they gave data that
     # failed validation (Unbound's blacklist on a validation retry).
     avoid: frozenset[str] = frozenset()
@@ -382,11 +392,56 @@ class Recursor:
         depth: int,
         failed: set[str],
     ) -> list[str]:
-        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left."""
+        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left.
+
+        Last resort: the nameservers the parent's referral listed that the child's own NS
+        set (which replaced it in the cache) does not (Unbound's parent-side NS,
+        iter_lookup_parent_NS_from_cache).
+        """
         try:
-            return await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+            found = await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+            if found:
+                return found
+        except ResolutionFailed:
+            pass
+        if zone == dns.name.root and not ns_names and not budget.primed:
+            # Every root hint failed: prime (RFC 8109), once per client query.  A hint
+            # may answer the priming question and be lame for everything else.
+            # (also where priming up front is off, as in Deckard, whose scenarios often have
+            # no answer for the priming question)
+            budget.primed = True
+            if not self.config.forwarders:
+                await self._prime(exchanger, budget)
+            _, primed = self._closest_cut(dns.name.root)
+            if not primed:
+                return []
+            try:
+                return await self._addresses(zone, primed, exchanger, budget, depth, failed)
+            except ResolutionFailed:
+                return []
+        hit = self.cache.parent_side.get(zone, T.NS, self.clock.monotonic())
+        extra = [] if hit is None else [rd.target for rd in hit.rrset
+                                        if rd.target not in ns_names]
+        if not extra:
+            return []
+        try:
+            return await self._addresses(zone, extra, exchanger, budget, depth, failed)
         except ResolutionFailed:
             return []
+
+    async def _refetch(
+        self, zone: dns.name.Name, exchanger: Exchanger, budget: Budget, depth: int,
+        avoid: frozenset[str],
+    ) -> tuple[dns.name.Name, list[dns.name.Name], list[str]]:
+        """Every server of ``zone``'s cached delegation failed or is lame: forget that NS
+        set and start again from the parent's cut, whose referral gives the delegation as
+        it is now (the zone may have moved: a domain sale, a renumbered operator).  Done
+        once per lookup; Knot Resolver likewise falls back to the parent cut when no
+        nameserver of a cut is left."""
+        self.cache.rrsets.pop(zone, T.NS)
+        parent, names = self._closest_cut(zone.parent())
+        return parent, names, await self._addresses(parent, names, exchanger, budget, depth,
+                                                    avoid)
 
     async def _forward(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget
@@ -404,7 +459,8 @@ class Recursor:
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
         scrub(response, dns.name.root, self.config.harden_glue)
-        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN)
+        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN,
+                     recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         return self._conclude(c, name, qtype, response.flags)
@@ -442,11 +498,24 @@ class Recursor:
         qout = len(zone)
         count = 0
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
+        # the first recursion-lame response for the question itself (not a probe)
+        reclame: tuple[Classified, int, str | None] | None = None
+        cached_cut = zone != dns.name.root  # the cut's NS set came from the cache
+        refetched: tuple[dns.name.Name, frozenset[str]] | None = None
+        exhausted = f"no usable server for {zone}"  # why, when no server is left
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):
             if budget.queries_left <= 0:
                 raise ResolutionFailed("upstream query budget spent")
             if self.clock.monotonic() > budget.deadline:
                 raise ResolutionFailed("deadline passed")
+            if not servers:  # every server of the zone failed or is lame
+                if not cached_cut or refetched is not None:
+                    raise ResolutionFailed(exhausted)
+                refetched = (zone, frozenset(failed))
+                zone, ns_names, servers = await self._refetch(zone, exchanger, budget, depth,
+                                                              avoid)
+                cached_cut, failed, reclame = False, set(), None
+                qout, count, minimise = len(zone), 0, self.config.qname_minimisation
             probe = False
             if minimise:
                 count += 1
@@ -463,8 +532,8 @@ class Recursor:
             else:
                 qn, qt = name, qtype
             result = await exchanger.exchange(
-                UpstreamQuery(qn, qt, zone, tuple(servers), dnssec=self.config.dnssec,
-                              minimised=probe)
+                UpstreamQuery(qn, qt, zone, self._not_lame(zone, servers),
+                              dnssec=self.config.dnssec, minimised=probe)
             )
             budget.spend(max(1, result.attempts))
             if result.response is None:
@@ -473,16 +542,26 @@ class Recursor:
                     # timeouts) stops minimisation for this resolution; ask the full name.
                     minimise = False
                     continue
-                failed.update(servers)
-                servers = await self._other_addresses(zone, ns_names, exchanger, budget, depth,
-                                                      failed | avoid)
+                # Only the addresses that were tried and failed count as failed: with many
+                # addresses one exchange's attempts may not reach them all.
+                tried = {addr for addr, _ in result.failures}
+                failed.update(tried or servers)
+                servers = [s for s in servers if s not in failed]
+                if not servers:
+                    servers = await self._other_addresses(zone, ns_names, exchanger, budget,
+                                                          depth, failed | avoid)
                 if servers:
-                    continue  # nameservers not tried yet (their addresses newly looked up)
+                    continue  # addresses not tried yet (or newly looked up)
                 failure = result.failure.value if result.failure else "no answer"
-                raise ResolutionFailed(f"{zone} servers: {failure}")
+                exhausted = f"{zone} servers: {failure}"
+                continue
             response = result.response
             scrub(response, zone, self.config.harden_glue)
             c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
+            if probe and c.fallback is not None:
+                # A minimised probe only learns where the cuts are; a recursion-lame
+                # server's view of that is taken (the question itself is judged).
+                c = c.fallback
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
@@ -494,18 +573,41 @@ class Recursor:
                     qout, count = len(zone), 0
                 ns_names = [rd.target for rd in c.ns]
                 failed = set()
-                servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
+                reclame = None
+                cached_cut = False
+                # (after a re-fetch, the servers that failed for this zone stay out)
+                gone = refetched[1] if refetched is not None and refetched[0] == zone \
+                    else frozenset()
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth,
+                                                avoid | gone)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
                 if result.server is not None:
                     failed.add(result.server)
+                    # Lameness is a property of one address for one zone (RFC 4697 §2.1;
+                    # Unbound's infra cache keys it by address and zone): that address is
+                    # not asked for this zone again while others are left, whatever name
+                    # it is listed under.
+                    self.cache.infra.mark_lame(result.server, zone, self.clock.monotonic(),
+                                               LAME_TTL)
+                if c.fallback is not None and reclame is None and not probe:
+                    reclame = (c.fallback, response.flags, result.server)
                 if not servers:
                     servers = await self._other_addresses(zone, ns_names, exchanger, budget,
                                                           depth, failed | avoid)
                 if not servers:
-                    raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
+                    if reclame is not None and not probe:
+                        # Every server is recursion-lame: take what one of them said
+                        # (Unbound does, rather than fail: iter_reclame_two).
+                        c, flags, server = reclame
+                        if depth == 0 and server is not None:
+                            budget.origins.add(server)
+                        return self._conclude(c, name, qtype, flags)
+                    exhausted = f"every server of {zone} is lame ({c.why})"
                 continue
+            if response.flags & dns.flags.AA:
+                self._cache_child_ns(response, zone)
             if probe:
                 if c.kind is Kind.NXDOMAIN:
                     # Unbound's relaxed mode: stop minimising.  In a zone where DNSSEC is
@@ -604,10 +706,29 @@ class Recursor:
             self.cache.negative.put_nodata(name, self.config.qmin_qtype, c.soa, now,
                                            proofs=tuple(c.proofs))
 
+    def _not_lame(self, zone: dns.name.Name, servers: Sequence[str]) -> tuple[str, ...]:
+        """``servers`` without the addresses known lame for ``zone``, unless that is all."""
+        now = self.clock.monotonic()
+        fine = tuple(s for s in servers if not self.cache.infra.is_lame(s, zone, now))
+        return fine or tuple(servers)
+
+    def _cache_child_ns(self, response: dns.message.Message, zone: dns.name.Name) -> None:
+        """The zone's own NS set, from the authority section of its authoritative answer.
+
+        RFC 2181 §5.4.1 ranks it above the parent's referral, so it replaces the delegation
+        in the cache: the child's servers are the ones asked next (a nameserver the parent
+        still lists but the child dropped is not).  The cache does not let a same-ranked
+        copy extend its TTL (RRsetCache.put, the ghost-domain rule).
+        """
+        for rrset in response.authority:
+            if rrset.rdtype == T.NS and rrset.name == zone and zone != dns.name.root:
+                self.cache.rrsets.put(rrset, Rank.AUTHORITY_AUTH, self.clock.monotonic())
+
     def _cache_referral(self, c: Classified) -> None:
         now = self.clock.monotonic()
         assert c.ns is not None
         self.cache.rrsets.put(c.ns, Rank.AUTHORITY_NONAUTH, now)
+        self.cache.parent_side.put(c.ns, Rank.AUTHORITY_NONAUTH, now)  # see _other_addresses
         if c.ds is not None:
             ds_sigs = c.sigs.get((c.ds.name, T.DS))
             self.cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)
