@@ -3,11 +3,13 @@
     shadowdns run --config shadow.yaml
     shadowdns run --lab run/lab --dnstap-socket run/shadow/dnstap.sock \\
         --reference kresd@127.55.0.2:5053 --sample 0.5 --api 127.0.0.1:8053
+    shadowdns run --config shadow.yaml --check     # what it would bind and send to; no run
 
 Flags are turned into config keys and checked by the same code as the YAML file: intake and
 reference flags add to the file's lists, the others replace its values.  Runs until SIGINT or
 SIGTERM, ``--duration`` seconds, or the end of finite inputs; then prints the divergence
-summary.  Exit status 0, 1 on a start-up error, 2 on a bad config.
+summary.  Exit status 0, 1 on a start-up error, 2 on a bad config (``--check``: 0 when the
+config is valid, after printing the plan; nothing is bound or sent either way).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from typing import Any
 import yaml
 
 from harness.api import ApiServer
-from harness.assemble import build_pipeline
+from harness.assemble import build_pipeline, build_targets
 from harness.config import ConfigError, HarnessConfig, config_from_mapping
 from harness.live import LiveView
 from harness.pipeline import Pipeline
+from harness.plan import plan_lines
 from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
 
@@ -40,6 +43,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("run", help="the shadow harness: mirrored queries to candidate and "
                                    "references, compared and stored")
     p.add_argument("--config", type=Path, help="YAML config (see harness/config.py)")
+    p.add_argument("--check", action="store_true",
+                   help="validate the config and print what would be bound and where queries "
+                        "would be sent; bind and send nothing")
     g = p.add_argument_group("intake (each adds one input)")
     g.add_argument("--dnstap-socket", type=Path, action="append", default=[],
                    help="Frame Streams unix socket to listen on")
@@ -48,14 +54,18 @@ def register(sub: Any) -> None:
     g.add_argument("--udp-mirror", action="append", default=[], metavar="ADDR:PORT",
                    help="receive mirrored queries (dnsdist TeeAction) here")
     g.add_argument("--allow", action="append", default=[], metavar="NET",
-                   help="mirror source networks (default 127.0.0.0/8)")
+                   help="mirror source networks (default: loopback only; required when the "
+                        "mirror listens on another address)")
+    g.add_argument("--exclude-client", action="append", default=[], metavar="NET",
+                   help="never compare queries from clients in NET (every intake)")
     g.add_argument("--pcap", type=Path, action="append", default=[])
     g.add_argument("--speed", default=None, help="pcap replay: 1, N (times faster) or max")
     g.add_argument("--query-list", type=Path, action="append", default=[],
                    help="'name type' per line")
     g.add_argument("--rate", type=float, default=None, help="query list pace, queries/s")
     t = p.add_argument_group("targets")
-    t.add_argument("--lab", type=Path, help="lab state dir (root hints, trust anchor, egress)")
+    t.add_argument("--lab", type=Path, help="lab state dir (root hints, trust anchor, egress); "
+                        "lab mode: every address must be loopback (127.0.0.0/8, ::1)")
     t.add_argument("--candidate", metavar="ADDR:PORT",
                    help="the candidate by address (default: in this process)")
     t.add_argument("--root-hints", type=Path, help="root hints for the in-process candidate")
@@ -63,6 +73,9 @@ def register(sub: Any) -> None:
     t.add_argument("--reference", action="append", default=[], metavar="[NAME=]KIND@ADDR:PORT",
                    help="KIND is unbound or kresd (started here) or address")
     t.add_argument("--timeout", type=float, help="per-target timeout, seconds")
+    t.add_argument("--target-qps", type=float, metavar="N",
+                   help="at most N queries per second to each target (token bucket; what is "
+                        "over is shed and counted); 0: no cap")
     s = p.add_argument_group("sampling and the rest")
     s.add_argument("--sample", type=float, help="probability a query is compared")
     s.add_argument("--per-query", action="store_true",
@@ -76,6 +89,8 @@ def register(sub: Any) -> None:
     s.add_argument("--duration", type=float, help="seconds; 0: until interrupted")
     s.add_argument("--live", choices=("auto", "dashboard", "log", "off"))
     s.add_argument("--judge", choices=("auto", "exact", "differ"))
+    s.add_argument("--ignore-tc-only", action="store_true",
+                   help="a difference in the TC bit alone is noise (RRL truncation)")
     s.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=main)
 
@@ -154,10 +169,17 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         sampler["qtypes"] = list(args.qtype)
     if args.suffix:
         sampler["suffixes"] = list(args.suffix)
+    if args.exclude_client:
+        sampler["exclude_clients"] = [*(sampler.get("exclude_clients") or []),
+                                      *args.exclude_client]
     if sampler:
         data["sampler"] = sampler
     if args.max_in_flight is not None:
         data["dispatcher"] = {**(data.get("dispatcher") or {}), "max_in_flight": args.max_in_flight}
+    if args.target_qps is not None:
+        data["dispatcher"] = {**(data.get("dispatcher") or {}), "target_qps": args.target_qps}
+    if args.ignore_tc_only:
+        data["ignore_tc_only"] = True
     if args.db is not None:
         data["store"] = {**(data.get("store") or {}), "path": str(args.db)}
     if args.api is not None:
@@ -223,10 +245,17 @@ def main(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         config = config_from_args(args)
-        pipeline = build_pipeline(config)
+        if args.check:
+            lines = plan_lines(config, build_targets(config))
+        else:
+            pipeline = build_pipeline(config)
     except ConfigError as e:
         print(f"shadowdns run: {e}", file=sys.stderr)
         return 2
+    if args.check:
+        for line in lines:
+            print(line)
+        return 0
     runner: Any = asyncio.run
     with contextlib.suppress(ImportError):
         import uvloop

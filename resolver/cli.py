@@ -1,4 +1,4 @@
-"""``shadowdns resolver serve``: the candidate resolver on a loopback address.
+"""``shadowdns resolver serve``: the candidate resolver (any address; ``--lab``: loopback only).
 
     shadowdns resolver serve --listen 127.0.0.12:5353 --root-hints run/lab/root.hints \\
         --trust-anchor run/lab/trust-anchor.ds
@@ -19,8 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from netpolicy import PRODUCTION, AddressError, AddressPolicy
 from resolver.app import build
-from resolver.config import ConfigError, ResolverConfig, loopback, read_root_hints
+from resolver.config import ConfigError, ResolverConfig, checked_address, read_root_hints
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain
@@ -33,15 +34,19 @@ log = logging.getLogger("shadowdns.resolver")
 def register(sub: Any) -> None:
     p = sub.add_parser("resolver", help="the candidate resolver")
     rsub = p.add_subparsers(dest="resolver_command", required=True, metavar="ACTION")
-    s = rsub.add_parser("serve", help="serve DNS on a loopback address until interrupted")
-    s.add_argument("--listen", default="127.0.0.12:5353", help="ADDR:PORT (127.0.0.0/8)")
+    s = rsub.add_parser("serve", help="serve DNS until interrupted")
+    s.add_argument("--listen", default="127.0.0.12:5353",
+                   help="ADDR:PORT or [IPv6]:PORT (default 127.0.0.12:5353)")
+    s.add_argument("--lab", action="store_true",
+                   help="lab mode: every address (listen, egress, root hints) must be loopback "
+                        "(127.0.0.0/8, ::1)")
     s.add_argument("--root-hints", type=Path, required=True, help="root hints (zone-file text)")
     s.add_argument("--trust-anchor", type=Path, help="trust anchor file (DS or DNSKEY lines)")
     s.add_argument("--no-qname-minimisation", action="store_true")
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
                    help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
                         "(RFC 7816, Knot Resolver)")
-    s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
+    s.add_argument("--egress", help="source address for upstream queries")
     s.add_argument("--upstream-port", type=int, default=53)
     s.add_argument("--cache-mb", type=int, default=64)
     s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -52,20 +57,23 @@ def register(sub: Any) -> None:
     s.set_defaults(func=serve)
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--listen: expected ADDR:PORT, got {text!r}")
-    return loopback("--listen", host), int(port)
+def parse_listen(text: str, policy: AddressPolicy = PRODUCTION) -> tuple[str, int]:
+    try:
+        return policy.hostport("--listen", text, role="bind")
+    except AddressError as e:
+        raise ConfigError(str(e)) from None
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
-    host, port = parse_listen(args.listen)
+    """The whole command line checked by the address policy before anything is opened."""
+    policy = AddressPolicy.lab_mode("--lab") if getattr(args, "lab", False) else PRODUCTION
+    host, port = parse_listen(args.listen, policy)
     return ResolverConfig(
-        listen=host, port=port, root_hints=read_root_hints(args.root_hints),
+        listen=host, port=port, root_hints=read_root_hints(args.root_hints, policy),
         trust_anchor_file=args.trust_anchor,
         qname_minimisation=not args.no_qname_minimisation, qmin_qtype=args.qmin_qtype,
-        egress=loopback("--egress", args.egress) if args.egress else None,
+        egress=checked_address(policy, "--egress", args.egress, role="source")
+        if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers),
     )
@@ -110,7 +118,8 @@ def ensure_free(host: str, port: int) -> None:
     """Fail if anyone already has the port: with SO_REUSEPORT a stale server on the same
     address would silently take a share of the queries."""
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        with socket.socket(socket.AF_INET, kind) as s:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, kind) as s:
             s.bind((host, port))
 
 

@@ -5,7 +5,6 @@ Errors name the file (and line, where dnspython reports one) and what is wrong.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+from netpolicy import PRODUCTION, AddressError, AddressPolicy, Role
 
 
 class ConfigError(ValueError):
@@ -38,18 +37,19 @@ class ResolverConfig:
     processes: int = 1  # server processes sharing the port with SO_REUSEPORT
 
 
-def loopback(field: str, value: str) -> str:
+def checked_address(policy: AddressPolicy, field: str, value: str, *,
+                    role: Role = "send") -> str:
+    """``value`` if ``policy`` accepts it (see :mod:`netpolicy`), else ``ConfigError``."""
     try:
-        ip = ipaddress.ip_address(value)
-    except ValueError as e:
-        raise ConfigError(f"{field}: {value!r} is not an IP address") from e
-    if ip.version != 4 or ip not in LOOPBACK:
-        raise ConfigError(f"{field}: {value} is outside 127.0.0.0/8 (loopback only)")
-    return str(ip)
+        return policy.address(field, value, role=role)
+    except AddressError as e:
+        raise ConfigError(str(e)) from None
 
 
-def read_root_hints(path: Path) -> tuple[tuple[str, str], ...]:
-    """(NS name, IPv4 address) pairs from a hints file in zone-file format."""
+def read_root_hints(path: Path, policy: AddressPolicy = PRODUCTION
+                    ) -> tuple[tuple[str, str], ...]:
+    """(NS name, IPv4 address) pairs from a hints file in zone-file format; every address
+    accepted by ``policy`` (lab mode: loopback only)."""
     try:
         text = path.read_text()
     except OSError as e:
@@ -67,7 +67,8 @@ def read_root_hints(path: Path) -> tuple[tuple[str, str], ...]:
     for rd in ns:
         a = zone.get_rdataset(rd.target, dns.rdatatype.A)
         for addr in a or ():
-            hints.append((rd.target.to_text(), loopback(f"{path}: {rd.target}", addr.address)))
+            hints.append((rd.target.to_text(),
+                          checked_address(policy, f"{path}: {rd.target}", addr.address)))
     if not hints:
         raise ConfigError(f"{path}: no IPv4 address for any root server")
     return tuple(hints)

@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
             log = (run_dir / "candidate.log").open("wb")
             logs.append(log)
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "shadowdns", "resolver", "serve", "--listen",
+                [sys.executable, "-m", "shadowdns", "resolver", "serve", "--lab", "--listen",
                  f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--root-hints", str(info.hints_path),
                  "--trust-anchor", str(info.anchor_path), "--egress",
                  info.egress.get("candidate", "127.54.3.1")],

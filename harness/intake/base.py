@@ -96,7 +96,8 @@ class Intake(abc.ABC):
 
 
 def query_from_wire(wire: bytes, *, source: Source, client: str | None = None,
-                    client_port: int | None = None, seen_at: float = 0.0) -> Query:
+                    client_port: int | None = None, seen_at: float = 0.0,
+                    tcp: bool = False) -> Query:
     """The :class:`Query` in a client packet; raises :class:`Malformed` if it is not one."""
     if len(wire) < _HEADER.size:
         raise Malformed("short")
@@ -128,6 +129,7 @@ def query_from_wire(wire: bytes, *, source: Source, client: str | None = None,
         client_port=client_port,
         seen_at=seen_at,
         wire=bytes(wire),
+        tcp=tcp,
     )
 
 

@@ -50,6 +50,9 @@ _LENGTH = struct.Struct("!I")
 _CLIENT_QUERY = dnstap_pb.Message.CLIENT_QUERY
 _CLIENT_RESPONSE = dnstap_pb.Message.CLIENT_RESPONSE
 _MESSAGE = dnstap_pb.Dnstap.MESSAGE
+# Queries that came over a stream are replayed over TCP (DoT, DoH and DNSCrypt-over-TCP
+# included: none of them has a UDP size limit that would truncate the answer).
+_STREAMS = frozenset((dnstap_pb.TCP, dnstap_pb.DOT, dnstap_pb.DOH, dnstap_pb.DNSCryptTCP))
 
 
 class FrameError(Exception):
@@ -234,7 +237,9 @@ class DnstapIntake(Intake):
                     message.query_message, source=Source.DNSTAP,
                     client=_address(message.query_address),
                     client_port=message.query_port if message.HasField("query_port") else None,
-                    seen_at=seen)
+                    seen_at=seen,
+                    tcp=message.HasField("socket_protocol")
+                    and message.socket_protocol in _STREAMS)
             except Malformed:
                 stats["malformed"] += 1
                 return

@@ -10,7 +10,6 @@ client has its answer from the production resolver already.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import time
@@ -18,6 +17,7 @@ import time
 from harness.config import UdpMirrorConfig
 from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire
 from harness.records import Source
+from netpolicy import Networks
 
 __all__ = ["UdpMirrorIntake"]
 
@@ -62,24 +62,16 @@ class UdpMirrorIntake(Intake):
         super().__init__(name or f"udp_mirror:{config.listen[0]}:{config.listen[1]}")
         self.config = config
         self._transport: asyncio.DatagramTransport | None = None
-        self._verdicts: dict[str, bool] = {}
+        self._allowed = Networks(config.allow)
         self.address: tuple[str, int] = config.listen
 
     def allowed(self, host: str) -> bool:
-        verdict = self._verdicts.get(host)
-        if verdict is None:
-            try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
-                return False
-            verdict = any(address in net for net in self.config.allow)
-            if len(self._verdicts) < 65536:
-                self._verdicts[host] = verdict
-        return verdict
+        return host in self._allowed
 
     async def start(self, sink: IntakeSink) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in self.config.listen[0] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.config.receive_buffer)
             sock.bind(self.config.listen)

@@ -27,7 +27,7 @@ def candidate(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
     log_path = tmp_path_factory.mktemp("candidate") / "serve.log"
     log = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shadowdns", "resolver", "serve",
+        [sys.executable, "-m", "shadowdns", "resolver", "serve", "--lab",
          "--listen", f"{LISTEN[0]}:{LISTEN[1]}", "--root-hints", str(lab.hints_path),
          "--egress", lab.egress["candidate"]],
         stdout=log, stderr=subprocess.STDOUT)
