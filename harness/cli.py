@@ -33,6 +33,7 @@ from harness.pipeline import Pipeline
 from harness.plan import plan_lines
 from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
+from netpolicy import AddressPolicy
 
 __all__ = ["config_from_args", "register", "run_harness"]
 
@@ -187,9 +188,11 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
     for key in ("duration", "live", "judge"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
+    policy = None
     if args.lab is not None:
         data["lab"] = str(args.lab)
-    return config_from_mapping(data, source=source)
+        policy = AddressPolicy.lab_mode(f"--lab {args.lab}")
+    return config_from_mapping(data, source=source, policy=policy)
 
 
 def _number(text: str, flag: str) -> float:

@@ -20,6 +20,7 @@ from harness.config import (
     UdpMirrorConfig,
 )
 from harness.targets import AddressTarget, InProcessTarget, Target
+from legacy_adapter import ReferenceSpec
 from netpolicy import format_hostport, is_documentation
 
 __all__ = ["plan_lines"]
@@ -31,7 +32,7 @@ def _mark(host: str) -> str:
     except ValueError:
         return ""
     if is_documentation(ip):
-        return "  (documentation range: never answers)"
+        return " (documentation range)"
     if ip.is_unspecified:
         return "  (every local address)"
     return ""
@@ -93,9 +94,13 @@ def plan_lines(config: HarnessConfig, targets: Sequence[Target]) -> list[str]:
             role = "candidate" if target is targets[0] else "reference"
             lines.append(f"  {role} {target.name}: {_hostport((target.address, target.port))}"
                          f" (udp; tcp when truncated or when the query came over tcp)")
-    for r in config.references:
-        if r.egress:
-            lines.append(f"  reference {r.name} queries authorities from {r.egress}")
+            spec = getattr(target.reference, "spec", None)
+            if isinstance(spec, ReferenceSpec):
+                servers = sorted({address for _, address in spec.root_hints})
+                egress = f" from {spec.outgoing_address}" if spec.outgoing_address else ""
+                lines.append(f"    which iterates{egress} from {len(servers)} root server "
+                             "address(es): " + ", ".join(a + _mark(a) for a in servers[:4])
+                             + (f" and {len(servers) - 4} more" if len(servers) > 4 else ""))
     excluded = config.sampler.exclude_clients
     if excluded:
         lines.append("never compared: clients in " + ", ".join(str(n) for n in excluded))
