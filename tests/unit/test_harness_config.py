@@ -219,3 +219,31 @@ def test_flags_add_to_the_file(tmp_path: Path) -> None:
         harness_cli.config_from_args(_args("--config", str(path), "--sample", "7"))
     with pytest.raises(ValueError, match="--reference"):
         harness_cli.config_from_args(_args("--reference", "kresd"))
+
+
+def test_operator_flags(tmp_path: Path) -> None:
+    config = harness_cli.config_from_args(_args(
+        "--udp-mirror", "[2001:db8::5]:5300", "--allow", "2001:db8:1::/48", "--allow",
+        "192.0.2.0/24", "--exclude-client", "192.0.2.128/25", "--target-qps", "200",
+        "--ignore-tc-only", "--reference", "address@[2001:db8::53]:53"))
+    mirror = config.intakes[0]
+    assert isinstance(mirror, UdpMirrorConfig) and mirror.listen == ("2001:db8::5", 5300)
+    assert [str(n) for n in mirror.allow] == ["2001:db8:1::/48", "192.0.2.0/24"]
+    assert [str(n) for n in config.sampler.exclude_clients] == ["192.0.2.128/25"]
+    assert config.dispatcher.target_qps == 200 and config.ignore_tc_only
+    with pytest.raises(ValueError, match=r"intake\[0\].allow: required when listen "
+                                         r"\(192.0.2.5\) is not loopback"):
+        harness_cli.config_from_args(_args("--udp-mirror", "192.0.2.5:5300"))
+    with pytest.raises(ValueError, match="dispatcher.target_qps: -1"):
+        harness_cli.config_from_args(_args("--target-qps", "-1"))
+
+
+def test_ignore_tc_only_adds_the_tc_normaliser() -> None:
+    from harness.assemble import choose_judge
+    from harness.differ import Differ
+
+    plain = choose_judge("differ")
+    tc = choose_judge("differ", ignore_tc_only=True)
+    assert isinstance(plain, Differ) and isinstance(tc, Differ)
+    assert "tc" not in [n.name for n in plain.normalisers]
+    assert [n.name for n in tc.normalisers][-1] == "tc"

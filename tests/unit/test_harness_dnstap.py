@@ -21,14 +21,14 @@ from harness.intake.dnstap import CONTENT_TYPE, DnstapIntake, control_frame, dat
 
 
 def tap(kind: int, wire: bytes, *, client: bytes = b"\x7f\x00\x00\x07", port: int = 3333,
-        when: int | None = 1_700_000_000) -> bytes:
+        when: int | None = 1_700_000_000, protocol: int = dnstap_pb.UDP) -> bytes:
     frame = dnstap_pb.Dnstap()
     frame.type = dnstap_pb.Dnstap.MESSAGE
     frame.identity = b"staging"
     message = frame.message
     message.type = kind
     message.socket_family = dnstap_pb.INET
-    message.socket_protocol = dnstap_pb.UDP
+    message.socket_protocol = protocol
     message.query_address = client
     message.query_port = port
     if when is not None:
@@ -241,3 +241,19 @@ async def test_truncated_and_garbage_files(tmp_path: Path) -> None:
     assert second.stats["oversized"] + second.stats["handshake_errors"] == 1
     with pytest.raises(OSError, match="cannot read the dnstap file"):
         await DnstapIntake(DnstapConfig(file=tmp_path / "missing")).start(sink)
+
+
+async def test_transport_as_it_arrived(tmp_path: Path) -> None:
+    """A query the staging resolver took over TCP (or DoT, DoH) is marked for TCP replay."""
+    path = tmp_path / "capture.fstrm"
+    protocols = [dnstap_pb.UDP, dnstap_pb.TCP, dnstap_pb.DOT, dnstap_pb.DOH,
+                 dnstap_pb.DNSCryptUDP, dnstap_pb.DNSCryptTCP]
+    payloads = [tap(dnstap_pb.Message.CLIENT_QUERY, query(f"t{i}.lab.").to_wire(), protocol=p)
+                for i, p in enumerate(protocols)]
+    path.write_bytes(stream(payloads))
+    intake = DnstapIntake(DnstapConfig(file=path))
+    sink = RecordingSink()
+    await intake.start(sink)
+    await asyncio.wait_for(intake.wait(), 5)
+    await intake.close()
+    assert [q.tcp for q in sink.queries] == [False, True, True, True, False, True]
