@@ -20,7 +20,7 @@ import dns.name
 
 from legacy_adapter.errors import LabFileError
 from legacy_adapter.labfiles import parse_trust_anchor, read_root_hints, read_trust_anchors
-from netpolicy import PRODUCTION, AddressPolicy
+from netpolicy import PRODUCTION, AddressPolicy, format_hostport
 
 __all__ = ["KINDS", "Kind", "ReferenceSpec"]
 
@@ -211,4 +211,11 @@ class ReferenceSpec:
     @property
     def address(self) -> str:
         """``listen:port``, as used in messages."""
-        return f"{self.listen}:{self.port}"
+        return format_hostport(self.listen, self.port)
+
+    @property
+    def uses_ipv6(self) -> bool:
+        """Whether the spec names an IPv6 address (listen, egress or a root server): the
+        resolver then needs its IPv6 side on."""
+        addresses = [self.listen, self.outgoing_address or "", *(a for _, a in self.root_hints)]
+        return any(":" in a for a in addresses)

@@ -199,6 +199,12 @@ class Unbound(Implementation):
         outgoing = ""
         if spec.outgoing_address is not None:
             outgoing = f"    outgoing-interface: {spec.outgoing_address}"
+        # Who may ask: this host (loopback, and the listen address itself, the source a
+        # local harness uses to reach it).
+        allowed = ["127.0.0.0/8", "::1"]
+        if spec.listen not in ("127.0.0.1", "::1") and not spec.listen.startswith("127."):
+            allowed.append(spec.listen)
+        access_control = "\n".join(f"    access-control: {net} allow" for net in allowed)
         trust_anchor = ""
         if spec.validate:
             trust_anchor = f'    trust-anchor-file: "{self.trust_anchor_path}"'
@@ -230,6 +236,8 @@ class Unbound(Implementation):
             "pidfile": self.pid_path,
             "root_hints": self.root_hints_path,
             "outgoing": outgoing,
+            "do_ip6": "yes" if spec.uses_ipv6 else "no",
+            "access_control": access_control,
             "module_config": "validator iterator" if spec.validate else "iterator",
             "trust_anchor": trust_anchor,
             "qname_minimisation": "yes" if spec.qname_minimisation else "no",
@@ -274,7 +282,8 @@ class KnotResolver(Implementation):
         spec = self.spec
         outgoing = ""
         if spec.outgoing_address is not None:
-            outgoing = f"net.outgoing_v4({lua.quote(spec.outgoing_address)})"
+            family = "v6" if ":" in spec.outgoing_address else "v4"
+            outgoing = f"net.outgoing_{family}({lua.quote(spec.outgoing_address)})"
         by_server: dict[str, list[str]] = {}
         for name, address in spec.root_hints:
             by_server.setdefault(name, []).append(address)
@@ -316,6 +325,7 @@ class KnotResolver(Implementation):
             "identity": spec.identity,
             "listen": lua.quote(spec.listen),
             "port": spec.port,
+            "ipv6": "true" if spec.uses_ipv6 else "false",
             "control_socket": lua.quote(str(self.control_socket)),
             "outgoing": outgoing,
             "cache_size_mb": spec.cache_size_mb,
