@@ -3,8 +3,10 @@
 dnsdist's ``TeeAction``, a packet broker or a switch's mirror port sends each client query
 here as one UDP datagram.  Only datagrams from the configured source networks are taken
 (others count as ``refused_source``); anything that is not a DNS query counts as
-``malformed`` (a mirrored response as ``responses``).  Nothing is ever sent back: the real
-client has its answer from the production resolver already.
+``malformed`` (a mirrored response as ``responses``).  A copy prefixed with a PROXY protocol
+v2 header (:mod:`harness.intake.proxyv2`) keeps the original client's address and port, and
+its transport (a stream: replayed over TCP); the allow-list still applies to the sender.
+Nothing is ever sent back: the real client has its answer from the production resolver.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 
 from harness.config import UdpMirrorConfig
 from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire
+from harness.intake.proxyv2 import ProxyError, split_proxy_v2
 from harness.records import Source
 from netpolicy import Networks
 
@@ -37,9 +40,20 @@ class _Protocol(asyncio.DatagramProtocol):
         if not intake.allowed(host):
             stats["refused_source"] += 1
             return
+        client, port, stream = host, int(addr[1]), False
         try:
-            query = query_from_wire(data, source=Source.UDP_MIRROR, client=host,
-                                    client_port=int(addr[1]), seen_at=time.time())
+            header, data = split_proxy_v2(data)
+        except ProxyError:
+            stats["bad_proxy_header"] += 1
+            return
+        if header is not None:
+            stats["proxy_v2"] += 1
+            if header.client is not None:
+                client, port = header.client, header.client_port or 0
+            stream = header.stream
+        try:
+            query = query_from_wire(data, source=Source.UDP_MIRROR, client=client,
+                                    client_port=port, seen_at=time.time(), tcp=stream)
         except Malformed as e:
             if str(e) == "response":
                 stats["responses"] += 1

@@ -160,3 +160,45 @@ async def test_udp_mirror_port_in_use() -> None:
             await second.start(RecordingSink())
     finally:
         await first.close()
+
+
+def proxy_v2(client: str, port: int, *, stream: bool = False, local: bool = False,
+             tlv: bytes = b"") -> bytes:
+    """A PROXY protocol v2 header as a mirror (dnsdist addProxyProtocol) writes it."""
+    import ipaddress
+    import struct
+
+    from harness.intake.proxyv2 import SIGNATURE
+
+    ip = ipaddress.ip_address(client)
+    family = 0x1 if ip.version == 4 else 0x2
+    body = ip.packed + ip.packed + struct.pack("!HH", port, 53) + tlv
+    return (SIGNATURE + bytes([0x20 if local else 0x21, family << 4 | (0x1 if stream else 0x2)])
+            + struct.pack("!H", len(body)) + body)
+
+
+async def test_udp_mirror_keeps_the_client_of_a_proxy_v2_header() -> None:
+    intake = UdpMirrorIntake(UdpMirrorConfig(listen=("::1", 0)))  # loopback default allow
+    sink = RecordingSink()
+    await intake.start(sink)
+    query = dns.message.make_query("p.lab.", "A").to_wire()
+    sender = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        for datagram in (proxy_v2("192.0.2.77", 40000) + query,
+                         proxy_v2("2001:db8::77", 40001, stream=True, tlv=b"\x04\x00\x01x")
+                         + query,
+                         proxy_v2("192.0.2.78", 1, local=True) + query,
+                         proxy_v2("192.0.2.79", 1)[:20],  # cut short
+                         query):
+            sender.sendto(datagram, intake.address[:2])
+        for _ in range(200):
+            if intake.stats["datagrams"] == 5:
+                break
+            await asyncio.sleep(0.01)
+        got = [(q.client, q.client_port, q.tcp) for q in sink.queries]
+        assert got[:2] == [("192.0.2.77", 40000, False), ("2001:db8::77", 40001, True)]
+        assert got[2][0] == "::1" and got[3][0] == "::1"  # LOCAL, and no header: the sender
+        assert intake.stats["proxy_v2"] == 3 and intake.stats["bad_proxy_header"] == 1
+    finally:
+        sender.close()
+        await intake.close()
