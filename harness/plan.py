@@ -86,10 +86,10 @@ def plan_lines(config: HarnessConfig, targets: Sequence[Target]) -> list[str]:
             servers = sorted({address for _, address in c.root_hints})
             shown = ", ".join(a + _mark(a) for a in servers[:4])
             more = f" and {len(servers) - 4} more" if len(servers) > 4 else ""
-            egress = f", from {c.egress}" if c.egress else ""
-            lines.append(f"  candidate {target.name}: in this process, iterating from "
-                         f"{len(servers)} root server address(es) on port {c.upstream_port}"
-                         f"{egress}: {shown}{more}")
+            egress = f" from {c.egress}" if c.egress else ""
+            lines.append(f"  candidate {target.name}: in this process; sends{egress} to "
+                         f"{len(servers)} root server address(es), port {c.upstream_port}: "
+                         f"{shown}{more}")
         elif isinstance(target, AddressTarget):
             role = "candidate" if target is targets[0] else "reference"
             lines.append(f"  {role} {target.name}: {_hostport((target.address, target.port))}"
@@ -98,7 +98,7 @@ def plan_lines(config: HarnessConfig, targets: Sequence[Target]) -> list[str]:
             if isinstance(spec, ReferenceSpec):
                 servers = sorted({address for _, address in spec.root_hints})
                 egress = f" from {spec.outgoing_address}" if spec.outgoing_address else ""
-                lines.append(f"    which iterates{egress} from {len(servers)} root server "
+                lines.append(f"    which sends{egress} to {len(servers)} root server "
                              "address(es): " + ", ".join(a + _mark(a) for a in servers[:4])
                              + (f" and {len(servers) - 4} more" if len(servers) > 4 else ""))
     excluded = config.sampler.exclude_clients

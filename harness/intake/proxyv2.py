@@ -1,7 +1,7 @@
 """The PROXY protocol version 2 header (HAProxy's proxy-protocol.txt, section 2.2) in front of
 a mirrored packet: who the original client was, and over which transport it asked.
 
-dnsdist (1.8 and later: ``TeeAction(remote, addECS, local, addProxyProtocol=true)``) and other
+dnsdist (1.9 and later: ``TeeAction(remote, addECS, local, addProxyProtocol)``) and other
 mirrors can prefix each copy with it; without it the harness sees only the mirror's own address.
 The 12-byte signature cannot start a DNS query we would take (read as a header it has opcode 1,
 IQUERY), so a datagram is read as PROXY v2 exactly when it starts with the signature.

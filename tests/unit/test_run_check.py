@@ -57,10 +57,11 @@ def test_production_config_prints_its_plan_and_exits_0(tmp_path: Path) -> None:
     assert "reference ub (unbound, started here): udp and tcp 203.0.113.53:5053" in bind
     assert f"intake[2] query_list: file {tmp_path}/names.txt" in bind
     send = out[out.index("send to:"):]
-    assert "from 203.0.113.5: 192.0.2.4 (documentation range), 198.51.100.4" in send
+    assert ("candidate candidate: in this process; sends from 203.0.113.5 to 2 root server "
+            "address(es), port 53: 192.0.2.4 (documentation range), 198.51.100.4") in send
     assert "reference staging: [2001:db8::53]:53" in send
     assert "reference ub: 203.0.113.53:5053" in send
-    assert "which iterates from 2001:db8::99 from 2 root server address(es)" in send
+    assert "which sends from 2001:db8::99 to 2 root server address(es)" in send
     assert "never compared: clients in 192.0.2.128/25" in out
     assert "rate cap per target: 500 queries/s" in out
     assert out.rstrip().endswith("nothing was bound, started or sent")
