@@ -55,8 +55,8 @@ def register(sub: Any) -> None:
     g.add_argument("--udp-mirror", action="append", default=[], metavar="ADDR:PORT",
                    help="receive mirrored queries (dnsdist TeeAction) here")
     g.add_argument("--allow", action="append", default=[], metavar="NET",
-                   help="mirror source networks (default: loopback only; required when the "
-                        "mirror listens on another address)")
+                   help="networks that may send to --udp-mirror and --dnstap-tcp (default: "
+                        "loopback only; required when they listen on another address)")
     g.add_argument("--exclude-client", action="append", default=[], metavar="NET",
                    help="never compare queries from clients in NET (every intake)")
     g.add_argument("--pcap", type=Path, action="append", default=[])
@@ -126,7 +126,8 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         data = dict(loaded or {})
     intakes = list(data.get("intake") or [])
     intakes += [{"kind": "dnstap", "socket": str(p)} for p in args.dnstap_socket]
-    intakes += [{"kind": "dnstap", "tcp": a} for a in args.dnstap_tcp]
+    intakes += [{"kind": "dnstap", "tcp": a, **({"allow": list(args.allow)} if args.allow else {})}
+                for a in args.dnstap_tcp]
     intakes += [{"kind": "dnstap", "file": str(p)} for p in args.dnstap_file]
     for address in args.udp_mirror:
         mirror: dict[str, Any] = {"kind": "udp_mirror", "listen": address}

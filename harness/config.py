@@ -20,7 +20,8 @@ The format (every key optional except where said)::
     run_dir: run/shadow      # workdirs of managed references
     intake:                  # one or more of:
       - {kind: dnstap, socket: run/shadow/dnstap.sock}    # Frame Streams, unix socket
-      - {kind: dnstap, tcp: 127.0.0.1:6000}               # Frame Streams over TCP
+      - {kind: dnstap, tcp: 127.0.0.1:6000, allow: [...]}  # Frame Streams over TCP; allow:
+                                                          # peers, required off loopback
       - {kind: dnstap, file: capture.fstrm}               # a dnstap file
       - {kind: udp_mirror, listen: 127.0.0.1:5300, allow: [127.0.0.0/8]}  # allow: required
                                                           # when listen is not loopback
@@ -112,6 +113,7 @@ class DnstapConfig:
     tcp: Address | None = None
     file: Path | None = None
     max_frame: int = 65536  # bytes; a longer frame is garbage and ends its connection
+    allow: tuple[IPNetwork, ...] = LOOPBACK  # TCP peers accepted (resolvers sending dnstap)
     kind: Literal["dnstap"] = "dnstap"
 
 
@@ -486,7 +488,7 @@ def _live(r: _Reader) -> Literal["auto", "dashboard", "log", "off"]:
 
 
 _INTAKE_KEYS = {
-    "dnstap": ("kind", "socket", "tcp", "file", "max_frame"),
+    "dnstap": ("kind", "socket", "tcp", "file", "max_frame", "allow"),
     "udp_mirror": ("kind", "listen", "allow", "receive_buffer"),
     "pcap": ("kind", "file", "speed", "port"),
     "query_list": ("kind", "file", "rate", "rd", "cd", "do", "edns_payload", "repeat"),
@@ -506,20 +508,17 @@ def _intake(source: str, path: str, item: object, policy: AddressPolicy) -> Inta
         if len(given) != 1:
             raise r.error("", "a dnstap intake needs exactly one of socket, tcp, file"
                           + (f" (got {', '.join(given)})" if given else ""))
-        return DnstapConfig(socket=r.path_("socket"), tcp=r.address("tcp", role="bind"),
-                            file=r.path_("file"),
-                            max_frame=r.integer("max_frame", 65536, low=64, high=16 << 20))
+        tcp = r.address("tcp", role="bind")
+        if r.has("allow") and tcp is None:
+            raise r.error("allow", "only for a dnstap tcp intake (who may connect)")
+        return DnstapConfig(socket=r.path_("socket"), tcp=tcp, file=r.path_("file"),
+                            max_frame=r.integer("max_frame", 65536, low=64, high=16 << 20),
+                            allow=_allow(r, tcp))
     if kind == "udp_mirror":
         listen = r.address("listen", role="bind")
         if listen is None:
             raise r.error("listen", "required (ADDRESS:PORT)")
-        allow = r.networks("allow")
-        if not allow:
-            if not is_loopback(ipaddress.ip_address(listen[0])):
-                raise r.error("allow", f"required when listen ({listen[0]}) is not loopback: "
-                              "name the networks whose mirrored queries are accepted")
-            allow = list(LOOPBACK)
-        return UdpMirrorConfig(listen=listen, allow=tuple(allow),
+        return UdpMirrorConfig(listen=listen, allow=_allow(r, listen),
                                receive_buffer=r.integer("receive_buffer", 8 << 20, low=4096))
     if kind == "pcap":
         file = r.path_("file")
@@ -538,6 +537,18 @@ def _intake(source: str, path: str, item: object, policy: AddressPolicy) -> Inta
     return QueryListConfig(file=file, rate=r.number("rate", 0.0, low=0), rd=r.boolean("rd", True),
                            cd=r.boolean("cd", False), do=r.boolean("do", True),
                            edns_payload=payload, repeat=r.integer("repeat", 1, low=1))
+
+
+def _allow(r: _Reader, listen: Address | None) -> tuple[IPNetwork, ...]:
+    """The senders an intake listening on ``listen`` accepts: ``allow``, or loopback -- which
+    is only implicit while the intake itself listens on loopback."""
+    allow = r.networks("allow")
+    if allow:
+        return tuple(allow)
+    if listen is not None and not is_loopback(ipaddress.ip_address(listen[0])):
+        raise r.error("allow", f"required when listening on {listen[0]} (not loopback): name "
+                      "the networks that may send")
+    return LOOPBACK
 
 
 def _speed(r: _Reader) -> float | None:

@@ -55,7 +55,9 @@ def plan_lines(config: HarnessConfig, targets: Sequence[Target]) -> list[str]:
         where = f"  intake[{i}] {intake.kind}"
         if isinstance(intake, DnstapConfig):
             if intake.tcp is not None:
-                lines.append(f"{where}: Frame Streams on tcp {_hostport(intake.tcp)}")
+                allow = ", ".join(str(n) for n in intake.allow)
+                lines.append(f"{where}: Frame Streams on tcp {_hostport(intake.tcp)}, "
+                             f"accepting from {allow}")
             elif intake.socket is not None:
                 lines.append(f"{where}: Frame Streams on unix socket {intake.socket}")
             else:

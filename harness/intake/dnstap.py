@@ -38,6 +38,7 @@ from google.protobuf.message import DecodeError
 from harness.config import DnstapConfig
 from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire, response_key
 from harness.records import Source
+from netpolicy import Networks
 
 __all__ = ["CONTENT_TYPE", "DnstapIntake", "FrameError", "control_frame", "data_frame"]
 
@@ -275,7 +276,15 @@ class DnstapIntake(Intake):
             self._file_task = asyncio.create_task(self._read_file(handle, sink), name=self.name)
             return
 
+        allowed = Networks(config.allow)
+
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if config.tcp is not None:
+                peer = writer.get_extra_info("peername")
+                if not peer or str(peer[0]) not in allowed:
+                    self.stats["refused_peer"] += 1
+                    writer.close()
+                    return
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)

@@ -85,7 +85,11 @@ def test_full_config(tmp_path: Path) -> None:
     ({"intake": [{"kind": "udp_mirror", "listen": "127.0.0.1:99999"}]},
      "intake[0].listen: '127.0.0.1:99999' is not ADDRESS:PORT"),
     ({"intake": [{"kind": "udp_mirror", "listen": "192.0.2.1:53"}]},
-     "intake[0].allow: required when listen (192.0.2.1) is not loopback"),
+     "intake[0].allow: required when listening on 192.0.2.1 (not loopback)"),
+    ({"intake": [{"kind": "dnstap", "tcp": "[2001:db8::10]:6000"}]},
+     "intake[0].allow: required when listening on 2001:db8::10 (not loopback)"),
+    ({"intake": [{"kind": "dnstap", "file": "a.fstrm", "allow": ["10.0.0.0/8"]}]},
+     "intake[0].allow: only for a dnstap tcp intake"),
     ({"intake": [{"kind": "udp_mirror", "listen": "[2001:db8::1]:53", "allow": ["nope"]}]},
      "intake[0].allow: 'nope' is not an IPv4 or IPv6 network"),
     ({"intake": [{"kind": "dnstap", "tcp": "2001:db8::1:6000"}]},
@@ -135,7 +139,7 @@ def test_lab_mode_is_loopback_only_and_says_why(data: dict[str, object], message
 
 def test_production_mode_takes_any_address_ipv4_and_ipv6() -> None:
     config = config_from_mapping({
-        "intake": [{"kind": "dnstap", "tcp": "[2001:db8::10]:6000"},
+        "intake": [{"kind": "dnstap", "tcp": "[2001:db8::10]:6000", "allow": ["2001:db8::/64"]},
                    {"kind": "udp_mirror", "listen": "0.0.0.0:5300",
                     "allow": ["192.0.2.0/24", "2001:db8:1::/48"]},
                    {"kind": "udp_mirror", "listen": "[::1]:5301"}],
@@ -147,7 +151,9 @@ def test_production_mode_takes_any_address_ipv4_and_ipv6() -> None:
         "api": {"listen": "[::]:8053"},
     })
     assert not config.policy.lab
-    assert config.intakes[0] == DnstapConfig(tcp=("2001:db8::10", 6000))
+    dnstap = config.intakes[0]
+    assert isinstance(dnstap, DnstapConfig) and dnstap.tcp == ("2001:db8::10", 6000)
+    assert [str(n) for n in dnstap.allow] == ["2001:db8::/64"]
     mirror = config.intakes[1]
     assert isinstance(mirror, UdpMirrorConfig)
     assert [str(n) for n in mirror.allow] == ["192.0.2.0/24", "2001:db8:1::/48"]
@@ -231,9 +237,13 @@ def test_operator_flags(tmp_path: Path) -> None:
     assert [str(n) for n in mirror.allow] == ["2001:db8:1::/48", "192.0.2.0/24"]
     assert [str(n) for n in config.sampler.exclude_clients] == ["192.0.2.128/25"]
     assert config.dispatcher.target_qps == 200 and config.ignore_tc_only
-    with pytest.raises(ValueError, match=r"intake\[0\].allow: required when listen "
-                                         r"\(192.0.2.5\) is not loopback"):
+    with pytest.raises(ValueError, match=r"intake\[0\].allow: required when listening on "
+                                         r"192.0.2.5 \(not loopback\)"):
         harness_cli.config_from_args(_args("--udp-mirror", "192.0.2.5:5300"))
+    tapped = harness_cli.config_from_args(_args("--dnstap-tcp", "192.0.2.5:6000", "--allow",
+                                                "192.0.2.0/28"))
+    tap = tapped.intakes[0]
+    assert isinstance(tap, DnstapConfig) and [str(n) for n in tap.allow] == ["192.0.2.0/28"]
     with pytest.raises(ValueError, match="dispatcher.target_qps: -1"):
         harness_cli.config_from_args(_args("--target-qps", "-1"))
 

@@ -257,3 +257,25 @@ async def test_transport_as_it_arrived(tmp_path: Path) -> None:
     await asyncio.wait_for(intake.wait(), 5)
     await intake.close()
     assert [q.tcp for q in sink.queries] == [False, True, True, True, False, True]
+
+
+async def test_tcp_peers_outside_the_allow_list_are_refused() -> None:
+    import ipaddress
+
+    intake = DnstapIntake(DnstapConfig(tcp=("127.0.0.1", 0),
+                                       allow=(ipaddress.ip_network("127.9.0.0/16"),)))
+    sink = RecordingSink()
+    await intake.start(sink)
+    assert intake.address is not None
+    try:
+        reader, writer = await asyncio.open_connection(*intake.address, local_addr=("127.0.0.1", 0))
+        assert await asyncio.wait_for(reader.read(), 3) == b""  # closed on us at once
+        writer.close()
+        allowed_reader, allowed_writer = await asyncio.open_connection(
+            *intake.address, local_addr=("127.9.0.1", 0))
+        await bidirectional(allowed_reader, allowed_writer, [
+            tap(dnstap_pb.Message.CLIENT_QUERY, query("y.lab.").to_wire())])
+        await wait_for(lambda: len(sink.queries) == 1)
+        assert intake.stats["refused_peer"] == 1 and sink.queries[0].qname == "y.lab."
+    finally:
+        await intake.close()

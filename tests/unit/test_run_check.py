@@ -13,7 +13,7 @@ from pathlib import Path
 
 CONFIG = """\
 intake:
-  - {{kind: dnstap, tcp: "[2001:db8::10]:6000"}}
+  - {{kind: dnstap, tcp: "[2001:db8::10]:6000", allow: ["2001:db8::/64"]}}
   - {{kind: udp_mirror, listen: "192.0.2.10:5300", allow: [198.51.100.0/24, "2001:db8:1::/48"]}}
   - {{kind: query_list, file: {tmp}/names.txt}}
 candidate: {{root_hints: {tmp}/root.hints, egress: 203.0.113.5}}
@@ -49,8 +49,8 @@ def test_production_config_prints_its_plan_and_exits_0(tmp_path: Path) -> None:
     out = done.stdout
     assert "address policy: production" in out
     bind = out[out.index("bind:"):out.index("send to:")]
-    assert "intake[0] dnstap: Frame Streams on tcp [2001:db8::10]:6000 (documentation range)" \
-        in bind
+    assert ("intake[0] dnstap: Frame Streams on tcp [2001:db8::10]:6000 (documentation range), "
+            "accepting from 2001:db8::/64") in bind
     assert ("udp 192.0.2.10:5300 (documentation range), accepting from 198.51.100.0/24, "
             "2001:db8:1::/48; never answers") in bind
     assert "api: http on tcp [2001:db8::1]:8053" in bind
