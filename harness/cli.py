@@ -51,6 +51,12 @@ def register(sub: Any) -> None:
     g.add_argument("--dnstap-socket", type=Path, action="append", default=[],
                    help="Frame Streams unix socket to listen on")
     g.add_argument("--dnstap-tcp", action="append", default=[], metavar="ADDR:PORT")
+    g.add_argument("--dnstap-tls-cert", type=Path, metavar="PEM",
+                   help="serve --dnstap-tcp inside TLS with this certificate "
+                        "(and --dnstap-tls-key)")
+    g.add_argument("--dnstap-tls-key", type=Path, metavar="PEM")
+    g.add_argument("--dnstap-tls-client-ca", type=Path, metavar="PEM",
+                   help="require dnstap clients to show a certificate this CA signed")
     g.add_argument("--dnstap-file", type=Path, action="append", default=[])
     g.add_argument("--udp-mirror", action="append", default=[], metavar="ADDR:PORT",
                    help="receive mirrored queries (dnsdist TeeAction) here")
@@ -126,8 +132,15 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         data = dict(loaded or {})
     intakes = list(data.get("intake") or [])
     intakes += [{"kind": "dnstap", "socket": str(p)} for p in args.dnstap_socket]
-    intakes += [{"kind": "dnstap", "tcp": a, **({"allow": list(args.allow)} if args.allow else {})}
-                for a in args.dnstap_tcp]
+    tcp_options: dict[str, Any] = {"allow": list(args.allow)} if args.allow else {}
+    tls = {key: str(value) for key, value in (
+        ("cert", args.dnstap_tls_cert), ("key", args.dnstap_tls_key),
+        ("client_ca", args.dnstap_tls_client_ca)) if value is not None}
+    if tls:
+        if not args.dnstap_tcp:
+            raise ConfigError("--dnstap-tls-*: only with --dnstap-tcp")
+        tcp_options["tls"] = tls
+    intakes += [{"kind": "dnstap", "tcp": a, **tcp_options} for a in args.dnstap_tcp]
     intakes += [{"kind": "dnstap", "file": str(p)} for p in args.dnstap_file]
     for address in args.udp_mirror:
         mirror: dict[str, Any] = {"kind": "udp_mirror", "listen": address}

@@ -22,6 +22,8 @@ The format (every key optional except where said)::
       - {kind: dnstap, socket: run/shadow/dnstap.sock}    # Frame Streams, unix socket
       - {kind: dnstap, tcp: 127.0.0.1:6000, allow: [...]}  # Frame Streams over TCP; allow:
                                                           # peers, required off loopback
+        # over TLS (Unbound dnstap-tls): tls: {cert: c.pem, key: k.pem, client_ca: ca.pem}
+        # client_ca: optional; when given, a client certificate it signed is required
       - {kind: dnstap, file: capture.fstrm}               # a dnstap file
       - {kind: udp_mirror, listen: 127.0.0.1:5300, allow: [127.0.0.0/8]}  # allow: required
                                                           # when listen is not loopback
@@ -92,6 +94,7 @@ __all__ = [
     "ReferenceConfig",
     "SamplerConfig",
     "StoreConfig",
+    "TlsConfig",
     "UdpMirrorConfig",
     "config_from_mapping",
     "load_config",
@@ -106,6 +109,15 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """A TLS server identity; with ``client_ca``, clients must show a certificate it signed."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+@dataclass(frozen=True)
 class DnstapConfig:
     """Frame Streams carrying dnstap: exactly one of ``socket``, ``tcp``, ``file``."""
 
@@ -114,6 +126,7 @@ class DnstapConfig:
     file: Path | None = None
     max_frame: int = 65536  # bytes; a longer frame is garbage and ends its connection
     allow: tuple[IPNetwork, ...] = LOOPBACK  # TCP peers accepted (resolvers sending dnstap)
+    tls: TlsConfig | None = None  # TCP only: Frame Streams inside TLS
     kind: Literal["dnstap"] = "dnstap"
 
 
@@ -488,7 +501,7 @@ def _live(r: _Reader) -> Literal["auto", "dashboard", "log", "off"]:
 
 
 _INTAKE_KEYS = {
-    "dnstap": ("kind", "socket", "tcp", "file", "max_frame", "allow"),
+    "dnstap": ("kind", "socket", "tcp", "file", "max_frame", "allow", "tls"),
     "udp_mirror": ("kind", "listen", "allow", "receive_buffer"),
     "pcap": ("kind", "file", "speed", "port"),
     "query_list": ("kind", "file", "rate", "rd", "cd", "do", "edns_payload", "repeat"),
@@ -511,9 +524,13 @@ def _intake(source: str, path: str, item: object, policy: AddressPolicy) -> Inta
         tcp = r.address("tcp", role="bind")
         if r.has("allow") and tcp is None:
             raise r.error("allow", "only for a dnstap tcp intake (who may connect)")
+        if r.has("tls") and tcp is None:
+            raise r.error("tls", "only for a dnstap tcp intake")
         return DnstapConfig(socket=r.path_("socket"), tcp=tcp, file=r.path_("file"),
                             max_frame=r.integer("max_frame", 65536, low=64, high=16 << 20),
-                            allow=_allow(r, tcp))
+                            allow=_allow(r, tcp),
+                            tls=_tls(r.sub("tls", ("cert", "key", "client_ca")))
+                            if r.has("tls") else None)
     if kind == "udp_mirror":
         listen = r.address("listen", role="bind")
         if listen is None:
@@ -549,6 +566,28 @@ def _allow(r: _Reader, listen: Address | None) -> tuple[IPNetwork, ...]:
         raise r.error("allow", f"required when listening on {listen[0]} (not loopback): name "
                       "the networks that may send")
     return LOOPBACK
+
+
+def _tls(r: _Reader) -> TlsConfig:
+    """Certificate, key and optional client CA: present, and loadable together."""
+    import ssl
+
+    cert, key, client_ca = r.path_("cert"), r.path_("key"), r.path_("client_ca")
+    if cert is None or key is None:
+        raise r.error("cert" if cert is None else "key", "required for TLS")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as e:
+        raise r.error("cert", f"cannot load {cert} with {key}: "
+                      f"{getattr(e, 'strerror', None) or e}") from None
+    if client_ca is not None:
+        try:
+            context.load_verify_locations(client_ca)
+        except (OSError, ssl.SSLError) as e:
+            raise r.error("client_ca", f"cannot load {client_ca}: "
+                          f"{getattr(e, 'strerror', None) or e}") from None
+    return TlsConfig(cert=cert, key=key, client_ca=client_ca)
 
 
 def _speed(r: _Reader) -> float | None:

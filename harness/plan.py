@@ -56,7 +56,12 @@ def plan_lines(config: HarnessConfig, targets: Sequence[Target]) -> list[str]:
         if isinstance(intake, DnstapConfig):
             if intake.tcp is not None:
                 allow = ", ".join(str(n) for n in intake.allow)
-                lines.append(f"{where}: Frame Streams on tcp {_hostport(intake.tcp)}, "
+                tls = ""
+                if intake.tls is not None:
+                    tls = f" inside TLS ({intake.tls.cert}"
+                    tls += (f", client certificates from {intake.tls.client_ca})"
+                            if intake.tls.client_ca else ")")
+                lines.append(f"{where}: Frame Streams on tcp {_hostport(intake.tcp)}{tls}, "
                              f"accepting from {allow}")
             elif intake.socket is not None:
                 lines.append(f"{where}: Frame Streams on unix socket {intake.socket}")

@@ -1,7 +1,9 @@
 """dnstap: Frame Streams from a staging resolver (unix socket, TCP) or from a dnstap file.
 
-The staging resolver (Unbound's ``dnstap-socket-path``, kresd's dnstap module, dnsdist's
-``newFrameStreamTcpLogger``, ``fstrm_replay``) connects and speaks Frame Streams:
+The staging resolver (Unbound's ``dnstap-socket-path`` or ``dnstap-ip``, with
+``dnstap-tls``, kresd's dnstap module, dnsdist's ``newFrameStreamTcpLogger``, ``fstrm_replay``)
+connects -- over TCP only from an allowed peer network, and inside TLS when ``tls`` is set
+(client certificates required when it names a ``client_ca``) -- and speaks Frame Streams:
 
 * bidirectional (sockets): it sends READY with the content types it offers, we ACCEPT
   ``protobuf:dnstap.Dnstap``, it sends START, data frames, then STOP, and we answer FINISH;
@@ -26,6 +28,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import ssl
 import struct
 import time
 from pathlib import Path
@@ -35,7 +38,7 @@ import dnstap_pb
 import fstrm
 from google.protobuf.message import DecodeError
 
-from harness.config import DnstapConfig
+from harness.config import DnstapConfig, TlsConfig
 from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire, response_key
 from harness.records import Source
 from netpolicy import Networks
@@ -195,6 +198,17 @@ class _Session:
         raise FrameError("handshake_errors", f"unexpected control frame type {ctrl}")
 
 
+def _server_context(tls: TlsConfig) -> ssl.SSLContext:
+    """TLS 1.2 or later with our certificate; client certificates required with a CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(tls.cert, tls.key)
+    if tls.client_ca is not None:
+        context.load_verify_locations(tls.client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 class DnstapIntake(Intake):
     """dnstap over a unix socket, TCP, or from a file (exactly one, as configured)."""
 
@@ -310,7 +324,9 @@ class DnstapIntake(Intake):
             try:
                 self._server = await asyncio.start_server(
                     connected, host=config.tcp[0], port=config.tcp[1],
-                    limit=config.max_frame + 64, reuse_address=True)
+                    limit=config.max_frame + 64, reuse_address=True,
+                    ssl=_server_context(config.tls) if config.tls is not None else None,
+                    ssl_handshake_timeout=10 if config.tls is not None else None)
             except OSError as e:
                 raise OSError(f"dnstap: cannot listen on {config.tcp[0]}:{config.tcp[1]}: "
                               f"{e.strerror}") from e
@@ -355,5 +371,6 @@ class DnstapIntake(Intake):
         if self.config.socket is not None:
             return f"dnstap on unix socket {self.config.socket}"
         if self.address is not None:
-            return f"dnstap on TCP {self.address[0]}:{self.address[1]}"
+            over = "TLS" if self.config.tls is not None else "TCP"
+            return f"dnstap on {over} {self.address[0]}:{self.address[1]}"
         return f"dnstap file {self.config.file}"

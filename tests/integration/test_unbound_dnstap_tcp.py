@@ -1,8 +1,10 @@
-"""Unbound's dnstap over TCP (``dnstap-ip``, the docs/DEPLOY.md setting) into the harness.
+"""Unbound's dnstap over TCP and TLS (``dnstap-ip``, ``dnstap-tls``: the docs/DEPLOY.md
+settings) into the harness.
 
 A real Unbound, configured by hand as an operator would (no lab needed: it answers local
 data itself, nothing leaves loopback), sends its client queries over Frame Streams on TCP to
-the harness's dnstap intake; a query its client sent over TCP arrives marked for TCP replay.
+the harness's dnstap intake -- in the clear, or inside TLS with a client certificate the
+harness requires; a query its client sent over TCP arrives marked for TCP replay.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import dns.exception
 import dns.message
 import pytest
 
-from harness.config import DnstapConfig
+from harness.config import DnstapConfig, TlsConfig
 from harness.fakes import RecordingSink
 from harness.intake.dnstap import DnstapIntake
 
@@ -47,7 +49,7 @@ dnstap:
     dnstap-enable: yes
     dnstap-bidirectional: yes
     dnstap-ip: "127.0.0.1@{tap_port}"
-    dnstap-tls: no
+{tls}
     dnstap-send-identity: yes
     dnstap-identity: "staging-unbound-1"
     dnstap-log-client-query-messages: yes
@@ -55,16 +57,28 @@ dnstap:
 """
 
 
-async def test_unbound_dnstap_over_tcp_keeps_the_transport(tmp_path: Path) -> None:
+@pytest.mark.parametrize("over", ["tcp", "tls"])
+async def test_unbound_dnstap_over_tcp_keeps_the_transport(
+        tmp_path: Path, tls_files: dict[str, Path], over: str) -> None:
     if shutil.which("unbound") is None:
         pytest.skip("unbound is not installed")
-    intake = DnstapIntake(DnstapConfig(tcp=("127.0.0.1", 0)))
+    tls = None
+    unbound_tls = "    dnstap-tls: no"
+    if over == "tls":
+        tls = TlsConfig(cert=tls_files["cert"], key=tls_files["key"], client_ca=tls_files["ca"])
+        unbound_tls = "\n".join([
+            "    dnstap-tls: yes",
+            '    dnstap-tls-server-name: "shadow.test"',
+            f'    dnstap-tls-cert-bundle: "{tls_files["ca"]}"',
+            f'    dnstap-tls-client-key-file: "{tls_files["client_key"]}"',
+            f'    dnstap-tls-client-cert-file: "{tls_files["client_cert"]}"'])
+    intake = DnstapIntake(DnstapConfig(tcp=("127.0.0.1", 0), tls=tls))
     sink = RecordingSink()
     await intake.start(sink)
     assert intake.address is not None
     conf = tmp_path / "unbound.conf"
     conf.write_text(CONFIG.format(listen=LISTEN, port=PORT, work=tmp_path,
-                                  tap_port=intake.address[1]))
+                                  tap_port=intake.address[1], tls=unbound_tls))
     proc = subprocess.Popen(["unbound", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:

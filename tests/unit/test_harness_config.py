@@ -257,3 +257,15 @@ def test_ignore_tc_only_adds_the_tc_normaliser() -> None:
     assert isinstance(plain, Differ) and isinstance(tc, Differ)
     assert "tc" not in [n.name for n in plain.normalisers]
     assert [n.name for n in tc.normalisers][-1] == "tc"
+
+
+def test_dnstap_tls_flags(tls_files: dict[str, Path]) -> None:
+    config = harness_cli.config_from_args(_args(
+        "--dnstap-tcp", "[::1]:6001", "--dnstap-tls-cert", str(tls_files["cert"]),
+        "--dnstap-tls-key", str(tls_files["key"]), "--dnstap-tls-client-ca",
+        str(tls_files["ca"])))
+    tap = config.intakes[0]
+    assert isinstance(tap, DnstapConfig) and tap.tls is not None
+    assert tap.tls.client_ca == tls_files["ca"] and tap.tcp == ("::1", 6001)
+    with pytest.raises(ValueError, match="--dnstap-tls-\\*: only with --dnstap-tcp"):
+        harness_cli.config_from_args(_args("--dnstap-tls-cert", str(tls_files["cert"])))
