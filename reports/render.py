@@ -30,6 +30,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from netpolicy import format_hostport
 from reports.examples import Explanation, qtype_text
 from reports.model import Example, Line, Report
 from reports.tables import dumps
@@ -431,8 +432,9 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
         ("query", f"{q.qname} {qtype_text(q.qtype)} {_class(q.qclass)} flags "
                   f"{' '.join(flags) or '-'} EDNS "
                   f"{q.edns_payload if q.edns_payload is not None else 'none'}"),
-        ("from", f"{q.source.value} client {q.client or '?'}"
-                 f"{':' + str(q.client_port) if q.client_port else ''} at {_when(q.seen_at)}"),
+        ("from", f"{q.source.value} client "
+                 + (format_hostport(q.client, q.client_port) if q.client and q.client_port
+                    else q.client or "?") + f" at {_when(q.seen_at)}"),
         ("categories", ", ".join(v.categories) if v and v.categories else "-"),
         ("explained by", ", ".join(v.explained_by) if v and v.explained_by else "-"),
     ]))

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from lab.world import WorldError, default_world_path, parse_world
-from netpolicy import LAB, PRODUCTION, AddressError, AddressPolicy, is_documentation
+from netpolicy import (
+    LAB,
+    PRODUCTION,
+    AddressError,
+    AddressPolicy,
+    format_hostport,
+    is_documentation,
+)
 from resolver import cli as resolver_cli
 from resolver.config import ConfigError, read_root_hints
 
@@ -51,6 +58,8 @@ def test_hostport_and_networks() -> None:
     with pytest.raises(AddressError, match="port 1..65535"):
         PRODUCTION.hostport("k", "192.0.2.1:0")
     assert str(PRODUCTION.network("k", "2001:db8::1/32")) == "2001:db8::/32"
+    assert format_hostport("2001:db8::77", 40000) == "[2001:db8::77]:40000"
+    assert format_hostport("192.0.2.7", 53) == "192.0.2.7:53"
     assert str(LAB.network("k", "127.1.0.0/16")) == "127.1.0.0/16"
     with pytest.raises(AddressError, match="outside"):
         LAB.network("k", "0.0.0.0/0")
