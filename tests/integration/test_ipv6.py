@@ -75,8 +75,8 @@ def candidate_serve(lab: LabInfo, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-async def _shadow_over_ipv6(lab: LabInfo, tmp_path: Path, candidate: dict[str, object]
-                            ) -> None:
+async def _shadow_over_ipv6(lab: LabInfo, tmp_path: Path, candidate: dict[str, object],
+                            kind: str = "unbound") -> None:
     if not _has_ipv6_loopback():
         pytest.skip("no ::1 on this host")
     db = tmp_path / "v6.db"
@@ -85,7 +85,7 @@ async def _shadow_over_ipv6(lab: LabInfo, tmp_path: Path, candidate: dict[str, o
         "run_dir": str(tmp_path / "run"),
         "intake": [{"kind": "udp_mirror", "listen": "[::1]:5399"}],
         "candidate": candidate,
-        "references": [{"name": "unbound", "kind": "unbound",
+        "references": [{"name": kind, "kind": kind,
                         "listen": f"[::1]:{REFERENCE_PORT}", "timeout": 5}],
         "store": {"path": str(db), "commit_interval": 0.1},
         "live": "off",
@@ -94,9 +94,13 @@ async def _shadow_over_ipv6(lab: LabInfo, tmp_path: Path, candidate: dict[str, o
     pipeline = build_pipeline(config)
     stop = asyncio.Event()
     async with pipeline:
-        unbound_conf = (tmp_path / "run" / "unbound" / "unbound.conf").read_text()
-        assert f"interface: ::1@{REFERENCE_PORT}" in unbound_conf
-        assert "do-ip6: yes" in unbound_conf
+        if kind == "unbound":
+            unbound_conf = (tmp_path / "run" / "unbound" / "unbound.conf").read_text()
+            assert f"interface: ::1@{REFERENCE_PORT}" in unbound_conf
+            assert "do-ip6: yes" in unbound_conf
+        else:
+            kresd_conf = (tmp_path / "run" / "kresd" / "kresd.conf").read_text()
+            assert f"net.listen('::1', {REFERENCE_PORT}, {{ kind = 'dns' }})" in kresd_conf
         intake = pipeline.intakes[0]
         assert isinstance(intake, UdpMirrorIntake) and intake.address[0] == "::1"
         runner = asyncio.create_task(pipeline.run(30, stop))
@@ -129,9 +133,10 @@ async def _shadow_over_ipv6(lab: LabInfo, tmp_path: Path, candidate: dict[str, o
             observation.query.qname, verdict)
 
 
-async def test_in_process_candidate_and_unbound_over_ipv6(lab: LabInfo, tmp_path: Path
-                                                          ) -> None:
-    await _shadow_over_ipv6(lab, tmp_path, {})
+@pytest.mark.parametrize("kind", ["unbound", "kresd"])
+async def test_in_process_candidate_and_a_reference_over_ipv6(lab: LabInfo, tmp_path: Path,
+                                                              kind: str) -> None:
+    await _shadow_over_ipv6(lab, tmp_path, {}, kind)
 
 
 async def test_served_candidate_and_unbound_over_ipv6(lab: LabInfo, tmp_path: Path,
