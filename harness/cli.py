@@ -63,6 +63,9 @@ def register(sub: Any) -> None:
     g.add_argument("--allow", action="append", default=[], metavar="NET",
                    help="networks that may send to --udp-mirror and --dnstap-tcp (default: "
                         "loopback only; required when they listen on another address)")
+    g.add_argument("--client-from-ecs", action="store_true",
+                   help="--udp-mirror: the mirror adds EDNS Client Subnet (dnsdist TeeAction "
+                        "addECS); read it as the client and remove it before replaying")
     g.add_argument("--exclude-client", action="append", default=[], metavar="NET",
                    help="never compare queries from clients in NET (every intake)")
     g.add_argument("--pcap", type=Path, action="append", default=[])
@@ -146,6 +149,8 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         mirror: dict[str, Any] = {"kind": "udp_mirror", "listen": address}
         if args.allow:
             mirror["allow"] = list(args.allow)
+        if args.client_from_ecs:
+            mirror["client_from_ecs"] = True
         intakes.append(mirror)
     for path in args.pcap:
         pcap: dict[str, Any] = {"kind": "pcap", "file": str(path)}

@@ -27,6 +27,8 @@ The format (every key optional except where said)::
       - {kind: dnstap, file: capture.fstrm}               # a dnstap file
       - {kind: udp_mirror, listen: 127.0.0.1:5300, allow: [127.0.0.0/8]}  # allow: required
                                                           # when listen is not loopback
+        # client_from_ecs: true -- the mirror adds EDNS Client Subnet (dnsdist addECS): read
+        # it as the client and remove it before the query is replayed
       - {kind: pcap, file: traffic.pcap, speed: 1}        # 1, N (x faster) or max; port: 53
       - {kind: query_list, file: names.txt, rate: 0}      # "name type" lines; rate 0: max
     sampler:
@@ -137,6 +139,7 @@ class UdpMirrorConfig:
     listen: Address
     allow: tuple[IPNetwork, ...] = LOOPBACK
     receive_buffer: int = 8 * 1024 * 1024
+    client_from_ecs: bool = False  # the mirror's ECS option names the client; removed
     kind: Literal["udp_mirror"] = "udp_mirror"
 
 
@@ -502,7 +505,7 @@ def _live(r: _Reader) -> Literal["auto", "dashboard", "log", "off"]:
 
 _INTAKE_KEYS = {
     "dnstap": ("kind", "socket", "tcp", "file", "max_frame", "allow", "tls"),
-    "udp_mirror": ("kind", "listen", "allow", "receive_buffer"),
+    "udp_mirror": ("kind", "listen", "allow", "receive_buffer", "client_from_ecs"),
     "pcap": ("kind", "file", "speed", "port"),
     "query_list": ("kind", "file", "rate", "rd", "cd", "do", "edns_payload", "repeat"),
 }
@@ -536,7 +539,8 @@ def _intake(source: str, path: str, item: object, policy: AddressPolicy) -> Inta
         if listen is None:
             raise r.error("listen", "required (ADDRESS:PORT)")
         return UdpMirrorConfig(listen=listen, allow=_allow(r, listen),
-                               receive_buffer=r.integer("receive_buffer", 8 << 20, low=4096))
+                               receive_buffer=r.integer("receive_buffer", 8 << 20, low=4096),
+                               client_from_ecs=r.boolean("client_from_ecs", False))
     if kind == "pcap":
         file = r.path_("file")
         if file is None:

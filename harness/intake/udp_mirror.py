@@ -6,6 +6,9 @@ here as one UDP datagram.  Only datagrams from the configured source networks ar
 ``malformed`` (a mirrored response as ``responses``).  A copy prefixed with a PROXY protocol
 v2 header (:mod:`harness.intake.proxyv2`) keeps the original client's address and port, and
 its transport (a stream: replayed over TCP); the allow-list still applies to the sender.
+With ``client_from_ecs`` the mirror's EDNS Client Subnet option (dnsdist ``TeeAction(remote,
+true)``) is read as the client's address (the subnet's address) and removed from the packet
+before it is replayed -- the mirror added it, the client did not send it.
 Nothing is ever sent back: the real client has its answer from the production resolver.
 """
 
@@ -17,7 +20,7 @@ import socket
 import time
 
 from harness.config import UdpMirrorConfig
-from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire
+from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire, split_ecs
 from harness.intake.proxyv2 import ProxyError, split_proxy_v2
 from harness.records import Source
 from netpolicy import Networks
@@ -51,6 +54,11 @@ class _Protocol(asyncio.DatagramProtocol):
             if header.client is not None:
                 client, port = header.client, header.client_port or 0
             stream = header.stream
+        if intake.config.client_from_ecs:
+            subnet, data = split_ecs(data)
+            if subnet is not None:
+                stats["client_from_ecs"] += 1
+                client, port = subnet, 0
         try:
             query = query_from_wire(data, source=Source.UDP_MIRROR, client=client,
                                     client_port=port, seen_at=time.time(), tcp=stream)

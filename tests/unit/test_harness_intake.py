@@ -202,3 +202,38 @@ async def test_udp_mirror_keeps_the_client_of_a_proxy_v2_header() -> None:
     finally:
         sender.close()
         await intake.close()
+
+
+async def test_udp_mirror_reads_the_client_from_the_mirrors_ecs_option() -> None:
+    import dns.edns
+
+    from harness.intake.base import split_ecs
+
+    intake = UdpMirrorIntake(UdpMirrorConfig(listen=("127.0.0.1", 0), client_from_ecs=True))
+    sink = RecordingSink()
+    await intake.start(sink)
+    cookie = dns.edns.GenericOption(dns.edns.OptionType.COOKIE, b"\x01" * 8)
+    with_ecs = dns.message.make_query("WwW.Ecs.lab.", "A", use_edns=0, payload=1400,
+                                      want_dnssec=True, options=[
+                                          dns.edns.ECSOption("198.51.100.0", 24), cookie])
+    plain = dns.message.make_query("plain.lab.", "A")
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.sendto(with_ecs.to_wire(), intake.address)
+        sender.sendto(plain.to_wire(), intake.address)
+        for _ in range(200):
+            if len(sink.queries) == 2:
+                break
+            await asyncio.sleep(0.01)
+        first, second = sink.queries
+        assert first.client == "198.51.100.0" and first.qname == "WwW.Ecs.lab."
+        replayed = dns.message.from_wire(first.wire or b"")
+        assert replayed.id == with_ecs.id and replayed.payload == 1400
+        assert replayed.ednsflags & dns.flags.DO
+        assert [o.otype for o in replayed.options] == [dns.edns.OptionType.COOKIE]
+        assert second.client == "127.0.0.1" and second.wire == plain.to_wire()
+        assert intake.stats["client_from_ecs"] == 1
+    finally:
+        sender.close()
+        await intake.close()
+    assert split_ecs(b"junk") == (None, b"junk")
