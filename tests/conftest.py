@@ -6,7 +6,8 @@ One lab per test session (it binds port 53 on 127.53.x.y, so there can only be o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,21 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("ca", "ca.pem"), ("cert", "server.pem"), ("key", "server.key"),
         ("client_cert", "client.pem"), ("client_key", "client.key"),
         ("intruder_cert", "intruder.pem"), ("intruder_key", "intruder.key"))}
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = 15) -> None:
+    """Stop a process this test started, by its PID: ``sig`` (SIGTERM), then SIGKILL after
+    10 s."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def stop_process() -> Callable[..., None]:
+    """``stop_process(proc, sig=SIGTERM)``: see :func:`_stop`."""
+    return _stop

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import dns.asyncquery
@@ -38,7 +38,8 @@ addAction(AllRule(), SpoofAction("192.0.2.1"))
 """
 
 
-async def test_dnsdist_ecs_names_the_client(tmp_path: Path) -> None:
+async def test_dnsdist_ecs_names_the_client(tmp_path: Path,
+                                            stop_process: Callable[..., None]) -> None:
     program = shutil.which("dnsdist")
     if program is None:
         pytest.skip("dnsdist is not installed")
@@ -70,12 +71,7 @@ async def test_dnsdist_ecs_names_the_client(tmp_path: Path) -> None:
             assert loop.time() < deadline + 5, intake.stats
             await asyncio.sleep(0.05)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
         log.close()
         await intake.close()
     query = next(q for q in sink.queries if q.qname == "WwW.Mirrored.test.")

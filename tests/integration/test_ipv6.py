@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dns.message
@@ -45,7 +45,8 @@ def _has_ipv6_loopback() -> bool:
 
 
 @pytest.fixture
-def candidate_serve(lab: LabInfo, tmp_path: Path) -> Iterator[str]:
+def candidate_serve(lab: LabInfo, tmp_path: Path,
+                    stop_process: Callable[..., None]) -> Iterator[str]:
     """``shadowdns resolver serve --lab`` on [::1]; stopped by its PID."""
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
@@ -66,12 +67,7 @@ def candidate_serve(lab: LabInfo, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.1)
         yield f"[::1]:{CANDIDATE_PORT}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
         log.close()
 
 

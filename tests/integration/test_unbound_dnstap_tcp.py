@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import dns.asyncquery
@@ -59,7 +60,8 @@ dnstap:
 
 @pytest.mark.parametrize("over", ["tcp", "tls"])
 async def test_unbound_dnstap_over_tcp_keeps_the_transport(
-        tmp_path: Path, tls_files: dict[str, Path], over: str) -> None:
+        tmp_path: Path, tls_files: dict[str, Path], over: str,
+        stop_process: Callable[..., None]) -> None:
     if shutil.which("unbound") is None:
         pytest.skip("unbound is not installed")
     tls = None
@@ -99,12 +101,7 @@ async def test_unbound_dnstap_over_tcp_keeps_the_transport(
             assert loop.time() < deadline + 10, intake.stats
             await asyncio.sleep(0.05)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
         await intake.close()
     seen = {q.qname: q.tcp for q in sink.queries}
     assert seen["udp.shadow.example."] is False
