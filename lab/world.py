@@ -24,7 +24,10 @@ import dns.rcode
 import dns.rdatatype
 import yaml
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+from netpolicy import AddressError, AddressPolicy
+
+POLICY = AddressPolicy.lab_mode("the lab world")
+"""The lab only ever binds and sends on loopback (:mod:`netpolicy`)."""
 
 BEHAVIOURS = ("normal", "refused", "self_referral", "upward_referral", "dead", "slow",
               "truncating", "edns_intolerant")
@@ -217,12 +220,13 @@ def _name(r: _Reader, key: str, text: str, origin: dns.name.Name | None = None) 
 
 
 def _loopback(r: _Reader, key: str, text: str) -> str:
+    """An IPv4 loopback address: the lab policy, and IPv4 (the lab's servers and regions)."""
     try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        r.fail(f"not an IP address: {text!r}", key)
-    if ip.version != 4 or ip not in LOOPBACK:
-        r.fail(f"{text} is outside 127.0.0.0/8: the lab only ever uses loopback", key)
+        ip = POLICY.ip(key, text, role="bind")
+    except AddressError as e:
+        raise r.fail(str(e).partition(": ")[2], key) from None
+    if ip.version != 4:
+        r.fail(f"{text} is IPv6: the lab's servers are IPv4 (127.0.0.0/8)", key)
     return str(ip)
 
 
@@ -248,12 +252,14 @@ def parse_world(data: Any, source: str = "<world>") -> WorldDef:
             if not isinstance(nets, list):
                 reg.fail("expected a list of networks", f"networks.{region}")
             for net in nets:
+                key = f"networks.{region}"
                 try:
-                    network: ipaddress.IPv4Network = ipaddress.IPv4Network(str(net))
-                except ValueError:
-                    reg.fail(f"bad network {net!r}", f"networks.{region}")
-                if not network.subnet_of(LOOPBACK):
-                    reg.fail(f"{network} is outside 127.0.0.0/8", f"networks.{region}")
+                    checked = POLICY.network(key, net)
+                except AddressError as e:
+                    raise reg.fail(str(e).partition(": ")[2], key) from None
+                if not isinstance(checked, ipaddress.IPv4Network):
+                    raise reg.fail(f"{net} is IPv6: the lab's regions are IPv4 (127.0.0.0/8)", key)
+                network: ipaddress.IPv4Network = checked
                 regions.append((network, str(region)))
         for who, addr in reg.get("egress", dict, {}).items():
             egress[str(who)] = _loopback(reg, f"egress.{who}", str(addr))
