@@ -769,7 +769,7 @@ def register(bsub: Any) -> None:
     p.add_argument("--rates", default="20,0",
                    help="live: query-list rates, comma-separated (0: as fast as the harness "
                         "takes them); default 20,0")
-    p.add_argument("--live-rounds", type=int, default=6,
+    p.add_argument("--live-rounds", type=int, default=8,
                    help="live: rounds over the names per rate (noise names 3 times a round)")
     p.add_argument("--backend", choices=("unbound", "kresd"), default="unbound",
                    help="live: the resolver behind the fault proxy (default unbound)")
