@@ -478,6 +478,15 @@ class AccuracyReport:
         found, total = self.found()
         if total:
             lines.append(f"  all faults: {found}/{total} found ({100 * found / total:.2f}%)")
+            timed_out = [r for r in self.faulty if r.verdict.kind is VerdictKind.TIMEOUT]
+            if timed_out:
+                sides = collections.Counter(str(r.verdict.evidence.get("side", "?"))
+                                            for r in timed_out)
+                lines.append(f"  of which a side gave no answer (TIMEOUT, not judged): "
+                             f"{len(timed_out)} ("
+                             + ", ".join(f"{k} {v}" for k, v in sorted(sides.items()))
+                             + f"); found among the answered: {found}/"
+                             f"{total - len(timed_out)}")
         for what, count in sorted(self.excluded.items()):
             lines.append(f"  not injected: {what} x{count}")
         missed = [r for r in self.faulty if r.verdict.kind is not VerdictKind.REAL]
@@ -771,6 +780,8 @@ def register(bsub: Any) -> None:
                         "takes them); default 20,0")
     p.add_argument("--live-rounds", type=int, default=8,
                    help="live: rounds over the names per rate (noise names 3 times a round)")
+    p.add_argument("--max-in-flight", type=int, default=256,
+                   help="live: the harness's dispatcher bound (default 256)")
     p.add_argument("--backend", choices=("unbound", "kresd"), default="unbound",
                    help="live: the resolver behind the fault proxy (default unbound)")
     p.add_argument("--run-dir", type=Path, default=Path("run/bench-differ-live"),

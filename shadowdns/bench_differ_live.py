@@ -394,7 +394,8 @@ async def run_live(args: Any, overrides: dict[str, Any],
     manifest_all = manifest(world)
     entries = [e for e in select_kinds(manifest_all, args.kinds) if e.category != "broken"]
     cfg = LiveConfig(rates=rates, rounds=args.live_rounds, fault_rate=args.fault_rate,
-                     seed=args.seed, backend=args.backend, differ=overrides)
+                     seed=args.seed, backend=args.backend, differ=overrides,
+                     max_in_flight=args.max_in_flight)
     lab = LabProcess(run_dir / "lab")
     try:
         info = await asyncio.to_thread(lab.start)
@@ -409,6 +410,7 @@ async def run_live(args: Any, overrides: dict[str, Any],
     finally:
         await asyncio.to_thread(lab.stop)
     figures: dict[str, Any] = {"kinds": args.kinds, "backend": args.backend,
+                               "max_in_flight": args.max_in_flight,
                                "differ": {k: repr(v) for k, v in overrides.items()},
                                "rates": []}
     for one in runs:
