@@ -257,7 +257,10 @@ def differ_overrides(pairs: Sequence[str], path: Path | None) -> dict[str, Any]:
         except OSError as e:
             raise ValueError(f"--differ-config: {path}: cannot read: {e.strerror}") from None
         except yaml.YAMLError as e:
-            raise ValueError(f"--differ-config: {path}: not valid YAML: {e}") from None
+            mark = getattr(e, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            raise ValueError(f"--differ-config: {path}{where}: not valid YAML: "
+                             f"{getattr(e, 'problem', None) or 'parse error'}") from None
         if not isinstance(loaded, dict):
             raise ValueError(f"--differ-config: {path}: expected a mapping of DifferConfig "
                              "fields")

@@ -184,3 +184,27 @@ def test_bench_differ_command(tmp_path, capsys) -> None:  # type: ignore[no-unty
     assert data["accuracy"]["observations_held_out"] > 0
     assert data["accuracy"]["noise_kinds"]["noise:whoami"]["held_out"] is True
     assert data["throughput"]["observations"] == 60
+
+
+def test_differ_configuration_from_flags_and_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from shadowdns.bench_differ import differ_for_lab, differ_overrides
+    from shadowdns.cli import main
+
+    path = tmp_path / "differ.yaml"
+    path.write_text("confirm: false\nreferences: [unbound]\n")
+    got = differ_overrides(["pool_requeries=3", "confirm=true"], path)
+    assert got == {"confirm": True, "references": ("unbound",), "pool_requeries": 3}
+    differ = differ_for_lab(1, got)
+    assert differ.config.pool_requeries == 3 and differ.config.references == ("unbound",)
+    for argv, message in (
+            (["--differ", "nope=1"], "--differ: nope: not a DifferConfig field"),
+            (["--differ", "confirm"], "--differ: 'confirm' is not KEY=VALUE"),
+            (["--rates", "2x"], "--rates: '2x' is not a comma-separated list"),
+            (["--differ-config", str(tmp_path / "missing.yaml")], "cannot read")):
+        assert main(["bench", "differ", *argv]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    path.write_text("confirm: [\n")
+    assert main(["bench", "differ", "--differ-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2: not valid YAML" in err and err.count("\n") == 1, err
