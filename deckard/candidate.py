@@ -42,7 +42,7 @@ from resolver.conductor import Conductor
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig
 from resolver.trust import TrustAnchorError, TrustAnchors
-from resolver.validator import ValidatingRecursor
+from resolver.validator import ValidatingRecursor, ValidatorConfig
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -199,7 +199,10 @@ class Candidate:
         self.anchors = trust_anchors(config.validation)
         resolves: Resolves = self.recursor
         if self.anchors:
-            resolves = ValidatingRecursor(self.recursor, self.anchors)
+            unchecked = config.validation.unchecked_algorithms
+            resolves = ValidatingRecursor(
+                self.recursor, self.anchors, ValidatorConfig(unchecked_algorithms=unchecked)
+            )
         self.answerer = ResolverAnswerer(resolves, self.conductor)
 
     def advance(self, seconds: float) -> None:

@@ -44,6 +44,7 @@ class ValidationConfig:
     trust_anchors: tuple[Record, ...] = ()  # DS or DNSKEY records
     negative_anchors: tuple[dns.name.Name, ...] = ()  # domain-insecure
     date: float | None = None  # val-override-date / -timestamp, POSIX seconds (UTC)
+    unchecked_algorithms: frozenset[int] = frozenset()  # testbound's fake-sha1 / fake-dsa
 
     @property
     def enabled(self) -> bool:

@@ -86,15 +86,6 @@ NO_OPS: dict[str, str] = {
         "process, socket and cache-capacity settings: the run is in-process and no scenario "
         "comes near a capacity limit",
     ),
-    "fake-sha1": (
-        "Unbound's test switch that accepts SHA-1/DSA signatures without checking them; the "
-        "candidate checks every signature for real, which is stricter: it can turn a pass "
-        "into a failure (listed with its cause), never a wrong answer into a pass"
-    ),
-    "fake-dsa": (
-        "Unbound's test switch that accepts DSA signatures without checking them; the "
-        "candidate checks them for real (stricter: never a false pass)"
-    ),
     "target-fetch-policy": (
         "how many NS targets Unbound resolves ahead of need; the candidate resolves a "
         "target when it needs its address.  Prefetching adds upstream queries, it does not "
@@ -158,6 +149,12 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
 
 BOOLEAN_TRANSLATED = ("do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost")
 
+FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
+"""Unbound's test options that accept signatures of these algorithms without the
+cryptographic check (DSA, RSASHA1 and their NSEC3 aliases); Unbound's testdata signs with
+placeholder DSA signatures that only pass that way.  The candidate's validator has the same
+switch (``ValidatorConfig.unchecked_algorithms``)."""
+
 
 class _Reader:
     def __init__(self, path: Path) -> None:
@@ -170,6 +167,7 @@ class _Reader:
         self.qmin: bool = True  # Unbound's default
         self.switches: dict[str, bool] = {}
         self.validate = True
+        self.unchecked: frozenset[int] = frozenset()
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
 
@@ -246,6 +244,9 @@ class _Reader:
                 self.insecure.append(dns.name.from_text(value, origin=dns.name.root))
             except dns.exception.DNSException as e:
                 raise self.error(lineno, f"domain-insecure: {value!r}: {e}") from None
+        elif key in FAKE_ALGORITHMS:
+            if self.boolean(lineno, key, value):
+                self.unchecked |= FAKE_ALGORITHMS[key]
         elif key in BOOLEAN_TRANSLATED:
             self.switches[key] = self.boolean(lineno, key, value)
         elif key == "module-config":
@@ -296,7 +297,8 @@ class _Reader:
         if not stub_addrs and not forwards and not self.zones:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
-            tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date
+            tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
+            self.unchecked,
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,
