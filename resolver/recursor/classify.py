@@ -96,7 +96,9 @@ def follow_chain(
                 signatures.setdefault(r.name, []).append(r)
             continue
         by_key.setdefault((r.name, r.rdtype), r)
-        if r.rdtype == T.DNAME:
+        if r.rdtype == T.DNAME and in_zone(r.name, zone):
+            # A DNAME owned above the server's zone is out of its bailiwick (RFC 2181 §5.4.1):
+            # not believed, so it redirects nothing (Unbound's scrubber removes it).
             dnames.append(r)
     chain: list[dns.rrset.RRset] = []
     name = qname

@@ -115,3 +115,33 @@ async def test_qtype_rrsig_answers_every_signature_and_caches_none() -> None:
     before = len(transport.sent)
     await resolve(recursor, conductor, "www.ex.", "RRSIG")
     assert len(transport.sent) == before + 1
+
+
+SUB = "127.9.2.77"  # the server of sub.ex.
+
+
+def dname_above_zone_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """sub.ex.'s server answers x.sub.ex. with a DNAME owned by ex. (above its zone) that
+    maps ex. to z.sub.ex. - a name the same DNAME would rewrite again and again."""
+    q = query.question[0]
+    name = q.name.to_text().lower()
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    if address == TLD:
+        return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",),
+                     additional=(f"ns.sub.ex. 3600 A {SUB}",))
+    if name == "x.sub.ex." and q.rdtype == T.A:
+        return reply(query, answer=("ex. 300 DNAME z.sub.ex.",),
+                     authority=("sub.ex. 3600 NS ns.sub.ex.",))
+    return reply(query, authority=("sub.ex. 300 SOA ns.sub.ex. h.sub.ex. 1 2 3 4 300",))
+
+
+async def test_a_dname_owned_above_the_servers_zone_is_not_believed() -> None:
+    """RFC 2181 §5.4.1: data outside the answering server's zone is out of bailiwick; a
+    DNAME at ex. from sub.ex.'s server redirects nothing (Unbound scrubs it), so the answer
+    is NODATA, not a chain of ever longer synthesised names."""
+    recursor, conductor, _, _ = make(dname_above_zone_world, qmin=False)
+    res = await resolve(recursor, conductor, "x.sub.ex.", "A")
+    assert res.rcode == dns.rcode.NOERROR
+    assert res.answer == []
