@@ -159,6 +159,7 @@ def test_options_are_translated() -> None:
     assert c.validation.date == 1189950146.0
     assert c.validation.negative_anchors == (dns.name.from_text("sub.example.com."),)
     assert (c.do_ip6, c.harden_glue, c.unsupported) == (False, False, ())
+    assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
 
 
 def test_iterator_only_means_no_validation() -> None:
