@@ -293,13 +293,17 @@ class Recursor:
         if depth >= MAX_SUBQUERY_DEPTH:
             raise ResolutionFailed(f"nameserver lookups nested too deep under {zone}")
         looked = 0
+        # Every nameserver inside the zone and none with an address: the delegation is
+        # "useless" (Unbound's iter_dp_is_useless); their addresses are looked up all the
+        # same, which (the cut itself being of no help) asks the parent's servers.
+        useless = all(ns.is_subdomain(zone) for ns in ns_names)
         for ns in ns_names:
             if self._cached_addresses([ns]):
                 continue  # known, and every address of it has failed already
             if looked >= MAX_NS_LOOKUPS_PER_CUT:
                 break
             for rdtype in self._address_types():
-                if ns.is_subdomain(zone) and self._from_cache(ns, rdtype) is None:
+                if not useless and ns.is_subdomain(zone) and self._from_cache(ns, rdtype) is None:
                     # Needs glue we do not have: resolving it would ask the zone itself.
                     # (A cached CNAME for the name is followed, though.)
                     continue
@@ -346,6 +350,18 @@ class Recursor:
             if roots:
                 return roots
         raise ResolutionFailed(f"no address for any nameserver of {zone}")
+
+    def _useless_for(self, name: dns.name.Name, qtype: int, c: Classified) -> bool:
+        """Is the referral ``c`` no help in finding the address ``name``/``qtype``: the name
+        is one of the cut's nameservers, inside the cut, and no address came for any?"""
+        assert c.cut is not None and c.ns is not None
+        targets = [rd.target for rd in c.ns]
+        return (
+            qtype in self._address_types()
+            and name in targets
+            and name.is_subdomain(c.cut)
+            and not self._cached_addresses(targets)
+        )
 
     def _parent_side_addresses(
         self, names: Sequence[dns.name.Name], budget: Budget
@@ -474,6 +490,11 @@ class Recursor:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
                 budget.remember_glue(c.glue)
+                if probe and self._useless_for(name, qtype, c):
+                    # The cut's only way in is the address asked for here (Unbound's
+                    # iter_dp_is_useless): stay with this zone's servers, full question.
+                    minimise = False
+                    continue
                 zone = c.cut
                 if not (probe and qn.is_subdomain(zone)):
                     # Unbound (INIT_MINIMISE_STATE) keeps the minimised name when it is

@@ -7,6 +7,7 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import pytest
 
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
@@ -145,3 +146,31 @@ async def test_a_dname_owned_above_the_servers_zone_is_not_believed() -> None:
     res = await resolve(recursor, conductor, "x.sub.ex.", "A")
     assert res.rcode == dns.rcode.NOERROR
     assert res.answer == []
+
+
+def glueless_in_zone_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s server delegates sub.ex. to ns.sub.ex. without glue, but answers the address
+    of ns.sub.ex. itself when asked (Unbound's testdata fetch_glue shape)."""
+    q = query.question[0]
+    name = q.name.to_text().lower()
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    if address == TLD:
+        if name == "ns.sub.ex." and q.rdtype == T.A:
+            return reply(query, answer=(f"ns.sub.ex. 3600 A {SUB}",))
+        return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",))
+    if name == "www.sub.ex." and q.rdtype == T.A:
+        return reply(query, answer=("www.sub.ex. 300 A 127.100.0.9",))
+    return reply(query, authority=("sub.ex. 300 SOA ns.sub.ex. h.sub.ex. 1 2 3 4 300",))
+
+
+@pytest.mark.parametrize("qmin", [True, False])
+async def test_a_delegation_to_in_zone_names_without_glue_asks_the_parent(qmin: bool) -> None:
+    """Every NS of sub.ex. is inside sub.ex. and no address came: the cut is useless
+    (Unbound's iter_dp_is_useless), so the address of ns.sub.ex. is asked of the parent."""
+    recursor, conductor, transport, _ = make(glueless_in_zone_world, qmin=qmin)
+    res = await resolve(recursor, conductor, "www.sub.ex.", "A")
+    assert res.rcode == dns.rcode.NOERROR
+    assert [rd.address for r in res.answer for rd in r] == ["127.100.0.9"]
+    assert ("ns.sub.ex.", "A") in [(q, t) for _, q, t in transport.questions()]
