@@ -144,6 +144,7 @@ class _Piece:
     ttl: int | None = None  # the capped TTL of a secure RRset
     cached: bool = False  # the verdict was the cache's, not worked out now
     chain: bool = False  # the verdict is the chain of trust's (the zone's keys), not the data's
+    rcode: int | None = None  # the rcode the proof shows, when it is not the one received
 
 
 def _data_failed(pieces: Sequence[_Piece]) -> bool:
@@ -330,7 +331,8 @@ class ValidatingRecursor:
                 dns.rcode.SERVFAIL, [], [], spent, why, Security.BOGUS, [(code, verdict.why)]
             )
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
-        return ValidatedResolution(res.rcode, answer, res.authority, spent, res.reason,
+        rcode = next((p.rcode for p in pieces if p.rcode is not None), res.rcode)
+        return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
                                    verdict.security, ede)
 
     def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
@@ -571,13 +573,21 @@ class ValidatingRecursor:
             soa_ttl = check.ttl
         verified, bad = self._verified(authority, entry, now)
         proofs = [r for r, _, _ in verified]
+        fixed: int | None = None
         if rcode == dns.rcode.NXDOMAIN:
             out = v.prove_nxdomain(name, entry.zone, proofs, self.limits)
+            if not out.secure:
+                # An NXDOMAIN whose signed denial proves NODATA instead (the name exists,
+                # e.g. as an empty non-terminal): Unbound is lenient with the rcode and
+                # answers NOERROR, secure (validator.c, validate_nameerror_response).
+                nodata = v.prove_nodata(name, qtype, entry.zone, proofs, self.limits)
+                if nodata.secure:
+                    out, fixed = nodata, dns.rcode.NOERROR
         else:
             out = v.prove_nodata(name, qtype, entry.zone, proofs, self.limits)
         if out.secure and soa is not None and soa[0].name == entry.zone:
             self._learn(entry.zone, verified, soa=(soa[0], soa[1], soa_ttl))
-        return _Piece(bad if out.bogus and bad is not None else out)
+        return _Piece(bad if out.bogus and bad is not None else out, rcode=fixed)
 
     def _proofs(
         self, authority: Sequence[dns.rrset.RRset], entry: KeyEntry, now: float
