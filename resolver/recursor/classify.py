@@ -49,12 +49,17 @@ def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
     return name.is_subdomain(zone)
 
 
-def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True) -> None:
+def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True) -> bool:
     """Remove out-of-bailiwick authority and additional data, in place.
 
     With ``harden_glue`` off, addresses of the nameservers a response names are kept even
     outside ``zone`` (Unbound's ``harden-glue: no``, Knot Resolver's permissive mode).
+    Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
+    mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
+    referred_away = any(
+        r.rdtype == T.NS and not in_zone(r.name, zone) for r in response.authority
+    )
     response.authority = [r for r in response.authority if in_zone(r.name, zone)]
     targets: set[dns.name.Name] = set()
     for section in (response.answer, response.authority):
@@ -68,6 +73,7 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
         and r.name in targets
         and (in_zone(r.name, zone) or not harden_glue)
     ]
+    return referred_away
 
 
 def _sig_index(section: list[dns.rrset.RRset]) -> dict[tuple[dns.name.Name, int], dns.rrset.RRset]:
@@ -149,8 +155,10 @@ def classify(
     qtype: int,
     zone: dns.name.Name,
     max_hops: int = 12,
+    referred_away: bool = False,
 ) -> Classified:
-    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``."""
+    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``
+    (``referred_away``: scrubbing took an upward or sideways referral out of it)."""
     rcode = response.rcode()
     aa = bool(response.flags & dns.flags.AA)
     sigs = _sig_index(response.answer) | _sig_index(response.authority)
@@ -192,6 +200,10 @@ def classify(
         if aa and ns.name == zone:
             return Classified(Kind.NODATA, [], sigs, qname, None, proofs)
         return Classified(Kind.LAME, why=f"referral to {ns.name} from a server of {zone}")
-    if aa:
+    if aa or not (response.flags & dns.flags.RA or referred_away):
+        # An empty NOERROR is NODATA (RFC 2308 §2.2, type 3: no SOA, no NS) unless it has
+        # the marks of a lame server: an upward or sideways referral, or RA without AA (a
+        # recursive server with nothing cached for us: Unbound's response_type_from_server,
+        # RESPONSE_TYPE_REC_LAME and RESPONSE_TYPE_LAME).
         return Classified(Kind.NODATA, [], sigs, qname, None, proofs)
-    return Classified(Kind.LAME, why="empty non-authoritative answer")
+    return Classified(Kind.LAME, why="empty non-authoritative answer (lame)")

@@ -409,8 +409,8 @@ class Recursor:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
-        scrub(response, dns.name.root, self.config.harden_glue)
-        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN)
+        away = scrub(response, dns.name.root, self.config.harden_glue)
+        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN, away)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         return self._conclude(c, name, qtype, response.flags)
@@ -484,8 +484,8 @@ class Recursor:
                 failure = result.failure.value if result.failure else "no answer"
                 raise ResolutionFailed(f"{zone} servers: {failure}")
             response = result.response
-            scrub(response, zone, self.config.harden_glue)
-            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
+            away = scrub(response, zone, self.config.harden_glue)
+            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away)
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)

@@ -3,6 +3,9 @@ upstream questions they cost."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
@@ -174,3 +177,34 @@ async def test_a_delegation_to_in_zone_names_without_glue_asks_the_parent(qmin: 
     assert res.rcode == dns.rcode.NOERROR
     assert [rd.address for r in res.answer for rd in r] == ["127.100.0.9"]
     assert ("ns.sub.ex.", "A") in [(q, t) for _, q, t in transport.questions()]
+
+
+def bare_nodata_world(ra: bool) -> Callable[[dns.message.Message, str], dns.message.Message]:
+    """sub.ex.'s server answers www.sub.ex. MX with an empty NOERROR: no AA, no SOA, no NS
+    (RFC 2308 §2.2 NODATA type 3); with ``ra`` it also sets RA, as a recursive server
+    with nothing cached would."""
+    def world(query: dns.message.Message, address: str) -> dns.message.Message:
+        q = query.question[0]
+        if address == ROOT:
+            return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                         additional=("ns.ex. 3600 A " + TLD,))
+        if address == TLD:
+            return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",),
+                         additional=(f"ns.sub.ex. 3600 A {SUB}",))
+        if q.rdtype == T.MX:
+            r = reply(query, aa=False)
+            if ra:
+                r.flags |= dns.flags.RA
+            return r
+        return reply(query, authority=("sub.ex. 300 SOA ns.sub.ex. h.sub.ex. 1 2 3 4 300",))
+    return world
+
+
+async def test_an_empty_answer_without_aa_is_nodata_unless_it_looks_recursive() -> None:
+    """Unbound's response_type_from_server: an empty NOERROR is an answer (NODATA), lame
+    only with RA and without AA (or when it was an upward referral, iter_lamescrub)."""
+    recursor, conductor, _, _ = make(bare_nodata_world(ra=False), qmin=False)
+    res = await resolve(recursor, conductor, "www.sub.ex.", "MX")
+    assert (res.rcode, res.answer) == (dns.rcode.NOERROR, [])
+    recursor, conductor, _, _ = make(bare_nodata_world(ra=True), qmin=False)
+    assert (await resolve(recursor, conductor, "www.sub.ex.", "MX")).rcode == dns.rcode.SERVFAIL
