@@ -120,6 +120,13 @@ def follow_chain(
         if final is not None:
             chain.append(final)
             return chain, name, True
+        if dname is None and qtype == T.ANY:
+            # QTYPE * matches every type (RFC 1035 §3.2.3): all the name's RRsets are the
+            # answer (a CNAME among them is not followed).
+            found = [r for r in answer if r.name == name and r.rdtype != T.RRSIG]
+            if found:
+                chain.extend(found)
+                return chain, name, True
         if dname is None and signatures.get(name):
             # qtype RRSIG: the answer is every signature the name has, one RRset per
             # covered type as dnspython groups them

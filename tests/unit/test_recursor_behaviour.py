@@ -208,3 +208,23 @@ async def test_an_empty_answer_without_aa_is_nodata_unless_it_looks_recursive() 
     assert (res.rcode, res.answer) == (dns.rcode.NOERROR, [])
     recursor, conductor, _, _ = make(bare_nodata_world(ra=True), qmin=False)
     assert (await resolve(recursor, conductor, "www.sub.ex.", "MX")).rcode == dns.rcode.SERVFAIL
+
+
+def any_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    q = query.question[0]
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    if q.name == dns.name.from_text("www.ex.") and q.rdtype == T.ANY:
+        return reply(query, answer=("www.ex. 300 MX 10 mail.ex.", "www.ex. 300 A 127.100.0.7",
+                                    "www.ex. 300 AAAA ::7"))
+    return reply(query, authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
+
+
+async def test_any_is_answered_with_every_rrset_of_the_name() -> None:
+    """QTYPE * matches all types (RFC 1035 §3.2.3): the RRsets the server gives are the
+    answer, not a NODATA for a type called ANY."""
+    recursor, conductor, _, _ = make(any_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.ex.", "ANY")
+    assert res.rcode == dns.rcode.NOERROR
+    assert sorted(T.to_text(r.rdtype) for r in res.answer) == ["A", "AAAA", "MX"]
