@@ -65,3 +65,15 @@ def test_unsupported_runs_name_what_they_lack(judged: dict[str, list[Judged]]) -
     for j in (j for js in judged.values() for j in js if j.verdict == "unsupported"):
         assert j.result.unsupported, j.result.scenario
         assert j.result.reason.startswith("unsupported: ")
+
+
+def test_every_failure_is_a_known_one(judged: dict[str, list[Judged]]) -> None:
+    """Failures are listed with their cause under ``testbound:`` in known_failures.yaml; a
+    new one (or a listed one that now passes) must be dealt with there."""
+    unexpected = [
+        f"{j.result.scenario}[{j.result.variant}] {j.verdict}: "
+        + ("now passing, remove it from the known failures" if j.verdict == "xpass"
+           else j.result.summary)
+        for js in judged.values() for j in js if j.unexpected
+    ]
+    assert not unexpected, "\n".join(unexpected)
