@@ -32,6 +32,7 @@ import multiprocessing
 import random
 import time
 import traceback
+import warnings
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -50,6 +51,7 @@ from deckard.outcome import VARIANT_NAMES, RunResult, Status, StepFailure
 from deckard.render import diff, expected_text, got_text
 from deckard.scenario import Scenario, Step, load
 from deckard.text import ScenarioError
+from deckard.worker import inherit_warning_filters
 
 CLIENT_TIMEOUT = 5.0
 """Seconds the target has to answer a client query (Deckard's limit)."""
@@ -352,7 +354,10 @@ def run_paths(
                 progress(results[name])
     else:
         ctx = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=inherit_warning_filters,
+            initargs=(list(warnings.filters),),
+        ) as pool:
             futures = {pool.submit(run_file, name, options): name for name in names}
             for fut in concurrent.futures.as_completed(futures):
                 name = futures[fut]

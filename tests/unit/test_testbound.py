@@ -3,6 +3,7 @@ body words Deckard lacks, the runner's testbound rules, reports and the held-out
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from deckard.runner import RunOptions, run_file
 from deckard.scenario import parse
 from deckard.split import half, only
 from deckard.text import ScenarioError
+from deckard.worker import inherit_warning_filters
 
 ROOT_AND_SERVER = """
 RANGE_BEGIN 0 100
@@ -322,3 +324,16 @@ def test_the_split_is_by_name_and_stable() -> None:
     assert all(half(f.stem) == "fix" for f in fix)
     with pytest.raises(ValueError, match="no half called 'all'"):
         only(files, "all")
+
+
+def test_worker_processes_take_the_parents_warning_filters() -> None:
+    saved = list(warnings.filters)
+    try:
+        wanted = [("ignore", None, DeprecationWarning, None, 0)]
+        inherit_warning_filters(wanted)
+        assert list(warnings.filters) == wanted
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.warn("old", DeprecationWarning, stacklevel=1)
+        assert seen == []
+    finally:
+        inherit_warning_filters(saved)
