@@ -17,6 +17,8 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import dns.dnssec
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -24,12 +26,14 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+from dns.rdtypes.ANY.NSEC3 import NSEC3
 
 from resolver.cache.dnscache import DnsCache, Rank
 from resolver.clock import Clock
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery
+from resolver.recursor.validate import bitmap_types
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN
@@ -577,6 +581,18 @@ class Recursor:
             # (Unbound's parent-side rrsets, iter_lookup_parent_glue_from_cache).
             self.cache.parent_side.put(g, Rank.ADDITIONAL, now)
 
+    def _learn_insecure_cuts(
+        self, target: dns.name.Name, proofs: Sequence[dns.rrset.RRset], now: float
+    ) -> None:
+        """A CNAME answer whose authority carries the NSEC/NSEC3 of an unsigned delegation
+        above the CNAME's target (NS in its type map, no DS, no SOA): kept as that cut's DS
+        denial, as a referral's would be (Unbound keeps the validated NSEC records of a
+        response, its negative cache answers the DS question from them).  The validator
+        checks it against the parent's keys when it needs the DS, and drops it if it fails."""
+        for cut in insecure_cuts(target, proofs):
+            if self.cache.negative.get(cut, T.DS, now) is None:
+                self.cache.negative.put_referral_ds_denial(cut, proofs, now)
+
     def _conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> _Step:
         now = self.clock.monotonic()
         rank = Rank.ANSWER_AUTH if flags & dns.flags.AA else Rank.ANSWER_NONAUTH
@@ -595,6 +611,8 @@ class Recursor:
         if c.kind is Kind.ANSWER:
             return _Step(dns.rcode.NOERROR, records, list(c.proofs))
         if c.kind is Kind.CNAME:
+            if c.target is not None and c.proofs:
+                self._learn_insecure_cuts(c.target, c.proofs, now)
             return _Step(dns.rcode.NOERROR, records, list(c.proofs), target=c.target)
         # Without an SOA (not cached as negative) the NSEC/NSEC3 proofs still go along:
         # the validator can prove the denial from them alone.
@@ -658,6 +676,46 @@ def minimise_labels(name_labels: int, qout_labels: int, count: int) -> tuple[int
             labdiff = 1
     keep = name_labels - (labdiff - 1) if labdiff > 1 else name_labels
     return labdiff, keep
+
+
+def insecure_cuts(
+    target: dns.name.Name, proofs: Sequence[dns.rrset.RRset]
+) -> list[dns.name.Name]:
+    """The names at or above ``target`` (not the root) that an NSEC or NSEC3 record among
+    ``proofs`` shows as an unsigned delegation: NS in its type map, neither DS nor SOA
+    (RFC 4035 §5.2, RFC 5155 §8.9)."""
+    names = []
+    n = target
+    while n != dns.name.root:
+        names.append(n)
+        n = n.parent()
+    out: list[dns.name.Name] = []
+    for rrset in proofs:
+        if rrset.rdtype not in (T.NSEC, T.NSEC3):
+            continue
+        for rd in rrset:
+            types = bitmap_types(rd.windows)
+            if T.NS not in types or T.DS in types or T.SOA in types:
+                continue
+            for name in names:
+                if name in out:
+                    continue
+                if rrset.rdtype == T.NSEC and rrset.name == name:
+                    out.append(name)
+                elif rrset.rdtype == T.NSEC3 and _nsec3_owner_of(rrset.name, rd, name):
+                    out.append(name)
+    return out
+
+
+def _nsec3_owner_of(owner: dns.name.Name, rd: NSEC3, name: dns.name.Name) -> bool:
+    """Is the NSEC3 record at ``owner`` the one of ``name`` (its hashed owner label)?"""
+    if len(owner) < 2 or not name.is_subdomain(owner.parent()):
+        return False
+    try:
+        hashed = dns.dnssec.nsec3_hash(name, rd.salt, rd.iterations, rd.algorithm)
+    except (ValueError, dns.exception.DNSException):
+        return False
+    return bool(owner.labels[0].decode("ascii", "replace").lower() == hashed.lower())
 
 
 def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:

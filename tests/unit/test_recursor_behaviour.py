@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import dns.dnssec
 import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import pytest
 
+from resolver.recursor.core import insecure_cuts
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
 T = dns.rdatatype
@@ -228,3 +231,37 @@ async def test_any_is_answered_with_every_rrset_of_the_name() -> None:
     res = await resolve(recursor, conductor, "www.ex.", "ANY")
     assert res.rcode == dns.rcode.NOERROR
     assert sorted(T.to_text(r.rdtype) for r in res.answer) == ["A", "AAAA", "MX"]
+
+
+def test_insecure_cuts_are_read_from_nsec_and_nsec3_type_maps() -> None:
+    n = dns.name.from_text
+    nsec = dns.rrset.from_text("unsafe.ex.", 300, "IN", "NSEC", "v.ex. NS RRSIG NSEC")
+    signed_cut = dns.rrset.from_text("safe.ex.", 300, "IN", "NSEC", "t.ex. NS DS RRSIG NSEC")
+    assert insecure_cuts(n("www.unsafe.ex."), [nsec, signed_cut]) == [n("unsafe.ex.")]
+    assert insecure_cuts(n("www.safe.ex."), [nsec, signed_cut]) == []
+    hashed = dns.dnssec.nsec3_hash(n("sub.ex."), "", 1, 1).lower()
+    nsec3 = dns.rrset.from_text(f"{hashed}.ex.", 300, "IN", "NSEC3", f"1 0 1 - {hashed} NS")
+    assert insecure_cuts(n("a.sub.ex."), [nsec3]) == [n("sub.ex.")]
+    apex = dns.rrset.from_text(f"{hashed}.ex.", 300, "IN", "NSEC3", f"1 0 1 - {hashed} NS SOA")
+    assert insecure_cuts(n("a.sub.ex."), [apex]) == []
+
+
+def cname_to_unsigned_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    q = query.question[0]
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    if q.name == dns.name.from_text("www.ex."):
+        return reply(query, answer=("www.ex. 300 CNAME www.unsafe.ex.",),
+                     authority=("unsafe.ex. 300 NSEC v.ex. NS RRSIG NSEC",))
+    return reply(query, authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
+
+
+async def test_a_cname_answer_s_proof_of_an_unsigned_delegation_is_kept_as_its_ds_denial() -> None:
+    """Unbound keeps the NSEC records of a response and answers a later DS question from
+    them; the candidate keeps them as the cut's DS denial (checked by the validator)."""
+    recursor, conductor, _, clock = make(cname_to_unsigned_world, qmin=False)
+    await resolve(recursor, conductor, "www.ex.", "A")
+    denial = recursor.cache.negative.get(dns.name.from_text("unsafe.ex."), T.DS, clock.monotonic())
+    assert denial is not None and denial.soa is None
+    assert [r.rdtype for r in denial.proofs] == [T.NSEC]
