@@ -417,6 +417,8 @@ class Recursor:
         c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN, away)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
+        if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
+            c.proofs = _denial_records(response)  # as when iterating: a wildcard's proof
         return self._conclude(c, name, qtype, response.flags)
 
     async def _iterate(

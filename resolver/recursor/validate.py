@@ -580,6 +580,10 @@ class _Nsec:
             if T.SOA in types and name != dns.name.root:
                 return bogus(Ede.DNSSEC_BOGUS, f"DS denied by the child side of {name}")
         elif _is_delegation(types):
+            if T.DS not in types:
+                # The name is an unsigned delegation: what lies there is insecure (Unbound:
+                # val_nsec_proves_insecuredelegation, nsec3_do_prove_nodata).
+                return insecure(f"{name} is an unsigned delegation (NS without DS)")
             return bogus(Ede.DNSSEC_BOGUS, f"NODATA from the parent side of the cut at {name}")
         return secure(f"NSEC NODATA for {name} {_type(qtype)}")
 
@@ -752,6 +756,10 @@ class _Nsec3:
             if T.SOA in types and name != dns.name.root:
                 return bogus(Ede.DNSSEC_BOGUS, f"DS denied by the child side of {name}")
         elif _is_delegation(types):
+            if T.DS not in types:
+                # The name is an unsigned delegation: what lies there is insecure (Unbound:
+                # val_nsec_proves_insecuredelegation, nsec3_do_prove_nodata).
+                return insecure(f"{name} is an unsigned delegation (NS without DS)")
             return bogus(Ede.DNSSEC_BOGUS, f"NODATA from the parent side of the cut at {name}")
         return secure(f"NSEC3 NODATA for {name} {_type(qtype)}")
 

@@ -3,6 +3,7 @@ upstream questions they cost."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import dns.dnssec
@@ -14,7 +15,10 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from resolver.recursor.core import insecure_cuts
+from resolver.cache.dnscache import DnsCache
+from resolver.clock import ManualClock
+from resolver.conductor import Conductor, MockTransport
+from resolver.recursor.core import Recursor, RecursorConfig, insecure_cuts
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
 T = dns.rdatatype
@@ -265,3 +269,18 @@ async def test_a_cname_answer_s_proof_of_an_unsigned_delegation_is_kept_as_its_d
     denial = recursor.cache.negative.get(dns.name.from_text("unsafe.ex."), T.DS, clock.monotonic())
     assert denial is not None and denial.soa is None
     assert [r.rdtype for r in denial.proofs] == [T.NSEC]
+
+
+async def test_a_forwarded_cname_answer_keeps_its_denial_records() -> None:
+    """Forwarding takes the NSEC/NSEC3 of a positive answer's authority along, as iterating
+    does (a wildcard's proof, an unsigned delegation's): without them the validator cannot
+    check the answer."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: cname_to_unsigned_world(q, TLD))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, forwarders=(TLD,)))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [T.to_text(r.rdtype) for r in res.authority if r.name == dns.name.from_text("unsafe.ex.")
+            ] == ["NSEC"]
