@@ -208,7 +208,9 @@ class Recursor:
         hit = self.cache.rrsets.get(name, qtype, now)
         if hit is not None:
             return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs), list(hit.proofs))
-        if qtype != T.CNAME:
+        if qtype not in (T.CNAME, T.DS):
+            # (not for DS, which is answered on the parent side of the name: a CNAME there
+            # does not redirect it; Unbound's dns_cache_lookup skips the CNAME for DS too)
             cname = self.cache.rrsets.get(name, T.CNAME, now)
             if cname is not None:
                 return _Step(

@@ -284,3 +284,13 @@ async def test_a_forwarded_cname_answer_keeps_its_denial_records() -> None:
     res = await resolve(recursor, conductor, "www.ex.", "A")
     assert [T.to_text(r.rdtype) for r in res.authority if r.name == dns.name.from_text("unsafe.ex.")
             ] == ["NSEC"]
+
+
+async def test_a_cached_cname_does_not_answer_a_ds_question() -> None:
+    """Unbound's dns_cache_lookup skips a cached CNAME for DS (which belongs to the parent
+    side of the name): the DS question is asked, not answered with the CNAME's target."""
+    recursor, conductor, transport, _ = make(cname_to_unsigned_world, qmin=False)
+    await resolve(recursor, conductor, "www.ex.", "A")
+    before = len(transport.sent)
+    await resolve(recursor, conductor, "www.ex.", "DS")
+    assert ("www.ex.", "DS") in [(q, t) for _, q, t in transport.questions()[before:]]
