@@ -57,6 +57,7 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
     Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
     mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
+    _place_signatures(response)
     referred_away = any(
         r.rdtype == T.NS and not in_zone(r.name, zone) for r in response.authority
     )
@@ -74,6 +75,26 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
         and (in_zone(r.name, zone) or not harden_glue)
     ]
     return referred_away
+
+
+def _place_signatures(response: dns.message.Message) -> None:
+    """Move each RRSIG RRset to the section of the RRset it covers, in place.
+
+    A server may put signatures in the wrong section; Unbound's parser files an RRSIG with
+    the RRset it covers wherever that is (msgparse.c: one RRset table per message), so the
+    signature still counts.  RRSIGs whose RRset is nowhere stay where they are."""
+    sections = (response.answer, response.authority, response.additional)
+    home: dict[tuple[dns.name.Name, int], list[dns.rrset.RRset]] = {}
+    for section in sections:
+        for r in section:
+            if r.rdtype != T.RRSIG:
+                home.setdefault((r.name, r.rdtype), section)
+    for section in sections:
+        for r in [r for r in section if r.rdtype == T.RRSIG]:
+            target = home.get((r.name, r.covers))
+            if target is not None and target is not section:
+                section.remove(r)
+                target.append(r)
 
 
 def _sig_index(section: list[dns.rrset.RRset]) -> dict[tuple[dns.name.Name, int], dns.rrset.RRset]:

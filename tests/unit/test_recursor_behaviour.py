@@ -294,3 +294,22 @@ async def test_a_cached_cname_does_not_answer_a_ds_question() -> None:
     before = len(transport.sent)
     await resolve(recursor, conductor, "www.ex.", "DS")
     assert ("www.ex.", "DS") in [(q, t) for _, q, t in transport.questions()[before:]]
+
+
+def misplaced_sig_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """The server of ex. puts the answer's RRSIG in the additional section and another
+    name's RRSIG in the answer section (Unbound's testdata iter_emptydp shape)."""
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A " + TLD,))
+    sig = "A 8 2 300 20300101000000 20200101000000 1 ex. AAAA"
+    return reply(query, answer=("www.ex. 300 A 127.100.0.8", f"ns.ex. 300 RRSIG {sig}"),
+                 additional=(f"ns.ex. 300 A {TLD}", f"www.ex. 300 RRSIG {sig}"))
+
+
+async def test_a_signature_in_another_section_goes_with_the_rrset_it_covers() -> None:
+    recursor, conductor, _, _ = make(misplaced_sig_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [
+        ("www.ex.", "A"), ("www.ex.", "RRSIG"),
+    ]
