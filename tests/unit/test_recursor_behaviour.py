@@ -24,12 +24,17 @@ from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 T = dns.rdatatype
 
 
+def to_ex(query: dns.message.Message) -> dns.message.Message:
+    """The root's referral to ex. (served by ns.ex. at TLD)."""
+    return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                 additional=("ns.ex. 3600 A " + TLD,))
+
+
 def dname_world(query: dns.message.Message, address: str) -> dns.message.Message:
     q = query.question[0]
     name = q.name.to_text().lower()
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if name.endswith(".d.ex."):
         target = name[: -len("d.ex.")] + "t.ex."
         return reply(query, answer=("d.ex. 300 DNAME t.ex.", f"{name} 300 CNAME {target}"))
@@ -72,8 +77,7 @@ def pside_world(query: dns.message.Message, address: str) -> dns.message.Message
     q = query.question[0]
     name = q.name.to_text().lower()
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if address == TLD:
         if name.endswith("other.ex."):
             return reply(query, aa=False, authority=("other.ex. 3600 NS ns.other.ex.",),
@@ -108,8 +112,7 @@ async def test_parent_side_glue_is_the_last_resort_for_later_client_queries() ->
 
 def rrsig_world(query: dns.message.Message, address: str) -> dns.message.Message:
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     sig = "{} 10 1 300 20301221212655 20201208120941 37310 ex. ZsKG0TImVm+nAuWvn+Kg"
     return reply(query, answer=("www.ex. 300 A 127.100.0.7",
                                 "www.ex. 300 RRSIG " + sig.format("A"),
@@ -137,8 +140,7 @@ def dname_above_zone_world(query: dns.message.Message, address: str) -> dns.mess
     q = query.question[0]
     name = q.name.to_text().lower()
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if address == TLD:
         return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",),
                      additional=(f"ns.sub.ex. 3600 A {SUB}",))
@@ -164,8 +166,7 @@ def glueless_in_zone_world(query: dns.message.Message, address: str) -> dns.mess
     q = query.question[0]
     name = q.name.to_text().lower()
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if address == TLD:
         if name == "ns.sub.ex." and q.rdtype == T.A:
             return reply(query, answer=(f"ns.sub.ex. 3600 A {SUB}",))
@@ -193,8 +194,7 @@ def bare_nodata_world(ra: bool) -> Callable[[dns.message.Message, str], dns.mess
     def world(query: dns.message.Message, address: str) -> dns.message.Message:
         q = query.question[0]
         if address == ROOT:
-            return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                         additional=("ns.ex. 3600 A " + TLD,))
+            return to_ex(query)
         if address == TLD:
             return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",),
                          additional=(f"ns.sub.ex. 3600 A {SUB}",))
@@ -220,8 +220,7 @@ async def test_an_empty_answer_without_aa_is_nodata_unless_it_looks_recursive() 
 def any_world(query: dns.message.Message, address: str) -> dns.message.Message:
     q = query.question[0]
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if q.name == dns.name.from_text("www.ex.") and q.rdtype == T.ANY:
         return reply(query, answer=("www.ex. 300 MX 10 mail.ex.", "www.ex. 300 A 127.100.0.7",
                                     "www.ex. 300 AAAA ::7"))
@@ -253,8 +252,7 @@ def test_insecure_cuts_are_read_from_nsec_and_nsec3_type_maps() -> None:
 def cname_to_unsigned_world(query: dns.message.Message, address: str) -> dns.message.Message:
     q = query.question[0]
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if q.name == dns.name.from_text("www.ex."):
         return reply(query, answer=("www.ex. 300 CNAME www.unsafe.ex.",),
                      authority=("unsafe.ex. 300 NSEC v.ex. NS RRSIG NSEC",))
@@ -300,8 +298,7 @@ def misplaced_sig_world(query: dns.message.Message, address: str) -> dns.message
     """The server of ex. puts the answer's RRSIG in the additional section and another
     name's RRSIG in the answer section (Unbound's testdata iter_emptydp shape)."""
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     sig = "A 8 2 300 20300101000000 20200101000000 1 ex. AAAA"
     return reply(query, answer=("www.ex. 300 A 127.100.0.8", f"ns.ex. 300 RRSIG {sig}"),
                  additional=(f"ns.ex. 300 A {TLD}", f"www.ex. 300 RRSIG {sig}"))
