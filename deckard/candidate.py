@@ -84,6 +84,7 @@ class CandidateConfig:
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
+    minimal_responses: bool = True
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -113,6 +114,7 @@ class CandidateConfig:
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             validation=config.validation,
+            minimal_responses=config.minimal_responses,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -203,7 +205,9 @@ class Candidate:
             resolves = ValidatingRecursor(
                 self.recursor, self.anchors, ValidatorConfig(unchecked_algorithms=unchecked)
             )
-        self.answerer = ResolverAnswerer(resolves, self.conductor)
+        self.answerer = ResolverAnswerer(
+            resolves, self.conductor, minimal_responses=config.minimal_responses
+        )
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

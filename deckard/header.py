@@ -74,6 +74,7 @@ class ScenarioConfig:
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines
     dialect: str = "deckard"  # or "testbound" (Unbound's testdata, deckard.unboundconf)
+    minimal_responses: bool = True  # testbound's minimal-responses
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

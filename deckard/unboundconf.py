@@ -103,10 +103,6 @@ NO_OPS: dict[str, str] = {
 """Options that cannot change the answers a scenario checks, with the reason."""
 
 AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
-    "minimal-responses": (
-        frozenset({"yes"}),
-        "the candidate's replies are minimal (only what the answer needs)",
-    ),
     "trust-anchor-signaling": (
         frozenset({"no"}),
         "the candidate sends no RFC 8145 key-tag queries",
@@ -147,7 +143,9 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
 }
 """Options whose listed values are what the candidate does anyway (others: unsupported)."""
 
-BOOLEAN_TRANSLATED = ("do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost")
+BOOLEAN_TRANSLATED = (
+    "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
+)
 
 FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
 """Unbound's test options that accept signatures of these algorithms without the
@@ -309,6 +307,7 @@ class _Reader:
             harden_glue=self.switches.get("harden-glue", True),
             do_not_query_localhost=self.switches.get("do-not-query-localhost", True),
             forward_addrs=tuple(forwards),
+            minimal_responses=self.switches.get("minimal-responses", True),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -333,7 +333,8 @@ class ValidatingRecursor:
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
         rcode = next((p.rcode for p in pieces if p.rcode is not None), res.rcode)
         return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
-                                   verdict.security, ede)
+                                   verdict.security, ede, extra_authority=res.extra_authority,
+                                   extra_additional=res.extra_additional)
 
     def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
         """RFC 8509 root-key-sentinel: why a secure A/AAAA answer must be SERVFAIL, or None.
@@ -1080,4 +1081,5 @@ def _type(rdtype: int) -> str:
 def _validated(res: Resolution, spent: int, security: Security,
                ede: list[tuple[int, str]]) -> ValidatedResolution:
     return ValidatedResolution(res.rcode, res.answer, res.authority, spent, res.reason,
-                               security, ede)
+                               security, ede, extra_authority=res.extra_authority,
+                               extra_additional=res.extra_additional)

@@ -70,7 +70,7 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
     response.additional = [
         r
         for r in response.additional
-        if r.rdtype in (T.A, T.AAAA)
+        if (r.rdtype in (T.A, T.AAAA) or (r.rdtype == T.RRSIG and r.covers in (T.A, T.AAAA)))
         and r.name in targets
         and (in_zone(r.name, zone) or not harden_glue)
     ]

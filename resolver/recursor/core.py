@@ -121,6 +121,12 @@ class Resolution:
     # The upstream servers whose responses the answer (each step of the chain) came from;
     # empty when it all came from the cache.  The validator avoids them on a retry.
     origins: frozenset[str] = field(default=frozenset(), kw_only=True)
+    # What the server of a fresh positive answer sent beside it: its zone's NS RRset (in
+    # the authority section) and their addresses (additional), with signatures; a server
+    # configured for non-minimal responses copies them into its reply (Unbound's
+    # minimal-responses: no).  Empty for negative answers and answers from the cache.
+    extra_authority: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
+    extra_additional: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
 
 
 @dataclass
@@ -132,6 +138,8 @@ class _Step:
     authority: list[dns.rrset.RRset] = field(default_factory=list)
     target: dns.name.Name | None = None  # continue the chain here
     reason: str = ""
+    extra_authority: list[dns.rrset.RRset] = field(default_factory=list)
+    extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
 
 
 class ResolutionFailed(Exception):
@@ -187,7 +195,9 @@ class Recursor:
             answer.extend(step.records)
             if step.target is None:
                 authority = step.authority + [r for r in proofs if r not in step.authority]
-                return Resolution(step.rcode, answer, authority, reason=step.reason)
+                return Resolution(step.rcode, answer, authority, reason=step.reason,
+                                  extra_authority=step.extra_authority,
+                                  extra_additional=step.extra_additional)
             proofs.extend(step.authority)
             if step.target in seen:
                 return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")
@@ -421,7 +431,7 @@ class Recursor:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = _denial_records(response)  # as when iterating: a wildcard's proof
-        return self._conclude(c, name, qtype, response.flags)
+        return _with_extras(self._conclude(c, name, qtype, response.flags), c, response)
 
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
@@ -540,7 +550,7 @@ class Recursor:
                 c.proofs = _denial_records(response)  # a wildcard answer's proof, if any
             if depth == 0 and result.server is not None:
                 budget.origins.add(result.server)
-            return self._conclude(c, name, qtype, response.flags)
+            return _with_extras(self._conclude(c, name, qtype, response.flags), c, response)
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
     # -- caching ----------------------------------------------------------------------------
@@ -720,6 +730,18 @@ def _nsec3_owner_of(owner: dns.name.Name, rd: NSEC3, name: dns.name.Name) -> boo
     except (ValueError, dns.exception.DNSException):
         return False
     return bool(owner.labels[0].decode("ascii", "replace").lower() == hashed.lower())
+
+
+def _with_extras(step: _Step, c: Classified, response: dns.message.Message) -> _Step:
+    """``step`` with what the (scrubbed) response had beside a positive answer: the NS
+    RRsets of its authority section and the addresses of its additional section, each with
+    its signatures."""
+    if c.kind is not Kind.ANSWER:
+        return step
+    step.extra_authority = [r for r in response.authority
+                            if r.rdtype == T.NS or (r.rdtype == T.RRSIG and r.covers == T.NS)]
+    step.extra_additional = list(response.additional)
+    return step
 
 
 def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:

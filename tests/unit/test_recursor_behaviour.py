@@ -15,9 +15,11 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
+from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig, insecure_cuts
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
@@ -310,3 +312,35 @@ async def test_a_signature_in_another_section_goes_with_the_rrset_it_covers() ->
     assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [
         ("www.ex.", "A"), ("www.ex.", "RRSIG"),
     ]
+
+
+def chatty_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s server sends its NS RRset and address beside every positive answer."""
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("www.ex.") and q.rdtype == T.A:
+        return reply(query, answer=("www.ex. 300 A 127.100.0.9",),
+                     authority=("ex. 3600 NS ns.ex.",), additional=(f"ns.ex. 3600 A {TLD}",))
+    return reply(query, rcode=dns.rcode.NXDOMAIN,
+                 authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
+
+
+@pytest.mark.parametrize("minimal", [True, False])
+async def test_non_minimal_responses_carry_what_the_server_sent_beside_the_answer(
+    minimal: bool,
+) -> None:
+    """Unbound's minimal-responses: no copies a positive answer's NS RRset and addresses
+    into the reply; negative answers and the default (minimal) reply do not."""
+    recursor, conductor, _, _ = make(chatty_world, qmin=False)
+    answerer = ResolverAnswerer(recursor, conductor, minimal_responses=minimal)
+
+    async def ask(name: str) -> dns.message.Message:
+        query = dns.message.make_query(name, "A")
+        return await answerer.answer(Request(dns.name.from_text(name), T.A), query)
+
+    out = await ask("www.ex.")
+    got = [(r.name.to_text(), T.to_text(r.rdtype)) for r in out.authority + out.additional]
+    assert got == ([] if minimal else [("ex.", "NS"), ("ns.ex.", "A")])
+    nx = await ask("nope.ex.")
+    assert [T.to_text(r.rdtype) for r in nx.authority] == ["SOA"] and not nx.additional

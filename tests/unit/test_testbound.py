@@ -152,7 +152,7 @@ def test_options_are_translated() -> None:
 	domain-insecure: "sub.example.com"
 	do-ip6: no
 	harden-glue: no
-	minimal-responses: yes
+	minimal-responses: no
 	fake-sha1: yes
 	trust-anchor-signaling: no
 	access-control: 127.0.0.1 allow_snoop"""
@@ -162,6 +162,7 @@ def test_options_are_translated() -> None:
     assert c.validation.negative_anchors == (dns.name.from_text("sub.example.com."),)
     assert (c.do_ip6, c.harden_glue, c.unsupported) == (False, False, ())
     assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
+    assert c.minimal_responses is False
 
 
 def test_iterator_only_means_no_validation() -> None:
@@ -181,7 +182,7 @@ def test_a_root_forward_zone_forwards() -> None:
 @pytest.mark.parametrize(
     ("extra", "why"),
     [
-        ("	minimal-responses: no", "minimal-responses: no"),
+        ("	prefetch: yes", "prefetch: yes"),
         ("	serve-expired: yes", "serve-expired: yes"),
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
@@ -285,22 +286,22 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	minimal-responses: no\n	serve-expired: yes"), "tb_bad")
+    bad = write(tmp_path, scenario_text("	prefetch: yes\n	serve-expired: yes"), "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: minimal-responses: no, serve-expired: yes"
+    assert unsup.result.reason == "unsupported: prefetch: yes, serve-expired: yes"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: minimal-responses: no": 1, "unsupported: serve-expired: yes": 1,
+        "unsupported: prefetch: yes": 1, "unsupported: serve-expired: yes": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: minimal-responses: no, serve-expired: yes"
+    assert el.get("message") == "unsupported: prefetch: yes, serve-expired: yes"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 
