@@ -85,6 +85,7 @@ class CandidateConfig:
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
+    ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -115,6 +116,7 @@ class CandidateConfig:
             forwarders=config.forward_addrs,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
+            ttl_bounds=config.ttl_bounds,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -126,7 +128,7 @@ class CandidateConfig:
         )
 
     def recursor_config(self) -> RecursorConfig:
-        return RecursorConfig(
+        config = RecursorConfig(
             qname_minimisation=self.qname_minimisation,
             qmin_qtype=self.qmin_qtype,
             do_ip4=self.do_ip4,
@@ -135,6 +137,7 @@ class CandidateConfig:
             harden_glue=self.harden_glue,
             forwarders=self.forwarders,
         )
+        return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
 
 
 def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:
@@ -190,7 +193,9 @@ class Candidate:
     def __init__(self, config: CandidateConfig, net: ScenarioNet, seed: int = 0) -> None:
         self.config = config
         self.clock = ManualClock(start=config.start_time)
-        self.cache = DnsCache(CACHE_BYTES)
+        negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
+        self.cache = (DnsCache(CACHE_BYTES) if negative_cap is None
+                      else DnsCache(CACHE_BYTES, max_negative_ttl=negative_cap))
         self.transport = ScenarioTransport(net)
         self.conductor = Conductor(
             self.transport, self.cache.infra, self.clock, random.Random(seed)

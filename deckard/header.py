@@ -75,6 +75,7 @@ class ScenarioConfig:
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines
     dialect: str = "deckard"  # or "testbound" (Unbound's testdata, deckard.unboundconf)
     minimal_responses: bool = True  # testbound's minimal-responses
+    ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -147,6 +147,13 @@ BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
 )
 
+TTL_BOUNDS = {
+    "cache-min-ttl": "cache_min_ttl",
+    "cache-max-ttl": "cache_max_ttl",
+    "cache-max-negative-ttl": "cache_max_negative_ttl",
+}
+"""Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
+
 FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
 """Unbound's test options that accept signatures of these algorithms without the
 cryptographic check (DSA, RSASHA1 and their NSEC3 aliases); Unbound's testdata signs with
@@ -166,6 +173,7 @@ class _Reader:
         self.switches: dict[str, bool] = {}
         self.validate = True
         self.unchecked: frozenset[int] = frozenset()
+        self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
 
@@ -242,6 +250,10 @@ class _Reader:
                 self.insecure.append(dns.name.from_text(value, origin=dns.name.root))
             except dns.exception.DNSException as e:
                 raise self.error(lineno, f"domain-insecure: {value!r}: {e}") from None
+        elif key in TTL_BOUNDS:
+            if not value.isdigit():
+                raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
+            self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -308,6 +320,7 @@ class _Reader:
             do_not_query_localhost=self.switches.get("do-not-query-localhost", True),
             forward_addrs=tuple(forwards),
             minimal_responses=self.switches.get("minimal-responses", True),
+            ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

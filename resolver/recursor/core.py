@@ -28,7 +28,7 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.NSEC3 import NSEC3
 
-from resolver.cache.dnscache import DnsCache, Rank
+from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Rank
 from resolver.clock import Clock
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
@@ -67,6 +67,11 @@ class RecursorConfig:
     do_not_query_localhost: bool = False
     harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
     forwarders: tuple[str, ...] = ()  # forward every question (RD=1) here instead of iterating
+    # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
+    # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
+    cache_min_ttl: int = 0
+    cache_max_ttl: int = MAX_TTL_S
+    cache_max_negative_ttl: int = MAX_NEGATIVE_TTL_S
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -431,7 +436,7 @@ class Recursor:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = _denial_records(response)  # as when iterating: a wildcard's proof
-        return _with_extras(self._conclude(c, name, qtype, response.flags), c, response)
+        return self._with_extras(self._conclude(c, name, qtype, response.flags), c, response)
 
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
@@ -550,7 +555,7 @@ class Recursor:
                 c.proofs = _denial_records(response)  # a wildcard answer's proof, if any
             if depth == 0 and result.server is not None:
                 budget.origins.add(result.server)
-            return _with_extras(self._conclude(c, name, qtype, response.flags), c, response)
+            return self._with_extras(self._conclude(c, name, qtype, response.flags), c, response)
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
     # -- caching ----------------------------------------------------------------------------
@@ -607,8 +612,35 @@ class Recursor:
             if self.cache.negative.get(cut, T.DS, now) is None:
                 self.cache.negative.put_referral_ds_denial(cut, proofs, now)
 
+    def _bounded(self, rrset: dns.rrset.RRset) -> dns.rrset.RRset:
+        """``rrset`` with its TTL inside [cache_min_ttl, cache_max_ttl] (a copy if it moves)."""
+        ttl = max(self.config.cache_min_ttl, min(rrset.ttl, self.config.cache_max_ttl))
+        if ttl == rrset.ttl:
+            return rrset
+        out = dns.rrset.RRset(rrset.name, rrset.rdclass, rrset.rdtype, rrset.covers)
+        out.update(rrset)
+        out.ttl = ttl
+        return out
+
+    def _with_extras(
+        self, step: _Step, c: Classified, response: dns.message.Message
+    ) -> _Step:
+        """``step`` with what the (scrubbed) response had beside a positive answer: the NS
+        RRsets of its authority section and the addresses of its additional section, each
+        with its signatures (TTLs bounded as the answer's are)."""
+        if c.kind is not Kind.ANSWER:
+            return step
+        step.extra_authority = [
+            self._bounded(r) for r in response.authority
+            if r.rdtype == T.NS or (r.rdtype == T.RRSIG and r.covers == T.NS)
+        ]
+        step.extra_additional = [self._bounded(r) for r in response.additional]
+        return step
+
     def _conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> _Step:
         now = self.clock.monotonic()
+        c.chain = [self._bounded(r) for r in c.chain]
+        c.sigs = {k: self._bounded(r) for k, r in c.sigs.items()}
         rank = Rank.ANSWER_AUTH if flags & dns.flags.AA else Rank.ANSWER_NONAUTH
         records: list[dns.rrset.RRset] = []
         for rrset in c.chain:
@@ -641,7 +673,7 @@ class Recursor:
             # RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
             soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)
             soa.update(c.soa)
-            soa.ttl = min(c.soa.ttl, c.soa[0].minimum)
+            soa.ttl = min(c.soa.ttl, c.soa[0].minimum, self.config.cache_max_negative_ttl)
             soa_sigs = [_capped(s, soa.ttl) for s in _sig_list(c, c.soa)]
             authority = [soa, *soa_sigs, *(r for r in c.proofs if r not in soa_sigs
                                            and not _covers_soa(r))]
@@ -730,18 +762,6 @@ def _nsec3_owner_of(owner: dns.name.Name, rd: NSEC3, name: dns.name.Name) -> boo
     except (ValueError, dns.exception.DNSException):
         return False
     return bool(owner.labels[0].decode("ascii", "replace").lower() == hashed.lower())
-
-
-def _with_extras(step: _Step, c: Classified, response: dns.message.Message) -> _Step:
-    """``step`` with what the (scrubbed) response had beside a positive answer: the NS
-    RRsets of its authority section and the addresses of its additional section, each with
-    its signatures."""
-    if c.kind is not Kind.ANSWER:
-        return step
-    step.extra_authority = [r for r in response.authority
-                            if r.rdtype == T.NS or (r.rdtype == T.RRSIG and r.covers == T.NS)]
-    step.extra_additional = list(response.additional)
-    return step
 
 
 def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:

@@ -344,3 +344,28 @@ async def test_non_minimal_responses_carry_what_the_server_sent_beside_the_answe
     assert got == ([] if minimal else [("ex.", "NS"), ("ns.ex.", "A")])
     nx = await ask("nope.ex.")
     assert [T.to_text(r.rdtype) for r in nx.authority] == ["SOA"] and not nx.additional
+
+
+async def test_ttls_are_kept_inside_the_configured_bounds() -> None:
+    """Unbound's cache-max-ttl / cache-min-ttl / cache-max-negative-ttl: answers (and what
+    is cached) carry TTLs inside the bounds."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024, max_negative_ttl=7)
+    transport = MockTransport(lambda addr, q, tcp: chatty_world(q, addr))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    config = RecursorConfig(qname_minimisation=False, cache_max_ttl=10,
+                            cache_max_negative_ttl=7)
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock, config)
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [r.ttl for r in res.answer] == [10]
+    assert {r.ttl for r in res.extra_authority + res.extra_additional} == {10}
+    nx = await resolve(recursor, conductor, "nope.ex.", "A")
+    assert [r.ttl for r in nx.authority] == [7]
+    clock.advance(11)
+    before = len(transport.sent)
+    await resolve(recursor, conductor, "www.ex.", "A")
+    assert len(transport.sent) > before  # expired after 10 s, not 300
+    recursor = Recursor(DnsCache(8 * 1024 * 1024), (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, cache_min_ttl=900))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [r.ttl for r in res.answer] == [900]

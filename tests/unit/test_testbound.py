@@ -153,6 +153,7 @@ def test_options_are_translated() -> None:
 	do-ip6: no
 	harden-glue: no
 	minimal-responses: no
+	cache-max-ttl: 10
 	fake-sha1: yes
 	trust-anchor-signaling: no
 	access-control: 127.0.0.1 allow_snoop"""
@@ -163,6 +164,9 @@ def test_options_are_translated() -> None:
     assert (c.do_ip6, c.harden_glue, c.unsupported) == (False, False, ())
     assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
     assert c.minimal_responses is False
+    assert c.ttl_bounds == (("cache_max_ttl", 10),)
+    with pytest.raises(ScenarioError, match="cache-min-ttl: 'ten' is not a number"):
+        parse(Path("x.rpl"), scenario_text("	cache-min-ttl: ten"))
 
 
 def test_iterator_only_means_no_validation() -> None:
