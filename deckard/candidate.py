@@ -136,6 +136,7 @@ class CandidateConfig:
             do_not_query_localhost=self.do_not_query_localhost,
             harden_glue=self.harden_glue,
             forwarders=self.forwarders,
+            keep_extras=not self.minimal_responses,
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
 

@@ -14,6 +14,7 @@ depth, upstream sends per client query (the NXNSAttack cap), and a total deadlin
 from __future__ import annotations
 
 import ipaddress
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ MAX_CNAME_CHAIN = 12  # CNAME/DNAME hops per client query
 MAX_SUBQUERY_DEPTH = 6  # nested nameserver-address resolutions
 MAX_UPSTREAM_QUERIES = 96  # sends per client query, all sub-queries included (NXNSAttack)
 MAX_NS_LOOKUPS_PER_CUT = 4  # glue-less nameserver names resolved per delegation
+MAX_KEPT_EXTRAS = 10_000  # answers whose extras are kept (keep_extras), least recent dropped
 # QNAME minimisation schedule, Unbound's (iterator.h): the first MINIMISE_ONE_LAB steps
 # reveal one label each; names with more than MAX_MINIMISE_COUNT labels then reveal several
 # at a time, so that at most MAX_MINIMISE_COUNT minimised queries are sent per zone walk.
@@ -72,6 +74,9 @@ class RecursorConfig:
     cache_min_ttl: int = 0
     cache_max_ttl: int = MAX_TTL_S
     cache_max_negative_ttl: int = MAX_NEGATIVE_TTL_S
+    # Keep what the server sent beside a positive answer for answers from the cache too
+    # (for non-minimal responses; off where replies are minimal, to spare the work).
+    keep_extras: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -165,6 +170,10 @@ class Recursor:
         self.clock = clock
         self.config = config or RecursorConfig()
         self.root_servers = tuple(addr for _, addr in root_hints)
+        self._extras: OrderedDict[
+            tuple[dns.name.Name, int],
+            tuple[list[dns.rrset.RRset], list[dns.rrset.RRset], float],
+        ] = OrderedDict()
         # Set by the validator: is a zone known to be signed (trust anchor, secure or bogus
         # keys)?  Used to accept a minimised query's NXDOMAIN as final.
         self.signed_zone_hint: Callable[[dns.name.Name], bool] | None = None
@@ -200,6 +209,8 @@ class Recursor:
             answer.extend(step.records)
             if step.target is None:
                 authority = step.authority + [r for r in proofs if r not in step.authority]
+                if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
+                    self._remember_extras(name, qtype, step)
                 return Resolution(step.rcode, answer, authority, reason=step.reason,
                                   extra_authority=step.extra_authority,
                                   extra_additional=step.extra_additional)
@@ -612,6 +623,26 @@ class Recursor:
             if self.cache.negative.get(cut, T.DS, now) is None:
                 self.cache.negative.put_referral_ds_denial(cut, proofs, now)
 
+    def _remember_extras(self, name: dns.name.Name, qtype: int, step: _Step) -> None:
+        """Keep a fresh answer's extras (with when they were stored), or give a cached
+        answer the ones kept, with their TTLs lowered by the time since (dropped once
+        expired), as Unbound's message cache keeps the whole reply."""
+        now = self.clock.monotonic()
+        key = (name, qtype)
+        if step.extra_authority or step.extra_additional:
+            self._extras[key] = (step.extra_authority, step.extra_additional, now)
+            self._extras.move_to_end(key)
+            while len(self._extras) > MAX_KEPT_EXTRAS:
+                self._extras.popitem(last=False)
+            return
+        kept = self._extras.get(key)
+        if kept is None:
+            return
+        authority, additional, stored = kept
+        gone = int(now - stored)
+        step.extra_authority = _aged(authority, gone)
+        step.extra_additional = _aged(additional, gone)
+
     def _bounded(self, rrset: dns.rrset.RRset) -> dns.rrset.RRset:
         """``rrset`` with its TTL inside [cache_min_ttl, cache_max_ttl] (a copy if it moves)."""
         ttl = max(self.config.cache_min_ttl, min(rrset.ttl, self.config.cache_max_ttl))
@@ -762,6 +793,19 @@ def _nsec3_owner_of(owner: dns.name.Name, rd: NSEC3, name: dns.name.Name) -> boo
     except (ValueError, dns.exception.DNSException):
         return False
     return bool(owner.labels[0].decode("ascii", "replace").lower() == hashed.lower())
+
+
+def _aged(rrsets: list[dns.rrset.RRset], seconds: int) -> list[dns.rrset.RRset]:
+    """Copies of ``rrsets`` with ``seconds`` less TTL; those that expired are left out."""
+    out = []
+    for r in rrsets:
+        if r.ttl <= seconds:
+            continue
+        copy = dns.rrset.RRset(r.name, r.rdclass, r.rdtype, r.covers)
+        copy.update(r)
+        copy.ttl = r.ttl - seconds
+        out.append(copy)
+    return out
 
 
 def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:

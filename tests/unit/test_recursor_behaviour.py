@@ -369,3 +369,23 @@ async def test_ttls_are_kept_inside_the_configured_bounds() -> None:
                         RecursorConfig(qname_minimisation=False, cache_min_ttl=900))
     res = await resolve(recursor, conductor, "www.ex.", "A")
     assert [r.ttl for r in res.answer] == [900]
+
+
+async def test_a_cached_answer_keeps_its_extras_when_asked_to() -> None:
+    """keep_extras (for non-minimal responses): an answer from the cache carries what the
+    server sent beside it, its TTLs lowered by the time since, as Unbound's message cache
+    gives the whole reply back."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: chatty_world(q, addr))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, keep_extras=True))
+    await resolve(recursor, conductor, "www.ex.", "A")
+    clock.advance(100)
+    before = len(transport.sent)
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert len(transport.sent) == before  # from the cache
+    assert [(r.name.to_text(), r.ttl) for r in res.extra_authority + res.extra_additional] == [
+        ("ex.", 3500), ("ns.ex.", 3500),
+    ]
