@@ -92,18 +92,21 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
         return AddressTarget(c.name, c.address[0], c.address[1], timeout=c.timeout)
     hints = c.root_hints or _lab_file(config, HINTS_FILE)
     if hints is None:
-        raise ConfigError(f"{config.source}: candidate.root_hints: needed for the in-process "
-                          "candidate (or give lab:, or candidate.address)")
+        raise ConfigError("needed for the in-process candidate (or give lab:, or "
+                          "candidate.address)", source=config.source, key="candidate.root_hints")
     try:
         root_hints = read_root_hints(hints)
     except ResolverConfigError as e:
-        raise ConfigError(f"{config.source}: candidate.root_hints: {e}") from None
+        raise ConfigError(str(e), source=config.source, key="candidate.root_hints") from None
     egress = c.egress or (lab.egress.get("candidate") if lab else None)
     resolver_config = ResolverConfig(
         root_hints=root_hints, trust_anchor_file=c.trust_anchor or _lab_file(config, ANCHOR_FILE),
         qname_minimisation=c.qname_minimisation, egress=egress,
         cache_bytes=c.cache_mb * 1024 * 1024, workers=c.workers)
-    return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
+    try:
+        return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
+    except ResolverConfigError as e:  # the trust anchor file
+        raise ConfigError(str(e), source=config.source, key="candidate.trust_anchor") from None
 
 
 def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -> Target:
@@ -113,8 +116,8 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
     else:
         hints = r.root_hints or _lab_file(config, HINTS_FILE)
         if hints is None:
-            raise ConfigError(f"{config.source}: references.{r.name}.root_hints: needed for a "
-                              f"managed {r.kind} (or give lab:)")
+            raise ConfigError(f"needed for a managed {r.kind} (or give lab:)",
+                              source=config.source, key=f"references.{r.name}.root_hints")
         anchor = r.trust_anchor or _lab_file(config, ANCHOR_FILE)
         options: dict[str, Any] = {
             "qname_minimisation": r.qname_minimisation,
@@ -139,7 +142,8 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
 def build_targets(config: HarnessConfig) -> list[Target]:
     """The candidate first, then the references, as the config describes them."""
     if not config.references:
-        raise ConfigError(f"{config.source}: references: at least one reference is needed")
+        raise ConfigError("at least one reference is needed", source=config.source,
+                          key="references")
     lab = _lab(config)
     return [_candidate(config, lab), *(_reference(config, r, lab) for r in config.references)]
 
@@ -151,8 +155,14 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
     config says (tests, the demo)."""
     if intakes is None:
         if not config.intakes:
-            raise ConfigError(f"{config.source}: intake: at least one input is needed")
+            raise ConfigError("at least one input is needed", source=config.source,
+                              key="intake")
         intakes = [build_intake(i) for i in config.intakes]
+        for i, intake in enumerate(intakes):
+            try:
+                intake.check()  # a file that cannot be used: an error before anything is recorded
+            except ValueError as e:
+                raise ConfigError(str(e), source=config.source, key=f"intake[{i}].file") from None
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ from harness.pipeline import Pipeline
 from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
 
-__all__ = ["config_from_args", "register", "run_harness"]
+__all__ = ["config_and_flags", "config_from_args", "named_by_flag", "register", "run_harness"]
 
 log = logging.getLogger("shadowdns.harness")
 
@@ -95,79 +96,142 @@ def _reference(text: str) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> HarnessConfig:
     """The YAML file (if any) with the flags applied, checked."""
+    return config_and_flags(args)[0]
+
+
+FlagMap = dict[str, str]
+"""Config key path (``sampler.probability``, ``intake[2]``) -> the flag that set it."""
+
+
+def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
+    """The YAML file (if any) with the flags applied, checked, and which flag set which key.
+
+    The file is checked alone first, so that its errors name its keys; an error in what the
+    flags set names the flag the user typed (:func:`named_by_flag`).
+    """
     data: dict[str, Any] = {}
     source = "<flags>"
     if args.config is not None:
         source = str(args.config)
-        try:
-            loaded = yaml.safe_load(args.config.read_text())
-        except OSError as e:
-            raise ConfigError(f"{args.config}: cannot read: {e.strerror}") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{args.config}: not valid YAML: {e}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{args.config}: expected a mapping at the top level")
-        data = dict(loaded or {})
+        data = _read_yaml(args.config)
+        config_from_mapping(data, source=source)
+    flags: FlagMap = {}
     intakes = list(data.get("intake") or [])
-    intakes += [{"kind": "dnstap", "socket": str(p)} for p in args.dnstap_socket]
-    intakes += [{"kind": "dnstap", "tcp": a} for a in args.dnstap_tcp]
-    intakes += [{"kind": "dnstap", "file": str(p)} for p in args.dnstap_file]
+
+    def add(flag: str, value: object, item: dict[str, Any]) -> int:
+        intakes.append(item)
+        i = len(intakes) - 1
+        flags[f"intake[{i}]"] = f"{flag} {value}"
+        return i
+
+    for p in args.dnstap_socket:
+        add("--dnstap-socket", p, {"kind": "dnstap", "socket": str(p)})
+    for a in args.dnstap_tcp:
+        add("--dnstap-tcp", a, {"kind": "dnstap", "tcp": a})
+    for p in args.dnstap_file:
+        add("--dnstap-file", p, {"kind": "dnstap", "file": str(p)})
     for address in args.udp_mirror:
         mirror: dict[str, Any] = {"kind": "udp_mirror", "listen": address}
+        i = add("--udp-mirror", address, mirror)
         if args.allow:
             mirror["allow"] = list(args.allow)
-        intakes.append(mirror)
+            flags[f"intake[{i}].allow"] = "--allow"
     for path in args.pcap:
         pcap: dict[str, Any] = {"kind": "pcap", "file": str(path)}
+        i = add("--pcap", path, pcap)
         if args.speed is not None:
             pcap["speed"] = args.speed if args.speed == "max" else _number(args.speed, "--speed")
-        intakes.append(pcap)
+            flags[f"intake[{i}].speed"] = "--speed"
     for path in args.query_list:
         qlist: dict[str, Any] = {"kind": "query_list", "file": str(path)}
+        i = add("--query-list", path, qlist)
         if args.rate is not None:
             qlist["rate"] = args.rate
-        intakes.append(qlist)
+            flags[f"intake[{i}].rate"] = "--rate"
     if intakes:
         data["intake"] = intakes
-    references = list(data.get("references") or [])
-    references += [_reference(r) for r in args.reference]
+    references = [dict(r) if isinstance(r, dict) else r for r in data.get("references") or []]
+    for text in args.reference:
+        references.append(_reference(text))
+        flags[f"references[{len(references) - 1}]"] = f"--reference {text}"
     if args.timeout is not None:
-        for r in references:
-            r.setdefault("timeout", args.timeout)
+        for i, r in enumerate(references):
+            if isinstance(r, dict) and "timeout" not in r:
+                r["timeout"] = args.timeout
+                flags[f"references[{i}].timeout"] = "--timeout"
     if references:
         data["references"] = references
     candidate = dict(data.get("candidate") or {})
-    for key, value in (("address", args.candidate), ("root_hints", args.root_hints),
-                       ("trust_anchor", args.trust_anchor), ("timeout", args.timeout)):
+    for key, flag, value in (("address", "--candidate", args.candidate),
+                             ("root_hints", "--root-hints", args.root_hints),
+                             ("trust_anchor", "--trust-anchor", args.trust_anchor),
+                             ("timeout", "--timeout", args.timeout)):
         if value is not None:
             candidate[key] = str(value) if isinstance(value, Path) else value
+            flags[f"candidate.{key}"] = f"{flag} {value}" if isinstance(value, Path) else flag
     if candidate:
         data["candidate"] = candidate
     sampler = dict(data.get("sampler") or {})
-    if args.sample is not None:
-        sampler["probability"] = args.sample
-    if args.per_query:
-        sampler["per_name"] = False
-    if args.dedup_window is not None:
-        sampler["dedup_window"] = args.dedup_window
-    if args.qtype:
-        sampler["qtypes"] = list(args.qtype)
-    if args.suffix:
-        sampler["suffixes"] = list(args.suffix)
+    for key, flag, value, given in (
+            ("probability", "--sample", args.sample, args.sample is not None),
+            ("per_name", "--per-query", False, args.per_query),
+            ("dedup_window", "--dedup-window", args.dedup_window, args.dedup_window is not None),
+            ("qtypes", "--qtype", list(args.qtype), bool(args.qtype)),
+            ("suffixes", "--suffix", list(args.suffix), bool(args.suffix))):
+        if given:
+            sampler[key] = value
+            flags[f"sampler.{key}"] = flag
     if sampler:
         data["sampler"] = sampler
-    if args.max_in_flight is not None:
-        data["dispatcher"] = {**(data.get("dispatcher") or {}), "max_in_flight": args.max_in_flight}
-    if args.db is not None:
-        data["store"] = {**(data.get("store") or {}), "path": str(args.db)}
-    if args.api is not None:
-        data["api"] = {"listen": args.api}
-    for key in ("duration", "live", "judge"):
-        if getattr(args, key) is not None:
-            data[key] = getattr(args, key)
-    if args.lab is not None:
-        data["lab"] = str(args.lab)
-    return config_from_mapping(data, source=source)
+    for section, key, flag, value in (
+            ("dispatcher", "max_in_flight", "--max-in-flight", args.max_in_flight),
+            ("store", "path", "--db", None if args.db is None else str(args.db)),
+            ("api", "listen", "--api", args.api)):
+        if value is not None:
+            data[section] = {**(data.get(section) or {}), key: value}
+            flags[f"{section}.{key}"] = flag
+    for key in ("duration", "live", "judge", "lab"):
+        value = getattr(args, key)
+        if value is not None:
+            data[key] = str(value) if isinstance(value, Path) else value
+            flags[key] = f"--{key}"
+    try:
+        return config_from_mapping(data, source=source), flags
+    except ConfigError as e:
+        raise named_by_flag(e, flags) from None
+
+
+def named_by_flag(error: ConfigError, flags: FlagMap) -> ConfigError:
+    """``error`` saying the flag that set its key (``--sample: 2.0 must be <= 1``), or as it
+    is when no flag set that key (a YAML key: ``shadow.yaml: sampler.probability: ...``)."""
+    key = error.key or ""
+    while key:
+        flag = flags.get(key)
+        if flag is not None:
+            name, _, value = flag.partition(" ")
+            if value and error.detail.startswith(f"{value}:"):
+                return ConfigError(f"{name} {error.detail}")  # --pcap FILE: what is wrong
+            return ConfigError(f"{flag}: {error.detail}")
+        key = _PARENT.sub("", key)
+    return error
+
+
+_PARENT = re.compile(r"\.?[^.\[\]]*$|\[\d+\]$")
+"""The last step of a key path: ``.probability``, ``[2]`` (the whole key at the top)."""
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return dict(loaded or {})
 
 
 def _number(text: str, flag: str) -> float:
@@ -221,11 +285,12 @@ async def run_harness(config: HarnessConfig, pipeline: Pipeline | None = None, *
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    flags: FlagMap = {}
     try:
-        config = config_from_args(args)
+        config, flags = config_and_flags(args)
         pipeline = build_pipeline(config)
     except ConfigError as e:
-        print(f"shadowdns run: {e}", file=sys.stderr)
+        print(f"shadowdns run: {named_by_flag(e, flags)}", file=sys.stderr)
         return 2
     runner: Any = asyncio.run
     with contextlib.suppress(ImportError):
@@ -239,4 +304,9 @@ def main(args: argparse.Namespace) -> int:
         return 1
     for line in summary_lines(status, config.store.path):
         print(line)
-    return 0
+    broken = [i for i in pipeline.intakes if i.stats["corrupt"]]
+    for intake in broken:
+        print(f"shadowdns run: {intake.describe()}: the input is corrupt and was read only up "
+              "to there (see the warning above); the run is recorded as far as it went",
+              file=sys.stderr)
+    return 1 if broken else 0

@@ -86,7 +86,18 @@ Address = tuple[str, int]
 
 
 class ConfigError(ValueError):
-    """A bad configuration; the message names the file and the key."""
+    """A bad configuration; the message names the file and the key.
+
+    Made with ``source`` and ``key``, the message is ``source: key: detail`` and the parts
+    stay readable, so that ``shadowdns run`` can name the flag that set a key instead.
+    """
+
+    def __init__(self, detail: str, *, source: str | None = None,
+                 key: str | None = None) -> None:
+        super().__init__(detail if source is None else f"{source}: {key}: {detail}")
+        self.source = source
+        self.key = key
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -263,7 +274,7 @@ class _Reader:
         return f"{self.path}.{key}" if self.path else key
 
     def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {self.key(key)}: {message}")
+        return ConfigError(message, source=self.source, key=self.key(key))
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
@@ -421,10 +432,11 @@ def config_from_mapping(data: object, source: str = "<flags>") -> HarnessConfig:
     names = [r.name for r in references]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise ConfigError(f"{source}: references[{i}].name: {name!r} is used twice")
+            raise ConfigError(f"{name!r} is used twice", source=source, key=f"references[{i}].name")
     candidate = _candidate(top.sub("candidate", _CANDIDATE_KEYS))
     if candidate.name in names:
-        raise ConfigError(f"{source}: candidate.name: {candidate.name!r} is also a reference")
+        raise ConfigError(f"{candidate.name!r} is also a reference", source=source,
+                          key="candidate.name")
     return HarnessConfig(
         intakes=intakes,
         sampler=_sampler(top.sub("sampler", _SAMPLER_KEYS)),
@@ -459,11 +471,12 @@ _INTAKE_KEYS = {
 
 def _intake(source: str, path: str, item: object) -> IntakeConfig:
     if not isinstance(item, Mapping):
-        raise ConfigError(f"{source}: {path}: expected a mapping with a kind, got {_kind(item)}")
+        raise ConfigError(f"expected a mapping with a kind, got {_kind(item)}", source=source,
+                          key=path)
     kind = item.get("kind")
     if kind not in _INTAKE_KEYS:
-        raise ConfigError(f"{source}: {path}.kind: {kind!r} is not one of "
-                          + ", ".join(_INTAKE_KEYS))
+        raise ConfigError(f"{kind!r} is not one of " + ", ".join(_INTAKE_KEYS), source=source,
+                          key=f"{path}.kind")
     r = _Reader(source, path, item, _INTAKE_KEYS[str(kind)])
     if kind == "dnstap":
         given = [k for k in ("socket", "tcp", "file") if r.has(k)]

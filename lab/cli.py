@@ -42,7 +42,10 @@ def _guard(fn: Any) -> Any:
         try:
             result: int = fn(args)
             return result
-        except (WorldError, LabError) as e:
+        except WorldError as e:  # bad input: the world file
+            print(f"shadowdns lab: {e}", file=sys.stderr)
+            return 2
+        except LabError as e:
             print(f"shadowdns lab: {e}", file=sys.stderr)
             return 1
 

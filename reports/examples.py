@@ -283,6 +283,7 @@ class Explanation:
 
 
 def explain(path: Path, observation_id: int) -> Explanation:
+    connect(path).close()  # a missing file or one that is not a store: StoreError naming it
     reader = StoreReader(path)
     try:
         obs = reader.observation(observation_id)
@@ -290,6 +291,8 @@ def explain(path: Path, observation_id: int) -> Explanation:
             raise StoreError(f"{path}: no observation {observation_id}")
         verdict = reader.verdict(observation_id)
         run = choose_run(reader.runs(), obs.run_id, path)
+    except sqlite3.Error as e:
+        raise StoreError(f"{path}: not a shadowdns store ({e})") from None
     finally:
         reader.close()
     candidate, references = roles(run, obs.answers)

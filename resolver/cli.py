@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from resolver.app import build
+from resolver.app import build, trust_anchors
 from resolver.config import ConfigError, ResolverConfig, loopback, read_root_hints
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
@@ -60,15 +60,26 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
+    """The configuration the flags describe, its files read and checked now: a bad file is
+    a one-line error naming the flag before anything starts."""
     host, port = parse_listen(args.listen)
-    return ResolverConfig(
-        listen=host, port=port, root_hints=read_root_hints(args.root_hints),
+    try:
+        root_hints = read_root_hints(args.root_hints)
+    except ConfigError as e:
+        raise ConfigError(f"--root-hints {e}") from None
+    config = ResolverConfig(
+        listen=host, port=port, root_hints=root_hints,
         trust_anchor_file=args.trust_anchor,
         qname_minimisation=not args.no_qname_minimisation, qmin_qtype=args.qmin_qtype,
         egress=loopback("--egress", args.egress) if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers),
     )
+    try:
+        trust_anchors(config)
+    except ConfigError as e:
+        raise ConfigError(f"--trust-anchor {e}") from None
+    return config
 
 
 async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
@@ -93,7 +104,7 @@ def serve(args: argparse.Namespace) -> int:
         config = config_from(args)
     except ConfigError as e:
         print(f"shadowdns resolver: {e}", file=sys.stderr)
-        return 1
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if config.processes > 1:
         try:

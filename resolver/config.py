@@ -51,13 +51,16 @@ def loopback(field: str, value: str) -> str:
 def read_root_hints(path: Path) -> tuple[tuple[str, str], ...]:
     """(NS name, IPv4 address) pairs from a hints file in zone-file format."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read root hints: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text file ({e.reason} at byte {e.start})") from e
     try:
-        zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False, check_origin=False)
+        zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False,
+                                  check_origin=False, filename=str(path))
     except dns.exception.SyntaxError as e:
-        raise ConfigError(f"{path}: {e}") from e
+        raise ConfigError(str(e)) from e  # FILE:LINE: what is wrong
     except dns.exception.DNSException as e:
         raise ConfigError(f"{path}: not a hints file: {e}") from e
     ns = zone.get_rdataset(dns.name.root, dns.rdatatype.NS)

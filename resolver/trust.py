@@ -73,9 +73,12 @@ class TrustAnchors:
     @classmethod
     def from_file(cls, path: Path, negative: Iterable[str | dns.name.Name] = ()) -> TrustAnchors:
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as e:
             raise TrustAnchorError(f"{path}: cannot read trust anchors: {e.strerror}") from e
+        except UnicodeDecodeError as e:
+            raise TrustAnchorError(f"{path}: not a text file ({e.reason} at byte {e.start})"
+                                   ) from e
         anchors = cls.from_text(text, str(path), negative)
         if not anchors.ds and not anchors.dnskey:
             raise TrustAnchorError(f"{path}: no DS or DNSKEY record")

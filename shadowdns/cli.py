@@ -2,14 +2,26 @@
 
 Each component owns its own argument parsing (``register(subparsers)``) so that this module
 stays a table of contents.
+
+No Python traceback reaches the user.  A bad input that a component reports as its own
+error type (a bad config key, an unreadable file, a store that is not one) is one line naming
+the flag or the file, exit status 2.  Anything else is a bug: one line saying so and where
+the full traceback was written, exit status 70 (``SHADOWDNS_DEBUG=1`` prints the traceback
+instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # sysexits.h EX_SOFTWARE
 
 OWN_PACKAGES = r"(shadowdns|resolver|harness|legacy_adapter|deckard|reports|lab)(\.|$)"
 
@@ -49,15 +61,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class UserError(Exception):
+    """A bad input, said in one line (the flag or file:line and what is wrong): exit 2."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The components' own error types for bad input (each message names what and where)."""
+    from deckard.known import KnownFailuresError
+    from harness.config import ConfigError as HarnessConfigError
+    from lab.world import WorldError
+    from legacy_adapter.errors import LabFileError
+    from reports.tables import StoreError
+    from resolver.config import ConfigError as ResolverConfigError
+    from resolver.trust import TrustAnchorError
+
+    return (UserError, HarnessConfigError, ResolverConfigError, TrustAnchorError, StoreError,
+            WorldError, KnownFailuresError, LabFileError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_third_party_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    where = f"{parser.prog} {args.command}"
     try:
         return func(args)
     except KeyboardInterrupt:
         return 130
+    except user_errors() as e:
+        print(f"{where}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:
+        if e.filename is None:
+            return _internal_error(where, e)
+        print(f"{where}: {e.filename}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:
+        return _internal_error(where, e)
+
+
+def _internal_error(where: str, error: BaseException) -> int:
+    """One line for a bug; the traceback goes to a file (or to stderr with SHADOWDNS_DEBUG=1)."""
+    text = "".join(traceback.format_exception(error))
+    if os.environ.get("SHADOWDNS_DEBUG", "") not in ("", "0"):
+        sys.stderr.write(text)
+        return EXIT_INTERNAL
+    summary = f"{type(error).__name__}: {error}".splitlines()[0]
+    try:
+        fd, name = tempfile.mkstemp(prefix="shadowdns-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        saved = f"the traceback is in {name}"
+    except OSError:
+        saved = "set SHADOWDNS_DEBUG=1 to see the traceback"
+    print(f"{where}: internal error: {summary} ({saved}; please report it)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

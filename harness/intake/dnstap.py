@@ -60,6 +60,9 @@ class FrameError(Exception):
         self.kind = kind
 
 
+_START = (2).to_bytes(4, "big")  # FSTRM_CONTROL_START
+
+
 class _Reader(Protocol):
     async def readexactly(self, n: int) -> bytes: ...
 
@@ -258,6 +261,19 @@ class DnstapIntake(Intake):
             stats["ignored"] += 1
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """A dnstap file starts with a Frame Streams START control frame (an escape of four
+        zero bytes, the control frame's length, then its type, 2)."""
+        if self.config.file is None:
+            return
+        try:
+            with self.config.file.open("rb") as handle:
+                head = handle.read(12)
+        except OSError as e:
+            raise ValueError(f"{self.config.file}: cannot read: {e.strerror}") from None
+        if len(head) < 12 or head[:4] != bytes(4) or head[8:12] != _START:
+            raise ValueError(f"{self.config.file}: not a Frame Streams (dnstap) file")
 
     async def start(self, sink: IntakeSink) -> None:
         config = self.config

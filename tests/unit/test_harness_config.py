@@ -151,7 +151,10 @@ def test_flags_add_to_the_file(tmp_path: Path) -> None:
               "--reference", "address@127.0.0.1:53"))
     assert len(config.intakes) == 2 and config.sampler.probability == 0.2
     assert config.references[0].name == "reference"
-    with pytest.raises(ValueError, match=r"shadow.yaml: sampler.probability: 7"):
+    with pytest.raises(ValueError, match=r"^--sample: 7.0 must be <= 1$"):
         harness_cli.config_from_args(_args("--config", str(path), "--sample", "7"))
+    path.write_text("sampler: {probability: 7}\n")
+    with pytest.raises(ValueError, match=r"shadow.yaml: sampler.probability: 7 must be"):
+        harness_cli.config_from_args(_args("--config", str(path), "--sample", "0.5"))
     with pytest.raises(ValueError, match="--reference"):
         harness_cli.config_from_args(_args("--reference", "kresd"))
