@@ -40,44 +40,68 @@ log = logging.getLogger("shadowdns.harness")
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="the shadow harness: mirrored queries to candidate and "
                                    "references, compared and stored")
-    p.add_argument("--config", type=Path, help="YAML config (see harness/config.py)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="YAML config (its format is described at the top of harness/config.py)")
     g = p.add_argument_group("intake (each adds one input)")
-    g.add_argument("--dnstap-socket", type=Path, action="append", default=[],
+    g.add_argument("--dnstap-socket", type=Path, action="append", default=[], metavar="PATH",
                    help="Frame Streams unix socket to listen on")
-    g.add_argument("--dnstap-tcp", action="append", default=[], metavar="ADDR:PORT")
-    g.add_argument("--dnstap-file", type=Path, action="append", default=[])
+    g.add_argument("--dnstap-tcp", action="append", default=[], metavar="ADDR:PORT",
+                   help="Frame Streams over TCP: listen here")
+    g.add_argument("--dnstap-file", type=Path, action="append", default=[], metavar="FILE",
+                   help="read a dnstap (Frame Streams) file")
     g.add_argument("--udp-mirror", action="append", default=[], metavar="ADDR:PORT",
                    help="receive mirrored queries (dnsdist TeeAction) here")
     g.add_argument("--allow", action="append", default=[], metavar="NET",
-                   help="mirror source networks (default 127.0.0.0/8)")
-    g.add_argument("--pcap", type=Path, action="append", default=[])
-    g.add_argument("--speed", default=None, help="pcap replay: 1, N (times faster) or max")
-    g.add_argument("--query-list", type=Path, action="append", default=[],
+                   help="mirror source networks taken (default: 127.0.0.0/8)")
+    g.add_argument("--pcap", type=Path, action="append", default=[], metavar="FILE",
+                   help="replay a pcap or pcapng capture (UDP to and from port 53)")
+    g.add_argument("--speed", default=None, metavar="SPEED",
+                   help="pcap replay: 1 (the original pace), N (times faster) or max "
+                        "(default: max)")
+    g.add_argument("--query-list", type=Path, action="append", default=[], metavar="FILE",
                    help="'name type' per line")
-    g.add_argument("--rate", type=float, default=None, help="query list pace, queries/s")
+    g.add_argument("--rate", type=float, default=None, metavar="QPS",
+                   help="query list pace, queries/s (default: 0, as fast as the harness "
+                        "takes them)")
     t = p.add_argument_group("targets")
-    t.add_argument("--lab", type=Path, help="lab state dir (root hints, trust anchor, egress)")
+    t.add_argument("--lab", type=Path, metavar="DIR",
+                   help="lab state dir (root hints, trust anchor, egress addresses)")
     t.add_argument("--candidate", metavar="ADDR:PORT",
                    help="the candidate by address (default: in this process)")
-    t.add_argument("--root-hints", type=Path, help="root hints for the in-process candidate")
-    t.add_argument("--trust-anchor", type=Path)
+    t.add_argument("--root-hints", type=Path, metavar="FILE",
+                   help="root hints for the in-process candidate (default: from --lab)")
+    t.add_argument("--trust-anchor", type=Path, metavar="FILE",
+                   help="trust anchor for the in-process candidate (default: from --lab)")
     t.add_argument("--reference", action="append", default=[], metavar="[NAME=]KIND@ADDR:PORT",
-                   help="KIND is unbound or kresd (started here) or address")
-    t.add_argument("--timeout", type=float, help="per-target timeout, seconds")
+                   help="KIND is unbound or kresd (started here) or address (already running)")
+    t.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per-target timeout (default: 5)")
     s = p.add_argument_group("sampling and the rest")
-    s.add_argument("--sample", type=float, help="probability a query is compared")
+    s.add_argument("--sample", type=float, metavar="P",
+                   help="probability a query is compared (default: 1)")
     s.add_argument("--per-query", action="store_true",
                    help="sample each query independently (default: per name)")
-    s.add_argument("--dedup-window", type=float)
-    s.add_argument("--qtype", action="append", default=[])
-    s.add_argument("--suffix", action="append", default=[])
-    s.add_argument("--max-in-flight", type=int)
-    s.add_argument("--db", type=Path, help="SQLite store")
+    s.add_argument("--dedup-window", type=float, metavar="SECONDS",
+                   help="the same question again within this window is not compared again "
+                        "(default: 0, off)")
+    s.add_argument("--qtype", action="append", default=[], metavar="TYPE",
+                   help="compare only this query type, repeatable (default: all)")
+    s.add_argument("--suffix", action="append", default=[], metavar="SUFFIX",
+                   help="compare only names under this suffix, repeatable (default: all)")
+    s.add_argument("--max-in-flight", type=int, metavar="N",
+                   help="queries being compared at once (default: 256)")
+    s.add_argument("--db", type=Path, metavar="FILE",
+                   help="SQLite store (default: run/shadow/shadow.db)")
     s.add_argument("--api", metavar="ADDR:PORT", help="serve /metrics and /api/* here")
-    s.add_argument("--duration", type=float, help="seconds; 0: until interrupted")
-    s.add_argument("--live", choices=("auto", "dashboard", "log", "off"))
-    s.add_argument("--judge", choices=("auto", "exact", "differ"))
-    s.add_argument("-v", "--verbose", action="store_true")
+    s.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="run this long (default: 0, until interrupted or the inputs end)")
+    s.add_argument("--live", choices=("auto", "dashboard", "log", "off"),
+                   help="progress: a dashboard on a terminal and log lines otherwise "
+                        "(default: auto), dashboard, log or off")
+    s.add_argument("--judge", choices=("auto", "exact", "differ"),
+                   help="the differ when it can be used (default: auto), or exact comparison, "
+                        "or the differ only")
+    s.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=main)
 
 

@@ -34,21 +34,28 @@ def register(sub: Any) -> None:
     p = sub.add_parser("resolver", help="the candidate resolver")
     rsub = p.add_subparsers(dest="resolver_command", required=True, metavar="ACTION")
     s = rsub.add_parser("serve", help="serve DNS on a loopback address until interrupted")
-    s.add_argument("--listen", default="127.0.0.12:5353", help="ADDR:PORT (127.0.0.0/8)")
-    s.add_argument("--root-hints", type=Path, required=True, help="root hints (zone-file text)")
-    s.add_argument("--trust-anchor", type=Path, help="trust anchor file (DS or DNSKEY lines)")
-    s.add_argument("--no-qname-minimisation", action="store_true")
+    s.add_argument("--listen", default="127.0.0.12:5353", metavar="ADDR:PORT",
+                   help="where to serve (127.0.0.0/8)")
+    s.add_argument("--root-hints", type=Path, required=True, metavar="FILE",
+                   help="root hints (zone-file text)")
+    s.add_argument("--trust-anchor", type=Path, metavar="FILE",
+                   help="trust anchor file (DS or DNSKEY lines)")
+    s.add_argument("--no-qname-minimisation", action="store_true",
+                   help="ask upstream servers the full name (RFC 9156 off)")
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
-                   help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
+                   help="type of minimised queries: A (RFC 9156, Unbound) or NS "
                         "(RFC 7816, Knot Resolver)")
-    s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
-    s.add_argument("--upstream-port", type=int, default=53)
-    s.add_argument("--cache-mb", type=int, default=64)
-    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    s.add_argument("--egress", metavar="ADDR",
+                   help="source address for upstream queries (127.0.0.0/8)")
+    s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
+                   help="port the authoritative servers are asked on")
+    s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
+                   help="cache budget per process")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="server processes sharing the port with SO_REUSEPORT, each with its "
                         "own cache (default: one per core)")
-    s.add_argument("--tasks", type=int, default=64,
-                   help="queries in flight per process (default 64)")
+    s.add_argument("--tasks", type=int, default=64, metavar="N",
+                   help="queries in flight per process")
     s.set_defaults(func=serve)
 
 

@@ -628,17 +628,22 @@ async def throughput(corpus: list[Stored], passes: int = 1) -> ThroughputReport:
 def register(bsub: Any) -> None:
     p = bsub.add_parser("differ", help="the differ on the in-process lab: accuracy (noise "
                         "and injected faults) and throughput (comparisons/s on a corpus)")
-    p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both")
-    p.add_argument("--rounds", type=int, default=30, help="accuracy: rounds over the manifest")
-    p.add_argument("--fault-rate", type=float, default=0.35,
-                   help="accuracy: share of observations with a fault (default 0.35)")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both",
+                   help="which measurement")
+    p.add_argument("--rounds", type=int, default=30, metavar="N",
+                   help="accuracy: rounds over the manifest")
+    p.add_argument("--fault-rate", type=float, default=0.35, metavar="X",
+                   help="accuracy: share of observations with a fault")
+    p.add_argument("--seed", type=int, default=7, metavar="N",
+                   help="accuracy: seed of the injected faults")
     p.add_argument("--corpus", type=Path, default=Path("run/bench/differ-corpus.jsonl"),
-                   help="throughput: the stored corpus (generated when missing)")
-    p.add_argument("--corpus-size", type=int, default=20_000)
-    p.add_argument("--passes", type=int, default=1, help="throughput: passes over the corpus")
+                   metavar="FILE", help="throughput: the stored corpus (generated when missing)")
+    p.add_argument("--corpus-size", type=int, default=20_000, metavar="N",
+                   help="throughput: observations in a generated corpus")
+    p.add_argument("--passes", type=int, default=1, metavar="N",
+                   help="throughput: passes over the corpus")
     p.add_argument("--regenerate", action="store_true", help="throughput: make a new corpus")
-    p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     p.set_defaults(func=run)
 
 

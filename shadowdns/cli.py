@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -38,6 +39,56 @@ def quiet_third_party_warnings() -> None:
     warnings.filterwarnings("default", module=OWN_PACKAGES)
 
 
+_ROLE = re.compile(r":[a-z]+:`~?(?:[\w.]+\.)?([^`]+)`")
+
+
+def plain_text(text: str) -> str:
+    """Help text from a docstring: reST roles, ``literals`` and `refs` as plain words."""
+    text = _ROLE.sub(r"\1", text)
+    text = text.replace("``", "")
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """One style for every command: descriptions as written (plain text), and every option
+    with a default shows it as ``(default: X)`` unless its help already says ``(default: ...)``
+    in words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if ("(default: " in text or default is None or default is False or default == []
+                or default is argparse.SUPPRESS or action.nargs == 0 and default is True):
+            return text
+        if action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return f"{text} (default: %(default)s)"
+        return text
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every parser under it (subcommands, and the help-only parsers a
+    command keeps in ``subcommand_help``)."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += all_parsers(sub)
+    for sub in getattr(parser, "subcommand_help", {}).values():
+        found += all_parsers(sub)
+    return found
+
+
+def _one_style(parser: argparse.ArgumentParser) -> None:
+    for p in all_parsers(parser):
+        p.formatter_class = HelpFormatter
+        if p.description:
+            p.description = plain_text(p.description)
+        for action in p._actions:
+            if action.help:
+                action.help = plain_text(action.help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from deckard import cli as deckard_cli
     from harness import cli as harness_cli
@@ -58,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     harness_cli.register(sub)
     bench.register(sub)
     reports_cli.register(sub)
+    _one_style(parser)
     return parser
 
 
