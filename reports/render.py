@@ -30,6 +30,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from reports.command import invoked_as
 from reports.examples import Explanation, qtype_text
 from reports.model import Example, Line, Report
 from reports.tables import dumps
@@ -104,7 +105,7 @@ def verdict_panel(report: Report) -> Panel:
     if s.first_example is not None:
         nxt = Text()
         nxt.append("details: ", style="dim")
-        nxt.append(f"shadowdns report explain {s.first_example}", style="bold")
+        nxt.append(f"{invoked_as()} report explain {s.first_example}", style="bold")
         nxt.append(" · examples, DNSSEC, where and latency below", style="dim")
         reasons.add_row("→", nxt)
     return Panel(Group(*parts), title=f"shadowdns report · run {report.header.run_id}",
@@ -380,7 +381,7 @@ def renderables(report: Report, *, first_screen_only: bool = False) -> list[Rend
     if report.examples:
         cand = report.header.targets[0].name if report.header.targets else "candidate"
         out += [example_table(e, cand) for e in report.examples]
-        out.append(Text("Full evidence of one: shadowdns report explain ID", style="dim"))
+        out.append(Text(f"Full evidence of one: {invoked_as()} report explain ID", style="dim"))
     else:
         out.append(Text("No real divergences to show.", style="dim"))
     for note in report.notes:

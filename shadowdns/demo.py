@@ -36,6 +36,7 @@ from lab.manifest import agrees, manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
+from reports.command import invoked_as
 
 DEFAULT_RUN_DIR = Path("run/demo")
 UNBOUND_LISTEN = "127.55.0.1"
@@ -265,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
 
         print()
         shadowdns_main(["report", "--db", str(run_dir / "shadow.db")])
-        print(f"(again: shadowdns report --db {run_dir / 'shadow.db'}; "
-              "one verdict in full: shadowdns report explain ID)")
+        again = invoked_as()
+        print(f"(again: {again} report --db {run_dir / 'shadow.db'}; "
+              f"one verdict in full: {again} report explain ID)")
     return status
