@@ -26,7 +26,13 @@ import yaml
 
 from harness.api import ApiServer
 from harness.assemble import build_pipeline
-from harness.config import ConfigError, HarnessConfig, config_from_mapping
+from harness.config import (
+    ConfigError,
+    HarnessConfig,
+    config_from_mapping,
+    read_config_text,
+    with_line,
+)
 from harness.live import LiveView
 from harness.pipeline import Pipeline
 from harness.summary import summary_lines
@@ -137,8 +143,12 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
     source = "<flags>"
     if args.config is not None:
         source = str(args.config)
-        data = _read_yaml(args.config)
-        config_from_mapping(data, source=source)
+        text = read_config_text(args.config)
+        data = _parse_yaml(args.config, text)
+        try:
+            config_from_mapping(data, source=source)
+        except ConfigError as e:
+            raise with_line(e, text) from None
     flags: FlagMap = {}
     intakes = list(data.get("intake") or [])
 
@@ -244,13 +254,9 @@ _PARENT = re.compile(r"\.?[^.\[\]]*$|\[\d+\]$")
 """The last step of a key path: ``.probability``, ``[2]`` (the whole key at the top)."""
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
     if loaded is not None and not isinstance(loaded, dict):
@@ -314,7 +320,10 @@ def main(args: argparse.Namespace) -> int:
         config, flags = config_and_flags(args)
         pipeline = build_pipeline(config)
     except ConfigError as e:
-        print(f"shadowdns run: {named_by_flag(e, flags)}", file=sys.stderr)
+        e = named_by_flag(e, flags)
+        if args.config is not None and e.source == str(args.config):
+            e = with_line(e, read_config_text(args.config))  # an error in a key of the file
+        print(f"shadowdns run: {e}", file=sys.stderr)
         return 2
     runner: Any = asyncio.run
     with contextlib.suppress(ImportError):

@@ -1,14 +1,15 @@
 """The harness's configuration: ``shadow.yaml`` read into validated, frozen records.
 
 Every section is a mapping with a fixed set of keys. An unknown key, a wrong type or a bad
-value is a :class:`ConfigError` naming the file and the key path, for example::
+value is a :class:`ConfigError` naming the file, the line and the key path, for example::
 
-    shadow.yaml: sampler.probability: 1.5 is outside 0..1
-    shadow.yaml: references[0].lisen: unknown key (expected one of: egress, kind, listen, ...)
+    shadow.yaml:7: sampler.probability: 1.5 must be <= 1
+    shadow.yaml:12: references[0].lisen: unknown key (expected one of: egress, kind, ...)
 
 Addresses are IPv4 loopback only (``127.0.0.0/8``): the harness binds and sends nowhere else.
 Command-line flags are turned into the same mapping and checked by the same code
-(:func:`config_from_mapping`), so a bad flag reads like a bad key.
+(:func:`config_from_mapping`); ``shadowdns run`` then names the flag that set a bad key
+(``--sample: 1.5 must be <= 1``).
 
 The format (every key optional except where said)::
 
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +79,11 @@ __all__ = [
     "StoreConfig",
     "UdpMirrorConfig",
     "config_from_mapping",
+    "key_line",
     "load_config",
     "parse_hostport",
+    "read_config_text",
+    "with_line",
 ]
 
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
@@ -409,15 +414,61 @@ def parse_hostport(text: str) -> Address:
 
 def load_config(path: Path) -> HarnessConfig:
     """Read and check a YAML config file."""
-    try:
-        text = Path(path).read_text()
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    text = read_config_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    return config_from_mapping(data or {}, source=str(path))
+    try:
+        return config_from_mapping(data or {}, source=str(path))
+    except ConfigError as e:
+        raise with_line(e, text) from None
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text; :class:`ConfigError` naming the file if it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+
+
+def with_line(error: ConfigError, text: str) -> ConfigError:
+    """``error`` about a key of the YAML ``text`` as ``FILE:LINE: key: detail`` (the line of
+    the key, or of the deepest part of its path that the file has)."""
+    if error.source is None or error.key is None:
+        return error
+    line = key_line(text, error.key)
+    if line is None:
+        return error
+    return ConfigError(error.detail, source=f"{error.source}:{line}", key=error.key)
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line (1-based) where ``key`` (``references[1].listen``) is written in ``text``."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for step in re.findall(r"\[\d+\]|[^.\[\]]+", key):
+        if step.startswith("[") and isinstance(node, yaml.SequenceNode):
+            index = int(step[1:-1])
+            if index >= len(node.value):
+                break
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == step), None)
+            if found is None:
+                break
+            line = found[0].start_mark.line + 1
+            node = found[1]
+        else:
+            break
+    return line
 
 
 _TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api",

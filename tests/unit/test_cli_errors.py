@@ -115,14 +115,15 @@ def test_run_names_the_first_malformed_query_list_lines(files: Path) -> None:
     assert "and 2 more" in warning and f"{names}:8" not in warning
 
 
-def test_run_yaml_errors_name_the_file_and_key(files: Path) -> None:
+def test_run_yaml_errors_name_the_file_line_and_key(files: Path) -> None:
     config = files / "shadow.yaml"
-    config.write_text("intake: [{kind: pcap, file: garbage.bin}]\nsampler: {probability: 3}\n")
+    config.write_text("intake:\n  - kind: pcap\n    file: garbage.bin\n"
+                      "sampler:\n  salt: x\n  probability: 3\n")
     done = shadowdns("run", "--config", str(config), *NO_REFERENCE, cwd=files)
-    one_line_error(done, f"{config}: sampler.probability: 3 must be <= 1")
-    config.write_text("intake: [{kind: pcap, file: garbage.bin}]\n")
+    one_line_error(done, f"{config}:6: sampler.probability: 3 must be <= 1")
+    config.write_text("# a capture\nintake:\n  - kind: pcap\n    file: garbage.bin\n")
     done = shadowdns("run", "--config", str(config), *NO_REFERENCE, cwd=files)
-    one_line_error(done, f"{config}: intake[0].file: garbage.bin: not a pcap or pcapng file")
+    one_line_error(done, f"{config}:4: intake[0].file: garbage.bin: not a pcap or pcapng file")
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

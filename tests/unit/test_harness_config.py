@@ -14,6 +14,7 @@ from harness.config import (
     QueryListConfig,
     UdpMirrorConfig,
     config_from_mapping,
+    key_line,
     load_config,
     parse_hostport,
 )
@@ -107,6 +108,18 @@ def test_yaml_off_is_off() -> None:
     assert config_from_mapping({"live": False}).live == "off"
 
 
+def test_key_errors_name_the_line_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text("# shadow\nreferences:\n  - {name: a, kind: address, listen: 127.0.0.1:53}\n"
+                    "  - name: b\n    kind: address\n    listen: 10.0.0.1:53\n")
+    with pytest.raises(ValueError, match=r"shadow.yaml:6: references\[1\].listen: "
+                                         r"10.0.0.1 is outside"):
+        load_config(path)
+    assert key_line(path.read_text(), "references[1].name") == 4
+    assert key_line(path.read_text(), "references[1].nothing") == 4  # deepest part written
+    assert key_line(path.read_text(), "sampler.probability") is None
+
+
 def test_yaml_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("sampler: [unclosed")
@@ -154,7 +167,7 @@ def test_flags_add_to_the_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^--sample: 7.0 must be <= 1$"):
         harness_cli.config_from_args(_args("--config", str(path), "--sample", "7"))
     path.write_text("sampler: {probability: 7}\n")
-    with pytest.raises(ValueError, match=r"shadow.yaml: sampler.probability: 7 must be"):
+    with pytest.raises(ValueError, match=r"shadow.yaml:1: sampler.probability: 7 must be"):
         harness_cli.config_from_args(_args("--config", str(path), "--sample", "0.5"))
     with pytest.raises(ValueError, match="--reference"):
         harness_cli.config_from_args(_args("--reference", "kresd"))
