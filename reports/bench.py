@@ -57,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
     figures: dict[str, Any] = {"observations": args.observations, "cpus": os.cpu_count()}
     try:
         if args.store is not None:
+            from reports.tables import connect
+
             store = args.store
+            connect(store).close()  # not a store: one line naming it (StoreError), not a run
             figures["observations"] = None
         else:
             store = args.keep or tmp / "shadow.db"

@@ -159,7 +159,9 @@ def main(args: argparse.Namespace) -> int:
         if args.run == "compare":
             return _compare(args)
         return _report(args)
-    except (StoreError, FileNotFoundError, ValueError) as e:
+    except FileNotFoundError as e:
+        return _err(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+    except (StoreError, ValueError) as e:
         return _err(str(e))
     except BrokenPipeError:
         return 0

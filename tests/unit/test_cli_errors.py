@@ -243,3 +243,21 @@ def test_a_user_error_or_a_file_error_is_one_line_exit_2(
     _failing(IsADirectoryError(21, "Is a directory", "out/"), monkeypatch)
     assert main(["lab"]) == 2
     assert capsys.readouterr().err == "shadowdns lab: out/: Is a directory\n"
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["compare", "incomplete.json", "store.db"],
+     "incomplete.json: not a complete shadowdns report"),
+    (["--output", "missing-dir/report.txt"], "missing-dir/report.txt: No such file or directory"),
+    (["--format", "json", "--output", "a-dir"], "a-dir: Is a directory"),
+])
+def test_report_bad_inputs_and_outputs(files: Path, argv: list[str], expected: str) -> None:
+    from reports.synthetic import generate
+
+    store = files / "store.db"
+    generate(store, observations=300, names=50)
+    before = store.read_bytes()
+    (files / "incomplete.json").write_text('{"format": "shadowdns-report", "version": 1}')
+    done = shadowdns("report", *argv, "--db", str(store), cwd=files)
+    one_line_error(done, "shadowdns report:", expected)
+    assert store.read_bytes() == before
