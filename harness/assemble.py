@@ -162,7 +162,9 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
             try:
                 intake.check()  # a file that cannot be used: an error before anything is recorded
             except ValueError as e:
-                raise ConfigError(str(e), source=config.source, key=f"intake[{i}].file") from None
+                what = "socket" if getattr(config.intakes[i], "socket", None) else "file"
+                raise ConfigError(str(e), source=config.source, key=f"intake[{i}].{what}"
+                                  ) from None
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),

@@ -209,6 +209,7 @@ class DnstapIntake(Intake):
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._file_task: asyncio.Task[None] | None = None
+        self._listened = False  # the unix socket at config.socket is ours to remove
         self.address: tuple[str, int] | None = None
 
     # -- one frame -------------------------------------------------------------------------
@@ -264,7 +265,12 @@ class DnstapIntake(Intake):
 
     def check(self) -> None:
         """A dnstap file starts with a Frame Streams START control frame (an escape of four
-        zero bytes, the control frame's length, then its type, 2)."""
+        zero bytes, the control frame's length, then its type, 2).  A socket path must be
+        free or hold a stale socket: anything else there is the user's and stays."""
+        socket_path = self.config.socket
+        if socket_path is not None and (Path(socket_path).exists() or Path(socket_path).is_symlink()
+                                        ) and not Path(socket_path).is_socket():
+            raise ValueError(f"{socket_path}: exists and is not a socket (left as it is)")
         if self.config.file is None:
             return
         try:
@@ -307,6 +313,7 @@ class DnstapIntake(Intake):
                 path.unlink()  # a stale socket of an earlier run; a live one would fail bind
             self._server = await asyncio.start_unix_server(connected, path=str(path),
                                                            limit=config.max_frame + 64)
+            self._listened = True
             os.chmod(path, 0o666)  # resolvers may run as their own user
         elif config.tcp is not None:
             try:
@@ -348,9 +355,10 @@ class DnstapIntake(Intake):
             self._file_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._file_task
-        if self.config.socket is not None:
+        if self.config.socket is not None and self._listened:
             with contextlib.suppress(OSError):
-                Path(self.config.socket).unlink()
+                if Path(self.config.socket).is_socket():
+                    Path(self.config.socket).unlink()  # ours: nothing else was there
         self._finished.set()
 
     def describe(self) -> str:

@@ -101,6 +101,15 @@ def test_run_bad_input_is_one_line_and_records_nothing(files: Path, argv: list[s
     assert not (files / "new.db").exists()
 
 
+def test_run_never_replaces_a_file_with_its_dnstap_socket(files: Path) -> None:
+    mine = files / "notes.txt"
+    mine.write_text("the user's own file\n")
+    done = shadowdns("run", "--dnstap-socket", "notes.txt", *NO_REFERENCE, "--db", "new.db",
+                     cwd=files)
+    one_line_error(done, "--dnstap-socket notes.txt: exists and is not a socket")
+    assert mine.read_text() == "the user's own file\n"
+
+
 def test_run_names_the_first_malformed_query_list_lines(files: Path) -> None:
     names = files / "names.txt"
     names.write_text("bad..name\nok.lab. A\nx.lab. NOTATYPE\n\n# fine\na b c\nz. A\nq..q\nw..w\n")
