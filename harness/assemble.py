@@ -165,12 +165,17 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
                 what = "socket" if getattr(config.intakes[i], "socket", None) else "file"
                 raise ConfigError(str(e), source=config.source, key=f"intake[{i}].{what}"
                                   ) from None
+    store = Store(config.store)
+    try:
+        store.check()
+    except ValueError as e:
+        raise ConfigError(str(e), source=config.source, key="store.path") from None
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),
         targets=targets if targets is not None else build_targets(config),
         judge=judge if judge is not None else choose_judge(config.judge),
-        store=Store(config.store),
+        store=store,
         max_in_flight=config.dispatcher.max_in_flight,
         run_config=config.as_dict(),
     )

@@ -223,7 +223,7 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
             ("api", "listen", "--api", args.api)):
         if value is not None:
             data[section] = {**(data.get(section) or {}), key: value}
-            flags[f"{section}.{key}"] = flag
+            flags[f"{section}.{key}"] = f"{flag} {value}" if key == "path" else flag
     for key in ("duration", "live", "judge", "lab"):
         value = getattr(args, key)
         if value is not None:

@@ -44,6 +44,7 @@ def files(tmp_path: Path) -> Path:
     (tmp_path / "hints-bad-line").write_text(". 3600 IN NS a.root.\nthis is no record\n")
     (tmp_path / "hints").write_text(". 3600 IN NS a.root.\na.root. 3600 IN A 127.0.0.1\n")
     (tmp_path / "anchor-bad-line").write_text("; a comment\n. 3600 IN DS 1 2 3\n")
+    (tmp_path / "names").write_text("www.example.lab. A\n")
     (tmp_path / "a-dir").mkdir()
     return tmp_path
 
@@ -84,9 +85,9 @@ NO_REFERENCE = ["--reference", "address@127.0.0.99:5300", "--candidate", "127.0.
     (["--query-list", "garbage.bin"], "--query-list garbage.bin: no usable line"),
     (["--query-list", "a-dir"], "--query-list a-dir: cannot read"),
     (["--config", "garbage.bin"], "garbage.bin: not a text file"),
-    (["--query-list", "hints", "--sample", "2"], "--sample: 2.0 must be <= 1"),
-    (["--query-list", "hints", "--timeout", "0"], "--timeout: 0.0 must be > 0"),
-    (["--query-list", "hints", "--api", "10.0.0.1:80"], "--api: 10.0.0.1 is outside"),
+    (["--query-list", "names", "--sample", "2"], "--sample: 2.0 must be <= 1"),
+    (["--query-list", "names", "--timeout", "0"], "--timeout: 0.0 must be > 0"),
+    (["--query-list", "names", "--api", "10.0.0.1:80"], "--api: 10.0.0.1 is outside"),
 ])
 def test_run_bad_input_is_one_line_and_records_nothing(files: Path, argv: list[str],
                                                        expected: str) -> None:
@@ -99,6 +100,25 @@ def test_run_bad_input_is_one_line_and_records_nothing(files: Path, argv: list[s
         assert "<flags>" not in line
     assert existing.read_bytes() == b"whatever was there"
     assert not (files / "new.db").exists()
+
+
+@pytest.mark.parametrize(("db", "expected"), [
+    ("garbage.bin", "--db garbage.bin: not a shadowdns store"),
+    ("a-dir", "--db a-dir: is a directory"),
+    ("other.db", "--db other.db: an SQLite database of something else"),
+])
+def test_run_never_writes_into_what_is_not_its_store(files: Path, db: str, expected: str) -> None:
+    import sqlite3
+
+    other = sqlite3.connect(files / "other.db")
+    other.execute("CREATE TABLE notes (text TEXT)")
+    other.commit()
+    other.close()
+    before = (files / "other.db").read_bytes()
+    done = shadowdns("run", "--query-list", "names", *NO_REFERENCE, "--db", db, cwd=files)
+    one_line_error(done, expected)
+    assert (files / "garbage.bin").read_bytes() == GARBAGE
+    assert (files / "other.db").read_bytes() == before
 
 
 def test_run_never_replaces_a_file_with_its_dnstap_socket(files: Path) -> None:
