@@ -247,7 +247,20 @@ def named_by_flag(error: ConfigError, flags: FlagMap) -> ConfigError:
                 return ConfigError(f"{name} {error.detail}")  # --pcap FILE: what is wrong
             return ConfigError(f"{flag}: {error.detail}")
         key = _PARENT.sub("", key)
+    if error.source == "<flags>" and error.key is not None:
+        return ConfigError(_MISSING.get(error.key, f"{error.key}: {error.detail}"))
     return error
+
+
+_MISSING = {
+    "intake": "no input: give --dnstap-socket, --dnstap-tcp, --dnstap-file, --udp-mirror, "
+              "--pcap or --query-list (or a --config with intake:)",
+    "references": "no reference: give --reference [NAME=]KIND@ADDR:PORT (or a --config with "
+                  "references:)",
+    "candidate.root_hints": "the in-process candidate needs --root-hints FILE or --lab DIR "
+                            "(or give --candidate ADDR:PORT)",
+}
+"""What a run given only flags lacks, said in flags."""
 
 
 _PARENT = re.compile(r"\.?[^.\[\]]*$|\[\d+\]$")

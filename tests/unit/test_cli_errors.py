@@ -88,6 +88,7 @@ NO_REFERENCE = ["--reference", "address@127.0.0.99:5300", "--candidate", "127.0.
     (["--query-list", "names", "--sample", "2"], "--sample: 2.0 must be <= 1"),
     (["--query-list", "names", "--timeout", "0"], "--timeout: 0.0 must be > 0"),
     (["--query-list", "names", "--api", "10.0.0.1:80"], "--api: 10.0.0.1 is outside"),
+    (["--sample", "0.5"], "no input: give --dnstap-socket"),
 ])
 def test_run_bad_input_is_one_line_and_records_nothing(files: Path, argv: list[str],
                                                        expected: str) -> None:
@@ -119,6 +120,15 @@ def test_run_never_writes_into_what_is_not_its_store(files: Path, db: str, expec
     one_line_error(done, expected)
     assert (files / "garbage.bin").read_bytes() == GARBAGE
     assert (files / "other.db").read_bytes() == before
+
+
+def test_run_says_what_is_missing_in_flags(files: Path) -> None:
+    done = shadowdns("run", "--query-list", "names", cwd=files)
+    one_line_error(done, "shadowdns run: no reference: give --reference")
+    done = shadowdns("run", "--query-list", "names", "--reference", "address@127.0.0.99:53",
+                     cwd=files)
+    one_line_error(done, "needs --root-hints FILE or --lab DIR")
+    assert "<flags>" not in done.stderr
 
 
 def test_run_never_replaces_a_file_with_its_dnstap_socket(files: Path) -> None:
