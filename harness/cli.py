@@ -7,7 +7,10 @@
 Flags are turned into config keys and checked by the same code as the YAML file: intake and
 reference flags add to the file's lists, the others replace its values.  Runs until SIGINT or
 SIGTERM, ``--duration`` seconds, or the end of finite inputs; then prints the divergence
-summary.  Exit status 0, 1 on a start-up error, 2 on a bad config.
+summary.  Exit status 0; 2 on bad input, said in one line naming the flag (``--sample: 2.0
+must be <= 1``) or FILE:LINE, before anything is started or recorded (every input file is
+read and checked first); 1 on a start-up error, or when an input file turns out corrupt
+after the start (the run is kept as far as it went, and the run says so).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ stays a table of contents.
 
 No Python traceback reaches the user.  A bad input that a component reports as its own
 error type (a bad config key, an unreadable file, a store that is not one) is one line naming
-the flag or the file, exit status 2.  Anything else is a bug: one line saying so and where
-the full traceback was written, exit status 70 (``SHADOWDNS_DEBUG=1`` prints the traceback
+the flag or the file, exit status 2; so is an OSError about a path.  Another OSError (a port
+in use) is one line, exit status 1.  Anything else is a bug: one line saying so and where the
+full traceback was written, exit status 70 (``SHADOWDNS_DEBUG=1`` prints the traceback
 instead).
 """
 
@@ -144,9 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except user_errors() as e:
         print(f"{where}: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as e:
+    except OSError as e:  # a path the user gave (exit 2), or the machine (a port in use)
         if e.filename is None:
-            return _internal_error(where, e)
+            print(f"{where}: {e.strerror or e}", file=sys.stderr)
+            return 1
         print(f"{where}: {e.filename}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:

@@ -282,6 +282,9 @@ def test_a_user_error_or_a_file_error_is_one_line_exit_2(
     _failing(IsADirectoryError(21, "Is a directory", "out/"), monkeypatch)
     assert main(["lab"]) == 2
     assert capsys.readouterr().err == "shadowdns lab: out/: Is a directory\n"
+    _failing(OSError(98, "Address already in use"), monkeypatch)
+    assert main(["lab"]) == 1
+    assert capsys.readouterr().err == "shadowdns lab: Address already in use\n"
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
