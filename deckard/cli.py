@@ -82,7 +82,7 @@ def run_command(args: argparse.Namespace) -> int:
     console = Console(stderr=False, highlight=False, markup=False)
     if not console.is_terminal:
         console.width = max(console.width, LOG_WIDTH)  # CI logs: room for the table
-    err = Console(stderr=True, highlight=False, markup=False)
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line each
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         err.print(f"shadowdns deckard: no such file or directory: {', '.join(map(str, missing))}")

@@ -146,8 +146,11 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
     source = "<flags>"
     if args.config is not None:
         source = str(args.config)
-        text = read_config_text(args.config)
-        data = _parse_yaml(args.config, text)
+        try:
+            text = read_config_text(args.config)
+            data = _parse_yaml(args.config, text)
+        except ConfigError as e:
+            raise ConfigError(f"--config {e}") from None
         try:
             config_from_mapping(data, source=source)
         except ConfigError as e:

@@ -45,6 +45,11 @@ def _time(cmd: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    if done.returncode == 2:  # the store cannot be reported on: said in one line
+        from reports.tables import StoreError
+
+        last = (done.stderr.strip().splitlines() or ["cannot report"])[-1]
+        raise StoreError(last.removeprefix("shadowdns report: "))
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]}")
     return elapsed
