@@ -3,8 +3,8 @@
 Blank lines and ``#`` comments are skipped; a line that is not UTF-8 text, a name and a known
 record type (``example.com. AAAA``, ``example.com TYPE65``; a missing type means A) is
 counted as ``malformed`` and skipped.  Before the run starts the file is read once: the first
-malformed lines are named (``FILE:LINE: why``) in a warning, and a list without one usable
-line is an error.  Each line becomes a query with the
+malformed lines are named (``FILE:LINE: why``) in a warning, and a file with more malformed
+lines than usable ones is an error (it is not a query list).  Each line becomes a query with the
 configured flags (RD, CD, DO, EDNS payload), built once as wire so the dispatcher forwards it
 like a mirrored packet.  ``rate`` paces the list in queries per second; 0 sends as fast as the
 pipeline takes them.
@@ -105,7 +105,7 @@ class QueryListIntake(Intake):
             yield from enumerate(handle, 1)
 
     def check(self) -> None:
-        """Read the list once: an error if it holds no usable line, a warning naming the
+        """Read the list once: an error if most lines are malformed, a warning naming the
         first malformed lines (``FILE:LINE: why``) and counting the others."""
         file = self.config.file
         usable = 0
@@ -122,11 +122,11 @@ class QueryListIntake(Intake):
         except OSError as e:
             raise ValueError(f"{file}: cannot read: {e.strerror}") from None
         more = f"; and {malformed - len(bad)} more" if malformed > len(bad) else ""
-        if not usable:
-            if not malformed:
-                raise ValueError(f"{file}: no query in the list ('name type' per line)")
-            raise ValueError(f"{file}: no usable line, {malformed} malformed "
-                             f"({'; '.join(bad)}{more})")
+        if not usable and not malformed:
+            raise ValueError(f"{file}: no query in the list ('name type' per line)")
+        if malformed > usable:  # not a query list (a binary file, the wrong file)
+            raise ValueError(f"{file}: not a query list: {malformed} of {malformed + usable} "
+                             f"lines malformed ({'; '.join(bad)}{more})")
         if malformed:
             log.warning("%s: %d malformed line%s skipped: %s%s", file, malformed,
                         "" if malformed == 1 else "s", "; ".join(bad), more)

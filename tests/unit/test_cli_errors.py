@@ -82,7 +82,7 @@ NO_REFERENCE = ["--reference", "address@127.0.0.99:5300", "--candidate", "127.0.
     (["--pcap", "garbage.bin"], "--pcap garbage.bin: not a pcap or pcapng file"),
     (["--pcap", "missing.pcap"], "--pcap missing.pcap: cannot read"),
     (["--dnstap-file", "garbage.bin"], "--dnstap-file garbage.bin: not a Frame Streams"),
-    (["--query-list", "garbage.bin"], "--query-list garbage.bin: no usable line"),
+    (["--query-list", "garbage.bin"], "--query-list garbage.bin: not a query list"),
     (["--query-list", "a-dir"], "--query-list a-dir: cannot read"),
     (["--config", "garbage.bin"], "--config garbage.bin: not a text file"),
     (["--config", "missing.yaml"], "--config missing.yaml: cannot read"),
@@ -143,7 +143,8 @@ def test_run_never_replaces_a_file_with_its_dnstap_socket(files: Path) -> None:
 
 def test_run_names_the_first_malformed_query_list_lines(files: Path) -> None:
     names = files / "names.txt"
-    names.write_text("bad..name\nok.lab. A\nx.lab. NOTATYPE\n\n# fine\na b c\nz. A\nq..q\nw..w\n")
+    names.write_text("bad..name\nok.lab. A\nx.lab. NOTATYPE\n\n# fine\na b c\nz. A\nq..q\nw..w\n"
+                     + "".join(f"n{i}.lab. AAAA\n" for i in range(5)))
     done = shadowdns("run", "--query-list", str(names), "--query-list", "garbage.bin",
                      *NO_REFERENCE, "--db", str(files / "new.db"), cwd=files)
     one_line_error(done, "--query-list garbage.bin")  # all files are read before the start
