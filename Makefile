@@ -10,6 +10,7 @@ test:
 
 setup:
 	./ci/setup.sh
+	@echo "setup: done. Run shadowdns as .venv/bin/shadowdns, or '. .venv/bin/activate' first and then as shadowdns"
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/mypy

@@ -57,12 +57,13 @@ def register(sub: Any) -> None:
     run.add_argument("--jobs", "-j", type=int, default=min(4, os.cpu_count() or 1),
                      metavar="N", help="worker processes (default: CPUs, at most 4)")
     run.add_argument("--known-failures", type=Path, metavar="FILE",
-                     help="scenarios expected to fail, with reasons (default, for the "
-                          f"candidate: {DEFAULT_PATH}; none for --resolver/--reference)")
+                     help="scenarios expected to fail, with reasons (default: the shipped "
+                          "deckard/known_failures.yaml for the candidate, none with --resolver "
+                          "or --reference)")
     run.add_argument("--no-known-failures", action="store_true",
                      help="expect every scenario to pass")
-    run.add_argument("--seed", type=int, default=0,
-                     help="vary the candidate's randomness (IDs, server choice); default 0")
+    run.add_argument("--seed", type=int, default=0, metavar="N",
+                     help="vary the candidate's randomness (IDs, server choice)")
     target = run.add_mutually_exclusive_group()
     target.add_argument("--resolver", metavar="ADDR[:PORT]",
                         help="drive a running resolver at this loopback address instead of "
@@ -70,10 +71,10 @@ def register(sub: Any) -> None:
     target.add_argument("--reference", choices=("unbound", "kresd"),
                         help="start a fresh reference resolver per scenario variant")
     run.add_argument("--qmin-qtype", choices=("NS", "A"), default="NS",
-                     help="type of the candidate's minimised queries (default NS: Deckard's "
-                          "scenarios are written for it; the resolver's own default is A)")
-    run.add_argument("--workdir", type=Path, default=Path("run/deckard"),
-                     help="state directory for --reference (default run/deckard)")
+                     help="type of the candidate's minimised queries (default: NS, which "
+                          "Deckard's scenarios are written for; the resolver itself uses A)")
+    run.add_argument("--workdir", type=Path, default=Path("run/deckard"), metavar="DIR",
+                     help="state directory for --reference")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="diffs of known failures too, and the upstream traffic")
     run.add_argument("-q", "--problems-only", action="store_true",
@@ -85,7 +86,7 @@ def run_command(args: argparse.Namespace) -> int:
     console = Console(stderr=False, highlight=False, markup=False)
     if not console.is_terminal:
         console.width = max(console.width, LOG_WIDTH)  # CI logs: room for the table
-    err = Console(stderr=True, highlight=False, markup=False)
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line each
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         err.print(f"shadowdns deckard: no such file or directory: {', '.join(map(str, missing))}")

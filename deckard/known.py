@@ -70,6 +70,9 @@ class KnownFailures:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as e:
             raise KnownFailuresError(f"{path}: cannot read: {e.strerror}") from None
+        except UnicodeDecodeError as e:
+            raise KnownFailuresError(f"{path}: not a text file ({e.reason} at byte {e.start})"
+                                     ) from None
         except yaml.YAMLError as e:
             raise KnownFailuresError(f"{path}: not YAML: {e}") from None
         return cls.parse(data, str(path))

@@ -100,19 +100,19 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
     # bundled IANA ones (ResolverConfig's); validation on unless candidate.validate is false.
     hints = c.root_hints or _lab_file(config, HINTS_FILE)
     if hints is None and config.lab is not None:  # never the real roots by accident
-        raise ConfigError(f"{config.source}: candidate.root_hints: lab: {config.lab} has no "
-                          f"{HINTS_FILE} (is the lab up?)")
+        raise ConfigError(f"{config.lab} has no {HINTS_FILE} (is the lab up?)",
+                          source=config.source, key="lab")
     try:
         root_hints = read_root_hints(hints, config.policy) if hints is not None else ()
     except ResolverConfigError as e:
-        raise ConfigError(f"{config.source}: candidate.root_hints: {e}") from None
+        raise ConfigError(str(e), source=config.source, key="candidate.root_hints") from None
     if c.trust_anchor is not None and not c.validate:
-        raise ConfigError(f"{config.source}: candidate.trust_anchor: given with "
-                          "candidate.validate: false")
+        raise ConfigError("given with candidate.validate: false", source=config.source,
+                          key="candidate.trust_anchor")
     anchor = c.trust_anchor or (_lab_file(config, ANCHOR_FILE) if c.validate else None)
     if anchor is None and c.validate and config.lab is not None:
-        raise ConfigError(f"{config.source}: candidate.trust_anchor: lab: {config.lab} has no "
-                          f"{ANCHOR_FILE} (or set candidate.validate: false)")
+        raise ConfigError(f"{config.lab} has no {ANCHOR_FILE} (is the lab up? or set "
+                          "candidate.validate: false)", source=config.source, key="lab")
     egress = c.egress or (lab.egress.get("candidate") if lab else None)
     resolver_config = ResolverConfig(
         root_hints=root_hints, root_hints_source=str(hints) if hints is not None else "",
@@ -123,9 +123,9 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
     try:
         for line in describe(resolver_config, off="candidate.validate: false"):
             log.info("candidate: %s", line)
-    except ResolverConfigError as e:
-        raise ConfigError(f"{config.source}: candidate.trust_anchor: {e}") from None
-    return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
+        return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
+    except ResolverConfigError as e:  # the trust anchor file
+        raise ConfigError(str(e), source=config.source, key="candidate.trust_anchor") from None
 
 
 def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -> Target:
@@ -136,8 +136,8 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
     else:
         hints = r.root_hints or _lab_file(config, HINTS_FILE)
         if hints is None and config.lab is not None:  # never the real roots by accident
-            raise ConfigError(f"{config.source}: references.{r.name}.root_hints: lab: "
-                              f"{config.lab} has no {HINTS_FILE} (is the lab up?)")
+            raise ConfigError(f"{config.lab} has no {HINTS_FILE} (is the lab up?)",
+                              source=config.source, key="lab")
         anchor = r.trust_anchor or _lab_file(config, ANCHOR_FILE)
         options: dict[str, Any] = {
             "qname_minimisation": r.qname_minimisation,
@@ -173,7 +173,8 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
 def build_targets(config: HarnessConfig) -> list[Target]:
     """The candidate first, then the references, as the config describes them."""
     if not config.references:
-        raise ConfigError(f"{config.source}: references: at least one reference is needed")
+        raise ConfigError("at least one reference is needed", source=config.source,
+                          key="references")
     lab = _lab(config)
     return [_candidate(config, lab), *(_reference(config, r, lab) for r in config.references)]
 
@@ -185,15 +186,28 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
     config says (tests, the demo)."""
     if intakes is None:
         if not config.intakes:
-            raise ConfigError(f"{config.source}: intake: at least one input is needed")
+            raise ConfigError("at least one input is needed", source=config.source,
+                              key="intake")
         intakes = [build_intake(i) for i in config.intakes]
+        for i, intake in enumerate(intakes):
+            try:
+                intake.check()  # a file that cannot be used: an error before anything is recorded
+            except ValueError as e:
+                what = "socket" if getattr(config.intakes[i], "socket", None) else "file"
+                raise ConfigError(str(e), source=config.source, key=f"intake[{i}].{what}"
+                                  ) from None
+    store = Store(config.store)
+    try:
+        store.check()
+    except ValueError as e:
+        raise ConfigError(str(e), source=config.source, key="store.path") from None
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),
         targets=targets if targets is not None else build_targets(config),
         judge=judge if judge is not None else choose_judge(
             config.judge, ignore_tc_only=config.ignore_tc_only),
-        store=Store(config.store),
+        store=store,
         max_in_flight=config.dispatcher.max_in_flight,
         target_qps=config.dispatcher.target_qps,
         run_config=config.as_dict(),

@@ -1,17 +1,18 @@
 """The harness's configuration: ``shadow.yaml`` read into validated, frozen records.
 
 Every section is a mapping with a fixed set of keys. An unknown key, a wrong type or a bad
-value is a :class:`ConfigError` naming the file and the key path, for example::
+value is a :class:`ConfigError` naming the file, the line and the key path, for example::
 
-    shadow.yaml: sampler.probability: 1.5 is outside 0..1
-    shadow.yaml: references[0].lisen: unknown key (expected one of: egress, kind, listen, ...)
+    shadow.yaml:7: sampler.probability: 1.5 must be <= 1
+    shadow.yaml:12: references[0].lisen: unknown key (expected one of: egress, kind, ...)
 
 Addresses (IPv4 or IPv6; ``[IPv6]:PORT``) are checked by one :mod:`netpolicy` policy: in
 production any address the operator gives is accepted; with ``lab:`` (``--lab``) the run is in
 lab mode and every address must be loopback (``127.0.0.0/8``, ``::1``).  Nothing is bound or
 sent before the whole config has passed.
 Command-line flags are turned into the same mapping and checked by the same code
-(:func:`config_from_mapping`), so a bad flag reads like a bad key.
+(:func:`config_from_mapping`); ``shadowdns run`` then names the flag that set a bad key
+(``--sample: 1.5 must be <= 1``).
 
 The format (every key optional except where said)::
 
@@ -65,6 +66,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,15 +103,29 @@ __all__ = [
     "TlsConfig",
     "UdpMirrorConfig",
     "config_from_mapping",
+    "key_line",
     "load_config",
     "parse_hostport",
+    "read_config_text",
+    "with_line",
 ]
 
 Address = tuple[str, int]
 
 
 class ConfigError(ValueError):
-    """A bad configuration; the message names the file and the key."""
+    """A bad configuration; the message names the file and the key.
+
+    Made with ``source`` and ``key``, the message is ``source: key: detail`` and the parts
+    stay readable, so that ``shadowdns run`` can name the flag that set a key instead.
+    """
+
+    def __init__(self, detail: str, *, source: str | None = None,
+                 key: str | None = None) -> None:
+        super().__init__(detail if source is None else f"{source}: {key}: {detail}")
+        self.source = source
+        self.key = key
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -306,7 +322,12 @@ class _Reader:
         return f"{self.path}.{key}" if self.path else key
 
     def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {self.key(key)}: {message}")
+        return ConfigError(message, source=self.source, key=self.key(key))
+
+    def policy_error(self, key: str, e: AddressError) -> ConfigError:
+        """The address policy's ``KEY: what is wrong`` as a ConfigError for ``key`` (so that
+        ``shadowdns run`` can name the flag that set it)."""
+        return self.error(key, str(e).removeprefix(f"{self.key(key)}: "))
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
@@ -382,7 +403,7 @@ class _Reader:
         try:
             return self.policy.hostport(self.key(key), value, role=role)
         except AddressError as e:
-            raise ConfigError(f"{self.source}: {e}") from None
+            raise self.policy_error(key, e) from None
 
     def ip(self, key: str, *, role: Role = "source") -> str | None:
         """An address without port, accepted by the address policy."""
@@ -391,7 +412,7 @@ class _Reader:
         try:
             return self.policy.address(self.key(key), self.data[key], role=role)
         except AddressError as e:
-            raise ConfigError(f"{self.source}: {e}") from None
+            raise self.policy_error(key, e) from None
 
     def networks(self, key: str) -> list[IPNetwork]:
         """A list of networks (or one), accepted by the address policy."""
@@ -400,7 +421,7 @@ class _Reader:
             try:
                 out.append(self.policy.network(self.key(key), text))
             except AddressError as e:
-                raise ConfigError(f"{self.source}: {e}") from None
+                raise self.policy_error(key, e) from None
         return out
 
     def strings(self, key: str) -> list[str]:
@@ -444,15 +465,61 @@ def parse_hostport(text: str, policy: AddressPolicy = PRODUCTION) -> Address:
 
 def load_config(path: Path) -> HarnessConfig:
     """Read and check a YAML config file."""
-    try:
-        text = Path(path).read_text()
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    text = read_config_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    return config_from_mapping(data or {}, source=str(path))
+    try:
+        return config_from_mapping(data or {}, source=str(path))
+    except ConfigError as e:
+        raise with_line(e, text) from None
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text; :class:`ConfigError` naming the file if it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+
+
+def with_line(error: ConfigError, text: str) -> ConfigError:
+    """``error`` about a key of the YAML ``text`` as ``FILE:LINE: key: detail`` (the line of
+    the key, or of the deepest part of its path that the file has)."""
+    if error.source is None or error.key is None:
+        return error
+    line = key_line(text, error.key)
+    if line is None:
+        return error
+    return ConfigError(error.detail, source=f"{error.source}:{line}", key=error.key)
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line (1-based) where ``key`` (``references[1].listen``) is written in ``text``."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for step in re.findall(r"\[\d+\]|[^.\[\]]+", key):
+        if step.startswith("[") and isinstance(node, yaml.SequenceNode):
+            index = int(step[1:-1])
+            if index >= len(node.value):
+                break
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == step), None)
+            if found is None:
+                break
+            line = found[0].start_mark.line + 1
+            node = found[1]
+        else:
+            break
+    return line
 
 
 _TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api",
@@ -476,10 +543,11 @@ def config_from_mapping(data: object, source: str = "<flags>", *,
     names = [r.name for r in references]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise ConfigError(f"{source}: references[{i}].name: {name!r} is used twice")
+            raise ConfigError(f"{name!r} is used twice", source=source, key=f"references[{i}].name")
     candidate = _candidate(top.sub("candidate", _CANDIDATE_KEYS))
     if candidate.name in names:
-        raise ConfigError(f"{source}: candidate.name: {candidate.name!r} is also a reference")
+        raise ConfigError(f"{candidate.name!r} is also a reference", source=source,
+                          key="candidate.name")
     return HarnessConfig(
         intakes=intakes,
         sampler=_sampler(top.sub("sampler", _SAMPLER_KEYS)),
@@ -516,11 +584,12 @@ _INTAKE_KEYS = {
 
 def _intake(source: str, path: str, item: object, policy: AddressPolicy) -> IntakeConfig:
     if not isinstance(item, Mapping):
-        raise ConfigError(f"{source}: {path}: expected a mapping with a kind, got {_kind(item)}")
+        raise ConfigError(f"expected a mapping with a kind, got {_kind(item)}", source=source,
+                          key=path)
     kind = item.get("kind")
     if kind not in _INTAKE_KEYS:
-        raise ConfigError(f"{source}: {path}.kind: {kind!r} is not one of "
-                          + ", ".join(_INTAKE_KEYS))
+        raise ConfigError(f"{kind!r} is not one of " + ", ".join(_INTAKE_KEYS), source=source,
+                          key=f"{path}.kind")
     r = _Reader(source, path, item, _INTAKE_KEYS[str(kind)], policy)
     if kind == "dnstap":
         given = [k for k in ("socket", "tcp", "file") if r.has(k)]

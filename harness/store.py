@@ -126,6 +126,27 @@ class Store:
 
     # -- lifecycle (event-loop side) -------------------------------------------------------
 
+    def check(self) -> None:
+        """Before anything starts: raise :class:`ValueError` (``PATH: why``) if the path holds
+        something that is not a shadowdns store, which :meth:`open` must not write into."""
+        path = self.path
+        if path.is_dir():
+            raise ValueError(f"{path}: is a directory")
+        if not path.exists() or path.stat().st_size == 0:
+            return  # a new store
+        try:
+            connection = _connect(path, readonly=True)
+            try:
+                tables = {row[0] for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                connection.close()
+        except sqlite3.Error as e:
+            raise ValueError(f"{path}: not a shadowdns store ({e})") from None
+        if tables and not {"meta", "runs", "observations"} <= tables:
+            raise ValueError(f"{path}: an SQLite database of something else (tables: "
+                             f"{', '.join(sorted(tables)[:5])}); not written to")
+
     def open(self) -> None:
         """Create or open the database and start the writer thread."""
         self.path.parent.mkdir(parents=True, exist_ok=True)

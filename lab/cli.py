@@ -18,9 +18,10 @@ def register(sub: Any) -> None:
     lab_sub = p.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--world", help="world YAML (default: the shipped default world)")
-        q.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                       help=f"where hints, trust anchor and state go (default {DEFAULT_STATE_DIR})")
+        q.add_argument("--world", metavar="FILE",
+                       help="world YAML (default: the world shipped with shadowdns)")
+        q.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
+                       help="where hints, trust anchor and state go")
 
     up = lab_sub.add_parser("up", help="start the lab in the background")
     common(up)
@@ -42,7 +43,10 @@ def _guard(fn: Any) -> Any:
         try:
             result: int = fn(args)
             return result
-        except (WorldError, LabError) as e:
+        except WorldError as e:  # bad input: the world file
+            print(f"shadowdns lab: {e}", file=sys.stderr)
+            return 2
+        except LabError as e:
             print(f"shadowdns lab: {e}", file=sys.stderr)
             return 1
 

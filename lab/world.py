@@ -163,9 +163,12 @@ def load_world(path: str | Path | None = None) -> WorldDef:
     p = Path(path) if path is not None else default_world_path()
     source = str(p)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise WorldError(source, "(file)", f"cannot read: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise WorldError(source, "(file)", f"not a text file ({e.reason} at byte {e.start})"
+                         ) from e
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -28,12 +28,16 @@ __all__ = ["register", "run"]
 def register(sub: Any) -> None:
     p = sub.add_parser("report", help="time 'shadowdns report' on a store of 1,000,000 "
                                       "observations")
-    p.add_argument("--observations", type=int, default=1_000_000)
-    p.add_argument("--store", type=Path, help="time this existing store instead")
-    p.add_argument("--keep", type=Path, help="keep the generated store at this path")
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--max-seconds", type=float, help="fail (exit 1) if the median is above")
-    p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--observations", type=int, default=1_000_000, metavar="N",
+                   help="observations in the generated store")
+    p.add_argument("--store", type=Path, metavar="FILE", help="time this existing store instead")
+    p.add_argument("--keep", type=Path, metavar="FILE",
+                   help="keep the generated store at this path")
+    p.add_argument("--repeat", type=int, default=3, metavar="N",
+                   help="runs timed (the median is reported)")
+    p.add_argument("--max-seconds", type=float, metavar="SECONDS",
+                   help="fail (exit 1) if the median is above")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     p.set_defaults(func=run)
 
 
@@ -41,6 +45,11 @@ def _time(cmd: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    if done.returncode == 2:  # the store cannot be reported on: said in one line
+        from reports.tables import StoreError
+
+        last = (done.stderr.strip().splitlines() or ["cannot report"])[-1]
+        raise StoreError(last.removeprefix("shadowdns report: "))
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]}")
     return elapsed
@@ -53,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     figures: dict[str, Any] = {"observations": args.observations, "cpus": os.cpu_count()}
     try:
         if args.store is not None:
+            from reports.tables import connect
+
             store = args.store
+            connect(store).close()  # not a store: one line naming it (StoreError), not a run
             figures["observations"] = None
         else:
             store = args.keep or tmp / "shadow.db"

@@ -33,21 +33,19 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "report", help="divergence reports from the store: report [RUN], report explain ID, "
                        "report compare A B",
-        usage=_USAGE, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", nargs="?", metavar="RUN | explain | compare",
-                   help="a run ID (default: the latest), or explain / compare")
+        usage=_USAGE, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False)
+    p.add_argument("-h", "--help", action=_HelpFor,
+                   help="show this help (after explain or compare: that command's help)")
+    p.add_argument("run", nargs="?", metavar="RUN",
+                   help="a run ID (default: the latest), or explain or compare")
     p.add_argument("more", nargs="*", metavar="ARG", help="explain: ID; compare: RUN_A RUN_B")
-    p.add_argument("--db", type=Path, help="the store (default: the newest of "
-                   + ", ".join(str(s) for s in DEFAULT_STORES) + ")")
-    p.add_argument("--format", choices=("text", "json", "csv", "parquet", "markdown"),
-                   default="text", help="text (default), json (the documented shape), csv and "
-                   "parquet (one row per divergence), markdown")
-    p.add_argument("--output", "-o", type=Path, help="write here instead of standard output "
-                   "(required for parquet)")
+    _output_options(p, ("text", "json", "csv", "parquet", "markdown"),
+                    "text, json (the documented shape), csv and parquet (one row per "
+                    "divergence), markdown")
     r = p.add_argument_group("report")
     r.add_argument("--examples", type=int, default=2, metavar="N",
-                   help="divergences shown per category (default 2)")
-    r.add_argument("--width", type=int, help="terminal width (default: the terminal's)")
+                   help="divergences shown per category")
     r.add_argument("--all-verdicts", action="store_true",
                    help="csv/parquet: a row per observation, equal ones included")
     r.add_argument("--fail-if-unsafe", action="store_true",
@@ -57,23 +55,70 @@ def register(sub: Any) -> None:
                         "and last 8 characters; --format json always gives them in full)")
     t = p.add_argument_group("when the candidate is safe to ship")
     t.add_argument("--max-real", type=int, default=0, metavar="N",
-                   help="real divergences tolerated (default 0)")
+                   help="real divergences tolerated")
     t.add_argument("--max-real-rate", type=_rate, metavar="X",
                    help="a rate of real divergences tolerated instead, e.g. 0.001 or 0.1%%")
     t.add_argument("--max-timeout-rate", type=_rate, default=0.01, metavar="X",
-                   help="share of queries the candidate may leave unanswered (default 1%%)")
+                   help="share of queries the candidate may leave unanswered")
     t.add_argument("--min-compared", type=int, default=100, metavar="N",
-                   help="fewer judged queries than this: not enough data (default 100)")
+                   help="fewer judged queries than this: not enough data")
     t.add_argument("--ignore", action="append", default=[], metavar="CATEGORY",
                    help="a category or group that does not block (repeatable), e.g. edns")
-    c = p.add_argument_group("compare")
-    c.add_argument("--max-new-real", type=int, default=0, metavar="N",
-                   help="real divergences tolerated in categories run A did not have "
-                        "(default 0)")
-    c.add_argument("--max-rate-increase", type=_rate, default=0.001, metavar="X",
-                   help="rise tolerated in the real rate, any category's rate and the "
-                        "candidate's timeout rate (default 0.001 = 0.1 point)")
+    _compare_options(p.add_argument_group("compare"))
     p.set_defaults(func=main)
+
+    explain = argparse.ArgumentParser(
+        prog="shadowdns report explain", usage="shadowdns report explain ID [options]",
+        description="One observation's full evidence: the query, each side's answer as dig\n"
+                    "shows it with the differing lines marked, and the verdict's reasons.")
+    explain.add_argument("id", metavar="ID", help="an observation ID, as the report shows it "
+                                                  "(#1234)")
+    _output_options(explain, ("text", "json"), "text or json")
+    compare = argparse.ArgumentParser(
+        prog="shadowdns report compare", usage="shadowdns report compare RUN_A RUN_B [options]",
+        description="Run B against run A: new real divergence categories and rises in the\n"
+                    "real, per-category and timeout rates.  Exit status 1 on a regression.")
+    compare.add_argument("run_a", metavar="RUN_A",
+                         help="a run ID of the store, a store path (its latest run), "
+                              "PATH:RUN, or a report exported with --format json")
+    compare.add_argument("run_b", metavar="RUN_B", help="the same, for the run judged")
+    _output_options(compare, ("text", "json"), "text or json")
+    _compare_options(compare)
+    p.subcommand_help = {"explain": explain, "compare": compare}
+
+
+def _output_options(p: argparse.ArgumentParser, formats: tuple[str, ...], what: str) -> None:
+    p.add_argument("--db", type=Path, metavar="FILE", help="the store (default: the newest of "
+                   + ", ".join(str(s) for s in DEFAULT_STORES) + ")")
+    p.add_argument("--format", choices=formats, default="text", help=what)
+    p.add_argument("--output", "-o", type=Path, metavar="FILE",
+                   help="write here instead of standard output"
+                   + (" (required for parquet)" if "parquet" in formats else ""))
+    p.add_argument("--width", type=int, metavar="N",
+                   help="terminal width (default: the terminal's)")
+
+
+def _compare_options(g: Any) -> None:
+    g.add_argument("--max-new-real", type=int, default=0, metavar="N",
+                   help="real divergences tolerated in categories run A did not have")
+    g.add_argument("--max-rate-increase", type=_rate, default=0.001, metavar="X",
+                   help="rise tolerated in the real rate, any category's rate and the "
+                        "candidate's timeout rate (0.001 is 0.1 point)")
+
+
+class _HelpFor(argparse.Action):
+    """``-h``: the report's help, or after ``explain`` / ``compare`` that command's own."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        helps: dict[str, argparse.ArgumentParser] = getattr(parser, "subcommand_help", {})
+        chosen = helps.get(getattr(namespace, "run", None) or "", parser)
+        chosen.print_help()
+        parser.exit()
 
 
 def _rate(text: str) -> float:
@@ -117,7 +162,9 @@ def main(args: argparse.Namespace) -> int:
         if args.run == "compare":
             return _compare(args)
         return _report(args)
-    except (StoreError, FileNotFoundError, ValueError) as e:
+    except FileNotFoundError as e:
+        return _err(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+    except (StoreError, ValueError) as e:
         return _err(str(e))
     except BrokenPipeError:
         return 0

@@ -97,7 +97,10 @@ def load_side(spec: str, default_db: Path | None, *, label: str) -> tuple[Report
         if int(data.get("version", 0)) > REPORT_VERSION:
             raise ValueError(f"{path}: report version {data['version']}, this shadowdns "
                              f"reads up to {REPORT_VERSION}")
-        r = from_dict(Report, data)
+        try:
+            r = from_dict(Report, data)
+        except (TypeError, KeyError, ValueError, AttributeError) as e:
+            raise ValueError(f"{path}: not a complete shadowdns report ({e})") from None
         return r, f"{path.name} (run {r.header.run_id})"
     r = report(path, None, examples_per_category=0)
     return r, f"{path.name} run {r.header.run_id}"

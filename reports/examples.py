@@ -342,6 +342,7 @@ class Explanation:
 def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanation:
     """Observation ``observation_id`` with its answers in dig's format; long rdata blobs
     shortened (:func:`shorten_blob`) unless ``full``."""
+    connect(path).close()  # a missing file or one that is not a store: StoreError naming it
     reader = StoreReader(path)
     try:
         obs = reader.observation(observation_id)
@@ -349,6 +350,8 @@ def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanati
             raise StoreError(f"{path}: no observation {observation_id}")
         verdict = reader.verdict(observation_id)
         run = choose_run(reader.runs(), obs.run_id, path)
+    except sqlite3.Error as e:
+        raise StoreError(f"{path}: not a shadowdns store ({e})") from None
     finally:
         reader.close()
     candidate, references = roles(run, obs.answers)

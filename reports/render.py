@@ -32,6 +32,7 @@ from rich.text import Text
 
 from harness.timefmt import iso_utc
 from netpolicy import format_hostport
+from reports.command import invoked_as
 from reports.examples import SOURCES, Explanation, plain, qtype_text, shorten_blobs, words
 from reports.model import Example, Line, Report
 from reports.tables import dumps
@@ -106,7 +107,7 @@ def verdict_panel(report: Report) -> Panel:
     if s.first_example is not None:
         nxt = Text()
         nxt.append("details: ", style="dim")
-        nxt.append(f"shadowdns report explain {s.first_example}", style="bold")
+        nxt.append(f"{invoked_as()} report explain {s.first_example}", style="bold")
         nxt.append(" · examples, DNSSEC, where and latency below", style="dim")
         reasons.add_row("→", nxt)
     return Panel(Group(*parts), title=f"shadowdns report · run {report.header.run_id}",
@@ -388,7 +389,7 @@ def renderables(report: Report, *, first_screen_only: bool = False) -> list[Rend
     if report.examples:
         cand = report.header.targets[0].name if report.header.targets else "candidate"
         out += [example_table(e, cand) for e in report.examples]
-        out.append(Text("Full evidence of one: shadowdns report explain ID", style="dim"))
+        out.append(Text(f"Full evidence of one: {invoked_as()} report explain ID", style="dim"))
     else:
         out.append(Text("No real divergences to show.", style="dim"))
     for note in report.notes:

@@ -44,8 +44,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("resolver", help="the candidate resolver")
     rsub = p.add_subparsers(dest="resolver_command", required=True, metavar="ACTION")
     s = rsub.add_parser("serve", help="serve DNS until interrupted")
-    s.add_argument("--listen", default="127.0.0.12:5353",
-                   help="ADDR:PORT or [IPv6]:PORT (default 127.0.0.12:5353)")
+    s.add_argument("--listen", default="127.0.0.12:5353", metavar="ADDR:PORT",
+                   help="where to serve (IPv6 as [ADDR]:PORT)")
     s.add_argument("--lab", type=Path, metavar="DIR",
                    help="lab mode: every address (listen, egress, root hints) must be loopback "
                         "(127.0.0.0/8, ::1); the lab state directory's root.hints and "
@@ -64,20 +64,24 @@ def register(sub: Any) -> None:
     ip6.add_argument("--ip6", dest="ip6", action="store_true", default=None,
                      help="ask IPv6 servers (default: when this host has a global IPv6 "
                           "address; never with --lab)")
-    ip6.add_argument("--no-ip6", dest="ip6", action="store_false",
+    ip6.add_argument("--no-ip6", dest="ip6", action="store_false", default=argparse.SUPPRESS,
                      help="never ask IPv6 servers")
-    s.add_argument("--no-qname-minimisation", action="store_true")
+    s.add_argument("--no-qname-minimisation", action="store_true",
+                   help="ask upstream servers the full name (RFC 9156 off)")
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
-                   help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
+                   help="type of minimised queries: A (RFC 9156, Unbound) or NS "
                         "(RFC 7816, Knot Resolver)")
-    s.add_argument("--egress", help="source address for upstream queries")
-    s.add_argument("--upstream-port", type=int, default=53)
-    s.add_argument("--cache-mb", type=int, default=64)
-    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    s.add_argument("--egress", metavar="ADDR",
+                   help="source address for upstream queries (loopback only with --lab)")
+    s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
+                   help="port the authoritative servers are asked on")
+    s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
+                   help="cache budget per process")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="server processes sharing the port with SO_REUSEPORT, each with its "
                         "own cache (default: one per core)")
-    s.add_argument("--tasks", type=int, default=64,
-                   help="queries in flight per process (default 64)")
+    s.add_argument("--tasks", type=int, default=64, metavar="N",
+                   help="queries in flight per process")
     s.set_defaults(func=serve)
 
 
@@ -99,7 +103,8 @@ def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
-    """The whole command line checked by the address policy before anything is opened."""
+    """The whole command line checked by the address policy, its files read and checked now
+    (a bad file is a one-line error naming the flag) before anything is opened."""
     policy = AddressPolicy.lab_mode("--lab") if args.lab is not None else PRODUCTION
     host, port = parse_listen(args.listen, policy)
     if args.no_validation and args.trust_anchor is not None:
@@ -109,9 +114,13 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
     if anchor is None and not args.no_validation:
         anchor = _lab_file(args, ANCHOR_FILE)
     ip6 = args.ip6 if args.ip6 is not None else (False if args.lab is not None else None)
-    return ResolverConfig(
+    try:
+        root_hints = read_root_hints(hints_file, policy) if hints_file else ()
+    except ConfigError as e:
+        raise ConfigError(f"--root-hints {e}") from None
+    config = ResolverConfig(
         listen=host, port=port,
-        root_hints=read_root_hints(hints_file, policy) if hints_file else (),
+        root_hints=root_hints,
         root_hints_source=str(hints_file) if hints_file else "",
         trust_anchor_file=anchor, validation=not args.no_validation,
         qname_minimisation=not args.no_qname_minimisation, qmin_qtype=args.qmin_qtype,
@@ -120,6 +129,11 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
     )
+    try:
+        trust_anchors(config)
+    except ConfigError as e:
+        raise ConfigError(f"--trust-anchor {e}") from None
+    return config
 
 
 async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
@@ -143,11 +157,10 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        config = config_from(args)
-        trust_anchors(config)  # the anchors load, or the error is said before serving
+        config = config_from(args)  # (the anchors are loaded there: errors before serving)
     except ConfigError as e:
         print(f"shadowdns resolver: {e}", file=sys.stderr)
-        return 1
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if config.processes > 1:
         try:

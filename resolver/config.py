@@ -71,7 +71,7 @@ def read_root_hints(path: Path, policy: AddressPolicy = PRODUCTION
     """(NS name, address) pairs (IPv4 and IPv6) from a hints file in zone-file format; every
     address accepted by ``policy`` (lab mode: loopback only)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read root hints: {e.strerror}") from e
     except UnicodeDecodeError as e:
@@ -86,9 +86,10 @@ def parse_root_hints(text: str, source: str) -> tuple[tuple[str, str], ...]:
     """(NS name, address) pairs, A then AAAA per name, from hints in zone-file format; no
     address policy (the caller applies its own)."""
     try:
-        zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False, check_origin=False)
+        zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False,
+                                  check_origin=False, filename=source)
     except dns.exception.SyntaxError as e:
-        raise ConfigError(f"{source}: {e}") from e
+        raise ConfigError(str(e)) from e  # FILE:LINE: what is wrong
     except dns.exception.DNSException as e:
         raise ConfigError(f"{source}: not a hints file: {e}") from e
     ns = zone.get_rdataset(dns.name.root, dns.rdatatype.NS)

@@ -94,7 +94,7 @@ class TrustAnchors:
         """DS/DNSKEY records in zone-file syntax, or an RFC 7958 XML file (told by its first
         character)."""
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as e:
             raise TrustAnchorError(f"{path}: cannot read trust anchors: {e.strerror}") from e
         except UnicodeDecodeError as e:

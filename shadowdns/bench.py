@@ -69,24 +69,27 @@ def register(sub: Any) -> None:
     p = sub.add_parser("bench", help="benchmarks against Unbound on the lab")
     bsub = p.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
     r = bsub.add_parser("resolver", help="dnsperf: candidate vs Unbound, cached and uncached")
-    r.add_argument("--seconds", type=int, default=10, help="dnsperf run length (default 10)")
-    r.add_argument("--clients", type=int, default=4, help="dnsperf -c (default 4)")
-    r.add_argument("--outstanding", type=int, default=100, help="dnsperf -q (default 100)")
-    r.add_argument("--uncached-queries", type=int, default=20000,
-                   help="unique wildcard names for the uncached run (default 20000)")
-    r.add_argument("--uncached-seconds", type=int,
+    r.add_argument("--seconds", type=int, default=10, metavar="SECONDS",
+                   help="dnsperf run length")
+    r.add_argument("--clients", type=int, default=4, metavar="N", help="dnsperf -c")
+    r.add_argument("--outstanding", type=int, default=100, metavar="N", help="dnsperf -q")
+    r.add_argument("--uncached-queries", type=int, default=20000, metavar="N",
+                   help="unique wildcard names for the uncached run")
+    r.add_argument("--uncached-seconds", type=int, metavar="SECONDS",
                    help="time limit of the uncached run (default: --seconds); the flood that "
                         "fills the candidate's cache stops at this or at the last name")
-    r.add_argument("--run-dir", type=Path, default=Path("run/bench"))
-    r.add_argument("--json", type=Path, help="also write the figures here")
-    r.add_argument("--candidate-workers", type=int, default=os.cpu_count() or 1,
-                   help="candidate server processes (SO_REUSEPORT; default one per core)")
-    r.add_argument("--cache-mb", type=int, default=64,
-                   help="the candidate's cache budget per process, MB (default 64)")
-    r.add_argument("--latency-qps", type=int, default=5000,
-                   help="fixed rate of the cache-hit latency run (default 5000)")
-    r.add_argument("--latency-seconds", type=int, default=10,
-                   help="length of the cache-hit latency run (default 10; 0 skips it)")
+    r.add_argument("--run-dir", type=Path, default=Path("run/bench"), metavar="DIR",
+                   help="where the lab, resolvers and dnsperf keep state and logs")
+    r.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    r.add_argument("--candidate-workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="candidate server processes sharing the port with SO_REUSEPORT "
+                        "(default: one per core)")
+    r.add_argument("--cache-mb", type=int, default=64, metavar="MB",
+                   help="the candidate's cache budget per process")
+    r.add_argument("--latency-qps", type=int, default=5000, metavar="QPS",
+                   help="fixed rate of the cache-hit latency run")
+    r.add_argument("--latency-seconds", type=int, default=10, metavar="SECONDS",
+                   help="length of the cache-hit latency run (0 skips it)")
     r.set_defaults(func=run)
     from shadowdns import bench_harness
 

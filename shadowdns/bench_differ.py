@@ -760,7 +760,8 @@ async def throughput(corpus: list[Stored], passes: int = 1) -> ThroughputReport:
 def register(bsub: Any) -> None:
     p = bsub.add_parser("differ", help="the differ on the lab: accuracy (noise and injected "
                         "faults, named and held-out noise kinds apart) and throughput")
-    p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both")
+    p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both",
+                   help="which measurement")
     p.add_argument("--mode", choices=("in-process", "live"), default="in-process",
                    help="accuracy: in-process (no sockets, virtual time) or live (the lab, "
                         "Unbound as the one reference, a fault-injecting proxy as the "
@@ -769,33 +770,37 @@ def register(bsub: Any) -> None:
     p.add_argument("--kinds", choices=KIND_SETS, default="all",
                    help="accuracy: which manifest names (held-out: the noise kinds the "
                         "differ has no named rule for)")
-    p.add_argument("--differ", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--differ", action="append", default=[], metavar="NAME=X",
                    help="a DifferConfig field for this run (repeatable; value as YAML)")
     p.add_argument("--differ-config", type=Path, metavar="FILE",
                    help="a YAML mapping of DifferConfig fields")
-    p.add_argument("--rounds", type=int, default=30, help="accuracy: rounds over the manifest")
-    p.add_argument("--fault-rate", type=float, default=0.35,
-                   help="accuracy: share of observations with a fault (default 0.35)")
+    p.add_argument("--rounds", type=int, default=30, metavar="N",
+                   help="accuracy: rounds over the manifest")
+    p.add_argument("--fault-rate", type=float, default=0.35, metavar="X",
+                   help="accuracy: share of observations with a fault")
     p.add_argument("--references", type=int, choices=(1, 2), default=2,
                    help="in-process accuracy: references (1: unbound only); live uses one")
-    p.add_argument("--rates", default="20,0",
+    p.add_argument("--rates", default="20,0", metavar="RATE",
                    help="live: query-list rates, comma-separated (0: as fast as the harness "
-                        "takes them); default 20,0")
-    p.add_argument("--live-rounds", type=int, default=8,
+                        "takes them)")
+    p.add_argument("--live-rounds", type=int, default=8, metavar="N",
                    help="live: rounds over the names per rate (noise names 3 times a round)")
-    p.add_argument("--max-in-flight", type=int, default=256,
-                   help="live: the harness's dispatcher bound (default 256)")
+    p.add_argument("--max-in-flight", type=int, default=256, metavar="N",
+                   help="live: the harness's dispatcher bound")
     p.add_argument("--backend", choices=("unbound", "kresd"), default="unbound",
-                   help="live: the resolver behind the fault proxy (default unbound)")
-    p.add_argument("--run-dir", type=Path, default=Path("run/bench-differ-live"),
+                   help="live: the resolver behind the fault proxy")
+    p.add_argument("--run-dir", type=Path, default=Path("run/bench-differ-live"), metavar="DIR",
                    help="live: state of the lab, resolvers and harness")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=int, default=7, metavar="N",
+                   help="accuracy: seed of the injected faults")
     p.add_argument("--corpus", type=Path, default=Path("run/bench/differ-corpus.jsonl"),
-                   help="throughput: the stored corpus (generated when missing)")
-    p.add_argument("--corpus-size", type=int, default=20_000)
-    p.add_argument("--passes", type=int, default=1, help="throughput: passes over the corpus")
+                   metavar="FILE", help="throughput: the stored corpus (generated when missing)")
+    p.add_argument("--corpus-size", type=int, default=20_000, metavar="N",
+                   help="throughput: observations in a generated corpus")
+    p.add_argument("--passes", type=int, default=1, metavar="N",
+                   help="throughput: passes over the corpus")
     p.add_argument("--regenerate", action="store_true", help="throughput: make a new corpus")
-    p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     p.set_defaults(func=run)
 
 

@@ -46,20 +46,26 @@ API = ("127.0.0.1", 18950)
 def register(bsub: Any) -> None:
     h = bsub.add_parser("harness", help="the highest sampled rate the harness sustains, and "
                                         "its RSS after a soak at that rate")
-    h.add_argument("--start-rate", type=float, default=200.0, help="first rate, queries/s")
-    h.add_argument("--factor", type=float, default=1.5, help="rate step factor (1.5)")
-    h.add_argument("--max-rate", type=float, default=20000.0)
-    h.add_argument("--step-seconds", type=float, default=10.0, help="seconds per rate (10)")
-    h.add_argument("--soak-seconds", type=float, default=600.0,
-                   help="seconds at the best rate before RSS is read (600; shorter for a try)")
-    h.add_argument("--soak-rate", type=float,
+    h.add_argument("--start-rate", type=float, default=200.0, metavar="QPS",
+                   help="first rate, queries/s")
+    h.add_argument("--factor", type=float, default=1.5, metavar="X", help="rate step factor")
+    h.add_argument("--max-rate", type=float, default=20000.0, metavar="QPS",
+                   help="highest rate tried")
+    h.add_argument("--step-seconds", type=float, default=10.0, metavar="SECONDS",
+                   help="time at each rate")
+    h.add_argument("--soak-seconds", type=float, default=600.0, metavar="SECONDS",
+                   help="time at the best rate before RSS is read (shorter for a try)")
+    h.add_argument("--soak-rate", type=float, metavar="QPS",
                    help="rate of the soak (default: the highest sustained step rate)")
-    h.add_argument("--max-in-flight", type=int, default=512)
-    h.add_argument("--judge", choices=("auto", "exact", "differ"), default="auto")
+    h.add_argument("--max-in-flight", type=int, default=512, metavar="N",
+                   help="queries being compared at once")
+    h.add_argument("--judge", choices=("auto", "exact", "differ"), default="auto",
+                   help="auto: the differ when it can be used")
     h.add_argument("--candidate-in-process", action="store_true",
                    help="run the candidate inside the harness process (measures both)")
-    h.add_argument("--run-dir", type=Path, default=Path("run/bench-harness"))
-    h.add_argument("--json", type=Path, help="also write the figures here")
+    h.add_argument("--run-dir", type=Path, default=Path("run/bench-harness"), metavar="DIR",
+                   help="where the lab, resolvers and the store go")
+    h.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     h.set_defaults(func=run)
 
 

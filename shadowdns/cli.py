@@ -2,14 +2,28 @@
 
 Each component owns its own argument parsing (``register(subparsers)``) so that this module
 stays a table of contents.
+
+No Python traceback reaches the user.  A bad input that a component reports as its own
+error type (a bad config key, an unreadable file, a store that is not one) is one line naming
+the flag or the file, exit status 2; so is an OSError about a path.  Another OSError (a port
+in use) is one line, exit status 1.  Anything else is a bug: one line saying so and where the
+full traceback was written, exit status 70 (``SHADOWDNS_DEBUG=1`` prints the traceback
+instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import tempfile
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # sysexits.h EX_SOFTWARE
 
 OWN_PACKAGES = r"(shadowdns|resolver|harness|legacy_adapter|deckard|reports|lab|netpolicy)(\.|$)"
 
@@ -24,6 +38,56 @@ def quiet_third_party_warnings() -> None:
         return
     warnings.filterwarnings("ignore")
     warnings.filterwarnings("default", module=OWN_PACKAGES)
+
+
+_ROLE = re.compile(r":[a-z]+:`~?(?:[\w.]+\.)?([^`]+)`")
+
+
+def plain_text(text: str) -> str:
+    """Help text from a docstring: reST roles, ``literals`` and `refs` as plain words."""
+    text = _ROLE.sub(r"\1", text)
+    text = text.replace("``", "")
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """One style for every command: descriptions as written (plain text), and every option
+    with a default shows it as ``(default: X)`` unless its help already says ``(default: ...)``
+    in words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if ("(default: " in text or default is None or default is False or default == []
+                or default is argparse.SUPPRESS or action.nargs == 0 and default is True):
+            return text
+        if action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return f"{text} (default: %(default)s)"
+        return text
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every parser under it (subcommands, and the help-only parsers a
+    command keeps in ``subcommand_help``)."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += all_parsers(sub)
+    for sub in getattr(parser, "subcommand_help", {}).values():
+        found += all_parsers(sub)
+    return found
+
+
+def _one_style(parser: argparse.ArgumentParser) -> None:
+    for p in all_parsers(parser):
+        p.formatter_class = HelpFormatter
+        if p.description:
+            p.description = plain_text(p.description)
+        for action in p._actions:
+            if action.help:
+                action.help = plain_text(action.help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +110,26 @@ def build_parser() -> argparse.ArgumentParser:
     harness_cli.register(sub)
     bench.register(sub)
     reports_cli.register(sub)
+    _one_style(parser)
     return parser
+
+
+class UserError(Exception):
+    """A bad input, said in one line (the flag or file:line and what is wrong): exit 2."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The components' own error types for bad input (each message names what and where)."""
+    from deckard.known import KnownFailuresError
+    from harness.config import ConfigError as HarnessConfigError
+    from lab.world import WorldError
+    from legacy_adapter.errors import LabFileError
+    from reports.tables import StoreError
+    from resolver.config import ConfigError as ResolverConfigError
+    from resolver.trust import TrustAnchorError
+
+    return (UserError, HarnessConfigError, ResolverConfigError, TrustAnchorError, StoreError,
+            WorldError, KnownFailuresError, LabFileError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,10 +137,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    where = f"{parser.prog} {args.command}"
     try:
         return func(args)
     except KeyboardInterrupt:
         return 130
+    except user_errors() as e:
+        print(f"{where}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # a path the user gave (exit 2), or the machine (a port in use)
+        if e.filename is None:
+            print(f"{where}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        print(f"{where}: {e.filename}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:
+        return _internal_error(where, e)
+
+
+def _internal_error(where: str, error: BaseException) -> int:
+    """One line for a bug; the traceback goes to a file (or to stderr with SHADOWDNS_DEBUG=1)."""
+    text = "".join(traceback.format_exception(error))
+    if os.environ.get("SHADOWDNS_DEBUG", "") not in ("", "0"):
+        sys.stderr.write(text)
+        return EXIT_INTERNAL
+    summary = f"{type(error).__name__}: {error}".splitlines()[0]
+    try:
+        fd, name = tempfile.mkstemp(prefix="shadowdns-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        saved = f"the traceback is in {name}"
+    except OSError:
+        saved = "set SHADOWDNS_DEBUG=1 to see the traceback"
+    print(f"{where}: internal error: {summary} ({saved}; please report it)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from lab.run import LabError, LabInfo, LabProcess
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
 from netpolicy import LAB
+from reports.command import invoked_as
 from resolver.app import describe
 
 DEFAULT_RUN_DIR = Path("run/demo")
@@ -55,13 +56,17 @@ ROUNDS = 2
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="a shadow run on the lab: staging Unbound -> dnstap -> "
                                     "harness -> candidate vs Knot Resolver")
-    p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR,
-                   help=f"where the lab and resolvers keep state and logs ({DEFAULT_RUN_DIR})")
-    p.add_argument("--no-qname-minimisation", action="store_true")
-    p.add_argument("--rounds", type=int, default=ROUNDS,
-                   help=f"times the client load asks every name ({ROUNDS})")
-    p.add_argument("--sample", type=float, default=1.0, help="sampling probability (1.0)")
-    p.add_argument("--live", choices=("auto", "dashboard", "log", "off"), default="auto")
+    p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, metavar="DIR",
+                   help="where the lab and resolvers keep state and logs")
+    p.add_argument("--no-qname-minimisation", action="store_true",
+                   help="resolvers ask upstream servers the full name (RFC 9156 off)")
+    p.add_argument("--rounds", type=int, default=ROUNDS, metavar="N",
+                   help="times the client load asks every name")
+    p.add_argument("--sample", type=float, default=1.0, metavar="P",
+                   help="probability a query is compared")
+    p.add_argument("--live", choices=("auto", "dashboard", "log", "off"), default="auto",
+                   help="progress: a dashboard on a terminal and log lines otherwise (auto), "
+                        "dashboard, log or off")
     p.add_argument("--tour", action="store_true",
                    help="the earlier tour instead: every name through Unbound and kresd")
     p.set_defaults(func=run)
@@ -284,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
 
         print()
         shadowdns_main(["report", "--db", str(run_dir / "shadow.db")])
-        print(f"(again: shadowdns report --db {run_dir / 'shadow.db'}; "
-              "one verdict in full: shadowdns report explain ID)")
+        again = invoked_as()
+        print(f"(again: {again} report --db {run_dir / 'shadow.db'}; "
+              f"one verdict in full: {again} report explain ID)")
     return status

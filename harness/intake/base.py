@@ -76,6 +76,12 @@ class Intake(abc.ABC):
         self.done = 0
         self._finished = asyncio.Event()
 
+    def check(self) -> None:
+        """Before anything starts: raise :class:`ValueError` (``FILE: what is wrong``) if a
+        file input cannot be used at all.  Reads at most what that takes.  Live inputs
+        (sockets) have nothing to check."""
+        return None
+
     @abc.abstractmethod
     async def start(self, sink: IntakeSink) -> None:
         """Bind or open, then run in the background; raises if it cannot start."""

@@ -67,6 +67,9 @@ class FrameError(Exception):
         self.kind = kind
 
 
+_START = (2).to_bytes(4, "big")  # FSTRM_CONTROL_START
+
+
 class _Reader(Protocol):
     async def readexactly(self, n: int) -> bytes: ...
 
@@ -224,6 +227,7 @@ class DnstapIntake(Intake):
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._file_task: asyncio.Task[None] | None = None
+        self._listened = False  # the unix socket at config.socket is ours to remove
         self.address: tuple[str, int] | None = None
 
     # -- one frame -------------------------------------------------------------------------
@@ -279,6 +283,24 @@ class DnstapIntake(Intake):
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def check(self) -> None:
+        """A dnstap file starts with a Frame Streams START control frame (an escape of four
+        zero bytes, the control frame's length, then its type, 2).  A socket path must be
+        free or hold a stale socket: anything else there is the user's and stays."""
+        socket_path = self.config.socket
+        if socket_path is not None and (Path(socket_path).exists() or Path(socket_path).is_symlink()
+                                        ) and not Path(socket_path).is_socket():
+            raise ValueError(f"{socket_path}: exists and is not a socket (left as it is)")
+        if self.config.file is None:
+            return
+        try:
+            with self.config.file.open("rb") as handle:
+                head = handle.read(12)
+        except OSError as e:
+            raise ValueError(f"{self.config.file}: cannot read: {e.strerror}") from None
+        if len(head) < 12 or head[:4] != bytes(4) or head[8:12] != _START:
+            raise ValueError(f"{self.config.file}: not a Frame Streams (dnstap) file")
+
     async def start(self, sink: IntakeSink) -> None:
         config = self.config
         if config.file is not None:
@@ -319,6 +341,7 @@ class DnstapIntake(Intake):
                 path.unlink()  # a stale socket of an earlier run; a live one would fail bind
             self._server = await asyncio.start_unix_server(connected, path=str(path),
                                                            limit=config.max_frame + 64)
+            self._listened = True
             os.chmod(path, 0o666)  # resolvers may run as their own user
         elif config.tcp is not None:
             try:
@@ -362,9 +385,10 @@ class DnstapIntake(Intake):
             self._file_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._file_task
-        if self.config.socket is not None:
+        if self.config.socket is not None and self._listened:
             with contextlib.suppress(OSError):
-                Path(self.config.socket).unlink()
+                if Path(self.config.socket).is_socket():
+                    Path(self.config.socket).unlink()  # ours: nothing else was there
         self._finished.set()
 
     def describe(self) -> str:

@@ -117,6 +117,15 @@ class PcapIntake(Intake):
         self.config = config
         self._task: asyncio.Task[None] | None = None
 
+    def check(self) -> None:
+        try:
+            with self.config.file.open("rb") as handle:
+                open_capture(handle)
+        except OSError as e:
+            raise ValueError(f"{self.config.file}: cannot read: {e.strerror}") from None
+        except ValueError:
+            raise ValueError(f"{self.config.file}: not a pcap or pcapng file") from None
+
     async def start(self, sink: IntakeSink) -> None:
         try:
             handle = self.config.file.open("rb")

@@ -1,8 +1,10 @@
 """Query lists: ``name type`` per line, the format respdiff's users already have.
 
-Blank lines and ``#`` comments are skipped; a line that is not a name and a known record type
-(``example.com. AAAA``, ``example.com TYPE65``; a missing type means A) is counted as
-``malformed`` with its line number logged at debug level.  Each line becomes a query with the
+Blank lines and ``#`` comments are skipped; a line that is not UTF-8 text, a name and a known
+record type (``example.com. AAAA``, ``example.com TYPE65``; a missing type means A) is
+counted as ``malformed`` and skipped.  Before the run starts the file is read once: the first
+malformed lines are named (``FILE:LINE: why``) in a warning, and a file with more malformed
+lines than usable ones is an error (it is not a query list).  Each line becomes a query with the
 configured flags (RD, CD, DO, EDNS payload), built once as wire so the dispatcher forwards it
 like a mirrored packet.  ``rate`` paces the list in queries per second; 0 sends as fast as the
 pipeline takes them.
@@ -27,7 +29,7 @@ from harness.config import QueryListConfig
 from harness.intake.base import Intake, IntakeSink, Malformed
 from harness.records import Query, Source
 
-__all__ = ["QueryListIntake", "parse_line", "query_for"]
+__all__ = ["QueryListIntake", "parse_line", "parse_raw", "query_for"]
 
 log = logging.getLogger("shadowdns.harness.intake")
 
@@ -42,20 +44,36 @@ def parse_line(line: str) -> tuple[str, int] | None:
         return None
     fields = text.split()
     if len(fields) > 2:
-        raise Malformed("too many fields")
+        raise Malformed(f"too many fields in {text[:60]!r} (expected 'name type')")
     try:
         name = dns.name.from_text(fields[0])
     except dns.exception.DNSException:
-        raise Malformed("bad name") from None
+        raise Malformed(f"{fields[0][:60]!r} is not a domain name") from None
     qtype = dns.rdatatype.A
     if len(fields) == 2:
         try:
             qtype = dns.rdatatype.from_text(fields[1])
         except dns.exception.DNSException:
-            raise Malformed("bad type") from None
+            raise Malformed(f"{fields[1][:20]!r} is not a record type") from None
     if dns.rdatatype.is_metatype(qtype) and qtype != dns.rdatatype.ANY:
-        raise Malformed("meta type")
+        raise Malformed(f"{fields[1]} is a meta type")
     return name.to_text(), int(qtype)
+
+
+def parse_raw(raw: bytes) -> tuple[str, int] | None:
+    """:func:`parse_line` for one line as read from the file (bytes)."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Malformed(f"not UTF-8 text ({e.reason} at column {e.start + 1})") from None
+    control = next((i for i, c in enumerate(line.rstrip("\r\n")) if c < " " and c != "\t"), None)
+    if control is not None:
+        raise Malformed(f"not a text line (control character at column {control + 1})")
+    return parse_line(line)
+
+
+SHOWN_MALFORMED = 3
+"""Malformed lines named in the start-up warning; the rest are counted."""
 
 
 def query_for(name: str, qtype: int, config: QueryListConfig, seen_at: float) -> Query:
@@ -86,9 +104,36 @@ class QueryListIntake(Intake):
         pace = f"{self.config.rate:g} queries/s" if self.config.rate > 0 else "as fast as possible"
         return f"query list {self.config.file} ({pace})"
 
-    def _entries(self) -> Iterator[tuple[int, str]]:
-        with self.config.file.open(encoding="utf-8", errors="replace") as handle:
+    def _entries(self) -> Iterator[tuple[int, bytes]]:
+        with self.config.file.open("rb") as handle:
             yield from enumerate(handle, 1)
+
+    def check(self) -> None:
+        """Read the list once: an error if most lines are malformed, a warning naming the
+        first malformed lines (``FILE:LINE: why``) and counting the others."""
+        file = self.config.file
+        usable = 0
+        bad: list[str] = []
+        malformed = 0
+        try:
+            for number, raw in self._entries():
+                try:
+                    usable += parse_raw(raw) is not None
+                except Malformed as e:
+                    malformed += 1
+                    if len(bad) < SHOWN_MALFORMED:
+                        bad.append(f"{file}:{number}: {e}")
+        except OSError as e:
+            raise ValueError(f"{file}: cannot read: {e.strerror}") from None
+        more = f"; and {malformed - len(bad)} more" if malformed > len(bad) else ""
+        if not usable and not malformed:
+            raise ValueError(f"{file}: no query in the list ('name type' per line)")
+        if malformed > usable:  # not a query list (a binary file, the wrong file)
+            raise ValueError(f"{file}: not a query list: {malformed} of {malformed + usable} "
+                             f"lines malformed ({'; '.join(bad)}{more})")
+        if malformed:
+            log.warning("%s: %d malformed line%s skipped: %s%s", file, malformed,
+                        "" if malformed == 1 else "s", "; ".join(bad), more)
 
     async def start(self, sink: IntakeSink) -> None:
         try:
@@ -108,7 +153,7 @@ class QueryListIntake(Intake):
                 for number, line in self._entries():
                     self.done += 1
                     try:
-                        entry = parse_line(line)
+                        entry = parse_raw(line)
                     except Malformed as e:
                         self.stats["malformed"] += 1
                         log.debug("%s:%d: %s", self.config.file, number, e)

@@ -1,7 +1,7 @@
 """The conductor: implements the recursor's Exchanger over a Transport.
 
 For each upstream question it: joins an identical question already in flight (one shared
-future, so N clients asking for one uncached name cause one upstream query per step);
+task, so N clients asking for one uncached name cause one upstream query per step);
 orders the zone's servers by smoothed RTT with exploration (:mod:`.selection`); sends with
 the server's retransmission timeout, backing off each round across the set; accepts an
 answer only if its ID and question match; retries over TCP on TC; falls back to plain DNS
@@ -74,6 +74,14 @@ class UpstreamMetrics:
         }
 
 
+@dataclass
+class _Shared:
+    """One upstream question in flight and how many askers still wait for it."""
+
+    task: asyncio.Task[UpstreamResult]
+    waiters: int = 0
+
+
 class Conductor:
     def __init__(
         self,
@@ -87,7 +95,7 @@ class Conductor:
         self.clock = clock if clock is not None else SystemClock()
         self.rng = rng if rng is not None else random.Random()
         self.metrics = UpstreamMetrics()
-        self._inflight: dict[tuple[object, ...], asyncio.Future[UpstreamResult]] = {}
+        self._inflight: dict[tuple[object, ...], _Shared] = {}
 
     async def exchange(self, query: UpstreamQuery) -> UpstreamResult:
         key = (
@@ -100,23 +108,31 @@ class Conductor:
             query.rd,
             query.minimised,
         )
-        running = self._inflight.get(key)
-        if running is not None:
-            self.metrics.deduplicated += 1
-            return await asyncio.shield(running)
-        fut: asyncio.Future[UpstreamResult] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = fut
-        try:
-            result = await self._exchange(query)
-        except BaseException as e:
-            fut.set_exception(e)
-            fut.exception()  # retrieved: no "never retrieved" warning when nobody joined
-            raise
+        shared = self._inflight.get(key)
+        if shared is None:
+            shared = _Shared(asyncio.get_running_loop().create_task(self._exchange(query)))
+            self._inflight[key] = shared
+            shared.task.add_done_callback(lambda t: self._finished(key, shared))
         else:
-            fut.set_result(result)
-            return result
+            self.metrics.deduplicated += 1
+        shared.waiters += 1
+        try:
+            # Each asker waits under its own deadline: one asker's cancellation (its
+            # deadline passed) must neither cancel the question for the others nor reach
+            # them as a CancelledError they did not ask for.
+            return await asyncio.shield(shared.task)
         finally:
+            shared.waiters -= 1
+            if shared.waiters == 0 and not shared.task.done():
+                # nobody wants the answer any more: stop asking upstream
+                self._finished(key, shared)
+                shared.task.cancel()
+
+    def _finished(self, key: tuple[object, ...], shared: _Shared) -> None:
+        if self._inflight.get(key) is shared:
             del self._inflight[key]
+        if shared.task.done() and not shared.task.cancelled():
+            shared.task.exception()  # retrieved: no "never retrieved" warning
 
     async def _exchange(self, query: UpstreamQuery) -> UpstreamResult:
         result = UpstreamResult(None)

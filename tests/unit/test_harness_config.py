@@ -14,6 +14,7 @@ from harness.config import (
     QueryListConfig,
     UdpMirrorConfig,
     config_from_mapping,
+    key_line,
     load_config,
     parse_hostport,
 )
@@ -173,6 +174,19 @@ def test_yaml_off_is_off() -> None:
     assert config_from_mapping({"live": False}).live == "off"
 
 
+def test_key_errors_name_the_line_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text("# shadow\nlab: run/lab\nreferences:\n"
+                    "  - {name: a, kind: address, listen: 127.0.0.1:53}\n"
+                    "  - name: b\n    kind: address\n    listen: 10.0.0.1:53\n")
+    with pytest.raises(ValueError, match=r"shadow.yaml:7: references\[1\].listen: "
+                                         r"10.0.0.1 is outside"):
+        load_config(path)
+    assert key_line(path.read_text(), "references[1].name") == 5
+    assert key_line(path.read_text(), "references[1].nothing") == 5  # deepest part written
+    assert key_line(path.read_text(), "sampler.probability") is None
+
+
 def test_yaml_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("sampler: [unclosed")
@@ -221,8 +235,11 @@ def test_flags_add_to_the_file(tmp_path: Path) -> None:
               "--reference", "address@127.0.0.1:53"))
     assert len(config.intakes) == 2 and config.sampler.probability == 0.2
     assert config.references[0].name == "reference"
-    with pytest.raises(ValueError, match=r"shadow.yaml: sampler.probability: 7"):
+    with pytest.raises(ValueError, match=r"^--sample: 7.0 must be <= 1$"):
         harness_cli.config_from_args(_args("--config", str(path), "--sample", "7"))
+    path.write_text("sampler: {probability: 7}\n")
+    with pytest.raises(ValueError, match=r"shadow.yaml:1: sampler.probability: 7 must be"):
+        harness_cli.config_from_args(_args("--config", str(path), "--sample", "0.5"))
     with pytest.raises(ValueError, match="--reference"):
         harness_cli.config_from_args(_args("--reference", "kresd"))
 
@@ -237,14 +254,14 @@ def test_operator_flags(tmp_path: Path) -> None:
     assert [str(n) for n in mirror.allow] == ["2001:db8:1::/48", "192.0.2.0/24"]
     assert [str(n) for n in config.sampler.exclude_clients] == ["192.0.2.128/25"]
     assert config.dispatcher.target_qps == 200 and config.ignore_tc_only
-    with pytest.raises(ValueError, match=r"intake\[0\].allow: required when listening on "
+    with pytest.raises(ValueError, match=r"--allow: required when listening on "
                                          r"192.0.2.5 \(not loopback\)"):
         harness_cli.config_from_args(_args("--udp-mirror", "192.0.2.5:5300"))
     tapped = harness_cli.config_from_args(_args("--dnstap-tcp", "192.0.2.5:6000", "--allow",
                                                 "192.0.2.0/28"))
     tap = tapped.intakes[0]
     assert isinstance(tap, DnstapConfig) and [str(n) for n in tap.allow] == ["192.0.2.0/28"]
-    with pytest.raises(ValueError, match="dispatcher.target_qps: -1"):
+    with pytest.raises(ValueError, match="--target-qps: -1.0 must be >= 0"):
         harness_cli.config_from_args(_args("--target-qps", "-1"))
 
 

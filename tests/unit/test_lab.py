@@ -311,7 +311,7 @@ def test_lab_up_with_bad_world_names_file_and_key(tmp_path: Path,
     data["zones"]["lab."]["servers"] = ["no-such-server"]
     bad = tmp_path / "w.yaml"
     bad.write_text(yaml.safe_dump(data))
-    assert main(["lab", "up", "--world", str(bad), "--state-dir", str(tmp_path / "s")]) == 1
+    assert main(["lab", "up", "--world", str(bad), "--state-dir", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "zones.lab..servers[0]" in err
     assert not (tmp_path / "s" / "lab.json").exists()
