@@ -165,6 +165,10 @@ def test_options_are_translated() -> None:
     assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
     assert c.minimal_responses is False
     assert c.ttl_bounds == (("cache_max_ttl", 10),)
+    # iter-scrub-promiscuous: absent means yes (Unbound 1.24.1's default)
+    assert c.scrub_promiscuous is True
+    off = parse(Path("x.rpl"), scenario_text("	iter-scrub-promiscuous: no")).config
+    assert off.scrub_promiscuous is False and off.unsupported == ()
     with pytest.raises(ScenarioError, match="cache-min-ttl: 'ten' is not a number"):
         parse(Path("x.rpl"), scenario_text("	cache-min-ttl: ten"))
 
