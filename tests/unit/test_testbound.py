@@ -259,6 +259,21 @@ ENTRY_END
     assert r.status == "fail" and r.failure is not None and r.failure.kind == "CHECK_OUT_QUERY"
 
 
+def test_the_testbound_candidate_primes_first(tmp_path: Path) -> None:
+    """Unbound primes (RFC 8109) before it iterates from its stub-addr; its scenarios
+    check the '. NS' query, so the testbound dialect's candidate primes too."""
+    check_prime = """
+STEP 20 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+. IN NS
+ENTRY_END
+"""
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(then=check_prime)))
+    assert r.status == "pass", r.summary
+
+
 def test_an_unmatched_upstream_query_fails_the_run(tmp_path: Path) -> None:
     served = "SECTION QUESTION\nwww.example.com. IN A\nSECTION ANSWER\nwww.example.com. 300"
     text = scenario_text().replace(served, served.replace("IN A", "IN MX"), 1)
