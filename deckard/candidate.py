@@ -81,6 +81,10 @@ class CandidateConfig:
     do_ip4: bool = True
     do_ip6: bool = True
     harden_glue: bool = True
+    scrub_promiscuous: bool = False
+    # RFC 8109 priming before the first iteration from the hints: Unbound's testbound
+    # scenarios expect its '. NS' query first; Deckard's often have no entry for it
+    prime: bool = False
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
@@ -112,6 +116,8 @@ class CandidateConfig:
             do_ip4=config.do_ip4,
             do_ip6=config.do_ip6,
             harden_glue=config.harden_glue,
+            scrub_promiscuous=config.scrub_promiscuous,
+            prime=config.dialect == "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             validation=config.validation,
@@ -135,6 +141,8 @@ class CandidateConfig:
             do_ip6=self.do_ip6,
             do_not_query_localhost=self.do_not_query_localhost,
             harden_glue=self.harden_glue,
+            scrub_promiscuous=self.scrub_promiscuous,
+            prime=self.prime,
             forwarders=self.forwarders,
             keep_extras=not self.minimal_responses,
         )

@@ -68,6 +68,9 @@ class ScenarioConfig:
     do_ip4: bool = True
     do_ip6: bool = True
     harden_glue: bool = True
+    # Unbound's iter-scrub-promiscuous (testbound): drop NS sets from the authority
+    # section of responses that are not referrals
+    scrub_promiscuous: bool = False
     do_not_query_localhost: bool = True
     forward_addrs: tuple[str, ...] = ()
     force_ipv6: bool = False

@@ -915,12 +915,34 @@ class DnsCache:
         )
         self.infra = InfraCache(infra_entries)
         self.parent_side = RRsetCache(max(1024, total_bytes * PARENT_SIDE_SHARE_PERCENT // 100))
+        # zone -> until when the parent's NS set, fetched again because every server of
+        # the cached delegation failed, stands (see parent_refetched)
+        self._refetched: LRU[dns.name.Name, float] = LRU(infra_entries)
         self.nsec = NsecCache()  # validated NSEC records (RFC 8198), fed by the validator
 
     @property
     def size_bytes(self) -> int:
         return (self.messages.size_bytes + self.rrsets.size_bytes + self.negative.size_bytes
                 + self.parent_side.size_bytes)
+
+    def mark_parent_refetched(self, zone: dns.name.Name, now: float, ttl: float) -> None:
+        """The parent's NS set for ``zone`` was fetched again (every server of the cached
+        delegation having failed); it stands as the parent-side NS set for ``ttl`` seconds."""
+        if ttl > 0:
+            self._refetched.put(_key_name(zone), now + ttl, 1)
+
+    def parent_refetched(self, zone: dns.name.Name, now: float) -> bool:
+        """Whether ``zone``'s parent-side NS set was fetched again and has not expired: as
+        Unbound's processLastResort, which goes up to the parent only when no parent-side NS
+        set is cached (iter_lookup_parent_NS_from_cache), the resolver does not ask the
+        parent again while it stands."""
+        until = self._refetched.peek(_key_name(zone))
+        if until is None:
+            return False
+        if now >= until:
+            self._refetched.pop(_key_name(zone))
+            return False
+        return True
 
     def flush_name(self, name: dns.name.Name) -> int:
         """Forget what is cached at ``name`` (not below it), as ``unbound-control
@@ -935,6 +957,7 @@ class DnsCache:
             for do in (False, True):
                 for cd in (False, True):
                     gone += self.messages.pop(MessageKey.make(name, rdtype, do=do, cd=cd))
+        gone += self._refetched.pop(_key_name(name)) is not None
         return gone
 
     def clear(self) -> None:
@@ -944,6 +967,7 @@ class DnsCache:
         self.negative.clear()
         self.infra.clear()
         self.parent_side.clear()
+        self._refetched.clear()
         self.nsec.clear()
 
     def stats(self) -> dict[str, dict[str, int]]:

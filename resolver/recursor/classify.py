@@ -52,11 +52,18 @@ def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
     return name.is_subdomain(zone)
 
 
-def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True) -> bool:
+def scrub(
+    response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True,
+    promiscuous: bool = False,
+) -> bool:
     """Remove out-of-bailiwick authority and additional data, in place.
 
     With ``harden_glue`` off, addresses of the nameservers a response names are kept even
     outside ``zone`` (Unbound's ``harden-glue: no``, Knot Resolver's permissive mode).
+    With ``promiscuous`` on, a response that is not a referral (it has an answer, an SOA
+    in its authority section or an rcode other than NOERROR) loses the NS sets of its
+    authority section and so their glue (Unbound's ``iter-scrub-promiscuous``): only a
+    referral may say where a zone's servers are.
     Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
     mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
@@ -65,6 +72,8 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
         r.rdtype == T.NS and not in_zone(r.name, zone) for r in response.authority
     )
     response.authority = [r for r in response.authority if in_zone(r.name, zone)]
+    if promiscuous and not _referral_shaped(response):
+        response.authority = [r for r in response.authority if T.NS not in (r.rdtype, r.covers)]
     targets: set[dns.name.Name] = set()
     for section in (response.answer, response.authority):
         for rrset in section:
@@ -78,6 +87,15 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
         and (in_zone(r.name, zone) or not harden_glue)
     ]
     return referred_away
+
+
+def _referral_shaped(response: dns.message.Message) -> bool:
+    """NOERROR, no answer and no SOA: what a referral looks like."""
+    return (
+        response.rcode() == dns.rcode.NOERROR
+        and not response.answer
+        and not any(r.rdtype == T.SOA for r in response.authority)
+    )
 
 
 def _place_signatures(response: dns.message.Message) -> None:

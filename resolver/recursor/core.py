@@ -75,6 +75,12 @@ class RecursorConfig:
     do_ip6: bool = False
     do_not_query_localhost: bool = False
     harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
+    # Unbound's iter-scrub-promiscuous (yes by default from Unbound 1.24.1, CVE-2025-11411):
+    # an NS set in the authority section of a response that is not a referral (an answer,
+    # a NODATA with its SOA, an NXDOMAIN) is dropped with its glue, so no answer can
+    # replace the zone's delegation.  Off, as the reference Unbound 1.17 has it: the
+    # zone's own NS set in its answers then replaces the parent's (RFC 2181 §5.4.1).
+    scrub_promiscuous: bool = False
     # RFC 8109 priming: before the first iteration from the root hints (and whenever the
     # primed root NS set has expired) ask a hint for ". NS" and cache the answer's NS set and
     # addresses, which then replace the hints.  Off here (tests and Deckard scenarios count
@@ -506,7 +512,8 @@ class Recursor:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
-        away = scrub(response, dns.name.root, self.config.harden_glue)
+        away = scrub(response, dns.name.root, self.config.harden_glue,
+                     self.config.scrub_promiscuous)
         c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
@@ -559,7 +566,11 @@ class Recursor:
             if self.clock.monotonic() > budget.deadline:
                 raise ResolutionFailed("deadline passed")
             if not servers:  # every server of the zone failed or is lame
-                if not cached_cut or refetched is not None:
+                if not cached_cut or refetched is not None \
+                        or self.cache.parent_refetched(zone, self.clock.monotonic()):
+                    # (once per lookup, and not while the parent's NS set fetched again
+                    # for an earlier lookup stands: Unbound's processLastResort goes up
+                    # only when no parent-side NS set is cached)
                     raise ResolutionFailed(exhausted)
                 refetched = (zone, frozenset(failed))
                 zone, ns_names, servers = await self._refetch(zone, exchanger, budget, depth,
@@ -606,7 +617,8 @@ class Recursor:
                 exhausted = f"{zone} servers: {failure}"
                 continue
             response = result.response
-            away = scrub(response, zone, self.config.harden_glue)
+            away = scrub(response, zone, self.config.harden_glue,
+                         self.config.scrub_promiscuous)
             c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away)
             if probe and c.fallback is not None:
                 # A minimised probe only learns where the cuts are; a recursion-lame
@@ -631,8 +643,11 @@ class Recursor:
                 reclame = None
                 cached_cut = False
                 # (after a re-fetch, the servers that failed for this zone stay out)
-                gone = refetched[1] if refetched is not None and refetched[0] == zone \
-                    else frozenset()
+                gone: frozenset[str] = frozenset()
+                if refetched is not None and refetched[0] == zone:
+                    gone = refetched[1]
+                    self.cache.mark_parent_refetched(zone, self.clock.monotonic(),
+                                                     c.ns.ttl)
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth,
                                                 avoid | gone)
                 continue

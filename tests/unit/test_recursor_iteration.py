@@ -15,6 +15,7 @@ from collections.abc import Callable
 import dns.flags
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import pytest
@@ -261,3 +262,63 @@ async def test_untried_addresses_are_not_counted_as_failed(qmin: bool) -> None:
     recursor.cache.infra.rtt_update(addrs[-1], 0.9, clock.monotonic())
     res = await resolve(recursor, conductor, "www.zone.ex.")
     assert addresses(res) == {"127.100.0.1"}
+
+
+def servfailing(query: dns.message.Message, address: str) -> dns.message.Message | None:
+    """small_world, except that both servers of zone.ex answer SERVFAIL to everything."""
+    if address in (AUTH, AUTH2):
+        return reply(query, aa=False, rcode=dns.rcode.SERVFAIL)
+    return small_world(query, address)
+
+
+async def test_parent_is_asked_again_only_while_no_refetched_ns_set_stands() -> None:
+    """Every server of a cached delegation fails: the parent is asked once more for the
+    delegation, and not again on later questions while the NS set it gave stands (Unbound's
+    processLastResort goes up only when no parent-side NS set is cached)."""
+    recursor, conductor, transport, clock = make(servfailing, qmin=False)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert res.rcode == dns.rcode.SERVFAIL  # (the delegation is fresh: no re-fetch)
+
+    for name, parent_asked in (("a.zone.ex.", True), ("b.zone.ex.", False),
+                               ("c.zone.ex.", False)):
+        transport.sent.clear()
+        clock.advance(1)
+        res = await resolve(recursor, conductor, name)
+        assert res.rcode == dns.rcode.SERVFAIL
+        assert any(s.address == TLD for s in transport.sent) is parent_asked, name
+    # once the re-fetched NS set has expired, the parent may be asked again
+    clock.advance(3600)
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "d.zone.ex.")
+    assert res.rcode == dns.rcode.SERVFAIL
+    assert any(s.address == TLD for s in transport.sent)
+
+
+def promiscuous(query: dns.message.Message, address: str) -> dns.message.Message | None:
+    """small_world, except that zone.ex's answer for www.zone.ex. carries an NS set for
+    its zone naming another server, with glue."""
+    q = query.question[0]
+    if address in (AUTH, AUTH2) and q.name == N("www.zone.ex.") and q.rdtype == T.A:
+        return reply(query, answer=("www.zone.ex. 300 A 127.100.0.1",),
+                     authority=("zone.ex. 86400 NS ns9.zone.ex.",),
+                     additional=("ns9.zone.ex. 86400 A 127.66.0.9",))
+    return small_world(query, address)
+
+
+@pytest.mark.parametrize("scrub", [True, False])
+async def test_ns_set_beside_an_answer_is_scrubbed_when_asked(scrub: bool) -> None:
+    """Unbound's iter-scrub-promiscuous: an NS set in the authority section of an answer
+    (not a referral) is dropped with its glue and does not replace the delegation.  Off,
+    the zone's own NS set replaces the parent's (RFC 2181 §5.4.1 ranks it higher)."""
+    recursor, conductor, transport, _ = make(promiscuous, qmin=False)
+    recursor.config = RecursorConfig(qname_minimisation=False, scrub_promiscuous=scrub)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    ns = recursor.cache.rrsets.get(N("zone.ex."), T.NS, 0.0)
+    assert ns is not None
+    targets = {rd.target for rd in ns.rrset}
+    glue = recursor.cache.rrsets.get(N("ns9.zone.ex."), T.A, 0.0)
+    if scrub:
+        assert targets == {N("ns1.zone.ex."), N("ns2.zone.ex.")} and glue is None
+    else:
+        assert targets == {N("ns9.zone.ex.")}

@@ -165,6 +165,10 @@ def test_options_are_translated() -> None:
     assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
     assert c.minimal_responses is False
     assert c.ttl_bounds == (("cache_max_ttl", 10),)
+    # iter-scrub-promiscuous: absent means yes (Unbound 1.24.1's default)
+    assert c.scrub_promiscuous is True
+    off = parse(Path("x.rpl"), scenario_text("	iter-scrub-promiscuous: no")).config
+    assert off.scrub_promiscuous is False and off.unsupported == ()
     with pytest.raises(ScenarioError, match="cache-min-ttl: 'ten' is not a number"):
         parse(Path("x.rpl"), scenario_text("	cache-min-ttl: ten"))
 
@@ -253,6 +257,21 @@ ENTRY_END
     assert r.status == "pass", r.summary
     [r] = ran(tmp_path, scenario_text(body=query_and_check(then=check_out.format(qtype="MX"))))
     assert r.status == "fail" and r.failure is not None and r.failure.kind == "CHECK_OUT_QUERY"
+
+
+def test_the_testbound_candidate_primes_first(tmp_path: Path) -> None:
+    """Unbound primes (RFC 8109) before it iterates from its stub-addr; its scenarios
+    check the '. NS' query, so the testbound dialect's candidate primes too."""
+    check_prime = """
+STEP 20 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+. IN NS
+ENTRY_END
+"""
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(then=check_prime)))
+    assert r.status == "pass", r.summary
 
 
 def test_an_unmatched_upstream_query_fails_the_run(tmp_path: Path) -> None:
