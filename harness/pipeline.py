@@ -167,12 +167,17 @@ class Pipeline:
         """Ask ``target`` again (the judge's :class:`~harness.judge.Requery`)."""
         chosen = self.by_name[target]
         self.metrics.counters["requeries"] += 1
+        flushed: bool | None = None
         if flush:
             try:
                 await chosen.flush(query.qname)
+                flushed = True
             except Exception as e:  # noqa: BLE001 - the judge sees an unflushed answer
                 log.info("flushing %s on %s failed: %s", query.qname, target, e)
-        return await chosen.ask(query, cd=True if cd else None)
+                flushed = False
+        answer = await chosen.ask(query, cd=True if cd else None)
+        answer.flushed = flushed  # the judge knows whether this was a fresh fetch
+        return answer
 
     # -- lifecycle ---------------------------------------------------------------------------
 
