@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -39,18 +40,31 @@ from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
 from resolver.config import ConfigError as ResolverConfigError
 from resolver.config import ResolverConfig, read_root_hints
 
-__all__ = ["build_intake", "build_pipeline", "build_targets", "choose_judge"]
+__all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
 
 log = logging.getLogger("shadowdns.harness")
 
 
-def choose_judge(name: str) -> Judge:
+def choose_judge(name: str, config: HarnessConfig | None = None,
+                 twins: Mapping[str, str] | None = None) -> Judge:
     """``differ``: :class:`harness.differ.Differ` (an error if it is missing); ``exact``:
-    :class:`~harness.exactjudge.ExactJudge`; ``auto``: the differ when it can be built."""
+    :class:`~harness.exactjudge.ExactJudge`; ``auto``: the differ when it can be built.
+    The differ is configured by ``config.differ``; ``twins``: target -> egress twin."""
     if name in ("auto", "differ"):
         try:
             module = importlib.import_module("harness.differ")
-            return cast(Judge, module.Differ())
+            if config is None:
+                return cast(Judge, module.Differ())
+            d = config.differ
+            return cast(Judge, module.Differ(module.DifferConfig(
+                candidate=config.candidate.name,
+                references=tuple(r.name for r in config.references),
+                confirm=d.confirm, requery_rate=d.requery_rate,
+                requery_burst=d.requery_burst, requery_concurrency=d.requery_concurrency,
+                floor_requeries=d.floor_requeries,
+                floor_references=d.floor_references or None,
+                egress_swap=d.egress_swap, twins=dict(twins or {}),
+                fresh_candidate=d.fresh_candidate)))
         except Exception as e:
             if name == "differ":
                 raise ConfigError(f"judge: differ: harness.differ cannot be used: {e}") from e
@@ -86,7 +100,10 @@ def _lab_file(config: HarnessConfig, name: str) -> Path | None:
     return path if path.exists() else None
 
 
-def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
+def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None = None,
+               egress: str | None = None) -> Target:
+    """The candidate; with ``name`` and ``egress``, its egress twin (the same resolver
+    asking from another address)."""
     c: CandidateConfig = config.candidate
     if c.address is not None:
         return AddressTarget(c.name, c.address[0], c.address[1], timeout=c.timeout)
@@ -98,12 +115,34 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
         root_hints = read_root_hints(hints)
     except ResolverConfigError as e:
         raise ConfigError(f"{config.source}: candidate.root_hints: {e}") from None
-    egress = c.egress or (lab.egress.get("candidate") if lab else None)
+    egress = egress or c.egress or (lab.egress.get("candidate") if lab else None)
     resolver_config = ResolverConfig(
         root_hints=root_hints, trust_anchor_file=c.trust_anchor or _lab_file(config, ANCHOR_FILE),
         qname_minimisation=c.qname_minimisation, egress=egress,
         cache_bytes=c.cache_mb * 1024 * 1024, workers=c.workers)
-    return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
+    return InProcessTarget(name or c.name, resolver_config, timeout=c.timeout)
+
+
+def _reference_egress(r: ReferenceConfig, lab: LabInfo | None) -> str | None:
+    return r.egress or (lab.egress.get(r.kind) if lab else None)
+
+
+def build_twins(config: HarnessConfig) -> tuple[list[Target], dict[str, str]]:
+    """Egress twins for the differ (``differ.egress_swap``): the in-process candidate again,
+    asking from the primary reference's egress address.  Only where the harness controls
+    both egress addresses; otherwise none (the differ then goes without that evidence)."""
+    if (not config.differ.egress_swap or not config.references
+            or config.candidate.address is not None):
+        return [], {}
+    lab = _lab(config)
+    primary = config.references[0]
+    ref_egress = _reference_egress(primary, lab)
+    own = config.candidate.egress or (lab.egress.get("candidate") if lab else None)
+    if ref_egress is None or own is None or ref_egress == own:
+        return [], {}
+    name = f"{config.candidate.name}@{primary.name}-egress"
+    return ([_candidate(config, lab, name=name, egress=ref_egress)],
+            {config.candidate.name: name})
 
 
 def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -> Target:
@@ -118,7 +157,7 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
         anchor = r.trust_anchor or _lab_file(config, ANCHOR_FILE)
         options: dict[str, Any] = {
             "qname_minimisation": r.qname_minimisation,
-            "outgoing_address": r.egress or (lab.egress.get(r.kind) if lab else None),
+            "outgoing_address": _reference_egress(r, lab),
             "cache_size_mb": r.cache_mb,
             "identity": r.name,
         }
@@ -153,11 +192,16 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
         if not config.intakes:
             raise ConfigError(f"{config.source}: intake: at least one input is needed")
         intakes = [build_intake(i) for i in config.intakes]
+    probes: list[Target] = []
+    twins: dict[str, str] = {}
+    if judge is None and targets is None:
+        probes, twins = build_twins(config)
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),
         targets=targets if targets is not None else build_targets(config),
-        judge=judge if judge is not None else choose_judge(config.judge),
+        judge=judge if judge is not None else choose_judge(config.judge, config, twins),
+        probes=probes,
         store=Store(config.store),
         max_in_flight=config.dispatcher.max_in_flight,
         run_config=config.as_dict(),

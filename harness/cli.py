@@ -76,6 +76,23 @@ def register(sub: Any) -> None:
     s.add_argument("--duration", type=float, help="seconds; 0: until interrupted")
     s.add_argument("--live", choices=("auto", "dashboard", "log", "off"))
     s.add_argument("--judge", choices=("auto", "exact", "differ"))
+    d = p.add_argument_group("the differ's confirmation (YAML: differ:)")
+    d.add_argument("--confirm", action=argparse.BooleanOptionalAction, default=None,
+                   help="re-query before a divergence counts (default on)")
+    d.add_argument("--requery-rate", type=float, metavar="PER_S",
+                   help="confirmation re-queries per second; 0: unlimited; out of budget: "
+                   "undecided")
+    d.add_argument("--requery-burst", type=int, metavar="N")
+    d.add_argument("--requery-concurrency", type=int, metavar="N",
+                   help="confirmation re-queries in flight at once; 0: unlimited")
+    d.add_argument("--floor-requeries", type=int, metavar="N",
+                   help="re-queries of the primary reference for the noise floor (default 3)")
+    d.add_argument("--floor-reference", action="append", default=[], metavar="NAME",
+                   help="a reference sampled for the noise floor (repeat; default: all)")
+    d.add_argument("--egress-swap", action=argparse.BooleanOptionalAction, default=None,
+                   help="ask egress twins while confirming (default on, when egress is set)")
+    d.add_argument("--fresh-candidate", action=argparse.BooleanOptionalAction, default=None,
+                   help="one flushed candidate re-query to tell a nonce from a fault")
     s.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=main)
 
@@ -162,6 +179,15 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         data["store"] = {**(data.get("store") or {}), "path": str(args.db)}
     if args.api is not None:
         data["api"] = {"listen": args.api}
+    differ = dict(data.get("differ") or {})
+    for key in ("confirm", "requery_rate", "requery_burst", "requery_concurrency",
+                "floor_requeries", "egress_swap", "fresh_candidate"):
+        if getattr(args, key) is not None:
+            differ[key] = getattr(args, key)
+    if args.floor_reference:
+        differ["floor_references"] = list(args.floor_reference)
+    if differ:
+        data["differ"] = differ
     for key in ("duration", "live", "judge"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)

@@ -63,21 +63,25 @@ class Pipeline:
     def __init__(self, *, intakes: Sequence[Intake], sampler: Sampler,
                  targets: Sequence[Target], judge: Judge, store: Store,
                  max_in_flight: int = 256, run_config: dict[str, Any] | None = None,
-                 drain_timeout: float | None = None) -> None:
+                 drain_timeout: float | None = None, probes: Sequence[Target] = ()) -> None:
         if len(targets) < 2:
             raise ValueError("a shadow run needs the candidate and at least one reference")
         names = [t.name for t in targets]
-        if len(set(names)) != len(names):
-            raise ValueError(f"target names must differ: {names}")
+        every = names + [t.name for t in probes]
+        if len(set(every)) != len(every):
+            raise ValueError(f"target names must differ: {every}")
         self.intakes = list(intakes)
         self.sampler = sampler
         self.targets = list(targets)
-        self.by_name = {t.name: t for t in targets}
+        self.probes = list(probes)
+        """Targets only the judge asks (egress twins), never sent the mirrored traffic."""
+        self.by_name = {t.name: t for t in [*targets, *probes]}
         self.judge = judge
         self.store = store
         self.run_config = run_config or {}
         self.metrics = Metrics(names)
         self.metrics.capacity = max_in_flight
+        self.metrics.judge = getattr(judge, "stats", None)
         self.dispatcher = Dispatcher(self.targets, max_in_flight, self._complete)
         self.drain_timeout = drain_timeout if drain_timeout is not None else (
             2 * max(t.timeout for t in targets) + 5)
@@ -185,7 +189,7 @@ class Pipeline:
         """Open the store, start the targets, then the intakes (which then feed us)."""
         self.store.open()
         try:
-            for target in self.targets:
+            for target in [*self.targets, *self.probes]:
                 await target.start()
                 self._started_targets.append(target)
             for target in self.targets:
@@ -293,4 +297,7 @@ class Pipeline:
                       "errors": self.store.errors, "pruned": self.store.pruned},
             "judge": type(self.judge).__name__,
         })
+        stats = getattr(self.judge, "stats", None)
+        if stats:
+            snapshot["judge_stats"] = dict(stats)
         return snapshot
