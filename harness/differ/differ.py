@@ -587,7 +587,7 @@ class _Judgement:
             if parsed is not None:
                 self.samples.append(Sample(self.label(primary_ref, "re-query",
                                                       self.fresh(ta, flush)), parsed))
-        across: list[tuple[str, Parsed, Parsed]] = []
+        across: list[str] = []  # egress-swapped pairs that agree as a whole
         if cfg.egress_swap:
             twin = cfg.twins.get(primary_ref)
             if twin:
@@ -595,14 +595,16 @@ class _Judgement:
                 if parsed is not None:
                     # The reference's software at the candidate's vantage: reference side.
                     self.k.learn(parsed, self.d.vantage(cfg.candidate))
-                    across.append((f"{primary_ref} asked from the candidate's egress ({twin})",
-                                   cand, parsed))
+                    if not self.d.assess(cand, parsed, asked_dnssec=self.asked).remaining:
+                        across.append(f"{primary_ref} asked from the candidate's egress "
+                                      f"({twin}) answered what the candidate did")
             twin = cfg.twins.get(cfg.candidate)
             if twin:
                 _, parsed = await self.ask(twin, "egress")
-                if parsed is not None:
-                    across.append((f"the candidate asked from {primary_ref}'s egress ({twin})",
-                                   parsed, ref))
+                if parsed is not None and not self.d.assess(parsed, ref,
+                                                            asked_dnssec=self.asked).remaining:
+                    across.append(f"the candidate asked from {primary_ref}'s egress ({twin}) "
+                                  "answered what the reference did")
         remaining = result.remaining
         fields = judge_fields(cand, ref, remaining, self.samples, across, None,
                               asked_dnssec=self.asked)

@@ -173,21 +173,22 @@ class FieldJudgement:
 
 
 def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
-                 samples: Sequence[Sample], across: Sequence[tuple[str, Parsed, Parsed]],
+                 samples: Sequence[Sample], across: Sequence[str],
                  fresh: Parsed | None, *, asked_dnssec: bool) -> list[FieldJudgement]:
     """Judge each of ``remaining`` (differences between ``cand`` and ``ref`` the normalisers
     left) against the reference side's own variation.
 
     ``samples``: other answers from the reference side (the original reference not among
-    them).  ``across``: egress-swapped pairs ``(label, left, right)`` whose comparison
-    stands for the candidate-vs-reference comparison with the egress taken out.  ``fresh``:
-    the candidate's answer after a flush (None: none could be had).
+    them).  ``across``: the egress-swapped pairs that agree as a whole (the reference asked
+    from the candidate's egress answered what the candidate did, or the candidate asked from
+    the reference's egress what the reference did), by label: the whole pair, not field by
+    field, since a fault can sit under another owner once the egress changes (a CDN edge).
+    ``fresh``: the candidate's answer after a flush (None: none could be had).
     """
     variation: dict[FieldPath, list[tuple[str, Difference]]] = {}
     for s in samples:
         for d in compare(s.parsed, ref, asked_dnssec=asked_dnssec):
             variation.setdefault(field_path(d), []).append((s.label, d))
-    swapped = [(label, _Compared.of(a, b, asked_dnssec)) for label, a, b in across]
     against = [(s.label, _Compared.of(cand, s.parsed, asked_dnssec)) for s in samples]
     refetch = None if fresh is None else _Compared.of(fresh, cand, asked_dnssec)
     n = len(samples) + 1
@@ -199,10 +200,9 @@ def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
                                       "above the reference's TTL plus the time between the "
                                       "answers, and above every TTL the reference has shown"))
             continue
-        across_label = next((label for label, c in swapped if c.agrees_on(d)), None)
-        if across_label is not None:
-            out.append(FieldJudgement(d, "egress", True, False, across_label,
-                                      "agrees in this field once the egress is swapped"))
+        if across:
+            out.append(FieldJudgement(d, "egress", True, False, across[0],
+                                      "the two sides agree once the egress is swapped"))
             continue
         varied = variation.get(fp)
         if not varied:
@@ -252,17 +252,16 @@ def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Samp
                                   "the reference side also answered without it; " + how_varied)
         return _persistence(d, fresh, fresh is not None and _records(fresh, key) is None,
                             how_varied, "the RRset was missing again")
-    novel = mine - seen
-    if not novel:
-        if len(mine) in counts:
-            return FieldJudgement(d, "records seen", True, False, "",
-                                  f"every record ({len(mine)}) and the record count were given "
-                                  f"by the reference side; {how_varied}")
-        again = None if fresh is None else _records(fresh, key)
+    again = None if fresh is None else _records(fresh, key)
+    if len(mine) not in counts:  # a record dropped or added, whatever the records
         return _persistence(d, fresh, again is not None and len(again) == len(mine),
                             how_varied, f"{len(mine)} record(s) again, a count the reference "
-                            "never gave")
-    again = None if fresh is None else _records(fresh, key)
+                            f"never gave ({', '.join(map(str, sorted(counts)))})")
+    novel = mine - seen
+    if not novel:
+        return FieldJudgement(d, "records seen", True, False, "",
+                              f"every record ({len(mine)}) and the record count were given "
+                              f"by the reference side; {how_varied}")
     kept = again is not None and bool(novel & again)
     if fresh is not None and not kept:
         return FieldJudgement(d, "fresh per fetch", True, False, "candidate (flushed)",

@@ -907,3 +907,18 @@ def test_only_the_ede_code_differing_is_its_own_category() -> None:
     assert cats(diffs(stale, GOOD)) == {"dnssec.ede"}
     # codes on both sides, but one side answered (other rcode and outcome): not a code choice
     assert "dnssec.ede" in cats(diffs(stale, resp(rcode=dns.rcode.SERVFAIL, ede=[22])))
+
+
+async def test_a_dropped_record_in_a_churning_pool_is_real() -> None:
+    # the reference always gives two of a pool; the candidate one, a new one on each fetch
+    def pair(a: int, b: int) -> bytes:
+        return resp(answer=[f"www.example. 60 A 192.0.2.{a},192.0.2.{b}"])
+
+    samples: list[bytes | None] = [pair(i, i + 1) for i in range(2, 40, 2)]
+    rq = FakeRequery({"candidate": [resp(answer=["www.example. 60 A 192.0.2.77"]),
+                                    resp(answer=["www.example. 60 A 192.0.2.78"])],
+                      "unbound": samples})
+    v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data"
+    ev = [f for f in floor_evidence(v) if f["evidence"] == "persisted"]
+    assert ev and "a count the reference never gave (2)" in ev[0]["how"]
