@@ -170,7 +170,7 @@ class LabResolver:
         latency = time.perf_counter() - started
         if wire is None:
             return TargetAnswer(self.name, None, latency, "timeout")
-        return TargetAnswer(self.name, wire, latency, received=self.world.clock.monotonic())
+        return TargetAnswer(self.name, wire, latency)
 
     def flush(self, name: str) -> None:
         """Forget one name's positive data (what ``unbound-control flush`` does)."""
@@ -181,28 +181,15 @@ class LabResolver:
             self.cache.rrsets.pop(n, rdtype)
 
 
-TWINS = {"unbound": "unbound@ap", CANDIDATE: "candidate@eu"}
-"""Egress twins: the primary reference's code asking from the candidate's egress, and the
-candidate's (faults included) from the primary reference's."""
-
-
 class Sides:
-    """The candidate and the references, and the :class:`~harness.judge.Requery` over them;
-    the egress twins (:data:`TWINS`) answer re-queries only."""
+    """The candidate and the references, and the :class:`~harness.judge.Requery` over them."""
 
-    def __init__(self, world: LabWorld, faults: FaultPlugin | None = None,
-                 references: int = len(REFERENCES)) -> None:
+    def __init__(self, world: LabWorld, faults: FaultPlugin | None = None) -> None:
         self.world = world
         self.faults = faults or FaultPlugin()
         self.candidate = world.resolver(CANDIDATE, CANDIDATE_EGRESS, [self.faults])
-        self.references = {n: world.resolver(n, a)
-                           for n, a in list(REFERENCES.items())[:references]}
+        self.references = {n: world.resolver(n, a) for n, a in REFERENCES.items()}
         self.all: dict[str, LabResolver] = {CANDIDATE: self.candidate, **self.references}
-        self.twins = {
-            TWINS["unbound"]: world.resolver(TWINS["unbound"], CANDIDATE_EGRESS),
-            TWINS[CANDIDATE]: world.resolver(TWINS[CANDIDATE], REFERENCES["unbound"],
-                                             [self.faults]),
-        }
         self.requeries = 0
 
     async def observe(self, query: Query, obs_id: int) -> Observation:
@@ -212,17 +199,15 @@ class Sides:
     async def requery(self, target: str, query: Query, *, flush: bool = False,
                       cd: bool = False) -> TargetAnswer:
         self.requeries += 1
-        r = self.all.get(target) or self.twins[target]
+        r = self.all[target]
         if flush:
             r.flush(query.qname)
         return await r.ask(query, cd=cd)
 
 
-def differ_for_lab(references: int = len(REFERENCES), egress_swap: bool = True) -> Differ:
-    return Differ(DifferConfig(candidate=CANDIDATE, references=tuple(REFERENCES)[:references],
-                               vantages={CANDIDATE: "ap", "unbound": "eu", "kresd": "us",
-                                         TWINS["unbound"]: "ap", TWINS[CANDIDATE]: "eu"},
-                               egress_swap=egress_swap, twins=TWINS))
+def differ_for_lab() -> Differ:
+    return Differ(DifferConfig(candidate=CANDIDATE, references=tuple(REFERENCES),
+                               vantages={CANDIDATE: "ap", "unbound": "eu", "kresd": "us"}))
 
 
 def _mixed_case(name: dns.name.Name, rng: random.Random) -> str:
@@ -246,8 +231,6 @@ class AccuracyConfig:
     seed: int = 7
     faults: tuple[FaultKind, ...] = ALL_FAULTS
     names: tuple[str, ...] = ()  # restrict to these manifest names ('' = all)
-    references: int = 2  # 1: unbound only (no second vantage)
-    egress_swap: bool = True  # the differ asks the egress twins
 
 
 @dataclass
@@ -342,8 +325,7 @@ class AccuracyReport:
             ex = ", ".join(f"{n} {m}" for n, m in explained[kind].most_common())
             lines.append(f"  {kind:28} n={sum(c.values()):5}  real={c['real']:3}  "
                          f"equal={c['equal']:5} noise={c['noise']:5} "
-                         f"unstable={c['unstable']:3} timeout={c['timeout']:3} "
-                         f"undecided={c['undecided']:3}"
+                         f"unstable={c['unstable']:3} timeout={c['timeout']:3}"
                          + (f"   explained by: {ex}" if ex else ""))
         lines.append(f"  REAL on fault-free noise names (false positives): "
                      f"{len(self.false_real())}")
@@ -419,8 +401,8 @@ async def accuracy(cfg: AccuracyConfig | None = None) -> AccuracyReport:
     noise_entries = [e for e in world.manifest() if e.category == "noise"]
     started = time.perf_counter()
     with virtual_lab_time(world.clock):
-        sides = Sides(world, references=cfg.references)
-        differ = differ_for_lab(cfg.references, cfg.egress_swap)
+        sides = Sides(world)
+        differ = differ_for_lab()
         obs_id = 0
         for _ in range(cfg.rounds):
             world.clock.advance(cfg.step * rng.uniform(0.3, 1.7))
@@ -651,10 +633,6 @@ def register(bsub: Any) -> None:
     p.add_argument("--fault-rate", type=float, default=0.35,
                    help="accuracy: share of observations with a fault (default 0.35)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--references", type=int, choices=(1, 2), default=2,
-                   help="accuracy: references (1: unbound only, no second vantage)")
-    p.add_argument("--no-egress-swap", dest="egress_swap", action="store_false",
-                   help="accuracy: the differ does not ask the egress twins")
     p.add_argument("--corpus", type=Path, default=Path("run/bench/differ-corpus.jsonl"),
                    help="throughput: the stored corpus (generated when missing)")
     p.add_argument("--corpus-size", type=int, default=20_000)
@@ -672,8 +650,7 @@ async def _run(args: argparse.Namespace) -> int:
     figures: dict[str, Any] = {}
     if args.what in ("accuracy", "both"):
         report = await accuracy(AccuracyConfig(rounds=args.rounds, fault_rate=args.fault_rate,
-                                               seed=args.seed, references=args.references,
-                                               egress_swap=args.egress_swap))
+                                               seed=args.seed))
         print("== differ accuracy on the in-process lab")
         print(report.text())
         found, total = report.found()
