@@ -134,8 +134,9 @@ class LabServer:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire(), cacheable
         do = bool(query.ednsflags & dns.flags.DO)
-        cacheable = not zone.noise  # noise varies per answer, region and time
-        ctx = AnswerContext(self.world.region_of(source), time.time(), self.rng)
+        cacheable = not zone.varies  # noise varies per answer, querier, server and time
+        ctx = AnswerContext(self.world.region_of(source), time.time(), self.rng, source,
+                            server.id)
         result = zone.lookup(q.name, q.rdtype, do, ctx)
         if decision.self_referral:
             # Lame: a non-authoritative referral back to the zone's own servers.
