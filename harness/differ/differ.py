@@ -258,8 +258,8 @@ class Differ:
         """Compare and normalise one pair with what is known now (no learning, no I/O).
         ``lag``: seconds the reference answered after the candidate (TTL decay)."""
         diffs = compare(candidate, reference, outcomes=outcomes, asked_dnssec=asked_dnssec)
-        return normalise(Pair(candidate, reference, self.knowledge, lag), diffs,
-                         self.normalisers)
+        return normalise(Pair(candidate, reference, self.knowledge, lag,
+                              self.vantage(self.config.candidate)), diffs, self.normalisers)
 
 
 def lag_between(candidate: TargetAnswer, reference: TargetAnswer) -> float:
@@ -483,10 +483,7 @@ class _Judgement:
         (cand_re_ta, cand_re), (ref_re_ta, ref_re) = asked[0], asked[1]
         for o, (o_ta, o_re) in zip(others, asked[2:], strict=True):
             self.learn(o_re, o)
-            if o_re is not None:
-                self.samples.append(Sample(self.label(o, "re-query",
-                                                      self.fresh(o_ta, cfg.flush_reference)),
-                                           o_re))
+            self.sample(o, o_ta, o_re, cfg.flush_reference)
         self.learn(ref_re, primary_ref)
         if cand_re is None or ref_re is None:
             failed = []
@@ -495,9 +492,7 @@ class _Judgement:
             if ref_re is None:
                 failed.append((primary_ref, ref_re_ta.error or "unparseable"))
             return self._timeout(failed, result)
-        self.samples.append(Sample(self.label(primary_ref, "re-query",
-                                              self.fresh(ref_re_ta, cfg.flush_reference)),
-                                   ref_re))
+        self.sample(primary_ref, ref_re_ta, ref_re, cfg.flush_reference)
 
         cand_changed = not same_answer(cand_re, cand)
         ref_changed = not same_answer(ref_re, ref)
@@ -565,8 +560,14 @@ class _Judgement:
 
     # -- the noise floor ---------------------------------------------------------------------
 
-    def label(self, target: str, what: str, fresh: bool) -> str:
-        return f"{target} {what} ({'flushed' if fresh else 'cached'})"
+    def sample(self, target: str, answer: TargetAnswer, parsed: Parsed | None,
+               flush: bool) -> None:
+        """Keep a reference re-query as a noise-floor sample."""
+        if parsed is None:
+            return
+        fresh = self.fresh(answer, flush)
+        self.samples.append(Sample(f"{target} re-query ({'flushed' if fresh else 'cached'})",
+                                   parsed, fresh, answer.received))
 
     @staticmethod
     def fresh(answer: TargetAnswer, flush: bool) -> bool:
@@ -584,9 +585,7 @@ class _Judgement:
             flush = cfg.flush_reference and i % 2 == 0
             ta, parsed = await self.ask(primary_ref, "floor", flush=flush)
             self.learn(parsed, primary_ref)
-            if parsed is not None:
-                self.samples.append(Sample(self.label(primary_ref, "re-query",
-                                                      self.fresh(ta, flush)), parsed))
+            self.sample(primary_ref, ta, parsed, flush)
         across: list[str] = []  # egress-swapped pairs that agree as a whole
         if cfg.egress_swap:
             twin = cfg.twins.get(primary_ref)
@@ -607,12 +606,12 @@ class _Judgement:
                                   "answered what the reference did")
         remaining = result.remaining
         fields = judge_fields(cand, ref, remaining, self.samples, across, None,
-                              asked_dnssec=self.asked)
+                              asked_dnssec=self.asked, knowledge=self.k)
         if cfg.fresh_candidate and any(f.evidence == "undetermined" for f in fields):
             ta, parsed = await self.ask(cfg.candidate, "fresh", flush=True)
             if parsed is not None and self.fresh(ta, True):
                 fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
-                                      asked_dnssec=self.asked)
+                                      asked_dnssec=self.asked, knowledge=self.k)
         return fields
 
     def _floor_noise(self, result: Normalised, fields: list[FieldJudgement],

@@ -45,9 +45,11 @@ from dataclasses import dataclass
 
 import dns.rdatatype
 
-from harness.differ.answers import SECTIONS, Parsed, RRKey
+from harness.differ.answers import SECTIONS, Parsed, RRKey, RRsetView
 from harness.differ.classify import GROUPS, rank
 from harness.differ.compare import Difference, compare, rrsig_identity
+from harness.differ.knowledge import Knowledge, record_texts
+from harness.differ.normalise import ROUNDING
 
 __all__ = ["Budget", "Exhausted", "FieldJudgement", "Sample", "field_path", "judge_fields"]
 
@@ -94,10 +96,12 @@ class Budget:
 
 @dataclass(slots=True)
 class Sample:
-    """One answer from the reference side (or across egress), labelled for the evidence."""
+    """One answer from the reference side, labelled for the evidence."""
 
-    label: str  # "unbound re-query (flushed)", "kresd", "unbound from the candidate's egress"
+    label: str  # "unbound re-query (flushed)", "kresd", "staging"
     parsed: Parsed
+    fresh: bool = False  # fetched from the authority just now (after a flush)
+    received: float | None = None  # time.monotonic() of the answer
 
 
 def field_path(d: Difference) -> FieldPath:
@@ -133,14 +137,46 @@ def _key_text(key: RRKey | None) -> str:
     return text
 
 
-def _records(p: Parsed, key: RRKey) -> frozenset[object] | None:
-    """The records of ``key`` in ``p`` (any section), as comparable values; None: absent."""
+def _view(p: Parsed, key: RRKey) -> RRsetView | None:
     for section in SECTIONS:
         view = p.sections[section].get(key)
         if view is not None:
-            if key[1] == _RRSIG:
-                return frozenset(rrsig_identity(rd) for rd in view.rdatas)
-            return frozenset(view.data())
+            return view
+    return None
+
+
+def _records(p: Parsed, key: RRKey) -> frozenset[object] | None:
+    """The records of ``key`` in ``p`` (any section), as comparable values; None: absent."""
+    view = _view(p, key)
+    if view is None:
+        return None
+    if key[1] == _RRSIG:
+        return frozenset(rrsig_identity(rd) for rd in view.rdatas)
+    return frozenset(record_texts(view.rdatas))
+
+
+def _ttl_of(p: Parsed, d: Difference) -> int | None:
+    """``p``'s value of the TTL field ``d`` is about (an RRset's TTL, or an RRSIG's original
+    TTL when ``d`` compares those)."""
+    assert d.key is not None
+    view = _view(p, d.key)
+    if view is None:
+        return None
+    if d.detail.startswith(f"{d.section}: original TTL"):
+        return max(int(rd.original_ttl) for rd in view.rdatas)  # type: ignore[attr-defined]
+    return view.ttl
+
+
+def _authority_ttl_varies(d: Difference, samples: Sequence[Sample]) -> str | None:
+    """Do fresh fetches from the reference side give TTLs further apart than the time
+    between them (plus rounding)?  Then the authority's TTL itself varies (jitter)."""
+    fresh = [(s, t) for s in samples if s.fresh and (t := _ttl_of(s.parsed, d)) is not None]
+    for i, (a, ta) in enumerate(fresh):
+        for b, tb in fresh[i + 1:]:
+            apart = (abs(a.received - b.received) if a.received is not None
+                     and b.received is not None else 0.0)
+            if abs(ta - tb) > apart + ROUNDING:
+                return f"fresh fetches {a.label} and {b.label} gave TTLs {ta} and {tb}"
     return None
 
 
@@ -174,7 +210,8 @@ class FieldJudgement:
 
 def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
                  samples: Sequence[Sample], across: Sequence[str],
-                 fresh: Parsed | None, *, asked_dnssec: bool) -> list[FieldJudgement]:
+                 fresh: Parsed | None, *, asked_dnssec: bool,
+                 knowledge: Knowledge | None = None) -> list[FieldJudgement]:
     """Judge each of ``remaining`` (differences between ``cand`` and ``ref`` the normalisers
     left) against the reference side's own variation.
 
@@ -184,7 +221,10 @@ def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
     the reference's egress what the reference did), by label: the whole pair, not field by
     field, since a fault can sit under another owner once the egress changes (a CDN edge).
     ``fresh``: the candidate's answer after a flush (None: none could be had).
+    ``knowledge``: what the reference side gave in earlier observations (records, counts,
+    distinct RRsets: a field that varied over time varies).
     """
+    k = knowledge or Knowledge(capacity=1)
     variation: dict[FieldPath, list[tuple[str, Difference]]] = {}
     for s in samples:
         for d in compare(s.parsed, ref, asked_dnssec=asked_dnssec):
@@ -195,16 +235,17 @@ def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
     out: list[FieldJudgement] = []
     for d in remaining:
         fp = field_path(d)
-        if d.category.endswith(".ttl"):
-            out.append(FieldJudgement(d, "ttl", False, True, "",
-                                      "above the reference's TTL plus the time between the "
-                                      "answers, and above every TTL the reference has shown"))
+        if d.category.endswith(".ttl") and d.key is not None:
+            out.append(_judge_ttl(d, samples, fresh, k))
             continue
         if across:
             out.append(FieldJudgement(d, "egress", True, False, across[0],
                                       "the two sides agree once the egress is swapped"))
             continue
         varied = variation.get(fp)
+        if not varied and _is_data(d) and d.key is not None and k.seen(d.key)[2] >= 2:
+            varied = [("the reference in earlier observations", Difference(
+                d.category, "", d.key, f"{k.seen(d.key)[2]} distinct RRsets", d.reference))]
         if not varied:
             out.append(FieldJudgement(d, "reference stable", False, True,
                                       ", ".join(s.label for s in samples),
@@ -219,7 +260,7 @@ def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
                                       f"gave the candidate's value; {how_varied}"))
             continue
         if _is_data(d):
-            out.append(_judge_data(d, cand, ref, samples, fresh, how_varied))
+            out.append(_judge_data(d, cand, ref, samples, fresh, how_varied, k))
             continue
         out.append(_persistence(d, fresh, refetch is not None and refetch.agrees_on(d),
                                 how_varied, "the candidate's value came back"))
@@ -231,13 +272,40 @@ def _value(v: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _judge_ttl(d: Difference, samples: Sequence[Sample], fresh: Parsed | None,
+               k: Knowledge) -> FieldJudgement:
+    """A TTL the TTL rule left (above the reference's plus the time between the answers,
+    above every TTL the reference has shown): real, unless the authority's TTL itself
+    varies (fresh fetches disagree) and the candidate's fresh fetch is back within range."""
+    assert d.key is not None
+    varies = _authority_ttl_varies(d, samples)
+    if varies is None:
+        return FieldJudgement(d, "ttl", False, True, "",
+                              "above the reference's TTL plus the time between the answers, "
+                              "and above every TTL the reference has shown")
+    if fresh is None:
+        return FieldJudgement(d, "undetermined", False, False, "",
+                              varies + "; no fresh fetch of the candidate")
+    highest = max([k.max_ttl(d.key), *(t for s in samples
+                                       if (t := _ttl_of(s.parsed, d)) is not None)])
+    again = _ttl_of(fresh, d)
+    if again is not None and again > highest + ROUNDING:
+        return FieldJudgement(d, "persisted", False, True, "candidate (flushed)",
+                              f"the candidate's fresh fetch gave TTL {again} again above "
+                              f"everything the reference gave ({highest}; {varies})")
+    return FieldJudgement(d, "fresh per fetch", True, False, "candidate (flushed)",
+                          f"the authority's TTL varies ({varies}); the candidate's fresh "
+                          f"fetch gave {again}, within the reference's {highest}")
+
+
 def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Sample],
-                fresh: Parsed | None, how_varied: str) -> FieldJudgement:
+                fresh: Parsed | None, how_varied: str, k: Knowledge) -> FieldJudgement:
     assert d.key is not None
     key = d.key
     mine = _records(cand, key)
-    seen: set[object] = set()
-    counts: set[int] = set()
+    known, sizes, _ = k.seen(key) if key[1] != _RRSIG else (frozenset(), frozenset(), 0)
+    seen: set[object] = set(known)
+    counts: set[int] = set(sizes)
     absent = False
     for p in (ref, *(s.parsed for s in samples)):
         recs = _records(p, key)

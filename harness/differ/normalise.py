@@ -72,6 +72,8 @@ class Pair:
     """Seconds the reference's answer arrived after the candidate's (negative: before).  A
     cached TTL decays by that much in between, so the candidate's TTL may lie that much (plus
     one second of rounding) above the reference's."""
+    vantage: str = ""
+    """The candidate's vantage (egress region) label, when the differ knows it."""
 
     @property
     def qname(self) -> str:
@@ -327,8 +329,18 @@ class Geo:
         candidates = [d for d in _address_data(diffs) if d.section == "answer"]
         if not candidates or _structure(pair.candidate) != _structure(pair.reference):
             return None
-        hits = [d for d in candidates
-                if d.key is not None and pair.knowledge.varies_by_vantage(d.key)]
+        k = pair.knowledge
+        hits = []
+        for d in candidates:
+            if d.key is None or not k.varies_by_vantage(d.key):
+                continue
+            # What the reference side gave at the candidate's own vantage (an egress twin)
+            # is what the candidate must give.
+            mine = k.vantage_set(d.key, pair.vantage) if pair.vantage else None
+            view = pair.candidate.rrset(d.section, d.key)
+            if mine is not None and (view is None or view.addresses() != mine):
+                continue
+            hits.append(d)
         if not hits:
             return None
         return Explanation(self.name, tuple(hits),
