@@ -303,9 +303,11 @@ def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Samp
     assert d.key is not None
     key = d.key
     mine = _records(cand, key)
-    known, sizes, _ = k.seen(key) if key[1] != _RRSIG else (frozenset(), frozenset(), 0)
+    known, sizes, n_sets = (k.seen(key) if key[1] != _RRSIG
+                            else (frozenset(), frozenset(), 0))
     seen: set[object] = set(known)
     counts: set[int] = set(sizes)
+    sets: set[frozenset[object]] = set()
     absent = False
     for p in (ref, *(s.parsed for s in samples)):
         recs = _records(p, key)
@@ -314,6 +316,16 @@ def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Samp
             continue
         seen |= recs
         counts.add(len(recs))
+        sets.add(recs)
+    if mine is not None and (sets or n_sets) and len(sets) <= 1 and n_sets <= 1 \
+            and mine not in sets:
+        # What varies is which owner is in the answer (steering, a CDN edge); at this owner
+        # the reference side has only ever given one RRset, and the candidate's is another.
+        given = next(iter(sets), None)
+        return FieldJudgement(d, "reference stable", False, True, "",
+                              "the reference side gave one RRset for this owner ("
+                              + (_value(" ".join(sorted(map(str, given)))) if given
+                                 else "in earlier observations") + f"); {how_varied}")
     if mine is None:  # the candidate lacks the RRset
         if absent:
             return FieldJudgement(d, "reference varies", True, False, "",

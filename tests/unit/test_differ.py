@@ -922,3 +922,25 @@ async def test_a_dropped_record_in_a_churning_pool_is_real() -> None:
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
     ev = [f for f in floor_evidence(v) if f["evidence"] == "persisted"]
     assert ev and "a count the reference never gave (2)" in ev[0]["how"]
+
+
+async def test_a_changed_address_behind_per_answer_steering_is_real() -> None:
+    # the CNAME target is picked per answer (a, b or c); each edge's address never changes
+    def steer(edge: str, addr: str) -> bytes:
+        return resp("steer.example.", answer=[f"steer.example. 10 CNAME {edge}.edge.example.",
+                                              f"{edge}.edge.example. 60 A {addr}"])
+
+    a, b, c = steer("a", "192.0.2.11"), steer("b", "192.0.2.12"), steer("c", "192.0.2.13")
+    bad = steer("a", "127.66.6.6")
+    lookups = {"a.edge.example.": resp("a.edge.example.",
+                                       answer=["a.edge.example. 60 A 192.0.2.11"])}
+    rq = FakeRequery({"candidate": [bad, steer("c", "127.66.6.6")],
+                      "unbound": [b, c, b, a], "kresd": [a]}, lookups)
+    differ = Differ(DifferConfig(references=("unbound", "kresd")))
+    v = await judge(observation(bad, b, "steer.example.", kresd=a), rq, differ)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
+    assert any(f["evidence"] == "reference stable" for f in floor_evidence(v))
+    # the same steering without the fault: noise
+    rq = FakeRequery({"candidate": [a, c], "unbound": [b, c, b, a], "kresd": [a]}, lookups)
+    v = await judge(observation(a, b, "steer.example.", kresd=a), rq, Differ(differ.config))
+    assert v.kind is VerdictKind.NOISE, v.evidence
