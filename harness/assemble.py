@@ -185,17 +185,19 @@ def build_targets(config: HarnessConfig) -> list[Target]:
 
 def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
                    targets: list[Target] | None = None,
-                   intakes: list[Intake] | None = None) -> Pipeline:
-    """A pipeline for ``config``; ``judge``, ``targets`` and ``intakes`` replace what the
-    config says (tests, the demo)."""
+                   intakes: list[Intake] | None = None,
+                   probes: list[Target] | None = None) -> Pipeline:
+    """A pipeline for ``config``; ``judge``, ``targets``, ``intakes`` and ``probes`` (egress
+    twins the judge may ask) replace what the config says (tests, the demo, benches)."""
     if intakes is None:
         if not config.intakes:
             raise ConfigError(f"{config.source}: intake: at least one input is needed")
         intakes = [build_intake(i) for i in config.intakes]
-    probes: list[Target] = []
     twins: dict[str, str] = {}
-    if judge is None and targets is None:
-        probes, twins = build_twins(config)
+    if probes is None:
+        probes = []
+        if judge is None and targets is None:
+            probes, twins = build_twins(config)
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),
