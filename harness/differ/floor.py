@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import dns.rdatatype
 
-from harness.differ.answers import SECTIONS, Parsed, RRKey, RRsetView
+from harness.differ.answers import ADDRESS_TYPES, SECTIONS, Parsed, RRKey, RRsetView
 from harness.differ.classify import GROUPS, rank
 from harness.differ.compare import Difference, compare, rrsig_identity
 from harness.differ.knowledge import Knowledge, record_texts
@@ -333,6 +333,15 @@ def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Samp
         return _persistence(d, fresh, fresh is not None and _records(fresh, key) is None,
                             how_varied, "the RRset was missing again")
     again = None if fresh is None else _records(fresh, key)
+    finite = _finite(k, key)
+    if finite and (len(mine) not in counts or not mine <= seen):
+        # An address pool that has stopped growing: the reference side has shown its whole
+        # range, and the candidate's RRset lies outside it (no fresh fetch needed).
+        return FieldJudgement(d, "persisted", False, True, "",
+                              f"outside a pool that stopped growing ({finite}): "
+                              + ("a record count it never gave" if len(mine) not in counts
+                                 else f"{len(mine - seen)} address(es) it never gave")
+                              + f"; {how_varied}")
     if len(mine) not in counts:  # a record dropped or added, whatever the records
         return _persistence(d, fresh, again is not None and len(again) == len(mine),
                             how_varied, f"{len(mine)} record(s) again, a count the reference "
@@ -350,6 +359,21 @@ def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Samp
                               f"on the reference side ({how_varied})")
     return _persistence(d, fresh, kept, how_varied,
                         f"{len(novel)} record(s) the reference never gave came back")
+
+
+FINITE = 8
+"""Samples without a new address after which an address pool counts as fully seen."""
+
+
+def _finite(k: Knowledge, key: RRKey) -> str:
+    """Why ``key``'s addresses form a finite pool the reference side has shown in full ('':
+    they do not, or it is not known)."""
+    if key[1] not in ADDRESS_TYPES:
+        return ""
+    f = k.facts(key)
+    if f is None or f.since_growth < FINITE:
+        return ""
+    return f"{len(f.pool)} addresses, none new in the last {f.since_growth} samples"
 
 
 def _persistence(d: Difference, fresh: Parsed | None, persisted: bool, how_varied: str,

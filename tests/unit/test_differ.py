@@ -921,7 +921,13 @@ async def test_a_dropped_record_in_a_churning_pool_is_real() -> None:
     v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
     ev = [f for f in floor_evidence(v) if f["evidence"] == "persisted"]
-    assert ev and "a count the reference never gave (2)" in ev[0]["how"]
+    assert ev and "count" in ev[0]["how"]  # the pool stopped growing: a count never given
+    # a candidate that cannot be flushed: a pool the reference has shown in full still tells
+    rq = Fresh({"candidate": [resp(answer=["www.example. 60 A 192.0.2.76"])],
+                "unbound": list(samples)}, flush_works=False)
+    v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
+    assert v.kind is VerdictKind.REAL
+    assert "outside a pool that stopped growing" in floor_evidence(v)[0]["how"]
 
 
 async def test_a_changed_address_behind_per_answer_steering_is_real() -> None:
