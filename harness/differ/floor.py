@@ -330,8 +330,10 @@ def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Samp
         if absent:
             return FieldJudgement(d, "reference varies", True, False, "",
                                   "the reference side also answered without it; " + how_varied)
-        return _persistence(d, fresh, fresh is not None and _records(fresh, key) is None,
-                            how_varied, "the RRset was missing again")
+        # Its content varies, but the reference side gave it in every sample.
+        return FieldJudgement(d, "reference stable", False, True, "",
+                              f"the reference side gave this RRset in all {len(samples) + 1} "
+                              f"samples, the candidate none; {how_varied}")
     again = None if fresh is None else _records(fresh, key)
     finite = _finite(k, key)
     if finite and (len(mine) not in counts or not mine <= seen):

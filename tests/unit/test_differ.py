@@ -950,3 +950,12 @@ async def test_a_changed_address_behind_per_answer_steering_is_real() -> None:
     rq = FakeRequery({"candidate": [a, c], "unbound": [b, c, b, a], "kresd": [a]}, lookups)
     v = await judge(observation(a, b, "steer.example.", kresd=a), rq, Differ(differ.config))
     assert v.kind is VerdictKind.NOISE, v.evidence
+
+
+async def test_a_dropped_rrset_under_a_nonce_is_real_without_a_fresh_fetch() -> None:
+    empty = resp("www.example.", "TXT")  # the candidate dropped the only record
+    rq = Fresh({"candidate": [empty], "unbound": [txt("r2"), txt("r3"), txt("r4")]},
+               flush_works=False)
+    v = await judge(observation(empty, txt("r1")), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data"
+    assert floor_evidence(v)[0]["evidence"] == "reference stable"
