@@ -236,7 +236,7 @@ def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],
     for d in remaining:
         fp = field_path(d)
         if d.category.endswith(".ttl") and d.key is not None:
-            out.append(_judge_ttl(d, samples, fresh, k))
+            out.append(_judge_ttl(d, [Sample("reference", ref), *samples], fresh, k))
             continue
         if across:
             out.append(FieldJudgement(d, "egress", True, False, across[0],
@@ -272,12 +272,28 @@ def _value(v: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _signed_bound(d: Difference, samples: Sequence[Sample]) -> int | None:
+    """The original TTL of the reference side's RRSIGs over ``d``'s RRset, if signed."""
+    assert d.key is not None
+    owner, rdtype, covers = d.key
+    sig_key = d.key if rdtype == _RRSIG else (owner, _RRSIG, rdtype)
+    found = [max(int(rd.original_ttl) for rd in view.rdatas)  # type: ignore[attr-defined]
+             for s in samples if (view := _view(s.parsed, sig_key)) is not None]
+    return max(found) if found else None
+
+
 def _judge_ttl(d: Difference, samples: Sequence[Sample], fresh: Parsed | None,
                k: Knowledge) -> FieldJudgement:
     """A TTL the TTL rule left (above the reference's plus the time between the answers,
     above every TTL the reference has shown): real, unless the authority's TTL itself
     varies (fresh fetches disagree) and the candidate's fresh fetch is back within range."""
     assert d.key is not None
+    signed = _signed_bound(d, samples)
+    mine = d.candidate if isinstance(d.candidate, int) else None
+    if signed is not None and mine is not None and mine > signed + ROUNDING:
+        return FieldJudgement(d, "ttl", False, True, "",
+                              f"{mine} is above the original TTL the signer gave ({signed}): no "
+                              "cache may serve it longer (RFC 4035 5.3.3)")
     varies = _authority_ttl_varies(d, samples)
     if varies is None:
         return FieldJudgement(d, "ttl", False, True, "",

@@ -959,3 +959,17 @@ async def test_a_dropped_rrset_under_a_nonce_is_real_without_a_fresh_fetch() -> 
     v = await judge(observation(empty, txt("r1")), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
     assert floor_evidence(v)[0]["evidence"] == "reference stable"
+
+
+async def test_a_ttl_above_the_signers_original_ttl_is_real_even_when_ttls_jitter() -> None:
+    def jit(ttl: int) -> bytes:
+        return resp(answer=[f"www.example. {ttl} A 192.0.2.1", sig("A", ttl=ttl, orig=300)])
+
+    # fresh reference fetches disagree (the authority jitters its TTL), no fresh candidate
+    rq = Fresh({"candidate": [jit(3900)], "unbound": [jit(200), jit(199), jit(280)]},
+               flush_works=True)
+    rq.script["candidate"] = [jit(3900)]
+    v = await judge(observation(jit(3900), jit(160)), rq,
+                    Differ(DifferConfig(fresh_candidate=False)))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
+    assert "original TTL the signer gave (300)" in floor_evidence(v)[0]["how"]
