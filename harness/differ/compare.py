@@ -262,12 +262,26 @@ def _compare_chain(candidate: Parsed, reference: Parsed, out: list[Difference]) 
     cc, rc = chain(candidate, qname), chain(reference, qname)
     if len(cc) < 2 and len(rc) < 2:
         return
+    ct, rt = _terminal(candidate, cc[-1]), _terminal(reference, rc[-1])
+    if ct != rt:
+        # What the chain leads to, whichever edge it goes through: the answer to the
+        # question (keyed as the question's RRset: the qname holds a CNAME, not this type).
+        qtype = (reference.question or candidate.question or (("", 0, 0),))[0][1]
+        out.append(Difference("answer.data", "the CNAME chain ends in other data", (qname,
+                              qtype, 0), ",".join(ct) or "nothing", ",".join(rt) or "nothing"))
     c_ok, r_ok = chain_in_order(candidate, cc), chain_in_order(reference, rc)
     if c_ok != r_ok:
         out.append(Difference(
             "cname.order", "a CNAME follows the record it points to" if not c_ok else
             "the reference's CNAME follows the record it points to; the candidate's does not",
             None, ", ".join(_order_text(candidate)), ", ".join(_order_text(reference))))
+
+
+def _terminal(p: Parsed, name: str) -> list[str]:
+    """The types of data at the end of a CNAME chain (record counts differ by edge)."""
+    return sorted(dns.rdatatype.to_text(dns.rdatatype.RdataType(key[1]))
+                  for key in p.sections["answer"]
+                  if key[0] == name and key[1] not in (_RRSIG, _CNAME, _DNAME))
 
 
 def _order_text(p: Parsed) -> list[str]:

@@ -973,3 +973,15 @@ async def test_a_ttl_above_the_signers_original_ttl_is_real_even_when_ttls_jitte
                     Differ(DifferConfig(fresh_candidate=False)))
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
     assert "original TTL the signer gave (300)" in floor_evidence(v)[0]["how"]
+
+
+def test_a_cname_chain_that_ends_in_nothing_is_answer_data() -> None:
+    ref = resp("alias.example.", answer=["alias.example. 300 CNAME a.edge.example.",
+                                         "a.edge.example. 60 A 192.0.2.1"])
+    other_edge = resp("alias.example.", answer=["alias.example. 300 CNAME b.edge.example.",
+                                                "b.edge.example. 60 A 192.0.2.2"])
+    empty = resp("alias.example.", answer=["alias.example. 300 CNAME b.edge.example."])
+    assert not any(d.key == ("alias.example.", 1, 0) for d in diffs(other_edge, ref))
+    ended = [d for d in diffs(empty, ref) if d.key == ("alias.example.", 1, 0)]
+    assert [(d.category, d.candidate, d.reference) for d in ended] == [
+        ("answer.data", "nothing", "A")]
