@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -40,23 +41,38 @@ from resolver.app import describe, host_has_global_ipv6
 from resolver.config import ConfigError as ResolverConfigError
 from resolver.config import ResolverConfig, read_root_hints
 
-__all__ = ["build_intake", "build_pipeline", "build_targets", "choose_judge"]
+__all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
 
 log = logging.getLogger("shadowdns.harness")
 
 
-def choose_judge(name: str, *, ignore_tc_only: bool = False) -> Judge:
+def choose_judge(name: str, config: HarnessConfig | None = None,
+                 twins: Mapping[str, str] | None = None, *,
+                 ignore_tc_only: bool = False) -> Judge:
     """``differ``: :class:`harness.differ.Differ` (an error if it is missing); ``exact``:
     :class:`~harness.exactjudge.ExactJudge`; ``auto``: the differ when it can be built.
-    ``ignore_tc_only`` adds the differ's ``tc`` normaliser (truncation alone is noise)."""
+    The differ is configured by ``config.differ``; ``twins``: target -> egress twin;
+    ``config.ignore_tc_only`` adds the differ's ``tc`` normaliser (truncation alone is
+    noise)."""
     if name in ("auto", "differ"):
         try:
             module = importlib.import_module("harness.differ")
-            if ignore_tc_only:
+            normalisers = None
+            if ignore_tc_only or (config is not None and config.ignore_tc_only):
                 normalise = importlib.import_module("harness.differ.normalise")
                 normalisers = (*normalise.DEFAULT_NORMALISERS, normalise.TcOnly())
+            if config is None:
                 return cast(Judge, module.Differ(normalisers=normalisers))
-            return cast(Judge, module.Differ())
+            d = config.differ
+            return cast(Judge, module.Differ(module.DifferConfig(
+                candidate=config.candidate.name,
+                references=tuple(r.name for r in config.references),
+                confirm=d.confirm, requery_rate=d.requery_rate,
+                requery_burst=d.requery_burst, requery_concurrency=d.requery_concurrency,
+                floor_requeries=d.floor_requeries,
+                floor_references=d.floor_references or None,
+                egress_swap=d.egress_swap, twins=dict(twins or {}),
+                fresh_candidate=d.fresh_candidate), normalisers=normalisers))
         except Exception as e:
             if name == "differ":
                 raise ConfigError(f"judge: differ: harness.differ cannot be used: {e}") from e
@@ -92,7 +108,10 @@ def _lab_file(config: HarnessConfig, name: str) -> Path | None:
     return path if path.exists() else None
 
 
-def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
+def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None = None,
+               egress: str | None = None) -> Target:
+    """The candidate; with ``name`` and ``egress``, its egress twin (the same resolver
+    asking from another address)."""
     c: CandidateConfig = config.candidate
     if c.address is not None:
         return AddressTarget(c.name, c.address[0], c.address[1], timeout=c.timeout)
@@ -113,7 +132,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
     if anchor is None and c.validate and config.lab is not None:
         raise ConfigError(f"{config.lab} has no {ANCHOR_FILE} (is the lab up? or set "
                           "candidate.validate: false)", source=config.source, key="lab")
-    egress = c.egress or (lab.egress.get("candidate") if lab else None)
+    egress = egress or c.egress or (lab.egress.get("candidate") if lab else None)
     resolver_config = ResolverConfig(
         root_hints=root_hints, root_hints_source=str(hints) if hints is not None else "",
         trust_anchor_file=anchor, validation=c.validate,
@@ -121,11 +140,34 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
         cache_bytes=c.cache_mb * 1024 * 1024, workers=c.workers,
         do_ip6=False if config.lab is not None else None)
     try:
-        for line in describe(resolver_config, off="candidate.validate: false"):
-            log.info("candidate: %s", line)
-        return InProcessTarget(c.name, resolver_config, timeout=c.timeout)
+        if name is None:  # (the twin is the same resolver: said once)
+            for line in describe(resolver_config, off="candidate.validate: false"):
+                log.info("candidate: %s", line)
+        return InProcessTarget(name or c.name, resolver_config, timeout=c.timeout)
     except ResolverConfigError as e:  # the trust anchor file
         raise ConfigError(str(e), source=config.source, key="candidate.trust_anchor") from None
+
+
+def _reference_egress(r: ReferenceConfig, lab: LabInfo | None) -> str | None:
+    return r.egress or (lab.egress.get(r.kind) if lab else None)
+
+
+def build_twins(config: HarnessConfig) -> tuple[list[Target], dict[str, str]]:
+    """Egress twins for the differ (``differ.egress_swap``): the in-process candidate again,
+    asking from the primary reference's egress address.  Only where the harness controls
+    both egress addresses; otherwise none (the differ then goes without that evidence)."""
+    if (not config.differ.egress_swap or not config.references
+            or config.candidate.address is not None):
+        return [], {}
+    lab = _lab(config)
+    primary = config.references[0]
+    ref_egress = _reference_egress(primary, lab)
+    own = config.candidate.egress or (lab.egress.get("candidate") if lab else None)
+    if ref_egress is None or own is None or ref_egress == own:
+        return [], {}
+    name = f"{config.candidate.name}@{primary.name}-egress"
+    return ([_candidate(config, lab, name=name, egress=ref_egress)],
+            {config.candidate.name: name})
 
 
 def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -> Target:
@@ -141,7 +183,7 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
         anchor = r.trust_anchor or _lab_file(config, ANCHOR_FILE)
         options: dict[str, Any] = {
             "qname_minimisation": r.qname_minimisation,
-            "outgoing_address": r.egress or (lab.egress.get(r.kind) if lab else None),
+            "outgoing_address": _reference_egress(r, lab),
             "cache_size_mb": r.cache_mb,
             "identity": r.name,
             "address_policy": config.policy,
@@ -181,9 +223,10 @@ def build_targets(config: HarnessConfig) -> list[Target]:
 
 def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
                    targets: list[Target] | None = None,
-                   intakes: list[Intake] | None = None) -> Pipeline:
-    """A pipeline for ``config``; ``judge``, ``targets`` and ``intakes`` replace what the
-    config says (tests, the demo)."""
+                   intakes: list[Intake] | None = None,
+                   probes: list[Target] | None = None) -> Pipeline:
+    """A pipeline for ``config``; ``judge``, ``targets``, ``intakes`` and ``probes`` (egress
+    twins the judge may ask) replace what the config says (tests, the demo, benches)."""
     if intakes is None:
         if not config.intakes:
             raise ConfigError("at least one input is needed", source=config.source,
@@ -201,12 +244,17 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
         store.check()
     except ValueError as e:
         raise ConfigError(str(e), source=config.source, key="store.path") from None
+    twins: dict[str, str] = {}
+    if probes is None:
+        probes = []
+        if judge is None and targets is None:
+            probes, twins = build_twins(config)
     return Pipeline(
         intakes=intakes,
         sampler=Sampler(config.sampler),
         targets=targets if targets is not None else build_targets(config),
-        judge=judge if judge is not None else choose_judge(
-            config.judge, ignore_tc_only=config.ignore_tc_only),
+        judge=judge if judge is not None else choose_judge(config.judge, config, twins),
+        probes=probes,
         store=store,
         max_in_flight=config.dispatcher.max_in_flight,
         target_qps=config.dispatcher.target_qps,

@@ -136,6 +136,24 @@ def register(sub: Any) -> None:
                         "or the differ only")
     s.add_argument("--ignore-tc-only", action="store_true",
                    help="a difference in the TC bit alone is noise (RRL truncation)")
+    d = p.add_argument_group("the differ's confirmation (YAML: differ:)")
+    d.add_argument("--confirm", action=argparse.BooleanOptionalAction, default=None,
+                   help="re-query before a divergence counts (default: on)")
+    d.add_argument("--requery-rate", type=float, metavar="QPS",
+                   help="confirmation re-queries per second; 0: unlimited; out of budget: "
+                   "undecided")
+    d.add_argument("--requery-burst", type=int, metavar="N",
+                   help="confirmation re-queries allowed at once above the rate")
+    d.add_argument("--requery-concurrency", type=int, metavar="N",
+                   help="confirmation re-queries in flight at once; 0: unlimited")
+    d.add_argument("--floor-requeries", type=int, metavar="N",
+                   help="re-queries of the primary reference for the noise floor (default: 3)")
+    d.add_argument("--floor-reference", action="append", default=[], metavar="NAME",
+                   help="a reference sampled for the noise floor (repeat; all when none given)")
+    d.add_argument("--egress-swap", action=argparse.BooleanOptionalAction, default=None,
+                   help="ask egress twins while confirming (default: on, when egress is set)")
+    d.add_argument("--fresh-candidate", action=argparse.BooleanOptionalAction, default=None,
+                   help="one flushed candidate re-query to tell a nonce from a fault")
     s.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=main)
 
@@ -277,6 +295,17 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
         if value is not None:
             data[section] = {**(data.get(section) or {}), key: value}
             flags[f"{section}.{key}"] = f"{flag} {value}" if key == "path" else flag
+    differ = dict(data.get("differ") or {})
+    for key in ("confirm", "requery_rate", "requery_burst", "requery_concurrency",
+                "floor_requeries", "egress_swap", "fresh_candidate"):
+        if getattr(args, key) is not None:
+            differ[key] = getattr(args, key)
+            flags[f"differ.{key}"] = "--" + key.replace("_", "-")
+    if args.floor_reference:
+        differ["floor_references"] = list(args.floor_reference)
+        flags["differ.floor_references"] = "--floor-reference"
+    if differ:
+        data["differ"] = differ
     for key in ("duration", "live", "judge", "lab"):
         value = getattr(args, key)
         if value is not None:

@@ -60,6 +60,16 @@ The format (every key optional except where said)::
     live: auto               # auto: a dashboard on a TTY, log lines otherwise; dashboard|log|off
     log_interval: 5          # seconds between log lines
     judge: auto              # auto (the differ if present, else exact) | exact | differ
+    differ:                  # how the differ confirms (docs/DIFFER.md)
+      confirm: true          # re-query before a divergence counts
+      requery_rate: 0        # confirmation re-queries per second, all together; 0: unlimited
+      requery_burst: 0       # re-queries at once from the budget; 0: one second's worth
+      requery_concurrency: 0 # re-queries in flight at once; 0: unlimited
+      floor_requeries: 3     # re-queries of the primary reference for the noise floor
+      floor_references: []   # references sampled for the noise floor; empty: all
+      egress_swap: true      # ask egress twins (a managed primary reference, an in-process
+                             # candidate, both with egress addresses)
+      fresh_candidate: true  # one flushed candidate re-query to tell a nonce from a fault
 """
 
 from __future__ import annotations
@@ -92,6 +102,7 @@ __all__ = [
     "CandidateConfig",
     "ConfigError",
     "DispatcherConfig",
+    "DifferSettings",
     "DnstapConfig",
     "HarnessConfig",
     "IntakeConfig",
@@ -256,6 +267,20 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class DifferSettings:
+    """The ``differ:`` section: how the differ confirms (see docs/DIFFER.md)."""
+
+    confirm: bool = True
+    requery_rate: float = 0.0
+    requery_burst: int = 0
+    requery_concurrency: int = 0
+    floor_requeries: int = 3
+    floor_references: tuple[str, ...] = ()
+    egress_swap: bool = True
+    fresh_candidate: bool = True
+
+
+@dataclass(frozen=True)
 class HarnessConfig:
     intakes: tuple[IntakeConfig, ...] = ()
     sampler: SamplerConfig = SamplerConfig()
@@ -267,6 +292,7 @@ class HarnessConfig:
     live: Literal["auto", "dashboard", "log", "off"] = "auto"
     log_interval: float = 5.0
     judge: Literal["auto", "exact", "differ"] = "auto"
+    differ: DifferSettings = DifferSettings()
     duration: float = 0.0
     lab: Path | None = None
     run_dir: Path = Path("run/shadow")
@@ -523,7 +549,8 @@ def key_line(text: str, key: str) -> int | None:
 
 
 _TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api",
-        "live", "log_interval", "judge", "duration", "lab", "run_dir", "ignore_tc_only")
+        "live", "log_interval", "judge", "differ", "duration", "lab", "run_dir",
+        "ignore_tc_only")
 
 
 def config_from_mapping(data: object, source: str = "<flags>", *,
@@ -559,12 +586,35 @@ def config_from_mapping(data: object, source: str = "<flags>", *,
         live=_live(top),
         log_interval=top.number("log_interval", 5.0, low=0.1),
         judge=top.choice("judge", "auto", ("auto", "exact", "differ")),  # type: ignore[arg-type]
+        differ=_differ(top.sub("differ", _DIFFER_KEYS), names),
         duration=top.number("duration", 0.0, low=0),
         lab=lab,
         run_dir=top.path_("run_dir", Path("run/shadow")) or Path("run/shadow"),
         ignore_tc_only=top.boolean("ignore_tc_only", False),
         source=source,
         policy=policy,
+    )
+
+
+_DIFFER_KEYS = ("confirm", "requery_rate", "requery_burst", "requery_concurrency",
+                "floor_requeries", "floor_references", "egress_swap", "fresh_candidate")
+
+
+def _differ(r: _Reader, references: Sequence[str]) -> DifferSettings:
+    floor = tuple(r.strings("floor_references"))
+    for i, name in enumerate(floor):
+        if references and name not in references:
+            raise r.error(f"floor_references[{i}]", f"{name!r} is not a reference (expected "
+                          "one of: " + ", ".join(references) + ")")
+    return DifferSettings(
+        confirm=r.boolean("confirm", True),
+        requery_rate=r.number("requery_rate", 0.0, low=0),
+        requery_burst=r.integer("requery_burst", 0, low=0),
+        requery_concurrency=r.integer("requery_concurrency", 0, low=0),
+        floor_requeries=r.integer("floor_requeries", 3, low=1, high=32),
+        floor_references=floor,
+        egress_swap=r.boolean("egress_swap", True),
+        fresh_candidate=r.boolean("fresh_candidate", True),
     )
 
 

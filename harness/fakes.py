@@ -91,7 +91,7 @@ class FakeTarget:
         if reply is None:
             return TargetAnswer(self._name, None, time.monotonic() - start, "timeout")
         wire = reply if isinstance(reply, bytes) else reply.to_wire()
-        return TargetAnswer(self._name, wire, time.monotonic() - start)
+        return TargetAnswer(self._name, wire, (now := time.monotonic()) - start, received=now)
 
     async def flush(self, name: str) -> None:
         self.flushed.append(name)

@@ -141,6 +141,8 @@ class Metrics:
         self.capacity = 0
         self.sample_scale = 1.0
         self.intakes: dict[str, collections.Counter[str]] = {}
+        self.judge: collections.Counter[str] | None = None
+        """The judge's own counters (the differ's ``stats``), when it keeps them."""
 
     def answer(self, target: str, latency: float | None, error: str | None) -> None:
         if error is not None:
@@ -213,6 +215,19 @@ class Metrics:
         for key in sorted(self.categories):
             lines.append(f'shadowdns_divergences_total{{category="{_label(key)}"}} '
                          f"{self.categories[key]}")
+        if self.judge is not None:
+            judge = self.judge
+            metric("shadowdns_confirmation_requeries_total", "counter",
+                   "Re-queries the differ sent to confirm divergences (the budgeted traffic).")
+            lines.append(f"shadowdns_confirmation_requeries_total {judge['requeries']}")
+            metric("shadowdns_confirmation_budget_exhausted_total", "counter",
+                   "Judgements left undecided because the re-query budget was spent.")
+            lines.append(f"shadowdns_confirmation_budget_exhausted_total "
+                         f"{judge['budget_exhausted']}")
+            metric("shadowdns_differ_verdicts_total", "counter", "The differ's verdicts by kind.")
+            for key in sorted(k for k in judge if k.startswith("verdict_")):
+                lines.append(f'shadowdns_differ_verdicts_total{{kind="{_label(key[8:])}"}} '
+                             f"{judge[key]}")
         metric("shadowdns_intake_events_total", "counter", "Intake counters by intake.")
         for name in sorted(self.intakes):
             for key, value in sorted(self.intakes[name].items()):

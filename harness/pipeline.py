@@ -64,21 +64,26 @@ class Pipeline:
     def __init__(self, *, intakes: Sequence[Intake], sampler: Sampler,
                  targets: Sequence[Target], judge: Judge, store: Store,
                  max_in_flight: int = 256, run_config: dict[str, Any] | None = None,
-                 drain_timeout: float | None = None, target_qps: float = 0.0) -> None:
+                 drain_timeout: float | None = None, target_qps: float = 0.0,
+                 probes: Sequence[Target] = ()) -> None:
         if len(targets) < 2:
             raise ValueError("a shadow run needs the candidate and at least one reference")
         names = [t.name for t in targets]
-        if len(set(names)) != len(names):
-            raise ValueError(f"target names must differ: {names}")
+        every = names + [t.name for t in probes]
+        if len(set(every)) != len(every):
+            raise ValueError(f"target names must differ: {every}")
         self.intakes = list(intakes)
         self.sampler = sampler
         self.targets = list(targets)
-        self.by_name = {t.name: t for t in targets}
+        self.probes = list(probes)
+        """Targets only the judge asks (egress twins), never sent the mirrored traffic."""
+        self.by_name = {t.name: t for t in [*targets, *probes]}
         self.judge = judge
         self.store = store
         self.run_config = run_config or {}
         self.metrics = Metrics(names)
         self.metrics.capacity = max_in_flight
+        self.metrics.judge = getattr(judge, "stats", None)
         self.dispatcher = Dispatcher(self.targets, max_in_flight, self._complete)
         self.rate_cap = RateCap(names, target_qps, now=time.monotonic())
         self.drain_timeout = drain_timeout if drain_timeout is not None else (
@@ -178,12 +183,17 @@ class Pipeline:
         self.metrics.counters["requeries"] += 1
         while not self.rate_cap.take(target, time.monotonic()):
             await asyncio.sleep(self.rate_cap.wait_time(target, time.monotonic()))
+        flushed: bool | None = None
         if flush:
             try:
                 await chosen.flush(query.qname)
+                flushed = True
             except Exception as e:  # noqa: BLE001 - the judge sees an unflushed answer
                 log.info("flushing %s on %s failed: %s", query.qname, target, e)
-        return await chosen.ask(query, cd=True if cd else None)
+                flushed = False
+        answer = await chosen.ask(query, cd=True if cd else None)
+        answer.flushed = flushed  # the judge knows whether this was a fresh fetch
+        return answer
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -191,7 +201,7 @@ class Pipeline:
         """Open the store, start the targets, then the intakes (which then feed us)."""
         self.store.open()
         try:
-            for target in self.targets:
+            for target in [*self.targets, *self.probes]:
                 await target.start()
                 self._started_targets.append(target)
             for target in self.targets:
@@ -308,4 +318,7 @@ class Pipeline:
                       "errors": self.store.errors, "pruned": self.store.pruned},
             "judge": type(self.judge).__name__,
         })
+        stats = getattr(self.judge, "stats", None)
+        if stats:
+            snapshot["judge_stats"] = dict(stats)
         return snapshot

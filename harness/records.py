@@ -52,6 +52,8 @@ class TargetAnswer:
     wire: bytes | None = None  # the response as received
     latency: float | None = None  # seconds
     error: str | None = None  # "timeout", "network: ...": no wire then
+    received: float | None = None  # time.monotonic() when the answer arrived (TTL decay)
+    flushed: bool | None = None  # a re-query asked after a flush: did the flush succeed?
 
 
 @dataclass
@@ -71,6 +73,7 @@ class VerdictKind(enum.Enum):
     REAL = "real"  # a divergence that survived normalisation and confirmation
     UNSTABLE = "unstable"  # the reference disagrees with itself
     TIMEOUT = "timeout"  # a side did not answer
+    UNDECIDED = "undecided"  # a divergence the confirmation budget left unconfirmed
 
 
 @dataclass

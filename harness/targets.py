@@ -137,7 +137,7 @@ class AddressTarget:
         except OSError as e:
             return TargetAnswer(self._name, None, time.monotonic() - start,
                                 f"network: {e.strerror or e}")
-        return TargetAnswer(self._name, reply, time.monotonic() - start)
+        return TargetAnswer(self._name, reply, (now := time.monotonic()) - start, received=now)
 
     async def flush(self, name: str) -> None:
         if self.reference is None or not self.reference.can_flush:
@@ -200,7 +200,7 @@ class InProcessTarget:
             return TargetAnswer(self._name, None, time.monotonic() - start, "timeout")
         if reply is None:
             return TargetAnswer(self._name, None, time.monotonic() - start, "no reply")
-        return TargetAnswer(self._name, reply, time.monotonic() - start)
+        return TargetAnswer(self._name, reply, (now := time.monotonic()) - start, received=now)
 
     async def flush(self, name: str) -> None:
         """Forget what the candidate has cached at ``name``, as ``flush_name`` does for the

@@ -64,6 +64,9 @@ def register(sub: Any) -> None:
                    help="fewer judged queries than this: not enough data")
     t.add_argument("--ignore", action="append", default=[], metavar="CATEGORY",
                    help="a category or group that does not block (repeatable), e.g. edns")
+    t.add_argument("--block-minor", action="store_true",
+                   help="lower-severity categories (dnssec.ede_code: only the EDE code "
+                   "differs) block too")
     _compare_options(p.add_argument_group("compare"))
     p.set_defaults(func=main)
 
@@ -199,7 +202,8 @@ def _report(args: argparse.Namespace) -> int:
     path = find_store(args.db)
     thresholds = Thresholds(max_real=args.max_real, max_real_rate=args.max_real_rate,
                             max_timeout_rate=args.max_timeout_rate,
-                            min_compared=args.min_compared, ignore=list(args.ignore))
+                            min_compared=args.min_compared, ignore=list(args.ignore),
+                            **({"minor": []} if args.block_minor else {}))
     tables = load(path, run)
     if args.format in ("csv", "parquet"):
         frame = divergence_rows(tables, all_verdicts=args.all_verdicts)

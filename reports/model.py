@@ -68,6 +68,12 @@ class Header:
     runs: list[int]  # every run in the store
 
 
+MINOR_CATEGORIES = ("dnssec.ede_code",)
+"""Real divergences that do not fail "safe to ship" by default: only the Extended DNS Error
+code differs, with the same rcode and DNSSEC outcome on both sides (implementations pick
+different codes for one failure)."""
+
+
 @dataclass
 class Thresholds:
     """When the candidate is called safe to ship."""
@@ -82,6 +88,9 @@ class Thresholds:
     """Fewer judged queries than this, and no divergence: not enough data to say."""
     ignore: list[str] = field(default_factory=list)
     """Categories (or groups: ``edns`` covers ``edns.payload``) that do not block."""
+    minor: list[str] = field(default_factory=lambda: list(MINOR_CATEGORIES))
+    """Lower-severity categories: shown, counted apart, never blocking (empty: they block
+    like any other)."""
 
 
 @dataclass

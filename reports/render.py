@@ -45,6 +45,7 @@ STYLES = {
     "inconclusive": "bold yellow",
     "real": "red",
     "unstable": "yellow",
+    "undecided": "yellow",
     "timeout": "magenta",
     "noise": "cyan",
     "equal": "green",
@@ -497,6 +498,16 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
                 t.add_row(str(e.get("normaliser", "")), ", ".join(map(str, e.get(
                     "categories", []))), str(e.get("count", "")), Text(note))
         out.append(t)
+    floor = ev.pop("noise_floor", None)
+    if isinstance(floor, list) and floor:
+        t = _table("The noise floor: each field against the reference side's own variation")
+        for col in ("field", "evidence", "sample", "how"):
+            t.add_column(col, overflow="fold")
+        for f in floor:
+            if isinstance(f, dict):
+                t.add_row(Text(str(f.get("field", ""))), str(f.get("evidence", "")),
+                          Text(str(f.get("sample", ""))), Text(str(f.get("how", ""))))
+        out.append(t)
     requeries = ev.pop("requeries", None)
     if isinstance(requeries, list) and requeries:
         t = _table("Re-queries made to confirm")
@@ -516,7 +527,7 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
     rows = []
     for key in ("dnssec", "confirmation", "confirmed", "unstable_side", "side", "errors",
                 "cd_rcodes", "reference_target", "pool_requeries", "memo",
-                "first_attempt_errors"):
+                "first_attempt_errors", "budget", "budget_exhausted_at"):
         if key in ev:
             value = ev.pop(key)
             rows.append((words(key), plain(value)))

@@ -11,8 +11,10 @@ to ship.
 2. **NOT ENOUGH DATA** when fewer than ``min_compared`` (default 100) queries were judged.
 3. **SAFE TO SHIP** otherwise.
 
-Noise (explained by a normaliser), unstable answers (the reference disagreeing with itself)
-and the reference's own timeouts never count against the candidate; the reasons say how
+Noise (explained by a normaliser or the measured noise floor), unstable answers (the
+reference disagreeing with itself), undecided ones (the confirmation budget spent), the
+reference's own timeouts and lower-severity categories (``Thresholds.minor``: by default
+``dnssec.ede_code``) never count against the candidate; the reasons say how
 many there were, so that a run that compared little is visible as such.
 """
 
@@ -51,7 +53,7 @@ from reports.tables import STATES, Tables, counters, load, sources
 
 __all__ = ["HISTOGRAM_EDGES", "KIND_ORDER", "assess", "build", "meaning", "report"]
 
-KIND_ORDER = ("real", "unstable", "timeout", "noise", "equal", "unjudged")
+KIND_ORDER = ("real", "undecided", "unstable", "timeout", "noise", "equal", "unjudged")
 HISTOGRAM_EDGES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
 TOP = 10
 
@@ -66,6 +68,8 @@ _MEANINGS = {
     "dnssec.bogus_insecure": "validation: bogus on one side, insecure on the other",
     "dnssec.secure_insecure": "validation: secure on one side, insecure on the other",
     "dnssec.ede": "different Extended DNS Error codes",
+    "dnssec.ede_code": "another Extended DNS Error code for the same failure (lower severity)",
+    "undecided": "a divergence the confirmation budget left unconfirmed (never counted real)",
     "cname.chain": "a different CNAME chain",
     "cname.order": "a CNAME placed after the record it points to",
     "edns.presence": "an OPT record on one side only",
@@ -125,9 +129,11 @@ def assess(verdicts: Verdicts, dnssec: Dnssec, thresholds: Thresholds,
     judged = verdicts.judged
     real = {c.category: c.count for c in verdicts.categories if c.kind == "real"}
     blocking = {c: n for c, n in sorted(real.items(), key=lambda kv: (rank(kv[0]), kv[0]))
-                if not _ignored(c, t.ignore)}
+                if not _ignored(c, t.ignore) and not _ignored(c, t.minor)}
+    minor = sum(n for c, n in real.items()
+                if _ignored(c, t.minor) and not _ignored(c, t.ignore))
     total = sum(blocking.values())
-    ignored = sum(real.values()) - total
+    ignored = sum(real.values()) - total - minor
     cand_timeouts = sum(s.count for s in verdicts.sides
                         if s.kind == "timeout" and s.side in ("candidate", "both"))
     ref_timeouts = sum(s.count for s in verdicts.sides
@@ -158,10 +164,16 @@ def assess(verdicts: Verdicts, dnssec: Dnssec, thresholds: Thresholds,
                f"limit {100 * t.max_timeout_rate:.2f}%)")
     if ignored:
         counted += f" · {_n(ignored)} real in ignored categories"
+    if minor:
+        counted += (f" · {_n(minor)} real of lower severity ({', '.join(t.minor)}: "
+                    "not blocking)")
     reasons.append(counted)
+    undecided = verdicts.by_kind.get("undecided", 0)
     reasons.append(f"not counted: noise {_n(noise)} ({_pct(noise, judged)}) · unstable "
                    f"upstream {_n(unstable)} ({_pct(unstable, judged)}) · reference "
-                   f"unanswered {_n(ref_timeouts)}")
+                   f"unanswered {_n(ref_timeouts)}"
+                   + (f" · undecided (confirmation budget spent) {_n(undecided)}"
+                      if undecided else ""))
     first = next((first_examples[c] for c in blocking if c in first_examples), None)
     if too_many or too_slow:
         status = "not_safe"

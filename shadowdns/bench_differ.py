@@ -173,7 +173,7 @@ class LabResolver:
         latency = time.perf_counter() - started
         if wire is None:
             return TargetAnswer(self.name, None, latency, "timeout")
-        return TargetAnswer(self.name, wire, latency)
+        return TargetAnswer(self.name, wire, latency, received=self.world.clock.monotonic())
 
     def flush(self, name: str) -> None:
         """Forget one name's positive data (what ``unbound-control flush`` does)."""
@@ -184,8 +184,15 @@ class LabResolver:
             self.cache.rrsets.pop(n, rdtype)
 
 
+TWINS = {"unbound": "unbound@ap", CANDIDATE: "candidate@eu"}
+"""Egress twins: the primary reference's code asking from the candidate's egress, and the
+candidate's (faults included) from the primary reference's.  They answer the differ's
+re-queries only (``DifferConfig.twins``; ``--differ egress_swap=false`` leaves them out)."""
+
+
 class Sides:
-    """The candidate and the references, and the :class:`~harness.judge.Requery` over them."""
+    """The candidate and the references, and the :class:`~harness.judge.Requery` over them;
+    the egress twins (:data:`TWINS`) answer re-queries only."""
 
     def __init__(self, world: LabWorld, faults: FaultPlugin | None = None,
                  references: int = len(REFERENCES)) -> None:
@@ -195,6 +202,11 @@ class Sides:
         self.references = {n: world.resolver(n, a)
                            for n, a in list(REFERENCES.items())[:references]}
         self.all: dict[str, LabResolver] = {CANDIDATE: self.candidate, **self.references}
+        self.twins = {
+            TWINS["unbound"]: world.resolver(TWINS["unbound"], CANDIDATE_EGRESS),
+            TWINS[CANDIDATE]: world.resolver(TWINS[CANDIDATE], REFERENCES["unbound"],
+                                             [self.faults]),
+        }
         self.requeries = 0
 
     async def observe(self, query: Query, obs_id: int) -> Observation:
@@ -204,7 +216,7 @@ class Sides:
     async def requery(self, target: str, query: Query, *, flush: bool = False,
                       cd: bool = False) -> TargetAnswer:
         self.requeries += 1
-        r = self.all[target]
+        r = self.all.get(target) or self.twins[target]
         if flush:
             r.flush(query.qname)
         return await r.ask(query, cd=cd)
@@ -216,7 +228,8 @@ def differ_for_lab(references: int = len(REFERENCES),
     vantages = {CANDIDATE: "ap", "unbound": "eu", "kresd": "us"}
     settings: dict[str, Any] = {"candidate": CANDIDATE, "references": names,
                                 "vantages": {k: v for k, v in vantages.items()
-                                             if k == CANDIDATE or k in names}}
+                                             if k == CANDIDATE or k in names},
+                                "twins": TWINS}
     settings.update(overrides or {})
     return Differ(DifferConfig(**settings))
 
@@ -436,7 +449,8 @@ class AccuracyReport:
             ex = ", ".join(f"{n} {m}" for n, m in explained[kind].most_common())
             lines.append(f"  {kind:28} n={sum(c.values()):5}  real={c['real']:3}  "
                          f"equal={c['equal']:5} noise={c['noise']:5} "
-                         f"unstable={c['unstable']:3} timeout={c['timeout']:3}"
+                         f"unstable={c['unstable']:3} timeout={c['timeout']:3} "
+                         f"undecided={c['undecided']:3}"
                          + (f"   explained by: {ex}" if ex else ""))
         lines.append(f"  REAL on fault-free noise names (false positives): "
                      f"{len(self.false_real())}")

@@ -52,6 +52,7 @@ from harness.differ.faults import Applied, FaultKind, apply_fault
 from harness.exchange import ExchangeError, UdpExchange
 from harness.judge import Requery
 from harness.records import Observation, Verdict
+from harness.targets import AddressTarget, Target
 from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import ManifestEntry, load_world
@@ -72,6 +73,10 @@ log = logging.getLogger("shadowdns.bench")
 REFERENCE_NAME = "unbound"
 REFERENCE_LISTEN = ("127.55.0.60", 5053)
 BACKEND_LISTEN = ("127.55.0.61", 5053)
+TWIN_LISTEN = ("127.55.0.62", 5053)
+TWIN_NAME = "unbound@candidate-egress"
+"""The reference's egress twin: a second Unbound of its own, egressing from the candidate's
+region (differ ``egress_swap``; ``--differ egress_swap=false`` leaves it out)."""
 PROXY_LISTEN = ("127.0.0.61", 5353)
 TCP_IDLE = 10.0
 
@@ -336,14 +341,24 @@ async def _one_rate(lab: LabInfo, cfg: LiveConfig, rate: float, qfile: Path, lin
         "judge": "differ",
     }, source="bench differ --mode live")
     differ_config = DifferConfig(**{"candidate": "candidate",
-                                    "references": (REFERENCE_NAME,), **cfg.differ})
+                                    "references": (REFERENCE_NAME,),
+                                    "twins": {REFERENCE_NAME: TWIN_NAME}, **cfg.differ})
     judge = Keeping(Differ(differ_config))
+    probes: list[Target] = []
+    if differ_config.egress_swap:
+        twin = ManagedResolver.from_spec(ReferenceSpec.from_lab_files(
+            kind="unbound", listen=TWIN_LISTEN[0], port=TWIN_LISTEN[1],
+            workdir=run_dir / "twin", root_hints_file=lab.hints_path,
+            trust_anchor_file=lab.anchor_path, outgoing_address=lab.egress.get("candidate"),
+            identity=TWIN_NAME))
+        probes.append(AddressTarget(TWIN_NAME, TWIN_LISTEN[0], TWIN_LISTEN[1], timeout=5,
+                                    reference=twin))
     proxy = FaultProxy(PROXY_LISTEN, BACKEND_LISTEN, plan)
     await backend.start()
     try:
         await backend.flush_all()
         await proxy.start()
-        pipeline = build_pipeline(config, judge=judge)
+        pipeline = build_pipeline(config, judge=judge, probes=probes)
         async with pipeline:  # starts (and flushes) the reference, then the intake
             started = time.monotonic()
             ended = await pipeline.run(cfg.time_limit, None)

@@ -20,8 +20,11 @@ DNSSEC outcome of one response (:func:`dnssec_outcome`):
 =================  ===========================================================================
 
 Two outcomes that differ give ``dnssec.secure_insecure``, ``dnssec.bogus_secure`` or
-``dnssec.bogus_insecure``; a change of EDE codes gives ``dnssec.ede`` (EDE 22 where the
-reference says EDE 6 is a divergence).  When a DNSSEC outcome difference explains a
+``dnssec.bogus_insecure``; an EDE missing or added, or other codes with another rcode or
+outcome, gives ``dnssec.ede`` (EDE 22 where the reference says EDE 6 is a divergence); only
+the code differing, with the same rcode and the same outcome on both sides, gives the
+lower-severity ``dnssec.ede_code`` (implementations pick different codes for one failure:
+Unbound EDE 9 where kresd says 6).  When a DNSSEC outcome difference explains a
 different rcode (bogus SERVFAIL against an answer) the query counts under the DNSSEC
 category, not under ``rcode``: the rcode is a symptom, the validation result the cause.
 """
@@ -56,6 +59,7 @@ PRIORITY: tuple[str, ...] = (
     "dnssec.bogus_insecure",
     "dnssec.secure_insecure",
     "dnssec.ede",
+    "dnssec.ede_code",
     *_section("answer"),
     "cname.chain",
     "cname.order",

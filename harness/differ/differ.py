@@ -35,6 +35,7 @@ confirmation went.
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,9 +44,18 @@ import dns.rcode
 from harness.differ.answers import ADDRESS_TYPES, Parsed, ParseError, RRKey, parse
 from harness.differ.classify import DNSSEC_EDE, Outcome, dnssec_outcome, primary, rank
 from harness.differ.compare import Difference, compare
+from harness.differ.floor import (
+    Budget,
+    Exhausted,
+    FieldJudgement,
+    Sample,
+    field_path,
+    judge_fields,
+)
 from harness.differ.knowledge import Knowledge
 from harness.differ.normalise import (
     DEFAULT_NORMALISERS,
+    Explanation,
     Normalised,
     Normaliser,
     Pair,
@@ -87,6 +97,29 @@ class DifferConfig:
     """At most this many names asked of the reference for a normaliser (CDN edges)."""
     max_evidence: int = 40
     """At most this many differences listed in a verdict's evidence."""
+    floor_requeries: int = 3
+    """Re-queries of the primary reference for the noise floor, the confirmation re-query
+    included (alternately flushed and cached: flushed, cached, flushed, ...)."""
+    floor_references: tuple[str, ...] | None = None
+    """References whose answers and re-queries are noise-floor samples (None: every
+    reference).  The primary is always one."""
+    egress_swap: bool = True
+    """Ask the egress twins (``twins``) while confirming: the decisive test for answers
+    that depend on where the question came from."""
+    twins: Mapping[str, str] = field(default_factory=dict)
+    """Target -> the name of its egress twin: the same server asking from the other side's
+    egress address (the primary reference's twin from the candidate's, the candidate's from
+    the primary reference's).  Empty: the harness does not control egress."""
+    fresh_candidate: bool = True
+    """Flush the candidate for one re-query when a field varies on the reference side: a
+    value that comes back on a fresh fetch is the candidate's, one that does not is noise."""
+    requery_rate: float = 0.0
+    """Confirmation re-queries per second, all judgements together (0: unlimited).  Out of
+    budget: the verdict is ``undecided``, never ``real``."""
+    requery_burst: int = 0
+    """Re-queries the budget may spend at once (0: one second's worth of ``requery_rate``)."""
+    requery_concurrency: int = 0
+    """Re-queries in flight at once, all judgements together (0: unlimited)."""
 
 
 @dataclass
@@ -137,6 +170,11 @@ class Differ:
             tuple(normalisers) if normalisers is not None else DEFAULT_NORMALISERS)
         self._memo: dict[tuple[int, int], _Memo] = {}
         self.memo_capacity = 100_000
+        cfg = self.config
+        self.budget = Budget(cfg.requery_rate, cfg.requery_burst, cfg.requery_concurrency)
+        self.stats: collections.Counter[str] = collections.Counter()
+        """Counted for Prometheus: ``requeries`` (confirmation traffic sent),
+        ``budget_exhausted`` (judgements left undecided), ``verdict_<kind>``."""
 
     # -- roles ---------------------------------------------------------------------------
 
@@ -151,6 +189,11 @@ class Differ:
     # -- the judgement ---------------------------------------------------------------------
 
     async def judge(self, observation: Observation, requery: Requery) -> Verdict:
+        verdict = await self._judge(observation, requery)
+        self.stats["verdict_" + verdict.kind.value] += 1
+        return verdict
+
+    async def _judge(self, observation: Observation, requery: Requery) -> Verdict:
         cand_ta = observation.answers.get(self.config.candidate)
         refs = self.references_of(observation)
         if cand_ta is not None and refs:
@@ -163,7 +206,12 @@ class Differ:
                 hit = self._recall(cand_ta.wire, ref_ta.wire, observation.id)
                 if hit is not None:
                     return hit
-        return await _Judgement(self, observation, requery, refs).run()
+        judgement = _Judgement(self, observation, requery, refs)
+        try:
+            return await judgement.run()
+        except Exhausted:
+            self.stats["budget_exhausted"] += 1
+            return judgement.undecided()
 
     # -- the memo: a pair already found to be noise is noise again --------------------------
 
@@ -206,10 +254,19 @@ class Differ:
         self._memo[key] = _Memo(verdict, ttls, epoch)
 
     def assess(self, candidate: Parsed, reference: Parsed, *, asked_dnssec: bool,
-               outcomes: tuple[Outcome, Outcome] | None = None) -> Normalised:
-        """Compare and normalise one pair with what is known now (no learning, no I/O)."""
+               outcomes: tuple[Outcome, Outcome] | None = None, lag: float = 0.0) -> Normalised:
+        """Compare and normalise one pair with what is known now (no learning, no I/O).
+        ``lag``: seconds the reference answered after the candidate (TTL decay)."""
         diffs = compare(candidate, reference, outcomes=outcomes, asked_dnssec=asked_dnssec)
-        return normalise(Pair(candidate, reference, self.knowledge), diffs, self.normalisers)
+        return normalise(Pair(candidate, reference, self.knowledge, lag,
+                              self.vantage(self.config.candidate)), diffs, self.normalisers)
+
+
+def lag_between(candidate: TargetAnswer, reference: TargetAnswer) -> float:
+    """Seconds ``reference`` arrived after ``candidate`` (0 when a time is unknown)."""
+    if candidate.received is None or reference.received is None:
+        return 0.0
+    return reference.received - candidate.received
 
 
 _NOT_DATA = ("ttl", "order", "case", "signature")
@@ -236,14 +293,28 @@ class _Judgement:
         self.asked = observation.query.do or observation.query.ad
         self.trail = _Trail()
         self.notes: dict[str, object] = {}
+        self.lag = 0.0  # seconds the reference answered after the candidate
+        self.last: Normalised | None = None  # the latest assessment (for UNDECIDED)
+        self.samples: list[Sample] = []  # the reference side's answers but the original
+        wanted = differ.config.floor_references
+        self.floor_refs = [r for r in refs if wanted is None or r == refs[0] or r in wanted]
 
     # -- helpers -------------------------------------------------------------------------
 
     async def ask(self, target: str, purpose: str, query: Query | None = None, *,
                   flush: bool = False, cd: bool = False) -> tuple[TargetAnswer, Parsed | None]:
         q = query or self.query
+        budget = self.d.budget
+        if not budget.take():
+            self.notes["budget_exhausted_at"] = purpose
+            raise Exhausted(purpose)
+        self.d.stats["requeries"] += 1
         try:
-            answer = await self.requery(target, q, flush=flush, cd=cd)
+            if budget.slots is not None:
+                async with budget.slots:
+                    answer = await self.requery(target, q, flush=flush, cd=cd)
+            else:
+                answer = await self.requery(target, q, flush=flush, cd=cd)
         except Exception as e:  # a broken re-query is a failed one, never a crash
             answer = TargetAnswer(target, error=f"requery failed: {type(e).__name__}: {e}")
         parsed: Parsed | None = None
@@ -261,7 +332,11 @@ class _Judgement:
 
     def assess(self, cand: Parsed, ref: Parsed,
                outcomes: tuple[Outcome, Outcome] | None = None) -> Normalised:
-        return self.d.assess(cand, ref, asked_dnssec=self.asked, outcomes=outcomes)
+        """``cand`` against ``ref`` (the original pair's timing: ``self.lag``)."""
+        result = self.d.assess(cand, ref, asked_dnssec=self.asked, outcomes=outcomes,
+                               lag=self.lag)
+        self.last = result
+        return result
 
     def verdict(self, kind: VerdictKind, category: str, result: Normalised | None = None,
                 **evidence: object) -> Verdict:
@@ -288,12 +363,13 @@ class _Judgement:
             ev["pool_requeries"] = self.trail.pool
         return Verdict(self.obs.id, kind, category, categories, explained_by, ev)
 
-    def quiet(self, result: Normalised) -> Verdict:
+    def quiet(self, result: Normalised, **evidence: object) -> Verdict:
         """EQUAL or NOISE for a fully explained pair."""
         if not result.differences:
-            return self.verdict(VerdictKind.EQUAL, "equal", result)
+            return self.verdict(VerdictKind.EQUAL, "equal", result, **evidence)
         return self.verdict(VerdictKind.NOISE,
-                            primary(d.category for d in result.differences), result)
+                            primary(d.category for d in result.differences), result,
+                            **evidence)
 
     # -- the flow ------------------------------------------------------------------------
 
@@ -322,9 +398,9 @@ class _Judgement:
             got = await asyncio.gather(*(self.ask(t, "retry") for t, _ in retry))
             for (target, _), (answer, _) in zip(retry, got, strict=True):
                 if target == cand_name:
-                    cand_wire = answer.wire
+                    cand_wire, cand_ta = answer.wire, answer
                 else:
-                    ref_wire = answer.wire
+                    ref_wire, ref_ta = answer.wire, answer
             missing = [(t, e) for (t, e), (a, _) in zip(retry, got, strict=True)
                        if a.wire is None]
             if missing:
@@ -332,6 +408,7 @@ class _Judgement:
         if cand_wire is None or ref_wire is None:
             return self._timeout([(cand_name, "no answer")])
 
+        self.lag = lag_between(cand_ta, ref_ta)
         try:
             ref = parse(ref_wire)
         except ParseError as e:
@@ -353,14 +430,18 @@ class _Judgement:
             ta = self.obs.answers[other]
             if ta.wire is not None:
                 try:
-                    self.learn(parse(ta.wire), other)
+                    theirs = parse(ta.wire)
                 except ParseError:
-                    pass
+                    continue
+                self.learn(theirs, other)
+                if other in self.floor_refs:
+                    self.samples.append(Sample(other, theirs))
         staging: Parsed | None = None
         if self.obs.staging_wire is not None:
             try:
                 staging = parse(self.obs.staging_wire)
                 self.k.learn(staging, "staging")
+                self.samples.append(Sample("staging", staging))
             except ParseError:
                 staging = None
 
@@ -387,21 +468,22 @@ class _Judgement:
             for name, rdtype in result.wants[:cfg.lookups]:
                 q = Query(qname=name, qtype=rdtype, do=self.query.do,
                           edns_payload=self.query.edns_payload, source=self.query.source)
-                _, parsed = await self.ask(primary_ref, "lookup", q)
-                self.learn(parsed, primary_ref)
+                _, looked_up = await self.ask(primary_ref, "lookup", q)
+                self.learn(looked_up, primary_ref)
             result = self.assess(cand, ref)
             if not result.remaining:
                 return self.quiet(result)
 
         # Ask both sides again.
-        others = self.refs[1:] if cfg.requery_all_references else []
+        others = self.floor_refs[1:] if cfg.requery_all_references else []
         asked = await asyncio.gather(
             self.ask(cand_name, "confirm"),
             self.ask(primary_ref, "confirm", flush=cfg.flush_reference),
             *(self.ask(o, "vantage", flush=cfg.flush_reference) for o in others))
         (cand_re_ta, cand_re), (ref_re_ta, ref_re) = asked[0], asked[1]
-        for o, (_, parsed) in zip(others, asked[2:], strict=True):
-            self.learn(parsed, o)
+        for o, (o_ta, o_re) in zip(others, asked[2:], strict=True):
+            self.learn(o_re, o)
+            self.sample(o, o_ta, o_re, cfg.flush_reference)
         self.learn(ref_re, primary_ref)
         if cand_re is None or ref_re is None:
             failed = []
@@ -410,6 +492,7 @@ class _Judgement:
             if ref_re is None:
                 failed.append((primary_ref, ref_re_ta.error or "unparseable"))
             return self._timeout(failed, result)
+        self.sample(primary_ref, ref_re_ta, ref_re, cfg.flush_reference)
 
         cand_changed = not same_answer(cand_re, cand)
         ref_changed = not same_answer(ref_re, ref)
@@ -437,7 +520,8 @@ class _Judgement:
             return self.quiet(result)
 
         # Did the divergence persist?
-        again = self.assess(cand_re, ref_re, outcomes)
+        again = self.d.assess(cand_re, ref_re, asked_dnssec=self.asked, outcomes=outcomes,
+                              lag=lag_between(cand_re_ta, ref_re_ta))
         confirmation["persisted"] = bool(again.remaining)
         if not again.remaining:
             side = "candidate" if cand_changed else "reference" if ref_changed else "both"
@@ -445,11 +529,109 @@ class _Judgement:
                                                               result.remaining),
                                 result, confirmation=confirmation, unstable_side=side,
                                 candidate=cand.summary(), reference=ref.summary())
+
+        # The noise floor: is what is left within the reference side's own variation?
+        self.last = result
+        fields = await self._floor(cand, ref, result)
+        if all(f.explained for f in fields):
+            return self._floor_noise(result, fields, [f.as_dict() for f in fields],
+                                     confirmation)
+        result = self.assess(cand, ref, outcomes)  # the floor's samples taught the knowledge
+        if not result.remaining:
+            return self.quiet(result, noise_floor=[f.as_dict() for f in fields])
+        paths = {field_path(d) for d in result.remaining}
+        fields = [f for f in fields if field_path(f.difference) in paths]
+        floor_ev = [f.as_dict() for f in fields[:cfg.max_evidence]]
+        if not any(f.real for f in fields):
+            undetermined = [f.difference for f in fields if not f.explained]
+            if not undetermined:
+                return self._floor_noise(result, fields, floor_ev, confirmation)
+            # Never real: the reference side varies in these fields and nothing told the
+            # candidate's value apart from that variation.
+            return self.verdict(VerdictKind.UNSTABLE, primary(d.category for d in undetermined),
+                                result, confirmation=confirmation, unstable_side="reference",
+                                noise_floor=floor_ev, candidate=cand.summary(),
+                                reference=ref.summary())
         agrees = [o for o in self.refs[1:] if self._agrees_with(cand, o)]
         if agrees:
             confirmation["candidate_agrees_with"] = agrees
         return self._real(cand, ref, result, confirmed=True, confirmation=confirmation,
-                          outcomes=outcomes)
+                          outcomes=outcomes, noise_floor=floor_ev)
+
+    # -- the noise floor ---------------------------------------------------------------------
+
+    def sample(self, target: str, answer: TargetAnswer, parsed: Parsed | None,
+               flush: bool) -> None:
+        """Keep a reference re-query as a noise-floor sample."""
+        if parsed is None:
+            return
+        fresh = self.fresh(answer, flush)
+        self.samples.append(Sample(f"{target} re-query ({'flushed' if fresh else 'cached'})",
+                                   parsed, fresh, answer.received))
+
+    @staticmethod
+    def fresh(answer: TargetAnswer, flush: bool) -> bool:
+        """Was ``answer`` a fresh fetch (a flush asked for, and not known to have failed)?"""
+        return flush and answer.flushed is not False
+
+    async def _floor(self, cand: Parsed, ref: Parsed,
+                     result: Normalised) -> list[FieldJudgement]:
+        """Sample the reference side further (more re-queries of the primary, the egress
+        twins) and judge each remaining difference against its variation; a flushed
+        re-query of the candidate only when a varying field needs telling apart."""
+        cfg = self.cfg
+        primary_ref = self.refs[0]
+        for i in range(1, cfg.floor_requeries):
+            flush = cfg.flush_reference and i % 2 == 0
+            ta, parsed = await self.ask(primary_ref, "floor", flush=flush)
+            self.learn(parsed, primary_ref)
+            self.sample(primary_ref, ta, parsed, flush)
+        across: list[str] = []  # egress-swapped pairs that agree as a whole
+        if cfg.egress_swap:
+            twin = cfg.twins.get(primary_ref)
+            if twin:
+                _, parsed = await self.ask(twin, "egress")
+                if parsed is not None:
+                    # The reference's software at the candidate's vantage: reference side.
+                    self.k.learn(parsed, self.d.vantage(cfg.candidate))
+                    if not self.d.assess(cand, parsed, asked_dnssec=self.asked).remaining:
+                        across.append(f"{primary_ref} asked from the candidate's egress "
+                                      f"({twin}) answered what the candidate did")
+            twin = cfg.twins.get(cfg.candidate)
+            if twin:
+                _, parsed = await self.ask(twin, "egress")
+                if parsed is not None and not self.d.assess(parsed, ref,
+                                                            asked_dnssec=self.asked).remaining:
+                    across.append(f"the candidate asked from {primary_ref}'s egress ({twin}) "
+                                  "answered what the reference did")
+        remaining = result.remaining
+        fields = judge_fields(cand, ref, remaining, self.samples, across, None,
+                              asked_dnssec=self.asked, knowledge=self.k)
+        if cfg.fresh_candidate and any(f.evidence == "undetermined" for f in fields):
+            ta, parsed = await self.ask(cfg.candidate, "fresh", flush=True)
+            if parsed is not None and self.fresh(ta, True):
+                fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
+                                      asked_dnssec=self.asked, knowledge=self.k)
+        return fields
+
+    def _floor_noise(self, result: Normalised, fields: list[FieldJudgement],
+                     floor_ev: list[dict[str, object]],
+                     confirmation: dict[str, object]) -> Verdict:
+        kinds = sorted({f.evidence for f in fields})
+        explanation = Explanation("floor", tuple(result.remaining),
+                                  f"{len(result.remaining)} difference(s) within the reference "
+                                  f"side's own variation ({', '.join(kinds)})")
+        done = Normalised(result.differences, [*result.explanations, explanation], [])
+        return self.verdict(VerdictKind.NOISE, primary(d.category for d in done.differences),
+                            done, confirmation=confirmation, noise_floor=floor_ev)
+
+    def undecided(self) -> Verdict:
+        """The budget ran out before the divergence could be confirmed: never real."""
+        result = self.last
+        category = "undecided"
+        if result is not None and result.remaining:
+            category = primary(d.category for d in result.remaining)
+        return self.verdict(VerdictKind.UNDECIDED, category, result, budget="exhausted")
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -477,7 +659,7 @@ class _Judgement:
 
     def _real(self, cand: Parsed, ref: Parsed, result: Normalised, *, confirmed: bool,
               confirmation: dict[str, object] | None = None,
-              outcomes: tuple[Outcome, Outcome] | None = None) -> Verdict:
+              outcomes: tuple[Outcome, Outcome] | None = None, **extra: object) -> Verdict:
         oc, orf = outcomes or (dnssec_outcome(cand, asked_dnssec=self.asked),
                                dnssec_outcome(ref, asked_dnssec=self.asked))
         ev: dict[str, object] = {
@@ -488,6 +670,7 @@ class _Judgement:
         }
         if confirmation is not None:
             ev["confirmation"] = confirmation
+        ev.update(extra)
         return self.verdict(VerdictKind.REAL, primary(d.category for d in result.remaining),
                             result, **ev)
 
@@ -553,6 +736,9 @@ class _Judgement:
                     open_keys.append(key)
             if not open_keys:
                 return
+            if not self.d.budget.take():
+                return  # learning is best effort; the floor decides what is left
+            self.d.stats["requeries"] += 1
             try:
                 answer = await self.requery(target, self.query, flush=True, cd=False)
             except Exception:  # noqa: BLE001 - learning is best effort

@@ -26,14 +26,16 @@ is bounded: least recently used keys are forgotten past ``capacity``.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import dns.rdata
 import dns.rdatatype
 
 from harness.differ.answers import ADDRESS_TYPES, SECTIONS, Parsed, RRKey
 from harness.differ.wire import Layouts
 
-__all__ = ["Facts", "Knowledge"]
+__all__ = ["Facts", "Knowledge", "record_texts"]
 
 _RRSIG = int(dns.rdatatype.RRSIG)
 MAX_POOL = 1024
@@ -58,6 +60,19 @@ class Facts:
     samples: int = 0
     since_growth: int = 0
     vantages: dict[str, _Vantage] = field(default_factory=dict)
+    texts: set[str] = field(default_factory=set)
+    """Every record (as text) the reference side gave for the key, any type (bounded)."""
+    text_sets: set[frozenset[str]] = field(default_factory=set)
+    """The distinct RRsets it gave (bounded): two or more, and the key varies over time."""
+    sizes: set[int] = field(default_factory=set)
+    """The record counts it gave."""
+
+    def add_texts(self, data: frozenset[str]) -> None:
+        if len(self.texts) < MAX_POOL:
+            self.texts |= data
+        if len(self.text_sets) < MAX_VARIANTS:
+            self.text_sets.add(data)
+        self.sizes.add(len(data))
 
     def add_addresses(self, data: frozenset[str], vantage: str) -> bool:
         """Learn one address set; whether a vantage started to vary (geo no longer holds)."""
@@ -91,6 +106,11 @@ class Facts:
                 return False
             sets.add(v.data)
         return len(sets) >= 2
+
+
+def record_texts(rdatas: Iterable[dns.rdata.Rdata]) -> frozenset[str]:
+    """Records as comparable text (names in lower case, as DNS compares them)."""
+    return frozenset(rd.to_text().lower() for rd in rdatas)
 
 
 class Knowledge:
@@ -137,7 +157,9 @@ class Knowledge:
                     covered = self._get((key[0], key[2], 0))
                     if original > covered.max_ttl:
                         covered.max_ttl = original
-                elif rdtype in ADDRESS_TYPES and section != "authority":
+                    continue
+                f.add_texts(record_texts(view.rdatas))
+                if rdtype in ADDRESS_TYPES and section != "authority":
                     if f.add_addresses(view.addresses(), vantage):
                         self.epoch += 1
 
@@ -159,10 +181,25 @@ class Knowledge:
         f = self._facts.get(key)
         return f is not None and f.varies_by_vantage()
 
+    def vantage_set(self, key: RRKey, vantage: str) -> frozenset[str] | None:
+        """The address set the reference side gives at ``vantage``, if it has answered
+        there and never varied; else None."""
+        f = self._facts.get(key)
+        seen = f.vantages.get(vantage) if f is not None else None
+        return None if seen is None or seen.varied else seen.data
+
     def varies(self, key: RRKey) -> bool:
         """Has the reference side given more than one address set for ``key``?"""
         f = self._facts.get(key)
         return f is not None and len(f.variants) >= 2
+
+    def seen(self, key: RRKey) -> tuple[frozenset[str], frozenset[int], int]:
+        """Every record (text) and record count the reference side gave for ``key``, and
+        how many distinct RRsets (two or more: the key varies over time)."""
+        f = self._facts.get(key)
+        if f is None:
+            return frozenset(), frozenset(), 0
+        return frozenset(f.texts), frozenset(f.sizes), len(f.text_sets)
 
     def saturated(self, key: RRKey, patience: int) -> bool:
         """Has the pool for ``key`` stopped growing (``patience`` samples without news)?"""

@@ -73,6 +73,12 @@ class Pair:
     candidate: Parsed
     reference: Parsed
     knowledge: Knowledge
+    lag: float = 0.0
+    """Seconds the reference's answer arrived after the candidate's (negative: before).  A
+    cached TTL decays by that much in between, so the candidate's TTL may lie that much (plus
+    one second of rounding) above the reference's."""
+    vantage: str = ""
+    """The candidate's vantage (egress region) label, when the differ knows it."""
 
     @property
     def qname(self) -> str:
@@ -207,20 +213,34 @@ class Order:
                            f"{len(hits)} record or RRset order difference(s) (round-robin)")
 
 
+ROUNDING = 1.0
+"""Seconds of TTL a resolver may lose to rounding (TTLs are whole seconds, decay is not)."""
+
+
 class Ttl:
-    """Decayed TTLs are equal; a TTL above what the authority gave is not."""
+    """Decayed TTLs are equal; a TTL above what the authority gave is not.
+
+    Time-aware: the candidate's TTL may exceed the reference's by the time that passed
+    between the two answers (``Pair.lag``) plus one second of rounding; beyond that it must
+    lie within the TTL range the reference side has shown (:func:`ttl_bound`)."""
 
     name = "ttl"
 
     def explain(self, pair: Pair, diffs: Sequence[Difference]) -> Explanation | None:
         hits: list[Difference] = []
         highest = 0
+        slack = max(0.0, pair.lag) + ROUNDING
+        decayed = 0
         for d in diffs:
             if d.key is None or not d.category.endswith(".ttl"):
                 continue
             c, r = int(d.candidate or 0), int(d.reference or 0)
             if c <= r:
                 hits.append(d)
+                continue
+            if c <= r + slack:
+                hits.append(d)
+                decayed += 1
                 continue
             bound = ttl_bound(pair, d.section, d.key)
             if c <= bound:
@@ -229,6 +249,9 @@ class Ttl:
         if not hits:
             return None
         note = f"{len(hits)} TTL(s) differ by decay"
+        if decayed:
+            note += (f" ({decayed} within {slack:.1f} s: the time between the two answers "
+                     "plus rounding)")
         if highest:
             note += f" (candidate within the authority's TTL, up to {highest})"
         return Explanation(self.name, tuple(hits), note)
@@ -339,8 +362,18 @@ class Geo:
         candidates = [d for d in _address_data(diffs) if d.section == "answer"]
         if not candidates or _structure(pair.candidate) != _structure(pair.reference):
             return None
-        hits = [d for d in candidates
-                if d.key is not None and pair.knowledge.varies_by_vantage(d.key)]
+        k = pair.knowledge
+        hits = []
+        for d in candidates:
+            if d.key is None or not k.varies_by_vantage(d.key):
+                continue
+            # What the reference side gave at the candidate's own vantage (an egress twin)
+            # is what the candidate must give.
+            mine = k.vantage_set(d.key, pair.vantage) if pair.vantage else None
+            view = pair.candidate.rrset(d.section, d.key)
+            if mine is not None and (view is None or view.addresses() != mine):
+                continue
+            hits.append(d)
         if not hits:
             return None
         return Explanation(self.name, tuple(hits),

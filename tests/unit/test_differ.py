@@ -495,7 +495,8 @@ async def test_persistent_divergence_is_real_with_evidence() -> None:
     assert ev["differences"][0]["candidate"] == "192.0.2.66"  # type: ignore[index]
     assert ev["differences"][0]["reference"] == "192.0.2.1"  # type: ignore[index]
     targets = {(t, flush) for t, _, flush, _ in rq.calls}
-    assert targets == {("candidate", False), ("unbound", True)}  # both sides, reference flushed
+    # both sides; the reference flushed, and again cached for the noise floor
+    assert targets == {("candidate", False), ("unbound", True), ("unbound", False)}
     requeries = ev["requeries"]
     assert isinstance(requeries, list) and all("answer" in r for r in requeries)
     assert "192.0.2.66" in str(ev["candidate"]) and v.observation_id == 7
@@ -773,3 +774,273 @@ async def test_tc_only_is_off_by_default_and_on_when_asked() -> None:
     differ = Differ(normalisers=(*DEFAULT_NORMALISERS, TcOnly()))
     v = await judge(observation(slip, GOOD), FakeRequery({}), differ)
     assert v.kind is VerdictKind.NOISE and "tc" in v.explained_by
+# -- the noise floor: measured, not listed ------------------------------------------------------
+
+
+def txt(value: str, qname: str = "www.example.") -> bytes:
+    return resp(qname, "TXT", answer=[f'{qname} 300 TXT "{value}"'])
+
+
+class Fresh(FakeRequery):
+    """A FakeRequery whose flushes can fail (``flush_works``), like an unmanaged target."""
+
+    def __init__(self, script: dict[str, list[bytes | None]], flush_works: bool = True) -> None:
+        super().__init__(script)
+        self.flush_works = flush_works
+
+    async def __call__(self, target: str, query: Query, *, flush: bool = False,
+                       cd: bool = False) -> TargetAnswer:
+        answer = await super().__call__(target, query, flush=flush, cd=cd)
+        if flush:
+            answer.flushed = self.flush_works
+        return answer
+
+
+def floor_evidence(v: Verdict) -> list[dict[str, Any]]:
+    ev = v.evidence.get("noise_floor")
+    assert isinstance(ev, list), v.evidence
+    return ev
+
+
+async def test_a_nonce_is_noise_with_evidence_never_real() -> None:
+    # every fetch, on either side, gives a new value (an online signer's nonce, a random
+    # token): nobody told the differ about this kind of noise
+    rq = FakeRequery({"candidate": [txt("c2"), txt("c3"), txt("c4")],
+                      "unbound": [txt("r2"), txt("r3"), txt("r4"), txt("r5")]})
+    v = await judge(observation(txt("c1"), txt("r1")), rq)
+    assert v.kind is VerdictKind.NOISE, v.evidence
+    assert "floor" in v.explained_by
+    ev = floor_evidence(v)
+    assert ev[0]["field"] == "answer.data www.example. TXT"
+    assert ev[0]["evidence"] == "fresh per fetch" and ev[0]["sample"] == "candidate (flushed)"
+    assert "unbound re-query" in ev[0]["how"]  # which sample varied, and how
+    assert ("candidate", "www.example.", True, False) in rq.calls  # a fresh candidate fetch
+
+
+async def test_a_nonce_without_a_fresh_candidate_fetch_is_unstable_not_real() -> None:
+    rq = Fresh({"candidate": [txt("c1")], "unbound": [txt("r2"), txt("r3"), txt("r4")]},
+               flush_works=False)
+    v = await judge(observation(txt("c1"), txt("r1")), rq)
+    assert v.kind is VerdictKind.UNSTABLE, v.evidence
+    assert floor_evidence(v)[0]["evidence"] == "undetermined"
+
+
+async def test_reference_that_gave_the_candidates_value_once_explains_it() -> None:
+    # a small set of values served at random (anycast instance names): a later reference
+    # sample gave what the candidate did
+    rq = FakeRequery({"candidate": [txt("b")], "unbound": [txt("c"), txt("b"), txt("a")]})
+    v = await judge(observation(txt("b"), txt("a")), rq)
+    assert v.kind is VerdictKind.NOISE
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "reference varies" and "cached" in ev["sample"]
+
+
+async def test_a_fault_against_a_stable_reference_is_real() -> None:
+    rq = FakeRequery({"candidate": [BAD], "unbound": [GOOD]})
+    v = await judge(observation(BAD, GOOD), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data"
+    assert sum(1 for t, *_ in rq.calls if t == "unbound") >= 3  # three reference samples
+    assert {(t, f) for t, _, f, _ in rq.calls if t == "unbound"} == {("unbound", True),
+                                                                    ("unbound", False)}
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "reference stable" and "4 samples" in ev["how"]
+
+
+async def test_a_fault_that_persists_in_a_churning_pool_is_real() -> None:
+    ref = resp(answer=["www.example. 60 A 192.0.2.1"])
+    samples: list[bytes | None] = [resp(answer=[f"www.example. 60 A 192.0.2.{i}"])
+                                   for i in range(2, 30)]
+    bad = resp(answer=["www.example. 60 A 127.66.6.6"])
+    rq = FakeRequery({"candidate": [bad], "unbound": samples})
+    v = await judge(observation(bad, ref), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data"
+    assert any(f["evidence"] == "persisted" for f in floor_evidence(v))
+
+
+async def test_cname_order_change_is_still_real() -> None:
+    chain = ["alias.example. 300 CNAME www.example.", "www.example. 300 A 192.0.2.1"]
+    ref = resp("alias.example.", answer=chain)
+    bad = resp("alias.example.", answer=chain[::-1])
+    rq = FakeRequery({"candidate": [bad], "unbound": [ref]})
+    v = await judge(observation(bad, ref, "alias.example."), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "cname.order"
+
+
+def test_ecdsa_signatures_differing_only_in_bytes_are_equal() -> None:
+    def ecdsa(sig_b64: str) -> str:
+        return ("www.example. 300 RRSIG A 13 2 300 20300101000000 20200101000000 4242 "
+                f"example. {sig_b64}")
+
+    a = resp(answer=["www.example. 300 A 192.0.2.1", ecdsa("c2lnbmF0dXJlb25l" * 4)])
+    b = resp(answer=["www.example. 300 A 192.0.2.1", ecdsa("b3RoZXJieXRlcyEh" * 4)])
+    assert diffs(a, b) == []
+    # another window is a re-signing (explained), another key is not
+    later = sig("A", inception="20210101000000")
+    _, left = explain(resp(answer=["www.example. 300 A 192.0.2.1", later]),
+                      resp(answer=["www.example. 300 A 192.0.2.1", sig("A")]))
+    assert left == []
+    other_key = sig("A").replace(" 4242 ", " 4243 ")
+    _, left = explain(resp(answer=["www.example. 300 A 192.0.2.1", other_key]),
+                      resp(answer=["www.example. 300 A 192.0.2.1", sig("A")]))
+    assert cats(left) == {"answer.rrsig"}
+
+
+def test_an_original_ttl_difference_is_judged_by_the_ttl_rule() -> None:
+    ref = resp(answer=["www.example. 600 A 192.0.2.1", sig("A", ttl=600, orig=600)])
+    older = resp(answer=["www.example. 250 A 192.0.2.1", sig("A", ttl=250, orig=300)])
+    ds, left = explain(older, ref)
+    assert "answer.ttl" in cats(ds) and "answer.rrsig" not in cats(ds) and left == []
+    raised = resp(answer=["www.example. 600 A 192.0.2.1", sig("A", ttl=600, orig=7200)])
+    _, left = explain(raised, ref)
+    assert cats(left) == {"answer.ttl"}
+
+
+async def test_ttl_decay_is_measured_against_the_time_between_answers() -> None:
+    def timed(cand_ttl: int, lag: float) -> Observation:
+        obs = observation(resp(answer=[f"www.example. {cand_ttl} A 192.0.2.1"]),
+                          resp(answer=["www.example. 300 A 192.0.2.1"]))
+        obs.answers["candidate"].received = 100.0
+        obs.answers["unbound"].received = 100.0 + lag
+        return obs
+
+    fresh = resp(answer=["www.example. 300 A 192.0.2.1"])
+    # one second more after 1.2 s: decay (a fresh differ each time: nothing learned)
+    v = await judge(timed(301, 1.2), FakeRequery({"candidate": [fresh], "unbound": [fresh]}))
+    assert v.kind is VerdictKind.NOISE and v.explained_by == ["ttl"]
+    v = await judge(timed(302, 1.2), FakeRequery({"candidate": [fresh], "unbound": [fresh]}))
+    assert v.kind is VerdictKind.NOISE
+    # two seconds more with no time between the answers: above the reference
+    rq = FakeRequery({"candidate": [resp(answer=["www.example. 302 A 192.0.2.1"])],
+                      "unbound": [resp(answer=["www.example. 300 A 192.0.2.1"])]})
+    v = await judge(timed(302, 0.0), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
+
+
+async def test_budget_exhausted_is_undecided_never_real() -> None:
+    differ = Differ(DifferConfig(requery_rate=0.001, requery_burst=2))
+    rq = FakeRequery({"candidate": [BAD], "unbound": [GOOD]})
+    v = await judge(observation(BAD, GOOD), rq, differ)
+    assert v.kind is VerdictKind.UNDECIDED and v.evidence["budget"] == "exhausted"
+    assert v.category == "answer.data" and len(rq.calls) == 2
+    assert differ.stats["budget_exhausted"] == 1 and differ.stats["requeries"] == 2
+    assert differ.stats["verdict_undecided"] == 1
+    # equal answers need no budget
+    v = await judge(observation(GOOD, GOOD), FakeRequery({}), differ)
+    assert v.kind is VerdictKind.EQUAL
+
+
+async def test_egress_swap_tells_an_answer_about_the_querier_from_a_fault() -> None:
+    # the authority echoes the querier's address: each side's egress
+    def echo(addr: str) -> bytes:
+        return resp(answer=[f"www.example. 0 A {addr}"])
+
+    cfg = DifferConfig(twins={"unbound": "unbound@cand", "candidate": "candidate@ref"})
+    script: dict[str, list[bytes | None]] = {
+        "candidate": [echo("127.54.3.1")], "unbound": [echo("127.54.1.1")],
+        "unbound@cand": [echo("127.54.3.1")], "candidate@ref": [echo("127.54.1.1")]}
+    v = await judge(observation(echo("127.54.3.1"), echo("127.54.1.1")),
+                    FakeRequery(dict(script)), Differ(cfg))
+    assert v.kind is VerdictKind.NOISE
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "egress" and "unbound@cand" in ev["sample"]
+    # the same world, a candidate that changes the address: real
+    bad = {**script, "candidate": [echo("127.66.6.6")], "candidate@ref": [echo("127.66.6.6")]}
+    v = await judge(observation(echo("127.66.6.6"), echo("127.54.1.1")),
+                    FakeRequery(bad), Differ(cfg))
+    assert v.kind is VerdictKind.REAL
+    # egress swap off: the twins are not asked, and the localised answer cannot be told
+    off = Differ(dataclasses.replace(cfg, egress_swap=False))
+    rq = FakeRequery(dict(script))
+    v = await judge(observation(echo("127.54.3.1"), echo("127.54.1.1")), rq, off)
+    assert v.kind is VerdictKind.REAL and not any("@" in c[0] for c in rq.calls)
+
+
+def test_only_the_ede_code_differing_is_its_own_category() -> None:
+    nokey = resp(rcode=dns.rcode.SERVFAIL, ede=[9])
+    bogus = resp(rcode=dns.rcode.SERVFAIL, ede=[6])
+    assert cats(diffs(nokey, bogus)) == {"dnssec.ede_code"}
+    assert rank("dnssec.ede") < rank("dnssec.ede_code") < rank("answer.data")
+    # an EDE missing, or a different outcome, stays dnssec.ede
+    assert cats(diffs(resp(rcode=dns.rcode.SERVFAIL), bogus)) >= {"dnssec.ede"}
+    stale = resp(answer=["www.example. 300 A 192.0.2.1"], ede=[3])
+    assert cats(diffs(stale, GOOD)) == {"dnssec.ede"}
+    # codes on both sides, but one side answered (other rcode and outcome): not a code choice
+    assert "dnssec.ede" in cats(diffs(stale, resp(rcode=dns.rcode.SERVFAIL, ede=[22])))
+
+
+async def test_a_dropped_record_in_a_churning_pool_is_real() -> None:
+    # the reference always gives two of a pool; the candidate one, a new one on each fetch
+    def pair(a: int, b: int) -> bytes:
+        return resp(answer=[f"www.example. 60 A 192.0.2.{a},192.0.2.{b}"])
+
+    samples: list[bytes | None] = [pair(i, i + 1) for i in range(2, 40, 2)]
+    rq = FakeRequery({"candidate": [resp(answer=["www.example. 60 A 192.0.2.77"]),
+                                    resp(answer=["www.example. 60 A 192.0.2.78"])],
+                      "unbound": samples})
+    v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data"
+    ev = [f for f in floor_evidence(v) if f["evidence"] == "persisted"]
+    assert ev and "count" in ev[0]["how"]  # the pool stopped growing: a count never given
+    # a candidate that cannot be flushed: a pool the reference has shown in full still tells
+    rq = Fresh({"candidate": [resp(answer=["www.example. 60 A 192.0.2.76"])],
+                "unbound": list(samples)}, flush_works=False)
+    v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
+    assert v.kind is VerdictKind.REAL
+    assert "outside a pool that stopped growing" in floor_evidence(v)[0]["how"]
+
+
+async def test_a_changed_address_behind_per_answer_steering_is_real() -> None:
+    # the CNAME target is picked per answer (a, b or c); each edge's address never changes
+    def steer(edge: str, addr: str) -> bytes:
+        return resp("steer.example.", answer=[f"steer.example. 10 CNAME {edge}.edge.example.",
+                                              f"{edge}.edge.example. 60 A {addr}"])
+
+    a, b, c = steer("a", "192.0.2.11"), steer("b", "192.0.2.12"), steer("c", "192.0.2.13")
+    bad = steer("a", "127.66.6.6")
+    lookups = {"a.edge.example.": resp("a.edge.example.",
+                                       answer=["a.edge.example. 60 A 192.0.2.11"])}
+    rq = FakeRequery({"candidate": [bad, steer("c", "127.66.6.6")],
+                      "unbound": [b, c, b, a], "kresd": [a]}, lookups)
+    differ = Differ(DifferConfig(references=("unbound", "kresd")))
+    v = await judge(observation(bad, b, "steer.example.", kresd=a), rq, differ)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
+    assert any(f["evidence"] == "reference stable" for f in floor_evidence(v))
+    # the same steering without the fault: noise
+    rq = FakeRequery({"candidate": [a, c], "unbound": [b, c, b, a], "kresd": [a]}, lookups)
+    v = await judge(observation(a, b, "steer.example.", kresd=a), rq, Differ(differ.config))
+    assert v.kind is VerdictKind.NOISE, v.evidence
+
+
+async def test_a_dropped_rrset_under_a_nonce_is_real_without_a_fresh_fetch() -> None:
+    empty = resp("www.example.", "TXT")  # the candidate dropped the only record
+    rq = Fresh({"candidate": [empty], "unbound": [txt("r2"), txt("r3"), txt("r4")]},
+               flush_works=False)
+    v = await judge(observation(empty, txt("r1")), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data"
+    assert floor_evidence(v)[0]["evidence"] == "reference stable"
+
+
+async def test_a_ttl_above_the_signers_original_ttl_is_real_even_when_ttls_jitter() -> None:
+    def jit(ttl: int) -> bytes:
+        return resp(answer=[f"www.example. {ttl} A 192.0.2.1", sig("A", ttl=ttl, orig=300)])
+
+    # fresh reference fetches disagree (the authority jitters its TTL), no fresh candidate
+    rq = Fresh({"candidate": [jit(3900)], "unbound": [jit(200), jit(199), jit(280)]},
+               flush_works=True)
+    rq.script["candidate"] = [jit(3900)]
+    v = await judge(observation(jit(3900), jit(160)), rq,
+                    Differ(DifferConfig(fresh_candidate=False)))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
+    assert "original TTL the signer gave (300)" in floor_evidence(v)[0]["how"]
+
+
+def test_a_cname_chain_that_ends_in_nothing_is_answer_data() -> None:
+    ref = resp("alias.example.", answer=["alias.example. 300 CNAME a.edge.example.",
+                                         "a.edge.example. 60 A 192.0.2.1"])
+    other_edge = resp("alias.example.", answer=["alias.example. 300 CNAME b.edge.example.",
+                                                "b.edge.example. 60 A 192.0.2.2"])
+    empty = resp("alias.example.", answer=["alias.example. 300 CNAME b.edge.example."])
+    assert not any(d.key == ("alias.example.", 1, 0) for d in diffs(other_edge, ref))
+    ended = [d for d in diffs(empty, ref) if d.key == ("alias.example.", 1, 0)]
+    assert [(d.category, d.candidate, d.reference) for d in ended] == [
+        ("answer.data", "nothing", "A")]

@@ -286,3 +286,40 @@ def test_dnstap_tls_flags(tls_files: dict[str, Path]) -> None:
     assert tap.tls.client_ca == tls_files["ca"] and tap.tcp == ("::1", 6001)
     with pytest.raises(ValueError, match="--dnstap-tls-\\*: only with --dnstap-tcp"):
         harness_cli.config_from_args(_args("--dnstap-tls-cert", str(tls_files["cert"])))
+def test_differ_section_from_yaml_and_flags(tmp_path: Path) -> None:
+    from harness.assemble import build_twins, choose_judge
+    from harness.differ import Differ
+
+    path = tmp_path / "shadow.yaml"
+    (tmp_path / "hints").write_text(". 3600000 NS a.root.lab.\n"
+                                    "a.root.lab. 3600000 A 127.53.0.1\n")
+    path.write_text("references: [{name: unbound, kind: unbound, listen: '127.55.0.1:5053',"
+                    " egress: 127.54.1.1}, {name: kresd, kind: kresd, listen: "
+                    "'127.55.0.2:5053', egress: 127.54.2.1}]\n"
+                    f"candidate: {{root_hints: {tmp_path / 'hints'}, egress: 127.54.3.1}}\n"
+                    "differ: {requery_rate: 20, requery_concurrency: 4, floor_requeries: 5,"
+                    " floor_references: [unbound], egress_swap: true}\n")
+    config = harness_cli.config_from_args(_args("--config", str(path), "--requery-rate", "50",
+                                                "--no-fresh-candidate"))
+    d = config.differ
+    assert (d.requery_rate, d.requery_concurrency, d.floor_requeries) == (50, 4, 5)
+    assert d.floor_references == ("unbound",) and d.fresh_candidate is False and d.confirm
+    judge = choose_judge("differ", config, {"candidate": "twin"})
+    assert isinstance(judge, Differ)
+    cfg = judge.config
+    assert (cfg.requery_rate, cfg.floor_references, cfg.twins) == (50, ("unbound",),
+                                                                    {"candidate": "twin"})
+    assert cfg.references == ("unbound", "kresd") and judge.budget.rate == 50
+    # the egress twin: the candidate again, asking from the primary reference's address
+    twins, names = build_twins(config)
+    assert names == {"candidate": "candidate@unbound-egress"}
+    assert [t.name for t in twins] == ["candidate@unbound-egress"]
+    off = harness_cli.config_from_args(_args("--config", str(path), "--no-egress-swap"))
+    assert build_twins(off) == ([], {})
+    with pytest.raises(ValueError, match=r"differ.floor_references\[0\]: 'nope' is not a "
+                                         "reference"):
+        config_from_mapping({"references": [{"name": "u", "kind": "address",
+                                              "listen": "127.0.0.1:53"}],
+                             "differ": {"floor_references": ["nope"]}}, source="x.yaml")
+    with pytest.raises(ValueError, match="differ.requery_rate: -1"):
+        config_from_mapping({"differ": {"requery_rate": -1}})

@@ -354,3 +354,33 @@ async def test_excluded_client_networks_are_filtered_for_every_intake(tmp_path: 
         assert await pipeline.run(duration=10) == "inputs_done"
     c = pipeline.metrics.counters
     assert c["filtered"] == 14 and c["compared"] == 11
+async def test_the_differs_confirmation_is_budgeted_counted_and_asks_egress_twins(
+        tmp_path: Path) -> None:
+    from harness.differ import Differ, DifferConfig
+
+    queries = [mk(f"diff{i}.lab.") for i in range(6)] + [mk(f"n{i}.lab.") for i in range(6)]
+    twin = FakeTarget("twin")  # the reference asked from the candidate's egress
+    differ = Differ(DifferConfig(candidate=CANDIDATE, references=("ref",),
+                                 twins={"ref": "twin"}, requery_rate=0.001,
+                                 requery_burst=8, requery_concurrency=2))
+    pipeline = Pipeline(
+        intakes=[ListIntake(queries)], sampler=Sampler(SamplerConfig()),
+        targets=[FakeTarget(CANDIDATE, diverging), FakeTarget("ref")], judge=differ,
+        store=__import__("harness.store", fromlist=["Store"]).Store(
+            StoreConfig(path=tmp_path / "p.db", commit_interval=0.05)),
+        max_in_flight=1, probes=[twin])
+    async with pipeline:
+        assert await pipeline.run(duration=10) == "inputs_done"
+    assert twin.started and twin.stopped
+    assert twin.asked and all(q.qname.startswith("diff") for q in twin.asked)  # re-queries only
+    v = pipeline.metrics.verdicts
+    assert v["equal"] == 6 and v["real"] >= 1 and v["undecided"] >= 1 and "noise" not in v
+    text = pipeline.metrics.prometheus()
+    assert "shadowdns_confirmation_requeries_total 8" in text
+    assert f"shadowdns_confirmation_budget_exhausted_total {v['undecided']}" in text
+    assert f'shadowdns_differ_verdicts_total{{kind="undecided"}} {v["undecided"]}' in text
+    assert pipeline.status()["judge_stats"]["requeries"] == 8
+    with pytest.raises(ValueError, match="target names must differ"):
+        Pipeline(intakes=[], sampler=Sampler(SamplerConfig()),
+                 targets=[FakeTarget(CANDIDATE), FakeTarget("ref")], judge=differ,
+                 store=pipeline.store, probes=[FakeTarget("ref")])

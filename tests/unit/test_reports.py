@@ -421,6 +421,25 @@ def test_safe_inconclusive_and_thresholds(tmp_path: Path) -> None:
     assert "noise 3 (1.96%)" in s.reasons[-1]
 
 
+def test_an_ede_code_choice_does_not_fail_safe_to_ship(tmp_path: Path) -> None:
+    equal = [x for x in fixed_cases() if x[3] and x[3].kind is VerdictKind.EQUAL]
+    q = Query("www.nokey.broken.", 1, do=True, edns_payload=1232)
+    servfail = resp("www.nokey.broken.", rcode=2)
+    minor = (q, servfail, servfail, Verdict(None, VerdictKind.REAL, "dnssec.ede_code",
+                                            ["dnssec.ede_code"], [], {}))
+    undecided = (q, servfail, servfail, Verdict(None, VerdictKind.UNDECIDED, "answer.data",
+                                                ["answer.data"], [], {"budget": "exhausted"}))
+    path = tmp_path / "ede.db"
+    write_store(path, (equal * 6) + [minor, undecided])
+    t = load(path)
+    s = build(t).safety
+    assert s.status == "safe" and s.blocking == {}
+    assert "1 real of lower severity (dnssec.ede_code: not blocking)" in s.reasons[-2]
+    assert "undecided (confirmation budget spent) 1" in s.reasons[-1]
+    strict = build(t, Thresholds(minor=[])).safety
+    assert strict.status == "not_safe" and strict.blocking == {"dnssec.ede_code": 1}
+
+
 def test_thresholds_move_the_verdict(store: Path) -> None:
     t = load(store)
     assert build(t).safety.status == "not_safe"
