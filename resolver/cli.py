@@ -66,6 +66,9 @@ def register(sub: Any) -> None:
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
                    help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
                         "(RFC 7816, Knot Resolver)")
+    s.add_argument("--no-0x20", dest="use_0x20", action="store_false",
+                   help="send upstream query names in lower case, not in a random case "
+                        "(0x20, RFC 5452 section 9.1; on by default)")
     s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
     s.add_argument("--upstream-port", type=int, default=53)
     s.add_argument("--cache-mb", type=int, default=64)
@@ -112,6 +115,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         egress=loopback("--egress", args.egress) if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
+        use_0x20=args.use_0x20,
     )
 
 

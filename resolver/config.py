@@ -49,6 +49,7 @@ class ResolverConfig:
     processes: int = 1  # server processes sharing the port with SO_REUSEPORT
     do_ip6: bool | None = None  # ask IPv6 servers; None: when the host has a global IPv6 address
     priming: bool = True  # RFC 8109: learn the root's NS set from a hint before iterating
+    use_0x20: bool = True  # randomise the case of upstream query names (RFC 5452 §9.1)
 
     def __post_init__(self) -> None:
         if not self.root_hints:
