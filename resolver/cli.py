@@ -69,6 +69,10 @@ def register(sub: Any) -> None:
     s.add_argument("--no-0x20", dest="use_0x20", action="store_false",
                    help="send upstream query names in lower case, not in a random case "
                         "(0x20, RFC 5452 section 9.1; on by default)")
+    s.add_argument("--tcp-backlog", type=int, default=4096, metavar="N",
+                   help="TCP listen backlog, capped by net.core.somaxconn (default 4096)")
+    s.add_argument("--tcp-per-client", type=int, default=256, metavar="N",
+                   help="open TCP connections one client address may hold (default 256)")
     s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
     s.add_argument("--upstream-port", type=int, default=53)
     s.add_argument("--cache-mb", type=int, default=64)
@@ -99,6 +103,10 @@ def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
     host, port = parse_listen(args.listen)
+    for flag, value in (("--tcp-backlog", args.tcp_backlog),
+                        ("--tcp-per-client", args.tcp_per_client)):
+        if value < 1:
+            raise ConfigError(f"{flag}: expected a positive number, got {value}")
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
     hints_file = args.root_hints or _lab_file(args, HINTS_FILE)
@@ -115,7 +123,8 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         egress=loopback("--egress", args.egress) if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
-        use_0x20=args.use_0x20,
+        use_0x20=args.use_0x20, tcp_backlog=args.tcp_backlog,
+        tcp_per_client=args.tcp_per_client,
     )
 
 
@@ -125,7 +134,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
     listeners = Listeners(queue, config.listen, config.port, fastcache=fast,
-                          reuse_port=config.processes > 1)
+                          reuse_port=config.processes > 1, backlog=config.tcp_backlog,
+                          max_per_client=config.tcp_per_client)
     workers.start()
     try:
         host, port = await listeners.start()
