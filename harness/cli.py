@@ -28,6 +28,7 @@ from harness.assemble import build_pipeline
 from harness.config import ConfigError, HarnessConfig, config_from_mapping
 from harness.live import LiveView
 from harness.pipeline import Pipeline
+from harness.store import StoreError
 from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
 
@@ -251,7 +252,7 @@ def main(args: argparse.Namespace) -> int:
         runner = uvloop.run
     try:
         status = runner(run_harness(config, pipeline))
-    except (OSError, ReferenceResolverError, ConfigError) as e:
+    except (OSError, ReferenceResolverError, ConfigError, StoreError) as e:
         print(f"shadowdns run: {e}", file=sys.stderr)
         return 1
     for line in summary_lines(status, config.store.path):
