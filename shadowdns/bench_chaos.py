@@ -224,7 +224,7 @@ def spoof(servers: Sequence[str], target: str, names: Sequence[str], current: An
         sendto = s.sendto
         to = (target, 0)
         while (elapsed := time.monotonic() - start) < seconds:
-            if sent > rate * elapsed:
+            if sent >= rate * elapsed:
                 time.sleep(0.001)
                 continue
             base = current.value
