@@ -53,7 +53,7 @@ import dns.rdatatype
 import dns.rrset
 
 from lab.manifest import manifest
-from lab.run import LabInfo, LabProcess
+from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from shadowdns.bench import _rss_mb, _wait_answering
 
@@ -72,8 +72,9 @@ PACKET_HOST = 0
 def register(bsub: Any) -> None:
     c = bsub.add_parser("chaos", help="fuzzed client packets and an off-path spoofing race "
                                       "against the candidate on the lab (loopback only)")
-    c.add_argument("--fuzz-seconds", type=float, default=30.0,
-                   help="length of the client-packet phase (default 30)")
+    c.add_argument("--fuzz-seconds", type=float, default=50.0,
+                   help="length of the client-packet phase (default 50: about 1,000,000 "
+                        "datagrams at this machine's rate)")
     c.add_argument("--spoof-seconds", type=float, default=20.0,
                    help="length of the spoofing phase (default 20)")
     c.add_argument("--spoof-rate", type=int, default=20000,
@@ -369,15 +370,33 @@ def run(args: argparse.Namespace) -> int:
         print("shadowdns bench chaos: needs root (the lab binds port 53; the spoofer and the "
               "sniffer use raw and packet sockets)", file=sys.stderr)
         return 1
+    for flag in ("fuzz_seconds", "spoof_seconds", "resolve_rate", "workers"):
+        if getattr(args, flag) <= 0:
+            print(f"shadowdns bench chaos: --{flag.replace('_', '-')}: expected a positive "
+                  f"number, got {getattr(args, flag)}", file=sys.stderr)
+            return 2
+    if args.spoof_rate < 0:
+        print(f"shadowdns bench chaos: --spoof-rate: expected 0 or more, got {args.spoof_rate}",
+              file=sys.stderr)
+        return 2
+    try:
+        dns.name.from_text(args.spoof_zone)
+    except dns.exception.DNSException as e:
+        print(f"shadowdns bench chaos: --spoof-zone: {args.spoof_zone!r}: {e}", file=sys.stderr)
+        return 2
     run_dir: Path = args.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     lab_proc = LabProcess(run_dir / "lab")
     lab_proc.stop()
-    info = lab_proc.start()
     try:
-        results = asyncio.run(_chaos(args, info, run_dir))
-    finally:
-        lab_proc.stop()
+        info = lab_proc.start()
+        try:
+            results = asyncio.run(_chaos(args, info, run_dir))
+        finally:
+            lab_proc.stop()
+    except (LabError, RuntimeError, OSError, dns.exception.DNSException) as e:
+        print(f"shadowdns bench chaos: {e}", file=sys.stderr)
+        return 1
     for line in summary_lines(results):
         print(line)
     if args.json:
@@ -475,7 +494,8 @@ async def _servers_of(zone: str) -> list[str]:
                                          CANDIDATE[0], port=CANDIDATE[1], timeout=5)
             addrs += [r.address for s in a.answer for r in s if s.rdtype == dns.rdatatype.A]
     if not addrs:
-        raise RuntimeError(f"the candidate found no name server address for {zone}")
+        raise RuntimeError(f"--spoof-zone: the candidate found no name server address for "
+                           f"{zone} (a zone of the lab's world?)")
     return addrs
 
 
