@@ -1,7 +1,8 @@
 """Asking a resolver at an address: one UDP socket per target, many queries in flight.
 
 The client's packet is forwarded as it came (flags, EDNS options, 0x20 case and all) with
-only its ID replaced, so the target sees what the staging resolver saw.  Replies are matched
+only its ID replaced, so the target sees what the staging resolver saw -- over TCP when the
+client's query came over TCP (``query(..., tcp=True)``), over UDP otherwise.  Replies are matched
 by ID and question (case-insensitively); anything else arriving on the socket is counted as
 ``mismatched`` and ignored.  A truncated reply is asked again over TCP.
 """
@@ -82,7 +83,8 @@ class UdpExchange:
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             # Replies to hundreds of queries in flight can arrive while the loop is busy.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
@@ -123,9 +125,15 @@ class UdpExchange:
         if not future.done():
             future.set_result(data)
 
-    async def query(self, wire: bytes, timeout: float) -> bytes:
-        """The reply to ``wire`` (whose ID is replaced); raises ``TimeoutError`` or
-        :class:`ExchangeError`."""
+    async def query(self, wire: bytes, timeout: float, *, tcp: bool = False) -> bytes:
+        """The reply to ``wire`` (whose ID is replaced), over TCP when ``tcp``; raises
+        ``TimeoutError`` or :class:`ExchangeError`."""
+        if tcp:
+            question_end(wire)
+            packet = _ID.pack(self._rng.getrandbits(16)) + wire[2:]
+            self.stats["tcp"] += 1
+            reply = await self.tcp(packet, timeout)
+            return wire[:2] + reply[2:]
         if self._transport is None:
             await self.open()
         assert self._transport is not None

@@ -97,7 +97,7 @@ class Conductor:
         # The 0x20 bits come from their own generator, so that randomising the case does not
         # shift the draws for IDs and server choice; seeded from ``rng``'s state (without
         # drawing from it) so a seeded conductor stays reproducible.
-        self.case_rng = random.Random(hash(self.rng.getstate()))
+        self.case_rng = random.Random(hash(self.rng.getstate()[1]))  # ints: same every run
         self.use_0x20 = use_0x20
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], asyncio.Future[UpstreamResult]] = {}
@@ -283,7 +283,8 @@ def _restore_case(response: dns.message.Message, sent: dns.name.Name,
     if sent.labels == wanted.labels:
         return response
     try:
-        wire = response.to_wire()
+        # as received: no shuffling of the records (dnspython's default when rendering)
+        wire = response.to_wire(max_size=65535, want_shuffle=False)
         old, new = sent.to_wire() or b"", wanted.to_wire() or b""
         if wire[12:12 + len(old)] != old or len(old) != len(new):
             return response

@@ -153,3 +153,23 @@ async def test_full_resolution_through_a_lower_casing_authority() -> None:
     assert not conductor.infra.caps_ok(TLD, 0.0)
     again = await resolve(recursor, conductor, "WWW.Zone.EX.")  # from the cache
     assert addresses(again) == {"127.100.0.1"}
+
+
+async def test_restoring_the_case_keeps_the_records_in_the_order_received() -> None:
+    """The restored message is rendered again: without dnspython's default shuffle, so the
+    order of records as received (hence of servers tried from them) stays reproducible."""
+    order = [f"127.100.0.{i}" for i in range(1, 9)]
+
+    class InOrder:  # a transport whose server does not shuffle either
+        async def query(self, address: str, message: dns.message.Message, *, tcp: bool,
+                        timeout: float) -> dns.message.Message:
+            r = dns.message.make_response(dns.message.from_wire(message.to_wire()))
+            r.answer.append(dns.rrset.from_text_list(r.question[0].name, 300, "IN", "A",
+                                                     order))
+            return dns.message.from_wire(r.to_wire(want_shuffle=False))
+
+    conductor = Conductor(InOrder(), DnsCache(1 << 20).infra, ManualClock(), random.Random(1))
+    for i in range(5):
+        result = await conductor.exchange(_query(f"n{i}.example."))
+        assert result.response is not None
+        assert [rd.address for rd in result.response.answer[0]] == order
