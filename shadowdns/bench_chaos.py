@@ -457,10 +457,12 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     stop = asyncio.Event()
     checker = asyncio.create_task(_health(CANDIDATE, health_name, stop, health))
     started = time.monotonic()
+    drops_before = udp_receive_buffer_errors()
     fuzzer.start()
     counts: dict[str, int] = await asyncio.to_thread(_receive, receive, args.fuzz_seconds + 30)
     fuzzer.join(5)
     elapsed = time.monotonic() - started
+    drops = udp_receive_buffer_errors() - drops_before
     await asyncio.sleep(1.0)  # a health query or two after the flood
     stop.set()
     await checker
@@ -470,9 +472,23 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     return {"seconds": round(elapsed, 1), **counts,
             "udp_per_second": round(counts.get("udp", 0) / elapsed),
             "crashed": len(pids - alive), "health_ok": health.ok,
-            "health_failed": health.failed,
+            "health_failed": health.failed, "kernel_udp_receive_drops": drops,
             "health_p99_ms": round(1000 * lat[int(0.99 * (len(lat) - 1))], 2) if lat else None,
             "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1)}
+
+
+def udp_receive_buffer_errors(snmp: str | None = None) -> int:
+    """The kernel's count of UDP datagrams dropped because a socket's receive buffer was
+    full (``Udp: RcvbufErrors`` in /proc/net/snmp; host-wide, so other traffic counts too)."""
+    if snmp is None:
+        try:
+            snmp = Path("/proc/net/snmp").read_text()
+        except OSError:
+            return 0
+    rows = [line.split() for line in snmp.splitlines() if line.startswith("Udp:")]
+    if len(rows) < 2 or "RcvbufErrors" not in rows[0]:
+        return 0
+    return int(rows[1][rows[0].index("RcvbufErrors")])
 
 
 def _receive(conn: Connection, timeout: float) -> Any:
@@ -588,7 +604,8 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         f"{f['tcp_connections']} TCP connections ({f['tcp_messages']} messages, "
         f"{f['tcp_errors']} connect/send errors) in {f['seconds']} s",
         f"fuzz: processes exited {f['crashed']}; health queries {f['health_ok']} ok, "
-        f"{f['health_failed']} failed (p99 {f['health_p99_ms']} ms); RSS "
+        f"{f['health_failed']} failed (p99 {f['health_p99_ms']} ms); kernel UDP "
+        f"receive-buffer drops {f['kernel_udp_receive_drops']}; RSS "
         f"{f['rss_before_mb']} -> {f['rss_after_mb']} MB",
         f"spoof: {s['forged_sent']} forged answers ({s['forged_per_second']}/s) from "
         f"{', '.join(s['servers'])} for {s['names']} fresh names in {s['zone']}",

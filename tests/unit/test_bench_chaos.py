@@ -31,6 +31,7 @@ from shadowdns.bench_chaos import (
     port_spread,
     seed_queries,
     spoof_packet,
+    udp_receive_buffer_errors,
 )
 from tests.unit.test_recursor import ROOT, small_world
 from tests.unit.test_server import BOUND, HOST, serving
@@ -84,6 +85,10 @@ def test_sniffer_parser_reads_port_and_name_as_sent() -> None:
 
 
 def test_figures() -> None:
+    snmp = ("Ip: Forwarding\nIp: 1\nUdp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors"
+            "\nUdp: 10 2 7 9 5\nUdpLite: InDatagrams RcvbufErrors\nUdpLite: 1 99\n")
+    assert udp_receive_buffer_errors(snmp) == 5
+    assert udp_receive_buffer_errors("Udp: InDatagrams\nUdp: 3\n") == 0
     assert port_spread(list(range(2500))) == [1000, 1000]
     assert port_spread([7] * 1000) == [1]
     assert case_letters([b"wWw", b"A-1"]) == (2, 2)
