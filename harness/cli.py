@@ -41,6 +41,7 @@ from harness.config import (
 from harness.live import LiveView
 from harness.pipeline import Pipeline
 from harness.plan import plan_lines
+from harness.store import StoreError
 from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
 from netpolicy import AddressPolicy
@@ -450,7 +451,7 @@ def main(args: argparse.Namespace) -> int:
         runner = uvloop.run
     try:
         status = runner(run_harness(config, pipeline))
-    except (OSError, ReferenceResolverError, ConfigError) as e:
+    except (OSError, ReferenceResolverError, ConfigError, StoreError) as e:
         print(f"shadowdns run: {e}", file=sys.stderr)
         return 1
     for line in summary_lines(status, config.store.path):

@@ -42,7 +42,8 @@ from harness.metrics import latency_figures
 from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
 from harness.timefmt import iso_utc
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreReader", "StoredRun", "keep_or_rotate"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreReader", "StoredRun", "check_store",
+           "keep_or_rotate"]
 
 log = logging.getLogger("shadowdns.harness.store")
 
@@ -82,6 +83,42 @@ def _json(value: object) -> str:
         return str(item)
 
     return json.dumps(value, default=default, sort_keys=True)
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be written safely (damaged, not a store, another schema); the
+    message names the file and what is wrong, and the file was left as it was."""
+
+
+def check_store(path: Path) -> None:
+    """Raise :class:`StoreError` unless ``path`` is absent, empty, or a sound SQLite file.
+
+    Read-only (nothing is written, not even a WAL replay): SQLite's ``quick_check`` reads
+    every page, so a store damaged in the middle is refused before a run appends to it and
+    spreads the damage, rather than failing later inside the writer thread.
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        # With a WAL left behind (a killed run) read through it; without one, open the file
+        # as immutable, so that not even the -wal and -shm side files are created.
+        wal = path.with_name(path.name + "-wal")
+        mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+        connection = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=10)
+        try:
+            problems = [" ".join(str(r[0]).split())  # one line: SQLite's may hold several
+                        for r in connection.execute("PRAGMA quick_check(3)")]
+        finally:
+            connection.close()
+    except sqlite3.OperationalError:
+        raise  # locked, unreadable: not a verdict on the file; opening it will say why
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: not a usable store ({e}); left as it was: move it away or "
+                         "give another store path") from None
+    if problems != ["ok"]:
+        raise StoreError(f"{path}: the store is damaged ({'; '.join(problems)}); left as it "
+                         "was: recover it (sqlite3 .recover) or give another store path")
 
 
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -150,6 +187,7 @@ class Store:
     def open(self) -> None:
         """Create or open the database and start the writer thread."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_store(self.path)  # refuse a damaged file before anything is written to it
         connection = _connect(self.path)
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes on a new file
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -162,7 +200,8 @@ class Store:
             connection.execute("INSERT INTO meta VALUES ('schema_version', ?)",
                                (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: schema version {row[0]}, this shadowdns writes "
+            connection.close()
+            raise StoreError(f"{self.path}: schema version {row[0]}, this shadowdns writes "
                                f"{SCHEMA_VERSION}")
         connection.commit()
         self._next_id = (connection.execute("SELECT max(id) FROM observations").fetchone()[0]
@@ -500,6 +539,7 @@ def keep_or_rotate(path: Path) -> tuple[list[int], Path | None]:
     if not path.exists():
         return [], None
     try:
+        check_store(path)
         connection = _connect(path)  # as the run will open it (a WAL left behind is replayed)
         try:
             row = connection.execute(
@@ -512,7 +552,7 @@ def keep_or_rotate(path: Path) -> tuple[list[int], Path | None]:
     except sqlite3.OperationalError as e:
         if "no such table" not in str(e):
             return [], None  # locked, unreadable: not ours to move; opening it will say why
-    except (sqlite3.DatabaseError, ValueError):
+    except (sqlite3.DatabaseError, ValueError, StoreError):
         pass  # not SQLite, or damaged: moved aside
     n = 1
     while path.with_name(f"{path.name}.{n}").exists():

@@ -107,7 +107,7 @@ def build(config: ResolverConfig, clock: Clock | None = None,
     cache = DnsCache(config.cache_bytes)
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
-    conductor = Conductor(transport, cache.infra, clock)
+    conductor = Conductor(transport, cache.infra, clock, use_0x20=config.use_0x20)
     recursor = Recursor(
         cache,
         config.root_hints,

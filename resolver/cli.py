@@ -71,6 +71,14 @@ def register(sub: Any) -> None:
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
                    help="type of minimised queries: A (RFC 9156, Unbound) or NS "
                         "(RFC 7816, Knot Resolver)")
+    s.set_defaults(use_0x20=True)
+    s.add_argument("--no-0x20", dest="use_0x20", action="store_false", default=argparse.SUPPRESS,
+                   help="send upstream query names in lower case, not in a random case "
+                        "(0x20, RFC 5452 section 9.1)")
+    s.add_argument("--tcp-backlog", type=int, default=4096, metavar="N",
+                   help="TCP listen backlog, capped by net.core.somaxconn")
+    s.add_argument("--tcp-per-client", type=int, default=256, metavar="N",
+                   help="open TCP connections one client address may hold")
     s.add_argument("--egress", metavar="ADDR",
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
@@ -107,6 +115,10 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
     (a bad file is a one-line error naming the flag) before anything is opened."""
     policy = AddressPolicy.lab_mode("--lab") if args.lab is not None else PRODUCTION
     host, port = parse_listen(args.listen, policy)
+    for flag, value in (("--tcp-backlog", args.tcp_backlog),
+                        ("--tcp-per-client", args.tcp_per_client)):
+        if value < 1:
+            raise ConfigError(f"{flag}: expected a positive number, got {value}")
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
     hints_file = args.root_hints or _lab_file(args, HINTS_FILE)
@@ -128,6 +140,8 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
+        use_0x20=args.use_0x20, tcp_backlog=args.tcp_backlog,
+        tcp_per_client=args.tcp_per_client,
     )
     try:
         trust_anchors(config)
@@ -142,7 +156,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
     listeners = Listeners(queue, config.listen, config.port, fastcache=fast,
-                          reuse_port=config.processes > 1)
+                          reuse_port=config.processes > 1, backlog=config.tcp_backlog,
+                          max_per_client=config.tcp_per_client)
     workers.start()
     try:
         host, port = await listeners.start()

@@ -47,6 +47,9 @@ class ResolverConfig:
     processes: int = 1  # server processes sharing the port with SO_REUSEPORT
     do_ip6: bool | None = None  # ask IPv6 servers; None: when the host has a global IPv6 address
     priming: bool = True  # RFC 8109: learn the root's NS set from a hint before iterating
+    tcp_backlog: int = 4096  # listen backlog (capped by net.core.somaxconn)
+    tcp_per_client: int = 256  # open TCP connections from one client address
+    use_0x20: bool = True  # randomise the case of upstream query names (RFC 5452 §9.1)
 
     def __post_init__(self) -> None:
         if not self.root_hints:

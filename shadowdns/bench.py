@@ -97,6 +97,9 @@ def register(sub: Any) -> None:
     from shadowdns import bench_differ
 
     bench_differ.register(bsub)
+    from shadowdns import bench_chaos
+
+    bench_chaos.register(bsub)
     from reports import bench as bench_report
 
     bench_report.register(bsub)

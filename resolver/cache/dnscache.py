@@ -126,6 +126,9 @@ EDNS_RECHECK_S = 900.0
 """How long an EDNS verdict stands: a no-EDNS server is retried with EDNS after this, and
 an EDNS-capable server is not downgraded by a single failure (a spoofed FORMERR) before."""
 
+CAPS_RECHECK_S = 900.0
+"""Seconds a server found not to preserve the question's case is sent lower case (0x20 off)."""
+
 MAX_LAME_TTL_S = 900.0
 """Longest a server stays marked lame for a zone."""
 
@@ -659,6 +662,7 @@ class _Host:
     dead_until: float | None = None
     edns: EdnsState = EdnsState.UNKNOWN
     edns_until: float = 0.0  # when the EDNS verdict may be revisited
+    no_caps_until: float = 0.0  # until then the server is sent plain lower case (no 0x20)
     lame: dict[dns.name.Name, float] = field(default_factory=dict)  # zone -> expiry
 
 
@@ -759,6 +763,18 @@ class InfraCache:
     def edns_state(self, addr: str) -> EdnsState:
         host = self._hosts.peek(addr)
         return EdnsState.UNKNOWN if host is None else host.edns
+
+    def caps_ok(self, addr: str, now: float) -> bool:
+        """Whether to randomise the case of the names sent to ``addr`` (0x20): yes unless it
+        answered a randomised name in another case within the last :data:`CAPS_RECHECK_S`."""
+        host = self._hosts.peek(addr)
+        return host is None or now >= host.no_caps_until
+
+    def set_no_caps(self, addr: str, now: float) -> None:
+        """``addr`` does not echo the question's case: send it lower case for a while.  The
+        verdict expires (:data:`CAPS_RECHECK_S`), so a forged wrong-case answer cannot turn
+        0x20 off for a server for good."""
+        self._host(addr).no_caps_until = now + CAPS_RECHECK_S
 
     def mark_lame(self, addr: str, zone: dns.name.Name, now: float, ttl: float) -> None:
         """Mark ``addr`` lame for ``zone`` for ``ttl`` seconds (capped at

@@ -5,7 +5,9 @@ task, so N clients asking for one uncached name cause one upstream query per ste
 orders the zone's servers by smoothed RTT with exploration (:mod:`.selection`); sends with
 the server's retransmission timeout, backing off each round across the set; accepts an
 answer only if its ID and question match; retries over TCP on TC; falls back to plain DNS
-for servers that answer FORMERR to EDNS; and moves to the next server on REFUSED,
+for servers that answer FORMERR to EDNS; randomises the case of the name it sends (0x20,
+draft-vixie-dnsext-dns0x20, RFC 5452 §9.1) and accepts only an answer whose question has
+exactly that case; and moves to the next server on REFUSED,
 SERVFAIL, NOTIMP, timeouts and network errors (a server that refused is not asked again
 in the same exchange).  Per-upstream metrics are kept.
 """
@@ -18,8 +20,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import dns.edns
+import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
 
@@ -57,6 +61,8 @@ class UpstreamMetrics:
     tcp: Counter[str] = field(default_factory=Counter)
     errors: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     deduplicated: int = 0
+    caps_mismatches: Counter[str] = field(default_factory=Counter)
+    """Answers rejected because their question was not in the case we sent (0x20)."""
 
     def error(self, addr: str, failure: Failure) -> None:
         self.errors[addr][failure.value] += 1
@@ -89,11 +95,18 @@ class Conductor:
         infra: InfraCache | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        *,
+        use_0x20: bool = True,
     ) -> None:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
         self.clock = clock if clock is not None else SystemClock()
         self.rng = rng if rng is not None else random.Random()
+        # The 0x20 bits come from their own generator, so that randomising the case does not
+        # shift the draws for IDs and server choice; seeded from ``rng``'s state (without
+        # drawing from it) so a seeded conductor stays reproducible.
+        self.case_rng = random.Random(hash(self.rng.getstate()[1]))  # ints: same every run
+        self.use_0x20 = use_0x20
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
 
@@ -168,9 +181,14 @@ class Conductor:
                 refused.add(addr)
         return result
 
-    def _message(self, query: UpstreamQuery, edns: bool) -> dns.message.Message:
+    def _message(self, query: UpstreamQuery, edns: bool, caps: bool) -> dns.message.Message:
+        """The upstream query: a fresh random ID and, with ``caps``, the name in a random case
+        (otherwise plain lower case)."""
+        qname = query.qname.canonicalize()
+        if caps:
+            qname = random_case(qname, self.case_rng)
         msg = dns.message.make_query(
-            query.qname,
+            qname,
             dns.rdatatype.RdataType(query.qtype),
             use_edns=0 if edns else False,
             payload=EDNS_PAYLOAD,
@@ -202,6 +220,10 @@ class Conductor:
         if not _matches(msg, response):
             self.metrics.error(addr, Failure.MISMATCH)
             return None, Failure.MISMATCH
+        if response.question and not _same_case(msg, response):
+            self.metrics.error(addr, Failure.MISMATCH)
+            self.metrics.caps_mismatches[addr] += 1
+            return None, Failure.CASE_MISMATCH
         now = self.clock.monotonic()
         self.infra.rtt_update(addr, max(0.0, now - start), now)
         return response, None
@@ -209,15 +231,25 @@ class Conductor:
     async def _try(
         self, addr: str, query: UpstreamQuery, timeout: float
     ) -> tuple[dns.message.Message | None, Failure | None]:
-        edns = self.infra.edns_ok(addr, self.clock.monotonic())
-        msg = self._message(query, edns)
+        now = self.clock.monotonic()
+        edns = self.infra.edns_ok(addr, now)
+        caps = self.use_0x20 and self.infra.caps_ok(addr, now)
+        msg = self._message(query, edns, caps)
         response, failure = await self._send(addr, msg, False, timeout)
+        if failure is Failure.CASE_MISMATCH:
+            # A server that does not echo the question's case (or a forgery that guessed ID
+            # and port but not the case): ask again in plain lower case, and keep doing so
+            # for this server for a while (as EDNS fallback; kresd's NO_0X20).
+            self.infra.set_no_caps(addr, self.clock.monotonic())
+            caps = False
+            msg = self._message(query, edns, caps)
+            response, failure = await self._send(addr, msg, False, timeout)
         if response is None:
             return None, failure
         if response.rcode() == dns.rcode.FORMERR and edns:
             # An EDNS-intolerant server: ask again without OPT and remember.
             self.infra.set_edns(addr, False, self.clock.monotonic())
-            msg = self._message(query, edns=False)
+            msg = self._message(query, False, caps)
             response, failure = await self._send(addr, msg, False, timeout)
             if response is None:
                 return None, failure
@@ -233,7 +265,48 @@ class Conductor:
             self.metrics.error(addr, kind)
             return None, kind
         self.metrics.answers[addr] += 1
-        return response, None
+        return _restore_case(response, msg.question[0].name, query.qname), None
+
+
+def random_case(name: dns.name.Name, rng: random.Random) -> dns.name.Name:
+    """``name`` with each ASCII letter upper- or lower-cased at random (one bit per letter)."""
+    labels = []
+    for label in name.labels:
+        bits = rng.getrandbits(len(label)) if label else 0
+        out = bytearray(label)
+        for i, c in enumerate(out):
+            if 0x61 <= c <= 0x7A and bits >> i & 1:
+                out[i] = c - 0x20
+        labels.append(bytes(out))
+    return dns.name.Name(labels)
+
+
+def _same_case(query: dns.message.Message, response: dns.message.Message) -> bool:
+    """Whether the answer's question name is byte for byte the one sent (0x20)."""
+    return bool(query.question[0].name.labels == response.question[0].name.labels)
+
+
+def _restore_case(response: dns.message.Message, sent: dns.name.Name,
+                  wanted: dns.name.Name) -> dns.message.Message:
+    """``response`` with the name sent (in its random case) back in the case the recursor
+    asked, so the 0x20 pattern never reaches the cache or a client.
+
+    Servers compress the names of their answer against the question, so the pattern spreads
+    to every name sharing a suffix with it (owners and names in RDATA).  Rendered again, the
+    message's question is the first name at offset 12 and every such suffix points to it:
+    patching those bytes and parsing again restores them all at once.
+    """
+    if sent.labels == wanted.labels:
+        return response
+    try:
+        # as received: no shuffling of the records (dnspython's default when rendering)
+        wire = response.to_wire(max_size=65535, want_shuffle=False)
+        old, new = sent.to_wire() or b"", wanted.to_wire() or b""
+        if wire[12:12 + len(old)] != old or len(old) != len(new):
+            return response
+        return dns.message.from_wire(wire[:12] + new + wire[12 + len(old):])
+    except dns.exception.DNSException:
+        return response
 
 
 def _matches(query: dns.message.Message, response: dns.message.Message) -> bool:

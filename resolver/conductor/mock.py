@@ -57,9 +57,15 @@ class MockTransport:
         return Counter(s.address for s in self.sent)
 
     def questions(self) -> list[tuple[str, str, str]]:
+        """(address, name, type) of each query sent; the name in lower case (the conductor
+        randomises its case, 0x20: :attr:`sent` has the name as sent)."""
         import dns.rdatatype
 
         return [
-            (s.address, s.qname.to_text(), dns.rdatatype.to_text(dns.rdatatype.RdataType(s.qtype)))
+            (
+                s.address,
+                s.qname.canonicalize().to_text(),
+                dns.rdatatype.to_text(dns.rdatatype.RdataType(s.qtype)),
+            )
             for s in self.sent
         ]

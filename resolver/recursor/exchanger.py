@@ -26,6 +26,7 @@ class Failure(enum.Enum):
     NOTIMP = "notimp"
     MALFORMED = "malformed"
     MISMATCH = "mismatch"  # ID, question or source did not match
+    CASE_MISMATCH = "case_mismatch"  # the question's case was not the one sent (0x20)
     TRUNCATED = "truncated"  # TC even over TCP
     NETWORK = "network"  # socket errors (ICMP unreachable, refused TCP connect)
     NO_SERVERS = "no_servers"  # nothing left to ask (all dead or lame)

@@ -25,18 +25,22 @@ from resolver.clock import Clock
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound, QueueStats
 from resolver.server.tcp import (
+    BACKLOG,
     IDLE_TIMEOUT,
     MAX_CONNECTIONS,
     MAX_IN_FLIGHT,
+    MAX_PER_CLIENT,
     TCPServer,
     TCPStats,
 )
 from resolver.server.udp import UDPServer, UDPStats
 
 __all__ = [
+    "BACKLOG",
     "IDLE_TIMEOUT",
     "MAX_CONNECTIONS",
     "MAX_IN_FLIGHT",
+    "MAX_PER_CLIENT",
     "FrameQueue",
     "Inbound",
     "Listeners",
@@ -64,7 +68,8 @@ class Listeners:
                  clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS,
                  max_in_flight: int = MAX_IN_FLIGHT,
-                 fastcache: FastCache | None = None, reuse_port: bool = False) -> None:
+                 fastcache: FastCache | None = None, reuse_port: bool = False,
+                 backlog: int = BACKLOG, max_per_client: int = MAX_PER_CLIENT) -> None:
         self.queue = queue
         self.host = host
         self.port = port
@@ -74,6 +79,8 @@ class Listeners:
         self.max_in_flight = max_in_flight
         self.fastcache = fastcache
         self.reuse_port = reuse_port
+        self.backlog = backlog
+        self.max_per_client = max_per_client
         self.udp: UDPServer | None = None
         self.tcp: TCPServer | None = None
 
@@ -95,7 +102,8 @@ class Listeners:
             tcp = TCPServer(self.queue, self.host, port, clock=self._clock,
                             idle_timeout=self.idle_timeout,
                             max_connections=self.max_connections,
-                            max_in_flight=self.max_in_flight, reuse_port=self.reuse_port)
+                            max_in_flight=self.max_in_flight, reuse_port=self.reuse_port,
+                            backlog=self.backlog, max_per_client=self.max_per_client)
             try:
                 await tcp.start()
             except OSError as e:

@@ -7,8 +7,13 @@ its worker finishes, so answers may come back in any order (clients match them b
 
 Limits, all configurable and named here:
 
+* :data:`BACKLOG` — the listen backlog (bounded by the kernel's ``somaxconn``), so a burst
+  of new connections waits in the kernel's accept queue instead of having its SYNs dropped
+  (100, asyncio's default, overflowed at a few hundred connections per second).
 * :data:`MAX_CONNECTIONS` — connections above it are closed as soon as they are accepted
-  (``refused``).
+  (``refused``): a flood is refused cleanly, at the cost of one accept each.
+* :data:`MAX_PER_CLIENT` — open connections from one client address; more are refused the
+  same way (``refused_client``), so one address cannot take every slot.
 * :data:`MAX_IN_FLIGHT` — queries of one connection being worked on at once.  At that mark
   the connection stops taking messages from its buffer and pauses reading the socket, so
   the client's own TCP window pushes back; reading resumes once half of them are answered.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from dataclasses import dataclass
 from typing import cast
 
@@ -33,7 +39,8 @@ from resolver.clock import Clock, SystemClock
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
 
-__all__ = ["IDLE_TIMEOUT", "MAX_CONNECTIONS", "MAX_IN_FLIGHT", "TCPServer", "TCPStats"]
+__all__ = ["BACKLOG", "IDLE_TIMEOUT", "MAX_CONNECTIONS", "MAX_IN_FLIGHT", "MAX_PER_CLIENT",
+           "TCPServer", "TCPStats", "listen_backlog"]
 
 log = logging.getLogger("shadowdns.resolver.server")
 
@@ -42,6 +49,12 @@ IDLE_TIMEOUT = 10.0
 
 MAX_CONNECTIONS = 1024
 """Open client connections; more are closed on accept."""
+
+MAX_PER_CLIENT = 256
+"""Open connections from one client address; more are closed on accept."""
+
+BACKLOG = 4096
+"""Listen backlog asked for (the kernel caps it at net.core.somaxconn)."""
 
 MAX_IN_FLIGHT = 32
 """Queries of one connection in the queue or being worked on before reading pauses."""
@@ -55,6 +68,8 @@ class TCPStats:
     """Connections admitted."""
     refused: int = 0
     """Connections closed on accept because :data:`MAX_CONNECTIONS` were open."""
+    refused_client: int = 0
+    """Connections closed on accept because their address had :data:`MAX_PER_CLIENT` open."""
     closed_idle: int = 0
     """Connections closed by the idle timeout."""
     messages: int = 0
@@ -77,9 +92,12 @@ class TCPServer:
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS,
-                 max_in_flight: int = MAX_IN_FLIGHT, reuse_port: bool = False) -> None:
-        if idle_timeout <= 0 or max_connections < 1 or max_in_flight < 1:
-            raise ValueError("idle_timeout, max_connections and max_in_flight must be positive")
+                 max_in_flight: int = MAX_IN_FLIGHT, reuse_port: bool = False,
+                 backlog: int = BACKLOG, max_per_client: int = MAX_PER_CLIENT) -> None:
+        if (idle_timeout <= 0 or max_connections < 1 or max_in_flight < 1 or backlog < 1
+                or max_per_client < 1):
+            raise ValueError("idle_timeout, max_connections, max_in_flight, backlog and "
+                             "max_per_client must be positive")
         self.queue = queue
         self.host = host
         self.port = port
@@ -87,10 +105,13 @@ class TCPServer:
         self.max_connections = max_connections
         self.max_in_flight = max_in_flight
         self.reuse_port = reuse_port
+        self.backlog = listen_backlog(backlog)
+        self.max_per_client = max_per_client
         self.stats = TCPStats()
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        self._per_client: dict[str, int] = {}
 
     @property
     def address(self) -> tuple[str, int]:
@@ -111,8 +132,8 @@ class TCPServer:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: _Connection(self), self.host, self.port, reuse_address=True,
-            reuse_port=self.reuse_port or None)
-        log.info("TCP listening on %s port %d", *self.address)
+            reuse_port=self.reuse_port or None, backlog=self.backlog)
+        log.info("TCP listening on %s port %d (backlog %d)", *self.address, self.backlog)
         return self.address
 
     async def close(self) -> None:
@@ -148,22 +169,25 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         server = self._server
         self._transport = cast(asyncio.Transport, transport)
-        if len(server._connections) >= server.max_connections:
-            server.stats.refused += 1
-            self._closed = True
-            log.debug("TCP connection cap (%d) reached; closing a new one",
-                      server.max_connections)
-            self._transport.close()
-            return
-        server._connections.add(self)
-        server.stats.accepted += 1
         peer = transport.get_extra_info("peername")
         self._client = (str(peer[0]), int(peer[1])) if peer else ("", 0)
+        if len(server._connections) >= server.max_connections:
+            server.stats.refused += 1
+            self._refuse("TCP connection cap (%d) reached", server.max_connections)
+            return
+        address = self._client[0]
+        if server._per_client.get(address, 0) >= server.max_per_client:
+            server.stats.refused_client += 1
+            self._refuse("TCP per-client cap (%d) reached", server.max_per_client)
+            return
+        server._connections.add(self)
+        server._per_client[address] = server._per_client.get(address, 0) + 1
+        server.stats.accepted += 1
         self._last_activity = self._loop.time()
         self._timer = self._loop.call_later(server.idle_timeout, self._check_idle)
 
     def data_received(self, data: bytes) -> None:
-        if self._closed:
+        if self._closed or self._eof:  # after end of stream, or shedding (:meth:`_shed`)
             return
         self._buffer += data
         self._dispatch()
@@ -188,9 +212,24 @@ class _Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._server._connections.discard(self)
+        server = self._server
+        if self in server._connections:
+            server._connections.discard(self)
+            address = self._client[0]
+            left = server._per_client.get(address, 1) - 1
+            if left > 0:
+                server._per_client[address] = left
+            else:
+                server._per_client.pop(address, None)
 
     # -- ours --------------------------------------------------------------------------
+
+    def _refuse(self, why: str, limit: int) -> None:
+        """Close a connection just accepted, at once: the client reads end-of-stream."""
+        self._closed = True
+        log.debug(why + "; closing a new connection from %s", limit, self._client[0])
+        if self._transport is not None:
+            self._transport.close()
 
     def abort(self) -> None:
         if self._transport is not None:
@@ -217,10 +256,25 @@ class _Connection(asyncio.Protocol):
             if not server.queue.put_nowait(Inbound(frame, self._reply)):
                 self._in_flight -= 1
                 server.stats.queue_dropped += 1
+                self._shed()
+                return
         if pos:
             del buffer[:pos]
         self._update_reading()
         if self._eof and self._in_flight == 0 and not self._has_message():
+            self._close()
+
+    def _shed(self) -> None:
+        """The queue refused a message (full, or the client over its share): rather than
+        leave the client waiting for an answer that will never come, stop reading, write
+        the answers still owed and close (RFC 7766 §6.2.3: a server may close connections
+        under resource pressure; the client sees end of stream and may retry)."""
+        self._buffer.clear()
+        self._eof = True
+        if self._transport is not None and not self._reading_paused:
+            self._reading_paused = True
+            self._transport.pause_reading()
+        if self._in_flight == 0:
             self._close()
 
     def _has_message(self) -> bool:
@@ -238,7 +292,8 @@ class _Connection(asyncio.Protocol):
                 self._reading_paused = True
                 self._server.stats.paused += 1
                 transport.pause_reading()
-        elif not self._writing_paused and self._in_flight <= self._server.max_in_flight // 2:
+        elif (not self._writing_paused and not self._eof
+              and self._in_flight <= self._server.max_in_flight // 2):
             self._reading_paused = False
             transport.resume_reading()
 
@@ -271,3 +326,14 @@ class _Connection(asyncio.Protocol):
         if not self._closed and self._transport is not None:
             self._closed = True
             self._transport.close()
+
+
+def listen_backlog(wanted: int) -> int:
+    """``wanted`` bounded by the kernel's ``net.core.somaxconn`` (which caps it anyway): the
+    backlog the listener really gets, to log and report."""
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            somaxconn = int(f.read().strip())
+    except (OSError, ValueError):
+        somaxconn = socket.SOMAXCONN
+    return max(1, min(wanted, somaxconn))

@@ -1,0 +1,620 @@
+"""``shadowdns bench chaos``: the candidate under hostile traffic on the lab, loopback only.
+
+Starts the lab and the candidate (``shadowdns resolver serve --lab``, in its own processes),
+then two phases, each bounded in time:
+
+* **client packets**: a fuzzer process sends mutated and random UDP datagrams at full rate
+  and, beside them, TCP connections carrying mutated length-prefixed messages, garbage and
+  half-written frames; meanwhile a health query for a cached name goes every 100 ms (1 s
+  timeout).  Reported: server processes that exited (crashes), health failures, RSS before
+  and after.
+* **off-path spoofing** (RFC 5452): the candidate resolves fresh names of one zone while a
+  spoofer process sends forged answers (an A record the lab never serves) from the zone's
+  server addresses, port 53, to the candidate's egress address at guessed ports and IDs,
+  as fast as ``--spoof-rate`` allows, for the names being asked (lower case: the spoofer
+  cannot know the 0x20 pattern).  A sniffer on the lab side (a packet socket on ``lo``)
+  records every query the candidate sends: distinct source ports per 1,000 queries and
+  the letters in upper case (0x20).  Every answer is compared with the lab's own answer to
+  the same question; forged answers accepted are counted, and asked again from the cache.
+
+The spoofing phase runs the candidate without DNSSEC validation (``--no-validation``), so
+only ID, port and 0x20 stand between a forgery and the cache.  Packet sockets need root,
+as the lab does.  Nothing here is a timed assertion: the figures go to docs/RELIABILITY.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+from lab.manifest import manifest
+from lab.run import LabError, LabInfo, LabProcess
+from lab.world import load_world
+from shadowdns.bench import _rss_mb, _wait_answering
+
+CANDIDATE = ("127.0.0.13", 5353)
+FORGED_ADDRESS = "127.66.6.6"
+"""The A record of every forged answer: outside every lab world, so an answer carrying it
+can only have come from the spoofer."""
+HEALTH_EVERY = 0.1
+HEALTH_TIMEOUT = 1.0
+HEALTH_SOURCE = "127.0.0.2"
+"""The health client's address: another client than the fuzzer (127.0.0.1)."""
+ETH_P_IP = 0x0800
+PACKET_HOST = 0
+
+
+def register(bsub: Any) -> None:
+    c = bsub.add_parser("chaos", help="fuzzed client packets and an off-path spoofing race "
+                                      "against the candidate on the lab (loopback only)")
+    c.add_argument("--fuzz-seconds", type=float, default=50.0, metavar="SECONDS",
+                   help="length of the client-packet phase (50 s: about 1,000,000 datagrams "
+                        "at this machine's rate)")
+    c.add_argument("--spoof-seconds", type=float, default=20.0, metavar="SECONDS",
+                   help="length of the spoofing phase")
+    c.add_argument("--spoof-rate", type=int, default=20000, metavar="N",
+                   help="forged answers per second to aim at")
+    c.add_argument("--spoof-zone", default="optout.rsa.", metavar="NAME",
+                   help="zone whose fresh names the candidate resolves while being spoofed "
+                        "(optout.rsa.: every name is a fresh NXDOMAIN upstream)")
+    c.add_argument("--resolve-rate", type=int, default=300, metavar="N",
+                   help="fresh names per second the candidate is asked in the race")
+    c.add_argument("--workers", type=int, default=2, metavar="N", help="candidate processes")
+    c.add_argument("--seed", type=int, default=1, metavar="N", help="fuzzer and spoofer seed")
+    c.add_argument("--run-dir", type=Path, default=Path("run/chaos"), metavar="DIR",
+                   help="state of the lab and the candidate")
+    c.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    c.set_defaults(func=run)
+
+
+# -- client packets: the fuzzer --------------------------------------------------------------
+
+def seed_queries(rng: random.Random, names: Sequence[str]) -> list[bytes]:
+    """Well-formed queries of many shapes: the material mutations start from."""
+    out = []
+    types = ("A", "AAAA", "NS", "MX", "TXT", "DNSKEY", "DS", "ANY", "SOA", "PTR", "TYPE65")
+    for name in names:
+        for rdtype in types:
+            q = dns.message.make_query(name, rdtype, use_edns=rng.choice((None, 0)),
+                                       want_dnssec=rng.random() < 0.5)
+            q.flags |= rng.choice((0, dns.flags.CD, dns.flags.AD))
+            out.append(q.to_wire())
+    return out
+
+
+def mutate(wire: bytes, rng: random.Random) -> bytes:
+    """One mutation of ``wire``: bit flips, random bytes, truncation, extension, a
+    compression pointer loop, a header with absurd counts, or plain random bytes."""
+    kind = rng.randrange(8)
+    data = bytearray(wire)
+    if kind == 0:
+        for _ in range(rng.randint(1, 8)):
+            i = rng.randrange(len(data))
+            data[i] ^= 1 << rng.randrange(8)
+    elif kind == 1:
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+    elif kind == 2:
+        del data[rng.randrange(len(data)):]
+    elif kind == 3:
+        data += rng.randbytes(rng.randint(1, 600))
+    elif kind == 4 and len(data) > 14:
+        data[12:14] = b"\xc0\x0c"  # the question name points at itself
+    elif kind == 5 and len(data) >= 12:
+        data[4:12] = rng.randbytes(8)  # section counts that lie
+    elif kind == 6:
+        return rng.randbytes(rng.randint(0, 1500))
+    else:
+        data[2] |= 0x80  # a response sent to the server
+    return bytes(data)
+
+
+def fuzz(addr: tuple[str, int], seconds: float, seed: int, names: Sequence[str],
+         out: Connection) -> None:
+    """Process body: UDP datagrams at full rate, TCP connections from a thread beside them."""
+    import threading
+
+    rng = random.Random(seed)
+    seeds = seed_queries(rng, names)
+    deadline = time.monotonic() + seconds
+    counts = {"udp": 0, "tcp_connections": 0, "tcp_messages": 0, "tcp_errors": 0}
+
+    def tcp() -> None:
+        trng = random.Random(seed + 1)
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(addr, timeout=0.5) as s:
+                    counts["tcp_connections"] += 1
+                    payload = bytearray()
+                    for _ in range(trng.randint(1, 20)):
+                        msg = mutate(trng.choice(seeds), trng)
+                        payload += len(msg).to_bytes(2, "big") + msg
+                        counts["tcp_messages"] += 1
+                    if trng.random() < 0.3:
+                        payload += trng.randbytes(trng.randint(1, 300))  # a frame left open
+                    s.sendall(bytes(payload))
+                    if trng.random() < 0.5:
+                        with contextlib.suppress(OSError):
+                            s.recv(65535)
+            except OSError:
+                counts["tcp_errors"] += 1
+
+    thread = threading.Thread(target=tcp, daemon=True)
+    thread.start()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setblocking(False)
+        while time.monotonic() < deadline:
+            for _ in range(256):
+                with contextlib.suppress(BlockingIOError):
+                    s.sendto(mutate(rng.choice(seeds), rng), addr)
+                    counts["udp"] += 1
+                with contextlib.suppress(OSError):  # drain the replies we do not read
+                    while True:
+                        s.recv(65535)
+    thread.join(2)
+    out.send(counts)
+    out.close()
+
+
+# -- spoofing: forged answers, and the sniffer on the lab side -------------------------------
+
+def forged_answer(name: str, rdtype: dns.rdatatype.RdataType = dns.rdatatype.A) -> bytes:
+    """A forged authoritative answer for ``name`` (ID 0: the spoofer patches its guess in)."""
+    q = dns.message.make_query(name, rdtype, use_edns=False)
+    r = dns.message.make_response(q)
+    r.flags |= dns.flags.AA
+    r.flags &= ~dns.flags.RA
+    r.answer.append(dns.rrset.from_text(name, 86400, "IN", "A", FORGED_ADDRESS))
+    r.id = 0
+    return r.to_wire()
+
+
+def spoof_packet(src: bytes, dst: bytes, dport: int, qid: int, dns_wire: bytes) -> bytes:
+    """An IPv4/UDP datagram from ``src`` port 53 to ``dst:dport`` carrying ``dns_wire`` with
+    its ID set to ``qid`` (the kernel fills the IP checksum and length; UDP checksum 0)."""
+    return _ip_header(src, dst) + _udp_and_id(dport, qid, dns_wire) + dns_wire[2:]
+
+
+def _ip_header(src: bytes, dst: bytes) -> bytes:
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64, socket.IPPROTO_UDP, 0, src, dst)
+
+
+def _udp_and_id(dport: int, qid: int, dns_wire: bytes) -> bytes:
+    return struct.pack("!HHHHH", 53, dport, 8 + len(dns_wire), 0, qid)
+
+
+def spoof(servers: Sequence[str], target: str, names: Sequence[str], current: Any,
+          window: int, rate: int, seconds: float, seed: int, out: Connection) -> None:
+    """Process body: forged answers for the names around ``current`` (a shared index), at
+    random IDs and ports of the local ephemeral range, at about ``rate`` per second."""
+    rng = random.Random(seed)
+    low, high = _port_range()
+    span = high - low + 1
+    dst = socket.inet_aton(target)
+    headers = [_ip_header(socket.inet_aton(s), dst) for s in servers]
+    tails: dict[int, tuple[int, bytes]] = {}  # name index -> (UDP length, DNS after the ID)
+    pack, getrandbits, randrange = struct.pack, rng.getrandbits, rng.randrange
+    sent = 0
+    start = time.monotonic()
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as s:
+        sendto = s.sendto
+        to = (target, 0)
+        while (elapsed := time.monotonic() - start) < seconds:
+            if sent >= rate * elapsed:
+                time.sleep(0.001)
+                continue
+            base = current.value
+            i = min(len(names) - 1, max(0, base + randrange(-window, window)))
+            tail = tails.get(i)
+            if tail is None:
+                wire = forged_answer(names[i])
+                tail = tails[i] = (8 + len(wire), wire[2:])
+            length, rest = tail
+            for header in headers:
+                for _ in range(100):
+                    dport = low + randrange(span)
+                    pkt = header + pack("!HHHHH", 53, dport, length, 0, getrandbits(16)) + rest
+                    try:
+                        sendto(pkt, to)
+                        sent += 1
+                    except OSError:
+                        pass
+    out.send({"sent": sent, "seconds": time.monotonic() - start})
+    out.close()
+
+
+def _port_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def parse_query_packet(packet: bytes, source: bytes) -> tuple[int, bytes] | None:
+    """(source port, question name as sent) of an IPv4/UDP DNS query to port 53 from
+    ``source``; None for anything else."""
+    if len(packet) < 20 or packet[0] >> 4 != 4 or packet[9] != socket.IPPROTO_UDP:
+        return None
+    if packet[12:16] != source:
+        return None
+    ihl = (packet[0] & 0x0F) * 4
+    if len(packet) < ihl + 8 + 12:
+        return None
+    sport, dport = struct.unpack_from("!HH", packet, ihl)
+    if dport != 53:
+        return None
+    pos = ihl + 8 + 12
+    labels = []
+    while pos < len(packet):
+        n = packet[pos]
+        if n == 0 or n & 0xC0:
+            break
+        labels.append(packet[pos + 1:pos + 1 + n])
+        pos += 1 + n
+    return sport, b".".join(labels)
+
+
+def sniff(source: str, stop: Any, out: Connection) -> None:
+    """Process body: every DNS query ``source`` sends on ``lo`` until ``stop`` is set."""
+    src = socket.inet_aton(source)
+    seen: list[tuple[int, bytes]] = []
+    with socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP)) as s:
+        s.bind(("lo", ETH_P_IP))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                packet, addr = s.recvfrom(65535)
+            except TimeoutError:
+                continue
+            if addr[2] != PACKET_HOST:  # each loopback packet is seen going out and coming in
+                continue
+            hit = parse_query_packet(packet, src)
+            if hit is not None:
+                seen.append(hit)
+    out.send(seen)
+    out.close()
+
+
+def port_spread(ports: Sequence[int], per: int = 1000) -> list[int]:
+    """Distinct values in each full block of ``per`` consecutive source ports."""
+    return [len(set(ports[i:i + per])) for i in range(0, len(ports) - per + 1, per)]
+
+
+def case_letters(names: Sequence[bytes]) -> tuple[int, int]:
+    """(upper-case letters, lower-case letters) over ``names``."""
+    upper = lower = 0
+    for n in names:
+        for c in n:
+            if 0x41 <= c <= 0x5A:
+                upper += 1
+            elif 0x61 <= c <= 0x7A:
+                lower += 1
+    return upper, lower
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+@dataclass
+class Health:
+    ok: int = 0
+    failed: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+async def _health(addr: tuple[str, int], name: str, stop: asyncio.Event,
+                  into: Health) -> None:
+    while not stop.is_set():
+        q = dns.message.make_query(name, "A")
+        start = time.monotonic()
+        try:
+            r = await dns.asyncquery.udp(q, addr[0], port=addr[1], timeout=HEALTH_TIMEOUT,
+                                         source=HEALTH_SOURCE)
+            if r.rcode() == dns.rcode.NOERROR and r.answer:
+                into.ok += 1
+                into.latencies.append(time.monotonic() - start)
+            else:
+                into.failed += 1
+        except (dns.exception.DNSException, OSError):
+            into.failed += 1
+        await asyncio.sleep(max(0.0, HEALTH_EVERY - (time.monotonic() - start)))
+
+
+def _server_pids(pid: int) -> set[int]:
+    pids = {pid}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            for line in status.read_text().splitlines():
+                if line.startswith("PPid:") and line.split()[1] == str(pid):
+                    pids.add(int(status.parent.name))
+    return pids
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for p in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, 0)
+            alive.add(p)
+    return alive
+
+
+def run(args: argparse.Namespace) -> int:
+    if os.geteuid() != 0:
+        print("shadowdns bench chaos: needs root (the lab binds port 53; the spoofer and the "
+              "sniffer use raw and packet sockets)", file=sys.stderr)
+        return 1
+    for flag in ("fuzz_seconds", "spoof_seconds", "resolve_rate", "workers"):
+        if getattr(args, flag) <= 0:
+            print(f"shadowdns bench chaos: --{flag.replace('_', '-')}: expected a positive "
+                  f"number, got {getattr(args, flag)}", file=sys.stderr)
+            return 2
+    if args.spoof_rate < 0:
+        print(f"shadowdns bench chaos: --spoof-rate: expected 0 or more, got {args.spoof_rate}",
+              file=sys.stderr)
+        return 2
+    try:
+        dns.name.from_text(args.spoof_zone)
+    except dns.exception.DNSException as e:
+        print(f"shadowdns bench chaos: --spoof-zone: {args.spoof_zone!r}: {e}", file=sys.stderr)
+        return 2
+    run_dir: Path = args.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lab_proc = LabProcess(run_dir / "lab")
+    lab_proc.stop()
+    try:
+        info = lab_proc.start()
+        try:
+            results = asyncio.run(_chaos(args, info, run_dir))
+        finally:
+            lab_proc.stop()
+    except (LabError, RuntimeError, OSError, dns.exception.DNSException) as e:
+        print(f"shadowdns bench chaos: {e}", file=sys.stderr)
+        return 1
+    for line in summary_lines(results):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+@contextlib.contextmanager
+def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int
+               ) -> Iterator[subprocess.Popen[bytes]]:
+    cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
+           "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--lab", str(info.state_dir),
+           "--egress", egress, "--workers", str(workers), "--no-validation"]
+    with open(run_dir / "candidate.log", "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+async def _chaos(args: argparse.Namespace, info: LabInfo, run_dir: Path) -> dict[str, Any]:
+    egress = info.egress.get("candidate", "127.54.3.1")
+    entries = [e for e in manifest(load_world(info.world))
+               if e.category == "stable" and e.rcode == 0 and e.rdtype == dns.rdatatype.A]
+    health_name = entries[0].name.to_text()
+    names = [e.name.to_text() for e in entries[:20]]
+    with _candidate(info, run_dir, egress, args.workers) as proc:
+        await _wait_answering(CANDIDATE, proc)
+        await asyncio.sleep(0.5)  # let every worker process come up
+        pids = _server_pids(proc.pid)
+        for name in [health_name, *names]:  # warm: the health name is a cache hit
+            with contextlib.suppress(dns.exception.DNSException, OSError):
+                await dns.asyncquery.udp(dns.message.make_query(name, "A"), CANDIDATE[0],
+                                         port=CANDIDATE[1], timeout=2)
+        fuzz_result = await _fuzz_phase(args, pids, health_name, names)
+        spoof_result = await _spoof_phase(args, info, egress)
+        spoof_result["crashed"] = len(pids - _alive(pids))
+    return {"candidate": {"processes": len(pids), "listen": list(CANDIDATE), "egress": egress},
+            "fuzz": fuzz_result, "spoof": spoof_result}
+
+
+async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str,
+                      names: list[str]) -> dict[str, Any]:
+    rss_before = sum(_rss_mb(p)[0] for p in pids if _alive({p}))
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    fuzzer = ctx.Process(target=fuzz, args=(CANDIDATE, args.fuzz_seconds, args.seed, names,
+                                            send))
+    health = Health()
+    stop = asyncio.Event()
+    checker = asyncio.create_task(_health(CANDIDATE, health_name, stop, health))
+    started = time.monotonic()
+    drops_before = udp_receive_buffer_errors()
+    fuzzer.start()
+    counts: dict[str, int] = await asyncio.to_thread(_receive, receive, args.fuzz_seconds + 30)
+    fuzzer.join(5)
+    elapsed = time.monotonic() - started
+    drops = udp_receive_buffer_errors() - drops_before
+    await asyncio.sleep(1.0)  # a health query or two after the flood
+    stop.set()
+    await checker
+    alive = _alive(pids)
+    rss_after = sum(_rss_mb(p)[0] for p in alive)
+    lat = sorted(health.latencies)
+    return {"seconds": round(elapsed, 1), **counts,
+            "udp_per_second": round(counts.get("udp", 0) / elapsed),
+            "crashed": len(pids - alive), "health_ok": health.ok,
+            "health_failed": health.failed, "kernel_udp_receive_drops": drops,
+            "health_p99_ms": round(1000 * lat[int(0.99 * (len(lat) - 1))], 2) if lat else None,
+            "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1)}
+
+
+def udp_receive_buffer_errors(snmp: str | None = None) -> int:
+    """The kernel's count of UDP datagrams dropped because a socket's receive buffer was
+    full (``Udp: RcvbufErrors`` in /proc/net/snmp; host-wide, so other traffic counts too)."""
+    if snmp is None:
+        try:
+            snmp = Path("/proc/net/snmp").read_text()
+        except OSError:
+            return 0
+    rows = [line.split() for line in snmp.splitlines() if line.startswith("Udp:")]
+    if len(rows) < 2 or "RcvbufErrors" not in rows[0]:
+        return 0
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def _receive(conn: Connection, timeout: float) -> Any:
+    if not conn.poll(timeout):
+        raise RuntimeError("a chaos process sent no result in time")
+    return conn.recv()
+
+
+async def _servers_of(zone: str) -> list[str]:
+    """The addresses of ``zone``'s name servers, as the candidate resolves them."""
+    addrs: list[str] = []
+    ns = await dns.asyncquery.udp(dns.message.make_query(zone, "NS"), CANDIDATE[0],
+                                  port=CANDIDATE[1], timeout=5)
+    for rrset in ns.answer:
+        for rd in rrset:
+            if rrset.rdtype != dns.rdatatype.NS:
+                continue
+            a = await dns.asyncquery.udp(dns.message.make_query(rd.target, "A"),
+                                         CANDIDATE[0], port=CANDIDATE[1], timeout=5)
+            addrs += [r.address for s in a.answer for r in s if s.rdtype == dns.rdatatype.A]
+    if not addrs:
+        raise RuntimeError(f"--spoof-zone: the candidate found no name server address for "
+                           f"{zone} (a zone of the lab's world?)")
+    return addrs
+
+
+async def _ask(addr: tuple[str, int], name: str, timeout: float = 5.0, rd: bool = True
+               ) -> tuple[str, frozenset[str]]:
+    q = dns.message.make_query(name, "A")
+    if not rd:
+        q.flags &= ~dns.flags.RD
+    try:
+        r = await dns.asyncquery.udp(q, addr[0], port=addr[1], timeout=timeout)
+    except (dns.exception.DNSException, OSError):
+        return "TIMEOUT", frozenset()
+    found = frozenset(rd_.address for s in r.answer if s.rdtype == dns.rdatatype.A for rd_ in s)
+    return dns.rcode.to_text(r.rcode()), found
+
+
+async def _spoof_phase(args: argparse.Namespace, info: LabInfo, egress: str
+                       ) -> dict[str, Any]:
+    zone = dns.name.from_text(args.spoof_zone).to_text()
+    servers = await _servers_of(zone)
+    stamp = time.time_ns() % 10**9
+    total = int(args.resolve_rate * args.spoof_seconds)
+    names = [f"s{i}x{stamp}.{zone}" for i in range(total)]
+    ctx = mp.get_context("spawn")
+    current = ctx.Value("i", 0, lock=False)
+    stop_sniffer = ctx.Event()
+    sniff_rx, sniff_tx = ctx.Pipe(duplex=False)
+    spoof_rx, spoof_tx = ctx.Pipe(duplex=False)
+    sniffer = ctx.Process(target=sniff, args=(egress, stop_sniffer, sniff_tx))
+    spoofer = ctx.Process(target=spoof, args=(servers, egress, names, current, 20,
+                                              args.spoof_rate, args.spoof_seconds,
+                                              args.seed, spoof_tx))
+    sniffer.start()
+    await asyncio.sleep(1.0)  # the packet socket is bound before the first query
+    spoofer.start()
+    answers: dict[str, tuple[str, frozenset[str]]] = {}
+    sem = asyncio.Semaphore(64)
+
+    async def one(name: str) -> None:
+        async with sem:
+            answers[name] = await _ask(CANDIDATE, name)
+
+    tasks = []
+    start = time.monotonic()
+    for i, name in enumerate(names):
+        current.value = i
+        tasks.append(asyncio.create_task(one(name)))
+        await asyncio.sleep(max(0.0, start + (i + 1) / args.resolve_rate - time.monotonic()))
+    await asyncio.gather(*tasks)
+    spoof_counts = await asyncio.to_thread(_receive, spoof_rx, args.spoof_seconds + 30)
+    spoofer.join(5)
+    await asyncio.sleep(0.5)
+    stop_sniffer.set()
+    seen: list[tuple[int, bytes]] = await asyncio.to_thread(_receive, sniff_rx, 30)
+    sniffer.join(5)
+    # the truth: the zone's own server, asked directly; and the candidate's cache afterwards
+    truth = {}
+    for name in names:
+        truth[name] = await _ask((servers[0], 53), name, timeout=2, rd=False)
+    cached = {name: await _ask(CANDIDATE, name) for name in names}
+    forged = sum(FORGED_ADDRESS in a for _, a in answers.values())
+    forged_cached = sum(FORGED_ADDRESS in a for _, a in cached.values())
+    differ = sum(answers[n] != truth[n] for n in names)
+    rcodes: dict[str, int] = {}
+    for rcode, _ in answers.values():
+        rcodes[rcode] = rcodes.get(rcode, 0) + 1
+    zone_labels = zone.rstrip(".").encode().lower()
+    to_zone = [(p, n) for p, n in seen if n.lower().endswith(zone_labels)]
+    spread = port_spread([p for p, _ in seen])
+    upper, lower = case_letters([n for _, n in to_zone])
+    return {"zone": zone, "servers": servers, "names": total,
+            "forged_sent": spoof_counts["sent"],
+            "forged_per_second": round(spoof_counts["sent"] / spoof_counts["seconds"]),
+            "forged_accepted": forged, "forged_in_cache": forged_cached,
+            "answers_unlike_lab": differ, "rcodes": rcodes,
+            "upstream_queries_seen": len(seen), "upstream_to_zone": len(to_zone),
+            "distinct_ports_per_1000": spread,
+            "upper_letters": upper, "lower_letters": lower}
+
+
+def summary_lines(r: dict[str, Any]) -> list[str]:
+    f, s = r["fuzz"], r["spoof"]
+    spread = s["distinct_ports_per_1000"]
+    share = s["upper_letters"] / max(1, s["upper_letters"] + s["lower_letters"])
+    return [
+        f"candidate: {r['candidate']['processes']} processes on "
+        f"{r['candidate']['listen'][0]}:{r['candidate']['listen'][1]}, "
+        f"egress {r['candidate']['egress']}",
+        f"fuzz: {f['udp']} UDP datagrams ({f['udp_per_second']}/s) and "
+        f"{f['tcp_connections']} TCP connections ({f['tcp_messages']} messages, "
+        f"{f['tcp_errors']} connect/send errors) in {f['seconds']} s",
+        f"fuzz: processes exited {f['crashed']}; health queries {f['health_ok']} ok, "
+        f"{f['health_failed']} failed (p99 {f['health_p99_ms']} ms); kernel UDP "
+        f"receive-buffer drops {f['kernel_udp_receive_drops']}; RSS "
+        f"{f['rss_before_mb']} -> {f['rss_after_mb']} MB",
+        f"spoof: {s['forged_sent']} forged answers ({s['forged_per_second']}/s) from "
+        f"{', '.join(s['servers'])} for {s['names']} fresh names in {s['zone']}",
+        f"spoof: forged answers accepted {s['forged_accepted']}, found in the cache after "
+        f"{s['forged_in_cache']}; answers unlike the lab's {s['answers_unlike_lab']} "
+        f"(rcodes {s['rcodes']}); processes exited {s['crashed']}",
+        f"spoof: {s['upstream_queries_seen']} upstream queries seen ({s['upstream_to_zone']} "
+        f"to the zone); distinct source ports per 1,000: "
+        f"{min(spread) if spread else '-'}..{max(spread) if spread else '-'} over "
+        f"{len(spread)} blocks; upper-case letters {s['upper_letters']} of "
+        f"{s['upper_letters'] + s['lower_letters']} ({100 * share:.1f} %)",
+    ]
