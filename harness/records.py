@@ -53,6 +53,46 @@ class TargetAnswer:
     error: str | None = None  # "timeout", "network: ...": no wire then
 
 
+DEFAULT_UPSTREAM_BYTES = 256 * 1024
+"""Wire bytes of upstream exchanges recorded per sampled query (a cold DNSSEC resolution
+on the lab takes ~10-40 KiB)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamExchange:
+    """One query the candidate sent to an authoritative server, and what came back."""
+
+    server: str
+    transport: str  # "udp" or "tcp"
+    query: bytes
+    answer: bytes | None  # None: timeout or network error
+    outcome: str  # "answer", "timeout", "error: ..."
+    at: float  # wall-clock seconds when sent
+    elapsed: float  # seconds until the answer (or the failure)
+
+    @property
+    def size(self) -> int:
+        return len(self.query) + len(self.answer or b"") + 64
+
+
+@dataclass
+class ExchangeLog:
+    """The exchanges of one sampled query, bounded by ``max_bytes`` (drops counted)."""
+
+    max_bytes: int = DEFAULT_UPSTREAM_BYTES
+    exchanges: list[UpstreamExchange] = field(default_factory=list)
+    bytes: int = 0
+    dropped: int = 0
+
+    def add(self, exchange: UpstreamExchange) -> None:
+        size = exchange.size
+        if self.bytes + size > self.max_bytes:
+            self.dropped += 1
+            return
+        self.bytes += size
+        self.exchanges.append(exchange)
+
+
 @dataclass
 class Observation:
     """A query and every target's answer to it; the unit the store keeps and the differ judges."""
@@ -62,6 +102,7 @@ class Observation:
     staging_wire: bytes | None = None  # the staging resolver's own answer (dnstap CLIENT_RESPONSE)
     id: int | None = None
     run_id: int | None = None
+    upstream: ExchangeLog | None = None  # the candidate's upstream exchanges (if recorded)
 
 
 class VerdictKind(enum.Enum):

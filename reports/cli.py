@@ -2,12 +2,15 @@
 
     shadowdns report [RUN] [--db PATH] [--format text|json|csv|parquet|markdown] [--output FILE]
     shadowdns report explain ID [--db PATH] [--format text|json]
+    shadowdns report scenario ID [--db PATH] [-o FILE] [--reference NAME]
     shadowdns report compare RUN_A RUN_B [--db PATH] [--max-new-real N] [--max-rate-increase X]
 
 RUN is a run ID of the store (default: the latest run).  The store is ``--db``, or else the
 most recently written of ``run/shadow/shadow.db`` (``shadowdns run``) and
 ``run/demo/shadow.db`` (``shadowdns demo``).  For ``compare``, RUN_A and RUN_B may also be a
 store path (its latest run), ``PATH:RUN``, or a report exported with ``--format json``.
+``scenario`` writes a Deckard ``.rpl`` that replays a divergence from the authorities'
+answers the candidate recorded (``shadowdns deckard run FILE`` plays it).
 
 Exit status: 0; 1 when ``--fail-if-unsafe`` is given and the candidate is not safe to ship,
 or when ``compare`` finds a regression; 2 on a usage error or an unreadable store.
@@ -26,17 +29,19 @@ DEFAULT_STORES = (Path("run/shadow/shadow.db"), Path("run/demo/shadow.db"))
 
 _USAGE = """shadowdns report [RUN] [options]
        shadowdns report explain ID [--db PATH] [--format text|json]
+       shadowdns report scenario ID [--db PATH] [-o FILE] [--reference NAME]
        shadowdns report compare RUN_A RUN_B [--max-new-real N] [--max-rate-increase X]"""
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "report", help="divergence reports from the store: report [RUN], report explain ID, "
-                       "report compare A B",
+                       "report scenario ID, report compare A B",
         usage=_USAGE, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", nargs="?", metavar="RUN | explain | compare",
-                   help="a run ID (default: the latest), or explain / compare")
-    p.add_argument("more", nargs="*", metavar="ARG", help="explain: ID; compare: RUN_A RUN_B")
+    p.add_argument("run", nargs="?", metavar="RUN | explain | scenario | compare",
+                   help="a run ID (default: the latest), or explain / scenario / compare")
+    p.add_argument("more", nargs="*", metavar="ARG",
+                   help="explain, scenario: ID; compare: RUN_A RUN_B")
     p.add_argument("--db", type=Path, help="the store (default: the newest of "
                    + ", ".join(str(s) for s in DEFAULT_STORES) + ")")
     p.add_argument("--format", choices=("text", "json", "csv", "parquet", "markdown"),
@@ -44,6 +49,8 @@ def register(sub: Any) -> None:
                    "parquet (one row per divergence), markdown")
     p.add_argument("--output", "-o", type=Path, help="write here instead of standard output "
                    "(required for parquet)")
+    p.add_argument("--reference", metavar="NAME",
+                   help="scenario: the reference whose answer is expected (default: the first)")
     r = p.add_argument_group("report")
     r.add_argument("--examples", type=int, default=2, metavar="N",
                    help="divergences shown per category (default 2)")
@@ -113,6 +120,8 @@ def main(args: argparse.Namespace) -> int:
             return _explain(args)
         if args.run == "compare":
             return _compare(args)
+        if args.run == "scenario":
+            return _scenario(args)
         return _report(args)
     except (StoreError, FileNotFoundError, ValueError) as e:
         return _err(str(e))
@@ -212,6 +221,26 @@ def _explain(args: argparse.Namespace) -> int:
             render_explain(x, _console(args, f))
     else:
         render_explain(x, _console(args))
+    return 0
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    from harness.scenario import ScenarioWriteError, scenario_from_store
+
+    if len(args.more) != 1 or not args.more[0].isdigit():
+        return _err("usage: shadowdns report scenario ID [-o FILE] (an observation ID, as "
+                    "the report shows it: #1234)")
+    try:
+        written = scenario_from_store(find_store(args.db), int(args.more[0]),
+                                      reference=args.reference)
+    except ScenarioWriteError as e:
+        return _err(str(e))
+    for warning in written.warnings:
+        print(f"shadowdns report: warning: {warning}", file=sys.stderr)
+    _write(args.output, written.text)
+    if args.output is not None:
+        print(f"wrote {args.output}: {written.servers} servers, {written.entries} answers; "
+              f"replay with: shadowdns deckard run {args.output}", file=sys.stderr)
     return 0
 
 
