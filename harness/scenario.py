@@ -118,20 +118,26 @@ class _Served:
 
 
 def _served(exchanges: Sequence[UpstreamExchange], client_name: dns.name.Name
-            ) -> dict[str, dict[tuple[str, int], _Served]]:
-    """Per server address, per question: the last full (not truncated) answer it gave, or
-    a truncated one, or no answer at all."""
-    out: dict[str, dict[tuple[str, int], _Served]] = {}
-    for x in exchanges:
-        query = _parse(x.query)
+            ) -> dict[tuple[str, ...], dict[tuple[str, int], _Served]]:
+    """Per group of server addresses that serve the same zones (:func:`_groups`), per
+    question (ancestors of names asked are QNAME-minimisation probes): the last full (not
+    truncated) answer one of them gave, or a truncated one,
+    or, when none answered, no answer at all."""
+    parsed = [(x, _parse(x.query), _parse(x.answer)) for x in exchanges]
+    group_of = _groups(parsed)
+    asked = {client_name} | {q.question[0].name for _, q, _ in parsed
+                             if q is not None and len(q.question) == 1}
+    out: dict[tuple[str, ...], dict[tuple[str, int], _Served]] = {}
+    for x, query, answer in parsed:
         if query is None or len(query.question) != 1:
             continue
         q = query.question[0]
         key = _key(q.name, q.rdtype)
-        answer = _parse(x.answer)
-        per = out.setdefault(_address(x.server), {})
+        per = out.setdefault(group_of[_address(x.server)], {})
         known = per.get(key)
-        probe = q.name != client_name and client_name.is_subdomain(q.name)
+        # a minimised probe: an ancestor of a name asked in full (the client's, a CNAME
+        # target's, a server name's)
+        probe = any(n != q.name and n.is_subdomain(q.name) for n in asked)
         if answer is None:
             if known is None:
                 per[key] = _Served(query, None, probe)
@@ -141,6 +147,48 @@ def _served(exchanges: Sequence[UpstreamExchange], client_name: dns.name.Name
             continue  # a full answer beats a truncated one
         per[key] = _Served(query, answer, probe)
     return out
+
+
+def _groups(parsed: Sequence[tuple[UpstreamExchange, dns.message.Message | None,
+                                   dns.message.Message | None]]
+            ) -> dict[str, tuple[str, ...]]:
+    """Server addresses grouped by the zones they serve, as the recorded answers tell it
+    (NS sets and the addresses of their names): the candidate at replay may pick another
+    server of a zone than it did live, and it must get the same answers there."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            a = parent[a]
+        return a
+
+    addresses: dict[dns.name.Name, set[str]] = {}
+    ns_names: dict[dns.name.Name, set[dns.name.Name]] = {}
+    for _, _, answer in parsed:
+        if answer is None:
+            continue
+        for rrset in (*answer.answer, *answer.authority, *answer.additional):
+            if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                addresses.setdefault(rrset.name, set()).update(
+                    _address(rd.address) for rd in rrset)
+            elif rrset.rdtype == dns.rdatatype.NS:
+                ns_names.setdefault(rrset.name, set()).update(rd.target for rd in rrset)
+    order = list(dict.fromkeys(_address(x.server) for x, _, _ in parsed))
+    asked = set(order)
+    for names in ns_names.values():
+        members = sorted({a for n in names for a in addresses.get(n, ())})
+        if not asked.intersection(members):
+            continue  # a zone the candidate never asked: no range for it
+        for a in members[1:]:
+            parent[find(a)] = find(members[0])
+    groups: dict[str, list[str]] = {}
+    for a in order:  # the group of the first server asked comes first
+        groups.setdefault(find(a), [])
+    for a in [*order, *sorted(a for a in parent if a not in asked)]:
+        group = groups.get(find(a))
+        if group is not None and a not in group:
+            group.append(a)
+    return {a: tuple(members) for members in groups.values() for a in members}
 
 
 def _address(text: str) -> str:
@@ -252,8 +300,8 @@ def write_scenario(observation: Observation, upstream: ExchangeLog | None,
     served = _served(exchanges, qname)
     body: list[str] = []
     entries = 0
-    for address, per in served.items():
-        body += [f"RANGE_BEGIN 0 {STEP_CHECK}", f"\tADDRESS {address}"]
+    for group, per in served.items():
+        body += [f"RANGE_BEGIN 0 {STEP_CHECK}", *(f"\tADDRESS {a}" for a in group)]
         ordered = list(per.values())
         for item in ordered:  # exact questions first
             body += _entry(item, any_type=False)

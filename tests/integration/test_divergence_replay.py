@@ -1,0 +1,137 @@
+"""Issue 18, done-when: a real divergence, produced end to end on the lab, replays from its
+scenario.
+
+The in-process candidate (a fault at its Exchanger seam: :mod:`harness.seamfaults`) and a
+managed Unbound answer the same query through the real pipeline, differ and store; the
+verdict is real; ``report scenario`` writes the ``.rpl`` from the exchanges recorded at the
+candidate's transport; the Deckard runner plays it in-process: it fails at the
+CHECK_ANSWER with the fault and passes without it.  Three faults: an answer dropped (an
+answer divergence), a corrupted signature on a secure answer (bogus vs secure), and a
+corrupted signature on an NXDOMAIN's denial proof.  The names are taken from the lab's
+manifest by what they are (secure answer, secure NXDOMAIN), never by name.
+
+What the scenario holds is what the *faulty* candidate asked.  A fault that makes it ask
+less than a correct resolver would (an answer dropped from a signed zone: nothing left to
+validate, so no DNSKEY query) leaves the fixed candidate questions no RANGE answers: the
+replay then fails with UPSTREAM, not at the check.  The reference's own upstream traffic
+(its resolver dnstap) would fill that in; it is not recorded yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from deckard.candidate import Candidate, CandidateConfig
+from deckard.fakenet import ScenarioNet
+from deckard.runner import CandidateTarget, RunOptions, play, run_file
+from deckard.scenario import load
+from harness.config import SamplerConfig, StoreConfig
+from harness.differ import Differ
+from harness.pipeline import Pipeline
+from harness.records import Query, Source
+from harness.sampler import Sampler
+from harness.scenario import scenario_from_store
+from harness.seamfaults import FaultyExchanger
+from harness.store import Store, StoreReader
+from harness.targets import AddressTarget, InProcessTarget
+from lab.manifest import manifest
+from lab.run import LabInfo
+from lab.world import ManifestEntry, load_world
+from legacy_adapter import ManagedResolver, ReferenceSpec
+from resolver.config import ResolverConfig, read_root_hints
+from tests.unit.test_harness_pipeline import ListIntake
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+ENTRIES = manifest(load_world())
+
+
+def pick(dnssec: str, rcode: int, n: int) -> list[ManifestEntry]:
+    found = [e for e in ENTRIES if e.category == "stable" and e.dnssec == dnssec
+             and e.rcode == rcode and not e.nodata and e.rdtype in (1, 28)]
+    return found[:n]
+
+
+# drop_answer with a non-validating candidate: a validating one, left with nothing to
+# validate, skips DNSKEY queries the fixed one needs (see the module docstring).
+CASES = [("drop_answer", e, False) for e in pick("insecure", 0, 2)] + \
+        [("corrupt_signature", e, True) for e in pick("secure", 0, 2)] + \
+        [("corrupt_denial", e, True) for e in pick("secure", 3, 2)]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def unbound(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
+                  ) -> AsyncIterator[ManagedResolver]:
+    spec = ReferenceSpec.from_lab_files(
+        kind="unbound", listen="127.55.0.14", port=5054,
+        workdir=Path(tmp_path_factory.mktemp("ub")), root_hints_file=lab.hints_path,
+        trust_anchor_file=lab.anchor_path, outgoing_address=lab.egress["unbound"])
+    async with ManagedResolver.from_spec(spec) as ref:
+        yield ref
+
+
+async def diverge(lab: LabInfo, unbound: ManagedResolver, fault: str, entry: ManifestEntry,
+                  validate: bool, db: Path) -> int:
+    """One shadow run of one query, the candidate with ``fault``; the real verdict's id."""
+    config = ResolverConfig(root_hints=read_root_hints(lab.hints_path), validation=validate,
+                            trust_anchor_file=lab.anchor_path if validate else None,
+                            qname_minimisation=True,
+                            egress=lab.egress["candidate"], do_ip6=False)
+    candidate = InProcessTarget("candidate", config)
+    candidate.answerer.exchanger = FaultyExchanger(candidate.answerer.exchanger, fault)
+    reference = AddressTarget("unbound", unbound.address, unbound.port)
+    query = Query(qname=entry.name.to_text(), qtype=int(entry.rdtype), do=True, ad=True,
+                  edns_payload=1232, source=Source.QUERY_LIST)
+    pipeline = Pipeline(intakes=[ListIntake([query])], sampler=Sampler(SamplerConfig()),
+                        targets=[candidate, reference], judge=Differ(),
+                        store=Store(StoreConfig(path=db, commit_interval=0.05)))
+    async with pipeline:
+        await pipeline.run(duration=30)
+    reader = StoreReader(db)
+    try:
+        real = reader.divergences()
+        assert len(real) == 1, f"{fault} on {entry.name}: no real verdict ({reader.runs()})"
+        assert reader.with_upstream() == 1
+        return int(real[0]["id"])
+    finally:
+        reader.close()
+
+
+async def replay_with(path: Path, fault: str | None, seed: int) -> object:
+    scenario = load(path)
+    net = ScenarioNet(scenario, rng=random.Random(seed))
+    candidate = Candidate(CandidateConfig.from_scenario(scenario.config, True), net, seed=seed,
+                          exchanger=None if fault is None
+                          else (lambda e: FaultyExchanger(e, fault)))
+    failure = await play(scenario, CandidateTarget(candidate), net, random.Random(seed))
+    assert not net.undefined and not net.unknown, [str(x) for x in net.undefined]
+    return failure
+
+
+@pytest.mark.parametrize(("fault", "entry", "validate"), CASES,
+                         ids=[f"{f}-{e.name.to_text()}" for f, e, _ in CASES])
+async def test_a_lab_divergence_replays_from_its_scenario(
+        lab: LabInfo, unbound: ManagedResolver, tmp_path: Path, fault: str,
+        entry: ManifestEntry, validate: bool) -> None:
+    db = tmp_path / "shadow.db"
+    observation = await diverge(lab, unbound, fault, entry, validate, db)
+    written = scenario_from_store(db, observation)
+    assert not written.warnings, written.warnings
+    assert ("trust-anchor: " in written.text) == validate
+    assert "val-override-date: " in written.text
+    rpl = tmp_path / f"{fault}.rpl"
+    rpl.write_text(written.text)
+    for seed in (1, 2):
+        failure = await replay_with(rpl, fault, seed)  # with the fault: fails at the check
+        assert failure is not None and getattr(failure, "kind", "") == "CHECK_ANSWER", failure
+        assert await replay_with(rpl, None, seed) is None  # fixed: passes
+    # and as `shadowdns deckard run FILE` runs it, both QNAME-minimisation types
+    for qtype in ("NS", "A"):
+        results = await asyncio.to_thread(run_file, str(rpl), RunOptions(qmin_qtype=qtype))
+        assert [r.status for r in results] == ["pass", "skip"], [r.summary for r in results]
