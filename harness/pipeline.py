@@ -178,6 +178,9 @@ class Pipeline:
                 observation.upstream = None
             else:
                 counters["upstream_kept"] += 1
+                with_context = getattr(self.targets[0], "with_context", None)
+                if callable(with_context):
+                    observation.upstream = with_context(upstream, query.qname)
         if not self.store.add(observation, verdict):
             metrics.counters["store_overflow"] += 1
         metrics.counters["compared"] += 1

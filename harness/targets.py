@@ -25,8 +25,8 @@ import dns.rdataclass
 import dns.rdatatype
 
 from harness.exchange import ExchangeError, UdpExchange, set_flags
-from harness.recording import RecordingTransport
-from harness.records import Query, TargetAnswer
+from harness.recording import RecordingExchanger, RecordingTransport
+from harness.records import ExchangeLog, Query, TargetAnswer
 from legacy_adapter import Reference
 from resolver.app import ResolverAnswerer, build, ip6_enabled, trust_anchors
 from resolver.conductor import NetworkTransport, Transport
@@ -163,11 +163,15 @@ class InProcessTarget:
         self._timeout = timeout
         self.config = config
         self.recording = record and answerer is None
+        self.recorder: RecordingTransport | None = None
         if answerer is None:
             if transport is None:
                 transport = NetworkTransport(port=config.upstream_port, source=config.egress)
-            answerer = build(config, transport=RecordingTransport(transport) if record
-                             else transport)
+            if record:
+                transport = self.recorder = RecordingTransport(transport)
+            answerer = build(config, transport=transport)
+        if self.recording:
+            answerer.exchanger = RecordingExchanger(answerer.exchanger)
         self.answerer = answerer
         self.workers = Workers(FrameQueue(), self.answerer, n=1, deadline=timeout)
 
@@ -197,6 +201,20 @@ class InProcessTarget:
             return f"shadowdns resolver {package_version('shadowdns')} (in process)"
         except PackageNotFoundError:
             return "shadowdns resolver (in process)"
+
+    def with_context(self, log: ExchangeLog, qname: str) -> ExchangeLog:
+        """``log`` preceded by the earlier exchanges its answer may rest on through the
+        cache (:meth:`~harness.recording.RecordingTransport.context`)."""
+        if self.recorder is None:
+            return log
+        context = self.recorder.context(log, qname)
+        if not context:
+            return log
+        out = ExchangeLog(max_bytes=log.max_bytes + sum(x.size for x in context),
+                          dropped=log.dropped)
+        for x in (*context, *log.exchanges):
+            out.add(x)
+        return out
 
     def setup(self) -> dict[str, object]:
         """What a replay needs to configure the candidate as it ran (stored with the run):

@@ -211,6 +211,7 @@ def _explain(args: argparse.Namespace) -> int:
                          "error": a.error, "dig": [line.text for line in a.lines],
                          "differs": [line.differs for line in a.lines]} for a in x.answers],
             "wires": {t: a.wire for t, a in obs.answers.items()},
+            "replay": x.replay,
         }
         _write(args.output, dumps(data) + "\n")
         return 0

@@ -280,6 +280,9 @@ class Explanation:
     candidate: str
     reference: str
     answers: list[Answer] = field(default_factory=list)
+    replay: str | None = None
+    """The commands that write and play this divergence's scenario (when the candidate's
+    upstream exchanges were recorded)."""
 
 
 def explain(path: Path, observation_id: int) -> Explanation:
@@ -290,8 +293,14 @@ def explain(path: Path, observation_id: int) -> Explanation:
             raise StoreError(f"{path}: no observation {observation_id}")
         verdict = reader.verdict(observation_id)
         run = choose_run(reader.runs(), obs.run_id, path)
+        upstream = reader.upstream(observation_id)
     finally:
         reader.close()
+    replay = None
+    if upstream is not None and upstream.exchanges:
+        rpl = f"divergence-{observation_id}.rpl"
+        replay = (f"shadowdns report scenario {observation_id} --db {path} -o {rpl} && "
+                  f"shadowdns deckard run {rpl}")
     candidate, references = roles(run, obs.answers)
     evidence = verdict.evidence if verdict else {}
     primary = str(evidence.get("reference_target") or "")
@@ -315,4 +324,4 @@ def explain(path: Path, observation_id: int) -> Explanation:
         staging = dig_lines(obs.staging_wire)
         lines, _ = side_by_side(staging, base.get(candidate, []))
         answers.append(Answer("staging", "staging", None, None, lines))
-    return Explanation(obs, verdict, run, candidate, primary, answers)
+    return Explanation(obs, verdict, run, candidate, primary, answers, replay)

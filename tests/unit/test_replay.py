@@ -253,3 +253,22 @@ def test_report_scenario_command(tmp_path: Path) -> None:
                           "--db", str(db)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert "no observation 7" in bad.stderr
+
+
+def test_report_and_explain_offer_the_scenario(tmp_path: Path) -> None:
+    db = asyncio.run(shadow_run(tmp_path, [query("www.test."), query("mail.test.", "MX"),
+                                           query("ns1.test.")], fault="drop_answer"))
+    explain = subprocess.run([sys.executable, "-m", "shadowdns", "report", "explain", "1",
+                              "--db", str(db), "--width", "200"], capture_output=True,
+                             text=True, timeout=60)
+    assert explain.returncode == 0, explain.stderr
+    assert (f"shadowdns report scenario 1 --db {db} -o divergence-1.rpl && shadowdns deckard "
+            "run divergence-1.rpl") in explain.stdout
+    report = subprocess.run([sys.executable, "-m", "shadowdns", "report", "--db", str(db),
+                             "--width", "200"], capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    assert "3 of 3 real divergences have a replay scenario" in report.stdout
+    reader = StoreReader(db)
+    for d in reader.divergences():  # joined exchanges too: each log starts at the root
+        log = reader.upstream(d["id"])
+        assert log is not None and log.exchanges[0].server == ROOT_ADDR, d
