@@ -172,7 +172,7 @@ class Pipeline:
         upstream = observation.upstream
         if upstream is not None:
             counters = metrics.counters
-            counters["upstream_recorded"] += len(upstream.exchanges)
+            counters["upstream_recorded"] += len(upstream.items)
             counters["upstream_dropped"] += upstream.dropped
             if verdict is not None and verdict.kind not in KEEP_UPSTREAM:
                 observation.upstream = None

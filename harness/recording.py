@@ -25,13 +25,14 @@ from __future__ import annotations
 import collections
 import contextvars
 import time
+from dataclasses import dataclass
 
 import dns.exception
 import dns.message
 import dns.name
 import dns.rdatatype
 
-from harness.records import ExchangeLog, UpstreamExchange
+from harness.records import ExchangeLog, Recorded, UpstreamExchange
 from resolver.conductor.transport import Transport, TransportError
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
 
@@ -44,6 +45,35 @@ CURRENT: contextvars.ContextVar[ExchangeLog | None] = contextvars.ContextVar(
     "shadowdns_upstream_log", default=None)
 
 
+@dataclass(slots=True)
+class SentExchange:
+    """An exchange as the transport saw it: the messages themselves, made wire only when
+    the observation is kept (:meth:`stored`), so an equal verdict costs no serialising.
+    ``size`` estimates the wire (100 bytes a record), which is what the caps count."""
+
+    server: str
+    transport: str
+    query: dns.message.Message
+    answer: dns.message.Message | None
+    outcome: str
+    at: float
+    elapsed: float
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        records = 0
+        if self.answer is not None:
+            records = sum(len(r) for r in (*self.answer.answer, *self.answer.authority,
+                                           *self.answer.additional))
+        self.size = 128 + 100 * records
+
+    def stored(self) -> UpstreamExchange:
+        return UpstreamExchange(
+            self.server, self.transport, self.query.to_wire(max_size=MAX_WIRE),
+            None if self.answer is None else self.answer.to_wire(max_size=MAX_WIRE),
+            self.outcome, self.at, self.elapsed)
+
+
 RECENT_BYTES = 4 * 1024 * 1024
 """Wire bytes of recent exchanges (any query's) kept to find a divergence's context."""
 
@@ -54,11 +84,11 @@ class RecordingTransport:
 
     def __init__(self, inner: Transport, recent_bytes: int = RECENT_BYTES) -> None:
         self.inner = inner
-        self.recent: collections.deque[UpstreamExchange] = collections.deque()
+        self.recent: collections.deque[SentExchange] = collections.deque()
         self.recent_bytes = 0
         self.recent_cap = recent_bytes
 
-    def _keep(self, log: ExchangeLog, exchange: UpstreamExchange) -> None:
+    def _keep(self, log: ExchangeLog, exchange: SentExchange) -> None:
         log.add(exchange)
         self.recent.append(exchange)
         self.recent_bytes += exchange.size
@@ -70,9 +100,9 @@ class RecordingTransport:
         the candidate's cache: those that asked for an ancestor of (or the same name as)
         the client's name, a name the log asked, or a server name they delegate to --
         priming, referrals, DS and DNSKEY.  Oldest first, the log's own left out."""
-        own = {id(x) for x in log.exchanges}
-        names = {_name(qname)} | {n for x in log.exchanges if (n := _qname(x)) is not None}
-        found: dict[int, UpstreamExchange] = {}
+        own = {id(x) for x in log.items}
+        names = {_name(qname)} | {n for x in log.items if (n := _qname(x)) is not None}
+        found: dict[int, SentExchange] = {}
         for _ in range(3):  # server names found in a pass are looked up in the next
             more: set[dns.name.Name] = set()
             for x in self.recent:
@@ -86,7 +116,7 @@ class RecordingTransport:
             if not more - names:
                 break
             names |= more
-        return sorted(found.values(), key=lambda x: x.at)
+        return [x.stored() for x in sorted(found.values(), key=lambda x: x.at)]
 
     async def query(self, address: str, message: dns.message.Message, *, tcp: bool,
                     timeout: float) -> dns.message.Message:
@@ -96,20 +126,18 @@ class RecordingTransport:
         at = time.time()
         start = time.monotonic()
         proto = "tcp" if tcp else "udp"
-        wire = message.to_wire(max_size=MAX_WIRE)
         try:
             response = await self.inner.query(address, message, tcp=tcp, timeout=timeout)
         except TimeoutError:
-            self._keep(log, UpstreamExchange(address, proto, wire, None, "timeout", at,
-                                             time.monotonic() - start))
+            self._keep(log, SentExchange(address, proto, message, None, "timeout", at,
+                                         time.monotonic() - start))
             raise
         except TransportError as e:
-            self._keep(log, UpstreamExchange(address, proto, wire, None, f"error: {e}", at,
-                                             time.monotonic() - start))
-            raise
-        answer = response.to_wire(max_size=MAX_WIRE)
-        self._keep(log, UpstreamExchange(address, proto, wire, answer, "answer", at,
+            self._keep(log, SentExchange(address, proto, message, None, f"error: {e}", at,
                                          time.monotonic() - start))
+            raise
+        self._keep(log, SentExchange(address, proto, message, response, "answer", at,
+                                     time.monotonic() - start))
         return response
 
 
@@ -120,19 +148,18 @@ def _name(text: str) -> dns.name.Name:
         return dns.name.root
 
 
-def _qname(x: UpstreamExchange) -> dns.name.Name | None:
+def _qname(x: Recorded) -> dns.name.Name | None:
     try:
-        return dns.message.from_wire(x.query).question[0].name
+        query = x.query if isinstance(x, SentExchange) else dns.message.from_wire(
+            x.stored().query)
+        return query.question[0].name
     except (dns.exception.DNSException, IndexError):
         return None
 
 
-def _ns_names(x: UpstreamExchange) -> set[dns.name.Name]:
-    if x.answer is None:
-        return set()
-    try:
-        answer = dns.message.from_wire(x.answer)
-    except dns.exception.DNSException:
+def _ns_names(x: SentExchange) -> set[dns.name.Name]:
+    answer = x.answer
+    if answer is None:
         return set()
     return {rd.target for rrset in (*answer.answer, *answer.authority)
             if rrset.rdtype == dns.rdatatype.NS for rd in rrset}
@@ -153,7 +180,7 @@ class RecordingExchanger:
     def __init__(self, inner: Exchanger) -> None:
         self.inner = inner
         self._sent: collections.OrderedDict[int, tuple[UpstreamResult,
-                                                       list[UpstreamExchange]]] = (
+                                                       list[Recorded]]] = (
             collections.OrderedDict())
 
     async def exchange(self, query: UpstreamQuery) -> UpstreamResult:
@@ -166,11 +193,11 @@ class RecordingExchanger:
             result = await self.inner.exchange(query)
         finally:
             CURRENT.reset(token)
-        if sub.exchanges or sub.dropped:  # this caller sent them
-            self._sent[id(result)] = (result, sub.exchanges)
+        if sub.items or sub.dropped:  # this caller sent them
+            self._sent[id(result)] = (result, sub.items)
             while len(self._sent) > self.KEEP:
                 self._sent.popitem(last=False)
-            exchanges = sub.exchanges
+            exchanges = sub.items
             outer.dropped += sub.dropped
         else:  # joined another caller's exchange (or nothing was sent)
             kept = self._sent.get(id(result))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 CANDIDATE = "candidate"
 """The key of the candidate's answer in :attr:`Observation.answers` (references use their own
@@ -74,23 +75,43 @@ class UpstreamExchange:
     def size(self) -> int:
         return len(self.query) + len(self.answer or b"") + 64
 
+    def stored(self) -> UpstreamExchange:
+        return self
+
+
+class Recorded(Protocol):
+    """An exchange as recorded: its (estimated) size, and its stored form (wire bytes),
+    which a recorder may make only when the exchange is kept."""
+
+    @property
+    def size(self) -> int: ...
+
+    def stored(self) -> UpstreamExchange: ...
+
 
 @dataclass
 class ExchangeLog:
     """The exchanges of one sampled query, bounded by ``max_bytes`` (drops counted)."""
 
     max_bytes: int = DEFAULT_UPSTREAM_BYTES
-    exchanges: list[UpstreamExchange] = field(default_factory=list)
+    items: list[Recorded] = field(default_factory=list)
     bytes: int = 0
     dropped: int = 0
 
-    def add(self, exchange: UpstreamExchange) -> None:
+    def add(self, exchange: Recorded) -> None:
         size = exchange.size
         if self.bytes + size > self.max_bytes:
             self.dropped += 1
             return
         self.bytes += size
-        self.exchanges.append(exchange)
+        self.items.append(exchange)
+
+    @property
+    def exchanges(self) -> list[UpstreamExchange]:
+        """The exchanges in stored form (made, and kept, on first use)."""
+        stored = [x.stored() for x in self.items]
+        self.items = list[Recorded](stored)
+        return stored
 
 
 @dataclass

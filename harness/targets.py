@@ -212,7 +212,7 @@ class InProcessTarget:
             return log
         out = ExchangeLog(max_bytes=log.max_bytes + sum(x.size for x in context),
                           dropped=log.dropped)
-        for x in (*context, *log.exchanges):
+        for x in (*context, *log.items):
             out.add(x)
         return out
 

@@ -93,6 +93,9 @@ def register(sub: Any) -> None:
     from shadowdns import bench_differ
 
     bench_differ.register(bsub)
+    from shadowdns import bench_recording
+
+    bench_recording.register(bsub)
     from reports import bench as bench_report
 
     bench_report.register(bsub)
