@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
@@ -43,8 +41,9 @@ from harness.targets import AddressTarget, InProcessTarget
 from lab.manifest import manifest
 from lab.run import LabInfo
 from lab.world import ManifestEntry, load_world
-from legacy_adapter import ManagedResolver, ReferenceSpec
+from legacy_adapter import ManagedResolver
 from resolver.config import ResolverConfig, read_root_hints
+from tests.integration.test_candidate_vs_unbound import unbound  # noqa: F401 - the fixture
 from tests.unit.test_harness_pipeline import ListIntake
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -65,19 +64,8 @@ CASES = [("drop_answer", e, False) for e in pick("insecure", 0, 2)] + \
         [("corrupt_denial", e, True) for e in pick("secure", 3, 2)]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def unbound(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
-                  ) -> AsyncIterator[ManagedResolver]:
-    spec = ReferenceSpec.from_lab_files(
-        kind="unbound", listen="127.55.0.14", port=5054,
-        workdir=Path(tmp_path_factory.mktemp("ub")), root_hints_file=lab.hints_path,
-        trust_anchor_file=lab.anchor_path, outgoing_address=lab.egress["unbound"])
-    async with ManagedResolver.from_spec(spec) as ref:
-        yield ref
-
-
-async def diverge(lab: LabInfo, unbound: ManagedResolver, fault: str, entry: ManifestEntry,
-                  validate: bool, db: Path) -> int:
+async def diverge(lab: LabInfo, unbound: ManagedResolver,  # noqa: F811
+                  fault: str, entry: ManifestEntry, validate: bool, db: Path) -> int:
     """One shadow run of one query, the candidate with ``fault``; the real verdict's id."""
     config = ResolverConfig(root_hints=read_root_hints(lab.hints_path), validation=validate,
                             trust_anchor_file=lab.anchor_path if validate else None,
@@ -117,7 +105,7 @@ async def replay_with(path: Path, fault: str | None, seed: int) -> object:
 @pytest.mark.parametrize(("fault", "entry", "validate"), CASES,
                          ids=[f"{f}-{e.name.to_text()}" for f, e, _ in CASES])
 async def test_a_lab_divergence_replays_from_its_scenario(
-        lab: LabInfo, unbound: ManagedResolver, tmp_path: Path, fault: str,
+        lab: LabInfo, unbound: ManagedResolver, tmp_path: Path, fault: str,  # noqa: F811
         entry: ManifestEntry, validate: bool) -> None:
     db = tmp_path / "shadow.db"
     observation = await diverge(lab, unbound, fault, entry, validate, db)
