@@ -102,6 +102,9 @@ class RecordingTransport:
         priming, referrals, DS and DNSKEY.  Oldest first, the log's own left out."""
         own = {id(x) for x in log.items}
         names = {_name(qname)} | {n for x in log.items if (n := _qname(x)) is not None}
+        for x in log.items:  # server names and CNAME targets it found in the cache
+            if isinstance(x, SentExchange):
+                names |= _ns_names(x)
         found: dict[int, SentExchange] = {}
         for _ in range(3):  # server names found in a pass are looked up in the next
             more: set[dns.name.Name] = set()
@@ -109,7 +112,10 @@ class RecordingTransport:
                 if id(x) in own or id(x) in found:
                     continue
                 asked = _qname(x)
-                if asked is None or not any(n.is_subdomain(asked) for n in names):
+                if asked is None:
+                    continue
+                keys = {asked} | _cut(x)  # a referral counts for every name below its cut
+                if not any(n.is_subdomain(k) for n in names for k in keys):
                     continue
                 found[id(x)] = x
                 more |= _ns_names(x)
@@ -158,11 +164,20 @@ def _qname(x: Recorded) -> dns.name.Name | None:
 
 
 def _ns_names(x: SentExchange) -> set[dns.name.Name]:
+    """Server names (NS targets) and CNAME targets an answer names."""
     answer = x.answer
     if answer is None:
         return set()
     return {rd.target for rrset in (*answer.answer, *answer.authority)
-            if rrset.rdtype == dns.rdatatype.NS for rd in rrset}
+            if rrset.rdtype in (dns.rdatatype.NS, dns.rdatatype.CNAME) for rd in rrset}
+
+
+def _cut(x: SentExchange) -> set[dns.name.Name]:
+    """The zone cut of a referral (empty for anything else)."""
+    answer = x.answer
+    if answer is None or answer.answer:
+        return set()
+    return {r.name for r in answer.authority if r.rdtype == dns.rdatatype.NS}
 
 
 class RecordingExchanger:

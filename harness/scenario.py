@@ -9,11 +9,12 @@ answer, and the candidate's upstream exchanges recorded at the transport seam
   ``candidate_setup``): one root hint (the first root server it asked), QNAME minimisation,
   IPv6 use, the trust anchors and negative anchors; ``val-override-date`` puts the virtual
   clock at the recorded time, so signatures that were valid then validate at replay;
-* one RANGE per server address the candidate asked, answering exactly what that address
-  answered, matched by ``opcode qtype qname``; a QNAME-minimised probe (an ancestor of the
-  client's name) is also answered for any type (``opcode qname``, ``copy_query``), so the
-  file replays whichever type the minimiser uses (A or NS); a query that only timed out
-  gets ``do_not_answer``;
+* one RANGE per set of server addresses that serve the same zones (as the recorded NS
+  sets and addresses say), answering exactly what they answered, matched by ``opcode qtype
+  qname``; a QNAME-minimised probe (an ancestor of a name asked) is also answered for any
+  type (``opcode qname``, ``copy_query``), so the file replays whichever type the
+  minimiser uses (A or NS); a referral is also given for any name below its cut
+  (``opcode subdomain``); a query that only timed out gets ``do_not_answer``;
 * STEP 1 asks the client's question with its flags (RD, CD, AD, DO); STEP 2 expects the
   **reference's** answer with ``MATCH opcode qname qtype flags rcode answer`` (and
   ``authority`` for a negative answer, where the proof lives): Deckard compares sections
@@ -220,6 +221,28 @@ def _entry(served: _Served, any_type: bool) -> list[str]:
             *_sections(answer, question), "ENTRY_END"]
 
 
+def _referral_cut(answer: dns.message.Message | None) -> dns.name.Name | None:
+    """The zone cut a referral delegates (None: not a referral)."""
+    if answer is None or answer.rcode() != dns.rcode.NOERROR or answer.answer \
+            or answer.flags & (dns.flags.AA | dns.flags.TC):
+        return None
+    return next((r.name for r in answer.authority if r.rdtype == dns.rdatatype.NS), None)
+
+
+def _referral_entry(served: _Served, cut: dns.name.Name) -> list[str]:
+    """A referral answered for every name at or below its cut (a server gives the same
+    referral for all of them): replays a name the candidate asked in full at one time and
+    minimised, or from a different query, at another."""
+    assert served.answer is not None
+    answer = served.answer
+    words = _flags(answer, ("QR", "RD", "RA", "AD", "CD"))
+    rcode = dns.rcode.to_text(answer.rcode())
+    question = [_question_line(cut, dns.rdataclass.IN, dns.rdatatype.NS)]
+    return ["ENTRY_BEGIN", "MATCH opcode subdomain", "ADJUST copy_id copy_query",
+            f"REPLY {words} {rcode}".replace("  ", " "), *_sections(answer, question),
+            "ENTRY_END"]
+
+
 def _header(setup: Mapping[str, object], exchanges: Sequence[UpstreamExchange],
             when: float, warnings: list[str]) -> list[str]:
     hints = [(str(n), _address(str(a))) for n, a in _pairs(setup.get("root_hints"))]
@@ -309,6 +332,13 @@ def write_scenario(observation: Observation, upstream: ExchangeLog | None,
         for item in ordered:  # then minimised probes, for any type
             if item.probe and item.answer is not None:
                 body += _entry(item, any_type=True)
+                entries += 1
+        cuts: set[dns.name.Name] = set()
+        for item in ordered:  # then each referral, for any name below its cut
+            cut = _referral_cut(item.answer)
+            if cut is not None and cut not in cuts:
+                cuts.add(cut)
+                body += _referral_entry(item, cut)
                 entries += 1
         body += ["RANGE_END", ""]
     ask = [w for w, on in (("RD", q.rd), ("AD", q.ad), ("CD", q.cd), ("DO", q.do)) if on]

@@ -94,7 +94,8 @@ async def diverge(lab: LabInfo, unbound: ManagedResolver,  # noqa: F811
 async def replay_with(path: Path, fault: str | None, seed: int) -> object:
     scenario = load(path)
     net = ScenarioNet(scenario, rng=random.Random(seed))
-    candidate = Candidate(CandidateConfig.from_scenario(scenario.config, True), net, seed=seed,
+    qmin = scenario.config.qmin is not False  # as the header says (the candidate's setting)
+    candidate = Candidate(CandidateConfig.from_scenario(scenario.config, qmin), net, seed=seed,
                           exchanger=None if fault is None
                           else (lambda e: FaultyExchanger(e, fault)))
     failure = await play(scenario, CandidateTarget(candidate), net, random.Random(seed))
@@ -123,3 +124,43 @@ async def test_a_lab_divergence_replays_from_its_scenario(
     for qtype in ("NS", "A"):
         results = await asyncio.to_thread(run_file, str(rpl), RunOptions(qmin_qtype=qtype))
         assert [r.status for r in results] == ["pass", "skip"], [r.summary for r in results]
+
+
+@pytest.mark.parametrize("qmin", [True, False])
+async def test_divergences_on_a_warm_cache_replay_too(
+        lab: LabInfo, unbound: ManagedResolver, tmp_path: Path, qmin: bool,  # noqa: F811
+) -> None:
+    """One candidate answers several names in turn: later queries find delegations, DS and
+    DNSKEY in its cache, and their scenarios still start at the root (the recorder adds
+    the earlier exchanges their answers rest on)."""
+    entries = pick("secure", 0, 6)[2:] + pick("secure", 3, 4)[2:]  # not the ones above
+    config = ResolverConfig(root_hints=read_root_hints(lab.hints_path),
+                            trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
+                            egress=lab.egress["candidate"], do_ip6=False)
+    candidate = InProcessTarget("candidate", config)
+    candidate.answerer.exchanger = FaultyExchanger(candidate.answerer.exchanger,
+                                                   "corrupt_signature")
+    denial = {e.name for e in entries if e.rcode == 3}
+    queries = [Query(qname=e.name.to_text(), qtype=int(e.rdtype), do=True, ad=True,
+                     edns_payload=1232) for e in entries]
+    db = tmp_path / "warm.db"
+    pipeline = Pipeline(intakes=[ListIntake(queries)], sampler=Sampler(SamplerConfig()),
+                        targets=[candidate, AddressTarget("unbound", unbound.address,
+                                                          unbound.port)],
+                        judge=Differ(), store=Store(StoreConfig(path=db,
+                                                                commit_interval=0.05)))
+    async with pipeline:
+        await pipeline.run(duration=60)
+    reader = StoreReader(db)
+    real = reader.divergences(limit=100)
+    reader.close()
+    positive = [d for d in real if d["qname"] not in {n.to_text() for n in denial}]
+    assert len(positive) == len(entries) - len(denial) >= 3
+    for d in positive:
+        written = scenario_from_store(db, d["id"])
+        assert not written.warnings, (d["qname"], written.warnings)
+        rpl = tmp_path / f"{d['id']}.rpl"
+        rpl.write_text(written.text)
+        failure = await replay_with(rpl, "corrupt_signature", 1)
+        assert failure is not None and getattr(failure, "kind", "") == "CHECK_ANSWER", failure
+        assert await replay_with(rpl, None, 1) is None, d["qname"]
