@@ -23,6 +23,7 @@ import dataclasses
 import ipaddress
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dns.exception
@@ -41,6 +42,7 @@ from resolver.clock import ManualClock
 from resolver.conductor import Conductor
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
 from resolver.validator import ValidatingRecursor, ValidatorConfig
 
@@ -199,7 +201,9 @@ def trust_anchors(validation: ValidationConfig) -> TrustAnchors:
 class Candidate:
     """The candidate resolver over a scenario's fake network, driven by wire messages."""
 
-    def __init__(self, config: CandidateConfig, net: ScenarioNet, seed: int = 0) -> None:
+    def __init__(self, config: CandidateConfig, net: ScenarioNet, seed: int = 0,
+                 exchanger: Callable[[Exchanger], Exchanger] | None = None) -> None:
+        """``exchanger`` wraps the conductor (tests put a fault there, at the seam)."""
         self.config = config
         self.clock = ManualClock(start=config.start_time)
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
@@ -219,8 +223,9 @@ class Candidate:
             resolves = ValidatingRecursor(
                 self.recursor, self.anchors, ValidatorConfig(unchecked_algorithms=unchecked)
             )
+        seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
         self.answerer = ResolverAnswerer(
-            resolves, self.conductor, minimal_responses=config.minimal_responses
+            resolves, seam, minimal_responses=config.minimal_responses
         )
 
     def advance(self, seconds: float) -> None:

@@ -34,7 +34,8 @@ from harness.intake.base import Intake, StagingKey, staging_key
 from harness.judge import Judge
 from harness.metrics import Metrics
 from harness.ratecap import RateCap
-from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
+from harness.recording import CURRENT
+from harness.records import ExchangeLog, Observation, Query, TargetAnswer, Verdict, VerdictKind
 from harness.sampler import Decision, Sampler
 from harness.store import Store
 from harness.targets import Target
@@ -46,6 +47,8 @@ log = logging.getLogger("shadowdns.harness")
 TICK = 0.25  # seconds between load checks
 STAGING_WAIT = 10.0  # seconds a sampled query waits for its staging answer
 YIELD_EVERY = 64  # finite sources give the loop a turn at least this often
+KEEP_UPSTREAM = frozenset({VerdictKind.REAL, VerdictKind.UNSTABLE, VerdictKind.TIMEOUT})
+"""Verdicts whose recorded upstream exchanges are stored (with a failed judge: undecided)."""
 
 
 @dataclass(slots=True)
@@ -97,6 +100,7 @@ class Pipeline:
         self._started_targets: list[Target] = []
         self._room_calls = 0
         self.closed = False
+        self.recording = bool(getattr(self.targets[0], "recording", False))
 
     # -- the sink ---------------------------------------------------------------------------
 
@@ -116,7 +120,18 @@ class Pipeline:
                 self.metrics.capped[empty] += 1
                 return
         observation = Observation(query=query, id=self.store.next_id(), run_id=self.run_id)
-        if not self.dispatcher.submit(query, observation):
+        if self.recording:
+            # The dispatcher's task copies the current context: the candidate's upstream
+            # exchanges for this query (and the judge's re-queries) land in this log.
+            observation.upstream = ExchangeLog()
+            token = CURRENT.set(observation.upstream)
+            try:
+                submitted = self.dispatcher.submit(query, observation)
+            finally:
+                CURRENT.reset(token)
+        else:
+            submitted = self.dispatcher.submit(query, observation)
+        if not submitted:
             counters["dropped"] += 1
             self.sampler.pressure(True, 1.0, now)
             return
@@ -168,6 +183,18 @@ class Pipeline:
             entry = self._pending.get(key)
             if entry is not None and entry.observation is observation:
                 entry.stored = True
+        upstream = observation.upstream
+        if upstream is not None:
+            counters = metrics.counters
+            counters["upstream_recorded"] += len(upstream.items)
+            counters["upstream_dropped"] += upstream.dropped
+            if verdict is not None and verdict.kind not in KEEP_UPSTREAM:
+                observation.upstream = None
+            else:
+                counters["upstream_kept"] += 1
+                with_context = getattr(self.targets[0], "with_context", None)
+                if callable(with_context):
+                    observation.upstream = with_context(upstream, query.qname)
         if not self.store.add(observation, verdict):
             metrics.counters["store_overflow"] += 1
         metrics.counters["compared"] += 1
@@ -206,6 +233,9 @@ class Pipeline:
                 self._started_targets.append(target)
             for target in self.targets:
                 self.versions[target.name] = await target.version()
+            setup = getattr(self.targets[0], "setup", None)
+            if callable(setup):
+                self.run_config = {**self.run_config, "candidate_setup": setup()}
             self.run_id = self.store.start_run(self.run_config, self.versions)
             for intake in self.intakes:
                 self.metrics.intakes[intake.name] = intake.stats

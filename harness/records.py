@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 CANDIDATE = "candidate"
 """The key of the candidate's answer in :attr:`Observation.answers` (references use their own
@@ -56,6 +57,66 @@ class TargetAnswer:
     flushed: bool | None = None  # a re-query asked after a flush: did the flush succeed?
 
 
+DEFAULT_UPSTREAM_BYTES = 256 * 1024
+"""Wire bytes of upstream exchanges recorded per sampled query (a cold DNSSEC resolution
+on the lab takes ~10-40 KiB)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamExchange:
+    """One query the candidate sent to an authoritative server, and what came back."""
+
+    server: str
+    transport: str  # "udp" or "tcp"
+    query: bytes
+    answer: bytes | None  # None: timeout or network error
+    outcome: str  # "answer", "timeout", "error: ..."
+    at: float  # wall-clock seconds when sent
+    elapsed: float  # seconds until the answer (or the failure)
+
+    @property
+    def size(self) -> int:
+        return len(self.query) + len(self.answer or b"") + 64
+
+    def stored(self) -> UpstreamExchange:
+        return self
+
+
+class Recorded(Protocol):
+    """An exchange as recorded: its (estimated) size, and its stored form (wire bytes),
+    which a recorder may make only when the exchange is kept."""
+
+    @property
+    def size(self) -> int: ...
+
+    def stored(self) -> UpstreamExchange: ...
+
+
+@dataclass
+class ExchangeLog:
+    """The exchanges of one sampled query, bounded by ``max_bytes`` (drops counted)."""
+
+    max_bytes: int = DEFAULT_UPSTREAM_BYTES
+    items: list[Recorded] = field(default_factory=list)
+    bytes: int = 0
+    dropped: int = 0
+
+    def add(self, exchange: Recorded) -> None:
+        size = exchange.size
+        if self.bytes + size > self.max_bytes:
+            self.dropped += 1
+            return
+        self.bytes += size
+        self.items.append(exchange)
+
+    @property
+    def exchanges(self) -> list[UpstreamExchange]:
+        """The exchanges in stored form (made, and kept, on first use)."""
+        stored = [x.stored() for x in self.items]
+        self.items = list[Recorded](stored)
+        return stored
+
+
 @dataclass
 class Observation:
     """A query and every target's answer to it; the unit the store keeps and the differ judges."""
@@ -65,6 +126,7 @@ class Observation:
     staging_wire: bytes | None = None  # the staging resolver's own answer (dnstap CLIENT_RESPONSE)
     id: int | None = None
     run_id: int | None = None
+    upstream: ExchangeLog | None = None  # the candidate's upstream exchanges (if recorded)
 
 
 class VerdictKind(enum.Enum):

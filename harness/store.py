@@ -1,6 +1,7 @@
 """The store: SQLite in WAL mode, written in batches by one thread, read by anyone.
 
-Tables (``schema_version`` 1)::
+Tables (``schema_version`` 2; a version-1 store gains the two upstream tables when opened
+for writing, and reads as having no recorded exchanges until then)::
 
     runs          id, started_at, finished_at, status, config (JSON), versions (JSON: target
                   -> software version), counters (JSON, the pipeline's at the end)
@@ -11,6 +12,10 @@ Tables (``schema_version`` 1)::
     answers       observation_id, target, wire, latency (s), error       -- one per target
     verdicts      observation_id, run_id, kind, category, categories (JSON), explained_by
                   (JSON), evidence (JSON), judged_at
+    upstream      observation_id, seq, server, transport, query (wire), answer (wire or
+                  NULL), outcome ("answer", "timeout", "error: ..."), at, elapsed -- the
+                  candidate's upstream exchanges, kept only for real or undecided verdicts
+    upstream_logs observation_id, recorded, dropped (exchanges over the recording cap)
 
 Writes go through :meth:`Store.add` (never blocks: the item is queued) to a writer thread
 that commits every ``batch`` items or every ``commit_interval`` seconds, whichever comes first.
@@ -39,7 +44,16 @@ from typing import Any
 
 from harness.config import StoreConfig
 from harness.metrics import latency_figures
-from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
+from harness.records import (
+    ExchangeLog,
+    Observation,
+    Query,
+    Source,
+    TargetAnswer,
+    UpstreamExchange,
+    Verdict,
+    VerdictKind,
+)
 from harness.timefmt import iso_utc
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreReader", "StoredRun", "check_store",
@@ -47,7 +61,8 @@ __all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreReader", "StoredRun", 
 
 log = logging.getLogger("shadowdns.harness.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MIGRATABLE = {1}  # older versions this one upgrades in place (tables added)
 MAX_QUEUED = 200_000
 
 _SCHEMA = """
@@ -71,6 +86,13 @@ CREATE TABLE IF NOT EXISTS verdicts (
     category TEXT NOT NULL, categories TEXT NOT NULL, explained_by TEXT NOT NULL,
     evidence TEXT NOT NULL, judged_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS verdicts_run_kind ON verdicts (run_id, kind, observation_id);
+CREATE TABLE IF NOT EXISTS upstream (
+    observation_id INTEGER NOT NULL, seq INTEGER NOT NULL, server TEXT NOT NULL,
+    transport TEXT NOT NULL, query BLOB NOT NULL, answer BLOB, outcome TEXT NOT NULL,
+    at REAL NOT NULL, elapsed REAL NOT NULL,
+    PRIMARY KEY (observation_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS upstream_logs (
+    observation_id INTEGER PRIMARY KEY, recorded INTEGER NOT NULL, dropped INTEGER NOT NULL);
 """
 
 
@@ -198,6 +220,10 @@ class Store:
         row = connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             connection.execute("INSERT INTO meta VALUES ('schema_version', ?)",
+                               (str(SCHEMA_VERSION),))
+        elif int(row[0]) in MIGRATABLE:
+            log.info("%s: schema version %s upgraded to %d", self.path, row[0], SCHEMA_VERSION)
+            connection.execute("UPDATE meta SET value=? WHERE key='schema_version'",
                                (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
             connection.close()
@@ -344,6 +370,15 @@ class Store:
                 (obs.id, obs.run_id if obs.run_id is not None else self.run_id,
                  verdict.kind.value, verdict.category, _json(verdict.categories),
                  _json(verdict.explained_by), _json(verdict.evidence), time.time()))
+        upstream = obs.upstream
+        if upstream is not None:
+            db.execute("INSERT OR REPLACE INTO upstream_logs VALUES (?,?,?)",
+                       (obs.id, len(upstream.exchanges), upstream.dropped))
+            db.executemany(
+                "INSERT OR REPLACE INTO upstream (observation_id, seq, server, transport, "
+                "query, answer, outcome, at, elapsed) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(obs.id, i, x.server, x.transport, x.query, x.answer, x.outcome, x.at,
+                  x.elapsed) for i, x in enumerate(upstream.exchanges)])
 
     def _retention(self, db: sqlite3.Connection) -> None:
         config = self.config
@@ -393,6 +428,8 @@ class Store:
 
 def _delete_where(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> int:
     ids = f"SELECT id FROM observations WHERE {where}"
+    db.execute(f"DELETE FROM upstream WHERE observation_id IN ({ids})", args)
+    db.execute(f"DELETE FROM upstream_logs WHERE observation_id IN ({ids})", args)
     db.execute(f"DELETE FROM answers WHERE observation_id IN ({ids})", args)
     db.execute(f"DELETE FROM verdicts WHERE observation_id IN ({ids})", args)
     return db.execute(f"DELETE FROM observations WHERE {where}", args).rowcount
@@ -510,6 +547,41 @@ class StoreReader:
                                        (r["id"],))}
         return Observation(query=query, answers=answers, staging_wire=r["staging_wire"],
                            id=r["id"], run_id=r["run_id"])
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                               (name,)))
+
+    def upstream(self, observation_id: int) -> ExchangeLog | None:
+        """The candidate's recorded upstream exchanges for an observation (None: none were
+        kept, or the store predates recording)."""
+        if not self._has_table("upstream_logs"):
+            return None
+        head = self._rows("SELECT * FROM upstream_logs WHERE observation_id=?",
+                          (observation_id,))
+        if not head:
+            return None
+        rows = self._rows("SELECT * FROM upstream WHERE observation_id=? ORDER BY seq",
+                          (observation_id,))
+        log_ = ExchangeLog(max_bytes=1 << 62, dropped=int(head[0]["dropped"]))
+        for r in rows:
+            log_.add(UpstreamExchange(r["server"], r["transport"], bytes(r["query"]),
+                                      bytes(r["answer"]) if r["answer"] is not None else None,
+                                      r["outcome"], r["at"], r["elapsed"]))
+        return log_
+
+    def with_upstream(self, run_id: int | None = None, kinds: tuple[str, ...] = ("real",)
+                      ) -> int:
+        """How many observations judged as one of ``kinds`` have recorded exchanges."""
+        if not self._has_table("upstream_logs"):
+            return 0
+        marks = ",".join("?" * len(kinds))
+        where = f"v.kind IN ({marks})" + (" AND v.run_id = ?" if run_id is not None else "")
+        args: tuple[Any, ...] = (*kinds, run_id) if run_id is not None else tuple(kinds)
+        rows = self._rows("SELECT count(*) AS n FROM verdicts v JOIN upstream_logs u ON "
+                          f"u.observation_id = v.observation_id WHERE {where} AND "
+                          "u.recorded > 0", args)
+        return int(rows[0]["n"])
 
     def verdict(self, observation_id: int) -> Verdict | None:
         rows = self._rows("SELECT * FROM verdicts WHERE observation_id=?", (observation_id,))

@@ -25,9 +25,11 @@ import dns.rdataclass
 import dns.rdatatype
 
 from harness.exchange import ExchangeError, UdpExchange, set_flags
-from harness.records import Query, TargetAnswer
+from harness.recording import RecordingExchanger, RecordingTransport
+from harness.records import ExchangeLog, Query, TargetAnswer
 from legacy_adapter import Reference
-from resolver.app import ResolverAnswerer, build
+from resolver.app import ResolverAnswerer, build, ip6_enabled, trust_anchors
+from resolver.conductor import NetworkTransport, Transport
 from resolver.config import ResolverConfig
 from resolver.frames import FrameQueue
 from resolver.model import Frame
@@ -146,14 +148,31 @@ class AddressTarget:
 
 
 class InProcessTarget:
-    """The candidate resolver in this process: the server's workers without its sockets."""
+    """The candidate resolver in this process: the server's workers without its sockets.
+
+    With ``record`` (the default) its network transport is wrapped in a
+    :class:`~harness.recording.RecordingTransport`: the pipeline then gets the upstream
+    exchanges of every sampled query (see :mod:`harness.recording`).
+    """
 
     def __init__(self, name: str, config: ResolverConfig, *, timeout: float = 5.0,
-                 answerer: ResolverAnswerer | None = None) -> None:
+                 answerer: ResolverAnswerer | None = None, record: bool = True,
+                 transport: Transport | None = None) -> None:
+        """``transport`` replaces the network (tests); ``answerer`` the whole resolver."""
         self._name = name
         self._timeout = timeout
         self.config = config
-        self.answerer = answerer or build(config)
+        self.recording = record and answerer is None
+        self.recorder: RecordingTransport | None = None
+        if answerer is None:
+            if transport is None:
+                transport = NetworkTransport(port=config.upstream_port, source=config.egress)
+            if record:
+                transport = self.recorder = RecordingTransport(transport)
+            answerer = build(config, transport=transport)
+        if self.recording:
+            answerer.exchanger = RecordingExchanger(answerer.exchanger)
+        self.answerer = answerer
         self.workers = Workers(FrameQueue(), self.answerer, n=1, deadline=timeout)
 
     @property
@@ -182,6 +201,39 @@ class InProcessTarget:
             return f"shadowdns resolver {package_version('shadowdns')} (in process)"
         except PackageNotFoundError:
             return "shadowdns resolver (in process)"
+
+    def with_context(self, log: ExchangeLog, qname: str) -> ExchangeLog:
+        """``log`` preceded by the earlier exchanges its answer may rest on through the
+        cache (:meth:`~harness.recording.RecordingTransport.context`)."""
+        if self.recorder is None:
+            return log
+        context = self.recorder.context(log, qname)
+        if not context:
+            return log
+        out = ExchangeLog(max_bytes=log.max_bytes + sum(x.size for x in context),
+                          dropped=log.dropped)
+        for x in (*context, *log.items):
+            out.add(x)
+        return out
+
+    def setup(self) -> dict[str, object]:
+        """What a replay needs to configure the candidate as it ran (stored with the run):
+        root hints, QNAME minimisation, address families, validation and trust anchors."""
+        anchors = trust_anchors(self.config)
+        records = [f"{zone.to_text()} IN DS {ds.to_text()}"
+                   for zone, dss in sorted(anchors.ds.items()) for ds in dss]
+        records += [f"{zone.to_text()} IN DNSKEY {key.to_text()}"
+                    for zone, keys in sorted(anchors.dnskey.items()) for key in keys]
+        return {
+            "root_hints": [list(h) for h in self.config.root_hints],
+            "qname_minimisation": self.config.qname_minimisation,
+            "qmin_qtype": self.config.qmin_qtype,
+            "do_ip6": ip6_enabled(self.config),
+            "validation": bool(anchors),
+            "trust_anchors": records,
+            "negative_trust_anchors": sorted(n.to_text() for n in anchors.negative),
+            "upstream_port": self.config.upstream_port,
+        }
 
     async def ask(self, query: Query, *, cd: bool | None = None) -> TargetAnswer:
         wire = set_flags(query_wire(query), cd=cd)

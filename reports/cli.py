@@ -2,12 +2,15 @@
 
     shadowdns report [RUN] [--db PATH] [--format text|json|csv|parquet|markdown] [--output FILE]
     shadowdns report explain ID [--db PATH] [--format text|json]
+    shadowdns report scenario ID [--db PATH] [-o FILE] [--reference NAME]
     shadowdns report compare RUN_A RUN_B [--db PATH] [--max-new-real N] [--max-rate-increase X]
 
 RUN is a run ID of the store (default: the latest run).  The store is ``--db``, or else the
 most recently written of ``run/shadow/shadow.db`` (``shadowdns run``) and
 ``run/demo/shadow.db`` (``shadowdns demo``).  For ``compare``, RUN_A and RUN_B may also be a
 store path (its latest run), ``PATH:RUN``, or a report exported with ``--format json``.
+``scenario`` writes a Deckard ``.rpl`` that replays a divergence from the authorities'
+answers the candidate recorded (``shadowdns deckard run FILE`` plays it).
 
 Exit status: 0; 1 when ``--fail-if-unsafe`` is given and the candidate is not safe to ship,
 or when ``compare`` finds a regression; 2 on a usage error or an unreadable store.
@@ -26,23 +29,28 @@ DEFAULT_STORES = (Path("run/shadow/shadow.db"), Path("run/demo/shadow.db"))
 
 _USAGE = """shadowdns report [RUN] [options]
        shadowdns report explain ID [--db PATH] [--format text|json]
+       shadowdns report scenario ID [--db PATH] [-o FILE] [--reference NAME]
        shadowdns report compare RUN_A RUN_B [--max-new-real N] [--max-rate-increase X]"""
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "report", help="divergence reports from the store: report [RUN], report explain ID, "
-                       "report compare A B",
+                       "report scenario ID, report compare A B",
         usage=_USAGE, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False)
     p.add_argument("-h", "--help", action=_HelpFor,
-                   help="show this help (after explain or compare: that command's help)")
+                   help="show this help (after explain, scenario or compare: that command's "
+                        "help)")
     p.add_argument("run", nargs="?", metavar="RUN",
-                   help="a run ID (default: the latest), or explain or compare")
-    p.add_argument("more", nargs="*", metavar="ARG", help="explain: ID; compare: RUN_A RUN_B")
+                   help="a run ID (default: the latest), or explain, scenario or compare")
+    p.add_argument("more", nargs="*", metavar="ARG",
+                   help="explain, scenario: ID; compare: RUN_A RUN_B")
     _output_options(p, ("text", "json", "csv", "parquet", "markdown"),
                     "text, json (the documented shape), csv and parquet (one row per "
                     "divergence), markdown")
+    p.add_argument("--reference", metavar="NAME",
+                   help="scenario: the reference whose answer is expected (default: the first)")
     r = p.add_argument_group("report")
     r.add_argument("--examples", type=int, default=2, metavar="N",
                    help="divergences shown per category")
@@ -87,7 +95,20 @@ def register(sub: Any) -> None:
     compare.add_argument("run_b", metavar="RUN_B", help="the same, for the run judged")
     _output_options(compare, ("text", "json"), "text or json")
     _compare_options(compare)
-    p.subcommand_help = {"explain": explain, "compare": compare}
+    scenario = argparse.ArgumentParser(
+        prog="shadowdns report scenario",
+        usage="shadowdns report scenario ID [--db FILE] [-o FILE] [--reference NAME]",
+        description="A Deckard .rpl that replays one divergence from the authorities' recorded\n"
+                    "answers and expects the reference's answer (shadowdns deckard run FILE).")
+    scenario.add_argument("id", metavar="ID", help="an observation ID, as the report shows it "
+                                                   "(#1234)")
+    scenario.add_argument("--db", type=Path, metavar="FILE", help="the store (default: the "
+                          "newest of " + ", ".join(str(s) for s in DEFAULT_STORES) + ")")
+    scenario.add_argument("--output", "-o", type=Path, metavar="FILE",
+                          help="write here instead of standard output")
+    scenario.add_argument("--reference", metavar="NAME",
+                          help="the reference whose answer is expected (default: the first)")
+    p.subcommand_help = {"explain": explain, "compare": compare, "scenario": scenario}
 
 
 def _output_options(p: argparse.ArgumentParser, formats: tuple[str, ...], what: str) -> None:
@@ -164,6 +185,8 @@ def main(args: argparse.Namespace) -> int:
             return _explain(args)
         if args.run == "compare":
             return _compare(args)
+        if args.run == "scenario":
+            return _scenario(args)
         return _report(args)
     except FileNotFoundError as e:
         return _err(f"{e.filename}: {e.strerror}" if e.filename else str(e))
@@ -259,6 +282,7 @@ def _explain(args: argparse.Namespace) -> int:
                          "error": a.error, "dig": [line.text for line in a.lines],
                          "differs": [line.differs for line in a.lines]} for a in x.answers],
             "wires": {t: a.wire for t, a in obs.answers.items()},
+            "replay": x.replay,
         }
         _write(args.output, dumps(data) + "\n")
         return 0
@@ -269,6 +293,26 @@ def _explain(args: argparse.Namespace) -> int:
             render_explain(x, _console(args, f))
     else:
         render_explain(x, _console(args))
+    return 0
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    from harness.scenario import ScenarioWriteError, scenario_from_store
+
+    if len(args.more) != 1 or not args.more[0].isdigit():
+        return _err("usage: shadowdns report scenario ID [-o FILE] (an observation ID, as "
+                    "the report shows it: #1234)")
+    try:
+        written = scenario_from_store(find_store(args.db), int(args.more[0]),
+                                      reference=args.reference)
+    except ScenarioWriteError as e:
+        return _err(str(e))
+    for warning in written.warnings:
+        print(f"shadowdns report: warning: {warning}", file=sys.stderr)
+    _write(args.output, written.text)
+    if args.output is not None:
+        print(f"wrote {args.output}: {written.servers} servers, {written.entries} answers; "
+              f"replay with: shadowdns deckard run {args.output}", file=sys.stderr)
     return 0
 
 

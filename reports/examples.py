@@ -32,6 +32,7 @@ import dns.rdatatype
 from harness.differ.compare import rrsig_identity
 from harness.records import Observation, Verdict
 from harness.store import StoredRun, StoreReader
+from reports.command import invoked_as
 from reports.model import Example, Line
 from reports.tables import StoreError, choose_run, connect, roles
 
@@ -337,6 +338,9 @@ class Explanation:
     reference: str
     answers: list[Answer] = field(default_factory=list)
     full: bool = False  # long rdata blobs in full (else shortened)
+    replay: str | None = None
+    """The commands that write and play this divergence's scenario (when the candidate's
+    upstream exchanges were recorded)."""
 
 
 def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanation:
@@ -350,10 +354,17 @@ def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanati
             raise StoreError(f"{path}: no observation {observation_id}")
         verdict = reader.verdict(observation_id)
         run = choose_run(reader.runs(), obs.run_id, path)
+        upstream = reader.upstream(observation_id)
     except sqlite3.Error as e:
         raise StoreError(f"{path}: not a shadowdns store ({e})") from None
     finally:
         reader.close()
+    replay = None
+    if upstream is not None and upstream.exchanges:
+        rpl = f"divergence-{observation_id}.rpl"
+        me = invoked_as()
+        replay = (f"{me} report scenario {observation_id} --db {path} -o {rpl} && "
+                  f"{me} deckard run {rpl}")
     candidate, references = roles(run, obs.answers)
     evidence = verdict.evidence if verdict else {}
     primary = str(evidence.get("reference_target") or "")
@@ -377,4 +388,4 @@ def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanati
         staging = dig_lines(obs.staging_wire, shorten=not full)
         lines, _ = side_by_side(staging, base.get(candidate, []))
         answers.append(Answer("staging", "staging", None, None, lines))
-    return Explanation(obs, verdict, run, candidate, primary, answers, full)
+    return Explanation(obs, verdict, run, candidate, primary, answers, full, replay)

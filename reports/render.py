@@ -467,6 +467,10 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
             t.add_column(escape(f"{who} (≠: a line {x.candidate} lacks)"), overflow="fold")
             t.add_row(_side(a.lines, STYLES["reference"]))
             out.append(t)
+    if x.replay is not None:
+        out.append(Group(Text("Replay (the candidate's upstream exchanges were recorded): "
+                              "write the divergence as a Deckard scenario and play it",
+                              style="bold"), Text(x.replay)))
     if v is None:
         out.append(Text("No verdict stored for this observation.", style="dim"))
         return out

@@ -158,6 +158,17 @@ def load(path: Path, run: int | None = None) -> Tables:
         db.close()
 
 
+def _replayable(db: sqlite3.Connection, rid: int) -> int:
+    """Real divergences of run ``rid`` whose candidate's upstream exchanges were recorded
+    (what ``report scenario`` needs)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='upstream_logs'").fetchone():
+        return 0
+    return int(db.execute(
+        "SELECT count(*) FROM verdicts v JOIN upstream_logs u ON u.observation_id = "
+        "v.observation_id WHERE v.run_id=? AND v.kind='real' AND u.recorded > 0",
+        (rid,)).fetchone()[0])
+
+
 def _load(db: sqlite3.Connection, path: Path, run: StoredRun, run_ids: list[int]) -> Tables:
     rid = run.id
     lo, hi, stored = db.execute(
@@ -175,6 +186,10 @@ def _load(db: sqlite3.Connection, path: Path, run: StoredRun, run_ids: list[int]
         "SELECT kind, category, count(*) FROM verdicts WHERE run_id=? AND kind != 'equal' "
         "GROUP BY kind, category", (rid,)).fetchall(), columns=["kind", "category", "n"])
     notes: list[str] = []
+    if kinds.get("real") and "candidate_setup" in run.config:  # an in-process candidate
+        notes.append(f"{_replayable(db, rid)} of {kinds['real']} real divergences have a "
+                     "replay scenario (shadowdns report scenario ID -o FILE; report explain "
+                     "ID shows the command)")
 
     ids, qtype, asked = _observations(db, rid, stored)
     per_obs, latency, errors = _per_observation(ids, qtype, asked,

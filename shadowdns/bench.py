@@ -97,9 +97,10 @@ def register(sub: Any) -> None:
     from shadowdns import bench_differ
 
     bench_differ.register(bsub)
-    from shadowdns import bench_chaos
+    from shadowdns import bench_chaos, bench_recording
 
     bench_chaos.register(bsub)
+    bench_recording.register(bsub)
     from reports import bench as bench_report
 
     bench_report.register(bsub)

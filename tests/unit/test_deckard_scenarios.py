@@ -4,6 +4,7 @@ the cached answers)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -82,3 +83,32 @@ async def test_a_cname_chain_in_one_answer_is_followed_without_asking_again(qmin
     log = await traffic("cname_cross_zone", qmin)
     assert not any("alias.example.com." in x for x in log)  # the in-zone hop came with it
     assert any("www.example.net. A to 127.7.3.1" in x for x in log)  # the out-of-zone one asked
+
+
+DIVERGENCES = sorted((SCENARIOS / "divergences").glob("*.rpl"))
+
+
+def test_there_are_divergence_scenarios() -> None:
+    assert {f.stem for f in DIVERGENCES} >= {"drop_answer", "corrupt_signature",
+                                              "corrupt_denial"}
+
+
+@pytest.mark.parametrize("path", DIVERGENCES, ids=[f.stem for f in DIVERGENCES])
+async def test_divergence_scenario_passes_fixed_and_fails_with_its_fault(path: Path) -> None:
+    """Scenarios written by ``shadowdns report scenario`` from divergences found on the lab
+    (tests/scenarios/divergences/README.md): the candidate passes them; with the fault that
+    caused the divergence (the file's name) at its Exchanger seam, it fails at the check."""
+    from harness.seamfaults import FaultyExchanger
+
+    scenario = load(path)
+    check_playable(scenario)
+    for qmin_qtype in ("NS", "A"):
+        results = await asyncio.to_thread(run_file, str(path), RunOptions(qmin_qtype=qmin_qtype))
+        assert [r.status for r in results if r.status != "skip"] == ["pass"], results
+    for seed in (1, 2, 3):
+        net = ScenarioNet(scenario, rng=random.Random(seed))
+        config = CandidateConfig.from_scenario(scenario.config, bool(scenario.config.qmin))
+        candidate = Candidate(config, net, seed=seed,
+                              exchanger=lambda e: FaultyExchanger(e, path.stem))
+        failure = await play(scenario, CandidateTarget(candidate), net, random.Random(seed))
+        assert failure is not None and failure.kind == "CHECK_ANSWER", failure
