@@ -49,6 +49,11 @@ class ResolverConfig:
     processes: int = 1  # server processes sharing the port with SO_REUSEPORT
     do_ip6: bool | None = None  # ask IPv6 servers; None: when the host has a global IPv6 address
     priming: bool = True  # RFC 8109: learn the root's NS set from a hint before iterating
+    dot_port: int | None = None  # DoT (RFC 7858) on the listen address, when set
+    doh_port: int | None = None  # DoH (RFC 8484) on the listen address, when set
+    doh_path: str = "/dns-query"
+    tls_cert: Path | None = None  # PEM chain for DoT/DoH; None: a self-signed pair at start
+    tls_key: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.root_hints:
