@@ -63,6 +63,9 @@ def register(sub: Any) -> None:
     t.add_argument("--reference", action="append", default=[], metavar="[NAME=]KIND@ADDR:PORT",
                    help="KIND is unbound or kresd (started here) or address")
     t.add_argument("--timeout", type=float, help="per-target timeout, seconds")
+    t.add_argument("--transport", action="append", default=[], metavar="NAME=TRANSPORT",
+                   help="ask the target NAME (candidate, or a reference's name) over udp "
+                        "(tcp on TC; the default), tcp, dot or doh")
     s = p.add_argument_group("sampling and the rest")
     s.add_argument("--sample", type=float, help="probability a query is compared")
     s.add_argument("--per-query", action="store_true",
@@ -91,6 +94,24 @@ def _reference(text: str) -> dict[str, Any]:
     if name or kind == "address":
         out["name"] = name or "reference"
     return out
+
+
+def _set_transport(text: str, candidate: dict[str, Any],
+                   references: list[dict[str, Any]]) -> None:
+    """``--transport NAME=TRANSPORT`` into the candidate's or the named reference's keys."""
+    name, sep, transport = text.partition("=")
+    if not sep or not name or not transport:
+        raise ConfigError(f"--transport: {text!r} is not NAME=TRANSPORT")
+    if name == candidate.get("name", "candidate"):
+        candidate["transport"] = transport
+        return
+    for r in references:
+        if isinstance(r, dict) and r.get("name", r.get("kind")) == name:
+            r["transport"] = transport
+            return
+    names = [str(candidate.get("name", "candidate"))] + [
+        str(r.get("name", r.get("kind"))) for r in references if isinstance(r, dict)]
+    raise ConfigError(f"--transport: no target named {name!r} (targets: {', '.join(names)})")
 
 
 def config_from_args(args: argparse.Namespace) -> HarnessConfig:
@@ -141,6 +162,8 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
                        ("trust_anchor", args.trust_anchor), ("timeout", args.timeout)):
         if value is not None:
             candidate[key] = str(value) if isinstance(value, Path) else value
+    for text in args.transport:
+        _set_transport(text, candidate, references)
     if candidate:
         data["candidate"] = candidate
     sampler = dict(data.get("sampler") or {})

@@ -24,7 +24,13 @@ import dns.name
 import dns.rdataclass
 import dns.rdatatype
 
-from harness.exchange import ExchangeError, UdpExchange, set_flags
+from harness.exchange import (
+    DEFAULT_DOH_PATH,
+    ExchangeError,
+    Transport,
+    make_exchange,
+    set_flags,
+)
 from harness.records import Query, TargetAnswer
 from legacy_adapter import Reference
 from resolver.app import ResolverAnswerer, build
@@ -78,17 +84,19 @@ def query_wire(query: Query) -> bytes:
 
 
 class AddressTarget:
-    """A resolver at ``address:port``; ``reference`` (if given) is started, stopped and
-    flushed with it."""
+    """A resolver at ``address:port``, asked over ``transport`` (udp, tcp, dot or doh);
+    ``reference`` (if given) is started, stopped and flushed with it."""
 
     def __init__(self, name: str, address: str, port: int, *, timeout: float = 5.0,
-                 reference: Reference | None = None) -> None:
+                 reference: Reference | None = None, transport: Transport = "udp",
+                 doh_path: str = DEFAULT_DOH_PATH) -> None:
         self._name = name
         self._timeout = timeout
         self.address = address
         self.port = port
         self.reference = reference
-        self.exchange = UdpExchange(address, port)
+        self.transport = transport
+        self.exchange = make_exchange(transport, address, port, doh_path=doh_path)
 
     @property
     def name(self) -> str:
