@@ -321,7 +321,10 @@ class _H2Session:
 
     def __init__(self, connection: _DoHConnection) -> None:
         self._conn = connection
-        config = h2.config.H2Configuration(client_side=False, header_encoding=None)
+        # What we send is fixed here: no need for h2 to check it on every response.
+        config = h2.config.H2Configuration(
+            client_side=False, header_encoding=None, validate_outbound_headers=False,
+            normalize_outbound_headers=False)
         self._h2 = h2.connection.H2Connection(config=config)
         self._h2.local_settings = h2.settings.Settings(client=False, initial_values={
             h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: connection._server.max_in_flight,
