@@ -115,3 +115,21 @@ def test_malformed_tls_and_http_do_not_stop_the_server(candidate: tuple[str, int
         s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x04\x99" + b"\xff" * 40)
     for args in (["+tls", "-p", str(DOT)], ["+https", "-p", str(DOH)]):
         assert dig(*args, "www.example.lab", "A")[0] == "NOERROR", args
+
+
+@pytest.mark.parametrize("mode", ["dot", "doh"])
+def test_dnsperf_over_dot_and_doh_gets_every_answer(candidate: tuple[str, int], mode: str,
+                                                    tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"{name} {rdtype}\n" for name, rdtype, _ in NAMES[:3]))
+    port = DOT if mode == "dot" else DOH
+    cmd = ["dnsperf", "-s", LISTEN[0], "-p", str(port), "-m", mode, "-d", str(names),
+           "-c", "2", "-q", "20", "-n", "20", "-t", "5"]
+    if mode == "doh":
+        cmd += ["-O", f"doh-uri=https://{LISTEN[0]}:{DOH}/dns-query", "-O", "doh-method=POST"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).stdout
+    completed = re.search(r"Queries completed:\s+(\d+)", out)
+    lost = re.search(r"Queries lost:\s+(\d+)", out)
+    assert completed is not None and lost is not None, out
+    assert int(completed.group(1)) == 60 and int(lost.group(1)) == 0, out
+    assert "NOERROR 40" in out and "NXDOMAIN 20" in out, out
