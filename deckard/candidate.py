@@ -42,7 +42,7 @@ from resolver.conductor import Conductor
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig
 from resolver.trust import TrustAnchorError, TrustAnchors
-from resolver.validator import ValidatingRecursor
+from resolver.validator import ValidatingRecursor, ValidatorConfig
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -84,6 +84,8 @@ class CandidateConfig:
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
+    minimal_responses: bool = True
+    ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -113,6 +115,8 @@ class CandidateConfig:
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             validation=config.validation,
+            minimal_responses=config.minimal_responses,
+            ttl_bounds=config.ttl_bounds,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -124,7 +128,7 @@ class CandidateConfig:
         )
 
     def recursor_config(self) -> RecursorConfig:
-        return RecursorConfig(
+        config = RecursorConfig(
             qname_minimisation=self.qname_minimisation,
             qmin_qtype=self.qmin_qtype,
             do_ip4=self.do_ip4,
@@ -132,7 +136,9 @@ class CandidateConfig:
             do_not_query_localhost=self.do_not_query_localhost,
             harden_glue=self.harden_glue,
             forwarders=self.forwarders,
+            keep_extras=not self.minimal_responses,
         )
+        return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
 
 
 def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:
@@ -188,7 +194,9 @@ class Candidate:
     def __init__(self, config: CandidateConfig, net: ScenarioNet, seed: int = 0) -> None:
         self.config = config
         self.clock = ManualClock(start=config.start_time)
-        self.cache = DnsCache(CACHE_BYTES)
+        negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
+        self.cache = (DnsCache(CACHE_BYTES) if negative_cap is None
+                      else DnsCache(CACHE_BYTES, max_negative_ttl=negative_cap))
         self.transport = ScenarioTransport(net)
         self.conductor = Conductor(
             self.transport, self.cache.infra, self.clock, random.Random(seed)
@@ -199,8 +207,13 @@ class Candidate:
         self.anchors = trust_anchors(config.validation)
         resolves: Resolves = self.recursor
         if self.anchors:
-            resolves = ValidatingRecursor(self.recursor, self.anchors)
-        self.answerer = ResolverAnswerer(resolves, self.conductor)
+            unchecked = config.validation.unchecked_algorithms
+            resolves = ValidatingRecursor(
+                self.recursor, self.anchors, ValidatorConfig(unchecked_algorithms=unchecked)
+            )
+        self.answerer = ResolverAnswerer(
+            resolves, self.conductor, minimal_responses=config.minimal_responses
+        )
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

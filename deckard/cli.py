@@ -31,6 +31,7 @@ from deckard.known import (
 from deckard.network import parse_resolver
 from deckard.outcome import RunResult
 from deckard.runner import RunOptions, discover, run_paths, select
+from deckard.split import HALVES, only
 
 LOG_WIDTH = 160
 
@@ -50,6 +51,9 @@ def register(sub: Any) -> None:
     run.add_argument("-k", dest="pattern", metavar="PATTERN",
                      help="only scenarios whose name contains PATTERN (a glob if it has "
                           "*?[; several separated by commas; 'not PATTERN' excludes)")
+    run.add_argument("--half", choices=HALVES,
+                     help="only the scenarios of this half of the held-out split "
+                          "(deckard.split: SHA-256 of the name, even = fix, odd = measure)")
     run.add_argument("--jobs", "-j", type=int, default=min(4, os.cpu_count() or 1),
                      metavar="N", help="worker processes (default: CPUs, at most 4)")
     run.add_argument("--known-failures", type=Path, metavar="FILE",
@@ -100,7 +104,7 @@ def run_command(args: argparse.Namespace) -> int:
     except KnownFailuresError as e:
         err.print(f"shadowdns deckard: {e}")
         return 2
-    files = select(discover(args.paths), args.pattern)
+    files = only(select(discover(args.paths), args.pattern), args.half)
     if not files:
         err.print("shadowdns deckard: no .rpl scenario selected")
         return 2

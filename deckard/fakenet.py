@@ -72,6 +72,8 @@ class ScenarioNet:
     undefined: list[Exchange] = field(default_factory=list)
     unknown: list[Exchange] = field(default_factory=list)
     used: set[int] = field(default_factory=set)  # lines of entries that answered
+    sent: list[tuple[dns.message.Message, bool]] = field(default_factory=list)
+    """Every upstream query (and whether over TCP), for testbound's CHECK_OUT_QUERY."""
 
     def __post_init__(self) -> None:
         self.replies: list[Step] = [
@@ -91,6 +93,9 @@ class ScenarioNet:
             self._note(address, tcp, "?", f"no answer: query does not parse ({e})")
             return None
         question = _describe(query)
+        self.sent.append((query, tcp))
+        if self.scenario.dialect == "testbound":
+            return self._testbound(address, query, tcp, question)
         rng = next((r for r in self.scenario.ranges if r.covers(self.step, address)), None)
         if rng is not None:
             entry = next((e for e in rng.entries if matches(e, query)), None)
@@ -109,6 +114,29 @@ class ScenarioNet:
             self.unknown.append(ex)
             return None
         return self._undefined(address, tcp, question, query, "no range for this step")
+
+    def _testbound(
+        self, address: str, query: dns.message.Message, tcp: bool, question: str
+    ) -> bytes | None:
+        """testbound's rules: the first range (by step and address) with an entry that
+        matches answers (ranges fall through); then a one-shot REPLY step; otherwise the
+        query stays unanswered (a timeout), which fails the run as an undefined answer."""
+        for rng in self.scenario.ranges:
+            if not rng.covers(self.step, address):
+                continue
+            entry = next((e for e in rng.entries if matches(e, query, tcp)), None)
+            if entry is not None:
+                source = f"entry at line {entry.line}"
+                return self._reply(entry, query, address, tcp, question, source)
+        for step in self.replies:
+            assert step.entry is not None
+            if step.id >= self.step and matches(step.entry, query, tcp):
+                self.replies.remove(step)
+                source = f"STEP {step.id} REPLY"
+                return self._reply(step.entry, query, address, tcp, question, source)
+        ex = self._note(address, tcp, question, "undefined answer: nothing matches (no answer)")
+        self.undefined.append(ex)
+        return None
 
     def _note(self, address: str, tcp: bool, question: str, outcome: str) -> Exchange:
         ex = Exchange(self.step, address, tcp, question, outcome)
@@ -150,7 +178,8 @@ def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) ->
     """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire."""
     if entry.raw is not None:
         data = bytearray(entry.raw)
-        if "raw_id" in entry.adjust and len(data) >= 2:
+        patch = "raw_id" in entry.adjust or (entry.edns is not None and "copy_id" in entry.adjust)
+        if patch and len(data) >= 2:
             data[0:2] = query.id.to_bytes(2, "big")
         return bytes(data)
     msg = entry.template(msg_id=rng.randrange(0, 65536))
@@ -164,7 +193,7 @@ def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) ->
             msg.question[0] = renamed
     if copy_query:
         msg.question = [dns.rrset.RRset(q.name, q.rdclass, q.rdtype) for q in query.question]
-    if copy_id or copy_query:
+    if (copy_id or copy_query) and entry.edns is None:  # Deckard's; testbound keeps EDNS
         options = list(msg.options)
         if query.edns >= 0:
             msg.use_edns(query.edns, query.ednsflags & 0xFFFF, REPLY_PAYLOAD, options=options)

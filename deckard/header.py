@@ -44,6 +44,7 @@ class ValidationConfig:
     trust_anchors: tuple[Record, ...] = ()  # DS or DNSKEY records
     negative_anchors: tuple[dns.name.Name, ...] = ()  # domain-insecure
     date: float | None = None  # val-override-date / -timestamp, POSIX seconds (UTC)
+    unchecked_algorithms: frozenset[int] = frozenset()  # testbound's fake-sha1 / fake-dsa
 
     @property
     def enabled(self) -> bool:
@@ -72,6 +73,10 @@ class ScenarioConfig:
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines
+    dialect: str = "deckard"  # or "testbound" (Unbound's testdata, deckard.unboundconf)
+    minimal_responses: bool = True  # testbound's minimal-responses
+    ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
+    unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property
     def start_time(self) -> float | None:
@@ -101,7 +106,7 @@ def _bool(path: Path, line: int, key: str, value: str) -> bool:
     raise ScenarioError(path, line, f"{key}: {value!r} is neither yes/on/true nor no/off/false")
 
 
-def _address(path: Path, line: int, key: str, value: str) -> str:
+def address_of(path: Path, line: int, key: str, value: str) -> str:
     try:
         return ipaddress.ip_address(value).compressed
     except ValueError:
@@ -157,7 +162,7 @@ def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig
         if not key:
             raise ScenarioError(path, lineno, f"header line {raw.strip()!r} has no key")
         if key == "stub-addr":
-            stub_addr = _address(path, lineno, key, value)
+            stub_addr = address_of(path, lineno, key, value)
         elif key == "stub-name":
             stub_name = _domain(path, lineno, key, value)
         elif key == "query-minimization":
@@ -186,7 +191,7 @@ def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig
         elif key == "domain-insecure":
             insecure.append(_domain(path, lineno, key, value))
         elif key == "forward-addr":
-            forwards.append(_address(path, lineno, key, value))
+            forwards.append(address_of(path, lineno, key, value))
         elif key == "features":
             features.update(_features(path, lineno, value))  # later keys overwrite
         elif key == "feature-list":

@@ -3,7 +3,11 @@
 ``classname`` is ``deckard.<directory>`` (the set), ``name`` is ``<scenario>[<variant>]``.
 An unexpected failure is a ``<failure>`` carrying the step, the message and the diff; an
 error (a file that does not parse) is an ``<error>``; a known failure is ``<skipped>`` with
-its reason; a listed scenario that passed is a ``<failure>`` saying it is now passing.
+its reason; a listed scenario that passed is a ``<failure>`` saying it is now passing; a
+scenario the candidate cannot run is ``<skipped type="deckard.unsupported">`` naming what
+it lacks (``unsupported: minimal-responses: no``).  Every ``<failure>`` and ``<skipped>``
+has a ``type`` that is the cause (``deckard.CHECK_ANSWER``, ``deckard.UPSTREAM``, ...), and
+the classname carries the dialect for testbound scenarios (``testbound.<directory>``).
 """
 
 from __future__ import annotations
@@ -34,8 +38,12 @@ def _text(j: Judged) -> str:
     return _clean("\n\n".join(p for p in parts if p))
 
 
+def _suite(dialect: str) -> str:
+    return SUITE_NAME if dialect == "deckard" else dialect
+
+
 def build(judged: Sequence[Judged]) -> ET.Element:
-    counts = {"fail": 0, "xpass": 0, "error": 0, "skip": 0, "xfail": 0}
+    counts = {"fail": 0, "xpass": 0, "error": 0, "skip": 0, "xfail": 0, "unsupported": 0}
     for j in judged:
         if j.verdict in counts:
             counts[j.verdict] += 1
@@ -46,7 +54,7 @@ def build(judged: Sequence[Judged]) -> ET.Element:
         tests=str(len(judged)),
         failures=str(counts["fail"] + counts["xpass"]),
         errors=str(counts["error"]),
-        skipped=str(counts["skip"] + counts["xfail"]),
+        skipped=str(counts["skip"] + counts["xfail"] + counts["unsupported"]),
         time=f"{total:.3f}",
     )
     for j in judged:
@@ -54,13 +62,15 @@ def build(judged: Sequence[Judged]) -> ET.Element:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"{SUITE_NAME}.{Path(r.path).parent.name or 'scenarios'}",
+            classname=f"{_suite(r.dialect)}.{Path(r.path).parent.name or 'scenarios'}",
             name=f"{r.scenario}[{r.variant}]",
             file=r.path,
             time=f"{r.seconds:.3f}",
         )
         if j.verdict == "fail":
-            el = ET.SubElement(case, "failure", message=_clean(r.summary), type="deckard.mismatch")
+            el = ET.SubElement(
+                case, "failure", message=_clean(r.summary), type=f"deckard.{r.cause}"
+            )
             el.text = _text(j)
         elif j.verdict == "xpass":
             ET.SubElement(
@@ -75,10 +85,15 @@ def build(judged: Sequence[Judged]) -> ET.Element:
             )
             el.text = _clean(r.reason)
         elif j.verdict == "xfail":
-            el = ET.SubElement(case, "skipped", message=_clean(f"known failure: {j.reason}"))
+            el = ET.SubElement(
+                case, "skipped", message=_clean(f"known failure: {j.reason}"),
+                type=f"deckard.known.{r.cause}",
+            )
             el.text = _text(j)
         elif j.verdict == "skip":
             ET.SubElement(case, "skipped", message=_clean(r.reason))
+        elif j.verdict == "unsupported":
+            ET.SubElement(case, "skipped", message=_clean(r.reason), type="deckard.unsupported")
     return suite
 
 

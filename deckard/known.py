@@ -8,9 +8,14 @@ A YAML mapping from scenario name (the file name without ``.rpl``) to an entry::
       reason: expects QNAME minimisation with qtype NS
       variants: [qmin]          # optional: only these variants are expected to fail
 
+Scenarios of the testbound dialect (Unbound's testdata: many share a name with a Deckard
+scenario but are different files) are listed under a top-level ``testbound:`` mapping of
+the same shape.
+
 Judging a run against it gives each result a verdict: ``pass``, ``fail`` (unexpected),
 ``xfail`` (failed as listed), ``xpass`` (listed but passed: *now passing*, remove the
-entry so the list only shrinks), ``skip`` or ``error`` (the file did not parse).  Unexpected
+entry so the list only shrinks), ``skip``, ``unsupported`` (the scenario needs something
+the candidate cannot honour; it did not run) or ``error`` (the file did not parse).  Unexpected
 failures, errors and passes of listed scenarios are all "unexpected results": the command
 exits non-zero on any of them.
 """
@@ -18,7 +23,7 @@ exits non-zero on any of them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -29,7 +34,9 @@ from deckard.outcome import RunResult
 DEFAULT_PATH = Path(__file__).with_name("known_failures.yaml")
 VARIANTS = ("qmin", "noqmin", "ext")
 
-Verdict = Literal["pass", "fail", "xfail", "xpass", "skip", "error"]
+Verdict = Literal["pass", "fail", "xfail", "xpass", "skip", "error", "unsupported"]
+DIALECT_SECTIONS = ("testbound",)
+"""Top-level keys of the file that hold another dialect's entries, not a scenario."""
 UNEXPECTED: frozenset[str] = frozenset({"fail", "xpass", "error"})
 
 
@@ -51,6 +58,7 @@ class KnownFailure:
 class KnownFailures:
     entries: dict[str, KnownFailure]
     path: str = ""
+    dialects: dict[str, dict[str, KnownFailure]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> KnownFailures:
@@ -72,6 +80,19 @@ class KnownFailures:
             return cls({}, path)
         if not isinstance(data, dict):
             raise KnownFailuresError(f"{path}: expected a mapping of scenario names")
+        dialects: dict[str, dict[str, KnownFailure]] = {}
+        for dialect in DIALECT_SECTIONS:
+            section = data.get(dialect)
+            if section is None:
+                continue
+            if not isinstance(section, dict):
+                raise KnownFailuresError(f"{path}: {dialect}: expected a mapping of scenario names")
+            dialects[dialect] = cls._entries(section, f"{path}: {dialect}")
+        data = {k: v for k, v in data.items() if k not in DIALECT_SECTIONS}
+        return cls(cls._entries(data, path), path, dialects)
+
+    @staticmethod
+    def _entries(data: dict[object, object], path: str) -> dict[str, KnownFailure]:
         entries: dict[str, KnownFailure] = {}
         for name, value in data.items():
             where = f"{path}: {name}"
@@ -97,10 +118,14 @@ class KnownFailures:
                     )
                 chosen = frozenset(variants)
             entries[name] = KnownFailure(name, reason.strip(), chosen)
-        return cls(entries, path)
+        return entries
 
-    def lookup(self, scenario: str, variant: str) -> KnownFailure | None:
-        entry = self.entries.get(scenario)
+    def of(self, dialect: str) -> dict[str, KnownFailure]:
+        """The entries for one dialect's scenarios."""
+        return self.dialects.get(dialect, {}) if dialect != "deckard" else self.entries
+
+    def lookup(self, scenario: str, variant: str, dialect: str = "deckard") -> KnownFailure | None:
+        entry = self.of(dialect).get(scenario)
         if entry is None or not entry.covers(variant):
             return None
         return entry
@@ -120,9 +145,9 @@ class Judged:
 def judge(results: Iterable[RunResult], known: KnownFailures) -> list[Judged]:
     out: list[Judged] = []
     for r in results:
-        entry = known.lookup(r.scenario, r.variant)
-        if r.status == "skip":
-            out.append(Judged(r, "skip"))
+        entry = known.lookup(r.scenario, r.variant, r.dialect)
+        if r.status in ("skip", "unsupported"):
+            out.append(Judged(r, r.status))
         elif entry is None:
             out.append(Judged(r, r.status))
         elif r.status == "pass":
@@ -135,15 +160,20 @@ def judge(results: Iterable[RunResult], known: KnownFailures) -> list[Judged]:
 def stale_entries(known: KnownFailures, judged: Sequence[Judged]) -> list[KnownFailure]:
     """Entries for scenarios that ran but matched no failing-or-passing run of theirs
     (e.g. listed for a variant the header skips)."""
-    ran = {(j.result.scenario, j.result.variant) for j in judged if j.verdict != "skip"}
-    scenarios = {s for s, _ in ran}
     out = []
-    for entry in known.entries.values():
-        if entry.scenario not in scenarios:
-            continue
-        variants = entry.variants or frozenset(VARIANTS)
-        if not any((entry.scenario, v) in ran for v in variants):
-            out.append(entry)
+    for dialect in ("deckard", *DIALECT_SECTIONS):
+        ran = {
+            (j.result.scenario, j.result.variant)
+            for j in judged
+            if j.verdict not in ("skip", "unsupported") and j.result.dialect == dialect
+        }
+        scenarios = {s for s, _ in ran}
+        for entry in known.of(dialect).values():
+            if entry.scenario not in scenarios:
+                continue
+            variants = entry.variants or frozenset(VARIANTS)
+            if not any((entry.scenario, v) in ran for v in variants):
+                out.append(entry)
     return out
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import dns.edns
+import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
@@ -164,6 +165,44 @@ def _section(name: str) -> Callable[[Entry, dns.message.Message], str | None]:
     return check
 
 
+def _ttl(entry: Entry, msg: dns.message.Message) -> str | None:
+    """testbound's ``ttl``: the records' TTLs are compared too (in every section)."""
+    for name in ("answer", "authority", "additional"):
+        want = sorted((r.key(), r.ttl) for r in entry.section(name.upper()))
+        have = sorted((r.key(), r.ttl) for r in message_records(getattr(msg, name)))
+        if want != have:
+            got = {k: t for k, t in have}
+            diffs = [
+                f"{r.to_text(ttl=False)} TTL {r.ttl} (got {got.get(r.key(), 'none')})"
+                for r in entry.section(name.upper())
+                if got.get(r.key()) != r.ttl
+            ]
+            return f"{name}: " + ("; ".join(diffs) or "TTLs differ")
+    return None
+
+
+def _do(entry: Entry, msg: dns.message.Message) -> str | None:
+    if not msg.ednsflags & dns.flags.DO:
+        return "expected the DO bit, got none"
+    return None
+
+
+def _noedns(entry: Entry, msg: dns.message.Message) -> str | None:
+    if msg.edns >= 0:
+        return "expected no EDNS, got EDNS"
+    return None
+
+
+def _edns_do(entry: Entry, msg: dns.message.Message) -> str | None:
+    """testbound's ``all`` on EDNS: present iff the entry has it, with the same DO bit."""
+    want, got = bool(entry.edns), msg.edns >= 0
+    if want != got:
+        return f"expected {'EDNS' if want else 'no EDNS'}, got {'EDNS' if got else 'none'}"
+    if want and entry.do != bool(msg.ednsflags & dns.flags.DO):
+        return f"expected DO {'set' if entry.do else 'clear'}, got the opposite"
+    return None
+
+
 def _edns(entry: Entry, msg: dns.message.Message) -> str | None:
     if msg.edns != 0 or msg.payload != ENTRY_PAYLOAD:
         return f"expected EDNS 0 with payload {ENTRY_PAYLOAD}, got {msg.edns}/{msg.payload}"
@@ -190,26 +229,38 @@ CONDITIONS: dict[str, Callable[[Entry, dns.message.Message], str | None]] = {
     "additional": _section("additional"),
     "edns": _edns,
     "nsid": _nsid,
+    "ttl": _ttl,
+    "DO": _do,
+    "noedns": _noedns,
+    "edns_do": _edns_do,
 }
+TRANSPORT = ("UDP", "TCP")
+"""testbound's transport conditions, checked against how the message travelled."""
 
 
-def mismatches(entry: Entry, msg: dns.message.Message) -> list[Mismatch]:
+def _check(opt: str, entry: Entry, msg: dns.message.Message, tcp: bool) -> str | None:
+    if opt in TRANSPORT:
+        return None if (opt == "TCP") == tcp else f"expected {opt}, got {TRANSPORT[tcp]}"
+    return CONDITIONS[opt](entry, msg)
+
+
+def mismatches(entry: Entry, msg: dns.message.Message, tcp: bool = False) -> list[Mismatch]:
     """Every MATCH condition of ``entry`` that ``msg`` fails (empty: it matches)."""
     if entry.match is None:
         return []
     out = []
     for opt in expand(entry.match):
-        detail = CONDITIONS[opt](entry, msg)
+        detail = _check(opt, entry, msg, tcp)
         if detail is not None:
             out.append(Mismatch(opt, detail))
     return out
 
 
-def matches(entry: Entry, msg: dns.message.Message) -> bool:
+def matches(entry: Entry, msg: dns.message.Message, tcp: bool = False) -> bool:
     """Whether ``msg`` meets every MATCH condition of ``entry`` (stops at the first miss)."""
     if entry.match is None:
         return True
-    return all(CONDITIONS[opt](entry, msg) is None for opt in expand(entry.match))
+    return all(_check(opt, entry, msg, tcp) is None for opt in expand(entry.match))
 
 
 def flags_text(flags: int) -> str:

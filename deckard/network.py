@@ -236,6 +236,7 @@ async def _managed(
     scenario: Scenario, qmin: bool, options: RunOptions
 ) -> AsyncIterator[tuple[str, int]]:
     from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
+    from netpolicy import LAB
 
     config = scenario.config
     assert config.stub_addr is not None
@@ -254,6 +255,7 @@ async def _managed(
             trust_anchors=anchors,
             validate=bool(anchors),
             qname_minimisation=qmin,
+            address_policy=LAB,  # the scenario's servers are played on loopback
         )
         resolver = ManagedResolver.from_spec(spec)
         await resolver.start()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Status = Literal["pass", "fail", "skip", "error"]
+Status = Literal["pass", "fail", "skip", "error", "unsupported"]
 
 VARIANT_NAMES = {True: "qmin", False: "noqmin"}
 
@@ -42,10 +42,22 @@ class RunResult:
     upstream_queries: int = 0
     kresd_only: tuple[str, ...] = ()  # kresd-only header keys the scenario uses
     traffic: tuple[str, ...] = field(default=(), compare=False)  # upstream log, on failure
+    dialect: str = "deckard"  # or "testbound"
+    unsupported: tuple[str, ...] = ()  # status "unsupported": what the candidate cannot honour
 
     @property
     def generic(self) -> bool:
         return not self.kresd_only
+
+    @property
+    def cause(self) -> str:
+        """What the result is down to, for per-cause totals: the unsupported key, or the
+        failing step's kind (CHECK_ANSWER, UPSTREAM, ...), or the status itself."""
+        if self.status == "unsupported":
+            return "unsupported: " + (self.unsupported[0] if self.unsupported else "?")
+        if self.failure is not None:
+            return self.failure.kind
+        return self.status
 
     @property
     def summary(self) -> str:

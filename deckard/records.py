@@ -23,7 +23,7 @@ import dns.ttl
 
 DEFAULT_TTL = 3600
 _TTL = re.compile(r"^\d+([smhdwSMHDW](\d+[smhdwSMHDW])*)?$")
-_CLASSES = {"IN", "CH", "HS", "NONE"}
+_CLASSES = {"IN", "CH", "HS", "NONE", "ANY"}
 
 
 class RecordError(ValueError):
@@ -123,6 +123,21 @@ def _inconsistent_ds(rdclass: RdataClass, rdtype: RdataType, text: str) -> dns.r
     return dns.rdata.GenericRdata(rdclass, rdtype, wire)
 
 
+def _generic(rdclass: RdataClass, rdtype: RdataType, text: str) -> dns.rdata.Rdata | None:
+    """RFC 3597 ``\\# length hex`` data that the type's own parser refuses (a malformed
+    record written on purpose), kept as the bytes it says."""
+    fields = text.split()
+    if len(fields) < 2 or fields[0] != "\\#" or not fields[1].isdigit():
+        return None
+    try:
+        wire = bytes.fromhex("".join(fields[2:]))
+    except ValueError:
+        return None
+    if len(wire) != int(fields[1]):
+        return None
+    return dns.rdata.GenericRdata(rdclass, rdtype, wire)
+
+
 def parse_question(text: str) -> Question:
     """``owner [class] type`` (the class may also follow the type)."""
     tokens = text.split()
@@ -174,7 +189,7 @@ def parse_record(text: str) -> Record:
             cls, rdtype, remainder, origin=dns.name.root, relativize=False
         )
     except dns.exception.DNSException as e:
-        generic = _inconsistent_ds(cls, rdtype, remainder)
+        generic = _inconsistent_ds(cls, rdtype, remainder) or _generic(cls, rdtype, remainder)
         if generic is None:
             raise RecordError(
                 f"bad {dns.rdatatype.to_text(rdtype)} data {remainder.strip()!r}: {e}"

@@ -6,7 +6,9 @@
    expected-vs-got diff in dig style, and with ``verbose`` the last upstream exchanges;
 3. scenarios that are listed as known failures but now pass;
 4. pass counts per variant, generic scenarios apart from kresd-only ones (those using
-   the ``features``/``feature-list`` header keys), and known failures by reason.
+   the ``features``/``feature-list`` header keys), and known failures by reason;
+5. per dialect (deckard, testbound): runs, pass, fail and unsupported, and what the runs
+   that did not pass are down to (the unsupported key, or the kind of failing step).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ STYLES = {
     "xfail": ("xfail", "yellow"),
     "xpass": ("XPASS", "bold magenta"),
     "skip": ("skip", "dim"),
+    "unsupported": ("unsup", "cyan"),
     "error": ("ERROR", "bold red"),
 }
 VARIANT_ORDER = ("qmin", "noqmin", "ext", "-")
@@ -48,7 +51,9 @@ class Counts:
 def counts(judged: Sequence[Judged], generic: bool) -> dict[str, Counts]:
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for j in judged:
-        if j.result.generic != generic or j.verdict == "skip":
+        if j.result.dialect != "deckard":
+            continue  # testbound runs have their own totals (dialect_totals)
+        if j.result.generic != generic or j.verdict in ("skip", "unsupported"):
             continue
         c = out[j.result.variant]
         c["ran"] += 1
@@ -111,7 +116,7 @@ def _generic(by_variant: dict[str, Judged]) -> bool:
 
 
 def _first_problem(by_variant: dict[str, Judged]) -> Judged | None:
-    order = ("fail", "error", "xpass", "xfail", "skip")
+    order = ("fail", "error", "xpass", "xfail", "unsupported", "skip")
     for verdict in order:
         for v in VARIANT_ORDER:
             j = by_variant.get(v)
@@ -167,8 +172,62 @@ def summary_lines(judged: Sequence[Judged]) -> list[str]:
                 f"{v} {c.passed}/{c.ran} pass ({c.xfail} known failures, "
                 f"{c.unexpected} unexpected)"
             )
-        lines.append(f"{label} scenarios: " + "; ".join(parts))
+        lines.append(f"Deckard {label} scenarios: " + "; ".join(parts))
     return lines
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Runs of one dialect (variants the header excludes are not runs)."""
+
+    runs: int = 0
+    passed: int = 0
+    failed: int = 0  # failures, known or not, and files that do not parse
+    unsupported: int = 0
+
+    def line(self, dialect: str) -> str:
+        rate = f" ({100 * self.passed / self.runs:.1f} %)" if self.runs else ""
+        return (
+            f"{dialect}: {self.runs} runs: {self.passed} pass{rate}, {self.failed} fail, "
+            f"{self.unsupported} unsupported"
+        )
+
+
+def dialect_totals(judged: Sequence[Judged]) -> dict[str, Totals]:
+    """pass / fail / unsupported per dialect (unsupported counts as not passing)."""
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for j in judged:
+        if j.verdict == "skip":
+            continue
+        c = out[j.result.dialect]
+        c["runs"] += 1
+        if j.verdict in ("pass", "xpass"):
+            c["passed"] += 1
+        elif j.verdict == "unsupported":
+            c["unsupported"] += 1
+        else:
+            c["failed"] += 1
+    return {
+        d: Totals(c["runs"], c["passed"], c["failed"], c["unsupported"])
+        for d, c in sorted(out.items())
+    }
+
+
+def cause_totals(judged: Sequence[Judged]) -> dict[str, dict[str, int]]:
+    """Per dialect, runs that did not pass by cause: the unsupported key (every key a run
+    lacks is counted), or the kind of step that failed (CHECK_ANSWER, UPSTREAM, ...)."""
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for j in judged:
+        r = j.result
+        if j.verdict in ("skip", "pass", "xpass"):
+            continue
+        if j.verdict == "unsupported":
+            for key in r.unsupported or ("?",):
+                out[r.dialect][f"unsupported: {key}"] += 1
+        else:
+            known = " (known)" if j.verdict == "xfail" else ""
+            out[r.dialect][f"{r.cause}{known}"] += 1
+    return {d: dict(c.most_common()) for d, c in sorted(out.items())}
 
 
 def known_by_reason(judged: Sequence[Judged]) -> dict[str, list[str]]:
@@ -216,6 +275,11 @@ def render(
                 console.print(Text("        " + ", ".join(items), style="dim"))
     for line in summary_lines(judged):
         console.print(Text(line, style="bold"))
+    causes = cause_totals(judged)
+    for dialect, totals in dialect_totals(judged).items():
+        console.print(Text(totals.line(dialect), style="bold"))
+        for cause, n in causes.get(dialect, {}).items():
+            console.print(Text(f"  {n:4d}  {cause}"))
     verdicts = Counter(j.verdict for j in judged)
     tail = ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
     took = f" in {elapsed:.1f} s" if elapsed is not None else ""

@@ -32,6 +32,7 @@ import multiprocessing
 import random
 import time
 import traceback
+import warnings
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -45,11 +46,12 @@ import dns.rdatatype
 
 from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
-from deckard.match import mismatches
+from deckard.match import matches, mismatches
 from deckard.outcome import VARIANT_NAMES, RunResult, Status, StepFailure
 from deckard.render import diff, expected_text, got_text
 from deckard.scenario import Scenario, Step, load
 from deckard.text import ScenarioError
+from deckard.worker import inherit_warning_filters
 
 CLIENT_TIMEOUT = 5.0
 """Seconds the target has to answer a client query (Deckard's limit)."""
@@ -114,6 +116,8 @@ async def candidate_target(
     scenario: Scenario, qmin: bool | None, net: ScenarioNet, seed: int, qmin_qtype: str = "NS"
 ) -> AsyncIterator[Target]:
     config = CandidateConfig.from_scenario(scenario.config, bool(qmin))
+    if scenario.dialect == "testbound":
+        qmin_qtype = "A"  # Unbound's minimised queries (RFC 9156), which its tests expect
     config = dataclasses.replace(config, qmin_qtype=int(dns.rdatatype.from_text(qmin_qtype)))
     yield CandidateTarget(Candidate(config, net, seed))
 
@@ -128,21 +132,44 @@ def _fail(step: Step, kind: str, message: str, text: str = "") -> StepFailure:
 async def play(
     scenario: Scenario, target: Target, net: ScenarioNet, rng: random.Random
 ) -> StepFailure | None:
-    """Play every step; the first failure, or None when the run passed."""
+    """Play every step; the first failure, or None when the run passed.
+
+    testbound differs in three places: the upstream traffic a QUERY causes is answered at
+    the id of the *next* step (testbound handles it after the QUERY moment is consumed), a
+    raw (HEX_ANSWER) query is answered like any other, and ``CHECK_OUT_QUERY`` checks that
+    such an upstream query was sent (each one checks a different query)."""
     last: dns.message.Message | None = None
     last_step: Step | None = None
-    for step in scenario.steps:
+    testbound = scenario.dialect == "testbound"
+    checked_out: set[int] = set()
+    for index, step in enumerate(scenario.steps):
         net.step = step.id
+        if testbound and step.kind == "QUERY" and index + 1 < len(scenario.steps):
+            net.step = scenario.steps[index + 1].id
         entry = step.entry
-        if step.kind == "QUERY":
+        if step.kind == "CHECK_OUT_QUERY" and testbound:
             assert entry is not None
-            if entry.raw is not None:  # sent as is; Deckard does not wait for an answer
+            hit = next(
+                (i for i, (q, tcp) in enumerate(net.sent)
+                 if i not in checked_out and matches(entry, q, tcp)),
+                None,
+            )
+            if hit is None:
+                return _fail(step, "CHECK_OUT_QUERY", "no upstream query matches the entry",
+                             "\n".join(expected_text(entry)))
+            checked_out.add(hit)
+        elif step.kind == "QUERY":
+            assert entry is not None
+            if entry.raw is not None and not testbound:  # Deckard does not wait for an answer
                 try:
                     await asyncio.wait_for(target.send(entry.raw, wait=False), CLIENT_TIMEOUT)
                 except TimeoutError:
                     pass
                 continue
-            wire = entry.template(msg_id=rng.randrange(0, 65536)).to_wire(max_size=65535)
+            if entry.raw is not None:
+                wire = entry.raw
+            else:
+                wire = entry.template(msg_id=rng.randrange(0, 65536)).to_wire(max_size=65535)
             try:
                 reply = await asyncio.wait_for(target.send(wire, wait=True), CLIENT_TIMEOUT)
             except TimeoutError:
@@ -185,6 +212,9 @@ async def run_variant(
 ) -> RunResult:
     variant = "ext" if qmin is None else VARIANT_NAMES[qmin]
     seed = seed_for(scenario, variant, options.seed)
+    if scenario.unsupported:
+        return _result(scenario, variant, "unsupported",
+                       reason="unsupported: " + ", ".join(scenario.unsupported))
     net = ScenarioNet(scenario, rng=random.Random(seed))
     start = time.perf_counter()
     queries = 0
@@ -234,6 +264,8 @@ def _result(
         upstream_queries=upstream_queries,
         kresd_only=scenario.config.kresd_only,
         traffic=traffic,
+        dialect=scenario.dialect,
+        unsupported=scenario.unsupported,
     )
 
 
@@ -255,7 +287,8 @@ def variants_for(scenario: Scenario, options: RunOptions) -> list[tuple[bool | N
             out.append((qmin, ""))
         else:
             said = "on" if scenario.config.qmin else "off"
-            out.append((qmin, f"the header sets query-minimization: {said}"))
+            key = "qname-minimisation" if scenario.dialect == "testbound" else "query-minimization"
+            out.append((qmin, f"the header sets {key}: {said}"))
     return out
 
 
@@ -321,7 +354,10 @@ def run_paths(
                 progress(results[name])
     else:
         ctx = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=inherit_warning_filters,
+            initargs=(list(warnings.filters),),
+        ) as pool:
             futures = {pool.submit(run_file, name, options): name for name in names}
             for fut in concurrent.futures.as_completed(futures):
                 name = futures[fut]

@@ -33,6 +33,7 @@ import dns.rrset
 from deckard.header import ScenarioConfig, parse_header
 from deckard.records import Question, Record, RecordError, parse_question, parse_record
 from deckard.text import ScenarioError, strip_comment
+from deckard.unboundconf import is_unbound_conf, parse_unbound_conf
 
 ENTRY_PAYLOAD = 4096
 """Every Deckard entry message carries EDNS version 0 with this UDP payload size."""
@@ -66,6 +67,27 @@ SECTIONS = ("QUESTION", "ANSWER", "AUTHORITY", "ADDITIONAL")
 STEP_KINDS = ("QUERY", "CHECK_ANSWER", "TIME_PASSES", "REPLY", "CHECK_OUT_QUERY")
 STEPS_WITH_ENTRY = frozenset({"QUERY", "CHECK_ANSWER", "REPLY", "CHECK_OUT_QUERY"})
 
+# -- the testbound dialect (Unbound's testdata): what it adds to the body ------------------
+TESTBOUND_MATCH = frozenset({"ttl", "DO", "noedns", "all_noedns", "UDP", "TCP"})
+"""testbound MATCH options the runner plays (``all`` there also compares EDNS and DO)."""
+TESTBOUND_MATCH_UNPLAYED = frozenset(
+    {"CO", "ednsdata", "client_cookie", "server_cookie", "answertypes", "answerrrsigs"}
+)
+"""testbound MATCH options the runner does not play (plus ``serial=N``, ``ede=X``)."""
+TESTBOUND_ADJUST_UNPLAYED = frozenset(
+    {"copy_ednsdata_assume_clientsubnet", "increment_ecs_scope"}
+)
+"""testbound ADJUST options not played (plus ``sleep=N``, ``packet_sleep=N``)."""
+TESTBOUND_STEPS_PLAYED = ("NOTHING", "TRAFFIC")
+"""testbound steps that change nothing in-process: the upstream traffic has already flowed
+(every query is answered while the client query is handled)."""
+TESTBOUND_STEPS_UNPLAYED = (
+    "TIMEOUT", "ERROR", "ASSIGN", "CHECK_AUTOTRUST", "CHECK_TEMPFILE", "INFRA_RTT",
+    "FLUSH_MESSAGE", "EXPIRE_MESSAGE",
+)
+"""testbound steps the runner does not play: a scenario with one is unsupported."""
+TESTBOUND_ENTRY_UNPLAYED = ("EXTRA_PACKET", "$ORIGIN", "$TTL", "$INCLUDE_TEMPFILE")
+
 
 @dataclass
 class Entry:
@@ -85,6 +107,10 @@ class Entry:
     raw: bytes | None = None
     mandatory: bool = False
     tsig: tuple[str, str] | None = None
+    edns: bool | None = None
+    """None: Deckard's entry (EDNS0 payload 4096 always; ``copy_id``/``copy_query`` rebuild
+    it from the query).  A bool: a testbound entry, with EDNS only when its REPLY line says
+    ``DO``, and ADJUST never touches EDNS."""
 
     def section(self, name: str) -> list[Record]:
         return {"ANSWER": self.answer, "AUTHORITY": self.authority, "ADDITIONAL": self.additional}[
@@ -96,7 +122,8 @@ class Entry:
         msg = dns.message.Message(id=msg_id)
         msg.flags = self.flags
         msg.set_opcode(dns.opcode.Opcode(self.opcode))
-        msg.use_edns(0, int(dns.flags.DO) if self.do else 0, ENTRY_PAYLOAD)
+        if self.edns is None or self.edns:
+            msg.use_edns(0, int(dns.flags.DO) if self.do else 0, ENTRY_PAYLOAD)
         msg.set_rcode(dns.rcode.Rcode(self.rcode))
         for q in self.question:
             msg.question.append(dns.rrset.RRset(q.name, q.rdclass, q.rdtype))
@@ -130,7 +157,7 @@ class Step:
     id: int
     kind: str
     entry: Entry | None = None
-    elapse: int = 0  # TIME_PASSES
+    elapse: float = 0  # TIME_PASSES
     args: tuple[str, ...] = ()
 
 
@@ -141,10 +168,20 @@ class Scenario:
     config: ScenarioConfig
     ranges: list[Range] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    body_unsupported: tuple[str, ...] = ()  # testbound words in the body the runner lacks
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def dialect(self) -> str:
+        return self.config.dialect
+
+    @property
+    def unsupported(self) -> tuple[str, ...]:
+        """What the candidate or the runner cannot honour (header keys, body words)."""
+        return self.config.unsupported + self.body_unsupported
 
     def addresses(self) -> set[str]:
         """Every address some range serves."""
@@ -176,7 +213,14 @@ class _Parser:
         self.sections_seen: list[str] = []
         self.entry_lines: set[str] = set()
         self.raw_pending = False
+        self.hex_lines: list[str] | None = None  # inside HEX_ANSWER_BEGIN..END (testbound)
         self.step_ids: set[int] = set()
+        self.testbound = False
+        self.unsupported: list[str] = []
+
+    def unsupport(self, what: str) -> None:
+        if what not in self.unsupported:
+            self.unsupported.append(what)
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -192,7 +236,11 @@ class _Parser:
             header.append((i, raw))
         else:
             raise self.error(len(self.lines) or 1, "no CONFIG_END line")
-        config = parse_header(self.path, header)
+        if is_unbound_conf(header):
+            config = parse_unbound_conf(self.path, header)
+            self.testbound = True
+        else:
+            config = parse_header(self.path, header)
         title: str | None = None
         while i < len(self.lines):
             raw = self.lines[i]
@@ -213,7 +261,9 @@ class _Parser:
             raw = self.lines[i]
             i += 1
             if self.body_line(i, raw):
-                return Scenario(self.path, title, config, self.ranges, self.steps)
+                return Scenario(
+                    self.path, title, config, self.ranges, self.steps, tuple(self.unsupported)
+                )
         raise self.error(len(self.lines), "no SCENARIO_END line")
 
     # -- one body line; True at SCENARIO_END --------------------------------------------
@@ -221,6 +271,17 @@ class _Parser:
     def body_line(self, lineno: int, raw: str) -> bool:
         text = strip_comment(raw).strip()
         if not text:
+            return False
+        if self.hex_lines is not None:
+            assert self.entry is not None
+            if text == "HEX_ANSWER_END":
+                try:
+                    self.entry.raw = bytes.fromhex("".join("".join(self.hex_lines).split()))
+                except ValueError:
+                    raise self.error(lineno, "HEX_ANSWER holds something that is not hex") from None
+                self.hex_lines = None
+            else:
+                self.hex_lines.append(text)
             return False
         if self.raw_pending:
             assert self.entry is not None
@@ -245,7 +306,10 @@ class _Parser:
         elif word == "ADDRESS":
             if self.range is None or len(tokens) != 2:
                 raise self.error(lineno, "ADDRESS <ip> belongs inside a RANGE")
-            self.range.addresses.append(self.address(lineno, tokens[1]))
+            if self.testbound:  # one address per range in testbound: the last one wins
+                self.range.addresses[:] = [self.address(lineno, tokens[1])]
+            else:
+                self.range.addresses.append(self.address(lineno, tokens[1]))
         elif word == "RANGE_END":
             if self.range is None:
                 raise self.error(lineno, "RANGE_END without RANGE_BEGIN")
@@ -284,14 +348,14 @@ class _Parser:
         return int(text)
 
     def begin_range(self, lineno: int, tokens: list[str]) -> Range:
-        if len(tokens) not in (3, 4):
+        if len(tokens) not in (3, 4) and not (self.testbound and len(tokens) > 4):
             raise self.error(lineno, "RANGE_BEGIN <from> <to> [<address>]")
         start = self.number(lineno, tokens[1], "RANGE_BEGIN <from>")
         end = self.number(lineno, tokens[2], "RANGE_BEGIN <to>")
         if end < start:
             raise self.error(lineno, f"RANGE_BEGIN {start} {end}: the range ends before it starts")
         rng = Range(lineno, start, end)
-        if len(tokens) == 4:
+        if len(tokens) == 4 and not self.testbound:  # testbound ignores the text there
             rng.addresses.append(self.address(lineno, tokens[3]))
         return rng
 
@@ -300,28 +364,45 @@ class _Parser:
             raise self.error(lineno, "STEP <id> <type> [args]")
         sid = self.number(lineno, tokens[1], "STEP id")
         kind = tokens[2]
-        if kind not in STEP_KINDS:
+        if self.testbound and kind in TESTBOUND_STEPS_UNPLAYED:
+            self.unsupport(f"STEP {kind}")
+        elif kind not in STEP_KINDS and not (self.testbound and kind in TESTBOUND_STEPS_PLAYED):
             raise self.error(lineno, f"unknown STEP type {kind!r} (Deckard knows {STEP_KINDS})")
         if sid in self.step_ids:
             raise self.error(lineno, f"STEP {sid} appears twice")
         self.step_ids.add(sid)
         step = Step(lineno, sid, kind, args=tuple(tokens[3:]))
         if kind == "TIME_PASSES":
-            if len(tokens) != 5 or tokens[3] != "ELAPSE":
-                raise self.error(lineno, "TIME_PASSES ELAPSE <whole seconds>")
-            step.elapse = self.number(lineno, tokens[4], "ELAPSE")
+            self.time_passes(lineno, step, tokens)
         elif kind in ("QUERY", "CHECK_ANSWER") and step.args:
-            raise self.error(lineno, f"STEP {kind} takes no arguments in Deckard: {step.args}")
+            if not self.testbound:
+                raise self.error(lineno, f"STEP {kind} takes no arguments in Deckard: {step.args}")
+            self.unsupport(f"STEP {kind} {step.args[0]}")  # QUERY ADDRESS <client>: ACL tests
         self.steps.append(step)
         if kind in STEPS_WITH_ENTRY:
             self.step = step
+
+    def time_passes(self, lineno: int, step: Step, tokens: list[str]) -> None:
+        if len(tokens) == 5 and tokens[3] == "ELAPSE" and self.testbound:
+            try:
+                step.elapse = float(tokens[4])
+            except ValueError:
+                raise self.error(lineno, "TIME_PASSES ELAPSE <seconds>") from None
+            if step.elapse < 0:
+                raise self.error(lineno, "TIME_PASSES ELAPSE: time does not go back")
+        elif len(tokens) >= 4 and tokens[3] == "EVAL" and self.testbound:
+            self.unsupport("TIME_PASSES EVAL")
+        elif len(tokens) != 5 or tokens[3] != "ELAPSE":
+            raise self.error(lineno, "TIME_PASSES ELAPSE <whole seconds>")
+        else:
+            step.elapse = self.number(lineno, tokens[4], "ELAPSE")
 
     def begin_entry(self, lineno: int, tokens: list[str]) -> None:
         if len(tokens) != 1:
             raise self.error(lineno, "ENTRY_BEGIN takes no arguments")
         if self.range is None and self.step is None:
             raise self.error(lineno, "ENTRY_BEGIN outside a RANGE and not after a STEP")
-        self.entry = Entry(lineno)
+        self.entry = Entry(lineno, edns=False if self.testbound else None)
         self.section = None
         self.sections_seen = []
         self.entry_lines = set()
@@ -331,12 +412,16 @@ class _Parser:
         assert entry is not None
         if self.raw_pending:
             raise self.error(lineno, "RAW without its line of hex")
+        if self.hex_lines is not None:
+            raise self.error(lineno, "HEX_ANSWER_BEGIN without HEX_ANSWER_END")
         if self.range is not None:
             self.range.entries.append(entry)
         else:
             assert self.step is not None
-            if self.step.kind == "CHECK_ANSWER" and entry.match is None:
+            if self.step.kind == "CHECK_ANSWER" and entry.match is None and not self.testbound:
                 raise self.error(entry.line, "a CHECK_ANSWER entry needs a MATCH line")
+            if self.step.kind == "CHECK_ANSWER" and entry.raw is not None:
+                self.unsupport("HEX_ANSWER in CHECK_ANSWER")
             self.step.entry = entry
             self.step = None
         self.entry = None
@@ -347,7 +432,7 @@ class _Parser:
             raise self.error(
                 lineno, f"a second {word} line in the entry of line {self.entry_line_no}"
             )
-        if self.section is not None:
+        if self.section is not None and not self.testbound:
             raise self.error(lineno, f"{word} after SECTION {self.section}: it belongs before")
         self.entry_lines.add(key)
 
@@ -363,16 +448,26 @@ class _Parser:
             self.end_entry(lineno)
         elif word == "MATCH":
             self.once(lineno, word)
-            for opt in tokens[1:]:
-                if opt not in MATCH_OPTIONS:
-                    raise self.error(lineno, f"unknown MATCH option {opt!r}")
-            entry.match = tuple(tokens[1:])
+            entry.match = self.match_options(lineno, tokens[1:])
         elif word == "ADJUST":
             self.once(lineno, word)
             for opt in tokens[1:]:
-                if opt not in ADJUST_OPTIONS:
+                if opt in ADJUST_OPTIONS:
+                    continue
+                base = opt.split("=")[0]
+                if self.testbound and (
+                    opt in TESTBOUND_ADJUST_UNPLAYED or base in ("sleep", "packet_sleep")
+                ):
+                    self.unsupport(f"ADJUST {base}")
+                else:
                     raise self.error(lineno, f"unknown ADJUST option {opt!r}")
             entry.adjust = frozenset(tokens[1:])
+        elif word == "HEX_ANSWER_BEGIN" and self.testbound:
+            if entry.raw is not None:
+                raise self.error(lineno, "a second HEX_ANSWER in one entry")
+            self.hex_lines = []
+        elif word in TESTBOUND_ENTRY_UNPLAYED and self.testbound:
+            self.unsupport(word)
         elif word in ("REPLY", "FLAGS"):
             self.once(lineno, word)
             self.reply_line(lineno, entry, tokens[1:])
@@ -398,6 +493,8 @@ class _Parser:
                 )
             self.sections_seen.append(name)
             self.section = name
+            if self.testbound:
+                self.sections_seen = []  # testbound takes sections in any order
         elif word == "RAW":
             if len(tokens) != 1:
                 raise self.error(lineno, "RAW stands alone; the hex goes on the next line")
@@ -417,6 +514,25 @@ class _Parser:
             except RecordError as e:
                 raise self.error(lineno, str(e)) from None
 
+    def match_options(self, lineno: int, words: list[str]) -> tuple[str, ...]:
+        out: list[str] = []
+        for opt in words:
+            if opt in MATCH_OPTIONS and not (self.testbound and opt == "all"):
+                out.append(opt)
+            elif not self.testbound:
+                raise self.error(lineno, f"unknown MATCH option {opt!r}")
+            elif opt == "all":  # testbound compares EDNS presence and DO too
+                out += ["all", "edns_do"]
+            elif opt == "all_noedns":
+                out.append("all")
+            elif opt in TESTBOUND_MATCH:
+                out.append(opt)
+            elif opt in TESTBOUND_MATCH_UNPLAYED or opt.split("=")[0] in ("serial", "ede"):
+                self.unsupport(f"MATCH {opt.split('=')[0]}")
+            else:
+                raise self.error(lineno, f"unknown MATCH option {opt!r}")
+        return tuple(out)
+
     def reply_line(self, lineno: int, entry: Entry, words: list[str]) -> None:
         rcodes = []
         for w in words:
@@ -424,6 +540,8 @@ class _Parser:
                 entry.flags |= FLAG_WORDS[w]
             elif w == "DO":
                 entry.do = True
+                if entry.edns is not None:
+                    entry.edns = True
             elif w in RCODE_WORDS:
                 rcodes.append(w)
             elif w in OPCODE_WORDS:

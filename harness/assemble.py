@@ -45,12 +45,17 @@ __all__ = ["build_intake", "build_pipeline", "build_targets", "choose_judge"]
 log = logging.getLogger("shadowdns.harness")
 
 
-def choose_judge(name: str) -> Judge:
+def choose_judge(name: str, *, ignore_tc_only: bool = False) -> Judge:
     """``differ``: :class:`harness.differ.Differ` (an error if it is missing); ``exact``:
-    :class:`~harness.exactjudge.ExactJudge`; ``auto``: the differ when it can be built."""
+    :class:`~harness.exactjudge.ExactJudge`; ``auto``: the differ when it can be built.
+    ``ignore_tc_only`` adds the differ's ``tc`` normaliser (truncation alone is noise)."""
     if name in ("auto", "differ"):
         try:
             module = importlib.import_module("harness.differ")
+            if ignore_tc_only:
+                normalise = importlib.import_module("harness.differ.normalise")
+                normalisers = (*normalise.DEFAULT_NORMALISERS, normalise.TcOnly())
+                return cast(Judge, module.Differ(normalisers=normalisers))
             return cast(Judge, module.Differ())
         except Exception as e:
             if name == "differ":
@@ -99,7 +104,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
         raise ConfigError(f"{config.source}: candidate.root_hints: lab: {config.lab} has no "
                           f"{HINTS_FILE} (is the lab up?)")
     try:
-        root_hints = read_root_hints(hints) if hints is not None else ()
+        root_hints = read_root_hints(hints, config.policy) if hints is not None else ()
     except ResolverConfigError as e:
         raise ConfigError(f"{config.source}: candidate.root_hints: {e}") from None
     if c.trust_anchor is not None and not c.validate:
@@ -127,7 +132,8 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None) -> Target:
 def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -> Target:
     reference: Reference
     if r.kind == "address":
-        reference = ByAddress(r.listen[0], r.listen[1], name=r.name)
+        reference = ByAddress(r.listen[0], r.listen[1], name=r.name,
+                              address_policy=config.policy)
     else:
         hints = r.root_hints or _lab_file(config, HINTS_FILE)
         if hints is None and config.lab is not None:  # never the real roots by accident
@@ -139,6 +145,7 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
             "outgoing_address": r.egress or (lab.egress.get(r.kind) if lab else None),
             "cache_size_mb": r.cache_mb,
             "identity": r.name,
+            "address_policy": config.policy,
         }
         if (anchor is None and hints is not None) or not r.validate:
             options["validate"] = False
@@ -185,8 +192,10 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
         intakes=intakes,
         sampler=Sampler(config.sampler),
         targets=targets if targets is not None else build_targets(config),
-        judge=judge if judge is not None else choose_judge(config.judge),
+        judge=judge if judge is not None else choose_judge(
+            config.judge, ignore_tc_only=config.ignore_tc_only),
         store=Store(config.store),
         max_in_flight=config.dispatcher.max_in_flight,
+        target_qps=config.dispatcher.target_qps,
         run_config=config.as_dict(),
     )

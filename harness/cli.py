@@ -3,11 +3,13 @@
     shadowdns run --config shadow.yaml
     shadowdns run --lab run/lab --dnstap-socket run/shadow/dnstap.sock \\
         --reference kresd@127.55.0.2:5053 --sample 0.5 --api 127.0.0.1:8053
+    shadowdns run --config shadow.yaml --check     # what it would bind and send to; no run
 
 Flags are turned into config keys and checked by the same code as the YAML file: intake and
 reference flags add to the file's lists, the others replace its values.  Runs until SIGINT or
 SIGTERM, ``--duration`` seconds, or the end of finite inputs; then prints the divergence
-summary.  Exit status 0, 1 on a start-up error, 2 on a bad config.
+summary.  Exit status 0, 1 on a start-up error, 2 on a bad config (``--check``: 0 when the
+config is valid, after printing the plan; nothing is bound or sent either way).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from typing import Any
 import yaml
 
 from harness.api import ApiServer
-from harness.assemble import build_pipeline
+from harness.assemble import build_pipeline, build_targets
 from harness.config import ConfigError, HarnessConfig, config_from_mapping
 from harness.live import LiveView
 from harness.pipeline import Pipeline
+from harness.plan import plan_lines
 from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
+from netpolicy import AddressPolicy
 
 __all__ = ["config_from_args", "register", "run_harness"]
 
@@ -40,22 +44,38 @@ def register(sub: Any) -> None:
     p = sub.add_parser("run", help="the shadow harness: mirrored queries to candidate and "
                                    "references, compared and stored")
     p.add_argument("--config", type=Path, help="YAML config (see harness/config.py)")
+    p.add_argument("--check", action="store_true",
+                   help="validate the config and print what would be bound and where queries "
+                        "would be sent; bind and send nothing")
     g = p.add_argument_group("intake (each adds one input)")
     g.add_argument("--dnstap-socket", type=Path, action="append", default=[],
                    help="Frame Streams unix socket to listen on")
     g.add_argument("--dnstap-tcp", action="append", default=[], metavar="ADDR:PORT")
+    g.add_argument("--dnstap-tls-cert", type=Path, metavar="PEM",
+                   help="serve --dnstap-tcp inside TLS with this certificate "
+                        "(and --dnstap-tls-key)")
+    g.add_argument("--dnstap-tls-key", type=Path, metavar="PEM")
+    g.add_argument("--dnstap-tls-client-ca", type=Path, metavar="PEM",
+                   help="require dnstap clients to show a certificate this CA signed")
     g.add_argument("--dnstap-file", type=Path, action="append", default=[])
     g.add_argument("--udp-mirror", action="append", default=[], metavar="ADDR:PORT",
                    help="receive mirrored queries (dnsdist TeeAction) here")
     g.add_argument("--allow", action="append", default=[], metavar="NET",
-                   help="mirror source networks (default 127.0.0.0/8)")
+                   help="networks that may send to --udp-mirror and --dnstap-tcp (default: "
+                        "loopback only; required when they listen on another address)")
+    g.add_argument("--client-from-ecs", action="store_true",
+                   help="--udp-mirror: the mirror adds EDNS Client Subnet (dnsdist TeeAction "
+                        "addECS); read it as the client and remove it before replaying")
+    g.add_argument("--exclude-client", action="append", default=[], metavar="NET",
+                   help="never compare queries from clients in NET (every intake)")
     g.add_argument("--pcap", type=Path, action="append", default=[])
     g.add_argument("--speed", default=None, help="pcap replay: 1, N (times faster) or max")
     g.add_argument("--query-list", type=Path, action="append", default=[],
                    help="'name type' per line")
     g.add_argument("--rate", type=float, default=None, help="query list pace, queries/s")
     t = p.add_argument_group("targets")
-    t.add_argument("--lab", type=Path, help="lab state dir (root hints, trust anchor, egress)")
+    t.add_argument("--lab", type=Path, help="lab state dir (root hints, trust anchor, egress); "
+                        "lab mode: every address must be loopback (127.0.0.0/8, ::1)")
     t.add_argument("--candidate", metavar="ADDR:PORT",
                    help="the candidate by address (default: in this process)")
     t.add_argument("--root-hints", type=Path, help="root hints for the in-process candidate")
@@ -66,6 +86,9 @@ def register(sub: Any) -> None:
     t.add_argument("--transport", action="append", default=[], metavar="NAME=TRANSPORT",
                    help="ask the target NAME (candidate, or a reference's name) over udp "
                         "(tcp on TC; the default), tcp, dot or doh")
+    t.add_argument("--target-qps", type=float, metavar="N",
+                   help="at most N queries per second to each target (token bucket; what is "
+                        "over is shed and counted); 0: no cap")
     s = p.add_argument_group("sampling and the rest")
     s.add_argument("--sample", type=float, help="probability a query is compared")
     s.add_argument("--per-query", action="store_true",
@@ -79,6 +102,8 @@ def register(sub: Any) -> None:
     s.add_argument("--duration", type=float, help="seconds; 0: until interrupted")
     s.add_argument("--live", choices=("auto", "dashboard", "log", "off"))
     s.add_argument("--judge", choices=("auto", "exact", "differ"))
+    s.add_argument("--ignore-tc-only", action="store_true",
+                   help="a difference in the TC bit alone is noise (RRL truncation)")
     s.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=main)
 
@@ -131,12 +156,22 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         data = dict(loaded or {})
     intakes = list(data.get("intake") or [])
     intakes += [{"kind": "dnstap", "socket": str(p)} for p in args.dnstap_socket]
-    intakes += [{"kind": "dnstap", "tcp": a} for a in args.dnstap_tcp]
+    tcp_options: dict[str, Any] = {"allow": list(args.allow)} if args.allow else {}
+    tls = {key: str(value) for key, value in (
+        ("cert", args.dnstap_tls_cert), ("key", args.dnstap_tls_key),
+        ("client_ca", args.dnstap_tls_client_ca)) if value is not None}
+    if tls:
+        if not args.dnstap_tcp:
+            raise ConfigError("--dnstap-tls-*: only with --dnstap-tcp")
+        tcp_options["tls"] = tls
+    intakes += [{"kind": "dnstap", "tcp": a, **tcp_options} for a in args.dnstap_tcp]
     intakes += [{"kind": "dnstap", "file": str(p)} for p in args.dnstap_file]
     for address in args.udp_mirror:
         mirror: dict[str, Any] = {"kind": "udp_mirror", "listen": address}
         if args.allow:
             mirror["allow"] = list(args.allow)
+        if args.client_from_ecs:
+            mirror["client_from_ecs"] = True
         intakes.append(mirror)
     for path in args.pcap:
         pcap: dict[str, Any] = {"kind": "pcap", "file": str(path)}
@@ -177,10 +212,17 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
         sampler["qtypes"] = list(args.qtype)
     if args.suffix:
         sampler["suffixes"] = list(args.suffix)
+    if args.exclude_client:
+        sampler["exclude_clients"] = [*(sampler.get("exclude_clients") or []),
+                                      *args.exclude_client]
     if sampler:
         data["sampler"] = sampler
     if args.max_in_flight is not None:
         data["dispatcher"] = {**(data.get("dispatcher") or {}), "max_in_flight": args.max_in_flight}
+    if args.target_qps is not None:
+        data["dispatcher"] = {**(data.get("dispatcher") or {}), "target_qps": args.target_qps}
+    if args.ignore_tc_only:
+        data["ignore_tc_only"] = True
     if args.db is not None:
         data["store"] = {**(data.get("store") or {}), "path": str(args.db)}
     if args.api is not None:
@@ -188,9 +230,11 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
     for key in ("duration", "live", "judge"):
         if getattr(args, key) is not None:
             data[key] = getattr(args, key)
+    policy = None
     if args.lab is not None:
         data["lab"] = str(args.lab)
-    return config_from_mapping(data, source=source)
+        policy = AddressPolicy.lab_mode(f"--lab {args.lab}")
+    return config_from_mapping(data, source=source, policy=policy)
 
 
 def _number(text: str, flag: str) -> float:
@@ -263,10 +307,17 @@ def main(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         config = config_from_args(args)
-        pipeline = build_pipeline(config)
+        if args.check:
+            lines = plan_lines(config, build_targets(config))
+        else:
+            pipeline = build_pipeline(config)
     except ConfigError as e:
         print(f"shadowdns run: {e}", file=sys.stderr)
         return 2
+    if args.check:
+        for line in lines:
+            print(line)
+        return 0
     runner: Any = asyncio.run
     with contextlib.suppress(ImportError):
         import uvloop

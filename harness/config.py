@@ -6,7 +6,10 @@ value is a :class:`ConfigError` naming the file and the key path, for example::
     shadow.yaml: sampler.probability: 1.5 is outside 0..1
     shadow.yaml: references[0].lisen: unknown key (expected one of: egress, kind, listen, ...)
 
-Addresses are IPv4 loopback only (``127.0.0.0/8``): the harness binds and sends nowhere else.
+Addresses (IPv4 or IPv6; ``[IPv6]:PORT``) are checked by one :mod:`netpolicy` policy: in
+production any address the operator gives is accepted; with ``lab:`` (``--lab``) the run is in
+lab mode and every address must be loopback (``127.0.0.0/8``, ``::1``).  Nothing is bound or
+sent before the whole config has passed.
 Command-line flags are turned into the same mapping and checked by the same code
 (:func:`config_from_mapping`), so a bad flag reads like a bad key.
 
@@ -17,9 +20,15 @@ The format (every key optional except where said)::
     run_dir: run/shadow      # workdirs of managed references
     intake:                  # one or more of:
       - {kind: dnstap, socket: run/shadow/dnstap.sock}    # Frame Streams, unix socket
-      - {kind: dnstap, tcp: 127.0.0.1:6000}               # Frame Streams over TCP
+      - {kind: dnstap, tcp: 127.0.0.1:6000, allow: [...]}  # Frame Streams over TCP; allow:
+                                                          # peers, required off loopback
+        # over TLS (Unbound dnstap-tls): tls: {cert: c.pem, key: k.pem, client_ca: ca.pem}
+        # client_ca: optional; when given, a client certificate it signed is required
       - {kind: dnstap, file: capture.fstrm}               # a dnstap file
-      - {kind: udp_mirror, listen: 127.0.0.1:5300, allow: [127.0.0.0/8]}
+      - {kind: udp_mirror, listen: 127.0.0.1:5300, allow: [127.0.0.0/8]}  # allow: required
+                                                          # when listen is not loopback
+        # client_from_ecs: true -- the mirror adds EDNS Client Subnet (dnsdist addECS): read
+        # it as the client and remove it before the query is replayed
       - {kind: pcap, file: traffic.pcap, speed: 1}        # 1, N (x faster) or max; port: 53
       - {kind: query_list, file: names.txt, rate: 0}      # "name type" lines; rate 0: max
     sampler:
@@ -30,6 +39,7 @@ The format (every key optional except where said)::
       qtypes: []             # only these types (names or numbers); empty: all
       suffixes: []           # only names under these; empty: all
       exclude_suffixes: []
+      exclude_clients: []    # client networks never compared (every intake), e.g. 10.9.0.0/16
       adaptive: true         # sample down when the dispatcher is saturated
     candidate:               # in-process by default; or address: 127.0.0.12:5353
       root_hints: run/lab/root.hints   # default: the lab's (lab:), else the bundled IANA hints
@@ -44,7 +54,8 @@ The format (every key optional except where said)::
       - {name: mine, kind: address, listen: 127.0.0.1:53}
       - {name: mine-doh, kind: address, listen: 127.0.0.1:443, transport: doh,
          doh_path: /dns-query}   # transport: udp|tcp (any kind), dot|doh (kind: address)
-    dispatcher: {max_in_flight: 256}
+    dispatcher: {max_in_flight: 256, target_qps: 0}  # target_qps: per-target cap, 0: none
+    ignore_tc_only: false    # a difference in the TC bit alone is noise (RRL truncation)
     store: {path: run/shadow/shadow.db, batch: 200, commit_interval: 0.5,
             max_age_days: 30, max_mb: 1024}
     api: {listen: 127.0.0.1:8053}
@@ -68,6 +79,15 @@ import dns.rdatatype
 import yaml
 
 from harness.exchange import DEFAULT_DOH_PATH, TRANSPORTS, Transport
+from netpolicy import (
+    LOOPBACK,
+    PRODUCTION,
+    AddressError,
+    AddressPolicy,
+    IPNetwork,
+    Role,
+    is_loopback,
+)
 
 __all__ = [
     "ApiConfig",
@@ -82,18 +102,27 @@ __all__ = [
     "ReferenceConfig",
     "SamplerConfig",
     "StoreConfig",
+    "TlsConfig",
     "UdpMirrorConfig",
     "config_from_mapping",
     "load_config",
     "parse_hostport",
 ]
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 Address = tuple[str, int]
 
 
 class ConfigError(ValueError):
     """A bad configuration; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """A TLS server identity; with ``client_ca``, clients must show a certificate it signed."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +133,8 @@ class DnstapConfig:
     tcp: Address | None = None
     file: Path | None = None
     max_frame: int = 65536  # bytes; a longer frame is garbage and ends its connection
+    allow: tuple[IPNetwork, ...] = LOOPBACK  # TCP peers accepted (resolvers sending dnstap)
+    tls: TlsConfig | None = None  # TCP only: Frame Streams inside TLS
     kind: Literal["dnstap"] = "dnstap"
 
 
@@ -112,8 +143,9 @@ class UdpMirrorConfig:
     """Copies of client queries (dnsdist TeeAction, a packet broker) on a UDP port."""
 
     listen: Address
-    allow: tuple[ipaddress.IPv4Network, ...] = (LOOPBACK,)
+    allow: tuple[IPNetwork, ...] = LOOPBACK
     receive_buffer: int = 8 * 1024 * 1024
+    client_from_ecs: bool = False  # the mirror's ECS option names the client; removed
     kind: Literal["udp_mirror"] = "udp_mirror"
 
 
@@ -153,6 +185,7 @@ class SamplerConfig:
     qtypes: frozenset[int] = frozenset()
     suffixes: tuple[str, ...] = ()
     exclude_suffixes: tuple[str, ...] = ()
+    exclude_clients: tuple[IPNetwork, ...] = ()
     adaptive: bool = True
 
 
@@ -196,6 +229,7 @@ class ReferenceConfig:
 @dataclass(frozen=True)
 class DispatcherConfig:
     max_in_flight: int = 256
+    target_qps: float = 0.0  # queries per second per target (token bucket); 0: no cap
 
 
 @dataclass(frozen=True)
@@ -228,11 +262,14 @@ class HarnessConfig:
     duration: float = 0.0
     lab: Path | None = None
     run_dir: Path = Path("run/shadow")
+    ignore_tc_only: bool = False
     source: str = field(default="<flags>", compare=False)
+    policy: AddressPolicy = field(default=PRODUCTION, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for the store's run record (paths and addresses as text)."""
         out: dict[str, Any] = _plain(self)
+        out["policy"] = self.policy.mode
         return out
 
 
@@ -241,7 +278,7 @@ def _plain(value: Any) -> Any:
         return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, ipaddress.IPv4Network):
+    if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
         return str(value)
     if isinstance(value, frozenset):
         return sorted(_plain(v) for v in value)
@@ -256,9 +293,11 @@ def _plain(value: Any) -> Any:
 class _Reader:
     """Typed access to one mapping of the config, naming ``source: key.path`` in errors."""
 
-    def __init__(self, source: str, path: str, data: object, allowed: Sequence[str]) -> None:
+    def __init__(self, source: str, path: str, data: object, allowed: Sequence[str],
+                 policy: AddressPolicy = PRODUCTION) -> None:
         self.source = source
         self.path = path
+        self.policy = policy
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
@@ -340,25 +379,37 @@ class _Reader:
             raise self.error(key, f"{value!r} is not a path")
         return Path(value)
 
-    def address(self, key: str, default: Address | None = None) -> Address | None:
+    def address(self, key: str, default: Address | None = None, *,
+                role: Role = "send") -> Address | None:
+        """``ADDRESS:PORT`` (``[IPv6]:PORT``), accepted by the address policy."""
         if not self.has(key):
             return default
         value = self.data[key]
         if not isinstance(value, str):
             raise self.error(key, f"{value!r} is not ADDRESS:PORT")
         try:
-            return parse_hostport(value)
-        except ValueError as e:
-            raise self.error(key, str(e)) from None
+            return self.policy.hostport(self.key(key), value, role=role)
+        except AddressError as e:
+            raise ConfigError(f"{self.source}: {e}") from None
 
-    def loopback(self, key: str) -> str | None:
+    def ip(self, key: str, *, role: Role = "source") -> str | None:
+        """An address without port, accepted by the address policy."""
         if not self.has(key):
             return None
-        value = self.data[key]
         try:
-            return _loopback(str(value))
-        except ValueError as e:
-            raise self.error(key, str(e)) from None
+            return self.policy.address(self.key(key), self.data[key], role=role)
+        except AddressError as e:
+            raise ConfigError(f"{self.source}: {e}") from None
+
+    def networks(self, key: str) -> list[IPNetwork]:
+        """A list of networks (or one), accepted by the address policy."""
+        out = []
+        for text in self.strings(key):
+            try:
+                out.append(self.policy.network(self.key(key), text))
+            except AddressError as e:
+                raise ConfigError(f"{self.source}: {e}") from None
+        return out
 
     def strings(self, key: str) -> list[str]:
         if not self.has(key):
@@ -371,7 +422,7 @@ class _Reader:
         return [str(v) for v in value]
 
     def sub(self, key: str, allowed: Sequence[str]) -> _Reader:
-        return _Reader(self.source, self.key(key), self.data.get(key), allowed)
+        return _Reader(self.source, self.key(key), self.data.get(key), allowed, self.policy)
 
     def items(self, key: str) -> list[tuple[str, object]]:
         if not self.has(key):
@@ -390,22 +441,13 @@ def _kind(value: object) -> str:
     return repr(value)
 
 
-def _loopback(text: str) -> str:
+def parse_hostport(text: str, policy: AddressPolicy = PRODUCTION) -> Address:
+    """``"127.0.0.1:53"`` as ``("127.0.0.1", 53)`` (``"[::1]:53"`` as ``("::1", 53)``) if
+    ``policy`` accepts the address; ``ValueError`` otherwise."""
     try:
-        address = ipaddress.IPv4Address(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an IPv4 address") from None
-    if address not in LOOPBACK:
-        raise ValueError(f"{text} is outside 127.0.0.0/8: the harness uses loopback only")
-    return str(address)
-
-
-def parse_hostport(text: str) -> Address:
-    """``"127.0.0.1:53"`` as ``("127.0.0.1", 53)``; loopback only; ``ValueError`` otherwise."""
-    host, sep, port = text.strip().rpartition(":")
-    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"{text!r} is not ADDRESS:PORT (port 1..65535)")
-    return _loopback(host), int(port)
+        return policy.hostport("address", text)
+    except AddressError as e:
+        raise ValueError(str(e).removeprefix("address: ")) from None
 
 
 def load_config(path: Path) -> HarnessConfig:
@@ -422,14 +464,23 @@ def load_config(path: Path) -> HarnessConfig:
 
 
 _TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api",
-        "live", "log_interval", "judge", "duration", "lab", "run_dir")
+        "live", "log_interval", "judge", "duration", "lab", "run_dir", "ignore_tc_only")
 
 
-def config_from_mapping(data: object, source: str = "<flags>") -> HarnessConfig:
-    """Check a parsed config (YAML's mapping, or one built from flags)."""
+def config_from_mapping(data: object, source: str = "<flags>", *,
+                        policy: AddressPolicy | None = None) -> HarnessConfig:
+    """Check a parsed config (YAML's mapping, or one built from flags).
+
+    The address policy is lab mode (loopback only) when the config names a lab (``lab:``)
+    or ``policy`` says so, production otherwise."""
     top = _Reader(source, "", data, _TOP)
-    intakes = tuple(_intake(source, path, item) for path, item in top.items("intake"))
-    references = tuple(_reference(source, path, item) for path, item in top.items("references"))
+    lab = top.path_("lab")
+    if policy is None:
+        policy = AddressPolicy.lab_mode(f"lab: {lab}") if lab is not None else PRODUCTION
+    top.policy = policy
+    intakes = tuple(_intake(source, path, item, policy) for path, item in top.items("intake"))
+    references = tuple(_reference(source, path, item, policy)
+                       for path, item in top.items("references"))
     names = [r.name for r in references]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -442,16 +493,18 @@ def config_from_mapping(data: object, source: str = "<flags>") -> HarnessConfig:
         sampler=_sampler(top.sub("sampler", _SAMPLER_KEYS)),
         candidate=candidate,
         references=references,
-        dispatcher=_dispatcher(top.sub("dispatcher", ("max_in_flight",))),
+        dispatcher=_dispatcher(top.sub("dispatcher", ("max_in_flight", "target_qps"))),
         store=_store(top.sub("store", _STORE_KEYS)),
-        api=ApiConfig(listen=top.sub("api", ("listen",)).address("listen")),
+        api=ApiConfig(listen=top.sub("api", ("listen",)).address("listen", role="bind")),
         live=_live(top),
         log_interval=top.number("log_interval", 5.0, low=0.1),
         judge=top.choice("judge", "auto", ("auto", "exact", "differ")),  # type: ignore[arg-type]
         duration=top.number("duration", 0.0, low=0),
-        lab=top.path_("lab"),
+        lab=lab,
         run_dir=top.path_("run_dir", Path("run/shadow")) or Path("run/shadow"),
+        ignore_tc_only=top.boolean("ignore_tc_only", False),
         source=source,
+        policy=policy,
     )
 
 
@@ -462,43 +515,43 @@ def _live(r: _Reader) -> Literal["auto", "dashboard", "log", "off"]:
 
 
 _INTAKE_KEYS = {
-    "dnstap": ("kind", "socket", "tcp", "file", "max_frame"),
-    "udp_mirror": ("kind", "listen", "allow", "receive_buffer"),
+    "dnstap": ("kind", "socket", "tcp", "file", "max_frame", "allow", "tls"),
+    "udp_mirror": ("kind", "listen", "allow", "receive_buffer", "client_from_ecs"),
     "pcap": ("kind", "file", "speed", "port"),
     "query_list": ("kind", "file", "rate", "rd", "cd", "do", "edns_payload", "repeat"),
 }
 
 
-def _intake(source: str, path: str, item: object) -> IntakeConfig:
+def _intake(source: str, path: str, item: object, policy: AddressPolicy) -> IntakeConfig:
     if not isinstance(item, Mapping):
         raise ConfigError(f"{source}: {path}: expected a mapping with a kind, got {_kind(item)}")
     kind = item.get("kind")
     if kind not in _INTAKE_KEYS:
         raise ConfigError(f"{source}: {path}.kind: {kind!r} is not one of "
                           + ", ".join(_INTAKE_KEYS))
-    r = _Reader(source, path, item, _INTAKE_KEYS[str(kind)])
+    r = _Reader(source, path, item, _INTAKE_KEYS[str(kind)], policy)
     if kind == "dnstap":
         given = [k for k in ("socket", "tcp", "file") if r.has(k)]
         if len(given) != 1:
             raise r.error("", "a dnstap intake needs exactly one of socket, tcp, file"
                           + (f" (got {', '.join(given)})" if given else ""))
-        return DnstapConfig(socket=r.path_("socket"), tcp=r.address("tcp"), file=r.path_("file"),
-                            max_frame=r.integer("max_frame", 65536, low=64, high=16 << 20))
+        tcp = r.address("tcp", role="bind")
+        if r.has("allow") and tcp is None:
+            raise r.error("allow", "only for a dnstap tcp intake (who may connect)")
+        if r.has("tls") and tcp is None:
+            raise r.error("tls", "only for a dnstap tcp intake")
+        return DnstapConfig(socket=r.path_("socket"), tcp=tcp, file=r.path_("file"),
+                            max_frame=r.integer("max_frame", 65536, low=64, high=16 << 20),
+                            allow=_allow(r, tcp),
+                            tls=_tls(r.sub("tls", ("cert", "key", "client_ca")))
+                            if r.has("tls") else None)
     if kind == "udp_mirror":
-        listen = r.address("listen")
+        listen = r.address("listen", role="bind")
         if listen is None:
             raise r.error("listen", "required (ADDRESS:PORT)")
-        allow: list[ipaddress.IPv4Network] = []
-        for text in r.strings("allow") or ["127.0.0.0/8"]:
-            try:
-                net = ipaddress.IPv4Network(text, strict=False)
-            except ValueError:
-                raise r.error("allow", f"{text!r} is not an IPv4 network") from None
-            if not net.subnet_of(LOOPBACK):
-                raise r.error("allow", f"{text} is outside 127.0.0.0/8")
-            allow.append(net)
-        return UdpMirrorConfig(listen=listen, allow=tuple(allow),
-                               receive_buffer=r.integer("receive_buffer", 8 << 20, low=4096))
+        return UdpMirrorConfig(listen=listen, allow=_allow(r, listen),
+                               receive_buffer=r.integer("receive_buffer", 8 << 20, low=4096),
+                               client_from_ecs=r.boolean("client_from_ecs", False))
     if kind == "pcap":
         file = r.path_("file")
         if file is None:
@@ -516,6 +569,40 @@ def _intake(source: str, path: str, item: object) -> IntakeConfig:
     return QueryListConfig(file=file, rate=r.number("rate", 0.0, low=0), rd=r.boolean("rd", True),
                            cd=r.boolean("cd", False), do=r.boolean("do", True),
                            edns_payload=payload, repeat=r.integer("repeat", 1, low=1))
+
+
+def _allow(r: _Reader, listen: Address | None) -> tuple[IPNetwork, ...]:
+    """The senders an intake listening on ``listen`` accepts: ``allow``, or loopback -- which
+    is only implicit while the intake itself listens on loopback."""
+    allow = r.networks("allow")
+    if allow:
+        return tuple(allow)
+    if listen is not None and not is_loopback(ipaddress.ip_address(listen[0])):
+        raise r.error("allow", f"required when listening on {listen[0]} (not loopback): name "
+                      "the networks that may send")
+    return LOOPBACK
+
+
+def _tls(r: _Reader) -> TlsConfig:
+    """Certificate, key and optional client CA: present, and loadable together."""
+    import ssl
+
+    cert, key, client_ca = r.path_("cert"), r.path_("key"), r.path_("client_ca")
+    if cert is None or key is None:
+        raise r.error("cert" if cert is None else "key", "required for TLS")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as e:
+        raise r.error("cert", f"cannot load {cert} with {key}: "
+                      f"{getattr(e, 'strerror', None) or e}") from None
+    if client_ca is not None:
+        try:
+            context.load_verify_locations(client_ca)
+        except (OSError, ssl.SSLError) as e:
+            raise r.error("client_ca", f"cannot load {client_ca}: "
+                          f"{getattr(e, 'strerror', None) or e}") from None
+    return TlsConfig(cert=cert, key=key, client_ca=client_ca)
 
 
 def _speed(r: _Reader) -> float | None:
@@ -536,7 +623,7 @@ def _speed(r: _Reader) -> float | None:
 
 
 _SAMPLER_KEYS = ("probability", "per_name", "salt", "dedup_window", "qtypes", "suffixes",
-                 "exclude_suffixes", "adaptive")
+                 "exclude_suffixes", "exclude_clients", "adaptive")
 
 
 def _sampler(r: _Reader) -> SamplerConfig:
@@ -554,6 +641,7 @@ def _sampler(r: _Reader) -> SamplerConfig:
         qtypes=frozenset(qtypes),
         suffixes=tuple(_names(r, "suffixes")),
         exclude_suffixes=tuple(_names(r, "exclude_suffixes")),
+        exclude_clients=tuple(r.networks("exclude_clients")),
         adaptive=r.boolean("adaptive", True),
     )
 
@@ -593,7 +681,7 @@ def _candidate(r: _Reader) -> CandidateConfig:
         address=r.address("address"),
         root_hints=r.path_("root_hints"),
         trust_anchor=r.path_("trust_anchor"),
-        egress=r.loopback("egress"),
+        egress=r.ip("egress"),
         qname_minimisation=r.boolean("qname_minimisation", True),
         timeout=r.number("timeout", 5.0, low=0, low_open=True),
         cache_mb=r.integer("cache_mb", 64, low=1),
@@ -616,12 +704,12 @@ _REFERENCE_KEYS = ("name", "kind", "listen", "timeout", "egress", "workdir", "ro
                    "doh_path")
 
 
-def _reference(source: str, path: str, item: object) -> ReferenceConfig:
-    r = _Reader(source, path, item, _REFERENCE_KEYS)
+def _reference(source: str, path: str, item: object, policy: AddressPolicy) -> ReferenceConfig:
+    r = _Reader(source, path, item, _REFERENCE_KEYS, policy)
     kind = r.choice("kind", "", ("unbound", "kresd", "address")) if r.has("kind") else None
     if kind is None:
         raise r.error("kind", "required (unbound, kresd or address)")
-    listen = r.address("listen")
+    listen = r.address("listen")  # the harness sends there: never 0.0.0.0 or ::
     if listen is None:
         raise r.error("listen", "required (ADDRESS:PORT)")
     transport, doh_path = _transport(r, None if kind == "address" else f"a managed {kind}")
@@ -631,7 +719,7 @@ def _reference(source: str, path: str, item: object) -> ReferenceConfig:
         kind=kind,  # type: ignore[arg-type]
         listen=listen,
         timeout=r.number("timeout", 5.0, low=0, low_open=True),
-        egress=r.loopback("egress"),
+        egress=r.ip("egress"),
         workdir=r.path_("workdir"),
         root_hints=r.path_("root_hints"),
         trust_anchor=r.path_("trust_anchor"),
@@ -642,7 +730,8 @@ def _reference(source: str, path: str, item: object) -> ReferenceConfig:
 
 
 def _dispatcher(r: _Reader) -> DispatcherConfig:
-    return DispatcherConfig(max_in_flight=r.integer("max_in_flight", 256, low=1, high=60000))
+    return DispatcherConfig(max_in_flight=r.integer("max_in_flight", 256, low=1, high=60000),
+                            target_qps=r.number("target_qps", 0.0, low=0))
 
 
 _STORE_KEYS = ("path", "batch", "commit_interval", "max_age_days", "max_mb",

@@ -6,15 +6,15 @@ by ID and question (case-insensitively); anything else arriving is counted as ``
 and ignored.
 
 * ``udp`` (:class:`UdpExchange`): one connected socket; a truncated reply is asked again over
-  TCP.
+  TCP, and so is a query the client sent over TCP (``query(..., tcp=True)``).
 * ``tcp`` and ``dot`` (:class:`StreamExchange`): one connection, pipelined (RFC 7766), kept
   open and opened again after it closes; ``dot`` inside TLS (RFC 7858, ALPN ``dot``).
 * ``doh`` (:class:`DohExchange`): one HTTP/2 connection over TLS (RFC 8484), a POST of
   ``application/dns-message`` per query on its own stream, up to the server's concurrent
   streams setting.
 
-Targets are on loopback (the config allows nothing else) and the lab's and the candidate's
-certificates are self-signed: TLS here does not verify the peer.
+TLS here does not verify the peer: the lab's and the candidate's certificates are
+self-signed, and a target is a resolver the operator names by address.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class Exchange(Protocol):
 
     def close(self) -> None: ...
 
-    async def query(self, wire: bytes, timeout: float) -> bytes: ...
+    async def query(self, wire: bytes, timeout: float, *, tcp: bool = False) -> bytes: ...
 
 
 def make_exchange(transport: Transport, address: str, port: int, *,
@@ -182,7 +182,8 @@ class UdpExchange(_Matcher):
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             # Replies to hundreds of queries in flight can arrive while the loop is busy.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
@@ -203,9 +204,15 @@ class UdpExchange(_Matcher):
     def _lost(self) -> None:
         self._fail_all("network: socket closed")
 
-    async def query(self, wire: bytes, timeout: float) -> bytes:
-        """The reply to ``wire`` (whose ID is replaced); raises ``TimeoutError`` or
-        :class:`ExchangeError`."""
+    async def query(self, wire: bytes, timeout: float, *, tcp: bool = False) -> bytes:
+        """The reply to ``wire`` (whose ID is replaced), over TCP when ``tcp``; raises
+        ``TimeoutError`` or :class:`ExchangeError`."""
+        if tcp:
+            question_end(wire)
+            packet = _ID.pack(self._rng.getrandbits(16)) + wire[2:]
+            self.stats["tcp"] += 1
+            reply = await self.tcp(packet, timeout)
+            return wire[:2] + reply[2:]
         if self._transport is None:
             await self.open()
         assert self._transport is not None
@@ -305,9 +312,9 @@ class StreamExchange(_Matcher):
             self._fail_all(f"network: {self.transport}: {why}")
         writer.close()
 
-    async def query(self, wire: bytes, timeout: float) -> bytes:
+    async def query(self, wire: bytes, timeout: float, *, tcp: bool = False) -> bytes:
         """The reply to ``wire`` (whose ID is replaced); raises ``TimeoutError`` or
-        :class:`ExchangeError`."""
+        :class:`ExchangeError`.  ``tcp`` changes nothing: this is a stream already."""
         async with asyncio.timeout(timeout):
             writer = await self._connection()
             qid, future, packet = self._register(wire)
@@ -427,9 +434,9 @@ class DohExchange:
             self._client = client
             return client
 
-    async def query(self, wire: bytes, timeout: float) -> bytes:
+    async def query(self, wire: bytes, timeout: float, *, tcp: bool = False) -> bytes:
         """The reply to ``wire`` (sent with ID 0, RFC 8484 §4.1); raises ``TimeoutError``
-        or :class:`ExchangeError`."""
+        or :class:`ExchangeError`.  ``tcp`` changes nothing: HTTP/2 is a stream already."""
         question = wire[12:question_end(wire)]
         body = b"\x00\x00" + wire[2:]
         async with asyncio.timeout(timeout):

@@ -3,11 +3,13 @@
 Counters only grow.  They add up (checked by :meth:`Metrics.unaccounted`)::
 
     seen    = filtered + unsampled + shed + duplicate + sampled
-    sampled = dropped + compared + failed + in_flight
+    sampled = dropped + rate_capped + compared + failed + in_flight
 
 ``seen`` counts the queries the intakes read (what they could not read is in their own
 ``malformed`` and similar counters); ``dropped`` are sampled queries the saturated dispatcher
-could not take; ``shed`` those the sampler left out while sampling down under load.
+could not take; ``rate_capped`` those not sent because a target's outbound rate cap
+(``--target-qps``) had no token left (per target in ``capped``); ``shed`` those the sampler
+left out while sampling down under load.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = ["COUNTERS", "QUANTILES", "LatencyWindow", "Metrics", "latency_figures
            "nearest_rank", "percentile"]
 
 COUNTERS = ("seen", "filtered", "unsampled", "shed", "duplicate", "sampled", "dropped",
+            "rate_capped",
             "compared", "failed", "staging_matched", "staging_unmatched", "judge_errors",
             "store_overflow")
 
@@ -133,6 +136,7 @@ class Metrics:
         self.latency: dict[str, LatencyWindow] = {t: LatencyWindow() for t in targets}
         self.errors: dict[str, collections.Counter[str]] = {t: collections.Counter()
                                                             for t in targets}
+        self.capped: collections.Counter[str] = collections.Counter()  # rate cap, per target
         self.in_flight = 0
         self.capacity = 0
         self.sample_scale = 1.0
@@ -151,8 +155,8 @@ class Metrics:
         return {
             "seen": c["seen"] - (c["filtered"] + c["unsampled"] + c["shed"] + c["duplicate"]
                                  + c["sampled"]),
-            "sampled": c["sampled"] - (c["dropped"] + c["compared"] + c["failed"]
-                                       + self.in_flight),
+            "sampled": c["sampled"] - (c["dropped"] + c["rate_capped"] + c["compared"]
+                                       + c["failed"] + self.in_flight),
         }
 
     def intake_totals(self) -> collections.Counter[str]:
@@ -174,6 +178,7 @@ class Metrics:
             "latency": {t: {"p50": w.quantile(0.5), "p99": w.quantile(0.99), "count": w.count}
                         for t, w in self.latency.items()},
             "errors": {t: dict(e) for t, e in self.errors.items()},
+            "rate_capped": dict(self.capped),
             "intakes": {name: dict(stats) for name, stats in self.intakes.items()},
             "unaccounted": self.unaccounted(),
         }
@@ -190,6 +195,11 @@ class Metrics:
                "Queries by pipeline stage outcome (seen, sampled, compared, dropped, ...).")
         for key in sorted(self.counters):
             lines.append(f'shadowdns_queries_total{{stage="{key}"}} {self.counters[key]}')
+        metric("shadowdns_rate_capped_total", "counter",
+               "Sampled queries not sent because this target's rate cap had no token.")
+        for key in sorted(self.capped):
+            lines.append(f'shadowdns_rate_capped_total{{target="{_label(key)}"}} '
+                         f"{self.capped[key]}")
         metric("shadowdns_in_flight", "gauge", "Sampled queries being resolved and judged.")
         lines.append(f"shadowdns_in_flight {self.in_flight}")
         metric("shadowdns_sample_scale", "gauge",

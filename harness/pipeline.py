@@ -33,6 +33,7 @@ from harness.dispatcher import Dispatcher
 from harness.intake.base import Intake, StagingKey, staging_key
 from harness.judge import Judge
 from harness.metrics import Metrics
+from harness.ratecap import RateCap
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 from harness.sampler import Decision, Sampler
 from harness.store import Store
@@ -63,7 +64,7 @@ class Pipeline:
     def __init__(self, *, intakes: Sequence[Intake], sampler: Sampler,
                  targets: Sequence[Target], judge: Judge, store: Store,
                  max_in_flight: int = 256, run_config: dict[str, Any] | None = None,
-                 drain_timeout: float | None = None) -> None:
+                 drain_timeout: float | None = None, target_qps: float = 0.0) -> None:
         if len(targets) < 2:
             raise ValueError("a shadow run needs the candidate and at least one reference")
         names = [t.name for t in targets]
@@ -79,6 +80,7 @@ class Pipeline:
         self.metrics = Metrics(names)
         self.metrics.capacity = max_in_flight
         self.dispatcher = Dispatcher(self.targets, max_in_flight, self._complete)
+        self.rate_cap = RateCap(names, target_qps, now=time.monotonic())
         self.drain_timeout = drain_timeout if drain_timeout is not None else (
             2 * max(t.timeout for t in targets) + 5)
         self.run_id: int | None = None
@@ -102,6 +104,12 @@ class Pipeline:
             counters[decision.value] += 1
             return
         counters["sampled"] += 1
+        if self.rate_cap.buckets:
+            empty = self.rate_cap.admit(now)
+            if empty is not None:
+                counters["rate_capped"] += 1
+                self.metrics.capped[empty] += 1
+                return
         observation = Observation(query=query, id=self.store.next_id(), run_id=self.run_id)
         if not self.dispatcher.submit(query, observation):
             counters["dropped"] += 1
@@ -168,6 +176,8 @@ class Pipeline:
         """Ask ``target`` again (the judge's :class:`~harness.judge.Requery`)."""
         chosen = self.by_name[target]
         self.metrics.counters["requeries"] += 1
+        while not self.rate_cap.take(target, time.monotonic()):
+            await asyncio.sleep(self.rate_cap.wait_time(target, time.monotonic()))
         if flush:
             try:
                 await chosen.flush(query.qname)

@@ -41,6 +41,7 @@ class Query:
     seen_at: float = 0.0  # wall-clock seconds
     wire: bytes | None = None  # the original packet, where there was one
     client_port: int | None = None  # the original client's source port, where known
+    tcp: bool = False  # it arrived over a stream (TCP, DoT, DoH): replayed over TCP
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 In order, for each query:
 
-1. filters -- ``qtypes`` (allow-list) and ``suffixes`` / ``exclude_suffixes``: ``filtered``;
+1. filters -- ``qtypes`` (allow-list), ``suffixes`` / ``exclude_suffixes`` and
+   ``exclude_clients`` (the original client's network, for every intake): ``filtered``;
 2. probability -- with ``per_name`` the lowercased name (plus ``salt``) is hashed to a point
    in [0, 1): a name is always in or always out, so its whole history is compared or none of
    it; otherwise a seeded random draw per query: ``unsampled``;
@@ -25,6 +26,7 @@ import random
 
 from harness.config import SamplerConfig
 from harness.records import Query
+from netpolicy import Networks
 
 __all__ = ["Decision", "Sampler", "name_point"]
 
@@ -71,6 +73,7 @@ class Sampler:
         self._recent: collections.OrderedDict[tuple[str, int, bool, bool], float] = (
             collections.OrderedDict())
         self._points: dict[str, float] = {}
+        self._excluded = Networks(config.exclude_clients)
 
     @property
     def effective_probability(self) -> float:
@@ -93,6 +96,8 @@ class Sampler:
         if config.suffixes and not _under(query.qname, config.suffixes):
             return Decision.FILTERED
         if config.exclude_suffixes and _under(query.qname, config.exclude_suffixes):
+            return Decision.FILTERED
+        if config.exclude_clients and query.client is not None and query.client in self._excluded:
             return Decision.FILTERED
         p = config.probability
         if p < 1.0 or self.scale < 1.0:

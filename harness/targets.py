@@ -6,7 +6,7 @@ exchange.  Three kinds:
 
 * :class:`InProcessTarget` -- the candidate (``resolver``) in this process, driven exactly as
   ``shadowdns resolver serve`` drives it (the same workers render the reply), without sockets;
-* :class:`AddressTarget` -- any resolver at a loopback address, optionally backed by a
+* :class:`AddressTarget` -- any resolver at an address (IPv4 or IPv6), optionally backed by a
   ``legacy_adapter`` :class:`~legacy_adapter.Reference` that the harness starts, stops and
   flushes (Unbound, kresd);
 * anything else with the same shape (tests use fakes).
@@ -137,7 +137,7 @@ class AddressTarget:
         wire = set_flags(query_wire(query), cd=cd)
         start = time.monotonic()
         try:
-            reply = await self.exchange.query(wire, self._timeout)
+            reply = await self.exchange.query(wire, self._timeout, tcp=query.tcp)
         except TimeoutError:
             return TargetAnswer(self._name, None, time.monotonic() - start, "timeout")
         except ExchangeError as e:
@@ -197,8 +197,11 @@ class InProcessTarget:
         start = time.monotonic()
         try:
             async with asyncio.timeout(self._timeout):
-                reply = await self.workers.handle(Frame(wire, "udp", client, start))
-                if reply is not None and len(reply) > 2 and reply[2] & 0x02:
+                frame = (Frame(wire, "tcp", client, start) if query.tcp
+                         else Frame(wire, "udp", client, start))
+                reply = await self.workers.handle(frame)
+                if (not query.tcp and reply is not None and len(reply) > 2
+                        and reply[2] & 0x02):
                     reply = await self.workers.handle(
                         Frame(wire, "tcp", client, time.monotonic()))
         except TimeoutError:

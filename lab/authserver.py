@@ -13,7 +13,6 @@ import asyncio
 import collections
 import errno
 import functools
-import ipaddress
 import logging
 import random
 import struct
@@ -31,8 +30,9 @@ import dns.rdataclass
 import dns.rdatatype
 
 from lab.behaviours import apply_behaviour
-from lab.world import LOOPBACK, ServerDef, WorldDef
+from lab.world import POLICY, ServerDef, WorldDef
 from lab.zones import AnswerContext, LabZone
+from netpolicy import AddressError
 
 log = logging.getLogger("shadowdns.lab")
 
@@ -134,8 +134,9 @@ class LabServer:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire(), cacheable
         do = bool(query.ednsflags & dns.flags.DO)
-        cacheable = not zone.noise  # noise varies per answer, region and time
-        ctx = AnswerContext(self.world.region_of(source), time.time(), self.rng)
+        cacheable = not zone.varies  # noise varies per answer, querier, server and time
+        ctx = AnswerContext(self.world.region_of(source), time.time(), self.rng, source,
+                            server.id)
         result = zone.lookup(q.name, q.rdtype, do, ctx)
         if decision.self_referral:
             # Lame: a non-authoritative referral back to the zone's own servers.
@@ -170,8 +171,10 @@ class LabServer:
         try:
             for server in self.world.servers.values():
                 addr = server.address
-                if ipaddress.ip_address(addr) not in LOOPBACK:  # the world checked; be sure
-                    raise BindError(f"refusing to bind {addr}: outside 127.0.0.0/8")
+                try:  # the world checked; be sure
+                    POLICY.address(f"servers.{server.id}", addr, role="bind")
+                except AddressError as e:
+                    raise BindError(f"refusing to bind {addr}: {e}") from None
                 try:
                     transport, _ = await loop.create_datagram_endpoint(
                         functools.partial(_UDP, self, server), local_addr=(addr, self.world.port)

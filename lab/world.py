@@ -24,14 +24,17 @@ import dns.rcode
 import dns.rdatatype
 import yaml
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+from netpolicy import AddressError, AddressPolicy
+
+POLICY = AddressPolicy.lab_mode("the lab world")
+"""The lab only ever binds and sends on loopback (:mod:`netpolicy`)."""
 
 BEHAVIOURS = ("normal", "refused", "self_referral", "upward_referral", "dead", "slow",
               "truncating", "edns_intolerant")
 DENIALS = ("nsec", "nsec3", "nsec3_optout")
 SIGNING_MODES = ("good", "expired", "not_yet_valid", "bad_signature", "stripped")
 DS_MODES = ("match", "none", "mismatch")
-NOISE_KINDS = ("rotate", "pool", "geo", "flap")
+NOISE_KINDS = ("rotate", "pool", "geo", "flap", "whoami", "nonce", "instance", "jitter", "serial")
 DNSSEC_STATES = ("secure", "insecure", "bogus")
 CATEGORIES = ("stable", "noise", "broken")
 
@@ -65,6 +68,7 @@ class SigningDef:
     mode: str = "good"
     nsec3_iterations: int = 0
     nsec3_salt: bytes = b""
+    online: bool = False  # sign every answer afresh (an online signer), same key and window
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class NoiseDef:
     pick: int = 0
     period: int = 0
     by_region: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    spread: int = 0  # jitter: the TTL is ttl minus 0..spread seconds, per answer
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class ManifestEntry:
     note: str = ""
     nodata: bool = False
     timeout_ok: bool = False
+    held_out: bool = False  # a noise kind the differ has no named rule for
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -106,6 +112,7 @@ class ManifestEntry:
             "note": self.note,
             "nodata": "yes" if self.nodata else "",
             "timeout_ok": "yes" if self.timeout_ok else "",
+            "held_out": "yes" if self.held_out else "",
         }
 
 
@@ -217,12 +224,13 @@ def _name(r: _Reader, key: str, text: str, origin: dns.name.Name | None = None) 
 
 
 def _loopback(r: _Reader, key: str, text: str) -> str:
+    """An IPv4 loopback address: the lab policy, and IPv4 (the lab's servers and regions)."""
     try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        r.fail(f"not an IP address: {text!r}", key)
-    if ip.version != 4 or ip not in LOOPBACK:
-        r.fail(f"{text} is outside 127.0.0.0/8: the lab only ever uses loopback", key)
+        ip = POLICY.ip(key, text, role="bind")
+    except AddressError as e:
+        raise r.fail(str(e).partition(": ")[2], key) from None
+    if ip.version != 4:
+        r.fail(f"{text} is IPv6: the lab's servers are IPv4 (127.0.0.0/8)", key)
     return str(ip)
 
 
@@ -248,12 +256,14 @@ def parse_world(data: Any, source: str = "<world>") -> WorldDef:
             if not isinstance(nets, list):
                 reg.fail("expected a list of networks", f"networks.{region}")
             for net in nets:
+                key = f"networks.{region}"
                 try:
-                    network: ipaddress.IPv4Network = ipaddress.IPv4Network(str(net))
-                except ValueError:
-                    reg.fail(f"bad network {net!r}", f"networks.{region}")
-                if not network.subnet_of(LOOPBACK):
-                    reg.fail(f"{network} is outside 127.0.0.0/8", f"networks.{region}")
+                    checked = POLICY.network(key, net)
+                except AddressError as e:
+                    raise reg.fail(str(e).partition(": ")[2], key) from None
+                if not isinstance(checked, ipaddress.IPv4Network):
+                    raise reg.fail(f"{net} is IPv6: the lab's regions are IPv4 (127.0.0.0/8)", key)
+                network: ipaddress.IPv4Network = checked
                 regions.append((network, str(region)))
         for who, addr in reg.get("egress", dict, {}).items():
             egress[str(who)] = _loopback(reg, f"egress.{who}", str(addr))
@@ -297,6 +307,25 @@ def parse_world(data: Any, source: str = "<world>") -> WorldDef:
     return WorldDef(source, port, servers, tuple(zones), tuple(regions), default_region, egress)
 
 
+_GENERATED_TYPES = {
+    "whoami": (dns.rdatatype.A, dns.rdatatype.TXT),
+    "nonce": (dns.rdatatype.TXT,),
+    "instance": (dns.rdatatype.TXT,),
+    "serial": (dns.rdatatype.SOA,),
+}
+
+
+def _check_generated(nr: _Reader, kind: str, rdtype: dns.rdatatype.RdataType,
+                     apex: bool) -> None:
+    """Kinds whose data the server makes up need a type it can make."""
+    allowed = _GENERATED_TYPES.get(kind)
+    if allowed is not None and rdtype not in allowed:
+        names = ", ".join(dns.rdatatype.to_text(t) for t in allowed)
+        nr.fail(f"a {kind} name has type {names}", "type")
+    if kind == "serial" and not apex:
+        nr.fail("a serial name is the zone's apex ('@'): its SOA", "(owner)")
+
+
 def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, ServerDef]) -> ZoneDef:
     srv = zr.get("servers", list)
     for i, sid in enumerate(srv):
@@ -333,6 +362,7 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
             mode=_choice(sr, "mode", sr.get("mode", str, "good"), SIGNING_MODES),
             nsec3_iterations=sr.get("nsec3_iterations", int, 0),
             nsec3_salt=salt,
+            online=sr.get("online", bool, False),
         )
         sr.done()
     ttl = zr.get("ttl", int, 3600)
@@ -353,16 +383,21 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
         values = tuple(str(v) for v in nr.get("values", list, []))
         if kind == "geo" and "default" not in by_region:
             nr.fail("a geo name needs a 'default' region", "by_region")
-        if kind != "geo" and not values:
+        if kind in ("rotate", "pool", "flap", "instance", "jitter") and not values:
             nr.fail(f"a {kind} name needs values", "values")
+        _check_generated(nr, kind, rdtype, owner == origin)
         pick = nr.get("pick", int, 0)
         if kind == "pool" and not 0 < pick < len(values):
             nr.fail(f"pick must be between 1 and {len(values) - 1}", "pick")
         period = nr.get("period", int, 0)
-        if kind == "flap" and period <= 0:
-            nr.fail("a flap name needs a positive period (seconds)", "period")
+        if kind in ("flap", "serial") and period <= 0:
+            nr.fail(f"a {kind} name needs a positive period (seconds)", "period")
+        ttl = nr.get("ttl", int, 300)
+        spread = nr.get("spread", int, 0)
+        if kind == "jitter" and not 0 < spread < ttl:
+            nr.fail(f"spread must be between 1 and {ttl - 1} (below the ttl)", "spread")
         noise.append(
-            NoiseDef(owner, rdtype, kind, nr.get("ttl", int, 300), values, pick, period, by_region)
+            NoiseDef(owner, rdtype, kind, ttl, values, pick, period, by_region, spread)
         )
         nr.done()
     names: list[ManifestEntry] = []
@@ -388,8 +423,10 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
         names.append(
             ManifestEntry(owner, rdtype, category, kind or category, int(rcode), dnssec,
                           mr.get("note", str, ""), mr.get("nodata", bool, False),
-                          mr.get("timeout_ok", bool, False))
+                          mr.get("timeout_ok", bool, False), mr.get("held_out", bool, False))
         )
+        if names[-1].held_out and category != "noise":
+            mr.fail("held_out applies to noise names only", "held_out")
         mr.done()
     return ZoneDef(
         origin=origin,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import ipaddress
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,9 +48,14 @@ MAX_CNAME_HOPS = 8
 
 @dataclass
 class AnswerContext:
+    """What an answer may depend on besides the question: the querier's region and
+    address, the answering server's id (of the world), the time and a random generator."""
+
     region: str
     now: float
     rng: random.Random = field(default_factory=random.Random)
+    source: str = ""
+    server: str = ""
 
 
 @dataclass
@@ -97,6 +103,11 @@ class LabZone:
     @property
     def signed(self) -> bool:
         return self.signer is not None
+
+    @property
+    def varies(self) -> bool:
+        """Whether two answers to the same question may differ (noise, online signing)."""
+        return bool(self.noise) or (self.signer is not None and self.signer.spec.online)
 
     @property
     def serves_signatures(self) -> bool:
@@ -196,10 +207,11 @@ class LabZone:
 
     def rrset(self, owner: dns.name.Name, rdtype: int,
               ctx: AnswerContext) -> dns.rrset.RRset | None:
+        static = self.nodes.get(owner, {}).get(rdtype)
         noise = self.noise.get((owner, rdtype))
         if noise is not None:
-            return _noise_rrset(noise, ctx)
-        return self.nodes.get(owner, {}).get(rdtype)
+            return _noise_rrset(noise, ctx, static, self.spec.servers)
+        return static
 
     def sigs_for(self, rrset: dns.rrset.RRset,
                  owner: dns.name.Name | None = None) -> dns.rrset.RRset | None:
@@ -212,15 +224,22 @@ class LabZone:
         assert self.signer is not None
         source = owner or rrset.name
         static = self.nodes.get(source, {}).get(rrset.rdtype)
+        if self.signer.spec.online:
+            # An online signer signs each answer: same key, same window, new ECDSA bytes.
+            return self.signer.sign(static if source != rrset.name and static else rrset)
         if source != rrset.name or static is rrset:
             return self.sigs.get((source, rrset.rdtype))
+        noise = self.noise.get((rrset.name, rrset.rdtype))
+        nominal = noise.ttl if noise is not None else rrset.ttl
         key = (rrset.name, rrset.rdtype, frozenset(rd.to_text() for rd in rrset))
         cached = self._noise_sigs.get(key)
         if cached is None:
             if len(self._noise_sigs) > 4096:
                 self._noise_sigs.clear()
-            cached = self._noise_sigs[key] = self.signer.sign(rrset)
-        return cached
+            # Signed over the nominal TTL (the RRSIG's original TTL); served at the RRset's.
+            signed = rrset if rrset.ttl == nominal else _with_ttl(rrset, nominal)
+            cached = self._noise_sigs[key] = self.signer.sign(signed)
+        return cached if cached.ttl == rrset.ttl else _with_ttl(cached, rrset.ttl)
 
     def lookup(self, qname: dns.name.Name, qtype: int, do: bool, ctx: AnswerContext) -> Answer:
         ans = Answer()
@@ -284,7 +303,7 @@ class LabZone:
                 cname = cname_rrset
                 self._put(ans.answer, cname, do)
                 return dns.name.Name(cname[0].target.labels)
-            self._negative(ans, do)
+            self._negative(ans, do, ctx)
             if do and self.signed:
                 self._nodata_proof(ans, name)
             return None
@@ -302,7 +321,7 @@ class LabZone:
                     if do and self.signed:
                         self._wildcard_proof(ans, name, ce)
                     return dns.name.Name(rrset[0].target.labels) if rdtype == T.CNAME else None
-            self._negative(ans, do)
+            self._negative(ans, do, ctx)
             if do and self.signed:
                 if self._uses_nsec():
                     self._wildcard_proof(ans, name, ce)
@@ -311,7 +330,7 @@ class LabZone:
                 self._nodata_proof(ans, wild)
             return None
         ans.rcode = dns.rcode.NXDOMAIN
-        self._negative(ans, do)
+        self._negative(ans, do, ctx)
         if do and self.signed:
             self._nxdomain_proof(ans, name, ce)
         return None
@@ -322,8 +341,9 @@ class LabZone:
             n = n.parent()
         return n
 
-    def _negative(self, ans: Answer, do: bool) -> None:
-        soa = self.nodes[self.origin][T.SOA]
+    def _negative(self, ans: Answer, do: bool, ctx: AnswerContext) -> None:
+        soa = self.rrset(self.origin, T.SOA, ctx)
+        assert soa is not None
         self._put(ans.authority, soa, do)
 
     def _referral(self, ans: Answer, cut: dns.name.Name, do: bool, ctx: AnswerContext) -> None:
@@ -421,7 +441,17 @@ def _renamed(sigs: dns.rrset.RRset, owner: dns.name.Name) -> dns.rrset.RRset:
     return out
 
 
-def _noise_rrset(noise: NoiseDef, ctx: AnswerContext) -> dns.rrset.RRset:
+def _with_ttl(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
+    out = dns.rrset.RRset(rrset.name, rrset.rdclass, rrset.rdtype, rrset.covers)
+    out.update(rrset)
+    out.ttl = ttl
+    return out
+
+
+def _noise_rrset(noise: NoiseDef, ctx: AnswerContext, static: dns.rrset.RRset | None,
+                 servers: tuple[str, ...]) -> dns.rrset.RRset:
+    """The data of a noise name for one answer (see :data:`lab.world.NOISE_KINDS`)."""
+    ttl = noise.ttl
     if noise.kind == "rotate":
         values = list(noise.values)
         ctx.rng.shuffle(values)
@@ -429,12 +459,51 @@ def _noise_rrset(noise: NoiseDef, ctx: AnswerContext) -> dns.rrset.RRset:
         values = ctx.rng.sample(list(noise.values), noise.pick)
     elif noise.kind == "geo":
         values = list(noise.by_region.get(ctx.region) or noise.by_region["default"])
+    elif noise.kind == "whoami":  # the querier's own address, as whoami services answer
+        values = [_whoami(noise.rdtype, ctx.source)]
+    elif noise.kind == "nonce":  # a fresh token per answer
+        values = [f'"{ctx.rng.getrandbits(64):016x}"']
+    elif noise.kind == "instance":  # which server of the NS set answered (anycast/NSID)
+        i = servers.index(ctx.server) if ctx.server in servers else 0
+        values = [noise.values[i % len(noise.values)]]
+    elif noise.kind == "jitter":  # the same data under a TTL that varies per answer
+        values = list(noise.values)
+        ttl -= ctx.rng.randint(0, noise.spread)
+    elif noise.kind == "serial":  # the zone's SOA, its serial counting up with time
+        assert static is not None
+        soa = static[0]
+        serial = (soa.serial + int(ctx.now // noise.period)) % 2**32
+        values = [soa.replace(serial=serial).to_text()]
     else:  # flap
         values = [noise.values[int(ctx.now // noise.period) % len(noise.values)]]
-    return dns.rrset.from_text(noise.owner, noise.ttl, IN, noise.rdtype, *values)
+    return dns.rrset.from_text(noise.owner, ttl, IN, noise.rdtype, *values)
+
+
+def _whoami(rdtype: int, source: str) -> str:
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        address = ipaddress.ip_address("0.0.0.0")
+    if rdtype == T.A:
+        return str(address) if address.version == 4 else "0.0.0.0"
+    return f'"{address}"'
 
 
 # -- world assembly -----------------------------------------------------------------------------
+
+
+def _static_noise_data(noise: NoiseDef) -> tuple[str, ...]:
+    """The data a noise name has in the zone (for its NSEC bitmap and type lookups);
+    none for a serial (the zone's own SOA is there already)."""
+    if noise.kind == "geo":
+        return noise.by_region["default"]
+    if noise.kind == "whoami":
+        return ("0.0.0.0",) if noise.rdtype == T.A else ('"0.0.0.0"',)
+    if noise.kind == "nonce":
+        return ('"0"',)
+    if noise.kind == "serial":
+        return ()
+    return noise.values
 
 
 def _parent_zone(origin: dns.name.Name, zones: Mapping[dns.name.Name, LabZone]) -> LabZone | None:
@@ -480,8 +549,10 @@ def build_zones(world: WorldDef, now: int | None = None) -> dict[dns.name.Name, 
             if not noise.owner.is_subdomain(spec.origin):
                 raise WorldError(world.source, f"zones.{spec.origin}.noise.{noise.owner}",
                                  "noise name outside its zone")
-            default = noise.values or noise.by_region["default"]
-            zone.add(dns.rrset.from_text(noise.owner, noise.ttl, IN, noise.rdtype, *default))
+            default = _static_noise_data(noise)
+            if default:
+                zone.add(dns.rrset.from_text(noise.owner, noise.ttl, IN, noise.rdtype,
+                                             *default))
         parent = _parent_zone(spec.origin, zones)
         if parent is not None:
             parent.cuts[spec.origin] = spec

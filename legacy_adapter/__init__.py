@@ -18,7 +18,7 @@ Both are a :class:`Reference`.
 
 from __future__ import annotations
 
-from legacy_adapter.config import KINDS, Kind, ReferenceSpec, check_loopback
+from legacy_adapter.config import KINDS, Kind, ReferenceSpec
 from legacy_adapter.control import Controller, FlushReport, KresdControl, UnboundControl
 from legacy_adapter.errors import (
     BinaryMissing,
@@ -63,7 +63,6 @@ __all__ = [
     "StartFailed",
     "Unbound",
     "UnboundControl",
-    "check_loopback",
     "ensure_port_free",
     "find_program",
     "implementation_for",

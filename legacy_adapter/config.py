@@ -3,14 +3,13 @@
 One spec says *what* we want (where to listen, which root servers and trust
 anchors, QNAME minimisation, where to send dnstap, where to keep files); each
 implementation in :mod:`legacy_adapter.implementations` renders it into its own
-configuration. Validation happens here, once: every address must be IPv4
-loopback (the lab lives in 127.0.0.0/8 and nothing may query outside it), and a
-bad field raises ``ValueError`` naming the field.
+configuration. Validation happens here, once: every address is checked by the
+spec's :class:`netpolicy.AddressPolicy` (production: any IPv4/IPv6 address; lab:
+127.0.0.0/8 and ::1 only), and a bad field raises ``ValueError`` naming the field.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,37 +20,18 @@ import dns.name
 
 from legacy_adapter.errors import LabFileError
 from legacy_adapter.labfiles import parse_trust_anchor, read_root_hints, read_trust_anchors
+from netpolicy import PRODUCTION, AddressPolicy, format_hostport
 
-__all__ = ["KINDS", "Kind", "ReferenceSpec", "check_loopback"]
+__all__ = ["KINDS", "Kind", "ReferenceSpec"]
 
 Kind = Literal["unbound", "kresd"]
 KINDS: tuple[Kind, ...] = ("unbound", "kresd")
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 # sun_path is 108 bytes on Linux, including the terminating NUL.
 UNIX_SOCKET_PATH_MAX = 107
 _IDENTITY = re.compile(r"[A-Za-z0-9._@:-]{1,64}")
 # Characters that would break out of a quoted Unbound value or a config line.
 _UNSAFE_IN_PATH = ('"', "\n", "\r", "\0")
-
-
-def check_loopback(field_name: str, value: str) -> str:
-    """Return ``value`` normalised if it is an IPv4 address in 127.0.0.0/8.
-
-    Otherwise raise ``ValueError`` naming ``field_name``.
-    """
-    try:
-        address = ipaddress.IPv4Address(value)
-    except ValueError:
-        raise ValueError(
-            f"{field_name}: {value!r} is not an IPv4 address (expected one in 127.0.0.0/8)"
-        ) from None
-    if address not in LOOPBACK:
-        raise ValueError(
-            f"{field_name}: {value} is not a loopback address; references only bind and "
-            "query 127.0.0.0/8"
-        )
-    return str(address)
 
 
 def _check_path(field_name: str, path: Path, *, unix_socket: bool = False) -> None:
@@ -71,18 +51,17 @@ class ReferenceSpec:
     """What one reference resolver run should look like, independent of the software.
 
     :param kind: ``"unbound"`` or ``"kresd"``.
-    :param listen: IPv4 address in 127.0.0.0/8 to answer clients on (UDP and TCP).
+    :param listen: address to answer clients on (UDP and TCP), IPv4 or IPv6.
     :param port: port to answer clients on.
     :param workdir: per-run directory for the config, log, pidfile, control socket
         and cache; created on start. Made absolute.
     :param root_hints: ``(NS name, address)`` pairs for the root; at least one,
-        every address in 127.0.0.0/8 (without hints both resolvers would fall back
-        to the real root servers).
+        every address accepted by ``address_policy``.
     :param trust_anchors: DS or DNSKEY records in presentation format, for example
         ``". 3600 IN DS 12345 13 2 ABCD..."``; needed when ``validate`` is true.
     :param validate: DNSSEC validation on (with ``trust_anchors``) or off.
     :param qname_minimisation: RFC 9156 QNAME minimisation on or off.
-    :param outgoing_address: source address for queries to authorities (127/8), so
+    :param outgoing_address: source address for queries to authorities, so
         two references can be told apart by the lab; ``None`` lets the kernel pick.
     :param dnstap_socket: unix socket of a dnstap collector that receives the
         client query and response messages; it must exist before the start.
@@ -105,6 +84,8 @@ class ReferenceSpec:
         at ``http_endpoint`` (Unbound's ``https-port``, built with nghttp2 on Debian).
     :param tls_cert: PEM certificate chain for ``tls_port``/``https_port``; needed with them.
     :param tls_key: its PEM private key.
+    :param address_policy: which addresses are allowed (:data:`netpolicy.PRODUCTION`: any;
+        the lab, tests and benchmarks pass a lab policy: loopback only).
     """
 
     kind: Kind
@@ -129,17 +110,20 @@ class ReferenceSpec:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     http_endpoint: str = "/dns-query"
+    address_policy: AddressPolicy = field(default=PRODUCTION, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind: {self.kind!r} is not one of {', '.join(KINDS)}")
-        self._set("listen", check_loopback("listen", self.listen))
+        policy = self.address_policy
+        self._set("listen", policy.address("listen", self.listen, role="bind"))
         if isinstance(self.port, bool) or not isinstance(self.port, int):
             raise ValueError(f"port: {self.port!r} is not an integer")
         if not 1 <= self.port <= 65535:
             raise ValueError(f"port: {self.port} is outside 1..65535")
         if self.outgoing_address is not None:
-            self._set("outgoing_address", check_loopback("outgoing_address", self.outgoing_address))
+            self._set("outgoing_address", policy.address("outgoing_address",
+                                                         self.outgoing_address, role="source"))
         self._check_tls()
         self._set("workdir", Path(self.workdir).absolute())
         _check_path("workdir", self.workdir)
@@ -228,7 +212,7 @@ class ReferenceSpec:
             checked.append(
                 (
                     self._absolute(f"root_hints[{index}]", name),
-                    check_loopback(f"root_hints[{index}]", address),
+                    self.address_policy.address(f"root_hints[{index}]", address),
                 )
             )
         return tuple(checked)
@@ -259,7 +243,10 @@ class ReferenceSpec:
         Without ``trust_anchor_file`` validation is off unless ``options`` say
         otherwise. Other keyword arguments are spec fields.
         """
-        hints = read_root_hints(root_hints_file)
+        policy = options.get("address_policy", PRODUCTION)
+        if not isinstance(policy, AddressPolicy):
+            raise TypeError(f"address_policy: {policy!r} is not an AddressPolicy")
+        hints = read_root_hints(root_hints_file, policy)
         anchors = read_trust_anchors(trust_anchor_file) if trust_anchor_file else ()
         options.setdefault("validate", bool(anchors))
         return cls(
@@ -275,4 +262,11 @@ class ReferenceSpec:
     @property
     def address(self) -> str:
         """``listen:port``, as used in messages."""
-        return f"{self.listen}:{self.port}"
+        return format_hostport(self.listen, self.port)
+
+    @property
+    def uses_ipv6(self) -> bool:
+        """Whether the spec names an IPv6 address (listen, egress or a root server): the
+        resolver then needs its IPv6 side on."""
+        addresses = [self.listen, self.outgoing_address or "", *(a for _, a in self.root_hints)]
+        return any(":" in a for a in addresses)

@@ -4,7 +4,7 @@ We send it queries and can check that it answers, but we neither start nor
 stop it, and we cannot flush its cache: ``can_flush`` is false and the flush
 verbs raise :class:`~legacy_adapter.errors.NotManaged`, so a comparison that
 needs a cold cache fails loudly instead of silently comparing against a warm
-one. The address must be IPv4 loopback, like every reference here.
+one. The address is checked by the given :class:`netpolicy.AddressPolicy`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Self
 import dns.exception
 import dns.message
 
-from legacy_adapter.config import check_loopback
 from legacy_adapter.control import FlushReport
 from legacy_adapter.errors import NotManaged, StartFailed
 from legacy_adapter.health import PROBE_NAME, probe
+from netpolicy import PRODUCTION, AddressPolicy
 
 __all__ = ["ByAddress"]
 
@@ -26,9 +26,10 @@ class ByAddress:
     """A running resolver at ``address:port`` that is not ours to manage."""
 
     def __init__(
-        self, address: str, port: int = 53, *, name: str = "", start_timeout: float = 2.0
+        self, address: str, port: int = 53, *, name: str = "", start_timeout: float = 2.0,
+        address_policy: AddressPolicy = PRODUCTION,
     ) -> None:
-        self._address = check_loopback("address", address)
+        self._address = address_policy.address("address", address)
         if isinstance(port, bool) or not 1 <= port <= 65535:
             raise ValueError(f"port: {port!r} is outside 1..65535")
         self._port = port

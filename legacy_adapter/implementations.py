@@ -213,6 +213,12 @@ class Unbound(Implementation):
         outgoing = ""
         if spec.outgoing_address is not None:
             outgoing = f"    outgoing-interface: {spec.outgoing_address}"
+        # Who may ask: this host (loopback, and the listen address itself, the source a
+        # local harness uses to reach it).
+        allowed = ["127.0.0.0/8", "::1"]
+        if spec.listen not in ("127.0.0.1", "::1") and not spec.listen.startswith("127."):
+            allowed.append(spec.listen)
+        access_control = "\n".join(f"    access-control: {net} allow" for net in allowed)
         trust_anchor = ""
         anchor_file = DISTRIBUTION_ROOT_KEY if spec.distribution_root else self.trust_anchor_path
         if spec.validate:
@@ -257,8 +263,10 @@ class Unbound(Implementation):
             "logfile": self.log_path,
             "pidfile": self.pid_path,
             "root_hints": root_hints,
-            "do_ip6": "yes" if spec.ip6 else "no",
             "outgoing": outgoing,
+            # IPv6 authorities asked for (ip6), or an IPv6 address in the spec
+            "do_ip6": "yes" if spec.ip6 or spec.uses_ipv6 else "no",
+            "access_control": access_control,
             "module_config": "validator iterator" if spec.validate else "iterator",
             "trust_anchor": trust_anchor,
             "qname_minimisation": "yes" if spec.qname_minimisation else "no",
@@ -303,7 +311,8 @@ class KnotResolver(Implementation):
         spec = self.spec
         outgoing = ""
         if spec.outgoing_address is not None:
-            outgoing = f"net.outgoing_v4({lua.quote(spec.outgoing_address)})"
+            family = "v6" if ":" in spec.outgoing_address else "v4"
+            outgoing = f"net.outgoing_{family}({lua.quote(spec.outgoing_address)})"
         by_server: dict[str, list[str]] = {}
         for name, address in spec.root_hints:
             by_server.setdefault(name, []).append(address)
@@ -352,12 +361,12 @@ class KnotResolver(Implementation):
             "identity": spec.identity,
             "listen": lua.quote(spec.listen),
             "port": spec.port,
+            "ipv6": "true" if spec.ip6 or spec.uses_ipv6 else "false",
             "control_socket": lua.quote(str(self.control_socket)),
             "outgoing": outgoing,
             "cache_size_mb": spec.cache_size_mb,
             "cache_uri": lua.quote(f"lmdb://{self.cache_dir}"),
             "root": root,
-            "ipv6": "true" if spec.ip6 else "false",
             "trust_anchors": trust_anchors,
             "flags": ", ".join(lua.quote(flag) for flag in flags),
             "unblock": unblock,

@@ -15,7 +15,6 @@ and the line where the record starts.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import dns.rdatatype
 import dns.ttl
 
 from legacy_adapter.errors import LabFileError
+from netpolicy import PRODUCTION, AddressError, AddressPolicy
 
 __all__ = [
     "ZoneLine",
@@ -148,12 +148,14 @@ def _read(path: Path) -> str:
         raise LabFileError(path, 0, f"not UTF-8 text: {error.reason}") from None
 
 
-def read_root_hints(path: Path | str) -> tuple[tuple[str, str], ...]:
+def read_root_hints(
+    path: Path | str, policy: AddressPolicy = PRODUCTION
+) -> tuple[tuple[str, str], ...]:
     """Read a root hints file into ``(NS name, IPv4 address)`` pairs.
 
     Every NS record must be owned by the root and every name server must have
-    at least one address; addresses must be IPv4 in 127.0.0.0/8 (the lab is
-    loopback only). Pairs keep the file's order.
+    at least one address; every address must be accepted by ``policy`` (a lab
+    policy: loopback only). Pairs keep the file's order.
     """
     path = Path(path)
     records = parse_zone_text(_read(path), path)
@@ -170,9 +172,10 @@ def read_root_hints(path: Path | str) -> tuple[tuple[str, str], ...]:
                 servers.append(target)
         elif record.rdtype == dns.rdatatype.A:
             address = str(record.rdata.address)  # type: ignore[attr-defined]
-            if ipaddress.IPv4Address(address) not in ipaddress.IPv4Network("127.0.0.0/8"):
-                problem = f"{address} is not a loopback address: the lab lives in 127.0.0.0/8"
-                raise LabFileError(path, record.line, problem)
+            try:
+                policy.address(str(record.owner), address)
+            except AddressError as error:
+                raise LabFileError(path, record.line, str(error)) from None
             addresses.setdefault(record.owner, []).append(address)
             address_lines.append(record)
         else:

@@ -64,7 +64,8 @@ def ensure_port_free(address: str, port: int) -> None:
     earlier run do not count as "in use".
     """
     for kind, transport in ((socket.SOCK_DGRAM, "UDP"), (socket.SOCK_STREAM, "TCP")):
-        with socket.socket(socket.AF_INET, kind) as probe_socket:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, kind) as probe_socket:
             if kind == socket.SOCK_STREAM:
                 probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:

@@ -31,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.timefmt import iso_utc
+from netpolicy import format_hostport
 from reports.examples import SOURCES, Explanation, plain, qtype_text, shorten_blobs, words
 from reports.model import Example, Line, Report
 from reports.tables import dumps
@@ -439,8 +440,9 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
                   f"{' '.join(flags) or '-'} EDNS "
                   f"{q.edns_payload if q.edns_payload is not None else 'none'}"),
         ("from", SOURCES.get(q.source.value, words(q.source.value))
-                 + (f", client {q.client}{':' + str(q.client_port) if q.client_port else ''}"
-                    if q.client else "")),
+                 + (f", client {format_hostport(q.client, q.client_port)}"
+                    if q.client and q.client_port else f", client {q.client}" if q.client
+                    else "")),
         ("seen at", iso_utc(q.seen_at).replace("T", " ").replace("Z", " UTC")),
         ("categories", ", ".join(v.categories) if v and v.categories else "-"),
         ("explained by", ", ".join(v.explained_by) if v and v.explained_by else "-"),

@@ -44,16 +44,26 @@ class Resolves(Protocol):
 
 
 class ResolverAnswerer:
-    def __init__(self, recursor: Resolves, exchanger: Exchanger) -> None:
+    def __init__(
+        self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True
+    ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
+        # False: a positive answer also carries the NS RRset and addresses its server sent
+        # beside it (Unbound's minimal-responses: no); True: only what the answer needs.
+        self.minimal_responses = minimal_responses
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         res = await self.recursor.resolve(request, self.exchanger)
         reply = dns.message.make_response(query, recursion_available=True, our_payload=1232)
         reply.set_rcode(dns.rcode.Rcode(res.rcode))
         keep_dnssec = request.do
-        for section, rrsets in ((reply.answer, res.answer), (reply.authority, res.authority)):
+        sections = [(reply.answer, res.answer), (reply.authority, res.authority)]
+        if not self.minimal_responses and res.rcode == dns.rcode.NOERROR and res.answer \
+                and not any(r.rdtype == dns.rdatatype.SOA for r in res.authority):
+            sections += [(reply.authority, res.extra_authority),
+                         (reply.additional, res.extra_additional)]
+        for section, rrsets in sections:
             for rrset in rrsets:
                 if (
                     rrset.rdtype in DNSSEC_TYPES

@@ -1,4 +1,4 @@
-"""``shadowdns resolver serve``: the candidate resolver on a loopback address.
+"""``shadowdns resolver serve``: the candidate resolver (any address; ``--lab``: loopback only).
 
     shadowdns resolver serve --listen 127.0.0.12:5353 --lab run/lab
 
@@ -28,9 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from netpolicy import PRODUCTION, AddressError, AddressPolicy
 from resolver import rootdata
 from resolver.app import build, describe, trust_anchors
-from resolver.config import ConfigError, ResolverConfig, loopback, read_root_hints
+from resolver.config import ConfigError, ResolverConfig, checked_address, read_root_hints
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain
@@ -56,11 +57,14 @@ ANCHOR_FILE = "trust-anchor.ds"
 def register(sub: Any) -> None:
     p = sub.add_parser("resolver", help="the candidate resolver")
     rsub = p.add_subparsers(dest="resolver_command", required=True, metavar="ACTION")
-    s = rsub.add_parser("serve", help="serve DNS on a loopback address until interrupted")
-    s.add_argument("--listen", default="127.0.0.12:5353", help="ADDR:PORT (127.0.0.0/8)")
+    s = rsub.add_parser("serve", help="serve DNS until interrupted")
+    s.add_argument("--listen", default="127.0.0.12:5353",
+                   help="ADDR:PORT or [IPv6]:PORT (default 127.0.0.12:5353)")
     s.add_argument("--lab", type=Path, metavar="DIR",
-                   help="a lab state directory: its root.hints and trust-anchor.ds are the "
-                        "defaults for --root-hints and --trust-anchor (and IPv6 is off)")
+                   help="lab mode: every address (listen, egress, root hints) must be loopback "
+                        "(127.0.0.0/8, ::1); the lab state directory's root.hints and "
+                        "trust-anchor.ds are the defaults for --root-hints and --trust-anchor "
+                        "(and IPv6 is off)")
     s.add_argument("--root-hints", type=Path, metavar="FILE",
                    help="root hints (zone-file text) (default: DIR/root.hints with --lab, else "
                         f"the bundled IANA hints {rootdata.hints_path()})")
@@ -80,7 +84,7 @@ def register(sub: Any) -> None:
     s.add_argument("--qmin-qtype", choices=("A", "NS"), default="A",
                    help="type of minimised queries: A (RFC 9156, Unbound; default) or NS "
                         "(RFC 7816, Knot Resolver)")
-    s.add_argument("--egress", help="source address for upstream queries (127.0.0.0/8)")
+    s.add_argument("--egress", help="source address for upstream queries")
     s.add_argument("--upstream-port", type=int, default=53)
     s.add_argument("--cache-mb", type=int, default=64)
     s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -102,11 +106,11 @@ def register(sub: Any) -> None:
     s.set_defaults(func=serve)
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--listen: expected ADDR:PORT, got {text!r}")
-    return loopback("--listen", host), int(port)
+def parse_listen(text: str, policy: AddressPolicy = PRODUCTION) -> tuple[str, int]:
+    try:
+        return policy.hostport("--listen", text, role="bind")
+    except AddressError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _stream_ports(args: argparse.Namespace, port: int) -> tuple[int | None, int | None]:
@@ -138,7 +142,9 @@ def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
-    host, port = parse_listen(args.listen)
+    """The whole command line checked by the address policy before anything is opened."""
+    policy = AddressPolicy.lab_mode("--lab") if args.lab is not None else PRODUCTION
+    host, port = parse_listen(args.listen, policy)
     dot_port, doh_port = _stream_ports(args, port)
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
@@ -149,11 +155,12 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
     ip6 = args.ip6 if args.ip6 is not None else (False if args.lab is not None else None)
     return ResolverConfig(
         listen=host, port=port,
-        root_hints=read_root_hints(hints_file) if hints_file else (),
+        root_hints=read_root_hints(hints_file, policy) if hints_file else (),
         root_hints_source=str(hints_file) if hints_file else "",
         trust_anchor_file=anchor, validation=not args.no_validation,
         qname_minimisation=not args.no_qname_minimisation, qmin_qtype=args.qmin_qtype,
-        egress=loopback("--egress", args.egress) if args.egress else None,
+        egress=checked_address(policy, "--egress", args.egress, role="source")
+        if args.egress else None,
         upstream_port=args.upstream_port, cache_bytes=args.cache_mb * 1024 * 1024,
         workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
@@ -230,7 +237,8 @@ def _serve(config: ResolverConfig, args: argparse.Namespace) -> int:
             ensure_free(config.listen, config.port)
             for stream_port in (config.dot_port, config.doh_port):
                 if stream_port is not None:
-                    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
+                    with socket.socket(family, socket.SOCK_STREAM) as s:
                         s.bind((config.listen, stream_port))
         except OSError as e:
             print(f"shadowdns resolver: cannot serve on {args.listen}: {e.strerror or e}",
@@ -244,7 +252,8 @@ def ensure_free(host: str, port: int) -> None:
     """Fail if anyone already has the port: with SO_REUSEPORT a stale server on the same
     address would silently take a share of the queries."""
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        with socket.socket(socket.AF_INET, kind) as s:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, kind) as s:
             s.bind((host, port))
 
 

@@ -9,7 +9,6 @@ line, where dnspython reports one) and what is wrong.
 from __future__ import annotations
 
 import functools
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +17,8 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
+from netpolicy import PRODUCTION, AddressError, AddressPolicy, Role
 from resolver import rootdata
-
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 
 
 class ConfigError(ValueError):
@@ -64,18 +62,19 @@ class ResolverConfig:
             object.__setattr__(self, "trust_anchor_file", rootdata.anchor_path())
 
 
-def loopback(field: str, value: str) -> str:
+def checked_address(policy: AddressPolicy, field: str, value: str, *,
+                    role: Role = "send") -> str:
+    """``value`` if ``policy`` accepts it (see :mod:`netpolicy`), else ``ConfigError``."""
     try:
-        ip = ipaddress.ip_address(value)
-    except ValueError as e:
-        raise ConfigError(f"{field}: {value!r} is not an IP address") from e
-    if ip.version != 4 or ip not in LOOPBACK:
-        raise ConfigError(f"{field}: {value} is outside 127.0.0.0/8 (loopback only)")
-    return str(ip)
+        return policy.address(field, value, role=role)
+    except AddressError as e:
+        raise ConfigError(str(e)) from None
 
 
-def read_root_hints(path: Path) -> tuple[tuple[str, str], ...]:
-    """(NS name, address) pairs from a hints file in zone-file format (IPv4 and IPv6)."""
+def read_root_hints(path: Path, policy: AddressPolicy = PRODUCTION
+                    ) -> tuple[tuple[str, str], ...]:
+    """(NS name, address) pairs (IPv4 and IPv6) from a hints file in zone-file format; every
+    address accepted by ``policy`` (lab mode: loopback only)."""
     try:
         text = path.read_text()
     except OSError as e:
@@ -84,7 +83,8 @@ def read_root_hints(path: Path) -> tuple[tuple[str, str], ...]:
         raise ConfigError(f"{path}: not a text file (byte {e.start} is not UTF-8): expected "
                           "root hints in zone-file format") from None
     hints = parse_root_hints(text, str(path))
-    return tuple((name, loopback(f"{path}: {name}", address)) for name, address in hints)
+    return tuple((name, checked_address(policy, f"{path}: {name}", address))
+                 for name, address in hints)
 
 
 def parse_root_hints(text: str, source: str) -> tuple[tuple[str, str], ...]:

@@ -29,7 +29,7 @@ import collections
 import dataclasses
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -104,6 +104,10 @@ class ValidatorConfig:
     nsec3_bogus_iterations: int | None = None  # above: bogus (SERVFAIL), EDE 27
     bogus_ttl: int = BOGUS_TTL_S
     max_fetches: int = MAX_FETCHES
+    # Algorithms whose signatures are accepted without the cryptographic check: Unbound's
+    # test options fake-sha1 (DSA, RSASHA1 and their NSEC3 aliases: 3 5 6 7) and fake-dsa
+    # (3 6), which its own test scenarios rely on.  Empty (check everything) in production.
+    unchecked_algorithms: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class _Piece:
     ttl: int | None = None  # the capped TTL of a secure RRset
     cached: bool = False  # the verdict was the cache's, not worked out now
     chain: bool = False  # the verdict is the chain of trust's (the zone's keys), not the data's
+    rcode: int | None = None  # the rcode the proof shows, when it is not the one received
 
 
 def _data_failed(pieces: Sequence[_Piece]) -> bool:
@@ -251,6 +256,10 @@ class ValidatingRecursor:
         self.stats: collections.Counter[str] = collections.Counter()
         inner.signed_zone_hint = self._expects_dnssec
 
+    def _verify(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
+                keys: Iterable[v.DNSKEY], zone: Name, now: float) -> v.SigCheck:
+        return v.verify_rrset(rrset, sigs, keys, zone, now, self.config.unchecked_algorithms)
+
     def _expects_dnssec(self, zone: Name) -> bool:
         """Is ``zone`` known to be signed: a (positive) trust anchor there, or keys found
         secure or bogus?  (Unbound's iter_indicates_dnssec, for the recursor.)"""
@@ -322,8 +331,10 @@ class ValidatingRecursor:
                 dns.rcode.SERVFAIL, [], [], spent, why, Security.BOGUS, [(code, verdict.why)]
             )
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
-        return ValidatedResolution(res.rcode, answer, res.authority, spent, res.reason,
-                                   verdict.security, ede)
+        rcode = next((p.rcode for p in pieces if p.rcode is not None), res.rcode)
+        return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
+                                   verdict.security, ede, extra_authority=res.extra_authority,
+                                   extra_additional=res.extra_additional)
 
     def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
         """RFC 8509 root-key-sentinel: why a secure A/AAAA answer must be SERVFAIL, or None.
@@ -478,7 +489,7 @@ class ValidatingRecursor:
             return v.bogus(v.Ede.DNSKEY_MISSING,
                            f"{what} signed by {signer}, which has no secure keys"), None, False
         now = self.clock.now()
-        check = v.verify_rrset(rrset, sigs, entry.keys, entry.zone, now)
+        check = self._verify(rrset, sigs, entry.keys, entry.zone, now)
         if not check.outcome.secure:
             return check.outcome, None, False
         if check.wildcard is not None:
@@ -557,19 +568,27 @@ class ValidatingRecursor:
         # Knot Resolver do not require it); an SOA that is there must verify.
         soa_ttl: int | None = None
         if soa is not None:
-            check = v.verify_rrset(soa[0], soa[1], entry.keys, entry.zone, now)
+            check = self._verify(soa[0], soa[1], entry.keys, entry.zone, now)
             if not check.outcome.secure:
                 return _Piece(check.outcome)
             soa_ttl = check.ttl
         verified, bad = self._verified(authority, entry, now)
         proofs = [r for r, _, _ in verified]
+        fixed: int | None = None
         if rcode == dns.rcode.NXDOMAIN:
             out = v.prove_nxdomain(name, entry.zone, proofs, self.limits)
+            if not out.secure:
+                # An NXDOMAIN whose signed denial proves NODATA instead (the name exists,
+                # e.g. as an empty non-terminal): Unbound is lenient with the rcode and
+                # answers NOERROR, secure (validator.c, validate_nameerror_response).
+                nodata = v.prove_nodata(name, qtype, entry.zone, proofs, self.limits)
+                if nodata.secure:
+                    out, fixed = nodata, dns.rcode.NOERROR
         else:
             out = v.prove_nodata(name, qtype, entry.zone, proofs, self.limits)
         if out.secure and soa is not None and soa[0].name == entry.zone:
             self._learn(entry.zone, verified, soa=(soa[0], soa[1], soa_ttl))
-        return _Piece(bad if out.bogus and bad is not None else out)
+        return _Piece(bad if out.bogus and bad is not None else out, rcode=fixed)
 
     def _proofs(
         self, authority: Sequence[dns.rrset.RRset], entry: KeyEntry, now: float
@@ -598,7 +617,7 @@ class ValidatingRecursor:
             signer = v.signer_of(sigs)
             if signer is not None and signer != entry.zone:
                 continue  # another zone's proof (an earlier step of a CNAME chain)
-            check = v.verify_rrset(rrset, sigs, entry.keys, entry.zone, now)
+            check = self._verify(rrset, sigs, entry.keys, entry.zone, now)
             if not check.outcome.secure:
                 bad = bad or check.outcome
                 continue
@@ -855,6 +874,7 @@ class ValidatingRecursor:
             return v.verify_dnskeys(
                 anchor, keys, sigs, self.clock.now(),
                 ds=self.anchors.ds_for(anchor), anchor_keys=self.anchors.keys_for(anchor),
+                unchecked=self.config.unchecked_algorithms,
             )
 
         res, check = await self._fetch_keys(anchor, ctx, against_anchor)
@@ -877,7 +897,8 @@ class ValidatingRecursor:
                 return v.KeyCheck(v.bogus(v.Ede.DNSKEY_MISSING,
                                           f"cannot fetch DNSKEY {zone}: {res.reason}"))
             return v.verify_dnskeys(zone, keys, sigs, self.clock.now(),
-                                    ds=[rd for rd in ds if isinstance(rd, v.DS)])
+                                    ds=[rd for rd in ds if isinstance(rd, v.DS)],
+                                    unchecked=self.config.unchecked_algorithms)
 
         res, check = await self._fetch_keys(zone, ctx, against_ds)
         if res is None or check is None:
@@ -943,7 +964,7 @@ class ValidatingRecursor:
         mono = self.clock.monotonic()
         ds, ds_sigs = _find(res, child, T.DS)
         if res.rcode == dns.rcode.NOERROR and ds is not None:
-            check = v.verify_rrset(ds, ds_sigs, parent.keys, parent.zone, now)
+            check = self._verify(ds, ds_sigs, parent.keys, parent.zone, now)
             if not check.outcome.secure:
                 return self._entry(child, v.KeyCheck(check.outcome))
             self._secure_rrset(ds, ds_sigs, check.ttl)
@@ -953,7 +974,7 @@ class ValidatingRecursor:
             return await self._dnskeys(child, ds, check.ttl, ctx)
         cname, cname_sigs = _find(res, child, T.CNAME)
         if res.rcode == dns.rcode.NOERROR and cname is not None:
-            check = v.verify_rrset(cname, cname_sigs, parent.keys, parent.zone, now)
+            check = self._verify(cname, cname_sigs, parent.keys, parent.zone, now)
             if not check.outcome.secure:
                 return self._entry(child, v.KeyCheck(check.outcome))
             self._cuts.put(child, (v.DsProof.NOT_A_CUT, mono + (check.ttl or 0)))
@@ -989,7 +1010,7 @@ class ValidatingRecursor:
         for rdtype in (T.DS, T.CNAME):
             rrset, sigs = _find(res, child, rdtype)
             if rrset is not None and res.rcode == dns.rcode.NOERROR:
-                check = v.verify_rrset(rrset, sigs, parent.keys, parent.zone, now)
+                check = self._verify(rrset, sigs, parent.keys, parent.zone, now)
                 return not check.outcome.bogus
         return not isinstance(await self._negative_for_ds(parent, child, res, now), v.Outcome)
 
@@ -1008,7 +1029,7 @@ class ValidatingRecursor:
             if soa[0].name != parent.zone:
                 return v.bogus(v.Ede.DNSSEC_BOGUS,
                                f"DS {child} denied by {soa[0].name}, not by {parent.zone}")
-            check = v.verify_rrset(soa[0], soa[1], parent.keys, parent.zone, now)
+            check = self._verify(soa[0], soa[1], parent.keys, parent.zone, now)
             if not check.outcome.secure:
                 return check.outcome
         proofs, bad = self._proofs(res.authority, parent, now)
@@ -1060,4 +1081,5 @@ def _type(rdtype: int) -> str:
 def _validated(res: Resolution, spent: int, security: Security,
                ede: list[tuple[int, str]]) -> ValidatedResolution:
     return ValidatedResolution(res.rcode, res.answer, res.authority, spent, res.reason,
-                               security, ede)
+                               security, ede, extra_authority=res.extra_authority,
+                               extra_additional=res.extra_additional)

@@ -58,6 +58,7 @@ from lab.manifest import manifest
 from lab.run import LabInfo, LabProcess
 from lab.world import load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
+from netpolicy import LAB
 from resolver.server.tls import self_signed, write_pair
 
 CANDIDATE = ("127.0.0.12", 5353)
@@ -288,7 +289,8 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
     spec = ReferenceSpec.from_lab_files(
         kind="unbound", listen=UNBOUND[0], port=UNBOUND[1], workdir=run_dir / "unbound",
         root_hints_file=lab.hints_path, trust_anchor_file=lab.anchor_path, threads=1,
-        outgoing_address=lab.egress.get("unbound"), cache_size_mb=spec_cache_mb, **tls)
+        outgoing_address=lab.egress.get("unbound"), cache_size_mb=spec_cache_mb,
+        address_policy=LAB, **tls)
     candidate_cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
                      "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}",
                      "--lab", str(lab.state_dir),

@@ -34,11 +34,13 @@ import asyncio
 import base64
 import collections
 import contextlib
+import dataclasses
 import json
 import random
+import sys
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ import dns.message
 import dns.name
 import dns.rdataclass
 import dns.rdatatype
+import yaml
 
 import lab.authserver
 from harness.differ import Differ, DifferConfig
@@ -184,11 +187,13 @@ class LabResolver:
 class Sides:
     """The candidate and the references, and the :class:`~harness.judge.Requery` over them."""
 
-    def __init__(self, world: LabWorld, faults: FaultPlugin | None = None) -> None:
+    def __init__(self, world: LabWorld, faults: FaultPlugin | None = None,
+                 references: int = len(REFERENCES)) -> None:
         self.world = world
         self.faults = faults or FaultPlugin()
         self.candidate = world.resolver(CANDIDATE, CANDIDATE_EGRESS, [self.faults])
-        self.references = {n: world.resolver(n, a) for n, a in REFERENCES.items()}
+        self.references = {n: world.resolver(n, a)
+                           for n, a in list(REFERENCES.items())[:references]}
         self.all: dict[str, LabResolver] = {CANDIDATE: self.candidate, **self.references}
         self.requeries = 0
 
@@ -205,9 +210,80 @@ class Sides:
         return await r.ask(query, cd=cd)
 
 
-def differ_for_lab() -> Differ:
-    return Differ(DifferConfig(candidate=CANDIDATE, references=tuple(REFERENCES),
-                               vantages={CANDIDATE: "ap", "unbound": "eu", "kresd": "us"}))
+def differ_for_lab(references: int = len(REFERENCES),
+                   overrides: Mapping[str, Any] | None = None) -> Differ:
+    names = tuple(REFERENCES)[:references]
+    vantages = {CANDIDATE: "ap", "unbound": "eu", "kresd": "us"}
+    settings: dict[str, Any] = {"candidate": CANDIDATE, "references": names,
+                                "vantages": {k: v for k, v in vantages.items()
+                                             if k == CANDIDATE or k in names}}
+    settings.update(overrides or {})
+    return Differ(DifferConfig(**settings))
+
+
+KIND_SETS = ("all", "no-held-out", "noise", "named", "held-out")
+
+
+def select_kinds(entries: Sequence[ManifestEntry], kinds: str) -> list[ManifestEntry]:
+    """``all``; ``no-held-out``: all but the held-out noise names; ``noise``: noise names;
+    ``named``: noise kinds the differ has a normaliser for; ``held-out``: noise kinds it has
+    none for (``held_out: true`` in the world)."""
+    if kinds == "all":
+        return list(entries)
+    if kinds == "no-held-out":
+        return [e for e in entries if not e.held_out]
+    noise = [e for e in entries if e.category == "noise"]
+    if kinds == "noise":
+        return noise
+    if kinds == "named":
+        return [e for e in noise if not e.held_out]
+    if kinds == "held-out":
+        return [e for e in noise if e.held_out]
+    raise ValueError(f"--kinds: {kinds!r} is not one of {', '.join(KIND_SETS)}")
+
+
+def held_out_kinds(entries: Sequence[ManifestEntry]) -> set[str]:
+    return {f"{e.category}:{e.kind}" for e in entries if e.held_out}
+
+
+def differ_overrides(pairs: Sequence[str], path: Path | None) -> dict[str, Any]:
+    """DifferConfig fields from a YAML mapping file and ``KEY=VALUE`` pairs (values read as
+    YAML: ``confirm=false``, ``pool_requeries=10``); unknown keys are one-line errors."""
+    known = {f.name for f in dataclasses.fields(DifferConfig)}
+    out: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except OSError as e:
+            raise ValueError(f"--differ-config: {path}: cannot read: {e.strerror}") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            raise ValueError(f"--differ-config: {path}{where}: not valid YAML: "
+                             f"{getattr(e, 'problem', None) or 'parse error'}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"--differ-config: {path}: expected a mapping of DifferConfig "
+                             "fields")
+        for key, value in loaded.items():
+            if key not in known:
+                raise ValueError(f"--differ-config: {path}: {key}: not a DifferConfig field "
+                                 f"(known: {', '.join(sorted(known))})")
+            out[str(key)] = value
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--differ: {pair!r} is not KEY=VALUE")
+        if key not in known:
+            raise ValueError(f"--differ: {key}: not a DifferConfig field (known: "
+                             f"{', '.join(sorted(known))})")
+        try:
+            out[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ValueError(f"--differ: {pair!r}: the value is not YAML") from None
+    for key, value in out.items():  # lists in YAML, tuples in the dataclass
+        if isinstance(value, list):
+            out[key] = tuple(value)
+    return out
 
 
 def _mixed_case(name: dns.name.Name, rng: random.Random) -> str:
@@ -231,6 +307,9 @@ class AccuracyConfig:
     seed: int = 7
     faults: tuple[FaultKind, ...] = ALL_FAULTS
     names: tuple[str, ...] = ()  # restrict to these manifest names ('' = all)
+    kinds: str = "all"  # see select_kinds
+    references: int = len(REFERENCES)  # 1: unbound only
+    differ: dict[str, Any] = field(default_factory=dict)  # DifferConfig overrides
 
 
 @dataclass
@@ -249,6 +328,7 @@ class AccuracyReport:
     excluded: collections.Counter[str] = field(default_factory=collections.Counter)
     requeries: int = 0
     seconds: float = 0.0
+    held_out: set[str] = field(default_factory=set)  # noise kinds without a named rule
 
     @property
     def clean(self) -> list[Record]:
@@ -262,6 +342,37 @@ class AccuracyReport:
         """REAL verdicts on fault-free observations of noise names: false positives."""
         return [r for r in self.clean if r.verdict.kind is VerdictKind.REAL
                 and r.kind.startswith("noise:")]
+
+    def noise_kinds(self) -> dict[str, dict[str, Any]]:
+        """Per noise kind (``noise:<kind>``): whether it is held out (no named normaliser),
+        fault-free observations, false REAL among them, the other verdicts, and the faults
+        injected into its answers and found."""
+        out: dict[str, dict[str, Any]] = {}
+        kinds = sorted({r.kind for r in self.records if r.kind.startswith("noise:")},
+                       key=lambda k: (k in self.held_out, k))
+        for kind in kinds:
+            clean = [r for r in self.clean if r.kind == kind]
+            faulty = [r for r in self.faulty if r.kind == kind]
+            verdicts = collections.Counter(r.verdict.kind.value for r in clean)
+            out[kind] = {
+                "held_out": kind in self.held_out,
+                "observations": len(clean),
+                "false_real": verdicts["real"],
+                "verdicts": dict(verdicts),
+                "real_categories": dict(collections.Counter(
+                    r.verdict.category for r in clean if r.verdict.kind is VerdictKind.REAL)),
+                "faults_injected": len(faulty),
+                "faults_found": sum(r.verdict.kind is VerdictKind.REAL for r in faulty),
+            }
+        return out
+
+    def false_real_split(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((false REAL, observations) on named noise kinds, the same on held-out kinds)."""
+        rows = self.noise_kinds().values()
+        named = [r for r in rows if not r["held_out"]]
+        held = [r for r in rows if r["held_out"]]
+        return ((sum(r["false_real"] for r in named), sum(r["observations"] for r in named)),
+                (sum(r["false_real"] for r in held), sum(r["observations"] for r in held)))
 
     def unprompted(self) -> list[Record]:
         """REAL verdicts on fault-free observations of other names.  Both sides run the
@@ -329,6 +440,18 @@ class AccuracyReport:
                          + (f"   explained by: {ex}" if ex else ""))
         lines.append(f"  REAL on fault-free noise names (false positives): "
                      f"{len(self.false_real())}")
+        lines.append("")
+        lines.append("noise kinds (named: the differ has a normaliser for the kind; held out: "
+                     "it has none):")
+        for kind, row in self.noise_kinds().items():
+            cats = ", ".join(f"{c} {n}" for c, n in sorted(row["real_categories"].items()))
+            lines.append(f"  {'held out' if row['held_out'] else 'named':8} {kind:22} "
+                         f"n={row['observations']:4}  false real={row['false_real']:4}  "
+                         f"faults found {row['faults_found']}/{row['faults_injected']}"
+                         + (f"   real as: {cats}" if cats else ""))
+        (nr, nn), (hr, hn) = self.false_real_split()
+        lines.append(f"  false REAL: named kinds {nr}/{nn}, held-out kinds {hr}/{hn}")
+        lines.append("")
         for r in self.false_real()[:10]:
             lines.append(f"    {r.name} {r.rdtype} ({r.kind}): {r.verdict.category} "
                          f"{json.dumps(r.verdict.evidence.get('differences', []))[:300]}")
@@ -358,6 +481,15 @@ class AccuracyReport:
         found, total = self.found()
         if total:
             lines.append(f"  all faults: {found}/{total} found ({100 * found / total:.2f}%)")
+            timed_out = [r for r in self.faulty if r.verdict.kind is VerdictKind.TIMEOUT]
+            if timed_out:
+                sides = collections.Counter(str(r.verdict.evidence.get("side", "?"))
+                                            for r in timed_out)
+                lines.append(f"  of which a side gave no answer (TIMEOUT, not judged): "
+                             f"{len(timed_out)} ("
+                             + ", ".join(f"{k} {v}" for k, v in sorted(sides.items()))
+                             + f"); found among the answered: {found}/"
+                             f"{total - len(timed_out)}")
         for what, count in sorted(self.excluded.items()):
             lines.append(f"  not injected: {what} x{count}")
         missed = [r for r in self.faulty if r.verdict.kind is not VerdictKind.REAL]
@@ -393,16 +525,16 @@ async def accuracy(cfg: AccuracyConfig | None = None) -> AccuracyReport:
     cfg = cfg or AccuracyConfig()
     world = LabWorld(seed=cfg.seed)
     rng = random.Random(cfg.seed)
-    report = AccuracyReport()
-    entries = world.manifest()
+    report = AccuracyReport(held_out=held_out_kinds(world.manifest()))
+    entries = select_kinds(world.manifest(), cfg.kinds)
     if cfg.names:
         wanted = {n if n.endswith(".") else n + "." for n in cfg.names}
         entries = [e for e in entries if e.name.to_text() in wanted]
-    noise_entries = [e for e in world.manifest() if e.category == "noise"]
+    noise_entries = [e for e in entries if e.category == "noise"]
     started = time.perf_counter()
     with virtual_lab_time(world.clock):
-        sides = Sides(world)
-        differ = differ_for_lab()
+        sides = Sides(world, references=cfg.references)
+        differ = differ_for_lab(cfg.references, cfg.differ)
         obs_id = 0
         for _ in range(cfg.rounds):
             world.clock.advance(cfg.step * rng.uniform(0.3, 1.7))
@@ -626,12 +758,37 @@ async def throughput(corpus: list[Stored], passes: int = 1) -> ThroughputReport:
 
 
 def register(bsub: Any) -> None:
-    p = bsub.add_parser("differ", help="the differ on the in-process lab: accuracy (noise "
-                        "and injected faults) and throughput (comparisons/s on a corpus)")
+    p = bsub.add_parser("differ", help="the differ on the lab: accuracy (noise and injected "
+                        "faults, named and held-out noise kinds apart) and throughput")
     p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both")
+    p.add_argument("--mode", choices=("in-process", "live"), default="in-process",
+                   help="accuracy: in-process (no sockets, virtual time) or live (the lab, "
+                        "Unbound as the one reference, a fault-injecting proxy as the "
+                        "candidate, through the harness as 'shadowdns run --query-list'; "
+                        "needs the lab's addresses: run it under flock)")
+    p.add_argument("--kinds", choices=KIND_SETS, default="all",
+                   help="accuracy: which manifest names (held-out: the noise kinds the "
+                        "differ has no named rule for)")
+    p.add_argument("--differ", action="append", default=[], metavar="KEY=VALUE",
+                   help="a DifferConfig field for this run (repeatable; value as YAML)")
+    p.add_argument("--differ-config", type=Path, metavar="FILE",
+                   help="a YAML mapping of DifferConfig fields")
     p.add_argument("--rounds", type=int, default=30, help="accuracy: rounds over the manifest")
     p.add_argument("--fault-rate", type=float, default=0.35,
                    help="accuracy: share of observations with a fault (default 0.35)")
+    p.add_argument("--references", type=int, choices=(1, 2), default=2,
+                   help="in-process accuracy: references (1: unbound only); live uses one")
+    p.add_argument("--rates", default="20,0",
+                   help="live: query-list rates, comma-separated (0: as fast as the harness "
+                        "takes them); default 20,0")
+    p.add_argument("--live-rounds", type=int, default=8,
+                   help="live: rounds over the names per rate (noise names 3 times a round)")
+    p.add_argument("--max-in-flight", type=int, default=256,
+                   help="live: the harness's dispatcher bound (default 256)")
+    p.add_argument("--backend", choices=("unbound", "kresd"), default="unbound",
+                   help="live: the resolver behind the fault proxy (default unbound)")
+    p.add_argument("--run-dir", type=Path, default=Path("run/bench-differ-live"),
+                   help="live: state of the lab, resolvers and harness")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--corpus", type=Path, default=Path("run/bench/differ-corpus.jsonl"),
                    help="throughput: the stored corpus (generated when missing)")
@@ -643,26 +800,64 @@ def register(bsub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
+    try:
+        overrides = differ_overrides(args.differ, args.differ_config)
+        rates = _rates(args.rates)
+        differ_for_lab(1, overrides)  # a bad combination fails here, before anything starts
+    except (ValueError, TypeError) as e:
+        print(f"shadowdns bench differ: {e}", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(args, overrides, rates))
 
 
-async def _run(args: argparse.Namespace) -> int:
+def _rates(text: str) -> tuple[float, ...]:
+    try:
+        rates = tuple(float(r) for r in text.split(",") if r.strip())
+    except ValueError:
+        raise ValueError(f"--rates: {text!r} is not a comma-separated list of numbers") from None
+    if not rates or any(r < 0 for r in rates):
+        raise ValueError(f"--rates: {text!r}: give one or more rates >= 0")
+    return rates
+
+
+def accuracy_figures(report: AccuracyReport) -> dict[str, Any]:
+    found, total = report.found()
+    (nr, nn), (hr, hn) = report.false_real_split()
+    return {
+        "observations": len(report.records),
+        "false_real": len(report.false_real()),
+        "false_real_named": nr, "observations_named": nn,
+        "false_real_held_out": hr, "observations_held_out": hn,
+        "noise_kinds": report.noise_kinds(),
+        "faults_found": found,
+        "faults_injected": total,
+        "faults_by_kind": {k.value: dict(zip(("found", "injected"), report.found(k),
+                                             strict=True))
+                           for k in ALL_FAULTS if report.found(k)[1]},
+        "unprompted_real": len(report.unprompted()),
+        "per_category": {c: dict(zip(("tp", "fp", "fn", "unprompted"), v, strict=True))
+                         for c, v in report.per_category().items()},
+    }
+
+
+async def _run(args: argparse.Namespace, overrides: dict[str, Any],
+               rates: tuple[float, ...]) -> int:
     figures: dict[str, Any] = {}
-    if args.what in ("accuracy", "both"):
+    if args.what in ("accuracy", "both") and args.mode == "live":
+        from shadowdns import bench_differ_live
+
+        live = await bench_differ_live.run_live(args, overrides, rates)
+        if live is None:
+            return 1
+        figures["live"] = live
+    elif args.what in ("accuracy", "both"):
         report = await accuracy(AccuracyConfig(rounds=args.rounds, fault_rate=args.fault_rate,
-                                               seed=args.seed))
-        print("== differ accuracy on the in-process lab")
+                                               seed=args.seed, kinds=args.kinds,
+                                               references=args.references,
+                                               differ=overrides))
+        print(f"== differ accuracy on the in-process lab ({args.references} reference(s))")
         print(report.text())
-        found, total = report.found()
-        figures["accuracy"] = {
-            "observations": len(report.records),
-            "false_real": len(report.false_real()),
-            "faults_found": found,
-            "faults_injected": total,
-            "unprompted_real": len(report.unprompted()),
-            "per_category": {c: dict(zip(("tp", "fp", "fn", "unprompted"), v, strict=True))
-                             for c, v in report.per_category().items()},
-        }
+        figures["accuracy"] = accuracy_figures(report)
     if args.what in ("throughput", "both"):
         path: Path = args.corpus
         if args.regenerate or not path.exists():

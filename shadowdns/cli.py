@@ -11,7 +11,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-OWN_PACKAGES = r"(shadowdns|resolver|harness|legacy_adapter|deckard|reports|lab)(\.|$)"
+OWN_PACKAGES = r"(shadowdns|resolver|harness|legacy_adapter|deckard|reports|lab|netpolicy)(\.|$)"
 
 
 def quiet_third_party_warnings() -> None:

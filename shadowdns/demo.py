@@ -37,6 +37,7 @@ from lab.manifest import agrees, manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
+from netpolicy import LAB
 from resolver.app import describe
 
 DEFAULT_RUN_DIR = Path("run/demo")
@@ -115,13 +116,13 @@ async def references(run_dir: Path, lab: LabInfo, qmin: bool
             kind="unbound", listen=UNBOUND_LISTEN, port=REFERENCE_PORT,
             workdir=run_dir / "unbound", root_hints_file=lab.hints_path,
             trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
-            outgoing_address=lab.egress.get("unbound"),
+            outgoing_address=lab.egress.get("unbound"), address_policy=LAB,
         ),
         ReferenceSpec.from_lab_files(
             kind="kresd", listen=KRESD_LISTEN, port=REFERENCE_PORT,
             workdir=run_dir / "kresd", root_hints_file=lab.hints_path,
             trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
-            outgoing_address=lab.egress.get("kresd"),
+            outgoing_address=lab.egress.get("kresd"), address_policy=LAB,
         ),
     ]
     async with contextlib.AsyncExitStack() as stack:
@@ -225,7 +226,8 @@ async def shadow(args: argparse.Namespace, run_dir: Path, lab: LabInfo) -> int:
         kind="unbound", listen=STAGING_LISTEN, port=REFERENCE_PORT,
         workdir=run_dir / "staging-unbound", root_hints_file=lab.hints_path,
         trust_anchor_file=lab.anchor_path, qname_minimisation=qmin,
-        outgoing_address=lab.egress.get("unbound"), dnstap_socket=sock, identity="staging")
+        outgoing_address=lab.egress.get("unbound"), dnstap_socket=sock, identity="staging",
+        address_policy=LAB)
     print(f"harness: dnstap on {sock}; candidate in process; reference kresd at "
           f"{KRESD_LISTEN}:{REFERENCE_PORT}; judge {type(pipeline.judge).__name__}", flush=True)
     for target in pipeline.targets:

@@ -6,7 +6,8 @@ One lab per test session (it binds port 53 on 127.53.x.y, so there can only be o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,88 @@ def _upstream_only_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
         return await real(self, address, message, tcp=tcp, timeout=timeout)
 
     monkeypatch.setattr(NetworkTransport, "query", query)
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A throw-away CA, a server certificate for ``shadow.test`` / 127.0.0.1 / ::1 it signed,
+    a client certificate it signed, and a client certificate from another CA (PEM files)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    out = tmp_path_factory.mktemp("tls")
+    now = datetime.datetime.now(datetime.UTC)
+
+    def name(text: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> Path:
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        return path
+
+    def ca(label: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(name(label)).issuer_name(name(label))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
+                                             False, False), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                               critical=False)
+                .sign(key, hashes.SHA256()))
+        return key, cert
+
+    def leaf(label: str, issuer: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
+             usage: x509.ObjectIdentifier, prefix: str) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (x509.CertificateBuilder().subject_name(name(label))
+                   .issuer_name(issuer[1].subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None),
+                                  critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                       issuer[0].public_key()), critical=False)
+                   .add_extension(x509.SubjectAlternativeName([
+                       x509.DNSName(label), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                       x509.IPAddress(ipaddress.ip_address("::1"))]), critical=False))
+        cert = builder.sign(issuer[0], hashes.SHA256())
+        (out / f"{prefix}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        write_key(key, out / f"{prefix}.key")
+
+    good, other = ca("shadowdns test CA"), ca("another CA")
+    (out / "ca.pem").write_bytes(good[1].public_bytes(serialization.Encoding.PEM))
+    leaf("shadow.test", good, ExtendedKeyUsageOID.SERVER_AUTH, "server")
+    leaf("staging.test", good, ExtendedKeyUsageOID.CLIENT_AUTH, "client")
+    leaf("intruder.test", other, ExtendedKeyUsageOID.CLIENT_AUTH, "intruder")
+    return {k: out / f for k, f in (
+        ("ca", "ca.pem"), ("cert", "server.pem"), ("key", "server.key"),
+        ("client_cert", "client.pem"), ("client_key", "client.key"),
+        ("intruder_cert", "intruder.pem"), ("intruder_key", "intruder.key"))}
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = 15) -> None:
+    """Stop a process this test started, by its PID: ``sig`` (SIGTERM), then SIGKILL after
+    10 s."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def stop_process() -> Callable[..., None]:
+    """``stop_process(proc, sig=SIGTERM)``: see :func:`_stop`."""
+    return _stop

@@ -35,6 +35,11 @@ cdn       CNAME chains that agree up to an edge name,  tails under different reg
           reference's own answer for that edge name
 ========  =================================================================================
 
+``tc`` (not a default: ``ignore_tc_only``, ``--ignore-tc-only``) explains a difference in the
+TC bit alone, and, where the truncated side carries no records at all (a response-rate-limit
+"slip": header and question only), the records that are missing from it; never a difference
+in rcode, question or flags other than TC, nor records the truncated side does carry.
+
 "Unstable upstream" is not a pair normaliser: it needs re-queries, so the differ decides it
 while confirming (:mod:`harness.differ.differ`).
 """
@@ -53,7 +58,7 @@ from harness.differ.compare import Difference, chain
 from harness.differ.knowledge import Knowledge
 
 __all__ = ["DEFAULT_NORMALISERS", "Cdn", "Case", "Explanation", "Geo", "Normalised",
-           "Normaliser", "Order", "Pair", "Pool", "Resign", "Ttl", "normalise",
+           "Normaliser", "Order", "Pair", "Pool", "Resign", "TcOnly", "Ttl", "normalise",
            "domain_of", "registered_domain"]
 
 _RRSIG = int(dns.rdatatype.RRSIG)
@@ -145,6 +150,34 @@ def _with_suffix(diffs: Sequence[Difference], *suffixes: str) -> list[Difference
 
 
 # -- the simple ones ---------------------------------------------------------------------------
+
+
+_TC = 0x0200  # dns.flags.TC
+
+
+class TcOnly:
+    """Truncation as noise (RRL slips): the TC bit, and the records a bare truncated
+    response leaves out."""
+
+    name = "tc"
+
+    def explain(self, pair: Pair, diffs: Sequence[Difference]) -> Explanation | None:
+        truncated = [p for p in (pair.candidate, pair.reference) if p.flags & _TC]
+        if len(truncated) != 1:
+            return None  # neither side or both: TC is not what differs
+        hits = [d for d in diffs if d.category == "flags.tc"]
+        if not hits:
+            return None
+        side = truncated[0]
+        bare = not any(side.sections[s] for s in side.sections)
+        if bare:
+            # The slipped side carries nothing: the other side's records are not a
+            # disagreement about data.  Only what lies in a section (and CNAME chains).
+            hits += [d for d in diffs if d.category != "flags.tc" and d.section != ""]
+        who = "candidate" if side is pair.candidate else "reference"
+        note = (f"the {who} answered truncated (TC=1"
+                + (", no records: a rate-limit slip)" if bare else ")"))
+        return Explanation(self.name, tuple(hits), note)
 
 
 class Case:

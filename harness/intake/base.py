@@ -15,6 +15,7 @@ import collections
 import struct
 from typing import Protocol
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -96,7 +97,8 @@ class Intake(abc.ABC):
 
 
 def query_from_wire(wire: bytes, *, source: Source, client: str | None = None,
-                    client_port: int | None = None, seen_at: float = 0.0) -> Query:
+                    client_port: int | None = None, seen_at: float = 0.0,
+                    tcp: bool = False) -> Query:
     """The :class:`Query` in a client packet; raises :class:`Malformed` if it is not one."""
     if len(wire) < _HEADER.size:
         raise Malformed("short")
@@ -128,7 +130,28 @@ def query_from_wire(wire: bytes, *, source: Source, client: str | None = None,
         client_port=client_port,
         seen_at=seen_at,
         wire=bytes(wire),
+        tcp=tcp,
     )
+
+
+def split_ecs(wire: bytes) -> tuple[str | None, bytes]:
+    """``(subnet address, wire without the EDNS Client Subnet option)``; ``(None, wire)``
+    when the packet has no ECS option (or does not parse: the caller's parser will say so).
+    ID, flags, question case and the other EDNS options are kept."""
+    try:
+        message = dns.message.from_wire(wire, ignore_trailing=True)
+    except (dns.exception.DNSException, ValueError, IndexError, UnicodeError):
+        return None, wire
+    ecs = [o for o in message.options if isinstance(o, dns.edns.ECSOption)]
+    if not ecs:
+        return None, wire
+    message.use_edns(message.edns, message.ednsflags, message.payload,
+                     options=[o for o in message.options
+                              if not isinstance(o, dns.edns.ECSOption)])
+    try:
+        return str(ecs[0].address), message.to_wire()
+    except (dns.exception.DNSException, ValueError):
+        return None, wire
 
 
 def staging_key(query: Query) -> StagingKey | None:

@@ -1,7 +1,9 @@
 """dnstap: Frame Streams from a staging resolver (unix socket, TCP) or from a dnstap file.
 
-The staging resolver (Unbound's ``dnstap-socket-path``, kresd's dnstap module, dnsdist's
-``newFrameStreamTcpLogger``, ``fstrm_replay``) connects and speaks Frame Streams:
+The staging resolver (Unbound's ``dnstap-socket-path`` or ``dnstap-ip``, with
+``dnstap-tls``, kresd's dnstap module, dnsdist's ``newFrameStreamTcpLogger``, ``fstrm_replay``)
+connects -- over TCP only from an allowed peer network, and inside TLS when ``tls`` is set
+(client certificates required when it names a ``client_ca``) -- and speaks Frame Streams:
 
 * bidirectional (sockets): it sends READY with the content types it offers, we ACCEPT
   ``protobuf:dnstap.Dnstap``, it sends START, data frames, then STOP, and we answer FINISH;
@@ -26,6 +28,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import ssl
 import struct
 import time
 from pathlib import Path
@@ -35,9 +38,10 @@ import dnstap_pb
 import fstrm
 from google.protobuf.message import DecodeError
 
-from harness.config import DnstapConfig
+from harness.config import DnstapConfig, TlsConfig
 from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire, response_key
 from harness.records import Source
+from netpolicy import Networks
 
 __all__ = ["CONTENT_TYPE", "DnstapIntake", "FrameError", "control_frame", "data_frame"]
 
@@ -50,6 +54,9 @@ _LENGTH = struct.Struct("!I")
 _CLIENT_QUERY = dnstap_pb.Message.CLIENT_QUERY
 _CLIENT_RESPONSE = dnstap_pb.Message.CLIENT_RESPONSE
 _MESSAGE = dnstap_pb.Dnstap.MESSAGE
+# Queries that came over a stream are replayed over TCP (DoT, DoH and DNSCrypt-over-TCP
+# included: none of them has a UDP size limit that would truncate the answer).
+_STREAMS = frozenset((dnstap_pb.TCP, dnstap_pb.DOT, dnstap_pb.DOH, dnstap_pb.DNSCryptTCP))
 
 
 class FrameError(Exception):
@@ -191,6 +198,17 @@ class _Session:
         raise FrameError("handshake_errors", f"unexpected control frame type {ctrl}")
 
 
+def _server_context(tls: TlsConfig) -> ssl.SSLContext:
+    """TLS 1.2 or later with our certificate; client certificates required with a CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(tls.cert, tls.key)
+    if tls.client_ca is not None:
+        context.load_verify_locations(tls.client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 class DnstapIntake(Intake):
     """dnstap over a unix socket, TCP, or from a file (exactly one, as configured)."""
 
@@ -234,7 +252,9 @@ class DnstapIntake(Intake):
                     message.query_message, source=Source.DNSTAP,
                     client=_address(message.query_address),
                     client_port=message.query_port if message.HasField("query_port") else None,
-                    seen_at=seen)
+                    seen_at=seen,
+                    tcp=message.HasField("socket_protocol")
+                    and message.socket_protocol in _STREAMS)
             except Malformed:
                 stats["malformed"] += 1
                 return
@@ -270,7 +290,15 @@ class DnstapIntake(Intake):
             self._file_task = asyncio.create_task(self._read_file(handle, sink), name=self.name)
             return
 
+        allowed = Networks(config.allow)
+
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if config.tcp is not None:
+                peer = writer.get_extra_info("peername")
+                if not peer or str(peer[0]) not in allowed:
+                    self.stats["refused_peer"] += 1
+                    writer.close()
+                    return
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
@@ -296,7 +324,9 @@ class DnstapIntake(Intake):
             try:
                 self._server = await asyncio.start_server(
                     connected, host=config.tcp[0], port=config.tcp[1],
-                    limit=config.max_frame + 64, reuse_address=True)
+                    limit=config.max_frame + 64, reuse_address=True,
+                    ssl=_server_context(config.tls) if config.tls is not None else None,
+                    ssl_handshake_timeout=10 if config.tls is not None else None)
             except OSError as e:
                 raise OSError(f"dnstap: cannot listen on {config.tcp[0]}:{config.tcp[1]}: "
                               f"{e.strerror}") from e
@@ -341,5 +371,6 @@ class DnstapIntake(Intake):
         if self.config.socket is not None:
             return f"dnstap on unix socket {self.config.socket}"
         if self.address is not None:
-            return f"dnstap on TCP {self.address[0]}:{self.address[1]}"
+            over = "TLS" if self.config.tls is not None else "TCP"
+            return f"dnstap on {over} {self.address[0]}:{self.address[1]}"
         return f"dnstap file {self.config.file}"

@@ -1,13 +1,17 @@
 """pcap and pcapng files (read with dpkt), replayed with their original timing or at full speed.
 
 UDP datagrams to ``port`` (53) are client queries; datagrams from it are the recorded
-resolver's answers and are kept as staging answers.  Link types: Ethernet, Linux cooked
+resolver's answers and are kept as staging answers.  DNS over TCP is read segment by segment
+(RFC 7766 framing: a two-byte length before each message): every message a segment holds
+whole is a query (replayed over TCP) or a staging answer; a segment without a whole message
+(an empty ACK or a message split across segments: there is no stream reassembly) counts
+``tcp_partial`` when it carries data.  Link types: Ethernet, Linux cooked
 (SLL, SLL2), BSD loopback (NULL/LOOP) and raw IP; IPv4 and IPv6.
 
 ``speed`` 1 replays at the original pace, N at N times it; ``None`` (``max``) reads as fast
 as the pipeline takes queries.  What cannot be used is counted and skipped: ``malformed``
-(not a DNS query), ``undecodable`` (a frame dpkt cannot take apart), ``fragments``, ``tcp``
-(DNS over TCP is not reassembled here), ``other`` (neither to nor from the port).  A file
+(not a DNS query), ``undecodable`` (a frame dpkt cannot take apart), ``fragments``,
+``tcp_partial``, ``other`` (neither to nor from the port).  A file
 that is not pcap at all, or whose structure breaks off, counts ``corrupt`` and ends this
 intake; the rest of the harness keeps running.
 """
@@ -190,33 +194,43 @@ class PcapIntake(Intake):
             stats["fragments"] += 1
             return
         transport = ip.data
-        if isinstance(transport, dpkt.tcp.TCP):
-            stats["tcp"] += 1
-            return
-        if not isinstance(transport, dpkt.udp.UDP):
+        tcp = isinstance(transport, dpkt.tcp.TCP)
+        if not tcp and not isinstance(transport, dpkt.udp.UDP):
             stats["other"] += 1
             return
-        payload = bytes(transport.data)
         port = self.config.port
-        if transport.dport == port:
-            try:
-                query = query_from_wire(payload, source=Source.PCAP, client=_text(ip, ip.src),
-                                        client_port=int(transport.sport), seen_at=ts)
-            except Malformed:
-                stats["malformed"] += 1
-                return
-            stats["queries"] += 1
-            sink.offer(query)
-        elif transport.sport == port:
-            try:
-                key = response_key(payload, _text(ip, ip.dst), int(transport.dport))
-            except Malformed:
-                stats["malformed"] += 1
-                return
-            stats["responses"] += 1
-            sink.staging(key, payload)
-        else:
+        if transport.dport != port and transport.sport != port:
             stats["other"] += 1
+            return
+        data = bytes(transport.data)
+        if tcp:
+            payloads = _stream_messages(data)
+            if not payloads:
+                if data:
+                    stats["tcp_partial"] += 1
+                return
+        else:
+            payloads = [data]
+        for payload in payloads:
+            if transport.dport == port:
+                try:
+                    query = query_from_wire(payload, source=Source.PCAP,
+                                            client=_text(ip, ip.src),
+                                            client_port=int(transport.sport), seen_at=ts,
+                                            tcp=tcp)
+                except Malformed:
+                    stats["malformed"] += 1
+                    continue
+                stats["queries"] += 1
+                sink.offer(query)
+            else:
+                try:
+                    key = response_key(payload, _text(ip, ip.dst), int(transport.dport))
+                except Malformed:
+                    stats["malformed"] += 1
+                    continue
+                stats["responses"] += 1
+                sink.staging(key, payload)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -228,3 +242,18 @@ class PcapIntake(Intake):
     def describe(self) -> str:
         pace = "as fast as possible" if self.config.speed is None else f"{self.config.speed:g}x"
         return f"pcap {self.config.file} ({pace})"
+
+
+def _stream_messages(data: bytes) -> list[bytes]:
+    """The DNS messages a TCP segment holds whole (two-byte length prefix each); none when
+    the first one does not fit (the segment is part of a longer message)."""
+    out: list[bytes] = []
+    offset = 0
+    while offset + 2 <= len(data):
+        length = int.from_bytes(data[offset:offset + 2], "big")
+        end = offset + 2 + length
+        if length < 12 or end > len(data):
+            break
+        out.append(data[offset + 2:end])
+        offset = end
+    return out

@@ -3,21 +3,27 @@
 dnsdist's ``TeeAction``, a packet broker or a switch's mirror port sends each client query
 here as one UDP datagram.  Only datagrams from the configured source networks are taken
 (others count as ``refused_source``); anything that is not a DNS query counts as
-``malformed`` (a mirrored response as ``responses``).  Nothing is ever sent back: the real
-client has its answer from the production resolver already.
+``malformed`` (a mirrored response as ``responses``).  A copy prefixed with a PROXY protocol
+v2 header (:mod:`harness.intake.proxyv2`) keeps the original client's address and port, and
+its transport (a stream: replayed over TCP); the allow-list still applies to the sender.
+With ``client_from_ecs`` the mirror's EDNS Client Subnet option (dnsdist ``TeeAction(remote,
+true)``) is read as the client's address (the subnet's address) and removed from the packet
+before it is replayed -- the mirror added it, the client did not send it.
+Nothing is ever sent back: the real client has its answer from the production resolver.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import time
 
 from harness.config import UdpMirrorConfig
-from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire
+from harness.intake.base import Intake, IntakeSink, Malformed, query_from_wire, split_ecs
+from harness.intake.proxyv2 import ProxyError, split_proxy_v2
 from harness.records import Source
+from netpolicy import Networks
 
 __all__ = ["UdpMirrorIntake"]
 
@@ -37,9 +43,25 @@ class _Protocol(asyncio.DatagramProtocol):
         if not intake.allowed(host):
             stats["refused_source"] += 1
             return
+        client, port, stream = host, int(addr[1]), False
         try:
-            query = query_from_wire(data, source=Source.UDP_MIRROR, client=host,
-                                    client_port=int(addr[1]), seen_at=time.time())
+            header, data = split_proxy_v2(data)
+        except ProxyError:
+            stats["bad_proxy_header"] += 1
+            return
+        if header is not None:
+            stats["proxy_v2"] += 1
+            if header.client is not None:
+                client, port = header.client, header.client_port or 0
+            stream = header.stream
+        if intake.config.client_from_ecs:
+            subnet, data = split_ecs(data)
+            if subnet is not None:
+                stats["client_from_ecs"] += 1
+                client, port = subnet, 0
+        try:
+            query = query_from_wire(data, source=Source.UDP_MIRROR, client=client,
+                                    client_port=port, seen_at=time.time(), tcp=stream)
         except Malformed as e:
             if str(e) == "response":
                 stats["responses"] += 1
@@ -62,24 +84,16 @@ class UdpMirrorIntake(Intake):
         super().__init__(name or f"udp_mirror:{config.listen[0]}:{config.listen[1]}")
         self.config = config
         self._transport: asyncio.DatagramTransport | None = None
-        self._verdicts: dict[str, bool] = {}
+        self._allowed = Networks(config.allow)
         self.address: tuple[str, int] = config.listen
 
     def allowed(self, host: str) -> bool:
-        verdict = self._verdicts.get(host)
-        if verdict is None:
-            try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
-                return False
-            verdict = any(address in net for net in self.config.allow)
-            if len(self._verdicts) < 65536:
-                self._verdicts[host] = verdict
-        return verdict
+        return host in self._allowed
 
     async def start(self, sink: IntakeSink) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in self.config.listen[0] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.config.receive_buffer)
             sock.bind(self.config.listen)

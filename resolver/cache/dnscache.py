@@ -345,6 +345,15 @@ class RRsetCache(_ArcBacked):
         if cached is not None and now < cached.expires and rank < cached.rank:
             self.rank_rejections += 1
             return False
+        if rrset.rdtype == dns.rdatatype.NS and cached is not None and now < cached.expires \
+                and rank == cached.rank:
+            # Ghost domains (CVE-2012-1191): a delegation re-asserted at the same rank (the
+            # old operator's servers repeating their NS set, changed or not) keeps the
+            # expiry it had, so it still ends and the parent is asked again (Unbound's
+            # need_to_update_rrset keeps the old TTL for NS of the same trust).
+            ttl = min(ttl, _remaining(cached.expires, now, ttl))
+            if ttl <= 0:
+                return False
         if not proofs and cached is not None and now < cached.expires and cached.proofs \
                 and cached.rrset == rrset:
             proofs = cached.proofs  # the same data stored again (say, once validated)

@@ -43,18 +43,27 @@ class Classified:
     ds: dns.rrset.RRset | None = None
     glue: list[dns.rrset.RRset] = field(default_factory=list)
     why: str = ""
+    # recursion-lame: what the response would be from an authority (the last resort when
+    # every server of the zone is recursion-lame, as Unbound then takes it)
+    fallback: Classified | None = None
 
 
 def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
     return name.is_subdomain(zone)
 
 
-def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True) -> None:
+def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True) -> bool:
     """Remove out-of-bailiwick authority and additional data, in place.
 
     With ``harden_glue`` off, addresses of the nameservers a response names are kept even
     outside ``zone`` (Unbound's ``harden-glue: no``, Knot Resolver's permissive mode).
+    Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
+    mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
+    _place_signatures(response)
+    referred_away = any(
+        r.rdtype == T.NS and not in_zone(r.name, zone) for r in response.authority
+    )
     response.authority = [r for r in response.authority if in_zone(r.name, zone)]
     targets: set[dns.name.Name] = set()
     for section in (response.answer, response.authority):
@@ -64,10 +73,31 @@ def scrub(response: dns.message.Message, zone: dns.name.Name, harden_glue: bool 
     response.additional = [
         r
         for r in response.additional
-        if r.rdtype in (T.A, T.AAAA)
+        if (r.rdtype in (T.A, T.AAAA) or (r.rdtype == T.RRSIG and r.covers in (T.A, T.AAAA)))
         and r.name in targets
         and (in_zone(r.name, zone) or not harden_glue)
     ]
+    return referred_away
+
+
+def _place_signatures(response: dns.message.Message) -> None:
+    """Move each RRSIG RRset to the section of the RRset it covers, in place.
+
+    A server may put signatures in the wrong section; Unbound's parser files an RRSIG with
+    the RRset it covers wherever that is (msgparse.c: one RRset table per message), so the
+    signature still counts.  RRSIGs whose RRset is nowhere stay where they are."""
+    sections = (response.answer, response.authority, response.additional)
+    home: dict[tuple[dns.name.Name, int], list[dns.rrset.RRset]] = {}
+    for section in sections:
+        for r in section:
+            if r.rdtype != T.RRSIG:
+                home.setdefault((r.name, r.rdtype), section)
+    for section in sections:
+        for r in [r for r in section if r.rdtype == T.RRSIG]:
+            target = home.get((r.name, r.covers))
+            if target is not None and target is not section:
+                section.remove(r)
+                target.append(r)
 
 
 def _sig_index(section: list[dns.rrset.RRset]) -> dict[tuple[dns.name.Name, int], dns.rrset.RRset]:
@@ -96,7 +126,9 @@ def follow_chain(
                 signatures.setdefault(r.name, []).append(r)
             continue
         by_key.setdefault((r.name, r.rdtype), r)
-        if r.rdtype == T.DNAME:
+        if r.rdtype == T.DNAME and in_zone(r.name, zone):
+            # A DNAME owned above the server's zone is out of its bailiwick (RFC 2181 §5.4.1):
+            # not believed, so it redirects nothing (Unbound's scrubber removes it).
             dnames.append(r)
     chain: list[dns.rrset.RRset] = []
     name = qname
@@ -112,6 +144,13 @@ def follow_chain(
         if final is not None:
             chain.append(final)
             return chain, name, True
+        if dname is None and qtype == T.ANY:
+            # QTYPE * matches every type (RFC 1035 §3.2.3): all the name's RRsets are the
+            # answer (a CNAME among them is not followed).
+            found = [r for r in answer if r.name == name and r.rdtype != T.RRSIG]
+            if found:
+                chain.extend(found)
+                return chain, name, True
         if dname is None and signatures.get(name):
             # qtype RRSIG: the answer is every signature the name has, one RRset per
             # covered type as dnspython groups them
@@ -147,8 +186,49 @@ def classify(
     qtype: int,
     zone: dns.name.Name,
     max_hops: int = 12,
+    referred_away: bool = False,
+    *,
+    recursion_desired: bool = False,
 ) -> Classified:
-    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``."""
+    """Sort a scrubbed response for (qname, qtype) from a server of ``zone``
+    (``referred_away``: scrubbing took an upward or sideways referral out of it).
+
+    Asked without RD (iterating), an answer, NXDOMAIN or NODATA that has RA set and AA
+    clear comes from a recursive resolver, not from an authority for the zone: it is
+    "recursion-lame" (RFC 4697 §2.3; Unbound's RESPONSE_TYPE_REC_LAME in iter_resptype.c)
+    and its data is not used while the zone has other servers (``fallback`` keeps it for
+    when it has none).  Referrals (never AA) are judged as usual.
+    """
+    c = _classify(response, qname, qtype, zone, max_hops, referred_away)
+    if (
+        c.kind is Kind.NODATA
+        and not response.answer and not response.authority and not response.additional
+    ):
+        # An entirely empty NOERROR (no SOA, no NS, nothing) is ambiguous: a lame or broken
+        # server says the same.  Another server of the zone is asked first and the empty
+        # NODATA is taken only when none is left (Unbound's iter_resptype.c: throwaway at
+        # first, accepted later, EMPTY_NODATA_RETRY_COUNT).
+        return Classified(Kind.LAME, why="an entirely empty answer (another server is "
+                          "asked first)", fallback=c)
+    if (
+        not recursion_desired
+        and c.kind in (Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA)
+        and response.flags & dns.flags.RA
+        and not response.flags & dns.flags.AA
+    ):
+        return Classified(Kind.LAME, why="recursion-lame: RA without AA from a server of "
+                          f"{zone}", fallback=c)
+    return c
+
+
+def _classify(
+    response: dns.message.Message,
+    qname: dns.name.Name,
+    qtype: int,
+    zone: dns.name.Name,
+    max_hops: int,
+    referred_away: bool,
+) -> Classified:
     rcode = response.rcode()
     aa = bool(response.flags & dns.flags.AA)
     sigs = _sig_index(response.answer) | _sig_index(response.authority)
@@ -190,6 +270,10 @@ def classify(
         if aa and ns.name == zone:
             return Classified(Kind.NODATA, [], sigs, qname, None, proofs)
         return Classified(Kind.LAME, why=f"referral to {ns.name} from a server of {zone}")
-    if aa:
+    if aa or not (response.flags & dns.flags.RA or referred_away):
+        # An empty NOERROR is NODATA (RFC 2308 §2.2, type 3: no SOA, no NS) unless it has
+        # the marks of a lame server: an upward or sideways referral, or RA without AA (a
+        # recursive server with nothing cached for us: Unbound's response_type_from_server,
+        # RESPONSE_TYPE_REC_LAME and RESPONSE_TYPE_LAME).
         return Classified(Kind.NODATA, [], sigs, qname, None, proofs)
-    return Classified(Kind.LAME, why="empty non-authoritative answer")
+    return Classified(Kind.LAME, why="empty non-authoritative answer (lame)")

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import dns.dnssec
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -25,12 +28,14 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+from dns.rdtypes.ANY.NSEC3 import NSEC3
 
-from resolver.cache.dnscache import DnsCache, Rank
+from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Rank
 from resolver.clock import Clock
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery
+from resolver.recursor.validate import bitmap_types
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN
@@ -40,6 +45,7 @@ MAX_CNAME_CHAIN = 12  # CNAME/DNAME hops per client query
 MAX_SUBQUERY_DEPTH = 6  # nested nameserver-address resolutions
 MAX_UPSTREAM_QUERIES = 96  # sends per client query, all sub-queries included (NXNSAttack)
 MAX_NS_LOOKUPS_PER_CUT = 4  # glue-less nameserver names resolved per delegation
+MAX_KEPT_EXTRAS = 10_000  # answers whose extras are kept (keep_extras), least recent dropped
 # QNAME minimisation schedule, Unbound's (iterator.h): the first MINIMISE_ONE_LAB steps
 # reveal one label each; names with more than MAX_MINIMISE_COUNT labels then reveal several
 # at a time, so that at most MAX_MINIMISE_COUNT minimised queries are sent per zone walk.
@@ -48,6 +54,11 @@ MINIMISE_ONE_LAB = 4
 MINIMISE_MULTIPLE_LABS = MAX_MINIMISE_COUNT - MINIMISE_ONE_LAB
 TOTAL_DEADLINE = 12.0  # seconds per client query
 PRIME_RETRY = 60.0  # seconds on the hints alone after a failed priming (RFC 8109 §3)
+
+
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+LAME_TTL = 900.0  # seconds an address stays lame for a zone (Unbound's infra-host-ttl)
 
 
 @dataclass
@@ -70,6 +81,14 @@ class RecursorConfig:
     # upstream queries); the candidate's ResolverConfig turns it on.
     prime: bool = False
     forwarders: tuple[str, ...] = ()  # forward every question (RD=1) here instead of iterating
+    # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
+    # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
+    cache_min_ttl: int = 0
+    cache_max_ttl: int = MAX_TTL_S
+    cache_max_negative_ttl: int = MAX_NEGATIVE_TTL_S
+    # Keep what the server sent beside a positive answer for answers from the cache too
+    # (for non-minimal responses; off where replies are minimal, to spare the work).
+    keep_extras: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -80,6 +99,10 @@ class RecursorConfig:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
+            return False
+        if ip.is_unspecified or ip.is_multicast or ip == _BROADCAST or ip in _THIS_NETWORK:
+            # not a unicast destination (RFC 6890: 0.0.0.0/8 and :: are "this host",
+            # 255.255.255.255 is limited broadcast): no server can be reached there
             return False
         if self.do_not_query_localhost and ip.is_loopback and not configured:
             return False
@@ -92,6 +115,7 @@ class Budget:
     deadline: float
     in_progress: set[tuple[dns.name.Name, int]] = field(default_factory=set)
     sent: int = 0
+    primed: bool = False  # the root hints were asked for the root's NS set
     # Servers not to ask for the client's question itself (depth 0): they gave data that
     # failed validation (Unbound's blacklist on a validation retry).
     avoid: frozenset[str] = frozenset()
@@ -124,6 +148,12 @@ class Resolution:
     # The upstream servers whose responses the answer (each step of the chain) came from;
     # empty when it all came from the cache.  The validator avoids them on a retry.
     origins: frozenset[str] = field(default=frozenset(), kw_only=True)
+    # What the server of a fresh positive answer sent beside it: its zone's NS RRset (in
+    # the authority section) and their addresses (additional), with signatures; a server
+    # configured for non-minimal responses copies them into its reply (Unbound's
+    # minimal-responses: no).  Empty for negative answers and answers from the cache.
+    extra_authority: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
+    extra_additional: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
 
 
 @dataclass
@@ -135,6 +165,8 @@ class _Step:
     authority: list[dns.rrset.RRset] = field(default_factory=list)
     target: dns.name.Name | None = None  # continue the chain here
     reason: str = ""
+    extra_authority: list[dns.rrset.RRset] = field(default_factory=list)
+    extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
 
 
 class ResolutionFailed(Exception):
@@ -155,6 +187,10 @@ class Recursor:
         self.clock = clock
         self.config = config or RecursorConfig()
         self.root_servers = tuple(addr for _, addr in root_hints)
+        self._extras: OrderedDict[
+            tuple[dns.name.Name, int],
+            tuple[list[dns.rrset.RRset], list[dns.rrset.RRset], float],
+        ] = OrderedDict()
         # Set by the validator: is a zone known to be signed (trust anchor, secure or bogus
         # keys)?  Used to accept a minimised query's NXDOMAIN as final.
         self.signed_zone_hint: Callable[[dns.name.Name], bool] | None = None
@@ -193,7 +229,11 @@ class Recursor:
             answer.extend(step.records)
             if step.target is None:
                 authority = step.authority + [r for r in proofs if r not in step.authority]
-                return Resolution(step.rcode, answer, authority, reason=step.reason)
+                if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
+                    self._remember_extras(name, qtype, step)
+                return Resolution(step.rcode, answer, authority, reason=step.reason,
+                                  extra_authority=step.extra_authority,
+                                  extra_additional=step.extra_additional)
             proofs.extend(step.authority)
             if step.target in seen:
                 return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")
@@ -214,7 +254,9 @@ class Recursor:
         hit = self.cache.rrsets.get(name, qtype, now)
         if hit is not None:
             return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs), list(hit.proofs))
-        if qtype != T.CNAME:
+        if qtype not in (T.CNAME, T.DS):
+            # (not for DS, which is answered on the parent side of the name: a CNAME there
+            # does not redirect it; Unbound's dns_cache_lookup skips the CNAME for DS too)
             cname = self.cache.rrsets.get(name, T.CNAME, now)
             if cname is not None:
                 return _Step(
@@ -303,13 +345,17 @@ class Recursor:
         if depth >= MAX_SUBQUERY_DEPTH:
             raise ResolutionFailed(f"nameserver lookups nested too deep under {zone}")
         looked = 0
+        # Every nameserver inside the zone and none with an address: the delegation is
+        # "useless" (Unbound's iter_dp_is_useless); their addresses are looked up all the
+        # same, which (the cut itself being of no help) asks the parent's servers.
+        useless = all(ns.is_subdomain(zone) for ns in ns_names)
         for ns in ns_names:
             if self._cached_addresses([ns]):
                 continue  # known, and every address of it has failed already
             if looked >= MAX_NS_LOOKUPS_PER_CUT:
                 break
             for rdtype in self._address_types():
-                if ns.is_subdomain(zone) and self._from_cache(ns, rdtype) is None:
+                if not useless and ns.is_subdomain(zone) and self._from_cache(ns, rdtype) is None:
                     # Needs glue we do not have: resolving it would ask the zone itself.
                     # (A cached CNAME for the name is followed, though.)
                     continue
@@ -357,6 +403,18 @@ class Recursor:
                 return roots
         raise ResolutionFailed(f"no address for any nameserver of {zone}")
 
+    def _useless_for(self, name: dns.name.Name, qtype: int, c: Classified) -> bool:
+        """Is the referral ``c`` no help in finding the address ``name``/``qtype``: the name
+        is one of the cut's nameservers, inside the cut, and no address came for any?"""
+        assert c.cut is not None and c.ns is not None
+        targets = [rd.target for rd in c.ns]
+        return (
+            qtype in self._address_types()
+            and name in targets
+            and name.is_subdomain(c.cut)
+            and not self._cached_addresses(targets)
+        )
+
     def _parent_side_addresses(
         self, names: Sequence[dns.name.Name], budget: Budget
     ) -> list[str]:
@@ -382,11 +440,56 @@ class Recursor:
         depth: int,
         failed: set[str],
     ) -> list[str]:
-        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left."""
+        """Addresses of ``zone``'s servers not in ``failed``; [] when there are none left.
+
+        Last resort: the nameservers the parent's referral listed that the child's own NS
+        set (which replaced it in the cache) does not (Unbound's parent-side NS,
+        iter_lookup_parent_NS_from_cache).
+        """
         try:
-            return await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+            found = await self._addresses(zone, ns_names, exchanger, budget, depth, failed)
+            if found:
+                return found
+        except ResolutionFailed:
+            pass
+        if zone == dns.name.root and not ns_names and not budget.primed:
+            # Every root hint failed: prime (RFC 8109), once per client query.  A hint
+            # may answer the priming question and be lame for everything else.
+            # (also where priming up front is off, as in Deckard, whose scenarios often have
+            # no answer for the priming question)
+            budget.primed = True
+            if not self.config.forwarders:
+                await self._prime(exchanger, budget)
+            _, primed = self._closest_cut(dns.name.root)
+            if not primed:
+                return []
+            try:
+                return await self._addresses(zone, primed, exchanger, budget, depth, failed)
+            except ResolutionFailed:
+                return []
+        hit = self.cache.parent_side.get(zone, T.NS, self.clock.monotonic())
+        extra = [] if hit is None else [rd.target for rd in hit.rrset
+                                        if rd.target not in ns_names]
+        if not extra:
+            return []
+        try:
+            return await self._addresses(zone, extra, exchanger, budget, depth, failed)
         except ResolutionFailed:
             return []
+
+    async def _refetch(
+        self, zone: dns.name.Name, exchanger: Exchanger, budget: Budget, depth: int,
+        avoid: frozenset[str],
+    ) -> tuple[dns.name.Name, list[dns.name.Name], list[str]]:
+        """Every server of ``zone``'s cached delegation failed or is lame: forget that NS
+        set and start again from the parent's cut, whose referral gives the delegation as
+        it is now (the zone may have moved: a domain sale, a renumbered operator).  Done
+        once per lookup; Knot Resolver likewise falls back to the parent cut when no
+        nameserver of a cut is left."""
+        self.cache.rrsets.pop(zone, T.NS)
+        parent, names = self._closest_cut(zone.parent())
+        return parent, names, await self._addresses(parent, names, exchanger, budget, depth,
+                                                    avoid)
 
     async def _forward(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget
@@ -403,11 +506,14 @@ class Recursor:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
-        scrub(response, dns.name.root, self.config.harden_glue)
-        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN)
+        away = scrub(response, dns.name.root, self.config.harden_glue)
+        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN, away,
+                     recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
-        return self._conclude(c, name, qtype, response.flags)
+        if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
+            c.proofs = _denial_records(response)  # as when iterating: a wildcard's proof
+        return self._with_extras(self._conclude(c, name, qtype, response.flags), c, response)
 
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
@@ -442,11 +548,24 @@ class Recursor:
         qout = len(zone)
         count = 0
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
+        # the first recursion-lame response for the question itself (not a probe)
+        reclame: tuple[Classified, int, str | None] | None = None
+        cached_cut = zone != dns.name.root  # the cut's NS set came from the cache
+        refetched: tuple[dns.name.Name, frozenset[str]] | None = None
+        exhausted = f"no usable server for {zone}"  # why, when no server is left
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):
             if budget.queries_left <= 0:
                 raise ResolutionFailed("upstream query budget spent")
             if self.clock.monotonic() > budget.deadline:
                 raise ResolutionFailed("deadline passed")
+            if not servers:  # every server of the zone failed or is lame
+                if not cached_cut or refetched is not None:
+                    raise ResolutionFailed(exhausted)
+                refetched = (zone, frozenset(failed))
+                zone, ns_names, servers = await self._refetch(zone, exchanger, budget, depth,
+                                                              avoid)
+                cached_cut, failed, reclame = False, set(), None
+                qout, count, minimise = len(zone), 0, self.config.qname_minimisation
             probe = False
             if minimise:
                 count += 1
@@ -463,8 +582,8 @@ class Recursor:
             else:
                 qn, qt = name, qtype
             result = await exchanger.exchange(
-                UpstreamQuery(qn, qt, zone, tuple(servers), dnssec=self.config.dnssec,
-                              minimised=probe)
+                UpstreamQuery(qn, qt, zone, self._not_lame(zone, servers),
+                              dnssec=self.config.dnssec, minimised=probe)
             )
             budget.spend(max(1, result.attempts))
             if result.response is None:
@@ -473,20 +592,35 @@ class Recursor:
                     # timeouts) stops minimisation for this resolution; ask the full name.
                     minimise = False
                     continue
-                failed.update(servers)
-                servers = await self._other_addresses(zone, ns_names, exchanger, budget, depth,
-                                                      failed | avoid)
+                # Only the addresses that were tried and failed count as failed: with many
+                # addresses one exchange's attempts may not reach them all.
+                tried = {addr for addr, _ in result.failures}
+                failed.update(tried or servers)
+                servers = [s for s in servers if s not in failed]
+                if not servers:
+                    servers = await self._other_addresses(zone, ns_names, exchanger, budget,
+                                                          depth, failed | avoid)
                 if servers:
-                    continue  # nameservers not tried yet (their addresses newly looked up)
+                    continue  # addresses not tried yet (or newly looked up)
                 failure = result.failure.value if result.failure else "no answer"
-                raise ResolutionFailed(f"{zone} servers: {failure}")
+                exhausted = f"{zone} servers: {failure}"
+                continue
             response = result.response
-            scrub(response, zone, self.config.harden_glue)
-            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN)
+            away = scrub(response, zone, self.config.harden_glue)
+            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away)
+            if probe and c.fallback is not None:
+                # A minimised probe only learns where the cuts are; a recursion-lame
+                # server's view of that is taken (the question itself is judged).
+                c = c.fallback
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
                 budget.remember_glue(c.glue)
+                if probe and self._useless_for(name, qtype, c):
+                    # The cut's only way in is the address asked for here (Unbound's
+                    # iter_dp_is_useless): stay with this zone's servers, full question.
+                    minimise = False
+                    continue
                 zone = c.cut
                 if not (probe and qn.is_subdomain(zone)):
                     # Unbound (INIT_MINIMISE_STATE) keeps the minimised name when it is
@@ -494,18 +628,41 @@ class Recursor:
                     qout, count = len(zone), 0
                 ns_names = [rd.target for rd in c.ns]
                 failed = set()
-                servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
+                reclame = None
+                cached_cut = False
+                # (after a re-fetch, the servers that failed for this zone stay out)
+                gone = refetched[1] if refetched is not None and refetched[0] == zone \
+                    else frozenset()
+                servers = await self._addresses(zone, ns_names, exchanger, budget, depth,
+                                                avoid | gone)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
                 if result.server is not None:
                     failed.add(result.server)
+                    # Lameness is a property of one address for one zone (RFC 4697 §2.1;
+                    # Unbound's infra cache keys it by address and zone): that address is
+                    # not asked for this zone again while others are left, whatever name
+                    # it is listed under.
+                    self.cache.infra.mark_lame(result.server, zone, self.clock.monotonic(),
+                                               LAME_TTL)
+                if c.fallback is not None and reclame is None and not probe:
+                    reclame = (c.fallback, response.flags, result.server)
                 if not servers:
                     servers = await self._other_addresses(zone, ns_names, exchanger, budget,
                                                           depth, failed | avoid)
                 if not servers:
-                    raise ResolutionFailed(f"every server of {zone} is lame ({c.why})")
+                    if reclame is not None and not probe:
+                        # Every server is recursion-lame: take what one of them said
+                        # (Unbound does, rather than fail: iter_reclame_two).
+                        c, flags, server = reclame
+                        if depth == 0 and server is not None:
+                            budget.origins.add(server)
+                        return self._conclude(c, name, qtype, flags)
+                    exhausted = f"every server of {zone} is lame ({c.why})"
                 continue
+            if response.flags & dns.flags.AA:
+                self._cache_child_ns(response, zone)
             if probe:
                 if c.kind is Kind.NXDOMAIN:
                     # Unbound's relaxed mode: stop minimising.  In a zone where DNSSEC is
@@ -524,7 +681,7 @@ class Recursor:
                 c.proofs = _denial_records(response)  # a wildcard answer's proof, if any
             if depth == 0 and result.server is not None:
                 budget.origins.add(result.server)
-            return self._conclude(c, name, qtype, response.flags)
+            return self._with_extras(self._conclude(c, name, qtype, response.flags), c, response)
         raise ResolutionFailed(f"too many referrals resolving {name}")
 
     # -- priming (RFC 8109) ----------------------------------------------------------------
@@ -604,10 +761,29 @@ class Recursor:
             self.cache.negative.put_nodata(name, self.config.qmin_qtype, c.soa, now,
                                            proofs=tuple(c.proofs))
 
+    def _not_lame(self, zone: dns.name.Name, servers: Sequence[str]) -> tuple[str, ...]:
+        """``servers`` without the addresses known lame for ``zone``, unless that is all."""
+        now = self.clock.monotonic()
+        fine = tuple(s for s in servers if not self.cache.infra.is_lame(s, zone, now))
+        return fine or tuple(servers)
+
+    def _cache_child_ns(self, response: dns.message.Message, zone: dns.name.Name) -> None:
+        """The zone's own NS set, from the authority section of its authoritative answer.
+
+        RFC 2181 §5.4.1 ranks it above the parent's referral, so it replaces the delegation
+        in the cache: the child's servers are the ones asked next (a nameserver the parent
+        still lists but the child dropped is not).  The cache does not let a same-ranked
+        copy extend its TTL (RRsetCache.put, the ghost-domain rule).
+        """
+        for rrset in response.authority:
+            if rrset.rdtype == T.NS and rrset.name == zone and zone != dns.name.root:
+                self.cache.rrsets.put(rrset, Rank.AUTHORITY_AUTH, self.clock.monotonic())
+
     def _cache_referral(self, c: Classified) -> None:
         now = self.clock.monotonic()
         assert c.ns is not None
         self.cache.rrsets.put(c.ns, Rank.AUTHORITY_NONAUTH, now)
+        self.cache.parent_side.put(c.ns, Rank.AUTHORITY_NONAUTH, now)  # see _other_addresses
         if c.ds is not None:
             ds_sigs = c.sigs.get((c.ds.name, T.DS))
             self.cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)
@@ -622,8 +798,67 @@ class Recursor:
             # (Unbound's parent-side rrsets, iter_lookup_parent_glue_from_cache).
             self.cache.parent_side.put(g, Rank.ADDITIONAL, now)
 
+    def _learn_insecure_cuts(
+        self, target: dns.name.Name, proofs: Sequence[dns.rrset.RRset], now: float
+    ) -> None:
+        """A CNAME answer whose authority carries the NSEC/NSEC3 of an unsigned delegation
+        above the CNAME's target (NS in its type map, no DS, no SOA): kept as that cut's DS
+        denial, as a referral's would be (Unbound keeps the validated NSEC records of a
+        response, its negative cache answers the DS question from them).  The validator
+        checks it against the parent's keys when it needs the DS, and drops it if it fails."""
+        for cut in insecure_cuts(target, proofs):
+            if self.cache.negative.get(cut, T.DS, now) is None:
+                self.cache.negative.put_referral_ds_denial(cut, proofs, now)
+
+    def _remember_extras(self, name: dns.name.Name, qtype: int, step: _Step) -> None:
+        """Keep a fresh answer's extras (with when they were stored), or give a cached
+        answer the ones kept, with their TTLs lowered by the time since (dropped once
+        expired), as Unbound's message cache keeps the whole reply."""
+        now = self.clock.monotonic()
+        key = (name, qtype)
+        if step.extra_authority or step.extra_additional:
+            self._extras[key] = (step.extra_authority, step.extra_additional, now)
+            self._extras.move_to_end(key)
+            while len(self._extras) > MAX_KEPT_EXTRAS:
+                self._extras.popitem(last=False)
+            return
+        kept = self._extras.get(key)
+        if kept is None:
+            return
+        authority, additional, stored = kept
+        gone = int(now - stored)
+        step.extra_authority = _aged(authority, gone)
+        step.extra_additional = _aged(additional, gone)
+
+    def _bounded(self, rrset: dns.rrset.RRset) -> dns.rrset.RRset:
+        """``rrset`` with its TTL inside [cache_min_ttl, cache_max_ttl] (a copy if it moves)."""
+        ttl = max(self.config.cache_min_ttl, min(rrset.ttl, self.config.cache_max_ttl))
+        if ttl == rrset.ttl:
+            return rrset
+        out = dns.rrset.RRset(rrset.name, rrset.rdclass, rrset.rdtype, rrset.covers)
+        out.update(rrset)
+        out.ttl = ttl
+        return out
+
+    def _with_extras(
+        self, step: _Step, c: Classified, response: dns.message.Message
+    ) -> _Step:
+        """``step`` with what the (scrubbed) response had beside a positive answer: the NS
+        RRsets of its authority section and the addresses of its additional section, each
+        with its signatures (TTLs bounded as the answer's are)."""
+        if c.kind is not Kind.ANSWER:
+            return step
+        step.extra_authority = [
+            self._bounded(r) for r in response.authority
+            if r.rdtype == T.NS or (r.rdtype == T.RRSIG and r.covers == T.NS)
+        ]
+        step.extra_additional = [self._bounded(r) for r in response.additional]
+        return step
+
     def _conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> _Step:
         now = self.clock.monotonic()
+        c.chain = [self._bounded(r) for r in c.chain]
+        c.sigs = {k: self._bounded(r) for k, r in c.sigs.items()}
         rank = Rank.ANSWER_AUTH if flags & dns.flags.AA else Rank.ANSWER_NONAUTH
         records: list[dns.rrset.RRset] = []
         for rrset in c.chain:
@@ -640,6 +875,8 @@ class Recursor:
         if c.kind is Kind.ANSWER:
             return _Step(dns.rcode.NOERROR, records, list(c.proofs))
         if c.kind is Kind.CNAME:
+            if c.target is not None and c.proofs:
+                self._learn_insecure_cuts(c.target, c.proofs, now)
             return _Step(dns.rcode.NOERROR, records, list(c.proofs), target=c.target)
         # Without an SOA (not cached as negative) the NSEC/NSEC3 proofs still go along:
         # the validator can prove the denial from them alone.
@@ -654,7 +891,7 @@ class Recursor:
             # RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
             soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)
             soa.update(c.soa)
-            soa.ttl = min(c.soa.ttl, c.soa[0].minimum)
+            soa.ttl = min(c.soa.ttl, c.soa[0].minimum, self.config.cache_max_negative_ttl)
             soa_sigs = [_capped(s, soa.ttl) for s in _sig_list(c, c.soa)]
             authority = [soa, *soa_sigs, *(r for r in c.proofs if r not in soa_sigs
                                            and not _covers_soa(r))]
@@ -703,6 +940,59 @@ def minimise_labels(name_labels: int, qout_labels: int, count: int) -> tuple[int
             labdiff = 1
     keep = name_labels - (labdiff - 1) if labdiff > 1 else name_labels
     return labdiff, keep
+
+
+def insecure_cuts(
+    target: dns.name.Name, proofs: Sequence[dns.rrset.RRset]
+) -> list[dns.name.Name]:
+    """The names at or above ``target`` (not the root) that an NSEC or NSEC3 record among
+    ``proofs`` shows as an unsigned delegation: NS in its type map, neither DS nor SOA
+    (RFC 4035 §5.2, RFC 5155 §8.9)."""
+    names = []
+    n = target
+    while n != dns.name.root:
+        names.append(n)
+        n = n.parent()
+    out: list[dns.name.Name] = []
+    for rrset in proofs:
+        if rrset.rdtype not in (T.NSEC, T.NSEC3):
+            continue
+        for rd in rrset:
+            types = bitmap_types(rd.windows)
+            if T.NS not in types or T.DS in types or T.SOA in types:
+                continue
+            for name in names:
+                if name in out:
+                    continue
+                if rrset.rdtype == T.NSEC and rrset.name == name:
+                    out.append(name)
+                elif rrset.rdtype == T.NSEC3 and _nsec3_owner_of(rrset.name, rd, name):
+                    out.append(name)
+    return out
+
+
+def _nsec3_owner_of(owner: dns.name.Name, rd: NSEC3, name: dns.name.Name) -> bool:
+    """Is the NSEC3 record at ``owner`` the one of ``name`` (its hashed owner label)?"""
+    if len(owner) < 2 or not name.is_subdomain(owner.parent()):
+        return False
+    try:
+        hashed = dns.dnssec.nsec3_hash(name, rd.salt, rd.iterations, rd.algorithm)
+    except (ValueError, dns.exception.DNSException):
+        return False
+    return bool(owner.labels[0].decode("ascii", "replace").lower() == hashed.lower())
+
+
+def _aged(rrsets: list[dns.rrset.RRset], seconds: int) -> list[dns.rrset.RRset]:
+    """Copies of ``rrsets`` with ``seconds`` less TTL; those that expired are left out."""
+    out = []
+    for r in rrsets:
+        if r.ttl <= seconds:
+            continue
+        copy = dns.rrset.RRset(r.name, r.rdclass, r.rdtype, r.covers)
+        copy.update(r)
+        copy.ttl = r.ttl - seconds
+        out.append(copy)
+    return out
 
 
 def _denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:

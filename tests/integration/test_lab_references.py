@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import dns.flags
 import dns.name
 import dns.rdatatype
 import pytest
-import pytest_asyncio
 
 from lab.manifest import agrees, manifest
-from lab.run import LabInfo
 from lab.world import ManifestEntry, load_world
-from legacy_adapter import ManagedResolver, ReferenceSpec
+from legacy_adapter import ManagedResolver
 from shadowdns.demo import ask
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -43,31 +38,6 @@ def entry_for(name: str, rdtype: str) -> ManifestEntry:
         if (e.name, e.rdtype) == wanted:
             return e
     raise AssertionError(f"{name} {rdtype} is not in the manifest")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def references(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory
-                     ) -> AsyncIterator[dict[str, ManagedResolver]]:
-    base = Path(tmp_path_factory.mktemp("refs"))
-    specs = {
-        "unbound": ("127.55.0.11", lab.egress["unbound"]),
-        "kresd": ("127.55.0.12", lab.egress["kresd"]),
-    }
-    started: dict[str, ManagedResolver] = {}
-    try:
-        for kind, (listen, egress) in specs.items():
-            spec = ReferenceSpec.from_lab_files(
-                kind=kind, listen=listen, port=5053, workdir=base / kind,  # type: ignore[arg-type]
-                root_hints_file=lab.hints_path, trust_anchor_file=lab.anchor_path,
-                outgoing_address=egress,
-            )
-            ref = ManagedResolver.from_spec(spec)
-            await ref.start()
-            started[kind] = ref
-        yield started
-    finally:
-        for ref in started.values():
-            await ref.stop()
 
 
 @pytest.mark.parametrize("kind", ["unbound", "kresd"])

@@ -62,6 +62,10 @@ def test_staging_unbound_dnstap_to_candidate_and_kresd(lab: LabInfo, tmp_path: P
     async def staging_run() -> int:
         async with ManagedResolver.from_spec(spec) as staging:
             result = await client_load(staging.address, staging.port, lines)
+            # Unbound's dnstap thread sends in its own time and drops what it still holds
+            # when stopped: keep it running until every client query has been seen.
+            await asyncio.to_thread(
+                harness.wait_for, lambda s: s["counters"]["seen"] >= len(lines) + 1, 60)
             return result.answered
 
     started = time.monotonic()

@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("shadowdns", "resolver", "harness", "legacy_adapter", "deckard", "reports", "lab")
+PACKAGES = ("shadowdns", "resolver", "harness", "legacy_adapter", "deckard", "reports", "lab",
+            "netpolicy")
 ALLOWED = {
-    "resolver": set(),
-    "lab": set(),
-    "legacy_adapter": set(),
-    "deckard": {"resolver", "legacy_adapter"},  # --reference unbound|kresd
-    "harness": {"resolver", "legacy_adapter", "lab"},
-    "reports": {"harness"},
+    "netpolicy": set(),  # the address policy: a leaf every package may use
+    "resolver": {"netpolicy"},
+    "lab": {"netpolicy"},
+    "legacy_adapter": {"netpolicy"},
+    "deckard": {"resolver", "legacy_adapter", "netpolicy"},  # --reference unbound|kresd
+    "harness": {"resolver", "legacy_adapter", "lab", "netpolicy"},
+    "reports": {"harness", "netpolicy"},
     "shadowdns": set(PACKAGES),
 }
 

@@ -37,7 +37,17 @@ from harness.differ import (
 )
 from harness.differ.classify import rank
 from harness.differ.compare import Difference
-from harness.differ.normalise import Case, Cdn, Geo, Order, Pool, Resign, Ttl
+from harness.differ.normalise import (
+    DEFAULT_NORMALISERS,
+    Case,
+    Cdn,
+    Geo,
+    Order,
+    Pool,
+    Resign,
+    TcOnly,
+    Ttl,
+)
 from harness.differ.wire import Layouts, walk
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 
@@ -723,3 +733,43 @@ def test_fast_path_equal_means_only_decayed_ttls_differ(a: dict[str, Any],
         ds = diffs(cand, ref)
         assert all(d.category == "answer.ttl" for d in ds)
         assert all(int(d.candidate or 0) <= int(d.reference or 0) for d in ds)
+
+
+# -- truncation as noise (--ignore-tc-only) --------------------------------------------------
+
+
+def truncated(wire: bytes) -> bytes:
+    return wire[:2] + bytes([wire[2] | 0x02]) + wire[3:]
+
+
+def test_tc_only_explains_the_bit_and_a_bare_slip_but_not_data() -> None:
+    answer = resp(answer=["www.example. 300 A 192.0.2.1"])
+    slip = truncated(resp())  # an RRL slip: header and question only
+    ds, left = explain(slip, answer, normaliser=TcOnly())
+    assert "flags.tc" in cats(ds) and len(ds) > 1 and left == []
+    ds, left = explain(answer, slip, normaliser=TcOnly())  # the reference slipped
+    assert left == []
+    # the bit alone on an otherwise equal answer
+    ds, left = explain(truncated(answer), answer, normaliser=TcOnly())
+    assert cats(ds) == {"flags.tc"} and left == []
+    # a truncated side that does carry records: only the bit is explained, the data is real
+    other = truncated(resp(answer=["www.example. 300 A 192.0.2.66"]))
+    ds, left = explain(other, answer, normaliser=TcOnly())
+    assert "flags.tc" not in cats(left) and "answer.data" in cats(left)
+    # an rcode difference is never truncation
+    refused = truncated(resp(rcode=dns.rcode.REFUSED))
+    _, left = explain(refused, answer, normaliser=TcOnly())
+    assert "rcode" in {c.split(".")[0] for c in cats(left)}
+    # both truncated, or neither: nothing to explain
+    _, left = explain(truncated(answer), truncated(OTHER), normaliser=TcOnly())
+    assert "answer.data" in cats(left)
+
+
+async def test_tc_only_is_off_by_default_and_on_when_asked() -> None:
+    slip = truncated(resp())
+    v = await judge(observation(slip, GOOD), FakeRequery({"candidate": [slip],
+                                                          "unbound": [GOOD]}))
+    assert v.kind is VerdictKind.REAL
+    differ = Differ(normalisers=(*DEFAULT_NORMALISERS, TcOnly()))
+    v = await judge(observation(slip, GOOD), FakeRequery({}), differ)
+    assert v.kind is VerdictKind.NOISE and "tc" in v.explained_by

@@ -30,7 +30,15 @@ from shadowdns.bench_differ import (
 
 @pytest.fixture(scope="module")
 def report() -> AccuracyReport:
-    return asyncio.run(accuracy(AccuracyConfig(rounds=8, fault_rate=0.5, seed=3)))
+    """Every name but the held-out noise kinds (those are measured apart, below)."""
+    return asyncio.run(accuracy(AccuracyConfig(rounds=8, fault_rate=0.5, seed=3,
+                                               kinds="no-held-out")))
+
+
+@pytest.fixture(scope="module")
+def held_out() -> AccuracyReport:
+    return asyncio.run(accuracy(AccuracyConfig(rounds=6, fault_rate=0.3, seed=4,
+                                               kinds="held-out", references=1)))
 
 
 def test_noise_names_never_give_a_real_verdict(report: AccuracyReport) -> None:
@@ -39,6 +47,7 @@ def test_noise_names_never_give_a_real_verdict(report: AccuracyReport) -> None:
     assert kinds == {"noise:rotation", "noise:pool", "noise:geo", "noise:cdn", "noise:flap"}
     assert len(noise) >= 20
     assert report.false_real() == [], report.text()
+    assert report.false_real_split()[0] == (0, len(noise))
     # and they are explained as what they are
     by_kind = {k: {n for r in noise if r.kind == k for n in r.verdict.explained_by}
                for k in kinds}
@@ -46,6 +55,21 @@ def test_noise_names_never_give_a_real_verdict(report: AccuracyReport) -> None:
     assert "pool" in by_kind["noise:pool"]
     assert "geo" in by_kind["noise:geo"]
     assert "cdn" in by_kind["noise:cdn"]
+
+
+def test_held_out_noise_kinds_are_reported_apart(held_out: AccuracyReport) -> None:
+    rows = held_out.noise_kinds()
+    assert {"noise:whoami", "noise:nonce", "noise:instance", "noise:ttl_jitter",
+            "noise:serial", "noise:online_signer"} <= set(rows)
+    assert all(row["held_out"] for row in rows.values())
+    named, (false_real, observations) = held_out.false_real_split()
+    assert named == (0, 0)
+    assert observations == sum(r["observations"] for r in rows.values()) > 0
+    assert false_real == len(held_out.false_real())
+    text = held_out.text()
+    assert "held out noise:whoami" in text and "held-out kinds" in text
+    found, total = held_out.found()  # faults under held-out noise are still found
+    assert total > 0 and found == total, text
 
 
 def test_every_injected_fault_kind_is_found(report: AccuracyReport) -> None:
@@ -156,5 +180,31 @@ def test_bench_differ_command(tmp_path, capsys) -> None:  # type: ignore[no-unty
     import json
 
     data = json.loads(figures.read_text())
-    assert data["accuracy"]["false_real"] == 0
+    assert data["accuracy"]["false_real_named"] == 0
+    assert data["accuracy"]["observations_held_out"] > 0
+    assert data["accuracy"]["noise_kinds"]["noise:whoami"]["held_out"] is True
     assert data["throughput"]["observations"] == 60
+
+
+def test_differ_configuration_from_flags_and_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from shadowdns.bench_differ import differ_for_lab, differ_overrides
+    from shadowdns.cli import main
+
+    path = tmp_path / "differ.yaml"
+    path.write_text("confirm: false\nreferences: [unbound]\n")
+    got = differ_overrides(["pool_requeries=3", "confirm=true"], path)
+    assert got == {"confirm": True, "references": ("unbound",), "pool_requeries": 3}
+    differ = differ_for_lab(1, got)
+    assert differ.config.pool_requeries == 3 and differ.config.references == ("unbound",)
+    for argv, message in (
+            (["--differ", "nope=1"], "--differ: nope: not a DifferConfig field"),
+            (["--differ", "confirm"], "--differ: 'confirm' is not KEY=VALUE"),
+            (["--rates", "2x"], "--rates: '2x' is not a comma-separated list"),
+            (["--differ-config", str(tmp_path / "missing.yaml")], "cannot read")):
+        assert main(["bench", "differ", *argv]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    path.write_text("confirm: [\n")
+    assert main(["bench", "differ", "--differ-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2: not valid YAML" in err and err.count("\n") == 1, err

@@ -17,6 +17,7 @@ from harness.config import (
     load_config,
     parse_hostport,
 )
+from netpolicy import LAB
 
 FULL = """
 duration: 30
@@ -79,21 +80,30 @@ def test_full_config(tmp_path: Path) -> None:
      "references[0].lisen: unknown key"),
     ({"references": [{"kind": "bind", "listen": "127.0.0.1:1"}]},
      "references[0].kind: 'bind' is not one of"),
-    ({"references": [{"kind": "kresd", "listen": "10.0.0.1:53"}]},
-     "references[0].listen: 10.0.0.1 is outside 127.0.0.0/8"),
     ({"references": [{"kind": "address", "listen": "127.0.0.1:53"}]},
      "references[0].name: required"),
     ({"intake": [{"kind": "udp_mirror", "listen": "127.0.0.1:99999"}]},
      "intake[0].listen: '127.0.0.1:99999' is not ADDRESS:PORT"),
-    ({"intake": [{"kind": "udp_mirror", "listen": "127.0.0.1:53", "allow": ["0.0.0.0/0"]}]},
-     "intake[0].allow: 0.0.0.0/0 is outside 127.0.0.0/8"),
+    ({"intake": [{"kind": "udp_mirror", "listen": "192.0.2.1:53"}]},
+     "intake[0].allow: required when listening on 192.0.2.1 (not loopback)"),
+    ({"intake": [{"kind": "dnstap", "tcp": "[2001:db8::10]:6000"}]},
+     "intake[0].allow: required when listening on 2001:db8::10 (not loopback)"),
+    ({"intake": [{"kind": "dnstap", "file": "a.fstrm", "allow": ["10.0.0.0/8"]}]},
+     "intake[0].allow: only for a dnstap tcp intake"),
+    ({"intake": [{"kind": "udp_mirror", "listen": "[2001:db8::1]:53", "allow": ["nope"]}]},
+     "intake[0].allow: 'nope' is not an IPv4 or IPv6 network"),
+    ({"intake": [{"kind": "dnstap", "tcp": "2001:db8::1:6000"}]},
+     "intake[0].tcp: '2001:db8::1:6000': write an IPv6 address as [ADDRESS]:PORT"),
+    ({"references": [{"kind": "kresd", "listen": "0.0.0.0:53"}]},
+     "references[0].listen: 0.0.0.0 is unspecified"),
+    ({"sampler": {"exclude_clients": ["10.0.0.0/33"]}},
+     "sampler.exclude_clients: '10.0.0.0/33' is not an IPv4 or IPv6 network"),
     ({"intake": [{"kind": "dnstap"}]}, "intake[0]: a dnstap intake needs exactly one of"),
     ({"intake": [{"kind": "pcap", "file": "a", "speed": -1}]}, "intake[0].speed: -1"),
     ({"intake": [{"kind": "tap"}]}, "intake[0].kind: 'tap' is not one of"),
     ({"intake": {"kind": "pcap"}}, "intake: expected a list, got a mapping"),
     ({"store": {"batch": "many"}}, "store.batch: 'many' is not an integer"),
     ({"live": "tv"}, "live: 'tv' is not one of auto"),
-    ({"candidate": {"egress": "8.8.8.8"}}, "candidate.egress: 8.8.8.8 is outside"),
     ({"duration": True}, "duration: True is not a number"),
     ({"bogus": 1}, "x.yaml: bogus: unknown key"),
 ])
@@ -101,6 +111,62 @@ def test_bad_configs_name_the_key(data: dict[str, object], message: str) -> None
     with pytest.raises(ValueError) as error:
         config_from_mapping(data, source="x.yaml")
     assert message in str(error.value)
+
+
+LAB_MODE = "(lab mode, set by lab: run/lab)"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"references": [{"kind": "kresd", "listen": "10.0.0.1:53"}]},
+     "references[0].listen: 10.0.0.1 is outside 127.0.0.0/8 and ::1"),
+    ({"references": [{"kind": "address", "name": "r", "listen": "[2001:db8::53]:53"}]},
+     "references[0].listen: 2001:db8::53 is outside 127.0.0.0/8 and ::1"),
+    ({"intake": [{"kind": "udp_mirror", "listen": "127.0.0.1:53", "allow": ["0.0.0.0/0"]}]},
+     "intake[0].allow: 0.0.0.0/0 is outside 127.0.0.0/8"),
+    ({"intake": [{"kind": "dnstap", "tcp": "198.51.100.7:6000"}]},
+     "intake[0].tcp: 198.51.100.7 is outside 127.0.0.0/8"),
+    ({"candidate": {"egress": "8.8.8.8"}}, "candidate.egress: 8.8.8.8 is outside"),
+    ({"candidate": {"address": "203.0.113.9:53"}}, "candidate.address: 203.0.113.9 is outside"),
+    ({"api": {"listen": "192.0.2.80:8053"}}, "api.listen: 192.0.2.80 is outside"),
+    ({"sampler": {"exclude_clients": ["10.0.0.0/8"]}}, "sampler.exclude_clients: 10.0.0.0/8"),
+])
+def test_lab_mode_is_loopback_only_and_says_why(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        config_from_mapping({"lab": "run/lab", **data}, source="x.yaml")
+    assert f"x.yaml: {message}" in str(error.value)
+    assert LAB_MODE in str(error.value)
+
+
+def test_production_mode_takes_any_address_ipv4_and_ipv6() -> None:
+    config = config_from_mapping({
+        "intake": [{"kind": "dnstap", "tcp": "[2001:db8::10]:6000", "allow": ["2001:db8::/64"]},
+                   {"kind": "udp_mirror", "listen": "0.0.0.0:5300",
+                    "allow": ["192.0.2.0/24", "2001:db8:1::/48"]},
+                   {"kind": "udp_mirror", "listen": "[::1]:5301"}],
+        "candidate": {"address": "198.51.100.53:53"},
+        "references": [{"kind": "address", "name": "staging", "listen": "[2001:db8::53]:53"},
+                       {"kind": "unbound", "listen": "203.0.113.5:5053",
+                        "egress": "2001:db8::99"}],
+        "sampler": {"exclude_clients": ["192.0.2.128/25", "2001:db8:bad::/48"]},
+        "api": {"listen": "[::]:8053"},
+    })
+    assert not config.policy.lab
+    dnstap = config.intakes[0]
+    assert isinstance(dnstap, DnstapConfig) and dnstap.tcp == ("2001:db8::10", 6000)
+    assert [str(n) for n in dnstap.allow] == ["2001:db8::/64"]
+    mirror = config.intakes[1]
+    assert isinstance(mirror, UdpMirrorConfig)
+    assert [str(n) for n in mirror.allow] == ["192.0.2.0/24", "2001:db8:1::/48"]
+    loopback_mirror = config.intakes[2]
+    assert isinstance(loopback_mirror, UdpMirrorConfig)
+    assert [str(n) for n in loopback_mirror.allow] == ["127.0.0.0/8", "::1/128"]
+    assert config.candidate.address == ("198.51.100.53", 53)
+    assert config.references[0].listen == ("2001:db8::53", 53)
+    assert config.references[1].egress == "2001:db8::99"
+    assert config.api.listen == ("::", 8053)
+    assert [str(n) for n in config.sampler.exclude_clients] == ["192.0.2.128/25",
+                                                                 "2001:db8:bad::/48"]
+    assert config.as_dict()["policy"] == "production"
 
 
 def test_yaml_off_is_off() -> None:
@@ -118,9 +184,13 @@ def test_yaml_errors(tmp_path: Path) -> None:
 
 def test_hostport() -> None:
     assert parse_hostport("127.0.0.1:53") == ("127.0.0.1", 53)
-    for text in ("127.0.0.1", "localhost:53", "192.168.1.1:53", "127.0.0.1:0"):
+    assert parse_hostport("[::1]:53") == ("::1", 53)
+    assert parse_hostport("192.168.1.1:53") == ("192.168.1.1", 53)
+    for text in ("127.0.0.1", "localhost:53", "127.0.0.1:0", "::1:53", "[::1]"):
         with pytest.raises(ValueError):
             parse_hostport(text)
+    with pytest.raises(ValueError, match="outside 127.0.0.0/8"):
+        parse_hostport("192.168.1.1:53", LAB)
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -155,3 +225,47 @@ def test_flags_add_to_the_file(tmp_path: Path) -> None:
         harness_cli.config_from_args(_args("--config", str(path), "--sample", "7"))
     with pytest.raises(ValueError, match="--reference"):
         harness_cli.config_from_args(_args("--reference", "kresd"))
+
+
+def test_operator_flags(tmp_path: Path) -> None:
+    config = harness_cli.config_from_args(_args(
+        "--udp-mirror", "[2001:db8::5]:5300", "--allow", "2001:db8:1::/48", "--allow",
+        "192.0.2.0/24", "--exclude-client", "192.0.2.128/25", "--target-qps", "200",
+        "--ignore-tc-only", "--reference", "address@[2001:db8::53]:53"))
+    mirror = config.intakes[0]
+    assert isinstance(mirror, UdpMirrorConfig) and mirror.listen == ("2001:db8::5", 5300)
+    assert [str(n) for n in mirror.allow] == ["2001:db8:1::/48", "192.0.2.0/24"]
+    assert [str(n) for n in config.sampler.exclude_clients] == ["192.0.2.128/25"]
+    assert config.dispatcher.target_qps == 200 and config.ignore_tc_only
+    with pytest.raises(ValueError, match=r"intake\[0\].allow: required when listening on "
+                                         r"192.0.2.5 \(not loopback\)"):
+        harness_cli.config_from_args(_args("--udp-mirror", "192.0.2.5:5300"))
+    tapped = harness_cli.config_from_args(_args("--dnstap-tcp", "192.0.2.5:6000", "--allow",
+                                                "192.0.2.0/28"))
+    tap = tapped.intakes[0]
+    assert isinstance(tap, DnstapConfig) and [str(n) for n in tap.allow] == ["192.0.2.0/28"]
+    with pytest.raises(ValueError, match="dispatcher.target_qps: -1"):
+        harness_cli.config_from_args(_args("--target-qps", "-1"))
+
+
+def test_ignore_tc_only_adds_the_tc_normaliser() -> None:
+    from harness.assemble import choose_judge
+    from harness.differ import Differ
+
+    plain = choose_judge("differ")
+    tc = choose_judge("differ", ignore_tc_only=True)
+    assert isinstance(plain, Differ) and isinstance(tc, Differ)
+    assert "tc" not in [n.name for n in plain.normalisers]
+    assert [n.name for n in tc.normalisers][-1] == "tc"
+
+
+def test_dnstap_tls_flags(tls_files: dict[str, Path]) -> None:
+    config = harness_cli.config_from_args(_args(
+        "--dnstap-tcp", "[::1]:6001", "--dnstap-tls-cert", str(tls_files["cert"]),
+        "--dnstap-tls-key", str(tls_files["key"]), "--dnstap-tls-client-ca",
+        str(tls_files["ca"])))
+    tap = config.intakes[0]
+    assert isinstance(tap, DnstapConfig) and tap.tls is not None
+    assert tap.tls.client_ca == tls_files["ca"] and tap.tcp == ("::1", 6001)
+    with pytest.raises(ValueError, match="--dnstap-tls-\\*: only with --dnstap-tcp"):
+        harness_cli.config_from_args(_args("--dnstap-tls-cert", str(tls_files["cert"])))

@@ -7,6 +7,7 @@ ones: Unbound, ``fstrm_replay``, ``fstrm_capture``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from pathlib import Path
 
@@ -21,14 +22,14 @@ from harness.intake.dnstap import CONTENT_TYPE, DnstapIntake, control_frame, dat
 
 
 def tap(kind: int, wire: bytes, *, client: bytes = b"\x7f\x00\x00\x07", port: int = 3333,
-        when: int | None = 1_700_000_000) -> bytes:
+        when: int | None = 1_700_000_000, protocol: int = dnstap_pb.UDP) -> bytes:
     frame = dnstap_pb.Dnstap()
     frame.type = dnstap_pb.Dnstap.MESSAGE
     frame.identity = b"staging"
     message = frame.message
     message.type = kind
     message.socket_family = dnstap_pb.INET
-    message.socket_protocol = dnstap_pb.UDP
+    message.socket_protocol = protocol
     message.query_address = client
     message.query_port = port
     if when is not None:
@@ -241,3 +242,110 @@ async def test_truncated_and_garbage_files(tmp_path: Path) -> None:
     assert second.stats["oversized"] + second.stats["handshake_errors"] == 1
     with pytest.raises(OSError, match="cannot read the dnstap file"):
         await DnstapIntake(DnstapConfig(file=tmp_path / "missing")).start(sink)
+
+
+async def test_transport_as_it_arrived(tmp_path: Path) -> None:
+    """A query the staging resolver took over TCP (or DoT, DoH) is marked for TCP replay."""
+    path = tmp_path / "capture.fstrm"
+    protocols = [dnstap_pb.UDP, dnstap_pb.TCP, dnstap_pb.DOT, dnstap_pb.DOH,
+                 dnstap_pb.DNSCryptUDP, dnstap_pb.DNSCryptTCP]
+    payloads = [tap(dnstap_pb.Message.CLIENT_QUERY, query(f"t{i}.lab.").to_wire(), protocol=p)
+                for i, p in enumerate(protocols)]
+    path.write_bytes(stream(payloads))
+    intake = DnstapIntake(DnstapConfig(file=path))
+    sink = RecordingSink()
+    await intake.start(sink)
+    await asyncio.wait_for(intake.wait(), 5)
+    await intake.close()
+    assert [q.tcp for q in sink.queries] == [False, True, True, True, False, True]
+
+
+async def test_tcp_peers_outside_the_allow_list_are_refused() -> None:
+    import ipaddress
+
+    intake = DnstapIntake(DnstapConfig(tcp=("127.0.0.1", 0),
+                                       allow=(ipaddress.ip_network("127.9.0.0/16"),)))
+    sink = RecordingSink()
+    await intake.start(sink)
+    assert intake.address is not None
+    try:
+        reader, writer = await asyncio.open_connection(*intake.address, local_addr=("127.0.0.1", 0))
+        assert await asyncio.wait_for(reader.read(), 3) == b""  # closed on us at once
+        writer.close()
+        allowed_reader, allowed_writer = await asyncio.open_connection(
+            *intake.address, local_addr=("127.9.0.1", 0))
+        await bidirectional(allowed_reader, allowed_writer, [
+            tap(dnstap_pb.Message.CLIENT_QUERY, query("y.lab.").to_wire())])
+        await wait_for(lambda: len(sink.queries) == 1)
+        assert intake.stats["refused_peer"] == 1 and sink.queries[0].qname == "y.lab."
+    finally:
+        await intake.close()
+
+
+async def test_tls_with_client_certificates(tls_files: dict[str, Path]) -> None:
+    import ssl
+
+    from harness.config import TlsConfig
+
+    intake = DnstapIntake(DnstapConfig(tcp=("127.0.0.1", 0), tls=TlsConfig(
+        cert=tls_files["cert"], key=tls_files["key"], client_ca=tls_files["ca"])))
+    sink = RecordingSink()
+    await intake.start(sink)
+    assert intake.address is not None and "TLS" in intake.describe()
+
+    def client(cert: str, key: str) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=tls_files["ca"])
+        context.load_cert_chain(tls_files[cert], tls_files[key])
+        return context
+
+    try:
+        reader, writer = await asyncio.open_connection(
+            *intake.address, ssl=client("client_cert", "client_key"),
+            server_hostname="shadow.test")
+        await bidirectional(reader, writer, [
+            tap(dnstap_pb.Message.CLIENT_QUERY, query(f"tls{i}.lab.").to_wire(),
+                protocol=dnstap_pb.DOT) for i in range(5)])
+        await wait_for(lambda: len(sink.queries) == 5)
+        assert all(q.tcp for q in sink.queries)
+        # a certificate from another CA, and none at all: no frame gets through
+        for context in (client("intruder_cert", "intruder_key"),
+                        ssl.create_default_context(cafile=tls_files["ca"])):
+            with contextlib.suppress(ssl.SSLError, ConnectionError, OSError):
+                reader, writer = await asyncio.open_connection(
+                    *intake.address, ssl=context, server_hostname="shadow.test")
+                writer.write(control_frame(fstrm.FSTRM_CONTROL_READY))
+                await writer.drain()
+                assert await asyncio.wait_for(reader.read(), 3) == b""
+                writer.close()
+        plain_reader, plain_writer = await asyncio.open_connection(*intake.address)
+        plain_writer.write(control_frame(fstrm.FSTRM_CONTROL_READY))  # no TLS at all
+        with contextlib.suppress(ConnectionError):
+            assert await asyncio.wait_for(plain_reader.read(), 12) == b""
+        plain_writer.close()
+        await asyncio.sleep(0.1)
+        assert len(sink.queries) == 5 and intake.stats["streams"] == 1
+    finally:
+        await intake.close()
+
+
+def test_tls_config_is_checked(tls_files: dict[str, Path], tmp_path: Path) -> None:
+    from harness.config import config_from_mapping
+
+    def config(tls: dict[str, str]) -> object:
+        return config_from_mapping({"intake": [{"kind": "dnstap", "tcp": "127.0.0.1:6000",
+                                                "tls": tls}]}, source="t.yaml")
+
+    good = config({"cert": str(tls_files["cert"]), "key": str(tls_files["key"])})
+    assert good.intakes[0].tls is not None  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match=r"t.yaml: intake\[0\].tls.key: required for TLS"):
+        config({"cert": str(tls_files["cert"])})
+    with pytest.raises(ValueError, match=r"intake\[0\].tls.cert: cannot load .*server.pem with "
+                                         ".*client.key"):
+        config({"cert": str(tls_files["cert"]), "key": str(tls_files["client_key"])})
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    with pytest.raises(ValueError, match=r"intake\[0\].tls.client_ca: cannot load"):
+        config({"cert": str(tls_files["cert"]), "key": str(tls_files["key"]),
+                "client_ca": str(tmp_path / "junk.pem")})
+    with pytest.raises(ValueError, match=r"intake\[0\].tls: only for a dnstap tcp intake"):
+        config_from_mapping({"intake": [{"kind": "dnstap", "socket": "s",
+                                         "tls": {"cert": "c", "key": "k"}}]})

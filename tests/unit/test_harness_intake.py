@@ -164,3 +164,80 @@ async def test_udp_mirror_port_in_use() -> None:
             await second.start(RecordingSink())
     finally:
         await first.close()
+
+
+def proxy_v2(client: str, port: int, *, stream: bool = False, local: bool = False,
+             tlv: bytes = b"") -> bytes:
+    """A PROXY protocol v2 header as a mirror (dnsdist addProxyProtocol) writes it."""
+    import ipaddress
+    import struct
+
+    from harness.intake.proxyv2 import SIGNATURE
+
+    ip = ipaddress.ip_address(client)
+    family = 0x1 if ip.version == 4 else 0x2
+    body = ip.packed + ip.packed + struct.pack("!HH", port, 53) + tlv
+    return (SIGNATURE + bytes([0x20 if local else 0x21, family << 4 | (0x1 if stream else 0x2)])
+            + struct.pack("!H", len(body)) + body)
+
+
+async def test_udp_mirror_keeps_the_client_of_a_proxy_v2_header() -> None:
+    intake = UdpMirrorIntake(UdpMirrorConfig(listen=("::1", 0)))  # loopback default allow
+    sink = RecordingSink()
+    await intake.start(sink)
+    query = dns.message.make_query("p.lab.", "A").to_wire()
+    sender = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        for datagram in (proxy_v2("192.0.2.77", 40000) + query,
+                         proxy_v2("2001:db8::77", 40001, stream=True, tlv=b"\x04\x00\x01x")
+                         + query,
+                         proxy_v2("192.0.2.78", 1, local=True) + query,
+                         proxy_v2("192.0.2.79", 1)[:20],  # cut short
+                         query):
+            sender.sendto(datagram, intake.address[:2])
+        for _ in range(200):
+            if intake.stats["datagrams"] == 5:
+                break
+            await asyncio.sleep(0.01)
+        got = [(q.client, q.client_port, q.tcp) for q in sink.queries]
+        assert got[:2] == [("192.0.2.77", 40000, False), ("2001:db8::77", 40001, True)]
+        assert got[2][0] == "::1" and got[3][0] == "::1"  # LOCAL, and no header: the sender
+        assert intake.stats["proxy_v2"] == 3 and intake.stats["bad_proxy_header"] == 1
+    finally:
+        sender.close()
+        await intake.close()
+
+
+async def test_udp_mirror_reads_the_client_from_the_mirrors_ecs_option() -> None:
+    import dns.edns
+
+    from harness.intake.base import split_ecs
+
+    intake = UdpMirrorIntake(UdpMirrorConfig(listen=("127.0.0.1", 0), client_from_ecs=True))
+    sink = RecordingSink()
+    await intake.start(sink)
+    cookie = dns.edns.GenericOption(dns.edns.OptionType.COOKIE, b"\x01" * 8)
+    with_ecs = dns.message.make_query("WwW.Ecs.lab.", "A", use_edns=0, payload=1400,
+                                      want_dnssec=True, options=[
+                                          dns.edns.ECSOption("198.51.100.0", 24), cookie])
+    plain = dns.message.make_query("plain.lab.", "A")
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.sendto(with_ecs.to_wire(), intake.address)
+        sender.sendto(plain.to_wire(), intake.address)
+        for _ in range(200):
+            if len(sink.queries) == 2:
+                break
+            await asyncio.sleep(0.01)
+        first, second = sink.queries
+        assert first.client == "198.51.100.0" and first.qname == "WwW.Ecs.lab."
+        replayed = dns.message.from_wire(first.wire or b"")
+        assert replayed.id == with_ecs.id and replayed.payload == 1400
+        assert replayed.ednsflags & dns.flags.DO
+        assert [o.otype for o in replayed.options] == [dns.edns.OptionType.COOKIE]
+        assert second.client == "127.0.0.1" and second.wire == plain.to_wire()
+        assert intake.stats["client_from_ecs"] == 1
+    finally:
+        sender.close()
+        await intake.close()
+    assert split_ecs(b"junk") == (None, b"junk")

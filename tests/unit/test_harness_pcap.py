@@ -155,3 +155,37 @@ async def test_corrupt_captures_are_counted_and_end_the_file(tmp_path: Path) -> 
     assert intake.stats["corrupt"] == 1
     with pytest.raises(OSError, match="cannot read the capture"):
         await PcapIntake(PcapConfig(file=tmp_path / "missing.pcap")).start(RecordingSink())
+
+
+def tcp_ip(payload: bytes, sport: int, dport: int, src: str = CLIENT,
+           dst: str = SERVER) -> dpkt.ip.IP:
+    tcp = dpkt.tcp.TCP(sport=sport, dport=dport, flags=dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH,
+                       data=payload)
+    ip = dpkt.ip.IP(src=socket.inet_aton(src), dst=socket.inet_aton(dst), p=dpkt.ip.IP_PROTO_TCP,
+                    data=tcp)
+    ip.len = len(ip)
+    return ip
+
+
+def framed(*wires: bytes) -> bytes:
+    return b"".join(len(w).to_bytes(2, "big") + w for w in wires)
+
+
+async def test_dns_over_tcp_segments_are_read_and_marked_tcp(tmp_path: Path) -> None:
+    pairs = exchange(4)
+    frames = [
+        (1.0, ether(udp_ip(pairs[0][0], 4000, 53))),  # UDP, as before
+        (1.1, ether(tcp_ip(framed(pairs[1][0]), 4001, 53))),  # one query per segment
+        (1.2, ether(tcp_ip(framed(pairs[2][0], pairs[3][0]), 4002, 53))),  # pipelined
+        (1.3, ether(tcp_ip(framed(pairs[1][1]), 53, 4001))),  # the answer: staging
+        (1.4, ether(tcp_ip(b"", 4003, 53))),  # a bare ACK
+        (1.5, ether(tcp_ip(framed(pairs[0][0])[:-5], 4004, 53))),  # split across segments
+    ]
+    path = tmp_path / "tcp.pcap"
+    write_pcap(path, frames)
+    intake, sink = await replay(path)
+    assert [(q.qname, q.tcp) for q in sink.queries] == [
+        ("p0.lab.", False), ("p1.lab.", True), ("p2.lab.", True), ("p3.lab.", True)]
+    assert sink.queries[1].client_port == 4001
+    assert [key[1] for key, _ in sink.staged] == [4001]
+    assert intake.stats["tcp_partial"] == 1 and intake.stats["queries"] == 4

@@ -4,6 +4,7 @@ staging answers, judge failures, re-queries, the API and the live view."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import time
 from pathlib import Path
@@ -300,3 +301,56 @@ async def test_bad_input_everywhere_is_counted_and_the_run_goes_on(tmp_path: Pat
     assert pcap.stats["corrupt"] == 1
     totals = pipeline.metrics.intake_totals()
     assert totals["malformed"] == 3 and totals["corrupt"] == 1
+
+
+def test_token_bucket_arithmetic() -> None:
+    from harness.ratecap import RateCap, TokenBucket
+
+    bucket = TokenBucket(10, now=0.0)  # 10/s, a burst of 10
+    assert sum(bucket.take(0.0) for _ in range(15)) == 10
+    assert not bucket.take(0.05) and bucket.wait_time(0.05) == pytest.approx(0.05)
+    assert bucket.take(0.1) and not bucket.take(0.1)
+    assert sum(bucket.take(100.0) for _ in range(50)) == 10  # never more than the burst
+    cap = RateCap(["a", "b"], 2, now=0.0)
+    cap.buckets["b"].tokens = 0.0
+    assert cap.admit(0.0) == "b" and cap.buckets["a"].tokens == 2.0  # nothing taken
+    assert cap.admit(0.5) is None and cap.buckets["a"].tokens == 1.0
+    assert RateCap(["a"], 0).admit(0.0) is None  # 0: no cap
+
+
+async def test_target_qps_caps_what_is_sent_and_counts_the_rest(tmp_path: Path) -> None:
+    queries = [mk(f"q{i}.lab.") for i in range(400)]
+    candidate, reference = FakeTarget(CANDIDATE), FakeTarget("ref")
+    pipeline = Pipeline(
+        intakes=[ListIntake(queries, finite=False)], sampler=Sampler(SamplerConfig()),
+        targets=[candidate, reference], judge=ExactJudge(),
+        store=__import__("harness.store", fromlist=["Store"]).Store(
+            StoreConfig(path=tmp_path / "p.db", commit_interval=0.05)),
+        target_qps=50)
+    async with pipeline:
+        await pipeline.run(duration=0.5)
+    c = pipeline.metrics.counters
+    # a burst of 50 plus at most 0.5 s of refill at 50/s, offered all at once
+    assert 50 <= c["compared"] <= 80
+    assert c["rate_capped"] == c["sampled"] - c["compared"] - c["failed"] > 300
+    assert len(candidate.asked) == len(reference.asked) == c["compared"]
+    assert pipeline.metrics.unaccounted() == {"seen": 0, "sampled": 0}
+    assert sum(pipeline.metrics.capped.values()) == c["rate_capped"]
+    text = pipeline.metrics.prometheus()
+    assert 'shadowdns_rate_capped_total{target="candidate"}' in text
+
+
+async def test_excluded_client_networks_are_filtered_for_every_intake(tmp_path: Path) -> None:
+    import ipaddress
+
+    inside = [dataclasses.replace(mk(f"in{i}.lab."), client="127.9.0.5") for i in range(10)]
+    v6 = [dataclasses.replace(mk(f"six{i}.lab."), client="::1") for i in range(4)]
+    outside = [mk(f"out{i}.lab.") for i in range(10)]  # client 127.0.0.1
+    unknown = [dataclasses.replace(mk("nobody.lab."), client=None)]
+    sampler = SamplerConfig(exclude_clients=(ipaddress.ip_network("127.9.0.0/16"),
+                                             ipaddress.ip_network("::1/128")))
+    pipeline = pipeline_for(tmp_path, inside + v6 + outside + unknown, sampler=sampler)
+    async with pipeline:
+        assert await pipeline.run(duration=10) == "inputs_done"
+    c = pipeline.metrics.counters
+    assert c["filtered"] == 14 and c["compared"] == 11

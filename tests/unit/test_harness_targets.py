@@ -239,3 +239,35 @@ async def test_in_process_target_flushes_one_name() -> None:
     # asked afresh, straight to the zone's server: the delegation stayed cached
     assert len(transport.sent) == cached + 1
     assert transport.sent[-1].qname.to_text() == "www.zone.ex."
+
+
+async def test_a_query_that_came_over_tcp_is_replayed_over_tcp(
+        server: tuple[Server, int]) -> None:
+    protocol, port = server
+    target = AddressTarget("ref", "127.0.0.1", port, timeout=1.0)
+    await target.start()
+    try:
+        udp_before = len(protocol.seen)
+        q = query("WwW.Stream.lab.", do=True)
+        answer = await target.ask(Query(qname=q.qname, qtype=1, do=True, wire=q.wire, tcp=True))
+        # the fixture's TCP side answers 127.100.0.99, its UDP side 127.100.0.1
+        assert answer.error is None and answer.wire is not None
+        assert "127.100.0.99" in dns.message.from_wire(answer.wire).to_text()
+        assert answer.wire[:2] == (q.wire or b"")[:2]  # the client's own ID back
+        assert len(protocol.seen) == udp_before  # nothing went over UDP
+        assert target.exchange.stats["tcp"] == 1 and target.exchange.stats["truncated"] == 0
+        udp = await target.ask(query("n1.lab."))
+        assert udp.wire is not None and "127.100.0.1" in dns.message.from_wire(udp.wire).to_text()
+    finally:
+        await target.stop()
+
+
+async def test_in_process_target_answers_a_tcp_query_as_tcp() -> None:
+    answerer = Answerer()
+    config = ResolverConfig(root_hints=(("a.root.", "127.53.0.1"),))
+    target = InProcessTarget(CANDIDATE, config, timeout=1.0,
+                             answerer=answerer)  # type: ignore[arg-type]
+    answer = await target.ask(Query(qname="huge.lab.", qtype=1, edns_payload=None, tcp=True))
+    assert answer.wire is not None and len(answer.wire) > 512
+    assert not answer.wire[2] & 0x02  # no TC: the size limit of UDP never applied
+    assert len(answerer.requests) == 1  # one pass, over "TCP"; no UDP attempt first

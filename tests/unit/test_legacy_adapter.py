@@ -38,6 +38,7 @@ from legacy_adapter import (
     read_root_hints,
     read_trust_anchors,
 )
+from netpolicy import LAB
 
 DS = ". 3600 IN DS 20326 8 2 e06d44b80b8f1d39a95c0b0d7c65d08458e880409bbc683457104237c7f8ec8d"
 DNSKEY_TEXT = (
@@ -97,7 +98,6 @@ def test_public_names_are_pinned() -> None:
             "StartFailed",
             "Unbound",
             "UnboundControl",
-            "check_loopback",
             "ensure_port_free",
             "find_program",
             "implementation_for",
@@ -123,12 +123,15 @@ def test_errors_form_one_tree() -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"listen": "10.0.0.1"}, "listen"),
-        ({"listen": "0.0.0.0"}, "listen"),
-        ({"listen": "::1"}, "listen"),
+        ({"listen": "10.0.0.1", "address_policy": LAB}, "listen"),
+        ({"listen": "0.0.0.0", "address_policy": LAB}, "listen"),
         ({"listen": "localhost"}, "listen"),
-        ({"outgoing_address": "192.168.1.1"}, "outgoing_address"),
-        ({"root_hints": (("a.root-servers.lab.", "198.41.0.4"),)}, "root_hints[0]"),
+        ({"listen": "224.0.0.251"}, "listen"),
+        ({"outgoing_address": "192.168.1.1", "address_policy": LAB}, "outgoing_address"),
+        ({"outgoing_address": "::"}, "outgoing_address"),
+        ({"root_hints": (("a.root-servers.lab.", "198.41.0.4"),), "address_policy": LAB},
+         "root_hints[0]"),
+        ({"root_hints": (("a.root-servers.lab.", "0.0.0.0"),)}, "root_hints[0]"),
         ({"root_hints": ()}, "root_hints"),
         ({"trust_anchors": (". 3600 IN A 127.0.0.1",)}, "trust_anchors[0]"),
         ({"trust_anchors": (". 3600 IN DS 1 13 2 XYZ",)}, "trust_anchors[0]"),
@@ -149,6 +152,16 @@ def test_spec_rejects_bad_fields_naming_them(
     with pytest.raises(ValueError) as caught:
         make_spec(tmp_path, **changes)
     assert str(caught.value).startswith(f"{field}:"), str(caught.value)
+
+
+def test_spec_in_production_takes_any_address_ipv4_and_ipv6(tmp_path: Path) -> None:
+    spec = make_spec(tmp_path, listen="2001:db8::53", outgoing_address="192.0.2.9",
+                     root_hints=(("a.root-servers.net.", "198.51.100.4"),
+                                 ("a.root-servers.net.", "2001:db8::4")))
+    assert spec.listen == "2001:db8::53" and spec.outgoing_address == "192.0.2.9"
+    assert [a for _, a in spec.root_hints] == ["198.51.100.4", "2001:db8::4"]
+    lab = make_spec(tmp_path, listen="::1", address_policy=LAB)
+    assert lab.listen == "::1"
 
 
 def test_spec_accepts_whole_loopback_range_and_normalises(tmp_path: Path) -> None:
@@ -202,7 +215,7 @@ def test_read_root_hints(tmp_path: Path) -> None:
     ("text", "line", "words"),
     [
         (". NS a.lab.\na.lab. A 127.53.0.1\na.lab. A 127.53.0.300\n", 3, ""),
-        (". NS a.lab.\na.lab. A 198.41.0.4\n", 2, "not a loopback address"),
+        (". NS a.lab.\na.lab. A 198.41.0.4\n", 2, "198.41.0.4 is outside 127.0.0.0/8"),
         (". NS a.lab.\nlab. NS a.lab.\na.lab. A 127.53.0.1\n", 2, "owned by '.'"),
         (". NS a.lab.\na.lab. A 127.53.0.1\nb.lab. A 127.53.0.2\n", 3, "not a root name server"),
         (". NS a.lab.\na.lab. AAAA ::1\n", 2, "unexpected AAAA"),
@@ -218,7 +231,7 @@ def test_bad_root_hints_name_file_and_line(
     path = tmp_path / "root.hints"
     path.write_text(text)
     with pytest.raises(LabFileError) as caught:
-        read_root_hints(path)
+        read_root_hints(path, LAB)
     assert caught.value.path == path
     assert caught.value.line == line
     assert str(caught.value).startswith(f"{path}:{line}: ")
@@ -533,8 +546,9 @@ def test_free_port_passes(tmp_path: Path) -> None:
 
 
 async def test_by_address_refuses_to_flush_and_outside_addresses() -> None:
-    with pytest.raises(ValueError, match="^address:"):
-        ByAddress("8.8.8.8", 53)
+    with pytest.raises(ValueError, match="^address: 8.8.8.8 is outside 127.0.0.0/8"):
+        ByAddress("8.8.8.8", 53, address_policy=LAB)
+    assert repr(ByAddress("2001:db8::53", 53)) == "ByAddress('2001:db8::53', 53)"
     external = ByAddress("127.0.0.1", 53)
     assert not external.can_flush
     with pytest.raises(NotManaged, match="not managed"):

@@ -3,22 +3,40 @@ upstream questions they cost."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+
+import dns.dnssec
+import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
+import pytest
 
+from resolver.app import ResolverAnswerer
+from resolver.cache.dnscache import DnsCache
+from resolver.clock import ManualClock
+from resolver.conductor import Conductor, MockTransport
+from resolver.model import Request
+from resolver.recursor.core import Recursor, RecursorConfig, insecure_cuts
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
 T = dns.rdatatype
+
+
+def to_ex(query: dns.message.Message) -> dns.message.Message:
+    """The root's referral to ex. (served by ns.ex. at TLD)."""
+    return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                 additional=("ns.ex. 3600 A " + TLD,))
 
 
 def dname_world(query: dns.message.Message, address: str) -> dns.message.Message:
     q = query.question[0]
     name = q.name.to_text().lower()
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if name.endswith(".d.ex."):
         target = name[: -len("d.ex.")] + "t.ex."
         return reply(query, answer=("d.ex. 300 DNAME t.ex.", f"{name} 300 CNAME {target}"))
@@ -61,8 +79,7 @@ def pside_world(query: dns.message.Message, address: str) -> dns.message.Message
     q = query.question[0]
     name = q.name.to_text().lower()
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     if address == TLD:
         if name.endswith("other.ex."):
             return reply(query, aa=False, authority=("other.ex. 3600 NS ns.other.ex.",),
@@ -97,8 +114,7 @@ async def test_parent_side_glue_is_the_last_resort_for_later_client_queries() ->
 
 def rrsig_world(query: dns.message.Message, address: str) -> dns.message.Message:
     if address == ROOT:
-        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
-                     additional=("ns.ex. 3600 A " + TLD,))
+        return to_ex(query)
     sig = "{} 10 1 300 20301221212655 20201208120941 37310 ex. ZsKG0TImVm+nAuWvn+Kg"
     return reply(query, answer=("www.ex. 300 A 127.100.0.7",
                                 "www.ex. 300 RRSIG " + sig.format("A"),
@@ -115,3 +131,261 @@ async def test_qtype_rrsig_answers_every_signature_and_caches_none() -> None:
     before = len(transport.sent)
     await resolve(recursor, conductor, "www.ex.", "RRSIG")
     assert len(transport.sent) == before + 1
+
+
+SUB = "127.9.2.77"  # the server of sub.ex.
+
+
+def dname_above_zone_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """sub.ex.'s server answers x.sub.ex. with a DNAME owned by ex. (above its zone) that
+    maps ex. to z.sub.ex. - a name the same DNAME would rewrite again and again."""
+    q = query.question[0]
+    name = q.name.to_text().lower()
+    if address == ROOT:
+        return to_ex(query)
+    if address == TLD:
+        return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",),
+                     additional=(f"ns.sub.ex. 3600 A {SUB}",))
+    if name == "x.sub.ex." and q.rdtype == T.A:
+        return reply(query, answer=("ex. 300 DNAME z.sub.ex.",),
+                     authority=("sub.ex. 3600 NS ns.sub.ex.",))
+    return reply(query, authority=("sub.ex. 300 SOA ns.sub.ex. h.sub.ex. 1 2 3 4 300",))
+
+
+async def test_a_dname_owned_above_the_servers_zone_is_not_believed() -> None:
+    """RFC 2181 §5.4.1: data outside the answering server's zone is out of bailiwick; a
+    DNAME at ex. from sub.ex.'s server redirects nothing (Unbound scrubs it), so the answer
+    is NODATA, not a chain of ever longer synthesised names."""
+    recursor, conductor, _, _ = make(dname_above_zone_world, qmin=False)
+    res = await resolve(recursor, conductor, "x.sub.ex.", "A")
+    assert res.rcode == dns.rcode.NOERROR
+    assert res.answer == []
+
+
+def glueless_in_zone_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s server delegates sub.ex. to ns.sub.ex. without glue, but answers the address
+    of ns.sub.ex. itself when asked (Unbound's testdata fetch_glue shape)."""
+    q = query.question[0]
+    name = q.name.to_text().lower()
+    if address == ROOT:
+        return to_ex(query)
+    if address == TLD:
+        if name == "ns.sub.ex." and q.rdtype == T.A:
+            return reply(query, answer=(f"ns.sub.ex. 3600 A {SUB}",))
+        return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",))
+    if name == "www.sub.ex." and q.rdtype == T.A:
+        return reply(query, answer=("www.sub.ex. 300 A 127.100.0.9",))
+    return reply(query, authority=("sub.ex. 300 SOA ns.sub.ex. h.sub.ex. 1 2 3 4 300",))
+
+
+@pytest.mark.parametrize("qmin", [True, False])
+async def test_a_delegation_to_in_zone_names_without_glue_asks_the_parent(qmin: bool) -> None:
+    """Every NS of sub.ex. is inside sub.ex. and no address came: the cut is useless
+    (Unbound's iter_dp_is_useless), so the address of ns.sub.ex. is asked of the parent."""
+    recursor, conductor, transport, _ = make(glueless_in_zone_world, qmin=qmin)
+    res = await resolve(recursor, conductor, "www.sub.ex.", "A")
+    assert res.rcode == dns.rcode.NOERROR
+    assert [rd.address for r in res.answer for rd in r] == ["127.100.0.9"]
+    assert ("ns.sub.ex.", "A") in [(q, t) for _, q, t in transport.questions()]
+
+
+def bare_nodata_world(ra: bool) -> Callable[[dns.message.Message, str], dns.message.Message]:
+    """sub.ex.'s server answers www.sub.ex. MX with an empty NOERROR: no AA, no SOA, no NS
+    (RFC 2308 §2.2 NODATA type 3); with ``ra`` it also sets RA, as a recursive server
+    with nothing cached would."""
+    def world(query: dns.message.Message, address: str) -> dns.message.Message:
+        q = query.question[0]
+        if address == ROOT:
+            return to_ex(query)
+        if address == TLD:
+            return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",),
+                         additional=(f"ns.sub.ex. 3600 A {SUB}",))
+        if q.rdtype == T.MX:
+            r = reply(query, aa=False)
+            if ra:
+                r.flags |= dns.flags.RA
+            return r
+        return reply(query, authority=("sub.ex. 300 SOA ns.sub.ex. h.sub.ex. 1 2 3 4 300",))
+    return world
+
+
+async def test_an_empty_answer_without_aa_is_nodata_unless_it_looks_recursive() -> None:
+    """Unbound's response_type_from_server: an empty NOERROR is an answer (NODATA), lame
+    only with RA and without AA (or when it was an upward referral, iter_lamescrub)."""
+    recursor, conductor, _, _ = make(bare_nodata_world(ra=False), qmin=False)
+    res = await resolve(recursor, conductor, "www.sub.ex.", "MX")
+    assert (res.rcode, res.answer) == (dns.rcode.NOERROR, [])
+    recursor, conductor, _, _ = make(bare_nodata_world(ra=True), qmin=False)
+    assert (await resolve(recursor, conductor, "www.sub.ex.", "MX")).rcode == dns.rcode.SERVFAIL
+
+
+def any_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("www.ex.") and q.rdtype == T.ANY:
+        return reply(query, answer=("www.ex. 300 MX 10 mail.ex.", "www.ex. 300 A 127.100.0.7",
+                                    "www.ex. 300 AAAA ::7"))
+    return reply(query, authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
+
+
+async def test_any_is_answered_with_every_rrset_of_the_name() -> None:
+    """QTYPE * matches all types (RFC 1035 §3.2.3): the RRsets the server gives are the
+    answer, not a NODATA for a type called ANY."""
+    recursor, conductor, _, _ = make(any_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.ex.", "ANY")
+    assert res.rcode == dns.rcode.NOERROR
+    assert sorted(T.to_text(r.rdtype) for r in res.answer) == ["A", "AAAA", "MX"]
+
+
+def test_insecure_cuts_are_read_from_nsec_and_nsec3_type_maps() -> None:
+    n = dns.name.from_text
+    nsec = dns.rrset.from_text("unsafe.ex.", 300, "IN", "NSEC", "v.ex. NS RRSIG NSEC")
+    signed_cut = dns.rrset.from_text("safe.ex.", 300, "IN", "NSEC", "t.ex. NS DS RRSIG NSEC")
+    assert insecure_cuts(n("www.unsafe.ex."), [nsec, signed_cut]) == [n("unsafe.ex.")]
+    assert insecure_cuts(n("www.safe.ex."), [nsec, signed_cut]) == []
+    hashed = dns.dnssec.nsec3_hash(n("sub.ex."), "", 1, 1).lower()
+    nsec3 = dns.rrset.from_text(f"{hashed}.ex.", 300, "IN", "NSEC3", f"1 0 1 - {hashed} NS")
+    assert insecure_cuts(n("a.sub.ex."), [nsec3]) == [n("sub.ex.")]
+    apex = dns.rrset.from_text(f"{hashed}.ex.", 300, "IN", "NSEC3", f"1 0 1 - {hashed} NS SOA")
+    assert insecure_cuts(n("a.sub.ex."), [apex]) == []
+
+
+def cname_to_unsigned_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("www.ex."):
+        return reply(query, answer=("www.ex. 300 CNAME www.unsafe.ex.",),
+                     authority=("unsafe.ex. 300 NSEC v.ex. NS RRSIG NSEC",))
+    return reply(query, authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
+
+
+async def test_a_cname_answer_s_proof_of_an_unsigned_delegation_is_kept_as_its_ds_denial() -> None:
+    """Unbound keeps the NSEC records of a response and answers a later DS question from
+    them; the candidate keeps them as the cut's DS denial (checked by the validator)."""
+    recursor, conductor, _, clock = make(cname_to_unsigned_world, qmin=False)
+    await resolve(recursor, conductor, "www.ex.", "A")
+    denial = recursor.cache.negative.get(dns.name.from_text("unsafe.ex."), T.DS, clock.monotonic())
+    assert denial is not None and denial.soa is None
+    assert [r.rdtype for r in denial.proofs] == [T.NSEC]
+
+
+async def test_a_forwarded_cname_answer_keeps_its_denial_records() -> None:
+    """Forwarding takes the NSEC/NSEC3 of a positive answer's authority along, as iterating
+    does (a wildcard's proof, an unsigned delegation's): without them the validator cannot
+    check the answer."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: cname_to_unsigned_world(q, TLD))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, forwarders=(TLD,)))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [T.to_text(r.rdtype) for r in res.authority if r.name == dns.name.from_text("unsafe.ex.")
+            ] == ["NSEC"]
+
+
+async def test_a_cached_cname_does_not_answer_a_ds_question() -> None:
+    """Unbound's dns_cache_lookup skips a cached CNAME for DS (which belongs to the parent
+    side of the name): the DS question is asked, not answered with the CNAME's target."""
+    recursor, conductor, transport, _ = make(cname_to_unsigned_world, qmin=False)
+    await resolve(recursor, conductor, "www.ex.", "A")
+    before = len(transport.sent)
+    await resolve(recursor, conductor, "www.ex.", "DS")
+    assert ("www.ex.", "DS") in [(q, t) for _, q, t in transport.questions()[before:]]
+
+
+def misplaced_sig_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """The server of ex. puts the answer's RRSIG in the additional section and another
+    name's RRSIG in the answer section (Unbound's testdata iter_emptydp shape)."""
+    if address == ROOT:
+        return to_ex(query)
+    sig = "A 8 2 300 20300101000000 20200101000000 1 ex. AAAA"
+    return reply(query, answer=("www.ex. 300 A 127.100.0.8", f"ns.ex. 300 RRSIG {sig}"),
+                 additional=(f"ns.ex. 300 A {TLD}", f"www.ex. 300 RRSIG {sig}"))
+
+
+async def test_a_signature_in_another_section_goes_with_the_rrset_it_covers() -> None:
+    recursor, conductor, _, _ = make(misplaced_sig_world, qmin=False)
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [
+        ("www.ex.", "A"), ("www.ex.", "RRSIG"),
+    ]
+
+
+def chatty_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s server sends its NS RRset and address beside every positive answer."""
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("www.ex.") and q.rdtype == T.A:
+        return reply(query, answer=("www.ex. 300 A 127.100.0.9",),
+                     authority=("ex. 3600 NS ns.ex.",), additional=(f"ns.ex. 3600 A {TLD}",))
+    return reply(query, rcode=dns.rcode.NXDOMAIN,
+                 authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
+
+
+@pytest.mark.parametrize("minimal", [True, False])
+async def test_non_minimal_responses_carry_what_the_server_sent_beside_the_answer(
+    minimal: bool,
+) -> None:
+    """Unbound's minimal-responses: no copies a positive answer's NS RRset and addresses
+    into the reply; negative answers and the default (minimal) reply do not."""
+    recursor, conductor, _, _ = make(chatty_world, qmin=False)
+    answerer = ResolverAnswerer(recursor, conductor, minimal_responses=minimal)
+
+    async def ask(name: str) -> dns.message.Message:
+        query = dns.message.make_query(name, "A")
+        return await answerer.answer(Request(dns.name.from_text(name), T.A), query)
+
+    out = await ask("www.ex.")
+    got = [(r.name.to_text(), T.to_text(r.rdtype)) for r in out.authority + out.additional]
+    assert got == ([] if minimal else [("ex.", "NS"), ("ns.ex.", "A")])
+    nx = await ask("nope.ex.")
+    assert [T.to_text(r.rdtype) for r in nx.authority] == ["SOA"] and not nx.additional
+
+
+async def test_ttls_are_kept_inside_the_configured_bounds() -> None:
+    """Unbound's cache-max-ttl / cache-min-ttl / cache-max-negative-ttl: answers (and what
+    is cached) carry TTLs inside the bounds."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024, max_negative_ttl=7)
+    transport = MockTransport(lambda addr, q, tcp: chatty_world(q, addr))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    config = RecursorConfig(qname_minimisation=False, cache_max_ttl=10,
+                            cache_max_negative_ttl=7)
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock, config)
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [r.ttl for r in res.answer] == [10]
+    assert {r.ttl for r in res.extra_authority + res.extra_additional} == {10}
+    nx = await resolve(recursor, conductor, "nope.ex.", "A")
+    assert [r.ttl for r in nx.authority] == [7]
+    clock.advance(11)
+    before = len(transport.sent)
+    await resolve(recursor, conductor, "www.ex.", "A")
+    assert len(transport.sent) > before  # expired after 10 s, not 300
+    recursor = Recursor(DnsCache(8 * 1024 * 1024), (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, cache_min_ttl=900))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert [r.ttl for r in res.answer] == [900]
+
+
+async def test_a_cached_answer_keeps_its_extras_when_asked_to() -> None:
+    """keep_extras (for non-minimal responses): an answer from the cache carries what the
+    server sent beside it, its TTLs lowered by the time since, as Unbound's message cache
+    gives the whole reply back."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: chatty_world(q, addr))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, keep_extras=True))
+    await resolve(recursor, conductor, "www.ex.", "A")
+    clock.advance(100)
+    before = len(transport.sent)
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert len(transport.sent) == before  # from the cache
+    assert [(r.name.to_text(), r.ttl) for r in res.extra_authority + res.extra_additional] == [
+        ("ex.", 3500), ("ns.ex.", 3500),
+    ]

@@ -509,8 +509,10 @@ def test_nsec_nodata(nsec_zone: Zone) -> None:
     assert out.bogus
     out = prove_nodata(www, T.AAAA, Z, [nsec_zone.nsec_at("mail")])  # another name's NSEC
     assert out.bogus and out.ede is Ede.NSEC_MISSING
-    # The parent side of a cut says nothing about the child's data.
-    assert prove_nodata(N("sub.example."), T.A, Z, [nsec_zone.nsec_at("sub")]).bogus
+    # The parent side of a cut says nothing about the child's data: that of an unsigned
+    # delegation (no DS) makes it insecure, as in Unbound.
+    sub = prove_nodata(N("sub.example."), T.A, Z, [nsec_zone.nsec_at("sub")])
+    assert sub.security is Security.INSECURE
 
 
 def test_nsec_empty_non_terminal(nsec_zone: Zone) -> None:
@@ -592,7 +594,8 @@ def test_nsec3_nodata_and_empty_non_terminal(nsec3_zone: Zone) -> None:
     assert prove_nodata(N("www.example."), T.A, Z, [z.nsec3_match("www")]).bogus
     assert prove_nodata(N("www.example."), T.AAAA, Z, [z.nsec3_match("mail")]).bogus
     assert prove_nodata(N("y.ent.example."), T.A, Z, [z.nsec3_match("y.ent")]).secure
-    assert prove_nodata(N("sub.example."), T.A, Z, [z.nsec3_match("sub")]).bogus  # parent side
+    parent_side = prove_nodata(N("sub.example."), T.A, Z, [z.nsec3_match("sub")])
+    assert parent_side.security is Security.INSECURE  # the unsigned delegation's parent side
 
 
 def test_nsec3_wildcard_answer(nsec3_zone: Zone) -> None:
@@ -685,3 +688,20 @@ def test_remembered_signature_checks_still_catch_changed_data(nsec_zone: Zone) -
     # the validity window is checked every time, remembered or not
     assert verify_rrset(www, sig, nsec_zone.keys, Z, EXPIRATION + 10**7).outcome.bogus
     assert len(v._VERIFIED) <= v.VERIFIED_MEMO
+
+
+def test_nodata_at_an_unsigned_delegation_is_insecure_and_at_a_signed_one_bogus() -> None:
+    """An NSEC(3) at the name with NS and without SOA is the parent side of a cut: without
+    DS the name is an unsigned delegation, so what lies there is insecure (Unbound:
+    val_nsec_proves_insecuredelegation, nsec3_do_prove_nodata); with DS it is bogus."""
+    zone = N("example.")
+    unsafe = N("unsafe.example.")
+    unsigned = dns.rrset.from_text(unsafe, 300, IN, T.NSEC, "v.example. NS RRSIG NSEC")
+    signed = dns.rrset.from_text(unsafe, 300, IN, T.NSEC, "v.example. NS DS RRSIG NSEC")
+    assert prove_nodata(unsafe, T.AAAA, zone, [unsigned]).security is Security.INSECURE
+    assert prove_nodata(unsafe, T.AAAA, zone, [signed]).bogus
+    hashed = dns.dnssec.nsec3_hash(unsafe, "", 1, 1).lower()
+    for types, want in (("NS", Security.INSECURE), ("NS DS", Security.BOGUS)):
+        n3 = dns.rrset.from_text(f"{hashed}.example.", 300, IN, T.NSEC3,
+                                 f"1 0 1 - {hashed} {types}")
+        assert prove_nodata(unsafe, T.AAAA, zone, [n3]).security is want

@@ -73,3 +73,23 @@ def test_dsa_zone_data_without_or_with_broken_signatures_is_bogus(
     der.add(rd.replace(signature=b"\x30\x2d" + rd.signature[:45]), 3600)
     out = verify_dnskeys(Z, keys, der, NOW, ds=[ds]).outcome
     assert out.security is Security.BOGUS
+
+
+def test_unchecked_algorithms_skip_only_the_crypto(
+    dsa_zone: tuple[dsa.DSAPrivateKey, dns.rrset.RRset, int],
+) -> None:
+    """Unbound's fake-sha1/fake-dsa: a forged signature of an unchecked algorithm passes,
+    but everything else about it is still checked (window, key tag) and other algorithms
+    are checked as before."""
+    private, keys, alg = dsa_zone
+    www = dns.rrset.from_text("www.example.", 300, IN, T.A, "192.0.2.1")
+    other = dns.rrset.from_text("www.example.", 300, IN, T.A, "192.0.2.2")
+    forged = _sign(www, private, keys)
+    assert verify_rrset(other, forged, keys, Z, NOW).outcome.bogus
+    assert verify_rrset(other, forged, keys, Z, NOW, frozenset({alg})).outcome.secure
+    assert verify_rrset(other, forged, keys, Z, NOW, frozenset({8})).outcome.bogus
+    late = verify_rrset(other, forged, keys, Z, NOW + 86400 * 60, frozenset({alg})).outcome
+    assert late.bogus and late.ede is Ede.SIGNATURE_EXPIRED
+    wrong_tag = dns.rrset.RRset(Z, IN, T.RRSIG, T.A)
+    wrong_tag.add(forged[0].replace(key_tag=(forged[0].key_tag + 1) % 65536), 300)
+    assert verify_rrset(other, wrong_tag, keys, Z, NOW, frozenset({alg})).outcome.bogus

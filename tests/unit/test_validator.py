@@ -530,3 +530,21 @@ async def test_unsigned_ds_is_bogus(small: tuple[WorldDef, Zones]) -> None:
     lab = Lab(world, zones, ManualClock(START), tamper=_strip_sigs_over(T.DS))
     reply = await lab.ask("www.example.lab.")
     assert reply.rcode() == dns.rcode.SERVFAIL and ede_codes(reply) == [Ede.RRSIGS_MISSING]
+
+
+async def test_nxdomain_whose_proof_shows_nodata_is_noerror(small: tuple[WorldDef, Zones]) -> None:
+    """A server that says NXDOMAIN for an empty non-terminal, with the signed NSEC that
+    proves the name exists: Unbound is lenient with the rcode (validate_nameerror_response)
+    and answers NOERROR, secure.  A proof of nothing at all stays bogus."""
+    world, zones = small
+
+    def nx(response: dns.message.Message) -> None:
+        if response.question and response.question[0].name == N("wild.example.lab."):
+            response.set_rcode(dns.rcode.NXDOMAIN)
+
+    lab = Lab(world, zones, ManualClock(START), tamper=nx)
+    reply = await lab.ask("wild.example.lab.")
+    assert reply.rcode() == dns.rcode.NOERROR and ad(reply) and not reply.answer
+    lab = Lab(world, zones, ManualClock(START),
+              tamper=_strip("nothing.example.lab.", "authority", T.NSEC))
+    assert (await lab.ask("nothing.example.lab.")).rcode() == dns.rcode.SERVFAIL

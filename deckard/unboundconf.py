@@ -1,0 +1,351 @@
+"""The testbound dialect's header: Unbound's own ``testdata/*.rpl`` configure the resolver
+with a literal ``unbound.conf`` fragment before ``CONFIG_END``::
+
+    server:
+        target-fetch-policy: "0 0 0 0 0"
+        qname-minimisation: "no"
+        trust-anchor: "example.com. IN DS 2854 3 1 46e4ffc6..."
+        val-override-date: "20070916134226"
+    stub-zone:
+        name: "."
+        stub-addr: 193.0.14.129     # K.ROOT-SERVERS.NET.
+    CONFIG_END
+
+:func:`is_unbound_conf` recognises it by content (a clause line such as ``server:`` or
+``stub-zone:`` on its own); :func:`parse_unbound_conf` translates it into the same
+:class:`~deckard.header.ScenarioConfig` the Deckard header gives, with ``dialect`` set to
+``testbound``.  Every option is one of three kinds, decided by the tables below:
+
+* **translated** into the candidate's configuration (root hint, QNAME minimisation, trust
+  anchors and the validation date, address families, glue hardening, forwarding, ...);
+* **a no-op**: the option cannot change the answers the scenario checks, for the reason
+  given in :data:`NO_OPS` (logging, capacity, ports, the client's ACL when it allows, ...),
+  or its value is what the candidate does anyway (:data:`AS_THE_CANDIDATE_DOES`);
+* **unsupported**: anything else, including an option missing from every table.  The
+  scenario is then not run; it is reported as ``unsupported: KEY`` (``KEY: VALUE`` when
+  only some values are unsupported), never as a pass.
+
+Lines are ``key: value`` with ``#`` comments (outside double quotes); a line whose first
+non-blank character is ``;`` is a comment too (testbound skips those before Unbound's
+parser sees the file).  testbound header words (``COMMANDLINE``, ``AUTOTRUST_FILE``,
+``TEMPFILE_NAME``, ...) are unsupported.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+
+from deckard.header import ScenarioConfig, ValidationConfig, address_of
+from deckard.records import Record, RecordError, parse_record
+from deckard.text import ScenarioError, strip_comment, unquote
+
+CLAUSES = frozenset(
+    "server stub-zone forward-zone auth-zone view remote-control python dynlib rpz "
+    "cachedb dnstap dnscrypt ipset".split()
+)
+"""unbound.conf clause names: a header line that is one of these alone is a clause."""
+
+TESTBOUND_WORDS = (
+    "COMMANDLINE", "AUTOTRUST_FILE", "AUTOTRUST_END", "TEMPFILE_NAME", "TEMPFILE_CONTENTS",
+    "TEMPFILE_END", "$INCLUDE_TEMPFILE",
+)
+"""testbound's own header words (temporary files, command-line options, autotrust state)."""
+
+_CLAUSE_LINE = re.compile(r"^\s*([a-z][a-z0-9-]*)\s*:\s*(.*)$")
+_DATE = re.compile(r"^\d{14}$")
+_YES = {"yes", "on", "true", "1"}
+_NO = {"no", "off", "false", "0"}
+
+NO_OPS: dict[str, str] = {
+    # logging and statistics: what Unbound writes to its log, never what it answers
+    **dict.fromkeys(
+        "verbosity logfile use-syslog log-time-ascii log-queries log-replies log-servfail "
+        "log-local-actions log-tag-queryreply log-identity log-destaddr val-log-level "
+        "statistics-interval statistics-cumulative extended-statistics use-systemd "
+        "ede ede-serve-expired".split(),
+        "logging and statistics only: the answers are the same",
+    ),
+    # process, sockets and capacity: the run is in-process with a cache far bigger than
+    # any scenario's few dozen records
+    **dict.fromkeys(
+        "num-threads num-queries-per-thread outgoing-range outgoing-num-tcp "
+        "incoming-num-tcp so-rcvbuf so-sndbuf so-reuseport msg-cache-size msg-cache-slabs "
+        "rrset-cache-size rrset-cache-slabs key-cache-size key-cache-slabs neg-cache-size "
+        "infra-cache-numhosts infra-cache-slabs ratelimit-slabs ip-ratelimit-slabs "
+        "interface port outgoing-interface outgoing-port-permit outgoing-port-avoid "
+        "chroot username directory pidfile root-hints-file-less "
+        "do-daemonize".split(),
+        "process, socket and cache-capacity settings: the run is in-process and no scenario "
+        "comes near a capacity limit",
+    ),
+    "target-fetch-policy": (
+        "how many NS targets Unbound resolves ahead of need; the candidate resolves a "
+        "target when it needs its address.  Prefetching adds upstream queries, it does not "
+        "change the client's answer"
+    ),
+    "rrset-roundrobin": (
+        "the order of records inside an RRset: RR order is not compared by the matcher "
+        "(Deckard's rule, applied to both dialects)"
+    ),
+    "iter-scrub-promiscuous": (
+        "which extra NS RRsets Unbound keeps from the authority section of positive "
+        "answers for its non-minimal replies; the candidate never copies them into a reply"
+    ),
+}
+"""Options that cannot change the answers a scenario checks, with the reason."""
+
+AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
+    "trust-anchor-signaling": (
+        frozenset({"no"}),
+        "the candidate sends no RFC 8145 key-tag queries",
+    ),
+    "root-key-sentinel": (
+        frozenset({"no"}),
+        "the candidate has no RFC 8509 root-key sentinel",
+    ),
+    "harden-referral-path": (
+        frozenset({"no"}),
+        "the candidate does not re-validate the referral path (Unbound's default: no)",
+    ),
+    "qname-minimisation-strict": (
+        frozenset({"no"}),
+        "relaxed QNAME minimisation (RFC 9156 §2.3 fallback) is the candidate's way",
+    ),
+    "prefetch": (frozenset({"no"}), "the candidate does not prefetch expiring records"),
+    "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
+    "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
+    "aggressive-nsec": (
+        frozenset({"yes"}),
+        "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
+    ),
+    "harden-dnssec-stripped": (
+        frozenset({"yes"}),
+        "a zone below a trust anchor with its signatures stripped is bogus for the candidate",
+    ),
+    "harden-below-nxdomain": (
+        frozenset({"yes"}),
+        "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
+    ),
+    "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
+    "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
+    "access-control": (
+        frozenset(),  # decided by the action word, see _access_control
+        "the scenario's client is allowed to query",
+    ),
+}
+"""Options whose listed values are what the candidate does anyway (others: unsupported)."""
+
+BOOLEAN_TRANSLATED = (
+    "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
+)
+
+TTL_BOUNDS = {
+    "cache-min-ttl": "cache_min_ttl",
+    "cache-max-ttl": "cache_max_ttl",
+    "cache-max-negative-ttl": "cache_max_negative_ttl",
+}
+"""Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
+
+FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
+"""Unbound's test options that accept signatures of these algorithms without the
+cryptographic check (DSA, RSASHA1 and their NSEC3 aliases); Unbound's testdata signs with
+placeholder DSA signatures that only pass that way.  The candidate's validator has the same
+switch (``ValidatorConfig.unchecked_algorithms``)."""
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.clause = ""
+        self.unsupported: list[str] = []
+        self.anchors: list[Record] = []
+        self.insecure: list[dns.name.Name] = []
+        self.date: float | None = None
+        self.qmin: bool = True  # Unbound's default
+        self.switches: dict[str, bool] = {}
+        self.validate = True
+        self.unchecked: frozenset[int] = frozenset()
+        self.ttl_bounds: dict[str, int] = {}
+        self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
+        self.zone_kinds: list[str] = []
+
+    def error(self, line: int, problem: str) -> ScenarioError:
+        return ScenarioError(self.path, line, problem)
+
+    def unsupport(self, what: str) -> None:
+        if what not in self.unsupported:
+            self.unsupported.append(what)
+
+    def boolean(self, line: int, key: str, value: str) -> bool:
+        v = value.lower()
+        if v in _YES:
+            return True
+        if v in _NO:
+            return False
+        raise self.error(line, f"{key}: {value!r} is neither yes nor no")
+
+    def line(self, lineno: int, raw: str) -> None:
+        if raw.lstrip().startswith(";"):
+            return
+        text = strip_comment(raw, "#").strip()
+        if not text:
+            return
+        word = text.split()[0]
+        if word in TESTBOUND_WORDS:
+            self.unsupport(word)
+            return
+        m = _CLAUSE_LINE.match(text)
+        if m is None:
+            raise self.error(lineno, f"not an unbound.conf 'key: value' line: {text!r}")
+        key, value = m.group(1), m.group(2).strip()
+        if key in CLAUSES and (not value or _CLAUSE_LINE.match(value)):
+            self.clause = key
+            if key in ("stub-zone", "forward-zone"):
+                self.zones.append({})
+                self.zone_kinds.append(key)
+            elif key != "server":
+                self.unsupport(f"{key}:")
+            if value:  # "server: verbosity: 1" on one line
+                self.line(lineno, value)
+            return
+        value = unquote(value)
+        if not self.clause:
+            raise self.error(lineno, f"{key}: appears before any clause (server: ...)")
+        if self.clause == "server":
+            self.server(lineno, key, value)
+        elif self.clause in ("stub-zone", "forward-zone"):
+            self.zones[-1].setdefault(key, []).append((lineno, value))
+        # options of unsupported clauses are covered by the clause's own entry
+
+    def server(self, lineno: int, key: str, value: str) -> None:
+        if key == "qname-minimisation":
+            self.qmin = self.boolean(lineno, key, value)
+        elif key == "trust-anchor":
+            try:
+                rr = parse_record(strip_comment(value, ";"))
+            except RecordError as e:
+                raise self.error(lineno, f"trust-anchor: {e}") from None
+            if rr.rdtype not in (dns.rdatatype.DS, dns.rdatatype.DNSKEY):
+                raise self.error(lineno, "trust-anchor: must be a DS or DNSKEY record")
+            self.anchors.append(rr)
+        elif key == "val-override-date":
+            if value in ("0", ""):
+                self.date = None
+            elif _DATE.match(value):
+                self.date = float(calendar.timegm(time.strptime(value, "%Y%m%d%H%M%S")))
+            elif value == "-1":
+                self.unsupport("val-override-date: -1")  # signature dates not checked at all
+            else:
+                raise self.error(lineno, f"val-override-date: {value!r} is not YYYYMMDDHHMMSS")
+        elif key == "domain-insecure":
+            try:
+                self.insecure.append(dns.name.from_text(value, origin=dns.name.root))
+            except dns.exception.DNSException as e:
+                raise self.error(lineno, f"domain-insecure: {value!r}: {e}") from None
+        elif key in TTL_BOUNDS:
+            if not value.isdigit():
+                raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
+            self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key in FAKE_ALGORITHMS:
+            if self.boolean(lineno, key, value):
+                self.unchecked |= FAKE_ALGORITHMS[key]
+        elif key in BOOLEAN_TRANSLATED:
+            self.switches[key] = self.boolean(lineno, key, value)
+        elif key == "module-config":
+            modules = value.split()
+            if modules == ["iterator"]:
+                self.validate = False
+            elif modules != ["validator", "iterator"]:
+                self.unsupport(f"module-config: {value}")
+        elif key == "access-control":
+            action = value.split()[-1] if value.split() else ""
+            if action not in ("allow", "allow_snoop", "allow_setrd"):
+                self.unsupport(f"access-control: {action}")
+        elif key in NO_OPS:
+            return
+        elif key in AS_THE_CANDIDATE_DOES:
+            values, _ = AS_THE_CANDIDATE_DOES[key]
+            if value.lower() not in values:
+                self.unsupport(f"{key}: {value}")
+        else:
+            self.unsupport(key)
+
+    def finish(self) -> ScenarioConfig:
+        stub_addrs: list[str] = []
+        forwards: list[str] = []
+        for kind, zone in zip(self.zone_kinds, self.zones, strict=True):
+            names = [v for _, v in zone.get("name", [])]
+            if names != ["."]:
+                self.unsupport(f"{kind} for a name other than the root")
+                continue
+            addr_key = "stub-addr" if kind == "stub-zone" else "forward-addr"
+            for key, values in zone.items():
+                if key == "name":
+                    continue
+                if key == addr_key:
+                    for lineno, v in values:
+                        if "@" in v:
+                            self.unsupport(f"{addr_key} with a port")
+                        addr = address_of(self.path, lineno, addr_key, v.split("@")[0].strip())
+                        (stub_addrs if kind == "stub-zone" else forwards).append(addr)
+                elif key in ("stub-prime", "forward-first", "stub-first") and all(
+                    x.lower() in _NO for _, x in values
+                ):
+                    continue  # the default: no priming of a stub, no fallback to iteration
+                else:
+                    self.unsupport(f"{kind} {key}")
+        if len(stub_addrs) > 1:
+            self.unsupport("stub-zone with several stub-addr")
+        if not stub_addrs and not forwards and not self.zones:
+            self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
+        validation = ValidationConfig(
+            tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
+            self.unchecked,
+        )
+        return ScenarioConfig(
+            stub_addr=stub_addrs[0] if stub_addrs else None,
+            qmin=self.qmin,
+            validation=validation,
+            do_ip4=self.switches.get("do-ip4", True),
+            do_ip6=self.switches.get("do-ip6", True),
+            harden_glue=self.switches.get("harden-glue", True),
+            do_not_query_localhost=self.switches.get("do-not-query-localhost", True),
+            forward_addrs=tuple(forwards),
+            minimal_responses=self.switches.get("minimal-responses", True),
+            ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
+            dialect="testbound",
+            unsupported=tuple(self.unsupported),
+        )
+
+
+def is_unbound_conf(lines: Iterable[tuple[int, str]]) -> bool:
+    """Whether a header is an unbound.conf fragment: some line is a clause (``server:``,
+    ``stub-zone:``, ...) on its own, or a testbound header word."""
+    for _, raw in lines:
+        if raw.lstrip().startswith(";"):
+            continue
+        text = strip_comment(raw, "#").strip()
+        if not text:
+            continue
+        if text.split()[0] in TESTBOUND_WORDS:
+            return True
+        m = _CLAUSE_LINE.match(text)
+        if m is not None and m.group(1) in CLAUSES and not m.group(2):
+            return True
+    return False
+
+
+def parse_unbound_conf(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig:
+    """Translate a testbound header (numbered lines before ``CONFIG_END``)."""
+    reader = _Reader(path)
+    for lineno, raw in lines:
+        reader.line(lineno, raw)
+    return reader.finish()

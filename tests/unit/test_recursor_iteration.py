@@ -1,0 +1,263 @@
+"""Iteration around broken and lame servers, and NS sets that change (issue 16).
+
+Recursion-lame answers (RA without AA) are not used while the zone has another server
+(RFC 4697, Unbound's REC_LAME) and are the last resort when it has none; lameness is kept
+per address and zone in the infra cache; addresses that cannot be a unicast server are never
+sent to; the child's authoritative NS set replaces the parent's delegation (RFC 2181 §5.4.1)
+while the parent's is kept apart as the last resort; a same-ranked NS set never extends its
+own TTL (ghost domains).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from resolver.cache.dnscache import Rank, RRsetCache
+from resolver.recursor.core import RecursorConfig
+from tests.unit.test_recursor import (
+    AUTH,
+    AUTH2,
+    ROOT,
+    TLD,
+    addresses,
+    make,
+    reply,
+    resolve,
+    small_world,
+)
+
+N = dns.name.from_text
+T = dns.rdatatype
+
+
+Handler = Callable[[dns.message.Message, str], dns.message.Message | None]
+
+
+def recursion_lame(at: set[str]) -> Handler:
+    """small_world, except that servers in ``at`` answer like open resolvers (RA, no AA)
+    with their own (wrong) data for www.zone.ex."""
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address in at:
+            r = reply(query, aa=False, answer=("www.zone.ex. 60 A 127.66.0.1",))
+            r.flags |= dns.flags.RA
+            return r
+        return small_world(query, address)
+
+    return handler
+
+
+async def test_recursion_lame_answer_is_skipped_and_the_address_marked_lame() -> None:
+    recursor, conductor, transport, clock = make(recursion_lame({AUTH}), qmin=False)
+    # AUTH looks fastest, so it is asked first
+    recursor.cache.infra.rtt_update(AUTH, 0.001, clock.monotonic())
+    recursor.cache.infra.rtt_update(AUTH2, 0.5, clock.monotonic())
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert AUTH in {s.address for s in transport.sent}
+    assert recursor.cache.infra.is_lame(AUTH, N("zone.ex."), clock.monotonic())
+    assert not recursor.cache.infra.is_lame(AUTH, N("other.ex."), clock.monotonic())
+
+    # the next name in the zone does not go to the lame address, though it still looks fastest
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "nope.zone.ex.")
+    assert res.rcode == dns.rcode.NXDOMAIN
+    assert [s.address for s in transport.sent] == [AUTH2]
+
+
+async def test_when_every_server_is_recursion_lame_their_answer_is_taken() -> None:
+    recursor, conductor, _, _ = make(recursion_lame({AUTH, AUTH2}), qmin=False)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.66.0.1"}
+
+
+@pytest.mark.parametrize("qmin", [True, False])
+async def test_forwarded_answers_with_ra_are_fine(qmin: bool) -> None:
+    def forwarder(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        r = reply(query, aa=False, answer=("www.zone.ex. 60 A 127.100.0.9",))
+        r.flags |= dns.flags.RA
+        return r
+
+    recursor, conductor, _, _ = make(forwarder, qmin=qmin)
+    recursor.config.forwarders = (AUTH,)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.9"}
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.53",
+                                     "::", "ff02::1"])
+def test_addresses_that_are_no_unicast_server_are_unusable(address: str) -> None:
+    config = RecursorConfig(do_ip6=True)
+    assert not config.usable(address)
+    assert not config.usable(address, configured=True)
+    assert config.usable("192.0.2.1") and config.usable("2001:db8::1")
+
+
+async def test_unusable_glue_is_never_sent_to() -> None:
+    def bad_glue(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address == TLD and query.question[0].name.is_subdomain(N("zone.ex.")):
+            return reply(query, aa=False,
+                         authority=("zone.ex. 3600 NS ns1.zone.ex.",
+                                    "zone.ex. 3600 NS ns2.zone.ex."),
+                         additional=("ns1.zone.ex. 3600 A 0.0.0.0", f"ns2.zone.ex. 3600 A {AUTH2}"))
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(bad_glue, qmin=False)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert "0.0.0.0" not in {s.address for s in transport.sent}
+
+
+def child_ns(query: dns.message.Message, address: str) -> dns.message.Message | None:
+    """small_world, with the child's answers naming only ns2 as the zone's server."""
+    r = small_world(query, address)
+    if r is not None and address in (AUTH, AUTH2) and r.flags & dns.flags.AA and r.answer:
+        r.authority.append(dns.rrset.from_text("zone.ex.", 300, "IN", "NS", "ns2.zone.ex."))
+    return r
+
+
+async def test_child_ns_set_replaces_the_delegation_and_the_parents_is_kept_apart() -> None:
+    recursor, conductor, _, clock = make(child_ns, qmin=False)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    now = clock.monotonic()
+    hit = recursor.cache.rrsets.get(N("zone.ex."), T.NS, now)
+    assert hit is not None and hit.rank == Rank.AUTHORITY_AUTH
+    assert {rd.target for rd in hit.rrset} == {N("ns2.zone.ex.")}
+    parent = recursor.cache.parent_side.get(N("zone.ex."), T.NS, now)
+    assert parent is not None
+    assert {rd.target for rd in parent.rrset} == {N("ns1.zone.ex."), N("ns2.zone.ex.")}
+
+
+async def test_parent_side_nameserver_is_the_last_resort() -> None:
+    """The child names only ns2; once ns2's address stops answering, ns1 (which only the
+    parent lists) is asked rather than failing."""
+    dead: set[str] = set()
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        return None if address in dead else child_ns(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    assert addresses(await resolve(recursor, conductor, "www.zone.ex.")) == {"127.100.0.1"}
+    dead.add(AUTH2)
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "alias.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert AUTH in {s.address for s in transport.sent}
+
+
+def ns(targets: str, ttl: int) -> dns.rrset.RRset:
+    return dns.rrset.from_text("zone.ex.", ttl, "IN", "NS", *targets.split())
+
+
+def test_same_ranked_ns_set_does_not_extend_its_ttl() -> None:
+    cache = RRsetCache(1 << 20)
+    cache.put(ns("a.ex.", 600), Rank.AUTHORITY_AUTH, 0.0)
+    cache.put(ns("a.ex.", 600), Rank.AUTHORITY_AUTH, 400.0)  # re-asserted
+    cache.put(ns("b.ex.", 600), Rank.AUTHORITY_AUTH, 500.0)  # changed by the same source
+    hit = cache.get(N("zone.ex."), T.NS, 550.0)
+    assert hit is not None and {rd.target for rd in hit.rrset} == {N("b.ex.")}
+    assert hit.rrset.ttl == 50
+    assert cache.get(N("zone.ex."), T.NS, 600.0) is None
+    # a higher rank replaces it with its own TTL (RFC 2181 §5.4.1)
+    cache.put(ns("c.ex.", 600), Rank.AUTHORITY_NONAUTH, 700.0)
+    cache.put(ns("d.ex.", 900), Rank.ANSWER_AUTH, 800.0)
+    hit = cache.get(N("zone.ex."), T.NS, 800.0)
+    assert hit is not None and hit.rrset.ttl == 900
+
+
+async def test_root_hint_lame_for_the_question_is_primed_past() -> None:
+    """The hint answers the priming question (RFC 8109) and refuses everything else: the
+    root servers it names are asked instead."""
+    hint, real_root = "127.9.0.9", ROOT
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        if address == hint:
+            if q.name == dns.name.root and q.rdtype == T.NS:
+                return reply(query, answer=(". 3600 NS a.root.",),
+                             additional=(f"a.root. 3600 A {real_root}",))
+            return reply(query, aa=False, rcode=dns.rcode.REFUSED)
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False, hints=(("h.root.", hint),))
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert real_root in {s.address for s in transport.sent}
+    # the root's NS set is cached: the next walk from the root starts at the primed server
+    root_ns = recursor.cache.rrsets.get(dns.name.root, T.NS, 0.0)
+    assert root_ns is not None and {rd.target for rd in root_ns.rrset} == {N("a.root.")}
+    assert sum(1 for s in transport.sent if s.qname == dns.name.root) == 1  # primed once
+
+
+async def test_failed_cached_delegation_is_fetched_again_from_the_parent() -> None:
+    """zone.ex moves to another server while its old delegation is cached; the old servers
+    refuse.  The parent is asked again (once) and the new server answers."""
+    moved = False
+    new = "127.9.2.3"
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if not moved:
+            return small_world(query, address)
+        if address in (AUTH, AUTH2):
+            return reply(query, aa=False, rcode=dns.rcode.REFUSED)
+        if address == TLD and query.question[0].name.is_subdomain(N("zone.ex.")):
+            return reply(query, aa=False, authority=("zone.ex. 3600 NS ns3.zone.ex.",),
+                         additional=(f"ns3.zone.ex. 3600 A {new}",))
+        return small_world(query, AUTH if address == new else address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    assert addresses(await resolve(recursor, conductor, "www.zone.ex.")) == {"127.100.0.1"}
+    moved = True
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "alias.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    assert [s.address for s in transport.sent][-1] == new
+    ns = recursor.cache.rrsets.get(N("zone.ex."), T.NS, 0.0)
+    assert ns is not None and {rd.target for rd in ns.rrset} == {N("ns3.zone.ex.")}
+
+    # when the parent still lists the failing servers, that is final (no loop)
+    def stuck(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address in (AUTH, AUTH2):
+            return reply(query, aa=False, rcode=dns.rcode.REFUSED)
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(stuck, qmin=False)
+    recursor.cache.rrsets.put(dns.rrset.from_text("zone.ex.", 3600, "IN", "NS", "ns1.zone.ex."),
+                              Rank.AUTHORITY_AUTH, 0.0)
+    recursor.cache.rrsets.put(dns.rrset.from_text("ns1.zone.ex.", 3600, "IN", "A", AUTH),
+                              Rank.ADDITIONAL, 0.0)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert res.rcode == dns.rcode.SERVFAIL
+    assert len(transport.sent) < 20
+
+
+@pytest.mark.parametrize("qmin", [True, False])
+async def test_untried_addresses_are_not_counted_as_failed(qmin: bool) -> None:
+    """Eight addresses, only the last answers: one exchange's attempts do not reach them all,
+    and the ones it did not try are tried next rather than written off."""
+    addrs = [f"127.9.3.{i}" for i in range(1, 9)]
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address == TLD and query.question[0].name.is_subdomain(N("zone.ex.")):
+            return reply(query, aa=False,
+                         authority=tuple(f"zone.ex. 3600 NS ns{i}.zone.ex." for i in range(8)),
+                         additional=tuple(f"ns{i}.zone.ex. 3600 A {a}"
+                                          for i, a in enumerate(addrs)))
+        if address in addrs:
+            return small_world(query, AUTH) if address == addrs[-1] else None
+        return small_world(query, address)
+
+    recursor, conductor, transport, clock = make(handler, qmin=qmin)
+    for a in addrs[:-1]:  # the silent ones look fastest
+        recursor.cache.infra.rtt_update(a, 0.001, clock.monotonic())
+    recursor.cache.infra.rtt_update(addrs[-1], 0.9, clock.monotonic())
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}

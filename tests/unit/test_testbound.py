@@ -1,0 +1,344 @@
+"""The testbound dialect (Unbound's testdata): header translation, unsupported keys, the
+body words Deckard lacks, the runner's testbound rules, reports and the held-out split."""
+
+from __future__ import annotations
+
+import warnings
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import dns.name
+import pytest
+
+from deckard import junit
+from deckard.known import KnownFailures, judge, stale_entries
+from deckard.outcome import RunResult
+from deckard.report import cause_totals, dialect_totals
+from deckard.runner import RunOptions, run_file
+from deckard.scenario import parse
+from deckard.split import half, only
+from deckard.text import ScenarioError
+from deckard.worker import inherit_warning_filters
+
+ROOT_AND_SERVER = """
+RANGE_BEGIN 0 100
+	ADDRESS 193.0.14.129
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR AA NOERROR
+SECTION QUESTION
+. IN NS
+SECTION ANSWER
+. IN NS K.ROOT-SERVERS.NET.
+SECTION ADDITIONAL
+K.ROOT-SERVERS.NET. IN A 193.0.14.129
+ENTRY_END
+ENTRY_BEGIN
+MATCH opcode subdomain
+ADJUST copy_id copy_query
+REPLY QR NOERROR
+SECTION QUESTION
+example.com. IN NS
+SECTION AUTHORITY
+example.com. IN NS ns.example.com.
+SECTION ADDITIONAL
+ns.example.com. IN A 1.2.3.4
+ENTRY_END
+RANGE_END
+
+RANGE_BEGIN 0 100
+	ADDRESS 1.2.3.4
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR AA NOERROR
+SECTION QUESTION
+www.example.com. IN A
+SECTION ANSWER
+www.example.com. 300 IN A 10.20.30.40
+ENTRY_END
+ENTRY_BEGIN
+MATCH opcode subdomain
+ADJUST copy_id copy_query
+REPLY QR AA NOERROR
+SECTION QUESTION
+example.com. IN NS
+SECTION ANSWER
+example.com. IN NS ns.example.com.
+ENTRY_END
+RANGE_END
+"""
+
+
+
+def query_and_check(
+    expected: str = "www.example.com. 300 IN A 10.20.30.40",
+    match: str = "all ttl",
+    reply: str = "QR RD RA NOERROR",
+    then: str = "",
+) -> str:
+    return f"""
+STEP 1 QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+
+STEP 10 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH {match}
+REPLY {reply}
+SECTION QUESTION
+www.example.com. IN A
+SECTION ANSWER
+{expected}
+ENTRY_END
+{then}"""
+
+
+QUERY_AND_CHECK = query_and_check()
+
+HEADER = """; config options
+server:
+	target-fetch-policy: "0 0 0 0 0"   # a no-op
+	qname-minimisation: "no"
+	verbosity: 3
+{extra}
+stub-zone:
+	name: "."
+	stub-addr: 193.0.14.129 	# K.ROOT-SERVERS.NET.
+CONFIG_END
+"""
+
+
+ANCHOR = "example.com. 3600 IN DS 30899 5 1 14188c885f20623ad1d3bec42798f3f951793e4f"
+
+
+def scenario_text(extra: str = "", body: str = QUERY_AND_CHECK) -> str:
+    return (HEADER.format(extra=extra) + "\nSCENARIO_BEGIN a testbound test\n"
+            + ROOT_AND_SERVER + body + "\nSCENARIO_END\n")
+
+
+def write(tmp_path: Path, text: str, name: str = "tb_case") -> Path:
+    path = tmp_path / f"{name}.rpl"
+    path.write_text(text)
+    return path
+
+
+def ran(tmp_path: Path, text: str) -> list[RunResult]:
+    """The runs of a scenario (not the variant its header excludes)."""
+    return [r for r in run_file(str(write(tmp_path, text)), RunOptions()) if r.status != "skip"]
+
+
+# -- the header -----------------------------------------------------------------------------
+
+
+def test_an_unbound_conf_header_is_the_testbound_dialect() -> None:
+    s = parse(Path("x.rpl"), scenario_text())
+    assert s.dialect == "testbound"
+    assert s.config.stub_addr == "193.0.14.129"
+    assert s.config.qmin is False
+    assert s.unsupported == ()
+    deckard = parse(Path("y.rpl"), "stub-addr: 193.0.14.129\nCONFIG_END\nSCENARIO_BEGIN t\n"
+                    + ROOT_AND_SERVER + QUERY_AND_CHECK.replace(" ttl", "") + "SCENARIO_END\n")
+    assert deckard.dialect == "deckard"
+
+
+def test_options_are_translated() -> None:
+    extra = """	trust-anchor: "{ANCHOR}"
+	val-override-date: "20070916134226"
+	domain-insecure: "sub.example.com"
+	do-ip6: no
+	harden-glue: no
+	minimal-responses: no
+	cache-max-ttl: 10
+	fake-sha1: yes
+	trust-anchor-signaling: no
+	access-control: 127.0.0.1 allow_snoop"""
+    c = parse(Path("x.rpl"), scenario_text(extra.replace("{ANCHOR}", ANCHOR))).config
+    assert [rr.name for rr in c.validation.trust_anchors] == [dns.name.from_text("example.com.")]
+    assert c.validation.date == 1189950146.0
+    assert c.validation.negative_anchors == (dns.name.from_text("sub.example.com."),)
+    assert (c.do_ip6, c.harden_glue, c.unsupported) == (False, False, ())
+    assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
+    assert c.minimal_responses is False
+    assert c.ttl_bounds == (("cache_max_ttl", 10),)
+    with pytest.raises(ScenarioError, match="cache-min-ttl: 'ten' is not a number"):
+        parse(Path("x.rpl"), scenario_text("	cache-min-ttl: ten"))
+
+
+def test_iterator_only_means_no_validation() -> None:
+    extra = """	trust-anchor: "{ANCHOR}"
+	module-config: "iterator\""""
+    c = parse(Path("x.rpl"), scenario_text(extra.replace("{ANCHOR}", ANCHOR))).config
+    assert c.validation.trust_anchors == ()
+
+
+def test_a_root_forward_zone_forwards() -> None:
+    text = scenario_text().replace("stub-zone:", "forward-zone:")
+    text = text.replace("stub-addr", "forward-addr")
+    c = parse(Path("x.rpl"), text).config
+    assert (c.stub_addr, c.forward_addrs, c.unsupported) == (None, ("193.0.14.129",), ())
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ("	prefetch: yes", "prefetch: yes"),
+        ("	serve-expired: yes", "serve-expired: yes"),
+        ('	module-config: "respip validator iterator"',
+         "module-config: respip validator iterator"),
+        ("	some-future-option: 3", "some-future-option"),
+        ("	val-override-date: -1", "val-override-date: -1"),
+        ("	access-control: 127.0.0.1 refuse", "access-control: refuse"),
+    ],
+)
+def test_what_the_candidate_cannot_honour_is_unsupported(extra: str, why: str) -> None:
+    assert why in parse(Path("x.rpl"), scenario_text(extra)).unsupported
+
+
+def test_a_stub_zone_below_the_root_is_unsupported() -> None:
+    text = scenario_text() + ""
+    text = text.replace('name: "."', 'name: "example.com"')
+    assert "stub-zone for a name other than the root" in parse(Path("x.rpl"), text).unsupported
+
+
+def test_bad_values_name_file_and_line() -> None:
+    with pytest.raises(ScenarioError, match=r"x.rpl:4: qname-minimisation: 'maybe'"):
+        parse(Path("x.rpl"), scenario_text().replace('"no"', '"maybe"'))
+    with pytest.raises(ScenarioError, match=r"x.rpl:9: stub-addr: 'nowhere'"):
+        parse(Path("x.rpl"), scenario_text().replace("193.0.14.129 \t#", "nowhere #"))
+
+
+# -- the body -------------------------------------------------------------------------------
+
+
+def test_body_words_deckard_lacks_are_played_or_unsupported() -> None:
+    body = query_and_check(
+        then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 FLUSH_MESSAGE www.example.com. IN A\n"
+    )
+    s = parse(Path("x.rpl"), scenario_text(body=body))
+    assert s.unsupported == ("STEP FLUSH_MESSAGE",)
+    body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all ede=any")
+    assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH ede",)
+
+
+def test_a_testbound_scenario_passes_and_checks_ttls(tmp_path: Path) -> None:
+    [r] = ran(tmp_path, scenario_text())
+    assert (r.status, r.dialect, r.variant) == ("pass", "testbound", "noqmin"), r.summary
+    ttl_299 = query_and_check("www.example.com. 299 IN A 10.20.30.40")
+    [r] = ran(tmp_path, scenario_text(body=ttl_299))
+    assert r.status == "fail" and r.failure is not None
+    assert "TTL 299" in r.failure.message
+
+
+def test_testbound_all_compares_edns(tmp_path: Path) -> None:
+    """testbound's ``all`` wants EDNS in the answer exactly when the entry says DO."""
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(reply="QR RD RA DO NOERROR")))
+    assert r.status == "fail" and r.failure is not None and "edns_do" in r.failure.message
+
+
+def test_check_out_query_checks_the_upstream_queries(tmp_path: Path) -> None:
+    check_out = """
+STEP 20 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN {qtype}
+ENTRY_END
+"""
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(then=check_out.format(qtype="A"))))
+    assert r.status == "pass", r.summary
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(then=check_out.format(qtype="MX"))))
+    assert r.status == "fail" and r.failure is not None and r.failure.kind == "CHECK_OUT_QUERY"
+
+
+def test_an_unmatched_upstream_query_fails_the_run(tmp_path: Path) -> None:
+    served = "SECTION QUESTION\nwww.example.com. IN A\nSECTION ANSWER\nwww.example.com. 300"
+    text = scenario_text().replace(served, served.replace("IN A", "IN MX"), 1)
+    [r] = ran(tmp_path, text)
+    assert r.status == "fail" and r.failure is not None
+    assert r.failure.kind in ("UPSTREAM", "CHECK_ANSWER")
+
+
+def test_ranges_fall_through_to_the_next_matching_range(tmp_path: Path) -> None:
+    """testbound takes the first range whose step, address *and an entry* match."""
+    extra_range = """
+RANGE_BEGIN 0 100
+	ADDRESS 1.2.3.4
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR AA NOERROR
+SECTION QUESTION
+other.example.com. IN A
+SECTION ANSWER
+other.example.com. IN A 10.0.0.1
+ENTRY_END
+RANGE_END
+"""
+    text = scenario_text().replace("SCENARIO_BEGIN a testbound test\n",
+                                   "SCENARIO_BEGIN a testbound test\n" + extra_range)
+    [r] = ran(tmp_path, text)
+    assert r.status == "pass", r.summary
+
+
+# -- results, reports, known failures ---------------------------------------------------------
+
+
+def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
+    good = write(tmp_path, scenario_text(), "tb_good")
+    bad = write(tmp_path, scenario_text("	prefetch: yes\n	serve-expired: yes"), "tb_bad")
+    results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
+    judged = judge(results, KnownFailures.empty())
+    [unsup] = [j for j in judged if j.verdict == "unsupported"]
+    assert unsup.result.reason == "unsupported: prefetch: yes, serve-expired: yes"
+    assert not unsup.unexpected
+    totals = dialect_totals(judged)["testbound"]
+    assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
+    assert cause_totals(judged)["testbound"] == {
+        "unsupported: prefetch: yes": 1, "unsupported: serve-expired: yes": 1,
+    }
+    suite = junit.build(judged)
+    skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
+    el = skipped.find("skipped")
+    assert el is not None and el.get("type") == "deckard.unsupported"
+    assert el.get("message") == "unsupported: prefetch: yes, serve-expired: yes"
+    assert skipped.get("classname", "").startswith("testbound.")
+    ET.tostring(suite)
+
+
+def test_known_failures_of_testbound_are_apart_from_deckard_ones(tmp_path: Path) -> None:
+    text = scenario_text(body=query_and_check("www.example.com. 300 IN A 10.20.30.41"))
+    results = run_file(str(write(tmp_path, text, "tb_case")), RunOptions())
+    deckard_only = KnownFailures.parse({"tb_case": {"reason": "a Deckard scenario's entry"}})
+    assert [j.verdict for j in judge(results, deckard_only) if j.verdict != "skip"] == ["fail"]
+    known = KnownFailures.parse({"testbound": {"tb_case": {"reason": "Unbound-specific: x"}}})
+    judged = judge(results, known)
+    assert [j.verdict for j in judged if j.verdict != "skip"] == ["xfail"]
+    assert stale_entries(known, judged) == []
+
+
+def test_the_split_is_by_name_and_stable() -> None:
+    assert half("iter_pc_a") == half("iter_pc_a")
+    files = [Path(f"{n}.rpl") for n in ("a", "b", "c", "d", "e", "f", "g", "h")]
+    fix, measure = only(files, "fix"), only(files, "measure")
+    assert sorted(fix + measure) == sorted(files) and fix and measure
+    assert all(half(f.stem) == "fix" for f in fix)
+    with pytest.raises(ValueError, match="no half called 'all'"):
+        only(files, "all")
+
+
+def test_worker_processes_take_the_parents_warning_filters() -> None:
+    saved = list(warnings.filters)
+    try:
+        wanted = [("ignore", None, DeprecationWarning, None, 0)]
+        inherit_warning_filters(wanted)
+        assert list(warnings.filters) == wanted
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.warn("old", DeprecationWarning, stacklevel=1)
+        assert seen == []
+    finally:
+        inherit_warning_filters(saved)
