@@ -114,7 +114,8 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
     asking from another address)."""
     c: CandidateConfig = config.candidate
     if c.address is not None:
-        return AddressTarget(c.name, c.address[0], c.address[1], timeout=c.timeout)
+        return AddressTarget(c.name, c.address[0], c.address[1], timeout=c.timeout,
+                             transport=c.transport, doh_path=c.doh_path)
     # Defaults as `resolver serve` has them: the lab's hints and anchor with lab:, else the
     # bundled IANA ones (ResolverConfig's); validation on unless candidate.validate is false.
     hints = c.root_hints or _lab_file(config, HINTS_FILE)
@@ -209,7 +210,7 @@ def _reference(config: HarnessConfig, r: ReferenceConfig, lab: LabInfo | None) -
             raise ConfigError(f"{config.source}: references.{r.name}: {e}") from None
         reference = ManagedResolver.from_spec(spec)
     return AddressTarget(r.name, r.listen[0], r.listen[1], timeout=r.timeout,
-                         reference=reference)
+                         reference=reference, transport=r.transport, doh_path=r.doh_path)
 
 
 def build_targets(config: HarnessConfig) -> list[Target]:

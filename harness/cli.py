@@ -107,6 +107,9 @@ def register(sub: Any) -> None:
                    help="KIND is unbound or kresd (started here) or address (already running)")
     t.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="per-target timeout (default: 5)")
+    t.add_argument("--transport", action="append", default=[], metavar="NAME=TRANSPORT",
+                   help="ask the target NAME (candidate, or a reference's name) over udp "
+                        "(tcp on TC; the default), tcp, dot or doh")
     t.add_argument("--target-qps", type=float, metavar="N",
                    help="at most N queries per second to each target (token bucket; what is "
                         "over is shed and counted); 0: no cap")
@@ -170,6 +173,24 @@ def _reference(text: str) -> dict[str, Any]:
     if name or kind == "address":
         out["name"] = name or "reference"
     return out
+
+
+def _set_transport(text: str, candidate: dict[str, Any],
+                   references: list[dict[str, Any]]) -> None:
+    """``--transport NAME=TRANSPORT`` into the candidate's or the named reference's keys."""
+    name, sep, transport = text.partition("=")
+    if not sep or not name or not transport:
+        raise ConfigError(f"--transport: {text!r} is not NAME=TRANSPORT")
+    if name == candidate.get("name", "candidate"):
+        candidate["transport"] = transport
+        return
+    for r in references:
+        if isinstance(r, dict) and r.get("name", r.get("kind")) == name:
+            r["transport"] = transport
+            return
+    names = [str(candidate.get("name", "candidate"))] + [
+        str(r.get("name", r.get("kind"))) for r in references if isinstance(r, dict)]
+    raise ConfigError(f"--transport: no target named {name!r} (targets: {', '.join(names)})")
 
 
 def config_from_args(args: argparse.Namespace) -> HarnessConfig:
@@ -268,6 +289,8 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
         if value is not None:
             candidate[key] = str(value) if isinstance(value, Path) else value
             flags[f"candidate.{key}"] = f"{flag} {value}" if isinstance(value, Path) else flag
+    for text in args.transport:
+        _set_transport(text, candidate, references)
     if candidate:
         data["candidate"] = candidate
     sampler = dict(data.get("sampler") or {})

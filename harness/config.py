@@ -49,9 +49,12 @@ The format (every key optional except where said)::
       egress: 127.54.3.1
       qname_minimisation: true
       timeout: 5
+      transport: udp         # with address: udp (tcp on TC) | tcp | dot | doh (doh_path:)
     references:              # one or more
       - {name: kresd, kind: kresd, listen: 127.55.0.2:5053, egress: 127.54.2.1, timeout: 5}
       - {name: mine, kind: address, listen: 127.0.0.1:53}
+      - {name: mine-doh, kind: address, listen: 127.0.0.1:443, transport: doh,
+         doh_path: /dns-query}   # transport: udp|tcp (any kind), dot|doh (kind: address)
     dispatcher: {max_in_flight: 256, target_qps: 0}  # target_qps: per-target cap, 0: none
     ignore_tc_only: false    # a difference in the TC bit alone is noise (RRL truncation)
     store: {path: run/shadow/shadow.db, batch: 200, commit_interval: 0.5,
@@ -87,6 +90,7 @@ import dns.name
 import dns.rdatatype
 import yaml
 
+from harness.exchange import DEFAULT_DOH_PATH, TRANSPORTS, Transport
 from netpolicy import (
     LOOPBACK,
     PRODUCTION,
@@ -226,6 +230,8 @@ class CandidateConfig:
     cache_mb: int = 64
     workers: int = 256
     validate: bool = True
+    transport: Transport = "udp"  # how the candidate at ``address`` is asked
+    doh_path: str = DEFAULT_DOH_PATH
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,8 @@ class ReferenceConfig:
     qname_minimisation: bool = True
     validate: bool = True
     cache_mb: int = 64
+    transport: Transport = "udp"  # how it is asked: udp (tcp on TC), tcp, dot, doh
+    doh_path: str = DEFAULT_DOH_PATH
 
 
 @dataclass(frozen=True)
@@ -768,11 +776,26 @@ def _names(r: _Reader, key: str) -> list[str]:
 
 
 _CANDIDATE_KEYS = ("name", "address", "root_hints", "trust_anchor", "egress",
-                   "qname_minimisation", "timeout", "cache_mb", "workers", "validate")
+                   "qname_minimisation", "timeout", "cache_mb", "workers", "validate",
+                   "transport", "doh_path")
+
+
+def _transport(r: _Reader, managed: str | None) -> tuple[Transport, str]:
+    """The ``transport`` and ``doh_path`` keys; ``managed`` names what cannot take DoT/DoH."""
+    transport = r.choice("transport", "udp", TRANSPORTS)
+    if managed is not None and transport not in ("udp", "tcp"):
+        raise r.error("transport", f"{transport}: {managed} is asked over udp or tcp only")
+    path = r.text("doh_path", DEFAULT_DOH_PATH)
+    if not path.startswith("/") or "?" in path:
+        raise r.error("doh_path", f"{path!r}: expected /PATH without a query")
+    return transport, path  # type: ignore[return-value]
 
 
 def _candidate(r: _Reader) -> CandidateConfig:
+    transport, doh_path = _transport(
+        r, None if r.has("address") else "the in-process candidate (give candidate.address)")
     return CandidateConfig(
+        transport=transport, doh_path=doh_path,
         name=_target_name(r, "candidate"),
         address=r.address("address"),
         root_hints=r.path_("root_hints"),
@@ -796,7 +819,8 @@ def _target_name(r: _Reader, default: str | None) -> str:
 
 
 _REFERENCE_KEYS = ("name", "kind", "listen", "timeout", "egress", "workdir", "root_hints",
-                   "trust_anchor", "qname_minimisation", "validate", "cache_mb")
+                   "trust_anchor", "qname_minimisation", "validate", "cache_mb", "transport",
+                   "doh_path")
 
 
 def _reference(source: str, path: str, item: object, policy: AddressPolicy) -> ReferenceConfig:
@@ -807,7 +831,9 @@ def _reference(source: str, path: str, item: object, policy: AddressPolicy) -> R
     listen = r.address("listen")  # the harness sends there: never 0.0.0.0 or ::
     if listen is None:
         raise r.error("listen", "required (ADDRESS:PORT)")
+    transport, doh_path = _transport(r, None if kind == "address" else f"a managed {kind}")
     return ReferenceConfig(
+        transport=transport, doh_path=doh_path,
         name=_target_name(r, kind if kind != "address" else None),
         kind=kind,  # type: ignore[arg-type]
         listen=listen,

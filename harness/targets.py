@@ -24,7 +24,8 @@ import dns.name
 import dns.rdataclass
 import dns.rdatatype
 
-from harness.exchange import ExchangeError, UdpExchange, set_flags
+from harness.exchange import DEFAULT_DOH_PATH, ExchangeError, make_exchange, set_flags
+from harness.exchange import Transport as AskedOver
 from harness.recording import RecordingExchanger, RecordingTransport
 from harness.records import ExchangeLog, Query, TargetAnswer
 from legacy_adapter import Reference
@@ -80,17 +81,19 @@ def query_wire(query: Query) -> bytes:
 
 
 class AddressTarget:
-    """A resolver at ``address:port``; ``reference`` (if given) is started, stopped and
-    flushed with it."""
+    """A resolver at ``address:port``, asked over ``transport`` (udp, tcp, dot or doh);
+    ``reference`` (if given) is started, stopped and flushed with it."""
 
     def __init__(self, name: str, address: str, port: int, *, timeout: float = 5.0,
-                 reference: Reference | None = None) -> None:
+                 reference: Reference | None = None, transport: AskedOver = "udp",
+                 doh_path: str = DEFAULT_DOH_PATH) -> None:
         self._name = name
         self._timeout = timeout
         self.address = address
         self.port = port
         self.reference = reference
-        self.exchange = UdpExchange(address, port)
+        self.transport = transport
+        self.exchange = make_exchange(transport, address, port, doh_path=doh_path)
 
     @property
     def name(self) -> str:

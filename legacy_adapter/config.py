@@ -78,6 +78,12 @@ class ReferenceSpec:
         must then be empty: a reference on the real internet, never on the lab.
     :param ip6: ask IPv6 authorities too (Unbound ``do-ip6``, kresd ``net.ipv6``); the lab
         is IPv4 only.
+    :param tls_port: also serve DNS over TLS (RFC 7858) on ``listen:tls_port`` (Unbound's
+        ``tls-port``; Unbound only here).
+    :param https_port: also serve DNS over HTTPS (RFC 8484, HTTP/2) on ``listen:https_port``
+        at ``http_endpoint`` (Unbound's ``https-port``, built with nghttp2 on Debian).
+    :param tls_cert: PEM certificate chain for ``tls_port``/``https_port``; needed with them.
+    :param tls_key: its PEM private key.
     :param address_policy: which addresses are allowed (:data:`netpolicy.PRODUCTION`: any;
         the lab, tests and benchmarks pass a lab policy: loopback only).
     """
@@ -99,6 +105,11 @@ class ReferenceSpec:
     binary: Path | None = field(default=None, compare=False)
     distribution_root: bool = False
     ip6: bool = False
+    tls_port: int | None = None
+    https_port: int | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    http_endpoint: str = "/dns-query"
     address_policy: AddressPolicy = field(default=PRODUCTION, compare=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +124,7 @@ class ReferenceSpec:
         if self.outgoing_address is not None:
             self._set("outgoing_address", policy.address("outgoing_address",
                                                          self.outgoing_address, role="source"))
+        self._check_tls()
         self._set("workdir", Path(self.workdir).absolute())
         _check_path("workdir", self.workdir)
         # The control socket lives in the workdir.
@@ -150,6 +162,31 @@ class ReferenceSpec:
         self._set(
             "unblock_zones", tuple(self._absolute("unblock_zones", z) for z in self.unblock_zones)
         )
+
+    def _check_tls(self) -> None:
+        ports = {"port": self.port}
+        for name in ("tls_port", "https_port"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if self.kind != "unbound":
+                raise ValueError(f"{name}: DoT and DoH references are Unbound only here")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+                raise ValueError(f"{name}: {value!r} is not a port 1..65535")
+            clash = [k for k, v in ports.items() if v == value]
+            if clash:
+                raise ValueError(f"{name}: {value} is already {clash[0]}")
+            ports[name] = value
+        if len(ports) > 1:
+            for name in ("tls_cert", "tls_key"):
+                value = getattr(self, name)
+                if value is None:
+                    raise ValueError(f"{name}: needed with tls_port or https_port")
+                self._set(name, Path(value).absolute())
+                if not getattr(self, name).is_file():
+                    raise ValueError(f"{name}: {getattr(self, name)} does not exist")
+        if not self.http_endpoint.startswith("/") or '"' in self.http_endpoint:
+            raise ValueError(f"http_endpoint: {self.http_endpoint!r} is not a /PATH")
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)

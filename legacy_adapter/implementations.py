@@ -244,7 +244,17 @@ class Unbound(Implementation):
                 ]
             )
         msg_cache_mb = max(1, spec.cache_size_mb // 3)
+        tls: list[str] = []
+        for option, value in (("tls-port", spec.tls_port), ("https-port", spec.https_port)):
+            if value is not None:
+                tls += [f"    interface: {spec.listen}@{value}", f"    {option}: {value}"]
+        if tls:
+            tls += [f'    tls-service-key: "{spec.tls_key}"',
+                    f'    tls-service-pem: "{spec.tls_cert}"',
+                    f'    http-endpoint: "{spec.http_endpoint}"',
+                    "    http-notls-downstream: no"]
         return {
+            "tls": "\n".join(tls) if tls else "    # no DoT/DoH ports",
             "identity": spec.identity,
             "listen": spec.listen,
             "port": spec.port,

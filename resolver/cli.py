@@ -2,7 +2,10 @@
 
     shadowdns resolver serve --listen 127.0.0.12:5353 --lab run/lab
 
-Then ``dig @127.0.0.12 -p 5353 www.example.lab``.  Runs until SIGTERM or SIGINT.  ``--lab DIR``
+Then ``dig @127.0.0.12 -p 5353 www.example.lab``.  Runs until SIGTERM or SIGINT.  ``--dot PORT``
+and ``--doh PORT`` add DNS over TLS and over HTTPS on the same address (``dig +tls -p PORT``,
+``dig +https -p PORT``), with the certificate and key from ``--tls-cert``/``--tls-key`` or, without
+them, a self-signed pair made at start.  ``--lab DIR``
 takes the lab's root hints and trust anchor (DIR/root.hints, DIR/trust-anchor.ds); without it
 the bundled IANA root hints and root trust anchor are the defaults.  DNSSEC validation is on
 unless ``--no-validation`` says otherwise; the start-up lines say which hints and anchors
@@ -14,11 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +35,15 @@ from resolver.config import ConfigError, ResolverConfig, checked_address, read_r
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain
-from resolver.server import Listeners
+from resolver.server import DEFAULT_PATH, Listeners
+from resolver.server.tls import (
+    ALPN_DOH,
+    ALPN_DOT,
+    TLSError,
+    self_signed,
+    server_context,
+    write_pair,
+)
 from resolver.workers import Workers
 
 log = logging.getLogger("shadowdns.resolver")
@@ -90,6 +104,17 @@ def register(sub: Any) -> None:
                         "own cache (default: one per core)")
     s.add_argument("--tasks", type=int, default=64, metavar="N",
                    help="queries in flight per process")
+    s.add_argument("--dot", type=int, metavar="PORT",
+                   help="serve DNS over TLS (RFC 7858) on this port of the --listen address")
+    s.add_argument("--doh", type=int, metavar="PORT",
+                   help="serve DNS over HTTPS (RFC 8484; HTTP/2 and HTTP/1.1) on this port of "
+                        "the --listen address")
+    s.add_argument("--doh-path", default=DEFAULT_PATH, metavar="PATH",
+                   help="the DoH endpoint")
+    s.add_argument("--tls-cert", type=Path, metavar="FILE",
+                   help="PEM certificate chain for --dot/--doh (a self-signed one made at "
+                        "start when not given)")
+    s.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
     s.set_defaults(func=serve)
 
 
@@ -98,6 +123,24 @@ def parse_listen(text: str, policy: AddressPolicy = PRODUCTION) -> tuple[str, in
         return policy.hostport("--listen", text, role="bind")
     except AddressError as e:
         raise ConfigError(str(e)) from None
+
+
+def _stream_ports(args: argparse.Namespace, port: int) -> tuple[int | None, int | None]:
+    seen = {port: "--listen"}
+    for flag, value in (("--dot", args.dot), ("--doh", args.doh)):
+        if value is None:
+            continue
+        if not 0 < value < 65536:
+            raise ConfigError(f"{flag}: expected a port 1-65535, got {value}")
+        if value in seen:
+            raise ConfigError(f"{flag}: port {value} is already {seen[value]}'s")
+        seen[value] = flag
+    if (args.tls_cert is not None or args.tls_key is not None) \
+            and args.dot is None and args.doh is None:
+        raise ConfigError("--tls-cert/--tls-key: no --dot or --doh port to use them on")
+    if not args.doh_path.startswith("/") or "?" in args.doh_path:
+        raise ConfigError(f"--doh-path: expected /PATH without a query, got {args.doh_path!r}")
+    return args.dot, args.doh
 
 
 def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
@@ -119,6 +162,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
                         ("--tcp-per-client", args.tcp_per_client)):
         if value < 1:
             raise ConfigError(f"{flag}: expected a positive number, got {value}")
+    dot_port, doh_port = _stream_ports(args, port)
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
     hints_file = args.root_hints or _lab_file(args, HINTS_FILE)
@@ -142,6 +186,8 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         workers=args.tasks, processes=max(1, args.workers), do_ip6=ip6,
         use_0x20=args.use_0x20, tcp_backlog=args.tcp_backlog,
         tcp_per_client=args.tcp_per_client,
+        dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
+        tls_cert=args.tls_cert, tls_key=args.tls_key,
     )
     try:
         trust_anchors(config)
@@ -155,13 +201,26 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     queue = FrameQueue()
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
-    listeners = Listeners(queue, config.listen, config.port, fastcache=fast,
-                          reuse_port=config.processes > 1, backlog=config.tcp_backlog,
-                          max_per_client=config.tcp_per_client)
+    streams = config.dot_port is not None or config.doh_port is not None
+    listeners = Listeners(
+        queue, config.listen, config.port, fastcache=fast, reuse_port=config.processes > 1,
+        backlog=config.tcp_backlog, max_per_client=config.tcp_per_client,
+        dot_port=config.dot_port, doh_port=config.doh_port, doh_path=config.doh_path,
+        dot_tls=server_context(ALPN_DOT, cert=config.tls_cert, key=config.tls_key)
+        if streams else None,
+        doh_tls=server_context(ALPN_DOH, cert=config.tls_cert, key=config.tls_key)
+        if streams else None)
     workers.start()
     try:
         host, port = await listeners.start()
         print(f"resolver: serving on {host}:{port} (udp, tcp), pid {os.getpid()}", flush=True)
+        if listeners.dot is not None:
+            print("resolver: DoT on {}:{}".format(*listeners.dot.address), flush=True)
+        if listeners.doh is not None:
+            print("resolver: DoH on https://{}:{}{} (h2, http/1.1)".format(
+                *listeners.doh.address, config.doh_path), flush=True)
+        if streams:
+            print(f"resolver: TLS certificate {config.tls_cert}", flush=True)
         for line in describe(config):
             print(f"resolver: {line}", flush=True)
         await stop.wait()
@@ -171,15 +230,44 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    try:
-        config = config_from(args)  # (the anchors are loaded there: errors before serving)
-    except ConfigError as e:
-        print(f"shadowdns resolver: {e}", file=sys.stderr)
-        return 2
+    with contextlib.ExitStack() as stack:
+        try:
+            config = config_from(args)  # (the anchors are loaded there: errors before serving)
+            config = stack.enter_context(_certificate(config))
+        except (ConfigError, TLSError) as e:
+            print(f"shadowdns resolver: {e}", file=sys.stderr)
+            return 2
+        return _serve(config, args)
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _certificate(config: ResolverConfig) -> Iterator[ResolverConfig]:
+    """The config with a certificate for DoT/DoH: the one given (checked to load), or a
+    self-signed pair made now and kept in a private directory while serving."""
+    if config.dot_port is None and config.doh_port is None:
+        yield config
+        return
+    if config.tls_cert is not None or config.tls_key is not None:
+        server_context(ALPN_DOT, cert=config.tls_cert, key=config.tls_key)
+        yield config
+        return
+    pair = self_signed(config.listen)
+    with tempfile.TemporaryDirectory(prefix="shadowdns-tls-") as tmp:
+        cert, key = write_pair(pair, Path(tmp))
+        yield dataclasses.replace(config, tls_cert=cert, tls_key=key)
+
+
+def _serve(config: ResolverConfig, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     if config.processes > 1:
         try:
             ensure_free(config.listen, config.port)
+            for stream_port in (config.dot_port, config.doh_port):
+                if stream_port is not None:
+                    family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
+                    with socket.socket(family, socket.SOCK_STREAM) as s:
+                        s.bind((config.listen, stream_port))
         except OSError as e:
             print(f"shadowdns resolver: cannot serve on {args.listen}: {e.strerror or e}",
                   file=sys.stderr)

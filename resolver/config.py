@@ -50,6 +50,11 @@ class ResolverConfig:
     tcp_backlog: int = 4096  # listen backlog (capped by net.core.somaxconn)
     tcp_per_client: int = 256  # open TCP connections from one client address
     use_0x20: bool = True  # randomise the case of upstream query names (RFC 5452 §9.1)
+    dot_port: int | None = None  # DoT (RFC 7858) on the listen address, when set
+    doh_port: int | None = None  # DoH (RFC 8484) on the listen address, when set
+    doh_path: str = "/dns-query"
+    tls_cert: Path | None = None  # PEM chain for DoT/DoH; None: a self-signed pair at start
+    tls_key: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.root_hints:

@@ -8,7 +8,7 @@ from typing import Literal
 import dns.message
 import dns.name
 
-Transport = Literal["udp", "tcp"]
+Transport = Literal["udp", "tcp", "dot", "doh"]
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,7 @@ class Workers:
         )
         answer = await self._resolve(request, query, budget)
         wire = self._render(frame, query, self._finish(query, answer), limit)
-        if self.fastcache is not None and frame.transport == "udp":
+        if self.fastcache is not None:  # stream replies are never TC: stored as UDP's are
             # a TC=1 reply has no TTL of its own: it lives as long as the answer it cut
             lifetime = _min_ttl(answer) if len(wire) > 3 and wire[2] & 0x02 else None
             self.fastcache.store(frame.wire, wire, self._clock.monotonic(), lifetime=lifetime)

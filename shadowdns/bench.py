@@ -7,6 +7,10 @@ own process), then for each resolver:
 * uncached: every query a fresh name under the lab's NSEC-signed wildcard
             (``<n>.wild.example.lab``): a cache miss for the message cache, which both
             resolvers answer from the cached wildcard and its NSEC proof (RFC 8198);
+* cached over DoT and DoH (``--tls-runs``, on by default): the same cached names with
+            ``dnsperf -m dot`` and ``-m doh`` (HTTP/2 POST), against the candidate's ``--dot`` and
+            ``--doh`` listeners and Unbound's ``tls-port`` and ``https-port`` (one self-signed
+            pair made for the run serves both);
 * cold:     every query a fresh name in the NSEC3 opt-out zone (``<n>.optout.rsa``): an
             NXDOMAIN that neither resolver may synthesise (an opt-out span proves nothing
             secure, RFC 8198 §4 / RFC 5155 §9.2), so each one costs an upstream query, its
@@ -55,6 +59,7 @@ from lab.run import LabInfo, LabProcess
 from lab.world import load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 from netpolicy import LAB
+from resolver.server.tls import self_signed, write_pair
 
 CANDIDATE = ("127.0.0.12", 5353)
 WILDCARD_NSEC = "wild.example.lab."
@@ -63,6 +68,9 @@ COLD_ZONE = "optout.rsa."
 """NSEC3 opt-out zone: fresh names are NXDOMAIN that no resolver synthesises from cached
 NSEC3 (opt-out spans), so each costs an upstream query and a proof check: the cold path."""
 UNBOUND = ("127.55.0.40", 5053)
+DOT_PORT, DOH_PORT = 8853, 8443
+"""DoT and DoH ports, on the candidate's and on Unbound's address alike."""
+DOH_PATH = "/dns-query"
 
 
 def register(sub: Any) -> None:
@@ -90,6 +98,8 @@ def register(sub: Any) -> None:
                    help="fixed rate of the cache-hit latency run")
     r.add_argument("--latency-seconds", type=int, default=10, metavar="SECONDS",
                    help="length of the cache-hit latency run (0 skips it)")
+    r.add_argument("--tls-runs", action=argparse.BooleanOptionalAction, default=True,
+                   help="cached runs over DoT and DoH too (dnsperf -m dot / -m doh)")
     r.set_defaults(func=run)
     from shadowdns import bench_harness
 
@@ -206,9 +216,15 @@ def fixed_rate_latency(addr: tuple[str, int], datafile: Path, qps: int,
 
 
 def dnsperf(addr: tuple[str, int], datafile: Path, seconds: int, clients: int,
-            outstanding: int, pid: int, max_queries: int | None = None) -> Perf:
+            outstanding: int, pid: int, max_queries: int | None = None,
+            mode: str = "udp") -> Perf:
+    """One dnsperf run; ``mode`` udp, dot or doh (HTTP/2 POST to :data:`DOH_PATH`)."""
     cmd = ["dnsperf", "-s", addr[0], "-p", str(addr[1]), "-d", str(datafile),
            "-c", str(clients), "-q", str(outstanding), "-l", str(seconds), "-t", "5"]
+    if mode != "udp":
+        cmd += ["-m", mode]
+    if mode == "doh":
+        cmd += ["-O", f"doh-uri=https://{addr[0]}:{addr[1]}{DOH_PATH}", "-O", "doh-method=POST"]
     if max_queries is not None:
         cmd += ["-n", "1"]  # each name once: the uncached run must not repeat names
     before = _cpu_seconds(pid)
@@ -269,16 +285,25 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
     cached_file.write_text("\n".join(cached_lines) + "\n")
     results: dict[str, dict[str, Any]] = {}
     spec_cache_mb = 256
+    tls: dict[str, Any] = {}
+    tls_flags: list[str] = []
+    if args.tls_runs:  # one self-signed pair for both servers' DoT and DoH
+        cert, key = write_pair(self_signed(), tmp)
+        tls = {"tls_port": DOT_PORT, "https_port": DOH_PORT, "tls_cert": cert, "tls_key": key,
+               "http_endpoint": DOH_PATH}
+        tls_flags = ["--dot", str(DOT_PORT), "--doh", str(DOH_PORT), "--doh-path", DOH_PATH,
+                     "--tls-cert", str(cert), "--tls-key", str(key)]
     spec = ReferenceSpec.from_lab_files(
         kind="unbound", listen=UNBOUND[0], port=UNBOUND[1], workdir=run_dir / "unbound",
         root_hints_file=lab.hints_path, trust_anchor_file=lab.anchor_path, threads=1,
         outgoing_address=lab.egress.get("unbound"), cache_size_mb=spec_cache_mb,
-        address_policy=LAB)
+        address_policy=LAB, **tls)
     candidate_cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
                      "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}",
                      "--lab", str(lab.state_dir),
                      "--egress", lab.egress.get("candidate", "127.54.3.1"),
-                     "--workers", str(args.candidate_workers), "--cache-mb", str(args.cache_mb)]
+                     "--workers", str(args.candidate_workers), "--cache-mb", str(args.cache_mb),
+                     *tls_flags]
     egress = {"candidate": lab.egress.get("candidate", "127.54.3.1"),
               "unbound": lab.egress.get("unbound")}
     log = open(run_dir / "candidate.log", "ab")  # noqa: SIM115
@@ -294,6 +319,12 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                 await _warm(addr, cached_lines)
                 cached = dnsperf(addr, cached_file, args.seconds, args.clients,
                                  args.outstanding, pid)
+                streams: dict[str, Any] = {}
+                if args.tls_runs:
+                    for mode, port in (("dot", DOT_PORT), ("doh", DOH_PORT)):
+                        streams[f"cached_{mode}"] = dnsperf(
+                            (addr[0], port), cached_file, args.seconds, args.clients,
+                            args.outstanding, pid, mode=mode).__dict__
                 latency: dict[str, float] = {}
                 if args.latency_seconds > 0:
                     latency = fixed_rate_latency(addr, cached_file, args.latency_qps,
@@ -312,7 +343,7 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                                                    COLD_ZONE, count)
                 rss_end = _rss_mb(pid)
                 results[who] = {
-                    "cached": cached.__dict__, "uncached": uncached.__dict__,
+                    "cached": cached.__dict__, **streams, "uncached": uncached.__dict__,
                     "latency": latency,
                     "upstream": _per_query(egress[who], upstream, uncached),
                     "cold": cold.__dict__,
@@ -386,7 +417,7 @@ async def _wait_answering(addr: tuple[str, int], proc: subprocess.Popen[bytes]) 
     raise RuntimeError("the candidate did not answer within 20 s")
 
 
-RUNS = ("cached", "uncached", "cold")
+RUNS = ("cached", "cached_dot", "cached_doh", "uncached", "cold")
 
 
 def _print(results: dict[str, dict[str, Any]]) -> None:
@@ -396,14 +427,15 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
     table = Table(title="dnsperf on the lab: candidate vs Unbound (1 thread)")
     for col in ("run", "resolver", "QPS", "completed", "lost", "CPU s / 1k queries"):
         table.add_column(col)
-    for run_name in RUNS:
+    runs = [run for run in RUNS if run in results["candidate"]]
+    for run_name in runs:
         for who in ("candidate", "unbound"):
             p = results[who][run_name]
             table.add_row(run_name, who, f"{p['qps']:.0f}", str(p["completed"]), str(p["lost"]),
                           f"{p['cpu_per_kq']:.3f}")
     console = Console()
     console.print(table)
-    for run_name in RUNS:
+    for run_name in runs:
         c, u = results["candidate"][run_name], results["unbound"][run_name]
         ratio = c["qps"] / u["qps"] if u["qps"] else 0.0
         cpu_ratio = u["cpu_per_kq"] / c["cpu_per_kq"] if c["cpu_per_kq"] else 0.0

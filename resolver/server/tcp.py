@@ -1,4 +1,11 @@
-"""The TCP listener (RFC 7766): length-prefixed messages, pipelined, answered out of order.
+"""The TCP listener (RFC 7766) and, over TLS, the DoT listener (RFC 7858).
+
+Length-prefixed messages, pipelined, answered out of order.  DoT is the same byte stream
+inside TLS, so :class:`TCPServer` with a ``tls`` context *is* the DoT listener: asyncio's
+TLS transport hands this protocol the decrypted stream and the framing, limits and timeouts
+below apply unchanged; the frames are marked ``dot``.  The TLS handshake has its own
+deadline (:data:`HANDSHAKE_TIMEOUT`); a peer that does not finish it in time is dropped
+before it reaches the protocol (and before it counts against :data:`MAX_CONNECTIONS`).
 
 Each connection is an :class:`asyncio.Protocol` that cuts its byte stream at the 2-byte
 length prefixes and puts each message into the :class:`~resolver.frames.FrameQueue` as a
@@ -25,6 +32,10 @@ Limits, all configurable and named here:
 
 A client may half-close after its queries: pending answers are still written, and the
 connection closes once they are out.
+
+With a :class:`~resolver.fastpath.FastCache`, a message it answers from bytes is answered as
+soon as it is cut from the stream (no frame, no queue), as the UDP listener does; a stored
+TC=1 reply is never served on a stream (it would be a miss there: the full path answers).
 """
 
 from __future__ import annotations
@@ -32,15 +43,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from dataclasses import dataclass
 from typing import cast
 
 from resolver.clock import Clock, SystemClock
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
-from resolver.model import Frame
+from resolver.model import Frame, Transport
 
-__all__ = ["BACKLOG", "IDLE_TIMEOUT", "MAX_CONNECTIONS", "MAX_IN_FLIGHT", "MAX_PER_CLIENT",
-           "TCPServer", "TCPStats", "listen_backlog"]
+__all__ = ["BACKLOG", "HANDSHAKE_TIMEOUT", "IDLE_TIMEOUT", "MAX_CONNECTIONS", "MAX_IN_FLIGHT",
+           "MAX_PER_CLIENT", "TCPServer", "TCPStats", "listen_backlog"]
 
 log = logging.getLogger("shadowdns.resolver.server")
 
@@ -58,6 +71,12 @@ BACKLOG = 4096
 
 MAX_IN_FLIGHT = 32
 """Queries of one connection in the queue or being worked on before reading pauses."""
+
+HANDSHAKE_TIMEOUT = 5.0
+"""Seconds a TLS client has to complete its handshake."""
+
+WRITE_BATCH = 64
+"""Fast-cache replies cut from one read that are written together (pipelined clients)."""
 
 
 @dataclass(slots=True)
@@ -78,12 +97,14 @@ class TCPStats:
     """Messages the queue refused (full, or the client over its share); not answered."""
     replies: int = 0
     """Replies written."""
+    fast_replies: int = 0
+    """Of ``replies``, those answered from bytes by the fast cache."""
     paused: int = 0
     """Times a connection's reading was paused for backpressure."""
 
 
 class TCPServer:
-    """A TCP listener on ``(host, port)`` feeding ``queue``.
+    """A TCP listener on ``(host, port)`` feeding ``queue``; with ``tls``, a DoT listener.
 
     ``await start()`` binds and returns the bound address; ``await close()`` stops
     listening and closes every connection.
@@ -93,11 +114,17 @@ class TCPServer:
                  clock: Clock | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  max_connections: int = MAX_CONNECTIONS,
                  max_in_flight: int = MAX_IN_FLIGHT, reuse_port: bool = False,
+                 fastcache: FastCache | None = None, tls: ssl.SSLContext | None = None,
+                 handshake_timeout: float = HANDSHAKE_TIMEOUT,
                  backlog: int = BACKLOG, max_per_client: int = MAX_PER_CLIENT) -> None:
         if (idle_timeout <= 0 or max_connections < 1 or max_in_flight < 1 or backlog < 1
-                or max_per_client < 1):
-            raise ValueError("idle_timeout, max_connections, max_in_flight, backlog and "
-                             "max_per_client must be positive")
+                or max_per_client < 1 or handshake_timeout <= 0):
+            raise ValueError("idle_timeout, max_connections, max_in_flight, backlog, "
+                             "max_per_client and handshake_timeout must be positive")
+        self.tls = tls
+        self.handshake_timeout = handshake_timeout
+        self.transport: Transport = "dot" if tls is not None else "tcp"
+        self.fastcache = fastcache
         self.queue = queue
         self.host = host
         self.port = port
@@ -131,10 +158,16 @@ class TCPServer:
             raise RuntimeError("the TCP listener is already started")
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, reuse_address=True,
-            reuse_port=self.reuse_port or None, backlog=self.backlog)
-        log.info("TCP listening on %s port %d (backlog %d)", *self.address, self.backlog)
+            self._protocol, self.host, self.port, reuse_address=True,
+            reuse_port=self.reuse_port or None, backlog=self.backlog, ssl=self.tls,
+            ssl_handshake_timeout=self.handshake_timeout if self.tls is not None else None)
+        log.info("%s listening on %s port %d (backlog %d)", self.transport.upper(),
+                 *self.address, self.backlog)
         return self.address
+
+    def _protocol(self) -> asyncio.Protocol:
+        """A new connection's protocol (the DoH listener has its own)."""
+        return _Connection(self)
 
     async def close(self) -> None:
         server, self._server = self._server, None
@@ -241,6 +274,9 @@ class _Connection(asyncio.Protocol):
         server = self._server
         buffer = self._buffer
         limit = server.max_in_flight
+        fast = server.fastcache
+        transport = self._transport
+        answered: list[bytes] = []  # fast replies, written at once after the loop
         pos = 0
         while self._in_flight < limit and not self._writing_paused and len(buffer) - pos >= 2:
             length = (buffer[pos] << 8) | buffer[pos + 1]
@@ -251,15 +287,27 @@ class _Connection(asyncio.Protocol):
             pos = end
             server.stats.messages += 1
             self._last_activity = self._loop.time()
-            frame = Frame(wire, "tcp", self._client, server._clock.monotonic())
+            if fast is not None and transport is not None:
+                reply = fast.lookup(wire, server._clock.monotonic())
+                if reply is not None and not reply[2] & 0x02:  # a hit, and not TC=1
+                    answered.append(len(reply).to_bytes(2, "big") + reply)
+                    if len(answered) >= WRITE_BATCH:  # bounded; may pause writing
+                        self._write_hits(answered)
+                        answered = []
+                    continue
+            frame = Frame(wire, server.transport, self._client, server._clock.monotonic())
             self._in_flight += 1
             if not server.queue.put_nowait(Inbound(frame, self._reply)):
                 self._in_flight -= 1
                 server.stats.queue_dropped += 1
+                if answered:  # the cache hits read before it are still owed
+                    self._write_hits(answered)
                 self._shed()
                 return
         if pos:
             del buffer[:pos]
+        if answered:
+            self._write_hits(answered)
         self._update_reading()
         if self._eof and self._in_flight == 0 and not self._has_message():
             self._close()
@@ -276,6 +324,15 @@ class _Connection(asyncio.Protocol):
             self._transport.pause_reading()
         if self._in_flight == 0:
             self._close()
+    def _write_hits(self, replies: list[bytes]) -> None:
+        """Fast-cache replies (length-prefixed) in one write: one TLS record on DoT."""
+        if self._transport is None:
+            return
+        self._transport.write(b"".join(replies))
+        stats = self._server.stats
+        stats.replies += len(replies)
+        stats.fast_replies += len(replies)
+        self._last_activity = self._loop.time()
 
     def _has_message(self) -> bool:
         """Whether the buffer holds a complete message not yet queued."""
