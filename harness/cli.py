@@ -107,9 +107,9 @@ def register(sub: Any) -> None:
                    help="KIND is unbound or kresd (started here) or address (already running)")
     t.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="per-target timeout (default: 5)")
-    t.add_argument("--transport", action="append", default=[], metavar="NAME=TRANSPORT",
-                   help="ask the target NAME (candidate, or a reference's name) over udp "
-                        "(tcp on TC; the default), tcp, dot or doh")
+    t.add_argument("--transport", action="append", default=[], metavar="NAME=KIND",
+                   help="ask the target NAME (candidate, or a reference's name) over KIND: "
+                        "udp (tcp on TC; used when not given), tcp, dot or doh")
     t.add_argument("--target-qps", type=float, metavar="N",
                    help="at most N queries per second to each target (token bucket; what is "
                         "over is shed and counted); 0: no cap")

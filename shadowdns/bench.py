@@ -99,7 +99,8 @@ def register(sub: Any) -> None:
     r.add_argument("--latency-seconds", type=int, default=10, metavar="SECONDS",
                    help="length of the cache-hit latency run (0 skips it)")
     r.add_argument("--tls-runs", action=argparse.BooleanOptionalAction, default=True,
-                   help="cached runs over DoT and DoH too (dnsperf -m dot / -m doh)")
+                   help="cached runs over DoT and DoH too (dnsperf -m dot / -m doh) "
+                        "(default: on)")
     r.set_defaults(func=run)
     from shadowdns import bench_harness
 

@@ -269,6 +269,6 @@ def test_report_and_explain_offer_the_scenario(tmp_path: Path) -> None:
     assert report.returncode == 0, report.stderr
     assert "3 of 3 real divergences have a replay scenario" in report.stdout
     reader = StoreReader(db)
-    for d in reader.divergences():  # joined exchanges too: each log starts at the root
+    for d in reader.divergences():  # joined exchanges too: each log reaches the root
         log = reader.upstream(d["id"])
-        assert log is not None and log.exchanges[0].server == ROOT_ADDR, d
+        assert log is not None and any(x.server == ROOT_ADDR for x in log.exchanges), d

@@ -401,6 +401,6 @@ def test_serve_refuses_a_missing_or_bad_certificate_before_serving(
                           + " does not exist"), (bad, "cannot load the certificate and key")):
         args = _serve_args("--no-validation", "--dot", "8853", "--tls-cert", str(cert),
                            "--tls-key", str(key))
-        assert serve(args) == 1
+        assert serve(args) == 2  # bad input
         err = capsys.readouterr().err
         assert expect in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
