@@ -115,7 +115,10 @@ def test_ctrl_c_twice_stops_promptly_and_keeps_the_store(tmp_path: Path, server:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    reader.join(2)
+        reader.join(2)
+        for stream in (proc.stdout, proc.stderr):  # (never left to the garbage collector)
+            if stream is not None:
+                stream.close()
     assert took < 5, f"{took:.1f} s after the second Ctrl-C"
     assert proc.returncode == 0, "".join(err)
     assert any(line.startswith("stopping now:") for line in err)

@@ -93,6 +93,8 @@ async def test_reference_killed_and_restarted_is_a_gap_not_divergences(tmp_path:
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait(5)
+            if proc is not None and proc.stdout is not None:
+                proc.stdout.close()  # (never left to the garbage collector)
     verdicts = pipeline.metrics.verdicts
     assert verdicts.get("real", 0) == 0 and verdicts.get("unstable", 0) == 0
     assert verdicts["timeout"] >= 30 and verdicts["equal"] >= 100
