@@ -87,6 +87,10 @@ class CandidateConfig:
     # RFC 8109 priming before the first iteration from the hints: Unbound's testbound
     # scenarios expect its '. NS' query first; Deckard's often have no entry for it
     prime: bool = False
+    # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
+    # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
+    # follows the chain inside the server's zone
+    cut_cname_chains: bool = False
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
@@ -120,6 +124,7 @@ class CandidateConfig:
             harden_glue=config.harden_glue,
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
+            cut_cname_chains=config.dialect == "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             validation=config.validation,
@@ -145,6 +150,7 @@ class CandidateConfig:
             harden_glue=self.harden_glue,
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
+            cut_cname_chains=self.cut_cname_chains,
             forwarders=self.forwarders,
             keep_extras=not self.minimal_responses,
         )

@@ -128,12 +128,18 @@ def follow_chain(
     qtype: int,
     zone: dns.name.Name,
     max_hops: int,
+    cut_chains: bool = False,
 ) -> tuple[list[dns.rrset.RRset], dns.name.Name, bool]:
     """Walk the CNAME/DNAME chain from ``qname`` inside one answer section.
 
     Returns the RRsets in chain order (ending with the final RRset when present), the name
     the chain ends at, and whether the final RRset (type ``qtype``) was found.  Records
-    outside ``zone`` are not believed: the chain stops where it leaves the zone.
+    outside ``zone`` are not believed: the chain stops where it leaves the zone.  With
+    ``cut_chains`` it stops after the first CNAME (or DNAME and its CNAME) even inside the
+    zone: only the alias is necessarily authoritative in an answer for it, the target is
+    asked again (RFC 2181 §5.4.1; Unbound's scrub_sanitize keeps only the query name's
+    RRsets in the answer section, "remainders of CNAME chains are cut off and resolved by
+    iterator").
     """
     by_key: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
     dnames: list[dns.rrset.RRset] = []
@@ -192,6 +198,8 @@ def follow_chain(
         else:
             return chain, name, False
         name = target
+        if cut_chains:
+            return chain, name, False
         if name in seen:
             return chain, name, False
         seen.add(name)
@@ -207,6 +215,7 @@ def classify(
     referred_away: bool = False,
     *,
     recursion_desired: bool = False,
+    cut_chains: bool = False,
 ) -> Classified:
     """Sort a scrubbed response for (qname, qtype) from a server of ``zone``
     (``referred_away``: scrubbing took an upward or sideways referral out of it).
@@ -216,8 +225,10 @@ def classify(
     "recursion-lame" (RFC 4697 §2.3; Unbound's RESPONSE_TYPE_REC_LAME in iter_resptype.c)
     and its data is not used while the zone has other servers (``fallback`` keeps it for
     when it has none).  Referrals (never AA) are judged as usual.
+    ``cut_chains``: see :func:`follow_chain`; a cut chain is followed (Kind.CNAME) even
+    when an SOA is beside it, as Unbound's iter_resptype.c makes it RESPONSE_TYPE_CNAME.
     """
-    c = _classify(response, qname, qtype, zone, max_hops, referred_away)
+    c = _classify(response, qname, qtype, zone, max_hops, referred_away, cut_chains)
     if (
         c.kind is Kind.NODATA
         and not response.answer and not response.authority and not response.additional
@@ -246,11 +257,12 @@ def _classify(
     zone: dns.name.Name,
     max_hops: int,
     referred_away: bool,
+    cut_chains: bool = False,
 ) -> Classified:
     rcode = response.rcode()
     aa = bool(response.flags & dns.flags.AA)
     sigs = _sig_index(response.answer) | _sig_index(response.authority)
-    chain, end, final = follow_chain(response.answer, qname, qtype, zone, max_hops)
+    chain, end, final = follow_chain(response.answer, qname, qtype, zone, max_hops, cut_chains)
     soa = next((r for r in response.authority if r.rdtype == T.SOA), None)
     proofs = [
         r
@@ -267,7 +279,7 @@ def _classify(
     if chain:
         # The chain ended without the final data: either it left the zone (follow it) or
         # it ends in NODATA inside the zone (SOA present).
-        if soa is not None and in_zone(end, zone):
+        if soa is not None and in_zone(end, zone) and not cut_chains:
             return Classified(Kind.NODATA, chain, sigs, end, soa, proofs)
         return Classified(Kind.CNAME, chain, sigs, end)
     if any(r.name == qname and r.rdtype != T.RRSIG for r in response.answer):

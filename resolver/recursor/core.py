@@ -95,6 +95,11 @@ class RecursorConfig:
     # Keep what the server sent beside a positive answer for answers from the cache too
     # (for non-minimal responses; off where replies are minimal, to spare the work).
     keep_extras: bool = False
+    # Unbound's scrubber: an answer's CNAME chain is cut after the first CNAME (or DNAME and
+    # its CNAME) and the target asked again, since only the alias is necessarily
+    # authoritative (RFC 2181 §5.4.1).  Off by default (Knot Resolver follows a chain that
+    # stays inside the server's zone); the testbound dialect turns it on.
+    cut_cname_chains: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -619,7 +624,8 @@ class Recursor:
             response = result.response
             away = scrub(response, zone, self.config.harden_glue,
                          self.config.scrub_promiscuous)
-            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away)
+            c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away,
+                         cut_chains=self.config.cut_cname_chains)
             if probe and c.fallback is not None:
                 # A minimised probe only learns where the cuts are; a recursion-lame
                 # server's view of that is taken (the question itself is judged).

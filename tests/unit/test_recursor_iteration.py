@@ -322,3 +322,26 @@ async def test_ns_set_beside_an_answer_is_scrubbed_when_asked(scrub: bool) -> No
         assert targets == {N("ns1.zone.ex."), N("ns2.zone.ex.")} and glue is None
     else:
         assert targets == {N("ns9.zone.ex.")}
+
+
+def stale_target(query: dns.message.Message, address: str) -> dns.message.Message | None:
+    """small_world, except that the answer for alias.zone.ex. carries a stale A record for
+    its CNAME's target (in the zone), unlike what the server gives for the target itself."""
+    if address in (AUTH, AUTH2) and query.question[0].name == N("alias.zone.ex."):
+        return reply(query, answer=("alias.zone.ex. 300 CNAME www.zone.ex.",
+                                    "www.zone.ex. 300 A 127.66.0.2"))
+    return small_world(query, address)
+
+
+@pytest.mark.parametrize("cut", [True, False])
+async def test_cut_cname_chain_asks_the_target_again(cut: bool) -> None:
+    # RFC 2181 §5.4.1 / Unbound's scrub_sanitize: with the chain cut, only the alias is
+    # taken from the answer and the target is asked for itself; without, the target's
+    # records in the same in-zone answer are used (Knot Resolver's way)
+    recursor, conductor, transport, _ = make(stale_target, qmin=False)
+    recursor.config.cut_cname_chains = cut
+    res = await resolve(recursor, conductor, "alias.zone.ex.")
+    asked = [s.qname for s in transport.sent]
+    assert [r.rdtype for r in res.answer] == [T.CNAME, T.A]
+    assert addresses(res) == ({"127.100.0.1"} if cut else {"127.66.0.2"})
+    assert (N("www.zone.ex.") in asked) is cut
