@@ -30,7 +30,7 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.NSEC3 import NSEC3
 
-from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Rank
+from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Rank, Security
 from resolver.clock import Clock
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
@@ -292,6 +292,13 @@ class Recursor:
         while n != dns.name.root:
             n = n.parent()
             hit = self.cache.rrsets.get(n, T.DNAME, now)
+            if hit is not None and self.config.cut_cname_chains and (
+                hit.security is not Security.SECURE
+            ):
+                # Unbound's dns_cache_lookup synthesises only from a secure DNAME ("the
+                # first DNAME ... needs checking before it can be used from the cache",
+                # iter_scrub.c): an unvalidated one sends the question upstream again
+                return None
             if hit is not None:
                 try:
                     target = name.relativize(n).derelativize(hit.rrset[0].target)

@@ -345,3 +345,28 @@ async def test_cut_cname_chain_asks_the_target_again(cut: bool) -> None:
     assert [r.rdtype for r in res.answer] == [T.CNAME, T.A]
     assert addresses(res) == ({"127.100.0.1"} if cut else {"127.66.0.2"})
     assert (N("www.zone.ex.") in asked) is cut
+
+
+def dname_world(query: dns.message.Message, address: str) -> dns.message.Message | None:
+    """small_world with an unsigned DNAME d.zone.ex. -> zone.ex. at the zone's servers."""
+    name = query.question[0].name
+    if address in (AUTH, AUTH2) and name.is_subdomain(N("d.zone.ex.")) and name != N("d.zone.ex."):
+        target = name.relativize(N("d.zone.ex.")).derelativize(N("zone.ex."))
+        return reply(query, answer=("d.zone.ex. 300 DNAME zone.ex.",
+                                    f"{name} 300 CNAME {target}"))
+    return small_world(query, address)
+
+
+@pytest.mark.parametrize("cut", [True, False])
+async def test_only_a_secure_cached_dname_synthesises(cut: bool) -> None:
+    # Unbound's dns_cache_lookup synthesises a CNAME from a cached DNAME only when the
+    # DNAME was validated secure; an unvalidated one sends the question upstream again
+    recursor, conductor, transport, _ = make(dname_world, qmin=False)
+    recursor.config.cut_cname_chains = cut
+    first = await resolve(recursor, conductor, "www.d.zone.ex.")
+    assert addresses(first) == {"127.100.0.1"}
+    transport.sent.clear()
+    again = await resolve(recursor, conductor, "www.d.zone.ex.")
+    assert [r.rdtype for r in again.answer] == [T.DNAME, T.CNAME, T.A]
+    assert ([s.qname for s in transport.sent] == [N("www.d.zone.ex.")]) is cut
+    assert (transport.sent == []) is not cut
