@@ -49,8 +49,9 @@ class ResolverAnswerer:
     ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
-        # False: a positive answer also carries the NS RRset and addresses its server sent
-        # beside it (Unbound's minimal-responses: no); True: only what the answer needs.
+        # False: a positive answer (or a NODATA without SOA) also carries the NS RRset and
+        # addresses its server sent beside it (Unbound's minimal-responses: no); True: only
+        # what the answer needs.
         self.minimal_responses = minimal_responses
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
@@ -59,7 +60,7 @@ class ResolverAnswerer:
         reply.set_rcode(dns.rcode.Rcode(res.rcode))
         keep_dnssec = request.do
         sections = [(reply.answer, res.answer), (reply.authority, res.authority)]
-        if not self.minimal_responses and res.rcode == dns.rcode.NOERROR and res.answer \
+        if not self.minimal_responses and res.rcode == dns.rcode.NOERROR \
                 and not any(r.rdtype == dns.rdatatype.SOA for r in res.authority):
             sections += [(reply.authority, res.extra_authority),
                          (reply.additional, res.extra_additional)]

@@ -871,10 +871,12 @@ class Recursor:
     def _with_extras(
         self, step: _Step, c: Classified, response: dns.message.Message
     ) -> _Step:
-        """``step`` with what the (scrubbed) response had beside a positive answer: the NS
-        RRsets of its authority section and the addresses of its additional section, each
-        with its signatures (TTLs bounded as the answer's are)."""
-        if c.kind is not Kind.ANSWER:
+        """``step`` with what the (scrubbed) response had beside a positive answer, or beside
+        a NODATA without SOA: the NS RRsets of its authority section and the addresses of
+        its additional section, each with its signatures (TTLs bounded as the answer's
+        are).  Unbound's reply with minimal-responses: no is the scrubbed upstream message,
+        whose authority and additional sections stay with the answer it caches."""
+        if not (c.kind is Kind.ANSWER or (c.kind is Kind.NODATA and c.soa is None)):
             return step
         step.extra_authority = [
             self._bounded(r) for r in response.authority

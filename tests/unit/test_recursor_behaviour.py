@@ -322,6 +322,10 @@ def chatty_world(query: dns.message.Message, address: str) -> dns.message.Messag
     if q.name == dns.name.from_text("www.ex.") and q.rdtype == T.A:
         return reply(query, answer=("www.ex. 300 A 127.100.0.9",),
                      authority=("ex. 3600 NS ns.ex.",), additional=(f"ns.ex. 3600 A {TLD}",))
+    if q.name == dns.name.from_text("bare.ex."):
+        # a NODATA without SOA: the zone's NS RRset and address only
+        return reply(query, authority=("ex. 3600 NS ns.ex.",),
+                     additional=(f"ns.ex. 3600 A {TLD}",))
     return reply(query, rcode=dns.rcode.NXDOMAIN,
                  authority=("ex. 300 SOA ns.ex. h.ex. 1 2 3 4 300",))
 
@@ -331,7 +335,8 @@ async def test_non_minimal_responses_carry_what_the_server_sent_beside_the_answe
     minimal: bool,
 ) -> None:
     """Unbound's minimal-responses: no copies a positive answer's NS RRset and addresses
-    into the reply; negative answers and the default (minimal) reply do not."""
+    into the reply, and a NODATA without SOA's (Unbound replies with the scrubbed upstream
+    message); NXDOMAIN with its SOA and the default (minimal) reply do not."""
     recursor, conductor, _, _ = make(chatty_world, qmin=False)
     answerer = ResolverAnswerer(recursor, conductor, minimal_responses=minimal)
 
@@ -344,6 +349,10 @@ async def test_non_minimal_responses_carry_what_the_server_sent_beside_the_answe
     assert got == ([] if minimal else [("ex.", "NS"), ("ns.ex.", "A")])
     nx = await ask("nope.ex.")
     assert [T.to_text(r.rdtype) for r in nx.authority] == ["SOA"] and not nx.additional
+    bare = await ask("bare.ex.")
+    got = [(r.name.to_text(), T.to_text(r.rdtype)) for r in bare.authority + bare.additional]
+    assert bare.rcode() == dns.rcode.NOERROR and not bare.answer
+    assert got == ([] if minimal else [("ex.", "NS"), ("ns.ex.", "A")])
 
 
 async def test_ttls_are_kept_inside_the_configured_bounds() -> None:
