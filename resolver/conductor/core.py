@@ -221,7 +221,7 @@ class Conductor:
             self.metrics.error(addr, Failure.MISMATCH)
             return None, Failure.MISMATCH
         if response.question and not _same_case(msg, response):
-            self.metrics.error(addr, Failure.MISMATCH)
+            self.metrics.error(addr, Failure.CASE_MISMATCH)
             self.metrics.caps_mismatches[addr] += 1
             return None, Failure.CASE_MISMATCH
         now = self.clock.monotonic()
