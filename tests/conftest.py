@@ -35,19 +35,19 @@ def _upstream_only_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     hints) fails instead of sending a packet to a real server."""
     import ipaddress
 
-    import dns.message
-
     from resolver.conductor.transport import NetworkTransport
 
-    real = NetworkTransport.query
+    real = NetworkTransport.exchange_wire
 
-    async def query(self: NetworkTransport, address: str, message: dns.message.Message, *,
-                    tcp: bool, timeout: float) -> dns.message.Message:
+    async def exchange_wire(self: NetworkTransport, address: str, wire: bytes, *,
+                            tcp: bool, timeout: float) -> bytes:
         if not ipaddress.ip_address(address).is_loopback:
             raise AssertionError(f"a test made the candidate send to {address} (not loopback)")
-        return await real(self, address, message, tcp=tcp, timeout=timeout)
+        return await real(self, address, wire, tcp=tcp, timeout=timeout)
 
-    monkeypatch.setattr(NetworkTransport, "query", query)
+    monkeypatch.setattr(NetworkTransport, "exchange_wire", exchange_wire)
+
+
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A throw-away CA, a server certificate for ``shadow.test`` / 127.0.0.1 / ::1 it signed,

@@ -30,7 +30,7 @@ import dns.rdatatype
 from resolver.cache.dnscache import InfraCache
 from resolver.clock import Clock, SystemClock
 from resolver.conductor.selection import order_servers
-from resolver.conductor.transport import Transport, TransportError
+from resolver.conductor.transport import CaseRestoring, Transport, TransportError
 from resolver.recursor.exchanger import Failure, UpstreamQuery, UpstreamResult
 
 EDNS_PAYLOAD = 1232
@@ -201,14 +201,24 @@ class Conductor:
         return msg
 
     async def _send(
-        self, addr: str, msg: dns.message.Message, tcp: bool, timeout: float
+        self, addr: str, msg: dns.message.Message, tcp: bool, timeout: float,
+        wanted: dns.name.Name,
     ) -> tuple[dns.message.Message | None, Failure | None]:
+        """One message to ``addr``; the answer comes back with the question name spelled as
+        ``wanted`` (the 0x20 pattern undone), or a failure."""
         self.metrics.queries[addr] += 1
         if tcp:
             self.metrics.tcp[addr] += 1
         start = self.clock.monotonic()
         try:
-            response = await self.transport.query(addr, msg, tcp=tcp, timeout=timeout)
+            if isinstance(self.transport, CaseRestoring):
+                response, same_case = await self.transport.query_restoring(
+                    addr, msg, wanted, tcp=tcp, timeout=timeout)
+            else:
+                response = await self.transport.query(addr, msg, tcp=tcp, timeout=timeout)
+                same_case = bool(response.question) and _same_case(msg, response)
+                if same_case:
+                    response = _restore_case(response, msg.question[0].name, wanted)
         except TimeoutError:
             self.infra.timeout(addr, self.clock.monotonic())
             self.metrics.error(addr, Failure.TIMEOUT)
@@ -220,7 +230,7 @@ class Conductor:
         if not _matches(msg, response):
             self.metrics.error(addr, Failure.MISMATCH)
             return None, Failure.MISMATCH
-        if response.question and not _same_case(msg, response):
+        if response.question and not same_case:
             self.metrics.error(addr, Failure.CASE_MISMATCH)
             self.metrics.caps_mismatches[addr] += 1
             return None, Failure.CASE_MISMATCH
@@ -235,7 +245,7 @@ class Conductor:
         edns = self.infra.edns_ok(addr, now)
         caps = self.use_0x20 and self.infra.caps_ok(addr, now)
         msg = self._message(query, edns, caps)
-        response, failure = await self._send(addr, msg, False, timeout)
+        response, failure = await self._send(addr, msg, False, timeout, query.qname)
         if failure is Failure.CASE_MISMATCH:
             # A server that does not echo the question's case (or a forgery that guessed ID
             # and port but not the case): ask again in plain lower case, and keep doing so
@@ -243,18 +253,18 @@ class Conductor:
             self.infra.set_no_caps(addr, self.clock.monotonic())
             caps = False
             msg = self._message(query, edns, caps)
-            response, failure = await self._send(addr, msg, False, timeout)
+            response, failure = await self._send(addr, msg, False, timeout, query.qname)
         if response is None:
             return None, failure
         if response.rcode() == dns.rcode.FORMERR and edns:
             # An EDNS-intolerant server: ask again without OPT and remember.
             self.infra.set_edns(addr, False, self.clock.monotonic())
             msg = self._message(query, False, caps)
-            response, failure = await self._send(addr, msg, False, timeout)
+            response, failure = await self._send(addr, msg, False, timeout, query.qname)
             if response is None:
                 return None, failure
         if response.flags & dns.flags.TC:
-            response, failure = await self._send(addr, msg, True, max(timeout, 1.0))
+            response, failure = await self._send(addr, msg, True, max(timeout, 1.0), query.qname)
             if response is None:
                 return None, failure
             if response.flags & dns.flags.TC:
@@ -265,7 +275,7 @@ class Conductor:
             self.metrics.error(addr, kind)
             return None, kind
         self.metrics.answers[addr] += 1
-        return _restore_case(response, msg.question[0].name, query.qname), None
+        return response, None
 
 
 def random_case(name: dns.name.Name, rng: random.Random) -> dns.name.Name:

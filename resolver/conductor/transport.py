@@ -1,18 +1,28 @@
 """Transports move one query to one server and back; the conductor decides everything else.
 
 :class:`NetworkTransport` uses real UDP and TCP sockets (a fresh socket, so a random source
-port, per UDP query; an optional egress address).  dnspython's receive loop ignores
-datagrams from other addresses or with other IDs, so spoofed or stray answers are dropped;
+port, per UDP query; an optional egress address).  Its UDP receive loop ignores datagrams
+from other addresses or ports or with another ID, so spoofed or stray answers are dropped;
 the conductor checks ID and question again for every transport, the mock included.
+
+A transport may also restore the case of the question name at the wire level
+(:class:`CaseRestoring`): the conductor sends names in a random case (0x20, RFC 5452 §9.1),
+and a server's compressed names point into the question, so patching the question's bytes
+before the one parse restores every name that shares its suffix — instead of rendering and
+parsing the whole answer a second time.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import socket
+from typing import Any, Protocol, runtime_checkable
 
 import dns.asyncquery
 import dns.exception
+import dns.inet
 import dns.message
+import dns.name
 
 
 class TransportError(Exception):
@@ -27,6 +37,18 @@ class Transport(Protocol):
         ...
 
 
+@runtime_checkable
+class CaseRestoring(Protocol):
+    async def query_restoring(
+        self, address: str, message: dns.message.Message, wanted: dns.name.Name, *,
+        tcp: bool, timeout: float,
+    ) -> tuple[dns.message.Message, bool]:
+        """As :meth:`Transport.query`; and when the answer's question name is byte for byte
+        the one sent, it comes back spelled as ``wanted`` (same length, other case) with
+        True; otherwise the answer as received with False."""
+        ...
+
+
 class NetworkTransport:
     def __init__(self, port: int = 53, source: str | None = None) -> None:
         self.port = port
@@ -35,22 +57,92 @@ class NetworkTransport:
     async def query(
         self, address: str, message: dns.message.Message, *, tcp: bool, timeout: float
     ) -> dns.message.Message:
+        response, _ = await self.query_restoring(address, message, message.question[0].name,
+                                                 tcp=tcp, timeout=timeout)
+        return response
+
+    async def query_restoring(
+        self, address: str, message: dns.message.Message, wanted: dns.name.Name, *,
+        tcp: bool, timeout: float,
+    ) -> tuple[dns.message.Message, bool]:
+        wire = message.to_wire()
+        data = await self.exchange_wire(address, wire, tcp=tcp, timeout=timeout)
+        sent = message.question[0].name.to_wire() or b""
+        restored = False
+        if data[12:12 + len(sent)] == sent:
+            new = wanted.to_wire() or b""
+            if len(new) == len(sent):
+                data = data[:12] + new + data[12 + len(sent):]
+                restored = True
         try:
-            if tcp:
-                return await dns.asyncquery.tcp(
-                    message, address, timeout=timeout, port=self.port, source=self.source
-                )
-            return await dns.asyncquery.udp(
-                message,
-                address,
-                timeout=timeout,
-                port=self.port,
-                source=self.source,
-                ignore_unexpected=True,
-            )
-        except dns.exception.Timeout as e:
-            raise TimeoutError(str(e)) from e
-        except (OSError, EOFError) as e:
-            raise TransportError(f"{address}: {e}") from e
+            return dns.message.from_wire(data), restored
         except dns.exception.DNSException as e:  # malformed answer
             raise TransportError(f"{address}: malformed response: {e}") from e
+
+    async def exchange_wire(self, address: str, wire: bytes, *, tcp: bool,
+                            timeout: float) -> bytes:
+        """One query's bytes to ``address`` and the answer's bytes (its ID checked)."""
+        try:
+            if tcp:
+                return await self._tcp(address, wire, timeout)
+            return await self._udp(address, wire, timeout)
+        except (TimeoutError, dns.exception.Timeout) as e:
+            raise TimeoutError(f"{address}: no answer within {timeout:.3g} s") from e
+        except (OSError, EOFError) as e:
+            raise TransportError(f"{address}: {e}") from e
+
+    async def _udp(self, address: str, wire: bytes, timeout: float) -> bytes:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(dns.inet.af_for_address(address), socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            if self.source is not None:
+                sock.bind((self.source, 0))
+            # connected: the kernel drops datagrams from any other address or port
+            sock.connect((address, self.port))
+        except OSError:
+            sock.close()
+            raise
+        answer: asyncio.Future[bytes] = loop.create_future()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Answer(answer, wire[:2]), sock=sock)
+        try:
+            transport.sendto(wire)
+            async with asyncio.timeout(timeout):
+                return await answer
+        finally:
+            transport.close()
+
+    async def _tcp(self, address: str, wire: bytes, timeout: float) -> bytes:
+        async with asyncio.timeout(timeout):
+            local = (self.source, 0) if self.source is not None else None
+            reader, writer = await asyncio.open_connection(address, self.port,
+                                                           local_addr=local)
+            try:
+                writer.write(len(wire).to_bytes(2, "big") + wire)
+                await writer.drain()
+                while True:
+                    size = int.from_bytes(await reader.readexactly(2), "big")
+                    data = await reader.readexactly(size)
+                    if len(data) >= 12 and data[:2] == wire[:2]:
+                        return data
+            finally:
+                writer.close()
+
+
+class _Answer(asyncio.DatagramProtocol):
+    """The first datagram that is a response with the query's ID (others are ignored)."""
+
+    def __init__(self, answer: asyncio.Future[bytes], query_id: bytes) -> None:
+        self.answer = answer
+        self.query_id = query_id
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if len(data) >= 12 and data[:2] == self.query_id and data[2] & 0x80 \
+                and not self.answer.done():
+            self.answer.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP: port unreachable and the like
+        if not self.answer.done():
+            self.answer.set_exception(exc)
+
