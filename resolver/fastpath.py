@@ -163,6 +163,26 @@ class _Entry:
     truncated_at: int = 0  # a TC=1 reply: the client limit it did not fit; 0 otherwise
 
 
+_Memo = tuple[float, float, bytes, _Entry, int]
+"""A memo item: valid after, valid until, the reply after its ID, the entry it was rendered
+from and the end of the question (to render the entry again for another second)."""
+
+
+def _render_entry(entry: _Entry, wire: bytes, now: float, qend: int) -> bytes | None:
+    """``entry`` as the reply to ``wire`` at ``now`` (its ID and question, the TTLs aged in
+    whole seconds rounded up: never higher than the full path would serve at the same
+    moment, at most one second lower); None once the entry has expired."""
+    age = math.ceil(now - entry.stored_at)
+    if age >= entry.lifetime:
+        return None
+    out = bytearray(entry.wire)
+    out[0:2] = wire[0:2]  # the client's ID
+    out[12:qend] = wire[12:qend]  # its question, 0x20 case as sent
+    for off, ttl in zip(entry.offsets, entry.ttls, strict=True):
+        struct.pack_into("!I", out, off, max(0, ttl - age))
+    return bytes(out)
+
+
 class FastCache:
     """Stored replies by query shape; see the module docstring."""
 
@@ -170,7 +190,7 @@ class FastCache:
         self._memo_capacity = capacity_bytes // MEMO_SHARE
         self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes - self._memo_capacity)
         # query bytes after the ID -> (valid after, valid until, reply bytes after the ID)
-        self._memo: dict[bytes, tuple[float, float, bytes]] = {}
+        self._memo: dict[bytes, _Memo] = {}
         self._memo_bytes = 0
         self.rendered = 0  # hits answered by rendering from the ARC
         self.memo_hits = 0  # hits answered from the memo
@@ -190,6 +210,18 @@ class FastCache:
             return wire[:2] + memo[2]
         return self._render(wire, now)
 
+    def memo_lookup(self, wire: bytes, now: float) -> bytes | None:
+        """The memo's reply to ``wire`` at ``now``, or None; reads only, counts nothing:
+        safe from another thread while the loop uses the cache (one atomic dict lookup of
+        an immutable item)."""
+        memo = self._memo.get(wire[2:])
+        if memo is None:
+            return None
+        if memo[0] < now <= memo[1]:
+            return wire[:2] + memo[2]
+        # the reply of another second: rendered again from the (immutable) entry it came from
+        return _render_entry(memo[3], wire, now, memo[4])
+
     def _render(self, wire: bytes, now: float) -> bytes | None:
         shape = read_query(wire)
         if shape is None:
@@ -198,30 +230,23 @@ class FastCache:
         if entry is None:
             self.misses += 1
             return None
-        # Whole seconds, rounded up: a TTL served from here is never higher than the full
-        # path would serve at the same moment (at most one second lower).
-        age = math.ceil(now - entry.stored_at)
-        if age >= entry.lifetime:
-            self.misses += 1
-            return None
         limit = _client_limit(shape)
         if len(entry.wire) > limit or limit > entry.truncated_at > 0:
             self.misses += 1  # too big for this client, or it may take the whole answer
             return None
-        out = bytearray(entry.wire)
-        out[0:2] = wire[0:2]  # the client's ID
-        out[12:shape.qend] = wire[12:shape.qend]  # its question, 0x20 case as sent
-        for off, ttl in zip(entry.offsets, entry.ttls, strict=True):
-            struct.pack_into("!I", out, off, max(0, ttl - age))
+        reply = _render_entry(entry, wire, now, shape.qend)
+        if reply is None:
+            self.misses += 1
+            return None
         self.rendered += 1
-        reply = bytes(out)
         # ceil(t - stored_at) == age exactly for t in (until - 1, until]
-        until = entry.stored_at + age
-        self._remember(wire[2:], (until - 1.0, until, reply[2:]))
+        until = entry.stored_at + math.ceil(now - entry.stored_at)
+        self._remember(wire[2:], (until - 1.0, until, reply[2:], entry, shape.qend))
         return reply
 
-    def _remember(self, key: bytes, item: tuple[float, float, bytes]) -> None:
-        cost = len(key) + len(item[2]) + MEMO_OVERHEAD
+    def _remember(self, key: bytes, item: _Memo) -> None:
+        # the entry is charged too: the memo keeps it alive after the ARC lets it go
+        cost = len(key) + len(item[2]) + len(item[3].wire) + MEMO_OVERHEAD
         if self._memo_bytes + cost > self._memo_capacity:
             self._memo.clear()
             self._memo_bytes = 0
