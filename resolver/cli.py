@@ -44,9 +44,13 @@ from resolver.server.tls import (
     server_context,
     write_pair,
 )
+from resolver.server.udp import READERS
 from resolver.workers import Workers
 
 log = logging.getLogger("shadowdns.resolver")
+
+THREAD_SWITCH_INTERVAL = 0.0005
+"""Seconds between GIL hand-overs with ``--udp-reader thread`` (Python's default: 0.005)."""
 
 # What the lab writes in its state directory (lab.run.HINTS_FILE, ANCHOR_FILE; the resolver
 # does not import the lab).
@@ -93,6 +97,10 @@ def register(sub: Any) -> None:
                    help="TCP listen backlog, capped by net.core.somaxconn")
     s.add_argument("--tcp-per-client", type=int, default=256, metavar="N",
                    help="open TCP connections one client address may hold")
+    s.add_argument("--udp-reader", choices=READERS, default="loop", metavar="KIND",
+                   help="where UDP datagrams are read: 'loop' (on the event loop) or 'thread' "
+                        "(a reader thread that sheds per client before parsing: fairness "
+                        "under floods, docs/RELIABILITY.md)")
     s.add_argument("--egress", metavar="ADDR",
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
@@ -187,7 +195,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         use_0x20=args.use_0x20, tcp_backlog=args.tcp_backlog,
         tcp_per_client=args.tcp_per_client,
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
-        tls_cert=args.tls_cert, tls_key=args.tls_key,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
     )
     try:
         trust_anchors(config)
@@ -209,7 +217,11 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
         dot_tls=server_context(ALPN_DOT, cert=config.tls_cert, key=config.tls_key)
         if streams else None,
         doh_tls=server_context(ALPN_DOH, cert=config.tls_cert, key=config.tls_key)
-        if streams else None)
+        if streams else None, udp_reader=config.udp_reader)
+    if config.udp_reader == "thread":
+        # the reader thread must get the GIL soon after a datagram arrives, not after the
+        # default 5 ms of a worker's computation (this process is ours alone)
+        sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
     workers.start()
     try:
         host, port = await listeners.start()

@@ -55,6 +55,7 @@ class ResolverConfig:
     doh_path: str = "/dns-query"
     tls_cert: Path | None = None  # PEM chain for DoT/DoH; None: a self-signed pair at start
     tls_key: Path | None = None
+    udp_reader: str = "loop"  # "loop" or "thread" (resolver.server.udp.READERS)
 
     def __post_init__(self) -> None:
         if not self.root_hints:

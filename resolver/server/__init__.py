@@ -84,12 +84,14 @@ class Listeners:
                  dot_port: int | None = None, dot_tls: ssl.SSLContext | None = None,
                  doh_port: int | None = None, doh_tls: ssl.SSLContext | None = None,
                  doh_path: str = DEFAULT_PATH,
-                 handshake_timeout: float = HANDSHAKE_TIMEOUT) -> None:
+                 handshake_timeout: float = HANDSHAKE_TIMEOUT,
+                 udp_reader: str = "loop") -> None:
         if dot_port is not None and dot_tls is None:
             raise ValueError("DoT needs a TLS context")
         self.queue = queue
         self.host = host
         self.port = port
+        self.udp_reader = udp_reader
         self._clock = clock
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
@@ -119,7 +121,8 @@ class Listeners:
         attempts = _PORT_ATTEMPTS if self.port == 0 else 1
         for attempt in range(attempts):
             udp = UDPServer(self.queue, self.host, self.port, clock=self._clock,
-                            fastcache=self.fastcache, reuse_port=self.reuse_port)
+                            fastcache=self.fastcache, reuse_port=self.reuse_port,
+                            reader=self.udp_reader)
             host, port = await udp.start()
             tcp = TCPServer(self.queue, self.host, port, clock=self._clock,
                             idle_timeout=self.idle_timeout,

@@ -14,6 +14,15 @@ callable bound to that address, and offered to the :class:`~resolver.frames.Fram
 which drops and counts what does not fit (UDP clients retry).  Replies go straight to
 ``socket.sendto``; one the kernel will not take right now (a full send buffer) is dropped
 and counted, as a UDP server must rather than queue without bound.
+
+``reader="thread"`` moves the reading off the event loop into a thread of its own, for
+fairness under overload (issue 24): on the loop, reading waits while the workers compute
+(a cold validated resolution holds the loop for milliseconds), the kernel's receive buffer
+fills, and the kernel then drops datagrams blindly, a quiet client's among a flooder's.  The
+thread reads as fast as datagrams come, answers the fast cache's memo hits itself (read-only,
+lock-free: a dict lookup of immutable items), and sheds per client in user space before any
+parse: a client with :data:`HANDOFF_PER_CLIENT` datagrams already waiting for the loop loses
+its new ones (counted ``shed_client``), so a flood costs its sender, not its neighbours.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import select
 import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +54,18 @@ BATCH = 64
 MAX_DATAGRAM = 65535
 """Receive size: a datagram is never truncated by us."""
 
+READERS = ("loop", "thread")
+"""Where datagrams are read: on the event loop, or in a reader thread (see the docstring)."""
+
+HANDOFF_PER_CLIENT = 64
+"""Datagrams of one source address waiting in the reader thread's handoff to the loop."""
+
+HANDOFF_TOTAL = 8192
+"""Datagrams waiting in the handoff in all; beyond it new ones are shed (``shed_full``)."""
+
+POLL_SECONDS = 0.2
+"""How often the reader thread looks whether the listener was closed."""
+
 
 @dataclass(slots=True)
 class UDPStats:
@@ -58,6 +81,10 @@ class UDPStats:
     """Replies not sent: the listener was already closed, or the send buffer was full."""
     socket_errors: int = 0
     """Errors the socket reported (e.g. ICMP port unreachable from a departed client)."""
+    shed_client: int = 0
+    """Reader thread: dropped before parsing, their client already had its share waiting."""
+    shed_full: int = 0
+    """Reader thread: dropped before parsing, the handoff to the loop was full."""
 
 
 class UDPServer:
@@ -69,7 +96,11 @@ class UDPServer:
 
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, receive_buffer: int | None = RECEIVE_BUFFER,
-                 fastcache: FastCache | None = None, reuse_port: bool = False) -> None:
+                 fastcache: FastCache | None = None, reuse_port: bool = False,
+                 reader: str = "loop") -> None:
+        if reader not in READERS:
+            raise ValueError(f"reader: expected one of {', '.join(READERS)}, got {reader!r}")
+        self.reader = reader
         self.queue = queue
         self.host = host
         self.port = port
@@ -80,6 +111,14 @@ class UDPServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fastcache = fastcache
         self.reuse_port = reuse_port  # several processes share the port (SO_REUSEPORT)
+        # reader thread state: datagrams handed to the loop and per-client counts, under a lock
+        self._lock = threading.Lock()
+        self._handoff: list[tuple[bytes, Any, float]] = []
+        self._waiting: dict[str, int] = {}
+        self._drain_scheduled = False
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._thread_stats = UDPStats()  # written by the thread alone; merged by stats_now()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -107,20 +146,127 @@ class UDPServer:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._receive_buffer)
                 except OSError as e:  # best effort
                     log.debug("cannot set SO_RCVBUF on %s: %s", sockaddr, e)
-            loop.add_reader(sock.fileno(), self._readable)
+            if self.reader == "loop":
+                loop.add_reader(sock.fileno(), self._readable)
         except BaseException:
             sock.close()
             raise
         self._sock, self._loop = sock, loop
-        log.info("UDP listening on %s port %d", *self.address)
+        if self.reader == "thread":
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._read_thread, args=(sock, loop),
+                                            name=f"udp-reader-{self.port}", daemon=True)
+            self._thread.start()
+        log.info("UDP listening on %s port %d (reader: %s)", *self.address, self.reader)
         return self.address
 
     async def close(self) -> None:
         sock, self._sock = self._sock, None
         if sock is not None and self._loop is not None:
-            self._loop.remove_reader(sock.fileno())
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._stopping.set()
+                await asyncio.to_thread(thread.join, 2 * POLL_SECONDS + 1.0)
+            else:
+                self._loop.remove_reader(sock.fileno())
             sock.close()
             await asyncio.sleep(0)
+
+    def stats_now(self) -> UDPStats:
+        """The counters, the reader thread's included (``stats`` alone lacks them)."""
+        t, s = self._thread_stats, self.stats
+        return UDPStats(datagrams=s.datagrams + t.datagrams, replies=s.replies + t.replies,
+                        fast_replies=s.fast_replies + t.fast_replies,
+                        reply_dropped=s.reply_dropped + t.reply_dropped,
+                        socket_errors=s.socket_errors + t.socket_errors,
+                        shed_client=t.shed_client, shed_full=t.shed_full)
+
+    def _read_thread(self, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
+        """Read every datagram as it comes; memo hits answered here, the rest handed to the
+        loop in batches, each client bounded (see the module docstring)."""
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        recvfrom, sendto = sock.recvfrom, sock.sendto
+        fast = self.fastcache
+        memo = fast.memo_lookup if fast is not None else None
+        stats, lock, stopping = self._thread_stats, self._lock, self._stopping
+        monotonic = self._clock.monotonic
+        while not stopping.is_set():
+            try:
+                if not poller.poll(POLL_SECONDS * 1000):
+                    continue
+            except OSError:
+                return  # the socket was closed under us
+            now = monotonic()
+            while True:
+                try:
+                    data, addr = recvfrom(MAX_DATAGRAM)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as e:
+                    if sock.fileno() < 0:
+                        return
+                    stats.socket_errors += 1
+                    log.debug("UDP socket error: %s", e)
+                    continue
+                stats.datagrams += 1
+                if memo is not None:
+                    reply = memo(data, now)
+                    if reply is not None:
+                        try:
+                            sendto(reply, addr)
+                            stats.replies += 1
+                            stats.fast_replies += 1
+                        except OSError:
+                            stats.reply_dropped += 1
+                        continue
+                key = addr[0]
+                with lock:
+                    waiting = self._waiting.get(key, 0)
+                    if waiting >= HANDOFF_PER_CLIENT:
+                        stats.shed_client += 1
+                        continue
+                    if len(self._handoff) >= HANDOFF_TOTAL:
+                        stats.shed_full += 1
+                        continue
+                    self._waiting[key] = waiting + 1
+                    self._handoff.append((data, addr, now))
+                    wake = not self._drain_scheduled
+                    self._drain_scheduled = True
+                if wake:
+                    try:
+                        loop.call_soon_threadsafe(self._drain)
+                    except RuntimeError:
+                        return  # the loop is closed
+
+    def _drain(self) -> None:
+        """On the loop: what the reader thread handed over, through the fast cache (it may
+        render from its ARC) and into the fair queue."""
+        with self._lock:
+            items, self._handoff = self._handoff, []
+            self._waiting.clear()
+            self._drain_scheduled = False
+        fast = self.fastcache
+        lookup = fast.lookup if fast is not None else None
+        answered = dropped = 0
+        for data, addr, received_at in items:
+            if lookup is not None:
+                reply = lookup(data, received_at)
+                if reply is not None:
+                    sock = self._sock
+                    try:
+                        if sock is None:
+                            raise OSError("closed")
+                        sock.sendto(reply, addr)
+                        answered += 1
+                    except OSError:
+                        dropped += 1
+                    continue
+            frame = Frame(data, "udp", (addr[0], addr[1]), received_at)
+            self.queue.put_nowait(Inbound(frame, functools.partial(self._send, addr)))
+        self.stats.replies += answered
+        self.stats.fast_replies += answered
+        self.stats.reply_dropped += dropped
 
     def _readable(self) -> None:
         """Drain up to :data:`BATCH` datagrams; fast-cache hits are answered here."""

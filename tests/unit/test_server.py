@@ -442,3 +442,74 @@ async def test_flooding_client_cannot_starve_another() -> None:
     assert flood_answered < 2000
     assert flood_answered + queue.stats.dropped_client_quota + queue.stats.dropped_full \
         <= 2000
+
+
+async def test_thread_reader_answers_memo_hits_while_the_loop_is_busy() -> None:
+    """The reader thread answers a memo hit even while the loop computes for 0.5 s."""
+    answerer = DelayAnswerer()
+    fast = FastCache(1 << 20)
+    queue = FrameQueue()
+    workers = Workers(queue, answerer, n=2, fastcache=fast)
+    listeners = Listeners(queue, HOST, 0, fastcache=fast, udp_reader="thread")
+    workers.start()
+    try:
+        _, port = await listeners.start()
+        # a miss (full path), then a hit rendered by the loop: now in the memo
+        for qid in (1, 2):
+            got = await asyncio.to_thread(burst, port, [_query("cached.example.", qid)], BOUND)
+            assert len(got) == 1
+        answered_while_busy: dict[int, bytes] = {}
+
+        def ask() -> None:
+            time.sleep(0.1)  # the loop is blocked by now
+            answered_while_busy.update(burst(port, [_query("cached.example.", 3)], 0.3))
+
+        client = asyncio.get_running_loop().run_in_executor(None, ask)
+        time.sleep(0.5)  # the loop computes (blocked): nothing it owns can answer
+        await client
+        assert list(answered_while_busy) == [3]
+        udp = listeners.udp
+        assert udp is not None and udp.stats_now().fast_replies == 2
+        assert len(answerer.asked) == 1
+    finally:
+        await listeners.close()
+        await workers.stop()
+
+
+async def test_thread_reader_sheds_the_flooder_not_its_neighbour() -> None:
+    """With the loop blocked, a flooder's datagrams beyond its share are shed in the reader
+    thread, before any parse, while every datagram of a quiet client is kept."""
+    from resolver.server.udp import HANDOFF_PER_CLIENT
+
+    queue = FrameQueue(capacity=100_000, client_capacity=100_000)
+    listeners = Listeners(queue, HOST, 0, udp_reader="thread")
+    _, port = await listeners.start()
+    try:
+        def send() -> None:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
+                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
+                a.bind(("127.0.0.3", 0))
+                b.bind(("127.0.0.2", 0))
+                for i in range(2000):
+                    a.sendto(_query(f"f{i}.example.", i), (HOST, port))
+                    if i % 200 == 0:
+                        b.sendto(_query("quiet.example.", 60000 + i), (HOST, port))
+                time.sleep(0.2)  # the reader thread has read them all
+
+        client = asyncio.get_running_loop().run_in_executor(None, send)
+        time.sleep(1.0)  # the loop is blocked: nothing is drained meanwhile
+        await client
+        await asyncio.sleep(0.2)  # the drain runs now
+        udp = listeners.udp
+        assert udp is not None
+        stats = udp.stats_now()
+        by_client: dict[str, int] = {}
+        while len(queue):
+            item = queue.get_nowait()
+            by_client[item.frame.client[0]] = by_client.get(item.frame.client[0], 0) + 1
+        assert by_client.get("127.0.0.2") == 10  # every quiet datagram kept
+        assert 0 < by_client.get("127.0.0.3", 0) <= 2000 - stats.shed_client
+        assert stats.shed_client > 0 and stats.datagrams == 2010
+        assert by_client["127.0.0.3"] < 2000 and HANDOFF_PER_CLIENT < 2000
+    finally:
+        await listeners.close()
