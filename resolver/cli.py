@@ -237,6 +237,13 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
             print(f"resolver: {line}", flush=True)
         await stop.wait()
     finally:
+        udp = listeners.udp
+        if udp is not None:
+            u = udp.stats_now()
+            print(f"resolver: pid {os.getpid()} UDP: {u.datagrams} datagrams, {u.replies} "
+                  f"replies ({u.fast_replies} from bytes), shed {u.shed_client} per client and "
+                  f"{u.shed_full} full, queue dropped {queue.stats.dropped_client_quota} per "
+                  f"client and {queue.stats.dropped_full} full", flush=True)
         await listeners.close()
         await workers.stop()
 
