@@ -101,11 +101,18 @@ class Conductor:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
         self.clock = clock if clock is not None else SystemClock()
-        self.rng = rng if rng is not None else random.Random()
-        # The 0x20 bits come from their own generator, so that randomising the case does not
-        # shift the draws for IDs and server choice; seeded from ``rng``'s state (without
-        # drawing from it) so a seeded conductor stays reproducible.
-        self.case_rng = random.Random(hash(self.rng.getstate()[1]))  # ints: same every run
+        if rng is None:
+            # Query IDs and 0x20 bits must be unpredictable (RFC 5452 §9.2): the operating
+            # system's generator, not a Mersenne Twister whose state 624 observed IDs give
+            # away to an authority an attacker runs.
+            self.rng: random.Random = random.SystemRandom()
+            self.case_rng: random.Random = random.SystemRandom()
+        else:
+            # A seeded conductor (tests) stays reproducible.  The 0x20 bits come from their
+            # own generator, so that randomising the case does not shift the draws for IDs
+            # and server choice; seeded from ``rng``'s state without drawing from it.
+            self.rng = rng
+            self.case_rng = random.Random(hash(rng.getstate()[1]))  # ints: same every run
         self.use_0x20 = use_0x20
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
@@ -193,11 +200,11 @@ class Conductor:
             use_edns=0 if edns else False,
             payload=EDNS_PAYLOAD,
             want_dnssec=query.dnssec and edns,
+            id=self.rng.randrange(0, 65536),
         )
         msg.flags = dns.flags.RD if query.rd else 0  # iterative: no RD (unless forwarding)
         if query.cd:
             msg.flags |= dns.flags.CD
-        msg.id = self.rng.randrange(0, 65536)
         return msg
 
     async def _send(

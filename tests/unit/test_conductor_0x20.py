@@ -173,3 +173,18 @@ async def test_restoring_the_case_keeps_the_records_in_the_order_received() -> N
         result = await conductor.exchange(_query(f"n{i}.example."))
         assert result.response is not None
         assert [rd.address for rd in result.response.answer[0]] == order
+
+
+def test_ids_and_case_bits_come_from_the_system_generator() -> None:
+    """RFC 5452 §9.2: IDs and 0x20 bits unpredictable.  A Mersenne Twister gives its state
+    away after 624 outputs (an authority an attacker runs sees the IDs); only a conductor
+    built with an explicit rng (tests) is reproducible."""
+    import random
+
+    from resolver.conductor import Conductor, MockTransport
+
+    c = Conductor(MockTransport({}))
+    assert isinstance(c.rng, random.SystemRandom)
+    assert isinstance(c.case_rng, random.SystemRandom)
+    seeded = Conductor(MockTransport({}), rng=random.Random(7))
+    assert not isinstance(seeded.case_rng, random.SystemRandom)
