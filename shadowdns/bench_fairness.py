@@ -43,7 +43,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.server.udp import READERS
-from shadowdns.bench import _wait_answering
+from shadowdns.bench import _wait_answering, fixed_rate_latency
 
 CANDIDATE = ("127.0.0.14", 5353)
 QUIET_SOURCE = "127.0.0.2"
@@ -61,6 +61,11 @@ def register(bsub: Any) -> None:
                    help="length of each phase (alone, then under the flood)")
     f.add_argument("--quiet-rate", type=int, default=100, metavar="QPS",
                    help="the quiet client's queries per second")
+    f.add_argument("--quiet-client", choices=("python", "dnsperf"), default="python",
+                   metavar="KIND",
+                   help="who asks for the cached name: 'python' (a task per query, from "
+                        f"{QUIET_SOURCE}) or 'dnsperf' (-Q at --quiet-rate, one socket: for "
+                        "rates like 5,000 qps, issue 22's hit-path p99 under a cold flood)")
     f.add_argument("--flood-rate", type=int, default=0, metavar="QPS",
                    help="the flooder's queries per second (0: as fast as it can send)")
     f.add_argument("--workers", type=int, default=1, metavar="N", help="candidate processes")
@@ -143,6 +148,20 @@ async def quiet(addr: tuple[str, int], name: str, seconds: float, rate: int
             "p99_ms": pct(0.99), "max_ms": round(1000 * lat[-1], 3) if lat else None}
 
 
+async def _quiet(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    if args.quiet_client == "python":
+        return await quiet(CANDIDATE, name, args.seconds, args.quiet_rate)
+    datafile = args.run_dir / "quiet.txt"
+    datafile.write_text(f"{name} A\n")
+    seconds = max(1, round(args.seconds))
+    r = await asyncio.to_thread(fixed_rate_latency, CANDIDATE, datafile, args.quiet_rate,
+                                seconds)
+    sent = int(r["answered"] + r["lost"])
+    return {"sent": sent, "answered": int(r["answered"]), "lost": int(r["lost"]),
+            "p50_ms": round(r["p50_ms"], 3), "p99_ms": round(r["p99_ms"], 3),
+            "max_ms": round(r["max_ms"], 3), "qps": r["qps"]}
+
+
 @contextlib.contextmanager
 def _candidate(info: LabInfo, run_dir: Path, reader: str, workers: int
                ) -> Iterator[subprocess.Popen[bytes]]:
@@ -177,14 +196,14 @@ async def _one_reader(args: argparse.Namespace, info: LabInfo, reader: str
             with contextlib.suppress(dns.exception.DNSException, OSError):
                 await dns.asyncquery.udp(dns.message.make_query(name, "A"), CANDIDATE[0],
                                          port=CANDIDATE[1], timeout=2)
-        alone = await quiet(CANDIDATE, name, args.seconds, args.quiet_rate)
+        alone = await _quiet(args, name)
         ctx = mp.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
         flooder = ctx.Process(target=flood, args=(CANDIDATE, args.seconds + 1.0,
                                                   args.flood_rate, 1, send))
         flooder.start()
         await asyncio.sleep(0.5)  # the flood is on before the quiet client starts again
-        loaded = await quiet(CANDIDATE, name, args.seconds, args.quiet_rate)
+        loaded = await _quiet(args, name)
         flood_counts = await asyncio.to_thread(receive.recv)
         flooder.join(5)
         crashed = proc.poll() is not None
