@@ -85,11 +85,17 @@ def test_ctrl_c_twice_stops_promptly_and_keeps_the_store(tmp_path: Path, server:
            "--judge", "exact"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+    # Each pipe has one reader of its own (communicate() would read stderr too, racing the
+    # stderr reader for the "stopping now:" line).
     err: list[str] = []
-    stderr = proc.stderr
-    assert stderr is not None
+    outs: list[str] = []
+    stderr, stdout = proc.stderr, proc.stdout
+    assert stderr is not None and stdout is not None
     reader = threading.Thread(target=lambda: err.extend(iter(stderr.readline, "")), daemon=True)
+    out_reader = threading.Thread(target=lambda: outs.extend(iter(stdout.readline, "")),
+                                  daemon=True)
     reader.start()
+    out_reader.start()
     try:
         deadline = time.monotonic() + 30
         while _count(db) < FAST and time.monotonic() < deadline:
@@ -109,13 +115,14 @@ def test_ctrl_c_twice_stops_promptly_and_keeps_the_store(tmp_path: Path, server:
         assert proc.poll() is None  # still draining: it would wait for the slow queries
         second = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
         took = time.monotonic() - second
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         reader.join(2)
+        out_reader.join(2)
         for stream in (proc.stdout, proc.stderr):  # (never left to the garbage collector)
             if stream is not None:
                 stream.close()
@@ -130,4 +137,5 @@ def test_ctrl_c_twice_stops_promptly_and_keeps_the_store(tmp_path: Path, server:
         connection.close()
     assert len(stored) >= before and {f"fast{i}.example." for i in range(FAST)} <= stored
     assert status == "finished"
+    out = "".join(outs)
     assert "shadow run 1:" in out and "(counts add up)" in out
