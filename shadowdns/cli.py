@@ -28,16 +28,23 @@ EXIT_INTERNAL = 70  # sysexits.h EX_SOFTWARE
 OWN_PACKAGES = r"(shadowdns|resolver|harness|legacy_adapter|deckard|reports|lab|netpolicy)(\.|$)"
 
 
+CHILD_WARNINGS = "ignore:DSA is deprecated"
+"""Handed to our own child processes (``PYTHONWARNINGS``): a spawned worker imports dnspython's
+DSA support (``CryptographyDeprecationWarning`` at import) before any of our code can set a
+filter, so the filter has to come with the interpreter's start."""
+
+
 def quiet_third_party_warnings() -> None:
     """Keep other packages' warnings (a dependency's deprecations) off the user's terminal.
 
     Our own packages' warnings still show. ``python -W ...`` or ``PYTHONWARNINGS`` set by the
     user win: then nothing is changed.
     """
-    if sys.warnoptions:
+    if any(option != CHILD_WARNINGS for option in sys.warnoptions):
         return
     warnings.filterwarnings("ignore")
     warnings.filterwarnings("default", module=OWN_PACKAGES)
+    os.environ.setdefault("PYTHONWARNINGS", CHILD_WARNINGS)
 
 
 _ROLE = re.compile(r":[a-z]+:`~?(?:[\w.]+\.)?([^`]+)`")
