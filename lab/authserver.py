@@ -30,6 +30,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from lab.behaviours import apply_behaviour
+from lab.hostile import DRIP_INTERVAL, Bent, Hostility
 from lab.world import POLICY, ServerDef, WorldDef
 from lab.zones import AnswerContext, LabZone
 from netpolicy import AddressError
@@ -49,8 +50,10 @@ class LabServer:
     """Answers for every server of a world; :meth:`start` binds them, :meth:`close` unbinds."""
 
     def __init__(self, world: WorldDef, zones: Mapping[dns.name.Name, LabZone],
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, hostility: Hostility | None = None) -> None:
         self.world = world
+        self.hostility = hostility
+        """Hostile mode (:mod:`lab.hostile`): the listeners bend a share of the replies."""
         self.zones = zones
         self.rng = random.Random(seed)
         self.served: dict[str, list[LabZone]] = {sid: [] for sid in world.servers}
@@ -164,6 +167,15 @@ class LabServer:
             self.stats["truncated"] += 1
             return _truncated(response), cacheable
 
+    def bend(self, reply: bytes | None, query: bytes, tcp: bool) -> Bent:
+        """What the listener sends for ``reply``: itself, or in hostile mode maybe not."""
+        if reply is None or self.hostility is None:
+            return Bent(reply)
+        bent = self.hostility.bend(reply, query, tcp)
+        if bent.kind:
+            self.stats[f"hostile_{bent.kind}"] += 1
+        return bent
+
     # -- the listeners -------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -211,8 +223,14 @@ class LabServer:
                 wire = await asyncio.wait_for(reader.readexactly(length), TCP_IDLE_TIMEOUT)
                 if server.behaviour == "slow":
                     await asyncio.sleep(server.delay)
-                reply = self.answer(server, wire, source, tcp=True)
-                if reply is not None:
+                bent = self.bend(self.answer(server, wire, source, tcp=True), wire, tcp=True)
+                reply = bent.reply
+                if reply is not None and bent.drip:
+                    for byte in struct.pack("!H", len(reply)) + reply:
+                        writer.write(bytes((byte,)))
+                        await writer.drain()
+                        await asyncio.sleep(DRIP_INTERVAL)
+                elif reply is not None:
                     writer.write(struct.pack("!H", len(reply)) + reply)
                     await writer.drain()
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
@@ -235,7 +253,8 @@ class _UDP(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
-            reply = self.lab.answer(self.server, data, addr[0], tcp=False)
+            reply = self.lab.bend(self.lab.answer(self.server, data, addr[0], tcp=False), data,
+                                  tcp=False).reply
         except Exception:
             log.exception("lab: error answering on %s", self.server.address)
             self.lab.stats["errors"] += 1

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lab.hostile import Hostility
 from lab.manifest import manifest
 from lab.run import DEFAULT_STATE_DIR, LabError, LabProcess, serve
 from lab.world import WorldError, load_world
@@ -23,8 +24,17 @@ def register(sub: Any) -> None:
         q.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
                        help="where hints, trust anchor and state go")
 
+    def hostile(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--hostile", type=_share, default=0.0, metavar="SHARE",
+                       help="hostile mode: bend this share (0-1) of all replies into mutated, "
+                            "truncated, oversized, mismatched or slow-drip ones "
+                            "(lab/hostile.py; 0: off)")
+        q.add_argument("--hostile-seed", type=int, default=None, metavar="N",
+                       help="seed of the hostile mode's choices (default: random)")
+
     up = lab_sub.add_parser("up", help="start the lab in the background")
     common(up)
+    hostile(up)
     up.set_defaults(func=_up)
     down = lab_sub.add_parser("down", help="stop the lab started from --state-dir")
     common(down)
@@ -35,6 +45,7 @@ def register(sub: Any) -> None:
     names.set_defaults(func=_names)
     fg = lab_sub.add_parser("serve", help="serve in the foreground until interrupted")
     common(fg)
+    hostile(fg)
     fg.set_defaults(func=_serve)
 
 
@@ -55,7 +66,8 @@ def _guard(fn: Any) -> Any:
 
 @_guard
 def _up(args: argparse.Namespace) -> int:
-    info = LabProcess(args.state_dir, args.world).start()
+    info = LabProcess(args.state_dir, args.world, hostile=args.hostile,
+                      hostile_seed=args.hostile_seed).start()
     print(f"lab up: pid {info.pid}, {len(info.root_servers)} root servers, port {info.port}")
     print(f"  root hints:   {info.hints_path}")
     print(f"  trust anchor: {info.anchor_path}")
@@ -100,4 +112,15 @@ def _names(args: argparse.Namespace) -> int:
 
 @_guard
 def _serve(args: argparse.Namespace) -> int:
-    return serve(args.world, args.state_dir)
+    hostility = Hostility(args.hostile, args.hostile_seed) if args.hostile > 0 else None
+    return serve(args.world, args.state_dir, hostility)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1, not {text}")
+    return value

@@ -31,6 +31,7 @@ import dns.name
 import dns.rdatatype
 
 from lab.authserver import LabServer
+from lab.hostile import Hostility
 from lab.manifest import manifest
 from lab.world import WorldDef, load_world
 from lab.zones import LabZone, build_zones, trust_anchor_ds
@@ -113,11 +114,12 @@ def write_state(state_dir: Path, world: WorldDef, zones: dict[dns.name.Name, Lab
 
 
 @contextlib.asynccontextmanager
-async def running_lab(world: WorldDef, state_dir: Path, seed: int | None = None
+async def running_lab(world: WorldDef, state_dir: Path, seed: int | None = None,
+                      hostility: Hostility | None = None
                       ) -> AsyncIterator[tuple[LabServer, LabInfo]]:
     """Serve the world in the running event loop until the block exits."""
     zones = build_zones(world)
-    server = LabServer(world, zones, seed=seed)
+    server = LabServer(world, zones, seed=seed, hostility=hostility)
     await server.start()
     try:
         info = write_state(state_dir, world, zones)
@@ -137,7 +139,7 @@ def write_stats(state_dir: Path, server: LabServer, dump: int) -> None:
     tmp.replace(state_dir / STATS_FILE)
 
 
-def serve(world_path: str | None, state_dir: Path) -> int:
+def serve(world_path: str | None, state_dir: Path, hostility: Hostility | None = None) -> int:
     """The lab process's main: serve until SIGTERM or SIGINT."""
     world = load_world(world_path)
     try:
@@ -152,7 +154,7 @@ def serve(world_path: str | None, state_dir: Path) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        async with running_lab(world, state_dir) as (server, info):
+        async with running_lab(world, state_dir, hostility=hostility) as (server, info):
             dumps = [0]
 
             def dump_stats() -> None:
@@ -164,7 +166,9 @@ def serve(world_path: str | None, state_dir: Path) -> int:
 
             loop.add_signal_handler(signal.SIGUSR1, dump_stats)
             print(f"lab: serving {len(world.servers)} servers on port {info.port} "
-                  f"(pid {info.pid}); state in {state_dir}", flush=True)
+                  f"(pid {info.pid}); state in {state_dir}"
+                  + (f"; hostile: {hostility.share:.0%} of replies bent"
+                     if hostility is not None else ""), flush=True)
             await stop.wait()
             print(f"lab: stopping; stats {dict(server.stats)}", flush=True)
 
@@ -186,9 +190,12 @@ class LabError(RuntimeError):
 class LabProcess:
     """The lab as a background process that this code started (and alone stops, by PID)."""
 
-    def __init__(self, state_dir: Path = DEFAULT_STATE_DIR, world_path: str | None = None) -> None:
+    def __init__(self, state_dir: Path = DEFAULT_STATE_DIR, world_path: str | None = None,
+                 hostile: float = 0.0, hostile_seed: int | None = None) -> None:
         self.state_dir = Path(state_dir)
         self.world_path = world_path
+        self.hostile = hostile
+        self.hostile_seed = hostile_seed
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> LabInfo:
@@ -202,6 +209,10 @@ class LabProcess:
         cmd = lab_command("serve", "--state-dir", str(self.state_dir))
         if self.world_path:
             cmd += ["--world", str(self.world_path)]
+        if self.hostile > 0:
+            cmd += ["--hostile", str(self.hostile)]
+            if self.hostile_seed is not None:
+                cmd += ["--hostile-seed", str(self.hostile_seed)]
         log = open(self.state_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child
         try:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
