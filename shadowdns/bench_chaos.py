@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import multiprocessing as mp
@@ -84,6 +85,12 @@ def register(bsub: Any) -> None:
                         "(optout.rsa.: every name is a fresh NXDOMAIN upstream)")
     c.add_argument("--resolve-rate", type=int, default=300, metavar="N",
                    help="fresh names per second the candidate is asked in the race")
+    c.add_argument("--hostile-share", type=float, default=0.35, metavar="SHARE",
+                   help="share of the lab's replies bent in the hostile-authorities phase "
+                        "(lab/hostile.py; 0: no such phase)")
+    c.add_argument("--hostile-rounds", type=int, default=3, metavar="N",
+                   help="fresh candidates in the hostile-authorities phase, each asked every "
+                        "stable name twice and fresh NXDOMAIN names once")
     c.add_argument("--workers", type=int, default=2, metavar="N", help="candidate processes")
     c.add_argument("--seed", type=int, default=1, metavar="N", help="fuzzer and spoofer seed")
     c.add_argument("--run-dir", type=Path, default=Path("run/chaos"), metavar="DIR",
@@ -370,7 +377,11 @@ def run(args: argparse.Namespace) -> int:
         print("shadowdns bench chaos: needs root (the lab binds port 53; the spoofer and the "
               "sniffer use raw and packet sockets)", file=sys.stderr)
         return 1
-    for flag in ("fuzz_seconds", "spoof_seconds", "resolve_rate", "workers"):
+    if not 0.0 <= args.hostile_share <= 1.0:
+        print(f"shadowdns bench chaos: --hostile-share: expected 0 to 1, got "
+              f"{args.hostile_share}", file=sys.stderr)
+        return 2
+    for flag in ("fuzz_seconds", "spoof_seconds", "resolve_rate", "workers", "hostile_rounds"):
         if getattr(args, flag) <= 0:
             print(f"shadowdns bench chaos: --{flag.replace('_', '-')}: expected a positive "
                   f"number, got {getattr(args, flag)}", file=sys.stderr)
@@ -394,6 +405,16 @@ def run(args: argparse.Namespace) -> int:
             results = asyncio.run(_chaos(args, info, run_dir))
         finally:
             lab_proc.stop()
+        truth = results.pop("truth")
+        if args.hostile_share > 0:
+            hostile_lab = LabProcess(run_dir / "lab", hostile=args.hostile_share,
+                                     hostile_seed=args.seed)
+            info = hostile_lab.start()
+            try:
+                results["hostile"] = asyncio.run(
+                    _hostile_phase(args, info, run_dir, truth))
+            finally:
+                hostile_lab.stop()
     except (LabError, RuntimeError, OSError, dns.exception.DNSException) as e:
         print(f"shadowdns bench chaos: {e}", file=sys.stderr)
         return 1
@@ -405,11 +426,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int
-               ) -> Iterator[subprocess.Popen[bytes]]:
+def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
+               validation: bool = False) -> Iterator[subprocess.Popen[bytes]]:
     cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
            "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--lab", str(info.state_dir),
-           "--egress", egress, "--workers", str(workers), "--no-validation"]
+           "--egress", egress, "--workers", str(workers)]
+    if not validation:
+        cmd.append("--no-validation")
     with open(run_dir / "candidate.log", "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -439,11 +462,85 @@ async def _chaos(args: argparse.Namespace, info: LabInfo, run_dir: Path) -> dict
             with contextlib.suppress(dns.exception.DNSException, OSError):
                 await dns.asyncquery.udp(dns.message.make_query(name, "A"), CANDIDATE[0],
                                          port=CANDIDATE[1], timeout=2)
+        truth = {f"{e.name} {e.rdtype}": list(await _ask_data(CANDIDATE, e.name.to_text(),
+                                                              e.rdtype))
+                 for e in stable_entries(info)}
         fuzz_result = await _fuzz_phase(args, pids, health_name, names)
         spoof_result = await _spoof_phase(args, info, egress)
         spoof_result["crashed"] = len(pids - _alive(pids))
     return {"candidate": {"processes": len(pids), "listen": list(CANDIDATE), "egress": egress},
-            "fuzz": fuzz_result, "spoof": spoof_result}
+            "fuzz": fuzz_result, "spoof": spoof_result, "truth": truth}
+
+
+def stable_entries(info: LabInfo) -> list[Any]:
+    """The world's stable manifest names (every type): their answers do not vary."""
+    return [e for e in manifest(load_world(info.world)) if e.category == "stable"]
+
+
+async def _ask_data(addr: tuple[str, int], name: str, rdtype: int, timeout: float = 10.0
+                    ) -> tuple[str, list[str], bool]:
+    """rcode, the answer's records (RRSIGs left out: the lab signs again at each start) as
+    sorted text, and whether :data:`FORGED_ADDRESS` appears anywhere in the reply."""
+    q = dns.message.make_query(name, dns.rdatatype.RdataType.make(rdtype), want_dnssec=True)
+    try:
+        r = await dns.asyncquery.udp(q, addr[0], port=addr[1], timeout=timeout)
+        if r.flags & dns.flags.TC:
+            r = await dns.asyncquery.tcp(q, addr[0], port=addr[1], timeout=timeout)
+    except (dns.exception.DNSException, OSError):
+        return "TIMEOUT", [], False
+    data = sorted(f"{s.name} {s.rdtype} {rd}" for s in r.answer
+                  if s.rdtype != dns.rdatatype.RRSIG for rd in s)
+    poisoned = any(rd.rdtype == dns.rdatatype.A and rd.address == FORGED_ADDRESS
+                   for section in (r.answer, r.authority, r.additional)
+                   for s in section for rd in s)
+    return dns.rcode.to_text(r.rcode()), data, poisoned
+
+
+async def _hostile_phase(args: argparse.Namespace, info: LabInfo, run_dir: Path,
+                         truth: dict[str, list[Any]]) -> dict[str, Any]:
+    """The lab bends ``--hostile-share`` of its replies (lab/hostile.py; its poisoned replies
+    carry :data:`FORGED_ADDRESS`); validating candidates, fresh per round, are asked every
+    stable name (cold, then from the cache) and fresh names of ``--spoof-zone`` (cold
+    NXDOMAIN).  Must hold: the poison never shows; a secure name is answered with the data
+    it had with the lab behaving, or SERVFAIL; every server process stays up."""
+    egress = info.egress.get("candidate", "127.54.3.1")
+    entries = stable_entries(info)
+    rng = random.Random(args.seed)
+    counts: collections.Counter[str] = collections.Counter()
+    problems: list[str] = []
+    crashed = 0
+    for _round in range(args.hostile_rounds):
+        with _candidate(info, run_dir, egress, args.workers, validation=True) as proc:
+            await _wait_answering(CANDIDATE, proc)
+            await asyncio.sleep(0.5)
+            pids = _server_pids(proc.pid)
+            for pass_ in ("cold", "cached"):
+                asked = [(e.name.to_text(), int(e.rdtype), e.dnssec == "secure") for e in entries]
+                if pass_ == "cold":
+                    asked += [(f"h{rng.getrandbits(40):x}.{args.spoof_zone}", 1, False)
+                              for _ in range(len(entries))]
+                got = await asyncio.gather(*(_ask_data(CANDIDATE, n, t) for n, t, _ in asked))
+                for (name, rdtype, secure), (rcode, data, poisoned) in zip(asked, got,
+                                                                           strict=True):
+                    counts["answers"] += 1
+                    counts[f"rcode_{rcode}"] += 1
+                    if poisoned:
+                        problems.append(f"{name} {rdtype}: the poison reached the answer")
+                    known = truth.get(f"{name} {rdtype}")
+                    if secure and known is not None and rcode != "SERVFAIL" \
+                            and [rcode, data] != known[:2]:
+                        problems.append(f"{name} {rdtype}: {rcode} {data}, truth {known[:2]}")
+            crashed += len(pids - _alive(pids))
+    try:
+        bent = {k.removeprefix("hostile_"): v
+                for k, v in LabProcess(info.state_dir).stats()["stats"].items()
+                if k.startswith("hostile_")}
+    except LabError:
+        bent = {}
+    return {"share": args.hostile_share, "rounds": args.hostile_rounds,
+            "answers": counts["answers"], "servfail": counts["rcode_SERVFAIL"],
+            "timeouts": counts["rcode_TIMEOUT"], "bent": bent,
+            "poisoned_or_wrong": len(problems), "problems": problems[:20], "crashed": crashed}
 
 
 async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str,
@@ -617,4 +714,18 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         f"{min(spread) if spread else '-'}..{max(spread) if spread else '-'} over "
         f"{len(spread)} blocks; upper-case letters {s['upper_letters']} of "
         f"{s['upper_letters'] + s['lower_letters']} ({100 * share:.1f} %)",
+    ] + _hostile_lines(r.get("hostile"))
+
+
+def _hostile_lines(h: dict[str, Any] | None) -> list[str]:
+    if h is None:
+        return []
+    return [
+        f"hostile: {sum(h['bent'].values())} replies bent "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(h['bent'].items()))}), "
+        f"{h['share']:.0%} of the lab's, {h['rounds']} fresh candidates",
+        f"hostile: {h['answers']} answers, {h['poisoned_or_wrong']} poisoned or wrong "
+        f"(secure names), SERVFAIL {h['servfail']}, timeouts {h['timeouts']}; "
+        f"processes exited {h['crashed']}",
+        *(f"hostile: {p}" for p in h["problems"]),
     ]
