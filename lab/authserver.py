@@ -182,6 +182,8 @@ class LabServer:
         loop = asyncio.get_running_loop()
         try:
             for server in self.world.servers.values():
+                if server.phantom:
+                    continue  # a name with no address: nothing to bind
                 addr = server.address
                 try:  # the world checked; be sure
                     POLICY.address(f"servers.{server.id}", addr, role="bind")

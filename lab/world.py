@@ -58,6 +58,10 @@ class ServerDef:
     address: str
     behaviour: str = "normal"
     delay: float = 0.0
+    phantom: bool = False
+    """A name server name with no address anywhere (``phantom: true``, no ``address``): the
+    lab binds nothing for it and publishes no A record, so a resolver that looks it up meets
+    NXDOMAIN or NODATA -- the NS names of an NXNS-style delegation."""
 
 
 @dataclass(frozen=True)
@@ -277,10 +281,17 @@ def parse_world(data: Any, source: str = "<world>") -> WorldDef:
     srv_map = top.get("servers", dict)
     for sid, body in srv_map.items():
         s = _Reader(source, body, f"servers.{sid}")
-        address = _loopback(s, "address", s.get("address", str))
+        phantom = s.get("phantom", bool, False)
+        if phantom:
+            if s.get("address", str, ""):
+                s.fail("a phantom server has no address", "address")
+            address = ""
+        else:
+            address = _loopback(s, "address", s.get("address", str))
         if address in addresses:
             s.fail(f"address {address} already used by server {addresses[address]}", "address")
-        addresses[address] = sid
+        if address:
+            addresses[address] = sid
         behaviour = _choice(s, "behaviour", s.get("behaviour", str, "normal"), BEHAVIOURS)
         delay = float(s.get("delay", (int, float), 0.0))
         if behaviour == "slow" and delay <= 0:
@@ -291,6 +302,7 @@ def parse_world(data: Any, source: str = "<world>") -> WorldDef:
             address=address,
             behaviour=behaviour,
             delay=delay,
+            phantom=phantom,
         )
         s.done()
 

@@ -568,7 +568,7 @@ def build_zones(world: WorldDef, now: int | None = None) -> dict[dns.name.Name, 
                 parent.add(dns.rrset.from_rdata(spec.origin, spec.ttl, ds))
     for zone in zones.values():
         for server in world.servers.values():
-            if server.name.is_subdomain(zone.origin):
+            if server.name.is_subdomain(zone.origin) and not server.phantom:
                 zone.add_text(server.name, zone.spec.ttl, T.A, server.address)
     for zone in zones.values():
         zone.finish()

@@ -108,8 +108,15 @@ def register(sub: Any) -> None:
     from shadowdns import bench_differ
 
     bench_differ.register(bsub)
-    from shadowdns import bench_chaos, bench_fairness, bench_profile, bench_recording
+    from shadowdns import (
+        bench_amplification,
+        bench_chaos,
+        bench_fairness,
+        bench_profile,
+        bench_recording,
+    )
 
+    bench_amplification.register(bsub)
     bench_chaos.register(bsub)
     bench_fairness.register(bsub)
     bench_profile.register(bsub)

@@ -419,3 +419,25 @@ def test_the_default_world_loads_from_the_package_wherever_the_cwd_is(tmp_path: 
                            text=True, timeout=60)
     assert names.returncode == 0, names.stderr
     assert len(names.stdout.splitlines()) == len(manifest(load_world()))
+
+
+def test_phantom_servers_have_names_but_no_address_anywhere() -> None:
+    """An NXNS-style delegation: its NS names exist in the parent's referral only."""
+    world = load_world(default_world_path().parent / "amplification.yaml")
+    zones = build_zones(world)
+    phantoms = [s for s in world.servers.values() if s.phantom]
+    assert len(phantoms) == 40 and all(s.address == "" for s in phantoms)
+    victim = zones[dns.name.from_text("victim.amp.")]
+    assert dns.name.from_text("gone1.victim.amp.") not in victim.nodes
+    parent = zones[dns.name.from_text("amp.")]
+    ns = parent.nodes[dns.name.from_text("nxns.amp.")][dns.rdatatype.NS]
+    assert len(ns) == 20
+
+
+def test_a_phantom_server_with_an_address_is_refused(tmp_path: Path) -> None:
+    world = tmp_path / "w.yaml"
+    world.write_text("port: 53\nservers:\n  r: {name: a.root., address: 127.53.0.1}\n"
+                     "  p: {name: ns.x., phantom: true, address: 127.53.0.2}\n"
+                     "zones:\n  .:\n    servers: [r]\n")
+    with pytest.raises(WorldError, match="phantom server has no address"):
+        load_world(world)
