@@ -479,6 +479,12 @@ def main(args: argparse.Namespace) -> int:
         return 1
     for line in summary_lines(status, config.store.path):
         print(line)
+    store = status.get("store", {})
+    if store.get("failure"):
+        print(f"shadowdns run: store {store['failure']}: the run stopped; "
+              f"{store.get('committed', 0)} observations committed are kept, "
+              f"{store.get('lost', 0)} compared but not stored", file=sys.stderr)
+        return 1
     broken = [i for i in pipeline.intakes if i.stats["corrupt"]]
     for intake in broken:
         print(f"shadowdns run: {intake.describe()}: the input is corrupt and was read only up "

@@ -196,7 +196,10 @@ class Pipeline:
                 if callable(with_context):
                     observation.upstream = with_context(upstream, query.qname)
         if not self.store.add(observation, verdict):
-            metrics.counters["store_overflow"] += 1
+            if self.store.failure is not None:
+                metrics.counters["store_lost"] += 1
+            else:
+                metrics.counters["store_overflow"] += 1
         metrics.counters["compared"] += 1
         if verdict is not None:
             metrics.verdicts[verdict.kind.value] += 1
@@ -256,12 +259,15 @@ class Pipeline:
 
     async def run(self, duration: float | None = None,
                   stop: asyncio.Event | None = None) -> str:
-        """Until ``duration`` seconds pass, ``stop`` is set, or every (finite) input is read
-        and compared; returns which ("duration", "stopped", "inputs_done")."""
+        """Until ``duration`` seconds pass, ``stop`` is set, every (finite) input is read
+        and compared, or the store fails (its disk is full); returns which ("duration",
+        "stopped", "inputs_done", "store_failed")."""
         deadline = time.monotonic() + duration if duration else None
         while True:
             if stop is not None and stop.is_set():
                 return "stopped"
+            if self.store.failure is not None:
+                return "store_failed"
             if self.intakes and self.inputs_done and self.dispatcher.in_flight == 0:
                 return "inputs_done"
             if deadline is not None and time.monotonic() >= deadline:
@@ -283,6 +289,8 @@ class Pipeline:
         if self.closed:
             return
         self.closed = True
+        if self.store.failure is not None:
+            status = "store_failed"
         for intake in self.intakes:
             try:
                 await intake.close()
@@ -345,7 +353,8 @@ class Pipeline:
                                 "finished": i.finished, "total": i.total, "done": i.done,
                                 "unit": i.unit, "what": i.describe()} for i in self.intakes],
             "store": {"path": str(self.store.path), "committed": self.store.committed,
-                      "errors": self.store.errors, "pruned": self.store.pruned},
+                      "errors": self.store.errors, "pruned": self.store.pruned,
+                      "failure": self.store.failure, "lost": self.store.lost},
             "judge": type(self.judge).__name__,
         })
         stats = getattr(self.judge, "stats", None)

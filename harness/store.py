@@ -175,6 +175,11 @@ class Store:
         self.committed = 0  # observations committed so far by this Store
         self.errors = 0
         self.overflow = 0
+        self.failure: str | None = None
+        """Why the store stopped writing (its disk is full, or the file can no longer be
+        written); None while it writes.  Set once; the run should stop (the pipeline does)."""
+        self.lost = 0
+        """Observations handed to the store after, or in the batch of, its failure."""
         self.pruned = 0
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -255,7 +260,10 @@ class Store:
 
     def add(self, observation: Observation, verdict: Verdict | None) -> bool:
         """Queue an observation (with its ID set) and its verdict; False if the queue is
-        full (counted in :attr:`overflow`)."""
+        full (counted in :attr:`overflow`) or the store has failed (counted in :attr:`lost`)."""
+        if self.failure is not None:
+            self.lost += 1
+            return False
         if self._queue.qsize() >= MAX_QUEUED:
             self.overflow += 1
             return False
@@ -301,6 +309,9 @@ class Store:
             except queue.Empty:
                 item = None
             stop: tuple[Any, ...] | None = None
+            if item is not None and self.failure is not None and item[0] == "observation":
+                self.lost += 1  # the store failed: nothing more is written
+                item = None
             if item is not None:
                 kind = item[0]
                 try:
@@ -319,7 +330,11 @@ class Store:
                             stop = item
                 except sqlite3.Error as e:
                     self.errors += 1
-                    log.error("store: %s", e)
+                    if _fatal(e):
+                        self._fail(db, e, pending=observations + (kind == "observation"))
+                        pending = observations = 0
+                    else:
+                        log.error("store: %s", e)
             due = time.monotonic() - last_commit >= interval
             if pending and (pending >= self.config.batch or due or flushes or stop):
                 self._commit(db, observations)
@@ -337,12 +352,29 @@ class Store:
                 self._finish_run(db, stop[1], stop[2])
                 return
 
+    def _fail(self, db: sqlite3.Connection, e: sqlite3.Error, pending: int) -> None:
+        """The file can take no more (disk full, I/O error): roll the open batch back, keep
+        what was committed, and write nothing more -- said once, not per observation."""
+        with contextlib.suppress(sqlite3.Error), self._lock:
+            db.rollback()
+        self.lost += pending
+        if self.failure is None:
+            self.failure = f"{self.path}: {e}"
+            log.error("store: %s: %s; nothing more is written (%d observations committed and "
+                      "kept)", self.path, e, self.committed)
+
     def _commit(self, db: sqlite3.Connection, observations: int) -> None:
+        if self.failure is not None:
+            self.lost += observations
+            return
         try:
             with self._lock:
                 db.commit()
         except sqlite3.Error as e:
             self.errors += 1
+            if _fatal(e):
+                self._fail(db, e, pending=observations)
+                return
             log.error("store: commit failed: %s", e)
             return
         self.committed += observations
@@ -424,6 +456,18 @@ class Store:
         except sqlite3.Error as e:
             self.errors += 1
             log.error("store: closing the run failed: %s", e)
+
+
+_FATAL_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+                          sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT})
+
+
+def _fatal(e: sqlite3.Error) -> bool:
+    """An error after which the file takes no more writes (as opposed to one bad row)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _FATAL_CODES  # extended codes keep the primary in the low byte
+    return "full" in str(e) or "disk I/O" in str(e)
 
 
 def _delete_where(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> int:

@@ -133,3 +133,58 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = 15) -> None:
 def stop_process() -> Callable[..., None]:
     """``stop_process(proc, sig=SIGTERM)``: see :func:`_stop`."""
     return _stop
+
+
+@pytest.fixture
+def tiny_dns() -> Iterator[Callable[..., int]]:
+    """Start small UDP DNS servers on 127.0.0.1 for the test; each call returns a port.
+
+    ``tiny_dns()`` answers every query with an A record (192.0.2.1); ``silent=b"slow"``
+    never answers names whose first label starts so (queries stay in flight); ``data=False``
+    answers NOERROR with no records.  Every server stops when the test ends.
+    """
+    import socket
+    import threading
+
+    import dns.message
+    import dns.rrset
+
+    stop = threading.Event()
+    started: list[tuple[socket.socket, threading.Thread]] = []
+
+    def start(silent: bytes | None = None, data: bool = True) -> int:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.2)
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    wire, peer = sock.recvfrom(4096)
+                except TimeoutError:
+                    continue
+                try:
+                    query = dns.message.from_wire(wire)
+                except Exception:  # noqa: BLE001 - a test server ignores what it cannot read
+                    continue
+                name = query.question[0].name
+                if silent is not None and name.labels[0].startswith(silent):
+                    continue
+                response = dns.message.make_response(query)
+                if data:
+                    response.answer.append(dns.rrset.from_text(name, 300, "IN", "A",
+                                                               "192.0.2.1"))
+                sock.sendto(response.to_wire(), peer)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        started.append((sock, thread))
+        return int(sock.getsockname()[1])
+
+    try:
+        yield start
+    finally:
+        stop.set()
+        for sock, thread in started:
+            thread.join(2)
+            sock.close()

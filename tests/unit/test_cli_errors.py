@@ -7,8 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import dns.message
@@ -181,35 +180,9 @@ def test_other_file_flags(files: Path, argv: list[str], expected: str) -> None:
 # -- a capture that breaks off after the run started --------------------------------------
 
 
-@pytest.fixture
-def answering() -> Iterator[str]:
-    """A loopback UDP server that answers every query NOERROR (no data)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                wire, client = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            reply = dns.message.make_response(dns.message.from_wire(wire))
-            reply.set_rcode(dns.rcode.NOERROR)
-            sock.sendto(reply.to_wire(), client)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(2)
-        sock.close()
-
-
-def test_a_capture_that_breaks_off_ends_the_run_non_zero(files: Path, answering: str) -> None:
+def test_a_capture_that_breaks_off_ends_the_run_non_zero(files: Path,
+                                                        tiny_dns: Callable[..., int]) -> None:
+    answering = f"127.0.0.1:{tiny_dns(data=False)}"
     import dpkt
 
     with (files / "good.pcap").open("wb") as handle:

@@ -9,56 +9,16 @@ answers `slow*` ones, so that queries are in flight when the signals come.
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import dns.message
-import dns.rrset
-import pytest
 
 FAST, SLOW = 20, 30
 TIMEOUT = 8.0  # per target: the drain would wait up to 2 * 8 + 5 = 21 s
-
-
-@pytest.fixture
-def server() -> Iterator[int]:
-    """A UDP DNS server on 127.0.0.1: answers fast* names, ignores slow* ones."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    done = threading.Event()
-
-    def serve() -> None:
-        while not done.is_set():
-            try:
-                data, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            try:
-                query = dns.message.from_wire(data)
-            except Exception:  # noqa: BLE001 - a test server ignores what it cannot read
-                continue
-            name = query.question[0].name
-            if name.labels[0].startswith(b"slow"):
-                continue
-            response = dns.message.make_response(query)
-            response.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.1"))
-            sock.sendto(response.to_wire(), peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(sock.getsockname()[1])
-    finally:
-        done.set()
-        thread.join(2)
-        sock.close()
 
 
 def _count(db: Path) -> int:
@@ -74,7 +34,9 @@ def _count(db: Path) -> int:
         return 0
 
 
-def test_ctrl_c_twice_stops_promptly_and_keeps_the_store(tmp_path: Path, server: int) -> None:
+def test_ctrl_c_twice_stops_promptly_and_keeps_the_store(tmp_path: Path,
+                                                         tiny_dns: Callable[..., int]) -> None:
+    server = tiny_dns(silent=b"slow")
     names = tmp_path / "names.txt"
     names.write_text("".join(f"fast{i}.example. A\n" for i in range(FAST))
                      + "".join(f"slow{i}.example. A\n" for i in range(SLOW)))
