@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest -q -ra "$@"
+echo "== campaign (short)"; ./ci/campaign.sh

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The reliability campaign, short (issue 24; docs/RELIABILITY.md has the full-length figures):
+# fuzzed client packets, an off-path spoofing race and hostile authorities (bench chaos), then
+# amplifying delegations next to Unbound (bench amplification).  Loopback only, about 2
+# minutes; needs root (the lab binds port 53, the spoofer and sniffer use raw sockets).
+# Fails on a crashed server, an accepted or cached forgery, a poisoned or wrong secure answer,
+# or more upstream queries for one question than the candidate's cap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=run/ci-campaign
+rm -rf "$out"
+mkdir -p "$out"
+.venv/bin/shadowdns bench chaos --fuzz-seconds 3 --spoof-seconds 3 --spoof-rate 1000 \
+    --resolve-rate 200 --hostile-rounds 1 --run-dir "$out/chaos" --json "$out/chaos.json"
+.venv/bin/shadowdns bench amplification --settle 1 --run-dir "$out/amplification" \
+    --json "$out/amplification.json"
+.venv/bin/python - "$out/chaos.json" "$out/amplification.json" <<'PY'
+import json
+import sys
+
+chaos = json.load(open(sys.argv[1]))
+amp = json.load(open(sys.argv[2]))
+f, s, h = chaos["fuzz"], chaos["spoof"], chaos["hostile"]
+checks = {
+    "fuzz: server processes exited": (f["crashed"], 0),
+    "spoof: forged answers accepted": (s["forged_accepted"], 0),
+    "spoof: forged answers in the cache": (s["forged_in_cache"], 0),
+    "spoof: server processes exited": (s["crashed"], 0),
+    "hostile: poisoned or wrong secure answers": (h["poisoned_or_wrong"], 0),
+    "hostile: server processes exited": (h["crashed"], 0),
+}
+failed = [f"{what}: {got} (expected {want})" for what, (got, want) in checks.items()
+          if got != want]
+if amp["max"]["candidate"] > amp["candidate_cap"]:
+    failed.append(f"amplification: {amp['max']['candidate']} upstream queries for one "
+                  f"question, over the cap of {amp['candidate_cap']}")
+for line in failed:
+    print(f"campaign: FAILED {line}")
+if failed:
+    sys.exit(1)
+print(f"campaign: ok ({h['answers']} hostile-phase answers, {s['forged_sent']} forged "
+      f"answers, amplification max {amp['max']['candidate']} vs Unbound "
+      f"{amp['max']['unbound']})")
+PY
