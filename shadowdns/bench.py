@@ -112,6 +112,7 @@ def register(sub: Any) -> None:
         bench_amplification,
         bench_chaos,
         bench_fairness,
+        bench_fuzz,
         bench_profile,
         bench_recording,
     )
@@ -119,6 +120,7 @@ def register(sub: Any) -> None:
     bench_amplification.register(bsub)
     bench_chaos.register(bsub)
     bench_fairness.register(bsub)
+    bench_fuzz.register(bsub)
     bench_profile.register(bsub)
     bench_recording.register(bsub)
     from reports import bench as bench_report
