@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reliability campaign, short (issue 24; docs/RELIABILITY.md has the full-length figures):
-# fuzzed client packets, an off-path spoofing race and hostile authorities (bench chaos), then
+# fuzzed client packets (UDP, TCP, DoT, DoH), an off-path spoofing race and hostile authorities (bench chaos), then
 # amplifying delegations next to Unbound (bench amplification).  Loopback only, about 2
 # minutes; needs root (the lab binds port 53, the spoofer and sniffer use raw sockets).
 # Fails on a crashed server, an accepted or cached forgery, a poisoned or wrong secure answer,
@@ -23,6 +23,8 @@ amp = json.load(open(sys.argv[2]))
 f, s, h = chaos["fuzz"], chaos["spoof"], chaos["hostile"]
 checks = {
     "fuzz: server processes exited": (f["crashed"], 0),
+    "fuzz: DoT answers afterwards": (f["dot_answers_after"], True),
+    "fuzz: DoH answers afterwards": (f["doh_answers_after"], True),
     "spoof: forged answers accepted": (s["forged_accepted"], 0),
     "spoof: forged answers in the cache": (s["forged_in_cache"], 0),
     "spoof: server processes exited": (s["crashed"], 0),

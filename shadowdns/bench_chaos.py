@@ -49,6 +49,7 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
@@ -56,9 +57,12 @@ import dns.rrset
 from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
+from resolver.server.tls import self_signed, write_pair
 from shadowdns.bench import _rss_mb, _wait_answering
 
 CANDIDATE = ("127.0.0.13", 5353)
+DOT_PORT, DOH_PORT = 8853, 8443
+"""The candidate's DoT and DoH listeners (same address, a self-signed pair): fuzzed too."""
 FORGED_ADDRESS = "127.66.6.6"
 """The A record of every forged answer: outside every lab world, so an answer carrying it
 can only have come from the spoofer."""
@@ -142,14 +146,16 @@ def mutate(wire: bytes, rng: random.Random) -> bytes:
 
 
 def fuzz(addr: tuple[str, int], seconds: float, seed: int, names: Sequence[str],
-         out: Connection) -> None:
-    """Process body: UDP datagrams at full rate, TCP connections from a thread beside them."""
+         out: Connection, streams: bool = True) -> None:
+    """Process body: UDP datagrams at full rate, TCP connections from a thread beside them,
+    and (``streams``) DoT and DoH connections from another: see :func:`stream_abuse`."""
     import threading
 
     rng = random.Random(seed)
     seeds = seed_queries(rng, names)
     deadline = time.monotonic() + seconds
-    counts = {"udp": 0, "tcp_connections": 0, "tcp_messages": 0, "tcp_errors": 0}
+    counts = {"udp": 0, "tcp_connections": 0, "tcp_messages": 0, "tcp_errors": 0,
+              "tls_connections": 0, "tls_messages": 0, "tls_errors": 0}
 
     def tcp() -> None:
         trng = random.Random(seed + 1)
@@ -173,6 +179,11 @@ def fuzz(addr: tuple[str, int], seconds: float, seed: int, names: Sequence[str],
 
     thread = threading.Thread(target=tcp, daemon=True)
     thread.start()
+    tls_thread = threading.Thread(
+        target=lambda: stream_abuse(addr[0], seeds, deadline, random.Random(seed + 2), counts),
+        daemon=True)
+    if streams:
+        tls_thread.start()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.setblocking(False)
         while time.monotonic() < deadline:
@@ -184,8 +195,61 @@ def fuzz(addr: tuple[str, int], seconds: float, seed: int, names: Sequence[str],
                     while True:
                         s.recv(65535)
     thread.join(2)
+    if streams:
+        tls_thread.join(5)
     out.send(counts)
     out.close()
+
+
+def stream_abuse(host: str, seeds: Sequence[bytes], deadline: float, rng: random.Random,
+                 counts: dict[str, int]) -> None:
+    """Until ``deadline``: connections to the DoT and DoH ports that send what a server must
+    survive -- bytes that are not TLS, TLS then mutated DNS frames (DoT), TLS then broken
+    HTTP/1.1 requests or an HTTP/2 preface and random frames (DoH)."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    while time.monotonic() < deadline:
+        kind = rng.randrange(5)
+        port = DOT_PORT if kind in (0, 2) else DOH_PORT
+        try:
+            with socket.create_connection((host, port), timeout=0.5) as raw:
+                counts["tls_connections"] += 1
+                if kind < 2:  # not TLS at all: a malformed record layer
+                    raw.sendall(rng.choice([b"\x16\x03\x01", b"GET / HTTP/1.1\r\n\r\n", b""])
+                                + rng.randbytes(rng.randint(1, 600)))
+                    counts["tls_messages"] += 1
+                    continue
+                ctx.set_alpn_protocols(["dot"] if kind == 2 else
+                                       ["h2"] if kind == 4 else ["http/1.1"])
+                with ctx.wrap_socket(raw, server_hostname=host) as tls:
+                    tls.sendall(_stream_payload(kind, seeds, rng))
+                    counts["tls_messages"] += 1
+                    if rng.random() < 0.5:
+                        with contextlib.suppress(OSError):
+                            tls.recv(65535)
+        except (OSError, ValueError):
+            counts["tls_errors"] += 1
+
+
+def _stream_payload(kind: int, seeds: Sequence[bytes], rng: random.Random) -> bytes:
+    msg = mutate(rng.choice(seeds), rng)
+    if kind == 2:  # DoT: length-prefixed, sometimes lying about the length
+        length = len(msg) if rng.random() < 0.7 else rng.randrange(65536)
+        return length.to_bytes(2, "big") + msg
+    if kind == 4:  # HTTP/2: the preface, then random frames
+        return b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + rng.randbytes(rng.randint(0, 400))
+    method = rng.choice([b"POST", b"GET", b"PUT", b"P\x00ST", b""])
+    path = rng.choice([b"/dns-query", b"/dns-query?dns=" + rng.randbytes(20), b"/", b"*"])
+    length = len(msg) if rng.random() < 0.7 else rng.randrange(100000)
+    head = (method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: " + rng.choice([b"application/dns-message", b"text/plain"])
+            + b"\r\nContent-Length: " + str(length).encode() + b"\r\n")
+    if rng.random() < 0.2:
+        head += b"X-Big: " + b"a" * rng.randint(1000, 20000) + b"\r\n"
+    return head + b"\r\n" + msg
 
 
 # -- spoofing: forged answers, and the sniffer on the lab side -------------------------------
@@ -428,9 +492,15 @@ def run(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
                validation: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+    tls_dir = run_dir / "tls"
+    if not (tls_dir / "self-signed.pem").exists():
+        tls_dir.mkdir(parents=True, exist_ok=True)
+        write_pair(self_signed(CANDIDATE[0]), tls_dir)
     cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
            "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--lab", str(info.state_dir),
-           "--egress", egress, "--workers", str(workers)]
+           "--egress", egress, "--workers", str(workers), "--dot", str(DOT_PORT),
+           "--doh", str(DOH_PORT), "--tls-cert", str(tls_dir / "self-signed.pem"),
+           "--tls-key", str(tls_dir / "self-signed.key")]
     if not validation:
         cmd.append("--no-validation")
     with open(run_dir / "candidate.log", "ab") as log:
@@ -563,6 +633,7 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     await asyncio.sleep(1.0)  # a health query or two after the flood
     stop.set()
     await checker
+    streams_ok = await asyncio.to_thread(_streams_answer, health_name)
     alive = _alive(pids)
     rss_after = sum(_rss_mb(p)[0] for p in alive)
     lat = sorted(health.latencies)
@@ -571,7 +642,40 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
             "crashed": len(pids - alive), "health_ok": health.ok,
             "health_failed": health.failed, "kernel_udp_receive_drops": drops,
             "health_p99_ms": round(1000 * lat[int(0.99 * (len(lat) - 1))], 2) if lat else None,
-            "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1)}
+            "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1),
+            "dot_answers_after": streams_ok["dot"], "doh_answers_after": streams_ok["doh"]}
+
+
+def _streams_answer(name: str) -> dict[str, bool]:
+    """After the flood: do the DoT and DoH listeners still answer a plain query?"""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    query = dns.message.make_query(name, "A")
+    out = {"dot": False, "doh": False}
+    with contextlib.suppress(OSError, dns.exception.DNSException):
+        r = dns.query.tls(query, CANDIDATE[0], port=DOT_PORT, timeout=5, ssl_context=ctx)
+        out["dot"] = r.id == query.id
+    with contextlib.suppress(OSError, ValueError, dns.exception.DNSException):
+        ctx.set_alpn_protocols(["http/1.1"])
+        wire = query.to_wire()
+        with socket.create_connection((CANDIDATE[0], DOH_PORT), timeout=5) as raw, \
+                ctx.wrap_socket(raw, server_hostname=CANDIDATE[0]) as tls:
+            tls.sendall(b"POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        b"application/dns-message\r\nContent-Length: "
+                        + str(len(wire)).encode() + b"\r\n\r\n" + wire)
+            data = b""
+            while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < 12:
+                chunk = tls.recv(65535)
+                if not chunk:
+                    break
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            out["doh"] = head.startswith(b"HTTP/1.1 200") and \
+                dns.message.from_wire(body).id == query.id
+    return out
 
 
 def udp_receive_buffer_errors(snmp: str | None = None) -> int:
@@ -699,7 +803,10 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         f"egress {r['candidate']['egress']}",
         f"fuzz: {f['udp']} UDP datagrams ({f['udp_per_second']}/s) and "
         f"{f['tcp_connections']} TCP connections ({f['tcp_messages']} messages, "
-        f"{f['tcp_errors']} connect/send errors) in {f['seconds']} s",
+        f"{f['tcp_errors']} connect/send errors) and {f.get('tls_connections', 0)} DoT/DoH "
+        f"connections ({f.get('tls_errors', 0)} errors) in {f['seconds']} s",
+        f"fuzz: afterwards DoT answers {f.get('dot_answers_after')}, DoH answers "
+        f"{f.get('doh_answers_after')}",
         f"fuzz: processes exited {f['crashed']}; health queries {f['health_ok']} ok, "
         f"{f['health_failed']} failed (p99 {f['health_p99_ms']} ms); kernel UDP "
         f"receive-buffer drops {f['kernel_udp_receive_drops']}; RSS "
