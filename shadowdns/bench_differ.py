@@ -529,6 +529,9 @@ def _fault_applies(kind: FaultKind, entry: ManifestEntry, query: Query) -> str |
     if kind is FaultKind.CHANGE_ADDRESS and entry.kind == "geo":
         return ("change_address on a geo name: an unseen address from a third region is "
                 "what geo noise looks like")
+    if kind is FaultKind.DROP_RR and entry.kind == "lb_count":
+        return ("drop_rr on a varying-count load balancer: one record fewer is an answer the "
+                "balancer gives itself")
     if kind is FaultKind.FLIP_AD and not (query.do or query.ad):
         return "flip_ad without DO/AD: the worker strips AD for such clients"
     return None
