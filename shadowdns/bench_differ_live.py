@@ -49,6 +49,7 @@ from harness.assemble import build_pipeline
 from harness.config import config_from_mapping
 from harness.differ import Differ, DifferConfig
 from harness.differ.faults import Applied, FaultKind, apply_fault
+from harness.differ.sweep import UdpAuthorities
 from harness.exchange import ExchangeError, UdpExchange
 from harness.judge import Requery
 from harness.records import Observation, Verdict
@@ -342,8 +343,11 @@ async def _one_rate(lab: LabInfo, cfg: LiveConfig, rate: float, qfile: Path, lin
     }, source="bench differ --mode live")
     differ_config = DifferConfig(**{"candidate": "candidate",
                                     "references": (REFERENCE_NAME,),
-                                    "twins": {REFERENCE_NAME: TWIN_NAME}, **cfg.differ})
-    judge = Keeping(Differ(differ_config))
+                                    "twins": {REFERENCE_NAME: TWIN_NAME},
+                                    "authority_port": lab.port, **cfg.differ})
+    authorities = (UdpAuthorities(differ_config.authority_port, policy=config.policy)
+                   if differ_config.authority_sweep else None)
+    judge = Keeping(Differ(differ_config, authorities=authorities))
     probes: list[Target] = []
     if differ_config.egress_swap:
         twin = ManagedResolver.from_spec(ReferenceSpec.from_lab_files(
