@@ -14,8 +14,10 @@ candidate's value against what the authorities gave:
 
 * a **data** field (an RRset's records, a CNAME): an authoritative answer (AA=1, NOERROR
   or NXDOMAIN) with exactly the candidate's records explains the difference as noise;
-* a **TTL** field: a TTL (or RRSIG original TTL) at or above the candidate's, from an
-  authoritative answer, explains it (the candidate's TTL is one an authority gives).
+* an answer-section **TTL** field: a TTL (or RRSIG original TTL) at or above the
+  candidate's, from an authoritative answer, explains it (the candidate's TTL is one an
+  authority gives).  Not in the authority section: a negative answer's SOA and NSEC are
+  cached for the negative TTL (RFC 2308 §5, RFC 9077), whatever TTL the server gives them.
 
 Anything else (rcode, flags, DNSSEC, a missing RRset) is never explained here: a referral,
 a CNAME into another zone, or a name the authority does not hold would be taken for
@@ -227,6 +229,10 @@ def judge_by_authorities(d: Difference, cand: Parsed, ref: Parsed,
     if not held:
         return None
     if d.category.endswith(".ttl"):
+        if d.section != "answer":
+            # A negative answer's SOA and NSEC records are served for the negative TTL
+            # (RFC 2308 §5, RFC 9077), not the TTL the authority gives them when asked.
+            return None
         ttl = d.candidate if isinstance(d.candidate, int) else None
         ttls = [(a.label, t) for a in held if (t := _ttl_of(a.parsed, d)) is not None]
         if ttl is None or not ttls:

@@ -144,6 +144,22 @@ async def test_a_ttl_one_authority_gives_is_noise_a_raised_one_is_not() -> None:
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
 
 
+async def test_a_raised_negative_ttl_is_real_whatever_ttl_the_authority_gives_its_soa() -> None:
+    # the authority gives its SOA a day; a negative answer carries it for the negative TTL
+    day = SOA.replace("example. 300 SOA", "example. 86400 SOA")
+
+    def neg(ttl: int, *, aa: bool = False) -> bytes:
+        return resp(rcode=dns.rcode.NXDOMAIN, authority=[SOA.replace(" 300 SOA", f" {ttl} SOA")],
+                    aa=aa)
+
+    auth = FakeAuthorities({NS1: resp("example.", "SOA", answer=[day], aa=True),
+                            NS2: resp("example.", "SOA", answer=[day], aa=True)})
+    script = {"candidate": [neg(3900)], "unbound": [neg(300)]}
+    v = await Differ(authorities=auth).judge(observation(neg(3900), neg(300)),
+                                             Reference(script))
+    assert v.kind is VerdictKind.REAL and v.category == "authority.ttl", v.evidence
+
+
 async def test_without_authorities_or_switched_off_nothing_is_swept() -> None:
     auth = FakeAuthorities({NS1: a("192.0.2.1", aa=True), NS2: a("192.0.2.2", aa=True)})
     off = Differ(DifferConfig(authority_sweep=False), authorities=auth)
