@@ -300,6 +300,7 @@ class LiveRun:
     ended: str
     proxy: dict[str, int]
     lines: int
+    authority_queries: int = 0  # the differ's authority sweep, to the lab's servers
 
     @property
     def achieved(self) -> float:
@@ -372,7 +373,8 @@ async def _one_rate(lab: LabInfo, cfg: LiveConfig, rate: float, qfile: Path, lin
         await proxy.close()
         with contextlib.suppress(Exception):
             await backend.stop()
-    return LiveRun(rate, judge.kept, plan, seconds, requeries, ended, dict(proxy.stats), lines)
+    return LiveRun(rate, judge.kept, plan, seconds, requeries, ended, dict(proxy.stats), lines,
+                   int(judge.inner.stats["authority_queries"]))
 
 
 # -- the tally and the command -----------------------------------------------------------------
@@ -384,7 +386,8 @@ def live_report(run: LiveRun, entries: Sequence[ManifestEntry],
     kind and the fault its question carried (a fault that did not apply to the reply, such as
     strip_rrsig on an unsigned answer, leaves a fault-free observation, counted apart)."""
     by_key = {(e.name.to_text().lower(), int(e.rdtype)): e for e in entries}
-    report = AccuracyReport(held_out=held_out, requeries=run.requeries, seconds=run.seconds)
+    report = AccuracyReport(held_out=held_out, requeries=run.requeries, seconds=run.seconds,
+                            authority_queries=run.authority_queries)
     for (name, qtype), verdict in run.kept:
         entry = by_key.get((name.lower(), qtype))
         if entry is None:
