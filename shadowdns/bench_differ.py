@@ -466,6 +466,10 @@ class AccuracyReport:
             by_kind[r.kind][r.verdict.kind.value] += 1
             for n in r.verdict.explained_by:
                 explained[r.kind][n] += 1
+            floor = r.verdict.evidence.get("noise_floor")
+            if r.verdict.kind is not VerdictKind.REAL and isinstance(floor, list):
+                for e in {str(f.get("evidence")) for f in floor if isinstance(f, dict)}:
+                    explained[r.kind][f"floor:{e}"] += 1  # which evidence the floor used
         for kind in sorted(by_kind, key=lambda k: (not k.startswith("noise"), k)):
             c = by_kind[kind]
             ex = ", ".join(f"{n} {m}" for n, m in explained[kind].most_common())

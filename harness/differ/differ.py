@@ -70,11 +70,14 @@ from harness.differ.sweep import (
     ZoneServers,
     apex_of,
     judge_by_authorities,
+    judge_ttl_again,
     question_of,
     reference_query,
     server_addresses,
     sweep_query,
     sweepable,
+    ttl_of,
+    ttl_varies,
 )
 from harness.differ.wire import memo_key
 from harness.judge import Requery
@@ -329,6 +332,8 @@ class _Judgement:
         self.lag = 0.0  # seconds the reference answered after the candidate
         self.last: Normalised | None = None  # the latest assessment (for UNDECIDED)
         self.samples: list[Sample] = []  # the reference side's answers but the original
+        self.fresh_asked = False  # the candidate's flushed re-query, made at most once
+        self.fresh_parsed: Parsed | None = None
         wanted = differ.config.floor_references
         self.floor_refs = [r for r in refs if wanted is None or r == refs[0] or r in wanted]
 
@@ -649,12 +654,23 @@ class _Judgement:
         remaining = result.remaining
         fields = judge_fields(cand, ref, remaining, self.samples, across, None,
                               asked_dnssec=self.asked, knowledge=self.k)
-        if cfg.fresh_candidate and any(f.evidence == "undetermined" for f in fields):
-            ta, parsed = await self.ask(cfg.candidate, "fresh", flush=True)
-            if parsed is not None and self.fresh(ta, True):
+        if any(f.evidence == "undetermined" for f in fields):
+            parsed = await self.fresh_candidate()
+            if parsed is not None:
                 fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
                                       asked_dnssec=self.asked, knowledge=self.k)
         return fields
+
+    async def fresh_candidate(self) -> Parsed | None:
+        """The candidate's answer after a flush (asked once per judgement; None: off, or
+        no fresh fetch could be had)."""
+        if not self.cfg.fresh_candidate:
+            return None
+        if not self.fresh_asked:
+            self.fresh_asked = True
+            ta, parsed = await self.ask(self.cfg.candidate, "fresh", flush=True)
+            self.fresh_parsed = parsed if self.fresh(ta, True) else None
+        return self.fresh_parsed
 
     # -- the authority sweep -------------------------------------------------------------------
 
@@ -694,6 +710,16 @@ class _Judgement:
                 heard = answers.get(question_of(f.difference))
                 if heard:
                     f = judge_by_authorities(f.difference, cand, ref, heard) or f
+                if f.real and heard and (varies := ttl_varies(f.difference, heard)):
+                    # The authorities' TTL itself varies: a fresh fetch of the candidate
+                    # tells a raised TTL (again above) from a draw of that variation.
+                    highest = max([self.k.max_ttl(f.difference.key or ("", 0, 0)),
+                                   *(t for s in self.samples
+                                     if (t := ttl_of(s.parsed, f.difference)) is not None),
+                                   *(t for a in heard
+                                     if (t := ttl_of(a.parsed, f.difference)) is not None)])
+                    f = judge_ttl_again(f.difference, await self.fresh_candidate(),
+                                        highest, varies)
             out.append(f)
         return out
 

@@ -18,6 +18,9 @@ candidate's value against what the authorities gave:
   candidate's, from an authoritative answer, explains it (the candidate's TTL is one an
   authority gives).  Not in the authority section: a negative answer's SOA and NSEC are
   cached for the negative TTL (RFC 2308 §5, RFC 9077), whatever TTL the server gives them.
+  When the authorities, asked at one moment, give TTLs further apart than rounding (a TTL
+  jittered per answer), the candidate's fresh (flushed) fetch decides: within the highest
+  TTL the reference side and the authorities gave, noise; above it again, real.
 
 Anything else (rcode, flags, DNSSEC, a missing RRset) is never explained here: a referral,
 a CNAME into another zone, or a name the authority does not hold would be taken for
@@ -49,8 +52,8 @@ from harness.records import Query, TargetAnswer
 from netpolicy import AddressError, AddressPolicy
 
 __all__ = ["AuthorityAnswer", "Authorities", "UdpAuthorities", "ZoneBook", "ZoneServers",
-           "apex_of", "judge_by_authorities", "server_addresses", "sweep_query",
-           "sweep_wire", "sweepable"]
+           "apex_of", "judge_by_authorities", "judge_ttl_again", "server_addresses",
+           "sweep_query", "sweep_wire", "sweepable", "ttl_of", "ttl_varies"]
 
 ZONE_SECONDS = 300.0
 """How long a zone's NS set, as learned through the reference, is used before it is
@@ -217,6 +220,42 @@ class AuthorityAnswer:
 def _texts(p: Parsed, key: RRKey) -> str:
     recs = _records(p, key)
     return "absent" if recs is None else _value(" ".join(sorted(map(str, recs))))
+
+
+def ttl_of(p: Parsed, d: Difference) -> int | None:
+    """``p``'s value of the TTL field ``d`` is about (None: ``p`` lacks the RRset)."""
+    return _ttl_of(p, d)
+
+
+def ttl_varies(d: Difference, answers: Sequence[AuthorityAnswer]) -> str:
+    """For an answer-section TTL field: do the authoritative answers, all fetched at about
+    the same moment, give TTLs further apart than rounding?  ('' when they do not.)"""
+    if not d.category.endswith(".ttl") or d.section != "answer":
+        return ""
+    ttls = [(a.label, t) for a in answers if a.authoritative
+            and (t := _ttl_of(a.parsed, d)) is not None]
+    if not ttls or max(t for _, t in ttls) - min(t for _, t in ttls) <= ROUNDING:
+        return ""
+    return "the authorities give TTLs " + ", ".join(f"{t} ({lab})" for lab, t in ttls)
+
+
+def judge_ttl_again(d: Difference, fresh: Parsed | None, highest: int,
+                    varies: str) -> FieldJudgement:
+    """A TTL the authorities themselves vary: the candidate's fresh fetch decides (within
+    the highest TTL the reference side and the authorities gave: noise; above it again:
+    real; no fresh fetch: undetermined, never real)."""
+    if fresh is None:
+        return FieldJudgement(d, "undetermined", False, False, "",
+                              f"{varies}; no fresh fetch of the candidate")
+    again = _ttl_of(fresh, d)
+    if again is not None and again > highest + ROUNDING:
+        return FieldJudgement(d, "persisted", False, True, "candidate (flushed)",
+                              f"the candidate's fresh fetch gave TTL {again}, again above "
+                              f"everything the reference side and the authorities gave "
+                              f"({highest}; {varies})")
+    return FieldJudgement(d, "authority sweep", True, False, "candidate (flushed)",
+                          f"{varies}; the candidate's fresh fetch gave {again}, within "
+                          f"{highest}")
 
 
 def judge_by_authorities(d: Difference, cand: Parsed, ref: Parsed,

@@ -144,6 +144,27 @@ async def test_a_ttl_one_authority_gives_is_noise_a_raised_one_is_not() -> None:
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
 
 
+async def test_a_ttl_the_authorities_vary_is_decided_by_a_fresh_candidate_fetch() -> None:
+    # a TTL jittered per answer: the authorities, asked at one moment, disagree on it
+    auth = FakeAuthorities({NS1: a("192.0.2.1", 180, aa=True), NS2: a("192.0.2.1", 250, aa=True)})
+    obs = observation(a("192.0.2.1", 290), a("192.0.2.1", 200))
+    script = {"candidate": [a("192.0.2.1", 290), a("192.0.2.1", 170)],
+              "unbound": [a("192.0.2.1", 200)]}
+    v = await Differ(authorities=auth).judge(obs, Reference(script))
+    assert v.kind is VerdictKind.NOISE, v.evidence
+    ev = sweep_evidence(v)
+    assert ev["sample"] == "candidate (flushed)" and "180" in ev["how"] and "250" in ev["how"]
+    # a raised TTL comes back on the fresh fetch: real
+    raised = {"candidate": [a("192.0.2.1", 3890)], "unbound": [a("192.0.2.1", 200)]}
+    v = await Differ(authorities=auth).judge(observation(a("192.0.2.1", 3890),
+                                                         a("192.0.2.1", 200)), Reference(raised))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl", v.evidence
+    # no fresh fetch to be had: never real
+    v = await Differ(DifferConfig(fresh_candidate=False), authorities=auth).judge(
+        obs, Reference(dict(script)))
+    assert v.kind is VerdictKind.UNSTABLE, v.evidence
+
+
 async def test_a_raised_negative_ttl_is_real_whatever_ttl_the_authority_gives_its_soa() -> None:
     # the authority gives its SOA a day; a negative answer carries it for the negative TTL
     day = SOA.replace("example. 300 SOA", "example. 86400 SOA")
