@@ -550,14 +550,23 @@ class AccuracyReport:
         return "\n".join(lines)
 
 
-def _fault_applies(kind: FaultKind, entry: ManifestEntry, query: Query) -> str | None:
-    """Why ``kind`` is not injected for ``entry`` (None: it is)."""
+def indistinguishable(kind: FaultKind, entry: ManifestEntry) -> str | None:
+    """Why ``kind`` on ``entry`` cannot be told from the name's noise by construction (None:
+    it can); such faults are not injected, in process or live."""
     if kind is FaultKind.CHANGE_ADDRESS and entry.kind == "geo":
         return ("change_address on a geo name: an unseen address from a third region is "
                 "what geo noise looks like")
     if kind is FaultKind.DROP_RR and entry.kind == "lb_count":
         return ("drop_rr on a varying-count load balancer: one record fewer is an answer the "
                 "balancer gives itself")
+    return None
+
+
+def _fault_applies(kind: FaultKind, entry: ManifestEntry, query: Query) -> str | None:
+    """Why ``kind`` is not injected for ``entry`` (None: it is)."""
+    why = indistinguishable(kind, entry)
+    if why is not None:
+        return why
     if kind is FaultKind.FLIP_AD and not (query.do or query.ad):
         return "flip_ad without DO/AD: the worker strips AD for such clients"
     return None
