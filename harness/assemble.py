@@ -64,6 +64,10 @@ def choose_judge(name: str, config: HarnessConfig | None = None,
             if config is None:
                 return cast(Judge, module.Differ(normalisers=normalisers))
             d = config.differ
+            authorities = None
+            if d.authority_sweep:
+                sweep = importlib.import_module("harness.differ.sweep")
+                authorities = sweep.UdpAuthorities(d.authority_port, policy=config.policy)
             return cast(Judge, module.Differ(module.DifferConfig(
                 candidate=config.candidate.name,
                 references=tuple(r.name for r in config.references),
@@ -72,7 +76,9 @@ def choose_judge(name: str, config: HarnessConfig | None = None,
                 floor_requeries=d.floor_requeries,
                 floor_references=d.floor_references or None,
                 egress_swap=d.egress_swap, twins=dict(twins or {}),
-                fresh_candidate=d.fresh_candidate), normalisers=normalisers))
+                fresh_candidate=d.fresh_candidate, authority_sweep=d.authority_sweep,
+                authority_port=d.authority_port), normalisers=normalisers,
+                authorities=authorities))
         except Exception as e:
             if name == "differ":
                 raise ConfigError(f"judge: differ: harness.differ cannot be used: {e}") from e

@@ -158,6 +158,11 @@ def register(sub: Any) -> None:
                    help="ask egress twins while confirming (default: on, when egress is set)")
     d.add_argument("--fresh-candidate", action=argparse.BooleanOptionalAction, default=None,
                    help="one flushed candidate re-query to tell a nonce from a fault")
+    d.add_argument("--authority-sweep", action=argparse.BooleanOptionalAction, default=None,
+                   help="ask the zone's authoritative servers directly about a difference "
+                   "the noise floor leaves real (default: on)")
+    d.add_argument("--authority-port", type=int, metavar="PORT",
+                   help="the port authoritative servers are asked on (default: 53)")
     s.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=main)
 
@@ -321,7 +326,8 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
             flags[f"{section}.{key}"] = f"{flag} {value}" if key == "path" else flag
     differ = dict(data.get("differ") or {})
     for key in ("confirm", "requery_rate", "requery_burst", "requery_concurrency",
-                "floor_requeries", "egress_swap", "fresh_candidate"):
+                "floor_requeries", "egress_swap", "fresh_candidate", "authority_sweep",
+                "authority_port"):
         if getattr(args, key) is not None:
             differ[key] = getattr(args, key)
             flags[f"differ.{key}"] = "--" + key.replace("_", "-")

@@ -73,6 +73,9 @@ The format (every key optional except where said)::
       egress_swap: true      # ask egress twins (a managed primary reference, an in-process
                              # candidate, both with egress addresses)
       fresh_candidate: true  # one flushed candidate re-query to tell a nonce from a fault
+      authority_sweep: true  # ask the zone's authoritative servers (RD=0) about a field
+                             # still real after the noise floor
+      authority_port: 53     # the port they are asked on (the lab's: its world's port)
 """
 
 from __future__ import annotations
@@ -286,6 +289,8 @@ class DifferSettings:
     floor_references: tuple[str, ...] = ()
     egress_swap: bool = True
     fresh_candidate: bool = True
+    authority_sweep: bool = True
+    authority_port: int = 53
 
 
 @dataclass(frozen=True)
@@ -605,7 +610,8 @@ def config_from_mapping(data: object, source: str = "<flags>", *,
 
 
 _DIFFER_KEYS = ("confirm", "requery_rate", "requery_burst", "requery_concurrency",
-                "floor_requeries", "floor_references", "egress_swap", "fresh_candidate")
+                "floor_requeries", "floor_references", "egress_swap", "fresh_candidate",
+                "authority_sweep", "authority_port")
 
 
 def _differ(r: _Reader, references: Sequence[str]) -> DifferSettings:
@@ -623,6 +629,8 @@ def _differ(r: _Reader, references: Sequence[str]) -> DifferSettings:
         floor_references=floor,
         egress_swap=r.boolean("egress_swap", True),
         fresh_candidate=r.boolean("fresh_candidate", True),
+        authority_sweep=r.boolean("authority_sweep", True),
+        authority_port=r.integer("authority_port", 53, low=1, high=65535),
     )
 
 

@@ -220,6 +220,9 @@ class Metrics:
             metric("shadowdns_confirmation_requeries_total", "counter",
                    "Re-queries the differ sent to confirm divergences (the budgeted traffic).")
             lines.append(f"shadowdns_confirmation_requeries_total {judge['requeries']}")
+            metric("shadowdns_authority_queries_total", "counter",
+                   "Of those, queries sent to authoritative servers (the authority sweep).")
+            lines.append(f"shadowdns_authority_queries_total {judge['authority_queries']}")
             metric("shadowdns_confirmation_budget_exhausted_total", "counter",
                    "Judgements left undecided because the re-query budget was spent.")
             lines.append(f"shadowdns_confirmation_budget_exhausted_total "

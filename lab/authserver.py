@@ -138,8 +138,9 @@ class LabServer:
             return response.to_wire(), cacheable
         do = bool(query.ednsflags & dns.flags.DO)
         cacheable = not zone.varies  # noise varies per answer, querier, server and time
-        ctx = AnswerContext(self.world.region_of(source), time.time(), self.rng, source,
-                            server.id)
+        # A lagging secondary answers time-dependent data as of that long ago.
+        now = time.time() - zone.spec.lagging.get(server.id, 0)
+        ctx = AnswerContext(self.world.region_of(source), now, self.rng, source, server.id)
         result = zone.lookup(q.name, q.rdtype, do, ctx)
         if decision.self_referral:
             # Lame: a non-authoritative referral back to the zone's own servers.

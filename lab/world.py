@@ -34,7 +34,8 @@ BEHAVIOURS = ("normal", "refused", "self_referral", "upward_referral", "dead", "
 DENIALS = ("nsec", "nsec3", "nsec3_optout")
 SIGNING_MODES = ("good", "expired", "not_yet_valid", "bad_signature", "stripped")
 DS_MODES = ("match", "none", "mismatch")
-NOISE_KINDS = ("rotate", "pool", "geo", "flap", "whoami", "nonce", "instance", "jitter", "serial")
+NOISE_KINDS = ("rotate", "pool", "geo", "flap", "whoami", "nonce", "instance", "jitter", "serial",
+               "lb", "server_ttl")
 DNSSEC_STATES = ("secure", "insecure", "bogus")
 CATEGORIES = ("stable", "noise", "broken")
 
@@ -88,6 +89,7 @@ class NoiseDef:
     period: int = 0
     by_region: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     spread: int = 0  # jitter: the TTL is ttl minus 0..spread seconds, per answer
+    ttls: tuple[int, ...] = ()  # server_ttl: the TTL each server of the NS set gives, in order
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ class ZoneDef:
     glue: bool = True
     noise: tuple[NoiseDef, ...] = ()
     names: tuple[ManifestEntry, ...] = ()
+    lagging: Mapping[str, int] = field(default_factory=dict)
+    """Server id -> seconds its copy of the zone lags behind (a secondary that has not
+    caught up): it answers time-dependent data (serial, flap) as of that long ago."""
 
 
 @dataclass(frozen=True)
@@ -398,12 +403,16 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
         values = tuple(str(v) for v in nr.get("values", list, []))
         if kind == "geo" and "default" not in by_region:
             nr.fail("a geo name needs a 'default' region", "by_region")
-        if kind in ("rotate", "pool", "flap", "instance", "jitter") and not values:
+        if kind in ("rotate", "pool", "flap", "instance", "jitter", "lb",
+                    "server_ttl") and not values:
             nr.fail(f"a {kind} name needs values", "values")
         _check_generated(nr, kind, rdtype, owner == origin)
         pick = nr.get("pick", int, 0)
         if kind == "pool" and not 0 < pick < len(values):
             nr.fail(f"pick must be between 1 and {len(values) - 1}", "pick")
+        if kind == "lb" and not 1 < pick <= len(values):
+            nr.fail(f"pick (the most records per answer) must be between 2 and {len(values)}",
+                    "pick")
         period = nr.get("period", int, 0)
         if kind in ("flap", "serial") and period <= 0:
             nr.fail(f"a {kind} name needs a positive period (seconds)", "period")
@@ -411,8 +420,20 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
         spread = nr.get("spread", int, 0)
         if kind == "jitter" and not 0 < spread < ttl:
             nr.fail(f"spread must be between 1 and {ttl - 1} (below the ttl)", "spread")
+        ttls: list[int] = nr.get("ttls", list, [])
+        if kind == "server_ttl":
+            if len(ttls) < 2 or not all(isinstance(t, int) and not isinstance(t, bool)
+                                        and 0 < t < 2**31 for t in ttls):
+                nr.fail("a server_ttl name needs ttls: one positive TTL per server (two at "
+                        "least)", "ttls")
+            if len(ttls) != len(srv):
+                nr.fail(f"{len(ttls)} ttls for {len(srv)} servers: one per server, in the "
+                        "zone's order", "ttls")
+        elif ttls:
+            nr.fail(f"ttls applies to server_ttl names only, not {kind}", "ttls")
         noise.append(
-            NoiseDef(owner, rdtype, kind, ttl, values, pick, period, by_region, spread)
+            NoiseDef(owner, rdtype, kind, ttl, values, pick, period, by_region, spread,
+                     tuple(ttls))
         )
         nr.done()
     names: list[ManifestEntry] = []
@@ -443,6 +464,13 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
         if names[-1].held_out and category != "noise":
             mr.fail("held_out applies to noise names only", "held_out")
         mr.done()
+    lagging: dict[str, int] = {}
+    for sid, seconds in zr.get("lagging", dict, {}).items():
+        if sid not in srv:
+            zr.fail(f"{sid!r} is not one of the zone's servers", f"lagging.{sid}")
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds <= 0:
+            zr.fail(f"expected a positive number of seconds, got {seconds!r}", f"lagging.{sid}")
+        lagging[str(sid)] = seconds
     return ZoneDef(
         origin=origin,
         servers=tuple(srv),
@@ -453,4 +481,5 @@ def _parse_zone(zr: _Reader, origin: dns.name.Name, servers: Mapping[str, Server
         glue=zr.get("glue", bool, True),
         noise=tuple(noise),
         names=tuple(names),
+        lagging=lagging,
     )

@@ -457,6 +457,12 @@ def _noise_rrset(noise: NoiseDef, ctx: AnswerContext, static: dns.rrset.RRset | 
         ctx.rng.shuffle(values)
     elif noise.kind == "pool":
         values = ctx.rng.sample(list(noise.values), noise.pick)
+    elif noise.kind == "lb":  # a load balancer: 1..pick healthy members, a varying count
+        values = ctx.rng.sample(list(noise.values), ctx.rng.randint(1, noise.pick))
+    elif noise.kind == "server_ttl":  # the same data, a TTL set per server (CDN edges)
+        values = list(noise.values)
+        i = servers.index(ctx.server) if ctx.server in servers else 0
+        ttl = noise.ttls[i % len(noise.ttls)]
     elif noise.kind == "geo":
         values = list(noise.by_region.get(ctx.region) or noise.by_region["default"])
     elif noise.kind == "whoami":  # the querier's own address, as whoami services answer

@@ -55,6 +55,7 @@ import yaml
 import lab.authserver
 from harness.differ import Differ, DifferConfig
 from harness.differ.faults import Applied, FaultKind, FaultPlugin
+from harness.differ.sweep import Authorities, sweep_wire
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 from lab.authserver import LabServer
 from lab.manifest import manifest
@@ -208,6 +209,7 @@ class Sides:
                                              [self.faults]),
         }
         self.requeries = 0
+        self.authority_queries = 0
 
     async def observe(self, query: Query, obs_id: int) -> Observation:
         answers = await asyncio.gather(*(r.ask(query) for r in self.all.values()))
@@ -221,9 +223,27 @@ class Sides:
             r.flush(query.qname)
         return await r.ask(query, cd=cd)
 
+    async def authority(self, address: str, query: Query) -> TargetAnswer:
+        """The differ's authority sweep: a lab server asked directly (RD=0), from
+        :data:`SWEEP_SOURCE` (:class:`~harness.differ.sweep.Authorities`)."""
+        self.authority_queries += 1
+        label = f"authority {address}"
+        server = self.world.by_addr.get(address)
+        if server is None:
+            return TargetAnswer(label, error="network: no server at that address")
+        wire = self.world.server.answer(server, sweep_wire(query), SWEEP_SOURCE, False)
+        if wire is None:
+            return TargetAnswer(label, error="timeout")
+        return TargetAnswer(label, wire, 0.0, received=self.world.clock.monotonic())
+
+
+SWEEP_SOURCE = "127.0.0.1"
+"""Where the harness's authority sweep comes from (the lab's default region)."""
+
 
 def differ_for_lab(references: int = len(REFERENCES),
-                   overrides: Mapping[str, Any] | None = None) -> Differ:
+                   overrides: Mapping[str, Any] | None = None,
+                   authorities: Authorities | None = None) -> Differ:
     names = tuple(REFERENCES)[:references]
     vantages = {CANDIDATE: "ap", "unbound": "eu", "kresd": "us"}
     settings: dict[str, Any] = {"candidate": CANDIDATE, "references": names,
@@ -231,7 +251,7 @@ def differ_for_lab(references: int = len(REFERENCES),
                                              if k == CANDIDATE or k in names},
                                 "twins": TWINS}
     settings.update(overrides or {})
-    return Differ(DifferConfig(**settings))
+    return Differ(DifferConfig(**settings), authorities=authorities)
 
 
 KIND_SETS = ("all", "no-held-out", "noise", "named", "held-out")
@@ -340,6 +360,7 @@ class AccuracyReport:
     records: list[Record] = field(default_factory=list)
     excluded: collections.Counter[str] = field(default_factory=collections.Counter)
     requeries: int = 0
+    authority_queries: int = 0  # the authority sweep's, apart from the re-queries
     seconds: float = 0.0
     held_out: set[str] = field(default_factory=set)  # noise kinds without a named rule
 
@@ -432,7 +453,8 @@ class AccuracyReport:
         kinds = collections.Counter(r.verdict.kind.value for r in self.records)
         lines.append(f"observations: {len(self.records)} ({len(self.clean)} fault-free, "
                      f"{len(self.faulty)} with a fault) in {self.seconds:.1f} s, "
-                     f"{self.requeries} re-queries; verdicts: "
+                     f"{self.requeries} re-queries, {self.authority_queries} to "
+                     "authorities; verdicts: "
                      + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
         lines.append("")
         lines.append("fault-free observations by manifest kind (REAL here is a false positive):")
@@ -444,6 +466,10 @@ class AccuracyReport:
             by_kind[r.kind][r.verdict.kind.value] += 1
             for n in r.verdict.explained_by:
                 explained[r.kind][n] += 1
+            floor = r.verdict.evidence.get("noise_floor")
+            if r.verdict.kind is not VerdictKind.REAL and isinstance(floor, list):
+                for e in {str(f.get("evidence")) for f in floor if isinstance(f, dict)}:
+                    explained[r.kind][f"floor:{e}"] += 1  # which evidence the floor used
         for kind in sorted(by_kind, key=lambda k: (not k.startswith("noise"), k)):
             c = by_kind[kind]
             ex = ", ".join(f"{n} {m}" for n, m in explained[kind].most_common())
@@ -524,11 +550,23 @@ class AccuracyReport:
         return "\n".join(lines)
 
 
-def _fault_applies(kind: FaultKind, entry: ManifestEntry, query: Query) -> str | None:
-    """Why ``kind`` is not injected for ``entry`` (None: it is)."""
+def indistinguishable(kind: FaultKind, entry: ManifestEntry) -> str | None:
+    """Why ``kind`` on ``entry`` cannot be told from the name's noise by construction (None:
+    it can); such faults are not injected, in process or live."""
     if kind is FaultKind.CHANGE_ADDRESS and entry.kind == "geo":
         return ("change_address on a geo name: an unseen address from a third region is "
                 "what geo noise looks like")
+    if kind is FaultKind.DROP_RR and entry.kind == "lb_count":
+        return ("drop_rr on a varying-count load balancer: one record fewer is an answer the "
+                "balancer gives itself")
+    return None
+
+
+def _fault_applies(kind: FaultKind, entry: ManifestEntry, query: Query) -> str | None:
+    """Why ``kind`` is not injected for ``entry`` (None: it is)."""
+    why = indistinguishable(kind, entry)
+    if why is not None:
+        return why
     if kind is FaultKind.FLIP_AD and not (query.do or query.ad):
         return "flip_ad without DO/AD: the worker strips AD for such clients"
     return None
@@ -548,7 +586,7 @@ async def accuracy(cfg: AccuracyConfig | None = None) -> AccuracyReport:
     started = time.perf_counter()
     with virtual_lab_time(world.clock):
         sides = Sides(world, references=cfg.references)
-        differ = differ_for_lab(cfg.references, cfg.differ)
+        differ = differ_for_lab(cfg.references, cfg.differ, sides.authority)
         obs_id = 0
         for _ in range(cfg.rounds):
             world.clock.advance(cfg.step * rng.uniform(0.3, 1.7))
@@ -588,6 +626,7 @@ async def accuracy(cfg: AccuracyConfig | None = None) -> AccuracyReport:
                     applied.expected if applied is not None and kind is not None else None,
                     verdict))
         report.requeries = sides.requeries
+        report.authority_queries = sides.authority_queries
     report.seconds = time.perf_counter() - started
     return report
 
@@ -848,6 +887,8 @@ def accuracy_figures(report: AccuracyReport) -> dict[str, Any]:
         "false_real_named": nr, "observations_named": nn,
         "false_real_held_out": hr, "observations_held_out": hn,
         "noise_kinds": report.noise_kinds(),
+        "requeries": report.requeries,
+        "authority_queries": report.authority_queries,
         "faults_found": found,
         "faults_injected": total,
         "faults_by_kind": {k.value: dict(zip(("found", "injected"), report.found(k),

@@ -222,6 +222,7 @@ async def shadow(args: argparse.Namespace, run_dir: Path, lab: LabInfo) -> int:
                         f"{REFERENCE_PORT}", "timeout": QUERY_TIMEOUT,
                         "qname_minimisation": qmin}],
         "store": {"path": str(db), "commit_interval": 0.2},
+        "differ": {"authority_port": lab.port},  # the authority sweep asks the lab's servers
         "live": args.live,
         "log_interval": 2,
     }, source="demo")

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dns.rcode
+import dns.rdatatype
 
 from harness.differ.answers import ADDRESS_TYPES, Parsed, ParseError, RRKey, parse
 from harness.differ.classify import DNSSEC_EDE, Outcome, dnssec_outcome, primary, rank
@@ -61,6 +63,22 @@ from harness.differ.normalise import (
     Pair,
     normalise,
 )
+from harness.differ.sweep import (
+    Authorities,
+    AuthorityAnswer,
+    ZoneBook,
+    ZoneServers,
+    apex_of,
+    judge_by_authorities,
+    judge_ttl_again,
+    question_of,
+    reference_query,
+    server_addresses,
+    sweep_query,
+    sweepable,
+    ttl_of,
+    ttl_varies,
+)
 from harness.differ.wire import memo_key
 from harness.judge import Requery
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
@@ -68,6 +86,8 @@ from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKi
 __all__ = ["Differ", "DifferConfig", "same_answer"]
 
 _SERVFAIL = int(dns.rcode.SERVFAIL)
+_SOA = int(dns.rdatatype.SOA)
+_NS = int(dns.rdatatype.NS)
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,17 @@ class DifferConfig:
     """Re-queries the budget may spend at once (0: one second's worth of ``requery_rate``)."""
     requery_concurrency: int = 0
     """Re-queries in flight at once, all judgements together (0: unlimited)."""
+    authority_sweep: bool = True
+    """When the noise floor leaves a field real, ask the zone's authoritative servers (the
+    NS set as learned through the primary reference) that field directly: an authority
+    giving the candidate's value makes it noise (:mod:`harness.differ.sweep`).  Needs an
+    :class:`~harness.differ.sweep.Authorities` (``Differ(authorities=...)``)."""
+    authority_port: int = 53
+    """The port authoritative servers are asked on (the harness's ``UdpAuthorities``)."""
+    authority_servers: int = 8
+    """At most this many authoritative server addresses asked per field."""
+    authority_fields: int = 2
+    """At most this many distinct questions swept per judgement."""
 
 
 @dataclass
@@ -163,8 +194,12 @@ class Differ:
 
     def __init__(self, config: DifferConfig | None = None, *,
                  knowledge: Knowledge | None = None,
-                 normalisers: Sequence[Normaliser] | None = None) -> None:
+                 normalisers: Sequence[Normaliser] | None = None,
+                 authorities: Authorities | None = None) -> None:
         self.config = config or DifferConfig()
+        self.authorities = authorities
+        """Asks an authoritative server directly (the authority sweep); None: no sweep."""
+        self.zones = ZoneBook()
         self.knowledge = knowledge if knowledge is not None else Knowledge()
         self.normalisers: tuple[Normaliser, ...] = (
             tuple(normalisers) if normalisers is not None else DEFAULT_NORMALISERS)
@@ -173,7 +208,8 @@ class Differ:
         cfg = self.config
         self.budget = Budget(cfg.requery_rate, cfg.requery_burst, cfg.requery_concurrency)
         self.stats: collections.Counter[str] = collections.Counter()
-        """Counted for Prometheus: ``requeries`` (confirmation traffic sent),
+        """Counted for Prometheus: ``requeries`` (confirmation traffic sent, the authority
+        sweep's included), ``authority_queries`` (of which sent to authoritative servers),
         ``budget_exhausted`` (judgements left undecided), ``verdict_<kind>``."""
 
     # -- roles ---------------------------------------------------------------------------
@@ -296,6 +332,8 @@ class _Judgement:
         self.lag = 0.0  # seconds the reference answered after the candidate
         self.last: Normalised | None = None  # the latest assessment (for UNDECIDED)
         self.samples: list[Sample] = []  # the reference side's answers but the original
+        self.fresh_asked = False  # the candidate's flushed re-query, made at most once
+        self.fresh_parsed: Parsed | None = None
         wanted = differ.config.floor_references
         self.floor_refs = [r for r in refs if wanted is None or r == refs[0] or r in wanted]
 
@@ -304,6 +342,13 @@ class _Judgement:
     async def ask(self, target: str, purpose: str, query: Query | None = None, *,
                   flush: bool = False, cd: bool = False) -> tuple[TargetAnswer, Parsed | None]:
         q = query or self.query
+        return await self._budgeted(target, purpose, q, flush, cd,
+                                    lambda: self.requery(target, q, flush=flush, cd=cd))
+
+    async def _budgeted(self, label: str, purpose: str, query: Query, flush: bool, cd: bool,
+                        send: Callable[[], Awaitable[TargetAnswer]]
+                        ) -> tuple[TargetAnswer, Parsed | None]:
+        """Send one confirmation query through the budget; parse and record the answer."""
         budget = self.d.budget
         if not budget.take():
             self.notes["budget_exhausted_at"] = purpose
@@ -312,18 +357,18 @@ class _Judgement:
         try:
             if budget.slots is not None:
                 async with budget.slots:
-                    answer = await self.requery(target, q, flush=flush, cd=cd)
+                    answer = await send()
             else:
-                answer = await self.requery(target, q, flush=flush, cd=cd)
+                answer = await send()
         except Exception as e:  # a broken re-query is a failed one, never a crash
-            answer = TargetAnswer(target, error=f"requery failed: {type(e).__name__}: {e}")
+            answer = TargetAnswer(label, error=f"requery failed: {type(e).__name__}: {e}")
         parsed: Parsed | None = None
         if answer.wire is not None:
             try:
                 parsed = parse(answer.wire)
             except ParseError:
                 parsed = None
-        self.trail.add(target, purpose, q, flush, cd, answer, parsed)
+        self.trail.add(label, purpose, query, flush, cd, answer, parsed)
         return answer, parsed
 
     def learn(self, parsed: Parsed | None, target: str) -> None:
@@ -533,6 +578,8 @@ class _Judgement:
         # The noise floor: is what is left within the reference side's own variation?
         self.last = result
         fields = await self._floor(cand, ref, result)
+        if any(f.real for f in fields):
+            fields = await self._sweep(cand, ref, fields)
         if all(f.explained for f in fields):
             return self._floor_noise(result, fields, [f.as_dict() for f in fields],
                                      confirmation)
@@ -607,12 +654,123 @@ class _Judgement:
         remaining = result.remaining
         fields = judge_fields(cand, ref, remaining, self.samples, across, None,
                               asked_dnssec=self.asked, knowledge=self.k)
-        if cfg.fresh_candidate and any(f.evidence == "undetermined" for f in fields):
-            ta, parsed = await self.ask(cfg.candidate, "fresh", flush=True)
-            if parsed is not None and self.fresh(ta, True):
+        if any(f.evidence == "undetermined" for f in fields):
+            parsed = await self.fresh_candidate()
+            if parsed is not None:
                 fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
                                       asked_dnssec=self.asked, knowledge=self.k)
         return fields
+
+    async def fresh_candidate(self) -> Parsed | None:
+        """The candidate's answer after a flush (asked once per judgement; None: off, or
+        no fresh fetch could be had)."""
+        if not self.cfg.fresh_candidate:
+            return None
+        if not self.fresh_asked:
+            self.fresh_asked = True
+            ta, parsed = await self.ask(self.cfg.candidate, "fresh", flush=True)
+            self.fresh_parsed = parsed if self.fresh(ta, True) else None
+        return self.fresh_parsed
+
+    # -- the authority sweep -------------------------------------------------------------------
+
+    async def _sweep(self, cand: Parsed, ref: Parsed,
+                     fields: list[FieldJudgement]) -> list[FieldJudgement]:
+        """Ask the zone's authoritative servers about each field still judged real; an
+        authority that gives the candidate's value makes it noise (:mod:`.sweep`)."""
+        cfg = self.cfg
+        if not cfg.authority_sweep or self.d.authorities is None:
+            return fields
+        questions: list[tuple[str, int]] = []
+        for f in fields:
+            if f.real and sweepable(f.difference):
+                q = question_of(f.difference)
+                if q not in questions:
+                    questions.append(q)
+        answers: dict[tuple[str, int], list[AuthorityAnswer]] = {}
+        swept: list[dict[str, object]] = []
+        for owner, rdtype in questions[:cfg.authority_fields]:
+            zone = await self._zone(owner)
+            if zone is None:
+                swept.append({"qname": owner, "qtype": rdtype, "zone": None})
+                continue
+            query = sweep_query(owner, rdtype, self.query.do)
+            got = await asyncio.gather(*(self.ask_authority(name, address, query)
+                                         for name, address in
+                                         zone.servers[:cfg.authority_servers]))
+            answers[(owner, rdtype)] = [a for a in got if a is not None]
+            swept.append({"qname": owner, "qtype": rdtype, "zone": zone.apex,
+                          "servers": [f"{n} ({a})" for n, a in
+                                      zone.servers[:cfg.authority_servers]]})
+        if swept:
+            self.notes["authority_sweep"] = swept
+        out = []
+        for f in fields:
+            if f.real and sweepable(f.difference):
+                heard = answers.get(question_of(f.difference))
+                if heard:
+                    f = judge_by_authorities(f.difference, cand, ref, heard) or f
+                if f.real and heard and (varies := ttl_varies(f.difference, heard)):
+                    # The authorities' TTL itself varies: a fresh fetch of the candidate
+                    # tells a raised TTL (again above) from a draw of that variation.
+                    highest = max([self.k.max_ttl(f.difference.key or ("", 0, 0)),
+                                   *(t for s in self.samples
+                                     if (t := ttl_of(s.parsed, f.difference)) is not None),
+                                   *(t for a in heard
+                                     if (t := ttl_of(a.parsed, f.difference)) is not None)])
+                    f = judge_ttl_again(f.difference, await self.fresh_candidate(),
+                                        highest, varies)
+            out.append(f)
+        return out
+
+    async def _zone(self, owner: str) -> ZoneServers | None:
+        """The authoritative servers of ``owner``'s zone, learned through the primary
+        reference (its SOA for the apex, the apex's NS, their addresses) and kept."""
+        book = self.d.zones
+        now = time.monotonic()
+        primary_ref = self.refs[0]
+        apex = book.apex(owner, now)
+        if apex is None:
+            _, soa = await self.ask(primary_ref, "sweep", reference_query(owner, _SOA))
+            apex = None if soa is None else apex_of(soa, owner)
+            if apex is None:
+                return None
+            book.keep_apex(owner, apex, now)
+        async with book.lock(apex):
+            zone = book.servers(apex, now)
+            if zone is not None:
+                return zone
+            _, ns = await self.ask(primary_ref, "sweep", reference_query(apex, _NS))
+            if ns is None:
+                return None
+            names, glue = server_addresses(ns, apex)
+            servers: list[tuple[str, str]] = []
+            for name in names[:self.cfg.authority_servers]:
+                addresses = glue.get(name) or await self._addresses(name)
+                servers.extend((name, a) for a in addresses)
+            zone = ZoneServers(apex, tuple(servers), now)
+            book.keep(zone)
+            return zone
+
+    async def _addresses(self, name: str) -> list[str]:
+        out: list[str] = []
+        for rdtype in ADDRESS_TYPES:
+            _, parsed = await self.ask(self.refs[0], "sweep", reference_query(name, rdtype))
+            view = None if parsed is None else parsed.rrset("answer", (name, rdtype, 0))
+            if view is not None:
+                out.extend(sorted(view.addresses()))
+        return out
+
+    async def ask_authority(self, name: str, address: str,
+                            query: Query) -> AuthorityAnswer | None:
+        """One authoritative server, directly: budgeted and counted like any re-query."""
+        authorities = self.d.authorities
+        assert authorities is not None
+        label = f"{name} ({address})"
+        _, parsed = await self._budgeted(label, "sweep", query, False, False,
+                                         lambda: authorities(address, query))
+        self.d.stats["authority_queries"] += 1
+        return None if parsed is None else AuthorityAnswer(label, parsed)
 
     def _floor_noise(self, result: Normalised, fields: list[FieldJudgement],
                      floor_ev: list[dict[str, object]],

@@ -316,6 +316,21 @@ def test_differ_section_from_yaml_and_flags(tmp_path: Path) -> None:
     assert [t.name for t in twins] == ["candidate@unbound-egress"]
     off = harness_cli.config_from_args(_args("--config", str(path), "--no-egress-swap"))
     assert build_twins(off) == ([], {})
+    # the authority sweep: on by default, asking on port 53; a YAML key and flags
+    from harness.differ.sweep import UdpAuthorities
+    assert cfg.authority_sweep and isinstance(judge.authorities, UdpAuthorities)
+    assert judge.authorities.port == 53
+    path.write_text(path.read_text().replace("egress_swap: true", "authority_port: 5300"))
+    swept = choose_judge("differ", harness_cli.config_from_args(_args("--config", str(path))))
+    assert isinstance(swept, Differ) and isinstance(swept.authorities, UdpAuthorities)
+    assert swept.authorities.port == 5300 and swept.config.authority_port == 5300
+    flagged = harness_cli.config_from_args(_args("--config", str(path), "--authority-port",
+                                                 "5301", "--no-authority-sweep"))
+    assert (flagged.differ.authority_port, flagged.differ.authority_sweep) == (5301, False)
+    unswept = choose_judge("differ", flagged)
+    assert isinstance(unswept, Differ) and unswept.authorities is None
+    with pytest.raises(ValueError, match="differ.authority_port"):
+        config_from_mapping({"differ": {"authority_port": 0}})
     with pytest.raises(ValueError, match=r"differ.floor_references\[0\]: 'nope' is not a "
                                          "reference"):
         config_from_mapping({"references": [{"name": "u", "kind": "address",

@@ -377,6 +377,7 @@ async def test_the_differs_confirmation_is_budgeted_counted_and_asks_egress_twin
     assert v["equal"] == 6 and v["real"] >= 1 and v["undecided"] >= 1 and "noise" not in v
     text = pipeline.metrics.prometheus()
     assert "shadowdns_confirmation_requeries_total 8" in text
+    assert "shadowdns_authority_queries_total 0" in text  # no Authorities: no sweep
     assert f"shadowdns_confirmation_budget_exhausted_total {v['undecided']}" in text
     assert f'shadowdns_differ_verdicts_total{{kind="undecided"}} {v["undecided"]}' in text
     assert pipeline.status()["judge_stats"]["requeries"] == 8

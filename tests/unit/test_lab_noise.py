@@ -93,7 +93,7 @@ def test_the_world_has_six_held_out_noise_kinds(world) -> None:  # type: ignore[
     held = [e for e in manifest(world) if e.held_out]
     kinds = {e.kind for e in held}
     assert {"whoami", "nonce", "instance", "ttl_jitter", "serial", "online_signer",
-            "cname_steering"} <= kinds
+            "cname_steering", "lb_count", "edge_ttl", "secondary_lag"} <= kinds
     assert all(e.category == "noise" for e in held)
     named = {e.kind for e in manifest(world) if e.category == "noise" and not e.held_out}
     assert named == {"rotation", "pool", "geo", "cdn", "flap"}
@@ -191,6 +191,43 @@ def test_cname_steering_picks_one_edge_per_answer(server, zones) -> None:  # typ
     assert targets == {"a.steer.cdnprov.ed.", "b.steer.cdnprov.ed.", "c.steer.cdnprov.ed."}
 
 
+def test_load_balancer_varies_the_number_of_members_per_answer(server, zones) -> None:  # type: ignore[no-untyped-def]
+    pool = {f"127.100.11.{i}" for i in range(21, 27)}
+    counts = set()
+    for _ in range(40):
+        r = ask(server, "svc-2", "lb.svc.lab.", "A")
+        got = {rd.address for rd in rrset_of(r.answer, T.A)}
+        assert got <= pool
+        counts.add(len(got))
+        assert validate(zones, "svc.lab.", r.answer) == 1
+    assert counts == {1, 2, 3, 4}
+
+
+def test_each_server_gives_its_own_ttl(server) -> None:  # type: ignore[no-untyped-def]
+    for sid, ttl in (("edge-1", 300), ("edge-2", 30)):
+        for _ in range(3):
+            a = rrset_of(ask(server, sid, "cache.edge.plain.", "A").answer, T.A)
+            assert a.ttl == ttl and [rd.address for rd in a] == ["127.100.13.5"]
+
+
+def test_a_lagging_secondary_serves_an_older_version_of_the_zone(  # type: ignore[no-untyped-def]
+        server, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeTime(1_800_000_000.0)
+    monkeypatch.setattr(lab.authserver, "time", clock)
+    soa = {sid: rrset_of(ask(server, sid, "lag.plain.", "SOA").answer, T.SOA)[0].serial
+           for sid in ("lag-1", "lag-2")}
+    assert soa["lag-1"] - soa["lag-2"] == 3  # 900 s behind, a version every 300 s
+    neg = ask(server, "lag-2", "nothere.lag.plain.", "A")
+    assert neg.rcode() == dns.rcode.NXDOMAIN
+    assert rrset_of(neg.authority, T.SOA)[0].serial == soa["lag-2"]
+    www = {sid: rrset_of(ask(server, sid, "www.lag.plain.", "A").answer, T.A)[0].address
+           for sid in ("lag-1", "lag-2")}
+    assert www["lag-1"] != www["lag-2"]
+    clock.now += 900  # the secondary now serves what the primary served 900 s ago
+    assert rrset_of(ask(server, "lag-2", "www.lag.plain.", "A").answer,
+                    T.A)[0].address == www["lag-1"]
+
+
 def _world_with(tmp_path: Path, zone: str, key: str, value: object) -> Path:
     data = yaml.safe_load(default_world_path().read_text())
     if key == "names":
@@ -209,12 +246,30 @@ def _world_with(tmp_path: Path, zone: str, key: str, value: object) -> Path:
                 "values": ["127.100.11.1"]},
      "noise.jitter.spread: spread must be between 1 and 59"),
     ("nonce", {"type": "SOA", "kind": "serial", "period": 3}, "a serial name is the zone's apex"),
+    ("lb", {"type": "A", "kind": "lb", "pick": 1, "values": ["127.100.11.1", "127.100.11.2"]},
+     "noise.lb.pick: pick (the most records per answer) must be between 2 and 2"),
+    ("x", {"type": "A", "kind": "server_ttl", "ttls": [60], "values": ["127.100.11.1"]},
+     "noise.x.ttls: a server_ttl name needs ttls"),
+    ("x", {"type": "A", "kind": "server_ttl", "ttls": [60, 30, 10], "values": ["127.100.11.1"]},
+     "noise.x.ttls: 3 ttls for 2 servers"),
+    ("x", {"type": "A", "kind": "pool", "pick": 1, "ttls": [60, 30],
+           "values": ["127.100.11.1", "127.100.11.2"]},
+     "noise.x.ttls: ttls applies to server_ttl names only"),
 ])
 def test_bad_noise_definitions_name_the_key(tmp_path: Path, key: str, value: object,
                                             problem: str) -> None:
     with pytest.raises(WorldError) as e:
         load_world(_world_with(tmp_path, "svc.lab.", key, value))
     assert problem in str(e.value)
+
+
+def test_lagging_names_a_server_of_the_zone(tmp_path: Path) -> None:
+    data = yaml.safe_load(default_world_path().read_text())
+    data["zones"]["lag.plain."]["lagging"] = {"edge-1": 60}
+    path = tmp_path / "w.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(WorldError, match=r"lagging\.edge-1: 'edge-1' is not one of the zone"):
+        load_world(path)
 
 
 def test_held_out_is_for_noise_names_only(tmp_path: Path) -> None:
