@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
                        help="where hints, trust anchor and state go")
 
     def hostile(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--hostile", type=_share, default=0.0, metavar="SHARE",
+        q.add_argument("--hostile", type=_share, default=0.0, metavar="P",
                        help="hostile mode: bend this share (0-1) of all replies into mutated, "
                             "truncated, oversized, mismatched or slow-drip ones "
                             "(lab/hostile.py; 0: off)")

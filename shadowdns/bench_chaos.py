@@ -89,7 +89,7 @@ def register(bsub: Any) -> None:
                         "(optout.rsa.: every name is a fresh NXDOMAIN upstream)")
     c.add_argument("--resolve-rate", type=int, default=300, metavar="N",
                    help="fresh names per second the candidate is asked in the race")
-    c.add_argument("--hostile-share", type=float, default=0.35, metavar="SHARE",
+    c.add_argument("--hostile-share", type=float, default=0.35, metavar="P",
                    help="share of the lab's replies bent in the hostile-authorities phase "
                         "(lab/hostile.py; 0: no such phase)")
     c.add_argument("--hostile-rounds", type=int, default=3, metavar="N",

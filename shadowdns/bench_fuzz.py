@@ -28,7 +28,7 @@ def register(bsub: Any) -> None:
     z = bsub.add_parser("fuzz", help="coverage-guided fuzzing (atheris) of the wire parsers, "
                                      "the fast path, the judge's walker and the scenario "
                                      "parser")
-    z.add_argument("--targets", default=",".join(TARGETS), metavar="T,T",
+    z.add_argument("--targets", default=",".join(TARGETS), metavar="NAME,NAME",
                    help=f"comma-separated ({', '.join(TARGETS)}; 'selftest' must crash: a "
                         "check of the harness)")
     z.add_argument("--seconds", type=float, default=60.0, metavar="SECONDS",
