@@ -321,11 +321,400 @@ HELDOUT = {
     "val_nsec_wildcard_nodata_and_nx": nsec_wildcard_nodata_and_nx,
 }
 
-FIXON: dict[str, object] = {}
+# == fixed on (written after the held-out ones) ============================================
+
+def glue_refused_glueless_good() -> str:
+    t = cite("RFC 1034 §5.3.3, RFC 4697 §2.1: a refusing address is left for the zone's "
+             "other nameserver, found by resolving its name (no glue).")
+    t += header("The glued in-zone nameserver refuses; the glue-less one in another TLD "
+                "serves the zone; two names answered")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", ""),
+                     "org.": ("ns.nic.org.", "127.7.1.3", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "cafe.com.": (["ns1.cafe.com.", "ns.dns-host.org."], ["ns1.cafe.com. A 127.7.30.1"])})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "dns-host.org.": (["ns.dns-host.org."], ["ns.dns-host.org. A 127.7.30.2"])})
+    t += range_(0, 1000, ["127.7.30.1"], [catch_all("QR REFUSED")],
+                comment="ns1.cafe.com: refuses")
+    t += zone_server("127.7.30.2", "cafe.com.", ["ns1.cafe.com.", "ns.dns-host.org."],
+                     ["ns1.cafe.com. 3600 IN A 127.7.30.1"], [
+        Entry("www.cafe.com. A", answer=["www.cafe.com. 300 IN A 192.0.2.151"]),
+        Entry("menu.cafe.com. A", answer=["menu.cafe.com. 300 IN A 192.0.2.152"]),
+        Entry("ns.dns-host.org. A", answer=["ns.dns-host.org. 3600 IN A 127.7.30.2"]),
+        nodata("dns-host.org.", "ns.dns-host.org."),
+    ], "ns.dns-host.org: cafe.com and dns-host.org")
+    t += query(10, "www.cafe.com. A")
+    t += check(11, "www.cafe.com. A", NOERROR, ["www.cafe.com. 300 IN A 192.0.2.151"])
+    t += query(20, "menu.cafe.com. A")
+    t += check(21, "menu.cafe.com. A", NOERROR, ["menu.cafe.com. 300 IN A 192.0.2.152"])
+    return t
+
+
+def lame_aa_wrong_zone() -> str:
+    t = cite("RFC 4697 §2.2: a server that answers for the parent zone (its SOA, out of the "
+             "delegated zone's bailiwick) is lame for the child; RFC 2181 §5.4.1: that",
+             "out-of-zone data is not believed.  The other nameserver's answers are used.")
+    t += header("One nameserver answers authoritatively with the parent zone's SOA (it serves "
+                "com., not the child: lame); the other serves the zone")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "tea.com.": (["a.ns.tea.com.", "b.ns.tea.com."],
+                     ["a.ns.tea.com. A 127.7.31.1", "b.ns.tea.com. A 127.7.31.2"])})
+    t += range_(0, 1000, ["127.7.31.1"], [catch_all("QR AA NOERROR", authority=[
+        "com. 3600 IN SOA ns.nic.com. hostmaster.com. 1 1800 900 604800 3600"])],
+        comment="a.ns.tea.com: answers as an authority for com.")
+    t += zone_server("127.7.31.2", "tea.com.", ["a.ns.tea.com.", "b.ns.tea.com."],
+                     ["a.ns.tea.com. 3600 IN A 127.7.31.1",
+                      "b.ns.tea.com. 3600 IN A 127.7.31.2"], [
+        Entry("green.tea.com. A", answer=["green.tea.com. 300 IN A 192.0.2.161"]),
+        Entry("black.tea.com. TXT", answer=['black.tea.com. 300 IN TXT "strong"']),
+    ], "b.ns.tea.com: tea.com")
+    t += query(10, "green.tea.com. A")
+    t += check(11, "green.tea.com. A", NOERROR, ["green.tea.com. 300 IN A 192.0.2.161"])
+    t += query(20, "black.tea.com. TXT")
+    t += check(21, "black.tea.com. TXT", NOERROR, ['black.tea.com. 300 IN TXT "strong"'])
+    return t
+
+
+def servfail_v4_v6_good() -> str:
+    t = cite("RFC 1034 §5.3.3: SERVFAIL from one address and an upward referral (RFC 4697 "
+             "§2.2) from another nameserver; the IPv6 address of the first one answers.")
+    t += header("ns1's IPv4 address answers SERVFAIL, ns2 refers upward to the root (lame); "
+                "ns1 over IPv6 serves the zone", do_ip6=True)
+    t += root_range({"net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "radio.net.": (["ns1.radio.net.", "ns2.radio.net."],
+                       ["ns1.radio.net. A 127.7.32.1", "ns1.radio.net. AAAA fd07:32::1",
+                        "ns2.radio.net. A 127.7.32.2"])})
+    t += range_(0, 1000, ["127.7.32.1"], [catch_all("QR SERVFAIL")],
+                comment="ns1.radio.net over IPv4: SERVFAIL")
+    t += range_(0, 1000, ["127.7.32.2"], [catch_all(
+        "QR NOERROR", authority=[". 518400 IN NS k.root-servers.net."],
+        additional=["k.root-servers.net. 518400 IN A 127.7.0.1"])],
+        comment="ns2.radio.net: upward referral to the root")
+    t += zone_server("fd07:32::1", "radio.net.", ["ns1.radio.net.", "ns2.radio.net."],
+                     ["ns1.radio.net. 3600 IN A 127.7.32.1",
+                      "ns1.radio.net. 3600 IN AAAA fd07:32::1",
+                      "ns2.radio.net. 3600 IN A 127.7.32.2"], [
+        Entry("live.radio.net. A", answer=["live.radio.net. 300 IN A 192.0.2.171"]),
+        Entry("radio.net. MX", answer=["radio.net. 300 IN MX 5 live.radio.net."]),
+    ], "ns1.radio.net over IPv6: radio.net")
+    t += query(10, "live.radio.net. A")
+    t += check(11, "live.radio.net. A", NOERROR, ["live.radio.net. 300 IN A 192.0.2.171"])
+    t += query(20, "radio.net. MX")
+    t += check(21, "radio.net. MX", NOERROR, ["radio.net. 300 IN MX 5 live.radio.net."])
+    return t
+
+
+def lame_self_referral() -> str:
+    t = cite("RFC 4697 §2.2: a non-authoritative referral to the zone itself (no AA, the "
+             "zone's own NS set) is lameness; the zone's other nameserver answers.")
+    t += header("One nameserver answers every query with a referral to the zone itself "
+                "without AA (lame); the other, glue-less, serves the zone", do_ip6=False)
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", ""),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "bike.com.": (["ns.bike.com.", "dns.cloud.net."], ["ns.bike.com. A 127.7.33.1"])})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "cloud.net.": (["dns.cloud.net."], ["dns.cloud.net. A 127.7.33.2"])})
+    t += range_(0, 1000, ["127.7.33.1"], [catch_all(
+        "QR NOERROR", authority=["bike.com. 3600 IN NS ns.bike.com.",
+                                 "bike.com. 3600 IN NS dns.cloud.net."],
+        additional=["ns.bike.com. 3600 IN A 127.7.33.1"])],
+        comment="ns.bike.com: refers to bike.com itself, without AA")
+    t += zone_server("127.7.33.2", "bike.com.", ["ns.bike.com.", "dns.cloud.net."],
+                     ["ns.bike.com. 3600 IN A 127.7.33.1"], [
+        Entry("www.bike.com. A", answer=["www.bike.com. 300 IN A 192.0.2.181"]),
+        Entry("parts.bike.com. AAAA", answer=["parts.bike.com. 300 IN AAAA 2001:db8::181"]),
+        Entry("dns.cloud.net. A", answer=["dns.cloud.net. 3600 IN A 127.7.33.2"]),
+        nodata("cloud.net.", "dns.cloud.net."),
+    ], "dns.cloud.net: bike.com and cloud.net")
+    t += query(10, "www.bike.com. A")
+    t += check(11, "www.bike.com. A", NOERROR, ["www.bike.com. 300 IN A 192.0.2.181"])
+    t += query(20, "parts.bike.com. AAAA")
+    t += check(21, "parts.bike.com. AAAA", NOERROR,
+               ["parts.bike.com. 300 IN AAAA 2001:db8::181"])
+    return t
+
+
+def delegation_to_glueless_old_lame() -> str:
+    t = cite("RFC 1034 §4.3.2/§5.3.3, RFC 2181 §5.4.1: once the cached NS set (300 s) "
+             "expires the parent's new delegation is followed;",
+             "the old server, which refers upward by then (lame, RFC 4697 §2.2), is not "
+             "used.")
+    t += header("The parent moves zoo.org from an in-zone glued server to a glue-less one in "
+                "another TLD; after the NS TTL the new server answers (the old one is lame)")
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", ""),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "zoo.org.": (["300 ns.zoo.org."], ["ns.zoo.org. 300 IN A 127.7.34.1"])},
+        last=29, comment="org before the move")
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "zoo.org.": (["300 ns.parks.net."], [])}, first=30, comment="org after the move")
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "parks.net.": (["ns.parks.net."], ["ns.parks.net. A 127.7.34.2"])})
+    t += range_(0, 29, ["127.7.34.1"], [
+        Entry("lion.zoo.org. A", answer=["lion.zoo.org. 300 IN A 192.0.2.191"],
+              authority=["zoo.org. 300 IN NS ns.zoo.org."]),
+        Entry("zoo.org. NS", answer=["zoo.org. 300 IN NS ns.zoo.org."]),
+        Entry("ns.zoo.org. A", answer=["ns.zoo.org. 300 IN A 127.7.34.1"]),
+        nodata("zoo.org.", "ns.zoo.org."),
+    ], comment="ns.zoo.org before the move")
+    t += range_(30, 1000, ["127.7.34.1"], [catch_all(
+        "QR NOERROR", authority=["org. 86400 IN NS ns.nic.org."],
+        additional=["ns.nic.org. 86400 IN A 127.7.1.3"])],
+        comment="ns.zoo.org after the move: upward referral (lame)")
+    t += zone_server("127.7.34.2", "zoo.org.", ["ns.parks.net."], [], [
+        Entry("lion.zoo.org. A", answer=["lion.zoo.org. 300 IN A 192.0.2.192"]),
+        Entry("ns.parks.net. A", answer=["ns.parks.net. 3600 IN A 127.7.34.2"]),
+        nodata("parks.net.", "ns.parks.net."),
+    ], "ns.parks.net: zoo.org and parks.net")
+    t += query(10, "lion.zoo.org. A")
+    t += check(11, "lion.zoo.org. A", NOERROR, ["lion.zoo.org. 300 IN A 192.0.2.191"])
+    t += elapse(20, 400)
+    t += query(40, "lion.zoo.org. A")
+    t += check(41, "lion.zoo.org. A", NOERROR, ["lion.zoo.org. 300 IN A 192.0.2.192"])
+    return t
+
+
+def new_nsset_first_dead() -> str:
+    t = cite("RFC 1034 §5.3.3: after the NS set changes (the cached one expired) the new "
+             "set's first server never answers, the second one does.")
+    t += header("The parent gives example.nl a new NS set of two servers once the old one "
+                "(120 s) has expired; the first new server is dead, the second answers")
+    t += root_range({"nl.": ("ns.nic.nl.", "127.7.1.20", "")})
+    t += tld_range("nl.", "ns.nic.nl.", "127.7.1.20", {
+        "example.nl.": (["120 ns.example.nl."], ["ns.example.nl. 120 IN A 127.7.35.1"])},
+        last=29, comment="nl before")
+    t += tld_range("nl.", "ns.nic.nl.", "127.7.1.20", {
+        "example.nl.": (["120 x1.example.nl.", "120 x2.example.nl."],
+                        ["x1.example.nl. 120 IN A 127.7.35.11",
+                         "x2.example.nl. 120 IN A 127.7.35.12"])},
+        first=30, comment="nl after (127.7.35.11 has no range: it times out)")
+    for first, last, addr, ip in ((0, 29, "127.7.35.1", "192.0.2.201"),
+                                  (0, 1000, "127.7.35.12", "192.0.2.202")):
+        t += zone_server(addr, "example.nl.", ["ns.example.nl."] if ip.endswith("1") else
+                         ["x1.example.nl.", "x2.example.nl."], [], [
+            Entry("app.example.nl. A", answer=[f"app.example.nl. 60 IN A {ip}"])],
+            f"{addr}: example.nl", first, last)
+    t += range_(30, 1000, ["127.7.35.1"], [catch_all("QR REFUSED")],
+                comment="the old server after the change: refuses")
+    t += query(10, "app.example.nl. A")
+    t += check(11, "app.example.nl. A", NOERROR, ["app.example.nl. 60 IN A 192.0.2.201"])
+    t += elapse(20, 200)
+    t += query(40, "app.example.nl. A")
+    t += check(41, "app.example.nl. A", NOERROR, ["app.example.nl. 60 IN A 192.0.2.202"])
+    return t
+
+
+def signed_com_net(s: Signer) -> str:
+    return root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                       "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+
+
+def dname_insecure_to_signed_target() -> str:
+    s = Signer()
+    n = "SIG signed.net."
+    t = cite("RFC 4035 §4.3, RFC 6672 §5.3.1: the DNAME is in a zone whose delegation an "
+             "NSEC proves unsigned, so the whole answer is insecure",
+             "even though the target's data is signed (no AD, with or without DO).")
+    t += header("A DNAME in an unsigned delegation (NSEC: no DS) points into a signed zone: "
+                "answered without AD, asked with DO and without", extra=ta(s))
+    t += signed_com_net(s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "plain.com.": (["ns.plain.com."], ["ns.plain.com. A 127.7.36.1"])}, signer=s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "signed.net.": (["ns.signed.net."], ["ns.signed.net. A 127.7.36.2"])}, signer=s,
+        ds={"signed.net.": "ds"})
+    t += zone_server("127.7.36.1", "plain.com.", ["ns.plain.com."],
+                     ["ns.plain.com. 3600 IN A 127.7.36.1"], [
+        sub("go.plain.com. A", "QR AA NOERROR",
+            answer=["go.plain.com. 300 IN DNAME signed.net."])],
+        "ns.plain.com: plain.com, unsigned, go.plain.com is a DNAME")
+    t += signed_zone_server(s, "signed.net.", "127.7.36.2", "ns.signed.net.", [
+        Entry("mail.signed.net. A", answer=["mail.signed.net. 300 IN A 192.0.2.211", n]),
+        Entry("web.signed.net. A", answer=["web.signed.net. 300 IN A 192.0.2.212", n]),
+        sub("signed.net. A", "QR AA NOERROR", authority=[
+            soa("signed.net.", "ns.signed.net."), n]),
+    ], "ns.signed.net: signed.net")
+    t += query(10, "mail.go.plain.com. A", "RD DO")
+    t += check(11, "mail.go.plain.com. A", INSECURE, [
+        "go.plain.com. 300 IN DNAME signed.net.",
+        "mail.go.plain.com. 300 IN CNAME mail.signed.net.",
+        "mail.signed.net. 300 IN A 192.0.2.211", n], signer=s)
+    t += query(20, "web.go.plain.com. A")
+    t += check(21, "web.go.plain.com. A", NOERROR, [
+        "go.plain.com. 300 IN DNAME signed.net.",
+        "web.go.plain.com. 300 IN CNAME web.signed.net.",
+        "web.signed.net. 300 IN A 192.0.2.212"])
+    return t
+
+
+def dname_insecure_nodata_and_chain() -> str:
+    s = Signer()
+    t = cite("RFC 6672 §2.2/§3: below a DNAME the synthesised CNAME is followed; its target "
+             "has no data of the type (NODATA, NOERROR) or is a CNAME to another zone;",
+             "the zone is unsigned under a signed TLD (RFC 4035 §4.3): no AD.")
+    t += header("An insecure DNAME whose target has no data of the asked type (NODATA), and "
+                "one whose target is a CNAME leaving the zone", extra=ta(s))
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "ds"),
+                     "com.": ("ns.nic.com.", "127.7.1.1", "")}, s)
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "museum.org.": (["ns.museum.org."], ["ns.museum.org. A 127.7.37.1"])}, signer=s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "gallery.com.": (["ns.gallery.com."], ["ns.gallery.com. A 127.7.37.2"])})
+    t += zone_server("127.7.37.1", "museum.org.", ["ns.museum.org."],
+                     ["ns.museum.org. 3600 IN A 127.7.37.1"], [
+        Entry("hall.new.museum.org. A", answer=["hall.new.museum.org. 300 IN A 192.0.2.221"]),
+        Entry("shop.new.museum.org. A",
+              answer=["shop.new.museum.org. 300 IN CNAME store.gallery.com."]),
+        sub("old.museum.org. A", "QR AA NOERROR",
+            answer=["old.museum.org. 300 IN DNAME new.museum.org."]),
+    ], "ns.museum.org: museum.org, unsigned (hall.new has an A record only)")
+    t += zone_server("127.7.37.2", "gallery.com.", ["ns.gallery.com."],
+                     ["ns.gallery.com. 3600 IN A 127.7.37.2"], [
+        Entry("store.gallery.com. A", answer=["store.gallery.com. 300 IN A 192.0.2.222"])],
+        "ns.gallery.com: gallery.com")
+    t += query(10, "hall.old.museum.org. MX", "RD DO")
+    t += check(11, "hall.old.museum.org. MX", INSECURE, [
+        "old.museum.org. 300 IN DNAME new.museum.org.",
+        "hall.old.museum.org. 300 IN CNAME hall.new.museum.org."])
+    t += query(20, "shop.old.museum.org. A", "RD DO")
+    t += check(21, "shop.old.museum.org. A", INSECURE, [
+        "old.museum.org. 300 IN DNAME new.museum.org.",
+        "shop.old.museum.org. 300 IN CNAME shop.new.museum.org.",
+        "shop.new.museum.org. 300 IN CNAME store.gallery.com.",
+        "store.gallery.com. 300 IN A 192.0.2.222"])
+    return t
+
+
+def nsec3_wildcard_answer_missing_proof() -> str:
+    s = Signer()
+    z = "SIG fruit.com."
+    chain = Nsec3Chain("fruit.com.", {"fruit.com.": "NS SOA DNSKEY NSEC3PARAM",
+                                      "ns.fruit.com.": "A", "*.fruit.com.": "TXT",
+                                      "apple.fruit.com.": "A"}, salt="F00D", iterations=1)
+    soa_ = soa("fruit.com.", "ns.fruit.com.")
+    t = cite("RFC 5155 §8.8: a wildcard answer needs an NSEC3 covering the next closer name; "
+             "without it the answer is bogus (SERVFAIL, RFC 4035 §5.5);",
+             "with it, and for a NODATA at an existing name (§8.5), the answers validate.")
+    t += header("NSEC3 zone with an apex wildcard: a TXT answer from the wildcard without the "
+                "next-closer proof is bogus; with it, secure; a NODATA at apple validates",
+                extra=ta(s))
+    t += signed_com_net(s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "fruit.com.": (["ns.fruit.com."], ["ns.fruit.com. A 127.7.38.1"])}, signer=s,
+        ds={"fruit.com.": "ds"})
+    t += signed_zone_server(s, "fruit.com.", "127.7.38.1", "ns.fruit.com.", [
+        Entry("pear.fruit.com. TXT", answer=['pear.fruit.com. 300 IN TXT "wild"',
+                                             "SIG fruit.com. *.fruit.com."]),
+        Entry("plum.fruit.com. TXT", answer=['plum.fruit.com. 300 IN TXT "wild"',
+                                             "SIG fruit.com. *.fruit.com."],
+              authority=[chain.cover("plum.fruit.com."), z]),
+        Entry("apple.fruit.com. AAAA", authority=[soa_, z, chain.match("apple.fruit.com."), z]),
+        sub("fruit.com. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.fruit.com: fruit.com, NSEC3 (apex, ns, *, apple)")
+    t += query(10, "pear.fruit.com. TXT", "RD DO")
+    t += check(11, "pear.fruit.com. TXT", "QR RD RA DO SERVFAIL",
+               match="opcode qname qtype rcode")
+    t += query(20, "plum.fruit.com. TXT", "RD DO")
+    t += check(21, "plum.fruit.com. TXT", SECURE, ['plum.fruit.com. 300 IN TXT "wild"',
+                                                   "SIG fruit.com. *.fruit.com."], signer=s)
+    t += query(30, "apple.fruit.com. AAAA", "RD DO")
+    t += check(31, "apple.fruit.com. AAAA", SECURE)
+    return t
+
+
+def nsec_nx_and_wildcard_cname() -> str:
+    s = Signer()
+    z = "SIG city.net."
+    soa_ = soa("city.net.", "ns.city.net.")
+    # canonical order: city.net, a, *.b, c, ns
+    t = cite("RFC 4035 §3.1.3.2: NXDOMAIN proven by an NSEC covering the name and one "
+             "covering the wildcard; §3.1.3.3: a CNAME from a wildcard comes with the NSEC",
+             "covering the name, and its in-zone target is an answer of its own; all secure.")
+    t += header("NSEC zone: an NXDOMAIN, then a CNAME expanded from *.b to an existing name "
+                "of the zone (answered in one response); both validate", extra=ta(s))
+    t += signed_com_net(s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "city.net.": (["ns.city.net."], ["ns.city.net. A 127.7.39.1"])}, signer=s,
+        ds={"city.net.": "ds"})
+    t += signed_zone_server(s, "city.net.", "127.7.39.1", "ns.city.net.", [
+        Entry("zz.city.net. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "ns.city.net. 300 IN NSEC city.net. A RRSIG NSEC", z,
+            "city.net. 300 IN NSEC a.city.net. NS SOA RRSIG NSEC DNSKEY", z]),
+        Entry("x.b.city.net. A",
+              answer=["x.b.city.net. 300 IN CNAME a.city.net.",
+                      "SIG city.net. *.b.city.net.",
+                      "a.city.net. 300 IN A 192.0.2.231", z],
+              authority=["*.b.city.net. 300 IN NSEC c.city.net. CNAME RRSIG NSEC", z]),
+        Entry("a.city.net. A", answer=["a.city.net. 300 IN A 192.0.2.231", z]),
+        sub("city.net. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.city.net: city.net, NSEC (apex, a, *.b, c, ns)")
+    t += query(10, "zz.city.net. A", "RD DO")
+    t += check(11, "zz.city.net. A", "QR RD RA AD DO NXDOMAIN")
+    t += query(20, "x.b.city.net. A", "RD DO")
+    t += check(21, "x.b.city.net. A", SECURE,
+               ["x.b.city.net. 300 IN CNAME a.city.net.", "SIG city.net. *.b.city.net.",
+                "a.city.net. 300 IN A 192.0.2.231", z], signer=s)
+    return t
+
+
+def nsec3_nodata_nx_noce() -> str:
+    s = Signer()
+    z = "SIG lake.org."
+    chain = Nsec3Chain("lake.org.", {"lake.org.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.lake.org.": "A", "boat.lake.org.": "A TXT"},
+                       salt="CAFE", iterations=3)
+    apex = chain.match("lake.org.")
+    assert apex not in (chain.cover("fish.lake.org."), chain.cover("*.lake.org.")), \
+        "the apex's NSEC3 must not happen to complete the proof"
+    soa_ = soa("lake.org.", "ns.lake.org.")
+    t = cite("RFC 5155 §8.5: NODATA at an existing name (its NSEC3 matches, type absent) "
+             "validates; §8.4: an NXDOMAIN needs the closest encloser's NSEC3,",
+             "without it the denial is bogus (SERVFAIL, RFC 4035 §5.5); with all three "
+             "records it is secure.")
+    t += header("NSEC3 zone: an NXDOMAIN missing the closest encloser's NSEC3 is bogus; a "
+                "NODATA and a complete NXDOMAIN validate", extra=ta(s))
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "ds")}, s)
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "lake.org.": (["ns.lake.org."], ["ns.lake.org. A 127.7.40.1"])}, signer=s,
+        ds={"lake.org.": "ds"})
+    t += signed_zone_server(s, "lake.org.", "127.7.40.1", "ns.lake.org.", [
+        Entry("fish.lake.org. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.cover("fish.lake.org."), z, chain.cover("*.lake.org."), z]),
+        Entry("boat.lake.org. MX", authority=[soa_, z, chain.match("boat.lake.org."), z]),
+        Entry("swim.lake.org. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.match("lake.org."), z, chain.cover("swim.lake.org."), z,
+            chain.cover("*.lake.org."), z]),
+        sub("lake.org. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.lake.org: lake.org, NSEC3 (apex, ns, boat)")
+    t += query(10, "fish.lake.org. A", "RD DO")
+    t += check(11, "fish.lake.org. A", "QR RD RA DO SERVFAIL", match="opcode qname qtype rcode")
+    t += query(20, "boat.lake.org. MX", "RD DO")
+    t += check(21, "boat.lake.org. MX", SECURE)
+    t += query(30, "swim.lake.org. A", "RD DO")
+    t += check(31, "swim.lake.org. A", "QR RD RA AD DO NXDOMAIN")
+    return t
+
+
+FIXON = {
+    "iter_glue_refused_glueless_good": glue_refused_glueless_good,
+    "iter_lame_aa_wrong_zone": lame_aa_wrong_zone,
+    "iter_servfail_v4_v6_good": servfail_v4_v6_good,
+    "iter_lame_self_referral": lame_self_referral,
+    "iter_delegation_to_glueless_old_lame": delegation_to_glueless_old_lame,
+    "iter_new_nsset_first_dead": new_nsset_first_dead,
+    "val_dname_insecure_to_signed_target": dname_insecure_to_signed_target,
+    "val_dname_insecure_nodata_and_chain": dname_insecure_nodata_and_chain,
+    "val_nsec3_wildcard_answer_missing_proof": nsec3_wildcard_answer_missing_proof,
+    "val_nsec_nx_and_wildcard_cname": nsec_nx_and_wildcard_cname,
+    "val_nsec3_nodata_nx_noce": nsec3_nodata_nx_noce,
+}
 
 if __name__ == "__main__":
     only = set(sys.argv[1:])
     for where, table in (("heldout", HELDOUT), ("fixon", FIXON)):
         for name, make in table.items():
             if not only or name in only:
-                write(where, name, make())  # type: ignore[operator]
+                write(where, name, make())
