@@ -65,6 +65,20 @@ def zone_server(addr: str | list[str], zone: str, ns_names: list[str], glue: lis
     return range_(first, last, addrs, entries, comment=comment)
 
 
+TLD_SERVERS = {"com.": ("ns.nic.com.", "127.7.1.1"), "net.": ("ns.nic.net.", "127.7.1.2"),
+               "org.": ("ns.nic.org.", "127.7.1.3"), "nl.": ("ns.nic.nl.", "127.7.1.20")}
+
+
+def signed_path(s: Signer, zone: str, addr: str) -> str:
+    """The signed root and the signed TLD above ``zone``, which is delegated securely (a DS)
+    to its one nameserver ns.``zone`` at ``addr``."""
+    tld = zone.split(".", 1)[1]
+    ns, tld_addr = TLD_SERVERS[tld]
+    return root_range({tld: (ns, tld_addr, "ds")}, s) + tld_range(
+        tld, ns, tld_addr, {zone: ([f"ns.{zone}"], [f"ns.{zone} A {addr}"])}, signer=s,
+        ds={zone: "ds"})
+
+
 UPWARD = ["se. 86400 IN NS ns.nic.se."]
 
 
@@ -601,10 +615,7 @@ def nsec3_wildcard_answer_missing_proof() -> str:
     t += header("NSEC3 zone with an apex wildcard: a TXT answer from the wildcard without the "
                 "next-closer proof is bogus; with it, secure; a NODATA at apple validates",
                 extra=ta(s))
-    t += signed_com_net(s)
-    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
-        "fruit.com.": (["ns.fruit.com."], ["ns.fruit.com. A 127.7.38.1"])}, signer=s,
-        ds={"fruit.com.": "ds"})
+    t += signed_path(s, "fruit.com.", "127.7.38.1")
     t += signed_zone_server(s, "fruit.com.", "127.7.38.1", "ns.fruit.com.", [
         Entry("pear.fruit.com. TXT", answer=['pear.fruit.com. 300 IN TXT "wild"',
                                              "SIG fruit.com. *.fruit.com."]),
@@ -635,10 +646,7 @@ def nsec_nx_and_wildcard_cname() -> str:
              "covering the name, and its in-zone target is an answer of its own; all secure.")
     t += header("NSEC zone: an NXDOMAIN, then a CNAME expanded from *.b to an existing name "
                 "of the zone (answered in one response); both validate", extra=ta(s))
-    t += signed_com_net(s)
-    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
-        "city.net.": (["ns.city.net."], ["ns.city.net. A 127.7.39.1"])}, signer=s,
-        ds={"city.net.": "ds"})
+    t += signed_path(s, "city.net.", "127.7.39.1")
     t += signed_zone_server(s, "city.net.", "127.7.39.1", "ns.city.net.", [
         Entry("zz.city.net. A", reply="QR AA NXDOMAIN", authority=[
             soa_, z, "ns.city.net. 300 IN NSEC city.net. A RRSIG NSEC", z,
@@ -676,10 +684,7 @@ def nsec3_nodata_nx_noce() -> str:
              "records it is secure.")
     t += header("NSEC3 zone: an NXDOMAIN missing the closest encloser's NSEC3 is bogus; a "
                 "NODATA and a complete NXDOMAIN validate", extra=ta(s))
-    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "ds")}, s)
-    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
-        "lake.org.": (["ns.lake.org."], ["ns.lake.org. A 127.7.40.1"])}, signer=s,
-        ds={"lake.org.": "ds"})
+    t += signed_path(s, "lake.org.", "127.7.40.1")
     t += signed_zone_server(s, "lake.org.", "127.7.40.1", "ns.lake.org.", [
         Entry("fish.lake.org. A", reply="QR AA NXDOMAIN", authority=[
             soa_, z, chain.cover("fish.lake.org."), z, chain.cover("*.lake.org."), z]),
@@ -698,6 +703,143 @@ def nsec3_nodata_nx_noce() -> str:
     return t
 
 
+def dname_yxdomain_and_two_hops() -> str:
+    s = Signer()
+    long_label = "a" * 60
+    t = cite("RFC 6672 §2.2: when the DNAME substitution makes a name longer than 255 octets "
+             "the answer is YXDOMAIN with the DNAME;",
+             "§3: a chain of two DNAMEs is followed; the zones are unsigned under a signed TLD "
+             "(RFC 4035 §4.3): no AD.")
+    t += header("Two DNAMEs in a row in unsigned zones, and a name whose substitution "
+                "overflows (YXDOMAIN)", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds")}, s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "first.com.": (["ns.first.com."], ["ns.first.com. A 127.7.41.1"]),
+        "second.com.": (["ns.second.com."], ["ns.second.com. A 127.7.41.2"])}, signer=s)
+    long_target = ".".join(["b" * 60, "c" * 60, "d" * 60]) + ".second.com."
+    t += zone_server("127.7.41.1", "first.com.", ["ns.first.com."],
+                     ["ns.first.com. 3600 IN A 127.7.41.1"], [
+        Entry(f"{long_label}.{long_label}.deep.first.com. A", reply="QR AA YXDOMAIN",
+              answer=[f"deep.first.com. 300 IN DNAME {long_target}"]),
+        sub("deep.first.com. A", "QR AA NOERROR",
+            answer=[f"deep.first.com. 300 IN DNAME {long_target}"]),
+        sub("hop.first.com. A", "QR AA NOERROR",
+            answer=["hop.first.com. 300 IN DNAME hop.second.com."]),
+    ], "ns.first.com: first.com, unsigned, two DNAMEs")
+    t += zone_server("127.7.41.2", "second.com.", ["ns.second.com."],
+                     ["ns.second.com. 3600 IN A 127.7.41.2"], [
+        Entry("www.end.second.com. A", answer=["www.end.second.com. 300 IN A 192.0.2.241"]),
+        sub("hop.second.com. A", "QR AA NOERROR",
+            answer=["hop.second.com. 300 IN DNAME end.second.com."]),
+    ], "ns.second.com: second.com, unsigned")
+    t += query(10, "www.hop.first.com. A", "RD DO")
+    t += check(11, "www.hop.first.com. A", INSECURE, [
+        "hop.first.com. 300 IN DNAME hop.second.com.",
+        "www.hop.first.com. 300 IN CNAME www.hop.second.com.",
+        "hop.second.com. 300 IN DNAME end.second.com.",
+        "www.hop.second.com. 300 IN CNAME www.end.second.com.",
+        "www.end.second.com. 300 IN A 192.0.2.241"])
+    q = f"{long_label}.{long_label}.deep.first.com. A"
+    t += query(20, q, "RD DO")
+    t += check(21, q, "QR RD RA DO YXDOMAIN",
+               [f"deep.first.com. 300 IN DNAME {long_target}"])
+    return t
+
+
+def aggressive_nsec_respects_wildcard() -> str:
+    s = Signer()
+    z = "SIG park.com."
+    soa_ = soa("park.com.", "ns.park.com.")
+    # canonical order: park.com, b, *.b, ns, x
+    t = cite("RFC 8198 §5.1/§5.3: a cached NSEC may deny a name only with the wildcard "
+             "denied as well; a name under an existing wildcard is answered from it",
+             "(RFC 4592), with its proof (RFC 4035 §3.1.3.3): secure both times.")
+    t += header("NSEC zone: an NXDOMAIN, then names that the cached NSEC records do not deny "
+                "(one under the wildcard *.b) are asked and answered", extra=ta(s))
+    t += signed_path(s, "park.com.", "127.7.42.1")
+    t += signed_zone_server(s, "park.com.", "127.7.42.1", "ns.park.com.", [
+        Entry("a.park.com. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "park.com. 300 IN NSEC b.park.com. NS SOA RRSIG NSEC DNSKEY", z,
+            "x.park.com. 300 IN NSEC park.com. A RRSIG NSEC", z]),
+        Entry("q.b.park.com. A",
+              answer=["q.b.park.com. 300 IN A 192.0.2.251", "SIG park.com. *.b.park.com."],
+              authority=["*.b.park.com. 300 IN NSEC ns.park.com. A RRSIG NSEC", z]),
+        Entry("y.park.com. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "x.park.com. 300 IN NSEC park.com. A RRSIG NSEC", z]),
+        Entry("x.park.com. A", answer=["x.park.com. 300 IN A 192.0.2.252", z]),
+        sub("park.com. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.park.com: park.com, NSEC (apex, b (empty), *.b, ns, x)")
+    t += query(10, "a.park.com. A", "RD DO")
+    t += check(11, "a.park.com. A", "QR RD RA AD DO NXDOMAIN")
+    t += query(20, "q.b.park.com. A", "RD DO")
+    t += check(21, "q.b.park.com. A", SECURE,
+               ["q.b.park.com. 300 IN A 192.0.2.251", "SIG park.com. *.b.park.com."], signer=s)
+    t += query(30, "y.park.com. A", "RD DO")
+    t += check(31, "y.park.com. A", "QR RD RA AD DO NXDOMAIN")
+    t += query(40, "x.park.com. A", "RD DO")
+    t += check(41, "x.park.com. A", SECURE, ["x.park.com. 300 IN A 192.0.2.252", z], signer=s)
+    return t
+
+
+def nxdomain_below_cached_nx() -> str:
+    s = Signer()
+    z = "SIG pond.net."
+    soa_ = soa("pond.net.", "ns.pond.net.")
+    t = cite("RFC 8020 §2: below a name validated as NXDOMAIN nothing exists (NXDOMAIN); RFC "
+             "4035 §5.4: the NSEC records prove it (AD).")
+    t += header("NSEC zone: an NXDOMAIN, then a name below it (NXDOMAIN too, secure), then "
+                "a sibling that exists", extra=ta(s))
+    t += signed_path(s, "pond.net.", "127.7.43.1")
+    nx = [soa_, z, "pond.net. 300 IN NSEC ns.pond.net. NS SOA RRSIG NSEC DNSKEY", z,
+          "ns.pond.net. 300 IN NSEC zed.pond.net. A RRSIG NSEC", z]
+    t += signed_zone_server(s, "pond.net.", "127.7.43.1", "ns.pond.net.", [
+        Entry("duck.pond.net. A", reply="QR AA NXDOMAIN", authority=nx),
+        Entry("egg.duck.pond.net. A", reply="QR AA NXDOMAIN", authority=nx),
+        Entry("zed.pond.net. A", answer=["zed.pond.net. 300 IN A 192.0.2.253", z]),
+        sub("pond.net. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.pond.net: pond.net, NSEC (apex, ns, zed)")
+    t += query(10, "duck.pond.net. A", "RD DO")
+    t += check(11, "duck.pond.net. A", "QR RD RA AD DO NXDOMAIN")
+    t += query(20, "egg.duck.pond.net. A", "RD DO")
+    t += check(21, "egg.duck.pond.net. A", "QR RD RA AD DO NXDOMAIN")
+    t += query(30, "zed.pond.net. A", "RD DO")
+    t += check(31, "zed.pond.net. A", SECURE, ["zed.pond.net. 300 IN A 192.0.2.253", z],
+               signer=s)
+    return t
+
+
+def lame_for_aaaa_only() -> str:
+    t = cite("RFC 4697 §2.2: a server that refers upward for some questions (here every AAAA "
+             "question) is lame there; the zone's other server answers those,",
+             "and the first one's authoritative answers to A questions stay usable.")
+    t += header("One of two nameservers answers A questions authoritatively but every AAAA "
+                "question with an upward referral; the other serves everything")
+    t += root_range({"nl.": ("ns.nic.nl.", "127.7.1.20", "")})
+    t += tld_range("nl.", "ns.nic.nl.", "127.7.1.20", {
+        "farm.nl.": (["ns1.farm.nl.", "ns2.farm.nl."],
+                     ["ns1.farm.nl. A 127.7.44.1", "ns2.farm.nl. A 127.7.44.2"])})
+    data = [Entry("cow.farm.nl. A", answer=["cow.farm.nl. 300 IN A 192.0.2.254"]),
+            Entry("cow.farm.nl. AAAA", answer=["cow.farm.nl. 300 IN AAAA 2001:db8::254"]),
+            Entry("pig.farm.nl. AAAA", answer=["pig.farm.nl. 300 IN AAAA 2001:db8::255"]),
+            Entry("pig.farm.nl. A", answer=["pig.farm.nl. 300 IN A 192.0.2.255"])]
+    glue = ["ns1.farm.nl. 3600 IN A 127.7.44.1", "ns2.farm.nl. 3600 IN A 127.7.44.2"]
+    upward = Entry("farm.nl. AAAA", reply="QR NOERROR", match="opcode qtype subdomain",
+                   authority=["nl. 86400 IN NS ns.nic.nl."],
+                   additional=["ns.nic.nl. 86400 IN A 127.7.1.20"],
+                   adjust="copy_id copy_query")
+    t += zone_server("127.7.44.1", "farm.nl.", ["ns1.farm.nl.", "ns2.farm.nl."], glue,
+                     [upward, *data[:1], data[3]], "ns1.farm.nl: lame for AAAA questions")
+    t += zone_server("127.7.44.2", "farm.nl.", ["ns1.farm.nl.", "ns2.farm.nl."], glue, data,
+                     "ns2.farm.nl: farm.nl")
+    for i, (q, a) in enumerate((("cow.farm.nl. AAAA", "cow.farm.nl. 300 IN AAAA 2001:db8::254"),
+                                ("pig.farm.nl. A", "pig.farm.nl. 300 IN A 192.0.2.255"),
+                                ("pig.farm.nl. AAAA", "pig.farm.nl. 300 IN AAAA 2001:db8::255"),
+                                ("cow.farm.nl. A", "cow.farm.nl. 300 IN A 192.0.2.254"))):
+        t += query(10 * (i + 1), q)
+        t += check(10 * (i + 1) + 1, q, NOERROR, [a])
+    return t
+
+
 FIXON = {
     "iter_glue_refused_glueless_good": glue_refused_glueless_good,
     "iter_lame_aa_wrong_zone": lame_aa_wrong_zone,
@@ -710,6 +852,10 @@ FIXON = {
     "val_nsec3_wildcard_answer_missing_proof": nsec3_wildcard_answer_missing_proof,
     "val_nsec_nx_and_wildcard_cname": nsec_nx_and_wildcard_cname,
     "val_nsec3_nodata_nx_noce": nsec3_nodata_nx_noce,
+    "iter_dname_yxdomain_two_hops": dname_yxdomain_and_two_hops,
+    "val_aggressive_nsec_wildcard": aggressive_nsec_respects_wildcard,
+    "val_nxdomain_below_cached_nx": nxdomain_below_cached_nx,
+    "iter_lame_for_aaaa_only": lame_for_aaaa_only,
 }
 
 if __name__ == "__main__":
