@@ -840,6 +840,100 @@ def lame_for_aaaa_only() -> str:
     return t
 
 
+def ent_denials_nsec() -> str:
+    s = Signer()
+    z = "SIG hill.org."
+    soa_ = soa("hill.org.", "ns.hill.org.")
+    # canonical order: hill.org, a.b.hill.org (b is an empty non-terminal), ns
+    apex = "hill.org. 300 IN NSEC a.b.hill.org. NS SOA RRSIG NSEC DNSKEY"
+    ab = "a.b.hill.org. 300 IN NSEC ns.hill.org. A RRSIG NSEC"
+    t = cite("RFC 4035 §3.1.3.2 and RFC 4592 §2.2.2: below the empty non-terminal b the "
+             "name x.b does not exist (its NSEC, and the apex NSEC covering *.b);",
+             "RFC 4035 §3.1.3.1/RFC 5155 §7.2.3 analogue for NSEC: b itself exists without "
+             "data (NODATA, the apex NSEC's next name lies below it); all secure.")
+    t += header("NSEC zone with an empty non-terminal: NXDOMAIN below it, NODATA at it, "
+                "and the data below it", extra=ta(s))
+    t += signed_path(s, "hill.org.", "127.7.45.1")
+    t += signed_zone_server(s, "hill.org.", "127.7.45.1", "ns.hill.org.", [
+        Entry("x.b.hill.org. A", reply="QR AA NXDOMAIN", authority=[soa_, z, ab, z, apex, z]),
+        Entry("b.hill.org. TXT", authority=[soa_, z, apex, z]),
+        Entry("a.b.hill.org. A", answer=["a.b.hill.org. 300 IN A 192.0.2.245", z]),
+        sub("hill.org. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.hill.org: hill.org, NSEC (apex, b (empty), a.b, ns)")
+    t += query(10, "x.b.hill.org. A", "RD DO")
+    t += check(11, "x.b.hill.org. A", "QR RD RA AD DO NXDOMAIN")
+    t += query(20, "b.hill.org. TXT", "RD DO")
+    t += check(21, "b.hill.org. TXT", SECURE)
+    t += query(30, "a.b.hill.org. A", "RD DO")
+    t += check(31, "a.b.hill.org. A", SECURE, ["a.b.hill.org. 300 IN A 192.0.2.245", z],
+               signer=s)
+    return t
+
+
+def nsec3_deep_wildcard_and_ent() -> str:
+    s = Signer()
+    z = "SIG rock.nl."
+    chain = Nsec3Chain("rock.nl.", {"rock.nl.": "NS SOA DNSKEY NSEC3PARAM",
+                                    "ns.rock.nl.": "A", "*.rock.nl.": "TXT",
+                                    "b.rock.nl.": "", "a.b.rock.nl.": "A"},
+                       salt="5A17", iterations=0)
+    soa_ = soa("rock.nl.", "ns.rock.nl.")
+    t = cite("RFC 5155 §8.8: a wildcard answer several labels below the wildcard's parent "
+             "needs the next closer name (one label below it) covered;",
+             "§8.5/§7.2.3: NODATA at an empty non-terminal (its NSEC3 with no types); §8.4: "
+             "NXDOMAIN below it (closest encloser b, *.b covered); all secure.")
+    t += header("NSEC3 zone: a TXT answer from *.rock.nl three labels down, NODATA at an "
+                "empty non-terminal, NXDOMAIN below it", extra=ta(s))
+    t += signed_path(s, "rock.nl.", "127.7.46.1")
+    t += signed_zone_server(s, "rock.nl.", "127.7.46.1", "ns.rock.nl.", [
+        Entry("p.q.r.rock.nl. TXT",
+              answer=['p.q.r.rock.nl. 300 IN TXT "deep"', "SIG rock.nl. *.rock.nl."],
+              authority=[chain.cover("r.rock.nl."), z]),
+        Entry("b.rock.nl. MX", authority=[soa_, z, chain.match("b.rock.nl."), z]),
+        Entry("x.b.rock.nl. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.match("b.rock.nl."), z, chain.cover("x.b.rock.nl."), z,
+            chain.cover("*.b.rock.nl."), z]),
+        sub("rock.nl. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.rock.nl: rock.nl, NSEC3 (apex, ns, *, b (empty), a.b)")
+    t += query(10, "p.q.r.rock.nl. TXT", "RD DO")
+    t += check(11, "p.q.r.rock.nl. TXT", SECURE,
+               ['p.q.r.rock.nl. 300 IN TXT "deep"', "SIG rock.nl. *.rock.nl."], signer=s)
+    t += query(20, "b.rock.nl. MX", "RD DO")
+    t += check(21, "b.rock.nl. MX", SECURE)
+    t += query(30, "x.b.rock.nl. A", "RD DO")
+    t += check(31, "x.b.rock.nl. A", "QR RD RA AD DO NXDOMAIN")
+    return t
+
+
+def nsec3_cname_wildcard_to_nodata() -> str:
+    s = Signer()
+    z = "SIG wave.com."
+    chain = Nsec3Chain("wave.com.", {"wave.com.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.wave.com.": "A", "*.wave.com.": "CNAME",
+                                     "surf.wave.com.": "A"}, salt="0C3A", iterations=1)
+    soa_ = soa("wave.com.", "ns.wave.com.")
+    t = cite("RFC 5155 §8.8: the CNAME from the wildcard needs its next closer covered; "
+             "§8.5: its target surf exists without AAAA (NODATA); RFC 4035 §5.3.4: each "
+             "part is proven, so the answer is secure.")
+    t += header("NSEC3 zone: a CNAME expanded from *.wave.com to surf.wave.com, which has no "
+                "AAAA; one response with both proofs; secure NODATA", extra=ta(s))
+    t += signed_path(s, "wave.com.", "127.7.47.1")
+    t += signed_zone_server(s, "wave.com.", "127.7.47.1", "ns.wave.com.", [
+        Entry("tide.wave.com. AAAA",
+              answer=["tide.wave.com. 300 IN CNAME surf.wave.com.",
+                      "SIG wave.com. *.wave.com."],
+              authority=[chain.cover("tide.wave.com."), z, soa_, z,
+                         chain.match("surf.wave.com."), z]),
+        Entry("surf.wave.com. AAAA", authority=[soa_, z, chain.match("surf.wave.com."), z]),
+        sub("wave.com. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.wave.com: wave.com, NSEC3 (apex, ns, *, surf)")
+    t += query(10, "tide.wave.com. AAAA", "RD DO")
+    t += check(11, "tide.wave.com. AAAA", SECURE,
+               ["tide.wave.com. 300 IN CNAME surf.wave.com.", "SIG wave.com. *.wave.com."],
+               signer=s)
+    return t
+
+
 FIXON = {
     "iter_glue_refused_glueless_good": glue_refused_glueless_good,
     "iter_lame_aa_wrong_zone": lame_aa_wrong_zone,
@@ -856,6 +950,9 @@ FIXON = {
     "val_aggressive_nsec_wildcard": aggressive_nsec_respects_wildcard,
     "val_nxdomain_below_cached_nx": nxdomain_below_cached_nx,
     "iter_lame_for_aaaa_only": lame_for_aaaa_only,
+    "val_ent_denials_nsec": ent_denials_nsec,
+    "val_nsec3_deep_wildcard_and_ent": nsec3_deep_wildcard_and_ent,
+    "val_nsec3_cname_wildcard_to_nodata": nsec3_cname_wildcard_to_nodata,
 }
 
 if __name__ == "__main__":
