@@ -910,6 +910,145 @@ def nsec3_cname_wildcard_to_nodata() -> str:
     return t
 
 
+# == held out, second batch (written after the fixes, run once at the end) ================
+
+def nsset_replaced_old_refuse() -> str:
+    t = cite("RFC 1034 §4.3.2/§5.3.3 and RFC 2181 §5.4.1: the cached NS set (3600 s) "
+             "expires; the parent's new delegation (two glue-less names in another zone)",
+             "is followed; the old servers refuse by then (lame, RFC 4697 §2.1).")
+    t += header("The parent replaces a zone's three glue-less nameservers with two others in "
+                "another TLD; an hour later the new ones answer (the old ones refuse)")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", ""),
+                     "org.": ("ns.nic.org.", "127.7.1.3", ""),
+                     "nl.": ("ns.nic.nl.", "127.7.1.20", "")})
+    old = ["a.dnsa.org.", "b.dnsa.org.", "c.dnsa.org."]
+    new = ["x.dnsb.nl.", "y.dnsb.nl."]
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {"books.com.": (old, [])}, last=29,
+                   comment="com before")
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {"books.com.": (new, [])}, first=30,
+                   comment="com after")
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "dnsa.org.": (["ns.dnsa.org."], ["ns.dnsa.org. A 127.7.50.9"])})
+    t += tld_range("nl.", "ns.nic.nl.", "127.7.1.20", {
+        "dnsb.nl.": (["ns.dnsb.nl."], ["ns.dnsb.nl. A 127.7.51.9"])})
+    t += zone_server("127.7.50.9", "dnsa.org.", ["ns.dnsa.org."],
+                     ["ns.dnsa.org. 3600 IN A 127.7.50.9"],
+                     [Entry(f"{n} A", answer=[f"{n} 3600 IN A 127.7.50.{i + 1}"])
+                      for i, n in enumerate(old)], "ns.dnsa.org: dnsa.org")
+    t += zone_server("127.7.51.9", "dnsb.nl.", ["ns.dnsb.nl."],
+                     ["ns.dnsb.nl. 3600 IN A 127.7.51.9"],
+                     [Entry(f"{n} A", answer=[f"{n} 3600 IN A 127.7.51.{i + 1}"])
+                      for i, n in enumerate(new)], "ns.dnsb.nl: dnsb.nl")
+    for first, last, addrs, ns, ip in (
+            (0, 29, ["127.7.50.1", "127.7.50.2", "127.7.50.3"], old, "192.0.2.31"),
+            (0, 1000, ["127.7.51.1", "127.7.51.2"], new, "192.0.2.32")):
+        t += zone_server(addrs, "books.com.", ns, [], [
+            Entry("shop.books.com. A", answer=[f"shop.books.com. 300 IN A {ip}"])],
+            f"books.com at {', '.join(addrs)}", first, last)
+    t += range_(30, 1000, ["127.7.50.1", "127.7.50.2", "127.7.50.3"],
+                [catch_all("QR REFUSED")], comment="the old servers after the change: refuse")
+    t += query(10, "shop.books.com. A")
+    t += check(11, "shop.books.com. A", NOERROR, ["shop.books.com. 300 IN A 192.0.2.31"])
+    t += elapse(20, 4000)
+    t += query(40, "shop.books.com. A")
+    t += check(41, "shop.books.com. A", NOERROR, ["shop.books.com. 300 IN A 192.0.2.32"])
+    return t
+
+
+def broken_v6_family() -> str:
+    t = cite("RFC 1034 §5.3.3: every IPv6 address of the zone's servers answers SERVFAIL; "
+             "the one IPv4 address answers, for every question.")
+    t += header("Both nameservers' IPv6 addresses answer SERVFAIL; only the second has an "
+                "IPv4 address, which serves the zone", do_ip6=True)
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "")})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "river.org.": (["ns1.river.org.", "ns2.river.org."],
+                       ["ns1.river.org. AAAA fd07:52::1", "ns2.river.org. AAAA fd07:52::2",
+                        "ns2.river.org. A 127.7.52.2"])})
+    t += range_(0, 1000, ["fd07:52::1", "fd07:52::2"], [catch_all("QR SERVFAIL")],
+                comment="the IPv6 addresses: SERVFAIL")
+    t += zone_server("127.7.52.2", "river.org.", ["ns1.river.org.", "ns2.river.org."],
+                     ["ns1.river.org. 3600 IN AAAA fd07:52::1",
+                      "ns2.river.org. 3600 IN AAAA fd07:52::2",
+                      "ns2.river.org. 3600 IN A 127.7.52.2"], [
+        Entry("boat.river.org. A", answer=["boat.river.org. 300 IN A 192.0.2.52"]),
+        Entry("boat.river.org. AAAA", answer=["boat.river.org. 300 IN AAAA 2001:db8::52"]),
+    ], "ns2.river.org over IPv4: river.org")
+    t += query(10, "boat.river.org. AAAA")
+    t += check(11, "boat.river.org. AAAA", NOERROR,
+               ["boat.river.org. 300 IN AAAA 2001:db8::52"])
+    t += query(20, "boat.river.org. A")
+    t += check(21, "boat.river.org. A", NOERROR, ["boat.river.org. 300 IN A 192.0.2.52"])
+    return t
+
+
+def signed_dname_to_insecure_nx() -> str:
+    s = Signer()
+    n = "SIG sign.net."
+    t = cite("RFC 6672 §2.2/§5.3.1: a signed DNAME (and the CNAME it implies) into an "
+             "unsigned zone where the target does not exist: NXDOMAIN;",
+             "RFC 4035 §4.3: the target's zone is insecure (NSEC: no DS), so no AD.")
+    t += header("A signed DNAME points into an unsigned zone whose name does not exist: "
+                "NXDOMAIN with the DNAME and CNAME, without AD", extra=ta(s))
+    t += root_range({"net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "sign.net.": (["ns.sign.net."], ["ns.sign.net. A 127.7.53.1"]),
+        "unsign.net.": (["ns.unsign.net."], ["ns.unsign.net. A 127.7.53.2"])}, signer=s,
+        ds={"sign.net.": "ds"})
+    t += signed_zone_server(s, "sign.net.", "127.7.53.1", "ns.sign.net.", [
+        sub("to.sign.net. A", "QR AA NOERROR",
+            answer=["to.sign.net. 300 IN DNAME unsign.net.", n]),
+        sub("sign.net. A", "QR AA NOERROR", authority=[soa("sign.net.", "ns.sign.net."), n]),
+    ], "ns.sign.net: sign.net, signed, to.sign.net is a DNAME")
+    t += zone_server("127.7.53.2", "unsign.net.", ["ns.unsign.net."],
+                     ["ns.unsign.net. 3600 IN A 127.7.53.2"], [
+        sub("nothing.unsign.net. A", "QR AA NXDOMAIN",
+            authority=[soa("unsign.net.", "ns.unsign.net.")])],
+        "ns.unsign.net: unsign.net, unsigned")
+    t += query(10, "nothing.to.sign.net. A", "RD DO")
+    t += check(11, "nothing.to.sign.net. A", "QR RD RA DO NXDOMAIN", [
+        "to.sign.net. 300 IN DNAME unsign.net.", n,
+        "nothing.to.sign.net. 300 IN CNAME nothing.unsign.net."], signer=s)
+    return t
+
+
+def wildcard_wrong_proof() -> str:
+    s = Signer()
+    z = "SIG moon.org."
+    soa_ = soa("moon.org.", "ns.moon.org.")
+    # canonical order: moon.org, *.moon.org, ns, sea, zz
+    cover_m = "*.moon.org. 300 IN NSEC ns.moon.org. A RRSIG NSEC"
+    t = cite("RFC 4035 §5.3.4: a wildcard answer needs an NSEC proving the query name does "
+             "not exist; one that covers some other name proves nothing (bogus, SERVFAIL);",
+             "with the right NSEC it validates (AD).")
+    t += header("NSEC zone: a wildcard answer whose NSEC covers another name is bogus; a "
+                "wildcard answer with the covering NSEC validates", extra=ta(s))
+    t += signed_path(s, "moon.org.", "127.7.54.1")
+    t += signed_zone_server(s, "moon.org.", "127.7.54.1", "ns.moon.org.", [
+        Entry("tide.moon.org. A", answer=["tide.moon.org. 300 IN A 192.0.2.54",
+                                          "SIG moon.org. *.moon.org."],
+              authority=[cover_m, z]),
+        Entry("crater.moon.org. A", answer=["crater.moon.org. 300 IN A 192.0.2.54",
+                                            "SIG moon.org. *.moon.org."],
+              authority=[cover_m, z]),
+        sub("moon.org. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.moon.org: moon.org, NSEC (apex, *, ns, sea, zz)")
+    t += query(10, "tide.moon.org. A", "RD DO")
+    t += check(11, "tide.moon.org. A", "QR RD RA DO SERVFAIL", match="opcode qname qtype rcode")
+    t += query(20, "crater.moon.org. A", "RD DO")
+    t += check(21, "crater.moon.org. A", SECURE,
+               ["crater.moon.org. 300 IN A 192.0.2.54", "SIG moon.org. *.moon.org."], signer=s)
+    return t
+
+
+HELDOUT2 = {
+    "iter_nsset_replaced_old_refuse": nsset_replaced_old_refuse,
+    "iter_broken_v6_family": broken_v6_family,
+    "val_signed_dname_to_insecure_nx": signed_dname_to_insecure_nx,
+    "val_wildcard_wrong_proof": wildcard_wrong_proof,
+}
+
+
 FIXON = {
     "iter_glue_refused_glueless_good": glue_refused_glueless_good,
     "iter_servfail_v4_v6_good": servfail_v4_v6_good,
@@ -932,7 +1071,7 @@ FIXON = {
 
 if __name__ == "__main__":
     only = set(sys.argv[1:])
-    for where, table in (("heldout", HELDOUT), ("fixon", FIXON)):
+    for where, table in (("heldout", HELDOUT), ("fixon", FIXON), ("heldout2", HELDOUT2)):
         for name, make in table.items():
             if not only or name in only:
                 write(where, name, make())
