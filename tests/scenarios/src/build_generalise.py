@@ -910,6 +910,47 @@ def nsec3_cname_wildcard_to_nodata() -> str:
     return t
 
 
+def dnssec_lame_server() -> str:
+    s = Signer()
+    z = "SIG vault.net."
+    soa_ = soa("vault.net.", "ns1.vault.net.")
+    t = cite("RFC 4035 §4.3/§5: the zone is signed (a DS), so an answer without RRSIGs "
+             "cannot be validated; Unbound marks such a server dnssec-lame and asks another",
+             "(iterator.c, processQueryResponse); the other server's signed answers are "
+             "secure (AD).")
+    t += header("A signed zone with two servers: the first strips every RRSIG (DNSSEC-lame), "
+                "the second signs; answers and a NODATA validate", extra=ta(s))
+    t += root_range({"net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "vault.net.": (["ns1.vault.net.", "ns2.vault.net."],
+                       ["ns1.vault.net. A 127.7.48.1", "ns2.vault.net. A 127.7.48.2"])},
+        signer=s, ds={"vault.net.": "ds"})
+    data = {
+        "vault.net. DNSKEY": ([s.dnskey_line("vault.net.")], []),
+        "vault.net. NS": (["vault.net. 3600 IN NS ns1.vault.net.",
+                           "vault.net. 3600 IN NS ns2.vault.net."], []),
+        "gold.vault.net. A": (["gold.vault.net. 300 IN A 192.0.2.48"], []),
+        "gold.vault.net. TXT": ([], [soa_, "gold.vault.net. 300 IN NSEC ns1.vault.net. A RRSIG "
+                                     "NSEC"]),
+    }
+    for addr, signs in (("127.7.48.1", False), ("127.7.48.2", True)):
+        entries: list[Entry | str] = []
+        for question, (answer, authority) in data.items():
+            sign = (lambda lines: [x for line in lines for x in (line, z)]) if signs else \
+                (lambda lines: list(lines))
+            entries.append(Entry(question, answer=sign(answer), authority=sign(authority)))
+        entries.append(sub("vault.net. A", "QR AA NOERROR", authority=[soa_, z] if signs
+                           else [soa_]))
+        t += range_(0, 1000, [addr], entries, s,
+                    f"{'ns2 (signs)' if signs else 'ns1 (strips every RRSIG)'}: vault.net")
+    t += query(10, "gold.vault.net. A", "RD DO")
+    t += check(11, "gold.vault.net. A", SECURE, ["gold.vault.net. 300 IN A 192.0.2.48", z],
+               signer=s)
+    t += query(20, "gold.vault.net. TXT", "RD DO")
+    t += check(21, "gold.vault.net. TXT", SECURE)
+    return t
+
+
 # == held out, second batch (written after the fixes, run once at the end) ================
 
 def nsset_replaced_old_refuse() -> str:
@@ -1067,6 +1108,7 @@ FIXON = {
     "val_ent_denials_nsec": ent_denials_nsec,
     "val_nsec3_deep_wildcard_and_ent": nsec3_deep_wildcard_and_ent,
     "val_nsec3_cname_wildcard_to_nodata": nsec3_cname_wildcard_to_nodata,
+    "iter_dnssec_lame_server": dnssec_lame_server,
 }
 
 if __name__ == "__main__":
