@@ -28,7 +28,10 @@ def test_every_set_covers_iteration_and_validation() -> None:
     assert len(FILES) >= 55
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f"{f.relative_to(SCENARIOS).parent}/{f.stem}" for f in FILES])
+IDS = [f"{f.relative_to(SCENARIOS).parent}/{f.stem}" for f in FILES]
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_own_scenario_passes(path: Path) -> None:
     assert load(path).steps  # it parses, and has steps
     results = run_file(str(path), RunOptions())
