@@ -951,6 +951,37 @@ def dnssec_lame_server() -> str:
     return t
 
 
+def wrong_key_server() -> str:
+    s, other = Signer(), Signer()
+    z = "SIG safe.org."
+    soa_ = soa("safe.org.", "ns1.safe.org.")
+    t = cite("RFC 4035 §5.3/§5.5: data and keys that do not validate are bogus; Unbound and "
+             "Knot Resolver then ask the zone's other servers (Unbound's validator retry",
+             "with the failing servers blacklisted) and the second server's data validates "
+             "(AD).")
+    t += header("A signed zone with two servers: the first serves another key set and "
+                "signatures by it (matching no DS); the second serves the right ones",
+                extra=ta(s))
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "ds")}, s)
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "safe.org.": (["ns1.safe.org.", "ns2.safe.org."],
+                      ["ns1.safe.org. A 127.7.49.1", "ns2.safe.org. A 127.7.49.2"])},
+        signer=s, ds={"safe.org.": "ds"})
+    for addr, signer in (("127.7.49.1", other), ("127.7.49.2", s)):
+        t += range_(0, 1000, [addr], [
+            Entry("safe.org. DNSKEY", answer=[signer.dnskey_line("safe.org."), z]),
+            Entry("safe.org. NS", answer=["safe.org. 3600 IN NS ns1.safe.org.", z,
+                                          "safe.org. 3600 IN NS ns2.safe.org.", z]),
+            Entry("door.safe.org. A", answer=["door.safe.org. 300 IN A 192.0.2.49", z]),
+            sub("safe.org. A", "QR AA NOERROR", authority=[soa_, z]),
+        ], signer, f"{addr}: safe.org, signed with {'another' if signer is other else 'the'} "
+           "key")
+    t += query(10, "door.safe.org. A", "RD DO")
+    t += check(11, "door.safe.org. A", SECURE, ["door.safe.org. 300 IN A 192.0.2.49", z],
+               signer=s)
+    return t
+
+
 # == held out, second batch (written after the fixes, run once at the end) ================
 
 def nsset_replaced_old_refuse() -> str:
@@ -1109,6 +1140,7 @@ FIXON = {
     "val_nsec3_deep_wildcard_and_ent": nsec3_deep_wildcard_and_ent,
     "val_nsec3_cname_wildcard_to_nodata": nsec3_cname_wildcard_to_nodata,
     "iter_dnssec_lame_server": dnssec_lame_server,
+    "val_wrong_key_server": wrong_key_server,
 }
 
 if __name__ == "__main__":
