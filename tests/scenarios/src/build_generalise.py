@@ -15,9 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from build import NOERROR, nodata, signed_zone_server, soa  # noqa: E402
+from build import NOERROR, nodata, signed_zone_server, soa, ta  # noqa: E402
 from rpl import (  # noqa: E402
-    DATE,
     Entry,
     Nsec3Chain,
     Signer,
@@ -39,10 +38,6 @@ INSECURE = "QR RD RA DO NOERROR"
 
 def cite(*lines: str) -> str:
     return "".join(f"; {line}\n" for line in lines) + "\n"
-
-
-def ta(s: Signer) -> list[str]:
-    return [f'trust-anchor: "{s.ds_line(".")}"', f"val-override-date: {DATE}"]
 
 
 def write(where: str, name: str, text: str) -> None:
