@@ -25,6 +25,7 @@ class Kind(enum.Enum):
     ANSWER = "answer"
     CNAME = "cname"  # the chain leaves what this server answered: follow the target
     NXDOMAIN = "nxdomain"
+    YXDOMAIN = "yxdomain"  # a DNAME whose substitution overflows (RFC 6672 §2.2)
     NODATA = "nodata"
     REFERRAL = "referral"
     LAME = "lame"
@@ -206,6 +207,21 @@ def follow_chain(
     return chain, name, False
 
 
+def _overflowing_dname(
+    answer: list[dns.rrset.RRset], name: dns.name.Name, zone: dns.name.Name
+) -> dns.rrset.RRset | None:
+    """The in-zone DNAME above ``name`` whose substitution makes a name too long, if any."""
+    for r in answer:
+        if r.rdtype != T.DNAME or not in_zone(r.name, zone) or not len(r) \
+                or not name.is_subdomain(r.name) or name == r.name:
+            continue
+        try:
+            name.relativize(r.name).derelativize(r[0].target)
+        except dns.name.NameTooLong:
+            return r
+    return None
+
+
 def classify(
     response: dns.message.Message,
     qname: dns.name.Name,
@@ -272,6 +288,12 @@ def _classify(
     ]
     if rcode == dns.rcode.NXDOMAIN:
         return Classified(Kind.NXDOMAIN, chain, sigs, end, soa, proofs)
+    if rcode == dns.rcode.YXDOMAIN:
+        overflow = _overflowing_dname(response.answer, end, zone)
+        if overflow is not None:
+            # RFC 6672 §2.2: the DNAME substitution would make a name longer than 255
+            # octets; YXDOMAIN with the DNAME is the answer (Unbound passes it on too)
+            return Classified(Kind.YXDOMAIN, [*chain, overflow], sigs, end)
     if rcode != dns.rcode.NOERROR:
         return Classified(Kind.LAME, why=f"rcode {dns.rcode.to_text(rcode)}")
     if final:

@@ -34,7 +34,7 @@ from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Ran
 from resolver.clock import Clock
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
-from resolver.recursor.exchanger import Exchanger, UpstreamQuery
+from resolver.recursor.exchanger import Exchanger, Failure, UpstreamQuery, UpstreamResult
 from resolver.recursor.validate import bitmap_types
 
 T = dns.rdatatype
@@ -609,6 +609,8 @@ class Recursor:
                               dnssec=self.config.dnssec, minimised=probe)
             )
             budget.spend(max(1, result.attempts))
+            if not probe:
+                self._mark_refusers(result, zone)
             if result.response is None:
                 if probe:
                     # Unbound's relaxed mode: a minimised query that fails (error rcode,
@@ -637,6 +639,13 @@ class Recursor:
                 # A minimised probe only learns where the cuts are; a recursion-lame
                 # server's view of that is taken (the question itself is judged).
                 c = c.fallback
+            elif not probe and self._dnssec_lame(c, response, zone):
+                # DNSSEC-lame (Unbound's dnsseclame, iterator.c processQueryResponse): a
+                # server of a signed zone answered without any signature; another server
+                # is asked, and the answer is taken only when every one does the same
+                # (the validator then judges it).
+                c = Classified(Kind.LAME, why=f"dnssec-lame: no RRSIG from a server of {zone}, "
+                               "which is signed", fallback=c)
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
@@ -789,6 +798,26 @@ class Recursor:
             self.cache.negative.put_nodata(name, self.config.qmin_qtype, c.soa, now,
                                            proofs=tuple(c.proofs))
 
+    def _mark_refusers(self, result: UpstreamResult, zone: dns.name.Name) -> None:
+        """A server that refused the question does not serve ``zone``: lame for it (RFC 4697
+        §2.1), and not asked for the zone again while it has other servers."""
+        now = self.clock.monotonic()
+        for addr, failure in result.failures:
+            if failure is Failure.REFUSED:
+                self.cache.infra.mark_lame(addr, zone, now, LAME_TTL)
+
+    def _dnssec_lame(self, c: Classified, response: dns.message.Message,
+                     zone: dns.name.Name) -> bool:
+        """Is ``response`` (asked with DO, validation on) an answer from a server of a zone
+        known to be signed that carries no RRSIG at all?"""
+        if c.kind not in (Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA):
+            return False
+        if not self.config.dnssec or self.signed_zone_hint is None:
+            return False
+        if any(r.rdtype == T.RRSIG for r in (*response.answer, *response.authority)):
+            return False
+        return self._dnssec_expected(zone)
+
     def _not_lame(self, zone: dns.name.Name, servers: Sequence[str]) -> tuple[str, ...]:
         """``servers`` without the addresses known lame for ``zone``, unless that is all."""
         now = self.clock.monotonic()
@@ -904,6 +933,8 @@ class Recursor:
             records.extend(_with_sigs(rrset, sigs))
         if c.kind is Kind.ANSWER:
             return _Step(dns.rcode.NOERROR, records, list(c.proofs))
+        if c.kind is Kind.YXDOMAIN:
+            return _Step(dns.rcode.YXDOMAIN, records)
         if c.kind is Kind.CNAME:
             if c.target is not None and c.proofs:
                 self._learn_insecure_cuts(c.target, c.proofs, now)

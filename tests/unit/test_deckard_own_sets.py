@@ -1,5 +1,6 @@
-"""The project's own held-out style scenarios (tests/scenarios/fixon, measure, measure2;
-written by tests/scenarios/src/build.py) pass against the candidate in both QNAME
+"""The project's own held-out style scenarios (tests/scenarios/fixon, measure, measure2,
+written by tests/scenarios/src/build.py; tests/scenarios/generalise/{fixon,heldout,heldout2},
+written by tests/scenarios/src/build_generalise.py) pass against the candidate in both QNAME
 minimisation variants, and really are what their directory says: the same four behaviours
 (lame or unusable server addresses, DNAME in insecure zones, changing NS sets, validation
 next to NXDOMAIN/wildcard proofs) in every set."""
@@ -14,7 +15,8 @@ from deckard.runner import RunOptions, run_file
 from deckard.scenario import load
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
-SETS = ("fixon", "measure", "measure2")
+SETS = ("fixon", "measure", "measure2", "generalise/fixon", "generalise/heldout",
+        "generalise/heldout2")
 FILES = sorted(f for s in SETS for f in (SCENARIOS / s).glob("*.rpl"))
 
 
@@ -23,10 +25,13 @@ def test_every_set_covers_iteration_and_validation() -> None:
         names = {f.stem for f in (SCENARIOS / s).glob("*.rpl")}
         assert any(n.startswith("iter_") for n in names), s
         assert any(n.startswith("val_") for n in names), s
-    assert len(FILES) >= 25
+    assert len(FILES) >= 55
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f"{f.parent.name}/{f.stem}" for f in FILES])
+IDS = [f"{f.relative_to(SCENARIOS).parent}/{f.stem}" for f in FILES]
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_own_scenario_passes(path: Path) -> None:
     assert load(path).steps  # it parses, and has steps
     results = run_file(str(path), RunOptions())

@@ -285,6 +285,7 @@ class Nsec3Chain:
     salt: str = "AABBCCDD"
     iterations: int = 1
     ttl: int = 300
+    flags: int = 0  # 1: opt-out (RFC 5155 §3.1.2.1)
 
     def _hash(self, name: str) -> str:
         return dns.dnssec.nsec3_hash(name, self.salt, self.iterations, 1).lower()
@@ -297,7 +298,7 @@ class Nsec3Chain:
         h, types = chain[i]
         nxt = chain[(i + 1) % len(chain)][0]
         bitmap = f"{types} RRSIG".strip() if types else ""
-        return (f"{h}.{self.zone} {self.ttl} IN NSEC3 1 0 {self.iterations} {self.salt} "
+        return (f"{h}.{self.zone} {self.ttl} IN NSEC3 1 {self.flags} {self.iterations} {self.salt} "
                 f"{nxt.upper()} {bitmap}").rstrip()
 
     def match(self, name: str) -> str:
