@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import random
 import time
 from collections.abc import Callable
@@ -73,6 +74,21 @@ BUILTIN_ROOT_HINTS: tuple[tuple[str, str], ...] = tuple(
 when a scenario names no ``stub-addr`` (it then serves these addresses itself)."""
 
 
+class WholeSecondClock:
+    """A view of a clock that reads whole seconds, rounded down: Unbound's idea of time
+    (``time_t``; testbound advances it by fractions, the resolver sees the seconds), so a
+    TTL counts down when a second boundary passes, not a second after the data came."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return float(math.floor(self.clock.now()))
+
+    def monotonic(self) -> float:
+        return float(math.floor(self.clock.monotonic()))
+
+
 @dataclass(frozen=True)
 class CandidateConfig:
     """How the scenario's header sets up the candidate for one variant."""
@@ -91,6 +107,9 @@ class CandidateConfig:
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
     cut_cname_chains: bool = False
+    # Unbound 1.24 keeps a DNAME of TTL 0 for a second's grace (synthesis from the cache)
+    dname_zero_ttl_grace: bool = False
+    whole_seconds: bool = False  # the resolver's clock reads whole seconds (Unbound's)
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
@@ -125,6 +144,8 @@ class CandidateConfig:
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
             cut_cname_chains=config.dialect == "testbound",
+            dname_zero_ttl_grace=config.dialect == "testbound",
+            whole_seconds=config.dialect == "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             validation=config.validation,
@@ -213,22 +234,24 @@ class Candidate:
         self.config = config
         self.clock = ManualClock(start=config.start_time)
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
-        self.cache = (DnsCache(CACHE_BYTES) if negative_cap is None
-                      else DnsCache(CACHE_BYTES, max_negative_ttl=negative_cap))
+        self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
+                              **({} if negative_cap is None
+                                 else {"max_negative_ttl": negative_cap}))
         self.transport = ScenarioTransport(net)
         self.conductor = Conductor(
             self.transport, self.cache.infra, self.clock, random.Random(seed)
         )
         hints = config.usable_hints() or config.root_hints
-        self.recursor = Recursor(self.cache, hints, self.clock, config.recursor_config())
+        clock = WholeSecondClock(self.clock) if config.whole_seconds else self.clock
+        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config())
         self.validation = config.validation
         self.anchors = trust_anchors(config.validation)
         resolves: Resolves = self.recursor
         if self.anchors:
-            unchecked = config.validation.unchecked_algorithms
-            resolves = ValidatingRecursor(
-                self.recursor, self.anchors, ValidatorConfig(unchecked_algorithms=unchecked)
-            )
+            resolves = ValidatingRecursor(self.recursor, self.anchors, ValidatorConfig(
+                unchecked_algorithms=config.validation.unchecked_algorithms,
+                ignore_dates=config.validation.ignore_dates,
+            ))
         seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
         self.answerer = ResolverAnswerer(
             resolves, seam, minimal_responses=config.minimal_responses

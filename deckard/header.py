@@ -45,6 +45,7 @@ class ValidationConfig:
     negative_anchors: tuple[dns.name.Name, ...] = ()  # domain-insecure
     date: float | None = None  # val-override-date / -timestamp, POSIX seconds (UTC)
     unchecked_algorithms: frozenset[int] = frozenset()  # testbound's fake-sha1 / fake-dsa
+    ignore_dates: bool = False  # testbound's val-override-date: -1 (no validity windows)
 
     @property
     def enabled(self) -> bool:

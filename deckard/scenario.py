@@ -421,10 +421,43 @@ class _Parser:
             if self.step.kind == "CHECK_ANSWER" and entry.match is None and not self.testbound:
                 raise self.error(entry.line, "a CHECK_ANSWER entry needs a MATCH line")
             if self.step.kind == "CHECK_ANSWER" and entry.raw is not None:
-                self.unsupport("HEX_ANSWER in CHECK_ANSWER")
+                self.expect_raw(entry)
             self.step.entry = entry
             self.step = None
         self.entry = None
+
+    def expect_raw(self, entry: Entry) -> None:
+        """A CHECK_ANSWER entry given as a raw message (testbound's HEX_ANSWER): the MATCH
+        words compare its fields as if it were written out.  The header (flags, rcode,
+        opcode) always reads; a message whose records do not parse (a malformed RDATA,
+        which is what such entries often show) can only be compared on the header, so a
+        MATCH word that needs more makes the scenario unsupported."""
+        raw = entry.raw
+        assert raw is not None
+        if len(raw) < 12:
+            raise self.error(entry.line, "HEX_ANSWER is shorter than a DNS header")
+        bits = int.from_bytes(raw[2:4], "big")
+        entry.flags = bits & HEADER_FLAGS
+        entry.rcode = bits & 0xF
+        entry.opcode = (bits >> 11) & 0xF
+        try:
+            msg = dns.message.from_wire(raw)
+        except Exception:  # noqa: BLE001 - dnspython raises many kinds on malformed data
+            header_only = {"opcode", "flags", "rcode"}
+            if entry.match is None or not set(entry.match) <= header_only:
+                self.unsupport("HEX_ANSWER that does not parse, matched beyond its header")
+            return
+        entry.rcode = msg.rcode()
+        entry.question = [Question(q.name, q.rdtype, q.rdclass) for q in msg.question]
+        for section, rrsets in (("ANSWER", msg.answer), ("AUTHORITY", msg.authority),
+                                ("ADDITIONAL", msg.additional)):
+            entry.section(section)[:] = [
+                Record(rrset.name, rrset.ttl, rrset.rdclass, rrset.rdtype, rd)
+                for rrset in rrsets for rd in rrset
+            ]
+        entry.edns = msg.edns >= 0
+        entry.do = bool(msg.ednsflags & dns.flags.DO)
+        entry.raw = None  # compared field by field from here on
 
     def once(self, lineno: int, word: str) -> None:
         key = "REPLY" if word == "FLAGS" else word

@@ -170,6 +170,7 @@ class _Reader:
         self.switches: dict[str, bool] = {}
         self.validate = True
         self.unchecked: frozenset[int] = frozenset()
+        self.ignore_dates = False
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
@@ -239,7 +240,8 @@ class _Reader:
             elif _DATE.match(value):
                 self.date = float(calendar.timegm(time.strptime(value, "%Y%m%d%H%M%S")))
             elif value == "-1":
-                self.unsupport("val-override-date: -1")  # signature dates not checked at all
+                # Unbound: "-1 ignores the date altogether" (signature validity windows)
+                self.date, self.ignore_dates = None, True
             else:
                 raise self.error(lineno, f"val-override-date: {value!r} is not YYYYMMDDHHMMSS")
         elif key == "domain-insecure":
@@ -305,7 +307,7 @@ class _Reader:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
             tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
-            self.unchecked,
+            self.unchecked, self.ignore_dates,
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,

@@ -108,6 +108,9 @@ class ValidatorConfig:
     # test options fake-sha1 (DSA, RSASHA1 and their NSEC3 aliases: 3 5 6 7) and fake-dsa
     # (3 6), which its own test scenarios rely on.  Empty (check everything) in production.
     unchecked_algorithms: frozenset[int] = frozenset()
+    # Unbound's val-override-date: -1: signatures are valid whatever their validity window
+    # says (a debugging option of Unbound's, used by its test scenarios).  Off in production.
+    ignore_dates: bool = False
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,8 @@ class ValidatingRecursor:
 
     def _verify(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
                 keys: Iterable[v.DNSKEY], zone: Name, now: float) -> v.SigCheck:
-        return v.verify_rrset(rrset, sigs, keys, zone, now, self.config.unchecked_algorithms)
+        return v.verify_rrset(rrset, sigs, keys, zone, now, self.config.unchecked_algorithms,
+                              self.config.ignore_dates)
 
     def _expects_dnssec(self, zone: Name) -> bool:
         """Is ``zone`` known to be signed: a (positive) trust anchor there, or keys found
@@ -875,6 +879,7 @@ class ValidatingRecursor:
                 anchor, keys, sigs, self.clock.now(),
                 ds=self.anchors.ds_for(anchor), anchor_keys=self.anchors.keys_for(anchor),
                 unchecked=self.config.unchecked_algorithms,
+                ignore_dates=self.config.ignore_dates,
             )
 
         res, check = await self._fetch_keys(anchor, ctx, against_anchor)
@@ -898,7 +903,8 @@ class ValidatingRecursor:
                                           f"cannot fetch DNSKEY {zone}: {res.reason}"))
             return v.verify_dnskeys(zone, keys, sigs, self.clock.now(),
                                     ds=[rd for rd in ds if isinstance(rd, v.DS)],
-                                    unchecked=self.config.unchecked_algorithms)
+                                    unchecked=self.config.unchecked_algorithms,
+                                    ignore_dates=self.config.ignore_dates)
 
         res, check = await self._fetch_keys(zone, ctx, against_ds)
         if res is None or check is None:

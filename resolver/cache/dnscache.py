@@ -305,9 +305,13 @@ class RRsetCache(_ArcBacked):
     cover (``sigs``), never as an RRset of their own.
     """
 
-    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S) -> None:
+    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S,
+                 dname_zero_ttl_grace: bool = False) -> None:
         self._arc: ARC[RRsetKey, _StoredRRset] = ARC(capacity_bytes)
         self.max_ttl = max_ttl
+        # Unbound (PR #1411, 1.24): a DNAME that came with TTL 0 stays usable for synthesis
+        # for one more second of its whole-second clock, and is answered with TTL 0
+        self.dname_zero_ttl_grace = dname_zero_ttl_grace
         self.hits = 0
         self.misses = 0
         self.rank_rejections = 0
@@ -328,6 +332,9 @@ class RRsetCache(_ArcBacked):
 
         The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``. Not
         stored: TTL 0, an unexpired entry of higher rank, or an entry bigger than the budget.
+        With ``dname_zero_ttl_grace`` a DNAME of TTL 0 is the exception: it is kept until the
+        end of the next whole second (Unbound counts time in whole seconds: an RRset stored
+        at second T with TTL 0 is used while the clock reads T or T+1) and read with TTL 0.
         """
         if len(rrset) == 0:
             raise ValueError("cannot cache an empty RRset")
@@ -341,8 +348,11 @@ class RRsetCache(_ArcBacked):
             raise ValueError(f"sigs must be RRSIGs over {rrset.name} {rrset.rdtype!r}")
         ttl = rrset.ttl if sigs is None else min(rrset.ttl, sigs.ttl)
         ttl = _clamp_ttl(ttl, self.max_ttl)
+        lifetime: float = ttl
         if ttl <= 0:
-            return False
+            if not (self.dname_zero_ttl_grace and rrset.rdtype == dns.rdatatype.DNAME):
+                return False
+            ttl, lifetime = 0, math.floor(now) + 2 - now
         key: RRsetKey = (_key_name(rrset.name), int(rrset.rdtype), int(rrset.rdclass))
         cached = self._arc.peek(key)
         if cached is not None and now < cached.expires and rank < cached.rank:
@@ -357,6 +367,7 @@ class RRsetCache(_ArcBacked):
             ttl = min(ttl, _remaining(cached.expires, now, ttl))
             if ttl <= 0:
                 return False
+            lifetime = ttl
         if not proofs and cached is not None and now < cached.expires and cached.proofs \
                 and cached.rrset == rrset:
             proofs = cached.proofs  # the same data stored again (say, once validated)
@@ -365,7 +376,7 @@ class RRsetCache(_ArcBacked):
             sigs=None if sigs is None else _with_ttl(sigs, ttl),
             rank=Rank(rank),
             security=security,
-            expires=now + ttl,
+            expires=now + lifetime,
             proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in proofs),
         )
         size = entry_charge(_wire_size(rrset) + _wire_size(sigs)
@@ -920,12 +931,14 @@ class DnsCache:
         *,
         infra_entries: int = DEFAULT_INFRA_ENTRIES,
         max_negative_ttl: int = MAX_NEGATIVE_TTL_S,
+        dname_zero_ttl_grace: bool = False,
     ) -> None:
         if total_bytes < 100:
             raise ValueError(f"a DNS cache needs at least 100 bytes, not {total_bytes}")
         self.total_bytes = total_bytes
         self.messages = MessageCache(total_bytes * MESSAGE_SHARE_PERCENT // 100)
-        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100)
+        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100,
+                                 dname_zero_ttl_grace=dname_zero_ttl_grace)
         self.negative = NegativeCache(
             total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl
         )

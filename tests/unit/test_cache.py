@@ -298,6 +298,18 @@ class TestRRsetCache:
         assert cache.get(N("www.example."), T.AAAA, NOW) is None
         assert (cache.hits, cache.misses) == (3, 2)
 
+    def test_a_dname_of_ttl_zero_is_kept_for_a_seconds_grace_only_when_asked(self) -> None:
+        dname = rr("d.example. 0 IN DNAME example.net.")
+        assert not RRsetCache(10_000).put(dname, Rank.ANSWER_AUTH, NOW)  # RFC 1035: not kept
+        cache = RRsetCache(10_000, dname_zero_ttl_grace=True)
+        assert not cache.put(rr("z.example. 0 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
+        assert cache.put(dname, Rank.ANSWER_AUTH, NOW + 0.4)
+        # whole seconds, as Unbound counts: stored in second NOW, used through second NOW+1
+        for later in (0.4, 1.0, 1.9):
+            hit = cache.get(N("d.example."), T.DNAME, NOW + later)
+            assert hit is not None and hit.rrset.ttl == 0
+        assert cache.get(N("d.example."), T.DNAME, NOW + 2) is None
+
     def test_stores_and_serves_copies(self) -> None:
         cache = RRsetCache(10_000)
         original = rr("www.example. 172800 IN A 192.0.2.1")

@@ -195,12 +195,16 @@ def test_a_root_forward_zone_forwards() -> None:
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
         ("	some-future-option: 3", "some-future-option"),
-        ("	val-override-date: -1", "val-override-date: -1"),
         ("	access-control: 127.0.0.1 refuse", "access-control: refuse"),
     ],
 )
 def test_what_the_candidate_cannot_honour_is_unsupported(extra: str, why: str) -> None:
     assert why in parse(Path("x.rpl"), scenario_text(extra)).unsupported
+
+
+def test_override_date_minus_one_ignores_signature_dates() -> None:
+    c = parse(Path("x.rpl"), scenario_text("	val-override-date: -1")).config
+    assert (c.unsupported, c.validation.date, c.validation.ignore_dates) == ((), None, True)
 
 
 def test_a_stub_zone_below_the_root_is_unsupported() -> None:
@@ -242,6 +246,64 @@ def test_testbound_all_compares_edns(tmp_path: Path) -> None:
     """testbound's ``all`` wants EDNS in the answer exactly when the entry says DO."""
     [r] = ran(tmp_path, scenario_text(body=query_and_check(reply="QR RD RA DO NOERROR")))
     assert r.status == "fail" and r.failure is not None and "edns_do" in r.failure.message
+
+
+# The answer to www.example.com. A as a raw message: ID 0, QR RD RA, one question, one answer
+HEX_REPLY = ("0000 8180 0001 0001 0000 0000 03777777 076578616d706c65 03636f6d 00 0001 0001"
+             " c00c 0001 0001 0000012c 0004 0a141e28")
+
+
+def hex_check(hex_text: str, match: str) -> str:
+    return QUERY_AND_CHECK.replace(
+        "MATCH all ttl\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example.com. IN A\n"
+        "SECTION ANSWER\nwww.example.com. 300 IN A 10.20.30.40",
+        f"MATCH {match}\nSECTION ANSWER\nHEX_ANSWER_BEGIN\n{hex_text}\nHEX_ANSWER_END")
+
+
+def test_a_hex_answer_is_compared_as_the_message_it_holds(tmp_path: Path) -> None:
+    [r] = ran(tmp_path, scenario_text(body=hex_check(HEX_REPLY, "all_noedns ttl")))
+    assert r.status == "pass", r.summary
+    other = HEX_REPLY.replace("0a141e28", "0a141e29")  # 10.20.30.41
+    [r] = ran(tmp_path, scenario_text(body=hex_check(other, "all_noedns")))
+    assert r.status == "fail" and r.failure is not None and "answer" in r.failure.message
+
+
+def test_a_hex_answer_that_does_not_parse_is_compared_on_its_header(tmp_path: Path) -> None:
+    broken = HEX_REPLY[:-4]  # the A record's RDATA cut short
+    [r] = ran(tmp_path, scenario_text(body=hex_check(broken, "rcode flags")))
+    assert r.status == "pass", r.summary
+    servfail = broken.replace("8180", "8182", 1)
+    [r] = ran(tmp_path, scenario_text(body=hex_check(servfail, "rcode")))
+    assert r.status == "fail" and r.failure is not None and "SERVFAIL" in r.failure.message
+    s = parse(Path("x.rpl"), scenario_text(body=hex_check(broken, "all")))
+    assert s.unsupported == ("HEX_ANSWER that does not parse, matched beyond its header",)
+
+
+def test_the_testbound_clock_reads_whole_seconds(tmp_path: Path) -> None:
+    """Unbound counts time in whole seconds: half a second later the TTL is still 300,
+    a second boundary later it is 299."""
+    again = """
+STEP 20 TIME_PASSES ELAPSE {elapse}
+STEP 30 QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 40 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all ttl
+REPLY QR RD RA NOERROR
+SECTION QUESTION
+www.example.com. IN A
+SECTION ANSWER
+www.example.com. {ttl} IN A 10.20.30.40
+ENTRY_END
+"""
+    for elapse, ttl in (("0.5", 300), ("1.5", 299)):
+        body = query_and_check(then=again.format(elapse=elapse, ttl=ttl))
+        [r] = ran(tmp_path, scenario_text(body=body))
+        assert r.status == "pass", (elapse, r.summary)
 
 
 def test_check_out_query_checks_the_upstream_queries(tmp_path: Path) -> None:
