@@ -110,6 +110,7 @@ class CandidateConfig:
     # Unbound 1.24 keeps a DNAME of TTL 0 for a second's grace (synthesis from the cache)
     dname_zero_ttl_grace: bool = False
     whole_seconds: bool = False  # the resolver's clock reads whole seconds (Unbound's)
+    qmin_hide_qtype: bool = False  # Unbound's: the full name asked with qtype A first
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     validation: ValidationConfig = ValidationConfig()
@@ -146,6 +147,7 @@ class CandidateConfig:
             cut_cname_chains=config.dialect == "testbound",
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",
+            qmin_hide_qtype=config.dialect == "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             validation=config.validation,
@@ -172,6 +174,7 @@ class CandidateConfig:
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
             cut_cname_chains=self.cut_cname_chains,
+            qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
             keep_extras=not self.minimal_responses,
         )

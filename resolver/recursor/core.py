@@ -100,6 +100,11 @@ class RecursorConfig:
     # authoritative (RFC 2181 §5.4.1).  Off by default (Knot Resolver follows a chain that
     # stays inside the server's zone); the testbound dialect turns it on.
     cut_cname_chains: bool = False
+    # Unbound hides the question's type at the full name too (iterator.c,
+    # processQueryTargets: minimising stops before the last label only for qtype A or DS):
+    # the full name is first asked with qmin_qtype, then with the real type.  Off by
+    # default (RFC 9156 §3 asks the real type at the full name, as Knot Resolver does).
+    qmin_hide_qtype: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -560,10 +565,11 @@ class Recursor:
         # QNAME minimisation as Unbound does it (RFC 9156; iterator.c processQueryTargets):
         # ``qout`` is the name last asked with qtype A (it starts at the zone cut), each step
         # reveals labels by minimise_labels(), and the full question is asked once the name
-        # is reached.  (Unbound 1.17, for qtypes other than A and DS, first asks the full
-        # name with qtype A too; Deckard's scenarios expect the real qtype there, as Knot
-        # Resolver and RFC 9156 §3 do, so the candidate asks the full question directly.)
+        # is reached.  (Unbound, for qtypes other than A and DS, first asks the full name
+        # with qtype A too: config.qmin_hide_qtype; Deckard's scenarios expect the real
+        # qtype there, as Knot Resolver and RFC 9156 §3 do.)
         minimise = self.config.qname_minimisation
+        qmin_type = self.config.qmin_qtype
         qout = len(zone)
         count = 0
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
@@ -593,7 +599,8 @@ class Recursor:
             if minimise:
                 count += 1
                 labdiff, keep = minimise_labels(len(name), qout, count)
-                if labdiff < 2:
+                hide = self.config.qmin_hide_qtype and qtype not in (T.A, T.DS, qmin_type)
+                if labdiff < 1 or (labdiff < 2 and not hide):
                     minimise = False  # stop minimising: resolve "as usual"
                 else:
                     qout = keep
@@ -601,7 +608,7 @@ class Recursor:
                     if self._known_no_cut(name.split(keep)[1]):
                         continue  # cached as existing without a cut: reveal more
             if probe:
-                qn, qt = name.split(qout)[1], self.config.qmin_qtype
+                qn, qt = name.split(qout)[1], qmin_type
             else:
                 qn, qt = name, qtype
             result = await exchanger.exchange(

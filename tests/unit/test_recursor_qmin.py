@@ -83,6 +83,23 @@ async def test_minimised_names_can_be_asked_with_qtype_ns_and_remembered() -> No
     assert asked(transport)[4:] == [("mail.a.b.ex.", "A")]
 
 
+@pytest.mark.parametrize(("hide", "qtype", "expected"), [
+    (False, "MX", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "MX")]),
+    (True, "MX", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "A"),
+                  ("www.a.b.ex.", "MX")]),
+    # (A itself and DS are never hidden: nothing to hide, and DS lives at the parent)
+    (True, "A", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "A")]),
+])
+async def test_unbound_hides_the_qtype_at_the_full_name_when_asked(
+    hide: bool, qtype: str, expected: list[tuple[str, str]]
+) -> None:
+    handler, _ = world()
+    recursor, conductor, transport, _ = make(handler)  # type: ignore[arg-type]
+    recursor.config = dataclasses.replace(recursor.config, qmin_hide_qtype=hide)
+    await resolve(recursor, conductor, "www.a.b.ex.", qtype)
+    assert asked(transport) == expected
+
+
 @pytest.mark.parametrize("failure", ["servfail", "refused"])
 async def test_error_rcode_to_a_minimised_query_stops_minimisation_at_once(
     failure: str,
