@@ -141,6 +141,10 @@ class Budget:
     # child's own answer replaces it): the parent's addresses are a last resort when the
     # child's are broken (Unbound's "parent-side" addresses).
     parent_glue: dict[dns.name.Name, list[str]] = field(default_factory=dict)
+    # Nameserver address lookups that gave no address during this client query: not made
+    # again (Unbound marks a target it fetched in the delegation point and does not fetch
+    # it twice; a CNAME learnt later must not send the same lookup round again).
+    failed_lookups: set[tuple[dns.name.Name, int]] = field(default_factory=set)
 
     def spend(self, n: int) -> None:
         self.sent += n
@@ -383,8 +387,8 @@ class Recursor:
                     # (A cached CNAME for the name is followed, though.)
                     continue
                 key = (ns, rdtype)
-                if key in budget.in_progress:
-                    continue  # a cycle: this name is already being resolved up the stack
+                if key in budget.in_progress or key in budget.failed_lookups:
+                    continue  # a cycle (being resolved up the stack), or tried in vain
                 looked += 1
                 budget.in_progress.add(key)
                 try:
@@ -406,6 +410,8 @@ class Recursor:
                     # The lookup may have failed (a lame or broken child) after a referral
                     # on the way gave glue for this very name: the parent's address works.
                     found = self._cached_addresses([ns])
+                if not found:
+                    budget.failed_lookups.add(key)
                 found = [a for a in found if a not in exclude]
                 if not found:
                     found = [

@@ -10,6 +10,7 @@ own TTL (ghost domains).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import dns.flags
@@ -370,3 +371,35 @@ async def test_only_a_secure_cached_dname_synthesises(cut: bool) -> None:
     assert [r.rdtype for r in again.answer] == [T.DNAME, T.CNAME, T.A]
     assert ([s.qname for s in transport.sent] == [N("www.d.zone.ex.")]) is cut
     assert (transport.sent == []) is not cut
+
+
+async def test_a_nameserver_lookup_that_failed_is_not_made_again_in_one_query() -> None:
+    """The in-zone nameserver ns.sub.ex. has no glue; its A is a CNAME to ns2.sub.ex.
+    (whose A the parent also serves), its AAAA a referral back to sub.ex. (a cycle).  The
+    AAAA lookup fails once; chasing the CNAME must not send it round again (through the
+    cached CNAME: ns2.sub.ex. AAAA, which nobody answers) but ask the parent for ns2."""
+    server = "127.9.3.1"
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        name, qtype = q.name.to_text().lower(), q.rdtype
+        if address == ROOT:
+            return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                         additional=("ns.ex. 3600 A " + TLD,))
+        if address == TLD:
+            if name == "ns.sub.ex." and qtype == T.A:
+                return reply(query, answer=("ns.sub.ex. 300 CNAME ns2.sub.ex.",))
+            if name == "ns2.sub.ex." and qtype == T.A:
+                return reply(query, answer=(f"ns2.sub.ex. 300 A {server}",))
+            if name == "ns2.sub.ex.":
+                return None  # never answered
+            return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",))
+        if address == server and name == "www.sub.ex." and qtype == T.A:
+            return reply(query, answer=("www.sub.ex. 300 A 127.100.0.9",))
+        return None
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    recursor.config = dataclasses.replace(recursor.config, do_ip6=True)
+    res = await resolve(recursor, conductor, "www.sub.ex.")
+    assert [rd.address for r in res.answer for rd in r] == ["127.100.0.9"]
+    assert ("ns2.sub.ex.", "AAAA") not in {(n, t) for _, n, t in transport.questions()}
