@@ -254,6 +254,7 @@ class Candidate:
             resolves = ValidatingRecursor(self.recursor, self.anchors, ValidatorConfig(
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
+                harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
             ))
         seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
         self.answerer = ResolverAnswerer(

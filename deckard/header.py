@@ -46,6 +46,7 @@ class ValidationConfig:
     date: float | None = None  # val-override-date / -timestamp, POSIX seconds (UTC)
     unchecked_algorithms: frozenset[int] = frozenset()  # testbound's fake-sha1 / fake-dsa
     ignore_dates: bool = False  # testbound's val-override-date: -1 (no validity windows)
+    harden_dnssec_stripped: bool = True  # testbound's; off: failing keys make a zone insecure
 
     @property
     def enabled(self) -> bool:

@@ -122,10 +122,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"yes"}),
         "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
     ),
-    "harden-dnssec-stripped": (
-        frozenset({"yes"}),
-        "a zone below a trust anchor with its signatures stripped is bogus for the candidate",
-    ),
     "harden-below-nxdomain": (
         frozenset({"yes"}),
         "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
@@ -141,7 +137,7 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
 
 BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
-    "iter-scrub-promiscuous",
+    "iter-scrub-promiscuous", "harden-dnssec-stripped",
 )
 
 TTL_BOUNDS = {
@@ -308,6 +304,7 @@ class _Reader:
         validation = ValidationConfig(
             tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
             self.unchecked, self.ignore_dates,
+            harden_dnssec_stripped=self.switches.get("harden-dnssec-stripped", True),
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,

@@ -111,6 +111,10 @@ class ValidatorConfig:
     # Unbound's val-override-date: -1: signatures are valid whatever their validity window
     # says (a debugging option of Unbound's, used by its test scenarios).  Off in production.
     ignore_dates: bool = False
+    # Unbound's harden-dnssec-stripped (yes by default): off, a trust-anchored or DS-secured
+    # zone whose DNSKEY RRset is missing or fails to validate is made insecure ("behaves
+    # like there is no trust anchor") instead of bogus.
+    harden_dnssec_stripped: bool = True
 
 
 @dataclass(frozen=True)
@@ -818,6 +822,14 @@ class ValidatingRecursor:
         self._keys.put(entry.zone, entry)
         return entry
 
+    def _key_set_entry(self, zone: Name, check: v.KeyCheck, cap: int | None = None) -> KeyEntry:
+        """The key entry of a DNSKEY RRset check: bogus, unless harden-dnssec-stripped is
+        off, which makes a zone whose keys are missing or fail insecure."""
+        if check.outcome.bogus and not self.config.harden_dnssec_stripped:
+            check = v.KeyCheck(v.insecure(f"{check.outcome.why} (harden-dnssec-stripped off)",
+                                          check.outcome.ede))
+        return self._entry(zone, check, cap)
+
     def _entry(self, zone: Name, check: v.KeyCheck, cap: int | None = None) -> KeyEntry:
         """A key entry from a DNSKEY check, stored for the TTL the verdict deserves."""
         mono = self.clock.monotonic()
@@ -887,7 +899,7 @@ class ValidatingRecursor:
             return KeyEntry(anchor, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
         keys, sigs = _find(res, anchor, T.DNSKEY)
-        entry = self._entry(anchor, check)
+        entry = self._key_set_entry(anchor, check)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
         return entry
@@ -911,7 +923,7 @@ class ValidatingRecursor:
             return KeyEntry(zone, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
         keys, sigs = _find(res, zone, T.DNSKEY)
-        entry = self._entry(zone, check, cap)
+        entry = self._key_set_entry(zone, check, cap)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
         return entry
