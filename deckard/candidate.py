@@ -113,6 +113,7 @@ class CandidateConfig:
     qmin_hide_qtype: bool = False  # Unbound's: the full name asked with qtype A first
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
+    forward_hosts: tuple[dns.name.Name, ...] = ()
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
@@ -127,7 +128,9 @@ class CandidateConfig:
         cls, config: ScenarioConfig, qmin: bool, now: float | None = None
     ) -> CandidateConfig:
         if config.stub_addr is not None:
-            hints: tuple[tuple[str, str], ...] = ((config.stub_name.to_text(), config.stub_addr),)
+            hints: tuple[tuple[str, str], ...] = tuple(
+                (config.stub_name.to_text(), a) for a in (config.stub_addrs or (config.stub_addr,))
+            )
         elif config.forward_addrs:
             hints = tuple((config.stub_name.to_text(), a) for a in config.forward_addrs)
         else:
@@ -150,6 +153,7 @@ class CandidateConfig:
             qmin_hide_qtype=config.dialect == "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
+            forward_hosts=config.forward_hosts,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -176,6 +180,7 @@ class CandidateConfig:
             cut_cname_chains=self.cut_cname_chains,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
+            forward_hosts=self.forward_hosts,
             keep_extras=not self.minimal_responses,
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

@@ -75,6 +75,8 @@ class ScenarioConfig:
     scrub_promiscuous: bool = False
     do_not_query_localhost: bool = True
     forward_addrs: tuple[str, ...] = ()
+    forward_hosts: tuple[dns.name.Name, ...] = ()  # testbound's forward-host (root zone)
+    stub_addrs: tuple[str, ...] = ()  # testbound: every stub-addr of the root (stub_addr: first)
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

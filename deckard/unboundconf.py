@@ -276,6 +276,7 @@ class _Reader:
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
         forwards: list[str] = []
+        forward_hosts: list[dns.name.Name] = []
         for kind, zone in zip(self.zone_kinds, self.zones, strict=True):
             names = [v for _, v in zone.get("name", [])]
             if names != ["."]:
@@ -291,15 +292,19 @@ class _Reader:
                             self.unsupport(f"{addr_key} with a port")
                         addr = address_of(self.path, lineno, addr_key, v.split("@")[0].strip())
                         (stub_addrs if kind == "stub-zone" else forwards).append(addr)
+                elif key == "forward-host" and kind == "forward-zone":
+                    for lineno, v in values:
+                        try:
+                            forward_hosts.append(dns.name.from_text(v.split("#")[0].strip()))
+                        except dns.exception.DNSException as e:
+                            raise self.error(lineno, f"forward-host: {v!r}: {e}") from None
                 elif key in ("stub-prime", "forward-first", "stub-first") and all(
                     x.lower() in _NO for _, x in values
                 ):
                     continue  # the default: no priming of a stub, no fallback to iteration
                 else:
                     self.unsupport(f"{kind} {key}")
-        if len(stub_addrs) > 1:
-            self.unsupport("stub-zone with several stub-addr")
-        if not stub_addrs and not forwards and not self.zones:
+        if not stub_addrs and not forwards and not forward_hosts and not self.zones:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
             tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
@@ -308,6 +313,7 @@ class _Reader:
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,
+            stub_addrs=tuple(stub_addrs),
             qmin=self.qmin,
             validation=validation,
             do_ip4=self.switches.get("do-ip4", True),
@@ -318,6 +324,7 @@ class _Reader:
             scrub_promiscuous=self.switches.get("iter-scrub-promiscuous", True),
             do_not_query_localhost=self.switches.get("do-not-query-localhost", True),
             forward_addrs=tuple(forwards),
+            forward_hosts=tuple(forward_hosts),
             minimal_responses=self.switches.get("minimal-responses", True),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
             dialect="testbound",

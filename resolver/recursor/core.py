@@ -87,6 +87,10 @@ class RecursorConfig:
     # upstream queries); the candidate's ResolverConfig turns it on.
     prime: bool = False
     forwarders: tuple[str, ...] = ()  # forward every question (RD=1) here instead of iterating
+    # Names of more forwarders (Unbound's forward-host): their addresses, looked up (through
+    # the forwarders) before the first forwarded question and kept in the cache, join
+    # ``forwarders`` as further servers to try.
+    forward_hosts: tuple[dns.name.Name, ...] = ()
     # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
     # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
     cache_min_ttl: int = 0
@@ -487,7 +491,7 @@ class Recursor:
             # (also where priming up front is off, as in Deckard, whose scenarios often have
             # no answer for the priming question)
             budget.primed = True
-            if not self.config.forwarders:
+            if not (self.config.forwarders or self.config.forward_hosts):
                 await self._prime(exchanger, budget)
             _, primed = self._closest_cut(dns.name.root)
             if not primed:
@@ -520,14 +524,45 @@ class Recursor:
         return parent, names, await self._addresses(parent, names, exchanger, budget, depth,
                                                     avoid)
 
+    async def _forwarders(self, exchanger: Exchanger, budget: Budget,
+                          depth: int) -> tuple[str, ...]:
+        """The configured forwarder addresses, then those of the forward hosts: cached, or
+        looked up (through the forwarders) once per client query; a lookup already under
+        way up the stack (the host's own) is not started again."""
+        servers = list(self.config.forwarders)
+        for host in self.config.forward_hosts:
+            for rdtype in self._address_types():
+                hit = self.cache.rrsets.get(host, rdtype, self.clock.monotonic())
+                found = [] if hit is None else [rd.address for rd in hit.rrset]
+                key = (host, rdtype)
+                if hit is None and key not in budget.in_progress \
+                        and key not in budget.failed_lookups and depth < MAX_SUBQUERY_DEPTH:
+                    budget.in_progress.add(key)
+                    try:
+                        sub = await self._resolve(host, rdtype, exchanger, budget, depth + 1)
+                        found = [rd.address for r in sub.answer if r.rdtype == rdtype
+                                 for rd in r]
+                    except ResolutionFailed:
+                        pass
+                    finally:
+                        budget.in_progress.discard(key)
+                    if not found:
+                        budget.failed_lookups.add(key)
+                servers.extend(a for a in found if a not in servers and self.config.usable(a))
+        if not servers:
+            raise ResolutionFailed("no forwarder address")
+        return tuple(servers)
+
     async def _forward(
-        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget,
+        depth: int = 0,
     ) -> _Step:
         """Ask the configured forwarders (RD=1) and take their answer as it is."""
         if budget.queries_left <= 0:
             raise ResolutionFailed("upstream query budget spent")
+        servers = await self._forwarders(exchanger, budget, depth)
         result = await exchanger.exchange(
-            UpstreamQuery(name, qtype, dns.name.root, self.config.forwarders,
+            UpstreamQuery(name, qtype, dns.name.root, servers,
                           dnssec=self.config.dnssec, rd=True)
         )
         budget.spend(max(1, result.attempts))
@@ -548,8 +583,8 @@ class Recursor:
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> _Step:
-        if self.config.forwarders:
-            return await self._forward(name, qtype, exchanger, budget)
+        if self.config.forwarders or self.config.forward_hosts:
+            return await self._forward(name, qtype, exchanger, budget, depth)
         # DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): start above the name.
         zone, ns_names = self._closest_cut(
             name.parent() if qtype == T.DS and name != dns.name.root else name
@@ -728,7 +763,7 @@ class Recursor:
     # -- priming (RFC 8109) ----------------------------------------------------------------
 
     def _prime_due(self) -> bool:
-        return self.config.prime and not self.config.forwarders \
+        return self.config.prime and not (self.config.forwarders or self.config.forward_hosts) \
             and self.clock.monotonic() >= self._prime_after
 
     async def _prime(self, exchanger: Exchanger, budget: Budget) -> None:

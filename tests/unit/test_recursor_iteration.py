@@ -93,6 +93,28 @@ async def test_forwarded_answers_with_ra_are_fine(qmin: bool) -> None:
     assert addresses(res) == {"127.100.0.9"}
 
 
+async def test_forward_hosts_are_looked_up_and_tried_after_the_forwarders() -> None:
+    """Unbound's forward-host: the name's addresses (asked of the forwarder) become more
+    forwarders; the first forwarder failing a question, the next address answers it."""
+    def forwarders(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        name = q.name.to_text().lower()
+        if name == "fwd.ex." and q.rdtype == T.A and address == AUTH:
+            r = reply(query, aa=False)
+            r.answer.append(dns.rrset.from_text("fwd.ex.", 300, "IN", "A", AUTH, AUTH2))
+            return r
+        if address == AUTH2:
+            return reply(query, aa=False, answer=("www.zone.ex. 60 A 127.100.0.8",))
+        return reply(query, aa=False, rcode=dns.rcode.SERVFAIL)
+
+    recursor, conductor, transport, _ = make(forwarders, qmin=False)
+    recursor.config.forwarders = (AUTH,)
+    recursor.config.forward_hosts = (N("fwd.ex."),)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.8"}
+    assert ("fwd.ex.", "A") in {(n, t) for _, n, t in transport.questions()}
+
+
 @pytest.mark.parametrize("address", ["0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.53",
                                      "::", "ff02::1"])
 def test_addresses_that_are_no_unicast_server_are_unusable(address: str) -> None:

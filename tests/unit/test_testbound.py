@@ -187,6 +187,18 @@ def test_a_root_forward_zone_forwards() -> None:
     assert (c.stub_addr, c.forward_addrs, c.unsupported) == (None, ("193.0.14.129",), ())
 
 
+def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
+    text = scenario_text().replace("stub-zone:", "forward-zone:")
+    text = text.replace("stub-addr", "forward-addr") + ""
+    text = text.replace("CONFIG_END", "\tforward-host: ns.example.com\nCONFIG_END", 1)
+    c = parse(Path("x.rpl"), text).config
+    assert (c.forward_addrs, c.forward_hosts, c.unsupported) == (
+        ("193.0.14.129",), (dns.name.from_text("ns.example.com."),), ())
+    two = scenario_text().replace("CONFIG_END", "\tstub-addr: 192.0.2.53\nCONFIG_END", 1)
+    c = parse(Path("x.rpl"), two).config
+    assert (c.stub_addrs, c.unsupported) == (("193.0.14.129", "192.0.2.53"), ())
+
+
 @pytest.mark.parametrize(
     ("extra", "why"),
     [
