@@ -116,6 +116,7 @@ class CandidateConfig:
     forward_hosts: tuple[dns.name.Name, ...] = ()
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
+    minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
@@ -151,6 +152,7 @@ class CandidateConfig:
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",
             qmin_hide_qtype=config.dialect == "testbound",
+            minimal_ns_answers=config.dialect != "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             forward_hosts=config.forward_hosts,
@@ -181,7 +183,7 @@ class CandidateConfig:
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
             forward_hosts=self.forward_hosts,
-            keep_extras=not self.minimal_responses,
+            keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
 
@@ -263,7 +265,8 @@ class Candidate:
             ))
         seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
         self.answerer = ResolverAnswerer(
-            resolves, seam, minimal_responses=config.minimal_responses
+            resolves, seam, minimal_responses=config.minimal_responses,
+            minimal_ns_answers=config.minimal_ns_answers,
         )
 
     def advance(self, seconds: float) -> None:

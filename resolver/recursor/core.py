@@ -900,6 +900,14 @@ class Recursor:
             return
         kept = self._extras.get(key)
         if kept is None:
+            if qtype == T.NS:
+                # an NS RRset known from a referral: its servers' cached addresses are the
+                # additional data (RFC 1035 §3.3.11 additional section processing)
+                targets = [rd.target for r in step.records if r.rdtype == T.NS for rd in r]
+                step.extra_additional = [
+                    hit.rrset for t in targets for rdtype in self._address_types()
+                    if (hit := self.cache.rrsets.get(t, rdtype, now)) is not None
+                ]
             return
         authority, additional, stored = kept
         gone = int(now - stored)
