@@ -13,8 +13,9 @@ address families, glue hardening, 127/8 servers, forwarding, and DNSSEC validati
 names as negative anchors, on the same clock (so signatures are checked at the scenario's
 date).
 
-:class:`Candidate` is the client side: wire in, wire out, like a server front end (junk is
-dropped, a non-QUERY opcode gets NOTIMP, a question count other than one FORMERR).
+:class:`Candidate` is the client side: wire in, wire out, like a server front end (a query
+that does not parse gets a header-only FORMERR, a non-QUERY opcode gets NOTIMP, a question
+count other than one FORMERR).
 """
 
 from __future__ import annotations
@@ -235,6 +236,20 @@ def trust_anchors(validation: ValidationConfig) -> TrustAnchors:
     return dataclasses.replace(anchors, unusable=frozenset(unusable))
 
 
+def malformed_reply(wire: bytes) -> bytes | None:
+    """The reply to a query that does not parse (a name longer than 255 octets, a
+    truncated record, ...): FORMERR with the query's own header, QR set and no section
+    (RFC 1035 §4.1.1 "unable to interpret the query"; the server front end does the same,
+    resolver.workers), RA not set as Unbound's worker_check_request has it.  Nothing for
+    less than a header or for a response."""
+    if len(wire) < 12 or wire[2] & 0x80:
+        return None
+    flags = int.from_bytes(wire[2:4], "big")
+    kept = flags & (0x7800 | int(dns.flags.RD) | int(dns.flags.CD))  # opcode, RD, CD
+    out = int(dns.flags.QR) | kept | dns.rcode.FORMERR
+    return wire[:2] + out.to_bytes(2, "big") + bytes(8)
+
+
 class Candidate:
     """The candidate resolver over a scenario's fake network, driven by wire messages."""
 
@@ -277,7 +292,7 @@ class Candidate:
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return None
+            return malformed_reply(wire)
         if query.flags & dns.flags.QR:
             return None
         if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
