@@ -685,6 +685,15 @@ class Recursor:
                 # A minimised probe only learns where the cuts are; a recursion-lame
                 # server's view of that is taken (the question itself is judged).
                 c = c.fallback
+            if c.kind is Kind.REFERRAL and qt == T.DS and c.cut == qn:
+                # A DS question answered with the referral to that very zone: the DS RRset
+                # the referral carries is the parent's own data, the answer (RFC 4035
+                # §3.1.4.1: DS is served from the parent side of the cut).
+                ds = _ds_of_referral(response, qn)
+                if ds is not None:
+                    response = ds
+                    c = classify(ds, qn, qt, zone, MAX_CNAME_CHAIN, False,
+                                 cut_chains=self.config.cut_cname_chains)
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
@@ -1003,6 +1012,21 @@ def _capped(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
     out.update(rrset)
     out.ttl = min(rrset.ttl, ttl)
     return out
+
+
+def _ds_of_referral(response: dns.message.Message,
+                    name: dns.name.Name) -> dns.message.Message | None:
+    """``response`` (a referral to ``name``) as the answer to ``name`` DS: its DS RRset and
+    the signatures over it, alone in the answer section; None when it has no DS RRset."""
+    ds = [r for r in response.authority if r.name == name
+          and (r.rdtype == T.DS or (r.rdtype == T.RRSIG and r.covers == T.DS))]
+    if not any(r.rdtype == T.DS for r in ds):
+        return None
+    answer = dns.message.Message(id=response.id)
+    answer.flags = response.flags | dns.flags.AA  # the parent is authoritative for DS
+    answer.question = list(response.question)
+    answer.answer = ds
+    return answer
 
 
 def minimise_labels(name_labels: int, qout_labels: int, count: int) -> tuple[int, int]:

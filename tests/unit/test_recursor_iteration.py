@@ -425,3 +425,26 @@ async def test_a_nameserver_lookup_that_failed_is_not_made_again_in_one_query() 
     res = await resolve(recursor, conductor, "www.sub.ex.")
     assert [rd.address for r in res.answer for rd in r] == ["127.100.0.9"]
     assert ("ns2.sub.ex.", "AAAA") not in {(n, t) for _, n, t in transport.questions()}
+
+
+async def test_a_ds_question_answered_with_a_referral_takes_the_referrals_ds() -> None:
+    """The parent answers sub.ex. DS with its referral to sub.ex. (NS, DS, glue): the DS
+    RRset it carries is the answer (RFC 4035 §3.1.4.1), not a reason to ask the child."""
+    child = "127.9.3.2"
+    ds = "sub.ex. 3600 DS 12345 13 2 " + "AB" * 32
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address == ROOT:
+            return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                         additional=("ns.ex. 3600 A " + TLD,))
+        if address == TLD:
+            return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.", ds),
+                         additional=(f"ns.sub.ex. 3600 A {child}",))
+        return reply(query, rcode=dns.rcode.REFUSED)  # the child knows no DS
+
+    recursor, conductor, transport, _ = make(handler, qmin=True)
+    res = await resolve(recursor, conductor, "sub.ex.", "DS")
+    assert res.rcode == dns.rcode.NOERROR
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [("sub.ex.", "DS")]
+    assert not res.extra_authority and not res.extra_additional
+    assert child not in {a for a, _, _ in transport.questions()}
