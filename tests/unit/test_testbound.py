@@ -414,6 +414,24 @@ def test_known_failures_of_testbound_are_apart_from_deckard_ones(tmp_path: Path)
     assert stale_entries(known, judged) == []
 
 
+def test_known_failures_are_counted_and_reported_by_cause(tmp_path: Path) -> None:
+    text = scenario_text(body=query_and_check("www.example.com. 300 IN A 10.20.30.41"))
+    results = run_file(str(write(tmp_path, text, "tb_case")), RunOptions())
+    for entry, cause in (({"reason": "DNSSEC lameness: the server x"}, "DNSSEC lameness"),
+                         ({"reason": "y: z", "cause": "reply shape"}, "reply shape"),
+                         ({"reason": "no prefix here"}, "other")):
+        judged = judge(results, KnownFailures.parse({"testbound": {"tb_case": entry}}))
+        assert cause_totals(judged)["testbound"] == {f"{cause} (known, CHECK_ANSWER)": 1}
+        case = [c for c in junit.build(judged).iter("testcase")
+                if c.get("name") == "tb_case[noqmin]"][0]
+        prop = case.find("properties/property")
+        assert prop is not None and (prop.get("name"), prop.get("value")) == ("cause", cause)
+        skipped = case.find("skipped")
+        assert skipped is not None and f"[{cause}]" in skipped.get("message", "")
+    with pytest.raises(ValueError, match="cause must be a short text"):
+        KnownFailures.parse({"testbound": {"tb_case": {"reason": "r", "cause": 3}}})
+
+
 def test_the_split_is_by_name_and_stable() -> None:
     assert half("iter_pc_a") == half("iter_pc_a")
     files = [Path(f"{n}.rpl") for n in ("a", "b", "c", "d", "e", "f", "g", "h")]
