@@ -52,6 +52,7 @@ from deckard.render import diff, expected_text, got_text
 from deckard.scenario import Scenario, Step, load
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
+from resolver.conductor.transport import parse_response
 
 CLIENT_TIMEOUT = 5.0
 """Seconds the target has to answer a client query (Deckard's limit)."""
@@ -177,7 +178,7 @@ async def play(
             if reply is None:
                 return _fail(step, "QUERY", f"no answer within {CLIENT_TIMEOUT:g} s")
             try:
-                last = dns.message.from_wire(reply)
+                last = parse_response(reply)
             except dns.exception.DNSException as e:
                 return _fail(step, "QUERY", f"the answer does not parse: {e}")
             last_step = step
