@@ -43,7 +43,7 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
 from resolver.validator import ValidatingRecursor, ValidatorConfig
@@ -115,6 +115,7 @@ class CandidateConfig:
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     forward_hosts: tuple[dns.name.Name, ...] = ()
+    zones: tuple[ConfiguredZone, ...] = ()
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
@@ -157,6 +158,7 @@ class CandidateConfig:
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             forward_hosts=config.forward_hosts,
+            zones=config.zones,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -184,6 +186,7 @@ class CandidateConfig:
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
             forward_hosts=self.forward_hosts,
+            zones=self.zones,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ import dns.rdatatype
 
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.recursor.core import ConfiguredZone
 
 DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
 _YES = {"on", "yes", "true", "1"}
@@ -77,6 +78,7 @@ class ScenarioConfig:
     forward_addrs: tuple[str, ...] = ()
     forward_hosts: tuple[dns.name.Name, ...] = ()  # testbound's forward-host (root zone)
     stub_addrs: tuple[str, ...] = ()  # testbound: every stub-addr of the root (stub_addr: first)
+    zones: tuple[ConfiguredZone, ...] = ()  # testbound: stub and forward zones below the root
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

@@ -46,6 +46,7 @@ import dns.rdatatype
 from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.recursor.core import ConfiguredZone
 
 CLAUSES = frozenset(
     "server stub-zone forward-zone auth-zone view remote-control python dynlib rpz "
@@ -273,38 +274,71 @@ class _Reader:
         else:
             self.unsupport(key)
 
+    def name(self, lineno: int, key: str, text: str) -> dns.name.Name:
+        try:
+            return dns.name.from_text(text, origin=dns.name.root)
+        except dns.exception.DNSException as e:
+            raise self.error(lineno, f"{key}: {text!r}: {e}") from None
+
+    def configured_zone(self, kind: str, name: dns.name.Name,
+                        zone: dict[str, list[tuple[int, str]]]) -> ConfiguredZone | None:
+        """One stub-zone or forward-zone clause as the recursor's ConfiguredZone (None,
+        and the option counted unsupported, when one of its options cannot be honoured)."""
+        prefix = "stub" if kind == "stub-zone" else "forward"
+        addresses: list[str] = []
+        hosts: list[dns.name.Name] = []
+        first = False
+        supported = True
+        for key, values in zone.items():
+            if key == "name":
+                continue
+            if key == f"{prefix}-addr":
+                for lineno, v in values:
+                    if "@" in v or "#" in v:
+                        self.unsupport(f"{key} with a port or TLS name")
+                        supported = False
+                    addresses.append(address_of(self.path, lineno, key, v.split("@")[0].strip()))
+            elif key == f"{prefix}-host":
+                hosts.extend(self.name(lineno, key, v) for lineno, v in values)
+            elif key == f"{prefix}-first":
+                first = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key in (f"{prefix}-prime", f"{prefix}-no-cache", f"{prefix}-tls-upstream",
+                         f"{prefix}-ssl-upstream", f"{prefix}-tcp-upstream") and all(
+                    x.lower() in _NO for _, x in values):
+                continue  # the defaults: no priming of a stub, caching, plain UDP
+            else:
+                self.unsupport(f"{kind} {key}")
+                supported = False
+        if not supported:
+            return None
+        return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
+                              first)
+
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
         forwards: list[str] = []
         forward_hosts: list[dns.name.Name] = []
+        zones: list[ConfiguredZone] = []
         for kind, zone in zip(self.zone_kinds, self.zones, strict=True):
-            names = [v for _, v in zone.get("name", [])]
-            if names != ["."]:
-                self.unsupport(f"{kind} for a name other than the root")
+            names = zone.get("name", [])
+            if len(names) != 1:
+                self.unsupport(f"{kind} without exactly one name")
                 continue
-            addr_key = "stub-addr" if kind == "stub-zone" else "forward-addr"
-            for key, values in zone.items():
-                if key == "name":
-                    continue
-                if key == addr_key:
-                    for lineno, v in values:
-                        if "@" in v:
-                            self.unsupport(f"{addr_key} with a port")
-                        addr = address_of(self.path, lineno, addr_key, v.split("@")[0].strip())
-                        (stub_addrs if kind == "stub-zone" else forwards).append(addr)
-                elif key == "forward-host" and kind == "forward-zone":
-                    for lineno, v in values:
-                        try:
-                            forward_hosts.append(dns.name.from_text(v.split("#")[0].strip()))
-                        except dns.exception.DNSException as e:
-                            raise self.error(lineno, f"forward-host: {v!r}: {e}") from None
-                elif key in ("stub-prime", "forward-first", "stub-first") and all(
-                    x.lower() in _NO for _, x in values
-                ):
-                    continue  # the default: no priming of a stub, no fallback to iteration
-                else:
-                    self.unsupport(f"{kind} {key}")
-        if not stub_addrs and not forwards and not forward_hosts and not self.zones:
+            lineno, text = names[0]
+            name = self.name(lineno, "name", text)
+            configured = self.configured_zone(kind, name, zone)
+            if configured is None:
+                continue
+            if name != dns.name.root:
+                zones.append(configured)
+            elif configured.forward:
+                forwards.extend(configured.addresses)
+                forward_hosts.extend(configured.hosts)
+            elif configured.hosts:
+                self.unsupport("stub-zone . with stub-host (root hints by name)")
+            else:
+                stub_addrs.extend(configured.addresses)
+        if not self.zones:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
             tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
@@ -325,6 +359,7 @@ class _Reader:
             do_not_query_localhost=self.switches.get("do-not-query-localhost", True),
             forward_addrs=tuple(forwards),
             forward_hosts=tuple(forward_hosts),
+            zones=tuple(zones),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -61,6 +61,17 @@ _THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 LAME_TTL = 900.0  # seconds an address stays lame for a zone (Unbound's infra-host-ttl)
 
 
+@dataclass(frozen=True)
+class ConfiguredZone:
+    """A stub or forward zone: its name, its servers' addresses and names, ``first``."""
+
+    name: dns.name.Name
+    forward: bool  # a forward zone (RD=1 to its servers), else a stub zone
+    addresses: tuple[str, ...] = ()
+    hosts: tuple[dns.name.Name, ...] = ()
+    first: bool = False  # stub-first / forward-first
+
+
 @dataclass
 class RecursorConfig:
     qname_minimisation: bool = True
@@ -91,6 +102,12 @@ class RecursorConfig:
     # the forwarders) before the first forwarded question and kept in the cache, join
     # ``forwarders`` as further servers to try.
     forward_hosts: tuple[dns.name.Name, ...] = ()
+    # Zones below the root with configured servers (Unbound's stub-zone and forward-zone
+    # clauses): a stub zone's servers are its delegation, however the parent delegates it
+    # (a cached delegation below it still wins); a forward zone's questions go to its
+    # servers with RD=1, below any cached delegation; the deepest configured zone over a
+    # name decides.  ``first``: when they fail, resolve as if the zone were not configured.
+    zones: tuple[ConfiguredZone, ...] = ()
     # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
     # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
     cache_min_ttl: int = 0
@@ -149,6 +166,8 @@ class Budget:
     # again (Unbound marks a target it fetched in the delegation point and does not fetch
     # it twice; a CNAME learnt later must not send the same lookup round again).
     failed_lookups: set[tuple[dns.name.Name, int]] = field(default_factory=set)
+    # configured zones that failed with ``first`` set: resolved as if not configured
+    unconfigured: set[dns.name.Name] = field(default_factory=set)
 
     def spend(self, n: int) -> None:
         self.sent += n
@@ -324,10 +343,29 @@ class Recursor:
 
     # -- iteration --------------------------------------------------------------------------
 
-    def _closest_cut(self, name: dns.name.Name) -> tuple[dns.name.Name, list[dns.name.Name]]:
+    def _configured(self, name: dns.name.Name,
+                    ignore: frozenset[dns.name.Name] | set[dns.name.Name] = frozenset(),
+                    ) -> ConfiguredZone | None:
+        """The deepest configured stub or forward zone at or above ``name``."""
+        best: ConfiguredZone | None = None
+        for z in self.config.zones:
+            if z.name not in ignore and name.is_subdomain(z.name) and (
+                    best is None or len(z.name) > len(best.name)):
+                best = z
+        return best
+
+    def _closest_cut(self, name: dns.name.Name,
+                     ignore: frozenset[dns.name.Name] | set[dns.name.Name] = frozenset(),
+                     ) -> tuple[dns.name.Name, list[dns.name.Name]]:
+        """The closest delegation known for ``name``: a cached NS RRset, or a configured
+        stub zone (no NS names: its servers are configured), whichever is deeper; a stub
+        zone wins over an NS RRset cached at the same name."""
         now = self.clock.monotonic()
         n = name
         while True:
+            stub = self._configured(n, ignore)
+            if stub is not None and stub.name == n and not stub.forward:
+                return n, []
             ns = self.cache.rrsets.get(n, T.NS, now)
             if ns is not None:
                 return n, [rd.target for rd in ns.rrset]
@@ -370,6 +408,14 @@ class Recursor:
         """
         if zone == dns.name.root and not ns_names:
             return self._root_addresses(exclude)
+        if not ns_names:
+            stub = self._configured(zone, budget.unconfigured)
+            if stub is not None and stub.name == zone and not stub.forward:
+                found = [a for a in await self._servers_of(stub, exchanger, budget, depth)
+                         if a not in exclude]
+                if not found:
+                    raise ResolutionFailed(f"no usable server of the stub zone {zone}")
+                return found
         addrs = [a for a in self._cached_addresses(ns_names) if a not in exclude]
         if addrs:
             return addrs
@@ -520,17 +566,17 @@ class Recursor:
         once per lookup; Knot Resolver likewise falls back to the parent cut when no
         nameserver of a cut is left."""
         self.cache.rrsets.pop(zone, T.NS)
-        parent, names = self._closest_cut(zone.parent())
+        parent, names = self._closest_cut(zone.parent(), budget.unconfigured)
         return parent, names, await self._addresses(parent, names, exchanger, budget, depth,
                                                     avoid)
 
-    async def _forwarders(self, exchanger: Exchanger, budget: Budget,
+    async def _servers_of(self, zone: ConfiguredZone, exchanger: Exchanger, budget: Budget,
                           depth: int) -> tuple[str, ...]:
-        """The configured forwarder addresses, then those of the forward hosts: cached, or
-        looked up (through the forwarders) once per client query; a lookup already under
-        way up the stack (the host's own) is not started again."""
-        servers = list(self.config.forwarders)
-        for host in self.config.forward_hosts:
+        """A configured zone's server addresses, then those of its hosts: cached, or looked
+        up (as any name is, so through the forwarders for the root forward zone) once per
+        client query; a lookup already under way up the stack is not started again."""
+        servers = list(zone.addresses)
+        for host in zone.hosts:
             for rdtype in self._address_types():
                 hit = self.cache.rrsets.get(host, rdtype, self.clock.monotonic())
                 found = [] if hit is None else [rd.address for rd in hit.rrset]
@@ -549,20 +595,29 @@ class Recursor:
                     if not found:
                         budget.failed_lookups.add(key)
                 servers.extend(a for a in found if a not in servers and self.config.usable(a))
-        if not servers:
-            raise ResolutionFailed("no forwarder address")
         return tuple(servers)
+
+    def _root_forward(self) -> ConfiguredZone | None:
+        if not (self.config.forwarders or self.config.forward_hosts):
+            return None
+        return ConfiguredZone(dns.name.root, True, self.config.forwarders,
+                              self.config.forward_hosts)
 
     async def _forward(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget,
-        depth: int = 0,
+        depth: int = 0, zone: ConfiguredZone | None = None,
     ) -> _Step:
-        """Ask the configured forwarders (RD=1) and take their answer as it is."""
+        """Ask a forward zone's servers (RD=1; the root forward zone by default) and take
+        their answer as it is."""
         if budget.queries_left <= 0:
             raise ResolutionFailed("upstream query budget spent")
-        servers = await self._forwarders(exchanger, budget, depth)
+        zone = zone or self._root_forward()
+        assert zone is not None
+        servers = await self._servers_of(zone, exchanger, budget, depth)
+        if not servers:
+            raise ResolutionFailed(f"no forwarder address for {zone.name}")
         result = await exchanger.exchange(
-            UpstreamQuery(name, qtype, dns.name.root, servers,
+            UpstreamQuery(name, qtype, zone.name, servers,
                           dnssec=self.config.dnssec, rd=True)
         )
         budget.spend(max(1, result.attempts))
@@ -570,9 +625,9 @@ class Recursor:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
-        away = scrub(response, dns.name.root, self.config.harden_glue,
+        away = scrub(response, zone.name, self.config.harden_glue,
                      self.config.scrub_promiscuous)
-        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN, away,
+        c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
@@ -586,13 +641,30 @@ class Recursor:
         if self.config.forwarders or self.config.forward_hosts:
             return await self._forward(name, qtype, exchanger, budget, depth)
         # DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): start above the name.
-        zone, ns_names = self._closest_cut(
-            name.parent() if qtype == T.DS and name != dns.name.root else name
-        )
+        above = name.parent() if qtype == T.DS and name != dns.name.root else name
+        configured = self._configured(above, budget.unconfigured)
+        if configured is not None:
+            try:
+                if configured.forward:
+                    return await self._forward(name, qtype, exchanger, budget, depth,
+                                               configured)
+                return await self._iterate_from(name, qtype, exchanger, budget, depth, above)
+            except ResolutionFailed:
+                if not configured.first:
+                    raise
+                # stub-first / forward-first: resolve as if the zone were not configured
+                budget.unconfigured.add(configured.name)
+        return await self._iterate_from(name, qtype, exchanger, budget, depth, above)
+
+    async def _iterate_from(
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget,
+        depth: int, above: dns.name.Name,
+    ) -> _Step:
+        zone, ns_names = self._closest_cut(above, budget.unconfigured)
         avoid = budget.avoid if depth == 0 else frozenset()
         if zone == dns.name.root and not ns_names and self._prime_due():
             await self._prime(exchanger, budget)
-            zone, ns_names = self._closest_cut(zone)
+            zone, ns_names = self._closest_cut(zone, budget.unconfigured)
         while True:
             try:
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
@@ -602,7 +674,9 @@ class Recursor:
                     raise  # (every known server of the cut is avoided: that is final)
                 # No usable address for this cut (its glue expired, say): start from the
                 # parent's cut, whose referral brings the delegation and glue afresh.
-                zone, ns_names = self._closest_cut(zone.parent())
+                if not ns_names:
+                    raise  # a stub zone's configured servers: nothing above them to ask
+                zone, ns_names = self._closest_cut(zone.parent(), budget.unconfigured)
         # QNAME minimisation as Unbound does it (RFC 9156; iterator.c processQueryTargets):
         # ``qout`` is the name last asked with qtype A (it starts at the zone cut), each step
         # reveals labels by minimise_labels(), and the full question is asked once the name
@@ -616,7 +690,7 @@ class Recursor:
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
         # the first recursion-lame response for the question itself (not a probe)
         reclame: tuple[Classified, int, str | None] | None = None
-        cached_cut = zone != dns.name.root  # the cut's NS set came from the cache
+        cached_cut = zone != dns.name.root and bool(ns_names)  # an NS set from the cache
         refetched: tuple[dns.name.Name, frozenset[str]] | None = None
         exhausted = f"no usable server for {zone}"  # why, when no server is left
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):

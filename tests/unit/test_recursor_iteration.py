@@ -22,7 +22,7 @@ import dns.rrset
 import pytest
 
 from resolver.cache.dnscache import Rank, RRsetCache
-from resolver.recursor.core import RecursorConfig
+from resolver.recursor.core import ConfiguredZone, RecursorConfig
 from tests.unit.test_recursor import (
     AUTH,
     AUTH2,
@@ -448,3 +448,32 @@ async def test_a_ds_question_answered_with_a_referral_takes_the_referrals_ds() -
     assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [("sub.ex.", "DS")]
     assert not res.extra_authority and not res.extra_additional
     assert child not in {a for a, _, _ in transport.questions()}
+
+
+@pytest.mark.parametrize("first", [False, True])
+async def test_configured_zones_below_the_root(first: bool) -> None:
+    """A forward zone's questions go to its forwarder with RD=1; a stub zone's to its
+    server without; with stub-first a failing stub zone is resolved as if not configured."""
+    fwd, stub = "127.9.4.1", "127.9.4.2"
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        name = query.question[0].name.to_text().lower()
+        if address == fwd and query.flags & dns.flags.RD:
+            return reply(query, aa=False, answer=(f"{name} 60 A 127.100.0.1",))
+        if address == stub and not query.flags & dns.flags.RD:
+            return reply(query, rcode=dns.rcode.SERVFAIL)  # a broken stub server
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    recursor.config.zones = (
+        ConfiguredZone(N("fwd.ex."), True, (fwd,)),
+        ConfiguredZone(N("zone.ex."), False, (stub,), first=first),
+    )
+    res = await resolve(recursor, conductor, "www.fwd.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert stub in {a for a, _, _ in transport.questions()}
+    if first:
+        assert addresses(res) == {"127.100.0.1"}  # from the delegation, after the stub
+    else:
+        assert res.rcode == dns.rcode.SERVFAIL

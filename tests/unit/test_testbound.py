@@ -19,6 +19,7 @@ from deckard.scenario import parse
 from deckard.split import half, only
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
+from resolver.recursor.core import ConfiguredZone
 
 ROOT_AND_SERVER = """
 RANGE_BEGIN 0 100
@@ -219,10 +220,39 @@ def test_override_date_minus_one_ignores_signature_dates() -> None:
     assert (c.unsupported, c.validation.date, c.validation.ignore_dates) == ((), None, True)
 
 
-def test_a_stub_zone_below_the_root_is_unsupported() -> None:
-    text = scenario_text() + ""
-    text = text.replace('name: "."', 'name: "example.com"')
-    assert "stub-zone for a name other than the root" in parse(Path("x.rpl"), text).unsupported
+def test_zones_below_the_root_are_translated() -> None:
+    text = scenario_text().replace("CONFIG_END", """stub-zone:
+	name: "example.com"
+	stub-addr: 1.2.3.4
+	stub-first: yes
+forward-zone:
+	name: "example.net."
+	forward-addr: 192.0.2.7
+	forward-host: fwd.example.org
+stub-zone:
+	name: "example.org"
+	stub-addr: 192.0.2.8
+	stub-prime: yes
+CONFIG_END""", 1)
+    c = parse(Path("x.rpl"), text).config
+    assert c.zones == (
+        ConfiguredZone(dns.name.from_text("example.com."), False, ("1.2.3.4",), (), True),
+        ConfiguredZone(dns.name.from_text("example.net."), True, ("192.0.2.7",),
+                       (dns.name.from_text("fwd.example.org."),)),
+    )
+    assert c.unsupported == ("stub-zone stub-prime",)
+
+
+def test_a_stub_zone_below_the_root_is_asked_for_its_names(tmp_path: Path) -> None:
+    """The stub zone's server answers for www.example.com. without any referral (the
+    root server of the scenario has none: its entries are never used)."""
+    stub = scenario_text().replace("CONFIG_END", "stub-zone:\n\tname: example.com\n"
+                                   "\tstub-addr: 1.2.3.4\nCONFIG_END", 1)
+    stub = stub.replace("ADDRESS 193.0.14.129\nENTRY_BEGIN", "ADDRESS 193.0.14.129\n"
+                        "ENTRY_BEGIN\nMATCH opcode qname\nADJUST copy_id\nREPLY QR SERVFAIL\n"
+                        "SECTION QUESTION\nwww.example.com. IN A\nENTRY_END\nENTRY_BEGIN", 1)
+    [r] = ran(tmp_path, stub)
+    assert r.status == "pass", r.summary
 
 
 def test_bad_values_name_file_and_line() -> None:
