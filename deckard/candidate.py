@@ -43,7 +43,7 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor
 from resolver.model import Request
-from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig
+from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
 from resolver.validator import ValidatingRecursor, ValidatorConfig
@@ -111,11 +111,13 @@ class CandidateConfig:
     # Unbound 1.24 keeps a DNAME of TTL 0 for a second's grace (synthesis from the cache)
     dname_zero_ttl_grace: bool = False
     whole_seconds: bool = False  # the resolver's clock reads whole seconds (Unbound's)
+    shared_soa: bool = False  # a cached denial shows the zone's latest SOA (Unbound's)
     qmin_hide_qtype: bool = False  # Unbound's: the full name asked with qtype A first
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
     forward_hosts: tuple[dns.name.Name, ...] = ()
     zones: tuple[ConfiguredZone, ...] = ()
+    norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
@@ -153,12 +155,14 @@ class CandidateConfig:
             cut_cname_chains=config.dialect == "testbound",
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",
+            shared_soa=config.dialect == "testbound",
             qmin_hide_qtype=config.dialect == "testbound",
             minimal_ns_answers=config.dialect != "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
             forward_hosts=config.forward_hosts,
             zones=config.zones,
+            norec=config.norec,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -253,6 +257,16 @@ def malformed_reply(wire: bytes) -> bytes | None:
     return wire[:2] + out.to_bytes(2, "big") + bytes(8)
 
 
+class _Known:
+    """A resolution already made (from the cache), for the answerer to shape."""
+
+    def __init__(self, res: Resolution) -> None:
+        self.res = res
+
+    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
+        return self.res
+
+
 class Candidate:
     """The candidate resolver over a scenario's fake network, driven by wire messages."""
 
@@ -262,7 +276,10 @@ class Candidate:
         self.config = config
         self.clock = ManualClock(start=config.start_time)
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
+        max_ttl = dict(config.ttl_bounds).get("cache_max_ttl")
         self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
+                              shared_soa=config.shared_soa,
+                              **({} if max_ttl is None else {"max_ttl": max_ttl}),
                               **({} if negative_cap is None
                                  else {"max_negative_ttl": negative_cap}))
         self.transport = ScenarioTransport(net)
@@ -314,8 +331,36 @@ class Candidate:
             cd=bool(query.flags & dns.flags.CD),
             rd=bool(query.flags & dns.flags.RD),
         )
+        if not request.rd and self.config.norec is not None:
+            if self.config.norec == "refuse":
+                reply = dns.message.make_response(query, recursion_available=True)
+                reply.set_rcode(dns.rcode.REFUSED)
+                return reply.to_wire()
+            if self.config.norec == "snoop":
+                return finish(query, await self.snoop(request, query)).to_wire(
+                    max_size=MAX_MESSAGE)
+            request = dataclasses.replace(request, rd=True)
         answer = await self.answerer.answer(request, query)
         return finish(query, answer).to_wire(max_size=MAX_MESSAGE)
+
+    async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:
+        """A query without RD answered from the cache only (Unbound's allow_snoop): the
+        cached answer, else a referral to the closest servers the cache knows (RFC 1034
+        §4.3.1), else SERVFAIL.  Nothing is sent upstream."""
+        cached = self.recursor.cached(request)
+        if cached is not None:
+            return await ResolverAnswerer(
+                _Known(cached), self.answerer.exchanger,
+                minimal_responses=self.answerer.minimal_responses,
+                minimal_ns_answers=self.answerer.minimal_ns_answers,
+            ).answer(request, query)
+        reply = dns.message.make_response(query, recursion_available=True)
+        referral = self.recursor.cached_referral(request.qname, request.qtype)
+        if referral is None:
+            reply.set_rcode(dns.rcode.SERVFAIL)
+            return reply
+        reply.authority, reply.additional = referral
+        return reply
 
     @property
     def upstream_queries(self) -> int:

@@ -79,6 +79,8 @@ class ScenarioConfig:
     forward_hosts: tuple[dns.name.Name, ...] = ()  # testbound's forward-host (root zone)
     stub_addrs: tuple[str, ...] = ()  # testbound: every stub-addr of the root (stub_addr: first)
     zones: tuple[ConfiguredZone, ...] = ()  # testbound: stub and forward zones below the root
+    # testbound: what a query without RD gets (deckard.unboundconf.NOREC); None: resolved
+    norec: str | None = None
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

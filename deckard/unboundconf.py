@@ -141,6 +141,12 @@ BOOLEAN_TRANSLATED = (
     "iter-scrub-promiscuous", "harden-dnssec-stripped",
 )
 
+NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
+"""Unbound's access-control actions that let the client in, with what a query without RD
+gets: "allow" refuses it ("nonrecursive queries are refused"), "allow_snoop" answers it
+from the cache (a referral to the closest known servers when the answer is not cached),
+"allow_setrd" treats it as recursive."""
+
 TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
     "cache-max-ttl": "cache_max_ttl",
@@ -168,6 +174,7 @@ class _Reader:
         self.validate = True
         self.unchecked: frozenset[int] = frozenset()
         self.ignore_dates = False
+        self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
@@ -263,8 +270,10 @@ class _Reader:
                 self.unsupport(f"module-config: {value}")
         elif key == "access-control":
             action = value.split()[-1] if value.split() else ""
-            if action not in ("allow", "allow_snoop", "allow_setrd"):
+            if action not in NOREC:
                 self.unsupport(f"access-control: {action}")
+            else:
+                self.norec = NOREC[action]
         elif key in NO_OPS:
             return
         elif key in AS_THE_CANDIDATE_DOES:
@@ -360,6 +369,7 @@ class _Reader:
             forward_addrs=tuple(forwards),
             forward_hosts=tuple(forward_hosts),
             zones=tuple(zones),
+            norec=self.norec,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

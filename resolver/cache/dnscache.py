@@ -465,6 +465,9 @@ class _StoredNegative:
         return self.stored_at + self.ttl
 
 
+MAX_SHARED_SOAS = 10_000  # zones whose latest SOA is remembered (NegativeCache.shared_soa)
+
+
 class NegativeCache(_ArcBacked):
     """NXDOMAIN and NODATA answers (RFC 2308) on an :class:`ARC` with a byte budget.
 
@@ -480,10 +483,17 @@ class NegativeCache(_ArcBacked):
         *,
         max_ttl: int = MAX_NEGATIVE_TTL_S,
         secure_cut_only: bool = False,
+        shared_soa: bool = False,
     ) -> None:
         self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes)
         self.max_ttl = max_ttl
         self.secure_cut_only = secure_cut_only
+        # Unbound's message cache refers to the RRsets of its RRset cache: a cached denial
+        # shows the zone's SOA RRset as it was last stored (by a later denial, say), with
+        # that RRset's TTL, while the denial itself expires when it was due to
+        self.shared_soa = shared_soa
+        self._soas: LRU[tuple[dns.name.Name, int], tuple[dns.rrset.RRset, float, float]] = \
+            LRU(MAX_SHARED_SOAS)
         self.hits = 0
         self.misses = 0
 
@@ -584,6 +594,8 @@ class NegativeCache(_ArcBacked):
         )
         size = entry_charge(_wire_size(soa_rrset) + sum(_wire_size(p) for p in proofs))
         key: NegativeKey = (kind, _key_name(name), rdtype or 0, rdclass)
+        if self.shared_soa and entry.soa is not None:
+            self._soas.put((_key_name(entry.soa.name), rdclass), (entry.soa, now, now + ttl), 1)
         return self._arc.put(key, entry, size)
 
     def get(
@@ -628,11 +640,16 @@ class NegativeCache(_ArcBacked):
         self.hits += 1
         entry = found[1]
         remaining = _remaining(entry.expires, now, entry.ttl)
+        soa = None if entry.soa is None else _with_ttl(entry.soa, remaining)
+        if self.shared_soa and entry.soa is not None:
+            newer = self._soas.get((_key_name(entry.soa.name), rdclass))
+            if newer is not None and newer[1] > entry.stored_at and now < newer[2]:
+                soa = _with_ttl(newer[0], _remaining(newer[2], now, newer[0].ttl))
         return CachedNegative(
             kind=entry.kind,
             name=entry.name,
             rdtype=entry.rdtype,
-            soa=None if entry.soa is None else _with_ttl(entry.soa, remaining),
+            soa=soa,
             proofs=tuple(_with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
             security=entry.security,
             expires=entry.expires,
@@ -932,15 +949,19 @@ class DnsCache:
         infra_entries: int = DEFAULT_INFRA_ENTRIES,
         max_negative_ttl: int = MAX_NEGATIVE_TTL_S,
         dname_zero_ttl_grace: bool = False,
+        shared_soa: bool = False,
+        max_ttl: int = MAX_TTL_S,
     ) -> None:
         if total_bytes < 100:
             raise ValueError(f"a DNS cache needs at least 100 bytes, not {total_bytes}")
         self.total_bytes = total_bytes
         self.messages = MessageCache(total_bytes * MESSAGE_SHARE_PERCENT // 100)
-        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100,
+        # max_ttl: Unbound's cache-max-ttl bounds every cached RRset (delegations too)
+        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100, max_ttl=max_ttl,
                                  dname_zero_ttl_grace=dname_zero_ttl_grace)
         self.negative = NegativeCache(
-            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl
+            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl,
+            shared_soa=shared_soa,
         )
         self.infra = InfraCache(infra_entries)
         self.parent_side = RRsetCache(max(1024, total_bytes * PARENT_SIDE_SHARE_PERCENT // 100))

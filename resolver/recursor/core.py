@@ -343,6 +343,50 @@ class Recursor:
 
     # -- iteration --------------------------------------------------------------------------
 
+    def cached(self, request: Request) -> Resolution | None:
+        """The answer to ``request`` from the cache alone (its CNAME chain followed in the
+        cache), or None when some of it is not cached; nothing is sent, nothing changes."""
+        answer: list[dns.rrset.RRset] = []
+        name, seen = request.qname, {request.qname}
+        for _ in range(MAX_CNAME_CHAIN + 1):
+            step = self._from_cache(name, request.qtype)
+            if step is None:
+                return None
+            answer.extend(step.records)
+            if step.target is None:
+                if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
+                    self._remember_extras(name, request.qtype, step)
+                return Resolution(step.rcode, answer, step.authority,
+                                  extra_authority=step.extra_authority,
+                                  extra_additional=step.extra_additional)
+            if step.target in seen:
+                return None
+            seen.add(step.target)
+            name = step.target
+        return None
+
+    def cached_referral(
+        self, name: dns.name.Name, qtype: int
+    ) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]] | None:
+        """The closest delegation the cache holds for ``name``: its NS RRset and its
+        servers' cached addresses (RFC 1034 §4.3.1: what a server that does not recurse
+        answers with, "a referral to name servers closer to the answer"); None when no
+        NS RRset is cached."""
+        now = self.clock.monotonic()
+        n = name.parent() if qtype == T.DS and name != dns.name.root else name
+        while True:
+            ns = self.cache.rrsets.get(n, T.NS, now)
+            if ns is not None:
+                break
+            if n == dns.name.root:
+                return None
+            n = n.parent()
+        additional = [
+            hit.rrset for rd in ns.rrset for rdtype in self._address_types()
+            if (hit := self.cache.rrsets.get(rd.target, rdtype, now)) is not None
+        ]
+        return [ns.rrset], additional
+
     def _configured(self, name: dns.name.Name,
                     ignore: frozenset[dns.name.Name] | set[dns.name.Name] = frozenset(),
                     ) -> ConfiguredZone | None:

@@ -62,3 +62,4 @@ class UpstreamResult:
 
 class Exchanger(Protocol):
     async def exchange(self, query: UpstreamQuery) -> UpstreamResult: ...
+

@@ -453,6 +453,21 @@ class TestNegativeCache:
         assert later is not None and later.soa.ttl == 0
         assert cache.get(N("nope.example."), T.A, NOW + expected) is None
 
+    @pytest.mark.parametrize("shared", [False, True])
+    def test_a_denial_can_show_the_zones_latest_soa(self, shared: bool) -> None:
+        """shared_soa (Unbound's message cache refers to the RRset cache): a denial stored
+        later with a newer SOA shows in an earlier one, with its TTL; the earlier denial
+        still expires when it was due."""
+        cache = NegativeCache(10_000, shared_soa=shared)
+        old = soa(ttl=10, minimum=10)
+        new = rr("example. 10 IN SOA ns1.example. hostmaster.example. 2 7200 900 1209600 10")
+        cache.put_nxdomain(N("a.example."), old, NOW)
+        cache.put_nxdomain(N("b.example."), new, NOW + 5)
+        hit = cache.get(N("a.example."), T.A, NOW + 5)
+        assert hit is not None and hit.soa is not None
+        assert (hit.soa[0].serial, hit.soa.ttl) == ((2, 10) if shared else (1, 5))
+        assert cache.get(N("a.example."), T.A, NOW + 10) is None
+
     def test_nxdomain_covers_every_type_and_descendants(self) -> None:
         cache = NegativeCache(10_000)
         cache.put_nxdomain(N("Gone.Example."), soa(), NOW)

@@ -348,6 +348,44 @@ ENTRY_END
         assert r.status == "pass", (elapse, r.summary)
 
 
+NOREC_QUERY = """
+STEP 20 TIME_PASSES ELAPSE {elapse}
+STEP 30 QUERY
+ENTRY_BEGIN
+REPLY
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 40 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all
+REPLY QR RA {rcode}
+SECTION QUESTION
+www.example.com. IN A
+{sections}
+ENTRY_END
+"""
+
+
+@pytest.mark.parametrize(("acl", "elapse", "rcode", "sections"), [
+    # allow (Unbound's default): "nonrecursive queries are refused"
+    ("", "0", "REFUSED", ""),
+    # allow_snoop: from the cache; once expired, a referral to the closest cached servers
+    ("	access-control: 127.0.0.1 allow_snoop", "0", "NOERROR",
+     "SECTION ANSWER\nwww.example.com. IN A 10.20.30.40"),
+    ("	access-control: 127.0.0.1 allow_snoop", "400", "NOERROR",
+     "SECTION AUTHORITY\nexample.com. IN NS ns.example.com.\n"
+     "SECTION ADDITIONAL\nns.example.com. IN A 1.2.3.4"),
+])
+def test_a_query_without_rd_follows_the_access_control(
+    tmp_path: Path, acl: str, elapse: str, rcode: str, sections: str
+) -> None:
+    body = query_and_check(then=NOREC_QUERY.format(elapse=elapse, rcode=rcode,
+                                                   sections=sections))
+    [r] = ran(tmp_path, scenario_text(acl + "\n	minimal-responses: yes", body=body))
+    assert r.status == "pass", r.summary
+
+
 def test_check_out_query_checks_the_upstream_queries(tmp_path: Path) -> None:
     check_out = """
 STEP 20 CHECK_OUT_QUERY
