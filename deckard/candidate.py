@@ -117,6 +117,7 @@ class CandidateConfig:
     forwarders: tuple[str, ...] = ()
     forward_hosts: tuple[dns.name.Name, ...] = ()
     zones: tuple[ConfiguredZone, ...] = ()
+    harden_referral_path: bool = False
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -163,6 +164,7 @@ class CandidateConfig:
             forward_hosts=config.forward_hosts,
             zones=config.zones,
             norec=config.norec,
+            harden_referral_path=config.harden_referral_path,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -191,6 +193,7 @@ class CandidateConfig:
             forwarders=self.forwarders,
             forward_hosts=self.forward_hosts,
             zones=self.zones,
+            harden_referral_path=self.harden_referral_path,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

@@ -108,10 +108,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"no"}),
         "the candidate has no RFC 8509 root-key sentinel",
     ),
-    "harden-referral-path": (
-        frozenset({"no"}),
-        "the candidate does not re-validate the referral path (Unbound's default: no)",
-    ),
     "qname-minimisation-strict": (
         frozenset({"no"}),
         "relaxed QNAME minimisation (RFC 9156 §2.3 fallback) is the candidate's way",
@@ -138,7 +134,7 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
 
 BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
-    "iter-scrub-promiscuous", "harden-dnssec-stripped",
+    "iter-scrub-promiscuous", "harden-dnssec-stripped", "harden-referral-path",
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -370,6 +366,7 @@ class _Reader:
             forward_hosts=tuple(forward_hosts),
             zones=tuple(zones),
             norec=self.norec,
+            harden_referral_path=self.switches.get("harden-referral-path", False),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -108,6 +108,11 @@ class RecursorConfig:
     # servers with RD=1, below any cached delegation; the deepest configured zone over a
     # name decides.  ``first``: when they fail, resolve as if the zone were not configured.
     zones: tuple[ConfiguredZone, ...] = ()
+    # Unbound's harden-referral-path: after a referral, the new zone's own servers are asked
+    # for its NS RRset (once per zone and client query), whose authoritative answer then
+    # replaces the parent's delegation in the cache (RFC 2181 §5.4.1 ranks it higher): a
+    # delegation is what the zone itself says, not only what the referral said.
+    harden_referral_path: bool = False
     # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
     # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
     cache_min_ttl: int = 0
@@ -168,6 +173,7 @@ class Budget:
     failed_lookups: set[tuple[dns.name.Name, int]] = field(default_factory=set)
     # configured zones that failed with ``first`` set: resolved as if not configured
     unconfigured: set[dns.name.Name] = field(default_factory=set)
+    ns_checked: set[dns.name.Name] = field(default_factory=set)  # harden_referral_path
 
     def spend(self, n: int) -> None:
         self.sent += n
@@ -838,6 +844,8 @@ class Recursor:
                                                      c.ns.ttl)
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth,
                                                 avoid | gone)
+                if self.config.harden_referral_path:
+                    await self._check_ns(zone, servers, exchanger, budget)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
@@ -969,6 +977,28 @@ class Recursor:
         now = self.clock.monotonic()
         fine = tuple(s for s in servers if not self.cache.infra.is_lame(s, zone, now))
         return fine or tuple(servers)
+
+    async def _check_ns(self, zone: dns.name.Name, servers: list[str], exchanger: Exchanger,
+                        budget: Budget) -> None:
+        """harden_referral_path: ask ``zone``'s servers for its NS RRset and keep their
+        authoritative answer (Unbound's generate_ns_check); failures change nothing."""
+        if zone in budget.ns_checked or not servers or budget.queries_left <= 0:
+            return
+        budget.ns_checked.add(zone)
+        result = await exchanger.exchange(
+            UpstreamQuery(zone, T.NS, zone, self._not_lame(zone, servers),
+                          dnssec=self.config.dnssec)
+        )
+        budget.spend(max(1, result.attempts))
+        response = result.response
+        if response is None or not response.flags & dns.flags.AA \
+                or response.rcode() != dns.rcode.NOERROR:
+            return
+        scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous)
+        now = self.clock.monotonic()
+        for rrset in response.answer:
+            if rrset.rdtype == T.NS and rrset.name == zone:
+                self.cache.rrsets.put(self._bounded(rrset), Rank.ANSWER_AUTH, now)
 
     def _cache_child_ns(self, response: dns.message.Message, zone: dns.name.Name) -> None:
         """The zone's own NS set, from the authority section of its authoritative answer.

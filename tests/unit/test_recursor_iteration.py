@@ -477,3 +477,25 @@ async def test_configured_zones_below_the_root(first: bool) -> None:
         assert addresses(res) == {"127.100.0.1"}  # from the delegation, after the stub
     else:
         assert res.rcode == dns.rcode.SERVFAIL
+
+
+@pytest.mark.parametrize("harden", [False, True])
+async def test_harden_referral_path_asks_the_zone_for_its_own_ns_set(harden: bool) -> None:
+    """Unbound's harden-referral-path: after the referral to zone.ex. (two servers), the
+    zone's own NS RRset (one server) is asked for and replaces the referral's."""
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        if address in (AUTH, AUTH2) and q.name == N("zone.ex.") and q.rdtype == T.NS:
+            return reply(query, answer=("zone.ex. 3600 NS ns1.zone.ex.",))
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    recursor.config.harden_referral_path = harden
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    asked = ("zone.ex.", "NS") in {(n, t) for _, n, t in transport.questions()}
+    ns = recursor.cache.rrsets.get(N("zone.ex."), T.NS, 0.0)
+    assert ns is not None
+    assert asked is harden
+    assert {rd.target for rd in ns.rrset} == (
+        {N("ns1.zone.ex.")} if harden else {N("ns1.zone.ex."), N("ns2.zone.ex.")})
