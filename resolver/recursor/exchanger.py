@@ -62,4 +62,3 @@ class UpstreamResult:
 
 class Exchanger(Protocol):
     async def exchange(self, query: UpstreamQuery) -> UpstreamResult: ...
-
