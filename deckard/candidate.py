@@ -310,6 +310,14 @@ class Candidate:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
+    def forget(self, name: dns.name.Name, rdtype: int) -> None:
+        """Drop the cached answer to (``name``, ``rdtype``): its RRset, its denial and the
+        extras kept with it (testbound's FLUSH_MESSAGE, and EXPIRE_MESSAGE without
+        serve-expired: the next such query goes upstream)."""
+        self.cache.rrsets.pop(name, rdtype)
+        self.cache.negative.pop(name, rdtype)
+        self.recursor.forget_extras(name, rdtype)
+
     async def handle(self, wire: bytes) -> bytes | None:
         """The reply to one client message, or None when the candidate sends nothing."""
         try:

@@ -30,6 +30,7 @@ from typing import cast
 import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet
+from deckard.records import Question
 from deckard.runner import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 from deckard.scenario import Scenario
 
@@ -201,6 +202,9 @@ class ResolverTarget:
 
     def advance(self, seconds: float) -> None:
         raise Unsupported("TIME_PASSES: a real resolver's clock cannot be moved")
+
+    def forget(self, question: Question) -> None:
+        raise Unsupported("FLUSH_MESSAGE: a real resolver's cache is not reached from here")
 
     @property
     def upstream_queries(self) -> int:

@@ -78,12 +78,11 @@ TESTBOUND_ADJUST_UNPLAYED = frozenset(
     {"copy_ednsdata_assume_clientsubnet", "increment_ecs_scope"}
 )
 """testbound ADJUST options not played (plus ``sleep=N``, ``packet_sleep=N``)."""
-TESTBOUND_STEPS_PLAYED = ("NOTHING", "TRAFFIC")
+TESTBOUND_STEPS_PLAYED = ("NOTHING", "TRAFFIC", "FLUSH_MESSAGE", "EXPIRE_MESSAGE")
 """testbound steps that change nothing in-process: the upstream traffic has already flowed
 (every query is answered while the client query is handled)."""
 TESTBOUND_STEPS_UNPLAYED = (
     "TIMEOUT", "ERROR", "ASSIGN", "CHECK_AUTOTRUST", "CHECK_TEMPFILE", "INFRA_RTT",
-    "FLUSH_MESSAGE", "EXPIRE_MESSAGE",
 )
 """testbound steps the runner does not play: a scenario with one is unsupported."""
 TESTBOUND_ENTRY_UNPLAYED = ("EXTRA_PACKET", "$ORIGIN", "$TTL", "$INCLUDE_TEMPFILE")
@@ -159,6 +158,7 @@ class Step:
     entry: Entry | None = None
     elapse: float = 0  # TIME_PASSES
     args: tuple[str, ...] = ()
+    forget: Question | None = None  # FLUSH_MESSAGE / EXPIRE_MESSAGE (testbound)
 
 
 @dataclass
@@ -374,6 +374,13 @@ class _Parser:
         step = Step(lineno, sid, kind, args=tuple(tokens[3:]))
         if kind == "TIME_PASSES":
             self.time_passes(lineno, step, tokens)
+        elif kind in ("FLUSH_MESSAGE", "EXPIRE_MESSAGE"):
+            # "<name> <type> <class>": the cached answer to that question is gone (flushed)
+            # or expired; without serve-expired both make the next such query go upstream
+            try:
+                step.forget = parse_question(" ".join(step.args))
+            except RecordError as e:
+                raise self.error(lineno, f"STEP {kind} <name> <type> <class>: {e}") from None
         elif kind in ("QUERY", "CHECK_ANSWER") and step.args:
             if not self.testbound:
                 raise self.error(lineno, f"STEP {kind} takes no arguments in Deckard: {step.args}")

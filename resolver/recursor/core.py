@@ -1043,6 +1043,10 @@ class Recursor:
             if self.cache.negative.get(cut, T.DS, now) is None:
                 self.cache.negative.put_referral_ds_denial(cut, proofs, now)
 
+    def forget_extras(self, name: dns.name.Name, qtype: int) -> None:
+        """Drop the extras kept with the answer to (``name``, ``qtype``)."""
+        self._extras.pop((name, qtype), None)
+
     def _remember_extras(self, name: dns.name.Name, qtype: int, step: _Step) -> None:
         """Keep a fresh answer's extras (with when they were stored), or give a cached
         answer the ones kept, with their TTLs lowered by the time since (dropped once

@@ -267,10 +267,10 @@ def test_bad_values_name_file_and_line() -> None:
 
 def test_body_words_deckard_lacks_are_played_or_unsupported() -> None:
     body = query_and_check(
-        then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 FLUSH_MESSAGE www.example.com. IN A\n"
+        then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 INFRA_RTT 1.2.3.4 example.com. 100\n"
     )
     s = parse(Path("x.rpl"), scenario_text(body=body))
-    assert s.unsupported == ("STEP FLUSH_MESSAGE",)
+    assert s.unsupported == ("STEP INFRA_RTT",)
     body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all ede=any")
     assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH ede",)
 
@@ -384,6 +384,46 @@ def test_a_query_without_rd_follows_the_access_control(
                                                    sections=sections))
     [r] = ran(tmp_path, scenario_text(acl + "\n	minimal-responses: yes", body=body))
     assert r.status == "pass", r.summary
+
+
+@pytest.mark.parametrize(("step", "passes"), [
+    ("STEP 15 FLUSH_MESSAGE www.example.com. IN A", True),
+    ("STEP 15 EXPIRE_MESSAGE www.example.com. IN A", True),
+    ("STEP 15 NOTHING", False),  # answered from the cache: one upstream query only
+])
+def test_a_flushed_or_expired_message_is_asked_for_again(
+    tmp_path: Path, step: str, passes: bool
+) -> None:
+    again = f"""
+{step}
+STEP 20 QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 30 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 31 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 32 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+"""
+    # (the first query asks the root and the zone's server for the full name: two queries)
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(then=again)))
+    assert (r.status == "pass") is passes, r.summary
 
 
 def test_check_out_query_checks_the_upstream_queries(tmp_path: Path) -> None:
