@@ -300,6 +300,8 @@ class Candidate:
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
+                **({} if config.validation.bogus_ttl is None
+                   else {"bogus_ttl": config.validation.bogus_ttl}),
             ))
         seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
         self.answerer = ResolverAnswerer(

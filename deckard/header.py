@@ -48,6 +48,7 @@ class ValidationConfig:
     unchecked_algorithms: frozenset[int] = frozenset()  # testbound's fake-sha1 / fake-dsa
     ignore_dates: bool = False  # testbound's val-override-date: -1 (no validity windows)
     harden_dnssec_stripped: bool = True  # testbound's; off: failing keys make a zone insecure
+    bogus_ttl: int | None = None  # testbound's val-bogus-ttl (None: the validator's default)
 
     @property
     def enabled(self) -> bool:

@@ -124,6 +124,25 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
     ),
     "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
+    "val-sig-skew-min": (frozenset({"3600"}), "the candidate's signature skew floor (1 h)"),
+    "val-sig-skew-max": (frozenset({"86400"}), "the candidate's signature skew cap (1 day)"),
+    "val-nsec3-keysize-iterations": (
+        frozenset({"150", "1024 150 2048 150 4096 150"}),
+        "NSEC3 with more than 150 iterations is insecure for the candidate, whatever the key",
+    ),
+    "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
+    "val-permissive-mode": (frozenset({"no"}), "a bogus answer is SERVFAIL for the candidate"),
+    "ignore-cd-flag": (frozenset({"no"}), "the candidate honours a client's CD bit"),
+    "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
+    "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
+    "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
+    "disable-dnssec-lame-check": (
+        frozenset({"yes"}), "the candidate has no DNSSEC-lameness check of servers",
+    ),
+    "harden-algo-downgrade": (
+        frozenset({"no"}), "any supported algorithm of a zone's DS set may validate it",
+    ),
+    "deny-any": (frozenset({"no"}), "the candidate answers qtype ANY"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
         frozenset(),  # decided by the action word, see _access_control
@@ -170,6 +189,7 @@ class _Reader:
         self.validate = True
         self.unchecked: frozenset[int] = frozenset()
         self.ignore_dates = False
+        self.bogus_ttl: int | None = None  # val-bogus-ttl
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
@@ -253,6 +273,10 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key == "val-bogus-ttl":
+            if not value.isdigit():
+                raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
+            self.bogus_ttl = int(value)
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -349,6 +373,7 @@ class _Reader:
             tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
             self.unchecked, self.ignore_dates,
             harden_dnssec_stripped=self.switches.get("harden-dnssec-stripped", True),
+            bogus_ttl=self.bogus_ttl,
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,

@@ -215,6 +215,15 @@ def test_what_the_candidate_cannot_honour_is_unsupported(extra: str, why: str) -
     assert why in parse(Path("x.rpl"), scenario_text(extra)).unsupported
 
 
+def test_validator_options_are_translated_or_as_the_candidate_does() -> None:
+    extra = ("	val-bogus-ttl: 30\n	val-sig-skew-max: 86400\n	val-permissive-mode: no\n"
+             "	ratelimit: 0\n	neg-cache-size: 1m")
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    assert (c.validation.bogus_ttl, c.unsupported) == (30, ())
+    c = parse(Path("x.rpl"), scenario_text("	val-permissive-mode: yes")).config
+    assert c.unsupported == ("val-permissive-mode: yes",)
+
+
 def test_override_date_minus_one_ignores_signature_dates() -> None:
     c = parse(Path("x.rpl"), scenario_text("	val-override-date: -1")).config
     assert (c.unsupported, c.validation.date, c.validation.ignore_dates) == ((), None, True)
