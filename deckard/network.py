@@ -84,6 +84,8 @@ def check_playable(scenario: Scenario) -> None:
     """Raise :class:`Unsupported` unless the scenario can run against a real resolver."""
     if scenario.config.stub_addr is None:
         raise Unsupported("no stub-addr: the scenario relies on built-in root hints")
+    if scenario.config.zones or scenario.config.forward_hosts:
+        raise Unsupported("stub or forward zones: only the candidate is configured with them")
     addresses = server_addresses(scenario)
     public = sorted(a for a in addresses if not ipaddress.ip_address(a).is_loopback)
     if public:
