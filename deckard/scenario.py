@@ -73,7 +73,7 @@ TESTBOUND_MATCH = frozenset({"ttl", "DO", "noedns", "all_noedns", "UDP", "TCP"})
 TESTBOUND_MATCH_UNPLAYED = frozenset(
     {"CO", "ednsdata", "client_cookie", "server_cookie", "answertypes", "answerrrsigs"}
 )
-"""testbound MATCH options the runner does not play (plus ``serial=N``, ``ede=X``)."""
+"""testbound MATCH options the runner does not play (plus ``serial=N``)."""
 TESTBOUND_ADJUST_UNPLAYED = frozenset(
     {"copy_ednsdata_assume_clientsubnet", "increment_ecs_scope"}
 )
@@ -567,7 +567,12 @@ class _Parser:
                 out.append("all")
             elif opt in TESTBOUND_MATCH:
                 out.append(opt)
-            elif opt in TESTBOUND_MATCH_UNPLAYED or opt.split("=")[0] in ("serial", "ede"):
+            elif opt.startswith("ede="):
+                code = opt.split("=", 1)[1]
+                if code != "any" and not code.isdigit():
+                    raise self.error(lineno, f"MATCH {opt}: ede=<number> or ede=any")
+                out.append(opt)
+            elif opt in TESTBOUND_MATCH_UNPLAYED or opt.split("=")[0] == "serial":
                 self.unsupport(f"MATCH {opt.split('=')[0]}")
             else:
                 raise self.error(lineno, f"unknown MATCH option {opt!r}")

@@ -280,8 +280,8 @@ def test_body_words_deckard_lacks_are_played_or_unsupported() -> None:
     )
     s = parse(Path("x.rpl"), scenario_text(body=body))
     assert s.unsupported == ("STEP INFRA_RTT",)
-    body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all ede=any")
-    assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH ede",)
+    body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all server_cookie")
+    assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH server_cookie",)
 
 
 def test_a_testbound_scenario_passes_and_checks_ttls(tmp_path: Path) -> None:
@@ -432,6 +432,16 @@ ENTRY_END
 """
     # (the first query asks the root and the zone's server for the full name: two queries)
     [r] = ran(tmp_path, scenario_text(body=query_and_check(then=again)))
+    assert (r.status == "pass") is passes, r.summary
+
+
+@pytest.mark.parametrize(("ede", "passes"), [("any", True), ("9", True), ("6", False)])
+def test_match_ede_compares_the_extended_error(tmp_path: Path, ede: str, passes: bool) -> None:
+    """The zone is anchored but serves no DNSKEY: SERVFAIL with EDE 9 (DNSKEY missing)."""
+    body = query_and_check(match=f"rcode ede={ede}", reply="QR RD RA DO SERVFAIL", expected="")
+    body = body.replace("REPLY RD\n", "REPLY RD DO\n", 1)
+    text = scenario_text(f'	trust-anchor: "{ANCHOR}"', body=body)
+    [r] = ran(tmp_path, text)
     assert (r.status == "pass") is passes, r.summary
 
 
