@@ -118,6 +118,7 @@ class CandidateConfig:
     forward_hosts: tuple[dns.name.Name, ...] = ()
     zones: tuple[ConfiguredZone, ...] = ()
     harden_referral_path: bool = False
+    prefetch: bool = False
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -165,6 +166,7 @@ class CandidateConfig:
             zones=config.zones,
             norec=config.norec,
             harden_referral_path=config.harden_referral_path,
+            prefetch=config.prefetch,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -194,6 +196,7 @@ class CandidateConfig:
             forward_hosts=self.forward_hosts,
             zones=self.zones,
             harden_referral_path=self.harden_referral_path,
+            prefetch=self.prefetch,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

@@ -83,6 +83,7 @@ class ScenarioConfig:
     # testbound: what a query without RD gets (deckard.unboundconf.NOREC); None: resolved
     norec: str | None = None
     harden_referral_path: bool = False  # testbound's
+    prefetch: bool = False  # testbound's
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

@@ -268,6 +268,7 @@ class CachedRRset:
     security: Security
     expires: float
     proofs: tuple[dns.rrset.RRset, ...] = ()  # a wildcard expansion's NSEC/NSEC3 (+RRSIGs)
+    stored_ttl: int = 0  # the TTL it was stored with (for prefetching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +409,7 @@ class RRsetCache(_ArcBacked):
             security=entry.security,
             expires=entry.expires,
             proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
+            stored_ttl=entry.rrset.ttl,
         )
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:

@@ -101,6 +101,27 @@ ENTRY_END
 
 QUERY_AND_CHECK = query_and_check()
 
+LATER = """
+STEP {step} TIME_PASSES ELAPSE {elapse}
+STEP {q} QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP {c} CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all ttl
+REPLY QR RD RA NOERROR
+SECTION QUESTION
+www.example.com. IN A
+SECTION ANSWER
+www.example.com. {ttl} IN A 10.20.30.40
+ENTRY_END
+"""
+"""Time passes, the question again, its answer with a given TTL (``str.format`` fields)."""
+
+
 HEADER = """; config options
 server:
 	target-fetch-policy: "0 0 0 0 0"   # a no-op
@@ -203,7 +224,7 @@ def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
 @pytest.mark.parametrize(
     ("extra", "why"),
     [
-        ("	prefetch: yes", "prefetch: yes"),
+        ("	qname-minimisation-strict: yes", "qname-minimisation-strict: yes"),
         ("	serve-expired: yes", "serve-expired: yes"),
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
@@ -333,26 +354,8 @@ def test_a_hex_answer_that_does_not_parse_is_compared_on_its_header(tmp_path: Pa
 def test_the_testbound_clock_reads_whole_seconds(tmp_path: Path) -> None:
     """Unbound counts time in whole seconds: half a second later the TTL is still 300,
     a second boundary later it is 299."""
-    again = """
-STEP 20 TIME_PASSES ELAPSE {elapse}
-STEP 30 QUERY
-ENTRY_BEGIN
-REPLY RD
-SECTION QUESTION
-www.example.com. IN A
-ENTRY_END
-STEP 40 CHECK_ANSWER
-ENTRY_BEGIN
-MATCH all ttl
-REPLY QR RD RA NOERROR
-SECTION QUESTION
-www.example.com. IN A
-SECTION ANSWER
-www.example.com. {ttl} IN A 10.20.30.40
-ENTRY_END
-"""
     for elapse, ttl in (("0.5", 300), ("1.5", 299)):
-        body = query_and_check(then=again.format(elapse=elapse, ttl=ttl))
+        body = query_and_check(then=LATER.format(step=20, elapse=elapse, q=30, c=40, ttl=ttl))
         [r] = ran(tmp_path, scenario_text(body=body))
         assert r.status == "pass", (elapse, r.summary)
 
@@ -445,6 +448,17 @@ def test_match_ede_compares_the_extended_error(tmp_path: Path, ede: str, passes:
     assert (r.status == "pass") is passes, r.summary
 
 
+@pytest.mark.parametrize("prefetch", ["yes", "no"])
+def test_prefetch_fetches_an_answer_in_its_last_tenth_again(tmp_path: Path, prefetch: str) -> None:
+    """TTL 300: after 275 s the answer comes from the cache (TTL 25) and, with prefetch, is
+    fetched again at once; 10 s later it shows the refreshed TTL (290), else 15."""
+    then = LATER.format(step=20, elapse=275, q=21, c=22, ttl=25) + LATER.format(
+        step=30, elapse=10, q=31, c=32, ttl=290 if prefetch == "yes" else 15)
+    text = scenario_text(f"	prefetch: {prefetch}", body=query_and_check(then=then))
+    [r] = ran(tmp_path, text)
+    assert r.status == "pass", r.summary
+
+
 def test_check_out_query_checks_the_upstream_queries(tmp_path: Path) -> None:
     check_out = """
 STEP 20 CHECK_OUT_QUERY
@@ -510,22 +524,22 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	prefetch: yes\n	serve-expired: yes"), "tb_bad")
+    bad = write(tmp_path, scenario_text("	prefetch-key: yes\n	serve-expired: yes"), "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: prefetch: yes, serve-expired: yes"
+    assert unsup.result.reason == "unsupported: prefetch-key: yes, serve-expired: yes"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: prefetch: yes": 1, "unsupported: serve-expired: yes": 1,
+        "unsupported: prefetch-key: yes": 1, "unsupported: serve-expired: yes": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: prefetch: yes, serve-expired: yes"
+    assert el.get("message") == "unsupported: prefetch-key: yes, serve-expired: yes"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 
