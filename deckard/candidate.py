@@ -119,6 +119,7 @@ class CandidateConfig:
     zones: tuple[ConfiguredZone, ...] = ()
     harden_referral_path: bool = False
     prefetch: bool = False
+    qmin_strict: bool = False
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -167,6 +168,7 @@ class CandidateConfig:
             norec=config.norec,
             harden_referral_path=config.harden_referral_path,
             prefetch=config.prefetch,
+            qmin_strict=config.qmin_strict,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -197,6 +199,7 @@ class CandidateConfig:
             zones=self.zones,
             harden_referral_path=self.harden_referral_path,
             prefetch=self.prefetch,
+            qmin_strict=self.qmin_strict,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

@@ -84,6 +84,7 @@ class ScenarioConfig:
     norec: str | None = None
     harden_referral_path: bool = False  # testbound's
     prefetch: bool = False  # testbound's
+    qmin_strict: bool = False  # testbound's qname-minimisation-strict
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

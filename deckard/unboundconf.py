@@ -108,10 +108,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"no"}),
         "the candidate has no RFC 8509 root-key sentinel",
     ),
-    "qname-minimisation-strict": (
-        frozenset({"no"}),
-        "relaxed QNAME minimisation (RFC 9156 §2.3 fallback) is the candidate's way",
-    ),
     "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "aggressive-nsec": (
@@ -153,6 +149,7 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
 BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
     "iter-scrub-promiscuous", "harden-dnssec-stripped", "harden-referral-path", "prefetch",
+    "qname-minimisation-strict",
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -392,6 +389,7 @@ class _Reader:
             norec=self.norec,
             harden_referral_path=self.switches.get("harden-referral-path", False),
             prefetch=self.switches.get("prefetch", False),
+            qmin_strict=self.switches.get("qname-minimisation-strict", False),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -135,6 +135,10 @@ class RecursorConfig:
     # the full name is first asked with qmin_qtype, then with the real type.  Off by
     # default (RFC 9156 §3 asks the real type at the full name, as Knot Resolver does).
     qmin_hide_qtype: bool = False
+    # Unbound's qname-minimisation-strict: the full name is never sent in place of a
+    # minimised query that failed, and an NXDOMAIN to a minimised query is the answer
+    # everywhere (RFC 8020), not only where DNSSEC is expected.
+    qmin_strict: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -793,9 +797,10 @@ class Recursor:
             )
             budget.spend(max(1, result.attempts))
             if result.response is None:
-                if probe:
+                if probe and not self.config.qmin_strict:
                     # Unbound's relaxed mode: a minimised query that fails (error rcode,
                     # timeouts) stops minimisation for this resolution; ask the full name.
+                    # (Strict: the full name is never sent; the failure is the servers'.)
                     minimise = False
                     continue
                 # Only the addresses that were tried and failed count as failed: with many
@@ -892,7 +897,7 @@ class Recursor:
                     # signed zones do not deny empty non-terminals); elsewhere the full
                     # name is asked.
                     minimise = False
-                    if self._dnssec_expected(zone):
+                    if self._dnssec_expected(zone) or self.config.qmin_strict:
                         if depth == 0 and result.server is not None:
                             budget.origins.add(result.server)
                         return self._conclude(c, qn, qt, response.flags)

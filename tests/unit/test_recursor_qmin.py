@@ -190,3 +190,20 @@ async def test_long_name_upstream_queries_follow_the_schedule() -> None:
         qout = keep
     assert sent == expected + [15]
     assert len(sent) < 15  # fewer queries than labels
+
+
+@pytest.mark.parametrize(("failure", "rcode", "full_name_asked"), [
+    ("nxdomain", dns.rcode.NXDOMAIN, False),
+    ("servfail", dns.rcode.SERVFAIL, False),
+])
+async def test_strict_minimisation_never_falls_back_to_the_full_name(
+    failure: str, rcode: int, full_name_asked: bool
+) -> None:
+    """qname-minimisation-strict: an NXDOMAIN to a minimised query is the answer even in an
+    unsigned zone, and a minimised query that fails is not replaced by the full name."""
+    handler, _ = world(minimised=failure)
+    recursor, conductor, transport, _ = make(handler)  # type: ignore[arg-type]
+    recursor.config = dataclasses.replace(recursor.config, qmin_strict=True)
+    res = await resolve(recursor, conductor, "www.a.b.ex.")
+    assert res.rcode == rcode
+    assert (("www.a.b.ex.", "A") in asked(transport)) is full_name_asked
