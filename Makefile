@@ -1,4 +1,4 @@
-.PHONY: demo test setup lint clean
+.PHONY: demo test setup lint clean chaos
 
 # Sets everything up on a fresh Debian 12 machine, then runs the main job on the lab.
 demo: setup
@@ -7,6 +7,10 @@ demo: setup
 # Lint, types, unit and integration tests.
 test:
 	./ci/test.sh
+
+# The reliability campaign at full length (docs/RELIABILITY.md; root, loopback, ~10 min).
+chaos: setup
+	./ci/campaign.sh --full
 
 setup:
 	./ci/setup.sh

@@ -5,15 +5,29 @@
 # minutes; needs root (the lab binds port 53, the spoofer and sniffer use raw sockets).
 # Fails on a crashed server, an accepted or cached forgery, a poisoned or wrong secure answer,
 # or more upstream queries for one question than the candidate's cap.
+#
+# `ci/campaign.sh --full` (also `make chaos`): the full-length campaign, about 10 minutes --
+# the chaos defaults (1,000,000+ datagrams), amplification, and 60 s per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=run/ci-campaign
+if [ "${1:-}" = "--full" ]; then
+    out=run/campaign
+    chaos=()
+    settle=2
+else
+    out=run/ci-campaign
+    chaos=(--fuzz-seconds 3 --spoof-seconds 3 --spoof-rate 1000 --resolve-rate 200
+           --hostile-rounds 1)
+    settle=1
+fi
 rm -rf "$out"
 mkdir -p "$out"
-.venv/bin/shadowdns bench chaos --fuzz-seconds 3 --spoof-seconds 3 --spoof-rate 1000 \
-    --resolve-rate 200 --hostile-rounds 1 --run-dir "$out/chaos" --json "$out/chaos.json"
-.venv/bin/shadowdns bench amplification --settle 1 --run-dir "$out/amplification" \
+.venv/bin/shadowdns bench chaos "${chaos[@]}" --run-dir "$out/chaos" --json "$out/chaos.json"
+.venv/bin/shadowdns bench amplification --settle "$settle" --run-dir "$out/amplification" \
     --json "$out/amplification.json"
+if [ "${1:-}" = "--full" ]; then
+    .venv/bin/shadowdns bench fuzz --seconds 60 --run-dir "$out/fuzz" --json "$out/fuzz.json"
+fi
 .venv/bin/python - "$out/chaos.json" "$out/amplification.json" <<'PY'
 import json
 import sys

@@ -13,14 +13,16 @@ address families, glue hardening, 127/8 servers, forwarding, and DNSSEC validati
 names as negative anchors, on the same clock (so signatures are checked at the scenario's
 date).
 
-:class:`Candidate` is the client side: wire in, wire out, like a server front end (junk is
-dropped, a non-QUERY opcode gets NOTIMP, a question count other than one FORMERR).
+:class:`Candidate` is the client side: wire in, wire out, like a server front end (a query
+that does not parse gets a header-only FORMERR, a non-QUERY opcode gets NOTIMP, a question
+count other than one FORMERR).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import random
 import time
 from collections.abc import Callable
@@ -41,7 +43,7 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
 from resolver.validator import ValidatingRecursor, ValidatorConfig
@@ -73,6 +75,21 @@ BUILTIN_ROOT_HINTS: tuple[tuple[str, str], ...] = tuple(
 when a scenario names no ``stub-addr`` (it then serves these addresses itself)."""
 
 
+class WholeSecondClock:
+    """A view of a clock that reads whole seconds, rounded down: Unbound's idea of time
+    (``time_t``; testbound advances it by fractions, the resolver sees the seconds), so a
+    TTL counts down when a second boundary passes, not a second after the data came."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return float(math.floor(self.clock.now()))
+
+    def monotonic(self) -> float:
+        return float(math.floor(self.clock.monotonic()))
+
+
 @dataclass(frozen=True)
 class CandidateConfig:
     """How the scenario's header sets up the candidate for one variant."""
@@ -91,10 +108,22 @@ class CandidateConfig:
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
     cut_cname_chains: bool = False
+    # Unbound 1.24 keeps a DNAME of TTL 0 for a second's grace (synthesis from the cache)
+    dname_zero_ttl_grace: bool = False
+    whole_seconds: bool = False  # the resolver's clock reads whole seconds (Unbound's)
+    shared_soa: bool = False  # a cached denial shows the zone's latest SOA (Unbound's)
+    qmin_hide_qtype: bool = False  # Unbound's: the full name asked with qtype A first
     do_not_query_localhost: bool = True
     forwarders: tuple[str, ...] = ()
+    forward_hosts: tuple[dns.name.Name, ...] = ()
+    zones: tuple[ConfiguredZone, ...] = ()
+    harden_referral_path: bool = False
+    prefetch: bool = False
+    qmin_strict: bool = False
+    norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
+    minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
@@ -107,7 +136,9 @@ class CandidateConfig:
         cls, config: ScenarioConfig, qmin: bool, now: float | None = None
     ) -> CandidateConfig:
         if config.stub_addr is not None:
-            hints: tuple[tuple[str, str], ...] = ((config.stub_name.to_text(), config.stub_addr),)
+            hints: tuple[tuple[str, str], ...] = tuple(
+                (config.stub_name.to_text(), a) for a in (config.stub_addrs or (config.stub_addr,))
+            )
         elif config.forward_addrs:
             hints = tuple((config.stub_name.to_text(), a) for a in config.forward_addrs)
         else:
@@ -125,8 +156,19 @@ class CandidateConfig:
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
             cut_cname_chains=config.dialect == "testbound",
+            dname_zero_ttl_grace=config.dialect == "testbound",
+            whole_seconds=config.dialect == "testbound",
+            shared_soa=config.dialect == "testbound",
+            qmin_hide_qtype=config.dialect == "testbound",
+            minimal_ns_answers=config.dialect != "testbound",
             do_not_query_localhost=config.do_not_query_localhost,
             forwarders=config.forward_addrs,
+            forward_hosts=config.forward_hosts,
+            zones=config.zones,
+            norec=config.norec,
+            harden_referral_path=config.harden_referral_path,
+            prefetch=config.prefetch,
+            qmin_strict=config.qmin_strict,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -151,8 +193,14 @@ class CandidateConfig:
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
             cut_cname_chains=self.cut_cname_chains,
+            qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
-            keep_extras=not self.minimal_responses,
+            forward_hosts=self.forward_hosts,
+            zones=self.zones,
+            harden_referral_path=self.harden_referral_path,
+            prefetch=self.prefetch,
+            qmin_strict=self.qmin_strict,
+            keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
 
@@ -204,6 +252,30 @@ def trust_anchors(validation: ValidationConfig) -> TrustAnchors:
     return dataclasses.replace(anchors, unusable=frozenset(unusable))
 
 
+def malformed_reply(wire: bytes) -> bytes | None:
+    """The reply to a query that does not parse (a name longer than 255 octets, a
+    truncated record, ...): FORMERR with the query's own header, QR set and no section
+    (RFC 1035 §4.1.1 "unable to interpret the query"; the server front end does the same,
+    resolver.workers), RA not set as Unbound's worker_check_request has it.  Nothing for
+    less than a header or for a response."""
+    if len(wire) < 12 or wire[2] & 0x80:
+        return None
+    flags = int.from_bytes(wire[2:4], "big")
+    kept = flags & (0x7800 | int(dns.flags.RD) | int(dns.flags.CD))  # opcode, RD, CD
+    out = int(dns.flags.QR) | kept | dns.rcode.FORMERR
+    return wire[:2] + out.to_bytes(2, "big") + bytes(8)
+
+
+class _Known:
+    """A resolution already made (from the cache), for the answerer to shape."""
+
+    def __init__(self, res: Resolution) -> None:
+        self.res = res
+
+    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
+        return self.res
+
+
 class Candidate:
     """The candidate resolver over a scenario's fake network, driven by wire messages."""
 
@@ -213,36 +285,53 @@ class Candidate:
         self.config = config
         self.clock = ManualClock(start=config.start_time)
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
-        self.cache = (DnsCache(CACHE_BYTES) if negative_cap is None
-                      else DnsCache(CACHE_BYTES, max_negative_ttl=negative_cap))
+        max_ttl = dict(config.ttl_bounds).get("cache_max_ttl")
+        self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
+                              shared_soa=config.shared_soa,
+                              **({} if max_ttl is None else {"max_ttl": max_ttl}),
+                              **({} if negative_cap is None
+                                 else {"max_negative_ttl": negative_cap}))
         self.transport = ScenarioTransport(net)
         self.conductor = Conductor(
             self.transport, self.cache.infra, self.clock, random.Random(seed)
         )
         hints = config.usable_hints() or config.root_hints
-        self.recursor = Recursor(self.cache, hints, self.clock, config.recursor_config())
+        clock = WholeSecondClock(self.clock) if config.whole_seconds else self.clock
+        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config())
         self.validation = config.validation
         self.anchors = trust_anchors(config.validation)
         resolves: Resolves = self.recursor
         if self.anchors:
-            unchecked = config.validation.unchecked_algorithms
-            resolves = ValidatingRecursor(
-                self.recursor, self.anchors, ValidatorConfig(unchecked_algorithms=unchecked)
-            )
+            resolves = ValidatingRecursor(self.recursor, self.anchors, ValidatorConfig(
+                unchecked_algorithms=config.validation.unchecked_algorithms,
+                ignore_dates=config.validation.ignore_dates,
+                harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
+                **({} if config.validation.bogus_ttl is None
+                   else {"bogus_ttl": config.validation.bogus_ttl}),
+            ))
         seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
         self.answerer = ResolverAnswerer(
-            resolves, seam, minimal_responses=config.minimal_responses
+            resolves, seam, minimal_responses=config.minimal_responses,
+            minimal_ns_answers=config.minimal_ns_answers,
         )
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
+
+    def forget(self, name: dns.name.Name, rdtype: int) -> None:
+        """Drop the cached answer to (``name``, ``rdtype``): its RRset, its denial and the
+        extras kept with it (testbound's FLUSH_MESSAGE, and EXPIRE_MESSAGE without
+        serve-expired: the next such query goes upstream)."""
+        self.cache.rrsets.pop(name, rdtype)
+        self.cache.negative.pop(name, rdtype)
+        self.recursor.forget_extras(name, rdtype)
 
     async def handle(self, wire: bytes) -> bytes | None:
         """The reply to one client message, or None when the candidate sends nothing."""
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return None
+            return malformed_reply(wire)
         if query.flags & dns.flags.QR:
             return None
         if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
@@ -261,8 +350,36 @@ class Candidate:
             cd=bool(query.flags & dns.flags.CD),
             rd=bool(query.flags & dns.flags.RD),
         )
+        if not request.rd and self.config.norec is not None:
+            if self.config.norec == "refuse":
+                reply = dns.message.make_response(query, recursion_available=True)
+                reply.set_rcode(dns.rcode.REFUSED)
+                return reply.to_wire()
+            if self.config.norec == "snoop":
+                return finish(query, await self.snoop(request, query)).to_wire(
+                    max_size=MAX_MESSAGE)
+            request = dataclasses.replace(request, rd=True)
         answer = await self.answerer.answer(request, query)
         return finish(query, answer).to_wire(max_size=MAX_MESSAGE)
+
+    async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:
+        """A query without RD answered from the cache only (Unbound's allow_snoop): the
+        cached answer, else a referral to the closest servers the cache knows (RFC 1034
+        §4.3.1), else SERVFAIL.  Nothing is sent upstream."""
+        cached = self.recursor.cached(request)
+        if cached is not None:
+            return await ResolverAnswerer(
+                _Known(cached), self.answerer.exchanger,
+                minimal_responses=self.answerer.minimal_responses,
+                minimal_ns_answers=self.answerer.minimal_ns_answers,
+            ).answer(request, query)
+        reply = dns.message.make_response(query, recursion_available=True)
+        referral = self.recursor.cached_referral(request.qname, request.qtype)
+        if referral is None:
+            reply.set_rcode(dns.rcode.SERVFAIL)
+            return reply
+        reply.authority, reply.additional = referral
+        return reply
 
     @property
     def upstream_queries(self) -> int:

@@ -37,7 +37,7 @@ import dns.rrset
 
 from deckard.match import matches
 from deckard.scenario import Entry, Scenario, Step, normalise_address
-from resolver.conductor.transport import TransportError
+from resolver.conductor.transport import TransportError, parse_response
 
 REPLY_PAYLOAD = 1232
 """UDP payload size in rebuilt EDNS (dnspython's default, which Deckard ends up with)."""
@@ -233,7 +233,7 @@ class ScenarioTransport:
         if wire is None:
             raise TimeoutError(f"{address}: no answer")
         try:
-            return dns.message.from_wire(wire)
+            return parse_response(wire)
         except dns.exception.DNSException as e:
             raise TransportError(f"{address}: malformed response: {e}") from e
 

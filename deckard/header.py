@@ -27,6 +27,7 @@ import dns.rdatatype
 
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.recursor.core import ConfiguredZone
 
 DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
 _YES = {"on", "yes", "true", "1"}
@@ -45,6 +46,9 @@ class ValidationConfig:
     negative_anchors: tuple[dns.name.Name, ...] = ()  # domain-insecure
     date: float | None = None  # val-override-date / -timestamp, POSIX seconds (UTC)
     unchecked_algorithms: frozenset[int] = frozenset()  # testbound's fake-sha1 / fake-dsa
+    ignore_dates: bool = False  # testbound's val-override-date: -1 (no validity windows)
+    harden_dnssec_stripped: bool = True  # testbound's; off: failing keys make a zone insecure
+    bogus_ttl: int | None = None  # testbound's val-bogus-ttl (None: the validator's default)
 
     @property
     def enabled(self) -> bool:
@@ -73,6 +77,14 @@ class ScenarioConfig:
     scrub_promiscuous: bool = False
     do_not_query_localhost: bool = True
     forward_addrs: tuple[str, ...] = ()
+    forward_hosts: tuple[dns.name.Name, ...] = ()  # testbound's forward-host (root zone)
+    stub_addrs: tuple[str, ...] = ()  # testbound: every stub-addr of the root (stub_addr: first)
+    zones: tuple[ConfiguredZone, ...] = ()  # testbound: stub and forward zones below the root
+    # testbound: what a query without RD gets (deckard.unboundconf.NOREC); None: resolved
+    norec: str | None = None
+    harden_referral_path: bool = False  # testbound's
+    prefetch: bool = False  # testbound's
+    qmin_strict: bool = False  # testbound's qname-minimisation-strict
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

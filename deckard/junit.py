@@ -8,6 +8,8 @@ scenario the candidate cannot run is ``<skipped type="deckard.unsupported">`` na
 it lacks (``unsupported: minimal-responses: no``).  Every ``<failure>`` and ``<skipped>``
 has a ``type`` that is the cause (``deckard.CHECK_ANSWER``, ``deckard.UPSTREAM``, ...), and
 the classname carries the dialect for testbound scenarios (``testbound.<directory>``).
+A failure and a known failure also carry ``<property name="cause">``: for a known failure
+its entry's cause (``DNSSEC lameness and fetches``, ...), else the kind of step.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def build(judged: Sequence[Judged]) -> ET.Element:
             el = ET.SubElement(
                 case, "failure", message=_clean(r.summary), type=f"deckard.{r.cause}"
             )
+            ET.SubElement(ET.SubElement(case, "properties"), "property",
+                          name="cause", value=_clean(j.cause))
             el.text = _text(j)
         elif j.verdict == "xpass":
             ET.SubElement(
@@ -86,9 +90,11 @@ def build(judged: Sequence[Judged]) -> ET.Element:
             el.text = _clean(r.reason)
         elif j.verdict == "xfail":
             el = ET.SubElement(
-                case, "skipped", message=_clean(f"known failure: {j.reason}"),
+                case, "skipped", message=_clean(f"known failure [{j.cause}]: {j.reason}"),
                 type=f"deckard.known.{r.cause}",
             )
+            ET.SubElement(ET.SubElement(case, "properties"), "property",
+                          name="cause", value=_clean(j.cause))
             el.text = _text(j)
         elif j.verdict == "skip":
             ET.SubElement(case, "skipped", message=_clean(r.reason))

@@ -40,6 +40,10 @@ DIALECT_SECTIONS = ("testbound",)
 UNEXPECTED: frozenset[str] = frozenset({"fail", "xpass", "error"})
 
 
+MAX_CAUSE = 60
+"""A reason's prefix longer than this is no cause name (the entry counts under "other")."""
+
+
 class KnownFailuresError(ValueError):
     """A malformed known-failures file (names the file and the entry)."""
 
@@ -49,6 +53,15 @@ class KnownFailure:
     scenario: str
     reason: str
     variants: frozenset[str] | None = None  # None: every variant
+    cause: str = ""  # the entry's ``cause:``, else what its reason says before the first ': '
+
+    @property
+    def group(self) -> str:
+        """The cause the entry is counted under (per-cause totals, JUnit)."""
+        if self.cause:
+            return self.cause
+        head, sep, _ = self.reason.partition(": ")
+        return head if sep and len(head) <= MAX_CAUSE else "other"
 
     def covers(self, variant: str) -> bool:
         return self.variants is None or variant in self.variants
@@ -103,7 +116,7 @@ class KnownFailures:
                 raise KnownFailuresError(f"{where}: a scenario name must be a string")
             if not isinstance(value, dict):
                 raise KnownFailuresError(f"{where}: expected 'reason:' (and 'variants:')")
-            unknown = set(value) - {"reason", "variants"}
+            unknown = set(value) - {"reason", "variants", "cause"}
             if unknown:
                 raise KnownFailuresError(f"{where}: unknown keys {sorted(unknown)}")
             reason = value.get("reason")
@@ -120,7 +133,10 @@ class KnownFailures:
                         f"{where}: unknown variants {bad} (known: {', '.join(VARIANTS)})"
                     )
                 chosen = frozenset(variants)
-            entries[name] = KnownFailure(name, reason.strip(), chosen)
+            cause = value.get("cause", "")
+            if not isinstance(cause, str):
+                raise KnownFailuresError(f"{where}: cause must be a short text")
+            entries[name] = KnownFailure(name, reason.strip(), chosen, cause.strip())
         return entries
 
     def of(self, dialect: str) -> dict[str, KnownFailure]:
@@ -139,6 +155,17 @@ class Judged:
     result: RunResult
     verdict: Verdict
     reason: str = ""  # the known-failure reason, for xfail and xpass
+    known_cause: str = ""  # the known failure's cause (KnownFailure.group), for xfail
+
+    @property
+    def cause(self) -> str:
+        """Why the run did not pass: the known failure's cause, the unsupported keys, or
+        the kind of step that failed."""
+        if self.known_cause:
+            return self.known_cause
+        if self.verdict == "unsupported":
+            return ", ".join(self.result.unsupported) or "unsupported"
+        return self.result.cause
 
     @property
     def unexpected(self) -> bool:
@@ -156,7 +183,7 @@ def judge(results: Iterable[RunResult], known: KnownFailures) -> list[Judged]:
         elif r.status == "pass":
             out.append(Judged(r, "xpass", entry.reason))
         else:
-            out.append(Judged(r, "xfail", entry.reason))
+            out.append(Judged(r, "xfail", entry.reason, entry.group))
     return out
 
 

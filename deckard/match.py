@@ -238,7 +238,18 @@ TRANSPORT = ("UDP", "TCP")
 """testbound's transport conditions, checked against how the message travelled."""
 
 
+def _ede(code: str, msg: dns.message.Message) -> str | None:
+    """testbound's ``ede=N`` / ``ede=any``: the message carries an Extended DNS Error
+    (RFC 8914) with that info-code (any code)."""
+    got = [int(o.code) for o in msg.options if isinstance(o, dns.edns.EDEOption)]
+    if (code == "any" and got) or (code != "any" and int(code) in got):
+        return None
+    return f"expected EDE {code}, got {', '.join(map(str, got)) or 'none'}"
+
+
 def _check(opt: str, entry: Entry, msg: dns.message.Message, tcp: bool) -> str | None:
+    if opt.startswith("ede="):
+        return _ede(opt[4:], msg)
     if opt in TRANSPORT:
         return None if (opt == "TCP") == tcp else f"expected {opt}, got {TRANSPORT[tcp]}"
     return CONDITIONS[opt](entry, msg)

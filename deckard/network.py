@@ -30,6 +30,7 @@ from typing import cast
 import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet
+from deckard.records import Question
 from deckard.runner import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 from deckard.scenario import Scenario
 
@@ -83,6 +84,8 @@ def check_playable(scenario: Scenario) -> None:
     """Raise :class:`Unsupported` unless the scenario can run against a real resolver."""
     if scenario.config.stub_addr is None:
         raise Unsupported("no stub-addr: the scenario relies on built-in root hints")
+    if scenario.config.zones or scenario.config.forward_hosts:
+        raise Unsupported("stub or forward zones: only the candidate is configured with them")
     addresses = server_addresses(scenario)
     public = sorted(a for a in addresses if not ipaddress.ip_address(a).is_loopback)
     if public:
@@ -201,6 +204,9 @@ class ResolverTarget:
 
     def advance(self, seconds: float) -> None:
         raise Unsupported("TIME_PASSES: a real resolver's clock cannot be moved")
+
+    def forget(self, question: Question) -> None:
+        raise Unsupported("FLUSH_MESSAGE: a real resolver's cache is not reached from here")
 
     @property
     def upstream_queries(self) -> int:

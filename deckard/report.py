@@ -215,7 +215,8 @@ def dialect_totals(judged: Sequence[Judged]) -> dict[str, Totals]:
 
 def cause_totals(judged: Sequence[Judged]) -> dict[str, dict[str, int]]:
     """Per dialect, runs that did not pass by cause: the unsupported key (every key a run
-    lacks is counted), or the kind of step that failed (CHECK_ANSWER, UPSTREAM, ...)."""
+    lacks is counted), a known failure's cause (its entry's ``cause``, else the head of its
+    reason: "DNSSEC lameness", ...), or the kind of step that failed (CHECK_ANSWER, ...)."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for j in judged:
         r = j.result
@@ -224,9 +225,10 @@ def cause_totals(judged: Sequence[Judged]) -> dict[str, dict[str, int]]:
         if j.verdict == "unsupported":
             for key in r.unsupported or ("?",):
                 out[r.dialect][f"unsupported: {key}"] += 1
+        elif j.verdict == "xfail":
+            out[r.dialect][f"{j.cause} (known, {r.cause})"] += 1
         else:
-            known = " (known)" if j.verdict == "xfail" else ""
-            out[r.dialect][f"{r.cause}{known}"] += 1
+            out[r.dialect][r.cause] += 1
     return {d: dict(c.most_common()) for d, c in sorted(out.items())}
 
 

@@ -48,10 +48,12 @@ from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
 from deckard.match import matches, mismatches
 from deckard.outcome import VARIANT_NAMES, RunResult, Status, StepFailure
+from deckard.records import Question
 from deckard.render import diff, expected_text, got_text
 from deckard.scenario import Scenario, Step, load
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
+from resolver.conductor.transport import parse_response
 
 CLIENT_TIMEOUT = 5.0
 """Seconds the target has to answer a client query (Deckard's limit)."""
@@ -71,6 +73,11 @@ class Target(Protocol):
 
     def advance(self, seconds: float) -> None:
         """Move the target's clock forward (raise :class:`Unsupported` if impossible)."""
+        ...
+
+    def forget(self, question: Question) -> None:
+        """Drop the cached answer to ``question`` (raise :class:`Unsupported` if
+        impossible): testbound's FLUSH_MESSAGE and EXPIRE_MESSAGE."""
         ...
 
     @property
@@ -105,6 +112,9 @@ class CandidateTarget:
 
     def advance(self, seconds: float) -> None:
         self.candidate.advance(seconds)
+
+    def forget(self, question: Question) -> None:
+        self.candidate.forget(question.name, question.rdtype)
 
     @property
     def upstream_queries(self) -> int:
@@ -177,7 +187,7 @@ async def play(
             if reply is None:
                 return _fail(step, "QUERY", f"no answer within {CLIENT_TIMEOUT:g} s")
             try:
-                last = dns.message.from_wire(reply)
+                last = parse_response(reply)
             except dns.exception.DNSException as e:
                 return _fail(step, "QUERY", f"the answer does not parse: {e}")
             last_step = step
@@ -192,6 +202,8 @@ async def play(
                 return _fail(step, "CHECK_ANSWER", "; ".join(map(str, missed)) + q, text)
         elif step.kind == "TIME_PASSES":
             target.advance(step.elapse)
+        elif step.forget is not None:
+            target.forget(step.forget)
     if net.undefined:
         first = net.undefined[0]
         more = f" (+{len(net.undefined) - 1} more)" if len(net.undefined) > 1 else ""

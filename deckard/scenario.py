@@ -73,17 +73,16 @@ TESTBOUND_MATCH = frozenset({"ttl", "DO", "noedns", "all_noedns", "UDP", "TCP"})
 TESTBOUND_MATCH_UNPLAYED = frozenset(
     {"CO", "ednsdata", "client_cookie", "server_cookie", "answertypes", "answerrrsigs"}
 )
-"""testbound MATCH options the runner does not play (plus ``serial=N``, ``ede=X``)."""
+"""testbound MATCH options the runner does not play (plus ``serial=N``)."""
 TESTBOUND_ADJUST_UNPLAYED = frozenset(
     {"copy_ednsdata_assume_clientsubnet", "increment_ecs_scope"}
 )
 """testbound ADJUST options not played (plus ``sleep=N``, ``packet_sleep=N``)."""
-TESTBOUND_STEPS_PLAYED = ("NOTHING", "TRAFFIC")
+TESTBOUND_STEPS_PLAYED = ("NOTHING", "TRAFFIC", "FLUSH_MESSAGE", "EXPIRE_MESSAGE")
 """testbound steps that change nothing in-process: the upstream traffic has already flowed
 (every query is answered while the client query is handled)."""
 TESTBOUND_STEPS_UNPLAYED = (
     "TIMEOUT", "ERROR", "ASSIGN", "CHECK_AUTOTRUST", "CHECK_TEMPFILE", "INFRA_RTT",
-    "FLUSH_MESSAGE", "EXPIRE_MESSAGE",
 )
 """testbound steps the runner does not play: a scenario with one is unsupported."""
 TESTBOUND_ENTRY_UNPLAYED = ("EXTRA_PACKET", "$ORIGIN", "$TTL", "$INCLUDE_TEMPFILE")
@@ -159,6 +158,7 @@ class Step:
     entry: Entry | None = None
     elapse: float = 0  # TIME_PASSES
     args: tuple[str, ...] = ()
+    forget: Question | None = None  # FLUSH_MESSAGE / EXPIRE_MESSAGE (testbound)
 
 
 @dataclass
@@ -374,6 +374,13 @@ class _Parser:
         step = Step(lineno, sid, kind, args=tuple(tokens[3:]))
         if kind == "TIME_PASSES":
             self.time_passes(lineno, step, tokens)
+        elif kind in ("FLUSH_MESSAGE", "EXPIRE_MESSAGE"):
+            # "<name> <type> <class>": the cached answer to that question is gone (flushed)
+            # or expired; without serve-expired both make the next such query go upstream
+            try:
+                step.forget = parse_question(" ".join(step.args))
+            except RecordError as e:
+                raise self.error(lineno, f"STEP {kind} <name> <type> <class>: {e}") from None
         elif kind in ("QUERY", "CHECK_ANSWER") and step.args:
             if not self.testbound:
                 raise self.error(lineno, f"STEP {kind} takes no arguments in Deckard: {step.args}")
@@ -421,10 +428,43 @@ class _Parser:
             if self.step.kind == "CHECK_ANSWER" and entry.match is None and not self.testbound:
                 raise self.error(entry.line, "a CHECK_ANSWER entry needs a MATCH line")
             if self.step.kind == "CHECK_ANSWER" and entry.raw is not None:
-                self.unsupport("HEX_ANSWER in CHECK_ANSWER")
+                self.expect_raw(entry)
             self.step.entry = entry
             self.step = None
         self.entry = None
+
+    def expect_raw(self, entry: Entry) -> None:
+        """A CHECK_ANSWER entry given as a raw message (testbound's HEX_ANSWER): the MATCH
+        words compare its fields as if it were written out.  The header (flags, rcode,
+        opcode) always reads; a message whose records do not parse (a malformed RDATA,
+        which is what such entries often show) can only be compared on the header, so a
+        MATCH word that needs more makes the scenario unsupported."""
+        raw = entry.raw
+        assert raw is not None
+        if len(raw) < 12:
+            raise self.error(entry.line, "HEX_ANSWER is shorter than a DNS header")
+        bits = int.from_bytes(raw[2:4], "big")
+        entry.flags = bits & HEADER_FLAGS
+        entry.rcode = bits & 0xF
+        entry.opcode = (bits >> 11) & 0xF
+        try:
+            msg = dns.message.from_wire(raw)
+        except Exception:  # noqa: BLE001 - dnspython raises many kinds on malformed data
+            header_only = {"opcode", "flags", "rcode"}
+            if entry.match is None or not set(entry.match) <= header_only:
+                self.unsupport("HEX_ANSWER that does not parse, matched beyond its header")
+            return
+        entry.rcode = msg.rcode()
+        entry.question = [Question(q.name, q.rdtype, q.rdclass) for q in msg.question]
+        for section, rrsets in (("ANSWER", msg.answer), ("AUTHORITY", msg.authority),
+                                ("ADDITIONAL", msg.additional)):
+            entry.section(section)[:] = [
+                Record(rrset.name, rrset.ttl, rrset.rdclass, rrset.rdtype, rd)
+                for rrset in rrsets for rd in rrset
+            ]
+        entry.edns = msg.edns >= 0
+        entry.do = bool(msg.ednsflags & dns.flags.DO)
+        entry.raw = None  # compared field by field from here on
 
     def once(self, lineno: int, word: str) -> None:
         key = "REPLY" if word == "FLAGS" else word
@@ -527,7 +567,12 @@ class _Parser:
                 out.append("all")
             elif opt in TESTBOUND_MATCH:
                 out.append(opt)
-            elif opt in TESTBOUND_MATCH_UNPLAYED or opt.split("=")[0] in ("serial", "ede"):
+            elif opt.startswith("ede="):
+                code = opt.split("=", 1)[1]
+                if code != "any" and not code.isdigit():
+                    raise self.error(lineno, f"MATCH {opt}: ede=<number> or ede=any")
+                out.append(opt)
+            elif opt in TESTBOUND_MATCH_UNPLAYED or opt.split("=")[0] == "serial":
                 self.unsupport(f"MATCH {opt.split('=')[0]}")
             else:
                 raise self.error(lineno, f"unknown MATCH option {opt!r}")

@@ -46,6 +46,7 @@ import dns.rdatatype
 from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.recursor.core import ConfiguredZone
 
 CLAUSES = frozenset(
     "server stub-zone forward-zone auth-zone view remote-control python dynlib rpz "
@@ -107,30 +108,36 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"no"}),
         "the candidate has no RFC 8509 root-key sentinel",
     ),
-    "harden-referral-path": (
-        frozenset({"no"}),
-        "the candidate does not re-validate the referral path (Unbound's default: no)",
-    ),
-    "qname-minimisation-strict": (
-        frozenset({"no"}),
-        "relaxed QNAME minimisation (RFC 9156 §2.3 fallback) is the candidate's way",
-    ),
-    "prefetch": (frozenset({"no"}), "the candidate does not prefetch expiring records"),
     "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "aggressive-nsec": (
         frozenset({"yes"}),
         "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
     ),
-    "harden-dnssec-stripped": (
-        frozenset({"yes"}),
-        "a zone below a trust anchor with its signatures stripped is bogus for the candidate",
-    ),
     "harden-below-nxdomain": (
         frozenset({"yes"}),
         "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
     ),
     "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
+    "val-sig-skew-min": (frozenset({"3600"}), "the candidate's signature skew floor (1 h)"),
+    "val-sig-skew-max": (frozenset({"86400"}), "the candidate's signature skew cap (1 day)"),
+    "val-nsec3-keysize-iterations": (
+        frozenset({"150", "1024 150 2048 150 4096 150"}),
+        "NSEC3 with more than 150 iterations is insecure for the candidate, whatever the key",
+    ),
+    "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
+    "val-permissive-mode": (frozenset({"no"}), "a bogus answer is SERVFAIL for the candidate"),
+    "ignore-cd-flag": (frozenset({"no"}), "the candidate honours a client's CD bit"),
+    "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
+    "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
+    "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
+    "disable-dnssec-lame-check": (
+        frozenset({"yes"}), "the candidate has no DNSSEC-lameness check of servers",
+    ),
+    "harden-algo-downgrade": (
+        frozenset({"no"}), "any supported algorithm of a zone's DS set may validate it",
+    ),
+    "deny-any": (frozenset({"no"}), "the candidate answers qtype ANY"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
         frozenset(),  # decided by the action word, see _access_control
@@ -141,8 +148,15 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
 
 BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
-    "iter-scrub-promiscuous",
+    "iter-scrub-promiscuous", "harden-dnssec-stripped", "harden-referral-path", "prefetch",
+    "qname-minimisation-strict",
 )
+
+NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
+"""Unbound's access-control actions that let the client in, with what a query without RD
+gets: "allow" refuses it ("nonrecursive queries are refused"), "allow_snoop" answers it
+from the cache (a referral to the closest known servers when the answer is not cached),
+"allow_setrd" treats it as recursive."""
 
 TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
@@ -170,6 +184,9 @@ class _Reader:
         self.switches: dict[str, bool] = {}
         self.validate = True
         self.unchecked: frozenset[int] = frozenset()
+        self.ignore_dates = False
+        self.bogus_ttl: int | None = None  # val-bogus-ttl
+        self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
@@ -239,7 +256,8 @@ class _Reader:
             elif _DATE.match(value):
                 self.date = float(calendar.timegm(time.strptime(value, "%Y%m%d%H%M%S")))
             elif value == "-1":
-                self.unsupport("val-override-date: -1")  # signature dates not checked at all
+                # Unbound: "-1 ignores the date altogether" (signature validity windows)
+                self.date, self.ignore_dates = None, True
             else:
                 raise self.error(lineno, f"val-override-date: {value!r} is not YYYYMMDDHHMMSS")
         elif key == "domain-insecure":
@@ -251,6 +269,10 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key == "val-bogus-ttl":
+            if not value.isdigit():
+                raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
+            self.bogus_ttl = int(value)
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -264,8 +286,10 @@ class _Reader:
                 self.unsupport(f"module-config: {value}")
         elif key == "access-control":
             action = value.split()[-1] if value.split() else ""
-            if action not in ("allow", "allow_snoop", "allow_setrd"):
+            if action not in NOREC:
                 self.unsupport(f"access-control: {action}")
+            else:
+                self.norec = NOREC[action]
         elif key in NO_OPS:
             return
         elif key in AS_THE_CANDIDATE_DOES:
@@ -275,40 +299,81 @@ class _Reader:
         else:
             self.unsupport(key)
 
+    def name(self, lineno: int, key: str, text: str) -> dns.name.Name:
+        try:
+            return dns.name.from_text(text, origin=dns.name.root)
+        except dns.exception.DNSException as e:
+            raise self.error(lineno, f"{key}: {text!r}: {e}") from None
+
+    def configured_zone(self, kind: str, name: dns.name.Name,
+                        zone: dict[str, list[tuple[int, str]]]) -> ConfiguredZone | None:
+        """One stub-zone or forward-zone clause as the recursor's ConfiguredZone (None,
+        and the option counted unsupported, when one of its options cannot be honoured)."""
+        prefix = "stub" if kind == "stub-zone" else "forward"
+        addresses: list[str] = []
+        hosts: list[dns.name.Name] = []
+        first = False
+        supported = True
+        for key, values in zone.items():
+            if key == "name":
+                continue
+            if key == f"{prefix}-addr":
+                for lineno, v in values:
+                    if "@" in v or "#" in v:
+                        self.unsupport(f"{key} with a port or TLS name")
+                        supported = False
+                    addresses.append(address_of(self.path, lineno, key, v.split("@")[0].strip()))
+            elif key == f"{prefix}-host":
+                hosts.extend(self.name(lineno, key, v) for lineno, v in values)
+            elif key == f"{prefix}-first":
+                first = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key in (f"{prefix}-prime", f"{prefix}-no-cache", f"{prefix}-tls-upstream",
+                         f"{prefix}-ssl-upstream", f"{prefix}-tcp-upstream") and all(
+                    x.lower() in _NO for _, x in values):
+                continue  # the defaults: no priming of a stub, caching, plain UDP
+            else:
+                self.unsupport(f"{kind} {key}")
+                supported = False
+        if not supported:
+            return None
+        return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
+                              first)
+
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
         forwards: list[str] = []
+        forward_hosts: list[dns.name.Name] = []
+        zones: list[ConfiguredZone] = []
         for kind, zone in zip(self.zone_kinds, self.zones, strict=True):
-            names = [v for _, v in zone.get("name", [])]
-            if names != ["."]:
-                self.unsupport(f"{kind} for a name other than the root")
+            names = zone.get("name", [])
+            if len(names) != 1:
+                self.unsupport(f"{kind} without exactly one name")
                 continue
-            addr_key = "stub-addr" if kind == "stub-zone" else "forward-addr"
-            for key, values in zone.items():
-                if key == "name":
-                    continue
-                if key == addr_key:
-                    for lineno, v in values:
-                        if "@" in v:
-                            self.unsupport(f"{addr_key} with a port")
-                        addr = address_of(self.path, lineno, addr_key, v.split("@")[0].strip())
-                        (stub_addrs if kind == "stub-zone" else forwards).append(addr)
-                elif key in ("stub-prime", "forward-first", "stub-first") and all(
-                    x.lower() in _NO for _, x in values
-                ):
-                    continue  # the default: no priming of a stub, no fallback to iteration
-                else:
-                    self.unsupport(f"{kind} {key}")
-        if len(stub_addrs) > 1:
-            self.unsupport("stub-zone with several stub-addr")
-        if not stub_addrs and not forwards and not self.zones:
+            lineno, text = names[0]
+            name = self.name(lineno, "name", text)
+            configured = self.configured_zone(kind, name, zone)
+            if configured is None:
+                continue
+            if name != dns.name.root:
+                zones.append(configured)
+            elif configured.forward:
+                forwards.extend(configured.addresses)
+                forward_hosts.extend(configured.hosts)
+            elif configured.hosts:
+                self.unsupport("stub-zone . with stub-host (root hints by name)")
+            else:
+                stub_addrs.extend(configured.addresses)
+        if not self.zones:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
             tuple(self.anchors) if self.validate else (), tuple(self.insecure), self.date,
-            self.unchecked,
+            self.unchecked, self.ignore_dates,
+            harden_dnssec_stripped=self.switches.get("harden-dnssec-stripped", True),
+            bogus_ttl=self.bogus_ttl,
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,
+            stub_addrs=tuple(stub_addrs),
             qmin=self.qmin,
             validation=validation,
             do_ip4=self.switches.get("do-ip4", True),
@@ -319,7 +384,15 @@ class _Reader:
             scrub_promiscuous=self.switches.get("iter-scrub-promiscuous", True),
             do_not_query_localhost=self.switches.get("do-not-query-localhost", True),
             forward_addrs=tuple(forwards),
-            minimal_responses=self.switches.get("minimal-responses", True),
+            forward_hosts=tuple(forward_hosts),
+            zones=tuple(zones),
+            norec=self.norec,
+            harden_referral_path=self.switches.get("harden-referral-path", False),
+            prefetch=self.switches.get("prefetch", False),
+            qmin_strict=self.switches.get("qname-minimisation-strict", False),
+            # absent: no, as testbound plays Unbound (its scenarios without the option expect
+            # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
+            minimal_responses=self.switches.get("minimal-responses", False),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
             dialect="testbound",
             unsupported=tuple(self.unsupported),

@@ -45,7 +45,8 @@ class Resolves(Protocol):
 
 class ResolverAnswerer:
     def __init__(
-        self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True
+        self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True,
+        minimal_ns_answers: bool = True,
     ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
@@ -53,6 +54,10 @@ class ResolverAnswerer:
         # addresses its server sent beside it (Unbound's minimal-responses: no); True: only
         # what the answer needs.
         self.minimal_responses = minimal_responses
+        # False: answers to qtype NS keep their extras even when replies are minimal, as
+        # Unbound's do (msgencode.c positive_answer: "for priming queries, type NS,
+        # include addresses")
+        self.minimal_ns_answers = minimal_ns_answers
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         res = await self.recursor.resolve(request, self.exchanger)
@@ -60,7 +65,9 @@ class ResolverAnswerer:
         reply.set_rcode(dns.rcode.Rcode(res.rcode))
         keep_dnssec = request.do
         sections = [(reply.answer, res.answer), (reply.authority, res.authority)]
-        if not self.minimal_responses and res.rcode == dns.rcode.NOERROR \
+        minimal = self.minimal_responses and (
+            self.minimal_ns_answers or request.qtype != dns.rdatatype.NS)
+        if not minimal and res.rcode == dns.rcode.NOERROR \
                 and not any(r.rdtype == dns.rdatatype.SOA for r in res.authority):
             sections += [(reply.authority, res.extra_authority),
                          (reply.additional, res.extra_additional)]
@@ -72,7 +79,9 @@ class ResolverAnswerer:
                     and rrset.rdtype != request.qtype
                 ):
                     continue
-                if rrset not in section:
+                # an RRset goes in once: extras already in the answer are not repeated
+                if rrset not in section and not (section is reply.additional
+                                                  and rrset in reply.answer):
                     section.append(rrset)
         if isinstance(res, ValidatedResolution):
             asked_ad = bool(query.flags & dns.flags.AD)

@@ -108,6 +108,13 @@ class ValidatorConfig:
     # test options fake-sha1 (DSA, RSASHA1 and their NSEC3 aliases: 3 5 6 7) and fake-dsa
     # (3 6), which its own test scenarios rely on.  Empty (check everything) in production.
     unchecked_algorithms: frozenset[int] = frozenset()
+    # Unbound's val-override-date: -1: signatures are valid whatever their validity window
+    # says (a debugging option of Unbound's, used by its test scenarios).  Off in production.
+    ignore_dates: bool = False
+    # Unbound's harden-dnssec-stripped (yes by default): off, a trust-anchored or DS-secured
+    # zone whose DNSKEY RRset is missing or fails to validate is made insecure ("behaves
+    # like there is no trust anchor") instead of bogus.
+    harden_dnssec_stripped: bool = True
 
 
 @dataclass(frozen=True)
@@ -258,7 +265,8 @@ class ValidatingRecursor:
 
     def _verify(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
                 keys: Iterable[v.DNSKEY], zone: Name, now: float) -> v.SigCheck:
-        return v.verify_rrset(rrset, sigs, keys, zone, now, self.config.unchecked_algorithms)
+        return v.verify_rrset(rrset, sigs, keys, zone, now, self.config.unchecked_algorithms,
+                              self.config.ignore_dates)
 
     def _expects_dnssec(self, zone: Name) -> bool:
         """Is ``zone`` known to be signed: a (positive) trust anchor there, or keys found
@@ -814,6 +822,14 @@ class ValidatingRecursor:
         self._keys.put(entry.zone, entry)
         return entry
 
+    def _key_set_entry(self, zone: Name, check: v.KeyCheck, cap: int | None = None) -> KeyEntry:
+        """The key entry of a DNSKEY RRset check: bogus, unless harden-dnssec-stripped is
+        off, which makes a zone whose keys are missing or fail insecure."""
+        if check.outcome.bogus and not self.config.harden_dnssec_stripped:
+            check = v.KeyCheck(v.insecure(f"{check.outcome.why} (harden-dnssec-stripped off)",
+                                          check.outcome.ede))
+        return self._entry(zone, check, cap)
+
     def _entry(self, zone: Name, check: v.KeyCheck, cap: int | None = None) -> KeyEntry:
         """A key entry from a DNSKEY check, stored for the TTL the verdict deserves."""
         mono = self.clock.monotonic()
@@ -875,6 +891,7 @@ class ValidatingRecursor:
                 anchor, keys, sigs, self.clock.now(),
                 ds=self.anchors.ds_for(anchor), anchor_keys=self.anchors.keys_for(anchor),
                 unchecked=self.config.unchecked_algorithms,
+                ignore_dates=self.config.ignore_dates,
             )
 
         res, check = await self._fetch_keys(anchor, ctx, against_anchor)
@@ -882,7 +899,7 @@ class ValidatingRecursor:
             return KeyEntry(anchor, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
         keys, sigs = _find(res, anchor, T.DNSKEY)
-        entry = self._entry(anchor, check)
+        entry = self._key_set_entry(anchor, check)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
         return entry
@@ -898,14 +915,15 @@ class ValidatingRecursor:
                                           f"cannot fetch DNSKEY {zone}: {res.reason}"))
             return v.verify_dnskeys(zone, keys, sigs, self.clock.now(),
                                     ds=[rd for rd in ds if isinstance(rd, v.DS)],
-                                    unchecked=self.config.unchecked_algorithms)
+                                    unchecked=self.config.unchecked_algorithms,
+                                    ignore_dates=self.config.ignore_dates)
 
         res, check = await self._fetch_keys(zone, ctx, against_ds)
         if res is None or check is None:
             return KeyEntry(zone, Security.BOGUS, ede=v.Ede.DNSSEC_BOGUS,
                             why="validation fetch budget spent")
         keys, sigs = _find(res, zone, T.DNSKEY)
-        entry = self._entry(zone, check, cap)
+        entry = self._key_set_entry(zone, check, cap)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
         return entry

@@ -268,6 +268,7 @@ class CachedRRset:
     security: Security
     expires: float
     proofs: tuple[dns.rrset.RRset, ...] = ()  # a wildcard expansion's NSEC/NSEC3 (+RRSIGs)
+    stored_ttl: int = 0  # the TTL it was stored with (for prefetching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,9 +306,13 @@ class RRsetCache(_ArcBacked):
     cover (``sigs``), never as an RRset of their own.
     """
 
-    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S) -> None:
+    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S,
+                 dname_zero_ttl_grace: bool = False) -> None:
         self._arc: ARC[RRsetKey, _StoredRRset] = ARC(capacity_bytes)
         self.max_ttl = max_ttl
+        # Unbound (PR #1411, 1.24): a DNAME that came with TTL 0 stays usable for synthesis
+        # for one more second of its whole-second clock, and is answered with TTL 0
+        self.dname_zero_ttl_grace = dname_zero_ttl_grace
         self.hits = 0
         self.misses = 0
         self.rank_rejections = 0
@@ -328,6 +333,9 @@ class RRsetCache(_ArcBacked):
 
         The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``. Not
         stored: TTL 0, an unexpired entry of higher rank, or an entry bigger than the budget.
+        With ``dname_zero_ttl_grace`` a DNAME of TTL 0 is the exception: it is kept until the
+        end of the next whole second (Unbound counts time in whole seconds: an RRset stored
+        at second T with TTL 0 is used while the clock reads T or T+1) and read with TTL 0.
         """
         if len(rrset) == 0:
             raise ValueError("cannot cache an empty RRset")
@@ -341,8 +349,11 @@ class RRsetCache(_ArcBacked):
             raise ValueError(f"sigs must be RRSIGs over {rrset.name} {rrset.rdtype!r}")
         ttl = rrset.ttl if sigs is None else min(rrset.ttl, sigs.ttl)
         ttl = _clamp_ttl(ttl, self.max_ttl)
+        lifetime: float = ttl
         if ttl <= 0:
-            return False
+            if not (self.dname_zero_ttl_grace and rrset.rdtype == dns.rdatatype.DNAME):
+                return False
+            ttl, lifetime = 0, math.floor(now) + 2 - now
         key: RRsetKey = (_key_name(rrset.name), int(rrset.rdtype), int(rrset.rdclass))
         cached = self._arc.peek(key)
         if cached is not None and now < cached.expires and rank < cached.rank:
@@ -357,6 +368,7 @@ class RRsetCache(_ArcBacked):
             ttl = min(ttl, _remaining(cached.expires, now, ttl))
             if ttl <= 0:
                 return False
+            lifetime = ttl
         if not proofs and cached is not None and now < cached.expires and cached.proofs \
                 and cached.rrset == rrset:
             proofs = cached.proofs  # the same data stored again (say, once validated)
@@ -365,7 +377,7 @@ class RRsetCache(_ArcBacked):
             sigs=None if sigs is None else _with_ttl(sigs, ttl),
             rank=Rank(rank),
             security=security,
-            expires=now + ttl,
+            expires=now + lifetime,
             proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in proofs),
         )
         size = entry_charge(_wire_size(rrset) + _wire_size(sigs)
@@ -397,6 +409,7 @@ class RRsetCache(_ArcBacked):
             security=entry.security,
             expires=entry.expires,
             proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
+            stored_ttl=entry.rrset.ttl,
         )
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
@@ -454,6 +467,9 @@ class _StoredNegative:
         return self.stored_at + self.ttl
 
 
+MAX_SHARED_SOAS = 10_000  # zones whose latest SOA is remembered (NegativeCache.shared_soa)
+
+
 class NegativeCache(_ArcBacked):
     """NXDOMAIN and NODATA answers (RFC 2308) on an :class:`ARC` with a byte budget.
 
@@ -469,10 +485,17 @@ class NegativeCache(_ArcBacked):
         *,
         max_ttl: int = MAX_NEGATIVE_TTL_S,
         secure_cut_only: bool = False,
+        shared_soa: bool = False,
     ) -> None:
         self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes)
         self.max_ttl = max_ttl
         self.secure_cut_only = secure_cut_only
+        # Unbound's message cache refers to the RRsets of its RRset cache: a cached denial
+        # shows the zone's SOA RRset as it was last stored (by a later denial, say), with
+        # that RRset's TTL, while the denial itself expires when it was due to
+        self.shared_soa = shared_soa
+        self._soas: LRU[tuple[dns.name.Name, int], tuple[dns.rrset.RRset, float, float]] = \
+            LRU(MAX_SHARED_SOAS)
         self.hits = 0
         self.misses = 0
 
@@ -573,6 +596,8 @@ class NegativeCache(_ArcBacked):
         )
         size = entry_charge(_wire_size(soa_rrset) + sum(_wire_size(p) for p in proofs))
         key: NegativeKey = (kind, _key_name(name), rdtype or 0, rdclass)
+        if self.shared_soa and entry.soa is not None:
+            self._soas.put((_key_name(entry.soa.name), rdclass), (entry.soa, now, now + ttl), 1)
         return self._arc.put(key, entry, size)
 
     def get(
@@ -617,11 +642,16 @@ class NegativeCache(_ArcBacked):
         self.hits += 1
         entry = found[1]
         remaining = _remaining(entry.expires, now, entry.ttl)
+        soa = None if entry.soa is None else _with_ttl(entry.soa, remaining)
+        if self.shared_soa and entry.soa is not None:
+            newer = self._soas.get((_key_name(entry.soa.name), rdclass))
+            if newer is not None and newer[1] > entry.stored_at and now < newer[2]:
+                soa = _with_ttl(newer[0], _remaining(newer[2], now, newer[0].ttl))
         return CachedNegative(
             kind=entry.kind,
             name=entry.name,
             rdtype=entry.rdtype,
-            soa=None if entry.soa is None else _with_ttl(entry.soa, remaining),
+            soa=soa,
             proofs=tuple(_with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
             security=entry.security,
             expires=entry.expires,
@@ -920,14 +950,20 @@ class DnsCache:
         *,
         infra_entries: int = DEFAULT_INFRA_ENTRIES,
         max_negative_ttl: int = MAX_NEGATIVE_TTL_S,
+        dname_zero_ttl_grace: bool = False,
+        shared_soa: bool = False,
+        max_ttl: int = MAX_TTL_S,
     ) -> None:
         if total_bytes < 100:
             raise ValueError(f"a DNS cache needs at least 100 bytes, not {total_bytes}")
         self.total_bytes = total_bytes
         self.messages = MessageCache(total_bytes * MESSAGE_SHARE_PERCENT // 100)
-        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100)
+        # max_ttl: Unbound's cache-max-ttl bounds every cached RRset (delegations too)
+        self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100, max_ttl=max_ttl,
+                                 dname_zero_ttl_grace=dname_zero_ttl_grace)
         self.negative = NegativeCache(
-            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl
+            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl,
+            shared_soa=shared_soa,
         )
         self.infra = InfraCache(infra_entries)
         self.parent_side = RRsetCache(max(1024, total_bytes * PARENT_SIDE_SHARE_PERCENT // 100))

@@ -19,10 +19,91 @@ import socket
 from typing import Any, Protocol, runtime_checkable
 
 import dns.asyncquery
+import dns.edns
 import dns.exception
+import dns.flags
 import dns.inet
 import dns.message
 import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import dns.wire
+
+T = dns.rdatatype
+INTERPRETED_TYPES = frozenset({
+    T.A, T.AAAA, T.NS, T.CNAME, T.DNAME, T.SOA, T.MX, T.SRV, T.PTR,
+    T.DS, T.DNSKEY, T.RRSIG, T.NSEC, T.NSEC3, T.NSEC3PARAM, T.OPT, T.TSIG,
+})
+"""Types whose RDATA the resolver reads (names to follow, keys, proofs): a malformed one
+makes the whole response malformed.  Any other type's RDATA is data the resolver only
+passes on (RFC 3597 §4: a resolver treats it as opaque), so :func:`parse_response` keeps
+it as it came when dnspython cannot read it."""
+
+
+def parse_response(wire: bytes) -> dns.message.Message:
+    """``wire`` as a message, RDATA of types the resolver does not interpret that do not
+    parse (an HTTPS record with a duplicate SvcParam key, say) kept opaque, as Unbound
+    passes them on; raises dns.exception.DNSException as dns.message.from_wire does."""
+    try:
+        return dns.message.from_wire(wire)
+    except dns.exception.DNSException as e:
+        try:
+            return _opaque_from_wire(wire)
+        except (dns.exception.DNSException, ValueError):
+            raise e from None
+
+
+def _opaque_from_wire(wire: bytes) -> dns.message.Message:
+    parser = dns.wire.Parser(wire)
+    msg_id, flags, qd, an, ns, ar = parser.get_struct("!HHHHHH")
+    msg = dns.message.Message(id=msg_id)
+    msg.flags = flags & ~0x000F & 0xFFFF
+    msg.set_opcode(dns.opcode.from_flags(flags))
+    for _ in range(qd):
+        name = parser.get_name(decompress=True)
+        rdtype, rdclass = parser.get_struct("!HH")
+        msg.question.append(dns.rrset.RRset(name, rdclass, rdtype))
+    rcode = flags & 0x000F
+    for section, count in ((msg.answer, an), (msg.authority, ns), (msg.additional, ar)):
+        for _ in range(count):
+            name = parser.get_name(decompress=True)
+            rdtype, rdclass, ttl, rdlen = parser.get_struct("!HHIH")
+            if rdtype == T.OPT:
+                options = []
+                with parser.restrict_to(rdlen):
+                    while parser.remaining() > 0:
+                        otype, olen = parser.get_struct("!HH")
+                        with parser.restrict_to(olen):
+                            options.append(dns.edns.option_from_wire_parser(otype, parser))
+                rcode |= (ttl >> 24) << 4
+                msg.use_edns((ttl >> 16) & 0xFF, ttl & 0xFFFF, rdclass, options=options)
+                continue
+            if rdtype == T.TSIG:
+                raise dns.exception.FormError("TSIG in a response kept opaque")
+            start = parser.current
+            with parser.restrict_to(rdlen):
+                try:
+                    rd = dns.rdata.from_wire_parser(rdclass, rdtype, parser)
+                except dns.exception.DNSException:
+                    if rdtype in INTERPRETED_TYPES:
+                        raise
+                    parser.seek(start)
+                    rd = dns.rdata.GenericRdata(rdclass, rdtype, parser.get_bytes(rdlen))
+            covers = rd.covers()
+            rrset = next((r for r in section if r.name == name and r.rdtype == rdtype
+                          and r.rdclass == rdclass and r.covers == covers), None)
+            if rrset is None:
+                rrset = dns.rrset.RRset(name, rdclass, rdtype, covers)
+                section.append(rrset)
+            rrset.add(rd, ttl)
+    if parser.remaining():
+        raise dns.exception.FormError("trailing data")
+    msg.set_rcode(dns.rcode.Rcode(rcode))
+    return msg
 
 
 class TransportError(Exception):
@@ -75,7 +156,7 @@ class NetworkTransport:
                 data = data[:12] + new + data[12 + len(sent):]
                 restored = True
         try:
-            return dns.message.from_wire(data), restored
+            return parse_response(data), restored
         except dns.exception.DNSException as e:  # malformed answer
             raise TransportError(f"{address}: malformed response: {e}") from e
 

@@ -78,8 +78,12 @@ def scrub(
     targets: set[dns.name.Name] = set()
     for section in (response.answer, response.authority):
         for rrset in section:
-            if rrset.rdtype == T.NS:
+            # the names whose addresses are additional data (RFC 1035 §3.3.9 and §3.3.11,
+            # RFC 2782; Unbound's scrubber marks the same: mark_additional_rrset)
+            if rrset.rdtype in (T.NS, T.SRV):
                 targets.update(rd.target for rd in rrset)
+            elif rrset.rdtype == T.MX:
+                targets.update(rd.exchange for rd in rrset)
     response.additional = [
         r
         for r in response.additional

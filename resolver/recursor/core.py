@@ -61,6 +61,17 @@ _THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 LAME_TTL = 900.0  # seconds an address stays lame for a zone (Unbound's infra-host-ttl)
 
 
+@dataclass(frozen=True)
+class ConfiguredZone:
+    """A stub or forward zone: its name, its servers' addresses and names, ``first``."""
+
+    name: dns.name.Name
+    forward: bool  # a forward zone (RD=1 to its servers), else a stub zone
+    addresses: tuple[str, ...] = ()
+    hosts: tuple[dns.name.Name, ...] = ()
+    first: bool = False  # stub-first / forward-first
+
+
 @dataclass
 class RecursorConfig:
     qname_minimisation: bool = True
@@ -87,6 +98,25 @@ class RecursorConfig:
     # upstream queries); the candidate's ResolverConfig turns it on.
     prime: bool = False
     forwarders: tuple[str, ...] = ()  # forward every question (RD=1) here instead of iterating
+    # Names of more forwarders (Unbound's forward-host): their addresses, looked up (through
+    # the forwarders) before the first forwarded question and kept in the cache, join
+    # ``forwarders`` as further servers to try.
+    forward_hosts: tuple[dns.name.Name, ...] = ()
+    # Zones below the root with configured servers (Unbound's stub-zone and forward-zone
+    # clauses): a stub zone's servers are its delegation, however the parent delegates it
+    # (a cached delegation below it still wins); a forward zone's questions go to its
+    # servers with RD=1, below any cached delegation; the deepest configured zone over a
+    # name decides.  ``first``: when they fail, resolve as if the zone were not configured.
+    zones: tuple[ConfiguredZone, ...] = ()
+    # Unbound's harden-referral-path: after a referral, the new zone's own servers are asked
+    # for its NS RRset (once per zone and client query), whose authoritative answer then
+    # replaces the parent's delegation in the cache (RFC 2181 §5.4.1 ranks it higher): a
+    # delegation is what the zone itself says, not only what the referral said.
+    harden_referral_path: bool = False
+    # Unbound's prefetch: an answer served from the cache in the last tenth of the TTL it
+    # was stored with is fetched again at once (the client still gets the cached one), so
+    # popular names do not expire from the cache.
+    prefetch: bool = False
     # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
     # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
     cache_min_ttl: int = 0
@@ -100,6 +130,15 @@ class RecursorConfig:
     # authoritative (RFC 2181 §5.4.1).  Off by default (Knot Resolver follows a chain that
     # stays inside the server's zone); the testbound dialect turns it on.
     cut_cname_chains: bool = False
+    # Unbound hides the question's type at the full name too (iterator.c,
+    # processQueryTargets: minimising stops before the last label only for qtype A or DS):
+    # the full name is first asked with qmin_qtype, then with the real type.  Off by
+    # default (RFC 9156 §3 asks the real type at the full name, as Knot Resolver does).
+    qmin_hide_qtype: bool = False
+    # Unbound's qname-minimisation-strict: the full name is never sent in place of a
+    # minimised query that failed, and an NXDOMAIN to a minimised query is the answer
+    # everywhere (RFC 8020), not only where DNSSEC is expected.
+    qmin_strict: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -136,6 +175,13 @@ class Budget:
     # child's own answer replaces it): the parent's addresses are a last resort when the
     # child's are broken (Unbound's "parent-side" addresses).
     parent_glue: dict[dns.name.Name, list[str]] = field(default_factory=dict)
+    # Nameserver address lookups that gave no address during this client query: not made
+    # again (Unbound marks a target it fetched in the delegation point and does not fetch
+    # it twice; a CNAME learnt later must not send the same lookup round again).
+    failed_lookups: set[tuple[dns.name.Name, int]] = field(default_factory=set)
+    # configured zones that failed with ``first`` set: resolved as if not configured
+    unconfigured: set[dns.name.Name] = field(default_factory=set)
+    ns_checked: set[dns.name.Name] = field(default_factory=set)  # harden_referral_path
 
     def spend(self, n: int) -> None:
         self.sent += n
@@ -178,6 +224,7 @@ class _Step:
     reason: str = ""
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
+    prefetch: bool = False  # from the cache, in the last tenth of its TTL (config.prefetch)
 
 
 class ResolutionFailed(Exception):
@@ -257,6 +304,11 @@ class Recursor:
     ) -> _Step:
         cached = self._from_cache(name, qtype)
         if cached is not None:
+            if cached.prefetch and self.config.prefetch:
+                try:  # the refresh's outcome goes to the cache; the client gets the old one
+                    await self._iterate(name, qtype, exchanger, budget, depth)
+                except ResolutionFailed:
+                    pass
             return cached
         return await self._iterate(name, qtype, exchanger, budget, depth)
 
@@ -264,7 +316,8 @@ class Recursor:
         now = self.clock.monotonic()
         hit = self.cache.rrsets.get(name, qtype, now)
         if hit is not None:
-            return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs), list(hit.proofs))
+            return _Step(dns.rcode.NOERROR, _with_sigs(hit.rrset, hit.sigs), list(hit.proofs),
+                         prefetch=hit.expires - now <= hit.stored_ttl / 10)
         if qtype not in (T.CNAME, T.DS):
             # (not for DS, which is answered on the parent side of the name: a CNAME there
             # does not redirect it; Unbound's dns_cache_lookup skips the CNAME for DS too)
@@ -311,10 +364,73 @@ class Recursor:
 
     # -- iteration --------------------------------------------------------------------------
 
-    def _closest_cut(self, name: dns.name.Name) -> tuple[dns.name.Name, list[dns.name.Name]]:
+    def cached(self, request: Request) -> Resolution | None:
+        """The answer to ``request`` from the cache alone (its CNAME chain followed in the
+        cache), or None when some of it is not cached; nothing is sent, nothing changes."""
+        answer: list[dns.rrset.RRset] = []
+        name, seen = request.qname, {request.qname}
+        for _ in range(MAX_CNAME_CHAIN + 1):
+            step = self._from_cache(name, request.qtype)
+            if step is None:
+                return None
+            answer.extend(step.records)
+            if step.target is None:
+                if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
+                    self._remember_extras(name, request.qtype, step)
+                return Resolution(step.rcode, answer, step.authority,
+                                  extra_authority=step.extra_authority,
+                                  extra_additional=step.extra_additional)
+            if step.target in seen:
+                return None
+            seen.add(step.target)
+            name = step.target
+        return None
+
+    def cached_referral(
+        self, name: dns.name.Name, qtype: int
+    ) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]] | None:
+        """The closest delegation the cache holds for ``name``: its NS RRset and its
+        servers' cached addresses (RFC 1034 §4.3.1: what a server that does not recurse
+        answers with, "a referral to name servers closer to the answer"); None when no
+        NS RRset is cached."""
+        now = self.clock.monotonic()
+        n = name.parent() if qtype == T.DS and name != dns.name.root else name
+        while True:
+            ns = self.cache.rrsets.get(n, T.NS, now)
+            if ns is not None:
+                break
+            if n == dns.name.root:
+                return None
+            n = n.parent()
+        additional = [
+            hit.rrset for rd in ns.rrset for rdtype in self._address_types()
+            if (hit := self.cache.rrsets.get(rd.target, rdtype, now)) is not None
+        ]
+        return [ns.rrset], additional
+
+    def _configured(self, name: dns.name.Name,
+                    ignore: frozenset[dns.name.Name] | set[dns.name.Name] = frozenset(),
+                    ) -> ConfiguredZone | None:
+        """The deepest configured stub or forward zone at or above ``name``."""
+        best: ConfiguredZone | None = None
+        for z in self.config.zones:
+            if z.name not in ignore and name.is_subdomain(z.name) and (
+                    best is None or len(z.name) > len(best.name)):
+                best = z
+        return best
+
+    def _closest_cut(self, name: dns.name.Name,
+                     ignore: frozenset[dns.name.Name] | set[dns.name.Name] = frozenset(),
+                     ) -> tuple[dns.name.Name, list[dns.name.Name]]:
+        """The closest delegation known for ``name``: a cached NS RRset, or a configured
+        stub zone (no NS names: its servers are configured), whichever is deeper; a stub
+        zone wins over an NS RRset cached at the same name."""
         now = self.clock.monotonic()
         n = name
         while True:
+            stub = self._configured(n, ignore)
+            if stub is not None and stub.name == n and not stub.forward:
+                return n, []
             ns = self.cache.rrsets.get(n, T.NS, now)
             if ns is not None:
                 return n, [rd.target for rd in ns.rrset]
@@ -357,6 +473,14 @@ class Recursor:
         """
         if zone == dns.name.root and not ns_names:
             return self._root_addresses(exclude)
+        if not ns_names:
+            stub = self._configured(zone, budget.unconfigured)
+            if stub is not None and stub.name == zone and not stub.forward:
+                found = [a for a in await self._servers_of(stub, exchanger, budget, depth)
+                         if a not in exclude]
+                if not found:
+                    raise ResolutionFailed(f"no usable server of the stub zone {zone}")
+                return found
         addrs = [a for a in self._cached_addresses(ns_names) if a not in exclude]
         if addrs:
             return addrs
@@ -378,8 +502,8 @@ class Recursor:
                     # (A cached CNAME for the name is followed, though.)
                     continue
                 key = (ns, rdtype)
-                if key in budget.in_progress:
-                    continue  # a cycle: this name is already being resolved up the stack
+                if key in budget.in_progress or key in budget.failed_lookups:
+                    continue  # a cycle (being resolved up the stack), or tried in vain
                 looked += 1
                 budget.in_progress.add(key)
                 try:
@@ -401,6 +525,8 @@ class Recursor:
                     # The lookup may have failed (a lame or broken child) after a referral
                     # on the way gave glue for this very name: the parent's address works.
                     found = self._cached_addresses([ns])
+                if not found:
+                    budget.failed_lookups.add(key)
                 found = [a for a in found if a not in exclude]
                 if not found:
                     found = [
@@ -476,7 +602,7 @@ class Recursor:
             # (also where priming up front is off, as in Deckard, whose scenarios often have
             # no answer for the priming question)
             budget.primed = True
-            if not self.config.forwarders:
+            if not (self.config.forwarders or self.config.forward_hosts):
                 await self._prime(exchanger, budget)
             _, primed = self._closest_cut(dns.name.root)
             if not primed:
@@ -505,18 +631,58 @@ class Recursor:
         once per lookup; Knot Resolver likewise falls back to the parent cut when no
         nameserver of a cut is left."""
         self.cache.rrsets.pop(zone, T.NS)
-        parent, names = self._closest_cut(zone.parent())
+        parent, names = self._closest_cut(zone.parent(), budget.unconfigured)
         return parent, names, await self._addresses(parent, names, exchanger, budget, depth,
                                                     avoid)
 
+    async def _servers_of(self, zone: ConfiguredZone, exchanger: Exchanger, budget: Budget,
+                          depth: int) -> tuple[str, ...]:
+        """A configured zone's server addresses, then those of its hosts: cached, or looked
+        up (as any name is, so through the forwarders for the root forward zone) once per
+        client query; a lookup already under way up the stack is not started again."""
+        servers = list(zone.addresses)
+        for host in zone.hosts:
+            for rdtype in self._address_types():
+                hit = self.cache.rrsets.get(host, rdtype, self.clock.monotonic())
+                found = [] if hit is None else [rd.address for rd in hit.rrset]
+                key = (host, rdtype)
+                if hit is None and key not in budget.in_progress \
+                        and key not in budget.failed_lookups and depth < MAX_SUBQUERY_DEPTH:
+                    budget.in_progress.add(key)
+                    try:
+                        sub = await self._resolve(host, rdtype, exchanger, budget, depth + 1)
+                        found = [rd.address for r in sub.answer if r.rdtype == rdtype
+                                 for rd in r]
+                    except ResolutionFailed:
+                        pass
+                    finally:
+                        budget.in_progress.discard(key)
+                    if not found:
+                        budget.failed_lookups.add(key)
+                servers.extend(a for a in found if a not in servers and self.config.usable(a))
+        return tuple(servers)
+
+    def _root_forward(self) -> ConfiguredZone | None:
+        if not (self.config.forwarders or self.config.forward_hosts):
+            return None
+        return ConfiguredZone(dns.name.root, True, self.config.forwarders,
+                              self.config.forward_hosts)
+
     async def _forward(
-        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget,
+        depth: int = 0, zone: ConfiguredZone | None = None,
     ) -> _Step:
-        """Ask the configured forwarders (RD=1) and take their answer as it is."""
+        """Ask a forward zone's servers (RD=1; the root forward zone by default) and take
+        their answer as it is."""
         if budget.queries_left <= 0:
             raise ResolutionFailed("upstream query budget spent")
+        zone = zone or self._root_forward()
+        assert zone is not None
+        servers = await self._servers_of(zone, exchanger, budget, depth)
+        if not servers:
+            raise ResolutionFailed(f"no forwarder address for {zone.name}")
         result = await exchanger.exchange(
-            UpstreamQuery(name, qtype, dns.name.root, self.config.forwarders,
+            UpstreamQuery(name, qtype, zone.name, servers,
                           dnssec=self.config.dnssec, rd=True)
         )
         budget.spend(max(1, result.attempts))
@@ -524,9 +690,9 @@ class Recursor:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
-        away = scrub(response, dns.name.root, self.config.harden_glue,
+        away = scrub(response, zone.name, self.config.harden_glue,
                      self.config.scrub_promiscuous)
-        c = classify(response, name, qtype, dns.name.root, MAX_CNAME_CHAIN, away,
+        c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
@@ -537,16 +703,33 @@ class Recursor:
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> _Step:
-        if self.config.forwarders:
-            return await self._forward(name, qtype, exchanger, budget)
+        if self.config.forwarders or self.config.forward_hosts:
+            return await self._forward(name, qtype, exchanger, budget, depth)
         # DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): start above the name.
-        zone, ns_names = self._closest_cut(
-            name.parent() if qtype == T.DS and name != dns.name.root else name
-        )
+        above = name.parent() if qtype == T.DS and name != dns.name.root else name
+        configured = self._configured(above, budget.unconfigured)
+        if configured is not None:
+            try:
+                if configured.forward:
+                    return await self._forward(name, qtype, exchanger, budget, depth,
+                                               configured)
+                return await self._iterate_from(name, qtype, exchanger, budget, depth, above)
+            except ResolutionFailed:
+                if not configured.first:
+                    raise
+                # stub-first / forward-first: resolve as if the zone were not configured
+                budget.unconfigured.add(configured.name)
+        return await self._iterate_from(name, qtype, exchanger, budget, depth, above)
+
+    async def _iterate_from(
+        self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget,
+        depth: int, above: dns.name.Name,
+    ) -> _Step:
+        zone, ns_names = self._closest_cut(above, budget.unconfigured)
         avoid = budget.avoid if depth == 0 else frozenset()
         if zone == dns.name.root and not ns_names and self._prime_due():
             await self._prime(exchanger, budget)
-            zone, ns_names = self._closest_cut(zone)
+            zone, ns_names = self._closest_cut(zone, budget.unconfigured)
         while True:
             try:
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth, avoid)
@@ -556,20 +739,23 @@ class Recursor:
                     raise  # (every known server of the cut is avoided: that is final)
                 # No usable address for this cut (its glue expired, say): start from the
                 # parent's cut, whose referral brings the delegation and glue afresh.
-                zone, ns_names = self._closest_cut(zone.parent())
+                if not ns_names:
+                    raise  # a stub zone's configured servers: nothing above them to ask
+                zone, ns_names = self._closest_cut(zone.parent(), budget.unconfigured)
         # QNAME minimisation as Unbound does it (RFC 9156; iterator.c processQueryTargets):
         # ``qout`` is the name last asked with qtype A (it starts at the zone cut), each step
         # reveals labels by minimise_labels(), and the full question is asked once the name
-        # is reached.  (Unbound 1.17, for qtypes other than A and DS, first asks the full
-        # name with qtype A too; Deckard's scenarios expect the real qtype there, as Knot
-        # Resolver and RFC 9156 §3 do, so the candidate asks the full question directly.)
+        # is reached.  (Unbound, for qtypes other than A and DS, first asks the full name
+        # with qtype A too: config.qmin_hide_qtype; Deckard's scenarios expect the real
+        # qtype there, as Knot Resolver and RFC 9156 §3 do.)
         minimise = self.config.qname_minimisation
+        qmin_type = self.config.qmin_qtype
         qout = len(zone)
         count = 0
         failed: set[str] = set()  # servers of the current zone that gave no usable answer
         # the first recursion-lame response for the question itself (not a probe)
         reclame: tuple[Classified, int, str | None] | None = None
-        cached_cut = zone != dns.name.root  # the cut's NS set came from the cache
+        cached_cut = zone != dns.name.root and bool(ns_names)  # an NS set from the cache
         refetched: tuple[dns.name.Name, frozenset[str]] | None = None
         exhausted = f"no usable server for {zone}"  # why, when no server is left
         for _ in range(MAX_REFERRALS * 2 + MAX_MINIMISE_COUNT + len(name)):
@@ -593,7 +779,8 @@ class Recursor:
             if minimise:
                 count += 1
                 labdiff, keep = minimise_labels(len(name), qout, count)
-                if labdiff < 2:
+                hide = self.config.qmin_hide_qtype and qtype not in (T.A, T.DS, qmin_type)
+                if labdiff < 1 or (labdiff < 2 and not hide):
                     minimise = False  # stop minimising: resolve "as usual"
                 else:
                     qout = keep
@@ -601,7 +788,7 @@ class Recursor:
                     if self._known_no_cut(name.split(keep)[1]):
                         continue  # cached as existing without a cut: reveal more
             if probe:
-                qn, qt = name.split(qout)[1], self.config.qmin_qtype
+                qn, qt = name.split(qout)[1], qmin_type
             else:
                 qn, qt = name, qtype
             result = await exchanger.exchange(
@@ -612,9 +799,10 @@ class Recursor:
             if not probe:
                 self._mark_refusers(result, zone)
             if result.response is None:
-                if probe:
+                if probe and not self.config.qmin_strict:
                     # Unbound's relaxed mode: a minimised query that fails (error rcode,
                     # timeouts) stops minimisation for this resolution; ask the full name.
+                    # (Strict: the full name is never sent; the failure is the servers'.)
                     minimise = False
                     continue
                 # Only the addresses that were tried and failed count as failed: with many
@@ -646,6 +834,15 @@ class Recursor:
                 # (the validator then judges it).
                 c = Classified(Kind.LAME, why=f"dnssec-lame: no RRSIG from a server of {zone}, "
                                "which is signed", fallback=c)
+            if c.kind is Kind.REFERRAL and qt == T.DS and c.cut == qn:
+                # A DS question answered with the referral to that very zone: the DS RRset
+                # the referral carries is the parent's own data, the answer (RFC 4035
+                # §3.1.4.1: DS is served from the parent side of the cut).
+                ds = _ds_of_referral(response, qn)
+                if ds is not None:
+                    response = ds
+                    c = classify(ds, qn, qt, zone, MAX_CNAME_CHAIN, False,
+                                 cut_chains=self.config.cut_cname_chains)
             if c.kind is Kind.REFERRAL:
                 assert c.cut is not None and c.ns is not None
                 self._cache_referral(c)
@@ -672,6 +869,8 @@ class Recursor:
                                                      c.ns.ttl)
                 servers = await self._addresses(zone, ns_names, exchanger, budget, depth,
                                                 avoid | gone)
+                if self.config.harden_referral_path:
+                    await self._check_ns(zone, servers, exchanger, budget)
                 continue
             if c.kind is Kind.LAME:
                 servers = [s for s in servers if s != result.server]
@@ -707,7 +906,7 @@ class Recursor:
                     # signed zones do not deny empty non-terminals); elsewhere the full
                     # name is asked.
                     minimise = False
-                    if self._dnssec_expected(zone):
+                    if self._dnssec_expected(zone) or self.config.qmin_strict:
                         if depth == 0 and result.server is not None:
                             budget.origins.add(result.server)
                         return self._conclude(c, qn, qt, response.flags)
@@ -724,7 +923,7 @@ class Recursor:
     # -- priming (RFC 8109) ----------------------------------------------------------------
 
     def _prime_due(self) -> bool:
-        return self.config.prime and not self.config.forwarders \
+        return self.config.prime and not (self.config.forwarders or self.config.forward_hosts) \
             and self.clock.monotonic() >= self._prime_after
 
     async def _prime(self, exchanger: Exchanger, budget: Budget) -> None:
@@ -824,6 +1023,28 @@ class Recursor:
         fine = tuple(s for s in servers if not self.cache.infra.is_lame(s, zone, now))
         return fine or tuple(servers)
 
+    async def _check_ns(self, zone: dns.name.Name, servers: list[str], exchanger: Exchanger,
+                        budget: Budget) -> None:
+        """harden_referral_path: ask ``zone``'s servers for its NS RRset and keep their
+        authoritative answer (Unbound's generate_ns_check); failures change nothing."""
+        if zone in budget.ns_checked or not servers or budget.queries_left <= 0:
+            return
+        budget.ns_checked.add(zone)
+        result = await exchanger.exchange(
+            UpstreamQuery(zone, T.NS, zone, self._not_lame(zone, servers),
+                          dnssec=self.config.dnssec)
+        )
+        budget.spend(max(1, result.attempts))
+        response = result.response
+        if response is None or not response.flags & dns.flags.AA \
+                or response.rcode() != dns.rcode.NOERROR:
+            return
+        scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous)
+        now = self.clock.monotonic()
+        for rrset in response.answer:
+            if rrset.rdtype == T.NS and rrset.name == zone:
+                self.cache.rrsets.put(self._bounded(rrset), Rank.ANSWER_AUTH, now)
+
     def _cache_child_ns(self, response: dns.message.Message, zone: dns.name.Name) -> None:
         """The zone's own NS set, from the authority section of its authoritative answer.
 
@@ -867,6 +1088,10 @@ class Recursor:
             if self.cache.negative.get(cut, T.DS, now) is None:
                 self.cache.negative.put_referral_ds_denial(cut, proofs, now)
 
+    def forget_extras(self, name: dns.name.Name, qtype: int) -> None:
+        """Drop the extras kept with the answer to (``name``, ``qtype``)."""
+        self._extras.pop((name, qtype), None)
+
     def _remember_extras(self, name: dns.name.Name, qtype: int, step: _Step) -> None:
         """Keep a fresh answer's extras (with when they were stored), or give a cached
         answer the ones kept, with their TTLs lowered by the time since (dropped once
@@ -881,6 +1106,14 @@ class Recursor:
             return
         kept = self._extras.get(key)
         if kept is None:
+            if qtype == T.NS:
+                # an NS RRset known from a referral: its servers' cached addresses are the
+                # additional data (RFC 1035 §3.3.11 additional section processing)
+                targets = [rd.target for r in step.records if r.rdtype == T.NS for rd in r]
+                step.extra_additional = [
+                    hit.rrset for t in targets for rdtype in self._address_types()
+                    if (hit := self.cache.rrsets.get(t, rdtype, now)) is not None
+                ]
             return
         authority, additional, stored = kept
         gone = int(now - stored)
@@ -978,6 +1211,21 @@ def _capped(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
     out.update(rrset)
     out.ttl = min(rrset.ttl, ttl)
     return out
+
+
+def _ds_of_referral(response: dns.message.Message,
+                    name: dns.name.Name) -> dns.message.Message | None:
+    """``response`` (a referral to ``name``) as the answer to ``name`` DS: its DS RRset and
+    the signatures over it, alone in the answer section; None when it has no DS RRset."""
+    ds = [r for r in response.authority if r.name == name
+          and (r.rdtype == T.DS or (r.rdtype == T.RRSIG and r.covers == T.DS))]
+    if not any(r.rdtype == T.DS for r in ds):
+        return None
+    answer = dns.message.Message(id=response.id)
+    answer.flags = response.flags | dns.flags.AA  # the parent is authoritative for DS
+    answer.question = list(response.question)
+    answer.answer = ds
+    return answer
 
 
 def minimise_labels(name_labels: int, qout_labels: int, count: int) -> tuple[int, int]:

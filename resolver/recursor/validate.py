@@ -262,6 +262,7 @@ def verify_rrset(
     zone: dns.name.Name,
     now: float,
     unchecked: frozenset[int] = frozenset(),
+    ignore_dates: bool = False,
 ) -> SigCheck:
     """Does one of ``sigs`` by ``zone`` over ``rrset`` verify with one of ``keys`` at ``now``?
 
@@ -269,7 +270,9 @@ def verify_rrset(
     is reported (expired 7, not yet valid 8, bad signature 6, no such key 9).  For the
     algorithms in ``unchecked`` (Unbound's ``fake-sha1``/``fake-dsa`` test options) the
     cryptographic check is skipped; signer, key tag, algorithm, labels and validity window
-    are still checked.
+    are still checked.  ``ignore_dates`` skips the validity window (Unbound's
+    ``val-override-date: -1``, "ignores the date altogether"); the TTL is then not capped
+    by the expiration either.
     """
     what = f"{rrset.name} {_type(rrset.rdtype)}"
     if sigs is None or len(sigs) == 0:
@@ -306,6 +309,8 @@ def verify_rrset(
                 )
             )
             continue
+        if ignore_dates:
+            now = float(sig.inception)
         late = check_time(sig, now)
         if late is not None:
             failures.append(Outcome(late.security, late.ede, f"{what}: {late.why}"))
@@ -332,7 +337,8 @@ def verify_rrset(
         wildcard = None
         if sig.labels < labels:
             wildcard = dns.name.Name(rrset.name.labels[-(sig.labels + 1) :])
-        ttl = max(0, min(rrset.ttl, sig.original_ttl, int(sig.expiration - now)))
+        ttl = max(0, min(rrset.ttl, sig.original_ttl,
+                         *(() if ignore_dates else (int(sig.expiration - now),))))
         return SigCheck(secure(f"{what} verified with key {sig.key_tag}"), sig, wildcard, ttl)
     return SigCheck(
         _worst(failures, bogus(Ede.RRSIGS_MISSING, f"no RRSIGs over {what} of this type"))
@@ -403,6 +409,7 @@ def verify_dnskeys(
     ds: Iterable[DS] = (),
     anchor_keys: Iterable[DNSKEY] = (),
     unchecked: frozenset[int] = frozenset(),
+    ignore_dates: bool = False,
 ) -> KeyCheck:
     """Is ``zone``'s DNSKEY RRset authentic, given a DS set or trust-anchor keys?
 
@@ -439,7 +446,7 @@ def verify_dnskeys(
     ]
     if not trusted:
         return KeyCheck(bogus(Ede.DNSKEY_MISSING, f"no DNSKEY of {zone} matches its DS/anchor"))
-    check = verify_rrset(dnskeys, sigs, trusted, zone, now, unchecked)
+    check = verify_rrset(dnskeys, sigs, trusted, zone, now, unchecked, ignore_dates)
     if not check.outcome.secure:
         return KeyCheck(check.outcome)
     return KeyCheck(secure(f"DNSKEY {zone} verified"), dnskeys, check.ttl)

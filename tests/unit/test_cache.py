@@ -298,6 +298,18 @@ class TestRRsetCache:
         assert cache.get(N("www.example."), T.AAAA, NOW) is None
         assert (cache.hits, cache.misses) == (3, 2)
 
+    def test_a_dname_of_ttl_zero_is_kept_for_a_seconds_grace_only_when_asked(self) -> None:
+        dname = rr("d.example. 0 IN DNAME example.net.")
+        assert not RRsetCache(10_000).put(dname, Rank.ANSWER_AUTH, NOW)  # RFC 1035: not kept
+        cache = RRsetCache(10_000, dname_zero_ttl_grace=True)
+        assert not cache.put(rr("z.example. 0 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
+        assert cache.put(dname, Rank.ANSWER_AUTH, NOW + 0.4)
+        # whole seconds, as Unbound counts: stored in second NOW, used through second NOW+1
+        for later in (0.4, 1.0, 1.9):
+            hit = cache.get(N("d.example."), T.DNAME, NOW + later)
+            assert hit is not None and hit.rrset.ttl == 0
+        assert cache.get(N("d.example."), T.DNAME, NOW + 2) is None
+
     def test_stores_and_serves_copies(self) -> None:
         cache = RRsetCache(10_000)
         original = rr("www.example. 172800 IN A 192.0.2.1")
@@ -440,6 +452,21 @@ class TestNegativeCache:
         later = cache.get(N("nope.example."), T.A, NOW + expected - 0.5)
         assert later is not None and later.soa.ttl == 0
         assert cache.get(N("nope.example."), T.A, NOW + expected) is None
+
+    @pytest.mark.parametrize("shared", [False, True])
+    def test_a_denial_can_show_the_zones_latest_soa(self, shared: bool) -> None:
+        """shared_soa (Unbound's message cache refers to the RRset cache): a denial stored
+        later with a newer SOA shows in an earlier one, with its TTL; the earlier denial
+        still expires when it was due."""
+        cache = NegativeCache(10_000, shared_soa=shared)
+        old = soa(ttl=10, minimum=10)
+        new = rr("example. 10 IN SOA ns1.example. hostmaster.example. 2 7200 900 1209600 10")
+        cache.put_nxdomain(N("a.example."), old, NOW)
+        cache.put_nxdomain(N("b.example."), new, NOW + 5)
+        hit = cache.get(N("a.example."), T.A, NOW + 5)
+        assert hit is not None and hit.soa is not None
+        assert (hit.soa[0].serial, hit.soa.ttl) == ((2, 10) if shared else (1, 5))
+        assert cache.get(N("a.example."), T.A, NOW + 10) is None
 
     def test_nxdomain_covers_every_type_and_descendants(self) -> None:
         cache = NegativeCache(10_000)

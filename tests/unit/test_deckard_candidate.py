@@ -254,3 +254,19 @@ def test_trust_anchors_turn_validation_on() -> None:
     plain = scenario("stub-addr: 192.0.2.1\n", "")
     candidate = Candidate(CandidateConfig.from_scenario(plain.config, True), ScenarioNet(plain))
     assert candidate.answerer.recursor is candidate.recursor
+
+
+@pytest.mark.parametrize(("wire", "expected"), [
+    # a question name of 300 octets (labels "\x01a" repeated): header-only FORMERR, the ID,
+    # opcode, RD and CD kept, QR set, RA clear (Unbound's worker_check_request)
+    (b"\x12\x34\x01\x10" + b"\x00\x01" + bytes(6) + b"\x01a" * 150 + b"\x00\x00\x01\x00\x01",
+     b"\x12\x34\x81\x11" + bytes(8)),
+    (b"\x12\x34\x81\x00" + bytes(8) + b"\xff", None),  # a response: nothing
+    (b"\x12\x34\x01", None),  # less than a header: nothing
+])
+async def test_a_query_that_does_not_parse_gets_a_header_only_formerr(
+    wire: bytes, expected: bytes | None
+) -> None:
+    s = scenario("stub-addr: 192.0.2.1\n", "")
+    candidate = Candidate(CandidateConfig.from_scenario(s.config, True), ScenarioNet(s))
+    assert await candidate.handle(wire) == expected

@@ -398,3 +398,57 @@ async def test_a_cached_answer_keeps_its_extras_when_asked_to() -> None:
     assert [(r.name.to_text(), r.ttl) for r in res.extra_authority + res.extra_additional] == [
         ("ex.", 3500), ("ns.ex.", 3500),
     ]
+
+
+def mail_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s server answers an MX with its exchange's address beside it, an A with the
+    same address record repeated in the additional section, and its NS RRset."""
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("ex.") and q.rdtype == T.NS:
+        return reply(query, answer=("ex. 3600 NS ns.ex.",), additional=(f"ns.ex. 3600 A {TLD}",))
+    if q.rdtype == T.MX:
+        return reply(query, answer=("ex. 300 MX 10 mail.ex.",),
+                     authority=("ex. 3600 NS ns.ex.",),
+                     additional=("mail.ex. 300 A 127.100.0.25", "other.ex. 300 A 127.6.6.6"))
+    return reply(query, answer=("mail.ex. 300 A 127.100.0.25",),
+                 authority=("ex. 3600 NS ns.ex.",), additional=("mail.ex. 300 A 127.100.0.25",))
+
+
+async def test_extras_follow_additional_section_processing() -> None:
+    """Non-minimal replies: an MX exchange's address is additional data (RFC 1035 §3.3.9;
+    an unrelated address is scrubbed), an RRset in the answer is not repeated in the
+    additional section, and with minimal replies an answer to NS keeps its addresses when
+    asked (Unbound's positive_answer exception for NS)."""
+    recursor, conductor, _, _ = make(mail_world, qmin=False)
+    answerer = ResolverAnswerer(recursor, conductor, minimal_responses=False)
+
+    async def ask(name: str, qtype: str, on: ResolverAnswerer = answerer) -> dns.message.Message:
+        query = dns.message.make_query(name, qtype)
+        return await on.answer(Request(dns.name.from_text(name), T.from_text(qtype)), query)
+
+    mx = await ask("ex.", "MX")
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in mx.additional] == [
+        ("mail.ex.", "A")]
+    a = await ask("mail.ex.", "A")
+    assert a.answer and not a.additional
+    recursor.config.keep_extras = True  # (as the testbound candidate has it with these)
+    for minimal_ns, expected in ((True, []), (False, [("ns.ex.", "A")])):
+        minimal = ResolverAnswerer(recursor, conductor, minimal_responses=True,
+                                   minimal_ns_answers=minimal_ns)
+        ns = await ask("ex.", "NS", minimal)
+        assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in ns.additional] == expected
+
+
+async def test_a_cached_ns_answer_carries_its_servers_cached_addresses() -> None:
+    """An NS RRset known from a referral, asked for: with keep_extras its servers' cached
+    addresses (the referral's glue) are its additional data."""
+    recursor, conductor, transport, _ = make(mail_world, qmin=False)
+    recursor.config.keep_extras = True
+    await resolve(recursor, conductor, "mail.ex.", "A")  # the referral caches ex. NS + glue
+    before = len(transport.sent)
+    res = await resolve(recursor, conductor, "ex.", "NS")
+    assert len(transport.sent) == before  # answered from the cache
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.extra_additional] == [
+        ("ns.ex.", "A")]

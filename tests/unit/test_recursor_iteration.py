@@ -10,6 +10,7 @@ own TTL (ghost domains).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import dns.flags
@@ -21,7 +22,7 @@ import dns.rrset
 import pytest
 
 from resolver.cache.dnscache import Rank, RRsetCache
-from resolver.recursor.core import RecursorConfig
+from resolver.recursor.core import ConfiguredZone, RecursorConfig
 from tests.unit.test_recursor import (
     AUTH,
     AUTH2,
@@ -90,6 +91,28 @@ async def test_forwarded_answers_with_ra_are_fine(qmin: bool) -> None:
     recursor.config.forwarders = (AUTH,)
     res = await resolve(recursor, conductor, "www.zone.ex.")
     assert addresses(res) == {"127.100.0.9"}
+
+
+async def test_forward_hosts_are_looked_up_and_tried_after_the_forwarders() -> None:
+    """Unbound's forward-host: the name's addresses (asked of the forwarder) become more
+    forwarders; the first forwarder failing a question, the next address answers it."""
+    def forwarders(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        name = q.name.to_text().lower()
+        if name == "fwd.ex." and q.rdtype == T.A and address == AUTH:
+            r = reply(query, aa=False)
+            r.answer.append(dns.rrset.from_text("fwd.ex.", 300, "IN", "A", AUTH, AUTH2))
+            return r
+        if address == AUTH2:
+            return reply(query, aa=False, answer=("www.zone.ex. 60 A 127.100.0.8",))
+        return reply(query, aa=False, rcode=dns.rcode.SERVFAIL)
+
+    recursor, conductor, transport, _ = make(forwarders, qmin=False)
+    recursor.config.forwarders = (AUTH,)
+    recursor.config.forward_hosts = (N("fwd.ex."),)
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.8"}
+    assert ("fwd.ex.", "A") in {(n, t) for _, n, t in transport.questions()}
 
 
 @pytest.mark.parametrize("address", ["0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.53",
@@ -370,3 +393,109 @@ async def test_only_a_secure_cached_dname_synthesises(cut: bool) -> None:
     assert [r.rdtype for r in again.answer] == [T.DNAME, T.CNAME, T.A]
     assert ([s.qname for s in transport.sent] == [N("www.d.zone.ex.")]) is cut
     assert (transport.sent == []) is not cut
+
+
+async def test_a_nameserver_lookup_that_failed_is_not_made_again_in_one_query() -> None:
+    """The in-zone nameserver ns.sub.ex. has no glue; its A is a CNAME to ns2.sub.ex.
+    (whose A the parent also serves), its AAAA a referral back to sub.ex. (a cycle).  The
+    AAAA lookup fails once; chasing the CNAME must not send it round again (through the
+    cached CNAME: ns2.sub.ex. AAAA, which nobody answers) but ask the parent for ns2."""
+    server = "127.9.3.1"
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        name, qtype = q.name.to_text().lower(), q.rdtype
+        if address == ROOT:
+            return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                         additional=("ns.ex. 3600 A " + TLD,))
+        if address == TLD:
+            if name == "ns.sub.ex." and qtype == T.A:
+                return reply(query, answer=("ns.sub.ex. 300 CNAME ns2.sub.ex.",))
+            if name == "ns2.sub.ex." and qtype == T.A:
+                return reply(query, answer=(f"ns2.sub.ex. 300 A {server}",))
+            if name == "ns2.sub.ex.":
+                return None  # never answered
+            return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.",))
+        if address == server and name == "www.sub.ex." and qtype == T.A:
+            return reply(query, answer=("www.sub.ex. 300 A 127.100.0.9",))
+        return None
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    recursor.config = dataclasses.replace(recursor.config, do_ip6=True)
+    res = await resolve(recursor, conductor, "www.sub.ex.")
+    assert [rd.address for r in res.answer for rd in r] == ["127.100.0.9"]
+    assert ("ns2.sub.ex.", "AAAA") not in {(n, t) for _, n, t in transport.questions()}
+
+
+async def test_a_ds_question_answered_with_a_referral_takes_the_referrals_ds() -> None:
+    """The parent answers sub.ex. DS with its referral to sub.ex. (NS, DS, glue): the DS
+    RRset it carries is the answer (RFC 4035 §3.1.4.1), not a reason to ask the child."""
+    child = "127.9.3.2"
+    ds = "sub.ex. 3600 DS 12345 13 2 " + "AB" * 32
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        if address == ROOT:
+            return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                         additional=("ns.ex. 3600 A " + TLD,))
+        if address == TLD:
+            return reply(query, aa=False, authority=("sub.ex. 3600 NS ns.sub.ex.", ds),
+                         additional=(f"ns.sub.ex. 3600 A {child}",))
+        return reply(query, rcode=dns.rcode.REFUSED)  # the child knows no DS
+
+    recursor, conductor, transport, _ = make(handler, qmin=True)
+    res = await resolve(recursor, conductor, "sub.ex.", "DS")
+    assert res.rcode == dns.rcode.NOERROR
+    assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.answer] == [("sub.ex.", "DS")]
+    assert not res.extra_authority and not res.extra_additional
+    assert child not in {a for a, _, _ in transport.questions()}
+
+
+@pytest.mark.parametrize("first", [False, True])
+async def test_configured_zones_below_the_root(first: bool) -> None:
+    """A forward zone's questions go to its forwarder with RD=1; a stub zone's to its
+    server without; with stub-first a failing stub zone is resolved as if not configured."""
+    fwd, stub = "127.9.4.1", "127.9.4.2"
+
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        name = query.question[0].name.to_text().lower()
+        if address == fwd and query.flags & dns.flags.RD:
+            return reply(query, aa=False, answer=(f"{name} 60 A 127.100.0.1",))
+        if address == stub and not query.flags & dns.flags.RD:
+            return reply(query, rcode=dns.rcode.SERVFAIL)  # a broken stub server
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    recursor.config.zones = (
+        ConfiguredZone(N("fwd.ex."), True, (fwd,)),
+        ConfiguredZone(N("zone.ex."), False, (stub,), first=first),
+    )
+    res = await resolve(recursor, conductor, "www.fwd.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert stub in {a for a, _, _ in transport.questions()}
+    if first:
+        assert addresses(res) == {"127.100.0.1"}  # from the delegation, after the stub
+    else:
+        assert res.rcode == dns.rcode.SERVFAIL
+
+
+@pytest.mark.parametrize("harden", [False, True])
+async def test_harden_referral_path_asks_the_zone_for_its_own_ns_set(harden: bool) -> None:
+    """Unbound's harden-referral-path: after the referral to zone.ex. (two servers), the
+    zone's own NS RRset (one server) is asked for and replaces the referral's."""
+    def handler(query: dns.message.Message, address: str) -> dns.message.Message | None:
+        q = query.question[0]
+        if address in (AUTH, AUTH2) and q.name == N("zone.ex.") and q.rdtype == T.NS:
+            return reply(query, answer=("zone.ex. 3600 NS ns1.zone.ex.",))
+        return small_world(query, address)
+
+    recursor, conductor, transport, _ = make(handler, qmin=False)
+    recursor.config.harden_referral_path = harden
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.100.0.1"}
+    asked = ("zone.ex.", "NS") in {(n, t) for _, n, t in transport.questions()}
+    ns = recursor.cache.rrsets.get(N("zone.ex."), T.NS, 0.0)
+    assert ns is not None
+    assert asked is harden
+    assert {rd.target for rd in ns.rrset} == (
+        {N("ns1.zone.ex.")} if harden else {N("ns1.zone.ex."), N("ns2.zone.ex.")})

@@ -83,6 +83,23 @@ async def test_minimised_names_can_be_asked_with_qtype_ns_and_remembered() -> No
     assert asked(transport)[4:] == [("mail.a.b.ex.", "A")]
 
 
+@pytest.mark.parametrize(("hide", "qtype", "expected"), [
+    (False, "MX", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "MX")]),
+    (True, "MX", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "A"),
+                  ("www.a.b.ex.", "MX")]),
+    # (A itself and DS are never hidden: nothing to hide, and DS lives at the parent)
+    (True, "A", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "A")]),
+])
+async def test_unbound_hides_the_qtype_at_the_full_name_when_asked(
+    hide: bool, qtype: str, expected: list[tuple[str, str]]
+) -> None:
+    handler, _ = world()
+    recursor, conductor, transport, _ = make(handler)  # type: ignore[arg-type]
+    recursor.config = dataclasses.replace(recursor.config, qmin_hide_qtype=hide)
+    await resolve(recursor, conductor, "www.a.b.ex.", qtype)
+    assert asked(transport) == expected
+
+
 @pytest.mark.parametrize("failure", ["servfail", "refused"])
 async def test_error_rcode_to_a_minimised_query_stops_minimisation_at_once(
     failure: str,
@@ -173,3 +190,20 @@ async def test_long_name_upstream_queries_follow_the_schedule() -> None:
         qout = keep
     assert sent == expected + [15]
     assert len(sent) < 15  # fewer queries than labels
+
+
+@pytest.mark.parametrize(("failure", "rcode", "full_name_asked"), [
+    ("nxdomain", dns.rcode.NXDOMAIN, False),
+    ("servfail", dns.rcode.SERVFAIL, False),
+])
+async def test_strict_minimisation_never_falls_back_to_the_full_name(
+    failure: str, rcode: int, full_name_asked: bool
+) -> None:
+    """qname-minimisation-strict: an NXDOMAIN to a minimised query is the answer even in an
+    unsigned zone, and a minimised query that fails is not replaced by the full name."""
+    handler, _ = world(minimised=failure)
+    recursor, conductor, transport, _ = make(handler)  # type: ignore[arg-type]
+    recursor.config = dataclasses.replace(recursor.config, qmin_strict=True)
+    res = await resolve(recursor, conductor, "www.a.b.ex.")
+    assert res.rcode == rcode
+    assert (("www.a.b.ex.", "A") in asked(transport)) is full_name_asked

@@ -19,6 +19,7 @@ from deckard.scenario import parse
 from deckard.split import half, only
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
+from resolver.recursor.core import ConfiguredZone
 
 ROOT_AND_SERVER = """
 RANGE_BEGIN 0 100
@@ -99,6 +100,27 @@ ENTRY_END
 
 
 QUERY_AND_CHECK = query_and_check()
+
+LATER = """
+STEP {step} TIME_PASSES ELAPSE {elapse}
+STEP {q} QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP {c} CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all ttl
+REPLY QR RD RA NOERROR
+SECTION QUESTION
+www.example.com. IN A
+SECTION ANSWER
+www.example.com. {ttl} IN A 10.20.30.40
+ENTRY_END
+"""
+"""Time passes, the question again, its answer with a given TTL (``str.format`` fields)."""
+
 
 HEADER = """; config options
 server:
@@ -187,15 +209,26 @@ def test_a_root_forward_zone_forwards() -> None:
     assert (c.stub_addr, c.forward_addrs, c.unsupported) == (None, ("193.0.14.129",), ())
 
 
+def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
+    text = scenario_text().replace("stub-zone:", "forward-zone:")
+    text = text.replace("stub-addr", "forward-addr") + ""
+    text = text.replace("CONFIG_END", "\tforward-host: ns.example.com\nCONFIG_END", 1)
+    c = parse(Path("x.rpl"), text).config
+    assert (c.forward_addrs, c.forward_hosts, c.unsupported) == (
+        ("193.0.14.129",), (dns.name.from_text("ns.example.com."),), ())
+    two = scenario_text().replace("CONFIG_END", "\tstub-addr: 192.0.2.53\nCONFIG_END", 1)
+    c = parse(Path("x.rpl"), two).config
+    assert (c.stub_addrs, c.unsupported) == (("193.0.14.129", "192.0.2.53"), ())
+
+
 @pytest.mark.parametrize(
     ("extra", "why"),
     [
-        ("	prefetch: yes", "prefetch: yes"),
+        ("	serve-expired-ttl: 10", "serve-expired-ttl"),
         ("	serve-expired: yes", "serve-expired: yes"),
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
         ("	some-future-option: 3", "some-future-option"),
-        ("	val-override-date: -1", "val-override-date: -1"),
         ("	access-control: 127.0.0.1 refuse", "access-control: refuse"),
     ],
 )
@@ -203,10 +236,53 @@ def test_what_the_candidate_cannot_honour_is_unsupported(extra: str, why: str) -
     assert why in parse(Path("x.rpl"), scenario_text(extra)).unsupported
 
 
-def test_a_stub_zone_below_the_root_is_unsupported() -> None:
-    text = scenario_text() + ""
-    text = text.replace('name: "."', 'name: "example.com"')
-    assert "stub-zone for a name other than the root" in parse(Path("x.rpl"), text).unsupported
+def test_validator_options_are_translated_or_as_the_candidate_does() -> None:
+    extra = ("	val-bogus-ttl: 30\n	val-sig-skew-max: 86400\n	val-permissive-mode: no\n"
+             "	ratelimit: 0\n	neg-cache-size: 1m")
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    assert (c.validation.bogus_ttl, c.unsupported) == (30, ())
+    c = parse(Path("x.rpl"), scenario_text("	val-permissive-mode: yes")).config
+    assert c.unsupported == ("val-permissive-mode: yes",)
+
+
+def test_override_date_minus_one_ignores_signature_dates() -> None:
+    c = parse(Path("x.rpl"), scenario_text("	val-override-date: -1")).config
+    assert (c.unsupported, c.validation.date, c.validation.ignore_dates) == ((), None, True)
+
+
+def test_zones_below_the_root_are_translated() -> None:
+    text = scenario_text().replace("CONFIG_END", """stub-zone:
+	name: "example.com"
+	stub-addr: 1.2.3.4
+	stub-first: yes
+forward-zone:
+	name: "example.net."
+	forward-addr: 192.0.2.7
+	forward-host: fwd.example.org
+stub-zone:
+	name: "example.org"
+	stub-addr: 192.0.2.8
+	stub-prime: yes
+CONFIG_END""", 1)
+    c = parse(Path("x.rpl"), text).config
+    assert c.zones == (
+        ConfiguredZone(dns.name.from_text("example.com."), False, ("1.2.3.4",), (), True),
+        ConfiguredZone(dns.name.from_text("example.net."), True, ("192.0.2.7",),
+                       (dns.name.from_text("fwd.example.org."),)),
+    )
+    assert c.unsupported == ("stub-zone stub-prime",)
+
+
+def test_a_stub_zone_below_the_root_is_asked_for_its_names(tmp_path: Path) -> None:
+    """The stub zone's server answers for www.example.com. without any referral (the
+    root server of the scenario has none: its entries are never used)."""
+    stub = scenario_text().replace("CONFIG_END", "stub-zone:\n\tname: example.com\n"
+                                   "\tstub-addr: 1.2.3.4\nCONFIG_END", 1)
+    stub = stub.replace("ADDRESS 193.0.14.129\nENTRY_BEGIN", "ADDRESS 193.0.14.129\n"
+                        "ENTRY_BEGIN\nMATCH opcode qname\nADJUST copy_id\nREPLY QR SERVFAIL\n"
+                        "SECTION QUESTION\nwww.example.com. IN A\nENTRY_END\nENTRY_BEGIN", 1)
+    [r] = ran(tmp_path, stub)
+    assert r.status == "pass", r.summary
 
 
 def test_bad_values_name_file_and_line() -> None:
@@ -221,12 +297,12 @@ def test_bad_values_name_file_and_line() -> None:
 
 def test_body_words_deckard_lacks_are_played_or_unsupported() -> None:
     body = query_and_check(
-        then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 FLUSH_MESSAGE www.example.com. IN A\n"
+        then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 INFRA_RTT 1.2.3.4 example.com. 100\n"
     )
     s = parse(Path("x.rpl"), scenario_text(body=body))
-    assert s.unsupported == ("STEP FLUSH_MESSAGE",)
-    body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all ede=any")
-    assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH ede",)
+    assert s.unsupported == ("STEP INFRA_RTT",)
+    body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all server_cookie")
+    assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH server_cookie",)
 
 
 def test_a_testbound_scenario_passes_and_checks_ttls(tmp_path: Path) -> None:
@@ -242,6 +318,145 @@ def test_testbound_all_compares_edns(tmp_path: Path) -> None:
     """testbound's ``all`` wants EDNS in the answer exactly when the entry says DO."""
     [r] = ran(tmp_path, scenario_text(body=query_and_check(reply="QR RD RA DO NOERROR")))
     assert r.status == "fail" and r.failure is not None and "edns_do" in r.failure.message
+
+
+# The answer to www.example.com. A as a raw message: ID 0, QR RD RA, one question, one answer
+HEX_REPLY = ("0000 8180 0001 0001 0000 0000 03777777 076578616d706c65 03636f6d 00 0001 0001"
+             " c00c 0001 0001 0000012c 0004 0a141e28")
+
+
+def hex_check(hex_text: str, match: str) -> str:
+    return QUERY_AND_CHECK.replace(
+        "MATCH all ttl\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example.com. IN A\n"
+        "SECTION ANSWER\nwww.example.com. 300 IN A 10.20.30.40",
+        f"MATCH {match}\nSECTION ANSWER\nHEX_ANSWER_BEGIN\n{hex_text}\nHEX_ANSWER_END")
+
+
+def test_a_hex_answer_is_compared_as_the_message_it_holds(tmp_path: Path) -> None:
+    [r] = ran(tmp_path, scenario_text(body=hex_check(HEX_REPLY, "all_noedns ttl")))
+    assert r.status == "pass", r.summary
+    other = HEX_REPLY.replace("0a141e28", "0a141e29")  # 10.20.30.41
+    [r] = ran(tmp_path, scenario_text(body=hex_check(other, "all_noedns")))
+    assert r.status == "fail" and r.failure is not None and "answer" in r.failure.message
+
+
+def test_a_hex_answer_that_does_not_parse_is_compared_on_its_header(tmp_path: Path) -> None:
+    broken = HEX_REPLY[:-4]  # the A record's RDATA cut short
+    [r] = ran(tmp_path, scenario_text(body=hex_check(broken, "rcode flags")))
+    assert r.status == "pass", r.summary
+    servfail = broken.replace("8180", "8182", 1)
+    [r] = ran(tmp_path, scenario_text(body=hex_check(servfail, "rcode")))
+    assert r.status == "fail" and r.failure is not None and "SERVFAIL" in r.failure.message
+    s = parse(Path("x.rpl"), scenario_text(body=hex_check(broken, "all")))
+    assert s.unsupported == ("HEX_ANSWER that does not parse, matched beyond its header",)
+
+
+def test_the_testbound_clock_reads_whole_seconds(tmp_path: Path) -> None:
+    """Unbound counts time in whole seconds: half a second later the TTL is still 300,
+    a second boundary later it is 299."""
+    for elapse, ttl in (("0.5", 300), ("1.5", 299)):
+        body = query_and_check(then=LATER.format(step=20, elapse=elapse, q=30, c=40, ttl=ttl))
+        [r] = ran(tmp_path, scenario_text(body=body))
+        assert r.status == "pass", (elapse, r.summary)
+
+
+NOREC_QUERY = """
+STEP 20 TIME_PASSES ELAPSE {elapse}
+STEP 30 QUERY
+ENTRY_BEGIN
+REPLY
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 40 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all
+REPLY QR RA {rcode}
+SECTION QUESTION
+www.example.com. IN A
+{sections}
+ENTRY_END
+"""
+
+
+@pytest.mark.parametrize(("acl", "elapse", "rcode", "sections"), [
+    # allow (Unbound's default): "nonrecursive queries are refused"
+    ("", "0", "REFUSED", ""),
+    # allow_snoop: from the cache; once expired, a referral to the closest cached servers
+    ("	access-control: 127.0.0.1 allow_snoop", "0", "NOERROR",
+     "SECTION ANSWER\nwww.example.com. IN A 10.20.30.40"),
+    ("	access-control: 127.0.0.1 allow_snoop", "400", "NOERROR",
+     "SECTION AUTHORITY\nexample.com. IN NS ns.example.com.\n"
+     "SECTION ADDITIONAL\nns.example.com. IN A 1.2.3.4"),
+])
+def test_a_query_without_rd_follows_the_access_control(
+    tmp_path: Path, acl: str, elapse: str, rcode: str, sections: str
+) -> None:
+    body = query_and_check(then=NOREC_QUERY.format(elapse=elapse, rcode=rcode,
+                                                   sections=sections))
+    [r] = ran(tmp_path, scenario_text(acl + "\n	minimal-responses: yes", body=body))
+    assert r.status == "pass", r.summary
+
+
+@pytest.mark.parametrize(("step", "passes"), [
+    ("STEP 15 FLUSH_MESSAGE www.example.com. IN A", True),
+    ("STEP 15 EXPIRE_MESSAGE www.example.com. IN A", True),
+    ("STEP 15 NOTHING", False),  # answered from the cache: one upstream query only
+])
+def test_a_flushed_or_expired_message_is_asked_for_again(
+    tmp_path: Path, step: str, passes: bool
+) -> None:
+    again = f"""
+{step}
+STEP 20 QUERY
+ENTRY_BEGIN
+REPLY RD
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 30 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 31 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+STEP 32 CHECK_OUT_QUERY
+ENTRY_BEGIN
+MATCH qname qtype opcode
+SECTION QUESTION
+www.example.com. IN A
+ENTRY_END
+"""
+    # (the first query asks the root and the zone's server for the full name: two queries)
+    [r] = ran(tmp_path, scenario_text(body=query_and_check(then=again)))
+    assert (r.status == "pass") is passes, r.summary
+
+
+@pytest.mark.parametrize(("ede", "passes"), [("any", True), ("9", True), ("6", False)])
+def test_match_ede_compares_the_extended_error(tmp_path: Path, ede: str, passes: bool) -> None:
+    """The zone is anchored but serves no DNSKEY: SERVFAIL with EDE 9 (DNSKEY missing)."""
+    body = query_and_check(match=f"rcode ede={ede}", reply="QR RD RA DO SERVFAIL", expected="")
+    body = body.replace("REPLY RD\n", "REPLY RD DO\n", 1)
+    text = scenario_text(f'	trust-anchor: "{ANCHOR}"', body=body)
+    [r] = ran(tmp_path, text)
+    assert (r.status == "pass") is passes, r.summary
+
+
+@pytest.mark.parametrize("prefetch", ["yes", "no"])
+def test_prefetch_fetches_an_answer_in_its_last_tenth_again(tmp_path: Path, prefetch: str) -> None:
+    """TTL 300: after 275 s the answer comes from the cache (TTL 25) and, with prefetch, is
+    fetched again at once; 10 s later it shows the refreshed TTL (290), else 15."""
+    then = LATER.format(step=20, elapse=275, q=21, c=22, ttl=25) + LATER.format(
+        step=30, elapse=10, q=31, c=32, ttl=290 if prefetch == "yes" else 15)
+    text = scenario_text(f"	prefetch: {prefetch}", body=query_and_check(then=then))
+    [r] = ran(tmp_path, text)
+    assert r.status == "pass", r.summary
 
 
 def test_check_out_query_checks_the_upstream_queries(tmp_path: Path) -> None:
@@ -309,22 +524,22 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	prefetch: yes\n	serve-expired: yes"), "tb_bad")
+    bad = write(tmp_path, scenario_text("	prefetch-key: yes\n	serve-expired: yes"), "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: prefetch: yes, serve-expired: yes"
+    assert unsup.result.reason == "unsupported: prefetch-key: yes, serve-expired: yes"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: prefetch: yes": 1, "unsupported: serve-expired: yes": 1,
+        "unsupported: prefetch-key: yes": 1, "unsupported: serve-expired: yes": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: prefetch: yes, serve-expired: yes"
+    assert el.get("message") == "unsupported: prefetch-key: yes, serve-expired: yes"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 
@@ -338,6 +553,24 @@ def test_known_failures_of_testbound_are_apart_from_deckard_ones(tmp_path: Path)
     judged = judge(results, known)
     assert [j.verdict for j in judged if j.verdict != "skip"] == ["xfail"]
     assert stale_entries(known, judged) == []
+
+
+def test_known_failures_are_counted_and_reported_by_cause(tmp_path: Path) -> None:
+    text = scenario_text(body=query_and_check("www.example.com. 300 IN A 10.20.30.41"))
+    results = run_file(str(write(tmp_path, text, "tb_case")), RunOptions())
+    for entry, cause in (({"reason": "DNSSEC lameness: the server x"}, "DNSSEC lameness"),
+                         ({"reason": "y: z", "cause": "reply shape"}, "reply shape"),
+                         ({"reason": "no prefix here"}, "other")):
+        judged = judge(results, KnownFailures.parse({"testbound": {"tb_case": entry}}))
+        assert cause_totals(judged)["testbound"] == {f"{cause} (known, CHECK_ANSWER)": 1}
+        case = [c for c in junit.build(judged).iter("testcase")
+                if c.get("name") == "tb_case[noqmin]"][0]
+        prop = case.find("properties/property")
+        assert prop is not None and (prop.get("name"), prop.get("value")) == ("cause", cause)
+        skipped = case.find("skipped")
+        assert skipped is not None and f"[{cause}]" in skipped.get("message", "")
+    with pytest.raises(ValueError, match="cause must be a short text"):
+        KnownFailures.parse({"testbound": {"tb_case": {"reason": "r", "cause": 3}}})
 
 
 def test_the_split_is_by_name_and_stable() -> None:

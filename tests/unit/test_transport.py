@@ -7,12 +7,15 @@ import asyncio
 import socket
 from collections.abc import Callable
 
+import dns.exception
+import dns.flags
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rrset
 import pytest
 
-from resolver.conductor.transport import NetworkTransport, TransportError
+from resolver.conductor.transport import NetworkTransport, TransportError, parse_response
 
 Reply = Callable[[bytes], list[bytes]]
 
@@ -114,3 +117,37 @@ async def test_malformed_answer_is_a_transport_error() -> None:
                                                    timeout=2)
     finally:
         server.close()
+
+
+def _with_https_rdata(rdata: bytes, rdtype: int = 65) -> bytes:
+    """A response to www.example. HTTPS whose one answer record has ``rdata`` as it is,
+    with EDNS (DO set) and rcode NOERROR."""
+    query = dns.message.make_query("www.example.", "HTTPS", want_dnssec=True)
+    reply = dns.message.make_response(query)
+    reply.use_edns(0, dns.flags.DO, 1232)
+    reply.answer.append(dns.rrset.from_text("www.example.", 300, "IN", "TXT", "x"))
+    wire = bytearray(reply.to_wire())
+    txt = b"\x00\x10\x00\x01" + (300).to_bytes(4, "big") + b"\x00\x02\x01x"
+    at = wire.index(txt)
+    record = rdtype.to_bytes(2, "big") + b"\x00\x01" + (300).to_bytes(4, "big")
+    record += len(rdata).to_bytes(2, "big") + rdata
+    return bytes(wire[:at]) + record + bytes(wire[at + len(txt):])
+
+
+def test_rdata_the_resolver_does_not_read_is_kept_opaque_when_it_does_not_parse() -> None:
+    """An HTTPS record with a duplicate SvcParam key: dnspython refuses it, the resolver
+    passes it on as it came (RFC 3597); a malformed A record still makes the response
+    malformed, and a good response parses as dnspython has it."""
+    bad = bytes.fromhex("0001000001000302683200010003026833")
+    wire = _with_https_rdata(bad)
+    with pytest.raises(dns.exception.DNSException):
+        dns.message.from_wire(wire)
+    msg = parse_response(wire)
+    [rrset] = msg.answer
+    assert rrset.rdtype == 65 and rrset.ttl == 300 and rrset[0].to_digestable() == bad
+    assert msg.edns == 0 and msg.ednsflags & dns.flags.DO and msg.rcode() == dns.rcode.NOERROR
+    assert parse_response(msg.to_wire()).answer == msg.answer  # and it renders back
+    with pytest.raises(dns.exception.DNSException):
+        parse_response(_with_https_rdata(b"\x01\x02\x03", rdtype=1))  # an A of 3 octets
+    good = _with_https_rdata(bytes.fromhex("000100000100030268 32".replace(" ", "")))
+    assert parse_response(good) == dns.message.from_wire(good)

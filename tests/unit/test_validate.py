@@ -340,6 +340,16 @@ def test_signature_validity_window_with_skew(nsec_zone: Zone, now: int, ede: Ede
     assert SKEW_MAX_S == DAY
 
 
+def test_dates_can_be_ignored(nsec_zone: Zone) -> None:
+    """Unbound's val-override-date: -1: no validity window, no TTL cap by the expiration."""
+    www, sig = nsec_zone.rrset("www", T.A), nsec_zone.sig("www", T.A)
+    late = EXPIRATION + 20 * DAY
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, late).outcome.bogus
+    check = verify_rrset(www, sig, nsec_zone.keys, Z, late, ignore_dates=True)
+    assert check.outcome.secure and check.ttl == min(www.ttl, sig[0].original_ttl)
+    assert verify_rrset(www, sig, [], Z, late, ignore_dates=True).outcome.bogus  # no key
+
+
 def test_wildcard_expansion_is_reported_from_the_labels_field(nsec_zone: Zone) -> None:
     source = nsec_zone.rrset("*.wild", T.A)
     sig = nsec_zone.sig("*.wild", T.A)

@@ -362,6 +362,19 @@ async def test_wrong_trust_anchor_makes_everything_bogus(small: tuple[WorldDef, 
     assert plain.rcode() == dns.rcode.NOERROR and not ad(plain)
 
 
+async def test_without_harden_dnssec_stripped_failing_keys_make_a_zone_insecure(
+    small: tuple[WorldDef, Zones],
+) -> None:
+    """Unbound's harden-dnssec-stripped: no: a DNSKEY RRset that does not match the anchor
+    makes the zone insecure ("like there is no trust anchor"), not bogus."""
+    world, zones = small
+    stray = ". 86400 IN DS 1234 13 2 " + "00" * 32
+    soft = ValidatorConfig(harden_dnssec_stripped=False)
+    lab = Lab(world, zones, ManualClock(START), anchors=[stray], config=soft)
+    reply = await lab.ask("www.example.lab.")
+    assert reply.rcode() == dns.rcode.NOERROR and not ad(reply)
+
+
 async def test_nsec3_iterations_above_the_limit_are_insecure(
     small: tuple[WorldDef, Zones],
 ) -> None:
