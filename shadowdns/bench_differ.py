@@ -4,7 +4,7 @@ Everything runs in this process without sockets: the lab answers through
 ``LabServer.answer`` behind a ``MockTransport``, and each resolver is the candidate's own
 code (workers, plugins, cache, recursor, conductor) egressing from its own lab region:
 
-* ``candidate``: region ap (127.54.3.1), with a :class:`~harness.differ.faults.FaultPlugin`
+* ``candidate``: region ap (127.54.3.1), with a :class:`~shadowdns.bench_faults.FaultPlugin`
   at its post-resolve hook;
 * the references ``unbound`` (region eu, 127.54.1.1, the primary) and ``kresd`` (region us,
   127.54.2.1): fault-free instances of the same code, so every difference between them and
@@ -54,7 +54,6 @@ import yaml
 
 import lab.authserver
 from harness.differ import Differ, DifferConfig
-from harness.differ.faults import Applied, FaultKind, FaultPlugin
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 from lab.authserver import LabServer
 from lab.manifest import manifest
@@ -70,6 +69,7 @@ from resolver.model import Frame
 from resolver.plugins import Plugin, PluginChain
 from resolver.recursor.core import Recursor
 from resolver.workers import Workers
+from shadowdns.bench_faults import Applied, FaultKind, FaultPlugin
 
 CANDIDATE = "candidate"
 REFERENCES = {"unbound": "127.54.1.1", "kresd": "127.54.2.1"}

@@ -48,7 +48,6 @@ import dns.rdatatype
 from harness.assemble import build_pipeline
 from harness.config import config_from_mapping
 from harness.differ import Differ, DifferConfig
-from harness.differ.faults import Applied, FaultKind, apply_fault
 from harness.exchange import ExchangeError, UdpExchange
 from harness.judge import Requery
 from harness.records import Observation, Verdict
@@ -64,6 +63,7 @@ from shadowdns.bench_differ import (
     held_out_kinds,
     select_kinds,
 )
+from shadowdns.bench_faults import Applied, FaultKind, apply_fault
 
 __all__ = ["FaultPlan", "FaultProxy", "LiveConfig", "LiveRun", "live_accuracy", "live_report",
            "query_plan", "run_live"]
