@@ -30,8 +30,8 @@ from typing import cast
 import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet
-from deckard.runner import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 from deckard.scenario import Scenario
+from deckard.target import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 
 AUTH_PORT = 53
 REFERENCE_LISTEN = "127.54.53.1"

@@ -35,12 +35,13 @@ import base64
 import collections
 import contextlib
 import dataclasses
+import functools
 import json
 import random
 import sys
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -771,7 +772,13 @@ async def throughput(corpus: list[Stored], passes: int = 1) -> ThroughputReport:
 # -- the command -------------------------------------------------------------------------------
 
 
-def register(bsub: Any) -> None:
+LiveAccuracy = Callable[[argparse.Namespace, dict[str, Any], tuple[float, ...]],
+                        Awaitable[dict[str, Any] | None]]
+"""``--mode live``: :func:`shadowdns.bench_differ_live.run_live`, handed in by the command
+line (that module builds on this one)."""
+
+
+def register(bsub: Any, live: LiveAccuracy) -> None:
     p = bsub.add_parser("differ", help="the differ on the lab: accuracy (noise and injected "
                         "faults, named and held-out noise kinds apart) and throughput")
     p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both",
@@ -815,10 +822,10 @@ def register(bsub: Any) -> None:
                    help="throughput: passes over the corpus")
     p.add_argument("--regenerate", action="store_true", help="throughput: make a new corpus")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
-    p.set_defaults(func=run)
+    p.set_defaults(func=functools.partial(run, live=live))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, live: LiveAccuracy) -> int:
     try:
         overrides = differ_overrides(args.differ, args.differ_config)
         rates = _rates(args.rates)
@@ -826,7 +833,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as e:
         print(f"shadowdns bench differ: {e}", file=sys.stderr)
         return 2
-    return asyncio.run(_run(args, overrides, rates))
+    return asyncio.run(_run(args, overrides, rates, live))
 
 
 def _rates(text: str) -> tuple[float, ...]:
@@ -860,12 +867,10 @@ def accuracy_figures(report: AccuracyReport) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace, overrides: dict[str, Any],
-               rates: tuple[float, ...]) -> int:
+               rates: tuple[float, ...], live_accuracy: LiveAccuracy) -> int:
     figures: dict[str, Any] = {}
     if args.what in ("accuracy", "both") and args.mode == "live":
-        from shadowdns import bench_differ_live
-
-        live = await bench_differ_live.run_live(args, overrides, rates)
+        live = await live_accuracy(args, overrides, rates)
         if live is None:
             return 1
         figures["live"] = live

@@ -94,9 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     from deckard import cli as deckard_cli
     from harness import cli as harness_cli
     from lab import cli as lab_cli
+    from reports import bench as bench_report
     from reports import cli as reports_cli
     from resolver import cli as resolver_cli
-    from shadowdns import bench, demo
+    from shadowdns import (
+        bench,
+        bench_chaos,
+        bench_differ,
+        bench_differ_live,
+        bench_fairness,
+        bench_harness,
+        bench_profile,
+        bench_recording,
+        demo,
+    )
 
     parser = argparse.ArgumentParser(
         prog="shadowdns",
@@ -108,7 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     deckard_cli.register(sub)
     resolver_cli.register(sub)
     harness_cli.register(sub)
-    bench.register(sub)
+    benches = sub.add_parser("bench", help="benchmarks against Unbound on the lab")
+    bsub = benches.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    bench.register(bsub)
+    bench_harness.register(bsub)
+    bench_differ.register(bsub, live=bench_differ_live.run_live)
+    for module in (bench_chaos, bench_fairness, bench_profile, bench_recording, bench_report):
+        module.register(bsub)
     reports_cli.register(sub)
     _one_style(parser)
     return parser
