@@ -98,3 +98,12 @@ def test_lab_world_stays_ipv4_loopback() -> None:
     data["servers"]["root-a"]["address"] = "::1"
     with pytest.raises(WorldError, match="is IPv6: the lab's servers are IPv4"):
         parse_world(data, "w.yaml")
+
+
+def test_is_loopback_reads_text_and_refuses_what_is_no_address() -> None:
+    from netpolicy import is_loopback
+
+    assert is_loopback("127.53.0.1") and is_loopback("::1")
+    assert not is_loopback("192.0.2.1") and not is_loopback("::2")
+    assert not is_loopback("localhost") and not is_loopback("")
+    assert not is_loopback("::ffff:127.0.0.1")  # mapped: not one of the two loopback nets
