@@ -38,7 +38,6 @@ from harness.targets import AddressTarget, InProcessTarget, Target
 from lab.run import ANCHOR_FILE, HINTS_FILE, LabInfo
 from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
 from resolver.app import describe, host_has_global_ipv6
-from resolver.config import ConfigError as ResolverConfigError
 from resolver.config import ResolverConfig, read_root_hints
 
 __all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
@@ -124,7 +123,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
                           source=config.source, key="lab")
     try:
         root_hints = read_root_hints(hints, config.policy) if hints is not None else ()
-    except ResolverConfigError as e:
+    except ConfigError as e:
         raise ConfigError(str(e), source=config.source, key="candidate.root_hints") from None
     if c.trust_anchor is not None and not c.validate:
         raise ConfigError("given with candidate.validate: false", source=config.source,
@@ -145,7 +144,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
             for line in describe(resolver_config, off="candidate.validate: false"):
                 log.info("candidate: %s", line)
         return InProcessTarget(name or c.name, resolver_config, timeout=c.timeout)
-    except ResolverConfigError as e:  # the trust anchor file
+    except ConfigError as e:  # the trust anchor file
         raise ConfigError(str(e), source=config.source, key="candidate.trust_anchor") from None
 
 

@@ -22,12 +22,13 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from configfiles import ConfigError
 from netpolicy import is_loopback
 from resolver import rootdata
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
-from resolver.config import ConfigError, ResolverConfig
+from resolver.config import ResolverConfig
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger

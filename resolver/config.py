@@ -17,12 +17,9 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
+from configfiles import ConfigError
 from netpolicy import PRODUCTION, AddressError, AddressPolicy, Role
 from resolver import rootdata
-
-
-class ConfigError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ import dns.rdatatype
 import yaml
 
 import lab.authserver
+from configfiles import ConfigError, read_yaml
 from harness.differ import Differ, DifferConfig
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 from lab.authserver import LabServer
@@ -267,14 +268,9 @@ def differ_overrides(pairs: Sequence[str], path: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if path is not None:
         try:
-            loaded = yaml.safe_load(path.read_text())
-        except OSError as e:
-            raise ValueError(f"--differ-config: {path}: cannot read: {e.strerror}") from None
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark is not None else ""
-            raise ValueError(f"--differ-config: {path}{where}: not valid YAML: "
-                             f"{getattr(e, 'problem', None) or 'parse error'}") from None
+            loaded, _ = read_yaml(path)
+        except ConfigError as e:
+            raise ValueError(f"--differ-config: {e}") from None
         if not isinstance(loaded, dict):
             raise ValueError(f"--differ-config: {path}: expected a mapping of DifferConfig "
                              "fields")

@@ -137,16 +137,12 @@ class UserError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The components' own error types for bad input (each message names what and where)."""
-    from deckard.known import KnownFailuresError
-    from harness.config import ConfigError as HarnessConfigError
-    from lab.world import WorldError
+    from configfiles import ConfigError  # harness, resolver, lab worlds, known failures
     from legacy_adapter.errors import LabFileError
     from reports.tables import StoreError
-    from resolver.config import ConfigError as ResolverConfigError
     from resolver.trust import TrustAnchorError
 
-    return (UserError, HarnessConfigError, ResolverConfigError, TrustAnchorError, StoreError,
-            WorldError, KnownFailuresError, LabFileError)
+    return (UserError, ConfigError, TrustAnchorError, StoreError, LabFileError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

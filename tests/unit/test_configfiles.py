@@ -1,0 +1,44 @@
+"""configfiles: the one ConfigError and the one YAML reader every package uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from configfiles import ConfigError, parse_yaml, read_text, read_yaml
+
+
+def test_config_error_names_source_key_and_detail() -> None:
+    e = ConfigError("must be positive", source="shadow.yaml", key="sampler.rate")
+    assert str(e) == "shadow.yaml: sampler.rate: must be positive"
+    assert (e.source, e.key, e.detail) == ("shadow.yaml", "sampler.rate", "must be positive")
+    assert str(ConfigError("plain")) == "plain"
+    assert str(ConfigError("cannot read", source="f.yaml")) == "f.yaml: cannot read"
+    assert str(ConfigError("bad", source="f.yaml", line=7)) == "f.yaml:7: bad"
+
+
+def test_yaml_syntax_errors_are_one_line_with_file_and_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml("a: 1\nb: [unclosed\nc: 2\n", "w.yaml")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("w.yaml:3: not valid YAML: ")
+    assert caught.value.line == 3
+    assert parse_yaml("a: [1, 2]\n", "w.yaml") == {"a": [1, 2]}
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        parse_yaml("!!python/object:os.system {}\n", "w.yaml")  # safe types only
+
+
+def test_unreadable_and_binary_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"missing.yaml: cannot read: No such file"):
+        read_text(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match=r"cannot read"):
+        read_text(tmp_path)  # a directory
+    binary = tmp_path / "b.yaml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match=r"b.yaml: not a text file \(.* at byte 0\)"):
+        read_yaml(binary)
+    good = tmp_path / "g.yaml"
+    good.write_text("k: v\n")
+    assert read_yaml(good) == ({"k": "v"}, "k: v\n")
