@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from configfiles.roothints import read_root_hints
 from harness.config import (
     CandidateConfig,
     ConfigError,
@@ -38,7 +39,7 @@ from harness.targets import AddressTarget, InProcessTarget, Target
 from lab.run import ANCHOR_FILE, HINTS_FILE, LabInfo
 from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
 from resolver.app import describe, host_has_global_ipv6
-from resolver.config import ResolverConfig, read_root_hints
+from resolver.config import ResolverConfig
 
 __all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
 

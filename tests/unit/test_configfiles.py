@@ -42,3 +42,22 @@ def test_unreadable_and_binary_files_are_named(tmp_path: Path) -> None:
     good = tmp_path / "g.yaml"
     good.write_text("k: v\n")
     assert read_yaml(good) == ({"k": "v"}, "k: v\n")
+
+
+def test_one_root_hints_reader_for_the_candidate_and_the_references(tmp_path: Path) -> None:
+    from configfiles.roothints import read_root_hints
+    from legacy_adapter import LabFileError
+    from legacy_adapter import read_root_hints as reference_hints
+    from netpolicy import LAB
+
+    path = tmp_path / "root.hints"
+    path.write_text(". NS a.lab.\n. NS b.lab.\nb.lab. AAAA ::1\nb.lab. A 127.53.0.2\n"
+                    "a.lab. A 127.53.0.1\n")
+    want = (("a.lab.", "127.53.0.1"), ("b.lab.", "127.53.0.2"), ("b.lab.", "::1"))
+    assert read_root_hints(path, LAB) == reference_hints(path, LAB) == want
+    path.write_text(". NS a.lab.\na.lab. A 192.0.2.1\n")
+    with pytest.raises(ConfigError, match=r"root.hints:2: a.lab.: 192.0.2.1 is outside"):
+        read_root_hints(path, LAB)
+    with pytest.raises(LabFileError, match=r"root.hints:2: a.lab.: 192.0.2.1 is outside"):
+        reference_hints(path, LAB)
+    assert read_root_hints(path) == (("a.lab.", "192.0.2.1"),)  # production: any address

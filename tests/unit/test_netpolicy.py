@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from configfiles import ConfigError
+from configfiles.roothints import read_root_hints
 from lab.world import WorldError, default_world_path, parse_world
 from netpolicy import (
     LAB,
@@ -17,7 +19,6 @@ from netpolicy import (
     is_documentation,
 )
 from resolver import cli as resolver_cli
-from resolver.config import ConfigError, read_root_hints
 
 PUBLIC = ["192.0.2.1", "198.51.100.200", "203.0.113.7", "2001:db8::1", "2001:db8:ffff::53"]
 
@@ -82,7 +83,7 @@ def test_resolver_flags_follow_the_policy(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^--listen: 192.0.2.1 is outside .*set by --lab"):
         resolver_cli.config_from(_serve_args("--lab", str(tmp_path), "--listen", "192.0.2.1:53",
                                              "--root-hints", str(hints)))
-    with pytest.raises(ConfigError, match=r"root.hints: a.root-servers.net.: 198.51.100.4 is "
+    with pytest.raises(ConfigError, match=r"root.hints:2: a.root-servers.net.: 198.51.100.4 is "
                                           "outside"):
         read_root_hints(hints, LAB)
 
