@@ -1,7 +1,7 @@
 """Zone-file text, record by record, for the small files operators hand us (root hints,
 trust anchors): ``;`` starts a comment, the TTL and class are optional and may come in
 either order, a record may span lines inside ``( )``, a line starting with blanks repeats
-the previous owner, and ``$TTL`` is accepted (and ignored); other directives are refused.
+the previous owner, ``$TTL`` is accepted (and ignored); other directives are refused.
 Every problem is a :class:`~configfiles.ConfigError` naming the file and the line where the
 record starts.
 """
@@ -48,7 +48,8 @@ class ZoneLine:
 def _logical_lines(text: str, source: Path | str) -> Iterator[tuple[int, str, bool]]:
     """Yield ``(first line number, text, starts with blank)`` per record.
 
-    Comments are removed and parenthesised continuations are joined.
+    Comments (``;`` to the end of the line, and whole lines starting with ``#``, as
+    trust-anchor files sometimes have) are removed and parenthesised continuations joined.
     """
     pending: list[str] = []
     start = 0
@@ -57,7 +58,7 @@ def _logical_lines(text: str, source: Path | str) -> Iterator[tuple[int, str, bo
     for number, raw in enumerate(text.splitlines(), start=1):
         content = raw.split(";", 1)[0]
         if not pending:
-            if not content.strip():
+            if not content.strip() or content.lstrip().startswith("#"):
                 continue
             start = number
             indented = content[:1].isspace()
@@ -93,9 +94,12 @@ def _parse_record(number: int, owner: dns.name.Name, tokens: list[str]) -> ZoneL
     rdata_text = " ".join(tokens[index + 1 :])
     if not rdata_text:
         raise ValueError(f"{tokens[index]} record has no data")
-    rdata = dns.rdata.from_text(
-        dns.rdataclass.IN, rdtype, rdata_text, origin=dns.name.root, relativize=False
-    )
+    try:
+        rdata = dns.rdata.from_text(
+            dns.rdataclass.IN, rdtype, rdata_text, origin=dns.name.root, relativize=False
+        )
+    except (dns.exception.DNSException, ValueError) as e:
+        raise ValueError(f"bad {tokens[index].upper()} record: {e}") from None
     return ZoneLine(line=number, owner=owner, ttl=ttl, rdata=rdata)
 
 

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dns.rdatatype
-
-from configfiles import ConfigError, read_text, roothints, zonetext
+from configfiles import ConfigError, anchors, roothints, zonetext
 from configfiles.zonetext import ZoneLine
 from legacy_adapter.errors import LabFileError
 from netpolicy import PRODUCTION, AddressPolicy
@@ -33,7 +31,6 @@ __all__ = [
     "read_trust_anchors",
 ]
 
-ANCHOR_TYPES = (dns.rdatatype.DS, dns.rdatatype.DNSKEY)
 
 
 def _lab_file_error(e: ConfigError) -> LabFileError:
@@ -45,13 +42,6 @@ def parse_zone_text(text: str, source: Path | str = "<text>") -> list[ZoneLine]:
     :class:`LabFileError`."""
     try:
         return zonetext.parse_zone_text(text, source)
-    except ConfigError as e:
-        raise _lab_file_error(e) from None
-
-
-def _read(path: Path) -> str:
-    try:
-        return read_text(path)
     except ConfigError as e:
         raise _lab_file_error(e) from None
 
@@ -69,14 +59,13 @@ def read_root_hints(
 
 def parse_trust_anchor(text: str) -> ZoneLine:
     """Parse one DS or DNSKEY record given as presentation text."""
-    records = parse_zone_text(text)
+    try:
+        records = anchors.parse_trust_anchors(text)
+    except ConfigError as e:
+        raise _lab_file_error(e) from None
     if len(records) != 1:
         raise LabFileError("<text>", 1, f"expected one record, got {len(records)}")
-    record = records[0]
-    if record.rdtype not in ANCHOR_TYPES:
-        rdtype = dns.rdatatype.to_text(record.rdtype)
-        raise LabFileError("<text>", 1, f"a trust anchor is DS or DNSKEY, not {rdtype}")
-    return record
+    return records[0]
 
 
 def read_trust_anchors(path: Path | str) -> tuple[str, ...]:
@@ -85,12 +74,7 @@ def read_trust_anchors(path: Path | str) -> tuple[str, ...]:
     Each line has owner, TTL, class and type, ready for
     :attr:`ReferenceSpec.trust_anchors <legacy_adapter.config.ReferenceSpec.trust_anchors>`.
     """
-    path = Path(path)
-    records = parse_zone_text(_read(path), path)
-    if not records:
-        raise LabFileError(path, 0, "no trust anchors in file")
-    for record in records:
-        if record.rdtype not in ANCHOR_TYPES:
-            rdtype = dns.rdatatype.to_text(record.rdtype)
-            raise LabFileError(path, record.line, f"a trust anchor is DS or DNSKEY, not {rdtype}")
-    return tuple(record.to_text() for record in records)
+    try:
+        return tuple(record.to_text() for record in anchors.read_trust_anchors(path))
+    except ConfigError as e:
+        raise _lab_file_error(e) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dns.name
 import pytest
 
 from configfiles import ConfigError, parse_yaml, read_text, read_yaml
@@ -61,3 +62,22 @@ def test_one_root_hints_reader_for_the_candidate_and_the_references(tmp_path: Pa
     with pytest.raises(LabFileError, match=r"root.hints:2: a.lab.: 192.0.2.1 is outside"):
         reference_hints(path, LAB)
     assert read_root_hints(path) == (("a.lab.", "192.0.2.1"),)  # production: any address
+
+
+def test_one_trust_anchor_parser_for_the_candidate_and_the_references(tmp_path: Path) -> None:
+    from legacy_adapter import LabFileError
+    from legacy_adapter import read_trust_anchors as reference_anchors
+    from resolver.trust import TrustAnchorError, TrustAnchors
+
+    ds = ". 3600 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
+    path = tmp_path / "anchors"
+    path.write_text(f"; a comment\n# a comment line too\n{ds}\n")
+    assert reference_anchors(path) == (ds.lower().replace("in ds", "IN DS"),)
+    assert len(TrustAnchors.from_file(path).ds_for(dns.name.root)) == 1
+    # A DNSKEY without the ZONE flag (256 = ZONE; 0 = none) is refused by both, at its line.
+    key = "0 3 13 " + "A" * 88
+    path.write_text(f"{ds}\n. 3600 IN DNSKEY {key}\n")
+    with pytest.raises(LabFileError, match=r"anchors:2: DNSKEY without the ZONE flag"):
+        reference_anchors(path)
+    with pytest.raises(TrustAnchorError, match=r"anchors:2: DNSKEY without the ZONE flag"):
+        TrustAnchors.from_file(path)

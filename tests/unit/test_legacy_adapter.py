@@ -257,7 +257,7 @@ def test_bad_trust_anchor_file_names_line(tmp_path: Path) -> None:
     assert caught.value.line == 3
     assert str(caught.value).startswith(f"{path}:3: ")
     path.write_text(". 3600 IN NS a.root-servers.lab.\n")
-    with pytest.raises(LabFileError, match=r":1: a trust anchor is DS or DNSKEY, not NS"):
+    with pytest.raises(LabFileError, match=r":1: a trust anchor is a DS or DNSKEY record, not NS"):
         read_trust_anchors(path)
 
 

@@ -65,10 +65,10 @@ def test_no_anchors_is_false() -> None:
     [
         (". IN A 127.0.0.1", ":1: a trust anchor is a DS or DNSKEY record, not A"),
         ("\n. IN DS 1 2 3", ":2: bad DS record"),
-        (". IN DNSKEY 256 3 13 (", ":1: '(' never closed"),
-        (". IN DS 1 8 2 ab )", ":1: ')' without '('"),
-        (". 3600", ":1: no record type"),
-        ("$ORIGIN lab.", ":1: directive $ORIGIN not supported"),
+        (". IN DNSKEY 256 3 13 (", ":1: '(' is never closed"),
+        (". IN DS 1 8 2 ab )", ":1: unbalanced ')'"),
+        (". 3600", ":1: record has no type"),
+        ("$ORIGIN lab.", ":1: directive $ORIGIN is not supported"),
     ],
 )
 def test_errors_name_the_file_and_line(tmp_path: Path, text: str, problem: str) -> None:
