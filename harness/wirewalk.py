@@ -17,7 +17,7 @@ RDATA runs past the end, and bytes left over after the last RR.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["HEADER_LEN", "OPT", "Walk", "read_name", "skip_name", "walk"]
 
@@ -26,20 +26,23 @@ OPT = 41
 MAX_NAME_LEN = 255  # RFC 1035 §2.3.4: octets of a name in wire form, its root label included
 
 
-@dataclass(frozen=True, slots=True)
-class Walk:
+class Walk(NamedTuple):
     """Where things are in one message.
 
-    ``owners[i]`` is where RR ``i``'s owner name starts and ``fixed[i]`` where its TYPE field
-    does (CLASS at +2, TTL at +4, RDLENGTH at +8, RDATA at +10), for the RRs of the answer,
-    authority and additional sections in that order (``counts`` says how many of each).
+    ``fixed[i]`` is where RR ``i``'s TYPE field starts (CLASS at +2, TTL at +4, RDLENGTH at
+    +8, RDATA at +10; its owner name right after the previous RR, :meth:`owner`), for the RRs
+    of the answer, authority and additional sections in that order (``counts`` says how many
+    of each).
     """
 
     counts: tuple[int, int, int, int]  # QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT
     question_end: int
-    owners: tuple[int, ...]
     fixed: tuple[int, ...]
     ttl_offsets: tuple[int, ...]  # the TTL field of every RR but OPT (whose TTL holds flags)
+
+    def owner(self, wire: bytes, i: int) -> int:
+        """Where RR ``i``'s owner name starts: after the question, or the previous RR."""
+        return self.question_end if i == 0 else self.rdata(wire, i - 1)[1]
 
     def rtype(self, wire: bytes, i: int) -> int:
         f = self.fixed[i]
@@ -112,7 +115,11 @@ def read_name(wire: bytes, p: int) -> tuple[str, int] | None:
 
 
 def walk(wire: bytes) -> Walk | None:
-    """Where the question ends and where every RR is; ``None`` if ``wire`` is malformed."""
+    """Where the question ends and where every RR is; ``None`` if ``wire`` is malformed.
+
+    The differ's fast path calls this once per compared response, so names are skipped
+    inline (the rules of :func:`skip_name`) rather than by a call per name.
+    """
     n = len(wire)
     if n < HEADER_LEN:
         return None
@@ -121,19 +128,36 @@ def walk(wire: bytes) -> Walk | None:
     ns = (wire[8] << 8) | wire[9]
     ar = (wire[10] << 8) | wire[11]
     p = HEADER_LEN
-    for _ in range(qd):
-        p = skip_name(wire, p)
-        if p < 0 or p + 4 > n:
-            return None
-        p += 4
-    question_end = p
-    owners: list[int] = []
     fixed: list[int] = []
     ttls: list[int] = []
-    for _ in range(an + ns + ar):
-        owners.append(p)
-        p = skip_name(wire, p)
-        if p < 0 or p + 10 > n:
+    question_end = -1
+    for i in range(qd + an + ns + ar):
+        if i == qd:
+            question_end = p
+        start = p
+        while True:  # the name at p
+            if p >= n:
+                return None
+            length = wire[p]
+            if length == 0:
+                p += 1
+                if p - start > MAX_NAME_LEN:
+                    return None
+                break
+            if length >= 0xC0:
+                if p + 1 >= n or (((length & 0x3F) << 8) | wire[p + 1]) >= p:
+                    return None
+                p += 2
+                break
+            if length > 63:
+                return None
+            p += 1 + length
+        if i < qd:
+            p += 4
+            if p > n:
+                return None
+            continue
+        if p + 10 > n:
             return None
         fixed.append(p)
         if ((wire[p] << 8) | wire[p + 1]) != OPT:
@@ -143,4 +167,6 @@ def walk(wire: bytes) -> Walk | None:
             return None
     if p != n:
         return None
-    return Walk((qd, an, ns, ar), question_end, tuple(owners), tuple(fixed), tuple(ttls))
+    if question_end < 0:
+        question_end = p
+    return Walk((qd, an, ns, ar), question_end, tuple(fixed), tuple(ttls))

@@ -66,7 +66,7 @@ def facts(wire: bytes) -> Facts | None:
             if cut is not None:
                 cuts.add(cut)
         elif (rtype == _SOA and i < an + ns) or (rtype == _NS and an <= i < an + ns):
-            cut = _lower_name(wire, w.owners[i])
+            cut = _lower_name(wire, w.owner(wire, i))
             if cut is not None:
                 cuts.add(cut)
     return Facts(rcode, flags, tuple(sorted(ede)), _deepest_cut(qname, cuts))
