@@ -9,8 +9,9 @@ import dns.name
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from configfiles import ConfigError
 from resolver.app import trust_anchors
-from resolver.config import ConfigError, ResolverConfig
+from resolver.config import ResolverConfig
 from resolver.trust import TrustAnchorError, TrustAnchors
 
 N = dns.name.from_text
