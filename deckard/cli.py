@@ -30,8 +30,9 @@ from deckard.known import (
 )
 from deckard.network import parse_resolver
 from deckard.outcome import RunResult
-from deckard.runner import RunOptions, discover, run_paths, select
+from deckard.runner import discover, run_paths, select
 from deckard.split import HALVES, only
+from deckard.target import RunOptions
 
 LOG_WIDTH = 160
 

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
+from configfiles import ConfigError, read_yaml
 from deckard.outcome import RunResult
 
 DEFAULT_PATH = Path(__file__).with_name("known_failures.yaml")
@@ -44,7 +43,7 @@ MAX_CAUSE = 60
 """A reason's prefix longer than this is no cause name (the entry counts under "other")."""
 
 
-class KnownFailuresError(ValueError):
+class KnownFailuresError(ConfigError):
     """A malformed known-failures file (names the file and the entry)."""
 
 
@@ -80,14 +79,9 @@ class KnownFailures:
     @classmethod
     def load(cls, path: Path) -> KnownFailures:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise KnownFailuresError(f"{path}: cannot read: {e.strerror}") from None
-        except UnicodeDecodeError as e:
-            raise KnownFailuresError(f"{path}: not a text file ({e.reason} at byte {e.start})"
-                                     ) from None
-        except yaml.YAMLError as e:
-            raise KnownFailuresError(f"{path}: not YAML: {e}") from None
+            data, _ = read_yaml(path)
+        except ConfigError as e:
+            raise KnownFailuresError(str(e)) from None
         return cls.parse(data, str(path))
 
     @classmethod

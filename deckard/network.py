@@ -31,8 +31,9 @@ import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet
 from deckard.records import Question
-from deckard.runner import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 from deckard.scenario import Scenario
+from deckard.target import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
+from netpolicy import is_loopback
 
 AUTH_PORT = 53
 REFERENCE_LISTEN = "127.54.53.1"
@@ -51,7 +52,7 @@ def parse_resolver(text: str) -> tuple[str, int]:
         host, _, p = text.partition(":")
         port = int(p)
     ip = ipaddress.ip_address(host)
-    if not ip.is_loopback:
+    if not is_loopback(ip):
         raise ValueError(f"{text}: the resolver must be on loopback")
     return ip.compressed, port
 
@@ -87,7 +88,7 @@ def check_playable(scenario: Scenario) -> None:
     if scenario.config.zones or scenario.config.forward_hosts:
         raise Unsupported("stub or forward zones: only the candidate is configured with them")
     addresses = server_addresses(scenario)
-    public = sorted(a for a in addresses if not ipaddress.ip_address(a).is_loopback)
+    public = sorted(a for a in addresses if not is_loopback(a))
     if public:
         raise Unsupported(
             f"non-loopback addresses ({', '.join(public[:3])}{'…' if len(public) > 3 else ''})"

@@ -4,8 +4,9 @@ For each step, in file order, the fake network's current step id is set to the s
 (so all upstream traffic a QUERY causes is answered by what is active at that id), then:
 
 * ``QUERY``: the entry's message (random ID, EDNS0 with payload 4096, the flags of its
-  REPLY line) goes to the target, which has :data:`CLIENT_TIMEOUT` seconds to answer; that
-  answer is the one the next CHECK_ANSWER checks.  A RAW query is sent without waiting.
+  REPLY line) goes to the target, which has :data:`~deckard.target.CLIENT_TIMEOUT`
+  seconds to answer; that answer is the one the next CHECK_ANSWER checks.  A RAW query is
+  sent without waiting.
 * ``CHECK_ANSWER``: the last answer against the entry's MATCH list; a mismatch fails the
   run there, with the step (and its line), every failed condition and a dig-style diff.
 * ``TIME_PASSES ELAPSE n``: the target's clock moves n seconds.
@@ -35,10 +36,8 @@ import traceback
 import warnings
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol
 
 import dns.exception
 import dns.message
@@ -47,58 +46,18 @@ import dns.rdatatype
 from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
 from deckard.match import matches, mismatches
+from deckard.network import network_target_factory
 from deckard.outcome import VARIANT_NAMES, RunResult, Status, StepFailure
 from deckard.records import Question
 from deckard.render import diff, expected_text, got_text
 from deckard.scenario import Scenario, Step, load
+from deckard.target import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
 from resolver.conductor.transport import parse_response
 
-CLIENT_TIMEOUT = 5.0
-"""Seconds the target has to answer a client query (Deckard's limit)."""
-
 TRAFFIC_LINES = 60
 """Upstream exchanges kept with a failed result (the last ones)."""
-
-
-class Unsupported(Exception):
-    """The target cannot play this scenario (e.g. TIME_PASSES on a real resolver)."""
-
-
-class Target(Protocol):
-    async def send(self, wire: bytes, *, wait: bool) -> bytes | None:
-        """Send a client message; with ``wait``, return the answer (None: none came)."""
-        ...
-
-    def advance(self, seconds: float) -> None:
-        """Move the target's clock forward (raise :class:`Unsupported` if impossible)."""
-        ...
-
-    def forget(self, question: Question) -> None:
-        """Drop the cached answer to ``question`` (raise :class:`Unsupported` if
-        impossible): testbound's FLUSH_MESSAGE and EXPIRE_MESSAGE."""
-        ...
-
-    @property
-    def upstream_queries(self) -> int: ...
-
-
-TargetFactory = Callable[
-    [Scenario, "bool | None", ScenarioNet, int], AbstractAsyncContextManager[Target]
-]
-"""(scenario, qmin or None for "as configured", net, seed) → a target for one run."""
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run: picklable, so worker processes can rebuild the target factory."""
-
-    seed: int = 0
-    resolver: str | None = None  # "ADDR[:PORT]": an external resolver instead of the candidate
-    reference: str | None = None  # "unbound" / "kresd": a managed reference per run
-    workdir: str | None = None  # for managed references
-    qmin_qtype: str = "NS"  # the candidate's minimised query type (see CandidateConfig)
 
 
 class CandidateTarget:
@@ -283,8 +242,6 @@ def _result(
 
 def target_factory(options: RunOptions) -> TargetFactory:
     if options.resolver is not None or options.reference is not None:
-        from deckard.network import network_target_factory
-
         return network_target_factory(options)
     return functools.partial(candidate_target, qmin_qtype=options.qmin_qtype)
 

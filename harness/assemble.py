@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from configfiles.roothints import read_root_hints
 from harness.config import (
     CandidateConfig,
     ConfigError,
@@ -38,8 +39,7 @@ from harness.targets import AddressTarget, InProcessTarget, Target
 from lab.run import ANCHOR_FILE, HINTS_FILE, LabInfo
 from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
 from resolver.app import describe, host_has_global_ipv6
-from resolver.config import ConfigError as ResolverConfigError
-from resolver.config import ResolverConfig, read_root_hints
+from resolver.config import ResolverConfig
 
 __all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
 
@@ -130,7 +130,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
                           source=config.source, key="lab")
     try:
         root_hints = read_root_hints(hints, config.policy) if hints is not None else ()
-    except ResolverConfigError as e:
+    except ConfigError as e:
         raise ConfigError(str(e), source=config.source, key="candidate.root_hints") from None
     if c.trust_anchor is not None and not c.validate:
         raise ConfigError("given with candidate.validate: false", source=config.source,
@@ -151,7 +151,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
             for line in describe(resolver_config, off="candidate.validate: false"):
                 log.info("candidate: %s", line)
         return InProcessTarget(name or c.name, resolver_config, timeout=c.timeout)
-    except ResolverConfigError as e:  # the trust anchor file
+    except ConfigError as e:  # the trust anchor file
         raise ConfigError(str(e), source=config.source, key="candidate.trust_anchor") from None
 
 

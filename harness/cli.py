@@ -27,15 +27,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from configfiles import read_text, read_yaml
 from harness.api import ApiServer
 from harness.assemble import build_pipeline, build_targets
 from harness.config import (
     ConfigError,
     HarnessConfig,
     config_from_mapping,
-    read_config_text,
     with_line,
 )
 from harness.live import LiveView
@@ -218,8 +216,8 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
     if args.config is not None:
         source = str(args.config)
         try:
-            text = read_config_text(args.config)
-            data = _parse_yaml(args.config, text)
+            loaded, text = read_yaml(args.config)
+            data = _top_mapping(args.config, loaded)
         except ConfigError as e:
             raise ConfigError(f"--config {e}") from None
         try:
@@ -378,11 +376,7 @@ _PARENT = re.compile(r"\.?[^.\[\]]*$|\[\d+\]$")
 """The last step of a key path: ``.probability``, ``[2]`` (the whole key at the top)."""
 
 
-def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+def _top_mapping(path: Path, loaded: object) -> dict[str, Any]:
     if loaded is not None and not isinstance(loaded, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     return dict(loaded or {})
@@ -466,7 +460,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as e:
         e = named_by_flag(e, flags)
         if args.config is not None and e.source == str(args.config):
-            e = with_line(e, read_config_text(args.config))  # an error in a key of the file
+            e = with_line(e, read_text(args.config))  # an error in a key of the file
         print(f"shadowdns run: {e}", file=sys.stderr)
         return 2
     if args.check:

@@ -93,6 +93,7 @@ import dns.name
 import dns.rdatatype
 import yaml
 
+from configfiles import ConfigError, read_yaml
 from harness.exchange import DEFAULT_DOH_PATH, TRANSPORTS, Transport
 from netpolicy import (
     LOOPBACK,
@@ -124,26 +125,10 @@ __all__ = [
     "key_line",
     "load_config",
     "parse_hostport",
-    "read_config_text",
     "with_line",
 ]
 
 Address = tuple[str, int]
-
-
-class ConfigError(ValueError):
-    """A bad configuration; the message names the file and the key.
-
-    Made with ``source`` and ``key``, the message is ``source: key: detail`` and the parts
-    stay readable, so that ``shadowdns run`` can name the flag that set a key instead.
-    """
-
-    def __init__(self, detail: str, *, source: str | None = None,
-                 key: str | None = None) -> None:
-        super().__init__(detail if source is None else f"{source}: {key}: {detail}")
-        self.source = source
-        self.key = key
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -504,25 +489,11 @@ def parse_hostport(text: str, policy: AddressPolicy = PRODUCTION) -> Address:
 
 def load_config(path: Path) -> HarnessConfig:
     """Read and check a YAML config file."""
-    text = read_config_text(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    data, text = read_yaml(path)
     try:
         return config_from_mapping(data or {}, source=str(path))
     except ConfigError as e:
         raise with_line(e, text) from None
-
-
-def read_config_text(path: Path) -> str:
-    """A config file's text; :class:`ConfigError` naming the file if it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
 
 
 def with_line(error: ConfigError, text: str) -> ConfigError:

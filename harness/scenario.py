@@ -42,6 +42,7 @@ import dns.rdatatype
 import dns.rrset
 
 from harness.records import ExchangeLog, Observation, UpstreamExchange
+from netpolicy import is_loopback
 
 __all__ = ["ScenarioWriteError", "WrittenScenario", "scenario_from_store", "write_scenario"]
 
@@ -259,7 +260,7 @@ def _header(setup: Mapping[str, object], exchanges: Sequence[UpstreamExchange],
     lines = [f"stub-addr: {first}", f"stub-name: {by_addr.get(first, hints[0][0])}"]
     lines.append(f"query-minimization: {'on' if setup.get('qname_minimisation') else 'off'}")
     lines.append(f"do-ip6: {'yes' if setup.get('do_ip6') else 'no'}")
-    if any(ipaddress.ip_address(a).is_loopback for a in addresses if _is_ip(a)):
+    if any(is_loopback(a) for a in addresses):
         lines.append("do-not-query-localhost: off")
     date = datetime.datetime.fromtimestamp(int(when), datetime.UTC)
     lines.append(f"val-override-date: {date.strftime('%Y%m%d%H%M%S')}")
@@ -270,14 +271,6 @@ def _header(setup: Mapping[str, object], exchanges: Sequence[UpstreamExchange],
         for name in _strings(setup.get("negative_trust_anchors")):
             lines.append(f"domain-insecure: {name}")
     return lines
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _pairs(value: object) -> list[tuple[object, object]]:

@@ -22,8 +22,8 @@ import dns.dnssectypes
 import dns.name
 import dns.rcode
 import dns.rdatatype
-import yaml
 
+from configfiles import ConfigError, read_yaml
 from netpolicy import AddressError, AddressPolicy
 
 POLICY = AddressPolicy.lab_mode("the lab world")
@@ -40,13 +40,11 @@ DNSSEC_STATES = ("secure", "insecure", "bogus")
 CATEGORIES = ("stable", "noise", "broken")
 
 
-class WorldError(ValueError):
+class WorldError(ConfigError):
     """A world file is wrong; the message names the file and the key."""
 
     def __init__(self, source: str, key: str, problem: str) -> None:
-        super().__init__(f"{source}: {key}: {problem}")
-        self.source = source
-        self.key = key
+        super().__init__(problem, source=source, key=key)
         self.problem = problem
 
 
@@ -172,18 +170,9 @@ def load_world(path: str | Path | None = None) -> WorldDef:
     p = Path(path) if path is not None else default_world_path()
     source = str(p)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise WorldError(source, "(file)", f"cannot read: {e.strerror}") from e
-    except UnicodeDecodeError as e:
-        raise WorldError(source, "(file)", f"not a text file ({e.reason} at byte {e.start})"
-                         ) from e
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(parse)"
-        raise WorldError(source, where, f"not valid YAML: {getattr(e, 'problem', e)}") from e
+        data, _ = read_yaml(p)
+    except ConfigError as e:  # the file as a whole: unreadable, not text, not YAML
+        raise WorldError(source, f"line {e.line}" if e.line else "(file)", e.detail) from None
     return parse_world(data, source)
 
 

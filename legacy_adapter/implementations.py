@@ -33,6 +33,7 @@ from legacy_adapter import lua
 from legacy_adapter.config import ReferenceSpec
 from legacy_adapter.control import Controller, KresdControl, UnboundControl
 from legacy_adapter.errors import BinaryMissing
+from netpolicy import is_loopback
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -216,7 +217,7 @@ class Unbound(Implementation):
         # Who may ask: this host (loopback, and the listen address itself, the source a
         # local harness uses to reach it).
         allowed = ["127.0.0.0/8", "::1"]
-        if spec.listen not in ("127.0.0.1", "::1") and not spec.listen.startswith("127."):
+        if not is_loopback(spec.listen):
             allowed.append(spec.listen)
         access_control = "\n".join(f"    access-control: {net} allow" for net in allowed)
         trust_anchor = ""

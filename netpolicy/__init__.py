@@ -57,7 +57,15 @@ class AddressError(ValueError):
     """A refused address; the text is ``"KEY: what is wrong"``."""
 
 
-def is_loopback(ip: IPAddress | IPNetwork) -> bool:
+def is_loopback(ip: IPAddress | IPNetwork | str) -> bool:
+    """Whether ``ip`` (an address, a network, or the text of an address) is loopback:
+    ``127.0.0.0/8`` or ``::1``; the one check every package uses.  Text that is no address
+    is not loopback."""
+    if isinstance(ip, str):
+        try:
+            ip = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
     if isinstance(ip, ipaddress.IPv4Network | ipaddress.IPv6Network):
         return any(ip.version == n.version and ip.subnet_of(n)  # type: ignore[arg-type]
                    for n in LOOPBACK)

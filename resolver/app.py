@@ -22,11 +22,13 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from configfiles import ConfigError
+from netpolicy import is_loopback
 from resolver import rootdata
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
-from resolver.config import ConfigError, ResolverConfig
+from resolver.config import ResolverConfig
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
@@ -179,7 +181,7 @@ def describe(config: ResolverConfig, off: str = "--no-validation") -> list[str]:
         f"{zone} key tags {' '.join(str(t) for t in sorted(anchors.key_tags(zone)))}"
         for zone in sorted(anchors.zones))
     lines.append(f"DNSSEC validation on: trust anchor {', '.join(where)} ({zones})")
-    loopback_hints = all(ipaddress.ip_address(a).is_loopback for _, a in config.root_hints)
+    loopback_hints = all(is_loopback(a) for _, a in config.root_hints)
     if loopback_hints and config.trust_anchor_file == rootdata.anchor_path():
         lines.append("note: loopback root hints (a lab?) with the IANA root anchor: signed "
                      "answers will be bogus; give the lab's anchor (--lab DIR or "

@@ -28,10 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from configfiles import ConfigError
+from configfiles.roothints import read_root_hints
 from netpolicy import PRODUCTION, AddressError, AddressPolicy
 from resolver import rootdata
 from resolver.app import build, describe, trust_anchors
-from resolver.config import ConfigError, ResolverConfig, checked_address, read_root_hints
+from resolver.config import ResolverConfig, checked_address
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain

@@ -1,4 +1,4 @@
-"""Resolver configuration: plain data, and the root hints file reader.
+"""Resolver configuration: plain data (root hints are read by :mod:`configfiles.roothints`).
 
 Defaults are the real internet's: without root hints the bundled IANA hints
 (:mod:`resolver.rootdata`), and DNSSEC validation with the bundled IANA root trust anchor
@@ -12,17 +12,10 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.zone
-
-from netpolicy import PRODUCTION, AddressError, AddressPolicy, Role
+from configfiles import ConfigError
+from configfiles.roothints import parse_root_hints
+from netpolicy import AddressError, AddressPolicy, Role
 from resolver import rootdata
-
-
-class ConfigError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -75,47 +68,8 @@ def checked_address(policy: AddressPolicy, field: str, value: str, *,
         raise ConfigError(str(e)) from None
 
 
-def read_root_hints(path: Path, policy: AddressPolicy = PRODUCTION
-                    ) -> tuple[tuple[str, str], ...]:
-    """(NS name, address) pairs (IPv4 and IPv6) from a hints file in zone-file format; every
-    address accepted by ``policy`` (lab mode: loopback only)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read root hints: {e.strerror}") from e
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a text file (byte {e.start} is not UTF-8): expected "
-                          "root hints in zone-file format") from None
-    hints = parse_root_hints(text, str(path))
-    return tuple((name, checked_address(policy, f"{path}: {name}", address))
-                 for name, address in hints)
-
-
-def parse_root_hints(text: str, source: str) -> tuple[tuple[str, str], ...]:
-    """(NS name, address) pairs, A then AAAA per name, from hints in zone-file format; no
-    address policy (the caller applies its own)."""
-    try:
-        zone = dns.zone.from_text(text, origin=dns.name.root, relativize=False,
-                                  check_origin=False, filename=source)
-    except dns.exception.SyntaxError as e:
-        raise ConfigError(str(e)) from e  # FILE:LINE: what is wrong
-    except dns.exception.DNSException as e:
-        raise ConfigError(f"{source}: not a hints file: {e}") from e
-    ns = zone.get_rdataset(dns.name.root, dns.rdatatype.NS)
-    if ns is None:
-        raise ConfigError(f"{source}: no NS records for the root '.'")
-    hints: list[tuple[str, str]] = []
-    for rd in ns:
-        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            for addr in zone.get_rdataset(rd.target, rdtype) or ():
-                hints.append((rd.target.to_text(), addr.address))
-    if not hints:
-        raise ConfigError(f"{source}: no address for any root server")
-    return tuple(hints)
-
-
 @functools.cache
 def bundled_root_hints() -> tuple[tuple[str, str], ...]:
     """The IANA root hints shipped in the package (resolver/data/root.hints)."""
     path = rootdata.hints_path()
-    return parse_root_hints(path.read_text(), str(path))
+    return parse_root_hints(path.read_text(), str(path))  # IANA's: every address public

@@ -101,7 +101,7 @@ def walk_reply(wire: bytes) -> tuple[int, list[int]] | None:
     """Where a message's question ends and where the TTL field of every RR (OPT aside) is.
 
     None when the bytes are not a well-formed DNS message (short, a bad label, trailing
-    bytes).  Used by the fast path and by the differ's byte comparison.
+    bytes).  Used by the fast path and DoH; the differ has its own (harness/wirewalk.py).
     """
     n = len(wire)
     if n < 12:

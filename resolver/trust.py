@@ -31,11 +31,12 @@ import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
 import dns.rdtypes.ANY.DS
 
+from configfiles import ConfigError
+from configfiles.anchors import parse_trust_anchors
 from resolver.anchorxml import AnchorXmlError, looks_like_xml, parse_anchor_xml
 
 DNSKEY = dns.rdtypes.ANY.DNSKEY.DNSKEY
 DS = dns.rdtypes.ANY.DS.DS
-ZONE_FLAG = 0x0100
 
 __all__ = ["TrustAnchorError", "TrustAnchors", "parse_anchor_text"]
 
@@ -186,60 +187,17 @@ def negative_names(
     return frozenset(out)
 
 
-def _logical_lines(text: str, source: str) -> list[tuple[int, str]]:
-    """(first line number, text) per record: comments dropped, parentheses joined."""
-    out: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
-    depth = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(";", 1)[0]
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if not pending:
-            start = number
-        depth += line.count("(") - line.count(")")
-        if depth < 0:
-            raise TrustAnchorError(f"{source}:{number}: ')' without '('")
-        pending.append(line.replace("(", " ").replace(")", " "))
-        if depth == 0:
-            out.append((start, " ".join(pending)))
-            pending = []
-    if pending:
-        raise TrustAnchorError(f"{source}:{start}: '(' never closed")
-    return out
-
-
 def parse_anchor_text(text: str, source: str = "<text>") -> list[tuple[dns.name.Name, DS | DNSKEY]]:
-    """Every DS or DNSKEY record of a trust-anchor file, as (owner, rdata)."""
+    """Every DS or DNSKEY record of a trust-anchor file, as (owner, rdata), by the one
+    parser every package uses (:mod:`configfiles.anchors`)."""
+    try:
+        records = parse_trust_anchors(text, source)
+    except ConfigError as e:
+        raise TrustAnchorError(str(e)) from None
     out: list[tuple[dns.name.Name, DS | DNSKEY]] = []
-    for number, line in _logical_lines(text, source):
-        where = f"{source}:{number}"
-        tokens = line.split()
-        if tokens[0].startswith("$"):
-            if tokens[0].upper() == "$TTL":
-                continue
-            raise TrustAnchorError(f"{where}: directive {tokens[0]} not supported")
-        try:
-            owner = dns.name.from_text(tokens[0])
-        except dns.exception.DNSException as e:
-            raise TrustAnchorError(f"{where}: bad owner name {tokens[0]!r}: {e}") from e
-        rest = tokens[1:]
-        while rest and (rest[0].isdigit() or rest[0].upper() in ("IN", "CLASS1")):
-            rest = rest[1:]  # TTL and class, in either order
-        if not rest:
-            raise TrustAnchorError(f"{where}: no record type")
-        kind = rest[0].upper()
-        if kind not in ("DS", "DNSKEY"):
-            raise TrustAnchorError(f"{where}: a trust anchor is a DS or DNSKEY record, not {kind}")
-        rdtype = dns.rdatatype.DS if kind == "DS" else dns.rdatatype.DNSKEY
-        try:
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, " ".join(rest[1:]))
-        except (dns.exception.DNSException, ValueError) as e:
-            raise TrustAnchorError(f"{where}: bad {kind} record: {e}") from e
-        if isinstance(rdata, DNSKEY) and not rdata.flags & ZONE_FLAG:
-            raise TrustAnchorError(f"{where}: DNSKEY without the ZONE flag cannot be an anchor")
+    for record in records:
+        rdata = record.rdata
         if not isinstance(rdata, DS | DNSKEY):  # pragma: no cover - dnspython's classes
-            raise TrustAnchorError(f"{where}: unexpected record class")
-        out.append((owner, rdata))
+            raise TrustAnchorError(f"{source}:{record.line}: unexpected record class")
+        out.append((record.owner, rdata))
     return out

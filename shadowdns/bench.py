@@ -73,9 +73,8 @@ DOT_PORT, DOH_PORT = 8853, 8443
 DOH_PATH = "/dns-query"
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("bench", help="benchmarks against Unbound on the lab")
-    bsub = p.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+def register(bsub: Any) -> None:
+    """``bench resolver``; the other benchmarks register themselves (shadowdns/cli.py)."""
     r = bsub.add_parser("resolver", help="dnsperf: candidate vs Unbound, cached and uncached")
     r.add_argument("--seconds", type=int, default=10, metavar="SECONDS",
                    help="dnsperf run length")
@@ -102,30 +101,6 @@ def register(sub: Any) -> None:
                    help="cached runs over DoT and DoH too (dnsperf -m dot / -m doh) "
                         "(default: on)")
     r.set_defaults(func=run)
-    from shadowdns import bench_harness
-
-    bench_harness.register(bsub)
-    from shadowdns import bench_differ
-
-    bench_differ.register(bsub)
-    from shadowdns import (
-        bench_amplification,
-        bench_chaos,
-        bench_fairness,
-        bench_fuzz,
-        bench_profile,
-        bench_recording,
-    )
-
-    bench_amplification.register(bsub)
-    bench_chaos.register(bsub)
-    bench_fairness.register(bsub)
-    bench_fuzz.register(bsub)
-    bench_profile.register(bsub)
-    bench_recording.register(bsub)
-    from reports import bench as bench_report
-
-    bench_report.register(bsub)
 
 
 @dataclass

@@ -4,7 +4,7 @@ Everything runs in this process without sockets: the lab answers through
 ``LabServer.answer`` behind a ``MockTransport``, and each resolver is the candidate's own
 code (workers, plugins, cache, recursor, conductor) egressing from its own lab region:
 
-* ``candidate``: region ap (127.54.3.1), with a :class:`~harness.differ.faults.FaultPlugin`
+* ``candidate``: region ap (127.54.3.1), with a :class:`~shadowdns.bench_faults.FaultPlugin`
   at its post-resolve hook;
 * the references ``unbound`` (region eu, 127.54.1.1, the primary) and ``kresd`` (region us,
   127.54.2.1): fault-free instances of the same code, so every difference between them and
@@ -35,12 +35,13 @@ import base64
 import collections
 import contextlib
 import dataclasses
+import functools
 import json
 import random
 import sys
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,8 @@ import dns.rdatatype
 import yaml
 
 import lab.authserver
+from configfiles import ConfigError, read_yaml
 from harness.differ import Differ, DifferConfig
-from harness.differ.faults import Applied, FaultKind, FaultPlugin
 from harness.differ.sweep import Authorities, sweep_wire
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 from lab.authserver import LabServer
@@ -71,6 +72,7 @@ from resolver.model import Frame
 from resolver.plugins import Plugin, PluginChain
 from resolver.recursor.core import Recursor
 from resolver.workers import Workers
+from shadowdns.bench_faults import Applied, FaultKind, FaultPlugin
 
 CANDIDATE = "candidate"
 REFERENCES = {"unbound": "127.54.1.1", "kresd": "127.54.2.1"}
@@ -286,14 +288,9 @@ def differ_overrides(pairs: Sequence[str], path: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if path is not None:
         try:
-            loaded = yaml.safe_load(path.read_text())
-        except OSError as e:
-            raise ValueError(f"--differ-config: {path}: cannot read: {e.strerror}") from None
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark is not None else ""
-            raise ValueError(f"--differ-config: {path}{where}: not valid YAML: "
-                             f"{getattr(e, 'problem', None) or 'parse error'}") from None
+            loaded, _ = read_yaml(path)
+        except ConfigError as e:
+            raise ValueError(f"--differ-config: {e}") from None
         if not isinstance(loaded, dict):
             raise ValueError(f"--differ-config: {path}: expected a mapping of DifferConfig "
                              "fields")
@@ -810,7 +807,13 @@ async def throughput(corpus: list[Stored], passes: int = 1) -> ThroughputReport:
 # -- the command -------------------------------------------------------------------------------
 
 
-def register(bsub: Any) -> None:
+LiveAccuracy = Callable[[argparse.Namespace, dict[str, Any], tuple[float, ...]],
+                        Awaitable[dict[str, Any] | None]]
+"""``--mode live``: :func:`shadowdns.bench_differ_live.run_live`, handed in by the command
+line (that module builds on this one)."""
+
+
+def register(bsub: Any, live: LiveAccuracy) -> None:
     p = bsub.add_parser("differ", help="the differ on the lab: accuracy (noise and injected "
                         "faults, named and held-out noise kinds apart) and throughput")
     p.add_argument("--what", choices=("accuracy", "throughput", "both"), default="both",
@@ -854,10 +857,10 @@ def register(bsub: Any) -> None:
                    help="throughput: passes over the corpus")
     p.add_argument("--regenerate", action="store_true", help="throughput: make a new corpus")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
-    p.set_defaults(func=run)
+    p.set_defaults(func=functools.partial(run, live=live))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, live: LiveAccuracy) -> int:
     try:
         overrides = differ_overrides(args.differ, args.differ_config)
         rates = _rates(args.rates)
@@ -865,7 +868,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as e:
         print(f"shadowdns bench differ: {e}", file=sys.stderr)
         return 2
-    return asyncio.run(_run(args, overrides, rates))
+    return asyncio.run(_run(args, overrides, rates, live))
 
 
 def _rates(text: str) -> tuple[float, ...]:
@@ -901,12 +904,10 @@ def accuracy_figures(report: AccuracyReport) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace, overrides: dict[str, Any],
-               rates: tuple[float, ...]) -> int:
+               rates: tuple[float, ...], live_accuracy: LiveAccuracy) -> int:
     figures: dict[str, Any] = {}
     if args.what in ("accuracy", "both") and args.mode == "live":
-        from shadowdns import bench_differ_live
-
-        live = await bench_differ_live.run_live(args, overrides, rates)
+        live = await live_accuracy(args, overrides, rates)
         if live is None:
             return 1
         figures["live"] = live

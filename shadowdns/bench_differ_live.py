@@ -48,7 +48,6 @@ import dns.rdatatype
 from harness.assemble import build_pipeline
 from harness.config import config_from_mapping
 from harness.differ import Differ, DifferConfig
-from harness.differ.faults import Applied, FaultKind, apply_fault
 from harness.differ.sweep import UdpAuthorities
 from harness.exchange import ExchangeError, UdpExchange
 from harness.judge import Requery
@@ -66,6 +65,7 @@ from shadowdns.bench_differ import (
     indistinguishable,
     select_kinds,
 )
+from shadowdns.bench_faults import Applied, FaultKind, apply_fault
 
 __all__ = ["FaultPlan", "FaultProxy", "LiveConfig", "LiveRun", "live_accuracy", "live_report",
            "query_plan", "run_live"]

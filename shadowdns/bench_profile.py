@@ -38,10 +38,11 @@ import dns.message
 import dns.name
 import dns.rdatatype
 
+from configfiles.roothints import read_root_hints
 from lab.run import LabError, LabProcess
 from netpolicy import AddressPolicy
 from resolver.app import ResolverAnswerer, build
-from resolver.config import ResolverConfig, read_root_hints
+from resolver.config import ResolverConfig
 from resolver.model import Request
 
 ZONE = "optout.rsa."

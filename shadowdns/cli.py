@@ -101,9 +101,22 @@ def build_parser() -> argparse.ArgumentParser:
     from deckard import cli as deckard_cli
     from harness import cli as harness_cli
     from lab import cli as lab_cli
+    from reports import bench as bench_report
     from reports import cli as reports_cli
     from resolver import cli as resolver_cli
-    from shadowdns import bench, demo
+    from shadowdns import (
+        bench,
+        bench_amplification,
+        bench_chaos,
+        bench_differ,
+        bench_differ_live,
+        bench_fairness,
+        bench_fuzz,
+        bench_harness,
+        bench_profile,
+        bench_recording,
+        demo,
+    )
 
     parser = argparse.ArgumentParser(
         prog="shadowdns",
@@ -115,7 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     deckard_cli.register(sub)
     resolver_cli.register(sub)
     harness_cli.register(sub)
-    bench.register(sub)
+    benches = sub.add_parser("bench", help="benchmarks against Unbound on the lab")
+    bsub = benches.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    bench.register(bsub)
+    bench_harness.register(bsub)
+    bench_differ.register(bsub, live=bench_differ_live.run_live)
+    for module in (bench_amplification, bench_chaos, bench_fairness, bench_fuzz, bench_profile,
+                   bench_recording, bench_report):
+        module.register(bsub)
     reports_cli.register(sub)
     _one_style(parser)
     return parser
@@ -127,16 +147,12 @@ class UserError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The components' own error types for bad input (each message names what and where)."""
-    from deckard.known import KnownFailuresError
-    from harness.config import ConfigError as HarnessConfigError
-    from lab.world import WorldError
+    from configfiles import ConfigError  # harness, resolver, lab worlds, known failures
     from legacy_adapter.errors import LabFileError
     from reports.tables import StoreError
-    from resolver.config import ConfigError as ResolverConfigError
     from resolver.trust import TrustAnchorError
 
-    return (UserError, HarnessConfigError, ResolverConfigError, TrustAnchorError, StoreError,
-            WorldError, KnownFailuresError, LabFileError)
+    return (UserError, ConfigError, TrustAnchorError, StoreError, LabFileError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -286,10 +286,12 @@ def run(args: argparse.Namespace) -> int:
         lab_proc.stop()
     if status == 0:
         # The divergence report of the run, first screen first: safe to ship, and why.
-        from shadowdns.cli import main as shadowdns_main
+        from reports import cli as reports_cli
 
         print()
-        shadowdns_main(["report", "--db", str(run_dir / "shadow.db")])
+        parser = argparse.ArgumentParser(prog=invoked_as())
+        reports_cli.register(parser.add_subparsers())
+        reports_cli.main(parser.parse_args(["report", "--db", str(run_dir / "shadow.db")]))
         again = invoked_as()
         print(f"(again: {again} report --db {run_dir / 'shadow.db'}; "
               f"one verdict in full: {again} report explain ID)")

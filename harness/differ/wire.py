@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from resolver.fastpath import walk_reply
+from harness import wirewalk
 
 __all__ = ["Layouts", "Walk", "memo_key", "walk"]
 
@@ -40,14 +40,14 @@ class Walk:
 def walk(wire: bytes) -> Walk | None:
     """Find the TTL field of every RR (except OPT, whose TTL field holds EDNS flags).
 
-    ``None`` when the bytes are not a well-formed DNS message (short, a bad label, trailing
-    bytes): such a response always takes the slow path.  The walk itself is the resolver's
-    (:func:`resolver.fastpath.walk_reply`), shared with its cache-hit fast path.
+    ``None`` when the bytes are not a well-formed DNS message (short, a bad label or
+    pointer, trailing bytes): such a response always takes the slow path.  The walk is the
+    judge's own (:func:`harness.wirewalk.walk`), never the candidate's.
     """
-    walked = walk_reply(wire)
+    walked = wirewalk.walk(wire)
     if walked is None:
         return None
-    return Walk(walked[0], tuple(walked[1]))
+    return Walk(walked.question_end, walked.ttl_offsets)
 
 
 def question_key(wire: bytes, question_end: int) -> bytes:

@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import time
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import dpkt
 
@@ -105,6 +105,24 @@ def _text(ip: Any, raw: bytes) -> str:
     return socket.inet_ntop(family, raw)
 
 
+class Pacer(Protocol):
+    """The time a paced replay keeps: the event loop's in a run, a virtual one in tests."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealTime:
+    """:class:`Pacer` on the monotonic clock and ``asyncio.sleep``."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class PcapIntake(Intake):
     """Replays one capture file."""
 
@@ -112,9 +130,11 @@ class PcapIntake(Intake):
     finite = True
     unit = "bytes"
 
-    def __init__(self, config: PcapConfig, name: str | None = None) -> None:
+    def __init__(self, config: PcapConfig, name: str | None = None, *,
+                 pacer: Pacer | None = None) -> None:
         super().__init__(name or f"pcap:{config.file}")
         self.config = config
+        self.pacer = pacer or RealTime()
         self._task: asyncio.Task[None] | None = None
 
     def check(self) -> None:
@@ -155,7 +175,8 @@ class PcapIntake(Intake):
             return
         speed = self.config.speed
         first: float | None = None
-        wall0 = time.monotonic()
+        pacer = self.pacer
+        wall0 = pacer.monotonic()
         packets = iter(reader)
         while True:
             try:
@@ -181,9 +202,9 @@ class PcapIntake(Intake):
             else:
                 if first is None:
                     first = ts
-                delay = wall0 + (ts - first) / speed - time.monotonic()
+                delay = wall0 + (ts - first) / speed - pacer.monotonic()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    await pacer.sleep(delay)
                 elif stats["packets"] % 64 == 0:
                     await asyncio.sleep(0)
             self._packet(linktype, ts, bytes(frame), sink)

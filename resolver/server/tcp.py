@@ -153,6 +153,18 @@ class TCPServer:
         """Connections open now."""
         return len(self._connections)
 
+    @property
+    def reading_paused(self) -> int:
+        """Connections whose socket is not being read now (their in-flight limit reached,
+        their client not reading its answers, or shed): the transport's own state."""
+        return sum(1 for c in self._connections
+                   if c._transport is not None and not c._transport.is_reading())
+
+    @property
+    def writing_paused(self) -> int:
+        """Connections whose client does not read: answers over the write buffer's mark."""
+        return sum(1 for c in self._connections if c._writing_paused)
+
     async def start(self) -> tuple[str, int]:
         if self._server is not None:
             raise RuntimeError("the TCP listener is already started")

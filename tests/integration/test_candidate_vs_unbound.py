@@ -20,12 +20,13 @@ import dns.rrset
 import pytest
 import pytest_asyncio
 
+from configfiles.roothints import read_root_hints
 from lab.manifest import manifest
 from lab.run import LabInfo
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 from resolver.app import build
-from resolver.config import ResolverConfig, read_root_hints
+from resolver.config import ResolverConfig
 from resolver.model import Request
 from shadowdns.demo import ask
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from configfiles.roothints import read_root_hints
 from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
 from deckard.runner import CandidateTarget, RunOptions, play, run_file
@@ -42,7 +43,7 @@ from lab.manifest import manifest
 from lab.run import LabInfo
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver
-from resolver.config import ResolverConfig, read_root_hints
+from resolver.config import ResolverConfig
 from tests.integration.test_candidate_vs_unbound import unbound  # noqa: F401 - the fixture
 from tests.unit.test_harness_pipeline import ListIntake
 

@@ -18,12 +18,12 @@ import dns.rcode
 import dns.rdatatype
 import pytest_asyncio
 
-from harness.differ.faults import FaultKind
 from lab.authserver import LabServer
 from lab.manifest import manifest
 from lab.world import load_world
 from lab.zones import build_zones
 from shadowdns.bench_differ_live import FaultPlan, FaultProxy, query_plan
+from shadowdns.bench_faults import FaultKind
 
 
 def test_query_plan_marks_faulted_lines_by_case_and_only_those() -> None:

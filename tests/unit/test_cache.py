@@ -661,17 +661,26 @@ class TestMessageCache:
 
 
 class TestDnsCache:
-    def test_budget_split_and_stats(self) -> None:
+    def test_one_budget_split_so_no_cache_starves_another(self) -> None:
+        """The byte budget is shared out (no cache gets none) and each cache keeps to its
+        share: flooding the RRset cache leaves the negative cache its room, and the whole
+        stays within the budget."""
         cache = DnsCache(1_000_000, infra_entries=50)
-        assert cache.messages.capacity_bytes == 300_000
-        assert cache.rrsets.capacity_bytes == 500_000
-        assert cache.negative.capacity_bytes == 200_000
-        total = (
-            cache.messages.capacity_bytes
-            + cache.rrsets.capacity_bytes
-            + cache.negative.capacity_bytes
-        )
-        assert total <= 1_000_000
+        shares = (cache.messages.capacity_bytes, cache.rrsets.capacity_bytes,
+                  cache.negative.capacity_bytes)
+        assert min(shares) > 0 and sum(shares) <= 1_000_000
+        for i in range(20_000):  # several times the whole budget
+            cache.rrsets.put(rr(f"h{i}.example. 300 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
+        assert 0 < cache.rrsets.size_bytes <= cache.rrsets.capacity_bytes
+        assert len(cache.rrsets) < 20_000  # the oldest went
+        soa = rr("example. 300 IN SOA ns.example. host.example. 1 2 3 4 300")
+        for i in range(100):
+            assert cache.negative.put_nxdomain(N(f"gone{i}.example."), soa, NOW)
+        assert all(cache.negative.get(N(f"gone{i}.example."), T.A, NOW) for i in range(100))
+        assert cache.size_bytes <= 1_000_000
+
+    def test_stats(self) -> None:
+        cache = DnsCache(1_000_000, infra_entries=50)
         cache.rrsets.put(rr(A_WWW), Rank.ANSWER_AUTH, NOW)
         cache.rrsets.get(N("www.example."), T.A, NOW)
         cache.infra.rtt_update("192.0.2.1", 0.1, NOW)

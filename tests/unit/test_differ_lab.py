@@ -14,7 +14,6 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from harness.differ.faults import FaultKind, FaultPlugin, apply_fault
 from harness.records import VerdictKind
 from resolver.model import Request
 from shadowdns.bench_differ import (
@@ -26,6 +25,7 @@ from shadowdns.bench_differ import (
     make_corpus,
     throughput,
 )
+from shadowdns.bench_faults import FaultKind, FaultPlugin, apply_fault
 
 
 @pytest.fixture(scope="module")

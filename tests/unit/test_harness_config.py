@@ -190,7 +190,7 @@ def test_key_errors_name_the_line_in_the_file(tmp_path: Path) -> None:
 def test_yaml_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("sampler: [unclosed")
-    with pytest.raises(ValueError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(ValueError, match="bad.yaml:1: not valid YAML"):
         load_config(bad)
     with pytest.raises(ValueError, match="cannot read"):
         load_config(tmp_path / "missing.yaml")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from pathlib import Path
 
 import dns.message
@@ -119,17 +118,41 @@ async def test_ipv6(tmp_path: Path) -> None:
     assert sink.queries[0].client == "::1"
 
 
+class VirtualTime:
+    """A :class:`~harness.intake.pcap.Pacer` whose clock moves only when the replay sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 50.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
 async def test_timing(tmp_path: Path) -> None:
     frames = [(1000.0 + 0.1 * i, ether(udp_ip(q, 4000, 53))) for i, (q, _) in
               enumerate(exchange(5))]  # spans 0.4 s
     path = tmp_path / "timed.pcap"
     write_pcap(path, frames)
-    for speed, low, high in ((1.0, 0.38, 1.5), (4.0, 0.09, 0.5), (None, 0.0, 0.3)):
-        start = time.monotonic()
-        _, sink = await replay(path, speed)
-        elapsed = time.monotonic() - start
+    for speed, gap in ((1.0, 0.1), (4.0, 0.025), (None, None)):
+        pacer = VirtualTime()
+        intake = PcapIntake(PcapConfig(file=path, speed=speed), pacer=pacer)
+        sink = RecordingSink()
+        await intake.start(sink)
+        await asyncio.wait_for(intake.wait(), 10)
+        await intake.close()
         assert len(sink.queries) == 5
-        assert low <= elapsed <= high, (speed, elapsed)
+        if gap is None:
+            assert pacer.slept == [], "as fast as possible: no pacing"
+        else:
+            # Each packet after the first waits for its capture time, scaled by the speed.
+            assert pacer.slept == pytest.approx([gap] * 4), speed
+            assert pacer.now - 50.0 == pytest.approx(0.4 / speed)
 
 
 async def test_corrupt_captures_are_counted_and_end_the_file(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-import time
 from pathlib import Path
 
 import aiohttp
@@ -22,7 +21,15 @@ from harness.intake.base import Intake, IntakeSink, staging_key
 from harness.judge import Requery
 from harness.live import LiveView
 from harness.pipeline import Pipeline
-from harness.records import CANDIDATE, Observation, Query, Source, Verdict, VerdictKind
+from harness.records import (
+    CANDIDATE,
+    Observation,
+    Query,
+    Source,
+    TargetAnswer,
+    Verdict,
+    VerdictKind,
+)
 from harness.sampler import Sampler, name_point
 from harness.store import StoreReader
 from harness.summary import summary_lines
@@ -36,20 +43,19 @@ class ListIntake(Intake):
         self.queries = queries
         self.finite = finite
         self.total = len(queries)
-        self.offer_seconds = 0.0
+        self.offered = asyncio.Event()  # set once every query has been offered
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, sink: IntakeSink) -> None:
         self._task = asyncio.create_task(self._run(sink))
 
     async def _run(self, sink: IntakeSink) -> None:
-        start = time.monotonic()
         for query in self.queries:
             if self.finite:
                 await sink.room()
             sink.offer(query)
             self.done += 1
-        self.offer_seconds = time.monotonic() - start
+        self.offered.set()
         if self.finite:
             self._finished.set()
 
@@ -57,6 +63,18 @@ class ListIntake(Intake):
         if self._task is not None:
             await self._task
         self._finished.set()
+
+
+class GatedTarget(FakeTarget):
+    """A :class:`FakeTarget` that answers nothing until ``gate`` is set."""
+
+    def __init__(self, name: str, gate: asyncio.Event, **kwargs: float) -> None:
+        super().__init__(name, **kwargs)
+        self.gate = gate
+
+    async def ask(self, query: Query, *, cd: bool | None = None) -> TargetAnswer:
+        await self.gate.wait()
+        return await super().ask(query, cd=cd)
 
 
 def mk(name: str, qtype: str = "A", client_port: int = 1) -> Query:
@@ -118,13 +136,19 @@ async def test_counts_add_up(tmp_path: Path) -> None:
 
 async def test_saturation_sheds_and_never_blocks(tmp_path: Path) -> None:
     queries = [mk(f"s{i}.lab.") for i in range(3000)]
-    slow = FakeTarget("ref", delay=0.05)
+    # The reference answers nothing until the intake has offered every query: were an offer
+    # to wait on a target, the intake would never finish and the run would end at its
+    # duration with fewer than 3000 seen.
+    gate = asyncio.Event()
+    slow = GatedTarget("ref", gate, delay=0.05)
     pipeline = pipeline_for(tmp_path, queries, reference=slow, max_in_flight=8, finite=False)
-    async with pipeline:
-        await pipeline.run(duration=0.6)
     intake = pipeline.intakes[0]
     assert isinstance(intake, ListIntake)
-    assert intake.offer_seconds < 0.5  # 3000 offers went through without waiting on targets
+    intake.offered = gate
+    async with asyncio.timeout(20):  # an intake stuck on a target fails here, not hangs
+        async with pipeline:
+            await pipeline.run(duration=0.6)
+    assert gate.is_set()
     c = pipeline.metrics.counters
     assert c["seen"] == 3000
     assert c["dropped"] > 0 and c["shed"] > 0

@@ -218,10 +218,11 @@ def test_read_root_hints(tmp_path: Path) -> None:
         (". NS a.lab.\na.lab. A 198.41.0.4\n", 2, "198.41.0.4 is outside 127.0.0.0/8"),
         (". NS a.lab.\nlab. NS a.lab.\na.lab. A 127.53.0.1\n", 2, "owned by '.'"),
         (". NS a.lab.\na.lab. A 127.53.0.1\nb.lab. A 127.53.0.2\n", 3, "not a root name server"),
-        (". NS a.lab.\na.lab. AAAA ::1\n", 2, "unexpected AAAA"),
+        (". NS a.lab.\na.lab. AAAA ::2\n", 2, "::2 is outside"),
+        (". NS a.lab.\na.lab. TXT hello\n", 2, "unexpected TXT"),
         (". NS a.lab.\na.lab. A 127.53.0.1\n$ORIGIN lab.\n", 3, "$ORIGIN"),
         (". NS a.lab.\n\na.lab. A ( 127.53.0.1\n", 3, "never closed"),
-        (". NS a.lab.\n", 0, "has no A record"),
+        (". NS a.lab.\n", 0, "has no address (A or AAAA)"),
         ("; nothing\n", 0, "no NS records"),
     ],
 )
@@ -256,7 +257,7 @@ def test_bad_trust_anchor_file_names_line(tmp_path: Path) -> None:
     assert caught.value.line == 3
     assert str(caught.value).startswith(f"{path}:3: ")
     path.write_text(". 3600 IN NS a.root-servers.lab.\n")
-    with pytest.raises(LabFileError, match=r":1: a trust anchor is DS or DNSKEY, not NS"):
+    with pytest.raises(LabFileError, match=r":1: a trust anchor is a DS or DNSKEY record, not NS"):
         read_trust_anchors(path)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from configfiles import ConfigError
+from configfiles.roothints import read_root_hints
 from lab.world import WorldError, default_world_path, parse_world
 from netpolicy import (
     LAB,
@@ -17,7 +19,6 @@ from netpolicy import (
     is_documentation,
 )
 from resolver import cli as resolver_cli
-from resolver.config import ConfigError, read_root_hints
 
 PUBLIC = ["192.0.2.1", "198.51.100.200", "203.0.113.7", "2001:db8::1", "2001:db8:ffff::53"]
 
@@ -82,7 +83,7 @@ def test_resolver_flags_follow_the_policy(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^--listen: 192.0.2.1 is outside .*set by --lab"):
         resolver_cli.config_from(_serve_args("--lab", str(tmp_path), "--listen", "192.0.2.1:53",
                                              "--root-hints", str(hints)))
-    with pytest.raises(ConfigError, match=r"root.hints: a.root-servers.net.: 198.51.100.4 is "
+    with pytest.raises(ConfigError, match=r"root.hints:2: a.root-servers.net.: 198.51.100.4 is "
                                           "outside"):
         read_root_hints(hints, LAB)
 
@@ -98,3 +99,12 @@ def test_lab_world_stays_ipv4_loopback() -> None:
     data["servers"]["root-a"]["address"] = "::1"
     with pytest.raises(WorldError, match="is IPv6: the lab's servers are IPv4"):
         parse_world(data, "w.yaml")
+
+
+def test_is_loopback_reads_text_and_refuses_what_is_no_address() -> None:
+    from netpolicy import is_loopback
+
+    assert is_loopback("127.53.0.1") and is_loopback("::1")
+    assert not is_loopback("192.0.2.1") and not is_loopback("::2")
+    assert not is_loopback("localhost") and not is_loopback("")
+    assert not is_loopback("::ffff:127.0.0.1")  # mapped: not one of the two loopback nets

@@ -212,16 +212,23 @@ async def test_nxdomain_is_negatively_cached() -> None:
 
 
 async def test_spoofed_id_is_not_accepted() -> None:
+    """AUTH answers with the wrong ID and a poisoned address: every such answer is counted as
+    a mismatch and dropped, and the address comes from AUTH2 (RFC 5452 §4.3: an answer is
+    accepted only if its ID and question match the query)."""
     def spoofing(query: dns.message.Message, address: str) -> dns.message.Message | None:
-        r = small_world(query, address)
-        if r is not None and address == AUTH:
+        if address == AUTH and query.question[0].rdtype == T.A:
+            r = reply(query, answer=(f"{query.question[0].name} 300 A 127.66.6.6",))
             r.id ^= 0x5555  # an off-path answer with the wrong ID
-        return r
+            return r
+        return small_world(query, address)
 
-    recursor, conductor, transport, _ = make(spoofing)
+    recursor, conductor, transport, _ = make(spoofing, qmin=False)
     res = await resolve(recursor, conductor, "www.zone.ex.")
-    assert res.rcode == dns.rcode.NOERROR  # from AUTH2
-    assert conductor.metrics.errors.get(AUTH, {}).get("mismatch", 0) >= 0
+    assert res.rcode == dns.rcode.NOERROR
+    assert addresses(res) == {"127.100.0.1"}  # AUTH2's, never the spoofed one
+    tried = transport.per_server()[AUTH]
+    assert tried >= 1
+    assert conductor.metrics.errors[AUTH]["mismatch"] == tried
     assert transport.per_server()[AUTH2] >= 1
 
 

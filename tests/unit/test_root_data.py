@@ -29,6 +29,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
+from configfiles import ConfigError
+from configfiles.roothints import read_root_hints
 from lab.authserver import LabServer
 from lab.world import WorldDef, load_world
 from lab.zones import LabZone, build_zones
@@ -36,7 +38,7 @@ from resolver import rootdata
 from resolver.app import build, describe, host_has_global_ipv6, ip6_enabled, trust_anchors
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
-from resolver.config import ConfigError, ResolverConfig, bundled_root_hints, read_root_hints
+from resolver.config import ResolverConfig, bundled_root_hints
 from resolver.model import Request
 from resolver.trust import TrustAnchorError, TrustAnchors
 from shadowdns.cli import build_parser

@@ -288,16 +288,14 @@ async def test_tcp_backpressure_pauses_reading() -> None:
         writer.write(framed(*(q.to_wire() for q in queries)))
         await writer.drain()
         await wait_for(lambda: len(answerer.asked) == 4)
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: tcp.reading_paused == 1)  # a real pause of the socket
+        assert tcp.stats.paused == 1 and tcp.stats.messages == 4
         assert len(answerer.asked) == 4  # no more than max_in_flight taken from the stream
-        assert tcp.stats.paused >= 1
-        (connection,) = tcp._connections
-        assert connection._transport is not None
-        assert not connection._transport.is_reading()  # a real pause of the socket
         answerer.gate.set()
         replies = [await asyncio.wait_for(read_message(reader), BOUND) for _ in queries]
         assert sorted(r.id for r in replies) == sorted(q.id for q in queries)
-        assert connection._transport.is_reading()
+        assert tcp.stats.messages == 40
+        assert tcp.reading_paused == 0  # read again once the answers went out
 
 
 async def test_tcp_client_that_does_not_read_stops_being_served() -> None:
@@ -310,11 +308,9 @@ async def test_tcp_client_that_does_not_read_stops_being_served() -> None:
         queries = [dns.message.make_query(f"q{i}.example.", "TXT") for i in range(count)]
         writer.write(framed(*(q.to_wire() for q in queries)))
         await writer.drain()
-        (connection,) = tcp._connections
-        await wait_for(lambda: connection._writing_paused)
-        asked = len(answerer.asked)
-        await asyncio.sleep(0.3)
-        assert len(answerer.asked) == asked < count  # nothing more taken while paused
+        await wait_for(lambda: tcp.writing_paused == 1)
+        await wait_for(lambda: tcp.reading_paused == 1)  # its queries are no longer read
+        assert tcp.stats.messages < count  # the rest waits in the socket, unread
         ids = []
         for _ in queries:
             length = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), BOUND), "big")
@@ -322,6 +318,7 @@ async def test_tcp_client_that_does_not_read_stops_being_served() -> None:
             assert length > 50_000
             ids.append(int.from_bytes(wire[:2], "big"))
         assert sorted(ids) == sorted(q.id for q in queries)
+        assert tcp.writing_paused == tcp.reading_paused == 0
 
 
 async def test_tcp_half_close_still_gets_answers() -> None:

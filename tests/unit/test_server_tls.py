@@ -27,8 +27,8 @@ import h2.connection
 import h2.events
 import pytest
 
+from configfiles import ConfigError
 from resolver.cli import config_from, serve
-from resolver.config import ConfigError
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.server import Listeners

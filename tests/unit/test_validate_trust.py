@@ -9,8 +9,9 @@ import dns.name
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from configfiles import ConfigError
 from resolver.app import trust_anchors
-from resolver.config import ConfigError, ResolverConfig
+from resolver.config import ResolverConfig
 from resolver.trust import TrustAnchorError, TrustAnchors
 
 N = dns.name.from_text
@@ -65,10 +66,10 @@ def test_no_anchors_is_false() -> None:
     [
         (". IN A 127.0.0.1", ":1: a trust anchor is a DS or DNSKEY record, not A"),
         ("\n. IN DS 1 2 3", ":2: bad DS record"),
-        (". IN DNSKEY 256 3 13 (", ":1: '(' never closed"),
-        (". IN DS 1 8 2 ab )", ":1: ')' without '('"),
-        (". 3600", ":1: no record type"),
-        ("$ORIGIN lab.", ":1: directive $ORIGIN not supported"),
+        (". IN DNSKEY 256 3 13 (", ":1: '(' is never closed"),
+        (". IN DS 1 8 2 ab )", ":1: unbalanced ')'"),
+        (". 3600", ":1: record has no type"),
+        ("$ORIGIN lab.", ":1: directive $ORIGIN is not supported"),
     ],
 )
 def test_errors_name_the_file_and_line(tmp_path: Path, text: str, problem: str) -> None:
