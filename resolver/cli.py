@@ -18,20 +18,25 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import signal
 import socket
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from netpolicy import PRODUCTION, AddressError, AddressPolicy
-from resolver import rootdata
+from resolver import rootdata, wasm
 from resolver.app import build, describe, trust_anchors
 from resolver.config import ConfigError, ResolverConfig, checked_address, read_root_hints
+from resolver.control import ControlServer, PluginSet
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain
@@ -45,6 +50,7 @@ from resolver.server.tls import (
     write_pair,
 )
 from resolver.server.udp import READERS
+from resolver.wasm import PluginLoadError
 from resolver.workers import Workers
 
 log = logging.getLogger("shadowdns.resolver")
@@ -123,12 +129,40 @@ def register(sub: Any) -> None:
                    help="PEM certificate chain for --dot/--doh (a self-signed one made at "
                         "start when not given)")
     s.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--plugin", action="append", default=[], metavar="FILE[:KIND[:ARG]]",
+                   help="a WebAssembly plugin: FILE a .wasm/.wat module or a shipped "
+                        "example's name (blocklist, localzone, ede-annotator, noop), KIND its "
+                        "failure policy, open or closed (default: open), ARG its argument; "
+                        "repeatable, in chain order (docs/PLUGINS.md)")
+    s.add_argument("--control", metavar="ADDR:PORT",
+                   help="serve the HTTP control API here: /metrics and /plugins (load, "
+                        "replace, unload at run time); unauthenticated, keep it on loopback; "
+                        "needs --workers 1")
     s.set_defaults(func=serve)
 
+    pl = rsub.add_parser("plugins", help="list, load, replace or unload a running resolver's "
+                                         "plugins (its --control API)")
+    pl.add_argument("--control", required=True, metavar="ADDR:PORT",
+                    help="the resolver's --control address")
+    plsub = pl.add_subparsers(dest="plugins_command", required=True, metavar="ACTION")
+    plsub.add_parser("list", help="the plugins in use, in chain order")
+    ld = plsub.add_parser("load", help="load FILE as NAME (a new version if NAME is loaded)")
+    ld.add_argument("file", type=Path, metavar="FILE",
+                    help="a .wasm/.wat module or a shipped example's name")
+    ld.add_argument("--name", metavar="NAME",
+                    help="the plugin's name (default: FILE's name without its suffix)")
+    ld.add_argument("--policy", choices=("open", "closed"), default="open",
+                    help="on a failure: as if absent, or SERVFAIL (default: open)")
+    ld.add_argument("--arg", default="", metavar="ARG", help="the plugin's argument")
+    ul = plsub.add_parser("unload", help="unload NAME")
+    ul.add_argument("name", metavar="NAME", help="the plugin to unload")
+    pl.set_defaults(func=plugins_command)
 
-def parse_listen(text: str, policy: AddressPolicy = PRODUCTION) -> tuple[str, int]:
+
+def parse_listen(text: str, policy: AddressPolicy = PRODUCTION,
+                 flag: str = "--listen") -> tuple[str, int]:
     try:
-        return policy.hostport("--listen", text, role="bind")
+        return policy.hostport(flag, text, role="bind")
     except AddressError as e:
         raise ConfigError(str(e)) from None
 
@@ -159,6 +193,25 @@ def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
         raise ConfigError(f"--lab: {path} does not exist (is the lab up? shadowdns lab up "
                           f"--state-dir {args.lab})")
     return path
+
+
+def _plugin_specs(specs: list[str]) -> tuple[tuple[Path, str, str], ...]:
+    out = []
+    for spec in specs:
+        try:
+            path, policy, arg = wasm.parse_plugin_spec(spec)
+        except PluginLoadError as e:
+            raise ConfigError(str(e)) from None
+        if not path.exists() and not (path.suffix == "" and wasm.bundled(str(path)).exists()):
+            raise ConfigError(f"--plugin {spec}: {path} does not exist")
+        out.append((path, policy.value, arg))
+    return tuple(out)
+
+
+def load_plugins(config: ResolverConfig) -> list[wasm.WasmPlugin]:
+    """The configured plugins compiled (:class:`PluginLoadError` names the file)."""
+    return [wasm.load_plugin(path, policy=wasm.Policy(policy), arg=arg)
+            for path, policy, arg in config.plugins]
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
@@ -196,7 +249,11 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tcp_per_client=args.tcp_per_client,
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
+        plugins=_plugin_specs(args.plugin),
+        control=parse_listen(args.control, policy, "--control") if args.control else None,
     )
+    if config.control is not None and config.processes > 1:
+        raise ConfigError("--control: needs --workers 1 (each process has its own plugins)")
     try:
         trust_anchors(config)
     except ConfigError as e:
@@ -209,6 +266,11 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     queue = FrameQueue()
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
+    plugins = PluginSet(workers)
+    for plugin in load_plugins(config):
+        plugins.install(plugin)
+    control = ControlServer(workers, plugins, fast, *config.control) \
+        if config.control is not None else None
     streams = config.dot_port is not None or config.doh_port is not None
     listeners = Listeners(
         queue, config.listen, config.port, fastcache=fast, reuse_port=config.processes > 1,
@@ -235,6 +297,12 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
             print(f"resolver: TLS certificate {config.tls_cert}", flush=True)
         for line in describe(config):
             print(f"resolver: {line}", flush=True)
+        for p in plugins.plugins:
+            print(f"resolver: plugin {p.name} v{p.version} ({', '.join(p.phases)}; fail-"
+                  f"{p.policy.value})", flush=True)
+        if control is not None:
+            print("resolver: control API on http://{}:{}/ (metrics, plugins)".format(
+                *await control.start()), flush=True)
         await stop.wait()
     finally:
         udp = listeners.udp
@@ -244,6 +312,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
                   f"replies ({u.fast_replies} from bytes), shed {u.shed_client} per client and "
                   f"{u.shed_full} full, queue dropped {queue.stats.dropped_client_quota} per "
                   f"client and {queue.stats.dropped_full} full", flush=True)
+        if control is not None:
+            await control.close()
         await listeners.close()
         await workers.stop()
 
@@ -345,7 +415,71 @@ def _serve_one(config: ResolverConfig, listen: str) -> int:
         uvloop.run(main())
     except ImportError:  # pragma: no cover - uvloop is a dependency
         asyncio.run(main())
+    except PluginLoadError as e:
+        print(f"shadowdns resolver: --plugin {e}", file=sys.stderr)
+        return 2
     except OSError as e:
-        print(f"shadowdns resolver: cannot serve on {listen}: {e.strerror}", file=sys.stderr)
+        print(f"shadowdns resolver: cannot serve on {listen}: {e.strerror or e}", file=sys.stderr)
         return 1
     return 0
+
+
+def plugins_command(args: argparse.Namespace) -> int:
+    """``shadowdns resolver plugins``: a client of the --control API."""
+    try:
+        host, port = PRODUCTION.hostport("--control", args.control, role="send")
+    except AddressError as e:
+        print(f"shadowdns resolver plugins: {e}", file=sys.stderr)
+        return 2
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    if args.plugins_command == "list":
+        status, body = _http("GET", f"{base}/plugins")
+    elif args.plugins_command == "unload":
+        status, body = _http("DELETE", f"{base}/plugins/{urllib.parse.quote(args.name)}")
+    else:
+        path: Path = args.file
+        if not path.exists() and path.suffix == "" and wasm.bundled(str(path)).exists():
+            path = wasm.bundled(str(path))
+        try:
+            source = path.read_bytes()
+        except OSError as e:
+            print(f"shadowdns resolver plugins: {args.file}: {e.strerror}", file=sys.stderr)
+            return 2
+        query = urllib.parse.urlencode({"policy": args.policy, "arg": args.arg})
+        name = urllib.parse.quote(args.name or path.stem)
+        status, body = _http("PUT", f"{base}/plugins/{name}?{query}", source)
+    if status is None:
+        print(f"shadowdns resolver plugins: {base}: {body}", file=sys.stderr)
+        return 1
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = {"error": body.strip()}
+    if status >= 400:
+        print(f"shadowdns resolver plugins: {data.get('error', body)}", file=sys.stderr)
+        return 1
+    if args.plugins_command == "list":
+        if not data:
+            print("no plugins")
+        for p in data:
+            print(f"{p['name']} v{p['version']} {p['sha256'][:16]} fail-{p['policy']} "
+                  f"phases {','.join(p['phases'])} calls {sum(p['calls'].values())} "
+                  f"failures {sum(p['failures'].values())}")
+    elif args.plugins_command == "unload":
+        print(f"unloaded {data['unloaded']}")
+    else:
+        print(f"loaded {data['name']} v{data['version']} {data['sha256'][:16]} "
+              f"phases {','.join(data['phases'])}")
+    return 0
+
+
+def _http(method: str, url: str, body: bytes | None = None) -> tuple[int | None, str]:
+    """(status, body) of one request; (None, why) when the API cannot be reached."""
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as e:
+        return None, str(getattr(e, "reason", e))

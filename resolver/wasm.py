@@ -30,6 +30,7 @@ import enum
 import hashlib
 import logging
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -193,12 +194,13 @@ def _trampoline(env, caller, params, nparams, results, nresults):  # type: ignor
     """Every host call lands here: i32 arguments in, one i32 out, no wasmtime-py objects
     made on the way (its generic trampoline costs ~15 µs a call)."""
     entry = _HOSTS.get(env or 0)
-    if entry is None:
+    plugin = entry[0]() if entry is not None else None
+    if entry is None or plugin is None:
         return ctypes.cast(wasmtime.Trap("host call gone")._consume(), ctypes.c_void_p).value
-    plugin, fn = entry
+    fn = entry[1]
     plugin._caller = caller
     try:
-        value = fn(*[params[i].of.i32 for i in range(nparams)])
+        value = fn(plugin, *[params[i].of.i32 for i in range(nparams)])
         results[0].kind = ffi.WASMTIME_I32.value
         results[0].of.i32 = value
         return 0
@@ -215,7 +217,9 @@ def _finalize(env):  # type: ignore[no-untyped-def]
     _HOSTS.pop(env or 0, None)
 
 
-_HOSTS: dict[int, tuple[WasmPlugin, Callable[..., int]]] = {}
+# host-call id -> (the plugin, weakly: a replaced plugin is freed with its linker, whose
+# finalizer drops the ids; the unbound host-call method)
+_HOSTS: dict[int, tuple[weakref.ref[WasmPlugin], Callable[..., int]]] = {}
 _next_host = [1]
 
 
@@ -265,7 +269,7 @@ class WasmPlugin(Plugin):
         for call, nparams in HOST_CALLS.items():
             ident = _next_host[0]
             _next_host[0] += 1
-            _HOSTS[ident] = (self, getattr(self, f"_h_{call}"))
+            _HOSTS[ident] = (weakref.ref(self), getattr(WasmPlugin, f"_h_{call}"))
             self._host_ids.append(ident)
             ty = wasmtime.FuncType([_I32] * nparams, [_I32])
             name = call.encode()
