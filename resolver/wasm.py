@@ -200,7 +200,12 @@ def _trampoline(env, caller, params, nparams, results, nresults):  # type: ignor
     fn = entry[1]
     plugin._caller = caller
     try:
-        value = fn(plugin, *[params[i].of.i32 for i in range(nparams)])
+        if nparams == 0:
+            value = fn(plugin)
+        elif nparams == 2:
+            value = fn(plugin, params[0].of.i32, params[1].of.i32)
+        else:
+            value = fn(plugin, *[params[i].of.i32 for i in range(nparams)])
         results[0].kind = ffi.WASMTIME_I32.value
         results[0].of.i32 = value
         return 0
@@ -466,7 +471,7 @@ class WasmPlugin(Plugin):
 
     def _h_qname(self, ptr: int, cap: int) -> int:
         assert self._call is not None
-        return self._write(self._call.request.qname.to_text().lower().encode(), ptr, cap)
+        return self._write(qname_text(self._call.request.qname), ptr, cap)
 
     def _h_qtype(self) -> int:
         assert self._call is not None
@@ -605,6 +610,22 @@ class WasmPlugin(Plugin):
             return ERR_LIMIT
         self.metrics[name] += delta
         return 0
+
+
+_PLAIN = bytes(range(ord("0"), ord("9") + 1)) + bytes(range(ord("A"), ord("Z") + 1)) \
+    + bytes(range(ord("a"), ord("z") + 1)) + b"-_*"
+
+
+def qname_text(name: dns.name.Name) -> bytes:
+    """``name`` in presentation format, lower case, with the final dot (what the ``qname``
+    host call gives); labels of letters, digits, '-', '_' and '*' are joined without
+    dnspython's escaping pass (the common case, 4x faster)."""
+    raw = b".".join(name.labels)
+    if not raw:
+        return b"."
+    if not raw.translate(None, _PLAIN + b".") and raw.count(b".") == len(name.labels) - 1:
+        return raw.lower()  # (no label holds a dot)
+    return name.to_text().lower().encode()
 
 
 def _parse_record(text: str) -> tuple[dns.name.Name, int, dns.rdataclass.RdataClass,

@@ -31,6 +31,7 @@ from resolver.wasm import (
     bundled,
     load_plugin,
     parse_plugin_spec,
+    qname_text,
 )
 from resolver.workers import Workers
 
@@ -362,3 +363,10 @@ def test_fuzz_random_modules(data: bytes) -> None:
             assert "\n" not in str(e)
         else:
             p.pre_cache(*request())
+
+
+@pytest.mark.parametrize("name", ["www.Example.COM.", ".", "a\\.b.example.", "x y.example.",
+                                  "*.wild.example.", "_dns.resolver.arpa.", "\\200.example."])
+def test_qname_text_is_the_presentation_format(name: str) -> None:
+    parsed = dns.name.from_text(name)
+    assert qname_text(parsed) == parsed.to_text().lower().encode()
