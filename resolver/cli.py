@@ -9,7 +9,9 @@ them, a self-signed pair made at start.  ``--lab DIR``
 takes the lab's root hints and trust anchor (DIR/root.hints, DIR/trust-anchor.ds); without it
 the bundled IANA root hints and root trust anchor are the defaults.  DNSSEC validation is on
 unless ``--no-validation`` says otherwise; the start-up lines say which hints and anchors
-are in use.
+are in use.  ``--plugin FILE[:open|closed[:ARG]]`` adds WebAssembly plugins, ``--control
+ADDR:PORT`` serves /metrics and the /plugins API that ``shadowdns resolver plugins`` uses to
+load, replace and unload them at run time (docs/PLUGINS.md).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ every query is a full scan that lets the query go on) — it measures:
   and with one that sees cache hits (it is paused: every query goes to the worker).
 
 Times are this process's CPU time (``time.process_time``), not wall time, and the best of
-``--rounds`` rounds counts: on a shared machine wall time mostly measures the neighbours.  The figures go to
-docs/PLUGINS.md; nothing here is a timed assertion.
+``--rounds`` rounds counts: on a shared machine wall time mostly measures the neighbours.
+The figures go to docs/PLUGINS.md; nothing here is a timed assertion.
 """
 
 from __future__ import annotations
