@@ -198,22 +198,10 @@ def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
 
 
 def _plugin_specs(specs: list[str]) -> tuple[tuple[Path, str, str], ...]:
-    out = []
-    for spec in specs:
-        try:
-            path, policy, arg = wasm.parse_plugin_spec(spec)
-        except PluginLoadError as e:
-            raise ConfigError(str(e)) from None
-        if not path.exists() and not (path.suffix == "" and wasm.bundled(str(path)).exists()):
-            raise ConfigError(f"--plugin {spec}: {path} does not exist")
-        out.append((path, policy.value, arg))
-    return tuple(out)
-
-
-def load_plugins(config: ResolverConfig) -> list[wasm.WasmPlugin]:
-    """The configured plugins compiled (:class:`PluginLoadError` names the file)."""
-    return [wasm.load_plugin(path, policy=wasm.Policy(policy), arg=arg)
-            for path, policy, arg in config.plugins]
+    try:
+        return wasm.checked_specs(specs, "--plugin")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
@@ -269,7 +257,7 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
     plugins = PluginSet(workers)
-    for plugin in load_plugins(config):
+    for plugin in wasm.load_plugins(config.plugins):
         plugins.install(plugin)
     control = ControlServer(workers, plugins, fast, *config.control) \
         if config.control is not None else None

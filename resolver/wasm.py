@@ -32,7 +32,7 @@ import logging
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import dns.edns
@@ -58,7 +58,9 @@ __all__ = [
     "PluginLoadError",
     "Policy",
     "WasmPlugin",
+    "checked_specs",
     "load_plugin",
+    "load_plugins",
     "parse_plugin_spec",
 ]
 
@@ -684,3 +686,24 @@ def load_plugin(path: Path, *, policy: Policy = Policy.OPEN, arg: str = "",
         raise PluginLoadError(f"{path}: {e.strerror or e}") from None
     return WasmPlugin(source, name=name or path.stem, where=str(path), policy=policy,
                       limits=limits, arg=arg, version=version)
+
+
+def load_plugins(specs: tuple[tuple[Path, str, str], ...]) -> list[WasmPlugin]:
+    """Plugins from (file, policy, argument) specs, in order (:class:`PluginLoadError`
+    names the file)."""
+    return [load_plugin(path, policy=Policy(policy), arg=arg) for path, policy, arg in specs]
+
+
+def checked_specs(specs: Iterable[str], what: str) -> tuple[tuple[Path, str, str], ...]:
+    """``FILE[:open|closed[:ARG]]`` specs parsed and their files found; ``ValueError`` with
+    one line naming ``what`` (the flag or config key) otherwise."""
+    out = []
+    for spec in specs:
+        try:
+            path, policy, arg = parse_plugin_spec(spec)
+        except PluginLoadError as e:
+            raise ValueError(str(e).replace("--plugin", what, 1)) from None
+        if not path.exists() and not (path.suffix == "" and bundled(str(path)).exists()):
+            raise ValueError(f"{what} {spec}: {path} does not exist")
+        out.append((path, policy.value, arg))
+    return tuple(out)

@@ -238,3 +238,44 @@ async def test_hot_swap_under_steady_load_loses_no_query() -> None:
         assert result["wrong"] == 0, result
         # the blocklist was swapped in and out while the load ran
         assert 0 < result["blocked"] < result["sent"] // 2, result
+
+
+# -- plugins in shadow (issue 19 part 5) -------------------------------------------------------
+
+def test_candidate_plugins_in_the_harness_config(tmp_path: Path) -> None:
+    from harness.config import ConfigError, config_from_mapping
+
+    base = {"intake": [{"kind": "query_list", "file": str(tmp_path / "names.txt")}],
+            "references": [{"name": "set-a", "kind": "address", "listen": "127.0.0.1:5353"}]}
+    config = config_from_mapping({**base, "candidate": {
+        "plugins": ["blocklist:closed:ads.example", "noop"]}})
+    assert [(p.name, policy, arg) for p, policy, arg in config.candidate.plugins] == [
+        ("blocklist", "closed", "ads.example"), ("noop", "open", "")]
+    for candidate, message in [
+            ({"plugins": ["nothere.wat"]}, "nothere.wat does not exist"),
+            ({"plugins": ["noop:sometimes"]}, "policy must be open or closed"),
+            ({"address": "127.0.0.1:5354", "plugins": ["noop"]}, "runs its own plugins")]:
+        with pytest.raises(ConfigError, match=message):
+            config_from_mapping({**base, "candidate": candidate})
+
+
+async def test_in_process_candidate_runs_its_plugin_set() -> None:
+    """Set B (the blocklist) in the in-process candidate; set A (none) elsewhere: the
+    candidate's answers are what set B makes of the same queries, and its setup names it."""
+    from harness.records import Query
+    from harness.targets import InProcessTarget
+    from resolver.config import ResolverConfig
+
+    config = ResolverConfig(root_hints=(("a.root.", "127.53.0.1"),),
+                            plugins=((bundled("blocklist"), "closed", "ads.example"),))
+    target = InProcessTarget("candidate", config, timeout=2.0,
+                             answerer=DelayAnswerer())  # type: ignore[arg-type]
+    blocked = await target.ask(Query(qname="www.ads.example.", qtype=1, edns_payload=1232))
+    fine = await target.ask(Query(qname="www.fine.example.", qtype=1, edns_payload=1232))
+    assert blocked.wire is not None and fine.wire is not None
+    reply = dns.message.from_wire(blocked.wire)
+    assert reply.rcode() == dns.rcode.NXDOMAIN and ede(reply) == [(15, "Blocked")]
+    assert dns.message.from_wire(fine.wire).rcode() == dns.rcode.NOERROR
+    setup = target.setup()
+    assert setup["plugins"] == [{"name": "blocklist", "sha256": target.plugins[0].sha256,
+                                 "policy": "closed", "arg": "ads.example"}]
