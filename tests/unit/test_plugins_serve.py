@@ -136,7 +136,7 @@ def test_serve_plugin_flags_are_checked(tmp_path: Path) -> None:
 async def controlled() -> AsyncIterator[tuple[int, str, PluginSet, Listeners]]:
     queue = FrameQueue()
     fast = FastCache(1 << 20)
-    workers = Workers(queue, DelayAnswerer(), n=16, fastcache=fast)  # type: ignore[arg-type]
+    workers = Workers(queue, DelayAnswerer(), n=16, fastcache=fast)
     plugins = PluginSet(workers)
     listeners = Listeners(queue, HOST, 0, fastcache=fast)
     control = ControlServer(workers, plugins, fast, HOST, 0)
@@ -217,7 +217,7 @@ async def test_hot_swap_under_steady_load_loses_no_query() -> None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c",
             f"from tests.unit.test_plugins_serve import loadgen; loadgen({port}, {rate}, "
-            f"{seconds})", stdout=asyncio.subprocess.PIPE)
+            f"{seconds})", stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2])
         swapped = 0
         finish = time.monotonic() + seconds
         steps = [lambda: put("blocklist", BLOCKLIST, "ads.example"),

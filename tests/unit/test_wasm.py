@@ -86,6 +86,17 @@ def test_bad_modules_are_one_line_errors(source: bytes, message: str) -> None:
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
+def test_a_binary_module_loads_like_its_text(tmp_path: Path) -> None:
+    import wasmtime
+
+    binary = tmp_path / "blocklist.wasm"
+    binary.write_bytes(wasmtime.wat2wasm(bundled("blocklist").read_text()))
+    p = load_plugin(binary, arg="ads.example")
+    assert p.name == "blocklist" and p.phases == ("pre_cache",)
+    out = p.pre_cache(*request("www.ads.example."))
+    assert out is not None and out.rcode() == dns.rcode.NXDOMAIN
+
+
 def test_memory_above_the_cap_is_refused_at_load() -> None:
     with pytest.raises(PluginLoadError, match="f.wasm"):
         WasmPlugin(b'(module (memory 64) (func (export "pre_cache") (result i32) i32.const 0))',
