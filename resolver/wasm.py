@@ -188,7 +188,6 @@ class _Call:
     reply: dns.message.Message | None
     owned: bool = False  # reply is our copy (made at the first change)
     added: int = 0
-    changed: bool = False
 
 
 @ffi.wasmtime_func_callback_t
@@ -256,10 +255,12 @@ class WasmPlugin(Plugin):
         self._warned_at = float("-inf")
         self._call: _Call | None = None
         self._caller: object = None
-        self._host_ids: list[int] = []
         self._linker = self._make_linker()
         self._results = (ffi.wasmtime_val_t * 1)()
         self._instantiate(where)
+        if self._at_memory_cap():
+            raise PluginLoadError(f"{where}: its memory starts within a page of the cap "
+                                  f"({self.limits.memory} bytes): no room to run")
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -277,7 +278,6 @@ class WasmPlugin(Plugin):
             ident = _next_host[0]
             _next_host[0] += 1
             _HOSTS[ident] = (weakref.ref(self), getattr(WasmPlugin, f"_h_{call}"))
-            self._host_ids.append(ident)
             ty = wasmtime.FuncType([_I32] * nparams, [_I32])
             name = call.encode()
             module = ABI_MODULE.encode()
@@ -308,12 +308,6 @@ class WasmPlugin(Plugin):
         funcs = {p: exports[p] for p in self._phases}
         self._funcs = {p: f for p, f in funcs.items() if isinstance(f, wasmtime.Func)}
         self.instances += 1
-
-    def close(self) -> None:
-        """Forget the host-call table entries (the linker's finalizer does too)."""
-        for ident in self._host_ids:
-            _HOSTS.pop(ident, None)
-        self._host_ids = []
 
     # -- phases (the Plugin interface) --------------------------------------------------------
 
@@ -369,10 +363,8 @@ class WasmPlugin(Plugin):
             return self._failed(phase, "abi", request, query,
                                 detail=f"{phase} returned {result}, not 0 or 1")
         self.answers[phase] += 1
-        if call.reply is None or (not call.changed and phase != "post_cache"):
-            # "answer" with nothing set: an empty NOERROR reply to the query
-            return call.reply if call.reply is not None else \
-                dns.message.make_response(query, recursion_available=True)
+        if call.reply is None:  # "answer" with nothing set: an empty NOERROR reply
+            return dns.message.make_response(query, recursion_available=True)
         return call.reply
 
     def _invoke(self, func: wasmtime.Func) -> int:
@@ -463,7 +455,6 @@ class WasmPlugin(Plugin):
         elif not call.owned:
             call.reply = copy_reply(call.reply)
             call.owned = True
-        call.changed = True
         return call.reply
 
     # -- host calls (docs/PLUGINS.md) ---------------------------------------------------------

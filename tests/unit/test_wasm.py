@@ -381,3 +381,10 @@ def test_fuzz_random_modules(data: bytes) -> None:
 def test_qname_text_is_the_presentation_format(name: str) -> None:
     parsed = dns.name.from_text(name)
     assert qname_text(parsed) == parsed.to_text().lower().encode()
+
+
+def test_memory_at_the_cap_from_the_start_is_refused() -> None:
+    with pytest.raises(PluginLoadError, match="within a page of the cap"):
+        WasmPlugin(b'(module (memory (export "memory") 2) '
+                   b'(func (export "pre_cache") (result i32) i32.const 0))',
+                   name="f", limits=Limits(memory=2 * 65536))

@@ -604,3 +604,25 @@ def test_fast_path_paused_while_a_plugin_sees_cache_hits() -> None:
     assert not fast.paused
     w.plugins = PluginChain()
     assert not fast.paused
+
+
+async def test_a_query_in_flight_finishes_on_the_chain_it_started_with() -> None:
+    release = asyncio.Event()
+
+    class Held:
+        async def answer(self, request: Request,
+                         query: dns.message.Message) -> dns.message.Message:
+            await release.wait()
+            return dns.message.make_response(query)
+
+    old, new = Recorder(), Recorder()
+    w = workers(Held(), [old])
+    task = asyncio.create_task(w.handle(frame(query().to_wire(), received=_now())))
+    await asyncio.sleep(0.01)
+    w.plugins = PluginChain([new])  # swapped while the query waits for its answer
+    release.set()
+    assert await task is not None
+    seen = ["pre_cache", "post_cache:hit", "post_resolve"]  # (Held never asks upstream)
+    assert old.calls == seen and new.calls == []
+    await ask(w, query().to_wire())
+    assert new.calls == seen and old.calls == seen
