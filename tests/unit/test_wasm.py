@@ -236,6 +236,18 @@ def test_blocklist_example() -> None:
     assert p.metrics == {"blocked": 3} and not p.failures
 
 
+def test_blocklist_example_sinkhole_mode() -> None:
+    p = load_plugin(Path("blocklist"), arg="sinkhole:ads.example tracker.example")
+    out = p.pre_cache(*request("x.ads.example."))
+    assert out is not None and out.rcode() == dns.rcode.NOERROR
+    assert [r.to_text() for r in out.answer] == ["x.ads.example. 300 IN A 0.0.0.0"]
+    assert ede(out) == [(15, "Blocked")]
+    out = p.pre_cache(*request("tracker.example.", "AAAA"))
+    assert out is not None and out.rcode() == dns.rcode.NOERROR and not out.answer
+    assert p.pre_cache(*request("sinkhole.example.")) is None
+    assert p.metrics == {"blocked": 2} and not p.failures
+
+
 def test_localzone_example() -> None:
     p = load_plugin(bundled("localzone"), arg="corp.example 10.1.2.3")
     req, q = request("host.corp.example.")

@@ -1,21 +1,30 @@
 ;; Blocklist: names listed in the plugin's argument, and every name below them, are answered
 ;; NXDOMAIN with EDE 15 (Blocked) before the cache is asked; counted as metric "blocked".
+;; With the argument starting "sinkhole:" they are answered NOERROR instead: A questions
+;; with "NAME 300 IN A 0.0.0.0", other types with no record (NODATA), EDE 15 all the same.
 ;;
 ;;   resolver serve --plugin blocklist:open:ads.example,tracker.example
+;;   resolver serve --plugin blocklist:open:sinkhole:ads.example,tracker.example
 ;;
-;; The argument is a list of lower-case names without the final dot, separated by commas
-;; or spaces.  ABI: shadowdns.v1 (docs/PLUGINS.md).  Memory: 0..63 constants, 512..767 the
-;; question name, 1024..32767 the argument (read once, at the first call).
+;; The list: lower-case names without the final dot, separated by commas or spaces.
+;; ABI: shadowdns.v1 (docs/PLUGINS.md).  Memory: 0..63 constants, 512..767 the question
+;; name, 1024..32767 the argument (read once, at the first call), 40000.. the A record.
 (module
   (import "shadowdns.v1" "arg" (func $arg (param i32 i32) (result i32)))
   (import "shadowdns.v1" "qname" (func $qname (param i32 i32) (result i32)))
   (import "shadowdns.v1" "set_rcode" (func $set_rcode (param i32) (result i32)))
   (import "shadowdns.v1" "add_ede" (func $add_ede (param i32 i32 i32) (result i32)))
   (import "shadowdns.v1" "metric" (func $metric (param i32 i32 i32) (result i32)))
+  (import "shadowdns.v1" "qtype" (func $qtype (result i32)))
+  (import "shadowdns.v1" "add_record" (func $add_record (param i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "Blocked")
   (data (i32.const 16) "blocked")
+  (data (i32.const 32) "sinkhole:")
+  (data (i32.const 48) " 300 IN A 0.0.0.0")
   (global $arglen (mut i32) (i32.const -1))
+  (global $list (mut i32) (i32.const 1024))  ;; where the list starts in the argument
+  (global $sinkhole (mut i32) (i32.const 0))
 
   ;; 1 if the n bytes at a and b are equal
   (func $eq (param $a i32) (param $b i32) (param $n i32) (result i32)
@@ -48,13 +57,17 @@
       (then
         (global.set $arglen (call $arg (i32.const 1024) (i32.const 31744)))
         (if (i32.gt_u (global.get $arglen) (i32.const 31744))
-          (then (global.set $arglen (i32.const 0))))))
+          (then (global.set $arglen (i32.const 0))))
+        (if (i32.and (i32.ge_u (global.get $arglen) (i32.const 9))
+                     (call $eq (i32.const 1024) (i32.const 32) (i32.const 9)))
+          (then (global.set $sinkhole (i32.const 1))
+                (global.set $list (i32.const 1033))))))
     (local.set $ql (call $qname (i32.const 512) (i32.const 256)))
     (if (i32.gt_u (local.get $ql) (i32.const 256)) (then (return (i32.const 0))))
     (local.set $ql (i32.sub (local.get $ql) (i32.const 1)))
     (local.set $end (i32.add (i32.const 1024) (global.get $arglen)))
-    (local.set $i (i32.const 1024))
-    (local.set $s (i32.const 1024))
+    (local.set $i (global.get $list))
+    (local.set $s (global.get $list))
     (block $done
       (loop $scan
         (local.set $c (i32.load8_u (local.get $i)))
@@ -72,8 +85,21 @@
     (i32.const 0))
 
   (func (export "pre_cache") (result i32)
+    (local $ql i32)
     (if (i32.eqz (call $listed)) (then (return (i32.const 0))))
-    (drop (call $set_rcode (i32.const 3)))
+    (if (global.get $sinkhole)
+      (then
+        (drop (call $set_rcode (i32.const 0)))
+        (if (i32.eq (call $qtype) (i32.const 1))
+          (then
+            ;; "QNAME. 300 IN A 0.0.0.0" at 40000 (the question name is at 512 still)
+            (local.set $ql (call $qname (i32.const 512) (i32.const 256)))
+            (memory.copy (i32.const 40000) (i32.const 512) (local.get $ql))
+            (memory.copy (i32.add (i32.const 40000) (local.get $ql)) (i32.const 48)
+                         (i32.const 17))
+            (drop (call $add_record (i32.const 0) (i32.const 40000)
+                                    (i32.add (local.get $ql) (i32.const 17)))))))
+      (else (drop (call $set_rcode (i32.const 3)))))
     (drop (call $add_ede (i32.const 15) (i32.const 0) (i32.const 7)))
     (drop (call $metric (i32.const 16) (i32.const 7) (i32.const 1)))
     (i32.const 1)))
