@@ -28,7 +28,9 @@ import ctypes
 import dataclasses
 import enum
 import hashlib
+import itertools
 import logging
+import threading
 import time
 import weakref
 from collections import Counter
@@ -120,17 +122,19 @@ HOST_CALLS: dict[str, int] = {
 }
 
 _ENGINE: wasmtime.Engine | None = None
+_ENGINE_LOCK = threading.Lock()  # plugins are compiled in threads (resolver.control)
 
 
 def engine() -> wasmtime.Engine:
-    """The process's engine (fuel metering on); modules compiled on it are shared."""
+    """The process's engine (fuel metering on): every module and store must share one."""
     global _ENGINE
-    if _ENGINE is None:
-        config = wasmtime.Config()
-        config.consume_fuel = True
-        config.cranelift_opt_level = "speed"
-        _ENGINE = wasmtime.Engine(config)
-    return _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            config = wasmtime.Config()
+            config.consume_fuel = True
+            config.cranelift_opt_level = "speed"
+            _ENGINE = wasmtime.Engine(config)
+        return _ENGINE
 
 
 def compile_module(source: bytes, where: str) -> wasmtime.Module:
@@ -226,7 +230,7 @@ def _finalize(env):  # type: ignore[no-untyped-def]
 # host-call id -> (the plugin, weakly: a replaced plugin is freed with its linker, whose
 # finalizer drops the ids; the unbound host-call method)
 _HOSTS: dict[int, tuple[weakref.ref[WasmPlugin], Callable[..., int]]] = {}
-_next_host = [1]
+_host_ids = itertools.count(1)  # next() is atomic: plugins may be built in two threads
 
 
 class WasmPlugin(Plugin):
@@ -275,8 +279,7 @@ class WasmPlugin(Plugin):
     def _make_linker(self) -> wasmtime.Linker:
         linker = wasmtime.Linker(engine())
         for call, nparams in HOST_CALLS.items():
-            ident = _next_host[0]
-            _next_host[0] += 1
+            ident = next(_host_ids)
             _HOSTS[ident] = (weakref.ref(self), getattr(WasmPlugin, f"_h_{call}"))
             ty = wasmtime.FuncType([_I32] * nparams, [_I32])
             name = call.encode()

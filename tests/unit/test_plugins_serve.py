@@ -25,6 +25,7 @@ from resolver.cli import config_from, plugins_command, run_server
 from resolver.control import ControlServer, PluginSet
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
+from resolver.model import Frame
 from resolver.server import Listeners
 from resolver.wasm import bundled
 from resolver.workers import Workers
@@ -279,3 +280,17 @@ async def test_in_process_candidate_runs_its_plugin_set() -> None:
     setup = target.setup()
     assert setup["plugins"] == [{"name": "blocklist", "sha256": target.plugins[0].sha256,
                                  "policy": "closed", "arg": "ads.example"}]
+
+
+async def test_concurrent_loads_each_get_their_own_host_calls() -> None:
+    workers = Workers(FrameQueue(), DelayAnswerer(), n=1)
+    plugins = PluginSet(workers)
+    await asyncio.gather(*(plugins.load(f"b{i}", BLOCKLIST, arg=f"n{i}.example")
+                           for i in range(4)))
+    assert sorted(p.name for p in plugins.plugins) == ["b0", "b1", "b2", "b3"]
+    for i in range(4):
+        frame = Frame(dns.message.make_query(f"x.n{i}.example.", "A").to_wire(), "udp",
+                      ("127.0.0.1", 5300), time.monotonic())
+        out = await workers.handle(frame)
+        assert out is not None and dns.message.from_wire(out).rcode() == dns.rcode.NXDOMAIN
+    assert [p.metrics["blocked"] for p in plugins.plugins] == [1, 1, 1, 1]  # each its own
