@@ -241,6 +241,7 @@ class WasmPlugin(Plugin):
                  arg: str = "", version: int = 1) -> None:
         where = where or name
         self._name = name
+        self._spent_key = f"wasm.{name}.seconds"  # request.extra: this plugin's time so far
         self.policy = policy
         self.limits = limits or Limits()
         self.arg = arg.encode()
@@ -335,7 +336,7 @@ class WasmPlugin(Plugin):
         func = self._funcs.get(phase)
         if func is None:
             return None
-        spent_key = f"wasm.{self._name}.seconds"
+        spent_key = self._spent_key
         spent = request.extra.get(spent_key, 0.0)
         assert isinstance(spent, float)
         if spent >= self.limits.budget:
