@@ -139,13 +139,15 @@ def register(sub: Any) -> None:
     s.add_argument("--control", metavar="ADDR:PORT",
                    help="serve the HTTP control API here: /metrics and /plugins (load, "
                         "replace, unload at run time); unauthenticated, keep it on loopback; "
-                        "needs --workers 1")
+                        "with --workers N, process i serves it on PORT+i")
     s.set_defaults(func=serve)
 
     pl = rsub.add_parser("plugins", help="list, load, replace or unload a running resolver's "
                                          "plugins (its --control API)")
-    pl.add_argument("--control", required=True, metavar="ADDR:PORT",
-                    help="the resolver's --control address")
+    pl.add_argument("--control", required=True, action="append", metavar="ADDR:PORT",
+                    help="the resolver's --control address; repeat it for each process of "
+                         "a --workers N resolver (PORT, PORT+1, ...): the change is made on "
+                         "each, in order")
     plsub = pl.add_subparsers(dest="plugins_command", required=True, metavar="ACTION")
     plsub.add_parser("list", help="the plugins in use, in chain order")
     ld = plsub.add_parser("load", help="load FILE as NAME (a new version if NAME is loaded)")
@@ -242,8 +244,9 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         plugins=_plugin_specs(args.plugin),
         control=parse_listen(args.control, policy, "--control") if args.control else None,
     )
-    if config.control is not None and config.processes > 1:
-        raise ConfigError("--control: needs --workers 1 (each process has its own plugins)")
+    if config.control is not None and config.control[1] + config.processes - 1 > 65535:
+        raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "
+                          "(one per process) pass 65535")
     try:
         trust_anchors(config)
     except ConfigError as e:
@@ -367,12 +370,15 @@ def ensure_free(host: str, port: int) -> None:
 def _supervise(config: ResolverConfig) -> int:
     """Fork one server process per worker and wait; signals are passed on to them."""
     children: list[int] = []
-    for _ in range(config.processes):
+    for i in range(config.processes):
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                code = _serve_one(config, f"{config.listen}:{config.port}")
+                # each process has its own plugins, so its own control API: PORT+i
+                own = config if config.control is None else dataclasses.replace(
+                    config, control=(config.control[0], config.control[1] + i))
+                code = _serve_one(own, f"{config.listen}:{config.port}")
             finally:
                 os._exit(code)
         children.append(pid)
@@ -415,18 +421,9 @@ def _serve_one(config: ResolverConfig, listen: str) -> int:
 
 
 def plugins_command(args: argparse.Namespace) -> int:
-    """``shadowdns resolver plugins``: a client of the --control API."""
-    try:
-        host, port = PRODUCTION.hostport("--control", args.control, role="send")
-    except AddressError as e:
-        print(f"shadowdns resolver plugins: {e}", file=sys.stderr)
-        return 2
-    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    if args.plugins_command == "list":
-        status, body = _http("GET", f"{base}/plugins")
-    elif args.plugins_command == "unload":
-        status, body = _http("DELETE", f"{base}/plugins/{urllib.parse.quote(args.name)}")
-    else:
+    """``shadowdns resolver plugins``: a client of the --control API (of each process)."""
+    source = b""
+    if args.plugins_command == "load":
         path: Path = args.file
         if not path.exists() and path.suffix == "" and wasm.bundled(str(path)).exists():
             path = wasm.bundled(str(path))
@@ -435,9 +432,29 @@ def plugins_command(args: argparse.Namespace) -> int:
         except OSError as e:
             print(f"shadowdns resolver plugins: {args.file}: {e.strerror}", file=sys.stderr)
             return 2
+        args.name = args.name or path.stem
+    status = 0
+    for control in args.control:
+        try:
+            host, port = PRODUCTION.hostport("--control", control, role="send")
+        except AddressError as e:
+            print(f"shadowdns resolver plugins: {e}", file=sys.stderr)
+            return 2
+        base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        prefix = f"{control}: " if len(args.control) > 1 else ""
+        status = max(status, _plugins_at(base, args, source, prefix))
+    return status
+
+
+def _plugins_at(base: str, args: argparse.Namespace, source: bytes, prefix: str) -> int:
+    if args.plugins_command == "list":
+        status, body = _http("GET", f"{base}/plugins")
+    elif args.plugins_command == "unload":
+        status, body = _http("DELETE", f"{base}/plugins/{urllib.parse.quote(args.name)}")
+    else:
         query = urllib.parse.urlencode({"policy": args.policy, "arg": args.arg})
-        name = urllib.parse.quote(args.name or path.stem)
-        status, body = _http("PUT", f"{base}/plugins/{name}?{query}", source)
+        status, body = _http("PUT", f"{base}/plugins/{urllib.parse.quote(args.name)}?{query}",
+                             source)
     if status is None:
         print(f"shadowdns resolver plugins: {base}: {body}", file=sys.stderr)
         return 1
@@ -446,19 +463,19 @@ def plugins_command(args: argparse.Namespace) -> int:
     except ValueError:
         data = {"error": body.strip()}
     if status >= 400:
-        print(f"shadowdns resolver plugins: {data.get('error', body)}", file=sys.stderr)
+        print(f"shadowdns resolver plugins: {prefix}{data.get('error', body)}", file=sys.stderr)
         return 1
     if args.plugins_command == "list":
         if not data:
-            print("no plugins")
+            print(f"{prefix}no plugins")
         for p in data:
-            print(f"{p['name']} v{p['version']} {p['sha256'][:16]} fail-{p['policy']} "
+            print(f"{prefix}{p['name']} v{p['version']} {p['sha256'][:16]} fail-{p['policy']} "
                   f"phases {','.join(p['phases'])} calls {sum(p['calls'].values())} "
                   f"failures {sum(p['failures'].values())}")
     elif args.plugins_command == "unload":
-        print(f"unloaded {data['unloaded']}")
+        print(f"{prefix}unloaded {data['unloaded']}")
     else:
-        print(f"loaded {data['name']} v{data['version']} {data['sha256'][:16]} "
+        print(f"{prefix}loaded {data['name']} v{data['version']} {data['sha256'][:16]} "
               f"phases {','.join(data['phases'])}")
     return 0
 
