@@ -296,7 +296,7 @@ def test_failures_are_contained_counted_and_follow_the_policy(body: str, kind: s
     for _ in range(3):
         started = time.perf_counter()
         out = p.pre_cache(*request())
-        assert time.perf_counter() - started < 0.5
+        assert time.perf_counter() - started < 2.0  # bounded by fuel, not by luck
         if policy is Policy.OPEN:
             assert out is None
         else:
