@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 import weakref
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -134,6 +134,29 @@ def engine() -> wasmtime.Engine:
             config.cranelift_opt_level = "speed"
             _ENGINE = wasmtime.Engine(config)
         return _ENGINE
+
+
+_COMPILED: OrderedDict[str, wasmtime.Module] = OrderedDict()  # by the source's sha256
+_COMPILED_MAX = 32
+_COMPILED_LOCK = threading.Lock()
+
+
+def compiled(source: bytes, where: str) -> wasmtime.Module:
+    """:func:`compile_module`, remembered by the source's hash for the last
+    :data:`_COMPILED_MAX` modules: loading the same module again (a new argument, a
+    rollback) costs no compilation, which on a busy server is CPU taken from queries."""
+    key = hashlib.sha256(source).hexdigest()
+    with _COMPILED_LOCK:
+        module = _COMPILED.get(key)
+        if module is not None:
+            _COMPILED.move_to_end(key)
+            return module
+    module = compile_module(source, where)
+    with _COMPILED_LOCK:
+        _COMPILED[key] = module
+        while len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    return module
 
 
 def compile_module(source: bytes, where: str) -> wasmtime.Module:
@@ -246,7 +269,7 @@ class WasmPlugin(Plugin):
         self.arg = arg.encode()
         self.version = version
         self.sha256 = hashlib.sha256(source).hexdigest()
-        self.module = compile_module(source, where)
+        self.module = compiled(source, where)
         self._phases = _check_module(self.module, where)
         self.calls: Counter[str] = Counter()  # by phase
         self.answers: Counter[str] = Counter()  # by phase: calls that answered/replaced

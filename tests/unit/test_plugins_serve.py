@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import sys
 import time
@@ -32,8 +33,8 @@ from resolver.workers import Workers
 from shadowdns.cli import build_parser
 from tests.unit.test_server import BOUND, HOST, DelayAnswerer
 
-RATE = 200  # queries a second
-SWAP_EVERY = 0.05  # seconds between two changes of the plugin set
+RATE = int(os.environ.get("SHADOWDNS_SWAP_QPS", "200"))  # queries a second (docs/PLUGINS.md)
+SWAP_EVERY = float(os.environ.get("SHADOWDNS_SWAP_EVERY", "0.05"))  # s between two changes
 BLOCKLIST = bundled("blocklist").read_bytes()
 NOOP = bundled("noop").read_bytes()
 

@@ -400,3 +400,10 @@ def test_memory_at_the_cap_from_the_start_is_refused() -> None:
         WasmPlugin(b'(module (memory (export "memory") 2) '
                    b'(func (export "pre_cache") (result i32) i32.const 0))',
                    name="f", limits=Limits(memory=2 * 65536))
+
+
+def test_the_same_module_is_compiled_once() -> None:
+    source = bundled("noop").read_bytes()
+    a = WasmPlugin(source, name="a")
+    b = WasmPlugin(source, name="b", arg="other")
+    assert a.module is b.module and a._store is not b._store  # one compile, own instances
