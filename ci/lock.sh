@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "${PYTHON:-python3}" -m venv "$tmp/venv"
-"$tmp/venv/bin/pip" install -q --upgrade pip
+# setuptools too: ci/setup.sh installs the project with --no-build-isolation, which needs
+# the build-system requirement (setuptools>=77) in the venv, so the lock must pin it
+"$tmp/venv/bin/pip" install -q --upgrade pip "setuptools>=77"
 "$tmp/venv/bin/pip" install -q '.[dev]'
 {
   echo "# Pinned by ci/lock.sh on $(date -u +%Y-%m-%d) for Python $("$tmp/venv/bin/python" -c 'import sys; print(*sys.version_info[:2], sep=".")')."

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from harness.pipeline import Pipeline
 from harness.store import StoreReader
+from resolver.control import serve_app
 
 __all__ = ["ApiServer", "make_app"]
 
@@ -81,17 +82,8 @@ class ApiServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.pipeline), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError as e:
-            await self._runner.cleanup()
-            raise OSError(f"api: cannot listen on {self.host}:{self.port}: {e.strerror}") from e
-        server = getattr(site, "_server", None)
-        if server is not None and server.sockets:
-            self.port = int(server.sockets[0].getsockname()[1])
+        self._runner, self.port = await serve_app(make_app(self.pipeline), self.host,
+                                                  self.port, "api")
 
     async def stop(self) -> None:
         if self._runner is not None:

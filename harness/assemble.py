@@ -40,6 +40,7 @@ from lab.run import ANCHOR_FILE, HINTS_FILE, LabInfo
 from legacy_adapter import ByAddress, ManagedResolver, Reference, ReferenceSpec
 from resolver.app import describe, host_has_global_ipv6
 from resolver.config import ResolverConfig
+from resolver.wasm import PluginLoadError
 
 __all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
 
@@ -145,7 +146,7 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
         trust_anchor_file=anchor, validation=c.validate,
         qname_minimisation=c.qname_minimisation, egress=egress,
         cache_bytes=c.cache_mb * 1024 * 1024, workers=c.workers,
-        do_ip6=False if config.lab is not None else None)
+        do_ip6=False if config.lab is not None else None, plugins=c.plugins)
     try:
         if name is None:  # (the twin is the same resolver: said once)
             for line in describe(resolver_config, off="candidate.validate: false"):
@@ -153,6 +154,8 @@ def _candidate(config: HarnessConfig, lab: LabInfo | None, *, name: str | None =
         return InProcessTarget(name or c.name, resolver_config, timeout=c.timeout)
     except ConfigError as e:  # the trust anchor file
         raise ConfigError(str(e), source=config.source, key="candidate.trust_anchor") from None
+    except PluginLoadError as e:
+        raise ConfigError(str(e), source=config.source, key="candidate.plugins") from None
 
 
 def _reference_egress(r: ReferenceConfig, lab: LabInfo | None) -> str | None:

@@ -47,6 +47,8 @@ The format (every key optional except where said)::
       trust_anchor: run/lab/trust-anchor.ds  # likewise: the lab's, else the IANA root anchor
       validate: true         # false: no DNSSEC validation
       egress: 127.54.3.1
+      plugins: ["blocklist:closed:ads.example"]  # in-process only: WebAssembly plugins,
+                             # as resolver serve --plugin (docs/PLUGINS.md, plugins in shadow)
       qname_minimisation: true
       timeout: 5
       transport: udp         # with address: udp (tcp on TC) | tcp | dot | doh (doh_path:)
@@ -104,6 +106,7 @@ from netpolicy import (
     Role,
     is_loopback,
 )
+from resolver.wasm import checked_specs
 
 __all__ = [
     "ApiConfig",
@@ -220,6 +223,8 @@ class CandidateConfig:
     validate: bool = True
     transport: Transport = "udp"  # how the candidate at ``address`` is asked
     doh_path: str = DEFAULT_DOH_PATH
+    # WebAssembly plugins of the in-process candidate: (file, policy, argument), in order
+    plugins: tuple[tuple[Path, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -756,7 +761,7 @@ def _names(r: _Reader, key: str) -> list[str]:
 
 _CANDIDATE_KEYS = ("name", "address", "root_hints", "trust_anchor", "egress",
                    "qname_minimisation", "timeout", "cache_mb", "workers", "validate",
-                   "transport", "doh_path")
+                   "transport", "doh_path", "plugins")
 
 
 def _transport(r: _Reader, managed: str | None) -> tuple[Transport, str]:
@@ -785,7 +790,22 @@ def _candidate(r: _Reader) -> CandidateConfig:
         cache_mb=r.integer("cache_mb", 64, low=1),
         workers=r.integer("workers", 256, low=1),
         validate=r.boolean("validate", True),
+        plugins=_plugins(r),
     )
+
+
+def _plugins(r: _Reader) -> tuple[tuple[Path, str, str], ...]:
+    """``candidate.plugins``: a list of ``FILE[:open|closed[:ARG]]`` (as ``resolver serve
+    --plugin``), for the in-process candidate only."""
+    if not r.has("plugins"):
+        return ()
+    if r.has("address"):
+        raise r.error("plugins", "a candidate at an address runs its own plugins (give them "
+                                 "to its resolver serve --plugin)")
+    try:
+        return checked_specs(r.strings("plugins"), "plugin")
+    except ValueError as e:
+        raise r.error("plugins", str(e)) from None
 
 
 def _target_name(r: _Reader, default: str | None) -> str:

@@ -257,6 +257,11 @@ def _header(setup: Mapping[str, object], exchanges: Sequence[UpstreamExchange],
                         "the candidate's cache): the scenario may not replay")
         first = hints[0][1]
     addresses = set(asked) | {first}
+    plugins = setup.get("plugins")
+    if isinstance(plugins, list) and plugins:
+        names = ", ".join(str(p.get("name")) for p in plugins if isinstance(p, dict))
+        warnings.append(f"the candidate ran plugins ({names}); the scenario replays the "
+                        "resolver without them")
     lines = [f"stub-addr: {first}", f"stub-name: {by_addr.get(first, hints[0][0])}"]
     lines.append(f"query-minimization: {'on' if setup.get('qname_minimisation') else 'off'}")
     lines.append(f"do-ip6: {'yes' if setup.get('do_ip6') else 'no'}")

@@ -34,6 +34,8 @@ from resolver.conductor import NetworkTransport, Transport
 from resolver.config import ResolverConfig
 from resolver.frames import FrameQueue
 from resolver.model import Frame
+from resolver.plugins import PluginChain
+from resolver.wasm import load_plugins
 from resolver.workers import Workers
 
 __all__ = ["AddressTarget", "InProcessTarget", "Target", "query_wire"]
@@ -176,7 +178,11 @@ class InProcessTarget:
         if self.recording:
             answerer.exchanger = RecordingExchanger(answerer.exchanger)
         self.answerer = answerer
-        self.workers = Workers(FrameQueue(), self.answerer, n=1, deadline=timeout)
+        # the candidate's plugins (candidate.plugins): a plugin set in shadow against a
+        # reference running another set (docs/PLUGINS.md)
+        self.plugins = load_plugins(config.plugins)
+        self.workers = Workers(FrameQueue(), self.answerer, PluginChain(self.plugins), n=1,
+                               deadline=timeout)
 
     @property
     def name(self) -> str:
@@ -236,6 +242,8 @@ class InProcessTarget:
             "trust_anchors": records,
             "negative_trust_anchors": sorted(n.to_text() for n in anchors.negative),
             "upstream_port": self.config.upstream_port,
+            "plugins": [{"name": p.name, "sha256": p.sha256, "policy": p.policy.value,
+                         "arg": p.arg.decode()} for p in self.plugins],
         }
 
     async def ask(self, query: Query, *, cd: bool | None = None) -> TargetAnswer:

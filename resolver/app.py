@@ -30,6 +30,7 @@ from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
 from resolver.model import Request
+from resolver.plugins import gated
 from resolver.recursor.core import Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
@@ -62,7 +63,7 @@ class ResolverAnswerer:
         self.minimal_ns_answers = minimal_ns_answers
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
-        res = await self.recursor.resolve(request, self.exchanger)
+        res = await self.recursor.resolve(request, gated(self.exchanger, request))
         reply = dns.message.make_response(query, recursion_available=True, our_payload=1232)
         reply.set_rcode(dns.rcode.Rcode(res.rcode))
         keep_dnssec = request.do

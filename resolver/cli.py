@@ -9,7 +9,9 @@ them, a self-signed pair made at start.  ``--lab DIR``
 takes the lab's root hints and trust anchor (DIR/root.hints, DIR/trust-anchor.ds); without it
 the bundled IANA root hints and root trust anchor are the defaults.  DNSSEC validation is on
 unless ``--no-validation`` says otherwise; the start-up lines say which hints and anchors
-are in use.
+are in use.  ``--plugin FILE[:open|closed[:ARG]]`` adds WebAssembly plugins, ``--control
+ADDR:PORT`` serves /metrics and the /plugins API that ``shadowdns resolver plugins`` uses to
+load, replace and unload them at run time (docs/PLUGINS.md).
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import signal
 import socket
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +37,10 @@ from typing import Any
 from configfiles import ConfigError
 from configfiles.roothints import read_root_hints
 from netpolicy import PRODUCTION, AddressError, AddressPolicy
-from resolver import rootdata
+from resolver import rootdata, wasm
 from resolver.app import build, describe, trust_anchors
 from resolver.config import ResolverConfig, checked_address
+from resolver.control import ControlServer, PluginSet
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.plugins import PluginChain
@@ -47,6 +54,7 @@ from resolver.server.tls import (
     write_pair,
 )
 from resolver.server.udp import READERS
+from resolver.wasm import PluginLoadError
 from resolver.workers import Workers
 
 log = logging.getLogger("shadowdns.resolver")
@@ -125,12 +133,42 @@ def register(sub: Any) -> None:
                    help="PEM certificate chain for --dot/--doh (a self-signed one made at "
                         "start when not given)")
     s.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--plugin", action="append", default=[], metavar="FILE[:KIND[:ARG]]",
+                   help="a WebAssembly plugin: FILE a .wasm/.wat module or a shipped "
+                        "example's name (blocklist, localzone, ede-annotator, noop), KIND its "
+                        "failure policy, open or closed (default: open), ARG its argument; "
+                        "repeatable, in chain order (docs/PLUGINS.md)")
+    s.add_argument("--control", metavar="ADDR:PORT",
+                   help="serve the HTTP control API here: /metrics and /plugins (load, "
+                        "replace, unload at run time); unauthenticated, keep it on loopback; "
+                        "with --workers N, process i serves it on PORT+i")
     s.set_defaults(func=serve)
 
+    pl = rsub.add_parser("plugins", help="list, load, replace or unload a running resolver's "
+                                         "plugins (its --control API)")
+    pl.add_argument("--control", required=True, action="append", metavar="ADDR:PORT",
+                    help="the resolver's --control address; repeat it for each process of "
+                         "a --workers N resolver (PORT, PORT+1, ...): the change is made on "
+                         "each, in order")
+    plsub = pl.add_subparsers(dest="plugins_command", required=True, metavar="ACTION")
+    plsub.add_parser("list", help="the plugins in use, in chain order")
+    ld = plsub.add_parser("load", help="load FILE as NAME (a new version if NAME is loaded)")
+    ld.add_argument("file", type=Path, metavar="FILE",
+                    help="a .wasm/.wat module or a shipped example's name")
+    ld.add_argument("--name", metavar="NAME",
+                    help="the plugin's name (default: FILE's name without its suffix)")
+    ld.add_argument("--policy", choices=("open", "closed"), default="open",
+                    help="on a failure: as if absent, or SERVFAIL (default: open)")
+    ld.add_argument("--arg", default="", metavar="ARG", help="the plugin's argument")
+    ul = plsub.add_parser("unload", help="unload NAME")
+    ul.add_argument("name", metavar="NAME", help="the plugin to unload")
+    pl.set_defaults(func=plugins_command)
 
-def parse_listen(text: str, policy: AddressPolicy = PRODUCTION) -> tuple[str, int]:
+
+def parse_listen(text: str, policy: AddressPolicy = PRODUCTION,
+                 flag: str = "--listen") -> tuple[str, int]:
     try:
-        return policy.hostport("--listen", text, role="bind")
+        return policy.hostport(flag, text, role="bind")
     except AddressError as e:
         raise ConfigError(str(e)) from None
 
@@ -161,6 +199,13 @@ def _lab_file(args: argparse.Namespace, name: str) -> Path | None:
         raise ConfigError(f"--lab: {path} does not exist (is the lab up? shadowdns lab up "
                           f"--state-dir {args.lab})")
     return path
+
+
+def _plugin_specs(specs: list[str]) -> tuple[tuple[Path, str, str], ...]:
+    try:
+        return wasm.checked_specs(specs, "--plugin")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def config_from(args: argparse.Namespace) -> ResolverConfig:
@@ -198,7 +243,12 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tcp_per_client=args.tcp_per_client,
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
+        plugins=_plugin_specs(args.plugin),
+        control=parse_listen(args.control, policy, "--control") if args.control else None,
     )
+    if config.control is not None and config.control[1] + config.processes - 1 > 65535:
+        raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "
+                          "(one per process) pass 65535")
     try:
         trust_anchors(config)
     except ConfigError as e:
@@ -211,6 +261,11 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     queue = FrameQueue()
     fast = FastCache(config.cache_bytes // 4)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
+    plugins = PluginSet(workers)
+    for plugin in wasm.load_plugins(config.plugins):
+        plugins.install(plugin)
+    control = ControlServer(workers, plugins, fast, *config.control) \
+        if config.control is not None else None
     streams = config.dot_port is not None or config.doh_port is not None
     listeners = Listeners(
         queue, config.listen, config.port, fastcache=fast, reuse_port=config.processes > 1,
@@ -237,6 +292,12 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
             print(f"resolver: TLS certificate {config.tls_cert}", flush=True)
         for line in describe(config):
             print(f"resolver: {line}", flush=True)
+        for p in plugins.plugins:
+            print(f"resolver: plugin {p.name} v{p.version} ({', '.join(p.phases)}; fail-"
+                  f"{p.policy.value})", flush=True)
+        if control is not None:
+            print("resolver: control API on http://{}:{}/ (metrics, plugins)".format(
+                *await control.start()), flush=True)
         await stop.wait()
     finally:
         udp = listeners.udp
@@ -246,6 +307,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
                   f"replies ({u.fast_replies} from bytes), shed {u.shed_client} per client and "
                   f"{u.shed_full} full, queue dropped {queue.stats.dropped_client_quota} per "
                   f"client and {queue.stats.dropped_full} full", flush=True)
+        if control is not None:
+            await control.close()
         await listeners.close()
         await workers.stop()
 
@@ -309,12 +372,15 @@ def ensure_free(host: str, port: int) -> None:
 def _supervise(config: ResolverConfig) -> int:
     """Fork one server process per worker and wait; signals are passed on to them."""
     children: list[int] = []
-    for _ in range(config.processes):
+    for i in range(config.processes):
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                code = _serve_one(config, f"{config.listen}:{config.port}")
+                # each process has its own plugins, so its own control API: PORT+i
+                own = config if config.control is None else dataclasses.replace(
+                    config, control=(config.control[0], config.control[1] + i))
+                code = _serve_one(own, f"{config.listen}:{config.port}")
             finally:
                 os._exit(code)
         children.append(pid)
@@ -347,7 +413,82 @@ def _serve_one(config: ResolverConfig, listen: str) -> int:
         uvloop.run(main())
     except ImportError:  # pragma: no cover - uvloop is a dependency
         asyncio.run(main())
+    except PluginLoadError as e:
+        print(f"shadowdns resolver: --plugin {e}", file=sys.stderr)
+        return 2
     except OSError as e:
-        print(f"shadowdns resolver: cannot serve on {listen}: {e.strerror}", file=sys.stderr)
+        print(f"shadowdns resolver: cannot serve on {listen}: {e.strerror or e}", file=sys.stderr)
         return 1
     return 0
+
+
+def plugins_command(args: argparse.Namespace) -> int:
+    """``shadowdns resolver plugins``: a client of the --control API (of each process)."""
+    source = b""
+    if args.plugins_command == "load":
+        path: Path = args.file
+        if not path.exists() and path.suffix == "" and wasm.bundled(str(path)).exists():
+            path = wasm.bundled(str(path))
+        try:
+            source = path.read_bytes()
+        except OSError as e:
+            print(f"shadowdns resolver plugins: {args.file}: {e.strerror}", file=sys.stderr)
+            return 2
+        args.name = args.name or path.stem
+    status = 0
+    for control in args.control:
+        try:
+            host, port = PRODUCTION.hostport("--control", control, role="send")
+        except AddressError as e:
+            print(f"shadowdns resolver plugins: {e}", file=sys.stderr)
+            return 2
+        base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        prefix = f"{control}: " if len(args.control) > 1 else ""
+        status = max(status, _plugins_at(base, args, source, prefix))
+    return status
+
+
+def _plugins_at(base: str, args: argparse.Namespace, source: bytes, prefix: str) -> int:
+    if args.plugins_command == "list":
+        status, body = _http("GET", f"{base}/plugins")
+    elif args.plugins_command == "unload":
+        status, body = _http("DELETE", f"{base}/plugins/{urllib.parse.quote(args.name)}")
+    else:
+        query = urllib.parse.urlencode({"policy": args.policy, "arg": args.arg})
+        status, body = _http("PUT", f"{base}/plugins/{urllib.parse.quote(args.name)}?{query}",
+                             source)
+    if status is None:
+        print(f"shadowdns resolver plugins: {base}: {body}", file=sys.stderr)
+        return 1
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = {"error": body.strip()}
+    if status >= 400:
+        print(f"shadowdns resolver plugins: {prefix}{data.get('error', body)}", file=sys.stderr)
+        return 1
+    if args.plugins_command == "list":
+        if not data:
+            print(f"{prefix}no plugins")
+        for p in data:
+            print(f"{prefix}{p['name']} v{p['version']} {p['sha256'][:16]} fail-{p['policy']} "
+                  f"phases {','.join(p['phases'])} calls {sum(p['calls'].values())} "
+                  f"failures {sum(p['failures'].values())}")
+    elif args.plugins_command == "unload":
+        print(f"{prefix}unloaded {data['unloaded']}")
+    else:
+        print(f"{prefix}loaded {data['name']} v{data['version']} {data['sha256'][:16]} "
+              f"phases {','.join(data['phases'])}")
+    return 0
+
+
+def _http(method: str, url: str, body: bytes | None = None) -> tuple[int | None, str]:
+    """(status, body) of one request; (None, why) when the API cannot be reached."""
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as e:
+        return None, str(getattr(e, "reason", e))

@@ -49,6 +49,9 @@ class ResolverConfig:
     tls_cert: Path | None = None  # PEM chain for DoT/DoH; None: a self-signed pair at start
     tls_key: Path | None = None
     udp_reader: str = "loop"  # "loop" or "thread" (resolver.server.udp.READERS)
+    # WebAssembly plugins in chain order: (file, policy "open"/"closed", argument)
+    plugins: tuple[tuple[Path, str, str], ...] = ()
+    control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)
 
     def __post_init__(self) -> None:
         if not self.root_hints:

@@ -11,6 +11,8 @@ when it was stored.  A hit copies the bytes, writes the client's ID and its ques
 exactly as sent (0x20 case), and lowers every TTL by the whole seconds elapsed; once the
 smallest TTL has run out the entry is a miss and the full path answers (and refreshes it).
 The byte budget is held by an ARC, so a flood of one-time names does not evict the hot set.
+While a plugin that sees cache hits is enabled the cache is *paused* (emptied, serving and
+storing nothing): such a plugin must see every query (docs/PLUGINS.md).
 
 In front of the ARC sits a *memo* of finished replies keyed by the query's bytes after its
 ID (flags, counts, the question exactly as sent, the OPT record): a repeat of the same query
@@ -197,6 +199,9 @@ class FastCache:
         self.misses = 0
         self.stored = 0
         self.memo_resets = 0
+        # True while a plugin must see every query (resolver.plugins.SEES_EVERY_QUERY):
+        # nothing is served from bytes or stored; set by the workers when plugins change
+        self.paused = False
 
     @property
     def hits(self) -> int:
@@ -204,6 +209,8 @@ class FastCache:
 
     def lookup(self, wire: bytes, now: float) -> bytes | None:
         """The reply to ``wire`` at monotonic time ``now`` from bytes, or None (a miss)."""
+        if self.paused:
+            return None
         memo = self._memo.get(wire[2:])
         if memo is not None and memo[0] < now <= memo[1]:
             self.memo_hits += 1
@@ -214,6 +221,8 @@ class FastCache:
         """The memo's reply to ``wire`` at ``now``, or None; reads only, counts nothing:
         safe from another thread while the loop uses the cache (one atomic dict lookup of
         an immutable item)."""
+        if self.paused:
+            return None
         memo = self._memo.get(wire[2:])
         if memo is None:
             return None
@@ -266,7 +275,8 @@ class FastCache:
         to the full path, which may fit the whole answer.
         """
         shape = read_query(query_wire)
-        if shape is None or len(reply_wire) > MAX_STORED_REPLY or len(reply_wire) < 12:
+        if self.paused or shape is None or len(reply_wire) > MAX_STORED_REPLY \
+                or len(reply_wire) < 12:
             return False
         flags = HEADER.unpack_from(reply_wire)[1]
         if (flags & _RCODE_MASK) not in CACHEABLE_RCODES:

@@ -15,10 +15,19 @@
 * ``post_resolve(request, query, reply)`` — on every reply the worker is about to send
   (from the answerer or from a short-circuit).  Return the reply, or a replacement.
 
-The worker (:mod:`resolver.workers`) calls ``pre_cache`` and ``post_resolve``; the cache and
-the recursor, which run inside the answerer, call ``post_cache`` and ``pre_upstream`` on the
-same :class:`PluginChain`.  Hooks are synchronous and must not block: a plugin that needs
-I/O does it elsewhere and consults its results here.
+The worker (:mod:`resolver.workers`) calls ``pre_cache`` and ``post_resolve`` itself.  The
+cache sits inside the answerer, so ``post_cache`` and ``pre_upstream`` are placed by what
+the answerer does: the worker hands it an :class:`UpstreamGate` (in ``request.extra``), and
+the answerer sends upstream through :func:`gated`, which opens the gate before the first
+upstream query.  Opening it means the query missed the cache: ``post_cache(.., None)``, then
+``pre_upstream``; either may answer, which stops the recursion (:class:`PluginAnswer`).  If
+the answer came without any upstream query it came from the cache, and the worker calls
+``post_cache`` with it.  An answerer that never uses the gate is a cache in this sense.
+Hooks are synchronous and must not block: a plugin that needs I/O does it elsewhere and
+consults its results here.
+
+A plugin names the phases it takes part in (:attr:`Plugin.phases`); a WebAssembly plugin
+(:mod:`resolver.wasm`) exports them.
 
 A hook that raises never takes the worker down: :class:`PluginChain` catches the exception,
 logs it, counts it (``stats["<plugin>.<hook>"]`` and ``stats["errors"]``), skips the rest
@@ -36,8 +45,15 @@ import dns.message
 import dns.rcode
 
 from resolver.model import Request
+from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
 
-__all__ = ["Plugin", "PluginChain", "servfail_for"]
+__all__ = ["PHASES", "Plugin", "PluginAnswer", "PluginChain", "copy_reply", "servfail_for"]
+
+PHASES = ("pre_cache", "post_cache", "pre_upstream", "post_resolve")
+"""The hook points, in the order a query meets them."""
+
+SEES_EVERY_QUERY = ("pre_cache", "post_cache", "post_resolve")
+"""Phases that see cache hits too: with one of them enabled the bytes fast path is off."""
 
 log = logging.getLogger("shadowdns.resolver.plugins")
 
@@ -49,6 +65,11 @@ class Plugin:
     def name(self) -> str:
         """How the plugin is named in logs and counters (its class name by default)."""
         return type(self).__name__
+
+    @property
+    def phases(self) -> tuple[str, ...]:
+        """The hooks this plugin takes part in (by default: those its class overrides)."""
+        return tuple(p for p in PHASES if _overrides(self, p))
 
     def pre_cache(self, request: Request,
                   query: dns.message.Message) -> dns.message.Message | None:
@@ -65,6 +86,78 @@ class Plugin:
     def post_resolve(self, request: Request, query: dns.message.Message,
                      reply: dns.message.Message) -> dns.message.Message:
         return reply
+
+
+class PluginAnswer(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised through the answerer by :class:`UpstreamGate` when ``post_cache`` (on a miss)
+    or ``pre_upstream`` answers: the recursion stops before any upstream query."""
+
+    def __init__(self, reply: dns.message.Message) -> None:
+        super().__init__("a plugin answered before upstream")
+        self.reply = reply
+
+
+class UpstreamGate:
+    """What the answerer calls before its first upstream query for a client query (see
+    :class:`GatedExchanger`): that query was a cache miss, so ``post_cache`` runs with no
+    cached reply, then ``pre_upstream``; either may answer (:class:`PluginAnswer`).  After
+    the answer, :attr:`missed` says whether the answer came from the cache alone."""
+
+    __slots__ = ("chain", "missed", "query", "request")
+
+    def __init__(self, chain: PluginChain, request: Request,
+                 query: dns.message.Message) -> None:
+        self.chain = chain
+        self.request = request
+        self.query = query
+        self.missed = False
+
+    def before_upstream(self) -> None:
+        if self.missed:
+            return
+        self.missed = True
+        reply = self.chain.post_cache(self.request, self.query, None)
+        if reply is None:
+            reply = self.chain.pre_upstream(self.request, self.query)
+        if reply is not None:
+            raise PluginAnswer(reply)
+
+
+GATE_KEY = "upstream_gate"
+"""The :class:`Request` ``extra`` key under which the worker hands the answerer its gate."""
+
+
+class GatedExchanger:
+    """An exchanger that opens the gate before its first exchange (see :class:`UpstreamGate`)."""
+
+    def __init__(self, inner: Exchanger, gate: UpstreamGate) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    async def exchange(self, query: UpstreamQuery) -> UpstreamResult:
+        self.gate.before_upstream()
+        return await self.inner.exchange(query)
+
+
+def gated(exchanger: Exchanger, request: Request) -> Exchanger:
+    """``exchanger`` behind the request's gate, if the worker gave it one."""
+    gate = request.extra.get(GATE_KEY)
+    return GatedExchanger(exchanger, gate) if isinstance(gate, UpstreamGate) else exchanger
+
+
+def copy_reply(reply: dns.message.Message) -> dns.message.Message:
+    """A reply whose sections and options can be changed without touching ``reply``'s
+    (which may be cached).  RRsets are shared: copy one before changing it."""
+    out = dns.message.Message(id=reply.id)
+    out.flags = reply.flags
+    out.question = list(reply.question)
+    out.answer = list(reply.answer)
+    out.authority = list(reply.authority)
+    out.additional = list(reply.additional)
+    if reply.edns >= 0:
+        out.use_edns(reply.edns, reply.ednsflags, reply.payload, options=list(reply.options))
+    out.set_rcode(reply.rcode())
+    return out
 
 
 def servfail_for(query: dns.message.Message) -> dns.message.Message:
@@ -96,13 +189,25 @@ class PluginChain:
     def __init__(self, plugins: Iterable[Plugin] = ()) -> None:
         self.plugins: tuple[Plugin, ...] = tuple(plugins)
         self.stats: collections.Counter[str] = collections.Counter()
-        self._pre_cache = [p for p in self.plugins if _overrides(p, "pre_cache")]
-        self._post_cache = [p for p in self.plugins if _overrides(p, "post_cache")]
-        self._pre_upstream = [p for p in self.plugins if _overrides(p, "pre_upstream")]
-        self._post_resolve = [p for p in self.plugins if _overrides(p, "post_resolve")]
+        self._pre_cache = [p for p in self.plugins if "pre_cache" in p.phases]
+        self._post_cache = [p for p in self.plugins if "post_cache" in p.phases]
+        self._pre_upstream = [p for p in self.plugins if "pre_upstream" in p.phases]
+        self._post_resolve = [p for p in self.plugins if "post_resolve" in p.phases]
+        # whether the answerer needs an UpstreamGate to place post_cache and pre_upstream
+        self.gated = bool(self._post_cache or self._pre_upstream)
 
     def __len__(self) -> int:
         return len(self.plugins)
+
+    def has(self, phase: str) -> bool:
+        """Whether some plugin takes part in ``phase``."""
+        return any(phase in p.phases for p in self.plugins)
+
+    @property
+    def sees_cache_hits(self) -> bool:
+        """Whether some plugin has a phase a cache hit goes through (see
+        :data:`SEES_EVERY_QUERY`): then no reply may be served from bytes."""
+        return any(self.has(phase) for phase in SEES_EVERY_QUERY)
 
     def pre_cache(self, request: Request,
                   query: dns.message.Message) -> dns.message.Message | None:

@@ -25,7 +25,9 @@ otherwise                                  plugins and the answerer (``answered`
 =========================================  =============================================
 
 An answered query goes ``plugins.pre_cache`` → ``answerer.answer`` (skipped when
-``pre_cache`` short-circuits, ``short_circuit``) → ``plugins.post_resolve``, all under one
+``pre_cache`` short-circuits, ``short_circuit``; ``post_cache`` and ``pre_upstream`` placed
+inside it by the gate of :mod:`resolver.plugins`, and their answers are short circuits
+too) → ``plugins.post_resolve``, all under one
 deadline (:data:`QUERY_DEADLINE`, counted from when the frame was received).  An answerer
 exception gives SERVFAIL (``servfail_answerer``), and so does the deadline
 (``servfail_deadline``).  The reply is then fixed up for the client: its ID, the question
@@ -63,7 +65,7 @@ from resolver.clock import Clock, SystemClock
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame, Request
-from resolver.plugins import PluginChain, servfail_for
+from resolver.plugins import GATE_KEY, PluginAnswer, PluginChain, UpstreamGate, servfail_for
 
 __all__ = [
     "DEFAULT_WORKERS",
@@ -146,7 +148,7 @@ class Workers:
 
     :param queue: where the listeners put frames.
     :param answerer: answers well-formed questions (see :class:`Answerer`).
-    :param plugins: the hook chain; its ``pre_cache`` and ``post_resolve`` run here.
+    :param plugins: the hook chain (replaceable at run time: :attr:`plugins`).
     :param n: how many tasks, i.e. how many queries are worked on at once.
     :param deadline: seconds from a frame's receipt until it gets SERVFAIL.
     :param clock: the clock the listeners stamp frames with.
@@ -165,14 +167,29 @@ class Workers:
             raise ValueError("the deadline must be positive")
         self.queue = queue
         self.answerer = answerer
-        self.plugins = plugins if plugins is not None else PluginChain()
         self.n = n
         self.deadline = deadline
         self.stats: collections.Counter[str] = collections.Counter()
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._tasks: list[asyncio.Task[None]] = []
         # Replies rendered here feed the bytes fast path, unless plugins must see every reply.
-        self.fastcache = fastcache if not len(self.plugins) else None
+        self.fastcache = fastcache
+        self.plugins = plugins if plugins is not None else PluginChain()
+
+    @property
+    def plugins(self) -> PluginChain:
+        """The chain new queries use.  Setting it swaps the chain: a query reads it once
+        when its work starts and keeps that chain to the end, so in-flight queries finish
+        on the old plugins and new ones use the new.  While a plugin of the new chain
+        sees cache hits the fast path is paused; at every change it is emptied."""
+        return self._plugins
+
+    @plugins.setter
+    def plugins(self, chain: PluginChain) -> None:
+        self._plugins = chain
+        if self.fastcache is not None:
+            self.fastcache.paused = chain.sees_cache_hits
+            self.fastcache.clear()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -279,9 +296,10 @@ class Workers:
             client=frame.client,
             extra={"transport": frame.transport},
         )
-        answer = await self._resolve(request, query, budget)
+        answer, from_plugin = await self._resolve(self._plugins, request, query, budget)
         wire = self._render(frame, query, self._finish(query, answer), limit)
-        if self.fastcache is not None:  # stream replies are never TC: stored as UDP's are
+        # stream replies are never TC: stored as UDP's are
+        if self.fastcache is not None and not from_plugin:
             # a TC=1 reply has no TTL of its own: it lives as long as the answer it cut
             lifetime = _min_ttl(answer) if len(wire) > 3 and wire[2] & 0x02 else None
             self.fastcache.store(frame.wire, wire, self._clock.monotonic(), lifetime=lifetime)
@@ -307,38 +325,62 @@ class Workers:
             return dns.rcode.NOTIMP
         return None
 
-    async def _resolve(self, request: Request, query: dns.message.Message,
-                       budget: float) -> dns.message.Message:
-        """Plugins and answerer under the deadline; any failure becomes SERVFAIL."""
+    async def _resolve(self, chain: PluginChain, request: Request,
+                       query: dns.message.Message,
+                       budget: float) -> tuple[dns.message.Message, bool]:
+        """Plugins and answerer under the deadline; any failure becomes SERVFAIL.  Returns
+        the reply and whether a plugin answered (such a reply is not a cacheable answer)."""
         timeout = asyncio.timeout(budget)
+        from_plugin = False
         try:
             async with timeout:
-                reply = self.plugins.pre_cache(request, query)
+                reply = chain.pre_cache(request, query)
                 if reply is None:
-                    reply = await self.answerer.answer(request, query)
-                    if not isinstance(reply, dns.message.Message):
-                        raise TypeError(f"answerer returned {type(reply).__name__}")
-                    self.stats["answered"] += 1
+                    reply, from_plugin = await self._answer(chain, request, query)
                 else:
+                    from_plugin = True
                     self.stats["short_circuit"] += 1
-                return self.plugins.post_resolve(request, query, reply)
+                return chain.post_resolve(request, query, reply), from_plugin
         except TimeoutError:
             if not timeout.expired():
                 self._answerer_failed(request)
-                return servfail_for(query)
+                return servfail_for(query), False
             self.stats["servfail_deadline"] += 1
             log.info("deadline passed for %s/%s from %s", request.qname, request.qtype,
                      request.client[0])
-            return servfail_for(query)
+            return servfail_for(query), False
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise  # we are being stopped
             self._answerer_failed(request)  # a cancelled future inside the answerer
-            return servfail_for(query)
+            return servfail_for(query), False
         except Exception:
             self._answerer_failed(request)
-            return servfail_for(query)
+            return servfail_for(query), False
+
+    async def _answer(self, chain: PluginChain, request: Request,
+                      query: dns.message.Message) -> tuple[dns.message.Message, bool]:
+        """The answerer's reply with ``post_cache`` and ``pre_upstream`` placed by the gate
+        (see :mod:`resolver.plugins`); and whether a plugin answered instead."""
+        gate = None
+        if chain.gated:
+            gate = UpstreamGate(chain, request, query)
+            request.extra[GATE_KEY] = gate
+        try:
+            reply = await self.answerer.answer(request, query)
+        except PluginAnswer as e:
+            self.stats["short_circuit"] += 1
+            return e.reply, True
+        if not isinstance(reply, dns.message.Message):
+            raise TypeError(f"answerer returned {type(reply).__name__}")
+        if gate is not None and not gate.missed:  # from the cache alone
+            cached = chain.post_cache(request, query, reply)
+            if cached is not None:
+                self.stats["short_circuit"] += 1
+                return cached, True
+        self.stats["answered"] += 1
+        return reply, False
 
     def _answerer_failed(self, request: Request) -> None:
         self.stats["servfail_answerer"] += 1

@@ -39,7 +39,7 @@ import dns.rdatatype
 import dns.rrset
 
 from resolver.model import Request
-from resolver.plugins import Plugin
+from resolver.plugins import Plugin, copy_reply
 
 __all__ = ["FAULT_ADDRESS_V4", "FAULT_ADDRESS_V6", "Applied", "FaultKind", "FaultPlugin",
            "apply_fault"]
@@ -74,20 +74,6 @@ class Applied:
     detail: str
 
 
-def _copy(reply: dns.message.Message) -> dns.message.Message:
-    """A reply whose sections can be changed without touching ``reply``'s (maybe cached)."""
-    out = dns.message.Message(id=reply.id)
-    out.flags = reply.flags
-    out.question = list(reply.question)
-    out.answer = list(reply.answer)
-    out.authority = list(reply.authority)
-    out.additional = list(reply.additional)
-    if reply.edns >= 0:
-        out.use_edns(reply.edns, reply.ednsflags, reply.payload, options=list(reply.options))
-    out.set_rcode(reply.rcode())
-    return out
-
-
 def _rrset(name: dns.name.Name, ttl: int, rdatas: list[dns.rdata.Rdata]) -> dns.rrset.RRset:
     return dns.rrset.from_rdata_list(name, ttl, rdatas)
 
@@ -99,7 +85,7 @@ def _data_rrsets(section: list[dns.rrset.RRset]) -> list[int]:
 def apply_fault(kind: FaultKind, reply: dns.message.Message,
                 query: dns.message.Message | None = None) -> Applied | None:
     """``reply`` with the fault applied (a copy), or ``None`` when it does not apply."""
-    out = _copy(reply)
+    out = copy_reply(reply)
     asked_dnssec = query is None or bool(query.ednsflags & dns.flags.DO
                                          or query.flags & dns.flags.AD)
     if kind is FaultKind.DROP_RR:

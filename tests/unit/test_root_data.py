@@ -88,7 +88,9 @@ def test_package_data_is_declared_and_in_the_wheel(tmp_path: Path) -> None:
                    env={**os.environ, "PYTHONWARNINGS": "ignore"})
     (wheel,) = tmp_path.glob("shadowdns-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for f in ("root.hints", "root-anchors.xml", "root.ds", "root.key", "README.md"):
+    for f in ("root.hints", "root-anchors.xml", "root.ds", "root.key", "README.md",
+              "plugins/blocklist.wat", "plugins/localzone.wat", "plugins/ede-annotator.wat",
+              "plugins/noop.wat"):  # (the shipped example plugins, docs/PLUGINS.md)
         assert f"resolver/data/{f}" in names
 
 

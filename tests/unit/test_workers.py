@@ -25,9 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resolver.clock import ManualClock
+from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame, Request, Transport
-from resolver.plugins import Plugin, PluginChain
+from resolver.plugins import Plugin, PluginChain, gated
+from resolver.recursor.exchanger import UpstreamQuery, UpstreamResult
 from resolver.workers import OUR_UDP_PAYLOAD, Workers
 
 CLIENT = ("127.0.0.9", 5300)
@@ -511,3 +513,116 @@ def test_fuzz_random_bytes(wire: bytes, transport: Transport) -> None:
 @given(mutated_queries(), st.sampled_from(["udp", "tcp"]))
 def test_fuzz_mutated_queries(wire: bytes, transport: Transport) -> None:
     _check_packet_path(wire, transport)
+
+
+# -- every phase where its name says (issue 19 part 3) -----------------------------------------
+
+class GatedAnswerer:
+    """A cache in front of an exchanger: a name asked before is answered without upstream;
+    upstream is asked through the request's gate, as ResolverAnswerer does."""
+
+    def __init__(self) -> None:
+        self.cached: set[dns.name.Name] = set()
+        self.upstream = 0
+
+    async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
+        if request.qname not in self.cached:
+            await gated(self, request).exchange(
+                UpstreamQuery(request.qname, request.qtype, dns.name.root, ("192.0.2.53",)))
+            self.cached.add(request.qname)
+        reply = dns.message.make_response(query)
+        reply.answer.append(dns.rrset.from_text(request.qname, 300, "IN", "A", "192.0.2.1"))
+        return reply
+
+    async def exchange(self, query: UpstreamQuery) -> UpstreamResult:
+        self.upstream += 1
+        return UpstreamResult(None)
+
+
+class Recorder(Plugin):
+    def __init__(self, answer_upstream: bool = False) -> None:
+        self.calls: list[str] = []
+        self.answer_upstream = answer_upstream
+
+    def pre_cache(self, request: Request,
+                  query: dns.message.Message) -> dns.message.Message | None:
+        self.calls.append("pre_cache")
+        return None
+
+    def post_cache(self, request: Request, query: dns.message.Message,
+                   cached: dns.message.Message | None) -> dns.message.Message | None:
+        self.calls.append(f"post_cache:{'hit' if cached is not None else 'miss'}")
+        return None
+
+    def pre_upstream(self, request: Request,
+                     query: dns.message.Message) -> dns.message.Message | None:
+        self.calls.append("pre_upstream")
+        if self.answer_upstream:
+            reply = dns.message.make_response(query)
+            reply.set_rcode(dns.rcode.REFUSED)
+            return reply
+        return None
+
+    def post_resolve(self, request: Request, query: dns.message.Message,
+                     reply: dns.message.Message) -> dns.message.Message:
+        self.calls.append("post_resolve")
+        return reply
+
+
+async def test_every_phase_is_called_where_its_name_says() -> None:
+    answerer, plugin = GatedAnswerer(), Recorder()
+    w = workers(answerer, [plugin])
+    await ask(w, query("a.example.").to_wire())
+    assert plugin.calls == ["pre_cache", "post_cache:miss", "pre_upstream", "post_resolve"]
+    plugin.calls.clear()
+    await ask(w, query("a.example.").to_wire())  # from the cache: no upstream, a hit
+    assert plugin.calls == ["pre_cache", "post_cache:hit", "post_resolve"]
+    assert answerer.upstream == 1
+
+
+async def test_pre_upstream_answers_before_any_upstream_query() -> None:
+    answerer, plugin = GatedAnswerer(), Recorder(answer_upstream=True)
+    w = workers(answerer, [plugin])
+    r = await ask(w, query("b.example.").to_wire())
+    assert r.rcode() == dns.rcode.REFUSED and answerer.upstream == 0
+    assert w.stats["short_circuit"] == 1 and plugin.calls[-1] == "post_resolve"
+
+
+def test_fast_path_paused_while_a_plugin_sees_cache_hits() -> None:
+    fast = FastCache(1 << 20)
+
+    class UpstreamOnly(Plugin):
+        def pre_upstream(self, request: Request,
+                         query: dns.message.Message) -> dns.message.Message | None:
+            return None
+
+    w = workers(fastcache=fast)
+    assert not fast.paused
+    w.plugins = PluginChain([Recorder()])
+    assert fast.paused and fast.lookup(query().to_wire(), 0.0) is None
+    w.plugins = PluginChain([UpstreamOnly()])  # cache hits never reach pre_upstream
+    assert not fast.paused
+    w.plugins = PluginChain()
+    assert not fast.paused
+
+
+async def test_a_query_in_flight_finishes_on_the_chain_it_started_with() -> None:
+    release = asyncio.Event()
+
+    class Held:
+        async def answer(self, request: Request,
+                         query: dns.message.Message) -> dns.message.Message:
+            await release.wait()
+            return dns.message.make_response(query)
+
+    old, new = Recorder(), Recorder()
+    w = workers(Held(), [old])
+    task = asyncio.create_task(w.handle(frame(query().to_wire(), received=_now())))
+    await asyncio.sleep(0.01)
+    w.plugins = PluginChain([new])  # swapped while the query waits for its answer
+    release.set()
+    assert await task is not None
+    seen = ["pre_cache", "post_cache:hit", "post_resolve"]  # (Held never asks upstream)
+    assert old.calls == seen and new.calls == []
+    await ask(w, query().to_wire())
+    assert new.calls == seen and old.calls == seen
