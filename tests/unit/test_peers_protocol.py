@@ -1,0 +1,300 @@
+"""The peer protocol and its two sides (issue 21 part 2): framing, MAC, ownership checks,
+single-flight at the owner, no forwarding loop, timeouts and backoff at the seam."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+import pytest_asyncio
+
+from resolver.cache.dnscache import Security
+from resolver.clock import ManualClock
+from resolver.model import Request
+from resolver.peers import protocol as p
+from resolver.peers.group import PeerGroup
+from resolver.peers.server import PeerResolver, PeerServer
+from resolver.recursor.core import Resolution
+from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
+from resolver.validator import ValidatedResolution
+
+SECRET = b"s" * 32
+N = dns.name.from_text
+
+
+def rr(name: str, rdtype: str, *data: str, ttl: int = 300) -> dns.rrset.RRset:
+    return dns.rrset.from_text(name, ttl, "IN", rdtype, *data)
+
+
+class NoExchange:
+    async def exchange(self, query: UpstreamQuery) -> UpstreamResult:
+        raise AssertionError("no upstream in these tests")
+
+
+class Counting:
+    """A resolver that answers every A question with 192.0.2.1, counted: the first time after
+    ``delay`` (a resolution upstream), then at once (from its cache)."""
+
+    def __init__(self, delay: float = 0.0, security: Security | None = None) -> None:
+        self.delay = delay
+        self.calls: list[str] = []
+        self.security = security
+
+    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
+        cached = request.qname.to_text() in self.calls
+        self.calls.append(request.qname.to_text())
+        if not cached:
+            await asyncio.sleep(self.delay)
+        answer = [rr(request.qname.to_text(), "A", "192.0.2.1")]
+        if self.security is not None:
+            return ValidatedResolution(0, answer, [], 1, "", self.security, [])
+        return Resolution(0, answer, [], upstream_queries=0 if cached else 1)
+
+
+# -- framing ------------------------------------------------------------------------------
+
+
+def _open(wire: bytes, secret: bytes | None) -> p.Frame:
+    assert p.decode_header(wire[:4]) == len(wire) - 4
+    return p.open_frame(wire[4:], secret)
+
+
+def test_frames_round_trip_with_and_without_a_mac() -> None:
+    q = p.Question(N("www.example.com."), 1)
+    for secret in (None, SECRET):
+        wire = p.encode_frame(p.Kind.REQUEST, 7, p.encode_question(q), p.F_DO, secret)
+        frame = _open(wire, secret)
+        assert (frame.kind, frame.request_id, frame.flags) == (p.Kind.REQUEST, 7, p.F_DO)
+        assert p.decode_question(frame.body) == q
+
+
+def test_a_bad_or_missing_mac_is_refused() -> None:
+    body = p.encode_question(p.Question(N("a.example."), 1))
+    signed = p.encode_frame(p.Kind.REQUEST, 1, body, 0, SECRET)
+    with pytest.raises(p.FrameError, match="bad MAC"):
+        _open(signed, b"another secret")
+    tampered = bytearray(signed)
+    tampered[20] ^= 1  # a byte of the question
+    with pytest.raises(p.FrameError, match="bad MAC"):
+        _open(bytes(tampered), SECRET)
+    with pytest.raises(p.FrameError, match="no MAC"):
+        _open(p.encode_frame(p.Kind.REQUEST, 1, body), SECRET)
+
+
+def test_malformed_frames_are_refused() -> None:
+    with pytest.raises(p.FrameError, match="length"):
+        p.decode_header(struct.pack("!I", p.MAX_FRAME + 1))
+    wire = bytearray(p.encode_frame(p.Kind.ACK, 1))
+    wire[4] = 9
+    with pytest.raises(p.FrameError, match="version 9"):
+        _open(bytes(wire), None)
+    wire = bytearray(p.encode_frame(p.Kind.ACK, 1))
+    wire[5] = 42
+    with pytest.raises(p.FrameError, match="type 42"):
+        _open(bytes(wire), None)
+    with pytest.raises(p.FrameError):
+        p.decode_question(b"\x03www\x00\x00")
+
+
+def test_an_answer_keeps_ttls_security_and_ede() -> None:
+    q = p.Question(N("www.example.com."), 1)
+    res = ValidatedResolution(0, [rr("www.example.com.", "A", "192.0.2.1", ttl=17)], [], 0, "",
+                              Security.SECURE, [(6, "why")])
+    body, flags = p.encode_answer(q, res, do=True)
+    got = p.decode_answer(body, flags)
+    assert got.cached and got.validated and got.security is Security.SECURE
+    assert got.answer[0].ttl == 17 and got.ede == [(6, "why")]
+    trusted = p.checked_resolution(q, got, trusted=True)
+    assert isinstance(trusted, ValidatedResolution) and trusted.security is Security.SECURE
+    untrusted = p.checked_resolution(q, got, trusted=False)
+    assert isinstance(untrusted, ValidatedResolution)
+    assert untrusted.security is Security.INDETERMINATE  # no AD from an unauthenticated peer
+    capped = p.checked_resolution(q, got, trusted=True, max_ttl=10)
+    assert capped.answer[0].ttl == 10
+
+
+def _answer(question: p.Question, answer: list[dns.rrset.RRset],
+            authority: list[dns.rrset.RRset] | None = None) -> p.Answer:
+    return p.Answer(0, Security.INDETERMINATE, False, True, question, answer, authority or [])
+
+
+def test_a_cname_chain_and_its_zone_proofs_are_accepted() -> None:
+    q = p.Question(N("www.example.com."), 1)
+    chain = [rr("www.example.com.", "CNAME", "edge.cdn.net."),
+             rr("edge.cdn.net.", "A", "192.0.2.9")]
+    assert p.checked_resolution(q, _answer(q, chain), trusted=False).answer == chain
+    nx = p.Question(N("nope.example.com."), 1)
+    proofs = [rr("example.com.", "SOA", "ns. host. 1 2 3 4 5"),
+              rr("mail.example.com.", "NSEC", "zz.example.com. A")]
+    res = p.checked_resolution(nx, _answer(nx, [], proofs), trusted=False)
+    assert res.authority == proofs
+
+
+@pytest.mark.parametrize("answer,authority,match", [
+    ([rr("www.example.com.", "A", "192.0.2.1")], [], "answer for"),  # another question
+    ([rr("www.example.org.", "A", "192.0.2.1")], [], "not on the chain"),
+    ([rr("www.example.net.", "A", "192.0.2.1"), rr("bank.example.", "A", "192.0.2.66")], [],
+     "not on the chain"),
+    ([], [rr("bank.example.", "NS", "ns.evil.")], "outside the zone"),
+    ([], [rr("example.org.", "SOA", "ns. host. 1 2 3 4 5")], "outside the zone"),
+])
+def test_records_for_names_the_question_does_not_lead_to_are_refused(
+        answer: list[dns.rrset.RRset], authority: list[dns.rrset.RRset], match: str) -> None:
+    asked = p.Question(N("www.example.net."), 1)
+    got_q = asked if match != "answer for" else p.Question(N("www.example.com."), 1)
+    with pytest.raises(p.OwnershipError, match=match):
+        p.checked_resolution(asked, _answer(got_q, answer, authority), trusted=True)
+
+
+# -- the two sides over a real socket -------------------------------------------------------
+
+
+async def _server(tmp_path: Path, name: str, inner: Counting, *, secret: bytes | None = None,
+                  group: PeerGroup | None = None) -> PeerServer:
+    server = PeerServer(PeerResolver(inner, group), NoExchange(), f"unix:{tmp_path}/{name}",
+                        secret=secret)
+    await server.start()
+    return server
+
+
+@pytest_asyncio.fixture
+async def owner(tmp_path: Path) -> AsyncIterator[tuple[PeerServer, Counting]]:
+    inner = Counting(delay=0.05)
+    server = await _server(tmp_path, "owner.sock", inner, secret=SECRET)
+    yield server, inner
+    await server.close()
+
+
+def _request(name: str = "www.example.com.") -> Request:
+    return Request(N(name), dns.rdatatype.A)
+
+
+async def test_the_owner_resolves_once_for_all_askers(
+        owner: tuple[PeerServer, Counting], tmp_path: Path) -> None:
+    server, inner = owner
+    group = PeerGroup("me", (server.listen,), secret=SECRET)
+    try:
+        results = await asyncio.gather(*(group.ask(server.listen, _request())
+                                         for _ in range(5)))
+        assert inner.calls == ["www.example.com."]  # single-flight at the owner
+        assert all(r is not None and r.answer[0][0].address == "192.0.2.1" for r in results)
+        counts = group.metrics.peers[server.listen]
+        assert counts["forwards"] == 5 and counts["misses"] == 5
+        assert server.stats["acks"] == 5  # the owner said "resolving" within the 50 ms
+        again = await group.ask(server.listen, _request())
+        assert again is not None and counts["hits"] == 1  # now from the owner's cache
+        assert len(inner.calls) == 2 and server.stats["acks"] == 5
+        assert "outcome=\"hits\"} 1" in "\n".join(group.prometheus())
+    finally:
+        await group.close()
+
+
+async def test_a_peer_with_another_secret_is_not_believed(
+        owner: tuple[PeerServer, Counting]) -> None:
+    server, inner = owner
+    group = PeerGroup("me", (server.listen,), secret=b"wrong" * 8)
+    try:
+        assert await group.ask(server.listen, _request()) is None
+        assert group.metrics.peers[server.listen]["errors"] == 1
+        assert server.stats["bad_frames"] == 1 and inner.calls == []
+        assert not group.alive(server.listen)
+    finally:
+        await group.close()
+
+
+async def test_a_forwarded_request_is_never_forwarded_again(tmp_path: Path) -> None:
+    # B's own ring sends every name to another member; a request reaching B is still
+    # answered by B itself, and B asks nobody
+    inner = Counting()
+    elsewhere = f"unix:{tmp_path}/elsewhere.sock"
+    b_group = PeerGroup("unix:b", (elsewhere,))
+    b_group.ring.order = lambda key: (elsewhere, "unix:b")  # type: ignore[method-assign]
+    server = await _server(tmp_path, "b.sock", inner, group=b_group)
+    a_group = PeerGroup("unix:a", (server.listen,))
+    try:
+        res = await a_group.ask(server.listen, _request("x.example.com."))
+        assert res is not None and inner.calls == ["x.example.com."]
+        assert b_group.metrics.peers[elsewhere]["forwards"] == 0
+    finally:
+        await server.close()
+        await a_group.close()
+        await b_group.close()
+
+
+async def test_a_silent_peer_times_out_fast_and_is_skipped_with_backoff(tmp_path: Path) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads requests, never answers
+
+    path = tmp_path / "silent.sock"
+    srv = await asyncio.start_unix_server(silent, str(path))
+    clock = ManualClock()
+    member = f"unix:{path}"
+    group = PeerGroup("unix:me", (member,), clock=clock)
+    req = _request()
+    try:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        assert await group.ask(member, req) is None
+        assert loop.time() - start < 0.5  # the default 50 ms, with scheduling slack
+        assert group.metrics.peers[member]["timeouts"] == 1
+        # dead: questions it owns go to the next member of their ranking (here: us)
+        owned = next(f"n{i}.example{i}.com." for i in range(100)
+                     if group.ring.order(f"example{i}.com.")[0] == member)
+        assert group.owner(_request(owned)) is None
+        assert group.metrics.peers[member]["skipped_dead"] == 1
+        clock.advance(1.01)  # the first backoff (1 s) is over: tried again
+        assert group.owner(_request(owned)) == member
+        assert await group.ask(member, req) is None
+        clock.advance(1.01)  # the second failure doubled the backoff
+        assert group.owner(_request(owned)) is None
+        clock.advance(1.0)
+        assert group.owner(_request(owned)) == member
+    finally:
+        await group.close()
+        srv.close()
+
+
+async def test_a_dead_peer_costs_nothing_but_a_fallback(tmp_path: Path) -> None:
+    member = f"unix:{tmp_path}/gone.sock"
+    inner = Counting()
+    group = PeerGroup("unix:me", (member,))
+    resolver = PeerResolver(inner, group)
+    names = [f"www.example{i}.com." for i in range(40)]
+    try:
+        for name in names:
+            res = await resolver.resolve(_request(name), NoExchange())
+            assert res.rcode == dns.rcode.NOERROR
+        assert sorted(inner.calls) == sorted(names)  # every one answered here
+        owned = [n for n in names if group.ring.order(n.split(".", 1)[1])[0] == member]
+        assert len(owned) > 5
+        counts = group.metrics.peers[member]
+        # asked once (connection refused), then skipped while dead
+        assert counts["errors"] == 1 and group.metrics.fallbacks == 1
+        assert counts["skipped_dead"] == len(owned) - 1
+    finally:
+        await group.close()
+
+
+async def test_only_allowed_addresses_may_connect() -> None:
+    inner = Counting()
+    server = PeerServer(PeerResolver(inner, None), NoExchange(), "127.0.0.1:0",
+                        allowed=lambda host: host == "127.0.0.2")
+    member = await server.start()
+    group = PeerGroup("127.0.0.1:1", (member,))
+    try:
+        assert await group.ask(member, _request()) is None
+        assert server.stats["refused_connections"] == 1 and inner.calls == []
+        allowed = PeerGroup("127.0.0.2:1", (member,), source="127.0.0.2")
+        assert await allowed.ask(member, _request()) is not None
+        await allowed.close()
+    finally:
+        await group.close()
+        await server.close()
