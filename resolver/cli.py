@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -28,12 +29,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from netpolicy import PRODUCTION, AddressError, AddressPolicy
+from netpolicy import PRODUCTION, AddressError, AddressPolicy, Networks
 from resolver import rootdata
-from resolver.app import build, describe, trust_anchors
+from resolver.app import ResolverAnswerer, build, describe, trust_anchors
 from resolver.config import ConfigError, ResolverConfig, checked_address, read_root_hints
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
+from resolver.peers import PeerResolver, PeerServer
+from resolver.peers.config import settings
 from resolver.plugins import PluginChain
 from resolver.server import DEFAULT_PATH, Listeners
 from resolver.server.tls import (
@@ -123,6 +126,26 @@ def register(sub: Any) -> None:
                    help="PEM certificate chain for --dot/--doh (a self-signed one made at "
                         "start when not given)")
     s.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
+    peer = s.add_argument_group("peer cache (docs/PEERS.md)")
+    peer.add_argument("--peer", action="append", metavar="ADDR:PORT",
+                      help="another member of the group (repeat; ADDR:LOW-HIGH for one "
+                           "member per port, unix:PATH); needs --peer-listen")
+    peer.add_argument("--peer-listen", metavar="ADDR:PORT",
+                      help="this instance's peer address (with --workers N, worker i "
+                           "listens on PORT+i); without it the workers of one instance "
+                           "still form a group over unix sockets")
+    peer.add_argument("--peer-secret-file", type=Path, metavar="FILE",
+                      help="HMAC-SHA256 key on every peer frame (at least 16 bytes)")
+    peer.add_argument("--peer-timeout-ms", type=float, metavar="MS",
+                      help="wait this long for an owner's first frame (default 50)")
+    peer.add_argument("--peer-allow", action="append", metavar="NET",
+                      help="another network peers may connect from (repeat)")
+    peer.add_argument("--peer-config", type=Path, metavar="FILE",
+                      help="peer settings in YAML (keys: listen, peers, secret_file, "
+                           "timeout_ms, answer_timeout_ms, allow, workers); flags win")
+    peer.add_argument("--no-peer-workers", dest="peer_workers", action="store_const",
+                      const=False, default=None,
+                      help="the --workers processes keep separate caches (no local group)")
     s.set_defaults(func=serve)
 
 
@@ -201,6 +224,11 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         trust_anchors(config)
     except ConfigError as e:
         raise ConfigError(f"--trust-anchor {e}") from None
+    peers = settings(policy, file=args.peer_config, listen=args.peer_listen, peers=args.peer,
+                     secret_file=args.peer_secret_file, timeout_ms=args.peer_timeout_ms,
+                     allow=args.peer_allow, workers=args.peer_workers)
+    if peers.listen is not None or config.processes > 1:
+        config = dataclasses.replace(config, peers=peers)
     return config
 
 
@@ -222,8 +250,16 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
         # the reader thread must get the GIL soon after a datagram arrives, not after the
         # default 5 ms of a worker's computation (this process is ours alone)
         sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
+    peer_server = _peer_server(config, answerer)
     workers.start()
     try:
+        if peer_server is not None:
+            where = await peer_server.start()
+            group = peer_server.resolver.group
+            others = len(group.ring) - 1 if group is not None else 0
+            print(f"resolver: peer cache: member {where} of a group of {others + 1}"
+                  + ("" if peer_server.secret else " (no secret: peers' DNSSEC verdicts not "
+                     "trusted)"), flush=True)
         host, port = await listeners.start()
         print(f"resolver: serving on {host}:{port} (udp, tcp), pid {os.getpid()}", flush=True)
         if listeners.dot is not None:
@@ -246,6 +282,33 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
                   f"client and {queue.stats.dropped_full} full", flush=True)
         await listeners.close()
         await workers.stop()
+        if peer_server is not None:
+            _print_peer_stats(peer_server)
+            await peer_server.close()
+            recursor = peer_server.resolver
+            if recursor.group is not None:
+                await recursor.group.close()
+
+
+def _peer_server(config: ResolverConfig, answerer: ResolverAnswerer) -> PeerServer | None:
+    peers = config.peers
+    if peers is None or peers.self_id is None or not isinstance(answerer.recursor,
+                                                                 PeerResolver):
+        return None
+    return PeerServer(answerer.recursor, answerer.exchanger, peers.self_id,
+                      secret=peers.secret, allowed=Networks(peers.allowed_networks()).__contains__)
+
+
+def _print_peer_stats(server: PeerServer) -> None:
+    group = server.resolver.group
+    served = ", ".join(f"{k} {v}" for k, v in sorted(server.stats.items())) or "none"
+    line = f"resolver: pid {os.getpid()} peers: served {served}; shared {server.resolver.shared}"
+    if group is not None:
+        asked = "; ".join(f"{m}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+                          for m, c in sorted(group.metrics.peers.items()))
+        line += (f"; local {group.metrics.local}, fallbacks {group.metrics.fallbacks}; "
+                 f"asked {asked or 'none'}")
+    print(line, flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -292,6 +355,8 @@ def _serve(config: ResolverConfig, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         return _supervise(config)
+    if config.peers is not None:
+        config = dataclasses.replace(config, peers=config.peers.for_process(0, 1, None, None))
     return _serve_one(config, args.listen)
 
 
@@ -305,14 +370,35 @@ def ensure_free(host: str, port: int) -> None:
 
 
 def _supervise(config: ResolverConfig) -> int:
-    """Fork one server process per worker and wait; signals are passed on to them."""
+    """Fork one server process per worker and wait; signals are passed on to them.  With
+    peers (or the local group) each worker is told which member it is."""
+    with contextlib.ExitStack() as stack:
+        peers = config.peers
+        socket_dir: Path | None = None
+        secret: bytes | None = None
+        if peers is not None and peers.listen is None and peers.workers:
+            socket_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="shadowdns-peers-")))
+            socket_dir.chmod(0o700)
+        if peers is not None and peers.secret is None and not peers.members:
+            secret = secrets.token_bytes(32)  # a local group authenticates its own frames
+        return _fork_workers(config, socket_dir, secret)
+    raise AssertionError("unreachable")
+
+
+def _fork_workers(config: ResolverConfig, socket_dir: Path | None,
+                  secret: bytes | None) -> int:
     children: list[int] = []
-    for _ in range(config.processes):
+    for index in range(config.processes):
+        mine = config
+        if config.peers is not None:
+            mine = dataclasses.replace(config, peers=config.peers.for_process(
+                index, config.processes, socket_dir, secret))
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                code = _serve_one(config, f"{config.listen}:{config.port}")
+                code = _serve_one(mine, f"{config.listen}:{config.port}")
             finally:
                 os._exit(code)
         children.append(pid)

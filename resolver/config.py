@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dns.exception
 import dns.name
@@ -19,6 +20,9 @@ import dns.zone
 
 from netpolicy import PRODUCTION, AddressError, AddressPolicy, Role
 from resolver import rootdata
+
+if TYPE_CHECKING:
+    from resolver.peers.config import PeerSettings
 
 
 class ConfigError(ValueError):
@@ -56,6 +60,7 @@ class ResolverConfig:
     tls_cert: Path | None = None  # PEM chain for DoT/DoH; None: a self-signed pair at start
     tls_key: Path | None = None
     udp_reader: str = "loop"  # "loop" or "thread" (resolver.server.udp.READERS)
+    peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
 
     def __post_init__(self) -> None:
         if not self.root_hints:
