@@ -39,6 +39,7 @@ from resolver.peers import PeerResolver, PeerServer
 from resolver.peers.config import settings
 from resolver.plugins import PluginChain
 from resolver.server import DEFAULT_PATH, Listeners
+from resolver.server.metrics import MetricsServer
 from resolver.server.tls import (
     ALPN_DOH,
     ALPN_DOT,
@@ -143,6 +144,9 @@ def register(sub: Any) -> None:
     peer.add_argument("--peer-config", type=Path, metavar="FILE",
                       help="peer settings in YAML (keys: listen, peers, secret_file, "
                            "timeout_ms, answer_timeout_ms, allow, workers); flags win")
+    peer.add_argument("--metrics", metavar="ADDR:PORT",
+                      help="serve Prometheus counters (GET /metrics; per-peer hits, misses, "
+                           "forwards, timeouts, errors) here; worker i on PORT+i")
     peer.add_argument("--no-peer-workers", dest="peer_workers", action="store_const",
                       const=False, default=None,
                       help="the --workers processes keep separate caches (no local group)")
@@ -229,7 +233,17 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
                      allow=args.peer_allow, workers=args.peer_workers)
     if peers.listen is not None or config.processes > 1:
         config = dataclasses.replace(config, peers=peers)
+    if args.metrics is not None:
+        config = dataclasses.replace(
+            config, metrics=_hostport_or_error(policy, "--metrics", args.metrics))
     return config
+
+
+def _hostport_or_error(policy: AddressPolicy, flag: str, text: str) -> tuple[str, int]:
+    try:
+        return policy.hostport(flag, text, role="bind")
+    except AddressError as e:
+        raise ConfigError(str(e)) from None
 
 
 async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
@@ -251,8 +265,13 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
         # default 5 ms of a worker's computation (this process is ours alone)
         sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
     peer_server = _peer_server(config, answerer)
+    metrics = MetricsServer(*config.metrics, render=lambda: _prometheus(
+        peer_server, workers)) if config.metrics is not None else None
     workers.start()
     try:
+        if metrics is not None:
+            print("resolver: metrics on http://{}:{}/metrics".format(*await metrics.start()),
+                  flush=True)
         if peer_server is not None:
             where = await peer_server.start()
             group = peer_server.resolver.group
@@ -282,6 +301,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
                   f"client and {queue.stats.dropped_full} full", flush=True)
         await listeners.close()
         await workers.stop()
+        if metrics is not None:
+            await metrics.close()
         if peer_server is not None:
             _print_peer_stats(peer_server)
             await peer_server.close()
@@ -297,6 +318,23 @@ def _peer_server(config: ResolverConfig, answerer: ResolverAnswerer) -> PeerServ
         return None
     return PeerServer(answerer.recursor, answerer.exchanger, peers.self_id,
                       secret=peers.secret, allowed=Networks(peers.allowed_networks()).__contains__)
+
+
+def _prometheus(server: PeerServer | None, workers: Workers) -> str:
+    """The worker counters, and the peer cache's per peer (requester side) and as an owner."""
+    pid = f'pid="{os.getpid()}"'
+    lines = ["# HELP shadowdns_resolver_queries_total Client frames by outcome.",
+             "# TYPE shadowdns_resolver_queries_total counter"]
+    lines += [f'shadowdns_resolver_queries_total{{{pid},outcome="{k}"}} {v}'
+              for k, v in sorted(workers.stats.items())]
+    if server is not None:
+        lines += ["# HELP shadowdns_resolver_peer_served_total Peer requests this member "
+                  "answered, by outcome.", "# TYPE shadowdns_resolver_peer_served_total counter"]
+        lines += [f'shadowdns_resolver_peer_served_total{{{pid},outcome="{k}"}} {v}'
+                  for k, v in sorted(server.stats.items())]
+        if server.resolver.group is not None:
+            lines += server.resolver.group.prometheus(f"{pid},")
+    return "\n".join(lines) + "\n"
 
 
 def _print_peer_stats(server: PeerServer) -> None:
@@ -394,6 +432,9 @@ def _fork_workers(config: ResolverConfig, socket_dir: Path | None,
         if config.peers is not None:
             mine = dataclasses.replace(config, peers=config.peers.for_process(
                 index, config.processes, socket_dir, secret))
+        if config.metrics is not None:
+            mine = dataclasses.replace(mine, metrics=(config.metrics[0],
+                                                      config.metrics[1] + index))
         pid = os.fork()
         if pid == 0:
             code = 1

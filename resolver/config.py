@@ -61,6 +61,7 @@ class ResolverConfig:
     tls_key: Path | None = None
     udp_reader: str = "loop"  # "loop" or "thread" (resolver.server.udp.READERS)
     peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
+    metrics: tuple[str, int] | None = None  # GET /metrics here (worker i: port + i)
 
     def __post_init__(self) -> None:
         if not self.root_hints:

@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,7 +173,8 @@ def test_a_spoofed_peer_frame_is_refused(
 def test_the_workers_of_one_instance_share_their_caches(lab: LabInfo, tmp_path: Path) -> None:
     host, port, egress = "127.0.0.24", DNS_PORT, "127.54.21.24"
     log = tmp_path / "workers.log"
-    proc = _start(lab, log, f"{host}:{port}", egress, "--workers", "2")
+    proc = _start(lab, log, f"{host}:{port}", egress, "--workers", "2",
+                  "--metrics", f"{host}:5560")
     try:
         _wait(proc, host, port, log)
         names = ["www.example.lab.", "alias.example.lab.", "www.tc.lab."]
@@ -185,6 +187,12 @@ def test_the_workers_of_one_instance_share_their_caches(lab: LabInfo, tmp_path: 
             for name in names:
                 assert _ask(host, name, port).rcode() == dns.rcode.NOERROR
         assert _upstream(lab, [egress]) == spent
+        scraped = "".join(urllib.request.urlopen(f"http://{host}:{5560 + i}/metrics",
+                                                 timeout=5).read().decode() for i in range(2))
+        hits = sum(int(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
+                   if line.startswith("shadowdns_resolver_peer_requests_total")
+                   and 'outcome="hits"' in line)
+        assert hits > 0, scraped
     finally:
         _stop(proc)
     assert "peers: served" in log.read_text()

@@ -298,3 +298,34 @@ async def test_only_allowed_addresses_may_connect() -> None:
     finally:
         await group.close()
         await server.close()
+
+
+async def test_per_peer_counters_are_served_to_prometheus(
+        owner: tuple[PeerServer, Counting]) -> None:
+    from resolver.server.metrics import MetricsServer
+
+    server, _ = owner
+    group = PeerGroup("me", (server.listen,), secret=SECRET)
+    metrics = MetricsServer("127.0.0.1", 0, lambda: "\n".join(group.prometheus()) + "\n")
+    host, port = await metrics.start()
+    try:
+        await group.ask(server.listen, _request())
+
+        async def get(path: str) -> bytes:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            data = await reader.read()
+            writer.close()
+            return data
+
+        text = (await get("/metrics")).decode()
+        assert text.startswith("HTTP/1.0 200 OK")
+        assert "# TYPE shadowdns_resolver_peer_requests_total counter" in text
+        assert f'shadowdns_resolver_peer_requests_total{{peer="{server.listen}",' \
+               'outcome="forwards"} 1' in text
+        assert f'peer="{server.listen}",outcome="misses"}} 1' in text
+        assert f'peer="{server.listen}",outcome="timeouts"}} 0' in text
+        assert (await get("/other")).startswith(b"HTTP/1.0 404")
+    finally:
+        await metrics.close()
+        await group.close()
