@@ -108,10 +108,17 @@ def register(sub: Any) -> None:
     from shadowdns import bench_differ
 
     bench_differ.register(bsub)
-    from shadowdns import bench_chaos, bench_fairness, bench_profile, bench_recording
+    from shadowdns import (
+        bench_chaos,
+        bench_fairness,
+        bench_peers,
+        bench_profile,
+        bench_recording,
+    )
 
     bench_chaos.register(bsub)
     bench_fairness.register(bsub)
+    bench_peers.register(bsub)
     bench_profile.register(bsub)
     bench_recording.register(bsub)
     from reports import bench as bench_report

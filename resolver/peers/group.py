@@ -4,11 +4,11 @@ from the ring, dead peers skipped with backoff, per-peer counters.
 A question goes to its owner in two bounded steps: the owner's first frame (its ANSWER, or an
 ACK saying it is resolving) must arrive within ``timeout`` (default 50 ms: connect, send and
 the owner's cache lookup on loopback or in a data centre); after an ACK the ANSWER must arrive
-within ``answer_timeout`` (the owner resolving the name once for everybody).  A missing first
-frame or a broken connection marks the peer dead for a backoff (1 s, doubling per failure up
-to 30 s); while dead its keys go to the next member of their rendezvous ranking (the local
-process when that is us).  Whatever goes wrong, the caller resolves the question itself: a
-peer failure never loses a client query.
+within ``answer_timeout`` (the owner resolving the name once for everybody).  Two missing
+first frames in a row, or a refused or broken connection, mark the peer dead for a backoff
+(1 s, doubling per further failure up to 30 s); while dead its keys go to the next member
+of their rendezvous ranking (the local process when that is us).  Whatever goes wrong, the
+caller resolves the question itself: a peer failure never loses a client query.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ resolve locally when the owner is slow)."""
 
 BACKOFF = 1.0
 MAX_BACKOFF = 30.0
+DEAD_AFTER_TIMEOUTS = 2
+"""Consecutive late first frames that mark a peer dead (a refused or broken connection
+does at once)."""
 
 COUNTERS = ("forwards", "hits", "misses", "timeouts", "errors", "rejected", "skipped_dead")
 """Per peer: requests sent; answers it had cached (hits) or resolved (misses); requests
@@ -256,10 +259,13 @@ class PeerGroup:
             self.metrics.peers[member]["skipped_dead"] += 1
         return None  # pragma: no cover - self is always in the ring
 
-    def _failed(self, member: str) -> None:
+    def _failed(self, member: str, *, timeout: bool = False) -> None:
         health = self._health[member]
         health.failures += 1
-        delay = min(self.max_backoff, self.backoff * 2 ** (health.failures - 1))
+        if timeout and health.failures < DEAD_AFTER_TIMEOUTS:
+            return  # one late frame (a busy owner) is not yet a dead one
+        delay = min(self.max_backoff, self.backoff * 2 ** max(0, health.failures - (
+            DEAD_AFTER_TIMEOUTS if timeout else 1)))
         health.dead_until = self.clock.monotonic() + delay
         log.info("peer %s failed; skipped for %.1f s", member, delay)
 
@@ -276,7 +282,7 @@ class PeerGroup:
             res = checked_resolution(question, got, trusted=self.trusted)
         except TimeoutError:
             counts["timeouts"] += 1
-            self._failed(member)
+            self._failed(member, timeout=True)
             return None
         except _SlowAnswer:
             counts["timeouts"] += 1

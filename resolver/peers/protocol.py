@@ -48,6 +48,7 @@ import dns.rdatatype
 import dns.rrset
 
 from resolver.cache.dnscache import MAX_TTL_S, Security
+from resolver.peers.ring import key_of
 from resolver.recursor.core import Resolution
 from resolver.validator import ValidatedResolution
 
@@ -252,8 +253,8 @@ def checked_resolution(asked: Question, got: Answer, *, trusted: bool,
       question name or a name a CNAME/DNAME before it leads to (a DNAME's owner is an
       ancestor of the chain name it rewrites); RRSIGs go with the names they may cover;
     * each authority RRset's owner must be an ancestor of a name of the chain (the zone's
-      SOA, NS) or lie in a zone whose SOA (an ancestor of the chain) the section carries
-      (NSEC/NSEC3 and their signatures);
+      SOA, NS), or lie in the registered domain of a chain name or in a zone whose SOA (an
+      ancestor of the chain) the section carries (NSEC/NSEC3 and their signatures);
     * TTLs are kept as the peer's remaining TTLs, capped at ``max_ttl`` (never extended);
     * the DNSSEC verdict is taken as claimed only from a ``trusted`` (authenticated) peer
       that validates; otherwise secure becomes indeterminate (no AD from it).
@@ -267,7 +268,7 @@ def checked_resolution(asked: Question, got: Answer, *, trusted: bool,
     chain = [asked.qname]
     for rrset in got.answer:
         name = rrset.name
-        if rrset.rdtype == dns.rdatatype.DNAME:
+        if rrset.rdtype == dns.rdatatype.DNAME or rrset.covers == dns.rdatatype.DNAME:
             if not any(c.is_subdomain(name) for c in chain):
                 raise OwnershipError(f"DNAME {name} does not cover the chain")
             continue
@@ -278,6 +279,9 @@ def checked_resolution(asked: Question, got: Answer, *, trusted: bool,
             chain.append(rrset[0].target)
     zones = [r.name for r in got.authority if r.rdtype == dns.rdatatype.SOA
              and any(c.is_subdomain(r.name) for c in chain)]
+    # the registered domains the chain is in: the owners' own (a wildcard answer's NSEC or
+    # NSEC3 proof lies elsewhere in the zone, without an SOA beside it)
+    zones += [dns.name.from_text(key_of(c)) for c in chain]
     for rrset in got.authority:
         name = rrset.name
         if any(c.is_subdomain(name) for c in chain):

@@ -154,6 +154,8 @@ class PeerServer:
                 log.warning("peer connection from %s refused: not in the allow-list", host)
                 return
             await self._serve(reader, writer)
+        except asyncio.CancelledError:
+            pass  # closing: the connection goes with the server
         finally:
             self._conns.discard(task)
             writer.close()

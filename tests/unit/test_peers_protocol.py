@@ -131,11 +131,23 @@ def test_a_cname_chain_and_its_zone_proofs_are_accepted() -> None:
     chain = [rr("www.example.com.", "CNAME", "edge.cdn.net."),
              rr("edge.cdn.net.", "A", "192.0.2.9")]
     assert p.checked_resolution(q, _answer(q, chain), trusted=False).answer == chain
+    dq = p.Question(N("host.dname.example.com."), 1)
+    dname = [rr("dname.example.com.", "DNAME", "other.example."),
+             rr("dname.example.com.", "RRSIG", "DNAME 13 3 300 20300101000000 "
+                "20200101000000 1 example.com. AAAA"),
+             rr("host.dname.example.com.", "CNAME", "host.other.example."),
+             rr("host.other.example.", "A", "192.0.2.5")]
+    assert p.checked_resolution(dq, _answer(dq, dname), trusted=False).answer == dname
     nx = p.Question(N("nope.example.com."), 1)
     proofs = [rr("example.com.", "SOA", "ns. host. 1 2 3 4 5"),
               rr("mail.example.com.", "NSEC", "zz.example.com. A")]
     res = p.checked_resolution(nx, _answer(nx, [], proofs), trusted=False)
     assert res.authority == proofs
+    # a wildcard answer: its NSEC proof lies elsewhere in the zone, no SOA beside it
+    wq = p.Question(N("x.wild.example.com."), 1)
+    wild = [rr("x.wild.example.com.", "A", "192.0.2.3")]
+    proof = [rr("txt.example.com.", "NSEC", "zz.example.com. TXT")]
+    assert p.checked_resolution(wq, _answer(wq, wild, proof), trusted=False).authority == proof
 
 
 @pytest.mark.parametrize("answer,authority,match", [
@@ -245,15 +257,17 @@ async def test_a_silent_peer_times_out_fast_and_is_skipped_with_backoff(tmp_path
         assert await group.ask(member, req) is None
         assert loop.time() - start < 0.5  # the default 50 ms, with scheduling slack
         assert group.metrics.peers[member]["timeouts"] == 1
-        # dead: questions it owns go to the next member of their ranking (here: us)
         owned = next(f"n{i}.example{i}.com." for i in range(100)
                      if group.ring.order(f"example{i}.com.")[0] == member)
+        assert group.owner(_request(owned)) == member  # one late frame: not yet dead
+        assert await group.ask(member, req) is None
+        # dead: questions it owns go to the next member of their ranking (here: us)
         assert group.owner(_request(owned)) is None
         assert group.metrics.peers[member]["skipped_dead"] == 1
         clock.advance(1.01)  # the first backoff (1 s) is over: tried again
         assert group.owner(_request(owned)) == member
         assert await group.ask(member, req) is None
-        clock.advance(1.01)  # the second failure doubled the backoff
+        clock.advance(1.01)  # the next failure doubled the backoff
         assert group.owner(_request(owned)) is None
         clock.advance(1.0)
         assert group.owner(_request(owned)) == member
