@@ -78,20 +78,34 @@ def _upstream(lab: LabInfo, sources: list[str]) -> dict[str, int]:
     return {s: int(by_source.get(s, 0)) for s in sources}
 
 
+def _member(lab: LabInfo, tmp_path: Path, i: int) -> subprocess.Popen[bytes]:
+    """Member ``i`` of the group of three, started and answering."""
+    secret = tmp_path / "peer.key"
+    if not secret.exists():
+        secret.write_bytes(b"0123456789abcdef0123456789abcdef")
+    host = HOSTS[i]
+    others = [f"--peer={h}:{PEER_PORT}" for h in HOSTS if h != host]
+    log = tmp_path / f"serve{i}.log"
+    proc = _start(lab, log, f"{host}:{DNS_PORT}", EGRESS[i], "--workers", "1",
+                  "--peer-listen", f"{host}:{PEER_PORT}", *others,
+                  "--peer-secret-file", str(secret),
+                  # generous for a shared CI machine: a late first frame makes the asker
+                  # resolve the name itself, which these tests would count as a failure
+                  "--peer-timeout-ms", "500")
+    try:
+        _wait(proc, host, DNS_PORT, log)
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc
+
+
 @pytest.fixture
 def group(lab: LabInfo, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    secret = tmp_path / "peer.key"
-    secret.write_bytes(b"0123456789abcdef0123456789abcdef")
-    procs = []
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        for i, host in enumerate(HOSTS):
-            others = [f"--peer={h}:{PEER_PORT}" for h in HOSTS if h != host]
-            log = tmp_path / f"serve{i}.log"
-            procs.append(_start(lab, log, f"{host}:{DNS_PORT}", EGRESS[i], "--workers", "1",
-                                "--peer-listen", f"{host}:{PEER_PORT}", *others,
-                                "--peer-secret-file", str(secret)))
-        for i, host in enumerate(HOSTS):
-            _wait(procs[i], host, DNS_PORT, tmp_path / f"serve{i}.log")
+        for i in range(len(HOSTS)):
+            procs.append(_member(lab, tmp_path, i))
         yield procs
     finally:
         for proc in procs:
@@ -196,3 +210,22 @@ def test_the_workers_of_one_instance_share_their_caches(lab: LabInfo, tmp_path: 
     finally:
         _stop(proc)
     assert "peers: served" in log.read_text()
+
+
+def test_a_member_that_comes_back_owns_its_keys_again(
+        lab: LabInfo, group: list[subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    # names directly under the unsigned TLD plain.: each is its own registered domain (its
+    # own key) and each costs an upstream query (no NSEC to synthesise from)
+    members = [f"{h}:{PEER_PORT}" for h in HOSTS]
+    ring = Ring(members)
+    owned = [n for n in (f"m{i}.plain." for i in range(200))
+             if ring.owner(key_of(dns.name.from_text(n))) == members[2]][:2]
+    _stop(group[2])
+    assert _ask(HOSTS[0], owned[0]).rcode() == dns.rcode.NXDOMAIN  # re-homed: answered
+    group[2] = _member(lab, tmp_path, 2)
+    time.sleep(2.5)  # the dead member's backoff (1 s after one broken connection) is over
+    before = _upstream(lab, EGRESS)
+    assert _ask(HOSTS[0], owned[1]).rcode() == dns.rcode.NXDOMAIN
+    spent = {s: n - before[s] for s, n in _upstream(lab, EGRESS).items()}
+    # the member is back in the group: it resolved its own name, nobody else did
+    assert spent[EGRESS[2]] > 0 and spent[EGRESS[0]] == spent[EGRESS[1]] == 0, spent
