@@ -137,8 +137,8 @@ def register(sub: Any) -> None:
                            "still form a group over unix sockets")
     peer.add_argument("--peer-secret-file", type=Path, metavar="FILE",
                       help="HMAC-SHA256 key on every peer frame (at least 16 bytes)")
-    peer.add_argument("--peer-timeout-ms", type=float, metavar="MS",
-                      help="wait this long for an owner's first frame (default 50)")
+    peer.add_argument("--peer-timeout-ms", type=float, metavar="N",
+                      help="milliseconds to wait for an owner's first frame (default: 50)")
     peer.add_argument("--peer-allow", action="append", metavar="NET",
                       help="another network peers may connect from (repeat)")
     peer.add_argument("--peer-config", type=Path, metavar="FILE",

@@ -63,11 +63,13 @@ def register(bsub: Any) -> None:
                                       "(loopback only)")
     p.add_argument("--names", type=int, default=20, metavar="N",
                    help="fresh names per lab zone in each phase's workload")
-    p.add_argument("--repeat", type=int, default=3, metavar="R",
+    p.add_argument("--repeat", type=int, default=3, metavar="N",
                    help="times each question of the fleet workload is asked")
-    p.add_argument("--peer-timeout-ms", type=float, default=50.0, metavar="MS",
-                   help="the members' --peer-timeout-ms (the owner's first frame)")
-    p.add_argument("--seed", type=int, default=1, help="which instance is asked, and when")
+    p.add_argument("--peer-timeout-ms", type=float, default=50.0, metavar="N",
+                   help="the members' --peer-timeout-ms (milliseconds for the owner's first "
+                        "frame)")
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="which instance is asked, and when")
     p.add_argument("--run-dir", type=Path, default=Path("run/peers"), metavar="DIR",
                    help="state of the lab and the candidates")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
