@@ -152,8 +152,9 @@ class _Link:
 
     async def ask(self, question: Question, flags: int, timeout: float,
                   answer_timeout: float) -> Answer:
-        """The owner's answer; TimeoutError when its first frame is late (``first=True`` in
-        the exception's args) or the answer after an ACK is; ConnectionError, FrameError."""
+        """The owner's answer.  Raises TimeoutError when its first frame is late,
+        :class:`_SlowAnswer` when the answer after an ACK is, :class:`_PeerError` for its
+        ERROR, OSError or FrameError when the connection or a frame fails."""
         loop = asyncio.get_running_loop()
         request_id = secrets.randbits(64)
         waiting = _Pending(loop.create_future(), loop.create_future())
@@ -173,7 +174,7 @@ class _Link:
             else:
                 final = first
             if final.kind is Kind.ERROR:
-                raise ConnectionError(f"peer error: {final.body[1:].decode(errors='replace')}")
+                raise _PeerError(final.body[1:].decode(errors="replace"))
             if final.kind is not Kind.ANSWER:
                 raise FrameError(f"unexpected {final.kind.name} frame")
             return decode_answer(final.body, final.flags)
@@ -198,6 +199,10 @@ def _retrieve(task: asyncio.Task[None]) -> None:
 
 class _SlowAnswer(Exception):
     """The owner acknowledged but did not answer within the answer timeout."""
+
+
+class _PeerError(Exception):
+    """The owner answered with an ERROR frame (busy, a failed resolution): alive."""
 
 
 @dataclass
@@ -286,6 +291,10 @@ class PeerGroup:
             return None
         except _SlowAnswer:
             counts["timeouts"] += 1
+            return None
+        except _PeerError as e:
+            counts["errors"] += 1
+            log.info("peer %s: error: %s", member, e)
             return None
         except OwnershipError as e:
             counts["rejected"] += 1

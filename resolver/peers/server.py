@@ -221,3 +221,5 @@ class PeerServer:
         except FrameError:  # too long for a frame: let the requester resolve it itself
             writer.write(encode_frame(Kind.ERROR, request_id, struct.pack("!B", 4)
                                       + b"answer too long", 0, self.secret))
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()  # a requester that does not read holds no unbounded buffer

@@ -343,3 +343,22 @@ async def test_per_peer_counters_are_served_to_prometheus(
     finally:
         await metrics.close()
         await group.close()
+
+
+class Failing:
+    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
+        raise RuntimeError("broken resolver")
+
+
+async def test_an_owner_that_fails_a_question_is_not_dead(tmp_path: Path) -> None:
+    server = PeerServer(PeerResolver(Failing(), None), NoExchange(), f"unix:{tmp_path}/f.sock")
+    await server.start()
+    group = PeerGroup("unix:me", (server.listen,))
+    try:
+        assert await group.ask(server.listen, _request()) is None  # the caller resolves it
+        assert group.metrics.peers[server.listen]["errors"] == 1
+        assert server.stats["errors"] == 1
+        assert group.alive(server.listen)
+    finally:
+        await group.close()
+        await server.close()
