@@ -11,7 +11,10 @@ egressing from its own address so the lab counts each one's upstream queries), t
 2. **latency**: fresh questions asked at their owner (a cold resolution), then at a member
    that does not own them (a *peer hit*: its own cache misses, the owner's hits), then at the
    owner again (a local hit): p50/p99 of each;
-3. **kill**: fresh questions asked in a stream at the first two members while the third is
+3. **workers**: the same batches asked of one instance of three workers (``--workers 3``,
+   SO_REUSEPORT spreads the queries), with separate caches (``--no-peer-workers``) and as a
+   group;
+4. **kill**: fresh questions asked in a stream at the first two members while the third is
    terminated halfway: client queries lost (no answer or SERVFAIL) and, for the questions
    the dead member owned (re-homed to their second choice), how many were answered and how
    long the first one after the kill took.
@@ -86,12 +89,15 @@ def _fleet(info: LabInfo, run_dir: Path, peers: bool, tag: str, timeout_ms: floa
     secret = run_dir / "peer.key"
     secret.write_bytes(SECRET)
     procs: list[subprocess.Popen[bytes]] = []
+    workers = tag.startswith("workers")  # one instance of three workers
     try:
-        for i, host in enumerate(HOSTS):
+        for i, host in enumerate(HOSTS[:1] if workers else HOSTS):
             cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
                    "--listen", f"{host}:{DNS_PORT}", "--lab", str(info.state_dir),
-                   "--egress", EGRESS[i], "--workers", "1"]
-            if peers:
+                   "--egress", EGRESS[i], "--workers", str(len(HOSTS) if workers else 1)]
+            if workers and not peers:
+                cmd.append("--no-peer-workers")
+            if peers and not workers:
                 cmd += ["--peer-listen", f"{host}:{PEER_PORT}", "--peer-secret-file",
                         str(secret), "--peer-timeout-ms", str(timeout_ms)]
                 cmd += [f"--peer={m}" for m in _members() if not m.startswith(host + ":")]
@@ -155,21 +161,23 @@ def _pct(values: list[float], p: float) -> float | None:
 async def _fleet_run(args: argparse.Namespace, info: LabInfo, lab: LabProcess,
                      mode: str) -> dict[str, Any]:
     """``mode``: "single" (every query at the first member: the 1x reference), "alone"
-    (spread over three separate resolvers) or "peers" (spread over the group)."""
-    peers = mode == "peers"
+    (spread over three separate resolvers), "peers" (spread over the group), "workers" and
+    "workers_alone" (one instance of three workers, with and without their group)."""
+    peers = mode in ("peers", "workers")
     entries = [e for e in manifest(load_world(info.world)) if e.category == "stable"]
     first = [(e.name.to_text(), int(e.rdtype)) for e in entries]
     first = list(dict.fromkeys(first + _questions(info, "fleet", args.names)))
     second = _questions(info, "more", args.names)
     rng = random.Random(args.seed)
     with _fleet(info, args.run_dir, peers, mode, args.peer_timeout_ms) as procs:
-        for host, proc in zip(HOSTS, procs, strict=True):
+        for host, proc in zip(HOSTS, procs, strict=False):
             await _wait_answering((host, DNS_PORT), proc)
         result: dict[str, Any] = {}
         # the first batch starts cold (delegations, keys, priming: per member); the second,
         # fresh names of the same zones, is what each further name costs
         for label, questions in (("cold", first), ("warm", second)):
-            order = [(q, rng.randrange(len(HOSTS)) if mode != "single" else 0)
+            spread = mode in ("alone", "peers")
+            order = [(q, rng.randrange(len(HOSTS)) if spread else 0)
                      for q in questions for _ in range(args.repeat)]
             rng.shuffle(order)
             before = _upstream(lab)
@@ -178,7 +186,7 @@ async def _fleet_run(args: argparse.Namespace, info: LabInfo, lab: LabProcess,
             result[label] = {"questions": len(questions), "queries": len(order), "lost": lost,
                              "upstream": spent,
                              "upstream_per_question": round(spent / len(questions), 2)}
-        if peers:
+        if mode == "peers":
             result["latency"] = await _latency(args, info)
             result["kill"] = await _kill(args, info, procs)
     return result
@@ -253,7 +261,10 @@ async def _main(args: argparse.Namespace, info: LabInfo, lab: LabProcess) -> dic
     single = await _fleet_run(args, info, lab, "single")
     alone = await _fleet_run(args, info, lab, "alone")
     grouped = await _fleet_run(args, info, lab, "peers")
-    return {"one_member": single, "without_peers": alone, "with_peers": grouped}
+    workers_alone = await _fleet_run(args, info, lab, "workers_alone")
+    workers = await _fleet_run(args, info, lab, "workers")
+    return {"one_member": single, "without_peers": alone, "with_peers": grouped,
+            "workers_alone": workers_alone, "workers_grouped": workers}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -283,6 +294,13 @@ def run(args: argparse.Namespace) -> int:
               f"{g['upstream_per_question']} with peers "
               f"(x{round(g['upstream'] / max(1, one['upstream']), 2)}); client queries lost "
               f"{one['lost']} / {a['lost']} / {g['lost']}")
+        wa, wg = result["workers_alone"][batch], result["workers_grouped"][batch]
+        print(f"{batch}: one instance of {len(HOSTS)} workers: upstream queries per question "
+              f"{wa['upstream_per_question']} with separate caches "
+              f"(x{round(wa['upstream'] / max(1, one['upstream']), 2)}), "
+              f"{wg['upstream_per_question']} as a group "
+              f"(x{round(wg['upstream'] / max(1, one['upstream']), 2)}); lost {wa['lost']} / "
+              f"{wg['lost']}")
     g = result["with_peers"]
     lat = g["latency"]
     print("latency (ms): " + "; ".join(f"{k} p50 {v['p50_ms']} p99 {v['p99_ms']} (n {v['n']})"

@@ -4,7 +4,7 @@ from the ring, dead peers skipped with backoff, per-peer counters.
 A question goes to its owner in two bounded steps: the owner's first frame (its ANSWER, or an
 ACK saying it is resolving) must arrive within ``timeout`` (default 50 ms: connect, send and
 the owner's cache lookup on loopback or in a data centre); after an ACK the ANSWER must arrive
-within ``answer_timeout`` (the owner resolving the name once for everybody).  Two missing
+within ``answer_timeout`` (the owner resolving the name once for everybody).  Three missing
 first frames in a row, or a refused or broken connection, mark the peer dead for a backoff
 (1 s, doubling per further failure up to 30 s); while dead its keys go to the next member
 of their rendezvous ranking (the local process when that is us).  Whatever goes wrong, the
@@ -57,7 +57,7 @@ resolve locally when the owner is slow)."""
 
 BACKOFF = 1.0
 MAX_BACKOFF = 30.0
-DEAD_AFTER_TIMEOUTS = 2
+DEAD_AFTER_TIMEOUTS = 3
 """Consecutive late first frames that mark a peer dead (a refused or broken connection
 does at once)."""
 
@@ -268,7 +268,7 @@ class PeerGroup:
         health = self._health[member]
         health.failures += 1
         if timeout and health.failures < DEAD_AFTER_TIMEOUTS:
-            return  # one late frame (a busy owner) is not yet a dead one
+            return  # a late frame or two (a busy owner) do not make a dead one
         delay = min(self.max_backoff, self.backoff * 2 ** max(0, health.failures - (
             DEAD_AFTER_TIMEOUTS if timeout else 1)))
         health.dead_until = self.clock.monotonic() + delay

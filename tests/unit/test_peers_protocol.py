@@ -261,6 +261,8 @@ async def test_a_silent_peer_times_out_fast_and_is_skipped_with_backoff(tmp_path
                      if group.ring.order(f"example{i}.com.")[0] == member)
         assert group.owner(_request(owned)) == member  # one late frame: not yet dead
         assert await group.ask(member, req) is None
+        assert group.owner(_request(owned)) == member  # two: not yet either
+        assert await group.ask(member, req) is None
         # dead: questions it owns go to the next member of their ranking (here: us)
         assert group.owner(_request(owned)) is None
         assert group.metrics.peers[member]["skipped_dead"] == 1
