@@ -4,9 +4,10 @@ from the ring, dead peers skipped with backoff, per-peer counters.
 A question goes to its owner in two bounded steps: the owner's first frame (its ANSWER, or an
 ACK saying it is resolving) must arrive within ``timeout`` (default 50 ms: connect, send and
 the owner's cache lookup on loopback or in a data centre); after an ACK the ANSWER must arrive
-within ``answer_timeout`` (the owner resolving the name once for everybody).  Three missing
-first frames in a row, or a refused or broken connection, mark the peer dead for a backoff
-(1 s, doubling per further failure up to 30 s); while dead its keys go to the next member
+within ``answer_timeout`` (the owner resolving the name once for everybody).  A refused or
+broken connection marks the peer dead for a backoff (1 s, doubling per further failure up to
+30 s); three late first frames in a row (its connection up, its loop busy) for 1 s, and one
+more late frame after it for 1 s again; while dead its keys go to the next member
 of their rendezvous ranking (the local process when that is us).  Whatever goes wrong, the
 caller resolves the question itself: a peer failure never loses a client query.
 """
@@ -207,7 +208,8 @@ class _PeerError(Exception):
 
 @dataclass
 class _Health:
-    failures: int = 0
+    failures: int = 0  # in a row, of any kind
+    timeouts: int = 0  # late first frames in a row
     dead_until: float = float("-inf")
 
 
@@ -265,12 +267,20 @@ class PeerGroup:
         return None  # pragma: no cover - self is always in the ring
 
     def _failed(self, member: str, *, timeout: bool = False) -> None:
+        """Count a failure of ``member``: a refused or broken connection makes it dead for a
+        backoff doubling per failure in a row; late first frames (its connection is up, its
+        loop busy) make it dead after DEAD_AFTER_TIMEOUTS in a row, for the base backoff only
+        (a busy member is asked again soon; the next late frame skips it again)."""
         health = self._health[member]
         health.failures += 1
-        if timeout and health.failures < DEAD_AFTER_TIMEOUTS:
-            return  # a late frame or two (a busy owner) do not make a dead one
-        delay = min(self.max_backoff, self.backoff * 2 ** max(0, health.failures - (
-            DEAD_AFTER_TIMEOUTS if timeout else 1)))
+        if timeout:
+            health.timeouts += 1
+            if health.timeouts < DEAD_AFTER_TIMEOUTS:
+                return  # a late frame or two (a busy owner) do not make a dead one
+            delay = self.backoff
+            health.timeouts = DEAD_AFTER_TIMEOUTS - 1
+        else:
+            delay = min(self.max_backoff, self.backoff * 2 ** (health.failures - 1))
         health.dead_until = self.clock.monotonic() + delay
         log.info("peer %s failed; skipped for %.1f s", member, delay)
 

@@ -266,16 +266,32 @@ async def test_a_silent_peer_times_out_fast_and_is_skipped_with_backoff(tmp_path
         # dead: questions it owns go to the next member of their ranking (here: us)
         assert group.owner(_request(owned)) is None
         assert group.metrics.peers[member]["skipped_dead"] == 1
-        clock.advance(1.01)  # the first backoff (1 s) is over: tried again
+        clock.advance(1.01)  # the backoff (1 s) is over: tried again
         assert group.owner(_request(owned)) == member
-        assert await group.ask(member, req) is None
-        clock.advance(1.01)  # the next failure doubled the backoff
+        assert await group.ask(member, req) is None  # late again: skipped for 1 s again
         assert group.owner(_request(owned)) is None
-        clock.advance(1.0)
+        clock.advance(1.01)
         assert group.owner(_request(owned)) == member
     finally:
         await group.close()
         srv.close()
+
+
+async def test_a_refusing_peer_is_skipped_with_a_doubling_backoff(tmp_path: Path) -> None:
+    clock = ManualClock()
+    member = f"unix:{tmp_path}/nobody.sock"
+    group = PeerGroup("unix:me", (member,), clock=clock)
+    try:
+        for backoff in (1.0, 2.0, 4.0):
+            assert await group.ask(member, _request()) is None  # connection refused
+            assert not group.alive(member)
+            clock.advance(backoff - 0.01)
+            assert not group.alive(member)
+            clock.advance(0.02)
+            assert group.alive(member)
+        assert group.metrics.peers[member]["errors"] == 3
+    finally:
+        await group.close()
 
 
 async def test_a_dead_peer_costs_nothing_but_a_fallback(tmp_path: Path) -> None:
