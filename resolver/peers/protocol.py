@@ -18,8 +18,8 @@ Bodies:
 * REQUEST: the question as in a DNS message (uncompressed name, u16 type, u16 class).  A
   requester always sets FORWARDED; a receiver resolves a request itself and never forwards it
   again, whatever its own ring says (no loop can form).
-* ACK: empty; "resolving, the answer follows" (the requester then waits longer than the
-  short liveness timeout, see :mod:`resolver.peers.group`).
+* ACK: empty; "alive, the answer follows" (sent on receipt; the requester then waits
+  longer than the short liveness timeout, see :mod:`resolver.peers.group`).
 * ANSWER: u16 rcode (extended), u8 security (0 indeterminate, 1 insecure, 2 secure,
   3 bogus), u8 EDE count, per EDE u16 code + u16 length + UTF-8 text, then a DNS message
   (wire format) holding the question, the answer section and the authority section, each

@@ -10,8 +10,8 @@ upstream exchanges, which the resolution's steps still go through).
 :class:`PeerServer` listens for peers (TCP, or a unix socket for the local workers of one
 ``resolver serve``), accepts connections only from the allow-list, checks every frame's MAC
 when a secret is configured, and answers each REQUEST from :meth:`PeerResolver.local`: a
-forwarded question is never forwarded again.  When the answer is not ready within
-``ack_after`` an ACK goes first, so the requester knows the owner is alive and resolving.
+forwarded question is never forwarded again.  An ACK goes first (on receipt by default, or
+when the answer is not ready within ``ack_after``), so the requester knows the owner is alive.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ __all__ = ["ACK_AFTER", "MAX_IN_FLIGHT", "PeerResolver", "PeerServer"]
 
 log = logging.getLogger("shadowdns.resolver.peers")
 
-ACK_AFTER = 0.005
-"""Seconds an owner waits for an answer before it sends an ACK first."""
+ACK_AFTER = 0.0
+"""Seconds an owner waits for an answer before it sends an ACK first; 0: an ACK on receipt,
+before any work on the question, so that the requester's short first-frame timeout measures
+whether the owner is alive, not how long its cache lookup or validation takes."""
 
 MAX_IN_FLIGHT = 1024
 """Requests one peer connection may have unanswered (more get an ERROR)."""
@@ -178,6 +180,9 @@ class PeerServer:
                     writer.write(encode_frame(Kind.ERROR, frame.request_id,
                                               struct.pack("!B", 1) + b"busy", 0, self.secret))
                     continue
+                if self.ack_after <= 0:  # "alive": before any work on the question
+                    self.stats["acks"] += 1
+                    writer.write(encode_frame(Kind.ACK, frame.request_id, b"", 0, self.secret))
                 task = asyncio.create_task(self._answer(frame.request_id, frame.flags,
                                                         frame.body, writer))
                 pending.add(task)
@@ -202,8 +207,9 @@ class PeerServer:
                           do=bool(flags & F_DO), cd=bool(flags & F_CD),
                           extra={"transport": "peer"})
         task = asyncio.ensure_future(self.resolver.local(request, self.exchanger))
-        done, _ = await asyncio.wait({task}, timeout=self.ack_after)
-        if not done:
+        if self.ack_after <= 0:
+            pass  # acknowledged on receipt
+        elif not (await asyncio.wait({task}, timeout=self.ack_after))[0]:
             self.stats["acks"] += 1
             writer.write(encode_frame(Kind.ACK, request_id, b"", 0, self.secret))
         try:

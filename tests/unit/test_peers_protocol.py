@@ -200,10 +200,10 @@ async def test_the_owner_resolves_once_for_all_askers(
         assert all(r is not None and r.answer[0][0].address == "192.0.2.1" for r in results)
         counts = group.metrics.peers[server.listen]
         assert counts["forwards"] == 5 and counts["misses"] == 5
-        assert server.stats["acks"] == 5  # the owner said "resolving" within the 50 ms
+        assert server.stats["acks"] == 5  # "alive" on receipt, before the answer
         again = await group.ask(server.listen, _request())
         assert again is not None and counts["hits"] == 1  # now from the owner's cache
-        assert len(inner.calls) == 2 and server.stats["acks"] == 5
+        assert len(inner.calls) == 2 and server.stats["acks"] == 6
         assert "outcome=\"hits\"} 1" in "\n".join(group.prometheus())
     finally:
         await group.close()
@@ -377,6 +377,22 @@ async def test_an_owner_that_fails_a_question_is_not_dead(tmp_path: Path) -> Non
         assert group.metrics.peers[server.listen]["errors"] == 1
         assert server.stats["errors"] == 1
         assert group.alive(server.listen)
+    finally:
+        await group.close()
+        await server.close()
+
+
+async def test_with_ack_after_an_answer_ready_in_time_goes_alone(tmp_path: Path) -> None:
+    inner = Counting(delay=0.2)
+    server = PeerServer(PeerResolver(inner, None), NoExchange(), f"unix:{tmp_path}/a.sock",
+                        ack_after=0.05)
+    await server.start()
+    group = PeerGroup("unix:me", (server.listen,), timeout=0.1)
+    try:
+        assert await group.ask(server.listen, _request()) is not None  # resolving: ACK
+        assert server.stats["acks"] == 1
+        assert await group.ask(server.listen, _request()) is not None  # cached: no ACK
+        assert server.stats["acks"] == 1 and server.stats["cached"] == 1
     finally:
         await group.close()
         await server.close()
