@@ -396,3 +396,25 @@ async def test_with_ack_after_an_answer_ready_in_time_goes_alone(tmp_path: Path)
     finally:
         await group.close()
         await server.close()
+
+
+async def test_ipv6_members() -> None:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    inner = Counting()
+    server = PeerServer(PeerResolver(inner, None), NoExchange(), "[::1]:0",
+                        allowed=lambda host: host == "::1")
+    member = await server.start()
+    assert member.startswith("[::1]:")
+    group = PeerGroup("[::1]:1", (member,), source="::1")
+    try:
+        assert await group.ask(member, _request()) is not None
+        assert inner.calls == ["www.example.com."]
+    finally:
+        await group.close()
+        await server.close()
