@@ -275,6 +275,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
         if peer_server is not None:
             where = await peer_server.start()
             group = peer_server.resolver.group
+            if group is not None:
+                group.start()  # the health check of dead peers
             others = len(group.ring) - 1 if group is not None else 0
             print(f"resolver: peer cache: member {where} of a group of {others + 1}"
                   + ("" if peer_server.secret else " (no secret: peers' DNSSEC verdicts not "

@@ -59,13 +59,17 @@ resolve locally when the owner is slow)."""
 BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 DEAD_AFTER_TIMEOUTS = 3
+PROBE_INTERVAL = 0.5
+"""Seconds between the health check's rounds (PINGs to dead peers whose backoff is over)."""
 """Consecutive late first frames that mark a peer dead (a refused or broken connection
 does at once)."""
 
-COUNTERS = ("forwards", "hits", "misses", "timeouts", "errors", "rejected", "skipped_dead")
+COUNTERS = ("forwards", "hits", "misses", "timeouts", "errors", "rejected", "skipped_dead",
+            "probes", "revived")
 """Per peer: requests sent; answers it had cached (hits) or resolved (misses); requests
 without a timely frame; connection or protocol failures (bad MAC included); answers refused
-by the ownership check; questions it owned that went elsewhere because it was dead."""
+by the ownership check; questions it owned that went elsewhere because it was dead; health
+check PINGs sent to it while dead, and those it answered (back in the group)."""
 
 
 async def read_frame(reader: asyncio.StreamReader, secret: bytes | None) -> Frame:
@@ -182,6 +186,23 @@ class _Link:
         finally:
             del self._pending[request_id]
 
+    async def ping(self, timeout: float) -> None:
+        """A PING answered by a PONG within ``timeout``, or TimeoutError, OSError,
+        FrameError."""
+        loop = asyncio.get_running_loop()
+        request_id = secrets.randbits(64)
+        waiting = _Pending(loop.create_future(), loop.create_future())
+        self._pending[request_id] = waiting
+        try:
+            async with asyncio.timeout(timeout):
+                writer = await self.connected()
+                writer.write(encode_frame(Kind.PING, request_id, b"", 0, self.secret))
+                frame = await waiting.first
+            if frame.kind is not Kind.PONG:
+                raise FrameError(f"{frame.kind.name} frame to a PING")
+        finally:
+            del self._pending[request_id]
+
     async def close(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
@@ -210,6 +231,7 @@ class _PeerError(Exception):
 class _Health:
     failures: int = 0  # in a row, of any kind
     timeouts: int = 0  # late first frames in a row
+    dead: bool = False  # until a success (a PING answered, with the health check running)
     dead_until: float = float("-inf")
 
 
@@ -243,6 +265,7 @@ class PeerGroup:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.metrics = PeerMetrics()
         self._links = {m: _Link(m, secret, source) for m in self.ring.members if m != self_id}
+        self._prober: asyncio.Task[None] | None = None
         self._health = {m: _Health() for m in self._links}
 
     @property
@@ -251,8 +274,45 @@ class PeerGroup:
         return bool(self.secret)
 
     def alive(self, member: str) -> bool:
-        return member == self.self_id or \
-            self._health[member].dead_until <= self.clock.monotonic()
+        """This member, or a peer not marked dead.  A dead peer comes back when its backoff
+        is over or, with the health check running (:meth:`start`), when it answers a PING
+        after its backoff: then no client question is spent on finding out."""
+        if member == self.self_id:
+            return True
+        health = self._health[member]
+        if self._prober is not None:
+            return not health.dead
+        return health.dead_until <= self.clock.monotonic()
+
+    def start(self, interval: float = PROBE_INTERVAL) -> None:
+        """Run the health check: every ``interval`` seconds, PING each dead peer whose backoff
+        is over; a PONG brings it back, a failure extends its backoff."""
+        if self._prober is None:
+            self._prober = asyncio.create_task(self._probe(interval))
+
+    async def _probe(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            now = self.clock.monotonic()
+            due = [m for m, h in self._health.items() if h.dead and h.dead_until <= now]
+            await asyncio.gather(*(self._ping(m) for m in due))
+
+    async def _ping(self, member: str) -> None:
+        counts = self.metrics.peers[member]
+        counts["probes"] += 1
+        try:
+            await self._links[member].ping(self.timeout)
+        except TimeoutError:
+            counts["timeouts"] += 1
+            self._failed(member, timeout=True)
+            return
+        except (OSError, FrameError):
+            counts["errors"] += 1
+            self._failed(member)
+            return
+        self._health[member] = _Health()
+        counts["revived"] += 1
+        log.info("peer %s answers again", member)
 
     def owner(self, request: Request) -> str | None:
         """The member to ask for ``request``: the first alive member of its ranking; None
@@ -282,6 +342,7 @@ class PeerGroup:
         else:
             delay = min(self.max_backoff, self.backoff * 2 ** (health.failures - 1))
         health.dead_until = self.clock.monotonic() + delay
+        health.dead = True
         log.info("peer %s failed; skipped for %.1f s", member, delay)
 
     async def ask(self, member: str, request: Request) -> Resolution | None:
@@ -320,6 +381,11 @@ class PeerGroup:
         return res
 
     async def close(self) -> None:
+        prober, self._prober = self._prober, None
+        if prober is not None:
+            prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await prober
         for link in self._links.values():
             await link.close()
 

@@ -4,7 +4,7 @@ Every frame (big-endian)::
 
     0   u32  length of the rest of the frame (8 + body + MAC), at most MAX_FRAME
     4   u8   version (1)
-    5   u8   type: REQUEST 1, ACK 2, ANSWER 3, ERROR 4
+    5   u8   type: REQUEST 1, ACK 2, ANSWER 3, ERROR 4, PING 5, PONG 6
     6   u8   flags (REQUEST: DO 0x01, CD 0x02, FORWARDED 0x04; ANSWER: CACHED 0x01,
              VALIDATED 0x02)
     7   u8   MAC length: 0, or 32 with a shared secret
@@ -26,6 +26,7 @@ Bodies:
   RRset with its *remaining* TTL.  CACHED says the owner had it all in its cache (a peer
   hit); VALIDATED that the owner's resolver validates (the security field is its verdict).
 * ERROR: u8 code, UTF-8 text.
+* PING, PONG: empty; the health check of a member marked dead (a PONG carries the PING's id).
 
 With a secret every frame must carry a valid MAC (a frame without one, or with a wrong one,
 is dropped and its connection closed).  Request ids are random 64-bit numbers, so an answer
@@ -95,6 +96,8 @@ class Kind(enum.IntEnum):
     ACK = 2
     ANSWER = 3
     ERROR = 4
+    PING = 5
+    PONG = 6
 
 
 class FrameError(ValueError):

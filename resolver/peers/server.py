@@ -172,6 +172,10 @@ class PeerServer:
                     self.stats["bad_frames"] += 1
                     log.warning("peer frame refused: %s; connection closed", e)
                     return
+                if frame.kind is Kind.PING:
+                    self.stats["pings"] += 1
+                    writer.write(encode_frame(Kind.PONG, frame.request_id, b"", 0, self.secret))
+                    continue
                 if frame.kind is not Kind.REQUEST:
                     self.stats["bad_frames"] += 1
                     return

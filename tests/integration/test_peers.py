@@ -31,6 +31,7 @@ pytestmark = pytest.mark.integration
 HOSTS = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
 DNS_PORT = 5360
 PEER_PORT = 5460
+METRICS_PORT = 5560
 EGRESS = ["127.54.21.1", "127.54.21.2", "127.54.21.3"]
 NAMES = ["www.example.lab.", "alias.example.lab.", "www.tc.lab.", "www.nokey.broken."]
 
@@ -68,6 +69,17 @@ def _ask(host: str, name: str, port: int = DNS_PORT) -> dns.message.Message:
                          timeout=5)
 
 
+def _counter(host: str, peer: str, outcome: str) -> int:
+    """One of ``host``'s per-peer counters, from its /metrics."""
+    text = urllib.request.urlopen(f"http://{host}:{METRICS_PORT}/metrics",
+                                  timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith("shadowdns_resolver_peer_requests_total{") \
+                and f'peer="{peer}",outcome="{outcome}"' in line:
+            return int(line.rsplit(" ", 1)[1])
+    return 0
+
+
 def _records(m: dns.message.Message) -> list[tuple[str, int, list[str]]]:
     return sorted((r.name.to_text(), r.rdtype, sorted(rd.to_text() for rd in r))
                   for r in m.answer)
@@ -87,6 +99,7 @@ def _member(lab: LabInfo, tmp_path: Path, i: int) -> subprocess.Popen[bytes]:
     others = [f"--peer={h}:{PEER_PORT}" for h in HOSTS if h != host]
     log = tmp_path / f"serve{i}.log"
     proc = _start(lab, log, f"{host}:{DNS_PORT}", EGRESS[i], "--workers", "1",
+                  "--metrics", f"{host}:{METRICS_PORT}",
                   "--peer-listen", f"{host}:{PEER_PORT}", *others,
                   "--peer-secret-file", str(secret),
                   # generous for a shared CI machine: a late first frame makes the asker
@@ -223,7 +236,12 @@ def test_a_member_that_comes_back_owns_its_keys_again(
     _stop(group[2])
     assert _ask(HOSTS[0], owned[0]).rcode() == dns.rcode.NXDOMAIN  # re-homed: answered
     group[2] = _member(lab, tmp_path, 2)
-    time.sleep(2.5)  # the dead member's backoff (1 s after one broken connection) is over
+    # the first member's health check PINGs the dead one after each backoff; once answered
+    # it is back (no client question spent on finding out)
+    deadline = time.monotonic() + 40
+    while _counter(HOSTS[0], members[2], "revived") < 1:
+        assert time.monotonic() < deadline, "never revived"
+        time.sleep(0.2)
     before = _upstream(lab, EGRESS)
     assert _ask(HOSTS[0], owned[1]).rcode() == dns.rcode.NXDOMAIN
     spent = {s: n - before[s] for s, n in _upstream(lab, EGRESS).items()}

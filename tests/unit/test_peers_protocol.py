@@ -418,3 +418,30 @@ async def test_ipv6_members() -> None:
     finally:
         await group.close()
         await server.close()
+
+
+async def test_the_health_check_brings_a_dead_peer_back_without_a_client_query(
+        tmp_path: Path) -> None:
+    path = tmp_path / "later.sock"
+    member = f"unix:{path}"
+    group = PeerGroup("unix:me", (member,), backoff=0.05)
+    group.start(interval=0.02)
+    server: PeerServer | None = None
+    try:
+        assert await group.ask(member, _request()) is None  # nobody there: dead
+        assert not group.alive(member)
+        await asyncio.sleep(0.3)  # probed after each backoff, still nobody: still dead
+        assert not group.alive(member)
+        counts = group.metrics.peers[member]
+        assert counts["probes"] >= 1 and counts["forwards"] == 1
+        server = await _server(tmp_path, "later.sock", Counting())
+        for _ in range(100):  # the backoff has doubled meanwhile: wait for the next probe
+            if group.alive(member):
+                break
+            await asyncio.sleep(0.05)
+        assert group.alive(member) and server.stats["pings"] >= 1
+        assert counts["forwards"] == 1  # no client question was spent on finding out
+    finally:
+        await group.close()
+        if server is not None:
+            await server.close()
