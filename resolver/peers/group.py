@@ -20,6 +20,7 @@ import contextlib
 import logging
 import secrets
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from resolver.clock import Clock, SystemClock
@@ -155,11 +156,11 @@ class _Link:
                         fut.set_exception(error)
                         fut.exception()  # retrieved: only the asker cares
 
-    async def ask(self, question: Question, flags: int, timeout: float,
-                  answer_timeout: float) -> Answer:
-        """The owner's answer.  Raises TimeoutError when its first frame is late,
-        :class:`_SlowAnswer` when the answer after an ACK is, :class:`_PeerError` for its
-        ERROR, OSError or FrameError when the connection or a frame fails."""
+    @contextlib.asynccontextmanager
+    async def _exchange(self, kind: Kind, body: bytes, flags: int,
+                        timeout: float) -> AsyncIterator[tuple[Frame, _Pending]]:
+        """Send one frame (a fresh random id) and yield the peer's first frame to it (within
+        ``timeout``, connecting included) and the futures of this exchange."""
         loop = asyncio.get_running_loop()
         request_id = secrets.randbits(64)
         waiting = _Pending(loop.create_future(), loop.create_future())
@@ -167,9 +168,19 @@ class _Link:
         try:
             async with asyncio.timeout(timeout):
                 writer = await self.connected()
-                writer.write(encode_frame(Kind.REQUEST, request_id, encode_question(question),
-                                          flags, self.secret))
+                writer.write(encode_frame(kind, request_id, body, flags, self.secret))
                 first = await waiting.first
+            yield first, waiting
+        finally:
+            del self._pending[request_id]
+
+    async def ask(self, question: Question, flags: int, timeout: float,
+                  answer_timeout: float) -> Answer:
+        """The owner's answer.  Raises TimeoutError when its first frame is late,
+        :class:`_SlowAnswer` when the answer after an ACK is, :class:`_PeerError` for its
+        ERROR, OSError or FrameError when the connection or a frame fails."""
+        async with self._exchange(Kind.REQUEST, encode_question(question), flags,
+                                  timeout) as (first, waiting):
             if first.kind is Kind.ACK:
                 try:
                     async with asyncio.timeout(answer_timeout):
@@ -178,30 +189,18 @@ class _Link:
                     raise _SlowAnswer() from None
             else:
                 final = first
-            if final.kind is Kind.ERROR:
-                raise _PeerError(final.body[1:].decode(errors="replace"))
-            if final.kind is not Kind.ANSWER:
-                raise FrameError(f"unexpected {final.kind.name} frame")
-            return decode_answer(final.body, final.flags)
-        finally:
-            del self._pending[request_id]
+        if final.kind is Kind.ERROR:
+            raise _PeerError(final.body[1:].decode(errors="replace"))
+        if final.kind is not Kind.ANSWER:
+            raise FrameError(f"unexpected {final.kind.name} frame")
+        return decode_answer(final.body, final.flags)
 
     async def ping(self, timeout: float) -> None:
         """A PING answered by a PONG within ``timeout``, or TimeoutError, OSError,
         FrameError."""
-        loop = asyncio.get_running_loop()
-        request_id = secrets.randbits(64)
-        waiting = _Pending(loop.create_future(), loop.create_future())
-        self._pending[request_id] = waiting
-        try:
-            async with asyncio.timeout(timeout):
-                writer = await self.connected()
-                writer.write(encode_frame(Kind.PING, request_id, b"", 0, self.secret))
-                frame = await waiting.first
+        async with self._exchange(Kind.PING, b"", 0, timeout) as (frame, _):
             if frame.kind is not Kind.PONG:
                 raise FrameError(f"{frame.kind.name} frame to a PING")
-        finally:
-            del self._pending[request_id]
 
     async def close(self) -> None:
         writer, self._writer = self._writer, None
