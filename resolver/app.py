@@ -30,6 +30,7 @@ from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
 from resolver.model import Request
+from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
 from resolver.recursor.core import Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
@@ -130,9 +131,19 @@ def build(config: ResolverConfig, clock: Clock | None = None,
                        do_ip6=ip6_enabled(config), prime=config.priming),
     )
     anchors = trust_anchors(config)
-    if anchors:
-        return ResolverAnswerer(ValidatingRecursor(recursor, anchors), conductor)
-    return ResolverAnswerer(recursor, conductor)
+    resolves: Resolves = ValidatingRecursor(recursor, anchors) if anchors else recursor
+    peers = config.peers
+    if peers is not None and peers.self_id is not None:
+        # a member: it answers peers (single-flight) and, with others, asks their owners
+        source = peers.listen[0] if peers.listen is not None else None
+        group = PeerGroup(peers.self_id, (*peers.members, *peers.siblings),
+                          secret=peers.secret, timeout=peers.timeout,
+                          answer_timeout=peers.answer_timeout,
+                          source=source if source and not ipaddress.ip_address(
+                              source).is_unspecified else None,
+                          clock=clock) if peers.enabled else None
+        resolves = PeerResolver(resolves, group)
+    return ResolverAnswerer(resolves, conductor)
 
 
 def ip6_enabled(config: ResolverConfig) -> bool:

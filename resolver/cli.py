@@ -23,6 +23,7 @@ import dataclasses
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -36,15 +37,18 @@ from typing import Any
 
 from configfiles import ConfigError
 from configfiles.roothints import read_root_hints
-from netpolicy import PRODUCTION, AddressError, AddressPolicy
+from netpolicy import PRODUCTION, AddressError, AddressPolicy, Networks
 from resolver import rootdata, wasm
-from resolver.app import build, describe, trust_anchors
+from resolver.app import ResolverAnswerer, build, describe, trust_anchors
 from resolver.config import ResolverConfig, checked_address
 from resolver.control import ControlServer, PluginSet
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
+from resolver.peers import PeerResolver, PeerServer
+from resolver.peers.config import settings
 from resolver.plugins import PluginChain
 from resolver.server import DEFAULT_PATH, Listeners
+from resolver.server.metrics import MetricsServer
 from resolver.server.tls import (
     ALPN_DOH,
     ALPN_DOT,
@@ -142,6 +146,29 @@ def register(sub: Any) -> None:
                    help="serve the HTTP control API here: /metrics and /plugins (load, "
                         "replace, unload at run time); unauthenticated, keep it on loopback; "
                         "with --workers N, process i serves it on PORT+i")
+    peer = s.add_argument_group("peer cache (docs/PEERS.md)")
+    peer.add_argument("--peer", action="append", metavar="ADDR:PORT",
+                      help="another member of the group (repeat; ADDR:LOW-HIGH for one "
+                           "member per port, unix:PATH); needs --peer-listen")
+    peer.add_argument("--peer-listen", metavar="ADDR:PORT",
+                      help="this instance's peer address (with --workers N, worker i "
+                           "listens on PORT+i); without it the workers of one instance "
+                           "still form a group over unix sockets")
+    peer.add_argument("--peer-secret-file", type=Path, metavar="FILE",
+                      help="HMAC-SHA256 key on every peer frame (at least 16 bytes)")
+    peer.add_argument("--peer-timeout-ms", type=float, metavar="N",
+                      help="milliseconds to wait for an owner's first frame (default: 50)")
+    peer.add_argument("--peer-allow", action="append", metavar="NET",
+                      help="another network peers may connect from (repeat)")
+    peer.add_argument("--peer-config", type=Path, metavar="FILE",
+                      help="peer settings in YAML (keys: listen, peers, secret_file, "
+                           "timeout_ms, answer_timeout_ms, allow, workers); flags win")
+    peer.add_argument("--metrics", metavar="ADDR:PORT",
+                      help="serve Prometheus counters (GET /metrics; per-peer hits, misses, "
+                           "forwards, timeouts, errors) here; worker i on PORT+i")
+    peer.add_argument("--no-peer-workers", dest="peer_workers", action="store_const",
+                      const=False, default=None,
+                      help="the --workers processes keep separate caches (no local group)")
     s.set_defaults(func=serve)
 
     pl = rsub.add_parser("plugins", help="list, load, replace or unload a running resolver's "
@@ -253,7 +280,22 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         trust_anchors(config)
     except ConfigError as e:
         raise ConfigError(f"--trust-anchor {e}") from None
+    peers = settings(policy, file=args.peer_config, listen=args.peer_listen, peers=args.peer,
+                     secret_file=args.peer_secret_file, timeout_ms=args.peer_timeout_ms,
+                     allow=args.peer_allow, workers=args.peer_workers)
+    if peers.listen is not None or config.processes > 1:
+        config = dataclasses.replace(config, peers=peers)
+    if args.metrics is not None:
+        config = dataclasses.replace(
+            config, metrics=_hostport_or_error(policy, "--metrics", args.metrics))
     return config
+
+
+def _hostport_or_error(policy: AddressPolicy, flag: str, text: str) -> tuple[str, int]:
+    try:
+        return policy.hostport(flag, text, role="bind")
+    except AddressError as e:
+        raise ConfigError(str(e)) from None
 
 
 async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
@@ -279,8 +321,23 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
         # the reader thread must get the GIL soon after a datagram arrives, not after the
         # default 5 ms of a worker's computation (this process is ours alone)
         sys.setswitchinterval(THREAD_SWITCH_INTERVAL)
+    peer_server = _peer_server(config, answerer)
+    metrics = MetricsServer(*config.metrics, render=lambda: _prometheus(
+        peer_server, workers)) if config.metrics is not None else None
     workers.start()
     try:
+        if metrics is not None:
+            print("resolver: metrics on http://{}:{}/metrics".format(*await metrics.start()),
+                  flush=True)
+        if peer_server is not None:
+            where = await peer_server.start()
+            group = peer_server.resolver.group
+            if group is not None:
+                group.start()  # the health check of dead peers
+            others = len(group.ring) - 1 if group is not None else 0
+            print(f"resolver: peer cache: member {where} of a group of {others + 1}"
+                  + ("" if peer_server.secret else " (no secret: peers' DNSSEC verdicts not "
+                     "trusted)"), flush=True)
         host, port = await listeners.start()
         print(f"resolver: serving on {host}:{port} (udp, tcp), pid {os.getpid()}", flush=True)
         if listeners.dot is not None:
@@ -311,6 +368,52 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
             await control.close()
         await listeners.close()
         await workers.stop()
+        if metrics is not None:
+            await metrics.close()
+        if peer_server is not None:
+            _print_peer_stats(peer_server)
+            await peer_server.close()
+            recursor = peer_server.resolver
+            if recursor.group is not None:
+                await recursor.group.close()
+
+
+def _peer_server(config: ResolverConfig, answerer: ResolverAnswerer) -> PeerServer | None:
+    peers = config.peers
+    if peers is None or peers.self_id is None or not isinstance(answerer.recursor,
+                                                                 PeerResolver):
+        return None
+    return PeerServer(answerer.recursor, answerer.exchanger, peers.self_id,
+                      secret=peers.secret, allowed=Networks(peers.allowed_networks()).__contains__)
+
+
+def _prometheus(server: PeerServer | None, workers: Workers) -> str:
+    """The worker counters, and the peer cache's per peer (requester side) and as an owner."""
+    pid = f'pid="{os.getpid()}"'
+    lines = ["# HELP shadowdns_resolver_queries_total Client frames by outcome.",
+             "# TYPE shadowdns_resolver_queries_total counter"]
+    lines += [f'shadowdns_resolver_queries_total{{{pid},outcome="{k}"}} {v}'
+              for k, v in sorted(workers.stats.items())]
+    if server is not None:
+        lines += ["# HELP shadowdns_resolver_peer_served_total Peer requests this member "
+                  "answered, by outcome.", "# TYPE shadowdns_resolver_peer_served_total counter"]
+        lines += [f'shadowdns_resolver_peer_served_total{{{pid},outcome="{k}"}} {v}'
+                  for k, v in sorted(server.stats.items())]
+        if server.resolver.group is not None:
+            lines += server.resolver.group.prometheus(f"{pid},")
+    return "\n".join(lines) + "\n"
+
+
+def _print_peer_stats(server: PeerServer) -> None:
+    group = server.resolver.group
+    served = ", ".join(f"{k} {v}" for k, v in sorted(server.stats.items())) or "none"
+    line = f"resolver: pid {os.getpid()} peers: served {served}; shared {server.resolver.shared}"
+    if group is not None:
+        asked = "; ".join(f"{m}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+                          for m, c in sorted(group.metrics.peers.items()))
+        line += (f"; local {group.metrics.local}, fallbacks {group.metrics.fallbacks}; "
+                 f"asked {asked or 'none'}")
+    print(line, flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -357,6 +460,8 @@ def _serve(config: ResolverConfig, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         return _supervise(config)
+    if config.peers is not None:
+        config = dataclasses.replace(config, peers=config.peers.for_process(0, 1, None, None))
     return _serve_one(config, args.listen)
 
 
@@ -370,17 +475,42 @@ def ensure_free(host: str, port: int) -> None:
 
 
 def _supervise(config: ResolverConfig) -> int:
-    """Fork one server process per worker and wait; signals are passed on to them."""
+    """Fork one server process per worker and wait; signals are passed on to them.  With
+    peers (or the local group) each worker is told which member it is."""
+    with contextlib.ExitStack() as stack:
+        peers = config.peers
+        socket_dir: Path | None = None
+        secret: bytes | None = None
+        if peers is not None and peers.listen is None and peers.workers:
+            socket_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="shadowdns-peers-")))
+            socket_dir.chmod(0o700)
+        if peers is not None and peers.secret is None and not peers.members:
+            secret = secrets.token_bytes(32)  # a local group authenticates its own frames
+        return _fork_workers(config, socket_dir, secret)
+    raise AssertionError("unreachable")
+
+
+def _fork_workers(config: ResolverConfig, socket_dir: Path | None,
+                  secret: bytes | None) -> int:
     children: list[int] = []
-    for i in range(config.processes):
+    for index in range(config.processes):
+        mine = config
+        if config.peers is not None:
+            mine = dataclasses.replace(config, peers=config.peers.for_process(
+                index, config.processes, socket_dir, secret))
+        if config.metrics is not None:
+            mine = dataclasses.replace(mine, metrics=(config.metrics[0],
+                                                      config.metrics[1] + index))
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 # each process has its own plugins, so its own control API: PORT+i
-                own = config if config.control is None else dataclasses.replace(
-                    config, control=(config.control[0], config.control[1] + i))
-                code = _serve_one(own, f"{config.listen}:{config.port}")
+                if config.control is not None:
+                    mine = dataclasses.replace(mine, control=(config.control[0],
+                                                              config.control[1] + index))
+                code = _serve_one(mine, f"{config.listen}:{config.port}")
             finally:
                 os._exit(code)
         children.append(pid)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from configfiles import ConfigError
 from configfiles.roothints import parse_root_hints
 from netpolicy import AddressError, AddressPolicy, Role
 from resolver import rootdata
+
+if TYPE_CHECKING:
+    from resolver.peers.config import PeerSettings
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class ResolverConfig:
     # WebAssembly plugins in chain order: (file, policy "open"/"closed", argument)
     plugins: tuple[tuple[Path, str, str], ...] = ()
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)
+    peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
+    metrics: tuple[str, int] | None = None  # GET /metrics here (worker i: port + i)
 
     def __post_init__(self) -> None:
         if not self.root_hints:

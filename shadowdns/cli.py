@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_fairness,
         bench_fuzz,
         bench_harness,
+        bench_peers,
         bench_plugins,
         bench_profile,
         bench_recording,
@@ -134,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.register(bsub)
     bench_harness.register(bsub)
     bench_differ.register(bsub, live=bench_differ_live.run_live)
-    for module in (bench_amplification, bench_chaos, bench_fairness, bench_fuzz, bench_plugins,
-                   bench_profile, bench_recording, bench_report):
+    for module in (bench_amplification, bench_chaos, bench_fairness, bench_fuzz, bench_peers,
+                   bench_plugins, bench_profile, bench_recording, bench_report):
         module.register(bsub)
     reports_cli.register(sub)
     _one_style(parser)

@@ -46,7 +46,6 @@ while confirming (:mod:`harness.differ.differ`).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -56,6 +55,7 @@ import dns.rdatatype
 from harness.differ.answers import ADDRESS_TYPES, Parsed, RRKey
 from harness.differ.compare import Difference, chain
 from harness.differ.knowledge import Knowledge
+from resolver.psl import domain_of, registered_domain
 
 __all__ = ["DEFAULT_NORMALISERS", "Cdn", "Case", "Explanation", "Geo", "Normalised",
            "Normaliser", "Order", "Pair", "Pool", "Resign", "TcOnly", "Ttl", "normalise",
@@ -379,39 +379,6 @@ class Geo:
         return Explanation(self.name, tuple(hits),
                            f"{len(hits)} address set(s) localised: the reference side's "
                            "answers differ by vantage")
-
-
-@functools.cache
-def _psl() -> Callable[[str], str | None]:
-    from publicsuffixlist import PublicSuffixList
-
-    # ICANN section only: a provider's edge names (e1.a.akamaiedge.net, x.cloudfront.net)
-    # then share the provider's registered domain; the private section would split them.
-    psl = PublicSuffixList(only_icann=True)
-    return psl.privatesuffix
-
-
-def registered_domain(name: str) -> str | None:
-    """The registered domain of ``name`` by the bundled public suffix list (no network),
-    absolute and in lower case (``example.co.uk.``); None for a public suffix or the root.
-
-    Every registered domain shadowdns hands out (differ, store, report, exports) is written
-    this way, as DNS names are everywhere else: with the trailing dot."""
-    text = name.rstrip(".").lower()
-    if not text:
-        return None
-    found = _psl()(text)
-    return found + "." if found else None
-
-
-def domain_of(name: str) -> str:
-    """Where ``name`` is counted: its :func:`registered_domain`, or the name itself (absolute,
-    lower case) when it has none (a public suffix such as ``lab.``, or the root)."""
-    found = registered_domain(name)
-    if found is not None:
-        return found
-    text = name.rstrip(".").lower()
-    return text + "." if text else "."
 
 
 class Cdn:

@@ -139,7 +139,7 @@ def test_serve_plugin_flags_are_checked(tmp_path: Path) -> None:
         return build_parser().parse_args(["resolver", "serve", "--listen", f"{HOST}:5353",
                                           "--no-validation", *argv])
 
-    from resolver.config import ConfigError
+    from configfiles import ConfigError
     for argv, message in [(("--plugin", "nothere.wat"), "nothere.wat does not exist"),
                           (("--plugin", "noop:maybe"), "policy must be open or closed"),
                           (("--control", f"{HOST}:65535", "--workers", "2"), "pass 65535")]:
