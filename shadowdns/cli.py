@@ -100,6 +100,7 @@ def _one_style(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from deckard import cli as deckard_cli
     from harness import cli as harness_cli
+    from harness.bus import cli as bus_cli
     from lab import cli as lab_cli
     from reports import cli as reports_cli
     from resolver import cli as resolver_cli
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     deckard_cli.register(sub)
     resolver_cli.register(sub)
     harness_cli.register(sub)
+    bus_cli.register(sub)
     bench.register(sub)
     reports_cli.register(sub)
     _one_style(parser)
