@@ -195,6 +195,7 @@ async def _collect(config: HarnessConfig, stop: asyncio.Event,
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("redis").setLevel(logging.WARNING)  # (its notes on server features)
     where = f"shadowdns bus {args.role}"
     try:
         config = _config(args)

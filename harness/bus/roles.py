@@ -139,23 +139,46 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def _repeat(kick: asyncio.Event, work: Callable[[], Awaitable[None]], what: str,
-                  interval: float | None = None) -> None:
-    """Run ``work`` whenever ``kick`` is set (and every ``interval`` seconds); a failure
-    (Redis away) is logged and tried again a second later, nothing being lost meanwhile."""
-    while True:
-        if interval is None:
-            await kick.wait()
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(kick.wait(), interval)
-        kick.clear()
-        try:
-            await work()
-        except Exception:  # noqa: BLE001 - said, and tried again
-            log.warning("bus: %s failed", what, exc_info=True)
-            await asyncio.sleep(1.0)
-            kick.set()
+class _Repeat:
+    """Runs ``work`` whenever :meth:`kick` is called (and every ``interval`` seconds); a
+    failure (Redis away) is logged and tried again a second later, nothing being lost
+    meanwhile.  Stopped by :meth:`stop`, never by cancelling (a cancel that lands inside the
+    Redis client's call may be absorbed there)."""
+
+    def __init__(self, work: Callable[[], Awaitable[None]], what: str,
+                 interval: float | None = None) -> None:
+        self.work = work
+        self.what = what
+        self.interval = interval
+        self._kick = asyncio.Event()
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name=f"shadowdns-bus: {what}")
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            if self.interval is None:
+                await self._kick.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.interval):
+                        await self._kick.wait()
+            self._kick.clear()
+            if self._stopping:
+                return
+            try:
+                await self.work()
+            except Exception:  # noqa: BLE001 - said, and tried again
+                log.warning("bus: %s failed", self.what, exc_info=True)
+                await asyncio.sleep(1.0)
+                self._kick.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._kick.set()
+        await self._task
 
 
 def _entry_ms(entry_id: bytes) -> int:
@@ -183,17 +206,14 @@ class IntakeNode:
         self._buffered = 0
         self._lengths = [0] * bus.shards
         self._lock = asyncio.Lock()
-        self._kick = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
+        self._flusher: _Repeat | None = None
         self._script: Any = None
 
     async def start(self) -> None:
         for stream in self.keys.streams:
             await _group(self.r, stream, WORKERS)
         self._script = self.r.register_script(_PUBLISH)
-        self._flusher = asyncio.create_task(
-            _repeat(self._kick, self.flush, "publishing queries", self.interval),
-            name="shadowdns-bus-flush")
+        self._flusher = _Repeat(self.flush, "publishing queries", self.interval)
 
     async def wait_for_collector(self, timeout: float, stop: asyncio.Event) -> None:
         """Until the collector has set the ID floor (``P:run``): IDs handed out before could
@@ -217,8 +237,8 @@ class IntakeNode:
         counters["sampled"] += 1
         self._buffers[shard_of(query.qname, self.bus.shards)].append(query)
         self._buffered += 1
-        if self._buffered >= self.batch:
-            self._kick.set()
+        if self._buffered >= self.batch and self._flusher is not None:
+            self._flusher.kick()
 
     def staging(self, key: StagingKey, wire: bytes) -> None:
         self.counters["staging_ignored"] += 1  # (not carried over the bus yet)
@@ -278,9 +298,7 @@ class IntakeNode:
     async def close(self) -> None:
         """Publish what is left and count this node as done."""
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await self._flusher.stop()
         await self.flush()
         await self.r.hincrby(self.keys.counts, "intakes_done", 1)
 
@@ -369,11 +387,10 @@ class Worker:
         self.counters: collections.Counter[str] = collections.Counter()
         self.pipeline: Pipeline | None = None
         self._backlog: collections.deque[_Entry] = collections.deque()
-        self._held: set[bytes] = set()
+        self._held: set[tuple[bytes, bytes]] = set()  # (stream, ID): IDs repeat across streams
         self._inflight: dict[int, tuple[bytes, bytes]] = {}
         self._outbox: list[tuple[Fields | None, bytes, bytes, str]] = []
-        self._kick = asyncio.Event()
-        self._publisher: asyncio.Task[None] | None = None
+        self._publisher: _Repeat | None = None
 
     def attach(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -383,8 +400,7 @@ class Worker:
             await _group(self.r, stream.decode(), WORKERS)
         if self.versions:
             await self.r.hset(self.keys.versions, mapping=dict[Any, Any](self.versions))
-        self._publisher = asyncio.create_task(
-            _repeat(self._kick, self.publish, "publishing results"), name="shadowdns-bus-out")
+        self._publisher = _Repeat(self.publish, "publishing results")
 
     # outcomes
 
@@ -397,7 +413,8 @@ class Worker:
 
     def _settle(self, fields: Fields | None, where: tuple[bytes, bytes], counter: str) -> None:
         self._outbox.append((fields, where[0], where[1], counter))
-        self._kick.set()
+        if self._publisher is not None:
+            self._publisher.kick()
 
     async def publish(self) -> None:
         """Results first, then acknowledge and delete their query entries (a crash between
@@ -421,8 +438,8 @@ class Worker:
         except BaseException:
             self._outbox[:0] = batch
             raise
-        for _, _, entry_id, _ in batch:
-            self._held.discard(entry_id)
+        for _, stream, entry_id, _ in batch:
+            self._held.discard((stream, entry_id))
         self.counters.update(counts)
 
     # reading
@@ -454,7 +471,7 @@ class Worker:
     async def _take(self, stream: bytes, entries: Iterable[tuple[bytes, Fields]],
                     claimed: bool = False) -> None:
         for entry_id, fields in entries:
-            if entry_id in self._held:
+            if (stream, entry_id) in self._held:
                 continue  # ours already (re-claimed while we work on it)
             if claimed:
                 self.counters["claimed"] += 1
@@ -464,10 +481,10 @@ class Worker:
                 if info and int(info[0]["times_delivered"]) > self.bus.max_deliveries:
                     raw = fields.get(b"id", b"")
                     outcome = encode_outcome("failed", int(raw)) if raw.isdigit() else None
-                    self._held.add(entry_id)
+                    self._held.add((stream, entry_id))
                     self._settle(outcome, (stream, entry_id), "failed")
                     continue
-            self._held.add(entry_id)
+            self._held.add((stream, entry_id))
             self._backlog.append((stream, entry_id, fields))
 
     async def claim(self) -> None:
@@ -501,7 +518,8 @@ class Worker:
             free = dispatcher.max_in_flight - dispatcher.in_flight
             if self._backlog or free <= 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(dispatcher.room(), 0.25)
+                    async with asyncio.timeout(0.25):
+                        await dispatcher.room()
                 continue
             count = max(1, free // len(self.streams))
             reply: Any = await self.r.xreadgroup(WORKERS, self.consumer,
@@ -515,9 +533,7 @@ class Worker:
         """Publish what is settled (call after the pipeline has drained).  Entries still
         held stay pending: another worker re-claims them."""
         if self._publisher is not None:
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._publisher
+            await self._publisher.stop()
         await self.publish()
 
 

@@ -1,0 +1,300 @@
+"""The bus roles with the real engine: a redis-server of the test's own on loopback (no
+persistence, in a temporary directory, stopped by PID), DNS servers of the test's own on
+127.0.0.1 as candidate and reference, and `shadowdns bus` processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.message
+import dns.rrset
+import pytest
+
+from harness.bus.codec import encode_observation, encode_outcome
+from harness.bus.roles import Collector, IntakeNode, accounts, connect, keys
+from harness.config import BusConfig, SamplerConfig, StoreConfig
+from harness.records import Observation, Query, TargetAnswer
+from harness.sampler import Sampler
+from harness.store import Store
+from tests.unit.test_harness_interrupt import _count as stored_count
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
+                                reason="redis-server is not installed (ci/setup.sh installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """redis-server on 127.0.0.1 (a free port), no RDB, no AOF, its files in a tmp dir."""
+    port = _free_port()
+    workdir = tmp_path / "redis"
+    workdir.mkdir()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port),
+                                                                         0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    break
+            assert proc.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not answer"
+            time.sleep(0.05)
+        yield RedisServer(f"redis://127.0.0.1:{port}/0", proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def dns_server() -> Iterator[int]:
+    """A UDP DNS server on 127.0.0.1 answering every A query after DELAY seconds (so that
+    a worker always has queries in flight)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    done = threading.Event()
+    timers: list[threading.Timer] = []
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                data, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            try:
+                query = dns.message.from_wire(data)
+            except Exception:  # noqa: BLE001 - a test server ignores what it cannot read
+                continue
+            response = dns.message.make_response(query)
+            response.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "A",
+                                                       "192.0.2.1"))
+            timer = threading.Timer(DELAY, sock.sendto, (response.to_wire(), peer))
+            timer.start()
+            timers.append(timer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        done.set()
+        thread.join(2)
+        for timer in timers:
+            timer.cancel()
+        sock.close()
+
+
+DELAY = 0.05
+
+
+@pytest.fixture
+async def bus(redis_server: RedisServer) -> AsyncIterator[BusConfig]:
+    yield BusConfig(redis=redis_server.url, shards=2, stream_cap=10)
+
+
+def _query(i: int) -> Query:
+    return Query(qname=f"n{i}.example{i % 5}.com.", qtype=1)
+
+
+async def test_the_stream_cap_sheds_the_oldest_undelivered_and_counts_them(
+        bus: BusConfig) -> None:
+    one = BusConfig(redis=bus.redis, shards=1, stream_cap=10)
+    r = connect(one)
+    try:
+        await r.set(keys(one).run, 1)
+        node = IntakeNode(r, one, Sampler(SamplerConfig()))
+        await node.start()
+        stream = keys(one).streams[0]
+        for i in range(6):
+            node.offer(_query(i))
+        await node.flush()
+        # a worker takes 4 (they are pending: being worked on, never trimmed)
+        taken = await r.xreadgroup("workers", "w1", {stream: ">"}, count=4)
+        taken_ids = [entry_id for entry_id, _ in taken[0][1]]
+        for i in range(6, 30):
+            node.offer(_query(i))
+        await node.close()
+        assert await r.xlen(stream) == 10
+        left = [entry_id for entry_id, _ in await r.xrange(stream)]
+        assert left[:4] == taken_ids  # the pending ones kept
+        counts = await accounts(r, one)
+        assert counts["published"] == 30 and counts["shed"] == 20
+        assert counts["intakes_done"] == 1
+        assert [int(f[b"id"]) for _, f in await r.xrange(stream)][4:] == list(range(25, 31))
+    finally:
+        await r.aclose()
+
+
+async def test_the_collector_stores_once_and_counts_each_query_in_one_bucket(
+        bus: BusConfig, tmp_path: Path) -> None:
+    r = connect(bus)
+    store = Store(StoreConfig(path=tmp_path / "shadow.db", commit_interval=0.05),
+                  ignore_duplicates=True)
+    collector = Collector(r, bus, store, "c1")
+    try:
+        await collector.start()
+        assert await r.get(keys(bus).run) == b"1"
+
+        def observation(i: int) -> Observation:
+            return Observation(query=_query(i), id=i,
+                               answers={"candidate": TargetAnswer("candidate", b"x", 0.1)})
+
+        results = keys(bus).results
+        for fields in (encode_observation(observation(1), None),
+                       encode_observation(observation(1), None),  # compared twice
+                       encode_observation(observation(2), None),
+                       encode_outcome("expired", 2),  # a late second outcome: ignored
+                       encode_outcome("failed", 3),
+                       encode_outcome("failed", 3)):
+            await r.xadd(results, fields)  # type: ignore[arg-type]
+        await r.hset(keys(bus).counts, mapping={"published": 3, "intakes_done": 1})
+        assert await collector.run(asyncio.Event(), until_drained=True, duration=10) == \
+            "drained"
+        counts = await collector.close()
+        assert counts["stored"] == 2 and counts["failed"] == 1
+        assert counts.get("expired", 0) == 0 and counts["duplicates"] == 3
+        assert await r.xlen(results) == 0  # acknowledged and deleted
+    finally:
+        await r.aclose()
+    db = sqlite3.connect(tmp_path / "shadow.db")
+    try:
+        assert [r[0] for r in db.execute("SELECT id FROM observations ORDER BY id")] == [1, 2]
+        assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == 2
+        assert db.execute("SELECT run_id FROM observations").fetchone()[0] == 1
+    finally:
+        db.close()
+
+
+async def test_ids_continue_after_what_the_store_holds(bus: BusConfig, tmp_path: Path) -> None:
+    path = tmp_path / "shadow.db"
+    store = Store(StoreConfig(path=path))
+    store.open()
+    store.start_run({}, {})
+    for i in range(1, 8):
+        store.add(Observation(query=_query(i), id=store.next_id()), None)
+    store.close()
+    r = connect(bus)
+    try:
+        collector = Collector(r, bus, Store(StoreConfig(path=path), ignore_duplicates=True),
+                              "c1")
+        await collector.start()
+        node = IntakeNode(r, bus, Sampler(SamplerConfig()))
+        await node.start()
+        node.offer(_query(100))
+        await node.close()
+        fields = [f for s in keys(bus).streams for _, f in await r.xrange(s)]
+        assert [int(f[b"id"]) for f in fields] == [8]
+        await collector.close()
+    finally:
+        await r.aclose()
+
+
+N = 300
+
+
+def _roles(tmp_path: Path, redis_url: str, port: int) -> dict[str, list[str]]:
+    common = ["--redis", redis_url, "--shards", "3", "--live", "off"]
+    targets = ["--candidate", f"127.0.0.1:{port}", "--reference", f"address@127.0.0.1:{port}",
+               "--timeout", "2", "--judge", "exact"]
+    shadowdns = [sys.executable, "-m", "shadowdns", "bus"]
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"q{i}.domain{i % 17}.example. A\n" for i in range(N)))
+    return {
+        "collect": [*shadowdns, "collect", *common, "--db", str(tmp_path / "shadow.db"),
+                    "--until-drained", "--consumer", "collector"],
+        "intake": [*shadowdns, "intake", *common, "--query-list", str(names)],
+        "worker": [*shadowdns, "worker", *common, *targets, "--claim-timeout", "1",
+                   "--max-in-flight", "4"],
+    }
+
+
+def test_processes_one_worker_killed_every_query_stored_once(
+        tmp_path: Path, redis_server: RedisServer, dns_server: int) -> None:
+    cmds = _roles(tmp_path, redis_server.url, dns_server)
+    db = tmp_path / "shadow.db"
+    procs: dict[str, subprocess.Popen[str]] = {}
+
+    def start(name: str, cmd: list[str]) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([*cmd, *(["--consumer", name] if "worker" in name else [])],
+                                cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=open(tmp_path / f"{name}.err", "w"),  # noqa: SIM115
+                                text=True)
+        procs[name] = proc
+        return proc
+
+    try:
+        collector = start("collect", cmds["collect"])
+        workers = [start(f"worker{i}", cmds["worker"]) for i in range(3)]
+        intake = start("intake", cmds["intake"])
+        deadline = time.monotonic() + 60
+        while stored_count(db) < 30:
+            assert time.monotonic() < deadline, (tmp_path / "worker0.err").read_text()
+            assert collector.poll() is None, (tmp_path / "collect.err").read_text()
+            time.sleep(0.05)
+        workers[0].send_signal(signal.SIGKILL)  # mid-run, with queries in flight
+        workers[0].wait(10)
+        out, _ = collector.communicate(timeout=120)
+        assert collector.returncode == 0, (tmp_path / "collect.err").read_text()
+        intake_out, _ = intake.communicate(timeout=30)
+        assert intake.returncode == 0, (tmp_path / "intake.err").read_text()
+        for worker in workers[1:]:
+            worker.send_signal(signal.SIGTERM)
+        worker_outs = [w.communicate(timeout=30)[0] for w in workers[1:]]
+        assert all(w.returncode == 0 for w in workers[1:])
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert f"published {N}" in intake_out
+    assert f"bus: published {N}: stored {N}, shed 0, expired 0, failed 0, capped 0 " \
+           "(counts add up)" in out, out
+    claimed = int(out.split("re-claimed ")[1].split()[0])
+    assert claimed >= 1, out  # the killed worker's queries were taken over
+    compared = sum(int(o.split("compared ")[1].split(",")[0]) for o in worker_outs)
+    assert 0 < compared < N  # the killed worker did its share too
+    connection = sqlite3.connect(db)
+    try:
+        rows = connection.execute("SELECT qname, count(*) FROM observations GROUP BY qname"
+                                  ).fetchall()
+        answers = connection.execute("SELECT count(*) FROM answers").fetchone()[0]
+        status = connection.execute("SELECT status FROM runs").fetchone()[0]
+    finally:
+        connection.close()
+    assert len(rows) == N and all(n == 1 for _, n in rows)
+    assert {q for q, _ in rows} == {f"q{i}.domain{i % 17}.example." for i in range(N)}
+    assert answers == 2 * N  # candidate and reference, each once
+    assert status == "finished"
