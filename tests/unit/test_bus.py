@@ -15,12 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dns.message
-import dns.rrset
 import pytest
 
 from harness.bus.codec import encode_observation, encode_outcome
@@ -30,6 +29,7 @@ from harness.records import Observation, Query, TargetAnswer
 from harness.sampler import Sampler
 from harness.store import Store
 from tests.unit.test_harness_interrupt import _count as stored_count
+from tests.unit.test_harness_interrupt import a_record, udp_dns_server
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="redis-server is not installed (ci/setup.sh installs it)")
@@ -80,41 +80,21 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def dns_server() -> Iterator[int]:
-    """A UDP DNS server on 127.0.0.1 answering every A query after DELAY seconds (so that
+    """A UDP DNS server on 127.0.0.1 answering every query after DELAY seconds (so that
     a worker always has queries in flight)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    done = threading.Event()
     timers: list[threading.Timer] = []
 
-    def serve() -> None:
-        while not done.is_set():
-            try:
-                data, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            try:
-                query = dns.message.from_wire(data)
-            except Exception:  # noqa: BLE001 - a test server ignores what it cannot read
-                continue
-            response = dns.message.make_response(query)
-            response.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "A",
-                                                       "192.0.2.1"))
-            timer = threading.Timer(DELAY, sock.sendto, (response.to_wire(), peer))
-            timer.start()
-            timers.append(timer)
+    def reply(query: dns.message.Message, send: Callable[[bytes], object]) -> None:
+        timer = threading.Timer(DELAY, send, (a_record(query),))
+        timer.start()
+        timers.append(timer)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
     try:
-        yield int(sock.getsockname()[1])
+        with udp_dns_server(reply) as port:
+            yield port
     finally:
-        done.set()
-        thread.join(2)
         for timer in timers:
             timer.cancel()
-        sock.close()
 
 
 DELAY = 0.05

@@ -8,6 +8,7 @@ answers `slow*` ones, so that queries are in flight when the signals come.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sqlite3
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dns.message
@@ -26,9 +27,11 @@ FAST, SLOW = 20, 30
 TIMEOUT = 8.0  # per target: the drain would wait up to 2 * 8 + 5 = 21 s
 
 
-@pytest.fixture
-def server() -> Iterator[int]:
-    """A UDP DNS server on 127.0.0.1: answers fast* names, ignores slow* ones."""
+@contextlib.contextmanager
+def udp_dns_server(reply: Callable[[dns.message.Message, Callable[[bytes], object]], None]
+                   ) -> Iterator[int]:
+    """A UDP DNS server on 127.0.0.1 (its port yielded): ``reply(query, send)`` for every
+    query it can read, ``send`` sending bytes back to the querier."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
@@ -44,12 +47,7 @@ def server() -> Iterator[int]:
                 query = dns.message.from_wire(data)
             except Exception:  # noqa: BLE001 - a test server ignores what it cannot read
                 continue
-            name = query.question[0].name
-            if name.labels[0].startswith(b"slow"):
-                continue
-            response = dns.message.make_response(query)
-            response.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.1"))
-            sock.sendto(response.to_wire(), peer)
+            reply(query, lambda wire, peer=peer: sock.sendto(wire, peer))
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -59,6 +57,26 @@ def server() -> Iterator[int]:
         done.set()
         thread.join(2)
         sock.close()
+
+
+def a_record(query: dns.message.Message) -> bytes:
+    """The response to ``query`` with one A record (192.0.2.1)."""
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "A",
+                                               "192.0.2.1"))
+    return bytes(response.to_wire())
+
+
+@pytest.fixture
+def server() -> Iterator[int]:
+    """A UDP DNS server on 127.0.0.1: answers fast* names, ignores slow* ones."""
+
+    def reply(query: dns.message.Message, send: Callable[[bytes], object]) -> None:
+        if not query.question[0].name.labels[0].startswith(b"slow"):
+            send(a_record(query))
+
+    with udp_dns_server(reply) as port:
+        yield port
 
 
 def _count(db: Path) -> int:
