@@ -146,6 +146,11 @@ async def _worker(config: HarnessConfig, stop: asyncio.Event) -> list[str]:
         max_in_flight=config.dispatcher.max_in_flight,
         target_qps=config.dispatcher.target_qps, run_config=config.as_dict())
     worker.attach(pipeline)
+    if bus.claim_timeout < pipeline.drain_timeout:
+        log.warning("bus.claim_timeout %g s is shorter than a query may take here (%g s: "
+                    "twice the longest target timeout and 5 s): slow queries may be "
+                    "re-claimed by another worker and compared twice (stored once)",
+                    bus.claim_timeout, pipeline.drain_timeout)
     try:
         await pipeline.start()
         try:
