@@ -22,9 +22,20 @@ from pathlib import Path
 import dns.message
 import pytest
 
-from harness.bus.codec import encode_observation, encode_outcome
-from harness.bus.roles import Collector, IntakeNode, accounts, connect, keys
+from harness.bus.codec import decode_result, encode_observation, encode_outcome, encode_query
+from harness.bus.roles import (
+    Collector,
+    IntakeNode,
+    ResultSink,
+    Worker,
+    accounts,
+    connect,
+    keys,
+)
 from harness.config import BusConfig, SamplerConfig, StoreConfig
+from harness.exactjudge import ExactJudge
+from harness.fakes import FakeTarget
+from harness.pipeline import Pipeline
 from harness.records import Observation, Query, TargetAnswer
 from harness.sampler import Sampler
 from harness.store import Store
@@ -278,3 +289,56 @@ def test_processes_one_worker_killed_every_query_stored_once(
     assert {q for q, _ in rows} == {f"q{i}.domain{i % 17}.example." for i in range(N)}
     assert answers == 2 * N  # candidate and reference, each once
     assert status == "finished"
+
+
+async def test_a_worker_compares_expires_and_fails_and_settles_each_entry(
+        bus: BusConfig) -> None:
+    """In one process with fake targets: an entry older than max_age is expired, one that a
+    dead consumer held is re-claimed and, past max_deliveries, failed; one of another
+    version is failed; a good one is compared; every query entry is acknowledged and
+    deleted, and each has exactly one outcome."""
+    config = BusConfig(redis=bus.redis, shards=2, max_age=60, max_deliveries=1,
+                       claim_timeout=0.2)
+    k = keys(config)
+    r = connect(config)
+    try:
+        for stream in k.streams:
+            await r.xgroup_create(stream, "workers", id="0", mkstream=True)
+        await r.xadd(k.streams[1], encode_query(1, _query(1)), id="1000-0")  # type: ignore[arg-type]
+        await r.xadd(k.streams[0], encode_query(2, _query(2)))  # type: ignore[arg-type]
+        await r.xreadgroup("workers", "dead", {k.streams[0]: ">"}, count=1)  # then it died
+        await r.xadd(k.streams[0], encode_query(3, _query(3)))  # type: ignore[arg-type]
+        await r.xadd(k.streams[0], {**encode_query(4, _query(4)), b"v": b"9"})  # type: ignore[arg-type]
+        await asyncio.sleep(0.3)  # the dead consumer's entry is idle past claim_timeout
+
+        worker = Worker(r, config, "w1")
+        pipeline = Pipeline(intakes=[], sampler=Sampler(SamplerConfig(adaptive=False)),
+                            targets=[FakeTarget("candidate"), FakeTarget("reference")],
+                            judge=ExactJudge(), store=ResultSink(worker))
+        worker.attach(pipeline)
+        await pipeline.start()
+        await worker.start()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(1.0, stop.set)
+        assert await worker.run(stop) == "stopped"
+        await pipeline.close()
+        await worker.close()
+
+        outcomes = {}
+        for _, fields in await r.xrange(k.results):
+            kind, query_id, observation, _ = decode_result(fields)
+            assert query_id not in outcomes
+            outcomes[query_id] = kind
+            if observation is not None:
+                assert set(observation.answers) == {"candidate", "reference"}
+        assert outcomes == {1: "expired", 2: "failed", 3: "observation", 4: "failed"}
+        for stream in k.streams:
+            assert await r.xlen(stream) == 0
+            assert (await r.xpending(stream, "workers"))["pending"] == 0
+        counts = await accounts(r, config)
+        assert (counts["compared"], counts["expired"], counts["failed"],
+                counts["claimed"]) == (1, 1, 2, 1)
+        assert await r.hgetall(k.versions) == {b"candidate": b"fake candidate",
+                                               b"reference": b"fake reference"}
+    finally:
+        await r.aclose()
