@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,9 +36,12 @@ from harness.bus.roles import (
 )
 from harness.cli import add_run_arguments, config_and_flags, named_by_flag
 from harness.config import ConfigError, HarnessConfig, SamplerConfig, read_config_text, with_line
+from harness.intake.base import Intake
+from harness.judge import Judge
 from harness.pipeline import Pipeline
 from harness.sampler import Sampler
 from harness.store import Store, StoreError
+from harness.targets import Target
 from legacy_adapter import ReferenceResolverError
 
 __all__ = ["register"]
@@ -94,11 +98,37 @@ def register(sub: Any) -> None:
         r.set_defaults(func=main)
 
 
-def _config(args: argparse.Namespace) -> HarnessConfig:
+@dataclass
+class _Parts:
+    """What a role is made of, built (and checked) before anything connects."""
+
+    intakes: list[Intake] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    probes: list[Target] = field(default_factory=list)
+    judge: Judge | None = None
+    store: Store | None = None
+
+
+def _parts(args: argparse.Namespace) -> tuple[HarnessConfig, _Parts]:
+    """The config and the role's parts; a :class:`ConfigError` names the flag or the
+    file:line, as ``shadowdns run`` does."""
     flags: dict[str, str] = {}
     try:
         config, flags = config_and_flags(args)
-        return config
+        parts = _Parts()
+        if args.role == "intake":
+            parts.intakes = build_intakes(config)
+        elif args.role == "worker":
+            parts.targets = build_targets(config)
+            parts.probes, twins = build_twins(config)
+            parts.judge = choose_judge(config.judge, config, twins)
+        else:
+            parts.store = Store(config.store, ignore_duplicates=True)
+            try:
+                parts.store.check()
+            except ValueError as e:
+                raise ConfigError(str(e), source=config.source, key="store.path") from None
+        return config, parts
     except ConfigError as e:
         e = named_by_flag(e, flags)
         if args.config is not None and e.source == str(args.config):
@@ -121,8 +151,8 @@ async def _signalled(body: Callable[[asyncio.Event], Awaitable[T]]) -> T:
             loop.remove_signal_handler(sig)
 
 
-async def _intake(config: HarnessConfig, stop: asyncio.Event) -> list[str]:
-    intakes = build_intakes(config)
+async def _intake(config: HarnessConfig, intakes: list[Intake],
+                  stop: asyncio.Event) -> list[str]:
     r = connect(config.bus)
     try:
         node = IntakeNode(r, config.bus, Sampler(config.sampler))
@@ -134,15 +164,15 @@ async def _intake(config: HarnessConfig, stop: asyncio.Event) -> list[str]:
             f"{c['published']}, shed at the stream cap {c['shed']}"]
 
 
-async def _worker(config: HarnessConfig, stop: asyncio.Event) -> list[str]:
+async def _worker(config: HarnessConfig, parts: _Parts, stop: asyncio.Event) -> list[str]:
     bus = config.bus
     r = connect(bus)
     worker = Worker(r, bus, consumer_name(bus))
-    probes, twins = build_twins(config)
+    assert parts.judge is not None
     pipeline = Pipeline(
         intakes=[], sampler=Sampler(SamplerConfig(adaptive=False)),
-        targets=build_targets(config), probes=probes,
-        judge=choose_judge(config.judge, config, twins), store=ResultSink(worker),
+        targets=parts.targets, probes=parts.probes, judge=parts.judge,
+        store=ResultSink(worker),
         max_in_flight=config.dispatcher.max_in_flight,
         target_qps=config.dispatcher.target_qps, run_config=config.as_dict())
     worker.attach(pipeline)
@@ -167,14 +197,9 @@ async def _worker(config: HarnessConfig, stop: asyncio.Event) -> list[str]:
             f"{c['capped']}"]
 
 
-async def _collect(config: HarnessConfig, stop: asyncio.Event,
+async def _collect(config: HarnessConfig, store: Store, stop: asyncio.Event,
                    until_drained: bool) -> list[str]:
     bus = config.bus
-    store = Store(config.store, ignore_duplicates=True)
-    try:
-        store.check()
-    except ValueError as e:
-        raise ConfigError(str(e), source=config.source, key="store.path") from None
     r = connect(bus)
     collector = Collector(r, bus, store, consumer_name(bus), run_config=config.as_dict())
     try:
@@ -203,9 +228,7 @@ def main(args: argparse.Namespace) -> int:
     logging.getLogger("redis").setLevel(logging.WARNING)  # (its notes on server features)
     where = f"shadowdns bus {args.role}"
     try:
-        config = _config(args)
-        if args.role == "intake":
-            build_intakes(config)  # (checked before anything connects)
+        config, parts = _parts(args)
     except ConfigError as e:
         print(f"{where}: {e}", file=sys.stderr)
         return 2
@@ -217,13 +240,16 @@ def main(args: argparse.Namespace) -> int:
     body: Callable[[asyncio.Event], Awaitable[list[str]]]
     if args.role == "intake":
         def body(stop: asyncio.Event) -> Awaitable[list[str]]:
-            return _intake(config, stop)
+            return _intake(config, parts.intakes, stop)
     elif args.role == "worker":
         def body(stop: asyncio.Event) -> Awaitable[list[str]]:
-            return _worker(config, stop)
+            return _worker(config, parts, stop)
     else:
+        store = parts.store
+        assert store is not None
+
         def body(stop: asyncio.Event) -> Awaitable[list[str]]:
-            return _collect(config, stop, args.until_drained)
+            return _collect(config, store, stop, args.until_drained)
     try:
         lines = runner(_signalled(body))
     except ConfigError as e:

@@ -342,3 +342,35 @@ async def test_a_worker_compares_expires_and_fails_and_settles_each_entry(
                                                b"reference": b"fake reference"}
     finally:
         await r.aclose()
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["worker", "--shards", "0"], "--shards: 0 must be >= 1"),
+    (["worker", "--shard-set", "7", "--candidate", "127.0.0.1:53", "--reference",
+      "address@127.0.0.1:53"], "--shard-set: '7' is not a shard number below 4"),
+    (["collect", "--redis", "http://x"],
+     "--redis: 'http://x' is not a redis://, rediss:// or unix:// URL"),
+    (["worker"], "no reference: give --reference"),
+    (["intake", "--query-list", "missing.txt"], "--query-list missing.txt: cannot read"),
+])
+def test_bad_input_is_one_line_naming_the_flag(argv: list[str], said: str,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    from shadowdns.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["bus", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"shadowdns bus {argv[0]}: ") and said in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_bus_config_file_error_names_its_line(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from shadowdns.cli import main
+
+    config = tmp_path / "shadow.yaml"
+    config.write_text("store: {path: x.db}\nbus:\n  shards: 2\n  claim_timeout: 0\n")
+    assert main(["bus", "collect", "--config", str(config)]) == 2
+    assert f"{config}:4: bus.claim_timeout: 0 must be > 0" in capsys.readouterr().err
