@@ -8,6 +8,10 @@ Keys, under ``bus.prefix`` (P)::
     P:counts           the accounts (hash): what every role counted, added up by Redis
     P:run              the collector's run ID in its store: set when it is ready
     P:versions         target -> software version, as the workers found them
+    P:floor            the collector's store's highest ID when this bus began: what the store
+                       holds above it is ``stored``
+    P:batch:TOKEN      an intake batch published (10 minutes: a retried batch is not
+                       published twice)
 
 Delivery: at least once, made exactly once where it is stored.  A worker acknowledges and
 deletes a query entry only after its outcome is in the results stream; the collector only
@@ -28,12 +32,15 @@ import os
 import socket
 import sqlite3
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import BusyLoadingError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from harness.bus.codec import (
     CodecError,
@@ -64,30 +71,48 @@ BUCKETS = ("stored", "shed", "expired", "failed", "capped")
 nothing is in a stream or in flight)."""
 
 _PUBLISH = """
-local per = tonumber(ARGV[3])
-for i = 4, #ARGV, per do
-  redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + per - 1))
-end
-local cap = tonumber(ARGV[1])
-local len = redis.call('XLEN', KEYS[1])
-if len <= cap then return {0, len} end
-local last = '0-0'
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-  local name, lid
-  for j = 1, #g, 2 do
-    if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then
-      lid = g[j + 1] end
+if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', 600) then return {-1} end
+local cap, group, per = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local pos, published, shed = 4, 0, 0
+local lengths = {}
+for s = 4, #KEYS do
+  local stream, n = KEYS[s], tonumber(ARGV[pos])
+  pos = pos + 1
+  local last = redis.call('INCRBY', KEYS[1], n)
+  for e = 1, n do
+    redis.call('XADD', stream, '*', 'id', last - n + e, unpack(ARGV, pos, pos + per - 1))
+    pos = pos + per
   end
-  if name == ARGV[2] then last = lid end
+  published = published + n
+  local len = redis.call('XLEN', stream)
+  if len > cap then
+    local delivered = '0-0'
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+      local name, lid
+      for j = 1, #g, 2 do
+        if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then
+          lid = g[j + 1] end
+      end
+      if name == group then delivered = lid end
+    end
+    for _, e in ipairs(redis.call('XRANGE', stream, '(' .. delivered, '+', 'COUNT', len - cap)) do
+      local gone = redis.call('XDEL', stream, e[1])
+      shed = shed + gone
+      len = len - gone
+    end
+  end
+  lengths[#lengths + 1] = len
 end
-local over = redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', len - cap)
-local shed = 0
-for _, e in ipairs(over) do shed = shed + redis.call('XDEL', KEYS[1], e[1]) end
-return {shed, len - shed}
+redis.call('HINCRBY', KEYS[2], 'published', published)
+if shed > 0 then redis.call('HINCRBY', KEYS[2], 'shed', shed) end
+return {shed, unpack(lengths)}
 """
-"""Publish a batch to one query stream, then shed the oldest undelivered entries beyond the
-cap: KEYS[1] the stream; ARGV: cap, group, fields*2 per entry, the entries' field/value
-pairs.  Returns {shed, the stream's length}."""
+"""Publish one batch, atomically and at most once: KEYS: the ID counter, the counts, the
+batch's token (a retry of a batch already applied returns {-1}), then each stream with
+entries; ARGV: cap, group, field/value arguments per entry, then per stream its entry count
+and its entries' field/value pairs (without ``id``: the script numbers them from the
+counter).  Beyond the cap the oldest entries after the group's last-delivered ID (never
+delivered) are deleted and counted ``shed``; returns {shed, each stream's length}."""
 
 _FLOOR = """
 local now = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -105,6 +130,8 @@ class Keys:
         self.counts = f"{prefix}:counts"
         self.run = f"{prefix}:run"
         self.versions = f"{prefix}:versions"
+        self.batch = f"{prefix}:batch"
+        self.floor = f"{prefix}:floor"
 
 
 def keys(bus: BusConfig) -> Keys:
@@ -170,6 +197,9 @@ class _Repeat:
                 return
             try:
                 await self.work()
+            except REDIS_AWAY as e:
+                await _redis_away(e)
+                self._kick.set()
             except Exception:  # noqa: BLE001 - said, and tried again
                 log.warning("bus: %s failed", self.what, exc_info=True)
                 await asyncio.sleep(1.0)
@@ -179,6 +209,15 @@ class _Repeat:
         self._stopping = True
         self._kick.set()
         await self._task
+
+
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
+"""Redis is restarting, loading its AOF, or unreachable: the roles wait and go on."""
+
+
+async def _redis_away(error: Exception) -> None:
+    log.warning("bus: redis: %s (trying again)", error)
+    await asyncio.sleep(0.5)
 
 
 def _entry_ms(entry_id: bytes) -> int:
@@ -206,6 +245,8 @@ class IntakeNode:
         self._buffered = 0
         self._lengths = [0] * bus.shards
         self._lock = asyncio.Lock()
+        self._batch: tuple[list[list[Query]], int, str] | None = None
+        """The batch being published (kept with its token until a call succeeds)."""
         self._flusher: _Repeat | None = None
         self._script: Any = None
 
@@ -246,44 +287,59 @@ class IntakeNode:
     async def room(self) -> None:
         """Finite inputs wait here: for a flush, and while a stream is at its cap (a file is
         read as fast as the workers take it, never shed)."""
-        if self._buffered >= self.batch:
-            await self.flush()
-        while max(self._lengths) >= self.bus.stream_cap:
-            await asyncio.sleep(self.interval)
-            lengths = await asyncio.gather(*(self.r.xlen(s) for s in self.keys.streams))
-            self._lengths = [int(n) for n in lengths]
+        while True:
+            try:
+                if self._buffered >= self.batch:
+                    await self.flush()
+                while max(self._lengths) >= self.bus.stream_cap:
+                    await asyncio.sleep(self.interval)
+                    lengths = await asyncio.gather(*(self.r.xlen(s)
+                                                     for s in self.keys.streams))
+                    self._lengths = [int(n) for n in lengths]
+                return
+            except REDIS_AWAY as e:  # (the file waits for Redis)
+                await _redis_away(e)
 
     # publishing
 
     async def flush(self) -> None:
-        """Publish what is buffered, and add the counts to ``P:counts``."""
+        """Publish what is buffered (one atomic script call; a failed call is retried with
+        the same token, so a batch is published once), and add the counts to
+        ``P:counts``."""
         async with self._lock:
-            n = self._buffered
-            buffers = self._buffers
-            self._buffers = [[] for _ in range(self.bus.shards)]
-            self._buffered = 0
-            if n:
-                last = int(await self.r.incrby(self.keys.ids, n))
-                next_id = last - n + 1
-                pipe = self.r.pipeline(transaction=False)
-                shards = []
-                for shard, queries in enumerate(buffers):
-                    if not queries:
-                        continue
-                    args: list[Any] = [self.bus.stream_cap, WORKERS, 8]
-                    for query in queries:
-                        for field, value in encode_query(next_id, query).items():
-                            args += [field, value]
-                        next_id += 1
-                    await self._script(keys=[self.keys.streams[shard]], args=args,
-                                       client=pipe)
-                    shards.append(shard)
-                results = await pipe.execute()
-                for shard, (shed, length) in zip(shards, results, strict=True):
-                    self.counters["shed"] += int(shed)
-                    self._lengths[shard] = int(length)
-                self.counters["published"] += n
+            if self._batch is None and self._buffered:
+                self._batch = (self._buffers, self._buffered,
+                               f"{self.keys.batch}:{uuid.uuid4().hex}")
+                self._buffers = [[] for _ in range(self.bus.shards)]
+                self._buffered = 0
+            if self._batch is not None:
+                await self._publish(*self._batch)
+                self._batch = None
             await self._report()
+
+    async def _publish(self, buffers: list[list[Query]], n: int, token: str) -> None:
+        stream_keys: list[str] = []
+        shards: list[int] = []
+        args: list[Any] = [self.bus.stream_cap, WORKERS, 6]
+        for shard, queries in enumerate(buffers):
+            if not queries:
+                continue
+            stream_keys.append(self.keys.streams[shard])
+            shards.append(shard)
+            args.append(len(queries))
+            for query in queries:
+                for field, value in encode_query(0, query).items():
+                    if field != b"id":
+                        args += [field, value]
+        reply = await self._script(keys=[self.keys.ids, self.keys.counts, token,
+                                         *stream_keys], args=args)
+        counts = {"published": n}
+        if int(reply[0]) >= 0:  # (-1: applied by an earlier try whose reply was lost)
+            counts["shed"] = int(reply[0])
+            for shard, length in zip(shards, reply[1:], strict=True):
+                self._lengths[shard] = int(length)
+        self.counters.update(counts)
+        self._reported.update(counts)  # (the script counted them)
 
     async def _report(self) -> None:
         delta = self.counters - self._reported
@@ -299,8 +355,16 @@ class IntakeNode:
         """Publish what is left and count this node as done."""
         if self._flusher is not None:
             await self._flusher.stop()
-        await self.flush()
-        await self.r.hincrby(self.keys.counts, "intakes_done", 1)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await self.flush()
+                await self.r.hincrby(self.keys.counts, "intakes_done", 1)
+                return
+            except REDIS_AWAY as e:
+                if time.monotonic() >= deadline:
+                    raise
+                await _redis_away(e)
 
 
 async def run_intake(r: aioredis.Redis, bus: BusConfig, node: IntakeNode,
@@ -423,7 +487,7 @@ class Worker:
         batch, self._outbox = self._outbox, []
         if not batch:
             return
-        pipe = self.r.pipeline(transaction=False)
+        pipe = self.r.pipeline(transaction=True)  # (all or nothing: no count without its ack)
         counts: collections.Counter[str] = collections.Counter()
         for fields, stream, entry_id, counter in batch:
             if fields is not None:
@@ -511,22 +575,25 @@ class Worker:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 return "duration"
-            if now - last_claim >= interval:
-                last_claim = now
-                await self.claim()
             self._dispatch_backlog()
             free = dispatcher.max_in_flight - dispatcher.in_flight
-            if self._backlog or free <= 0:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(0.25):
-                        await dispatcher.room()
-                continue
-            count = max(1, free // len(self.streams))
-            reply: Any = await self.r.xreadgroup(WORKERS, self.consumer,
-                                            dict.fromkeys(self.streams, ">"),
-                                            count=count, block=250)
-            for stream, entries in reply or []:
-                await self._take(stream, entries)
+            try:
+                if now - last_claim >= interval:
+                    last_claim = now
+                    await self.claim()
+                if self._backlog or free <= 0:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(0.25):
+                            await dispatcher.room()
+                    continue
+                count = max(1, free // len(self.streams))
+                reply: Any = await self.r.xreadgroup(WORKERS, self.consumer,
+                                                     dict.fromkeys(self.streams, ">"),
+                                                     count=count, block=250)
+                for stream, entries in reply or []:
+                    await self._take(stream, entries)
+            except REDIS_AWAY as e:  # (what was read and lost is re-claimed later)
+                await _redis_away(e)
         return "stopped"
 
     async def close(self) -> None:
@@ -542,7 +609,11 @@ class Worker:
 
 class Collector:
     """Reads the results stream into ``store`` (opened with ``ignore_duplicates``) and keeps
-    the accounts: every published query is stored once or counted in one bucket."""
+    the accounts: every published query is stored once or counted in one bucket.
+
+    ``stored`` is what the store holds above the bus's ID floor (``P:floor``, the store's
+    highest ID when the bus's first collector started): the store is the truth, so a batch
+    committed and then not acknowledged (Redis away) is neither lost nor counted twice."""
 
     def __init__(self, r: aioredis.Redis, bus: BusConfig, store: Store, consumer: str, *,
                  run_config: dict[str, Any] | None = None, batch: int = 500) -> None:
@@ -556,6 +627,7 @@ class Collector:
         self.run_config = run_config or {}
         self.batch = batch
         self.run_id: int | None = None
+        self.floor = 0
         self.counters: collections.Counter[str] = collections.Counter()
         self._settled: dict[int, str] = {}
         self._reader: sqlite3.Connection | None = None
@@ -565,21 +637,30 @@ class Collector:
         raw: dict[Any, Any] = await self.r.hgetall(self.keys.versions)
         versions = {_text(k): _text(v) for k, v in raw.items()}
         self.run_id = self.store.start_run(self.run_config, versions)
-        floor = self.store.next_id() - 1  # (the store's highest ID: never handed out again)
-        await self.r.eval(_FLOOR, 1, self.keys.ids, floor)
+        highest = self.store.next_id() - 1  # (never handed out again)
+        await self.r.set(self.keys.floor, highest, nx=True)
+        self.floor = int(await self.r.get(self.keys.floor) or 0)
+        await self.r.eval(_FLOOR, 1, self.keys.ids, highest)
         await _group(self.r, self.keys.results, COLLECTOR)
         await self.r.set(self.keys.run, self.run_id)
 
-    def _stored(self, query_id: int) -> bool:
+    def _read(self, sql: str, args: tuple[Any, ...]) -> Any:
         if self._reader is None:
             self._reader = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True,
                                            timeout=10, check_same_thread=False)
-        row = self._reader.execute("SELECT 1 FROM observations WHERE id=?",
-                                   (query_id,)).fetchone()
-        return row is not None
+        return self._reader.execute(sql, args).fetchone()
+
+    def _stored(self, query_id: int) -> bool:
+        return self._read("SELECT 1 FROM observations WHERE id=?", (query_id,)) is not None
+
+    def stored(self) -> int:
+        """Observations the store holds from this bus (IDs above its floor)."""
+        return int(self._read("SELECT count(*) FROM observations WHERE id > ?",
+                              (self.floor,))[0])
 
     async def take(self, entries: Sequence[tuple[bytes, Fields]]) -> None:
-        """Store a batch of results, commit, count, then acknowledge and delete them."""
+        """Store a batch of results and commit; then count the other outcomes, acknowledge
+        and delete the entries in one transaction."""
         stored: list[int] = []
         others: list[tuple[str, int]] = []
         for entry_id, fields in entries:
@@ -598,26 +679,22 @@ class Collector:
                 others.append((kind, query_id))
         if stored and not await asyncio.to_thread(self.store.flush):
             raise OSError(f"{self.store.path}: the store did not commit within 30 s")
-        duplicates = list(self.store.duplicate_ids)
+        duplicates = len(self.store.duplicate_ids)
         self.store.duplicate_ids.clear()
         counts: collections.Counter[str] = collections.Counter()
-        counts["stored"] += len(stored) - len(duplicates)
-        counts["duplicates"] += len(duplicates)
-        dup = collections.Counter(duplicates)
+        counts["duplicates"] += duplicates
+        settled = dict(self._settled)
         for query_id in stored:
-            if dup[query_id]:
-                dup[query_id] -= 1
-                continue
-            earlier = self._settled.pop(query_id, None)
+            earlier = settled.pop(query_id, None)
             if earlier is not None:  # counted in a bucket before, then compared after all
                 counts[earlier] -= 1
         for kind, query_id in others:
-            if query_id in self._settled or self._stored(query_id):
+            if query_id in settled or self._stored(query_id):
                 counts["duplicates"] += 1
             else:
-                self._settled[query_id] = kind
+                settled[query_id] = kind
                 counts[kind] += 1
-        pipe = self.r.pipeline(transaction=False)
+        pipe = self.r.pipeline(transaction=True)
         for name, value in counts.items():
             if value:
                 pipe.hincrby(self.keys.counts, name, value)
@@ -626,37 +703,49 @@ class Collector:
             pipe.xack(self.keys.results, COLLECTOR, *ids)
             pipe.xdel(self.keys.results, *ids)
         await pipe.execute()
+        self._settled = settled
         self.counters.update(counts)
+        self.counters["stored"] += len(stored) - duplicates
+
+    async def accounts(self) -> dict[str, int]:
+        counts = await accounts(self.r, self.bus)
+        counts["stored"] = self.stored()
+        return counts
 
     async def drained(self) -> bool:
         """Every intake node is done and every query it published is accounted for."""
-        counts = await accounts(self.r, self.bus)
+        counts = await self.accounts()
         if counts.get("intakes_done", 0) < self.bus.intakes:
             return False
         return sum(counts.get(b, 0) for b in BUCKETS) >= counts.get("published", 0)
 
     async def run(self, stop: asyncio.Event, *, duration: float | None = None,
                   until_drained: bool = False) -> str:
-        """Until ``stop``, ``duration``, or (``until_drained``) :meth:`drained`."""
+        """Until ``stop``, ``duration``, or (``until_drained``) :meth:`drained`.  Redis
+        away: said, and tried again (from what this consumer had been given)."""
         deadline = time.monotonic() + duration if duration else None
         start = b"0"  # first what this consumer had read and not acknowledged (a restart)
         while not stop.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 return "duration"
-            reply: Any = await self.r.xreadgroup(COLLECTOR, self.consumer,
-                                            {self.keys.results: start}, count=self.batch,
-                                            block=250)
-            entries = reply[0][1] if reply else []
-            if entries:
-                await self.take(entries)
-            elif start == b"0":
-                start = b">"
-            elif until_drained and await self.drained():
-                return "drained"
+            try:
+                reply: Any = await self.r.xreadgroup(COLLECTOR, self.consumer,
+                                                     {self.keys.results: start},
+                                                     count=self.batch, block=250)
+                entries = reply[0][1] if reply else []
+                if entries:
+                    await self.take(entries)
+                elif start == b"0":
+                    start = b">"
+                elif until_drained and await self.drained():
+                    return "drained"
+            except REDIS_AWAY as e:
+                await _redis_away(e)
+                start = b"0"
         return "stopped"
 
     async def close(self, status: str = "finished") -> dict[str, int]:
-        counts = await accounts(self.r, self.bus)
+        counts = await self.accounts()
         if self._reader is not None:
             self._reader.close()
         await asyncio.to_thread(self.store.close, {"bus": counts, **self.counters}, status)
