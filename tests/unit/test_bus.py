@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import dns.message
@@ -52,41 +51,71 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
 class RedisServer:
-    url: str
-    proc: subprocess.Popen[bytes]
+    """redis-server on 127.0.0.1 (a free port), no RDB, its files in ``workdir``; with
+    ``aof`` the append-only file on (a restart keeps the streams, groups and counts)."""
+
+    def __init__(self, workdir: Path, *, aof: bool = False) -> None:
+        self.workdir = workdir
+        self.aof = aof
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes" if self.aof else "no", "--dir", str(self.workdir),
+             "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", self.port), 0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+            assert proc.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not answer"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """SIGTERM (a clean shutdown: the AOF is written through), by PID."""
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
 
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """redis-server on 127.0.0.1 (a free port), no RDB, no AOF, its files in a tmp dir."""
-    port = _free_port()
+    """redis-server without persistence (``--save '' --appendonly no``)."""
     workdir = tmp_path / "redis"
     workdir.mkdir()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--daemonize", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = RedisServer(workdir)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port),
-                                                                         0.2) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    break
-            assert proc.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not answer"
-            time.sleep(0.05)
-        yield RedisServer(f"redis://127.0.0.1:{port}/0", proc)
+        server.start()
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
+
+
+@pytest.fixture
+def redis_aof(tmp_path: Path) -> Iterator[RedisServer]:
+    """redis-server with the append-only file on (``--appendonly yes``)."""
+    workdir = tmp_path / "redis-aof"
+    workdir.mkdir()
+    server = RedisServer(workdir, aof=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -232,9 +261,13 @@ def _roles(tmp_path: Path, redis_url: str, port: int) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.parametrize("restart", [False, True], ids=["worker-killed",
+                                                        "worker-killed+redis-restarted"])
 def test_processes_one_worker_killed_every_query_stored_once(
-        tmp_path: Path, redis_server: RedisServer, dns_server: int) -> None:
-    cmds = _roles(tmp_path, redis_server.url, dns_server)
+        tmp_path: Path, redis_aof: RedisServer, dns_server: int, restart: bool) -> None:
+    """1 intake + 3 workers + collector as processes; one worker SIGKILLed mid-run (and,
+    in the second case, Redis stopped and started again later in the run, AOF on)."""
+    cmds = _roles(tmp_path, redis_aof.url, dns_server)
     db = tmp_path / "shadow.db"
     procs: dict[str, subprocess.Popen[str]] = {}
 
@@ -257,6 +290,14 @@ def test_processes_one_worker_killed_every_query_stored_once(
             time.sleep(0.05)
         workers[0].send_signal(signal.SIGKILL)  # mid-run, with queries in flight
         workers[0].wait(10)
+        if restart:
+            while stored_count(db) < 100:
+                assert time.monotonic() < deadline, (tmp_path / "collect.err").read_text()
+                time.sleep(0.05)
+            assert stored_count(db) < N  # (still mid-run)
+            redis_aof.stop()
+            time.sleep(1.0)  # every role finds Redis away
+            redis_aof.start()
         out, _ = collector.communicate(timeout=120)
         assert collector.returncode == 0, (tmp_path / "collect.err").read_text()
         intake_out, _ = intake.communicate(timeout=30)
@@ -271,6 +312,9 @@ def test_processes_one_worker_killed_every_query_stored_once(
                 proc.kill()
                 proc.wait()
     assert f"published {N}" in intake_out
+    waited = [name for name in ("collect", "worker1", "worker2")
+              if "(trying again)" in (tmp_path / f"{name}.err").read_text()]
+    assert waited == (["collect", "worker1", "worker2"] if restart else []), waited
     assert f"bus: published {N}: stored {N}, shed 0, expired 0, failed 0, capped 0 " \
            "(counts add up)" in out, out
     claimed = int(out.split("re-claimed ")[1].split()[0])
