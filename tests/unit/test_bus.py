@@ -92,30 +92,26 @@ class RedisServer:
         self.proc = None
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """redis-server without persistence (``--save '' --appendonly no``)."""
-    workdir = tmp_path / "redis"
+def _served(workdir: Path, *, aof: bool) -> Iterator[RedisServer]:
     workdir.mkdir()
-    server = RedisServer(workdir)
+    server = RedisServer(workdir, aof=aof)
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """redis-server without persistence (``--save '' --appendonly no``)."""
+    yield from _served(tmp_path / "redis", aof=False)
 
 
 @pytest.fixture
 def redis_aof(tmp_path: Path) -> Iterator[RedisServer]:
     """redis-server with the append-only file on (``--appendonly yes``)."""
-    workdir = tmp_path / "redis-aof"
-    workdir.mkdir()
-    server = RedisServer(workdir, aof=True)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+    yield from _served(tmp_path / "redis-aof", aof=True)
 
 
 @pytest.fixture
