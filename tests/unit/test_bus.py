@@ -310,7 +310,7 @@ def test_processes_one_worker_killed_every_query_stored_once(
     assert f"published {N}" in intake_out
     waited = [name for name in ("collect", "worker1", "worker2")
               if "(trying again)" in (tmp_path / f"{name}.err").read_text()]
-    assert waited == (["collect", "worker1", "worker2"] if restart else []), waited
+    assert bool(waited) == restart, waited  # (each that used Redis in that second says so)
     assert f"bus: published {N}: stored {N}, shed 0, expired 0, failed 0, capped 0 " \
            "(counts add up)" in out, out
     claimed = int(out.split("re-claimed ")[1].split()[0])
