@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.api import ApiServer
 from harness.assemble import build_intakes, build_targets, build_twins, choose_judge
 from harness.bus.roles import (
     BUCKETS,
@@ -181,12 +182,19 @@ async def _worker(config: HarnessConfig, parts: _Parts, stop: asyncio.Event) -> 
                     "twice the longest target timeout and 5 s): slow queries may be "
                     "re-claimed by another worker and compared twice (stored once)",
                     bus.claim_timeout, pipeline.drain_timeout)
+    api: ApiServer | None = None
     try:
         await pipeline.start()
         try:
             await worker.start()
+            if config.api.listen is not None:  # /metrics and /api/status of this worker
+                api = ApiServer(pipeline, *config.api.listen)
+                await api.start()
+                log.info("api: http://%s:%d/metrics, /api/status", api.host, api.port)
             ended = await worker.run(stop, config.duration or None)
         finally:
+            if api is not None:
+                await api.stop()
             await pipeline.close()
             await worker.close()
     finally:

@@ -18,9 +18,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import dns.message
 import pytest
 
+from harness.api import ApiServer
 from harness.bus.codec import decode_result, encode_observation, encode_outcome, encode_query
 from harness.bus.roles import (
     Collector,
@@ -358,9 +360,16 @@ async def test_a_worker_compares_expires_and_fails_and_settles_each_entry(
         worker.attach(pipeline)
         await pipeline.start()
         await worker.start()
+        api = ApiServer(pipeline, "127.0.0.1", 0)  # (what `bus worker --api` serves)
+        await api.start()
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(1.0, stop.set)
         assert await worker.run(stop) == "stopped"
+        async with aiohttp.ClientSession() as session, session.get(
+                f"http://127.0.0.1:{api.port}/metrics") as response:
+            metrics = await response.text()
+        await api.stop()
+        assert 'shadowdns_queries_total{stage="compared"} 1' in metrics
         await pipeline.close()
         await worker.close()
 
