@@ -94,7 +94,7 @@ def register(sub: Any) -> None:
                            help="intake nodes --until-drained waits for (default: 1)")
             b.add_argument("--until-drained", action="store_true",
                            help="stop when every intake node is done and every query it "
-                                "published is stored or counted")
+                                "sampled is stored or counted")
         add_run_arguments(r)
         r.set_defaults(func=main)
 
@@ -162,7 +162,8 @@ async def _intake(config: HarnessConfig, intakes: list[Intake],
         await r.aclose()
     c = node.counters
     return [f"bus intake: {ended}: seen {c['seen']}, sampled {c['sampled']}, published "
-            f"{c['published']}, shed at the stream cap {c['shed']}"]
+            f"{c['published']}, shed at the stream cap {c['shed_cap']}, shed with Redis away "
+            f"{c['shed_buffer']}"]
 
 
 async def _worker(config: HarnessConfig, parts: _Parts, stop: asyncio.Event) -> list[str]:
@@ -220,13 +221,14 @@ async def _collect(config: HarnessConfig, store: Store, stop: asyncio.Event,
             counts = await collector.close("finished" if ended != "failed" else "aborted")
     finally:
         await r.aclose()
-    published = counts.get("published", 0)
+    sampled = counts.get("sampled", 0)
     settled = sum(counts.get(b, 0) for b in BUCKETS)
     buckets = ", ".join(f"{b} {counts.get(b, 0)}" for b in BUCKETS)
-    state = ("(counts add up)" if settled == published else
-             f"({published - settled} still in a stream or in flight)")
+    state = ("(counts add up)" if settled == sampled else
+             f"({sampled - settled} still buffered, in a stream or in flight)")
     return [f"bus collect: {ended}: run {collector.run_id} in {config.store.path}",
-            f"bus: published {published}: {buckets} {state}; duplicates ignored "
+            f"bus: sampled {sampled}: {buckets} {state}; published "
+            f"{counts.get('published', 0)}, duplicates ignored "
             f"{counts.get('duplicates', 0)}, re-claimed {counts.get('claimed', 0)}"]
 
 

@@ -67,8 +67,9 @@ log = logging.getLogger("shadowdns.harness.bus")
 WORKERS = "workers"
 COLLECTOR = "collector"
 BUCKETS = ("stored", "shed", "expired", "failed", "capped")
-"""Where a published query ends: exactly one of these (``published`` is their sum once
-nothing is in a stream or in flight)."""
+"""Where a sampled query ends: exactly one of these (``sampled`` is their sum once
+nothing is buffered, in a stream or in flight).  ``shed``: beyond the stream cap, or beyond
+an intake node's buffer while Redis is away."""
 
 _PUBLISH = """
 if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', 600) then return {-1} end
@@ -104,7 +105,10 @@ for s = 4, #KEYS do
   lengths[#lengths + 1] = len
 end
 redis.call('HINCRBY', KEYS[2], 'published', published)
-if shed > 0 then redis.call('HINCRBY', KEYS[2], 'shed', shed) end
+if shed > 0 then
+  redis.call('HINCRBY', KEYS[2], 'shed', shed)
+  redis.call('HINCRBY', KEYS[2], 'shed_cap', shed)
+end
 return {shed, unpack(lengths)}
 """
 """Publish one batch, atomically and at most once: KEYS: the ID counter, the counts, the
@@ -276,6 +280,10 @@ class IntakeNode:
             counters[decision.value] += 1
             return
         counters["sampled"] += 1
+        if self._buffered >= self.bus.stream_cap * self.bus.shards:  # (Redis away: bounded)
+            counters["shed"] += 1
+            counters["shed_buffer"] += 1
+            return
         self._buffers[shard_of(query.qname, self.bus.shards)].append(query)
         self._buffered += 1
         if self._buffered >= self.batch and self._flusher is not None:
@@ -336,6 +344,7 @@ class IntakeNode:
         counts = {"published": n}
         if int(reply[0]) >= 0:  # (-1: applied by an earlier try whose reply was lost)
             counts["shed"] = int(reply[0])
+            counts["shed_cap"] = int(reply[0])
             for shard, length in zip(shards, reply[1:], strict=True):
                 self._lengths[shard] = int(length)
         self.counters.update(counts)
@@ -609,7 +618,7 @@ class Worker:
 
 class Collector:
     """Reads the results stream into ``store`` (opened with ``ignore_duplicates``) and keeps
-    the accounts: every published query is stored once or counted in one bucket.
+    the accounts: every sampled query is stored once or counted in one bucket.
 
     ``stored`` is what the store holds above the bus's ID floor (``P:floor``, the store's
     highest ID when the bus's first collector started): the store is the truth, so a batch
@@ -713,11 +722,11 @@ class Collector:
         return counts
 
     async def drained(self) -> bool:
-        """Every intake node is done and every query it published is accounted for."""
+        """Every intake node is done and every query it sampled is accounted for."""
         counts = await self.accounts()
         if counts.get("intakes_done", 0) < self.bus.intakes:
             return False
-        return sum(counts.get(b, 0) for b in BUCKETS) >= counts.get("published", 0)
+        return sum(counts.get(b, 0) for b in BUCKETS) >= counts.get("sampled", 0)
 
     async def run(self, stop: asyncio.Event, *, duration: float | None = None,
                   until_drained: bool = False) -> str:

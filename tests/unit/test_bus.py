@@ -164,12 +164,15 @@ async def test_the_stream_cap_sheds_the_oldest_undelivered_and_counts_them(
         taken_ids = [entry_id for entry_id, _ in taken[0][1]]
         for i in range(6, 30):
             node.offer(_query(i))
+            if i % 8 == 5:  # (flushed in batches: at most the cap is buffered)
+                await node.flush()
         await node.close()
         assert await r.xlen(stream) == 10
         left = [entry_id for entry_id, _ in await r.xrange(stream)]
         assert left[:4] == taken_ids  # the pending ones kept
         counts = await accounts(r, one)
-        assert counts["published"] == 30 and counts["shed"] == 20
+        assert counts["published"] == 30 and counts["shed"] == counts["shed_cap"] == 20
+        assert counts["sampled"] == 30
         assert counts["intakes_done"] == 1
         assert [int(f[b"id"]) for _, f in await r.xrange(stream)][4:] == list(range(25, 31))
     finally:
@@ -198,7 +201,8 @@ async def test_the_collector_stores_once_and_counts_each_query_in_one_bucket(
                        encode_outcome("failed", 3),
                        encode_outcome("failed", 3)):
             await r.xadd(results, fields)  # type: ignore[arg-type]
-        await r.hset(keys(bus).counts, mapping={"published": 3, "intakes_done": 1})
+        await r.hset(keys(bus).counts, mapping={"sampled": 3, "published": 3,
+                                                "intakes_done": 1})
         assert await collector.run(asyncio.Event(), until_drained=True, duration=10) == \
             "drained"
         counts = await collector.close()
@@ -313,8 +317,8 @@ def test_processes_one_worker_killed_every_query_stored_once(
     waited = [name for name in ("collect", "worker1", "worker2")
               if "(trying again)" in (tmp_path / f"{name}.err").read_text()]
     assert bool(waited) == restart, waited  # (each that used Redis in that second says so)
-    assert f"bus: published {N}: stored {N}, shed 0, expired 0, failed 0, capped 0 " \
-           "(counts add up)" in out, out
+    assert f"bus: sampled {N}: stored {N}, shed 0, expired 0, failed 0, capped 0 " \
+           f"(counts add up); published {N}," in out, out
     claimed = int(out.split("re-claimed ")[1].split()[0])
     assert claimed >= 1, out  # the killed worker's queries were taken over
     compared = sum(int(o.split("compared ")[1].split(",")[0]) for o in worker_outs)
@@ -423,3 +427,24 @@ def test_a_bus_config_file_error_names_its_line(tmp_path: Path,
     config.write_text("store: {path: x.db}\nbus:\n  shards: 2\n  claim_timeout: 0\n")
     assert main(["bus", "collect", "--config", str(config)]) == 2
     assert f"{config}:4: bus.claim_timeout: 0 must be > 0" in capsys.readouterr().err
+
+
+async def test_an_intake_node_buffers_at_most_the_cap_and_counts_the_rest_shed(
+        bus: BusConfig) -> None:
+    """While nothing is published (Redis away), a live input's queries are buffered up to
+    what the streams may hold (stream_cap x shards); the rest are shed and counted, so that
+    sampled = stored + buckets holds."""
+    config = BusConfig(redis=bus.redis, shards=1, stream_cap=3)
+    r = connect(config)
+    try:
+        node = IntakeNode(r, config, Sampler(SamplerConfig()))
+        for i in range(5):
+            node.offer(_query(i))
+        assert (node.counters["sampled"], node.counters["shed_buffer"]) == (5, 2)
+        await node.start()
+        await node.close()
+        counts = await accounts(r, config)
+        assert (counts["sampled"], counts["published"], counts["shed"]) == (5, 3, 2)
+        assert sum([await r.xlen(s) for s in keys(config).streams]) == 3
+    finally:
+        await r.aclose()
