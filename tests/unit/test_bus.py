@@ -274,10 +274,10 @@ def test_processes_one_worker_killed_every_query_stored_once(
     procs: dict[str, subprocess.Popen[str]] = {}
 
     def start(name: str, cmd: list[str]) -> subprocess.Popen[str]:
-        proc = subprocess.Popen([*cmd, *(["--consumer", name] if "worker" in name else [])],
-                                cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=open(tmp_path / f"{name}.err", "w"),  # noqa: SIM115
-                                text=True)
+        with open(tmp_path / f"{name}.err", "w") as err:  # (the child keeps its own copy)
+            proc = subprocess.Popen(
+                [*cmd, *(["--consumer", name] if "worker" in name else [])], cwd=tmp_path,
+                stdout=subprocess.PIPE, stderr=err, text=True)
         procs[name] = proc
         return proc
 
@@ -313,6 +313,8 @@ def test_processes_one_worker_killed_every_query_stored_once(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            if proc.stdout is not None:  # (never left to the garbage collector)
+                proc.stdout.close()
     assert f"published {N}" in intake_out
     waited = [name for name in ("collect", "worker1", "worker2")
               if "(trying again)" in (tmp_path / f"{name}.err").read_text()]
