@@ -18,6 +18,9 @@ command -v dnsdist >/dev/null || need+=(dnsdist)
 command -v fstrm_capture >/dev/null || need+=(fstrm-bin)
 command -v dnstap-ldns >/dev/null || need+=(dnstap-ldns)
 command -v tcpdump >/dev/null || need+=(tcpdump)
+# The bus roles (`shadowdns bus`, docs/BUS.md) meet on Redis Streams; their tests start a
+# redis-server of their own on loopback.
+command -v redis-server >/dev/null || need+=(redis-server)
 "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
@@ -27,7 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 # Debian starts packaged daemons where it can; the lab never needs a system-wide resolver.
-for svc in unbound kresd@1 dnsdist; do
+for svc in unbound kresd@1 dnsdist redis-server; do
   command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null \
     && echo "setup: note: system service $svc is running (left alone)"
 done

@@ -42,7 +42,8 @@ from resolver.app import describe, host_has_global_ipv6
 from resolver.config import ResolverConfig
 from resolver.wasm import PluginLoadError
 
-__all__ = ["build_intake", "build_pipeline", "build_targets", "build_twins", "choose_judge"]
+__all__ = ["build_intake", "build_intakes", "build_pipeline", "build_targets", "build_twins",
+           "choose_judge"]
 
 log = logging.getLogger("shadowdns.harness")
 
@@ -231,6 +232,23 @@ def build_targets(config: HarnessConfig) -> list[Target]:
     return [_candidate(config, lab), *(_reference(config, r, lab) for r in config.references)]
 
 
+def build_intakes(config: HarnessConfig) -> list[Intake]:
+    """The config's intakes, each checked (a file that cannot be used: an error before
+    anything is recorded)."""
+    if not config.intakes:
+        raise ConfigError("at least one input is needed", source=config.source,
+                          key="intake")
+    intakes = [build_intake(i) for i in config.intakes]
+    for i, intake in enumerate(intakes):
+        try:
+            intake.check()
+        except ValueError as e:
+            what = "socket" if getattr(config.intakes[i], "socket", None) else "file"
+            raise ConfigError(str(e), source=config.source, key=f"intake[{i}].{what}"
+                              ) from None
+    return intakes
+
+
 def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
                    targets: list[Target] | None = None,
                    intakes: list[Intake] | None = None,
@@ -238,17 +256,7 @@ def build_pipeline(config: HarnessConfig, *, judge: Judge | None = None,
     """A pipeline for ``config``; ``judge``, ``targets``, ``intakes`` and ``probes`` (egress
     twins the judge may ask) replace what the config says (tests, the demo, benches)."""
     if intakes is None:
-        if not config.intakes:
-            raise ConfigError("at least one input is needed", source=config.source,
-                              key="intake")
-        intakes = [build_intake(i) for i in config.intakes]
-        for i, intake in enumerate(intakes):
-            try:
-                intake.check()  # a file that cannot be used: an error before anything is recorded
-            except ValueError as e:
-                what = "socket" if getattr(config.intakes[i], "socket", None) else "file"
-                raise ConfigError(str(e), source=config.source, key=f"intake[{i}].{what}"
-                                  ) from None
+        intakes = build_intakes(config)
     store = Store(config.store)
     try:
         store.check()

@@ -44,7 +44,8 @@ from harness.summary import summary_lines
 from legacy_adapter import ReferenceResolverError
 from netpolicy import AddressPolicy
 
-__all__ = ["config_and_flags", "config_from_args", "named_by_flag", "register", "run_harness"]
+__all__ = ["BUS_FLAGS", "add_run_arguments", "config_and_flags", "config_from_args",
+           "named_by_flag", "register", "run_harness"]
 
 log = logging.getLogger("shadowdns.harness")
 
@@ -57,6 +58,12 @@ def register(sub: Any) -> None:
     p.add_argument("--check", action="store_true",
                    help="validate the config and print what would be bound and where queries "
                         "would be sent; bind and send nothing")
+    add_run_arguments(p)
+    p.set_defaults(func=main)
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of ``shadowdns run`` (but --config and --check), which the bus roles share."""
     g = p.add_argument_group("intake (each adds one input)")
     g.add_argument("--dnstap-socket", type=Path, action="append", default=[], metavar="PATH",
                    help="Frame Streams unix socket to listen on")
@@ -162,7 +169,6 @@ def register(sub: Any) -> None:
     d.add_argument("--authority-port", type=int, metavar="PORT",
                    help="the port authoritative servers are asked on (default: 53)")
     s.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.set_defaults(func=main)
 
 
 def _reference(text: str) -> dict[str, Any]:
@@ -200,6 +206,10 @@ def config_from_args(args: argparse.Namespace) -> HarnessConfig:
     """The YAML file (if any) with the flags applied, checked."""
     return config_and_flags(args)[0]
 
+
+BUS_FLAGS = ("redis", "prefix", "shards", "shard_set", "consumer", "claim_timeout",
+             "max_deliveries", "stream_cap", "max_age", "intakes")
+"""``bus:`` keys that ``shadowdns bus`` sets from flags of the same name."""
 
 FlagMap = dict[str, str]
 """Config key path (``sampler.probability``, ``intake[2]``) -> the flag that set it."""
@@ -334,6 +344,14 @@ def config_and_flags(args: argparse.Namespace) -> tuple[HarnessConfig, FlagMap]:
         flags["differ.floor_references"] = "--floor-reference"
     if differ:
         data["differ"] = differ
+    bus = dict(data.get("bus") or {})
+    for key in BUS_FLAGS:  # (flags only the bus roles have)
+        value = getattr(args, key, None)
+        if value is not None and value != []:
+            bus[key] = value
+            flags[f"bus.{key}"] = "--" + key.replace("_", "-")
+    if bus:
+        data["bus"] = bus
     for key in ("duration", "live", "judge", "lab"):
         value = getattr(args, key)
         if value is not None:

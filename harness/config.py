@@ -62,6 +62,17 @@ The format (every key optional except where said)::
     store: {path: run/shadow/shadow.db, batch: 200, commit_interval: 0.5,
             max_age_days: 30, max_mb: 1024}
     api: {listen: 127.0.0.1:8053}
+    bus:                     # `shadowdns bus intake|worker|collect` only (docs/BUS.md)
+      redis: redis://127.0.0.1:6379/0   # the Redis server (redis:// or unix://)
+      prefix: shadowdns      # key prefix: streams PREFIX:q:0..K-1, PREFIX:results, ...
+      shards: 4              # K query streams, by the question's registered domain
+      shard_set: []          # a worker reads only these shards; empty: all
+      consumer: ""           # consumer name in the groups; empty: HOST-PID
+      claim_timeout: 30      # seconds: pending entries idle this long are re-claimed
+      max_deliveries: 3      # an entry delivered more often is counted failed
+      stream_cap: 100000     # entries per query stream; the oldest undelivered are shed
+      max_age: 0             # seconds: a query older when read is counted expired; 0: never
+      intakes: 1             # intake nodes the collector waits for (--until-drained)
     live: auto               # auto: a dashboard on a TTY, log lines otherwise; dashboard|log|off
     log_interval: 5          # seconds between log lines
     judge: auto              # auto (the differ if present, else exact) | exact | differ
@@ -110,6 +121,7 @@ from resolver.wasm import checked_specs
 
 __all__ = [
     "ApiConfig",
+    "BusConfig",
     "CandidateConfig",
     "ConfigError",
     "DispatcherConfig",
@@ -263,6 +275,22 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class BusConfig:
+    """The ``bus:`` section (the harness over Redis Streams, docs/BUS.md)."""
+
+    redis: str = "redis://127.0.0.1:6379/0"
+    prefix: str = "shadowdns"
+    shards: int = 4
+    shard_set: tuple[int, ...] = ()
+    consumer: str = ""
+    claim_timeout: float = 30.0
+    max_deliveries: int = 3
+    stream_cap: int = 100_000
+    max_age: float = 0.0
+    intakes: int = 1
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     listen: Address | None = None
 
@@ -292,6 +320,7 @@ class HarnessConfig:
     dispatcher: DispatcherConfig = DispatcherConfig()
     store: StoreConfig = StoreConfig()
     api: ApiConfig = ApiConfig()
+    bus: BusConfig = BusConfig()
     live: Literal["auto", "dashboard", "log", "off"] = "auto"
     log_interval: float = 5.0
     judge: Literal["auto", "exact", "differ"] = "auto"
@@ -537,7 +566,7 @@ def key_line(text: str, key: str) -> int | None:
     return line
 
 
-_TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api",
+_TOP = ("intake", "sampler", "candidate", "references", "dispatcher", "store", "api", "bus",
         "live", "log_interval", "judge", "differ", "duration", "lab", "run_dir",
         "ignore_tc_only")
 
@@ -572,6 +601,7 @@ def config_from_mapping(data: object, source: str = "<flags>", *,
         dispatcher=_dispatcher(top.sub("dispatcher", ("max_in_flight", "target_qps"))),
         store=_store(top.sub("store", _STORE_KEYS)),
         api=ApiConfig(listen=top.sub("api", ("listen",)).address("listen", role="bind")),
+        bus=_bus(top.sub("bus", _BUS_KEYS)),
         live=_live(top),
         log_interval=top.number("log_interval", 5.0, low=0.1),
         judge=top.choice("judge", "auto", ("auto", "exact", "differ")),  # type: ignore[arg-type]
@@ -850,6 +880,34 @@ def _reference(source: str, path: str, item: object, policy: AddressPolicy) -> R
 def _dispatcher(r: _Reader) -> DispatcherConfig:
     return DispatcherConfig(max_in_flight=r.integer("max_in_flight", 256, low=1, high=60000),
                             target_qps=r.number("target_qps", 0.0, low=0))
+
+
+_BUS_KEYS = ("redis", "prefix", "shards", "shard_set", "consumer", "claim_timeout",
+             "max_deliveries", "stream_cap", "max_age", "intakes")
+
+
+def _bus(r: _Reader) -> BusConfig:
+    url = r.text("redis", BusConfig.redis)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise r.error("redis", f"{url!r} is not a redis://, rediss:// or unix:// URL")
+    prefix = r.text("prefix", BusConfig.prefix)
+    if not prefix or any(c.isspace() for c in prefix):
+        raise r.error("prefix", f"{prefix!r} must be non-empty, without spaces")
+    shards = r.integer("shards", BusConfig.shards, low=1, high=4096)
+    shard_set = []
+    for i, text in enumerate(r.strings("shard_set")):
+        if not text.isdigit() or int(text) >= shards:
+            raise r.error(f"shard_set[{i}]", f"{text!r} is not a shard number below {shards}")
+        shard_set.append(int(text))
+    return BusConfig(
+        redis=url, prefix=prefix, shards=shards, shard_set=tuple(sorted(set(shard_set))),
+        consumer=r.text("consumer", ""),
+        claim_timeout=r.number("claim_timeout", BusConfig.claim_timeout, low=0, low_open=True),
+        max_deliveries=r.integer("max_deliveries", BusConfig.max_deliveries, low=1),
+        stream_cap=r.integer("stream_cap", BusConfig.stream_cap, low=1),
+        max_age=r.number("max_age", 0.0, low=0),
+        intakes=r.integer("intakes", 1, low=1),
+    )
 
 
 _STORE_KEYS = ("path", "batch", "commit_interval", "max_age_days", "max_mb",

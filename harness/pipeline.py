@@ -113,13 +113,22 @@ class Pipeline:
             counters[decision.value] += 1
             return
         counters["sampled"] += 1
+        self.dispatch(query, None, now)
+
+    def dispatch(self, query: Query, observation_id: int | None, now: float) -> bool:
+        """Compare a sampled query (the rate cap first), its observation numbered
+        ``observation_id`` (None: the store's next); False when it was rate-capped or
+        dropped (counted)."""
+        counters = self.metrics.counters
         if self.rate_cap.buckets:
             empty = self.rate_cap.admit(now)
             if empty is not None:
                 counters["rate_capped"] += 1
                 self.metrics.capped[empty] += 1
-                return
-        observation = Observation(query=query, id=self.store.next_id(), run_id=self.run_id)
+                return False
+        if observation_id is None:
+            observation_id = self.store.next_id()
+        observation = Observation(query=query, id=observation_id, run_id=self.run_id)
         if self.recording:
             # The dispatcher's task copies the current context: the candidate's upstream
             # exchanges for this query (and the judge's re-queries) land in this log.
@@ -134,10 +143,11 @@ class Pipeline:
         if not submitted:
             counters["dropped"] += 1
             self.sampler.pressure(True, 1.0, now)
-            return
+            return False
         key = staging_key(query)
         if key is not None:
             self._pending[key] = _Pending(observation, now)
+        return True
 
     def staging(self, key: StagingKey, wire: bytes) -> None:
         counters = self.metrics.counters

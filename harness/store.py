@@ -57,7 +57,7 @@ from harness.records import (
 from harness.timefmt import iso_utc
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreError", "StoreReader", "StoredRun", "check_store",
-           "keep_or_rotate"]
+           "json_text", "keep_or_rotate"]
 
 log = logging.getLogger("shadowdns.harness.store")
 
@@ -96,7 +96,8 @@ CREATE TABLE IF NOT EXISTS upstream_logs (
 """
 
 
-def _json(value: object) -> str:
+def json_text(value: object) -> str:
+    """JSON as the store writes it (bytes as hex, sets and tuples as lists, keys sorted)."""
     def default(item: object) -> object:
         if isinstance(item, bytes | bytearray):
             return item.hex()
@@ -168,8 +169,14 @@ class Store:
     """The writing side; one per database file."""
 
     def __init__(self, config: StoreConfig, *,
-                 on_commit: Callable[[int], None] | None = None) -> None:
+                 on_commit: Callable[[int], None] | None = None,
+                 ignore_duplicates: bool = False) -> None:
         self.config = config
+        self.ignore_duplicates = ignore_duplicates
+        """An observation whose ID is already stored is skipped (with its answers and
+        verdict) and its ID listed in :attr:`duplicate_ids`: the bus collector's idempotent
+        writes, keyed by the query's ID (docs/BUS.md)."""
+        self.duplicate_ids: list[int] = []
         self.path = Path(config.path)
         self.on_commit = on_commit
         self.committed = 0  # observations committed so far by this Store
@@ -247,7 +254,7 @@ class Store:
         with self._lock:
             cursor = self._connection.execute(
                 "INSERT INTO runs (started_at, status, config, versions) VALUES (?,?,?,?)",
-                (time.time(), "running", _json(config), _json(versions)))
+                (time.time(), "running", json_text(config), json_text(versions)))
             self._connection.commit()
         assert cursor.lastrowid is not None
         self.run_id = int(cursor.lastrowid)
@@ -384,13 +391,18 @@ class Store:
     def _insert(self, db: sqlite3.Connection, obs: Observation, verdict: Verdict | None,
                 stored_at: float) -> None:
         q = obs.query
-        db.execute(
-            "INSERT INTO observations (id, run_id, seen_at, stored_at, source, client, "
+        verb = "INSERT OR IGNORE" if self.ignore_duplicates else "INSERT"
+        cursor = db.execute(
+            f"{verb} INTO observations (id, run_id, seen_at, stored_at, source, client, "
             "client_port, qname, qtype, qclass, flag_rd, flag_cd, flag_do, flag_ad, "
             "edns_payload, query_wire, staging_wire) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (obs.id, obs.run_id if obs.run_id is not None else self.run_id, q.seen_at,
              stored_at, q.source.value, q.client, q.client_port, q.qname, q.qtype, q.qclass,
              q.rd, q.cd, q.do, q.ad, q.edns_payload, q.wire, obs.staging_wire))
+        if cursor.rowcount == 0:  # (only with ignore_duplicates: a plain INSERT raises)
+            assert obs.id is not None
+            self.duplicate_ids.append(obs.id)
+            return
         db.executemany(
             "INSERT INTO answers (observation_id, target, wire, latency, error) "
             "VALUES (?,?,?,?,?)",
@@ -400,8 +412,8 @@ class Store:
                 "INSERT OR REPLACE INTO verdicts (observation_id, run_id, kind, category, "
                 "categories, explained_by, evidence, judged_at) VALUES (?,?,?,?,?,?,?,?)",
                 (obs.id, obs.run_id if obs.run_id is not None else self.run_id,
-                 verdict.kind.value, verdict.category, _json(verdict.categories),
-                 _json(verdict.explained_by), _json(verdict.evidence), time.time()))
+                 verdict.kind.value, verdict.category, json_text(verdict.categories),
+                 json_text(verdict.explained_by), json_text(verdict.evidence), time.time()))
         upstream = obs.upstream
         if upstream is not None:
             db.execute("INSERT OR REPLACE INTO upstream_logs VALUES (?,?,?)",
@@ -451,7 +463,7 @@ class Store:
         try:
             with self._lock:
                 db.execute("UPDATE runs SET finished_at=?, status=?, counters=? WHERE id=?",
-                           (time.time(), status, _json(counters or {}), self.run_id))
+                           (time.time(), status, json_text(counters or {}), self.run_id))
                 db.commit()
         except sqlite3.Error as e:
             self.errors += 1

@@ -100,6 +100,7 @@ def _one_style(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from deckard import cli as deckard_cli
     from harness import cli as harness_cli
+    from harness.bus import cli as bus_cli
     from lab import cli as lab_cli
     from reports import bench as bench_report
     from reports import cli as reports_cli
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (bench_amplification, bench_chaos, bench_fairness, bench_fuzz, bench_peers,
                    bench_plugins, bench_profile, bench_recording, bench_report):
         module.register(bsub)
+    bus_cli.register(sub)
     reports_cli.register(sub)
     _one_style(parser)
     return parser

@@ -141,7 +141,8 @@ def tiny_dns() -> Iterator[Callable[..., int]]:
 
     ``tiny_dns()`` answers every query with an A record (192.0.2.1); ``silent=b"slow"``
     never answers names whose first label starts so (queries stay in flight); ``data=False``
-    answers NOERROR with no records.  Every server stops when the test ends.
+    answers NOERROR with no records; ``delay=S`` sends each answer S seconds late.  Every
+    server stops when the test ends.
     """
     import socket
     import threading
@@ -151,8 +152,9 @@ def tiny_dns() -> Iterator[Callable[..., int]]:
 
     stop = threading.Event()
     started: list[tuple[socket.socket, threading.Thread]] = []
+    timers: list[threading.Timer] = []
 
-    def start(silent: bytes | None = None, data: bool = True) -> int:
+    def start(silent: bytes | None = None, data: bool = True, delay: float = 0.0) -> int:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
         sock.settimeout(0.2)
@@ -174,7 +176,12 @@ def tiny_dns() -> Iterator[Callable[..., int]]:
                 if data:
                     response.answer.append(dns.rrset.from_text(name, 300, "IN", "A",
                                                                "192.0.2.1"))
-                sock.sendto(response.to_wire(), peer)
+                if delay > 0:
+                    timer = threading.Timer(delay, sock.sendto, (response.to_wire(), peer))
+                    timer.start()
+                    timers.append(timer)
+                else:
+                    sock.sendto(response.to_wire(), peer)
 
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()
@@ -185,6 +192,8 @@ def tiny_dns() -> Iterator[Callable[..., int]]:
         yield start
     finally:
         stop.set()
+        for timer in timers:
+            timer.cancel()
         for sock, thread in started:
             thread.join(2)
             sock.close()

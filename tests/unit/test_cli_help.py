@@ -15,7 +15,7 @@ from shadowdns.cli import all_parsers, build_parser, main
 METAVAR_WORDS = {
     "ADDR", "PORT", "NAME", "KIND", "NET", "FILE", "DIR", "PATH", "N", "SECONDS", "X", "MB",
     "QPS", "RATE", "TYPE", "SUFFIX", "PATTERN", "CATEGORY", "ID", "RUN", "RUN_A", "RUN_B",
-    "COMMAND", "ACTION", "WHAT", "SPEED", "P", "ARG",
+    "COMMAND", "ACTION", "WHAT", "SPEED", "P", "ARG", "URL",
 }
 """Words a metavar may be made of (``ADDR:PORT``, ``[NAME=]KIND@ADDR:PORT``, ``FILE``)."""
 
