@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from configfiles import read_text
 from harness.api import ApiServer
 from harness.assemble import build_intakes, build_targets, build_twins, choose_judge
 from harness.bus.roles import (
@@ -36,7 +37,7 @@ from harness.bus.roles import (
     run_intake,
 )
 from harness.cli import add_run_arguments, config_and_flags, named_by_flag
-from harness.config import ConfigError, HarnessConfig, SamplerConfig, read_config_text, with_line
+from harness.config import ConfigError, HarnessConfig, SamplerConfig, with_line
 from harness.intake.base import Intake
 from harness.judge import Judge
 from harness.pipeline import Pipeline
@@ -133,7 +134,7 @@ def _parts(args: argparse.Namespace) -> tuple[HarnessConfig, _Parts]:
     except ConfigError as e:
         e = named_by_flag(e, flags)
         if args.config is not None and e.source == str(args.config):
-            e = with_line(e, read_config_text(args.config))
+            e = with_line(e, read_text(args.config))
         raise e from None
 
 
