@@ -23,13 +23,14 @@ import dns.message
 import dns.rcode
 import pytest
 
+from configfiles.roothints import read_root_hints
 from lab.hostile import KINDS, POISON, Hostility
 from lab.manifest import manifest, select
 from lab.run import running_lab
 from lab.world import load_world
 from netpolicy import AddressPolicy
 from resolver.app import ResolverAnswerer, build
-from resolver.config import ResolverConfig, read_root_hints
+from resolver.config import ResolverConfig
 from resolver.model import Request
 
 PORT = 5354
