@@ -6,6 +6,8 @@
   its YAML, with the file and line of a syntax error.
 * :mod:`configfiles.roothints`: root hints in zone-file format, every address checked by an
   :class:`~netpolicy.AddressPolicy`.
+* :mod:`configfiles.psl`: registered domains by the public suffix list shipped with the
+  ``publicsuffixlist`` package (the differ and the peer ring key by them alike).
 
 Like :mod:`netpolicy` (which it uses for addresses), this package imports nothing else of
 ours, so ``resolver``, ``lab``, ``legacy_adapter``, ``harness``, ``deckard`` and the command

@@ -52,10 +52,10 @@ from typing import Protocol
 
 import dns.rdatatype
 
+from configfiles.psl import domain_of, registered_domain
 from harness.differ.answers import ADDRESS_TYPES, Parsed, RRKey
 from harness.differ.compare import Difference, chain
 from harness.differ.knowledge import Knowledge
-from resolver.psl import domain_of, registered_domain
 
 __all__ = ["DEFAULT_NORMALISERS", "Cdn", "Case", "Explanation", "Geo", "Normalised",
            "Normaliser", "Order", "Pair", "Pool", "Resign", "TcOnly", "Ttl", "normalise",

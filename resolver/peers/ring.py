@@ -4,7 +4,7 @@ members, keyed by the registered domain of the question's name.
 Every member scores ``blake2b(member id, key)`` and the highest score owns the key; the
 rest of the ranking is the order in which the others take the key over when the owner is
 dead (docs/PEERS.md says why rendezvous rather than a ring of virtual nodes).  The key is
-the name's registered domain by the packaged public suffix list (:mod:`resolver.psl`), so
+the name's registered domain by the packaged public suffix list (:mod:`configfiles.psl`), so
 all names of a zone (``www.example.com``, ``mail.example.com``, ``example.com``) meet on one
 owner and share its delegation and key cache; a name with no registered domain (a public
 suffix, the root) is its own key.
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import dns.name
 
-from resolver.psl import domain_of
+from configfiles.psl import domain_of
 
 __all__ = ["Ring", "key_of"]
 

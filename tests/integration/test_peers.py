@@ -38,11 +38,11 @@ NAMES = ["www.example.lab.", "alias.example.lab.", "www.tc.lab.", "www.nokey.bro
 
 def _start(lab: LabInfo, log: Path, listen: str, egress: str, *flags: str
            ) -> subprocess.Popen[bytes]:
-    out = open(log, "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, "-m", "shadowdns", "resolver", "serve", "--listen", listen,
-         "--lab", str(lab.state_dir), "--egress", egress, *flags],
-        stdout=out, stderr=subprocess.STDOUT)
+    with open(log, "wb") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "shadowdns", "resolver", "serve", "--listen", listen,
+             "--lab", str(lab.state_dir), "--egress", egress, *flags],
+            stdout=out, stderr=subprocess.STDOUT)
 
 
 def _wait(proc: subprocess.Popen[bytes], host: str, port: int, log: Path) -> None:

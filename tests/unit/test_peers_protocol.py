@@ -242,7 +242,10 @@ async def test_a_forwarded_request_is_never_forwarded_again(tmp_path: Path) -> N
 
 
 async def test_a_silent_peer_times_out_fast_and_is_skipped_with_backoff(tmp_path: Path) -> None:
+    writers: list[asyncio.StreamWriter] = []
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
         await reader.read()  # reads requests, never answers
 
     path = tmp_path / "silent.sock"
@@ -274,7 +277,10 @@ async def test_a_silent_peer_times_out_fast_and_is_skipped_with_backoff(tmp_path
         assert group.owner(_request(owned)) == member
     finally:
         await group.close()
+        for writer in writers:
+            writer.close()
         srv.close()
+        await srv.wait_closed()
 
 
 async def test_a_refusing_peer_is_skipped_with_a_doubling_backoff(tmp_path: Path) -> None:
