@@ -30,7 +30,12 @@ import dns.rdatatype
 from resolver.cache.dnscache import InfraCache
 from resolver.clock import Clock, SystemClock
 from resolver.conductor.selection import order_servers
-from resolver.conductor.transport import CaseRestoring, Transport, TransportError
+from resolver.conductor.transport import (
+    CaseRestoring,
+    MalformedResponse,
+    Transport,
+    TransportError,
+)
 from resolver.recursor.exchanger import Failure, UpstreamQuery, UpstreamResult
 
 EDNS_PAYLOAD = 1232
@@ -230,6 +235,10 @@ class Conductor:
             self.infra.timeout(addr, self.clock.monotonic())
             self.metrics.error(addr, Failure.TIMEOUT)
             return None, Failure.TIMEOUT
+        except MalformedResponse:
+            self.infra.timeout(addr, self.clock.monotonic())
+            self.metrics.error(addr, Failure.MALFORMED)
+            return None, Failure.MALFORMED
         except TransportError:
             self.infra.timeout(addr, self.clock.monotonic())
             self.metrics.error(addr, Failure.NETWORK)
@@ -327,8 +336,12 @@ def _restore_case(response: dns.message.Message, sent: dns.name.Name,
 
 
 def _matches(query: dns.message.Message, response: dns.message.Message) -> bool:
-    """ID, QR and the question (name case-insensitively, type, class) must all match."""
+    """ID, QR, the opcode and the question (name case-insensitively, type, class) must all
+    match (RFC 5452 §4.3; RFC 1035 §4.1.1: a response copies the query's opcode -- an UPDATE
+    "response" would otherwise be read with its prerequisites as answers)."""
     if response.id != query.id or not response.flags & dns.flags.QR:
+        return False
+    if response.opcode() != query.opcode():
         return False
     if response.rcode() == dns.rcode.FORMERR and not response.question:
         return True  # FORMERR replies may omit the question

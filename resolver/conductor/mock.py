@@ -13,8 +13,11 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import dns.exception
 import dns.message
 import dns.name
+
+from resolver.conductor.transport import MalformedResponse
 
 Handler = Callable[
     [str, dns.message.Message, bool],
@@ -51,7 +54,10 @@ class MockTransport:
             await asyncio.sleep(0)
             raise TimeoutError(f"{address}: no answer")
         assert isinstance(result, dns.message.Message)
-        return dns.message.from_wire(result.to_wire())
+        try:
+            return dns.message.from_wire(result.to_wire())
+        except dns.exception.DNSException as e:  # as NetworkTransport: a malformed response
+            raise MalformedResponse(f"{address}: malformed response: {e}") from e
 
     def per_server(self) -> Counter[str]:
         return Counter(s.address for s in self.sent)

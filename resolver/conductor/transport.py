@@ -110,6 +110,10 @@ class TransportError(Exception):
     """The network failed (unreachable, connection refused, reset)."""
 
 
+class MalformedResponse(TransportError):
+    """An answer came but does not parse as a DNS message (counted as ``malformed``)."""
+
+
 class Transport(Protocol):
     async def query(
         self, address: str, message: dns.message.Message, *, tcp: bool, timeout: float
@@ -158,7 +162,7 @@ class NetworkTransport:
         try:
             return parse_response(data), restored
         except dns.exception.DNSException as e:  # malformed answer
-            raise TransportError(f"{address}: malformed response: {e}") from e
+            raise MalformedResponse(f"{address}: malformed response: {e}") from e
 
     async def exchange_wire(self, address: str, wire: bytes, *, tcp: bool,
                             timeout: float) -> bytes:

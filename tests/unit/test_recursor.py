@@ -15,6 +15,7 @@ from collections.abc import Callable
 import dns.flags
 import dns.message
 import dns.name
+import dns.opcode
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
@@ -211,14 +212,28 @@ async def test_nxdomain_is_negatively_cached() -> None:
     assert again.rcode == dns.rcode.NXDOMAIN and len(transport.sent) == n
 
 
-async def test_spoofed_id_is_not_accepted() -> None:
-    """AUTH answers with the wrong ID and a poisoned address: every such answer is counted as
-    a mismatch and dropped, and the address comes from AUTH2 (RFC 5452 §4.3: an answer is
-    accepted only if its ID and question match the query)."""
+def _wrong_id(r: dns.message.Message) -> None:
+    r.id ^= 0x5555  # an off-path answer with the wrong ID
+
+
+def _not_a_response(r: dns.message.Message) -> None:
+    r.flags &= ~dns.flags.QR
+
+
+def _another_opcode(r: dns.message.Message) -> None:
+    r.set_opcode(dns.opcode.UPDATE)  # found by bench chaos's hostile authorities
+
+
+@pytest.mark.parametrize("bend", [_wrong_id, _not_a_response, _another_opcode])
+async def test_spoofed_id_is_not_accepted(bend: Callable[[dns.message.Message], None]) -> None:
+    """AUTH answers with a poisoned address in a reply that does not match the query (wrong
+    ID, QR clear, another opcode): every such answer is counted as a mismatch and dropped, and
+    the address comes from AUTH2 (RFC 5452 §4.3: an answer is accepted only if its ID and
+    question match the query; RFC 1035 §4.1.1: a response copies the query's opcode)."""
     def spoofing(query: dns.message.Message, address: str) -> dns.message.Message | None:
         if address == AUTH and query.question[0].rdtype == T.A:
             r = reply(query, answer=(f"{query.question[0].name} 300 A 127.66.6.6",))
-            r.id ^= 0x5555  # an off-path answer with the wrong ID
+            bend(r)
             return r
         return small_world(query, address)
 
@@ -228,7 +243,9 @@ async def test_spoofed_id_is_not_accepted() -> None:
     assert addresses(res) == {"127.100.0.1"}  # AUTH2's, never the spoofed one
     tried = transport.per_server()[AUTH]
     assert tried >= 1
-    assert conductor.metrics.errors[AUTH]["mismatch"] == tried
+    # refused as a mismatch (or, an UPDATE that does not parse as one, as malformed)
+    assert conductor.metrics.errors[AUTH]["mismatch"] + \
+        conductor.metrics.errors[AUTH]["malformed"] == tried
     assert transport.per_server()[AUTH2] >= 1
 
 
