@@ -93,6 +93,8 @@ def register(bsub: Any) -> None:
                         "(default: one per core)")
     r.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                    help="the candidate's cache budget per process")
+    r.add_argument("--candidate-udp-reader", choices=("loop", "thread"), default="loop",
+                   help="the candidate's UDP reader (resolver serve --udp-reader)")
     r.add_argument("--latency-qps", type=int, default=5000, metavar="QPS",
                    help="fixed rate of the cache-hit latency run")
     r.add_argument("--latency-seconds", type=int, default=10, metavar="SECONDS",
@@ -290,6 +292,7 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                      "--lab", str(lab.state_dir),
                      "--egress", lab.egress.get("candidate", "127.54.3.1"),
                      "--workers", str(args.candidate_workers), "--cache-mb", str(args.cache_mb),
+                     "--udp-reader", args.candidate_udp_reader,
                      *tls_flags]
     egress = {"candidate": lab.egress.get("candidate", "127.54.3.1"),
               "unbound": lab.egress.get("unbound")}
