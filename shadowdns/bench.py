@@ -349,12 +349,7 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                                                    else spec_cache_mb)},
                 }
     finally:
-        candidate.send_signal(signal.SIGTERM)
-        try:
-            candidate.wait(10)
-        except subprocess.TimeoutExpired:
-            candidate.kill()
-            candidate.wait(5)
+        stop_process(candidate)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     _print(results)
@@ -391,6 +386,31 @@ async def _sample_rss(pid: int, into: list[tuple[float, float]],
     while True:
         into.append((time.monotonic() - start, _rss_mb(pid)[0]))
         await asyncio.sleep(every)
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 10.0,
+                 kill_wait: float = 5.0) -> None:
+    """Stop a process this bench started: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(kill_wait)
+
+
+def nonpositive_flag(command: str, args: Any, *flags: str) -> bool:
+    """Say so (one line, the flag named) and return True if one of ``flags`` (argparse
+    destinations) is zero or negative."""
+    for flag in flags:
+        value = getattr(args, flag)
+        if value <= 0:
+            print(f"shadowdns bench {command}: --{flag.replace('_', '-')}: expected a positive "
+                  f"number, got {value}", file=sys.stderr)
+            return True
+    return False
 
 
 async def _wait_answering(addr: tuple[str, int], proc: subprocess.Popen[bytes]) -> None:

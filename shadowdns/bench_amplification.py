@@ -37,7 +37,7 @@ from lab.world import default_world_path, load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 from netpolicy import LAB
 from resolver.recursor.core import MAX_UPSTREAM_QUERIES
-from shadowdns.bench import CANDIDATE, UNBOUND, _wait_answering
+from shadowdns.bench import CANDIDATE, UNBOUND, _wait_answering, nonpositive_flag, stop_process
 
 WORLD = default_world_path().parent / "amplification.yaml"
 QUESTION_TIMEOUT = 20.0
@@ -61,9 +61,7 @@ def register(bsub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.settle <= 0:
-        print(f"shadowdns bench amplification: --settle: expected a positive number, got "
-              f"{args.settle}", file=sys.stderr)
+    if nonpositive_flag("amplification", args, "settle"):
         return 2
     run_dir: Path = args.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -146,13 +144,7 @@ async def _bench(args: argparse.Namespace, lab: LabProcess, info: LabInfo, run_d
                     row[who] = {"rcode": rcode, "upstream": after - before, "seconds": took}
                 rows.append(row)
     finally:
-        if candidate.poll() is None:
-            candidate.terminate()
-            try:
-                candidate.wait(10)
-            except subprocess.TimeoutExpired:
-                candidate.kill()
-                candidate.wait(5)
+        stop_process(candidate)
     return {"world": str(WORLD), "candidate_cap": MAX_UPSTREAM_QUERIES, "rows": rows,
             "max": {who: max((r[who]["upstream"] for r in rows), default=0)
                     for who in ("candidate", "unbound")}}

@@ -32,7 +32,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import signal
 import socket
 import struct
 import subprocess
@@ -58,7 +57,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.server.tls import self_signed, write_pair
-from shadowdns.bench import _rss_mb, _wait_answering
+from shadowdns.bench import _rss_mb, _wait_answering, nonpositive_flag, stop_process
 
 CANDIDATE = ("127.0.0.13", 5353)
 DOT_PORT, DOH_PORT = 8853, 8443
@@ -445,11 +444,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"shadowdns bench chaos: --hostile-share: expected 0 to 1, got "
               f"{args.hostile_share}", file=sys.stderr)
         return 2
-    for flag in ("fuzz_seconds", "spoof_seconds", "resolve_rate", "workers", "hostile_rounds"):
-        if getattr(args, flag) <= 0:
-            print(f"shadowdns bench chaos: --{flag.replace('_', '-')}: expected a positive "
-                  f"number, got {getattr(args, flag)}", file=sys.stderr)
-            return 2
+    if nonpositive_flag("chaos", args, "fuzz_seconds", "spoof_seconds", "resolve_rate",
+                        "workers", "hostile_rounds"):
+        return 2
     if args.spoof_rate < 0:
         print(f"shadowdns bench chaos: --spoof-rate: expected 0 or more, got {args.spoof_rate}",
               file=sys.stderr)
@@ -509,13 +506,7 @@ def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_process(proc)
 
 
 async def _chaos(args: argparse.Namespace, info: LabInfo, run_dir: Path) -> dict[str, Any]:

@@ -23,7 +23,6 @@ import contextlib
 import json
 import multiprocessing as mp
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.server.udp import READERS
-from shadowdns.bench import _wait_answering, fixed_rate_latency
+from shadowdns.bench import _wait_answering, fixed_rate_latency, nonpositive_flag, stop_process
 
 CANDIDATE = ("127.0.0.14", 5353)
 QUIET_SOURCE = "127.0.0.2"
@@ -175,13 +174,7 @@ def _candidate(info: LabInfo, run_dir: Path, reader: str, workers: int
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_process(proc)
 
 
 async def _one_reader(args: argparse.Namespace, info: LabInfo, reader: str
@@ -220,11 +213,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"shadowdns bench fairness: --readers: expected names from "
               f"{', '.join(READERS)}, got {args.readers!r}", file=sys.stderr)
         return 2
-    for flag in ("seconds", "quiet_rate", "workers"):
-        if getattr(args, flag) <= 0:
-            print(f"shadowdns bench fairness: --{flag.replace('_', '-')}: expected a positive "
-                  f"number, got {getattr(args, flag)}", file=sys.stderr)
-            return 2
+    if nonpositive_flag("fairness", args, "seconds", "quiet_rate", "workers"):
+        return 2
     args.run_dir.mkdir(parents=True, exist_ok=True)
     lab = LabProcess(args.run_dir / "lab")
     lab.stop()

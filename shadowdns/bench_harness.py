@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from typing import Any
 
 from harness.load import load_names, mirror_blast
 from lab.run import LabInfo, LabProcess
+from shadowdns.bench import stop_process
 
 __all__ = ["register"]
 
@@ -183,12 +183,7 @@ def run(args: argparse.Namespace) -> int:
         figures = _measure(args, info, harness.pid)
     finally:
         for proc in reversed(processes):
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop_process(proc, grace=60, kill_wait=10)
         for log in logs:
             log.close()
         lab_proc.stop()

@@ -48,7 +48,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.peers.ring import Ring, key_of
-from shadowdns.bench import _wait_answering
+from shadowdns.bench import _wait_answering, nonpositive_flag, stop_process
 
 HOSTS = ("127.0.0.31", "127.0.0.32", "127.0.0.33")
 DNS_PORT = 5353
@@ -107,17 +107,7 @@ def _fleet(info: LabInfo, run_dir: Path, peers: bool, tag: str, timeout_ms: floa
         yield procs
     finally:
         for proc in procs:
-            _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+            stop_process(proc)
 
 
 async def _ask(host: str, q: Question, do: bool = True) -> tuple[float | None, int | None]:
@@ -268,11 +258,8 @@ async def _main(args: argparse.Namespace, info: LabInfo, lab: LabProcess) -> dic
 
 
 def run(args: argparse.Namespace) -> int:
-    for flag in ("names", "repeat", "peer_timeout_ms"):
-        if getattr(args, flag) <= 0:
-            print(f"shadowdns bench peers: --{flag}: expected a positive number, got "
-                  f"{getattr(args, flag)}", file=sys.stderr)
-            return 2
+    if nonpositive_flag("peers", args, "names", "repeat", "peer_timeout_ms"):
+        return 2
     args.run_dir.mkdir(parents=True, exist_ok=True)
     lab = LabProcess(args.run_dir / "lab")
     lab.stop()

@@ -44,6 +44,7 @@ from netpolicy import AddressPolicy
 from resolver.app import ResolverAnswerer, build
 from resolver.config import ResolverConfig
 from resolver.model import Request
+from shadowdns.bench import nonpositive_flag
 
 ZONE = "optout.rsa."
 EGRESS = "127.0.0.15"
@@ -213,9 +214,7 @@ async def _profile(state: Path, n: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.queries <= 0:
-        print(f"shadowdns bench profile-cold: --queries: expected a positive number, got "
-              f"{args.queries}", file=sys.stderr)
+    if nonpositive_flag("profile-cold", args, "queries"):
         return 2
     lab = LabProcess(args.run_dir / "lab")
     lab.stop()
