@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import random
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dns.exception
 import dns.flags
@@ -64,7 +64,6 @@ class Hostility:
     share: float
     seed: int | None = None
     kinds: tuple[str, ...] = KINDS
-    counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.share <= 1.0:
@@ -79,7 +78,6 @@ class Hostility:
         if len(query) < 12 or self.rng.random() >= self.share:
             return Bent(reply)
         kind = self.rng.choice(self.kinds)
-        self.counts[kind] = self.counts.get(kind, 0) + 1
         rng = self.rng
         if kind == "bitflip":
             data = bytearray(reply)
@@ -133,13 +131,10 @@ def _poisoned(query: bytes, kind: str, rng: random.Random) -> bytes | None:
     response = dns.message.make_response(msg)
     response.flags |= dns.flags.AA
     if kind == "wrong_question":
-        first = qname.labels[0] if qname.labels and qname != dns.name.root else b""
-        other = (b"x" + first)[:63]
-        qname = dns.name.Name((other, *qname.labels[1:])) if first else \
+        first = qname.labels[0] if qname != dns.name.root else b""
+        qname = dns.name.Name(((b"x" + first)[:63], *qname.labels[1:])) if first else \
             dns.name.from_text("x.")
-        response.question = [dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.A)]
-    else:
-        response.question = [dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.A)]
+    response.question = [dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.A)]
     response.answer.append(dns.rrset.from_text(qname, 300, "IN", "A", POISON))
     if kind == "not_response":
         response.flags &= ~dns.flags.QR
