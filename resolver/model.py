@@ -7,6 +7,7 @@ from typing import Literal
 
 import dns.message
 import dns.name
+import dns.rrset
 
 Transport = Literal["udp", "tcp", "dot", "doh"]
 
@@ -34,3 +35,10 @@ class Request:
     rd: bool = True
     client: tuple[str, int] = ("127.0.0.1", 0)
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def with_ttl(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
+    """A copy of ``rrset`` whose TTL is ``ttl`` (the original is shared and never changed)."""
+    copy: dns.rrset.RRset = rrset.copy()
+    copy.ttl = ttl
+    return copy

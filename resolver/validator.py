@@ -40,7 +40,7 @@ import dns.rdtypes.ANY.SOA
 import dns.rrset
 
 from resolver.cache.dnscache import FLUSH_TYPES, MAX_TTL_S, CachedRRset, Rank, Security
-from resolver.model import Request
+from resolver.model import Request, with_ttl
 from resolver.recursor import aggressive
 from resolver.recursor import validate as v
 from resolver.recursor.core import Recursor, Resolution
@@ -196,12 +196,6 @@ def _pairs(
     """Each non-RRSIG RRset of a section with the RRSIG RRset covering it, in order."""
     sigs = {(r.name, r.covers): r for r in section if r.rdtype == T.RRSIG}
     return [(r, sigs.get((r.name, r.rdtype))) for r in section if r.rdtype != T.RRSIG]
-
-
-def _with_ttl(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
-    copy: dns.rrset.RRset = rrset.copy()
-    copy.ttl = ttl
-    return copy
 
 
 def _dname_source(
@@ -388,9 +382,9 @@ class ValidatingRecursor:
             pieces.append(piece)
             ttl = piece.ttl
             if ttl is not None and ttl < rrset.ttl:
-                answer.append(_with_ttl(rrset, ttl))
+                answer.append(with_ttl(rrset, ttl))
                 if sigs is not None:
-                    answer.append(_with_ttl(sigs, ttl))
+                    answer.append(with_ttl(sigs, ttl))
             else:
                 answer.extend([rrset] if sigs is None else [rrset, sigs])
         end, complete = _chain_end(request.qname, request.qtype, pairs)
@@ -533,11 +527,11 @@ class ValidatingRecursor:
         if outcome.ede is not None:
             self._reasons.put((rrset.name, rrset.rdtype), outcome)
         self.cache.rrsets.put(
-            _with_ttl(rrset, keep),
+            with_ttl(rrset, keep),
             rank,
             mono,
             security=outcome.security,
-            sigs=None if sigs is None else _with_ttl(sigs, keep),
+            sigs=None if sigs is None else with_ttl(sigs, keep),
         )
 
     # -- denial of existence -------------------------------------------------------------------
@@ -773,15 +767,15 @@ class ValidatingRecursor:
                 return None  # a denial needs the zone's SOA
             minimum = _soa_minimum(soa.rrset)
             ttl = min(ttl, soa.ttl(mono), minimum)
-            authority.append(_with_ttl(soa.rrset, ttl))
+            authority.append(with_ttl(soa.rrset, ttl))
             if soa.sigs is not None:
-                authority.append(_with_ttl(soa.sigs, ttl))
+                authority.append(with_ttl(soa.sigs, ttl))
         if ttl <= 0:
             return None
         for p in synth.proofs:
-            authority.append(_with_ttl(p.rrset, ttl))
+            authority.append(with_ttl(p.rrset, ttl))
             if p.sigs is not None:
-                authority.append(_with_ttl(p.sigs, ttl))
+                authority.append(with_ttl(p.sigs, ttl))
         self.stats["aggressive"] += 1
         return ValidatedResolution(synth.rcode, answer, authority, 0,
                                    f"aggressive NSEC: {synth.why}", Security.SECURE, [])
@@ -1063,9 +1057,9 @@ class ValidatingRecursor:
                       ttl: int | None) -> None:
         """Cache a validated DS or DNSKEY RRset as secure, so it is reused as it is."""
         keep = rrset.ttl if ttl is None else min(rrset.ttl, ttl)
-        self.cache.rrsets.put(_with_ttl(rrset, keep), Rank.VALIDATED, self.clock.monotonic(),
+        self.cache.rrsets.put(with_ttl(rrset, keep), Rank.VALIDATED, self.clock.monotonic(),
                               security=Security.SECURE,
-                              sigs=None if sigs is None else _with_ttl(sigs, keep))
+                              sigs=None if sigs is None else with_ttl(sigs, keep))
 
     def flush_name(self, name: Name) -> None:
         """Forget the verdicts kept for RRsets at ``name`` (with the recursor's

@@ -38,6 +38,7 @@ import dns.rdtypes.ANY.SOA
 import dns.rrset
 
 from resolver.cache.arc import ARC, LRU
+from resolver.model import with_ttl
 
 __all__ = [
     "BYTES_ENTRY_OVERHEAD",
@@ -186,12 +187,6 @@ def _clamp_ttl(ttl: int, cap: int) -> int:
 def _remaining(expires: float, now: float, ttl: int) -> int:
     """Whole seconds left, rounded down, never more than the TTL stored."""
     return max(0, min(ttl, math.floor(expires - now)))
-
-
-def _with_ttl(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
-    copy: dns.rrset.RRset = rrset.copy()
-    copy.ttl = ttl
-    return copy
 
 
 def _wire_size(rrset: dns.rrset.RRset | None) -> int:
@@ -373,12 +368,12 @@ class RRsetCache(_ArcBacked):
                 and cached.rrset == rrset:
             proofs = cached.proofs  # the same data stored again (say, once validated)
         entry = _StoredRRset(
-            rrset=_with_ttl(rrset, ttl),
-            sigs=None if sigs is None else _with_ttl(sigs, ttl),
+            rrset=with_ttl(rrset, ttl),
+            sigs=None if sigs is None else with_ttl(sigs, ttl),
             rank=Rank(rank),
             security=security,
             expires=now + lifetime,
-            proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in proofs),
+            proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in proofs),
         )
         size = entry_charge(_wire_size(rrset) + _wire_size(sigs)
                        + sum(_wire_size(p) for p in proofs))
@@ -403,12 +398,12 @@ class RRsetCache(_ArcBacked):
         self.hits += 1
         ttl = _remaining(entry.expires, now, entry.rrset.ttl)
         return CachedRRset(
-            rrset=_with_ttl(entry.rrset, ttl),
-            sigs=None if entry.sigs is None else _with_ttl(entry.sigs, ttl),
+            rrset=with_ttl(entry.rrset, ttl),
+            sigs=None if entry.sigs is None else with_ttl(entry.sigs, ttl),
             rank=entry.rank,
             security=entry.security,
             expires=entry.expires,
-            proofs=tuple(_with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
+            proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
             stored_ttl=entry.rrset.ttl,
         )
 
@@ -588,8 +583,8 @@ class NegativeCache(_ArcBacked):
             kind=kind,
             name=name,
             rdtype=rdtype,
-            soa=None if soa_rrset is None else _with_ttl(soa_rrset, ttl),
-            proofs=tuple(_with_ttl(p, min(ttl, p.ttl)) for p in proofs),
+            soa=None if soa_rrset is None else with_ttl(soa_rrset, ttl),
+            proofs=tuple(with_ttl(p, min(ttl, p.ttl)) for p in proofs),
             security=security,
             stored_at=now,
             ttl=ttl,
@@ -642,17 +637,17 @@ class NegativeCache(_ArcBacked):
         self.hits += 1
         entry = found[1]
         remaining = _remaining(entry.expires, now, entry.ttl)
-        soa = None if entry.soa is None else _with_ttl(entry.soa, remaining)
+        soa = None if entry.soa is None else with_ttl(entry.soa, remaining)
         if self.shared_soa and entry.soa is not None:
             newer = self._soas.get((_key_name(entry.soa.name), rdclass))
             if newer is not None and newer[1] > entry.stored_at and now < newer[2]:
-                soa = _with_ttl(newer[0], _remaining(newer[2], now, newer[0].ttl))
+                soa = with_ttl(newer[0], _remaining(newer[2], now, newer[0].ttl))
         return CachedNegative(
             kind=entry.kind,
             name=entry.name,
             rdtype=entry.rdtype,
             soa=soa,
-            proofs=tuple(_with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
+            proofs=tuple(with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
             security=entry.security,
             expires=entry.expires,
         )
