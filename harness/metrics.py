@@ -200,7 +200,7 @@ class Metrics:
         metric("shadowdns_rate_capped_total", "counter",
                "Sampled queries not sent because this target's rate cap had no token.")
         for key in sorted(self.capped):
-            lines.append(f'shadowdns_rate_capped_total{{target="{_label(key)}"}} '
+            lines.append(f'shadowdns_rate_capped_total{{target="{prometheus_label(key)}"}} '
                          f"{self.capped[key]}")
         metric("shadowdns_in_flight", "gauge", "Sampled queries being resolved and judged.")
         lines.append(f"shadowdns_in_flight {self.in_flight}")
@@ -209,11 +209,11 @@ class Metrics:
         lines.append(f"shadowdns_sample_scale {self.sample_scale}")
         metric("shadowdns_verdicts_total", "counter", "Judged observations by verdict kind.")
         for key in sorted(self.verdicts):
-            lines.append(f'shadowdns_verdicts_total{{kind="{_label(key)}"}} '
+            lines.append(f'shadowdns_verdicts_total{{kind="{prometheus_label(key)}"}} '
                          f"{self.verdicts[key]}")
         metric("shadowdns_divergences_total", "counter", "Real divergences by category.")
         for key in sorted(self.categories):
-            lines.append(f'shadowdns_divergences_total{{category="{_label(key)}"}} '
+            lines.append(f'shadowdns_divergences_total{{category="{prometheus_label(key)}"}} '
                          f"{self.categories[key]}")
         if self.judge is not None:
             judge = self.judge
@@ -229,34 +229,34 @@ class Metrics:
                          f"{judge['budget_exhausted']}")
             metric("shadowdns_differ_verdicts_total", "counter", "The differ's verdicts by kind.")
             for key in sorted(k for k in judge if k.startswith("verdict_")):
-                lines.append(f'shadowdns_differ_verdicts_total{{kind="{_label(key[8:])}"}} '
-                             f"{judge[key]}")
+                kind = prometheus_label(key[8:])
+                lines.append(f'shadowdns_differ_verdicts_total{{kind="{kind}"}} {judge[key]}')
         metric("shadowdns_intake_events_total", "counter", "Intake counters by intake.")
         for name in sorted(self.intakes):
             for key, value in sorted(self.intakes[name].items()):
-                lines.append(f'shadowdns_intake_events_total{{intake="{_label(name)}",'
-                             f'event="{_label(key)}"}} {value}')
+                lines.append(f'shadowdns_intake_events_total{{intake="{prometheus_label(name)}",'
+                             f'event="{prometheus_label(key)}"}} {value}')
         metric("shadowdns_target_errors_total", "counter", "Failed exchanges by target.")
         for target in sorted(self.errors):
             for key, value in sorted(self.errors[target].items()):
-                lines.append(f'shadowdns_target_errors_total{{target="{_label(target)}",'
-                             f'error="{_label(key)}"}} {value}')
+                lines.append(f'shadowdns_target_errors_total{{target="{prometheus_label(target)}",'
+                             f'error="{prometheus_label(key)}"}} {value}')
         metric("shadowdns_target_latency_seconds", "histogram", "Answer latency by target.")
         for target in sorted(self.latency):
             window = self.latency[target]
+            label = f'target="{prometheus_label(target)}"'
             cumulative = 0
             for bound, count in zip(BUCKETS, window.buckets, strict=True):
                 cumulative += count
-                lines.append(f'shadowdns_target_latency_seconds_bucket{{target='
-                             f'"{_label(target)}",le="{bound}"}} {cumulative}')
-            lines.append(f'shadowdns_target_latency_seconds_bucket{{target="{_label(target)}",'
-                         f'le="+Inf"}} {window.count}')
-            lines.append(f'shadowdns_target_latency_seconds_sum{{target="{_label(target)}"}} '
-                         f"{window.sum}")
-            lines.append(f'shadowdns_target_latency_seconds_count{{target="{_label(target)}"}} '
+                lines.append(f'shadowdns_target_latency_seconds_bucket{{{label},le="{bound}"}} '
+                             f"{cumulative}")
+            lines.append(f'shadowdns_target_latency_seconds_bucket{{{label},le="+Inf"}} '
                          f"{window.count}")
+            lines.append(f"shadowdns_target_latency_seconds_sum{{{label}}} {window.sum}")
+            lines.append(f"shadowdns_target_latency_seconds_count{{{label}}} {window.count}")
         return "\n".join(lines) + "\n"
 
 
-def _label(value: str) -> str:
+def prometheus_label(value: str) -> str:
+    """``value`` escaped for a label value of the Prometheus text format."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

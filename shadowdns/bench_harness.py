@@ -33,7 +33,8 @@ from typing import Any
 
 from harness.load import load_names, mirror_blast
 from lab.run import LabInfo, LabProcess
-from shadowdns.bench import stop_process
+from shadowdns.bench import nonpositive_flag, stop_process
+from shadowdns.bench_bus import parse_workers, print_bus, run_bus
 
 __all__ = ["register"]
 
@@ -66,6 +67,15 @@ def register(bsub: Any) -> None:
     h.add_argument("--run-dir", type=Path, default=Path("run/bench-harness"), metavar="DIR",
                    help="where the lab, resolvers and the store go")
     h.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    b = h.add_argument_group("the harness on Redis Streams (docs/BUS.md, docs/SCALE.md)")
+    b.add_argument("--bus", action="store_true",
+                   help="instead of the rate steps: one `shadowdns run` process, then "
+                        "`shadowdns bus` with each --bus-workers count, on the same query list "
+                        "(a redis-server of the bench's own on 127.0.0.1)")
+    b.add_argument("--bus-queries", type=int, default=20000, metavar="N",
+                   help="queries in the list")
+    b.add_argument("--bus-workers", type=parse_workers, default=(1, 2), metavar="N,N",
+                   help="worker counts to measure")
     h.set_defaults(func=run)
 
 
@@ -152,6 +162,8 @@ live: "off"
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.bus and nonpositive_flag("harness", args, "bus_queries"):
+        return 2
     run_dir: Path = args.run_dir.absolute()
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
@@ -161,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     logs = []
     try:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-        if not args.candidate_in_process:
+        if args.bus or not args.candidate_in_process:
             log = (run_dir / "candidate.log").open("wb")
             logs.append(log)
             processes.append(subprocess.Popen(
@@ -170,6 +182,9 @@ def run(args: argparse.Namespace) -> int:
                  info.egress.get("candidate", "127.54.3.1")],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True))
             asyncio.run(_wait_answering(CANDIDATE))
+        if args.bus:
+            bus_figures = run_bus(args, info, run_dir, CANDIDATE, KRESD)
+            return print_bus(bus_figures, args.json)
         config = run_dir / "bench.yaml"
         config.write_text(_config(info, run_dir, args))
         log = (run_dir / "harness.log").open("wb")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import logging
 import signal
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 from configfiles import read_text
 from harness.api import ApiServer
 from harness.assemble import build_intakes, build_targets, build_twins, choose_judge
+from harness.bus.api import RoleApi
 from harness.bus.roles import (
     BUCKETS,
     Collector,
@@ -153,13 +155,28 @@ async def _signalled(body: Callable[[asyncio.Event], Awaitable[T]]) -> T:
             loop.remove_signal_handler(sig)
 
 
+async def _role_api(config: HarnessConfig, role: str,
+                    counts: Callable[[], collections.Counter[str]]) -> RoleApi | None:
+    """With ``--api ADDR:PORT``: this role's ``/metrics`` and ``/api/status``, started."""
+    if config.api.listen is None:
+        return None
+    api = RoleApi(role, consumer_name(config.bus), counts, *config.api.listen)
+    await api.start()
+    log.info("api: http://%s:%d/metrics, /api/status", api.host, api.port)
+    return api
+
+
 async def _intake(config: HarnessConfig, intakes: list[Intake],
                   stop: asyncio.Event) -> list[str]:
     r = connect(config.bus)
+    api: RoleApi | None = None
     try:
         node = IntakeNode(r, config.bus, Sampler(config.sampler))
+        api = await _role_api(config, "intake", lambda: node.counters)
         ended = await run_intake(r, config.bus, node, intakes, stop, config.duration or None)
     finally:
+        if api is not None:
+            await api.stop()
         await r.aclose()
     c = node.counters
     return [f"bus intake: {ended}: seen {c['seen']}, sampled {c['sampled']}, published "
@@ -212,7 +229,9 @@ async def _collect(config: HarnessConfig, store: Store, stop: asyncio.Event,
     bus = config.bus
     r = connect(bus)
     collector = Collector(r, bus, store, consumer_name(bus), run_config=config.as_dict())
+    api: RoleApi | None = None
     try:
+        api = await _role_api(config, "collect", lambda: collector.counters)
         await collector.start()
         ended = "failed"
         try:
@@ -221,6 +240,8 @@ async def _collect(config: HarnessConfig, store: Store, stop: asyncio.Event,
         finally:
             counts = await collector.close("finished" if ended != "failed" else "aborted")
     finally:
+        if api is not None:
+            await api.stop()
         await r.aclose()
     sampled = counts.get("sampled", 0)
     settled = sum(counts.get(b, 0) for b in BUCKETS)
