@@ -221,6 +221,8 @@ class InfraCache:
                 del host.lame[min(host.lame, key=host.lame.__getitem__)]
 
     def is_lame(self, addr: str, zone: dns.name.Name, now: float) -> bool:
+        """Whether ``addr`` is marked lame for ``zone`` (exactly that zone) at ``now``; a
+        mark that has run out is forgotten."""
         host = self._hosts.peek(addr)
         if host is None:
             return False
