@@ -26,7 +26,7 @@ from resolver.cache.common import (
     Security,
     key_name,
 )
-from resolver.cache.infra import CAPS_RECHECK_S, InfraCache
+from resolver.cache.infra import InfraCache
 from resolver.cache.negative import NegativeCache
 from resolver.cache.nsec import NsecCache
 from resolver.cache.rrset import CachedRRset, RRsetCache
@@ -38,8 +38,8 @@ __all__ = [
     "PARENT_SIDE_SHARE_PERCENT",
     "RRSET_SHARE_PERCENT",
     "DnsCache",
-    # named here as well for the modules that import them with the facade
-    "CAPS_RECHECK_S",
+    # named here as well for the modules that import them with the facade (the recursor
+    # and the validator)
     "MAX_NEGATIVE_TTL_S",
     "MAX_TTL_S",
     "CachedRRset",
