@@ -40,9 +40,9 @@ from configfiles.roothints import read_root_hints
 from netpolicy import PRODUCTION, AddressError, AddressPolicy, Networks
 from resolver import rootdata, wasm
 from resolver.app import ResolverAnswerer, build, describe, trust_anchors
+from resolver.cache.reply import FastCache
 from resolver.config import ResolverConfig, checked_address
 from resolver.control import ControlServer, PluginSet
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.peers import PeerResolver, PeerServer
 from resolver.peers.config import settings

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from resolver.fastpath import FastCache
+from resolver.cache.reply import FastCache
 from resolver.plugins import PHASES, PluginChain
 from resolver.wasm import Limits, PluginLoadError, Policy, WasmPlugin
 from resolver.workers import Workers

@@ -61,8 +61,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from resolver.cache.reply import FastCache
 from resolver.clock import Clock, SystemClock
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame, Request
 from resolver.plugins import GATE_KEY, PluginAnswer, PluginChain, UpstreamGate, servfail_for

@@ -32,7 +32,7 @@ import dns.message
 import dns.name
 import dns.rrset
 
-from resolver.fastpath import FastCache
+from resolver.cache.reply import FastCache
 from resolver.frames import FrameQueue
 from resolver.model import Frame, Request
 from resolver.plugins import PluginChain

@@ -7,7 +7,7 @@
 ``client``     a client packet through the worker: header checks, parse, refusals, the
                answer's render and truncation (the answerer behind it is a stub: the seam)
 ``fastpath``   the bytes fast path: ``read_query``, ``walk_reply``, ``ttl_offsets``, and
-               :class:`~resolver.fastpath.FastCache` storing the input as a reply to itself
+               :class:`~resolver.cache.reply.FastCache` storing the input as a reply to itself
                and as a query, then looking it up (plain and memo, now and later)
 ``judge``      the differ's own wire walker and its layout memo on the input split in two
 ``deckard``    the Deckard/testbound scenario parser on the input as text
@@ -67,12 +67,13 @@ def _client() -> Callable[[bytes], None]:
 
 def _fastpath() -> Callable[[bytes], None]:
     import resolver.fastpath as fp
+    from resolver.cache.reply import FastCache
 
     def one(data: bytes) -> None:
         fp.read_query(data)
         fp.walk_reply(data)
         fp.ttl_offsets(data)
-        cache = fp.FastCache(1 << 20)
+        cache = FastCache(1 << 20)
         cache.store(data, data, 100.0)
         half = len(data) // 2
         cache.store(data[:half], data[half:], 100.0)

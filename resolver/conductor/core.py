@@ -27,7 +27,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from resolver.cache.dnscache import InfraCache
+from resolver.cache.infra import InfraCache
 from resolver.clock import Clock, SystemClock
 from resolver.conductor.selection import order_servers
 from resolver.conductor.transport import (

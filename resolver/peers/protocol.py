@@ -48,7 +48,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import MAX_TTL_S, Security
+from resolver.cache.common import MAX_TTL_S, Security
 from resolver.peers.ring import key_of
 from resolver.recursor.core import Resolution
 from resolver.validator import ValidatedResolution

@@ -24,8 +24,8 @@ import errno
 import logging
 import ssl
 
+from resolver.cache.reply import FastCache
 from resolver.clock import Clock
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound, QueueStats
 from resolver.server.doh import DEFAULT_PATH, DoHServer, DoHStats
 from resolver.server.tcp import (

@@ -51,8 +51,9 @@ import h2.exceptions
 import h2.settings
 import h11
 
+from resolver.cache.reply import FastCache
 from resolver.clock import Clock
-from resolver.fastpath import FastCache, walk_reply
+from resolver.fastpath import walk_reply
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
 from resolver.server.tcp import (

@@ -33,7 +33,7 @@ Limits, all configurable and named here:
 A client may half-close after its queries: pending answers are still written, and the
 connection closes once they are out.
 
-With a :class:`~resolver.fastpath.FastCache`, a message it answers from bytes is answered as
+With a :class:`~resolver.cache.reply.FastCache`, a message it answers from bytes is answered as
 soon as it is cut from the stream (no frame, no queue), as the UDP listener does; a stored
 TC=1 reply is never served on a stream (it would be a miss there: the full path answers).
 """
@@ -47,8 +47,8 @@ import ssl
 from dataclasses import dataclass
 from typing import cast
 
+from resolver.cache.reply import FastCache
 from resolver.clock import Clock, SystemClock
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame, Transport
 

@@ -8,7 +8,7 @@ protocol callback of ``create_datagram_endpoint``, which on this machine kind co
 than answering a cache hit: a trivial answer-from-a-dict server does ~150k replies/s behind
 a uvloop ``DatagramProtocol`` and ~215k/s draining the socket itself.
 
-A datagram the :class:`~resolver.fastpath.FastCache` can answer from bytes is answered on
+A datagram the :class:`~resolver.cache.reply.FastCache` can answer from bytes is answered on
 the spot; any other is stamped with the client's address and the clock, paired with a reply
 callable bound to that address, and offered to the :class:`~resolver.frames.FrameQueue`,
 which drops and counts what does not fit (UDP clients retry).  Replies go straight to
@@ -36,8 +36,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from resolver.cache.reply import FastCache
 from resolver.clock import Clock, SystemClock
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
 

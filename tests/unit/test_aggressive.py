@@ -23,7 +23,7 @@ from lab.run import root_servers
 from lab.world import WorldDef, parse_world
 from lab.zones import LabZone, build_zones, trust_anchor_ds
 from resolver.app import ResolverAnswerer
-from resolver.cache.dnscache import DnsCache, NsecCache
+from resolver.cache import DnsCache, NsecCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request

@@ -1,5 +1,5 @@
 """The resolver's caches: byte-budget ARC (against a plain LRU), RRset ranks and TTLs,
-negative caching (RFC 2308, RFC 8020), server RTT/health (RFC 6298) and the message cache.
+negative caching (RFC 2308, RFC 8020), server RTT/health (RFC 6298) and the facade's budget.
 
 Time is always a number passed in; nothing here sleeps or reads a clock.
 """
@@ -23,15 +23,13 @@ from resolver.cache import (
     DnsCache,
     EdnsState,
     InfraCache,
-    MessageCache,
-    MessageKey,
     NegativeCache,
     Rank,
     RRsetCache,
     Security,
 )
-from resolver.cache.dnscache import (
-    BYTES_ENTRY_OVERHEAD,
+from resolver.cache.common import entry_charge
+from resolver.cache.infra import (
     DEAD_AFTER_TIMEOUTS,
     DEAD_HOLDDOWN_S,
     EDNS_RECHECK_S,
@@ -39,7 +37,6 @@ from resolver.cache.dnscache import (
     MAX_RTO_S,
     MIN_RTO_S,
     UNKNOWN_RTO_S,
-    entry_charge,
 )
 
 N = dns.name.from_text
@@ -627,57 +624,34 @@ class TestInfraCache:
         assert infra.srtt("a") is None and infra.srtt("c") == pytest.approx(0.1)
 
 
-# -- message cache and facade -------------------------------------------------------------
-
-
-class TestMessageCache:
-    def test_age_and_expiry(self) -> None:
-        cache = MessageCache(10_000)
-        key = MessageKey.make(N("WWW.example."), T.A)
-        assert cache.put(key, b"\x12\x34wire", 30, NOW)
-        assert cache.get(MessageKey.make(N("www.example."), T.A), NOW) == (b"\x12\x34wire", 0)
-        hit = cache.get(key, NOW + 10)
-        assert hit is not None and hit.age == 10
-        hit = cache.get(key, NOW + 10.2)
-        assert hit is not None and hit.age == 11  # rounded up: 30 - 11 == floor(30 - 10.2)
-        assert cache.get(key, NOW + 30) is None
-        assert (cache.hits, cache.misses) == (3, 1)
-
-    def test_flags_are_part_of_the_key(self) -> None:
-        cache = MessageCache(10_000)
-        cache.put(MessageKey.make(N("a.example."), T.A, do=True), b"signed", 60, NOW)
-        assert cache.get(MessageKey.make(N("a.example."), T.A), NOW) is None
-        assert cache.get(MessageKey.make(N("a.example."), T.A, do=True, cd=True), NOW) is None
-        assert cache.get(MessageKey.make(N("a.example."), T.A, do=True), NOW) is not None
-
-    def test_ttl_zero_and_cap(self) -> None:
-        cache = MessageCache(10_000, max_ttl=100)
-        key = MessageKey.make(N("a.example."), T.A)
-        assert not cache.put(key, b"x", 0, NOW)
-        assert cache.put(key, b"x", 10**6, NOW)
-        assert cache.get(key, NOW + 99) is not None
-        assert cache.get(key, NOW + 100) is None
-        assert cache.size_bytes == BYTES_ENTRY_OVERHEAD + 1
+# -- facade -------------------------------------------------------------------------------
 
 
 class TestDnsCache:
-    def test_one_budget_split_so_no_cache_starves_another(self) -> None:
-        """The byte budget is shared out (no cache gets none) and each cache keeps to its
-        share: flooding the RRset cache leaves the negative cache its room, and the whole
-        stays within the budget."""
-        cache = DnsCache(1_000_000, infra_entries=50)
-        shares = (cache.messages.capacity_bytes, cache.rrsets.capacity_bytes,
-                  cache.negative.capacity_bytes)
-        assert min(shares) > 0 and sum(shares) <= 1_000_000
-        for i in range(20_000):  # several times the whole budget
-            cache.rrsets.put(rr(f"h{i}.example. 300 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
-        assert 0 < cache.rrsets.size_bytes <= cache.rrsets.capacity_bytes
-        assert len(cache.rrsets) < 20_000  # the oldest went
+    def test_the_budget_goes_to_the_caches_in_use_and_neither_evicts_the_other(self) -> None:
+        """The byte budget is split between the RRset and the negative cache and nothing
+        else: flooding each fills it to its share without evicting the other's entries, and
+        the two together fill (nearly) the whole budget, within it."""
+        total = 1_000_000
+        cache = DnsCache(total, infra_entries=50)
         soa = rr("example. 300 IN SOA ns.example. host.example. 1 2 3 4 300")
-        for i in range(100):
-            assert cache.negative.put_nxdomain(N(f"gone{i}.example."), soa, NOW)
-        assert all(cache.negative.get(N(f"gone{i}.example."), T.A, NOW) for i in range(100))
-        assert cache.size_bytes <= 1_000_000
+        kept_rrsets = [N(f"kept{i}.example.") for i in range(20)]
+        kept_denials = [N(f"gone{i}.example.") for i in range(20)]
+        for name in kept_rrsets:
+            assert cache.rrsets.put(rr(f"{name} 300 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
+        for name in kept_denials:
+            assert cache.negative.put_nxdomain(name, soa, NOW)
+        for name in kept_rrsets + kept_denials:  # seen twice: the ARC's frequent side
+            assert cache.rrsets.get(name, T.A, NOW) or cache.negative.get(name, T.A, NOW)
+        for i in range(20_000):  # several times the whole budget, each
+            cache.rrsets.put(rr(f"h{i}.example. 300 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
+            cache.negative.put_nxdomain(N(f"nx{i}.example."), soa, NOW)
+        assert len(cache.rrsets) < 20_000 and len(cache.negative) < 20_000  # both full
+        assert all(cache.negative.get(n, T.A, NOW) for n in kept_denials)
+        assert all(cache.rrsets.get(n, T.A, NOW) for n in kept_rrsets)
+        assert cache.rrsets.size_bytes > cache.negative.size_bytes > 0
+        assert 0.9 * total < cache.rrsets.size_bytes + cache.negative.size_bytes <= total
+        assert cache.size_bytes <= total + cache.parent_side.capacity_bytes
 
     def test_stats(self) -> None:
         cache = DnsCache(1_000_000, infra_entries=50)
@@ -685,7 +659,7 @@ class TestDnsCache:
         cache.rrsets.get(N("www.example."), T.A, NOW)
         cache.infra.rtt_update("192.0.2.1", 0.1, NOW)
         stats = cache.stats()
-        assert set(stats) == {"message", "rrset", "negative", "infra"}
+        assert set(stats) == {"rrset", "negative", "infra"}
         assert stats["rrset"]["hits"] == 1 and stats["rrset"]["entries"] == 1
         assert stats["infra"]["entries"] == 1
         assert cache.size_bytes == cache.rrsets.size_bytes > 0
@@ -708,7 +682,7 @@ def test_referral_ds_denial_has_no_soa_and_the_proofs_ttl() -> None:
 def test_wire_size_from_fields_equals_rendering() -> None:
     import io
 
-    from resolver.cache.dnscache import _wire_size
+    from resolver.cache.common import wire_size
 
     sig = ("A 13 3 300 20301231000000 20201231000000 12345 example. "
            "ZsKG0TImVm+nAuWvn+Kg61WIet0E++Bt")
@@ -733,26 +707,24 @@ def test_wire_size_from_fields_equals_rendering() -> None:
         r = rr(text)
         out = io.BytesIO()
         r.to_wire(out)
-        assert _wire_size(r) == out.tell(), text
+        assert wire_size(r) == out.tell(), text
     two = rr("www.example. 300 IN A 192.0.2.1")
     two.add(rr("www.example. 300 IN A 192.0.2.2")[0])
     out = io.BytesIO()
     two.to_wire(out)
-    assert _wire_size(two) == out.tell()
+    assert wire_size(two) == out.tell()
 
 
 def test_flush_name_forgets_the_name_only() -> None:
-    from resolver.cache.dnscache import DnsCache, MessageKey
-
     cache = DnsCache(1 << 20)
     cache.rrsets.put(rr("www.example. 300 IN A 192.0.2.1"), Rank.ANSWER_AUTH, NOW)
     cache.rrsets.put(rr("a.www.example. 300 IN A 192.0.2.2"), Rank.ANSWER_AUTH, NOW)
     cache.rrsets.put(rr("example. 300 IN NS ns.example."), Rank.ANSWER_AUTH, NOW)
     cache.negative.put_nodata(N("WWW.example."), T.AAAA, soa(), NOW)
-    cache.messages.put(MessageKey.make(N("www.example."), T.A, do=True), b"x" * 20, 300, NOW)
+    cache.parent_side.put(rr("www.example. 300 IN A 192.0.2.9"), Rank.ADDITIONAL, NOW)
     assert cache.flush_name(N("www.Example.")) == 3
     assert cache.rrsets.get(N("www.example."), T.A, NOW) is None
     assert cache.negative.get(N("www.example."), T.AAAA, NOW) is None
-    assert cache.messages.get(MessageKey.make(N("www.example."), T.A, do=True), NOW) is None
+    assert cache.parent_side.get(N("www.example."), T.A, NOW) is None
     assert cache.rrsets.get(N("a.www.example."), T.A, NOW) is not None
     assert cache.rrsets.get(N("example."), T.NS, NOW) is not None

@@ -10,7 +10,8 @@ import dns.message
 import dns.name
 import dns.rrset
 
-from resolver.cache.dnscache import CAPS_RECHECK_S, DnsCache
+from resolver.cache import DnsCache
+from resolver.cache.infra import CAPS_RECHECK_S
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.conductor.core import random_case

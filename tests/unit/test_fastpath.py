@@ -19,9 +19,10 @@ from lab.world import load_world
 from lab.zones import build_zones
 from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache
+from resolver.cache.reply import FastCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
-from resolver.fastpath import FastCache, read_query, ttl_offsets
+from resolver.fastpath import read_query, ttl_offsets
 from resolver.frames import FrameQueue
 from resolver.model import Frame
 from resolver.recursor.core import Recursor

@@ -16,7 +16,7 @@ import dns.rrset
 import pytest
 import pytest_asyncio
 
-from resolver.cache.dnscache import Security
+from resolver.cache import Security
 from resolver.clock import ManualClock
 from resolver.model import Request
 from resolver.peers import protocol as p

@@ -22,9 +22,9 @@ import dns.message
 import dns.rcode
 import pytest
 
+from resolver.cache.reply import FastCache
 from resolver.cli import config_from, plugins_command, run_server
 from resolver.control import ControlServer, PluginSet
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.model import Frame
 from resolver.server import Listeners

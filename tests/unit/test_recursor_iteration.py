@@ -21,7 +21,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from resolver.cache.dnscache import Rank, RRsetCache
+from resolver.cache import Rank, RRsetCache
 from resolver.recursor.core import ConfiguredZone, RecursorConfig
 from tests.unit.test_recursor import (
     AUTH,

@@ -14,6 +14,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from resolver.recursor.core import LAME_TTL
 from tests.unit.test_recursor import AUTH, AUTH2, addresses, make, reply, resolve, small_world
 
 N = dns.name.from_text
@@ -44,6 +45,33 @@ async def test_a_refusing_server_is_lame_for_the_zone_and_skipped_next_time() ->
     res = await resolve(recursor, conductor, "nope.zone.ex.")
     assert res.rcode == dns.rcode.NXDOMAIN
     assert [s.address for s in transport.sent] == [AUTH2]
+
+
+async def test_a_lame_server_is_avoided_for_the_lame_ttl_then_asked_again() -> None:
+    """Lameness lasts LAME_TTL (Unbound's infra-host-ttl): a second before it ends the
+    refusing server, still the fastest, is passed over for the zone; once it has ended the
+    server is asked again (and, refusing again, marked again)."""
+    recursor, conductor, transport, clock = make(refusing(AUTH), qmin=False)
+    infra = recursor.cache.infra
+    infra.rtt_update(AUTH, 0.001, clock.monotonic())  # looks fastest throughout
+    infra.rtt_update(AUTH2, 0.5, clock.monotonic())
+    await resolve(recursor, conductor, "www.zone.ex.")
+    asked = [s.address for s in transport.sent if s.address in (AUTH, AUTH2)]
+    assert asked == [AUTH, AUTH2]
+    clock.advance(LAME_TTL - 1)
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "one.zone.ex.")
+    assert res.rcode == dns.rcode.NXDOMAIN
+    assert [s.address for s in transport.sent if s.address in (AUTH, AUTH2)] == [AUTH2]
+    clock.advance(1)
+    for _ in range(4):  # AUTH2 answered at once meanwhile: keep it the slower one
+        infra.rtt_update(AUTH2, 0.5, clock.monotonic())
+    assert not infra.is_lame(AUTH, ZONE, clock.monotonic())
+    transport.sent.clear()
+    res = await resolve(recursor, conductor, "two.zone.ex.")
+    assert res.rcode == dns.rcode.NXDOMAIN
+    assert [s.address for s in transport.sent if s.address in (AUTH, AUTH2)] == [AUTH, AUTH2]
+    assert infra.is_lame(AUTH, ZONE, clock.monotonic())
 
 
 async def test_a_lame_server_is_still_asked_when_it_is_the_only_one_left() -> None:

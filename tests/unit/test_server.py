@@ -22,7 +22,7 @@ import dns.rdata
 import dns.rdatatype
 import dns.rrset
 
-from resolver.fastpath import FastCache
+from resolver.cache.reply import FastCache
 from resolver.frames import FrameQueue
 from resolver.model import Request
 from resolver.plugins import Plugin, PluginChain

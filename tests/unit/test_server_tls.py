@@ -28,8 +28,8 @@ import h2.events
 import pytest
 
 from configfiles import ConfigError
+from resolver.cache.reply import FastCache
 from resolver.cli import config_from, serve
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.server import Listeners
 from resolver.server.doh import BadRequest, max_age, parse_request

@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from resolver.cache.reply import FastCache
 from resolver.clock import ManualClock
-from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame, Request, Transport
 from resolver.plugins import Plugin, PluginChain, gated

@@ -1,0 +1,189 @@
+"""RRsets (with their RRSIGs) keyed by owner, type and class, as Unbound's rrset cache.
+
+A :class:`~resolver.cache.common.Rank` says how much each one is trusted; an unexpired entry
+is replaced only by data of equal or higher rank, so glue from a referral can never overwrite
+an authoritative answer.  :class:`~resolver.cache.common.Security` is the validator's verdict,
+kept beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from resolver.cache.arc import ARC
+from resolver.cache.common import (
+    MAX_TTL_S,
+    ArcBacked,
+    Rank,
+    Security,
+    clamp_ttl,
+    entry_charge,
+    key_name,
+    remaining_ttl,
+    wire_size,
+)
+from resolver.model import with_ttl
+
+__all__ = ["CachedRRset", "RRsetCache", "RRsetKey"]
+
+RRsetKey = tuple[dns.name.Name, int, int]
+"""(owner name lower-cased, rdtype, rdclass)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRRset:
+    """An RRset served from cache: ``rrset`` and ``sigs`` carry the remaining TTL."""
+
+    rrset: dns.rrset.RRset
+    sigs: dns.rrset.RRset | None
+    rank: Rank
+    security: Security
+    expires: float
+    proofs: tuple[dns.rrset.RRset, ...] = ()  # a wildcard expansion's NSEC/NSEC3 (+RRSIGs)
+    stored_ttl: int = 0  # the TTL it was stored with (for prefetching)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredRRset:
+    rrset: dns.rrset.RRset  # TTL is the capped TTL it was stored with
+    sigs: dns.rrset.RRset | None
+    rank: Rank
+    security: Security
+    expires: float
+    proofs: tuple[dns.rrset.RRset, ...] = ()
+
+
+class RRsetCache(ArcBacked):
+    """RRsets by (owner, type, class) on an :class:`ARC` with a byte budget.
+
+    Replacement rule: an unexpired entry is replaced only by an RRset of equal or higher
+    :class:`Rank`; an expired one by anything. Signatures are stored with the RRset they
+    cover (``sigs``), never as an RRset of their own.
+    """
+
+    def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S,
+                 dname_zero_ttl_grace: bool = False) -> None:
+        self._arc: ARC[RRsetKey, _StoredRRset] = ARC(capacity_bytes)
+        self.max_ttl = max_ttl
+        # Unbound (PR #1411, 1.24): a DNAME that came with TTL 0 stays usable for synthesis
+        # for one more second of its whole-second clock, and is answered with TTL 0
+        self.dname_zero_ttl_grace = dname_zero_ttl_grace
+        self.hits = 0
+        self.misses = 0
+        self.rank_rejections = 0
+
+    def put(
+        self,
+        rrset: dns.rrset.RRset,
+        rank: Rank,
+        now: float,
+        security: Security = Security.INDETERMINATE,
+        sigs: dns.rrset.RRset | None = None,
+        proofs: tuple[dns.rrset.RRset, ...] = (),
+    ) -> bool:
+        """Store a copy of ``rrset`` (and ``sigs``) until ``now`` + TTL; whether it was stored.
+
+        ``proofs`` travel with an RRset synthesised from a wildcard: the NSEC/NSEC3 records
+        (and their RRSIGs) proving the name itself does not exist, served with it later.
+
+        The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``. Not
+        stored: TTL 0, an unexpired entry of higher rank, or an entry bigger than the budget.
+        With ``dname_zero_ttl_grace`` a DNAME of TTL 0 is the exception: it is kept until the
+        end of the next whole second (Unbound counts time in whole seconds: an RRset stored
+        at second T with TTL 0 is used while the clock reads T or T+1) and read with TTL 0.
+        """
+        if len(rrset) == 0:
+            raise ValueError("cannot cache an empty RRset")
+        if rrset.rdtype == dns.rdatatype.RRSIG:
+            raise ValueError("store RRSIGs as sigs= of the RRset they cover")
+        if sigs is not None and (
+            sigs.rdtype != dns.rdatatype.RRSIG
+            or sigs.covers != rrset.rdtype
+            or sigs.name != rrset.name
+        ):
+            raise ValueError(f"sigs must be RRSIGs over {rrset.name} {rrset.rdtype!r}")
+        ttl = rrset.ttl if sigs is None else min(rrset.ttl, sigs.ttl)
+        ttl = clamp_ttl(ttl, self.max_ttl)
+        lifetime: float = ttl
+        if ttl <= 0:
+            if not (self.dname_zero_ttl_grace and rrset.rdtype == dns.rdatatype.DNAME):
+                return False
+            ttl, lifetime = 0, math.floor(now) + 2 - now
+        key: RRsetKey = (key_name(rrset.name), int(rrset.rdtype), int(rrset.rdclass))
+        cached = self._arc.peek(key)
+        if cached is not None and now < cached.expires and rank < cached.rank:
+            self.rank_rejections += 1
+            return False
+        if rrset.rdtype == dns.rdatatype.NS and cached is not None and now < cached.expires \
+                and rank == cached.rank:
+            # Ghost domains (CVE-2012-1191): a delegation re-asserted at the same rank (the
+            # old operator's servers repeating their NS set, changed or not) keeps the
+            # expiry it had, so it still ends and the parent is asked again (Unbound's
+            # need_to_update_rrset keeps the old TTL for NS of the same trust).
+            ttl = min(ttl, remaining_ttl(cached.expires, now, ttl))
+            if ttl <= 0:
+                return False
+            lifetime = ttl
+        if not proofs and cached is not None and now < cached.expires and cached.proofs \
+                and cached.rrset == rrset:
+            proofs = cached.proofs  # the same data stored again (say, once validated)
+        entry = _StoredRRset(
+            rrset=with_ttl(rrset, ttl),
+            sigs=None if sigs is None else with_ttl(sigs, ttl),
+            rank=Rank(rank),
+            security=security,
+            expires=now + lifetime,
+            proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in proofs),
+        )
+        size = entry_charge(wire_size(rrset) + wire_size(sigs)
+                       + sum(wire_size(p) for p in proofs))
+        return self._arc.put(key, entry, size)
+
+    def get(
+        self,
+        name: dns.name.Name,
+        rdtype: int,
+        now: float,
+        rdclass: int = dns.rdataclass.IN,
+    ) -> CachedRRset | None:
+        """The cached RRset with its remaining TTL (rounded down), or ``None`` if absent/expired.
+
+        An expired entry stays resident (so a popular name keeps its place in the ARC when
+        it is refreshed) until it is replaced or evicted.
+        """
+        entry = self._arc.get((key_name(name), int(rdtype), int(rdclass)))
+        if entry is None or now >= entry.expires:
+            self.misses += 1
+            return None
+        self.hits += 1
+        ttl = remaining_ttl(entry.expires, now, entry.rrset.ttl)
+        return CachedRRset(
+            rrset=with_ttl(entry.rrset, ttl),
+            sigs=None if entry.sigs is None else with_ttl(entry.sigs, ttl),
+            rank=entry.rank,
+            security=entry.security,
+            expires=entry.expires,
+            proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
+            stored_ttl=entry.rrset.ttl,
+        )
+
+    def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget one RRset; whether it was cached."""
+        return self._arc.pop((key_name(name), int(rdtype), int(rdclass))) is not None
+
+    def clear(self) -> None:
+        self._arc.clear()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            **self._arc.stats(),
+            "hits": self.hits,
+            "misses": self.misses,
+            "rank_rejections": self.rank_rejections,
+        }
