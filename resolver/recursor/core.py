@@ -32,10 +32,10 @@ from dns.rdtypes.ANY.NSEC3 import NSEC3
 
 from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Rank, Security
 from resolver.clock import Clock
+from resolver.dnssec.denial import bitmap_types
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
 from resolver.recursor.exchanger import Exchanger, Failure, UpstreamQuery, UpstreamResult
-from resolver.recursor.validate import bitmap_types
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN

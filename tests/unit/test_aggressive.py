@@ -1,4 +1,4 @@
-"""RFC 8198 aggressive use of validated NSEC records (resolver.recursor.aggressive and the
+"""RFC 8198 aggressive use of validated NSEC records (resolver.dnssec.synthesis and the
 validator's use of it), on a small signed lab world answered in process (MockTransport).
 
 example.lab.'s NSEC chain: example.lab. → deleg → mail → ns1 → *.wild → www → (apex).
@@ -26,11 +26,11 @@ from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache, NsecCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
+from resolver.dnssec import synthesis as aggressive
+from resolver.dnssec.anchors import TrustAnchors
+from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
-from resolver.recursor import aggressive
 from resolver.recursor.core import Recursor, RecursorConfig
-from resolver.trust import TrustAnchors
-from resolver.validator import ValidatingRecursor
 
 T = dns.rdatatype
 N = dns.name.from_text

@@ -405,8 +405,8 @@ async def test_wildcard_answer_from_cache_keeps_its_proof_and_negative_ttls_are_
 
 async def test_validated_wildcard_answer_from_cache_keeps_its_proof(lab_world) -> None:  # type: ignore[no-untyped-def]
     from lab.zones import trust_anchor_ds
-    from resolver.trust import TrustAnchors
-    from resolver.validator import ValidatingRecursor
+    from resolver.dnssec.anchors import TrustAnchors
+    from resolver.dnssec.validating import ValidatingRecursor
 
     recursor, conductor, transport = lab_recursor(lab_world, qmin=True)
     anchors = TrustAnchors.from_text("\n".join(trust_anchor_ds(lab_world[1])))

@@ -1,4 +1,4 @@
-"""Pure DNSSEC checks (resolver.recursor.validate) against zones signed here with dnspython.
+"""Pure DNSSEC checks (resolver.dnssec.denial) against zones signed here with dnspython.
 
 Each proof type gets a positive case and negative cases that must fail: a proof that covers
 some other name, a missing wildcard denial, a record listing the type, an ancestor
@@ -27,7 +27,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from resolver.cache.dnscache import Security
-from resolver.recursor.validate import (
+from resolver.dnssec.denial import (
     NSEC3_MAX_ITERATIONS,
     SKEW_MAX_S,
     DsProof,

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import dsa
 
 from resolver.cache.dnscache import Security
-from resolver.recursor.validate import Ede, usable_ds, verify_dnskeys, verify_rrset
+from resolver.dnssec.denial import Ede, usable_ds, verify_dnskeys, verify_rrset
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN

@@ -34,16 +34,16 @@ from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache, Rank, Security
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
-from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
-from resolver.recursor.validate import Ede
-from resolver.trust import TrustAnchors
-from resolver.validator import (
+from resolver.dnssec.anchors import TrustAnchors
+from resolver.dnssec.denial import Ede
+from resolver.dnssec.validating import (
     BOGUS_TTL_S,
     ValidatedResolution,
     ValidatingRecursor,
     ValidatorConfig,
 )
+from resolver.model import Request
+from resolver.recursor.core import Recursor, RecursorConfig
 
 T = dns.rdatatype
 N = dns.name.from_text

@@ -35,11 +35,11 @@ from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
+from resolver.dnssec.anchors import TrustAnchors
+from resolver.dnssec.denial import Ede
+from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig
-from resolver.recursor.validate import Ede
-from resolver.trust import TrustAnchors
-from resolver.validator import ValidatingRecursor
 
 T = dns.rdatatype
 N = dns.name.from_text

@@ -8,7 +8,7 @@ decides secure, insecure, bogus or indeterminate; the answer gets the weakest of
 bogus answer becomes SERVFAIL with an EDE, unless the client set CD, in which case nothing
 is validated and the data comes back as it is.
 
-Chain of trust.  From the closest trust anchor (:class:`~resolver.trust.TrustAnchors`) the
+Chain of trust.  From the closest trust anchor (:class:`~resolver.dnssec.anchors.TrustAnchors`) the
 validator walks down, one label at a time, to the zone that signed the data (the RRSIG
 signer; for unsigned data the owner name, so that a missing signature in a signed zone is
 told apart from an unsigned delegation).  At each label it asks the DS RRset through the
@@ -40,12 +40,12 @@ import dns.rdtypes.ANY.SOA
 import dns.rrset
 
 from resolver.cache.dnscache import FLUSH_TYPES, MAX_TTL_S, CachedRRset, Rank, Security
+from resolver.dnssec import denial as v
+from resolver.dnssec import synthesis as aggressive
+from resolver.dnssec.anchors import TrustAnchors
 from resolver.model import Request, with_ttl
-from resolver.recursor import aggressive
-from resolver.recursor import validate as v
 from resolver.recursor.core import Recursor, Resolution
 from resolver.recursor.exchanger import Exchanger
-from resolver.trust import TrustAnchors
 
 __all__ = [
     "BOGUS_TTL_S",

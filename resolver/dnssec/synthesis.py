@@ -5,7 +5,7 @@
 lookups into that zone's cached, validated NSEC records (and its validated wildcard RRsets),
 it returns the NXDOMAIN, NODATA or wildcard answer those records prove, or ``None`` when they
 prove nothing (the question then goes upstream).  Every synthesis is checked by the same
-proof functions (:mod:`resolver.recursor.validate`) that check upstream denials, so the rules
+proof functions (:mod:`resolver.dnssec.denial`) that check upstream denials, so the rules
 of RFC 4035 §5.4 and RFC 6840 §4.1 hold: an NSEC at a delegation (NS without SOA) or a DNAME
 proves nothing below it, and an NSEC at a delegation proves no NODATA there.
 
@@ -28,7 +28,7 @@ import dns.rdatatype
 import dns.rdtypes.ANY.NSEC
 import dns.rrset
 
-from resolver.recursor import validate as v
+from resolver.dnssec import denial as v
 
 __all__ = ["NEVER", "Proof", "Synthesis", "synthesise", "synthesise_nsec3"]
 

@@ -1,7 +1,7 @@
 """DNSSEC validation as pure functions (RFC 4033-4035, 5155, 6840, 8624, 9276).
 
 Nothing here does I/O or reads a clock: every check that depends on time takes ``now``, wall
-clock seconds.  The :mod:`resolver.validator` layer fetches the records and calls these.
+clock seconds.  The :mod:`resolver.dnssec.validating` layer fetches the records and calls these.
 
 * Signatures: :func:`verify_rrset` checks an RRset's RRSIGs against a zone's DNSKEYs (key tag
   collisions: every key with the signature's tag and algorithm is tried), with the validity
