@@ -43,7 +43,9 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
-from resolver.dnssec.validating import ValidatingRecursor, ValidatorConfig
+from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.config import DnssecConfig
+from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
 from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
@@ -297,12 +299,14 @@ class Candidate:
         )
         hints = config.usable_hints() or config.root_hints
         clock = WholeSecondClock(self.clock) if config.whole_seconds else self.clock
-        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config())
         self.validation = config.validation
         self.anchors = trust_anchors(config.validation)
+        zones = ZoneKeys(self.anchors, clock) if self.anchors else None
+        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config(),
+                                 signed_zone_hint=None if zones is None else zones.is_signed)
         resolves: Resolves = self.recursor
-        if self.anchors:
-            resolves = ValidatingRecursor(self.recursor, self.anchors, ValidatorConfig(
+        if zones is not None:
+            resolves = ValidatingRecursor(self.recursor, zones, DnssecConfig(
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,

@@ -30,6 +30,7 @@ from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
+from resolver.dnssec.chain import ZoneKeys
 from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
 from resolver.model import Request
 from resolver.peers import PeerGroup, PeerResolver
@@ -122,6 +123,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
     conductor = Conductor(transport, cache.infra, clock, use_0x20=config.use_0x20)
+    anchors = trust_anchors(config)
+    zones = ZoneKeys(anchors, clock) if anchors else None
     recursor = Recursor(
         cache,
         config.root_hints,
@@ -129,9 +132,9 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         RecursorConfig(qname_minimisation=config.qname_minimisation,
                        qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
                        do_ip6=ip6_enabled(config), prime=config.priming),
+        signed_zone_hint=None if zones is None else zones.is_signed,
     )
-    anchors = trust_anchors(config)
-    resolves: Resolves = ValidatingRecursor(recursor, anchors) if anchors else recursor
+    resolves: Resolves = recursor if zones is None else ValidatingRecursor(recursor, zones)
     peers = config.peers
     if peers is not None and peers.self_id is not None:
         # a member: it answers peers (single-flight) and, with others, asks their owners
