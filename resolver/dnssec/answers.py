@@ -197,13 +197,9 @@ class AnswerCheck:
 
     # -- positive data ---------------------------------------------------------------------------
 
-    async def _positive(
-        self,
-        rrset: dns.rrset.RRset,
-        sigs: dns.rrset.RRset | None,
-        authority: Sequence[dns.rrset.RRset],
-        subq: SubQueries,
-    ) -> PartVerdict:
+    async def _positive(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
+                        authority: Sequence[dns.rrset.RRset], subq: SubQueries) -> PartVerdict:
+        """The RRset's verdict: the one cached beside it, else worked out and cached."""
         mono = self.clock.monotonic()
         hit = self.cache.rrsets.get(rrset.name, rrset.rdtype, mono)
         if (
@@ -224,11 +220,8 @@ class AnswerCheck:
         return PartVerdict(outcome, ttl, chain=chain)
 
     async def _check_positive(
-        self,
-        rrset: dns.rrset.RRset,
-        sigs: dns.rrset.RRset | None,
-        authority: Sequence[dns.rrset.RRset],
-        subq: SubQueries,
+        self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
+        authority: Sequence[dns.rrset.RRset], subq: SubQueries,
     ) -> tuple[Outcome, int | None, bool]:
         """The RRset's verdict, its capped TTL when secure, and whether the verdict is the
         chain of trust's (the zone's keys) rather than the RRset's own."""

@@ -91,6 +91,26 @@ def _ancestor_cut(owner: dns.name.Name, types: frozenset[int], name: dns.name.Na
     return _is_delegation(types) or T.DNAME in types
 
 
+def _nodata_by_types(record: str, kind: str, name: dns.name.Name, types: frozenset[int],
+                     qtype: int) -> Outcome:
+    """What the types an NSEC or NSEC3 at ``name`` lists say of a NODATA for ``qtype``
+    there; ``record`` names that record in the texts ("the NSEC at"), ``kind`` the proof."""
+    if qtype in types:
+        return bogus(Ede.NSEC_MISSING, f"{record} {name} lists {type_name(qtype)}")
+    if T.CNAME in types and qtype != T.CNAME:
+        return bogus(Ede.NSEC_MISSING, f"{record} {name} lists CNAME")
+    if qtype == T.DS:
+        if T.SOA in types and name != dns.name.root:
+            return bogus(Ede.DNSSEC_BOGUS, f"DS denied by the child side of {name}")
+    elif _is_delegation(types):
+        if T.DS not in types:
+            # The name is an unsigned delegation: what lies there is insecure (Unbound:
+            # val_nsec_proves_insecuredelegation, nsec3_do_prove_nodata).
+            return insecure(f"{name} is an unsigned delegation (NS without DS)")
+        return bogus(Ede.DNSSEC_BOGUS, f"NODATA from the parent side of the cut at {name}")
+    return secure(f"{kind} NODATA for {name} {type_name(qtype)}")
+
+
 class DsProof(enum.Enum):
     """What a proof that ``child`` has no DS says about a zone cut there."""
 
@@ -185,20 +205,7 @@ class NsecProofs:
         return secure(f"NSEC NXDOMAIN for {qname}")
 
     def _nodata_types(self, name: dns.name.Name, types: frozenset[int], qtype: int) -> Outcome:
-        if qtype in types:
-            return bogus(Ede.NSEC_MISSING, f"the NSEC at {name} lists {type_name(qtype)}")
-        if T.CNAME in types and qtype != T.CNAME:
-            return bogus(Ede.NSEC_MISSING, f"the NSEC at {name} lists CNAME")
-        if qtype == T.DS:
-            if T.SOA in types and name != dns.name.root:
-                return bogus(Ede.DNSSEC_BOGUS, f"DS denied by the child side of {name}")
-        elif _is_delegation(types):
-            if T.DS not in types:
-                # The name is an unsigned delegation: what lies there is insecure (Unbound:
-                # val_nsec_proves_insecuredelegation, nsec3_do_prove_nodata).
-                return insecure(f"{name} is an unsigned delegation (NS without DS)")
-            return bogus(Ede.DNSSEC_BOGUS, f"NODATA from the parent side of the cut at {name}")
-        return secure(f"NSEC NODATA for {name} {type_name(qtype)}")
+        return _nodata_by_types("the NSEC at", "NSEC", name, types, qtype)
 
     def nodata(self, qname: dns.name.Name, qtype: int) -> Outcome:
         types = self.match(qname)
@@ -363,20 +370,7 @@ class Nsec3Proofs:
         return bogus(Ede.NSEC_MISSING, f"no NSEC3 closest encloser proof for {name}")
 
     def _nodata_types(self, name: dns.name.Name, types: frozenset[int], qtype: int) -> Outcome:
-        if qtype in types:
-            return bogus(Ede.NSEC_MISSING, f"the NSEC3 for {name} lists {type_name(qtype)}")
-        if T.CNAME in types and qtype != T.CNAME:
-            return bogus(Ede.NSEC_MISSING, f"the NSEC3 for {name} lists CNAME")
-        if qtype == T.DS:
-            if T.SOA in types and name != dns.name.root:
-                return bogus(Ede.DNSSEC_BOGUS, f"DS denied by the child side of {name}")
-        elif _is_delegation(types):
-            if T.DS not in types:
-                # The name is an unsigned delegation: what lies there is insecure (Unbound:
-                # val_nsec_proves_insecuredelegation, nsec3_do_prove_nodata).
-                return insecure(f"{name} is an unsigned delegation (NS without DS)")
-            return bogus(Ede.DNSSEC_BOGUS, f"NODATA from the parent side of the cut at {name}")
-        return secure(f"NSEC3 NODATA for {name} {type_name(qtype)}")
+        return _nodata_by_types("the NSEC3 for", "NSEC3", name, types, qtype)
 
     def nxdomain(self, qname: dns.name.Name) -> Outcome:
         if self.match(qname) is not None:
