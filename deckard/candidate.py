@@ -9,9 +9,9 @@ exercised as in production.  The header configures it through :class:`CandidateC
 the root hint (``stub-addr``/``stub-name``, or built-in hints), QNAME minimisation, the
 address families, glue hardening, 127/8 servers, forwarding, and DNSSEC validation: with
 ``trust-anchor`` lines the recursor is wrapped in the
-:class:`~resolver.validator.ValidatingRecursor`, with the anchors and the ``domain-insecure``
-names as negative anchors, on the same clock (so signatures are checked at the scenario's
-date).
+:class:`~resolver.dnssec.validating.ValidatingRecursor`, with the anchors and the
+``domain-insecure`` names as negative anchors, on the same clock (so signatures are checked
+at the scenario's date).
 
 :class:`Candidate` is the client side: wire in, wire out, like a server front end (a query
 that does not parse gets a header-only FORMERR, a non-QUERY opcode gets NOTIMP, a question
@@ -42,11 +42,13 @@ from resolver.app import ResolverAnswerer, Resolves
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor
+from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
+from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.config import DnssecConfig
+from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
 from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
-from resolver.trust import TrustAnchorError, TrustAnchors
-from resolver.validator import ValidatingRecursor, ValidatorConfig
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -297,12 +299,14 @@ class Candidate:
         )
         hints = config.usable_hints() or config.root_hints
         clock = WholeSecondClock(self.clock) if config.whole_seconds else self.clock
-        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config())
         self.validation = config.validation
         self.anchors = trust_anchors(config.validation)
+        zones = ZoneKeys(self.anchors, clock) if self.anchors else None
+        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config(),
+                                 signed_zone_hint=None if zones is None else zones.is_signed)
         resolves: Resolves = self.recursor
-        if self.anchors:
-            resolves = ValidatingRecursor(self.recursor, self.anchors, ValidatorConfig(
+        if zones is not None:
+            resolves = ValidatingRecursor(self.recursor, zones, DnssecConfig(
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,

@@ -169,7 +169,7 @@ FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({
 """Unbound's test options that accept signatures of these algorithms without the
 cryptographic check (DSA, RSASHA1 and their NSEC3 aliases); Unbound's testdata signs with
 placeholder DSA signatures that only pass that way.  The candidate's validator has the same
-switch (``ValidatorConfig.unchecked_algorithms``)."""
+switch (``DnssecConfig.unchecked_algorithms``)."""
 
 
 class _Reader:

@@ -2,10 +2,10 @@
 
 :class:`ResolverAnswerer` turns a recursor :class:`~resolver.recursor.core.Resolution`
 into the client's reply (RA set, signatures and denial proofs only for DO clients).  When the
-resolution was validated (:class:`~resolver.validator.ValidatedResolution`), a secure answer
+resolution was validated (:class:`~resolver.dnssec.validating.ValidatedResolution`), a secure answer
 gets AD if the client set DO or AD (RFC 6840 §5.7/5.8), and the Extended DNS Errors that
 explain a bogus or insecure verdict go into the OPT record (RFC 8914) of EDNS clients.
-:func:`build` wraps the recursor in a :class:`~resolver.validator.ValidatingRecursor` when
+:func:`build` wraps the recursor in a :class:`~resolver.dnssec.validating.ValidatingRecursor` when
 trust anchors are configured (by default the bundled IANA root anchor, see
 :mod:`resolver.config`); :func:`describe` says which hints and anchors a config uses.
 """
@@ -29,13 +29,14 @@ from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
+from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
+from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
 from resolver.model import Request
 from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
 from resolver.recursor.core import Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
-from resolver.trust import TrustAnchorError, TrustAnchors
-from resolver.validator import ValidatedResolution, ValidatingRecursor
 
 DNSSEC_TYPES = {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3}
 MAX_EDE_TEXT = 200  # characters of EXTRA-TEXT per EDE option
@@ -122,6 +123,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
     conductor = Conductor(transport, cache.infra, clock, use_0x20=config.use_0x20)
+    anchors = trust_anchors(config)
+    zones = ZoneKeys(anchors, clock) if anchors else None
     recursor = Recursor(
         cache,
         config.root_hints,
@@ -129,9 +132,9 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         RecursorConfig(qname_minimisation=config.qname_minimisation,
                        qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
                        do_ip6=ip6_enabled(config), prime=config.priming),
+        signed_zone_hint=None if zones is None else zones.is_signed,
     )
-    anchors = trust_anchors(config)
-    resolves: Resolves = ValidatingRecursor(recursor, anchors) if anchors else recursor
+    resolves: Resolves = recursor if zones is None else ValidatingRecursor(recursor, zones)
     peers = config.peers
     if peers is not None and peers.self_id is not None:
         # a member: it answers peers (single-flight) and, with others, asks their owners

@@ -29,7 +29,7 @@ class ResolverConfig:
     # (NS name, address) pairs; () means the bundled IANA hints (resolver/data/root.hints)
     root_hints: tuple[tuple[str, str], ...] = ()
     root_hints_source: str = ""  # where the hints came from, for the start-up banner
-    # DS/DNSKEY records or RFC 7958 XML (resolver.trust); None means the bundled IANA root
+    # DS/DNSKEY records or RFC 7958 XML (resolver.dnssec.anchors); None means the bundled IANA root
     # anchor (resolver/data/root-anchors.xml) unless validation is off or anchors are inline
     trust_anchor_file: Path | None = None
     trust_anchors: tuple[str, ...] = ()  # more anchors, as record lines

@@ -154,7 +154,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from configfiles import ConfigError  # harness, resolver, lab worlds, known failures
     from legacy_adapter.errors import LabFileError
     from reports.tables import StoreError
-    from resolver.trust import TrustAnchorError
+    from resolver.dnssec.anchors import TrustAnchorError
 
     return (UserError, ConfigError, TrustAnchorError, StoreError, LabFileError)
 

@@ -49,9 +49,9 @@ import dns.rdatatype
 import dns.rrset
 
 from resolver.cache.common import MAX_TTL_S, Security
+from resolver.dnssec.validating import ValidatedResolution
 from resolver.peers.ring import key_of
 from resolver.recursor.core import Resolution
-from resolver.validator import ValidatedResolution
 
 __all__ = [
     "HEADER",

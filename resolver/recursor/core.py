@@ -32,10 +32,10 @@ from dns.rdtypes.ANY.NSEC3 import NSEC3
 
 from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S, DnsCache, Rank, Security
 from resolver.clock import Clock
+from resolver.dnssec.denial import bitmap_types
 from resolver.model import Request
 from resolver.recursor.classify import Classified, Kind, classify, scrub
 from resolver.recursor.exchanger import Exchanger, Failure, UpstreamQuery, UpstreamResult
-from resolver.recursor.validate import bitmap_types
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN
@@ -240,6 +240,7 @@ class Recursor:
         root_hints: Sequence[tuple[str, str]],
         clock: Clock,
         config: RecursorConfig | None = None,
+        signed_zone_hint: Callable[[dns.name.Name], bool] | None = None,
     ) -> None:
         self.cache = cache
         self.clock = clock
@@ -249,9 +250,10 @@ class Recursor:
             tuple[dns.name.Name, int],
             tuple[list[dns.rrset.RRset], list[dns.rrset.RRset], float],
         ] = OrderedDict()
-        # Set by the validator: is a zone known to be signed (trust anchor, secure or bogus
-        # keys)?  Used to accept a minimised query's NXDOMAIN as final.
-        self.signed_zone_hint: Callable[[dns.name.Name], bool] | None = None
+        # Is a zone known to be signed (trust anchor, secure or bogus keys)?  Given by whoever
+        # validates (resolver.dnssec.chain.ZoneKeys.is_signed); None without validation.
+        # Used to accept a minimised query's NXDOMAIN as final and to spot DNSSEC-lame servers.
+        self.signed_zone_hint = signed_zone_hint
         self._prime_after = float("-inf")  # no priming before this time (after a failure)
         self._priming: asyncio.Future[None] | None = None  # the priming in flight
         self.primings = 0  # priming queries that succeeded

@@ -1,4 +1,4 @@
-"""RFC 8198 aggressive use of validated NSEC records (resolver.recursor.aggressive and the
+"""RFC 8198 aggressive use of validated NSEC records (resolver.dnssec.synthesis and the
 validator's use of it), on a small signed lab world answered in process (MockTransport).
 
 example.lab.'s NSEC chain: example.lab. → deleg → mail → ns1 → *.wild → www → (apex).
@@ -26,11 +26,12 @@ from resolver.app import ResolverAnswerer
 from resolver.cache import DnsCache, NsecCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
+from resolver.dnssec import synthesis as aggressive
+from resolver.dnssec.anchors import TrustAnchors
+from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
-from resolver.recursor import aggressive
 from resolver.recursor.core import Recursor, RecursorConfig
-from resolver.trust import TrustAnchors
-from resolver.validator import ValidatingRecursor
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -88,10 +89,11 @@ class Lab:
         self.transport = MockTransport(handler)
         self.conductor = Conductor(self.transport, self.cache.infra, self.clock,
                                    random.Random(3))
+        keys = ZoneKeys(TrustAnchors.from_records(trust_anchor_ds(zones)), self.clock)
         recursor = Recursor(self.cache, root_servers(zones), self.clock,
-                            RecursorConfig(qname_minimisation=False))
-        self.validator = ValidatingRecursor(
-            recursor, TrustAnchors.from_records(trust_anchor_ds(zones)))
+                            RecursorConfig(qname_minimisation=False),
+                            signed_zone_hint=keys.is_signed)
+        self.validator = ValidatingRecursor(recursor, keys)
         self.answerer = ResolverAnswerer(self.validator, self.conductor)
 
     async def ask(self, name: str, rdtype: str = "A", *, cd: bool = False,

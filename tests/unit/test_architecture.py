@@ -41,6 +41,10 @@ FORBIDDEN = (
     # The recursor is pure iteration: the exchanger seam is all it knows of the network.
     ("resolver.recursor", "resolver.conductor"),
     ("resolver.recursor", "resolver.server"),
+    # The DNSSEC wing is pure logic around the recursor: no sockets, servers or processes.
+    ("resolver.dnssec", "resolver.conductor"),
+    ("resolver.dnssec", "resolver.server"),
+    ("resolver.dnssec", "resolver.workers"),
 )
 PANDAS = ("reports",)  # pandas is heavy to import: the report's tables only
 RICH = (

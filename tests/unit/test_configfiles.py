@@ -67,7 +67,7 @@ def test_one_root_hints_reader_for_the_candidate_and_the_references(tmp_path: Pa
 def test_one_trust_anchor_parser_for_the_candidate_and_the_references(tmp_path: Path) -> None:
     from legacy_adapter import LabFileError
     from legacy_adapter import read_trust_anchors as reference_anchors
-    from resolver.trust import TrustAnchorError, TrustAnchors
+    from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 
     ds = ". 3600 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
     path = tmp_path / "anchors"

@@ -239,7 +239,7 @@ ENTRY_END
 
 def test_trust_anchors_turn_validation_on() -> None:
     from deckard.candidate import trust_anchors
-    from resolver.validator import ValidatingRecursor
+    from resolver.dnssec.validating import ValidatingRecursor
 
     s = scenario('stub-addr: 192.0.2.1\ndomain-insecure: net.\n'
                  'trust-anchor: ". DS 19036 8 2 49AAC11D7B6F6446702E54A1607371607A1A4185'

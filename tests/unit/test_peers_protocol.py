@@ -18,13 +18,13 @@ import pytest_asyncio
 
 from resolver.cache import Security
 from resolver.clock import ManualClock
+from resolver.dnssec.validating import ValidatedResolution
 from resolver.model import Request
 from resolver.peers import protocol as p
 from resolver.peers.group import PeerGroup
 from resolver.peers.server import PeerResolver, PeerServer
 from resolver.recursor.core import Resolution
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
-from resolver.validator import ValidatedResolution
 
 SECRET = b"s" * 32
 N = dns.name.from_text

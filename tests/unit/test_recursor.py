@@ -130,12 +130,14 @@ def make(
     handler: Callable[[dns.message.Message, str], dns.message.Message | None],
     qmin: bool = True,
     hints: tuple[tuple[str, str], ...] = (("a.root.", ROOT),),
+    signed_zone_hint: Callable[[dns.name.Name], bool] | None = None,
 ) -> tuple[Recursor, Conductor, MockTransport, ManualClock]:
     clock = ManualClock()
     cache = DnsCache(8 * 1024 * 1024)
     transport = MockTransport(lambda addr, q, tcp: handler(q, addr))
     conductor = Conductor(transport, cache.infra, clock, random.Random(7))
-    recursor = Recursor(cache, hints, clock, RecursorConfig(qname_minimisation=qmin))
+    recursor = Recursor(cache, hints, clock, RecursorConfig(qname_minimisation=qmin),
+                        signed_zone_hint=signed_zone_hint)
     return recursor, conductor, transport, clock
 
 
@@ -340,7 +342,9 @@ def lab_world():  # type: ignore[no-untyped-def]
     return world, zones, LabServer(world, zones, seed=5)
 
 
-def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1"):  # type: ignore[no-untyped-def]
+def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1",  # type: ignore[no-untyped-def]
+                 clock: ManualClock | None = None,
+                 signed_zone_hint: Callable[[dns.name.Name], bool] | None = None):
     world, zones, server = lab_world
     by_addr = {s.address: s for s in world.servers.values()}
 
@@ -351,13 +355,14 @@ def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1"):  # type: ig
         wire = server.answer(s, query.to_wire(), source, tcp)
         return None if wire is None else dns.message.from_wire(wire)
 
-    clock = ManualClock(time.time())  # the lab signs with the real time
+    clock = clock or ManualClock(time.time())  # the lab signs with the real time
     cache = DnsCache(32 * 1024 * 1024)
     transport = MockTransport(handler)
     conductor = Conductor(transport, cache.infra, clock, random.Random(11))
     hints = root_servers(zones)
     return (
-        Recursor(cache, hints, clock, RecursorConfig(qname_minimisation=qmin)),
+        Recursor(cache, hints, clock, RecursorConfig(qname_minimisation=qmin),
+                 signed_zone_hint=signed_zone_hint),
         conductor,
         transport,
     )
@@ -405,12 +410,16 @@ async def test_wildcard_answer_from_cache_keeps_its_proof_and_negative_ttls_are_
 
 async def test_validated_wildcard_answer_from_cache_keeps_its_proof(lab_world) -> None:  # type: ignore[no-untyped-def]
     from lab.zones import trust_anchor_ds
-    from resolver.trust import TrustAnchors
-    from resolver.validator import ValidatingRecursor
+    from resolver.dnssec.anchors import TrustAnchors
+    from resolver.dnssec.chain import ZoneKeys
+    from resolver.dnssec.validating import ValidatingRecursor
 
-    recursor, conductor, transport = lab_recursor(lab_world, qmin=True)
     anchors = TrustAnchors.from_text("\n".join(trust_anchor_ds(lab_world[1])))
-    validating = ValidatingRecursor(recursor, anchors)
+    clock = ManualClock(time.time())
+    zones = ZoneKeys(anchors, clock)
+    recursor, conductor, transport = lab_recursor(lab_world, qmin=True, clock=clock,
+                                                  signed_zone_hint=zones.is_signed)
+    validating = ValidatingRecursor(recursor, zones)
     req = Request(N("x.wild.nsec3.rsa."), T.A, do=True)
     for _ in range(2):  # fresh, then from cache (where the validator stored its verdict)
         res = await validating.resolve(req, conductor)

@@ -94,13 +94,13 @@ def unsigned_at(at: set[str]):  # type: ignore[no-untyped-def]
     return handler
 
 
-def signed(recursor) -> None:  # type: ignore[no-untyped-def]
-    recursor.signed_zone_hint = lambda zone: zone == ZONE  # as the validator says
+def signed(zone: dns.name.Name) -> bool:
+    return zone == ZONE  # as the DNSSEC wing's ZoneKeys says, given at construction
 
 
 async def test_a_dnssec_lame_server_of_a_signed_zone_is_left_for_one_that_signs() -> None:
-    recursor, conductor, transport, clock = make(unsigned_at({AUTH}), qmin=False)
-    signed(recursor)
+    recursor, conductor, transport, clock = make(unsigned_at({AUTH}), qmin=False,
+                                                 signed_zone_hint=signed)
     recursor.cache.infra.rtt_update(AUTH, 0.001, clock.monotonic())
     recursor.cache.infra.rtt_update(AUTH2, 0.5, clock.monotonic())
     res = await resolve(recursor, conductor, "www.zone.ex.")
@@ -110,16 +110,16 @@ async def test_a_dnssec_lame_server_of_a_signed_zone_is_left_for_one_that_signs(
 
 
 async def test_when_every_server_is_dnssec_lame_the_answer_is_taken() -> None:
-    recursor, conductor, _, _ = make(unsigned_at({AUTH, AUTH2}), qmin=False)
-    signed(recursor)
+    recursor, conductor, _, _ = make(unsigned_at({AUTH, AUTH2}), qmin=False,
+                                     signed_zone_hint=signed)
     res = await resolve(recursor, conductor, "www.zone.ex.")
     assert addresses(res) == {"127.100.0.1"}
     assert [r.rdtype for r in res.answer] == [T.A]
 
 
 async def test_unsigned_answers_are_no_lameness_where_dnssec_is_not_expected() -> None:
-    recursor, conductor, transport, clock = make(unsigned_at({AUTH, AUTH2}), qmin=False)
-    recursor.signed_zone_hint = lambda zone: False
+    recursor, conductor, transport, clock = make(unsigned_at({AUTH, AUTH2}), qmin=False,
+                                                 signed_zone_hint=lambda zone: False)
     res = await resolve(recursor, conductor, "www.zone.ex.")
     assert addresses(res) == {"127.100.0.1"}
     assert len([s for s in transport.sent if s.address in (AUTH, AUTH2)]) == 1

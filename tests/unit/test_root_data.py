@@ -39,8 +39,8 @@ from resolver.app import build, describe, host_has_global_ipv6, ip6_enabled, tru
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
 from resolver.config import ResolverConfig, bundled_root_hints
+from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.model import Request
-from resolver.trust import TrustAnchorError, TrustAnchors
 from shadowdns.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Pure DNSSEC checks (resolver.recursor.validate) against zones signed here with dnspython.
+"""Pure DNSSEC checks (resolver.dnssec: signatures, keys, denial) on zones signed here.
 
 Each proof type gets a positive case and negative cases that must fail: a proof that covers
 some other name, a missing wildcard denial, a record listing the type, an ancestor
@@ -27,11 +27,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from resolver.cache.dnscache import Security
-from resolver.recursor.validate import (
+from resolver.dnssec.denial import (
     NSEC3_MAX_ITERATIONS,
-    SKEW_MAX_S,
     DsProof,
-    Ede,
     Limits,
     bitmap_types,
     nsec_covers,
@@ -39,10 +37,10 @@ from resolver.recursor.validate import (
     prove_nodata,
     prove_nxdomain,
     prove_wildcard_answer,
-    usable_ds,
-    verify_dnskeys,
-    verify_rrset,
 )
+from resolver.dnssec.keys import usable_ds, verify_dnskeys
+from resolver.dnssec.signatures import SKEW_MAX_S, SignatureMemo, verify_rrset
+from resolver.dnssec.verdicts import Ede
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN
@@ -681,34 +679,68 @@ def test_nsec3_wildcard_nodata_over_an_opt_out_span_is_insecure(optout_zone: Zon
     assert prove_nodata(qname, T.TXT, Z, proof).bogus  # the wildcard has TXT: still bogus
 
 
-def test_remembered_signature_checks_still_catch_changed_data(
-    nsec_zone: Zone, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    checks: list[dns.name.Name] = []
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[dns.name.Name]:
+    """The owners of the RRsets whose signatures went through the public-key check."""
+    done: list[dns.name.Name] = []
     real = dns.dnssec.validate_rrsig
 
     def counted(rrset: dns.rrset.RRset, *args: object, **kwargs: object) -> None:
-        checks.append(rrset.name)
+        done.append(rrset.name)
         real(rrset, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(dns.dnssec, "validate_rrsig", counted)
+    return done
+
+
+def test_remembered_signature_checks_still_catch_changed_data(
+    nsec_zone: Zone, checks: list[dns.name.Name]
+) -> None:
+    memo = SignatureMemo()
     www = nsec_zone.rrset("www", T.A)
     sig = nsec_zone.sig("www", T.A)
-    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW).outcome.secure
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW, memo=memo).outcome.secure
     done = len(checks)
-    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW).outcome.secure
+    assert done == 1 and len(memo) == 1
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW, memo=memo).outcome.secure
     assert len(checks) == done  # remembered: no second public-key operation
     shouted = dns.rrset.from_text("WWW.EXAMPLE.", 300, "IN", "A",
                                   *(rd.to_text() for rd in www))
-    assert verify_rrset(shouted, sig, nsec_zone.keys, Z, NOW).outcome.secure  # canonical
+    assert verify_rrset(shouted, sig, nsec_zone.keys, Z, NOW, memo=memo).outcome.secure
     assert len(checks) == done  # the same canonical data: the same remembered proof
     swapped = rrset_of(www.name, 300, T.A, "192.0.2.99")
-    assert verify_rrset(swapped, sig, nsec_zone.keys, Z, NOW).outcome.bogus
+    assert verify_rrset(swapped, sig, nsec_zone.keys, Z, NOW, memo=memo).outcome.bogus
+    assert len(checks) == done + 1  # changed data is checked again, and fails
     grown = rrset_of(www.name, 300, T.A, *(rd.to_text() for rd in www), "192.0.2.98")
-    assert verify_rrset(grown, sig, nsec_zone.keys, Z, NOW).outcome.bogus
-    assert len(checks) > done  # changed data is checked again, and fails
+    assert verify_rrset(grown, sig, nsec_zone.keys, Z, NOW, memo=memo).outcome.bogus
+    assert len(checks) == done + 2 and len(memo) == 1  # failures are not remembered
     # the validity window is checked every time, remembered or not
-    assert verify_rrset(www, sig, nsec_zone.keys, Z, EXPIRATION + 10**7).outcome.bogus
+    late = verify_rrset(www, sig, nsec_zone.keys, Z, EXPIRATION + 10**7, memo=memo).outcome
+    assert late.ede is Ede.SIGNATURE_EXPIRED
+
+
+def test_signature_memos_are_their_owners_and_none_means_no_memory(
+    nsec_zone: Zone, checks: list[dns.name.Name]
+) -> None:
+    """What one resolver's memo holds saves another nothing; without a memo every check
+    does the public-key work (the functions keep no state of their own)."""
+    www = nsec_zone.rrset("www", T.A)
+    sig = nsec_zone.sig("www", T.A)
+    first, second = SignatureMemo(), SignatureMemo()
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW, memo=first).outcome.secure
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW, memo=second).outcome.secure
+    assert len(checks) == 2 and len(first) == len(second) == 1
+    for _ in range(2):
+        assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW).outcome.secure
+    assert len(checks) == 4
+    small = SignatureMemo(capacity=1)
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW, memo=small).outcome.secure
+    soa = nsec_zone.rrset("@", T.SOA)
+    assert verify_rrset(soa, nsec_zone.sig("@", T.SOA), nsec_zone.keys, Z, NOW,
+                        memo=small).outcome.secure
+    assert len(small) == 1  # bounded: the oldest is forgotten
+    assert verify_rrset(www, sig, nsec_zone.keys, Z, NOW, memo=small).outcome.secure
+    assert len(checks) == 7  # www was forgotten, so checked again
 
 
 def test_nodata_at_an_unsigned_delegation_is_insecure_and_at_a_signed_one_bogus() -> None:

@@ -17,7 +17,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import dsa
 
 from resolver.cache.dnscache import Security
-from resolver.recursor.validate import Ede, usable_ds, verify_dnskeys, verify_rrset
+from resolver.dnssec.keys import usable_ds, verify_dnskeys
+from resolver.dnssec.signatures import verify_rrset
+from resolver.dnssec.verdicts import Ede
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from configfiles import ConfigError
 from resolver.app import trust_anchors
 from resolver.config import ResolverConfig
-from resolver.trust import TrustAnchorError, TrustAnchors
+from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 
 N = dns.name.from_text
 

@@ -34,16 +34,13 @@ from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache, Rank, Security
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
+from resolver.dnssec.anchors import TrustAnchors
+from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.config import BOGUS_TTL_S, DnssecConfig
+from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
+from resolver.dnssec.verdicts import Ede
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig
-from resolver.recursor.validate import Ede
-from resolver.trust import TrustAnchors
-from resolver.validator import (
-    BOGUS_TTL_S,
-    ValidatedResolution,
-    ValidatingRecursor,
-    ValidatorConfig,
-)
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -66,7 +63,7 @@ class Lab:
         qmin: bool = True,
         negative: tuple[str, ...] = (),
         anchors: list[str] | None = None,
-        config: ValidatorConfig | None = None,
+        config: DnssecConfig | None = None,
         tamper: Callable[[dns.message.Message], None] | None = None,
     ) -> None:
         server = LabServer(world, zones, seed=5)
@@ -89,12 +86,14 @@ class Lab:
         self.cache = DnsCache(32 * 1024 * 1024)
         self.transport = MockTransport(handler)
         self.conductor = Conductor(self.transport, self.cache.infra, clock, random.Random(11))
-        recursor = Recursor(self.cache, root_servers(zones), clock,
-                            RecursorConfig(qname_minimisation=qmin))
         ta = TrustAnchors.from_records(
             trust_anchor_ds(zones) if anchors is None else anchors, negative
         )
-        self.validator = ValidatingRecursor(recursor, ta, config)
+        keys = ZoneKeys(ta, clock)
+        recursor = Recursor(self.cache, root_servers(zones), clock,
+                            RecursorConfig(qname_minimisation=qmin),
+                            signed_zone_hint=keys.is_signed)
+        self.validator = ValidatingRecursor(recursor, keys, config)
         self.answerer = ResolverAnswerer(self.validator, self.conductor)
 
     async def ask(self, name: str | dns.name.Name, rdtype: str | int = "A", *, do: bool = True,
@@ -146,6 +145,26 @@ EXPECTED_EDE = {
     "www.nokey.broken.": Ede.DNSKEY_MISSING,
     "www.stripped.broken.": Ede.RRSIGS_MISSING,
 }
+
+
+def test_the_recursor_is_given_the_zone_keys_and_each_resolver_has_its_own_memo() -> None:
+    """The recursor learns which zones are signed from the ZoneKeys it was built with (not
+    from a callback pushed in afterwards); a recursor built without them is refused; two
+    validating recursors share no signature memo."""
+    anchors = TrustAnchors.from_records([". DS 20326 8 2 " + "AB" * 32])
+    clock = ManualClock()
+    hints = (("a.root.", "127.0.0.1"),)
+    made = []
+    for _ in range(2):
+        zones = ZoneKeys(anchors, clock)
+        recursor = Recursor(DnsCache(1 << 20), hints, clock, signed_zone_hint=zones.is_signed)
+        made.append(ValidatingRecursor(recursor, zones))
+        assert recursor.signed_zone_hint is not None
+        assert recursor.signed_zone_hint(dns.name.root)  # the anchored root is signed
+        assert not recursor.signed_zone_hint(dns.name.from_text("example."))  # unknown yet
+    assert made[0].verifier.memo is not made[1].verifier.memo
+    with pytest.raises(ValueError, match="signed_zone_hint"):
+        ValidatingRecursor(Recursor(DnsCache(1 << 20), hints, clock), ZoneKeys(anchors, clock))
 
 
 @pytest.mark.parametrize("qmin", [True, False], ids=["qmin", "no-qmin"])
@@ -369,7 +388,7 @@ async def test_without_harden_dnssec_stripped_failing_keys_make_a_zone_insecure(
     makes the zone insecure ("like there is no trust anchor"), not bogus."""
     world, zones = small
     stray = ". 86400 IN DS 1234 13 2 " + "00" * 32
-    soft = ValidatorConfig(harden_dnssec_stripped=False)
+    soft = DnssecConfig(harden_dnssec_stripped=False)
     lab = Lab(world, zones, ManualClock(START), anchors=[stray], config=soft)
     reply = await lab.ask("www.example.lab.")
     assert reply.rcode() == dns.rcode.NOERROR and not ad(reply)
@@ -387,7 +406,7 @@ async def test_nsec3_iterations_above_the_limit_are_insecure(
     at_limit = await lab.ask("nope.it150.lab.")
     assert at_limit.rcode() == dns.rcode.NXDOMAIN and ad(at_limit)
     strict = Lab(world, zones, ManualClock(START),
-                 config=ValidatorConfig(nsec3_bogus_iterations=150))
+                 config=DnssecConfig(nsec3_bogus_iterations=150))
     reply = await strict.ask("nope.it.lab.")
     assert reply.rcode() == dns.rcode.SERVFAIL
     assert ede_codes(reply) == [Ede.UNSUPPORTED_NSEC3_ITERATIONS]

@@ -35,11 +35,12 @@ from resolver.app import ResolverAnswerer
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
+from resolver.dnssec.anchors import TrustAnchors
+from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.validating import ValidatingRecursor
+from resolver.dnssec.verdicts import Ede
 from resolver.model import Request
 from resolver.recursor.core import Recursor, RecursorConfig
-from resolver.recursor.validate import Ede
-from resolver.trust import TrustAnchors
-from resolver.validator import ValidatingRecursor
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -95,10 +96,11 @@ class Lab:
         self.transport = MockTransport(handler)
         self.conductor = Conductor(self.transport, self.cache.infra, self.clock,
                                    random.Random(3))
+        keys = ZoneKeys(TrustAnchors.from_records(trust_anchor_ds(zones)), self.clock)
         recursor = Recursor(self.cache, root_servers(zones), self.clock,
-                            RecursorConfig(qname_minimisation=False))
-        self.validator = ValidatingRecursor(
-            recursor, TrustAnchors.from_records(trust_anchor_ds(zones)))
+                            RecursorConfig(qname_minimisation=False),
+                            signed_zone_hint=keys.is_signed)
+        self.validator = ValidatingRecursor(recursor, keys)
         self.answerer = ResolverAnswerer(self.validator, self.conductor)
 
     async def ask(self, name: str, rdtype: str = "A") -> dns.message.Message:

@@ -1,0 +1,40 @@
+"""The DNSSEC wing's settings (:class:`DnssecConfig`) and the limits every part of it keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resolver.dnssec.denial import NSEC3_MAX_ITERATIONS
+
+__all__ = ["BOGUS_TTL_S", "MAX_FETCHES", "MAX_RESTARTS", "DnssecConfig"]
+
+MAX_FETCHES = 48
+"""DS and DNSKEY sub-requests per client query (a 10-label name needs about 20)."""
+
+BOGUS_TTL_S = 60
+"""How long a bogus verdict stands before the data is fetched and checked again (Unbound's
+val-bogus-ttl)."""
+
+MAX_RESTARTS = 5
+"""Times a bogus answer, DNSKEY set or DS set is fetched again from servers that have not yet
+given bogus data for it (Unbound's VAL_MAX_RESTART_COUNT with its server blacklist): one bad
+or stale server of several must not make a name fail."""
+
+
+@dataclass(frozen=True)
+class DnssecConfig:
+    nsec3_max_iterations: int = NSEC3_MAX_ITERATIONS  # above: insecure, EDE 27
+    nsec3_bogus_iterations: int | None = None  # above: bogus (SERVFAIL), EDE 27
+    bogus_ttl: int = BOGUS_TTL_S
+    max_fetches: int = MAX_FETCHES
+    # Algorithms whose signatures are accepted without the cryptographic check: Unbound's
+    # test options fake-sha1 (DSA, RSASHA1 and their NSEC3 aliases: 3 5 6 7) and fake-dsa
+    # (3 6), which its own test scenarios rely on.  Empty (check everything) in production.
+    unchecked_algorithms: frozenset[int] = frozenset()
+    # Unbound's val-override-date: -1: signatures are valid whatever their validity window
+    # says (a debugging option of Unbound's, used by its test scenarios).  Off in production.
+    ignore_dates: bool = False
+    # Unbound's harden-dnssec-stripped (yes by default): off, a trust-anchored or DS-secured
+    # zone whose DNSKEY RRset is missing or fails to validate is made insecure ("behaves
+    # like there is no trust anchor") instead of bogus.
+    harden_dnssec_stripped: bool = True

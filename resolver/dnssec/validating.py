@@ -1,0 +1,223 @@
+"""DNSSEC validation wrapped around the recursor (RFC 4035 §5), as Unbound and Knot Resolver do.
+
+:class:`ValidatingRecursor` has the recursor's ``resolve(request, exchanger)`` and returns a
+:class:`ValidatedResolution`: the recursor's answer plus its :class:`Security` and the
+Extended DNS Errors (RFC 8914) that say why.  A bogus answer becomes SERVFAIL with an EDE,
+unless the client set CD, in which case nothing is validated and the data comes back as it
+is.  It runs the steps of one client question and leaves each concept to its module:
+
+* an answer synthesised from validated NSEC records, when the cache proves one
+  (:class:`~resolver.dnssec.synthesis.AggressiveNsec`, RFC 8198), else the inner recursor's;
+* the verdict on every part of the answer (:class:`~resolver.dnssec.answers.AnswerCheck`),
+  with the keys from the chain of trust (:class:`~resolver.dnssec.chain.ChainOfTrust`);
+* the retries: a bogus answer from the cache alone is fetched once more, and one whose data
+  failed on its own is fetched again from servers that did not give it
+  (:data:`~resolver.dnssec.config.MAX_RESTARTS`);
+* RFC 8509's root-key-sentinel on a secure A/AAAA answer.
+
+The recursor it wraps is built with the wing's :class:`~resolver.dnssec.chain.ZoneKeys`
+(``Recursor(..., signed_zone_hint=zones.is_signed)``), which this recursor then fills.
+Everything is capped: DS/DNSKEY fetches per client query
+(:data:`~resolver.dnssec.config.MAX_FETCHES`) and the entries each memo holds.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from resolver.cache.dnscache import Security
+from resolver.dnssec.answers import AnswerCheck, data_failed
+from resolver.dnssec.chain import ChainOfTrust, SubQueries, ZoneKeys
+from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig
+from resolver.dnssec.denial import Limits
+from resolver.dnssec.signatures import SignatureMemo, Verifier
+from resolver.dnssec.synthesis import AggressiveNsec
+from resolver.dnssec.verdicts import Ede, type_name, weakest
+from resolver.model import Request
+from resolver.recursor.core import Recursor, Resolution
+from resolver.recursor.exchanger import Exchanger
+
+__all__ = ["ValidatedResolution", "ValidatingRecursor"]
+
+T = dns.rdatatype
+Name = dns.name.Name
+
+MAX_SYNTH_CHAIN = 8
+"""CNAMEs synthesised from cached wildcards followed in a row for one question."""
+
+_SENTINEL = re.compile(rb"root-key-sentinel-(is|not)-ta-(\d{5})")
+"""RFC 8509 §2: the sentinel label, its key tag in five decimal digits."""
+
+
+@dataclass
+class ValidatedResolution(Resolution):
+    """A :class:`Resolution` with the validation's verdict and the EDEs explaining it."""
+
+    security: Security = Security.INDETERMINATE
+    ede: list[tuple[int, str]] = field(default_factory=list)
+
+
+class ValidatingRecursor:
+    """The recursor with DNSSEC validation: ``resolve`` as :class:`Recursor`'s, validated."""
+
+    def __init__(self, inner: Recursor, zones: ZoneKeys,
+                 config: DnssecConfig | None = None) -> None:
+        if inner.signed_zone_hint != zones.is_signed:
+            raise ValueError("the recursor must be built with signed_zone_hint=zones.is_signed")
+        self.inner = inner
+        self.clock = inner.clock
+        self.zones = zones
+        self.anchors = zones.anchors
+        self.config = config or DnssecConfig()
+        self.limits = Limits(self.config.nsec3_max_iterations,
+                             self.config.nsec3_bogus_iterations)
+        self.stats: collections.Counter[str] = collections.Counter()
+        # Signature checks this resolver has made: its own, shared with no other resolver.
+        self.verifier = Verifier(self.config.unchecked_algorithms, self.config.ignore_dates,
+                                 SignatureMemo())
+        self.chain = ChainOfTrust(inner, zones, self.config, self.verifier, self.limits,
+                                  self.stats)
+        self.aggressive = AggressiveNsec(inner.cache, self.clock, zones, self.limits,
+                                         self.stats)
+        self.answers = AnswerCheck(self.chain, self.aggressive, self.config, self.verifier,
+                                   self.limits, self.stats)
+
+    # -- the client's question ------------------------------------------------------------------
+
+    async def resolve(self, request: Request, exchanger: Exchanger) -> ValidatedResolution:
+        res = await self._resolve(request, exchanger, 0)
+        sentinel = self._sentinel(request, res)
+        if sentinel is None:
+            return res
+        self.stats["sentinel_servfail"] += 1
+        return ValidatedResolution(dns.rcode.SERVFAIL, [], [], res.upstream_queries, sentinel,
+                                   Security.INDETERMINATE, [])
+
+    async def _resolve(self, request: Request, exchanger: Exchanger,
+                       depth: int) -> ValidatedResolution:
+        if not request.cd and self.anchors:
+            synthesised = self.aggressive.answer(request)
+            if synthesised is not None:
+                return await self._follow(_validated(synthesised, 0, Security.SECURE, []),
+                                          request, exchanger, depth)
+        res = await self.inner.resolve(request, exchanger)
+        if request.cd or not self.anchors or request.qtype == T.RRSIG:
+            # qtype RRSIG: signatures are not signed, so there is nothing to validate them
+            # with (RFC 4035 §3.2.1 lets them through unchecked; Unbound and kresd do)
+            self.stats["unvalidated"] += 1
+            return _validated(res, res.upstream_queries, Security.INDETERMINATE, [])
+        subq = SubQueries(exchanger)
+        spent = res.upstream_queries
+        verdict, parts, answer = await self.answers.check(request, res, subq)
+        if verdict.bogus and res.upstream_queries == 0 and not any(
+            p.cached and p.outcome.bogus for p in parts
+        ):
+            # Bogus from the cache alone (glue, a referral's NS set, data cached unvalidated
+            # or without its wildcard proof): forget it and ask once more, as Unbound
+            # retries a bogus answer.
+            self.stats["bogus_retries"] += 1
+            self.answers.forget(res)
+            res = await self.inner.resolve(request, exchanger)
+            spent += res.upstream_queries
+            verdict, parts, answer = await self.answers.check(request, res, subq)
+        avoid: frozenset[str] = frozenset()
+        for _ in range(MAX_RESTARTS):
+            if not (verdict.bogus and res.origins and data_failed(parts)):
+                break
+            # The data itself failed (the zone's keys are fine): ask the zone's other
+            # servers, not those that gave it (RFC 4035 §5.5 lets a resolver try others;
+            # Unbound blacklists the sources and restarts).  Nobody left: it stays bogus.
+            avoid |= res.origins
+            self.stats["bogus_restarts"] += 1
+            stashed = self.answers.forget(res, parts, request)
+            retry = await self.inner.resolve(request, exchanger, avoid)
+            spent += retry.upstream_queries
+            if retry.rcode == dns.rcode.SERVFAIL:
+                self.answers.restore(stashed)  # keep the bogus verdicts (val-bogus-ttl)
+                break
+            res = retry
+            verdict, parts, answer = await self.answers.check(request, res, subq)
+        spent += subq.upstream
+        self.stats[verdict.security.value] += 1
+        if verdict.bogus:
+            why = f"validation failure <{request.qname} {type_name(request.qtype)}>: " \
+                  f"{verdict.why}"
+            code = int(verdict.ede or Ede.DNSSEC_BOGUS)
+            return ValidatedResolution(
+                dns.rcode.SERVFAIL, [], [], spent, why, Security.BOGUS, [(code, verdict.why)]
+            )
+        ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
+        rcode = next((p.rcode for p in parts if p.rcode is not None), res.rcode)
+        return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
+                                   verdict.security, ede, extra_authority=res.extra_authority,
+                                   extra_additional=res.extra_additional)
+
+    async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
+                      depth: int) -> ValidatedResolution:
+        """A CNAME synthesised from a wildcard leads on: its target is resolved (and
+        validated) as the rest of the answer, which is as secure as its weakest part."""
+        cname = next((r for r in synth.answer if r.rdtype == T.CNAME), None)
+        if cname is None or request.qtype == T.CNAME:
+            return synth
+        if depth >= MAX_SYNTH_CHAIN:
+            return ValidatedResolution(dns.rcode.SERVFAIL, [], [], 0, "CNAME chain too long")
+        target = cname[0].target
+        rest = await self._resolve(dataclasses.replace(request, qname=target), exchanger,
+                                   depth + 1)
+        if rest.rcode == dns.rcode.SERVFAIL:
+            return rest
+        security = weakest((synth.security, rest.security))
+        return ValidatedResolution(
+            rest.rcode, synth.answer + [r for r in rest.answer if r not in synth.answer],
+            synth.authority + [r for r in rest.authority if r not in synth.authority],
+            rest.upstream_queries, rest.reason or synth.reason, security, rest.ede)
+
+    def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
+        """RFC 8509 root-key-sentinel: why a secure A/AAAA answer must be SERVFAIL, or None.
+
+        ``root-key-sentinel-is-ta-NNNNN`` asks "is key NNNNN one of your root trust
+        anchors?" and ``root-key-sentinel-not-ta-NNNNN`` the opposite; a "no" is a SERVFAIL,
+        so a client can tell which root keys its resolver trusts.  Only validated (secure)
+        A and AAAA answers, and only the leftmost label of the question, count.
+        """
+        if res.security is not Security.SECURE or res.rcode != dns.rcode.NOERROR \
+                or request.qtype not in (T.A, T.AAAA):
+            return None
+        if len(request.qname.labels) < 2:
+            return None
+        m = _SENTINEL.fullmatch(request.qname.labels[0].lower())
+        if m is None:
+            return None
+        tag = int(m.group(2))
+        trusted = tag in self.anchors.key_tags(dns.name.root)
+        if m.group(1) == b"is" and not trusted:
+            return f"root-key-sentinel: key {tag} is not a root trust anchor"
+        if m.group(1) == b"not" and trusted:
+            return f"root-key-sentinel: key {tag} is a root trust anchor"
+        return None
+
+    # -- flushing -------------------------------------------------------------------------------
+
+    def flush_name(self, name: Name) -> None:
+        """Forget the verdicts kept for RRsets at ``name`` (with the recursor's
+        :meth:`~resolver.cache.dnscache.DnsCache.flush_name`: a fresh look at one name)."""
+        self.answers.flush_name(name)
+
+    def clear(self) -> None:
+        """Forget every zone's validation state (the caches are the recursor's to flush)."""
+        self.chain.clear()
+        self.answers.clear()
+
+
+def _validated(res: Resolution, spent: int, security: Security,
+               ede: list[tuple[int, str]]) -> ValidatedResolution:
+    return ValidatedResolution(res.rcode, res.answer, res.authority, spent, res.reason,
+                               security, ede, extra_authority=res.extra_authority,
+                               extra_additional=res.extra_additional)
