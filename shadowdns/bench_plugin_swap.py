@@ -66,6 +66,13 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 REPLACE_ONLY = (("PUT", "blocklist", BLOCKED),)
 """``--cycle replace``: the blocklist replaced by a new version of itself, over and over
 (the answers never change: what the swap mechanism alone costs)."""
+UPSTREAM = "upstream"
+UPSTREAM_STEPS = (("PUT", UPSTREAM, "1"), ("PUT", UPSTREAM, "2"), ("DELETE", UPSTREAM, ""))
+"""``--cycle upstream``: a ``pre_upstream``-only no-op (:data:`UPSTREAM_WAT`) loaded,
+replaced and unloaded, the blocklist unloaded first: cache hits never reach such a plugin,
+so the bytes fast path keeps serving them (the server can take 2,000 qps of hits)."""
+UPSTREAM_WAT = b'(module (func (export "pre_upstream") (result i32) (i32.const 0)))'
+CYCLES = {"full": STEPS, "replace": REPLACE_ONLY, "upstream": UPSTREAM_STEPS}
 
 
 def register(bsub: Any) -> None:
@@ -75,9 +82,10 @@ def register(bsub: Any) -> None:
     p.add_argument("--seconds", type=int, default=10, metavar="SECONDS", help="dnsperf -l")
     p.add_argument("--swaps", type=int, default=40, metavar="N",
                    help="changes of the plugin set during the run, evenly spaced")
-    p.add_argument("--cycle", choices=("full", "replace"), default="full",
+    p.add_argument("--cycle", choices=tuple(CYCLES), default="full",
                    help="full: replace, load beside, unload, load again (the answers change "
-                        "with the set); replace: a new version of the blocklist each time")
+                        "with the set); replace: a new version of the blocklist each time; "
+                        "upstream: a pre_upstream-only plugin (the fast path stays on)")
     p.add_argument("--names", type=int, default=500, metavar="N",
                    help="names of each kind (blocked, not blocked) in the load")
     p.add_argument("--server-processes", type=int, default=1, metavar="N",
@@ -155,9 +163,12 @@ def free_port(run: int = 1) -> int:
 
 
 def control_request(base: str, method: str, name: str, arg: str = "") -> tuple[int, str]:
-    """One PUT (the shipped example ``name`` as the module) or DELETE ``/plugins/NAME``."""
+    """One PUT (the shipped example ``name`` as the module, or :data:`UPSTREAM_WAT`) or
+    DELETE ``/plugins/NAME``."""
     query = "?" + urllib.parse.urlencode({"arg": arg}) if method == "PUT" else ""
-    body = bundled(name).read_bytes() if method == "PUT" else None
+    body = None
+    if method == "PUT":
+        body = UPSTREAM_WAT if name == UPSTREAM else bundled(name).read_bytes()
     request = urllib.request.Request(f"{base}/plugins/{name}{query}", data=body, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -301,15 +312,16 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
         # when a swap unloads it, they are cache hits, not first-time resolutions
         await _swaps(bases, 1, 0.0, (("DELETE", "blocklist", ""),))
         await _warm((HOST, port), names)
-        await _swaps(bases, 1, 0.0, (("PUT", "blocklist", BLOCKED),))
+        if args.cycle != "upstream":  # (upstream: no plugin, the fast path on)
+            await _swaps(bases, 1, 0.0, (("PUT", "blocklist", BLOCKED),))
+        await _warm((HOST, port), names)  # (for the fast path's bytes, when it is on)
         figures["before"] = [plugins_in_metrics(await asyncio.to_thread(fetch_metrics, b))
                              for b in bases]
         drops_before = kernel_drops(port)
         cpu_before = _cpu_seconds(server.pid)
         load_task = asyncio.create_task(
             asyncio.to_thread(fixed_rate, port, datafile, args.qps, args.seconds))
-        swap_seconds = await _swaps(bases, args.swaps, args.seconds,
-                                    STEPS if args.cycle == "full" else REPLACE_ONLY)
+        swap_seconds = await _swaps(bases, args.swaps, args.seconds, CYCLES[args.cycle])
         load, out = await load_task
         figures["kernel_drops"] = kernel_drops(port) - drops_before
         cpu = _cpu_seconds(server.pid) - cpu_before
