@@ -472,7 +472,7 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
         console.print(line)
     from shadowdns.bench_plugins import cached_run_lines
     for line in cached_run_lines(results["candidate"].get("plugins")):
-        console.print(line)
+        console.print(line, soft_wrap=True)
 
 
 def extra_lines(results: dict[str, dict[str, Any]]) -> list[str]:
