@@ -36,8 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +47,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from resolver.wasm import bundled
 from shadowdns.bench import _cpu_seconds, _wait_answering, _warm, nonpositive_flag, stop_process
+from shadowdns.bench_plugins import control_request
 
 HOST = "127.0.0.1"
 BLOCKED = "ads.example"
@@ -160,21 +158,6 @@ def free_port(run: int = 1) -> int:
 
 
 # -- control API ---------------------------------------------------------------------------
-
-
-def control_request(base: str, method: str, name: str, arg: str = "") -> tuple[int, str]:
-    """One PUT (the shipped example ``name`` as the module, or :data:`UPSTREAM_WAT`) or
-    DELETE ``/plugins/NAME``."""
-    query = "?" + urllib.parse.urlencode({"arg": arg}) if method == "PUT" else ""
-    body = None
-    if method == "PUT":
-        body = UPSTREAM_WAT if name == UPSTREAM else bundled(name).read_bytes()
-    request = urllib.request.Request(f"{base}/plugins/{name}{query}", data=body, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def fetch_metrics(base: str) -> str:
@@ -369,7 +352,9 @@ async def _swaps(bases: list[str], count: int, seconds: float,
         method, name, arg = steps[i % len(steps)]
         began = time.monotonic()
         for base in bases:
-            status, body = await asyncio.to_thread(control_request, base, method, name, arg)
+            source = UPSTREAM_WAT if name == UPSTREAM else None
+            status, body = await asyncio.to_thread(control_request, base, method, name, arg,
+                                                   source)
             if status != 200:
                 raise RuntimeError(f"{method} {base}/plugins/{name}: {status} {body}")
         took.append(time.monotonic() - began)

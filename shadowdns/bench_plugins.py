@@ -29,6 +29,9 @@ import argparse
 import asyncio
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -138,6 +141,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def control_request(base: str, method: str, name: str, arg: str = "",
+                    source: bytes | None = None) -> tuple[int, str]:
+    """One PUT (``source``, by default the shipped example ``name``) or DELETE
+    ``/plugins/NAME`` on a resolver's control API: (status, body)."""
+    query = "?" + urllib.parse.urlencode({"arg": arg}) if method == "PUT" else ""
+    body = None
+    if method == "PUT":
+        body = source if source is not None else bundled(name).read_bytes()
+    request = urllib.request.Request(f"{base}/plugins/{name}{query}", data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 PLUGIN_SETS = ("none", "noop", "blocklist")
 """The candidate's cached run is repeated with each (``bench resolver --plugin-runs``)."""
 
@@ -148,8 +167,6 @@ def cached_runs(bases: Sequence[str], run: Callable[[], Any], calls: int = 5000,
     :data:`PLUGIN_SETS` in place on every control API in ``bases``; QPS, lost and server
     CPU µs per query for each, and the in-process µs per ``pre_cache`` call beside them.
     Ends with no plugin loaded."""
-    from shadowdns.bench_plugin_swap import control_request
-
     def change(method: str, name: str, arg: str = "") -> None:
         for base in bases:
             status, body = control_request(base, method, name, arg)

@@ -90,7 +90,7 @@ def test_plugin_runs_flag_and_lines() -> None:
 
 def test_cached_runs_change_the_set_on_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each set in place on every control API before its run; nothing loaded at the end."""
-    from shadowdns import bench_plugin_swap
+    from shadowdns import bench_plugins
     from shadowdns.bench import Perf
     from shadowdns.bench_plugins import PLUGIN_SETS, cached_runs
 
@@ -98,7 +98,8 @@ def test_cached_runs_change_the_set_on_every_process(monkeypatch: pytest.MonkeyP
     seen: list[list[str]] = []
     loaded: dict[str, set[str]] = {"a": set(), "b": set()}
 
-    def fake(base: str, method: str, name: str, arg: str = "") -> tuple[int, str]:
+    def fake(base: str, method: str, name: str, arg: str = "",
+             source: bytes | None = None) -> tuple[int, str]:
         requests.append((base, method, name))
         (loaded[base].add if method == "PUT" else loaded[base].discard)(name)
         return 200, "{}"
@@ -108,7 +109,7 @@ def test_cached_runs_change_the_set_on_every_process(monkeypatch: pytest.MonkeyP
         assert loaded["a"] == loaded["b"]
         return Perf(qps=1000.0, sent=10, completed=10, lost=0, cpu_per_kq=0.5)
 
-    monkeypatch.setattr(bench_plugin_swap, "control_request", fake)
+    monkeypatch.setattr(bench_plugins, "control_request", fake)
     out = cached_runs(["a", "b"], run, calls=10, rounds=1)
     assert seen == [[], ["noop"], ["blocklist"]] and list(out) == list(PLUGIN_SETS)
     assert loaded == {"a": set(), "b": set()}
