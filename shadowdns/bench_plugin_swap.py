@@ -167,13 +167,16 @@ def fetch_metrics(base: str) -> str:
 
 _INFO = re.compile(r'^shadowdns_resolver_plugin_info\{plugin="([^"]*)",version="(\d+)"', re.M)
 _SWAPS = re.compile(r"^shadowdns_resolver_plugin_swaps_total (\d+)", re.M)
+_FAILURES = re.compile(r"^shadowdns_resolver_plugin_failures_total\{[^}]*\} (\d+)", re.M)
 
 
 def plugins_in_metrics(text: str) -> dict[str, Any]:
-    """The plugins in use (``NAME vVERSION``, chain order) and the swap counter."""
+    """The plugins in use (``NAME vVERSION``, chain order), the swap counter and the
+    failures of the plugins in use (trap, fuel, memory, budget, abi: all kinds summed)."""
     swaps = _SWAPS.search(text)
     return {"plugins": [f"{n} v{v}" for n, v in _INFO.findall(text)],
-            "swaps": int(swaps.group(1)) if swaps else 0}
+            "swaps": int(swaps.group(1)) if swaps else 0,
+            "failures": sum(int(v) for v in _FAILURES.findall(text))}
 
 
 # -- what the server and the kernel counted ------------------------------------------------
@@ -379,7 +382,8 @@ def report_lines(f: dict[str, Any]) -> list[str]:
     for when in ("before", "after"):
         for i, seen in enumerate(f.get(when, [])):
             lines.append(f"metrics {when} (process {i}): plugins "
-                         f"{', '.join(seen['plugins']) or 'none'}; swaps_total {seen['swaps']}")
+                         f"{', '.join(seen['plugins']) or 'none'}; swaps_total {seen['swaps']}; "
+                         f"failures of those plugins {seen.get('failures', 0)}")
     lines.append(
         f"server: read {server.get('datagrams', 0)} datagrams, sent {server.get('replies', 0)} "
         f"replies ({server.get('fast_replies', 0)} from bytes), shed "

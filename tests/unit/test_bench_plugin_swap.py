@@ -68,9 +68,14 @@ def test_plugin_versions_and_swaps_from_metrics() -> None:
             'policy="open",position="0"} 1\n'
             'shadowdns_resolver_plugin_info{plugin="noop",version="1",sha256="cd",'
             'policy="open",position="1"} 1\n'
-            "shadowdns_resolver_plugin_swaps_total 7\n")
-    assert plugins_in_metrics(text) == {"plugins": ["blocklist v3", "noop v1"], "swaps": 7}
-    assert plugins_in_metrics("") == {"plugins": [], "swaps": 0}
+            "shadowdns_resolver_plugin_swaps_total 7\n"
+            'shadowdns_resolver_plugin_failures_total{plugin="blocklist",version="3",'
+            'kind="trap"} 0\n'
+            'shadowdns_resolver_plugin_failures_total{plugin="blocklist",version="3",'
+            'kind="budget"} 2\n')
+    assert plugins_in_metrics(text) == {"plugins": ["blocklist v3", "noop v1"], "swaps": 7,
+                                        "failures": 2}
+    assert plugins_in_metrics("") == {"plugins": [], "swaps": 0, "failures": 0}
 
 
 def test_stub_answers_every_name_and_delegates_the_root_to_itself() -> None:
@@ -94,7 +99,8 @@ def test_report_names_every_figure() -> None:
     for part in ("sent 20000, answered 19990, lost 10", "NOERROR 10000, NXDOMAIN 9990",
                  "420 us per answered query", "40 changes", "6.5 ms median",
                  "before (process 0): plugins blocklist v2; swaps_total 3",
-                 "after (process 0): plugins blocklist v22; swaps_total 43",
+                 "after (process 0): plugins blocklist v22; swaps_total 43; failures of "
+                 "those plugins 0",
                  "read 21001 datagrams", "kernel dropped 0"):
         assert part in text, part
 
