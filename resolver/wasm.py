@@ -122,6 +122,14 @@ HOST_CALLS: dict[str, int] = {
 
 _ENGINE: wasmtime.Engine | None = None
 _ENGINE_LOCK = threading.Lock()  # plugins are compiled in threads (resolver.control)
+EPOCH_TICK = 0.01
+"""Seconds between two epochs of the engine (a thread advances it): the grain of the
+wall-time bound inside a call."""
+EPOCH_GRACE = 0.1
+"""A call still running this long after its query's budget is spent traps (``budget``).
+Host calls cost no fuel, so fuel alone lets a loop of them stall a worker for seconds; the
+grace is far above scheduling delays: with none (the bare 5 ms budget), a busy 2-core
+machine (load average 8.6) interrupted 7 of 10,000 blocklist calls of 15 µs."""
 
 
 def engine() -> wasmtime.Engine:
@@ -131,9 +139,20 @@ def engine() -> wasmtime.Engine:
         if _ENGINE is None:
             config = wasmtime.Config()
             config.consume_fuel = True
+            config.epoch_interruption = True  # the wall-time bound within a call (_run)
             config.cranelift_opt_level = "speed"
             _ENGINE = wasmtime.Engine(config)
+            threading.Thread(target=_tick, args=(_ENGINE,), name="wasm-epoch",
+                             daemon=True).start()
         return _ENGINE
+
+
+def _tick(ticked: wasmtime.Engine) -> None:
+    """Advance the engine's epoch every :data:`EPOCH_TICK` seconds, for as long as the
+    process lives (made with the first plugin: no plugin, no thread)."""
+    while True:
+        time.sleep(EPOCH_TICK)
+        ticked.increment_epoch()
 
 
 _COMPILED: OrderedDict[str, wasmtime.Module] = OrderedDict()  # by the source's sha256
@@ -320,6 +339,7 @@ class WasmPlugin(Plugin):
         store.set_limits(memory_size=self.limits.memory, table_elements=10_000,
                          instances=1, tables=4, memories=1)
         store.set_fuel(self.limits.fuel)
+        store.set_epoch_deadline(int(1 / EPOCH_TICK))  # a start function: a second at most
         try:
             instance = self._linker.instantiate(store, self.module)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
@@ -362,16 +382,19 @@ class WasmPlugin(Plugin):
         spent = request.extra.get(spent_key, 0.0)
         assert isinstance(spent, float)
         if spent >= self.limits.budget:
-            return self._failed(phase, "budget", request, query)
+            return self._failed(phase, "budget", request, query, fresh=False)
         self.calls[phase] += 1
         call = _Call(request, query, reply)
         self._call = call
         started = time.perf_counter()
         try:
             self._store.set_fuel(self.limits.fuel)
+            ffi.wasmtime_context_set_epoch_deadline(  # a stall guard (see EPOCH_GRACE)
+                self._context, 1 + int((self.limits.budget - spent + EPOCH_GRACE) / EPOCH_TICK))
             result = self._invoke(func)
         except wasmtime.Trap as e:
-            kind = "fuel" if e.trap_code is wasmtime.TrapCode.OUT_OF_FUEL else "trap"
+            kind = "fuel" if e.trap_code is wasmtime.TrapCode.OUT_OF_FUEL else \
+                "budget" if e.trap_code is wasmtime.TrapCode.INTERRUPT else "trap"
             return self._failed(phase, self._memory_kind(kind), request, query,
                                 detail=e.message.splitlines()[0] if e.message else "")
         except wasmtime.WasmtimeError as e:
@@ -413,7 +436,7 @@ class WasmPlugin(Plugin):
         return size + 65536 > self.limits.memory
 
     def _failed(self, phase: str, kind: str, request: Request, query: dns.message.Message,
-                detail: str = "") -> dns.message.Message | None:
+                detail: str = "", fresh: bool = True) -> dns.message.Message | None:
         self.failures[kind] += 1
         now = time.monotonic()
         if now - self._warned_at >= 1.0:  # at most a line a second: failures come in floods
@@ -421,7 +444,7 @@ class WasmPlugin(Plugin):
             log.warning("plugin %s v%d %s: %s%s on %s/%s; %s", self._name, self.version, phase,
                         kind, f" ({detail})" if detail else "", request.qname, request.qtype,
                         "SERVFAIL" if self.policy is Policy.CLOSED else "ignored (fail-open)")
-        if kind != "budget":
+        if fresh:  # (not when the call was not made: the instance is as it was)
             try:
                 self._instantiate()  # a fresh instance: memory freed, state reset
             except PluginLoadError:

@@ -71,6 +71,8 @@ UNBOUND = ("127.55.0.40", 5053)
 DOT_PORT, DOH_PORT = 8853, 8443
 """DoT and DoH ports, on the candidate's and on Unbound's address alike."""
 DOH_PATH = "/dns-query"
+CONTROL_PORT = 9053
+"""The candidate's control API (``--plugin-runs``), on its address; process i: +i."""
 
 
 def register(bsub: Any) -> None:
@@ -102,6 +104,10 @@ def register(bsub: Any) -> None:
     r.add_argument("--tls-runs", action=argparse.BooleanOptionalAction, default=True,
                    help="cached runs over DoT and DoH too (dnsperf -m dot / -m doh) "
                         "(default: on)")
+    r.add_argument("--plugin-runs", action=argparse.BooleanOptionalAction, default=False,
+                   help="repeat the candidate's cached run with no plugin, the no-op and the "
+                        "blocklist plugin (loaded through its control API) and print what a "
+                        "plugin costs per query (docs/PLUGINS.md) (default: off)")
     r.set_defaults(func=run)
 
 
@@ -294,6 +300,8 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                      "--workers", str(args.candidate_workers), "--cache-mb", str(args.cache_mb),
                      "--udp-reader", args.candidate_udp_reader,
                      *tls_flags]
+    if args.plugin_runs:  # each process its own control API: PORT+i
+        candidate_cmd += ["--control", f"{CANDIDATE[0]}:{CONTROL_PORT}"]
     egress = {"candidate": lab.egress.get("candidate", "127.54.3.1"),
               "unbound": lab.egress.get("unbound")}
     log = open(run_dir / "candidate.log", "ab")  # noqa: SIM115
@@ -309,6 +317,14 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                 await _warm(addr, cached_lines)
                 cached = dnsperf(addr, cached_file, args.seconds, args.clients,
                                  args.outstanding, pid)
+                plugin_runs: dict[str, Any] = {}
+                if args.plugin_runs and who == "candidate":
+                    from shadowdns.bench_plugins import cached_runs
+                    plugin_runs = {"plugins": cached_runs(
+                        [f"http://{addr[0]}:{CONTROL_PORT + i}"
+                         for i in range(max(1, args.candidate_workers))],
+                        functools.partial(dnsperf, addr, cached_file, args.seconds,
+                                          args.clients, args.outstanding, pid))}
                 streams: dict[str, Any] = {}
                 if args.tls_runs:
                     for mode, port in (("dot", DOT_PORT), ("doh", DOH_PORT)):
@@ -333,7 +349,8 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                                                    COLD_ZONE, count)
                 rss_end = _rss_mb(pid)
                 results[who] = {
-                    "cached": cached.__dict__, **streams, "uncached": uncached.__dict__,
+                    "cached": cached.__dict__, **streams, **plugin_runs,
+                    "uncached": uncached.__dict__,
                     "latency": latency,
                     "upstream": _per_query(egress[who], upstream, uncached),
                     "cold": cold.__dict__,
@@ -453,6 +470,9 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
                       f"CPU-efficiency ratio {cpu_ratio:.2f}")
     for line in extra_lines(results):
         console.print(line)
+    from shadowdns.bench_plugins import cached_run_lines
+    for line in cached_run_lines(results["candidate"].get("plugins")):
+        console.print(line, soft_wrap=True)
 
 
 def extra_lines(results: dict[str, dict[str, Any]]) -> list[str]:

@@ -16,6 +16,11 @@ every query is a full scan that lets the query go on) — it measures:
 Times are this process's CPU time (``time.process_time``), not wall time, and the best of
 ``--rounds`` rounds counts: on a shared machine wall time mostly measures the neighbours.
 The figures go to docs/PLUGINS.md; nothing here is a timed assertion.
+
+:func:`cached_runs` is the part ``shadowdns bench resolver --plugin-runs`` adds: the
+candidate's cached dnsperf run again with no plugin, with ``noop`` and with ``blocklist``
+loaded through its control API (same process, same warm cache, same names and flags), and
+these in-process phase-call costs beside them.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ import argparse
 import asyncio
 import json
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +139,73 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
+
+
+def control_request(base: str, method: str, name: str, arg: str = "",
+                    source: bytes | None = None) -> tuple[int, str]:
+    """One PUT (``source``, by default the shipped example ``name``) or DELETE
+    ``/plugins/NAME`` on a resolver's control API: (status, body)."""
+    query = "?" + urllib.parse.urlencode({"arg": arg}) if method == "PUT" else ""
+    body = None
+    if method == "PUT":
+        body = source if source is not None else bundled(name).read_bytes()
+    request = urllib.request.Request(f"{base}/plugins/{name}{query}", data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+PLUGIN_SETS = ("none", "noop", "blocklist")
+"""The candidate's cached run is repeated with each (``bench resolver --plugin-runs``)."""
+
+
+def cached_runs(bases: Sequence[str], run: Callable[[], Any], calls: int = 5000,
+                rounds: int = 3) -> dict[str, dict[str, float]]:
+    """``run()`` (a :class:`shadowdns.bench.Perf`: the cached dnsperf run) with each of
+    :data:`PLUGIN_SETS` in place on every control API in ``bases``; QPS, lost and server
+    CPU µs per query for each, and the in-process µs per ``pre_cache`` call beside them.
+    Ends with no plugin loaded."""
+    def change(method: str, name: str, arg: str = "") -> None:
+        for base in bases:
+            status, body = control_request(base, method, name, arg)
+            if status != 200:
+                raise RuntimeError(f"{method} {base}/plugins/{name}: {status} {body}")
+
+    out: dict[str, dict[str, float]] = {}
+    loaded: list[str] = []
+    for name in PLUGIN_SETS:
+        for old in loaded:
+            change("DELETE", old)
+        loaded = []
+        if name != "none":
+            change("PUT", name, LISTED if name == "blocklist" else "")
+            loaded = [name]
+        perf = run()
+        plugin = None if name == "none" else load_plugin(
+            bundled(name), arg=LISTED if name == "blocklist" else "")
+        out[name] = {"qps": perf.qps, "completed": perf.completed, "lost": perf.lost,
+                     "cpu_us_per_query": perf.cpu_per_kq * 1000,
+                     "phase_call_us": phase_call_us(plugin, calls, rounds) if plugin else 0.0}
+    for old in loaded:
+        change("DELETE", old)
+    return out
+
+
+def cached_run_lines(runs: dict[str, dict[str, float]] | None) -> list[str]:
+    """One line per plugin set of :func:`cached_runs`, with the differences to none."""
+    if not runs:
+        return []
+    lines = ["cached with plugins (candidate, same process, same names; per query: server "
+             "CPU from /proc; per phase call: in process):"]
+    base = runs.get("none", {})
+    for name, r in runs.items():
+        line = (f"  {name:10s} {r['qps']:8.0f} QPS  lost {r['lost']:.0f}  "
+                f"{r['cpu_us_per_query']:6.1f} us CPU per query")
+        if name != "none" and base:
+            line += (f" ({r['cpu_us_per_query'] - base['cpu_us_per_query']:+.1f} us, QPS "
+                     f"{(r['qps'] / base['qps'] - 1) * 100 if base['qps'] else 0.0:+.0f}%)"
+                     f"  pre_cache call {r['phase_call_us']:.1f} us")
+        lines.append(line)
+    return lines

@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_fuzz,
         bench_harness,
         bench_peers,
+        bench_plugin_swap,
         bench_plugins,
         bench_profile,
         bench_recording,
@@ -137,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_harness.register(bsub)
     bench_differ.register(bsub, live=bench_differ_live.run_live)
     for module in (bench_amplification, bench_chaos, bench_fairness, bench_fuzz, bench_peers,
-                   bench_plugins, bench_profile, bench_recording, bench_report):
+                   bench_plugin_swap, bench_plugins, bench_profile, bench_recording, bench_report):
         module.register(bsub)
     bus_cli.register(sub)
     reports_cli.register(sub)

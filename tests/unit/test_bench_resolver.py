@@ -66,3 +66,51 @@ def test_extra_lines_name_every_figure() -> None:
     assert "1.20 per query" in text
     assert "(cold, *.optout.rsa.): 310 lab queries" in text and "3.10 per query" in text
     assert "growth +10.0 MB" in text and "budget 128 MB" in text
+
+
+def test_plugin_runs_flag_and_lines() -> None:
+    from shadowdns.bench_plugins import cached_run_lines
+    from shadowdns.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["bench", "resolver"]).plugin_runs is False
+    assert parse(["bench", "resolver", "--plugin-runs"]).plugin_runs is True
+    runs = {"none": {"qps": 40000.0, "lost": 0, "cpu_us_per_query": 20.0, "phase_call_us": 0.0},
+            "noop": {"qps": 2000.0, "lost": 3, "cpu_us_per_query": 420.0,
+                     "phase_call_us": 5.0},
+            "blocklist": {"qps": 1900.0, "lost": 0, "cpu_us_per_query": 440.0,
+                          "phase_call_us": 15.5}}
+    lines = cached_run_lines(runs)
+    assert len(lines) == 4 and "cached with plugins" in lines[0]
+    assert "none" in lines[1] and "40000 QPS" in lines[1] and "20.0 us CPU" in lines[1]
+    assert "lost 3" in lines[2] and "+400.0 us" in lines[2] and "QPS -95%" in lines[2]
+    assert "pre_cache call 5.0 us" in lines[2] and "pre_cache call 15.5 us" in lines[3]
+    assert cached_run_lines(None) == [] and cached_run_lines({}) == []
+
+
+def test_cached_runs_change_the_set_on_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each set in place on every control API before its run; nothing loaded at the end."""
+    from shadowdns import bench_plugins
+    from shadowdns.bench import Perf
+    from shadowdns.bench_plugins import PLUGIN_SETS, cached_runs
+
+    requests: list[tuple[str, str, str]] = []
+    seen: list[list[str]] = []
+    loaded: dict[str, set[str]] = {"a": set(), "b": set()}
+
+    def fake(base: str, method: str, name: str, arg: str = "",
+             source: bytes | None = None) -> tuple[int, str]:
+        requests.append((base, method, name))
+        (loaded[base].add if method == "PUT" else loaded[base].discard)(name)
+        return 200, "{}"
+
+    def run() -> Perf:
+        seen.append(sorted(loaded["a"]))
+        assert loaded["a"] == loaded["b"]
+        return Perf(qps=1000.0, sent=10, completed=10, lost=0, cpu_per_kq=0.5)
+
+    monkeypatch.setattr(bench_plugins, "control_request", fake)
+    out = cached_runs(["a", "b"], run, calls=10, rounds=1)
+    assert seen == [[], ["noop"], ["blocklist"]] and list(out) == list(PLUGIN_SETS)
+    assert loaded == {"a": set(), "b": set()}
+    assert out["noop"]["cpu_us_per_query"] == 500.0 and out["none"]["phase_call_us"] == 0.0

@@ -338,3 +338,35 @@ async def test_control_api_per_process_with_several_workers(tmp_path: Path) -> N
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), BOUND)
+
+
+async def test_a_query_in_flight_finishes_on_the_version_it_started_with() -> None:
+    """The swap seam with real modules: a query held inside the answerer while
+    ``PluginSet.load`` replaces the local-zone rewrite (v1 10.0.0.1 -> v2 10.0.0.2) gets
+    v1's ``post_resolve`` although v2 is installed when it ends; the next query gets v2's.
+    Fails if a worker read the chain again after its query started."""
+    held_answerer = DelayAnswerer()
+    release = held_answerer.gate = asyncio.Event()
+    workers = Workers(FrameQueue(), held_answerer, n=1)
+    plugins = PluginSet(workers)
+    localzone = bundled("localzone").read_bytes()
+    v1 = await plugins.load("localzone", localzone, arg="example 10.0.0.1")
+
+    def ask() -> asyncio.Task[bytes | None]:
+        wire = dns.message.make_query("www.example.", "A").to_wire()
+        return asyncio.create_task(workers.handle(
+            Frame(wire, "udp", ("127.0.0.1", 5300), time.monotonic())))
+
+    held = ask()
+    await asyncio.sleep(0.01)  # inside the answerer now
+    v2 = await plugins.load("localzone", localzone, arg="example 10.0.0.2")
+    assert (v1.version, v2.version) == (1, 2) and plugins.plugins == [v2]
+    release.set()
+
+    def address(out: bytes | None) -> str:
+        assert out is not None
+        return str(dns.message.from_wire(out).answer[0][0])
+
+    assert address(await held) == "10.0.0.1"
+    assert address(await ask()) == "10.0.0.2"
+    assert v1.calls["post_resolve"] == 1 and v2.calls["post_resolve"] == 1

@@ -291,7 +291,8 @@ DEEP = '(func $f (export "pre_cache") (result i32) (call $f))'
 @pytest.mark.parametrize("policy", [Policy.OPEN, Policy.CLOSED])
 def test_failures_are_contained_counted_and_follow_the_policy(body: str, kind: str,
                                                               policy: Policy) -> None:
-    p = plugin(body, policy=policy, limits=Limits(fuel=200_000, memory=2 << 20))
+    # (a budget of 10 s: on a busy machine the wall-time bound must not come first)
+    p = plugin(body, policy=policy, limits=Limits(fuel=200_000, memory=2 << 20, budget=10.0))
     before = p.instances
     for _ in range(3):
         started = time.perf_counter()
@@ -319,6 +320,35 @@ def test_wall_time_budget_per_query() -> None:
     assert p.pre_cache(*request()) is None  # the next query has its own budget
 
 
+HOST_CALL_STORM = '(func (export "pre_cache") (result i32) (loop $l (drop (call $qtype)) (br $l))' \
+    ' (i32.const 0))'
+
+
+@pytest.mark.parametrize("body, calls, fuel", [(LOOP, (), 2_000_000_000),
+                                               (HOST_CALL_STORM, ("qtype",), 20_000_000)])
+@pytest.mark.parametrize("policy", [Policy.OPEN, Policy.CLOSED])
+def test_a_call_running_past_the_budget_is_interrupted(body: str, calls: tuple[str, ...],
+                                                       fuel: int, policy: Policy) -> None:
+    """Fuel for seconds (host calls cost almost none: a loop of them stalls for long on
+    little fuel): the epoch deadline stops the call once the query's wall time is spent
+    and the grace past it (counted as budget; a fresh instance, as after any failure
+    inside a call); the next query has its own budget."""
+    p = plugin(body, *calls, policy=policy, limits=Limits(fuel=fuel, budget=0.01))
+    before = p.instances
+    for _ in range(2):
+        req, q = request()
+        started = time.perf_counter()
+        out = p.pre_cache(req, q)
+        took = time.perf_counter() - started
+        assert 0.09 < took < 2.0, took  # budget + EPOCH_GRACE (110 ms), a tick later at most
+        if policy is Policy.OPEN:
+            assert out is None
+        else:
+            assert out is not None and ede(out) == [(0, "plugin t failed: budget")]
+    assert p.failures == {"budget": 2} and p.instances == before + 2
+    assert p.calls == {"pre_cache": 2}
+
+
 def _query_frame(name: str) -> Frame:
     return Frame(dns.message.make_query(name, "A", use_edns=0).to_wire(), "udp", CLIENT,
                  time.monotonic())
@@ -335,7 +365,7 @@ class Answers:
     (LOOP, Policy.OPEN, dns.rcode.NOERROR), (BOMB, Policy.CLOSED, dns.rcode.SERVFAIL),
     (TRAP, Policy.OPEN, dns.rcode.NOERROR), (TRAP, Policy.CLOSED, dns.rcode.SERVFAIL)])
 async def test_the_worker_keeps_answering(body: str, policy: Policy, rcode: int) -> None:
-    p = plugin(body, policy=policy, limits=Limits(fuel=500_000, memory=4 << 20))
+    p = plugin(body, policy=policy, limits=Limits(fuel=500_000, memory=4 << 20, budget=10.0))
     w = Workers(FrameQueue(), Answers(), PluginChain([p]), n=1)
     for i in range(20):
         out = await asyncio.wait_for(w.handle(_query_frame(f"q{i}.example.")), 10)

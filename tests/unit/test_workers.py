@@ -606,6 +606,28 @@ def test_fast_path_paused_while_a_plugin_sees_cache_hits() -> None:
     assert not fast.paused
 
 
+async def test_a_swap_that_keeps_the_fast_path_on_keeps_its_replies() -> None:
+    """Between chains whose plugins never see a cache hit the bytes stay (no plugin made
+    them, none would see the hit); a chain that sees hits empties them."""
+    fast = FastCache(1 << 20)
+    w = workers(fastcache=fast)  # (the answerer: A 192.0.2.1, TTL 300)
+    wire = query().to_wire()
+    await ask(w, wire)
+    assert fast.lookup(wire, _now()) is not None
+
+    class UpstreamOnly(Plugin):
+        def pre_upstream(self, request: Request,
+                         query: dns.message.Message) -> dns.message.Message | None:
+            return None
+
+    w.plugins = PluginChain([UpstreamOnly()])
+    w.plugins = PluginChain([UpstreamOnly()])  # replaced by a new version
+    assert fast.lookup(wire, _now()) is not None and len(fast) == 1
+    w.plugins = PluginChain([Recorder()])
+    w.plugins = PluginChain()
+    assert fast.lookup(wire, _now()) is None and len(fast) == 0
+
+
 async def test_a_query_in_flight_finishes_on_the_chain_it_started_with() -> None:
     release = asyncio.Event()
 
