@@ -43,7 +43,7 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor
 from resolver.model import Request
-from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
+from resolver.recursor import ConfiguredZone, Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
 from resolver.validator import ValidatingRecursor, ValidatorConfig

@@ -41,9 +41,8 @@ import dns.rrset
 
 from resolver.cache.dnscache import FLUSH_TYPES, MAX_TTL_S, CachedRRset, Rank, Security
 from resolver.model import Request, with_ttl
-from resolver.recursor import aggressive
+from resolver.recursor import Recursor, Resolution, aggressive
 from resolver.recursor import validate as v
-from resolver.recursor.core import Recursor, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchors
 

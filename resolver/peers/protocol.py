@@ -50,7 +50,7 @@ import dns.rrset
 
 from resolver.cache.dnscache import MAX_TTL_S, Security
 from resolver.peers.ring import key_of
-from resolver.recursor.core import Resolution
+from resolver.recursor import Resolution
 from resolver.validator import ValidatedResolution
 
 __all__ = [

@@ -27,8 +27,7 @@ from resolver.cache.dnscache import DnsCache, NsecCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor import aggressive
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor import Recursor, RecursorConfig, aggressive
 from resolver.trust import TrustAnchors
 from resolver.validator import ValidatingRecursor
 

@@ -35,7 +35,7 @@ from resolver.cache.dnscache import DnsCache, Rank, Security
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.validate import Ede
 from resolver.trust import TrustAnchors
 from resolver.validator import (

@@ -36,7 +36,7 @@ from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.validate import Ede
 from resolver.trust import TrustAnchors
 from resolver.validator import ValidatingRecursor
