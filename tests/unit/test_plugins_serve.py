@@ -22,8 +22,9 @@ import dns.message
 import dns.rcode
 import pytest
 
-from resolver.cli import config_from, plugins_command, run_server
+from resolver.cli import config_from, run_server
 from resolver.control import ControlServer, PluginSet
+from resolver.control_client import plugins_command
 from resolver.fastpath import FastCache
 from resolver.frames import FrameQueue
 from resolver.model import Frame
