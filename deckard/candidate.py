@@ -47,7 +47,7 @@ from resolver.dnssec.chain import ZoneKeys
 from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
-from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
+from resolver.recursor import ConfiguredZone, Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 
 CACHE_BYTES = 16 * 1024 * 1024

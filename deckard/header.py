@@ -27,7 +27,7 @@ import dns.rdatatype
 
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
-from resolver.recursor.core import ConfiguredZone
+from resolver.recursor import ConfiguredZone
 
 DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
 _YES = {"on", "yes", "true", "1"}

@@ -46,7 +46,7 @@ import dns.rdatatype
 from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
-from resolver.recursor.core import ConfiguredZone
+from resolver.recursor import ConfiguredZone
 
 CLAUSES = frozenset(
     "server stub-zone forward-zone auth-zone view remote-control python dynlib rpz "

@@ -1,6 +1,6 @@
 """The resolver assembled: cache + recursor (+ validator) + conductor behind the Answerer seam.
 
-:class:`ResolverAnswerer` turns a recursor :class:`~resolver.recursor.core.Resolution`
+:class:`ResolverAnswerer` turns a recursor :class:`~resolver.recursor.config.Resolution`
 into the client's reply (RA set, signatures and denial proofs only for DO clients).  When the
 resolution was validated (:class:`~resolver.dnssec.validating.ValidatedResolution`), a secure answer
 gets AD if the client set DO or AD (RFC 6840 §5.7/5.8), and the Extended DNS Errors that
@@ -35,7 +35,7 @@ from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
 from resolver.model import Request
 from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
-from resolver.recursor.core import Recursor, RecursorConfig, Resolution
+from resolver.recursor import Recursor, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 
 DNSSEC_TYPES = {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3}

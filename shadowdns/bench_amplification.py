@@ -11,7 +11,7 @@ egresses from its own address) once the resolver has been quiet for ``--settle``
 work a resolver goes on with after it answered (target fetches, retries) is counted too.
 
 Reported per name: each resolver's rcode, upstream queries and time to answer; the
-candidate's cap (:data:`resolver.recursor.core.MAX_UPSTREAM_QUERIES`) and the maximum seen.
+candidate's cap (:data:`resolver.recursor.config.MAX_UPSTREAM_QUERIES`) and the maximum seen.
 Loopback only; the lab binds 127.53.0.0/16 port 53 (root; one lab at a time).
 """
 
@@ -36,7 +36,7 @@ from lab.run import LabError, LabInfo, LabProcess
 from lab.world import default_world_path, load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 from netpolicy import LAB
-from resolver.recursor.core import MAX_UPSTREAM_QUERIES
+from resolver.recursor import MAX_UPSTREAM_QUERIES
 from shadowdns.bench import CANDIDATE, UNBOUND, _wait_answering, nonpositive_flag, stop_process
 
 WORLD = default_world_path().parent / "amplification.yaml"

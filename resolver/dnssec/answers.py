@@ -29,7 +29,7 @@ from resolver.dnssec.signatures import SignedRRset, Verifier, signed_pairs, sign
 from resolver.dnssec.synthesis import AggressiveNsec
 from resolver.dnssec.verdicts import WEAKNESS, Ede, Outcome, bogus, insecure, type_name
 from resolver.model import Request, with_ttl
-from resolver.recursor.core import Resolution
+from resolver.recursor.config import Resolution
 
 __all__ = ["MAX_REASONS", "AnswerCheck", "PartVerdict", "chain_end", "data_failed"]
 

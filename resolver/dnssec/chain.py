@@ -39,7 +39,8 @@ from resolver.dnssec.keys import DNSKEY, DS, KeyCheck, usable_ds, verify_dnskeys
 from resolver.dnssec.signatures import Verifier, find_signed, signed_pairs, signer_of
 from resolver.dnssec.verdicts import Ede, Outcome, bogus, insecure, type_name
 from resolver.model import Request, with_ttl
-from resolver.recursor.core import Recursor, Resolution
+from resolver.recursor.config import Resolution
+from resolver.recursor.core import Recursor
 from resolver.recursor.exchanger import Exchanger
 
 __all__ = [

@@ -51,7 +51,7 @@ from resolver.dnssec.denial import (
 from resolver.dnssec.signatures import signer_of
 from resolver.dnssec.verdicts import Outcome
 from resolver.model import Request, with_ttl
-from resolver.recursor.core import Resolution
+from resolver.recursor.config import Resolution
 
 __all__ = ["NEVER", "AggressiveNsec", "Proof", "Synthesis", "synthesise", "synthesise_nsec3"]
 

@@ -41,7 +41,8 @@ from resolver.dnssec.signatures import SignatureMemo, Verifier
 from resolver.dnssec.synthesis import AggressiveNsec
 from resolver.dnssec.verdicts import Ede, type_name, weakest
 from resolver.model import Request
-from resolver.recursor.core import Recursor, Resolution
+from resolver.recursor.config import Resolution
+from resolver.recursor.core import Recursor
 from resolver.recursor.exchanger import Exchanger
 
 __all__ = ["ValidatedResolution", "ValidatingRecursor"]

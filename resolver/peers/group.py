@@ -43,7 +43,7 @@ from resolver.peers.protocol import (
     open_frame,
 )
 from resolver.peers.ring import Ring, key_of
-from resolver.recursor.core import Resolution
+from resolver.recursor import Resolution
 
 __all__ = ["DEFAULT_ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "COUNTERS", "PeerGroup",
            "open_stream", "read_frame"]

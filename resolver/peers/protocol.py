@@ -51,7 +51,7 @@ import dns.rrset
 from resolver.cache.common import MAX_TTL_S, Security
 from resolver.dnssec.validating import ValidatedResolution
 from resolver.peers.ring import key_of
-from resolver.recursor.core import Resolution
+from resolver.recursor import Resolution
 
 __all__ = [
     "HEADER",

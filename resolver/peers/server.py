@@ -38,7 +38,7 @@ from resolver.peers.protocol import (
     encode_answer,
     encode_frame,
 )
-from resolver.recursor.core import Resolution
+from resolver.recursor import Resolution
 from resolver.recursor.exchanger import Exchanger
 
 __all__ = ["ACK_AFTER", "MAX_IN_FLIGHT", "PeerResolver", "PeerServer"]

@@ -31,7 +31,7 @@ from resolver.dnssec.anchors import TrustAnchors
 from resolver.dnssec.chain import ZoneKeys
 from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor import Recursor, RecursorConfig
 
 T = dns.rdatatype
 N = dns.name.from_text

@@ -23,7 +23,7 @@ from resolver.model import Request
 from resolver.peers import protocol as p
 from resolver.peers.group import PeerGroup
 from resolver.peers.server import PeerResolver, PeerServer
-from resolver.recursor.core import Resolution
+from resolver.recursor import Resolution
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
 
 SECRET = b"s" * 32

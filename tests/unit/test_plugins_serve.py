@@ -23,8 +23,9 @@ import dns.rcode
 import pytest
 
 from resolver.cache.reply import FastCache
-from resolver.cli import config_from, plugins_command, run_server
+from resolver.cli import config_from, run_server
 from resolver.control import ControlServer, PluginSet
+from resolver.control_client import plugins_command
 from resolver.frames import FrameQueue
 from resolver.model import Frame
 from resolver.server import Listeners

@@ -15,7 +15,8 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor.core import PRIME_RETRY, Recursor, RecursorConfig
+from resolver.recursor import Recursor, RecursorConfig
+from resolver.recursor.config import PRIME_RETRY
 from tests.unit.test_recursor import N, T, reply
 
 HINT = "127.9.0.1"  # what the hints file says

@@ -30,7 +30,7 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor.core import MAX_UPSTREAM_QUERIES, Recursor, RecursorConfig, Resolution
+from resolver.recursor import MAX_UPSTREAM_QUERIES, Recursor, RecursorConfig, Resolution
 
 T = dns.rdatatype
 N = dns.name.from_text

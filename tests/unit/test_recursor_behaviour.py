@@ -20,7 +20,8 @@ from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig, insecure_cuts
+from resolver.recursor import Recursor, RecursorConfig
+from resolver.recursor.learn import insecure_cuts
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
 T = dns.rdatatype

@@ -22,7 +22,7 @@ import dns.rrset
 import pytest
 
 from resolver.cache import Rank, RRsetCache
-from resolver.recursor.core import ConfiguredZone, RecursorConfig
+from resolver.recursor import ConfiguredZone, RecursorConfig
 from tests.unit.test_recursor import (
     AUTH,
     AUTH2,

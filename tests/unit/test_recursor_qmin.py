@@ -17,7 +17,7 @@ import dns.rdatatype
 import pytest
 
 from resolver.conductor.core import MAX_MINIMISED_TIMEOUTS
-from resolver.recursor.core import minimise_labels
+from resolver.recursor.iterate import minimise_labels
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
 T = dns.rdatatype

@@ -19,7 +19,7 @@ from deckard.scenario import parse
 from deckard.split import half, only
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
-from resolver.recursor.core import ConfiguredZone
+from resolver.recursor import ConfiguredZone
 
 ROOT_AND_SERVER = """
 RANGE_BEGIN 0 100

@@ -40,7 +40,7 @@ from resolver.dnssec.config import BOGUS_TTL_S, DnssecConfig
 from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
 from resolver.dnssec.verdicts import Ede
 from resolver.model import Request
-from resolver.recursor.core import Recursor, RecursorConfig
+from resolver.recursor import Recursor, RecursorConfig
 
 T = dns.rdatatype
 N = dns.name.from_text
