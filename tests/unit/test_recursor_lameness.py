@@ -14,7 +14,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from resolver.recursor.core import LAME_TTL
+from resolver.recursor.config import LAME_TTL
 from tests.unit.test_recursor import AUTH, AUTH2, addresses, make, reply, resolve, small_world
 
 N = dns.name.from_text
