@@ -463,9 +463,8 @@ class AccuracyReport:
             by_kind[r.kind][r.verdict.kind.value] += 1
             for n in r.verdict.explained_by:
                 explained[r.kind][n] += 1
-            floor = r.verdict.evidence.get("noise_floor")
-            if r.verdict.kind is not VerdictKind.REAL and isinstance(floor, list):
-                for e in {str(f.get("evidence")) for f in floor if isinstance(f, dict)}:
+            if r.verdict.kind is not VerdictKind.REAL:
+                for e in {f.evidence for f in r.verdict.evidence.noise_floor}:
                     explained[r.kind][f"floor:{e}"] += 1  # which evidence the floor used
         for kind in sorted(by_kind, key=lambda k: (not k.startswith("noise"), k)):
             c = by_kind[kind]
@@ -491,7 +490,7 @@ class AccuracyReport:
         lines.append("")
         for r in self.false_real()[:10]:
             lines.append(f"    {r.name} {r.rdtype} ({r.kind}): {r.verdict.category} "
-                         f"{json.dumps(r.verdict.evidence.get('differences', []))[:300]}")
+                         f"{json.dumps(r.verdict.evidence.to_json().get('differences', []))[:300]}")
         unprompted = collections.Counter((r.name, r.rdtype, r.verdict.category)
                                          for r in self.unprompted())
         lines.append(f"  REAL on fault-free stable/broken names: {len(self.unprompted())} "
@@ -500,8 +499,8 @@ class AccuracyReport:
         for (name, rdtype, cat), count in unprompted.most_common(10):
             example = next(r for r in self.unprompted()
                            if (r.name, r.rdtype, r.verdict.category) == (name, rdtype, cat))
-            diffs = example.verdict.evidence.get("differences", [])
-            first = diffs[0]["detail"] if isinstance(diffs, list) and diffs else ""
+            diffs = example.verdict.evidence.differences
+            first = diffs[0].detail if diffs else ""
             lines.append(f"    {name} {rdtype}: {cat} x{count}: {first}")
         lines.append("")
         lines.append("injected faults (found = a REAL verdict; as expected = under the "
@@ -520,7 +519,7 @@ class AccuracyReport:
             lines.append(f"  all faults: {found}/{total} found ({100 * found / total:.2f}%)")
             timed_out = [r for r in self.faulty if r.verdict.kind is VerdictKind.TIMEOUT]
             if timed_out:
-                sides = collections.Counter(str(r.verdict.evidence.get("side", "?"))
+                sides = collections.Counter(r.verdict.evidence.side or "?"
                                             for r in timed_out)
                 lines.append(f"  of which a side gave no answer (TIMEOUT, not judged): "
                              f"{len(timed_out)} ("
