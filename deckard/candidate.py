@@ -38,15 +38,14 @@ import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet, ScenarioTransport
 from deckard.header import ScenarioConfig, ValidationConfig
-from resolver.app import ResolverAnswerer, Resolves
+from resolver.app import ResolverAnswerer, assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor
 from resolver.model import Request
-from resolver.recursor.core import ConfiguredZone, Recursor, RecursorConfig, Resolution
+from resolver.recursor.core import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.trust import TrustAnchorError, TrustAnchors
-from resolver.validator import ValidatingRecursor, ValidatorConfig
+from resolver.validator import ValidatorConfig
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -292,28 +291,26 @@ class Candidate:
                               **({} if negative_cap is None
                                  else {"max_negative_ttl": negative_cap}))
         self.transport = ScenarioTransport(net)
-        self.conductor = Conductor(
-            self.transport, self.cache.infra, self.clock, random.Random(seed)
-        )
-        hints = config.usable_hints() or config.root_hints
-        clock = WholeSecondClock(self.clock) if config.whole_seconds else self.clock
-        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config())
         self.validation = config.validation
         self.anchors = trust_anchors(config.validation)
-        resolves: Resolves = self.recursor
-        if self.anchors:
-            resolves = ValidatingRecursor(self.recursor, self.anchors, ValidatorConfig(
+        parts = assemble(
+            self.transport, self.clock, cache=self.cache,
+            root_hints=config.usable_hints() or config.root_hints,
+            recursor_config=config.recursor_config(), anchors=self.anchors or None,
+            validator_config=ValidatorConfig(
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
                 **({} if config.validation.bogus_ttl is None
                    else {"bogus_ttl": config.validation.bogus_ttl}),
-            ))
-        seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
-        self.answerer = ResolverAnswerer(
-            resolves, seam, minimal_responses=config.minimal_responses,
-            minimal_ns_answers=config.minimal_ns_answers,
-        )
+            ),
+            rng=random.Random(seed),
+            recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
+            seam=exchanger, minimal_responses=config.minimal_responses,
+            minimal_ns_answers=config.minimal_ns_answers)
+        self.conductor = parts.conductor
+        self.recursor = parts.recursor
+        self.answerer = parts.answerer
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

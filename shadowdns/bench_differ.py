@@ -60,14 +60,13 @@ from lab.manifest import manifest
 from lab.run import root_servers
 from lab.world import ManifestEntry, WorldDef, load_world
 from lab.zones import build_zones
-from resolver.app import ResolverAnswerer
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor, MockTransport
+from resolver.conductor import MockTransport
 from resolver.frames import FrameQueue
 from resolver.model import Frame
 from resolver.plugins import Plugin, PluginChain
-from resolver.recursor.core import Recursor
 from resolver.workers import Workers
 from shadowdns.bench_faults import Applied, FaultKind, FaultPlugin
 
@@ -117,10 +116,10 @@ class LabResolver:
             return None if wire is None else dns.message.from_wire(wire)
 
         self.cache = DnsCache(32 * 1024 * 1024)
-        conductor = Conductor(MockTransport(handler), self.cache.infra, world.clock,
-                              random.Random(zlib.crc32(f"{world.seed}/{name}".encode())))
-        recursor = Recursor(self.cache, world.hints, world.clock)
-        self.workers = Workers(FrameQueue(), ResolverAnswerer(recursor, conductor),
+        resolver = assemble(MockTransport(handler), world.clock, cache=self.cache,
+                            root_hints=world.hints,
+                            rng=random.Random(zlib.crc32(f"{world.seed}/{name}".encode())))
+        self.workers = Workers(FrameQueue(), resolver.answerer,
                                PluginChain(plugins), n=1, clock=world.clock)
         self._ids = random.Random(zlib.crc32(f"{world.seed}/{name}/id".encode()))
 
