@@ -581,7 +581,7 @@ class StoreReader:
                  "kind": r["kind"], "category": r["category"],
                  "categories": json.loads(r["categories"]),
                  "evidence": Evidence.from_json(json.loads(r["evidence"]),
-                                                f"verdict {r['id']}'s evidence")}
+                                                f"{self.path}: verdict {r['id']}'s evidence")}
                 for r in rows]
 
     def observation(self, observation_id: int) -> Observation | None:
@@ -651,7 +651,7 @@ class StoreReader:
         return Verdict(observation_id, VerdictKind(r["kind"]), r["category"],
                        json.loads(r["categories"]), json.loads(r["explained_by"]),
                        Evidence.from_json(json.loads(r["evidence"]),
-                                          f"verdict {observation_id}'s evidence"))
+                                          f"{self.path}: verdict {observation_id}'s evidence"))
 
 
 @contextlib.contextmanager

@@ -633,6 +633,14 @@ def test_cli_report_explain_and_errors(store: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "junk.db").write_bytes(b"not sqlite at all" * 100)
     assert main(["report", "--db", str(tmp_path / "junk.db")]) == 2
     assert "not a shadowdns store" in capsys.readouterr().err
+    # evidence from a newer writer: one line naming the store and the verdict
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE verdicts SET evidence = json_set(evidence, '$.version', 99) "
+                   "WHERE observation_id = ?", (oid,))
+    assert main(["report", "explain", str(oid), "--db", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert f"{store}: verdict {oid}'s evidence: version 99 is not one this reader" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_cli_finds_the_demo_store(store: Path, tmp_path: Path,
