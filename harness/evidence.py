@@ -23,6 +23,7 @@ the judge's logic.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -64,18 +65,34 @@ class EvidenceError(ValueError):
 _T = TypeVar("_T")
 
 
+_NO_DEFAULT = object()
+
+
+@functools.cache
+def _defaults(cls: Any) -> dict[str, object]:
+    """Field name -> its default value, of a record class, read once (a store writes a
+    record per verdict)."""
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+        else:
+            out[f.name] = _NO_DEFAULT
+    return out
+
+
 def record_json(record: object) -> dict[str, object]:
     """A record's fields that differ from their defaults, nested records as JSON too (the
     JSON form of an entry, a :class:`Confirmation`, ...)."""
-    out: dict[str, object] = {}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        value = getattr(record, f.name)
-        if f.default is not dataclasses.MISSING and value == f.default:
-            continue
-        if f.default_factory is not dataclasses.MISSING and value == f.default_factory():
-            continue
-        out[f.name] = _plain(value)
-    return out
+    cls: Any = type(record)
+    defaults = _defaults(cls)
+    fields = vars(record)
+    if fields == defaults:  # most verdicts (equal at first sight): one comparison
+        return {}
+    return {name: _plain(value) for name, value in fields.items()
+            if value != defaults[name]}
 
 
 def _plain(value: object) -> object:
@@ -93,7 +110,8 @@ def _record(cls: type[_T], data: object, where: str,
     """``cls`` from its JSON mapping; ``nested``: fields holding records (one or a list)."""
     if not isinstance(data, Mapping):
         raise EvidenceError(f"{where}: expected an object, got {type(data).__name__}")
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    record_class: Any = cls
+    names = _defaults(record_class)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in names:
@@ -235,7 +253,7 @@ class Evidence:
         if not isinstance(version, int) or not 0 <= version <= VERSION:
             raise EvidenceError(f"{where}: version {version!r} is not one this reader "
                                 f"knows (0..{VERSION})")
-        known = {f.name for f in dataclasses.fields(cls)} - {"other"}
+        known = _KNOWN
         evidence = _record(cls, {k: v for k, v in data.items() if k in known}, where,
                            _NESTED[cls])
         evidence.version = version
@@ -243,6 +261,7 @@ class Evidence:
         return evidence
 
 
+_KNOWN = frozenset(_defaults(Evidence)) - {"other"}
 _NESTED: dict[type, dict[str, type]] = {
     Evidence: {"differences": DifferenceEntry, "explained": ExplainedEntry,
                "dnssec": DnssecOutcomes, "confirmation": Confirmation,
