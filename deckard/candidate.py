@@ -38,16 +38,13 @@ import dns.rdatatype
 
 from deckard.fakenet import ScenarioNet, ScenarioTransport
 from deckard.header import ScenarioConfig, ValidationConfig
-from resolver.app import ResolverAnswerer, Resolves
+from resolver.app import ResolverAnswerer, assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
-from resolver.dnssec.chain import ZoneKeys
 from resolver.dnssec.config import DnssecConfig
-from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
-from resolver.recursor import ConfiguredZone, Recursor, RecursorConfig, Resolution
+from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 
 CACHE_BYTES = 16 * 1024 * 1024
@@ -294,30 +291,26 @@ class Candidate:
                               **({} if negative_cap is None
                                  else {"max_negative_ttl": negative_cap}))
         self.transport = ScenarioTransport(net)
-        self.conductor = Conductor(
-            self.transport, self.cache.infra, self.clock, random.Random(seed)
-        )
-        hints = config.usable_hints() or config.root_hints
-        clock = WholeSecondClock(self.clock) if config.whole_seconds else self.clock
         self.validation = config.validation
         self.anchors = trust_anchors(config.validation)
-        zones = ZoneKeys(self.anchors, clock) if self.anchors else None
-        self.recursor = Recursor(self.cache, hints, clock, config.recursor_config(),
-                                 signed_zone_hint=None if zones is None else zones.is_signed)
-        resolves: Resolves = self.recursor
-        if zones is not None:
-            resolves = ValidatingRecursor(self.recursor, zones, DnssecConfig(
+        parts = assemble(
+            self.transport, self.clock, cache=self.cache,
+            root_hints=config.usable_hints() or config.root_hints,
+            recursor_config=config.recursor_config(), anchors=self.anchors or None,
+            dnssec_config=DnssecConfig(
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
                 **({} if config.validation.bogus_ttl is None
                    else {"bogus_ttl": config.validation.bogus_ttl}),
-            ))
-        seam: Exchanger = self.conductor if exchanger is None else exchanger(self.conductor)
-        self.answerer = ResolverAnswerer(
-            resolves, seam, minimal_responses=config.minimal_responses,
-            minimal_ns_answers=config.minimal_ns_answers,
-        )
+            ),
+            rng=random.Random(seed),
+            recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
+            seam=exchanger, minimal_responses=config.minimal_responses,
+            minimal_ns_answers=config.minimal_ns_answers)
+        self.conductor = parts.conductor
+        self.recursor = parts.recursor
+        self.answerer = parts.answerer
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -15,6 +15,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from harness.evidence import Evidence
 from harness.judge import Requery
 from harness.records import CANDIDATE, Observation, TargetAnswer, Verdict, VerdictKind
 
@@ -59,14 +60,14 @@ class ExactJudge:
         answers = observation.answers
         mine = answers.get(self.candidate)
         references = [a for name, a in answers.items() if name != self.candidate]
-        evidence: dict[str, object] = {}
+        evidence = Evidence()
         missing = [a.target for a in ([mine] if mine else []) + references if a.wire is None]
         if mine is None or not references:
             return Verdict(observation.id, VerdictKind.TIMEOUT, "missing", ["missing"],
-                           evidence={"targets": sorted(answers)})
+                           evidence=Evidence(targets=sorted(answers)))
         if missing:
             for a in [mine, *references]:
-                evidence[a.target] = a.error or "answered"
+                evidence.answers[a.target] = a.error or "answered"
             return Verdict(observation.id, VerdictKind.TIMEOUT, "timeout",
                            [f"timeout.{t}" for t in missing], evidence=evidence)
         shapes: dict[str, Shape] = {}
@@ -74,9 +75,10 @@ class ExactJudge:
             parsed = _parse(a)
             if parsed is None:
                 return Verdict(observation.id, VerdictKind.REAL, "malformed",
-                               [f"malformed.{a.target}"], evidence={a.target: "unparsable"})
+                               [f"malformed.{a.target}"],
+                               evidence=Evidence(answers={a.target: "unparsable"}))
             shapes[a.target] = parsed
-            evidence[a.target] = _describe(parsed)
+            evidence.answers[a.target] = _describe(parsed)
         ref_shapes = [shapes[a.target] for a in references]
         if any(_differences(ref_shapes[0], s) for s in ref_shapes[1:]):
             return Verdict(observation.id, VerdictKind.UNSTABLE, "references_disagree",

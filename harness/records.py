@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from harness.evidence import Evidence
+
 CANDIDATE = "candidate"
 """The key of the candidate's answer in :attr:`Observation.answers` (references use their own
 names, such as ``"kresd"``)."""
@@ -147,4 +149,4 @@ class Verdict:
     category: str  # most important category, e.g. "rcode", "dnssec.secure_insecure", "answer"
     categories: list[str] = field(default_factory=list)  # every difference found
     explained_by: list[str] = field(default_factory=list)  # normalisers that absorbed noise
-    evidence: dict[str, object] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)  # harness.evidence

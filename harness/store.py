@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import StoreConfig
+from harness.evidence import Evidence
 from harness.metrics import latency_figures
 from harness.records import (
     ExchangeLog,
@@ -413,7 +414,8 @@ class Store:
                 "categories, explained_by, evidence, judged_at) VALUES (?,?,?,?,?,?,?,?)",
                 (obs.id, obs.run_id if obs.run_id is not None else self.run_id,
                  verdict.kind.value, verdict.category, json_text(verdict.categories),
-                 json_text(verdict.explained_by), json_text(verdict.evidence), time.time()))
+                 json_text(verdict.explained_by), json_text(verdict.evidence.to_json()),
+                 time.time()))
         upstream = obs.upstream
         if upstream is not None:
             db.execute("INSERT OR REPLACE INTO upstream_logs VALUES (?,?,?)",
@@ -578,7 +580,9 @@ class StoreReader:
                  "qname": r["qname"], "qtype": r["qtype"], "source": r["source"],
                  "kind": r["kind"], "category": r["category"],
                  "categories": json.loads(r["categories"]),
-                 "evidence": json.loads(r["evidence"])} for r in rows]
+                 "evidence": Evidence.from_json(json.loads(r["evidence"]),
+                                                f"{self.path}: verdict {r['id']}'s evidence")}
+                for r in rows]
 
     def observation(self, observation_id: int) -> Observation | None:
         rows = self._rows("SELECT * FROM observations WHERE id=?", (observation_id,))
@@ -646,7 +650,8 @@ class StoreReader:
         r = rows[0]
         return Verdict(observation_id, VerdictKind(r["kind"]), r["category"],
                        json.loads(r["categories"]), json.loads(r["explained_by"]),
-                       json.loads(r["evidence"]))
+                       Evidence.from_json(json.loads(r["evidence"]),
+                                          f"{self.path}: verdict {observation_id}'s evidence"))
 
 
 @contextlib.contextmanager

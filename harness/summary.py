@@ -7,6 +7,7 @@ from typing import Any
 
 import dns.rdatatype
 
+from harness.evidence import Evidence
 from harness.store import StoreReader
 
 __all__ = ["summary_lines"]
@@ -15,8 +16,8 @@ SKIPPED = ("malformed", "bad_frames", "truncated", "corrupt", "refused_source", 
            "handshake_errors", "undecodable")
 
 
-def _evidence(evidence: dict[str, Any], width: int = 110) -> str:
-    text = " | ".join(f"{k.replace('_', ' ')}: {v}" for k, v in evidence.items()
+def _evidence(evidence: Evidence, width: int = 110) -> str:
+    text = " | ".join(f"{k.replace('_', ' ')}: {v}" for k, v in evidence.to_json().items()
                       if isinstance(v, str))
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -17,7 +17,7 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dns.exception
@@ -50,8 +50,13 @@ class LabServer:
     """Answers for every server of a world; :meth:`start` binds them, :meth:`close` unbinds."""
 
     def __init__(self, world: WorldDef, zones: Mapping[dns.name.Name, LabZone],
-                 seed: int | None = None, hostility: Hostility | None = None) -> None:
+                 seed: int | None = None, hostility: Hostility | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.world = world
+        self.clock = clock
+        """Seconds since the epoch, now: what time-dependent answers (flapping data, a
+        lagging secondary's view) are computed for.  The wall clock unless a virtual one is
+        given (the differ's in-process benchmark)."""
         self.hostility = hostility
         """Hostile mode (:mod:`lab.hostile`): the listeners bend a share of the replies."""
         self.zones = zones
@@ -139,7 +144,7 @@ class LabServer:
         do = bool(query.ednsflags & dns.flags.DO)
         cacheable = not zone.varies  # noise varies per answer, querier, server and time
         # A lagging secondary answers time-dependent data as of that long ago.
-        now = time.time() - zone.spec.lagging.get(server.id, 0)
+        now = self.clock() - zone.spec.lagging.get(server.id, 0)
         ctx = AnswerContext(self.world.region_of(source), now, self.rng, source, server.id)
         result = zone.lookup(q.name, q.rdtype, do, ctx)
         if decision.self_referral:

@@ -9,7 +9,7 @@ signed like good ones; the server leaves the signatures out of its answers.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import dns.dnssec
@@ -66,7 +66,7 @@ class ZoneSigner:
     spec: SigningDef
     ksk: Key
     zsk: Key
-    now: int = field(default_factory=lambda: int(time.time()))
+    now: int  # signatures are valid around this time (seconds since the epoch)
 
     @classmethod
     def create(cls, origin: dns.name.Name, spec: SigningDef, now: int | None = None) -> ZoneSigner:

@@ -277,7 +277,7 @@ def _explain(args: argparse.Namespace) -> int:
                                             "seen_at": iso_utc(obs.query.seen_at)},
             "verdict": None if v is None else {
                 "kind": v.kind.value, "category": v.category, "categories": v.categories,
-                "explained_by": v.explained_by, "evidence": v.evidence},
+                "explained_by": v.explained_by, "evidence": v.evidence.to_json()},
             "answers": [{"target": a.target, "role": a.role, "latency": latency_s(a.latency),
                          "error": a.error, "dig": [line.text for line in a.lines],
                          "differs": [line.differs for line in a.lines]} for a in x.answers],

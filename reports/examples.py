@@ -30,6 +30,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from harness.differ.compare import rrsig_identity
+from harness.evidence import record_json
 from harness.records import Observation, Verdict
 from harness.store import StoredRun, StoreReader
 from reports.command import invoked_as
@@ -207,24 +208,20 @@ def _details(verdict: Verdict | None, limit: int = 4) -> list[str]:
         return ["(no verdict stored)"]
     out: list[str] = []
     evidence = verdict.evidence
-    diffs = evidence.get("differences")
-    if isinstance(diffs, list):
-        for d in diffs[:limit]:
-            if not isinstance(d, dict):
-                continue
-            line = f"{d.get('category', '?')}: {d.get('detail', '')}"
-            c, r = d.get("candidate"), d.get("reference")
-            if c is not None or r is not None:
-                line += f"  [candidate {_short(c)} | reference {_short(r)}]"
-            out.append(line)
-        if len(diffs) > limit:
-            out.append(f"… {len(diffs) - limit} more")
+    diffs = evidence.differences
+    for d in diffs[:limit]:
+        line = f"{d.category}: {d.detail}"
+        if d.candidate is not None or d.reference is not None:
+            line += f"  [candidate {_short(d.candidate)} | reference {_short(d.reference)}]"
+        out.append(line)
+    if len(diffs) > limit:
+        out.append(f"… {len(diffs) - limit} more")
     if not out:
-        out = [f"{k}: {_short(v, 90)}" for k, v in evidence.items()
-               if isinstance(v, str | int | float)][:limit]
-    confirmation = evidence.get("confirmation")
-    if isinstance(confirmation, dict) and confirmation:
-        out.append("confirmation: " + plain(confirmation))
+        out = [f"{k}: {_short(v, 90)}" for k, v in evidence.to_json().items()
+               if isinstance(v, str | int | float) and k != "version"][:limit]
+    confirmation = evidence.confirmation
+    if confirmation is not None and (shown := record_json(confirmation)):
+        out.append("confirmation: " + plain(shown))
     return out
 
 
@@ -366,8 +363,7 @@ def explain(path: Path, observation_id: int, *, full: bool = False) -> Explanati
         replay = (f"{me} report scenario {observation_id} --db {path} -o {rpl} && "
                   f"{me} deckard run {rpl}")
     candidate, references = roles(run, obs.answers)
-    evidence = verdict.evidence if verdict else {}
-    primary = str(evidence.get("reference_target") or "")
+    primary = (verdict.evidence.reference_target if verdict else None) or ""
     if primary not in obs.answers:
         primary = next((r for r in references if r in obs.answers), "")
     base = {t: dig_lines(a.wire, a.error, shorten=not full) for t, a in obs.answers.items()}

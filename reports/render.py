@@ -474,74 +474,57 @@ def explain_renderables(x: Explanation) -> list[RenderableType]:
     if v is None:
         out.append(Text("No verdict stored for this observation.", style="dim"))
         return out
-    ev = dict(v.evidence)
-    diffs = ev.pop("differences", None)
+    ev = v.evidence
     cell = (lambda text: text) if x.full else shorten_blobs
-    if isinstance(diffs, list) and diffs:
+    if ev.differences:
         t = _table("Differences left after normalisation", expand=True)
         t.add_column("category", no_wrap=True)
         for col, ratio in (("detail", 3), ("rrset", 2), ("candidate", 2), ("reference", 2)):
             t.add_column(col, overflow="fold", ratio=ratio)
-        for d in diffs:
-            if isinstance(d, dict):
-                t.add_row(*(Text("-" if d.get(k) is None else plain(d[k])) for k in (
-                    "category", "detail", "rrset")),
-                          *(Text("-" if d.get(k) is None else cell(plain(d[k])))
-                            for k in ("candidate", "reference")))
+        for d in ev.differences:
+            t.add_row(*(Text("-" if value is None else plain(value))
+                        for value in (d.category, d.detail, d.rrset)),
+                      *(Text("-" if value is None else cell(plain(value)))
+                        for value in (d.candidate, d.reference)))
         out.append(t)
-    explained = ev.pop("explained", None)
-    if isinstance(explained, list) and explained:
+    if ev.explained:
         t = _table("What each normaliser said")
         for col in ("normaliser", "categories", "differences", "note"):
             t.add_column(col, overflow="fold")
-        for e in explained:
-            if isinstance(e, dict):
-                note = str(e.get("note", ""))
-                if e.get("wants"):
-                    note += f" (wanted: {', '.join(map(str, e['wants']))})"
-                t.add_row(str(e.get("normaliser", "")), ", ".join(map(str, e.get(
-                    "categories", []))), str(e.get("count", "")), Text(note))
+        for e in ev.explained:
+            note = e.note + (f" (wanted: {', '.join(e.wants)})" if e.wants else "")
+            t.add_row(e.normaliser, ", ".join(e.categories), str(e.count), Text(note))
         out.append(t)
-    floor = ev.pop("noise_floor", None)
-    if isinstance(floor, list) and floor:
+    if ev.noise_floor:
         t = _table("The noise floor: each field against the reference side's own variation")
         for col in ("field", "evidence", "sample", "how"):
             t.add_column(col, overflow="fold")
-        for f in floor:
-            if isinstance(f, dict):
-                t.add_row(Text(str(f.get("field", ""))), str(f.get("evidence", "")),
-                          Text(str(f.get("sample", ""))), Text(str(f.get("how", ""))))
+        for f in ev.noise_floor:
+            t.add_row(Text(f.field), f.evidence, Text(f.sample or ""), Text(f.how or ""))
         out.append(t)
-    requeries = ev.pop("requeries", None)
-    if isinstance(requeries, list) and requeries:
+    if ev.requeries:
         t = _table("Re-queries made to confirm")
         for col in ("target", "purpose", "question", "flags", "answer"):
             t.add_column(col, overflow="fold")
-        for r in requeries:
-            if not isinstance(r, dict):
-                continue
-            rflags = " ".join(f for f in ("flush", "cd") if r.get(f)) or "-"
-            qt = r.get("qtype")
-            question = f"{r.get('qname', '')} {qtype_text(qt) if isinstance(qt, int) else ''}"
-            answer = str(r.get("answer") or r.get("error") or "")
-            t.add_row(Text(str(r.get("target", ""))), str(r.get("purpose", "")), Text(question),
-                      rflags,
-                      Text(answer, style="red" if r.get("error") else ""))
+        for r in ev.requeries:
+            rflags = " ".join(f for f, on in (("flush", r.flush), ("cd", r.cd)) if on) or "-"
+            t.add_row(Text(r.target), r.purpose, Text(f"{r.qname} {qtype_text(r.qtype)}"),
+                      rflags, Text(r.answer or r.error or "", style="red" if r.error else ""))
         out.append(t)
-    rows = []
-    for key in ("dnssec", "confirmation", "confirmed", "unstable_side", "side", "errors",
-                "cd_rcodes", "reference_target", "pool_requeries", "memo",
-                "first_attempt_errors", "budget", "budget_exhausted_at"):
-        if key in ev:
-            value = ev.pop(key)
-            rows.append((words(key), plain(value)))
+    rest = ev.to_json()
+    for shown in ("version", "differences", "differences_omitted", "explained", "noise_floor",
+                  "requeries", "candidate", "reference"):  # (the summaries: answers above)
+        rest.pop(shown, None)
+    rows = [(words(key), plain(rest.pop(key))) for key in (
+        "dnssec", "confirmation", "confirmed", "unstable_side", "side", "errors", "cd_rcodes",
+        "reference_target", "pool_requeries", "memo", "first_attempt_errors", "budget",
+        "budget_exhausted_at") if key in rest]
+    if ev.differences_omitted:
+        rows.append(("differences omitted", str(ev.differences_omitted)))
     if rows:
         out.append(Group(Text("Verdict evidence", style="bold"), _kv(rows)))
-    for side in ("candidate", "reference"):  # one-line summaries of the answers shown above
-        if isinstance(ev.get(side), str):
-            ev.pop(side)
-    if ev:
-        out.append(Panel(Text(dumps(ev)), title="other evidence", title_align="left"))
+    if rest:
+        out.append(Panel(Text(dumps(rest)), title="other evidence", title_align="left"))
     return out
 
 

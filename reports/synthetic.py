@@ -35,6 +35,7 @@ import dns.rdatatype
 import dns.rrset
 import numpy as np
 
+from harness import evidence as ev
 from harness.config import StoreConfig
 from harness.store import Store
 
@@ -196,22 +197,24 @@ def _real_variant(t: _Template, category: str) -> tuple[str, str]:
     return "dnssec.ede", "ede"
 
 
-def _difference(t: _Template, category: str, cand: str, ref: str) -> dict[str, Any]:
+_NO_EVIDENCE = json.dumps(ev.Evidence().to_json())  # most rows: made once
+
+
+def _difference(t: _Template, category: str, cand: str, ref: str) -> ev.DifferenceEntry:
     rtype = dns.rdatatype.to_text(dns.rdatatype.RdataType(t.qtype))
     if category == "answer.data":
-        return {"category": category, "detail": f"answer: {t.qname} {rtype} data differs",
-                "rrset": f"{t.qname} {rtype}", "candidate": cand, "reference": ref}
+        return ev.DifferenceEntry(category, f"answer: {t.qname} {rtype} data differs",
+                               f"{t.qname} {rtype}", cand, ref)
     if category == "rcode":
-        return {"category": category, "detail": f"rcode {cand} where the reference says {ref}",
-                "candidate": cand, "reference": ref}
+        return ev.DifferenceEntry(category, f"rcode {cand} where the reference says {ref}",
+                               None, cand, ref)
     if category == "dnssec.ede":
-        return {"category": category, "detail": "Extended DNS Error codes differ",
-                "candidate": "9", "reference": "6"}
-    return {"category": category, "detail": f"DNSSEC {cand} where the reference is {ref}",
-            "candidate": cand, "reference": ref}
+        return ev.DifferenceEntry(category, "Extended DNS Error codes differ", None, "9", "6")
+    return ev.DifferenceEntry(category, f"DNSSEC {cand} where the reference is {ref}", None,
+                           cand, ref)
 
 
-def _evidence_real(t: _Template, category: str) -> dict[str, Any]:
+def _evidence_real(t: _Template, category: str) -> ev.Evidence:
     if category == "dnssec.bogus_secure":
         states = ("bogus", "secure")
     elif category == "dnssec.secure_insecure":
@@ -229,18 +232,16 @@ def _evidence_real(t: _Template, category: str) -> dict[str, Any]:
         sides = (" ".join(_data(rtype, 0, True)), " ".join(_data(rtype, 0)))
     else:
         sides = states
-    return {
-        "confirmed": True,
-        "reference_target": REFERENCE,
-        "differences": [_difference(t, category, *sides)],
-        "dnssec": {"candidate": states[0], "reference": states[1]},
-        "confirmation": {"candidate_changed": False, "reference_changed": False,
-                         "persisted": True},
-        "requeries": [{"target": CANDIDATE, "purpose": "confirm", "qname": t.qname,
-                       "qtype": t.qtype, "answer": "(as before)"},
-                      {"target": REFERENCE, "purpose": "confirm", "qname": t.qname,
-                       "qtype": t.qtype, "flush": True, "answer": "(as before)"}],
-    }
+    return ev.Evidence(
+        confirmed=True, reference_target=REFERENCE,
+        differences=[_difference(t, category, *sides)],
+        dnssec=ev.DnssecOutcomes(states[0], states[1]),
+        confirmation=ev.Confirmation(candidate_changed=False, reference_changed=False,
+                                  persisted=True),
+        requeries=[ev.RequeryEntry(CANDIDATE, "confirm", t.qname, t.qtype,
+                                answer="(as before)"),
+                   ev.RequeryEntry(REFERENCE, "confirm", t.qname, t.qtype, flush=True,
+                                answer="(as before)")])
 
 
 def _choice(rng: np.random.Generator, table: tuple[tuple[Any, ...], ...], n: int) -> np.ndarray:
@@ -339,7 +340,7 @@ def _fill(db: sqlite3.Connection, run_id: int, templates: list[_Template], total
             category = "equal"
             categories: list[str] = []
             explained: list[str] = []
-            evidence: dict[str, Any] = {}
+            evidence: ev.Evidence | None = None
             if kind == "noise":
                 by, category, _ = NOISE[int(noise[k])]
                 wire_key = "order" if "order" in by else "ttl"
@@ -349,9 +350,8 @@ def _fill(db: sqlite3.Connection, run_id: int, templates: list[_Template], total
                     cand_wire = t.wires[wire_key]
                     explained = list(by)
                     categories = [category]
-                    evidence = {"reference_target": REFERENCE, "explained": [
-                        {"normaliser": b, "note": NOTES[b], "categories": [category],
-                         "count": 1 + (oid % 3)} for b in by]}
+                    evidence = ev.Evidence(reference_target=REFERENCE, explained=[
+                        ev.ExplainedEntry(b, NOTES[b], [category], 1 + (oid % 3)) for b in by])
             elif kind == "real":
                 category, wire_key = _real_variant(t, REAL[int(real[k])][0])
                 cand_wire = t.wires[wire_key]
@@ -365,10 +365,10 @@ def _fill(db: sqlite3.Connection, run_id: int, templates: list[_Template], total
                     category = "dnssec.ede"
                     cand_wire = t.wires.get("ede", cand_wire)
                 categories = [category]
-                evidence = {"reference_target": REFERENCE, "unstable_side": "reference",
-                            "confirmation": {"candidate_changed": False,
-                                             "reference_changed": True,
-                                             "matches": "reference re-query"}}
+                evidence = ev.Evidence(reference_target=REFERENCE, unstable_side="reference",
+                                       confirmation=ev.Confirmation(
+                                           candidate_changed=False, reference_changed=True,
+                                           matches="reference re-query"))
             elif kind == "timeout":
                 category = "timeout"
                 side = "candidate" if timeout_side[k] else "reference"
@@ -376,9 +376,8 @@ def _fill(db: sqlite3.Connection, run_id: int, templates: list[_Template], total
                     cand_wire, lc, err_c = None, 5.0, "timeout"
                 else:
                     ref_wire, lr, err_r = None, 5.0, "timeout"
-                evidence = {"reference_target": REFERENCE, "side": side,
-                            "errors": {CANDIDATE if side == "candidate" else REFERENCE:
-                                       "timeout"}}
+                evidence = ev.Evidence(reference_target=REFERENCE, side=side, errors={
+                    CANDIDATE if side == "candidate" else REFERENCE: "timeout"})
             totals[kind] = totals.get(kind, 0) + 1
             obs_rows.append((oid, run_id, seen[k], seen[k] + 0.05, "dnstap", "127.0.0.9",
                              1024 + oid % 60000, t.qname, t.qtype, 1, 1, 0, int(do[k]), 0,
@@ -386,8 +385,9 @@ def _fill(db: sqlite3.Connection, run_id: int, templates: list[_Template], total
             answer_rows.append((oid, CANDIDATE, cand_wire, lc, err_c))
             answer_rows.append((oid, REFERENCE, ref_wire, lr, err_r))
             verdict_rows.append((oid, run_id, kind, category, json.dumps(categories),
-                                 json.dumps(explained), json.dumps(evidence) if evidence
-                                 else "{}", seen[k] + 0.06))
+                                 json.dumps(explained),
+                                 _NO_EVIDENCE if evidence is None
+                                 else json.dumps(evidence.to_json()), seen[k] + 0.06))
         db.executemany("INSERT INTO observations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                        obs_rows)
         db.executemany("INSERT INTO answers VALUES (?,?,?,?,?)", answer_rows)

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from harness import evidence as ev
 from harness.differ.classify import DNSSEC_EDE
 from harness.differ.normalise import domain_of
 from harness.records import CANDIDATE
@@ -198,19 +199,19 @@ def _load(db: sqlite3.Connection, path: Path, run: StoredRun, run_ids: list[int]
     _servfail_states(db, per_obs, order)
     normalisers = _normalisers(db, rid)
     ede = pd.DataFrame(db.execute(
-        "SELECT v.kind, ifnull(json_extract(d.value, '$.candidate'), 'none'), "
-        "ifnull(json_extract(d.value, '$.reference'), 'none'), count(*) "
-        "FROM verdicts v, json_each(v.evidence, '$.differences') d "
+        f"SELECT v.kind, ifnull(json_extract(d.value, '{ev.ENTRY_CANDIDATE}'), 'none'), "
+        f"ifnull(json_extract(d.value, '{ev.ENTRY_REFERENCE}'), 'none'), count(*) "
+        f"FROM verdicts v, json_each(v.evidence, '{ev.PATH_DIFFERENCES}') d "
         "WHERE v.run_id=? AND v.kind != 'equal' AND v.categories LIKE '%dnssec.ede%' "
-        "AND json_extract(d.value, '$.category') = 'dnssec.ede' GROUP BY 1, 2, 3",
+        f"AND json_extract(d.value, '{ev.ENTRY_CATEGORY}') = 'dnssec.ede' GROUP BY 1, 2, 3",
         (rid,)).fetchall(), columns=["kind", "candidate", "reference", "n"])
     ede["candidate"] = ede["candidate"].astype(str)
     ede["reference"] = ede["reference"].astype(str)
     # The differ says which side (evidence.side, .unstable_side); the exact judge lists
     # timeout.<target> categories.
     sides = pd.DataFrame(db.execute(
-        "SELECT kind, coalesce(json_extract(evidence, '$.side'), "
-        "json_extract(evidence, '$.unstable_side'), "
+        f"SELECT kind, coalesce(json_extract(evidence, '{ev.PATH_SIDE}'), "
+        f"json_extract(evidence, '{ev.PATH_UNSTABLE_SIDE}'), "
         "CASE WHEN categories = ? THEN 'candidate' WHEN instr(categories, ?) THEN 'both' "
         "WHEN categories LIKE '[\"timeout.%' THEN 'reference' END, category), count(*) "
         "FROM verdicts WHERE run_id=? AND kind IN ('timeout', 'unstable') GROUP BY 1, 2",
@@ -332,10 +333,10 @@ def _verdict_columns(db: sqlite3.Connection, rid: int, per_obs: pd.DataFrame,
     ids = per_obs.index.to_numpy()
     rows = db.execute(
         "SELECT observation_id, kind, category, "
-        "CASE WHEN instr(evidence, '\"dnssec\"') "
-        "THEN json_extract(evidence, '$.dnssec.candidate') END, "
-        "CASE WHEN instr(evidence, '\"dnssec\"') "
-        "THEN json_extract(evidence, '$.dnssec.reference') END FROM verdicts "
+        f"CASE WHEN instr(evidence, '{ev.KEY_DNSSEC}') "
+        f"THEN json_extract(evidence, '{ev.PATH_DNSSEC_CANDIDATE}') END, "
+        f"CASE WHEN instr(evidence, '{ev.KEY_DNSSEC}') "
+        f"THEN json_extract(evidence, '{ev.PATH_DNSSEC_REFERENCE}') END FROM verdicts "
         "WHERE run_id=? AND kind != 'equal' ORDER BY observation_id", (rid,)).fetchall()
     v = pd.DataFrame(rows, columns=["id", "kind", "category", "c", "r"])
     v = v[np.isin(v["id"].to_numpy(dtype=np.int64), ids)]
@@ -452,10 +453,10 @@ def _normalisers(db: sqlite3.Connection, rid: int) -> pd.DataFrame:
     something in, and how many differences it absorbed (from the evidence; from the
     ``explained_by`` column where the evidence does not say)."""
     rows = db.execute(
-        "SELECT json_extract(e.value, '$.normaliser'), v.kind, "
-        "ifnull(json_extract(e.value, '$.categories'), '[]'), count(*), "
-        "sum(ifnull(json_extract(e.value, '$.count'), 1)) "
-        "FROM verdicts v, json_each(v.evidence, '$.explained') e "
+        f"SELECT json_extract(e.value, '{ev.ENTRY_NORMALISER}'), v.kind, "
+        f"ifnull(json_extract(e.value, '{ev.ENTRY_CATEGORIES}'), '[]'), count(*), "
+        f"sum(ifnull(json_extract(e.value, '{ev.ENTRY_COUNT}'), 1)) "
+        f"FROM verdicts v, json_each(v.evidence, '{ev.PATH_EXPLAINED}') e "
         "WHERE v.run_id=? AND v.kind != 'equal' AND v.explained_by != '[]' "
         "GROUP BY 1, 2, 3", (rid,)).fetchall()
     if not rows:

@@ -13,6 +13,9 @@ trust anchors are configured (by default the bundled IANA root anchor, see
 from __future__ import annotations
 
 import ipaddress
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +34,7 @@ from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.chain import ZoneKeys
+from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
 from resolver.model import Request
 from resolver.peers import PeerGroup, PeerResolver
@@ -115,26 +119,70 @@ def trust_anchors(config: ResolverConfig) -> TrustAnchors:
     return anchors
 
 
+@dataclass(frozen=True)
+class Assembly:
+    """One resolver's parts, as :func:`assemble` put them together."""
+
+    cache: DnsCache
+    conductor: Conductor  # over the transport: the network, or a fake one
+    recursor: Recursor
+    validator: ValidatingRecursor | None  # over the recursor when validating
+    answerer: ResolverAnswerer  # what the workers call
+
+    @property
+    def resolves(self) -> Resolves:
+        """What the answerer asks: the validator, else the recursor."""
+        return self.recursor if self.validator is None else self.validator
+
+
+def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
+             root_hints: Sequence[tuple[str, str]],
+             recursor_config: RecursorConfig | None = None,
+             anchors: TrustAnchors | None = None,
+             dnssec_config: DnssecConfig | None = None,
+             rng: random.Random | None = None, use_0x20: bool = True,
+             recursor_clock: Clock | None = None,
+             seam: Callable[[Exchanger], Exchanger] | None = None,
+             minimal_responses: bool = True, minimal_ns_answers: bool = True) -> Assembly:
+    """The one place a resolver is put together: a conductor over ``transport`` (the
+    exchanger seam the recursor asks through), the recursor, the validator over it when
+    ``anchors`` are given (None: no validation), and the answerer.  :func:`build` calls it for a
+    :class:`ResolverConfig`; Deckard's candidate, the differ's in-process benchmark and the
+    tests call it with a fake network (a ``MockTransport``, a scenario's) and a manual clock.
+
+    ``rng``: the conductor's randomness (server choice, IDs, 0x20), seeded for replays;
+    ``recursor_clock``: the recursor's clock when it is not ``clock`` (Deckard's whole
+    seconds); ``seam``: wraps the conductor where the answerer asks it (a fault, a
+    recorder)."""
+    conductor = Conductor(transport, cache.infra, clock, rng, use_0x20=use_0x20)
+    resolving_clock = recursor_clock or clock
+    zones = None if anchors is None else ZoneKeys(anchors, resolving_clock)
+    recursor = Recursor(cache, root_hints, resolving_clock, recursor_config,
+                        signed_zone_hint=None if zones is None else zones.is_signed)
+    validator = None if zones is None else ValidatingRecursor(recursor, zones, dnssec_config)
+    exchanger: Exchanger = conductor if seam is None else seam(conductor)
+    answerer = ResolverAnswerer(recursor if validator is None else validator, exchanger,
+                                minimal_responses=minimal_responses,
+                                minimal_ns_answers=minimal_ns_answers)
+    return Assembly(cache, conductor, recursor, validator, answerer)
+
+
 def build(config: ResolverConfig, clock: Clock | None = None,
           transport: Transport | None = None) -> ResolverAnswerer:
-    """The resolver a config describes; ``transport`` replaces the network (tests)."""
+    """The resolver a config describes, over ``transport`` (default: the network, UDP and
+    TCP from ``config.egress`` to ``config.upstream_port``; a ``MockTransport`` or any
+    other :class:`~resolver.conductor.Transport` in tests)."""
     clock = clock or SystemClock()
-    cache = DnsCache(config.cache_bytes)
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
-    conductor = Conductor(transport, cache.infra, clock, use_0x20=config.use_0x20)
-    anchors = trust_anchors(config)
-    zones = ZoneKeys(anchors, clock) if anchors else None
-    recursor = Recursor(
-        cache,
-        config.root_hints,
-        clock,
-        RecursorConfig(qname_minimisation=config.qname_minimisation,
-                       qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
-                       do_ip6=ip6_enabled(config), prime=config.priming),
-        signed_zone_hint=None if zones is None else zones.is_signed,
-    )
-    resolves: Resolves = recursor if zones is None else ValidatingRecursor(recursor, zones)
+    parts = assemble(
+        transport, clock, cache=DnsCache(config.cache_bytes), root_hints=config.root_hints,
+        recursor_config=RecursorConfig(
+            qname_minimisation=config.qname_minimisation,
+            qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
+            do_ip6=ip6_enabled(config), prime=config.priming),
+        anchors=trust_anchors(config) or None, use_0x20=config.use_0x20)
+    resolves = parts.resolves
     peers = config.peers
     if peers is not None and peers.self_id is not None:
         # a member: it answers peers (single-flight) and, with others, asks their owners
@@ -145,8 +193,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
                           source=source if source and not ipaddress.ip_address(
                               source).is_unspecified else None,
                           clock=clock) if peers.enabled else None
-        resolves = PeerResolver(resolves, group)
-    return ResolverAnswerer(resolves, conductor)
+        return ResolverAnswerer(PeerResolver(resolves, group), parts.conductor)
+    return parts.answerer
 
 
 def ip6_enabled(config: ResolverConfig) -> bool:

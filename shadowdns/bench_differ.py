@@ -12,8 +12,7 @@ code (workers, plugins, cache, recursor, conductor) egressing from its own lab r
   traffic from "other clients", which keeps their caches out of step with the candidate's.
 
 Time is virtual: one :class:`ManualClock` drives the resolvers' TTLs and the lab's flapping
-answers (the lab reads ``time.time()``, which :func:`virtual_lab_time` points at the clock
-for the duration of a run).
+answers (``LabServer(clock=...)``) and the zones' signatures.
 
 **Accuracy** (:func:`accuracy`): every manifest name is asked each round (DO=1 mostly, 0x20
 case), some with a fault injected; each observation is judged with re-queries going to the
@@ -33,7 +32,6 @@ import argparse
 import asyncio
 import base64
 import collections
-import contextlib
 import dataclasses
 import functools
 import json
@@ -41,7 +39,7 @@ import random
 import sys
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +51,6 @@ import dns.rdataclass
 import dns.rdatatype
 import yaml
 
-import lab.authserver
 from configfiles import ConfigError, read_yaml
 from harness.differ import Differ, DifferConfig
 from harness.differ.sweep import Authorities, sweep_wire
@@ -63,14 +60,13 @@ from lab.manifest import manifest
 from lab.run import root_servers
 from lab.world import ManifestEntry, WorldDef, load_world
 from lab.zones import build_zones
-from resolver.app import ResolverAnswerer
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor, MockTransport
+from resolver.conductor import MockTransport
 from resolver.frames import FrameQueue
 from resolver.model import Frame
 from resolver.plugins import Plugin, PluginChain
-from resolver.recursor.core import Recursor
 from resolver.workers import Workers
 from shadowdns.bench_faults import Applied, FaultKind, FaultPlugin
 
@@ -82,36 +78,14 @@ ALL_FAULTS = tuple(FaultKind)
 # -- the lab in process --------------------------------------------------------------------------
 
 
-class _LabTime:
-    """Stands in for the ``time`` module inside ``lab.authserver`` during a run."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self.clock = clock
-
-    def time(self) -> float:
-        return self.clock.now()
-
-
-@contextlib.contextmanager
-def virtual_lab_time(clock: ManualClock) -> Iterator[None]:
-    """Make the lab's answers (flapping data) follow ``clock`` instead of the wall clock."""
-    namespace = vars(lab.authserver)
-    saved = namespace["time"]
-    namespace["time"] = _LabTime(clock)
-    try:
-        yield
-    finally:
-        namespace["time"] = saved
-
-
 class LabWorld:
     """The default lab world, answered in process, and resolvers egressing into it."""
 
     def __init__(self, seed: int = 5, world: WorldDef | None = None) -> None:
         self.world = world or load_world()
-        self.zones = build_zones(self.world)
-        self.server = LabServer(self.world, self.zones, seed=seed)
         self.clock = ManualClock(start=time.time())
+        self.zones = build_zones(self.world, int(self.clock.now()))
+        self.server = LabServer(self.world, self.zones, seed=seed, clock=self.clock.now)
         self.hints = root_servers(self.zones)
         self.by_addr = {s.address: s for s in self.world.servers.values()}
         self.seed = seed
@@ -142,10 +116,10 @@ class LabResolver:
             return None if wire is None else dns.message.from_wire(wire)
 
         self.cache = DnsCache(32 * 1024 * 1024)
-        conductor = Conductor(MockTransport(handler), self.cache.infra, world.clock,
-                              random.Random(zlib.crc32(f"{world.seed}/{name}".encode())))
-        recursor = Recursor(self.cache, world.hints, world.clock)
-        self.workers = Workers(FrameQueue(), ResolverAnswerer(recursor, conductor),
+        resolver = assemble(MockTransport(handler), world.clock, cache=self.cache,
+                            root_hints=world.hints,
+                            rng=random.Random(zlib.crc32(f"{world.seed}/{name}".encode())))
+        self.workers = Workers(FrameQueue(), resolver.answerer,
                                PluginChain(plugins), n=1, clock=world.clock)
         self._ids = random.Random(zlib.crc32(f"{world.seed}/{name}/id".encode()))
 
@@ -463,9 +437,8 @@ class AccuracyReport:
             by_kind[r.kind][r.verdict.kind.value] += 1
             for n in r.verdict.explained_by:
                 explained[r.kind][n] += 1
-            floor = r.verdict.evidence.get("noise_floor")
-            if r.verdict.kind is not VerdictKind.REAL and isinstance(floor, list):
-                for e in {str(f.get("evidence")) for f in floor if isinstance(f, dict)}:
+            if r.verdict.kind is not VerdictKind.REAL:
+                for e in {f.evidence for f in r.verdict.evidence.noise_floor}:
                     explained[r.kind][f"floor:{e}"] += 1  # which evidence the floor used
         for kind in sorted(by_kind, key=lambda k: (not k.startswith("noise"), k)):
             c = by_kind[kind]
@@ -491,7 +464,7 @@ class AccuracyReport:
         lines.append("")
         for r in self.false_real()[:10]:
             lines.append(f"    {r.name} {r.rdtype} ({r.kind}): {r.verdict.category} "
-                         f"{json.dumps(r.verdict.evidence.get('differences', []))[:300]}")
+                         f"{json.dumps(r.verdict.evidence.to_json().get('differences', []))[:300]}")
         unprompted = collections.Counter((r.name, r.rdtype, r.verdict.category)
                                          for r in self.unprompted())
         lines.append(f"  REAL on fault-free stable/broken names: {len(self.unprompted())} "
@@ -500,8 +473,8 @@ class AccuracyReport:
         for (name, rdtype, cat), count in unprompted.most_common(10):
             example = next(r for r in self.unprompted()
                            if (r.name, r.rdtype, r.verdict.category) == (name, rdtype, cat))
-            diffs = example.verdict.evidence.get("differences", [])
-            first = diffs[0]["detail"] if isinstance(diffs, list) and diffs else ""
+            diffs = example.verdict.evidence.differences
+            first = diffs[0].detail if diffs else ""
             lines.append(f"    {name} {rdtype}: {cat} x{count}: {first}")
         lines.append("")
         lines.append("injected faults (found = a REAL verdict; as expected = under the "
@@ -520,7 +493,7 @@ class AccuracyReport:
             lines.append(f"  all faults: {found}/{total} found ({100 * found / total:.2f}%)")
             timed_out = [r for r in self.faulty if r.verdict.kind is VerdictKind.TIMEOUT]
             if timed_out:
-                sides = collections.Counter(str(r.verdict.evidence.get("side", "?"))
+                sides = collections.Counter(r.verdict.evidence.side or "?"
                                             for r in timed_out)
                 lines.append(f"  of which a side gave no answer (TIMEOUT, not judged): "
                              f"{len(timed_out)} ("
@@ -581,49 +554,48 @@ async def accuracy(cfg: AccuracyConfig | None = None) -> AccuracyReport:
         entries = [e for e in entries if e.name.to_text() in wanted]
     noise_entries = [e for e in entries if e.category == "noise"]
     started = time.perf_counter()
-    with virtual_lab_time(world.clock):
-        sides = Sides(world, references=cfg.references)
-        differ = differ_for_lab(cfg.references, cfg.differ, sides.authority)
-        obs_id = 0
-        for _ in range(cfg.rounds):
-            world.clock.advance(cfg.step * rng.uniform(0.3, 1.7))
-            for ref in sides.references.values():  # other clients of the references
-                for e in noise_entries:
-                    if rng.random() < cfg.background:
-                        await ref.ask(_query_for(e, rng))
-            order = list(entries)
-            rng.shuffle(order)
-            for entry in order:
-                dnssec = rng.random() < 0.85
-                query = _query_for(entry, rng, dnssec)
-                kind: FaultKind | None = None
-                if cfg.faults and rng.random() < cfg.fault_rate:
-                    kind = rng.choice(cfg.faults)
-                    why = _fault_applies(kind, entry, query)
-                    if why is not None:
-                        report.excluded[why] += 1
-                        kind = None
-                if kind is not None:
-                    sides.faults.inject(entry.name, entry.rdtype, kind)
-                obs_id += 1
-                obs = await sides.observe(query, obs_id)
-                applied: Applied | None = None
-                if kind is not None:
-                    applied = sides.faults.applied.get(
-                        (entry.name.to_text().lower(), int(entry.rdtype)))
-                verdict = await differ.judge(obs, sides.requery)
-                if kind is not None:
-                    sides.faults.clear(entry.name, entry.rdtype)
-                    if applied is None:
-                        report.excluded[f"{kind.value}: does not apply to the reply"] += 1
-                        kind = None
-                report.records.append(Record(
-                    entry.name.to_text(), dns.rdatatype.to_text(entry.rdtype),
-                    f"{entry.category}:{entry.kind}", kind,
-                    applied.expected if applied is not None and kind is not None else None,
-                    verdict))
-        report.requeries = sides.requeries
-        report.authority_queries = sides.authority_queries
+    sides = Sides(world, references=cfg.references)
+    differ = differ_for_lab(cfg.references, cfg.differ, sides.authority)
+    obs_id = 0
+    for _ in range(cfg.rounds):
+        world.clock.advance(cfg.step * rng.uniform(0.3, 1.7))
+        for ref in sides.references.values():  # other clients of the references
+            for e in noise_entries:
+                if rng.random() < cfg.background:
+                    await ref.ask(_query_for(e, rng))
+        order = list(entries)
+        rng.shuffle(order)
+        for entry in order:
+            dnssec = rng.random() < 0.85
+            query = _query_for(entry, rng, dnssec)
+            kind: FaultKind | None = None
+            if cfg.faults and rng.random() < cfg.fault_rate:
+                kind = rng.choice(cfg.faults)
+                why = _fault_applies(kind, entry, query)
+                if why is not None:
+                    report.excluded[why] += 1
+                    kind = None
+            if kind is not None:
+                sides.faults.inject(entry.name, entry.rdtype, kind)
+            obs_id += 1
+            obs = await sides.observe(query, obs_id)
+            applied: Applied | None = None
+            if kind is not None:
+                applied = sides.faults.applied.get(
+                    (entry.name.to_text().lower(), int(entry.rdtype)))
+            verdict = await differ.judge(obs, sides.requery)
+            if kind is not None:
+                sides.faults.clear(entry.name, entry.rdtype)
+                if applied is None:
+                    report.excluded[f"{kind.value}: does not apply to the reply"] += 1
+                    kind = None
+            report.records.append(Record(
+                entry.name.to_text(), dns.rdatatype.to_text(entry.rdtype),
+                f"{entry.category}:{entry.kind}", kind,
+                applied.expected if applied is not None and kind is not None else None,
+                verdict))
+    report.requeries = sides.requeries
+    report.authority_queries = sides.authority_queries
     report.seconds = time.perf_counter() - started
     return report
 
@@ -719,7 +691,7 @@ async def make_corpus(path: Path, count: int = 20_000, *, fault_rate: float = 0.
     rng.shuffle(entries)
     weights = [1.0 / (i + 1) ** 0.8 for i in range(len(entries))]  # Zipf-like popularity
     counts: collections.Counter[str] = collections.Counter()
-    with virtual_lab_time(world.clock), path.open("w") as out:
+    with path.open("w") as out:
         sides = Sides(world)
         differ = differ_for_lab()
         for i in range(count):

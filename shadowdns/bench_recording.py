@@ -42,7 +42,7 @@ from harness.targets import InProcessTarget
 from resolver.conductor import MockTransport
 from resolver.config import ResolverConfig
 from resolver.recursor.exchanger import UpstreamQuery, UpstreamResult
-from shadowdns.bench_differ import CANDIDATE_EGRESS, LabWorld, virtual_lab_time
+from shadowdns.bench_differ import CANDIDATE_EGRESS, LabWorld
 
 __all__ = ["register"]
 
@@ -233,8 +233,7 @@ async def _exchanger_cost(n: int) -> float:
 
 def run(args: argparse.Namespace) -> int:
     world = LabWorld()
-    with virtual_lab_time(world.clock):
-        result = asyncio.run(_run(args, world))
+    result = asyncio.run(_run(args, world))
     print(f"recording ({result['mode']} cache, {result['queries_per_round']} queries x "
           f"{result['rounds']} rounds per setting): harness CPU per sampled query "
           f"{result['cpu_us_per_query_recording']:.0f} us recording, "

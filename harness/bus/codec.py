@@ -31,6 +31,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from harness.evidence import Evidence
 from harness.records import (
     ExchangeLog,
     Observation,
@@ -132,7 +133,7 @@ def encode_observation(observation: Observation, verdict: Verdict | None) -> Fie
     fields[b"r"] = _json(None if verdict is None else {
         "kind": verdict.kind.value, "category": verdict.category,
         "categories": verdict.categories, "explained_by": verdict.explained_by,
-        "evidence": verdict.evidence})
+        "evidence": verdict.evidence.to_json()})
     upstream = observation.upstream
     fields[b"u"] = _json(None if upstream is None else {
         "dropped": upstream.dropped,
@@ -173,7 +174,7 @@ def decode_result(fields: Mapping[bytes, bytes]) -> Result:
         r = _load(fields, b"r")
         verdict = None if r is None else Verdict(
             query_id, VerdictKind(r["kind"]), str(r["category"]), list(r["categories"]),
-            list(r["explained_by"]), dict(r["evidence"]))
+            list(r["explained_by"]), Evidence.from_json(r["evidence"], "field 'r' evidence"))
         u = _load(fields, b"u")
         if u is not None:
             log = ExchangeLog(max_bytes=1 << 62, dropped=int(u["dropped"]))

@@ -25,6 +25,7 @@ import dns.rdatatype
 
 from harness.differ.answers import SECTIONS, Parsed, RRKey, RRsetView
 from harness.differ.classify import Outcome, dnssec_category, dnssec_outcome
+from harness.evidence import DifferenceEntry
 
 __all__ = ["Difference", "chain", "chain_in_order", "compare", "rrsig_identity"]
 
@@ -57,15 +58,11 @@ class Difference:
             return "answer"
         return group if group in SECTIONS else ""
 
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"category": self.category, "detail": self.detail}
-        if self.key is not None:
-            out["rrset"] = _key_text(self.key)
-        if self.candidate is not None:
-            out["candidate"] = self.candidate
-        if self.reference is not None:
-            out["reference"] = self.reference
-        return out
+    def entry(self) -> DifferenceEntry:
+        """As the verdict's evidence lists it."""
+        return DifferenceEntry(self.category, self.detail,
+                               None if self.key is None else _key_text(self.key),
+                               self.candidate, self.reference)
 
 
 def _key_text(key: RRKey) -> str:

@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.rcode
 import dns.rdatatype
@@ -80,6 +82,14 @@ from harness.differ.sweep import (
     ttl_varies,
 )
 from harness.differ.wire import memo_key
+from harness.evidence import (
+    Confirmation,
+    DnssecOutcomes,
+    Evidence,
+    FloorEntry,
+    RequeryEntry,
+    SweepEntry,
+)
 from harness.judge import Requery
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 
@@ -157,25 +167,20 @@ class DifferConfig:
 class _Trail:
     """The re-queries one judgement made, for the evidence."""
 
-    entries: list[dict[str, object]] = field(default_factory=list)
+    entries: list[RequeryEntry] = field(default_factory=list)
     pool: int = 0
 
     def add(self, target: str, purpose: str, query: Query, flush: bool, cd: bool,
             answer: TargetAnswer, parsed: Parsed | None) -> None:
-        entry: dict[str, object] = {"target": target, "purpose": purpose,
-                                    "qname": query.qname,
-                                    "qtype": query.qtype}
-        if flush:
-            entry["flush"] = True
-        if cd:
-            entry["cd"] = True
+        error = summary = None
         if answer.error is not None or answer.wire is None:
-            entry["error"] = answer.error or "no answer"
+            error = answer.error or "no answer"
         elif parsed is None:
-            entry["error"] = "unparseable response"
+            error = "unparseable response"
         else:
-            entry["answer"] = parsed.summary()
-        self.entries.append(entry)
+            summary = parsed.summary()
+        self.entries.append(RequeryEntry(target, purpose, query.qname, query.qtype,
+                                         flush, cd, summary, error))
 
 
 @dataclass(slots=True)
@@ -244,10 +249,13 @@ class Differ:
                     return hit
         judgement = _Judgement(self, observation, requery, refs)
         try:
-            return await judgement.run()
+            verdict = await judgement.run()
         except Exhausted:
             self.stats["budget_exhausted"] += 1
             return judgement.undecided()
+        if judgement.memorable is not None:
+            self._remember(*judgement.memorable, verdict)
+        return verdict
 
     # -- the memo: a pair already found to be noise is noise again --------------------------
 
@@ -272,7 +280,7 @@ class Differ:
                 return None
         t = memo.verdict
         return Verdict(obs_id, t.kind, t.category, list(t.categories), list(t.explained_by),
-                       {**t.evidence, "memo": True})
+                       dataclasses.replace(t.evidence, memo=True))
 
     def _remember(self, cand: bytes, ref: bytes, verdict: Verdict) -> None:
         kc, kr = memo_key(cand), memo_key(ref)
@@ -314,21 +322,47 @@ def same_answer(a: Parsed, b: Parsed) -> bool:
     return all(d.category.rsplit(".", 1)[-1] in _NOT_DATA for d in compare(a, b))
 
 
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """The original answers of both sides, each with a response (after a retry, maybe)."""
+
+    cand: TargetAnswer
+    ref: TargetAnswer
+    cand_wire: bytes
+    ref_wire: bytes
+    retried: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Requeried:
+    """Both sides asked again: the answers and their parses."""
+
+    cand_answer: TargetAnswer
+    cand: Parsed
+    ref_answer: TargetAnswer
+    ref: Parsed
+
+
 class _Judgement:
-    """One observation's way through the slow path."""
+    """One observation's way through the slow path.  :meth:`run` is the sequence of steps;
+    each step returns the verdict when it reaches one, else what the next step needs."""
 
     def __init__(self, differ: Differ, observation: Observation, requery: Requery,
                  refs: list[str]) -> None:
-        self.d = differ
-        self.cfg = differ.config
-        self.k = differ.knowledge
-        self.obs = observation
+        self.differ = differ
+        self.config = differ.config
+        self.knowledge = differ.knowledge
+        self.observation = observation
         self.requery = requery
         self.refs = refs
         self.query = observation.query
         self.asked = observation.query.do or observation.query.ad
         self.trail = _Trail()
-        self.notes: dict[str, object] = {}
+        self.found = Evidence()
+        """What the steps found along the way, for every verdict this judgement gives."""
+        self.memorable: tuple[bytes, bytes] | None = None
+        """The original (candidate, reference) wires when the verdict may be recalled for
+        a later pair alike (EQUAL or NOISE on first sight, no side asked again)."""
         self.lag = 0.0  # seconds the reference answered after the candidate
         self.last: Normalised | None = None  # the latest assessment (for UNDECIDED)
         self.samples: list[Sample] = []  # the reference side's answers but the original
@@ -336,6 +370,11 @@ class _Judgement:
         self.fresh_parsed: Parsed | None = None
         wanted = differ.config.floor_references
         self.floor_refs = [r for r in refs if wanted is None or r == refs[0] or r in wanted]
+
+    @property
+    def primary_ref(self) -> str:
+        """The primary reference: the one the candidate is compared against."""
+        return self.refs[0]
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -349,11 +388,11 @@ class _Judgement:
                         send: Callable[[], Awaitable[TargetAnswer]]
                         ) -> tuple[TargetAnswer, Parsed | None]:
         """Send one confirmation query through the budget; parse and record the answer."""
-        budget = self.d.budget
+        budget = self.differ.budget
         if not budget.take():
-            self.notes["budget_exhausted_at"] = purpose
+            self.found.budget_exhausted_at = purpose
             raise Exhausted(purpose)
-        self.d.stats["requeries"] += 1
+        self.differ.stats["requeries"] += 1
         try:
             if budget.slots is not None:
                 async with budget.slots:
@@ -373,106 +412,130 @@ class _Judgement:
 
     def learn(self, parsed: Parsed | None, target: str) -> None:
         if parsed is not None:
-            self.k.learn(parsed, self.d.vantage(target))
+            self.knowledge.learn(parsed, self.differ.vantage(target))
 
     def assess(self, cand: Parsed, ref: Parsed,
                outcomes: tuple[Outcome, Outcome] | None = None) -> Normalised:
         """``cand`` against ``ref`` (the original pair's timing: ``self.lag``)."""
-        result = self.d.assess(cand, ref, asked_dnssec=self.asked, outcomes=outcomes,
-                               lag=self.lag)
+        result = self.differ.assess(cand, ref, asked_dnssec=self.asked, outcomes=outcomes,
+                                    lag=self.lag)
         self.last = result
         return result
 
     def verdict(self, kind: VerdictKind, category: str, result: Normalised | None = None,
-                **evidence: object) -> Verdict:
-        ev: dict[str, object] = {}
+                **fields: Any) -> Verdict:
+        """The verdict, its evidence what was found so far plus ``fields`` (Evidence's)."""
+        evidence = dataclasses.replace(self.found, **fields)
         categories: list[str] = []
         explained_by: list[str] = []
         if result is not None:
             categories = sorted({d.category for d in result.differences}, key=rank)
             explained_by = result.explained_by
-            if result.remaining:
-                ev["differences"] = [d.as_dict() for d in
-                                     result.remaining[:self.cfg.max_evidence]]
-                if len(result.remaining) > self.cfg.max_evidence:
-                    ev["differences_omitted"] = len(result.remaining) - self.cfg.max_evidence
-            if result.explanations:
-                ev["explained"] = [e.as_dict() for e in result.explanations]
+            most = self.config.max_evidence
+            evidence.differences = [d.entry() for d in result.remaining[:most]]
+            evidence.differences_omitted = max(0, len(result.remaining) - most)
+            evidence.explained = [e.entry() for e in result.explanations]
         if kind is VerdictKind.UNSTABLE:
             explained_by = [*explained_by, "unstable"]
-        ev.update(self.notes)
-        ev.update(evidence)
-        if self.trail.entries:
-            ev["requeries"] = self.trail.entries
-        if self.trail.pool:
-            ev["pool_requeries"] = self.trail.pool
-        return Verdict(self.obs.id, kind, category, categories, explained_by, ev)
+        evidence.requeries = list(self.trail.entries)
+        evidence.pool_requeries = self.trail.pool
+        return Verdict(self.observation.id, kind, category, categories, explained_by, evidence)
 
-    def quiet(self, result: Normalised, **evidence: object) -> Verdict:
+    def quiet(self, result: Normalised, **fields: Any) -> Verdict:
         """EQUAL or NOISE for a fully explained pair."""
         if not result.differences:
-            return self.verdict(VerdictKind.EQUAL, "equal", result, **evidence)
+            return self.verdict(VerdictKind.EQUAL, "equal", result, **fields)
         return self.verdict(VerdictKind.NOISE,
                             primary(d.category for d in result.differences), result,
-                            **evidence)
+                            **fields)
+
+    def _unstable(self, category: str, result: Normalised, cand: Parsed, ref: Parsed,
+                  side: str, confirmation: Confirmation, **fields: Any) -> Verdict:
+        return self.verdict(VerdictKind.UNSTABLE, category, result, unstable_side=side,
+                            confirmation=confirmation, candidate=cand.summary(),
+                            reference=ref.summary(), **fields)
 
     # -- the flow ------------------------------------------------------------------------
 
     async def run(self) -> Verdict:
-        cfg = self.cfg
-        cand_name = cfg.candidate
-        if cand_name not in self.obs.answers or not self.refs:
+        if self.config.candidate not in self.observation.answers or not self.refs:
             return self.verdict(VerdictKind.TIMEOUT, "timeout", side="missing",
                                 error="the observation lacks the candidate or a reference")
-        primary_ref = self.refs[0]
-        self.notes["reference_target"] = primary_ref
-        cand_ta = self.obs.answers[cand_name]
-        ref_ta = self.obs.answers[primary_ref]
+        self.found.reference_target = self.primary_ref
+        answered = await self._original_answers()
+        if isinstance(answered, Verdict):
+            return answered
+        parsed = await self._parse_originals(answered)
+        if isinstance(parsed, Verdict):
+            return parsed
+        cand, ref = parsed
+        staging = self._learn_reference_side(answered.ref_wire, ref)
+        result = self.assess(cand, ref)
+        if (verdict := self._staging_disagrees(cand, ref, staging, result)) is not None:
+            return verdict
+        if not result.remaining and not result.wants:
+            if not answered.retried:
+                self.memorable = (answered.cand_wire, answered.ref_wire)
+            return self.quiet(result)
+        if not self.config.confirm:
+            return self._real(cand, ref, result, confirmed=False)
+        if result.wants:
+            result = await self._look_up_wanted(cand, ref, result)
+            if not result.remaining:
+                return self.quiet(result)
+        again = await self._ask_again(result)
+        if isinstance(again, Verdict):
+            return again
+        return await self._confirm(cand, ref, result, again)
 
-        # A side that did not answer is asked once more before it counts as a timeout.
-        cand_wire, ref_wire = cand_ta.wire, ref_ta.wire
-        retry: list[tuple[str, str]] = []
-        if cand_wire is None:
-            retry.append((cand_name, cand_ta.error or "no answer"))
-        if ref_wire is None:
-            retry.append((primary_ref, ref_ta.error or "no answer"))
-        if retry:
-            if not cfg.confirm:
-                return self._timeout(retry)
-            self.notes["first_attempt_errors"] = dict(retry)
-            got = await asyncio.gather(*(self.ask(t, "retry") for t, _ in retry))
-            for (target, _), (answer, _) in zip(retry, got, strict=True):
-                if target == cand_name:
-                    cand_wire, cand_ta = answer.wire, answer
-                else:
-                    ref_wire, ref_ta = answer.wire, answer
-            missing = [(t, e) for (t, e), (a, _) in zip(retry, got, strict=True)
-                       if a.wire is None]
-            if missing:
-                return self._timeout(missing)
-        if cand_wire is None or ref_wire is None:
-            return self._timeout([(cand_name, "no answer")])
+    async def _original_answers(self) -> _Answered | Verdict:
+        """The candidate's and the primary reference's answers; a side that did not answer
+        is asked once more before it counts as a timeout."""
+        cand_name, primary_ref = self.config.candidate, self.primary_ref
+        cand_ta = self.observation.answers[cand_name]
+        ref_ta = self.observation.answers[primary_ref]
+        silent = [(t, ta.error or "no answer") for t, ta in
+                  ((cand_name, cand_ta), (primary_ref, ref_ta)) if ta.wire is None]
+        if not silent and cand_ta.wire is not None and ref_ta.wire is not None:
+            return _Answered(cand_ta, ref_ta, cand_ta.wire, ref_ta.wire, retried=False)
+        if not self.config.confirm:
+            return self._timeout(silent)
+        self.found.first_attempt_errors = dict(silent)
+        got = await asyncio.gather(*(self.ask(t, "retry") for t, _ in silent))
+        for (target, _), (answer, _) in zip(silent, got, strict=True):
+            if target == cand_name:
+                cand_ta = answer
+            else:
+                ref_ta = answer
+        missing = [(t, e) for (t, e), (a, _) in zip(silent, got, strict=True) if a.wire is None]
+        if missing or cand_ta.wire is None or ref_ta.wire is None:
+            return self._timeout(missing or [(cand_name, "no answer")])
+        return _Answered(cand_ta, ref_ta, cand_ta.wire, ref_ta.wire, retried=True)
 
-        self.lag = lag_between(cand_ta, ref_ta)
+    async def _parse_originals(self, answered: _Answered) -> tuple[Parsed, Parsed] | Verdict:
+        self.lag = lag_between(answered.cand, answered.ref)
         try:
-            ref = parse(ref_wire)
+            ref = parse(answered.ref_wire)
         except ParseError as e:
-            return self.verdict(VerdictKind.UNSTABLE, "format", side="reference",
-                                error=str(e))
+            return self.verdict(VerdictKind.UNSTABLE, "format", side="reference", error=str(e))
         try:
-            cand = parse(cand_wire)
+            cand = parse(answered.cand_wire)
         except ParseError as e:
             return await self._unparseable_candidate(str(e))
+        return cand, ref
 
-        # Learn from the whole reference side before judging.
-        for wire, vantage in self.k.layouts.pending(ref_wire):
+    def _learn_reference_side(self, ref_wire: bytes, ref: Parsed) -> Parsed | None:
+        """Learn from the whole reference side before judging: responses the fast path
+        kept, the primary's answer, every other reference's (noise-floor samples too), and
+        the staging resolver's answer, which is returned (None: none, or unparseable)."""
+        for wire, vantage in self.knowledge.layouts.pending(ref_wire):
             try:
-                self.k.learn(parse(wire), vantage)
+                self.knowledge.learn(parse(wire), vantage)
             except ParseError:
                 pass
-        self.learn(ref, primary_ref)
+        self.learn(ref, self.primary_ref)
         for other in self.refs[1:]:
-            ta = self.obs.answers[other]
+            ta = self.observation.answers[other]
             if ta.wire is not None:
                 try:
                     theirs = parse(ta.wire)
@@ -481,129 +544,127 @@ class _Judgement:
                 self.learn(theirs, other)
                 if other in self.floor_refs:
                     self.samples.append(Sample(other, theirs))
-        staging: Parsed | None = None
-        if self.obs.staging_wire is not None:
-            try:
-                staging = parse(self.obs.staging_wire)
-                self.k.learn(staging, "staging")
-                self.samples.append(Sample("staging", staging))
-            except ParseError:
-                staging = None
+        if self.observation.staging_wire is None:
+            return None
+        try:
+            staging = parse(self.observation.staging_wire)
+        except ParseError:
+            return None
+        self.knowledge.learn(staging, "staging")
+        self.samples.append(Sample("staging", staging))
+        return staging
 
-        result = self.assess(cand, ref)
-        if (staging is not None and not same_answer(cand, ref)
-                and not same_answer(staging, ref) and not self.assess(cand, staging).remaining):
-            # The staging resolver disagrees with the reference, and the candidate agrees
-            # with the staging resolver: the upstream is unstable.
-            category = (primary(d.category for d in result.remaining)
-                        or primary(d.category for d in result.differences))
-            return self.verdict(VerdictKind.UNSTABLE, category, result, unstable_side="reference",
-                                confirmation={"matches": "staging"},
-                                candidate=cand.summary(), reference=ref.summary())
-        if not result.remaining and not result.wants:
-            verdict = self.quiet(result)
-            if not retry:
-                self.d._remember(cand_wire, ref_wire, verdict)
-            return verdict
-        if not cfg.confirm:
-            return self._real(cand, ref, result, confirmed=False)
+    def _staging_disagrees(self, cand: Parsed, ref: Parsed, staging: Parsed | None,
+                           result: Normalised) -> Verdict | None:
+        """The staging resolver disagrees with the reference, and the candidate agrees with
+        the staging resolver: the upstream is unstable."""
+        if (staging is None or same_answer(cand, ref) or same_answer(staging, ref)
+                or self.assess(cand, staging).remaining):
+            return None
+        category = (primary(d.category for d in result.remaining)
+                    or primary(d.category for d in result.differences))
+        return self._unstable(category, result, cand, ref, "reference",
+                              Confirmation(matches="staging"))
 
-        # Names a normaliser needs the reference's word on (CDN edges).
-        if result.wants:
-            for name, rdtype in result.wants[:cfg.lookups]:
-                q = Query(qname=name, qtype=rdtype, do=self.query.do,
-                          edns_payload=self.query.edns_payload, source=self.query.source)
-                _, looked_up = await self.ask(primary_ref, "lookup", q)
-                self.learn(looked_up, primary_ref)
-            result = self.assess(cand, ref)
-            if not result.remaining:
-                return self.quiet(result)
+    async def _look_up_wanted(self, cand: Parsed, ref: Parsed,
+                              result: Normalised) -> Normalised:
+        """Ask the primary reference the names a normaliser needs its word on (CDN edges),
+        and assess again."""
+        for name, rdtype in result.wants[:self.config.lookups]:
+            q = Query(qname=name, qtype=rdtype, do=self.query.do,
+                      edns_payload=self.query.edns_payload, source=self.query.source)
+            _, looked_up = await self.ask(self.primary_ref, "lookup", q)
+            self.learn(looked_up, self.primary_ref)
+        return self.assess(cand, ref)
 
-        # Ask both sides again.
-        others = self.floor_refs[1:] if cfg.requery_all_references else []
+    async def _ask_again(self, result: Normalised) -> _Requeried | Verdict:
+        """Ask both sides again (the references flushed, when configured; every floor
+        reference too, for vantage evidence)."""
+        config, primary_ref, cand_name = self.config, self.primary_ref, self.config.candidate
+        others = self.floor_refs[1:] if config.requery_all_references else []
         asked = await asyncio.gather(
             self.ask(cand_name, "confirm"),
-            self.ask(primary_ref, "confirm", flush=cfg.flush_reference),
-            *(self.ask(o, "vantage", flush=cfg.flush_reference) for o in others))
-        (cand_re_ta, cand_re), (ref_re_ta, ref_re) = asked[0], asked[1]
+            self.ask(primary_ref, "confirm", flush=config.flush_reference),
+            *(self.ask(o, "vantage", flush=config.flush_reference) for o in others))
+        (cand_ta, cand_re), (ref_ta, ref_re) = asked[0], asked[1]
         for o, (o_ta, o_re) in zip(others, asked[2:], strict=True):
             self.learn(o_re, o)
-            self.sample(o, o_ta, o_re, cfg.flush_reference)
+            self.sample(o, o_ta, o_re, config.flush_reference)
         self.learn(ref_re, primary_ref)
         if cand_re is None or ref_re is None:
             failed = []
             if cand_re is None:
-                failed.append((cand_name, cand_re_ta.error or "unparseable"))
+                failed.append((cand_name, cand_ta.error or "unparseable"))
             if ref_re is None:
-                failed.append((primary_ref, ref_re_ta.error or "unparseable"))
+                failed.append((primary_ref, ref_ta.error or "unparseable"))
             return self._timeout(failed, result)
-        self.sample(primary_ref, ref_re_ta, ref_re, cfg.flush_reference)
+        self.sample(primary_ref, ref_ta, ref_re, config.flush_reference)
+        return _Requeried(cand_ta, cand_re, ref_ta, ref_re)
 
-        cand_changed = not same_answer(cand_re, cand)
-        ref_changed = not same_answer(ref_re, ref)
-        confirmation: dict[str, object] = {
-            "candidate_changed": cand_changed,
-            "reference_changed": ref_changed,
-        }
-        if ref_changed and not self.assess(cand, ref_re).remaining:
+    async def _confirm(self, cand: Parsed, ref: Parsed, result: Normalised,
+                       again: _Requeried) -> Verdict:
+        """With both sides asked again: did either change, was a SERVFAIL validation, does
+        an address pool explain it, did the divergence persist; then the noise floor."""
+        cand_changed = not same_answer(again.cand, cand)
+        ref_changed = not same_answer(again.ref, ref)
+        confirmation = Confirmation(candidate_changed=cand_changed,
+                                    reference_changed=ref_changed)
+        category = primary(d.category for d in result.remaining)
+        if ref_changed and not self.assess(cand, again.ref).remaining:
             # The reference disagrees with itself, and its second answer is the candidate's.
-            confirmation["matches"] = "reference re-query"
-            return self.verdict(VerdictKind.UNSTABLE, primary(d.category for d in
-                                                              result.remaining),
-                                result, confirmation=confirmation, unstable_side="reference",
-                                candidate=cand.summary(), reference=ref.summary())
+            confirmation.matches = "reference re-query"
+            return self._unstable(category, result, cand, ref, "reference", confirmation)
 
         # SERVFAIL facing an answer: was it validation?  Ask with CD=1.
-        outcomes = None
-        if cfg.cd_requery:
-            outcomes = await self._cd_outcomes(cand, ref)
+        outcomes = await self._cd_outcomes(cand, ref) if self.config.cd_requery else None
         result = self.assess(cand, ref, outcomes)
-        if result.remaining and self._pool_churns(cand, ref, ref_re, result):
-            await self._learn_pool(primary_ref, cand, result)
+        if result.remaining and self._pool_churns(cand, ref, again.ref, result):
+            await self._learn_pool(self.primary_ref, cand, result)
             result = self.assess(cand, ref, outcomes)
         if not result.remaining:
             return self.quiet(result)
 
         # Did the divergence persist?
-        again = self.d.assess(cand_re, ref_re, asked_dnssec=self.asked, outcomes=outcomes,
-                              lag=lag_between(cand_re_ta, ref_re_ta))
-        confirmation["persisted"] = bool(again.remaining)
-        if not again.remaining:
+        persisted = self.differ.assess(again.cand, again.ref, asked_dnssec=self.asked,
+                                       outcomes=outcomes,
+                                       lag=lag_between(again.cand_answer, again.ref_answer))
+        confirmation.persisted = bool(persisted.remaining)
+        if not persisted.remaining:
             side = "candidate" if cand_changed else "reference" if ref_changed else "both"
-            return self.verdict(VerdictKind.UNSTABLE, primary(d.category for d in
-                                                              result.remaining),
-                                result, confirmation=confirmation, unstable_side=side,
-                                candidate=cand.summary(), reference=ref.summary())
-
-        # The noise floor: is what is left within the reference side's own variation?
+            return self._unstable(primary(d.category for d in result.remaining), result,
+                                  cand, ref, side, confirmation)
         self.last = result
+        return await self._floor_verdict(cand, ref, result, outcomes, confirmation)
+
+    async def _floor_verdict(self, cand: Parsed, ref: Parsed, result: Normalised,
+                             outcomes: tuple[Outcome, Outcome] | None,
+                             confirmation: Confirmation) -> Verdict:
+        """The noise floor (and the authority sweep): is what is left within the reference
+        side's own variation?  Otherwise the divergence is real."""
         fields = await self._floor(cand, ref, result)
         if any(f.real for f in fields):
             fields = await self._sweep(cand, ref, fields)
         if all(f.explained for f in fields):
-            return self._floor_noise(result, fields, [f.as_dict() for f in fields],
+            return self._floor_noise(result, fields, [f.entry() for f in fields],
                                      confirmation)
         result = self.assess(cand, ref, outcomes)  # the floor's samples taught the knowledge
         if not result.remaining:
-            return self.quiet(result, noise_floor=[f.as_dict() for f in fields])
+            return self.quiet(result, noise_floor=[f.entry() for f in fields])
         paths = {field_path(d) for d in result.remaining}
         fields = [f for f in fields if field_path(f.difference) in paths]
-        floor_ev = [f.as_dict() for f in fields[:cfg.max_evidence]]
+        floor = [f.entry() for f in fields[:self.config.max_evidence]]
         if not any(f.real for f in fields):
             undetermined = [f.difference for f in fields if not f.explained]
             if not undetermined:
-                return self._floor_noise(result, fields, floor_ev, confirmation)
+                return self._floor_noise(result, fields, floor, confirmation)
             # Never real: the reference side varies in these fields and nothing told the
             # candidate's value apart from that variation.
-            return self.verdict(VerdictKind.UNSTABLE, primary(d.category for d in undetermined),
-                                result, confirmation=confirmation, unstable_side="reference",
-                                noise_floor=floor_ev, candidate=cand.summary(),
-                                reference=ref.summary())
-        agrees = [o for o in self.refs[1:] if self._agrees_with(cand, o)]
-        if agrees:
-            confirmation["candidate_agrees_with"] = agrees
+            return self._unstable(primary(d.category for d in undetermined), result, cand,
+                                  ref, "reference", confirmation, noise_floor=floor)
+        confirmation.candidate_agrees_with = [o for o in self.refs[1:]
+                                              if self._agrees_with(cand, o)]
         return self._real(cand, ref, result, confirmed=True, confirmation=confirmation,
-                          outcomes=outcomes, noise_floor=floor_ev)
+                          outcomes=outcomes, noise_floor=floor)
 
     # -- the noise floor ---------------------------------------------------------------------
 
@@ -626,49 +687,49 @@ class _Judgement:
         """Sample the reference side further (more re-queries of the primary, the egress
         twins) and judge each remaining difference against its variation; a flushed
         re-query of the candidate only when a varying field needs telling apart."""
-        cfg = self.cfg
+        config = self.config
         primary_ref = self.refs[0]
-        for i in range(1, cfg.floor_requeries):
-            flush = cfg.flush_reference and i % 2 == 0
+        for i in range(1, config.floor_requeries):
+            flush = config.flush_reference and i % 2 == 0
             ta, parsed = await self.ask(primary_ref, "floor", flush=flush)
             self.learn(parsed, primary_ref)
             self.sample(primary_ref, ta, parsed, flush)
         across: list[str] = []  # egress-swapped pairs that agree as a whole
-        if cfg.egress_swap:
-            twin = cfg.twins.get(primary_ref)
+        if config.egress_swap:
+            twin = config.twins.get(primary_ref)
             if twin:
                 _, parsed = await self.ask(twin, "egress")
                 if parsed is not None:
                     # The reference's software at the candidate's vantage: reference side.
-                    self.k.learn(parsed, self.d.vantage(cfg.candidate))
-                    if not self.d.assess(cand, parsed, asked_dnssec=self.asked).remaining:
+                    self.knowledge.learn(parsed, self.differ.vantage(config.candidate))
+                    if not self.differ.assess(cand, parsed, asked_dnssec=self.asked).remaining:
                         across.append(f"{primary_ref} asked from the candidate's egress "
                                       f"({twin}) answered what the candidate did")
-            twin = cfg.twins.get(cfg.candidate)
+            twin = config.twins.get(config.candidate)
             if twin:
                 _, parsed = await self.ask(twin, "egress")
-                if parsed is not None and not self.d.assess(parsed, ref,
+                if parsed is not None and not self.differ.assess(parsed, ref,
                                                             asked_dnssec=self.asked).remaining:
                     across.append(f"the candidate asked from {primary_ref}'s egress ({twin}) "
                                   "answered what the reference did")
         remaining = result.remaining
         fields = judge_fields(cand, ref, remaining, self.samples, across, None,
-                              asked_dnssec=self.asked, knowledge=self.k)
+                              asked_dnssec=self.asked, knowledge=self.knowledge)
         if any(f.evidence == "undetermined" for f in fields):
             parsed = await self.fresh_candidate()
             if parsed is not None:
                 fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
-                                      asked_dnssec=self.asked, knowledge=self.k)
+                                      asked_dnssec=self.asked, knowledge=self.knowledge)
         return fields
 
     async def fresh_candidate(self) -> Parsed | None:
         """The candidate's answer after a flush (asked once per judgement; None: off, or
         no fresh fetch could be had)."""
-        if not self.cfg.fresh_candidate:
+        if not self.config.fresh_candidate:
             return None
         if not self.fresh_asked:
             self.fresh_asked = True
-            ta, parsed = await self.ask(self.cfg.candidate, "fresh", flush=True)
+            ta, parsed = await self.ask(self.config.candidate, "fresh", flush=True)
             self.fresh_parsed = parsed if self.fresh(ta, True) else None
         return self.fresh_parsed
 
@@ -678,8 +739,8 @@ class _Judgement:
                      fields: list[FieldJudgement]) -> list[FieldJudgement]:
         """Ask the zone's authoritative servers about each field still judged real; an
         authority that gives the candidate's value makes it noise (:mod:`.sweep`)."""
-        cfg = self.cfg
-        if not cfg.authority_sweep or self.d.authorities is None:
+        config = self.config
+        if not config.authority_sweep or self.differ.authorities is None:
             return fields
         questions: list[tuple[str, int]] = []
         for f in fields:
@@ -688,22 +749,21 @@ class _Judgement:
                 if q not in questions:
                     questions.append(q)
         answers: dict[tuple[str, int], list[AuthorityAnswer]] = {}
-        swept: list[dict[str, object]] = []
-        for owner, rdtype in questions[:cfg.authority_fields]:
+        swept: list[SweepEntry] = []
+        for owner, rdtype in questions[:config.authority_fields]:
             zone = await self._zone(owner)
             if zone is None:
-                swept.append({"qname": owner, "qtype": rdtype, "zone": None})
+                swept.append(SweepEntry(owner, rdtype))
                 continue
             query = sweep_query(owner, rdtype, self.query.do)
             got = await asyncio.gather(*(self.ask_authority(name, address, query)
                                          for name, address in
-                                         zone.servers[:cfg.authority_servers]))
+                                         zone.servers[:config.authority_servers]))
             answers[(owner, rdtype)] = [a for a in got if a is not None]
-            swept.append({"qname": owner, "qtype": rdtype, "zone": zone.apex,
-                          "servers": [f"{n} ({a})" for n, a in
-                                      zone.servers[:cfg.authority_servers]]})
-        if swept:
-            self.notes["authority_sweep"] = swept
+            swept.append(SweepEntry(owner, rdtype, zone.apex,
+                                    [f"{n} ({a})" for n, a in
+                                     zone.servers[:config.authority_servers]]))
+        self.found.authority_sweep = swept
         out = []
         for f in fields:
             if f.real and sweepable(f.difference):
@@ -713,7 +773,7 @@ class _Judgement:
                 if f.real and heard and (varies := ttl_varies(f.difference, heard)):
                     # The authorities' TTL itself varies: a fresh fetch of the candidate
                     # tells a raised TTL (again above) from a draw of that variation.
-                    highest = max([self.k.max_ttl(f.difference.key or ("", 0, 0)),
+                    highest = max([self.knowledge.max_ttl(f.difference.key or ("", 0, 0)),
                                    *(t for s in self.samples
                                      if (t := ttl_of(s.parsed, f.difference)) is not None),
                                    *(t for a in heard
@@ -726,7 +786,7 @@ class _Judgement:
     async def _zone(self, owner: str) -> ZoneServers | None:
         """The authoritative servers of ``owner``'s zone, learned through the primary
         reference (its SOA for the apex, the apex's NS, their addresses) and kept."""
-        book = self.d.zones
+        book = self.differ.zones
         now = time.monotonic()
         primary_ref = self.refs[0]
         apex = book.apex(owner, now)
@@ -745,7 +805,7 @@ class _Judgement:
                 return None
             names, glue = server_addresses(ns, apex)
             servers: list[tuple[str, str]] = []
-            for name in names[:self.cfg.authority_servers]:
+            for name in names[:self.config.authority_servers]:
                 addresses = glue.get(name) or await self._addresses(name)
                 servers.extend((name, a) for a in addresses)
             zone = ZoneServers(apex, tuple(servers), now)
@@ -764,24 +824,23 @@ class _Judgement:
     async def ask_authority(self, name: str, address: str,
                             query: Query) -> AuthorityAnswer | None:
         """One authoritative server, directly: budgeted and counted like any re-query."""
-        authorities = self.d.authorities
+        authorities = self.differ.authorities
         assert authorities is not None
         label = f"{name} ({address})"
         _, parsed = await self._budgeted(label, "sweep", query, False, False,
                                          lambda: authorities(address, query))
-        self.d.stats["authority_queries"] += 1
+        self.differ.stats["authority_queries"] += 1
         return None if parsed is None else AuthorityAnswer(label, parsed)
 
     def _floor_noise(self, result: Normalised, fields: list[FieldJudgement],
-                     floor_ev: list[dict[str, object]],
-                     confirmation: dict[str, object]) -> Verdict:
+                     floor: list[FloorEntry], confirmation: Confirmation) -> Verdict:
         kinds = sorted({f.evidence for f in fields})
         explanation = Explanation("floor", tuple(result.remaining),
                                   f"{len(result.remaining)} difference(s) within the reference "
                                   f"side's own variation ({', '.join(kinds)})")
         done = Normalised(result.differences, [*result.explanations, explanation], [])
         return self.verdict(VerdictKind.NOISE, primary(d.category for d in done.differences),
-                            done, confirmation=confirmation, noise_floor=floor_ev)
+                            done, confirmation=confirmation, noise_floor=floor)
 
     def undecided(self) -> Verdict:
         """The budget ran out before the divergence could be confirmed: never real."""
@@ -796,9 +855,9 @@ class _Judgement:
     def _timeout(self, failed: list[tuple[str, str]],
                  result: Normalised | None = None) -> Verdict:
         sides = {t for t, _ in failed}
-        if sides == {self.cfg.candidate}:
+        if sides == {self.config.candidate}:
             side = "candidate"
-        elif self.cfg.candidate in sides:
+        elif self.config.candidate in sides:
             side = "both"
         else:
             side = "reference"
@@ -806,34 +865,29 @@ class _Judgement:
                             errors=dict(failed))
 
     async def _unparseable_candidate(self, error: str) -> Verdict:
-        if self.cfg.confirm:
-            _, parsed = await self.ask(self.cfg.candidate, "confirm")
+        if self.config.confirm:
+            _, parsed = await self.ask(self.config.candidate, "confirm")
             if parsed is not None:
                 return self.verdict(VerdictKind.UNSTABLE, "format", side="candidate",
                                     error=error, unstable_side="candidate")
         diff = Difference("format", f"the candidate's response does not parse: {error}")
         result = Normalised([diff], [], [diff])
-        return self.verdict(VerdictKind.REAL, "format", result, confirmed=self.cfg.confirm)
+        return self.verdict(VerdictKind.REAL, "format", result, confirmed=self.config.confirm)
 
     def _real(self, cand: Parsed, ref: Parsed, result: Normalised, *, confirmed: bool,
-              confirmation: dict[str, object] | None = None,
-              outcomes: tuple[Outcome, Outcome] | None = None, **extra: object) -> Verdict:
-        oc, orf = outcomes or (dnssec_outcome(cand, asked_dnssec=self.asked),
-                               dnssec_outcome(ref, asked_dnssec=self.asked))
-        ev: dict[str, object] = {
-            "confirmed": confirmed,
-            "candidate": cand.summary(),
-            "reference": ref.summary(),
-            "dnssec": {"candidate": oc.value, "reference": orf.value},
-        }
-        if confirmation is not None:
-            ev["confirmation"] = confirmation
-        ev.update(extra)
+              confirmation: Confirmation | None = None,
+              outcomes: tuple[Outcome, Outcome] | None = None,
+              noise_floor: list[FloorEntry] | None = None) -> Verdict:
+        cand_outcome, ref_outcome = outcomes or (dnssec_outcome(cand, asked_dnssec=self.asked),
+                                                 dnssec_outcome(ref, asked_dnssec=self.asked))
         return self.verdict(VerdictKind.REAL, primary(d.category for d in result.remaining),
-                            result, **ev)
+                            result, confirmed=confirmed, candidate=cand.summary(),
+                            reference=ref.summary(),
+                            dnssec=DnssecOutcomes(cand_outcome.value, ref_outcome.value),
+                            confirmation=confirmation, noise_floor=noise_floor or [])
 
     def _agrees_with(self, cand: Parsed, target: str) -> bool:
-        ta = self.obs.answers.get(target)
+        ta = self.observation.answers.get(target)
         if ta is None or ta.wire is None:
             return False
         try:
@@ -847,7 +901,7 @@ class _Judgement:
             return (a.rcode == _SERVFAIL and b.rcode != _SERVFAIL
                     and not any(c in DNSSEC_EDE for c in a.ede))
 
-        sides = [(self.cfg.candidate, cand, needs(cand, ref)),
+        sides = [(self.config.candidate, cand, needs(cand, ref)),
                  (self.refs[0], ref, needs(ref, cand))]
         if not any(n for _, _, n in sides):
             return None
@@ -860,7 +914,7 @@ class _Judgement:
             rcodes.append(None if parsed is None else parsed.rcode)
         outcomes = (dnssec_outcome(cand, asked_dnssec=self.asked, cd_rcode=rcodes[0]),
                     dnssec_outcome(ref, asked_dnssec=self.asked, cd_rcode=rcodes[1]))
-        self.notes["cd_rcodes"] = {
+        self.found.cd_rcodes = {
             t: dns.rcode.to_text(dns.rcode.Rcode(r)) for (t, _, _), r in
             zip(sides, rcodes, strict=True) if r is not None}
         return outcomes
@@ -875,28 +929,28 @@ class _Judgement:
     def _pool_churns(self, cand: Parsed, ref: Parsed, ref_re: Parsed,
                      result: Normalised) -> bool:
         for section, key in self._address_keys(result):
-            if self.k.saturated(key, self.cfg.pool_patience):
+            if self.knowledge.saturated(key, self.config.pool_patience):
                 continue
             a, b = ref.rrset(section, key), ref_re.rrset(section, key)
             changed = a is None or b is None or a.addresses() != b.addresses()
-            if changed or self.k.varies(key):
+            if changed or self.knowledge.varies(key):
                 return True
         return False
 
     async def _learn_pool(self, target: str, cand: Parsed, result: Normalised) -> None:
         keys = self._address_keys(result)
-        for _ in range(self.cfg.pool_requeries):
+        for _ in range(self.config.pool_requeries):
             open_keys = []
             for section, key in keys:
                 view = cand.rrset(section, key)
-                covered = view is not None and view.addresses() <= self.k.pool(key)
-                if not covered and not self.k.saturated(key, self.cfg.pool_patience):
+                covered = view is not None and view.addresses() <= self.knowledge.pool(key)
+                if not covered and not self.knowledge.saturated(key, self.config.pool_patience):
                     open_keys.append(key)
             if not open_keys:
                 return
-            if not self.d.budget.take():
+            if not self.differ.budget.take():
                 return  # learning is best effort; the floor decides what is left
-            self.d.stats["requeries"] += 1
+            self.differ.stats["requeries"] += 1
             try:
                 answer = await self.requery(target, self.query, flush=True, cd=False)
             except Exception:  # noqa: BLE001 - learning is best effort

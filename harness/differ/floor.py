@@ -50,6 +50,7 @@ from harness.differ.classify import GROUPS, rank
 from harness.differ.compare import Difference, compare, rrsig_identity
 from harness.differ.knowledge import Knowledge, record_texts
 from harness.differ.normalise import ROUNDING
+from harness.evidence import FloorEntry
 
 __all__ = ["Budget", "Exhausted", "FieldJudgement", "Sample", "field_path", "judge_fields"]
 
@@ -196,16 +197,10 @@ class FieldJudgement:
     sample: str = ""
     how: str = ""
 
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "field": f"{self.difference.category}{_key_text(self.difference.key)}",
-            "evidence": self.evidence,
-        }
-        if self.sample:
-            out["sample"] = self.sample
-        if self.how:
-            out["how"] = self.how
-        return out
+    def entry(self) -> FloorEntry:
+        """As the verdict's evidence lists it."""
+        return FloorEntry(f"{self.difference.category}{_key_text(self.difference.key)}",
+                          self.evidence, self.sample or None, self.how or None)
 
 
 def judge_fields(cand: Parsed, ref: Parsed, remaining: Sequence[Difference],

@@ -56,6 +56,7 @@ from configfiles.psl import domain_of, registered_domain
 from harness.differ.answers import ADDRESS_TYPES, Parsed, RRKey
 from harness.differ.compare import Difference, chain
 from harness.differ.knowledge import Knowledge
+from harness.evidence import ExplainedEntry
 
 __all__ = ["DEFAULT_NORMALISERS", "Cdn", "Case", "Explanation", "Geo", "Normalised",
            "Normaliser", "Order", "Pair", "Pool", "Resign", "TcOnly", "Ttl", "normalise",
@@ -94,17 +95,12 @@ class Explanation:
     note: str
     wants: tuple[tuple[str, int], ...] = ()  # (name, type) the reference should be asked
 
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "normaliser": self.normaliser,
-            "note": self.note,
-            "categories": sorted({d.category for d in self.explained}),
-            "count": len(self.explained),
-        }
-        if self.wants:
-            out["wants"] = [f"{n} {dns.rdatatype.to_text(dns.rdatatype.RdataType(t))}"
-                            for n, t in self.wants]
-        return out
+    def entry(self) -> ExplainedEntry:
+        """As the verdict's evidence lists it."""
+        return ExplainedEntry(self.normaliser, self.note,
+                              sorted({d.category for d in self.explained}), len(self.explained),
+                              [f"{n} {dns.rdatatype.to_text(dns.rdatatype.RdataType(t))}"
+                               for n, t in self.wants])
 
 
 class Normaliser(Protocol):

@@ -7,7 +7,6 @@ deleg.example.lab. is an unsigned child zone; insecure.lab. is unsigned.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import dns.flags
@@ -18,20 +17,12 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from lab.authserver import LabServer
-from lab.run import root_servers
 from lab.world import WorldDef, parse_world
-from lab.zones import LabZone, build_zones, trust_anchor_ds
-from resolver.app import ResolverAnswerer
-from resolver.cache import DnsCache, NsecCache
-from resolver.clock import ManualClock
-from resolver.conductor import Conductor, MockTransport
+from lab.zones import LabZone, build_zones
+from resolver.cache import NsecCache
 from resolver.dnssec import synthesis as aggressive
-from resolver.dnssec.anchors import TrustAnchors
-from resolver.dnssec.chain import ZoneKeys
-from resolver.dnssec.validating import ValidatingRecursor
 from resolver.model import Request
-from resolver.recursor import Recursor, RecursorConfig
+from tests.unit.test_validator_restarts import Lab as RestartsLab
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -74,27 +65,9 @@ def lab_world() -> tuple[WorldDef, Zones]:
     return w, build_zones(w, now=START)
 
 
-class Lab:
-    def __init__(self, w: WorldDef, zones: Zones) -> None:
-        server = LabServer(w, zones, seed=5)
-        by_addr = {s.address: s for s in w.servers.values()}
-
-        def handler(address: str, query: dns.message.Message,
-                    tcp: bool) -> dns.message.Message | None:
-            wire = server.answer(by_addr[address], query.to_wire(), "127.54.3.1", tcp)
-            return None if wire is None else dns.message.from_wire(wire)
-
-        self.clock = ManualClock(START)
-        self.cache = DnsCache(8 * 1024 * 1024)
-        self.transport = MockTransport(handler)
-        self.conductor = Conductor(self.transport, self.cache.infra, self.clock,
-                                   random.Random(3))
-        keys = ZoneKeys(TrustAnchors.from_records(trust_anchor_ds(zones)), self.clock)
-        recursor = Recursor(self.cache, root_servers(zones), self.clock,
-                            RecursorConfig(qname_minimisation=False),
-                            signed_zone_hint=keys.is_signed)
-        self.validator = ValidatingRecursor(recursor, keys)
-        self.answerer = ResolverAnswerer(self.validator, self.conductor)
+class Lab(RestartsLab):
+    """test_validator_restarts' lab behind a validating resolver, asked with DO and CD as
+    given, counting what it sent."""
 
     async def ask(self, name: str, rdtype: str = "A", *, cd: bool = False,
                   do: bool = True) -> dns.message.Message:

@@ -38,6 +38,9 @@ FORBIDDEN = (
     ("harness.differ", "resolver"),
     ("harness.wirewalk", "resolver"),
     ("reports", "resolver"),
+    # The verdict's evidence record is shared by the judge, the store and the reports: it
+    # holds no judging logic, so reading it never imports the judge.
+    ("harness.evidence", "harness.differ"),
     # The recursor is pure iteration: the exchanger seam is all it knows of the network.
     ("resolver.recursor", "resolver.conductor"),
     ("resolver.recursor", "resolver.server"),

@@ -15,6 +15,7 @@ from harness.bus.codec import (
     encode_query,
 )
 from harness.bus.shard import shard_of
+from harness.evidence import Evidence
 from harness.records import (
     ExchangeLog,
     Observation,
@@ -53,7 +54,7 @@ def test_an_observation_with_its_verdict_round_trips() -> None:
                  "kresd": TargetAnswer("kresd", None, None, "timeout")},
         upstream=upstream)
     verdict = Verdict(42, VerdictKind.REAL, "rcode", ["rcode", "answer"], ["ttl"],
-                      {"candidate": {"rcode": "SERVFAIL"}, "raw": b"\xff", "set": ("x",)})
+                      Evidence(candidate="SERVFAIL", other={"raw": b"\xff", "set": ("x",)}))
     kind, query_id, back, verdict_back = decode_result(encode_observation(observation,
                                                                           verdict))
     assert (kind, query_id) == ("observation", 42)
@@ -68,8 +69,8 @@ def test_an_observation_with_its_verdict_round_trips() -> None:
     assert verdict_back.categories == ["rcode", "answer"]
     assert verdict_back.explained_by == ["ttl"]
     # as the store writes evidence: bytes as hex, tuples as lists
-    assert verdict_back.evidence == {"candidate": {"rcode": "SERVFAIL"}, "raw": "ff",
-                                     "set": ["x"]}
+    assert verdict_back.evidence == Evidence(candidate="SERVFAIL",
+                                             other={"raw": "ff", "set": ["x"]})
 
 
 def test_an_observation_without_verdict_or_upstream() -> None:

@@ -13,13 +13,12 @@ import dns.message
 import dns.rcode
 import pytest
 
-from resolver.app import ResolverAnswerer
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import SystemClock
-from resolver.conductor import Conductor, MockTransport
+from resolver.conductor import MockTransport
 from resolver.frames import FrameQueue
 from resolver.model import Frame
-from resolver.recursor.core import Recursor
 from resolver.workers import Workers
 
 DEADLINE = 0.4
@@ -35,10 +34,9 @@ def _silent_network() -> tuple[Workers, MockTransport]:
     transport = MockTransport(never)
     cache = DnsCache(1 << 20)
     clock = SystemClock()
-    conductor = Conductor(transport, cache.infra, clock, random.Random(5))
-    recursor = Recursor(cache, (("a.root.", "127.0.0.250"),), clock)
-    workers = Workers(FrameQueue(), ResolverAnswerer(recursor, conductor), n=1,
-                      deadline=DEADLINE)
+    resolver = assemble(transport, clock, cache=cache, root_hints=(("a.root.", "127.0.0.250"),),
+                        rng=random.Random(5))
+    workers = Workers(FrameQueue(), resolver.answerer, n=1, deadline=DEADLINE)
     return workers, transport
 
 

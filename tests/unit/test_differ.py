@@ -49,6 +49,7 @@ from harness.differ.normalise import (
     Ttl,
 )
 from harness.differ.wire import Layouts, walk
+from harness.evidence import Confirmation, DnssecOutcomes, Evidence, FloorEntry
 from harness.records import Observation, Query, TargetAnswer, Verdict, VerdictKind
 
 A = dns.rdatatype.A
@@ -479,9 +480,7 @@ async def test_noise_needs_no_requery_and_says_what_explained_it() -> None:
     v = await judge(observation(cand, ref), rq)
     assert v.kind is VerdictKind.NOISE and rq.calls == []
     assert set(v.explained_by) == {"order", "ttl"} and v.category == "answer.ttl"
-    explained = v.evidence["explained"]
-    assert isinstance(explained, list)
-    assert {e["normaliser"] for e in explained} == {"order", "ttl"}
+    assert {e.normaliser for e in v.evidence.explained} == {"order", "ttl"}
 
 
 async def test_persistent_divergence_is_real_with_evidence() -> None:
@@ -489,17 +488,16 @@ async def test_persistent_divergence_is_real_with_evidence() -> None:
     v = await judge(observation(BAD, GOOD), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
     ev = v.evidence
-    assert ev["confirmed"] is True
-    assert ev["confirmation"] == {"persisted": True, "candidate_changed": False,
-                                  "reference_changed": False}
-    assert ev["differences"][0]["candidate"] == "192.0.2.66"  # type: ignore[index]
-    assert ev["differences"][0]["reference"] == "192.0.2.1"  # type: ignore[index]
+    assert ev.confirmed is True
+    assert ev.confirmation == Confirmation(persisted=True, candidate_changed=False,
+                                           reference_changed=False)
+    assert ev.differences[0].candidate == "192.0.2.66"
+    assert ev.differences[0].reference == "192.0.2.1"
     targets = {(t, flush) for t, _, flush, _ in rq.calls}
     # both sides; the reference flushed, and again cached for the noise floor
     assert targets == {("candidate", False), ("unbound", True), ("unbound", False)}
-    requeries = ev["requeries"]
-    assert isinstance(requeries, list) and all("answer" in r for r in requeries)
-    assert "192.0.2.66" in str(ev["candidate"]) and v.observation_id == 7
+    assert ev.requeries and all(r.answer for r in ev.requeries)
+    assert "192.0.2.66" in str(ev.candidate) and v.observation_id == 7
 
 
 async def test_unstable_reference_is_unstable() -> None:
@@ -507,7 +505,7 @@ async def test_unstable_reference_is_unstable() -> None:
     rq = FakeRequery({"candidate": [OTHER], "unbound": [OTHER]})
     v = await judge(observation(OTHER, GOOD), rq)
     assert v.kind is VerdictKind.UNSTABLE
-    assert v.evidence["unstable_side"] == "reference"
+    assert v.evidence.unstable_side == "reference"
 
 
 async def test_reference_flapping_between_answers_the_candidate_matches_is_unstable() -> None:
@@ -517,27 +515,27 @@ async def test_reference_flapping_between_answers_the_candidate_matches_is_unsta
     obs.staging_wire = OTHER  # the staging resolver answered what the candidate did
     v = await judge(obs, rq)
     assert v.kind is VerdictKind.UNSTABLE
-    assert v.evidence["confirmation"]["matches"] == "staging"  # type: ignore[index]
+    assert v.evidence.confirmation == Confirmation(matches="staging")
 
 
 async def test_candidate_that_changes_its_mind_is_unstable_not_real() -> None:
     rq = FakeRequery({"candidate": [GOOD], "unbound": [GOOD]})
     v = await judge(observation(BAD, GOOD), rq)
-    assert v.kind is VerdictKind.UNSTABLE and v.evidence["unstable_side"] == "candidate"
+    assert v.kind is VerdictKind.UNSTABLE and v.evidence.unstable_side == "candidate"
 
 
 async def test_timeouts() -> None:
     # no answer first, none on retry either
     v = await judge(observation(None, GOOD), FakeRequery({"candidate": [None]}))
-    assert v.kind is VerdictKind.TIMEOUT and v.evidence["side"] == "candidate"
+    assert v.kind is VerdictKind.TIMEOUT and v.evidence.side == "candidate"
     # no answer first, then an equal one: not a timeout
     v = await judge(observation(None, GOOD), FakeRequery({"candidate": [GOOD]}))
     assert v.kind is VerdictKind.EQUAL
-    assert v.evidence["first_attempt_errors"] == {"candidate": "timeout"}
+    assert v.evidence.first_attempt_errors == {"candidate": "timeout"}
     # the confirmation re-query of the reference times out
     v = await judge(observation(BAD, GOOD), FakeRequery({"candidate": [BAD],
                                                           "unbound": [None]}))
-    assert v.kind is VerdictKind.TIMEOUT and v.evidence["side"] == "reference"
+    assert v.kind is VerdictKind.TIMEOUT and v.evidence.side == "reference"
 
 
 async def test_requery_that_raises_is_a_timeout_not_a_crash() -> None:
@@ -547,7 +545,7 @@ async def test_requery_that_raises_is_a_timeout_not_a_crash() -> None:
 
     v = await Differ().judge(observation(BAD, GOOD), broken)
     assert v.kind is VerdictKind.TIMEOUT
-    assert "gone" in str(v.evidence["errors"])
+    assert "gone" in str(v.evidence.errors)
 
 
 async def test_cd_requery_turns_servfail_into_bogus() -> None:
@@ -558,7 +556,7 @@ async def test_cd_requery_turns_servfail_into_bogus() -> None:
     v = await judge(observation(answered, servfail), rq)
     assert v.kind is VerdictKind.REAL and v.category == "dnssec.bogus_insecure"
     assert ("unbound", "www.example.", False, True) in rq.calls
-    assert v.evidence["dnssec"] == {"candidate": "insecure", "reference": "bogus"}
+    assert v.evidence.dnssec == DnssecOutcomes(candidate="insecure", reference="bogus")
     # a SERVFAIL that stays SERVFAIL with CD=1 is only an rcode divergence
     rq = FakeRequery({"candidate": [answered], "unbound": [servfail]})
     v = await judge(observation(answered, servfail), rq)
@@ -582,7 +580,7 @@ async def test_pool_is_learned_from_reference_requeries() -> None:
     rq = FakeRequery({"candidate": [cand], "unbound": samples})
     v = await judge(observation(cand, ref), rq)
     assert v.kind is VerdictKind.NOISE and "pool" in v.explained_by
-    assert v.evidence["pool_requeries"] >= 1  # type: ignore[operator]
+    assert v.evidence.pool_requeries >= 1
     # an address the reference never gives, once the pool has stopped growing: real
     differ = Differ(DifferConfig(pool_patience=3))
     for _ in range(2):
@@ -635,7 +633,7 @@ async def test_without_confirmation_divergences_are_unconfirmed_real() -> None:
     differ = Differ(DifferConfig(confirm=False))
     rq = FakeRequery({})
     v = await judge(observation(BAD, GOOD), rq, differ)
-    assert v.kind is VerdictKind.REAL and v.evidence["confirmed"] is False and rq.calls == []
+    assert v.kind is VerdictKind.REAL and v.evidence.confirmed is False and rq.calls == []
 
 
 async def test_memo_recalls_noise_but_not_a_raised_ttl() -> None:
@@ -643,12 +641,12 @@ async def test_memo_recalls_noise_but_not_a_raised_ttl() -> None:
     ref = resp(answer=["www.example. 300 A 192.0.2.1,192.0.2.2", sig("A")])
     cand = resp(answer=["www.example. 200 A 192.0.2.2,192.0.2.1", sig("A", ttl=200)])
     v = await judge(observation(cand, ref), FakeRequery({}), differ)
-    assert v.kind is VerdictKind.NOISE and "memo" not in v.evidence
+    assert v.kind is VerdictKind.NOISE and not v.evidence.memo
     again = resp("wWw.EXAMPLE.", answer=["www.example. 150 A 192.0.2.2,192.0.2.1",
                                          sig("A", ttl=150)])
     ref2 = resp("wWw.EXAMPLE.", answer=["www.example. 280 A 192.0.2.1,192.0.2.2", sig("A")])
     v = await judge(observation(again, ref2, "wWw.EXAMPLE."), FakeRequery({}), differ)
-    assert v.kind is VerdictKind.NOISE and v.evidence.get("memo") is True
+    assert v.kind is VerdictKind.NOISE and v.evidence.memo is True
     raised = resp(answer=["www.example. 9000 A 192.0.2.2,192.0.2.1", sig("A", ttl=200)])
     rq = FakeRequery({"candidate": [raised], "unbound": [ref]})
     v = await judge(observation(raised, ref), rq, differ)
@@ -667,7 +665,8 @@ def test_verdict_evidence_is_json() -> None:
 
     rq = FakeRequery({"candidate": [BAD], "unbound": [GOOD]})
     v = asyncio.run(judge(observation(BAD, GOOD), rq))
-    json.dumps(dataclasses.asdict(v), default=lambda o: o.value)
+    text = json.dumps(v.evidence.to_json())
+    assert Evidence.from_json(json.loads(text)) == v.evidence
 
 
 def test_normalisers_have_distinct_names() -> None:
@@ -796,10 +795,9 @@ class Fresh(FakeRequery):
         return answer
 
 
-def floor_evidence(v: Verdict) -> list[dict[str, Any]]:
-    ev = v.evidence.get("noise_floor")
-    assert isinstance(ev, list), v.evidence
-    return ev
+def floor_evidence(v: Verdict) -> list[FloorEntry]:
+    assert v.evidence.noise_floor, v.evidence
+    return v.evidence.noise_floor
 
 
 async def test_a_nonce_is_noise_with_evidence_never_real() -> None:
@@ -811,9 +809,9 @@ async def test_a_nonce_is_noise_with_evidence_never_real() -> None:
     assert v.kind is VerdictKind.NOISE, v.evidence
     assert "floor" in v.explained_by
     ev = floor_evidence(v)
-    assert ev[0]["field"] == "answer.data www.example. TXT"
-    assert ev[0]["evidence"] == "fresh per fetch" and ev[0]["sample"] == "candidate (flushed)"
-    assert "unbound re-query" in ev[0]["how"]  # which sample varied, and how
+    assert ev[0].field == "answer.data www.example. TXT"
+    assert ev[0].evidence == "fresh per fetch" and ev[0].sample == "candidate (flushed)"
+    assert "unbound re-query" in str(ev[0].how)  # which sample varied, and how
     assert ("candidate", "www.example.", True, False) in rq.calls  # a fresh candidate fetch
 
 
@@ -822,7 +820,7 @@ async def test_a_nonce_without_a_fresh_candidate_fetch_is_unstable_not_real() ->
                flush_works=False)
     v = await judge(observation(txt("c1"), txt("r1")), rq)
     assert v.kind is VerdictKind.UNSTABLE, v.evidence
-    assert floor_evidence(v)[0]["evidence"] == "undetermined"
+    assert floor_evidence(v)[0].evidence == "undetermined"
 
 
 async def test_reference_that_gave_the_candidates_value_once_explains_it() -> None:
@@ -832,7 +830,7 @@ async def test_reference_that_gave_the_candidates_value_once_explains_it() -> No
     v = await judge(observation(txt("b"), txt("a")), rq)
     assert v.kind is VerdictKind.NOISE
     ev = floor_evidence(v)[0]
-    assert ev["evidence"] == "reference varies" and "cached" in ev["sample"]
+    assert ev.evidence == "reference varies" and "cached" in str(ev.sample)
 
 
 async def test_a_fault_against_a_stable_reference_is_real() -> None:
@@ -843,7 +841,7 @@ async def test_a_fault_against_a_stable_reference_is_real() -> None:
     assert {(t, f) for t, _, f, _ in rq.calls if t == "unbound"} == {("unbound", True),
                                                                     ("unbound", False)}
     ev = floor_evidence(v)[0]
-    assert ev["evidence"] == "reference stable" and "4 samples" in ev["how"]
+    assert ev.evidence == "reference stable" and "4 samples" in str(ev.how)
 
 
 async def test_a_fault_that_persists_in_a_churning_pool_is_real() -> None:
@@ -854,7 +852,7 @@ async def test_a_fault_that_persists_in_a_churning_pool_is_real() -> None:
     rq = FakeRequery({"candidate": [bad], "unbound": samples})
     v = await judge(observation(bad, ref), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
-    assert any(f["evidence"] == "persisted" for f in floor_evidence(v))
+    assert any(f.evidence == "persisted" for f in floor_evidence(v))
 
 
 async def test_cname_order_change_is_still_real() -> None:
@@ -920,7 +918,7 @@ async def test_budget_exhausted_is_undecided_never_real() -> None:
     differ = Differ(DifferConfig(requery_rate=0.001, requery_burst=2))
     rq = FakeRequery({"candidate": [BAD], "unbound": [GOOD]})
     v = await judge(observation(BAD, GOOD), rq, differ)
-    assert v.kind is VerdictKind.UNDECIDED and v.evidence["budget"] == "exhausted"
+    assert v.kind is VerdictKind.UNDECIDED and v.evidence.budget == "exhausted"
     assert v.category == "answer.data" and len(rq.calls) == 2
     assert differ.stats["budget_exhausted"] == 1 and differ.stats["requeries"] == 2
     assert differ.stats["verdict_undecided"] == 1
@@ -942,7 +940,7 @@ async def test_egress_swap_tells_an_answer_about_the_querier_from_a_fault() -> N
                     FakeRequery(dict(script)), Differ(cfg))
     assert v.kind is VerdictKind.NOISE
     ev = floor_evidence(v)[0]
-    assert ev["evidence"] == "egress" and "unbound@cand" in ev["sample"]
+    assert ev.evidence == "egress" and "unbound@cand" in str(ev.sample)
     # the same world, a candidate that changes the address: real
     bad = {**script, "candidate": [echo("127.66.6.6")], "candidate@ref": [echo("127.66.6.6")]}
     v = await judge(observation(echo("127.66.6.6"), echo("127.54.1.1")),
@@ -979,14 +977,14 @@ async def test_a_dropped_record_in_a_churning_pool_is_real() -> None:
                       "unbound": samples})
     v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
-    ev = [f for f in floor_evidence(v) if f["evidence"] == "persisted"]
-    assert ev and "count" in ev[0]["how"]  # the pool stopped growing: a count never given
+    ev = [f for f in floor_evidence(v) if f.evidence == "persisted"]
+    assert ev and "count" in str(ev[0].how)  # the pool stopped growing: a count never given
     # a candidate that cannot be flushed: a pool the reference has shown in full still tells
     rq = Fresh({"candidate": [resp(answer=["www.example. 60 A 192.0.2.76"])],
                 "unbound": list(samples)}, flush_works=False)
     v = await judge(observation(resp(answer=["www.example. 60 A 192.0.2.76"]), pair(0, 1)), rq)
     assert v.kind is VerdictKind.REAL
-    assert "outside a pool that stopped growing" in floor_evidence(v)[0]["how"]
+    assert "outside a pool that stopped growing" in str(floor_evidence(v)[0].how)
 
 
 async def test_a_changed_address_behind_per_answer_steering_is_real() -> None:
@@ -1004,7 +1002,7 @@ async def test_a_changed_address_behind_per_answer_steering_is_real() -> None:
     differ = Differ(DifferConfig(references=("unbound", "kresd")))
     v = await judge(observation(bad, b, "steer.example.", kresd=a), rq, differ)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
-    assert any(f["evidence"] == "reference stable" for f in floor_evidence(v))
+    assert any(f.evidence == "reference stable" for f in floor_evidence(v))
     # the same steering without the fault: noise
     rq = FakeRequery({"candidate": [a, c], "unbound": [b, c, b, a], "kresd": [a]}, lookups)
     v = await judge(observation(a, b, "steer.example.", kresd=a), rq, Differ(differ.config))
@@ -1017,7 +1015,7 @@ async def test_a_dropped_rrset_under_a_nonce_is_real_without_a_fresh_fetch() -> 
                flush_works=False)
     v = await judge(observation(empty, txt("r1")), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data"
-    assert floor_evidence(v)[0]["evidence"] == "reference stable"
+    assert floor_evidence(v)[0].evidence == "reference stable"
 
 
 async def test_a_ttl_above_the_signers_original_ttl_is_real_even_when_ttls_jitter() -> None:
@@ -1031,7 +1029,7 @@ async def test_a_ttl_above_the_signers_original_ttl_is_real_even_when_ttls_jitte
     v = await judge(observation(jit(3900), jit(160)), rq,
                     Differ(DifferConfig(fresh_candidate=False)))
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
-    assert "original TTL the signer gave (300)" in floor_evidence(v)[0]["how"]
+    assert "original TTL the signer gave (300)" in str(floor_evidence(v)[0].how)
 
 
 def test_a_cname_chain_that_ends_in_nothing_is_answer_data() -> None:

@@ -17,6 +17,7 @@ import dns.rrset
 from harness.differ import Differ, DifferConfig
 from harness.differ.answers import parse
 from harness.differ.sweep import AuthorityAnswer, UdpAuthorities, apex_of, server_addresses
+from harness.evidence import FloorEntry, SweepEntry
 from harness.records import Query, TargetAnswer, Verdict, VerdictKind
 from netpolicy import AddressPolicy
 from tests.unit.test_differ import FakeRequery, observation, resp
@@ -74,10 +75,8 @@ class FakeAuthorities:
                             error=None if wire is not None else "timeout")
 
 
-def sweep_evidence(v: Verdict) -> dict[str, Any]:
-    floor = v.evidence.get("noise_floor")
-    assert isinstance(floor, list), v.evidence
-    return next(f for f in floor if f["evidence"] == "authority sweep")
+def sweep_evidence(v: Verdict) -> FloorEntry:
+    return next(f for f in v.evidence.noise_floor if f.evidence == "authority sweep")
 
 
 def stable(cand: str, ref: str) -> dict[str, list[bytes | None]]:
@@ -92,16 +91,15 @@ async def test_an_answer_that_depends_on_the_server_is_noise_named_by_server() -
     v = await differ.judge(observation(a("192.0.2.2"), a("192.0.2.1")), rq)
     assert v.kind is VerdictKind.NOISE, v.evidence
     ev = sweep_evidence(v)
-    assert ev["sample"] == f"ns2.example. ({NS2})"
-    assert "192.0.2.2" in ev["how"] and f"ns1.example. ({NS1}) gave 192.0.2.1" in ev["how"]
+    assert ev.sample == f"ns2.example. ({NS2})"
+    assert "192.0.2.2" in str(ev.how) and f"ns1.example. ({NS1}) gave 192.0.2.1" in str(ev.how)
     assert sorted(x[0] for x in auth.asked) == [NS1, NS2]
-    sweep = v.evidence["authority_sweep"]
-    assert sweep == [{"qname": "www.example.", "qtype": 1, "zone": "example.",
-                      "servers": [f"ns1.example. ({NS1})", f"ns2.example. ({NS2})"]}]
+    assert v.evidence.authority_sweep == [SweepEntry(
+        "www.example.", 1, "example.", [f"ns1.example. ({NS1})", f"ns2.example. ({NS2})"])]
     # counted like other confirmation traffic; the zone's servers are learned once
     assert differ.stats["authority_queries"] == 2
     assert differ.stats["requeries"] >= 2 + 4  # four lookups through the reference
-    assert [r for r in v.evidence["requeries"] if r["purpose"] == "sweep"]
+    assert [r for r in v.evidence.requeries if r.purpose == "sweep"]
     rq2 = Reference(stable("192.0.2.2", "192.0.2.1"))
     await differ.judge(observation(a("192.0.2.2"), a("192.0.2.1")), rq2)
     assert rq2.lookups_made == []
@@ -115,7 +113,7 @@ async def test_a_fault_stays_real_when_every_authority_agrees() -> None:
     assert v.kind is VerdictKind.REAL, v.evidence
     assert len(auth.asked) == 2  # the servers were asked (from the glue: no A lookups)
     assert ("ns1.example.", int(dns.rdatatype.A)) not in rq.lookups_made
-    assert not any(f["evidence"] == "authority sweep" for f in v.evidence["noise_floor"])
+    assert not any(f.evidence == "authority sweep" for f in v.evidence.noise_floor)
     # authorities that disagree, none with the candidate's value: still real
     auth = FakeAuthorities({NS1: a("192.0.2.1", aa=True), NS2: a("192.0.2.2", aa=True)})
     rq = Reference(stable("192.0.2.66", "192.0.2.1"))
@@ -137,7 +135,7 @@ async def test_a_ttl_one_authority_gives_is_noise_a_raised_one_is_not() -> None:
     v = await Differ(authorities=auth).judge(
         observation(a("192.0.2.1", 300), a("192.0.2.1", 30)), Reference(script))
     assert v.kind is VerdictKind.NOISE, v.evidence
-    assert sweep_evidence(v)["sample"] == f"ns1.example. ({NS1})"
+    assert sweep_evidence(v).sample == f"ns1.example. ({NS1})"
     script = {"candidate": [a("192.0.2.1", 3900)], "unbound": [a("192.0.2.1", 30)]}
     v = await Differ(authorities=auth).judge(
         observation(a("192.0.2.1", 3900), a("192.0.2.1", 30)), Reference(script))
@@ -153,7 +151,7 @@ async def test_a_ttl_the_authorities_vary_is_decided_by_a_fresh_candidate_fetch(
     v = await Differ(authorities=auth).judge(obs, Reference(script))
     assert v.kind is VerdictKind.NOISE, v.evidence
     ev = sweep_evidence(v)
-    assert ev["sample"] == "candidate (flushed)" and "180" in ev["how"] and "250" in ev["how"]
+    assert ev.sample == "candidate (flushed)" and "180" in str(ev.how) and "250" in str(ev.how)
     # a raised TTL comes back on the fresh fetch: real
     raised = {"candidate": [a("192.0.2.1", 3890)], "unbound": [a("192.0.2.1", 200)]}
     v = await Differ(authorities=auth).judge(observation(a("192.0.2.1", 3890),
@@ -189,7 +187,7 @@ async def test_without_authorities_or_switched_off_nothing_is_swept() -> None:
     assert v.kind is VerdictKind.REAL and auth.asked == []
     v = await Differ().judge(observation(a("192.0.2.2"), a("192.0.2.1")),
                              Reference(stable("192.0.2.2", "192.0.2.1")))
-    assert v.kind is VerdictKind.REAL and "authority_sweep" not in v.evidence
+    assert v.kind is VerdictKind.REAL and not v.evidence.authority_sweep
 
 
 async def test_the_budget_covers_the_sweep_never_real_when_spent() -> None:
@@ -199,7 +197,7 @@ async def test_the_budget_covers_the_sweep_never_real_when_spent() -> None:
         observation(a("192.0.2.2"), a("192.0.2.1")), Reference(stable("192.0.2.2",
                                                                      "192.0.2.1")))
     assert v.kind is VerdictKind.UNDECIDED, v.evidence
-    assert v.evidence["budget_exhausted_at"] in ("sweep", "floor", "egress", "fresh")
+    assert v.evidence.budget_exhausted_at in ("sweep", "floor", "egress", "fresh")
 
 
 def test_the_zone_and_its_servers_from_the_reference_s_answers() -> None:

@@ -17,15 +17,14 @@ from lab.manifest import manifest
 from lab.run import root_servers
 from lab.world import load_world
 from lab.zones import build_zones
-from resolver.app import ResolverAnswerer
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.cache.reply import FastCache
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor, MockTransport
+from resolver.conductor import MockTransport
 from resolver.fastpath import read_query, ttl_offsets
 from resolver.frames import FrameQueue
 from resolver.model import Frame
-from resolver.recursor.core import Recursor
 from resolver.workers import Workers
 
 
@@ -107,8 +106,8 @@ async def test_fast_path_equals_full_path_on_the_lab(edns: bool) -> None:
 
     clock = ManualClock()
     cache = DnsCache(32 << 20)
-    conductor = Conductor(MockTransport(handler), cache.infra, clock, random.Random(1))
-    answerer = ResolverAnswerer(Recursor(cache, root_servers(zones), clock), conductor)
+    answerer = assemble(MockTransport(handler), clock, cache=cache,
+                        root_hints=root_servers(zones), rng=random.Random(1)).answerer
     fast = FastCache(8 << 20)
     with_fast = Workers(FrameQueue(), answerer, clock=clock, fastcache=fast)
     full = Workers(FrameQueue(), answerer, clock=clock)

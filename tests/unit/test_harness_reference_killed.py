@@ -108,7 +108,7 @@ async def test_reference_killed_and_restarted_is_a_gap_not_divergences(tmp_path:
             assert verdict is not None
             order.append(verdict.kind.value)
             if verdict.kind.value == "timeout":
-                sides[str(verdict.evidence.get("side"))] += 1
+                sides[str(verdict.evidence.side)] += 1
                 assert obs.answers["ref"].wire is None and obs.answers[CANDIDATE].wire
     finally:
         reader.close()

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from harness.config import StoreConfig
+from harness.evidence import Evidence
 from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
 from harness.store import Store, StoreReader
 
@@ -39,8 +40,8 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     for obs in observations:
         verdict = Verdict(obs.id, VerdictKind.REAL if obs.id and obs.id % 3 == 0
                           else VerdictKind.EQUAL, "answer" if obs.id and obs.id % 3 == 0
-                          else "equal", ["answer"], evidence={"candidate": "NOERROR",
-                                                              "raw": b"\x01"})
+                          else "equal", ["answer"],
+                          evidence=Evidence(candidate="NOERROR", other={"raw": b"\x01"}))
         assert store.add(obs, verdict)
     assert observations[0].id is not None
     store.attach_staging(observations[0].id, b"staging")
@@ -55,7 +56,7 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     assert reader.verdict_counts(run) == {"real": 4, "equal": 8}
     assert reader.category_counts(run) == {"answer": 4}
     latest = reader.divergences(run, limit=2)
-    assert [d["id"] for d in latest] == [12, 9] and latest[0]["evidence"]["raw"] == "01"
+    assert [d["id"] for d in latest] == [12, 9] and latest[0]["evidence"].other["raw"] == "01"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", latest[0]["seen_at"])
     verdict = reader.verdict(12)
     assert verdict is not None and verdict.kind is VerdictKind.REAL

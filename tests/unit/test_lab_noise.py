@@ -17,7 +17,6 @@ import dns.rrset
 import pytest
 import yaml
 
-import lab.authserver
 from lab.authserver import LabServer
 from lab.manifest import manifest
 from lab.world import WorldDef, WorldError, default_world_path, load_world
@@ -145,10 +144,9 @@ def test_jittered_ttl_varies_under_the_signed_original_ttl(server, zones) -> Non
     assert len(unsigned) > 5 and all(150 <= ttl <= 300 for ttl in unsigned)
 
 
-def test_soa_serial_counts_up_with_time_in_negative_answers(  # type: ignore[no-untyped-def]
-        server, zones, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_soa_serial_counts_up_with_time_in_negative_answers(zones) -> None:  # type: ignore[no-untyped-def]
     clock = FakeTime(1_800_000_000.0)
-    monkeypatch.setattr(lab.authserver, "time", clock)
+    server = LabServer(*built(), seed=3, clock=clock.time)  # the lab's time is the clock's
     first = ask(server, "svc-1", "missing.svc.lab.", "A")
     assert first.rcode() == dns.rcode.NXDOMAIN
     same = ask(server, "svc-1", "missing.svc.lab.", "A")
@@ -210,10 +208,9 @@ def test_each_server_gives_its_own_ttl(server) -> None:  # type: ignore[no-untyp
             assert a.ttl == ttl and [rd.address for rd in a] == ["127.100.13.5"]
 
 
-def test_a_lagging_secondary_serves_an_older_version_of_the_zone(  # type: ignore[no-untyped-def]
-        server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lagging_secondary_serves_an_older_version_of_the_zone() -> None:
     clock = FakeTime(1_800_000_000.0)
-    monkeypatch.setattr(lab.authserver, "time", clock)
+    server = LabServer(*built(), seed=3, clock=clock.time)
     soa = {sid: rrset_of(ask(server, sid, "lag.plain.", "SOA").answer, T.SOA)[0].serial
            for sid in ("lag-1", "lag-2")}
     assert soa["lag-1"] - soa["lag-2"] == 3  # 900 s behind, a version every 300 s

@@ -26,6 +26,7 @@ from lab.manifest import manifest
 from lab.run import root_servers
 from lab.world import load_world
 from lab.zones import build_zones
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
@@ -135,10 +136,12 @@ def make(
     clock = ManualClock()
     cache = DnsCache(8 * 1024 * 1024)
     transport = MockTransport(lambda addr, q, tcp: handler(q, addr))
-    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
-    recursor = Recursor(cache, hints, clock, RecursorConfig(qname_minimisation=qmin),
-                        signed_zone_hint=signed_zone_hint)
-    return recursor, conductor, transport, clock
+    resolver = assemble(transport, clock, cache=cache, root_hints=hints,
+                        recursor_config=RecursorConfig(qname_minimisation=qmin),
+                        rng=random.Random(7))
+    if signed_zone_hint is not None:  # (what a validator's ZoneKeys would say, without one)
+        resolver.recursor.signed_zone_hint = signed_zone_hint
+    return resolver.recursor, resolver.conductor, transport, clock
 
 
 async def resolve(
@@ -278,8 +281,9 @@ async def test_concurrent_identical_queries_share_upstream_work() -> None:
     clock = ManualClock()
     cache = DnsCache(8 * 1024 * 1024)
     transport = MockTransport(lambda addr, q, tcp: slow_world(q, addr))
-    conductor = Conductor(transport, cache.infra, clock, random.Random(1))
-    recursor = Recursor(cache, (("a.root.", ROOT),), clock)
+    resolver = assemble(transport, clock, cache=cache, root_hints=(("a.root.", ROOT),),
+                        rng=random.Random(1))
+    recursor, conductor = resolver.recursor, resolver.conductor
     results = await asyncio.gather(
         *[resolve(recursor, conductor, "www.zone.ex.") for _ in range(20)]
     )
@@ -310,9 +314,9 @@ async def test_truncated_answer_is_retried_over_tcp() -> None:
     clock = ManualClock()
     cache = DnsCache(8 * 1024 * 1024)
     transport = MockTransport(lambda addr, q, t: tc(q, addr, t))
-    conductor = Conductor(transport, cache.infra, clock, random.Random(3))
-    recursor = Recursor(cache, (("a.root.", ROOT),), clock)
-    res = await resolve(recursor, conductor, "www.zone.ex.")
+    resolver = assemble(transport, clock, cache=cache, root_hints=(("a.root.", ROOT),),
+                        rng=random.Random(3))
+    res = await resolve(resolver.recursor, resolver.conductor, "www.zone.ex.")
     assert addresses(res) == {"127.100.0.1"}
     assert any(s.tcp for s in transport.sent)
 
@@ -342,9 +346,9 @@ def lab_world():  # type: ignore[no-untyped-def]
     return world, zones, LabServer(world, zones, seed=5)
 
 
-def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1",  # type: ignore[no-untyped-def]
-                 clock: ManualClock | None = None,
-                 signed_zone_hint: Callable[[dns.name.Name], bool] | None = None):
+def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1", anchors=None):  # type: ignore[no-untyped-def]
+    """(what resolves: the recursor, or the validator over it with ``anchors``; the
+    conductor; the transport) over the lab, in process."""
     world, zones, server = lab_world
     by_addr = {s.address: s for s in world.servers.values()}
 
@@ -355,17 +359,13 @@ def lab_recursor(lab_world, qmin: bool, source: str = "127.54.3.1",  # type: ign
         wire = server.answer(s, query.to_wire(), source, tcp)
         return None if wire is None else dns.message.from_wire(wire)
 
-    clock = clock or ManualClock(time.time())  # the lab signs with the real time
+    clock = ManualClock(time.time())  # the lab signs with the real time
     cache = DnsCache(32 * 1024 * 1024)
     transport = MockTransport(handler)
-    conductor = Conductor(transport, cache.infra, clock, random.Random(11))
-    hints = root_servers(zones)
-    return (
-        Recursor(cache, hints, clock, RecursorConfig(qname_minimisation=qmin),
-                 signed_zone_hint=signed_zone_hint),
-        conductor,
-        transport,
-    )
+    resolver = assemble(transport, clock, cache=cache, root_hints=root_servers(zones),
+                        recursor_config=RecursorConfig(qname_minimisation=qmin),
+                        anchors=anchors, rng=random.Random(11))
+    return resolver.resolves, resolver.conductor, transport
 
 
 @pytest.mark.parametrize("qmin", [True, False])
@@ -411,15 +411,9 @@ async def test_wildcard_answer_from_cache_keeps_its_proof_and_negative_ttls_are_
 async def test_validated_wildcard_answer_from_cache_keeps_its_proof(lab_world) -> None:  # type: ignore[no-untyped-def]
     from lab.zones import trust_anchor_ds
     from resolver.dnssec.anchors import TrustAnchors
-    from resolver.dnssec.chain import ZoneKeys
-    from resolver.dnssec.validating import ValidatingRecursor
 
     anchors = TrustAnchors.from_text("\n".join(trust_anchor_ds(lab_world[1])))
-    clock = ManualClock(time.time())
-    zones = ZoneKeys(anchors, clock)
-    recursor, conductor, transport = lab_recursor(lab_world, qmin=True, clock=clock,
-                                                  signed_zone_hint=zones.is_signed)
-    validating = ValidatingRecursor(recursor, zones)
+    validating, conductor, transport = lab_recursor(lab_world, qmin=True, anchors=anchors)
     req = Request(N("x.wild.nsec3.rsa."), T.A, do=True)
     for _ in range(2):  # fresh, then from cache (where the validator stored its verdict)
         res = await validating.resolve(req, conductor)

@@ -29,8 +29,16 @@ from rich.console import Console
 
 from harness.config import StoreConfig
 from harness.differ import Differ, DifferConfig
+from harness.evidence import (
+    Confirmation,
+    DifferenceEntry,
+    DnssecOutcomes,
+    Evidence,
+    ExplainedEntry,
+    RequeryEntry,
+)
 from harness.records import Observation, Query, Source, TargetAnswer, Verdict, VerdictKind
-from harness.store import Store
+from harness.store import Store, reading
 from reports import cli as reports_cli
 from reports.compare import compare, load_side
 from reports.examples import dig_lines, explain, shorten_blobs, side_by_side
@@ -136,9 +144,9 @@ def fixed_cases() -> list[Case]:
                 resp(qname, qtype, qid=200 + round_, **kw),  # type: ignore[arg-type]
                 Verdict(None, VerdictKind.EQUAL, "equal"))
 
-    def explained(name: str, note: str, category: str) -> dict[str, object]:
-        return {"reference_target": "kresd", "explained": [
-            {"normaliser": name, "note": note, "categories": [category], "count": 1}]}
+    def explained(name: str, note: str, category: str) -> Evidence:
+        return Evidence(reference_target="kresd",
+                        explained=[ExplainedEntry(name, note, [category], 1)])
 
     add("www.example.com.", "A", resp("www.example.com.", answer=[
         "www.example.com. 250 A 192.0.2.1"]), resp("www.example.com.", answer=[
@@ -159,18 +167,15 @@ def fixed_cases() -> list[Case]:
 
     def real(category: str, cand: str, ref: str, detail: str,
              states: tuple[str, str]) -> Verdict:
-        return Verdict(None, VerdictKind.REAL, category, [category], [], {
-            "reference_target": "kresd", "confirmed": True,
-            "differences": [{"category": category, "detail": detail, "candidate": cand,
-                             "reference": ref}],
-            "dnssec": {"candidate": states[0], "reference": states[1]},
-            "confirmation": {"candidate_changed": False, "reference_changed": False,
-                             "persisted": True},
-            "requeries": [
-                {"target": "candidate", "purpose": "confirm", "qname": "x", "qtype": 1,
-                 "answer": "as before"},
-                {"target": "kresd", "purpose": "confirm", "qname": "x", "qtype": 1,
-                 "flush": True, "answer": "as before"}]})
+        return Verdict(None, VerdictKind.REAL, category, [category], [], Evidence(
+            reference_target="kresd", confirmed=True,
+            differences=[DifferenceEntry(category, detail, None, cand, ref)],
+            dnssec=DnssecOutcomes(*states),
+            confirmation=Confirmation(candidate_changed=False, reference_changed=False,
+                                      persisted=True),
+            requeries=[RequeryEntry("candidate", "confirm", "x", 1, answer="as before"),
+                       RequeryEntry("kresd", "confirm", "x", 1, flush=True,
+                                    answer="as before")]))
 
     add("secure.example.net.", "A", resp("secure.example.net.", rcode=2, ede=[6], qid=7),
         resp("secure.example.net.", answer=["secure.example.net. 300 A 198.51.100.20",
@@ -200,15 +205,15 @@ def fixed_cases() -> list[Case]:
         "flap.example.com. 30 A 192.0.2.77"]), resp("flap.example.com.", answer=[
             "flap.example.com. 30 A 192.0.2.78"]),
         Verdict(None, VerdictKind.UNSTABLE, "answer.data", ["answer.data"], [],
-                {"reference_target": "kresd", "unstable_side": "reference",
-                 "confirmation": {"matches": "reference re-query"}}))
+                Evidence(reference_target="kresd", unstable_side="reference",
+                         confirmation=Confirmation(matches="reference re-query"))))
     add("slow.example.com.", "A", None, resp("slow.example.com.", answer=[
         "slow.example.com. 300 A 192.0.2.60"]),
         Verdict(None, VerdictKind.TIMEOUT, "timeout", [], [],
-                {"side": "candidate", "errors": {"candidate": "timeout"}}))
+                Evidence(side="candidate", errors={"candidate": "timeout"})))
     add("dead.example.org.", "A", resp("dead.example.org.", rcode=2), None,
         Verdict(None, VerdictKind.TIMEOUT, "timeout", [], [],
-                {"side": "reference", "errors": {"kresd": "timeout"}}))
+                Evidence(side="reference", errors={"kresd": "timeout"})))
     add("plain.example.com.", "A", resp("plain.example.com.", answer=[
         "plain.example.com. 300 A 192.0.2.8"], do=False), resp("plain.example.com.", answer=[
             "plain.example.com. 300 A 192.0.2.8"], do=False),
@@ -277,6 +282,35 @@ def check_snapshot(name: str, text: str) -> None:
 
 def test_report_snapshot(store: Path) -> None:
     check_snapshot("report_fixed_store.txt", text_of(report(store)))
+
+
+def test_a_store_written_before_evidence_had_a_version_reads_the_same(
+        store: Path, tmp_path: Path) -> None:
+    """Evidence stored without ``version`` (version 0, the stores written before the typed
+    record) reads as the same record: the report and every explanation are unchanged."""
+    old = tmp_path / "old.db"
+    write_store(old, fixed_cases())
+    with sqlite3.connect(old) as db:
+        db.execute("UPDATE verdicts SET evidence = json_remove(evidence, '$.version')")
+        assert db.execute("SELECT count(*) FROM verdicts WHERE instr(evidence, "
+                          "'\"version\"')").fetchone() == (0,)
+    assert text_of(report(old)) == text_of(report(store))
+    with sqlite3.connect(store) as db:
+        ids = [r[0] for r in db.execute("SELECT observation_id FROM verdicts "
+                                        "WHERE kind != 'equal'")]
+    assert len(ids) > 5
+    for oid in ids:
+        assert _explain_text(old, oid) == _explain_text(store, oid)
+        kept = reading_verdict(store, oid)
+        assert reading_verdict(old, oid) == dataclasses.replace(
+            kept, evidence=dataclasses.replace(kept.evidence, version=0))
+
+
+def reading_verdict(path: Path, oid: int) -> Verdict:
+    with reading(path) as reader:
+        verdict = reader.verdict(oid)
+    assert verdict is not None
+    return verdict
 
 
 def test_first_screen_says_whether_to_ship_and_why(store: Path) -> None:
@@ -426,9 +460,10 @@ def test_an_ede_code_choice_does_not_fail_safe_to_ship(tmp_path: Path) -> None:
     q = Query("www.nokey.broken.", 1, do=True, edns_payload=1232)
     servfail = resp("www.nokey.broken.", rcode=2)
     minor = (q, servfail, servfail, Verdict(None, VerdictKind.REAL, "dnssec.ede_code",
-                                            ["dnssec.ede_code"], [], {}))
+                                            ["dnssec.ede_code"], []))
     undecided = (q, servfail, servfail, Verdict(None, VerdictKind.UNDECIDED, "answer.data",
-                                                ["answer.data"], [], {"budget": "exhausted"}))
+                                                ["answer.data"], [],
+                                                Evidence(budget="exhausted")))
     path = tmp_path / "ede.db"
     write_store(path, (equal * 6) + [minor, undecided])
     t = load(path)
@@ -598,6 +633,14 @@ def test_cli_report_explain_and_errors(store: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "junk.db").write_bytes(b"not sqlite at all" * 100)
     assert main(["report", "--db", str(tmp_path / "junk.db")]) == 2
     assert "not a shadowdns store" in capsys.readouterr().err
+    # evidence from a newer writer: one line naming the store and the verdict
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE verdicts SET evidence = json_set(evidence, '$.version', 99) "
+                   "WHERE observation_id = ?", (oid,))
+    assert main(["report", "explain", str(oid), "--db", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert f"{store}: verdict {oid}'s evidence: version 99 is not one this reader" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_cli_finds_the_demo_store(store: Path, tmp_path: Path,
@@ -747,8 +790,9 @@ def test_explain_speaks_plainly(tmp_path: Path, capsys: pytest.CaptureFixture[st
     query = Query(qname="secure.example.net.", qtype=1, do=True, edns_payload=1232,
                   source=Source.QUERY_LIST, seen_at=T0 + 1.25)
     verdict = Verdict(None, VerdictKind.REAL, "dnssec.bogus_secure", ["dnssec.bogus_secure"], [],
-                      {"reference_target": "kresd", "confirmed": True,
-                       "confirmation": {"candidate_changed": False, "persisted": True}})
+                      Evidence(reference_target="kresd", confirmed=True,
+                               confirmation=Confirmation(candidate_changed=False,
+                                                         persisted=True)))
     path = tmp_path / "plain.db"
     write_store(path, [(query, bogus.to_wire(), signed, verdict)])
     text = _explain_text(path, 1)
@@ -786,11 +830,13 @@ def test_exact_judge_verdicts_render(tmp_path: Path) -> None:
         assert v is not None
         if v.kind is VerdictKind.REAL:
             v = Verdict(None, VerdictKind.REAL, "answer", ["answer"], [],
-                        {"candidate": "NOERROR 192.0.2.1", "kresd": "NOERROR 192.0.2.2"})
+                        Evidence(answers={"candidate": "NOERROR 192.0.2.1",
+                                          "kresd": "NOERROR 192.0.2.2"}))
         elif v.kind is VerdictKind.TIMEOUT:
             side = "candidate" if c is None else "kresd"
             v = Verdict(None, VerdictKind.TIMEOUT, "timeout", [f"timeout.{side}"], [],
-                        {"candidate": "timeout" if c is None else "answered"})
+                        Evidence(answers={"candidate": "timeout" if c is None
+                                          else "answered"}))
         return q, c, r, v
 
     path = tmp_path / "exact.db"

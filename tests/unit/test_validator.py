@@ -30,10 +30,10 @@ from lab.manifest import agrees, manifest
 from lab.run import root_servers
 from lab.world import WorldDef, load_world, parse_world
 from lab.zones import LabZone, build_zones, trust_anchor_ds
-from resolver.app import ResolverAnswerer
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache, Rank, Security
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor, MockTransport
+from resolver.conductor import MockTransport
 from resolver.dnssec.anchors import TrustAnchors
 from resolver.dnssec.chain import ZoneKeys
 from resolver.dnssec.config import BOGUS_TTL_S, DnssecConfig
@@ -85,16 +85,16 @@ class Lab:
         self.clock = clock
         self.cache = DnsCache(32 * 1024 * 1024)
         self.transport = MockTransport(handler)
-        self.conductor = Conductor(self.transport, self.cache.infra, clock, random.Random(11))
         ta = TrustAnchors.from_records(
             trust_anchor_ds(zones) if anchors is None else anchors, negative
         )
-        keys = ZoneKeys(ta, clock)
-        recursor = Recursor(self.cache, root_servers(zones), clock,
-                            RecursorConfig(qname_minimisation=qmin),
-                            signed_zone_hint=keys.is_signed)
-        self.validator = ValidatingRecursor(recursor, keys, config)
-        self.answerer = ResolverAnswerer(self.validator, self.conductor)
+        resolver = assemble(self.transport, clock, cache=self.cache,
+                            root_hints=root_servers(zones),
+                            recursor_config=RecursorConfig(qname_minimisation=qmin),
+                            anchors=ta, dnssec_config=config, rng=random.Random(11))
+        assert resolver.validator is not None
+        self.conductor, self.validator = resolver.conductor, resolver.validator
+        self.answerer = resolver.answerer
 
     async def ask(self, name: str | dns.name.Name, rdtype: str | int = "A", *, do: bool = True,
                   cd: bool = False, ad: bool = False, edns: bool = True) -> dns.message.Message:

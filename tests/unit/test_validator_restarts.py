@@ -31,16 +31,14 @@ from lab.authserver import LabServer
 from lab.run import root_servers
 from lab.world import WorldDef, parse_world
 from lab.zones import LabZone, build_zones, trust_anchor_ds
-from resolver.app import ResolverAnswerer
+from resolver.app import assemble
 from resolver.cache.dnscache import DnsCache, Security
 from resolver.clock import ManualClock
-from resolver.conductor import Conductor, MockTransport
+from resolver.conductor import MockTransport
 from resolver.dnssec.anchors import TrustAnchors
-from resolver.dnssec.chain import ZoneKeys
-from resolver.dnssec.validating import ValidatingRecursor
 from resolver.dnssec.verdicts import Ede
 from resolver.model import Request
-from resolver.recursor import Recursor, RecursorConfig
+from resolver.recursor import RecursorConfig
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -94,14 +92,14 @@ class Lab:
         self.clock = ManualClock(START)
         self.cache = DnsCache(8 * 1024 * 1024)
         self.transport = MockTransport(handler)
-        self.conductor = Conductor(self.transport, self.cache.infra, self.clock,
-                                   random.Random(3))
-        keys = ZoneKeys(TrustAnchors.from_records(trust_anchor_ds(zones)), self.clock)
-        recursor = Recursor(self.cache, root_servers(zones), self.clock,
-                            RecursorConfig(qname_minimisation=False),
-                            signed_zone_hint=keys.is_signed)
-        self.validator = ValidatingRecursor(recursor, keys)
-        self.answerer = ResolverAnswerer(self.validator, self.conductor)
+        resolver = assemble(self.transport, self.clock, cache=self.cache,
+                            root_hints=root_servers(zones),
+                            recursor_config=RecursorConfig(qname_minimisation=False),
+                            anchors=TrustAnchors.from_records(trust_anchor_ds(zones)),
+                            rng=random.Random(3))
+        assert resolver.validator is not None
+        self.conductor, self.validator = resolver.conductor, resolver.validator
+        self.answerer = resolver.answerer
 
     async def ask(self, name: str, rdtype: str = "A") -> dns.message.Message:
         qname, qtype = N(name), T.from_text(rdtype)
