@@ -46,7 +46,13 @@ import dns.rdatatype
 
 from harness.differ.answers import Parsed, RRKey
 from harness.differ.compare import Difference
-from harness.differ.floor import FieldJudgement, _records, _ttl_of, _value
+from harness.differ.floor import (
+    FieldJudgement,
+    _records,
+    _ttl_of,
+    _value,
+    judge_varying_ttl,
+)
 from harness.differ.normalise import ROUNDING
 from harness.records import Query, TargetAnswer
 from netpolicy import AddressError, AddressPolicy
@@ -239,23 +245,12 @@ def ttl_varies(d: Difference, answers: Sequence[AuthorityAnswer]) -> str:
     return "the authorities give TTLs " + ", ".join(f"{t} ({lab})" for lab, t in ttls)
 
 
-def judge_ttl_again(d: Difference, fresh: Parsed | None, highest: int,
-                    varies: str) -> FieldJudgement:
-    """A TTL the authorities themselves vary: the candidate's fresh fetch decides (within
-    the highest TTL the reference side and the authorities gave: noise; above it again:
-    real; no fresh fetch: undetermined, never real)."""
-    if fresh is None:
-        return FieldJudgement(d, "undetermined", False, False, "",
-                              f"{varies}; no fresh fetch of the candidate")
-    again = _ttl_of(fresh, d)
-    if again is not None and again > highest + ROUNDING:
-        return FieldJudgement(d, "persisted", False, True, "candidate (flushed)",
-                              f"the candidate's fresh fetch gave TTL {again}, again above "
-                              f"everything the reference side and the authorities gave "
-                              f"({highest}; {varies})")
-    return FieldJudgement(d, "authority sweep", True, False, "candidate (flushed)",
-                          f"{varies}; the candidate's fresh fetch gave {again}, within "
-                          f"{highest}")
+def judge_ttl_again(d: Difference, fresh: Parsed | None, highest: int, varies: str,
+                    signed: int | None = None) -> FieldJudgement:
+    """A TTL the authorities themselves vary (:func:`~harness.differ.floor.judge_varying_ttl`:
+    above the signer's original TTL or beyond the variation, real; else the candidate's
+    fresh fetch decides, and without one the verdict is undetermined, never real)."""
+    return judge_varying_ttl(d, fresh, highest, varies, signed, "authority sweep")
 
 
 def judge_by_authorities(d: Difference, cand: Parsed, ref: Parsed,

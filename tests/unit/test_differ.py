@@ -916,6 +916,43 @@ async def test_ttl_decay_is_measured_against_the_time_between_answers() -> None:
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
 
 
+class Unflushable(FakeRequery):
+    """The references flush; the candidate cannot (a resolver the harness does not manage)."""
+
+    async def __call__(self, target: str, query: Query, *, flush: bool = False,
+                       cd: bool = False) -> TargetAnswer:
+        answer = await super().__call__(target, query, flush=flush, cd=cd)
+        if flush:
+            answer.flushed = target != "candidate"
+        return answer
+
+
+async def test_a_ttl_beyond_a_varying_authoritys_span_is_real_without_a_fresh_fetch() -> None:
+    # the authority jitters its TTL per answer: the reference's fresh fetches (the
+    # confirmation re-query and the floor's flushed one) disagree by more than the time
+    # between them; the candidate cannot be flushed
+    def ttl(t: int) -> bytes:
+        return resp(answer=[f"www.example. {t} A 192.0.2.1"])
+
+    script: dict[str, list[bytes | None]] = {"candidate": [ttl(3890)],
+                                             "unbound": [ttl(212), ttl(237), ttl(230)]}
+    v = await judge(observation(ttl(3890), ttl(196)), Unflushable(script))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl", v.evidence
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "beyond variation" and "(237)" in ev["how"], ev
+    # a draw above everything the reference side showed, but within the span of the
+    # variation: only a fresh fetch of the candidate could tell, and there is none
+    script = {"candidate": [ttl(290)], "unbound": [ttl(212), ttl(237), ttl(230)]}
+    v = await judge(observation(ttl(290), ttl(196)), Unflushable(script))
+    assert v.kind is VerdictKind.UNSTABLE, v.evidence
+    assert floor_evidence(v)[0]["evidence"] == "undetermined"
+    # the boundary: twice the highest (237) plus a second of rounding
+    for mine, kind in ((475, VerdictKind.UNSTABLE), (476, VerdictKind.REAL)):
+        script = {"candidate": [ttl(mine)], "unbound": [ttl(212), ttl(237), ttl(230)]}
+        v = await judge(observation(ttl(mine), ttl(196)), Unflushable(script))
+        assert v.kind is kind, (mine, v.evidence)
+
+
 async def test_budget_exhausted_is_undecided_never_real() -> None:
     differ = Differ(DifferConfig(requery_rate=0.001, requery_burst=2))
     rq = FakeRequery({"candidate": [BAD], "unbound": [GOOD]})
