@@ -527,6 +527,12 @@ class _Judgement:
             self.ask(primary_ref, "confirm", flush=cfg.flush_reference),
             *(self.ask(o, "vantage", flush=cfg.flush_reference) for o in others))
         (cand_re_ta, cand_re), (ref_re_ta, ref_re) = asked[0], asked[1]
+        # Both sides answered the observation: a confirmation re-query that gets no answer
+        # is asked once more (a packet lost under load), as the observation itself was.
+        if cand_re_ta.wire is None:
+            cand_re_ta, cand_re = await self.ask(cand_name, "retry")
+        if ref_re_ta.wire is None:
+            ref_re_ta, ref_re = await self.ask(primary_ref, "retry", flush=cfg.flush_reference)
         for o, (o_ta, o_re) in zip(others, asked[2:], strict=True):
             self.learn(o_re, o)
             self.sample(o, o_ta, o_re, cfg.flush_reference)

@@ -538,6 +538,12 @@ async def test_timeouts() -> None:
     v = await judge(observation(BAD, GOOD), FakeRequery({"candidate": [BAD],
                                                           "unbound": [None]}))
     assert v.kind is VerdictKind.TIMEOUT and v.evidence["side"] == "reference"
+    # a confirmation re-query lost once (a packet dropped under load) is asked again
+    rq = FakeRequery({"candidate": [None, BAD], "unbound": [GOOD]})
+    v = await judge(observation(BAD, GOOD), rq)
+    assert v.kind is VerdictKind.REAL, v.evidence
+    assert [r["purpose"] for r in v.evidence["requeries"]
+            if r["target"] == "candidate"][:2] == ["confirm", "retry"]
 
 
 async def test_requery_that_raises_is_a_timeout_not_a_crash() -> None:
