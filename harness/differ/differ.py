@@ -306,6 +306,14 @@ def lag_between(candidate: TargetAnswer, reference: TargetAnswer) -> float:
     return reference.received - candidate.received
 
 
+def _address_keys(diffs: Sequence[Difference]) -> list[tuple[str, RRKey]]:
+    """Address RRsets both sides have, with other data: where a pool could be."""
+    return [(d.section, d.key) for d in diffs
+            if d.key is not None and d.key[1] in ADDRESS_TYPES
+            and d.category in ("answer.data", "additional.data")
+            and d.candidate is not None and d.reference is not None]
+
+
 _NOT_DATA = ("ttl", "order", "case", "signature")
 
 
@@ -566,7 +574,7 @@ class _Judgement:
             outcomes = await self._cd_outcomes(cand, ref)
         result = self.assess(cand, ref, outcomes)
         if result.remaining and self._pool_churns(cand, ref, ref_re, result):
-            await self._learn_pool(primary_ref, cand, result)
+            await self._learn_pool(primary_ref, cand, _address_keys(result.remaining))
             result = self.assess(cand, ref, outcomes)
         if not result.remaining:
             return self.quiet(result)
@@ -663,9 +671,15 @@ class _Judgement:
                               asked_dnssec=self.asked, knowledge=self.k)
         if any(f.evidence == "undetermined" for f in fields):
             parsed = await self.fresh_candidate()
-            if parsed is not None:
-                fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
-                                      asked_dnssec=self.asked, knowledge=self.k)
+            keys = _address_keys([f.difference for f in fields if f.evidence == "undetermined"])
+            if parsed is None and keys:
+                # No fresh fetch of the candidate: an address RRset that varies is learned
+                # as a pool instead (flushed reference re-queries until it stops growing);
+                # an address or a record count outside a pool that stopped growing is the
+                # candidate's (floor.FINITE), one within it is noise.
+                await self._learn_pool(primary_ref, cand, keys)
+            fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
+                                  asked_dnssec=self.asked, knowledge=self.k)
         return fields
 
     async def fresh_candidate(self) -> Parsed | None:
@@ -874,16 +888,9 @@ class _Judgement:
             zip(sides, rcodes, strict=True) if r is not None}
         return outcomes
 
-    def _address_keys(self, result: Normalised) -> list[tuple[str, RRKey]]:
-        """Address RRsets both sides have, with other data: where a pool could be."""
-        return [(d.section, d.key) for d in result.remaining
-                if d.key is not None and d.key[1] in ADDRESS_TYPES
-                and d.category in ("answer.data", "additional.data")
-                and d.candidate is not None and d.reference is not None]
-
     def _pool_churns(self, cand: Parsed, ref: Parsed, ref_re: Parsed,
                      result: Normalised) -> bool:
-        for section, key in self._address_keys(result):
+        for section, key in _address_keys(result.remaining):
             if self.k.saturated(key, self.cfg.pool_patience):
                 continue
             a, b = ref.rrset(section, key), ref_re.rrset(section, key)
@@ -892,13 +899,17 @@ class _Judgement:
                 return True
         return False
 
-    async def _learn_pool(self, target: str, cand: Parsed, result: Normalised) -> None:
-        keys = self._address_keys(result)
+    async def _learn_pool(self, target: str, cand: Parsed,
+                          keys: Sequence[tuple[str, RRKey]]) -> None:
+        """Flushed re-queries of ``target`` until the candidate's address set (its
+        addresses and its record count) is within the pool learned for each key, or the
+        pool stops growing (``pool_patience``), or ``pool_requeries`` are spent."""
         for _ in range(self.cfg.pool_requeries):
             open_keys = []
             for section, key in keys:
                 view = cand.rrset(section, key)
-                covered = view is not None and view.addresses() <= self.k.pool(key)
+                covered = (view is not None and view.addresses() <= self.k.pool(key)
+                           and len(view.addresses()) in self.k.counts(key))
                 if not covered and not self.k.saturated(key, self.cfg.pool_patience):
                     open_keys.append(key)
             if not open_keys:

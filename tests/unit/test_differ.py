@@ -959,6 +959,36 @@ async def test_a_ttl_beyond_a_varying_authoritys_span_is_real_without_a_fresh_fe
         assert v.kind is kind, (mine, v.evidence)
 
 
+async def test_an_unseen_address_on_a_varying_name_is_real_once_the_pool_stops_growing() -> None:
+    # data that changes over time (a flap, a lagging secondary): the reference's samples
+    # disagree, the candidate cannot be flushed.  Flushed reference re-queries learn the
+    # pool until it stops growing; an address outside it is the candidate's, not noise
+    def a(*addrs: str) -> bytes:
+        return resp(answer=[f"www.example. 5 A {x}" for x in addrs])
+
+    script: dict[str, list[bytes | None]] = {
+        "candidate": [a("192.0.2.66")],
+        "unbound": [a("192.0.2.31"), a("192.0.2.31"), a("192.0.2.32")]}
+    rq = Unflushable(script)
+    v = await judge(observation(a("192.0.2.66"), a("192.0.2.31")), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
+    assert floor_evidence(v)[0]["evidence"] == "persisted", v.evidence
+    assert "stopped growing" in floor_evidence(v)[0]["how"]
+    assert v.evidence["pool_requeries"] >= 8
+    # a record dropped from a varying pool: a count it never gave, once the pool is known
+    script = {"candidate": [a("192.0.2.31")],
+              "unbound": [a("192.0.2.31", "192.0.2.40"), a("192.0.2.31", "192.0.2.40"),
+                          a("192.0.2.32", "192.0.2.41")]}
+    v = await judge(observation(a("192.0.2.31"), a("192.0.2.31", "192.0.2.40")),
+                    Unflushable(script))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
+    # one of the values the reference side gives: noise, with no pool learning needed
+    script = {"candidate": [a("192.0.2.32")],
+              "unbound": [a("192.0.2.31"), a("192.0.2.31"), a("192.0.2.32")]}
+    v = await judge(observation(a("192.0.2.32"), a("192.0.2.31")), Unflushable(script))
+    assert v.kind is VerdictKind.NOISE, v.evidence
+
+
 async def test_budget_exhausted_is_undecided_never_real() -> None:
     differ = Differ(DifferConfig(requery_rate=0.001, requery_burst=2))
     rq = FakeRequery({"candidate": [BAD], "unbound": [GOOD]})
