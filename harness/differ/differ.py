@@ -51,9 +51,9 @@ from harness.differ.floor import (
     Exhausted,
     FieldJudgement,
     Sample,
+    authority_cap,
     field_path,
     judge_fields,
-    signed_bound,
 )
 from harness.differ.knowledge import Knowledge
 from harness.differ.normalise import (
@@ -739,10 +739,10 @@ class _Judgement:
                                      if (t := ttl_of(s.parsed, f.difference)) is not None),
                                    *(t for a in heard
                                      if (t := ttl_of(a.parsed, f.difference)) is not None)])
-                    signed = signed_bound(f.difference, [*(s.parsed for s in self.samples),
-                                                         ref, *(a.parsed for a in heard)])
+                    cap = authority_cap(f.difference, [*(s.parsed for s in self.samples),
+                                                       ref, *(a.parsed for a in heard)])
                     f = judge_ttl_again(f.difference, await self.fresh_candidate(),
-                                        highest, varies, signed)
+                                        highest, varies, cap)
             out.append(f)
         return out
 

@@ -57,9 +57,10 @@ from harness.differ.knowledge import Knowledge, record_texts
 from harness.differ.normalise import ROUNDING
 
 __all__ = ["SPAN", "Budget", "Exhausted", "FieldJudgement", "Sample", "field_path",
-           "judge_fields", "judge_varying_ttl", "signed_bound"]
+           "authority_cap", "judge_fields", "judge_varying_ttl"]
 
 _RRSIG = int(dns.rdatatype.RRSIG)
+_SOA = int(dns.rdatatype.SOA)
 
 FieldPath = tuple[str, RRKey | None]
 
@@ -278,15 +279,31 @@ def _value(v: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def signed_bound(d: Difference, answers: Iterable[Parsed]) -> int | None:
-    """The original TTL of the RRSIGs over ``d``'s RRset in ``answers`` (the reference
-    side's, the authorities'), if signed: the authority's TTL for it (RFC 4034 3.1.4)."""
+def authority_cap(d: Difference, answers: Iterable[Parsed]) -> tuple[int, str] | None:
+    """The highest TTL any cache may give ``d``'s RRset, as far as ``answers`` (the
+    reference side's, the authorities') tell, and why: the original TTL of the RRSIGs over
+    it (RFC 4034 3.1.4, RFC 4035 5.3.3) and, for the SOA of a negative answer (and its
+    RRSIGs), the SOA's MINIMUM field (RFC 2308 §5: the negative TTL is the lesser of it and
+    the SOA's own TTL).  None: no cap known."""
     assert d.key is not None
     owner, rdtype, covers = d.key
+    answers = list(answers)
+    caps: list[tuple[int, str]] = []
     sig_key = d.key if rdtype == _RRSIG else (owner, _RRSIG, rdtype)
-    found = [max(int(rd.original_ttl) for rd in view.rdatas)  # type: ignore[attr-defined]
-             for p in answers if (view := _view(p, sig_key)) is not None]
-    return max(found) if found else None
+    signed = [max(int(rd.original_ttl) for rd in view.rdatas)  # type: ignore[attr-defined]
+              for p in answers if (view := _view(p, sig_key)) is not None]
+    if signed:
+        caps.append((max(signed), f"the original TTL the signer gave ({max(signed)}): no "
+                                  "cache may serve it longer (RFC 4035 5.3.3)"))
+    if d.section == "authority" and _SOA in (rdtype, covers):
+        minima = [min(int(rd.minimum) for rd in view.rdatas)  # type: ignore[attr-defined]
+                  for p in answers
+                  if (view := p.rrset("authority", (owner, _SOA, 0))) is not None]
+        if minima:
+            caps.append((max(minima), f"the SOA MINIMUM of the negative answer "
+                                      f"({max(minima)}): the negative TTL is at most that "
+                                      "(RFC 2308 5)"))
+    return min(caps) if caps else None
 
 
 SPAN = 2
@@ -298,16 +315,17 @@ above half the authority's TTL can never reach it."""
 
 
 def judge_varying_ttl(d: Difference, fresh: Parsed | None, highest: int, varies: str,
-                      signed: int | None, noise: str) -> FieldJudgement:
+                      cap: tuple[int, str] | None, noise: str) -> FieldJudgement:
     """A TTL the TTL rule left, where the authority's TTL itself varies (``varies``: the
     evidence, fresh fetches or the authorities further apart than the time between them).
-    Real when above the signer's original TTL (``signed``) or beyond the variation (more
+    Real when above the TTL any cache may give (``cap``, :func:`authority_cap`) or beyond the
+    variation (more
     than :data:`SPAN` times ``highest``, the highest TTL the reference side and the
     authorities gave); otherwise the candidate's fresh fetch decides: above ``highest``
     again, real; within it, noise (evidence ``noise``); none to be had, undetermined."""
     mine = d.candidate if isinstance(d.candidate, int) else None
-    if signed is not None and mine is not None and mine > signed + ROUNDING:
-        return _above_signed(d, mine, signed)
+    if cap is not None and mine is not None and mine > cap[0] + ROUNDING:
+        return _above_cap(d, mine, cap)
     if mine is not None and highest > 0 and mine > SPAN * highest + ROUNDING:
         return FieldJudgement(d, "beyond variation", False, True, "",
                               f"{mine} is more than {SPAN} times the highest TTL the reference "
@@ -326,10 +344,8 @@ def judge_varying_ttl(d: Difference, fresh: Parsed | None, highest: int, varies:
                           f"{highest}")
 
 
-def _above_signed(d: Difference, mine: int, signed: int) -> FieldJudgement:
-    return FieldJudgement(d, "ttl", False, True, "",
-                          f"{mine} is above the original TTL the signer gave ({signed}): no "
-                          "cache may serve it longer (RFC 4035 5.3.3)")
+def _above_cap(d: Difference, mine: int, cap: tuple[int, str]) -> FieldJudgement:
+    return FieldJudgement(d, "ttl", False, True, "", f"{mine} is above {cap[1]}")
 
 
 def _judge_ttl(d: Difference, samples: Sequence[Sample], fresh: Parsed | None,
@@ -338,10 +354,10 @@ def _judge_ttl(d: Difference, samples: Sequence[Sample], fresh: Parsed | None,
     above every TTL the reference has shown): real, unless the authority's TTL itself
     varies (fresh fetches disagree): then :func:`judge_varying_ttl`."""
     assert d.key is not None
-    signed = signed_bound(d, (s.parsed for s in samples))
+    cap = authority_cap(d, (s.parsed for s in samples))
     mine = d.candidate if isinstance(d.candidate, int) else None
-    if signed is not None and mine is not None and mine > signed + ROUNDING:
-        return _above_signed(d, mine, signed)
+    if cap is not None and mine is not None and mine > cap[0] + ROUNDING:
+        return _above_cap(d, mine, cap)
     varies = _authority_ttl_varies(d, samples)
     if varies is None:
         return FieldJudgement(d, "ttl", False, True, "",
@@ -350,7 +366,7 @@ def _judge_ttl(d: Difference, samples: Sequence[Sample], fresh: Parsed | None,
     highest = max([k.max_ttl(d.key), *(t for s in samples
                                        if (t := _ttl_of(s.parsed, d)) is not None)])
     return judge_varying_ttl(d, fresh, highest, "the authority's TTL varies: " + varies,
-                             signed, "fresh per fetch")
+                             cap, "fresh per fetch")
 
 
 def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Sample],

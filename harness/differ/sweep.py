@@ -246,11 +246,11 @@ def ttl_varies(d: Difference, answers: Sequence[AuthorityAnswer]) -> str:
 
 
 def judge_ttl_again(d: Difference, fresh: Parsed | None, highest: int, varies: str,
-                    signed: int | None = None) -> FieldJudgement:
+                    cap: tuple[int, str] | None = None) -> FieldJudgement:
     """A TTL the authorities themselves vary (:func:`~harness.differ.floor.judge_varying_ttl`:
-    above the signer's original TTL or beyond the variation, real; else the candidate's
+    above the TTL any cache may give or beyond the variation, real; else the candidate's
     fresh fetch decides, and without one the verdict is undetermined, never real)."""
-    return judge_varying_ttl(d, fresh, highest, varies, signed, "authority sweep")
+    return judge_varying_ttl(d, fresh, highest, varies, cap, "authority sweep")
 
 
 def judge_by_authorities(d: Difference, cand: Parsed, ref: Parsed,

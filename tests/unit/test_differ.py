@@ -959,6 +959,26 @@ async def test_a_ttl_beyond_a_varying_authoritys_span_is_real_without_a_fresh_fe
         assert v.kind is kind, (mine, v.evidence)
 
 
+async def test_a_raised_negative_ttl_is_real_above_the_soa_minimum_however_ttls_vary() -> None:
+    # a negative answer's SOA: the reference's fresh fetches disagree on its TTL, the
+    # knowledge holds the SOA's own TTL of a day (from a positive answer), the candidate
+    # cannot be flushed; the negative TTL is at most the SOA MINIMUM (RFC 2308 5)
+    soa = "example. {ttl} SOA ns.example. host.example. 1 7200 3600 1209600 300"
+
+    def nx(ttl: int) -> bytes:
+        return resp(rcode=dns.rcode.NXDOMAIN, authority=[soa.format(ttl=ttl)])
+
+    differ = Differ()
+    differ.knowledge.learn(parse(resp("example.", "SOA", answer=[soa.format(ttl=86400)])),
+                           "unbound")
+    script: dict[str, list[bytes | None]] = {"candidate": [nx(3900)],
+                                             "unbound": [nx(300), nx(120), nx(250)]}
+    v = await judge(observation(nx(3900), nx(200)), Unflushable(script), differ)
+    assert v.kind is VerdictKind.REAL and v.category == "authority.ttl", v.evidence
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "ttl" and "SOA MINIMUM of the negative answer (300)" in ev["how"]
+
+
 async def test_an_unseen_address_on_a_varying_name_is_real_once_the_pool_stops_growing() -> None:
     # data that changes over time (a flap, a lagging secondary): the reference's samples
     # disagree, the candidate cannot be flushed.  Flushed reference re-queries learn the
