@@ -319,10 +319,10 @@ def judge_varying_ttl(d: Difference, fresh: Parsed | None, highest: int, varies:
     """A TTL the TTL rule left, where the authority's TTL itself varies (``varies``: the
     evidence, fresh fetches or the authorities further apart than the time between them).
     Real when above the TTL any cache may give (``cap``, :func:`authority_cap`) or beyond the
-    variation (more
-    than :data:`SPAN` times ``highest``, the highest TTL the reference side and the
-    authorities gave); otherwise the candidate's fresh fetch decides: above ``highest``
-    again, real; within it, noise (evidence ``noise``); none to be had, undetermined."""
+    variation (more than :data:`SPAN` times ``highest``, the highest TTL the reference side
+    and the authorities gave); otherwise the candidate's fresh fetch decides: above
+    ``highest`` again, real; within it, noise (evidence ``noise``); none to be had,
+    undetermined."""
     mine = d.candidate if isinstance(d.candidate, int) else None
     if cap is not None and mine is not None and mine > cap[0] + ROUNDING:
         return _above_cap(d, mine, cap)

@@ -19,8 +19,10 @@ candidate's value against what the authorities gave:
   authority gives).  Not in the authority section: a negative answer's SOA and NSEC are
   cached for the negative TTL (RFC 2308 §5, RFC 9077), whatever TTL the server gives them.
   When the authorities, asked at one moment, give TTLs further apart than rounding (a TTL
-  jittered per answer), the candidate's fresh (flushed) fetch decides: within the highest
-  TTL the reference side and the authorities gave, noise; above it again, real.
+  jittered per answer, a TTL per server), :func:`~harness.differ.floor.judge_varying_ttl`
+  decides: above an RRSIG's original TTL or a negative answer's SOA MINIMUM, or more than
+  twice the highest TTL the reference side and the authorities gave, real; else the
+  candidate's fresh (flushed) fetch: within that highest TTL, noise; above it again, real.
 
 Anything else (rcode, flags, DNSSEC, a missing RRset) is never explained here: a referral,
 a CNAME into another zone, or a name the authority does not hold would be taken for
