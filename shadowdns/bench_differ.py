@@ -326,6 +326,34 @@ class Record:
     verdict: Verdict
 
 
+RECALL_TARGET = 0.99
+"""Issue 14's done-when: at least this share of the injected faults of every kind found."""
+
+
+@dataclass(frozen=True)
+class Recall:
+    """One fault kind's figures."""
+
+    found: int
+    injected: int
+    answered: int  # injected but TIMEOUT (nothing to judge)
+    missed_as: dict[str, int]  # verdict kind -> count, for the faults not found
+
+    @property
+    def share(self) -> float:
+        return self.found / self.injected if self.injected else 1.0
+
+    def cell(self) -> str:
+        text = f"{self.found}/{self.injected} {100 * self.share:5.1f}%"
+        if self.answered < self.injected:
+            text += f" ({self.found}/{self.answered} answered)"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"found": self.found, "injected": self.injected, "answered": self.answered,
+                "recall": round(self.share, 4), "missed_as": self.missed_as}
+
+
 @dataclass
 class AccuracyReport:
     records: list[Record] = field(default_factory=list)
@@ -389,6 +417,15 @@ class AccuracyReport:
     def found(self, kind: FaultKind | None = None) -> tuple[int, int]:
         rows = [r for r in self.faulty if kind is None or r.fault is kind]
         return sum(r.verdict.kind is VerdictKind.REAL for r in rows), len(rows)
+
+    def recall(self, kind: FaultKind) -> Recall:
+        """One fault kind's recall: found, injected, and answered (injected but for the
+        TIMEOUT verdicts: a side gave no answer, even when asked again)."""
+        rows = [r for r in self.faulty if r.fault is kind]
+        return Recall(sum(r.verdict.kind is VerdictKind.REAL for r in rows), len(rows),
+                      sum(r.verdict.kind is not VerdictKind.TIMEOUT for r in rows),
+                      dict(collections.Counter(r.verdict.kind.value for r in rows
+                                               if r.verdict.kind is not VerdictKind.REAL)))
 
     def per_category(self) -> dict[str, tuple[int, int, int, int]]:
         """category -> (true positives, false positives, false negatives, unprompted).
@@ -853,6 +890,61 @@ def _rates(text: str) -> tuple[float, ...]:
     return rates
 
 
+def done_when(columns: Sequence[tuple[str, AccuracyReport]]) -> str:
+    """Issue 14's done-when read off one table, a column per run (the paced and the highest
+    rate, or the one in-process run): false REAL on fault-free observations per noise kind,
+    named kinds and held-out kinds apart, and each fault kind's recall (found/injected)."""
+    reports = [r for _, r in columns]
+    kinds: list[str] = []
+    for r in reports:
+        kinds += [k for k in r.noise_kinds() if k not in kinds]
+    held = set().union(*(r.held_out for r in reports))
+    faults = [f for f in ALL_FAULTS if any(r.recall(f).injected for r in reports)]
+    rows: list[tuple[str, list[str]]] = []
+
+    def noise_row(label: str, chosen: list[str]) -> None:
+        cells = []
+        for r in reports:
+            table = r.noise_kinds()
+            got = [table[k] for k in chosen if k in table]
+            cells.append(f"{sum(g['false_real'] for g in got)}/"
+                         f"{sum(g['observations'] for g in got)}" if got else "-")
+        rows.append((label, cells))
+
+    for title, held_out in (("named kinds", False), ("held-out kinds", True)):
+        chosen = [k for k in kinds if (k in held) is held_out]
+        noise_row(f"false REAL, {title} (no named rule)" if held_out
+                  else f"false REAL, {title}", chosen)
+        for k in chosen:
+            noise_row(f"  {k}", [k])
+    rows.append(("fault recall (found/injected)", ["" for _ in reports]))
+    for f in faults:
+        rows.append((f"  {f.value}", [r.recall(f).cell() if r.recall(f).injected else "-"
+                                      for r in reports]))
+    verdicts = []
+    for r in reports:
+        noisy = sum(g["false_real"] for g in r.noise_kinds().values())
+        low = [f"{f.value} {100 * r.recall(f).share:.1f}%" for f in faults
+               if r.recall(f).injected and r.recall(f).share < RECALL_TARGET]
+        verdicts.append(("no false REAL" if noisy == 0 else f"{noisy} false REAL") + "; "
+                        + (f"recall >= {100 * RECALL_TARGET:g}% on every fault kind"
+                           if not low else "below: " + ", ".join(low)))
+    width = max(len(label) for label, _ in rows)
+    widths = [max(len(title), *(len(cells[i]) for _, cells in rows))
+              for i, (title, _) in enumerate(columns)]
+    out = ["  " + " " * width + "  " + "  ".join(t.ljust(w) for (t, _), w in
+                                                 zip(columns, widths, strict=True))]
+    out += ["  " + label.ljust(width) + "  " + "  ".join(c.ljust(w) for c, w in
+                                                          zip(cells, widths, strict=True))
+            for label, cells in rows]
+    out += [f"  done when, {title}: {v}" for (title, _), v in zip(columns, verdicts, strict=True)]
+    return "\n".join(line.rstrip() for line in out)
+
+
+MISSED_IN_FIGURES = 50
+"""Faults not found whose verdicts (evidence included) ``--json`` lists, at most."""
+
+
 def accuracy_figures(report: AccuracyReport) -> dict[str, Any]:
     found, total = report.found()
     (nr, nn), (hr, hn) = report.false_real_split()
@@ -866,10 +958,15 @@ def accuracy_figures(report: AccuracyReport) -> dict[str, Any]:
         "authority_queries": report.authority_queries,
         "faults_found": found,
         "faults_injected": total,
-        "faults_by_kind": {k.value: dict(zip(("found", "injected"), report.found(k),
-                                             strict=True))
-                           for k in ALL_FAULTS if report.found(k)[1]},
+        "faults_by_kind": {k.value: report.recall(k).as_dict()
+                           for k in ALL_FAULTS if report.recall(k).injected},
         "unprompted_real": len(report.unprompted()),
+        "missed": [{"fault": r.fault.value if r.fault else None, "name": r.name,
+                    "rdtype": r.rdtype, "kind": r.kind, "verdict": r.verdict.kind.value,
+                    "category": r.verdict.category, "explained_by": r.verdict.explained_by,
+                    "evidence": r.verdict.evidence.to_json()}
+                   for r in report.faulty
+                   if r.verdict.kind is not VerdictKind.REAL][:MISSED_IN_FIGURES],
         "per_category": {c: dict(zip(("tp", "fp", "fn", "unprompted"), v, strict=True))
                          for c, v in report.per_category().items()},
     }
@@ -890,6 +987,10 @@ async def _run(args: argparse.Namespace, overrides: dict[str, Any],
                                                differ=overrides))
         print(f"== differ accuracy on the in-process lab ({args.references} reference(s))")
         print(report.text())
+        print()
+        print(f"== done when (issue 14), in process, {args.references} reference(s), "
+              f"seed {args.seed}")
+        print(done_when([(f"seed {args.seed}", report)]))
         figures["accuracy"] = accuracy_figures(report)
     if args.what in ("throughput", "both"):
         path: Path = args.corpus

@@ -61,6 +61,7 @@ from shadowdns.bench_differ import (
     AccuracyReport,
     Record,
     accuracy_figures,
+    done_when,
     held_out_kinds,
     indistinguishable,
     select_kinds,
@@ -436,8 +437,11 @@ async def run_live(args: Any, overrides: dict[str, Any],
                                "max_in_flight": args.max_in_flight,
                                "differ": {k: repr(v) for k, v in overrides.items()},
                                "rates": []}
+    columns: list[tuple[str, AccuracyReport]] = []
     for one in runs:
         report = live_report(one, entries, held_out_kinds(manifest_all))
+        columns.append((f"{one.rate:g}/s paced ({one.achieved:.1f}/s)" if one.rate
+                        else f"highest ({one.achieved:.1f}/s)", report))
         pace = f"{one.rate:g}/s paced" if one.rate else "as fast as the harness takes them"
         print(f"== differ accuracy, live: lab + Unbound (one reference) + fault proxy in front "
               f"of {args.backend}, through the harness; query list {pace}: "
@@ -450,4 +454,7 @@ async def run_live(args: Any, overrides: dict[str, Any],
                                  "lines": one.lines, "judged": len(one.kept),
                                  "seconds": round(one.seconds, 1), "ended": one.ended,
                                  **accuracy_figures(report)})
+    print(f"== done when (issue 14), live, one reference, seed {args.seed}: "
+          "the achieved rate in each column")
+    print(done_when(columns))
     return figures

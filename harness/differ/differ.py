@@ -53,6 +53,7 @@ from harness.differ.floor import (
     Exhausted,
     FieldJudgement,
     Sample,
+    authority_cap,
     field_path,
     judge_fields,
 )
@@ -311,6 +312,14 @@ def lag_between(candidate: TargetAnswer, reference: TargetAnswer) -> float:
     if candidate.received is None or reference.received is None:
         return 0.0
     return reference.received - candidate.received
+
+
+def _address_keys(diffs: Sequence[Difference]) -> list[tuple[str, RRKey]]:
+    """Address RRsets both sides have, with other data: where a pool could be."""
+    return [(d.section, d.key) for d in diffs
+            if d.key is not None and d.key[1] in ADDRESS_TYPES
+            and d.category in ("answer.data", "additional.data")
+            and d.candidate is not None and d.reference is not None]
 
 
 _NOT_DATA = ("ttl", "order", "case", "signature")
@@ -587,6 +596,12 @@ class _Judgement:
             self.ask(primary_ref, "confirm", flush=config.flush_reference),
             *(self.ask(o, "vantage", flush=config.flush_reference) for o in others))
         (cand_ta, cand_re), (ref_ta, ref_re) = asked[0], asked[1]
+        # Both sides answered the observation: a confirmation re-query that gets no answer
+        # is asked once more (a packet lost under load), as the observation itself was.
+        if cand_ta.wire is None:
+            cand_ta, cand_re = await self.ask(cand_name, "retry")
+        if ref_ta.wire is None:
+            ref_ta, ref_re = await self.ask(primary_ref, "retry", flush=config.flush_reference)
         for o, (o_ta, o_re) in zip(others, asked[2:], strict=True):
             self.learn(o_re, o)
             self.sample(o, o_ta, o_re, config.flush_reference)
@@ -619,7 +634,7 @@ class _Judgement:
         outcomes = await self._cd_outcomes(cand, ref) if self.config.cd_requery else None
         result = self.assess(cand, ref, outcomes)
         if result.remaining and self._pool_churns(cand, ref, again.ref, result):
-            await self._learn_pool(self.primary_ref, cand, result)
+            await self._learn_pool(self.primary_ref, cand, _address_keys(result.remaining))
             result = self.assess(cand, ref, outcomes)
         if not result.remaining:
             return self.quiet(result)
@@ -717,9 +732,15 @@ class _Judgement:
                               asked_dnssec=self.asked, knowledge=self.knowledge)
         if any(f.evidence == "undetermined" for f in fields):
             parsed = await self.fresh_candidate()
-            if parsed is not None:
-                fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
-                                      asked_dnssec=self.asked, knowledge=self.knowledge)
+            keys = _address_keys([f.difference for f in fields if f.evidence == "undetermined"])
+            if parsed is None and keys:
+                # No fresh fetch of the candidate: an address RRset that varies is learned
+                # as a pool instead (flushed reference re-queries until it stops growing);
+                # an address or a record count outside a pool that stopped growing is the
+                # candidate's (floor.FINITE), one within it is noise.
+                await self._learn_pool(self.primary_ref, cand, keys)
+            fields = judge_fields(cand, ref, remaining, self.samples, across, parsed,
+                                  asked_dnssec=self.asked, knowledge=self.knowledge)
         return fields
 
     async def fresh_candidate(self) -> Parsed | None:
@@ -778,8 +799,10 @@ class _Judgement:
                                      if (t := ttl_of(s.parsed, f.difference)) is not None),
                                    *(t for a in heard
                                      if (t := ttl_of(a.parsed, f.difference)) is not None)])
+                    cap = authority_cap(f.difference, [*(s.parsed for s in self.samples),
+                                                       ref, *(a.parsed for a in heard)])
                     f = judge_ttl_again(f.difference, await self.fresh_candidate(),
-                                        highest, varies)
+                                        highest, varies, cap)
             out.append(f)
         return out
 
@@ -919,16 +942,9 @@ class _Judgement:
             zip(sides, rcodes, strict=True) if r is not None}
         return outcomes
 
-    def _address_keys(self, result: Normalised) -> list[tuple[str, RRKey]]:
-        """Address RRsets both sides have, with other data: where a pool could be."""
-        return [(d.section, d.key) for d in result.remaining
-                if d.key is not None and d.key[1] in ADDRESS_TYPES
-                and d.category in ("answer.data", "additional.data")
-                and d.candidate is not None and d.reference is not None]
-
     def _pool_churns(self, cand: Parsed, ref: Parsed, ref_re: Parsed,
                      result: Normalised) -> bool:
-        for section, key in self._address_keys(result):
+        for section, key in _address_keys(result.remaining):
             if self.knowledge.saturated(key, self.config.pool_patience):
                 continue
             a, b = ref.rrset(section, key), ref_re.rrset(section, key)
@@ -937,13 +953,17 @@ class _Judgement:
                 return True
         return False
 
-    async def _learn_pool(self, target: str, cand: Parsed, result: Normalised) -> None:
-        keys = self._address_keys(result)
+    async def _learn_pool(self, target: str, cand: Parsed,
+                          keys: Sequence[tuple[str, RRKey]]) -> None:
+        """Flushed re-queries of ``target`` until the candidate's address set (its
+        addresses and its record count) is within the pool learned for each key, or the
+        pool stops growing (``pool_patience``), or ``pool_requeries`` are spent."""
         for _ in range(self.config.pool_requeries):
             open_keys = []
             for section, key in keys:
                 view = cand.rrset(section, key)
-                covered = view is not None and view.addresses() <= self.knowledge.pool(key)
+                covered = (view is not None and view.addresses() <= self.knowledge.pool(key)
+                           and len(view.addresses()) in self.knowledge.counts(key))
                 if not covered and not self.knowledge.saturated(key, self.config.pool_patience):
                     open_keys.append(key)
             if not open_keys:

@@ -27,20 +27,25 @@ evidence                  when
                           candidate's (a real divergence)
 ``persisted``             the field varies, but the candidate's value is outside everything the
                           reference gave and came back on the candidate's fresh fetch: real
+``beyond variation``      (a TTL the authority varies) the candidate's TTL is more than twice the
+                          highest the reference side and the authorities gave: no draw of that
+                          variation (:data:`SPAN`): real, no fresh fetch needed
 ``undetermined``          the field varies, and no fresh fetch of the candidate could be had to
                           tell the two apart: never real (the verdict is ``unstable``)
 ======================  ==========================================================================
 
-TTLs are not judged here: their variation (decay) is expected and measured by the TTL rule
-(the time between the two answers, the range the reference has shown), see
-:class:`harness.differ.normalise.Ttl`.
+TTL decay is expected and measured by the TTL rule (the time between the two answers, the
+range the reference has shown, see :class:`harness.differ.normalise.Ttl`); what it leaves is
+judged here by the authority's own TTL: above the signer's original TTL, real; above what
+the reference side showed while the authority's TTL does not vary, real; where it varies
+(fresh fetches further apart than the time between them), :func:`judge_varying_ttl`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import dns.rdatatype
@@ -52,9 +57,11 @@ from harness.differ.knowledge import Knowledge, record_texts
 from harness.differ.normalise import ROUNDING
 from harness.evidence import FloorEntry
 
-__all__ = ["Budget", "Exhausted", "FieldJudgement", "Sample", "field_path", "judge_fields"]
+__all__ = ["SPAN", "Budget", "Exhausted", "FieldJudgement", "Sample", "field_path",
+           "authority_cap", "judge_fields", "judge_varying_ttl"]
 
 _RRSIG = int(dns.rdatatype.RRSIG)
+_SOA = int(dns.rdatatype.SOA)
 
 FieldPath = tuple[str, RRKey | None]
 
@@ -267,46 +274,94 @@ def _value(v: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _signed_bound(d: Difference, samples: Sequence[Sample]) -> int | None:
-    """The original TTL of the reference side's RRSIGs over ``d``'s RRset, if signed."""
+def authority_cap(d: Difference, answers: Iterable[Parsed]) -> tuple[int, str] | None:
+    """The highest TTL any cache may give ``d``'s RRset, as far as ``answers`` (the
+    reference side's, the authorities') tell, and why: the original TTL of the RRSIGs over
+    it (RFC 4034 3.1.4, RFC 4035 5.3.3) and, for the SOA of a negative answer (and its
+    RRSIGs), the SOA's MINIMUM field (RFC 2308 §5: the negative TTL is the lesser of it and
+    the SOA's own TTL).  None: no cap known."""
     assert d.key is not None
     owner, rdtype, covers = d.key
+    answers = list(answers)
+    caps: list[tuple[int, str]] = []
     sig_key = d.key if rdtype == _RRSIG else (owner, _RRSIG, rdtype)
-    found = [max(int(rd.original_ttl) for rd in view.rdatas)  # type: ignore[attr-defined]
-             for s in samples if (view := _view(s.parsed, sig_key)) is not None]
-    return max(found) if found else None
+    signed = [max(int(rd.original_ttl) for rd in view.rdatas)  # type: ignore[attr-defined]
+              for p in answers if (view := _view(p, sig_key)) is not None]
+    if signed:
+        caps.append((max(signed), f"the original TTL the signer gave ({max(signed)}): no "
+                                  "cache may serve it longer (RFC 4035 5.3.3)"))
+    if d.section == "authority" and _SOA in (rdtype, covers):
+        minima = [min(int(rd.minimum) for rd in view.rdatas)  # type: ignore[attr-defined]
+                  for p in answers
+                  if (view := p.rrset("authority", (owner, _SOA, 0))) is not None]
+        if minima:
+            caps.append((max(minima), f"the SOA MINIMUM of the negative answer "
+                                      f"({max(minima)}): the negative TTL is at most that "
+                                      "(RFC 2308 5)"))
+    return min(caps) if caps else None
+
+
+SPAN = 2
+"""A TTL the authority varies is a draw between 0 and its highest value, and the highest TTL
+the reference side and the authorities have shown is itself one draw: a candidate TTL more
+than ``SPAN`` times that is beyond the widest variation consistent with what was seen (the
+variation would have to be wider than all of it, from 0 up).  Jitter that keeps every draw
+above half the authority's TTL can never reach it."""
+
+
+def judge_varying_ttl(d: Difference, fresh: Parsed | None, highest: int, varies: str,
+                      cap: tuple[int, str] | None, noise: str) -> FieldJudgement:
+    """A TTL the TTL rule left, where the authority's TTL itself varies (``varies``: the
+    evidence, fresh fetches or the authorities further apart than the time between them).
+    Real when above the TTL any cache may give (``cap``, :func:`authority_cap`) or beyond the
+    variation (more than :data:`SPAN` times ``highest``, the highest TTL the reference side
+    and the authorities gave); otherwise the candidate's fresh fetch decides: above
+    ``highest`` again, real; within it, noise (evidence ``noise``); none to be had,
+    undetermined."""
+    mine = d.candidate if isinstance(d.candidate, int) else None
+    if cap is not None and mine is not None and mine > cap[0] + ROUNDING:
+        return _above_cap(d, mine, cap)
+    if mine is not None and highest > 0 and mine > SPAN * highest + ROUNDING:
+        return FieldJudgement(d, "beyond variation", False, True, "",
+                              f"{mine} is more than {SPAN} times the highest TTL the reference "
+                              f"side and the authorities gave ({highest}): no draw of a TTL "
+                              f"that varies between 0 and {highest} ({varies})")
+    if fresh is None:
+        return FieldJudgement(d, "undetermined", False, False, "",
+                              varies + "; no fresh fetch of the candidate")
+    again = _ttl_of(fresh, d)
+    if again is not None and again > highest + ROUNDING:
+        return FieldJudgement(d, "persisted", False, True, "candidate (flushed)",
+                              f"the candidate's fresh fetch gave TTL {again}, again above "
+                              f"everything the reference side gave ({highest}; {varies})")
+    return FieldJudgement(d, noise, True, False, "candidate (flushed)",
+                          f"{varies}; the candidate's fresh fetch gave {again}, within "
+                          f"{highest}")
+
+
+def _above_cap(d: Difference, mine: int, cap: tuple[int, str]) -> FieldJudgement:
+    return FieldJudgement(d, "ttl", False, True, "", f"{mine} is above {cap[1]}")
 
 
 def _judge_ttl(d: Difference, samples: Sequence[Sample], fresh: Parsed | None,
                k: Knowledge) -> FieldJudgement:
     """A TTL the TTL rule left (above the reference's plus the time between the answers,
     above every TTL the reference has shown): real, unless the authority's TTL itself
-    varies (fresh fetches disagree) and the candidate's fresh fetch is back within range."""
+    varies (fresh fetches disagree): then :func:`judge_varying_ttl`."""
     assert d.key is not None
-    signed = _signed_bound(d, samples)
+    cap = authority_cap(d, (s.parsed for s in samples))
     mine = d.candidate if isinstance(d.candidate, int) else None
-    if signed is not None and mine is not None and mine > signed + ROUNDING:
-        return FieldJudgement(d, "ttl", False, True, "",
-                              f"{mine} is above the original TTL the signer gave ({signed}): no "
-                              "cache may serve it longer (RFC 4035 5.3.3)")
+    if cap is not None and mine is not None and mine > cap[0] + ROUNDING:
+        return _above_cap(d, mine, cap)
     varies = _authority_ttl_varies(d, samples)
     if varies is None:
         return FieldJudgement(d, "ttl", False, True, "",
                               "above the reference's TTL plus the time between the answers, "
                               "and above every TTL the reference has shown")
-    if fresh is None:
-        return FieldJudgement(d, "undetermined", False, False, "",
-                              varies + "; no fresh fetch of the candidate")
     highest = max([k.max_ttl(d.key), *(t for s in samples
                                        if (t := _ttl_of(s.parsed, d)) is not None)])
-    again = _ttl_of(fresh, d)
-    if again is not None and again > highest + ROUNDING:
-        return FieldJudgement(d, "persisted", False, True, "candidate (flushed)",
-                              f"the candidate's fresh fetch gave TTL {again} again above "
-                              f"everything the reference gave ({highest}; {varies})")
-    return FieldJudgement(d, "fresh per fetch", True, False, "candidate (flushed)",
-                          f"the authority's TTL varies ({varies}); the candidate's fresh "
-                          f"fetch gave {again}, within the reference's {highest}")
+    return judge_varying_ttl(d, fresh, highest, "the authority's TTL varies: " + varies,
+                             cap, "fresh per fetch")
 
 
 def _judge_data(d: Difference, cand: Parsed, ref: Parsed, samples: Sequence[Sample],

@@ -19,8 +19,10 @@ candidate's value against what the authorities gave:
   authority gives).  Not in the authority section: a negative answer's SOA and NSEC are
   cached for the negative TTL (RFC 2308 §5, RFC 9077), whatever TTL the server gives them.
   When the authorities, asked at one moment, give TTLs further apart than rounding (a TTL
-  jittered per answer), the candidate's fresh (flushed) fetch decides: within the highest
-  TTL the reference side and the authorities gave, noise; above it again, real.
+  jittered per answer, a TTL per server), :func:`~harness.differ.floor.judge_varying_ttl`
+  decides: above an RRSIG's original TTL or a negative answer's SOA MINIMUM, or more than
+  twice the highest TTL the reference side and the authorities gave, real; else the
+  candidate's fresh (flushed) fetch: within that highest TTL, noise; above it again, real.
 
 Anything else (rcode, flags, DNSSEC, a missing RRset) is never explained here: a referral,
 a CNAME into another zone, or a name the authority does not hold would be taken for
@@ -46,7 +48,13 @@ import dns.rdatatype
 
 from harness.differ.answers import Parsed, RRKey
 from harness.differ.compare import Difference
-from harness.differ.floor import FieldJudgement, _records, _ttl_of, _value
+from harness.differ.floor import (
+    FieldJudgement,
+    _records,
+    _ttl_of,
+    _value,
+    judge_varying_ttl,
+)
 from harness.differ.normalise import ROUNDING
 from harness.records import Query, TargetAnswer
 from netpolicy import AddressError, AddressPolicy
@@ -239,23 +247,12 @@ def ttl_varies(d: Difference, answers: Sequence[AuthorityAnswer]) -> str:
     return "the authorities give TTLs " + ", ".join(f"{t} ({lab})" for lab, t in ttls)
 
 
-def judge_ttl_again(d: Difference, fresh: Parsed | None, highest: int,
-                    varies: str) -> FieldJudgement:
-    """A TTL the authorities themselves vary: the candidate's fresh fetch decides (within
-    the highest TTL the reference side and the authorities gave: noise; above it again:
-    real; no fresh fetch: undetermined, never real)."""
-    if fresh is None:
-        return FieldJudgement(d, "undetermined", False, False, "",
-                              f"{varies}; no fresh fetch of the candidate")
-    again = _ttl_of(fresh, d)
-    if again is not None and again > highest + ROUNDING:
-        return FieldJudgement(d, "persisted", False, True, "candidate (flushed)",
-                              f"the candidate's fresh fetch gave TTL {again}, again above "
-                              f"everything the reference side and the authorities gave "
-                              f"({highest}; {varies})")
-    return FieldJudgement(d, "authority sweep", True, False, "candidate (flushed)",
-                          f"{varies}; the candidate's fresh fetch gave {again}, within "
-                          f"{highest}")
+def judge_ttl_again(d: Difference, fresh: Parsed | None, highest: int, varies: str,
+                    cap: tuple[int, str] | None = None) -> FieldJudgement:
+    """A TTL the authorities themselves vary (:func:`~harness.differ.floor.judge_varying_ttl`:
+    above the TTL any cache may give or beyond the variation, real; else the candidate's
+    fresh fetch decides, and without one the verdict is undetermined, never real)."""
+    return judge_varying_ttl(d, fresh, highest, varies, cap, "authority sweep")
 
 
 def judge_by_authorities(d: Difference, cand: Parsed, ref: Parsed,

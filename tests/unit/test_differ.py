@@ -536,6 +536,12 @@ async def test_timeouts() -> None:
     v = await judge(observation(BAD, GOOD), FakeRequery({"candidate": [BAD],
                                                           "unbound": [None]}))
     assert v.kind is VerdictKind.TIMEOUT and v.evidence.side == "reference"
+    # a confirmation re-query lost once (a packet dropped under load) is asked again
+    rq = FakeRequery({"candidate": [None, BAD], "unbound": [GOOD]})
+    v = await judge(observation(BAD, GOOD), rq)
+    assert v.kind is VerdictKind.REAL, v.evidence
+    assert [r.purpose for r in v.evidence.requeries
+            if r.target == "candidate"][:2] == ["confirm", "retry"]
 
 
 async def test_requery_that_raises_is_a_timeout_not_a_crash() -> None:
@@ -912,6 +918,93 @@ async def test_ttl_decay_is_measured_against_the_time_between_answers() -> None:
                       "unbound": [resp(answer=["www.example. 300 A 192.0.2.1"])]})
     v = await judge(timed(302, 0.0), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl"
+
+
+class Unflushable(FakeRequery):
+    """The references flush; the candidate cannot (a resolver the harness does not manage)."""
+
+    async def __call__(self, target: str, query: Query, *, flush: bool = False,
+                       cd: bool = False) -> TargetAnswer:
+        answer = await super().__call__(target, query, flush=flush, cd=cd)
+        if flush:
+            answer.flushed = target != "candidate"
+        return answer
+
+
+async def test_a_ttl_beyond_a_varying_authoritys_span_is_real_without_a_fresh_fetch() -> None:
+    # the authority jitters its TTL per answer: the reference's fresh fetches (the
+    # confirmation re-query and the floor's flushed one) disagree by more than the time
+    # between them; the candidate cannot be flushed
+    def ttl(t: int) -> bytes:
+        return resp(answer=[f"www.example. {t} A 192.0.2.1"])
+
+    script: dict[str, list[bytes | None]] = {"candidate": [ttl(3890)],
+                                             "unbound": [ttl(212), ttl(237), ttl(230)]}
+    v = await judge(observation(ttl(3890), ttl(196)), Unflushable(script))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl", v.evidence
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "beyond variation" and "(237)" in ev["how"], ev
+    # a draw above everything the reference side showed, but within the span of the
+    # variation: only a fresh fetch of the candidate could tell, and there is none
+    script = {"candidate": [ttl(290)], "unbound": [ttl(212), ttl(237), ttl(230)]}
+    v = await judge(observation(ttl(290), ttl(196)), Unflushable(script))
+    assert v.kind is VerdictKind.UNSTABLE, v.evidence
+    assert floor_evidence(v)[0]["evidence"] == "undetermined"
+    # the boundary: twice the highest (237) plus a second of rounding
+    for mine, kind in ((475, VerdictKind.UNSTABLE), (476, VerdictKind.REAL)):
+        script = {"candidate": [ttl(mine)], "unbound": [ttl(212), ttl(237), ttl(230)]}
+        v = await judge(observation(ttl(mine), ttl(196)), Unflushable(script))
+        assert v.kind is kind, (mine, v.evidence)
+
+
+async def test_a_raised_negative_ttl_is_real_above_the_soa_minimum_however_ttls_vary() -> None:
+    # a negative answer's SOA: the reference's fresh fetches disagree on its TTL, the
+    # knowledge holds the SOA's own TTL of a day (from a positive answer), the candidate
+    # cannot be flushed; the negative TTL is at most the SOA MINIMUM (RFC 2308 5)
+    soa = "example. {ttl} SOA ns.example. host.example. 1 7200 3600 1209600 300"
+
+    def nx(ttl: int) -> bytes:
+        return resp(rcode=dns.rcode.NXDOMAIN, authority=[soa.format(ttl=ttl)])
+
+    differ = Differ()
+    differ.knowledge.learn(parse(resp("example.", "SOA", answer=[soa.format(ttl=86400)])),
+                           "unbound")
+    script: dict[str, list[bytes | None]] = {"candidate": [nx(3900)],
+                                             "unbound": [nx(300), nx(120), nx(250)]}
+    v = await judge(observation(nx(3900), nx(200)), Unflushable(script), differ)
+    assert v.kind is VerdictKind.REAL and v.category == "authority.ttl", v.evidence
+    ev = floor_evidence(v)[0]
+    assert ev["evidence"] == "ttl" and "SOA MINIMUM of the negative answer (300)" in ev["how"]
+
+
+async def test_an_unseen_address_on_a_varying_name_is_real_once_the_pool_stops_growing() -> None:
+    # data that changes over time (a flap, a lagging secondary): the reference's samples
+    # disagree, the candidate cannot be flushed.  Flushed reference re-queries learn the
+    # pool until it stops growing; an address outside it is the candidate's, not noise
+    def a(*addrs: str) -> bytes:
+        return resp(answer=[f"www.example. 5 A {x}" for x in addrs])
+
+    script: dict[str, list[bytes | None]] = {
+        "candidate": [a("192.0.2.66")],
+        "unbound": [a("192.0.2.31"), a("192.0.2.31"), a("192.0.2.32")]}
+    rq = Unflushable(script)
+    v = await judge(observation(a("192.0.2.66"), a("192.0.2.31")), rq)
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
+    assert floor_evidence(v)[0]["evidence"] == "persisted", v.evidence
+    assert "stopped growing" in floor_evidence(v)[0]["how"]
+    assert v.evidence.pool_requeries >= 8
+    # a record dropped from a varying pool: a count it never gave, once the pool is known
+    script = {"candidate": [a("192.0.2.31")],
+              "unbound": [a("192.0.2.31", "192.0.2.40"), a("192.0.2.31", "192.0.2.40"),
+                          a("192.0.2.32", "192.0.2.41")]}
+    v = await judge(observation(a("192.0.2.31"), a("192.0.2.31", "192.0.2.40")),
+                    Unflushable(script))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
+    # one of the values the reference side gives: noise, with no pool learning needed
+    script = {"candidate": [a("192.0.2.32")],
+              "unbound": [a("192.0.2.31"), a("192.0.2.31"), a("192.0.2.32")]}
+    v = await judge(observation(a("192.0.2.32"), a("192.0.2.31")), Unflushable(script))
+    assert v.kind is VerdictKind.NOISE, v.evidence
 
 
 async def test_budget_exhausted_is_undecided_never_real() -> None:

@@ -183,6 +183,9 @@ def test_bench_differ_command(tmp_path, capsys) -> None:  # type: ignore[no-unty
     assert data["accuracy"]["false_real_named"] == 0
     assert data["accuracy"]["observations_held_out"] > 0
     assert data["accuracy"]["noise_kinds"]["noise:whoami"]["held_out"] is True
+    assert "done when (issue 14)" in out and "fault recall (found/injected)" in out
+    for row in data["accuracy"]["faults_by_kind"].values():
+        assert row["recall"] == round(row["found"] / row["injected"], 4)
     assert data["throughput"]["observations"] == 60
 
 
@@ -208,3 +211,33 @@ def test_differ_configuration_from_flags_and_file(tmp_path, capsys) -> None:  # 
     assert main(["bench", "differ", "--differ-config", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:2: not valid YAML" in err and err.count("\n") == 1, err
+
+
+def test_done_when_reads_per_kind_recall_and_false_real_off_one_table() -> None:
+    from harness.records import Verdict
+    from shadowdns.bench_differ import Record, done_when
+
+    def rec(kind: str, fault: FaultKind | None, verdict: VerdictKind) -> Record:
+        return Record("x.lab.", "A", kind, fault, "answer.ttl" if fault else None,
+                      Verdict(1, verdict, "answer.ttl"))
+
+    paced = AccuracyReport(held_out={"noise:ttl_jitter"}, records=[
+        rec("noise:ttl_jitter", None, VerdictKind.NOISE),
+        rec("noise:pool", None, VerdictKind.REAL),
+        *[rec("noise:ttl_jitter", FaultKind.RAISE_TTL, VerdictKind.REAL)] * 99,
+        rec("noise:ttl_jitter", FaultKind.RAISE_TTL, VerdictKind.UNSTABLE),
+        rec("stable:stable", FaultKind.RCODE, VerdictKind.REAL)])
+    fast = AccuracyReport(held_out={"noise:ttl_jitter"}, records=[
+        rec("noise:ttl_jitter", None, VerdictKind.NOISE),
+        rec("noise:ttl_jitter", FaultKind.RAISE_TTL, VerdictKind.REAL),
+        rec("noise:ttl_jitter", FaultKind.RAISE_TTL, VerdictKind.TIMEOUT)])
+    text = done_when([("20/s", paced), ("highest", fast)])
+    lines = {line.strip().split("  ")[0]: line for line in text.splitlines()[1:]}
+    assert "0/1" in lines["noise:ttl_jitter"] and "1/1" in lines["noise:pool"]
+    assert "1/1" in lines["false REAL, named kinds"]
+    assert "0/1" in lines["false REAL, held-out kinds (no named rule)"]
+    assert "99/100  99.0%" in lines["raise_ttl"]
+    assert "1/2  50.0% (1/1 answered)" in lines["raise_ttl"]
+    assert "done when, 20/s: 1 false REAL; recall >= 99% on every fault kind" in text
+    assert "done when, highest: no false REAL; below: raise_ttl 50.0%" in text
+    assert fast.recall(FaultKind.RAISE_TTL).missed_as == {"timeout": 1}

@@ -20,7 +20,7 @@ from harness.differ.sweep import AuthorityAnswer, UdpAuthorities, apex_of, serve
 from harness.evidence import FloorEntry, SweepEntry
 from harness.records import Query, TargetAnswer, Verdict, VerdictKind
 from netpolicy import AddressPolicy
-from tests.unit.test_differ import FakeRequery, observation, resp
+from tests.unit.test_differ import FakeRequery, observation, resp, sig
 
 SOA = "example. 300 SOA ns1.example. hostmaster.example. 1 7200 3600 1209600 300"
 NS1, NS2 = "127.0.0.53", "127.0.0.54"
@@ -161,6 +161,42 @@ async def test_a_ttl_the_authorities_vary_is_decided_by_a_fresh_candidate_fetch(
     v = await Differ(DifferConfig(fresh_candidate=False), authorities=auth).judge(
         obs, Reference(dict(script)))
     assert v.kind is VerdictKind.UNSTABLE, v.evidence
+
+
+async def test_a_ttl_beyond_what_varying_authorities_give_is_real_without_a_fresh_fetch() -> None:
+    # a TTL per server (a CDN's edges): 300 from one, 30 from the other; the reference keeps
+    # to the second, the candidate cannot be flushed.  A raised TTL is beyond the variation
+    # the authorities show, whatever server the candidate used
+    auth = FakeAuthorities({NS1: a("192.0.2.1", 300, aa=True), NS2: a("192.0.2.1", 30, aa=True)})
+    obs = observation(a("192.0.2.1", 3885), a("192.0.2.1", 28))
+    script = {"candidate": [a("192.0.2.1", 3883)], "unbound": [a("192.0.2.1", 30)]}
+    v = await Differ(DifferConfig(fresh_candidate=False), authorities=auth).judge(
+        obs, Reference(script))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl", v.evidence
+    ev = [f for f in v.evidence.noise_floor if f.evidence == "beyond variation"]
+    assert ev and "(300)" in (ev[0].how or ""), v.evidence
+    # the other server's TTL is noise, as before
+    obs = observation(a("192.0.2.1", 299), a("192.0.2.1", 28))
+    script = {"candidate": [a("192.0.2.1", 298)], "unbound": [a("192.0.2.1", 30)]}
+    v = await Differ(DifferConfig(fresh_candidate=False), authorities=auth).judge(
+        obs, Reference(script))
+    assert v.kind is VerdictKind.NOISE, v.evidence
+
+
+async def test_a_ttl_above_the_signers_original_ttl_stays_real_when_authorities_vary() -> None:
+    # signed data jittered per answer under its RRSIG's original TTL (300): the authorities
+    # disagree on the TTL, yet no draw can exceed what the signer gave (RFC 4035 5.3.3)
+    def signed(ttl: int, *, aa: bool = False) -> bytes:
+        return resp(answer=[f"www.example. {ttl} A 192.0.2.1", sig("A", ttl=min(ttl, 300))],
+                    aa=aa)
+
+    auth = FakeAuthorities({NS1: signed(157, aa=True), NS2: signed(290, aa=True)})
+    script = {"candidate": [signed(3782)], "unbound": [signed(166), signed(166), signed(161)]}
+    v = await Differ(DifferConfig(fresh_candidate=False), authorities=auth).judge(
+        observation(signed(3783), signed(256)), Reference(script))
+    assert v.kind is VerdictKind.REAL and v.category == "answer.ttl", v.evidence
+    assert any("original TTL the signer gave (300)" in (f.how or "")
+               for f in v.evidence.noise_floor), v.evidence
 
 
 async def test_a_raised_negative_ttl_is_real_whatever_ttl_the_authority_gives_its_soa() -> None:
