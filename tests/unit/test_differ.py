@@ -943,13 +943,13 @@ async def test_a_ttl_beyond_a_varying_authoritys_span_is_real_without_a_fresh_fe
     v = await judge(observation(ttl(3890), ttl(196)), Unflushable(script))
     assert v.kind is VerdictKind.REAL and v.category == "answer.ttl", v.evidence
     ev = floor_evidence(v)[0]
-    assert ev["evidence"] == "beyond variation" and "(237)" in ev["how"], ev
+    assert ev.evidence == "beyond variation" and "(237)" in (ev.how or ""), ev
     # a draw above everything the reference side showed, but within the span of the
     # variation: only a fresh fetch of the candidate could tell, and there is none
     script = {"candidate": [ttl(290)], "unbound": [ttl(212), ttl(237), ttl(230)]}
     v = await judge(observation(ttl(290), ttl(196)), Unflushable(script))
     assert v.kind is VerdictKind.UNSTABLE, v.evidence
-    assert floor_evidence(v)[0]["evidence"] == "undetermined"
+    assert floor_evidence(v)[0].evidence == "undetermined"
     # the boundary: twice the highest (237) plus a second of rounding
     for mine, kind in ((475, VerdictKind.UNSTABLE), (476, VerdictKind.REAL)):
         script = {"candidate": [ttl(mine)], "unbound": [ttl(212), ttl(237), ttl(230)]}
@@ -974,7 +974,7 @@ async def test_a_raised_negative_ttl_is_real_above_the_soa_minimum_however_ttls_
     v = await judge(observation(nx(3900), nx(200)), Unflushable(script), differ)
     assert v.kind is VerdictKind.REAL and v.category == "authority.ttl", v.evidence
     ev = floor_evidence(v)[0]
-    assert ev["evidence"] == "ttl" and "SOA MINIMUM of the negative answer (300)" in ev["how"]
+    assert ev.evidence == "ttl" and "SOA MINIMUM of the negative answer (300)" in (ev.how or "")
 
 
 async def test_an_unseen_address_on_a_varying_name_is_real_once_the_pool_stops_growing() -> None:
@@ -990,8 +990,8 @@ async def test_an_unseen_address_on_a_varying_name_is_real_once_the_pool_stops_g
     rq = Unflushable(script)
     v = await judge(observation(a("192.0.2.66"), a("192.0.2.31")), rq)
     assert v.kind is VerdictKind.REAL and v.category == "answer.data", v.evidence
-    assert floor_evidence(v)[0]["evidence"] == "persisted", v.evidence
-    assert "stopped growing" in floor_evidence(v)[0]["how"]
+    assert floor_evidence(v)[0].evidence == "persisted", v.evidence
+    assert "stopped growing" in (floor_evidence(v)[0].how or "")
     assert v.evidence.pool_requeries >= 8
     # a record dropped from a varying pool: a count it never gave, once the pool is known
     script = {"candidate": [a("192.0.2.31")],
