@@ -39,7 +39,7 @@ import dns.rdatatype
 from deckard.fakenet import ScenarioNet, ScenarioTransport
 from deckard.header import ScenarioConfig, ValidationConfig
 from resolver.app import ResolverAnswerer, assemble
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.config import DnssecConfig

@@ -28,7 +28,7 @@ import dns.rdatatype
 from configfiles import ConfigError
 from netpolicy import is_loopback
 from resolver import rootdata
-from resolver.cache.dnscache import DnsCache, Security
+from resolver.cache import DnsCache, Security
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig

@@ -22,14 +22,12 @@ from resolver.cache.arc import LRU
 from resolver.cache.common import (
     MAX_NEGATIVE_TTL_S,
     MAX_TTL_S,
-    Rank,
-    Security,
     key_name,
 )
 from resolver.cache.infra import InfraCache
 from resolver.cache.negative import NegativeCache
 from resolver.cache.nsec import NsecCache
-from resolver.cache.rrset import CachedRRset, RRsetCache
+from resolver.cache.rrset import RRsetCache
 
 __all__ = [
     "DEFAULT_INFRA_ENTRIES",
@@ -38,15 +36,6 @@ __all__ = [
     "PARENT_SIDE_SHARE_PERCENT",
     "RRSET_SHARE_PERCENT",
     "DnsCache",
-    # named here as well for the modules that import them with the facade (the recursor
-    # and the validator)
-    "MAX_NEGATIVE_TTL_S",
-    "MAX_TTL_S",
-    "CachedRRset",
-    "InfraCache",
-    "NsecCache",
-    "Rank",
-    "Security",
 ]
 
 DEFAULT_INFRA_ENTRIES = 10_000

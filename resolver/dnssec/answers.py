@@ -21,7 +21,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import FLUSH_TYPES, CachedRRset, Rank, Security
+from resolver.cache import FLUSH_TYPES, CachedRRset, Rank, Security
 from resolver.dnssec.chain import BoundedMap, ChainOfTrust, SubQueries, verified_denials
 from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.denial import Limits, prove_nodata, prove_nxdomain, prove_wildcard_answer

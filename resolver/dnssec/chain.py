@@ -30,7 +30,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import MAX_TTL_S, Rank, Security
+from resolver.cache import MAX_TTL_S, Rank, Security
 from resolver.clock import Clock
 from resolver.dnssec.anchors import TrustAnchors
 from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig

@@ -27,7 +27,7 @@ import dns.rdtypes.ANY.NSEC
 import dns.rdtypes.ANY.NSEC3
 import dns.rrset
 
-from resolver.cache.dnscache import Security
+from resolver.cache import Security
 from resolver.dnssec.verdicts import Ede, Outcome, bogus, insecure, secure, type_name
 
 T = dns.rdatatype

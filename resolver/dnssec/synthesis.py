@@ -34,7 +34,7 @@ import dns.rdtypes.ANY.NSEC
 import dns.rdtypes.ANY.SOA
 import dns.rrset
 
-from resolver.cache.dnscache import MAX_TTL_S, DnsCache, Security
+from resolver.cache import MAX_TTL_S, DnsCache, Security
 from resolver.clock import Clock
 from resolver.dnssec.chain import VerifiedRRset, ZoneKeys
 from resolver.dnssec.denial import (

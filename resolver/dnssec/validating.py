@@ -32,7 +32,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from resolver.cache.dnscache import Security
+from resolver.cache import Security
 from resolver.dnssec.answers import AnswerCheck, data_failed
 from resolver.dnssec.chain import ChainOfTrust, SubQueries, ZoneKeys
 from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import dns.rdatatype
 
-from resolver.cache.dnscache import Security
+from resolver.cache import Security
 
 __all__ = ["Ede", "Outcome", "bogus", "insecure", "secure", "type_name", "weakest"]
 

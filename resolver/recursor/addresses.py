@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import dns.name
 import dns.rdatatype
 
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import Clock
 from resolver.recursor.cacheview import CacheView
 from resolver.recursor.config import (

@@ -18,7 +18,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import DnsCache, Rank
+from resolver.cache import DnsCache, Rank
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import MAX_KEPT_EXTRAS, RecursorConfig, Step
 from resolver.recursor.learn import learn_insecure_cuts

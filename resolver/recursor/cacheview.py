@@ -12,7 +12,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import DnsCache, Security
+from resolver.cache import DnsCache, Security
 from resolver.clock import Clock
 from resolver.recursor.answers import with_sigs
 from resolver.recursor.classify import Classified

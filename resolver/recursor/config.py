@@ -17,7 +17,7 @@ import dns.name
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import MAX_NEGATIVE_TTL_S, MAX_TTL_S
+from resolver.cache import MAX_NEGATIVE_TTL_S, MAX_TTL_S
 
 T = dns.rdatatype
 

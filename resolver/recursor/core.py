@@ -21,7 +21,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import Clock
 from resolver.model import Request
 from resolver.recursor.addresses import ServerAddresses

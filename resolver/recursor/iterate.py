@@ -18,7 +18,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from resolver.cache.dnscache import DnsCache, Rank
+from resolver.cache import DnsCache, Rank
 from resolver.clock import Clock
 from resolver.recursor.addresses import ServerAddresses
 from resolver.recursor.answers import bounded, conclude, denial_records, ds_of_referral, with_extras

@@ -15,7 +15,7 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.NSEC3 import NSEC3
 
-from resolver.cache.dnscache import DnsCache, Rank
+from resolver.cache import DnsCache, Rank
 from resolver.dnssec.denial import bitmap_types
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import LAME_TTL

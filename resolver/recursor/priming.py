@@ -11,7 +11,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from resolver.cache.dnscache import DnsCache, Rank
+from resolver.cache import DnsCache, Rank
 from resolver.clock import Clock
 from resolver.recursor.cacheview import CacheView
 from resolver.recursor.config import PRIME_RETRY, Budget, RecursorConfig

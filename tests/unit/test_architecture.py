@@ -260,3 +260,30 @@ def test_a_cycle_through_a_lazy_import_counts(tmp_path: Path) -> None:
         "p/c.py": "from p import a\n",
     })
     assert cycles(root, ("p",)) == [["p.a", "p.b", "p.c"]]
+
+
+# Module size: no module of the resolver over MAX_RESOLVER_MODULE_LINES (issue 17: a reader
+# finds a concept in a module, not a module of concepts).
+
+MAX_RESOLVER_MODULE_LINES = 600
+
+
+def oversized(root: Path, package: str, limit: int) -> list[str]:
+    """``path: N lines`` for every module of ``package`` longer than ``limit`` lines."""
+    found = []
+    for path in sorted((root / package).rglob("*.py")):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > limit:
+            found.append(f"{path.relative_to(root)}: {lines} lines")
+    return found
+
+
+def test_no_resolver_module_over_the_limit() -> None:
+    found = oversized(ROOT, "resolver", MAX_RESOLVER_MODULE_LINES)
+    assert not found, "\n".join(found)
+
+
+def test_the_size_check_fails_on_a_long_module(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"p/__init__.py": "", "p/short.py": "x = 1\n" * 10,
+                            "p/deep/long.py": "x = 1\n" * 11})
+    assert oversized(root, "p", 10) == ["p/deep/long.py: 11 lines"]

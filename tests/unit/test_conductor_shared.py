@@ -14,7 +14,7 @@ import dns.rcode
 import pytest
 
 from resolver.app import assemble
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import SystemClock
 from resolver.conductor import MockTransport
 from resolver.frames import FrameQueue

@@ -11,7 +11,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request

@@ -27,7 +27,7 @@ from lab.run import root_servers
 from lab.world import load_world
 from lab.zones import build_zones
 from resolver.app import assemble
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request

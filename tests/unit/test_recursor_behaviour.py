@@ -16,7 +16,7 @@ import dns.rrset
 import pytest
 
 from resolver.app import ResolverAnswerer
-from resolver.cache.dnscache import DnsCache
+from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request

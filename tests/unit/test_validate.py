@@ -26,7 +26,7 @@ import dns.rrset
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from resolver.cache.dnscache import Security
+from resolver.cache import Security
 from resolver.dnssec.denial import (
     NSEC3_MAX_ITERATIONS,
     DsProof,

@@ -16,7 +16,7 @@ import dns.rrset
 import pytest
 from cryptography.hazmat.primitives.asymmetric import dsa
 
-from resolver.cache.dnscache import Security
+from resolver.cache import Security
 from resolver.dnssec.keys import usable_ds, verify_dnskeys
 from resolver.dnssec.signatures import verify_rrset
 from resolver.dnssec.verdicts import Ede

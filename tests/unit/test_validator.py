@@ -31,7 +31,7 @@ from lab.run import root_servers
 from lab.world import WorldDef, load_world, parse_world
 from lab.zones import LabZone, build_zones, trust_anchor_ds
 from resolver.app import assemble
-from resolver.cache.dnscache import DnsCache, Rank, Security
+from resolver.cache import DnsCache, Rank, Security
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
 from resolver.dnssec.anchors import TrustAnchors

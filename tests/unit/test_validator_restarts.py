@@ -32,7 +32,7 @@ from lab.run import root_servers
 from lab.world import WorldDef, parse_world
 from lab.zones import LabZone, build_zones, trust_anchor_ds
 from resolver.app import assemble
-from resolver.cache.dnscache import DnsCache, Security
+from resolver.cache import DnsCache, Security
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
 from resolver.dnssec.anchors import TrustAnchors
