@@ -274,6 +274,9 @@ class _Known:
     async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
         return self.res
 
+    def flush_name(self, name: dns.name.Name) -> int:
+        return 0  # (it holds one resolution, no cache)
+
 
 class Candidate:
     """The candidate resolver over a scenario's fake network, driven by wire messages."""

@@ -268,11 +268,4 @@ class InProcessTarget:
     async def flush(self, name: str) -> None:
         """Forget what the candidate has cached at ``name``, as ``flush_name`` does for the
         references (validated NSEC records and server knowledge stay, as in Unbound)."""
-        owner = dns.name.from_text(name)
-        recursor = self.answerer.recursor
-        flush = getattr(recursor, "flush_name", None)
-        if flush is not None:
-            flush(owner)  # the validator's verdicts for the name
-        cache = getattr(recursor, "cache", None)
-        if cache is not None:
-            cache.flush_name(owner)
+        self.answerer.recursor.flush_name(dns.name.from_text(name))

@@ -17,7 +17,6 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import dns.edns
 import dns.flags
@@ -39,17 +38,12 @@ from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
 from resolver.model import Request
 from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
-from resolver.recursor import Recursor, RecursorConfig, Resolution
+from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.exchanger import Exchanger
+from resolver.recursor.resolves import Resolves
 
 DNSSEC_TYPES = {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3}
 MAX_EDE_TEXT = 200  # characters of EXTRA-TEXT per EDE option
-
-
-class Resolves(Protocol):
-    """A recursor, validating or not."""
-
-    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution: ...
 
 
 class ResolverAnswerer:

@@ -206,10 +206,12 @@ class ValidatingRecursor:
 
     # -- flushing -------------------------------------------------------------------------------
 
-    def flush_name(self, name: Name) -> None:
-        """Forget the verdicts kept for RRsets at ``name`` (with the recursor's
-        :meth:`~resolver.cache.dnscache.DnsCache.flush_name`: a fresh look at one name)."""
+    def flush_name(self, name: Name) -> int:
+        """Forget the verdicts kept for RRsets at ``name`` and what the recursor's cache holds
+        there (:meth:`~resolver.cache.dnscache.DnsCache.flush_name`): a fresh look at one
+        name.  Validated NSEC records and key state stay, as in Unbound."""
         self.answers.flush_name(name)
+        return self.inner.flush_name(name)
 
     def clear(self) -> None:
         """Forget every zone's validation state (the caches are the recursor's to flush)."""

@@ -23,7 +23,6 @@ import logging
 import os
 import struct
 from collections.abc import Callable
-from typing import Protocol
 
 import dns.name
 
@@ -40,6 +39,7 @@ from resolver.peers.protocol import (
 )
 from resolver.recursor import Resolution
 from resolver.recursor.exchanger import Exchanger
+from resolver.recursor.resolves import Resolves
 
 __all__ = ["ACK_AFTER", "MAX_IN_FLIGHT", "PeerResolver", "PeerServer"]
 
@@ -54,10 +54,6 @@ MAX_IN_FLIGHT = 1024
 """Requests one peer connection may have unanswered (more get an ERROR)."""
 
 
-class Resolves(Protocol):
-    async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution: ...
-
-
 class PeerResolver:
     """``inner`` (a recursor, validating or not) behind the group's owners."""
 
@@ -66,6 +62,10 @@ class PeerResolver:
         self.group = group
         self._inflight: dict[tuple[dns.name.Name, int, int, bool], asyncio.Task[Resolution]] = {}
         self.shared = 0  # local resolutions joined instead of started
+
+    def flush_name(self, name: dns.name.Name) -> int:
+        """This member's own cache at ``name`` (the owners' caches are theirs)."""
+        return self.inner.flush_name(name)
 
     async def resolve(self, request: Request, exchanger: Exchanger) -> Resolution:
         group = self.group

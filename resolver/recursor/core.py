@@ -200,6 +200,10 @@ class Recursor:
         """The closest delegation the cache holds for ``name`` (:meth:`CacheView.referral`)."""
         return self.view.referral(name, qtype)
 
+    def flush_name(self, name: dns.name.Name) -> int:
+        """Forget what the cache holds at ``name`` (:meth:`DnsCache.flush_name`)."""
+        return self.cache.flush_name(name)
+
     def forget_extras(self, name: dns.name.Name, qtype: int) -> None:
         """Drop the extras kept with the answer to (``name``, ``qtype``)."""
         self._extras.forget(name, qtype)

@@ -241,6 +241,40 @@ async def test_in_process_target_flushes_one_name() -> None:
     assert transport.sent[-1].qname.canonicalize().to_text() == "www.zone.ex."
 
 
+async def test_in_process_target_flushes_one_name_behind_the_validator() -> None:
+    """The candidate as the harness runs it in the demo: validating.  A flush must reach the
+    recursor's cache through the validator (a fresh fetch that answers from the cache would
+    make the differ call any varying answer persisted)."""
+    from lab.authserver import LabServer
+    from lab.manifest import manifest
+    from lab.world import load_world
+    from lab.zones import build_zones, trust_anchor_ds
+    from resolver.app import ResolverAnswerer
+    from resolver.dnssec.anchors import TrustAnchors
+    from tests.unit.test_recursor import lab_recursor
+
+    world = load_world()
+    zones = build_zones(world)
+    lab = (world, zones, LabServer(world, zones, seed=5))
+    anchors = TrustAnchors.from_text("\n".join(trust_anchor_ds(zones)))
+    validating, conductor, transport = lab_recursor(lab, qmin=False, anchors=anchors)
+    assert type(validating).__name__ == "ValidatingRecursor"
+    entry = next(e for e in manifest(world) if e.category == "stable" and e.dnssec == "secure"
+                 and e.rdtype == 1 and e.rcode == 0 and not e.nodata)
+    name = entry.name.to_text()
+    config = ResolverConfig(root_hints=(("a.root.", "127.53.0.1"),))
+    target = InProcessTarget(CANDIDATE, config, timeout=5,
+                             answerer=ResolverAnswerer(validating, conductor))
+    ask = query(name, do=True)
+    for _ in range(2):
+        assert (await target.ask(ask)).wire is not None
+    cached = len(transport.sent)  # the second ask came from the cache
+    await target.flush(name)
+    assert (await target.ask(ask)).wire is not None
+    asked = [q.qname.canonicalize().to_text() for q in transport.sent[cached:]]
+    assert name.lower() in asked, asked
+
+
 async def test_a_query_that_came_over_tcp_is_replayed_over_tcp(
         server: tuple[Server, int]) -> None:
     protocol, port = server
