@@ -170,7 +170,7 @@ def build(config: ResolverConfig, clock: Clock | None = None,
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
     parts = assemble(
-        transport, clock, cache=DnsCache(config.cache_bytes), root_hints=config.root_hints,
+        transport, clock, cache=DnsCache(config.dns_cache_bytes), root_hints=config.root_hints,
         recursor_config=RecursorConfig(
             qname_minimisation=config.qname_minimisation,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),

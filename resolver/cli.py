@@ -116,7 +116,8 @@ def register(sub: Any) -> None:
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
                    help="port the authoritative servers are asked on")
     s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
-                   help="cache budget per process")
+                   help="cache budget per process, all caches together: a quarter for whole "
+                        "replies as wire bytes, the rest for RRsets and negative answers")
     s.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="server processes sharing the port with SO_REUSEPORT, each with its "
                         "own cache (default: one per core)")
@@ -278,7 +279,7 @@ def _hostport_or_error(policy: AddressPolicy, flag: str, text: str) -> tuple[str
 async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
     answerer = build(config)
     queue = FrameQueue()
-    fast = FastCache(config.cache_bytes // 4)
+    fast = FastCache(config.reply_cache_bytes)
     workers = Workers(queue, answerer, PluginChain(), n=config.workers, fastcache=fast)
     plugins = PluginSet(workers)
     for plugin in wasm.load_plugins(config.plugins):

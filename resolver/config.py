@@ -39,7 +39,7 @@ class ResolverConfig:
     qmin_qtype: str = "A"  # type of minimised queries: "A" (RFC 9156, Unbound) or "NS" (kresd)
     egress: str | None = None  # source address for upstream queries
     upstream_port: int = 53
-    cache_bytes: int = 64 * 1024 * 1024
+    cache_bytes: int = 64 * 1024 * 1024  # the whole budget of one process (see the properties)
     workers: int = 64  # concurrent queries in flight per process (asyncio tasks)
     processes: int = 1  # server processes sharing the port with SO_REUSEPORT
     do_ip6: bool | None = None  # ask IPv6 servers; None: when the host has a global IPv6 address
@@ -58,6 +58,17 @@ class ResolverConfig:
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)
     peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
     metrics: tuple[str, int] | None = None  # GET /metrics here (worker i: port + i)
+
+    @property
+    def reply_cache_bytes(self) -> int:
+        """The reply cache's part of ``cache_bytes`` (whole answers as wire bytes, the fast
+        path's): a quarter."""
+        return self.cache_bytes // 4
+
+    @property
+    def dns_cache_bytes(self) -> int:
+        """The rest of ``cache_bytes``: the RRset, negative and proof caches (``DnsCache``)."""
+        return self.cache_bytes - self.reply_cache_bytes
 
     def __post_init__(self) -> None:
         if not self.root_hints:

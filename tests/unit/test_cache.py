@@ -728,3 +728,20 @@ def test_flush_name_forgets_the_name_only() -> None:
     assert cache.parent_side.get(N("www.example."), T.A, NOW) is None
     assert cache.rrsets.get(N("a.www.example."), T.A, NOW) is not None
     assert cache.rrsets.get(N("example."), T.NS, NOW) is not None
+
+
+def test_the_process_budget_covers_the_reply_cache_too() -> None:
+    """``--cache-mb`` is the budget of every cache of a process: the reply cache's quarter
+    and the DNS caches' rest add up to it (the reply cache used to come on top)."""
+    from resolver.app import build
+    from resolver.clock import ManualClock
+    from resolver.conductor import MockTransport
+    from resolver.config import ResolverConfig
+
+    config = ResolverConfig(cache_bytes=40 * 1024 * 1024, validation=False)
+    assert config.reply_cache_bytes + config.dns_cache_bytes == config.cache_bytes
+    assert config.reply_cache_bytes == 10 * 1024 * 1024
+    answerer = build(config, ManualClock(), MockTransport(lambda address, query, tcp: None))
+    recursor = answerer.recursor
+    assert isinstance(recursor.cache, DnsCache)  # type: ignore[attr-defined]
+    assert recursor.cache.total_bytes == config.dns_cache_bytes  # type: ignore[attr-defined]
