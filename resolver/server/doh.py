@@ -40,21 +40,16 @@ import ssl
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs
 
-import h2.config
-import h2.connection
-import h2.errors
-import h2.events
-import h2.exceptions
-import h2.settings
 import h11
 
 from resolver.clock import Clock
 from resolver.fastpath import FastCache, walk_reply
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
+from resolver.server.http2 import PREFACE as _H2_PREFACE
+from resolver.server.http2 import H2Error, H2Server
 from resolver.server.tcp import (
     HANDSHAKE_TIMEOUT,
     IDLE_TIMEOUT,
@@ -77,7 +72,6 @@ MAX_MESSAGE = 65535
 MAX_HEADER_BYTES = 16384
 """The largest header block (HTTP/1.1 request head, HTTP/2 header list) we accept."""
 
-_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*={0,2}")
 _HEADER_LEN = 12
 _QR = 0x80  # in the third byte
@@ -307,6 +301,11 @@ class _DoHConnection(_Connection):
         if data and self._transport is not None and not self._closed:
             self._transport.write(data)
 
+    def writelines(self, chunks: list[bytes]) -> None:
+        """Several chunks in one system call (over TLS: one record each)."""
+        if chunks and self._transport is not None and not self._closed:
+            self._transport.writelines(chunks)
+
     def protocol_error(self, what: str) -> None:
         self._server.stats.protocol_errors += 1
         log.debug("DoH protocol error from %s: %s", self._client, what)
@@ -317,152 +316,58 @@ class _DoHConnection(_Connection):
 
 
 class _H2Session:
-    """HTTP/2 on one connection (h2): streams become requests; bodies respect flow control."""
+    """HTTP/2 on one connection (:mod:`resolver.server.http2`): streams become requests.
+
+    What one read completes is answered, as far as the fast cache can, before anything is
+    written; then every response of that read goes out in one ``writelines`` (a TLS record
+    each, one system call)."""
 
     def __init__(self, connection: _DoHConnection) -> None:
         self._conn = connection
-        # What we send is fixed here: no need for h2 to check it on every response.
-        config = h2.config.H2Configuration(
-            client_side=False, header_encoding=None, validate_outbound_headers=False,
-            normalize_outbound_headers=False)
-        self._h2 = h2.connection.H2Connection(config=config)
-        self._h2.local_settings = h2.settings.Settings(client=False, initial_values={
-            h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: connection._server.max_in_flight,
-            h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_BYTES,
-        })
-        self._h2.initiate_connection()
-        self._guard = _FrameGuard(self._h2.max_inbound_frame_size)
-        self._streams: dict[int, tuple[dict[bytes, bytes], bytearray]] = {}
-        self._pending: dict[int, bytes] = {}  # bodies waiting for flow-control window
+        self._h2 = H2Server(max_streams=connection._server.max_in_flight,
+                            max_header_list=MAX_HEADER_BYTES, max_body=MAX_MESSAGE)
+        self._receiving = False
         self._flush()
 
     def receive(self, data: bytes) -> None:
         if not data:  # EOF
             return
-        oversize = self._guard.feed(data)
-        if oversize:
-            self._h2.close_connection(h2.errors.ErrorCodes.FRAME_SIZE_ERROR)
-            self._flush()
-            self._conn.protocol_error(f"HTTP/2: a frame of {oversize} bytes")
-            return
+        h2conn = self._h2
         try:
-            events = self._h2.receive_data(data)
-        except h2.exceptions.ProtocolError as e:
+            requests = h2conn.receive(data)
+        except H2Error as e:
             self._flush()
             self._conn.protocol_error(f"HTTP/2: {e}")
             return
-        for event in events:
-            self._event(event)
+        self._receiving = True
+        try:
+            for r in requests:
+                respond = functools.partial(self._respond, r.stream_id)
+                if r.body is None:
+                    self._conn._server.stats.bad_requests += 1
+                    reason = b"the body is over 65535 bytes\n"
+                    respond(413, _error_headers(413, reason), reason)
+                else:
+                    self._conn.request(r.method, r.path, r.content_type, r.body, respond)
+        finally:
+            self._receiving = False
         self._flush()
+        if h2conn.remote_closed and not h2conn.streams:
+            self._conn.close()
 
     def pump(self) -> None:
         """Nothing is held back on HTTP/2: the concurrent streams setting is the limit."""
 
-    def _event(self, event: Any) -> None:
-        if isinstance(event, h2.events.RequestReceived):
-            headers = {bytes(k): bytes(v) for k, v in event.headers}
-            self._streams[event.stream_id] = (headers, bytearray())
-            if event.stream_ended is not None:
-                self._complete(event.stream_id)
-        elif isinstance(event, h2.events.DataReceived):
-            self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            stream = self._streams.get(event.stream_id)
-            if stream is None:
-                return
-            stream[1].extend(event.data)
-            if len(stream[1]) > MAX_MESSAGE:
-                del self._streams[event.stream_id]
-                self._conn._server.stats.bad_requests += 1
-                reason = b"the body is over 65535 bytes\n"
-                self._respond(event.stream_id, 413, _error_headers(413, reason), reason)
-                self._reset(event.stream_id)
-        elif isinstance(event, h2.events.StreamEnded):
-            self._complete(event.stream_id)
-        elif isinstance(event, h2.events.StreamReset):
-            self._streams.pop(event.stream_id, None)
-            self._pending.pop(event.stream_id, None)
-        elif isinstance(event, h2.events.WindowUpdated):
-            for stream_id in list(self._pending):
-                self._send_body(stream_id, self._pending.pop(stream_id))
-        elif isinstance(event, h2.events.ConnectionTerminated):
-            self._flush()
-            self._conn.close()
-
-    def _complete(self, stream_id: int) -> None:
-        stream = self._streams.pop(stream_id, None)
-        if stream is None:
-            return
-        headers, body = stream
-        method = headers.get(b":method", b"").decode("latin-1")
-        target = headers.get(b":path", b"").decode("latin-1")
-        ctype = headers.get(b"content-type")
-        self._conn.request(method, target, ctype.decode("latin-1") if ctype else None,
-                           bytes(body), functools.partial(self._respond, stream_id))
-
     def _respond(self, stream_id: int, status: int, headers: list[tuple[bytes, bytes]],
                  body: bytes) -> None:
-        try:
-            self._h2.send_headers(stream_id, [(b":status", str(status).encode()), *headers],
-                                  end_stream=not body)
-        except h2.exceptions.ProtocolError:  # the stream was reset or the connection ended
-            return
-        if body:
-            self._send_body(stream_id, body)
-        self._flush()
-
-    def _send_body(self, stream_id: int, body: bytes) -> None:
-        h2conn = self._h2
-        try:
-            while body:
-                room = min(h2conn.local_flow_control_window(stream_id),
-                           h2conn.max_outbound_frame_size)
-                if room <= 0:
-                    self._pending[stream_id] = body
-                    return
-                chunk, body = body[:room], body[room:]
-                h2conn.send_data(stream_id, chunk, end_stream=not body)
-        except h2.exceptions.ProtocolError:
-            self._pending.pop(stream_id, None)
-
-    def _reset(self, stream_id: int) -> None:
-        try:
-            self._h2.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
-        except h2.exceptions.ProtocolError:
-            pass
+        self._h2.respond(stream_id, status, headers, body)
+        if not self._receiving:
+            self._flush()
+            if self._h2.remote_closed and not self._h2.streams:
+                self._conn.close()
 
     def _flush(self) -> None:
-        self._conn.write(self._h2.data_to_send())
-
-
-class _FrameGuard:
-    """Follows HTTP/2 frame headers in the incoming bytes to refuse an oversize frame at its
-    header: h2 itself checks the length only once the whole frame is buffered, so a peer
-    announcing a 16 MB frame would be buffered up to that."""
-
-    def __init__(self, max_frame: int) -> None:
-        self._max = max_frame
-        self._skip = len(_H2_PREFACE)  # bytes still to pass before the next frame header
-        self._header = bytearray()
-
-    def feed(self, data: bytes) -> int:
-        """The announced length of an oversize frame seen in ``data``; 0 if none."""
-        pos, end = 0, len(data)
-        while pos < end:
-            if self._skip:
-                step = min(self._skip, end - pos)
-                self._skip -= step
-                pos += step
-                continue
-            take = min(9 - len(self._header), end - pos)
-            self._header += data[pos:pos + take]
-            pos += take
-            if len(self._header) == 9:
-                length = int.from_bytes(self._header[:3], "big")
-                self._header.clear()
-                if length > self._max:
-                    return length
-                self._skip = length
-        return 0
+        self._conn.writelines(self._h2.take())
 
 
 class _H1Session:
