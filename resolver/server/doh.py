@@ -39,7 +39,7 @@ import logging
 import re
 import ssl
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -144,10 +144,23 @@ def max_age(wire: bytes) -> int:
     return int(min(struct.unpack_from("!I", wire, off)[0] for off in walked[1]))
 
 
-def _response_headers(wire: bytes) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", CONTENT_TYPE.encode()),
+_MEMO_ENTRIES = 1024
+_response_memo: dict[bytes, tuple[tuple[bytes, bytes], ...]] = {}
+
+
+def _response_headers(wire: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """A reply's headers, kept by its bytes after the ID (a cache hit repeats them until its
+    TTLs drop a second): walking the reply for its smallest TTL is most of the cost."""
+    key = wire[2:]
+    headers = _response_memo.get(key)
+    if headers is None:
+        if len(_response_memo) >= _MEMO_ENTRIES:
+            _response_memo.clear()
+        headers = _response_memo[key] = (
+            (b"content-type", CONTENT_TYPE.encode()),
             (b"content-length", str(len(wire)).encode()),
-            (b"cache-control", f"max-age={max_age(wire)}".encode())]
+            (b"cache-control", f"max-age={max_age(wire)}".encode()))
+    return headers
 
 
 def _error_headers(status: int, reason: bytes) -> list[tuple[bytes, bytes]]:
@@ -184,7 +197,7 @@ class DoHServer(TCPServer):
         return _DoHConnection(self)
 
 
-Respond = Callable[[int, list[tuple[bytes, bytes]], bytes], None]
+Respond = Callable[[int, Sequence[tuple[bytes, bytes]], bytes], None]
 
 
 class _DoHConnection(_Connection):
@@ -359,7 +372,7 @@ class _H2Session:
     def pump(self) -> None:
         """Nothing is held back on HTTP/2: the concurrent streams setting is the limit."""
 
-    def _respond(self, stream_id: int, status: int, headers: list[tuple[bytes, bytes]],
+    def _respond(self, stream_id: int, status: int, headers: Sequence[tuple[bytes, bytes]],
                  body: bytes) -> None:
         self._h2.respond(stream_id, status, headers, body)
         if not self._receiving:
@@ -423,10 +436,10 @@ class _H1Session:
                     self._conn.close()
                 return
 
-    def _respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def _respond(self, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> None:
         h1 = self._h11
         try:
-            data = h1.send(h11.Response(status_code=status, headers=headers))
+            data = h1.send(h11.Response(status_code=status, headers=list(headers)))
             data = (data or b"") + (h1.send(h11.Data(data=body)) or b"")
             data += h1.send(h11.EndOfMessage()) or b""
         except h11.LocalProtocolError:

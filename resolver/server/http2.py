@@ -44,6 +44,7 @@ to until the table changes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -164,13 +165,27 @@ def encode_field(name: bytes, value: bytes) -> bytes:
     return b"\x00" + _string(name) + _string(value)
 
 
-def encode_headers(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
-    """A response header block: a table size update to 0, then ``:status`` and ``headers``."""
-    index = _STATUS_INDEXED.get(status)
-    out = [b"\x20", bytes((0x80 | index,)) if index is not None
-           else _integer(8, 4, 0) + _string(str(status).encode())]
-    out.extend(encode_field(name, value) for name, value in headers)
-    return b"".join(out)
+Headers = Sequence[tuple[bytes, bytes]]
+_blocks: dict[tuple[int, Headers], bytes] = {}
+_BLOCK_ENTRIES = 1024
+
+
+def encode_headers(status: int, headers: Headers) -> bytes:
+    """A response header block: a table size update to 0, then ``:status`` and ``headers``.
+
+    Stateless, so a block is kept by what it encodes (the DoH listener passes its headers as
+    tuples, and a cache hit repeats them)."""
+    key = (status, headers if isinstance(headers, tuple) else tuple(headers))
+    block = _blocks.get(key)
+    if block is None:
+        index = _STATUS_INDEXED.get(status)
+        out = [b"\x20", bytes((0x80 | index,)) if index is not None
+               else _integer(8, 4, 0) + _string(str(status).encode())]
+        out.extend(encode_field(name, value) for name, value in headers)
+        if len(_blocks) >= _BLOCK_ENTRIES:
+            _blocks.clear()
+        block = _blocks[key] = b"".join(out)
+    return block
 
 
 class H2Server:
@@ -478,7 +493,7 @@ class H2Server:
 
     # -- output ------------------------------------------------------------------------
 
-    def respond(self, sid: int, status: int, headers: list[tuple[bytes, bytes]],
+    def respond(self, sid: int, status: int, headers: Headers,
                 body: bytes) -> None:
         """Queue a response on ``sid``; nothing if the stream is gone (reset, or closed)."""
         stream = self.streams.get(sid)
