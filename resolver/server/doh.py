@@ -25,8 +25,8 @@ shorter than a DNS header or one with QR set (400).  A reply carries
 Slow and abusive clients: a request counts only once complete, so a client that trickles
 headers or a body is closed by the idle timeout like a TCP client that trickles bytes; the
 header block is capped (:data:`MAX_HEADER_BYTES`), the body at 65535 bytes, the HTTP/2
-concurrent streams at the in-flight limit; protocol errors close the connection (HTTP/2
-with GOAWAY, HTTP/1.1 with a 400).
+concurrent streams at :data:`MAX_STREAMS` (more are refused with REFUSED_STREAM); protocol
+errors close the connection (HTTP/2 with GOAWAY, HTTP/1.1 with a 400).
 """
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ MAX_MESSAGE = 65535
 """The largest DNS message a request may carry (RFC 8484 §4.1, as in TCP)."""
 MAX_HEADER_BYTES = 16384
 """The largest header block (HTTP/1.1 request head, HTTP/2 header list) we accept."""
+MAX_STREAMS = 100
+"""HTTP/2 concurrent streams per connection (RFC 9113 §6.5.2 recommends no fewer than 100,
+Unbound's ``http-max-streams`` is 100; dnsperf -q 100 over fewer streams stalls).  Queries
+waiting in the queue still pause the connection's reading at the in-flight limit."""
 
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*={0,2}")
 _HEADER_LEN = 12
@@ -338,7 +342,7 @@ class _H2Session:
 
     def __init__(self, connection: _DoHConnection) -> None:
         self._conn = connection
-        self._h2 = H2Server(max_streams=connection._server.max_in_flight,
+        self._h2 = H2Server(max_streams=max(MAX_STREAMS, connection._server.max_in_flight),
                             max_header_list=MAX_HEADER_BYTES, max_body=MAX_MESSAGE)
         self._receiving = False
         self._flush()
