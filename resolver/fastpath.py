@@ -207,15 +207,20 @@ class FastCache:
     def hits(self) -> int:
         return self.rendered + self.memo_hits
 
-    def lookup(self, wire: bytes, now: float) -> bytes | None:
-        """The reply to ``wire`` at monotonic time ``now`` from bytes, or None (a miss)."""
+    def lookup(self, wire: bytes, now: float, *, stream: bool = False) -> bytes | None:
+        """The reply to ``wire`` at monotonic time ``now`` from bytes, or None (a miss).
+
+        ``stream``: the query came over TCP, DoT or DoH, whose replies have no UDP size
+        limit: a stored whole answer bigger than the client's UDP limit is served too (the
+        full path would send it whole), a stored TC=1 reply is not.
+        """
         if self.paused:
             return None
         memo = self._memo.get(wire[2:])
         if memo is not None and memo[0] < now <= memo[1]:
             self.memo_hits += 1
             return wire[:2] + memo[2]
-        return self._render(wire, now)
+        return self._render(wire, now, stream)
 
     def memo_lookup(self, wire: bytes, now: float) -> bytes | None:
         """The memo's reply to ``wire`` at ``now``, or None; reads only, counts nothing:
@@ -231,7 +236,7 @@ class FastCache:
         # the reply of another second: rendered again from the (immutable) entry it came from
         return _render_entry(memo[3], wire, now, memo[4])
 
-    def _render(self, wire: bytes, now: float) -> bytes | None:
+    def _render(self, wire: bytes, now: float, stream: bool = False) -> bytes | None:
         shape = read_query(wire)
         if shape is None:
             return None
@@ -240,7 +245,8 @@ class FastCache:
             self.misses += 1
             return None
         limit = _client_limit(shape)
-        if len(entry.wire) > limit or limit > entry.truncated_at > 0:
+        fits = len(entry.wire) <= limit and not limit > entry.truncated_at > 0
+        if (stream and entry.truncated_at) or not (fits or stream):
             self.misses += 1  # too big for this client, or it may take the whole answer
             return None
         reply = _render_entry(entry, wire, now, shape.qend)
@@ -248,9 +254,10 @@ class FastCache:
             self.misses += 1
             return None
         self.rendered += 1
-        # ceil(t - stored_at) == age exactly for t in (until - 1, until]
-        until = entry.stored_at + math.ceil(now - entry.stored_at)
-        self._remember(wire[2:], (until - 1.0, until, reply[2:], entry, shape.qend))
+        if fits:  # the memo answers the same query bytes over UDP too: only what fits UDP
+            # ceil(t - stored_at) == age exactly for t in (until - 1, until]
+            until = entry.stored_at + math.ceil(now - entry.stored_at)
+            self._remember(wire[2:], (until - 1.0, until, reply[2:], entry, shape.qend))
         return reply
 
     def _remember(self, key: bytes, item: _Memo) -> None:

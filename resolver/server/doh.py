@@ -282,7 +282,7 @@ class _DoHConnection(_Connection):
         now = server._clock.monotonic()
         fast = server.fastcache
         if fast is not None:
-            reply = fast.lookup(wire, now)
+            reply = fast.lookup(wire, now, stream=True)
             if reply is not None and not reply[2] & _TC:
                 stats.replies += 1
                 stats.fast_replies += 1

@@ -35,7 +35,8 @@ connection closes once they are out.
 
 With a :class:`~resolver.fastpath.FastCache`, a message it answers from bytes is answered as
 soon as it is cut from the stream (no frame, no queue), as the UDP listener does; a stored
-TC=1 reply is never served on a stream (it would be a miss there: the full path answers).
+TC=1 reply is never served on a stream (it would be a miss there: the full path answers), a
+stored whole answer bigger than the client's UDP limit is (``lookup(..., stream=True)``).
 """
 
 from __future__ import annotations
@@ -314,7 +315,7 @@ class _Connection(asyncio.BufferedProtocol):
             server.stats.messages += 1
             self._last_activity = self._loop.time()
             if fast is not None and transport is not None:
-                reply = fast.lookup(wire, server._clock.monotonic())
+                reply = fast.lookup(wire, server._clock.monotonic(), stream=True)
                 if reply is not None and not reply[2] & 0x02:  # a hit, and not TC=1
                     answered.append(len(reply).to_bytes(2, "big") + reply)
                     if len(answered) >= WRITE_BATCH:  # bounded; may pause writing
