@@ -40,6 +40,9 @@ ENTRY_OVERHEAD = 160  # bytes charged per entry beyond the wire and offsets
 MEMO_OVERHEAD = 300  # bytes charged per memo item beyond its key and reply
 MEMO_SHARE = 4  # the memo gets 1/MEMO_SHARE of the byte budget
 MAX_STORED_REPLY = 1232
+MAX_STORED_STREAM_REPLY = 16384
+"""A whole answer rendered for a stream (TCP, DoT, DoH) is kept up to this size: served only
+to stream queries (over UDP it is bigger than any client's limit)."""
 _RD, _CD, _TC, _DO = 0x0100, 0x0010, 0x0200, 0x8000
 _RCODE_MASK = 0x000F
 CACHEABLE_RCODES = (0, 3)  # NOERROR, NXDOMAIN
@@ -273,16 +276,19 @@ class FastCache:
         self._memo_bytes += cost
 
     def store(self, query_wire: bytes, reply_wire: bytes, now: float, *,
-              lifetime: float | None = None) -> bool:
+              lifetime: float | None = None, stream: bool = False) -> bool:
         """Remember a reply the full path rendered for this query; False if not cacheable.
 
         A truncated (TC=1) reply carries no TTL, so it is stored only with ``lifetime``:
         the smallest TTL of the answer it stands for.  It is then served to clients whose
         size limit is at most the one it was truncated for; a client that takes more goes
-        to the full path, which may fit the whole answer.
+        to the full path, which may fit the whole answer.  A reply rendered for a stream
+        (``stream``) is kept up to :data:`MAX_STORED_STREAM_REPLY` bytes; one over the UDP
+        limits is served to stream queries only.
         """
         shape = read_query(query_wire)
-        if self.paused or shape is None or len(reply_wire) > MAX_STORED_REPLY \
+        cap = MAX_STORED_STREAM_REPLY if stream else MAX_STORED_REPLY
+        if self.paused or shape is None or len(reply_wire) > cap \
                 or len(reply_wire) < 12:
             return False
         flags = HEADER.unpack_from(reply_wire)[1]

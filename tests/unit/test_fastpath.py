@@ -234,3 +234,18 @@ def test_streams_get_whole_answers_over_the_udp_limit_and_never_tc() -> None:
     assert fast.store(q.to_wire(), tc.to_wire(), 2.0, lifetime=60)
     assert fast.lookup(q.to_wire(), 3.0, stream=True) is None  # a TC reply: not on streams
     assert fast.lookup(q.to_wire(), 3.0) == tc.to_wire()
+
+
+def test_a_whole_answer_rendered_for_a_stream_is_kept_over_the_udp_cap() -> None:
+    fast = FastCache(1 << 20)
+    q = dns.message.make_query("huge.example.lab.", "TXT", use_edns=0, payload=4096)
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text_list("huge.example.lab.", 300, "IN", "TXT",
+                                             [f'"{i} ' + "y" * 200 + '"' for i in range(10)]))
+    whole = r.to_wire()
+    assert len(whole) > 2000
+    assert not fast.store(q.to_wire(), whole, 0.0)  # from UDP: over the stored size
+    assert fast.store(q.to_wire(), whole, 0.0, stream=True)
+    assert fast.lookup(q.to_wire(), 1.0) is None  # over UDP it never fits
+    hit = fast.lookup(q.to_wire(), 1.0, stream=True)
+    assert hit is not None and dns.message.from_wire(hit).answer == r.answer
