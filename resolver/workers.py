@@ -307,7 +307,8 @@ class Workers:
         if self.fastcache is not None and not from_plugin:
             # a TC=1 reply has no TTL of its own: it lives as long as the answer it cut
             lifetime = _min_ttl(answer) if len(wire) > 3 and wire[2] & 0x02 else None
-            self.fastcache.store(frame.wire, wire, self._clock.monotonic(), lifetime=lifetime)
+            self.fastcache.store(frame.wire, wire, self._clock.monotonic(), lifetime=lifetime,
+                                 stream=frame.transport != "udp")
         return wire
 
     def _refusal(self, query: dns.message.Message) -> dns.rcode.Rcode | None:

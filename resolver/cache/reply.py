@@ -37,6 +37,9 @@ ENTRY_OVERHEAD = 160  # bytes charged per entry beyond the wire and offsets
 MEMO_OVERHEAD = 300  # bytes charged per memo item beyond its key and reply
 MEMO_SHARE = 4  # the memo gets 1/MEMO_SHARE of the byte budget
 MAX_STORED_REPLY = 1232
+MAX_STORED_STREAM_REPLY = 16384
+"""A whole answer rendered for a stream (TCP, DoT, DoH) is kept up to this size: served only
+to stream queries (over UDP it is bigger than any client's limit)."""
 _TC = 0x0200
 _RCODE_MASK = 0x000F
 CACHEABLE_RCODES = (0, 3)  # NOERROR, NXDOMAIN
@@ -101,15 +104,20 @@ class FastCache:
     def hits(self) -> int:
         return self.rendered + self.memo_hits
 
-    def lookup(self, wire: bytes, now: float) -> bytes | None:
-        """The reply to ``wire`` at monotonic time ``now`` from bytes, or None (a miss)."""
+    def lookup(self, wire: bytes, now: float, *, stream: bool = False) -> bytes | None:
+        """The reply to ``wire`` at monotonic time ``now`` from bytes, or None (a miss).
+
+        ``stream``: the query came over TCP, DoT or DoH, whose replies have no UDP size
+        limit: a stored whole answer bigger than the client's UDP limit is served too (the
+        full path would send it whole), a stored TC=1 reply is not.
+        """
         if self.paused:
             return None
         memo = self._memo.get(wire[2:])
         if memo is not None and memo[0] < now <= memo[1]:
             self.memo_hits += 1
             return wire[:2] + memo[2]
-        return self._render(wire, now)
+        return self._render(wire, now, stream)
 
     def memo_lookup(self, wire: bytes, now: float) -> bytes | None:
         """The memo's reply to ``wire`` at ``now``, or None; reads only, counts nothing:
@@ -125,7 +133,7 @@ class FastCache:
         # the reply of another second: rendered again from the (immutable) entry it came from
         return _render_entry(memo[3], wire, now, memo[4])
 
-    def _render(self, wire: bytes, now: float) -> bytes | None:
+    def _render(self, wire: bytes, now: float, stream: bool = False) -> bytes | None:
         shape = read_query(wire)
         if shape is None:
             return None
@@ -134,7 +142,8 @@ class FastCache:
             self.misses += 1
             return None
         limit = _client_limit(shape)
-        if len(entry.wire) > limit or limit > entry.truncated_at > 0:
+        fits = len(entry.wire) <= limit and not limit > entry.truncated_at > 0
+        if (stream and entry.truncated_at) or not (fits or stream):
             self.misses += 1  # too big for this client, or it may take the whole answer
             return None
         reply = _render_entry(entry, wire, now, shape.qend)
@@ -142,9 +151,10 @@ class FastCache:
             self.misses += 1
             return None
         self.rendered += 1
-        # ceil(t - stored_at) == age exactly for t in (until - 1, until]
-        until = entry.stored_at + math.ceil(now - entry.stored_at)
-        self._remember(wire[2:], (until - 1.0, until, reply[2:], entry, shape.qend))
+        if fits:  # the memo answers the same query bytes over UDP too: only what fits UDP
+            # ceil(t - stored_at) == age exactly for t in (until - 1, until]
+            until = entry.stored_at + math.ceil(now - entry.stored_at)
+            self._remember(wire[2:], (until - 1.0, until, reply[2:], entry, shape.qend))
         return reply
 
     def _remember(self, key: bytes, item: _Memo) -> None:
@@ -160,16 +170,19 @@ class FastCache:
         self._memo_bytes += cost
 
     def store(self, query_wire: bytes, reply_wire: bytes, now: float, *,
-              lifetime: float | None = None) -> bool:
+              lifetime: float | None = None, stream: bool = False) -> bool:
         """Remember a reply the full path rendered for this query; False if not cacheable.
 
         A truncated (TC=1) reply carries no TTL, so it is stored only with ``lifetime``:
         the smallest TTL of the answer it stands for.  It is then served to clients whose
         size limit is at most the one it was truncated for; a client that takes more goes
-        to the full path, which may fit the whole answer.
+        to the full path, which may fit the whole answer.  A reply rendered for a stream
+        (``stream``) is kept up to :data:`MAX_STORED_STREAM_REPLY` bytes; one over the UDP
+        limits is served to stream queries only.
         """
         shape = read_query(query_wire)
-        if self.paused or shape is None or len(reply_wire) > MAX_STORED_REPLY \
+        cap = MAX_STORED_STREAM_REPLY if stream else MAX_STORED_REPLY
+        if self.paused or shape is None or len(reply_wire) > cap \
                 or len(reply_wire) < 12:
             return False
         flags = HEADER.unpack_from(reply_wire)[1]

@@ -210,3 +210,42 @@ def test_truncated_reply_is_kept_for_clients_it_fits() -> None:
     assert fast.store(e512.to_wire(), tc512.to_wire(), 100.0, lifetime=60)
     assert fast.lookup(e512.to_wire(), 101.0) is not None
     assert fast.lookup(e1232.to_wire(), 101.0) is None  # may fit whole: the full path decides
+
+
+def test_streams_get_whole_answers_over_the_udp_limit_and_never_tc() -> None:
+    """A query without EDNS takes 512 bytes over UDP; over TCP, DoT or DoH the whole stored
+    answer is its reply, and that never leaks to UDP through the memo."""
+    fast = FastCache(1 << 20)
+    q = dns.message.make_query("big.example.lab.", "TXT", use_edns=False)
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text_list("big.example.lab.", 300, "IN", "TXT",
+                                             [f'"{i} ' + "x" * 200 + '"' for i in range(4)]))
+    whole = r.to_wire()
+    assert 512 < len(whole) <= 1232
+    assert fast.store(q.to_wire(), whole, 0.0)
+    assert fast.lookup(q.to_wire(), 1.0) is None  # over UDP: the full path truncates
+    for _ in range(2):
+        hit = fast.lookup(q.to_wire(), 1.0, stream=True)
+        assert hit is not None and dns.message.from_wire(hit).answer == r.answer
+    assert fast.lookup(q.to_wire(), 1.0) is None  # still: no memo for UDP
+    assert fast.memo_lookup(q.to_wire(), 1.0) is None
+    tc = dns.message.make_response(q)
+    tc.flags |= dns.flags.TC
+    assert fast.store(q.to_wire(), tc.to_wire(), 2.0, lifetime=60)
+    assert fast.lookup(q.to_wire(), 3.0, stream=True) is None  # a TC reply: not on streams
+    assert fast.lookup(q.to_wire(), 3.0) == tc.to_wire()
+
+
+def test_a_whole_answer_rendered_for_a_stream_is_kept_over_the_udp_cap() -> None:
+    fast = FastCache(1 << 20)
+    q = dns.message.make_query("huge.example.lab.", "TXT", use_edns=0, payload=4096)
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text_list("huge.example.lab.", 300, "IN", "TXT",
+                                             [f'"{i} ' + "y" * 200 + '"' for i in range(10)]))
+    whole = r.to_wire()
+    assert len(whole) > 2000
+    assert not fast.store(q.to_wire(), whole, 0.0)  # from UDP: over the stored size
+    assert fast.store(q.to_wire(), whole, 0.0, stream=True)
+    assert fast.lookup(q.to_wire(), 1.0) is None  # over UDP it never fits
+    hit = fast.lookup(q.to_wire(), 1.0, stream=True)
+    assert hit is not None and dns.message.from_wire(hit).answer == r.answer

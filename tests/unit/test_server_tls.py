@@ -316,6 +316,57 @@ async def test_doh_h2_bad_requests_get_4xx_and_garbage_does_not_stop_the_server(
         assert status == 200 and dns.message.from_wire(body).answer
 
 
+async def test_doh_h2_trickled_streams_and_pings_are_closed_by_the_idle_timeout() -> None:
+    """A stream opened and never ended, then PINGs: no complete request, so no activity."""
+    async with serving(DelayAnswerer(), idle_timeout=0.5) as listeners:
+        port = _port(listeners.doh)
+        reader, writer = await asyncio.open_connection(HOST, port, ssl=client_context(["h2"]))
+        conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding=None))
+        conn.initiate_connection()
+        conn.send_headers(1, [(b":method", b"POST"), (b":path", b"/dns-query"),
+                              (b":scheme", b"https"), (b":authority", b"x"), *DNS_MESSAGE])
+        writer.write(conn.data_to_send())
+        closed = False
+        for _ in range(40):  # a PING every 0.1 s, never the request's end
+            conn.ping(b"12345678")
+            writer.write(conn.data_to_send())
+            await asyncio.sleep(0.1)
+            try:
+                if await asyncio.wait_for(reader.read(65535), 0.1) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+                break
+        assert closed
+        writer.close()
+        doh = listeners.doh
+        assert doh is not None and doh.stats.closed_idle >= 1
+
+
+def _server_settings(port: int) -> Any:
+    sock = client_context(["h2"]).wrap_socket(
+        socket.create_connection((HOST, port), timeout=BOUND))
+    with sock:
+        conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding=None))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        conn.receive_data(sock.recv(65535))
+        return conn.remote_settings
+
+
+async def test_doh_h2_offers_100_concurrent_streams_whatever_the_in_flight_limit() -> None:
+    """dnsperf -q 100 opens its streams before reading our SETTINGS (RFC 9113 §6.5.2)."""
+    async with serving(DelayAnswerer(), max_in_flight=8) as listeners:
+        settings = await asyncio.to_thread(_server_settings, _port(listeners.doh))
+        assert settings.max_concurrent_streams == 100
+        assert settings.max_header_list_size == 16384
+
+
 # -- DoH over HTTP/1.1 ---------------------------------------------------------------------
 
 async def test_doh_http11_get_post_and_errors() -> None:
