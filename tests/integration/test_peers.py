@@ -216,10 +216,21 @@ def test_the_workers_of_one_instance_share_their_caches(lab: LabInfo, tmp_path: 
         assert _upstream(lab, [egress]) == spent
         scraped = "".join(urllib.request.urlopen(f"http://{host}:{5560 + i}/metrics",
                                                  timeout=5).read().decode() for i in range(2))
-        hits = sum(int(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
-                   if line.startswith("shadowdns_resolver_peer_requests_total")
-                   and 'outcome="hits"' in line)
-        assert hits > 0, scraped
+
+        def peer_requests(outcome: str) -> int:
+            return sum(int(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
+                       if line.startswith("shadowdns_resolver_peer_requests_total")
+                       and f'outcome="{outcome}"' in line)
+
+        # Which worker a new socket reaches is the kernel's hash: a name first asked of its
+        # owner is later forwarded by the other worker (a peer hit); one first asked of the
+        # other worker is forwarded then (the owner resolves it: a miss) and later answered
+        # from either's cache.  Either way the workers asked each other, and every forward
+        # was answered (and nothing more went upstream, above).
+        forwards = peer_requests("forwards")
+        assert forwards > 0, scraped
+        assert peer_requests("hits") + peer_requests("misses") == forwards, scraped
+        assert peer_requests("timeouts") == peer_requests("errors") == 0, scraped
     finally:
         _stop(proc)
     assert "peers: served" in log.read_text()
