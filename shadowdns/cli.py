@@ -105,22 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     from reports import bench as bench_report
     from reports import cli as reports_cli
     from resolver import cli as resolver_cli
-    from shadowdns import (
-        bench,
-        bench_amplification,
-        bench_chaos,
-        bench_differ,
-        bench_differ_live,
-        bench_fairness,
-        bench_fuzz,
-        bench_harness,
-        bench_peers,
-        bench_plugin_swap,
-        bench_plugins,
-        bench_profile,
-        bench_recording,
-        demo,
+    from shadowdns import demo
+    from shadowdns.bench import (
+        amplification,
+        chaos,
+        differ,
+        differ_live,
+        fairness,
+        fuzz,
+        harness,
+        peers,
+        plugin_swap,
+        plugins,
+        profile,
+        recording,
     )
+    from shadowdns.bench import resolver as bench_resolver
 
     parser = argparse.ArgumentParser(
         prog="shadowdns",
@@ -134,11 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     harness_cli.register(sub)
     benches = sub.add_parser("bench", help="benchmarks against Unbound on the lab")
     bsub = benches.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
-    bench.register(bsub)
-    bench_harness.register(bsub)
-    bench_differ.register(bsub, live=bench_differ_live.run_live)
-    for module in (bench_amplification, bench_chaos, bench_fairness, bench_fuzz, bench_peers,
-                   bench_plugin_swap, bench_plugins, bench_profile, bench_recording, bench_report):
+    bench_resolver.register(bsub)
+    harness.register(bsub)
+    differ.register(bsub, live=differ_live.run_live)
+    for module in (amplification, chaos, fairness, fuzz, peers, plugin_swap, plugins, profile,
+                   recording, bench_report):
         module.register(bsub)
     bus_cli.register(sub)
     reports_cli.register(sub)

@@ -14,8 +14,8 @@ from lab.manifest import agrees, manifest
 from lab.run import LabInfo
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver
-from shadowdns.bench_differ import held_out_kinds, select_kinds
-from shadowdns.bench_differ_live import LiveConfig, live_accuracy, live_report
+from shadowdns.bench.differ import held_out_kinds, select_kinds
+from shadowdns.bench.differ_live import LiveConfig, live_accuracy, live_report
 from shadowdns.demo import ask
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]

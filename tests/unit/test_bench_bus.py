@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shadowdns.bench_bus import BusFigures, Leg, parse_workers, print_bus
+from shadowdns.bench.bus import BusFigures, Leg, parse_workers, print_bus
 
 
 def test_worker_counts_are_sorted_and_distinct() -> None:

@@ -21,7 +21,7 @@ from resolver.app import build
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
 from resolver.config import ResolverConfig
-from shadowdns.bench_chaos import (
+from shadowdns.bench.chaos import (
     FORGED_ADDRESS,
     case_letters,
     forged_answer,

@@ -22,8 +22,8 @@ from lab.authserver import LabServer
 from lab.manifest import manifest
 from lab.world import load_world
 from lab.zones import build_zones
-from shadowdns.bench_differ_live import FaultPlan, FaultProxy, query_plan
-from shadowdns.bench_faults import FaultKind
+from shadowdns.bench.differ_live import FaultPlan, FaultProxy, query_plan
+from shadowdns.bench.faults import FaultKind
 
 
 def test_query_plan_marks_faulted_lines_by_case_and_only_those() -> None:

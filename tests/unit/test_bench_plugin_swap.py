@@ -9,7 +9,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from shadowdns.bench_plugin_swap import (
+from shadowdns.bench.plugin_swap import (
     kernel_drops,
     parse_dnsperf,
     plugins_in_metrics,

@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-from shadowdns.bench import _rss_mb, extra_lines, latency_summary, parse_verbose, percentile
+from shadowdns.bench.resolver import (
+    _rss_mb,
+    extra_lines,
+    latency_summary,
+    parse_verbose,
+    percentile,
+)
 
 VERBOSE = """\
 DNS Performance Testing Tool
@@ -69,7 +75,7 @@ def test_extra_lines_name_every_figure() -> None:
 
 
 def test_plugin_runs_flag_and_lines() -> None:
-    from shadowdns.bench_plugins import cached_run_lines
+    from shadowdns.bench.plugins import cached_run_lines
     from shadowdns.cli import build_parser
 
     parse = build_parser().parse_args
@@ -90,9 +96,9 @@ def test_plugin_runs_flag_and_lines() -> None:
 
 def test_cached_runs_change_the_set_on_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each set in place on every control API before its run; nothing loaded at the end."""
-    from shadowdns import bench_plugins
-    from shadowdns.bench import Perf
-    from shadowdns.bench_plugins import PLUGIN_SETS, cached_runs
+    from shadowdns.bench import plugins as bench_plugins
+    from shadowdns.bench.plugins import PLUGIN_SETS, cached_runs
+    from shadowdns.bench.resolver import Perf
 
     requests: list[tuple[str, str, str]] = []
     seen: list[list[str]] = []

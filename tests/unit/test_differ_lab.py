@@ -16,7 +16,7 @@ import pytest
 
 from harness.records import VerdictKind
 from resolver.model import Request
-from shadowdns.bench_differ import (
+from shadowdns.bench.differ import (
     AccuracyConfig,
     AccuracyReport,
     Stored,
@@ -25,7 +25,7 @@ from shadowdns.bench_differ import (
     make_corpus,
     throughput,
 )
-from shadowdns.bench_faults import FaultKind, FaultPlugin, apply_fault
+from shadowdns.bench.faults import FaultKind, FaultPlugin, apply_fault
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,7 @@ def test_bench_differ_command(tmp_path, capsys) -> None:  # type: ignore[no-unty
 
 
 def test_differ_configuration_from_flags_and_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from shadowdns.bench_differ import differ_for_lab, differ_overrides
+    from shadowdns.bench.differ import differ_for_lab, differ_overrides
     from shadowdns.cli import main
 
     path = tmp_path / "differ.yaml"
@@ -215,7 +215,7 @@ def test_differ_configuration_from_flags_and_file(tmp_path, capsys) -> None:  # 
 
 def test_done_when_reads_per_kind_recall_and_false_real_off_one_table() -> None:
     from harness.records import Verdict
-    from shadowdns.bench_differ import Record, done_when
+    from shadowdns.bench.differ import Record, done_when
 
     def rec(kind: str, fault: FaultKind | None, verdict: VerdictKind) -> Record:
         return Record("x.lab.", "A", kind, fault, "answer.ttl" if fault else None,

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("atheris")
 
-from shadowdns.bench_fuzz import TARGETS, parse_output  # noqa: E402
+from shadowdns.bench.fuzz import TARGETS, parse_output  # noqa: E402
 from shadowdns.fuzz import seeds, target  # noqa: E402
 
 

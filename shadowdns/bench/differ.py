@@ -4,7 +4,7 @@ Everything runs in this process without sockets: the lab answers through
 ``LabServer.answer`` behind a ``MockTransport``, and each resolver is the candidate's own
 code (workers, plugins, cache, recursor, conductor) egressing from its own lab region:
 
-* ``candidate``: region ap (127.54.3.1), with a :class:`~shadowdns.bench_faults.FaultPlugin`
+* ``candidate``: region ap (127.54.3.1), with a :class:`~shadowdns.bench.faults.FaultPlugin`
   at its post-resolve hook;
 * the references ``unbound`` (region eu, 127.54.1.1, the primary) and ``kresd`` (region us,
   127.54.2.1): fault-free instances of the same code, so every difference between them and
@@ -68,7 +68,7 @@ from resolver.frames import FrameQueue
 from resolver.model import Frame
 from resolver.plugins import Plugin, PluginChain
 from resolver.workers import Workers
-from shadowdns.bench_faults import Applied, FaultKind, FaultPlugin
+from shadowdns.bench.faults import Applied, FaultKind, FaultPlugin
 
 CANDIDATE = "candidate"
 REFERENCES = {"unbound": "127.54.1.1", "kresd": "127.54.2.1"}
@@ -818,7 +818,7 @@ async def throughput(corpus: list[Stored], passes: int = 1) -> ThroughputReport:
 
 LiveAccuracy = Callable[[argparse.Namespace, dict[str, Any], tuple[float, ...]],
                         Awaitable[dict[str, Any] | None]]
-"""``--mode live``: :func:`shadowdns.bench_differ_live.run_live`, handed in by the command
+"""``--mode live``: :func:`shadowdns.bench.differ_live.run_live`, handed in by the command
 line (that module builds on this one)."""
 
 

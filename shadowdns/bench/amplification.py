@@ -37,7 +37,13 @@ from lab.world import default_world_path, load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 from netpolicy import LAB
 from resolver.recursor import MAX_UPSTREAM_QUERIES
-from shadowdns.bench import CANDIDATE, UNBOUND, _wait_answering, nonpositive_flag, stop_process
+from shadowdns.bench.resolver import (
+    CANDIDATE,
+    UNBOUND,
+    _wait_answering,
+    nonpositive_flag,
+    stop_process,
+)
 
 WORLD = default_world_path().parent / "amplification.yaml"
 QUESTION_TIMEOUT = 20.0

@@ -44,7 +44,7 @@ from netpolicy import AddressPolicy
 from resolver.app import ResolverAnswerer, build
 from resolver.config import ResolverConfig
 from resolver.model import Request
-from shadowdns.bench import nonpositive_flag
+from shadowdns.bench.resolver import nonpositive_flag
 
 ZONE = "optout.rsa."
 EGRESS = "127.0.0.15"

@@ -20,7 +20,7 @@ clean lines share caches and the differ's knowledge, as real traffic would.
 
 The run is repeated per rate (``--rates``: 20 paced, 0 as fast as the harness takes
 queries), each with a fresh reference, backend and differ, and tallied as the in-process
-accuracy benchmark is (:class:`shadowdns.bench_differ.AccuracyReport`): false REAL per noise
+accuracy benchmark is (:class:`shadowdns.bench.differ.AccuracyReport`): false REAL per noise
 kind, named and held out apart; faults found per kind; precision and recall per category.
 """
 
@@ -57,7 +57,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import ManifestEntry, load_world
 from legacy_adapter import ManagedResolver, ReferenceResolverError, ReferenceSpec
-from shadowdns.bench_differ import (
+from shadowdns.bench.differ import (
     AccuracyReport,
     Record,
     accuracy_figures,
@@ -66,7 +66,7 @@ from shadowdns.bench_differ import (
     indistinguishable,
     select_kinds,
 )
-from shadowdns.bench_faults import Applied, FaultKind, apply_fault
+from shadowdns.bench.faults import Applied, FaultKind, apply_fault
 
 __all__ = ["FaultPlan", "FaultProxy", "LiveConfig", "LiveRun", "live_accuracy", "live_report",
            "query_plan", "run_live"]

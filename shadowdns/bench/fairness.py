@@ -42,7 +42,12 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.server.udp import READERS
-from shadowdns.bench import _wait_answering, fixed_rate_latency, nonpositive_flag, stop_process
+from shadowdns.bench.resolver import (
+    _wait_answering,
+    fixed_rate_latency,
+    nonpositive_flag,
+    stop_process,
+)
 
 CANDIDATE = ("127.0.0.14", 5353)
 QUIET_SOURCE = "127.0.0.2"

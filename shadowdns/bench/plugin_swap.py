@@ -47,8 +47,14 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from shadowdns.bench import _cpu_seconds, _wait_answering, _warm, nonpositive_flag, stop_process
-from shadowdns.bench_plugins import control_request
+from shadowdns.bench.plugins import control_request
+from shadowdns.bench.resolver import (
+    _cpu_seconds,
+    _wait_answering,
+    _warm,
+    nonpositive_flag,
+    stop_process,
+)
 
 HOST = "127.0.0.1"
 BLOCKED = "ads.example"

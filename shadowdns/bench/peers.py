@@ -48,7 +48,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.peers.ring import Ring, key_of
-from shadowdns.bench import _wait_answering, nonpositive_flag, stop_process
+from shadowdns.bench.resolver import _wait_answering, nonpositive_flag, stop_process
 
 HOSTS = ("127.0.0.31", "127.0.0.32", "127.0.0.33")
 DNS_PORT = 5353

@@ -33,8 +33,8 @@ from typing import Any
 
 from harness.load import load_names, mirror_blast
 from lab.run import LabInfo, LabProcess
-from shadowdns.bench import nonpositive_flag, stop_process
-from shadowdns.bench_bus import parse_workers, print_bus, run_bus
+from shadowdns.bench.bus import parse_workers, print_bus, run_bus
+from shadowdns.bench.resolver import nonpositive_flag, stop_process
 
 __all__ = ["register"]
 

@@ -319,7 +319,7 @@ async def _bench(args: argparse.Namespace, lab: LabInfo, run_dir: Path,
                                  args.outstanding, pid)
                 plugin_runs: dict[str, Any] = {}
                 if args.plugin_runs and who == "candidate":
-                    from shadowdns.bench_plugins import cached_runs
+                    from shadowdns.bench.plugins import cached_runs
                     plugin_runs = {"plugins": cached_runs(
                         [f"http://{addr[0]}:{CONTROL_PORT + i}"
                          for i in range(max(1, args.candidate_workers))],
@@ -470,7 +470,7 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
                       f"CPU-efficiency ratio {cpu_ratio:.2f}")
     for line in extra_lines(results):
         console.print(line)
-    from shadowdns.bench_plugins import cached_run_lines
+    from shadowdns.bench.plugins import cached_run_lines
     for line in cached_run_lines(results["candidate"].get("plugins")):
         console.print(line, soft_wrap=True)
 

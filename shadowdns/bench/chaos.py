@@ -57,7 +57,7 @@ from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.server.tls import self_signed, write_pair
-from shadowdns.bench import _rss_mb, _wait_answering, nonpositive_flag, stop_process
+from shadowdns.bench.resolver import _rss_mb, _wait_answering, nonpositive_flag, stop_process
 
 CANDIDATE = ("127.0.0.13", 5353)
 DOT_PORT, DOH_PORT = 8853, 8443

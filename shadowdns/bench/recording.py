@@ -42,7 +42,7 @@ from harness.targets import InProcessTarget
 from resolver.conductor import MockTransport
 from resolver.config import ResolverConfig
 from resolver.recursor.exchanger import UpstreamQuery, UpstreamResult
-from shadowdns.bench_differ import CANDIDATE_EGRESS, LabWorld
+from shadowdns.bench.differ import CANDIDATE_EGRESS, LabWorld
 
 __all__ = ["register"]
 

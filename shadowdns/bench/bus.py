@@ -41,7 +41,7 @@ from typing import Any
 from harness.load import load_names
 from lab.run import LabInfo
 from legacy_adapter import ManagedResolver, ReferenceSpec
-from shadowdns.bench import stop_process
+from shadowdns.bench.resolver import stop_process
 
 __all__ = ["BusFigures", "parse_workers", "run_bus"]
 
