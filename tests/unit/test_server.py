@@ -510,3 +510,31 @@ async def test_thread_reader_sheds_the_flooder_not_its_neighbour() -> None:
         assert by_client["127.0.0.3"] < 2000 and HANDOFF_PER_CLIENT < 2000
     finally:
         await listeners.close()
+
+
+async def test_thread_reader_shortens_the_switch_interval_while_it_runs() -> None:
+    """The reader thread gets the interpreter's lock within GIL_SWITCH_INTERVAL of asking
+    (not the default 5 ms) while it runs; the process's own interval comes back after."""
+    import sys
+
+    from resolver.server.udp import GIL_SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    assert before > GIL_SWITCH_INTERVAL  # (the interpreter's default, 5 ms)
+    first = Listeners(FrameQueue(), HOST, 0, udp_reader="thread")
+    second = Listeners(FrameQueue(), HOST, 0, udp_reader="thread")
+    await first.start()
+    await second.start()
+    try:
+        assert sys.getswitchinterval() == GIL_SWITCH_INTERVAL
+        await first.close()
+        assert sys.getswitchinterval() == GIL_SWITCH_INTERVAL  # the second still reads
+    finally:
+        await second.close()
+    assert sys.getswitchinterval() == before
+    loop_reader = Listeners(FrameQueue(), HOST, 0, udp_reader="loop")
+    await loop_reader.start()
+    try:
+        assert sys.getswitchinterval() == before  # the loop reader changes nothing
+    finally:
+        await loop_reader.close()
