@@ -18,7 +18,7 @@ from harness.pipeline import Pipeline
 from harness.store import StoreReader
 from resolver.control import serve_app
 
-__all__ = ["ApiServer", "make_app"]
+__all__ = ["ApiServer", "AppServer", "make_app", "prometheus_response"]
 
 MAX_LIMIT = 500
 _PIPELINE = web.AppKey("pipeline", Pipeline)
@@ -28,12 +28,16 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
+def prometheus_response(text: str) -> web.Response:
+    """``text`` (the Prometheus text exposition) as a ``/metrics`` reply."""
+    return web.Response(text=text, content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
 async def _metrics(request: web.Request) -> web.Response:
     pipeline = request.app[_PIPELINE]
     pipeline.status()  # refreshes the gauges
-    return web.Response(text=pipeline.metrics.prometheus(),
-                        content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return prometheus_response(pipeline.metrics.prometheus())
 
 
 async def _status(request: web.Request) -> web.Response:
@@ -72,20 +76,27 @@ def make_app(pipeline: Pipeline) -> web.Application:
     return app
 
 
-class ApiServer:
-    """Serves :func:`make_app` on ``host:port`` (port 0: any free one, see :attr:`port`)."""
+class AppServer:
+    """Serves an aiohttp ``app`` on ``host:port`` (port 0: any free one, see :attr:`port`)."""
 
-    def __init__(self, pipeline: Pipeline, host: str, port: int) -> None:
-        self.pipeline = pipeline
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self.app = app
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner, self.port = await serve_app(make_app(self.pipeline), self.host,
-                                                  self.port, "api")
+        self._runner, self.port = await serve_app(self.app, self.host, self.port, "api")
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class ApiServer(AppServer):
+    """Serves :func:`make_app` for ``pipeline``."""
+
+    def __init__(self, pipeline: Pipeline, host: str, port: int) -> None:
+        super().__init__(make_app(pipeline), host, port)
+        self.pipeline = pipeline

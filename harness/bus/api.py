@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from harness.api import AppServer, prometheus_response
 from harness.metrics import prometheus_label
-from resolver.control import serve_app
 
 __all__ = ["RoleApi", "role_metrics"]
 
@@ -36,9 +36,8 @@ def role_metrics(role: str, consumer: str, counts: collections.Counter[str]) -> 
 
 async def _metrics(request: web.Request) -> web.Response:
     state = request.app[_STATE]
-    return web.Response(text=role_metrics(state["role"], state["consumer"], state["counts"]()),
-                        content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return prometheus_response(role_metrics(state["role"], state["consumer"],
+                                            state["counts"]()))
 
 
 async def _status(request: web.Request) -> web.Response:
@@ -48,21 +47,12 @@ async def _status(request: web.Request) -> web.Response:
     return web.json_response(body, dumps=json.dumps)
 
 
-class RoleApi:
+class RoleApi(AppServer):
     """Serves one role's counters on ``host:port`` (0: any free port, see :attr:`port`)."""
 
     def __init__(self, role: str, consumer: str, counts: Counts, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.app = web.Application()
-        self.app[_STATE] = {"role": role, "consumer": consumer, "counts": counts}
-        self.app.router.add_get("/metrics", _metrics)
-        self.app.router.add_get("/api/status", _status)
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        self._runner, self.port = await serve_app(self.app, self.host, self.port, "api")
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        app = web.Application()
+        app[_STATE] = {"role": role, "consumer": consumer, "counts": counts}
+        app.router.add_get("/metrics", _metrics)
+        app.router.add_get("/api/status", _status)
+        super().__init__(app, host, port)

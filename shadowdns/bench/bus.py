@@ -29,7 +29,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -41,7 +40,7 @@ from typing import Any
 from harness.load import load_names
 from lab.run import LabInfo
 from legacy_adapter import ManagedResolver, ReferenceSpec
-from shadowdns.bench.resolver import stop_process
+from shadowdns.bench.resolver import _cpu_seconds, free_port, stop_process
 
 __all__ = ["BusFigures", "parse_workers", "run_bus"]
 
@@ -89,18 +88,6 @@ def parse_workers(text: str) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _reap(proc: subprocess.Popen[bytes], timeout: float, what: str) -> float:
     """Wait for ``proc`` to end by itself; its CPU seconds (user + system) from wait4."""
     deadline = time.monotonic() + timeout
@@ -128,7 +115,7 @@ def _store_rate(db: Path) -> tuple[int, float]:
 
 class _Redis:
     def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -241,7 +228,7 @@ def _bus(workers: int, qfile: Path, targets: list[str], redis: _Redis, run_dir: 
                 stdout=wlog, stderr=subprocess.STDOUT, env=_env(), start_new_session=True))
         procs.extend(worker_procs)
         collector_cpu = _reap(collector, timeout, "bus collect")
-        worker_cpu = sum(_proc_cpu(p.pid) for p in worker_procs if p.poll() is None)
+        worker_cpu = sum(_cpu_seconds(p.pid) for p in worker_procs if p.poll() is None)
         redis_cpu = redis.cpu_seconds() - redis_cpu0
     finally:
         for proc in reversed(procs):

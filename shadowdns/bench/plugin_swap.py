@@ -30,7 +30,6 @@ import asyncio
 import json
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ from shadowdns.bench.resolver import (
     _cpu_seconds,
     _wait_answering,
     _warm,
+    free_port,
     nonpositive_flag,
     stop_process,
 )
@@ -142,25 +142,6 @@ def stub_reply(query: dns.message.Message) -> dns.message.Message:
         reply.authority.append(dns.rrset.from_text(
             ".", 86400, "IN", "SOA", "a.root.test. admin.test. 1 3600 600 86400 86400"))
     return reply
-
-
-def free_port(run: int = 1) -> int:
-    """A port free for UDP and TCP (and the ``run - 1`` after it, at the time of asking)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind((HOST, 0))
-            port = int(t.getsockname()[1])
-        if port + run > 65535:
-            continue
-        try:
-            for p in range(port, port + run):
-                for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                    with socket.socket(socket.AF_INET, k) as s:
-                        s.bind((HOST, p))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no free ports on 127.0.0.1")
 
 
 # -- control API ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,25 @@ class Perf:
     lost: int
     cpu_per_kq: float  # server CPU seconds per 1000 completed queries
     rcodes: str = ""  # dnsperf's "Response codes:" line, e.g. "NOERROR 5000 (100.00%)"
+
+
+def free_port(run: int = 1) -> int:
+    """A port free for UDP and TCP (and the ``run - 1`` after it, at the time of asking)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = int(t.getsockname()[1])
+        if port + run > 65535:
+            continue
+        try:
+            for p in range(port, port + run):
+                for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    with socket.socket(socket.AF_INET, k) as s:
+                        s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free ports on 127.0.0.1")
 
 
 def _cpu_seconds(pid: int) -> float:
