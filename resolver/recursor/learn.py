@@ -53,10 +53,21 @@ def cache_child_ns(cache: DnsCache, response: dns.message.Message, zone: dns.nam
     in the cache: the child's servers are the ones asked next (a nameserver the parent
     still lists but the child dropped is not).  The cache does not let a same-ranked
     copy extend its TTL (RRsetCache.put, the ghost-domain rule).
+
+    The addresses of those nameservers that the answer carries in its additional section
+    and that are in the zone are kept too, ranked as glue: "additional information from
+    an authoritative answer" (RFC 2181 §5.4.1; Unbound stores such A/AAAA records for
+    the nameservers of the message), so a server the parent does not list can be reached
+    without asking the zone (whose only other server may have stopped answering).
     """
     for rrset in response.authority:
         if rrset.rdtype == T.NS and rrset.name == zone and zone != dns.name.root:
             cache.rrsets.put(rrset, Rank.AUTHORITY_AUTH, now)
+            targets = {rd.target for rd in rrset}
+            for extra in response.additional:
+                if extra.rdtype in (T.A, T.AAAA) and extra.name in targets \
+                        and extra.name.is_subdomain(zone):
+                    cache.rrsets.put(extra, Rank.ADDITIONAL, now)
 
 
 def remember_no_cut(cache: DnsCache, qmin_qtype: int, name: dns.name.Name, c: Classified,
