@@ -343,6 +343,11 @@ class AnswerCheck:
                 nodata = prove_nodata(name, qtype, entry.zone, proofs, self.limits)
                 if nodata.secure:
                     out, fixed = nodata, dns.rcode.NOERROR
+                    # The name exists (its own NSEC or an empty non-terminal's says so):
+                    # the server's name error, cached as such by the recursor, must not
+                    # deny the name's other types (RFC 4035 §5.4: the NSEC proves which
+                    # types exist; RFC 2308 §5: a name error covers every type).
+                    self.cache.negative.pop(name, qtype)
         else:
             out = prove_nodata(name, qtype, entry.zone, proofs, self.limits)
         if out.secure and soa is not None and soa[0].name == entry.zone:
