@@ -119,6 +119,9 @@ class CandidateConfig:
     harden_referral_path: bool = False
     prefetch: bool = False
     qmin_strict: bool = False
+    # Knot Resolver's: a minimised query's non-referral answer ends minimisation (Deckard's
+    # scenarios are Knot Resolver's); Unbound reveals the next label (testbound)
+    qmin_stop_on_answer: bool = False
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -168,6 +171,7 @@ class CandidateConfig:
             harden_referral_path=config.harden_referral_path,
             prefetch=config.prefetch,
             qmin_strict=config.qmin_strict,
+            qmin_stop_on_answer=config.dialect != "testbound",
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -199,6 +203,7 @@ class CandidateConfig:
             harden_referral_path=self.harden_referral_path,
             prefetch=self.prefetch,
             qmin_strict=self.qmin_strict,
+            qmin_stop_on_answer=self.qmin_stop_on_answer,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

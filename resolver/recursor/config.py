@@ -120,6 +120,12 @@ class RecursorConfig:
     # minimised query that failed, and an NXDOMAIN to a minimised query is the answer
     # everywhere (RFC 8020), not only where DNSSEC is expected.
     qmin_strict: bool = False
+    # Knot Resolver's QNAME minimisation (lib/layer/iterate.c process_answer): a minimised
+    # query answered with anything but a referral (a NODATA for an empty non-terminal or a
+    # name without a cut, an error rcode) stops minimising for the rest of the lookup, and
+    # the full name is asked (its NO_MINIMIZE flag).  Off: Unbound's way, which reveals the
+    # next label after a NODATA (RFC 9156 §3).  The Deckard dialect turns it on.
+    qmin_stop_on_answer: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.

@@ -415,6 +415,8 @@ class _Walk:
             return None
         remember_no_cut(self.it.cache, self.config.qmin_qtype, question.name, c,
                         self.it.clock.monotonic())
+        if self.config.qmin_stop_on_answer:
+            self.minimise = False  # Knot Resolver's NO_MINIMIZE: the full name next
         return None
 
     def take_answer(self, c: Classified, result: UpstreamResult,

@@ -1,9 +1,11 @@
 """The project's own held-out style scenarios (tests/scenarios/fixon, measure, measure2,
 written by tests/scenarios/src/build.py; tests/scenarios/generalise/{fixon,heldout,heldout2},
-written by tests/scenarios/src/build_generalise.py) pass against the candidate in both QNAME
-minimisation variants, and really are what their directory says: the same four behaviours
-(lame or unusable server addresses, DNAME in insecure zones, changing NS sets, validation
-next to NXDOMAIN/wildcard proofs) in every set."""
+written by tests/scenarios/src/build_generalise.py; tests/scenarios/generalise3/{fixon,heldout},
+written by tests/scenarios/src/build_generalise3.py and split by deckard.split's hash rule)
+pass against the candidate in both QNAME minimisation variants, and really are what their
+directory says: the same four behaviours (lame or unusable server addresses, DNAME in
+insecure zones, changing NS sets, validation next to NXDOMAIN/wildcard proofs) in every set
+(generalise3: in the two halves together; it adds QNAME-minimisation fallbacks)."""
 
 from __future__ import annotations
 
@@ -16,16 +18,19 @@ from deckard.scenario import load
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 SETS = ("fixon", "measure", "measure2", "generalise/fixon", "generalise/heldout",
-        "generalise/heldout2")
+        "generalise/heldout2", "generalise3/fixon", "generalise3/heldout")
+# sets split by a hash of the name (deckard.split), whose coverage is that of both halves
+SPLIT = {"generalise3/fixon": "generalise3/heldout", "generalise3/heldout": "generalise3/fixon"}
 FILES = sorted(f for s in SETS for f in (SCENARIOS / s).glob("*.rpl"))
 
 
 def test_every_set_covers_iteration_and_validation() -> None:
     for s in SETS:
-        names = {f.stem for f in (SCENARIOS / s).glob("*.rpl")}
+        names = {f.stem for d in (s, SPLIT.get(s, s)) for f in (SCENARIOS / d).glob("*.rpl")}
         assert any(n.startswith("iter_") for n in names), s
         assert any(n.startswith("val_") for n in names), s
-    assert len(FILES) >= 55
+    assert any("qmin" in f.stem for f in (SCENARIOS / "generalise3").glob("*/*.rpl"))
+    assert len(FILES) >= 72
 
 
 IDS = [f"{f.relative_to(SCENARIOS).parent}/{f.stem}" for f in FILES]

@@ -83,6 +83,18 @@ async def test_minimised_names_can_be_asked_with_qtype_ns_and_remembered() -> No
     assert asked(transport)[4:] == [("mail.a.b.ex.", "A")]
 
 
+async def test_knot_resolver_way_asks_the_full_name_after_a_minimised_nodata() -> None:
+    # qmin_stop_on_answer (the Deckard dialect): the first minimised NODATA ends
+    # minimisation, the full name comes next (Knot Resolver's NO_MINIMIZE)
+    handler, _ = world()
+    recursor, conductor, transport, _ = make(handler)  # type: ignore[arg-type]
+    recursor.config = dataclasses.replace(recursor.config, qmin_qtype=int(T.NS),
+                                          qmin_stop_on_answer=True)
+    res = await resolve(recursor, conductor, "www.a.b.ex.")
+    assert [rd.address for r in res.answer for rd in r] == ["127.100.0.7"]
+    assert asked(transport) == [("ex.", "NS"), ("b.ex.", "NS"), ("www.a.b.ex.", "A")]
+
+
 @pytest.mark.parametrize(("hide", "qtype", "expected"), [
     (False, "MX", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "MX")]),
     (True, "MX", [("ex.", "A"), ("b.ex.", "A"), ("a.b.ex.", "A"), ("www.a.b.ex.", "A"),
