@@ -7,6 +7,7 @@ mode, Knot Resolver's NO_MINIMIZE).  Addresses 127.7.60.0 and up.  Every scenari
 written into ``generalise3/`` and placed in ``fixon/`` or ``heldout/`` by deckard.split's
 rule (SHA-256 of the name: even = fix, odd = measure), decided before any was run.  Each
 file's comment lines say which RFC section or documented behaviour its answers follow.
+``heldout2`` (HELDOUT2) was written after the fixes and run once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from build import NOERROR, signed_zone_server, soa, ta  # noqa: E402
 from build_generalise import INSECURE, cite, signed_path, zone_server  # noqa: E402
 from rpl import (  # noqa: E402
     Entry,
+    Nsec3Chain,
     Signer,
     catch_all,
     check,
@@ -39,8 +41,8 @@ OUT = Path(__file__).parents[1] / "generalise3"
 SERVFAIL_ONLY = "opcode qname qtype rcode"
 
 
-def write(name: str, text: str) -> None:
-    where = "fixon" if half(name) == "fix" else "heldout"
+def write(name: str, text: str, where: str | None = None) -> None:
+    where = where or ("fixon" if half(name) == "fix" else "heldout")
     path = OUT / where / f"{name}.rpl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "SCENARIO_END\n")
@@ -487,6 +489,122 @@ def nsec_nxdomain_owner_is_qname() -> str:
     return t
 
 
+# == heldout2: written after the fixes, run once ============================================
+
+def nsec3_nxdomain_owner_is_qname() -> str:
+    s = Signer()
+    z = "SIG vault.net."
+    chain = Nsec3Chain("vault.net.", {"vault.net.": "NS SOA DNSKEY NSEC3PARAM",
+                                      "ns.vault.net.": "A", "box.vault.net.": "A"},
+                       salt="FACE", iterations=1)
+    soa_ = soa("vault.net.", "ns.vault.net.")
+    t = cite("RFC 5155 §8.5/§8.4: an NSEC3 matching the queried name proves it exists (no "
+             "NXDOMAIN); its type map (no TXT)",
+             "proves NODATA, which Unbound's validator answers, NOERROR and secure ('lenient "
+             "with RCODE in NSEC3 NameError responses'); the name's A validates.")
+    t += header("NSEC3 zone: an NXDOMAIN for a name whose own NSEC3 is the proof is answered "
+                "as the NODATA it proves; the name's A record validates", extra=ta(s))
+    t += signed_path(s, "vault.net.", "127.7.60.140")
+    t += signed_zone_server(s, "vault.net.", "127.7.60.140", "ns.vault.net.", [
+        Entry("box.vault.net. TXT", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.match("box.vault.net."), z, chain.match("vault.net."), z]),
+        Entry("box.vault.net. A", answer=["box.vault.net. 300 IN A 192.0.2.86", z]),
+        Entry("box.vault.net. NS", authority=[soa_, z, chain.match("box.vault.net."), z]),
+        sub("vault.net. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.vault.net: vault.net, NSEC3 (apex, ns, box); lies NXDOMAIN for box TXT")
+    t += query(10, "box.vault.net. TXT", "RD DO")
+    t += check(11, "box.vault.net. TXT", "QR RD RA AD DO NOERROR")
+    t += query(20, "box.vault.net. A", "RD DO")
+    t += check(21, "box.vault.net. A", "QR RD RA AD DO NOERROR",
+               ["box.vault.net. 300 IN A 192.0.2.86", z], signer=s)
+    return t
+
+
+def nsec_ent_nxdomain_then_below() -> str:
+    s = Signer()
+    z = "SIG tree.org."
+    soa_ = soa("tree.org.", "ns.tree.org.")
+    # canonical order: tree.org, leaf.branch.tree.org, ns.tree.org
+    ent = "tree.org. 300 IN NSEC leaf.branch.tree.org. NS SOA RRSIG NSEC DNSKEY"
+    t = cite("RFC 4035 §5.4 / RFC 8020 §2: an NSEC whose next name is below the queried "
+             "name proves an empty non-terminal,",
+             "not a name error; the NXDOMAIN a server sends for it is answered as NODATA "
+             "(Unbound's lenient rcode), and the existing name below it resolves, secure.")
+    t += header("NSEC zone: a server calls an empty non-terminal NXDOMAIN with the NSEC "
+                "that proves it exists; the name below is then asked and validates",
+                extra=ta(s))
+    t += signed_path(s, "tree.org.", "127.7.60.150")
+    t += signed_zone_server(s, "tree.org.", "127.7.60.150", "ns.tree.org.", [
+        Entry("branch.tree.org. TXT", reply="QR AA NXDOMAIN", authority=[soa_, z, ent, z]),
+        Entry("branch.tree.org. NS", authority=[soa_, z, ent, z]),
+        Entry("branch.tree.org. A", authority=[soa_, z, ent, z]),
+        Entry("leaf.branch.tree.org. A",
+              answer=["leaf.branch.tree.org. 300 IN A 192.0.2.87", z]),
+        sub("tree.org. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.tree.org: tree.org, NSEC (apex, leaf.branch, ns); branch is an empty non-terminal")
+    t += query(10, "branch.tree.org. TXT", "RD DO")
+    t += check(11, "branch.tree.org. TXT", "QR RD RA AD DO NOERROR")
+    t += query(20, "leaf.branch.tree.org. A", "RD DO")
+    t += check(21, "leaf.branch.tree.org. A", "QR RD RA AD DO NOERROR",
+               ["leaf.branch.tree.org. 300 IN A 192.0.2.87", z], signer=s)
+    return t
+
+
+def qmin_ent_then_deeper_cut() -> str:
+    t = cite("RFC 9156 §3 / RFC 1034 §5.3.3: a NODATA for a minimised name shows no cut "
+             "there; the walk goes on (label by label,",
+             "or, Knot Resolver's way, with the full name) and the referral to the cut "
+             "below the empty non-terminal leads to the answer.")
+    t += header("An empty non-terminal (b.corp.org) above a delegated zone (a.b.corp.org): "
+                "a name in the delegated zone is answered")
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "")})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "corp.org.": (["ns.corp.org."], ["ns.corp.org. A 127.7.60.160"])})
+    t += zone_server("127.7.60.160", "corp.org.", ["ns.corp.org."],
+                     ["ns.corp.org. 3600 IN A 127.7.60.160"], [
+        sub("a.b.corp.org. NS", authority=["a.b.corp.org. 3600 IN NS ns.a.b.corp.org."],
+            additional=["ns.a.b.corp.org. 3600 IN A 127.7.60.161"])],
+        "ns.corp.org: corp.org, b is an empty non-terminal, a.b is delegated")
+    t += zone_server("127.7.60.161", "a.b.corp.org.", ["ns.a.b.corp.org."],
+                     ["ns.a.b.corp.org. 3600 IN A 127.7.60.161"], [
+        Entry("x.y.a.b.corp.org. A", answer=["x.y.a.b.corp.org. 300 IN A 192.0.2.88"])],
+        "ns.a.b.corp.org: a.b.corp.org")
+    t += query(10, "x.y.a.b.corp.org. A")
+    t += check(11, "x.y.a.b.corp.org. A", NOERROR, ["x.y.a.b.corp.org. 300 IN A 192.0.2.88"])
+    return t
+
+
+def qmin_nxdomain_signed_final() -> str:
+    s = Signer()
+    z = "SIG lake.com."
+    soa_ = soa("lake.com.", "ns.lake.com.")
+    # canonical order: lake.com, ns.lake.com, www.lake.com
+    t = cite("RFC 8020 §2 / RFC 9156 §2.3: a signed NXDOMAIN for an ancestor of the queried "
+             "name means nothing exists below it;",
+             "the answer is NXDOMAIN, secure (RFC 4035 §3.1.3.2: the NSEC covers the name "
+             "and the wildcard), asked minimised or not.")
+    t += header("NSEC zone: a name below a name that does not exist is NXDOMAIN, secure, "
+                "however the resolver minimises", extra=ta(s))
+    t += signed_path(s, "lake.com.", "127.7.60.170")
+    t += signed_zone_server(s, "lake.com.", "127.7.60.170", "ns.lake.com.", [
+        sub("nothere.lake.com. A", "QR AA NXDOMAIN", authority=[
+            soa_, z, "lake.com. 300 IN NSEC ns.lake.com. NS SOA RRSIG NSEC DNSKEY", z]),
+        sub("lake.com. A", "QR AA NOERROR", authority=[soa_, z]),
+    ], "ns.lake.com: lake.com, NSEC (apex, ns, www)")
+    t += query(10, "deep.x.nothere.lake.com. A", "RD DO")
+    t += check(11, "deep.x.nothere.lake.com. A", "QR RD RA AD DO NXDOMAIN",
+               match=SERVFAIL_ONLY + " flags")
+    return t
+
+
+HELDOUT2 = {
+    "val_nsec3_nxdomain_owner_is_qname": nsec3_nxdomain_owner_is_qname,
+    "val_nsec_ent_nxdomain_then_below": nsec_ent_nxdomain_then_below,
+    "iter_qmin_ent_then_deeper_cut": qmin_ent_then_deeper_cut,
+    "val_qmin_nxdomain_signed_final": qmin_nxdomain_signed_final,
+}
+
+
 ALL = {
     "iter_qmin_refused_minimised": qmin_refused,
     "iter_qmin_servfail_minimised": qmin_servfail,
@@ -512,3 +630,6 @@ if __name__ == "__main__":
     for name, make in ALL.items():
         if not only or name in only:
             write(name, make())
+    for name, make in HELDOUT2.items():
+        if not only or name in only:
+            write(name, make(), "heldout2")
