@@ -46,6 +46,7 @@ import dns.rdatatype
 from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver import localzone
 from resolver.recursor import ConfiguredZone
 
 CLAUSES = frozenset(
@@ -172,6 +173,47 @@ placeholder DSA signatures that only pass that way.  The candidate's validator h
 switch (``DnssecConfig.unchecked_algorithms``)."""
 
 
+# --- local zones (resolver.localzone): local-zone, local-data, local-data-ptr ---
+LOCAL_KEYS = ("local-zone", "local-data", "local-data-ptr", "unblock-lan-zones",
+              "insecure-lan-zones")
+"""Unbound's local zone options, translated into :class:`resolver.localzone.LocalConfig`
+(the resolver answers them before its cache; unbound.conf(5) local-zone).  Unbound's default
+local zones are on for every testbound scenario, as in Unbound."""
+
+
+def _local(reader: _Reader, lineno: int, key: str, value: str) -> None:
+    """One local-zone option of the ``server:`` clause, checked now (an error names the
+    line)."""
+    text = value[1:-1].strip() if len(value) >= 2 and value[0] == value[-1] == "'" else value
+    try:
+        if key == "local-zone":
+            name, kind = localzone.parse_zone(text)
+            reader.local_zones.append((name.to_text(), kind))
+        elif key == "local-data":
+            localzone.parse_record(text)
+            reader.local_data.append(text)
+        elif key == "local-data-ptr":
+            localzone.parse_ptr(text)
+            reader.local_ptrs.append(text)
+        elif key == "unblock-lan-zones":
+            reader.unblock_lan = reader.boolean(lineno, key, text)
+        elif reader.boolean(lineno, key, text):  # insecure-lan-zones: not validated
+            reader.insecure.extend(dns.name.from_text(n) for n, _ in localzone.AS112_ZONES)
+    except localzone.LocalZoneError as e:
+        raise reader.error(lineno, f"{key}: {e}") from None
+
+
+def _local_config(reader: _Reader) -> localzone.LocalConfig:
+    config = localzone.LocalConfig(tuple(reader.local_zones), tuple(reader.local_data),
+                                   tuple(reader.local_ptrs), unblock_lan=reader.unblock_lan)
+    try:
+        config.build()
+    except localzone.LocalZoneError as e:
+        raise ScenarioError(reader.path, 0, f"local zones: {e}") from None
+    return config
+# --- end of local zones ---
+
+
 class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -190,6 +232,10 @@ class _Reader:
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
+        self.local_zones: list[tuple[str, str]] = []  # local-zone (resolver.localzone)
+        self.local_data: list[str] = []
+        self.local_ptrs: list[str] = []
+        self.unblock_lan = False
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -290,6 +336,8 @@ class _Reader:
                 self.unsupport(f"access-control: {action}")
             else:
                 self.norec = NOREC[action]
+        elif key in LOCAL_KEYS:
+            _local(self, lineno, key, value)
         elif key in NO_OPS:
             return
         elif key in AS_THE_CANDIDATE_DOES:
@@ -394,6 +442,7 @@ class _Reader:
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
+            local=_local_config(self),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

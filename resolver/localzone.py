@@ -1,0 +1,479 @@
+"""Local zones: answers the resolver gives from its own data, before the cache and the
+recursion, as Unbound's ``local-zone`` / ``local-data`` / ``local-data-ptr`` (unbound.conf(5),
+"local-zone: <zone> <type>"; services/localzone.c).
+
+A query is matched to the deepest local zone that contains its name (in its class); that
+zone's *type* decides (unbound.conf(5)):
+
+=====================  ===================================================================
+type                   a name of the zone is ...
+=====================  ===================================================================
+deny                   answered from local data when it matches, else dropped (no reply)
+refuse                 answered from local data when it matches, else REFUSED
+static                 answered from local data, else NODATA (the name exists in the local
+                       data, an empty non-terminal too) or NXDOMAIN, with the zone's SOA
+                       when the apex has one
+transparent            answered from local data; NODATA for another type of a name that has
+                       local data; any other name resolved normally
+typetransparent        answered from local data, anything else resolved normally
+redirect               answered with the apex's data under the query name, for the apex and
+                       every name below; NODATA for another type
+inform                 as transparent, and the client is logged
+inform_deny            as deny, and the client is logged
+inform_redirect        as redirect, and the client is logged
+always_transparent     resolved normally, local data ignored
+always_refuse          REFUSED, local data ignored
+always_nxdomain        NXDOMAIN (with the zone's SOA), local data ignored
+always_nodata          NODATA (with the zone's SOA), local data ignored
+always_deny            dropped, local data ignored
+always_null            0.0.0.0 for A, ``::`` for AAAA, NODATA for other types
+noview                 resolved normally (there are no views)
+nodefault              no zone: only turns the default zone of that name off
+=====================  ===================================================================
+
+Answers from local data are authoritative (AA), carry the record's configured TTL (3600
+when the ``local-data`` line gives none), and the negative ones the zone's SOA with the TTL
+of its MINIMUM field when lower (RFC 2308 §5; Unbound's ``soa_negative``).  A CNAME of the
+query name answers any other type: the CNAME, then its target resolved normally.
+
+``local-data`` whose name no zone covers creates a transparent zone at the closest name
+that encloses all such records ("If no local-zone is given local-data causes a transparent
+zone to be created by default", Unbound's lz_setup_implicit).
+
+:data:`DEFAULT_ZONES` are Unbound's default local zones (RFC 6761, RFC 6303, RFC 7686, RFC
+8375, ...), on unless the configuration names the same zone (any type, ``nodefault`` too) or
+sets ``defaults=False``; ``unblock_lan`` leaves out the private-address and AS112 zones
+(Unbound's ``unblock-lan-zones``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import dns.exception
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.SOA
+import dns.reversename
+import dns.rrset
+import dns.ttl
+
+log = logging.getLogger(__name__)
+
+ZONE_TYPES = frozenset(
+    "deny refuse static transparent typetransparent redirect inform inform_deny "
+    "inform_redirect always_transparent always_refuse always_nxdomain always_nodata "
+    "always_deny always_null noview nodefault".split()
+)
+"""Unbound's documented local-zone types (unbound.conf(5), local-zone)."""
+
+DEFAULT_TTL = 3600  # a local-data record without a TTL (Unbound's default)
+_REDIRECTS = frozenset({"redirect", "inform_redirect"})
+_IGNORE_DATA = frozenset({"always_transparent", "always_refuse", "always_nxdomain",
+                          "always_nodata", "always_deny", "always_null"})
+_RESOLVED = frozenset({"always_transparent", "noview", "typetransparent"})
+_DROPPED = frozenset({"deny", "inform_deny", "always_deny"})
+_REFUSED = frozenset({"refuse", "always_refuse"})
+_NEGATIVE = frozenset({"static", "redirect", "inform_redirect", "always_nxdomain",
+                       "always_nodata"})
+_INFORM = frozenset({"inform", "inform_deny", "inform_redirect"})
+
+_EMPTY_SOA = "localhost. nobody.invalid. 1 3600 1200 604800 10800"
+_LOOPBACK6 = "1." + "0." * 31 + "ip6.arpa."
+
+AS112_ZONES: tuple[tuple[str, str], ...] = (
+    *((f"{n}.in-addr.arpa.", "RFC 1918 §3 (10/8)") for n in ("10",)),
+    *((f"{n}.172.in-addr.arpa.", "RFC 1918 §3 (172.16/12)") for n in range(16, 32)),
+    ("168.192.in-addr.arpa.", "RFC 1918 §3 (192.168/16)"),
+    ("0.in-addr.arpa.", "RFC 6303 §4.1 (0/8, this network)"),
+    *((f"{n}.100.in-addr.arpa.", "RFC 6598 / RFC 7793 (100.64/10, shared address space)")
+      for n in range(64, 128)),
+    ("254.169.in-addr.arpa.", "RFC 6303 §4.3 (169.254/16, link local)"),
+    ("2.0.192.in-addr.arpa.", "RFC 6303 §4.4 (192.0.2/24, TEST-NET-1)"),
+    ("100.51.198.in-addr.arpa.", "RFC 6303 §4.4 (198.51.100/24, TEST-NET-2)"),
+    ("113.0.203.in-addr.arpa.", "RFC 6303 §4.4 (203.0.113/24, TEST-NET-3)"),
+    ("255.255.255.255.in-addr.arpa.", "RFC 6303 §4.5 (broadcast)"),
+    ("0." * 32 + "ip6.arpa.", "RFC 6303 §4.7 (::, unspecified)"),
+    ("d.f.ip6.arpa.", "RFC 6303 §4.8, RFC 4193 (fd00::/8, unique local)"),
+    ("8.e.f.ip6.arpa.", "RFC 6303 §4.9 (fe80::/10, link local)"),
+    ("9.e.f.ip6.arpa.", "RFC 6303 §4.9 (fe80::/10, link local)"),
+    ("a.e.f.ip6.arpa.", "RFC 6303 §4.9 (fe80::/10, link local)"),
+    ("b.e.f.ip6.arpa.", "RFC 6303 §4.9 (fe80::/10, link local)"),
+    ("8.b.d.0.1.0.0.2.ip6.arpa.", "RFC 6303 §4.10, RFC 3849 (2001:db8::/32, documentation)"),
+    ("home.arpa.", "RFC 8375 (residential networks)"),
+    ("resolver.arpa.", "RFC 9462 (DDR, answered by the resolver itself)"),
+    ("service.arpa.", "RFC 9665 (SRP, locally served)"),
+)
+"""Unbound's AS112 / locally served zones (util/as112.c and unbound.conf(5)): each a static
+zone with ``NS localhost.`` and ``SOA localhost. nobody.invalid. 1 3600 1200 604800 10800``,
+left out with ``unblock-lan-zones: yes``."""
+
+
+def _empty_zone(name: str) -> tuple[str, ...]:
+    return (f"{name} 10800 IN NS localhost.", f"{name} 10800 IN SOA {_EMPTY_SOA}")
+
+
+DEFAULT_ZONES: tuple[tuple[str, str, str, tuple[str, ...], bool], ...] = (
+    ("localhost.", "redirect", "RFC 6761 §6.3 (every name below answers the loopback)",
+     ("localhost. 10800 IN NS localhost.", f"localhost. 10800 IN SOA {_EMPTY_SOA}",
+      "localhost. 10800 IN A 127.0.0.1", "localhost. 10800 IN AAAA ::1"), False),
+    ("127.in-addr.arpa.", "static", "RFC 6761 §6.3, RFC 6303 §4.2 (127/8 reverse)",
+     (*_empty_zone("127.in-addr.arpa."), "1.0.0.127.in-addr.arpa. 10800 IN PTR localhost."),
+     False),
+    (_LOOPBACK6, "static", "RFC 6303 §4.6 (::1 reverse)",
+     (*_empty_zone(_LOOPBACK6), f"{_LOOPBACK6} 10800 IN PTR localhost."), False),
+    ("onion.", "static", "RFC 7686 §2 (Tor names are not resolved in the DNS)",
+     _empty_zone("onion."), False),
+    ("test.", "static", "RFC 6761 §6.2", _empty_zone("test."), False),
+    ("invalid.", "static", "RFC 6761 §6.4", _empty_zone("invalid."), False),
+    *((name, "static", rfc, _empty_zone(name), True) for name, rfc in AS112_ZONES),
+)
+"""Unbound's default local zones, in its order (services/localzone.c
+local_zone_enter_defaults): (zone, type, RFC, records, a LAN zone left out by
+``unblock_lan``)."""
+
+
+class LocalZoneError(ValueError):
+    """A local-zone, local-data or local-data-ptr that cannot be read (the message says
+    what; the caller says where)."""
+
+
+class NoReply(Exception):  # noqa: N818 (an outcome, not an error)
+    """The query is dropped: no reply at all (deny zones)."""
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """The operator's (or a scenario's) local zones, as text: ``zones`` as (name, type),
+    ``data`` as zone-file records, ``ptrs`` as ``ADDRESS [TTL] NAME``."""
+
+    zones: tuple[tuple[str, str], ...] = ()
+    data: tuple[str, ...] = ()
+    ptrs: tuple[str, ...] = ()
+    defaults: bool = True  # Unbound's default local zones
+    unblock_lan: bool = False  # unblock-lan-zones: no AS112 / private reverse zones
+
+    def build(self) -> LocalZones:
+        return LocalZones.build(self)
+
+
+@dataclass(frozen=True)
+class LocalAnswer:
+    """What a local zone says: a reply (``rcode``, sections, AA), or, with ``alias``, a CNAME
+    whose target the resolver resolves and appends (the CNAME goes first)."""
+
+    rcode: int
+    answer: tuple[dns.rrset.RRset, ...] = ()
+    authority: tuple[dns.rrset.RRset, ...] = ()
+    alias: dns.rrset.RRset | None = None
+
+
+@dataclass
+class LocalZone:
+    name: dns.name.Name
+    kind: str
+    rdclass: int = dns.rdataclass.IN
+    data: dict[dns.name.Name, dict[int, dns.rrset.RRset]] = field(default_factory=dict)
+    names: set[dns.name.Name] = field(default_factory=set)  # with empty non-terminals
+
+    def add(self, rrset: dns.rrset.RRset) -> None:
+        if self.kind in _REDIRECTS and rrset.name != self.name:
+            raise LocalZoneError(f"local-data {rrset.name} in redirect zone {self.name}: a "
+                                 "redirect zone's data must be at its apex")
+        empty = dns.rrset.RRset(rrset.name, rrset.rdclass, rrset.rdtype)
+        self.data.setdefault(rrset.name, {}).setdefault(rrset.rdtype, empty).update(rrset)
+        name = rrset.name
+        while name.is_subdomain(self.name) and name not in self.names:
+            self.names.add(name)
+            if name == self.name:
+                break
+            name = name.parent()
+
+    @property
+    def soa(self) -> dns.rrset.RRset | None:
+        return self.data.get(self.name, {}).get(dns.rdatatype.SOA)
+
+    def negative_soa(self) -> tuple[dns.rrset.RRset, ...]:
+        soa = self.soa
+        if soa is None:
+            return ()
+        copy = soa.copy()
+        rdata = next(iter(soa))
+        assert isinstance(rdata, dns.rdtypes.ANY.SOA.SOA)
+        copy.ttl = min(soa.ttl, rdata.minimum)  # RFC 2308 §5
+        return (copy,)
+
+
+def parse_record(text: str) -> dns.rrset.RRset:
+    """One ``local-data`` record: ``NAME [TTL] [CLASS] TYPE RDATA`` (TTL and class in
+    either order; names are absolute)."""
+    fields = text.split()
+    if len(fields) < 3:
+        raise LocalZoneError(f"{text!r}: not a record (NAME [TTL] [CLASS] TYPE RDATA)")
+    try:
+        name = dns.name.from_text(fields[0], origin=dns.name.root)
+        ttl, rdclass = DEFAULT_TTL, dns.rdataclass.IN
+        i = 1
+        while i < len(fields) - 1:
+            word = fields[i]
+            if word[0].isdigit():
+                ttl = dns.ttl.from_text(word)
+            elif (cls := _class(word)) is not None:
+                rdclass = dns.rdataclass.RdataClass.make(cls)
+            else:
+                break
+            i += 1
+        rdtype = dns.rdatatype.from_text(fields[i])
+        rest = text.split(None, i + 1)[i + 1] if len(fields) > i + 1 else ""
+        rdata = dns.rdata.from_text(rdclass, rdtype, rest, origin=dns.name.root,
+                                     relativize=False)
+    except (dns.exception.DNSException, ValueError) as e:
+        raise LocalZoneError(f"{text!r}: {e}") from None
+    rrset = dns.rrset.RRset(name, rdclass, rdtype)
+    rrset.add(rdata, ttl)
+    return rrset
+
+
+def _class(word: str) -> int | None:
+    try:
+        return dns.rdataclass.from_text(word)
+    except dns.exception.DNSException:
+        return None
+
+
+def parse_ptr(text: str) -> dns.rrset.RRset:
+    """One ``local-data-ptr``: ``ADDRESS [TTL] NAME`` as the PTR record of the address's
+    reverse name."""
+    fields = text.split()
+    if len(fields) not in (2, 3):
+        raise LocalZoneError(f"{text!r}: not 'ADDRESS [TTL] NAME'")
+    try:
+        ipaddress.ip_address(fields[0])
+        reverse = dns.reversename.from_address(fields[0])
+    except ValueError:
+        raise LocalZoneError(f"{text!r}: {fields[0]!r} is not an IP address") from None
+    ttl = fields[1] if len(fields) == 3 else str(DEFAULT_TTL)
+    return parse_record(f"{reverse} {ttl} IN PTR {fields[-1]}")
+
+
+_ZONE_LINE = re.compile(r'^\s*"?([^"\s]+)"?\s+"?([a-z_]+)"?\s*$')
+
+
+def parse_zone(text: str) -> tuple[dns.name.Name, str]:
+    """One ``local-zone``: ``NAME TYPE`` (the name may be quoted)."""
+    m = _ZONE_LINE.match(text)
+    if m is None:
+        raise LocalZoneError(f"{text!r}: not 'NAME TYPE'")
+    kind = m.group(2)
+    if kind not in ZONE_TYPES:
+        raise LocalZoneError(f"{text!r}: unknown local-zone type {kind!r} (one of "
+                             f"{', '.join(sorted(ZONE_TYPES))})")
+    try:
+        return dns.name.from_text(m.group(1), origin=dns.name.root), kind
+    except dns.exception.DNSException as e:
+        raise LocalZoneError(f"{text!r}: {e}") from None
+
+
+class LocalZones:
+    """The local zones of a resolver, looked up by query name."""
+
+    def __init__(self, zones: Iterable[LocalZone] = ()) -> None:
+        self.zones: dict[tuple[dns.name.Name, int], LocalZone] = {
+            (z.name, z.rdclass): z for z in zones}
+
+    @classmethod
+    def build(cls, config: LocalConfig) -> LocalZones:
+        """The zones of ``config``: configured zones first (a duplicate keeps the first, as
+        Unbound does), then the defaults whose name is not configured, then the implicit
+        transparent zone of data no zone covers, then the data."""
+        zones = cls()
+        nodefault: set[dns.name.Name] = set()
+        for text in config.zones:
+            name, kind = parse_zone(" ".join(text))
+            nodefault.add(name)
+            if kind != "nodefault" and (name, dns.rdataclass.IN) not in zones.zones:
+                zones.zones[name, dns.rdataclass.IN] = LocalZone(name, kind)
+        if config.defaults:
+            for zname, kind, _rfc, records, lan in DEFAULT_ZONES:
+                name = dns.name.from_text(zname)
+                if name in nodefault or (lan and config.unblock_lan):
+                    continue
+                zone = LocalZone(name, kind)
+                for record in records:
+                    zone.add(parse_record(record))
+                zones.zones[name, zone.rdclass] = zone
+        rrsets = [parse_record(t) for t in config.data] + [parse_ptr(t) for t in config.ptrs]
+        zones._implicit(rrsets)
+        for rrset in rrsets:
+            covering = zones.lookup(rrset.name, rrset.rdclass)
+            assert covering is not None  # (the implicit zone covers it)
+            covering.add(rrset)
+        return zones
+
+    def _implicit(self, rrsets: list[dns.rrset.RRset]) -> None:
+        """A transparent zone at the closest common ancestor of the records no zone
+        covers, one per class (Unbound's lz_setup_implicit)."""
+        uncovered: dict[int, dns.name.Name] = {}
+        for rrset in rrsets:
+            if self.lookup(rrset.name, rrset.rdclass) is not None:
+                continue
+            top = uncovered.get(rrset.rdclass)
+            if top is None:
+                uncovered[rrset.rdclass] = rrset.name
+            else:
+                _, _, common = top.fullcompare(rrset.name)
+                uncovered[rrset.rdclass] = dns.name.Name(rrset.name.labels[-common:])
+        for rdclass, name in uncovered.items():
+            self.zones[name, rdclass] = LocalZone(name, "transparent", rdclass)
+
+    def __bool__(self) -> bool:
+        return bool(self.zones)
+
+    def lookup(self, qname: dns.name.Name, qclass: int = dns.rdataclass.IN) -> LocalZone | None:
+        """The deepest zone that contains ``qname``."""
+        name = qname
+        while True:
+            zone = self.zones.get((name, qclass))
+            if zone is not None:
+                return zone
+            if name == dns.name.root or len(name) == 0:
+                return None
+            name = name.parent()
+
+    def answer(self, qname: dns.name.Name, qtype: int, qclass: int = dns.rdataclass.IN,
+               client: object = None) -> LocalAnswer | None:
+        """The local answer to a question; None when it is resolved normally.  Raises
+        :class:`NoReply` when the query is to be dropped."""
+        zone = self.lookup(qname, qclass)
+        if zone is None:
+            return None
+        kind = zone.kind
+        if kind in _INFORM:
+            log.info("%s %s inform %s %s %s", zone.name, kind, client, qname,
+                     dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype)))
+        if kind == "always_null":
+            return _null(qname, qtype, zone)
+        if kind not in _IGNORE_DATA:
+            found = self._from_data(zone, qname, qtype)
+            if found is not None:
+                return found
+        if kind in _RESOLVED:
+            return None
+        if kind in _DROPPED:
+            raise NoReply(f"{qname} in {kind} zone {zone.name}")
+        if kind in _REFUSED:
+            return LocalAnswer(dns.rcode.REFUSED)
+        exists = kind in _REDIRECTS or qname in zone.names
+        if kind in _NEGATIVE:
+            nodata = (exists and kind != "always_nxdomain") or kind == "always_nodata"
+            return LocalAnswer(dns.rcode.NOERROR if nodata else dns.rcode.NXDOMAIN,
+                               authority=zone.negative_soa())
+        # transparent, inform: NODATA for another type of a name with data
+        if zone.data.get(qname):
+            return LocalAnswer(dns.rcode.NOERROR, authority=zone.negative_soa())
+        return None
+
+    @staticmethod
+    def _from_data(zone: LocalZone, qname: dns.name.Name, qtype: int) -> LocalAnswer | None:
+        owner = zone.name if zone.kind in _REDIRECTS else qname
+        types = zone.data.get(owner)
+        if not types:
+            return None
+        rrset = types.get(qtype)
+        alias = None
+        if rrset is None and qtype != dns.rdatatype.CNAME:
+            alias = types.get(dns.rdatatype.CNAME)
+            if alias is None:
+                return None
+            rrset = alias
+        if rrset is None:
+            return None
+        if owner != qname:
+            renamed = dns.rrset.RRset(qname, rrset.rdclass, rrset.rdtype)
+            renamed.update(rrset)
+            rrset = renamed
+        if alias is not None:
+            return LocalAnswer(dns.rcode.NOERROR, alias=rrset)
+        return LocalAnswer(dns.rcode.NOERROR, answer=(rrset,))
+
+
+def _null(qname: dns.name.Name, qtype: int, zone: LocalZone) -> LocalAnswer:
+    """always_null: 0.0.0.0 or ``::`` (TTL 3600), NODATA for other types."""
+    address = {int(dns.rdatatype.A): "0.0.0.0", int(dns.rdatatype.AAAA): "::"}.get(qtype)
+    if address is None:
+        return LocalAnswer(dns.rcode.NOERROR, authority=zone.negative_soa())
+    rrset = dns.rrset.from_text(qname, DEFAULT_TTL, dns.rdataclass.IN,
+                                dns.rdatatype.RdataType.make(qtype), address)
+    return LocalAnswer(dns.rcode.NOERROR, answer=(rrset,))
+
+
+_FILE_KEYS = ("local-zone", "local-data", "local-data-ptr", "unblock-lan-zones")
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1].strip()
+    return value
+
+
+def _strip_comment(raw: str) -> str:
+    """A line without its ``#`` comment (a ``#`` inside quotes is kept)."""
+    quote = ""
+    for i, c in enumerate(raw):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            return raw[:i].strip()
+    return raw.strip()
+
+
+def read_file(text: str, where: str) -> LocalConfig:
+    """A local-zones file: unbound.conf's lines ``local-zone: NAME TYPE``, ``local-data:
+    "RR"``, ``local-data-ptr: "ADDRESS [TTL] NAME"``, ``unblock-lan-zones: yes|no``, with
+    ``#`` comments and an optional ``server:`` line.  Errors name ``where`` and the line."""
+    zones: list[tuple[str, str]] = []
+    data: list[str] = []
+    ptrs: list[str] = []
+    unblock = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = _strip_comment(raw)
+        if not line or line == "server:":
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if not sep or key not in _FILE_KEYS:
+            raise LocalZoneError(f"{where} line {lineno}: expected one of "
+                                 f"{', '.join(k + ':' for k in _FILE_KEYS)} got {line!r}")
+        value = value.strip()
+        try:
+            if key == "local-zone":
+                name, kind = parse_zone(value)
+                zones.append((name.to_text(), kind))
+            elif key == "local-data":
+                parse_record(_unquote(value))
+                data.append(_unquote(value))
+            elif key == "local-data-ptr":
+                parse_ptr(_unquote(value))
+                ptrs.append(_unquote(value))
+            elif value.lower() in ("yes", "no"):
+                unblock = value.lower() == "yes"
+            else:
+                raise LocalZoneError(f"{key}: {value!r} is neither yes nor no")
+        except LocalZoneError as e:
+            raise LocalZoneError(f"{where} line {lineno}: {key}: {e}") from None
+    config = LocalConfig(tuple(zones), tuple(data), tuple(ptrs), unblock_lan=unblock)
+    try:
+        config.build()
+    except LocalZoneError as e:
+        raise LocalZoneError(f"{where}: {e}") from None
+    return config
