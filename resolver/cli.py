@@ -104,7 +104,7 @@ def register(sub: Any) -> None:
     s.add_argument("--no-0x20", dest="use_0x20", action="store_false", default=argparse.SUPPRESS,
                    help="send upstream query names in lower case, not in a random case "
                         "(0x20, RFC 5452 section 9.1)")
-    local = s.add_argument_group("local zones (Unbound's local-zone/local-data, docs/RESOLVER.md)")
+    local = s.add_argument_group("local zones (Unbound's local-zone/local-data, README.md)")
     local.add_argument("--local-zone", action="append", default=[], metavar="'NAME TYPE'",
                        help="a local zone: static, transparent, redirect, refuse, deny, "
                             "always_nxdomain, ... (unbound.conf(5) local-zone)")
