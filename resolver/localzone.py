@@ -27,14 +27,16 @@ always_nxdomain        NXDOMAIN (with the zone's SOA), local data ignored
 always_nodata          NODATA (with the zone's SOA), local data ignored
 always_deny            dropped, local data ignored
 always_null            0.0.0.0 for A, ``::`` for AAAA, NODATA for other types
-noview                 resolved normally (there are no views)
+noview                 as transparent (there are no views to break out of)
 nodefault              no zone: only turns the default zone of that name off
 =====================  ===================================================================
 
 Answers from local data are authoritative (AA), carry the record's configured TTL (3600
 when the ``local-data`` line gives none), and the negative ones the zone's SOA with the TTL
 of its MINIMUM field when lower (RFC 2308 §5; Unbound's ``soa_negative``).  A CNAME of the
-query name answers any other type: the CNAME, then its target resolved normally.
+query name answers any other type with the CNAME alone; in a redirect zone it is an alias:
+the CNAME, then its target resolved normally (Unbound's ``local_alias``).  A DS question is
+looked up from the parent name (the DS is on the parent side of a zone cut).
 
 ``local-data`` whose name no zone covers creates a transparent zone at the closest name
 that encloses all such records ("If no local-zone is given local-data causes a transparent
@@ -78,7 +80,7 @@ DEFAULT_TTL = 3600  # a local-data record without a TTL (Unbound's default)
 _REDIRECTS = frozenset({"redirect", "inform_redirect"})
 _IGNORE_DATA = frozenset({"always_transparent", "always_refuse", "always_nxdomain",
                           "always_nodata", "always_deny", "always_null"})
-_RESOLVED = frozenset({"always_transparent", "noview", "typetransparent"})
+_RESOLVED = frozenset({"always_transparent", "typetransparent"})
 _DROPPED = frozenset({"deny", "inform_deny", "always_deny"})
 _REFUSED = frozenset({"refuse", "always_refuse"})
 _NEGATIVE = frozenset({"static", "redirect", "inform_redirect", "always_nxdomain",
@@ -351,7 +353,11 @@ class LocalZones:
                client: object = None) -> LocalAnswer | None:
         """The local answer to a question; None when it is resolved normally.  Raises
         :class:`NoReply` when the query is to be dropped."""
-        zone = self.lookup(qname, qclass)
+        # a DS question belongs to the parent side of a zone cut: its zone is looked up
+        # from the parent name (Unbound's local_zones_tags_lookup)
+        start = qname.parent() if qtype == dns.rdatatype.DS and qname != dns.name.root \
+            else qname
+        zone = self.lookup(start, qclass)
         if zone is None:
             return None
         kind = zone.kind
@@ -399,7 +405,7 @@ class LocalZones:
             renamed = dns.rrset.RRset(qname, rrset.rdclass, rrset.rdtype)
             renamed.update(rrset)
             rrset = renamed
-        if alias is not None:
+        if alias is not None and zone.kind in _REDIRECTS:
             return LocalAnswer(dns.rcode.NOERROR, alias=rrset)
         return LocalAnswer(dns.rcode.NOERROR, answer=(rrset,))
 

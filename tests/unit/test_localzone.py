@@ -92,6 +92,7 @@ CASES: list[tuple[str, str, int, object]] = [
     ("always_null", "x.y.z.example.", AAAA, (NOERROR, ["x.y.z.example. 3600 IN AAAA ::"], [])),
     ("always_null", "x.z.example.", MX, (NOERROR, [], [NEG_SOA])),
     ("noview", "h.z.example.", A, (NOERROR, [HOST], [])),
+    ("noview", "h.z.example.", AAAA, (NOERROR, [], [NEG_SOA])),
     ("noview", "x.z.example.", A, None),
 ]
 
@@ -136,12 +137,22 @@ def test_the_deepest_zone_decides_and_classes_are_apart() -> None:
     assert ask(z, "x.z.example.", A, dns.rdataclass.CH) is None
 
 
-def test_local_cname_is_an_alias_resolved_after() -> None:
-    z = zones("static", "www.z.example. 300 CNAME target.example.")
-    got = z.answer(dns.name.from_text("www.z.example."), A)
+def test_local_cname_answers_alone_and_is_an_alias_in_redirect_zones() -> None:
+    cname = "www.z.example. 300 IN CNAME target.example."
+    z = zones("static", cname)
+    assert ask(z, "www.z.example.") == (NOERROR, [cname], [])
+    assert ask(z, "www.z.example.", dns.rdatatype.CNAME) == (NOERROR, [cname], [])
+    redirect = zones("redirect", "z.example. 300 CNAME target.example.")
+    got = redirect.answer(dns.name.from_text("a.z.example."), A)
     assert got is not None and got.alias is not None and not got.answer
-    assert ask(z, "www.z.example.", dns.rdatatype.CNAME) == (
-        NOERROR, ["www.z.example. 300 IN CNAME target.example."], [])
+    assert got.alias.to_text() == "a.z.example. 300 IN CNAME target.example."
+
+
+def test_ds_belongs_to_the_parent_side() -> None:
+    z = LocalConfig((("z.example.", "static"),), defaults=False).build()
+    assert ask(z, "z.example.", dns.rdatatype.DS) is None  # example. has no local zone
+    assert ask(z, "z.example.", A) == (NXDOMAIN, [], [])  # no data: not even the apex
+    assert ask(z, "c.z.example.", dns.rdatatype.DS) == (NXDOMAIN, [], [])
 
 
 def test_implicit_zone_is_transparent_at_the_common_ancestor() -> None:
@@ -265,7 +276,7 @@ async def test_answerer_answers_local_names_before_the_recursion() -> None:
 
 
 async def test_answerer_resolves_a_local_alias_target() -> None:
-    a, recursor = answerer("www.z.example. 300 CNAME t.example.")
+    a, recursor = answerer("z.example. 300 CNAME t.example.", kind="redirect")
     query = dns.message.make_query("www.z.example.", "A")
     reply = await a.answer(Request(dns.name.from_text("www.z.example."), A), query)
     assert [r.to_text() for r in reply.answer] == [
