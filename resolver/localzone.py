@@ -50,6 +50,7 @@ sets ``defaults=False``; ``unblock_lan`` leaves out the private-address and AS11
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -184,6 +185,12 @@ class LocalZone:
     rdclass: int = dns.rdataclass.IN
     data: dict[dns.name.Name, dict[int, dns.rrset.RRset]] = field(default_factory=dict)
     names: set[dns.name.Name] = field(default_factory=set)  # with empty non-terminals
+    shared: bool = False  # a default zone shared by every resolver: copy() before add()
+
+    def copy(self) -> LocalZone:
+        data = {name: {t: rrset.copy() for t, rrset in types.items()}
+                for name, types in self.data.items()}
+        return LocalZone(self.name, self.kind, self.rdclass, data, set(self.names))
 
     def add(self, rrset: dns.rrset.RRset) -> None:
         if self.kind in _REDIRECTS and rrset.name != self.name:
@@ -250,6 +257,20 @@ def _class(word: str) -> int | None:
         return None
 
 
+def _key(name: dns.name.Name) -> tuple[bytes, ...]:
+    return tuple(label.lower() for label in name.labels)
+
+
+@functools.cache
+def _default_zone(name: str, kind: str, records: tuple[str, ...]) -> LocalZone:
+    """A default zone, built once and shared (never changed: see LocalZone.shared)."""
+    zone = LocalZone(dns.name.from_text(name), kind)
+    for record in records:
+        zone.add(parse_record(record))
+    zone.shared = True
+    return zone
+
+
 def parse_ptr(text: str) -> dns.rrset.RRset:
     """One ``local-data-ptr``: ``ADDRESS [TTL] NAME`` as the PTR record of the address's
     reverse name."""
@@ -289,6 +310,19 @@ class LocalZones:
     def __init__(self, zones: Iterable[LocalZone] = ()) -> None:
         self.zones: dict[tuple[dns.name.Name, int], LocalZone] = {
             (z.name, z.rdclass): z for z in zones}
+        # the zones' top-level labels once built (None: no quick rejection), so that a name
+        # under no local zone costs one set lookup
+        self._tops: frozenset[bytes] | None = None
+        self._index: dict[tuple[tuple[bytes, ...], int], LocalZone] | None = None
+
+    def seal(self) -> LocalZones:
+        """Index the zones for :meth:`lookup` (after the last zone is added)."""
+        names = [name for name, _ in self.zones]
+        self._tops = None if any(len(n) < 2 for n in names) else frozenset(
+            n.labels[-2].lower() for n in names)
+        self._index = {(_key(name), rdclass): zone
+                       for (name, rdclass), zone in self.zones.items()}
+        return self
 
     @classmethod
     def build(cls, config: LocalConfig) -> LocalZones:
@@ -307,17 +341,16 @@ class LocalZones:
                 name = dns.name.from_text(zname)
                 if name in nodefault or (lan and config.unblock_lan):
                     continue
-                zone = LocalZone(name, kind)
-                for record in records:
-                    zone.add(parse_record(record))
-                zones.zones[name, zone.rdclass] = zone
+                zones.zones[name, dns.rdataclass.IN] = _default_zone(zname, kind, records)
         rrsets = [parse_record(t) for t in config.data] + [parse_ptr(t) for t in config.ptrs]
         zones._implicit(rrsets)
         for rrset in rrsets:
             covering = zones.lookup(rrset.name, rrset.rdclass)
             assert covering is not None  # (the implicit zone covers it)
+            if covering.shared:  # a default zone: this resolver's own copy gets the data
+                covering = zones.zones[covering.name, covering.rdclass] = covering.copy()
             covering.add(rrset)
-        return zones
+        return zones.seal()
 
     def _implicit(self, rrsets: list[dns.rrset.RRset]) -> None:
         """A transparent zone at the closest common ancestor of the records no zone
@@ -340,6 +373,16 @@ class LocalZones:
 
     def lookup(self, qname: dns.name.Name, qclass: int = dns.rdataclass.IN) -> LocalZone | None:
         """The deepest zone that contains ``qname``."""
+        if self._tops is not None and (len(qname) < 2
+                                       or qname.labels[-2].lower() not in self._tops):
+            return None
+        if self._index is not None:
+            labels = _key(qname)
+            for i in range(len(labels)):
+                zone = self._index.get((labels[i:], qclass))
+                if zone is not None:
+                    return zone
+            return None
         name = qname
         while True:
             zone = self.zones.get((name, qclass))

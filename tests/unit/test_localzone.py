@@ -199,6 +199,14 @@ def test_defaults_turned_off() -> None:
     assert not LocalConfig(defaults=False).build()
 
 
+def test_data_in_a_default_zone_stays_in_its_resolver() -> None:
+    mine = LocalConfig(data=("2.0.0.127.in-addr.arpa. PTR two.example.",)).build()
+    assert ask(mine, "2.0.0.127.in-addr.arpa.", dns.rdatatype.PTR) == (
+        NOERROR, ["2.0.0.127.in-addr.arpa. 3600 IN PTR two.example."], [])
+    other = LocalConfig().build()
+    assert ask(other, "2.0.0.127.in-addr.arpa.", dns.rdatatype.PTR)[0] == NXDOMAIN  # type: ignore[index]
+
+
 def test_duplicate_zone_keeps_the_first() -> None:
     z = LocalConfig((("z.example.", "refuse"), ("z.example.", "static")),
                     defaults=False).build()
