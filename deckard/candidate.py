@@ -354,8 +354,9 @@ class Candidate:
             cd=bool(query.flags & dns.flags.CD),
             rd=bool(query.flags & dns.flags.RD),
         )
-        try:  # local zones answer before the RD check (Unbound's worker_handle_request)
-            local = await self.answerer.local_reply(request, query)
+        try:  # local zones answer before the RD check (Unbound's worker_handle_request;
+            # a local alias is resolved after it)
+            local = await self.answerer.local_reply(request, query, aliases=request.rd)
         except NoReply:
             return None  # a deny zone: no reply at all
         if local is not None:

@@ -72,12 +72,13 @@ class ResolverAnswerer:
             return local
         return await self.resolved(request, query)
 
-    async def local_reply(self, request: Request,
-                          query: dns.message.Message) -> dns.message.Message | None:
+    async def local_reply(self, request: Request, query: dns.message.Message, *,
+                          aliases: bool = True) -> dns.message.Message | None:
         """The reply of the local zones (AA set), None when the question is resolved
         normally; raises :class:`~resolver.localzone.NoReply` when it is dropped.  A local
         CNAME answers with the CNAME first and its target resolved after it (Unbound's
-        local alias)."""
+        local alias; with ``aliases=False`` such a question gets None, as it goes on to the
+        checks a resolved question passes)."""
         if self.local_zones is None:
             return None
         local = self.local_zones.answer(request.qname, request.qtype, request.qclass,
@@ -85,6 +86,8 @@ class ResolverAnswerer:
         if local is None:
             return None
         if local.alias is not None:
+            if not aliases:
+                return None
             target = next(iter(local.alias)).target
             reply = await self.resolved(dataclasses.replace(request, qname=target), query)
             reply.answer.insert(0, local.alias)

@@ -290,6 +290,9 @@ async def test_answerer_resolves_a_local_alias_target() -> None:
     assert [r.to_text() for r in reply.answer] == [
         "www.z.example. 300 IN CNAME t.example.", "t.example. 60 IN A 198.51.100.1"]
     assert recursor.asked == [dns.name.from_text("t.example.")]
+    # a question without RD meets the RD check before its alias is followed (Unbound)
+    assert await a.local_reply(Request(dns.name.from_text("www.z.example."), A, rd=False),
+                               query, aliases=False) is None
 
 
 async def test_workers_drop_a_deny_zone_query() -> None:
