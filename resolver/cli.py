@@ -381,6 +381,7 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
             print(f"resolver: TLS certificate {config.tls_cert}", flush=True)
         for line in describe(config):
             print(f"resolver: {line}", flush=True)
+        print(f"resolver: {config.local.describe()}", flush=True)
         for p in plugins.plugins:
             print(f"resolver: plugin {p.name} v{p.version} ({', '.join(p.phases)}; fail-"
                   f"{p.policy.value})", flush=True)

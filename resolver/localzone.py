@@ -166,6 +166,17 @@ class LocalConfig:
     def build(self) -> LocalZones:
         return LocalZones.build(self)
 
+    def describe(self) -> str:
+        """One line for the start-up banner."""
+        if not self.defaults:
+            defaults = "Unbound's default zones off"
+        elif self.unblock_lan:
+            defaults = "Unbound's default zones on, LAN zones unblocked"
+        else:
+            defaults = "Unbound's default zones on (localhost, RFC 1918 reverse, ...)"
+        return (f"local zones: {defaults}; {len(self.zones)} configured, "
+                f"{len(self.data) + len(self.ptrs)} local records")
+
 
 @dataclass(frozen=True)
 class LocalAnswer:

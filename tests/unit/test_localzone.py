@@ -207,6 +207,13 @@ def test_data_in_a_default_zone_stays_in_its_resolver() -> None:
     assert ask(other, "2.0.0.127.in-addr.arpa.", dns.rdatatype.PTR)[0] == NXDOMAIN  # type: ignore[index]
 
 
+def test_describe() -> None:
+    assert LocalConfig().describe().startswith("local zones: Unbound's default zones on (")
+    assert LocalConfig((("a.", "static"),), ("a. A 192.0.2.1",), ("192.0.2.1 a.",),
+                       defaults=False).describe() == (
+        "local zones: Unbound's default zones off; 1 configured, 2 local records")
+
+
 def test_duplicate_zone_keeps_the_first() -> None:
     z = LocalConfig((("z.example.", "refuse"), ("z.example.", "static")),
                     defaults=False).build()
