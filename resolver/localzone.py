@@ -45,7 +45,8 @@ zone to be created by default", Unbound's lz_setup_implicit).
 :data:`DEFAULT_ZONES` are Unbound's default local zones (RFC 6761, RFC 6303, RFC 7686, RFC
 8375, ...), on unless the configuration names the same zone (any type, ``nodefault`` too) or
 sets ``defaults=False``; ``unblock_lan`` leaves out the private-address and AS112 zones
-(Unbound's ``unblock-lan-zones``).
+(Unbound's ``unblock-lan-zones``).  :class:`LocalView` is Unbound's ``view:``: local zones of
+the clients of some networks, asked before the global ones.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import dns.exception
 import dns.name
@@ -69,6 +71,8 @@ import dns.rrset
 import dns.ttl
 
 log = logging.getLogger(__name__)
+
+IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 ZONE_TYPES = frozenset(
     "deny refuse static transparent typetransparent redirect inform inform_deny "
@@ -162,6 +166,7 @@ class LocalConfig:
     ptrs: tuple[str, ...] = ()
     defaults: bool = True  # Unbound's default local zones
     unblock_lan: bool = False  # unblock-lan-zones: no AS112 / private reverse zones
+    views: tuple[LocalView, ...] = ()  # Unbound's views: local zones of some clients
 
     def build(self) -> LocalZones:
         return LocalZones.build(self)
@@ -176,6 +181,19 @@ class LocalConfig:
             defaults = "Unbound's default zones on (localhost, RFC 1918 reverse, ...)"
         return (f"local zones: {defaults}; {len(self.zones)} configured, "
                 f"{len(self.data) + len(self.ptrs)} local records")
+
+
+@dataclass(frozen=True)
+class LocalView:
+    """Unbound's ``view:`` clause: local zones for the clients of ``networks`` (its
+    ``access-control-view``), looked up before the global ones.  A question the view's
+    zones do not answer goes to the global zones with ``first`` (``view-first: yes``), else
+    it is resolved normally.  A view has no default zones."""
+
+    name: str
+    zones: LocalConfig = LocalConfig(defaults=False)
+    first: bool = False
+    networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,6 +343,8 @@ class LocalZones:
         # under no local zone costs one set lookup
         self._tops: frozenset[bytes] | None = None
         self._index: dict[tuple[tuple[bytes, ...], int], LocalZone] | None = None
+        # views: (client networks, the view's zones, view-first)
+        self.views: list[tuple[list[IPNetwork], LocalZones, bool]] = []
 
     def seal(self) -> LocalZones:
         """Index the zones for :meth:`lookup` (after the last zone is added)."""
@@ -361,6 +381,12 @@ class LocalZones:
             if covering.shared:  # a default zone: this resolver's own copy gets the data
                 covering = zones.zones[covering.name, covering.rdclass] = covering.copy()
             covering.add(rrset)
+        for view in config.views:
+            try:
+                networks = [ipaddress.ip_network(n, strict=False) for n in view.networks]
+            except ValueError as e:
+                raise LocalZoneError(f"view {view.name}: {e}") from None
+            zones.views.append((networks, LocalZones.build(view.zones), view.first))
         return zones.seal()
 
     def _implicit(self, rrsets: list[dns.rrset.RRset]) -> None:
@@ -380,7 +406,7 @@ class LocalZones:
             self.zones[name, rdclass] = LocalZone(name, "transparent", rdclass)
 
     def __bool__(self) -> bool:
-        return bool(self.zones)
+        return bool(self.zones or self.views)
 
     def lookup(self, qname: dns.name.Name, qclass: int = dns.rdataclass.IN) -> LocalZone | None:
         """The deepest zone that contains ``qname``."""
@@ -411,9 +437,38 @@ class LocalZones:
         # from the parent name (Unbound's local_zones_tags_lookup)
         start = qname.parent() if qtype == dns.rdatatype.DS and qname != dns.name.root \
             else qname
+        view = self._view(client)
+        if view is not None:  # Unbound's local_zones_answer with a view
+            zones, first = view
+            zone = zones.lookup(start, qclass)
+            if zone is not None and not _covers(zone, qname, qtype):
+                zone = None
+            if zone is not None:
+                return self._answer_in(zone, qname, qtype, client)
+            if zones and not first:
+                return None
         zone = self.lookup(start, qclass)
         if zone is None:
             return None
+        return self._answer_in(zone, qname, qtype, client)
+
+    def _view(self, client: object) -> tuple[LocalZones, bool] | None:
+        """The view of the client's address: its most specific network."""
+        if not self.views or not isinstance(client, tuple) or not client:
+            return None
+        try:
+            address = ipaddress.ip_address(client[0])
+        except ValueError:
+            return None
+        best: tuple[int, LocalZones, bool] | None = None
+        for networks, zones, first in self.views:
+            for net in networks:
+                if address in net and (best is None or net.prefixlen > best[0]):
+                    best = (net.prefixlen, zones, first)
+        return None if best is None else (best[1], best[2])
+
+    def _answer_in(self, zone: LocalZone, qname: dns.name.Name, qtype: int,
+                   client: object) -> LocalAnswer | None:
         kind = zone.kind
         if kind in _INFORM:
             log.info("%s %s inform %s %s %s", zone.name, kind, client, qname,
@@ -462,6 +517,20 @@ class LocalZones:
         if alias is not None and zone.kind in _REDIRECTS:
             return LocalAnswer(dns.rcode.NOERROR, alias=rrset)
         return LocalAnswer(dns.rcode.NOERROR, answer=(rrset,))
+
+
+def _covers(zone: LocalZone, qname: dns.name.Name, qtype: int) -> bool:
+    """Whether a view's zone decides the question (Unbound's local_zone_does_not_cover,
+    negated): not a noview zone, and a transparent one only for names (typetransparent:
+    types) it has data for."""
+    if zone.kind in ("noview", "always_transparent"):
+        return False
+    types = zone.data.get(qname, {})
+    if zone.kind in ("transparent", "inform"):
+        return bool(types)
+    if zone.kind == "typetransparent":
+        return qtype in types or dns.rdatatype.CNAME in types
+    return True
 
 
 def _null(qname: dns.name.Name, qtype: int, zone: LocalZone) -> LocalAnswer:

@@ -26,6 +26,7 @@ from resolver.localzone import (
     DEFAULT_ZONES,
     ZONE_TYPES,
     LocalConfig,
+    LocalView,
     LocalZoneError,
     LocalZones,
     NoReply,
@@ -214,6 +215,43 @@ def test_describe() -> None:
         "local zones: Unbound's default zones off; 1 configured, 2 local records")
 
 
+def views(first: bool, *zones: tuple[str, str], data: tuple[str, ...] = ()) -> LocalZones:
+    view = LocalView("v", LocalConfig(zones, data, defaults=False), first, ("127.0.0.0/8",))
+    return LocalConfig(data=("g.example. A 192.0.2.9",), defaults=False,
+                       views=(view,)).build()
+
+
+def ask_from(z: LocalZones, client: str, name: str) -> object:
+    got = z.answer(dns.name.from_text(name), A, client=(client, 53))
+    return None if got is None else (got.rcode, [r.to_text() for r in got.answer])
+
+
+def test_views_answer_their_clients_first() -> None:
+    z = views(False, ("v.example.", "static"), data=("h.v.example. A 192.0.2.1",))
+    assert ask_from(z, "127.0.0.1", "h.v.example.") == (
+        NOERROR, ["h.v.example. 3600 IN A 192.0.2.1"])
+    assert ask_from(z, "127.0.0.1", "x.v.example.") == (NXDOMAIN, [])
+    assert ask_from(z, "127.0.0.1", "g.example.") is None  # view-first no: resolved
+    assert ask_from(z, "192.0.2.77", "g.example.") == (NOERROR, ["g.example. 3600 IN A 192.0.2.9"])
+    assert ask_from(z, "192.0.2.77", "x.v.example.") is None  # not a client of the view
+    first = views(True, ("v.example.", "static"))
+    assert ask_from(first, "127.0.0.1", "g.example.") == (
+        NOERROR, ["g.example. 3600 IN A 192.0.2.9"])
+
+
+@pytest.mark.parametrize("kind", ["noview", "transparent", "typetransparent",
+                                  "always_transparent"])
+def test_a_view_zone_that_does_not_cover_falls_to_the_global_zones(kind: str) -> None:
+    z = views(True, ("example.", kind))
+    assert ask_from(z, "127.0.0.1", "g.example.") == (
+        NOERROR, ["g.example. 3600 IN A 192.0.2.9"])
+
+
+def test_view_errors() -> None:
+    with pytest.raises(LocalZoneError, match="view v:"):
+        LocalConfig(views=(LocalView("v", networks=("not-a-net",)),)).build()
+
+
 def test_duplicate_zone_keeps_the_first() -> None:
     z = LocalConfig((("z.example.", "refuse"), ("z.example.", "static")),
                     defaults=False).build()
@@ -340,6 +378,26 @@ def test_dialect_translates_local_options() -> None:
     assert dns.name.from_text("10.in-addr.arpa.") in config.validation.negative_anchors
     plain = parse_unbound_conf(Path("t.rpl"), header())
     assert plain.local == LocalConfig()  # Unbound's default zones, nothing else
+
+
+def test_dialect_translates_views() -> None:
+    text = ["server:", "  access-control-view: 127.0.0.0/8 v1",
+            '  local-data: "g.example. A 192.0.2.9"', "view:", '  name: "v1"',
+            "  view-first: yes", '  local-zone: "v.example." static', "stub-zone:",
+            '  name: "."', "  stub-addr: 193.0.14.129"]
+    config = parse_unbound_conf(Path("t.rpl"), list(enumerate(text, 1)))
+    assert not config.unsupported and config.local is not None
+    (view,) = config.local.views
+    assert view == LocalView("v1", LocalConfig((("v.example.", "static"),), defaults=False),
+                             True, ("127.0.0.0/8",))
+    bad = ["server:", "  access-control-view: 127.0.0.0/8 nosuch", "stub-zone:", '  name: "."',
+           "  stub-addr: 193.0.14.129"]
+    with pytest.raises(ScenarioError, match="t.rpl:2: access-control-view: no view called"):
+        parse_unbound_conf(Path("t.rpl"), list(enumerate(bad, 1)))
+    other = ["server:", "view:", "  name: v", "  view-respip: x", "stub-zone:", '  name: "."',
+             "  stub-addr: 193.0.14.129"]
+    assert parse_unbound_conf(Path("t.rpl"), list(enumerate(other, 1))).unsupported == (
+        "view view-respip",)
 
 
 @pytest.mark.parametrize(("line", "message"), [
