@@ -48,6 +48,7 @@ from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
 from resolver import localzone
+from resolver.localzone_defaults import AS112_ZONES
 from resolver.recursor import ConfiguredZone
 
 CLAUSES = frozenset(
@@ -223,7 +224,7 @@ def _local(reader: _Reader, parts: _LocalParts, lineno: int, key: str, value: st
                 raise localzone.LocalZoneError(f"{text!r}: not 'NETBLOCK VIEW'")
             reader.view_nets.append((lineno, net, unquote(view)))
         elif reader.boolean(lineno, key, text):  # insecure-lan-zones: not validated
-            reader.insecure.extend(dns.name.from_text(n) for n, _ in localzone.AS112_ZONES)
+            reader.insecure.extend(dns.name.from_text(n) for n, _ in AS112_ZONES)
     except localzone.LocalZoneError as e:
         raise reader.error(lineno, f"{key}: {e}") from None
 

@@ -23,7 +23,6 @@ from deckard.unboundconf import parse_unbound_conf
 from resolver.app import ResolverAnswerer
 from resolver.frames import FrameQueue
 from resolver.localzone import (
-    DEFAULT_ZONES,
     ZONE_TYPES,
     LocalConfig,
     LocalView,
@@ -35,6 +34,7 @@ from resolver.localzone import (
     parse_zone,
     read_file,
 )
+from resolver.localzone_defaults import DEFAULT_ZONES
 from resolver.model import Frame, Request
 from resolver.recursor import Resolution
 from resolver.workers import Workers
