@@ -43,6 +43,7 @@ from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.config import DnssecConfig
+from resolver.localzone import LocalConfig, NoReply
 from resolver.model import Request
 from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
@@ -127,6 +128,7 @@ class CandidateConfig:
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
+    local: LocalConfig | None = None  # local zones (testbound: with Unbound's defaults)
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -175,6 +177,7 @@ class CandidateConfig:
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
+            local=config.local,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -315,7 +318,8 @@ class Candidate:
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses,
-            minimal_ns_answers=config.minimal_ns_answers)
+            minimal_ns_answers=config.minimal_ns_answers,
+            local_zones=None if config.local is None else config.local.build())
         self.conductor = parts.conductor
         self.recursor = parts.recursor
         self.answerer = parts.answerer
@@ -355,6 +359,13 @@ class Candidate:
             cd=bool(query.flags & dns.flags.CD),
             rd=bool(query.flags & dns.flags.RD),
         )
+        try:  # local zones answer before the RD check (Unbound's worker_handle_request;
+            # a local alias is resolved after it)
+            local = await self.answerer.local_reply(request, query, aliases=request.rd)
+        except NoReply:
+            return None  # a deny zone: no reply at all
+        if local is not None:
+            return finish(query, local).to_wire(max_size=MAX_MESSAGE)
         if not request.rd and self.config.norec is not None:
             if self.config.norec == "refuse":
                 reply = dns.message.make_response(query, recursion_available=True)

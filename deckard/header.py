@@ -27,6 +27,7 @@ import dns.rdatatype
 
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.localzone import LocalConfig
 from resolver.recursor import ConfiguredZone
 
 DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
@@ -91,6 +92,8 @@ class ScenarioConfig:
     dialect: str = "deckard"  # or "testbound" (Unbound's testdata, deckard.unboundconf)
     minimal_responses: bool = True  # testbound's minimal-responses
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
+    # testbound: local-zone/local-data (Unbound's defaults too); None: no local zone
+    local: LocalConfig | None = None
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -37,6 +37,7 @@ import calendar
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dns.exception
@@ -46,6 +47,8 @@ import dns.rdatatype
 from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver import localzone
+from resolver.localzone_defaults import AS112_ZONES
 from resolver.recursor import ConfiguredZone
 
 CLAUSES = frozenset(
@@ -172,6 +175,89 @@ placeholder DSA signatures that only pass that way.  The candidate's validator h
 switch (``DnssecConfig.unchecked_algorithms``)."""
 
 
+# --- local zones (resolver.localzone): local-zone, local-data, local-data-ptr, views ---
+LOCAL_KEYS = ("local-zone", "local-data", "local-data-ptr", "unblock-lan-zones",
+              "insecure-lan-zones", "access-control-view")
+"""Unbound's local zone options, translated into :class:`resolver.localzone.LocalConfig`
+(the resolver answers them before its cache; unbound.conf(5) local-zone).  Unbound's default
+local zones are on for every testbound scenario, as in Unbound.  A ``view:`` clause (``name``,
+``local-zone``, ``local-data``, ``local-data-ptr``, ``view-first``) is a
+:class:`resolver.localzone.LocalView` of the clients its ``access-control-view`` names."""
+
+
+@dataclass
+class _LocalParts:
+    """The local-zone options of the server clause, or of one view clause."""
+
+    zones: list[tuple[str, str]] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)
+    ptrs: list[str] = field(default_factory=list)
+    name: str = ""  # a view's
+    first: bool = False  # a view's view-first
+    networks: list[str] = field(default_factory=list)  # a view's access-control-view
+
+    def config(self, *, defaults: bool = True, unblock_lan: bool = False,
+               views: tuple[localzone.LocalView, ...] = ()) -> localzone.LocalConfig:
+        return localzone.LocalConfig(tuple(self.zones), tuple(self.data), tuple(self.ptrs),
+                                     defaults, unblock_lan, views)
+
+
+def _local(reader: _Reader, parts: _LocalParts, lineno: int, key: str, value: str) -> None:
+    """One local-zone option of the ``server:`` or a ``view:`` clause, checked now (an error
+    names the line)."""
+    text = value[1:-1].strip() if len(value) >= 2 and value[0] == value[-1] == "'" else value
+    try:
+        if key == "local-zone":
+            name, kind = localzone.parse_zone(text)
+            parts.zones.append((name.to_text(), kind))
+        elif key == "local-data":
+            localzone.parse_record(text)
+            parts.data.append(text)
+        elif key == "local-data-ptr":
+            localzone.parse_ptr(text)
+            parts.ptrs.append(text)
+        elif key == "unblock-lan-zones":
+            reader.unblock_lan = reader.boolean(lineno, key, text)
+        elif key == "access-control-view":
+            net, _, view = text.partition(" ")
+            if not view.strip():
+                raise localzone.LocalZoneError(f"{text!r}: not 'NETBLOCK VIEW'")
+            reader.view_nets.append((lineno, net, unquote(view)))
+        elif reader.boolean(lineno, key, text):  # insecure-lan-zones: not validated
+            reader.insecure.extend(dns.name.from_text(n) for n, _ in AS112_ZONES)
+    except localzone.LocalZoneError as e:
+        raise reader.error(lineno, f"{key}: {e}") from None
+
+
+def _view_option(reader: _Reader, lineno: int, key: str, value: str) -> None:
+    view = reader.views[-1]
+    if key == "name":
+        view.name = value
+    elif key == "view-first":
+        view.first = reader.boolean(lineno, key, value)
+    elif key in ("local-zone", "local-data", "local-data-ptr"):
+        _local(reader, view, lineno, key, value)
+    else:
+        reader.unsupport(f"view {key}")
+
+
+def _local_config(reader: _Reader) -> localzone.LocalConfig:
+    views = {v.name: v for v in reader.views}
+    for lineno, net, name in reader.view_nets:
+        if name not in views:
+            raise reader.error(lineno, f"access-control-view: no view called {name!r}")
+        views[name].networks.append(net)
+    config = reader.local.config(unblock_lan=reader.unblock_lan, views=tuple(
+        localzone.LocalView(v.name, v.config(defaults=False), v.first, tuple(v.networks))
+        for v in reader.views))
+    try:
+        config.build()
+    except localzone.LocalZoneError as e:
+        raise ScenarioError(reader.path, 0, f"local zones: {e}") from None
+    return config
+# --- end of local zones ---
+
+
 class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -190,6 +276,10 @@ class _Reader:
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
+        self.local = _LocalParts()  # local-zone, ... (resolver.localzone)
+        self.views: list[_LocalParts] = []  # view: clauses
+        self.view_nets: list[tuple[int, str, str]] = []  # access-control-view
+        self.unblock_lan = False
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -225,6 +315,8 @@ class _Reader:
             if key in ("stub-zone", "forward-zone"):
                 self.zones.append({})
                 self.zone_kinds.append(key)
+            elif key == "view":
+                self.views.append(_LocalParts())
             elif key != "server":
                 self.unsupport(f"{key}:")
             if value:  # "server: verbosity: 1" on one line
@@ -237,6 +329,8 @@ class _Reader:
             self.server(lineno, key, value)
         elif self.clause in ("stub-zone", "forward-zone"):
             self.zones[-1].setdefault(key, []).append((lineno, value))
+        elif self.clause == "view":
+            _view_option(self, lineno, key, value)
         # options of unsupported clauses are covered by the clause's own entry
 
     def server(self, lineno: int, key: str, value: str) -> None:
@@ -290,6 +384,8 @@ class _Reader:
                 self.unsupport(f"access-control: {action}")
             else:
                 self.norec = NOREC[action]
+        elif key in LOCAL_KEYS:
+            _local(self, self.local, lineno, key, value)
         elif key in NO_OPS:
             return
         elif key in AS_THE_CANDIDATE_DOES:
@@ -394,6 +490,7 @@ class _Reader:
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
+            local=_local_config(self),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

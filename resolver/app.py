@@ -12,6 +12,7 @@ trust anchors are configured (by default the bundled IANA root anchor, see
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import random
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.chain import ZoneKeys
 from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.validating import ValidatedResolution, ValidatingRecursor
+from resolver.localzone import LocalZoneError, LocalZones
 from resolver.model import Request
 from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
@@ -49,10 +51,12 @@ MAX_EDE_TEXT = 200  # characters of EXTRA-TEXT per EDE option
 class ResolverAnswerer:
     def __init__(
         self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True,
-        minimal_ns_answers: bool = True,
+        minimal_ns_answers: bool = True, local_zones: LocalZones | None = None,
     ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
+        # answered before the cache and the recursion (resolver.localzone)
+        self.local_zones = local_zones or None
         # False: a positive answer (or a NODATA without SOA) also carries the NS RRset and
         # addresses its server sent beside it (Unbound's minimal-responses: no); True: only
         # what the answer needs.
@@ -63,6 +67,41 @@ class ResolverAnswerer:
         self.minimal_ns_answers = minimal_ns_answers
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
+        local = await self.local_reply(request, query)
+        if local is not None:
+            return local
+        return await self.resolved(request, query)
+
+    async def local_reply(self, request: Request, query: dns.message.Message, *,
+                          aliases: bool = True) -> dns.message.Message | None:
+        """The reply of the local zones (AA set), None when the question is resolved
+        normally; raises :class:`~resolver.localzone.NoReply` when it is dropped.  A local
+        CNAME answers with the CNAME first and its target resolved after it (Unbound's
+        local alias; with ``aliases=False`` such a question gets None, as it goes on to the
+        checks a resolved question passes)."""
+        if self.local_zones is None:
+            return None
+        local = self.local_zones.answer(request.qname, request.qtype, request.qclass,
+                                        request.client)
+        if local is None:
+            return None
+        if local.alias is not None:
+            if not aliases:
+                return None
+            target = next(iter(local.alias)).target
+            reply = await self.resolved(dataclasses.replace(request, qname=target), query)
+            reply.answer.insert(0, local.alias)
+            return reply
+        reply = dns.message.make_response(query, recursion_available=True, our_payload=1232)
+        reply.flags |= dns.flags.AA
+        reply.set_rcode(dns.rcode.Rcode(local.rcode))
+        reply.answer = list(local.answer)
+        reply.authority = list(local.authority)
+        return reply
+
+    async def resolved(self, request: Request,
+                       query: dns.message.Message) -> dns.message.Message:
+        """The reply of the recursion (and the validator): no local zone asked."""
         res = await self.recursor.resolve(request, gated(self.exchanger, request))
         reply = dns.message.make_response(query, recursion_available=True, our_payload=1232)
         reply.set_rcode(dns.rcode.Rcode(res.rcode))
@@ -137,7 +176,8 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
              rng: random.Random | None = None, use_0x20: bool = True,
              recursor_clock: Clock | None = None,
              seam: Callable[[Exchanger], Exchanger] | None = None,
-             minimal_responses: bool = True, minimal_ns_answers: bool = True) -> Assembly:
+             minimal_responses: bool = True, minimal_ns_answers: bool = True,
+             local_zones: LocalZones | None = None) -> Assembly:
     """The one place a resolver is put together: a conductor over ``transport`` (the
     exchanger seam the recursor asks through), the recursor, the validator over it when
     ``anchors`` are given (None: no validation), and the answerer.  :func:`build` calls it for a
@@ -147,7 +187,8 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     ``rng``: the conductor's randomness (server choice, IDs, 0x20), seeded for replays;
     ``recursor_clock``: the recursor's clock when it is not ``clock`` (Deckard's whole
     seconds); ``seam``: wraps the conductor where the answerer asks it (a fault, a
-    recorder)."""
+    recorder); ``local_zones``: answered before the cache and the recursion
+    (:mod:`resolver.localzone`; None: no local zone, not even Unbound's defaults)."""
     conductor = Conductor(transport, cache.infra, clock, rng, use_0x20=use_0x20)
     resolving_clock = recursor_clock or clock
     zones = None if anchors is None else ZoneKeys(anchors, resolving_clock)
@@ -157,7 +198,8 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     exchanger: Exchanger = conductor if seam is None else seam(conductor)
     answerer = ResolverAnswerer(recursor if validator is None else validator, exchanger,
                                 minimal_responses=minimal_responses,
-                                minimal_ns_answers=minimal_ns_answers)
+                                minimal_ns_answers=minimal_ns_answers,
+                                local_zones=local_zones)
     return Assembly(cache, conductor, recursor, validator, answerer)
 
 
@@ -167,6 +209,10 @@ def build(config: ResolverConfig, clock: Clock | None = None,
     TCP from ``config.egress`` to ``config.upstream_port``; a ``MockTransport`` or any
     other :class:`~resolver.conductor.Transport` in tests)."""
     clock = clock or SystemClock()
+    try:
+        local_zones = config.local.build()
+    except LocalZoneError as e:
+        raise ConfigError(f"local zones: {e}") from None
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
     parts = assemble(
@@ -175,7 +221,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
             qname_minimisation=config.qname_minimisation,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
             do_ip6=ip6_enabled(config), prime=config.priming),
-        anchors=trust_anchors(config) or None, use_0x20=config.use_0x20)
+        anchors=trust_anchors(config) or None, use_0x20=config.use_0x20,
+        local_zones=local_zones)
     resolves = parts.resolves
     peers = config.peers
     if peers is not None and peers.self_id is not None:
@@ -187,7 +234,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
                           source=source if source and not ipaddress.ip_address(
                               source).is_unspecified else None,
                           clock=clock) if peers.enabled else None
-        return ResolverAnswerer(PeerResolver(resolves, group), parts.conductor)
+        return ResolverAnswerer(PeerResolver(resolves, group), parts.conductor,
+                                local_zones=local_zones)
     return parts.answerer
 
 

@@ -17,6 +17,7 @@ from configfiles import ConfigError
 from configfiles.roothints import parse_root_hints
 from netpolicy import AddressError, AddressPolicy, Role
 from resolver import rootdata
+from resolver.localzone import LocalConfig
 
 if TYPE_CHECKING:
     from resolver.peers.config import PeerSettings
@@ -58,6 +59,9 @@ class ResolverConfig:
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)
     peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
     metrics: tuple[str, int] | None = None  # GET /metrics here (worker i: port + i)
+    # local zones and data answered before the cache (resolver.localzone); Unbound's
+    # default local zones (localhost, RFC 1918 reverse, ...) are on by default
+    local: LocalConfig = LocalConfig()
 
     @property
     def reply_cache_bytes(self) -> int:

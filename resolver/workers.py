@@ -22,6 +22,7 @@ qtype OPT, TSIG or TKEY                    FORMERR (``formerr``)
 qtype AXFR or IXFR                         REFUSED (``refused``)
 qtype MAILA or MAILB                       NOTIMP (``notimp``)
 otherwise                                  plugins and the answerer (``answered``)
+a name of a deny local zone                dropped (``dropped_local``, resolver.localzone)
 =========================================  =============================================
 
 An answered query goes ``plugins.pre_cache`` → ``answerer.answer`` (skipped when
@@ -64,6 +65,7 @@ import dns.rdatatype
 from resolver.cache.reply import FastCache
 from resolver.clock import Clock, SystemClock
 from resolver.frames import FrameQueue, Inbound
+from resolver.localzone import NoReply
 from resolver.model import Frame, Request
 from resolver.plugins import GATE_KEY, PluginAnswer, PluginChain, UpstreamGate, servfail_for
 
@@ -260,6 +262,9 @@ class Workers:
             return await self._handle(frame, qid, flags, qdcount, budget)
         except asyncio.CancelledError:
             raise
+        except NoReply:
+            self.stats["dropped_local"] += 1  # a deny local zone: no reply at all
+            return None
         except Exception:
             self.stats["internal_errors"] += 1
             log.error("internal error on a frame from %s", frame.client, exc_info=True)
@@ -361,6 +366,8 @@ class Workers:
                 raise  # we are being stopped
             self._answerer_failed(request)  # a cancelled future inside the answerer
             return servfail_for(query), False
+        except NoReply:
+            raise
         except Exception:
             self._answerer_failed(request)
             return servfail_for(query), False
