@@ -124,6 +124,7 @@ class CandidateConfig:
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
+    stale: tuple[tuple[str, int | bool], ...] = ()  # RecursorConfig fields: serve_expired*
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -171,6 +172,7 @@ class CandidateConfig:
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
+            stale=config.stale,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -201,7 +203,8 @@ class CandidateConfig:
             qmin_strict=self.qmin_strict,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
-        return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
+        overrides: dict[str, object] = {**dict(self.ttl_bounds), **dict(self.stale)}
+        return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
 
 
 def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:
@@ -318,10 +321,14 @@ class Candidate:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
-    def forget(self, name: dns.name.Name, rdtype: int) -> None:
+    def forget(self, name: dns.name.Name, rdtype: int, expire: bool = False) -> None:
         """Drop the cached answer to (``name``, ``rdtype``): its RRset, its denial and the
         extras kept with it (testbound's FLUSH_MESSAGE, and EXPIRE_MESSAGE without
-        serve-expired: the next such query goes upstream)."""
+        serve-expired: the next such query goes upstream).  ``expire`` with serve-expired
+        on (EXPIRE_MESSAGE): the answer expires now instead, kept as expired data is."""
+        if expire and self.recursor.config.serve_expired:
+            self.cache.expire(name, rdtype, self.recursor.clock.monotonic())
+            return
         self.cache.rrsets.pop(name, rdtype)
         self.cache.negative.pop(name, rdtype)
         self.recursor.forget_extras(name, rdtype)
@@ -360,6 +367,7 @@ class Candidate:
                     max_size=MAX_MESSAGE)
             request = dataclasses.replace(request, rd=True)
         answer = await self.answerer.answer(request, query)
+        await self.recursor.settle()  # refreshes behind expired answers end before the next step
         return finish(query, answer).to_wire(max_size=MAX_MESSAGE)
 
     async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:

@@ -91,6 +91,7 @@ class ScenarioConfig:
     dialect: str = "deckard"  # or "testbound" (Unbound's testdata, deckard.unboundconf)
     minimal_responses: bool = True  # testbound's minimal-responses
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
+    stale: tuple[tuple[str, int | bool], ...] = ()  # testbound's serve-expired family
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -71,7 +71,7 @@ NO_OPS: dict[str, str] = {
         "verbosity logfile use-syslog log-time-ascii log-queries log-replies log-servfail "
         "log-local-actions log-tag-queryreply log-identity log-destaddr val-log-level "
         "statistics-interval statistics-cumulative extended-statistics use-systemd "
-        "ede ede-serve-expired".split(),
+        "ede".split(),
         "logging and statistics only: the answers are the same",
     ),
     # process, sockets and capacity: the run is in-process with a cache far bigger than
@@ -109,7 +109,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "the candidate has no RFC 8509 root-key sentinel",
     ),
     "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
-    "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "aggressive-nsec": (
         frozenset({"yes"}),
         "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
@@ -165,6 +164,18 @@ TTL_BOUNDS = {
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
 
+SERVE_EXPIRED: dict[str, tuple[str, type]] = {
+    "serve-expired": ("serve_expired", bool),
+    "serve-expired-ttl": ("serve_expired_ttl", int),
+    "serve-expired-ttl-reset": ("serve_expired_ttl_reset", bool),
+    "serve-expired-reply-ttl": ("serve_expired_reply_ttl", int),
+    "serve-expired-client-timeout": ("serve_expired_client_timeout", int),
+    "ede-serve-expired": ("serve_expired_ede", bool),
+}
+"""Unbound's serve-expired family (unbound.conf(5); RFC 8767) as the RecursorConfig fields of
+the same meaning; absent, Unbound 1.23's defaults (the fields' own).  ``ede-serve-expired``
+counts only with ``ede: yes``, as Unbound attaches EDE 3 only then."""
+
 FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
 """Unbound's test options that accept signatures of these algorithms without the
 cryptographic check (DSA, RSASHA1 and their NSEC3 aliases); Unbound's testdata signs with
@@ -188,6 +199,8 @@ class _Reader:
         self.bogus_ttl: int | None = None  # val-bogus-ttl
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
+        self.stale: dict[str, int | bool] = {}  # SERVE_EXPIRED, by RecursorConfig field
+        self.ede = False  # ede: (ede-serve-expired needs it)
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
 
@@ -269,6 +282,16 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key in SERVE_EXPIRED:
+            field, kind = SERVE_EXPIRED[key]
+            if kind is bool:
+                self.stale[field] = self.boolean(lineno, key, value)
+            elif value.isdigit():
+                self.stale[field] = int(value)
+            else:
+                raise self.error(lineno, f"{key}: {value!r} is not a whole number >= 0")
+        elif key == "ede":
+            self.ede = self.boolean(lineno, key, value)  # else a no-op (NO_OPS)
         elif key == "val-bogus-ttl":
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
@@ -394,6 +417,8 @@ class _Reader:
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
+            stale=tuple(sorted({**self.stale, "serve_expired_ede": bool(
+                self.stale.get("serve_expired_ede")) and self.ede}.items())),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -49,7 +49,7 @@ MAX_EDE_TEXT = 200  # characters of EXTRA-TEXT per EDE option
 class ResolverAnswerer:
     def __init__(
         self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True,
-        minimal_ns_answers: bool = True,
+        minimal_ns_answers: bool = True, stale_ede: bool = False,
     ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
@@ -61,6 +61,9 @@ class ResolverAnswerer:
         # Unbound's do (msgencode.c positive_answer: "for priming queries, type NS,
         # include addresses")
         self.minimal_ns_answers = minimal_ns_answers
+        # True: an answer from expired data carries EDE 3 Stale Answer (RFC 8914 §4.4;
+        # Unbound's ede-serve-expired)
+        self.stale_ede = stale_ede
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         res = await self.recursor.resolve(request, gated(self.exchanger, request))
@@ -86,16 +89,18 @@ class ResolverAnswerer:
                 if rrset not in section and not (section is reply.additional
                                                   and rrset in reply.answer):
                     section.append(rrset)
+        ede = [(int(dns.edns.EDECode.STALE_ANSWER), "")] if res.stale and self.stale_ede else []
         if isinstance(res, ValidatedResolution):
             asked_ad = bool(query.flags & dns.flags.AD)
             if res.security is Security.SECURE and (request.do or asked_ad):
                 reply.flags |= dns.flags.AD
-            if res.ede and reply.edns >= 0:
-                options = list(reply.options) + [
-                    dns.edns.EDEOption(dns.edns.EDECode.make(code), text[:MAX_EDE_TEXT] or None)
-                    for code, text in res.ede
-                ]
-                reply.use_edns(0, reply.ednsflags, reply.payload, options=options)
+            ede += res.ede
+        if ede and reply.edns >= 0:
+            options = list(reply.options) + [
+                dns.edns.EDEOption(dns.edns.EDECode.make(code), text[:MAX_EDE_TEXT] or None)
+                for code, text in ede
+            ]
+            reply.use_edns(0, reply.ednsflags, reply.payload, options=options)
         return reply
 
 
@@ -157,7 +162,8 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     exchanger: Exchanger = conductor if seam is None else seam(conductor)
     answerer = ResolverAnswerer(recursor if validator is None else validator, exchanger,
                                 minimal_responses=minimal_responses,
-                                minimal_ns_answers=minimal_ns_answers)
+                                minimal_ns_answers=minimal_ns_answers,
+                                stale_ede=recursor.config.serve_expired_ede)
     return Assembly(cache, conductor, recursor, validator, answerer)
 
 

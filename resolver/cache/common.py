@@ -35,6 +35,7 @@ __all__ = [
     "entry_charge",
     "key_name",
     "remaining_ttl",
+    "servable",
     "wire_size",
 ]
 
@@ -103,6 +104,19 @@ def clamp_ttl(ttl: int, cap: int) -> int:
 def remaining_ttl(expires: float, now: float, ttl: int) -> int:
     """Whole seconds left, rounded down, never more than the TTL stored."""
     return max(0, min(ttl, math.floor(expires - now)))
+
+
+def servable(expires: float, stale_until: float | None, now: float,
+             stale: float | None) -> bool:
+    """Whether an entry that expires at ``expires`` may be served at ``now``: unexpired, or,
+    with ``stale`` (serve-expired, RFC 8767), expired for less than ``stale`` seconds
+    (``math.inf``: no limit) or before ``stale_until`` when a failed refresh reset its
+    window (Unbound's serve-expired-ttl-reset)."""
+    if now < expires:
+        return True
+    if stale is None:
+        return False
+    return now < (expires + stale if stale_until is None else stale_until)
 
 
 def wire_size(rrset: dns.rrset.RRset | None) -> int:

@@ -131,6 +131,22 @@ class DnsCache:
         gone += self._refetched.pop(key_name(name)) is not None
         return gone
 
+    def expire(self, name: dns.name.Name, rdtype: int, now: float) -> bool:
+        """Make the cached answer to (``name``, ``rdtype``) expire at ``now``: its RRset (or
+        the CNAME there) and its denial, kept as expired data are (serve-expired);
+        whether anything was cached (testbound's EXPIRE_MESSAGE)."""
+        done = self.rrsets.expire(name, rdtype, now)
+        done |= self.rrsets.expire(name, dns.rdatatype.CNAME, now)
+        return self.negative.expire(name, rdtype, now) or done
+
+    def reset_stale(self, name: dns.name.Name, rdtype: int, now: float, until: float) -> None:
+        """Keep the expired answer to (``name``, ``rdtype``) servable until ``until``: its
+        RRset (or the CNAME there) and its denial (Unbound's serve-expired-ttl-reset, after
+        a failed refresh)."""
+        self.rrsets.reset_stale(name, rdtype, now, until)
+        self.rrsets.reset_stale(name, dns.rdatatype.CNAME, now, until)
+        self.negative.reset_stale(name, rdtype, now, until)
+
     def clear(self) -> None:
         """Flush answers and server knowledge alike."""
         self.rrsets.clear()

@@ -158,7 +158,7 @@ class ValidatingRecursor:
         rcode = next((p.rcode for p in parts if p.rcode is not None), res.rcode)
         return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
                                    verdict.security, ede, extra_authority=res.extra_authority,
-                                   extra_additional=res.extra_additional)
+                                   extra_additional=res.extra_additional, stale=res.stale)
 
     async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
                       depth: int) -> ValidatedResolution:
@@ -223,4 +223,4 @@ def _validated(res: Resolution, spent: int, security: Security,
                ede: list[tuple[int, str]]) -> ValidatedResolution:
     return ValidatedResolution(res.rcode, res.answer, res.authority, spent, res.reason,
                                security, ede, extra_authority=res.extra_authority,
-                               extra_additional=res.extra_additional)
+                               extra_additional=res.extra_additional, stale=res.stale)

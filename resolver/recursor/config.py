@@ -120,6 +120,28 @@ class RecursorConfig:
     # minimised query that failed, and an NXDOMAIN to a minimised query is the answer
     # everywhere (RFC 8020), not only where DNSSEC is expected.
     qmin_strict: bool = False
+    # Serve-stale (RFC 8767), as Unbound's serve-expired family (unbound.conf(5)): the
+    # client's answer may come from data that has expired (for at most serve_expired_ttl
+    # seconds, 0: no limit; DNSKEY and DS never, the chain of trust rests on fresh keys;
+    # bogus data never) when a fresh resolution fails, or when it takes longer than
+    # serve_expired_client_timeout ms (0: the expired answer at once, refreshed behind it);
+    # it carries TTL serve_expired_reply_ttl.  serve_expired_ttl_reset: a failed refresh
+    # starts the expired data's window again.  serve_expired_ede: such answers carry
+    # EDE 3 Stale Answer (RFC 8914 §4.4).  Defaults are Unbound 1.23's.
+    serve_expired: bool = False
+    serve_expired_ttl: int = 86_400
+    serve_expired_ttl_reset: bool = False
+    serve_expired_reply_ttl: int = 30
+    serve_expired_client_timeout: int = 1800
+    serve_expired_ede: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("serve_expired_ttl", "serve_expired_reply_ttl",
+                     "serve_expired_client_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name.replace('_', '-')}: {value!r} is not a whole "
+                                 "number >= 0")
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -197,6 +219,7 @@ class Resolution:
     # minimal-responses: no).  Empty for negative answers and answers from the cache.
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
+    stale: bool = field(default=False, kw_only=True)  # some of it is expired data
 
 
 @dataclass
@@ -211,6 +234,7 @@ class Step:
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
     prefetch: bool = False  # from the cache, in the last tenth of its TTL (config.prefetch)
+    stale: bool = False  # expired data (config.serve_expired), TTLs serve_expired_reply_ttl
 
 
 class ResolutionFailed(Exception):

@@ -41,6 +41,7 @@ from resolver.recursor.config import (
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.iterate import Iteration
 from resolver.recursor.priming import Primer
+from resolver.recursor.stale import StaleAnswers, stale_window
 
 T = dns.rdatatype
 
@@ -73,7 +74,9 @@ class Recursor:
         self.iteration = Iteration(cache, clock, config, self.view, addresses,
                                    self.primer, dnssec_expected=self._dnssec_expected,
                                    dnssec_lame=self._dnssec_lame)
-        self._parts = (self._extras, self.view, self.primer, addresses, self.iteration)
+        self.stale = StaleAnswers(cache, clock, config)
+        self._parts = (self._extras, self.view, self.primer, addresses, self.iteration,
+                       self.stale)
         if not self.root_servers:
             raise ValueError("root hints: at least one root server address is needed")
 
@@ -117,16 +120,18 @@ class Recursor:
         proofs: list[dns.rrset.RRset] = []  # wildcard proofs of the chain's earlier steps
         name = qname
         seen = {qname}
+        stale = False  # some step is expired data (serve-expired)
         for _ in range(MAX_CNAME_CHAIN + 1):
             step = await self._lookup(name, qtype, exchanger, budget, depth)
             answer.extend(step.records)
+            stale |= step.stale
             if step.target is None:
                 authority = step.authority + [r for r in proofs if r not in step.authority]
                 if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
                     self._extras.remember(name, qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, authority, reason=step.reason,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional)
+                                  extra_additional=step.extra_additional, stale=stale)
             proofs.extend(step.authority)
             if step.target in seen:
                 return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")
@@ -145,6 +150,12 @@ class Recursor:
                 except ResolutionFailed:
                     pass
             return cached
+        if self.stale.applies(qtype, depth):
+            expired = self.view.step(name, qtype, stale=stale_window(self.config))
+            if expired is not None:  # serve-expired (RFC 8767): it, or a fresh answer
+                return await self.stale.answer(
+                    name, qtype, expired,
+                    lambda: self._iterate(name, qtype, exchanger, budget, depth))
         return await self._iterate(name, qtype, exchanger, budget, depth)
 
     async def _iterate(
@@ -169,6 +180,10 @@ class Recursor:
                 # stub-first / forward-first: resolve as if the zone were not configured
                 budget.unconfigured.add(configured.name)
         return await self.iteration.walk(name, qtype, exchanger, budget, depth, above)
+
+    async def settle(self) -> None:
+        """Wait for the refreshes running behind expired answers (serve-expired)."""
+        await self.stale.settle()
 
     # -- from the cache alone ---------------------------------------------------------------
 

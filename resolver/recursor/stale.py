@@ -1,0 +1,132 @@
+"""Serve-stale (RFC 8767) as Unbound's serve-expired family does it (unbound.conf(5):
+serve-expired, serve-expired-ttl, serve-expired-ttl-reset, serve-expired-reply-ttl,
+serve-expired-client-timeout; Unbound's "Serving Stale Data" page).
+
+When the client's question (not a nameserver-address sub-query, not the validator's DNSKEY
+or DS) finds only expired data in the cache, :class:`StaleAnswers` decides between it and a
+fresh resolution:
+
+* ``serve_expired_client_timeout`` 0 (Unbound before 1.23): the expired answer at once; the
+  resolution runs behind it and updates the cache for the next client;
+* otherwise (RFC 8767 §5, Unbound's default 1800 ms): resolve first; the expired answer
+  only when the resolution fails (SERVFAIL) or takes longer than the timeout (it then goes
+  on behind the answer, and its result goes to the cache).
+
+A failed refresh with ``serve_expired_ttl_reset`` keeps the expired data servable for
+``serve_expired_ttl`` more seconds (Unbound's error_response_cache).  What is served has
+TTL ``serve_expired_reply_ttl`` (RFC 8767 §4 recommends 30).  Nothing here reads the data:
+:meth:`~resolver.recursor.cacheview.CacheView.step` finds it; the caches never give bogus
+expired data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from resolver.cache import DnsCache
+from resolver.clock import Clock
+from resolver.recursor.config import RecursorConfig, ResolutionFailed, Step
+
+T = dns.rdatatype
+NEVER_STALE = frozenset({int(T.DNSKEY), int(T.DS)})
+"""Types never answered from expired data: the validator fetches them through the same
+path, and a chain of trust must rest on keys the zone still publishes."""
+
+log = logging.getLogger(__name__)
+
+Refresh = Callable[[], Awaitable[Step]]
+
+
+def stale_window(config: RecursorConfig) -> float:
+    """How long after expiry data may be served (serve-expired-ttl; 0: no limit)."""
+    return math.inf if config.serve_expired_ttl == 0 else float(config.serve_expired_ttl)
+
+
+class StaleAnswers:
+    """Expired answers against fresh resolutions; see the module docstring."""
+
+    def __init__(self, cache: DnsCache, clock: Clock, config: RecursorConfig) -> None:
+        self.cache = cache
+        self.clock = clock
+        self.config = config
+        # refreshes running behind an answer, by question, and all of them
+        self._behind: dict[tuple[dns.name.Name, int], asyncio.Future[None]] = {}
+        self._running: set[asyncio.Future[None]] = set()
+        self.served = 0  # expired answers given to clients
+
+    def applies(self, qtype: int, depth: int) -> bool:
+        """Whether this lookup may be answered from expired data."""
+        return self.config.serve_expired and depth == 0 and int(qtype) not in NEVER_STALE
+
+    async def answer(self, name: dns.name.Name, qtype: int, stale: Step,
+                     refresh: Refresh) -> Step:
+        """``stale`` (the expired answer) or the fresh one ``refresh`` resolves, as the
+        client timeout says."""
+        key = (name, int(qtype))
+        timeout_ms = self.config.serve_expired_client_timeout
+        if timeout_ms == 0:
+            if key not in self._behind:  # one refresh at a time per question
+                self._behind_answer(key, asyncio.ensure_future(refresh()))
+            return self._served(stale)
+        task = asyncio.ensure_future(refresh())
+        try:
+            fresh = await asyncio.wait_for(asyncio.shield(task), timeout_ms / 1000)
+        except ResolutionFailed:
+            self._failed(key)
+            return self._served(stale)
+        except TimeoutError:
+            self._behind_answer(key, task)  # it goes on; its answer is cached
+            return self._served(stale)
+        if fresh.rcode == dns.rcode.SERVFAIL:
+            self._failed(key)
+            return self._served(stale)
+        return fresh
+
+    async def settle(self) -> None:
+        """Wait for the refreshes running behind answers (a replay's next step must see
+        the cache they leave, as testbound's event loop runs them before it)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    def _served(self, stale: Step) -> Step:
+        self.served += 1
+        return stale
+
+    def _behind_answer(self, key: tuple[dns.name.Name, int], task: asyncio.Future[Step]) -> None:
+        """``task`` goes on after the expired answer was given; a failure resets the
+        expired data's window (serve-expired-ttl-reset), anything else is logged."""
+
+        async def run() -> None:
+            try:
+                step = await task
+                if step.rcode == dns.rcode.SERVFAIL:
+                    self._failed(key)
+            except ResolutionFailed:
+                self._failed(key)
+            except Exception:  # noqa: BLE001 - a refresh behind an answer has no caller
+                log.exception("refresh of expired %s type %d failed", key[0], key[1])
+
+        runner = asyncio.ensure_future(run())
+        self._behind[key] = runner
+        self._running.add(runner)
+
+        def done(_: asyncio.Future[None]) -> None:
+            self._running.discard(runner)
+            if self._behind.get(key) is runner:
+                del self._behind[key]
+
+        runner.add_done_callback(done)
+
+    def _failed(self, key: tuple[dns.name.Name, int]) -> None:
+        """A refresh failed: with serve-expired-ttl-reset the expired data's window starts
+        again (a serve-expired-ttl of 0 has no window to reset)."""
+        if self.config.serve_expired_ttl_reset and self.config.serve_expired_ttl > 0:
+            now = self.clock.monotonic()
+            self.cache.reset_stale(key[0], key[1], now, now + self.config.serve_expired_ttl)
