@@ -180,7 +180,12 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         recursor_config=RecursorConfig(
             qname_minimisation=config.qname_minimisation,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
-            do_ip6=ip6_enabled(config), prime=config.priming),
+            do_ip6=ip6_enabled(config), prime=config.priming,
+            serve_expired=config.serve_expired, serve_expired_ttl=config.serve_expired_ttl,
+            serve_expired_ttl_reset=config.serve_expired_ttl_reset,
+            serve_expired_reply_ttl=config.serve_expired_reply_ttl,
+            serve_expired_client_timeout=config.serve_expired_client_timeout,
+            serve_expired_ede=config.serve_expired_ede),
         anchors=trust_anchors(config) or None, use_0x20=config.use_0x20)
     resolves = parts.resolves
     peers = config.peers

@@ -115,6 +115,21 @@ def register(sub: Any) -> None:
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
                    help="port the authoritative servers are asked on")
+    stale = s.add_argument_group("serve-stale (RFC 8767; Unbound's serve-expired options)")
+    stale.add_argument("--serve-expired", action="store_true",
+                       help="answer from expired cached data when a fresh resolution fails "
+                            "or is slower than --serve-expired-client-timeout")
+    stale.add_argument("--serve-expired-ttl", type=int, default=86_400, metavar="SECONDS",
+                       help="serve data at most this long past its expiry (0: no limit)")
+    stale.add_argument("--serve-expired-ttl-reset", action="store_true",
+                       help="a failed refresh starts the expired data's window again")
+    stale.add_argument("--serve-expired-reply-ttl", type=int, default=30, metavar="SECONDS",
+                       help="TTL of answers from expired data (RFC 8767 recommends 30)")
+    stale.add_argument("--serve-expired-client-timeout", type=int, default=1800, metavar="MS",
+                       help="wait this long for a fresh answer before the expired one "
+                            "(0: the expired answer at once, refreshed behind it)")
+    stale.add_argument("--ede-serve-expired", action="store_true",
+                       help="answers from expired data carry EDE 3 Stale Answer (RFC 8914)")
     s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                    help="cache budget per process, all caches together: a quarter for whole "
                         "replies as wire bytes, the rest for RRsets and negative answers")
@@ -222,6 +237,11 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
                         ("--tcp-per-client", args.tcp_per_client)):
         if value < 1:
             raise ConfigError(f"{flag}: expected a positive number, got {value}")
+    for flag, value in (("--serve-expired-ttl", args.serve_expired_ttl),
+                        ("--serve-expired-reply-ttl", args.serve_expired_reply_ttl),
+                        ("--serve-expired-client-timeout", args.serve_expired_client_timeout)):
+        if value < 0:
+            raise ConfigError(f"{flag}: expected a whole number >= 0, got {value}")
     dot_port, doh_port = _stream_ports(args, port)
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
@@ -250,6 +270,11 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
         plugins=_plugin_specs(args.plugin),
         control=parse_listen(args.control, policy, "--control") if args.control else None,
+        serve_expired=args.serve_expired, serve_expired_ttl=args.serve_expired_ttl,
+        serve_expired_ttl_reset=args.serve_expired_ttl_reset,
+        serve_expired_reply_ttl=args.serve_expired_reply_ttl,
+        serve_expired_client_timeout=args.serve_expired_client_timeout,
+        serve_expired_ede=args.ede_serve_expired,
     )
     if config.control is not None and config.control[1] + config.processes - 1 > 65535:
         raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "

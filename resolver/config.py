@@ -58,6 +58,13 @@ class ResolverConfig:
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)
     peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
     metrics: tuple[str, int] | None = None  # GET /metrics here (worker i: port + i)
+    # serve-stale (RFC 8767), Unbound's serve-expired family: RecursorConfig.serve_expired*
+    serve_expired: bool = False
+    serve_expired_ttl: int = 86_400  # seconds past expiry; 0: no limit
+    serve_expired_ttl_reset: bool = False
+    serve_expired_reply_ttl: int = 30
+    serve_expired_client_timeout: int = 1800  # ms; 0: expired data at once
+    serve_expired_ede: bool = False  # EDE 3 Stale Answer on such answers
 
     @property
     def reply_cache_bytes(self) -> int:

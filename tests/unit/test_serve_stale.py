@@ -4,6 +4,7 @@ resolution fails or is slow, over the MockTransport seam."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import random
@@ -16,10 +17,13 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from resolver.app import Assembly, assemble
+from configfiles import ConfigError
+from resolver import cli as resolver_cli
+from resolver.app import Assembly, assemble, build
 from resolver.cache import ARC, DnsCache, NegativeCache, Rank, RRsetCache, Security
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
+from resolver.config import ResolverConfig
 from resolver.model import Request
 from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.config import Resolution
@@ -261,3 +265,33 @@ async def test_the_answerer_adds_ede_3_to_expired_answers_when_asked() -> None:
 def test_bad_values_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match=f"{field.replace('_', '-')}: -1 is not a whole"):
         RecursorConfig(**{field: -1})  # type: ignore[arg-type]
+
+
+# -- the operator's settings ---------------------------------------------------------------------
+
+
+def serve_config(*argv: str) -> ResolverConfig:
+    parser = argparse.ArgumentParser()
+    resolver_cli.register(parser.add_subparsers(dest="command"))
+    return resolver_cli.config_from(parser.parse_args(["resolver", "serve", "--no-validation",
+                                                       *argv]))
+
+
+def test_resolver_serve_flags_reach_the_recursor() -> None:
+    assert not serve_config().serve_expired  # off unless asked
+    config = serve_config("--serve-expired", "--serve-expired-ttl", "0",
+                          "--serve-expired-reply-ttl", "5", "--serve-expired-client-timeout",
+                          "0", "--serve-expired-ttl-reset", "--ede-serve-expired")
+    answerer = build(config, ManualClock(), MockTransport(lambda addr, q, tcp: None))
+    recursor = answerer.recursor
+    assert isinstance(recursor, Recursor) and answerer.stale_ede
+    assert (recursor.config.serve_expired, recursor.config.serve_expired_ttl,
+            recursor.config.serve_expired_reply_ttl, recursor.config.serve_expired_client_timeout,
+            recursor.config.serve_expired_ttl_reset) == (True, 0, 5, 0, True)
+
+
+@pytest.mark.parametrize("flag", ["--serve-expired-ttl", "--serve-expired-reply-ttl",
+                                  "--serve-expired-client-timeout"])
+def test_resolver_serve_refuses_negative_values_in_one_line(flag: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{flag}: expected a whole number >= 0, got -1$"):
+        serve_config(flag, "-1")
