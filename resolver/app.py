@@ -89,7 +89,7 @@ class ResolverAnswerer:
                 if rrset not in section and not (section is reply.additional
                                                   and rrset in reply.answer):
                     section.append(rrset)
-        ede = [(int(dns.edns.EDECode.STALE_ANSWER), "")] if res.stale and self.stale_ede else []
+        ede = [(int(_stale_code(res.rcode)), "")] if res.stale and self.stale_ede else []
         if isinstance(res, ValidatedResolution):
             asked_ad = bool(query.flags & dns.flags.AD)
             if res.security is Security.SECURE and (request.do or asked_ad):
@@ -102,6 +102,13 @@ class ResolverAnswerer:
             ]
             reply.use_edns(0, reply.ednsflags, reply.payload, options=options)
         return reply
+
+
+def _stale_code(rcode: int) -> dns.edns.EDECode:
+    """RFC 8914 §4.4 Stale Answer, or §4.20 Stale NXDomain Answer for an NXDOMAIN."""
+    if rcode == dns.rcode.NXDOMAIN:
+        return dns.edns.EDECode.STALE_NXDOMAIN_ANSWER
+    return dns.edns.EDECode.STALE_ANSWER
 
 
 def trust_anchors(config: ResolverConfig) -> TrustAnchors:

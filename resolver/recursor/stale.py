@@ -13,8 +13,12 @@ fresh resolution:
   on behind the answer, and its result goes to the cache).
 
 A failed refresh with ``serve_expired_ttl_reset`` keeps the expired data servable for
-``serve_expired_ttl`` more seconds (Unbound's error_response_cache).  What is served has
-TTL ``serve_expired_reply_ttl`` (RFC 8767 §4 recommends 30).  Nothing here reads the data:
+``serve_expired_ttl`` more seconds (Unbound's error_response_cache), and for
+:data:`FAILED_REFRESH_BACKOFF_S` the question is answered from the expired data without
+asking again (Unbound 1.22.1, NLnetLabs/unbound#1174: "If resolution fails, back off and use
+the expired entry for some time (default 5 seconds)"; RFC 8767 §5's failure recheck timer).
+What is served has TTL ``serve_expired_reply_ttl`` (RFC 8767 §4 recommends 30).  Nothing
+here reads the data:
 :meth:`~resolver.recursor.cacheview.CacheView.step` finds it; the caches never give bogus
 expired data.
 """
@@ -30,7 +34,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from resolver.cache import DnsCache
+from resolver.cache import LRU, DnsCache
 from resolver.clock import Clock
 from resolver.recursor.config import RecursorConfig, ResolutionFailed, Step
 
@@ -38,6 +42,10 @@ T = dns.rdatatype
 NEVER_STALE = frozenset({int(T.DNSKEY), int(T.DS)})
 """Types never answered from expired data: the validator fetches them through the same
 path, and a chain of trust must rest on keys the zone still publishes."""
+
+FAILED_REFRESH_BACKOFF_S = 5.0
+"""After a failed refresh, how long the expired answer is given without asking again."""
+MAX_BACKOFFS = 10_000  # questions whose failed refresh is remembered
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +67,8 @@ class StaleAnswers:
         # refreshes running behind an answer, by question, and all of them
         self._behind: dict[tuple[dns.name.Name, int], asyncio.Future[None]] = {}
         self._running: set[asyncio.Future[None]] = set()
+        # question -> until when a failed refresh is not tried again
+        self._backoff: LRU[tuple[dns.name.Name, int], float] = LRU(MAX_BACKOFFS)
         self.served = 0  # expired answers given to clients
 
     def applies(self, qtype: int, depth: int) -> bool:
@@ -70,6 +80,9 @@ class StaleAnswers:
         """``stale`` (the expired answer) or the fresh one ``refresh`` resolves, as the
         client timeout says."""
         key = (name, int(qtype))
+        until = self._backoff.peek(key)
+        if until is not None and self.clock.monotonic() < until:
+            return self._served(stale)  # a refresh failed moments ago
         timeout_ms = self.config.serve_expired_client_timeout
         if timeout_ms == 0:
             if key not in self._behind:  # one refresh at a time per question
@@ -125,8 +138,10 @@ class StaleAnswers:
         runner.add_done_callback(done)
 
     def _failed(self, key: tuple[dns.name.Name, int]) -> None:
-        """A refresh failed: with serve-expired-ttl-reset the expired data's window starts
-        again (a serve-expired-ttl of 0 has no window to reset)."""
+        """A refresh failed: it is not tried again for a while, and with
+        serve-expired-ttl-reset the expired data's window starts again (a serve-expired-ttl
+        of 0 has no window to reset)."""
+        now = self.clock.monotonic()
+        self._backoff.put(key, now + FAILED_REFRESH_BACKOFF_S, 1)
         if self.config.serve_expired_ttl_reset and self.config.serve_expired_ttl > 0:
-            now = self.clock.monotonic()
             self.cache.reset_stale(key[0], key[1], now, now + self.config.serve_expired_ttl)

@@ -205,6 +205,22 @@ async def test_the_window_and_its_reset() -> None:
     assert (await ask(recursor, exchanger)).stale
 
 
+async def test_a_failed_refresh_is_not_tried_again_for_five_seconds() -> None:
+    """Unbound 1.22.1 (#1174): after a failed refresh the expired entry is used for a while
+    without asking again (RFC 8767 §5's failure recheck timer)."""
+    world = World()
+    recursor, exchanger, clock = make(world, serve_expired=True)
+    await ask(recursor, exchanger)
+    world.failing = True
+    clock.advance(20)
+    assert (await ask(recursor, exchanger)).upstream_queries > 0
+    clock.advance(4)
+    again = await ask(recursor, exchanger)
+    assert again.stale and again.upstream_queries == 0
+    clock.advance(1)
+    assert (await ask(recursor, exchanger)).upstream_queries > 0
+
+
 async def test_keys_are_never_served_expired() -> None:
     world = World()
     recursor, exchanger, clock = make(world, serve_expired=True)
@@ -258,6 +274,15 @@ async def test_the_answerer_adds_ede_3_to_expired_answers_when_asked() -> None:
     stale = await parts.answerer.answer(request, query)
     assert [o.code for o in stale.options if isinstance(o, dns.edns.EDEOption)] == [
         dns.edns.EDECode.STALE_ANSWER]
+    world.failing = False
+    query = dns.message.make_query("nx.ex.", "A", use_edns=0)
+    await parts.answerer.answer(Request(N("nx.ex."), T.A), query)
+    world.failing = True
+    clock.advance(20)
+    nx = await parts.answerer.answer(Request(N("nx.ex."), T.A), query)
+    assert nx.rcode() == dns.rcode.NXDOMAIN  # RFC 8914 §4.20 for a stale NXDOMAIN
+    assert [o.code for o in nx.options if isinstance(o, dns.edns.EDEOption)] == [
+        dns.edns.EDECode.STALE_NXDOMAIN_ANSWER]
 
 
 @pytest.mark.parametrize("field", ["serve_expired_ttl", "serve_expired_reply_ttl",
