@@ -29,6 +29,7 @@ __all__ = [
     "MIN_TTL_S",
     "WIRE_EXPANSION",
     "ArcBacked",
+    "Kept",
     "Rank",
     "Security",
     "clamp_ttl",
@@ -178,10 +179,28 @@ def key_name(name: dns.name.Name) -> dns.name.Name:
     return name.canonicalize()
 
 
+Kept = tuple[tuple[Any, ...], dict[Any, tuple[Any, int]]]
+"""Some keys of an :class:`ArcBacked` cache and the entries (with sizes) they had."""
+
+
 class ArcBacked:
-    """Sizing shared by the caches that keep their entries on an :class:`ARC`."""
+    """Sizing shared by the caches that keep their entries on an :class:`ARC`, and keeping
+    some entries aside to put them back (serve-expired: the expired answer a bogus refresh
+    replaced)."""
 
     _arc: ARC[Any, Any]
+
+    def _keep(self, keys: tuple[Any, ...]) -> Kept:
+        return keys, {k: e for k in keys if (e := self._arc.peek_sized(k)) is not None}
+
+    def _put_back(self, kept: Kept) -> None:
+        """The kept keys as they were: their entries back, the ones absent then dropped."""
+        keys, entries = kept
+        for key in keys:
+            if key in entries:
+                self._arc.put(key, *entries[key])
+            else:
+                self._arc.pop(key)
 
     def __len__(self) -> int:
         return len(self._arc)

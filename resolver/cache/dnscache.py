@@ -22,6 +22,7 @@ from resolver.cache.arc import LRU
 from resolver.cache.common import (
     MAX_NEGATIVE_TTL_S,
     MAX_TTL_S,
+    Kept,
     key_name,
 )
 from resolver.cache.infra import InfraCache
@@ -146,6 +147,19 @@ class DnsCache:
         self.rrsets.reset_stale(name, rdtype, now, until)
         self.rrsets.reset_stale(name, dns.rdatatype.CNAME, now, until)
         self.negative.reset_stale(name, rdtype, now, until)
+
+    def keep(self, name: dns.name.Name, rdtype: int) -> tuple[Kept, Kept]:
+        """The cached answer to (``name``, ``rdtype``) as it is now (its RRset, the CNAME
+        there, its denials), for :meth:`put_back`."""
+        return (self.rrsets.keep(name, rdtype, dns.rdatatype.CNAME),
+                self.negative.keep(name, rdtype))
+
+    def put_back(self, kept: tuple[Kept, Kept]) -> None:
+        """That answer as it was when kept: serve-expired's valid expired data back in
+        place of a refresh the validator found bogus (Unbound keeps "still usable expired
+        records" over bogus replies, NLnetLabs/unbound#1143)."""
+        self.rrsets.put_back(kept[0])
+        self.negative.put_back(kept[1])
 
     def clear(self) -> None:
         """Flush answers and server knowledge alike."""

@@ -19,6 +19,7 @@ from resolver.cache.arc import ARC, LRU
 from resolver.cache.common import (
     MAX_NEGATIVE_TTL_S,
     ArcBacked,
+    Kept,
     Security,
     clamp_ttl,
     entry_charge,
@@ -295,6 +296,15 @@ class NegativeCache(ArcBacked):
                     entry.stale_until is None or entry.stale_until < until):
                 done = self._arc.replace(key, dataclasses.replace(entry, stale_until=until))
         return done
+
+    def keep(self, name: dns.name.Name, rdtype: int,
+             rdclass: int = dns.rdataclass.IN) -> Kept:
+        """``name``'s own denials (for ``rdtype``) as they are now, for :meth:`put_back`."""
+        return self._keep(self._own_keys(name, rdtype, rdclass))
+
+    def put_back(self, kept: Kept) -> None:
+        """Those denials as they were when kept (what replaced them since is dropped)."""
+        self._put_back(kept)
 
     @staticmethod
     def _own_keys(name: dns.name.Name, rdtype: int, rdclass: int) -> tuple[NegativeKey, ...]:

@@ -21,6 +21,7 @@ from resolver.cache.arc import ARC
 from resolver.cache.common import (
     MAX_TTL_S,
     ArcBacked,
+    Kept,
     Rank,
     Security,
     clamp_ttl,
@@ -205,6 +206,15 @@ class RRsetCache(ArcBacked):
             return False
         self._arc.replace(key, dataclasses.replace(entry, stale_until=until))
         return True
+
+    def keep(self, name: dns.name.Name, *rdtypes: int,
+             rdclass: int = dns.rdataclass.IN) -> Kept:
+        """The RRsets of ``rdtypes`` at ``name`` as they are now, for :meth:`put_back`."""
+        return self._keep(tuple((key_name(name), int(t), int(rdclass)) for t in rdtypes))
+
+    def put_back(self, kept: Kept) -> None:
+        """Those RRsets as they were when kept (what replaced them since is dropped)."""
+        self._put_back(kept)
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
         """Forget one RRset; whether it was cached."""

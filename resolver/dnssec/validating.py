@@ -109,6 +109,7 @@ class ValidatingRecursor:
                 return await self._follow(_validated(synthesised, 0, Security.SECURE, []),
                                           request, exchanger, depth)
         res = await self.inner.resolve(request, exchanger)
+        fallback = res.fallback  # serve-expired: the expired answer a refresh replaced
         if request.cd or not self.anchors or request.qtype == T.RRSIG:
             # qtype RRSIG: signatures are not signed, so there is nothing to validate them
             # with (RFC 4035 §3.2.1 lets them through unchecked; Unbound and kresd do)
@@ -126,6 +127,7 @@ class ValidatingRecursor:
             self.stats["bogus_retries"] += 1
             self.answers.forget(res)
             res = await self.inner.resolve(request, exchanger)
+            fallback = fallback or res.fallback
             spent += res.upstream_queries
             verdict, parts, answer = await self.answers.check(request, res, subq)
         avoid: frozenset[str] = frozenset()
@@ -145,6 +147,16 @@ class ValidatingRecursor:
                 break
             res = retry
             verdict, parts, answer = await self.answers.check(request, res, subq)
+        if verdict.bogus and fallback is not None:
+            # serve-expired: a bogus refresh leaves the valid expired answer it replaced in
+            # place, and that is the answer (NLnetLabs/unbound#1143)
+            old, put_back = fallback
+            put_back()  # (before the check, which reads the verdicts kept in the cache)
+            checked = await self.answers.check(request, old, subq)
+            if checked[0].bogus:
+                self.answers.forget(old)
+            else:
+                res, (verdict, parts, answer) = old, checked
         spent += subq.upstream
         self.stats[verdict.security.value] += 1
         if verdict.bogus:

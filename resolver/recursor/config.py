@@ -10,7 +10,7 @@ time) and what it learnt on the way; :class:`Step` is one name's worth of a look
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dns.name
@@ -220,6 +220,10 @@ class Resolution:
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
     stale: bool = field(default=False, kw_only=True)  # some of it is expired data
+    # serve-expired: the expired answer a refresh replaced, and what puts that expired data
+    # back in the cache; the validator answers with it when the refresh is bogus
+    fallback: tuple[Resolution, Callable[[], None]] | None = field(
+        default=None, kw_only=True, repr=False)
 
 
 @dataclass
@@ -235,6 +239,8 @@ class Step:
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
     prefetch: bool = False  # from the cache, in the last tenth of its TTL (config.prefetch)
     stale: bool = False  # expired data (config.serve_expired), TTLs serve_expired_reply_ttl
+    # the expired answer this fresh one replaced, and what puts it back in the cache
+    expired: tuple[Step, Callable[[], None]] | None = field(default=None, repr=False)
 
 
 class ResolutionFailed(Exception):

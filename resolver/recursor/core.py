@@ -46,6 +46,26 @@ from resolver.recursor.stale import StaleAnswers, stale_window
 T = dns.rdatatype
 
 
+def fallback(steps: list[Step]) -> tuple[Resolution, Callable[[], None]] | None:
+    """The chain answered with the expired data its refreshed steps replaced (and what puts
+    that data back in the cache), when some step was refreshed so and the chain still
+    leads the same way; None otherwise (serve-expired, see resolver.recursor.stale)."""
+    replaced = [s.expired for s in steps if s.expired is not None]
+    if not replaced:
+        return None
+    old = [s if s.expired is None else s.expired[0] for s in steps]
+    if any(o.target != s.target for o, s in zip(old, steps, strict=True)):
+        return None
+    records = [r for o in old for r in o.records]
+    res = Resolution(old[-1].rcode, records, old[-1].authority, stale=True)
+
+    def put_back() -> None:
+        for _, undo in replaced:
+            undo()
+
+    return res, put_back
+
+
 class Recursor:
     """The front: a client question's chain of lookups, each answered from the cache or by
     asking upstream (:mod:`resolver.recursor.iterate`)."""
@@ -120,18 +140,19 @@ class Recursor:
         proofs: list[dns.rrset.RRset] = []  # wildcard proofs of the chain's earlier steps
         name = qname
         seen = {qname}
-        stale = False  # some step is expired data (serve-expired)
+        steps: list[Step] = []
         for _ in range(MAX_CNAME_CHAIN + 1):
             step = await self._lookup(name, qtype, exchanger, budget, depth)
             answer.extend(step.records)
-            stale |= step.stale
+            steps.append(step)
             if step.target is None:
                 authority = step.authority + [r for r in proofs if r not in step.authority]
                 if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
                     self._extras.remember(name, qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, authority, reason=step.reason,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional, stale=stale)
+                                  extra_additional=step.extra_additional,
+                                  stale=any(s.stale for s in steps), fallback=fallback(steps))
             proofs.extend(step.authority)
             if step.target in seen:
                 return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")

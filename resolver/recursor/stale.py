@@ -12,6 +12,9 @@ fresh resolution:
   only when the resolution fails (SERVFAIL) or takes longer than the timeout (it then goes
   on behind the answer, and its result goes to the cache).
 
+A refresh the validator finds bogus counts as failed: the expired data it replaced in the
+cache is put back and served (``Step.expired``, ``Resolution.fallback``; Unbound keeps
+"still usable expired records" over bogus replies, NLnetLabs/unbound#1143).
 A failed refresh with ``serve_expired_ttl_reset`` keeps the expired data servable for
 ``serve_expired_ttl`` more seconds (Unbound's error_response_cache), and for
 :data:`FAILED_REFRESH_BACKOFF_S` the question is answered from the expired data without
@@ -88,6 +91,7 @@ class StaleAnswers:
             if key not in self._behind:  # one refresh at a time per question
                 self._behind_answer(key, asyncio.ensure_future(refresh()))
             return self._served(stale)
+        kept = self.cache.keep(name, qtype)
         task = asyncio.ensure_future(refresh())
         try:
             fresh = await asyncio.wait_for(asyncio.shield(task), timeout_ms / 1000)
@@ -100,6 +104,13 @@ class StaleAnswers:
         if fresh.rcode == dns.rcode.SERVFAIL:
             self._failed(key)
             return self._served(stale)
+
+        def put_back() -> None:  # the refresh turned out bogus: the expired data stays
+            self.cache.put_back(kept)
+            self._failed(key)
+            self.served += 1
+
+        fresh.expired = (stale, put_back)
         return fresh
 
     async def settle(self) -> None:

@@ -10,6 +10,7 @@ import math
 import random
 
 import dns.edns
+import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
@@ -18,6 +19,8 @@ import dns.rrset
 import pytest
 
 from configfiles import ConfigError
+from lab.world import WorldDef
+from lab.zones import build_zones
 from resolver import cli as resolver_cli
 from resolver.app import Assembly, assemble, build
 from resolver.cache import ARC, DnsCache, NegativeCache, Rank, RRsetCache, Security
@@ -29,6 +32,7 @@ from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.config import Resolution
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
 from tests.unit.test_recursor import ROOT, TLD, reply
+from tests.unit.test_validator_restarts import START, Lab, Zones, _spoil, world
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -320,3 +324,47 @@ def test_resolver_serve_flags_reach_the_recursor() -> None:
 def test_resolver_serve_refuses_negative_values_in_one_line(flag: str) -> None:
     with pytest.raises(ConfigError, match=f"^{flag}: expected a whole number >= 0, got -1$"):
         serve_config(flag, "-1")
+
+
+# -- with validation -----------------------------------------------------------------------------
+
+
+class SignedLab(Lab):
+    """The signed lab world of test_validator_restarts, serve-expired on; ``spoil``: every
+    response about www.example.lab. A has its signature broken (bogus)."""
+
+    def __init__(self, w: WorldDef, zones: Zones) -> None:
+        self.spoil = False
+
+        def tamper(address: str, response: dns.message.Message) -> None:
+            if self.spoil and response.question[0].name == N("www.example.lab."):
+                _spoil(response.answer, "www.example.lab.", T.A)
+
+        super().__init__(w, zones, tamper)
+        self.validator.inner.config = RecursorConfig(qname_minimisation=False,
+                                                     serve_expired=True)
+
+
+@pytest.fixture(scope="module")
+def signed_world() -> tuple[WorldDef, Zones]:
+    w = world()
+    return w, build_zones(w, now=START)
+
+
+async def test_a_bogus_refresh_leaves_the_valid_expired_answer_to_serve(
+    signed_world: tuple[WorldDef, Zones],
+) -> None:
+    """Unbound keeps still usable expired records over bogus replies and answers with them
+    (NLnetLabs/unbound#1143); expired data is never itself bogus."""
+    lab = SignedLab(*signed_world)
+    first = await lab.ask("www.example.lab.")
+    assert first.rcode() == dns.rcode.NOERROR and first.flags & dns.flags.AD
+    lab.spoil = True
+    lab.clock.advance(400)  # www 300 A has expired
+    stale = await lab.ask("www.example.lab.")
+    assert stale.rcode() == dns.rcode.NOERROR
+    assert [(r.rdtype, r.ttl) for r in stale.answer if r.rdtype == T.A] == [(T.A, 30)]
+    lab.clock.advance(10)  # past the back-off: asked again, bogus again, expired again
+    sent = len(lab.transport.sent)
+    again = await lab.ask("www.example.lab.")
+    assert again.rcode() == dns.rcode.NOERROR and len(lab.transport.sent) > sent
