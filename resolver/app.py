@@ -28,6 +28,7 @@ from configfiles import ConfigError
 from netpolicy import is_loopback
 from resolver import rootdata
 from resolver.cache import DnsCache, Security
+from resolver.cache.reply import UNSTORED_KEY
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
@@ -89,6 +90,8 @@ class ResolverAnswerer:
                 if rrset not in section and not (section is reply.additional
                                                   and rrset in reply.answer):
                     section.append(rrset)
+        if res.stale:  # expired data: not for the reply cache, the next client gets fresh
+            request.extra[UNSTORED_KEY] = True
         ede = [(int(_stale_code(res.rcode)), "")] if res.stale and self.stale_ede else []
         if isinstance(res, ValidatedResolution):
             asked_ad = bool(query.flags & dns.flags.AD)

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import math
 import random
+import time
 
 import dns.edns
 import dns.flags
@@ -24,6 +25,7 @@ from lab.zones import build_zones
 from resolver import cli as resolver_cli
 from resolver.app import Assembly, assemble, build
 from resolver.cache import ARC, DnsCache, NegativeCache, Rank, RRsetCache, Security
+from resolver.cache.reply import UNSTORED_KEY, FastCache
 from resolver.clock import ManualClock
 from resolver.conductor import MockTransport
 from resolver.config import ResolverConfig
@@ -33,6 +35,8 @@ from resolver.recursor.config import Resolution
 from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
 from tests.unit.test_recursor import ROOT, TLD, reply
 from tests.unit.test_validator_restarts import START, Lab, Zones, _spoil, world
+from tests.unit.test_workers import FakeAnswerer, query, workers
+from tests.unit.test_workers import ask as ask_workers
 
 T = dns.rdatatype
 N = dns.name.from_text
@@ -273,11 +277,14 @@ async def test_the_answerer_adds_ede_3_to_expired_answers_when_asked() -> None:
     request = Request(N("www.ex."), T.A)
     fresh = await parts.answerer.answer(request, query)
     assert not any(o.otype == dns.edns.OptionType.EDE for o in fresh.options)
+    assert UNSTORED_KEY not in request.extra  # a fresh answer may go to the reply cache
     world.failing = True
     clock.advance(20)
+    request = Request(N("www.ex."), T.A)
     stale = await parts.answerer.answer(request, query)
     assert [o.code for o in stale.options if isinstance(o, dns.edns.EDEOption)] == [
         dns.edns.EDECode.STALE_ANSWER]
+    assert request.extra[UNSTORED_KEY]  # an expired one not: the next client gets fresh
     world.failing = False
     query = dns.message.make_query("nx.ex.", "A", use_edns=0)
     await parts.answerer.answer(Request(N("nx.ex."), T.A), query)
@@ -368,3 +375,20 @@ async def test_a_bogus_refresh_leaves_the_valid_expired_answer_to_serve(
     sent = len(lab.transport.sent)
     again = await lab.ask("www.example.lab.")
     assert again.rcode() == dns.rcode.NOERROR and len(lab.transport.sent) > sent
+
+
+async def test_the_server_keeps_no_expired_answer_in_its_reply_cache() -> None:
+    """An answer from expired data is not stored as bytes: the next client's question
+    reaches the resolver, which may have refreshed it meanwhile."""
+
+    class Expired(FakeAnswerer):
+        async def answer(self, request: Request,
+                         query: dns.message.Message) -> dns.message.Message:
+            request.extra[UNSTORED_KEY] = True
+            return await super().answer(request, query)
+
+    for answerer, stored in ((FakeAnswerer(), True), (Expired(), False)):
+        fast = FastCache(1 << 20)
+        wire = query().to_wire()
+        await ask_workers(workers(answerer, fastcache=fast), wire)
+        assert (fast.lookup(wire, time.monotonic()) is not None) is stored
