@@ -101,6 +101,9 @@ class StaleAnswers:
         except TimeoutError:
             self._behind_answer(key, task)  # it goes on; its answer is cached
             return self._served(stale)
+        except asyncio.CancelledError:
+            self._behind_answer(key, task)  # the client's deadline: the refresh goes on
+            raise
         if fresh.rcode == dns.rcode.SERVFAIL:
             self._failed(key)
             return self._served(stale)

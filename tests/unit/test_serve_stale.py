@@ -270,6 +270,19 @@ async def test_expired_data_at_once_or_at_the_client_timeout_refreshed_behind(
     assert answer(res) == [("192.0.2.9", 10)] and res.upstream_queries == 0
 
 
+async def test_a_refresh_outlives_a_client_that_gave_up() -> None:
+    world = World()
+    recursor, exchanger, clock = make(world, serve_expired=True)
+    await ask(recursor, exchanger)
+    clock.advance(20)
+    world.address = "192.0.2.9"
+    with pytest.raises(TimeoutError):  # the server's deadline, before the client timeout
+        await asyncio.wait_for(ask(recursor, Slow(exchanger, 0.05)), 0.01)
+    await recursor.settle()
+    res = await ask(recursor, exchanger)
+    assert answer(res) == [("192.0.2.9", 10)] and res.upstream_queries == 0
+
+
 async def test_the_answerer_adds_ede_3_to_expired_answers_when_asked() -> None:
     world = World()
     parts, clock = assembly(world, serve_expired=True, serve_expired_ede=True)
