@@ -180,12 +180,18 @@ async def test_a_failed_refresh_serves_the_expired_answer_with_the_reply_ttl() -
     assert nx.rcode == dns.rcode.NXDOMAIN and nx.stale and [r.ttl for r in nx.authority] == [7]
 
 
-async def test_a_working_upstream_answers_fresh_and_replaces_the_expired_data() -> None:
+async def moved(**config: object) -> tuple[World, Recursor, Exchanger, ManualClock]:
+    """www.ex. cached (192.0.2.1, TTL 10), expired 10 s ago, and now 192.0.2.9 upstream."""
     world = World()
-    recursor, exchanger, clock = make(world, serve_expired=True)
+    recursor, exchanger, clock = make(world, serve_expired=True, **config)
     await ask(recursor, exchanger)
     clock.advance(20)
     world.address = "192.0.2.9"
+    return world, recursor, exchanger, clock
+
+
+async def test_a_working_upstream_answers_fresh_and_replaces_the_expired_data() -> None:
+    world, recursor, exchanger, clock = await moved()
     res = await ask(recursor, exchanger)
     assert not res.stale and answer(res) == [("192.0.2.9", 10)]
     world.failing = True
@@ -257,12 +263,7 @@ async def test_expired_data_at_once_or_at_the_client_timeout_refreshed_behind(
     """Client timeout 0: the expired answer at once (Unbound before 1.23); otherwise when
     the resolution takes longer than the timeout (RFC 8767 §5).  Either way the resolution
     goes on behind the answer and its result is cached for the next client."""
-    world = World()
-    recursor, exchanger, clock = make(world, serve_expired=True,
-                                      serve_expired_client_timeout=timeout_ms)
-    await ask(recursor, exchanger)
-    clock.advance(20)
-    world.address = "192.0.2.9"
+    _, recursor, exchanger, _ = await moved(serve_expired_client_timeout=timeout_ms)
     res = await ask(recursor, Slow(exchanger, delay))
     assert res.stale and answer(res) == [("192.0.2.1", 30)]
     await recursor.settle()
@@ -271,11 +272,7 @@ async def test_expired_data_at_once_or_at_the_client_timeout_refreshed_behind(
 
 
 async def test_a_refresh_outlives_a_client_that_gave_up() -> None:
-    world = World()
-    recursor, exchanger, clock = make(world, serve_expired=True)
-    await ask(recursor, exchanger)
-    clock.advance(20)
-    world.address = "192.0.2.9"
+    _, recursor, exchanger, _ = await moved()
     with pytest.raises(TimeoutError):  # the server's deadline, before the client timeout
         await asyncio.wait_for(ask(recursor, Slow(exchanger, 0.05)), 0.01)
     await recursor.settle()
