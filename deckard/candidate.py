@@ -291,6 +291,8 @@ class Candidate:
         self.clock = ManualClock(start=config.start_time)
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
         max_ttl = dict(config.ttl_bounds).get("cache_max_ttl")
+        if dict(config.stale).get("serve_original_ttl"):
+            max_ttl = None  # serve-original-ttl: the bounds do not apply (unbound.conf(5))
         self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
                               shared_soa=config.shared_soa,
                               **({} if max_ttl is None else {"max_ttl": max_ttl}),

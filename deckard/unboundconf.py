@@ -127,7 +127,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
     "val-permissive-mode": (frozenset({"no"}), "a bogus answer is SERVFAIL for the candidate"),
     "ignore-cd-flag": (frozenset({"no"}), "the candidate honours a client's CD bit"),
-    "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
     "disable-dnssec-lame-check": (
@@ -171,10 +170,12 @@ SERVE_EXPIRED: dict[str, tuple[str, type]] = {
     "serve-expired-reply-ttl": ("serve_expired_reply_ttl", int),
     "serve-expired-client-timeout": ("serve_expired_client_timeout", int),
     "ede-serve-expired": ("serve_expired_ede", bool),
+    "serve-original-ttl": ("serve_original_ttl", bool),
 }
 """Unbound's serve-expired family (unbound.conf(5); RFC 8767) as the RecursorConfig fields of
 the same meaning; absent, Unbound 1.23's defaults (the fields' own).  ``ede-serve-expired``
-counts only with ``ede: yes``, as Unbound attaches EDE 3 only then."""
+counts only with ``ede: yes``, as Unbound attaches EDE 3 only then.  ``serve-original-ttl``
+(answers carry the TTL the data came with) sits here too."""
 
 FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
 """Unbound's test options that accept signatures of these algorithms without the

@@ -51,6 +51,7 @@ class ResolverAnswerer:
     def __init__(
         self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True,
         minimal_ns_answers: bool = True, stale_ede: bool = False,
+        store_replies: bool = True,
     ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
@@ -65,6 +66,9 @@ class ResolverAnswerer:
         # True: an answer from expired data carries EDE 3 Stale Answer (RFC 8914 §4.4;
         # Unbound's ede-serve-expired)
         self.stale_ede = stale_ede
+        # False: no reply goes to the server's reply cache, which lowers TTLs as it serves
+        # (serve-original-ttl answers with the TTL the data came with)
+        self.store_replies = store_replies
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         res = await self.recursor.resolve(request, gated(self.exchanger, request))
@@ -90,7 +94,7 @@ class ResolverAnswerer:
                 if rrset not in section and not (section is reply.additional
                                                   and rrset in reply.answer):
                     section.append(rrset)
-        if res.stale:  # expired data: not for the reply cache, the next client gets fresh
+        if res.stale or not self.store_replies:  # expired data: the next client gets fresh
             request.extra[UNSTORED_KEY] = True
         ede = [(int(_stale_code(res.rcode)), "")] if res.stale and self.stale_ede else []
         if isinstance(res, ValidatedResolution):
@@ -173,7 +177,8 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     answerer = ResolverAnswerer(recursor if validator is None else validator, exchanger,
                                 minimal_responses=minimal_responses,
                                 minimal_ns_answers=minimal_ns_answers,
-                                stale_ede=recursor.config.serve_expired_ede)
+                                stale_ede=recursor.config.serve_expired_ede,
+                                store_replies=not recursor.config.serve_original_ttl)
     return Assembly(cache, conductor, recursor, validator, answerer)
 
 
@@ -195,7 +200,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
             serve_expired_ttl_reset=config.serve_expired_ttl_reset,
             serve_expired_reply_ttl=config.serve_expired_reply_ttl,
             serve_expired_client_timeout=config.serve_expired_client_timeout,
-            serve_expired_ede=config.serve_expired_ede),
+            serve_expired_ede=config.serve_expired_ede,
+            serve_original_ttl=config.serve_original_ttl),
         anchors=trust_anchors(config) or None, use_0x20=config.use_0x20)
     resolves = parts.resolves
     peers = config.peers

@@ -125,11 +125,14 @@ def register(sub: Any) -> None:
                        help="a failed refresh starts the expired data's window again")
     stale.add_argument("--serve-expired-reply-ttl", type=int, default=30, metavar="SECONDS",
                        help="TTL of answers from expired data (RFC 8767 recommends 30)")
-    stale.add_argument("--serve-expired-client-timeout", type=int, default=1800, metavar="MS",
-                       help="wait this long for a fresh answer before the expired one "
+    stale.add_argument("--serve-expired-client-timeout", type=int, default=1800, metavar="N",
+                       help="wait N ms for a fresh answer before the expired one "
                             "(0: the expired answer at once, refreshed behind it)")
     stale.add_argument("--ede-serve-expired", action="store_true",
                        help="answers from expired data carry EDE 3 Stale Answer (RFC 8914)")
+    s.add_argument("--serve-original-ttl", action="store_true",
+                   help="answer with the TTL the data came with, not the one counting down "
+                        "in the cache (cache TTL bounds then do not apply; Unbound's option)")
     s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                    help="cache budget per process, all caches together: a quarter for whole "
                         "replies as wire bytes, the rest for RRsets and negative answers")
@@ -275,6 +278,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         serve_expired_reply_ttl=args.serve_expired_reply_ttl,
         serve_expired_client_timeout=args.serve_expired_client_timeout,
         serve_expired_ede=args.ede_serve_expired,
+        serve_original_ttl=args.serve_original_ttl,
     )
     if config.control is not None and config.control[1] + config.processes - 1 > 65535:
         raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "

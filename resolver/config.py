@@ -65,6 +65,7 @@ class ResolverConfig:
     serve_expired_reply_ttl: int = 30
     serve_expired_client_timeout: int = 1800  # ms; 0: expired data at once
     serve_expired_ede: bool = False  # EDE 3 Stale Answer on such answers
+    serve_original_ttl: bool = False  # answers carry the TTL the data came with
 
     @property
     def reply_cache_bytes(self) -> int:

@@ -52,6 +52,7 @@ class CachedNegative:
     security: Security
     expires: float
     stale: bool = False  # expired, served under serve-expired (TTLs 0 here)
+    stored_ttl: int = 0  # the TTL it was stored with (serve-original-ttl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +273,7 @@ class NegativeCache(ArcBacked):
             security=entry.security,
             expires=entry.expires,
             stale=now >= entry.expires,
+            stored_ttl=entry.ttl,
         )
 
     def expire(self, name: dns.name.Name, rdtype: int, now: float,

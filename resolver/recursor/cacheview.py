@@ -66,14 +66,20 @@ class CacheView:
             authority = [neg.soa, *neg.proofs]
             if neg.stale:
                 authority = [with_ttl(r, self.config.serve_expired_reply_ttl) for r in authority]
+            elif self.config.serve_original_ttl:  # the SOA's TTL as the denial was stored
+                authority[0] = with_ttl(neg.soa, neg.stored_ttl)
             return Step(rcode, [], authority, stale=neg.stale)
         return None
 
     def _records(self, hit: CachedRRset) -> list[dns.rrset.RRset]:
-        """A cached RRset and its signatures, with serve_expired_reply_ttl when expired."""
-        if not hit.stale:
+        """A cached RRset and its signatures, with serve_expired_reply_ttl when expired, the
+        TTL it was stored with under serve_original_ttl."""
+        if hit.stale:
+            ttl = self.config.serve_expired_reply_ttl
+        elif self.config.serve_original_ttl:
+            ttl = hit.stored_ttl
+        else:
             return with_sigs(hit.rrset, hit.sigs)
-        ttl = self.config.serve_expired_reply_ttl
         return with_sigs(with_ttl(hit.rrset, ttl),
                          None if hit.sigs is None else with_ttl(hit.sigs, ttl))
 

@@ -134,6 +134,9 @@ class RecursorConfig:
     serve_expired_reply_ttl: int = 30
     serve_expired_client_timeout: int = 1800
     serve_expired_ede: bool = False
+    # Unbound's serve-original-ttl: answers carry the TTL the data came with, not the one
+    # counting down in the cache (which still expires it); cache-min/max-ttl do not apply
+    serve_original_ttl: bool = False
 
     def __post_init__(self) -> None:
         for name in ("serve_expired_ttl", "serve_expired_reply_ttl",

@@ -327,10 +327,12 @@ def test_resolver_serve_flags_reach_the_recursor() -> None:
     assert not serve_config().serve_expired  # off unless asked
     config = serve_config("--serve-expired", "--serve-expired-ttl", "0",
                           "--serve-expired-reply-ttl", "5", "--serve-expired-client-timeout",
-                          "0", "--serve-expired-ttl-reset", "--ede-serve-expired")
+                          "0", "--serve-expired-ttl-reset", "--ede-serve-expired",
+                          "--serve-original-ttl")
     answerer = build(config, ManualClock(), MockTransport(lambda addr, q, tcp: None))
     recursor = answerer.recursor
     assert isinstance(recursor, Recursor) and answerer.stale_ede
+    assert recursor.config.serve_original_ttl and not answerer.store_replies
     assert (recursor.config.serve_expired, recursor.config.serve_expired_ttl,
             recursor.config.serve_expired_reply_ttl, recursor.config.serve_expired_client_timeout,
             recursor.config.serve_expired_ttl_reset) == (True, 0, 5, 0, True)
@@ -402,3 +404,26 @@ async def test_the_server_keeps_no_expired_answer_in_its_reply_cache() -> None:
         wire = query().to_wire()
         await ask_workers(workers(answerer, fastcache=fast), wire)
         assert (fast.lookup(wire, time.monotonic()) is not None) is stored
+
+
+# -- serve-original-ttl ---------------------------------------------------------------------------
+
+
+async def test_serve_original_ttl_answers_with_the_ttl_the_data_came_with() -> None:
+    """unbound.conf(5) serve-original-ttl: the TTL as received, not the decrementing one;
+    cache expiry unchanged; cache-min-ttl and cache-max-ttl not enforced."""
+    world = World()
+    parts, clock = assembly(world, serve_original_ttl=True, cache_max_ttl=5)
+    recursor, exchanger = parts.recursor, parts.conductor
+    assert answer(await ask(recursor, exchanger)) == [("192.0.2.1", 10)]  # not capped at 5
+    nx = await ask(recursor, exchanger, "nx.ex.")
+    clock.advance(7)
+    cached = await ask(recursor, exchanger)
+    assert answer(cached) == [("192.0.2.1", 10)] and cached.upstream_queries == 0
+    nx = await ask(recursor, exchanger, "nx.ex.")
+    assert nx.upstream_queries == 0 and [r.ttl for r in nx.authority] == [10]
+    clock.advance(4)  # expired after its own 10 s
+    assert (await ask(recursor, exchanger)).upstream_queries > 0
+    request = Request(N("www.ex."), T.A)
+    await parts.answerer.answer(request, dns.message.make_query("www.ex.", "A"))
+    assert request.extra[UNSTORED_KEY]  # the reply cache would lower the TTLs

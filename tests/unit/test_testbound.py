@@ -226,7 +226,7 @@ def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
     ("extra", "why"),
     [
         ("	ratelimit: 1000", "ratelimit: 1000"),
-        ("	serve-original-ttl: yes", "serve-original-ttl: yes"),
+        ("	ignore-cd-flag: yes", "ignore-cd-flag: yes"),
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
         ("	some-future-option: 3", "some-future-option"),
