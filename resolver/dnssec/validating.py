@@ -190,7 +190,8 @@ class ValidatingRecursor:
         return ValidatedResolution(
             rest.rcode, synth.answer + [r for r in rest.answer if r not in synth.answer],
             synth.authority + [r for r in rest.authority if r not in synth.authority],
-            rest.upstream_queries, rest.reason or synth.reason, security, rest.ede)
+            rest.upstream_queries, rest.reason or synth.reason, security, rest.ede,
+            stale=rest.stale)
 
     def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
         """RFC 8509 root-key-sentinel: why a secure A/AAAA answer must be SERVFAIL, or None.
