@@ -148,6 +148,15 @@ class DnsCache:
         self.rrsets.reset_stale(name, dns.rdatatype.CNAME, now, until)
         self.negative.reset_stale(name, rdtype, now, until)
 
+    def drop_expired(self, name: dns.name.Name, rdtype: int, now: float) -> None:
+        """Forget the expired parts of the cached answer to (``name``, ``rdtype``): its
+        RRset, the CNAME there, its denials.  A refresh that succeeded supersedes them even
+        when what it brought is not cached (TTL 0: NLnetLabs/unbound#860, an expired
+        NXDOMAIN served for ever in place of a record of TTL 0)."""
+        self.rrsets.pop_expired(name, rdtype, now)
+        self.rrsets.pop_expired(name, dns.rdatatype.CNAME, now)
+        self.negative.pop_expired(name, rdtype, now)
+
     def keep(self, name: dns.name.Name, rdtype: int) -> tuple[Kept, Kept]:
         """The cached answer to (``name``, ``rdtype``) as it is now (its RRset, the CNAME
         there, its denials), for :meth:`put_back`."""

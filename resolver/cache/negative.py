@@ -299,6 +299,16 @@ class NegativeCache(ArcBacked):
                 done = self._arc.replace(key, dataclasses.replace(entry, stale_until=until))
         return done
 
+    def pop_expired(self, name: dns.name.Name, rdtype: int, now: float,
+                    rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget ``name``'s own expired denials (for ``rdtype``); whether any went."""
+        gone = False
+        for key in self._own_keys(name, rdtype, rdclass):
+            entry = self._arc.peek(key)
+            if entry is not None and now >= entry.expires:
+                gone = self._arc.pop(key) is not None or gone
+        return gone
+
     def keep(self, name: dns.name.Name, rdtype: int,
              rdclass: int = dns.rdataclass.IN) -> Kept:
         """``name``'s own denials (for ``rdtype``) as they are now, for :meth:`put_back`."""

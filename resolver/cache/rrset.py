@@ -207,6 +207,14 @@ class RRsetCache(ArcBacked):
         self._arc.replace(key, dataclasses.replace(entry, stale_until=until))
         return True
 
+    def pop_expired(self, name: dns.name.Name, rdtype: int, now: float,
+                    rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget the RRset if it has expired (serve-expired: a refresh superseded it, say
+        with an answer of TTL 0 that is not cached); whether one went."""
+        key: RRsetKey = (key_name(name), int(rdtype), int(rdclass))
+        entry = self._arc.peek(key)
+        return entry is not None and now >= entry.expires and self._arc.pop(key) is not None
+
     def keep(self, name: dns.name.Name, *rdtypes: int,
              rdclass: int = dns.rdataclass.IN) -> Kept:
         """The RRsets of ``rdtypes`` at ``name`` as they are now, for :meth:`put_back`."""

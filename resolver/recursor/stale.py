@@ -107,6 +107,7 @@ class StaleAnswers:
         if fresh.rcode == dns.rcode.SERVFAIL:
             self._failed(key)
             return self._served(stale)
+        self._refreshed(key)
 
         def put_back() -> None:  # the refresh turned out bogus: the expired data stays
             self.cache.put_back(kept)
@@ -135,6 +136,8 @@ class StaleAnswers:
                 step = await task
                 if step.rcode == dns.rcode.SERVFAIL:
                     self._failed(key)
+                else:
+                    self._refreshed(key)
             except ResolutionFailed:
                 self._failed(key)
             except Exception:  # noqa: BLE001 - a refresh behind an answer has no caller
@@ -150,6 +153,11 @@ class StaleAnswers:
                 del self._behind[key]
 
         runner.add_done_callback(done)
+
+    def _refreshed(self, key: tuple[dns.name.Name, int]) -> None:
+        """A refresh succeeded: the expired data it replaces is gone, even where the new
+        answer was not cached (TTL 0)."""
+        self.cache.drop_expired(key[0], key[1], self.clock.monotonic())
 
     def _failed(self, key: tuple[dns.name.Name, int]) -> None:
         """A refresh failed: it is not tried again for a while, and with

@@ -120,6 +120,7 @@ class World:
     def __init__(self) -> None:
         self.failing = False
         self.address = "192.0.2.1"
+        self.nx_exists = False  # then nx.ex. A 192.0.2.7, TTL 0
 
     def __call__(self, query: dns.message.Message, server: str) -> dns.message.Message:
         if server == ROOT:
@@ -130,6 +131,8 @@ class World:
         name = query.question[0].name.to_text().lower()
         if name == "www.ex.":
             return reply(query, answer=(f"www.ex. 10 A {self.address}",))
+        if name == "nx.ex." and self.nx_exists:
+            return reply(query, answer=("nx.ex. 0 A 192.0.2.7",))
         return reply(query, rcode=dns.rcode.NXDOMAIN, authority=(SOA,))
 
 
@@ -197,6 +200,24 @@ async def test_a_working_upstream_answers_fresh_and_replaces_the_expired_data() 
     world.failing = True
     clock.advance(20)
     assert answer(await ask(recursor, exchanger)) == [("192.0.2.9", 30)]
+
+
+@pytest.mark.parametrize("timeout_ms", [0, 1800])
+async def test_a_refresh_supersedes_the_expired_data_even_when_it_is_not_cached(
+        timeout_ms: int) -> None:
+    """NLnetLabs/unbound#860: an expired NXDOMAIN must not be served for ever once the name
+    has a record of TTL 0 (which is not cached)."""
+    world = World()
+    recursor, exchanger, clock = make(world, serve_expired=True,
+                                      serve_expired_client_timeout=timeout_ms)
+    assert (await ask(recursor, exchanger, "nx.ex.")).rcode == dns.rcode.NXDOMAIN
+    clock.advance(20)
+    world.nx_exists = True
+    first = await ask(recursor, exchanger, "nx.ex.")
+    await recursor.settle()
+    second = await ask(recursor, exchanger, "nx.ex.")
+    assert answer(second) == [("192.0.2.7", 0)] and not second.stale
+    assert first.stale is (timeout_ms == 0)
 
 
 async def test_the_window_and_its_reset() -> None:
