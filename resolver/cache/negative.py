@@ -238,7 +238,7 @@ class NegativeCache(ArcBacked):
         found: tuple[NegativeKey, _StoredNegative] | None = None
         for key in own:
             entry = self._arc.peek(key)
-            if entry is None or not _servable(entry, now, stale):
+            if entry is None or now >= entry.expires and not _servable(entry, now, stale):
                 continue
             if found is None or entry.stored_at > found[1].stored_at:
                 found = (key, entry)
@@ -247,7 +247,7 @@ class NegativeCache(ArcBacked):
             ancestor = ancestor.parent()
             key = ("nxdomain", ancestor, 0, rdclass)
             entry = self._arc.peek(key)
-            if entry is None or not _servable(entry, now, stale):
+            if entry is None or now >= entry.expires and not _servable(entry, now, stale):
                 continue
             if self.secure_cut_only and entry.security is not Security.SECURE:
                 continue

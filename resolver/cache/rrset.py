@@ -167,8 +167,9 @@ class RRsetCache(ArcBacked):
         with TTL 0 (serve-expired, RFC 8767 §4), unless the validator found it bogus.
         """
         entry = self._arc.get((key_name(name), int(rdtype), int(rdclass)))
-        if entry is None or not servable(entry.expires, entry.stale_until, now, stale) or (
-                now >= entry.expires and entry.security is Security.BOGUS):
+        if entry is None or now >= entry.expires and (  # (one comparison when fresh)
+                entry.security is Security.BOGUS
+                or not servable(entry.expires, entry.stale_until, now, stale)):
             self.misses += 1
             return None
         self.hits += 1
