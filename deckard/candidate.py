@@ -382,6 +382,7 @@ class Candidate:
                 _Known(cached), self.answerer.exchanger,
                 minimal_responses=self.answerer.minimal_responses,
                 minimal_ns_answers=self.answerer.minimal_ns_answers,
+                stale_ede=self.answerer.stale_ede,
             ).answer(request, query)
         reply = dns.message.make_response(query, recursion_available=True)
         referral = self.recursor.cached_referral(request.qname, request.qtype)

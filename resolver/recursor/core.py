@@ -210,20 +210,26 @@ class Recursor:
 
     def cached(self, request: Request) -> Resolution | None:
         """The answer to ``request`` from the cache alone (its CNAME chain followed in the
-        cache), or None when some of it is not cached; nothing is sent, nothing changes."""
+        cache), or None when some of it is not cached; nothing is sent, nothing changes.
+        Expired data too where serve-expired would answer with it at once (client timeout
+        0, or a refresh that failed moments ago: Unbound's answer_from_cache)."""
         answer: list[dns.rrset.RRset] = []
         name, seen = request.qname, {request.qname}
+        stale = False
         for _ in range(MAX_CNAME_CHAIN + 1):
             step = self.view.step(name, request.qtype)
+            if step is None and self.stale.at_once(name, request.qtype):
+                step = self.view.step(name, request.qtype, stale=stale_window(self.config))
             if step is None:
                 return None
             answer.extend(step.records)
+            stale |= step.stale
             if step.target is None:
                 if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
                     self._extras.remember(name, request.qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, step.authority,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional)
+                                  extra_additional=step.extra_additional, stale=stale)
             if step.target in seen:
                 return None
             seen.add(step.target)

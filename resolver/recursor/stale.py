@@ -78,17 +78,27 @@ class StaleAnswers:
         """Whether this lookup may be answered from expired data."""
         return self.config.serve_expired and depth == 0 and int(qtype) not in NEVER_STALE
 
+    def at_once(self, name: dns.name.Name, qtype: int) -> bool:
+        """Whether expired data answers (``name``, ``qtype``) without a refresh first:
+        client timeout 0, or a refresh of it failed moments ago."""
+        if not self.applies(qtype, 0):
+            return False
+        return self.config.serve_expired_client_timeout == 0 or self._backing_off(
+            (name, int(qtype)))
+
+    def _backing_off(self, key: tuple[dns.name.Name, int]) -> bool:
+        """Whether a refresh of ``key`` failed moments ago (FAILED_REFRESH_BACKOFF_S)."""
+        until = self._backoff.peek(key)
+        return until is not None and self.clock.monotonic() < until
+
     async def answer(self, name: dns.name.Name, qtype: int, stale: Step,
                      refresh: Refresh) -> Step:
         """``stale`` (the expired answer) or the fresh one ``refresh`` resolves, as the
         client timeout says."""
         key = (name, int(qtype))
-        until = self._backoff.peek(key)
-        if until is not None and self.clock.monotonic() < until:
-            return self._served(stale)  # a refresh failed moments ago
         timeout_ms = self.config.serve_expired_client_timeout
-        if timeout_ms == 0:
-            if key not in self._behind:  # one refresh at a time per question
+        if self.at_once(name, qtype):
+            if timeout_ms == 0 and key not in self._behind and not self._backing_off(key):
                 self._behind_answer(key, asyncio.ensure_future(refresh()))
             return self._served(stale)
         kept = self.cache.keep(name, qtype)

@@ -256,6 +256,25 @@ async def test_a_failed_refresh_is_not_tried_again_for_five_seconds() -> None:
     assert (await ask(recursor, exchanger)).upstream_queries > 0
 
 
+async def test_the_cache_alone_answers_expired_data_when_it_would_at_once() -> None:
+    """Recursor.cached (queries without RD, allow_snoop): expired data with client timeout
+    0, or while a failed refresh backs off (Unbound's answer_from_cache); not otherwise."""
+    world = World()
+    recursor, exchanger, clock = make(world, serve_expired=True)
+    await ask(recursor, exchanger)
+    clock.advance(20)
+    request = Request(N("www.ex."), T.A, rd=False)
+    assert recursor.cached(request) is None  # client timeout 1800: the refresh comes first
+    world.failing = True
+    await ask(recursor, exchanger)  # fails: backing off
+    res = recursor.cached(request)
+    assert res is not None and res.stale and answer(res) == [("192.0.2.1", 30)]
+    recursor.config = RecursorConfig(qname_minimisation=False, serve_expired=True,
+                                     serve_expired_client_timeout=0)
+    clock.advance(10)
+    assert recursor.cached(request) is not None
+
+
 async def test_keys_are_never_served_expired() -> None:
     world = World()
     recursor, exchanger, clock = make(world, serve_expired=True)
