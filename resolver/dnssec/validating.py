@@ -41,7 +41,7 @@ from resolver.dnssec.signatures import SignatureMemo, Verifier
 from resolver.dnssec.synthesis import AggressiveNsec
 from resolver.dnssec.verdicts import Ede, type_name, weakest
 from resolver.model import Request
-from resolver.recursor.config import Resolution
+from resolver.recursor.config import Resolution, Step
 from resolver.recursor.core import Recursor
 from resolver.recursor.exchanger import Exchanger
 
@@ -89,6 +89,14 @@ class ValidatingRecursor:
                                          self.stats)
         self.answers = AnswerCheck(self.chain, self.aggressive, self.config, self.verifier,
                                    self.limits, self.stats)
+        inner.stale.judge = self._bogus  # serve-expired: refreshes behind expired answers
+
+    async def _bogus(self, name: Name, qtype: int, step: Step, exchanger: Exchanger) -> bool:
+        """Whether a refreshed answer (one step, no chain to follow) validates as bogus."""
+        request = Request(name, qtype, do=True)
+        res = Resolution(step.rcode, step.records, step.authority)
+        verdict, _, _ = await self.answers.check(request, res, SubQueries(exchanger))
+        return verdict.bogus
 
     # -- the client's question ------------------------------------------------------------------
 

@@ -176,7 +176,7 @@ class Recursor:
             if expired is not None:  # serve-expired (RFC 8767): it, or a fresh answer
                 return await self.stale.answer(
                     name, qtype, expired,
-                    lambda: self._iterate(name, qtype, exchanger, budget, depth))
+                    lambda: self._iterate(name, qtype, exchanger, budget, depth), exchanger)
         return await self._iterate(name, qtype, exchanger, budget, depth)
 
     async def _iterate(

@@ -38,8 +38,10 @@ import dns.rcode
 import dns.rdatatype
 
 from resolver.cache import LRU, DnsCache
+from resolver.cache.common import Kept
 from resolver.clock import Clock
 from resolver.recursor.config import RecursorConfig, ResolutionFailed, Step
+from resolver.recursor.exchanger import Exchanger
 
 T = dns.rdatatype
 NEVER_STALE = frozenset({int(T.DNSKEY), int(T.DS)})
@@ -53,6 +55,9 @@ MAX_BACKOFFS = 10_000  # questions whose failed refresh is remembered
 log = logging.getLogger(__name__)
 
 Refresh = Callable[[], Awaitable[Step]]
+Judge = Callable[[dns.name.Name, int, Step, Exchanger], Awaitable[bool]]
+"""Whether a refreshed answer is bogus (the validator's verdict on it), for refreshes that
+run behind an expired answer, which no client's question validates."""
 
 
 def stale_window(config: RecursorConfig) -> float:
@@ -73,6 +78,8 @@ class StaleAnswers:
         # question -> until when a failed refresh is not tried again
         self._backoff: LRU[tuple[dns.name.Name, int], float] = LRU(MAX_BACKOFFS)
         self.served = 0  # expired answers given to clients
+        # set by the validator over the recursor: judges the refreshes run behind answers
+        self.judge: Judge | None = None
 
     def applies(self, qtype: int, depth: int) -> bool:
         """Whether this lookup may be answered from expired data."""
@@ -92,14 +99,15 @@ class StaleAnswers:
         return until is not None and self.clock.monotonic() < until
 
     async def answer(self, name: dns.name.Name, qtype: int, stale: Step,
-                     refresh: Refresh) -> Step:
+                     refresh: Refresh, exchanger: Exchanger) -> Step:
         """``stale`` (the expired answer) or the fresh one ``refresh`` resolves, as the
         client timeout says."""
         key = (name, int(qtype))
         timeout_ms = self.config.serve_expired_client_timeout
         if self.at_once(name, qtype):
             if timeout_ms == 0 and key not in self._behind and not self._backing_off(key):
-                self._behind_answer(key, asyncio.ensure_future(refresh()))
+                kept = self.cache.keep(name, qtype)
+                self._behind_answer(key, asyncio.ensure_future(refresh()), (kept, exchanger))
             return self._served(stale)
         kept = self.cache.keep(name, qtype)
         task = asyncio.ensure_future(refresh())
@@ -137,14 +145,21 @@ class StaleAnswers:
         self.served += 1
         return stale
 
-    def _behind_answer(self, key: tuple[dns.name.Name, int], task: asyncio.Future[Step]) -> None:
+    def _behind_answer(self, key: tuple[dns.name.Name, int], task: asyncio.Future[Step],
+                       judged: tuple[tuple[Kept, Kept], Exchanger] | None = None) -> None:
         """``task`` goes on after the expired answer was given; a failure resets the
-        expired data's window (serve-expired-ttl-reset), anything else is logged."""
+        expired data's window (serve-expired-ttl-reset), anything else is logged.
+        ``judged``: the expired data as kept and the exchanger to validate through; a
+        refresh the judge finds bogus puts that data back (NLnetLabs/unbound#1143)."""
 
         async def run() -> None:
             try:
                 step = await task
                 if step.rcode == dns.rcode.SERVFAIL:
+                    self._failed(key)
+                elif judged is not None and self.judge is not None and step.target is None \
+                        and await self.judge(key[0], key[1], step, judged[1]):
+                    self.cache.put_back(judged[0])
                     self._failed(key)
                 else:
                     self._refreshed(key)
