@@ -129,6 +129,7 @@ class CandidateConfig:
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
     local: LocalConfig | None = None  # local zones (testbound: with Unbound's defaults)
+    stale: tuple[tuple[str, int | bool], ...] = ()  # RecursorConfig fields: serve_expired*
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -178,6 +179,7 @@ class CandidateConfig:
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
             local=config.local,
+            stale=config.stale,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -209,7 +211,8 @@ class CandidateConfig:
             qmin_stop_on_answer=self.qmin_stop_on_answer,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
-        return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
+        overrides: dict[str, object] = {**dict(self.ttl_bounds), **dict(self.stale)}
+        return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
 
 
 def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:
@@ -296,6 +299,8 @@ class Candidate:
         self.clock = ManualClock(start=config.start_time)
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
         max_ttl = dict(config.ttl_bounds).get("cache_max_ttl")
+        if dict(config.stale).get("serve_original_ttl"):
+            max_ttl = None  # serve-original-ttl: the bounds do not apply (unbound.conf(5))
         self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
                               shared_soa=config.shared_soa,
                               **({} if max_ttl is None else {"max_ttl": max_ttl}),
@@ -327,10 +332,14 @@ class Candidate:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
-    def forget(self, name: dns.name.Name, rdtype: int) -> None:
+    def forget(self, name: dns.name.Name, rdtype: int, expire: bool = False) -> None:
         """Drop the cached answer to (``name``, ``rdtype``): its RRset, its denial and the
         extras kept with it (testbound's FLUSH_MESSAGE, and EXPIRE_MESSAGE without
-        serve-expired: the next such query goes upstream)."""
+        serve-expired: the next such query goes upstream).  ``expire`` with serve-expired
+        on (EXPIRE_MESSAGE): the answer expires now instead, kept as expired data is."""
+        if expire and self.recursor.config.serve_expired:
+            self.cache.expire(name, rdtype, self.recursor.clock.monotonic())
+            return
         self.cache.rrsets.pop(name, rdtype)
         self.cache.negative.pop(name, rdtype)
         self.recursor.forget_extras(name, rdtype)
@@ -376,6 +385,7 @@ class Candidate:
                     max_size=MAX_MESSAGE)
             request = dataclasses.replace(request, rd=True)
         answer = await self.answerer.answer(request, query)
+        await self.recursor.settle()  # refreshes behind expired answers end before the next step
         return finish(query, answer).to_wire(max_size=MAX_MESSAGE)
 
     async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:
@@ -388,6 +398,7 @@ class Candidate:
                 _Known(cached), self.answerer.exchanger,
                 minimal_responses=self.answerer.minimal_responses,
                 minimal_ns_answers=self.answerer.minimal_ns_answers,
+                stale_ede=self.answerer.stale_ede,
             ).answer(request, query)
         reply = dns.message.make_response(query, recursion_available=True)
         referral = self.recursor.cached_referral(request.qname, request.qtype)

@@ -94,6 +94,7 @@ class ScenarioConfig:
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
     # testbound: local-zone/local-data (Unbound's defaults too); None: no local zone
     local: LocalConfig | None = None
+    stale: tuple[tuple[str, int | bool], ...] = ()  # testbound's serve-expired family
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

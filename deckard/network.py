@@ -206,7 +206,7 @@ class ResolverTarget:
     def advance(self, seconds: float) -> None:
         raise Unsupported("TIME_PASSES: a real resolver's clock cannot be moved")
 
-    def forget(self, question: Question) -> None:
+    def forget(self, question: Question, expire: bool = False) -> None:
         raise Unsupported("FLUSH_MESSAGE: a real resolver's cache is not reached from here")
 
     @property

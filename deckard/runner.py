@@ -72,8 +72,8 @@ class CandidateTarget:
     def advance(self, seconds: float) -> None:
         self.candidate.advance(seconds)
 
-    def forget(self, question: Question) -> None:
-        self.candidate.forget(question.name, question.rdtype)
+    def forget(self, question: Question, expire: bool = False) -> None:
+        self.candidate.forget(question.name, question.rdtype, expire)
 
     @property
     def upstream_queries(self) -> int:
@@ -162,7 +162,7 @@ async def play(
         elif step.kind == "TIME_PASSES":
             target.advance(step.elapse)
         elif step.forget is not None:
-            target.forget(step.forget)
+            target.forget(step.forget, step.kind == "EXPIRE_MESSAGE")
     if net.undefined:
         first = net.undefined[0]
         more = f" (+{len(net.undefined) - 1} more)" if len(net.undefined) > 1 else ""

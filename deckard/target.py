@@ -32,9 +32,10 @@ class Target(Protocol):
         """Move the target's clock forward (raise :class:`Unsupported` if impossible)."""
         ...
 
-    def forget(self, question: Question) -> None:
+    def forget(self, question: Question, expire: bool = False) -> None:
         """Drop the cached answer to ``question`` (raise :class:`Unsupported` if
-        impossible): testbound's FLUSH_MESSAGE and EXPIRE_MESSAGE."""
+        impossible): testbound's FLUSH_MESSAGE and EXPIRE_MESSAGE (``expire``: the answer
+        expires, kept for serve-expired, where the target serves expired data)."""
         ...
 
     @property

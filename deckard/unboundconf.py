@@ -74,7 +74,7 @@ NO_OPS: dict[str, str] = {
         "verbosity logfile use-syslog log-time-ascii log-queries log-replies log-servfail "
         "log-local-actions log-tag-queryreply log-identity log-destaddr val-log-level "
         "statistics-interval statistics-cumulative extended-statistics use-systemd "
-        "ede ede-serve-expired".split(),
+        "ede".split(),
         "logging and statistics only: the answers are the same",
     ),
     # process, sockets and capacity: the run is in-process with a cache far bigger than
@@ -112,7 +112,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "the candidate has no RFC 8509 root-key sentinel",
     ),
     "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
-    "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "aggressive-nsec": (
         frozenset({"yes"}),
         "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
@@ -131,7 +130,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
     "val-permissive-mode": (frozenset({"no"}), "a bogus answer is SERVFAIL for the candidate"),
     "ignore-cd-flag": (frozenset({"no"}), "the candidate honours a client's CD bit"),
-    "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
     "disable-dnssec-lame-check": (
@@ -167,6 +165,20 @@ TTL_BOUNDS = {
     "cache-max-negative-ttl": "cache_max_negative_ttl",
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
+
+SERVE_EXPIRED: dict[str, tuple[str, type]] = {
+    "serve-expired": ("serve_expired", bool),
+    "serve-expired-ttl": ("serve_expired_ttl", int),
+    "serve-expired-ttl-reset": ("serve_expired_ttl_reset", bool),
+    "serve-expired-reply-ttl": ("serve_expired_reply_ttl", int),
+    "serve-expired-client-timeout": ("serve_expired_client_timeout", int),
+    "ede-serve-expired": ("serve_expired_ede", bool),
+    "serve-original-ttl": ("serve_original_ttl", bool),
+}
+"""Unbound's serve-expired family (unbound.conf(5); RFC 8767) as the RecursorConfig fields of
+the same meaning; absent, Unbound 1.23's defaults (the fields' own).  ``ede-serve-expired``
+counts only with ``ede: yes``, as Unbound attaches EDE 3 only then.  ``serve-original-ttl``
+(answers carry the TTL the data came with) sits here too."""
 
 FAKE_ALGORITHMS = {"fake-sha1": frozenset({3, 5, 6, 7}), "fake-dsa": frozenset({3, 6})}
 """Unbound's test options that accept signatures of these algorithms without the
@@ -274,6 +286,8 @@ class _Reader:
         self.bogus_ttl: int | None = None  # val-bogus-ttl
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
+        self.stale: dict[str, int | bool] = {}  # SERVE_EXPIRED, by RecursorConfig field
+        self.ede = False  # ede: (ede-serve-expired needs it)
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
         self.local = _LocalParts()  # local-zone, ... (resolver.localzone)
@@ -363,6 +377,16 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key in SERVE_EXPIRED:
+            field, kind = SERVE_EXPIRED[key]
+            if kind is bool:
+                self.stale[field] = self.boolean(lineno, key, value)
+            elif value.isdigit():
+                self.stale[field] = int(value)
+            else:
+                raise self.error(lineno, f"{key}: {value!r} is not a whole number >= 0")
+        elif key == "ede":
+            self.ede = self.boolean(lineno, key, value)  # else a no-op (NO_OPS)
         elif key == "val-bogus-ttl":
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
@@ -491,6 +515,8 @@ class _Reader:
             minimal_responses=self.switches.get("minimal-responses", False),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
             local=_local_config(self),
+            stale=tuple(sorted({**self.stale, "serve_expired_ede": bool(
+                self.stale.get("serve_expired_ede")) and self.ede}.items())),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

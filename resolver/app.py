@@ -29,6 +29,7 @@ from configfiles import ConfigError
 from netpolicy import is_loopback
 from resolver import rootdata
 from resolver.cache import DnsCache, Security
+from resolver.cache.reply import UNSTORED_KEY
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
 from resolver.config import ResolverConfig
@@ -52,6 +53,7 @@ class ResolverAnswerer:
     def __init__(
         self, recursor: Resolves, exchanger: Exchanger, *, minimal_responses: bool = True,
         minimal_ns_answers: bool = True, local_zones: LocalZones | None = None,
+        stale_ede: bool = False, store_replies: bool = True,
     ) -> None:
         self.recursor = recursor
         self.exchanger = exchanger
@@ -65,6 +67,12 @@ class ResolverAnswerer:
         # Unbound's do (msgencode.c positive_answer: "for priming queries, type NS,
         # include addresses")
         self.minimal_ns_answers = minimal_ns_answers
+        # True: an answer from expired data carries EDE 3 Stale Answer (RFC 8914 §4.4;
+        # Unbound's ede-serve-expired)
+        self.stale_ede = stale_ede
+        # False: no reply goes to the server's reply cache, which lowers TTLs as it serves
+        # (serve-original-ttl answers with the TTL the data came with)
+        self.store_replies = store_replies
 
     async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         local = await self.local_reply(request, query)
@@ -125,17 +133,28 @@ class ResolverAnswerer:
                 if rrset not in section and not (section is reply.additional
                                                   and rrset in reply.answer):
                     section.append(rrset)
+        if res.stale or not self.store_replies:  # expired data: the next client gets fresh
+            request.extra[UNSTORED_KEY] = True
+        ede = [(int(_stale_code(res.rcode)), "")] if res.stale and self.stale_ede else []
         if isinstance(res, ValidatedResolution):
             asked_ad = bool(query.flags & dns.flags.AD)
             if res.security is Security.SECURE and (request.do or asked_ad):
                 reply.flags |= dns.flags.AD
-            if res.ede and reply.edns >= 0:
-                options = list(reply.options) + [
-                    dns.edns.EDEOption(dns.edns.EDECode.make(code), text[:MAX_EDE_TEXT] or None)
-                    for code, text in res.ede
-                ]
-                reply.use_edns(0, reply.ednsflags, reply.payload, options=options)
+            ede += res.ede
+        if ede and reply.edns >= 0:
+            options = list(reply.options) + [
+                dns.edns.EDEOption(dns.edns.EDECode.make(code), text[:MAX_EDE_TEXT] or None)
+                for code, text in ede
+            ]
+            reply.use_edns(0, reply.ednsflags, reply.payload, options=options)
         return reply
+
+
+def _stale_code(rcode: int) -> dns.edns.EDECode:
+    """RFC 8914 §4.4 Stale Answer, or §4.20 Stale NXDomain Answer for an NXDOMAIN."""
+    if rcode == dns.rcode.NXDOMAIN:
+        return dns.edns.EDECode.STALE_NXDOMAIN_ANSWER
+    return dns.edns.EDECode.STALE_ANSWER
 
 
 def trust_anchors(config: ResolverConfig) -> TrustAnchors:
@@ -199,7 +218,9 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     answerer = ResolverAnswerer(recursor if validator is None else validator, exchanger,
                                 minimal_responses=minimal_responses,
                                 minimal_ns_answers=minimal_ns_answers,
-                                local_zones=local_zones)
+                                local_zones=local_zones,
+                                stale_ede=recursor.config.serve_expired_ede,
+                                store_replies=not recursor.config.serve_original_ttl)
     return Assembly(cache, conductor, recursor, validator, answerer)
 
 
@@ -220,7 +241,13 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         recursor_config=RecursorConfig(
             qname_minimisation=config.qname_minimisation,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
-            do_ip6=ip6_enabled(config), prime=config.priming),
+            do_ip6=ip6_enabled(config), prime=config.priming,
+            serve_expired=config.serve_expired, serve_expired_ttl=config.serve_expired_ttl,
+            serve_expired_ttl_reset=config.serve_expired_ttl_reset,
+            serve_expired_reply_ttl=config.serve_expired_reply_ttl,
+            serve_expired_client_timeout=config.serve_expired_client_timeout,
+            serve_expired_ede=config.serve_expired_ede,
+            serve_original_ttl=config.serve_original_ttl),
         anchors=trust_anchors(config) or None, use_0x20=config.use_0x20,
         local_zones=local_zones)
     resolves = parts.resolves

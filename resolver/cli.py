@@ -34,13 +34,12 @@ from typing import Any
 from configfiles import ConfigError
 from configfiles.roothints import read_root_hints
 from netpolicy import PRODUCTION, AddressError, AddressPolicy, Networks
-from resolver import control_client, localzone, rootdata, wasm
+from resolver import cli_answers, control_client, rootdata, wasm
 from resolver.app import ResolverAnswerer, build, describe, trust_anchors
 from resolver.cache.reply import FastCache
 from resolver.config import ResolverConfig, checked_address
 from resolver.control import ControlServer, PluginSet
 from resolver.frames import FrameQueue
-from resolver.localzone import LocalConfig
 from resolver.peers import PeerResolver, PeerServer
 from resolver.peers.config import settings
 from resolver.plugins import PluginChain
@@ -104,25 +103,7 @@ def register(sub: Any) -> None:
     s.add_argument("--no-0x20", dest="use_0x20", action="store_false", default=argparse.SUPPRESS,
                    help="send upstream query names in lower case, not in a random case "
                         "(0x20, RFC 5452 section 9.1)")
-    local = s.add_argument_group("local zones (Unbound's local-zone/local-data, README.md)")
-    local.add_argument("--local-zone", action="append", default=[], metavar="'NAME TYPE'",
-                       help="a local zone: static, transparent, redirect, refuse, deny, "
-                            "always_nxdomain, ... (unbound.conf(5) local-zone)")
-    local.add_argument("--local-data", action="append", default=[], metavar="'NAME [N] TYPE ARG'",
-                       help="a local record in zone-file syntax (N: its TTL), e.g. "
-                            "'host.lan. A 192.0.2.1'")
-    local.add_argument("--local-data-ptr", action="append", default=[],
-                       metavar="'ADDR [N] NAME'",
-                       help="a local PTR record for ADDR (N: its TTL)")
-    local.add_argument("--local-zones", type=Path, metavar="FILE",
-                       help="a file of local-zone:, local-data:, local-data-ptr: and "
-                            "unblock-lan-zones: lines (unbound.conf syntax)")
-    local.add_argument("--unblock-lan-zones", action="store_true",
-                       help="resolve the private-address and AS112 reverse zones upstream "
-                            "instead of answering them NXDOMAIN")
-    local.add_argument("--no-default-local-zones", action="store_true",
-                       help="turn off Unbound's built-in local zones (localhost, onion., "
-                            "test., RFC 1918 reverse, ...)")
+    cli_answers.add_local_options(s)
     s.add_argument("--tcp-backlog", type=int, default=4096, metavar="N",
                    help="TCP listen backlog, capped by net.core.somaxconn")
     s.add_argument("--tcp-per-client", type=int, default=256, metavar="N",
@@ -135,6 +116,7 @@ def register(sub: Any) -> None:
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
                    help="port the authoritative servers are asked on")
+    cli_answers.add_stale_options(s)
     s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                    help="cache budget per process, all caches together: a quarter for whole "
                         "replies as wire bytes, the rest for RRsets and negative answers")
@@ -233,39 +215,6 @@ def _plugin_specs(specs: list[str]) -> tuple[tuple[Path, str, str], ...]:
         raise ConfigError(str(e)) from None
 
 
-def _local_config(args: argparse.Namespace) -> LocalConfig:
-    """The local zones of the command line (and of ``--local-zones FILE``), each checked:
-    a one-line error names the flag or the file's line."""
-    base = LocalConfig()
-    if args.local_zones is not None:
-        try:
-            text = args.local_zones.read_text()
-        except OSError as e:
-            raise ConfigError(f"--local-zones: {args.local_zones}: {e.strerror}") from None
-        try:
-            base = localzone.read_file(text, str(args.local_zones))
-        except localzone.LocalZoneError as e:
-            raise ConfigError(f"--local-zones: {e}") from None
-    zones, data, ptrs = list(base.zones), list(base.data), list(base.ptrs)
-    try:
-        for text in args.local_zone:
-            name, kind = localzone.parse_zone(text)
-            zones.append((name.to_text(), kind))
-        for text in args.local_data:
-            localzone.parse_record(text)
-            data.append(text)
-        for text in args.local_data_ptr:
-            localzone.parse_ptr(text)
-            ptrs.append(text)
-        config = LocalConfig(tuple(zones), tuple(data), tuple(ptrs),
-                             defaults=not args.no_default_local_zones,
-                             unblock_lan=base.unblock_lan or args.unblock_lan_zones)
-        config.build()
-    except localzone.LocalZoneError as e:
-        raise ConfigError(f"local zones: {e}") from None
-    return config
-
-
 def config_from(args: argparse.Namespace) -> ResolverConfig:
     """The whole command line checked by the address policy, its files read and checked now
     (a bad file is a one-line error naming the flag) before anything is opened."""
@@ -303,7 +252,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
         plugins=_plugin_specs(args.plugin),
         control=parse_listen(args.control, policy, "--control") if args.control else None,
-        local=_local_config(args),
+        local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
     )
     if config.control is not None and config.control[1] + config.processes - 1 > 65535:
         raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "

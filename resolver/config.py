@@ -62,6 +62,14 @@ class ResolverConfig:
     # local zones and data answered before the cache (resolver.localzone); Unbound's
     # default local zones (localhost, RFC 1918 reverse, ...) are on by default
     local: LocalConfig = LocalConfig()
+    # serve-stale (RFC 8767), Unbound's serve-expired family: RecursorConfig.serve_expired*
+    serve_expired: bool = False
+    serve_expired_ttl: int = 86_400  # seconds past expiry; 0: no limit
+    serve_expired_ttl_reset: bool = False
+    serve_expired_reply_ttl: int = 30
+    serve_expired_client_timeout: int = 1800  # ms; 0: expired data at once
+    serve_expired_ede: bool = False  # EDE 3 Stale Answer on such answers
+    serve_original_ttl: bool = False  # answers carry the TTL the data came with
 
     @property
     def reply_cache_bytes(self) -> int:

@@ -62,7 +62,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from resolver.cache.reply import FastCache
+from resolver.cache.reply import UNSTORED_KEY, FastCache
 from resolver.clock import Clock, SystemClock
 from resolver.frames import FrameQueue, Inbound
 from resolver.localzone import NoReply
@@ -309,7 +309,8 @@ class Workers:
         answer, from_plugin = await self._resolve(self._plugins, request, query, budget)
         wire = self._render(frame, query, self._finish(query, answer), limit)
         # stream replies are never TC: stored as UDP's are
-        if self.fastcache is not None and not from_plugin:
+        if self.fastcache is not None and not from_plugin \
+                and not request.extra.get(UNSTORED_KEY):
             # a TC=1 reply has no TTL of its own: it lives as long as the answer it cut
             lifetime = _min_ttl(answer) if len(wire) > 3 and wire[2] & 0x02 else None
             self.fastcache.store(frame.wire, wire, self._clock.monotonic(), lifetime=lifetime,

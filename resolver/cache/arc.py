@@ -203,6 +203,20 @@ class ARC(Generic[K, V]):
 
     # -- stores ---------------------------------------------------------------------------
 
+    def peek_sized(self, key: K) -> tuple[V, int] | None:
+        """The value under ``key`` and its size, without promoting it or counting."""
+        return self._t1.get(key) or self._t2.get(key)
+
+    def replace(self, key: K, value: V) -> bool:
+        """Swap the value of a resident ``key`` for one of the same size, in place (no
+        reference, no move); whether ``key`` was resident."""
+        for resident in (self._t1, self._t2):
+            entry = resident.get(key)
+            if entry is not None:
+                resident[key] = (value, entry[1])
+                return True
+        return False
+
     def put(self, key: K, value: V, size: int) -> bool:
         """Store ``value`` of ``size`` bytes under ``key``; ``False`` if it can never fit."""
         _check_size(size)

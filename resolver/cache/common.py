@@ -29,12 +29,14 @@ __all__ = [
     "MIN_TTL_S",
     "WIRE_EXPANSION",
     "ArcBacked",
+    "Kept",
     "Rank",
     "Security",
     "clamp_ttl",
     "entry_charge",
     "key_name",
     "remaining_ttl",
+    "servable",
     "wire_size",
 ]
 
@@ -105,6 +107,19 @@ def remaining_ttl(expires: float, now: float, ttl: int) -> int:
     return max(0, min(ttl, math.floor(expires - now)))
 
 
+def servable(expires: float, stale_until: float | None, now: float,
+             stale: float | None) -> bool:
+    """Whether an entry that expires at ``expires`` may be served at ``now``: unexpired, or,
+    with ``stale`` (serve-expired, RFC 8767), expired for less than ``stale`` seconds
+    (``math.inf``: no limit) or before ``stale_until`` when a failed refresh reset its
+    window (Unbound's serve-expired-ttl-reset)."""
+    if now < expires:
+        return True
+    if stale is None:
+        return False
+    return now < (expires + stale if stale_until is None else stale_until)
+
+
 def wire_size(rrset: dns.rrset.RRset | None) -> int:
     """The RRset's uncompressed wire length, counted from its fields (rendering it costs
     ~10-14 us an RRset, several times per cold query); types not known here are rendered."""
@@ -164,10 +179,28 @@ def key_name(name: dns.name.Name) -> dns.name.Name:
     return name.canonicalize()
 
 
+Kept = tuple[tuple[Any, ...], dict[Any, tuple[Any, int]]]
+"""Some keys of an :class:`ArcBacked` cache and the entries (with sizes) they had."""
+
+
 class ArcBacked:
-    """Sizing shared by the caches that keep their entries on an :class:`ARC`."""
+    """Sizing shared by the caches that keep their entries on an :class:`ARC`, and keeping
+    some entries aside to put them back (serve-expired: the expired answer a bogus refresh
+    replaced)."""
 
     _arc: ARC[Any, Any]
+
+    def _keep(self, keys: tuple[Any, ...]) -> Kept:
+        return keys, {k: e for k in keys if (e := self._arc.peek_sized(k)) is not None}
+
+    def _put_back(self, kept: Kept) -> None:
+        """The kept keys as they were: their entries back, the ones absent then dropped."""
+        keys, entries = kept
+        for key in keys:
+            if key in entries:
+                self._arc.put(key, *entries[key])
+            else:
+                self._arc.pop(key)
 
     def __len__(self) -> int:
         return len(self._arc)

@@ -22,6 +22,7 @@ from resolver.cache.arc import LRU
 from resolver.cache.common import (
     MAX_NEGATIVE_TTL_S,
     MAX_TTL_S,
+    Kept,
     key_name,
 )
 from resolver.cache.infra import InfraCache
@@ -130,6 +131,44 @@ class DnsCache:
             gone += self.negative.pop(name, rdtype)
         gone += self._refetched.pop(key_name(name)) is not None
         return gone
+
+    def expire(self, name: dns.name.Name, rdtype: int, now: float) -> bool:
+        """Make the cached answer to (``name``, ``rdtype``) expire at ``now``: its RRset (or
+        the CNAME there) and its denial, kept as expired data are (serve-expired);
+        whether anything was cached (testbound's EXPIRE_MESSAGE)."""
+        done = self.rrsets.expire(name, rdtype, now)
+        done |= self.rrsets.expire(name, dns.rdatatype.CNAME, now)
+        return self.negative.expire(name, rdtype, now) or done
+
+    def reset_stale(self, name: dns.name.Name, rdtype: int, now: float, until: float) -> None:
+        """Keep the expired answer to (``name``, ``rdtype``) servable until ``until``: its
+        RRset (or the CNAME there) and its denial (Unbound's serve-expired-ttl-reset, after
+        a failed refresh)."""
+        self.rrsets.reset_stale(name, rdtype, now, until)
+        self.rrsets.reset_stale(name, dns.rdatatype.CNAME, now, until)
+        self.negative.reset_stale(name, rdtype, now, until)
+
+    def drop_expired(self, name: dns.name.Name, rdtype: int, now: float) -> None:
+        """Forget the expired parts of the cached answer to (``name``, ``rdtype``): its
+        RRset, the CNAME there, its denials.  A refresh that succeeded supersedes them even
+        when what it brought is not cached (TTL 0: NLnetLabs/unbound#860, an expired
+        NXDOMAIN served for ever in place of a record of TTL 0)."""
+        self.rrsets.pop_expired(name, rdtype, now)
+        self.rrsets.pop_expired(name, dns.rdatatype.CNAME, now)
+        self.negative.pop_expired(name, rdtype, now)
+
+    def keep(self, name: dns.name.Name, rdtype: int) -> tuple[Kept, Kept]:
+        """The cached answer to (``name``, ``rdtype``) as it is now (its RRset, the CNAME
+        there, its denials), for :meth:`put_back`."""
+        return (self.rrsets.keep(name, rdtype, dns.rdatatype.CNAME),
+                self.negative.keep(name, rdtype))
+
+    def put_back(self, kept: tuple[Kept, Kept]) -> None:
+        """That answer as it was when kept: serve-expired's valid expired data back in
+        place of a refresh the validator found bogus (Unbound keeps "still usable expired
+        records" over bogus replies, NLnetLabs/unbound#1143)."""
+        self.rrsets.put_back(kept[0])
+        self.negative.put_back(kept[1])
 
     def clear(self) -> None:
         """Flush answers and server knowledge alike."""

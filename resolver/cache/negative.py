@@ -4,6 +4,7 @@ the NSEC/NSEC3 proofs that came with it.  An NXDOMAIN also denies every name bel
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -18,11 +19,13 @@ from resolver.cache.arc import ARC, LRU
 from resolver.cache.common import (
     MAX_NEGATIVE_TTL_S,
     ArcBacked,
+    Kept,
     Security,
     clamp_ttl,
     entry_charge,
     key_name,
     remaining_ttl,
+    servable,
     wire_size,
 )
 from resolver.model import with_ttl
@@ -48,6 +51,8 @@ class CachedNegative:
     proofs: tuple[dns.rrset.RRset, ...]
     security: Security
     expires: float
+    stale: bool = False  # expired, served under serve-expired (TTLs 0 here)
+    stored_ttl: int = 0  # the TTL it was stored with (serve-original-ttl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +65,19 @@ class _StoredNegative:
     security: Security
     stored_at: float
     ttl: int
+    expired_at: float | None = None  # made to expire early (testbound's EXPIRE_MESSAGE)
+    stale_until: float | None = None  # serve-expired-ttl-reset: servable expired until then
 
     @property
     def expires(self) -> float:
-        return self.stored_at + self.ttl
+        end = self.stored_at + self.ttl
+        return end if self.expired_at is None else min(end, self.expired_at)
+
+
+def _servable(entry: _StoredNegative, now: float, stale: float | None) -> bool:
+    if now >= entry.expires and entry.security is Security.BOGUS:
+        return False  # expired bogus data is never served (serve-expired)
+    return servable(entry.expires, entry.stale_until, now, stale)
 
 
 MAX_SHARED_SOAS = 10_000  # zones whose latest SOA is remembered (NegativeCache.shared_soa)
@@ -205,11 +219,15 @@ class NegativeCache(ArcBacked):
         rdtype: int,
         now: float,
         rdclass: int = dns.rdataclass.IN,
+        *,
+        stale: float | None = None,
     ) -> CachedNegative | None:
         """The denial that answers (``name``, ``rdtype``), or ``None``.
 
         Looked up in order: the name's own NXDOMAIN or NODATA for ``rdtype`` (the more
         recently stored if both are fresh), then an NXDOMAIN at the nearest ancestor.
+        With ``stale`` (seconds, or ``math.inf``) a denial expired for less than that is
+        used too, marked ``stale`` with TTLs 0 (serve-expired, RFC 8767 §4), unless bogus.
         """
         owner = key_name(name)
         rdclass = int(rdclass)
@@ -220,7 +238,7 @@ class NegativeCache(ArcBacked):
         found: tuple[NegativeKey, _StoredNegative] | None = None
         for key in own:
             entry = self._arc.peek(key)
-            if entry is None or now >= entry.expires:
+            if entry is None or now >= entry.expires and not _servable(entry, now, stale):
                 continue
             if found is None or entry.stored_at > found[1].stored_at:
                 found = (key, entry)
@@ -229,7 +247,7 @@ class NegativeCache(ArcBacked):
             ancestor = ancestor.parent()
             key = ("nxdomain", ancestor, 0, rdclass)
             entry = self._arc.peek(key)
-            if entry is None or now >= entry.expires:
+            if entry is None or now >= entry.expires and not _servable(entry, now, stale):
                 continue
             if self.secure_cut_only and entry.security is not Security.SECURE:
                 continue
@@ -254,7 +272,56 @@ class NegativeCache(ArcBacked):
             proofs=tuple(with_ttl(p, min(remaining, p.ttl)) for p in entry.proofs),
             security=entry.security,
             expires=entry.expires,
+            stale=now >= entry.expires,
+            stored_ttl=entry.ttl,
         )
+
+    def expire(self, name: dns.name.Name, rdtype: int, now: float,
+               rdclass: int = dns.rdataclass.IN) -> bool:
+        """Make ``name``'s own unexpired denials (its NXDOMAIN, its NODATA for ``rdtype``)
+        expire at ``now``, kept for serve-expired; whether there was one."""
+        done = False
+        for key in self._own_keys(name, rdtype, rdclass):
+            entry = self._arc.peek(key)
+            if entry is not None and now < entry.expires:
+                done = self._arc.replace(key, dataclasses.replace(entry, expired_at=now))
+        return done
+
+    def reset_stale(self, name: dns.name.Name, rdtype: int, now: float, until: float,
+                    rdclass: int = dns.rdataclass.IN) -> bool:
+        """``name``'s own expired denials stay servable (serve-expired) until ``until`` at
+        least (Unbound's serve-expired-ttl-reset); whether there was one."""
+        done = False
+        for key in self._own_keys(name, rdtype, rdclass):
+            entry = self._arc.peek(key)
+            if entry is not None and now >= entry.expires and (
+                    entry.stale_until is None or entry.stale_until < until):
+                done = self._arc.replace(key, dataclasses.replace(entry, stale_until=until))
+        return done
+
+    def pop_expired(self, name: dns.name.Name, rdtype: int, now: float,
+                    rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget ``name``'s own expired denials (for ``rdtype``); whether any went."""
+        gone = False
+        for key in self._own_keys(name, rdtype, rdclass):
+            entry = self._arc.peek(key)
+            if entry is not None and now >= entry.expires:
+                gone = self._arc.pop(key) is not None or gone
+        return gone
+
+    def keep(self, name: dns.name.Name, rdtype: int,
+             rdclass: int = dns.rdataclass.IN) -> Kept:
+        """``name``'s own denials (for ``rdtype``) as they are now, for :meth:`put_back`."""
+        return self._keep(self._own_keys(name, rdtype, rdclass))
+
+    def put_back(self, kept: Kept) -> None:
+        """Those denials as they were when kept (what replaced them since is dropped)."""
+        self._put_back(kept)
+
+    @staticmethod
+    def _own_keys(name: dns.name.Name, rdtype: int, rdclass: int) -> tuple[NegativeKey, ...]:
+        owner = key_name(name)
+        return (("nxdomain", owner, 0, int(rdclass)), ("nodata", owner, int(rdtype), int(rdclass)))
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
         """Forget ``name``'s own NXDOMAIN and its NODATA for ``rdtype``; whether any was

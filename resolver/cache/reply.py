@@ -31,7 +31,11 @@ from dataclasses import dataclass
 from resolver.cache.arc import ARC
 from resolver.fastpath import HEADER, QueryShape, read_query, ttl_offsets
 
-__all__ = ["CACHEABLE_RCODES", "MAX_STORED_REPLY", "FastCache"]
+__all__ = ["CACHEABLE_RCODES", "MAX_STORED_REPLY", "UNSTORED_KEY", "FastCache"]
+
+UNSTORED_KEY = "reply_not_stored"
+"""A ``Request.extra`` key the answerer sets when its reply must not be stored here: an
+answer from expired data (serve-expired), so that the next client gets the refreshed one."""
 
 ENTRY_OVERHEAD = 160  # bytes charged per entry beyond the wire and offsets
 MEMO_OVERHEAD = 300  # bytes charged per memo item beyond its key and reply

@@ -8,6 +8,7 @@ kept beside it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -20,12 +21,14 @@ from resolver.cache.arc import ARC
 from resolver.cache.common import (
     MAX_TTL_S,
     ArcBacked,
+    Kept,
     Rank,
     Security,
     clamp_ttl,
     entry_charge,
     key_name,
     remaining_ttl,
+    servable,
     wire_size,
 )
 from resolver.model import with_ttl
@@ -47,6 +50,7 @@ class CachedRRset:
     expires: float
     proofs: tuple[dns.rrset.RRset, ...] = ()  # a wildcard expansion's NSEC/NSEC3 (+RRSIGs)
     stored_ttl: int = 0  # the TTL it was stored with (for prefetching)
+    stale: bool = False  # expired, served under serve-expired (TTL 0 here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class _StoredRRset:
     security: Security
     expires: float
     proofs: tuple[dns.rrset.RRset, ...] = ()
+    stale_until: float | None = None  # serve-expired-ttl-reset: servable expired until then
 
 
 class RRsetCache(ArcBacked):
@@ -151,14 +156,20 @@ class RRsetCache(ArcBacked):
         rdtype: int,
         now: float,
         rdclass: int = dns.rdataclass.IN,
+        *,
+        stale: float | None = None,
     ) -> CachedRRset | None:
         """The cached RRset with its remaining TTL (rounded down), or ``None`` if absent/expired.
 
         An expired entry stays resident (so a popular name keeps its place in the ARC when
-        it is refreshed) until it is replaced or evicted.
+        it is refreshed) until it is replaced or evicted.  With ``stale`` (seconds, or
+        ``math.inf``) an entry expired for less than that is returned too, marked ``stale``
+        with TTL 0 (serve-expired, RFC 8767 §4), unless the validator found it bogus.
         """
         entry = self._arc.get((key_name(name), int(rdtype), int(rdclass)))
-        if entry is None or now >= entry.expires:
+        if entry is None or now >= entry.expires and (  # (one comparison when fresh)
+                entry.security is Security.BOGUS
+                or not servable(entry.expires, entry.stale_until, now, stale)):
             self.misses += 1
             return None
         self.hits += 1
@@ -171,7 +182,48 @@ class RRsetCache(ArcBacked):
             expires=entry.expires,
             proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in entry.proofs),
             stored_ttl=entry.rrset.ttl,
+            stale=now >= entry.expires,
         )
+
+    def expire(self, name: dns.name.Name, rdtype: int, now: float,
+               rdclass: int = dns.rdataclass.IN) -> bool:
+        """Make an unexpired RRset expire at ``now`` (kept, as any expired entry, for
+        serve-expired); whether there was one."""
+        key: RRsetKey = (key_name(name), int(rdtype), int(rdclass))
+        entry = self._arc.peek(key)
+        if entry is None or now >= entry.expires:
+            return False
+        self._arc.replace(key, dataclasses.replace(entry, expires=now))
+        return True
+
+    def reset_stale(self, name: dns.name.Name, rdtype: int, now: float, until: float,
+                    rdclass: int = dns.rdataclass.IN) -> bool:
+        """An expired RRset stays servable (serve-expired) until ``until`` at least, as
+        Unbound's serve-expired-ttl-reset after a failed refresh; whether one was there."""
+        key: RRsetKey = (key_name(name), int(rdtype), int(rdclass))
+        entry = self._arc.peek(key)
+        if entry is None or now < entry.expires or (
+                entry.stale_until is not None and entry.stale_until >= until):
+            return False
+        self._arc.replace(key, dataclasses.replace(entry, stale_until=until))
+        return True
+
+    def pop_expired(self, name: dns.name.Name, rdtype: int, now: float,
+                    rdclass: int = dns.rdataclass.IN) -> bool:
+        """Forget the RRset if it has expired (serve-expired: a refresh superseded it, say
+        with an answer of TTL 0 that is not cached); whether one went."""
+        key: RRsetKey = (key_name(name), int(rdtype), int(rdclass))
+        entry = self._arc.peek(key)
+        return entry is not None and now >= entry.expires and self._arc.pop(key) is not None
+
+    def keep(self, name: dns.name.Name, *rdtypes: int,
+             rdclass: int = dns.rdataclass.IN) -> Kept:
+        """The RRsets of ``rdtypes`` at ``name`` as they are now, for :meth:`put_back`."""
+        return self._keep(tuple((key_name(name), int(t), int(rdclass)) for t in rdtypes))
+
+    def put_back(self, kept: Kept) -> None:
+        """Those RRsets as they were when kept (what replaced them since is dropped)."""
+        self._put_back(kept)
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
         """Forget one RRset; whether it was cached."""

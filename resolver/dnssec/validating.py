@@ -41,7 +41,7 @@ from resolver.dnssec.signatures import SignatureMemo, Verifier
 from resolver.dnssec.synthesis import AggressiveNsec
 from resolver.dnssec.verdicts import Ede, type_name, weakest
 from resolver.model import Request
-from resolver.recursor.config import Resolution
+from resolver.recursor.config import Resolution, Step
 from resolver.recursor.core import Recursor
 from resolver.recursor.exchanger import Exchanger
 
@@ -89,6 +89,14 @@ class ValidatingRecursor:
                                          self.stats)
         self.answers = AnswerCheck(self.chain, self.aggressive, self.config, self.verifier,
                                    self.limits, self.stats)
+        inner.stale.judge = self._bogus  # serve-expired: refreshes behind expired answers
+
+    async def _bogus(self, name: Name, qtype: int, step: Step, exchanger: Exchanger) -> bool:
+        """Whether a refreshed answer (one step, no chain to follow) validates as bogus."""
+        request = Request(name, qtype, do=True)
+        res = Resolution(step.rcode, step.records, step.authority)
+        verdict, _, _ = await self.answers.check(request, res, SubQueries(exchanger))
+        return verdict.bogus
 
     # -- the client's question ------------------------------------------------------------------
 
@@ -109,6 +117,7 @@ class ValidatingRecursor:
                 return await self._follow(_validated(synthesised, 0, Security.SECURE, []),
                                           request, exchanger, depth)
         res = await self.inner.resolve(request, exchanger)
+        fallback = res.fallback  # serve-expired: the expired answer a refresh replaced
         if request.cd or not self.anchors or request.qtype == T.RRSIG:
             # qtype RRSIG: signatures are not signed, so there is nothing to validate them
             # with (RFC 4035 §3.2.1 lets them through unchecked; Unbound and kresd do)
@@ -126,6 +135,7 @@ class ValidatingRecursor:
             self.stats["bogus_retries"] += 1
             self.answers.forget(res)
             res = await self.inner.resolve(request, exchanger)
+            fallback = fallback or res.fallback
             spent += res.upstream_queries
             verdict, parts, answer = await self.answers.check(request, res, subq)
         avoid: frozenset[str] = frozenset()
@@ -145,6 +155,16 @@ class ValidatingRecursor:
                 break
             res = retry
             verdict, parts, answer = await self.answers.check(request, res, subq)
+        if verdict.bogus and fallback is not None:
+            # serve-expired: a bogus refresh leaves the valid expired answer it replaced in
+            # place, and that is the answer (NLnetLabs/unbound#1143)
+            old, put_back = fallback
+            put_back()  # (before the check, which reads the verdicts kept in the cache)
+            checked = await self.answers.check(request, old, subq)
+            if checked[0].bogus:
+                self.answers.forget(old)
+            else:
+                res, (verdict, parts, answer) = old, checked
         spent += subq.upstream
         self.stats[verdict.security.value] += 1
         if verdict.bogus:
@@ -158,7 +178,7 @@ class ValidatingRecursor:
         rcode = next((p.rcode for p in parts if p.rcode is not None), res.rcode)
         return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
                                    verdict.security, ede, extra_authority=res.extra_authority,
-                                   extra_additional=res.extra_additional)
+                                   extra_additional=res.extra_additional, stale=res.stale)
 
     async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
                       depth: int) -> ValidatedResolution:
@@ -178,7 +198,8 @@ class ValidatingRecursor:
         return ValidatedResolution(
             rest.rcode, synth.answer + [r for r in rest.answer if r not in synth.answer],
             synth.authority + [r for r in rest.authority if r not in synth.authority],
-            rest.upstream_queries, rest.reason or synth.reason, security, rest.ede)
+            rest.upstream_queries, rest.reason or synth.reason, security, rest.ede,
+            stale=rest.stale)
 
     def _sentinel(self, request: Request, res: ValidatedResolution) -> str | None:
         """RFC 8509 root-key-sentinel: why a secure A/AAAA answer must be SERVFAIL, or None.
@@ -223,4 +244,4 @@ def _validated(res: Resolution, spent: int, security: Security,
                ede: list[tuple[int, str]]) -> ValidatedResolution:
     return ValidatedResolution(res.rcode, res.answer, res.authority, spent, res.reason,
                                security, ede, extra_authority=res.extra_authority,
-                               extra_additional=res.extra_additional)
+                               extra_additional=res.extra_additional, stale=res.stale)

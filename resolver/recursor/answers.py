@@ -92,7 +92,11 @@ def with_extras(step: Step, c: Classified, response: dns.message.Message,
 
 
 def bounded(rrset: dns.rrset.RRset, config: RecursorConfig) -> dns.rrset.RRset:
-    """``rrset`` with its TTL inside [cache_min_ttl, cache_max_ttl] (a copy if it moves)."""
+    """``rrset`` with its TTL inside [cache_min_ttl, cache_max_ttl] (a copy if it moves);
+    as it came with serve-original-ttl, which "implicitly disables enforcement of the
+    configured minimum and maximum TTL" (unbound.conf(5))."""
+    if config.serve_original_ttl:
+        return rrset
     ttl = max(config.cache_min_ttl, min(rrset.ttl, config.cache_max_ttl))
     if ttl == rrset.ttl:
         return rrset
@@ -142,8 +146,9 @@ class Extras:
             return
         authority, additional, stored = kept
         gone = int(now - stored)
-        step.extra_authority = _aged(authority, gone)
-        step.extra_additional = _aged(additional, gone)
+        lower = not self.config.serve_original_ttl
+        step.extra_authority = _aged(authority, gone, lower)
+        step.extra_additional = _aged(additional, gone, lower)
 
 
 def ds_of_referral(response: dns.message.Message,
@@ -196,11 +201,16 @@ def _capped(rrset: dns.rrset.RRset, ttl: int) -> dns.rrset.RRset:
     return out
 
 
-def _aged(rrsets: list[dns.rrset.RRset], seconds: int) -> list[dns.rrset.RRset]:
-    """Copies of ``rrsets`` with ``seconds`` less TTL; those that expired are left out."""
+def _aged(rrsets: list[dns.rrset.RRset], seconds: int,
+          lower: bool = True) -> list[dns.rrset.RRset]:
+    """Copies of ``rrsets`` with ``seconds`` less TTL (``lower``; else the TTLs they came
+    with, serve-original-ttl); those that expired are left out."""
     out = []
     for r in rrsets:
         if r.ttl <= seconds:
+            continue
+        if not lower:
+            out.append(r)
             continue
         copy = dns.rrset.RRset(r.name, r.rdclass, r.rdtype, r.covers)
         copy.update(r)

@@ -12,8 +12,9 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache import DnsCache, Security
+from resolver.cache import CachedRRset, DnsCache, Security
 from resolver.clock import Clock
+from resolver.model import with_ttl
 from resolver.recursor.answers import with_sigs
 from resolver.recursor.classify import Classified
 from resolver.recursor.config import Budget, ConfiguredZone, RecursorConfig, Step
@@ -34,41 +35,62 @@ class CacheView:
 
     # -- answers ----------------------------------------------------------------------------
 
-    def step(self, name: dns.name.Name, qtype: int) -> Step | None:
+    def step(self, name: dns.name.Name, qtype: int, stale: float | None = None) -> Step | None:
         """The cached answer for ``name``/``qtype`` (data, a CNAME or DNAME to follow, or a
-        negative answer with its SOA), or None."""
+        negative answer with its SOA), or None.  ``stale``: expired data, up to that many
+        seconds past its expiry, is an answer too (serve-expired); what of it has expired
+        carries TTL ``serve_expired_reply_ttl`` and the step is marked ``stale``."""
         now = self.clock.monotonic()
-        hit = self.cache.rrsets.get(name, qtype, now)
+        hit = self.cache.rrsets.get(name, qtype, now, stale=stale)
         if hit is not None:
-            return Step(dns.rcode.NOERROR, with_sigs(hit.rrset, hit.sigs), list(hit.proofs),
-                        prefetch=hit.expires - now <= hit.stored_ttl / 10)
+            return Step(dns.rcode.NOERROR, self._records(hit), list(hit.proofs),
+                        prefetch=hit.expires - now <= hit.stored_ttl / 10, stale=hit.stale)
         if qtype not in (T.CNAME, T.DS):
             # (not for DS, which is answered on the parent side of the name: a CNAME there
             # does not redirect it; Unbound's dns_cache_lookup skips the CNAME for DS too)
-            cname = self.cache.rrsets.get(name, T.CNAME, now)
+            cname = self.cache.rrsets.get(name, T.CNAME, now, stale=stale)
             if cname is not None:
                 return Step(
                     dns.rcode.NOERROR,
-                    with_sigs(cname.rrset, cname.sigs),
+                    self._records(cname),
                     target=cname.rrset[0].target,
+                    stale=cname.stale,
                 )
-        dname = self._dname(name, qtype, now)
+        dname = self._dname(name, qtype, now, stale)
         if dname is not None:
             return dname
-        neg = self.cache.negative.get(name, qtype, now)
+        neg = self.cache.negative.get(name, qtype, now, stale=stale)
         if neg is not None and neg.soa is not None:
             # (a referral's DS denial has no SOA: it is the validator's, not an answer)
             rcode = dns.rcode.NXDOMAIN if neg.kind == "nxdomain" else dns.rcode.NOERROR
-            return Step(rcode, [], [neg.soa, *neg.proofs])
+            authority = [neg.soa, *neg.proofs]
+            if neg.stale:
+                authority = [with_ttl(r, self.config.serve_expired_reply_ttl) for r in authority]
+            elif self.config.serve_original_ttl:  # the SOA's TTL as the denial was stored
+                authority[0] = with_ttl(neg.soa, neg.stored_ttl)
+            return Step(rcode, [], authority, stale=neg.stale)
         return None
 
-    def _dname(self, name: dns.name.Name, qtype: int, now: float) -> Step | None:
+    def _records(self, hit: CachedRRset) -> list[dns.rrset.RRset]:
+        """A cached RRset and its signatures, with serve_expired_reply_ttl when expired, the
+        TTL it was stored with under serve_original_ttl."""
+        if hit.stale:
+            ttl = self.config.serve_expired_reply_ttl
+        elif self.config.serve_original_ttl:
+            ttl = hit.stored_ttl
+        else:
+            return with_sigs(hit.rrset, hit.sigs)
+        return with_sigs(with_ttl(hit.rrset, ttl),
+                         None if hit.sigs is None else with_ttl(hit.sigs, ttl))
+
+    def _dname(self, name: dns.name.Name, qtype: int, now: float,
+               stale: float | None = None) -> Step | None:
         """A cached DNAME above ``name`` answers it: the DNAME and the CNAME it implies
         (which ends the chain when the question is for the CNAME itself)."""
         n = name
         while n != dns.name.root:
             n = n.parent()
-            hit = self.cache.rrsets.get(n, T.DNAME, now)
+            hit = self.cache.rrsets.get(n, T.DNAME, now, stale=stale)
             if hit is not None and self.config.cut_cname_chains and (
                 hit.security is not Security.SECURE
             ):
@@ -77,13 +99,15 @@ class CacheView:
                 # iter_scrub.c): an unvalidated one sends the question upstream again
                 return None
             if hit is not None:
+                records = self._records(hit)
                 try:
                     target = name.relativize(n).derelativize(hit.rrset[0].target)
                 except dns.name.NameTooLong:
-                    return Step(dns.rcode.YXDOMAIN, with_sigs(hit.rrset, hit.sigs))
-                synth = dns.rrset.from_text(name, hit.rrset.ttl, IN, T.CNAME, target.to_text())
-                return Step(dns.rcode.NOERROR, [*with_sigs(hit.rrset, hit.sigs), synth],
-                            target=None if qtype == T.CNAME else target)
+                    return Step(dns.rcode.YXDOMAIN, records, stale=hit.stale)
+                synth = dns.rrset.from_text(name, records[0].ttl, IN, T.CNAME,
+                                            target.to_text())
+                return Step(dns.rcode.NOERROR, [*records, synth],
+                            target=None if qtype == T.CNAME else target, stale=hit.stale)
         return None
 
     def known_no_cut(self, name: dns.name.Name) -> bool:

@@ -10,7 +10,7 @@ time) and what it learnt on the way; :class:`Step` is one name's worth of a look
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dns.name
@@ -126,6 +126,31 @@ class RecursorConfig:
     # the full name is asked (its NO_MINIMIZE flag).  Off: Unbound's way, which reveals the
     # next label after a NODATA (RFC 9156 §3).  The Deckard dialect turns it on.
     qmin_stop_on_answer: bool = False
+    # Serve-stale (RFC 8767), as Unbound's serve-expired family (unbound.conf(5)): the
+    # client's answer may come from data that has expired (for at most serve_expired_ttl
+    # seconds, 0: no limit; DNSKEY and DS never, the chain of trust rests on fresh keys;
+    # bogus data never) when a fresh resolution fails, or when it takes longer than
+    # serve_expired_client_timeout ms (0: the expired answer at once, refreshed behind it);
+    # it carries TTL serve_expired_reply_ttl.  serve_expired_ttl_reset: a failed refresh
+    # starts the expired data's window again.  serve_expired_ede: such answers carry
+    # EDE 3 Stale Answer (RFC 8914 §4.4).  Defaults are Unbound 1.23's.
+    serve_expired: bool = False
+    serve_expired_ttl: int = 86_400
+    serve_expired_ttl_reset: bool = False
+    serve_expired_reply_ttl: int = 30
+    serve_expired_client_timeout: int = 1800
+    serve_expired_ede: bool = False
+    # Unbound's serve-original-ttl: answers carry the TTL the data came with, not the one
+    # counting down in the cache (which still expires it); cache-min/max-ttl do not apply
+    serve_original_ttl: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("serve_expired_ttl", "serve_expired_reply_ttl",
+                     "serve_expired_client_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name.replace('_', '-')}: {value!r} is not a whole "
+                                 "number >= 0")
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -203,6 +228,11 @@ class Resolution:
     # minimal-responses: no).  Empty for negative answers and answers from the cache.
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
+    stale: bool = field(default=False, kw_only=True)  # some of it is expired data
+    # serve-expired: the expired answer a refresh replaced, and what puts that expired data
+    # back in the cache; the validator answers with it when the refresh is bogus
+    fallback: tuple[Resolution, Callable[[], None]] | None = field(
+        default=None, kw_only=True, repr=False)
 
 
 @dataclass
@@ -217,6 +247,9 @@ class Step:
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
     prefetch: bool = False  # from the cache, in the last tenth of its TTL (config.prefetch)
+    stale: bool = False  # expired data (config.serve_expired), TTLs serve_expired_reply_ttl
+    # the expired answer this fresh one replaced, and what puts it back in the cache
+    expired: tuple[Step, Callable[[], None]] | None = field(default=None, repr=False)
 
 
 class ResolutionFailed(Exception):

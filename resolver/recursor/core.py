@@ -41,8 +41,29 @@ from resolver.recursor.config import (
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.iterate import Iteration
 from resolver.recursor.priming import Primer
+from resolver.recursor.stale import StaleAnswers, stale_window
 
 T = dns.rdatatype
+
+
+def fallback(steps: list[Step]) -> tuple[Resolution, Callable[[], None]] | None:
+    """The chain answered with the expired data its refreshed steps replaced (and what puts
+    that data back in the cache), when some step was refreshed so and the chain still
+    leads the same way; None otherwise (serve-expired, see resolver.recursor.stale)."""
+    replaced = [s.expired for s in steps if s.expired is not None]
+    if not replaced:
+        return None
+    old = [s if s.expired is None else s.expired[0] for s in steps]
+    if any(o.target != s.target for o, s in zip(old, steps, strict=True)):
+        return None
+    records = [r for o in old for r in o.records]
+    res = Resolution(old[-1].rcode, records, old[-1].authority, stale=True)
+
+    def put_back() -> None:
+        for _, undo in replaced:
+            undo()
+
+    return res, put_back
 
 
 class Recursor:
@@ -73,7 +94,9 @@ class Recursor:
         self.iteration = Iteration(cache, clock, config, self.view, addresses,
                                    self.primer, dnssec_expected=self._dnssec_expected,
                                    dnssec_lame=self._dnssec_lame)
-        self._parts = (self._extras, self.view, self.primer, addresses, self.iteration)
+        self.stale = StaleAnswers(cache, clock, config)
+        self._parts = (self._extras, self.view, self.primer, addresses, self.iteration,
+                       self.stale)
         if not self.root_servers:
             raise ValueError("root hints: at least one root server address is needed")
 
@@ -117,16 +140,19 @@ class Recursor:
         proofs: list[dns.rrset.RRset] = []  # wildcard proofs of the chain's earlier steps
         name = qname
         seen = {qname}
+        steps: list[Step] = []
         for _ in range(MAX_CNAME_CHAIN + 1):
             step = await self._lookup(name, qtype, exchanger, budget, depth)
             answer.extend(step.records)
+            steps.append(step)
             if step.target is None:
                 authority = step.authority + [r for r in proofs if r not in step.authority]
                 if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
                     self._extras.remember(name, qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, authority, reason=step.reason,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional)
+                                  extra_additional=step.extra_additional,
+                                  stale=any(s.stale for s in steps), fallback=fallback(steps))
             proofs.extend(step.authority)
             if step.target in seen:
                 return Resolution(dns.rcode.SERVFAIL, reason=f"CNAME loop at {step.target}")
@@ -145,6 +171,12 @@ class Recursor:
                 except ResolutionFailed:
                     pass
             return cached
+        if self.stale.applies(qtype, depth):
+            expired = self.view.step(name, qtype, stale=stale_window(self.config))
+            if expired is not None:  # serve-expired (RFC 8767): it, or a fresh answer
+                return await self.stale.answer(
+                    name, qtype, expired,
+                    lambda: self._iterate(name, qtype, exchanger, budget, depth), exchanger)
         return await self._iterate(name, qtype, exchanger, budget, depth)
 
     async def _iterate(
@@ -170,24 +202,34 @@ class Recursor:
                 budget.unconfigured.add(configured.name)
         return await self.iteration.walk(name, qtype, exchanger, budget, depth, above)
 
+    async def settle(self) -> None:
+        """Wait for the refreshes running behind expired answers (serve-expired)."""
+        await self.stale.settle()
+
     # -- from the cache alone ---------------------------------------------------------------
 
     def cached(self, request: Request) -> Resolution | None:
         """The answer to ``request`` from the cache alone (its CNAME chain followed in the
-        cache), or None when some of it is not cached; nothing is sent, nothing changes."""
+        cache), or None when some of it is not cached; nothing is sent, nothing changes.
+        Expired data too where serve-expired would answer with it at once (client timeout
+        0, or a refresh that failed moments ago: Unbound's answer_from_cache)."""
         answer: list[dns.rrset.RRset] = []
         name, seen = request.qname, {request.qname}
+        stale = False
         for _ in range(MAX_CNAME_CHAIN + 1):
             step = self.view.step(name, request.qtype)
+            if step is None and self.stale.at_once(name, request.qtype):
+                step = self.view.step(name, request.qtype, stale=stale_window(self.config))
             if step is None:
                 return None
             answer.extend(step.records)
+            stale |= step.stale
             if step.target is None:
                 if self.config.keep_extras and step.rcode == dns.rcode.NOERROR and step.records:
                     self._extras.remember(name, request.qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, step.authority,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional)
+                                  extra_additional=step.extra_additional, stale=stale)
             if step.target in seen:
                 return None
             seen.add(step.target)

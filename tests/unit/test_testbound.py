@@ -11,6 +11,7 @@ import dns.name
 import pytest
 
 from deckard import junit
+from deckard.candidate import CandidateConfig
 from deckard.known import KnownFailures, judge, stale_entries
 from deckard.outcome import RunResult
 from deckard.report import cause_totals, dialect_totals
@@ -224,8 +225,8 @@ def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
 @pytest.mark.parametrize(
     ("extra", "why"),
     [
-        ("	serve-expired-ttl: 10", "serve-expired-ttl"),
-        ("	serve-expired: yes", "serve-expired: yes"),
+        ("	ratelimit: 1000", "ratelimit: 1000"),
+        ("	ignore-cd-flag: yes", "ignore-cd-flag: yes"),
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
         ("	some-future-option: 3", "some-future-option"),
@@ -234,6 +235,30 @@ def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
 )
 def test_what_the_candidate_cannot_honour_is_unsupported(extra: str, why: str) -> None:
     assert why in parse(Path("x.rpl"), scenario_text(extra)).unsupported
+
+
+def test_serve_expired_options_are_translated() -> None:
+    # unbound.conf(5)'s serve-expired family, as the RecursorConfig fields; absent ones keep
+    # the fields' defaults (Unbound 1.23's); ede-serve-expired counts only with ede: yes
+    extra = ("	serve-expired: yes\n	serve-expired-ttl: 20\n	serve-expired-ttl-reset: yes\n"
+             "	serve-expired-reply-ttl: 5\n	serve-expired-client-timeout: 0\n"
+             "	ede-serve-expired: yes")
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    assert c.unsupported == ()
+    assert dict(c.stale) == {
+        "serve_expired": True, "serve_expired_ttl": 20, "serve_expired_ttl_reset": True,
+        "serve_expired_reply_ttl": 5, "serve_expired_client_timeout": 0,
+        "serve_expired_ede": False,
+    }
+    config = CandidateConfig.from_scenario(c, qmin=False).recursor_config()
+    assert (config.serve_expired, config.serve_expired_ttl, config.serve_expired_reply_ttl,
+            config.serve_expired_client_timeout) == (True, 20, 5, 0)
+    c = parse(Path("x.rpl"), scenario_text("	ede: yes\n	ede-serve-expired: yes")).config
+    assert dict(c.stale)["serve_expired_ede"] is True
+    with pytest.raises(ScenarioError, match="serve-expired-ttl: '-1' is not a whole number"):
+        parse(Path("x.rpl"), scenario_text("	serve-expired-ttl: -1"))
+    with pytest.raises(ScenarioError, match="serve-expired-ttl-reset: 'maybe' is neither"):
+        parse(Path("x.rpl"), scenario_text("	serve-expired-ttl-reset: maybe"))
 
 
 def test_validator_options_are_translated_or_as_the_candidate_does() -> None:
@@ -524,22 +549,22 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	prefetch-key: yes\n	serve-expired: yes"), "tb_bad")
+    bad = write(tmp_path, scenario_text("	prefetch-key: yes\n	deny-any: yes"), "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: prefetch-key: yes, serve-expired: yes"
+    assert unsup.result.reason == "unsupported: prefetch-key: yes, deny-any: yes"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: prefetch-key: yes": 1, "unsupported: serve-expired: yes": 1,
+        "unsupported: prefetch-key: yes": 1, "unsupported: deny-any: yes": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: prefetch-key: yes, serve-expired: yes"
+    assert el.get("message") == "unsupported: prefetch-key: yes, deny-any: yes"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 
