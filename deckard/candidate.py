@@ -326,6 +326,12 @@ class Candidate:
         self.cache.negative.pop(name, rdtype)
         self.recursor.forget_extras(name, rdtype)
 
+    def infra_rtt(self, address: str, milliseconds: int) -> None:
+        """A measured round trip to ``address`` (testbound's INFRA_RTT), fed to the infra
+        cache the conductor orders servers by.  The candidate keeps RTTs per address, as
+        Knot Resolver does (Unbound per address and zone), so the zone is not needed."""
+        self.cache.infra.rtt_update(address, milliseconds / 1000, self.clock.monotonic())
+
     async def handle(self, wire: bytes) -> bytes | None:
         """The reply to one client message, or None when the candidate sends nothing."""
         try:

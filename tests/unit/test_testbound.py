@@ -298,9 +298,11 @@ def test_bad_values_name_file_and_line() -> None:
 def test_body_words_deckard_lacks_are_played_or_unsupported() -> None:
     body = query_and_check(
         then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 INFRA_RTT 1.2.3.4 example.com. 100\n"
+        "STEP 21 CHECK_TEMPFILE x\n"
     )
     s = parse(Path("x.rpl"), scenario_text(body=body))
-    assert s.unsupported == ("STEP INFRA_RTT",)
+    assert s.unsupported == ("STEP CHECK_TEMPFILE",)
+    assert s.steps[-2].rtt == ("1.2.3.4", dns.name.from_text("example.com."), 100)
     body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all server_cookie")
     assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH server_cookie",)
 

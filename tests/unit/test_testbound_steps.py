@@ -1,0 +1,117 @@
+"""testbound's steps beyond Deckard's (issue 16, helper "steps"): TIMEOUT and ERROR end the
+latest pending upstream query, INFRA_RTT feeds the infra cache, ASSIGN and TIME_PASSES EVAL
+play testbound's macro language (Unbound's testcode/replay.h); and the project's scenarios
+of tests/scenarios/testbound/steps_options pass."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from deckard.macros import MacroError, expand
+from deckard.runner import RunOptions, run_file
+from deckard.scenario import load, parse
+from deckard.text import ScenarioError
+from resolver.cache.infra import InfraCache
+from resolver.conductor.selection import RTT_BAND, order_servers
+from tests.unit.test_testbound import QUERY_AND_CHECK, ran, scenario_text
+
+STEPS_SET = Path(__file__).parents[1] / "scenarios" / "testbound" / "steps_options"
+FILES = sorted(STEPS_SET.glob("*.rpl"))
+
+VARS = {"t0": "1000", "half": "5"}
+
+
+def now() -> float:
+    return 1234.9
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("${2+3*4}", "20"),  # left to right, no precedence (replay.h)
+    ("2+${3*4}", "2+12"),  # text substitution: only ${...} is evaluated
+    ("${2+${3*4}}", "14"),  # a nested ${} is the bracket
+    ("${$t0 + 1800}", "2800"),
+    ("$half", "5"),
+    ("${$unset}", ""),
+    ("${time}", "1234"),  # the simulated time, whole seconds
+    ("${10 / 4}", "2.5"),
+    ("${-5 + 10}", "5"),
+    ("${range 1 $half 10}", "5"),
+    ("${ctime 0}", "Thu Jan  1 00:00:00 1970"),
+    ("no macro here", "no macro here"),
+])
+def test_macros_expand_as_testbound_documents(text: str, value: str) -> None:
+    assert expand(text, VARS, now) == value
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("${timeout}", "next timer"),
+    ("${range 6 $half 10}", "not in"),
+    ("${1 / 0}", "division by zero"),
+    ("${1 + * 2}", "two operators"),
+    ("${1 +}", "ends with an operator"),
+    ("${1 + 2", "without its"),
+    ("${__import__('os')}", ""),  # not arithmetic: kept as text, never evaluated
+])
+def test_bad_macros_are_one_line_errors(text: str, why: str) -> None:
+    if not why:
+        assert expand(text, VARS, now) == "__import__('os')"
+        return
+    with pytest.raises(MacroError, match=why):
+        expand(text, VARS, now)
+
+
+@pytest.mark.parametrize(("step", "problem"), [
+    ("STEP 20 ASSIGN x 5", "ASSIGN <name> = <expression>"),
+    ("STEP 20 ASSIGN x-y = 5", "ASSIGN <name> = <expression>"),
+    ("STEP 20 INFRA_RTT 1.2.3.4 example.com.", "INFRA_RTT <address>"),
+    ("STEP 20 INFRA_RTT 1.2.3.4 example.com. fast", "INFRA_RTT <address>"),
+    ("STEP 20 INFRA_RTT nowhere example.com. 10", "not an IP address"),
+    ("STEP 20 TIMEOUT now", "takes no arguments"),
+])
+def test_bad_steps_name_file_and_line(step: str, problem: str) -> None:
+    text = scenario_text(body=QUERY_AND_CHECK + step + "\n")
+    with pytest.raises(ScenarioError, match=problem) as e:
+        parse(Path("x.rpl"), text)
+    assert "x.rpl:" in str(e.value)
+
+
+def test_a_timeout_with_no_pending_query_fails_the_run(tmp_path: Path) -> None:
+    """testbound: "No pending queries." when a TIMEOUT step comes and nothing waits."""
+    [r] = ran(tmp_path, scenario_text(body=QUERY_AND_CHECK + "STEP 20 TIMEOUT\n"))
+    assert r.status == "fail" and r.failure is not None
+    assert (r.failure.kind, r.failure.step) == ("TIMEOUT", 20)
+
+
+def test_an_eval_that_fails_fails_its_step(tmp_path: Path) -> None:
+    body = QUERY_AND_CHECK + "STEP 20 TIME_PASSES EVAL ${timeout}\n"
+    [r] = ran(tmp_path, scenario_text(body=body))
+    assert r.status == "fail" and r.failure is not None
+    assert (r.failure.kind, r.failure.step) == ("TIME_PASSES", 20)
+
+
+def test_the_rtt_band_keeps_slow_servers_out_of_the_random_pick() -> None:
+    """Unbound picks at random among servers within 400 ms of the fastest; one slower than
+    that is never first while a faster one is alive."""
+    infra = InfraCache(16)
+    infra.rtt_update("192.0.2.1", 0.020, 0.0)
+    infra.rtt_update("192.0.2.2", 0.020 + RTT_BAND + 0.1, 0.0)
+    infra.rtt_update("192.0.2.3", 0.030, 0.0)
+    firsts = {order_servers(["192.0.2.2", "192.0.2.1", "192.0.2.3"], infra, 0.0,
+                            random.Random(seed))[0] for seed in range(400)}
+    assert firsts == {"192.0.2.1", "192.0.2.3"}  # the band is still explored
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_steps_options_scenarios_pass(path: Path) -> None:
+    assert load(path).steps
+    results = [r for r in run_file(str(path), RunOptions()) if r.status != "skip"]
+    assert results
+    for r in results:
+        assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"
+
+
+def test_the_steps_set_is_big_enough() -> None:
+    assert len(FILES) >= 8
