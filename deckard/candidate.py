@@ -119,6 +119,7 @@ class CandidateConfig:
     harden_referral_path: bool = False
     prefetch: bool = False
     qmin_strict: bool = False
+    deny_any: bool = False
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -168,6 +169,7 @@ class CandidateConfig:
             harden_referral_path=config.harden_referral_path,
             prefetch=config.prefetch,
             qmin_strict=config.qmin_strict,
+            deny_any=config.deny_any,
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -199,6 +201,7 @@ class CandidateConfig:
             harden_referral_path=self.harden_referral_path,
             prefetch=self.prefetch,
             qmin_strict=self.qmin_strict,
+            deny_any=self.deny_any,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
@@ -304,6 +307,8 @@ class Candidate:
                 unchecked_algorithms=config.validation.unchecked_algorithms,
                 ignore_dates=config.validation.ignore_dates,
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
+                permissive=config.validation.permissive,
+                ignore_cd=config.validation.ignore_cd,
                 **({} if config.validation.bogus_ttl is None
                    else {"bogus_ttl": config.validation.bogus_ttl}),
             ),

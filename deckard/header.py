@@ -49,6 +49,8 @@ class ValidationConfig:
     ignore_dates: bool = False  # testbound's val-override-date: -1 (no validity windows)
     harden_dnssec_stripped: bool = True  # testbound's; off: failing keys make a zone insecure
     bogus_ttl: int | None = None  # testbound's val-bogus-ttl (None: the validator's default)
+    permissive: bool = False  # testbound's val-permissive-mode: bogus data passed on, no AD
+    ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
 
     @property
     def enabled(self) -> bool:
@@ -85,6 +87,7 @@ class ScenarioConfig:
     harden_referral_path: bool = False  # testbound's
     prefetch: bool = False  # testbound's
     qmin_strict: bool = False  # testbound's qname-minimisation-strict
+    deny_any: bool = False  # testbound's deny-any: qtype ANY answered NOTIMP, empty
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

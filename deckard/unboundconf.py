@@ -126,8 +126,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "NSEC3 with more than 150 iterations is insecure for the candidate, whatever the key",
     ),
     "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
-    "val-permissive-mode": (frozenset({"no"}), "a bogus answer is SERVFAIL for the candidate"),
-    "ignore-cd-flag": (frozenset({"no"}), "the candidate honours a client's CD bit"),
     "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
@@ -137,7 +135,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     "harden-algo-downgrade": (
         frozenset({"no"}), "any supported algorithm of a zone's DS set may validate it",
     ),
-    "deny-any": (frozenset({"no"}), "the candidate answers qtype ANY"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
         frozenset(),  # decided by the action word, see _access_control
@@ -150,6 +147,8 @@ BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
     "iter-scrub-promiscuous", "harden-dnssec-stripped", "harden-referral-path", "prefetch",
     "qname-minimisation-strict",
+    # DnssecConfig.permissive / ignore_cd, RecursorConfig.deny_any (unbound.conf(5))
+    "val-permissive-mode", "ignore-cd-flag", "deny-any",
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -370,6 +369,8 @@ class _Reader:
             self.unchecked, self.ignore_dates,
             harden_dnssec_stripped=self.switches.get("harden-dnssec-stripped", True),
             bogus_ttl=self.bogus_ttl,
+            permissive=self.switches.get("val-permissive-mode", False),
+            ignore_cd=self.switches.get("ignore-cd-flag", False),
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,
@@ -390,6 +391,7 @@ class _Reader:
             harden_referral_path=self.switches.get("harden-referral-path", False),
             prefetch=self.switches.get("prefetch", False),
             qmin_strict=self.switches.get("qname-minimisation-strict", False),
+            deny_any=self.switches.get("deny-any", False),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -38,3 +38,11 @@ class DnssecConfig:
     # zone whose DNSKEY RRset is missing or fails to validate is made insecure ("behaves
     # like there is no trust anchor") instead of bogus.
     harden_dnssec_stripped: bool = True
+    # Unbound's val-permissive-mode (no by default): "the security checks are performed,
+    # but if the result is bogus (failed security), the reply is not withheld from the
+    # client with SERVFAIL as usual.  The client receives the bogus data" (unbound.conf(5));
+    # such a reply is indeterminate: no AD bit.  Secure answers keep their AD bit.
+    permissive: bool = False
+    # Unbound's ignore-cd-flag (no by default): "ignore the CD flag from clients and refuse
+    # to return bogus answers to them" (unbound.conf(5)): a CD query is validated as any.
+    ignore_cd: bool = False

@@ -4,7 +4,9 @@
 :class:`ValidatedResolution`: the recursor's answer plus its :class:`Security` and the
 Extended DNS Errors (RFC 8914) that say why.  A bogus answer becomes SERVFAIL with an EDE,
 unless the client set CD, in which case nothing is validated and the data comes back as it
-is.  It runs the steps of one client question and leaves each concept to its module:
+is (with ``ignore_cd``, Unbound's ignore-cd-flag, CD is not honoured); with ``permissive``
+(val-permissive-mode) a bogus answer is passed on without AD instead.  It runs the steps of
+one client question and leaves each concept to its module:
 
 * an answer synthesised from validated NSEC records, when the cache proves one
   (:class:`~resolver.dnssec.synthesis.AggressiveNsec`, RFC 8198), else the inner recursor's;
@@ -93,6 +95,8 @@ class ValidatingRecursor:
     # -- the client's question ------------------------------------------------------------------
 
     async def resolve(self, request: Request, exchanger: Exchanger) -> ValidatedResolution:
+        if request.cd and self.config.ignore_cd:
+            request = dataclasses.replace(request, cd=False)  # ignore-cd-flag: validate anyway
         res = await self._resolve(request, exchanger, 0)
         sentinel = self._sentinel(request, res)
         if sentinel is None:
@@ -109,7 +113,8 @@ class ValidatingRecursor:
                 return await self._follow(_validated(synthesised, 0, Security.SECURE, []),
                                           request, exchanger, depth)
         res = await self.inner.resolve(request, exchanger)
-        if request.cd or not self.anchors or request.qtype == T.RRSIG:
+        if request.cd or not self.anchors or request.qtype == T.RRSIG \
+                or self.inner.denies(request):
             # qtype RRSIG: signatures are not signed, so there is nothing to validate them
             # with (RFC 4035 §3.2.1 lets them through unchecked; Unbound and kresd do)
             self.stats["unvalidated"] += 1
@@ -147,6 +152,14 @@ class ValidatingRecursor:
             verdict, parts, answer = await self.answers.check(request, res, subq)
         spent += subq.upstream
         self.stats[verdict.security.value] += 1
+        if verdict.bogus and self.config.permissive:
+            # val-permissive-mode: the bogus data as it came, indeterminate (no AD)
+            self.stats["permissive"] += 1
+            return ValidatedResolution(res.rcode, res.answer, res.authority, spent,
+                                       f"bogus, passed on (permissive): {verdict.why}",
+                                       Security.INDETERMINATE, [],
+                                       extra_authority=res.extra_authority,
+                                       extra_additional=res.extra_additional)
         if verdict.bogus:
             why = f"validation failure <{request.qname} {type_name(request.qtype)}>: " \
                   f"{verdict.why}"

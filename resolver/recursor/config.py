@@ -94,6 +94,10 @@ class RecursorConfig:
     # replaces the parent's delegation in the cache (RFC 2181 §5.4.1 ranks it higher): a
     # delegation is what the zone itself says, not only what the referral said.
     harden_referral_path: bool = False
+    # Unbound's deny-any (no by default): "deny queries of type ANY with an empty response"
+    # (unbound.conf(5)); Unbound's empty message has rcode NOTIMP "for RFC 8482"
+    # (services/cache/dns.c, fill_any).  Nothing is asked upstream.
+    deny_any: bool = False
     # Unbound's prefetch: an answer served from the cache in the last tenth of the TTL it
     # was stored with is fetched again at once (the client still gets the cached one), so
     # popular names do not expire from the cache.

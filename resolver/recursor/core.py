@@ -98,6 +98,8 @@ class Recursor:
     ) -> Resolution:
         """Resolve ``request``; ``avoid``: servers not to ask for it unless nothing else is
         left (then the lookup fails rather than ask them again)."""
+        if self.denies(request):
+            return Resolution(dns.rcode.NOTIMP, reason="deny-any: qtype ANY is not answered")
         budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
         try:
@@ -107,6 +109,10 @@ class Recursor:
         res.upstream_queries = budget.sent
         res.origins = frozenset(budget.origins)
         return res
+
+    def denies(self, request: Request) -> bool:
+        """Whether the question is refused outright: qtype ANY with ``deny_any``."""
+        return self.config.deny_any and request.qtype == dns.rdatatype.ANY
 
     # -- the chain --------------------------------------------------------------------------
 

@@ -5,17 +5,27 @@ of tests/scenarios/testbound/steps_options pass."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
+import dns.message
+import dns.rcode
+import dns.rdatatype
 import pytest
 
 from deckard.macros import MacroError, expand
 from deckard.runner import RunOptions, run_file
 from deckard.scenario import load, parse
 from deckard.text import ScenarioError
+from resolver.app import assemble
+from resolver.cache import DnsCache
 from resolver.cache.infra import InfraCache
+from resolver.clock import ManualClock
+from resolver.conductor.mock import MockTransport
 from resolver.conductor.selection import RTT_BAND, order_servers
+from resolver.model import Request
+from resolver.recursor import RecursorConfig
 from tests.unit.test_testbound import QUERY_AND_CHECK, ran, scenario_text
 
 STEPS_SET = Path(__file__).parents[1] / "scenarios" / "testbound" / "steps_options"
@@ -115,3 +125,28 @@ def test_steps_options_scenarios_pass(path: Path) -> None:
 
 def test_the_steps_set_is_big_enough() -> None:
     assert len(FILES) >= 8
+
+
+# -- options: unbound.conf(5) behaviours as RecursorConfig / DnssecConfig switches ----------
+
+
+def test_permissive_cd_and_deny_any_are_translated() -> None:
+    extra = "\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes"
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    assert (c.validation.permissive, c.validation.ignore_cd, c.deny_any, c.unsupported) == (
+        True, True, True, ())
+    c = parse(Path("x.rpl"), scenario_text()).config  # absent: Unbound's defaults (no)
+    assert (c.validation.permissive, c.validation.ignore_cd, c.deny_any) == (False,) * 3
+
+
+def test_deny_any_answers_notimp_without_asking() -> None:
+    """deny-any in the resolver itself (RecursorConfig.deny_any), not only the dialect."""
+    transport = MockTransport(lambda address, query, tcp: None)
+    parts = assemble(transport, ManualClock(), cache=DnsCache(1 << 20),
+                     root_hints=(("a.root-servers.net.", "192.0.2.1"),),
+                     recursor_config=RecursorConfig(deny_any=True))
+    query = dns.message.make_query("www.example.com.", "ANY")
+    request = Request(query.question[0].name, dns.rdatatype.ANY)
+    reply = asyncio.run(parts.answerer.answer(request, query))
+    assert reply.rcode() == dns.rcode.NOTIMP and not reply.answer
+    assert transport.sent == []
