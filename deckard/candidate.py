@@ -120,6 +120,9 @@ class CandidateConfig:
     prefetch: bool = False
     qmin_strict: bool = False
     deny_any: bool = False
+    # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
+    # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
+    nxdomain_cut: str = "any"
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -170,6 +173,8 @@ class CandidateConfig:
             prefetch=config.prefetch,
             qmin_strict=config.qmin_strict,
             deny_any=config.deny_any,
+            nxdomain_cut="any" if config.dialect != "testbound"
+            else "secure" if config.harden_below_nxdomain else "none",
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -292,7 +297,7 @@ class Candidate:
         negative_cap = dict(config.ttl_bounds).get("cache_max_negative_ttl")
         max_ttl = dict(config.ttl_bounds).get("cache_max_ttl")
         self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
-                              shared_soa=config.shared_soa,
+                              shared_soa=config.shared_soa, nxdomain_cut=config.nxdomain_cut,
                               **({} if max_ttl is None else {"max_ttl": max_ttl}),
                               **({} if negative_cap is None
                                  else {"max_negative_ttl": negative_cap}))
@@ -309,6 +314,7 @@ class Candidate:
                 harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
                 permissive=config.validation.permissive,
                 ignore_cd=config.validation.ignore_cd,
+                aggressive_nsec=config.validation.aggressive_nsec,
                 **({} if config.validation.bogus_ttl is None
                    else {"bogus_ttl": config.validation.bogus_ttl}),
             ),

@@ -51,6 +51,7 @@ class ValidationConfig:
     bogus_ttl: int | None = None  # testbound's val-bogus-ttl (None: the validator's default)
     permissive: bool = False  # testbound's val-permissive-mode: bogus data passed on, no AD
     ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
+    aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
 
     @property
     def enabled(self) -> bool:
@@ -88,6 +89,7 @@ class ScenarioConfig:
     prefetch: bool = False  # testbound's
     qmin_strict: bool = False  # testbound's qname-minimisation-strict
     deny_any: bool = False  # testbound's deny-any: qtype ANY answered NOTIMP, empty
+    harden_below_nxdomain: bool = True  # testbound's: secure NXDOMAINs deny names below
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

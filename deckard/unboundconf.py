@@ -110,14 +110,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     ),
     "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
-    "aggressive-nsec": (
-        frozenset({"yes"}),
-        "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
-    ),
-    "harden-below-nxdomain": (
-        frozenset({"yes"}),
-        "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
-    ),
     "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
     "val-sig-skew-min": (frozenset({"3600"}), "the candidate's signature skew floor (1 h)"),
     "val-sig-skew-max": (frozenset({"86400"}), "the candidate's signature skew cap (1 day)"),
@@ -149,6 +141,9 @@ BOOLEAN_TRANSLATED = (
     "qname-minimisation-strict",
     # DnssecConfig.permissive / ignore_cd, RecursorConfig.deny_any (unbound.conf(5))
     "val-permissive-mode", "ignore-cd-flag", "deny-any",
+    # DnssecConfig.aggressive_nsec (RFC 8198); DnsCache(nxdomain_cut=): RFC 8020 below
+    # DNSSEC-secure NXDOMAINs only (yes, the default) or never (no)
+    "aggressive-nsec", "harden-below-nxdomain",
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -371,6 +366,7 @@ class _Reader:
             bogus_ttl=self.bogus_ttl,
             permissive=self.switches.get("val-permissive-mode", False),
             ignore_cd=self.switches.get("ignore-cd-flag", False),
+            aggressive_nsec=self.switches.get("aggressive-nsec", True),
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,
@@ -392,6 +388,7 @@ class _Reader:
             prefetch=self.switches.get("prefetch", False),
             qmin_strict=self.switches.get("qname-minimisation-strict", False),
             deny_any=self.switches.get("deny-any", False),
+            harden_below_nxdomain=self.switches.get("harden-below-nxdomain", True),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -46,3 +46,6 @@ class DnssecConfig:
     # Unbound's ignore-cd-flag (no by default): "ignore the CD flag from clients and refuse
     # to return bogus answers to them" (unbound.conf(5)): a CD query is validated as any.
     ignore_cd: bool = False
+    # Unbound's aggressive-nsec (yes by default): answers synthesised from the validated
+    # NSEC records of the cache (RFC 8198); off, every question not in the cache is asked.
+    aggressive_nsec: bool = True

@@ -107,7 +107,7 @@ class ValidatingRecursor:
 
     async def _resolve(self, request: Request, exchanger: Exchanger,
                        depth: int) -> ValidatedResolution:
-        if not request.cd and self.anchors:
+        if not request.cd and self.anchors and self.config.aggressive_nsec:
             synthesised = self.aggressive.answer(request)
             if synthesised is not None:
                 return await self._follow(_validated(synthesised, 0, Security.SECURE, []),

@@ -10,16 +10,19 @@ import random
 from pathlib import Path
 
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import pytest
 
+from deckard.candidate import CandidateConfig
 from deckard.macros import MacroError, expand
 from deckard.runner import RunOptions, run_file
 from deckard.scenario import load, parse
 from deckard.text import ScenarioError
 from resolver.app import assemble
-from resolver.cache import DnsCache
+from resolver.cache import DnsCache, Security
 from resolver.cache.infra import InfraCache
 from resolver.clock import ManualClock
 from resolver.conductor.mock import MockTransport
@@ -130,13 +133,43 @@ def test_the_steps_set_is_big_enough() -> None:
 # -- options: unbound.conf(5) behaviours as RecursorConfig / DnssecConfig switches ----------
 
 
-def test_permissive_cd_and_deny_any_are_translated() -> None:
-    extra = "\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes"
+def test_validator_and_cache_options_are_translated() -> None:
+    extra = ("\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes\n"
+             "\taggressive-nsec: no\n\tharden-below-nxdomain: no")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
-    assert (c.validation.permissive, c.validation.ignore_cd, c.deny_any, c.unsupported) == (
-        True, True, True, ())
-    c = parse(Path("x.rpl"), scenario_text()).config  # absent: Unbound's defaults (no)
-    assert (c.validation.permissive, c.validation.ignore_cd, c.deny_any) == (False,) * 3
+    v = c.validation
+    assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec, c.harden_below_nxdomain,
+            c.unsupported) == (True, True, True, False, False, ())
+    c = parse(Path("x.rpl"), scenario_text()).config  # absent: Unbound's defaults
+    v = c.validation
+    assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec,
+            c.harden_below_nxdomain) == (False, False, False, True, True)
+    assert CandidateConfig.from_scenario(c, False).nxdomain_cut == "secure"
+
+
+@pytest.mark.parametrize(("cut", "security", "below"), [
+    ("any", Security.INDETERMINATE, True),
+    ("secure", Security.INDETERMINATE, False),
+    ("secure", Security.SECURE, True),
+    ("none", Security.SECURE, False),
+])
+def test_which_nxdomains_deny_the_names_below(cut: str, security: Security, below: bool) -> None:
+    """RFC 8020 cut: every NXDOMAIN, DNSSEC-secure ones only (Unbound's
+    harden-below-nxdomain), or none."""
+    cache = DnsCache(1 << 20, nxdomain_cut=cut)
+    soa = dns.rrset.from_text("example.com.", 300, "IN", "SOA", "ns. host. 1 2 3 4 300")
+    name = dns.name.from_text("a.example.com.")
+    assert cache.negative.put_nxdomain(name, soa, 0.0)
+    if security is Security.SECURE:
+        assert cache.negative.mark_secure(name) and not cache.negative.mark_secure(name)
+    assert cache.negative.get(name, dns.rdatatype.A, 1.0) is not None  # its own name: always
+    sub = dns.name.from_text("b.a.example.com.")
+    assert (cache.negative.get(sub, dns.rdatatype.A, 1.0) is not None) is below
+
+
+def test_a_bad_nxdomain_cut_is_refused() -> None:
+    with pytest.raises(ValueError, match="nxdomain_cut is one of"):
+        DnsCache(1 << 20, nxdomain_cut="some")
 
 
 def test_deny_any_answers_notimp_without_asking() -> None:
