@@ -120,6 +120,7 @@ class CandidateConfig:
     prefetch: bool = False
     qmin_strict: bool = False
     deny_any: bool = False
+    dnssec_lame_check: bool = True
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
     nxdomain_cut: str = "any"
@@ -173,6 +174,7 @@ class CandidateConfig:
             prefetch=config.prefetch,
             qmin_strict=config.qmin_strict,
             deny_any=config.deny_any,
+            dnssec_lame_check=config.dnssec_lame_check,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
             validation=config.validation,
@@ -207,6 +209,7 @@ class CandidateConfig:
             prefetch=self.prefetch,
             qmin_strict=self.qmin_strict,
             deny_any=self.deny_any,
+            dnssec_lame_check=self.dnssec_lame_check,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

@@ -90,6 +90,7 @@ class ScenarioConfig:
     qmin_strict: bool = False  # testbound's qname-minimisation-strict
     deny_any: bool = False  # testbound's deny-any: qtype ANY answered NOTIMP, empty
     harden_below_nxdomain: bool = True  # testbound's: secure NXDOMAINs deny names below
+    dnssec_lame_check: bool = True  # testbound's disable-dnssec-lame-check, inverted
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

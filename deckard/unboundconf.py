@@ -121,9 +121,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
-    "disable-dnssec-lame-check": (
-        frozenset({"yes"}), "the candidate has no DNSSEC-lameness check of servers",
-    ),
     "harden-algo-downgrade": (
         frozenset({"no"}), "any supported algorithm of a zone's DS set may validate it",
     ),
@@ -144,6 +141,7 @@ BOOLEAN_TRANSLATED = (
     # DnssecConfig.aggressive_nsec (RFC 8198); DnsCache(nxdomain_cut=): RFC 8020 below
     # DNSSEC-secure NXDOMAINs only (yes, the default) or never (no)
     "aggressive-nsec", "harden-below-nxdomain",
+    "disable-dnssec-lame-check",  # RecursorConfig.dnssec_lame_check (inverted)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -389,6 +387,7 @@ class _Reader:
             qmin_strict=self.switches.get("qname-minimisation-strict", False),
             deny_any=self.switches.get("deny-any", False),
             harden_below_nxdomain=self.switches.get("harden-below-nxdomain", True),
+            dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -98,6 +98,12 @@ class RecursorConfig:
     # (unbound.conf(5)); Unbound's empty message has rcode NOTIMP "for RFC 8482"
     # (services/cache/dns.c, fill_any).  Nothing is asked upstream.
     deny_any: bool = False
+    # Unbound's DNSSEC-lameness check (disable-dnssec-lame-check: no, the default): an
+    # answer without RRSIGs from a server of a zone known to be signed marks the server lame
+    # for the zone and the zone's other servers are asked.  Off (disable-dnssec-lame-check:
+    # yes), such an answer goes to the validator, "which will insist in RRSIGs for DNSSEC
+    # signed domains regardless of this setting" (unbound.conf(5)).
+    dnssec_lame_check: bool = True
     # Unbound's prefetch: an answer served from the cache in the last tenth of the TTL it
     # was stored with is fetched again at once (the client still gets the cached one), so
     # popular names do not expire from the cache.

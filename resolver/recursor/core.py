@@ -229,7 +229,8 @@ class Recursor:
         known to be signed that carries no RRSIG at all?"""
         if c.kind not in (Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA):
             return False
-        if not self.config.dnssec or self.signed_zone_hint is None:
+        if not (self.config.dnssec and self.config.dnssec_lame_check) \
+                or self.signed_zone_hint is None:
             return False
         if any(r.rdtype == T.RRSIG for r in (*response.answer, *response.authority)):
             return False
