@@ -318,6 +318,7 @@ class Candidate:
                 permissive=config.validation.permissive,
                 ignore_cd=config.validation.ignore_cd,
                 aggressive_nsec=config.validation.aggressive_nsec,
+                **dict(config.validation.sig_skew),
                 **({} if config.validation.bogus_ttl is None
                    else {"bogus_ttl": config.validation.bogus_ttl}),
             ),

@@ -111,8 +111,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
-    "val-sig-skew-min": (frozenset({"3600"}), "the candidate's signature skew floor (1 h)"),
-    "val-sig-skew-max": (frozenset({"86400"}), "the candidate's signature skew cap (1 day)"),
     "val-nsec3-keysize-iterations": (
         frozenset({"150", "1024 150 2048 150 4096 150"}),
         "NSEC3 with more than 150 iterations is insecure for the candidate, whatever the key",
@@ -150,6 +148,9 @@ gets: "allow" refuses it ("nonrecursive queries are refused"), "allow_snoop" ans
 from the cache (a referral to the closest known servers when the answer is not cached),
 "allow_setrd" treats it as recursive."""
 
+SIG_SKEW = {"val-sig-skew-min": "sig_skew_min", "val-sig-skew-max": "sig_skew_max"}
+"""Unbound's signature clock-skew bounds, as DnssecConfig fields of the same meaning."""
+
 TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
     "cache-max-ttl": "cache_max_ttl",
@@ -178,6 +179,7 @@ class _Reader:
         self.unchecked: frozenset[int] = frozenset()
         self.ignore_dates = False
         self.bogus_ttl: int | None = None  # val-bogus-ttl
+        self.sig_skew: dict[str, int] = {}  # val-sig-skew-min / -max
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
@@ -261,6 +263,10 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key in SIG_SKEW:
+            if not value.isdigit():
+                raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
+            self.sig_skew[SIG_SKEW[key]] = int(value)
         elif key == "val-bogus-ttl":
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
@@ -365,6 +371,7 @@ class _Reader:
             permissive=self.switches.get("val-permissive-mode", False),
             ignore_cd=self.switches.get("ignore-cd-flag", False),
             aggressive_nsec=self.switches.get("aggressive-nsec", True),
+            sig_skew=tuple(sorted(self.sig_skew.items())),
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,

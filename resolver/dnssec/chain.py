@@ -332,7 +332,7 @@ class ChainOfTrust:
             return verify_dnskeys(
                 zone, keys, sigs, self.clock.now(), ds=ds, anchor_keys=anchor_keys,
                 unchecked=self.verifier.unchecked, ignore_dates=self.verifier.ignore_dates,
-                memo=self.verifier.memo,
+                memo=self.verifier.memo, skew_bounds=self.verifier.skew_bounds,
             )
 
         res, check = await self._fetch_keys(zone, subq, against)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from resolver.dnssec.denial import NSEC3_MAX_ITERATIONS
+from resolver.dnssec.signatures import SKEW_MAX_S, SKEW_MIN_S
 
 __all__ = ["BOGUS_TTL_S", "MAX_FETCHES", "MAX_RESTARTS", "DnssecConfig"]
 
@@ -49,3 +50,8 @@ class DnssecConfig:
     # Unbound's aggressive-nsec (yes by default): answers synthesised from the validated
     # NSEC records of the cache (RFC 8198); off, every question not in the cache is asked.
     aggressive_nsec: bool = True
+    # Unbound's val-sig-skew-min / val-sig-skew-max: the clock skew allowed around a
+    # signature's validity window is 10 % of its lifetime, raised to the minimum, then
+    # capped at the maximum (unbound.conf(5); defaults 1 hour and 1 day)
+    sig_skew_min: int = SKEW_MIN_S
+    sig_skew_max: int = SKEW_MAX_S

@@ -21,6 +21,7 @@ import dns.rdtypes.ANY.DS
 import dns.rrset
 
 from resolver.dnssec.signatures import (
+    SKEW_BOUNDS,
     SUPPORTED_ALGORITHMS,
     SignatureMemo,
     is_zone_key,
@@ -108,6 +109,7 @@ def verify_dnskeys(
     unchecked: frozenset[int] = frozenset(),
     ignore_dates: bool = False,
     memo: SignatureMemo | None = None,
+    skew_bounds: tuple[int, int] = SKEW_BOUNDS,
 ) -> KeyCheck:
     """Is ``zone``'s DNSKEY RRset authentic, given a DS set or trust-anchor keys?
 
@@ -144,7 +146,8 @@ def verify_dnskeys(
     ]
     if not trusted:
         return KeyCheck(bogus(Ede.DNSKEY_MISSING, f"no DNSKEY of {zone} matches its DS/anchor"))
-    check = verify_rrset(dnskeys, sigs, trusted, zone, now, unchecked, ignore_dates, memo)
+    check = verify_rrset(dnskeys, sigs, trusted, zone, now, unchecked, ignore_dates, memo,
+                         skew_bounds)
     if not check.outcome.secure:
         return KeyCheck(check.outcome)
     return KeyCheck(secure(f"DNSKEY {zone} verified"), dnskeys, check.ttl)

@@ -33,6 +33,7 @@ DNSKEY = dns.rdtypes.ANY.DNSKEY.DNSKEY
 RRSIG = dns.rdtypes.ANY.RRSIG.RRSIG
 
 __all__ = [
+    "SKEW_BOUNDS",
     "SKEW_MAX_S",
     "SKEW_MIN_S",
     "SUPPORTED_ALGORITHMS",
@@ -87,14 +88,20 @@ class SigCheck:
     ttl: int | None = None
 
 
-def skew(rrsig: RRSIG) -> int:
-    """Clock skew tolerated around ``rrsig``'s window: 10% of it, within the Unbound bounds."""
-    return max(SKEW_MIN_S, min(SKEW_MAX_S, (rrsig.expiration - rrsig.inception) // 10))
+SKEW_BOUNDS = (SKEW_MIN_S, SKEW_MAX_S)
 
 
-def check_time(rrsig: RRSIG, now: float) -> Outcome | None:
+def skew(rrsig: RRSIG, bounds: tuple[int, int] = SKEW_BOUNDS) -> int:
+    """Clock skew tolerated around ``rrsig``'s window: 10% of it, raised to the minimum and
+    then capped at the maximum of ``bounds`` (Unbound's val-sig-skew-min / -max, applied in
+    that order, so the maximum wins when it is the smaller)."""
+    low, high = bounds
+    return min(high, max(low, (rrsig.expiration - rrsig.inception) // 10))
+
+
+def check_time(rrsig: RRSIG, now: float, bounds: tuple[int, int] = SKEW_BOUNDS) -> Outcome | None:
     """``None`` if ``now`` falls in the validity window (with skew), else why not."""
-    slack = skew(rrsig)
+    slack = skew(rrsig, bounds)
     if now > rrsig.expiration + slack:
         return bogus(Ede.SIGNATURE_EXPIRED, f"signature by {rrsig.signer} expired")
     if now < rrsig.inception - slack:
@@ -194,6 +201,7 @@ def verify_rrset(
     unchecked: frozenset[int] = frozenset(),
     ignore_dates: bool = False,
     memo: SignatureMemo | None = None,
+    skew_bounds: tuple[int, int] = SKEW_BOUNDS,
 ) -> SigCheck:
     """Does one of ``sigs`` by ``zone`` over ``rrset`` verify with one of ``keys`` at ``now``?
 
@@ -243,7 +251,7 @@ def verify_rrset(
             continue
         if ignore_dates:
             now = float(sig.inception)
-        late = check_time(sig, now)
+        late = check_time(sig, now, skew_bounds)
         if late is not None:
             failures.append(Outcome(late.security, late.ede, f"{what}: {late.why}"))
             continue
@@ -310,9 +318,10 @@ class Verifier:
     unchecked: frozenset[int] = frozenset()  # Unbound's fake-sha1/fake-dsa test options
     ignore_dates: bool = False  # Unbound's val-override-date: -1
     memo: SignatureMemo = field(default_factory=SignatureMemo)
+    skew_bounds: tuple[int, int] = SKEW_BOUNDS  # Unbound's val-sig-skew-min / -max
 
     def verify(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
                keys: Iterable[DNSKEY], zone: dns.name.Name, now: float) -> SigCheck:
         """:func:`verify_rrset` with this verifier's options and memo."""
         return verify_rrset(rrset, sigs, keys, zone, now, self.unchecked, self.ignore_dates,
-                            self.memo)
+                            self.memo, self.skew_bounds)

@@ -84,7 +84,8 @@ class ValidatingRecursor:
         self.stats: collections.Counter[str] = collections.Counter()
         # Signature checks this resolver has made: its own, shared with no other resolver.
         self.verifier = Verifier(self.config.unchecked_algorithms, self.config.ignore_dates,
-                                 SignatureMemo())
+                                 SignatureMemo(),
+                                 (self.config.sig_skew_min, self.config.sig_skew_max))
         self.chain = ChainOfTrust(inner, zones, self.config, self.verifier, self.limits,
                                   self.stats)
         self.aggressive = AggressiveNsec(inner.cache, self.clock, zones, self.limits,

@@ -12,6 +12,7 @@ from pathlib import Path
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdatatype
 import dns.rrset
 import pytest
@@ -27,6 +28,7 @@ from resolver.cache.infra import InfraCache
 from resolver.clock import ManualClock
 from resolver.conductor.mock import MockTransport
 from resolver.conductor.selection import RTT_BAND, order_servers
+from resolver.dnssec.signatures import skew
 from resolver.model import Request
 from resolver.recursor import RecursorConfig
 from tests.unit.test_testbound import QUERY_AND_CHECK, ran, scenario_text
@@ -167,6 +169,27 @@ def test_which_nxdomains_deny_the_names_below(cut: str, security: Security, belo
     assert cache.negative.get(name, dns.rdatatype.A, 1.0) is not None  # its own name: always
     sub = dns.name.from_text("b.a.example.com.")
     assert (cache.negative.get(sub, dns.rdatatype.A, 1.0) is not None) is below
+
+
+@pytest.mark.parametrize(("bounds", "lifetime", "allowed"), [
+    ((3600, 86400), 30 * 86400, 86400),  # 10 % = 3 days, capped at a day
+    ((3600, 86400), 7200, 3600),  # 10 % = 12 minutes, raised to an hour
+    ((3600, 1800), 30 * 86400, 1800),  # the maximum is applied last (Unbound's order)
+    ((0, 0), 30 * 86400, 0),  # no allowance at all
+])
+def test_signature_skew_bounds(bounds: tuple[int, int], lifetime: int, allowed: int) -> None:
+    sig = dns.rdata.from_text("IN", "RRSIG", f"A 13 3 3600 {1_000_000 + lifetime} 1000000 "
+                              "1 example.com. AAAA")
+    assert skew(sig, bounds) == allowed  # type: ignore[arg-type]
+
+
+def test_skew_options_are_translated() -> None:
+    extra = "\tval-sig-skew-min: 0\n\tval-sig-skew-max: 120"
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    assert (c.validation.sig_skew, c.unsupported) == (
+        (("sig_skew_max", 120), ("sig_skew_min", 0)), ())
+    with pytest.raises(ScenarioError, match="val-sig-skew-min: 'soon' is not a number"):
+        parse(Path("x.rpl"), scenario_text("\tval-sig-skew-min: soon"))
 
 
 def test_a_bad_nxdomain_cut_is_refused() -> None:
