@@ -190,6 +190,20 @@ class CandidateConfig:
             if (self.do_ip4 if ipaddress.ip_address(a).version == 4 else self.do_ip6)
         )
 
+    def dnssec_config(self) -> DnssecConfig:
+        """The validator's settings the header gives (Unbound's val-* options)."""
+        v = self.validation
+        return DnssecConfig(
+            unchecked_algorithms=v.unchecked_algorithms,
+            ignore_dates=v.ignore_dates,
+            harden_dnssec_stripped=v.harden_dnssec_stripped,
+            permissive=v.permissive,
+            ignore_cd=v.ignore_cd,
+            aggressive_nsec=v.aggressive_nsec,
+            **dict(v.dnssec_numbers),
+            **({} if v.bogus_ttl is None else {"bogus_ttl": v.bogus_ttl}),
+        )
+
     def recursor_config(self) -> RecursorConfig:
         config = RecursorConfig(
             qname_minimisation=self.qname_minimisation,
@@ -311,17 +325,7 @@ class Candidate:
             self.transport, self.clock, cache=self.cache,
             root_hints=config.usable_hints() or config.root_hints,
             recursor_config=config.recursor_config(), anchors=self.anchors or None,
-            dnssec_config=DnssecConfig(
-                unchecked_algorithms=config.validation.unchecked_algorithms,
-                ignore_dates=config.validation.ignore_dates,
-                harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
-                permissive=config.validation.permissive,
-                ignore_cd=config.validation.ignore_cd,
-                aggressive_nsec=config.validation.aggressive_nsec,
-                **dict(config.validation.sig_skew),
-                **({} if config.validation.bogus_ttl is None
-                   else {"bogus_ttl": config.validation.bogus_ttl}),
-            ),
+            dnssec_config=config.dnssec_config(),
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses,

@@ -52,7 +52,8 @@ class ValidationConfig:
     permissive: bool = False  # testbound's val-permissive-mode: bogus data passed on, no AD
     ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
     aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
-    sig_skew: tuple[tuple[str, int], ...] = ()  # testbound's val-sig-skew-*: DnssecConfig fields
+    # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
+    dnssec_numbers: tuple[tuple[str, int], ...] = ()
 
     @property
     def enabled(self) -> bool:

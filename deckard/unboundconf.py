@@ -115,7 +115,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"150", "1024 150 2048 150 4096 150"}),
         "NSEC3 with more than 150 iterations is insecure for the candidate, whatever the key",
     ),
-    "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
     "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
@@ -148,8 +147,10 @@ gets: "allow" refuses it ("nonrecursive queries are refused"), "allow_snoop" ans
 from the cache (a referral to the closest known servers when the answer is not cached),
 "allow_setrd" treats it as recursive."""
 
-SIG_SKEW = {"val-sig-skew-min": "sig_skew_min", "val-sig-skew-max": "sig_skew_max"}
-"""Unbound's signature clock-skew bounds, as DnssecConfig fields of the same meaning."""
+VALIDATOR_NUMBERS = {"val-sig-skew-min": "sig_skew_min", "val-sig-skew-max": "sig_skew_max",
+            "val-max-restart": "max_restarts"}
+"""Unbound's signature clock-skew bounds and its validator's restart count, as
+DnssecConfig fields of the same meaning (whole numbers)."""
 
 TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
@@ -179,7 +180,7 @@ class _Reader:
         self.unchecked: frozenset[int] = frozenset()
         self.ignore_dates = False
         self.bogus_ttl: int | None = None  # val-bogus-ttl
-        self.sig_skew: dict[str, int] = {}  # val-sig-skew-min / -max
+        self.validator_numbers: dict[str, int] = {}  # val-sig-skew-min / -max, val-max-restart
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
@@ -263,10 +264,10 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
-        elif key in SIG_SKEW:
+        elif key in VALIDATOR_NUMBERS:
             if not value.isdigit():
-                raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
-            self.sig_skew[SIG_SKEW[key]] = int(value)
+                raise self.error(lineno, f"{key}: {value!r} is not a whole number")
+            self.validator_numbers[VALIDATOR_NUMBERS[key]] = int(value)
         elif key == "val-bogus-ttl":
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
@@ -371,7 +372,7 @@ class _Reader:
             permissive=self.switches.get("val-permissive-mode", False),
             ignore_cd=self.switches.get("ignore-cd-flag", False),
             aggressive_nsec=self.switches.get("aggressive-nsec", True),
-            sig_skew=tuple(sorted(self.sig_skew.items())),
+            dnssec_numbers=tuple(sorted(self.validator_numbers.items())),
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,

@@ -33,7 +33,7 @@ import dns.rrset
 from resolver.cache import MAX_TTL_S, Rank, Security
 from resolver.clock import Clock
 from resolver.dnssec.anchors import TrustAnchors
-from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig
+from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.denial import DsProof, Limits, prove_no_ds
 from resolver.dnssec.keys import DNSKEY, DS, KeyCheck, usable_ds, verify_dnskeys
 from resolver.dnssec.signatures import Verifier, find_signed, signed_pairs, signer_of
@@ -287,13 +287,13 @@ class ChainOfTrust:
     ) -> tuple[Resolution | None, KeyCheck | None]:
         """``zone``'s DNSKEY RRset and its check.  A set fetched now that fails on its own
         (not for want of an answer) is fetched again from the zone's other servers, up to
-        :data:`MAX_RESTARTS` times (Unbound blacklists the source of a bad key set)."""
+        ``config.max_restarts`` times (Unbound blacklists the source of a bad key set)."""
         res = await self.fetch(zone, T.DNSKEY, subq)
         if res is None:
             return None, None
         result = check(res)
         avoid: frozenset[str] = frozenset()
-        for _ in range(MAX_RESTARTS):
+        for _ in range(self.config.max_restarts):
             if not (result.outcome.bogus and res.rcode == dns.rcode.NOERROR):
                 break
             if not res.origins and res.upstream_queries > 0:
@@ -378,7 +378,7 @@ class ChainOfTrust:
         assert parent.keys is not None
         res = self._referral_denial(child) or await self.fetch(child, T.DS, subq)
         avoid: frozenset[str] = frozenset()
-        for _ in range(MAX_RESTARTS):
+        for _ in range(self.config.max_restarts):
             if res is None or await self._ds_data_ok(parent, child, res):
                 break
             if not res.origins and res.upstream_queries > 0:

@@ -55,3 +55,6 @@ class DnssecConfig:
     # capped at the maximum (unbound.conf(5); defaults 1 hour and 1 day)
     sig_skew_min: int = SKEW_MIN_S
     sig_skew_max: int = SKEW_MAX_S
+    # Unbound's val-max-restart: "the maximum number the validator should restart
+    # validation with another authority in case of failed validation" (unbound.conf(5))
+    max_restarts: int = MAX_RESTARTS

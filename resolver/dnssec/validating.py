@@ -14,7 +14,7 @@ one client question and leaves each concept to its module:
   with the keys from the chain of trust (:class:`~resolver.dnssec.chain.ChainOfTrust`);
 * the retries: a bogus answer from the cache alone is fetched once more, and one whose data
   failed on its own is fetched again from servers that did not give it
-  (:data:`~resolver.dnssec.config.MAX_RESTARTS`);
+  (``DnssecConfig.max_restarts``, Unbound's val-max-restart);
 * RFC 8509's root-key-sentinel on a secure A/AAAA answer.
 
 The recursor it wraps is built with the wing's :class:`~resolver.dnssec.chain.ZoneKeys`
@@ -37,7 +37,7 @@ import dns.rdatatype
 from resolver.cache import Security
 from resolver.dnssec.answers import AnswerCheck, data_failed
 from resolver.dnssec.chain import ChainOfTrust, SubQueries, ZoneKeys
-from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig
+from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.denial import Limits
 from resolver.dnssec.signatures import SignatureMemo, Verifier
 from resolver.dnssec.synthesis import AggressiveNsec
@@ -135,7 +135,7 @@ class ValidatingRecursor:
             spent += res.upstream_queries
             verdict, parts, answer = await self.answers.check(request, res, subq)
         avoid: frozenset[str] = frozenset()
-        for _ in range(MAX_RESTARTS):
+        for _ in range(self.config.max_restarts):
             if not (verdict.bogus and res.origins and data_failed(parts)):
                 break
             # The data itself failed (the zone's keys are fine): ask the zone's other

@@ -183,12 +183,14 @@ def test_signature_skew_bounds(bounds: tuple[int, int], lifetime: int, allowed: 
     assert skew(sig, bounds) == allowed  # type: ignore[arg-type]
 
 
-def test_skew_options_are_translated() -> None:
-    extra = "\tval-sig-skew-min: 0\n\tval-sig-skew-max: 120"
+def test_skew_and_restart_options_are_translated() -> None:
+    extra = "\tval-sig-skew-min: 0\n\tval-sig-skew-max: 120\n\tval-max-restart: 2"
     c = parse(Path("x.rpl"), scenario_text(extra)).config
-    assert (c.validation.sig_skew, c.unsupported) == (
-        (("sig_skew_max", 120), ("sig_skew_min", 0)), ())
-    with pytest.raises(ScenarioError, match="val-sig-skew-min: 'soon' is not a number"):
+    assert (c.validation.dnssec_numbers, c.unsupported) == (
+        (("max_restarts", 2), ("sig_skew_max", 120), ("sig_skew_min", 0)), ())
+    dnssec = CandidateConfig.from_scenario(c, False).dnssec_config()
+    assert (dnssec.sig_skew_min, dnssec.sig_skew_max, dnssec.max_restarts) == (0, 120, 2)
+    with pytest.raises(ScenarioError, match="val-sig-skew-min: 'soon' is not a whole number"):
         parse(Path("x.rpl"), scenario_text("\tval-sig-skew-min: soon"))
 
 
