@@ -119,12 +119,14 @@ def check(step, name, qtype="A", flags="QR RD RA NOERROR", answer="", match="all
     )
 
 
-def write(name, title, body, extra="", dnssec=True):
+def write(name, title, body, extra="", dnssec=True, minimal=True):
     h = (
         HEADER.format(ds=ds_text, date=DATE, extra=extra, title=title)
         if dnssec
         else PLAIN_HEADER.format(extra=extra, title=title)
     )
+    if not minimal:
+        h = h.replace("minimal-responses: yes", "minimal-responses: no")
     (OUT / f"{name}.rpl").write_text(h + "\n" + body + "SCENARIO_END\n")
 
 
@@ -542,3 +544,43 @@ restart_case(
     [("ns1", "1.2.3.4", 10, False), ("ns2", "1.2.3.5", 300, False), ("ns3", "1.2.3.6", 900, True)],
     False,
 )
+
+
+# -- batch 7: val-clean-additional ---------------------------------------------------------
+NS_SIGNED = signed("example.com. 3600 IN NS ns1.example.com.")
+GLUE = "ns1.example.com. 3600 IN A 1.2.3.4"
+
+
+def clean_case(fname, title, glue, extra, kept, dnssec=True):
+    """A positive answer with the zone's NS RRset and ``glue`` beside it (minimal-responses:
+    no); the client sees the glue in the additional section only when ``kept``."""
+    www = signed("www.example.com. 3600 IN A 10.20.30.40") if dnssec else (
+        "www.example.com. 3600 IN A 10.20.30.40")
+    ns = NS_SIGNED if dnssec else "example.com. 3600 IN NS ns1.example.com."
+    zone = rng(0, 1000, "1.2.3.4",
+               *((DNSKEY_ENTRY,) if dnssec else ()),
+               entry("www.example.com. IN A", www, authority=ns, additional=glue, flags=AA),
+               ds_nodata("www"),
+               comment="ns1.example.com.: the answer comes with the NS RRset and an address")
+    flags = "QR RD RA AD DO NOERROR" if dnssec else "QR RD RA DO NOERROR"
+    expect = (f"STEP 10 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY {flags}\n"
+              f"SECTION QUESTION\nwww.example.com. IN A\nSECTION ANSWER\n{www}\n"
+              f"SECTION AUTHORITY\n{ns}\n"
+              + (f"SECTION ADDITIONAL\n{glue}\n" if kept else "") + "ENTRY_END\n\n")
+    write(fname, title, ROOT + zone + query(1, "www.example.com.", flags="RD DO") + expect,
+          extra=extra, minimal=False)
+
+
+clean_case("opt_clean_additional_default",
+           "val-clean-additional (default yes): an unsigned address in the additional section "
+           "of a secure answer is removed", GLUE, "", False)
+clean_case("opt_clean_additional_no",
+           "val-clean-additional: no: an unsigned address in the additional section of a "
+           "secure answer stays", GLUE, "\tval-clean-additional: no", True)
+clean_case("opt_clean_additional_signed_kept",
+           "val-clean-additional: yes: a signed, valid address in the additional section of "
+           "a secure answer stays", signed(GLUE), "\tval-clean-additional: yes", True)
+clean_case("opt_clean_additional_insecure_untouched",
+           "val-clean-additional: yes: insecure answers are not affected, their unsigned "
+           "additional data stays", GLUE, "\tval-clean-additional: yes\n"
+           "\tdomain-insecure: \"example.com\"", True, dnssec=False)
