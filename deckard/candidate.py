@@ -193,16 +193,17 @@ class CandidateConfig:
     def dnssec_config(self) -> DnssecConfig:
         """The validator's settings the header gives (Unbound's val-* options)."""
         v = self.validation
-        return DnssecConfig(
+        config = DnssecConfig(
             unchecked_algorithms=v.unchecked_algorithms,
             ignore_dates=v.ignore_dates,
             harden_dnssec_stripped=v.harden_dnssec_stripped,
             permissive=v.permissive,
             ignore_cd=v.ignore_cd,
             aggressive_nsec=v.aggressive_nsec,
-            **dict(v.dnssec_numbers),
+            clean_additional=v.clean_additional,
             **({} if v.bogus_ttl is None else {"bogus_ttl": v.bogus_ttl}),
         )
+        return dataclasses.replace(config, **dict(v.dnssec_numbers))  # type: ignore[arg-type]
 
     def recursor_config(self) -> RecursorConfig:
         config = RecursorConfig(

@@ -52,6 +52,7 @@ class ValidationConfig:
     permissive: bool = False  # testbound's val-permissive-mode: bogus data passed on, no AD
     ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
     aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
+    clean_additional: bool = True  # testbound's val-clean-additional
     # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
     dnssec_numbers: tuple[tuple[str, int], ...] = ()
 

@@ -139,6 +139,7 @@ BOOLEAN_TRANSLATED = (
     # DNSSEC-secure NXDOMAINs only (yes, the default) or never (no)
     "aggressive-nsec", "harden-below-nxdomain",
     "disable-dnssec-lame-check",  # RecursorConfig.dnssec_lame_check (inverted)
+    "val-clean-additional",  # DnssecConfig.clean_additional
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -372,6 +373,7 @@ class _Reader:
             permissive=self.switches.get("val-permissive-mode", False),
             ignore_cd=self.switches.get("ignore-cd-flag", False),
             aggressive_nsec=self.switches.get("aggressive-nsec", True),
+            clean_additional=self.switches.get("val-clean-additional", True),
             dnssec_numbers=tuple(sorted(self.validator_numbers.items())),
         )
         return ScenarioConfig(

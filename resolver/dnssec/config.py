@@ -58,3 +58,8 @@ class DnssecConfig:
     # Unbound's val-max-restart: "the maximum number the validator should restart
     # validation with another authority in case of failed validation" (unbound.conf(5))
     max_restarts: int = MAX_RESTARTS
+    # Unbound's val-clean-additional (yes by default): "remove data from the additional
+    # section of secure messages that are not signed properly.  Messages that are insecure,
+    # bogus, indeterminate or unchecked are not affected" (unbound.conf(5)).  Only RRsets
+    # signed by the answer's signer and verified with its keys stay, as Unbound checks them.
+    clean_additional: bool = True

@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 
 from resolver.cache import Security
 from resolver.dnssec.answers import AnswerCheck, data_failed
 from resolver.dnssec.chain import ChainOfTrust, SubQueries, ZoneKeys
 from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.denial import Limits
-from resolver.dnssec.signatures import SignatureMemo, Verifier
+from resolver.dnssec.signatures import SignatureMemo, Verifier, signed_pairs, signer_of
 from resolver.dnssec.synthesis import AggressiveNsec
 from resolver.dnssec.verdicts import Ede, type_name, weakest
 from resolver.model import Request
@@ -170,9 +171,34 @@ class ValidatingRecursor:
             )
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
         rcode = next((p.rcode for p in parts if p.rcode is not None), res.rcode)
+        additional = res.extra_additional
+        if verdict.security is Security.SECURE and self.config.clean_additional and additional:
+            additional = await self._signed_extras(answer, additional, subq)
         return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
                                    verdict.security, ede, extra_authority=res.extra_authority,
-                                   extra_additional=res.extra_additional)
+                                   extra_additional=additional)
+
+    async def _signed_extras(self, answer: list[dns.rrset.RRset],
+                             extras: list[dns.rrset.RRset],
+                             subq: SubQueries) -> list[dns.rrset.RRset]:
+        """The additional RRsets of a secure answer that verify with the keys of the zone
+        that signed the answer, with their RRSIGs (val-clean-additional); the rest (unsigned,
+        signed by another zone, failing) are left out, as Unbound removes them."""
+        signer = next((signer_of(r) for r in answer if r.rdtype == T.RRSIG), None)
+        if signer is None:
+            return extras
+        entry = await self.chain.keys_for(signer, subq)
+        if entry.security is not Security.SECURE or entry.keys is None:
+            return []
+        kept: list[dns.rrset.RRset] = []
+        now = self.clock.now()
+        for rrset, sigs in signed_pairs(extras):
+            if sigs is not None and self.verifier.verify(
+                    rrset, sigs, entry.keys, entry.zone, now).outcome.secure:
+                kept += [rrset, sigs]
+            else:
+                self.stats["additional_cleaned"] += 1
+        return kept
 
     async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
                       depth: int) -> ValidatedResolution:

@@ -138,12 +138,13 @@ def test_the_steps_set_is_big_enough() -> None:
 def test_validator_and_cache_options_are_translated() -> None:
     extra = ("\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes\n"
              "\taggressive-nsec: no\n\tharden-below-nxdomain: no\n"
-             "\tdisable-dnssec-lame-check: yes")
+             "\tdisable-dnssec-lame-check: yes\n\tval-clean-additional: no")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec, c.harden_below_nxdomain,
             c.dnssec_lame_check, c.unsupported) == (True, True, True, False, False, False, ())
     assert CandidateConfig.from_scenario(c, False).recursor_config().dnssec_lame_check is False
+    assert CandidateConfig.from_scenario(c, False).dnssec_config().clean_additional is False
     c = parse(Path("x.rpl"), scenario_text()).config  # absent: Unbound's defaults
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec,

@@ -567,6 +567,9 @@ def clean_case(fname, title, glue, extra, kept, dnssec=True):
               f"SECTION QUESTION\nwww.example.com. IN A\nSECTION ANSWER\n{www}\n"
               f"SECTION AUTHORITY\n{ns}\n"
               + (f"SECTION ADDITIONAL\n{glue}\n" if kept else "") + "ENTRY_END\n\n")
+    # the NS RRset and glue of an answer are kept by Unbound's scrubber only with
+    # iter-scrub-promiscuous: no (yes by default since Unbound 1.24.1)
+    extra = "\titer-scrub-promiscuous: no" + ("\n" + extra if extra else "")
     write(fname, title, ROOT + zone + query(1, "www.example.com.", flags="RD DO") + expect,
           extra=extra, minimal=False)
 
