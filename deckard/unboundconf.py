@@ -96,6 +96,12 @@ NO_OPS: dict[str, str] = {
         "the order of records inside an RRset: RR order is not compared by the matcher "
         "(Deckard's rule, applied to both dialects)"
     ),
+    "prefetch-key": (
+        "when Unbound fetches a zone's DNSKEY RRset (at the referral that brings its DS, "
+        "unbound.conf(5), instead of when the validator needs it), as target-fetch-policy "
+        "is when it resolves NS targets: the candidate fetches the same keys when it "
+        "validates, within the same client query; the answer is the same"
+    ),
 }
 """Options that cannot change the answers a scenario checks, with the reason."""
 
@@ -108,7 +114,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"no"}),
         "the candidate has no RFC 8509 root-key sentinel",
     ),
-    "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
     "val-nsec3-keysize-iterations": (

@@ -138,7 +138,8 @@ def test_the_steps_set_is_big_enough() -> None:
 def test_validator_and_cache_options_are_translated() -> None:
     extra = ("\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes\n"
              "\taggressive-nsec: no\n\tharden-below-nxdomain: no\n"
-             "\tdisable-dnssec-lame-check: yes\n\tval-clean-additional: no")
+             "\tdisable-dnssec-lame-check: yes\n\tval-clean-additional: no\n"
+             "\tprefetch-key: yes")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec, c.harden_below_nxdomain,
