@@ -526,22 +526,23 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	prefetch-key: yes\n	serve-expired: yes"), "tb_bad")
+    bad = write(tmp_path, scenario_text("	harden-algo-downgrade: yes\n	serve-expired: yes"),
+                "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: prefetch-key: yes, serve-expired: yes"
+    assert unsup.result.reason == "unsupported: harden-algo-downgrade: yes, serve-expired: yes"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: prefetch-key: yes": 1, "unsupported: serve-expired: yes": 1,
+        "unsupported: harden-algo-downgrade: yes": 1, "unsupported: serve-expired: yes": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: prefetch-key: yes, serve-expired: yes"
+    assert el.get("message") == "unsupported: harden-algo-downgrade: yes, serve-expired: yes"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 
