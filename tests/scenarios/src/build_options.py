@@ -551,27 +551,36 @@ NS_SIGNED = signed("example.com. 3600 IN NS ns1.example.com.")
 GLUE = "ns1.example.com. 3600 IN A 1.2.3.4"
 
 
-def clean_case(fname, title, glue, extra, kept, dnssec=True):
-    """A positive answer with the zone's NS RRset and ``glue`` beside it (minimal-responses:
-    no); the client sees the glue in the additional section only when ``kept``."""
+def extras_case(fname, title, extra, authority, additional, kept, dnssec=True):
+    """A positive answer with ``authority`` (an NS RRset) and ``additional`` beside it
+    (minimal-responses: no); ``kept``: which of the two the client sees."""
     www = signed("www.example.com. 3600 IN A 10.20.30.40") if dnssec else (
         "www.example.com. 3600 IN A 10.20.30.40")
-    ns = NS_SIGNED if dnssec else "example.com. 3600 IN NS ns1.example.com."
     zone = rng(0, 1000, "1.2.3.4",
                *((DNSKEY_ENTRY,) if dnssec else ()),
-               entry("www.example.com. IN A", www, authority=ns, additional=glue, flags=AA),
+               entry("www.example.com. IN A", www, authority=authority, additional=additional,
+                     flags=AA),
                ds_nodata("www"),
-               comment="ns1.example.com.: the answer comes with the NS RRset and an address")
+               comment="ns1.example.com.: the answer comes with the NS RRset"
+               + (" and an address" if additional else ""))
     flags = "QR RD RA AD DO NOERROR" if dnssec else "QR RD RA DO NOERROR"
+    shown = [(section, records) for section, records in
+             (("AUTHORITY", authority), ("ADDITIONAL", additional)) if records in kept]
     expect = (f"STEP 10 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY {flags}\n"
               f"SECTION QUESTION\nwww.example.com. IN A\nSECTION ANSWER\n{www}\n"
-              f"SECTION AUTHORITY\n{ns}\n"
-              + (f"SECTION ADDITIONAL\n{glue}\n" if kept else "") + "ENTRY_END\n\n")
+              + "".join(f"SECTION {section}\n{records}\n" for section, records in shown)
+              + "ENTRY_END\n\n")
     # the NS RRset and glue of an answer are kept by Unbound's scrubber only with
     # iter-scrub-promiscuous: no (yes by default since Unbound 1.24.1)
     extra = "\titer-scrub-promiscuous: no" + ("\n" + extra if extra else "")
     write(fname, title, ROOT + zone + query(1, "www.example.com.", flags="RD DO") + expect,
           extra=extra, minimal=False)
+
+
+def clean_case(fname, title, glue, extra, kept, dnssec=True):
+    """The signed (or, insecure, unsigned) NS RRset and ``glue``; the glue shown if ``kept``."""
+    ns = NS_SIGNED if dnssec else "example.com. 3600 IN NS ns1.example.com."
+    extras_case(fname, title, extra, ns, glue, (ns, glue) if kept else (ns,), dnssec)
 
 
 clean_case("opt_clean_additional_default",
@@ -587,3 +596,21 @@ clean_case("opt_clean_additional_insecure_untouched",
            "val-clean-additional: yes: insecure answers are not affected, their unsigned "
            "additional data stays", GLUE, "\tval-clean-additional: yes\n"
            "\tdomain-insecure: \"example.com\"", True, dnssec=False)
+
+
+# -- batch 8: a secure answer's unsigned NS RRset (Unbound's val_check_nonsecure) ----------
+UNSIGNED_NS = "example.com. 3600 IN NS ns1.example.com."
+
+
+def ns_case(fname, title, extra, kept, dnssec=True):
+    """An unsigned NS RRset beside the answer, nothing in the additional section."""
+    extras_case(fname, title, extra, UNSIGNED_NS, "", (UNSIGNED_NS,) if kept else (), dnssec)
+
+
+ns_case("val_unsigned_ns_removed",
+        "a secure answer loses the unsigned NS RRset its server sent beside it (it does not "
+        "verify; Unbound's validator removes such NS RRsets from the authority section)",
+        "", False)
+ns_case("val_unsigned_ns_insecure_kept",
+        "an insecure answer keeps the unsigned NS RRset its server sent beside it",
+        "\tdomain-insecure: \"example.com\"", True, dnssec=False)
