@@ -171,19 +171,25 @@ class ValidatingRecursor:
             )
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
         rcode = next((p.rcode for p in parts if p.rcode is not None), res.rcode)
-        additional = res.extra_additional
-        if verdict.security is Security.SECURE and self.config.clean_additional and additional:
-            additional = await self._signed_extras(answer, additional, subq)
+        ns_sets, additional = res.extra_authority, res.extra_additional
+        if verdict.security is Security.SECURE:
+            # Unbound's val_check_nonsecure: an NS RRset beside a secure answer that does
+            # not verify is removed; the additional section too with val-clean-additional
+            if ns_sets:
+                ns_sets = await self._signed_extras(answer, ns_sets, subq)
+            if self.config.clean_additional and additional:
+                additional = await self._signed_extras(answer, additional, subq)
         return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
-                                   verdict.security, ede, extra_authority=res.extra_authority,
+                                   verdict.security, ede, extra_authority=ns_sets,
                                    extra_additional=additional)
 
     async def _signed_extras(self, answer: list[dns.rrset.RRset],
                              extras: list[dns.rrset.RRset],
                              subq: SubQueries) -> list[dns.rrset.RRset]:
-        """The additional RRsets of a secure answer that verify with the keys of the zone
-        that signed the answer, with their RRSIGs (val-clean-additional); the rest (unsigned,
-        signed by another zone, failing) are left out, as Unbound removes them."""
+        """The RRsets beside a secure answer (its server's NS RRset, or additional data)
+        that verify with the keys of the zone that signed the answer, with their RRSIGs;
+        the rest (unsigned, signed by another zone, failing) are left out, as Unbound's
+        validator removes them."""
         signer = next((signer_of(r) for r in answer if r.rdtype == T.RRSIG), None)
         if signer is None:
             return extras
@@ -197,7 +203,7 @@ class ValidatingRecursor:
                     rrset, sigs, entry.keys, entry.zone, now).outcome.secure:
                 kept += [rrset, sigs]
             else:
-                self.stats["additional_cleaned"] += 1
+                self.stats["extras_removed"] += 1
         return kept
 
     async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
