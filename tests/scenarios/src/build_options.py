@@ -614,3 +614,26 @@ ns_case("val_unsigned_ns_removed",
 ns_case("val_unsigned_ns_insecure_kept",
         "an insecure answer keeps the unsigned NS RRset its server sent beside it",
         "\tdomain-insecure: \"example.com\"", True, dnssec=False)
+
+
+# -- batch 9: use-caps-for-id (0x20) ------------------------------------------------------------
+def caps_case(fname, title, extra, lowercase):
+    """www.example.com. A resolved; with ``lowercase`` the query to the zone's server is
+    checked to carry the name exactly in lower case (MATCH qcase)."""
+    match = "opcode qtype qname qcase" if lowercase else "opcode qtype qname"
+    out = (f"STEP 10 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH {match}\nREPLY\n"
+           "SECTION QUESTION\nwww.example.com. IN A\nENTRY_END\n\n")
+    write(fname, title, ROOT + PLAIN_ZONE + query(1, "www.example.com.", flags="RD") + out
+          + check(20, "www.example.com.", answer="www.example.com. IN A 10.20.30.40"),
+          extra=extra, dnssec=False)
+
+
+caps_case("opt_caps_for_id_default_off",
+          "use-caps-for-id (default no): names are sent upstream as asked, in lower case, "
+          "without 0x20 case randomisation", "", True)
+caps_case("opt_caps_for_id_no",
+          "use-caps-for-id: no: names are sent upstream without 0x20 case randomisation",
+          "\tuse-caps-for-id: no", True)
+caps_case("opt_caps_for_id_yes",
+          "use-caps-for-id: yes: with 0x20 (the server echoes the case) the name resolves",
+          "\tuse-caps-for-id: yes", False)
