@@ -121,6 +121,7 @@ class CandidateConfig:
     qmin_strict: bool = False
     deny_any: bool = False
     dnssec_lame_check: bool = True
+    use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
     nxdomain_cut: str = "any"
@@ -175,6 +176,7 @@ class CandidateConfig:
             qmin_strict=config.qmin_strict,
             deny_any=config.deny_any,
             dnssec_lame_check=config.dnssec_lame_check,
+            use_0x20=config.use_0x20,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
             validation=config.validation,
@@ -329,7 +331,7 @@ class Candidate:
             dnssec_config=config.dnssec_config(),
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
-            seam=exchanger, minimal_responses=config.minimal_responses,
+            seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
             minimal_ns_answers=config.minimal_ns_answers)
         self.conductor = parts.conductor
         self.recursor = parts.recursor

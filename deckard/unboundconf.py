@@ -145,6 +145,7 @@ BOOLEAN_TRANSLATED = (
     "aggressive-nsec", "harden-below-nxdomain",
     "disable-dnssec-lame-check",  # RecursorConfig.dnssec_lame_check (inverted)
     "val-clean-additional",  # DnssecConfig.clean_additional
+    "use-caps-for-id",  # the conductor's 0x20 (assemble(use_0x20=)); absent: no, Unbound's
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -403,6 +404,7 @@ class _Reader:
             deny_any=self.switches.get("deny-any", False),
             harden_below_nxdomain=self.switches.get("harden-below-nxdomain", True),
             dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
+            use_0x20=self.switches.get("use-caps-for-id", False),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -139,18 +139,20 @@ def test_validator_and_cache_options_are_translated() -> None:
     extra = ("\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes\n"
              "\taggressive-nsec: no\n\tharden-below-nxdomain: no\n"
              "\tdisable-dnssec-lame-check: yes\n\tval-clean-additional: no\n"
-             "\tprefetch-key: yes")
+             "\tprefetch-key: yes\n\tuse-caps-for-id: yes")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec, c.harden_below_nxdomain,
             c.dnssec_lame_check, c.unsupported) == (True, True, True, False, False, False, ())
     assert CandidateConfig.from_scenario(c, False).recursor_config().dnssec_lame_check is False
     assert CandidateConfig.from_scenario(c, False).dnssec_config().clean_additional is False
+    assert c.use_0x20 is True and CandidateConfig.from_scenario(c, False).use_0x20 is True
     c = parse(Path("x.rpl"), scenario_text()).config  # absent: Unbound's defaults
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec,
             c.harden_below_nxdomain, c.dnssec_lame_check) == (False, False, False, True, True, True)
     assert CandidateConfig.from_scenario(c, False).nxdomain_cut == "secure"
+    assert c.use_0x20 is False  # use-caps-for-id: no, Unbound's default
 
 
 @pytest.mark.parametrize(("cut", "security", "below"), [
