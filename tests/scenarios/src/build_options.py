@@ -637,3 +637,39 @@ caps_case("opt_caps_for_id_no",
 caps_case("opt_caps_for_id_yes",
           "use-caps-for-id: yes: with 0x20 (the server echoes the case) the name resolves",
           "\tuse-caps-for-id: yes", False)
+
+
+# -- batch 10: val-nsec3-keysize-iterations -------------------------------------------------
+def nsec3_chain(iterations):
+    """The NSEC3 records (no salt) of example.com.'s two names, apex and www."""
+    owners = {"example.com.": "NS SOA RRSIG DNSKEY NSEC3PARAM", "www.example.com.": "A RRSIG"}
+    hashed = sorted((dns.dnssec.nsec3_hash(n, None, iterations, 1).lower(), t)
+                    for n, t in owners.items())
+    return [f"{h}.example.com. 3600 IN NSEC3 1 0 {iterations} - "
+            f"{hashed[(i + 1) % len(hashed)][0]} {types}"
+            for i, (h, types) in enumerate(hashed)]
+
+
+def iterations_case(fname, title, extra, iterations, secure):
+    """nothere.example.com. A: an NXDOMAIN proved by NSEC3 records of ``iterations``."""
+    proof = "\n".join([signed(SOA)] + [signed(r) for r in nsec3_chain(iterations)])
+    zone = signed_server("1.2.3.4",
+                         entry("nothere.example.com. IN A", authority=proof,
+                               flags="QR AA NXDOMAIN"),
+                         comment=f"ns1.example.com.: NSEC3 with {iterations} iterations")
+    flags = "QR RD RA AD DO NXDOMAIN" if secure else "QR RD RA DO NXDOMAIN"
+    write(fname, title, ROOT + zone + query(1, "nothere.example.com.", flags="RD DO")
+          + check(10, "nothere.example.com.", flags=flags, match=HDR), extra=extra)
+
+
+iterations_case("opt_nsec3_iterations_within",
+                "val-nsec3-keysize-iterations (default 150): an NXDOMAIN proved with NSEC3 "
+                "of 10 iterations is secure", "", 10, True)
+iterations_case("opt_nsec3_iterations_above",
+                "val-nsec3-keysize-iterations: 5: NSEC3 with 10 iterations makes the "
+                "NXDOMAIN insecure (no AD), not bogus", '\tval-nsec3-keysize-iterations: "5"',
+                10, False)
+iterations_case("opt_nsec3_iterations_pairs",
+                "val-nsec3-keysize-iterations: the same limit for every key size (1024 5 2048 "
+                "5 4096 5): NSEC3 with 10 iterations makes the NXDOMAIN insecure",
+                '\tval-nsec3-keysize-iterations: "1024 5 2048 5 4096 5"', 10, False)
