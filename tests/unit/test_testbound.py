@@ -241,8 +241,8 @@ def test_validator_options_are_translated_or_as_the_candidate_does() -> None:
              "	ratelimit: 0\n	neg-cache-size: 1m")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     assert (c.validation.bogus_ttl, c.unsupported) == (30, ())
-    c = parse(Path("x.rpl"), scenario_text("	val-nsec3-keysize-iterations: 100")).config
-    assert c.unsupported == ("val-nsec3-keysize-iterations: 100",)
+    c = parse(Path("x.rpl"), scenario_text("	harden-algo-downgrade: yes")).config
+    assert c.unsupported == ("harden-algo-downgrade: yes",)
 
 
 def test_override_date_minus_one_ignores_signature_dates() -> None:

@@ -198,6 +198,19 @@ def test_skew_and_restart_options_are_translated() -> None:
         parse(Path("x.rpl"), scenario_text("\tval-sig-skew-min: soon"))
 
 
+@pytest.mark.parametrize(("value", "limit", "unsupported"), [
+    ("150", 150, ()),
+    ("1024 0 2048 0 4096 0", 0, ()),
+    ("1024 150 2048 500 4096 2500", None,
+     ("val-nsec3-keysize-iterations: 1024 150 2048 500 4096 2500 (a limit per key size)",)),
+])
+def test_nsec3_iteration_limits_are_translated(value: str, limit: int | None,
+                                               unsupported: tuple[str, ...]) -> None:
+    c = parse(Path("x.rpl"), scenario_text(f'\tval-nsec3-keysize-iterations: "{value}"')).config
+    assert dict(c.validation.dnssec_numbers).get("nsec3_max_iterations") == limit
+    assert c.unsupported == unsupported
+
+
 def test_a_bad_nxdomain_cut_is_refused() -> None:
     with pytest.raises(ValueError, match="nxdomain_cut is one of"):
         DnsCache(1 << 20, nxdomain_cut="some")
