@@ -673,3 +673,71 @@ iterations_case("opt_nsec3_iterations_pairs",
                 "val-nsec3-keysize-iterations: the same limit for every key size (1024 5 2048 "
                 "5 4096 5): NSEC3 with 10 iterations makes the NXDOMAIN insecure",
                 '\tval-nsec3-keysize-iterations: "1024 5 2048 5 4096 5"', 10, False)
+
+
+# -- batch 11: harden-algo-downgrade ----------------------------------------------------------
+KEY384 = ec.generate_private_key(ec.SECP384R1()) if KEYFILE is None else None
+if KEYFILE is not None:
+    KEYFILE384 = KEYFILE.with_name(KEYFILE.stem + "-384.pem")
+    if KEYFILE384.exists():
+        KEY384 = serialization.load_pem_private_key(KEYFILE384.read_bytes(), None)
+    else:
+        KEY384 = ec.generate_private_key(ec.SECP384R1())
+        KEYFILE384.write_bytes(KEY384.private_bytes(serialization.Encoding.PEM,
+                                                    serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+DNSKEY384 = dns.dnssec.make_dnskey(KEY384.public_key(), dns.dnssec.Algorithm.ECDSAP384SHA384,
+                                   flags=257)
+DS384 = f"example.com. 3600 IN DS {dns.dnssec.make_ds(Z, DNSKEY384, 'SHA256').to_text()}"
+BOTH_KEYS = f"{DNSKEY_RR}\nexample.com. 3600 IN DNSKEY {DNSKEY384.to_text()}"
+
+
+def signed_by(text, algorithms):
+    """``text``'s RRset with an RRSIG by the key of each of ``algorithms`` (13, 14)."""
+    rs = dns.rrset.from_text_list(*_fields(text)) if "\n" in text else rr(text)
+    lines = [rs.to_text()]
+    for alg in algorithms:
+        private, public = (key, dnskey) if alg == 13 else (KEY384, DNSKEY384)
+        sig = dns.dnssec.sign(rs, private, Z, public, inception=INC, expiration=EXP, origin=None)
+        lines.append(f"{rs.name} {rs.ttl} IN RRSIG {sig.to_text()}")
+    return "\n".join(lines)
+
+
+def _fields(text):
+    """One RRset of several lines as dns.rrset.from_text_list's arguments."""
+    rows = [line.split() for line in text.splitlines()]
+    name, ttl, cls, typ = rows[0][:4]
+    return name, int(ttl), cls, typ, [" ".join(r[4:]) for r in rows]
+
+
+def algo_case(fname, title, extra, key_algs, data_algs, secure):
+    """example.com. with a DS of algorithm 13 and one of 14 (two trust anchors); its DNSKEY
+    RRset signed by ``key_algs``, www's address by ``data_algs``."""
+    www = signed_by("www.example.com. 3600 IN A 10.20.30.40", data_algs)
+    zone = rng(0, 1000, "1.2.3.4",
+               entry("example.com. IN DNSKEY", signed_by(BOTH_KEYS, key_algs), flags=AA),
+               entry("www.example.com. IN A", www, flags=AA), ds_nodata("www"),
+               comment=f"ns1.example.com.: keys signed by {key_algs}, www by {data_algs}")
+    if secure:
+        expect = check(10, "www.example.com.", flags="QR RD RA AD DO NOERROR", answer=www,
+                       match=HDR)
+    else:
+        expect = check(10, "www.example.com.", flags="QR RD RA DO SERVFAIL",
+                       match="opcode qtype qname rcode flags")
+    extra = f'\ttrust-anchor: "{DS384}"' + ("\n" + extra if extra else "")
+    write(fname, title, ROOT + zone + query(1, "www.example.com.", flags="RD DO") + expect,
+          extra=extra)
+
+
+algo_case("opt_algo_downgrade_default",
+          "harden-algo-downgrade (default no): of a zone's two DS algorithms, a signature by "
+          "one is enough", "", (13, 14), (13,), True)
+algo_case("opt_algo_downgrade_data",
+          "harden-algo-downgrade: yes: data signed by only one of the zone's two DS algorithms "
+          "is bogus", "\tharden-algo-downgrade: yes", (13, 14), (13,), False)
+algo_case("opt_algo_downgrade_keys",
+          "harden-algo-downgrade: yes: a DNSKEY RRset signed by only one of the two DS "
+          "algorithms is bogus", "\tharden-algo-downgrade: yes", (13,), (13, 14), False)
+algo_case("opt_algo_downgrade_both",
+          "harden-algo-downgrade: yes: keys and data signed by both DS algorithms are secure",
+          "\tharden-algo-downgrade: yes", (13, 14), (13, 14), True)
