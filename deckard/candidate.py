@@ -203,9 +203,12 @@ class CandidateConfig:
             ignore_cd=v.ignore_cd,
             aggressive_nsec=v.aggressive_nsec,
             clean_additional=v.clean_additional,
-            **({} if v.bogus_ttl is None else {"bogus_ttl": v.bogus_ttl}),
+            harden_algo_downgrade=v.harden_algo_downgrade,
         )
-        return dataclasses.replace(config, **dict(v.dnssec_numbers))  # type: ignore[arg-type]
+        numbers = dict(v.dnssec_numbers)
+        if v.bogus_ttl is not None:
+            numbers["bogus_ttl"] = v.bogus_ttl
+        return dataclasses.replace(config, **numbers)  # type: ignore[arg-type]
 
     def recursor_config(self) -> RecursorConfig:
         config = RecursorConfig(

@@ -53,6 +53,7 @@ class ValidationConfig:
     ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
     aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
     clean_additional: bool = True  # testbound's val-clean-additional
+    harden_algo_downgrade: bool = False  # testbound's harden-algo-downgrade
     # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
     dnssec_numbers: tuple[tuple[str, int], ...] = ()
 

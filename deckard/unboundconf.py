@@ -119,9 +119,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
     "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
-    "harden-algo-downgrade": (
-        frozenset({"no"}), "any supported algorithm of a zone's DS set may validate it",
-    ),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
         frozenset(),  # decided by the action word, see _access_control
@@ -142,6 +139,7 @@ BOOLEAN_TRANSLATED = (
     "disable-dnssec-lame-check",  # RecursorConfig.dnssec_lame_check (inverted)
     "val-clean-additional",  # DnssecConfig.clean_additional
     "use-caps-for-id",  # the conductor's 0x20 (assemble(use_0x20=)); absent: no, Unbound's
+    "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -396,6 +394,7 @@ class _Reader:
             ignore_cd=self.switches.get("ignore-cd-flag", False),
             aggressive_nsec=self.switches.get("aggressive-nsec", True),
             clean_additional=self.switches.get("val-clean-additional", True),
+            harden_algo_downgrade=self.switches.get("harden-algo-downgrade", False),
             dnssec_numbers=tuple(sorted(self.validator_numbers.items())),
         )
         return ScenarioConfig(

@@ -333,6 +333,7 @@ class ChainOfTrust:
                 zone, keys, sigs, self.clock.now(), ds=ds, anchor_keys=anchor_keys,
                 unchecked=self.verifier.unchecked, ignore_dates=self.verifier.ignore_dates,
                 memo=self.verifier.memo, skew_bounds=self.verifier.skew_bounds,
+                all_algorithms=self.config.harden_algo_downgrade,
             )
 
         res, check = await self._fetch_keys(zone, subq, against)
@@ -342,6 +343,7 @@ class ChainOfTrust:
         entry = self._key_set_entry(zone, check, cap)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
+            self.verifier.require(zone, check.algorithms)
         return entry
 
     # -- the walk down ----------------------------------------------------------------------

@@ -63,3 +63,8 @@ class DnssecConfig:
     # bogus, indeterminate or unchecked are not affected" (unbound.conf(5)).  Only RRsets
     # signed by the answer's signer and verified with its keys stay, as Unbound checks them.
     clean_additional: bool = True
+    # Unbound's harden-algo-downgrade (no by default): "harden against algorithm downgrade
+    # when multiple algorithms are advertised in the DS record.  If no, allows the weakest
+    # algorithm to validate the zone" (unbound.conf(5)).  Yes: the DNSKEY RRset and the
+    # zone's data must be signed with every algorithm of the DS set.
+    harden_algo_downgrade: bool = False
