@@ -741,3 +741,31 @@ algo_case("opt_algo_downgrade_keys",
 algo_case("opt_algo_downgrade_both",
           "harden-algo-downgrade: yes: keys and data signed by both DS algorithms are secure",
           "\tharden-algo-downgrade: yes", (13, 14), (13, 14), True)
+
+
+# -- batch 12: root-key-sentinel (RFC 8509) ------------------------------------------------------
+def sentinel_case(fname, title, extra, label, answered):
+    """``label``.example.com. A, signed; the only trust anchor is example.com.'s, so no key
+    tag is a root trust anchor: is-ta fails and not-ta holds (RFC 8509 §3)."""
+    name = f"{label}.example.com."
+    data = signed(f"{name} 3600 IN A 10.20.30.40")
+    zone = signed_server("1.2.3.4", entry(f"{name} IN A", data, flags=AA),
+                         comment="ns1.example.com.: the sentinel name's address, signed")
+    if answered:
+        expect = check(10, name, flags="QR RD RA AD DO NOERROR", answer=data, match=HDR)
+    else:
+        expect = check(10, name, flags="QR RD RA DO SERVFAIL",
+                       match="opcode qtype qname rcode flags")
+    write(fname, title, ROOT + zone + query(1, name, flags="RD DO") + expect, extra=extra)
+
+
+IS_TA = "root-key-sentinel-is-ta-20326"
+sentinel_case("opt_sentinel_is_ta_default",
+              "root-key-sentinel (default yes): is-ta of a key that is no root trust anchor "
+              "is SERVFAIL (RFC 8509)", "", IS_TA, False)
+sentinel_case("opt_sentinel_not_ta_default",
+              "root-key-sentinel (default yes): not-ta of a key that is no root trust anchor "
+              "is answered (RFC 8509)", "", "root-key-sentinel-not-ta-20326", True)
+sentinel_case("opt_sentinel_off",
+              "root-key-sentinel: no: a sentinel label is an ordinary name, answered",
+              "\troot-key-sentinel: no", IS_TA, True)
