@@ -204,6 +204,7 @@ class CandidateConfig:
             aggressive_nsec=v.aggressive_nsec,
             clean_additional=v.clean_additional,
             harden_algo_downgrade=v.harden_algo_downgrade,
+            root_key_sentinel=v.root_key_sentinel,
         )
         numbers = dict(v.dnssec_numbers)
         if v.bogus_ttl is not None:

@@ -54,6 +54,7 @@ class ValidationConfig:
     aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
     clean_additional: bool = True  # testbound's val-clean-additional
     harden_algo_downgrade: bool = False  # testbound's harden-algo-downgrade
+    root_key_sentinel: bool = True  # testbound's root-key-sentinel (RFC 8509)
     # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
     dnssec_numbers: tuple[tuple[str, int], ...] = ()
 

@@ -110,10 +110,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"no"}),
         "the candidate sends no RFC 8145 key-tag queries",
     ),
-    "root-key-sentinel": (
-        frozenset({"no"}),
-        "the candidate has no RFC 8509 root-key sentinel",
-    ),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
     "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
     "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
@@ -140,6 +136,7 @@ BOOLEAN_TRANSLATED = (
     "val-clean-additional",  # DnssecConfig.clean_additional
     "use-caps-for-id",  # the conductor's 0x20 (assemble(use_0x20=)); absent: no, Unbound's
     "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
+    "root-key-sentinel",  # DnssecConfig.root_key_sentinel (RFC 8509)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -395,6 +392,7 @@ class _Reader:
             aggressive_nsec=self.switches.get("aggressive-nsec", True),
             clean_additional=self.switches.get("val-clean-additional", True),
             harden_algo_downgrade=self.switches.get("harden-algo-downgrade", False),
+            root_key_sentinel=self.switches.get("root-key-sentinel", True),
             dnssec_numbers=tuple(sorted(self.validator_numbers.items())),
         )
         return ScenarioConfig(

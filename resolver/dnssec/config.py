@@ -68,3 +68,6 @@ class DnssecConfig:
     # algorithm to validate the zone" (unbound.conf(5)).  Yes: the DNSKEY RRset and the
     # zone's data must be signed with every algorithm of the DS set.
     harden_algo_downgrade: bool = False
+    # Unbound's root-key-sentinel (yes by default): RFC 8509's key-tag sentinel labels on
+    # secure A/AAAA answers; no: such a label is an ordinary name
+    root_key_sentinel: bool = True

@@ -100,7 +100,7 @@ class ValidatingRecursor:
         if request.cd and self.config.ignore_cd:
             request = dataclasses.replace(request, cd=False)  # ignore-cd-flag: validate anyway
         res = await self._resolve(request, exchanger, 0)
-        sentinel = self._sentinel(request, res)
+        sentinel = self._sentinel(request, res) if self.config.root_key_sentinel else None
         if sentinel is None:
             return res
         self.stats["sentinel_servfail"] += 1

@@ -241,8 +241,8 @@ def test_validator_options_are_translated_or_as_the_candidate_does() -> None:
              "	ratelimit: 0\n	neg-cache-size: 1m")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     assert (c.validation.bogus_ttl, c.unsupported) == (30, ())
-    c = parse(Path("x.rpl"), scenario_text("	root-key-sentinel: yes")).config
-    assert c.unsupported == ("root-key-sentinel: yes",)
+    c = parse(Path("x.rpl"), scenario_text("	trust-anchor-signaling: yes")).config
+    assert c.unsupported == ("trust-anchor-signaling: yes",)
 
 
 def test_override_date_minus_one_ignores_signature_dates() -> None:
@@ -526,23 +526,23 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	root-key-sentinel: yes\n	serve-expired: yes"),
+    bad = write(tmp_path, scenario_text("	trust-anchor-signaling: yes\n	serve-expired: yes"),
                 "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: root-key-sentinel: yes, serve-expired: yes"
+    assert unsup.result.reason == "unsupported: trust-anchor-signaling: yes, serve-expired: yes"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: root-key-sentinel: yes": 1, "unsupported: serve-expired: yes": 1,
+        "unsupported: trust-anchor-signaling: yes": 1, "unsupported: serve-expired: yes": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: root-key-sentinel: yes, serve-expired: yes"
+    assert el.get("message") == "unsupported: trust-anchor-signaling: yes, serve-expired: yes"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 

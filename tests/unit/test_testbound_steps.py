@@ -139,7 +139,8 @@ def test_validator_and_cache_options_are_translated() -> None:
     extra = ("\tval-permissive-mode: yes\n\tignore-cd-flag: yes\n\tdeny-any: yes\n"
              "\taggressive-nsec: no\n\tharden-below-nxdomain: no\n"
              "\tdisable-dnssec-lame-check: yes\n\tval-clean-additional: no\n"
-             "\tprefetch-key: yes\n\tuse-caps-for-id: yes\n\tharden-algo-downgrade: yes")
+             "\tprefetch-key: yes\n\tuse-caps-for-id: yes\n\tharden-algo-downgrade: yes\n"
+             "\troot-key-sentinel: no")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec, c.harden_below_nxdomain,
@@ -148,6 +149,7 @@ def test_validator_and_cache_options_are_translated() -> None:
     assert CandidateConfig.from_scenario(c, False).dnssec_config().clean_additional is False
     assert c.use_0x20 is True and CandidateConfig.from_scenario(c, False).use_0x20 is True
     assert CandidateConfig.from_scenario(c, False).dnssec_config().harden_algo_downgrade
+    assert not CandidateConfig.from_scenario(c, False).dnssec_config().root_key_sentinel
     c = parse(Path("x.rpl"), scenario_text()).config  # absent: Unbound's defaults
     v = c.validation
     assert (v.permissive, v.ignore_cd, c.deny_any, v.aggressive_nsec,
