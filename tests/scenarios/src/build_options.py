@@ -769,3 +769,33 @@ sentinel_case("opt_sentinel_not_ta_default",
 sentinel_case("opt_sentinel_off",
               "root-key-sentinel: no: a sentinel label is an ordinary name, answered",
               "\troot-key-sentinel: no", IS_TA, True)
+
+
+# -- batch 13: tcp-upstream / do-udp -------------------------------------------------------------
+def transport_case(fname, title, extra, proto):
+    """Every server answers only queries that come over ``proto`` (MATCH TCP / UDP)."""
+    servers = rng(0, 1000, "193.0.14.129",
+                  entry(". IN NS", ". IN NS\tK.ROOT-SERVERS.NET.",
+                        additional="K.ROOT-SERVERS.NET.\tIN A\t193.0.14.129",
+                        match=f"opcode qtype qname {proto}"),
+                  entry("example.com. IN NS", authority="example.com.\tIN NS\tns1.example.com.",
+                        additional="ns1.example.com.\tIN A\t1.2.3.4",
+                        match=f"opcode subdomain {proto}", adjust="copy_id copy_query"),
+                  comment=f"K.ROOT-SERVERS.NET.: answers over {proto} only")
+    servers += rng(0, 1000, "1.2.3.4",
+                   entry("www.example.com. IN A", "www.example.com. 3600 IN A 10.20.30.40",
+                         flags=AA, match=f"opcode qtype qname {proto}"),
+                   comment=f"ns1.example.com.: answers over {proto} only")
+    write(fname, title, servers + query(1, "www.example.com.", flags="RD")
+          + check(10, "www.example.com.", answer="www.example.com. IN A 10.20.30.40"),
+          extra=extra, dnssec=False)
+
+
+transport_case("opt_tcp_upstream_yes",
+               "tcp-upstream: yes: queries to the servers go over TCP", "\ttcp-upstream: yes",
+               "TCP")
+transport_case("opt_tcp_upstream_default_udp",
+               "tcp-upstream (default no): queries to the servers go over UDP", "", "UDP")
+transport_case("opt_do_udp_no",
+               "do-udp: no: no UDP is issued, queries to the servers go over TCP",
+               "\tdo-udp: no", "TCP")
