@@ -122,6 +122,7 @@ class CandidateConfig:
     deny_any: bool = False
     dnssec_lame_check: bool = True
     use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
+    tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
     nxdomain_cut: str = "any"
@@ -177,6 +178,7 @@ class CandidateConfig:
             deny_any=config.deny_any,
             dnssec_lame_check=config.dnssec_lame_check,
             use_0x20=config.use_0x20,
+            tcp_upstream=config.tcp_upstream,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
             validation=config.validation,
@@ -336,6 +338,7 @@ class Candidate:
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
+            tcp_upstream=config.tcp_upstream,
             minimal_ns_answers=config.minimal_ns_answers)
         self.conductor = parts.conductor
         self.recursor = parts.recursor

@@ -97,6 +97,7 @@ class ScenarioConfig:
     harden_below_nxdomain: bool = True  # testbound's: secure NXDOMAINs deny names below
     dnssec_lame_check: bool = True  # testbound's disable-dnssec-lame-check, inverted
     use_0x20: bool = True  # 0x20 case randomisation; testbound's use-caps-for-id (default no)
+    tcp_upstream: bool = False  # testbound's tcp-upstream: yes / do-udp: no
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

@@ -111,7 +111,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "the candidate sends no RFC 8145 key-tag queries",
     ),
     "serve-expired": (frozenset({"no"}), "the candidate never serves expired records"),
-    "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
     "serve-original-ttl": (frozenset({"no"}), "the candidate's TTLs count down in the cache"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
@@ -137,6 +136,7 @@ BOOLEAN_TRANSLATED = (
     "use-caps-for-id",  # the conductor's 0x20 (assemble(use_0x20=)); absent: no, Unbound's
     "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
     "root-key-sentinel",  # DnssecConfig.root_key_sentinel (RFC 8509)
+    "tcp-upstream", "do-udp",  # no UDP upstream: assemble(tcp_upstream=)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -418,6 +418,8 @@ class _Reader:
             harden_below_nxdomain=self.switches.get("harden-below-nxdomain", True),
             dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
             use_0x20=self.switches.get("use-caps-for-id", False),
+            tcp_upstream=self.switches.get("tcp-upstream", False)
+            or not self.switches.get("do-udp", True),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

@@ -9,6 +9,7 @@ import asyncio
 import random
 from pathlib import Path
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
@@ -212,6 +213,32 @@ def test_nsec3_iteration_limits_are_translated(value: str, limit: int | None,
     c = parse(Path("x.rpl"), scenario_text(f'\tval-nsec3-keysize-iterations: "{value}"')).config
     assert dict(c.validation.dnssec_numbers).get("nsec3_max_iterations") == limit
     assert c.unsupported == unsupported
+
+
+@pytest.mark.parametrize(("extra", "tcp"), [
+    ("", False), ("\ttcp-upstream: yes", True), ("\tdo-udp: no", True), ("\tdo-udp: yes", False),
+])
+def test_tcp_upstream_is_translated(extra: str, tcp: bool) -> None:
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    assert (c.tcp_upstream, c.unsupported) == (tcp, ())
+
+
+def test_a_tcp_only_conductor_asks_over_tcp() -> None:
+    """assemble(tcp_upstream=True): the upstream queries go over TCP, none over UDP."""
+    def handler(address: str, query: dns.message.Message, tcp: bool) -> dns.message.Message:
+        reply = dns.message.make_response(query)
+        reply.flags |= dns.flags.AA
+        reply.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "A",
+                                                "192.0.2.7"))
+        return reply
+
+    transport = MockTransport(handler)
+    parts = assemble(transport, ManualClock(), cache=DnsCache(1 << 20),
+                     root_hints=(("a.root-servers.net.", "192.0.2.1"),), tcp_upstream=True)
+    query = dns.message.make_query("www.example.com.", "A")
+    reply = asyncio.run(parts.answerer.answer(Request(query.question[0].name, 1), query))
+    assert reply.rcode() == dns.rcode.NOERROR and transport.sent
+    assert all(s.tcp for s in transport.sent)
 
 
 def test_a_bad_nxdomain_cut_is_refused() -> None:
