@@ -799,3 +799,31 @@ transport_case("opt_tcp_upstream_default_udp",
 transport_case("opt_do_udp_no",
                "do-udp: no: no UDP is issued, queries to the servers go over TCP",
                "\tdo-udp: no", "TCP")
+
+
+# -- batch 14: do-not-query-address ---------------------------------------------------------------
+def dnq_case(fname, title, extra, ns2, answered):
+    """ns1 (1.2.3.4, made the fast one) has no answers: asking it fails the run; ns2 answers."""
+    servers = root(ns=(("ns1", "1.2.3.4"), ("ns2", ns2)))
+    servers += rng(0, 1000, "1.2.3.4", "", comment="ns1: must not be asked")
+    servers += rng(0, 1000, ns2,
+                   entry("www.example.com. IN A", "www.example.com. 3600 IN A 10.20.30.40",
+                         flags=AA), comment="ns2")
+    servers += ("STEP 1 INFRA_RTT 1.2.3.4 example.com. 10\n\n"
+                f"STEP 2 INFRA_RTT {ns2} example.com. 900\n\n")
+    expect = (check(20, "www.example.com.", answer="www.example.com. IN A 10.20.30.40")
+              if answered else check(20, "www.example.com.", flags="QR RD RA SERVFAIL",
+                                     match="opcode qtype qname rcode flags"))
+    write(fname, title, servers + query(10, "www.example.com.", flags="RD") + expect,
+          extra=extra, dnssec=False)
+
+
+dnq_case("opt_do_not_query_address",
+         "do-not-query-address: the listed server is never asked, the zone's other one is",
+         "\tdo-not-query-address: 1.2.3.4", "1.2.3.5", True)
+dnq_case("opt_do_not_query_netblock",
+         "do-not-query-address: a netblock (1.2.3.0/24) keeps every server in it from being asked",
+         "\tdo-not-query-address: 1.2.3.0/24", "5.6.7.8", True)
+dnq_case("opt_do_not_query_every_server",
+         "do-not-query-address: when every server of the zone is listed the answer is SERVFAIL",
+         "\tdo-not-query-address: 1.2.3.4\n\tdo-not-query-address: 1.2.3.5", "1.2.3.5", False)
