@@ -123,6 +123,7 @@ class CandidateConfig:
     dnssec_lame_check: bool = True
     use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
     tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
+    do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
     nxdomain_cut: str = "any"
@@ -179,6 +180,7 @@ class CandidateConfig:
             dnssec_lame_check=config.dnssec_lame_check,
             use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream,
+            do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
             validation=config.validation,
@@ -233,6 +235,7 @@ class CandidateConfig:
             qmin_strict=self.qmin_strict,
             deny_any=self.deny_any,
             dnssec_lame_check=self.dnssec_lame_check,
+            do_not_query=self.do_not_query,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]

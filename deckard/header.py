@@ -98,6 +98,8 @@ class ScenarioConfig:
     dnssec_lame_check: bool = True  # testbound's disable-dnssec-lame-check, inverted
     use_0x20: bool = True  # 0x20 case randomisation; testbound's use-caps-for-id (default no)
     tcp_upstream: bool = False  # testbound's tcp-upstream: yes / do-udp: no
+    # testbound's do-not-query-address: servers never asked
+    do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

@@ -34,6 +34,7 @@ parser sees the file).  testbound header words (``COMMANDLINE``, ``AUTOTRUST_FIL
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import re
 import time
 from collections.abc import Iterable
@@ -178,6 +179,7 @@ class _Reader:
         self.unchecked: frozenset[int] = frozenset()
         self.ignore_dates = False
         self.bogus_ttl: int | None = None  # val-bogus-ttl
+        self.do_not_query: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self.validator_numbers: dict[str, int] = {}  # val-sig-skew-min / -max, val-max-restart
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
@@ -262,6 +264,12 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key == "do-not-query-address":
+            try:
+                self.do_not_query.append(ipaddress.ip_network(value, strict=False))
+            except ValueError:
+                raise self.error(lineno, f"{key}: {value!r} is not an address or netblock") \
+                    from None
         elif key == "val-nsec3-keysize-iterations":
             self.nsec3_iterations(lineno, key, value)
         elif key in VALIDATOR_NUMBERS:
@@ -418,6 +426,7 @@ class _Reader:
             harden_below_nxdomain=self.switches.get("harden-below-nxdomain", True),
             dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
             use_0x20=self.switches.get("use-caps-for-id", False),
+            do_not_query=tuple(self.do_not_query),
             tcp_upstream=self.switches.get("tcp-upstream", False)
             or not self.switches.get("do-udp", True),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect

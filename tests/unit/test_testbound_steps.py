@@ -241,6 +241,16 @@ def test_a_tcp_only_conductor_asks_over_tcp() -> None:
     assert all(s.tcp for s in transport.sent)
 
 
+def test_do_not_query_address_is_translated() -> None:
+    extra = "\tdo-not-query-address: 192.0.2.1\n\tdo-not-query-address: 2001:db8::/32"
+    c = parse(Path("x.rpl"), scenario_text(extra)).config
+    recursor = CandidateConfig.from_scenario(c, False).recursor_config()
+    assert not recursor.usable("192.0.2.1") and recursor.usable("192.0.2.2")
+    assert not recursor.usable("2001:db8::53", configured=True)  # configured ones too
+    with pytest.raises(ScenarioError, match="do-not-query-address: 'nowhere' is not"):
+        parse(Path("x.rpl"), scenario_text("\tdo-not-query-address: nowhere"))
+
+
 def test_a_bad_nxdomain_cut_is_refused() -> None:
     with pytest.raises(ValueError, match="nxdomain_cut is one of"):
         DnsCache(1 << 20, nxdomain_cut="some")
