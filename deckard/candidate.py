@@ -123,6 +123,14 @@ class CandidateConfig:
     # Knot Resolver's: a minimised query's non-referral answer ends minimisation (Deckard's
     # scenarios are Knot Resolver's); Unbound reveals the next label (testbound)
     qmin_stop_on_answer: bool = False
+    deny_any: bool = False
+    dnssec_lame_check: bool = True
+    use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
+    tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
+    do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
+    # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
+    nxdomain_cut: str = "any"
     norec: str | None = None  # a query without RD: "refuse", "snoop", "recurse"; None: resolved
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
@@ -175,6 +183,13 @@ class CandidateConfig:
             prefetch=config.prefetch,
             qmin_strict=config.qmin_strict,
             qmin_stop_on_answer=config.dialect != "testbound",
+            deny_any=config.deny_any,
+            dnssec_lame_check=config.dnssec_lame_check,
+            use_0x20=config.use_0x20,
+            tcp_upstream=config.tcp_upstream,
+            do_not_query=config.do_not_query,
+            nxdomain_cut="any" if config.dialect != "testbound"
+            else "secure" if config.harden_below_nxdomain else "none",
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
@@ -189,6 +204,25 @@ class CandidateConfig:
             for n, a in self.root_hints
             if (self.do_ip4 if ipaddress.ip_address(a).version == 4 else self.do_ip6)
         )
+
+    def dnssec_config(self) -> DnssecConfig:
+        """The validator's settings the header gives (Unbound's val-* options)."""
+        v = self.validation
+        config = DnssecConfig(
+            unchecked_algorithms=v.unchecked_algorithms,
+            ignore_dates=v.ignore_dates,
+            harden_dnssec_stripped=v.harden_dnssec_stripped,
+            permissive=v.permissive,
+            ignore_cd=v.ignore_cd,
+            aggressive_nsec=v.aggressive_nsec,
+            clean_additional=v.clean_additional,
+            harden_algo_downgrade=v.harden_algo_downgrade,
+            root_key_sentinel=v.root_key_sentinel,
+        )
+        numbers = dict(v.dnssec_numbers)
+        if v.bogus_ttl is not None:
+            numbers["bogus_ttl"] = v.bogus_ttl
+        return dataclasses.replace(config, **numbers)  # type: ignore[arg-type]
 
     def recursor_config(self) -> RecursorConfig:
         config = RecursorConfig(
@@ -209,6 +243,9 @@ class CandidateConfig:
             prefetch=self.prefetch,
             qmin_strict=self.qmin_strict,
             qmin_stop_on_answer=self.qmin_stop_on_answer,
+            deny_any=self.deny_any,
+            dnssec_lame_check=self.dnssec_lame_check,
+            do_not_query=self.do_not_query,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
         )
         overrides: dict[str, object] = {**dict(self.ttl_bounds), **dict(self.stale)}
@@ -302,7 +339,7 @@ class Candidate:
         if dict(config.stale).get("serve_original_ttl"):
             max_ttl = None  # serve-original-ttl: the bounds do not apply (unbound.conf(5))
         self.cache = DnsCache(CACHE_BYTES, dname_zero_ttl_grace=config.dname_zero_ttl_grace,
-                              shared_soa=config.shared_soa,
+                              shared_soa=config.shared_soa, nxdomain_cut=config.nxdomain_cut,
                               **({} if max_ttl is None else {"max_ttl": max_ttl}),
                               **({} if negative_cap is None
                                  else {"max_negative_ttl": negative_cap}))
@@ -313,16 +350,11 @@ class Candidate:
             self.transport, self.clock, cache=self.cache,
             root_hints=config.usable_hints() or config.root_hints,
             recursor_config=config.recursor_config(), anchors=self.anchors or None,
-            dnssec_config=DnssecConfig(
-                unchecked_algorithms=config.validation.unchecked_algorithms,
-                ignore_dates=config.validation.ignore_dates,
-                harden_dnssec_stripped=config.validation.harden_dnssec_stripped,
-                **({} if config.validation.bogus_ttl is None
-                   else {"bogus_ttl": config.validation.bogus_ttl}),
-            ),
+            dnssec_config=config.dnssec_config(),
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
-            seam=exchanger, minimal_responses=config.minimal_responses,
+            seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
+            tcp_upstream=config.tcp_upstream,
             minimal_ns_answers=config.minimal_ns_answers,
             local_zones=None if config.local is None else config.local.build())
         self.conductor = parts.conductor
@@ -343,6 +375,12 @@ class Candidate:
         self.cache.rrsets.pop(name, rdtype)
         self.cache.negative.pop(name, rdtype)
         self.recursor.forget_extras(name, rdtype)
+
+    def infra_rtt(self, address: str, milliseconds: int) -> None:
+        """A measured round trip to ``address`` (testbound's INFRA_RTT), fed to the infra
+        cache the conductor orders servers by.  The candidate keeps RTTs per address, as
+        Knot Resolver does (Unbound per address and zone), so the zone is not needed."""
+        self.cache.infra.rtt_update(address, milliseconds / 1000, self.clock.monotonic())
 
     async def handle(self, wire: bytes) -> bytes | None:
         """The reply to one client message, or None when the candidate sends nothing."""

@@ -7,7 +7,12 @@ step) with Deckard's rules:
    current step and whose addresses hold the destination (no fall-through);
 2. in it, the **first** entry whose MATCH conditions all hold answers; none: SERVFAIL and
    an *undefined answer*, which fails the scenario when it ends;
-3. only when no range was eligible, a one-shot ``STEP m REPLY`` with m >= the current step
+3. (testbound) the next step that ends a pending query (REPLY, TIMEOUT, ERROR, with an id
+   at or after the current step, not yet used): a ``TIMEOUT`` step leaves the query
+   unanswered (the conductor sees a timeout), an ``ERROR`` step fails it as a network
+   error (:class:`UpstreamError`); either moves the current step past itself, as
+   testbound advances to the next moment; a REPLY step goes on to rule 3'.
+3'. only when no range was eligible, a one-shot ``STEP m REPLY`` with m >= the current step
    that matches answers (and is used up); these ignore addresses;
 4. otherwise an address that no range lists is an unknown server: no answer (a timeout),
    noted in the log; a listed one gets SERVFAIL and an undefined answer.
@@ -36,7 +41,7 @@ import dns.rdatatype
 import dns.rrset
 
 from deckard.match import matches
-from deckard.scenario import Entry, Scenario, Step, normalise_address
+from deckard.scenario import BACK_EVENTS, Entry, Scenario, Step, normalise_address
 from resolver.conductor.transport import TransportError, parse_response
 
 REPLY_PAYLOAD = 1232
@@ -44,6 +49,10 @@ REPLY_PAYLOAD = 1232
 
 MAX_MESSAGE = 65535
 """Replies are never truncated to the query's payload size (Deckard does not either)."""
+
+
+class UpstreamError(Exception):
+    """The upstream query fails with a network error (testbound's ``STEP n ERROR``)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class ScenarioNet:
         self.replies: list[Step] = [
             s for s in self.scenario.steps if s.kind == "REPLY" and s.entry is not None
         ]
+        self.ended: set[int] = set()  # ids of TIMEOUT / ERROR steps that ended a query
         self.known = self.scenario.addresses()
         self.any_address = any(not r.addresses for r in self.scenario.ranges)
 
@@ -128,6 +138,10 @@ class ScenarioNet:
             if entry is not None:
                 source = f"entry at line {entry.line}"
                 return self._reply(entry, query, address, tcp, question, source)
+        event = self._back_event()
+        if event is not None:
+            self._end(event, address, tcp, question)  # raises for ERROR
+            return None
         for step in self.replies:
             assert step.entry is not None
             if step.id >= self.step and matches(step.entry, query, tcp):
@@ -137,6 +151,29 @@ class ScenarioNet:
         ex = self._note(address, tcp, question, "undefined answer: nothing matches (no answer)")
         self.undefined.append(ex)
         return None
+
+    def _back_event(self) -> Step | None:
+        """The next TIMEOUT or ERROR step to end a query, unless a REPLY step comes first."""
+        for step in self.scenario.steps:
+            if step.id < self.step:
+                continue
+            if step.kind in BACK_EVENTS and step.id not in self.ended:
+                return step
+            if step in self.replies:
+                return None
+        return None
+
+    def _end(self, event: Step, address: str, tcp: bool, question: str) -> None:
+        """``event`` (TIMEOUT or ERROR) ends this query; the current step moves past it."""
+        self.ended.add(event.id)
+        steps = self.scenario.steps
+        later = [s.id for s in steps[steps.index(event) + 1:]]
+        self.step = later[0] if later else event.id
+        if event.kind == "TIMEOUT":
+            self._note(address, tcp, question, f"no answer: STEP {event.id} TIMEOUT")
+            return
+        self._note(address, tcp, question, f"network error: STEP {event.id} ERROR")
+        raise UpstreamError(f"{address}: STEP {event.id} ERROR")
 
     def _note(self, address: str, tcp: bool, question: str, outcome: str) -> Exchange:
         ex = Exchange(self.step, address, tcp, question, outcome)
@@ -216,7 +253,8 @@ class ScenarioTransport:
     """The conductor's Transport over a :class:`ScenarioNet`: answers by address, in-process.
 
     A query the scenario leaves unanswered raises TimeoutError at once (the virtual clock
-    does not move: only TIME_PASSES moves it); a reply that does not parse raises
+    does not move: only TIME_PASSES moves it); testbound's ERROR raises TransportError, as
+    a connection error does on the network; a reply that does not parse raises
     TransportError, as the network transport does for a malformed answer.
     """
 
@@ -228,7 +266,11 @@ class ScenarioTransport:
         self, address: str, message: dns.message.Message, *, tcp: bool, timeout: float
     ) -> dns.message.Message:
         self.queries += 1
-        wire = self.net.answer(address, message.to_wire(max_size=MAX_MESSAGE), tcp)
+        try:
+            wire = self.net.answer(address, message.to_wire(max_size=MAX_MESSAGE), tcp)
+        except UpstreamError as e:
+            await asyncio.sleep(0)
+            raise TransportError(str(e)) from e
         await asyncio.sleep(0)  # let other tasks run, as a real exchange would
         if wire is None:
             raise TimeoutError(f"{address}: no answer")

@@ -50,6 +50,14 @@ class ValidationConfig:
     ignore_dates: bool = False  # testbound's val-override-date: -1 (no validity windows)
     harden_dnssec_stripped: bool = True  # testbound's; off: failing keys make a zone insecure
     bogus_ttl: int | None = None  # testbound's val-bogus-ttl (None: the validator's default)
+    permissive: bool = False  # testbound's val-permissive-mode: bogus data passed on, no AD
+    ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
+    aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
+    clean_additional: bool = True  # testbound's val-clean-additional
+    harden_algo_downgrade: bool = False  # testbound's harden-algo-downgrade
+    root_key_sentinel: bool = True  # testbound's root-key-sentinel (RFC 8509)
+    # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
+    dnssec_numbers: tuple[tuple[str, int], ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -86,6 +94,13 @@ class ScenarioConfig:
     harden_referral_path: bool = False  # testbound's
     prefetch: bool = False  # testbound's
     qmin_strict: bool = False  # testbound's qname-minimisation-strict
+    deny_any: bool = False  # testbound's deny-any: qtype ANY answered NOTIMP, empty
+    harden_below_nxdomain: bool = True  # testbound's: secure NXDOMAINs deny names below
+    dnssec_lame_check: bool = True  # testbound's disable-dnssec-lame-check, inverted
+    use_0x20: bool = True  # 0x20 case randomisation; testbound's use-caps-for-id (default no)
+    tcp_upstream: bool = False  # testbound's tcp-upstream: yes / do-udp: no
+    # testbound's do-not-query-address: servers never asked
+    do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     force_ipv6: bool = False
     features: tuple[tuple[str, str], ...] = ()  # kresd-only knobs, in order
     feature_list: tuple[str, ...] = ()  # kresd-only Lua policy lines

@@ -27,9 +27,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import cast
 
+import dns.name
 import dns.rdatatype
 
-from deckard.fakenet import ScenarioNet
+from deckard.fakenet import ScenarioNet, UpstreamError
 from deckard.records import Question
 from deckard.scenario import Scenario
 from deckard.target import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
@@ -110,7 +111,10 @@ class _UDP(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        reply = self.net.answer(self.address, data, tcp=False)
+        try:
+            reply = self.net.answer(self.address, data, tcp=False)
+        except UpstreamError:  # testbound's ERROR: nothing comes back over UDP
+            return
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
 
@@ -166,7 +170,10 @@ class FakeAuthorities:
             while True:
                 head = await reader.readexactly(2)
                 data = await reader.readexactly(int.from_bytes(head, "big"))
-                reply = self.net.answer(address, data, tcp=True)
+                try:
+                    reply = self.net.answer(address, data, tcp=True)
+                except UpstreamError:  # testbound's ERROR: the connection closes
+                    return
                 if reply is not None:
                     writer.write(len(reply).to_bytes(2, "big") + reply)
                     await writer.drain()
@@ -208,6 +215,12 @@ class ResolverTarget:
 
     def forget(self, question: Question, expire: bool = False) -> None:
         raise Unsupported("FLUSH_MESSAGE: a real resolver's cache is not reached from here")
+
+    def now(self) -> float:
+        raise Unsupported("${time}: a real resolver's clock is not read from here")
+
+    def infra_rtt(self, address: str, zone: dns.name.Name, milliseconds: int) -> None:
+        raise Unsupported("INFRA_RTT: a real resolver's infra cache is not reached from here")
 
     @property
     def upstream_queries(self) -> int:

@@ -9,7 +9,12 @@ For each step, in file order, the fake network's current step id is set to the s
   sent without waiting.
 * ``CHECK_ANSWER``: the last answer against the entry's MATCH list; a mismatch fails the
   run there, with the step (and its line), every failed condition and a dig-style diff.
-* ``TIME_PASSES ELAPSE n``: the target's clock moves n seconds.
+* ``TIME_PASSES ELAPSE n``: the target's clock moves n seconds (testbound: ``TIME_PASSES
+  EVAL text`` by the expanded text's number, :mod:`deckard.macros`).
+* testbound: ``ASSIGN name = text`` sets a macro variable; ``INFRA_RTT address zone ms``
+  feeds that RTT to the target's infra cache; ``TIMEOUT`` and ``ERROR`` have ended an
+  upstream query while an earlier QUERY was handled (:mod:`deckard.fakenet`), or the run
+  fails there (testbound: "No pending queries").
 * ``REPLY`` (a one-shot answer the fake network uses) and ``CHECK_OUT_QUERY`` (ignored by
   Deckard) do nothing when played.
 
@@ -41,16 +46,18 @@ from pathlib import Path
 
 import dns.exception
 import dns.message
+import dns.name
 import dns.rdatatype
 
 from deckard.candidate import Candidate, CandidateConfig
 from deckard.fakenet import ScenarioNet
+from deckard.macros import MacroError, expand, number
 from deckard.match import matches, mismatches
 from deckard.network import network_target_factory
 from deckard.outcome import VARIANT_NAMES, RunResult, Status, StepFailure
 from deckard.records import Question
 from deckard.render import diff, expected_text, got_text
-from deckard.scenario import Scenario, Step, load
+from deckard.scenario import BACK_EVENTS, Scenario, Step, load
 from deckard.target import CLIENT_TIMEOUT, RunOptions, Target, TargetFactory, Unsupported
 from deckard.text import ScenarioError
 from deckard.worker import inherit_warning_filters
@@ -74,6 +81,12 @@ class CandidateTarget:
 
     def forget(self, question: Question, expire: bool = False) -> None:
         self.candidate.forget(question.name, question.rdtype, expire)
+
+    def now(self) -> float:
+        return self.candidate.clock.now()
+
+    def infra_rtt(self, address: str, zone: dns.name.Name, milliseconds: int) -> None:
+        self.candidate.infra_rtt(address, milliseconds)
 
     @property
     def upstream_queries(self) -> int:
@@ -111,6 +124,7 @@ async def play(
     last_step: Step | None = None
     testbound = scenario.dialect == "testbound"
     checked_out: set[int] = set()
+    variables: dict[str, str] = {}  # testbound's macro variables (ASSIGN)
     for index, step in enumerate(scenario.steps):
         net.step = step.id
         if testbound and step.kind == "QUERY" and index + 1 < len(scenario.steps):
@@ -159,8 +173,27 @@ async def play(
                 q = f" (answer to step {last_step.id})" if last_step is not None else ""
                 text = diff(expected_text(entry), got_text(entry, last))
                 return _fail(step, "CHECK_ANSWER", "; ".join(map(str, missed)) + q, text)
+        elif step.kind == "TIME_PASSES" and step.expression is not None:
+            try:
+                seconds = number(expand(step.expression, variables, target.now))
+            except MacroError as e:
+                return _fail(step, "TIME_PASSES", f"EVAL {step.expression}: {e}")
+            if seconds < 0:
+                return _fail(step, "TIME_PASSES", f"EVAL {step.expression}: {seconds:g} < 0")
+            target.advance(seconds)
         elif step.kind == "TIME_PASSES":
             target.advance(step.elapse)
+        elif step.kind == "ASSIGN":
+            assert step.expression is not None
+            try:
+                variables[step.variable] = expand(step.expression, variables, target.now)
+            except MacroError as e:
+                return _fail(step, "ASSIGN", f"{step.variable} = {step.expression}: {e}")
+        elif step.rtt is not None:
+            target.infra_rtt(*step.rtt)
+        elif step.kind in BACK_EVENTS and step.id not in net.ended:
+            # testbound: "No pending queries." (the step ends the latest pending query)
+            return _fail(step, step.kind, "no upstream query was pending to end")
         elif step.forget is not None:
             target.forget(step.forget, step.kind == "EXPIRE_MESSAGE")
     if net.undefined:

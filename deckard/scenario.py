@@ -20,9 +20,11 @@ SCENARIO_END is ignored.  Errors are :class:`~deckard.text.ScenarioError` naming
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -65,6 +67,7 @@ ADJUST_OPTIONS = frozenset({"copy_id", "copy_query", "raw_id", "do_not_answer"})
 SECTIONS = ("QUESTION", "ANSWER", "AUTHORITY", "ADDITIONAL")
 
 STEP_KINDS = ("QUERY", "CHECK_ANSWER", "TIME_PASSES", "REPLY", "CHECK_OUT_QUERY")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
 STEPS_WITH_ENTRY = frozenset({"QUERY", "CHECK_ANSWER", "REPLY", "CHECK_OUT_QUERY"})
 
 # -- the testbound dialect (Unbound's testdata): what it adds to the body ------------------
@@ -78,12 +81,19 @@ TESTBOUND_ADJUST_UNPLAYED = frozenset(
     {"copy_ednsdata_assume_clientsubnet", "increment_ecs_scope"}
 )
 """testbound ADJUST options not played (plus ``sleep=N``, ``packet_sleep=N``)."""
-TESTBOUND_STEPS_PLAYED = ("NOTHING", "TRAFFIC", "FLUSH_MESSAGE", "EXPIRE_MESSAGE")
-"""testbound steps that change nothing in-process: the upstream traffic has already flowed
-(every query is answered while the client query is handled)."""
-TESTBOUND_STEPS_UNPLAYED = (
-    "TIMEOUT", "ERROR", "ASSIGN", "CHECK_AUTOTRUST", "CHECK_TEMPFILE", "INFRA_RTT",
+TESTBOUND_STEPS_PLAYED = (
+    "NOTHING", "TRAFFIC", "FLUSH_MESSAGE", "EXPIRE_MESSAGE", "TIMEOUT", "ERROR", "ASSIGN",
+    "INFRA_RTT",
 )
+"""testbound steps the runner plays besides Deckard's: NOTHING and TRAFFIC change nothing
+in-process (the upstream traffic has already flowed: every query is answered while the
+client query is handled); the cache steps; TIMEOUT and ERROR (an upstream query nothing
+answers times out, or fails, at them: :mod:`deckard.fakenet`); ASSIGN (a macro variable,
+:mod:`deckard.macros`); INFRA_RTT (an RTT for a server in the target's infra cache)."""
+BACK_EVENTS = ("TIMEOUT", "ERROR")
+"""testbound steps that end the latest pending upstream query (replay.h): a timeout, a
+network error."""
+TESTBOUND_STEPS_UNPLAYED = ("CHECK_AUTOTRUST", "CHECK_TEMPFILE")
 """testbound steps the runner does not play: a scenario with one is unsupported."""
 TESTBOUND_ENTRY_UNPLAYED = ("EXTRA_PACKET", "$ORIGIN", "$TTL", "$INCLUDE_TEMPFILE")
 
@@ -159,6 +169,9 @@ class Step:
     elapse: float = 0  # TIME_PASSES
     args: tuple[str, ...] = ()
     forget: Question | None = None  # FLUSH_MESSAGE / EXPIRE_MESSAGE (testbound)
+    expression: str | None = None  # TIME_PASSES EVAL / ASSIGN: macro text (testbound)
+    variable: str = ""  # ASSIGN <variable> = <expression>
+    rtt: tuple[str, dns.name.Name, int] | None = None  # INFRA_RTT <address> <zone> <ms>
 
 
 @dataclass
@@ -381,6 +394,15 @@ class _Parser:
                 step.forget = parse_question(" ".join(step.args))
             except RecordError as e:
                 raise self.error(lineno, f"STEP {kind} <name> <type> <class>: {e}") from None
+        elif kind == "ASSIGN":
+            # "ASSIGN name = expression" ('=' is syntactic sugar, replay.h)
+            if len(tokens) < 6 or tokens[4] != "=" or not _IDENTIFIER.match(tokens[3]):
+                raise self.error(lineno, "STEP ASSIGN <name> = <expression>")
+            step.variable, step.expression = tokens[3], " ".join(tokens[5:])
+        elif kind == "INFRA_RTT":
+            step.rtt = self.infra_rtt(lineno, step.args)
+        elif kind in BACK_EVENTS and step.args:
+            raise self.error(lineno, f"STEP {kind} takes no arguments: {step.args}")
         elif kind in ("QUERY", "CHECK_ANSWER") and step.args:
             if not self.testbound:
                 raise self.error(lineno, f"STEP {kind} takes no arguments in Deckard: {step.args}")
@@ -397,12 +419,23 @@ class _Parser:
                 raise self.error(lineno, "TIME_PASSES ELAPSE <seconds>") from None
             if step.elapse < 0:
                 raise self.error(lineno, "TIME_PASSES ELAPSE: time does not go back")
-        elif len(tokens) >= 4 and tokens[3] == "EVAL" and self.testbound:
-            self.unsupport("TIME_PASSES EVAL")
+        elif len(tokens) >= 5 and tokens[3] == "EVAL" and self.testbound:
+            step.expression = " ".join(tokens[4:])  # expanded when played (deckard.macros)
         elif len(tokens) != 5 or tokens[3] != "ELAPSE":
             raise self.error(lineno, "TIME_PASSES ELAPSE <whole seconds>")
         else:
             step.elapse = self.number(lineno, tokens[4], "ELAPSE")
+
+    def infra_rtt(self, lineno: int, args: tuple[str, ...]) -> tuple[str, dns.name.Name, int]:
+        """``INFRA_RTT <address> <zone> <rtt in ms>`` (replay.h)."""
+        usage = "STEP INFRA_RTT <address> <zone> <milliseconds>"
+        if len(args) != 3 or not args[2].isdigit():
+            raise self.error(lineno, usage)
+        try:
+            zone = dns.name.from_text(args[1], origin=dns.name.root)
+        except dns.exception.DNSException as e:
+            raise self.error(lineno, f"{usage}: {args[1]!r}: {e}") from None
+        return self.address(lineno, args[0]), zone, int(args[2])
 
     def begin_entry(self, lineno: int, tokens: list[str]) -> None:
         if len(tokens) != 1:

@@ -9,6 +9,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+import dns.name
+
 from deckard.fakenet import ScenarioNet
 from deckard.records import Question
 from deckard.scenario import Scenario
@@ -36,6 +38,16 @@ class Target(Protocol):
         """Drop the cached answer to ``question`` (raise :class:`Unsupported` if
         impossible): testbound's FLUSH_MESSAGE and EXPIRE_MESSAGE (``expire``: the answer
         expires, kept for serve-expired, where the target serves expired data)."""
+        ...
+
+    def now(self) -> float:
+        """The target's current time, seconds since the epoch (testbound's ``${time}``;
+        raise :class:`Unsupported` if unknown)."""
+        ...
+
+    def infra_rtt(self, address: str, zone: dns.name.Name, milliseconds: int) -> None:
+        """Feed a round-trip time for ``address`` (serving ``zone``) into the target's
+        infra cache (testbound's INFRA_RTT; raise :class:`Unsupported` if impossible)."""
         ...
 
     @property

@@ -34,6 +34,7 @@ parser sees the file).  testbound header words (``COMMANDLINE``, ``AUTOTRUST_FIL
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import re
 import time
 from collections.abc import Iterable
@@ -99,6 +100,12 @@ NO_OPS: dict[str, str] = {
         "the order of records inside an RRset: RR order is not compared by the matcher "
         "(Deckard's rule, applied to both dialects)"
     ),
+    "prefetch-key": (
+        "when Unbound fetches a zone's DNSKEY RRset (at the referral that brings its DS, "
+        "unbound.conf(5), instead of when the validator needs it), as target-fetch-policy "
+        "is when it resolves NS targets: the candidate fetches the same keys when it "
+        "validates, within the same client query; the answer is the same"
+    ),
 }
 """Options that cannot change the answers a scenario checks, with the reason."""
 
@@ -107,38 +114,8 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"no"}),
         "the candidate sends no RFC 8145 key-tag queries",
     ),
-    "root-key-sentinel": (
-        frozenset({"no"}),
-        "the candidate has no RFC 8509 root-key sentinel",
-    ),
-    "prefetch-key": (frozenset({"no"}), "the candidate does not prefetch DNSKEYs"),
-    "aggressive-nsec": (
-        frozenset({"yes"}),
-        "the candidate uses validated NSEC/NSEC3 aggressively (RFC 8198)",
-    ),
-    "harden-below-nxdomain": (
-        frozenset({"yes"}),
-        "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
-    ),
-    "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
-    "val-sig-skew-min": (frozenset({"3600"}), "the candidate's signature skew floor (1 h)"),
-    "val-sig-skew-max": (frozenset({"86400"}), "the candidate's signature skew cap (1 day)"),
-    "val-nsec3-keysize-iterations": (
-        frozenset({"150", "1024 150 2048 150 4096 150"}),
-        "NSEC3 with more than 150 iterations is insecure for the candidate, whatever the key",
-    ),
-    "val-max-restart": (frozenset({"5"}), "the candidate fetches bad DNSSEC data again 5 times"),
-    "val-permissive-mode": (frozenset({"no"}), "a bogus answer is SERVFAIL for the candidate"),
-    "ignore-cd-flag": (frozenset({"no"}), "the candidate honours a client's CD bit"),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
-    "disable-dnssec-lame-check": (
-        frozenset({"yes"}), "the candidate has no DNSSEC-lameness check of servers",
-    ),
-    "harden-algo-downgrade": (
-        frozenset({"no"}), "any supported algorithm of a zone's DS set may validate it",
-    ),
-    "deny-any": (frozenset({"no"}), "the candidate answers qtype ANY"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
         frozenset(),  # decided by the action word, see _access_control
@@ -151,6 +128,17 @@ BOOLEAN_TRANSLATED = (
     "do-ip4", "do-ip6", "harden-glue", "do-not-query-localhost", "minimal-responses",
     "iter-scrub-promiscuous", "harden-dnssec-stripped", "harden-referral-path", "prefetch",
     "qname-minimisation-strict",
+    # DnssecConfig.permissive / ignore_cd, RecursorConfig.deny_any (unbound.conf(5))
+    "val-permissive-mode", "ignore-cd-flag", "deny-any",
+    # DnssecConfig.aggressive_nsec (RFC 8198); DnsCache(nxdomain_cut=): RFC 8020 below
+    # DNSSEC-secure NXDOMAINs only (yes, the default) or never (no)
+    "aggressive-nsec", "harden-below-nxdomain",
+    "disable-dnssec-lame-check",  # RecursorConfig.dnssec_lame_check (inverted)
+    "val-clean-additional",  # DnssecConfig.clean_additional
+    "use-caps-for-id",  # the conductor's 0x20 (assemble(use_0x20=)); absent: no, Unbound's
+    "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
+    "root-key-sentinel",  # DnssecConfig.root_key_sentinel (RFC 8509)
+    "tcp-upstream", "do-udp",  # no UDP upstream: assemble(tcp_upstream=)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -158,6 +146,11 @@ NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
 gets: "allow" refuses it ("nonrecursive queries are refused"), "allow_snoop" answers it
 from the cache (a referral to the closest known servers when the answer is not cached),
 "allow_setrd" treats it as recursive."""
+
+VALIDATOR_NUMBERS = {"val-sig-skew-min": "sig_skew_min", "val-sig-skew-max": "sig_skew_max",
+            "val-max-restart": "max_restarts"}
+"""Unbound's signature clock-skew bounds and its validator's restart count, as
+DnssecConfig fields of the same meaning (whole numbers)."""
 
 TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
@@ -284,6 +277,8 @@ class _Reader:
         self.unchecked: frozenset[int] = frozenset()
         self.ignore_dates = False
         self.bogus_ttl: int | None = None  # val-bogus-ttl
+        self.do_not_query: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.validator_numbers: dict[str, int] = {}  # val-sig-skew-min / -max, val-max-restart
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.stale: dict[str, int | bool] = {}  # SERVE_EXPIRED, by RecursorConfig field
@@ -387,6 +382,18 @@ class _Reader:
                 raise self.error(lineno, f"{key}: {value!r} is not a whole number >= 0")
         elif key == "ede":
             self.ede = self.boolean(lineno, key, value)  # else a no-op (NO_OPS)
+        elif key == "do-not-query-address":
+            try:
+                self.do_not_query.append(ipaddress.ip_network(value, strict=False))
+            except ValueError:
+                raise self.error(lineno, f"{key}: {value!r} is not an address or netblock") \
+                    from None
+        elif key == "val-nsec3-keysize-iterations":
+            self.nsec3_iterations(lineno, key, value)
+        elif key in VALIDATOR_NUMBERS:
+            if not value.isdigit():
+                raise self.error(lineno, f"{key}: {value!r} is not a whole number")
+            self.validator_numbers[VALIDATOR_NUMBERS[key]] = int(value)
         elif key == "val-bogus-ttl":
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
@@ -418,6 +425,24 @@ class _Reader:
                 self.unsupport(f"{key}: {value}")
         else:
             self.unsupport(key)
+
+    def nsec3_iterations(self, lineno: int, key: str, value: str) -> None:
+        """Unbound's "<keysize> <iterations>" pairs (or one number, any key size): NSEC3
+        with more iterations than the limit is insecure.  The candidate's limit does not
+        depend on the key size, so only one limit for every size is translated."""
+        words = value.split()
+        if not words or not all(w.isdigit() for w in words):
+            raise self.error(lineno, f"{key}: {value!r} is not numbers")
+        if len(words) == 1:
+            limits = {int(words[0])}
+        elif len(words) % 2 == 0:
+            limits = {int(w) for w in words[1::2]}
+        else:
+            raise self.error(lineno, f"{key}: {value!r} is not <keysize> <iterations> pairs")
+        if len(limits) != 1:
+            self.unsupport(f"{key}: {value} (a limit per key size)")
+            return
+        self.validator_numbers["nsec3_max_iterations"] = limits.pop()
 
     def name(self, lineno: int, key: str, text: str) -> dns.name.Name:
         try:
@@ -490,6 +515,13 @@ class _Reader:
             self.unchecked, self.ignore_dates,
             harden_dnssec_stripped=self.switches.get("harden-dnssec-stripped", True),
             bogus_ttl=self.bogus_ttl,
+            permissive=self.switches.get("val-permissive-mode", False),
+            ignore_cd=self.switches.get("ignore-cd-flag", False),
+            aggressive_nsec=self.switches.get("aggressive-nsec", True),
+            clean_additional=self.switches.get("val-clean-additional", True),
+            harden_algo_downgrade=self.switches.get("harden-algo-downgrade", False),
+            root_key_sentinel=self.switches.get("root-key-sentinel", True),
+            dnssec_numbers=tuple(sorted(self.validator_numbers.items())),
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,
@@ -510,6 +542,13 @@ class _Reader:
             harden_referral_path=self.switches.get("harden-referral-path", False),
             prefetch=self.switches.get("prefetch", False),
             qmin_strict=self.switches.get("qname-minimisation-strict", False),
+            deny_any=self.switches.get("deny-any", False),
+            harden_below_nxdomain=self.switches.get("harden-below-nxdomain", True),
+            dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
+            use_0x20=self.switches.get("use-caps-for-id", False),
+            do_not_query=tuple(self.do_not_query),
+            tcp_upstream=self.switches.get("tcp-upstream", False)
+            or not self.switches.get("do-udp", True),
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

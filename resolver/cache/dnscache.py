@@ -61,6 +61,11 @@ FLUSH_TYPES = tuple(int(t) for t in (
 """The types :meth:`DnsCache.flush_name` forgets (Unbound's flush_name list, and more)."""
 
 
+NXDOMAIN_CUTS = ("any", "secure", "none")
+"""Which NXDOMAINs deny the names below them (RFC 8020): every one, DNSSEC-secure ones
+only (Unbound's harden-below-nxdomain: yes), none (harden-below-nxdomain: no)."""
+
+
 class DnsCache:
     """The resolver's caches, with one byte budget split between them.
 
@@ -78,6 +83,7 @@ class DnsCache:
         dname_zero_ttl_grace: bool = False,
         shared_soa: bool = False,
         max_ttl: int = MAX_TTL_S,
+        nxdomain_cut: str = "any",
     ) -> None:
         if total_bytes < 100:
             raise ValueError(f"a DNS cache needs at least 100 bytes, not {total_bytes}")
@@ -85,9 +91,15 @@ class DnsCache:
         # max_ttl: Unbound's cache-max-ttl bounds every cached RRset (delegations too)
         self.rrsets = RRsetCache(total_bytes * RRSET_SHARE_PERCENT // 100, max_ttl=max_ttl,
                                  dname_zero_ttl_grace=dname_zero_ttl_grace)
+        # nxdomain_cut: which NXDOMAINs deny the names below them (RFC 8020): "any",
+        # "secure" (Unbound's harden-below-nxdomain: yes) or "none" (harden-below-nxdomain: no)
+        if nxdomain_cut not in NXDOMAIN_CUTS:
+            raise ValueError(f"nxdomain_cut is one of {', '.join(NXDOMAIN_CUTS)}, "
+                             f"not {nxdomain_cut!r}")
         self.negative = NegativeCache(
             total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl,
-            shared_soa=shared_soa,
+            shared_soa=shared_soa, secure_cut_only=nxdomain_cut == "secure",
+            cut_below=nxdomain_cut != "none",
         )
         self.infra = InfraCache(infra_entries)
         self.parent_side = RRsetCache(max(1024, total_bytes * PARENT_SIDE_SHARE_PERCENT // 100))

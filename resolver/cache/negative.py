@@ -80,6 +80,11 @@ def _servable(entry: _StoredNegative, now: float, stale: float | None) -> bool:
     return servable(entry.expires, entry.stale_until, now, stale)
 
 
+def _charge(soa: dns.rrset.RRset | None, proofs: Iterable[dns.rrset.RRset]) -> int:
+    """The bytes a denial is charged in the cache."""
+    return entry_charge(wire_size(soa) + sum(wire_size(p) for p in proofs))
+
+
 MAX_SHARED_SOAS = 10_000  # zones whose latest SOA is remembered (NegativeCache.shared_soa)
 
 
@@ -89,7 +94,9 @@ class NegativeCache(ArcBacked):
     The TTL is ``min(SOA TTL, SOA MINIMUM)`` (RFC 2308 §5), capped at ``max_ttl``. An
     NXDOMAIN for a name answers every type at that name and every name below it (RFC 8020);
     with ``secure_cut_only`` the cut applies below the name only when the NXDOMAIN was
-    validated secure, as Unbound's harden-below-nxdomain does.
+    validated secure, as Unbound's harden-below-nxdomain does ("only DNSSEC-secure
+    NXDOMAINs are used", unbound.conf(5)); with ``cut_below`` off (harden-below-nxdomain:
+    no) an NXDOMAIN answers for its own name only.
     """
 
     def __init__(
@@ -99,10 +106,12 @@ class NegativeCache(ArcBacked):
         max_ttl: int = MAX_NEGATIVE_TTL_S,
         secure_cut_only: bool = False,
         shared_soa: bool = False,
+        cut_below: bool = True,
     ) -> None:
         self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes)
         self.max_ttl = max_ttl
         self.secure_cut_only = secure_cut_only
+        self.cut_below = cut_below
         # Unbound's message cache refers to the RRsets of its RRset cache: a cached denial
         # shows the zone's SOA RRset as it was last stored (by a later denial, say), with
         # that RRset's TTL, while the denial itself expires when it was due to
@@ -207,7 +216,7 @@ class NegativeCache(ArcBacked):
             stored_at=now,
             ttl=ttl,
         )
-        size = entry_charge(wire_size(soa_rrset) + sum(wire_size(p) for p in proofs))
+        size = _charge(soa_rrset, proofs)
         key: NegativeKey = (kind, key_name(name), rdtype or 0, rdclass)
         if self.shared_soa and entry.soa is not None:
             self._soas.put((key_name(entry.soa.name), rdclass), (entry.soa, now, now + ttl), 1)
@@ -243,7 +252,7 @@ class NegativeCache(ArcBacked):
             if found is None or entry.stored_at > found[1].stored_at:
                 found = (key, entry)
         ancestor = owner
-        while found is None and len(ancestor) > 2:  # stop above the root: "." always exists
+        while found is None and self.cut_below and len(ancestor) > 2:  # "." always exists
             ancestor = ancestor.parent()
             key = ("nxdomain", ancestor, 0, rdclass)
             entry = self._arc.peek(key)
@@ -322,6 +331,16 @@ class NegativeCache(ArcBacked):
     def _own_keys(name: dns.name.Name, rdtype: int, rdclass: int) -> tuple[NegativeKey, ...]:
         owner = key_name(name)
         return (("nxdomain", owner, 0, int(rdclass)), ("nodata", owner, int(rdtype), int(rdclass)))
+    def mark_secure(self, name: dns.name.Name, rdclass: int = dns.rdataclass.IN) -> bool:
+        """The validator proved ``name``'s cached NXDOMAIN secure: it may now deny the
+        names below (``secure_cut_only``); whether there was one to mark."""
+        key: NegativeKey = ("nxdomain", key_name(name), 0, int(rdclass))
+        entry = self._arc.peek(key)
+        if entry is None or entry.security is Security.SECURE:
+            return False
+        self._arc.put(key, dataclasses.replace(entry, security=Security.SECURE),
+                      _charge(entry.soa, entry.proofs))
+        return True
 
     def pop(self, name: dns.name.Name, rdtype: int, rdclass: int = dns.rdataclass.IN) -> bool:
         """Forget ``name``'s own NXDOMAIN and its NODATA for ``rdtype``; whether any was

@@ -2,6 +2,10 @@
 
 Epsilon-greedy over smoothed RTT (as Knot Resolver): usually the fastest known server first,
 sometimes (``EXPLORE_PROBABILITY``) a random one, so a server that got faster is noticed.
+The random pick is only among servers within :data:`RTT_BAND` of the fastest, as Unbound
+selects ("all addresses with an RTT of not more than 400msec above the lowest RTT are used
+for the selection", R. Dolmans, unbound-users, January 2018; NLnetLabs/unbound#167): a
+server known to be that much slower is asked only after the faster ones failed.
 Unknown servers get a small random RTT, which places them early and spreads load.  Servers
 marked dead go last, and are still tried when nothing else is left (that is the re-probe).
 """
@@ -14,6 +18,8 @@ from typing import Protocol
 
 EXPLORE_PROBABILITY = 0.05
 UNKNOWN_SRTT_RANGE = (0.0, 0.010)  # seconds: unknown servers are tried early
+RTT_BAND = 0.4
+"""Seconds above the fastest server's RTT within which a server may be picked at random."""
 
 
 class RttSource(Protocol):
@@ -35,9 +41,11 @@ def order_servers(
         srtt = infra.srtt(addr)
         return rng.uniform(*UNKNOWN_SRTT_RANGE) if srtt is None else srtt
 
-    alive.sort(key=key)
-    if len(alive) > 1 and rng.random() < EXPLORE_PROBABILITY:
-        pick = rng.randrange(1, len(alive))
+    keys = {a: key(a) for a in alive}
+    alive.sort(key=keys.__getitem__)
+    band = [a for a in alive if keys[a] <= keys[alive[0]] + RTT_BAND] if alive else []
+    if len(alive) > 1 and rng.random() < EXPLORE_PROBABILITY and len(band) > 1:
+        pick = rng.randrange(1, len(band))
         alive.insert(0, alive.pop(pick))
     rng.shuffle(dead)
     return alive + dead

@@ -352,4 +352,8 @@ class AnswerCheck:
             out = prove_nodata(name, qtype, entry.zone, proofs, self.limits)
         if out.secure and soa is not None and soa[0].name == entry.zone:
             self.aggressive.learn(entry.zone, verified, soa=(soa[0], soa[1], soa_ttl))
+        if out.secure and rcode == dns.rcode.NXDOMAIN and fixed is None:
+            # a secure NXDOMAIN may deny the names below it (RFC 8020; Unbound's
+            # harden-below-nxdomain uses only DNSSEC-secure ones)
+            self.cache.negative.mark_secure(name)
         return PartVerdict(bad if out.bogus and bad is not None else out, rcode=fixed)

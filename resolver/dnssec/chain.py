@@ -33,7 +33,7 @@ import dns.rrset
 from resolver.cache import MAX_TTL_S, Rank, Security
 from resolver.clock import Clock
 from resolver.dnssec.anchors import TrustAnchors
-from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig
+from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.denial import DsProof, Limits, prove_no_ds
 from resolver.dnssec.keys import DNSKEY, DS, KeyCheck, usable_ds, verify_dnskeys
 from resolver.dnssec.signatures import Verifier, find_signed, signed_pairs, signer_of
@@ -287,13 +287,13 @@ class ChainOfTrust:
     ) -> tuple[Resolution | None, KeyCheck | None]:
         """``zone``'s DNSKEY RRset and its check.  A set fetched now that fails on its own
         (not for want of an answer) is fetched again from the zone's other servers, up to
-        :data:`MAX_RESTARTS` times (Unbound blacklists the source of a bad key set)."""
+        ``config.max_restarts`` times (Unbound blacklists the source of a bad key set)."""
         res = await self.fetch(zone, T.DNSKEY, subq)
         if res is None:
             return None, None
         result = check(res)
         avoid: frozenset[str] = frozenset()
-        for _ in range(MAX_RESTARTS):
+        for _ in range(self.config.max_restarts):
             if not (result.outcome.bogus and res.rcode == dns.rcode.NOERROR):
                 break
             if not res.origins and res.upstream_queries > 0:
@@ -332,7 +332,8 @@ class ChainOfTrust:
             return verify_dnskeys(
                 zone, keys, sigs, self.clock.now(), ds=ds, anchor_keys=anchor_keys,
                 unchecked=self.verifier.unchecked, ignore_dates=self.verifier.ignore_dates,
-                memo=self.verifier.memo,
+                memo=self.verifier.memo, skew_bounds=self.verifier.skew_bounds,
+                all_algorithms=self.config.harden_algo_downgrade,
             )
 
         res, check = await self._fetch_keys(zone, subq, against)
@@ -342,6 +343,7 @@ class ChainOfTrust:
         entry = self._key_set_entry(zone, check, cap)
         if entry.security is Security.SECURE and keys is not None:
             self._secure_rrset(keys, sigs, check.ttl)
+            self.verifier.require(zone, check.algorithms)
         return entry
 
     # -- the walk down ----------------------------------------------------------------------
@@ -378,7 +380,7 @@ class ChainOfTrust:
         assert parent.keys is not None
         res = self._referral_denial(child) or await self.fetch(child, T.DS, subq)
         avoid: frozenset[str] = frozenset()
-        for _ in range(MAX_RESTARTS):
+        for _ in range(self.config.max_restarts):
             if res is None or await self._ds_data_ok(parent, child, res):
                 break
             if not res.origins and res.upstream_queries > 0:

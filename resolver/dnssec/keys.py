@@ -21,8 +21,11 @@ import dns.rdtypes.ANY.DS
 import dns.rrset
 
 from resolver.dnssec.signatures import (
+    SKEW_BOUNDS,
     SUPPORTED_ALGORITHMS,
+    SigCheck,
     SignatureMemo,
+    each_algorithm,
     is_zone_key,
     verify_rrset,
 )
@@ -52,6 +55,8 @@ class KeyCheck:
     outcome: Outcome
     keys: dns.rrset.RRset | None = None
     ttl: int | None = None
+    # with harden-algo-downgrade: the DS (or anchor) algorithms the set was proved for
+    algorithms: frozenset[int] = frozenset()
 
 
 def usable_ds(ds_records: Iterable[DS]) -> tuple[list[DS], Outcome | None]:
@@ -108,12 +113,16 @@ def verify_dnskeys(
     unchecked: frozenset[int] = frozenset(),
     ignore_dates: bool = False,
     memo: SignatureMemo | None = None,
+    skew_bounds: tuple[int, int] = SKEW_BOUNDS,
+    all_algorithms: bool = False,
 ) -> KeyCheck:
     """Is ``zone``'s DNSKEY RRset authentic, given a DS set or trust-anchor keys?
 
     The keys that a usable DS (or an anchor key) points at are trusted, whatever their SEP
     flag (RFC 4035 §5.2); the RRset is secure when one of them signs it.  No supported DS
-    or anchor: insecure (EDE 1/2).  No key matching: bogus (EDE 9).
+    or anchor: insecure (EDE 1/2).  No key matching: bogus (EDE 9).  With
+    ``all_algorithms`` (Unbound's harden-algo-downgrade) every algorithm of the usable DS
+    set (or of the anchor keys) must have a matching key whose signature verifies.
     """
     ds_list = list(ds)
     anchors = [k for k in anchor_keys if k.algorithm in SUPPORTED_ALGORITHMS]
@@ -144,8 +153,16 @@ def verify_dnskeys(
     ]
     if not trusted:
         return KeyCheck(bogus(Ede.DNSKEY_MISSING, f"no DNSKEY of {zone} matches its DS/anchor"))
-    check = verify_rrset(dnskeys, sigs, trusted, zone, now, unchecked, ignore_dates, memo)
+    def one(subset: dns.rrset.RRset | None, keys: list[DNSKEY]) -> SigCheck:
+        return verify_rrset(dnskeys, subset, keys, zone, now, unchecked, ignore_dates, memo,
+                            skew_bounds)
+
+    algorithms = frozenset({d.algorithm for d in usable} | {a.algorithm for a in anchors})
+    if all_algorithms and len(algorithms) > 1:
+        check = each_algorithm(one, dnskeys, sigs, trusted, algorithms)
+    else:
+        check, algorithms = one(sigs, trusted), frozenset()
     if not check.outcome.secure:
         return KeyCheck(check.outcome)
-    return KeyCheck(secure(f"DNSKEY {zone} verified"), dnskeys, check.ttl)
+    return KeyCheck(secure(f"DNSKEY {zone} verified"), dnskeys, check.ttl, algorithms)
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 import dns.dnssec
 import dns.exception
@@ -26,6 +26,7 @@ import dns.rdtypes.ANY.DNSKEY
 import dns.rdtypes.ANY.RRSIG
 import dns.rrset
 
+from resolver.cache.arc import LRU
 from resolver.dnssec.verdicts import Ede, Outcome, bogus, secure, type_name
 
 T = dns.rdatatype
@@ -33,6 +34,7 @@ DNSKEY = dns.rdtypes.ANY.DNSKEY.DNSKEY
 RRSIG = dns.rdtypes.ANY.RRSIG.RRSIG
 
 __all__ = [
+    "SKEW_BOUNDS",
     "SKEW_MAX_S",
     "SKEW_MIN_S",
     "SUPPORTED_ALGORITHMS",
@@ -87,14 +89,20 @@ class SigCheck:
     ttl: int | None = None
 
 
-def skew(rrsig: RRSIG) -> int:
-    """Clock skew tolerated around ``rrsig``'s window: 10% of it, within the Unbound bounds."""
-    return max(SKEW_MIN_S, min(SKEW_MAX_S, (rrsig.expiration - rrsig.inception) // 10))
+SKEW_BOUNDS = (SKEW_MIN_S, SKEW_MAX_S)
 
 
-def check_time(rrsig: RRSIG, now: float) -> Outcome | None:
+def skew(rrsig: RRSIG, bounds: tuple[int, int] = SKEW_BOUNDS) -> int:
+    """Clock skew tolerated around ``rrsig``'s window: 10% of it, raised to the minimum and
+    then capped at the maximum of ``bounds`` (Unbound's val-sig-skew-min / -max, applied in
+    that order, so the maximum wins when it is the smaller)."""
+    low, high = bounds
+    return min(high, max(low, (rrsig.expiration - rrsig.inception) // 10))
+
+
+def check_time(rrsig: RRSIG, now: float, bounds: tuple[int, int] = SKEW_BOUNDS) -> Outcome | None:
     """``None`` if ``now`` falls in the validity window (with skew), else why not."""
-    slack = skew(rrsig)
+    slack = skew(rrsig, bounds)
     if now > rrsig.expiration + slack:
         return bogus(Ede.SIGNATURE_EXPIRED, f"signature by {rrsig.signer} expired")
     if now < rrsig.inception - slack:
@@ -194,6 +202,7 @@ def verify_rrset(
     unchecked: frozenset[int] = frozenset(),
     ignore_dates: bool = False,
     memo: SignatureMemo | None = None,
+    skew_bounds: tuple[int, int] = SKEW_BOUNDS,
 ) -> SigCheck:
     """Does one of ``sigs`` by ``zone`` over ``rrset`` verify with one of ``keys`` at ``now``?
 
@@ -243,7 +252,7 @@ def verify_rrset(
             continue
         if ignore_dates:
             now = float(sig.inception)
-        late = check_time(sig, now)
+        late = check_time(sig, now, skew_bounds)
         if late is not None:
             failures.append(Outcome(late.security, late.ede, f"{what}: {late.why}"))
             continue
@@ -303,16 +312,71 @@ def signer_of(sigs: dns.rrset.RRset | None) -> dns.name.Name | None:
     return None
 
 
+def of_algorithm(sigs: dns.rrset.RRset | None, algorithm: int) -> dns.rrset.RRset | None:
+    """The signatures of ``algorithm`` in an RRSIG RRset (None when there are none)."""
+    if sigs is None:
+        return None
+    subset = dns.rrset.RRset(sigs.name, sigs.rdclass, sigs.rdtype, sigs.covers)
+    for sig in sigs:
+        if isinstance(sig, RRSIG) and sig.algorithm == algorithm:
+            subset.add(sig, sigs.ttl)
+    return subset if len(subset) else None
+
+
+def each_algorithm(
+    check_one: Callable[[dns.rrset.RRset | None, list[DNSKEY]], SigCheck],
+    rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None, keys: Iterable[DNSKEY],
+    algorithms: Iterable[int],
+) -> SigCheck:
+    """Secure only when, for every one of ``algorithms``, a signature of that algorithm
+    verifies with a key of it (Unbound's harden-algo-downgrade: "algo_needs"); the TTL is
+    the least of theirs.  ``check_one(sigs, keys)`` checks one algorithm's share."""
+    key_list = list(keys)
+    results: list[SigCheck] = []
+    for alg in sorted(set(algorithms)):
+        result = check_one(of_algorithm(sigs, alg), [k for k in key_list if k.algorithm == alg])
+        if not result.outcome.secure:
+            why = (f"{rrset.name} {type_name(rrset.rdtype)}: no valid signature of "
+                   f"algorithm {alg} (harden-algo-downgrade): {result.outcome.why}")
+            return SigCheck(bogus(result.outcome.ede or Ede.DNSSEC_BOGUS, why))
+        results.append(result)
+    ttls = [r.ttl for r in results if r.ttl is not None]
+    return replace(results[-1], ttl=min(ttls) if ttls else None)
+
+
+REQUIRED_ZONES = 10_000
+"""Zones whose signing algorithms a verifier remembers (harden-algo-downgrade)."""
+
+
 @dataclass(frozen=True)
 class Verifier:
-    """One resolver's way of checking signatures: its options and its own memo."""
+    """One resolver's way of checking signatures: its options and its own memo.  With
+    harden-algo-downgrade, the zones whose DNSKEY RRset was proved for several DS
+    algorithms are remembered (:meth:`require`): their data must be signed with each."""
 
     unchecked: frozenset[int] = frozenset()  # Unbound's fake-sha1/fake-dsa test options
     ignore_dates: bool = False  # Unbound's val-override-date: -1
     memo: SignatureMemo = field(default_factory=SignatureMemo)
+    skew_bounds: tuple[int, int] = SKEW_BOUNDS  # Unbound's val-sig-skew-min / -max
+    required: LRU[dns.name.Name, frozenset[int]] = field(
+        default_factory=lambda: LRU(REQUIRED_ZONES))
+
+    def require(self, zone: dns.name.Name, algorithms: frozenset[int]) -> None:
+        """``zone``'s data must carry a valid signature of each of ``algorithms``."""
+        if len(algorithms) > 1:
+            self.required.put(zone, algorithms, 1)
+        else:
+            self.required.pop(zone)
 
     def verify(self, rrset: dns.rrset.RRset, sigs: dns.rrset.RRset | None,
                keys: Iterable[DNSKEY], zone: dns.name.Name, now: float) -> SigCheck:
-        """:func:`verify_rrset` with this verifier's options and memo."""
-        return verify_rrset(rrset, sigs, keys, zone, now, self.unchecked, self.ignore_dates,
-                            self.memo)
+        """:func:`verify_rrset` with this verifier's options and memo (for every algorithm
+        the zone requires, when it requires several)."""
+        def one(subset: dns.rrset.RRset | None, of: Iterable[DNSKEY]) -> SigCheck:
+            return verify_rrset(rrset, subset, of, zone, now, self.unchecked,
+                                self.ignore_dates, self.memo, self.skew_bounds)
+
+        needed = self.required.get(zone) if len(self.required) else None
+        if needed is None:
+            return one(sigs, keys)
+        return each_algorithm(one, rrset, sigs, keys, needed)

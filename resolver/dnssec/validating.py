@@ -4,7 +4,9 @@
 :class:`ValidatedResolution`: the recursor's answer plus its :class:`Security` and the
 Extended DNS Errors (RFC 8914) that say why.  A bogus answer becomes SERVFAIL with an EDE,
 unless the client set CD, in which case nothing is validated and the data comes back as it
-is.  It runs the steps of one client question and leaves each concept to its module:
+is (with ``ignore_cd``, Unbound's ignore-cd-flag, CD is not honoured); with ``permissive``
+(val-permissive-mode) a bogus answer is passed on without AD instead.  It runs the steps of
+one client question and leaves each concept to its module:
 
 * an answer synthesised from validated NSEC records, when the cache proves one
   (:class:`~resolver.dnssec.synthesis.AggressiveNsec`, RFC 8198), else the inner recursor's;
@@ -12,7 +14,7 @@ is.  It runs the steps of one client question and leaves each concept to its mod
   with the keys from the chain of trust (:class:`~resolver.dnssec.chain.ChainOfTrust`);
 * the retries: a bogus answer from the cache alone is fetched once more, and one whose data
   failed on its own is fetched again from servers that did not give it
-  (:data:`~resolver.dnssec.config.MAX_RESTARTS`);
+  (``DnssecConfig.max_restarts``, Unbound's val-max-restart);
 * RFC 8509's root-key-sentinel on a secure A/AAAA answer.
 
 The recursor it wraps is built with the wing's :class:`~resolver.dnssec.chain.ZoneKeys`
@@ -31,13 +33,14 @@ from dataclasses import dataclass, field
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 
 from resolver.cache import Security
 from resolver.dnssec.answers import AnswerCheck, data_failed
 from resolver.dnssec.chain import ChainOfTrust, SubQueries, ZoneKeys
-from resolver.dnssec.config import MAX_RESTARTS, DnssecConfig
+from resolver.dnssec.config import DnssecConfig
 from resolver.dnssec.denial import Limits
-from resolver.dnssec.signatures import SignatureMemo, Verifier
+from resolver.dnssec.signatures import SignatureMemo, Verifier, signed_pairs, signer_of
 from resolver.dnssec.synthesis import AggressiveNsec
 from resolver.dnssec.verdicts import Ede, type_name, weakest
 from resolver.model import Request
@@ -82,7 +85,8 @@ class ValidatingRecursor:
         self.stats: collections.Counter[str] = collections.Counter()
         # Signature checks this resolver has made: its own, shared with no other resolver.
         self.verifier = Verifier(self.config.unchecked_algorithms, self.config.ignore_dates,
-                                 SignatureMemo())
+                                 SignatureMemo(),
+                                 (self.config.sig_skew_min, self.config.sig_skew_max))
         self.chain = ChainOfTrust(inner, zones, self.config, self.verifier, self.limits,
                                   self.stats)
         self.aggressive = AggressiveNsec(inner.cache, self.clock, zones, self.limits,
@@ -101,8 +105,10 @@ class ValidatingRecursor:
     # -- the client's question ------------------------------------------------------------------
 
     async def resolve(self, request: Request, exchanger: Exchanger) -> ValidatedResolution:
+        if request.cd and self.config.ignore_cd:
+            request = dataclasses.replace(request, cd=False)  # ignore-cd-flag: validate anyway
         res = await self._resolve(request, exchanger, 0)
-        sentinel = self._sentinel(request, res)
+        sentinel = self._sentinel(request, res) if self.config.root_key_sentinel else None
         if sentinel is None:
             return res
         self.stats["sentinel_servfail"] += 1
@@ -111,14 +117,15 @@ class ValidatingRecursor:
 
     async def _resolve(self, request: Request, exchanger: Exchanger,
                        depth: int) -> ValidatedResolution:
-        if not request.cd and self.anchors:
+        if not request.cd and self.anchors and self.config.aggressive_nsec:
             synthesised = self.aggressive.answer(request)
             if synthesised is not None:
                 return await self._follow(_validated(synthesised, 0, Security.SECURE, []),
                                           request, exchanger, depth)
         res = await self.inner.resolve(request, exchanger)
         fallback = res.fallback  # serve-expired: the expired answer a refresh replaced
-        if request.cd or not self.anchors or request.qtype == T.RRSIG:
+        if request.cd or not self.anchors or request.qtype == T.RRSIG \
+                or self.inner.denies(request):
             # qtype RRSIG: signatures are not signed, so there is nothing to validate them
             # with (RFC 4035 §3.2.1 lets them through unchecked; Unbound and kresd do)
             self.stats["unvalidated"] += 1
@@ -139,7 +146,7 @@ class ValidatingRecursor:
             spent += res.upstream_queries
             verdict, parts, answer = await self.answers.check(request, res, subq)
         avoid: frozenset[str] = frozenset()
-        for _ in range(MAX_RESTARTS):
+        for _ in range(self.config.max_restarts):
             if not (verdict.bogus and res.origins and data_failed(parts)):
                 break
             # The data itself failed (the zone's keys are fine): ask the zone's other
@@ -167,6 +174,14 @@ class ValidatingRecursor:
                 res, (verdict, parts, answer) = old, checked
         spent += subq.upstream
         self.stats[verdict.security.value] += 1
+        if verdict.bogus and self.config.permissive:
+            # val-permissive-mode: the bogus data as it came, indeterminate (no AD)
+            self.stats["permissive"] += 1
+            return ValidatedResolution(res.rcode, res.answer, res.authority, spent,
+                                       f"bogus, passed on (permissive): {verdict.why}",
+                                       Security.INDETERMINATE, [],
+                                       extra_authority=res.extra_authority,
+                                       extra_additional=res.extra_additional)
         if verdict.bogus:
             why = f"validation failure <{request.qname} {type_name(request.qtype)}>: " \
                   f"{verdict.why}"
@@ -176,9 +191,40 @@ class ValidatingRecursor:
             )
         ede = [] if verdict.ede is None else [(int(verdict.ede), verdict.why)]
         rcode = next((p.rcode for p in parts if p.rcode is not None), res.rcode)
+        ns_sets, additional = res.extra_authority, res.extra_additional
+        if verdict.security is Security.SECURE:
+            # Unbound's val_check_nonsecure: an NS RRset beside a secure answer that does
+            # not verify is removed; the additional section too with val-clean-additional
+            if ns_sets:
+                ns_sets = await self._signed_extras(answer, ns_sets, subq)
+            if self.config.clean_additional and additional:
+                additional = await self._signed_extras(answer, additional, subq)
         return ValidatedResolution(rcode, answer, res.authority, spent, res.reason,
-                                   verdict.security, ede, extra_authority=res.extra_authority,
-                                   extra_additional=res.extra_additional, stale=res.stale)
+                                   verdict.security, ede, extra_authority=ns_sets,
+                                   extra_additional=additional, stale=res.stale)
+
+    async def _signed_extras(self, answer: list[dns.rrset.RRset],
+                             extras: list[dns.rrset.RRset],
+                             subq: SubQueries) -> list[dns.rrset.RRset]:
+        """The RRsets beside a secure answer (its server's NS RRset, or additional data)
+        that verify with the keys of the zone that signed the answer, with their RRSIGs;
+        the rest (unsigned, signed by another zone, failing) are left out, as Unbound's
+        validator removes them."""
+        signer = next((signer_of(r) for r in answer if r.rdtype == T.RRSIG), None)
+        if signer is None:
+            return extras
+        entry = await self.chain.keys_for(signer, subq)
+        if entry.security is not Security.SECURE or entry.keys is None:
+            return []
+        kept: list[dns.rrset.RRset] = []
+        now = self.clock.now()
+        for rrset, sigs in signed_pairs(extras):
+            if sigs is not None and self.verifier.verify(
+                    rrset, sigs, entry.keys, entry.zone, now).outcome.secure:
+                kept += [rrset, sigs]
+            else:
+                self.stats["extras_removed"] += 1
+        return kept
 
     async def _follow(self, synth: ValidatedResolution, request: Request, exchanger: Exchanger,
                       depth: int) -> ValidatedResolution:

@@ -94,6 +94,19 @@ class RecursorConfig:
     # replaces the parent's delegation in the cache (RFC 2181 §5.4.1 ranks it higher): a
     # delegation is what the zone itself says, not only what the referral said.
     harden_referral_path: bool = False
+    # Unbound's deny-any (no by default): "deny queries of type ANY with an empty response"
+    # (unbound.conf(5)); Unbound's empty message has rcode NOTIMP "for RFC 8482"
+    # (services/cache/dns.c, fill_any).  Nothing is asked upstream.
+    deny_any: bool = False
+    # Unbound's DNSSEC-lameness check (disable-dnssec-lame-check: no, the default): an
+    # answer without RRSIGs from a server of a zone known to be signed marks the server lame
+    # for the zone and the zone's other servers are asked.  Off (disable-dnssec-lame-check:
+    # yes), such an answer goes to the validator, "which will insist in RRSIGs for DNSSEC
+    # signed domains regardless of this setting" (unbound.conf(5)).
+    dnssec_lame_check: bool = True
+    # Unbound's do-not-query-address: servers at these addresses or in these netblocks are
+    # never asked (unbound.conf(5)), configured ones included
+    do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # Unbound's prefetch: an answer served from the cache in the last tenth of the TTL it
     # was stored with is fetched again at once (the client still gets the cached one), so
     # popular names do not expire from the cache.
@@ -156,7 +169,8 @@ class RecursorConfig:
         """Whether an upstream server at ``address`` may be asked.
 
         ``do_not_query_localhost`` keeps the DNS from steering us to loopback servers; an
-        address the operator configured (a root hint) is trusted whatever it is.
+        address the operator configured (a root hint) is trusted whatever it is, unless it is
+        in ``do_not_query`` (Unbound's do-not-query-address).
         """
         try:
             ip = ipaddress.ip_address(address)
@@ -167,6 +181,8 @@ class RecursorConfig:
             # 255.255.255.255 is limited broadcast): no server can be reached there
             return False
         if self.do_not_query_localhost and ip.is_loopback and not configured:
+            return False
+        if any(ip in net for net in self.do_not_query):
             return False
         return self.do_ip4 if ip.version == 4 else self.do_ip6
 

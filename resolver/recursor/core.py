@@ -121,6 +121,8 @@ class Recursor:
     ) -> Resolution:
         """Resolve ``request``; ``avoid``: servers not to ask for it unless nothing else is
         left (then the lookup fails rather than ask them again)."""
+        if self.denies(request):
+            return Resolution(dns.rcode.NOTIMP, reason="deny-any: qtype ANY is not answered")
         budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
         try:
@@ -130,6 +132,10 @@ class Recursor:
         res.upstream_queries = budget.sent
         res.origins = frozenset(budget.origins)
         return res
+
+    def denies(self, request: Request) -> bool:
+        """Whether the question is refused outright: qtype ANY with ``deny_any``."""
+        return self.config.deny_any and request.qtype == dns.rdatatype.ANY
 
     # -- the chain --------------------------------------------------------------------------
 
@@ -265,7 +271,8 @@ class Recursor:
         known to be signed that carries no RRSIG at all?"""
         if c.kind not in (Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA):
             return False
-        if not self.config.dnssec or self.signed_zone_hint is None:
+        if not (self.config.dnssec and self.config.dnssec_lame_check) \
+                or self.signed_zone_hint is None:
             return False
         if any(r.rdtype == T.RRSIG for r in (*response.answer, *response.authority)):
             return False

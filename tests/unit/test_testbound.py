@@ -226,7 +226,7 @@ def test_forward_hosts_and_several_stub_addrs_are_translated() -> None:
     ("extra", "why"),
     [
         ("	ratelimit: 1000", "ratelimit: 1000"),
-        ("	ignore-cd-flag: yes", "ignore-cd-flag: yes"),
+        ("	trust-anchor-signaling: yes", "trust-anchor-signaling: yes"),
         ('	module-config: "respip validator iterator"',
          "module-config: respip validator iterator"),
         ("	some-future-option: 3", "some-future-option"),
@@ -266,8 +266,8 @@ def test_validator_options_are_translated_or_as_the_candidate_does() -> None:
              "	ratelimit: 0\n	neg-cache-size: 1m")
     c = parse(Path("x.rpl"), scenario_text(extra)).config
     assert (c.validation.bogus_ttl, c.unsupported) == (30, ())
-    c = parse(Path("x.rpl"), scenario_text("	val-permissive-mode: yes")).config
-    assert c.unsupported == ("val-permissive-mode: yes",)
+    c = parse(Path("x.rpl"), scenario_text("	trust-anchor-signaling: yes")).config
+    assert c.unsupported == ("trust-anchor-signaling: yes",)
 
 
 def test_override_date_minus_one_ignores_signature_dates() -> None:
@@ -323,9 +323,11 @@ def test_bad_values_name_file_and_line() -> None:
 def test_body_words_deckard_lacks_are_played_or_unsupported() -> None:
     body = query_and_check(
         then="\nSTEP 11 TRAFFIC\nSTEP 12 NOTHING\nSTEP 20 INFRA_RTT 1.2.3.4 example.com. 100\n"
+        "STEP 21 CHECK_TEMPFILE x\n"
     )
     s = parse(Path("x.rpl"), scenario_text(body=body))
-    assert s.unsupported == ("STEP INFRA_RTT",)
+    assert s.unsupported == ("STEP CHECK_TEMPFILE",)
+    assert s.steps[-2].rtt == ("1.2.3.4", dns.name.from_text("example.com."), 100)
     body = QUERY_AND_CHECK.replace("MATCH all ttl", "MATCH all server_cookie")
     assert parse(Path("x.rpl"), scenario_text(body=body)).unsupported == ("MATCH server_cookie",)
 
@@ -549,22 +551,23 @@ RANGE_END
 
 def test_unsupported_runs_are_counted_listed_and_skipped_in_junit(tmp_path: Path) -> None:
     good = write(tmp_path, scenario_text(), "tb_good")
-    bad = write(tmp_path, scenario_text("	prefetch-key: yes\n	deny-any: yes"), "tb_bad")
+    bad = write(tmp_path, scenario_text("	trust-anchor-signaling: yes\n	ratelimit: 1000"),
+                "tb_bad")
     results = run_file(str(good), RunOptions()) + run_file(str(bad), RunOptions())
     judged = judge(results, KnownFailures.empty())
     [unsup] = [j for j in judged if j.verdict == "unsupported"]
-    assert unsup.result.reason == "unsupported: prefetch-key: yes, deny-any: yes"
+    assert unsup.result.reason == "unsupported: trust-anchor-signaling: yes, ratelimit: 1000"
     assert not unsup.unexpected
     totals = dialect_totals(judged)["testbound"]
     assert (totals.runs, totals.passed, totals.failed, totals.unsupported) == (2, 1, 0, 1)
     assert cause_totals(judged)["testbound"] == {
-        "unsupported: prefetch-key: yes": 1, "unsupported: deny-any: yes": 1,
+        "unsupported: trust-anchor-signaling: yes": 1, "unsupported: ratelimit: 1000": 1,
     }
     suite = junit.build(judged)
     skipped = [c for c in suite.iter("testcase") if c.get("name") == "tb_bad[noqmin]"][0]
     el = skipped.find("skipped")
     assert el is not None and el.get("type") == "deckard.unsupported"
-    assert el.get("message") == "unsupported: prefetch-key: yes, deny-any: yes"
+    assert el.get("message") == "unsupported: trust-anchor-signaling: yes, ratelimit: 1000"
     assert skipped.get("classname", "").startswith("testbound.")
     ET.tostring(suite)
 
