@@ -190,7 +190,8 @@ class CandidateConfig:
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
-            validation=config.validation,
+            validation=config.validation if config.dialect == "testbound"
+            else strict_windows(config.validation),
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
             local=config.local,
@@ -250,6 +251,17 @@ class CandidateConfig:
         )
         overrides: dict[str, object] = {**dict(self.ttl_bounds), **dict(self.stale)}
         return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
+
+
+def strict_windows(validation: ValidationConfig) -> ValidationConfig:
+    """The Deckard dialect's validator: no clock skew around a signature's validity window.
+    Knot Resolver, whose scenarios these are, checks inception and expiration against the
+    time itself (RFC 4035 §5.3.1); Unbound's 10 % of the window (val-sig-skew-min/max) is
+    the testbound dialect's."""
+    numbers = dict(validation.dnssec_numbers)
+    numbers.setdefault("sig_skew_min", 0)
+    numbers.setdefault("sig_skew_max", 0)
+    return dataclasses.replace(validation, dnssec_numbers=tuple(sorted(numbers.items())))
 
 
 def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:
