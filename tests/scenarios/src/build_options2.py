@@ -1,0 +1,258 @@
+"""Write tests/scenarios/testbound/options2/: testbound-dialect scenarios for Unbound's
+``private-address`` / ``private-domain`` (DNS rebinding protection), written from
+unbound.conf(5) before the resolver change (issue 16 part 3, helper "opts").
+
+unbound.conf(5), private-address: "These are addresses on your private network, and are
+not allowed to be returned for public internet names.  Any occurrence of such addresses
+are removed from DNS answers. [...] Some names can be allowed to contain your private
+addresses [...] you can specify additional names using private-domain."  private-domain:
+"Allow this domain, and all its subdomains to contain private addresses."
+
+Each file is one aspect; the topology (root, com., example.com.) is the same for all and
+is written here, not copied from Unbound's testdata.  Run: ``python
+tests/scenarios/src/build_options2.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OUT = Path(__file__).parents[1] / "testbound" / "options2"
+
+ROOT = "193.0.14.129"
+GTLD = "192.5.6.30"
+NS = "1.2.3.4"
+
+
+def entry(question: str, *, answer: str = "", authority: str = "", additional: str = "",
+          aa: bool = True, match: str = "opcode qtype qname", rcode: str = "NOERROR",
+          copy_query: bool = False) -> str:
+    sections = [f"SECTION QUESTION\n{question}"]
+    for title, body in (("ANSWER", answer), ("AUTHORITY", authority),
+                        ("ADDITIONAL", additional)):
+        if body:
+            sections.append(f"SECTION {title}\n{body.strip()}")
+    adjust = "copy_id copy_query" if copy_query else "copy_id"
+    flags = "QR AA" if aa else "QR"
+    return (f"ENTRY_BEGIN\nMATCH {match}\nADJUST {adjust}\nREPLY {flags} {rcode}\n"
+            + "\n".join(sections) + "\nENTRY_END\n")
+
+
+def nodata(name: str, rdtype: str, zone: str) -> str:
+    apex = "" if zone == "." else zone
+    return entry(f"{name} IN {rdtype}",
+                 authority=f"{zone} 3600 IN SOA ns.{apex} hostmaster.{apex} 1 3600 900 "
+                           f"86400 300")
+
+
+def root_range() -> str:
+    return (f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {ROOT}\n"
+            + entry(". IN NS", answer=". 86400 IN NS K.ROOT-SERVERS.NET.",
+                    additional=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
+            + entry("K.ROOT-SERVERS.NET. IN A", answer=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
+            + nodata("K.ROOT-SERVERS.NET.", "AAAA", ".")
+            + entry("a.gtld-servers.net. IN A",
+                    answer=f"a.gtld-servers.net. 86400 IN A {GTLD}")
+            + nodata("a.gtld-servers.net.", "AAAA", ".")
+            + entry("com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="com. 86400 IN NS a.gtld-servers.net.",
+                    additional=f"a.gtld-servers.net. 86400 IN A {GTLD}")
+            + "RANGE_END\n\n")
+
+
+def gtld_range(referral: str) -> str:
+    return (f"; a.gtld-servers.net.\nRANGE_BEGIN 0 1000\n\tADDRESS {GTLD}\n"
+            + entry("com. IN NS", answer="com. 86400 IN NS a.gtld-servers.net.",
+                    additional=f"a.gtld-servers.net. 86400 IN A {GTLD}")
+            + referral
+            + "RANGE_END\n\n")
+
+
+def example_referral() -> str:
+    return entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                 authority="example.com. 86400 IN NS ns.example.com.",
+                 additional=f"ns.example.com. 86400 IN A {NS}")
+
+
+def zone_range(address: str, entries: str, ns_names: tuple[tuple[str, str], ...]
+               = (("ns.example.com.", NS),)) -> str:
+    ns_set = "\n".join(f"example.com. 86400 IN NS {n}" for n, _ in ns_names)
+    out = (f"; {ns_names[0][0]} and the other servers of example.com.\n"
+           f"RANGE_BEGIN 0 1000\n\tADDRESS {address}\n"
+           + entries
+           + entry("example.com. IN NS", answer=ns_set))
+    for n, a in ns_names:
+        out += entry(f"{n} IN A", answer=f"{n} 86400 IN A {a}") + nodata(n, "AAAA",
+                                                                          "example.com.")
+    return out + "RANGE_END\n\n"
+
+
+def query(step: int, qname: str, qtype: str, answer: str, rcode: str = "NOERROR") -> str:
+    body = f"SECTION QUESTION\n{qname} IN {qtype}\n"
+    if answer:
+        body += f"SECTION ANSWER\n{answer.strip()}\n"
+    return (f"STEP {step} QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\n{qname} IN {qtype}\n"
+            f"ENTRY_END\n\n"
+            f"STEP {step + 1} CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA {rcode}\n"
+            f"{body}ENTRY_END\n\n")
+
+
+def header(server: str, *, forward: bool = False) -> str:
+    zone = (f"forward-zone:\n\tname: \".\"\n\tforward-addr: {NS}\n" if forward else
+            f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n")
+    return ("; config options\nserver:\n\tqname-minimisation: \"no\"\n"
+            "\tminimal-responses: yes\n" + server + "\n" + zone + "CONFIG_END\n\n")
+
+
+def scenario(name: str, title: str, server: str, ranges: str, steps: str,
+             forward: bool = False) -> None:
+    text = (f"; {name}: written for shadowdns (issue 16 part 3), not Unbound's testdata\n"
+            + header(server, forward=forward)
+            + f"SCENARIO_BEGIN {title}\n\n" + ranges + steps + "SCENARIO_END\n")
+    (OUT / f"{name}.rpl").write_text(text)
+
+
+def iterated(zone_entries: str, **kw: tuple[tuple[str, str], ...]) -> str:
+    return (root_range() + gtld_range(example_referral())
+            + zone_range(NS, zone_entries, **kw))
+
+
+def build() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("*.rpl"):
+        old.unlink()
+
+    scenario(
+        "opt_private_a_removed",
+        "private-address: an A RRset all in a private range is removed (NOERROR, no answer)",
+        "\tprivate-address: 10.0.0.0/8\n",
+        iterated(entry("www.example.com. IN A", answer="www.example.com. 300 IN A 10.1.2.3")),
+        query(10, "www.example.com.", "A", ""),
+    )
+    scenario(
+        "opt_private_a_partial",
+        "private-address: only the private records of an A RRset are removed",
+        "\tprivate-address: 10.0.0.0/8\n\tprivate-address: 172.16.0.0/12\n",
+        iterated(entry("mixed.example.com. IN A", answer="""
+mixed.example.com. 300 IN A 10.9.8.7
+mixed.example.com. 300 IN A 192.0.2.10
+mixed.example.com. 300 IN A 172.20.0.1
+mixed.example.com. 300 IN A 198.51.100.20
+""")),
+        query(10, "mixed.example.com.", "A", """
+mixed.example.com. IN A 192.0.2.10
+mixed.example.com. IN A 198.51.100.20
+"""),
+    )
+    scenario(
+        "opt_private_aaaa_only_listed",
+        "private-address: an IPv6 range filters AAAA records; IPv4 not listed is kept",
+        "\tprivate-address: fd00::/8\n",
+        iterated(
+            entry("host.example.com. IN AAAA", answer="""
+host.example.com. 300 IN AAAA fd12:3456::1
+host.example.com. 300 IN AAAA 2001:db8::53
+""")
+            + entry("host.example.com. IN A", answer="host.example.com. 300 IN A 10.0.0.1")),
+        query(10, "host.example.com.", "AAAA", "host.example.com. IN AAAA 2001:db8::53")
+        + query(20, "host.example.com.", "A", "host.example.com. IN A 10.0.0.1"),
+    )
+    scenario(
+        "opt_private_single_address",
+        "private-address: an address without a prefix length is that one address",
+        "\tprivate-address: 192.0.2.1\n",
+        iterated(entry("pair.example.com. IN A", answer="""
+pair.example.com. 300 IN A 192.0.2.1
+pair.example.com. 300 IN A 192.0.2.2
+""")),
+        query(10, "pair.example.com.", "A", "pair.example.com. IN A 192.0.2.2"),
+    )
+    scenario(
+        "opt_private_domain_allows",
+        "private-domain: names in the domain keep their private addresses",
+        "\tprivate-address: 10.0.0.0/8\n\tprivate-address: fd00::/8\n"
+        "\tprivate-domain: \"example.com\"\n",
+        iterated(
+            entry("www.example.com. IN A", answer="www.example.com. 300 IN A 10.1.2.3")
+            + entry("www.example.com. IN AAAA",
+                    answer="www.example.com. 300 IN AAAA fd00::1")),
+        query(10, "www.example.com.", "A", "www.example.com. IN A 10.1.2.3")
+        + query(20, "www.example.com.", "AAAA", "www.example.com. IN AAAA fd00::1"),
+    )
+    scenario(
+        "opt_private_domain_subtree",
+        "private-domain: its subdomains are allowed too, names outside it are not",
+        "\tprivate-address: 10.0.0.0/8\n\tprivate-domain: \"intra.example.com\"\n",
+        iterated(
+            entry("a.b.intra.example.com. IN A",
+                  answer="a.b.intra.example.com. 300 IN A 10.20.0.1")
+            + entry("intra.example.com. IN A", answer="intra.example.com. 300 IN A 10.20.0.2")
+            + entry("xintra.example.com. IN A",
+                    answer="xintra.example.com. 300 IN A 10.20.0.3")),
+        query(10, "a.b.intra.example.com.", "A", "a.b.intra.example.com. IN A 10.20.0.1")
+        + query(20, "intra.example.com.", "A", "intra.example.com. IN A 10.20.0.2")
+        + query(30, "xintra.example.com.", "A", ""),
+    )
+    scenario(
+        "opt_private_cname_to_private_domain",
+        "private-domain: the address record's owner decides, not the name asked (CNAME in)",
+        "\tprivate-address: 10.0.0.0/8\n\tprivate-domain: \"intra.example.com\"\n",
+        iterated(
+            entry("www.example.com. IN A", answer="""
+www.example.com. 300 IN CNAME host.intra.example.com.
+host.intra.example.com. 300 IN A 10.0.0.7
+""")
+            + entry("host.intra.example.com. IN A",
+                    answer="host.intra.example.com. 300 IN A 10.0.0.7")),
+        query(10, "www.example.com.", "A", """
+www.example.com. IN CNAME host.intra.example.com.
+host.intra.example.com. IN A 10.0.0.7
+"""),
+    )
+    scenario(
+        "opt_private_cname_out_of_private_domain",
+        "private-domain: a CNAME from it to a public name with a private address loses the A",
+        "\tprivate-address: 10.0.0.0/8\n\tprivate-domain: \"intra.example.com\"\n",
+        iterated(
+            entry("portal.intra.example.com. IN A", answer="""
+portal.intra.example.com. 300 IN CNAME www.example.com.
+www.example.com. 300 IN A 10.0.0.8
+""")
+            + entry("www.example.com. IN A", answer="www.example.com. 300 IN A 10.0.0.8")),
+        query(10, "portal.intra.example.com.", "A",
+              "portal.intra.example.com. IN CNAME www.example.com."),
+    )
+    forwarder = (f"; the forwarder\nRANGE_BEGIN 0 1000\n\tADDRESS {NS}\n"
+                 + entry("www.example.com. IN A", aa=False, answer="""
+www.example.com. 300 IN A 192.168.1.1
+www.example.com. 300 IN A 203.0.113.9
+""") + "RANGE_END\n\n")
+    scenario(
+        "opt_private_forwarded",
+        "private-address: answers from a forwarder are filtered too",
+        "\tprivate-address: 192.168.0.0/16\n",
+        forwarder,
+        query(10, "www.example.com.", "A", "www.example.com. IN A 203.0.113.9"),
+        forward=True,
+    )
+    two_ns = (("ns1.example.com.", "10.53.0.1"), ("ns2.example.com.", "1.2.3.5"))
+    referral = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                     authority="example.com. 86400 IN NS ns1.example.com.\n"
+                               "example.com. 86400 IN NS ns2.example.com.",
+                     additional="ns1.example.com. 86400 IN A 10.53.0.1\n"
+                                "ns2.example.com. 86400 IN A 1.2.3.5")
+    good = entry("www.example.com. IN A", answer="www.example.com. 300 IN A 192.0.2.55")
+    wrong = entry("www.example.com. IN A", answer="www.example.com. 300 IN A 192.0.2.66")
+    scenario(
+        "opt_private_glue_unused",
+        "private-address: glue in a private range is removed, that server is not asked",
+        "\tprivate-address: 10.0.0.0/8\n",
+        root_range() + gtld_range(referral)
+        + zone_range("1.2.3.5", good, ns_names=two_ns)
+        + zone_range("10.53.0.1", wrong, ns_names=two_ns),
+        query(10, "www.example.com.", "A", "www.example.com. IN A 192.0.2.55"),
+    )
+
+
+if __name__ == "__main__":
+    build()
