@@ -46,6 +46,7 @@ from resolver.dnssec.config import DnssecConfig
 from resolver.model import Request
 from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
+from resolver.recursor.private import PrivateAddresses
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -127,6 +128,7 @@ class CandidateConfig:
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
+    private: PrivateAddresses = PrivateAddresses()  # private-address / private-domain
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -175,6 +177,7 @@ class CandidateConfig:
             validation=config.validation,
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
+            private=config.private,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -205,6 +208,7 @@ class CandidateConfig:
             qmin_strict=self.qmin_strict,
             qmin_stop_on_answer=self.qmin_stop_on_answer,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
+            private=self.private,
         )
         return dataclasses.replace(config, **dict(self.ttl_bounds))  # type: ignore[arg-type]
 

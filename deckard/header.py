@@ -28,6 +28,7 @@ import dns.rdatatype
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
 from resolver.recursor import ConfiguredZone
+from resolver.recursor.private import PrivateAddresses
 
 DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
 _YES = {"on", "yes", "true", "1"}
@@ -91,6 +92,7 @@ class ScenarioConfig:
     dialect: str = "deckard"  # or "testbound" (Unbound's testdata, deckard.unboundconf)
     minimal_responses: bool = True  # testbound's minimal-responses
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
+    private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

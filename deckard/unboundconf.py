@@ -47,6 +47,7 @@ from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
 from resolver.recursor import ConfiguredZone
+from resolver.recursor.private import PrivateAddressError, PrivateAddresses, network
 
 CLAUSES = frozenset(
     "server stub-zone forward-zone auth-zone view remote-control python dynlib rpz "
@@ -190,6 +191,8 @@ class _Reader:
         self.ttl_bounds: dict[str, int] = {}
         self.zones: list[dict[str, list[tuple[int, str]]]] = []  # stub-zone / forward-zone clauses
         self.zone_kinds: list[str] = []
+        self.private_networks: list[str] = []  # private-address
+        self.private_domains: list[dns.name.Name] = []  # private-domain
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -273,6 +276,14 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.bogus_ttl = int(value)
+        elif key == "private-address":
+            try:
+                network(value)
+            except PrivateAddressError as e:
+                raise self.error(lineno, f"{key}: {e}") from None
+            self.private_networks.append(value)
+        elif key == "private-domain":
+            self.private_domains.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -394,6 +405,8 @@ class _Reader:
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
+            private=PrivateAddresses(tuple(map(network, self.private_networks)),
+                                     tuple(self.private_domains)),
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

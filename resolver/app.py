@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dns.edns
+import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
 
@@ -40,6 +42,7 @@ from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
 from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.exchanger import Exchanger
+from resolver.recursor.private import PrivateAddressError, PrivateAddresses
 from resolver.recursor.resolves import Resolves
 
 DNSSEC_TYPES = {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3}
@@ -174,7 +177,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         recursor_config=RecursorConfig(
             qname_minimisation=config.qname_minimisation,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
-            do_ip6=ip6_enabled(config), prime=config.priming),
+            do_ip6=ip6_enabled(config), prime=config.priming,
+            private=private_addresses(config)),
         anchors=trust_anchors(config) or None, use_0x20=config.use_0x20)
     resolves = parts.resolves
     peers = config.peers
@@ -189,6 +193,19 @@ def build(config: ResolverConfig, clock: Clock | None = None,
                           clock=clock) if peers.enabled else None
         return ResolverAnswerer(PeerResolver(resolves, group), parts.conductor)
     return parts.answerer
+
+
+def private_addresses(config: ResolverConfig) -> PrivateAddresses:
+    """The configured private ranges and domains (``ConfigError`` naming a bad one)."""
+    for text in config.private_domains:
+        try:
+            dns.name.from_text(text, origin=dns.name.root)
+        except dns.exception.DNSException as e:
+            raise ConfigError(f"--private-domain {text!r}: {e}") from None
+    try:
+        return PrivateAddresses.parse(config.private_addresses, config.private_domains)
+    except PrivateAddressError as e:
+        raise ConfigError(f"--private-address {e}") from None
 
 
 def ip6_enabled(config: ResolverConfig) -> bool:

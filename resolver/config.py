@@ -58,6 +58,11 @@ class ResolverConfig:
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)
     peers: PeerSettings | None = None  # the peer cache (resolver.peers, docs/PEERS.md)
     metrics: tuple[str, int] | None = None  # GET /metrics here (worker i: port + i)
+    # DNS rebinding protection (Unbound's private-address / private-domain): A and AAAA
+    # records in these networks are removed from answers unless their owner is under one
+    # of the domains (resolver.recursor.private).  Empty: nothing is removed.
+    private_addresses: tuple[str, ...] = ()
+    private_domains: tuple[str, ...] = ()
 
     @property
     def reply_cache_bytes(self) -> int:

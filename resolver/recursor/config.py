@@ -18,6 +18,7 @@ import dns.rdatatype
 import dns.rrset
 
 from resolver.cache import MAX_NEGATIVE_TTL_S, MAX_TTL_S
+from resolver.recursor.private import PrivateAddresses
 
 T = dns.rdatatype
 
@@ -126,6 +127,10 @@ class RecursorConfig:
     # the full name is asked (its NO_MINIMIZE flag).  Off: Unbound's way, which reveals the
     # next label after a NODATA (RFC 9156 §3).  The Deckard dialect turns it on.
     qmin_stop_on_answer: bool = False
+    # Unbound's private-address / private-domain (DNS rebinding protection): A and AAAA
+    # records in these ranges are removed from responses unless their owner is under one
+    # of the domains (resolver.recursor.private).  Empty: nothing removed (the default).
+    private: PrivateAddresses = PrivateAddresses()
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.

@@ -94,7 +94,7 @@ class Iteration:
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
         away = scrub(response, zone.name, self.config.harden_glue,
-                     self.config.scrub_promiscuous)
+                     self.config.scrub_promiscuous, private=self.config.private)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
@@ -129,7 +129,8 @@ class Iteration:
         if response is None or not response.flags & dns.flags.AA \
                 or response.rcode() != dns.rcode.NOERROR:
             return
-        scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous)
+        scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
+              private=self.config.private)
         now = self.clock.monotonic()
         for rrset in response.answer:
             if rrset.rdtype == T.NS and rrset.name == zone:
@@ -313,7 +314,8 @@ class _Walk:
         server; a DNSSEC-lame answer as lame; a referral carrying the asked DS as the
         answer), with the response the answer is taken from."""
         qn, qt, zone = question.name, question.qtype, self.zone
-        away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous)
+        away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
+                     private=self.config.private)
         c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away,
                      cut_chains=self.config.cut_cname_chains)
         if question.probe and c.fallback is not None:

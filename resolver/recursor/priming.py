@@ -68,6 +68,7 @@ class Primer:
         response = result.response
         if response is None or response.rcode() != dns.rcode.NOERROR:
             return False
+        self.config.private.remove_from(response)  # root servers in private ranges too
         ns = response.get_rrset(response.answer, dns.name.root, IN, T.NS)
         if ns is None or not len(ns):
             return False
