@@ -1,6 +1,11 @@
 """Write tests/scenarios/testbound/options2/: testbound-dialect scenarios for Unbound's
-``private-address`` / ``private-domain`` (DNS rebinding protection), written from
-unbound.conf(5) before the resolver change (issue 16 part 3, helper "opts").
+``private-address`` / ``private-domain`` (DNS rebinding protection) and for server
+addresses with a port (``stub-addr: 192.0.2.1@10053``), written from unbound.conf(5) before
+each resolver change (issue 16 part 3, helper "opts").
+
+unbound.conf(5), stub-addr / forward-addr: "IP address of stub zone nameserver.  Can be
+IP 4 or IP 6.  To use a nondefault port for DNS communication append '@' with the port
+number."  A range's ``ADDRESS ip@port`` in testbound is that server (port 53 without one).
 
 unbound.conf(5), private-address: "These are addresses on your private network, and are
 not allowed to be returned for public internet names.  Any occurrence of such addresses
@@ -45,8 +50,8 @@ def nodata(name: str, rdtype: str, zone: str) -> str:
                            f"86400 300")
 
 
-def root_range() -> str:
-    return (f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {ROOT}\n"
+def root_range(address: str = ROOT) -> str:
+    return (f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {address}\n"
             + entry(". IN NS", answer=". 86400 IN NS K.ROOT-SERVERS.NET.",
                     additional=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
             + entry("K.ROOT-SERVERS.NET. IN A", answer=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
@@ -97,17 +102,17 @@ def query(step: int, qname: str, qtype: str, answer: str, rcode: str = "NOERROR"
             f"{body}ENTRY_END\n\n")
 
 
-def header(server: str, *, forward: bool = False) -> str:
+def header(server: str, *, forward: bool = False, zones: str = "") -> str:
     zone = (f"forward-zone:\n\tname: \".\"\n\tforward-addr: {NS}\n" if forward else
             f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n")
     return ("; config options\nserver:\n\tqname-minimisation: \"no\"\n"
-            "\tminimal-responses: yes\n" + server + "\n" + zone + "CONFIG_END\n\n")
+            "\tminimal-responses: yes\n" + server + "\n" + (zones or zone) + "CONFIG_END\n\n")
 
 
 def scenario(name: str, title: str, server: str, ranges: str, steps: str,
-             forward: bool = False) -> None:
+             forward: bool = False, zones: str = "") -> None:
     text = (f"; {name}: written for shadowdns (issue 16 part 3), not Unbound's testdata\n"
-            + header(server, forward=forward)
+            + header(server, forward=forward, zones=zones)
             + f"SCENARIO_BEGIN {title}\n\n" + ranges + steps + "SCENARIO_END\n")
     (OUT / f"{name}.rpl").write_text(text)
 
@@ -254,5 +259,102 @@ www.example.com. 300 IN A 203.0.113.9
     )
 
 
+def answering(address: str, a: str, what: str, aa: bool = True) -> str:
+    """A server at ``address`` that answers www.example.com. A with ``a``."""
+    return (f"; {what}\nRANGE_BEGIN 0 1000\n\tADDRESS {address}\n"
+            + entry("www.example.com. IN A", aa=aa, answer=f"www.example.com. 300 IN A {a}")
+            + "RANGE_END\n\n")
+
+
+def build_ports() -> None:
+    www = "www.example.com."
+    root_port = ROOT + "@10053"
+    scenario(
+        "opt_port_stub_root",
+        "stub-addr with a port: the root hint is asked on that port, not on 53",
+        "",
+        answering(ROOT, "192.0.2.66", "port 53 of the hint's address: not the hint")
+        + root_range(root_port) + gtld_range(example_referral())
+        + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55")),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {root_port}\n",
+    )
+    scenario(
+        "opt_port_forward_root",
+        "forward-addr with a port: the forwarder is asked on that port",
+        "",
+        answering(NS, "192.0.2.66", "port 53: not the forwarder", aa=False)
+        + answering(NS + "@5300", "192.0.2.55", "the forwarder", aa=False),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=f"forward-zone:\n\tname: \".\"\n\tforward-addr: {NS}@5300\n",
+    )
+    scenario(
+        "opt_port_stub_zone",
+        "stub-addr with a port in a stub zone below the root",
+        "",
+        root_range() + gtld_range(example_referral())
+        + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.66"))
+        + zone_range(NS + "@10053",
+                     entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55")),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=(f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n"
+               f"stub-zone:\n\tname: \"example.com\"\n\tstub-addr: {NS}@10053\n"),
+    )
+    scenario(
+        "opt_port_forward_zone",
+        "forward-addr with a port in a forward zone below the root",
+        "",
+        root_range() + gtld_range(example_referral())
+        + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.66"))
+        + answering("198.51.100.7@8053", "192.0.2.55", "the forwarder", aa=False),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=(f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n"
+               "forward-zone:\n\tname: \"example.com\"\n"
+               "\tforward-addr: 198.51.100.7@8053\n"),
+    )
+    scenario(
+        "opt_port_53_is_the_default",
+        "stub-addr with @53 is the address without a port",
+        "",
+        root_range() + gtld_range(example_referral())
+        + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55")),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}@53\n",
+    )
+    scenario(
+        "opt_port_ipv6_forwarder",
+        "forward-addr: an IPv6 address with a port",
+        "",
+        answering("2001:db8::53", "192.0.2.66", "port 53: not the forwarder", aa=False)
+        + answering("2001:db8::53@5353", "192.0.2.55", "the forwarder", aa=False),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones="forward-zone:\n\tname: \".\"\n\tforward-addr: 2001:db8::53@5353\n",
+    )
+    scenario(
+        "opt_port_two_ports_one_address",
+        "forward-addr: two ports of one address are two servers (a failing one, a good one)",
+        "",
+        (f"; the failing forwarder\nRANGE_BEGIN 0 1000\n\tADDRESS {NS}@5301\n"
+         + entry(f"{www} IN A", aa=False, rcode="SERVFAIL") + "RANGE_END\n\n")
+        + answering(NS + "@5302", "192.0.2.55", "the good forwarder", aa=False),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=(f"forward-zone:\n\tname: \".\"\n\tforward-addr: {NS}@5301\n"
+               f"\tforward-addr: {NS}@5302\n"),
+    )
+    scenario(
+        "opt_port_not_for_learnt_servers",
+        "a port is the configured server's: servers learnt from its referrals use port 53",
+        "",
+        root_range(root_port) + root_range()
+        .replace("K.ROOT-SERVERS.NET.\nRANGE", "port 53 of the root: not asked\nRANGE", 1)
+        + gtld_range(example_referral())
+        + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55"))
+        + answering(GTLD + "@10053", "192.0.2.66", "the TLD server on the root's port"),
+        query(10, www, "A", f"{www} IN A 192.0.2.55"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {root_port}\n",
+    )
+
+
 if __name__ == "__main__":
     build()
+    build_ports()
