@@ -43,7 +43,7 @@ from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.config import DnssecConfig
-from resolver.model import Request
+from resolver.model import Request, server_ip
 from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.private import PrivateAddresses
@@ -104,6 +104,7 @@ class CandidateConfig:
     # RFC 8109 priming before the first iteration from the hints: Unbound's testbound
     # scenarios expect its '. NS' query first; Deckard's often have no entry for it
     prime: bool = False
+    root_stub: bool = False  # testbound's stub-zone ".": its addresses stay the root's
     # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
@@ -159,6 +160,7 @@ class CandidateConfig:
             harden_glue=config.harden_glue,
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
+            root_stub=config.dialect == "testbound" and config.stub_addr is not None,
             cut_cname_chains=config.dialect == "testbound",
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",
@@ -185,7 +187,7 @@ class CandidateConfig:
         return tuple(
             (n, a)
             for n, a in self.root_hints
-            if (self.do_ip4 if ipaddress.ip_address(a).version == 4 else self.do_ip6)
+            if (self.do_ip4 if ipaddress.ip_address(server_ip(a)).version == 4 else self.do_ip6)
         )
 
     def recursor_config(self) -> RecursorConfig:
@@ -198,6 +200,7 @@ class CandidateConfig:
             harden_glue=self.harden_glue,
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
+            root_stub=self.root_stub,
             cut_cname_chains=self.cut_cname_chains,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,

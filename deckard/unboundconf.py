@@ -43,9 +43,10 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
-from deckard.header import ScenarioConfig, ValidationConfig, address_of
+from deckard.header import ScenarioConfig, ValidationConfig
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.model import normal_server
 from resolver.recursor import ConfiguredZone
 from resolver.recursor.private import PrivateAddressError, PrivateAddresses, network
 
@@ -330,10 +331,15 @@ class _Reader:
                 continue
             if key == f"{prefix}-addr":
                 for lineno, v in values:
-                    if "@" in v or "#" in v:
-                        self.unsupport(f"{key} with a port or TLS name")
+                    if "#" in v:
+                        self.unsupport(f"{key} with a TLS name")
                         supported = False
-                    addresses.append(address_of(self.path, lineno, key, v.split("@")[0].strip()))
+                        continue
+                    try:  # ip or ip@port (unbound.conf(5): "append '@' with the port")
+                        addresses.append(normal_server(v))
+                    except ValueError:
+                        raise self.error(lineno, f"{key}: {v!r} is not an IP address "
+                                         "(with an optional @port)") from None
             elif key == f"{prefix}-host":
                 hosts.extend(self.name(lineno, key, v) for lineno, v in values)
             elif key == f"{prefix}-first":

@@ -18,6 +18,7 @@ import dns.rdatatype
 import dns.rrset
 
 from resolver.cache import MAX_NEGATIVE_TTL_S, MAX_TTL_S
+from resolver.model import server_ip
 from resolver.recursor.private import PrivateAddresses
 
 T = dns.rdatatype
@@ -131,6 +132,11 @@ class RecursorConfig:
     # records in these ranges are removed from responses unless their owner is under one
     # of the domains (resolver.recursor.private).  Empty: nothing removed (the default).
     private: PrivateAddresses = PrivateAddresses()
+    # The root hints are Unbound's stub-zone "." without stub-prime: its servers (a port
+    # too, ip@port) are asked for the root's zone even once the primed NS set is cached
+    # (iter_hints.c hints_lookup_stub: a noprime stub is used instead of the cached
+    # delegation point); off: the primed root servers replace the hints (RFC 8109).
+    root_stub: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.
@@ -139,7 +145,7 @@ class RecursorConfig:
         address the operator configured (a root hint) is trusted whatever it is.
         """
         try:
-            ip = ipaddress.ip_address(address)
+            ip = ipaddress.ip_address(server_ip(address))  # a configured ip@port too
         except ValueError:
             return False
         if ip.is_unspecified or ip.is_multicast or ip == _BROADCAST or ip in _THIS_NETWORK:
