@@ -50,11 +50,11 @@ def nodata(name: str, rdtype: str, zone: str) -> str:
                            f"86400 300")
 
 
-def root_range(address: str = ROOT) -> str:
-    return (f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {address}\n"
+def root_range(address: str = ROOT, glue: str = ROOT, extra: str = "") -> str:
+    return (f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {address}\n" + extra
             + entry(". IN NS", answer=". 86400 IN NS K.ROOT-SERVERS.NET.",
-                    additional=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
-            + entry("K.ROOT-SERVERS.NET. IN A", answer=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
+                    additional=f"K.ROOT-SERVERS.NET. 86400 IN A {glue}")
+            + entry("K.ROOT-SERVERS.NET. IN A", answer=f"K.ROOT-SERVERS.NET. 86400 IN A {glue}")
             + nodata("K.ROOT-SERVERS.NET.", "AAAA", ".")
             + entry("a.gtld-servers.net. IN A",
                     answer=f"a.gtld-servers.net. 86400 IN A {GTLD}")
@@ -355,6 +355,80 @@ def build_ports() -> None:
     )
 
 
+def build_stub_prime() -> None:
+    """unbound.conf(5) stub-prime: "If enabled it performs NS set priming, which is similar
+    to root hints, where it starts using the list of nameservers currently published by the
+    zone.  Thus, if the hint list is slightly outdated, the resolver picks up a correct list
+    online."  Default no: the stub's own addresses are used."""
+    www = "www.example.com."
+    ns2 = "1.2.3.5"
+    published = (("ns2.example.com.", ns2),)
+    stub_server = zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.66")
+                             + entry("example.com. IN NS",
+                                     answer="example.com. 86400 IN NS ns2.example.com.",
+                                     additional=f"ns2.example.com. 86400 IN A {ns2}"))
+    published_server = zone_range(ns2, entry(f"{www} IN A",
+                                             answer=f"{www} 300 IN A 192.0.2.55"),
+                                  ns_names=published)
+    world = root_range() + gtld_range(example_referral()) + stub_server + published_server
+
+    def zones(prime: str) -> str:
+        return (f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n"
+                f"stub-zone:\n\tname: \"example.com\"\n\tstub-addr: {NS}\n" + prime)
+
+    scenario("opt_stubprime_published_servers_used",
+             "stub-prime: yes: the zone's published NS set replaces the stub's address",
+             "", world, query(10, www, "A", f"{www} IN A 192.0.2.55"),
+             zones=zones("\tstub-prime: yes\n"))
+    check_ns = ("STEP 12 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype opcode\n"
+                "SECTION QUESTION\nexample.com. IN NS\nENTRY_END\n\n")
+    scenario("opt_stubprime_asks_the_ns_set",
+             "stub-prime: yes: the stub's server is asked for the zone's NS set",
+             "", world, query(10, www, "A", f"{www} IN A 192.0.2.55") + check_ns,
+             zones=zones("\tstub-prime: yes\n"))
+    scenario("opt_stubprime_no_uses_the_stub",
+             "stub-prime: no: the stub's own address is asked, whatever the zone publishes",
+             "", world, query(10, www, "A", f"{www} IN A 192.0.2.66"),
+             zones=zones("\tstub-prime: no\n"))
+    scenario("opt_stubprime_absent_is_no",
+             "stub-prime absent: no priming, the stub's own address is asked",
+             "", world, query(10, www, "A", f"{www} IN A 192.0.2.66"), zones=zones(""))
+    scenario("opt_stubprime_second_query_primed",
+             "stub-prime: yes: later questions in the zone go to the published servers too",
+             "", world, query(10, www, "A", f"{www} IN A 192.0.2.55")
+             + query(20, www, "A", f"{www} IN A 192.0.2.55"),
+             zones=zones("\tstub-prime: yes\n"))
+    glueless_stub = zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.66")
+                               + entry("example.com. IN NS",
+                                       answer="example.com. 86400 IN NS ns.example.net."))
+    net_answer = (entry("ns.example.net. IN A", answer="ns.example.net. 86400 IN A 1.2.3.6")
+                  + nodata("ns.example.net.", "AAAA", "."))
+    glueless_world = (root_range(extra=net_answer) + gtld_range(example_referral())
+                      + glueless_stub
+                      + zone_range("1.2.3.6", entry(f"{www} IN A",
+                                                    answer=f"{www} 300 IN A 192.0.2.55"),
+                                   ns_names=(("ns.example.net.", "1.2.3.6"),)))
+    scenario("opt_stubprime_published_ns_without_glue",
+             "stub-prime: yes: a published server without glue is looked up",
+             "", glueless_world, query(10, www, "A", f"{www} IN A 192.0.2.55"),
+             zones=zones("\tstub-prime: yes\n"))
+    primed_root = "193.0.14.130"
+    direct = entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.66")
+    root_world = (root_range(ROOT, glue=primed_root, extra=direct)
+                  + root_range(primed_root, glue=primed_root)
+                  + gtld_range(example_referral())
+                  + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55")))
+    scenario("opt_stubprime_root_yes",
+             "stub-prime: yes for the root: the primed root servers replace the stub address",
+             "", root_world, query(10, www, "A", f"{www} IN A 192.0.2.55"),
+             zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n\tstub-prime: yes\n")
+    scenario("opt_stubprime_root_no",
+             "stub-prime absent for the root: the stub address stays the root's server",
+             "", root_world, query(10, www, "A", f"{www} IN A 192.0.2.66"),
+             zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n")
+
+
 if __name__ == "__main__":
     build()
     build_ports()
+    build_stub_prime()
