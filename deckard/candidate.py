@@ -160,7 +160,8 @@ class CandidateConfig:
             harden_glue=config.harden_glue,
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
-            root_stub=config.dialect == "testbound" and config.stub_addr is not None,
+            root_stub=(config.dialect == "testbound" and config.stub_addr is not None
+                       and not config.root_stub_prime),
             cut_cname_chains=config.dialect == "testbound",
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",

@@ -93,6 +93,7 @@ class ScenarioConfig:
     minimal_responses: bool = True  # testbound's minimal-responses
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
     private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
+    root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -194,6 +194,7 @@ class _Reader:
         self.zone_kinds: list[str] = []
         self.private_networks: list[str] = []  # private-address
         self.private_domains: list[dns.name.Name] = []  # private-domain
+        self.root_prime = False  # stub-prime of the root stub zone
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -324,7 +325,7 @@ class _Reader:
         prefix = "stub" if kind == "stub-zone" else "forward"
         addresses: list[str] = []
         hosts: list[dns.name.Name] = []
-        first = False
+        first = prime = False
         supported = True
         for key, values in zone.items():
             if key == "name":
@@ -344,6 +345,9 @@ class _Reader:
                 hosts.extend(self.name(lineno, key, v) for lineno, v in values)
             elif key == f"{prefix}-first":
                 first = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key == "stub-prime" and kind == "stub-zone":
+                # NS set priming (unbound.conf(5)): the zone's published servers serve it
+                prime = all(self.boolean(lineno, key, v) for lineno, v in values)
             elif key in (f"{prefix}-prime", f"{prefix}-no-cache", f"{prefix}-tls-upstream",
                          f"{prefix}-ssl-upstream", f"{prefix}-tcp-upstream") and all(
                     x.lower() in _NO for _, x in values):
@@ -354,7 +358,7 @@ class _Reader:
         if not supported:
             return None
         return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
-                              first)
+                              first, prime)
 
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
@@ -380,6 +384,7 @@ class _Reader:
                 self.unsupport("stub-zone . with stub-host (root hints by name)")
             else:
                 stub_addrs.extend(configured.addresses)
+                self.root_prime = configured.prime
         if not self.zones:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
@@ -413,6 +418,7 @@ class _Reader:
             ttl_bounds=tuple(sorted(self.ttl_bounds.items())),
             private=PrivateAddresses(tuple(map(network, self.private_networks)),
                                      tuple(self.private_domains)),
+            root_stub_prime=self.root_prime,
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -53,6 +53,9 @@ class ConfiguredZone:
     addresses: tuple[str, ...] = ()
     hosts: tuple[dns.name.Name, ...] = ()
     first: bool = False  # stub-first / forward-first
+    # stub-prime: the stub's servers are first asked for the zone's NS set, whose servers
+    # (with their addresses) then serve the zone while it is cached
+    prime: bool = False
 
 
 @dataclass

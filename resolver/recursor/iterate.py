@@ -114,11 +114,13 @@ class Iteration:
         return conclude(c, name, qtype, flags, self.cache, self.config, self.clock.monotonic())
 
     async def check_ns(self, zone: dns.name.Name, servers: list[str], exchanger: Exchanger,
-                       budget: Budget) -> None:
+                       budget: Budget, glue: bool = False) -> bool:
         """harden_referral_path: ask ``zone``'s servers for its NS RRset and keep their
-        authoritative answer (Unbound's generate_ns_check); failures change nothing."""
+        authoritative answer (Unbound's generate_ns_check); failures change nothing.
+        ``glue``: the answer's addresses of those servers are kept too (stub priming).
+        Whether an NS RRset was kept."""
         if zone in budget.ns_checked or not servers or budget.queries_left <= 0:
-            return
+            return False
         budget.ns_checked.add(zone)
         result = await exchanger.exchange(
             UpstreamQuery(zone, T.NS, zone, self.view.not_lame(zone, servers),
@@ -128,13 +130,30 @@ class Iteration:
         response = result.response
         if response is None or not response.flags & dns.flags.AA \
                 or response.rcode() != dns.rcode.NOERROR:
-            return
+            return False
         scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
               private=self.config.private)
         now = self.clock.monotonic()
+        kept = False
         for rrset in response.answer:
-            if rrset.rdtype == T.NS and rrset.name == zone:
+            if rrset.rdtype == T.NS and rrset.name == zone and len(rrset):
                 self.cache.rrsets.put(bounded(rrset, self.config), Rank.ANSWER_AUTH, now)
+                kept = True
+        if kept and glue:
+            for rrset in response.additional:  # (the scrubber kept only the NS targets')
+                if rrset.rdtype in (T.A, T.AAAA):
+                    self.cache.rrsets.put(bounded(rrset, self.config), Rank.ADDITIONAL, now)
+        return kept
+
+    async def prime_stub(self, zone: ConfiguredZone, exchanger: Exchanger, budget: Budget,
+                         depth: int) -> None:
+        """Unbound's stub-prime: unless the zone's NS RRset is cached, ask the stub's
+        servers for it; the published servers then serve the zone (CacheView.closest_cut)
+        while it is cached.  A failure leaves the stub's own servers in charge."""
+        if self.cache.rrsets.get(zone.name, T.NS, self.clock.monotonic()) is not None:
+            return
+        servers = await self.addresses.of_configured(zone, exchanger, budget, depth)
+        await self.check_ns(zone.name, list(servers), exchanger, budget, glue=True)
 
 
 class _Question(NamedTuple):
