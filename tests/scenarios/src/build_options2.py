@@ -92,10 +92,13 @@ def zone_range(address: str, entries: str, ns_names: tuple[tuple[str, str], ...]
     return out + "RANGE_END\n\n"
 
 
-def query(step: int, qname: str, qtype: str, answer: str, rcode: str = "NOERROR") -> str:
+def query(step: int, qname: str, qtype: str, answer: str, rcode: str = "NOERROR",
+          authority: str = "") -> str:
     body = f"SECTION QUESTION\n{qname} IN {qtype}\n"
     if answer:
         body += f"SECTION ANSWER\n{answer.strip()}\n"
+    if authority:
+        body += f"SECTION AUTHORITY\n{authority.strip()}\n"
     return (f"STEP {step} QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\n{qname} IN {qtype}\n"
             f"ENTRY_END\n\n"
             f"STEP {step + 1} CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA {rcode}\n"
@@ -428,7 +431,69 @@ def build_stub_prime() -> None:
              zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n")
 
 
+def over(transport: str, ranges: str) -> str:
+    """Every entry of ``ranges`` answers only queries over ``transport`` (TCP or UDP): a
+    query over the other is unmatched, which fails the run."""
+    return ranges.replace("MATCH opcode", f"MATCH {transport} opcode")
+
+
+def build_tcp_upstream() -> None:
+    """unbound.conf(5) tcp-upstream: "Enable or disable whether the upstream queries use TCP
+    only for transport.  Default is no."  do-udp: "Enable or disable whether UDP queries are
+    answered or issued.  Default is yes" (with no, upstream queries go over TCP).
+    """
+    www = "www.example.com."
+    simple = iterated(entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55"))
+    scenario("opt_tcp_upstream_all_tcp",
+             "tcp-upstream: yes: every upstream query (priming, referrals, answer) over TCP",
+             "\ttcp-upstream: yes\n", over("TCP", simple),
+             query(10, www, "A", f"{www} IN A 192.0.2.55"))
+    scenario("opt_tcp_upstream_default_udp",
+             "tcp-upstream absent: upstream queries go over UDP",
+             "", over("UDP", simple), query(10, www, "A", f"{www} IN A 192.0.2.55"))
+    scenario("opt_tcp_upstream_no_is_udp",
+             "tcp-upstream: no: upstream queries go over UDP",
+             "\ttcp-upstream: no\n", over("UDP", simple),
+             query(10, www, "A", f"{www} IN A 192.0.2.55"))
+    scenario("opt_tcp_upstream_do_udp_no",
+             "do-udp: no: no UDP query is issued upstream, TCP is used",
+             "\tdo-udp: no\n", over("TCP", simple),
+             query(10, www, "A", f"{www} IN A 192.0.2.55"))
+    forwarder = (f"; the forwarder\nRANGE_BEGIN 0 1000\n\tADDRESS {NS}\n"
+                 + entry(f"{www} IN A", aa=False, answer=f"{www} 300 IN A 192.0.2.55")
+                 + "RANGE_END\n\n")
+    scenario("opt_tcp_upstream_forwarder",
+             "tcp-upstream: yes: a forwarder is asked over TCP",
+             "\ttcp-upstream: yes\n", over("TCP", forwarder),
+             query(10, www, "A", f"{www} IN A 192.0.2.55"), forward=True)
+    net_answer = (entry("ns.example.net. IN A", answer=f"ns.example.net. 86400 IN A {NS}")
+                  + nodata("ns.example.net.", "AAAA", "."))
+    glueless = (root_range(extra=net_answer) + gtld_range(
+        entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+              authority="example.com. 86400 IN NS ns.example.net."))
+        + zone_range(NS, entry(f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55")))
+    scenario("opt_tcp_upstream_glueless",
+             "tcp-upstream: yes: a nameserver's address is looked up over TCP too",
+             "\ttcp-upstream: yes\n", over("TCP", glueless),
+             query(10, www, "A", f"{www} IN A 192.0.2.55"))
+    chain = iterated(
+        entry(f"{www} IN A", answer=f"{www} 300 IN CNAME host.example.com.")
+        + entry("host.example.com. IN A", answer="host.example.com. 300 IN A 192.0.2.56"))
+    scenario("opt_tcp_upstream_cname",
+             "tcp-upstream: yes: the target of a CNAME is asked over TCP",
+             "\ttcp-upstream: yes\n", over("TCP", chain),
+             query(10, www, "A", f"{www} IN CNAME host.example.com.\n"
+                                 "host.example.com. IN A 192.0.2.56"))
+    soa = "example.com. 300 IN SOA ns.example.com. hostmaster.example.com. 1 3600 900 86400 300"
+    negative = iterated(entry("nx.example.com. IN A", rcode="NXDOMAIN", authority=soa))
+    scenario("opt_tcp_upstream_nxdomain",
+             "tcp-upstream: yes: a negative answer comes over TCP",
+             "\ttcp-upstream: yes\n", over("TCP", negative),
+             query(10, "nx.example.com.", "A", "", rcode="NXDOMAIN", authority=soa))
+
+
 if __name__ == "__main__":
     build()
     build_ports()
     build_stub_prime()
+    build_tcp_upstream()
