@@ -105,6 +105,7 @@ class CandidateConfig:
     # scenarios expect its '. NS' query first; Deckard's often have no entry for it
     prime: bool = False
     root_stub: bool = False  # testbound's stub-zone ".": its addresses stay the root's
+    tcp_upstream: bool = False  # every upstream query over TCP
     # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
@@ -181,6 +182,7 @@ class CandidateConfig:
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
             private=config.private,
+            tcp_upstream=config.tcp_upstream,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -323,7 +325,7 @@ class Candidate:
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses,
-            minimal_ns_answers=config.minimal_ns_answers)
+            minimal_ns_answers=config.minimal_ns_answers, tcp_upstream=config.tcp_upstream)
         self.conductor = parts.conductor
         self.recursor = parts.recursor
         self.answerer = parts.answerer

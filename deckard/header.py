@@ -94,6 +94,7 @@ class ScenarioConfig:
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # testbound's cache-min/max(-negative)-ttl
     private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
     root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
+    tcp_upstream: bool = False  # testbound's tcp-upstream (or do-udp: no)
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

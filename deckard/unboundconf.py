@@ -120,7 +120,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"yes"}),
         "the candidate treats an NXDOMAIN as covering the names below it (RFC 8020)",
     ),
-    "do-udp": (frozenset({"yes"}), "the candidate queries over UDP first"),
     "val-sig-skew-min": (frozenset({"3600"}), "the candidate's signature skew floor (1 h)"),
     "val-sig-skew-max": (frozenset({"86400"}), "the candidate's signature skew cap (1 day)"),
     "val-nsec3-keysize-iterations": (
@@ -195,6 +194,7 @@ class _Reader:
         self.private_networks: list[str] = []  # private-address
         self.private_domains: list[dns.name.Name] = []  # private-domain
         self.root_prime = False  # stub-prime of the root stub zone
+        self.tcp_upstream = False  # tcp-upstream: yes or do-udp: no
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -286,6 +286,10 @@ class _Reader:
             self.private_networks.append(value)
         elif key == "private-domain":
             self.private_domains.append(self.name(lineno, key, value))
+        elif key == "tcp-upstream":
+            self.tcp_upstream |= self.boolean(lineno, key, value)
+        elif key == "do-udp":  # no: no UDP query is issued, so upstream goes over TCP
+            self.tcp_upstream |= not self.boolean(lineno, key, value)
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -419,6 +423,7 @@ class _Reader:
             private=PrivateAddresses(tuple(map(network, self.private_networks)),
                                      tuple(self.private_domains)),
             root_stub_prime=self.root_prime,
+            tcp_upstream=self.tcp_upstream,
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -138,6 +138,7 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
              anchors: TrustAnchors | None = None,
              dnssec_config: DnssecConfig | None = None,
              rng: random.Random | None = None, use_0x20: bool = True,
+             tcp_upstream: bool = False,
              recursor_clock: Clock | None = None,
              seam: Callable[[Exchanger], Exchanger] | None = None,
              minimal_responses: bool = True, minimal_ns_answers: bool = True) -> Assembly:
@@ -148,10 +149,12 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     tests call it with a fake network (a ``MockTransport``, a scenario's) and a manual clock.
 
     ``rng``: the conductor's randomness (server choice, IDs, 0x20), seeded for replays;
+    ``tcp_upstream``: every upstream query over TCP (Unbound's tcp-upstream);
     ``recursor_clock``: the recursor's clock when it is not ``clock`` (Deckard's whole
     seconds); ``seam``: wraps the conductor where the answerer asks it (a fault, a
     recorder)."""
-    conductor = Conductor(transport, cache.infra, clock, rng, use_0x20=use_0x20)
+    conductor = Conductor(transport, cache.infra, clock, rng, use_0x20=use_0x20,
+                          tcp_upstream=tcp_upstream)
     resolving_clock = recursor_clock or clock
     zones = None if anchors is None else ZoneKeys(anchors, resolving_clock)
     recursor = Recursor(cache, root_hints, resolving_clock, recursor_config,
@@ -179,7 +182,8 @@ def build(config: ResolverConfig, clock: Clock | None = None,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),
             do_ip6=ip6_enabled(config), prime=config.priming,
             private=private_addresses(config)),
-        anchors=trust_anchors(config) or None, use_0x20=config.use_0x20)
+        anchors=trust_anchors(config) or None, use_0x20=config.use_0x20,
+        tcp_upstream=config.tcp_upstream)
     resolves = parts.resolves
     peers = config.peers
     if peers is not None and peers.self_id is not None:

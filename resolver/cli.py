@@ -140,6 +140,9 @@ def register(sub: Any) -> None:
                    help="PEM certificate chain for --dot/--doh (a self-signed one made at "
                         "start when not given)")
     s.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--tcp-upstream", action="store_true",
+                   help="send every upstream query over TCP, never UDP (Unbound's "
+                        "tcp-upstream: tunnels, networks that drop UDP)")
     s.add_argument("--private-address", action="append", default=[], metavar="NET",
                    help="DNS rebinding protection: remove A/AAAA records in this network "
                         "(10.0.0.0/8, fd00::/8, one address) from answers for names outside "
@@ -264,6 +267,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         plugins=_plugin_specs(args.plugin),
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
+        tcp_upstream=args.tcp_upstream,
         control=parse_listen(args.control, policy, "--control") if args.control else None,
     )
     if config.control is not None and config.control[1] + config.processes - 1 > 65535:

@@ -63,6 +63,7 @@ class ResolverConfig:
     # of the domains (resolver.recursor.private).  Empty: nothing is removed.
     private_addresses: tuple[str, ...] = ()
     private_domains: tuple[str, ...] = ()
+    tcp_upstream: bool = False  # every upstream query over TCP (Unbound's tcp-upstream)
 
     @property
     def reply_cache_bytes(self) -> int:

@@ -102,6 +102,7 @@ class Conductor:
         rng: random.Random | None = None,
         *,
         use_0x20: bool = True,
+        tcp_upstream: bool = False,
     ) -> None:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
@@ -119,6 +120,8 @@ class Conductor:
             self.rng = rng
             self.case_rng = random.Random(hash(rng.getstate()[1]))  # ints: same every run
         self.use_0x20 = use_0x20
+        # every upstream query over TCP (Unbound's tcp-upstream; a TC answer is then final)
+        self.tcp_upstream = tcp_upstream
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
 
@@ -261,7 +264,8 @@ class Conductor:
         edns = self.infra.edns_ok(addr, now)
         caps = self.use_0x20 and self.infra.caps_ok(addr, now)
         msg = self._message(query, edns, caps)
-        response, failure = await self._send(addr, msg, False, timeout, query.qname)
+        tcp = self.tcp_upstream
+        response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
         if failure is Failure.CASE_MISMATCH:
             # A server that does not echo the question's case (or a forgery that guessed ID
             # and port but not the case): ask again in plain lower case, and keep doing so
@@ -269,23 +273,23 @@ class Conductor:
             self.infra.set_no_caps(addr, self.clock.monotonic())
             caps = False
             msg = self._message(query, edns, caps)
-            response, failure = await self._send(addr, msg, False, timeout, query.qname)
+            response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
         if response is None:
             return None, failure
         if response.rcode() == dns.rcode.FORMERR and edns:
             # An EDNS-intolerant server: ask again without OPT and remember.
             self.infra.set_edns(addr, False, self.clock.monotonic())
             msg = self._message(query, False, caps)
-            response, failure = await self._send(addr, msg, False, timeout, query.qname)
+            response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
             if response is None:
                 return None, failure
-        if response.flags & dns.flags.TC:
+        if response.flags & dns.flags.TC and not tcp:
             response, failure = await self._send(addr, msg, True, max(timeout, 1.0), query.qname)
             if response is None:
                 return None, failure
-            if response.flags & dns.flags.TC:
-                self.metrics.error(addr, Failure.TRUNCATED)
-                return None, Failure.TRUNCATED
+        if response.flags & dns.flags.TC:
+            self.metrics.error(addr, Failure.TRUNCATED)
+            return None, Failure.TRUNCATED
         kind = RCODE_FAILURES.get(response.rcode())
         if kind is not None:
             self.metrics.error(addr, kind)
