@@ -492,8 +492,92 @@ def build_tcp_upstream() -> None:
              query(10, "nx.example.com.", "A", "", rcode="NXDOMAIN", authority=soa))
 
 
+def build_zone_tcp() -> None:
+    """unbound.conf(5) forward-tcp-upstream / stub-tcp-upstream: "If it is set to "yes" then
+    upstream queries use TCP only for transport regardless of global flag tcp-upstream.
+    Default is no."  Only the zone's configured servers: servers learnt from referrals
+    below it are asked as usual."""
+    www = "www.example.com."
+    good = f"{www} IN A 192.0.2.55"
+    root_udp = over("UDP", root_range() + gtld_range(example_referral()))
+    fwd = (f"; the forwarder\nRANGE_BEGIN 0 1000\n\tADDRESS {NS}\n"
+           + entry(f"{www} IN A", aa=False, answer=f"{www} 300 IN A 192.0.2.55")
+           + "RANGE_END\n\n")
+    root_stub = f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n"
+    scenario("opt_zone_tcp_forward_zone",
+             "forward-tcp-upstream: yes: the forward zone's servers are asked over TCP only",
+             "", root_udp + over("TCP", fwd), query(10, www, "A", good),
+             zones=root_stub + f"forward-zone:\n\tname: \"example.com\"\n"
+                               f"\tforward-addr: {NS}\n\tforward-tcp-upstream: yes\n")
+    zone_tcp = over("TCP", zone_range(NS, entry(f"{www} IN A",
+                                                answer=f"{www} 300 IN A 192.0.2.55")))
+    scenario("opt_zone_tcp_stub_zone",
+             "stub-tcp-upstream: yes: the stub zone's servers are asked over TCP only",
+             "", root_udp + zone_tcp, query(10, www, "A", good),
+             zones=root_stub + f"stub-zone:\n\tname: \"example.com\"\n"
+                               f"\tstub-addr: {NS}\n\tstub-tcp-upstream: yes\n")
+    scenario("opt_zone_tcp_stub_no",
+             "stub-tcp-upstream: no: the stub zone's servers are asked over UDP",
+             "", root_udp + over("UDP", zone_range(NS, entry(
+                 f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55"))),
+             query(10, www, "A", good),
+             zones=root_stub + f"stub-zone:\n\tname: \"example.com\"\n"
+                               f"\tstub-addr: {NS}\n\tstub-tcp-upstream: no\n")
+    scenario("opt_zone_tcp_root_forward",
+             "forward-tcp-upstream: yes in the root forward zone: every query over TCP",
+             "", over("TCP", fwd), query(10, www, "A", good),
+             zones=f"forward-zone:\n\tname: \".\"\n\tforward-addr: {NS}\n"
+                   "\tforward-tcp-upstream: yes\n")
+    scenario("opt_zone_tcp_root_stub",
+             "stub-tcp-upstream: yes for the root: the root over TCP, learnt servers over UDP",
+             "", over("TCP", root_range()) + over("UDP", gtld_range(example_referral())
+                                                   + zone_range(NS, entry(
+                                                       f"{www} IN A",
+                                                       answer=f"{www} 300 IN A 192.0.2.55"))),
+             query(10, www, "A", good),
+             zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n"
+                   "\tstub-tcp-upstream: yes\n")
+    sub = "www.sub.example.com."
+    sub_fwd = ("; the forwarder of sub.example.com.\nRANGE_BEGIN 0 1000\n"
+               "\tADDRESS 198.51.100.7\n"
+               + entry(f"{sub} IN A", aa=False, answer=f"{sub} 300 IN A 192.0.2.77")
+               + "RANGE_END\n\n")
+    scenario("opt_zone_tcp_outside_the_zone_udp",
+             "forward-tcp-upstream: yes: names outside the zone are still asked over UDP",
+             "", root_udp + over("UDP", zone_range(NS, entry(
+                 f"{www} IN A", answer=f"{www} 300 IN A 192.0.2.55")))
+             + over("TCP", sub_fwd),
+             query(10, www, "A", good) + query(20, sub, "A", f"{sub} IN A 192.0.2.77"),
+             zones=root_stub + "forward-zone:\n\tname: \"sub.example.com\"\n"
+                               "\tforward-addr: 198.51.100.7\n\tforward-tcp-upstream: yes\n")
+    scenario("opt_zone_tcp_no_keeps_global_yes",
+             "forward-tcp-upstream: no does not undo tcp-upstream: yes",
+             "\ttcp-upstream: yes\n", over("TCP", fwd), query(10, www, "A", good),
+             zones=f"forward-zone:\n\tname: \".\"\n\tforward-addr: {NS}\n"
+                   "\tforward-tcp-upstream: no\n")
+    child = (entry("sub.example.com. IN A", match="opcode subdomain", aa=False,
+                   copy_query=True, authority="sub.example.com. 86400 IN NS ns.sub.example.com.",
+                   additional="ns.sub.example.com. 86400 IN A 1.2.3.7"))
+    child_server = ("; ns.sub.example.com.\nRANGE_BEGIN 0 1000\n\tADDRESS 1.2.3.7\n"
+                    + entry(f"{sub} IN A", answer=f"{sub} 300 IN A 192.0.2.77")
+                    + entry("sub.example.com. IN NS",
+                            answer="sub.example.com. 86400 IN NS ns.sub.example.com.",
+                            additional="ns.sub.example.com. 86400 IN A 1.2.3.7")
+                    + entry("ns.sub.example.com. IN A",
+                            answer="ns.sub.example.com. 86400 IN A 1.2.3.7")
+                    + nodata("ns.sub.example.com.", "AAAA", "sub.example.com.")
+                    + "RANGE_END\n\n")
+    scenario("opt_zone_tcp_child_of_stub_udp",
+             "stub-tcp-upstream: yes: a zone delegated below the stub zone is asked over UDP",
+             "", root_udp + over("TCP", zone_range(NS, child)) + over("UDP", child_server),
+             query(10, sub, "A", f"{sub} IN A 192.0.2.77"),
+             zones=root_stub + f"stub-zone:\n\tname: \"example.com\"\n"
+                               f"\tstub-addr: {NS}\n\tstub-tcp-upstream: yes\n")
+
+
 if __name__ == "__main__":
     build()
     build_ports()
     build_stub_prime()
     build_tcp_upstream()
+    build_zone_tcp()
