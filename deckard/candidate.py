@@ -106,6 +106,7 @@ class CandidateConfig:
     prime: bool = False
     root_stub: bool = False  # testbound's stub-zone ".": its addresses stay the root's
     tcp_upstream: bool = False  # every upstream query over TCP
+    root_tcp: bool = False  # the root's configured servers over TCP
     # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
@@ -183,6 +184,7 @@ class CandidateConfig:
             ttl_bounds=config.ttl_bounds,
             private=config.private,
             tcp_upstream=config.tcp_upstream,
+            root_tcp=config.root_tcp,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -204,6 +206,7 @@ class CandidateConfig:
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
             root_stub=self.root_stub,
+            root_tcp=self.root_tcp,
             cut_cname_chains=self.cut_cname_chains,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,

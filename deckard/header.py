@@ -95,6 +95,7 @@ class ScenarioConfig:
     private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
     root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
     tcp_upstream: bool = False  # testbound's tcp-upstream (or do-udp: no)
+    root_tcp: bool = False  # testbound's stub/forward-tcp-upstream of the root zone
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -195,6 +195,7 @@ class _Reader:
         self.private_domains: list[dns.name.Name] = []  # private-domain
         self.root_prime = False  # stub-prime of the root stub zone
         self.tcp_upstream = False  # tcp-upstream: yes or do-udp: no
+        self.root_tcp = False  # stub/forward-tcp-upstream of the root zone
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -329,7 +330,7 @@ class _Reader:
         prefix = "stub" if kind == "stub-zone" else "forward"
         addresses: list[str] = []
         hosts: list[dns.name.Name] = []
-        first = prime = False
+        first = prime = tcp = False
         supported = True
         for key, values in zone.items():
             if key == "name":
@@ -349,11 +350,14 @@ class _Reader:
                 hosts.extend(self.name(lineno, key, v) for lineno, v in values)
             elif key == f"{prefix}-first":
                 first = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key == f"{prefix}-tcp-upstream":
+                # unbound.conf(5): TCP only "regardless of global flag tcp-upstream"
+                tcp = all(self.boolean(lineno, key, v) for lineno, v in values)
             elif key == "stub-prime" and kind == "stub-zone":
                 # NS set priming (unbound.conf(5)): the zone's published servers serve it
                 prime = all(self.boolean(lineno, key, v) for lineno, v in values)
             elif key in (f"{prefix}-prime", f"{prefix}-no-cache", f"{prefix}-tls-upstream",
-                         f"{prefix}-ssl-upstream", f"{prefix}-tcp-upstream") and all(
+                         f"{prefix}-ssl-upstream") and all(
                     x.lower() in _NO for _, x in values):
                 continue  # the defaults: no priming of a stub, caching, plain UDP
             else:
@@ -362,7 +366,7 @@ class _Reader:
         if not supported:
             return None
         return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
-                              first, prime)
+                              first, prime, tcp)
 
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
@@ -381,7 +385,9 @@ class _Reader:
                 continue
             if name != dns.name.root:
                 zones.append(configured)
-            elif configured.forward:
+                continue
+            self.root_tcp |= configured.tcp
+            if configured.forward:
                 forwards.extend(configured.addresses)
                 forward_hosts.extend(configured.hosts)
             elif configured.hosts:
@@ -424,6 +430,7 @@ class _Reader:
                                      tuple(self.private_domains)),
             root_stub_prime=self.root_prime,
             tcp_upstream=self.tcp_upstream,
+            root_tcp=self.root_tcp,
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -264,7 +264,7 @@ class Conductor:
         edns = self.infra.edns_ok(addr, now)
         caps = self.use_0x20 and self.infra.caps_ok(addr, now)
         msg = self._message(query, edns, caps)
-        tcp = self.tcp_upstream
+        tcp = self.tcp_upstream or query.tcp
         response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
         if failure is Failure.CASE_MISMATCH:
             # A server that does not echo the question's case (or a forgery that guessed ID

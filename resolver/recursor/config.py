@@ -56,6 +56,7 @@ class ConfiguredZone:
     # stub-prime: the stub's servers are first asked for the zone's NS set, whose servers
     # (with their addresses) then serve the zone while it is cached
     prime: bool = False
+    tcp: bool = False  # stub/forward-tcp-upstream: its servers are asked over TCP only
 
 
 @dataclass
@@ -140,6 +141,9 @@ class RecursorConfig:
     # (iter_hints.c hints_lookup_stub: a noprime stub is used instead of the cached
     # delegation point); off: the primed root servers replace the hints (RFC 8109).
     root_stub: bool = False
+    # The root's configured servers (the hints, or the root forwarders) are asked over TCP
+    # only (Unbound's stub-tcp-upstream / forward-tcp-upstream of the zone ".").
+    root_tcp: bool = False
 
     def usable(self, address: str, configured: bool = False) -> bool:
         """Whether an upstream server at ``address`` may be asked.

@@ -86,7 +86,7 @@ class Iteration:
             raise ResolutionFailed(f"no forwarder address for {zone.name}")
         result = await exchanger.exchange(
             UpstreamQuery(name, qtype, zone.name, servers,
-                          dnssec=self.config.dnssec, rd=True)
+                          dnssec=self.config.dnssec, rd=True, tcp=zone.tcp)
         )
         budget.spend(max(1, result.attempts))
         if result.response is None:
@@ -108,7 +108,7 @@ class Iteration:
         if not (self.config.forwarders or self.config.forward_hosts):
             return None
         return ConfiguredZone(dns.name.root, True, self.config.forwarders,
-                              self.config.forward_hosts)
+                              self.config.forward_hosts, tcp=self.config.root_tcp)
 
     def conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> Step:
         return conclude(c, name, qtype, flags, self.cache, self.config, self.clock.monotonic())
@@ -124,7 +124,7 @@ class Iteration:
         budget.ns_checked.add(zone)
         result = await exchanger.exchange(
             UpstreamQuery(zone, T.NS, zone, self.view.not_lame(zone, servers),
-                          dnssec=self.config.dnssec)
+                          dnssec=self.config.dnssec, tcp=self.zone_tcp(zone))
         )
         budget.spend(max(1, result.attempts))
         response = result.response
@@ -144,6 +144,14 @@ class Iteration:
                 if rrset.rdtype in (T.A, T.AAAA):
                     self.cache.rrsets.put(bounded(rrset, self.config), Rank.ADDITIONAL, now)
         return kept
+
+    def zone_tcp(self, zone: dns.name.Name) -> bool:
+        """Whether ``zone``'s servers are asked over TCP only: it is a configured zone with
+        stub-tcp-upstream (the root: ``root_tcp``); a zone learnt below it is not."""
+        if zone == dns.name.root:
+            return self.config.root_tcp
+        configured = self.view.configured(zone)
+        return configured is not None and configured.name == zone and configured.tcp
 
     async def prime_stub(self, zone: ConfiguredZone, exchanger: Exchanger, budget: Budget,
                          depth: int) -> None:
@@ -297,7 +305,8 @@ class _Walk:
         result = await self.exchanger.exchange(
             UpstreamQuery(question.name, question.qtype, self.zone,
                           it.view.not_lame(self.zone, self.servers),
-                          dnssec=self.config.dnssec, minimised=question.probe)
+                          dnssec=self.config.dnssec, minimised=question.probe,
+                          tcp=it.zone_tcp(self.zone))
         )
         self.budget.spend(max(1, result.attempts))
         if not question.probe:

@@ -63,7 +63,7 @@ class Primer:
             return False
         result = await exchanger.exchange(
             UpstreamQuery(dns.name.root, T.NS, dns.name.root, tuple(servers),
-                          dnssec=self.config.dnssec))
+                          dnssec=self.config.dnssec, tcp=self.config.root_tcp))
         budget.spend(max(1, result.attempts))
         response = result.response
         if response is None or response.rcode() != dns.rcode.NOERROR:

@@ -62,3 +62,57 @@ async def test_the_operator_setting(tcp_upstream: bool) -> None:
 def test_the_testbound_translation(line: str, tcp: bool) -> None:
     c = parse(Path("x.rpl"), scenario_text(line)).config
     assert (c.tcp_upstream, c.unsupported) == (tcp, ())
+
+
+# -- one zone's servers over TCP (stub-tcp-upstream / forward-tcp-upstream) ----------------
+
+ZONE_SERVER = "192.0.2.1"
+
+
+def zone_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    name = query.question[0].name
+    if address == ROOT:  # the root refers zone.ex. to a server below the stub zone
+        if name.is_subdomain(dns.name.from_text("zone.ex.")):
+            return reply(query, aa=False, authority=("zone.ex. 3600 NS ns.zone.ex.",),
+                         additional=("ns.zone.ex. 3600 A 192.0.2.9",))
+        return reply(query, answer=(f"{name} 60 A 198.51.100.1",))
+    if address == ZONE_SERVER:
+        return reply(query, aa=False, authority=("zone.ex. 3600 NS ns.zone.ex.",),
+                     additional=("ns.zone.ex. 3600 A 192.0.2.9",))
+    return reply(query, answer=(f"{name} 60 A 198.51.100.9",))
+
+
+@pytest.mark.parametrize("zone_tcp, root_tcp", [(True, False), (False, True), (False, False)])
+async def test_a_configured_zone_over_tcp(zone_tcp: bool, root_tcp: bool) -> None:
+    import dataclasses
+
+    from resolver.recursor import ConfiguredZone
+
+    recursor, conductor, transport, _ = make(zone_world, qmin=False)
+    recursor.config = dataclasses.replace(
+        recursor.config, root_tcp=root_tcp,
+        zones=(ConfiguredZone(dns.name.from_text("ex."), False, (ZONE_SERVER,),
+                              tcp=zone_tcp),))
+    await resolve(recursor, conductor, "www.zone.ex.")  # ex. (stub) refers to zone.ex.
+    await resolve(recursor, conductor, "a.root.")  # (the root's own name: not in ex.)
+    by_server = {(s.address, s.tcp) for s in transport.sent}
+    assert (ZONE_SERVER, zone_tcp) in by_server and ("192.0.2.9", False) in by_server
+    assert {tcp for a, tcp in by_server if a == ROOT} == {root_tcp}
+
+
+@pytest.mark.parametrize("text, zone_tcp, root_tcp", [
+    ('stub-zone:\n\tname: "ex."\n\tstub-addr: 192.0.2.1\n\tstub-tcp-upstream: yes\n', True,
+     False),
+    ('forward-zone:\n\tname: "ex."\n\tforward-addr: 192.0.2.1\n\tforward-tcp-upstream: yes\n',
+     True, False),
+    ('stub-zone:\n\tname: "ex."\n\tstub-addr: 192.0.2.1\n\tstub-tcp-upstream: no\n', False,
+     False),
+])
+def test_zone_tcp_is_translated(text: str, zone_tcp: bool, root_tcp: bool) -> None:
+    c = parse(Path("x.rpl"), scenario_text().replace("CONFIG_END", text + "CONFIG_END", 1))
+    assert c.config.unsupported == ()
+    assert [z.tcp for z in c.config.zones] == [zone_tcp]
+    assert c.config.root_tcp is root_tcp
+    root = parse(Path("x.rpl"), scenario_text().replace(
+        "K.ROOT-SERVERS.NET.\n", "K.ROOT-SERVERS.NET.\n\tstub-tcp-upstream: yes\n", 1))
+    assert root.config.root_tcp is True and root.config.unsupported == ()
