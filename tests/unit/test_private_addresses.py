@@ -142,3 +142,17 @@ def test_the_testbound_header_is_translated() -> None:
     assert c.private.domains == (dns.name.from_text("in.example.com."),)
     with pytest.raises(ScenarioError, match=r"x.rpl:\d+: private-address: 'nowhere'"):
         parse(Path("x.rpl"), scenario_text("\tprivate-address: nowhere"))
+
+
+def test_resolver_serve_flags() -> None:
+    from tests.unit.test_root_data import config
+
+    c = config("--private-address", "10.0.0.0/8", "--private-address", "fd00::/8",
+               "--private-domain", "lan.example", "--tcp-upstream")
+    assert c.private_addresses == ("10.0.0.0/8", "fd00::/8")
+    assert c.private_domains == ("lan.example",) and c.tcp_upstream is True
+    assert private_addresses(c).allowed(dns.name.from_text("pc.lan.example."))
+    plain = config()
+    assert (plain.private_addresses, plain.tcp_upstream) == ((), False)
+    with pytest.raises(ConfigError, match=r"--private-address '300.0.0.0/8' is not"):
+        config("--private-address", "300.0.0.0/8")
