@@ -359,7 +359,7 @@ class _Reader:
             elif key in (f"{prefix}-prime", f"{prefix}-no-cache", f"{prefix}-tls-upstream",
                          f"{prefix}-ssl-upstream") and all(
                     x.lower() in _NO for _, x in values):
-                continue  # the defaults: no priming of a stub, caching, plain UDP
+                continue  # the defaults: caching, no TLS
             else:
                 self.unsupport(f"{kind} {key}")
                 supported = False
