@@ -44,9 +44,10 @@ from resolver.clock import ManualClock
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.config import DnssecConfig
 from resolver.localzone import LocalConfig, NoReply
-from resolver.model import Request
+from resolver.model import Request, server_ip
 from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
+from resolver.recursor.private import PrivateAddresses
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -104,6 +105,8 @@ class CandidateConfig:
     # RFC 8109 priming before the first iteration from the hints: Unbound's testbound
     # scenarios expect its '. NS' query first; Deckard's often have no entry for it
     prime: bool = False
+    root_stub: bool = False  # testbound's stub-zone ".": its addresses stay the root's
+    root_tcp: bool = False  # the root's configured servers over TCP
     # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
@@ -138,6 +141,7 @@ class CandidateConfig:
     ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
     local: LocalConfig | None = None  # local zones (testbound: with Unbound's defaults)
     stale: tuple[tuple[str, int | bool], ...] = ()  # RecursorConfig fields: serve_expired*
+    private: PrivateAddresses = PrivateAddresses()  # private-address / private-domain
     qmin_qtype: int = int(dns.rdatatype.NS)
     """Deckard's scenarios are written for minimised queries of type NS (Knot Resolver's
     way, RFC 7816): their ranges often have no entry for a minimised A query, and Deckard
@@ -168,6 +172,8 @@ class CandidateConfig:
             harden_glue=config.harden_glue,
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
+            root_stub=(config.dialect == "testbound" and config.stub_addr is not None
+                       and not config.root_stub_prime),
             cut_cname_chains=config.dialect == "testbound",
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",
@@ -196,6 +202,8 @@ class CandidateConfig:
             ttl_bounds=config.ttl_bounds,
             local=config.local,
             stale=config.stale,
+            private=config.private,
+            root_tcp=config.root_tcp,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -203,7 +211,7 @@ class CandidateConfig:
         return tuple(
             (n, a)
             for n, a in self.root_hints
-            if (self.do_ip4 if ipaddress.ip_address(a).version == 4 else self.do_ip6)
+            if (self.do_ip4 if ipaddress.ip_address(server_ip(a)).version == 4 else self.do_ip6)
         )
 
     def dnssec_config(self) -> DnssecConfig:
@@ -235,6 +243,8 @@ class CandidateConfig:
             harden_glue=self.harden_glue,
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
+            root_stub=self.root_stub,
+            root_tcp=self.root_tcp,
             cut_cname_chains=self.cut_cname_chains,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
@@ -248,6 +258,7 @@ class CandidateConfig:
             dnssec_lame_check=self.dnssec_lame_check,
             do_not_query=self.do_not_query,
             keep_extras=not (self.minimal_responses and self.minimal_ns_answers),
+            private=self.private,
         )
         overrides: dict[str, object] = {**dict(self.ttl_bounds), **dict(self.stale)}
         return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
 from resolver.localzone import LocalConfig
 from resolver.recursor import ConfiguredZone
+from resolver.recursor.private import PrivateAddresses
 
 DEFAULT_STUB_NAME = dns.name.from_text("k.root-servers.net.")
 _YES = {"on", "yes", "true", "1"}
@@ -110,6 +111,9 @@ class ScenarioConfig:
     # testbound: local-zone/local-data (Unbound's defaults too); None: no local zone
     local: LocalConfig | None = None
     stale: tuple[tuple[str, int | bool], ...] = ()  # testbound's serve-expired family
+    private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
+    root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
+    root_tcp: bool = False  # testbound's stub/forward-tcp-upstream of the root zone
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

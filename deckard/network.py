@@ -89,6 +89,8 @@ def check_playable(scenario: Scenario) -> None:
     if scenario.config.zones or scenario.config.forward_hosts:
         raise Unsupported("stub or forward zones: only the candidate is configured with them")
     addresses = server_addresses(scenario)
+    if any("@" in a for a in addresses):
+        raise Unsupported("a server on a port other than 53: in-process only")
     public = sorted(a for a in addresses if not is_loopback(a))
     if public:
         raise Unsupported(

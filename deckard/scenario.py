@@ -19,7 +19,6 @@ SCENARIO_END is ignored.  Errors are :class:`~deckard.text.ScenarioError` naming
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from deckard.header import ScenarioConfig, parse_header
 from deckard.records import Question, Record, RecordError, parse_question, parse_record
 from deckard.text import ScenarioError, strip_comment
 from deckard.unboundconf import is_unbound_conf, parse_unbound_conf
+from resolver.model import normal_server
 
 ENTRY_PAYLOAD = 4096
 """Every Deckard entry message carries EDNS version 0 with this UDP payload size."""
@@ -207,7 +207,9 @@ class Scenario:
 
 
 def normalise_address(text: str) -> str:
-    return ipaddress.ip_address(text).compressed
+    """An address as ranges and the fake network compare it: ``ip`` or ``ip@port``
+    (testbound's ADDRESS takes a port; 53 is the default, dropped)."""
+    return normal_server(text)
 
 
 # -- the parser ---------------------------------------------------------------------------

@@ -45,12 +45,14 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
-from deckard.header import ScenarioConfig, ValidationConfig, address_of
+from deckard.header import ScenarioConfig, ValidationConfig
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
 from resolver import localzone
 from resolver.localzone_defaults import AS112_ZONES
+from resolver.model import normal_server
 from resolver.recursor import ConfiguredZone
+from resolver.recursor.private import PrivateAddressError, PrivateAddresses, network
 
 CLAUSES = frozenset(
     "server stub-zone forward-zone auth-zone view remote-control python dynlib rpz "
@@ -289,6 +291,10 @@ class _Reader:
         self.views: list[_LocalParts] = []  # view: clauses
         self.view_nets: list[tuple[int, str, str]] = []  # access-control-view
         self.unblock_lan = False
+        self.private_networks: list[str] = []  # private-address
+        self.private_domains: list[dns.name.Name] = []  # private-domain
+        self.root_prime = False  # stub-prime of the root stub zone
+        self.root_tcp = False  # stub/forward-tcp-upstream of the root zone
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -398,6 +404,14 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.bogus_ttl = int(value)
+        elif key == "private-address":
+            try:
+                network(value)
+            except PrivateAddressError as e:
+                raise self.error(lineno, f"{key}: {e}") from None
+            self.private_networks.append(value)
+        elif key == "private-domain":
+            self.private_domains.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -457,32 +471,43 @@ class _Reader:
         prefix = "stub" if kind == "stub-zone" else "forward"
         addresses: list[str] = []
         hosts: list[dns.name.Name] = []
-        first = False
+        first = prime = tcp = False
         supported = True
         for key, values in zone.items():
             if key == "name":
                 continue
             if key == f"{prefix}-addr":
                 for lineno, v in values:
-                    if "@" in v or "#" in v:
-                        self.unsupport(f"{key} with a port or TLS name")
+                    if "#" in v:
+                        self.unsupport(f"{key} with a TLS name")
                         supported = False
-                    addresses.append(address_of(self.path, lineno, key, v.split("@")[0].strip()))
+                        continue
+                    try:  # ip or ip@port (unbound.conf(5): "append '@' with the port")
+                        addresses.append(normal_server(v))
+                    except ValueError:
+                        raise self.error(lineno, f"{key}: {v!r} is not an IP address "
+                                         "(with an optional @port)") from None
             elif key == f"{prefix}-host":
                 hosts.extend(self.name(lineno, key, v) for lineno, v in values)
             elif key == f"{prefix}-first":
                 first = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key == f"{prefix}-tcp-upstream":
+                # unbound.conf(5): TCP only "regardless of global flag tcp-upstream"
+                tcp = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key == "stub-prime" and kind == "stub-zone":
+                # NS set priming (unbound.conf(5)): the zone's published servers serve it
+                prime = all(self.boolean(lineno, key, v) for lineno, v in values)
             elif key in (f"{prefix}-prime", f"{prefix}-no-cache", f"{prefix}-tls-upstream",
-                         f"{prefix}-ssl-upstream", f"{prefix}-tcp-upstream") and all(
+                         f"{prefix}-ssl-upstream") and all(
                     x.lower() in _NO for _, x in values):
-                continue  # the defaults: no priming of a stub, caching, plain UDP
+                continue  # the defaults: caching, no TLS
             else:
                 self.unsupport(f"{kind} {key}")
                 supported = False
         if not supported:
             return None
         return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
-                              first)
+                              first, prime, tcp)
 
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
@@ -501,13 +526,16 @@ class _Reader:
                 continue
             if name != dns.name.root:
                 zones.append(configured)
-            elif configured.forward:
+                continue
+            self.root_tcp |= configured.tcp
+            if configured.forward:
                 forwards.extend(configured.addresses)
                 forward_hosts.extend(configured.hosts)
             elif configured.hosts:
                 self.unsupport("stub-zone . with stub-host (root hints by name)")
             else:
                 stub_addrs.extend(configured.addresses)
+                self.root_prime = configured.prime
         if not self.zones:
             self.unsupport("no root stub-zone or forward-zone (built-in root hints)")
         validation = ValidationConfig(
@@ -556,6 +584,10 @@ class _Reader:
             local=_local_config(self),
             stale=tuple(sorted({**self.stale, "serve_expired_ede": bool(
                 self.stale.get("serve_expired_ede")) and self.ede}.items())),
+            private=PrivateAddresses(tuple(map(network, self.private_networks)),
+                                     tuple(self.private_domains)),
+            root_stub_prime=self.root_prime,
+            root_tcp=self.root_tcp,
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

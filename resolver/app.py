@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dns.edns
+import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
 
@@ -43,6 +45,7 @@ from resolver.peers import PeerGroup, PeerResolver
 from resolver.plugins import gated
 from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.exchanger import Exchanger
+from resolver.recursor.private import PrivateAddressError, PrivateAddresses
 from resolver.recursor.resolves import Resolves
 
 DNSSEC_TYPES = {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3}
@@ -211,7 +214,7 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
     recorder); ``local_zones``: answered before the cache and the recursion
     (:mod:`resolver.localzone`; None: no local zone, not even Unbound's defaults)."""
     conductor = Conductor(transport, cache.infra, clock, rng, use_0x20=use_0x20,
-                          tcp_only=tcp_upstream)
+                          tcp_upstream=tcp_upstream)
     resolving_clock = recursor_clock or clock
     zones = None if anchors is None else ZoneKeys(anchors, resolving_clock)
     recursor = Recursor(cache, root_hints, resolving_clock, recursor_config,
@@ -250,9 +253,10 @@ def build(config: ResolverConfig, clock: Clock | None = None,
             serve_expired_reply_ttl=config.serve_expired_reply_ttl,
             serve_expired_client_timeout=config.serve_expired_client_timeout,
             serve_expired_ede=config.serve_expired_ede,
-            serve_original_ttl=config.serve_original_ttl),
+            serve_original_ttl=config.serve_original_ttl,
+            private=private_addresses(config)),
         anchors=trust_anchors(config) or None, use_0x20=config.use_0x20,
-        local_zones=local_zones)
+        local_zones=local_zones, tcp_upstream=config.tcp_upstream)
     resolves = parts.resolves
     peers = config.peers
     if peers is not None and peers.self_id is not None:
@@ -267,6 +271,19 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         return ResolverAnswerer(PeerResolver(resolves, group), parts.conductor,
                                 local_zones=local_zones)
     return parts.answerer
+
+
+def private_addresses(config: ResolverConfig) -> PrivateAddresses:
+    """The configured private ranges and domains (``ConfigError`` naming a bad one)."""
+    for text in config.private_domains:
+        try:
+            dns.name.from_text(text, origin=dns.name.root)
+        except dns.exception.DNSException as e:
+            raise ConfigError(f"--private-domain {text!r}: {e}") from None
+    try:
+        return PrivateAddresses.parse(config.private_addresses, config.private_domains)
+    except PrivateAddressError as e:
+        raise ConfigError(f"--private-address {e}") from None
 
 
 def ip6_enabled(config: ResolverConfig) -> bool:

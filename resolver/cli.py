@@ -35,7 +35,13 @@ from configfiles import ConfigError
 from configfiles.roothints import read_root_hints
 from netpolicy import PRODUCTION, AddressError, AddressPolicy, Networks
 from resolver import cli_answers, control_client, rootdata, wasm
-from resolver.app import ResolverAnswerer, build, describe, trust_anchors
+from resolver.app import (
+    ResolverAnswerer,
+    build,
+    describe,
+    private_addresses,
+    trust_anchors,
+)
 from resolver.cache.reply import FastCache
 from resolver.config import ResolverConfig, checked_address
 from resolver.control import ControlServer, PluginSet
@@ -136,6 +142,16 @@ def register(sub: Any) -> None:
                    help="PEM certificate chain for --dot/--doh (a self-signed one made at "
                         "start when not given)")
     s.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
+    s.add_argument("--tcp-upstream", action="store_true",
+                   help="send every upstream query over TCP, never UDP (Unbound's "
+                        "tcp-upstream: tunnels, networks that drop UDP)")
+    s.add_argument("--private-address", action="append", default=[], metavar="NET",
+                   help="DNS rebinding protection: remove A/AAAA records in this network "
+                        "(10.0.0.0/8, fd00::/8, one address) from answers for names outside "
+                        "every --private-domain (Unbound's private-address; repeatable)")
+    s.add_argument("--private-domain", action="append", default=[], metavar="NAME",
+                   help="names under this domain keep their --private-address records "
+                        "(Unbound's private-domain; repeatable)")
     s.add_argument("--plugin", action="append", default=[], metavar="FILE[:KIND[:ARG]]",
                    help="a WebAssembly plugin: FILE a .wasm/.wat module or a shipped "
                         "example's name (blocklist, localzone, ede-annotator, noop), KIND its "
@@ -251,12 +267,16 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
         plugins=_plugin_specs(args.plugin),
+        private_addresses=tuple(args.private_address),
+        private_domains=tuple(args.private_domain),
+        tcp_upstream=args.tcp_upstream,
         control=parse_listen(args.control, policy, "--control") if args.control else None,
         local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
     )
     if config.control is not None and config.control[1] + config.processes - 1 > 65535:
         raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "
                           "(one per process) pass 65535")
+    private_addresses(config)  # a bad network or name: a one-line ConfigError
     try:
         trust_anchors(config)
     except ConfigError as e:

@@ -70,6 +70,12 @@ class ResolverConfig:
     serve_expired_client_timeout: int = 1800  # ms; 0: expired data at once
     serve_expired_ede: bool = False  # EDE 3 Stale Answer on such answers
     serve_original_ttl: bool = False  # answers carry the TTL the data came with
+    # DNS rebinding protection (Unbound's private-address / private-domain): A and AAAA
+    # records in these networks are removed from answers unless their owner is under one
+    # of the domains (resolver.recursor.private).  Empty: nothing is removed.
+    private_addresses: tuple[str, ...] = ()
+    private_domains: tuple[str, ...] = ()
+    tcp_upstream: bool = False  # every upstream query over TCP (Unbound's tcp-upstream)
 
     @property
     def reply_cache_bytes(self) -> int:

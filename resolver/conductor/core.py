@@ -102,7 +102,7 @@ class Conductor:
         rng: random.Random | None = None,
         *,
         use_0x20: bool = True,
-        tcp_only: bool = False,
+        tcp_upstream: bool = False,
     ) -> None:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
@@ -120,8 +120,8 @@ class Conductor:
             self.rng = rng
             self.case_rng = random.Random(hash(rng.getstate()[1]))  # ints: same every run
         self.use_0x20 = use_0x20
-        # Unbound's tcp-upstream: yes (or do-udp: no): every query goes over TCP
-        self.tcp_only = tcp_only
+        # every upstream query over TCP (Unbound's tcp-upstream; a TC answer is then final)
+        self.tcp_upstream = tcp_upstream
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
 
@@ -264,7 +264,7 @@ class Conductor:
         edns = self.infra.edns_ok(addr, now)
         caps = self.use_0x20 and self.infra.caps_ok(addr, now)
         msg = self._message(query, edns, caps)
-        tcp = self.tcp_only
+        tcp = self.tcp_upstream or query.tcp
         if tcp:
             timeout = max(timeout, 1.0)
         response, failure = await self._send(addr, msg, tcp, timeout, query.qname)

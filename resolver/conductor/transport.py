@@ -33,6 +33,8 @@ import dns.rdatatype
 import dns.rrset
 import dns.wire
 
+from resolver.model import server_endpoint
+
 T = dns.rdatatype
 INTERPRETED_TYPES = frozenset({
     T.A, T.AAAA, T.NS, T.CNAME, T.DNAME, T.SOA, T.MX, T.SRV, T.PTR,
@@ -178,13 +180,14 @@ class NetworkTransport:
 
     async def _udp(self, address: str, wire: bytes, timeout: float) -> bytes:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(dns.inet.af_for_address(address), socket.SOCK_DGRAM)
+        ip, port = server_endpoint(address, self.port)
+        sock = socket.socket(dns.inet.af_for_address(ip), socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
             if self.source is not None:
                 sock.bind((self.source, 0))
             # connected: the kernel drops datagrams from any other address or port
-            sock.connect((address, self.port))
+            sock.connect((ip, port))
         except OSError:
             sock.close()
             raise
@@ -201,8 +204,8 @@ class NetworkTransport:
     async def _tcp(self, address: str, wire: bytes, timeout: float) -> bytes:
         async with asyncio.timeout(timeout):
             local = (self.source, 0) if self.source is not None else None
-            reader, writer = await asyncio.open_connection(address, self.port,
-                                                           local_addr=local)
+            ip, port = server_endpoint(address, self.port)
+            reader, writer = await asyncio.open_connection(ip, port, local_addr=local)
             try:
                 writer.write(len(wire).to_bytes(2, "big") + wire)
                 await writer.drain()

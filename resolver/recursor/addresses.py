@@ -56,7 +56,7 @@ class ServerAddresses:
         Cached addresses (glue included) first; else the names without a known address
         are resolved, one after another, until one gives an address.
         """
-        if zone == dns.name.root and not ns_names:
+        if zone == dns.name.root and (not ns_names or self.config.root_stub):
             return self.view.root_addresses(exclude)
         if not ns_names:
             stub = self.view.configured(zone, budget.unconfigured)

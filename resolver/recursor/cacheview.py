@@ -165,7 +165,9 @@ class CacheView:
         while True:
             stub = self.configured(n, ignore)
             if stub is not None and stub.name == n and not stub.forward:
-                return n, []
+                ns = self.cache.rrsets.get(n, T.NS, now) if stub.prime else None
+                # a primed stub zone: the NS set its servers published, while cached
+                return n, [] if ns is None else [rd.target for rd in ns.rrset]
             ns = self.cache.rrsets.get(n, T.NS, now)
             if ns is not None:
                 return n, [rd.target for rd in ns.rrset]

@@ -18,6 +18,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
+from resolver.recursor.private import PrivateAddresses
+
 T = dns.rdatatype
 
 
@@ -55,7 +57,7 @@ def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
 
 def scrub(
     response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True,
-    promiscuous: bool = False,
+    promiscuous: bool = False, private: PrivateAddresses | None = None,
 ) -> bool:
     """Remove out-of-bailiwick authority and additional data, in place.
 
@@ -64,11 +66,15 @@ def scrub(
     With ``promiscuous`` on, a response that is not a referral (it has an answer, an SOA
     in its authority section or an rcode other than NOERROR) loses the NS sets of its
     authority section and so their glue (Unbound's ``iter-scrub-promiscuous``): only a
-    referral may say where a zone's servers are.
+    referral may say where a zone's servers are.  ``private``: addresses in its private
+    ranges are removed from public names (Unbound's ``private-address``, DNS rebinding
+    protection; :mod:`resolver.recursor.private`).
     Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
     mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
     _place_signatures(response)
+    if private:
+        private.remove_from(response)
     referred_away = any(
         r.rdtype == T.NS and not in_zone(r.name, zone) for r in response.authority
     )

@@ -18,6 +18,8 @@ import dns.rdatatype
 import dns.rrset
 
 from resolver.cache import MAX_NEGATIVE_TTL_S, MAX_TTL_S
+from resolver.model import server_ip
+from resolver.recursor.private import PrivateAddresses
 
 T = dns.rdatatype
 
@@ -51,6 +53,10 @@ class ConfiguredZone:
     addresses: tuple[str, ...] = ()
     hosts: tuple[dns.name.Name, ...] = ()
     first: bool = False  # stub-first / forward-first
+    # stub-prime: the stub's servers are first asked for the zone's NS set, whose servers
+    # (with their addresses) then serve the zone while it is cached
+    prime: bool = False
+    tcp: bool = False  # stub/forward-tcp-upstream: its servers are asked over TCP only
 
 
 @dataclass
@@ -157,6 +163,19 @@ class RecursorConfig:
     # counting down in the cache (which still expires it); cache-min/max-ttl do not apply
     serve_original_ttl: bool = False
 
+    # Unbound's private-address / private-domain (DNS rebinding protection): A and AAAA
+    # records in these ranges are removed from responses unless their owner is under one
+    # of the domains (resolver.recursor.private).  Empty: nothing removed (the default).
+    private: PrivateAddresses = PrivateAddresses()
+    # The root hints are Unbound's stub-zone "." without stub-prime: its servers (a port
+    # too, ip@port) are asked for the root's zone even once the primed NS set is cached
+    # (iter_hints.c hints_lookup_stub: a noprime stub is used instead of the cached
+    # delegation point); off: the primed root servers replace the hints (RFC 8109).
+    root_stub: bool = False
+    # The root's configured servers (the hints, or the root forwarders) are asked over TCP
+    # only (Unbound's stub-tcp-upstream / forward-tcp-upstream of the zone ".").
+    root_tcp: bool = False
+
     def __post_init__(self) -> None:
         for name in ("serve_expired_ttl", "serve_expired_reply_ttl",
                      "serve_expired_client_timeout"):
@@ -173,7 +192,7 @@ class RecursorConfig:
         in ``do_not_query`` (Unbound's do-not-query-address).
         """
         try:
-            ip = ipaddress.ip_address(address)
+            ip = ipaddress.ip_address(server_ip(address))  # a configured ip@port too
         except ValueError:
             return False
         if ip.is_unspecified or ip.is_multicast or ip == _BROADCAST or ip in _THIS_NETWORK:

@@ -200,6 +200,8 @@ class Recursor:
                 if configured.forward:
                     return await self.iteration.forward(name, qtype, exchanger, budget, depth,
                                                         configured)
+                if configured.prime:
+                    await self.iteration.prime_stub(configured, exchanger, budget, depth)
                 return await self.iteration.walk(name, qtype, exchanger, budget, depth, above)
             except ResolutionFailed:
                 if not configured.first:

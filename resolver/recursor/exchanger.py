@@ -45,6 +45,7 @@ class UpstreamQuery:
     # A QNAME-minimised probe (RFC 9156): the recursor stops minimising when it fails, so
     # the exchanger gives up on it early (Unbound's relaxed mode, see the conductor).
     minimised: bool = False
+    tcp: bool = False  # TCP only (a configured zone's stub/forward-tcp-upstream)
 
 
 @dataclass

@@ -86,7 +86,7 @@ class Iteration:
             raise ResolutionFailed(f"no forwarder address for {zone.name}")
         result = await exchanger.exchange(
             UpstreamQuery(name, qtype, zone.name, servers,
-                          dnssec=self.config.dnssec, rd=True)
+                          dnssec=self.config.dnssec, rd=True, tcp=zone.tcp)
         )
         budget.spend(max(1, result.attempts))
         if result.response is None:
@@ -94,7 +94,7 @@ class Iteration:
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
         away = scrub(response, zone.name, self.config.harden_glue,
-                     self.config.scrub_promiscuous)
+                     self.config.scrub_promiscuous, private=self.config.private)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
@@ -108,32 +108,60 @@ class Iteration:
         if not (self.config.forwarders or self.config.forward_hosts):
             return None
         return ConfiguredZone(dns.name.root, True, self.config.forwarders,
-                              self.config.forward_hosts)
+                              self.config.forward_hosts, tcp=self.config.root_tcp)
 
     def conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> Step:
         return conclude(c, name, qtype, flags, self.cache, self.config, self.clock.monotonic())
 
     async def check_ns(self, zone: dns.name.Name, servers: list[str], exchanger: Exchanger,
-                       budget: Budget) -> None:
+                       budget: Budget, glue: bool = False) -> bool:
         """harden_referral_path: ask ``zone``'s servers for its NS RRset and keep their
-        authoritative answer (Unbound's generate_ns_check); failures change nothing."""
+        authoritative answer (Unbound's generate_ns_check); failures change nothing.
+        ``glue``: the answer's addresses of those servers are kept too (stub priming).
+        Whether an NS RRset was kept."""
         if zone in budget.ns_checked or not servers or budget.queries_left <= 0:
-            return
+            return False
         budget.ns_checked.add(zone)
         result = await exchanger.exchange(
             UpstreamQuery(zone, T.NS, zone, self.view.not_lame(zone, servers),
-                          dnssec=self.config.dnssec)
+                          dnssec=self.config.dnssec, tcp=self.zone_tcp(zone))
         )
         budget.spend(max(1, result.attempts))
         response = result.response
         if response is None or not response.flags & dns.flags.AA \
                 or response.rcode() != dns.rcode.NOERROR:
-            return
-        scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous)
+            return False
+        scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
+              private=self.config.private)
         now = self.clock.monotonic()
+        kept = False
         for rrset in response.answer:
-            if rrset.rdtype == T.NS and rrset.name == zone:
+            if rrset.rdtype == T.NS and rrset.name == zone and len(rrset):
                 self.cache.rrsets.put(bounded(rrset, self.config), Rank.ANSWER_AUTH, now)
+                kept = True
+        if kept and glue:
+            for rrset in response.additional:  # (the scrubber kept only the NS targets')
+                if rrset.rdtype in (T.A, T.AAAA):
+                    self.cache.rrsets.put(bounded(rrset, self.config), Rank.ADDITIONAL, now)
+        return kept
+
+    def zone_tcp(self, zone: dns.name.Name) -> bool:
+        """Whether ``zone``'s servers are asked over TCP only: it is a configured zone with
+        stub-tcp-upstream (the root: ``root_tcp``); a zone learnt below it is not."""
+        if zone == dns.name.root:
+            return self.config.root_tcp
+        configured = self.view.configured(zone)
+        return configured is not None and configured.name == zone and configured.tcp
+
+    async def prime_stub(self, zone: ConfiguredZone, exchanger: Exchanger, budget: Budget,
+                         depth: int) -> None:
+        """Unbound's stub-prime: unless the zone's NS RRset is cached, ask the stub's
+        servers for it; the published servers then serve the zone (CacheView.closest_cut)
+        while it is cached.  A failure leaves the stub's own servers in charge."""
+        if self.cache.rrsets.get(zone.name, T.NS, self.clock.monotonic()) is not None:
+            return
+        servers = await self.addresses.of_configured(zone, exchanger, budget, depth)
+        await self.check_ns(zone.name, list(servers), exchanger, budget, glue=True)
 
 
 class _Question(NamedTuple):
@@ -277,7 +305,8 @@ class _Walk:
         result = await self.exchanger.exchange(
             UpstreamQuery(question.name, question.qtype, self.zone,
                           it.view.not_lame(self.zone, self.servers),
-                          dnssec=self.config.dnssec, minimised=question.probe)
+                          dnssec=self.config.dnssec, minimised=question.probe,
+                          tcp=it.zone_tcp(self.zone))
         )
         self.budget.spend(max(1, result.attempts))
         if not question.probe:
@@ -313,7 +342,8 @@ class _Walk:
         server; a DNSSEC-lame answer as lame; a referral carrying the asked DS as the
         answer), with the response the answer is taken from."""
         qn, qt, zone = question.name, question.qtype, self.zone
-        away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous)
+        away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
+                     private=self.config.private)
         c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away,
                      cut_chains=self.config.cut_cname_chains)
         if question.probe and c.fallback is not None:

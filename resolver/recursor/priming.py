@@ -63,11 +63,12 @@ class Primer:
             return False
         result = await exchanger.exchange(
             UpstreamQuery(dns.name.root, T.NS, dns.name.root, tuple(servers),
-                          dnssec=self.config.dnssec))
+                          dnssec=self.config.dnssec, tcp=self.config.root_tcp))
         budget.spend(max(1, result.attempts))
         response = result.response
         if response is None or response.rcode() != dns.rcode.NOERROR:
             return False
+        self.config.private.remove_from(response)  # root servers in private ranges too
         ns = response.get_rrset(response.answer, dns.name.root, IN, T.NS)
         if ns is None or not len(ns):
             return False

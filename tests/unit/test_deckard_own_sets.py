@@ -45,3 +45,22 @@ def test_own_scenario_passes(path: Path) -> None:
     assert [r.variant for r in results] == ["qmin", "noqmin"]
     for r in results:
         assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"
+
+
+# testbound-dialect sets for unbound.conf options (issue 16 part 3), each file one
+# documented aspect of an option; their header fixes the QNAME minimisation variant
+OPTION_SETS = ("testbound/options2",)  # private-address / private-domain (helper opts)
+OPTION_FILES = sorted(f for s in OPTION_SETS for f in (SCENARIOS / s).glob("*.rpl"))
+
+
+def test_option_sets_are_there() -> None:
+    assert len(OPTION_FILES) >= 8
+
+
+@pytest.mark.parametrize("path", OPTION_FILES,
+                         ids=[f"{f.parent.name}/{f.stem}" for f in OPTION_FILES])
+def test_own_option_scenario_passes(path: Path) -> None:
+    results = [r for r in run_file(str(path), RunOptions()) if r.status != "skip"]
+    assert results and all(r.dialect == "testbound" for r in results)
+    for r in results:
+        assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"

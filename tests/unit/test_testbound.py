@@ -294,8 +294,9 @@ CONFIG_END""", 1)
         ConfiguredZone(dns.name.from_text("example.com."), False, ("1.2.3.4",), (), True),
         ConfiguredZone(dns.name.from_text("example.net."), True, ("192.0.2.7",),
                        (dns.name.from_text("fwd.example.org."),)),
+        ConfiguredZone(dns.name.from_text("example.org."), False, ("192.0.2.8",), prime=True),
     )
-    assert c.unsupported == ("stub-zone stub-prime",)
+    assert c.unsupported == ()  # stub-prime: yes is translated (tests/unit/test_stub_prime.py)
 
 
 def test_a_stub_zone_below_the_root_is_asked_for_its_names(tmp_path: Path) -> None:
