@@ -27,8 +27,10 @@ with a literal ``unbound.conf`` fragment before ``CONFIG_END``::
 
 Lines are ``key: value`` with ``#`` comments (outside double quotes); a line whose first
 non-blank character is ``;`` is a comment too (testbound skips those before Unbound's
-parser sees the file).  testbound header words (``COMMANDLINE``, ``AUTOTRUST_FILE``,
-``TEMPFILE_NAME``, ...) are unsupported.
+parser sees the file).  testbound's temporary files (``TEMPFILE_NAME``,
+``TEMPFILE_CONTENTS``, ``AUTOTRUST_FILE``) are taken out first (:mod:`deckard.anchorfiles`):
+the trust anchor options read them; other testbound header words (``COMMANDLINE``, ...) are
+unsupported.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
+from deckard import anchorfiles
 from deckard.header import ScenarioConfig, ValidationConfig, address_of
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
@@ -269,6 +272,7 @@ class _Reader:
         self.clause = ""
         self.unsupported: list[str] = []
         self.anchors: list[Record] = []
+        self.anchor_files: list[tuple[int, str, str]] = []  # (line, key, path)
         self.insecure: list[dns.name.Name] = []
         self.date: float | None = None
         self.qmin: bool = True  # Unbound's default
@@ -345,6 +349,8 @@ class _Reader:
     def server(self, lineno: int, key: str, value: str) -> None:
         if key == "qname-minimisation":
             self.qmin = self.boolean(lineno, key, value)
+        elif key in anchorfiles.ANCHOR_KEYS:  # read in parse_unbound_conf (deckard/anchorfiles)
+            self.anchor_files.append((lineno, key, value))
         elif key == "trust-anchor":
             try:
                 rr = parse_record(strip_comment(value, ";"))
@@ -581,6 +587,17 @@ def is_unbound_conf(lines: Iterable[tuple[int, str]]) -> bool:
 def parse_unbound_conf(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig:
     """Translate a testbound header (numbered lines before ``CONFIG_END``)."""
     reader = _Reader(path)
-    for lineno, raw in lines:
+    try:
+        conf, files = anchorfiles.split_tempfiles(lines)
+    except anchorfiles.AnchorFileError as e:
+        raise reader.error(e.line, str(e)) from None
+    for lineno, raw in conf:
         reader.line(lineno, raw)
+    for lineno, key, value in reader.anchor_files:
+        try:
+            reader.anchors.extend(anchorfiles.read_anchors(key, value, files))
+        except anchorfiles.AnchorFileError as e:
+            raise reader.error(e.line or lineno, f"{key}: {e}") from None
+        except ValueError:
+            reader.unsupport(f"{key}: not a testbound temporary file")
     return reader.finish()
