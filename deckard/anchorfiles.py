@@ -54,6 +54,7 @@ ANCHOR_TYPES = (dns.rdatatype.DS, dns.rdatatype.DNSKEY)
 _STATE = re.compile(r";;\s*state\s*=\s*(\d+)")
 _ANCHOR_STATES = {2, 4}  # VALID, MISSING (Unbound's autotrust.h)
 _BIND_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*|#[^\n]*", re.S)
+_AT = re.compile(r"<input>:\d+: (.*)", re.S)
 _TRUSTED = re.compile(r"trusted-keys\s*\{(.*?)\}\s*;", re.S)
 
 
@@ -136,7 +137,8 @@ def _zone_file(lines: list[tuple[int, str]]) -> list[Record]:
                                 default_ttl=3600).read()
         rrsets = manager.rrsets
     except dns.exception.DNSException as e:
-        raise AnchorFileError(first, f"not zone file syntax: {e}") from None
+        at = _AT.match(str(e))  # "<input>:N: problem" (N: the tokenizer's line, past the RR)
+        raise AnchorFileError(first, f"not zone file syntax: {at[1] if at else e}") from None
     records = [Record(rrset.name, rrset.ttl, rrset.rdclass, rrset.rdtype, rd)
                for rrset in rrsets for rd in rrset]
     for r in records:
