@@ -1,8 +1,8 @@
 """Trust anchors from files in the testbound dialect (issue 16, helper "runner"):
 trust-anchor-file, trusted-keys-file and auto-trust-anchor-file read testbound's temporary
 files (TEMPFILE_NAME / TEMPFILE_CONTENTS / $INCLUDE_TEMPFILE, AUTOTRUST_FILE), as
-unbound.conf(5) describes the three formats; and the project's scenarios of
-tests/scenarios/testbound/anchor_files pass."""
+unbound.conf(5) describes the three formats (the scenarios of
+tests/scenarios/testbound/anchor_files are run by test_testbound_own_sets)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from deckard.runner import RunOptions, run_file
-from deckard.scenario import load, parse
+from deckard.scenario import parse
 from deckard.text import ScenarioError
 from tests.unit.test_testbound import ANCHOR, scenario_text
 
-SET = Path(__file__).parents[1] / "scenarios" / "testbound" / "anchor_files"
-FILES = sorted(SET.glob("*.rpl"))
 KEY = "257 3 13 l4zAeUkBFhnV/lTV8V76a4WRbiUCdw2s +5eNkw4ysP7WckZbiffLxsGAneIMUFFG"
 
 
@@ -78,11 +75,3 @@ def test_bad_files_are_one_line_errors(extra: str, files: str, problem: str) -> 
     with pytest.raises(ScenarioError, match=problem):
         parse(Path("x.rpl"), scenario_text(extra).replace("CONFIG_END", files + "CONFIG_END", 1))
 
-
-@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
-def test_anchor_files_scenarios_pass(path: Path) -> None:
-    assert load(path).steps
-    results = [r for r in run_file(str(path), RunOptions()) if r.status != "skip"]
-    assert results
-    for r in results:
-        assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"
