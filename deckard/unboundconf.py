@@ -78,8 +78,13 @@ NO_OPS: dict[str, str] = {
         "verbosity logfile use-syslog log-time-ascii log-queries log-replies log-servfail "
         "log-local-actions log-tag-queryreply log-identity log-destaddr val-log-level "
         "statistics-interval statistics-cumulative extended-statistics use-systemd "
-        "ede".split(),
+        "log-time-iso shm-enable shm-key statistics-inhibit-zero".split(),
         "logging and statistics only: the answers are the same",
+    ),
+    "ede": (
+        "Unbound attaches Extended DNS Errors (RFC 8914) only with ede: yes; the candidate "
+        "attaches its validator's always, which only MATCH ede=N / ede=any can see, and "
+        "scenarios use those with ede: yes (ede-serve-expired still needs it: SERVE_EXPIRED)"
     ),
     # process, sockets and capacity: the run is in-process with a cache far bigger than
     # any scenario's few dozen records

@@ -75,3 +75,9 @@ def test_bad_files_are_one_line_errors(extra: str, files: str, problem: str) -> 
     with pytest.raises(ScenarioError, match=problem):
         parse(Path("x.rpl"), scenario_text(extra).replace("CONFIG_END", files + "CONFIG_END", 1))
 
+
+
+@pytest.mark.parametrize("key", ["log-servfail", "val-log-level", "log-time-iso", "shm-enable",
+                                 "statistics-inhibit-zero", "ede"])
+def test_logging_keys_and_ede_are_no_ops(key: str) -> None:
+    assert parse(Path("x.rpl"), scenario_text(f"\t{key}: yes")).unsupported == ()
