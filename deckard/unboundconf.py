@@ -341,6 +341,9 @@ class _Reader:
                 self.line(lineno, value)
             return
         value = unquote(value)
+        if key in ("include", "include-toplevel"):  # anywhere, a file's text in its place
+            self.unsupport(key)
+            return
         if not self.clause:
             raise self.error(lineno, f"{key}: appears before any clause (server: ...)")
         if self.clause == "server":

@@ -81,3 +81,8 @@ def test_bad_files_are_one_line_errors(extra: str, files: str, problem: str) -> 
                                  "statistics-inhibit-zero", "ede"])
 def test_logging_keys_and_ede_are_no_ops(key: str) -> None:
     assert parse(Path("x.rpl"), scenario_text(f"\t{key}: yes")).unsupported == ()
+
+
+def test_an_included_file_is_unsupported_even_before_a_clause() -> None:
+    text = "include:\nTEMPFILE_NAME more.conf\n" + scenario_text()
+    assert parse(Path("x.rpl"), text).unsupported == ("include",)
