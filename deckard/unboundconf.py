@@ -27,8 +27,10 @@ with a literal ``unbound.conf`` fragment before ``CONFIG_END``::
 
 Lines are ``key: value`` with ``#`` comments (outside double quotes); a line whose first
 non-blank character is ``;`` is a comment too (testbound skips those before Unbound's
-parser sees the file).  testbound header words (``COMMANDLINE``, ``AUTOTRUST_FILE``,
-``TEMPFILE_NAME``, ...) are unsupported.
+parser sees the file).  testbound's temporary files (``TEMPFILE_NAME``,
+``TEMPFILE_CONTENTS``, ``AUTOTRUST_FILE``) are taken out first (:mod:`deckard.anchorfiles`):
+the trust anchor options read them; other testbound header words (``COMMANDLINE``, ...) are
+unsupported.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
+from deckard import anchorfiles
 from deckard.header import ScenarioConfig, ValidationConfig
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
@@ -77,8 +80,13 @@ NO_OPS: dict[str, str] = {
         "verbosity logfile use-syslog log-time-ascii log-queries log-replies log-servfail "
         "log-local-actions log-tag-queryreply log-identity log-destaddr val-log-level "
         "statistics-interval statistics-cumulative extended-statistics use-systemd "
-        "ede".split(),
+        "log-time-iso shm-enable shm-key statistics-inhibit-zero".split(),
         "logging and statistics only: the answers are the same",
+    ),
+    "ede": (
+        "Unbound attaches Extended DNS Errors (RFC 8914) only with ede: yes; the candidate "
+        "attaches its validator's always, which only MATCH ede=N / ede=any can see, and "
+        "scenarios use those with ede: yes (ede-serve-expired still needs it: SERVE_EXPIRED)"
     ),
     # process, sockets and capacity: the run is in-process with a cache far bigger than
     # any scenario's few dozen records
@@ -271,6 +279,7 @@ class _Reader:
         self.clause = ""
         self.unsupported: list[str] = []
         self.anchors: list[Record] = []
+        self.anchor_files: list[tuple[int, str, str]] = []  # (line, key, path)
         self.insecure: list[dns.name.Name] = []
         self.date: float | None = None
         self.qmin: bool = True  # Unbound's default
@@ -338,6 +347,9 @@ class _Reader:
                 self.line(lineno, value)
             return
         value = unquote(value)
+        if key in ("include", "include-toplevel"):  # anywhere, a file's text in its place
+            self.unsupport(key)
+            return
         if not self.clause:
             raise self.error(lineno, f"{key}: appears before any clause (server: ...)")
         if self.clause == "server":
@@ -351,6 +363,8 @@ class _Reader:
     def server(self, lineno: int, key: str, value: str) -> None:
         if key == "qname-minimisation":
             self.qmin = self.boolean(lineno, key, value)
+        elif key in anchorfiles.ANCHOR_KEYS:  # read in parse_unbound_conf (deckard/anchorfiles)
+            self.anchor_files.append((lineno, key, value))
         elif key == "trust-anchor":
             try:
                 rr = parse_record(strip_comment(value, ";"))
@@ -613,6 +627,17 @@ def is_unbound_conf(lines: Iterable[tuple[int, str]]) -> bool:
 def parse_unbound_conf(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig:
     """Translate a testbound header (numbered lines before ``CONFIG_END``)."""
     reader = _Reader(path)
-    for lineno, raw in lines:
+    try:
+        conf, files = anchorfiles.split_tempfiles(lines)
+    except anchorfiles.AnchorFileError as e:
+        raise reader.error(e.line, str(e)) from None
+    for lineno, raw in conf:
         reader.line(lineno, raw)
+    for lineno, key, value in reader.anchor_files:
+        try:
+            reader.anchors.extend(anchorfiles.read_anchors(key, value, files))
+        except anchorfiles.AnchorFileError as e:
+            raise reader.error(e.line or lineno, f"{key}: {e}") from None
+        except ValueError:
+            reader.unsupport(f"{key}: not a testbound temporary file")
     return reader.finish()
