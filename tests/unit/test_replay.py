@@ -42,6 +42,7 @@ from harness.store import SCHEMA_VERSION, Store, StoreReader
 from harness.targets import InProcessTarget
 from resolver.conductor import MockTransport
 from resolver.config import ResolverConfig
+from resolver.localzone import LocalConfig
 from tests.unit.test_harness_pipeline import ListIntake
 
 ROOT_ADDR = "127.9.0.1"
@@ -126,8 +127,10 @@ def query(name: str, qtype: str = "A") -> Query:
 
 def candidate(fault: str | None) -> tuple[InProcessTarget, MockTransport]:
     transport = MockTransport(authority)
+    # the world is under the RFC 6761 TLD test., which the candidate, as Unbound, answers
+    # itself by default (a static local zone): these zones are resolved instead
     config = ResolverConfig(root_hints=(("a.root.", ROOT_ADDR),), validation=False,
-                            do_ip6=False)
+                            do_ip6=False, local=LocalConfig(defaults=False))
     target = InProcessTarget("candidate", config, transport=transport)
     if fault is not None:
         target.answerer.exchanger = FaultyExchanger(target.answerer.exchanger, fault)
