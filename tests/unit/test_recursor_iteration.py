@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 
 import dns.flags
 import dns.message
@@ -23,7 +22,6 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from deckard.runner import RunOptions, run_file
 from resolver.cache import DnsCache, Rank, RRsetCache
 from resolver.recursor import ConfiguredZone, RecursorConfig
 from resolver.recursor.classify import Classified, Kind
@@ -233,19 +231,6 @@ def test_referral_ends_with_the_delegation_of_the_zone_that_gave_it() -> None:
                    N("other.ex."), 2.0)
     hit = cache.rrsets.get(N("sub.other.ex."), T.NS, 2.0)
     assert hit is not None and hit.rrset.ttl == 600
-
-
-GHOST_SET = Path(__file__).parents[1] / "scenarios" / "testbound" / "ghost"
-
-
-@pytest.mark.parametrize("path", sorted(GHOST_SET.glob("*.rpl")), ids=lambda p: p.stem)
-def test_ghost_domain_scenarios_pass(path: Path) -> None:
-    """tests/scenarios/testbound/ghost: a revoked zone stops resolving once the parent's
-    delegation has ended (its own NS set and its sub-delegations included), not before."""
-    results = [r for r in run_file(str(path), RunOptions()) if r.status != "skip"]
-    assert results
-    for r in results:
-        assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"
 
 
 async def test_root_hint_lame_for_the_question_is_primed_past() -> None:
