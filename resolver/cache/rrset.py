@@ -97,7 +97,8 @@ class RRsetCache(ArcBacked):
         ``proofs`` travel with an RRset synthesised from a wildcard: the NSEC/NSEC3 records
         (and their RRSIGs) proving the name itself does not exist, served with it later.
 
-        The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``. Not
+        The TTL is the lower of the RRset's and its signatures', capped at ``max_ttl``; an NS
+        RRset that replaces an unexpired one never outlives it (the ghost-domain rule). Not
         stored: TTL 0, an unexpired entry of higher rank, or an entry bigger than the budget.
         With ``dname_zero_ttl_grace`` a DNAME of TTL 0 is the exception: it is kept until the
         end of the next whole second (Unbound counts time in whole seconds: an RRset stored
@@ -125,12 +126,13 @@ class RRsetCache(ArcBacked):
         if cached is not None and now < cached.expires and rank < cached.rank:
             self.rank_rejections += 1
             return False
-        if rrset.rdtype == dns.rdatatype.NS and cached is not None and now < cached.expires \
-                and rank == cached.rank:
-            # Ghost domains (CVE-2012-1191): a delegation re-asserted at the same rank (the
-            # old operator's servers repeating their NS set, changed or not) keeps the
-            # expiry it had, so it still ends and the parent is asked again (Unbound's
-            # need_to_update_rrset keeps the old TTL for NS of the same trust).
+        if rrset.rdtype == dns.rdatatype.NS and cached is not None and now < cached.expires:
+            # Ghost domains (CVE-2012-1191): an NS RRset that replaces an unexpired one, of
+            # the same rank or a higher one (the child's own NS set over the parent's
+            # referral, RFC 2181 §5.4.1), keeps the expiry the cached one had, so the
+            # delegation still ends when the parent's does and the parent is asked again
+            # (Unbound's need_to_update_rrset keeps the old TTL for NS of the same trust;
+            # since 1.25.1, CVE-2026-40622, NS TTLs are not extended whatever the trust).
             ttl = min(ttl, remaining_ttl(cached.expires, now, ttl))
             if ttl <= 0:
                 return False

@@ -373,7 +373,7 @@ class _Walk:
         help for the address asked: then the full question goes to this zone)."""
         assert c.cut is not None and c.ns is not None
         it, budget = self.it, self.budget
-        cache_referral(it.cache, c, it.clock.monotonic())
+        cache_referral(it.cache, c, self.zone, it.clock.monotonic())
         budget.remember_glue(c.glue)
         if question.probe and it.view.useless_for(self.name, self.qtype, c):
             # The cut's only way in is the address asked for here (Unbound's

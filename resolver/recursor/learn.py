@@ -17,6 +17,7 @@ from dns.rdtypes.ANY.NSEC3 import NSEC3
 
 from resolver.cache import DnsCache, Rank
 from resolver.dnssec.denial import bitmap_types
+from resolver.model import with_ttl
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import LAME_TTL
 from resolver.recursor.exchanger import Failure, UpstreamResult
@@ -24,12 +25,23 @@ from resolver.recursor.exchanger import Failure, UpstreamResult
 T = dns.rdatatype
 
 
-def cache_referral(cache: DnsCache, c: Classified, now: float) -> None:
-    """A referral's NS set, DS (or the proof there is none) and glue."""
+def cache_referral(cache: DnsCache, c: Classified, zone: dns.name.Name, now: float) -> None:
+    """A referral's NS set, DS (or the proof there is none) and glue; ``zone`` is the zone
+    whose servers gave it.
+
+    The delegation ends no later than ``zone``'s own cached NS set (the root's excepted):
+    a sub-delegation learnt from a zone's servers must not keep resolution going below a
+    zone whose delegation has ended, or a revoked zone's children would stay resolvable
+    (ghost domains, CVE-2012-1191 and CVE-2022-30698; Unbound's iter_ghost_sub and
+    iter_ghost_ns_childapex tests expect the parent to be asked again once it has ended).
+    """
     assert c.ns is not None
-    cache.rrsets.put(c.ns, Rank.AUTHORITY_NONAUTH, now)
+    ns = _within_delegation(cache, c.ns, zone, now)
+    if ns is None:
+        return  # (the zone's delegation ends this very second)
+    cache.rrsets.put(ns, Rank.AUTHORITY_NONAUTH, now)
     # (kept apart too: ServerAddresses.others asks the NS names the child dropped)
-    cache.parent_side.put(c.ns, Rank.AUTHORITY_NONAUTH, now)
+    cache.parent_side.put(ns, Rank.AUTHORITY_NONAUTH, now)
     if c.ds is not None:
         ds_sigs = c.sigs.get((c.ds.name, T.DS))
         cache.rrsets.put(c.ds, Rank.AUTHORITY_AUTH, now, sigs=ds_sigs)
@@ -43,6 +55,21 @@ def cache_referral(cache: DnsCache, c: Classified, now: float) -> None:
         # and when the child's addresses are broken the parent's are the last resort
         # (Unbound's parent-side rrsets, iter_lookup_parent_glue_from_cache).
         cache.parent_side.put(g, Rank.ADDITIONAL, now)
+
+
+def _within_delegation(cache: DnsCache, ns: dns.rrset.RRset, zone: dns.name.Name,
+                       now: float) -> dns.rrset.RRset | None:
+    """``ns`` with its TTL cut to what is left of ``zone``'s cached NS set; None when
+    nothing is left.  Unchanged for the root and for a zone with no NS set cached (a
+    configured stub zone, say)."""
+    if zone == dns.name.root:
+        return ns
+    own = cache.rrsets.get(zone, T.NS, now)
+    if own is None or own.rrset.ttl >= ns.ttl:
+        return ns
+    if own.rrset.ttl <= 0:
+        return None
+    return with_ttl(ns, own.rrset.ttl)
 
 
 def cache_child_ns(cache: DnsCache, response: dns.message.Message, zone: dns.name.Name,

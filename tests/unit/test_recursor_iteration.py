@@ -4,8 +4,9 @@ Recursion-lame answers (RA without AA) are not used while the zone has another s
 (RFC 4697, Unbound's REC_LAME) and are the last resort when it has none; lameness is kept
 per address and zone in the infra cache; addresses that cannot be a unicast server are never
 sent to; the child's authoritative NS set replaces the parent's delegation (RFC 2181 §5.4.1)
-while the parent's is kept apart as the last resort; a same-ranked NS set never extends its
-own TTL (ghost domains).
+while the parent's is kept apart as the last resort; an NS set never extends the TTL of the
+one it replaces, and a referral ends with the delegation of the zone that gave it (ghost
+domains).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from resolver.cache import Rank, RRsetCache
+from resolver.cache import DnsCache, Rank, RRsetCache
 from resolver.recursor import ConfiguredZone, RecursorConfig
+from resolver.recursor.classify import Classified, Kind
+from resolver.recursor.learn import cache_referral
 from tests.unit.test_recursor import (
     AUTH,
     AUTH2,
@@ -190,11 +193,44 @@ def test_same_ranked_ns_set_does_not_extend_its_ttl() -> None:
     assert hit is not None and {rd.target for rd in hit.rrset} == {N("b.ex.")}
     assert hit.rrset.ttl == 50
     assert cache.get(N("zone.ex."), T.NS, 600.0) is None
-    # a higher rank replaces it with its own TTL (RFC 2181 §5.4.1)
+    # a higher rank replaces its data (RFC 2181 §5.4.1) but not its expiry (Unbound 1.25.1,
+    # CVE-2026-40622): the child's own NS set ends with the parent's referral
     cache.put(ns("c.ex.", 600), Rank.AUTHORITY_NONAUTH, 700.0)
     cache.put(ns("d.ex.", 900), Rank.ANSWER_AUTH, 800.0)
     hit = cache.get(N("zone.ex."), T.NS, 800.0)
+    assert hit is not None and {rd.target for rd in hit.rrset} == {N("d.ex.")}
+    assert hit.rrset.ttl == 500 and hit.rank is Rank.ANSWER_AUTH
+    assert cache.get(N("zone.ex."), T.NS, 1300.0) is None
+    # once it has expired, a new NS set is stored with its own TTL
+    cache.put(ns("e.ex.", 900), Rank.AUTHORITY_NONAUTH, 1300.0)
+    hit = cache.get(N("zone.ex."), T.NS, 1300.0)
     assert hit is not None and hit.rrset.ttl == 900
+
+
+def test_referral_ends_with_the_delegation_of_the_zone_that_gave_it() -> None:
+    """A sub-delegation from zone.ex's servers expires with zone.ex's own NS set (ghost
+    domains, CVE-2022-30698); one from the root's servers keeps its TTL."""
+    cache = DnsCache(1 << 22)
+    cache.rrsets.put(ns("ns.zone.ex.", 5), Rank.AUTHORITY_NONAUTH, 0.0)
+    sub = dns.rrset.from_text("sub.zone.ex.", 3600, "IN", "NS", "ns.sub.zone.ex.")
+    cache_referral(cache, Classified(Kind.REFERRAL, ns=sub, cut=N("sub.zone.ex.")),
+                   N("zone.ex."), 2.0)
+    for store in (cache.rrsets, cache.parent_side):
+        hit = store.get(N("sub.zone.ex."), T.NS, 2.0)
+        assert hit is not None and hit.rrset.ttl == 3
+        assert store.get(N("sub.zone.ex."), T.NS, 5.0) is None
+    cache.rrsets.put(dns.rrset.from_text(".", 5, "IN", "NS", "a.root."),
+                     Rank.ANSWER_AUTH, 0.0)
+    tld = dns.rrset.from_text("ex.", 7200, "IN", "NS", "ns.ex.")
+    cache_referral(cache, Classified(Kind.REFERRAL, ns=tld, cut=N("ex.")), dns.name.root, 2.0)
+    hit = cache.rrsets.get(N("ex."), T.NS, 2.0)
+    assert hit is not None and hit.rrset.ttl == 7200
+    # a zone with no NS set cached (a stub zone, say) does not cut its referrals
+    other = dns.rrset.from_text("sub.other.ex.", 600, "IN", "NS", "ns.other.ex.")
+    cache_referral(cache, Classified(Kind.REFERRAL, ns=other, cut=N("sub.other.ex.")),
+                   N("other.ex."), 2.0)
+    hit = cache.rrsets.get(N("sub.other.ex."), T.NS, 2.0)
+    assert hit is not None and hit.rrset.ttl == 600
 
 
 async def test_root_hint_lame_for_the_question_is_primed_past() -> None:
