@@ -33,6 +33,9 @@ import dns.rdatatype
 import dns.rrset
 import dns.wire
 
+from resolver import dnsfast
+
+dnsfast.install()  # canonical forms and uncompressed names without a Name per suffix
 T = dns.rdatatype
 INTERPRETED_TYPES = frozenset({
     T.A, T.AAAA, T.NS, T.CNAME, T.DNAME, T.SOA, T.MX, T.SRV, T.PTR,

@@ -1,0 +1,80 @@
+"""Identical fast paths for two of dnspython's hot spots on the cold path (issue 22).
+
+``dns.name.Name.to_wire(file)`` makes a :class:`~dns.name.Name` of every suffix of the name
+to look it up in the compression table, even when there is no table: every canonical form
+(``to_digestable``: the hash and equality of every RDATA holding a name, RRSIG signers and
+SOA names above all) and every uncompressed name pays a few ``Name`` constructions.  On a
+cold validated query that was about a tenth of the CPU.  :func:`install` gives
+``to_wire`` a path for that case (an absolute name, a file, no compression table) that
+writes the same bytes without them; everything else goes to dnspython's own code.
+
+``Name.__eq__``/``__ne__`` (every dict or set keyed by names, every owner comparison: some
+90 a cold query) go through ``fullcompare``, the whole DNSSEC order relation; the fast ones
+compare the labels case-insensitively, which is what an order of 0 means (same label count,
+every label equal ignoring ASCII case).  (``Name.__hash__``, a Python loop over the bytes,
+is left alone: a C-level sum over powers of 9 gave the same numbers no faster.)
+
+Installed once, process-wide, by the resolver's transport module; tests check the bytes
+and the comparisons against dnspython's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dns.name
+
+__all__ = ["install", "installed", "uninstall"]
+
+_ORIGINAL = dns.name.Name.to_wire
+_ORIGINAL_EQ = dns.name.Name.__eq__
+_ORIGINAL_NE = dns.name.Name.__ne__
+
+
+def _to_wire(self: dns.name.Name, file: Any | None = None, compress: Any | None = None,
+             origin: dns.name.Name | None = None, canonicalize: bool = False) -> bytes | None:
+    labels = self.labels
+    if file is None or compress is not None or not labels or labels[-1] != b"":
+        return _ORIGINAL(self, file, compress, origin, canonicalize)
+    out = bytearray()
+    for label in labels:
+        out.append(len(label))
+        out += label.lower() if canonicalize else label
+    file.write(out)
+    return None
+
+
+def _same(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> bool:
+    if a == b:
+        return True
+    if len(a) != len(b):
+        return False
+    return all(x == y or x.lower() == y.lower() for x, y in zip(a, b, strict=True))
+
+
+def _eq(self: dns.name.Name, other: object) -> bool:
+    return isinstance(other, dns.name.Name) and _same(self.labels, other.labels)
+
+
+def _ne(self: dns.name.Name, other: object) -> bool:
+    return not isinstance(other, dns.name.Name) or not _same(self.labels, other.labels)
+
+
+def install() -> None:
+    """Give ``dns.name.Name`` its fast paths (idempotent)."""
+    cls = dns.name.Name
+    cls.to_wire = _to_wire  # type: ignore[method-assign]
+    cls.__eq__ = _eq  # type: ignore[method-assign]
+    cls.__ne__ = _ne  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """dnspython's own methods again (for tests that compare)."""
+    cls = dns.name.Name
+    cls.to_wire = _ORIGINAL  # type: ignore[method-assign]
+    cls.__eq__ = _ORIGINAL_EQ  # type: ignore[method-assign]
+    cls.__ne__ = _ORIGINAL_NE  # type: ignore[method-assign]
+
+
+def installed() -> bool:
+    return dns.name.Name.to_wire is _to_wire
