@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 from typing import Any, Protocol, runtime_checkable
 
 import dns.asyncquery
@@ -109,6 +110,28 @@ def _opaque_from_wire(wire: bytes) -> dns.message.Message:
     return msg
 
 
+def query_wire(message: dns.message.Message) -> bytes:
+    """``message.to_wire()`` for a query as the conductor makes them (one question, no
+    records, at most an OPT without options, no TSIG): the same bytes, written directly
+    instead of through dnspython's renderer (a compression table, a reservation and a
+    header rewrite for some 40 bytes).  Anything else goes to ``to_wire`` itself."""
+    opt = message.opt
+    if len(message.question) != 1 or message.answer or message.authority \
+            or message.additional or message.tsig is not None or message.pad \
+            or message.origin is not None \
+            or (opt is not None and (len(opt) != 1 or opt[0].options or opt.name.labels != (b"",))):
+        return message.to_wire()
+    q = message.question[0]
+    name = q.name.to_wire() if q.name.is_absolute() else None
+    if name is None:
+        return message.to_wire()
+    tail = b"" if opt is None else b"\x00" + struct.pack("!HHIH", T.OPT, opt.rdclass, opt.ttl, 0)
+    wire = struct.pack("!HHHHHH", message.id, message.flags, 1, 0, 0, 0 if opt is None else 1) \
+        + name + struct.pack("!HH", q.rdtype, q.rdclass) + tail
+    message.wire = wire
+    return wire
+
+
 class TransportError(Exception):
     """The network failed (unreachable, connection refused, reset)."""
 
@@ -153,7 +176,7 @@ class NetworkTransport:
         self, address: str, message: dns.message.Message, wanted: dns.name.Name, *,
         tcp: bool, timeout: float,
     ) -> tuple[dns.message.Message, bool]:
-        wire = message.to_wire()
+        wire = query_wire(message)
         data = await self.exchange_wire(address, wire, tcp=tcp, timeout=timeout)
         sent = message.question[0].name.to_wire() or b""
         restored = False
