@@ -1,4 +1,4 @@
-"""Identical fast paths for two of dnspython's hot spots on the cold path (issue 22).
+"""Identical fast paths for three of dnspython's hot spots on the cold path (issue 22).
 
 ``dns.name.Name.to_wire(file)`` makes a :class:`~dns.name.Name` of every suffix of the name
 to look it up in the compression table, even when there is no table: every canonical form
@@ -14,6 +14,11 @@ compare the labels case-insensitively, which is what an order of 0 means (same l
 every label equal ignoring ASCII case).  (``Name.__hash__``, a Python loop over the bytes,
 is left alone: a C-level sum over powers of 9 gave the same numbers no faster.)
 
+``dns.set.Set.add`` (every RDATA put into an RRset: parsing, copying, caching) asks
+``item not in items`` and then stores it: two hashes, and an RDATA's hash is its whole
+canonical wire form.  ``items.setdefault(item, None)`` does the same in one (a present
+item, the first one added, stays).
+
 Installed once, process-wide, by the resolver's transport module; tests check the bytes
 and the comparisons against dnspython's own.
 """
@@ -23,12 +28,14 @@ from __future__ import annotations
 from typing import Any
 
 import dns.name
+import dns.set
 
 __all__ = ["install", "installed", "uninstall"]
 
 _ORIGINAL = dns.name.Name.to_wire
 _ORIGINAL_EQ = dns.name.Name.__eq__
 _ORIGINAL_NE = dns.name.Name.__ne__
+_ORIGINAL_ADD = dns.set.Set.add
 
 
 def _to_wire(self: dns.name.Name, file: Any | None = None, compress: Any | None = None,
@@ -60,12 +67,17 @@ def _ne(self: dns.name.Name, other: object) -> bool:
     return not isinstance(other, dns.name.Name) or not _same(self.labels, other.labels)
 
 
+def _add(self: dns.set.Set, item: Any) -> None:
+    self.items.setdefault(item, None)
+
+
 def install() -> None:
     """Give ``dns.name.Name`` its fast paths (idempotent)."""
     cls = dns.name.Name
     cls.to_wire = _to_wire  # type: ignore[method-assign]
     cls.__eq__ = _eq  # type: ignore[method-assign]
     cls.__ne__ = _ne  # type: ignore[method-assign]
+    dns.set.Set.add = _add  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -74,6 +86,7 @@ def uninstall() -> None:
     cls.to_wire = _ORIGINAL  # type: ignore[method-assign]
     cls.__eq__ = _ORIGINAL_EQ  # type: ignore[method-assign]
     cls.__ne__ = _ORIGINAL_NE  # type: ignore[method-assign]
+    dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
 
 
 def installed() -> bool:

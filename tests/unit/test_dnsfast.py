@@ -100,3 +100,23 @@ def test_equality_as_dnspython() -> None:
         dnsfast.install()
     assert fast == slow
     assert sum(eq for eq, _, _ in fast) >= 1000  # the swapped-case copies at least
+
+
+def test_set_add_keeps_the_first_of_equal_items() -> None:
+    """One hash instead of two; the same members, order and first-added objects."""
+    def fill() -> tuple[list[tuple[int, str]], int]:
+        rds = [dns.rdata.from_text("IN", "NS", t)
+               for t in ("a.example.", "B.example.", "A.EXAMPLE.", "c.example.", "b.example.")]
+        rrset = dns.rrset.RRset(dns.name.from_text("example."), 1, 2)
+        for rd in rds:
+            rrset.add(rd, 300)
+        return [(rds.index(next(r for r in rds if r is x)), x.to_text()) for x in rrset], \
+            len(rrset)
+
+    fast = fill()
+    dnsfast.uninstall()
+    try:
+        slow = fill()
+    finally:
+        dnsfast.install()
+    assert fast == slow == ([(0, "a.example."), (1, "B.example."), (3, "c.example.")], 3)
