@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import random
+from collections.abc import Iterator
 
 import dns.message
 import dns.name
@@ -14,6 +16,17 @@ import pytest
 from resolver import dnsfast
 
 dnsfast.install()
+
+
+@contextlib.contextmanager
+def dnspythons_own() -> Iterator[None]:
+    """dnspython's own methods for the block (the fast ones back after)."""
+    dnsfast.uninstall()
+    try:
+        yield
+    finally:
+        dnsfast.install()
+
 
 NAMES = [".", "Example.COM.", "a.b.c.d.e.f.", r"\000.x\.y.\255.", "*.Wild.example.", "rel.ative"]
 
@@ -36,11 +49,8 @@ def test_same_bytes_as_dnspython(text: str, canonicalize: bool, origin: str | No
           "origin": None if origin is None else dns.name.from_text(origin)}
     assert dnsfast.installed()
     fast = _bytes(name, **kw)
-    dnsfast.uninstall()
-    try:
+    with dnspythons_own():
         slow = _bytes(name, **kw)
-    finally:
-        dnsfast.install()
     assert fast == slow
 
 
@@ -57,11 +67,8 @@ def test_compression_and_digests_unchanged() -> None:
         return soa.to_digestable(), msg.to_wire(), f.getvalue()
 
     fast = forms()
-    dnsfast.uninstall()
-    try:
+    with dnspythons_own():
         slow = forms()
-    finally:
-        dnsfast.install()
     assert fast == slow
     assert fast[0] == b"\x03ns1\x07example\x03com\x00\x04host\x07example\x03com\x00" \
         + bytes.fromhex("0000000100000002000000030000000400000005")
@@ -92,12 +99,9 @@ def test_equality_as_dnspython() -> None:
               (dns.name.from_text("a.b"), dns.name.from_text("a.b."))]
     fast = [(a == b, a != b, a == a.to_text()) for a, b in pairs]
     hashes = [hash(a) for a in names]
-    dnsfast.uninstall()
-    try:
+    with dnspythons_own():
         slow = [(a == b, a != b, a == a.to_text()) for a, b in pairs]
         assert [hash(a) for a in names] == hashes
-    finally:
-        dnsfast.install()
     assert fast == slow
     assert sum(eq for eq, _, _ in fast) >= 1000  # the swapped-case copies at least
 
@@ -114,9 +118,6 @@ def test_set_add_keeps_the_first_of_equal_items() -> None:
             len(rrset)
 
     fast = fill()
-    dnsfast.uninstall()
-    try:
+    with dnspythons_own():
         slow = fill()
-    finally:
-        dnsfast.install()
     assert fast == slow == ([(0, "a.example."), (1, "B.example."), (3, "c.example.")], 3)
