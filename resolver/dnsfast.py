@@ -1,4 +1,4 @@
-"""Identical fast paths for three of dnspython's hot spots on the cold path (issue 22).
+"""Identical fast paths for dnspython's hot spots on the cold path (issue 22).
 
 ``dns.name.Name.to_wire(file)`` makes a :class:`~dns.name.Name` of every suffix of the name
 to look it up in the compression table, even when there is no table: every canonical form
@@ -19,16 +19,31 @@ is left alone: a C-level sum over powers of 9 gave the same numbers no faster.)
 canonical wire form.  ``items.setdefault(item, None)`` does the same in one (a present
 item, the first one added, stays).
 
+``dns.rdata.from_wire_parser`` builds a new RDATA object for every record of every message,
+the bulk of parsing an answer; yet the same records come back again and again (a zone's
+SOA, its NSEC/NSEC3 chain, the RRSIGs over them, its keys).  RDATA objects are immutable,
+so one parse can serve every later occurrence of the same bytes: :func:`_rdata_from_wire`
+remembers the last :data:`RDATA_MEMO` parses by (class, type, RDATA bytes).  Only when the
+bytes stand on their own: the record parsed holds no compression pointer, which is checked
+by rendering it uncompressed and getting the very bytes back (a pointer would make them
+differ); then the same bytes parse the same way in any message.  With an origin (names
+made relative) dnspython's own code runs every time.
+
 Installed once, process-wide, by the resolver's transport module; tests check the bytes
 and the comparisons against dnspython's own.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 import dns.set
+import dns.wire
 
 __all__ = ["install", "installed", "uninstall"]
 
@@ -36,6 +51,14 @@ _ORIGINAL = dns.name.Name.to_wire
 _ORIGINAL_EQ = dns.name.Name.__eq__
 _ORIGINAL_NE = dns.name.Name.__ne__
 _ORIGINAL_ADD = dns.set.Set.add
+_ORIGINAL_RDATA = dns.rdata.from_wire_parser
+
+RDATA_MEMO = 4096
+"""RDATA objects remembered by their bytes (each at most :data:`RDATA_MEMO_BYTES`)."""
+
+RDATA_MEMO_BYTES = 1024
+
+_rdatas: OrderedDict[tuple[int, int, bytes], dns.rdata.Rdata] = OrderedDict()
 
 
 def _to_wire(self: dns.name.Name, file: Any | None = None, compress: Any | None = None,
@@ -71,6 +94,30 @@ def _add(self: dns.set.Set, item: Any) -> None:
     self.items.setdefault(item, None)
 
 
+def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
+                     origin: dns.name.Name | None = None) -> dns.rdata.Rdata:
+    start, end = parser.current, parser.end
+    if origin is not None or end - start > RDATA_MEMO_BYTES:
+        return _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
+    key = (dns.rdataclass.RdataClass.make(rdclass), dns.rdatatype.RdataType.make(rdtype),
+           parser.wire[start:end])
+    rd = _rdatas.get(key)
+    if rd is not None:
+        parser.get_bytes(end - start)  # consumed, as a parse would (furthest included)
+        _rdatas.move_to_end(key)
+        return rd
+    rd = _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
+    try:
+        alone = rd.to_wire() == key[2]
+    except Exception:  # noqa: BLE001 (a record that does not render is simply not kept)
+        alone = False
+    if alone:
+        _rdatas[key] = rd
+        if len(_rdatas) > RDATA_MEMO:
+            _rdatas.popitem(last=False)
+    return rd
+
+
 def install() -> None:
     """Give ``dns.name.Name`` its fast paths (idempotent)."""
     cls = dns.name.Name
@@ -78,6 +125,7 @@ def install() -> None:
     cls.__eq__ = _eq  # type: ignore[method-assign]
     cls.__ne__ = _ne  # type: ignore[method-assign]
     dns.set.Set.add = _add  # type: ignore[method-assign]
+    dns.rdata.from_wire_parser = _rdata_from_wire
 
 
 def uninstall() -> None:
@@ -87,6 +135,8 @@ def uninstall() -> None:
     cls.__eq__ = _ORIGINAL_EQ  # type: ignore[method-assign]
     cls.__ne__ = _ORIGINAL_NE  # type: ignore[method-assign]
     dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
+    dns.rdata.from_wire_parser = _ORIGINAL_RDATA
+    _rdatas.clear()
 
 
 def installed() -> bool:

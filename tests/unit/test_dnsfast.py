@@ -121,3 +121,42 @@ def test_set_add_keeps_the_first_of_equal_items() -> None:
     with dnspythons_own():
         slow = fill()
     assert fast == slow == ([(0, "a.example."), (1, "B.example."), (3, "c.example.")], 3)
+
+
+def _response() -> bytes:
+    """An answer with compressed names in RDATA (NS, SOA) and uncompressed ones (RRSIG
+    signer, NSEC3 next), records after records of the same bytes."""
+    q = dns.message.make_query("www.example.com.", "A", want_dnssec=True)
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text("www.example.com.", 60, "IN", "A", "192.0.2.1"))
+    r.authority.append(dns.rrset.from_text("example.com.", 60, "IN", "NS",
+                                           "ns1.example.com.", "ns2.Example.com."))
+    r.authority.append(dns.rrset.from_text(
+        "example.com.", 60, "IN", "SOA", "ns1.example.com. h.example.com. 1 2 3 4 5"))
+    r.authority.append(dns.rrset.from_text(
+        "example.com.", 60, "IN", "RRSIG",
+        "SOA 8 2 60 20300101000000 20200101000000 1234 example.com. AAAA"))
+    r.additional.append(dns.rrset.from_text("ns1.example.com.", 60, "IN", "A", "192.0.2.1"))
+    r.additional.append(dns.rrset.from_text("ns2.example.com.", 60, "IN", "A", "192.0.2.1"))
+    return r.to_wire()
+
+
+def test_rdata_memo_parses_as_dnspython() -> None:
+    """The same messages, record for record, parsed with the memo (twice: the second time
+    from it) and without; compressed RDATA is never kept."""
+    wire = _response()
+    first = dns.message.from_wire(wire)
+    second = dns.message.from_wire(wire)
+    kept = {(int(k[1]), k[2]) for k in dnsfast._rdatas}
+    with dnspythons_own():
+        own = dns.message.from_wire(wire)
+    for msg in (first, second):
+        assert msg == own
+        assert [[(r.name, r.ttl, sorted(rd.to_text() for rd in r)) for r in s]
+                for s in msg.sections] == \
+            [[(r.name, r.ttl, sorted(rd.to_text() for rd in r)) for r in s]
+             for s in own.sections]
+    assert first.answer[0][0] is second.answer[0][0]  # the A record: from the memo
+    assert first.authority[2][0] is second.authority[2][0]  # the RRSIG: from the memo
+    assert all(t not in (2, 6) for t, _ in kept)  # compressed NS and SOA: parsed each time
+    assert first.authority[0][0] is not second.authority[0][0]
