@@ -1,12 +1,16 @@
 """Identical fast paths for dnspython's hot spots on the cold path (issue 22).
 
 ``dns.name.Name.to_wire(file)`` makes a :class:`~dns.name.Name` of every suffix of the name
-to look it up in the compression table, even when there is no table: every canonical form
-(``to_digestable``: the hash and equality of every RDATA holding a name, RRSIG signers and
-SOA names above all) and every uncompressed name pays a few ``Name`` constructions.  On a
-cold validated query that was about a tenth of the CPU.  :func:`install` gives
-``to_wire`` a path for that case (an absolute name, a file, no compression table) that
-writes the same bytes without them; everything else goes to dnspython's own code.
+to look it up in the compression table (hashing each, byte by byte in Python), even when
+there is no table: every canonical form (``to_digestable``: the hash and equality of every
+RDATA holding a name, RRSIG signers and SOA names above all) and every name rendered pays
+a few ``Name`` constructions.  On a cold validated query that was about a tenth of the
+CPU.  :func:`install` gives ``to_wire`` a path that writes the same bytes without them:
+with no table, the labels; with one, the table is keyed by the suffix's lowered labels (a
+tuple: equal exactly when the names are, ignoring case, as dnspython's ``Name`` keys are)
+instead of by ``Name`` objects.  Every name written into a table goes through this path
+(dnspython's renderer only passes the table on, and drops entries by offset when it
+truncates), so its keys are never mixed.  ``to_wire`` into bytes (no file) is dnspython's.
 
 ``Name.__eq__``/``__ne__`` (every dict or set keyed by names, every owner comparison: some
 90 a cold query) go through ``fullcompare``, the whole DNSSEC order relation; the fast ones
@@ -64,12 +68,32 @@ _rdatas: OrderedDict[tuple[int, int, bytes], dns.rdata.Rdata] = OrderedDict()
 def _to_wire(self: dns.name.Name, file: Any | None = None, compress: Any | None = None,
              origin: dns.name.Name | None = None, canonicalize: bool = False) -> bytes | None:
     labels = self.labels
-    if file is None or compress is not None or not labels or labels[-1] != b"":
+    if not labels or labels[-1] != b"":
+        if file is None or origin is None or not origin.is_absolute():
+            return _ORIGINAL(self, file, compress, origin, canonicalize)  # (or raises)
+        labels = labels + origin.labels
+    elif file is None:
         return _ORIGINAL(self, file, compress, origin, canonicalize)
     out = bytearray()
-    for label in labels:
+    if compress is None:
+        for label in labels:
+            out.append(len(label))
+            out += label.lower() if canonicalize else label
+        file.write(out)
+        return None
+    lowered = [label.lower() for label in labels]
+    base = file.tell()
+    last = len(labels) - 1
+    for i, label in enumerate(labels):
+        key = tuple(lowered[i:])
+        pos = compress.get(key)
+        if pos is not None:
+            out += (0xC000 + pos).to_bytes(2, "big")
+            break
+        if i < last and base + len(out) <= 0x3FFF:
+            compress[key] = base + len(out)
         out.append(len(label))
-        out += label.lower() if canonicalize else label
+        out += lowered[i] if canonicalize else label
     file.write(out)
     return None
 

@@ -160,3 +160,35 @@ def test_rdata_memo_parses_as_dnspython() -> None:
     assert first.authority[2][0] is second.authority[2][0]  # the RRSIG: from the memo
     assert all(t not in (2, 6) for t, _ in kept)  # compressed NS and SOA: parsed each time
     assert first.authority[0][0] is not second.authority[0][0]
+
+
+def test_compressed_rendering_as_dnspython() -> None:
+    """Whole messages with names to compress (mixed case, relative names made absolute by
+    an origin, truncation dropping table entries) come out byte for byte as dnspython's."""
+    origin = dns.name.from_text("Example.COM.")
+    r = dns.message.make_response(dns.message.make_query("www.example.com.", "MX"))
+    r.answer.append(dns.rrset.from_text("WWW.example.com.", 60, "IN", "MX",
+                                        "10 mail.EXAMPLE.com.", "20 mail2.example.org."))
+    r.authority.append(dns.rrset.from_text("example.com.", 60, "IN", "NS",
+                                           *(f"ns{i}.example.com." for i in range(40))))
+    r.authority.append(dns.rrset.from_text(
+        "example.com.", 60, "IN", "SOA", "ns1.example.com. h.Example.com. 1 2 3 4 5"))
+    r.additional.append(dns.rrset.from_text("ns1.example.com.", 60, "IN", "A", "192.0.2.1"))
+    rel = dns.message.make_response(dns.message.make_query("www.example.com.", "CNAME"))
+    rel.answer.append(dns.rrset.RRset(dns.name.from_text("www", origin=None), 1, 5))
+    rel.answer[0].add(dns.rdata.from_text("IN", "CNAME", "web", origin=None,
+                                          relativize=False), 60)
+
+    def forms() -> list[bytes]:
+        return [r.to_wire(want_shuffle=False), r.to_wire(max_size=512, prefer_truncation=True,
+                                                         want_shuffle=False),
+                rel.to_wire(origin=origin), dns.name.from_text("a.b", origin=None).to_wire(
+                    origin=origin) or b""]
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert len(fast[1]) <= 512 < len(fast[0])
+    with pytest.raises(dns.name.NeedAbsoluteNameOrOrigin):
+        dns.name.from_text("rel", origin=None).to_wire(io.BytesIO(), {})
