@@ -33,6 +33,12 @@ by rendering it uncompressed and getting the very bytes back (a pointer would ma
 differ); then the same bytes parse the same way in any message.  With an origin (names
 made relative) dnspython's own code runs every time.
 
+An RDATA's canonical form (``to_digestable``: its hash, its equality, every signature
+check's data) is worked out anew on every call.  Now that records seen again are the same
+objects, :func:`_to_digestable` keeps the last :data:`DIGEST_MEMO` forms by object (the
+entry holds the object, so its id is not reused while remembered); relative names with
+an origin other than the root are worked out every time.
+
 Installed once, process-wide, by the resolver's transport module; tests check the bytes
 and the comparisons against dnspython's own.
 """
@@ -63,6 +69,13 @@ RDATA_MEMO = 4096
 RDATA_MEMO_BYTES = 1024
 
 _rdatas: OrderedDict[tuple[int, int, bytes], dns.rdata.Rdata] = OrderedDict()
+
+_ORIGINAL_DIGESTABLE = dns.rdata.Rdata.to_digestable
+
+DIGEST_MEMO = 8192
+"""Canonical RDATA forms remembered, by object."""
+
+_digests: OrderedDict[tuple[int, bool], tuple[dns.rdata.Rdata, bytes]] = OrderedDict()
 
 
 def _to_wire(self: dns.name.Name, file: Any | None = None, compress: Any | None = None,
@@ -123,8 +136,10 @@ def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
     start, end = parser.current, parser.end
     if origin is not None or end - start > RDATA_MEMO_BYTES:
         return _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
-    key = (dns.rdataclass.RdataClass.make(rdclass), dns.rdatatype.RdataType.make(rdtype),
-           parser.wire[start:end])
+    if not isinstance(rdclass, int) or not isinstance(rdtype, int):  # (text: the enums')
+        rdclass, rdtype = dns.rdataclass.RdataClass.make(rdclass), \
+            dns.rdatatype.RdataType.make(rdtype)
+    key = (rdclass, rdtype, parser.wire[start:end])
     rd = _rdatas.get(key)
     if rd is not None:
         parser.get_bytes(end - start)  # consumed, as a parse would (furthest included)
@@ -142,6 +157,20 @@ def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
     return rd
 
 
+def _to_digestable(self: dns.rdata.Rdata, origin: dns.name.Name | None = None) -> bytes:
+    if origin is not None and origin is not dns.name.root:
+        return _ORIGINAL_DIGESTABLE(self, origin)
+    key = (id(self), origin is None)
+    known = _digests.get(key)
+    if known is not None and known[0] is self:
+        return known[1]
+    data = _ORIGINAL_DIGESTABLE(self, origin)
+    _digests[key] = (self, data)
+    if len(_digests) > DIGEST_MEMO:
+        _digests.popitem(last=False)
+    return data
+
+
 def install() -> None:
     """Give ``dns.name.Name`` its fast paths (idempotent)."""
     cls = dns.name.Name
@@ -150,6 +179,7 @@ def install() -> None:
     cls.__ne__ = _ne  # type: ignore[method-assign]
     dns.set.Set.add = _add  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _rdata_from_wire
+    dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -161,6 +191,8 @@ def uninstall() -> None:
     dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _ORIGINAL_RDATA
     _rdatas.clear()
+    dns.rdata.Rdata.to_digestable = _ORIGINAL_DIGESTABLE  # type: ignore[method-assign]
+    _digests.clear()
 
 
 def installed() -> bool:

@@ -192,3 +192,33 @@ def test_compressed_rendering_as_dnspython() -> None:
     assert len(fast[1]) <= 512 < len(fast[0])
     with pytest.raises(dns.name.NeedAbsoluteNameOrOrigin):
         dns.name.from_text("rel", origin=None).to_wire(io.BytesIO(), {})
+
+
+def test_canonical_forms_remembered_by_object_are_dnspythons() -> None:
+    """Twice (the second time remembered) the same bytes as dnspython's, for absolute and
+    relative names, hashes and order included."""
+    rds = [dns.rdata.from_text("IN", "SOA", "NS1.Example.com. h.example.com. 1 2 3 4 5"),
+           dns.rdata.from_text("IN", "NS", "Web", origin=None, relativize=False),
+           dns.rdata.from_text("IN", "A", "192.0.2.1"),
+           dns.rdata.from_text("IN", "MX", "10 mail.example.")]
+    other = dns.name.from_text("Other.")
+
+    def forms() -> list[object]:
+        out: list[object] = []
+        for rd in rds * 2:
+            for origin in (None, dns.name.root, other):
+                try:
+                    out.append(rd.to_digestable(origin))
+                except dns.name.NeedAbsoluteNameOrOrigin:
+                    out.append("relative")
+            out.append(hash(rd))
+        out.append(sorted([rds[2], dns.rdata.from_text("IN", "A", "192.0.2.0"), rds[2]]))
+        return out
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert fast.count("relative") == 2
+    assert fast[0] == b"\x03ns1\x07example\x03com\x00\x01h\x07example\x03com\x00" \
+        + bytes.fromhex("0000000100000002000000030000000400000005")
