@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import dns.asyncquery
 import dns.edns
@@ -209,20 +209,18 @@ class NetworkTransport:
             sock.setblocking(False)
             if self.source is not None:
                 sock.bind((self.source, 0))
-            # connected: the kernel drops datagrams from any other address or port
+            # connected: the kernel drops datagrams from any other address or port, and an
+            # ICMP error (port unreachable and the like) fails the receive at once
             sock.connect((address, self.port))
-        except OSError:
-            sock.close()
-            raise
-        answer: asyncio.Future[bytes] = loop.create_future()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Answer(answer, wire[:2]), sock=sock)
-        try:
-            transport.sendto(wire)
+            # The loop's own socket calls, no transport and protocol objects per query.
+            await loop.sock_sendall(sock, wire)
             async with asyncio.timeout(timeout):
-                return await answer
+                while True:  # the first response with the query's ID; others are ignored
+                    data = await loop.sock_recv(sock, 65535)
+                    if len(data) >= 12 and data[:2] == wire[:2] and data[2] & 0x80:
+                        return data
         finally:
-            transport.close()
+            sock.close()
 
     async def _tcp(self, address: str, wire: bytes, timeout: float) -> bytes:
         async with asyncio.timeout(timeout):
@@ -239,21 +237,3 @@ class NetworkTransport:
                         return data
             finally:
                 writer.close()
-
-
-class _Answer(asyncio.DatagramProtocol):
-    """The first datagram that is a response with the query's ID (others are ignored)."""
-
-    def __init__(self, answer: asyncio.Future[bytes], query_id: bytes) -> None:
-        self.answer = answer
-        self.query_id = query_id
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        if len(data) >= 12 and data[:2] == self.query_id and data[2] & 0x80 \
-                and not self.answer.done():
-            self.answer.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:  # ICMP: port unreachable and the like
-        if not self.answer.done():
-            self.answer.set_exception(exc)
-
