@@ -15,8 +15,11 @@ truncates), so its keys are never mixed.  ``to_wire`` into bytes (no file) is dn
 ``Name.__eq__``/``__ne__`` (every dict or set keyed by names, every owner comparison: some
 90 a cold query) go through ``fullcompare``, the whole DNSSEC order relation; the fast ones
 compare the labels case-insensitively, which is what an order of 0 means (same label count,
-every label equal ignoring ASCII case).  (``Name.__hash__``, a Python loop over the bytes,
-is left alone: a C-level sum over powers of 9 gave the same numbers no faster.)
+every label equal ignoring ASCII case).  ``Name.__hash__`` is a Python loop over every byte
+(some 100 calls a cold query: every dict keyed by names); the fast one looks the number up
+by the labels tuple (whose hash Python works out in C from the labels' cached ones) among
+the last :data:`HASH_MEMO` names and asks dnspython's loop only for a name not seen: the
+very same number, so dict and set order stay as they were.
 
 ``dns.set.Set.add`` (every RDATA put into an RRset: parsing, copying, caching) asks
 ``item not in items`` and then stores it: two hashes, and an RDATA's hash is its whole
@@ -60,6 +63,12 @@ __all__ = ["install", "installed", "uninstall"]
 _ORIGINAL = dns.name.Name.to_wire
 _ORIGINAL_EQ = dns.name.Name.__eq__
 _ORIGINAL_NE = dns.name.Name.__ne__
+_ORIGINAL_HASH = dns.name.Name.__hash__
+
+HASH_MEMO = 16384
+"""Name hashes remembered by labels (the memo starts over when full)."""
+
+_hashes: dict[tuple[bytes, ...], int] = {}
 _ORIGINAL_ADD = dns.set.Set.add
 _ORIGINAL_RDATA = dns.rdata.from_wire_parser
 
@@ -127,6 +136,15 @@ def _ne(self: dns.name.Name, other: object) -> bool:
     return not isinstance(other, dns.name.Name) or not _same(self.labels, other.labels)
 
 
+def _hash(self: dns.name.Name) -> int:
+    h = _hashes.get(self.labels)
+    if h is None:
+        if len(_hashes) >= HASH_MEMO:
+            _hashes.clear()
+        h = _hashes[self.labels] = _ORIGINAL_HASH(self)
+    return h
+
+
 def _add(self: dns.set.Set, item: Any) -> None:
     self.items.setdefault(item, None)
 
@@ -177,6 +195,7 @@ def install() -> None:
     cls.to_wire = _to_wire  # type: ignore[method-assign]
     cls.__eq__ = _eq  # type: ignore[method-assign]
     cls.__ne__ = _ne  # type: ignore[method-assign]
+    cls.__hash__ = _hash  # type: ignore[method-assign]
     dns.set.Set.add = _add  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
@@ -188,6 +207,8 @@ def uninstall() -> None:
     cls.to_wire = _ORIGINAL  # type: ignore[method-assign]
     cls.__eq__ = _ORIGINAL_EQ  # type: ignore[method-assign]
     cls.__ne__ = _ORIGINAL_NE  # type: ignore[method-assign]
+    cls.__hash__ = _ORIGINAL_HASH  # type: ignore[method-assign]
+    _hashes.clear()
     dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _ORIGINAL_RDATA
     _rdatas.clear()
