@@ -21,6 +21,11 @@ by the labels tuple (whose hash Python works out in C from the labels' cached on
 the last :data:`HASH_MEMO` names and asks dnspython's loop only for a name not seen: the
 very same number, so dict and set order stay as they were.
 
+``Name.canonicalize`` and ``Name.parent`` (cache keys, the conductor's question, walks up
+the tree: some 30 a cold query) build their result through ``Name.__init__``, which checks
+every label again; the fast ones build it from the labels directly, which are valid
+already (lower-casing keeps every length, and a suffix of a valid name is valid).
+
 ``dns.set.Set.add`` (every RDATA put into an RRset: parsing, copying, caching) asks
 ``item not in items`` and then stores it: two hashes, and an RDATA's hash is its whole
 canonical wire form.  ``items.setdefault(item, None)`` does the same in one (a present
@@ -64,6 +69,8 @@ _ORIGINAL = dns.name.Name.to_wire
 _ORIGINAL_EQ = dns.name.Name.__eq__
 _ORIGINAL_NE = dns.name.Name.__ne__
 _ORIGINAL_HASH = dns.name.Name.__hash__
+_ORIGINAL_CANONICALIZE = dns.name.Name.canonicalize
+_ORIGINAL_PARENT = dns.name.Name.parent
 
 HASH_MEMO = 16384
 """Name hashes remembered by labels (the memo starts over when full)."""
@@ -145,6 +152,24 @@ def _hash(self: dns.name.Name) -> int:
     return h
 
 
+def _name(labels: tuple[bytes, ...]) -> dns.name.Name:
+    """A Name of labels known to be valid, without checking them again."""
+    name = object.__new__(dns.name.Name)
+    object.__setattr__(name, "labels", labels)
+    return name
+
+
+def _canonicalize(self: dns.name.Name) -> dns.name.Name:
+    return _name(tuple([label.lower() for label in self.labels]))
+
+
+def _parent(self: dns.name.Name) -> dns.name.Name:
+    labels = self.labels
+    if not labels or labels == (b"",):
+        raise dns.name.NoParent
+    return _name(labels[1:])
+
+
 def _add(self: dns.set.Set, item: Any) -> None:
     self.items.setdefault(item, None)
 
@@ -196,6 +221,8 @@ def install() -> None:
     cls.__eq__ = _eq  # type: ignore[method-assign]
     cls.__ne__ = _ne  # type: ignore[method-assign]
     cls.__hash__ = _hash  # type: ignore[method-assign]
+    cls.canonicalize = _canonicalize  # type: ignore[method-assign]
+    cls.parent = _parent  # type: ignore[method-assign]
     dns.set.Set.add = _add  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
@@ -209,6 +236,8 @@ def uninstall() -> None:
     cls.__ne__ = _ORIGINAL_NE  # type: ignore[method-assign]
     cls.__hash__ = _ORIGINAL_HASH  # type: ignore[method-assign]
     _hashes.clear()
+    cls.canonicalize = _ORIGINAL_CANONICALIZE  # type: ignore[method-assign]
+    cls.parent = _ORIGINAL_PARENT  # type: ignore[method-assign]
     dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _ORIGINAL_RDATA
     _rdatas.clear()

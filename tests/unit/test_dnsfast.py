@@ -222,3 +222,26 @@ def test_canonical_forms_remembered_by_object_are_dnspythons() -> None:
     assert fast.count("relative") == 2
     assert fast[0] == b"\x03ns1\x07example\x03com\x00\x01h\x07example\x03com\x00" \
         + bytes.fromhex("0000000100000002000000030000000400000005")
+
+
+def test_canonical_and_parent_names_as_dnspython() -> None:
+    """The same labels (and the same refusal at the top) as dnspython's own methods."""
+    names = _random_names(random.Random(11), 2000)
+
+    def forms() -> list[object]:
+        out: list[object] = []
+        for a in names:
+            c = a.canonicalize()
+            out.append((type(c), c.labels))
+            try:
+                p = a.parent()
+                out.append((type(p), p.labels, p == a.parent(), hash(p)))
+            except dns.name.NoParent:
+                out.append("no parent")
+        return out
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert "no parent" in fast
