@@ -36,7 +36,8 @@ import dns.wire
 
 from resolver import dnsfast
 
-dnsfast.install()  # canonical forms and uncompressed names without a Name per suffix
+dnsfast.install()  # dnspython's hot spots, identical results (resolver/dnsfast.py)
+
 T = dns.rdatatype
 INTERPRETED_TYPES = frozenset({
     T.A, T.AAAA, T.NS, T.CNAME, T.DNAME, T.SOA, T.MX, T.SRV, T.PTR,
