@@ -47,8 +47,8 @@ objects, :func:`_to_digestable` keeps the last :data:`DIGEST_MEMO` forms by obje
 entry holds the object, so its id is not reused while remembered); relative names with
 an origin other than the root are worked out every time.
 
-Installed once, process-wide, by the resolver's transport module; tests check the bytes
-and the comparisons against dnspython's own.
+Installed once, process-wide, by the conductor package (``resolver/conductor/__init__.py``);
+tests check the bytes and the comparisons against dnspython's own.
 """
 
 from __future__ import annotations

@@ -34,10 +34,6 @@ import dns.rdatatype
 import dns.rrset
 import dns.wire
 
-from resolver import dnsfast
-
-dnsfast.install()  # dnspython's hot spots, identical results (resolver/dnsfast.py)
-
 T = dns.rdatatype
 INTERPRETED_TYPES = frozenset({
     T.A, T.AAAA, T.NS, T.CNAME, T.DNAME, T.SOA, T.MX, T.SRV, T.PTR,
@@ -210,10 +206,14 @@ class NetworkTransport:
             sock.setblocking(False)
             if self.source is not None:
                 sock.bind((self.source, 0))
-            # connected: the kernel drops datagrams from any other address or port, and an
-            # ICMP error (port unreachable and the like) fails the receive at once
+            # connected: the kernel drops datagrams from any other address or port
             sock.connect((address, self.port))
-            # The loop's own socket calls, no transport and protocol objects per query.
+        except OSError:
+            sock.close()
+            raise
+        # The loop's own socket calls, no transport and protocol objects per query; on the
+        # connected socket an ICMP error (port unreachable and the like) fails the receive.
+        try:
             await loop.sock_sendall(sock, wire)
             async with asyncio.timeout(timeout):
                 while True:  # the first response with the query's ID; others are ignored
