@@ -336,10 +336,12 @@ class AnswerCheck:
         fixed: int | None = None
         if rcode == dns.rcode.NXDOMAIN:
             out = prove_nxdomain(name, entry.zone, proofs, self.limits)
-            if not out.secure:
+            if out.bogus:
                 # An NXDOMAIN whose signed denial proves NODATA instead (the name exists,
                 # e.g. as an empty non-terminal): Unbound is lenient with the rcode and
-                # answers NOERROR, secure (validator.c, validate_nameerror_response).
+                # answers NOERROR, secure (validator.c, validate_nameerror_response).  An
+                # insecure NXDOMAIN proof (an opt-out span, too many NSEC3 iterations)
+                # cannot prove a secure NODATA either, so it gets no second look.
                 nodata = prove_nodata(name, qtype, entry.zone, proofs, self.limits)
                 if nodata.secure:
                     out, fixed = nodata, dns.rcode.NOERROR

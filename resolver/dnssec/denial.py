@@ -17,10 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import dns.dnssec
 import dns.name
 import dns.rdatatype
 import dns.rdtypes.ANY.NSEC
@@ -42,6 +43,7 @@ __all__ = [
     "Nsec3Proofs",
     "NsecProofs",
     "bitmap_types",
+    "nsec3_digest",
     "nsec3_owner",
     "nsec3_params",
     "nsec_closest_encloser",
@@ -288,12 +290,40 @@ def nsec3_params(rrset: dns.rrset.RRset, zone: dns.name.Name) -> tuple[int, int,
     return rd.algorithm, rd.iterations, rd.salt
 
 
+NSEC3_HASH_MEMO = 4096
+"""NSEC3 hashes remembered (by name, salt and iterations): a zone's apex, its wildcard and
+the closest enclosers come back query after query; ~0.5 MB at most."""
+
+_nsec3_memo: OrderedDict[tuple[bytes, bytes, int], bytes] = OrderedDict()
+
+
+def nsec3_digest(name: dns.name.Name, salt: bytes, iterations: int) -> bytes:
+    """The SHA-1 NSEC3 hash of ``name`` (RFC 5155 §5), the raw 20 bytes.  A pure function of
+    its arguments, so the last :data:`NSEC3_HASH_MEMO` results are kept (process-wide: a
+    hash says nothing about any resolver's state); hashing is the iterations' SHA-1 work,
+    done once per name, not once per proof."""
+    wire = b"".join(bytes((len(label),)) + label.lower() for label in name.labels)
+    key = (wire, salt, iterations)
+    digest = _nsec3_memo.get(key)
+    if digest is not None:
+        _nsec3_memo.move_to_end(key)
+        return digest
+    digest = hashlib.sha1(wire + salt).digest()
+    for _ in range(iterations):
+        digest = hashlib.sha1(digest + salt).digest()
+    _nsec3_memo[key] = digest
+    if len(_nsec3_memo) > NSEC3_HASH_MEMO:
+        _nsec3_memo.popitem(last=False)
+    return digest
+
+
 def nsec3_owner(name: dns.name.Name, zone: dns.name.Name,
                 params: tuple[int, int, bytes]) -> dns.name.Name:
-    """The NSEC3 owner name ``name`` hashes to in ``zone`` (RFC 5155 §5)."""
-    algorithm, iterations, salt = params
-    digest = dns.dnssec.nsec3_hash(name, salt, iterations, algorithm)
-    return dns.name.Name((digest.lower().encode(),) + zone.labels)
+    """The NSEC3 owner name ``name`` hashes to in ``zone`` (RFC 5155 §5; SHA-1, the only
+    algorithm :func:`nsec3_params` accepts)."""
+    _, iterations, salt = params
+    label = base64.b32hexencode(nsec3_digest(name, salt, iterations)).lower()
+    return dns.name.Name((label,) + zone.labels)
 
 
 class Nsec3Proofs:
@@ -328,8 +358,7 @@ class Nsec3Proofs:
     def hash(self, name: dns.name.Name) -> bytes:
         h = self._hashes.get(name)
         if h is None:
-            text = dns.dnssec.nsec3_hash(name, self.salt, self.iterations, NSEC3_SHA1)
-            h = self._hashes[name] = base64.b32hexdecode(text)
+            h = self._hashes[name] = nsec3_digest(name, self.salt, self.iterations)
         return h
 
     def match(self, name: dns.name.Name) -> Nsec3Record | None:

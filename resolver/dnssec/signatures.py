@@ -44,6 +44,7 @@ __all__ = [
     "check_time",
     "find_signed",
     "is_zone_key",
+    "key_facts",
     "owner_labels",
     "signed_pairs",
     "signer_of",
@@ -171,6 +172,26 @@ class SignatureMemo:
         return len(self._verified)
 
 
+KEY_FACTS_MEMO = 1024
+"""DNSKEY records whose key tag and canonical RDATA are remembered (by identity: a zone's
+validated keys are the same objects query after query)."""
+
+_key_facts: OrderedDict[int, tuple[DNSKEY, int, bytes]] = OrderedDict()
+
+
+def key_facts(key: DNSKEY) -> tuple[int, bytes]:
+    """``key``'s tag (RFC 4034 Appendix B) and canonical RDATA, each worked out once per key
+    object (the entry keeps the object, so its id cannot be reused while remembered)."""
+    known = _key_facts.get(id(key))
+    if known is not None and known[0] is key:
+        return known[1], known[2]
+    tag, data = dns.dnssec.key_id(key), key.to_digestable()
+    _key_facts[id(key)] = (key, tag, data)
+    if len(_key_facts) > KEY_FACTS_MEMO:
+        _key_facts.popitem(last=False)
+    return tag, data
+
+
 def signed_data_digest(rrset: dns.rrset.RRset, sig: RRSIG, keys: Sequence[DNSKEY]) -> bytes:
     """SHA-256 over everything a signature check depends on: the owner (canonical), type,
     class, every RDATA (canonical, sorted), the RRSIG RDATA (signature included) and the
@@ -189,7 +210,7 @@ def signed_data_digest(rrset: dns.rrset.RRset, sig: RRSIG, keys: Sequence[DNSKEY
         part(data)
     part(sig.to_digestable())
     for key in keys:
-        part(key.to_digestable())
+        part(key_facts(key)[1])
     return h.digest()
 
 
@@ -239,7 +260,7 @@ def verify_rrset(
             k
             for k in key_list
             if k.algorithm == sig.algorithm
-            and dns.dnssec.key_id(k) == sig.key_tag
+            and key_facts(k)[0] == sig.key_tag
             and is_zone_key(k, for_dnskey=rrset.rdtype == T.DNSKEY)
         ]
         if not candidates:

@@ -9,6 +9,7 @@ and a short text saying why), made with :func:`secure`, :func:`insecure` or :fun
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,6 +74,7 @@ def weakest(verdicts: Iterable[Security]) -> Security:
     return min(verdicts, key=lambda s: WEAKNESS[s])
 
 
+@functools.lru_cache(maxsize=512)
 def type_name(rdtype: int) -> str:
     """A record type's mnemonic (``A``, ``DNSKEY``, ``TYPE65280``), for the texts."""
     return dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))

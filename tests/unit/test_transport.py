@@ -4,9 +4,11 @@ at the wire level (one parse per answer), a changed case reported, ICMP errors a
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import Callable
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -15,7 +17,13 @@ import dns.rcode
 import dns.rrset
 import pytest
 
-from resolver.conductor.transport import NetworkTransport, TransportError, parse_response
+from resolver.conductor.core import random_case
+from resolver.conductor.transport import (
+    NetworkTransport,
+    TransportError,
+    parse_response,
+    query_wire,
+)
 
 Reply = Callable[[bytes], list[bytes]]
 
@@ -151,3 +159,34 @@ def test_rdata_the_resolver_does_not_read_is_kept_opaque_when_it_does_not_parse(
         parse_response(_with_https_rdata(b"\x01\x02\x03", rdtype=1))  # an A of 3 octets
     good = _with_https_rdata(bytes.fromhex("000100000100030268 32".replace(" ", "")))
     assert parse_response(good) == dns.message.from_wire(good)
+
+
+def test_query_wire_is_dnspythons_rendering() -> None:
+    """The conductor's queries written directly: byte for byte what to_wire gives, and
+    anything it does not cover (records, options, TSIG, a relative name) left to to_wire."""
+    rng = random.Random(3)
+    checked = 0
+    for text in (".", "example.", "WWW.Example.COM.", "a.b.a.b.", r"x\000y.\255.z."):
+        for rdtype in ("A", "NS", "DS", "TYPE65280"):
+            for edns, do, payload, flags in ((False, False, 512, 0),
+                                             (0, False, 1232, dns.flags.RD),
+                                             (0, True, 1232, dns.flags.CD),
+                                             (0, True, 4096, dns.flags.RD | dns.flags.CD)):
+                name = random_case(dns.name.from_text(text), rng)
+                msg = dns.message.make_query(name, rdtype, use_edns=edns, payload=payload,
+                                             want_dnssec=do, id=rng.randrange(65536))
+                msg.flags = flags
+                assert query_wire(msg) == msg.to_wire()
+                assert msg.wire == msg.to_wire()
+                checked += 1
+    assert checked == 80
+    # not the conductor's kind of query: to_wire's own bytes
+    cookie = dns.message.make_query("example.", "A", use_edns=0,
+                                    options=[dns.edns.GenericOption(10, b"12345678")])
+    with_answer = dns.message.make_query("example.", "A")
+    with_answer.answer.append(dns.rrset.from_text("example.", 60, "IN", "A", "192.0.2.1"))
+    relative = dns.message.make_query(dns.name.from_text("rel", origin=None), "A")
+    for msg in (cookie, with_answer):
+        assert query_wire(msg) == msg.to_wire()
+    with pytest.raises(dns.name.NeedAbsoluteNameOrOrigin):
+        query_wire(relative)

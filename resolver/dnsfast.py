@@ -1,0 +1,249 @@
+"""Identical fast paths for dnspython's hot spots on the cold path (issue 22).
+
+``dns.name.Name.to_wire(file)`` makes a :class:`~dns.name.Name` of every suffix of the name
+to look it up in the compression table (hashing each, byte by byte in Python), even when
+there is no table: every canonical form (``to_digestable``: the hash and equality of every
+RDATA holding a name, RRSIG signers and SOA names above all) and every name rendered pays
+a few ``Name`` constructions.  On a cold validated query that was about a tenth of the
+CPU.  :func:`install` gives ``to_wire`` a path that writes the same bytes without them:
+with no table, the labels; with one, the table is keyed by the suffix's lowered labels (a
+tuple: equal exactly when the names are, ignoring case, as dnspython's ``Name`` keys are)
+instead of by ``Name`` objects.  Every name written into a table goes through this path
+(dnspython's renderer only passes the table on, and drops entries by offset when it
+truncates), so its keys are never mixed.  ``to_wire`` into bytes (no file) is dnspython's.
+
+``Name.__eq__``/``__ne__`` (every dict or set keyed by names, every owner comparison: some
+90 a cold query) go through ``fullcompare``, the whole DNSSEC order relation; the fast ones
+compare the labels case-insensitively, which is what an order of 0 means (same label count,
+every label equal ignoring ASCII case).  ``Name.__hash__`` is a Python loop over every byte
+(some 100 calls a cold query: every dict keyed by names); the fast one looks the number up
+by the labels tuple (whose hash Python works out in C from the labels' cached ones) among
+the last :data:`HASH_MEMO` names and asks dnspython's loop only for a name not seen: the
+very same number, so dict and set order stay as they were.
+
+``Name.canonicalize`` and ``Name.parent`` (cache keys, the conductor's question, walks up
+the tree: some 30 a cold query) build their result through ``Name.__init__``, which checks
+every label again; the fast ones build it from the labels directly, which are valid
+already (lower-casing keeps every length, and a suffix of a valid name is valid).
+
+``dns.set.Set.add`` (every RDATA put into an RRset: parsing, copying, caching) asks
+``item not in items`` and then stores it: two hashes, and an RDATA's hash is its whole
+canonical wire form.  ``items.setdefault(item, None)`` does the same in one (a present
+item, the first one added, stays).
+
+``dns.rdata.from_wire_parser`` builds a new RDATA object for every record of every message,
+the bulk of parsing an answer; yet the same records come back again and again (a zone's
+SOA, its NSEC/NSEC3 chain, the RRSIGs over them, its keys).  RDATA objects are immutable,
+so one parse can serve every later occurrence of the same bytes: :func:`_rdata_from_wire`
+remembers the last :data:`RDATA_MEMO` parses by (class, type, RDATA bytes).  Only when the
+bytes stand on their own: the record parsed holds no compression pointer, which is checked
+by rendering it uncompressed and getting the very bytes back (a pointer would make them
+differ); then the same bytes parse the same way in any message.  With an origin (names
+made relative) dnspython's own code runs every time.
+
+An RDATA's canonical form (``to_digestable``: its hash, its equality, every signature
+check's data) is worked out anew on every call.  Now that records seen again are the same
+objects, :func:`_to_digestable` keeps the last :data:`DIGEST_MEMO` forms by object (the
+entry holds the object, so its id is not reused while remembered); relative names with
+an origin other than the root are worked out every time.
+
+Installed once, process-wide, by the conductor package (``resolver/conductor/__init__.py``);
+tests check the bytes and the comparisons against dnspython's own.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.set
+import dns.wire
+
+__all__ = ["install", "installed", "uninstall"]
+
+_ORIGINAL = dns.name.Name.to_wire
+_ORIGINAL_EQ = dns.name.Name.__eq__
+_ORIGINAL_NE = dns.name.Name.__ne__
+_ORIGINAL_HASH = dns.name.Name.__hash__
+_ORIGINAL_CANONICALIZE = dns.name.Name.canonicalize
+_ORIGINAL_PARENT = dns.name.Name.parent
+
+HASH_MEMO = 16384
+"""Name hashes remembered by labels (the memo starts over when full)."""
+
+_hashes: dict[tuple[bytes, ...], int] = {}
+_ORIGINAL_ADD = dns.set.Set.add
+_ORIGINAL_RDATA = dns.rdata.from_wire_parser
+
+RDATA_MEMO = 4096
+"""RDATA objects remembered by their bytes (each at most :data:`RDATA_MEMO_BYTES`)."""
+
+RDATA_MEMO_BYTES = 1024
+
+_rdatas: OrderedDict[tuple[int, int, bytes], dns.rdata.Rdata] = OrderedDict()
+
+_ORIGINAL_DIGESTABLE = dns.rdata.Rdata.to_digestable
+
+DIGEST_MEMO = 8192
+"""Canonical RDATA forms remembered, by object."""
+
+_digests: OrderedDict[tuple[int, bool], tuple[dns.rdata.Rdata, bytes]] = OrderedDict()
+
+
+def _to_wire(self: dns.name.Name, file: Any | None = None, compress: Any | None = None,
+             origin: dns.name.Name | None = None, canonicalize: bool = False) -> bytes | None:
+    labels = self.labels
+    if not labels or labels[-1] != b"":
+        if file is None or origin is None or not origin.is_absolute():
+            return _ORIGINAL(self, file, compress, origin, canonicalize)  # (or raises)
+        labels = labels + origin.labels
+    elif file is None:
+        return _ORIGINAL(self, file, compress, origin, canonicalize)
+    out = bytearray()
+    if compress is None:
+        for label in labels:
+            out.append(len(label))
+            out += label.lower() if canonicalize else label
+        file.write(out)
+        return None
+    lowered = [label.lower() for label in labels]
+    base = file.tell()
+    last = len(labels) - 1
+    for i, label in enumerate(labels):
+        key = tuple(lowered[i:])
+        pos = compress.get(key)
+        if pos is not None:
+            out += (0xC000 + pos).to_bytes(2, "big")
+            break
+        if i < last and base + len(out) <= 0x3FFF:
+            compress[key] = base + len(out)
+        out.append(len(label))
+        out += lowered[i] if canonicalize else label
+    file.write(out)
+    return None
+
+
+def _same(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> bool:
+    if a == b:
+        return True
+    if len(a) != len(b):
+        return False
+    return all(x == y or x.lower() == y.lower() for x, y in zip(a, b, strict=True))
+
+
+def _eq(self: dns.name.Name, other: object) -> bool:
+    return isinstance(other, dns.name.Name) and _same(self.labels, other.labels)
+
+
+def _ne(self: dns.name.Name, other: object) -> bool:
+    return not isinstance(other, dns.name.Name) or not _same(self.labels, other.labels)
+
+
+def _hash(self: dns.name.Name) -> int:
+    h = _hashes.get(self.labels)
+    if h is None:
+        if len(_hashes) >= HASH_MEMO:
+            _hashes.clear()
+        h = _hashes[self.labels] = _ORIGINAL_HASH(self)
+    return h
+
+
+def _name(labels: tuple[bytes, ...]) -> dns.name.Name:
+    """A Name of labels known to be valid, without checking them again."""
+    name = object.__new__(dns.name.Name)
+    object.__setattr__(name, "labels", labels)
+    return name
+
+
+def _canonicalize(self: dns.name.Name) -> dns.name.Name:
+    return _name(tuple([label.lower() for label in self.labels]))
+
+
+def _parent(self: dns.name.Name) -> dns.name.Name:
+    labels = self.labels
+    if not labels or labels == (b"",):
+        raise dns.name.NoParent
+    return _name(labels[1:])
+
+
+def _add(self: dns.set.Set, item: Any) -> None:
+    self.items.setdefault(item, None)
+
+
+def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
+                     origin: dns.name.Name | None = None) -> dns.rdata.Rdata:
+    start, end = parser.current, parser.end
+    if origin is not None or end - start > RDATA_MEMO_BYTES:
+        return _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
+    if not isinstance(rdclass, int) or not isinstance(rdtype, int):  # (text: the enums')
+        rdclass, rdtype = dns.rdataclass.RdataClass.make(rdclass), \
+            dns.rdatatype.RdataType.make(rdtype)
+    key = (rdclass, rdtype, parser.wire[start:end])
+    rd = _rdatas.get(key)
+    if rd is not None:
+        parser.get_bytes(end - start)  # consumed, as a parse would (furthest included)
+        _rdatas.move_to_end(key)
+        return rd
+    rd = _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
+    try:
+        alone = rd.to_wire() == key[2]
+    except Exception:  # noqa: BLE001 (a record that does not render is simply not kept)
+        alone = False
+    if alone:
+        _rdatas[key] = rd
+        if len(_rdatas) > RDATA_MEMO:
+            _rdatas.popitem(last=False)
+    return rd
+
+
+def _to_digestable(self: dns.rdata.Rdata, origin: dns.name.Name | None = None) -> bytes:
+    if origin is not None and origin is not dns.name.root:
+        return _ORIGINAL_DIGESTABLE(self, origin)
+    key = (id(self), origin is None)
+    known = _digests.get(key)
+    if known is not None and known[0] is self:
+        return known[1]
+    data = _ORIGINAL_DIGESTABLE(self, origin)
+    _digests[key] = (self, data)
+    if len(_digests) > DIGEST_MEMO:
+        _digests.popitem(last=False)
+    return data
+
+
+def install() -> None:
+    """Give ``dns.name.Name`` its fast paths (idempotent)."""
+    cls = dns.name.Name
+    cls.to_wire = _to_wire  # type: ignore[method-assign]
+    cls.__eq__ = _eq  # type: ignore[method-assign]
+    cls.__ne__ = _ne  # type: ignore[method-assign]
+    cls.__hash__ = _hash  # type: ignore[method-assign]
+    cls.canonicalize = _canonicalize  # type: ignore[method-assign]
+    cls.parent = _parent  # type: ignore[method-assign]
+    dns.set.Set.add = _add  # type: ignore[method-assign]
+    dns.rdata.from_wire_parser = _rdata_from_wire
+    dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """dnspython's own methods again (for tests that compare)."""
+    cls = dns.name.Name
+    cls.to_wire = _ORIGINAL  # type: ignore[method-assign]
+    cls.__eq__ = _ORIGINAL_EQ  # type: ignore[method-assign]
+    cls.__ne__ = _ORIGINAL_NE  # type: ignore[method-assign]
+    cls.__hash__ = _ORIGINAL_HASH  # type: ignore[method-assign]
+    _hashes.clear()
+    cls.canonicalize = _ORIGINAL_CANONICALIZE  # type: ignore[method-assign]
+    cls.parent = _ORIGINAL_PARENT  # type: ignore[method-assign]
+    dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
+    dns.rdata.from_wire_parser = _ORIGINAL_RDATA
+    _rdatas.clear()
+    dns.rdata.Rdata.to_digestable = _ORIGINAL_DIGESTABLE  # type: ignore[method-assign]
+    _digests.clear()
+
+
+def installed() -> bool:
+    return dns.name.Name.to_wire is _to_wire

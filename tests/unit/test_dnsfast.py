@@ -1,0 +1,247 @@
+"""resolver/dnsfast.py: the fast ``Name`` paths give exactly dnspython's bytes and answers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+from collections.abc import Iterator
+
+import dns.message
+import dns.name
+import dns.rdata
+import dns.rrset
+import pytest
+
+from resolver import dnsfast
+
+dnsfast.install()
+
+
+@contextlib.contextmanager
+def dnspythons_own() -> Iterator[None]:
+    """dnspython's own methods for the block (the fast ones back after)."""
+    dnsfast.uninstall()
+    try:
+        yield
+    finally:
+        dnsfast.install()
+
+
+NAMES = [".", "Example.COM.", "a.b.c.d.e.f.", r"\000.x\.y.\255.", "*.Wild.example.", "rel.ative"]
+
+
+def _bytes(name: dns.name.Name, **kw: object) -> bytes:
+    f = io.BytesIO()
+    try:
+        name.to_wire(f, **kw)  # type: ignore[arg-type]
+    except dns.name.NeedAbsoluteNameOrOrigin:
+        return b"<relative>"
+    return f.getvalue()
+
+
+@pytest.mark.parametrize("text", NAMES)
+@pytest.mark.parametrize("canonicalize", [False, True])
+@pytest.mark.parametrize("origin", [None, "Org.example."])
+def test_same_bytes_as_dnspython(text: str, canonicalize: bool, origin: str | None) -> None:
+    name = dns.name.from_text(text, origin=None)
+    kw = {"canonicalize": canonicalize,
+          "origin": None if origin is None else dns.name.from_text(origin)}
+    assert dnsfast.installed()
+    fast = _bytes(name, **kw)
+    with dnspythons_own():
+        slow = _bytes(name, **kw)
+    assert fast == slow
+
+
+def test_compression_and_digests_unchanged() -> None:
+    """With a compression table dnspython's own code runs; canonical RDATA is the same."""
+    soa = dns.rdata.from_text("IN", "SOA", "NS1.Example.com. Host.Example.com. 1 2 3 4 5")
+    rrset = dns.rrset.from_rdata("www.Example.com.", 300, soa)
+    msg = dns.message.make_response(dns.message.make_query("www.example.com.", "SOA"))
+    msg.answer.append(rrset)
+
+    def forms() -> tuple[bytes, bytes, bytes]:
+        f = io.BytesIO()
+        rrset.to_wire(f)
+        return soa.to_digestable(), msg.to_wire(), f.getvalue()
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert fast[0] == b"\x03ns1\x07example\x03com\x00\x04host\x07example\x03com\x00" \
+        + bytes.fromhex("0000000100000002000000030000000400000005")
+
+
+def test_the_transport_installs_it() -> None:
+    import resolver.conductor.transport  # noqa: F401  (the package installs it)
+
+    assert dnsfast.installed()
+
+
+def _random_names(rng: random.Random, n: int) -> list[dns.name.Name]:
+    names = [dns.name.root, dns.name.empty, dns.name.Name([b"a" * 63] * 3 + [b"b" * 61, b""])]
+    while len(names) < n:
+        labels = [bytes(rng.choice(b"aAbBzZ09-*\x00\xc3\xff") for _ in range(rng.randint(1, 9)))
+                  for _ in range(rng.randint(0, 4))]
+        names.append(dns.name.Name(labels + ([b""] if rng.random() < 0.8 else [])))
+    return names
+
+
+def test_equality_as_dnspython() -> None:
+    """Equal and not equal as fullcompare says, across case, label splits and relativity."""
+    rng = random.Random(7)
+    names = _random_names(rng, 3000)
+    pairs = [(rng.choice(names), rng.choice(names)) for _ in range(3000)]
+    pairs += [(a, dns.name.Name([x.swapcase() for x in a.labels])) for a in names[:1000]]
+    pairs += [(dns.name.from_text("ab.c."), dns.name.from_text("a.bc.")),
+              (dns.name.from_text("a.b"), dns.name.from_text("a.b."))]
+    fast = [(a == b, a != b, a == a.to_text()) for a, b in pairs]
+    hashes = [hash(a) for a in names]
+    with dnspythons_own():
+        slow = [(a == b, a != b, a == a.to_text()) for a, b in pairs]
+        assert [hash(a) for a in names] == hashes
+    assert fast == slow
+    assert sum(eq for eq, _, _ in fast) >= 1000  # the swapped-case copies at least
+
+
+def test_set_add_keeps_the_first_of_equal_items() -> None:
+    """One hash instead of two; the same members, order and first-added objects."""
+    def fill() -> tuple[list[tuple[int, str]], int]:
+        rds = [dns.rdata.from_text("IN", "NS", t)
+               for t in ("a.example.", "B.example.", "A.EXAMPLE.", "c.example.", "b.example.")]
+        rrset = dns.rrset.RRset(dns.name.from_text("example."), 1, 2)
+        for rd in rds:
+            rrset.add(rd, 300)
+        return [(rds.index(next(r for r in rds if r is x)), x.to_text()) for x in rrset], \
+            len(rrset)
+
+    fast = fill()
+    with dnspythons_own():
+        slow = fill()
+    assert fast == slow == ([(0, "a.example."), (1, "B.example."), (3, "c.example.")], 3)
+
+
+def _response() -> bytes:
+    """An answer with compressed names in RDATA (NS, SOA) and uncompressed ones (RRSIG
+    signer, NSEC3 next), records after records of the same bytes."""
+    q = dns.message.make_query("www.example.com.", "A", want_dnssec=True)
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text("www.example.com.", 60, "IN", "A", "192.0.2.1"))
+    r.authority.append(dns.rrset.from_text("example.com.", 60, "IN", "NS",
+                                           "ns1.example.com.", "ns2.Example.com."))
+    r.authority.append(dns.rrset.from_text(
+        "example.com.", 60, "IN", "SOA", "ns1.example.com. h.example.com. 1 2 3 4 5"))
+    r.authority.append(dns.rrset.from_text(
+        "example.com.", 60, "IN", "RRSIG",
+        "SOA 8 2 60 20300101000000 20200101000000 1234 example.com. AAAA"))
+    r.additional.append(dns.rrset.from_text("ns1.example.com.", 60, "IN", "A", "192.0.2.1"))
+    r.additional.append(dns.rrset.from_text("ns2.example.com.", 60, "IN", "A", "192.0.2.1"))
+    return r.to_wire()
+
+
+def test_rdata_memo_parses_as_dnspython() -> None:
+    """The same messages, record for record, parsed with the memo (twice: the second time
+    from it) and without; compressed RDATA is never kept."""
+    wire = _response()
+    first = dns.message.from_wire(wire)
+    second = dns.message.from_wire(wire)
+    kept = {(int(k[1]), k[2]) for k in dnsfast._rdatas}
+    with dnspythons_own():
+        own = dns.message.from_wire(wire)
+    for msg in (first, second):
+        assert msg == own
+        assert [[(r.name, r.ttl, sorted(rd.to_text() for rd in r)) for r in s]
+                for s in msg.sections] == \
+            [[(r.name, r.ttl, sorted(rd.to_text() for rd in r)) for r in s]
+             for s in own.sections]
+    assert first.answer[0][0] is second.answer[0][0]  # the A record: from the memo
+    assert first.authority[2][0] is second.authority[2][0]  # the RRSIG: from the memo
+    assert all(t not in (2, 6) for t, _ in kept)  # compressed NS and SOA: parsed each time
+    assert first.authority[0][0] is not second.authority[0][0]
+
+
+def test_compressed_rendering_as_dnspython() -> None:
+    """Whole messages with names to compress (mixed case, relative names made absolute by
+    an origin, truncation dropping table entries) come out byte for byte as dnspython's."""
+    origin = dns.name.from_text("Example.COM.")
+    r = dns.message.make_response(dns.message.make_query("www.example.com.", "MX"))
+    r.answer.append(dns.rrset.from_text("WWW.example.com.", 60, "IN", "MX",
+                                        "10 mail.EXAMPLE.com.", "20 mail2.example.org."))
+    r.authority.append(dns.rrset.from_text("example.com.", 60, "IN", "NS",
+                                           *(f"ns{i}.example.com." for i in range(40))))
+    r.authority.append(dns.rrset.from_text(
+        "example.com.", 60, "IN", "SOA", "ns1.example.com. h.Example.com. 1 2 3 4 5"))
+    r.additional.append(dns.rrset.from_text("ns1.example.com.", 60, "IN", "A", "192.0.2.1"))
+    rel = dns.message.make_response(dns.message.make_query("www.example.com.", "CNAME"))
+    rel.answer.append(dns.rrset.RRset(dns.name.from_text("www", origin=None), 1, 5))
+    rel.answer[0].add(dns.rdata.from_text("IN", "CNAME", "web", origin=None,
+                                          relativize=False), 60)
+
+    def forms() -> list[bytes]:
+        return [r.to_wire(want_shuffle=False), r.to_wire(max_size=512, prefer_truncation=True,
+                                                         want_shuffle=False),
+                rel.to_wire(origin=origin), dns.name.from_text("a.b", origin=None).to_wire(
+                    origin=origin) or b""]
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert len(fast[1]) <= 512 < len(fast[0])
+    with pytest.raises(dns.name.NeedAbsoluteNameOrOrigin):
+        dns.name.from_text("rel", origin=None).to_wire(io.BytesIO(), {})
+
+
+def test_canonical_forms_remembered_by_object_are_dnspythons() -> None:
+    """Twice (the second time remembered) the same bytes as dnspython's, for absolute and
+    relative names, hashes and order included."""
+    rds = [dns.rdata.from_text("IN", "SOA", "NS1.Example.com. h.example.com. 1 2 3 4 5"),
+           dns.rdata.from_text("IN", "NS", "Web", origin=None, relativize=False),
+           dns.rdata.from_text("IN", "A", "192.0.2.1"),
+           dns.rdata.from_text("IN", "MX", "10 mail.example.")]
+    other = dns.name.from_text("Other.")
+
+    def forms() -> list[object]:
+        out: list[object] = []
+        for rd in rds * 2:
+            for origin in (None, dns.name.root, other):
+                try:
+                    out.append(rd.to_digestable(origin))
+                except dns.name.NeedAbsoluteNameOrOrigin:
+                    out.append("relative")
+            out.append(hash(rd))
+        out.append(sorted([rds[2], dns.rdata.from_text("IN", "A", "192.0.2.0"), rds[2]]))
+        return out
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert fast.count("relative") == 2
+    assert fast[0] == b"\x03ns1\x07example\x03com\x00\x01h\x07example\x03com\x00" \
+        + bytes.fromhex("0000000100000002000000030000000400000005")
+
+
+def test_canonical_and_parent_names_as_dnspython() -> None:
+    """The same labels (and the same refusal at the top) as dnspython's own methods."""
+    names = _random_names(random.Random(11), 2000)
+
+    def forms() -> list[object]:
+        out: list[object] = []
+        for a in names:
+            c = a.canonicalize()
+            out.append((type(c), c.labels))
+            try:
+                p = a.parent()
+                out.append((type(p), p.labels, p == a.parent(), hash(p)))
+            except dns.name.NoParent:
+                out.append("no parent")
+        return out
+
+    fast = forms()
+    with dnspythons_own():
+        slow = forms()
+    assert fast == slow
+    assert "no parent" in fast
