@@ -34,7 +34,7 @@ from typing import Any
 from configfiles import ConfigError
 from configfiles.roothints import read_root_hints
 from netpolicy import PRODUCTION, AddressError, AddressPolicy, Networks
-from resolver import cli_answers, control_client, rootdata, wasm
+from resolver import cli_answers, control_client, dnsfast, rootdata, wasm
 from resolver.app import (
     ResolverAnswerer,
     build,
@@ -419,6 +419,10 @@ def _print_peer_stats(server: PeerServer) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # the serving process (and the workers it forks) takes dnspython's fast paths; a
+    # process that only imports the resolver (the harness's in-process candidate, beside
+    # the differ) keeps dnspython as it is (resolver/dnsfast.py)
+    dnsfast.install()
     with contextlib.ExitStack() as stack:
         try:
             config = config_from(args)  # (the anchors are loaded there: errors before serving)

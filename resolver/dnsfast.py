@@ -47,8 +47,11 @@ objects, :func:`_to_digestable` keeps the last :data:`DIGEST_MEMO` forms by obje
 entry holds the object, so its id is not reused while remembered); relative names with
 an origin other than the root are worked out every time.
 
-Installed once, process-wide, by the conductor package (``resolver/conductor/__init__.py``);
-tests check the bytes and the comparisons against dnspython's own.
+Installed process-wide only where the resolver serves (``resolver serve``, ``cli.serve``, and
+the workers it forks) and by ``bench profile-cold``: a process that merely imports the
+resolver (the harness's in-process candidate, beside the differ) keeps dnspython as it is,
+so the judge never runs code of the judged.  Tests check the bytes and the comparisons
+against dnspython's own.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ import dns.rdatatype
 from configfiles.roothints import read_root_hints
 from lab.run import LabError, LabProcess
 from netpolicy import AddressPolicy
+from resolver import dnsfast
 from resolver.app import ResolverAnswerer, build
 from resolver.config import ResolverConfig
 from resolver.model import Request
@@ -215,6 +216,7 @@ async def _profile(state: Path, n: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    dnsfast.install()  # the cold path as `resolver serve` runs it (resolver/dnsfast.py)
     if nonpositive_flag("profile-cold", args, "queries"):
         return 2
     lab = LabProcess(args.run_dir / "lab")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import dns.message
 import dns.name
@@ -15,7 +19,16 @@ import pytest
 
 from resolver import dnsfast
 
-dnsfast.install()
+
+@pytest.fixture(autouse=True, scope="module")
+def _fast_paths() -> Iterator[None]:
+    """The fast paths for this module's tests only: elsewhere (the harness, the differ, the
+    other tests) dnspython stays as it is, as in a process that only imports the resolver."""
+    was = dnsfast.installed()
+    dnsfast.install()
+    yield
+    if not was:
+        dnsfast.uninstall()
 
 
 @contextlib.contextmanager
@@ -74,10 +87,20 @@ def test_compression_and_digests_unchanged() -> None:
         + bytes.fromhex("0000000100000002000000030000000400000005")
 
 
-def test_the_transport_installs_it() -> None:
-    import resolver.conductor.transport  # noqa: F401  (the package installs it)
+def test_only_the_serving_process_installs_it() -> None:
+    """Importing the resolver, the harness and the differ leaves dnspython alone (the judge
+    never runs code of the judged); `resolver serve` and `bench profile-cold` install it."""
+    code = ("import resolver.app, resolver.conductor, harness.differ, harness.pipeline, "
+            "deckard.runner; from resolver import dnsfast; print(dnsfast.installed())")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"
+    import resolver.cli
+    import shadowdns.bench.profile
 
-    assert dnsfast.installed()
+    for entry in (resolver.cli.serve, shadowdns.bench.profile.run):
+        assert "dnsfast.install()" in inspect.getsource(entry)
 
 
 def _random_names(rng: random.Random, n: int) -> list[dns.name.Name]:
