@@ -56,6 +56,7 @@ import dns.rrset
 from lab.manifest import manifest
 from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
+from resolver.cli import ensure_free
 from resolver.server.tls import self_signed, write_pair
 from shadowdns.bench.resolver import _rss_mb, _wait_answering, nonpositive_flag, stop_process
 
@@ -486,6 +487,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_free(host: str, ports: tuple[int, ...], limit: float = 15.0) -> None:
+    """Wait (at most ``limit`` seconds) until the candidate's ports are free: the workers of
+    the candidate stopped just before may still be closing their sockets, and a new one
+    started meanwhile refuses to serve ("Address already in use", seen once in CI)."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            for port in ports:
+                ensure_free(host, port)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                return  # the candidate will say what holds the port
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
                validation: bool = False) -> Iterator[subprocess.Popen[bytes]]:
@@ -500,6 +517,7 @@ def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
            "--tls-key", str(tls_dir / "self-signed.key")]
     if not validation:
         cmd.append("--no-validation")
+    _wait_free(CANDIDATE[0], (CANDIDATE[1], DOT_PORT, DOH_PORT))
     with open(run_dir / "candidate.log", "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
