@@ -115,9 +115,14 @@ def register(sub: Any) -> None:
     s.add_argument("--tcp-per-client", type=int, default=256, metavar="N",
                    help="open TCP connections one client address may hold")
     s.add_argument("--udp-reader", choices=READERS, default="loop", metavar="KIND",
-                   help="where UDP datagrams are read: 'loop' (on the event loop) or 'thread' "
-                        "(a reader thread that sheds per client before parsing: fairness "
-                        "under floods, docs/RELIABILITY.md)")
+                   help="where UDP datagrams are read: 'loop' (on the event loop), 'thread' "
+                        "(a reader thread that sheds per client before parsing) or 'front' "
+                        "(a process of its own that answers cache hits and sheds per "
+                        "client: fairness under floods, docs/RELIABILITY.md)")
+    s.add_argument("--udp-front-nice", type=int, default=0, metavar="N",
+                   help="with --udp-reader front: the resolving process lowers its own CPU "
+                        "priority by N (nice, 0-19) once the front runs, so cache hits get a "
+                        "core before cold work (default 0)")
     s.add_argument("--egress", metavar="ADDR",
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
@@ -240,6 +245,10 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
                         ("--tcp-per-client", args.tcp_per_client)):
         if value < 1:
             raise ConfigError(f"{flag}: expected a positive number, got {value}")
+    if not 0 <= args.udp_front_nice <= 19:
+        raise ConfigError(f"--udp-front-nice: expected 0 to 19, got {args.udp_front_nice}")
+    if args.udp_front_nice and args.udp_reader != "front":
+        raise ConfigError("--udp-front-nice needs --udp-reader front")
     dot_port, doh_port = _stream_ports(args, port)
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
@@ -266,6 +275,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tcp_per_client=args.tcp_per_client,
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
+        front_nice=args.udp_front_nice,
         plugins=_plugin_specs(args.plugin),
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
@@ -340,6 +350,9 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
                   + ("" if peer_server.secret else " (no secret: peers' DNSSEC verdicts not "
                      "trusted)"), flush=True)
         host, port = await listeners.start()
+        if config.front_nice and listeners.udp is not None \
+                and listeners.udp.front_pid is not None:
+            os.nice(config.front_nice)  # this process only: its front keeps its priority
         print(f"resolver: serving on {host}:{port} (udp, tcp), pid {os.getpid()}", flush=True)
         if listeners.dot is not None:
             print("resolver: DoT on {}:{}".format(*listeners.dot.address), flush=True)

@@ -53,7 +53,8 @@ class ResolverConfig:
     doh_path: str = "/dns-query"
     tls_cert: Path | None = None  # PEM chain for DoT/DoH; None: a self-signed pair at start
     tls_key: Path | None = None
-    udp_reader: str = "loop"  # "loop" or "thread" (resolver.server.udp.READERS)
+    udp_reader: str = "loop"  # "loop", "thread" or "front" (resolver.server.udp.READERS)
+    front_nice: int = 0  # with the front reader: the resolving process's own nice increment
     # WebAssembly plugins in chain order: (file, policy "open"/"closed", argument)
     plugins: tuple[tuple[Path, str, str], ...] = ()
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from typing import Protocol
 
 from resolver.cache.arc import ARC
 from resolver.fastpath import HEADER, QueryShape, read_query, ttl_offsets
@@ -66,6 +67,15 @@ class _Entry:
     truncated_at: int = 0  # a TC=1 reply: the client limit it did not fit; 0 otherwise
 
 
+class Mirror(Protocol):
+    """What is told of a :class:`FastCache`'s stores and flushes, to keep a copy."""
+
+    def stored(self, query: bytes, reply: bytes, lifetime: float | None,
+               stream: bool) -> None: ...
+
+    def cleared(self) -> None: ...
+
+
 _Memo = tuple[float, float, bytes, _Entry, int]
 """A memo item: valid after, valid until, the reply after its ID, the entry it was rendered
 from and the end of the question (to render the entry again for another second)."""
@@ -90,6 +100,7 @@ class FastCache:
     """Stored replies by query shape; see the module docstring."""
 
     def __init__(self, capacity_bytes: int) -> None:
+        self.capacity_bytes = capacity_bytes
         self._memo_capacity = capacity_bytes // MEMO_SHARE
         self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes - self._memo_capacity)
         # query bytes after the ID -> (valid after, valid until, reply bytes after the ID)
@@ -103,6 +114,9 @@ class FastCache:
         # True while a plugin must see every query (resolver.plugins.SEES_EVERY_QUERY):
         # nothing is served from bytes or stored; set by the workers when plugins change
         self.paused = False
+        # told of every store and flush: the UDP front's copy of this cache
+        # (resolver.server.front.FrontLink), None without a front
+        self.mirror: Mirror | None = None
 
     @property
     def hits(self) -> int:
@@ -184,6 +198,7 @@ class FastCache:
         (``stream``) is kept up to :data:`MAX_STORED_STREAM_REPLY` bytes; one over the UDP
         limits is served to stream queries only.
         """
+        given_lifetime = lifetime
         shape = read_query(query_wire)
         cap = MAX_STORED_STREAM_REPLY if stream else MAX_STORED_REPLY
         if self.paused or shape is None or len(reply_wire) > cap \
@@ -214,6 +229,8 @@ class FastCache:
         size = len(reply_wire) + 2 * 36 * len(offsets) + ENTRY_OVERHEAD  # two int tuples
         stored = self._arc.put(shape.key, entry, size)
         self.stored += stored
+        if stored and self.mirror is not None:
+            self.mirror.stored(query_wire, reply_wire, given_lifetime, stream)
         return stored
 
     def clear(self) -> None:
@@ -221,6 +238,8 @@ class FastCache:
         self._arc.clear()
         self._memo.clear()
         self._memo_bytes = 0
+        if self.mirror is not None:
+            self.mirror.cleared()
 
     def __len__(self) -> int:
         return len(self._arc)

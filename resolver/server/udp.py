@@ -44,6 +44,7 @@ from resolver.cache.reply import FastCache
 from resolver.clock import Clock, SystemClock
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
+from resolver.server.front import FrontLink
 
 __all__ = ["BATCH", "RECEIVE_BUFFER", "UDPServer", "UDPStats"]
 
@@ -58,8 +59,9 @@ BATCH = 64
 MAX_DATAGRAM = 65535
 """Receive size: a datagram is never truncated by us."""
 
-READERS = ("loop", "thread")
-"""Where datagrams are read: on the event loop, or in a reader thread (see the docstring)."""
+READERS = ("loop", "thread", "front")
+"""Where datagrams are read: on the event loop, in a reader thread (see the docstring), or
+in a front process of their own (:mod:`resolver.server.front`)."""
 
 HANDOFF_PER_CLIENT = 64
 """Datagrams of one source address waiting in the reader thread's handoff to the loop."""
@@ -131,7 +133,7 @@ class UDPServer:
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, receive_buffer: int | None = RECEIVE_BUFFER,
                  fastcache: FastCache | None = None, reuse_port: bool = False,
-                 reader: str = "loop") -> None:
+                 reader: str = "loop", front_cache_bytes: int | None = None) -> None:
         if reader not in READERS:
             raise ValueError(f"reader: expected one of {', '.join(READERS)}, got {reader!r}")
         self.reader = reader
@@ -153,6 +155,9 @@ class UDPServer:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._thread_stats = UDPStats()  # written by the thread alone; merged by stats_now()
+        self._front: FrontLink | None = None
+        self._front_cache_bytes = front_cache_bytes or (
+            fastcache.capacity_bytes if fastcache is not None else 1 << 20)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -186,6 +191,15 @@ class UDPServer:
             sock.close()
             raise
         self._sock, self._loop = sock, loop
+        if self.reader == "front":
+            self._front = FrontLink(sock, self.queue, self.fastcache, self._clock.monotonic,
+                                    self._send, self._front_lost, self._front_cache_bytes)
+            try:
+                self._front.start(loop)
+            except BaseException:
+                self._sock = None
+                sock.close()
+                raise
         if self.reader == "thread":
             _hold_switch_interval()
             self._stopping.clear()
@@ -197,20 +211,39 @@ class UDPServer:
 
     async def close(self) -> None:
         sock, self._sock = self._sock, None
+        front, self._front = self._front, None
+        if front is not None:
+            await front.close()
+            if front.lost and sock is not None and self._loop is not None:
+                self._loop.remove_reader(sock.fileno())
         if sock is not None and self._loop is not None:
             thread, self._thread = self._thread, None
             if thread is not None:
                 self._stopping.set()
                 await asyncio.to_thread(thread.join, 2 * POLL_SECONDS + 1.0)
                 _release_switch_interval()
-            else:
+            elif self.reader == "loop":
                 self._loop.remove_reader(sock.fileno())
             sock.close()
             await asyncio.sleep(0)
 
+    @property
+    def front_pid(self) -> int | None:
+        """The front process's PID (``reader="front"``), None without one."""
+        return self._front.pid if self._front is not None else None
+
+    def _front_lost(self) -> None:
+        """The front process exited: this process reads the socket itself from now on."""
+        sock, loop = self._sock, self._loop
+        if sock is not None and loop is not None:
+            loop.add_reader(sock.fileno(), self._readable)
+
     def stats_now(self) -> UDPStats:
-        """The counters, the reader thread's included (``stats`` alone lacks them)."""
+        """The counters, the reader thread's or the front's included (``stats`` alone
+        lacks them)."""
         t, s = self._thread_stats, self.stats
+        if self._front is not None:
+            t = UDPStats(**self._front.counts)
         return UDPStats(datagrams=s.datagrams + t.datagrams, replies=s.replies + t.replies,
                         fast_replies=s.fast_replies + t.fast_replies,
                         reply_dropped=s.reply_dropped + t.reply_dropped,
@@ -345,6 +378,9 @@ class UDPServer:
             stats.socket_errors += errors
 
     def _send(self, addr: Any, wire: bytes | None) -> None:
+        front = self._front
+        if front is not None and front.reply(addr, wire):
+            return  # the front sends it and counts it
         if wire is None:
             return
         sock = self._sock

@@ -1,7 +1,8 @@
 """``shadowdns bench fairness``: a quiet client next to a flooding one, on the lab (issue 24).
 
 Starts the lab and the candidate (``shadowdns resolver serve --lab``, validating, in its own
-processes) once per UDP reader (``--readers loop,thread``), then:
+processes) once per UDP reader (``--readers loop,thread,front``; the front reader with
+``--front-nice``), then:
 
 1. **alone**: a quiet client (``127.0.0.2``) asks a cached name at ``--quiet-rate`` queries
    per second for ``--seconds``: its unloaded latency (p50, p99) and losses;
@@ -59,7 +60,7 @@ QUIET_TIMEOUT = 1.0
 def register(bsub: Any) -> None:
     f = bsub.add_parser("fairness", help="a quiet client's losses and latency while another "
                                          "client floods the candidate (loopback only)")
-    f.add_argument("--readers", default="loop,thread", metavar="KIND,KIND",
+    f.add_argument("--readers", default="loop,thread,front", metavar="KIND,KIND",
                    help=f"UDP readers to measure, comma-separated ({', '.join(READERS)})")
     f.add_argument("--seconds", type=float, default=15.0, metavar="SECONDS",
                    help="length of each phase (alone, then under the flood)")
@@ -73,6 +74,8 @@ def register(bsub: Any) -> None:
     f.add_argument("--flood-rate", type=int, default=0, metavar="QPS",
                    help="the flooder's queries per second (0: as fast as it can send)")
     f.add_argument("--workers", type=int, default=1, metavar="N", help="candidate processes")
+    f.add_argument("--front-nice", type=int, default=10, metavar="N",
+                   help="with the front reader: resolver serve --udp-front-nice N")
     f.add_argument("--run-dir", type=Path, default=Path("run/fairness"), metavar="DIR",
                    help="state of the lab and the candidate")
     f.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
@@ -167,12 +170,14 @@ async def _quiet(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _candidate(info: LabInfo, run_dir: Path, reader: str, workers: int
+def _candidate(info: LabInfo, run_dir: Path, reader: str, workers: int, nice: int
                ) -> Iterator[subprocess.Popen[bytes]]:
     cmd = [sys.executable, "-m", "shadowdns", "resolver", "serve",
            "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--lab", str(info.state_dir),
            "--egress", info.egress.get("candidate", "127.54.3.1"),
            "--workers", str(workers), "--udp-reader", reader]
+    if reader == "front" and nice:
+        cmd += ["--udp-front-nice", str(nice)]
     with open(run_dir / f"candidate-{reader}.log", "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -187,7 +192,7 @@ async def _one_reader(args: argparse.Namespace, info: LabInfo, reader: str
     entries = [e for e in manifest(load_world(info.world))
                if e.category == "stable" and e.rcode == 0 and e.rdtype == dns.rdatatype.A]
     name = entries[0].name.to_text()
-    with _candidate(info, args.run_dir, reader, args.workers) as proc:
+    with _candidate(info, args.run_dir, reader, args.workers, args.front_nice) as proc:
         await _wait_answering(CANDIDATE, proc)
         await asyncio.sleep(0.5)
         for _ in range(3):  # warm: the quiet name is a cache hit in every process

@@ -61,6 +61,7 @@ from lab.world import load_world
 from legacy_adapter import ManagedResolver, ReferenceSpec
 from netpolicy import LAB
 from resolver.server.tls import self_signed, write_pair
+from resolver.server.udp import READERS
 
 CANDIDATE = ("127.0.0.12", 5353)
 WILDCARD_NSEC = "wild.example.lab."
@@ -96,7 +97,7 @@ def register(bsub: Any) -> None:
                         "(default: one per core)")
     r.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                    help="the candidate's cache budget per process")
-    r.add_argument("--candidate-udp-reader", choices=("loop", "thread"), default="loop",
+    r.add_argument("--candidate-udp-reader", choices=READERS, default="loop",
                    help="the candidate's UDP reader (resolver serve --udp-reader)")
     r.add_argument("--latency-qps", type=int, default=5000, metavar="QPS",
                    help="fixed rate of the cache-hit latency run")

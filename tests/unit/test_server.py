@@ -473,6 +473,25 @@ async def test_thread_reader_answers_memo_hits_while_the_loop_is_busy() -> None:
         await workers.stop()
 
 
+async def flood_while_blocked(port: int) -> None:
+    """2,000 datagrams from 127.0.0.3 and 10 from 127.0.0.2 (one per 200), sent while this
+    loop is blocked for a second: nothing the loop owns reads meanwhile."""
+    def send() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
+            a.bind(("127.0.0.3", 0))
+            b.bind(("127.0.0.2", 0))
+            for i in range(2000):
+                a.sendto(_query(f"f{i}.example.", i), (HOST, port))
+                if i % 200 == 0:
+                    b.sendto(_query("quiet.example.", 60000 + i), (HOST, port))
+            time.sleep(0.2)  # the reader has read them all
+
+    client = asyncio.get_running_loop().run_in_executor(None, send)
+    time.sleep(1.0)  # the loop is blocked: nothing is drained meanwhile
+    await client
+
+
 async def test_thread_reader_sheds_the_flooder_not_its_neighbour() -> None:
     """With the loop blocked, a flooder's datagrams beyond its share are shed in the reader
     thread, before any parse, while every datagram of a quiet client is kept."""
@@ -482,20 +501,7 @@ async def test_thread_reader_sheds_the_flooder_not_its_neighbour() -> None:
     listeners = Listeners(queue, HOST, 0, udp_reader="thread")
     _, port = await listeners.start()
     try:
-        def send() -> None:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
-                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
-                a.bind(("127.0.0.3", 0))
-                b.bind(("127.0.0.2", 0))
-                for i in range(2000):
-                    a.sendto(_query(f"f{i}.example.", i), (HOST, port))
-                    if i % 200 == 0:
-                        b.sendto(_query("quiet.example.", 60000 + i), (HOST, port))
-                time.sleep(0.2)  # the reader thread has read them all
-
-        client = asyncio.get_running_loop().run_in_executor(None, send)
-        time.sleep(1.0)  # the loop is blocked: nothing is drained meanwhile
-        await client
+        await flood_while_blocked(port)
         await asyncio.sleep(0.2)  # the drain runs now
         udp = listeners.udp
         assert udp is not None
