@@ -471,9 +471,7 @@ def _serve(config: ResolverConfig, args: argparse.Namespace) -> int:
             ensure_free(config.listen, config.port)
             for stream_port in (config.dot_port, config.doh_port):
                 if stream_port is not None:
-                    family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
-                    with socket.socket(family, socket.SOCK_STREAM) as s:
-                        s.bind((config.listen, stream_port))
+                    ensure_free(config.listen, stream_port, udp=False)
         except OSError as e:
             print(f"shadowdns resolver: cannot serve on {args.listen}: {e.strerror or e}",
                   file=sys.stderr)
@@ -484,12 +482,16 @@ def _serve(config: ResolverConfig, args: argparse.Namespace) -> int:
     return _serve_one(config, args.listen)
 
 
-def ensure_free(host: str, port: int) -> None:
+def ensure_free(host: str, port: int, *, udp: bool = True) -> None:
     """Fail if anyone already has the port: with SO_REUSEPORT a stale server on the same
-    address would silently take a share of the queries."""
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    address would silently take a share of the queries.  TCP is tried with SO_REUSEADDR,
+    as the listeners bind: connections of an earlier server in TIME_WAIT do not hold the
+    port (a restart right after serving DoT clients was refused for a minute)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM) if udp else (socket.SOCK_STREAM,):
         with socket.socket(family, kind) as s:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((host, port))
 
 

@@ -158,7 +158,10 @@ class Front:
                 counts["socket_errors"] += 1
                 continue
             counts["datagrams"] += 1
-            reply = lookup(data, now)
+            try:
+                reply = lookup(data, now)
+            except Exception:  # never on a packet: the resolving process will judge it
+                reply = None
             if reply is not None:
                 try:
                     sendto(reply, addr)

@@ -58,6 +58,7 @@ from lab.run import LabError, LabInfo, LabProcess
 from lab.world import load_world
 from resolver.cli import ensure_free
 from resolver.server.tls import self_signed, write_pair
+from resolver.server.udp import READERS
 from shadowdns.bench.resolver import _rss_mb, _wait_answering, nonpositive_flag, stop_process
 
 CANDIDATE = ("127.0.0.13", 5353)
@@ -96,6 +97,9 @@ def register(bsub: Any) -> None:
                    help="fresh candidates in the hostile-authorities phase, each asked every "
                         "stable name twice and fresh NXDOMAIN names once")
     c.add_argument("--workers", type=int, default=2, metavar="N", help="candidate processes")
+    c.add_argument("--udp-reader", choices=READERS, default="front", metavar="KIND",
+                   help="the candidate's UDP reader (resolver serve --udp-reader; default "
+                        "front: a flood is shed at its sender, docs/RELIABILITY.md)")
     c.add_argument("--seed", type=int, default=1, metavar="N", help="fuzzer and spoofer seed")
     c.add_argument("--run-dir", type=Path, default=Path("run/chaos"), metavar="DIR",
                    help="state of the lab and the candidate")
@@ -418,12 +422,19 @@ async def _health(addr: tuple[str, int], name: str, stop: asyncio.Event,
 
 
 def _server_pids(pid: int) -> set[int]:
-    pids = {pid}
+    """``pid`` and its descendants: the supervisor, its workers and their UDP fronts."""
+    parents: dict[int, int] = {}
     for status in Path("/proc").glob("[0-9]*/status"):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             for line in status.read_text().splitlines():
-                if line.startswith("PPid:") and line.split()[1] == str(pid):
-                    pids.add(int(status.parent.name))
+                if line.startswith("PPid:"):
+                    parents[int(status.parent.name)] = int(line.split()[1])
+                    break
+    pids, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in pids} - pids
+        pids |= more
+        grown = bool(more)
     return pids
 
 
@@ -505,7 +516,8 @@ def _wait_free(host: str, ports: tuple[int, ...], limit: float = 15.0) -> None:
 
 @contextlib.contextmanager
 def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
-               validation: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+               validation: bool = False, reader: str = "front"
+               ) -> Iterator[subprocess.Popen[bytes]]:
     tls_dir = run_dir / "tls"
     if not (tls_dir / "self-signed.pem").exists():
         tls_dir.mkdir(parents=True, exist_ok=True)
@@ -514,7 +526,7 @@ def _candidate(info: LabInfo, run_dir: Path, egress: str, workers: int,
            "--listen", f"{CANDIDATE[0]}:{CANDIDATE[1]}", "--lab", str(info.state_dir),
            "--egress", egress, "--workers", str(workers), "--dot", str(DOT_PORT),
            "--doh", str(DOH_PORT), "--tls-cert", str(tls_dir / "self-signed.pem"),
-           "--tls-key", str(tls_dir / "self-signed.key")]
+           "--tls-key", str(tls_dir / "self-signed.key"), "--udp-reader", reader]
     if not validation:
         cmd.append("--no-validation")
     _wait_free(CANDIDATE[0], (CANDIDATE[1], DOT_PORT, DOH_PORT))
@@ -533,7 +545,7 @@ async def _chaos(args: argparse.Namespace, info: LabInfo, run_dir: Path) -> dict
                if e.category == "stable" and e.rcode == 0 and e.rdtype == dns.rdatatype.A]
     health_name = entries[0].name.to_text()
     names = [e.name.to_text() for e in entries[:20]]
-    with _candidate(info, run_dir, egress, args.workers) as proc:
+    with _candidate(info, run_dir, egress, args.workers, reader=args.udp_reader) as proc:
         await _wait_answering(CANDIDATE, proc)
         await asyncio.sleep(0.5)  # let every worker process come up
         pids = _server_pids(proc.pid)
@@ -589,7 +601,8 @@ async def _hostile_phase(args: argparse.Namespace, info: LabInfo, run_dir: Path,
     problems: list[str] = []
     crashed = 0
     for _round in range(args.hostile_rounds):
-        with _candidate(info, run_dir, egress, args.workers, validation=True) as proc:
+        with _candidate(info, run_dir, egress, args.workers, validation=True,
+                        reader=args.udp_reader) as proc:
             await _wait_answering(CANDIDATE, proc)
             await asyncio.sleep(0.5)
             pids = _server_pids(proc.pid)
