@@ -9,12 +9,13 @@
 # or more upstream queries for one question than the candidate's cap.
 #
 # `ci/campaign.sh --full` (also `make chaos`): the full-length campaign, about 10 minutes --
-# the chaos defaults (1,000,000+ datagrams), amplification, and 60 s per fuzz target.
+# the chaos defaults with an 80-s client-packet phase (1,000,000+ packets even when the
+# machine is shared), amplification, fairness, and 60 s per fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--full" ]; then
     out=run/campaign
-    chaos=()
+    chaos=(--fuzz-seconds 80)
     settle=2
     fairness=(--seconds 8)
 else

@@ -645,6 +645,8 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     health = Health()
     stop = asyncio.Event()
     checker = asyncio.create_task(_health(CANDIDATE, health_name, stop, health))
+    rss_samples: list[float] = []
+    sampler = asyncio.create_task(_sample_rss(pids, stop, rss_samples))
     started = time.monotonic()
     drops_before = udp_receive_buffer_errors()
     fuzzer.start()
@@ -655,6 +657,7 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     await asyncio.sleep(1.0)  # a health query or two after the flood
     stop.set()
     await checker
+    await sampler
     streams_ok = await asyncio.to_thread(_streams_answer, health_name)
     alive = _alive(pids)
     rss_after = sum(_rss_mb(p)[0] for p in alive)
@@ -665,7 +668,21 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
             "health_failed": health.failed, "kernel_udp_receive_drops": drops,
             "health_p99_ms": round(1000 * lat[int(0.99 * (len(lat) - 1))], 2) if lat else None,
             "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1),
+            "rss_every_10s_mb": rss_samples,
             "dot_answers_after": streams_ok["dot"], "doh_answers_after": streams_ok["doh"]}
+
+
+RSS_EVERY = 10.0
+"""Seconds between RSS samples of the server processes in the client-packet phase."""
+
+
+async def _sample_rss(pids: set[int], stop: asyncio.Event, into: list[float]) -> None:
+    """The server processes' RSS in all (MB) every :data:`RSS_EVERY` seconds until ``stop``:
+    whether memory levels off under the flood (the caches' byte budgets) or keeps growing."""
+    while not stop.is_set():
+        into.append(round(sum(_rss_mb(p)[0] for p in _alive(pids)), 1))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RSS_EVERY)
 
 
 def _streams_answer(name: str) -> dict[str, bool]:
@@ -832,7 +849,8 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         f"fuzz: processes exited {f['crashed']}; health queries {f['health_ok']} ok, "
         f"{f['health_failed']} failed (p99 {f['health_p99_ms']} ms); kernel UDP "
         f"receive-buffer drops {f['kernel_udp_receive_drops']}; RSS "
-        f"{f['rss_before_mb']} -> {f['rss_after_mb']} MB",
+        f"{f['rss_before_mb']} -> {f['rss_after_mb']} MB (every {RSS_EVERY:.0f} s: "
+        f"{', '.join(str(m) for m in f.get('rss_every_10s_mb', []))})",
         f"spoof: {s['forged_sent']} forged answers ({s['forged_per_second']}/s) from "
         f"{', '.join(s['servers'])} for {s['names']} fresh names in {s['zone']}",
         f"spoof: forged answers accepted {s['forged_accepted']}, found in the cache after "
