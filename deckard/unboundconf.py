@@ -70,7 +70,7 @@ TESTBOUND_WORDS = (
 """testbound's own header words (temporary files, command-line options, autotrust state)."""
 
 _CLAUSE_LINE = re.compile(r"^\s*([a-z][a-z0-9-]*)\s*:\s*(.*)$")
-_DATE = re.compile(r"^\d{14}$")
+_DATE = re.compile(r"[0-9]{14}\Z")
 _YES = {"yes", "on", "true", "1"}
 _NO = {"no", "off", "false", "0"}
 
@@ -377,7 +377,12 @@ class _Reader:
             if value in ("0", ""):
                 self.date = None
             elif _DATE.match(value):
-                self.date = float(calendar.timegm(time.strptime(value, "%Y%m%d%H%M%S")))
+                try:
+                    moment = time.strptime(value, "%Y%m%d%H%M%S")
+                except ValueError:  # 14 digits, but month 18 or the like (found by fuzzing)
+                    raise self.error(lineno, f"val-override-date: {value!r} is not a date "
+                                             "(YYYYMMDDHHMMSS)") from None
+                self.date = float(calendar.timegm(moment))
             elif value == "-1":
                 # Unbound: "-1 ignores the date altogether" (signature validity windows)
                 self.date, self.ignore_dates = None, True
