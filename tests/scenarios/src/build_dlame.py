@@ -1,0 +1,611 @@
+"""Write tests/scenarios/testbound/dnssec_lame (issue 16 part 3, helper "dlame"): DNSSEC-lame
+servers and the validator's own DS/DNSKEY fetches, in the testbound dialect, one aspect per
+file, each title saying the documented behaviour it checks:
+
+* unbound.conf(5) ``disable-dnssec-lame-check`` (default no): a server of a signed zone (a DS
+  at the parent or a trust anchor) that answers without RRSIGs, or without the DNSKEY RRset,
+  is "dnssec-lame": the iterator asks another server of the zone before the validator sees
+  the data; when every server does the same the answer is bogus (SERVFAIL);
+* RFC 4035 §5 (and §5.2): the validator authenticates each zone cut on the chain from the
+  trust anchor, fetching DS from the parent and DNSKEY from the child, also for cuts the
+  iterator never saw as referrals (parent and child on the same servers); a DS question at
+  a name that is no cut gets a NODATA proof and the walk goes on; a proven unsigned
+  delegation (NSEC, or NSEC3 opt-out, RFC 5155 §8.6) ends it: insecure;
+* RFC 4035 §5 with CNAME / DNAME (RFC 6672 §5.3.1): each target's zone has its own chain;
+  RFC 6604: the rcode of a CNAME chain is the last name's (NXDOMAIN);
+* RFC 9156 (QNAME minimisation): validation is unchanged when the iterator minimises.
+
+Zones are signed with fresh Ed25519 keys (``rpl.Signer``) every run; the trust anchors are
+DS records of the signed zones (the root is unsigned).  ``python
+tests/scenarios/src/build_dlame.py``
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from rpl import DATE, Entry, Nsec3Chain, Signer, check, query, range_, sub  # noqa: E402
+
+OUT = Path(__file__).parents[1] / "testbound" / "dnssec_lame"
+S = Signer()
+ROOT_ADDR = "193.0.14.129"
+AA = "QR AA NOERROR"
+NX = "QR AA NXDOMAIN"
+SECURE = "QR RD RA AD DO NOERROR"
+INSECURE = "QR RD RA DO NOERROR"
+SERVFAIL = "QR RD RA DO SERVFAIL"
+MATCH = "opcode qname qtype rcode flags answer"
+MATCH_RCODE = "opcode qname qtype rcode flags"
+
+
+def header(title: str, anchors: list[str], *, qmin: bool = False, extra: str = "") -> str:
+    tas = "".join(f'\ttrust-anchor: "{S.ds_line(z)}"\n' for z in anchors)
+    return (
+        "; shadowdns's own scenario (testbound dialect), written by "
+        "tests/scenarios/src/build_dlame.py\n"
+        "server:\n"
+        '\ttarget-fetch-policy: "0 0 0 0 0"\n'
+        f'\tqname-minimisation: {"yes" if qmin else "no"}\n'
+        "\tminimal-responses: yes\n"
+        f"{tas}"
+        f'\tval-override-date: "{DATE}"\n'
+        f"{extra}"
+        "stub-zone:\n"
+        '\tname: "."\n'
+        f"\tstub-addr: {ROOT_ADDR}\n"
+        "CONFIG_END\n\n"
+        f"SCENARIO_BEGIN {title}\n\n"
+    )
+
+
+def soa(zone: str) -> str:
+    return f"{zone} 3600 IN SOA ns1.{zone} host.{zone} 1 3600 600 86400 300"
+
+
+def signed(zone: str, *lines: str) -> list[str]:
+    """``lines`` (one RRset) and the RRSIG of ``zone``'s key over them."""
+    return [*lines, f"SIG {zone}"]
+
+
+def root(delegations: dict[str, list[tuple[str, str]]], tlds: tuple[str, ...] = ()) -> str:
+    """The unsigned root: priming, a referral per zone (``{zone: [(ns name, address)]}``),
+    a NODATA for a DS at a delegated zone (it is the parent of the DS) and for the
+    TLDs' names asked minimised (empty non-terminals here)."""
+    root_soa = ". 86400 IN SOA a.root. host.root. 1 1800 900 604800 86400"
+    entries: list[Entry | str] = [
+        Entry(". NS", "QR AA NOERROR", answer=[". 86400 IN NS K.ROOT-SERVERS.NET."],
+              additional=[f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT_ADDR}"]),
+    ]
+    for zone, servers in delegations.items():
+        entries.append(Entry(f"{zone} DS", AA, authority=[root_soa]))
+        entries.append(sub(f"{zone} NS", "QR NOERROR",
+                           authority=[f"{zone} 86400 IN NS {n}" for n, _ in servers],
+                           additional=[f"{n} 86400 IN A {a}" for n, a in servers]))
+    for tld in tlds:
+        entries.append(Entry(f"{tld} A", AA, match="opcode qname", adjust="copy_id copy_query",
+                             authority=[root_soa]))
+    return range_(0, 1000, [ROOT_ADDR], entries, S, "K.ROOT-SERVERS.NET.: the root (unsigned)")
+
+
+def server(addr: str, entries: list[Entry | str], comment: str) -> str:
+    return range_(0, 1000, [addr], entries, S, comment)
+
+
+def catch_all_unsigned(zone: str) -> str:
+    """Any other question: a NODATA without signatures (a copy of the zone without them)."""
+    return "\n".join(["ENTRY_BEGIN", "MATCH opcode", "ADJUST copy_id copy_query", f"REPLY {AA}",
+                      "SECTION AUTHORITY", soa(zone), "ENTRY_END"])
+
+
+def dnskey(zone: str) -> Entry:
+    return Entry(f"{zone} DNSKEY", AA, answer=signed(zone, S.dnskey_line(zone)))
+
+
+def a_rr(name: str, addr: str) -> str:
+    return f"{name} 3600 IN A {addr}"
+
+
+def ask(step: int, name: str, qtype: str = "A") -> str:
+    return query(step, f"{name} {qtype}", "RD DO")
+
+
+def expect(step: int, name: str, reply: str, answer: list[str] | None = None,
+           qtype: str = "A", match: str = MATCH) -> str:
+    return check(step, f"{name} {qtype}", reply, answer, match=match, signer=S)
+
+
+def infra(step: int, addr: str, zone: str, ms: int) -> str:
+    return f"STEP {step} INFRA_RTT {addr} {zone} {ms}\n"
+
+
+def write(name: str, title: str, anchors: list[str], body: str, **kw: object) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    text = header(title, anchors, **kw) + body + "\nSCENARIO_END\n"  # type: ignore[arg-type]
+    (OUT / f"{name}.rpl").write_text(text)
+
+
+EX = "example.com."
+NET = "example.net."
+WWW = "www.example.com."
+TWO_SERVERS = {EX: [("ns1.example.com.", "1.2.3.4"), ("ns2.example.com.", "1.2.3.5")]}
+FAST_LAME = infra(1, "1.2.3.4", EX, 10) + infra(2, "1.2.3.5", EX, 900)
+APEX_NSEC = "example.com. 3600 IN NSEC www.example.com. NS SOA RRSIG NSEC DNSKEY"
+WWW_NSEC = "www.example.com. 3600 IN NSEC example.com. A RRSIG NSEC"
+WWW_A = a_rr(WWW, "10.20.30.40")
+
+
+def www_ds_nodata() -> Entry:
+    """www.example.com. DS: no cut there (a validator looking above unsigned data)."""
+    return Entry(f"{WWW} DS", AA, authority=[*signed(EX, soa(EX)), *signed(EX, WWW_NSEC)])
+
+
+def good_server(addr: str, *more: Entry) -> str:
+    return server(addr, [dnskey(EX), Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A)),
+                         www_ds_nodata(), *more],
+                  f"{addr}: a good server of the signed example.com.")
+
+
+# 1 -- an NXDOMAIN without signatures from one server, the other proves it
+NX_PROOF = [*signed(EX, soa(EX)), *signed(EX, APEX_NSEC)]
+write(
+    "dlame_nxdomain_one_lame",
+    "disable-dnssec-lame-check: no (unbound.conf(5)): a server of the signed example.com. "
+    "answers an NXDOMAIN without RRSIG or NSEC: it is dnssec-lame, the other server is asked "
+    "and its proven NXDOMAIN (RFC 4035 §3.1.3.2) is the answer, secure",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey(EX), Entry("nothere.example.com. A", NX, authority=[soa(EX)])],
+             "ns1.example.com.: fast; its NXDOMAIN carries no signatures")
+    + good_server("1.2.3.5", Entry("nothere.example.com. A", NX, authority=NX_PROOF))
+    + FAST_LAME + ask(10, "nothere.example.com.")
+    + expect(11, "nothere.example.com.", "QR RD RA AD DO NXDOMAIN"),
+)
+
+# 2 -- every server is dnssec-lame: bogus
+write(
+    "dlame_all_servers_lame_servfail",
+    "every server of the signed example.com. (DS at the trust anchor) serves it without "
+    "signatures and without DNSKEY: no server gives secure data, the answer is bogus, "
+    "SERVFAIL (RFC 4035 §5.5, unbound.conf(5) disable-dnssec-lame-check)",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [Entry(f"{WWW} A", AA, answer=[WWW_A]), catch_all_unsigned(EX)],
+             "ns1.example.com.: an unsigned copy of the zone")
+    + server("1.2.3.5", [Entry(f"{WWW} A", AA, answer=[WWW_A]), catch_all_unsigned(EX)],
+             "ns2.example.com.: an unsigned copy of the zone")
+    + ask(10, WWW) + expect(11, WWW, SERVFAIL, match=MATCH_RCODE),
+)
+
+# 3 -- the DNSKEY RRset without its RRSIG from one server
+write(
+    "dlame_dnskey_unsigned_one_server",
+    "one server of the signed example.com. gives its DNSKEY RRset without RRSIG: it is "
+    "dnssec-lame (unbound.conf(5) disable-dnssec-lame-check), the keys are fetched from the "
+    "other server and the answer is secure (RFC 4035 §5.2: the DNSKEY RRset is verified by "
+    "its self-signature)",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [Entry(f"{EX} DNSKEY", AA, answer=[S.dnskey_line(EX)]),
+                         Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A)), www_ds_nodata()],
+             "ns1.example.com.: fast; its DNSKEY RRset has no RRSIG")
+    + good_server("1.2.3.5")
+    + FAST_LAME + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+)
+
+# 4 -- no DNSKEY at all from one server
+write(
+    "dlame_dnskey_missing_one_server",
+    "one server of the signed example.com. answers its DNSKEY question with NODATA (no keys, "
+    "no signatures): it is dnssec-lame, the keys come from the other server, the answer is "
+    "secure (unbound.conf(5) disable-dnssec-lame-check; RFC 4035 §5.2)",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [Entry(f"{EX} DNSKEY", AA, authority=[soa(EX)]),
+                         Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A)), www_ds_nodata()],
+             "ns1.example.com.: fast; no DNSKEY RRset")
+    + good_server("1.2.3.5")
+    + FAST_LAME + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+)
+
+# 5 -- a referral without DS from a lame parent server
+SUB = "sub.example.com."
+WWW_SUB = "www.sub.example.com."
+SUB_NS = [("ns.sub.example.com.", "1.2.3.6")]
+
+
+def sub_referral(ds: bool) -> Entry:
+    auth = [f"{SUB} 3600 IN NS ns.sub.example.com."]
+    if ds:
+        auth += signed(EX, S.ds_line(SUB))
+    return sub(f"{SUB} NS", "QR NOERROR", authority=auth,
+               additional=["ns.sub.example.com. 3600 IN A 1.2.3.6"])
+
+
+def sub_server(addr: str = "1.2.3.6", *more: Entry) -> str:
+    return server(addr, [dnskey(SUB), Entry(f"{WWW_SUB} A", AA,
+                                            answer=signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
+                         *more], f"{addr}: ns.sub.example.com., the signed sub.example.com.")
+
+
+write(
+    "dlame_referral_without_ds_lame_parent",
+    "a server of the signed example.com. refers to sub.example.com. without the DS RRset or "
+    "an NSEC proof (no signature at all): the delegation is not taken as unsigned; the DS "
+    "comes from the other server and the answer is secure (RFC 4035 §5.2, §3.1.4; "
+    "unbound.conf(5) disable-dnssec-lame-check)",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{SUB} DS", AA, authority=[soa(EX)]),
+                         sub_referral(ds=False), catch_all_unsigned(EX)],
+             "ns1.example.com.: fast; a copy of example.com. without signatures or DS")
+    + server("1.2.3.5", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         sub_referral(ds=True)],
+             "ns2.example.com.: the signed example.com.")
+    + sub_server()
+    + FAST_LAME + ask(10, WWW_SUB)
+    + expect(11, WWW_SUB, SECURE, signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
+)
+
+# 6 -- parent and child on the same server: DS from the parent side
+ONE_SERVER = {EX: [("ns1.example.com.", "1.2.3.4")]}
+write(
+    "dlame_shared_server_ds_from_parent",
+    "example.com. and its signed child sub.example.com. are on the same server, which answers "
+    "www.sub.example.com. from the child (no referral): the validator finds the cut from the "
+    "signer name, fetches the child's DS (served from the parent side, RFC 4035 §3.1.4.1) "
+    "and DNSKEY and the answer is secure (RFC 4035 §5)",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX), dnskey(SUB),
+                         Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         Entry(f"{WWW_SUB} A", AA,
+                               answer=signed(SUB, a_rr(WWW_SUB, "10.20.30.60")))],
+             "ns1.example.com.: authoritative for example.com. and sub.example.com.")
+    + ask(10, WWW_SUB) + expect(11, WWW_SUB, SECURE, signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
+)
+
+# 7 -- a name on the way that is no cut: DS NODATA, the walk goes on
+DEEP = "deep.mid.example.com."
+WWW_DEEP = "www.deep.mid.example.com."
+DEEP_A = a_rr(WWW_DEEP, "10.20.30.70")
+write(
+    "dlame_ds_nodata_not_a_cut",
+    "the signed child deep.mid.example.com. shares its parent's server; mid.example.com. is an "
+    "empty non-terminal of example.com., no cut: its DS question gets a NODATA proof "
+    "(RFC 4035 §3.1.3.2) and the chain goes on to deep.mid.example.com.'s DS and DNSKEY; the "
+    "answer is secure (RFC 4035 §5)",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [
+        dnskey(EX), dnskey(DEEP),
+        Entry("mid.example.com. DS", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{EX} 3600 IN NSEC {DEEP} NS SOA RRSIG NSEC DNSKEY")]),
+        Entry(f"{DEEP} DS", AA, answer=signed(EX, S.ds_line(DEEP))),
+        Entry(f"{WWW_DEEP} A", AA, answer=signed(DEEP, DEEP_A))],
+        "ns1.example.com.: authoritative for example.com. and deep.mid.example.com.")
+    + ask(10, WWW_DEEP) + expect(11, WWW_DEEP, SECURE, signed(DEEP, DEEP_A)),
+)
+
+# 8 -- an unsigned child on the same server: NSEC proves no DS, insecure
+PLAIN = "plain.example.com."
+WWW_PLAIN = "www.plain.example.com."
+PLAIN_A = a_rr(WWW_PLAIN, "10.20.30.80")
+write(
+    "dlame_shared_server_insecure_child",
+    "the unsigned child plain.example.com. shares the signed parent's server, which answers "
+    "www.plain.example.com. from the child without signatures: the parent's NSEC proves the "
+    "delegation has no DS (RFC 4035 §5.2: an insecure delegation), the chain ends, the answer "
+    "is insecure (NOERROR, no AD), not bogus; the server is not dnssec-lame for the child",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [
+        dnskey(EX),
+        Entry(f"{PLAIN} DS", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{PLAIN} 3600 IN NSEC {WWW} NS RRSIG NSEC")]),
+        Entry(f"{WWW_PLAIN} DS", AA, authority=[soa(PLAIN)]),
+        Entry(f"{PLAIN} DNSKEY", AA, authority=[soa(PLAIN)]),
+        Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A])],
+        "ns1.example.com.: authoritative for example.com. (signed) and plain.example.com. "
+        "(unsigned)")
+    + ask(10, WWW_PLAIN) + expect(11, WWW_PLAIN, INSECURE, [PLAIN_A]),
+)
+
+# 9 -- CNAME from a secure zone to an NXDOMAIN in another secure zone
+NET_SERVERS = {NET: [("ns1.example.net.", "1.2.4.4")]}
+NET_APEX_NSEC = "example.net. 3600 IN NSEC ns1.example.net. NS SOA RRSIG NSEC DNSKEY"
+NET_NS_NSEC = "ns1.example.net. 3600 IN NSEC example.net. A RRSIG NSEC"
+CNAME_NX = "www.example.com. 3600 IN CNAME nothere.example.net."
+write(
+    "dlame_cname_to_nxdomain_other_zone",
+    "www.example.com. (signed) is a CNAME to nothere.example.net., an NXDOMAIN proven in the "
+    "signed example.net.: each zone is validated with its own chain (RFC 4035 §5), the rcode "
+    "is the target's NXDOMAIN (RFC 6604 §3) and the answer is secure (AD)",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS})
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=signed(EX, CNAME_NX))],
+             "ns1.example.com.: the signed example.com.")
+    + server("1.2.4.4", [
+        dnskey(NET),
+        Entry("nothere.example.net. A", NX, authority=[
+            *signed(NET, soa(NET)), *signed(NET, NET_APEX_NSEC), *signed(NET, NET_NS_NSEC)])],
+        "ns1.example.net.: the signed example.net.")
+    + ask(10, WWW) + expect(11, WWW, "QR RD RA AD DO NXDOMAIN", signed(EX, CNAME_NX)),
+)
+
+# 10 -- CNAME into an NSEC3 opt-out insecure delegation
+INSEC = "insec.example.net."
+WWW_INSEC = "www.insec.example.net."
+CNAME_INSEC = f"www.example.com. 3600 IN CNAME {WWW_INSEC}"
+INSEC_A = a_rr(WWW_INSEC, "10.20.40.50")
+CHAIN = Nsec3Chain(NET, {NET: "NS SOA DNSKEY NSEC3PARAM", "ns1.example.net.": "A"}, flags=1)
+OPTOUT_PROOF = [*signed(NET, CHAIN.match(NET)), *signed(NET, CHAIN.cover(INSEC))]
+write(
+    "dlame_cname_into_optout_insecure",
+    "www.example.com. (signed) is a CNAME into insec.example.net., an unsigned delegation of "
+    "the NSEC3-signed example.net. covered by an opt-out NSEC3 (RFC 5155 §6, §8.9): the "
+    "target is insecure, the answer NOERROR with the target's address and no AD, not "
+    "SERVFAIL",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS})
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=signed(EX, CNAME_INSEC))],
+             "ns1.example.com.: the signed example.com.")
+    + server("1.2.4.4", [
+        dnskey(NET),
+        Entry(f"{INSEC} DS", AA, authority=[*signed(NET, soa(NET)), *OPTOUT_PROOF]),
+        sub(f"{INSEC} NS", "QR NOERROR",
+            authority=[f"{INSEC} 3600 IN NS ns.insec.example.net.", *OPTOUT_PROOF],
+            additional=["ns.insec.example.net. 3600 IN A 1.2.4.5"])],
+        "ns1.example.net.: example.net., NSEC3 with opt-out")
+    + server("1.2.4.5", [Entry(f"{WWW_INSEC} A", AA, answer=[INSEC_A])],
+             "ns.insec.example.net.: the unsigned insec.example.net.")
+    + ask(10, WWW) + expect(11, WWW, INSECURE, [*signed(EX, CNAME_INSEC), INSEC_A]),
+)
+
+# 11 -- DNAME with QNAME minimisation on
+ALIAS = "alias.example.com."
+DNAME = f"{ALIAS} 3600 IN DNAME {NET}"
+WWW_NET_A = a_rr("www.example.net.", "10.20.50.60")
+write(
+    "dlame_dname_qmin",
+    "qname-minimisation: yes: alias.example.com. (signed) is a DNAME to example.net. "
+    "(signed); the minimised questions on the way do not change validation: the DNAME is "
+    "verified, the synthesised CNAME accepted from it (RFC 6672 §5.3.1, RFC 4035 §5) and the "
+    "target validated in its own zone; secure (AD)",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS}, tlds=("com.", "net."))
+    + server("1.2.3.4", [
+        dnskey(EX),
+        Entry(f"{ALIAS} A", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{ALIAS} 3600 IN NSEC {WWW} DNAME RRSIG NSEC")]),
+        sub(f"www.{ALIAS} A", AA, answer=[
+            *signed(EX, DNAME), "www.alias.example.com. 3600 IN CNAME www.example.net."])],
+        "ns1.example.com.: the signed example.com. with a DNAME at alias")
+    + server("1.2.4.4", [dnskey(NET), Entry("www.example.net. A", AA,
+                                            answer=signed(NET, WWW_NET_A))],
+             "ns1.example.net.: the signed example.net.")
+    + ask(10, "www.alias.example.com.")
+    + expect(11, "www.alias.example.com.", SECURE, [
+        *signed(EX, DNAME), "www.alias.example.com. 3600 IN CNAME www.example.net.",
+        *signed(NET, WWW_NET_A)]),
+    qmin=True,
+)
+
+# 12 -- the validator's DS question answered with a referral carrying the DS
+write(
+    "dlame_ds_fetch_answered_by_referral",
+    "the validator's DS question for sub.example.com. (a cut it found from the signer name) is "
+    "answered by the parent's server with a referral to sub.example.com. that carries the "
+    "signed DS RRset: that DS is the parent's data (RFC 4035 §3.1.4.1) and the answer is "
+    "secure",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX),
+                         Entry(f"{WWW_SUB} A", AA,
+                               answer=signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
+                         sub_referral(ds=True)],
+             "ns1.example.com.: answers www.sub.example.com. from the child it also serves, "
+             "and refers any other question under sub.example.com.")
+    + sub_server()
+    + ask(10, WWW_SUB) + expect(11, WWW_SUB, SECURE, signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
+)
+
+# 13 -- the validator's DS question answered with a referral proving no DS
+PLAIN_NSEC = f"{PLAIN} 3600 IN NSEC {WWW} NS RRSIG NSEC"
+write(
+    "dlame_ds_fetch_referral_no_ds",
+    "the validator's DS question for plain.example.com. is answered with a referral to it "
+    "whose signed NSEC shows NS without DS: the delegation is proven unsigned (RFC 4035 "
+    "§5.2, §3.1.4.1) and the answer from the child is insecure (NOERROR, no AD)",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A]),
+                         sub(f"{PLAIN} NS", "QR NOERROR",
+                             authority=[f"{PLAIN} 3600 IN NS ns.plain.example.com.",
+                                        *signed(EX, PLAIN_NSEC)],
+                             additional=["ns.plain.example.com. 3600 IN A 1.2.3.7"])],
+             "ns1.example.com.: answers www.plain.example.com. from the unsigned child, and "
+             "refers any other question under plain.example.com.")
+    + server("1.2.3.7", [Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A]),
+                         Entry(f"{PLAIN} DNSKEY", AA, authority=[soa(PLAIN)]),
+                         Entry(f"{WWW_PLAIN} DS", AA, authority=[soa(PLAIN)])],
+             "ns.plain.example.com.: the unsigned plain.example.com.")
+    + ask(10, WWW_PLAIN) + expect(11, WWW_PLAIN, INSECURE, [PLAIN_A]),
+)
+
+# 14 -- CNAME from one secure zone to another, QNAME minimisation on
+CNAME_NET = "www.example.com. 3600 IN CNAME www.example.net."
+write(
+    "dlame_cname_secure_to_secure_qmin",
+    "qname-minimisation: yes: www.example.com. (signed) is a CNAME to www.example.net. "
+    "(signed under its own trust anchor): each RRset is validated with its own zone's keys "
+    "(RFC 4035 §5), the answer is secure (AD)",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS}, tlds=("com.", "net."))
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=signed(EX, CNAME_NET))],
+             "ns1.example.com.: the signed example.com.")
+    + server("1.2.4.4", [dnskey(NET), Entry("www.example.net. A", AA,
+                                            answer=signed(NET, WWW_NET_A))],
+             "ns1.example.net.: the signed example.net.")
+    + ask(10, WWW) + expect(11, WWW, SECURE, [*signed(EX, CNAME_NET), *signed(NET, WWW_NET_A)]),
+    qmin=True,
+)
+
+# 15 -- a DNSKEY RRset whose signature does not verify, from one server
+def bad_sig(line: str) -> str:
+    """An RRSIG line whose signature bytes are changed (it no longer verifies)."""
+    head, _, sig = line.rpartition(" ")
+    return f"{head} {'A' * 8}{sig[8:]}"
+
+
+def dnskey_bad_sig() -> Entry:
+    from rpl import expand
+
+    key, rrsig = expand(S, signed(EX, S.dnskey_line(EX)))
+    return Entry(f"{EX} DNSKEY", AA, answer=[key, bad_sig(rrsig)])
+
+
+write(
+    "dlame_dnskey_bad_sig_one_server",
+    "one server of the signed example.com. gives its DNSKEY RRset with an RRSIG that does not "
+    "verify: the key set from that server is bogus; the validator fetches it again from "
+    "another server (unbound.conf(5) val-max-restart: 'the maximum number the validator "
+    "should restart validation with another authority') and the answer is secure",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey_bad_sig(), Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A)),
+                         www_ds_nodata()],
+             "ns1.example.com.: fast; its DNSKEY RRSIG does not verify")
+    + good_server("1.2.3.5")
+    + FAST_LAME + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+)
+
+# 16 -- a CNAME without signature from one server
+CNAME_IN = "alias.example.com. 3600 IN CNAME www.example.com."
+write(
+    "dlame_cname_unsigned_one_server",
+    "one server of the signed example.com. answers a CNAME without RRSIG: it is dnssec-lame "
+    "(unbound.conf(5) disable-dnssec-lame-check), the other server's signed CNAME and target "
+    "are the answer, secure",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"alias.{EX} A", AA, answer=[CNAME_IN, WWW_A]),
+                         Entry(f"{WWW} A", AA, answer=[WWW_A]), catch_all_unsigned(EX)],
+             "ns1.example.com.: fast; answers without signatures")
+    + good_server("1.2.3.5", Entry(f"alias.{EX} A", AA,
+                                   answer=[*signed(EX, CNAME_IN), *signed(EX, WWW_A)]))
+    + FAST_LAME + ask(10, f"alias.{EX}")
+    + expect(11, f"alias.{EX}", SECURE, [*signed(EX, CNAME_IN), *signed(EX, WWW_A)]),
+)
+
+# 17 -- a NODATA without proof from one server
+write(
+    "dlame_nodata_unsigned_one_server",
+    "one server of the signed example.com. answers a NODATA with a bare SOA (no RRSIG, no "
+    "NSEC): it is dnssec-lame; the other server's NSEC proof (RFC 4035 §3.1.3.1) makes the "
+    "NODATA secure (AD)",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} AAAA", AA, authority=[soa(EX)])],
+             "ns1.example.com.: fast; a NODATA without signatures")
+    + good_server("1.2.3.5", Entry(f"{WWW} AAAA", AA, authority=[
+        *signed(EX, soa(EX)), *signed(EX, WWW_NSEC)]))
+    + FAST_LAME + ask(10, WWW, "AAAA") + expect(11, WWW, SECURE, qtype="AAAA"),
+)
+
+# 18 -- QNAME minimisation over a child that shares its parent's server
+write(
+    "dlame_qmin_shared_server_child",
+    "qname-minimisation: yes: deep.mid.example.com. (signed) shares its parent's server; the "
+    "minimised questions meet mid.example.com. (an empty non-terminal of the parent) and "
+    "deep.mid.example.com.'s apex answered from the child; the validator fetches the child's "
+    "DS from the parent side and its DNSKEY; the answer is secure (RFC 9156, RFC 4035 §5)",
+    [EX],
+    root(ONE_SERVER, tlds=("com.",))
+    + server("1.2.3.4", [
+        dnskey(EX), dnskey(DEEP),
+        Entry("mid.example.com. A", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{EX} 3600 IN NSEC {DEEP} NS SOA RRSIG NSEC DNSKEY")]),
+        Entry("mid.example.com. DS", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{EX} 3600 IN NSEC {DEEP} NS SOA RRSIG NSEC DNSKEY")]),
+        Entry(f"{DEEP} A", AA, authority=[
+            *signed(DEEP, soa(DEEP)),
+            *signed(DEEP, f"{DEEP} 3600 IN NSEC {WWW_DEEP} NS SOA RRSIG NSEC DNSKEY")]),
+        Entry(f"{DEEP} DS", AA, answer=signed(EX, S.ds_line(DEEP))),
+        Entry(f"{WWW_DEEP} A", AA, answer=signed(DEEP, DEEP_A))],
+        "ns1.example.com.: authoritative for example.com. and deep.mid.example.com.")
+    + ask(10, WWW_DEEP) + expect(11, WWW_DEEP, SECURE, signed(DEEP, DEEP_A)),
+    qmin=True,
+)
+
+# 19 -- qtype DNAME asked with QNAME minimisation on
+write(
+    "dlame_dname_qtype_qmin",
+    "qname-minimisation: yes: the client asks alias.example.com. DNAME; the minimised "
+    "question on the way (qtype A, NODATA with its NSEC proof) does not stand for the answer: "
+    "the DNAME RRset is asked for, validated and answered, secure (RFC 9156 §3, RFC 4035 §5)",
+    [EX],
+    root(ONE_SERVER, tlds=("com.",))
+    + server("1.2.3.4", [
+        dnskey(EX),
+        Entry(f"{ALIAS} A", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{ALIAS} 3600 IN NSEC {WWW} DNAME RRSIG NSEC")]),
+        Entry(f"{ALIAS} DNAME", AA, answer=signed(EX, DNAME))],
+        "ns1.example.com.: the signed example.com. with a DNAME at alias")
+    + ask(10, ALIAS, "DNAME") + expect(11, ALIAS, SECURE, signed(EX, DNAME), qtype="DNAME"),
+    qmin=True,
+)
+
+# 20 -- a lame parent's referral without DS, QNAME minimisation on
+write(
+    "dlame_referral_without_ds_qmin",
+    "qname-minimisation: yes: a server of the signed example.com. refers to sub.example.com. "
+    "without DS or NSEC (no signature): dnssec-lame; the signed delegation from the other "
+    "server is used and the answer is secure (RFC 4035 §5.2; unbound.conf(5) "
+    "disable-dnssec-lame-check)",
+    [EX],
+    root(TWO_SERVERS, tlds=("com.",))
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{SUB} DS", AA, authority=[soa(EX)]),
+                         sub_referral(ds=False), catch_all_unsigned(EX)],
+             "ns1.example.com.: fast; a copy of example.com. without signatures or DS")
+    + server("1.2.3.5", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         sub_referral(ds=True)],
+             "ns2.example.com.: the signed example.com.")
+    + sub_server("1.2.3.6", Entry(f"{SUB} A", AA, authority=[
+        *signed(SUB, soa(SUB)),
+        *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC DNSKEY")]))
+    + FAST_LAME + ask(10, WWW_SUB)
+    + expect(11, WWW_SUB, SECURE, signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
+    qmin=True,
+)
+
+# 21 -- CNAME to an NXDOMAIN whose zone has a dnssec-lame server
+NET_TWO = {NET: [("ns1.example.net.", "1.2.4.4"), ("ns2.example.net.", "1.2.4.6")]}
+write(
+    "dlame_cname_target_zone_lame_server",
+    "www.example.com. (signed) is a CNAME to nothere.example.net.; one of example.net.'s two "
+    "servers answers the NXDOMAIN without signatures: it is dnssec-lame for example.net. and "
+    "the other server's proven NXDOMAIN is taken: NXDOMAIN (RFC 6604), secure",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_TWO})
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=signed(EX, CNAME_NX))],
+             "ns1.example.com.: the signed example.com.")
+    + server("1.2.4.4", [dnskey(NET),
+                         Entry("nothere.example.net. A", NX, authority=[soa(NET)])],
+             "ns1.example.net.: fast; its NXDOMAIN carries no signatures")
+    + server("1.2.4.6", [
+        dnskey(NET),
+        Entry("nothere.example.net. A", NX, authority=[
+            *signed(NET, soa(NET)), *signed(NET, NET_APEX_NSEC), *signed(NET, NET_NS_NSEC)])],
+        "ns2.example.net.: the signed example.net.")
+    + infra(1, "1.2.4.4", NET, 10) + infra(2, "1.2.4.6", NET, 900)
+    + ask(10, WWW) + expect(11, WWW, "QR RD RA AD DO NXDOMAIN", signed(EX, CNAME_NX)),
+)
