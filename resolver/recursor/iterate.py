@@ -97,7 +97,12 @@ class Iteration:
                      self.config.scrub_promiscuous, private=self.config.private)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
-        if c.kind in (Kind.REFERRAL, Kind.LAME):
+        if c.kind is Kind.REFERRAL:
+            # A forwarder's referral is its answer: a NODATA (Unbound's iterator: "When
+            # forwarding (RD bit is set), we handle referrals differently. No queries
+            # should be sent elsewhere", the type made RESPONSE_TYPE_ANSWER).
+            c = Classified(Kind.NODATA, [], c.sigs, name, None, c.proofs)
+        if c.kind is Kind.LAME:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = denial_records(response)  # as when iterating: a wildcard's proof
