@@ -415,24 +415,33 @@ write(
     + ask(10, WWW_SUB) + expect(11, WWW_SUB, SECURE, signed(SUB, a_rr(WWW_SUB, "10.20.30.60"))),
 )
 
-# 13 -- the validator's DS question answered with a referral proving no DS
+# 13 -- after a referral to an unsigned child, the DS question goes to the parent
+# (first version, in the baseline: the parent's server answered the DS question itself with
+# a referral carrying the NSEC; a fault of the scenario: a server authoritative for the
+# parent answers DS authoritatively, RFC 4035 §3.1.4.1, and what a validator makes of a
+# referral instead is not specified)
 PLAIN_NSEC = f"{PLAIN} 3600 IN NSEC {WWW} NS RRSIG NSEC"
 write(
     "dlame_ds_fetch_referral_no_ds",
-    "the validator's DS question for plain.example.com. is answered with a referral to it "
-    "whose signed NSEC shows NS without DS: the delegation is proven unsigned (RFC 4035 "
-    "§5.2, §3.1.4.1) and the answer from the child is insecure (NOERROR, no AD)",
+    "the signed example.com. refers www.plain.example.com. to the unsigned child's own "
+    "server with an NSEC showing NS without DS; the DS question for plain.example.com. "
+    "belongs to the parent (RFC 4035 §3.1.4.1), whose NSEC proves the delegation unsigned "
+    "(RFC 4035 §5.2): the child's answer is insecure (NOERROR, no AD); the child's server, "
+    "asked for the DS, would give an unsigned NODATA from the wrong side of the cut",
     [EX],
     root(ONE_SERVER)
-    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A]),
+    + server("1.2.3.4", [dnskey(EX),
+                         Entry(f"{PLAIN} DS", AA, authority=[
+                             *signed(EX, soa(EX)), *signed(EX, PLAIN_NSEC)]),
                          sub(f"{PLAIN} NS", "QR NOERROR",
                              authority=[f"{PLAIN} 3600 IN NS ns.plain.example.com.",
                                         *signed(EX, PLAIN_NSEC)],
                              additional=["ns.plain.example.com. 3600 IN A 1.2.3.7"])],
-             "ns1.example.com.: answers www.plain.example.com. from the unsigned child, and "
-             "refers any other question under plain.example.com.")
+             "ns1.example.com.: the signed example.com.; plain.example.com. is delegated "
+             "without DS")
     + server("1.2.3.7", [Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A]),
                          Entry(f"{PLAIN} DNSKEY", AA, authority=[soa(PLAIN)]),
+                         Entry(f"{PLAIN} DS", AA, authority=[soa(PLAIN)]),
                          Entry(f"{WWW_PLAIN} DS", AA, authority=[soa(PLAIN)])],
              "ns.plain.example.com.: the unsigned plain.example.com.")
     + ask(10, WWW_PLAIN) + expect(11, WWW_PLAIN, INSECURE, [PLAIN_A]),
