@@ -41,8 +41,12 @@ MATCH = "opcode qname qtype rcode flags answer"
 MATCH_RCODE = "opcode qname qtype rcode flags"
 
 
-def header(title: str, anchors: list[str], *, qmin: bool = False, extra: str = "") -> str:
+def header(title: str, anchors: list[str], *, qmin: bool = False, extra: str = "",
+           forwarders: tuple[str, ...] = ()) -> str:
     tas = "".join(f'\ttrust-anchor: "{S.ds_line(z)}"\n' for z in anchors)
+    upstream = ("forward-zone:\n" + "".join(f"\tforward-addr: {a}\n" for a in forwarders)
+                if forwarders else f"stub-zone:\n\tstub-addr: {ROOT_ADDR}\n")
+    upstream = upstream.replace(":\n", ':\n\tname: "."\n', 1)
     return (
         "; shadowdns's own scenario (testbound dialect), written by "
         "tests/scenarios/src/build_dlame.py\n"
@@ -53,9 +57,7 @@ def header(title: str, anchors: list[str], *, qmin: bool = False, extra: str = "
         f"{tas}"
         f'\tval-override-date: "{DATE}"\n'
         f"{extra}"
-        "stub-zone:\n"
-        '\tname: "."\n'
-        f"\tstub-addr: {ROOT_ADDR}\n"
+        f"{upstream}"
         "CONFIG_END\n\n"
         f"SCENARIO_BEGIN {title}\n\n"
     )
@@ -617,4 +619,202 @@ write(
         "ns2.example.net.: the signed example.net.")
     + infra(1, "1.2.4.4", NET, 10) + infra(2, "1.2.4.6", NET, 900)
     + ask(10, WWW) + expect(11, WWW, "QR RD RA AD DO NXDOMAIN", signed(EX, CNAME_NX)),
+)
+
+
+# == second batch (written before its resolver changes) ====================================
+
+# 22 -- a minimised question's NXDOMAIN without signatures from a dnssec-lame server
+WWW_SUB_A = a_rr(WWW_SUB, "10.20.30.60")
+write(
+    "dlame_qmin_probe_nxdomain_lame",
+    "qname-minimisation: yes: one server of the signed example.com. (an unsigned, stale copy) "
+    "answers the minimised question for sub.example.com. with an NXDOMAIN without signatures: "
+    "it is dnssec-lame (unbound.conf(5) disable-dnssec-lame-check; Unbound stops at an "
+    "NXDOMAIN only when it is DNSSEC-signed), the other server's signed delegation is "
+    "followed and the answer is secure",
+    [EX],
+    root(TWO_SERVERS, tlds=("com.",))
+    + server("1.2.3.4", [dnskey(EX), "\n".join([
+        "ENTRY_BEGIN", "MATCH opcode subdomain", "ADJUST copy_id copy_query", f"REPLY {NX}",
+        "SECTION QUESTION", f"{SUB} IN A", "SECTION AUTHORITY", soa(EX), "ENTRY_END"])],
+        "ns1.example.com.: fast; an unsigned copy of example.com. without sub.example.com.")
+    + server("1.2.3.5", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         sub_referral(ds=True)],
+             "ns2.example.com.: the signed example.com.")
+    + sub_server("1.2.3.6", Entry(f"{SUB} A", AA, authority=[
+        *signed(SUB, soa(SUB)),
+        *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC DNSKEY")]))
+    + FAST_LAME + ask(10, WWW_SUB) + expect(11, WWW_SUB, SECURE, signed(SUB, WWW_SUB_A)),
+    qmin=True,
+)
+
+# 23 -- an unsigned child on its signed parent's servers does not make them dnssec-lame
+PLAIN_DS_NODATA = Entry(f"{PLAIN} DS", AA, authority=[
+    *signed(EX, soa(EX)), *signed(EX, f"{PLAIN} 3600 IN NSEC {WWW} NS RRSIG NSEC")])
+
+
+def parent_and_plain(addr: str) -> str:
+    return server(addr, [
+        dnskey(EX), PLAIN_DS_NODATA,
+        Entry(f"{WWW_PLAIN} DS", AA, authority=[soa(PLAIN)]),
+        Entry(f"{PLAIN} DNSKEY", AA, authority=[soa(PLAIN)]),
+        Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A]),
+        Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A))],
+        f"{addr}: authoritative for the signed example.com. and the unsigned "
+        "plain.example.com.")
+
+
+write(
+    "dlame_unsigned_child_then_parent",
+    "both servers of the signed example.com. also serve its unsigned child plain.example.com. "
+    "and answer www.plain.example.com. from it, without signatures: the answer is not from "
+    "example.com. (Unbound's iter_msg_from_zone: 'due to parent,child on same server, we "
+    "might mark the server,zone lame inappropriately'), the NSEC proves the child unsigned: "
+    "insecure; then www.example.com. is still asked of them and is secure",
+    [EX],
+    root(TWO_SERVERS) + parent_and_plain("1.2.3.4") + parent_and_plain("1.2.3.5")
+    + ask(10, WWW_PLAIN) + expect(11, WWW_PLAIN, INSECURE, [PLAIN_A])
+    + ask(20, WWW) + expect(21, WWW, SECURE, signed(EX, WWW_A)),
+)
+
+
+# 24 -- one server still has the zone's old key set (it does not match the DS)
+def old_key_server(addr: str) -> str:
+    """A server of example.com. signed with a key the trust anchor's DS does not name (a
+    secondary left behind by a key rollover)."""
+    import dns.dnssec
+    import dns.name
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from rpl import EXPIRATION, INCEPTION, rr
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    key = dns.dnssec.make_dnskey(private.public_key(), dns.dnssec.Algorithm.ED25519, flags=257)
+
+    def with_sig(line: str) -> list[str]:
+        rrset = rr(line)
+        sig = dns.dnssec.sign(rrset, private, dns.name.from_text(EX), key,
+                              inception=INCEPTION, expiration=EXPIRATION)
+        return [line, f"{rrset.name} {rrset.ttl} IN RRSIG {sig.to_text()}"]
+
+    return server(addr, [
+        Entry(f"{EX} DNSKEY", AA, answer=with_sig(f"{EX} 3600 IN DNSKEY {key.to_text()}")),
+        Entry(f"{WWW} A", AA, answer=with_sig(WWW_A)),
+        Entry(f"{WWW} DS", AA, authority=[*with_sig(soa(EX)), *with_sig(WWW_NSEC)])],
+        f"{addr}: fast; signs example.com. with an old key the DS does not match")
+
+
+write(
+    "dlame_dnskey_stale_keyset_one_server",
+    "one server of the signed example.com. serves an old DNSKEY RRset (and signatures by it) "
+    "that the trust anchor's DS does not match: its keys are bogus; the validator asks "
+    "another server (unbound.conf(5) val-max-restart: validation restarts 'with another "
+    "authority'), whose keys match the DS: the answer is secure",
+    [EX],
+    root(TWO_SERVERS) + old_key_server("1.2.3.4") + good_server("1.2.3.5")
+    + FAST_LAME + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+)
+
+# 25 -- DNAME into an NSEC3 opt-out insecure delegation, QNAME minimisation on
+DNAME_INSEC = f"{ALIAS} 3600 IN DNAME {INSEC}"
+WWW_ALIAS = f"www.{ALIAS}"
+write(
+    "dlame_dname_into_optout_qmin",
+    "qname-minimisation: yes: alias.example.com. (signed) is a DNAME to insec.example.net., "
+    "an unsigned delegation covered by an opt-out NSEC3 in the signed example.net. (RFC 5155 "
+    "§6): the DNAME is secure, the target insecure, so the answer is NOERROR without AD "
+    "(RFC 4035 §5, RFC 6672 §5.3.1)",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS}, tlds=("com.", "net."))
+    + server("1.2.3.4", [
+        dnskey(EX),
+        Entry(f"{ALIAS} A", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{ALIAS} 3600 IN NSEC {WWW} DNAME RRSIG NSEC")]),
+        sub(f"{WWW_ALIAS} A", AA, answer=[
+            *signed(EX, DNAME_INSEC), f"{WWW_ALIAS} 3600 IN CNAME {WWW_INSEC}"])],
+        "ns1.example.com.: the signed example.com. with a DNAME at alias")
+    + server("1.2.4.4", [
+        dnskey(NET),
+        Entry(f"{INSEC} DS", AA, authority=[*signed(NET, soa(NET)), *OPTOUT_PROOF]),
+        sub(f"{INSEC} NS", "QR NOERROR",
+            authority=[f"{INSEC} 3600 IN NS ns.insec.example.net.", *OPTOUT_PROOF],
+            additional=["ns.insec.example.net. 3600 IN A 1.2.4.5"])],
+        "ns1.example.net.: example.net., NSEC3 with opt-out")
+    + server("1.2.4.5", [Entry(f"{WWW_INSEC} A", AA, answer=[INSEC_A]),
+                         Entry(f"{INSEC} A", AA, authority=[soa(INSEC)])],
+             "ns.insec.example.net.: the unsigned insec.example.net.")
+    + ask(10, WWW_ALIAS)
+    + expect(11, WWW_ALIAS, INSECURE, [*signed(EX, DNAME_INSEC),
+                                       f"{WWW_ALIAS} 3600 IN CNAME {WWW_INSEC}", INSEC_A]),
+    qmin=True,
+)
+
+# 26 -- a CNAME chain through an insecure zone into a secure one
+CNAME_TO_PLAIN = f"{WWW} 3600 IN CNAME {WWW_PLAIN}"
+PLAIN_TO_NET = f"{WWW_PLAIN} 3600 IN CNAME www.example.net."
+write(
+    "dlame_cname_chain_insecure_middle",
+    "www.example.com. (signed) is a CNAME to www.plain.example.com., in an unsigned child "
+    "proven by NSEC, itself a CNAME to www.example.net. (signed): each link is validated in "
+    "its own zone (RFC 4035 §5); one insecure link makes the whole answer insecure: "
+    "NOERROR, all three RRsets, no AD",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS})
+    + server("1.2.3.4", [
+        dnskey(EX), PLAIN_DS_NODATA,
+        Entry(f"{WWW} A", AA, answer=signed(EX, CNAME_TO_PLAIN)),
+        sub(f"{PLAIN} NS", "QR NOERROR",
+            authority=[f"{PLAIN} 3600 IN NS ns.plain.example.com.",
+                       *signed(EX, f"{PLAIN} 3600 IN NSEC {WWW} NS RRSIG NSEC")],
+            additional=["ns.plain.example.com. 3600 IN A 1.2.3.7"])],
+        "ns1.example.com.: the signed example.com.; plain.example.com. delegated without DS")
+    + server("1.2.3.7", [Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_TO_NET]),
+                         Entry(f"{PLAIN} DNSKEY", AA, authority=[soa(PLAIN)]),
+                         Entry(f"{WWW_PLAIN} DS", AA, authority=[soa(PLAIN)])],
+             "ns.plain.example.com.: the unsigned plain.example.com.")
+    + server("1.2.4.4", [dnskey(NET), Entry("www.example.net. A", AA,
+                                            answer=signed(NET, WWW_NET_A))],
+             "ns1.example.net.: the signed example.net.")
+    + ask(10, WWW)
+    + expect(11, WWW, INSECURE, [*signed(EX, CNAME_TO_PLAIN), PLAIN_TO_NET,
+                                 *signed(NET, WWW_NET_A)]),
+)
+
+
+# 27, 28 -- forwarders: not marked dnssec-lame; the validator retries another one
+def forwarder(addr: str, strip: bool, comment: str) -> str:
+    def data(*lines: str) -> list[str]:
+        return list(lines) if strip else signed(EX, *lines)
+
+    return server(addr, [
+        Entry(f"{EX} DNSKEY", "QR RD RA NOERROR", answer=signed(EX, S.dnskey_line(EX))),
+        Entry(f"{WWW} A", "QR RD RA NOERROR", answer=data(WWW_A)),
+        Entry(f"{WWW} DS", "QR RD RA NOERROR", authority=[*data(soa(EX)), *data(WWW_NSEC)])],
+        comment)
+
+
+write(
+    "dlame_forwarder_strips_signatures",
+    "forward-zone '.': the only forwarder answers the signed example.com.'s data without "
+    "RRSIGs (the dnssec-lame check is not made for forwarders, Unbound's iterator: 'not when "
+    "forwarding, so we dont mark fwder lame'): the data cannot be validated, bogus, SERVFAIL "
+    "(RFC 4035 §5.5)",
+    [EX],
+    forwarder("10.0.0.1", True, "10.0.0.1: a forwarder that strips signatures")
+    + ask(10, WWW) + expect(11, WWW, SERVFAIL, match=MATCH_RCODE),
+    forwarders=("10.0.0.1",),
+)
+write(
+    "dlame_forwarders_one_strips",
+    "forward-zone '.' with two forwarders: the fast one answers without RRSIGs; the "
+    "validator finds the data bogus and restarts with the other forwarder (unbound.conf(5) "
+    "val-max-restart, 'restart validation with another authority'), whose signed answer "
+    "is secure (AD)",
+    [EX],
+    forwarder("10.0.0.1", True, "10.0.0.1: fast; strips signatures")
+    + forwarder("10.0.0.2", False, "10.0.0.2: passes signatures on")
+    + infra(1, "10.0.0.1", ".", 10) + infra(2, "10.0.0.2", ".", 900)
+    + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+    forwarders=("10.0.0.1", "10.0.0.2"),
 )
