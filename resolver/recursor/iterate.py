@@ -355,11 +355,13 @@ class _Walk:
             # A minimised probe only learns where the cuts are; a recursion-lame
             # server's view of that is taken (the question itself is judged).
             c = c.fallback
-        elif not question.probe and self.it.dnssec_lame(c, response, zone):
+        if self.it.dnssec_lame(c, response, zone):
             # DNSSEC-lame (Unbound's dnsseclame, iterator.c processQueryResponse): a
             # server of a signed zone answered without any signature; another server
             # is asked, and the answer is taken only when every one does the same
-            # (the validator then judges it).
+            # (the validator then judges it).  Minimised questions too: an unsigned
+            # NXDOMAIN would end the walk (Unbound checks every response while DNSSEC
+            # is expected, and stops at an NXDOMAIN only when it is signed).
             c = Classified(Kind.LAME, why=f"dnssec-lame: no RRSIG from a server of {zone}, "
                            "which is signed", fallback=c)
         if c.kind is Kind.REFERRAL and qt == T.DS and c.cut == qn:
@@ -424,6 +426,15 @@ class _Walk:
             self.servers = await it.addresses.others(
                 self.zone, self.ns_names, self.exchanger, self.budget, self.depth,
                 self.failed | self.avoid)
+        if question.probe and c.fallback is not None:
+            # A minimised question answered dnssec-lame (the only lameness a probe keeps a
+            # fallback for): as Unbound after any lame answer, stop minimising; the full
+            # question goes to the zone's other servers, or back to this one when none is
+            # left (Unbound's dnssec-lame bypass), whose answer the validator then judges.
+            self.minimise = False
+            if not self.servers and result.server is not None:
+                self.servers = [result.server]
+                return None
         if not self.servers:
             if self.reclame is not None and not question.probe:
                 # Every server is recursion-lame: take what one of them said
