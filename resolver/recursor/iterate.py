@@ -84,11 +84,18 @@ class Iteration:
         servers = await self.addresses.of_configured(zone, exchanger, budget, depth)
         if not servers:
             raise ResolutionFailed(f"no forwarder address for {zone.name}")
+        # The validator's restart avoids the forwarders that gave bogus data (Unbound
+        # blacklists a bogus reply's origin, forwarders too); nobody else: no answer.
+        servers = tuple(s for s in servers if s not in budget.avoid)
+        if not servers:
+            raise ResolutionFailed(f"no forwarder of {zone.name} left to ask")
         result = await exchanger.exchange(
             UpstreamQuery(name, qtype, zone.name, servers,
                           dnssec=self.config.dnssec, rd=True, tcp=zone.tcp)
         )
         budget.spend(max(1, result.attempts))
+        if depth == 0 and result.server is not None:
+            budget.origins.add(result.server)  # (the validator avoids it on a restart)
         if result.response is None:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
