@@ -42,11 +42,11 @@ MATCH_RCODE = "opcode qname qtype rcode flags"
 
 
 def header(title: str, anchors: list[str], *, qmin: bool = False, extra: str = "",
-           forwarders: tuple[str, ...] = ()) -> str:
+           forwarders: tuple[str, ...] = (), zones: str = "") -> str:
     tas = "".join(f'\ttrust-anchor: "{S.ds_line(z)}"\n' for z in anchors)
     upstream = ("forward-zone:\n" + "".join(f"\tforward-addr: {a}\n" for a in forwarders)
                 if forwarders else f"stub-zone:\n\tstub-addr: {ROOT_ADDR}\n")
-    upstream = upstream.replace(":\n", ':\n\tname: "."\n', 1)
+    upstream = upstream.replace(":\n", ':\n\tname: "."\n', 1) + zones
     return (
         "; shadowdns's own scenario (testbound dialect), written by "
         "tests/scenarios/src/build_dlame.py\n"
@@ -817,4 +817,169 @@ write(
     + infra(1, "10.0.0.1", ".", 10) + infra(2, "10.0.0.2", ".", 900)
     + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
     forwarders=("10.0.0.1", "10.0.0.2"),
+)
+
+
+# == third batch (written before its resolver changes) =====================================
+
+SUB_A = signed(SUB, WWW_SUB_A)
+
+# 29 -- the validator's DS fetch through a forwarder
+write(
+    "dlame_forwarder_ds_fetch",
+    "forward-zone '.': the trust anchor is example.com.'s; the answer is signed by its child "
+    "sub.example.com.: the validator fetches the child's DS and DNSKEY through the forwarder "
+    "(RFC 4035 §5: the chain from the anchor down to the signer) and the answer is secure",
+    [EX],
+    server("10.0.0.1", [
+        Entry(f"{EX} DNSKEY", "QR RD RA NOERROR", answer=signed(EX, S.dnskey_line(EX))),
+        Entry(f"{SUB} DNSKEY", "QR RD RA NOERROR", answer=signed(SUB, S.dnskey_line(SUB))),
+        Entry(f"{SUB} DS", "QR RD RA NOERROR", answer=signed(EX, S.ds_line(SUB))),
+        Entry(f"{WWW_SUB} A", "QR RD RA NOERROR", answer=SUB_A)],
+        "10.0.0.1: a forwarder that passes signatures on")
+    + ask(10, WWW_SUB) + expect(11, WWW_SUB, SECURE, SUB_A),
+    forwarders=("10.0.0.1",),
+)
+
+# 30 -- a stub zone's DS comes from its parent
+write(
+    "dlame_stub_zone_ds_from_parent",
+    "stub-zone sub.example.com. (stub-addr the child's server): the child's DS is asked of "
+    "the parent example.com.'s servers, found from the root, not of the stub's server, which "
+    "would answer from the wrong side of the cut (RFC 4035 §3.1.4.1: DS is the parent's "
+    "data); the answer is secure",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         sub_referral(ds=True)],
+             "ns1.example.com.: the signed example.com.")
+    + sub_server("1.2.3.6", Entry(f"{SUB} DS", AA, authority=[
+        *signed(SUB, soa(SUB)),
+        *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC DNSKEY")]))
+    + ask(10, WWW_SUB) + expect(11, WWW_SUB, SECURE, SUB_A),
+    zones='stub-zone:\n\tname: "sub.example.com."\n\tstub-addr: 1.2.3.6\n',
+)
+
+# 31 -- qtype CNAME with QNAME minimisation
+write(
+    "dlame_cname_qtype_qmin",
+    "qname-minimisation: yes: the client asks alias.example.com. CNAME; the CNAME RRset is "
+    "the answer (not its target), validated: secure (RFC 1034 §3.6.2, RFC 4035 §5, RFC 9156)",
+    [EX],
+    root(ONE_SERVER, tlds=("com.",))
+    + server("1.2.3.4", [
+        dnskey(EX),
+        Entry(f"alias.{EX} A", AA, answer=[*signed(EX, CNAME_IN), *signed(EX, WWW_A)]),
+        Entry(f"alias.{EX} CNAME", AA, answer=signed(EX, CNAME_IN))],
+        "ns1.example.com.: the signed example.com.")
+    + ask(10, f"alias.{EX}", "CNAME")
+    + expect(11, f"alias.{EX}", SECURE, signed(EX, CNAME_IN), qtype="CNAME"),
+    qmin=True,
+)
+
+# 32, 33 -- the client asks for DS, QNAME minimisation on
+write(
+    "dlame_client_ds_qmin",
+    "qname-minimisation: yes: the client asks sub.example.com. DS; it is the parent's data "
+    "(RFC 4035 §3.1.4.1), asked of example.com.'s server, not of the child's (which would "
+    "answer NODATA from the wrong side); secure",
+    [EX],
+    root(ONE_SERVER, tlds=("com.",))
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         sub_referral(ds=True)],
+             "ns1.example.com.: the signed example.com.")
+    + sub_server("1.2.3.6", Entry(f"{SUB} DS", AA, authority=[
+        *signed(SUB, soa(SUB)),
+        *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC DNSKEY")]))
+    + ask(10, SUB, "DS") + expect(11, SUB, SECURE, signed(EX, S.ds_line(SUB)), qtype="DS"),
+    qmin=True,
+)
+write(
+    "dlame_client_ds_not_a_cut_qmin",
+    "qname-minimisation: yes: the client asks www.example.com. DS, a name that is no zone "
+    "cut: the signed NODATA with its NSEC proof (RFC 4035 §3.1.3.1) is the answer, secure",
+    [EX],
+    root(ONE_SERVER, tlds=("com.",))
+    + server("1.2.3.4", [dnskey(EX), www_ds_nodata(),
+                         Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A))],
+             "ns1.example.com.: the signed example.com.")
+    + ask(10, WWW, "DS") + expect(11, WWW, SECURE, qtype="DS"),
+    qmin=True,
+)
+
+# 34 -- no server gives the DNSKEY RRset
+write(
+    "dlame_dnskey_servfail_everywhere",
+    "every server of the signed example.com. answers its DNSKEY question with SERVFAIL: the "
+    "keys cannot be had, the signed answer cannot be validated: bogus, SERVFAIL (RFC 4035 "
+    "§5: a resolver with a trust anchor needs the zone's DNSKEY RRset)",
+    [EX],
+    root(TWO_SERVERS)
+    + "".join(server(a, [Entry(f"{EX} DNSKEY", "QR AA SERVFAIL"),
+                         Entry(f"{WWW} A", AA, answer=signed(EX, WWW_A))],
+                     f"{a}: SERVFAIL for DNSKEY") for a in ("1.2.3.4", "1.2.3.5"))
+    + ask(10, WWW) + expect(11, WWW, SERVFAIL, match=MATCH_RCODE),
+)
+
+# 35 -- no DO from the client: no AD, no RRSIG
+write(
+    "dlame_no_do_no_ad",
+    "the client asks without DO (no EDNS): the signed answer, fetched past a dnssec-lame "
+    "server and validated, is given without its RRSIG (RFC 4035 §3.2.1) and without AD "
+    "(RFC 6840 §5.8: AD only to a query with DO or AD)",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=[WWW_A]), www_ds_nodata()],
+             "ns1.example.com.: fast; answers without signatures")
+    + good_server("1.2.3.5")
+    + FAST_LAME + query(10, f"{WWW} A", "RD")
+    + expect(11, WWW, "QR RD RA NOERROR", [WWW_A]),
+)
+
+# 36 -- every server of a signed child gives its keys unsigned
+SUB_TWO = [("ns.sub.example.com.", "1.2.3.6"), ("ns2.sub.example.com.", "1.2.3.8")]
+write(
+    "dlame_child_keys_unsigned_everywhere",
+    "sub.example.com. is delegated with a signed DS; both of its servers give its DNSKEY "
+    "RRset without RRSIG: no key set can be verified (RFC 4035 §5.2), the child's signed "
+    "answer is bogus: SERVFAIL",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [
+        dnskey(EX), Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+        sub(f"{SUB} NS", "QR NOERROR",
+            authority=[*(f"{SUB} 3600 IN NS {n}" for n, _ in SUB_TWO),
+                       *signed(EX, S.ds_line(SUB))],
+            additional=[f"{n} 3600 IN A {a}" for n, a in SUB_TWO])],
+        "ns1.example.com.: the signed example.com.")
+    + "".join(server(a, [Entry(f"{SUB} DNSKEY", AA, answer=[S.dnskey_line(SUB)]),
+                         Entry(f"{WWW_SUB} A", AA, answer=SUB_A)],
+                     f"{a}: a server of sub.example.com. whose DNSKEY RRset has no RRSIG")
+              for _, a in SUB_TWO)
+    + ask(10, WWW_SUB) + expect(11, WWW_SUB, SERVFAIL, match=MATCH_RCODE),
+)
+
+# 37 -- CNAME into a delegation NSEC3 proves unsigned (no opt-out)
+CHAIN_NO = Nsec3Chain(NET, {NET: "NS SOA DNSKEY NSEC3PARAM", "ns1.example.net.": "A",
+                            INSEC: "NS"})
+NO_DS_PROOF = signed(NET, CHAIN_NO.match(INSEC))
+write(
+    "dlame_cname_into_nsec3_unsigned",
+    "www.example.com. (signed) is a CNAME into insec.example.net., delegated by the "
+    "NSEC3-signed example.net. with an NSEC3 matching the cut whose bitmap has NS and no DS "
+    "(RFC 5155 §8.9): the target is insecure, the answer NOERROR without AD",
+    [EX, NET],
+    root({**ONE_SERVER, **NET_SERVERS})
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=signed(EX, CNAME_INSEC))],
+             "ns1.example.com.: the signed example.com.")
+    + server("1.2.4.4", [
+        dnskey(NET),
+        Entry(f"{INSEC} DS", AA, authority=[*signed(NET, soa(NET)), *NO_DS_PROOF]),
+        sub(f"{INSEC} NS", "QR NOERROR",
+            authority=[f"{INSEC} 3600 IN NS ns.insec.example.net.", *NO_DS_PROOF],
+            additional=["ns.insec.example.net. 3600 IN A 1.2.4.5"])],
+        "ns1.example.net.: example.net., NSEC3 without opt-out")
+    + server("1.2.4.5", [Entry(f"{WWW_INSEC} A", AA, answer=[INSEC_A])],
+             "ns.insec.example.net.: the unsigned insec.example.net.")
+    + ask(10, WWW) + expect(11, WWW, INSECURE, [*signed(EX, CNAME_INSEC), INSEC_A]),
 )
