@@ -983,3 +983,59 @@ write(
              "ns.insec.example.net.: the unsigned insec.example.net.")
     + ask(10, WWW) + expect(11, WWW, INSECURE, [*signed(EX, CNAME_INSEC), INSEC_A]),
 )
+
+
+# == fourth batch (written before its resolver changes) ====================================
+
+SUB_DS = signed(EX, S.ds_line(SUB))
+
+# 38 -- the client's DS question, one parent server dnssec-lame for it
+write(
+    "dlame_client_ds_unsigned_one_server",
+    "the client asks sub.example.com. DS; the fast server of example.com. gives the DS RRset "
+    "without its RRSIG: dnssec-lame (unbound.conf(5) disable-dnssec-lame-check), the other "
+    "server's signed DS is the answer, secure",
+    [EX],
+    root(TWO_SERVERS)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=[S.ds_line(SUB)])],
+             "ns1.example.com.: fast; the DS without signature")
+    + server("1.2.3.5", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=SUB_DS)],
+             "ns2.example.com.: the signed example.com.")
+    + FAST_LAME + ask(10, SUB, "DS") + expect(11, SUB, SECURE, SUB_DS, qtype="DS"),
+)
+
+# 39 -- the client's DS question at an unsigned delegation
+write(
+    "dlame_client_ds_insecure_delegation",
+    "the client asks plain.example.com. DS, an unsigned delegation of the signed "
+    "example.com.: the parent's NODATA with the NSEC showing NS without DS is a secure proof "
+    "that there is no DS (RFC 4035 §3.1.4.1, §5.4): NOERROR, empty answer, AD",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX), PLAIN_DS_NODATA,
+                         sub(f"{PLAIN} NS", "QR NOERROR",
+                             authority=[f"{PLAIN} 3600 IN NS ns.plain.example.com.",
+                                        *signed(EX, PLAIN_NSEC)],
+                             additional=["ns.plain.example.com. 3600 IN A 1.2.3.7"])],
+             "ns1.example.com.: the signed example.com.")
+    + server("1.2.3.7", [Entry(f"{PLAIN} DS", AA, authority=[soa(PLAIN)])],
+             "ns.plain.example.com.: the unsigned child (its DS answer is from the wrong side)")
+    + ask(10, PLAIN, "DS") + expect(11, PLAIN, SECURE, qtype="DS"),
+)
+
+# 40 -- the client's DS question with trust anchors at the parent and the child
+write(
+    "dlame_client_ds_two_anchors",
+    "trust anchors at example.com. and at its child sub.example.com.; the client asks "
+    "sub.example.com. DS: the DS RRset is the parent's data, validated with example.com.'s "
+    "keys (RFC 4035 §3.1.4.1, §5), not looked for at the child's anchor: secure",
+    [EX, SUB],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{SUB} DS", AA, answer=SUB_DS),
+                         sub_referral(ds=True)],
+             "ns1.example.com.: the signed example.com.")
+    + sub_server("1.2.3.6", Entry(f"{SUB} DS", AA, authority=[
+        *signed(SUB, soa(SUB)),
+        *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC DNSKEY")]))
+    + ask(10, SUB, "DS") + expect(11, SUB, SECURE, SUB_DS, qtype="DS"),
+)
