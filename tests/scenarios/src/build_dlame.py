@@ -263,6 +263,10 @@ write(
     root(ONE_SERVER)
     + server("1.2.3.4", [dnskey(EX), dnskey(SUB),
                          Entry(f"{SUB} DS", AA, answer=signed(EX, S.ds_line(SUB))),
+                         Entry(f"{SUB} A", AA, authority=[
+                             *signed(SUB, soa(SUB)),
+                             *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC "
+                                     "DNSKEY")]),
                          Entry(f"{WWW_SUB} A", AA,
                                answer=signed(SUB, a_rr(WWW_SUB, "10.20.30.60")))],
              "ns1.example.com.: authoritative for example.com. and sub.example.com.")
@@ -286,6 +290,12 @@ write(
         Entry("mid.example.com. DS", AA, authority=[
             *signed(EX, soa(EX)),
             *signed(EX, f"{EX} 3600 IN NSEC {DEEP} NS SOA RRSIG NSEC DNSKEY")]),
+        Entry("mid.example.com. A", AA, authority=[
+            *signed(EX, soa(EX)),
+            *signed(EX, f"{EX} 3600 IN NSEC {DEEP} NS SOA RRSIG NSEC DNSKEY")]),
+        Entry(f"{DEEP} A", AA, authority=[
+            *signed(DEEP, soa(DEEP)),
+            *signed(DEEP, f"{DEEP} 3600 IN NSEC {WWW_DEEP} NS SOA RRSIG NSEC DNSKEY")]),
         Entry(f"{DEEP} DS", AA, answer=signed(EX, S.ds_line(DEEP))),
         Entry(f"{WWW_DEEP} A", AA, answer=signed(DEEP, DEEP_A))],
         "ns1.example.com.: authoritative for example.com. and deep.mid.example.com.")
@@ -311,6 +321,7 @@ write(
             *signed(EX, f"{PLAIN} 3600 IN NSEC {WWW} NS RRSIG NSEC")]),
         Entry(f"{WWW_PLAIN} DS", AA, authority=[soa(PLAIN)]),
         Entry(f"{PLAIN} DNSKEY", AA, authority=[soa(PLAIN)]),
+        Entry(f"{PLAIN} A", AA, authority=[soa(PLAIN)]),
         Entry(f"{WWW_PLAIN} A", AA, answer=[PLAIN_A])],
         "ns1.example.com.: authoritative for example.com. (signed) and plain.example.com. "
         "(unsigned)")
@@ -522,7 +533,8 @@ write(
     "NODATA secure (AD)",
     [EX],
     root(TWO_SERVERS)
-    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} AAAA", AA, authority=[soa(EX)])],
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} AAAA", AA, authority=[soa(EX)]),
+                         Entry(f"{WWW} A", AA, answer=[WWW_A])],
              "ns1.example.com.: fast; a NODATA without signatures")
     + good_server("1.2.3.5", Entry(f"{WWW} AAAA", AA, authority=[
         *signed(EX, soa(EX)), *signed(EX, WWW_NSEC)]))
@@ -1039,3 +1051,31 @@ write(
         *signed(SUB, f"{SUB} 3600 IN NSEC {WWW_SUB} NS SOA RRSIG NSEC DNSKEY")]))
     + ask(10, SUB, "DS") + expect(11, SUB, SECURE, SUB_DS, qtype="DS"),
 )
+
+
+# == fifth batch: QNAME-minimisation twins of batch 1 files ================================
+# Unbound minimises by default; the same zones, asked label by label (RFC 9156), must give
+# the same answers.  The twin is the file with qname-minimisation on and the root answering
+# the minimised questions for the TLDs (empty non-terminals here).
+ROOT_SOA = ". 86400 IN SOA a.root. host.root. 1 1800 900 604800 86400"
+
+
+def qmin_twin(name: str) -> None:
+    path = OUT / f"{name}.rpl"
+    text = path.read_text()
+    assert "qname-minimisation: no" in text, name
+    tlds = "\n".join(Entry(f"{t} A", AA, match="opcode qname", adjust="copy_id copy_query",
+                           authority=[ROOT_SOA]).text(S) for t in ("com.", "net."))
+    head, root_end, rest = text.partition("RANGE_END\n")
+    twin = (head.replace("qname-minimisation: no", "qname-minimisation: yes")
+            .replace("SCENARIO_BEGIN ", "SCENARIO_BEGIN qname-minimisation: yes: ", 1)
+            + tlds + "\n" + root_end + rest)
+    (OUT / f"{name}_qmin.rpl").write_text(twin)
+
+
+for twin in ("dlame_nxdomain_one_lame", "dlame_all_servers_lame_servfail",
+             "dlame_dnskey_unsigned_one_server", "dlame_shared_server_ds_from_parent",
+             "dlame_shared_server_insecure_child", "dlame_ds_nodata_not_a_cut",
+             "dlame_cname_to_nxdomain_other_zone", "dlame_cname_into_optout_insecure",
+             "dlame_cname_target_zone_lame_server", "dlame_nodata_unsigned_one_server"):
+    qmin_twin(twin)
