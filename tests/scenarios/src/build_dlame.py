@@ -1079,3 +1079,50 @@ for twin in ("dlame_nxdomain_one_lame", "dlame_all_servers_lame_servfail",
              "dlame_cname_to_nxdomain_other_zone", "dlame_cname_into_optout_insecure",
              "dlame_cname_target_zone_lame_server", "dlame_nodata_unsigned_one_server"):
     qmin_twin(twin)
+
+
+# == sixth batch (written before any resolver change it may need) ==========================
+
+# 51 -- a stub zone's two servers, one dnssec-lame
+write(
+    "dlame_stub_zone_one_lame",
+    "stub-zone example.com. with two stub-addr, the fast one an unsigned copy of the signed "
+    "zone: a stub zone is iterated (no RD), so the dnssec-lame check applies "
+    "(unbound.conf(5) disable-dnssec-lame-check): the other stub server's signed answer is "
+    "taken, secure",
+    [EX],
+    root(ONE_SERVER)
+    + server("1.2.3.4", [dnskey(EX), Entry(f"{WWW} A", AA, answer=[WWW_A]), www_ds_nodata()],
+             "1.2.3.4: fast; answers without signatures")
+    + good_server("1.2.3.5")
+    + FAST_LAME + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+    zones='stub-zone:\n\tname: "example.com."\n\tstub-addr: 1.2.3.4\n\tstub-addr: 1.2.3.5\n',
+)
+
+
+# 52 -- a forward zone below the root, one forwarder stripping signatures
+def zone_forwarder(addr: str, strip: bool, comment: str) -> str:
+    def data(*lines: str) -> list[str]:
+        return list(lines) if strip else signed(EX, *lines)
+
+    return server(addr, [
+        Entry(f"{EX} DNSKEY", "QR RD RA NOERROR", answer=signed(EX, S.dnskey_line(EX))),
+        Entry(f"{WWW} A", "QR RD RA NOERROR", answer=data(WWW_A)),
+        Entry(f"{WWW} DS", "QR RD RA NOERROR", authority=[*data(soa(EX)), *data(WWW_NSEC)])],
+        comment)
+
+
+write(
+    "dlame_forward_zone_one_strips",
+    "forward-zone example.com. with two forwarders, the fast one stripping RRSIGs: "
+    "forwarders are not marked dnssec-lame (Unbound: 'not when forwarding'); the validator "
+    "restarts with the other forwarder (unbound.conf(5) val-max-restart): secure",
+    [EX],
+    root(ONE_SERVER)
+    + zone_forwarder("10.0.0.1", True, "10.0.0.1: fast; strips signatures")
+    + zone_forwarder("10.0.0.2", False, "10.0.0.2: passes signatures on")
+    + infra(1, "10.0.0.1", EX, 10) + infra(2, "10.0.0.2", EX, 900)
+    + ask(10, WWW) + expect(11, WWW, SECURE, signed(EX, WWW_A)),
+    zones='forward-zone:\n\tname: "example.com."\n\tforward-addr: 10.0.0.1\n'
+          '\tforward-addr: 10.0.0.2\n',
+)
