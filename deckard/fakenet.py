@@ -148,8 +148,33 @@ class ScenarioNet:
                 self.replies.remove(step)
                 source = f"STEP {step.id} REPLY"
                 return self._reply(step.entry, query, address, tcp, question, source)
+        later = self._pending_answer(address, query, tcp)
+        if later is not None:
+            step, entry = later
+            self.step = step.id  # (testbound has moved on to that step meanwhile)
+            source = f"entry at line {entry.line}, pending until STEP {step.id}"
+            return self._reply(entry, query, address, tcp, question, source)
         ex = self._note(address, tcp, question, "undefined answer: nothing matches (no answer)")
         self.undefined.append(ex)
+        return None
+
+    def _pending_answer(
+        self, address: str, query: dns.message.Message, tcp: bool
+    ) -> tuple[Step, Entry] | None:
+        """testbound leaves a query nothing answers pending and matches it again as the
+        steps advance: the first later step (before the next CHECK_ANSWER, which needs the
+        answer) whose ranges answer it, and the entry that does."""
+        for step in self.scenario.steps:
+            if step.id <= self.step:
+                continue
+            if step.kind == "CHECK_ANSWER":
+                return None
+            for rng in self.scenario.ranges:
+                if not rng.covers(step.id, address):
+                    continue
+                entry = next((e for e in rng.entries if matches(e, query, tcp)), None)
+                if entry is not None:
+                    return step, entry
         return None
 
     def _back_event(self) -> Step | None:

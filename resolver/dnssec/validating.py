@@ -94,6 +94,8 @@ class ValidatingRecursor:
         self.answers = AnswerCheck(self.chain, self.aggressive, self.config, self.verifier,
                                    self.limits, self.stats)
         inner.stale.judge = self._bogus  # serve-expired: refreshes behind expired answers
+        if self.anchors and self.config.aggressive_nsec:
+            inner.denial_hint = lambda name, qtype: self.aggressive.answer(Request(name, qtype))
 
     async def _bogus(self, name: Name, qtype: int, step: Step, exchanger: Exchanger) -> bool:
         """Whether a refreshed answer (one step, no chain to follow) validates as bogus."""

@@ -297,6 +297,12 @@ def _classify(
         or (r.rdtype == T.RRSIG and r.covers in (T.NSEC, T.NSEC3, T.SOA))
     ]
     if rcode == dns.rcode.NXDOMAIN:
+        if chain and not final and (cut_chains or not in_zone(end, zone)):
+            # An alias with rcode NXDOMAIN: the rcode speaks of the chain's last name
+            # (RFC 6604 §3), which this server is not authoritative for (or, cut, whose
+            # records are not taken from it): the target is asked (Unbound's
+            # response_type_from_server: "it could be a CNAME with NXDOMAIN rcode").
+            return Classified(Kind.CNAME, chain, sigs, end)
         return Classified(Kind.NXDOMAIN, chain, sigs, end, soa, proofs)
     if rcode == dns.rcode.YXDOMAIN:
         overflow = _overflowing_dname(response.answer, end, zone)

@@ -84,11 +84,18 @@ class Iteration:
         servers = await self.addresses.of_configured(zone, exchanger, budget, depth)
         if not servers:
             raise ResolutionFailed(f"no forwarder address for {zone.name}")
+        # The validator's restart avoids the forwarders that gave bogus data (Unbound
+        # blacklists a bogus reply's origin, forwarders too); nobody else: no answer.
+        servers = tuple(s for s in servers if s not in budget.avoid)
+        if not servers:
+            raise ResolutionFailed(f"no forwarder of {zone.name} left to ask")
         result = await exchanger.exchange(
             UpstreamQuery(name, qtype, zone.name, servers,
                           dnssec=self.config.dnssec, rd=True, tcp=zone.tcp)
         )
         budget.spend(max(1, result.attempts))
+        if depth == 0 and result.server is not None:
+            budget.origins.add(result.server)  # (the validator avoids it on a restart)
         if result.response is None:
             failure = result.failure.value if result.failure else "no answer"
             raise ResolutionFailed(f"forwarders: {failure}")
@@ -97,7 +104,12 @@ class Iteration:
                      self.config.scrub_promiscuous, private=self.config.private)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True)
-        if c.kind in (Kind.REFERRAL, Kind.LAME):
+        if c.kind is Kind.REFERRAL:
+            # A forwarder's referral is its answer: a NODATA (Unbound's iterator: "When
+            # forwarding (RD bit is set), we handle referrals differently. No queries
+            # should be sent elsewhere", the type made RESPONSE_TYPE_ANSWER).
+            c = Classified(Kind.NODATA, [], c.sigs, name, None, c.proofs)
+        if c.kind is Kind.LAME:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = denial_records(response)  # as when iterating: a wildcard's proof
@@ -350,11 +362,13 @@ class _Walk:
             # A minimised probe only learns where the cuts are; a recursion-lame
             # server's view of that is taken (the question itself is judged).
             c = c.fallback
-        elif not question.probe and self.it.dnssec_lame(c, response, zone):
+        if self.it.dnssec_lame(c, response, zone):
             # DNSSEC-lame (Unbound's dnsseclame, iterator.c processQueryResponse): a
             # server of a signed zone answered without any signature; another server
             # is asked, and the answer is taken only when every one does the same
-            # (the validator then judges it).
+            # (the validator then judges it).  Minimised questions too: an unsigned
+            # NXDOMAIN would end the walk (Unbound checks every response while DNSSEC
+            # is expected, and stops at an NXDOMAIN only when it is signed).
             c = Classified(Kind.LAME, why=f"dnssec-lame: no RRSIG from a server of {zone}, "
                            "which is signed", fallback=c)
         if c.kind is Kind.REFERRAL and qt == T.DS and c.cut == qn:
@@ -419,6 +433,15 @@ class _Walk:
             self.servers = await it.addresses.others(
                 self.zone, self.ns_names, self.exchanger, self.budget, self.depth,
                 self.failed | self.avoid)
+        if question.probe and c.fallback is not None:
+            # A minimised question answered dnssec-lame (the only lameness a probe keeps a
+            # fallback for): as Unbound after any lame answer, stop minimising; the full
+            # question goes to the zone's other servers, or back to this one when none is
+            # left (Unbound's dnssec-lame bypass), whose answer the validator then judges.
+            self.minimise = False
+            if not self.servers and result.server is not None:
+                self.servers = [result.server]
+                return None
         if not self.servers:
             if self.reclame is not None and not question.probe:
                 # Every server is recursion-lame: take what one of them said
