@@ -1,0 +1,419 @@
+"""Write tests/scenarios/testbound/forward/: testbound-dialect scenarios for forwarding and
+upstream transport behaviour, written from unbound.conf(5), the RFCs and Unbound's own code
+(read through the ``search`` tool) before any resolver change (issue 16 part 3, helper
+"fwd").  Each file is one documented behaviour, stated in its first comment line; the
+topology (root, com., example.com., forwarders) is this file's, not Unbound's testdata.
+
+Run: ``python tests/scenarios/src/build_forward.py`` (new keys for the signed files).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from build_options2 import (  # noqa: E402  (the topology helpers of the options2 set)
+    NS,
+    ROOT,
+    entry,
+    example_referral,
+    gtld_range,
+    nodata,
+    root_range,
+    zone_range,
+)
+from rpl import Signer, expand  # noqa: E402
+
+OUT = Path(__file__).parents[1] / "testbound" / "forward"
+
+FWD = "192.0.2.53"
+FWD2 = "192.0.2.54"
+WWW = "www.example.com."
+ROOT_STUB = f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\n"
+
+
+def conf(server: str = "", zones: str = "") -> str:
+    return ("server:\n\ttarget-fetch-policy: \"0 0 0 0 0\"\n\tqname-minimisation: \"no\"\n"
+            "\tminimal-responses: yes\n" + server + (zones or ROOT_STUB) + "CONFIG_END\n\n")
+
+
+def write(name: str, documented: str, title: str, server: str, zones: str, ranges: str,
+          steps: str) -> None:
+    text = (f"; {name}: written for shadowdns (issue 16 part 3, helper fwd), "
+            "not Unbound's testdata\n"
+            + "".join(f"; {line}\n" for line in documented.strip().splitlines())
+            + conf(server, zones) + f"SCENARIO_BEGIN {title}\n\n" + ranges + steps
+            + "SCENARIO_END\n")
+    (OUT / f"{name}.rpl").write_text(text)
+
+
+def forward_root(*addrs: str, extra: str = "") -> str:
+    return "forward-zone:\n\tname: \".\"\n" + "".join(f"\tforward-addr: {a}\n" for a in addrs) \
+        + extra
+
+
+def server(address: str, entries: str, what: str, first: int = 0, last: int = 1000) -> str:
+    return (f"; {what}\nRANGE_BEGIN {first} {last}\n\tADDRESS {address}\n" + entries
+            + "RANGE_END\n\n")
+
+
+def a_entry(name: str, addr: str, aa: bool = False, ttl: int = 300, match: str = "",
+            rcode: str = "NOERROR") -> str:
+    out = entry(f"{name} IN A", aa=aa, answer=f"{name} {ttl} IN A {addr}" if addr else "",
+                rcode=rcode)
+    return out.replace("MATCH opcode qtype qname", match, 1) if match else out
+
+
+def ask(step: int, qname: str = WWW, qtype: str = "A", flags: str = "RD") -> str:
+    return (f"STEP {step} QUERY\nENTRY_BEGIN\nREPLY {flags}\nSECTION QUESTION\n"
+            f"{qname} IN {qtype}\nENTRY_END\n\n")
+
+
+def expect(step: int, answer: str, *, qname: str = WWW, qtype: str = "A",
+           reply: str = "QR RD RA NOERROR", match: str = "all") -> str:
+    body = f"SECTION ANSWER\n{answer.strip()}\n" if answer.strip() else ""
+    return (f"STEP {step} CHECK_ANSWER\nENTRY_BEGIN\nMATCH {match}\nREPLY {reply}\n"
+            f"SECTION QUESTION\n{qname} IN {qtype}\n{body}ENTRY_END\n\n")
+
+
+def out_query(step: int, qname: str, qtype: str, match: str = "opcode qtype qname",
+              reply: str = "") -> str:
+    return (f"STEP {step} CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH {match}\nREPLY {reply}\n"
+            f"SECTION QUESTION\n{qname} IN {qtype}\nENTRY_END\n\n")
+
+
+def iterated(zone_entries: str) -> str:
+    return root_range() + gtld_range(example_referral()) + zone_range(NS, zone_entries)
+
+
+def build_forwarding() -> None:
+    good = f"{WWW} IN A 192.0.2.55"
+    fwd_good = server(FWD, a_entry(WWW, "192.0.2.55"), "the forwarder")
+    write("fwd_rd_flag_sent",
+          "unbound.conf(5) forward-zone: \"the server at the forward address ... must "
+          "handle further recursion\":\nqueries to a forwarder carry RD=1 (and, with no trust "
+          "anchor, no CD); Unbound sets DO on every EDNS query\n(iterator.c "
+          "processQueryTargets, EDNS_DO).",
+          "forward-zone: the forwarder is asked with RD set", "", forward_root(FWD),
+          fwd_good, ask(1) + expect(10, good)
+          + out_query(20, WWW, "A", match="all", reply="RD DO"))
+    fwd_short = server(FWD, a_entry(WWW, "192.0.2.55", ttl=300), "the forwarder, until step 15",
+                       last=15)
+    write("fwd_answer_cached",
+          "RFC 1035 §7.4 / unbound.conf(5): answers from a forwarder are cached like any "
+          "other;\nthe second question within the TTL is answered from the cache with the TTL "
+          "counted down.",
+          "forwarded answers are cached: the second query is not sent", "", forward_root(FWD),
+          fwd_short, ask(1) + expect(10, f"{WWW} 300 IN A 192.0.2.55", match="all ttl")
+          + "STEP 20 TIME_PASSES ELAPSE 100\n\n" + ask(30)
+          + expect(40, f"{WWW} 200 IN A 192.0.2.55", match="all ttl"))
+    two_eras = (server(FWD, a_entry(WWW, "192.0.2.55", ttl=60), "the forwarder, first answer",
+                       last=25)
+                + server(FWD, a_entry(WWW, "192.0.2.66", ttl=60), "the forwarder, later",
+                         first=26))
+    write("fwd_ttl_expired_asked_again",
+          "RFC 1035 §3.2.1 / RFC 2181 §8: when the TTL of a forwarded answer has run out the "
+          "cached copy\nis not used; the forwarder is asked again and its new answer served.",
+          "forwarded answer expires: the forwarder is asked again", "", forward_root(FWD),
+          two_eras, ask(1) + expect(10, good) + "STEP 20 TIME_PASSES ELAPSE 61\n\n" + ask(30)
+          + expect(40, f"{WWW} IN A 192.0.2.66"))
+    fail = server(FWD, a_entry(WWW, "", rcode="SERVFAIL"), "the failing forwarder")
+    write("fwd_servfail_other_forwarder",
+          "unbound.conf(5) forward-addr may be given several times: a forwarder that answers "
+          "SERVFAIL\nis not the end of it, Unbound asks the zone's other forwarder "
+          "(iterator.c: a SERVFAIL\nreply is like no reply, the next target is tried).",
+          "one forwarder SERVFAILs, the other answers", "", forward_root(FWD, FWD2),
+          fail + server(FWD2, a_entry(WWW, "192.0.2.55"), "the good forwarder"),
+          ask(1) + expect(10, good))
+    write("fwd_timeout_other_forwarder",
+          "A forwarder that does not answer (testbound TIMEOUT) is given up for the "
+          "question and the\nother forwarder of the zone is asked (RFC 1035 §7.2: \"try the "
+          "next server\"); INFRA_RTT makes\nthe silent one the first choice.",
+          "the preferred forwarder times out, the other answers", "", forward_root(FWD, FWD2),
+          server(FWD2, a_entry(WWW, "192.0.2.55"), "the good forwarder (slow RTT)"),
+          f"STEP 1 INFRA_RTT {FWD} . 10\nSTEP 2 INFRA_RTT {FWD2} . 1000\n\n" + ask(5)
+          + "STEP 6 TIMEOUT\n\n" + expect(10, good))
+    write("fwd_all_servfail",
+          "When every forwarder of the zone fails (SERVFAIL) the client gets SERVFAIL: the "
+          "iterator\nhas no other servers for a forward zone (forward-first absent, so no "
+          "fallback to iteration).",
+          "every forwarder SERVFAILs: the answer is SERVFAIL", "", forward_root(FWD, FWD2),
+          fail + server(FWD2, a_entry(WWW, "", rcode="SERVFAIL"), "the other failing forwarder"),
+          ask(1) + expect(10, "", reply="QR RD RA SERVFAIL"))
+    fwd_zone_fail = server(FWD, a_entry(WWW, "", rcode="SERVFAIL"), "the failing forwarder")
+    iter_good = iterated(entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.77"))
+    write("fwd_first_falls_back",
+          "unbound.conf(5) forward-first: \"If a forwarded query is met with a SERVFAIL "
+          "error, and this\noption is enabled, unbound will fall back to normal recursive "
+          "resolution for this query\nas if no query forwarding had been specified.\"",
+          "forward-first: yes: the forwarder fails, the name is resolved by iteration", "",
+          ROOT_STUB + "forward-zone:\n\tname: \"example.com\"\n"
+          f"\tforward-addr: {FWD}\n\tforward-first: yes\n",
+          iter_good + fwd_zone_fail, ask(1) + expect(10, f"{WWW} IN A 192.0.2.77"))
+    write("fwd_first_absent_no_fallback",
+          "unbound.conf(5) forward-first: \"The default is no\": without it a failing "
+          "forward zone is\nnot resolved by iteration; the client gets SERVFAIL even though "
+          "the iterative path works.",
+          "forward-first absent: the failing forwarder means SERVFAIL", "",
+          ROOT_STUB + f"forward-zone:\n\tname: \"example.com\"\n\tforward-addr: {FWD}\n",
+          iter_good + fwd_zone_fail, ask(1) + expect(10, "", reply="QR RD RA SERVFAIL"))
+    sub = "www.sub.example.com."
+    stub_server = zone_range(NS, entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55"))
+    write("fwd_zone_below_stub_zone",
+          "unbound.conf(5) stub-zone / forward-zone: the most specific configured zone "
+          "decides\n(iter_fwd / iter_hints lookups, the deeper name wins): a forward zone "
+          "below a stub zone\nforwards its names (RD=1); the stub zone's other names go to "
+          "the stub's server.",
+          "a forward zone below a stub zone: its names go to the forwarder", "",
+          ROOT_STUB + f"stub-zone:\n\tname: \"example.com\"\n\tstub-addr: {NS}\n"
+          f"forward-zone:\n\tname: \"sub.example.com\"\n\tforward-addr: {FWD}\n",
+          stub_server + server(FWD, a_entry(sub, "192.0.2.88"), "the forwarder of sub"),
+          ask(1, sub) + expect(10, f"{sub} IN A 192.0.2.88", qname=sub) + ask(20)
+          + expect(30, good))
+    sub_server = server("1.2.3.9", entry(f"{sub} IN A", aa=True,
+                                         answer=f"{sub} 300 IN A 192.0.2.99"),
+                        "the stub server of sub.example.com")
+    write("stub_zone_below_fwd_zone",
+          "unbound.conf(5): the most specific configured zone decides: a stub zone below a "
+          "forward\nzone is resolved at the stub's server (iteratively, RD=0), not at the "
+          "forwarder; the\nforward zone's other names go to the forwarder.",
+          "a stub zone below a forward zone: its names go to the stub server", "",
+          ROOT_STUB + f"forward-zone:\n\tname: \"example.com\"\n\tforward-addr: {FWD}\n"
+          "stub-zone:\n\tname: \"sub.example.com\"\n\tstub-addr: 1.2.3.9\n",
+          fwd_good + sub_server,
+          ask(1, sub) + expect(10, f"{sub} IN A 192.0.2.99", qname=sub) + ask(20)
+          + expect(30, good))
+    build_cname()
+
+
+def build_cname() -> None:
+    chain = entry(f"{WWW} IN A", aa=False, answer=f"""
+{WWW} 300 IN CNAME host.example.com.
+host.example.com. 300 IN A 192.0.2.11
+""")
+    target = a_entry("host.example.com.", "192.0.2.12")
+    write("fwd_cname_remainder_asked_again",
+          "Unbound's scrubber (iter_scrub.c scrub_sanitize) keeps only the answer RRsets "
+          "owned by the\nname asked: \"Remainders of CNAME chains are cut off and resolved by "
+          "iterator\" -- for\nforwarders too; the CNAME's target is asked of the forwarder "
+          "and its own answer served.",
+          "a forwarder's CNAME chain: the target is asked again", "", forward_root(FWD),
+          server(FWD, chain + target, "the forwarder"),
+          ask(1) + expect(10, f"{WWW} IN CNAME host.example.com.\n"
+                              "host.example.com. IN A 192.0.2.12"))
+    out = entry(f"{WWW} IN A", aa=False, answer=f"""
+{WWW} 300 IN CNAME www.example.net.
+www.example.net. 300 IN A 192.0.2.13
+""")
+    net_world = (root_range(extra=entry("example.net. IN A", match="opcode subdomain",
+                                        aa=False, copy_query=True,
+                                        authority="example.net. 86400 IN NS ns.example.net.",
+                                        additional="ns.example.net. 86400 IN A 1.2.3.10"))
+                 + server("1.2.3.10", entry("www.example.net. IN A",
+                                            answer="www.example.net. 300 IN A 192.0.2.14"),
+                          "ns.example.net."))
+    write("fwd_cname_out_of_zone",
+          "A forward zone's servers are trusted for that zone only (iter_scrub.c: RRsets "
+          "outside the\nzone of the servers asked are removed): the target of a CNAME "
+          "leaving the forward zone is\nresolved as if asked on its own, here by iteration "
+          "from the root hints, not of the forwarder.",
+          "a CNAME out of the forward zone: the target is resolved by iteration", "",
+          ROOT_STUB + f"forward-zone:\n\tname: \"example.com\"\n\tforward-addr: {FWD}\n",
+          net_world + server(FWD, out, "the forwarder of example.com"),
+          ask(1) + expect(10, f"{WWW} IN CNAME www.example.net.\n"
+                              "www.example.net. IN A 192.0.2.14"))
+
+
+def build_signed() -> None:
+    signer = Signer()
+    zone = "example.com."
+    a_lines = [f"{WWW} 300 IN A 192.0.2.55", f"SIG {zone}"]
+    key = [signer.dnskey_line(zone), f"SIG {zone}"]
+    fwd = server(FWD, entry(f"{WWW} IN A", aa=False, answer="\n".join(expand(signer, a_lines)))
+                 + entry(f"{zone} IN DNSKEY", aa=False,
+                         answer="\n".join(expand(signer, key))), "the forwarder")
+    anchor = (f"\ttrust-anchor: \"{signer.ds_line(zone)}\"\n"
+              "\tval-override-date: \"20260101120000\"\n")
+    secure = expect(10, "\n".join(expand(signer, a_lines)),
+                    reply="QR RD RA AD DO NOERROR")
+    write("fwd_validated_secure",
+          "RFC 4035 §5 / unbound.conf(5) forward-zone: a validating resolver validates "
+          "forwarded answers\nitself; the DNSKEY RRset it needs is asked of the forwarder "
+          "(the only server it has), and a\nverified answer gets AD (RFC 4035 §3.2.3).",
+          "forwarded signed answer: the key is fetched through the forwarder, AD set", anchor,
+          forward_root(FWD), fwd, ask(1, flags="RD DO") + secure
+          + out_query(20, zone, "DNSKEY"))
+    other = Signer()
+    forged = [f"{WWW} 300 IN A 192.0.2.66", f"SIG {zone}"]
+    bogus = server(FWD, entry(f"{WWW} IN A", aa=False,
+                              answer="\n".join(expand(other, forged)))
+                   + entry(f"{zone} IN DNSKEY", aa=False,
+                           answer="\n".join(expand(signer, key))), "the forwarder")
+    write("fwd_validated_bogus",
+          "RFC 4035 §5.5: a forwarded answer whose signature does not verify with the "
+          "zone's keys is\nbogus: SERVFAIL, whatever the forwarder said (unbound.conf(5): "
+          "bogus data is not returned).",
+          "forwarded answer signed by another key: SERVFAIL", anchor, forward_root(FWD), bogus,
+          ask(1, flags="RD DO") + expect(10, "", reply="QR RD RA DO SERVFAIL",
+                                         match="opcode qname qtype rcode"))
+    com = "com."
+    ds = [signer.ds_line(zone), f"SIG {com}"]
+    com_key = [signer.dnskey_line(com), f"SIG {com}"]
+    chain = server(FWD, entry(f"{WWW} IN A", aa=False,
+                              answer="\n".join(expand(signer, a_lines)))
+                   + entry(f"{zone} IN DNSKEY", aa=False, answer="\n".join(expand(signer, key)))
+                   + entry(f"{zone} IN DS", aa=False, answer="\n".join(expand(signer, ds)))
+                   + entry(f"{com} IN DNSKEY", aa=False,
+                           answer="\n".join(expand(signer, com_key))), "the forwarder")
+    com_anchor = (f"\ttrust-anchor: \"{signer.ds_line(com)}\"\n"
+                  "\tval-override-date: \"20260101120000\"\n")
+    write("fwd_validated_ds_chain",
+          "RFC 4035 §5: from an anchor above the zone the validator walks the chain of trust "
+          "down:\nthe zone's DS and DNSKEY RRsets (and the anchor zone's DNSKEY) are asked of "
+          "the forwarder;\nthe answer is secure (AD).",
+          "forwarded signed answer under an anchor for com.: DS fetched through the forwarder",
+          com_anchor, forward_root(FWD), chain,
+          ask(1, flags="RD DO") + expect(10, "\n".join(expand(signer, a_lines)),
+                                         reply="QR RD RA AD DO NOERROR")
+          + out_query(20, zone, "DS"))
+
+
+def build_transport() -> None:
+    good = f"{WWW} IN A 192.0.2.55"
+    noedns_first = a_entry(WWW, "192.0.2.55", aa=True, match="MATCH opcode qtype qname noedns")
+
+    def refusing(rcode: str) -> str:
+        return zone_range(NS, noedns_first + entry(f"{WWW} IN A", rcode=rcode))
+
+    world = root_range() + gtld_range(example_referral())
+    write("edns_formerr_fallback",
+          "RFC 6891 §7: a responder that does not implement EDNS answers FORMERR to a query "
+          "with an OPT\nrecord; the requestor then asks again without EDNS (Unbound's "
+          "outside_network.c\nserviced_udp_callback: \"attempt without EDNS\").",
+          "a server answering FORMERR to EDNS is asked again without EDNS", "", "",
+          world + refusing("FORMERR"), ask(1) + expect(10, good))
+    write("edns_notimp_fallback",
+          "Unbound's outside_network.c serviced_udp_callback falls back without EDNS on "
+          "FORMERR or\nNOTIMPL to an EDNS query (\"try to get an answer by falling back "
+          "without EDNS\"): a server\nanswering NOTIMP to EDNS queries is asked again "
+          "without, and its answer used.",
+          "a server answering NOTIMP to EDNS is asked again without EDNS", "", "",
+          world + refusing("NOTIMP"), ask(1) + expect(10, good))
+    tc = (entry(f"{WWW} IN A", aa=False, answer=f"{WWW} 300 IN A 192.0.2.55")
+          .replace("MATCH opcode", "MATCH TCP opcode", 1)
+          + entry(f"{WWW} IN A", aa=False).replace("MATCH opcode", "MATCH UDP opcode", 1)
+          .replace("REPLY QR NOERROR", "REPLY QR TC NOERROR", 1))
+    write("fwd_tc_retried_over_tcp",
+          "RFC 7766 §5 / RFC 1035 §4.2.1: a truncated (TC) UDP answer is retried over TCP; "
+          "a forwarder's\ntruncated answer gives the full answer over TCP.",
+          "a forwarder's TC answer: the question is asked again over TCP", "",
+          forward_root(FWD), server(FWD, tc, "the forwarder"), ask(1) + expect(10, good))
+    # 0x20: in testbound only copy_query echoes the question as sent; copy_id copies the ID
+    # (testpkts.c adjust_packet), so an entry without copy_query answers in its own case.
+    write("caps_not_echoed_accepted",
+          "unbound.conf(5) use-caps-for-id: 0x20 bits in the query; a server that does not "
+          "echo the case\nmakes Unbound fall back (iterator.c: \"Capsforid: starting "
+          "fallback\"): the question is asked\nagain without 0x20 and, when the replies "
+          "agree, the answer is accepted.",
+          "use-caps-for-id: a server not echoing the case: the answer is accepted after "
+          "fallback",
+          "\tuse-caps-for-id: yes\n", "",
+          world + zone_range(NS, entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55")),
+          ask(1) + expect(10, good))
+    two = (("ns1.example.com.", NS), ("ns2.example.com.", "1.2.3.5"))
+    referral = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                     authority="example.com. 86400 IN NS ns1.example.com.\n"
+                               "example.com. 86400 IN NS ns2.example.com.",
+                     additional=f"ns1.example.com. 86400 IN A {NS}\n"
+                                "ns2.example.com. 86400 IN A 1.2.3.5")
+    differing = (root_range() + gtld_range(referral)
+                 + zone_range(NS, entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55"),
+                              ns_names=two)
+                 + zone_range("1.2.3.5", entry(f"{WWW} IN A",
+                                               answer=f"{WWW} 300 IN A 192.0.2.56"),
+                              ns_names=two))
+    write("caps_fallback_different_replies",
+          "Unbound's 0x20 fallback (iterator.c process_response) asks the zone's servers "
+          "again without\n0x20 and compares the replies: \"Capsforid fallback: getting "
+          "different replies, failed\" --\nSERVFAIL (unbound.conf(5) caps-exempt: \"domains "
+          "that ... fail with fallback because they\nkeep sending different answers\").",
+          "use-caps-for-id: servers not echoing the case and disagreeing: SERVFAIL",
+          "\tuse-caps-for-id: yes\n", "", differing,
+          ask(1) + expect(10, "", reply="QR RD RA SERVFAIL", match="opcode qname qtype rcode"))
+    write("caps_whitelist_exempt",
+          "unbound.conf(5) caps-exempt (caps-whitelist): \"Exempt the domain so that it does "
+          "not\nreceive caps-for-id perturbed queries\": names under it are asked in their "
+          "own case, no\nfallback happens, and the disagreeing servers' answer is taken.",
+          "use-caps-for-id with caps-whitelist: the exempt zone resolves",
+          "\tuse-caps-for-id: yes\n\tcaps-whitelist: \"example.com\"\n", "", differing,
+          ask(1) + expect(10, "", match="opcode qname qtype rcode"))
+    v6_only = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="example.com. 86400 IN NS ns1.example.com.\n"
+                              "example.com. 86400 IN NS ns.example.net.",
+                    additional="ns1.example.com. 86400 IN AAAA 2001:db8::1")
+    net = (entry("ns.example.net. IN A", answer=f"ns.example.net. 86400 IN A {NS}")
+           + nodata("ns.example.net.", "AAAA", "."))
+    write("do_ip6_no_aaaa_glue",
+          "unbound.conf(5) do-ip6: no: \"Unbound does not use IPv6 to send queries\": a "
+          "server with only\nAAAA glue is not asked; the zone's other server, whose IPv4 "
+          "address is looked up, answers.",
+          "do-ip6: no: the server with only IPv6 glue is not asked",
+          "\tdo-ip6: no\n", "",
+          root_range(extra=net) + gtld_range(v6_only)
+          + server("2001:db8::1", a_entry(WWW, "192.0.2.66", aa=True), "ns1 over IPv6")
+          + zone_range(NS, entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55"),
+                       ns_names=(("ns.example.net.", NS),)),
+          ask(1) + expect(10, good))
+    dual = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                 authority="example.com. 86400 IN NS ns1.example.com.",
+                 additional=f"ns1.example.com. 86400 IN A {NS}\n"
+                            "ns1.example.com. 86400 IN AAAA 2001:db8::1")
+    dual_world = (root_range() + gtld_range(dual)
+                  + server("2001:db8::1", a_entry(WWW, "192.0.2.66", aa=True), "ns1 over IPv6")
+                  + server(NS, a_entry(WWW, "192.0.2.55", aa=True), "ns1 over IPv4"))
+    write("prefer_ip6",
+          "unbound.conf(5) prefer-ip6: \"prefer IPv6 transport for sending DNS queries to "
+          "internet\nnameservers\": of a server with A and AAAA glue the IPv6 address is "
+          "asked.",
+          "prefer-ip6: yes: the IPv6 address is asked", "\tdo-ip6: yes\n\tprefer-ip6: yes\n", "",
+          dual_world, ask(1) + expect(10, f"{WWW} IN A 192.0.2.66"))
+    write("prefer_ip4",
+          "unbound.conf(5) prefer-ip4: \"prefer IPv4 transport for sending DNS queries to "
+          "internet\nnameservers\": of a server with A and AAAA glue the IPv4 address is "
+          "asked.",
+          "prefer-ip4: yes: the IPv4 address is asked", "\tdo-ip6: yes\n\tprefer-ip4: yes\n", "",
+          dual_world, ask(1) + expect(10, good))
+    two_eras = (server(FWD, a_entry(WWW, "192.0.2.55", ttl=3600), "the forwarder, first",
+                       last=15)
+                + server(FWD, a_entry(WWW, "192.0.2.66", ttl=3600), "the forwarder, later",
+                         first=16))
+    write("fwd_no_cache",
+          "unbound.conf(5) forward-no-cache: \"If enabled, data inside the forward is not "
+          "cached.  This\nis useful when you want immediate changes to be visible\": the "
+          "second question is asked of\nthe forwarder again though the first answer's TTL "
+          "has not run out.",
+          "forward-no-cache: yes: the forwarder is asked every time", "",
+          forward_root(FWD, extra="\tforward-no-cache: yes\n"), two_eras,
+          ask(1) + expect(10, good) + ask(20) + expect(30, f"{WWW} IN A 192.0.2.66"))
+    write("fwd_host_of_zone",
+          "unbound.conf(5) forward-host: \"Name of server to forward to\": the name is "
+          "resolved (here by\niteration) and the forward zone's questions go to its address "
+          "with RD=1.",
+          "forward-host of a forward zone below the root is looked up and asked", "",
+          ROOT_STUB + "forward-zone:\n\tname: \"example.com\"\n\tforward-host: fwd.example.net\n",
+          root_range(extra=entry("fwd.example.net. IN A",
+                                 answer=f"fwd.example.net. 86400 IN A {FWD}")
+                     + nodata("fwd.example.net.", "AAAA", "."))
+          + server(FWD, a_entry(WWW, "192.0.2.55"), "the forwarder"),
+          ask(1) + expect(10, good))
+
+
+if __name__ == "__main__":
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("*.rpl"):
+        old.unlink()
+    build_forwarding()
+    build_signed()
+    build_transport()
