@@ -5,7 +5,7 @@ task, so N clients asking for one uncached name cause one upstream query per ste
 orders the zone's servers by smoothed RTT with exploration (:mod:`.selection`); sends with
 the server's retransmission timeout, backing off each round across the set; accepts an
 answer only if its ID and question match; retries over TCP on TC; falls back to plain DNS
-for servers that answer FORMERR to EDNS; randomises the case of the name it sends (0x20,
+for servers that answer FORMERR or NOTIMP to EDNS; randomises the case of the name it sends (0x20,
 draft-vixie-dnsext-dns0x20, RFC 5452 §9.1) and accepts only an answer whose question has
 exactly that case; and moves to the next server on REFUSED,
 SERVFAIL, NOTIMP, timeouts and network errors (a server that refused is not asked again
@@ -48,6 +48,12 @@ MAX_MINIMISED_TIMEOUTS = 3
 
 DEFINITIVE_FAILURES = frozenset({Failure.REFUSED, Failure.NOTIMP, Failure.FORMERR})
 """Answers that will not change on a retry within one exchange (unlike SERVFAIL, timeouts)."""
+
+EDNS_REFUSALS = frozenset({dns.rcode.FORMERR, dns.rcode.NOTIMP})
+"""Answers to an EDNS query that make the conductor ask again without EDNS."""
+EDNS_FALLBACK_WORKED = frozenset({dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.YXDOMAIN})
+"""Answers without EDNS after which the server is remembered as EDNS-intolerant (Unbound
+stores it only when the fallback "produced a result that looks promising")."""
 
 RCODE_FAILURES = {
     dns.rcode.REFUSED: Failure.REFUSED,
@@ -278,13 +284,16 @@ class Conductor:
             response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
         if response is None:
             return None, failure
-        if response.rcode() == dns.rcode.FORMERR and edns:
-            # An EDNS-intolerant server: ask again without OPT and remember.
-            self.infra.set_edns(addr, False, self.clock.monotonic())
+        if response.rcode() in EDNS_REFUSALS and edns:
+            # An EDNS-intolerant server (RFC 6891 §7: it answers FORMERR to a query with
+            # an OPT record; Unbound's serviced_udp_callback falls back on NOTIMP too): ask
+            # again without OPT, and remember when that gives a real answer.
             msg = self._message(query, False, caps)
             response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
             if response is None:
                 return None, failure
+            if response.rcode() in EDNS_FALLBACK_WORKED:
+                self.infra.set_edns(addr, False, self.clock.monotonic())
         if response.flags & dns.flags.TC and not tcp:
             response, failure = await self._send(addr, msg, True, max(timeout, 1.0), query.qname)
             if response is None:

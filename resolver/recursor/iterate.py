@@ -95,8 +95,11 @@ class Iteration:
         response = result.response
         away = scrub(response, zone.name, self.config.harden_glue,
                      self.config.scrub_promiscuous, private=self.config.private)
+        # a forwarder's CNAME chain is cut after the alias as an authority's is (Unbound
+        # scrubs every response alike: "remainders of CNAME chains are cut off and
+        # resolved by iterator", the target asked on its own, of whatever serves it)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
-                     recursion_desired=True)
+                     recursion_desired=True, cut_chains=self.config.cut_cname_chains)
         if c.kind in (Kind.REFERRAL, Kind.LAME):
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
