@@ -107,6 +107,7 @@ class CandidateConfig:
     prime: bool = False
     root_stub: bool = False  # testbound's stub-zone ".": its addresses stay the root's
     root_tcp: bool = False  # the root's configured servers over TCP
+    root_no_cache: bool = False  # the root forward zone's answers are not cached
     # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
@@ -204,6 +205,7 @@ class CandidateConfig:
             stale=config.stale,
             private=config.private,
             root_tcp=config.root_tcp,
+            root_no_cache=config.root_no_cache,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -245,6 +247,7 @@ class CandidateConfig:
             prime=self.prime,
             root_stub=self.root_stub,
             root_tcp=self.root_tcp,
+            root_no_cache=self.root_no_cache,
             cut_cname_chains=self.cut_cname_chains,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,

@@ -114,6 +114,7 @@ class ScenarioConfig:
     private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
     root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
     root_tcp: bool = False  # testbound's stub/forward-tcp-upstream of the root zone
+    root_no_cache: bool = False  # testbound's forward-no-cache of the root forward zone
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -304,6 +304,7 @@ class _Reader:
         self.private_domains: list[dns.name.Name] = []  # private-domain
         self.root_prime = False  # stub-prime of the root stub zone
         self.root_tcp = False  # stub/forward-tcp-upstream of the root zone
+        self.root_no_cache = False  # forward-no-cache of the root forward zone
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -485,7 +486,7 @@ class _Reader:
         prefix = "stub" if kind == "stub-zone" else "forward"
         addresses: list[str] = []
         hosts: list[dns.name.Name] = []
-        first = prime = tcp = False
+        first = prime = tcp = no_cache = False
         supported = True
         for key, values in zone.items():
             if key == "name":
@@ -508,6 +509,9 @@ class _Reader:
             elif key == f"{prefix}-tcp-upstream":
                 # unbound.conf(5): TCP only "regardless of global flag tcp-upstream"
                 tcp = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key == "forward-no-cache" and kind == "forward-zone":
+                # unbound.conf(5): "data inside the forward is not cached"
+                no_cache = all(self.boolean(lineno, key, v) for lineno, v in values)
             elif key == "stub-prime" and kind == "stub-zone":
                 # NS set priming (unbound.conf(5)): the zone's published servers serve it
                 prime = all(self.boolean(lineno, key, v) for lineno, v in values)
@@ -521,7 +525,7 @@ class _Reader:
         if not supported:
             return None
         return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
-                              first, prime, tcp)
+                              first, prime, tcp, no_cache)
 
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
@@ -543,6 +547,7 @@ class _Reader:
                 continue
             self.root_tcp |= configured.tcp
             if configured.forward:
+                self.root_no_cache |= configured.no_cache
                 forwards.extend(configured.addresses)
                 forward_hosts.extend(configured.hosts)
             elif configured.hosts:
@@ -602,6 +607,7 @@ class _Reader:
                                      tuple(self.private_domains)),
             root_stub_prime=self.root_prime,
             root_tcp=self.root_tcp,
+            root_no_cache=self.root_no_cache,
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -104,14 +104,16 @@ class Iteration:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = denial_records(response)  # as when iterating: a wildcard's proof
-        return with_extras(self.conclude(c, name, qtype, response.flags), c, response,
-                           self.config)
+        step = conclude(c, name, qtype, response.flags, self.cache, self.config,
+                        self.clock.monotonic(), store=not zone.no_cache)
+        return with_extras(step, c, response, self.config)
 
     def _root_forward(self) -> ConfiguredZone | None:
         if not (self.config.forwarders or self.config.forward_hosts):
             return None
         return ConfiguredZone(dns.name.root, True, self.config.forwarders,
-                              self.config.forward_hosts, tcp=self.config.root_tcp)
+                              self.config.forward_hosts, tcp=self.config.root_tcp,
+                              no_cache=self.config.root_no_cache)
 
     def conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> Step:
         return conclude(c, name, qtype, flags, self.cache, self.config, self.clock.monotonic())
