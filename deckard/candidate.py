@@ -131,6 +131,7 @@ class CandidateConfig:
     dnssec_lame_check: bool = True
     use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
     tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
+    prefer_family: int | None = None  # prefer-ip4 / prefer-ip6: that family asked first
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -194,6 +195,7 @@ class CandidateConfig:
             dnssec_lame_check=config.dnssec_lame_check,
             use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream,
+            prefer_family=config.prefer_family,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -380,7 +382,7 @@ class Candidate:
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
-            tcp_upstream=config.tcp_upstream,
+            tcp_upstream=config.tcp_upstream, prefer_family=config.prefer_family,
             minimal_ns_answers=config.minimal_ns_answers,
             local_zones=None if config.local is None else config.local.build())
         self.conductor = parts.conductor

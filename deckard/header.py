@@ -115,6 +115,7 @@ class ScenarioConfig:
     root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
     root_tcp: bool = False  # testbound's stub/forward-tcp-upstream of the root zone
     root_no_cache: bool = False  # testbound's forward-no-cache of the root forward zone
+    prefer_family: int | None = None  # testbound's prefer-ip4 (4) / prefer-ip6 (6)
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -149,6 +149,7 @@ BOOLEAN_TRANSLATED = (
     "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
     "root-key-sentinel",  # DnssecConfig.root_key_sentinel (RFC 8509)
     "tcp-upstream", "do-udp",  # no UDP upstream: assemble(tcp_upstream=)
+    "prefer-ip4", "prefer-ip6",  # that family's servers first: assemble(prefer_family=)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -596,6 +597,8 @@ class _Reader:
             do_not_query=tuple(self.do_not_query),
             tcp_upstream=self.switches.get("tcp-upstream", False)
             or not self.switches.get("do-udp", True),
+            prefer_family=6 if self.switches.get("prefer-ip6") else
+            4 if self.switches.get("prefer-ip4") else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

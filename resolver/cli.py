@@ -145,6 +145,13 @@ def register(sub: Any) -> None:
     s.add_argument("--tcp-upstream", action="store_true",
                    help="send every upstream query over TCP, never UDP (Unbound's "
                         "tcp-upstream: tunnels, networks that drop UDP)")
+    prefer = s.add_mutually_exclusive_group()
+    prefer.add_argument("--prefer-ip6", dest="prefer_family", action="store_const", const=6,
+                        default=None, help="ask a server's IPv6 address before its IPv4 "
+                        "one (Unbound's prefer-ip6; needs IPv6, see --ip6)")
+    prefer.add_argument("--prefer-ip4", dest="prefer_family", action="store_const", const=4,
+                        help="ask a server's IPv4 address before its IPv6 one (Unbound's "
+                        "prefer-ip4)")
     s.add_argument("--private-address", action="append", default=[], metavar="NET",
                    help="DNS rebinding protection: remove A/AAAA records in this network "
                         "(10.0.0.0/8, fd00::/8, one address) from answers for names outside "
@@ -269,7 +276,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         plugins=_plugin_specs(args.plugin),
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
-        tcp_upstream=args.tcp_upstream,
+        tcp_upstream=args.tcp_upstream, prefer_family=args.prefer_family,
         control=parse_listen(args.control, policy, "--control") if args.control else None,
         local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
     )

@@ -76,6 +76,7 @@ class ResolverConfig:
     private_addresses: tuple[str, ...] = ()
     private_domains: tuple[str, ...] = ()
     tcp_upstream: bool = False  # every upstream query over TCP (Unbound's tcp-upstream)
+    prefer_family: int | None = None  # 4 or 6: those servers asked first (prefer-ip4/6)
 
     @property
     def reply_cache_bytes(self) -> int:

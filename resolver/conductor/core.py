@@ -109,6 +109,7 @@ class Conductor:
         *,
         use_0x20: bool = True,
         tcp_upstream: bool = False,
+        prefer_family: int | None = None,
     ) -> None:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
@@ -128,6 +129,8 @@ class Conductor:
         self.use_0x20 = use_0x20
         # every upstream query over TCP (Unbound's tcp-upstream; a TC answer is then final)
         self.tcp_upstream = tcp_upstream
+        # servers of this address family first (Unbound's prefer-ip4 / prefer-ip6)
+        self.prefer_family = prefer_family
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
 
@@ -170,7 +173,8 @@ class Conductor:
 
     async def _exchange(self, query: UpstreamQuery) -> UpstreamResult:
         result = UpstreamResult(None)
-        order = order_servers(query.servers, self.infra, self.clock.monotonic(), self.rng)
+        order = order_servers(query.servers, self.infra, self.clock.monotonic(), self.rng,
+                              self.prefer_family)
         if not order:
             result.failure = Failure.NO_SERVERS
             return result
