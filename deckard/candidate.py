@@ -132,6 +132,7 @@ class CandidateConfig:
     use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
     tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
     prefer_family: int | None = None  # prefer-ip4 / prefer-ip6: that family asked first
+    caps_exempt: tuple[dns.name.Name, ...] = ()  # caps-exempt: no 0x20 at or below these
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -195,7 +196,7 @@ class CandidateConfig:
             dnssec_lame_check=config.dnssec_lame_check,
             use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream,
-            prefer_family=config.prefer_family,
+            prefer_family=config.prefer_family, caps_exempt=config.caps_exempt,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -383,6 +384,7 @@ class Candidate:
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream, prefer_family=config.prefer_family,
+            caps_exempt=config.caps_exempt,
             minimal_ns_answers=config.minimal_ns_answers,
             local_zones=None if config.local is None else config.local.build())
         self.conductor = parts.conductor

@@ -116,6 +116,7 @@ class ScenarioConfig:
     root_tcp: bool = False  # testbound's stub/forward-tcp-upstream of the root zone
     root_no_cache: bool = False  # testbound's forward-no-cache of the root forward zone
     prefer_family: int | None = None  # testbound's prefer-ip4 (4) / prefer-ip6 (6)
+    caps_exempt: tuple[dns.name.Name, ...] = ()  # testbound's caps-exempt / caps-whitelist
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

@@ -306,6 +306,7 @@ class _Reader:
         self.root_prime = False  # stub-prime of the root stub zone
         self.root_tcp = False  # stub/forward-tcp-upstream of the root zone
         self.root_no_cache = False  # forward-no-cache of the root forward zone
+        self.caps_exempt: list[dns.name.Name] = []  # caps-exempt / caps-whitelist
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -428,6 +429,8 @@ class _Reader:
             self.private_networks.append(value)
         elif key == "private-domain":
             self.private_domains.append(self.name(lineno, key, value))
+        elif key in ("caps-exempt", "caps-whitelist"):  # no 0x20 at or below: Conductor
+            self.caps_exempt.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -597,6 +600,7 @@ class _Reader:
             do_not_query=tuple(self.do_not_query),
             tcp_upstream=self.switches.get("tcp-upstream", False)
             or not self.switches.get("do-udp", True),
+            caps_exempt=tuple(self.caps_exempt),
             prefer_family=6 if self.switches.get("prefer-ip6") else
             4 if self.switches.get("prefer-ip4") else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect

@@ -152,6 +152,10 @@ def register(sub: Any) -> None:
     prefer.add_argument("--prefer-ip4", dest="prefer_family", action="store_const", const=4,
                         help="ask a server's IPv4 address before its IPv6 one (Unbound's "
                         "prefer-ip4)")
+    s.add_argument("--caps-exempt", action="append", default=[], metavar="NAME",
+                   help="send names at or below this domain without 0x20 case "
+                        "randomisation (Unbound's caps-exempt: servers that do not echo the "
+                        "case and answer differently each time; repeatable)")
     s.add_argument("--private-address", action="append", default=[], metavar="NET",
                    help="DNS rebinding protection: remove A/AAAA records in this network "
                         "(10.0.0.0/8, fd00::/8, one address) from answers for names outside "
@@ -277,6 +281,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
         tcp_upstream=args.tcp_upstream, prefer_family=args.prefer_family,
+        caps_exempt=tuple(args.caps_exempt),
         control=parse_listen(args.control, policy, "--control") if args.control else None,
         local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
     )

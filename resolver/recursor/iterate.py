@@ -37,7 +37,7 @@ from resolver.recursor.config import (
     ResolutionFailed,
     Step,
 )
-from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
+from resolver.recursor.exchanger import Exchanger, Failure, UpstreamQuery, UpstreamResult
 from resolver.recursor.learn import cache_child_ns, cache_referral, mark_refusers, remember_no_cut
 from resolver.recursor.priming import Primer
 
@@ -321,6 +321,11 @@ class _Walk:
     async def no_response(self, result: UpstreamResult, question: _Question) -> None:
         """No usable response: ask the full name (a minimised probe, relaxed), or the
         servers not tried yet, or look further ones up."""
+        if result.failure is Failure.CAPS_FALLBACK:
+            # 0x20 failed and the servers then disagreed: Unbound's iterator gives up the
+            # question at once ("0x20 failed, then got different replies in fallback")
+            raise ResolutionFailed(f"{self.zone} servers: 0x20 failed, then different "
+                                   "replies in the fallback")
         if question.probe and not self.config.qmin_strict:
             # Unbound's relaxed mode: a minimised query that fails (error rcode,
             # timeouts) stops minimisation for this resolution; ask the full name.

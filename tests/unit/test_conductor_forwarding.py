@@ -44,3 +44,17 @@ def test_resolver_serve_prefer_flags() -> None:
     c = config("--prefer-ip4")
     assert c.prefer_family == 4
     assert build(c).exchanger.prefer_family == 4  # type: ignore[attr-defined]
+
+
+def test_resolver_serve_caps_exempt() -> None:
+    import dns.name
+
+    from resolver.app import build
+    from resolver.config import ConfigError
+    from tests.unit.test_root_data import config
+
+    c = config("--caps-exempt", "lb.example", "--caps-exempt", "cdn.example.")
+    assert build(c).exchanger.caps_exempt == (  # type: ignore[attr-defined]
+        dns.name.from_text("lb.example."), dns.name.from_text("cdn.example."))
+    with pytest.raises(ConfigError, match="--caps-exempt"):
+        build(config("--caps-exempt", "a..b"))
