@@ -133,6 +133,7 @@ class CandidateConfig:
     tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
     prefer_family: int | None = None  # prefer-ip4 / prefer-ip6: that family asked first
     caps_exempt: tuple[dns.name.Name, ...] = ()  # caps-exempt: no 0x20 at or below these
+    edns_buffer_size: int = 1232  # the UDP size advertised upstream (edns-buffer-size)
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -197,6 +198,7 @@ class CandidateConfig:
             use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream,
             prefer_family=config.prefer_family, caps_exempt=config.caps_exempt,
+            edns_buffer_size=config.edns_buffer_size,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -384,7 +386,7 @@ class Candidate:
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream, prefer_family=config.prefer_family,
-            caps_exempt=config.caps_exempt,
+            caps_exempt=config.caps_exempt, edns_payload=config.edns_buffer_size,
             minimal_ns_answers=config.minimal_ns_answers,
             local_zones=None if config.local is None else config.local.build())
         self.conductor = parts.conductor

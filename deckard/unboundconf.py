@@ -307,6 +307,7 @@ class _Reader:
         self.root_tcp = False  # stub/forward-tcp-upstream of the root zone
         self.root_no_cache = False  # forward-no-cache of the root forward zone
         self.caps_exempt: list[dns.name.Name] = []  # caps-exempt / caps-whitelist
+        self.edns_buffer_size = 1232  # edns-buffer-size (Unbound's default)
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -429,6 +430,10 @@ class _Reader:
             self.private_networks.append(value)
         elif key == "private-domain":
             self.private_domains.append(self.name(lineno, key, value))
+        elif key == "edns-buffer-size":  # advertised upstream: Conductor(edns_payload=)
+            if not value.isdigit() or not 512 <= int(value) <= 65535:
+                raise self.error(lineno, f"{key}: {value!r} is not a size of 512-65535 bytes")
+            self.edns_buffer_size = int(value)
         elif key in ("caps-exempt", "caps-whitelist"):  # no 0x20 at or below: Conductor
             self.caps_exempt.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
@@ -600,7 +605,7 @@ class _Reader:
             do_not_query=tuple(self.do_not_query),
             tcp_upstream=self.switches.get("tcp-upstream", False)
             or not self.switches.get("do-udp", True),
-            caps_exempt=tuple(self.caps_exempt),
+            caps_exempt=tuple(self.caps_exempt), edns_buffer_size=self.edns_buffer_size,
             prefer_family=6 if self.switches.get("prefer-ip6") else
             4 if self.switches.get("prefer-ip4") else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect

@@ -152,6 +152,10 @@ def register(sub: Any) -> None:
     prefer.add_argument("--prefer-ip4", dest="prefer_family", action="store_const", const=4,
                         help="ask a server's IPv4 address before its IPv6 one (Unbound's "
                         "prefer-ip4)")
+    s.add_argument("--edns-buffer-size", type=int, default=1232, metavar="N",
+                   help="the EDNS UDP payload size advertised to upstream servers, 512 to "
+                        "65535 (Unbound's edns-buffer-size; default: %(default)s, DNS Flag "
+                        "Day 2020)")
     s.add_argument("--caps-exempt", action="append", default=[], metavar="NAME",
                    help="send names at or below this domain without 0x20 case "
                         "randomisation (Unbound's caps-exempt: servers that do not echo the "
@@ -252,6 +256,9 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         if value < 1:
             raise ConfigError(f"{flag}: expected a positive number, got {value}")
     dot_port, doh_port = _stream_ports(args, port)
+    if not 512 <= args.edns_buffer_size <= 65535:
+        raise ConfigError(f"--edns-buffer-size: expected 512-65535 bytes, got "
+                          f"{args.edns_buffer_size}")
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
     hints_file = args.root_hints or _lab_file(args, HINTS_FILE)
@@ -281,7 +288,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
         tcp_upstream=args.tcp_upstream, prefer_family=args.prefer_family,
-        caps_exempt=tuple(args.caps_exempt),
+        caps_exempt=tuple(args.caps_exempt), edns_buffer_size=args.edns_buffer_size,
         control=parse_listen(args.control, policy, "--control") if args.control else None,
         local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
     )

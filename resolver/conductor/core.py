@@ -40,6 +40,8 @@ from resolver.conductor.transport import (
 from resolver.recursor.exchanger import Failure, UpstreamQuery, UpstreamResult
 
 EDNS_PAYLOAD = 1232
+"""The UDP payload size advertised upstream by default (DNS Flag Day 2020; Unbound's
+edns-buffer-size default)."""
 MAX_ATTEMPTS = 6  # sends per exchange, across the server set
 MAX_TIMEOUT = 3.0  # seconds, after backoff
 MIN_TIMEOUT = 0.05
@@ -112,6 +114,7 @@ class Conductor:
         tcp_upstream: bool = False,
         prefer_family: int | None = None,
         caps_exempt: tuple[dns.name.Name, ...] = (),
+        edns_payload: int = EDNS_PAYLOAD,
     ) -> None:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
@@ -134,6 +137,7 @@ class Conductor:
         # servers of this address family first (Unbound's prefer-ip4 / prefer-ip6)
         self.prefer_family = prefer_family
         self.caps_exempt = caps_exempt  # names at or below these: no 0x20 (caps-exempt)
+        self.edns_payload = edns_payload  # advertised UDP size (Unbound's edns-buffer-size)
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
 
@@ -258,7 +262,7 @@ class Conductor:
             qname,
             dns.rdatatype.RdataType(query.qtype),
             use_edns=0 if edns else False,
-            payload=EDNS_PAYLOAD,
+            payload=self.edns_payload,
             want_dnssec=query.dnssec and edns,
             id=self.rng.randrange(0, 65536),
         )

@@ -58,3 +58,53 @@ def test_resolver_serve_caps_exempt() -> None:
         dns.name.from_text("lb.example."), dns.name.from_text("cdn.example."))
     with pytest.raises(ConfigError, match="--caps-exempt"):
         build(config("--caps-exempt", "a..b"))
+
+
+async def test_edns_buffer_size_is_advertised_upstream() -> None:
+    """unbound.conf(5) edns-buffer-size: "Number of bytes size to advertise as the EDNS
+    reassembly buffer size.  This is the value put into datagrams over UDP towards
+    peers" (1232 by default, DNS Flag Day 2020)."""
+    import dns.message
+    import dns.name
+
+    from resolver.cache import DnsCache
+    from resolver.clock import ManualClock
+    from resolver.conductor import Conductor, MockTransport
+    from resolver.recursor.exchanger import UpstreamQuery
+
+    seen: list[int] = []
+
+    def handler(addr: str, query: dns.message.Message, tcp: bool) -> dns.message.Message:
+        seen.append(query.payload)
+        return dns.message.make_response(query)
+
+    for size in (1232, 4096):
+        cache = DnsCache(1 << 20)
+        conductor = Conductor(MockTransport(handler), cache.infra, ManualClock(),
+                              random.Random(1), edns_payload=size)
+        await conductor.exchange(UpstreamQuery(dns.name.from_text("a.example."), 1,
+                                               dns.name.from_text("example."), ("192.0.2.1",)))
+    assert seen == [1232, 4096]
+
+
+def test_edns_buffer_size_flag_and_header() -> None:
+    from pathlib import Path
+
+    from deckard.text import ScenarioError
+    from deckard.unboundconf import parse_unbound_conf
+    from resolver.config import ConfigError
+    from tests.unit.test_root_data import config
+
+    assert config().edns_buffer_size == 1232
+    assert config("--edns-buffer-size", "4096").edns_buffer_size == 4096
+    with pytest.raises(ConfigError, match="--edns-buffer-size"):
+        config("--edns-buffer-size", "100")
+
+    def header(value: str) -> list[tuple[int, str]]:
+        text = f"server:\n\tedns-buffer-size: {value}\nstub-zone:\n\tname: \".\"\n" \
+               "\tstub-addr: 192.0.2.1\n"
+        return list(enumerate(text.splitlines(), 1))
+
+    assert parse_unbound_conf(Path("x.rpl"), header("1480")).edns_buffer_size == 1480
+    with pytest.raises(ScenarioError, match="edns-buffer-size"):
+        parse_unbound_conf(Path("x.rpl"), header("lots"))
