@@ -410,10 +410,171 @@ def build_transport() -> None:
           ask(1) + expect(10, good))
 
 
+def conf_qmin(server: str = "", zones: str = "") -> str:
+    """The header with Unbound's default QNAME minimisation (the option absent)."""
+    return conf(server, zones).replace('\tqname-minimisation: "no"\n', "", 1)
+
+
+def write_qmin(name: str, documented: str, title: str, server: str, zones: str, ranges: str,
+               steps: str) -> None:
+    write(name, documented, title, server, zones, ranges, steps)
+    path = OUT / f"{name}.rpl"
+    path.write_text(path.read_text().replace(conf(server, zones), conf_qmin(server, zones), 1))
+
+
+def build_second() -> None:
+    """Second batch (written after the first batch's figures, before its changes)."""
+    good = f"{WWW} IN A 192.0.2.55"
+    fwd_good = server(FWD, a_entry(WWW, "192.0.2.55"), "the forwarder")
+    write_qmin("fwd_qmin_not_applied",
+               "RFC 9156 minimises the names an iterative resolver sends to authorities; a "
+               "forwarder is asked\nthe full question (Unbound: no minimisation while the "
+               "query goes out with RD, iterator.c\nprocessQueryTargets): with "
+               "qname-minimisation on, the forwarder gets www.example.com. A.",
+               "qname-minimisation on: the forwarder is asked the full name", "",
+               forward_root(FWD), fwd_good, ask(1) + expect(10, good))
+    deep = "a.b.www.example.com."
+    write_qmin("fwd_zone_full_name_with_qmin",
+               "A forward zone below the root decides at once for its names (the deepest "
+               "configured zone):\nwith qname-minimisation on, nothing is asked of the root "
+               "and the forwarder gets the full,\nunminimised name.",
+               "qname-minimisation on, forward zone below the root: the full name forwarded",
+               "", ROOT_STUB + f"forward-zone:\n\tname: \"example.com\"\n"
+               f"\tforward-addr: {FWD}\n",
+               server(FWD, a_entry(deep, "192.0.2.57"), "the forwarder"),
+               ask(1, deep) + expect(10, f"{deep} IN A 192.0.2.57", qname=deep))
+    ds_nodata = entry("example.com. IN DS", authority="com. 3600 IN SOA a.gtld-servers.net. "
+                      "hostmaster.com. 1 3600 900 86400 300")
+    write("fwd_ds_of_apex_not_forwarded",
+          "RFC 4035 §3.1.4.1: DS is served from the parent side of a cut.  Unbound's "
+          "forward_request\n\"strip[s] one label off of DS query to lookup higher for it\": "
+          "the DS of a forward zone's\napex is resolved from the parent (here by "
+          "iteration), not asked of the zone's forwarder.",
+          "the DS of a forward zone's apex is asked of the parent, not of the forwarder", "",
+          ROOT_STUB + f"forward-zone:\n\tname: \"example.com\"\n\tforward-addr: {FWD}\n",
+          root_range() + gtld_range(ds_nodata + example_referral()) + fwd_good,
+          ask(1, "example.com.", "DS")
+          + expect(10, "", qname="example.com.", qtype="DS", match="opcode qname qtype rcode"))
+    soa = "example.com. 300 IN SOA ns.example.com. hostmaster.example.com. 1 3600 900 86400 300"
+    nx = server(FWD, entry("nx.example.com. IN A", aa=False, rcode="NXDOMAIN", authority=soa),
+                "the forwarder, until step 15", last=15)
+    write("fwd_nxdomain_cached",
+          "RFC 2308 §5: a negative answer is cached for the SOA's negative TTL, from a "
+          "forwarder too:\nthe same question within it is answered NXDOMAIN from the "
+          "cache.",
+          "a forwarded NXDOMAIN is cached", "", forward_root(FWD), nx,
+          ask(1, "nx.example.com.")
+          + expect(10, "", qname="nx.example.com.", reply="QR RD RA NXDOMAIN",
+                   match="opcode qname qtype rcode")
+          + "STEP 20 TIME_PASSES ELAPSE 100\n\n" + ask(30, "nx.example.com.")
+          + expect(40, "", qname="nx.example.com.", reply="QR RD RA NXDOMAIN",
+                   match="opcode qname qtype rcode"))
+    write("fwd_refused_other_forwarder",
+          "A forwarder that answers REFUSED gives no answer (RFC 1035 §4.1.1: \"refuses to "
+          "perform the\nspecified operation\"); the zone's other forwarder is asked.",
+          "one forwarder REFUSES, the other answers", "", forward_root(FWD, FWD2),
+          server(FWD, a_entry(WWW, "", rcode="REFUSED"), "the refusing forwarder")
+          + server(FWD2, a_entry(WWW, "192.0.2.55"), "the good forwarder"),
+          ask(1) + expect(10, good))
+    write("fwd_ipv6_forwarder_do_ip6_no",
+          "unbound.conf(5) do-ip6: no: \"Unbound does not use IPv6 to send queries\" -- to "
+          "forwarders\neither: of an IPv6 and an IPv4 forward-addr only the IPv4 one is "
+          "asked.",
+          "do-ip6: no: an IPv6 forward-addr is not used", "\tdo-ip6: no\n",
+          forward_root("2001:db8::53", FWD),
+          server("2001:db8::53", a_entry(WWW, "192.0.2.66"), "the IPv6 forwarder") + fwd_good,
+          ask(1) + expect(10, good))
+    write("caps_forwarder_not_echoed",
+          "unbound.conf(5) use-caps-for-id applies to every upstream query, forwarders "
+          "included; a\nforwarder that does not echo the case gets the fallback (asked again "
+          "without 0x20) and its\nagreeing answers are accepted.",
+          "use-caps-for-id: a forwarder not echoing the case: the answer is accepted",
+          "\tuse-caps-for-id: yes\n", forward_root(FWD), fwd_good, ask(1) + expect(10, good))
+    two = (("ns1.example.com.", NS), ("ns2.example.com.", "1.2.3.5"))
+    referral = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                     authority="example.com. 86400 IN NS ns1.example.com.\n"
+                               "example.com. 86400 IN NS ns2.example.com.",
+                     additional=f"ns1.example.com. 86400 IN A {NS}\n"
+                                "ns2.example.com. 86400 IN A 1.2.3.5")
+    write("caps_fallback_servfail_ignored",
+          "Unbound's 0x20 fallback ignores SERVFAIL answers when comparing (iterator.c: \"if "
+          "we have\nnon-SERVFAIL as answer then we can ignore SERVFAILs for the equality "
+          "comparison\"): one server\nanswers, the other SERVFAILs, neither echoes the case: "
+          "the answer is taken.",
+          "use-caps-for-id: a SERVFAIL during the fallback does not count against the answer",
+          "\tuse-caps-for-id: yes\n", "",
+          root_range() + gtld_range(referral)
+          + zone_range(NS, entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55"),
+                       ns_names=two)
+          + zone_range("1.2.3.5", entry(f"{WWW} IN A", rcode="SERVFAIL"), ns_names=two),
+          ask(1) + expect(10, good))
+    with_ns = entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55",
+                    authority="example.com. 86400 IN NS ns.example.com.",
+                    additional=f"ns.example.com. 86400 IN A {NS}")
+    write("caps_fallback_strips_authority",
+          "Unbound's caps_strip_reply: \"for fallback we care about main answer, not "
+          "additionals\": an\nauthoritative answer taken through the 0x20 fallback loses "
+          "its additional section and its\nNS RRset, so even with minimal-responses: no the "
+          "client gets the answer alone.",
+          "use-caps-for-id: an answer taken through the fallback has no NS RRset or glue",
+          "\tuse-caps-for-id: yes\n\tminimal-responses: no\n\titer-scrub-promiscuous: no\n",
+          "", root_range() + gtld_range(example_referral()) + zone_range(NS, with_ns),
+          ask(1) + expect(10, good))
+    write("fwd_edns_formerr_forwarder",
+          "RFC 6891 §7: a forwarder that answers FORMERR to a query with EDNS is asked again "
+          "without\nEDNS and its plain answer used.",
+          "a forwarder answering FORMERR to EDNS is asked again without EDNS", "",
+          forward_root(FWD),
+          server(FWD, a_entry(WWW, "192.0.2.55", match="MATCH opcode qtype qname noedns")
+                 + entry(f"{WWW} IN A", aa=False, rcode="FORMERR"), "the forwarder"),
+          ask(1) + expect(10, good))
+    referral_only = entry(f"{WWW} IN A", aa=False,
+                          authority="example.com. 86400 IN NS ns.example.com.",
+                          additional=f"ns.example.com. 86400 IN A {NS}")
+    write("fwd_referral_taken_as_answer",
+          "Unbound's iterator.c processQueryResponse: \"When forwarding (RD bit is set), we "
+          "handle\nreferrals differently. No queries should be sent elsewhere\" -- a "
+          "referral from a forwarder is\ntaken as the answer (NOERROR, no data); the servers "
+          "it names are not asked.",
+          "a forwarder's referral is the answer: nothing is asked elsewhere", "",
+          forward_root(FWD), server(FWD, referral_only, "the forwarder (answers a referral)"),
+          ask(1) + expect(10, "", match="opcode qname qtype rcode answer"))
+    build_second_signed()
+
+
+def build_second_signed() -> None:
+    signer = Signer()
+    com, zone = "com.", "example.com."
+    soa = ["com. 3600 IN SOA a.gtld-servers.net. hostmaster.com. 1 3600 900 86400 300",
+           f"SIG {com}"]
+    nsec = ["example.com. 3600 IN NSEC zzz.com. NS RRSIG NSEC", f"SIG {com}"]
+    fwd = server(FWD, entry(f"{WWW} IN A", aa=False, answer=f"{WWW} 300 IN A 192.0.2.55")
+                 + entry(f"{com} IN DNSKEY", aa=False, answer="\n".join(
+                     expand(signer, [signer.dnskey_line(com), f"SIG {com}"])))
+                 + entry(f"{zone} IN DS", aa=False, authority="\n".join(
+                     expand(signer, soa) + expand(signer, nsec))), "the forwarder")
+    anchor = (f"\ttrust-anchor: \"{signer.ds_line(com)}\"\n"
+              "\tval-override-date: \"20260101120000\"\n")
+    write("fwd_validated_insecure",
+          "RFC 4035 §5.2 / RFC 4035 §4.3: a delegation proven unsigned (a DS NODATA with "
+          "its signed NSEC,\nfetched through the forwarder) makes the zone insecure: the "
+          "forwarded answer is served,\nwithout AD.",
+          "forwarded unsigned answer under a signed parent proven insecure: no AD", anchor,
+          forward_root(FWD), fwd,
+          ask(1, flags="RD DO") + expect(10, f"{WWW} IN A 192.0.2.55",
+                                         reply="QR RD RA DO NOERROR")
+          + out_query(20, zone, "DS"))
+
+
+BATCHES = {"1": (build_forwarding, build_signed, build_transport), "2": (build_second,)}
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.rpl"):
-        old.unlink()
-    build_forwarding()
-    build_signed()
-    build_transport()
+    chosen = sys.argv[1:] or list(BATCHES)  # a batch alone keeps the others' files (keys)
+    if not sys.argv[1:]:
+        for old in OUT.glob("*.rpl"):
+            old.unlink()
+    for batch in chosen:
+        for build in BATCHES[batch]:
+            build()
