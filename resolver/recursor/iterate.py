@@ -100,7 +100,12 @@ class Iteration:
         # resolved by iterator", the target asked on its own, of whatever serves it)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
                      recursion_desired=True, cut_chains=self.config.cut_cname_chains)
-        if c.kind in (Kind.REFERRAL, Kind.LAME):
+        if c.kind is Kind.REFERRAL:
+            # Unbound's processQueryResponse: "When forwarding (RD bit is set), we handle
+            # referrals differently.  No queries should be sent elsewhere": the referral
+            # is the answer, no data (not cached: it carries no SOA, RFC 2308 §5)
+            return Step(dns.rcode.NOERROR, reason=f"a forwarder's referral for {name}")
+        if c.kind is Kind.LAME:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = denial_records(response)  # as when iterating: a wildcard's proof

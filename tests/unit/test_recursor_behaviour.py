@@ -473,3 +473,22 @@ async def test_forward_no_cache_asks_the_forwarder_every_time(no_cache: bool) ->
     assert len(asked) == (2 if no_cache else 1)
     cached = cache.rrsets.get(dns.name.from_text("www.ex."), T.CNAME, clock.monotonic())
     assert (cached is None) == no_cache
+
+
+async def test_a_forwarders_referral_is_the_answer() -> None:
+    """Unbound's processQueryResponse: "When forwarding (RD bit is set), we handle
+    referrals differently.  No queries should be sent elsewhere": NOERROR, no data, and
+    the servers the referral names are never asked."""
+    def forwarder(query: dns.message.Message) -> dns.message.Message:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A 127.9.9.9",))
+
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: forwarder(q))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, forwarders=(TLD,)))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert res.rcode == dns.rcode.NOERROR and not res.answer
+    assert {s.address for s in transport.sent} == {TLD}
