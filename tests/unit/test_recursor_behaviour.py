@@ -492,3 +492,19 @@ async def test_a_forwarders_referral_is_the_answer() -> None:
     res = await resolve(recursor, conductor, "www.ex.", "A")
     assert res.rcode == dns.rcode.NOERROR and not res.answer
     assert {s.address for s in transport.sent} == {TLD}
+
+
+@pytest.mark.parametrize("do_ip6", [False, True])
+async def test_a_configured_server_of_an_unused_family_is_not_asked(do_ip6: bool) -> None:
+    """unbound.conf(5) do-ip6: no: "Unbound does not use IPv6 to send queries", to the
+    forwarders of a forward zone too."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: cname_to_unsigned_world(q, TLD))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    zone = ConfiguredZone(dns.name.from_text("ex."), True, ("2001:db8::53",))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, zones=(zone,), do_ip6=do_ip6))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert bool(res.answer) == do_ip6
+    assert ("2001:db8::53" in {s.address for s in transport.sent}) == do_ip6
