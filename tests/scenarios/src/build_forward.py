@@ -566,7 +566,97 @@ def build_second_signed() -> None:
           + out_query(20, zone, "DS"))
 
 
-BATCHES = {"1": (build_forwarding, build_signed, build_transport), "2": (build_second,)}
+def build_third() -> None:
+    """Third batch (written after the second batch's figures, before its changes)."""
+    good = f"{WWW} IN A 192.0.2.55"
+    fwd_good = server(FWD, a_entry(WWW, "192.0.2.55"), "the forwarder")
+    write("opt_udp_upstream_without_downstream",
+          "unbound.conf(5) udp-upstream-without-downstream: \"Enable udp upstream even if "
+          "do-udp is no\":\nwith do-udp: no the upstream queries still go over UDP.",
+          "do-udp: no with udp-upstream-without-downstream: yes: upstream over UDP",
+          "\tdo-udp: no\n\tudp-upstream-without-downstream: yes\n", forward_root(FWD),
+          fwd_good.replace("MATCH opcode", "MATCH UDP opcode"), ask(1) + expect(10, good))
+    zero = (server(FWD, a_entry(WWW, "192.0.2.55", ttl=0), "the forwarder, first", last=15)
+            + server(FWD, a_entry(WWW, "192.0.2.66", ttl=0), "the forwarder, later", first=16))
+    write("fwd_zero_ttl_not_cached",
+          "RFC 1035 §3.2.1: a TTL of zero means the RR \"should not be cached\": a forwarded "
+          "answer with\nTTL 0 is not reused, the same question at the same time is asked "
+          "again.",
+          "a forwarded answer with TTL 0 is asked again", "", forward_root(FWD), zero,
+          ask(1) + expect(10, good) + ask(20) + expect(30, f"{WWW} IN A 192.0.2.66"))
+    fwd3 = "192.0.2.55"
+    write("fwd_three_forwarders",
+          "Several forward-addr: Unbound tries the zone's forwarders in turn; two that fail "
+          "(SERVFAIL,\nREFUSED) do not stop the third from being asked and its answer "
+          "served.",
+          "of three forwarders two fail, the third answers", "",
+          forward_root(FWD, FWD2, fwd3),
+          server(FWD, a_entry(WWW, "", rcode="SERVFAIL"), "the failing forwarder")
+          + server(FWD2, a_entry(WWW, "", rcode="REFUSED"), "the refusing forwarder")
+          + server(fwd3, a_entry(WWW, "192.0.2.77"), "the good forwarder"),
+          ask(1) + expect(10, f"{WWW} IN A 192.0.2.77"))
+    write("opt_transport_no_ops",
+          "unbound.conf(5) socket and timing options -- delay-close (ms before a timed-out "
+          "port closes),\nudp-connect, outgoing-tcp-mss, tcp-idle-timeout, jostle-timeout "
+          "(load shedding), infra-cache-min-rtt\n50 and infra-host-ttl 900 (the defaults) -- "
+          "do not change what is answered.",
+          "transport options that change sockets and timing, not answers",
+          "\tdelay-close: 1500\n\tudp-connect: yes\n\toutgoing-tcp-mss: 1200\n"
+          "\ttcp-idle-timeout: 30000\n\tjostle-timeout: 200\n\tinfra-cache-min-rtt: 50\n"
+          "\tinfra-host-ttl: 900\n", forward_root(FWD), fwd_good, ask(1) + expect(10, good))
+    write("fwd_timeout_then_answer",
+          "A forwarder that does not answer once (testbound TIMEOUT) is asked again: the "
+          "query is\nretransmitted (RFC 1035 §4.2.1, Unbound's serviced query retry) and "
+          "the answer served.",
+          "the only forwarder times out once, then answers", "", forward_root(FWD),
+          server(FWD, a_entry(WWW, "192.0.2.55"), "the forwarder, from step 3", first=3),
+          ask(1) + "STEP 2 TIMEOUT\n\n" + expect(10, good))
+    net = "www.example.net."
+    write("fwd_cname_to_other_forward_zone",
+          "The target of a CNAME is resolved as a question of its own (RFC 1034 §4.3.2): "
+          "a CNAME from\none forward zone into another is followed at the second zone's "
+          "forwarder.",
+          "a CNAME from one forward zone into another: the target asked of the second", "",
+          "forward-zone:\n\tname: \"example.com\"\n"
+          f"\tforward-addr: {FWD}\n"
+          f"forward-zone:\n\tname: \"example.net\"\n\tforward-addr: {FWD2}\n"
+          + ROOT_STUB,
+          root_range()
+          + server(FWD, entry(f"{WWW} IN A", aa=False, answer=f"{WWW} 300 IN CNAME {net}"),
+                   "the forwarder of example.com")
+          + server(FWD2, a_entry(net, "192.0.2.58"), "the forwarder of example.net"),
+          ask(1) + expect(10, f"{WWW} IN CNAME {net}\n{net} IN A 192.0.2.58"))
+    dname = entry("www.sub.example.com. IN A", aa=False, answer="""
+sub.example.com. 300 IN DNAME other.example.com.
+www.sub.example.com. 300 IN CNAME www.other.example.com.
+www.other.example.com. 300 IN A 192.0.2.11
+""")
+    write("fwd_dname_from_forwarder",
+          "RFC 6672 §2: a DNAME redirects the names below its owner; the forwarder's DNAME "
+          "and the CNAME\nit implies are kept, and the CNAME's target (the remainder of the "
+          "chain cut off, Unbound's\nscrub_sanitize) is asked of the forwarder and its own "
+          "answer served.",
+          "a forwarder's DNAME answer: the synthesised target is asked again", "",
+          forward_root(FWD),
+          server(FWD, dname + a_entry("www.other.example.com.", "192.0.2.12"), "the forwarder"),
+          ask(1, "www.sub.example.com.")
+          + expect(10, "sub.example.com. IN DNAME other.example.com.\n"
+                       "www.sub.example.com. IN CNAME www.other.example.com.\n"
+                       "www.other.example.com. IN A 192.0.2.12", qname="www.sub.example.com."))
+    write("stub_first_falls_back",
+          "unbound.conf(5) stub-first: \"If enabled, a query is attempted without the stub "
+          "clause if it\nfails\": a stub zone whose server SERVFAILs is resolved by "
+          "iteration from the root.",
+          "stub-first: yes: the stub's server fails, the name is resolved by iteration", "",
+          ROOT_STUB + "stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.9\n"
+          "\tstub-first: yes\n",
+          iterated(entry(f"{WWW} IN A", answer=f"{WWW} 300 IN A 192.0.2.55"))
+          + server("1.2.3.9", entry(f"{WWW} IN A", rcode="SERVFAIL"), "the failing stub server"),
+          ask(1) + expect(10, good))
+
+
+BATCHES = {"1": (build_forwarding, build_signed, build_transport), "2": (build_second,),
+           "3": (build_third,)}
 
 
 if __name__ == "__main__":
