@@ -101,6 +101,19 @@ NO_OPS: dict[str, str] = {
         "process, socket and cache-capacity settings: the run is in-process and no scenario "
         "comes near a capacity limit",
     ),
+    # upstream sockets and connections: how and when packets go, never what is asked or
+    # answered (testbound plays no real socket)
+    **dict.fromkeys(
+        "delay-close outgoing-tcp-mss tcp-mss tcp-idle-timeout edns-tcp-keepalive "
+        "edns-tcp-keepalive-timeout tcp-reuse-timeout max-reuse-tcp-queries "
+        "tcp-auth-query-timeout".split(),
+        "socket and connection timing (unbound.conf(5): ports closed later, segment sizes, "
+        "idle TCP connections): the same queries and answers",
+    ),
+    "jostle-timeout": (
+        "load shedding when num-queries-per-thread is full (unbound.conf(5) 'Timeout used "
+        "when the server is very busy'): a capacity setting, as num-queries-per-thread"
+    ),
     "target-fetch-policy": (
         "how many NS targets Unbound resolves ahead of need; the candidate resolves a "
         "target when it needs its address.  Prefetching adds upstream queries, it does not "
@@ -125,6 +138,16 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "the candidate sends no RFC 8145 key-tag queries",
     ),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
+    "udp-connect": (frozenset({"yes"}), "the candidate connects its upstream UDP sockets "
+                    "(NetworkTransport: the kernel drops datagrams from other sources)"),
+    "infra-cache-min-rtt": (frozenset({"50"}), "the candidate's lowest retransmission "
+                            "timeout is 50 ms (resolver.cache.infra.MIN_RTO_S)"),
+    "infra-host-ttl": (frozenset({"900"}), "the candidate keeps what it learnt about a "
+                       "server (lameness, EDNS, 0x20) for 900 s"),
+    "infra-keep-probing": (frozenset({"no"}), "a dead server is asked only when nothing "
+                           "else is left"),
+    "unwanted-reply-threshold": (frozenset({"0"}), "the candidate counts no unwanted "
+                                 "replies"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
