@@ -172,6 +172,8 @@ BOOLEAN_TRANSLATED = (
     "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
     "root-key-sentinel",  # DnssecConfig.root_key_sentinel (RFC 8509)
     "tcp-upstream", "do-udp",  # no UDP upstream: assemble(tcp_upstream=)
+    "udp-upstream-without-downstream",  # do-udp: no keeps UDP upstream
+
     "prefer-ip4", "prefer-ip6",  # that family's servers first: assemble(prefer_family=)
 )
 
@@ -626,8 +628,11 @@ class _Reader:
             dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
             use_0x20=self.switches.get("use-caps-for-id", False),
             do_not_query=tuple(self.do_not_query),
+            # do-udp: no means no UDP upstream either, unless udp-upstream-without-downstream
+            # ("Enable udp upstream even if do-udp is no", unbound.conf(5))
             tcp_upstream=self.switches.get("tcp-upstream", False)
-            or not self.switches.get("do-udp", True),
+            or not (self.switches.get("do-udp", True)
+                    or self.switches.get("udp-upstream-without-downstream", False)),
             caps_exempt=tuple(self.caps_exempt), edns_buffer_size=self.edns_buffer_size,
             prefer_family=6 if self.switches.get("prefer-ip6") else
             4 if self.switches.get("prefer-ip4") else None,
