@@ -331,8 +331,10 @@ class Conductor:
         if tcp:
             timeout = max(timeout, 1.0)
         response, failure = await self._send(addr, msg, tcp, timeout, query.qname, caps)
+        # The EDNS and TCP fallbacks come before the 0x20 verdict, which is the final
+        # answer's (Unbound's serviced query does both before its callbacks check the case).
         if response is not None and response.rcode() in EDNS_REFUSALS and edns \
-                and failure is None:
+                and failure in (None, Failure.CASE_MISMATCH):
             # An EDNS-intolerant server (RFC 6891 §7: it answers FORMERR to a query with
             # an OPT record; Unbound's serviced_udp_callback falls back on NOTIMP too): ask
             # again without OPT, and remember when that gives a real answer.
@@ -340,8 +342,8 @@ class Conductor:
             response, failure = await self._send(addr, msg, tcp, timeout, query.qname, caps)
             if response is not None and response.rcode() in EDNS_FALLBACK_WORKED:
                 self.infra.set_edns(addr, False, self.clock.monotonic())
-        if response is not None and failure is None and response.flags & dns.flags.TC \
-                and not tcp:
+        if response is not None and failure in (None, Failure.CASE_MISMATCH) \
+                and response.flags & dns.flags.TC and not tcp:
             response, failure = await self._send(addr, msg, True, max(timeout, 1.0),
                                                  query.qname, caps)
         if failure is Failure.CASE_MISMATCH:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.rrset
@@ -239,3 +240,22 @@ async def test_caps_exempt_names_go_in_lower_case() -> None:
     result = await conductor.exchange(query)
     assert result.response is not None and len(transport.sent) == 1
     assert _letters([transport.sent[0].qname])[0] == 0
+
+
+async def test_a_truncated_answer_goes_to_tcp_before_the_case_is_judged() -> None:
+    """Unbound retries a TC answer over TCP inside its serviced query, before the 0x20
+    check: a server that does not echo the case over either transport still gives the
+    full answer (through the fallback), not a truncated one compared with it."""
+    def handler(addr: str, query: dns.message.Message, tcp: bool) -> dns.message.Message:
+        r = _lower_casing(query)
+        if not tcp:
+            r.flags |= dns.flags.TC
+            r.answer.clear()
+        return r
+
+    clock = ManualClock()
+    cache = DnsCache(1 << 20)
+    transport = MockTransport(handler)
+    conductor = Conductor(transport, cache.infra, clock, random.Random(5))
+    result = await conductor.exchange(_query("www.example."))
+    assert result.response is not None and result.response.answer
