@@ -154,8 +154,7 @@ def register(sub: Any) -> None:
                         "prefer-ip4)")
     s.add_argument("--edns-buffer-size", type=int, default=1232, metavar="N",
                    help="the EDNS UDP payload size advertised to upstream servers, 512 to "
-                        "65535 (Unbound's edns-buffer-size; default: %(default)s, DNS Flag "
-                        "Day 2020)")
+                        "65535 (Unbound's edns-buffer-size; 1232 is DNS Flag Day 2020's)")
     s.add_argument("--caps-exempt", action="append", default=[], metavar="NAME",
                    help="send names at or below this domain without 0x20 case "
                         "randomisation (Unbound's caps-exempt: servers that do not echo the "
