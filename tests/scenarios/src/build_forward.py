@@ -655,8 +655,46 @@ www.other.example.com. 300 IN A 192.0.2.11
           ask(1) + expect(10, good))
 
 
+def build_fourth() -> None:
+    """Fourth batch (written after the third batch's figures, before its changes)."""
+    good = f"{WWW} IN A 192.0.2.55"
+    ad = server(FWD, entry(f"{WWW} IN A", aa=False, answer=f"{WWW} 300 IN A 192.0.2.55")
+                .replace("REPLY QR NOERROR", "REPLY QR RA AD NOERROR", 1), "the forwarder")
+    write("fwd_upstream_ad_ignored",
+          "RFC 4035 §3.2.3 / §4.9: a validating resolver sets AD from its own validation; "
+          "the forwarder's\nAD bit is not passed on (Unbound's scrubber: \"force off bit "
+          "AD and Z\"): without a trust anchor\nthe answer has no AD.",
+          "the forwarder's AD bit is not passed on", "", forward_root(FWD), ad,
+          ask(1, flags="RD AD") + expect(10, good))
+    aa = server(FWD, a_entry(WWW, "192.0.2.55", aa=True), "the forwarder (answers with AA)")
+    write("fwd_aa_cleared",
+          "RFC 1035 §4.1.1: AA says the responding server is an authority for the name; a "
+          "recursive\nresolver's answer from a forwarder (or the cache) is not, so AA is "
+          "clear (Unbound's\nprocessFinished: \"Clear the AA flag\").",
+          "an authoritative answer from the forwarder reaches the client without AA", "",
+          forward_root(FWD), aa, ask(1) + expect(10, good))
+    signer, other = Signer(), Signer()
+    zone = "example.com."
+    forged = [f"{WWW} 300 IN A 192.0.2.66", f"SIG {zone}"]
+    key = [signer.dnskey_line(zone), f"SIG {zone}"]
+    bogus = server(FWD, entry(f"{WWW} IN A", aa=False,
+                              answer="\n".join(expand(other, forged)))
+                   + entry(f"{zone} IN DNSKEY", aa=False,
+                           answer="\n".join(expand(signer, key))), "the forwarder")
+    anchor = (f"\ttrust-anchor: \"{signer.ds_line(zone)}\"\n"
+              "\tval-override-date: \"20260101120000\"\n")
+    write("fwd_cd_query_gets_bogus_data",
+          "RFC 4035 §3.2.2: with CD set the client does its own checking; the resolver "
+          "returns the data\nit has, bogus or not, without AD: a forwarded answer whose "
+          "signature does not verify is\nserved to a CD query.",
+          "CD query: the forwarded bogus answer is served, without AD", anchor,
+          forward_root(FWD), bogus,
+          ask(1, flags="RD CD DO")
+          + expect(10, "\n".join(expand(other, forged)), reply="QR RD RA CD DO NOERROR"))
+
+
 BATCHES = {"1": (build_forwarding, build_signed, build_transport), "2": (build_second,),
-           "3": (build_third,)}
+           "3": (build_third,), "4": (build_fourth,)}
 
 
 if __name__ == "__main__":
