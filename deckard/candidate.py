@@ -107,6 +107,7 @@ class CandidateConfig:
     prime: bool = False
     root_stub: bool = False  # testbound's stub-zone ".": its addresses stay the root's
     root_tcp: bool = False  # the root's configured servers over TCP
+    root_no_cache: bool = False  # the root forward zone's answers are not cached
     # Unbound's scrubber cuts an answer's CNAME chain after the first alias and asks the
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
@@ -130,6 +131,9 @@ class CandidateConfig:
     dnssec_lame_check: bool = True
     use_0x20: bool = True  # randomise the case of names sent upstream (Unbound's use-caps-for-id)
     tcp_upstream: bool = False  # every upstream query over TCP (tcp-upstream, do-udp: no)
+    prefer_family: int | None = None  # prefer-ip4 / prefer-ip6: that family asked first
+    caps_exempt: tuple[dns.name.Name, ...] = ()  # caps-exempt: no 0x20 at or below these
+    edns_buffer_size: int = 1232  # the UDP size advertised upstream (edns-buffer-size)
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -193,6 +197,8 @@ class CandidateConfig:
             dnssec_lame_check=config.dnssec_lame_check,
             use_0x20=config.use_0x20,
             tcp_upstream=config.tcp_upstream,
+            prefer_family=config.prefer_family, caps_exempt=config.caps_exempt,
+            edns_buffer_size=config.edns_buffer_size,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -204,6 +210,7 @@ class CandidateConfig:
             stale=config.stale,
             private=config.private,
             root_tcp=config.root_tcp,
+            root_no_cache=config.root_no_cache,
         )
 
     def usable_hints(self) -> tuple[tuple[str, str], ...]:
@@ -245,6 +252,7 @@ class CandidateConfig:
             prime=self.prime,
             root_stub=self.root_stub,
             root_tcp=self.root_tcp,
+            root_no_cache=self.root_no_cache,
             cut_cname_chains=self.cut_cname_chains,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
@@ -377,7 +385,8 @@ class Candidate:
             rng=random.Random(seed),
             recursor_clock=WholeSecondClock(self.clock) if config.whole_seconds else None,
             seam=exchanger, minimal_responses=config.minimal_responses, use_0x20=config.use_0x20,
-            tcp_upstream=config.tcp_upstream,
+            tcp_upstream=config.tcp_upstream, prefer_family=config.prefer_family,
+            caps_exempt=config.caps_exempt, edns_payload=config.edns_buffer_size,
             minimal_ns_answers=config.minimal_ns_answers,
             local_zones=None if config.local is None else config.local.build())
         self.conductor = parts.conductor

@@ -228,7 +228,8 @@ class ScenarioNet:
             self._note(address, tcp, question, f"no answer: {source} says do_not_answer")
             return None
         self._note(address, tcp, question, source)
-        return build_reply(entry, query, self.rng)
+        return build_reply(entry, query, self.rng,
+                           echo_case=self.scenario.dialect != "testbound")
 
     # -- after the run --------------------------------------------------------------------
 
@@ -236,8 +237,15 @@ class ScenarioNet:
         return [e for e in self.scenario.entries() if e.mandatory and e.line not in self.used]
 
 
-def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) -> bytes:
-    """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire."""
+def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random, *,
+                echo_case: bool = True) -> bytes:
+    """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire.
+
+    ``echo_case`` off (testbound): ``copy_id`` copies the ID alone, as testpkts.c's
+    adjust_packet does, so a question naming the query's name keeps the entry's spelling
+    of it: a server that does not echo the 0x20 case (only ``copy_query`` copies the
+    question as asked).  A question naming another name still gets the query's name, as
+    in Deckard (a lenient reading the dialect kept before)."""
     if entry.raw is not None:
         data = bytearray(entry.raw)
         patch = "raw_id" in entry.adjust or (entry.edns is not None and "copy_id" in entry.adjust)
@@ -249,7 +257,8 @@ def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) ->
     copy_query = "copy_query" in entry.adjust
     if copy_id:
         msg.id = query.id
-        if msg.question and query.question:
+        if msg.question and query.question and (
+                echo_case or msg.question[0].name != query.question[0].name):
             first = msg.question[0]
             renamed = dns.rrset.RRset(query.question[0].name, first.rdclass, first.rdtype)
             msg.question[0] = renamed

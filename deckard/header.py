@@ -114,6 +114,10 @@ class ScenarioConfig:
     private: PrivateAddresses = PrivateAddresses()  # testbound's private-address/-domain
     root_stub_prime: bool = False  # testbound's stub-prime of the root stub zone
     root_tcp: bool = False  # testbound's stub/forward-tcp-upstream of the root zone
+    root_no_cache: bool = False  # testbound's forward-no-cache of the root forward zone
+    prefer_family: int | None = None  # testbound's prefer-ip4 (4) / prefer-ip6 (6)
+    caps_exempt: tuple[dns.name.Name, ...] = ()  # testbound's caps-exempt / caps-whitelist
+    edns_buffer_size: int = 1232  # testbound's edns-buffer-size (advertised upstream)
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

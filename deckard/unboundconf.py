@@ -101,6 +101,19 @@ NO_OPS: dict[str, str] = {
         "process, socket and cache-capacity settings: the run is in-process and no scenario "
         "comes near a capacity limit",
     ),
+    # upstream sockets and connections: how and when packets go, never what is asked or
+    # answered (testbound plays no real socket)
+    **dict.fromkeys(
+        "delay-close outgoing-tcp-mss tcp-mss tcp-idle-timeout edns-tcp-keepalive "
+        "edns-tcp-keepalive-timeout tcp-reuse-timeout max-reuse-tcp-queries "
+        "tcp-auth-query-timeout".split(),
+        "socket and connection timing (unbound.conf(5): ports closed later, segment sizes, "
+        "idle TCP connections): the same queries and answers",
+    ),
+    "jostle-timeout": (
+        "load shedding when num-queries-per-thread is full (unbound.conf(5) 'Timeout used "
+        "when the server is very busy'): a capacity setting, as num-queries-per-thread"
+    ),
     "target-fetch-policy": (
         "how many NS targets Unbound resolves ahead of need; the candidate resolves a "
         "target when it needs its address.  Prefetching adds upstream queries, it does not "
@@ -125,6 +138,16 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
         "the candidate sends no RFC 8145 key-tag queries",
     ),
     "ratelimit": (frozenset({"0"}), "the candidate limits no query rate"),
+    "udp-connect": (frozenset({"yes"}), "the candidate connects its upstream UDP sockets "
+                    "(NetworkTransport: the kernel drops datagrams from other sources)"),
+    "infra-cache-min-rtt": (frozenset({"50"}), "the candidate's lowest retransmission "
+                            "timeout is 50 ms (resolver.cache.infra.MIN_RTO_S)"),
+    "infra-host-ttl": (frozenset({"900"}), "the candidate keeps what it learnt about a "
+                       "server (lameness, EDNS, 0x20) for 900 s"),
+    "infra-keep-probing": (frozenset({"no"}), "a dead server is asked only when nothing "
+                           "else is left"),
+    "unwanted-reply-threshold": (frozenset({"0"}), "the candidate counts no unwanted "
+                                 "replies"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
     "access-control": (
@@ -149,6 +172,9 @@ BOOLEAN_TRANSLATED = (
     "harden-algo-downgrade",  # DnssecConfig.harden_algo_downgrade
     "root-key-sentinel",  # DnssecConfig.root_key_sentinel (RFC 8509)
     "tcp-upstream", "do-udp",  # no UDP upstream: assemble(tcp_upstream=)
+    "udp-upstream-without-downstream",  # do-udp: no keeps UDP upstream
+
+    "prefer-ip4", "prefer-ip6",  # that family's servers first: assemble(prefer_family=)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -304,6 +330,9 @@ class _Reader:
         self.private_domains: list[dns.name.Name] = []  # private-domain
         self.root_prime = False  # stub-prime of the root stub zone
         self.root_tcp = False  # stub/forward-tcp-upstream of the root zone
+        self.root_no_cache = False  # forward-no-cache of the root forward zone
+        self.caps_exempt: list[dns.name.Name] = []  # caps-exempt / caps-whitelist
+        self.edns_buffer_size = 1232  # edns-buffer-size (Unbound's default)
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -431,6 +460,12 @@ class _Reader:
             self.private_networks.append(value)
         elif key == "private-domain":
             self.private_domains.append(self.name(lineno, key, value))
+        elif key == "edns-buffer-size":  # advertised upstream: Conductor(edns_payload=)
+            if not value.isdigit() or not 512 <= int(value) <= 65535:
+                raise self.error(lineno, f"{key}: {value!r} is not a size of 512-65535 bytes")
+            self.edns_buffer_size = int(value)
+        elif key in ("caps-exempt", "caps-whitelist"):  # no 0x20 at or below: Conductor
+            self.caps_exempt.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
             if self.boolean(lineno, key, value):
                 self.unchecked |= FAKE_ALGORITHMS[key]
@@ -490,7 +525,7 @@ class _Reader:
         prefix = "stub" if kind == "stub-zone" else "forward"
         addresses: list[str] = []
         hosts: list[dns.name.Name] = []
-        first = prime = tcp = False
+        first = prime = tcp = no_cache = False
         supported = True
         for key, values in zone.items():
             if key == "name":
@@ -513,6 +548,9 @@ class _Reader:
             elif key == f"{prefix}-tcp-upstream":
                 # unbound.conf(5): TCP only "regardless of global flag tcp-upstream"
                 tcp = all(self.boolean(lineno, key, v) for lineno, v in values)
+            elif key == "forward-no-cache" and kind == "forward-zone":
+                # unbound.conf(5): "data inside the forward is not cached"
+                no_cache = all(self.boolean(lineno, key, v) for lineno, v in values)
             elif key == "stub-prime" and kind == "stub-zone":
                 # NS set priming (unbound.conf(5)): the zone's published servers serve it
                 prime = all(self.boolean(lineno, key, v) for lineno, v in values)
@@ -526,7 +564,7 @@ class _Reader:
         if not supported:
             return None
         return ConfiguredZone(name, kind == "forward-zone", tuple(addresses), tuple(hosts),
-                              first, prime, tcp)
+                              first, prime, tcp, no_cache)
 
     def finish(self) -> ScenarioConfig:
         stub_addrs: list[str] = []
@@ -548,6 +586,7 @@ class _Reader:
                 continue
             self.root_tcp |= configured.tcp
             if configured.forward:
+                self.root_no_cache |= configured.no_cache
                 forwards.extend(configured.addresses)
                 forward_hosts.extend(configured.hosts)
             elif configured.hosts:
@@ -594,8 +633,14 @@ class _Reader:
             dnssec_lame_check=not self.switches.get("disable-dnssec-lame-check", False),
             use_0x20=self.switches.get("use-caps-for-id", False),
             do_not_query=tuple(self.do_not_query),
+            # do-udp: no means no UDP upstream either, unless udp-upstream-without-downstream
+            # ("Enable udp upstream even if do-udp is no", unbound.conf(5))
             tcp_upstream=self.switches.get("tcp-upstream", False)
-            or not self.switches.get("do-udp", True),
+            or not (self.switches.get("do-udp", True)
+                    or self.switches.get("udp-upstream-without-downstream", False)),
+            caps_exempt=tuple(self.caps_exempt), edns_buffer_size=self.edns_buffer_size,
+            prefer_family=6 if self.switches.get("prefer-ip6") else
+            4 if self.switches.get("prefer-ip4") else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),
@@ -607,6 +652,7 @@ class _Reader:
                                      tuple(self.private_domains)),
             root_stub_prime=self.root_prime,
             root_tcp=self.root_tcp,
+            root_no_cache=self.root_no_cache,
             dialect="testbound",
             unsupported=tuple(self.unsupported),
         )

@@ -34,6 +34,7 @@ from resolver.cache import DnsCache, Security
 from resolver.cache.reply import UNSTORED_KEY
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
+from resolver.conductor.core import EDNS_PAYLOAD
 from resolver.config import ResolverConfig
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.chain import ZoneKeys
@@ -196,7 +197,8 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
              anchors: TrustAnchors | None = None,
              dnssec_config: DnssecConfig | None = None,
              rng: random.Random | None = None, use_0x20: bool = True,
-             tcp_upstream: bool = False,
+             tcp_upstream: bool = False, prefer_family: int | None = None,
+             caps_exempt: tuple[dns.name.Name, ...] = (), edns_payload: int = EDNS_PAYLOAD,
              recursor_clock: Clock | None = None,
              seam: Callable[[Exchanger], Exchanger] | None = None,
              minimal_responses: bool = True, minimal_ns_answers: bool = True,
@@ -209,12 +211,16 @@ def assemble(transport: Transport, clock: Clock, *, cache: DnsCache,
 
     ``rng``: the conductor's randomness (server choice, IDs, 0x20), seeded for replays;
     ``tcp_upstream``: every upstream query over TCP (Unbound's tcp-upstream);
+    ``prefer_family``: 4 or 6, servers of that address family asked first (prefer-ip4/6);
+    ``caps_exempt``: names at or below these are sent without 0x20 (caps-exempt);
+    ``edns_payload``: the UDP payload size advertised upstream (edns-buffer-size);
     ``recursor_clock``: the recursor's clock when it is not ``clock`` (Deckard's whole
     seconds); ``seam``: wraps the conductor where the answerer asks it (a fault, a
     recorder); ``local_zones``: answered before the cache and the recursion
     (:mod:`resolver.localzone`; None: no local zone, not even Unbound's defaults)."""
     conductor = Conductor(transport, cache.infra, clock, rng, use_0x20=use_0x20,
-                          tcp_upstream=tcp_upstream)
+                          tcp_upstream=tcp_upstream, prefer_family=prefer_family,
+                          caps_exempt=caps_exempt, edns_payload=edns_payload)
     resolving_clock = recursor_clock or clock
     zones = None if anchors is None else ZoneKeys(anchors, resolving_clock)
     recursor = Recursor(cache, root_hints, resolving_clock, recursor_config,
@@ -256,7 +262,9 @@ def build(config: ResolverConfig, clock: Clock | None = None,
             serve_original_ttl=config.serve_original_ttl,
             private=private_addresses(config)),
         anchors=trust_anchors(config) or None, use_0x20=config.use_0x20,
-        local_zones=local_zones, tcp_upstream=config.tcp_upstream)
+        local_zones=local_zones, tcp_upstream=config.tcp_upstream,
+        prefer_family=config.prefer_family,
+        caps_exempt=caps_exempt(config), edns_payload=config.edns_buffer_size)
     resolves = parts.resolves
     peers = config.peers
     if peers is not None and peers.self_id is not None:
@@ -271,6 +279,15 @@ def build(config: ResolverConfig, clock: Clock | None = None,
         return ResolverAnswerer(PeerResolver(resolves, group), parts.conductor,
                                 local_zones=local_zones)
     return parts.answerer
+
+
+def caps_exempt(config: ResolverConfig) -> tuple[dns.name.Name, ...]:
+    """The domains sent without 0x20 (``ConfigError`` naming a bad one)."""
+    try:
+        return tuple(dns.name.from_text(text, origin=dns.name.root)
+                     for text in config.caps_exempt)
+    except dns.exception.DNSException as e:
+        raise ConfigError(f"--caps-exempt: {e}") from None
 
 
 def private_addresses(config: ResolverConfig) -> PrivateAddresses:

@@ -150,6 +150,20 @@ def register(sub: Any) -> None:
     s.add_argument("--tcp-upstream", action="store_true",
                    help="send every upstream query over TCP, never UDP (Unbound's "
                         "tcp-upstream: tunnels, networks that drop UDP)")
+    prefer = s.add_mutually_exclusive_group()
+    prefer.add_argument("--prefer-ip6", dest="prefer_family", action="store_const", const=6,
+                        default=None, help="ask a server's IPv6 address before its IPv4 "
+                        "one (Unbound's prefer-ip6; needs IPv6, see --ip6)")
+    prefer.add_argument("--prefer-ip4", dest="prefer_family", action="store_const", const=4,
+                        help="ask a server's IPv4 address before its IPv6 one (Unbound's "
+                        "prefer-ip4)")
+    s.add_argument("--edns-buffer-size", type=int, default=1232, metavar="N",
+                   help="the EDNS UDP payload size advertised to upstream servers, 512 to "
+                        "65535 (Unbound's edns-buffer-size; 1232 is DNS Flag Day 2020's)")
+    s.add_argument("--caps-exempt", action="append", default=[], metavar="NAME",
+                   help="send names at or below this domain without 0x20 case "
+                        "randomisation (Unbound's caps-exempt: servers that do not echo the "
+                        "case and answer differently each time; repeatable)")
     s.add_argument("--private-address", action="append", default=[], metavar="NET",
                    help="DNS rebinding protection: remove A/AAAA records in this network "
                         "(10.0.0.0/8, fd00::/8, one address) from answers for names outside "
@@ -250,6 +264,9 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
     if args.udp_front_nice and args.udp_reader != "front":
         raise ConfigError("--udp-front-nice needs --udp-reader front")
     dot_port, doh_port = _stream_ports(args, port)
+    if not 512 <= args.edns_buffer_size <= 65535:
+        raise ConfigError(f"--edns-buffer-size: expected 512-65535 bytes, got "
+                          f"{args.edns_buffer_size}")
     if args.no_validation and args.trust_anchor is not None:
         raise ConfigError("--trust-anchor and --no-validation contradict each other")
     hints_file = args.root_hints or _lab_file(args, HINTS_FILE)
@@ -279,7 +296,8 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         plugins=_plugin_specs(args.plugin),
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
-        tcp_upstream=args.tcp_upstream,
+        tcp_upstream=args.tcp_upstream, prefer_family=args.prefer_family,
+        caps_exempt=tuple(args.caps_exempt), edns_buffer_size=args.edns_buffer_size,
         control=parse_listen(args.control, policy, "--control") if args.control else None,
         local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
     )

@@ -77,6 +77,9 @@ class ResolverConfig:
     private_addresses: tuple[str, ...] = ()
     private_domains: tuple[str, ...] = ()
     tcp_upstream: bool = False  # every upstream query over TCP (Unbound's tcp-upstream)
+    prefer_family: int | None = None  # 4 or 6: those servers asked first (prefer-ip4/6)
+    caps_exempt: tuple[str, ...] = ()  # domains whose names get no 0x20 (caps-exempt)
+    edns_buffer_size: int = 1232  # UDP payload size advertised upstream (edns-buffer-size)
 
     @property
     def reply_cache_bytes(self) -> int:

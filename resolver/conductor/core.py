@@ -5,7 +5,7 @@ task, so N clients asking for one uncached name cause one upstream query per ste
 orders the zone's servers by smoothed RTT with exploration (:mod:`.selection`); sends with
 the server's retransmission timeout, backing off each round across the set; accepts an
 answer only if its ID and question match; retries over TCP on TC; falls back to plain DNS
-for servers that answer FORMERR to EDNS; randomises the case of the name it sends (0x20,
+for servers that answer FORMERR or NOTIMP to EDNS; randomises the case of the name it sends (0x20,
 draft-vixie-dnsext-dns0x20, RFC 5452 §9.1) and accepts only an answer whose question has
 exactly that case; and moves to the next server on REFUSED,
 SERVFAIL, NOTIMP, timeouts and network errors (a server that refused is not asked again
@@ -29,6 +29,7 @@ import dns.rdatatype
 
 from resolver.cache.infra import InfraCache
 from resolver.clock import Clock, SystemClock
+from resolver.conductor import caps as caps_fallback
 from resolver.conductor.selection import order_servers
 from resolver.conductor.transport import (
     CaseRestoring,
@@ -39,6 +40,8 @@ from resolver.conductor.transport import (
 from resolver.recursor.exchanger import Failure, UpstreamQuery, UpstreamResult
 
 EDNS_PAYLOAD = 1232
+"""The UDP payload size advertised upstream by default (DNS Flag Day 2020; Unbound's
+edns-buffer-size default)."""
 MAX_ATTEMPTS = 6  # sends per exchange, across the server set
 MAX_TIMEOUT = 3.0  # seconds, after backoff
 MIN_TIMEOUT = 0.05
@@ -48,6 +51,12 @@ MAX_MINIMISED_TIMEOUTS = 3
 
 DEFINITIVE_FAILURES = frozenset({Failure.REFUSED, Failure.NOTIMP, Failure.FORMERR})
 """Answers that will not change on a retry within one exchange (unlike SERVFAIL, timeouts)."""
+
+EDNS_REFUSALS = frozenset({dns.rcode.FORMERR, dns.rcode.NOTIMP})
+"""Answers to an EDNS query that make the conductor ask again without EDNS."""
+EDNS_FALLBACK_WORKED = frozenset({dns.rcode.NOERROR, dns.rcode.NXDOMAIN, dns.rcode.YXDOMAIN})
+"""Answers without EDNS after which the server is remembered as EDNS-intolerant (Unbound
+stores it only when the fallback "produced a result that looks promising")."""
 
 RCODE_FAILURES = {
     dns.rcode.REFUSED: Failure.REFUSED,
@@ -103,6 +112,9 @@ class Conductor:
         *,
         use_0x20: bool = True,
         tcp_upstream: bool = False,
+        prefer_family: int | None = None,
+        caps_exempt: tuple[dns.name.Name, ...] = (),
+        edns_payload: int = EDNS_PAYLOAD,
     ) -> None:
         self.transport = transport
         self.infra = infra if infra is not None else InfraCache(10_000)
@@ -122,6 +134,10 @@ class Conductor:
         self.use_0x20 = use_0x20
         # every upstream query over TCP (Unbound's tcp-upstream; a TC answer is then final)
         self.tcp_upstream = tcp_upstream
+        # servers of this address family first (Unbound's prefer-ip4 / prefer-ip6)
+        self.prefer_family = prefer_family
+        self.caps_exempt = caps_exempt  # names at or below these: no 0x20 (caps-exempt)
+        self.edns_payload = edns_payload  # advertised UDP size (Unbound's edns-buffer-size)
         self.metrics = UpstreamMetrics()
         self._inflight: dict[tuple[object, ...], _Shared] = {}
 
@@ -164,7 +180,8 @@ class Conductor:
 
     async def _exchange(self, query: UpstreamQuery) -> UpstreamResult:
         result = UpstreamResult(None)
-        order = order_servers(query.servers, self.infra, self.clock.monotonic(), self.rng)
+        order = order_servers(query.servers, self.infra, self.clock.monotonic(), self.rng,
+                              self.prefer_family)
         if not order:
             result.failure = Failure.NO_SERVERS
             return result
@@ -177,6 +194,9 @@ class Conductor:
             timeout = min(MAX_TIMEOUT, max(MIN_TIMEOUT, self.infra.rto(addr) * backoff))
             response, failure = await self._try(addr, query, timeout)
             result.attempts += 1
+            if failure is Failure.CASE_MISMATCH and response is not None:
+                response, failure, addr = await self._caps_fallback(query, order, addr,
+                                                                    response, result)
             if response is not None:
                 result.response = response
                 result.server = addr
@@ -184,6 +204,8 @@ class Conductor:
             assert failure is not None
             result.failures.append((addr, failure))
             result.failure = failure
+            if failure is Failure.CAPS_FALLBACK:
+                break  # Unbound: "0x20 failed, then got different replies in fallback"
             if query.minimised and (
                 failure in RCODE_FAILURES.values() or result.attempts >= MAX_MINIMISED_TIMEOUTS
             ):
@@ -196,6 +218,40 @@ class Conductor:
                 refused.add(addr)
         return result
 
+    async def _caps_fallback(
+        self, query: UpstreamQuery, order: list[str], first: str,
+        reference: dns.message.Message, result: UpstreamResult,
+    ) -> tuple[dns.message.Message | None, Failure | None, str]:
+        """Unbound's 0x20 fallback (:mod:`.caps`): ``reference``, the answer of ``first``
+        that did not echo the case, is taken once the servers asked again without 0x20
+        agree with it; an answer that differs fails the exchange."""
+        reference = caps_fallback.strip(reference)
+        server, agreeing = first, 1
+        start = order.index(first)
+        for sent in range(caps_fallback.MAX_FALLBACK_SENDS):
+            if agreeing >= caps_fallback.CAPS_AGREEING * len(order):
+                break
+            addr = order[(start + sent) % len(order)]
+            timeout = min(MAX_TIMEOUT, max(MIN_TIMEOUT, self.infra.rto(addr)))
+            response, failure = await self._try(addr, query, timeout, caps_allowed=False)
+            result.attempts += 1
+            if response is None:
+                assert failure is not None
+                result.failures.append((addr, failure))
+                agreeing += failure in RCODE_FAILURES.values()  # a failed rcode: no vote
+                continue
+            response = caps_fallback.strip(response)
+            if caps_fallback.failed(reference) and not caps_fallback.failed(response):
+                reference, server = response, addr  # a real answer over a failed one
+            elif not caps_fallback.same_reply(reference, response):
+                self.metrics.error(addr, Failure.CAPS_FALLBACK)
+                return None, Failure.CAPS_FALLBACK, addr
+            agreeing += 1
+        kind = RCODE_FAILURES.get(reference.rcode())
+        if kind is not None or reference.flags & dns.flags.TC:
+            return None, kind or Failure.TRUNCATED, server
+        return reference, None, server
+
     def _message(self, query: UpstreamQuery, edns: bool, caps: bool) -> dns.message.Message:
         """The upstream query: a fresh random ID and, with ``caps``, the name in a random case
         (otherwise plain lower case)."""
@@ -206,7 +262,7 @@ class Conductor:
             qname,
             dns.rdatatype.RdataType(query.qtype),
             use_edns=0 if edns else False,
-            payload=EDNS_PAYLOAD,
+            payload=self.edns_payload,
             want_dnssec=query.dnssec and edns,
             id=self.rng.randrange(0, 65536),
         )
@@ -217,10 +273,13 @@ class Conductor:
 
     async def _send(
         self, addr: str, msg: dns.message.Message, tcp: bool, timeout: float,
-        wanted: dns.name.Name,
+        wanted: dns.name.Name, caps: bool = False,
     ) -> tuple[dns.message.Message | None, Failure | None]:
         """One message to ``addr``; the answer comes back with the question name spelled as
-        ``wanted`` (the 0x20 pattern undone), or a failure."""
+        ``wanted`` (the 0x20 pattern undone), or a failure.  With ``caps`` (the name went
+        in a random case) an answer whose question is in another case comes back too, with
+        CASE_MISMATCH; without, the case is not checked (Unbound checks it only for 0x20
+        queries)."""
         self.metrics.queries[addr] += 1
         if tcp:
             self.metrics.tcp[addr] += 1
@@ -249,46 +308,52 @@ class Conductor:
         if not _matches(msg, response):
             self.metrics.error(addr, Failure.MISMATCH)
             return None, Failure.MISMATCH
-        if response.question and not same_case:
+        if response.question and not same_case and caps:
             self.metrics.error(addr, Failure.CASE_MISMATCH)
             self.metrics.caps_mismatches[addr] += 1
-            return None, Failure.CASE_MISMATCH
+            return response, Failure.CASE_MISMATCH
         now = self.clock.monotonic()
         self.infra.rtt_update(addr, max(0.0, now - start), now)
         return response, None
 
     async def _try(
-        self, addr: str, query: UpstreamQuery, timeout: float
+        self, addr: str, query: UpstreamQuery, timeout: float, caps_allowed: bool = True,
     ) -> tuple[dns.message.Message | None, Failure | None]:
+        """One server's answer (EDNS and TCP fallbacks done), or why there is none.  An
+        answer that did not echo the 0x20 case comes back with CASE_MISMATCH: the caller
+        starts the fallback (:meth:`_caps_fallback`)."""
         now = self.clock.monotonic()
         edns = self.infra.edns_ok(addr, now)
-        caps = self.use_0x20 and self.infra.caps_ok(addr, now)
+        caps = (self.use_0x20 and caps_allowed and self.infra.caps_ok(addr, now)
+                and not caps_fallback.exempt(query.qname, self.caps_exempt))
         msg = self._message(query, edns, caps)
         tcp = self.tcp_upstream or query.tcp
         if tcp:
             timeout = max(timeout, 1.0)
-        response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
+        response, failure = await self._send(addr, msg, tcp, timeout, query.qname, caps)
+        # The EDNS and TCP fallbacks come before the 0x20 verdict, which is the final
+        # answer's (Unbound's serviced query does both before its callbacks check the case).
+        if response is not None and response.rcode() in EDNS_REFUSALS and edns \
+                and failure in (None, Failure.CASE_MISMATCH):
+            # An EDNS-intolerant server (RFC 6891 §7: it answers FORMERR to a query with
+            # an OPT record; Unbound's serviced_udp_callback falls back on NOTIMP too): ask
+            # again without OPT, and remember when that gives a real answer.
+            msg = self._message(query, False, caps)
+            response, failure = await self._send(addr, msg, tcp, timeout, query.qname, caps)
+            if response is not None and response.rcode() in EDNS_FALLBACK_WORKED:
+                self.infra.set_edns(addr, False, self.clock.monotonic())
+        if response is not None and failure in (None, Failure.CASE_MISMATCH) \
+                and response.flags & dns.flags.TC and not tcp:
+            response, failure = await self._send(addr, msg, True, max(timeout, 1.0),
+                                                 query.qname, caps)
         if failure is Failure.CASE_MISMATCH:
             # A server that does not echo the question's case (or a forgery that guessed ID
-            # and port but not the case): ask again in plain lower case, and keep doing so
-            # for this server for a while (as EDNS fallback; kresd's NO_0X20).
+            # and port but not the case): Unbound's fallback follows; this server is sent
+            # plain lower case for a while from now on (as EDNS fallback; kresd's NO_0X20)
             self.infra.set_no_caps(addr, self.clock.monotonic())
-            caps = False
-            msg = self._message(query, edns, caps)
-            response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
+            return response, failure
         if response is None:
             return None, failure
-        if response.rcode() == dns.rcode.FORMERR and edns:
-            # An EDNS-intolerant server: ask again without OPT and remember.
-            self.infra.set_edns(addr, False, self.clock.monotonic())
-            msg = self._message(query, False, caps)
-            response, failure = await self._send(addr, msg, tcp, timeout, query.qname)
-            if response is None:
-                return None, failure
-        if response.flags & dns.flags.TC and not tcp:
-            response, failure = await self._send(addr, msg, True, max(timeout, 1.0), query.qname)
-            if response is None:
-                return None, failure
         if response.flags & dns.flags.TC:
             self.metrics.error(addr, Failure.TRUNCATED)
             return None, Failure.TRUNCATED

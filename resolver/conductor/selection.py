@@ -8,13 +8,19 @@ for the selection", R. Dolmans, unbound-users, January 2018; NLnetLabs/unbound#1
 server known to be that much slower is asked only after the faster ones failed.
 Unknown servers get a small random RTT, which places them early and spreads load.  Servers
 marked dead go last, and are still tried when nothing else is left (that is the re-probe).
+With a preferred address family (Unbound's prefer-ip4 / prefer-ip6: "prefer IPv6 transport
+for sending DNS queries to internet nameservers"), the live servers of that family come
+first, the others after them, so they are asked only when the preferred ones fail.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from collections.abc import Sequence
 from typing import Protocol
+
+from resolver.model import server_ip
 
 EXPLORE_PROBABILITY = 0.05
 UNKNOWN_SRTT_RANGE = (0.0, 0.010)  # seconds: unknown servers are tried early
@@ -29,8 +35,10 @@ class RttSource(Protocol):
 
 
 def order_servers(
-    servers: Sequence[str], infra: RttSource, now: float, rng: random.Random
+    servers: Sequence[str], infra: RttSource, now: float, rng: random.Random,
+    prefer: int | None = None,
 ) -> list[str]:
+    """``servers`` in the order to ask them (``prefer``: 4 or 6, that family's first)."""
     unique = list(dict.fromkeys(servers))
     if not unique:
         return []
@@ -48,4 +56,11 @@ def order_servers(
         pick = rng.randrange(1, len(band))
         alive.insert(0, alive.pop(pick))
     rng.shuffle(dead)
+    if prefer is not None:
+        alive.sort(key=lambda a: family(a) != prefer)  # stable: the RTT order within each
     return alive + dead
+
+
+def family(server: str) -> int:
+    """4 or 6: the address family of a server (``ip`` or ``ip@port``)."""
+    return ipaddress.ip_address(server_ip(server)).version

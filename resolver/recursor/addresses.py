@@ -197,8 +197,10 @@ class ServerAddresses:
                             depth: int) -> tuple[str, ...]:
         """A configured zone's server addresses, then those of its hosts: cached, or looked
         up (as any name is, so through the forwarders for the root forward zone) once per
-        client query; a lookup already under way up the stack is not started again."""
-        servers = list(zone.addresses)
+        client query; a lookup already under way up the stack is not started again.  An
+        address of a family the resolver does not use (do-ip6: no, "Unbound does not use
+        IPv6 to send queries") or in do-not-query-address is left out, configured or not."""
+        servers = [a for a in zone.addresses if self.config.usable(a, configured=True)]
         for host in zone.hosts:
             for rdtype in self.config.address_types():
                 hit = self.cache.rrsets.get(host, rdtype, self.clock.monotonic())

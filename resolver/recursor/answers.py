@@ -27,9 +27,10 @@ T = dns.rdatatype
 
 
 def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: DnsCache,
-             config: RecursorConfig, now: float) -> Step:
+             config: RecursorConfig, now: float, *, store: bool = True) -> Step:
     """The step that ends the lookup of ``name``/``qtype`` with the classified response
-    ``c`` (``flags``: the response's), its records cached at the rank they deserve."""
+    ``c`` (``flags``: the response's), its records cached at the rank they deserve (not at
+    all without ``store``: a forward or stub zone's ``no_cache``)."""
     c.chain = [bounded(r, config) for r in c.chain]
     c.sigs = {k: bounded(r, config) for k, r in c.sigs.items()}
     rank = Rank.ANSWER_AUTH if flags & dns.flags.AA else Rank.ANSWER_NONAUTH
@@ -41,7 +42,7 @@ def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: 
             records.append(rrset)
             continue
         sigs = c.sigs.get((rrset.name, rrset.rdtype))
-        if not (rrset.rdtype == T.CNAME and _synthesised(rrset, c.chain)):
+        if store and not (rrset.rdtype == T.CNAME and _synthesised(rrset, c.chain)):
             proofs = tuple(c.proofs) if _from_wildcard(rrset, sigs) else ()
             cache.rrsets.put(rrset, rank, now, sigs=sigs, proofs=proofs)
         records.extend(with_sigs(rrset, sigs))
@@ -50,7 +51,7 @@ def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: 
     if c.kind is Kind.YXDOMAIN:
         return Step(dns.rcode.YXDOMAIN, records)
     if c.kind is Kind.CNAME:
-        if c.target is not None and c.proofs:
+        if c.target is not None and c.proofs and store:
             learn_insecure_cuts(cache, c.target, c.proofs, now)
         return Step(dns.rcode.NOERROR, records, list(c.proofs), target=c.target)
     # Without an SOA (not cached as negative) the NSEC/NSEC3 proofs still go along:
@@ -59,9 +60,9 @@ def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: 
     target = c.target or name
     if c.soa is not None:
         proofs = tuple(c.proofs)
-        if c.kind is Kind.NXDOMAIN:
+        if store and c.kind is Kind.NXDOMAIN:
             cache.negative.put_nxdomain(target, c.soa, now, proofs=proofs)
-        else:
+        elif store:
             cache.negative.put_nodata(target, qtype, c.soa, now, proofs=proofs)
         # RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
         soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)

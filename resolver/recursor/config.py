@@ -57,6 +57,9 @@ class ConfiguredZone:
     # (with their addresses) then serve the zone while it is cached
     prime: bool = False
     tcp: bool = False  # stub/forward-tcp-upstream: its servers are asked over TCP only
+    # stub/forward-no-cache (unbound.conf(5): "data inside the forward is not cached"):
+    # answers for the zone's names are neither looked up in the cache nor stored there
+    no_cache: bool = False
 
 
 @dataclass
@@ -175,6 +178,7 @@ class RecursorConfig:
     # The root's configured servers (the hints, or the root forwarders) are asked over TCP
     # only (Unbound's stub-tcp-upstream / forward-tcp-upstream of the zone ".").
     root_tcp: bool = False
+    root_no_cache: bool = False  # forward-no-cache of the root forward zone
 
     def __post_init__(self) -> None:
         for name in ("serve_expired_ttl", "serve_expired_reply_ttl",

@@ -183,7 +183,7 @@ class Recursor:
     async def _lookup(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> Step:
-        cached = self.view.step(name, qtype)
+        cached = None if self._uncached(name, qtype) else self.view.step(name, qtype)
         if cached is not None:
             if cached.prefetch and self.config.prefetch:
                 try:  # the refresh's outcome goes to the cache; the client gets the old one
@@ -198,6 +198,16 @@ class Recursor:
                     name, qtype, expired,
                     lambda: self._iterate(name, qtype, exchanger, budget, depth), exchanger)
         return await self._iterate(name, qtype, exchanger, budget, depth)
+
+    def _uncached(self, name: dns.name.Name, qtype: int) -> bool:
+        """Whether ``name`` is in a forward zone whose data is not cached (Unbound's
+        forward-no-cache: "data inside the forward is not cached"): the cache is not
+        consulted for it, as Unbound's iter_stub_fwd_no_cache sets no_cache_lookup."""
+        if self.config.forwarders or self.config.forward_hosts:
+            return self.config.root_no_cache
+        above = name.parent() if qtype == T.DS and name != dns.name.root else name
+        zone = self.view.configured(above)
+        return zone is not None and zone.no_cache
 
     async def _iterate(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int

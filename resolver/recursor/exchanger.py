@@ -27,6 +27,7 @@ class Failure(enum.Enum):
     MALFORMED = "malformed"
     MISMATCH = "mismatch"  # ID, question or source did not match
     CASE_MISMATCH = "case_mismatch"  # the question's case was not the one sent (0x20)
+    CAPS_FALLBACK = "caps_fallback"  # after a 0x20 mismatch, the servers' answers differ
     TRUNCATED = "truncated"  # TC even over TCP
     NETWORK = "network"  # socket errors (ICMP unreachable, refused TCP connect)
     NO_SERVERS = "no_servers"  # nothing left to ask (all dead or lame)

@@ -37,7 +37,7 @@ from resolver.recursor.config import (
     ResolutionFailed,
     Step,
 )
-from resolver.recursor.exchanger import Exchanger, UpstreamQuery, UpstreamResult
+from resolver.recursor.exchanger import Exchanger, Failure, UpstreamQuery, UpstreamResult
 from resolver.recursor.learn import cache_child_ns, cache_referral, mark_refusers, remember_no_cut
 from resolver.recursor.priming import Primer
 
@@ -102,25 +102,31 @@ class Iteration:
         response = result.response
         away = scrub(response, zone.name, self.config.harden_glue,
                      self.config.scrub_promiscuous, private=self.config.private)
+        # a forwarder's CNAME chain is cut after the alias as an authority's is (Unbound
+        # scrubs every response alike: "remainders of CNAME chains are cut off and
+        # resolved by iterator", the target asked on its own, of whatever serves it)
         c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
-                     recursion_desired=True)
+                     recursion_desired=True, cut_chains=self.config.cut_cname_chains)
         if c.kind is Kind.REFERRAL:
             # A forwarder's referral is its answer: a NODATA (Unbound's iterator: "When
             # forwarding (RD bit is set), we handle referrals differently. No queries
-            # should be sent elsewhere", the type made RESPONSE_TYPE_ANSWER).
+            # should be sent elsewhere", the type made RESPONSE_TYPE_ANSWER); its proofs
+            # stay for the validator (an opt-out insecure delegation)
             c = Classified(Kind.NODATA, [], c.sigs, name, None, c.proofs)
         if c.kind is Kind.LAME:
             raise ResolutionFailed(f"forwarders gave no answer for {name} ({c.kind.value})")
         if c.kind in (Kind.ANSWER, Kind.CNAME) and not c.proofs:
             c.proofs = denial_records(response)  # as when iterating: a wildcard's proof
-        return with_extras(self.conclude(c, name, qtype, response.flags), c, response,
-                           self.config)
+        step = conclude(c, name, qtype, response.flags, self.cache, self.config,
+                        self.clock.monotonic(), store=not zone.no_cache)
+        return with_extras(step, c, response, self.config)
 
     def _root_forward(self) -> ConfiguredZone | None:
         if not (self.config.forwarders or self.config.forward_hosts):
             return None
         return ConfiguredZone(dns.name.root, True, self.config.forwarders,
-                              self.config.forward_hosts, tcp=self.config.root_tcp)
+                              self.config.forward_hosts, tcp=self.config.root_tcp,
+                              no_cache=self.config.root_no_cache)
 
     def conclude(self, c: Classified, name: dns.name.Name, qtype: int, flags: int) -> Step:
         return conclude(c, name, qtype, flags, self.cache, self.config, self.clock.monotonic())
@@ -328,6 +334,11 @@ class _Walk:
     async def no_response(self, result: UpstreamResult, question: _Question) -> None:
         """No usable response: ask the full name (a minimised probe, relaxed), or the
         servers not tried yet, or look further ones up."""
+        if result.failure is Failure.CAPS_FALLBACK:
+            # 0x20 failed and the servers then disagreed: Unbound's iterator gives up the
+            # question at once ("0x20 failed, then got different replies in fallback")
+            raise ResolutionFailed(f"{self.zone} servers: 0x20 failed, then different "
+                                   "replies in the fallback")
         if question.probe and not self.config.qmin_strict:
             # Unbound's relaxed mode: a minimised query that fails (error rcode,
             # timeouts) stops minimisation for this resolution; ask the full name.

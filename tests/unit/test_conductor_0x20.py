@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.rrset
@@ -94,12 +95,16 @@ async def test_without_0x20_names_go_in_lower_case() -> None:
 
 
 async def test_answer_with_the_wrong_case_is_rejected() -> None:
-    """A forged answer that guessed ID and port but not the case is never accepted."""
+    """A forged answer that guessed ID and port but not the case is never accepted: the
+    fallback asks again in lower case (Unbound's), the genuine answer differs from the
+    forgery, and the exchange fails ("getting different replies") rather than take it."""
     forged: list[dns.message.Message] = []
 
     def spoofer(query: dns.message.Message) -> dns.message.Message:
         r = _answer(query)
         q = r.question[0]
+        if q.name.to_text() == q.name.to_text().lower():
+            return r  # the genuine server's answer to a plain query
         flipped = dns.name.from_text(q.name.to_text().swapcase())
         r.question[0] = dns.rrset.RRset(flipped, q.rdclass, q.rdtype)
         r.answer[0] = dns.rrset.from_text(flipped, 300, "IN", "A", "127.66.66.66")
@@ -109,7 +114,7 @@ async def test_answer_with_the_wrong_case_is_rejected() -> None:
     conductor, transport, _ = _conductor(spoofer)
     result = await conductor.exchange(_query("www.example."))
     assert result.response is None
-    assert forged and Failure.CASE_MISMATCH in {f for _, f in result.failures}
+    assert forged and Failure.CAPS_FALLBACK in {f for _, f in result.failures}
     assert conductor.metrics.caps_mismatches[SERVER] >= 1
 
 
@@ -189,3 +194,68 @@ def test_ids_and_case_bits_come_from_the_system_generator() -> None:
     assert isinstance(c.case_rng, random.SystemRandom)
     seeded = Conductor(MockTransport({}), rng=random.Random(7))
     assert not isinstance(seeded.case_rng, random.SystemRandom)
+
+
+def _two_servers(differ: bool):  # type: ignore[no-untyped-def]
+    """Two servers that answer with the question in lower case; with ``differ`` the second
+    answers another address (a load balancer's)."""
+    second = "127.9.5.2"
+
+    def handler(addr: str, query: dns.message.Message, tcp: bool) -> dns.message.Message:
+        r = _lower_casing(query)
+        if differ and addr == second:
+            r.answer[0] = dns.rrset.from_text(r.answer[0].name, 300, "IN", "A", "127.100.0.8")
+        return r
+
+    clock = ManualClock()
+    cache = DnsCache(1 << 20)
+    transport = MockTransport(handler)
+    conductor = Conductor(transport, cache.infra, clock, random.Random(5))
+    query = UpstreamQuery(N("www.example."), T.A, N("example."), (SERVER, second))
+    return conductor, transport, query
+
+
+async def test_the_fallback_takes_an_answer_the_servers_agree_on() -> None:
+    """Unbound's 0x20 fallback: asked again without 0x20, three answers per server address
+    must agree before the answer is taken."""
+    conductor, transport, query = _two_servers(differ=False)
+    result = await conductor.exchange(query)
+    assert result.response is not None
+    assert len(transport.sent) == 3 * 2
+    assert _letters([s.qname for s in transport.sent[1:]])[0] == 0  # fallback: lower case
+
+
+async def test_the_fallback_fails_when_the_servers_disagree() -> None:
+    """"Capsforid fallback: getting different replies, failed" (Unbound): no answer."""
+    conductor, _, query = _two_servers(differ=True)
+    result = await conductor.exchange(query)
+    assert result.response is None and result.failure is Failure.CAPS_FALLBACK
+
+
+async def test_caps_exempt_names_go_in_lower_case() -> None:
+    """unbound.conf(5) caps-exempt: names at or below the domain get no 0x20, so servers
+    that disagree and do not echo the case still answer."""
+    conductor, transport, query = _two_servers(differ=True)
+    conductor.caps_exempt = (N("example."),)
+    result = await conductor.exchange(query)
+    assert result.response is not None and len(transport.sent) == 1
+    assert _letters([transport.sent[0].qname])[0] == 0
+
+
+async def test_a_truncated_answer_goes_to_tcp_before_the_case_is_judged() -> None:
+    """Unbound retries a TC answer over TCP inside its serviced query, before the 0x20
+    check: a server that does not echo the case over either transport still gives the
+    full answer (through the fallback), not a truncated one compared with it."""
+    def handler(addr: str, query: dns.message.Message, tcp: bool) -> dns.message.Message:
+        r = _lower_casing(query)
+        if not tcp:
+            r.flags |= dns.flags.TC
+            r.answer.clear()
+        return r
+
+    clock = ManualClock()
+    cache = DnsCache(1 << 20)
+    transport = MockTransport(handler)
+    conductor = Conductor(transport, cache.infra, clock, random.Random(5))
+    result = await conductor.exchange(_query("www.example."))
+    assert result.response is not None and result.response.answer

@@ -505,6 +505,25 @@ def test_first_range_first_entry_copy_id() -> None:
     assert net.undefined == []
 
 
+TESTBOUND_HEADER = ("server:\n\tqname-minimisation: no\nstub-zone:\n\tname: \".\"\n"
+                   "\tstub-addr: 192.0.2.1\nCONFIG_END\n\nSCENARIO_BEGIN test\n")
+
+
+def test_testbound_copy_id_copies_the_id_alone() -> None:
+    """testbound's copy_id copies the ID bytes only (testpkts.c adjust_packet): the reply's
+    question keeps the entry's spelling of the name -- a server that does not echo the 0x20
+    case; copy_query copies the question as asked.  A question naming another name still
+    gets the query's name (the dialect's lenient reading, as Deckard's)."""
+    net = ScenarioNet(sc(NET, header=TESTBOUND_HEADER), rng=random.Random(1))
+    assert net.scenario.dialect == "testbound"
+    net.step = 3
+    r = reply_of(net, "192.0.2.1", query("WWW.example.com."))
+    assert r is not None and r.id == 4242
+    assert r.question[0].name.to_text() == "www.example.com."  # the entry's spelling
+    r = reply_of(net, "192.0.2.1", query("a.b.example.com.", "MX"))
+    assert r is not None and r.question[0].name == N("a.b.example.com.")
+
+
 def test_no_fall_through_and_touching_intervals() -> None:
     net = net_of()
     net.step = 10  # both ranges hold step 10: the first one wins, even without a match

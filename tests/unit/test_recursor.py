@@ -321,12 +321,15 @@ async def test_truncated_answer_is_retried_over_tcp() -> None:
     assert any(s.tcp for s in transport.sent)
 
 
-async def test_edns_intolerant_server_gets_plain_dns() -> None:
+@pytest.mark.parametrize("rcode", [dns.rcode.FORMERR, dns.rcode.NOTIMP])
+async def test_edns_intolerant_server_gets_plain_dns(rcode: dns.rcode.Rcode) -> None:
+    """RFC 6891 §7 (FORMERR), and Unbound's serviced_udp_callback (FORMERR or NOTIMP):
+    the question is asked again without EDNS, and the server remembered as such."""
     def intolerant(query: dns.message.Message, address: str) -> dns.message.Message | None:
         if address in (AUTH, AUTH2) and query.edns >= 0:
             r = dns.message.make_response(query)
             r.use_edns(False)
-            r.set_rcode(dns.rcode.FORMERR)
+            r.set_rcode(rcode)
             return r
         return small_world(query, address)
 
@@ -334,6 +337,8 @@ async def test_edns_intolerant_server_gets_plain_dns() -> None:
     res = await resolve(recursor, conductor, "www.zone.ex.")
     assert addresses(res) == {"127.100.0.1"}
     assert any(s.address in (AUTH, AUTH2) and not s.edns for s in transport.sent)
+    asked = next(s.address for s in transport.sent if s.address in (AUTH, AUTH2))
+    assert not conductor.infra.edns_ok(asked, 0.0)
 
 
 # -- the whole lab, in process ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
-from resolver.recursor import Recursor, RecursorConfig
+from resolver.recursor import ConfiguredZone, Recursor, RecursorConfig
 from resolver.recursor.learn import insecure_cuts
 from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
 
@@ -453,3 +453,58 @@ async def test_a_cached_ns_answer_carries_its_servers_cached_addresses() -> None
     assert len(transport.sent) == before  # answered from the cache
     assert [(r.name.to_text(), T.to_text(r.rdtype)) for r in res.extra_additional] == [
         ("ns.ex.", "A")]
+
+
+@pytest.mark.parametrize("no_cache", [False, True])
+async def test_forward_no_cache_asks_the_forwarder_every_time(no_cache: bool) -> None:
+    """unbound.conf(5) forward-no-cache: "data inside the forward is not cached": a second
+    question goes to the forwarder again, and nothing of the answer is stored."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: cname_to_unsigned_world(q, TLD))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    zone = ConfiguredZone(dns.name.from_text("ex."), True, (TLD,), no_cache=no_cache)
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, zones=(zone,)))
+    for _ in range(2):
+        res = await resolve(recursor, conductor, "www.ex.", "A")
+        assert res.answer
+    asked = [q for _, q, _ in transport.questions() if q == "www.ex."]
+    assert len(asked) == (2 if no_cache else 1)
+    cached = cache.rrsets.get(dns.name.from_text("www.ex."), T.CNAME, clock.monotonic())
+    assert (cached is None) == no_cache
+
+
+async def test_a_forwarders_referral_is_the_answer() -> None:
+    """Unbound's processQueryResponse: "When forwarding (RD bit is set), we handle
+    referrals differently.  No queries should be sent elsewhere": NOERROR, no data, and
+    the servers the referral names are never asked."""
+    def forwarder(query: dns.message.Message) -> dns.message.Message:
+        return reply(query, aa=False, authority=("ex. 3600 NS ns.ex.",),
+                     additional=("ns.ex. 3600 A 127.9.9.9",))
+
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: forwarder(q))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, forwarders=(TLD,)))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert res.rcode == dns.rcode.NOERROR and not res.answer
+    assert {s.address for s in transport.sent} == {TLD}
+
+
+@pytest.mark.parametrize("do_ip6", [False, True])
+async def test_a_configured_server_of_an_unused_family_is_not_asked(do_ip6: bool) -> None:
+    """unbound.conf(5) do-ip6: no: "Unbound does not use IPv6 to send queries", to the
+    forwarders of a forward zone too."""
+    clock = ManualClock()
+    cache = DnsCache(8 * 1024 * 1024)
+    transport = MockTransport(lambda addr, q, tcp: cname_to_unsigned_world(q, TLD))
+    conductor = Conductor(transport, cache.infra, clock, random.Random(7))
+    zone = ConfiguredZone(dns.name.from_text("ex."), True, ("2001:db8::53",))
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, zones=(zone,), do_ip6=do_ip6))
+    res = await resolve(recursor, conductor, "www.ex.", "A")
+    assert bool(res.answer) == do_ip6
+    assert ("2001:db8::53" in {s.address for s in transport.sent}) == do_ip6
