@@ -1,0 +1,609 @@
+"""Write tests/scenarios/testbound/iteration/: testbound-dialect scenarios for the iterator
+(issue 16 part 3, sixth round, helper "itergen"), one documented behaviour per file, written
+from the RFCs and unbound.conf(5) / Unbound's iterator before any resolver change.
+
+Sources: RFC 1034 §4.3.2 and §5.3.3 (the resolver's algorithm: SLIST, referrals, CNAMEs),
+RFC 2181 §5.4.1 (ranking: authoritative data over glue and referrals), RFC 2308 §5 (negative
+TTL: min(SOA TTL, SOA MINIMUM)), RFC 4697 (observed resolver misbehaviour: lame servers,
+upward referrals, what a good resolver does instead), RFC 6604 (CNAME and NXDOMAIN), RFC 8020
+and RFC 9156 (QNAME minimisation, empty non-terminals), RFC 7766 §5 (TC: retry over TCP),
+unbound.conf(5) (cache-max-ttl, cache-min-ttl, stub-first, forward and stub zones) and the
+classification of Unbound's iterator (iter_resptype.c response_type_from_server: REFUSED and
+SERVFAIL are thrown away, upward and same-zone referrals are lame, a non-authoritative
+answer with RA set is "recursive lame", an entirely empty NOERROR is not taken at first;
+scrub.c: a reply whose question differs is not a reply to the query, answer-section RRsets
+off the CNAME chain and out-of-zone glue are removed).
+
+The topology (root, com., net., example.com., example.net.) is written here, not copied from
+Unbound's testdata.  ``python tests/scenarios/src/build_itergen.py``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from build_options2 import entry, nodata
+
+OUT = Path(__file__).parents[1] / "testbound" / "iteration"
+
+ROOT = "193.0.14.129"
+COM = "192.5.6.30"
+NET = "192.12.94.30"
+NS1 = "1.2.3.4"
+NS2 = "1.2.3.5"
+NSNET = "1.2.3.6"
+
+
+def root_range() -> str:
+    return (f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {ROOT}\n"
+            + entry(". IN NS", answer=". 86400 IN NS K.ROOT-SERVERS.NET.",
+                    additional=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
+            + entry("com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="com. 172800 IN NS a.gtld-servers.net.",
+                    additional=f"a.gtld-servers.net. 172800 IN A {COM}")
+            + entry("net. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="net. 172800 IN NS e.gtld-servers.net.",
+                    additional=f"e.gtld-servers.net. 172800 IN A {NET}")
+            + "RANGE_END\n\n")
+
+
+def com_range(ns: str = "", glue: str = "", extra: str = "") -> str:
+    """com.'s server: example.com. delegated to ns (default ns1 and ns2 with glue)."""
+    if not ns:
+        ns = ("example.com. 172800 IN NS ns1.example.com.\n"
+              "example.com. 172800 IN NS ns2.example.com.")
+        glue = (f"ns1.example.com. 172800 IN A {NS1}\n"
+                f"ns2.example.com. 172800 IN A {NS2}")
+    return (f"; com. servers\nRANGE_BEGIN 0 1000\n\tADDRESS {COM}\n" + extra
+            + entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority=ns, additional=glue)
+            + "RANGE_END\n\n")
+
+
+def net_range(extra: str = "") -> str:
+    """net.'s server: example.net. delegated to ns.example.net. with glue."""
+    return (f"; net. servers\nRANGE_BEGIN 0 1000\n\tADDRESS {NET}\n" + extra
+            + entry("example.net. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="example.net. 172800 IN NS ns.example.net.",
+                    additional=f"ns.example.net. 172800 IN A {NSNET}")
+            + "RANGE_END\n\n")
+
+
+def server(address: str, entries: str, first: int = 0, last: int = 1000,
+           title: str = "") -> str:
+    return (f"; {title or address}\nRANGE_BEGIN {first} {last}\n\tADDRESS {address}\n"
+            + entries + "RANGE_END\n\n")
+
+
+def example_net(entries: str = "") -> str:
+    """example.net.'s server: its own NS and address, and ``entries``."""
+    return server(NSNET, entries
+                  + entry("ns.example.net. IN A", answer=f"ns.example.net. 3600 IN A {NSNET}")
+                  + nodata("ns.example.net.", "AAAA", "example.net."), title="ns.example.net.")
+
+
+def rtt(step: int, fast: str, slow: str, zone: str = "example.com.") -> str:
+    """Unbound picks among servers within 400 ms of the fastest: ``fast`` is asked first."""
+    return (f"STEP {step} INFRA_RTT {fast} {zone} 10\n\n"
+            f"STEP {step + 1} INFRA_RTT {slow} {zone} 900\n\n")
+
+
+def ask(step: int, qname: str, qtype: str = "A", klass: str = "IN", rd: bool = True) -> str:
+    flags = "RD" if rd else ""
+    return (f"STEP {step} QUERY\nENTRY_BEGIN\nREPLY {flags}\nSECTION QUESTION\n"
+            f"{qname} {klass} {qtype}\nENTRY_END\n\n")
+
+
+def check(step: int, qname: str, qtype: str = "A", *, answer: str = "", authority: str = "",
+          rcode: str = "NOERROR", match: str = "all", klass: str = "IN",
+          flags: str = "QR RD RA") -> str:
+    body = f"SECTION QUESTION\n{qname} {klass} {qtype}\n"
+    if answer:
+        body += f"SECTION ANSWER\n{answer.strip()}\n"
+    if authority:
+        body += f"SECTION AUTHORITY\n{authority.strip()}\n"
+    return (f"STEP {step} CHECK_ANSWER\nENTRY_BEGIN\nMATCH {match}\nREPLY {flags} {rcode}\n"
+            f"{body}ENTRY_END\n\n")
+
+
+def query(step: int, qname: str, qtype: str = "A", **kw: str) -> str:
+    return ask(step, qname, qtype) + check(step + 1, qname, qtype, **kw)
+
+
+def scenario(name: str, doc: str, ranges: str, steps: str, server_opts: str = "",
+             zones: str = "", qmin: bool = False) -> None:
+    title, _, _ = doc.strip().partition("\n\n")
+    comment = "".join(f"; {line}\n" for line in doc.strip().splitlines() if line)
+    zone = zones or f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n"
+    text = (f"; {name}: written for shadowdns (issue 16 part 3), not Unbound's testdata\n"
+            + comment
+            + "server:\n\ttarget-fetch-policy: \"0 0 0 0 0\"\n"
+            + f"\tqname-minimisation: {'yes' if qmin else 'no'}\n"
+            + "\tminimal-responses: yes\n" + server_opts + "\n" + zone + "CONFIG_END\n\n"
+            + f"SCENARIO_BEGIN {' '.join(title.split())}\n\n" + ranges + steps
+            + "SCENARIO_END\n")
+    (OUT / f"{name}.rpl").write_text(text)
+
+
+def two_servers(bad: str, good_answer: str = "www.example.com. 3600 IN A 10.0.0.2",
+                qname: str = "www.example.com.", qtype: str = "A") -> str:
+    """example.com. on ns1 (``bad`` entries) and ns2 (the real answer)."""
+    return (root_range() + com_range()
+            + server(NS1, bad, title="ns1.example.com. (misbehaves)")
+            + server(NS2, entry(f"{qname} IN {qtype}", answer=good_answer),
+                     title="ns2.example.com."))
+
+
+def lame_pair(name: str, doc: str, bad: str) -> None:
+    """ns1 (asked first) misbehaves, ns2 answers: the answer is ns2's."""
+    scenario(name, doc, two_servers(bad),
+             rtt(1, NS1, NS2) + query(10, "www.example.com.",
+                                      answer="www.example.com. IN A 10.0.0.2"))
+
+
+SOA_COM = "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 3600 900 86400 300"
+SOA_NET = "example.net. 3600 IN SOA ns.example.net. hostmaster.example.net. 1 3600 900 86400 300"
+
+
+def build_lame() -> None:
+    lame_pair("iter_lame_upward_referral", """
+Lame server: a referral upwards (to com.) from a server of example.com. is lame; the other
+server is asked
+
+RFC 4697 §2.3 (lame delegations) and §2.5 (referrals upwards); Unbound's iter_resptype.c:
+"If we are getting a referral upwards (or to the same zone), then the server is 'lame'".
+""", entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+           authority="com. 172800 IN NS a.gtld-servers.net.",
+           additional=f"a.gtld-servers.net. 172800 IN A {COM}"))
+    lame_pair("iter_lame_same_zone_referral", """
+Lame server: a non-authoritative referral to the zone being asked (NS = the zone, no AA) is
+not an answer; another server is asked
+
+RFC 4697 §2.3; Unbound's iter_resptype.c: an NS set for the zone asked, without AA and without
+an answer ("a lame server ... gives ns==zone delegation from cache without AA bit") is thrown
+away and the next server of the selection is picked.
+""", entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+           authority="example.com. 172800 IN NS ns1.example.com.\n"
+                     "example.com. 172800 IN NS ns2.example.com."))
+    lame_pair("iter_refused_next_server", """
+A server that answers REFUSED is skipped: the zone's other server gives the answer
+
+RFC 1034 §5.3.3 step 4 ("if the response shows a server error or other bizarre contents,
+delete the server from SLIST and go back to step 3"); Unbound's iter_resptype.c: rcodes other
+than NOERROR and NXDOMAIN "throw the response away as meaningless and move on to the next
+nameserver".
+""", entry("www.example.com. IN A", match="opcode", rcode="REFUSED", aa=False,
+           copy_query=True))
+    lame_pair("iter_reclame_nxdomain", """
+Recursive lame: an NXDOMAIN with RA set and AA clear (a recursive server deployed as
+authoritative) is not taken; the other server answers
+
+Unbound's iter_resptype.c for NXDOMAIN: "make sure its not recursive when we don't want it
+to": RA without AA is RESPONSE_TYPE_REC_LAME, the next server is asked; RFC 4697 §2.3.
+""", entry("www.example.com. IN A", rcode="NXDOMAIN", aa=False,
+           authority=SOA_COM).replace("REPLY QR NXDOMAIN", "REPLY QR RA NXDOMAIN"))
+    lame_pair("iter_reclame_nodata", """
+Recursive lame: a NODATA (SOA in authority) with RA set and AA clear is not taken; the other
+server answers
+
+Unbound's iter_resptype.c, NOERROR/NODATA with a SOA: "we do our own recursion, thank you":
+RA without AA is RESPONSE_TYPE_REC_LAME and the next server is asked (RFC 4697 §2.3).
+""", entry("www.example.com. IN A", aa=False,
+           authority=SOA_COM).replace("REPLY QR NOERROR", "REPLY QR RA NOERROR"))
+    lame_pair("iter_empty_noerror_retried", """
+An entirely empty NOERROR (no record in any section, not even the SOA of a NODATA) is not
+taken at first: the other server is asked
+
+RFC 2308 §2.2: a NODATA carries the SOA; Unbound's iter_resptype.c: "For entirely empty
+messages, try again, at first, then accept it if it happens more"
+(EMPTY_NODATA_RETRY_COUNT 2): the reply is thrown away and another server picked.
+""", entry("www.example.com. IN A"))
+    lame_pair("iter_question_mismatch_ignored", """
+A reply whose question is not the query's is no reply to it: it is ignored and the other
+server answers
+
+Unbound's scrub.c scrub_message: "if a query is echoed back, make sure it is correct.
+Otherwise, this may be not a reply to our query" (the reply fails, the next server is
+tried); RFC 5452 §9.1 (the question section must match).
+""", entry("other.example.com. IN A", match="opcode",
+           answer="other.example.com. 3600 IN A 10.6.6.6"))
+    scenario("iter_all_servers_servfail", """
+Every server of the zone answers SERVFAIL: the client gets SERVFAIL, not a guess
+
+RFC 1034 §5.3.3 step 4: a server error deletes the server from SLIST; with none left the
+resolver has no answer (RFC 1035 §4.1.1 rcode 2, server failure).
+""", root_range() + com_range()
+        + server(NS1, entry("www.example.com. IN A", match="opcode", rcode="SERVFAIL",
+                            aa=False, copy_query=True))
+        + server(NS2, entry("www.example.com. IN A", match="opcode", rcode="SERVFAIL",
+                            aa=False, copy_query=True)),
+        query(10, "www.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_timeout_bad_glue", """
+One server's address never answers (timeout): the query is sent to the zone's other server
+
+RFC 1034 §5.3.3 step 4 (a timeout: try the next server of SLIST); RFC 4697 §2.1 (unresponsive
+servers); unbound.conf(5) infra-host-ttl: timeouts are remembered per server.
+""", root_range() + com_range()
+        + server(NS2, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title="ns2.example.com. (ns1's address 1.2.3.4 has no server)"),
+        rtt(1, NS1, NS2) + ask(10, "www.example.com.") + "STEP 11 TIMEOUT\n\n"
+        + check(20, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+
+
+def build_glue() -> None:
+    glueless = "example.com. 172800 IN NS ns.example.net."
+    scenario("iter_glueless_out_of_zone", """
+An NS name without glue in another zone is resolved first (example.com. served by
+ns.example.net.), then asked
+
+RFC 1034 §5.3.3 step 3 ("... if none of the servers have addresses, start parallel
+resolution of the server names"); RFC 1034 §4.3.2 step 3b.
+""", root_range() + com_range(ns=glueless) + net_range()
+        + example_net(entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.7")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
+    scenario("iter_glue_out_of_zone_scrubbed", """
+Out-of-zone glue in a referral (an address for a net. name given by com.'s server) is not
+trusted: the name is resolved in its own zone
+
+unbound.conf(5) harden-glue (default yes): "Will trust glue only if it is within the servers
+authority"; RFC 2181 §5.4.1 (additional-section data of another zone is the least
+trusted); RFC 1034 §4.3.2 (glue is only for names in or below the delegated zone).
+""", root_range() + com_range(ns=glueless, glue="ns.example.net. 172800 IN A 6.6.6.6")
+        + net_range()
+        + example_net(entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.7"))
+        + server("6.6.6.6", entry("www.example.com. IN A",
+                                  answer="www.example.com. 3600 IN A 10.6.6.6"),
+                 title="the spoofed glue address (must not be asked)"),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
+    scenario("iter_glueless_parent_zone_name", """
+A delegation to a name of the parent zone without glue (sub.example.com. NS
+ns1.example.com.): its address is asked of the parent's servers
+
+RFC 1034 §4.3.2 / §5.3.3 step 3: the server name is resolved like any other; ns1.example.com.
+is not below the cut, so no glue is needed or given.
+""", root_range() + com_range()
+        + server(NS1, entry("sub.example.com. IN A", match="opcode subdomain", aa=False,
+                            copy_query=True,
+                            authority="sub.example.com. 86400 IN NS ns3.example.com.")
+                 + entry("ns3.example.com. IN A", answer="ns3.example.com. 3600 IN A 1.2.3.7")
+                 + nodata("ns3.example.com.", "AAAA", "example.com."),
+                 title="ns1.example.com. (and ns2: same data)")
+        + server(NS2, entry("sub.example.com. IN A", match="opcode subdomain", aa=False,
+                            copy_query=True,
+                            authority="sub.example.com. 86400 IN NS ns3.example.com.")
+                 + entry("ns3.example.com. IN A", answer="ns3.example.com. 3600 IN A 1.2.3.7")
+                 + nodata("ns3.example.com.", "AAAA", "example.com."))
+        + server("1.2.3.7", entry("www.sub.example.com. IN A",
+                                  answer="www.sub.example.com. 3600 IN A 10.0.0.8"),
+                 title="ns3.example.com., server of sub.example.com."),
+        query(10, "www.sub.example.com.", answer="www.sub.example.com. IN A 10.0.0.8"))
+    same = (root_range() + com_range()
+            + both(entry("ns1.example.com. IN A", answer=f"""
+ns1.example.com. 3600 IN A {NS1}
+ns1.example.com. 3600 IN A 1.2.3.44
+""")
+                   + entry("www.example.com. IN A",
+                           answer="www.example.com. 3600 IN A 10.0.0.2")))
+    scenario("iter_glue_not_an_answer", """
+Glue is not an answer: after a referral whose glue gave ns1.example.com. one address, a
+query for it is asked of the zone, whose authoritative RRset is answered
+
+RFC 2181 §5.4.1: glue ("additional information") ranks below authoritative answer data and
+"should not be cached except as needed"; data from the additional section must not be
+returned in an answer when authoritative data can be had.
+""", same, query(5, "www.example.com.", answer="www.example.com. IN A 10.0.0.2")
+        + query(10, "ns1.example.com.", answer=f"""
+ns1.example.com. IN A {NS1}
+ns1.example.com. IN A 1.2.3.44
+"""))
+    scenario("iter_ns_answer_from_child", """
+A query for a zone's NS RRset is answered with the child's authoritative NS set, not the
+parent's referral
+
+RFC 2181 §5.4.1: the zone's own authoritative NS RRset ranks above the parent's (non-
+authoritative) delegation; RFC 1034 §4.2.2: the parent's NS copy is not authoritative.
+""", root_range() + com_range()
+        + server(NS1, entry("example.com. IN NS", answer="""
+example.com. 3600 IN NS ns1.example.com.
+example.com. 3600 IN NS ns2.example.com.
+example.com. 3600 IN NS ns3.example.com.
+"""))
+        + server(NS2, entry("example.com. IN NS", answer="""
+example.com. 3600 IN NS ns1.example.com.
+example.com. 3600 IN NS ns2.example.com.
+example.com. 3600 IN NS ns3.example.com.
+""")), query(10, "example.com.", "NS", match="opcode qname qtype rcode answer", answer="""
+example.com. IN NS ns1.example.com.
+example.com. IN NS ns2.example.com.
+example.com. IN NS ns3.example.com.
+"""))
+
+
+def both(entries: str) -> str:
+    """The same entries on example.com.'s two servers."""
+    return server(NS1, entries, title="ns1.example.com.") + server(NS2, entries,
+                                                                   title="ns2.example.com.")
+
+
+def build_cname() -> None:
+    scenario("iter_cname_cross_zone", """
+A CNAME into another zone is followed there: the answer carries the CNAME and the target's
+address
+
+RFC 1034 §4.3.2 step 3c ("if the data is a CNAME ... change QNAME to the canonical name ...
+and go back to step 1"), §3.6.2.
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A",
+                     answer="www.example.com. 3600 IN CNAME www.example.net."))
+        + example_net(entry("www.example.net. IN A",
+                            answer="www.example.net. 3600 IN A 10.0.0.9")),
+        query(10, "www.example.com.", answer="""
+www.example.com. IN CNAME www.example.net.
+www.example.net. IN A 10.0.0.9
+"""))
+    scenario("iter_cname_loop", """
+A CNAME loop across two zones ends in SERVFAIL, the loop is not followed for ever
+
+RFC 1034 §3.6.2: "CNAME chains should be followed and CNAME loops signalled as an error";
+RFC 1035 §7.1 (bounded work per query); Unbound: past MAX_RESTART_COUNT restarts SERVFAIL.
+""", root_range() + com_range() + net_range()
+        + both(entry("a.example.com. IN A",
+                     answer="a.example.com. 3600 IN CNAME b.example.net."))
+        + example_net(entry("b.example.net. IN A",
+                            answer="b.example.net. 3600 IN CNAME a.example.com.")),
+        query(10, "a.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_cname_to_nxdomain", """
+A CNAME whose target does not exist: rcode NXDOMAIN, the CNAME in the answer, the target
+zone's SOA in authority
+
+RFC 6604 §3: the RCODE is that of the last name of the chain; RFC 2308 §2.1 (NXDOMAIN carries
+the SOA); RFC 1034 §4.3.2 (the CNAME is included in the answer).
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A",
+                     answer="www.example.com. 3600 IN CNAME gone.example.net."))
+        + example_net(entry("gone.example.net. IN A", rcode="NXDOMAIN", authority=SOA_NET)),
+        query(10, "www.example.com.", rcode="NXDOMAIN",
+              answer="www.example.com. IN CNAME gone.example.net.",
+              authority=SOA_NET.replace("3600 IN SOA", "IN SOA")))
+    scenario("iter_cname_chain_one_reply", """
+Two CNAMEs and the final address in one authoritative reply: the whole chain is the answer,
+nothing more is asked
+
+RFC 1034 §4.3.2 step 3a/3c (a server adds the chain within its zone); RFC 2181 §10.1.1.
+""", root_range() + com_range() + both(entry("a.example.com. IN A", answer="""
+a.example.com. 3600 IN CNAME b.example.com.
+b.example.com. 3600 IN CNAME c.example.com.
+c.example.com. 3600 IN A 10.0.0.3
+""")), query(10, "a.example.com.", answer="""
+a.example.com. IN CNAME b.example.com.
+b.example.com. IN CNAME c.example.com.
+c.example.com. IN A 10.0.0.3
+"""))
+    scenario("iter_answer_out_of_chain_scrubbed", """
+An answer-section record that is not on the query's CNAME chain (an address for a net. name
+in example.com.'s reply) is removed, not cached, not answered
+
+Unbound's scrub.c scrub_normalize: answer-section RRsets not on the chain from the query name
+are removed; RFC 2181 §5.4.1 (data outside the server's zone is not trusted); the net. name
+is then resolved at its own servers.
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN A 10.0.0.2
+www.example.net. 3600 IN A 10.6.6.6
+"""))
+        + example_net(entry("www.example.net. IN A",
+                            answer="www.example.net. 3600 IN A 10.0.0.9")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2")
+        + query(20, "www.example.net.", answer="www.example.net. IN A 10.0.0.9"))
+
+
+def build_ttl() -> None:
+    scenario("iter_cname_ttl_independent", """
+TTLs count per RRset: when the target's address (TTL 60) has expired, the cached CNAME (TTL
+3600) is reused and only the address asked again
+
+RFC 2181 §5.2 (TTLs are per RRset) and §7; RFC 1034 §4.3.2 step 3c with a cached CNAME;
+unbound.conf(5): RRsets and messages are cached separately (rrset-cache, msg-cache).
+""", root_range() + com_range()
+        + server(NS1, entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN CNAME host.example.com.
+host.example.com. 60 IN A 10.0.0.1
+"""), last=50) + server(NS2, entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN CNAME host.example.com.
+host.example.com. 60 IN A 10.0.0.1
+"""), last=50)
+        + both(entry("host.example.com. IN A", answer="host.example.com. 60 IN A 10.0.0.99")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
+        query(10, "www.example.com.", match="all ttl", answer="""
+www.example.com. 3600 IN CNAME host.example.com.
+host.example.com. 60 IN A 10.0.0.1
+""") + "STEP 20 TIME_PASSES ELAPSE 100\n\n" + query(70, "www.example.com.", match="all ttl",
+                                                    answer="""
+www.example.com. 3500 IN CNAME host.example.com.
+host.example.com. 60 IN A 10.0.0.99
+"""))
+    changing = (root_range() + com_range()
+                + both(entry("www.example.com. IN A",
+                             answer="www.example.com. {ttl} IN A 10.0.0.1")).replace(
+                    "RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
+                + both(entry("www.example.com. IN A",
+                             answer="www.example.com. {ttl} IN A 10.0.0.99")).replace(
+                    "RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"))
+    scenario("iter_cache_max_ttl", """
+cache-max-ttl caps the TTL of cached data: answered with the cap, asked again once the cap
+has passed
+
+unbound.conf(5) cache-max-ttl: "Time to live maximum for RRsets and messages in the cache
+... When the TTL expires, the cache item has expired"; the answer's TTL is the capped one.
+""", changing.format(ttl=86400), query(10, "www.example.com.", match="all ttl",
+                                      answer="www.example.com. 100 IN A 10.0.0.1")
+        + "STEP 20 TIME_PASSES ELAPSE 150\n\n"
+        + query(70, "www.example.com.", match="all ttl",
+                answer="www.example.com. 100 IN A 10.0.0.99"),
+        server_opts="\tcache-max-ttl: 100\n")
+    scenario("iter_cache_min_ttl", """
+cache-min-ttl raises a short TTL: the answer is kept (and answered with the raised TTL
+counting down) after its own TTL passed
+
+unbound.conf(5) cache-min-ttl: "Time to live minimum for RRsets and messages in the cache.
+If the minimum kicks in, the data is cached for longer than the domain owner intended".
+""", changing.format(ttl=10), query(10, "www.example.com.", match="all ttl",
+                                   answer="www.example.com. 300 IN A 10.0.0.1")
+        + "STEP 20 TIME_PASSES ELAPSE 100\n\n"
+        + query(70, "www.example.com.", match="all ttl",
+                answer="www.example.com. 200 IN A 10.0.0.1"),
+        server_opts="\tcache-min-ttl: 300\n")
+    scenario("iter_ttl_zero_not_cached", """
+Data with TTL 0 is answered with TTL 0 and not served from the cache later: the next query
+goes upstream
+
+RFC 1035 §3.2.1: "Zero values are interpreted to mean that the RR can only be used for the
+transaction in progress, and should not be cached"; RFC 2181 §8.
+""", changing.format(ttl=0), query(10, "www.example.com.", match="all ttl",
+                                  answer="www.example.com. 0 IN A 10.0.0.1")
+        + "STEP 20 TIME_PASSES ELAPSE 2\n\n"
+        + query(70, "www.example.com.", match="all ttl",
+                answer="www.example.com. 0 IN A 10.0.0.99"))
+    low_min = SOA_COM.replace(" 300", " 30")
+    scenario("iter_negative_ttl_soa_minimum", """
+Negative caching lasts min(SOA TTL, SOA MINIMUM): the SOA is answered with TTL 30, and the
+name is asked again after 30 seconds
+
+RFC 2308 §5: "the TTL of this record is set from the minimum of the MINIMUM field of the SOA
+record and the TTL of the SOA itself"; §3 (the SOA in the negative answer carries it).
+""", root_range() + com_range()
+        + both(entry("new.example.com. IN A", rcode="NXDOMAIN", authority=low_min)).replace(
+            "RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
+        + both(entry("new.example.com. IN A", answer="new.example.com. 3600 IN A 10.0.0.5")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
+        query(10, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+              authority=low_min.replace("3600 IN SOA", "30 IN SOA"))
+        + "STEP 20 TIME_PASSES ELAPSE 40\n\n"
+        + query(70, "new.example.com.", answer="new.example.com. IN A 10.0.0.5"))
+
+
+def build_misc() -> None:
+    scenario("iter_tc_retry_tcp", """
+A truncated UDP reply (TC) is not used: the query is repeated over TCP and that answer given
+
+RFC 1035 §4.2.1 and RFC 7766 §5 ("the resolver SHOULD ... retry the query over TCP" on TC);
+RFC 2181 §9 (a truncated reply is not to be cached).
+""", root_range() + com_range()
+        + both(entry("big.example.com. IN TXT", match="UDP opcode qtype qname")
+               .replace("REPLY QR AA NOERROR", "REPLY QR AA TC NOERROR")
+               + entry("big.example.com. IN TXT", match="TCP opcode qtype qname",
+                       answer='big.example.com. 3600 IN TXT "over tcp"')),
+        query(10, "big.example.com.", "TXT", answer='big.example.com. IN TXT "over tcp"'))
+    scenario("iter_qmin_empty_non_terminal", """
+QNAME minimisation: a NODATA for an empty non-terminal (b.example.com.) is not a denial of
+the names below it; the next label is asked
+
+RFC 9156 §3 (a NOERROR/NODATA answer to a minimised query: add a label and go on); RFC 8020
+§2 (only NXDOMAIN denies the subtree); RFC 7719 empty non-terminal.
+""", root_range() + com_range()
+        + both(entry("b.example.com. IN A", authority=SOA_COM)
+               + entry("a.b.example.com. IN A", answer="a.b.example.com. 3600 IN A 10.0.0.4")),
+        query(10, "a.b.example.com.", answer="a.b.example.com. IN A 10.0.0.4"), qmin=True)
+    scenario("iter_qmin_insecure_nxdomain_full_query", """
+QNAME minimisation: an unsigned NXDOMAIN to a minimised query (a broken server's answer for
+an empty non-terminal) is not final; the full name is asked
+
+RFC 9156 §2.3 (some servers answer NXDOMAIN for empty non-terminals) and §4; Unbound: "Best
+effort qname-minimisation. Stop minimising and send full query when RCODE is not NOERROR",
+only a DNSSEC-signed NXDOMAIN stops the resolution (harden-below-nxdomain, RFC 8020).
+""", root_range() + com_range()
+        + both(entry("b.example.com. IN A", rcode="NXDOMAIN", authority=SOA_COM)
+               + entry("a.b.example.com. IN A", answer="a.b.example.com. 3600 IN A 10.0.0.4")),
+        query(10, "a.b.example.com.", answer="a.b.example.com. IN A 10.0.0.4"), qmin=True)
+    scenario("iter_class_ch_refused", """
+A class CH question (other than the server's own id/version names) cannot be iterated: there
+are no root hints for CH, the answer is REFUSED
+
+Unbound's iterator (processInitRequest): priming needs hints for the query's class, "Cannot
+prime due to lack of hints" is answered REFUSED; RFC 1034 §4.3.2 (data is per class).
+""", root_range() + com_range() + both(entry("www.example.com. IN A",
+                                           answer="www.example.com. 3600 IN A 10.0.0.2")),
+        ask(10, "www.example.com.", "TXT", klass="CH")
+        + check(11, "www.example.com.", "TXT", klass="CH", rcode="REFUSED",
+                match="opcode qname qtype rcode"))
+    scenario("iter_qtype_any_passed_on", """
+qtype ANY is asked of the authoritative server and its records are the answer
+
+RFC 1035 §3.2.3 (QTYPE * "a request for all records"); RFC 8482 §4.1 (a server may answer
+with a subset); unbound.conf(5) deny-any (default no): ANY queries are resolved.
+""", root_range() + com_range() + both(entry("www.example.com. IN ANY", answer="""
+www.example.com. 3600 IN A 10.0.0.2
+www.example.com. 3600 IN TXT "any"
+""")), query(10, "www.example.com.", "ANY", match="opcode qname qtype rcode answer", answer="""
+www.example.com. IN A 10.0.0.2
+www.example.com. IN TXT "any"
+"""))
+    stub_zones = (f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+                  "stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.9\n"
+                  "\tstub-first: yes\n")
+    scenario("iter_stub_first_fallback", """
+stub-first: yes: when the stub zone's server fails (SERVFAIL), the name is resolved through
+the public delegation instead
+
+unbound.conf(5) stub-first: "If enabled, a query is attempted without the stub clause if it
+fails. The data could not be retrieved and would have caused SERVFAIL because the servers
+are unreachable, instead it is tried without this clause."
+""", root_range() + com_range()
+        + server("1.2.3.9", entry("www.example.com. IN A", match="opcode", rcode="SERVFAIL",
+                                  aa=False, copy_query=True), title="the stub's server (fails)")
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
+        zones=stub_zones)
+    fwd_stub = (f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+                "forward-zone:\n\tname: \"example.com\"\n\tforward-addr: 1.2.3.20\n\n"
+                "stub-zone:\n\tname: \"sub.example.com\"\n\tstub-addr: 1.2.3.21\n")
+    scenario("iter_stub_below_forward", """
+A stub zone below a forward zone: names in the stub zone go to the stub's server (no RD),
+the rest of the forward zone to the forwarder (RD)
+
+unbound.conf(5): the most specific configured zone applies (a stub zone inside a forward
+zone is a hole in it, Unbound's forwards_add_stub_hole); forward-zone queries carry RD,
+stub-zone queries do not.
+""", root_range() + com_range()
+        + server("1.2.3.20", entry("www.example.com. IN A", aa=False,
+                                   answer="www.example.com. 300 IN A 10.0.0.20")
+                 .replace("REPLY QR NOERROR", "REPLY QR RD RA NOERROR"),
+                 title="the forwarder of example.com.")
+        + server("1.2.3.21", entry("www.sub.example.com. IN A",
+                                   answer="www.sub.example.com. 3600 IN A 10.0.0.21"),
+                 title="the stub server of sub.example.com."),
+        query(10, "www.sub.example.com.", answer="www.sub.example.com. IN A 10.0.0.21")
+        + query(20, "www.example.com.", answer="www.example.com. IN A 10.0.0.20"),
+        zones=fwd_stub)
+    scenario("iter_priming_root_ns", """
+The root NS RRset learnt by priming answers a query for it: both servers the root lists
+
+RFC 8109 §3 and §4 (the priming response's NS RRset replaces the hints' view of the root);
+RFC 1034 §5.3.3 (answers from the cache).
+""", root_range().replace(
+            ". 86400 IN NS K.ROOT-SERVERS.NET.",
+            ". 86400 IN NS K.ROOT-SERVERS.NET.\n. 86400 IN NS L.ROOT-SERVERS.NET.").replace(
+            f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}",
+            f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}\nL.ROOT-SERVERS.NET. 86400 IN A {ROOT}"),
+        query(10, ".", "NS", match="opcode qname qtype rcode answer", answer="""
+. IN NS K.ROOT-SERVERS.NET.
+. IN NS L.ROOT-SERVERS.NET.
+"""))
+
+
+def build() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("*.rpl"):
+        old.unlink()
+    build_lame()
+    build_glue()
+    build_cname()
+    build_ttl()
+    build_misc()
+
+
+if __name__ == "__main__":
+    build()
