@@ -17,9 +17,11 @@ step) with Deckard's rules:
 4. otherwise an address that no range lists is an unknown server: no answer (a timeout),
    noted in the log; a listed one gets SERVFAIL and an undefined answer.
 
-ADJUST ``copy_id`` copies the query ID and the query's name into the first question (the
-template's type stays), ``copy_query`` copies the whole question, and either one rebuilds
-EDNS from the query (present iff the query had it, its version and flags, payload 1232);
+ADJUST ``copy_id`` copies the query ID and (Deckard dialect only, as CZ.NIC's Deckard does
+for the 0x20 case; testbound's testpkts.c copies the ID alone, and here the query's
+spelling of the same name) the query's name into the first question (the template's type
+stays), ``copy_query`` copies the whole question, and either one rebuilds EDNS from the
+query (present iff the query had it, its version and flags, payload 1232);
 ``raw_id`` patches a RAW reply's ID; ``do_not_answer`` sends nothing.  No truncation is
 applied: TC appears only where an entry says so.
 
@@ -203,7 +205,8 @@ class ScenarioNet:
             self._note(address, tcp, question, f"no answer: {source} says do_not_answer")
             return None
         self._note(address, tcp, question, source)
-        return build_reply(entry, query, self.rng)
+        return build_reply(entry, query, self.rng,
+                           rename=self.scenario.dialect != "testbound")
 
     # -- after the run --------------------------------------------------------------------
 
@@ -211,8 +214,14 @@ class ScenarioNet:
         return [e for e in self.scenario.entries() if e.mandatory and e.line not in self.used]
 
 
-def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) -> bytes:
-    """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire."""
+def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random,
+                rename: bool = True) -> bytes:
+    """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire.
+    ``rename``: ``copy_id`` also copies the query's name into the first question (CZ.NIC's
+    Deckard, for the 0x20 case); without it (testbound: testpkts.c adjust_packet copies the
+    ID alone) only the query's spelling of the same name is copied, so a template whose
+    question names another name stays a reply to another question (Unbound without
+    use-caps-for-id compares the echoed name case-insensitively, scrub.c)."""
     if entry.raw is not None:
         data = bytearray(entry.raw)
         patch = "raw_id" in entry.adjust or (entry.edns is not None and "copy_id" in entry.adjust)
@@ -224,7 +233,8 @@ def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random) ->
     copy_query = "copy_query" in entry.adjust
     if copy_id:
         msg.id = query.id
-        if msg.question and query.question:
+        if msg.question and query.question and (
+                rename or msg.question[0].name == query.question[0].name):
             first = msg.question[0]
             renamed = dns.rrset.RRset(query.question[0].name, first.rdclass, first.rdtype)
             msg.question[0] = renamed
