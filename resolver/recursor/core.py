@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
@@ -44,6 +45,9 @@ from resolver.recursor.priming import Primer
 from resolver.recursor.stale import StaleAnswers, stale_window
 
 T = dns.rdatatype
+# Classes resolved: IN, and ANY (answered with what class IN has, as Unbound's class-ANY
+# collection over the classes it has hints for).
+RESOLVED_CLASSES = frozenset({dns.rdataclass.IN, dns.rdataclass.ANY})
 
 
 def fallback(steps: list[Step]) -> tuple[Resolution, Callable[[], None]] | None:
@@ -123,6 +127,14 @@ class Recursor:
         left (then the lookup fails rather than ask them again)."""
         if self.denies(request):
             return Resolution(dns.rcode.NOTIMP, reason="deny-any: qtype ANY is not answered")
+        if request.qclass not in RESOLVED_CLASSES:
+            # Root hints and configured zones are class IN: a question of another class
+            # (CH, HS, ...) has no servers to start from.  Unbound's iterator: "Cannot prime
+            # due to lack of hints" is answered REFUSED (processInitRequest); asking class IN
+            # servers instead would answer IN data to a CH question.
+            return Resolution(dns.rcode.REFUSED,
+                              reason=f"no root hints for class "
+                                     f"{dns.rdataclass.to_text(request.qclass)}")
         budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
         try:

@@ -11,6 +11,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import pytest
@@ -237,6 +238,22 @@ async def test_any_is_answered_with_every_rrset_of_the_name() -> None:
     res = await resolve(recursor, conductor, "www.ex.", "ANY")
     assert res.rcode == dns.rcode.NOERROR
     assert sorted(T.to_text(r.rdtype) for r in res.answer) == ["A", "AAAA", "MX"]
+
+
+@pytest.mark.parametrize("klass", ["CH", "HS", "NONE"])
+async def test_a_question_of_a_class_without_hints_is_refused_unasked(klass: str) -> None:
+    """Root hints are class IN: a CH question has no servers to start from and is REFUSED
+    (Unbound: "Cannot prime due to lack of hints"), never asked of the IN servers."""
+    recursor, conductor, transport, _ = make(any_world, qmin=False)
+    request = Request(dns.name.from_text("www.ex."), T.TXT,
+                      qclass=dns.rdataclass.from_text(klass))
+    res = await recursor.resolve(request, conductor)
+    assert res.rcode == dns.rcode.REFUSED and res.answer == []
+    assert transport.sent == []
+    # class IN and ANY are still resolved
+    assert (await resolve(recursor, conductor, "www.ex.", "ANY")).rcode == dns.rcode.NOERROR
+    any_class = Request(dns.name.from_text("www.ex."), T.ANY, qclass=dns.rdataclass.ANY)
+    assert (await recursor.resolve(any_class, conductor)).rcode == dns.rcode.NOERROR
 
 
 def test_insecure_cuts_are_read_from_nsec_and_nsec3_type_maps() -> None:
