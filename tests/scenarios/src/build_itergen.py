@@ -405,26 +405,25 @@ www.example.net. 3600 IN A 10.6.6.6
 
 
 def build_ttl() -> None:
+    first = """
+www.example.com. 3600 IN CNAME host.example.com.
+host.example.com. 60 IN A 10.0.0.1
+"""
     scenario("iter_cname_ttl_independent", """
 TTLs count per RRset: when the target's address (TTL 60) has expired, the cached CNAME (TTL
 3600) is reused and only the address asked again
 
 RFC 2181 §5.2 (TTLs are per RRset) and §7; RFC 1034 §4.3.2 step 3c with a cached CNAME;
 unbound.conf(5): RRsets and messages are cached separately (rrset-cache, msg-cache).
+Unbound's scrub.c cuts the chain after the CNAME, so the target is asked for on its own.
 """, root_range() + com_range()
-        + server(NS1, entry("www.example.com. IN A", answer="""
-www.example.com. 3600 IN CNAME host.example.com.
-host.example.com. 60 IN A 10.0.0.1
-"""), last=50) + server(NS2, entry("www.example.com. IN A", answer="""
-www.example.com. 3600 IN CNAME host.example.com.
-host.example.com. 60 IN A 10.0.0.1
-"""), last=50)
+        + both(entry("www.example.com. IN A", answer=first)
+               + entry("host.example.com. IN A", answer="host.example.com. 60 IN A 10.0.0.1")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
         + both(entry("host.example.com. IN A", answer="host.example.com. 60 IN A 10.0.0.99")
                ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
-        query(10, "www.example.com.", match="all ttl", answer="""
-www.example.com. 3600 IN CNAME host.example.com.
-host.example.com. 60 IN A 10.0.0.1
-""") + "STEP 20 TIME_PASSES ELAPSE 100\n\n" + query(70, "www.example.com.", match="all ttl",
+        query(10, "www.example.com.", match="all ttl", answer=first)
+        + "STEP 20 TIME_PASSES ELAPSE 100\n\n" + query(70, "www.example.com.", match="all ttl",
                                                     answer="""
 www.example.com. 3500 IN CNAME host.example.com.
 host.example.com. 60 IN A 10.0.0.99
