@@ -132,9 +132,9 @@ class Recursor:
             # (CH, HS, ...) has no servers to start from.  Unbound's iterator: "Cannot prime
             # due to lack of hints" is answered REFUSED (processInitRequest); asking class IN
             # servers instead would answer IN data to a CH question.
+            klass = dns.rdataclass.RdataClass.make(request.qclass)
             return Resolution(dns.rcode.REFUSED,
-                              reason=f"no root hints for class "
-                                     f"{dns.rdataclass.to_text(request.qclass)}")
+                              reason=f"no root hints for class {dns.rdataclass.to_text(klass)}")
         budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
         try:
@@ -181,7 +181,11 @@ class Recursor:
     async def _lookup(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> Step:
-        cached = self.view.step(name, qtype)
+        # A client's question (depth 0) is answered from answer data only; a nameserver's
+        # address (a sub-query) may come from glue, as Unbound fills a delegation point's
+        # addresses from any cached A/AAAA RRset.
+        answers_only = depth == 0
+        cached = self.view.step(name, qtype, answers_only=answers_only)
         if cached is not None:
             if cached.prefetch and self.config.prefetch:
                 try:  # the refresh's outcome goes to the cache; the client gets the old one
@@ -190,7 +194,8 @@ class Recursor:
                     pass
             return cached
         if self.stale.applies(qtype, depth):
-            expired = self.view.step(name, qtype, stale=stale_window(self.config))
+            expired = self.view.step(name, qtype, stale=stale_window(self.config),
+                                     answers_only=answers_only)
             if expired is not None:  # serve-expired (RFC 8767): it, or a fresh answer
                 return await self.stale.answer(
                     name, qtype, expired,
@@ -237,9 +242,10 @@ class Recursor:
         name, seen = request.qname, {request.qname}
         stale = False
         for _ in range(MAX_CNAME_CHAIN + 1):
-            step = self.view.step(name, request.qtype)
+            step = self.view.step(name, request.qtype, answers_only=True)
             if step is None and self.stale.at_once(name, request.qtype):
-                step = self.view.step(name, request.qtype, stale=stale_window(self.config))
+                step = self.view.step(name, request.qtype, stale=stale_window(self.config),
+                                      answers_only=True)
             if step is None:
                 return None
             answer.extend(step.records)

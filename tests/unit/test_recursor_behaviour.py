@@ -23,7 +23,7 @@ from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
 from resolver.recursor import Recursor, RecursorConfig
 from resolver.recursor.learn import insecure_cuts
-from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
+from tests.unit.test_recursor import ROOT, TLD, addresses, make, reply, resolve
 
 T = dns.rdatatype
 
@@ -238,6 +238,37 @@ async def test_any_is_answered_with_every_rrset_of_the_name() -> None:
     res = await resolve(recursor, conductor, "www.ex.", "ANY")
     assert res.rcode == dns.rcode.NOERROR
     assert sorted(T.to_text(r.rdtype) for r in res.answer) == ["A", "AAAA", "MX"]
+
+
+def glue_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s referral gives ns.ex. one address (glue); ns.ex. itself says it has two, and
+    ex.'s own NS RRset names a second server."""
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("ns.ex.") and q.rdtype == T.A:
+        return reply(query, answer=("ns.ex. 300 A " + TLD, "ns.ex. 300 A 127.100.0.9"))
+    if q.name == dns.name.from_text("ex.") and q.rdtype == T.NS:
+        return reply(query, answer=("ex. 300 NS ns.ex.", "ex. 300 NS ns2.ex."))
+    return reply(query, answer=(f"{q.name} 300 A 127.100.0.7",))
+
+
+async def test_glue_and_a_referral_s_ns_set_are_no_answer_to_a_client() -> None:
+    """RFC 2181 §5.4.1: glue and the authority section of a referral "should not be cached
+    in such a way that they would ever be returned as answers": asked for, those names are
+    asked of their zone, whose authoritative RRsets are the answer."""
+    recursor, conductor, transport, _ = make(glue_world, qmin=False)
+    await resolve(recursor, conductor, "www.ex.")
+    before = len(transport.sent)
+    res = await resolve(recursor, conductor, "ns.ex.")
+    assert addresses(res) == {TLD, "127.100.0.9"}
+    res = await resolve(recursor, conductor, "ex.", "NS")
+    assert sorted(rd.target.to_text() for rd in res.answer[0]) == ["ns.ex.", "ns2.ex."]
+    assert len(transport.sent) == before + 2
+    # the authoritative answers are cached answers now: asked again, nothing is sent
+    await resolve(recursor, conductor, "ns.ex.")
+    await resolve(recursor, conductor, "ex.", "NS")
+    assert len(transport.sent) == before + 2
 
 
 @pytest.mark.parametrize("klass", ["CH", "HS", "NONE"])
