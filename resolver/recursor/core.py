@@ -268,6 +268,20 @@ class Recursor:
         """The closest delegation the cache holds for ``name`` (:meth:`CacheView.referral`)."""
         return self.view.referral(name, qtype)
 
+    async def primed_root(
+        self, exchanger: Exchanger
+    ) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]] | None:
+        """The root's delegation after priming it now if due (RFC 8109): its NS RRset and
+        its servers' addresses, or None when the root is not primed (forwarding everything,
+        priming off or failed).  For a query without RD that the cache cannot answer nor
+        refer, not even with the root's NS RRset (expired): Unbound's iterator primes the
+        root and answers with the priming response (processInitRequest3: "If the RD flag
+        wasn't set, then we just finish with the cached referral as the response")."""
+        if self.primer.due():
+            budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
+            await self.primer.prime(exchanger, budget)
+        return self.view.referral(dns.name.root, T.NS)
+
     def flush_name(self, name: dns.name.Name) -> int:
         """Forget what the cache holds at ``name`` (:meth:`DnsCache.flush_name`)."""
         return self.cache.flush_name(name)

@@ -416,6 +416,11 @@ ENTRY_END
     ("	access-control: 127.0.0.1 allow_snoop", "400", "NOERROR",
      "SECTION AUTHORITY\nexample.com. IN NS ns.example.com.\n"
      "SECTION ADDITIONAL\nns.example.com. IN A 1.2.3.4"),
+    # allow_snoop, everything expired, the root's NS RRset too: the root is primed and
+    # the priming response is the answer (Unbound's processInitRequest3), NS in ANSWER
+    ("	access-control: 127.0.0.1 allow_snoop", "4000", "NOERROR",
+     "SECTION ANSWER\n. IN NS K.ROOT-SERVERS.NET.\n"
+     "SECTION ADDITIONAL\nK.ROOT-SERVERS.NET. IN A 193.0.14.129"),
 ])
 def test_a_query_without_rd_follows_the_access_control(
     tmp_path: Path, acl: str, elapse: str, rcode: str, sections: str
