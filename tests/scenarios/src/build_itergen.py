@@ -142,6 +142,7 @@ def lame_pair(name: str, doc: str, bad: str) -> None:
 
 
 SOA_COM = "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 3600 900 86400 300"
+SOA_TLD = "com. 900 IN SOA a.gtld-servers.net. nstld.verisign-grs.com. 1 1800 900 604800 86400"
 SOA_NET = "example.net. 3600 IN SOA ns.example.net. hostmaster.example.net. 1 3600 900 86400 300"
 
 
@@ -597,6 +598,275 @@ RFC 1034 §5.3.3 (answers from the cache).
 """))
 
 
+# -- second batch (written after the first batch's held-out figure, before any change it
+#    prompted; its own split and baseline, docs/TESTBOUND.md "Sixth round") --------------
+
+
+def build_batch2_servers() -> None:
+    lame_aaaa = (root_range() + com_range()
+                 + server(NS1, entry("www.example.com. IN A",
+                                     answer="www.example.com. 3600 IN A 10.0.0.2")
+                          + entry("www.example.com. IN AAAA", aa=False,
+                                  authority="com. 172800 IN NS a.gtld-servers.net.",
+                                  additional=f"a.gtld-servers.net. 172800 IN A {COM}"),
+                          title="ns1.example.com. (lame for AAAA only)")
+                 + server(NS2, entry("www.example.com. IN A",
+                                     answer="www.example.com. 3600 IN A 10.0.0.2")
+                          + entry("www.example.com. IN AAAA",
+                                  answer="www.example.com. 3600 IN AAAA 2001:db8::2")))
+    scenario("iter_lame_for_aaaa_only", """
+A server lame for AAAA queries only (an upward referral) while it answers A: the AAAA
+question goes to the zone's other server, the A answer still comes from the first
+
+RFC 4697 §2.3 and §2.5; Unbound's iter_resptype.c (referral upwards: lame); lameness is
+per question (Unbound's infra cache keeps "lame" per zone and query type: A-lame apart).
+""", lame_aaaa, rtt(1, NS1, NS2) + query(10, "www.example.com.",
+                                          answer="www.example.com. IN A 10.0.0.2")
+        + query(20, "www.example.com.", "AAAA",
+                answer="www.example.com. IN AAAA 2001:db8::2"))
+    scenario("iter_all_servers_upward_referral", """
+Every server of a zone answers with an upward referral: SERVFAIL, not a loop back to the
+parent
+
+RFC 4697 §2.5 (referrals upward must not be followed: they would loop); RFC 1034 §5.3.3
+step 4; Unbound marks each such server lame and, with none left, fails.
+""", root_range() + com_range() + both(
+        entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+              authority=". 86400 IN NS K.ROOT-SERVERS.NET.",
+              additional=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")),
+        query(10, "www.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_tc_over_tcp_next_server", """
+A reply truncated over TCP too is no answer: the zone's other server is asked
+
+Unbound's iter_resptype.c: "If the TC flag is set, the response is incomplete. Too large
+to fit even in TCP or so. Discard it" (RESPONSE_TYPE_THROWAWAY, the next server); RFC 7766
+§5 (TC over TCP is not retried over TCP).
+""", root_range() + com_range()
+        + server(NS1, entry("www.example.com. IN A").replace(
+            "REPLY QR AA NOERROR", "REPLY QR AA TC NOERROR"), title="ns1 (always TC)")
+        + server(NS2, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2")),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.",
+                                 answer="www.example.com. IN A 10.0.0.2"))
+    scenario("iter_formerr_edns_fallback", """
+A server that answers FORMERR to a query with EDNS is asked again without EDNS, and that
+answer is used
+
+RFC 6891 §7 ("a requestor ... MAY retry the query without EDNS" on FORMERR); RFC 6891
+§6.2.2; Unbound's outside_network falls back to plain DNS for such a server.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", match="opcode qtype qname noedns",
+              answer="www.example.com. 3600 IN A 10.0.0.2")
+        + entry("www.example.com. IN A", rcode="FORMERR", aa=False)),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+    scenario("iter_forwarder_nxdomain_with_ra", """
+A forwarder's NXDOMAIN (RA set, AA clear, as every recursive server answers) is the answer:
+only an authoritative server is "recursive lame"
+
+Unbound's iter_resptype.c: the REC_LAME test applies only when the query was sent without
+RD ("!rdset"); forward-zone queries carry RD (unbound.conf(5) forward-zone); RFC 2308 §2.1.
+""", root_range() + com_range()
+        + server("1.2.3.20", entry("gone.example.com. IN A", aa=False, rcode="NXDOMAIN",
+                                   authority=SOA_COM)
+                 .replace("REPLY QR NXDOMAIN", "REPLY QR RD RA NXDOMAIN"),
+                 title="the forwarder of example.com."),
+        query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "forward-zone:\n\tname: \"example.com\"\n\tforward-addr: 1.2.3.20\n")
+    scenario("iter_stub_server_non_authoritative_answer", """
+A stub zone's server that answers without AA (a recursive server behind stub-addr): its
+positive answer is used
+
+Unbound's iter_resptype.c: an answer whose name and type match is RESPONSE_TYPE_ANSWER
+whatever AA and RA say (only NXDOMAIN/NODATA/referrals are tested for recursion);
+unbound.conf(5) stub-zone.
+""", root_range() + com_range()
+        + server("1.2.3.9", entry("www.example.com. IN A", aa=False,
+                                  answer="www.example.com. 300 IN A 10.0.0.9")
+                 .replace("REPLY QR NOERROR", "REPLY QR RA NOERROR"),
+                 title="the stub's server (recursive, answers without AA)"),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.9"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.9\n")
+
+
+def build_batch2_delegations() -> None:
+    scenario("iter_ds_asked_at_parent", """
+A DS question is asked of the parent zone's servers (com.), not of the child's, whose own
+answer would be wrong
+
+RFC 4035 §3.1.4.1 and RFC 4034 §5 (the DS RRset lives on the parent side of the cut);
+Unbound's iterator: for qtype DS the delegation is looked up from the parent of the name.
+""", root_range()
+        + com_range(extra=entry("example.com. IN DS", authority=SOA_TLD))
+        + both(entry("example.com. IN DS",
+                     answer="example.com. 3600 IN DS 12345 8 2 "
+                            "0000000000000000000000000000000000000000000000000000000000000000")),
+        query(10, "example.com.", "DS", authority=SOA_TLD.replace("com. 900 IN", "com. IN")))
+    scenario("iter_ns_cycle_servfail", """
+Two zones whose servers are named only in each other (no glue anywhere): the dependency
+cycle ends in SERVFAIL
+
+RFC 1034 §5.3.3 (the resolver must bound its work and avoid loops); RFC 1035 §7.2;
+Unbound detects the target-query cycle and fails the query.
+""", root_range()
+        + com_range(ns="example.com. 172800 IN NS ns.example.net.")
+        + net_range().replace(
+            "example.net. 172800 IN NS ns.example.net.\nSECTION ADDITIONAL\n"
+            f"ns.example.net. 172800 IN A {NSNET}\n",
+            "example.net. 172800 IN NS ns.example.com.\n"),
+        query(10, "www.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_glueless_child_names_servfail", """
+A delegation whose only server names are inside the child zone, without glue, cannot be
+followed: SERVFAIL
+
+RFC 1034 §4.2.1 (glue is required for servers named below the cut) and §5.3.3; without it
+the server's address can only be had from the server itself.
+""", root_range() + com_range()
+        + both(entry("sub.example.com. IN A", match="opcode subdomain", aa=False,
+                     copy_query=True,
+                     authority="sub.example.com. 86400 IN NS ns.sub.example.com.")),
+        query(10, "www.sub.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_one_ns_name_nxdomain", """
+Of a zone's two glueless server names, one does not exist (NXDOMAIN): the other is resolved
+and asked
+
+RFC 1034 §5.3.3 step 3/4 (a server without an address is dropped from SLIST, the others are
+tried); RFC 4697 §2.2 (stale NS names).
+""", root_range()
+        + com_range(ns="example.com. 172800 IN NS ns.gone.net.\n"
+                       "example.com. 172800 IN NS ns.example.net.")
+        + net_range(extra=entry("ns.gone.net. IN A", match="opcode subdomain",
+                                copy_query=True, rcode="NXDOMAIN",
+                                authority=SOA_TLD.replace("com. 900", "net. 900"))
+                    .replace("SECTION QUESTION\nns.gone.net. IN A",
+                             "SECTION QUESTION\ngone.net. IN A"))
+        + example_net(entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.7")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
+    scenario("iter_referral_extra_glue_not_an_answer", """
+An address in a referral's additional section for a name that is no server of the
+delegation is neither glue nor an answer: the name is asked of its zone
+
+RFC 2181 §5.4.1 (additional data is never an answer); Unbound's scrub.c keeps additional
+records only for the NS names (and other targets) of the message.
+""", root_range() + com_range(glue=f"""
+ns1.example.com. 172800 IN A {NS1}
+ns2.example.com. 172800 IN A {NS2}
+www.example.com. 172800 IN A 10.6.6.6
+""".strip(), ns="example.com. 172800 IN NS ns1.example.com.\n"
+               "example.com. 172800 IN NS ns2.example.com.")
+        + both(entry("a.example.com. IN A", answer="a.example.com. 3600 IN A 10.0.0.1")
+               + entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "a.example.com.", answer="a.example.com. IN A 10.0.0.1")
+        + query(20, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+    scenario("iter_qmin_cname_at_intermediate_label", """
+QNAME minimisation: a CNAME at an intermediate label (b.example.com.) is not the answer for
+the name below it; the full name is asked and its answer given
+
+RFC 9156 §3 (the minimised question's answer only tells that the label exists); RFC 1034
+§3.6.2 (a CNAME's owner has no other data and no children to redirect).
+""", root_range() + com_range() + both(
+        entry("b.example.com. IN A", answer="b.example.com. 3600 IN CNAME elsewhere.example.com.")
+        + entry("a.b.example.com. IN A", answer="a.b.example.com. 3600 IN A 10.0.0.4")
+        + entry("elsewhere.example.com. IN A",
+                answer="elsewhere.example.com. 3600 IN A 10.6.6.6")),
+        query(10, "a.b.example.com.", answer="a.b.example.com. IN A 10.0.0.4"), qmin=True)
+
+
+def build_batch2_answers() -> None:
+    scenario("iter_cname_to_nodata", """
+A CNAME whose target has no data of the type: NOERROR, the CNAME in the answer, the target
+zone's SOA in authority
+
+RFC 2308 §2.2 (NODATA) and RFC 1034 §4.3.2 step 3c; RFC 6604 §3 (the rcode is the last
+name's).
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A",
+                     answer="www.example.com. 3600 IN CNAME host.example.net."))
+        + example_net(entry("host.example.net. IN A", authority=SOA_NET)),
+        query(10, "www.example.com.", answer="www.example.com. IN CNAME host.example.net.",
+              authority=SOA_NET.replace("3600 IN SOA", "IN SOA")))
+    scenario("iter_qtype_cname_not_followed", """
+A question for the CNAME type itself is answered with the CNAME, which is not followed
+
+RFC 1034 §3.6.2 ("if the query is for the CNAME ... the CNAME RR is returned") and §4.3.2
+step 3a.
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN CNAME",
+                     answer="www.example.com. 3600 IN CNAME host.example.net.")),
+        query(10, "www.example.com.", "CNAME",
+              answer="www.example.com. IN CNAME host.example.net."))
+    scenario("iter_ttl_counts_down_in_cache", """
+A cached answer is served with its TTL counted down, without asking again
+
+RFC 1035 §3.2.1 and RFC 1034 §4.3.2 step 2 (answers from the cache); RFC 2181 §8.
+""", root_range() + com_range()
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50"),
+        query(10, "www.example.com.", match="all ttl",
+              answer="www.example.com. 3600 IN A 10.0.0.2")
+        + "STEP 20 TIME_PASSES ELAPSE 100\n\n"
+        + query(70, "www.example.com.", match="all ttl",
+                answer="www.example.com. 3500 IN A 10.0.0.2"))
+    scenario("iter_nxdomain_served_from_cache", """
+A cached NXDOMAIN is answered from the cache while its negative TTL runs, even when the name
+has appeared upstream since
+
+RFC 2308 §5 ("negative responses ... cached"), §3 (the SOA in the answer, its TTL counted
+down from min(SOA TTL, MINIMUM)).
+""", root_range() + com_range()
+        + both(entry("new.example.com. IN A", rcode="NXDOMAIN", authority=SOA_COM)).replace(
+            "RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
+        + both(entry("new.example.com. IN A", answer="new.example.com. 3600 IN A 10.0.0.5")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
+        query(10, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+              authority=SOA_COM.replace("3600 IN SOA", "300 IN SOA"))
+        + "STEP 20 TIME_PASSES ELAPSE 100\n\n"
+        + query(70, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+                authority=SOA_COM.replace("3600 IN SOA", "200 IN SOA")))
+    scenario("iter_nodata_is_per_type", """
+A cached NODATA for one type (AAAA) does not deny another type of the same name (A)
+
+RFC 2308 §5: NODATA is cached per name and type ("the negative answer ... for that QTYPE").
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN AAAA", authority=SOA_COM)
+        + entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", "AAAA",
+              authority=SOA_COM.replace("3600 IN SOA", "IN SOA"))
+        + query(20, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+    scenario("iter_ttl_high_bit_is_zero", """
+A TTL with its most significant bit set is read as zero: answered with TTL 0
+
+RFC 2181 §8: "implementations should treat TTL values received with the most significant
+bit set as if the entire value received was zero"; Unbound's msgreply.c rdata_copy does.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", answer="www.example.com. 2147483649 IN A 10.0.0.2")),
+        query(10, "www.example.com.", match="all ttl",
+              answer="www.example.com. 0 IN A 10.0.0.2"))
+    scenario("iter_default_cache_max_ttl", """
+Without cache-max-ttl, Unbound's default (86400 s) caps a longer TTL: a week's TTL is
+answered as one day
+
+unbound.conf(5) cache-max-ttl: "Time to live maximum for RRsets and messages in the cache.
+Default is 86400 seconds (1 day)."
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", answer="www.example.com. 604800 IN A 10.0.0.2")),
+        query(10, "www.example.com.", match="all ttl",
+              answer="www.example.com. 86400 IN A 10.0.0.2"))
+    big_soa = SOA_COM.replace("3600 IN SOA", "86400 IN SOA").replace(" 300", " 86400")
+    scenario("iter_default_cache_max_negative_ttl", """
+Without cache-max-negative-ttl, Unbound's default (3600 s) caps a negative answer's TTL:
+the SOA of an NXDOMAIN with TTL and MINIMUM one day is answered with TTL 3600
+
+unbound.conf(5) cache-max-negative-ttl: "Time to live maximum for negative responses ...
+Default is 3600 seconds"; RFC 2308 §5 (TTL of the negative answer).
+""", root_range() + com_range() + both(
+        entry("gone.example.com. IN A", rcode="NXDOMAIN", authority=big_soa)),
+        query(10, "gone.example.com.", rcode="NXDOMAIN", match="all ttl",
+              authority=big_soa.replace("86400 IN SOA", "3600 IN SOA")))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -606,6 +876,9 @@ def build() -> None:
     build_cname()
     build_ttl()
     build_misc()
+    build_batch2_servers()
+    build_batch2_delegations()
+    build_batch2_answers()
 
 
 if __name__ == "__main__":
