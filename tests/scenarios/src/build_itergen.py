@@ -867,6 +867,110 @@ Default is 3600 seconds"; RFC 2308 §5 (TTL of the negative answer).
               authority=big_soa.replace("86400 IN SOA", "3600 IN SOA")))
 
 
+# -- third batch (written after the second batch's figures) --------------------------------
+
+
+def build_batch3() -> None:
+    scenario("iter_referral_with_aa_followed", """
+A referral that carries the AA bit (NS of a child zone in authority, no answer) is still a
+referral and is followed
+
+Unbound's iter_resptype.c: an NS set below the zone asked is RESPONSE_TYPE_REFERRAL ("True,
+referrals should not have the AA bit set, but..."; the AA case is not an answer); RFC 1034
+§4.3.2 step 3b.
+""", root_range() + com_range().replace("REPLY QR NOERROR", "REPLY QR AA NOERROR")
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+    child_ns = """
+example.com. 3600 IN NS ns1.example.com.
+example.com. 3600 IN NS ns2.example.com.
+example.com. 3600 IN NS ns3.example.com.
+"""
+    scenario("iter_ns_in_answer_without_aa_is_a_referral", """
+A parent that answers an NS question for its child with the NS RRset in the answer section
+but without AA gives a referral: the child is asked, and its authoritative NS RRset is the
+answer
+
+Unbound's iter_resptype.c: "if the answer section has NS rrset, and qtype ANY and the
+delegation is lower ... this is a referral where the NS went to AN section" (without AA:
+RESPONSE_TYPE_REFERRAL); RFC 2181 §5.4.1.
+""", root_range()
+        + com_range(extra=entry("example.com. IN NS", aa=False, answer="""
+example.com. 172800 IN NS ns1.example.com.
+example.com. 172800 IN NS ns2.example.com.
+""", additional=f"ns1.example.com. 172800 IN A {NS1}\nns2.example.com. 172800 IN A {NS2}"))
+        + both(entry("example.com. IN NS", answer=child_ns)),
+        query(10, "example.com.", "NS", match="opcode qname qtype rcode answer",
+              answer=child_ns.replace(" 3600 IN ", " IN ")))
+    scenario("iter_nodata_with_ns_and_aa", """
+An authoritative NOERROR without answer whose authority section holds the zone's own NS
+RRset (no SOA) is a NODATA, not a referral to the same servers
+
+Unbound's iter_resptype.c: an NS set for the zone asked is an answer unless it looks
+recursive (RA without AA) or lame (no AA); RFC 2308 §2.2 (NODATA type 2/3 shapes).
+""", root_range() + com_range() + both(entry("www.example.com. IN TXT", authority="""
+example.com. 3600 IN NS ns1.example.com.
+example.com. 3600 IN NS ns2.example.com.
+""")), query(10, "www.example.com.", "TXT", match="opcode qname qtype rcode answer"))
+    scenario("iter_cname_nxdomain_same_zone", """
+A CNAME and an NXDOMAIN rcode in one reply of the same zone: NXDOMAIN, the CNAME in the
+answer, the zone's SOA in authority
+
+RFC 6604 §2.1 and §3 (the rcode is the last name's; the CNAME is kept); Unbound cuts the
+chain after the CNAME and asks for its target too.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", rcode="NXDOMAIN",
+              answer="www.example.com. 3600 IN CNAME gone.example.com.", authority=SOA_COM)
+        + entry("gone.example.com. IN A", rcode="NXDOMAIN", authority=SOA_COM)),
+        query(10, "www.example.com.", rcode="NXDOMAIN",
+              answer="www.example.com. IN CNAME gone.example.com.",
+              authority=SOA_COM.replace("3600 IN SOA", "IN SOA")))
+    scenario("iter_ds_for_a_name_inside_a_zone", """
+A DS question for a name that is no zone cut (www.example.com.) is answered by the zone that
+holds the name: NODATA with that zone's SOA
+
+RFC 4035 §3.1.4.1 (DS is asked of the parent side; the parent of a name inside example.com.
+is example.com. itself); RFC 2308 §2.2.
+""", root_range() + com_range() + both(entry("www.example.com. IN DS", authority=SOA_COM)),
+        query(10, "www.example.com.", "DS", authority=SOA_COM.replace("3600 IN SOA", "IN SOA")))
+    scenario("iter_unknown_qtype_passed_on", """
+A question of a type the resolver does not know (TYPE65280) is resolved like any other and
+its opaque data answered
+
+RFC 3597 §2 and §5 ("queries for unknown RR types ... must be handled as any other"); RFC
+1034 §4.3.2.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN TYPE65280",
+              answer="www.example.com. 3600 IN TYPE65280 \\# 4 0a000001")),
+        query(10, "www.example.com.", "TYPE65280",
+              answer="www.example.com. IN TYPE65280 \\# 4 0a000001"))
+    scenario("iter_forward_first_fallback", """
+forward-first: yes: when the forwarder fails (SERVFAIL), the name is resolved from the
+public delegation instead
+
+unbound.conf(5) forward-first: "If a forwarded query is met with a SERVFAIL error, and this
+option is enabled, unbound will fall back to normal recursive resolution for this query as
+if no query forwarding had been specified."
+""", root_range() + com_range()
+        + server("1.2.3.20", entry("www.example.com. IN A", match="opcode", rcode="SERVFAIL",
+                                   aa=False, copy_query=True), title="the forwarder (fails)")
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "forward-zone:\n\tname: \"example.com\"\n\tforward-addr: 1.2.3.20\n"
+              "\tforward-first: yes\n")
+    scenario("iter_aa_with_ra_nxdomain_is_final", """
+An NXDOMAIN with both AA and RA set is authoritative: it is the answer, the zone's other
+server is not asked
+
+Unbound's iter_resptype.c: only "RA and not AA" is recursive lame; an authoritative
+NXDOMAIN ends the lookup (RFC 2308 §2.1; RFC 1034 §4.3.2 step 3a).
+""", two_servers(entry("www.example.com. IN A", rcode="NXDOMAIN", authority=SOA_COM)
+                  .replace("REPLY QR AA NXDOMAIN", "REPLY QR AA RA NXDOMAIN")),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.", rcode="NXDOMAIN",
+                                 match="opcode qname qtype rcode answer"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -879,6 +983,7 @@ def build() -> None:
     build_batch2_servers()
     build_batch2_delegations()
     build_batch2_answers()
+    build_batch3()
 
 
 if __name__ == "__main__":
