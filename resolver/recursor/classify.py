@@ -232,6 +232,19 @@ def _overflowing_dname(
     return None
 
 
+def _referral_in_answer(
+    response: dns.message.Message, qname: dns.name.Name, qtype: int, zone: dns.name.Name,
+    aa: bool,
+) -> dns.rrset.RRset | None:
+    """The NS RRset of a zone below ``zone`` that a non-authoritative answer to an NS or ANY
+    question carries in its answer section (a parent's referral put there), if any."""
+    if aa or qtype not in (T.NS, T.ANY):
+        return None
+    return next((r for r in response.answer
+                 if r.rdtype == T.NS and r.name != zone and r.name.is_subdomain(zone)
+                 and qname.is_subdomain(r.name)), None)
+
+
 def classify(
     response: dns.message.Message,
     qname: dns.name.Name,
@@ -306,6 +319,14 @@ def _classify(
             return Classified(Kind.YXDOMAIN, [*chain, overflow], sigs, end)
     if rcode != dns.rcode.NOERROR:
         return Classified(Kind.LAME, why=f"rcode {dns.rcode.to_text(rcode)}")
+    below = _referral_in_answer(response, qname, qtype, zone, aa)
+    if below is not None:
+        # An NS (or ANY) question for a child zone answered by the parent with the child's
+        # NS RRset in the answer section but without AA: a referral "where the NS went to
+        # AN section" (Unbound's iter_resptype.c), the child is asked (RFC 2181 §5.4.1)
+        glue = [r for r in response.additional if r.rdtype in (T.A, T.AAAA)]
+        return Classified(Kind.REFERRAL, [], sigs, qname, None, proofs, below.name, below,
+                          None, glue)
     if final:
         return Classified(Kind.ANSWER, chain, sigs, end)
     if chain:

@@ -271,6 +271,41 @@ async def test_glue_and_a_referral_s_ns_set_are_no_answer_to_a_client() -> None:
     assert len(transport.sent) == before + 2
 
 
+CHILD = "127.100.0.20"
+
+
+def ns_in_answer_world(parent_aa: bool) -> Callable[[dns.message.Message, str],
+                                                    dns.message.Message]:
+    """ex.'s server answers child.ex.'s NS question with child.ex.'s NS RRset in the answer
+    section (AA as given); child.ex.'s own server has a larger NS RRset."""
+    def world(query: dns.message.Message, address: str) -> dns.message.Message:
+        if address == ROOT:
+            return to_ex(query)
+        if address == TLD:
+            return reply(query, aa=parent_aa, answer=("child.ex. 3600 NS ns.child.ex.",),
+                         additional=(f"ns.child.ex. 3600 A {CHILD}",))
+        return reply(query, answer=("child.ex. 300 NS ns.child.ex.",
+                                    "child.ex. 300 NS ns2.child.ex."))
+    return world
+
+
+@pytest.mark.parametrize(("parent_aa", "expected"), [
+    (False, ["ns.child.ex.", "ns2.child.ex."]),  # a referral: the child is asked
+    (True, ["ns.child.ex."]),  # an authoritative answer is the answer
+])
+async def test_ns_in_the_answer_section_without_aa_is_a_referral(
+    parent_aa: bool, expected: list[str]
+) -> None:
+    """Unbound's iter_resptype.c: an NS question answered by the parent with the child's NS
+    RRset in the answer section but without AA is a referral "where the NS went to AN
+    section"; the child's authoritative NS RRset is the answer (RFC 2181 §5.4.1)."""
+    recursor, conductor, transport, _ = make(ns_in_answer_world(parent_aa), qmin=False)
+    res = await resolve(recursor, conductor, "child.ex.", "NS")
+    assert res.rcode == dns.rcode.NOERROR
+    assert sorted(rd.target.to_text() for rd in res.answer[0]) == expected
+    assert (CHILD in {addr for addr, _, _ in transport.questions()}) is not parent_aa
+
+
 @pytest.mark.parametrize("klass", ["CH", "HS", "NONE"])
 async def test_a_question_of_a_class_without_hints_is_refused_unasked(klass: str) -> None:
     """Root hints are class IN: a CH question has no servers to start from and is REFUSED
