@@ -971,6 +971,99 @@ NXDOMAIN ends the lookup (RFC 2308 §2.1; RFC 1034 §4.3.2 step 3a).
                                  match="opcode qname qtype rcode answer"))
 
 
+# -- fourth batch (written after the third batch's figures) ---------------------------------
+
+
+def chain_entries(prefix: str, hops: int) -> str:
+    """``prefix``0 .. ``prefix``(hops-1) are CNAMEs to the next name, the last one has an
+    address; each name answered on its own, as a server answers."""
+    out = ""
+    for i in range(hops):
+        out += entry(f"{prefix}{i}.example.com. IN A",
+                     answer=f"{prefix}{i}.example.com. 3600 IN CNAME {prefix}{i + 1}.example.com.")
+    return out + entry(f"{prefix}{hops}.example.com. IN A",
+                       answer=f"{prefix}{hops}.example.com. 3600 IN A 10.0.0.{hops}")
+
+
+def chain_answer(prefix: str, hops: int) -> str:
+    lines = [f"{prefix}{i}.example.com. IN CNAME {prefix}{i + 1}.example.com."
+             for i in range(hops)]
+    return "\n".join([*lines, f"{prefix}{hops}.example.com. IN A 10.0.0.{hops}"])
+
+
+def build_batch4() -> None:
+    scenario("iter_cname_chain_at_the_restart_limit", """
+A chain of 11 CNAMEs (Unbound's default max-query-restarts) is followed to its end
+
+unbound.conf(5) max-query-restarts: "Set the maximum number of times a query is allowed to
+restart upon encountering a CNAME record. If a query encounters more than the specified
+number of CNAME records before resolving, Unbound will reply with SERVFAIL. Default is 11."
+""", root_range() + com_range() + both(chain_entries("h", 11)),
+        query(10, "h0.example.com.", answer=chain_answer("h", 11)))
+    scenario("iter_cname_chain_over_the_restart_limit", """
+A chain of 12 CNAMEs, one more than Unbound's default max-query-restarts (11): SERVFAIL
+
+unbound.conf(5) max-query-restarts: "If a query encounters more than the specified number
+of CNAME records before resolving, Unbound will reply with SERVFAIL. Default is 11."
+""", root_range() + com_range() + both(chain_entries("k", 12)),
+        query(10, "k0.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_max_query_restarts_option", """
+max-query-restarts: 3: a chain of three CNAMEs is followed, a chain of four is SERVFAIL
+
+unbound.conf(5) max-query-restarts (see iter_cname_chain_over_the_restart_limit).
+""", root_range() + com_range() + both(chain_entries("t", 3) + chain_entries("f", 4)),
+        query(10, "t0.example.com.", answer=chain_answer("t", 3))
+        + query(20, "f0.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"),
+        server_opts="\tmax-query-restarts: 3\n")
+    scenario("iter_cname_to_itself", """
+A CNAME that points to its own owner is a loop: SERVFAIL
+
+RFC 1034 §3.6.2 ("CNAME loops signalled as an error"); RFC 2181 §10.1 (an alias has one
+canonical name, never itself).
+""", root_range() + com_range() + both(
+        entry("self.example.com. IN A",
+              answer="self.example.com. 3600 IN CNAME self.example.com.")),
+        query(10, "self.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    lame_pair("iter_lame_sideways_referral", """
+Lame server: a referral sideways (to a zone that is neither above nor below the name, another
+TLD's zone) is not followed; the other server is asked
+
+RFC 4697 §2.5 (a server that refers elsewhere for a zone it should serve is lame); Unbound's
+iter_resptype.c ("Otherwise, the NS set is irrelevant") and scrub.c (out-of-zone NS RRsets
+are removed, the empty reply is not taken).
+""", entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+           authority="example.org. 172800 IN NS ns.example.org.",
+           additional="ns.example.org. 172800 IN A 1.2.3.66"))
+    remembered = (root_range() + com_range()
+                  + server(NS1, entry("example.com. IN A", match="opcode subdomain", aa=False,
+                                      copy_query=True,
+                                      authority="com. 172800 IN NS a.gtld-servers.net.",
+                                      additional=f"a.gtld-servers.net. 172800 IN A {COM}"),
+                           last=15, title="ns1.example.com. (lame; not asked after step 15)")
+                  + server(NS2, entry("a.example.com. IN A",
+                                      answer="a.example.com. 3600 IN A 10.0.0.1")
+                           + entry("b.example.com. IN A",
+                                   answer="b.example.com. 3600 IN A 10.0.0.2")))
+    scenario("iter_lame_server_remembered", """
+A server found lame (an upward referral) is remembered: the next question for the zone goes
+to the other server, although the lame one is faster
+
+RFC 4697 §2.3 ("resolvers ... should cache the lameness" and not keep asking); unbound.conf(5)
+infra-host-ttl (lameness is kept in the infrastructure cache, 900 s by default).
+""", remembered, rtt(1, NS1, NS2) + query(10, "a.example.com.",
+                                          answer="a.example.com. IN A 10.0.0.1")
+        + query(20, "b.example.com.", answer="b.example.com. IN A 10.0.0.2"))
+    scenario("iter_nxdomain_with_parent_soa", """
+An authoritative NXDOMAIN whose SOA is the parent zone's (com., out of the server's zone) is
+still NXDOMAIN; the foreign SOA is not the answer's
+
+RFC 2308 §2.1 (NXDOMAIN) and RFC 2181 §5.4.1 (data of another zone is not trusted); Unbound's
+scrub.c removes RRsets outside the server's zone, the rcode stands.
+""", root_range() + com_range() + both(
+        entry("gone.example.com. IN A", rcode="NXDOMAIN", authority=SOA_TLD)),
+        query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode answer"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -984,6 +1077,7 @@ def build() -> None:
     build_batch2_delegations()
     build_batch2_answers()
     build_batch3()
+    build_batch4()
 
 
 if __name__ == "__main__":
