@@ -138,7 +138,8 @@ class CandidateConfig:
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
-    ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
+    # RecursorConfig numbers: cache_*_ttl, max_query_restarts
+    ttl_bounds: tuple[tuple[str, int], ...] = ()
     local: LocalConfig | None = None  # local zones (testbound: with Unbound's defaults)
     stale: tuple[tuple[str, int | bool], ...] = ()  # RecursorConfig fields: serve_expired*
     private: PrivateAddresses = PrivateAddresses()  # private-address / private-domain

@@ -30,7 +30,6 @@ from resolver.recursor.answers import Extras
 from resolver.recursor.cacheview import CacheView
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import (
-    MAX_CNAME_CHAIN,
     MAX_UPSTREAM_QUERIES,
     TOTAL_DEADLINE,
     Budget,
@@ -159,7 +158,7 @@ class Recursor:
         name = qname
         seen = {qname}
         steps: list[Step] = []
-        for _ in range(MAX_CNAME_CHAIN + 1):
+        for _ in range(self.config.max_query_restarts + 1):
             step = await self._lookup(name, qtype, exchanger, budget, depth)
             answer.extend(step.records)
             steps.append(step)
@@ -241,7 +240,7 @@ class Recursor:
         answer: list[dns.rrset.RRset] = []
         name, seen = request.qname, {request.qname}
         stale = False
-        for _ in range(MAX_CNAME_CHAIN + 1):
+        for _ in range(self.config.max_query_restarts + 1):
             step = self.view.step(name, request.qtype, answers_only=True)
             if step is None and self.stale.at_once(name, request.qtype):
                 step = self.view.step(name, request.qtype, stale=stale_window(self.config),

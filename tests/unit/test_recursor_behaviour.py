@@ -3,6 +3,7 @@ upstream questions they cost."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 
@@ -304,6 +305,36 @@ async def test_ns_in_the_answer_section_without_aa_is_a_referral(
     assert res.rcode == dns.rcode.NOERROR
     assert sorted(rd.target.to_text() for rd in res.answer[0]) == expected
     assert (CHILD in {addr for addr, _, _ in transport.questions()}) is not parent_aa
+
+
+def chain_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """c0.ex. -> c1.ex. -> ... each a CNAME to the next; c99.ex. ends every chain."""
+    if address == ROOT:
+        return to_ex(query)
+    name = query.question[0].name.to_text()
+    number = int(name.split(".")[0][1:])
+    if number >= 99:
+        return reply(query, answer=(f"{name} 300 A 127.100.0.7",))
+    return reply(query, answer=(f"{name} 300 CNAME c{number + 1}.ex.",))
+
+
+@pytest.mark.parametrize(("restarts", "start", "rcode"), [
+    (11, 88, dns.rcode.NOERROR),  # 11 CNAMEs: Unbound's default max-query-restarts
+    (11, 87, dns.rcode.SERVFAIL),  # 12 CNAMEs: one too many
+    (3, 96, dns.rcode.NOERROR),
+    (3, 95, dns.rcode.SERVFAIL),
+])
+async def test_a_cname_chain_longer_than_max_query_restarts_is_servfail(
+    restarts: int, start: int, rcode: int
+) -> None:
+    """unbound.conf(5) max-query-restarts: "If a query encounters more than the specified
+    number of CNAME records before resolving, Unbound will reply with SERVFAIL"."""
+    recursor, conductor, _, _ = make(chain_world, qmin=False)
+    recursor.config = dataclasses.replace(recursor.config, max_query_restarts=restarts)
+    res = await resolve(recursor, conductor, f"c{start}.ex.")
+    assert res.rcode == rcode
+    if rcode == dns.rcode.NOERROR:
+        assert len(res.answer) == 100 - start
 
 
 @pytest.mark.parametrize("klass", ["CH", "HS", "NONE"])
