@@ -1064,6 +1064,76 @@ scrub.c removes RRsets outside the server's zone, the rcode stands.
         query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode answer"))
 
 
+# -- fifth batch (written after the fourth batch's figures) --------------------------------
+
+
+def build_batch5() -> None:
+    scenario("iter_forward_below_stub", """
+A forward zone below a stub zone: names in the forward zone go to the forwarder (with RD),
+the rest of the stub zone to the stub's server
+
+unbound.conf(5) forward-zone / stub-zone: the most specific configured zone applies (Unbound
+looks the forward zones up first, the deepest match wins; a stub above does not hide it).
+""", root_range() + com_range()
+        + server("1.2.3.9", entry("www.example.com. IN A",
+                                  answer="www.example.com. 3600 IN A 10.0.0.9"),
+                 title="the stub server of example.com.")
+        + server("1.2.3.20", entry("www.sub.example.com. IN A", aa=False,
+                                   answer="www.sub.example.com. 300 IN A 10.0.0.20")
+                 .replace("REPLY QR NOERROR", "REPLY QR RD RA NOERROR"),
+                 title="the forwarder of sub.example.com."),
+        query(10, "www.sub.example.com.", answer="www.sub.example.com. IN A 10.0.0.20")
+        + query(20, "www.example.com.", answer="www.example.com. IN A 10.0.0.9"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.9\n\n"
+              "forward-zone:\n\tname: \"sub.example.com\"\n\tforward-addr: 1.2.3.20\n")
+    scenario("iter_stub_zone_without_the_root", """
+A stub zone's names are resolved at its server even when the root hints never answer:
+nothing of the root is needed for them
+
+unbound.conf(5) stub-zone ("the stub zone's nameservers are used for queries below it");
+Unbound's iterator: "if there is a stub, then no root prime needed" (processInitRequest).
+""", server("1.2.3.9", entry("www.example.com. IN A",
+                               answer="www.example.com. 3600 IN A 10.0.0.9"),
+            title="the stub server of example.com. (the root hint has no server at all)"),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.9"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.9\n")
+    v6 = "2001:db8::53"
+    scenario("iter_do_ip6_no_skips_v6_glue", """
+do-ip6: no: a server with only an IPv6 address (AAAA glue) is never asked; the zone's server
+with an IPv4 address answers
+
+unbound.conf(5) do-ip6: "Enable or disable whether ip6 queries are answered or issued";
+with it off no upstream query goes to an IPv6 address.
+""", root_range()
+        + com_range(glue=f"ns1.example.com. 172800 IN AAAA {v6}\n"
+                         f"ns2.example.com. 172800 IN A {NS2}")
+        + server(v6, entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.6.6.6"),
+                 title="ns1.example.com. over IPv6 (must not be asked)")
+        + server(NS2, entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")
+                 + entry("ns1.example.com. IN A", authority=SOA_COM)),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
+        server_opts="\tdo-ip6: no\n")
+    scenario("iter_harden_glue_no_takes_out_of_zone_glue", """
+harden-glue: no: out-of-zone glue in a referral (com.'s address for a net. name) is used,
+as unbound.conf(5) allows when the option is off
+
+unbound.conf(5) harden-glue: "Will trust glue only if it is within the servers authority";
+off, Unbound's scrub.c stores such addresses ("storing potential poison RRset") and uses
+them from the cache for the delegation.
+""", root_range()
+        + com_range(ns="example.com. 172800 IN NS ns.example.net.",
+                    glue="ns.example.net. 172800 IN A 1.2.3.66")
+        + net_range() + example_net(entry("www.example.com. IN A",
+                                          answer="www.example.com. 3600 IN A 10.0.0.7"))
+        + server("1.2.3.66", entry("www.example.com. IN A",
+                                   answer="www.example.com. 3600 IN A 10.0.0.66"),
+                 title="the out-of-zone glue's address"),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.66"),
+        server_opts="\tharden-glue: no\n")
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1078,6 +1148,7 @@ def build() -> None:
     build_batch2_answers()
     build_batch3()
     build_batch4()
+    build_batch5()
 
 
 if __name__ == "__main__":
