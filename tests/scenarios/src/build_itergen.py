@@ -1134,6 +1134,75 @@ them from the cache for the delegation.
         server_opts="\tharden-glue: no\n")
 
 
+# -- sixth batch (written after the fifth batch's figures) ---------------------------------
+
+
+def build_batch6() -> None:
+    low_min = SOA_COM.replace(" 300", " 30")
+    scenario("iter_cache_min_ttl_raises_negative", """
+cache-min-ttl raises a negative answer's TTL too: an NXDOMAIN whose SOA gives 30 s is kept
+(and its SOA answered) for the minimum, 300 s
+
+unbound.conf(5) cache-min-ttl ("Time to live minimum for RRsets and messages in the
+cache"; cache-min-negative-ttl: "If this is disabled and cache-min-ttl is configured, it
+will take effect instead"); RFC 2308 §5 gives the 30 s, the minimum raises it.
+""", root_range() + com_range()
+        + both(entry("new.example.com. IN A", rcode="NXDOMAIN", authority=low_min)).replace(
+            "RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
+        + both(entry("new.example.com. IN A", answer="new.example.com. 3600 IN A 10.0.0.5")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
+        query(10, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+              authority=low_min.replace("3600 IN SOA", "300 IN SOA"))
+        + "STEP 20 TIME_PASSES ELAPSE 100\n\n"
+        + query(70, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+                authority=low_min.replace("3600 IN SOA", "200 IN SOA")),
+        server_opts="\tcache-min-ttl: 300\n")
+    scenario("iter_cache_min_ttl_raises_zero", """
+cache-min-ttl applies to TTL 0 too: such an answer is kept for the minimum and served from
+the cache with it
+
+unbound.conf(5) cache-min-ttl: "If the minimum kicks in, the data is cached for longer than
+the domain owner intended, and thus less queries are made to look up the data."
+""", root_range() + com_range()
+        + both(entry("www.example.com. IN A", answer="www.example.com. 0 IN A 10.0.0.1")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
+        + both(entry("www.example.com. IN A", answer="www.example.com. 0 IN A 10.0.0.99")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
+        query(10, "www.example.com.", match="all ttl",
+              answer="www.example.com. 60 IN A 10.0.0.1")
+        + "STEP 20 TIME_PASSES ELAPSE 20\n\n"
+        + query(70, "www.example.com.", match="all ttl",
+                answer="www.example.com. 40 IN A 10.0.0.1"),
+        server_opts="\tcache-min-ttl: 60\n")
+    scenario("iter_cname_into_failing_zone", """
+A CNAME into a zone whose every server refuses: SERVFAIL for the client, the chain's
+failure is the answer's
+
+RFC 1034 §5.3.3 step 4 (no server left); RFC 6604 §3 (the rcode of a chain is its last
+name's; a failure there fails the answer).
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A",
+                     answer="www.example.com. 3600 IN CNAME www.example.net."))
+        + server(NSNET, entry("www.example.net. IN A", match="opcode", rcode="REFUSED",
+                              aa=False, copy_query=True), title="ns.example.net. (refuses)"),
+        query(10, "www.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_localhost_glue_not_asked", """
+A server whose glue is a loopback address (127.0.0.53) is never asked (do-not-query-localhost
+is on by default); the zone's other server answers
+
+unbound.conf(5) do-not-query-localhost: "If yes, localhost is added to the
+do-not-query-address entries, both IP6 ::1 and IP4 127.0.0.1/8 ... Default is yes."
+""", root_range()
+        + com_range(glue=f"ns1.example.com. 172800 IN A 127.0.0.53\n"
+                         f"ns2.example.com. 172800 IN A {NS2}")
+        + server("127.0.0.53", entry("www.example.com. IN A",
+                                     answer="www.example.com. 3600 IN A 10.6.6.6"),
+                 title="ns1.example.com. on loopback (must not be asked)")
+        + server(NS2, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1149,6 +1218,7 @@ def build() -> None:
     build_batch3()
     build_batch4()
     build_batch5()
+    build_batch6()
 
 
 if __name__ == "__main__":
