@@ -1203,6 +1203,28 @@ do-not-query-address entries, both IP6 ::1 and IP4 127.0.0.1/8 ... Default is ye
         query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
 
 
+# -- seventh batch (written after the sixth batch's figures) -------------------------------
+
+
+def build_batch7() -> None:
+    low_min = SOA_COM.replace(" 300", " 30")
+    scenario("iter_cache_min_negative_ttl", """
+cache-min-negative-ttl raises negative answers' TTLs, in place of cache-min-ttl, which still
+raises positive ones
+
+unbound.conf(5) cache-min-negative-ttl: "Time to live minimum for negative responses ... If
+this is disabled and cache-min-ttl is configured, it will take effect instead ... This
+applies to NXDOMAIN and NODATA answers."
+""", root_range() + com_range() + both(
+        entry("new.example.com. IN A", rcode="NXDOMAIN", authority=low_min)
+        + entry("www.example.com. IN A", answer="www.example.com. 10 IN A 10.0.0.2")),
+        query(10, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+              authority=low_min.replace("3600 IN SOA", "120 IN SOA"))
+        + query(20, "www.example.com.", match="all ttl",
+                answer="www.example.com. 300 IN A 10.0.0.2"),
+        server_opts="\tcache-min-ttl: 300\n\tcache-min-negative-ttl: 120\n")
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1219,6 +1241,7 @@ def build() -> None:
     build_batch4()
     build_batch5()
     build_batch6()
+    build_batch7()
 
 
 if __name__ == "__main__":
