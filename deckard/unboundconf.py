@@ -166,6 +166,7 @@ TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
     "cache-max-ttl": "cache_max_ttl",
     "cache-max-negative-ttl": "cache_max_negative_ttl",
+    "cache-min-negative-ttl": "cache_min_negative_ttl",
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
 

@@ -59,8 +59,10 @@ def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: 
     target = c.target or name
     if c.soa is not None:
         proofs = tuple(c.proofs)
-        # cache-min-ttl raises the negative TTL too, after its cap (Unbound's rdata_copy)
-        min_ttl = 0 if config.serve_original_ttl else config.cache_min_ttl
+        # cache-min-negative-ttl (else cache-min-ttl) raises the negative TTL, after its
+        # cap (Unbound's rdata_copy)
+        min_ttl = 0 if config.serve_original_ttl else (
+            config.cache_min_negative_ttl or config.cache_min_ttl)
         if c.kind is Kind.NXDOMAIN:
             cache.negative.put_nxdomain(target, c.soa, now, proofs=proofs, min_ttl=min_ttl)
         else:

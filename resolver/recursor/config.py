@@ -129,6 +129,9 @@ class RecursorConfig:
     cache_min_ttl: int = 0
     cache_max_ttl: int = MAX_TTL_S
     cache_max_negative_ttl: int = MAX_NEGATIVE_TTL_S
+    # Unbound's cache-min-negative-ttl: the least TTL of NXDOMAIN and NODATA answers; 0
+    # (disabled): cache_min_ttl "will take effect instead" (unbound.conf(5)).
+    cache_min_negative_ttl: int = 0
     # Keep what the server sent beside a positive answer for answers from the cache too
     # (for non-minimal responses; off where replies are minimal, to spare the work).
     keep_extras: bool = False

@@ -196,6 +196,8 @@ def test_options_are_translated() -> None:
     assert off.scrub_promiscuous is False and off.unsupported == ()
     with pytest.raises(ScenarioError, match="cache-min-ttl: 'ten' is not a number"):
         parse(Path("x.rpl"), scenario_text("	cache-min-ttl: ten"))
+    neg = parse(Path("x.rpl"), scenario_text("	cache-min-negative-ttl: 5")).config
+    assert neg.ttl_bounds == (("cache_min_negative_ttl", 5),) and neg.unsupported == ()
     with pytest.raises(ScenarioError, match="max-query-restarts: '0' is not a positive"):
         parse(Path("x.rpl"), scenario_text("	max-query-restarts: 0"))
 
