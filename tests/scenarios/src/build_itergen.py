@@ -1225,6 +1225,63 @@ applies to NXDOMAIN and NODATA answers."
         server_opts="\tcache-min-ttl: 300\n\tcache-min-negative-ttl: 120\n")
 
 
+# -- eighth batch (written after the seventh batch's figures) ------------------------------
+
+
+def build_batch8() -> None:
+    public = both(entry("gone.example.com. IN A", answer="gone.example.com. 3600 IN A 10.6.6.6"))
+    scenario("iter_stub_first_nxdomain_is_final", """
+stub-first: yes falls back only when the stub fails: an NXDOMAIN from the stub's server is
+the answer, the public delegation is not asked
+
+unbound.conf(5) stub-first: "If enabled, a query is attempted without the stub clause if it
+fails" (fails: "would have caused SERVFAIL because the servers are unreachable"); an
+NXDOMAIN is an answer (RFC 2308 §2.1).
+""", root_range() + com_range() + public
+        + server("1.2.3.9", entry("gone.example.com. IN A", rcode="NXDOMAIN",
+                                  authority=SOA_COM), title="the stub's server"),
+        query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode answer"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "stub-zone:\n\tname: \"example.com\"\n\tstub-addr: 1.2.3.9\n"
+              "\tstub-first: yes\n")
+    scenario("iter_forward_first_nxdomain_is_final", """
+forward-first: yes falls back only on SERVFAIL: the forwarder's NXDOMAIN is the answer, the
+public delegation is not asked
+
+unbound.conf(5) forward-first: "If a forwarded query is met with a SERVFAIL error, and this
+option is enabled, unbound will fall back to normal recursive resolution".
+""", root_range() + com_range() + public
+        + server("1.2.3.20", entry("gone.example.com. IN A", aa=False, rcode="NXDOMAIN",
+                                   authority=SOA_COM)
+                 .replace("REPLY QR NXDOMAIN", "REPLY QR RD RA NXDOMAIN"),
+                 title="the forwarder"),
+        query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode answer"),
+        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+              "forward-zone:\n\tname: \"example.com\"\n\tforward-addr: 1.2.3.20\n"
+              "\tforward-first: yes\n")
+    scenario("iter_nodata_type1_without_aa", """
+A NODATA with the zone's SOA and NS in authority (RFC 2308 §2.2 type 1) is a NODATA even
+without AA (and without RA): the empty answer, not SERVFAIL
+
+RFC 2308 §2.2 (NO DATA RESPONSE: TYPE 1, "the authority section will contain an SOA record,
+or there will be no NS records there"); Unbound's iter_resptype.c looks for the SOA first:
+"that means a NOERROR/NODATA" unless RA is set without AA.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN TXT", aa=False, authority=f"""
+{SOA_COM}
+example.com. 3600 IN NS ns1.example.com.
+example.com. 3600 IN NS ns2.example.com.
+""")), query(10, "www.example.com.", "TXT", match="opcode qname qtype rcode answer"))
+    scenario("iter_nxdomain_without_soa", """
+An authoritative NXDOMAIN without an SOA is still NXDOMAIN for the client
+
+RFC 1035 §4.1.1 (rcode 3, name error: "the domain name referenced in the query does not
+exist"); RFC 2308 §5 (without an SOA it is not cached, not less of an answer); Unbound's
+iter_resptype.c: "If the message is NXDOMAIN, then it answers the question."
+""", root_range() + com_range() + both(entry("gone.example.com. IN A", rcode="NXDOMAIN")),
+        query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode answer"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1242,6 +1299,7 @@ def build() -> None:
     build_batch5()
     build_batch6()
     build_batch7()
+    build_batch8()
 
 
 if __name__ == "__main__":
