@@ -1282,6 +1282,55 @@ iter_resptype.c: "If the message is NXDOMAIN, then it answers the question."
         query(10, "gone.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode answer"))
 
 
+# -- ninth batch (written after the eighth batch's figures) --------------------------------
+
+
+def build_batch9() -> None:
+    scenario("iter_referral_ttl_zero_still_followed", """
+A referral whose NS RRset and glue have TTL 0 is still followed for the query in progress
+
+RFC 1035 §3.2.1: TTL zero means the RR "can only be used for the transaction in progress,
+and should not be cached" (used, then, for this transaction); RFC 2181 §8.
+""", root_range()
+        + com_range(ns="example.com. 0 IN NS ns1.example.com.\n"
+                       "example.com. 0 IN NS ns2.example.com.",
+                    glue=f"ns1.example.com. 0 IN A {NS1}\nns2.example.com. 0 IN A {NS2}")
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+    scenario("iter_cname_ttl_zero_followed", """
+A CNAME with TTL 0 is followed and answered with TTL 0 beside its target's address
+
+RFC 1035 §3.2.1 (TTL 0: used for the transaction in progress); RFC 1034 §4.3.2 step 3c.
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A",
+                     answer="www.example.com. 0 IN CNAME www.example.net."))
+        + example_net(entry("www.example.net. IN A",
+                            answer="www.example.net. 3600 IN A 10.0.0.9")),
+        query(10, "www.example.com.", match="all ttl", answer="""
+www.example.com. 0 IN CNAME www.example.net.
+www.example.net. 3600 IN A 10.0.0.9
+"""))
+    scenario("iter_qtype_any_on_an_alias", """
+qtype ANY for a name that is an alias: the CNAME is the answer and is not followed
+
+RFC 1034 §3.6.2 (a CNAME owner has no other data; ANY returns what the name has); Unbound's
+iter_resptype.c: "not a referral, and qtype any, thus an answer".
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN ANY",
+                     answer="www.example.com. 3600 IN CNAME www.example.net.")),
+        query(10, "www.example.com.", "ANY", match="opcode qname qtype rcode answer",
+              answer="www.example.com. IN CNAME www.example.net."))
+    scenario("iter_answer_owner_case_differs", """
+An answer whose owner name is spelt in another case than the question is the answer:
+names compare without regard to case
+
+RFC 1034 §3.1 ("name servers and resolvers must compare them in a case-insensitive
+manner"); RFC 4343 §3.
+""", root_range() + com_range()
+        + both(entry("www.example.com. IN A", answer="WWW.Example.COM. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1300,6 +1349,7 @@ def build() -> None:
     build_batch6()
     build_batch7()
     build_batch8()
+    build_batch9()
 
 
 if __name__ == "__main__":
