@@ -337,6 +337,25 @@ async def test_a_cname_chain_longer_than_max_query_restarts_is_servfail(
         assert len(res.answer) == 100 - start
 
 
+def ttl0_referral_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 0 NS ns.ex.",),
+                     additional=("ns.ex. 0 A " + TLD,))
+    return reply(query, answer=(f"{query.question[0].name} 300 A 127.100.0.7",))
+
+
+async def test_a_referral_with_ttl_zero_is_used_for_the_query_in_progress() -> None:
+    """RFC 1035 §3.2.1: TTL 0 data "can only be used for the transaction in progress": the
+    referral's glue (not cached) still takes the query to the child, nothing else is
+    asked; the next query gets the referral again."""
+    recursor, conductor, transport, _ = make(ttl0_referral_world, qmin=False)
+    for name in ("www.ex.", "mail.ex."):
+        res = await resolve(recursor, conductor, name)
+        assert addresses(res) == {"127.100.0.7"}
+    assert [(a, q) for a, q, _ in transport.questions()] == [
+        (ROOT, "www.ex."), (TLD, "www.ex."), (ROOT, "mail.ex."), (TLD, "mail.ex.")]
+
+
 @pytest.mark.parametrize("klass", ["CH", "HS", "NONE"])
 async def test_a_question_of_a_class_without_hints_is_refused_unasked(klass: str) -> None:
     """Root hints are class IN: a CH question has no servers to start from and is REFUSED
