@@ -1331,6 +1331,52 @@ manner"); RFC 4343 §3.
         query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
 
 
+# -- tenth batch (written after the ninth batch's figures) ---------------------------------
+
+
+def build_batch10() -> None:
+    zero_soa = SOA_COM.replace("3600 IN SOA", "0 IN SOA")
+    scenario("iter_negative_ttl_zero_not_cached", """
+A negative answer whose SOA has TTL 0 is answered with TTL 0 and not cached: asked again,
+the name is looked up anew
+
+RFC 2308 §5 (the negative TTL is min(SOA TTL, MINIMUM), here 0) and RFC 1035 §3.2.1 (TTL 0
+is not cached).
+""", root_range() + com_range()
+        + both(entry("new.example.com. IN A", rcode="NXDOMAIN", authority=zero_soa)).replace(
+            "RANGE_BEGIN 0 1000", "RANGE_BEGIN 0 50")
+        + both(entry("new.example.com. IN A", answer="new.example.com. 3600 IN A 10.0.0.5")
+               ).replace("RANGE_BEGIN 0 1000", "RANGE_BEGIN 60 1000"),
+        query(10, "new.example.com.", rcode="NXDOMAIN", match="all ttl", authority=zero_soa)
+        + "STEP 20 TIME_PASSES ELAPSE 2\n\n"
+        + query(70, "new.example.com.", answer="new.example.com. IN A 10.0.0.5"))
+    scenario("iter_glueless_ns_address_ttl_zero", """
+A glueless nameserver whose address comes with TTL 0 is still asked for the query in
+progress
+
+RFC 1035 §3.2.1 (TTL 0: used for the transaction in progress); RFC 1034 §5.3.3 step 3 (the
+server name is resolved, then the server asked).
+""", root_range() + com_range(ns="example.com. 172800 IN NS ns.example.net.") + net_range()
+        + server(NSNET, entry("ns.example.net. IN A", answer=f"ns.example.net. 0 IN A {NSNET}")
+                 + nodata("ns.example.net.", "AAAA", "example.net.")
+                 + entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.7"),
+                 title="ns.example.net."),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
+    scenario("iter_qmin_referrals_ttl_zero", """
+QNAME minimisation through referrals whose NS RRsets and glue have TTL 0: each is used for
+the query in progress and the name is found
+
+RFC 9156 §3 (the minimised walk follows each referral) and RFC 1035 §3.2.1 (TTL 0 data is
+used for the transaction in progress).
+""", root_range().replace("com. 172800 IN NS", "com. 0 IN NS").replace(
+            f"a.gtld-servers.net. 172800 IN A {COM}", f"a.gtld-servers.net. 0 IN A {COM}")
+        + com_range(ns="example.com. 0 IN NS ns1.example.com.\n"
+                       "example.com. 0 IN NS ns2.example.com.",
+                    glue=f"ns1.example.com. 0 IN A {NS1}\nns2.example.com. 0 IN A {NS2}")
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"), qmin=True)
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1350,6 +1396,7 @@ def build() -> None:
     build_batch7()
     build_batch8()
     build_batch9()
+    build_batch10()
 
 
 if __name__ == "__main__":
