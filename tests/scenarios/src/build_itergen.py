@@ -1377,30 +1377,6 @@ used for the transaction in progress).
         query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"), qmin=True)
 
 
-# -- eleventh batch (written after the tenth batch's figures) ------------------------------
-
-
-def build_batch11() -> None:
-    scenario("iter_all_servers_unreachable", """
-Every server of a zone is unreachable (no reply at all): SERVFAIL once they are all tried
-
-RFC 1034 §5.3.3 step 4 (a timeout: the next server; none left: failure); RFC 4697 §2.1
-(unresponsive servers); the resolver does not wait for ever (RFC 1035 §7.2).
-""", root_range() + com_range(glue="ns1.example.com. 172800 IN A 1.2.3.97\n"
-                                     "ns2.example.com. 172800 IN A 1.2.3.98"),
-        query(10, "www.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
-    scenario("iter_dead_root_hint", """
-Of two root hints one never answers: the other primes the root and the name is resolved
-
-RFC 8109 §3 (priming goes to the hints; "if a resolver does not get a response ... it tries
-another"); RFC 1034 §5.3.3 step 4.
-""", root_range() + com_range() + both(
-        entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
-        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
-        zones=f"stub-zone:\n\tname: \".\"\n\tstub-addr: 198.41.0.99\n"
-              f"\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n")
-
-
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1421,7 +1397,6 @@ def build() -> None:
     build_batch8()
     build_batch9()
     build_batch10()
-    build_batch11()
 
 
 if __name__ == "__main__":
