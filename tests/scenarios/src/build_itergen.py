@@ -1377,6 +1377,60 @@ used for the transaction in progress).
         query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"), qmin=True)
 
 
+# -- twelfth batch (written after the eleventh batch's figures) ----------------------------
+
+
+def build_batch12() -> None:
+    scenario("iter_qmin_soa_at_zone_apex", """
+QNAME minimisation, a question for a zone's SOA: the zone's own servers are reached and
+their authoritative SOA is the answer
+
+RFC 9156 §3 (minimised walk to the zone, then the full question); RFC 1034 §4.3.2 (the
+apex data is the zone's, not its parent's).
+""", root_range() + com_range() + both(
+        entry("example.com. IN SOA", answer=SOA_COM)
+        + entry("example.com. IN A", authority=SOA_COM)),
+        query(10, "example.com.", "SOA", match="opcode qname qtype rcode answer",
+              answer=SOA_COM.replace("3600 IN SOA", "IN SOA")), qmin=True)
+    scenario("iter_ns_question_below_a_cut", """
+An NS question for a name that is no zone cut (www.example.com.) is a NODATA from the zone
+that holds the name
+
+RFC 1034 §4.3.2 step 3a; RFC 2308 §2.2 (NODATA with the zone's SOA).
+""", root_range() + com_range() + both(entry("www.example.com. IN NS", authority=SOA_COM)),
+        query(10, "www.example.com.", "NS", authority=SOA_COM.replace("3600 IN SOA", "IN SOA")))
+    scenario("iter_qmin_aaaa_full_name", """
+QNAME minimisation with a question for AAAA: the full name's AAAA is the answer (asked after
+whatever probes the resolver makes with its minimising type)
+
+RFC 9156 §3 ("the full QNAME and the original QTYPE" at the end); Unbound also asks the full
+name with qtype A first (processQueryTargets), which the server answers.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")
+        + entry("www.example.com. IN AAAA", answer="www.example.com. 3600 IN AAAA 2001:db8::2")),
+        query(10, "www.example.com.", "AAAA", answer="www.example.com. IN AAAA 2001:db8::2"),
+        qmin=True)
+    scenario("iter_snoop_cached_cname_chain", """
+access-control allow_snoop: a question without RD whose CNAME chain is all cached is
+answered from the cache, the whole chain
+
+unbound.conf(5) access-control allow_snoop ("nonrecursive queries ... answered from the
+cache"); RFC 1034 §4.3.1 (a server answers from its data without recursion).
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A",
+                     answer="www.example.com. 3600 IN CNAME www.example.net."))
+        + example_net(entry("www.example.net. IN A",
+                            answer="www.example.net. 3600 IN A 10.0.0.9")),
+        query(10, "www.example.com.", answer="""
+www.example.com. IN CNAME www.example.net.
+www.example.net. IN A 10.0.0.9
+""") + ask(20, "www.example.com.", rd=False)
+        + check(21, "www.example.com.", flags="QR RA", answer="""
+www.example.com. IN CNAME www.example.net.
+www.example.net. IN A 10.0.0.9
+"""), server_opts="\taccess-control: 127.0.0.1 allow_snoop\n")
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1397,6 +1451,7 @@ def build() -> None:
     build_batch8()
     build_batch9()
     build_batch10()
+    build_batch12()
 
 
 if __name__ == "__main__":
