@@ -1431,6 +1431,42 @@ www.example.net. IN A 10.0.0.9
 """), server_opts="\taccess-control: 127.0.0.1 allow_snoop\n")
 
 
+# -- thirteenth batch (written after the twelfth batch's figures) --------------------------
+
+
+def build_batch13() -> None:
+    scenario("iter_nonauth_answer_with_referral", """
+A parent's non-authoritative reply that carries an address for the name and, in authority,
+the delegation of the child zone is a referral: the child's authoritative answer is used
+
+Unbound's iter_resptype.c: a non-AA answer is only "provisionally" an answer ("it very well
+could be a REFERRAL"); an NS set below the zone asked makes it RESPONSE_TYPE_REFERRAL; RFC
+2181 §5.4.1 (a non-authoritative answer ranks below the zone's own).
+""", root_range()
+        + com_range(extra=entry("www.example.com. IN A", aa=False,
+                                answer="www.example.com. 3600 IN A 10.6.6.6", authority="""
+example.com. 172800 IN NS ns1.example.com.
+example.com. 172800 IN NS ns2.example.com.
+""", additional=f"ns1.example.com. 172800 IN A {NS1}\nns2.example.com. 172800 IN A {NS2}"))
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+    scenario("iter_lame_glued_server_then_glueless", """
+The only server with glue refuses: the zone's glueless server name is resolved and asked
+
+RFC 1034 §5.3.3 steps 3 and 4 (SLIST holds every server; those without addresses are
+resolved when the others fail); RFC 4697 §2.3.
+""", root_range()
+        + com_range(ns="example.com. 172800 IN NS ns1.example.com.\n"
+                       "example.com. 172800 IN NS ns.example.net.",
+                    glue=f"ns1.example.com. 172800 IN A {NS1}")
+        + net_range()
+        + server(NS1, entry("www.example.com. IN A", match="opcode", rcode="REFUSED",
+                            aa=False, copy_query=True), title="ns1.example.com. (refuses)")
+        + example_net(entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.7")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1452,6 +1488,7 @@ def build() -> None:
     build_batch9()
     build_batch10()
     build_batch12()
+    build_batch13()
 
 
 if __name__ == "__main__":
