@@ -1441,7 +1441,9 @@ the delegation of the child zone is a referral: the child's authoritative answer
 
 Unbound's iter_resptype.c: a non-AA answer is only "provisionally" an answer ("it very well
 could be a REFERRAL"); an NS set below the zone asked makes it RESPONSE_TYPE_REFERRAL; RFC
-2181 §5.4.1 (a non-authoritative answer ranks below the zone's own).
+2181 §5.4.1 (a non-authoritative answer ranks below the zone's own).  With
+iter-scrub-promiscuous: no (with yes, Unbound 1.24.1's default, the scrubber removes the NS
+set from a reply with an answer first, and the answer stands).
 """, root_range()
         + com_range(extra=entry("www.example.com. IN A", aa=False,
                                 answer="www.example.com. 3600 IN A 10.6.6.6", authority="""
@@ -1449,7 +1451,8 @@ example.com. 172800 IN NS ns1.example.com.
 example.com. 172800 IN NS ns2.example.com.
 """, additional=f"ns1.example.com. 172800 IN A {NS1}\nns2.example.com. 172800 IN A {NS2}"))
         + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
-        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
+        server_opts="\titer-scrub-promiscuous: no\n")
     scenario("iter_lame_glued_server_then_glueless", """
 The only server with glue refuses: the zone's glueless server name is resolved and asked
 
