@@ -1470,6 +1470,43 @@ resolved when the others fail); RFC 4697 §2.3.
         query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
 
 
+# -- fourteenth batch (written after the thirteenth batch's figures) -----------------------
+
+
+def build_batch14() -> None:
+    scenario("iter_answer_other_type_not_cached", """
+An answer that carries an RRset of another type for the name (a TXT beside the A asked) does
+not answer a later question for that type: it is asked of the zone
+
+Unbound's scrub.c removes answer-section RRsets whose type is not the question's ("remove
+irrelevant RRset"); RFC 2181 §5.4.1 (data not asked for is not trusted as an answer).
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN A 10.0.0.2
+www.example.com. 3600 IN TXT "unasked"
+""") + entry("www.example.com. IN TXT", answer='www.example.com. 3600 IN TXT "asked"')),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2")
+        + query(20, "www.example.com.", "TXT", answer='www.example.com. IN TXT "asked"'))
+    scenario("iter_answer_ns_for_the_name_not_a_delegation", """
+An NS RRset for the question's own name in the answer to an A question (with an address for
+its server) is no delegation: a name below it is still asked of the zone's servers
+
+Unbound's scrub.c (answer-section RRsets of another type are removed; iter-scrub-promiscuous
+removes NS sets from replies with an answer); RFC 2181 §5.4.1 (only a referral delegates).
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN A 10.0.0.2
+www.example.com. 3600 IN NS ns.evil.example.com.
+""", additional="ns.evil.example.com. 3600 IN A 6.6.6.6")
+        + entry("host.www.example.com. IN A",
+                answer="host.www.example.com. 3600 IN A 10.0.0.8"))
+        + server("6.6.6.6", entry("host.www.example.com. IN A",
+                                  answer="host.www.example.com. 3600 IN A 10.6.6.6"),
+                 title="the address the answer's NS set points at (must not be asked)"),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2")
+        + query(20, "host.www.example.com.", answer="host.www.example.com. IN A 10.0.0.8"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1492,6 +1529,7 @@ def build() -> None:
     build_batch10()
     build_batch12()
     build_batch13()
+    build_batch14()
 
 
 if __name__ == "__main__":
