@@ -1507,6 +1507,44 @@ www.example.com. 3600 IN NS ns.evil.example.com.
         + query(20, "host.www.example.com.", answer="host.www.example.com. IN A 10.0.0.8"))
 
 
+# -- fifteenth batch (written after the fourteenth batch's figures) ------------------------
+
+
+def build_batch15() -> None:
+    scenario("iter_referral_to_the_same_server_loop", """
+A server that refers a child zone to itself and, asked as the child's server, refers again
+(never answering) ends in SERVFAIL, not an endless walk
+
+RFC 1034 §5.3.3 (bounded work); Unbound's iter_resptype.c: asked as the child's server, the
+child's NS set again without AA is no answer ("a lame server ... gives ns==zone delegation
+from cache without AA bit"); RFC 4697 §2.3.
+""", root_range() + com_range() + both(
+        entry("sub.example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+              authority="sub.example.com. 86400 IN NS ns1.example.com.")
+        + entry("ns1.example.com. IN A", answer=f"ns1.example.com. 3600 IN A {NS1}")
+        + nodata("ns1.example.com.", "AAAA", "example.com.")),
+        query(10, "www.sub.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"))
+    scenario("iter_answer_ns_for_the_name_not_promiscuous", """
+With iter-scrub-promiscuous: no too, an NS RRset for the question's name in the answer
+section of an A answer is not a delegation: a name below it is asked of the zone's servers
+
+Unbound's scrub.c removes answer-section RRsets whose type is not the question's ("remove
+irrelevant RRset"), whatever iter-scrub-promiscuous says; RFC 2181 §5.4.1.
+""", root_range() + com_range() + both(
+        entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN A 10.0.0.2
+www.example.com. 3600 IN NS ns.evil.example.com.
+""", additional="ns.evil.example.com. 3600 IN A 6.6.6.6")
+        + entry("host.www.example.com. IN A",
+                answer="host.www.example.com. 3600 IN A 10.0.0.8"))
+        + server("6.6.6.6", entry("host.www.example.com. IN A",
+                                  answer="host.www.example.com. 3600 IN A 10.6.6.6"),
+                 title="the address the answer's NS set points at (must not be asked)"),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2")
+        + query(20, "host.www.example.com.", answer="host.www.example.com. IN A 10.0.0.8"),
+        server_opts="\titer-scrub-promiscuous: no\n")
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -1530,6 +1568,7 @@ def build() -> None:
     build_batch12()
     build_batch13()
     build_batch14()
+    build_batch15()
 
 
 if __name__ == "__main__":
