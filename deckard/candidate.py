@@ -142,7 +142,8 @@ class CandidateConfig:
     validation: ValidationConfig = ValidationConfig()
     minimal_responses: bool = True
     minimal_ns_answers: bool = True  # off: answers to NS keep their extras (Unbound's way)
-    ttl_bounds: tuple[tuple[str, int], ...] = ()  # RecursorConfig fields: cache_*_ttl
+    # RecursorConfig numbers: cache_*_ttl, max_query_restarts
+    ttl_bounds: tuple[tuple[str, int], ...] = ()
     local: LocalConfig | None = None  # local zones (testbound: with Unbound's defaults)
     stale: tuple[tuple[str, int | bool], ...] = ()  # RecursorConfig fields: serve_expired*
     private: PrivateAddresses = PrivateAddresses()  # private-address / private-domain
@@ -461,7 +462,10 @@ class Candidate:
     async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         """A query without RD answered from the cache only (Unbound's allow_snoop): the
         cached answer, else a referral to the closest servers the cache knows (RFC 1034
-        §4.3.1), else SERVFAIL.  Nothing is sent upstream."""
+        §4.3.1), else (nothing cached, the root's NS RRset expired too) the root primed
+        now, answered as Unbound answers with its priming response: the root's NS RRset in
+        the answer section, its servers' addresses in the additional section; SERVFAIL when
+        the root cannot be primed.  Nothing else is sent upstream."""
         cached = self.recursor.cached(request)
         if cached is not None:
             return await ResolverAnswerer(
@@ -472,10 +476,14 @@ class Candidate:
             ).answer(request, query)
         reply = dns.message.make_response(query, recursion_available=True)
         referral = self.recursor.cached_referral(request.qname, request.qtype)
-        if referral is None:
+        if referral is not None:
+            reply.authority, reply.additional = referral
+            return reply
+        primed = await self.recursor.primed_root(self.answerer.exchanger)
+        if primed is None:
             reply.set_rcode(dns.rcode.SERVFAIL)
             return reply
-        reply.authority, reply.additional = referral
+        reply.answer, reply.additional = primed
         return reply
 
     @property

@@ -17,9 +17,11 @@ step) with Deckard's rules:
 4. otherwise an address that no range lists is an unknown server: no answer (a timeout),
    noted in the log; a listed one gets SERVFAIL and an undefined answer.
 
-ADJUST ``copy_id`` copies the query ID and the query's name into the first question (the
-template's type stays), ``copy_query`` copies the whole question, and either one rebuilds
-EDNS from the query (present iff the query had it, its version and flags, payload 1232);
+ADJUST ``copy_id`` copies the query ID and (Deckard dialect only, as CZ.NIC's Deckard does
+for the 0x20 case; testbound's testpkts.c copies the ID alone, and here the query's
+spelling of the same name) the query's name into the first question (the template's type
+stays), ``copy_query`` copies the whole question, and either one rebuilds EDNS from the
+query (present iff the query had it, its version and flags, payload 1232);
 ``raw_id`` patches a RAW reply's ID; ``do_not_answer`` sends nothing.  No truncation is
 applied: TC appears only where an entry says so.
 
@@ -242,10 +244,11 @@ def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random, *,
     """The reply ``entry`` makes to ``query``: its template with ADJUST applied, as wire.
 
     ``echo_case`` off (testbound): ``copy_id`` copies the ID alone, as testpkts.c's
-    adjust_packet does, so a question naming the query's name keeps the entry's spelling
-    of it: a server that does not echo the 0x20 case (only ``copy_query`` copies the
-    question as asked).  A question naming another name still gets the query's name, as
-    in Deckard (a lenient reading the dialect kept before)."""
+    adjust_packet does: the question stays as the entry spells it, so the query's name in
+    another case is a server that does not echo the 0x20 case (only ``copy_query`` copies
+    the question as asked), and a question naming another name stays a reply to another
+    question (Unbound drops it, scrub.c).  On (Deckard): ``copy_id`` also writes the
+    query's name into the first question, as CZ.NIC's Deckard does."""
     if entry.raw is not None:
         data = bytearray(entry.raw)
         patch = "raw_id" in entry.adjust or (entry.edns is not None and "copy_id" in entry.adjust)
@@ -257,8 +260,7 @@ def build_reply(entry: Entry, query: dns.message.Message, rng: random.Random, *,
     copy_query = "copy_query" in entry.adjust
     if copy_id:
         msg.id = query.id
-        if msg.question and query.question and (
-                echo_case or msg.question[0].name != query.question[0].name):
+        if msg.question and query.question and echo_case:
             first = msg.question[0]
             renamed = dns.rrset.RRset(query.question[0].name, first.rdclass, first.rdtype)
             msg.question[0] = renamed

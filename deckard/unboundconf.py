@@ -192,8 +192,13 @@ TTL_BOUNDS = {
     "cache-min-ttl": "cache_min_ttl",
     "cache-max-ttl": "cache_max_ttl",
     "cache-max-negative-ttl": "cache_max_negative_ttl",
+    "cache-min-negative-ttl": "cache_min_negative_ttl",
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
+
+ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts"}
+"""Unbound's iterator limits (whole numbers, at least 1), as RecursorConfig fields of the
+same meaning; carried with the TTL bounds (both are RecursorConfig numbers)."""
 
 SERVE_EXPIRED: dict[str, tuple[str, type]] = {
     "serve-expired": ("serve_expired", bool),
@@ -426,6 +431,10 @@ class _Reader:
             if not value.isdigit():
                 raise self.error(lineno, f"{key}: {value!r} is not a number of seconds")
             self.ttl_bounds[TTL_BOUNDS[key]] = int(value)
+        elif key in ITERATOR_NUMBERS:
+            if not value.isdigit() or int(value) == 0:
+                raise self.error(lineno, f"{key}: {value!r} is not a positive number")
+            self.ttl_bounds[ITERATOR_NUMBERS[key]] = int(value)
         elif key in SERVE_EXPIRED:
             field, kind = SERVE_EXPIRED[key]
             if kind is bool:

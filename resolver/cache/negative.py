@@ -128,11 +128,13 @@ class NegativeCache(ArcBacked):
         now: float,
         proofs: Iterable[dns.rrset.RRset] | None = None,
         security: Security = Security.INDETERMINATE,
+        min_ttl: int = 0,
     ) -> bool:
-        """Cache "``name`` does not exist"; whether it was stored."""
+        """Cache "``name`` does not exist"; whether it was stored.  ``min_ttl``: see
+        :meth:`_put`."""
         if name == dns.name.root:
             raise ValueError("the root always exists")
-        return self._put("nxdomain", name, None, soa_rrset, now, proofs, security)
+        return self._put("nxdomain", name, None, soa_rrset, now, proofs, security, min_ttl)
 
     def put_nodata(
         self,
@@ -142,12 +144,14 @@ class NegativeCache(ArcBacked):
         now: float,
         proofs: Iterable[dns.rrset.RRset] | None = None,
         security: Security = Security.INDETERMINATE,
+        min_ttl: int = 0,
     ) -> bool:
         """Cache "``name`` exists but has no ``rdtype``"; whether it was stored.
 
         The name exists after all, so an NXDOMAIN cached for it is dropped.
         """
-        stored = self._put("nodata", name, int(rdtype), soa_rrset, now, proofs, security)
+        stored = self._put("nodata", name, int(rdtype), soa_rrset, now, proofs, security,
+                           min_ttl)
         if stored:
             self._arc.pop(("nxdomain", key_name(name), 0, int(soa_rrset.rdclass)))
         return stored
@@ -183,12 +187,17 @@ class NegativeCache(ArcBacked):
         now: float,
         proofs: Iterable[dns.rrset.RRset] | None,
         security: Security,
+        min_ttl: int = 0,
     ) -> bool:
+        """``min_ttl`` (a resolver's cache-min-ttl) raises the negative TTL after the cap,
+        as Unbound's rdata_copy raises a negative answer's SOA to cache-min-ttl after
+        cache-max-negative-ttl ("If this is disabled and cache-min-ttl is configured, it
+        will take effect instead", unbound.conf(5) cache-min-negative-ttl)."""
         if soa_rrset.rdtype != dns.rdatatype.SOA or len(soa_rrset) != 1:
             raise ValueError("a negative answer needs exactly one SOA record")
         soa_rdata = soa_rrset[0]
         assert isinstance(soa_rdata, dns.rdtypes.ANY.SOA.SOA)
-        ttl = clamp_ttl(min(soa_rrset.ttl, soa_rdata.minimum), self.max_ttl)
+        ttl = max(min_ttl, clamp_ttl(min(soa_rrset.ttl, soa_rdata.minimum), self.max_ttl))
         return self._store(kind, name, rdtype, soa_rrset, int(soa_rrset.rdclass), ttl,
                            tuple(proofs or ()), security, now)
 

@@ -69,6 +69,15 @@ class ServerAddresses:
         addrs = [a for a in self.view.addresses(ns_names) if a not in exclude]
         if addrs:
             return addrs
+        # Glue a referral of this very query gave for names the cache holds no address of
+        # (its TTL was 0, so it was not cached: RFC 1035 §3.2.1, such data "can only be
+        # used for the transaction in progress"; Unbound builds the delegation point from
+        # the referral message itself).
+        fresh = [a for ns in ns_names if not self.view.addresses([ns])
+                 for a in budget.parent_glue.get(ns, [])
+                 if a not in exclude and self.config.usable(a)]
+        if fresh:
+            return fresh
         if depth >= MAX_SUBQUERY_DEPTH:
             raise ResolutionFailed(f"nameserver lookups nested too deep under {zone}")
         looked = 0

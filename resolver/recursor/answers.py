@@ -60,14 +60,19 @@ def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: 
     target = c.target or name
     if c.soa is not None:
         proofs = tuple(c.proofs)
+        # cache-min-negative-ttl (else cache-min-ttl) raises the negative TTL, after its
+        # cap (Unbound's rdata_copy)
+        min_ttl = 0 if config.serve_original_ttl else (
+            config.cache_min_negative_ttl or config.cache_min_ttl)
         if store and c.kind is Kind.NXDOMAIN:
-            cache.negative.put_nxdomain(target, c.soa, now, proofs=proofs)
+            cache.negative.put_nxdomain(target, c.soa, now, proofs=proofs, min_ttl=min_ttl)
         elif store:
-            cache.negative.put_nodata(target, qtype, c.soa, now, proofs=proofs)
+            cache.negative.put_nodata(target, qtype, c.soa, now, proofs=proofs,
+                                      min_ttl=min_ttl)
         # RFC 2308 §3: the SOA of a negative answer carries the negative TTL.
         soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)
         soa.update(c.soa)
-        soa.ttl = min(c.soa.ttl, c.soa[0].minimum, config.cache_max_negative_ttl)
+        soa.ttl = max(min_ttl, min(c.soa.ttl, c.soa[0].minimum, config.cache_max_negative_ttl))
         soa_sigs = [_capped(s, soa.ttl) for s in _sig_list(c, c.soa)]
         authority = [soa, *soa_sigs, *(r for r in c.proofs if r not in soa_sigs
                                        and not _covers_soa(r))]

@@ -12,7 +12,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from resolver.cache import CachedRRset, DnsCache, Security
+from resolver.cache import CachedRRset, DnsCache, Rank, Security
 from resolver.clock import Clock
 from resolver.model import with_ttl
 from resolver.recursor.answers import with_sigs
@@ -21,6 +21,9 @@ from resolver.recursor.config import Budget, ConfiguredZone, RecursorConfig, Ste
 
 T = dns.rdatatype
 IN = dns.rdataclass.IN
+# The least rank a cached RRset needs to answer a client (RFC 2181 §5.4.1): not glue
+# (ADDITIONAL), not a referral's NS set (AUTHORITY_NONAUTH).
+ANSWERABLE = Rank.ANSWER_NONAUTH
 
 
 class CacheView:
@@ -35,13 +38,20 @@ class CacheView:
 
     # -- answers ----------------------------------------------------------------------------
 
-    def step(self, name: dns.name.Name, qtype: int, stale: float | None = None) -> Step | None:
+    def step(self, name: dns.name.Name, qtype: int, stale: float | None = None,
+             answers_only: bool = False) -> Step | None:
         """The cached answer for ``name``/``qtype`` (data, a CNAME or DNAME to follow, or a
         negative answer with its SOA), or None.  ``stale``: expired data, up to that many
         seconds past its expiry, is an answer too (serve-expired); what of it has expired
-        carries TTL ``serve_expired_reply_ttl`` and the step is marked ``stale``."""
+        carries TTL ``serve_expired_reply_ttl`` and the step is marked ``stale``.
+        ``answers_only`` (a client's question): glue and a referral's NS RRset are no
+        answer (RFC 2181 §5.4.1: additional-section data and the authority section of a
+        non-authoritative answer "should not be cached in such a way that they would ever
+        be returned as answers to a received query"); the name is asked of its zone."""
         now = self.clock.monotonic()
         hit = self.cache.rrsets.get(name, qtype, now, stale=stale)
+        if hit is not None and answers_only and hit.rank < ANSWERABLE:
+            hit = None
         if hit is not None:
             return Step(dns.rcode.NOERROR, self._records(hit), list(hit.proofs),
                         prefetch=hit.expires - now <= hit.stored_ttl / 10, stale=hit.stale)

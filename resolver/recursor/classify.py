@@ -232,6 +232,29 @@ def _overflowing_dname(
     return None
 
 
+def _referral_in_answer(
+    response: dns.message.Message, qname: dns.name.Name, qtype: int, zone: dns.name.Name,
+    aa: bool,
+) -> dns.rrset.RRset | None:
+    """The NS RRset of a zone below ``zone`` that a non-authoritative answer to an NS or ANY
+    question carries in its answer section (a parent's referral put there), if any."""
+    if aa or qtype not in (T.NS, T.ANY):
+        return None
+    return next((r for r in response.answer
+                 if r.rdtype == T.NS and r.name != zone and r.name.is_subdomain(zone)
+                 and qname.is_subdomain(r.name)), None)
+
+
+def _delegation_below(
+    authority: list[dns.rrset.RRset], qname: dns.name.Name, zone: dns.name.Name
+) -> dns.rrset.RRset | None:
+    """The NS RRset of a zone strictly below ``zone`` and at or above ``qname`` in an
+    authority section, if any."""
+    return next((r for r in authority
+                 if r.rdtype == T.NS and r.name != zone and r.name.is_subdomain(zone)
+                 and qname.is_subdomain(r.name)), None)
+
+
 def classify(
     response: dns.message.Message,
     qname: dns.name.Name,
@@ -254,7 +277,8 @@ def classify(
     ``cut_chains``: see :func:`follow_chain`; a cut chain is followed (Kind.CNAME) even
     when an SOA is beside it, as Unbound's iter_resptype.c makes it RESPONSE_TYPE_CNAME.
     """
-    c = _classify(response, qname, qtype, zone, max_hops, referred_away, cut_chains)
+    c = _classify(response, qname, qtype, zone, max_hops, referred_away, cut_chains,
+                  recursion_desired)
     if (
         c.kind is Kind.NODATA
         and not response.answer and not response.authority and not response.additional
@@ -284,6 +308,7 @@ def _classify(
     max_hops: int,
     referred_away: bool,
     cut_chains: bool = False,
+    recursion_desired: bool = False,
 ) -> Classified:
     rcode = response.rcode()
     aa = bool(response.flags & dns.flags.AA)
@@ -312,7 +337,28 @@ def _classify(
             return Classified(Kind.YXDOMAIN, [*chain, overflow], sigs, end)
     if rcode != dns.rcode.NOERROR:
         return Classified(Kind.LAME, why=f"rcode {dns.rcode.to_text(rcode)}")
+    below = _referral_in_answer(response, qname, qtype, zone, aa)
+    if below is not None:
+        # An NS (or ANY) question for a child zone answered by the parent with the child's
+        # NS RRset in the answer section but without AA: a referral "where the NS went to
+        # AN section" (Unbound's iter_resptype.c), the child is asked (RFC 2181 §5.4.1)
+        glue = [r for r in response.additional if r.rdtype in (T.A, T.AAAA)]
+        return Classified(Kind.REFERRAL, [], sigs, qname, None, proofs, below.name, below,
+                          None, glue)
     if final:
+        below = None if aa or recursion_desired or len(chain) != 1 or soa is not None \
+            else _delegation_below(response.authority, qname, zone)
+        if below is not None:
+            # A non-authoritative answer is only provisional: beside the delegation of a
+            # zone below the one asked it is a referral, the child's answer is the one
+            # taken (Unbound's iter_resptype.c; RFC 2181 §5.4.1).  Not when forwarding:
+            # a forwarder's referral is its answer (Unbound turns it into ANSWER).  The
+            # answer's addresses are glue too (Unbound's delegpt_from_message takes A and
+            # AAAA from the answer and additional sections).
+            glue = [r for r in (*response.answer, *response.additional)
+                    if r.rdtype in (T.A, T.AAAA)]
+            return Classified(Kind.REFERRAL, [], sigs, qname, None, proofs, below.name, below,
+                              None, glue)
         return Classified(Kind.ANSWER, chain, sigs, end)
     if chain:
         # The chain ended without the final data: either it left the zone (follow it) or

@@ -24,7 +24,11 @@ from resolver.recursor.private import PrivateAddresses
 T = dns.rdatatype
 
 MAX_REFERRALS = 30  # delegations followed in one lookup
-MAX_CNAME_CHAIN = 12  # CNAME/DNAME hops per client query
+MAX_CNAME_CHAIN = 12  # CNAME/DNAME hops walked inside one response
+# CNAME/DNAME hops followed per client query, the last one's target answered: Unbound's
+# max-query-restarts default ("If a query encounters more than the specified number of
+# CNAME records before resolving, Unbound will reply with SERVFAIL. Default is 11.")
+MAX_QUERY_RESTARTS = 11
 MAX_SUBQUERY_DEPTH = 6  # nested nameserver-address resolutions
 MAX_UPSTREAM_QUERIES = 96  # sends per client query, all sub-queries included (NXNSAttack)
 MAX_NS_LOOKUPS_PER_CUT = 4  # glue-less nameserver names resolved per delegation
@@ -120,11 +124,17 @@ class RecursorConfig:
     # was stored with is fetched again at once (the client still gets the cached one), so
     # popular names do not expire from the cache.
     prefetch: bool = False
+    # CNAME/DNAME hops a client query may follow (Unbound's max-query-restarts): one more
+    # is SERVFAIL.
+    max_query_restarts: int = MAX_QUERY_RESTARTS
     # Bounds on the TTLs of what is cached and answered (Unbound's cache-min-ttl,
     # cache-max-ttl, cache-max-negative-ttl, with Unbound's defaults).
     cache_min_ttl: int = 0
     cache_max_ttl: int = MAX_TTL_S
     cache_max_negative_ttl: int = MAX_NEGATIVE_TTL_S
+    # Unbound's cache-min-negative-ttl: the least TTL of NXDOMAIN and NODATA answers; 0
+    # (disabled): cache_min_ttl "will take effect instead" (unbound.conf(5)).
+    cache_min_negative_ttl: int = 0
     # Keep what the server sent beside a positive answer for answers from the cache too
     # (for non-minimal responses; off where replies are minimal, to spare the work).
     keep_extras: bool = False

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
@@ -29,7 +30,6 @@ from resolver.recursor.answers import Extras
 from resolver.recursor.cacheview import CacheView
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import (
-    MAX_CNAME_CHAIN,
     MAX_UPSTREAM_QUERIES,
     TOTAL_DEADLINE,
     Budget,
@@ -44,6 +44,9 @@ from resolver.recursor.priming import Primer
 from resolver.recursor.stale import StaleAnswers, stale_window
 
 T = dns.rdatatype
+# Classes resolved: IN, and ANY (answered with what class IN has, as Unbound's class-ANY
+# collection over the classes it has hints for).
+RESOLVED_CLASSES = frozenset({dns.rdataclass.IN, dns.rdataclass.ANY})
 
 
 def fallback(steps: list[Step]) -> tuple[Resolution, Callable[[], None]] | None:
@@ -126,6 +129,14 @@ class Recursor:
         left (then the lookup fails rather than ask them again)."""
         if self.denies(request):
             return Resolution(dns.rcode.NOTIMP, reason="deny-any: qtype ANY is not answered")
+        if request.qclass not in RESOLVED_CLASSES:
+            # Root hints and configured zones are class IN: a question of another class
+            # (CH, HS, ...) has no servers to start from.  Unbound's iterator: "Cannot prime
+            # due to lack of hints" is answered REFUSED (processInitRequest); asking class IN
+            # servers instead would answer IN data to a CH question.
+            klass = dns.rdataclass.RdataClass.make(request.qclass)
+            return Resolution(dns.rcode.REFUSED,
+                              reason=f"no root hints for class {dns.rdataclass.to_text(klass)}")
         budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
         try:
@@ -150,7 +161,7 @@ class Recursor:
         name = qname
         seen = {qname}
         steps: list[Step] = []
-        for _ in range(MAX_CNAME_CHAIN + 1):
+        for _ in range(self.config.max_query_restarts + 1):
             step = self._denied(name, qtype) if name != qname else None
             if step is None:
                 step = await self._lookup(name, qtype, exchanger, budget, depth)
@@ -183,7 +194,12 @@ class Recursor:
     async def _lookup(
         self, name: dns.name.Name, qtype: int, exchanger: Exchanger, budget: Budget, depth: int
     ) -> Step:
-        cached = None if self._uncached(name, qtype) else self.view.step(name, qtype)
+        # A client's question (depth 0) is answered from answer data only; a nameserver's
+        # address (a sub-query) may come from glue, as Unbound fills a delegation point's
+        # addresses from any cached A/AAAA RRset.
+        answers_only = depth == 0
+        cached = None if self._uncached(name, qtype) else self.view.step(
+            name, qtype, answers_only=answers_only)
         if cached is not None:
             if cached.prefetch and self.config.prefetch:
                 try:  # the refresh's outcome goes to the cache; the client gets the old one
@@ -192,7 +208,8 @@ class Recursor:
                     pass
             return cached
         if self.stale.applies(qtype, depth):
-            expired = self.view.step(name, qtype, stale=stale_window(self.config))
+            expired = self.view.step(name, qtype, stale=stale_window(self.config),
+                                     answers_only=answers_only)
             if expired is not None:  # serve-expired (RFC 8767): it, or a fresh answer
                 return await self.stale.answer(
                     name, qtype, expired,
@@ -248,10 +265,11 @@ class Recursor:
         answer: list[dns.rrset.RRset] = []
         name, seen = request.qname, {request.qname}
         stale = False
-        for _ in range(MAX_CNAME_CHAIN + 1):
-            step = self.view.step(name, request.qtype)
+        for _ in range(self.config.max_query_restarts + 1):
+            step = self.view.step(name, request.qtype, answers_only=True)
             if step is None and self.stale.at_once(name, request.qtype):
-                step = self.view.step(name, request.qtype, stale=stale_window(self.config))
+                step = self.view.step(name, request.qtype, stale=stale_window(self.config),
+                                      answers_only=True)
             if step is None:
                 return None
             answer.extend(step.records)
@@ -273,6 +291,20 @@ class Recursor:
     ) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]] | None:
         """The closest delegation the cache holds for ``name`` (:meth:`CacheView.referral`)."""
         return self.view.referral(name, qtype)
+
+    async def primed_root(
+        self, exchanger: Exchanger
+    ) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]] | None:
+        """The root's delegation after priming it now if due (RFC 8109): its NS RRset and
+        its servers' addresses, or None when the root is not primed (forwarding everything,
+        priming off or failed).  For a query without RD that the cache cannot answer nor
+        refer, not even with the root's NS RRset (expired): Unbound's iterator primes the
+        root and answers with the priming response (processInitRequest3: "If the RD flag
+        wasn't set, then we just finish with the cached referral as the response")."""
+        if self.primer.due():
+            budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
+            await self.primer.prime(exchanger, budget)
+        return self.view.referral(dns.name.root, T.NS)
 
     def flush_name(self, name: dns.name.Name) -> int:
         """Forget what the cache holds at ``name`` (:meth:`DnsCache.flush_name`)."""

@@ -450,6 +450,22 @@ class TestNegativeCache:
         assert later is not None and later.soa.ttl == 0
         assert cache.get(N("nope.example."), T.A, NOW + expected) is None
 
+    @pytest.mark.parametrize(
+        ("soa_ttl", "minimum", "min_ttl", "expected"),
+        [(3600, 30, 300, 300), (3600, 600, 300, 600), (86400, 86400, 7200, 7200),
+         (300, 0, 60, 60), (3600, 500, 0, 500)],
+    )
+    def test_min_ttl_raises_the_negative_ttl_after_its_cap(
+        self, soa_ttl: int, minimum: int, min_ttl: int, expected: int
+    ) -> None:
+        """A resolver's cache-min-ttl raises the negative TTL after the SOA rule and the
+        cap (3600 here), as Unbound's rdata_copy does."""
+        cache = NegativeCache(10_000, max_ttl=3600)
+        assert cache.put_nodata(N("x.example."), T.A, soa(ttl=soa_ttl, minimum=minimum), NOW,
+                                min_ttl=min_ttl)
+        hit = cache.get(N("x.example."), T.A, NOW)
+        assert hit is not None and hit.expires == NOW + expected
+
     @pytest.mark.parametrize("shared", [False, True])
     def test_a_denial_can_show_the_zones_latest_soa(self, shared: bool) -> None:
         """shared_soa (Unbound's message cache refers to the RRset cache): a denial stored

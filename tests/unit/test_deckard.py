@@ -20,7 +20,7 @@ import pytest
 from deckard import junit
 from deckard.candidate import BUILTIN_ROOT_HINTS, CandidateConfig
 from deckard.cli import main as deckard_main
-from deckard.fakenet import ScenarioNet, ScenarioTransport
+from deckard.fakenet import ScenarioNet, ScenarioTransport, build_reply
 from deckard.known import (
     DEFAULT_PATH,
     KnownFailures,
@@ -851,3 +851,31 @@ def test_loading_a_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot read"):
         load(tmp_path / "nope.rpl")
 
+
+
+def test_copy_id_renames_the_question_in_deckard_only() -> None:
+    """CZ.NIC's Deckard copies the query's name into the reply's question with copy_id;
+    testbound's (testpkts.c adjust_packet) copies the ID alone, so a template naming another
+    name answers another question, and the same name keeps the template's spelling (a
+    server that does not echo the 0x20 case)."""
+    s = parse(Path("copy.rpl"), HEADER + textwrap.dedent("""\
+        RANGE_BEGIN 0 100
+        ENTRY_BEGIN
+        MATCH opcode
+        ADJUST copy_id
+        REPLY QR NOERROR
+        SECTION QUESTION
+        OTHER.example. IN A
+        ENTRY_END
+        RANGE_END
+        SCENARIO_END
+        """))
+    (entry,) = s.ranges[0].entries
+    rng = random.Random(1)
+    for asked, echo, expected in (("www.example.", True, "www.example."),
+                                  ("www.example.", False, "OTHER.example."),
+                                  ("other.EXAMPLE.", False, "OTHER.example.")):
+        query = dns.message.make_query(asked, "A")
+        out = dns.message.from_wire(build_reply(entry, query, rng, echo_case=echo))
+        assert out.id == query.id
+        assert out.question[0].name.to_text() == expected

@@ -3,6 +3,7 @@ upstream questions they cost."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import pytest
@@ -22,7 +24,7 @@ from resolver.conductor import Conductor, MockTransport
 from resolver.model import Request
 from resolver.recursor import ConfiguredZone, Recursor, RecursorConfig
 from resolver.recursor.learn import insecure_cuts
-from tests.unit.test_recursor import ROOT, TLD, make, reply, resolve
+from tests.unit.test_recursor import ROOT, TLD, addresses, make, reply, resolve
 
 T = dns.rdatatype
 
@@ -237,6 +239,137 @@ async def test_any_is_answered_with_every_rrset_of_the_name() -> None:
     res = await resolve(recursor, conductor, "www.ex.", "ANY")
     assert res.rcode == dns.rcode.NOERROR
     assert sorted(T.to_text(r.rdtype) for r in res.answer) == ["A", "AAAA", "MX"]
+
+
+def glue_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """ex.'s referral gives ns.ex. one address (glue); ns.ex. itself says it has two, and
+    ex.'s own NS RRset names a second server."""
+    q = query.question[0]
+    if address == ROOT:
+        return to_ex(query)
+    if q.name == dns.name.from_text("ns.ex.") and q.rdtype == T.A:
+        return reply(query, answer=("ns.ex. 300 A " + TLD, "ns.ex. 300 A 127.100.0.9"))
+    if q.name == dns.name.from_text("ex.") and q.rdtype == T.NS:
+        return reply(query, answer=("ex. 300 NS ns.ex.", "ex. 300 NS ns2.ex."))
+    return reply(query, answer=(f"{q.name} 300 A 127.100.0.7",))
+
+
+async def test_glue_and_a_referral_s_ns_set_are_no_answer_to_a_client() -> None:
+    """RFC 2181 §5.4.1: glue and the authority section of a referral "should not be cached
+    in such a way that they would ever be returned as answers": asked for, those names are
+    asked of their zone, whose authoritative RRsets are the answer."""
+    recursor, conductor, transport, _ = make(glue_world, qmin=False)
+    await resolve(recursor, conductor, "www.ex.")
+    before = len(transport.sent)
+    res = await resolve(recursor, conductor, "ns.ex.")
+    assert addresses(res) == {TLD, "127.100.0.9"}
+    res = await resolve(recursor, conductor, "ex.", "NS")
+    assert sorted(rd.target.to_text() for rd in res.answer[0]) == ["ns.ex.", "ns2.ex."]
+    assert len(transport.sent) == before + 2
+    # the authoritative answers are cached answers now: asked again, nothing is sent
+    await resolve(recursor, conductor, "ns.ex.")
+    await resolve(recursor, conductor, "ex.", "NS")
+    assert len(transport.sent) == before + 2
+
+
+CHILD = "127.100.0.20"
+
+
+def ns_in_answer_world(parent_aa: bool) -> Callable[[dns.message.Message, str],
+                                                    dns.message.Message]:
+    """ex.'s server answers child.ex.'s NS question with child.ex.'s NS RRset in the answer
+    section (AA as given); child.ex.'s own server has a larger NS RRset."""
+    def world(query: dns.message.Message, address: str) -> dns.message.Message:
+        if address == ROOT:
+            return to_ex(query)
+        if address == TLD:
+            return reply(query, aa=parent_aa, answer=("child.ex. 3600 NS ns.child.ex.",),
+                         additional=(f"ns.child.ex. 3600 A {CHILD}",))
+        return reply(query, answer=("child.ex. 300 NS ns.child.ex.",
+                                    "child.ex. 300 NS ns2.child.ex."))
+    return world
+
+
+@pytest.mark.parametrize(("parent_aa", "expected"), [
+    (False, ["ns.child.ex.", "ns2.child.ex."]),  # a referral: the child is asked
+    (True, ["ns.child.ex."]),  # an authoritative answer is the answer
+])
+async def test_ns_in_the_answer_section_without_aa_is_a_referral(
+    parent_aa: bool, expected: list[str]
+) -> None:
+    """Unbound's iter_resptype.c: an NS question answered by the parent with the child's NS
+    RRset in the answer section but without AA is a referral "where the NS went to AN
+    section"; the child's authoritative NS RRset is the answer (RFC 2181 §5.4.1)."""
+    recursor, conductor, transport, _ = make(ns_in_answer_world(parent_aa), qmin=False)
+    res = await resolve(recursor, conductor, "child.ex.", "NS")
+    assert res.rcode == dns.rcode.NOERROR
+    assert sorted(rd.target.to_text() for rd in res.answer[0]) == expected
+    assert (CHILD in {addr for addr, _, _ in transport.questions()}) is not parent_aa
+
+
+def chain_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    """c0.ex. -> c1.ex. -> ... each a CNAME to the next; c99.ex. ends every chain."""
+    if address == ROOT:
+        return to_ex(query)
+    name = query.question[0].name.to_text()
+    number = int(name.split(".")[0][1:])
+    if number >= 99:
+        return reply(query, answer=(f"{name} 300 A 127.100.0.7",))
+    return reply(query, answer=(f"{name} 300 CNAME c{number + 1}.ex.",))
+
+
+@pytest.mark.parametrize(("restarts", "start", "rcode"), [
+    (11, 88, dns.rcode.NOERROR),  # 11 CNAMEs: Unbound's default max-query-restarts
+    (11, 87, dns.rcode.SERVFAIL),  # 12 CNAMEs: one too many
+    (3, 96, dns.rcode.NOERROR),
+    (3, 95, dns.rcode.SERVFAIL),
+])
+async def test_a_cname_chain_longer_than_max_query_restarts_is_servfail(
+    restarts: int, start: int, rcode: int
+) -> None:
+    """unbound.conf(5) max-query-restarts: "If a query encounters more than the specified
+    number of CNAME records before resolving, Unbound will reply with SERVFAIL"."""
+    recursor, conductor, _, _ = make(chain_world, qmin=False)
+    recursor.config = dataclasses.replace(recursor.config, max_query_restarts=restarts)
+    res = await resolve(recursor, conductor, f"c{start}.ex.")
+    assert res.rcode == rcode
+    if rcode == dns.rcode.NOERROR:
+        assert len(res.answer) == 100 - start
+
+
+def ttl0_referral_world(query: dns.message.Message, address: str) -> dns.message.Message:
+    if address == ROOT:
+        return reply(query, aa=False, authority=("ex. 0 NS ns.ex.",),
+                     additional=("ns.ex. 0 A " + TLD,))
+    return reply(query, answer=(f"{query.question[0].name} 300 A 127.100.0.7",))
+
+
+async def test_a_referral_with_ttl_zero_is_used_for_the_query_in_progress() -> None:
+    """RFC 1035 §3.2.1: TTL 0 data "can only be used for the transaction in progress": the
+    referral's glue (not cached) still takes the query to the child, nothing else is
+    asked; the next query gets the referral again."""
+    recursor, conductor, transport, _ = make(ttl0_referral_world, qmin=False)
+    for name in ("www.ex.", "mail.ex."):
+        res = await resolve(recursor, conductor, name)
+        assert addresses(res) == {"127.100.0.7"}
+    assert [(a, q) for a, q, _ in transport.questions()] == [
+        (ROOT, "www.ex."), (TLD, "www.ex."), (ROOT, "mail.ex."), (TLD, "mail.ex.")]
+
+
+@pytest.mark.parametrize("klass", ["CH", "HS", "NONE"])
+async def test_a_question_of_a_class_without_hints_is_refused_unasked(klass: str) -> None:
+    """Root hints are class IN: a CH question has no servers to start from and is REFUSED
+    (Unbound: "Cannot prime due to lack of hints"), never asked of the IN servers."""
+    recursor, conductor, transport, _ = make(any_world, qmin=False)
+    request = Request(dns.name.from_text("www.ex."), T.TXT,
+                      qclass=dns.rdataclass.from_text(klass))
+    res = await recursor.resolve(request, conductor)
+    assert res.rcode == dns.rcode.REFUSED and res.answer == []
+    assert transport.sent == []
+    # class IN and ANY are still resolved
+    assert (await resolve(recursor, conductor, "www.ex.", "ANY")).rcode == dns.rcode.NOERROR
+    any_class = Request(dns.name.from_text("www.ex."), T.ANY, qclass=dns.rdataclass.ANY)
+    assert (await recursor.resolve(any_class, conductor)).rcode == dns.rcode.NOERROR
 
 
 def test_insecure_cuts_are_read_from_nsec_and_nsec3_type_maps() -> None:

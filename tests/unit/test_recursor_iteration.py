@@ -24,7 +24,7 @@ import pytest
 
 from resolver.cache import DnsCache, Rank, RRsetCache
 from resolver.recursor import ConfiguredZone, RecursorConfig
-from resolver.recursor.classify import Classified, Kind
+from resolver.recursor.classify import Classified, Kind, classify
 from resolver.recursor.learn import cache_referral
 from tests.unit.test_recursor import (
     AUTH,
@@ -535,3 +535,28 @@ async def test_harden_referral_path_asks_the_zone_for_its_own_ns_set(harden: boo
     assert asked is harden
     assert {rd.target for rd in ns.rrset} == (
         {N("ns1.zone.ex.")} if harden else {N("ns1.zone.ex."), N("ns2.zone.ex.")})
+
+
+@pytest.mark.parametrize(("aa", "rd", "kind"), [
+    (False, False, Kind.REFERRAL),  # provisional answer beside a delegation: a referral
+    (True, False, Kind.ANSWER),  # authoritative: the answer
+    (False, True, Kind.ANSWER),  # a forwarder's: its answer
+])
+def test_a_non_authoritative_answer_beside_a_child_delegation_is_a_referral(
+    aa: bool, rd: bool, kind: Kind
+) -> None:
+    """Unbound's iter_resptype.c: a non-AA answer is only provisional, an NS RRset of a zone
+    below the one asked makes it a referral (not when forwarding); the answer's addresses
+    are glue then (delegpt_from_message)."""
+
+    query = dns.message.make_query("ns.child.ex.", "A")
+    response = dns.message.make_response(query)
+    response.flags = dns.flags.QR | (dns.flags.AA if aa else 0)
+    response.answer.append(dns.rrset.from_text("ns.child.ex.", 300, "IN", "A", "192.0.2.7"))
+    response.authority.append(dns.rrset.from_text("child.ex.", 300, "IN", "NS", "ns.child.ex."))
+    c = classify(response, dns.name.from_text("ns.child.ex."), dns.rdatatype.A,
+                 dns.name.from_text("ex."), recursion_desired=rd)
+    assert c.kind is kind
+    if kind is Kind.REFERRAL:
+        assert c.cut == dns.name.from_text("child.ex.")
+        assert [r.name.to_text() for r in c.glue] == ["ns.child.ex."]

@@ -177,6 +177,7 @@ def test_options_are_translated() -> None:
 	harden-glue: no
 	minimal-responses: no
 	cache-max-ttl: 10
+	max-query-restarts: 4
 	fake-sha1: yes
 	trust-anchor-signaling: no
 	access-control: 127.0.0.1 allow_snoop"""
@@ -187,13 +188,18 @@ def test_options_are_translated() -> None:
     assert (c.do_ip6, c.harden_glue, c.unsupported) == (False, False, ())
     assert c.validation.unchecked_algorithms == {3, 5, 6, 7}  # fake-sha1
     assert c.minimal_responses is False
-    assert c.ttl_bounds == (("cache_max_ttl", 10),)
+    assert c.ttl_bounds == (("cache_max_ttl", 10), ("max_query_restarts", 4))
+    assert CandidateConfig.from_scenario(c, qmin=False).recursor_config().max_query_restarts == 4
     # iter-scrub-promiscuous: absent means yes (Unbound 1.24.1's default)
     assert c.scrub_promiscuous is True
     off = parse(Path("x.rpl"), scenario_text("	iter-scrub-promiscuous: no")).config
     assert off.scrub_promiscuous is False and off.unsupported == ()
     with pytest.raises(ScenarioError, match="cache-min-ttl: 'ten' is not a number"):
         parse(Path("x.rpl"), scenario_text("	cache-min-ttl: ten"))
+    neg = parse(Path("x.rpl"), scenario_text("	cache-min-negative-ttl: 5")).config
+    assert neg.ttl_bounds == (("cache_min_negative_ttl", 5),) and neg.unsupported == ()
+    with pytest.raises(ScenarioError, match="max-query-restarts: '0' is not a positive"):
+        parse(Path("x.rpl"), scenario_text("	max-query-restarts: 0"))
 
 
 def test_iterator_only_means_no_validation() -> None:
@@ -426,6 +432,11 @@ ENTRY_END
     ("	access-control: 127.0.0.1 allow_snoop", "400", "NOERROR",
      "SECTION AUTHORITY\nexample.com. IN NS ns.example.com.\n"
      "SECTION ADDITIONAL\nns.example.com. IN A 1.2.3.4"),
+    # allow_snoop, everything expired, the root's NS RRset too: the root is primed and
+    # the priming response is the answer (Unbound's processInitRequest3), NS in ANSWER
+    ("	access-control: 127.0.0.1 allow_snoop", "4000", "NOERROR",
+     "SECTION ANSWER\n. IN NS K.ROOT-SERVERS.NET.\n"
+     "SECTION ADDITIONAL\nK.ROOT-SERVERS.NET. IN A 193.0.14.129"),
 ])
 def test_a_query_without_rd_follows_the_access_control(
     tmp_path: Path, acl: str, elapse: str, rcode: str, sections: str

@@ -580,3 +580,21 @@ async def test_nxdomain_whose_proof_shows_nodata_is_noerror(small: tuple[WorldDe
     lab = Lab(world, zones, ManualClock(START),
               tamper=_strip("nothing.example.lab.", "authority", T.NSEC))
     assert (await lab.ask("nothing.example.lab.")).rcode() == dns.rcode.SERVFAIL
+
+
+async def test_a_question_of_another_class_is_refused_with_validation_on(
+    small: tuple[WorldDef, Zones],
+) -> None:
+    """A CH question has no hints to start from (the recursor's REFUSED, as Unbound's
+    "Cannot prime due to lack of hints"); validation does not turn it into anything else
+    and nothing is asked upstream."""
+    world, zones = small
+    lab = Lab(world, zones, ManualClock(START))
+    await lab.ask("www.example.lab.")  # the cache holds the zone's keys and denials now
+    sent = len(lab.transport.sent)
+    qname = N("www.example.lab.")
+    query = dns.message.make_query(qname, "TXT", rdclass=dns.rdataclass.CH, want_dnssec=True)
+    reply = await lab.answerer.answer(
+        Request(qname, T.TXT, qclass=dns.rdataclass.CH, do=True), query)
+    assert reply.rcode() == dns.rcode.REFUSED and not reply.answer and not ad(reply)
+    assert len(lab.transport.sent) == sent
