@@ -122,7 +122,7 @@ def register(sub: Any) -> None:
     s.add_argument("--udp-front-nice", type=int, default=0, metavar="N",
                    help="with --udp-reader front: the resolving process lowers its own CPU "
                         "priority by N (nice, 0-19) once the front runs, so cache hits get a "
-                        "core before cold work (default 0)")
+                        "core before cold work")
     s.add_argument("--egress", metavar="ADDR",
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",

@@ -98,8 +98,8 @@ def register(bsub: Any) -> None:
                         "stable name twice and fresh NXDOMAIN names once")
     c.add_argument("--workers", type=int, default=2, metavar="N", help="candidate processes")
     c.add_argument("--udp-reader", choices=READERS, default="front", metavar="KIND",
-                   help="the candidate's UDP reader (resolver serve --udp-reader; default "
-                        "front: a flood is shed at its sender, docs/RELIABILITY.md)")
+                   help="the candidate's UDP reader (resolver serve --udp-reader; the front "
+                        "sheds a flood at its sender, docs/RELIABILITY.md)")
     c.add_argument("--seed", type=int, default=1, metavar="N", help="fuzzer and spoofer seed")
     c.add_argument("--run-dir", type=Path, default=Path("run/chaos"), metavar="DIR",
                    help="state of the lab and the candidate")
