@@ -47,6 +47,11 @@ class DnssecConfig:
     # Unbound's ignore-cd-flag (no by default): "ignore the CD flag from clients and refuse
     # to return bogus answers to them" (unbound.conf(5)): a CD query is validated as any.
     ignore_cd: bool = False
+    # CD queries validated too (Unbound, validator.c needs_validation: "User queries are
+    # validated with BIT_CD to make our cache clean"): secure data keeps AD (RFC 6840 §5.9),
+    # bogus data is passed on as it came, without AD.  Off (Knot Resolver's way): a CD
+    # query's answer is not validated at all, never AD.
+    validate_cd: bool = True
     # Unbound's aggressive-nsec (yes by default): answers synthesised from the validated
     # NSEC records of the cache (RFC 8198); off, every question not in the cache is asked.
     aggressive_nsec: bool = True

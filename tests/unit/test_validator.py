@@ -311,7 +311,7 @@ async def test_bogus_is_servfail_unless_cd_and_never_served_from_cache(
     assert reply.rcode() == dns.rcode.SERVFAIL and ede_codes(reply) == [Ede.DNSSEC_BOGUS]
     cd = await lab.ask("www.bad.lab.", cd=True)
     assert cd.rcode() == dns.rcode.NOERROR and not ad(cd)
-    assert any(r.rdtype == T.A for r in cd.answer)  # the data, unvalidated
+    assert any(r.rdtype == T.A for r in cd.answer)  # the data, bogus, passed on
     again = await lab.ask("www.bad.lab.")
     assert again.rcode() == dns.rcode.SERVFAIL  # the cached copy is not served either
     cached = lab.cache.rrsets.get(N("www.bad.lab."), T.A, lab.clock.monotonic())
@@ -321,6 +321,18 @@ async def test_bogus_is_servfail_unless_cd_and_never_served_from_cache(
     fresh = Lab(world, zones, ManualClock(START))
     assert (await fresh.ask("www.bad.lab.", cd=True)).rcode() == dns.rcode.NOERROR
     assert (await fresh.ask("www.bad.lab.")).rcode() == dns.rcode.SERVFAIL
+
+
+async def test_cd_query_is_validated_secure_keeps_ad(small: tuple[WorldDef, Zones]) -> None:
+    # RFC 6840 §5.9 and Unbound (validator.c needs_validation: CD queries are validated
+    # "to make our cache clean"): secure data asked with CD and DO carries AD; bogus data
+    # asked with CD comes as it is, without AD
+    world, zones = small
+    lab = Lab(world, zones, ManualClock(START))
+    good = await lab.ask("www.example.lab.", cd=True)
+    assert good.rcode() == dns.rcode.NOERROR and ad(good)
+    bad = await lab.ask("www.bad.lab.", cd=True)
+    assert bad.rcode() == dns.rcode.NOERROR and not ad(bad) and bad.answer
 
 
 async def test_ede_needs_edns(small: tuple[WorldDef, Zones]) -> None:
