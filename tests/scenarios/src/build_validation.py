@@ -7,7 +7,8 @@ are signed (Ed25519, ``rpl.Signer``), ``val-override-date`` is ``rpl.DATE``.  Ea
 checks one rule, named with its source in the file's comment.  The topology (root at
 127.7.0.1, com. at 127.7.1.1, example.com. at 127.7.2.1, sub.example.com. at 127.7.2.2) is
 written here, not copied from Unbound's testdata.  Run: ``python
-tests/scenarios/src/build_validation.py`` (new keys each time).
+tests/scenarios/src/build_validation.py`` to write the scenarios not yet written,
+``--rebuild`` to write them all again (new keys).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def scenario(name: str, cite: list[str], title: str, s: Signer, body: str,
             + "".join(f"; {c}\n" for c in cite) + header(s, extra, root_anchor)
             + f"SCENARIO_BEGIN {title}\n\n" + body + "SCENARIO_END\n")
     OUT.mkdir(parents=True, exist_ok=True)
+    if (OUT / f"{name}.rpl").exists() and "--rebuild" not in sys.argv:
+        return  # written files stay (their keys and signatures) unless asked to rebuild
     (OUT / f"{name}.rpl").write_text(text)
 
 
@@ -1337,6 +1340,235 @@ def two_supported_algorithms(harden: bool) -> None:
             s, body)
 
 
+# -- second round (written after the first round's fixes, split by the same rule) -----------
+
+def dname_too_long() -> None:
+    s = Signer()
+    target = ".".join(["a" * 60] * 3) + ".example.com."
+    label = "b" * 63
+    answer = [f"d.example.com. 300 IN DNAME {target}", Z]
+    body = path(s) + zone_server(s, [
+        Entry(f"{label}.d.example.com. A", reply="QR AA YXDOMAIN", answer=answer),
+    ], "ns.example.com.: example.com.; d is a DNAME to a long name: the synthesised name is "
+       "too long", apex_proof=APEX_NSEC)
+    body += ask(10, f"{label}.d.example.com. A", "QR RD RA DO YXDOMAIN", answer, s)
+    scenario("val_rule_dname_yxdomain_unchecked", [
+        "RFC 6672 §2.2: a DNAME substitution that would exceed 255 octets is YXDOMAIN, passed",
+        "on with the DNAME.  Unbound validates only NOERROR and NXDOMAIN responses (validator.c",
+        "needs_validation: 'cannot validate non-answer'), so it carries no AD (Unbound 1.17.1)."],
+        "A signed DNAME whose substitution is too long: YXDOMAIN, without AD", s, body)
+
+
+def nodata_bad_nsec_sig() -> None:
+    s = Signer()
+    www_nsec = "www.example.com. 3600 IN NSEC example.com. A RRSIG NSEC"
+    bad = sig_at(s, ZONE, "www.example.com. 3600 IN NSEC example.com. A TXT RRSIG NSEC",
+                 now() - 30 * DAY, now() + 30 * DAY)
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. TXT", authority=[SOA, Z, www_nsec, bad]),
+    ], "ns.example.com.: example.com.; the NODATA's NSEC carries a signature made over "
+       "another bitmap", apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. TXT", "QR RD RA DO SERVFAIL")
+    scenario("val_rule_nodata_nsec_bad_signature", [
+        "RFC 4035 §5.4: the NSEC RRs of a denial must themselves validate; an NSEC whose only",
+        "RRSIG fails makes the NODATA bogus: SERVFAIL."],
+        "A NODATA whose NSEC signature fails is bogus", s, body)
+
+
+def nx_bad_wildcard_sig() -> None:
+    s = Signer()
+    apex = f"{ZONE} 3600 IN NSEC {NS} NS SOA RRSIG NSEC DNSKEY"
+    bad = sig_at(s, ZONE, f"{ZONE} 3600 IN NSEC {NS} NS SOA RRSIG NSEC", now() - 30 * DAY,
+                 now() + 30 * DAY)
+    body = path(s) + zone_server(s, [
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN", authority=[
+            SOA, Z, *nsec(NS, "www.example.com.", "A RRSIG NSEC"), apex, bad]),
+    ], "ns.example.com.: example.com.; the NSEC denying the wildcard has a broken signature",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "nothere.example.com. A", "QR RD RA DO SERVFAIL")
+    scenario("val_rule_nxdomain_wildcard_nsec_bad_signature", [
+        "RFC 4035 §5.4: every NSEC of the name error proof must validate; the one denying the",
+        "wildcard failing leaves the NXDOMAIN bogus: SERVFAIL."],
+        "An NXDOMAIN whose wildcard-denying NSEC fails is bogus", s, body)
+
+
+def any_at_cname() -> None:
+    s = Signer()
+    answer = ["alias.example.com. 3600 IN CNAME www.example.com.", Z]
+    body = path(s) + zone_server(s, [Entry("alias.example.com. ANY", answer=answer)],
+                                 "ns.example.com.: example.com.; alias is a signed CNAME",
+                                 apex_proof=APEX_NSEC)
+    body += ask(10, "alias.example.com. ANY", "QR RD RA AD DO NOERROR", answer, s)
+    scenario("val_rule_any_at_cname_secure", [
+        "RFC 1034 §3.6.2/RFC 8482 and RFC 4035 §5: an ANY question at a CNAME is answered with",
+        "the CNAME (not followed); signed: AD."],
+        "ANY at a signed CNAME: the CNAME, secure", s, body)
+
+
+def cname_chain_to_unsigned() -> None:
+    s = Signer()
+    n = "SIG example.net."
+    first = ["www.example.com. 3600 IN CNAME www.example.net.", Z]
+    second = ["www.example.net. 3600 IN CNAME www.example.org.", n]
+    body = three_zones(s) + zone_server(s, [Entry("www.example.com. A", answer=first)],
+                                        "ns.example.com.: example.com., signed",
+                                        apex_proof=APEX_NSEC)
+    body += zone_server(s, [Entry("www.example.net. A", answer=second)],
+                        "ns.example.net.: example.net., signed", addr=NET_ADDR, zone=NET,
+                        ns=NET_NS,
+                        apex_proof=[f"{NET} 3600 IN NSEC {NET_NS} NS SOA RRSIG NSEC DNSKEY", n])
+    body += range_(0, 1000, [ORG_ADDR], [
+        Entry("www.example.org. A", answer=["www.example.org. 3600 IN A 192.0.2.9"]),
+        Entry("example.org. NS", answer=["example.org. 3600 IN NS ns.example.org."]),
+        Entry("ns.example.org. A", answer=[f"ns.example.org. 3600 IN A {ORG_ADDR}"]),
+    ], comment="ns.example.org.: example.org., unsigned")
+    body += ask(10, "www.example.com. A", "QR RD RA DO NOERROR",
+                [*first, *second, "www.example.org. 3600 IN A 192.0.2.9"], s)
+    scenario("val_rule_cname_chain_ends_insecure", [
+        "RFC 4035 §3.2.3: AD only when every RRset of the answer is secure; two signed CNAMEs",
+        "in two signed zones lead to an unsigned zone's A: the answer is insecure, no AD."],
+        "Two signed CNAMEs ending in an unsigned zone: insecure", s, body)
+
+
+def nsec3_nx_deep_encloser() -> None:
+    s = Signer()
+    names = {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A", "a.example.com.": "",
+             "b.a.example.com.": "A", "www.example.com.": "A"}
+    chain = Nsec3Chain(ZONE, names)
+    qname = next(q for q in (f"{c}.a.example.com." for c in "cdefghijklmnopqrstuvwxyz")
+                 if chain.cover(q) != chain.cover("*.a.example.com."))
+    proof = {chain.match("a.example.com."), chain.cover(qname),
+             chain.cover("*.a.example.com.")}
+    auth = [SOA, Z]
+    for line in sorted(proof):
+        auth += [line, Z]
+    body = path(s) + zone_server(s, [Entry(f"{qname} A", reply="QR AA NXDOMAIN", authority=auth)],
+                                 "ns.example.com.: example.com., NSEC3; a.example.com. is an "
+                                 "empty non-terminal above b.a", apex_proof=[chain.match(ZONE), Z])
+    body += ask(10, f"{qname} A", "QR RD RA AD DO NXDOMAIN")
+    scenario("val_rule_nsec3_nxdomain_encloser_below_apex", [
+        "RFC 5155 §7.2.1/§8.4: the closest encloser may be an empty non-terminal below the apex",
+        "(a.example.com.): its matching NSEC3, the one covering the next closer name and the one",
+        "covering *.a.example.com. prove the name error: AD."],
+        "NSEC3 NXDOMAIN with an empty non-terminal as closest encloser: secure", s, body)
+
+
+def nsec3_ds_nodata_no_optout() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                              "sub.example.com.": "NS"})
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", authority=[SOA, Z, chain.match("sub.example.com."), Z]),
+    ], "ns.example.com.: example.com., NSEC3 without opt-out; sub is delegated unsigned",
+        apex_proof=[chain.match(ZONE), Z])
+    body += ask(10, "sub.example.com. DS", "QR RD RA AD DO NOERROR")
+    scenario("val_rule_nsec3_ds_nodata_matching", [
+        "RFC 5155 §8.6: a DS NODATA is proven by the NSEC3 matching the name with the DS (and",
+        "SOA) bits clear; with NS set it is the parent side of an unsigned delegation: AD."],
+        "NSEC3 DS NODATA for an unsigned delegation: secure", s, body)
+
+
+def ds_nodata_nsec_has_ds() -> None:
+    s = Signer()
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", authority=[
+            SOA, Z, *nsec("sub.example.com.", "www.example.com.", "NS DS RRSIG NSEC")]),
+    ], "ns.example.com.: example.com., NSEC; a DS NODATA whose NSEC says sub has a DS",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "sub.example.com. DS", "QR RD RA DO SERVFAIL")
+    scenario("val_rule_ds_nodata_nsec_lists_ds", [
+        "RFC 4035 §5.4: a NODATA for DS needs an NSEC whose bitmap lacks DS; the NSEC listing",
+        "DS proves the DS exists: bogus, SERVFAIL."],
+        "A DS NODATA whose NSEC lists DS is bogus", s, body)
+
+
+def below_secure_nxdomain() -> None:
+    s = Signer()
+    body = path(s) + zone_server(s, [
+        Entry("a.example.com. A", reply="QR AA NXDOMAIN", authority=[SOA, Z, *APEX_NSEC]),
+        Entry("b.a.example.com. A", answer=["b.a.example.com. 3600 IN A 192.0.2.77", Z]),
+    ], "ns.example.com.: example.com., NSEC; a.example.com. does not exist (it would answer "
+       "b.a.example.com. if asked)", apex_proof=APEX_NSEC)
+    body += ask(10, "a.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    body += ask(20, "b.a.example.com. A", "QR RD RA AD DO NXDOMAIN",
+                match="opcode qname qtype rcode answer")
+    scenario("val_rule_below_secure_nxdomain", [
+        "RFC 8020 §2 and unbound.conf(5) harden-below-nxdomain (default yes: 'only DNSSEC-",
+        "secure NXDOMAINs are used'), with RFC 8198 aggressive NSEC: after a secure NXDOMAIN",
+        "for a.example.com., a name below it is NXDOMAIN from the cache."],
+        "A name below a secure NXDOMAIN is NXDOMAIN without asking", s, body)
+
+
+def rrsig_window_inverted() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.11"
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[line, sig_at(s, ZONE, line, now() + 20 * DAY,
+                                                         now() - 20 * DAY)]),
+    ], "ns.example.com.: example.com.; www's RRSIG expires before its inception",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    scenario("val_rule_rrsig_expiration_before_inception", [
+        "RFC 4035 §5.3.1: the current time must be within [Inception, Expiration]; a window",
+        "whose expiration precedes its inception contains no time: bogus, SERVFAIL."],
+        "An RRSIG whose expiration is before its inception is bogus", s, body)
+
+
+def nsec3_unsigned() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                              "www.example.com.": "A", "mail.example.com.": "A"})
+    qname = "nothere.example.com."
+    proof = {chain.match(ZONE), chain.cover(qname), chain.cover("*.example.com.")}
+    body = path(s) + zone_server(s, [
+        Entry(f"{qname} A", reply="QR AA NXDOMAIN", authority=[SOA, Z, *sorted(proof)]),
+    ], "ns.example.com.: example.com., NSEC3; the NXDOMAIN's NSEC3 records come unsigned",
+        apex_proof=[chain.match(ZONE), Z])
+    body += ask(10, f"{qname} A", "QR RD RA DO SERVFAIL")
+    scenario("val_rule_nsec3_unsigned", [
+        "RFC 5155 §8 and RFC 4035 §5.4: denial records are used only once validated; NSEC3",
+        "records without RRSIGs prove nothing and the signed zone's NXDOMAIN is bogus."],
+        "An NXDOMAIN with unsigned NSEC3 records is bogus", s, body)
+
+
+def wildcard_dname() -> None:
+    s = Signer()
+    answer = ["x.example.com. 300 IN DNAME example.net.", "SIG example.com. *.example.com.",
+              "www.x.example.com. 300 IN CNAME www.example.net."]
+    n = "SIG example.net."
+    body = three_zones(s) + zone_server(s, [
+        Entry("www.x.example.com. A", answer=answer,
+              authority=nsec("*.example.com.", NS, "DNAME RRSIG NSEC")),
+    ], "ns.example.com.: example.com., NSEC, *.example.com. DNAME example.net.",
+        apex_proof=APEX_NSEC)
+    body += zone_server(s, [
+        Entry("www.example.net. A", answer=["www.example.net. 3600 IN A 192.0.2.17", n]),
+    ], "ns.example.net.: example.net., signed", addr=NET_ADDR, zone=NET, ns=NET_NS,
+        apex_proof=[f"{NET} 3600 IN NSEC {NET_NS} NS SOA RRSIG NSEC DNSKEY", n])
+    body += ask(10, "www.x.example.com. A", "QR RD RA DO SERVFAIL")
+    scenario("val_rule_dname_from_wildcard", [
+        "RFC 6672 §3.3 / RFC 4592 §4.4: a DNAME owned by a wildcard does not redirect (DNAME at",
+        "'*' is unsupported); a DNAME expanded from one (RRSIG labels below the owner's) is no",
+        "valid DNAME, and the answer built on it is bogus (Unbound: SERVFAIL)."],
+        "A DNAME expanded from a wildcard is not accepted", s, body)
+
+
+def ds_query_at_cname() -> None:
+    s = Signer()
+    cname = ["sub.example.com. 3600 IN CNAME www.example.com.", Z]
+    www_nsec = nsec("www.example.com.", ZONE, "A RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", answer=cname),
+        Entry("www.example.com. DS", authority=[SOA, Z, *www_nsec]),
+    ], "ns.example.com.: example.com., NSEC; sub is a CNAME", apex_proof=APEX_NSEC)
+    body += ask(10, "sub.example.com. DS", "QR RD RA AD DO NOERROR", cname, s,
+                match="opcode qname qtype rcode flags")
+    scenario("val_rule_ds_query_at_cname", [
+        "RFC 1034 §3.6.2 and RFC 4035 §5: a DS question for a name that is a signed CNAME in",
+        "its zone gets the CNAME (and what it leads to), validated: AD."],
+        "A DS question for a signed CNAME: secure", s, body)
+
+
 def main() -> None:
     for build in (nsec3_ent_nodata, nsec3_optout_insecure, nsec3_nx_no_wildcard_denial,
                   nsec3_wildcard_no_next_closer, nsec3_iterations_high,
@@ -1360,7 +1592,11 @@ def main() -> None:
                   dnskey_servfail, minimal_secure, literal_wildcard, ds_nodata_child_apex_nsec,
                   ds_nodata_child_apex_nsec3, ds_query_not_a_cut,
                   lambda: two_supported_algorithms(False),
-                  lambda: two_supported_algorithms(True)):
+                  lambda: two_supported_algorithms(True), dname_too_long, nodata_bad_nsec_sig,
+                  nx_bad_wildcard_sig, any_at_cname, cname_chain_to_unsigned,
+                  nsec3_nx_deep_encloser, nsec3_ds_nodata_no_optout,
+                  ds_nodata_nsec_has_ds, below_secure_nxdomain, rrsig_window_inverted,
+                  nsec3_unsigned, wildcard_dname, ds_query_at_cname):
         build()
 
 
