@@ -1569,6 +1569,124 @@ def ds_query_at_cname() -> None:
         "A DS question for a signed CNAME: secure", s, body)
 
 
+# -- third round: key and DS lifetimes in the cache (written after the second round) ---------
+
+def com_range(s: Signer, first: int, last: int, ds_lines: list[str], nods: bool = False,
+              comment: str = "") -> str:
+    """com.'s server for steps ``first``..``last``: example.com. delegated with ``ds_lines``
+    or (``nods``) with an NSEC proof, TTL 300, that it has no DS."""
+    c = "SIG com."
+    com_soa = soa("com.", "ns.nic.com.")
+    proof = [f"{ZONE} 300 IN NSEC com. NS RRSIG NSEC", c] if nods else []
+    ds_entry = Entry(f"{ZONE} DS", authority=[com_soa, c, *proof]) if nods else \
+        Entry(f"{ZONE} DS", answer=[*ds_lines, c])
+    return range_(first, last, ["127.7.1.1"], [
+        Entry("com. NS", answer=["com. 86400 IN NS ns.nic.com.", c],
+              additional=["ns.nic.com. 86400 IN A 127.7.1.1"]),
+        Entry("ns.nic.com. A", answer=["ns.nic.com. 86400 IN A 127.7.1.1", c]),
+        Entry("com. DNSKEY", answer=[s.dnskey_line("com."), c]),
+        ds_entry,
+        sub(f"{ZONE} NS", authority=[f"{ZONE} 3600 IN NS {NS}", *(proof or [*ds_lines, c])],
+            additional=[f"{NS} 3600 IN A {ADDR}"]),
+        catch_all("QR AA NXDOMAIN", authority=[com_soa]),
+    ], s, comment or f"ns.nic.com.: com., signed (steps {first}-{last})")
+
+
+def example_range(s: Signer, first: int, last: int, names: dict[str, str], *,
+                  signed: bool = True, comment: str = "") -> str:
+    """example.com.'s server for steps ``first``..``last``, TTL 300 throughout: its keys
+    (``signed``) and an A record per name."""
+    z = [Z] if signed else []
+    entries: list[Entry | str] = [
+        Entry(f"{ZONE} NS", answer=[f"{ZONE} 300 IN NS {NS}", *z]),
+        Entry(f"{NS} A", answer=[f"{NS} 300 IN A {ADDR}", *z]),
+    ]
+    if signed:
+        entries.append(Entry(f"{ZONE} DNSKEY", answer=[s.dnskey_line(ZONE, 300), Z]))
+    for name, addr in names.items():
+        entries.append(Entry(f"{name} A", answer=[f"{name} 300 IN A {addr}", *z]))
+    return range_(first, last, [ADDR], entries, s if signed else None, comment)
+
+
+def rolled(s: Signer) -> Signer:
+    """A signer with ``s``'s keys for the root and com. and a new key for example.com."""
+    new = Signer(dict(s.zones))
+    new.zones.pop(ZONE, None)
+    new.key(ZONE)
+    return new
+
+
+def key_rollover_after_ttl() -> None:
+    s = Signer()
+    for zone in (".", "com.", ZONE):
+        s.key(zone)
+    s2 = rolled(s)
+    names = {"www.example.com.": "192.0.2.12", "www2.example.com.": "192.0.2.13"}
+    body = root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds")}, s)
+    body += com_range(s, 0, 15, [s.ds_line(ZONE, 300)], comment="ns.nic.com.: com., the "
+                      "DS of example.com.'s first key (TTL 300), until step 15")
+    body += com_range(s2, 16, 1000, [s2.ds_line(ZONE, 300)], comment="ns.nic.com.: com., "
+                      "the DS of the new key, from step 16")
+    body += example_range(s, 0, 15, names, comment="ns.example.com.: the first key")
+    body += example_range(s2, 16, 1000, names, comment="ns.example.com.: the new key")
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.example.com. 300 IN A 192.0.2.12", Z], s)
+    body += "STEP 20 TIME_PASSES ELAPSE 400\n\n"
+    body += ask(30, "www2.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www2.example.com. 300 IN A 192.0.2.13", Z], s2)
+    scenario("val_rule_keys_refetched_after_ttl", [
+        "RFC 4035 §4.5 / RFC 2181 §5.2: validated DS and DNSKEY RRsets are cached for their TTL",
+        "(300 s here); after it the zone's keys are fetched again, so a key rolled meanwhile",
+        "(new DS, new DNSKEY) validates the zone's data: AD."],
+        "Keys and DS expire with their TTL: a rolled key validates after it", s, body)
+
+
+def bogus_keys_retried() -> None:
+    s = Signer()
+    names = {"www.example.com.": "192.0.2.12"}
+    other = f"{ZONE} 300 IN DNSKEY {new_key(257)[1].to_text()}"
+    bad_keys = [s.dnskey_line(ZONE, 300),
+                sig_at(s, ZONE, other, now() - 30 * DAY, now() + 30 * DAY)]
+    body = path(s)
+    body += range_(0, 15, [ADDR], [Entry(f"{ZONE} DNSKEY", answer=bad_keys)], s,
+                   "ns.example.com., until step 15: the DNSKEY RRset's RRSIG was made over "
+                   "another key (it fails)")
+    body += example_range(s, 0, 1000, names, comment="ns.example.com.: example.com.")
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    body += "STEP 20 TIME_PASSES ELAPSE 100\n\n"
+    body += ask(30, "www.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.example.com. 300 IN A 192.0.2.12", Z], s)
+    scenario("val_rule_bogus_keys_fetched_again", [
+        "unbound.conf(5) val-bogus-ttl (60 s): a zone whose DNSKEY RRset failed is bogus for",
+        "that long, then its keys are fetched again; the server fixed meanwhile, the answer",
+        "is secure: AD."],
+        "A zone whose keys failed is retried after the bogus TTL", s, body)
+
+
+def ds_appears_after_ttl() -> None:
+    s = Signer()
+    names = {"www.example.com.": "192.0.2.12"}
+    body = root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds")}, s)
+    body += com_range(s, 0, 15, [], nods=True, comment="ns.nic.com.: com.; example.com. "
+                      "has no DS (NSEC, TTL 300; SOA MINIMUM 300), until step 15")
+    body += com_range(s, 16, 1000, [s.ds_line(ZONE, 300)], comment="ns.nic.com.: com.; "
+                      "example.com. has a DS from step 16")
+    body += example_range(s, 0, 15, names, signed=False,
+                          comment="ns.example.com.: example.com. unsigned, until step 15")
+    body += example_range(s, 16, 1000, names, comment="ns.example.com.: example.com. "
+                          "signed, from step 16")
+    body += ask(10, "www.example.com. A", "QR RD RA DO NOERROR",
+                ["www.example.com. 300 IN A 192.0.2.12"])
+    body += "STEP 20 TIME_PASSES ELAPSE 400\n\n"
+    body += ask(30, "www.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.example.com. 300 IN A 192.0.2.12", Z], s)
+    scenario("val_rule_insecure_delegation_expires", [
+        "RFC 4035 §4.5 and RFC 2308 §5: the proof that example.com. has no DS is cached for",
+        "its TTL (300 s); after it the DS is asked again, and the zone, signed meanwhile, is",
+        "secure: AD."],
+        "A cached proof of no DS expires: the zone signed meanwhile is secure", s, body)
+
+
 def main() -> None:
     for build in (nsec3_ent_nodata, nsec3_optout_insecure, nsec3_nx_no_wildcard_denial,
                   nsec3_wildcard_no_next_closer, nsec3_iterations_high,
@@ -1596,7 +1714,8 @@ def main() -> None:
                   nx_bad_wildcard_sig, any_at_cname, cname_chain_to_unsigned,
                   nsec3_nx_deep_encloser, nsec3_ds_nodata_no_optout,
                   ds_nodata_nsec_has_ds, below_secure_nxdomain, rrsig_window_inverted,
-                  nsec3_unsigned, wildcard_dname, ds_query_at_cname):
+                  nsec3_unsigned, wildcard_dname, ds_query_at_cname, key_rollover_after_ttl,
+                  bogus_keys_retried, ds_appears_after_ttl):
         build()
 
 
