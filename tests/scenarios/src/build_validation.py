@@ -21,7 +21,7 @@ from pathlib import Path
 import dns.dnssec
 import dns.name
 import dns.rdata
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -1687,6 +1687,44 @@ def ds_appears_after_ttl() -> None:
         "A cached proof of no DS expires: the zone signed meanwhile is secure", s, body)
 
 
+# -- fourth round: NSEC3 iteration limits per key size (written before that change) ----------
+
+KEYSIZE_LIMITS = "1024 10 2048 20 4096 30"
+
+
+def nsec3_keysize(name: str, rsa_bits: int | None, iterations: int, secure_: bool) -> None:
+    s = Signer()
+    if rsa_bits is not None:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=rsa_bits)
+        s.zones[ZONE] = (private, dns.dnssec.make_dnskey(  # type: ignore[assignment]
+            private.public_key(), dns.dnssec.Algorithm.RSASHA256, flags=257))
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                              "www.example.com.": "A", "mail.example.com.": "A"},
+                       iterations=iterations)
+    qname = "nothere.example.com."
+    proof = {chain.match(ZONE), chain.cover(qname), chain.cover("*.example.com.")}
+    auth = [SOA, Z]
+    for line in sorted(proof):
+        auth += [line, Z]
+    key = f"RSA {rsa_bits}-bit" if rsa_bits else "Ed25519 (256-bit)"
+    body = path(s) + zone_server(s, [
+        Entry(f"{qname} A", reply="QR AA NXDOMAIN", authority=auth),
+    ], f"ns.example.com.: example.com., {key} key, NSEC3 with {iterations} iterations",
+        apex_proof=[chain.match(ZONE), Z])
+    body += ask(10, f"{qname} A", f"QR RD RA {'AD ' if secure_ else ''}DO NXDOMAIN")
+    limit = 10 if not rsa_bits or rsa_bits <= 1024 else 20 if rsa_bits <= 2048 else 30
+    scenario(name, [
+        f'unbound.conf(5) val-nsec3-keysize-iterations: "{KEYSIZE_LIMITS}": "the maximum',
+        "number of iterations per key size [...] a key size and the maximum number of",
+        "iterations for that key size'; Unbound uses the smallest zone key's size, rounded up",
+        "to the nearest listed size (val_nsec3.c get_max_iter, val_kentry.c key_entry_keysize);",
+        "NSEC3 with more iterations is insecure (RFC 9276 §3.2).  Here the zone's key is",
+        f"{key}: limit {limit}, NSEC3 iterations {iterations}: "
+        + ("secure, AD." if secure_ else "insecure, no AD.")],
+        f"NSEC3 iteration limit by key size: {key}, {iterations} iterations", s, body,
+        extra=[f'val-nsec3-keysize-iterations: "{KEYSIZE_LIMITS}"'])
+
+
 def main() -> None:
     for build in (nsec3_ent_nodata, nsec3_optout_insecure, nsec3_nx_no_wildcard_denial,
                   nsec3_wildcard_no_next_closer, nsec3_iterations_high,
@@ -1715,7 +1753,15 @@ def main() -> None:
                   nsec3_nx_deep_encloser, nsec3_ds_nodata_no_optout,
                   ds_nodata_nsec_has_ds, below_secure_nxdomain, rrsig_window_inverted,
                   nsec3_unsigned, wildcard_dname, ds_query_at_cname, key_rollover_after_ttl,
-                  bogus_keys_retried, ds_appears_after_ttl):
+                  bogus_keys_retried, ds_appears_after_ttl,
+                  lambda: nsec3_keysize("val_rule_nsec3_keysize_small_key_over", None, 15,
+                                        False),
+                  lambda: nsec3_keysize("val_rule_nsec3_keysize_rsa2048_within", 2048, 15,
+                                        True),
+                  lambda: nsec3_keysize("val_rule_nsec3_keysize_rsa2048_over", 2048, 25,
+                                        False),
+                  lambda: nsec3_keysize("val_rule_nsec3_keysize_rsa1024_over", 1024, 15,
+                                        False)):
         build()
 
 
