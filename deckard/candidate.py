@@ -224,6 +224,7 @@ class CandidateConfig:
             permissive=v.permissive,
             ignore_cd=v.ignore_cd,
             validate_cd=v.validate_cd,
+            nsec3_keysize_iterations=v.nsec3_keysize_iterations,
             aggressive_nsec=v.aggressive_nsec,
             clean_additional=v.clean_additional,
             harden_algo_downgrade=v.harden_algo_downgrade,

@@ -62,6 +62,8 @@ class ValidationConfig:
     root_key_sentinel: bool = True  # testbound's root-key-sentinel (RFC 8509)
     # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
     dnssec_numbers: tuple[tuple[str, int], ...] = ()
+    # testbound's val-nsec3-keysize-iterations when its limits differ by key size
+    nsec3_keysize_iterations: tuple[tuple[int, int], ...] = ()
 
     @property
     def enabled(self) -> bool:

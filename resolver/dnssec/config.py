@@ -26,6 +26,10 @@ or stale server of several must not make a name fail."""
 class DnssecConfig:
     nsec3_max_iterations: int = NSEC3_MAX_ITERATIONS  # above: insecure, EDE 27
     nsec3_bogus_iterations: int | None = None  # above: bogus (SERVFAIL), EDE 27
+    # Unbound's val-nsec3-keysize-iterations with a limit per key size: (bits, iterations)
+    # pairs, ascending; the signing zone's smallest key picks the limit (Limits.for_keys),
+    # which then replaces nsec3_max_iterations.  Empty: one limit for every key
+    nsec3_keysize_iterations: tuple[tuple[int, int], ...] = ()
     bogus_ttl: int = BOGUS_TTL_S
     max_fetches: int = MAX_FETCHES
     # Algorithms whose signatures are accepted without the cryptographic check: Unbound's

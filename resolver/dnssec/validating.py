@@ -84,7 +84,8 @@ class ValidatingRecursor:
         self.anchors = zones.anchors
         self.config = config or DnssecConfig()
         self.limits = Limits(self.config.nsec3_max_iterations,
-                             self.config.nsec3_bogus_iterations)
+                             self.config.nsec3_bogus_iterations,
+                             self.config.nsec3_keysize_iterations)
         self.stats: collections.Counter[str] = collections.Counter()
         # Signature checks this resolver has made: its own, shared with no other resolver.
         self.verifier = Verifier(self.config.unchecked_algorithms, self.config.ignore_dates,
