@@ -1725,6 +1725,25 @@ def nsec3_keysize(name: str, rsa_bits: int | None, iterations: int, secure_: boo
         extra=[f'val-nsec3-keysize-iterations: "{KEYSIZE_LIMITS}"'])
 
 
+# -- fifth round: NSEC spans that reach outside the zone ------------------------------------
+
+def nsec_overreach() -> None:
+    s = Signer()
+    body = path(s) + zone_server(s, [
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN", authority=[
+            SOA, Z, *nsec(NS, "www.example.org.", "A RRSIG NSEC"), *APEX_NSEC]),
+    ], "ns.example.com.: example.com., NSEC; the NSEC covering the name claims a next name "
+       "outside the zone", apex_proof=APEX_NSEC)
+    body += ask(10, "nothere.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    scenario("val_rule_nsec_next_outside_zone", [
+        "RFC 4034 §4.1.1: the Next Domain field of a zone's last NSEC is the apex; an NSEC of",
+        "example.com. whose next name is outside the zone still covers (canonically) the names",
+        "between its owner and the zone's end: Unbound accepts the denial it proves (1.17.1),",
+        "AD."],
+        "An NSEC whose next name lies outside the zone still denies the names it covers", s,
+        body)
+
+
 def main() -> None:
     for build in (nsec3_ent_nodata, nsec3_optout_insecure, nsec3_nx_no_wildcard_denial,
                   nsec3_wildcard_no_next_closer, nsec3_iterations_high,
@@ -1761,7 +1780,8 @@ def main() -> None:
                   lambda: nsec3_keysize("val_rule_nsec3_keysize_rsa2048_over", 2048, 25,
                                         False),
                   lambda: nsec3_keysize("val_rule_nsec3_keysize_rsa1024_over", 1024, 15,
-                                        False)):
+                                        False),
+                  nsec_overreach):
         build()
 
 
