@@ -1745,6 +1745,24 @@ def nsec_overreach() -> None:
         "An NSEC whose next name lies outside the zone is removed: no proof, bogus", s, body)
 
 
+# -- sixth round: reply shape (found comparing whole replies with Unbound 1.17.1) -----------
+
+def any_without_do() -> None:
+    s = Signer()
+    answer = ["www.example.com. 3600 IN A 192.0.2.12", Z,
+              'www.example.com. 3600 IN TXT "hello"', Z]
+    body = path(s) + zone_server(s, [Entry("www.example.com. ANY", answer=answer)],
+                                 "ns.example.com.: example.com.; www has A and TXT",
+                                 apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. ANY", "QR RD RA NOERROR", answer, s, flags="RD")
+    scenario("val_rule_any_answer_keeps_rrsigs_without_do", [
+        "RFC 4035 §3.2.1: without DO, DNSSEC RRs are left out 'unless the type is explicitly",
+        "asked'; for qtype ANY every type is asked, and Unbound's reply encoder includes the",
+        "RRSIGs in an ANY answer without DO (msgencode.c insert_section: 'include all types in",
+        "ANY answer'); no AD without DO or AD (RFC 6840 §5.8)."],
+        "An ANY answer without DO keeps its RRSIGs", s, body)
+
+
 def main() -> None:
     for build in (nsec3_ent_nodata, nsec3_optout_insecure, nsec3_nx_no_wildcard_denial,
                   nsec3_wildcard_no_next_closer, nsec3_iterations_high,
@@ -1782,7 +1800,7 @@ def main() -> None:
                                         False),
                   lambda: nsec3_keysize("val_rule_nsec3_keysize_rsa1024_over", 1024, 15,
                                         False),
-                  nsec_overreach):
+                  nsec_overreach, any_without_do):
         build()
 
 
