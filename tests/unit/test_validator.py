@@ -594,3 +594,14 @@ async def test_nxdomain_whose_proof_shows_nodata_is_noerror(small: tuple[WorldDe
     lab = Lab(world, zones, ManualClock(START),
               tamper=_strip("nothing.example.lab.", "authority", T.NSEC))
     assert (await lab.ask("nothing.example.lab.")).rcode() == dns.rcode.SERVFAIL
+
+
+async def test_any_answer_keeps_rrsigs_without_do(small: tuple[WorldDef, Zones]) -> None:
+    # RFC 4035 §3.2.1 (DNSSEC RRs only when asked for; ANY asks every type) and Unbound's
+    # reply encoder ("include all types in ANY answer"); other qtypes still lose them
+    world, zones = small
+    lab = Lab(world, zones, ManualClock(START))
+    any_reply = await lab.ask("www.example.lab.", "ANY", do=False)
+    assert any(r.rdtype == T.RRSIG for r in any_reply.answer) and not ad(any_reply)
+    plain = await lab.ask("www.example.lab.", "A", do=False)
+    assert plain.answer and not any(r.rdtype == T.RRSIG for r in plain.answer)
