@@ -231,6 +231,8 @@ class CandidateConfig:
             harden_dnssec_stripped=v.harden_dnssec_stripped,
             permissive=v.permissive,
             ignore_cd=v.ignore_cd,
+            validate_cd=v.validate_cd,
+            nsec3_keysize_iterations=v.nsec3_keysize_iterations,
             aggressive_nsec=v.aggressive_nsec,
             clean_additional=v.clean_additional,
             harden_algo_downgrade=v.harden_algo_downgrade,
@@ -277,11 +279,14 @@ def strict_windows(validation: ValidationConfig) -> ValidationConfig:
     """The Deckard dialect's validator: no clock skew around a signature's validity window.
     Knot Resolver, whose scenarios these are, checks inception and expiration against the
     time itself (RFC 4035 §5.3.1); Unbound's 10 % of the window (val-sig-skew-min/max) is
-    the testbound dialect's."""
+    the testbound dialect's.  A CD query is not validated (Knot Resolver's validate layer
+    passes CD queries through: no AD, bogus data as it came); the testbound dialect
+    validates it, as Unbound does."""
     numbers = dict(validation.dnssec_numbers)
     numbers.setdefault("sig_skew_min", 0)
     numbers.setdefault("sig_skew_max", 0)
-    return dataclasses.replace(validation, dnssec_numbers=tuple(sorted(numbers.items())))
+    return dataclasses.replace(validation, dnssec_numbers=tuple(sorted(numbers.items())),
+                               validate_cd=False)
 
 
 def finish(query: dns.message.Message, answer: dns.message.Message) -> dns.message.Message:

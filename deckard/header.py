@@ -53,12 +53,17 @@ class ValidationConfig:
     bogus_ttl: int | None = None  # testbound's val-bogus-ttl (None: the validator's default)
     permissive: bool = False  # testbound's val-permissive-mode: bogus data passed on, no AD
     ignore_cd: bool = False  # testbound's ignore-cd-flag: CD queries are validated too
+    # CD queries validated (secure keeps AD, bogus passed on): Unbound's; the Deckard
+    # dialect (Knot Resolver's scenarios) passes them through unvalidated
+    validate_cd: bool = True
     aggressive_nsec: bool = True  # testbound's aggressive-nsec (RFC 8198)
     clean_additional: bool = True  # testbound's val-clean-additional
     harden_algo_downgrade: bool = False  # testbound's harden-algo-downgrade
     root_key_sentinel: bool = True  # testbound's root-key-sentinel (RFC 8509)
     # testbound's val-sig-skew-min/-max, val-max-restart: DnssecConfig fields, in order
     dnssec_numbers: tuple[tuple[str, int], ...] = ()
+    # testbound's val-nsec3-keysize-iterations when its limits differ by key size
+    nsec3_keysize_iterations: tuple[tuple[int, int], ...] = ()
 
     @property
     def enabled(self) -> bool:

@@ -321,6 +321,7 @@ class _Reader:
         self.bogus_ttl: int | None = None  # val-bogus-ttl
         self.do_not_query: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self.validator_numbers: dict[str, int] = {}  # val-sig-skew-min / -max, val-max-restart
+        self.nsec3_keysize: tuple[tuple[int, int], ...] = ()  # per-size NSEC3 limits
         self.norec = "refuse"  # the client's access-control: allow (Unbound's default)
         self.ttl_bounds: dict[str, int] = {}
         self.stale: dict[str, int | bool] = {}  # SERVE_EXPIRED, by RecursorConfig field
@@ -505,21 +506,25 @@ class _Reader:
 
     def nsec3_iterations(self, lineno: int, key: str, value: str) -> None:
         """Unbound's "<keysize> <iterations>" pairs (or one number, any key size): NSEC3
-        with more iterations than the limit is insecure.  The candidate's limit does not
-        depend on the key size, so only one limit for every size is translated."""
+        with more iterations than the limit is insecure.  One limit for every size is
+        ``nsec3_max_iterations``; limits that differ by key size go to
+        ``nsec3_keysize_iterations`` (the signing zone's smallest key picks one,
+        ``resolver.dnssec.limits.Limits.for_keys``)."""
         words = value.split()
         if not words or not all(w.isdigit() for w in words):
             raise self.error(lineno, f"{key}: {value!r} is not numbers")
         if len(words) == 1:
-            limits = {int(words[0])}
-        elif len(words) % 2 == 0:
-            limits = {int(w) for w in words[1::2]}
-        else:
-            raise self.error(lineno, f"{key}: {value!r} is not <keysize> <iterations> pairs")
-        if len(limits) != 1:
-            self.unsupport(f"{key}: {value} (a limit per key size)")
+            self.validator_numbers["nsec3_max_iterations"] = int(words[0])
             return
-        self.validator_numbers["nsec3_max_iterations"] = limits.pop()
+        if len(words) % 2:
+            raise self.error(lineno, f"{key}: {value!r} is not <keysize> <iterations> pairs")
+        pairs = [(int(a), int(b)) for a, b in zip(words[::2], words[1::2], strict=True)]
+        if [size for size, _ in pairs] != sorted(size for size, _ in pairs):
+            raise self.error(lineno, f"{key}: {value!r}: key sizes must ascend")
+        if len({it for _, it in pairs}) == 1:
+            self.validator_numbers["nsec3_max_iterations"] = pairs[0][1]
+        else:
+            self.nsec3_keysize = tuple(pairs)
 
     def name(self, lineno: int, key: str, text: str) -> dns.name.Name:
         try:
@@ -617,6 +622,7 @@ class _Reader:
             harden_algo_downgrade=self.switches.get("harden-algo-downgrade", False),
             root_key_sentinel=self.switches.get("root-key-sentinel", True),
             dnssec_numbers=tuple(sorted(self.validator_numbers.items())),
+            nsec3_keysize_iterations=self.nsec3_keysize,
         )
         return ScenarioConfig(
             stub_addr=stub_addrs[0] if stub_addrs else None,

@@ -127,10 +127,13 @@ class ResolverAnswerer:
                          (reply.additional, res.extra_additional)]
         for section, rrsets in sections:
             for rrset in rrsets:
+                # without DO only the DNSSEC types asked for; an ANY answer asks them all
+                # (Unbound's insert_section: "include all types in ANY answer")
                 if (
                     rrset.rdtype in DNSSEC_TYPES
                     and not keep_dnssec
                     and rrset.rdtype != request.qtype
+                    and not (section is reply.answer and request.qtype == dns.rdatatype.ANY)
                 ):
                     continue
                 # an RRset goes in once: extras already in the answer are not repeated

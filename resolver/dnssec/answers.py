@@ -254,7 +254,8 @@ class AnswerCheck:
         if check.wildcard is not None:
             verified, bad = verified_denials(authority, entry, now, self.verifier)
             proofs = [r for r, _, _ in verified]
-            out = prove_wildcard_answer(owner, check.wildcard, entry.zone, proofs, self.limits)
+            out = prove_wildcard_answer(owner, check.wildcard, entry.zone, proofs,
+                                        self.limits.for_keys(entry.keys))
             if not out.secure:
                 return bad or out, None, False
             self.aggressive.learn(entry.zone, verified,
@@ -335,14 +336,16 @@ class AnswerCheck:
         proofs = [r for r, _, _ in verified]
         fixed: int | None = None
         if rcode == dns.rcode.NXDOMAIN:
-            out = prove_nxdomain(name, entry.zone, proofs, self.limits)
+            out = prove_nxdomain(name, entry.zone, proofs,
+                                 self.limits.for_keys(entry.keys))
             if out.bogus:
                 # An NXDOMAIN whose signed denial proves NODATA instead (the name exists,
                 # e.g. as an empty non-terminal): Unbound is lenient with the rcode and
                 # answers NOERROR, secure (validator.c, validate_nameerror_response).  An
                 # insecure NXDOMAIN proof (an opt-out span, too many NSEC3 iterations)
                 # cannot prove a secure NODATA either, so it gets no second look.
-                nodata = prove_nodata(name, qtype, entry.zone, proofs, self.limits)
+                nodata = prove_nodata(name, qtype, entry.zone, proofs,
+                                      self.limits.for_keys(entry.keys))
                 if nodata.secure:
                     out, fixed = nodata, dns.rcode.NOERROR
                     # The name exists (its own NSEC or an empty non-terminal's says so):
@@ -351,7 +354,8 @@ class AnswerCheck:
                     # types exist; RFC 2308 §5: a name error covers every type).
                     self.cache.negative.pop(name, qtype)
         else:
-            out = prove_nodata(name, qtype, entry.zone, proofs, self.limits)
+            out = prove_nodata(name, qtype, entry.zone, proofs,
+                               self.limits.for_keys(entry.keys))
         if out.secure and soa is not None and soa[0].name == entry.zone:
             self.aggressive.learn(entry.zone, verified, soa=(soa[0], soa[1], soa_ttl))
         if out.secure and rcode == dns.rcode.NXDOMAIN and fixed is None:

@@ -472,7 +472,7 @@ class ChainOfTrust:
                 return check.outcome
         verified, bad = verified_denials(res.authority, parent, now, self.verifier)
         proofs = [r for r, _, _ in verified]
-        kind, out = prove_no_ds(child, parent.zone, proofs, self.limits,
+        kind, out = prove_no_ds(child, parent.zone, proofs, self.limits.for_keys(parent.keys),
                                 nxdomain=res.rcode == dns.rcode.NXDOMAIN)
         if kind is None and out.security is not Security.INSECURE:
             return bad or out

@@ -26,6 +26,10 @@ or stale server of several must not make a name fail."""
 class DnssecConfig:
     nsec3_max_iterations: int = NSEC3_MAX_ITERATIONS  # above: insecure, EDE 27
     nsec3_bogus_iterations: int | None = None  # above: bogus (SERVFAIL), EDE 27
+    # Unbound's val-nsec3-keysize-iterations with a limit per key size: (bits, iterations)
+    # pairs, ascending; the signing zone's smallest key picks the limit (Limits.for_keys),
+    # which then replaces nsec3_max_iterations.  Empty: one limit for every key
+    nsec3_keysize_iterations: tuple[tuple[int, int], ...] = ()
     bogus_ttl: int = BOGUS_TTL_S
     max_fetches: int = MAX_FETCHES
     # Algorithms whose signatures are accepted without the cryptographic check: Unbound's
@@ -47,6 +51,11 @@ class DnssecConfig:
     # Unbound's ignore-cd-flag (no by default): "ignore the CD flag from clients and refuse
     # to return bogus answers to them" (unbound.conf(5)): a CD query is validated as any.
     ignore_cd: bool = False
+    # CD queries validated too (Unbound, validator.c needs_validation: "User queries are
+    # validated with BIT_CD to make our cache clean"): secure data keeps AD (RFC 6840 §5.9),
+    # bogus data is passed on as it came, without AD.  Off (Knot Resolver's way): a CD
+    # query's answer is not validated at all, never AD.
+    validate_cd: bool = True
     # Unbound's aggressive-nsec (yes by default): answers synthesised from the validated
     # NSEC records of the cache (RFC 8198); off, every question not in the cache is asked.
     aggressive_nsec: bool = True

@@ -29,6 +29,7 @@ import dns.rdtypes.ANY.NSEC3
 import dns.rrset
 
 from resolver.cache import Security
+from resolver.dnssec.limits import DEFAULT_LIMITS, NSEC3_MAX_ITERATIONS, Limits
 from resolver.dnssec.verdicts import Ede, Outcome, bogus, insecure, secure, type_name
 
 T = dns.rdatatype
@@ -53,11 +54,6 @@ __all__ = [
     "prove_nxdomain",
     "prove_wildcard_answer",
 ]
-
-NSEC3_MAX_ITERATIONS = 150
-"""NSEC3 proofs with more iterations than this are not computed: the answer is insecure with
-EDE 27 (RFC 9276 §3.2; Unbound 1.17's val-nsec3-keysize-iterations is 150 for every key
-size)."""
 
 NSEC3_SHA1 = 1
 NSEC3_OPT_OUT = 0x01
@@ -485,18 +481,6 @@ def _nsec3_limit(n3: Nsec3Proofs, max_iterations: int, bogus_above: int | None) 
             Ede.UNSUPPORTED_NSEC3_ITERATIONS,
         )
     return None
-
-
-@dataclass(frozen=True)
-class Limits:
-    """NSEC3 iteration limits: above ``max_iterations`` insecure (EDE 27); above
-    ``bogus_above`` (if set) bogus, as RFC 9276 §3.2 allows."""
-
-    max_iterations: int = NSEC3_MAX_ITERATIONS
-    bogus_above: int | None = None
-
-
-DEFAULT_LIMITS = Limits()
 
 
 def _dispatch(

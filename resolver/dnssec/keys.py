@@ -2,8 +2,12 @@
 
 :func:`verify_dnskeys` takes a DNSKEY RRset from a DS RRset or from trust anchors: DS records
 with an unsupported algorithm or digest are ignored, and when none is left the zone is
-insecure, not bogus (RFC 4035 §5.2, RFC 6840 §5.2); SHA-1 DS records are ignored when a
-stronger digest is present (RFC 4509 §3).  Pure, like :mod:`resolver.dnssec.signatures`.
+insecure, not bogus (RFC 4035 §5.2, RFC 6840 §5.2).  Any usable DS may authenticate a key,
+whatever its digest, unless harden-algo-downgrade is on: then only the DS records of the
+strongest digest count (RFC 4509 §3's "ignore SHA-1 beside SHA-256"), as Unbound does
+(val_verify_DNSKEY_with_DS: without it "accept any key algo, any digest algo"; with it
+val_favorite_ds_algo; unbound.conf(5): "If no, allows the weakest algorithm to validate the
+zone").  Pure, like :mod:`resolver.dnssec.signatures`.
 The walk down the chain of trust that fetches these records is
 :mod:`resolver.dnssec.chain`'s; the anchors themselves are :mod:`resolver.dnssec.anchors`'.
 """
@@ -46,7 +50,6 @@ SUPPORTED_DIGESTS = frozenset({1, 2, 4})
 """DS digest types we check: SHA-1 (1), SHA-256 (2), SHA-384 (4). GOST (3) and unknown
 digests are unsupported (a DS set with only those makes the zone insecure)."""
 
-SHA1_DIGEST = 1
 
 @dataclass(frozen=True)
 class KeyCheck:
@@ -59,12 +62,15 @@ class KeyCheck:
     algorithms: frozenset[int] = frozenset()
 
 
-def usable_ds(ds_records: Iterable[DS]) -> tuple[list[DS], Outcome | None]:
+def usable_ds(ds_records: Iterable[DS],
+              strongest_digest_only: bool = False) -> tuple[list[DS], Outcome | None]:
     """The DS records to check keys against, or an insecure outcome when none is usable.
 
     Unsupported algorithms and digests are ignored (RFC 6840 §5.2); when none is left the
-    zone is insecure, with EDE 1 or 2.  SHA-1 records are dropped when a stronger supported
-    digest is present (RFC 4509 §3), so a downgrade to SHA-1 cannot be forced.
+    zone is insecure, with EDE 1 or 2.  With ``strongest_digest_only`` (harden-algo-downgrade)
+    only the records of the highest supported digest type stay (Unbound's
+    val_favorite_ds_algo, RFC 4509 §3), so a downgrade to SHA-1 cannot be forced; without it
+    every usable record counts, as Unbound's default.
     """
     records = list(ds_records)
     known_alg = [d for d in records if d.algorithm in SUPPORTED_ALGORITHMS]
@@ -77,8 +83,9 @@ def usable_ds(ds_records: Iterable[DS]) -> tuple[list[DS], Outcome | None]:
         return [], insecure(
             f"DS algorithms {algs} unsupported", Ede.UNSUPPORTED_DNSKEY_ALGORITHM
         )
-    if any(d.digest_type != SHA1_DIGEST for d in usable):
-        usable = [d for d in usable if d.digest_type != SHA1_DIGEST]
+    if strongest_digest_only:
+        favourite = max(d.digest_type for d in usable)
+        usable = [d for d in usable if d.digest_type == favourite]
     return usable, None
 
 
@@ -121,14 +128,15 @@ def verify_dnskeys(
     The keys that a usable DS (or an anchor key) points at are trusted, whatever their SEP
     flag (RFC 4035 §5.2); the RRset is secure when one of them signs it.  No supported DS
     or anchor: insecure (EDE 1/2).  No key matching: bogus (EDE 9).  With
-    ``all_algorithms`` (Unbound's harden-algo-downgrade) every algorithm of the usable DS
-    set (or of the anchor keys) must have a matching key whose signature verifies.
+    ``all_algorithms`` (Unbound's harden-algo-downgrade) only the DS records of the strongest
+    digest count, and every algorithm of them (or of the anchor keys) must have a matching
+    key whose signature verifies.
     """
     ds_list = list(ds)
     anchors = [k for k in anchor_keys if k.algorithm in SUPPORTED_ALGORITHMS]
     usable: list[DS] = []
     if ds_list:
-        usable, early = usable_ds(ds_list)
+        usable, early = usable_ds(ds_list, strongest_digest_only=all_algorithms)
         if early is not None and not anchors:
             return KeyCheck(early)
     elif not anchors:

@@ -361,7 +361,7 @@ class AggressiveNsec:
         synth = synthesise(qname, qtype, zone, nsec, wild)
         params = store.nsec3_params(zone)
         if synth is None and params is not None \
-                and params[1] <= self.limits.max_iterations:
+                and params[1] <= self.limits.lowest().max_iterations:
 
             def nsec3(name: Name) -> Proof | None:
                 hit = store.at_or_before(zone, name, mono) or store.last(zone, mono)
@@ -369,7 +369,8 @@ class AggressiveNsec:
                     return None
                 return Proof(hit.rrset, hit.sigs, hit.ttl(mono))
 
-            synth = synthesise_nsec3(qname, qtype, zone, params, nsec3, wild, self.limits)
+            synth = synthesise_nsec3(qname, qtype, zone, params, nsec3, wild,
+                                     self.limits.lowest())
         if synth is None:
             return None
         ttl = synth.ttl

@@ -3,8 +3,11 @@
 :class:`ValidatingRecursor` has the recursor's ``resolve(request, exchanger)`` and returns a
 :class:`ValidatedResolution`: the recursor's answer plus its :class:`Security` and the
 Extended DNS Errors (RFC 8914) that say why.  A bogus answer becomes SERVFAIL with an EDE,
-unless the client set CD, in which case nothing is validated and the data comes back as it
-is (with ``ignore_cd``, Unbound's ignore-cd-flag, CD is not honoured); with ``permissive``
+unless the client set CD: a CD query is validated too (``validate_cd``, as Unbound does,
+validator.c needs_validation: "User queries are validated with BIT_CD to make our cache
+clean"), secure data keeps AD (RFC 6840 §5.9), and bogus data comes back as it is, without
+AD; without ``validate_cd`` (Knot Resolver's way) a CD answer is not validated at all (with
+``ignore_cd``, Unbound's ignore-cd-flag, CD is not honoured); with ``permissive``
 (val-permissive-mode) a bogus answer is passed on without AD instead.  It runs the steps of
 one client question and leaves each concept to its module:
 
@@ -81,7 +84,8 @@ class ValidatingRecursor:
         self.anchors = zones.anchors
         self.config = config or DnssecConfig()
         self.limits = Limits(self.config.nsec3_max_iterations,
-                             self.config.nsec3_bogus_iterations)
+                             self.config.nsec3_bogus_iterations,
+                             self.config.nsec3_keysize_iterations)
         self.stats: collections.Counter[str] = collections.Counter()
         # Signature checks this resolver has made: its own, shared with no other resolver.
         self.verifier = Verifier(self.config.unchecked_algorithms, self.config.ignore_dates,
@@ -126,8 +130,8 @@ class ValidatingRecursor:
                                           request, exchanger, depth)
         res = await self.inner.resolve(request, exchanger)
         fallback = res.fallback  # serve-expired: the expired answer a refresh replaced
-        if request.cd or not self.anchors or request.qtype == T.RRSIG \
-                or self.inner.denies(request):
+        if not self.anchors or request.qtype == T.RRSIG or self.inner.denies(request) \
+                or (request.cd and not self.config.validate_cd):
             # qtype RRSIG: signatures are not signed, so there is nothing to validate them
             # with (RFC 4035 §3.2.1 lets them through unchecked; Unbound and kresd do)
             self.stats["unvalidated"] += 1
@@ -176,11 +180,12 @@ class ValidatingRecursor:
                 res, (verdict, parts, answer) = old, checked
         spent += subq.upstream
         self.stats[verdict.security.value] += 1
-        if verdict.bogus and self.config.permissive:
-            # val-permissive-mode: the bogus data as it came, indeterminate (no AD)
-            self.stats["permissive"] += 1
+        if verdict.bogus and (self.config.permissive or request.cd):
+            # val-permissive-mode, or CD set: the bogus data as it came, indeterminate (no AD)
+            self.stats["cd_bogus" if request.cd else "permissive"] += 1
+            how = "checking disabled" if request.cd else "permissive"
             return ValidatedResolution(res.rcode, res.answer, res.authority, spent,
-                                       f"bogus, passed on (permissive): {verdict.why}",
+                                       f"bogus, passed on ({how}): {verdict.why}",
                                        Security.INDETERMINATE, [],
                                        extra_authority=res.extra_authority,
                                        extra_additional=res.extra_additional)

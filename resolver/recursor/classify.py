@@ -68,7 +68,10 @@ def scrub(
     authority section and so their glue (Unbound's ``iter-scrub-promiscuous``): only a
     referral may say where a zone's servers are.  ``private``: addresses in its private
     ranges are removed from public names (Unbound's ``private-address``, DNS rebinding
-    protection; :mod:`resolver.recursor.private`).
+    protection; :mod:`resolver.recursor.private`).  An NSEC RRset whose Next Domain Name
+    lies outside ``zone`` goes from every section, with its RRSIGs: a zone's NSEC chain
+    stays inside the zone (RFC 4034 §4.1.1, the last one points at the apex), and Unbound's
+    scrubber removes such "overreaching" NSECs (iter_scrub.c sanitize_nsec_is_overreach).
     Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
     mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
@@ -79,6 +82,7 @@ def scrub(
         r.rdtype == T.NS and not in_zone(r.name, zone) for r in response.authority
     )
     response.authority = [r for r in response.authority if in_zone(r.name, zone)]
+    _drop_overreaching_nsec(response, zone)
     if promiscuous and not _referral_shaped(response):
         response.authority = [r for r in response.authority if T.NS not in (r.rdtype, r.covers)]
     targets: set[dns.name.Name] = set()
@@ -98,6 +102,16 @@ def scrub(
         and (in_zone(r.name, zone) or not harden_glue)
     ]
     return referred_away
+
+
+def _drop_overreaching_nsec(response: dns.message.Message, zone: dns.name.Name) -> None:
+    """Remove NSEC RRsets (and their RRSIGs) whose next name is outside ``zone``."""
+    for section in (response.answer, response.authority, response.additional):
+        bad = {r.name for r in section if r.rdtype == T.NSEC
+               and any(not in_zone(rd.next, zone) for rd in r)}
+        if bad:
+            section[:] = [r for r in section if r.name not in bad
+                          or T.NSEC not in (r.rdtype, r.covers)]
 
 
 def _referral_shaped(response: dns.message.Message) -> bool:

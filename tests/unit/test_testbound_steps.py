@@ -202,17 +202,19 @@ def test_skew_and_restart_options_are_translated() -> None:
         parse(Path("x.rpl"), scenario_text("\tval-sig-skew-min: soon"))
 
 
-@pytest.mark.parametrize(("value", "limit", "unsupported"), [
+@pytest.mark.parametrize(("value", "limit", "by_size"), [
     ("150", 150, ()),
     ("1024 0 2048 0 4096 0", 0, ()),
-    ("1024 150 2048 500 4096 2500", None,
-     ("val-nsec3-keysize-iterations: 1024 150 2048 500 4096 2500 (a limit per key size)",)),
+    ("1024 150 2048 500 4096 2500", None, ((1024, 150), (2048, 500), (4096, 2500))),
 ])
 def test_nsec3_iteration_limits_are_translated(value: str, limit: int | None,
-                                               unsupported: tuple[str, ...]) -> None:
+                                               by_size: tuple[tuple[int, int], ...]) -> None:
     c = parse(Path("x.rpl"), scenario_text(f'\tval-nsec3-keysize-iterations: "{value}"')).config
     assert dict(c.validation.dnssec_numbers).get("nsec3_max_iterations") == limit
-    assert c.unsupported == unsupported
+    assert c.validation.nsec3_keysize_iterations == by_size
+    assert c.unsupported == ()
+    with pytest.raises(ScenarioError, match="key sizes must ascend"):
+        parse(Path("x.rpl"), scenario_text('\tval-nsec3-keysize-iterations: "2048 1 1024 2"'))
 
 
 @pytest.mark.parametrize(("extra", "tcp"), [

@@ -427,14 +427,19 @@ def test_unsupported_ds_algorithm_or_digest_is_insecure_not_bogus(nsec_zone: Zon
     assert out.secure
 
 
-def test_sha1_ds_is_ignored_when_sha256_is_present(nsec_zone: Zone) -> None:
+def test_sha1_ds_is_ignored_beside_sha256_only_when_hardened(nsec_zone: Zone) -> None:
     sha1 = nsec_zone.ds("SHA1")[0]
     bad256 = nsec_zone.ds("SHA256")[0].replace(digest=b"\x00" * 32)
-    usable, early = usable_ds([sha1, bad256])
+    usable, early = usable_ds([sha1, bad256], strongest_digest_only=True)
     assert early is None and usable == [bad256]
-    out = verify_dnskeys(Z, nsec_zone.keys, nsec_zone.sig("@", T.DNSKEY), NOW,
-                         ds=[sha1, bad256]).outcome
-    assert out.bogus  # no downgrade to the matching SHA-1 record (RFC 4509 §3)
+    sigs = nsec_zone.sig("@", T.DNSKEY)
+    out = verify_dnskeys(Z, nsec_zone.keys, sigs, NOW, ds=[sha1, bad256],
+                         all_algorithms=True).outcome
+    assert out.bogus  # harden-algo-downgrade: no downgrade to SHA-1 (RFC 4509 §3)
+    # by default any usable DS counts, the weakest digest too (Unbound's default,
+    # unbound.conf(5) harden-algo-downgrade: "If no, allows the weakest algorithm")
+    assert usable_ds([sha1, bad256]) == ([sha1, bad256], None)
+    assert verify_dnskeys(Z, nsec_zone.keys, sigs, NOW, ds=[sha1, bad256]).outcome.secure
 
 
 def test_dnskey_trust_anchor(nsec_zone: Zone) -> None:

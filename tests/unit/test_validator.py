@@ -311,7 +311,7 @@ async def test_bogus_is_servfail_unless_cd_and_never_served_from_cache(
     assert reply.rcode() == dns.rcode.SERVFAIL and ede_codes(reply) == [Ede.DNSSEC_BOGUS]
     cd = await lab.ask("www.bad.lab.", cd=True)
     assert cd.rcode() == dns.rcode.NOERROR and not ad(cd)
-    assert any(r.rdtype == T.A for r in cd.answer)  # the data, unvalidated
+    assert any(r.rdtype == T.A for r in cd.answer)  # the data, bogus, passed on
     again = await lab.ask("www.bad.lab.")
     assert again.rcode() == dns.rcode.SERVFAIL  # the cached copy is not served either
     cached = lab.cache.rrsets.get(N("www.bad.lab."), T.A, lab.clock.monotonic())
@@ -321,6 +321,18 @@ async def test_bogus_is_servfail_unless_cd_and_never_served_from_cache(
     fresh = Lab(world, zones, ManualClock(START))
     assert (await fresh.ask("www.bad.lab.", cd=True)).rcode() == dns.rcode.NOERROR
     assert (await fresh.ask("www.bad.lab.")).rcode() == dns.rcode.SERVFAIL
+
+
+async def test_cd_query_is_validated_secure_keeps_ad(small: tuple[WorldDef, Zones]) -> None:
+    # RFC 6840 §5.9 and Unbound (validator.c needs_validation: CD queries are validated
+    # "to make our cache clean"): secure data asked with CD and DO carries AD; bogus data
+    # asked with CD comes as it is, without AD
+    world, zones = small
+    lab = Lab(world, zones, ManualClock(START))
+    good = await lab.ask("www.example.lab.", cd=True)
+    assert good.rcode() == dns.rcode.NOERROR and ad(good)
+    bad = await lab.ask("www.bad.lab.", cd=True)
+    assert bad.rcode() == dns.rcode.NOERROR and not ad(bad) and bad.answer
 
 
 async def test_ede_needs_edns(small: tuple[WorldDef, Zones]) -> None:
@@ -539,9 +551,11 @@ def _strip_sigs_over(*covered: int) -> Callable[[dns.message.Message], None]:
 async def test_forged_nsec_is_bogus(small: tuple[WorldDef, Zones]) -> None:
     def forge(response: dns.message.Message) -> None:
         # Stretch the NSEC so it "covers" www.example.lab. as well: the signature breaks.
+        # (Inside the zone: an NSEC whose next name leaves the zone is scrubbed away first.)
         for i, r in enumerate(response.authority):
             if r.rdtype == T.NSEC:
-                forged = dns.rrset.from_rdata(r.name, r.ttl, r[0].replace(next=N("zzz.lab.")))
+                forged = dns.rrset.from_rdata(r.name, r.ttl,
+                                              r[0].replace(next=N("zzz.example.lab.")))
                 response.authority[i] = forged
 
     world, zones = small
@@ -598,3 +612,14 @@ async def test_a_question_of_another_class_is_refused_with_validation_on(
         Request(qname, T.TXT, qclass=dns.rdataclass.CH, do=True), query)
     assert reply.rcode() == dns.rcode.REFUSED and not reply.answer and not ad(reply)
     assert len(lab.transport.sent) == sent
+
+
+async def test_any_answer_keeps_rrsigs_without_do(small: tuple[WorldDef, Zones]) -> None:
+    # RFC 4035 §3.2.1 (DNSSEC RRs only when asked for; ANY asks every type) and Unbound's
+    # reply encoder ("include all types in ANY answer"); other qtypes still lose them
+    world, zones = small
+    lab = Lab(world, zones, ManualClock(START))
+    any_reply = await lab.ask("www.example.lab.", "ANY", do=False)
+    assert any(r.rdtype == T.RRSIG for r in any_reply.answer) and not ad(any_reply)
+    plain = await lab.ask("www.example.lab.", "A", do=False)
+    assert plain.answer and not any(r.rdtype == T.RRSIG for r in plain.answer)
