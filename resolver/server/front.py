@@ -147,7 +147,8 @@ class Front:
 
     def from_clients(self) -> None:
         recvfrom, sendto, send = self.udp.recvfrom, self.udp.sendto, self.link.send
-        lookup, counts, waiting = self.cache.lookup, self.counts, self.waiting
+        lookup, memo = self.cache.lookup, self.cache.memo_lookup
+        counts, waiting = self.counts, self.waiting
         now = self.clock()
         for _ in range(BATCH):
             try:
@@ -158,8 +159,13 @@ class Front:
                 counts["socket_errors"] += 1
                 continue
             counts["datagrams"] += 1
+            host = addr[0]
+            held = waiting.get(host, 0)
             try:
-                reply = lookup(data, now)
+                # a client at its share gets the memo's exact repeats (one dict lookup) and
+                # is shed otherwise, before the costlier parse of a full lookup: a flood
+                # must not delay its neighbours' hits behind its own misses
+                reply = memo(data, now) if held >= PER_CLIENT else lookup(data, now)
             except Exception:  # never on a packet: the resolving process will judge it
                 reply = None
             if reply is not None:
@@ -170,8 +176,6 @@ class Front:
                 except OSError:
                     counts["reply_dropped"] += 1
                 continue
-            host = addr[0]
-            held = waiting.get(host, 0)
             if held >= PER_CLIENT:
                 counts["shed_client"] += 1
                 continue

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing as mp
+import os
 import random
 import socket
 import subprocess
@@ -76,6 +77,9 @@ def register(bsub: Any) -> None:
     f.add_argument("--workers", type=int, default=1, metavar="N", help="candidate processes")
     f.add_argument("--front-nice", type=int, default=10, metavar="N",
                    help="with the front reader: resolver serve --udp-front-nice N")
+    f.add_argument("--others-nice", type=int, default=0, metavar="N",
+                   help="run the lab's authorities and the flooder at this nice increment "
+                        "(they stand in for remote machines; 0: as everything else)")
     f.add_argument("--run-dir", type=Path, default=Path("run/fairness"), metavar="DIR",
                    help="state of the lab and the candidate")
     f.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
@@ -83,9 +87,11 @@ def register(bsub: Any) -> None:
 
 
 def flood(addr: tuple[str, int], seconds: float, rate: int, seed: int,
-          out: Connection) -> None:
+          out: Connection, nice: int = 0) -> None:
     """Process body: fresh cold names at ``rate`` per second (0: flat out) for ``seconds``;
     sends back how many were sent and answered."""
+    if nice:
+        os.nice(nice)
     rng = random.Random(seed)
     sent = answered = 0
     # one query rendered once; each datagram patches a fresh 12-hex-digit first label and ID
@@ -203,7 +209,7 @@ async def _one_reader(args: argparse.Namespace, info: LabInfo, reader: str
         ctx = mp.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
         flooder = ctx.Process(target=flood, args=(CANDIDATE, args.seconds + 1.0,
-                                                  args.flood_rate, 1, send))
+                                                  args.flood_rate, 1, send, args.others_nice))
         flooder.start()
         await asyncio.sleep(0.5)  # the flood is on before the quiet client starts again
         loaded = await _quiet(args, name)
@@ -231,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     try:
         info = lab.start()
+        if args.others_nice:
+            os.setpriority(os.PRIO_PROCESS, info.pid, args.others_nice)  # ours, by PID
         try:
             for reader in readers:
                 results.append(asyncio.run(_one_reader(args, info, reader)))
