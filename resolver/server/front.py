@@ -54,7 +54,7 @@ log = logging.getLogger("shadowdns.resolver.server")
 
 QUERY, REPLY, DONE, STORE, CLEAR, STATS = b"Q", b"R", b"D", b"S", b"C", b"T"
 
-PER_CLIENT = 64
+PER_CLIENT = 256
 """Datagrams of one client address handed to the resolving process and not yet answered;
 beyond it the front sheds that client's new datagrams (counted ``shed_client``)."""
 

@@ -59,7 +59,13 @@ from lab.world import load_world
 from resolver.cli import ensure_free
 from resolver.server.tls import self_signed, write_pair
 from resolver.server.udp import READERS
-from shadowdns.bench.resolver import _rss_mb, _wait_answering, nonpositive_flag, stop_process
+from shadowdns.bench.resolver import (
+    _rss_mb,
+    _wait_answering,
+    nonpositive_flag,
+    process_tree,
+    stop_process,
+)
 
 CANDIDATE = ("127.0.0.13", 5353)
 DOT_PORT, DOH_PORT = 8853, 8443
@@ -423,19 +429,7 @@ async def _health(addr: tuple[str, int], name: str, stop: asyncio.Event,
 
 def _server_pids(pid: int) -> set[int]:
     """``pid`` and its descendants: the supervisor, its workers and their UDP fronts."""
-    parents: dict[int, int] = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        with contextlib.suppress(OSError, ValueError):
-            for line in status.read_text().splitlines():
-                if line.startswith("PPid:"):
-                    parents[int(status.parent.name)] = int(line.split()[1])
-                    break
-    pids, grown = {pid}, True
-    while grown:
-        more = {child for child, parent in parents.items() if parent in pids} - pids
-        pids |= more
-        grown = bool(more)
-    return pids
+    return process_tree(pid)
 
 
 def _alive(pids: set[int]) -> set[int]:

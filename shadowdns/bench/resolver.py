@@ -142,29 +142,43 @@ def free_port(run: int = 1) -> int:
     raise RuntimeError("no free ports on 127.0.0.1")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its live children (worker processes)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+def process_tree(pid: int) -> set[int]:
+    """``pid`` and its live descendants: a server's supervisor, its workers and their UDP
+    fronts (``--udp-reader front``, a worker's child)."""
+    parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: ppid
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
     return total
 
 
 def _rss_mb(pid: int) -> tuple[float, int]:
-    """Resident memory (MB) summed over a process and its live children, and how many."""
+    """Resident memory (MB) summed over a process and its live descendants, and how many."""
     total_kb, procs = 0, 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for p in process_tree(pid):
         try:
-            text = status.read_text()
+            text = Path(f"/proc/{p}/status").read_text()
         except OSError:
-            continue
-        if int(status.parent.name) != pid and _status_field(text, "PPid") != str(pid):
             continue
         rss = _status_field(text, "VmRSS")  # "12345 kB"; absent for a zombie
         if rss:
