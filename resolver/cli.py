@@ -50,6 +50,7 @@ from resolver.peers import PeerResolver, PeerServer
 from resolver.peers.config import settings
 from resolver.plugins import PluginChain
 from resolver.server import DEFAULT_PATH, Listeners
+from resolver.server.front import PER_CLIENT as FRONT_PER_CLIENT
 from resolver.server.metrics import MetricsServer
 from resolver.server.tls import (
     ALPN_DOH,
@@ -123,6 +124,10 @@ def register(sub: Any) -> None:
                    help="with --udp-reader front: the resolving process lowers its own CPU "
                         "priority by N (nice, 0-19) once the front runs, so cache hits get a "
                         "core before cold work")
+    s.add_argument("--udp-front-per-client", type=int, default=FRONT_PER_CLIENT, metavar="N",
+                   help="with --udp-reader front: datagrams of one client address the "
+                        "resolving process may have unanswered before the front sheds that "
+                        "client's new ones (0: no limit, e.g. behind a load balancer)")
     s.add_argument("--egress", metavar="ADDR",
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
@@ -263,6 +268,9 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         raise ConfigError(f"--udp-front-nice: expected 0 to 19, got {args.udp_front_nice}")
     if args.udp_front_nice and args.udp_reader != "front":
         raise ConfigError("--udp-front-nice needs --udp-reader front")
+    if args.udp_front_per_client < 0:
+        raise ConfigError("--udp-front-per-client: expected 0 (no limit) or more, got "
+                          f"{args.udp_front_per_client}")
     dot_port, doh_port = _stream_ports(args, port)
     if not 512 <= args.edns_buffer_size <= 65535:
         raise ConfigError(f"--edns-buffer-size: expected 512-65535 bytes, got "
@@ -292,7 +300,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tcp_per_client=args.tcp_per_client,
         dot_port=dot_port, doh_port=doh_port, doh_path=args.doh_path,
         tls_cert=args.tls_cert, tls_key=args.tls_key, udp_reader=args.udp_reader,
-        front_nice=args.udp_front_nice,
+        front_nice=args.udp_front_nice, front_per_client=args.udp_front_per_client,
         plugins=_plugin_specs(args.plugin),
         private_addresses=tuple(args.private_address),
         private_domains=tuple(args.private_domain),
@@ -345,7 +353,8 @@ async def run_server(config: ResolverConfig, stop: asyncio.Event) -> None:
         dot_tls=server_context(ALPN_DOT, cert=config.tls_cert, key=config.tls_key)
         if streams else None,
         doh_tls=server_context(ALPN_DOH, cert=config.tls_cert, key=config.tls_key)
-        if streams else None, udp_reader=config.udp_reader)
+        if streams else None, udp_reader=config.udp_reader,
+        front_per_client=config.front_per_client)
     if config.udp_reader == "thread":
         # the reader thread must get the GIL soon after a datagram arrives, not after the
         # default 5 ms of a worker's computation (this process is ours alone)

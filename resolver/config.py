@@ -55,6 +55,7 @@ class ResolverConfig:
     tls_key: Path | None = None
     udp_reader: str = "loop"  # "loop", "thread" or "front" (resolver.server.udp.READERS)
     front_nice: int = 0  # with the front reader: the resolving process's own nice increment
+    front_per_client: int = 256  # with the front reader: unanswered per client (0: no limit)
     # WebAssembly plugins in chain order: (file, policy "open"/"closed", argument)
     plugins: tuple[tuple[Path, str, str], ...] = ()
     control: tuple[str, int] | None = None  # the HTTP control API (metrics, plugins)

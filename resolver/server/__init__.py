@@ -28,6 +28,7 @@ from resolver.cache.reply import FastCache
 from resolver.clock import Clock
 from resolver.frames import FrameQueue, Inbound, QueueStats
 from resolver.server.doh import DEFAULT_PATH, DoHServer, DoHStats
+from resolver.server.front import PER_CLIENT as FRONT_PER_CLIENT
 from resolver.server.tcp import (
     BACKLOG,
     HANDSHAKE_TIMEOUT,
@@ -85,13 +86,14 @@ class Listeners:
                  doh_port: int | None = None, doh_tls: ssl.SSLContext | None = None,
                  doh_path: str = DEFAULT_PATH,
                  handshake_timeout: float = HANDSHAKE_TIMEOUT,
-                 udp_reader: str = "loop") -> None:
+                 udp_reader: str = "loop", front_per_client: int = FRONT_PER_CLIENT) -> None:
         if dot_port is not None and dot_tls is None:
             raise ValueError("DoT needs a TLS context")
         self.queue = queue
         self.host = host
         self.port = port
         self.udp_reader = udp_reader
+        self.front_per_client = front_per_client
         self._clock = clock
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
@@ -122,7 +124,7 @@ class Listeners:
         for attempt in range(attempts):
             udp = UDPServer(self.queue, self.host, self.port, clock=self._clock,
                             fastcache=self.fastcache, reuse_port=self.reuse_port,
-                            reader=self.udp_reader)
+                            reader=self.udp_reader, front_per_client=self.front_per_client)
             host, port = await udp.start()
             tcp = TCPServer(self.queue, self.host, port, clock=self._clock,
                             idle_timeout=self.idle_timeout,

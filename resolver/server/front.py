@@ -56,7 +56,9 @@ QUERY, REPLY, DONE, STORE, CLEAR, STATS = b"Q", b"R", b"D", b"S", b"C", b"T"
 
 PER_CLIENT = 256
 """Datagrams of one client address handed to the resolving process and not yet answered;
-beyond it the front sheds that client's new datagrams (counted ``shed_client``)."""
+beyond it the front sheds that client's new datagrams (counted ``shed_client``).  The
+default of ``resolver serve --udp-front-per-client`` (0 there: no limit, for a resolver
+whose clients all come through one address, a load balancer's)."""
 
 RESET_SECONDS = 2.0
 """The per-client counts start again this often (a query the resolver dropped unanswered,
@@ -111,8 +113,11 @@ class Front:
     """The front's loop: the UDP socket and the pair, in one thread, no asyncio."""
 
     def __init__(self, udp: socket.socket, link: socket.socket, cache: FastCache,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 per_client: int = PER_CLIENT) -> None:
         self.udp, self.link, self.cache, self.clock = udp, link, cache, clock
+        # 0: no limit (every datagram of a client is handed over)
+        self.per_client = per_client if per_client > 0 else 1 << 62
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.waiting: dict[str, int] = {}
 
@@ -148,7 +153,7 @@ class Front:
     def from_clients(self) -> None:
         recvfrom, sendto, send = self.udp.recvfrom, self.udp.sendto, self.link.send
         lookup, memo = self.cache.lookup, self.cache.memo_lookup
-        counts, waiting = self.counts, self.waiting
+        counts, waiting, share = self.counts, self.waiting, self.per_client
         now = self.clock()
         for _ in range(BATCH):
             try:
@@ -165,7 +170,7 @@ class Front:
                 # a client at its share gets the memo's exact repeats (one dict lookup) and
                 # is shed otherwise, before the costlier parse of a full lookup: a flood
                 # must not delay its neighbours' hits behind its own misses
-                reply = memo(data, now) if held >= PER_CLIENT else lookup(data, now)
+                reply = memo(data, now) if held >= share else lookup(data, now)
             except Exception:  # never on a packet: the resolving process will judge it
                 reply = None
             if reply is not None:
@@ -176,7 +181,7 @@ class Front:
                 except OSError:
                     counts["reply_dropped"] += 1
                 continue
-            if held >= PER_CLIENT:
+            if held >= share:
                 counts["shed_client"] += 1
                 continue
             try:
@@ -231,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--udp-fd", type=int, required=True)
     p.add_argument("--link-fd", type=int, required=True)
     p.add_argument("--cache-bytes", type=int, required=True)
+    p.add_argument("--per-client", type=int, default=PER_CLIENT)
     args = p.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the resolver closes the pair
     try:
@@ -239,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"resolver front: --udp-fd/--link-fd: {e.strerror or e}", file=sys.stderr)
         return 2
-    Front(udp, link, FastCache(args.cache_bytes)).run()
+    Front(udp, link, FastCache(args.cache_bytes), per_client=args.per_client).run()
     return 0
 
 
@@ -251,11 +257,13 @@ class FrontLink:
 
     def __init__(self, sock: socket.socket, queue: FrameQueue, fastcache: FastCache | None,
                  clock: Callable[[], float], send: Callable[[Any, bytes | None], None],
-                 on_lost: Callable[[], None], cache_bytes: int) -> None:
+                 on_lost: Callable[[], None], cache_bytes: int,
+                 per_client: int = PER_CLIENT) -> None:
         self.sock, self.queue, self.fastcache, self.clock = sock, queue, fastcache, clock
         self.send = send  # the listener's reply: through reply() below, or itself
         self.on_lost = on_lost
         self.cache_bytes = cache_bytes
+        self.per_client = per_client
         self.counts = dict.fromkeys(COUNTERS, 0)  # the front's latest report
         self.lost = False  # the front exited while we served: the loop reads the socket
         self.process: subprocess.Popen[bytes] | None = None
@@ -272,7 +280,8 @@ class FrontLink:
             fds = (self.sock.fileno(), theirs.fileno())
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _ENTRY, "--udp-fd", str(fds[0]), "--link-fd",
-                 str(fds[1]), "--cache-bytes", str(self.cache_bytes)],
+                 str(fds[1]), "--cache-bytes", str(self.cache_bytes), "--per-client",
+                 str(self.per_client)],
                 pass_fds=fds, stdin=subprocess.DEVNULL,
                 # third-party import-time warnings are not the front's to print
                 env={**os.environ, "PYTHONPATH": _import_path(), "PYTHONWARNINGS": "ignore"})

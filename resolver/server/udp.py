@@ -44,6 +44,7 @@ from resolver.cache.reply import FastCache
 from resolver.clock import Clock, SystemClock
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
+from resolver.server.front import PER_CLIENT as FRONT_PER_CLIENT
 from resolver.server.front import FrontLink
 
 __all__ = ["BATCH", "RECEIVE_BUFFER", "UDPServer", "UDPStats"]
@@ -133,7 +134,8 @@ class UDPServer:
     def __init__(self, queue: FrameQueue, host: str = "127.0.0.1", port: int = 53, *,
                  clock: Clock | None = None, receive_buffer: int | None = RECEIVE_BUFFER,
                  fastcache: FastCache | None = None, reuse_port: bool = False,
-                 reader: str = "loop", front_cache_bytes: int | None = None) -> None:
+                 reader: str = "loop", front_cache_bytes: int | None = None,
+                 front_per_client: int = FRONT_PER_CLIENT) -> None:
         if reader not in READERS:
             raise ValueError(f"reader: expected one of {', '.join(READERS)}, got {reader!r}")
         self.reader = reader
@@ -156,6 +158,7 @@ class UDPServer:
         self._stopping = threading.Event()
         self._thread_stats = UDPStats()  # written by the thread alone; merged by stats_now()
         self._front: FrontLink | None = None
+        self._front_per_client = front_per_client
         self._front_cache_bytes = front_cache_bytes or (
             fastcache.capacity_bytes if fastcache is not None else 1 << 20)
 
@@ -193,7 +196,8 @@ class UDPServer:
         self._sock, self._loop = sock, loop
         if self.reader == "front":
             self._front = FrontLink(sock, self.queue, self.fastcache, self._clock.monotonic,
-                                    self._send, self._front_lost, self._front_cache_bytes)
+                                    self._send, self._front_lost, self._front_cache_bytes,
+                                    self._front_per_client)
             try:
                 self._front.start(loop)
             except BaseException:

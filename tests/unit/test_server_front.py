@@ -80,11 +80,13 @@ async def test_front_answers_hits_while_the_resolving_loop_is_busy() -> None:
         assert list(got) == [3] and len(answerer.asked) == 2
 
 
-async def test_front_sheds_the_flooder_not_its_neighbour() -> None:
-    """With the resolving loop blocked, a flooder's datagrams beyond PER_CLIENT are shed by
-    the front, while every datagram of a quiet client reaches the queue."""
+@pytest.mark.parametrize("share", [PER_CLIENT, 100, 0])
+async def test_front_sheds_the_flooder_not_its_neighbour(share: int) -> None:
+    """With the resolving loop blocked, a flooder's datagrams beyond its share (PER_CLIENT
+    by default; 0: no limit) are shed by the front, while every datagram of a quiet client
+    reaches the queue."""
     queue = FrameQueue(capacity=100_000, client_capacity=100_000)
-    listeners = Listeners(queue, HOST, 0, udp_reader="front")
+    listeners = Listeners(queue, HOST, 0, udp_reader="front", front_per_client=share)
     _, port = await listeners.start()
     try:
         await flood_while_blocked(port)  # the front goes on reading
@@ -97,8 +99,9 @@ async def test_front_sheds_the_flooder_not_its_neighbour() -> None:
             by_client[item.frame.client[0]] = by_client.get(item.frame.client[0], 0) + 1
         stats = udp.stats_now()
         assert by_client.get("127.0.0.2") == 10  # every quiet datagram kept
-        assert by_client.get("127.0.0.3") == PER_CLIENT
-        assert stats.shed_client == 2000 - PER_CLIENT
+        handed = share or 2000
+        assert by_client.get("127.0.0.3") == handed
+        assert stats.shed_client == 2000 - handed
     finally:
         await listeners.close()
 
@@ -131,3 +134,8 @@ def test_front_flags_are_checked() -> None:
         serve_config("--udp-front-nice", "3")
     with pytest.raises(ConfigError, match="--udp-front-nice: expected 0 to 19, got 20"):
         serve_config("--udp-reader", "front", "--udp-front-nice", "20")
+    assert serve_config("--udp-reader", "front",
+                        "--udp-front-per-client", "0").front_per_client == 0
+    with pytest.raises(ConfigError, match="--udp-front-per-client: expected 0 .no limit. or "
+                                          "more, got -1"):
+        serve_config("--udp-reader", "front", "--udp-front-per-client", "-1")
