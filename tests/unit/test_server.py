@@ -455,22 +455,28 @@ async def test_thread_reader_answers_memo_hits_while_the_loop_is_busy() -> None:
         for qid in (1, 2):
             got = await asyncio.to_thread(burst, port, [_query("cached.example.", qid)], BOUND)
             assert len(got) == 1
-        answered_while_busy: dict[int, bytes] = {}
-
-        def ask() -> None:
-            time.sleep(0.1)  # the loop is blocked by now
-            answered_while_busy.update(burst(port, [_query("cached.example.", 3)], 0.3))
-
-        client = asyncio.get_running_loop().run_in_executor(None, ask)
-        time.sleep(0.5)  # the loop computes (blocked): nothing it owns can answer
-        await client
-        assert list(answered_while_busy) == [3]
+        assert list(await ask_while_blocked(port, "cached.example.", 3)) == [3]
         udp = listeners.udp
         assert udp is not None and udp.stats_now().fast_replies == 2
         assert len(answerer.asked) == 1
     finally:
         await listeners.close()
         await workers.stop()
+
+
+async def ask_while_blocked(port: int, name: str, qid: int) -> dict[int, bytes]:
+    """One query sent while this loop is blocked for 0.5 s: the replies that came within
+    0.3 s, so only from something the loop does not run (a reader thread, a front)."""
+    answered: dict[int, bytes] = {}
+
+    def ask() -> None:
+        time.sleep(0.1)  # the loop is blocked by now
+        answered.update(burst(port, [_query(name, qid)], 0.3))
+
+    client = asyncio.get_running_loop().run_in_executor(None, ask)
+    time.sleep(0.5)  # the loop computes (blocked): nothing it owns can answer
+    await client
+    return answered
 
 
 async def flood_while_blocked(port: int) -> None:

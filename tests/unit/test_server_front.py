@@ -20,7 +20,15 @@ from resolver.server import Listeners
 from resolver.server.front import PER_CLIENT, pack_address, unpack_address
 from resolver.workers import Workers
 from tests.unit.test_serve_stale import serve_config
-from tests.unit.test_server import BOUND, HOST, DelayAnswerer, _query, burst, flood_while_blocked
+from tests.unit.test_server import (
+    BOUND,
+    HOST,
+    DelayAnswerer,
+    _query,
+    ask_while_blocked,
+    burst,
+    flood_while_blocked,
+)
 
 
 async def _until(check: object, seconds: float = BOUND) -> None:
@@ -62,16 +70,7 @@ async def test_front_answers_hits_while_the_resolving_loop_is_busy() -> None:
         assert udp is not None and udp.front_pid is not None
         got = await asyncio.to_thread(burst, port, [_query("cached.example.", 1)], BOUND)
         assert len(got) == 1 and len(answerer.asked) == 1
-        answered_while_busy: dict[int, bytes] = {}
-
-        def ask() -> None:
-            time.sleep(0.1)  # the loop is blocked by now
-            answered_while_busy.update(burst(port, [_query("cached.example.", 2)], 0.3))
-
-        client = asyncio.get_running_loop().run_in_executor(None, ask)
-        time.sleep(0.5)  # the loop computes (blocked): nothing it owns can answer
-        await client
-        assert list(answered_while_busy) == [2]
+        assert list(await ask_while_blocked(port, "cached.example.", 2)) == [2]
         assert len(answerer.asked) == 1  # the resolving process never saw it
         await _until(lambda: udp.stats_now().fast_replies == 1)
         fast.clear()  # a flush (the control API's) reaches the front
