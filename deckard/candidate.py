@@ -45,6 +45,7 @@ from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.config import DnssecConfig
 from resolver.localzone import LocalConfig, NoReply
 from resolver.model import Request, server_ip
+from resolver.msgfit import fit
 from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.private import PrivateAddresses
@@ -134,6 +135,7 @@ class CandidateConfig:
     prefer_family: int | None = None  # prefer-ip4 / prefer-ip6: that family asked first
     caps_exempt: tuple[dns.name.Name, ...] = ()  # caps-exempt: no 0x20 at or below these
     edns_buffer_size: int = 1232  # the UDP size advertised upstream (edns-buffer-size)
+    max_udp_size: int = 0  # the largest UDP reply to a client (max-udp-size); 0: no limit
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -200,6 +202,7 @@ class CandidateConfig:
             tcp_upstream=config.tcp_upstream,
             prefer_family=config.prefer_family, caps_exempt=config.caps_exempt,
             edns_buffer_size=config.edns_buffer_size,
+            max_udp_size=config.max_udp_size,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -450,19 +453,33 @@ class Candidate:
         except NoReply:
             return None  # a deny zone: no reply at all
         if local is not None:
-            return finish(query, local).to_wire(max_size=MAX_MESSAGE)
+            return self._wire(query, finish(query, local))
         if not request.rd and self.config.norec is not None:
             if self.config.norec == "refuse":
                 reply = dns.message.make_response(query, recursion_available=True)
                 reply.set_rcode(dns.rcode.REFUSED)
                 return reply.to_wire()
             if self.config.norec == "snoop":
-                return finish(query, await self.snoop(request, query)).to_wire(
-                    max_size=MAX_MESSAGE)
+                return self._wire(query, finish(query, await self.snoop(request, query)))
             request = dataclasses.replace(request, rd=True)
         answer = await self.answerer.answer(request, query)
         await self.recursor.settle()  # refreshes behind expired answers end before the next step
-        return finish(query, answer).to_wire(max_size=MAX_MESSAGE)
+        return self._wire(query, finish(query, answer))
+
+    def _wire(self, query: dns.message.Message, reply: dns.message.Message) -> bytes:
+        """``reply`` as the client takes it.  Testbound's client asks over UDP: a reply over
+        the limit (max-udp-size, lowered to the query's EDNS size; 512 octets without EDNS) is
+        cut as Unbound's msgencode.c cuts it, whole RRsets that fit staying: TC when an RRset
+        of the answer or authority section did not fit, an additional section shortened
+        without TC (RFC 2181 §9).  Deckard's scenarios get the whole answer."""
+        limit = self.config.max_udp_size
+        if not limit:
+            return reply.to_wire(max_size=MAX_MESSAGE)
+        if query.edns < 0:
+            limit = 512
+        else:
+            limit = min(limit, max(512, query.payload))
+        return fit(reply, limit)
 
     async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         """A query without RD answered from the cache only (Unbound's allow_snoop): the

@@ -123,6 +123,8 @@ class ScenarioConfig:
     prefer_family: int | None = None  # testbound's prefer-ip4 (4) / prefer-ip6 (6)
     caps_exempt: tuple[dns.name.Name, ...] = ()  # testbound's caps-exempt / caps-whitelist
     edns_buffer_size: int = 1232  # testbound's edns-buffer-size (advertised upstream)
+    # the largest UDP reply to a client (testbound's max-udp-size); 0: not limited (Deckard)
+    max_udp_size: int = 0
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

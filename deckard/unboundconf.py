@@ -339,6 +339,7 @@ class _Reader:
         self.root_no_cache = False  # forward-no-cache of the root forward zone
         self.caps_exempt: list[dns.name.Name] = []  # caps-exempt / caps-whitelist
         self.edns_buffer_size = 1232  # edns-buffer-size (Unbound's default)
+        self.max_udp_size = 1232  # max-udp-size (Unbound's default)
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -474,6 +475,10 @@ class _Reader:
             if not value.isdigit() or not 512 <= int(value) <= 65535:
                 raise self.error(lineno, f"{key}: {value!r} is not a size of 512-65535 bytes")
             self.edns_buffer_size = int(value)
+        elif key == "max-udp-size":  # the largest UDP reply to a client
+            if not value.isdigit() or not 512 <= int(value) <= 65536:
+                raise self.error(lineno, f"{key}: {value!r} is not a size of 512-65536 bytes")
+            self.max_udp_size = min(int(value), 65535)
         elif key in ("caps-exempt", "caps-whitelist"):  # no 0x20 at or below: Conductor
             self.caps_exempt.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
@@ -654,6 +659,7 @@ class _Reader:
             or not (self.switches.get("do-udp", True)
                     or self.switches.get("udp-upstream-without-downstream", False)),
             caps_exempt=tuple(self.caps_exempt), edns_buffer_size=self.edns_buffer_size,
+            max_udp_size=self.max_udp_size,
             prefer_family=6 if self.switches.get("prefer-ip6") else
             4 if self.switches.get("prefer-ip4") else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect

@@ -41,8 +41,10 @@ the client gets a header-only SERVFAIL) and ``reply_errors`` (the listener's rep
 raised).
 
 Rendering: over UDP the limit is the client's EDNS payload size clamped to
-[512, :data:`OUR_UDP_PAYLOAD`], or 512 without EDNS; a larger reply becomes a TC=1 reply
-with the question only (``truncated``).  Over TCP the limit is 65535; beyond it, SERVFAIL
+[512, :data:`OUR_UDP_PAYLOAD`], or 512 without EDNS; a larger reply keeps the whole RRsets
+(with their signatures) that fit and is TC=1 when the answer or authority section lost one
+(``truncated``), an additional section being shortened without TC (RFC 2181 §9;
+:mod:`resolver.msgfit`).  Over TCP the limit is 65535; beyond it, SERVFAIL
 (``servfail_render``, also used when the answerer's message cannot be rendered).
 """
 
@@ -67,6 +69,7 @@ from resolver.clock import Clock, SystemClock
 from resolver.frames import FrameQueue, Inbound
 from resolver.localzone import NoReply
 from resolver.model import Frame, Request
+from resolver.msgfit import fit
 from resolver.plugins import GATE_KEY, PluginAnswer, PluginChain, UpstreamGate, servfail_for
 
 __all__ = [
@@ -428,11 +431,13 @@ class Workers:
         try:
             # RRsets keep the order the authority gave (dnspython would shuffle each render):
             # stable bytes are what lets the fast path serve the same reply as this path.
+            if frame.transport == "udp":
+                wire = fit(reply, limit)
+                if wire[2] & 0x02:
+                    self.stats["truncated"] += 1
+                return wire
             return reply.to_wire(max_size=limit, want_shuffle=False)
         except dns.exception.TooBig:
-            if frame.transport == "udp":
-                self.stats["truncated"] += 1
-                return self._truncated(query, reply).to_wire(max_size=limit)
             self.stats["servfail_render"] += 1
             log.warning("reply to %s/%s does not fit in a TCP message", query.question[0].name,
                         query.question[0].rdtype)
@@ -441,15 +446,3 @@ class Workers:
             log.warning("cannot render the reply to %s/%s", query.question[0].name,
                         query.question[0].rdtype, exc_info=True)
         return self._finish(query, servfail_for(query)).to_wire(max_size=limit)
-
-    @staticmethod
-    def _truncated(query: dns.message.Message,
-                   reply: dns.message.Message) -> dns.message.Message:
-        """``reply`` cut to its question (and OPT) with TC set: "ask again over TCP"."""
-        cut = dns.message.Message(id=reply.id)
-        cut.flags = reply.flags | dns.flags.TC
-        cut.question = list(query.question)
-        if reply.edns >= 0:
-            cut.use_edns(0, reply.ednsflags & _DO, OUR_UDP_PAYLOAD)
-        cut.set_rcode(reply.rcode())
-        return cut

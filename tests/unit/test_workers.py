@@ -301,6 +301,31 @@ async def test_udp_truncation(payload: int | None, limit: int) -> None:
     assert w.stats["truncated"] == 1
 
 
+class BigAdditionalAnswerer:
+    """A small answer with more name server addresses than 512 octets hold."""
+
+    async def answer(self, request: Request, query: dns.message.Message) -> dns.message.Message:
+        reply = dns.message.make_response(query)
+        reply.answer.append(dns.rrset.from_text(query.question[0].name, 300, "IN", "A",
+                                                "192.0.2.1"))
+        for i in range(40):
+            reply.additional.append(dns.rrset.from_text(
+                f"ns{i}.a-long-name-server-name.example.", 300, "IN", "AAAA", f"2001:db8::{i}"))
+        return reply
+
+
+async def test_udp_reply_whose_additional_section_does_not_fit_keeps_its_answer_without_tc(
+) -> None:
+    w = workers(BigAdditionalAnswerer())
+    q = query()
+    out = await w.handle(frame(q.to_wire(), received=_now()))
+    assert out is not None and len(out) <= 512
+    r = dns.message.from_wire(out)
+    assert not r.flags & dns.flags.TC  # RFC 2181 §9: additional data is optional
+    assert len(r.answer) == 1 and 0 < len(r.additional) < 40
+    assert w.stats["truncated"] == 0
+
+
 async def test_tcp_takes_the_whole_answer() -> None:
     w = workers(BigAnswerer())
     q = query(rdtype="TXT")
