@@ -132,7 +132,7 @@ def register(sub: Any) -> None:
                    help="source address for upstream queries (loopback only with --lab)")
     s.add_argument("--upstream-port", type=int, default=53, metavar="PORT",
                    help="port the authoritative servers are asked on")
-    cli_answers.add_stale_options(s)
+    cli_answers.add_cache_options(s)
     s.add_argument("--cache-mb", type=int, default=64, metavar="MB",
                    help="cache budget per process, all caches together: a quarter for whole "
                         "replies as wire bytes, the rest for RRsets and negative answers")
@@ -307,7 +307,7 @@ def config_from(args: argparse.Namespace) -> ResolverConfig:
         tcp_upstream=args.tcp_upstream, prefer_family=args.prefer_family,
         caps_exempt=tuple(args.caps_exempt), edns_buffer_size=args.edns_buffer_size,
         control=parse_listen(args.control, policy, "--control") if args.control else None,
-        local=cli_answers.local_config(args), **cli_answers.stale_settings(args),
+        local=cli_answers.local_config(args), **cli_answers.cache_settings(args),
     )
     if config.control is not None and config.control[1] + config.processes - 1 > 65535:
         raise ConfigError(f"--control: ports {config.control[1]}..+{config.processes - 1} "

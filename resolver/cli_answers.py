@@ -1,7 +1,8 @@
 """`resolver serve` options that shape answers before or beside the recursion: local zones
-(Unbound's local-zone/local-data, :mod:`resolver.localzone`) and serve-stale (RFC 8767,
-Unbound's serve-expired family, :mod:`resolver.recursor.stale`).  Each flag is checked here;
-a bad value is a one-line error naming the flag or the file's line."""
+(Unbound's local-zone/local-data, :mod:`resolver.localzone`), serve-stale (RFC 8767,
+Unbound's serve-expired family, :mod:`resolver.recursor.stale`), and the cache's TTL bounds
+and recursion limits (Unbound's cache-min-ttl ... max-query-restarts, prefetch).  Each flag
+is checked here; a bad value is a one-line error naming the flag or the file's line."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 from configfiles import ConfigError
 from resolver import localzone
+from resolver.cache.common import MAX_NEGATIVE_TTL_S, MAX_TTL_S
 from resolver.localzone import LocalConfig
+from resolver.recursor.config import MAX_QUERY_RESTARTS
 
-__all__ = ["add_local_options", "add_stale_options", "local_config", "stale_settings"]
+__all__ = ["add_cache_options", "add_local_options", "cache_settings", "local_config"]
 
 
 def add_local_options(s: Any) -> None:
@@ -39,7 +42,7 @@ def add_local_options(s: Any) -> None:
                             "test., RFC 1918 reverse, ...)")
 
 
-def add_stale_options(s: Any) -> None:
+def _add_stale_options(s: Any) -> None:
     """The serve-stale flags of ``resolver serve``."""
     stale = s.add_argument_group("serve-stale (RFC 8767; Unbound's serve-expired options)")
     stale.add_argument("--serve-expired", action="store_true",
@@ -61,7 +64,7 @@ def add_stale_options(s: Any) -> None:
                         "in the cache (cache TTL bounds then do not apply; Unbound's option)")
 
 
-def stale_settings(args: argparse.Namespace) -> dict[str, Any]:
+def _stale_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The serve-stale fields of :class:`~resolver.config.ResolverConfig`, checked."""
     for flag, value in (("--serve-expired-ttl", args.serve_expired_ttl),
                         ("--serve-expired-reply-ttl", args.serve_expired_reply_ttl),
@@ -74,6 +77,53 @@ def stale_settings(args: argparse.Namespace) -> dict[str, Any]:
                 serve_expired_client_timeout=args.serve_expired_client_timeout,
                 serve_expired_ede=args.ede_serve_expired,
                 serve_original_ttl=args.serve_original_ttl)
+
+
+def add_cache_options(s: Any) -> None:
+    """The cache's flags of ``resolver serve``: serve-stale, then the TTL bounds and the
+    recursion limits (Unbound's options)."""
+    _add_stale_options(s)
+    cache = s.add_argument_group("cache TTL bounds and recursion limits (Unbound's options)")
+    cache.add_argument("--cache-min-ttl", type=int, default=0, metavar="SECONDS",
+                       help="the least TTL of what is cached and answered")
+    cache.add_argument("--cache-max-ttl", type=int, default=MAX_TTL_S, metavar="SECONDS",
+                       help="the largest TTL of what is cached and answered")
+    cache.add_argument("--cache-max-negative-ttl", type=int, default=MAX_NEGATIVE_TTL_S,
+                       metavar="SECONDS", help="the largest TTL of NXDOMAIN and NODATA answers")
+    cache.add_argument("--cache-min-negative-ttl", type=int, default=0, metavar="SECONDS",
+                       help="the least TTL of NXDOMAIN and NODATA answers "
+                            "(0: --cache-min-ttl applies to them)")
+    cache.add_argument("--max-query-restarts", type=int, default=MAX_QUERY_RESTARTS,
+                       metavar="N", help="CNAME/DNAME hops one query may follow; one more "
+                                         "is SERVFAIL")
+    cache.add_argument("--prefetch", action="store_true",
+                       help="fetch an answer again when it is served in the last tenth of "
+                            "its TTL, so popular names never expire from the cache")
+
+
+def cache_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The serve-stale, TTL bound and limit fields of
+    :class:`~resolver.config.ResolverConfig`, checked."""
+    for flag, value in (("--cache-min-ttl", args.cache_min_ttl),
+                        ("--cache-max-ttl", args.cache_max_ttl),
+                        ("--cache-max-negative-ttl", args.cache_max_negative_ttl),
+                        ("--cache-min-negative-ttl", args.cache_min_negative_ttl)):
+        if not 0 <= value <= 0x7FFFFFFF:  # RFC 2181 §8: TTLs are 31-bit
+            raise ConfigError(f"{flag}: expected 0 to 2147483647 seconds, got {value}")
+    if args.cache_min_ttl > args.cache_max_ttl:
+        raise ConfigError(f"--cache-min-ttl: {args.cache_min_ttl} is above --cache-max-ttl "
+                          f"{args.cache_max_ttl}")
+    if args.cache_min_negative_ttl > args.cache_max_negative_ttl:
+        raise ConfigError(f"--cache-min-negative-ttl: {args.cache_min_negative_ttl} is above "
+                          f"--cache-max-negative-ttl {args.cache_max_negative_ttl}")
+    if args.max_query_restarts < 1:
+        raise ConfigError(f"--max-query-restarts: expected 1 or more, got "
+                          f"{args.max_query_restarts}")
+    return dict(**_stale_settings(args),
+                cache_min_ttl=args.cache_min_ttl, cache_max_ttl=args.cache_max_ttl,
+                cache_max_negative_ttl=args.cache_max_negative_ttl,
+                cache_min_negative_ttl=args.cache_min_negative_ttl,
+                max_query_restarts=args.max_query_restarts, prefetch=args.prefetch)
 
 
 def local_config(args: argparse.Namespace) -> LocalConfig:

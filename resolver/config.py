@@ -17,7 +17,9 @@ from configfiles import ConfigError
 from configfiles.roothints import parse_root_hints
 from netpolicy import AddressError, AddressPolicy, Role
 from resolver import rootdata
+from resolver.cache.common import MAX_NEGATIVE_TTL_S, MAX_TTL_S
 from resolver.localzone import LocalConfig
+from resolver.recursor.config import MAX_QUERY_RESTARTS
 
 if TYPE_CHECKING:
     from resolver.peers.config import PeerSettings
@@ -81,6 +83,14 @@ class ResolverConfig:
     prefer_family: int | None = None  # 4 or 6: those servers asked first (prefer-ip4/6)
     caps_exempt: tuple[str, ...] = ()  # domains whose names get no 0x20 (caps-exempt)
     edns_buffer_size: int = 1232  # UDP payload size advertised upstream (edns-buffer-size)
+    # TTL bounds and limits of the recursion (Unbound's options of the same names, with
+    # Unbound's defaults): RecursorConfig fields of the same names
+    cache_min_ttl: int = 0
+    cache_max_ttl: int = MAX_TTL_S
+    cache_max_negative_ttl: int = MAX_NEGATIVE_TTL_S
+    cache_min_negative_ttl: int = 0  # 0: cache_min_ttl applies to negative answers too
+    max_query_restarts: int = MAX_QUERY_RESTARTS
+    prefetch: bool = False
 
     @property
     def reply_cache_bytes(self) -> int:
