@@ -80,7 +80,7 @@ NO_OPS: dict[str, str] = {
         "verbosity logfile use-syslog log-time-ascii log-queries log-replies log-servfail "
         "log-local-actions log-tag-queryreply log-identity log-destaddr val-log-level "
         "statistics-interval statistics-cumulative extended-statistics use-systemd "
-        "log-time-iso shm-enable shm-key statistics-inhibit-zero".split(),
+        "log-time-iso shm-enable shm-key statistics-inhibit-zero val-log-squelch".split(),
         "logging and statistics only: the answers are the same",
     ),
     "ede": (
@@ -109,6 +109,33 @@ NO_OPS: dict[str, str] = {
         "tcp-auth-query-timeout".split(),
         "socket and connection timing (unbound.conf(5): ports closed later, segment sizes, "
         "idle TCP connections): the same queries and answers",
+    ),
+    # overload protection: what Unbound drops when clients wait in numbers, and the
+    # rate-limit details that count only once ratelimit / ip-ratelimit is on (translated
+    # as 0, off, alone: AS_THE_CANDIDATE_DOES)
+    **dict.fromkeys(
+        "discard-timeout wait-limit wait-limit-cookie wait-limit-netblock "
+        "wait-limit-cookie-netblock sock-queue-timeout stream-wait-size ratelimit-size "
+        "ratelimit-factor ratelimit-backoff ratelimit-for-domain ratelimit-below-domain "
+        "ip-ratelimit-size ip-ratelimit-factor ip-ratelimit-backoff "
+        "ip-ratelimit-cookie".split(),
+        "overload and rate-limit details: they act only under a load no scenario makes, "
+        "or with ratelimit / ip-ratelimit on, which the translation accepts only as 0",
+    ),
+    # TLS and HTTPS: the scenario's client asks over UDP, and nothing goes upstream over
+    # TLS (tls-upstream and the zones' *-tls-upstream are accepted only as no)
+    **dict.fromkeys(
+        "tls-service-key tls-service-pem tls-port https-port http-endpoint "
+        "http-max-streams http-query-buffer-size http-response-buffer-size http-nodelay "
+        "http-notls-downstream tls-cert-bundle tls-win-cert tls-system-cert tls-ciphers "
+        "tls-ciphersuites tls-session-ticket-keys tls-use-sni tls-additional-port "
+        "pad-responses pad-responses-block-size pad-queries pad-queries-block-size".split(),
+        "TLS, HTTPS and padding (RFC 7830, RFC 8467: over TLS only) settings: the scenario's "
+        "client asks over UDP and nothing goes upstream over TLS",
+    ),
+    "nsid": (
+        "Unbound puts its NSID (RFC 5001) only in answers to queries that carry the NSID "
+        "option; testbound's client query carries no EDNS option"
     ),
     "jostle-timeout": (
         "load shedding when num-queries-per-thread is full (unbound.conf(5) 'Timeout used "
@@ -150,6 +177,17 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
                                  "replies"),
     "ip-ratelimit": (frozenset({"0"}), "the candidate limits no client's rate"),
     "do-tcp": (frozenset({"yes"}), "the candidate retries over TCP on truncation"),
+    "harden-short-bufsize": (frozenset({"yes"}), "an EDNS buffer size under 512 counts as "
+                             "512, RFC 6891 §6.2.3 (the server's udp_limit, the runner's "
+                             "client limit)"),
+    "harden-large-queries": (frozenset({"no"}), "the candidate answers queries of any size"),
+    "harden-unverified-glue": (frozenset({"no"}), "glue in a referral is used as it came "
+                               "(within harden-glue's bailiwick rule)"),
+    "disable-edns-do": (frozenset({"no"}), "the candidate sets DO on its EDNS queries"),
+    "answer-cookie": (frozenset({"no"}), "the candidate answers no DNS cookies (RFC 7873) "
+                      "to clients"),
+    "fast-server-permil": (frozenset({"0"}), "the candidate picks at random among the "
+                           "servers within the RTT band of the fastest, as Unbound with 0"),
     "access-control": (
         frozenset(),  # decided by the action word, see _access_control
         "the scenario's client is allowed to query",
