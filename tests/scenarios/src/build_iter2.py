@@ -1,0 +1,309 @@
+"""Write tests/scenarios/testbound/iteration2/: testbound-dialect scenarios for the iterator
+(issue 16 part 3, seventh round, helper "r7iter"), one documented behaviour per file, written
+from the RFCs and Unbound's iterator before any resolver change, on behaviours the sixth
+round's iteration/ set does not cover.
+
+Sources: RFC 1034 §4.3.2 and §5.3.3 (the resolver's algorithm), RFC 2181 §5.4.1 (ranking:
+data outside the server's zone and additional/authority addresses are not trusted) and §10.3
+(NS naming an alias), RFC 5452 §9.1 (the reply's question must be the query's), RFC 6604 §3
+(the rcode of a CNAME chain is the last name's, and only that name's zone can tell), Unbound's
+iter_resptype.c (response_type_from_server: rcodes other than NOERROR and NXDOMAIN are thrown
+away, an NXDOMAIN is an answer, an answer without AA is an answer unless RA says "recursive
+lame", referrals upwards are lame, NS sets below the delegation point are referrals),
+iter_scrub.c (scrub_message: no QR, no question for NOERROR/NXDOMAIN, or another qname/qtype:
+not a reply; scrub_normalize: A/AAAA/CNAME in authority removed, a CNAME chain sets the rcode
+to NOERROR; scrub_sanitize: RRsets outside the server's zone removed) and iterator.c
+processTargetResponse ("NS should not have got CNAMEs. Robust.": the alias's target is used).
+
+The topology comes from build_itergen.py (root, com., net., example.com. on ns1/ns2,
+example.net. on ns.example.net.).  ``python tests/scenarios/src/build_iter2.py``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import build_itergen as base
+from build_itergen import (COM, NET, NS1, NS2, NSNET, ROOT, SOA_COM, ask, both, check,
+                           com_range, example_net, lame_pair, net_range, query, root_range,
+                           rtt, scenario, server, two_servers)
+from build_options2 import entry, nodata
+
+OUT = Path(__file__).parents[1] / "testbound" / "iteration2"
+GOOD = "www.example.com. IN A 10.0.0.2"
+BAD_A = "www.example.com. 3600 IN A 10.6.6.6"
+
+
+def header_replies() -> None:
+    """Replies that are no reply to the query (scrub_message) and rcodes thrown away."""
+    lame_pair("iter2_reply_qr_clear_dropped", """
+A reply with the QR bit clear is no response: it is dropped and the zone's other server
+answers
+
+RFC 1035 §4.1.1 (QR: "whether this message is a query (0), or a response (1)"); Unbound's
+iter_scrub.c scrub_message: "if( !(msg->flags&BIT_QR) ) return 0" (the reply fails, the next
+server is tried).
+""", entry("www.example.com. IN A", answer=BAD_A).replace("REPLY QR AA", "REPLY AA"))
+    lame_pair("iter2_reply_without_question_dropped", """
+A NOERROR reply without a question section is not taken as the reply to the query: it is
+dropped and the zone's other server answers
+
+Unbound's iter_scrub.c scrub_message: "make sure that a query is echoed back when NOERROR or
+NXDOMAIN ... this is a forgery resistance (security) feature" (qdcount 0: return 0);
+RFC 5452 §9.1.
+""", "ENTRY_BEGIN\nMATCH opcode\nADJUST copy_id\nREPLY QR AA NOERROR\n"
+         f"SECTION ANSWER\n{BAD_A}\nENTRY_END\n")
+    lame_pair("iter2_reply_question_other_type_dropped", """
+A reply whose question names the query's name but another type (AAAA for an A query) is no
+reply to the query: it is dropped and the zone's other server answers
+
+Unbound's iter_scrub.c scrub_message: "if(msg->qtype != qinfo->qtype || msg->qclass !=
+qinfo->qclass) return 0"; RFC 5452 §9.1 (the question section must match).
+""", entry("www.example.com. IN AAAA", match="opcode qname", answer=BAD_A))
+    scenario("iter2_reply_question_case_differs_accepted", """
+A reply whose question spells the query's name in another case is the reply to the query
+(without use-caps-for-id): its answer is taken, the zone's other server is not needed
+
+RFC 1035 §2.3.3 and RFC 4343 (names compare without regard to case); Unbound's iter_scrub.c
+scrub_message compares the echoed name with dname_pkt_compare, which ignores case; only
+use-caps-for-id (off by default, unbound.conf(5)) checks the case.
+""", root_range() + com_range()
+        + server(NS1, entry("WWW.EXAMPLE.COM. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.1"),
+                 title="ns1.example.com. (question in capitals)")
+        + server(NS2, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title="ns2.example.com."),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.",
+                                 answer="www.example.com. IN A 10.0.0.1"))
+    lame_pair("iter2_notimp_next_server", """
+A server that answers NOTIMP (with and without EDNS) is skipped: the zone's other server
+gives the answer
+
+RFC 1035 §4.1.1 (rcode 4, not implemented); RFC 1034 §5.3.3 step 4 (a server error deletes
+the server from SLIST); Unbound's iter_resptype.c: rcodes other than NOERROR and NXDOMAIN
+"throw the response away as meaningless and move on to the next nameserver" (after the EDNS
+fallback of outside_network.c, which retries a NOTIMP without EDNS once).
+""", entry("www.example.com. IN A", match="opcode", rcode="NOTIMP", aa=False,
+           copy_query=True))
+    lame_pair("iter2_formerr_without_edns_too_next_server", """
+A server that answers FORMERR with and without EDNS is skipped: the zone's other server gives
+the answer
+
+RFC 6891 §7 (a FORMERR to an EDNS query: retry without EDNS); a FORMERR to the plain query
+too is a server error (RFC 1034 §5.3.3 step 4); Unbound's iter_resptype.c throws the reply
+away and moves on to the next nameserver.
+""", entry("www.example.com. IN A", match="opcode", rcode="FORMERR", aa=False,
+           copy_query=True))
+
+
+def flags_and_scrub() -> None:
+    """AA-less answers, and what the scrubber removes from an answer."""
+    scenario("iter2_nxdomain_without_aa_accepted", """
+An NXDOMAIN without AA (and without RA, so not "recursive lame") is the answer: the zone's
+other server, which would give an address, is not asked
+
+Unbound's iter_resptype.c: "If the message is NXDOMAIN, then it answers the question"; only
+RA set with AA clear makes it RESPONSE_TYPE_REC_LAME (RFC 4697 §2.3).
+""", two_servers(entry("www.example.com. IN A", aa=False, rcode="NXDOMAIN",
+                                   authority=SOA_COM)),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.", rcode="NXDOMAIN",
+                                 match="opcode qname qtype rcode"))
+    scenario("iter2_answer_without_aa_accepted", """
+A positive answer without AA (RA clear, no NS set in authority) from the zone's server is the
+answer: the zone's other server is not asked
+
+Unbound's iter_resptype.c: an answer RRset without AA is a provisional ANSWER ("it very well
+could be a REFERRAL"); with no delegation NS set in authority it stays an ANSWER, and only RA
+set with AA clear makes it recursive lame.
+""", two_servers(entry("www.example.com. IN A", aa=False,
+                       answer="www.example.com. 3600 IN A 10.0.0.1")),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.",
+                                 answer="www.example.com. IN A 10.0.0.1"))
+    scenario("iter2_authority_ns_other_zone_not_used", """
+An NS RRset for another zone (example.net.) in the authority section of example.com.'s
+answer is not trusted: example.net. is still resolved through its own delegation
+
+RFC 2181 §5.4.1 (data a server is not authoritative for is not cached as such); Unbound's
+iter_scrub.c scrub_sanitize: "remove ALL rrsets that aren't children of the originating
+zone" (harden-glue: yes, the default).
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2",
+                     authority="example.net. 172800 IN NS ns.evil.example.com.",
+                     additional="ns.evil.example.com. 172800 IN A 1.2.3.66"))
+        + server("1.2.3.66", entry("www.example.net. IN A", answer="www.example.net. 3600 "
+                                   "IN A 10.6.6.6"), title="ns.evil.example.com. (never asked)")
+        + example_net(entry("www.example.net. IN A",
+                            answer="www.example.net. 3600 IN A 10.0.0.9")),
+        query(10, "www.example.com.", answer=GOOD)
+        + query(20, "www.example.net.", answer="www.example.net. IN A 10.0.0.9"))
+    scenario("iter2_authority_address_not_data", """
+An address record in the authority section of an answer is not data: a later question for
+that name is asked of the zone, whose answer is given
+
+Unbound's iter_scrub.c scrub_normalize removes A, AAAA, CNAME and DNAME RRsets from the
+authority section ("removing irrelevant RRset"); RFC 2181 §5.4.1 (authority-section data
+other than NS and SOA ranks below answers).
+""", root_range() + com_range()
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2",
+                     authority="mail.example.com. 3600 IN A 10.6.6.6")
+               + entry("mail.example.com. IN A",
+                       answer="mail.example.com. 3600 IN A 10.0.0.5")),
+        query(10, "www.example.com.", answer=GOOD)
+        + query(20, "mail.example.com.", answer="mail.example.com. IN A 10.0.0.5"))
+
+
+def cnames() -> None:
+    target = "www.example.net. IN A 10.0.0.9"
+    net_answer = example_net(entry("www.example.net. IN A",
+                                   answer="www.example.net. 3600 IN A 10.0.0.9"))
+    scenario("iter2_cname_target_data_out_of_zone_reasked", """
+A CNAME into another zone with the target's address in the same reply: the address from
+example.com.'s server is not used, the target is asked of example.net.'s server
+
+RFC 2181 §5.4.1 (data outside the server's zone is not trusted); Unbound's iter_scrub.c
+scrub_sanitize: "Remainders of CNAME chains are cut off and resolved by iterator".
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN CNAME www.example.net.
+www.example.net. 3600 IN A 10.6.6.6
+""")) + net_answer,
+        query(10, "www.example.com.",
+              answer=f"www.example.com. IN CNAME www.example.net.\n{target}"))
+    scenario("iter2_nxdomain_cname_target_other_zone", """
+An NXDOMAIN whose answer is a CNAME into another zone does not deny the target: the target is
+asked of its own zone, which has it, and the answer is NOERROR with the chain
+
+RFC 6604 §3 (the rcode is the last name's of the chain) and RFC 2181 §5.4.1 (example.com.'s
+server cannot speak for example.net.); Unbound's iter_scrub.c scrub_normalize: "internally we
+have CNAME'd ... chains ending in nxdomain with NOERROR rcode" and the out-of-zone remainder
+is resolved by the iterator.
+""", root_range() + com_range() + net_range()
+        + both(entry("www.example.com. IN A", rcode="NXDOMAIN",
+                     answer="www.example.com. 3600 IN CNAME www.example.net.",
+                     authority=SOA_COM)) + net_answer,
+        query(10, "www.example.com.",
+              answer=f"www.example.com. IN CNAME www.example.net.\n{target}"))
+    scenario("iter2_cname_to_zone_on_the_same_servers", """
+A CNAME into another zone served by the same servers (example.net. delegated to
+ns1/ns2.example.com.): the target is found through example.net.'s delegation and the answer
+carries the chain
+
+RFC 1034 §4.3.2 step 3c (follow the canonical name from the top: its zone's servers are
+found by delegation, whichever hosts they are); RFC 2181 §5.4.1.
+""", root_range() + com_range()
+        + f"; net. servers\nRANGE_BEGIN 0 1000\n\tADDRESS {NET}\n"
+        + entry("example.net. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                authority="example.net. 172800 IN NS ns1.example.com.\n"
+                          "example.net. 172800 IN NS ns2.example.com.")
+        + "RANGE_END\n\n"
+        + both(entry("www.example.com. IN A", answer="""
+www.example.com. 3600 IN CNAME www.example.net.
+www.example.net. 3600 IN A 10.0.0.9
+""") + entry("www.example.net. IN A", answer="www.example.net. 3600 IN A 10.0.0.9")),
+        query(10, "www.example.com.",
+              answer=f"www.example.com. IN CNAME www.example.net.\n{target}"))
+
+
+def delegations() -> None:
+    """Referral shapes: glue below a further cut, skipped levels, aliases, stubs, addresses."""
+    scenario("iter2_glue_below_a_further_cut_used", """
+Glue for a server name below a further zone cut inside the delegated zone (ns.sub.example.com.
+for example.com.) is in the referring zone's bailiwick: it is used to reach the server
+
+RFC 1034 §4.2.1 (glue for servers named below the cut); RFC 2181 §5.4.1; Unbound's
+iter_scrub.c keeps additional addresses named by the referral's NS set that are inside the
+zone of the server that sent them (com.).
+""", root_range()
+        + com_range(ns="example.com. 172800 IN NS ns.sub.example.com.",
+                    glue=f"ns.sub.example.com. 172800 IN A {NS1}")
+        + server(NS1, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title="ns.sub.example.com."),
+        query(10, "www.example.com.", answer=GOOD))
+    scenario("iter2_referral_skipping_a_level", """
+A referral that skips a level (the root's server delegating example.com. itself, below com.)
+is followed: its NS set is below the zone asked and above the name
+
+RFC 1034 §4.3.2 step 3b (a referral to servers "closer to the answer"); Unbound's
+iter_resptype.c: "If the NS set is below the delegation point we are on ... it is a
+referral".
+""", f"; K.ROOT-SERVERS.NET.\nRANGE_BEGIN 0 1000\n\tADDRESS {ROOT}\n"
+        + entry(". IN NS", answer=". 86400 IN NS K.ROOT-SERVERS.NET.",
+                additional=f"K.ROOT-SERVERS.NET. 86400 IN A {ROOT}")
+        + entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                authority="example.com. 172800 IN NS ns1.example.com.",
+                additional=f"ns1.example.com. 172800 IN A {NS1}")
+        + "RANGE_END\n\n"
+        + server(NS1, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title="ns1.example.com."),
+        query(10, "www.example.com.", answer=GOOD))
+    alias = "alias.example.net."
+    scenario("iter2_ns_name_is_an_alias", """
+A delegation whose server name is an alias (NS ns names a CNAME) still reaches the server:
+the alias is followed to its target's address
+
+RFC 2181 §10.3 (an NS must not name an alias, yet resolvers meet it); Unbound's iterator.c
+processTargetResponse follows the CNAME of a target query and adds the target's address to
+the delegation ("NS should not have got CNAMEs. Robust.").
+""", root_range() + com_range(ns=f"example.com. 172800 IN NS {alias}") + net_range()
+        + example_net(entry(f"{alias} IN A", answer=f"""
+{alias} 3600 IN CNAME host.example.net.
+host.example.net. 3600 IN A {NS1}
+""") + entry(f"{alias} IN AAAA", answer=f"{alias} 3600 IN CNAME host.example.net.")
+            + nodata("host.example.net.", "AAAA", "example.net.")
+            + entry("host.example.net. IN A", answer=f"host.example.net. 3600 IN A {NS1}"))
+        + server(NS1, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title="host.example.net. (example.com.'s server)"),
+        query(10, "www.example.com.", answer=GOOD))
+    scenario("iter2_timeout_other_address_same_server", """
+A server name with two addresses, one of which never answers: the query is sent to the
+other address of the same server and its answer given
+
+RFC 1034 §5.3.3 step 4 (on a timeout try the next address: SLIST holds addresses); Unbound's
+delegation point keeps every address of a server and selects among them by RTT, a timeout
+marks only that address (infra cache per address).
+""", root_range()
+        + com_range(ns="example.com. 172800 IN NS ns1.example.com.",
+                    glue=f"ns1.example.com. 172800 IN A {NS1}\n"
+                         f"ns1.example.com. 172800 IN A {NS2}")
+        + server(NS2, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title=f"ns1.example.com.'s second address ({NS1} has no server)"),
+        rtt(1, NS1, NS2) + ask(10, "www.example.com.") + "STEP 11 TIMEOUT\n\n"
+        + check(20, "www.example.com.", answer=GOOD))
+    zones = (f"stub-zone:\n\tname: \".\"\n\tstub-addr: {ROOT}\t# K.ROOT-SERVERS.NET.\n\n"
+             f"stub-zone:\n\tname: \"example.com\"\n\tstub-addr: {NS1}\n\tstub-addr: {NS2}\n")
+    scenario("iter2_stub_server_upward_referral_lame", """
+A stub zone's server that answers with an upward referral (to com.) is lame: the stub's other
+address is asked and answers
+
+unbound.conf(5) stub-zone (the stub's addresses are the zone's delegation); Unbound's
+iter_resptype.c: "If we are getting a referral upwards (or to the same zone), then the server
+is 'lame'" (the delegation point is the stub's); RFC 4697 §2.5.
+""", root_range() + com_range()
+        + server(NS1, entry("example.com. IN A", match="opcode subdomain", aa=False,
+                            copy_query=True, authority="com. 172800 IN NS a.gtld-servers.net.",
+                            additional=f"a.gtld-servers.net. 172800 IN A {COM}"),
+                 title="stub-addr 1 (refers upwards)")
+        + server(NS2, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2"),
+                 title="stub-addr 2"),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.", answer=GOOD), zones=zones)
+
+
+def build() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("*.rpl"):
+        old.unlink()
+    base.OUT = OUT  # build_itergen's writers put files where its OUT points
+    header_replies()
+    flags_and_scrub()
+    cnames()
+    delegations()
+
+
+if __name__ == "__main__":
+    build()
