@@ -21,12 +21,31 @@ example.net. on ns.example.net.).  ``python tests/scenarios/src/build_iter2.py``
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import build_itergen as base
-from build_itergen import (COM, NET, NS1, NS2, NSNET, ROOT, SOA_COM, ask, both, check,
-                           com_range, example_net, lame_pair, net_range, query, root_range,
-                           rtt, scenario, server, two_servers)
+from build_itergen import (
+    COM,
+    NET,
+    NS1,
+    NS2,
+    ROOT,
+    SOA_COM,
+    ask,
+    both,
+    check,
+    com_range,
+    example_net,
+    lame_pair,
+    net_range,
+    query,
+    root_range,
+    rtt,
+    scenario,
+    server,
+    two_servers,
+)
 from build_options2 import entry, nodata
 
 OUT = Path(__file__).parents[1] / "testbound" / "iteration2"
@@ -294,6 +313,162 @@ is 'lame'" (the delegation point is the stub's); RFC 4697 §2.5.
         rtt(1, NS1, NS2) + query(10, "www.example.com.", answer=GOOD), zones=zones)
 
 
+def nat64_address(v4: str, prefix: str) -> str:
+    """The IPv6 address RFC 6052 §2.2 makes of ``v4`` under ``prefix`` (bits 64-71 zero)."""
+    net = ipaddress.IPv6Network(prefix)
+    out = bytearray(net.network_address.packed)
+    at = net.prefixlen // 8
+    for octet in ipaddress.IPv4Address(v4).packed:
+        if at == 8:
+            at += 1
+        out[at] = octet
+        at += 1
+    return str(ipaddress.IPv6Address(bytes(out)))
+
+
+def nat64_ranges(prefix: str) -> str:
+    """root, com. and example.com.'s ns1, each answering only at its NAT64 address."""
+    text = (root_range() + com_range(ns="example.com. 172800 IN NS ns1.example.com.",
+                                     glue=f"ns1.example.com. 172800 IN A {NS1}")
+            + server(NS1, entry("www.example.com. IN A",
+                                answer="www.example.com. 3600 IN A 10.0.0.2"),
+                     title="ns1.example.com."))
+    for v4 in (ROOT, COM, NS1):
+        text = text.replace(f"\tADDRESS {v4}\n", f"\tADDRESS {nat64_address(v4, prefix)}\n")
+    return text
+
+
+def nat64() -> None:
+    """do-nat64 (unbound.conf(5)): IPv4 servers reached through a NAT64 prefix."""
+    doc = """
+do-nat64: yes with do-ip4: no: every IPv4 server address (the root hint, glue) is reached at
+its NAT64 address under {where}, and the answer is found
+
+unbound.conf(5) do-nat64 ("Use NAT64 to reach IPv4-only servers") and nat64-prefix ("Use a
+specific NAT64 prefix to reach IPv4-only servers. Defaults to using dns64-prefix value or
+64:ff9b::/96"); Unbound's iterator.c sends to addr_to_nat64(target) for an IPv4 target when
+do-nat64 is on; RFC 6052 §2.2 (the IPv4 address follows the prefix, bits 64 to 71 are zero).
+"""
+    for name, prefix, opts, where in (
+        ("iter2_nat64_default_prefix", "64:ff9b::/96", "", "the default prefix 64:ff9b::/96"),
+        ("iter2_nat64_prefix_option", "2001:db8:64::/96", "\tnat64-prefix: 2001:db8:64::/96\n",
+         "nat64-prefix"),
+        ("iter2_nat64_prefix_48", "2001:db8:1::/48", "\tnat64-prefix: 2001:db8:1::/48\n",
+         "a /48 nat64-prefix (the address straddles the zero octet)"),
+        ("iter2_nat64_dns64_prefix", "2001:db8:6464::/96", "\tdns64-prefix: 2001:db8:6464::/96\n",
+         "dns64-prefix when nat64-prefix is not set"),
+    ):
+        scenario(name, doc.replace("{where}", where), nat64_ranges(prefix),
+                 query(10, "www.example.com.", answer=GOOD),
+                 server_opts="\tdo-ip4: no\n\tdo-ip6: yes\n\tdo-nat64: yes\n" + opts)
+    scenario("iter2_yxdomain_reply_is_final", """
+A YXDOMAIN reply is final: it is the answer (rcode YXDOMAIN), the zone's other server is not
+asked
+
+RFC 6672 §2.2 and RFC 2136 §2.2 (YXDOMAIN: a name exists that should not); Unbound's
+iterator.c processQueryResponse: "YXDOMAIN is a permanent error, no need to retry" (a reply
+thrown away with rcode YXDOMAIN is taken as the answer).
+""", two_servers(entry("www.example.com. IN A", match="opcode qname qtype", rcode="YXDOMAIN",
+                       copy_query=True)),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.", rcode="YXDOMAIN",
+                                 match="opcode qname qtype rcode"))
+
+
+def authority_and_limits() -> None:
+    """What an answer's authority section may teach (scrub_normalize), iter-scrub-ns, and a
+    delegation whose glue expired."""
+    evil = server("1.2.3.66", entry("host.sub.example.com. IN A", match="opcode qname",
+                                    answer="host.sub.example.com. 3600 IN A 10.6.6.6")
+                  + entry("www.example.com. IN A", answer=BAD_A),
+                  title="1.2.3.66 (named only in authority sections: never asked)")
+    scenario("iter2_authority_ns_not_pertinent_ignored", """
+An NS RRset in an answer's authority section for a name that is not at or above the question
+(sub.example.com. beside the answer for www.example.com.) is no delegation: names below it are
+still asked of the zone's servers, whose referral is followed
+
+Unbound's iter_scrub.c scrub_normalize: "NS set must be pertinent to the query" (an authority
+NS RRset whose owner is not a superdomain of the question is removed, and with it the glue it
+would have marked); RFC 2181 §5.4.1.
+""", root_range() + com_range()
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2",
+                     authority="sub.example.com. 3600 IN NS ns.sub.example.com.",
+                     additional="ns.sub.example.com. 3600 IN A 1.2.3.66")
+               + entry("sub.example.com. IN A", match="opcode subdomain", aa=False,
+                       copy_query=True, authority="sub.example.com. 3600 IN NS ns.sub.example.com.",
+                       additional="ns.sub.example.com. 3600 IN A 1.2.3.7"))
+        + server("1.2.3.7", entry("host.sub.example.com. IN A",
+                                  answer="host.sub.example.com. 3600 IN A 10.0.0.7"),
+                 title="ns.sub.example.com. (per example.com.'s referral)")
+        + evil,
+        query(10, "www.example.com.", answer=GOOD)
+        + query(20, "host.sub.example.com.", answer="host.sub.example.com. IN A 10.0.0.7"))
+    scenario("iter2_nxdomain_authority_ns_not_learnt", """
+An NS RRset in the authority section of an NXDOMAIN (a new server set for the zone, with glue)
+is not learnt: later questions for the zone still go to the servers of the referral
+
+Unbound's iter_scrub.c scrub_normalize: "we don't want NS sets for NXDOMAIN answers, because
+they could contain poisonous contents" (also for NODATA answers): the NS RRset is removed, and
+the glue it would have marked with it; RFC 2308 §2.1 (a negative answer's authority carries
+the SOA).
+""", root_range() + com_range()
+        + both(entry("nx.example.com. IN A", rcode="NXDOMAIN", authority=f"""
+{SOA_COM}
+example.com. 3600 IN NS ns9.example.com.
+""", additional="ns9.example.com. 3600 IN A 1.2.3.66")
+               + entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2"))
+        + evil,
+        query(10, "nx.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode")
+        + query(20, "www.example.com.", answer=GOOD))
+    ns3 = """
+example.com. 3600 IN NS ns1.example.com.
+example.com. 3600 IN NS ns2.example.com.
+example.com. 3600 IN NS ns3.example.com.
+"""
+    scenario("iter2_iter_scrub_ns_option", """
+iter-scrub-ns: 2: an NS RRset of three records from the zone's server is shortened to its
+first two, and the answer to the NS question carries those two
+
+unbound.conf(5) iter-scrub-ns: "Limit on the number of NS records allowed in an rrset of type
+NS, from the iterator scrubber. This protects the internals of the resolver from overly large
+NS sets"; Unbound's iter_scrub.c shorten_rrset keeps the first records of the RRset.
+""", root_range() + com_range()
+        + both(entry("example.com. IN NS", answer=ns3)),
+        query(10, "example.com.", "NS", answer="""
+example.com. IN NS ns1.example.com.
+example.com. IN NS ns2.example.com.
+"""), server_opts="\titer-scrub-ns: 2\n")
+    many = "".join(f"example.com. 3600 IN NS ns{i}.example.com.\n" for i in range(1, 23))
+    kept = "".join(f"example.com. IN NS ns{i}.example.com.\n" for i in range(1, 21))
+    scenario("iter2_iter_scrub_ns_default_20", """
+Without iter-scrub-ns, Unbound's default limit of 20 NS records applies: an NS RRset of 22
+records is answered with its first 20
+
+unbound.conf(5) iter-scrub-ns ("Default is 20"); Unbound's iter_scrub.c scrub_normalize
+shortens an answer's NS RRset over the limit (shorten_rrset).
+""", root_range() + com_range() + both(entry("example.com. IN NS", answer=many)),
+        query(10, "example.com.", "NS", answer=kept))
+    scenario("iter2_glue_expired_referral_asked_again", """
+A cached delegation whose only server name is inside the zone and whose glue has expired is
+of no use: the parent is asked again, its referral gives the address anew, and the answer is
+found
+
+Unbound's iter_utils.c iter_dp_is_useless ("all NS items are required glue ... no addresses
+are provided": go up one level and use that delegation instead) and RFC 1034 §5.3.3 step 2
+(SLIST from the closest known servers that can be reached); RFC 2181 §5.4.1 (glue TTLs are
+the referral's).
+""", root_range()
+        + com_range(ns="example.com. 3600 IN NS ns1.example.com.",
+                    glue=f"ns1.example.com. 10 IN A {NS1}")
+        + server(NS1, entry("www.example.com. IN A",
+                            answer="www.example.com. 3600 IN A 10.0.0.2")
+                 + entry("mail.example.com. IN A",
+                         answer="mail.example.com. 3600 IN A 10.0.0.5"),
+                 title="ns1.example.com."),
+        query(10, "www.example.com.", answer=GOOD)
+        + "STEP 20 TIME_PASSES ELAPSE 60\n\n"
+        + query(30, "mail.example.com.", answer="mail.example.com. IN A 10.0.0.5"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -303,6 +478,8 @@ def build() -> None:
     flags_and_scrub()
     cnames()
     delegations()
+    nat64()
+    authority_and_limits()
 
 
 if __name__ == "__main__":
