@@ -134,6 +134,7 @@ class CandidateConfig:
     prefer_family: int | None = None  # prefer-ip4 / prefer-ip6: that family asked first
     caps_exempt: tuple[dns.name.Name, ...] = ()  # caps-exempt: no 0x20 at or below these
     edns_buffer_size: int = 1232  # the UDP size advertised upstream (edns-buffer-size)
+    nat64_prefix: ipaddress.IPv6Network | None = None  # do-nat64: IPv4 servers via NAT64
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -200,6 +201,7 @@ class CandidateConfig:
             tcp_upstream=config.tcp_upstream,
             prefer_family=config.prefer_family, caps_exempt=config.caps_exempt,
             edns_buffer_size=config.edns_buffer_size,
+            nat64_prefix=config.nat64_prefix,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -219,7 +221,8 @@ class CandidateConfig:
         return tuple(
             (n, a)
             for n, a in self.root_hints
-            if (self.do_ip4 if ipaddress.ip_address(server_ip(a)).version == 4 else self.do_ip6)
+            if (self.do_ip4 or self.nat64_prefix is not None
+                if ipaddress.ip_address(server_ip(a)).version == 4 else self.do_ip6)
         )
 
     def dnssec_config(self) -> DnssecConfig:
@@ -249,6 +252,7 @@ class CandidateConfig:
             qmin_qtype=self.qmin_qtype,
             do_ip4=self.do_ip4,
             do_ip6=self.do_ip6,
+            nat64_prefix=self.nat64_prefix,
             do_not_query_localhost=self.do_not_query_localhost,
             harden_glue=self.harden_glue,
             scrub_promiscuous=self.scrub_promiscuous,

@@ -123,6 +123,8 @@ class ScenarioConfig:
     prefer_family: int | None = None  # testbound's prefer-ip4 (4) / prefer-ip6 (6)
     caps_exempt: tuple[dns.name.Name, ...] = ()  # testbound's caps-exempt / caps-whitelist
     edns_buffer_size: int = 1232  # testbound's edns-buffer-size (advertised upstream)
+    # testbound's do-nat64 with its nat64-prefix (else dns64-prefix, else 64:ff9b::/96)
+    nat64_prefix: ipaddress.IPv6Network | None = None
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

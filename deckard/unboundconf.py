@@ -55,6 +55,8 @@ from resolver import localzone
 from resolver.localzone_defaults import AS112_ZONES
 from resolver.model import normal_server
 from resolver.recursor import ConfiguredZone
+from resolver.recursor.nat64 import DEFAULT_PREFIX as DEFAULT_NAT64_PREFIX
+from resolver.recursor.nat64 import nat64_prefix
 from resolver.recursor.private import PrivateAddressError, PrivateAddresses, network
 
 CLAUSES = frozenset(
@@ -175,6 +177,7 @@ BOOLEAN_TRANSLATED = (
     "udp-upstream-without-downstream",  # do-udp: no keeps UDP upstream
 
     "prefer-ip4", "prefer-ip6",  # that family's servers first: assemble(prefer_family=)
+    "do-nat64",  # IPv4 servers asked at their NAT64 addresses (RecursorConfig.nat64_prefix)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -339,6 +342,7 @@ class _Reader:
         self.root_no_cache = False  # forward-no-cache of the root forward zone
         self.caps_exempt: list[dns.name.Name] = []  # caps-exempt / caps-whitelist
         self.edns_buffer_size = 1232  # edns-buffer-size (Unbound's default)
+        self.nat64_prefixes: dict[str, ipaddress.IPv6Network] = {}  # nat64-/dns64-prefix
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -474,6 +478,11 @@ class _Reader:
             if not value.isdigit() or not 512 <= int(value) <= 65535:
                 raise self.error(lineno, f"{key}: {value!r} is not a size of 512-65535 bytes")
             self.edns_buffer_size = int(value)
+        elif key in ("nat64-prefix", "dns64-prefix"):  # do-nat64's prefix (either, nat64 first)
+            try:
+                self.nat64_prefixes[key] = nat64_prefix(value)
+            except ValueError as e:
+                raise self.error(lineno, f"{key}: {e}") from None
         elif key in ("caps-exempt", "caps-whitelist"):  # no 0x20 at or below: Conductor
             self.caps_exempt.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
@@ -656,6 +665,9 @@ class _Reader:
             caps_exempt=tuple(self.caps_exempt), edns_buffer_size=self.edns_buffer_size,
             prefer_family=6 if self.switches.get("prefer-ip6") else
             4 if self.switches.get("prefer-ip4") else None,
+            nat64_prefix=(self.nat64_prefixes.get("nat64-prefix")
+                          or self.nat64_prefixes.get("dns64-prefix") or DEFAULT_NAT64_PREFIX)
+            if self.switches.get("do-nat64", False) else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

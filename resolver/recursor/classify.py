@@ -349,6 +349,9 @@ def _classify(
             # RFC 6672 §2.2: the DNAME substitution would make a name longer than 255
             # octets; YXDOMAIN with the DNAME is the answer (Unbound passes it on too)
             return Classified(Kind.YXDOMAIN, [*chain, overflow], sigs, end)
+        # Any other YXDOMAIN is final too, not a server error to try elsewhere (Unbound's
+        # processQueryResponse: "YXDOMAIN is a permanent error, no need to retry")
+        return Classified(Kind.YXDOMAIN, chain, sigs, end)
     if rcode != dns.rcode.NOERROR:
         return Classified(Kind.LAME, why=f"rcode {dns.rcode.to_text(rcode)}")
     below = _referral_in_answer(response, qname, qtype, zone, aa)

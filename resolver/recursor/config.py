@@ -78,6 +78,9 @@ class RecursorConfig:
     # Deckard scenarios set these from their do-ip4/do-ip6/do-not-query-localhost keys.
     do_ip4: bool = True
     do_ip6: bool = False
+    # Unbound's do-nat64 with its nat64-prefix: IPv4 servers are asked at their NAT64
+    # addresses under this prefix, even with do_ip4 off (resolver.recursor.nat64)
+    nat64_prefix: ipaddress.IPv6Network | None = None
     do_not_query_localhost: bool = False
     harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
     # Unbound's iter-scrub-promiscuous (yes by default from Unbound 1.24.1, CVE-2025-11411):
@@ -217,11 +220,15 @@ class RecursorConfig:
             return False
         if any(ip in net for net in self.do_not_query):
             return False
-        return self.do_ip4 if ip.version == 4 else self.do_ip6
+        return self.ip4_reachable() if ip.version == 4 else self.do_ip6
+
+    def ip4_reachable(self) -> bool:
+        """Whether IPv4 servers can be asked: directly, or through NAT64."""
+        return self.do_ip4 or self.nat64_prefix is not None
 
     def address_types(self) -> list[int]:
         """The address types of the servers that may be asked: A, AAAA or both."""
-        types = [int(T.A)] if self.do_ip4 else []
+        types = [int(T.A)] if self.ip4_reachable() else []
         return types + [int(T.AAAA)] if self.do_ip6 else types
 
 

@@ -40,6 +40,7 @@ from resolver.recursor.config import (
 )
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.iterate import Iteration
+from resolver.recursor.nat64 import through_nat64
 from resolver.recursor.priming import Primer
 from resolver.recursor.stale import StaleAnswers, stale_window
 
@@ -139,6 +140,7 @@ class Recursor:
                               reason=f"no root hints for class {dns.rdataclass.to_text(klass)}")
         budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
+        exchanger = through_nat64(exchanger, self.config.nat64_prefix)
         try:
             res = await self._resolve(request.qname, request.qtype, exchanger, budget, 0)
         except ResolutionFailed as e:
@@ -303,7 +305,7 @@ class Recursor:
         wasn't set, then we just finish with the cached referral as the response")."""
         if self.primer.due():
             budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
-            await self.primer.prime(exchanger, budget)
+            await self.primer.prime(through_nat64(exchanger, self.config.nat64_prefix), budget)
         return self.view.referral(dns.name.root, T.NS)
 
     def flush_name(self, name: dns.name.Name) -> int:
