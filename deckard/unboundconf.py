@@ -199,7 +199,7 @@ TTL_BOUNDS = {
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
 
-ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts"}
+ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts", "iter-scrub-ns": "scrub_ns"}
 """Unbound's iterator limits (whole numbers, at least 1), as RecursorConfig fields of the
 same meaning; carried with the TTL bounds (both are RecursorConfig numbers)."""
 

@@ -89,6 +89,8 @@ class RecursorConfig:
     # replace the zone's delegation.  Off, as the reference Unbound 1.17 has it: the
     # zone's own NS set in its answers then replaces the parent's (RFC 2181 §5.4.1).
     scrub_promiscuous: bool = False
+    # Unbound's iter-scrub-ns: NS RRsets are cut to their first this many records (20)
+    scrub_ns: int = 20
     # RFC 8109 priming: before the first iteration from the root hints (and whenever the
     # primed root NS set has expired) ask a hint for ". NS" and cache the answer's NS set and
     # addresses, which then replace the hints.  Off here (tests and Deckard scenarios count

@@ -101,7 +101,8 @@ class Iteration:
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
         away = scrub(response, zone.name, self.config.harden_glue,
-                     self.config.scrub_promiscuous, private=self.config.private)
+                     self.config.scrub_promiscuous, private=self.config.private,
+                     max_ns=self.config.scrub_ns)
         # a forwarder's CNAME chain is cut after the alias as an authority's is (Unbound
         # scrubs every response alike: "remainders of CNAME chains are cut off and
         # resolved by iterator", the target asked on its own, of whatever serves it)
@@ -150,7 +151,7 @@ class Iteration:
                 or response.rcode() != dns.rcode.NOERROR:
             return False
         scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
-              private=self.config.private)
+              private=self.config.private, max_ns=self.config.scrub_ns)
         now = self.clock.monotonic()
         kept = False
         for rrset in response.answer:
@@ -260,6 +261,12 @@ class _Walk:
         if zone == dns.name.root and not ns_names and it.primer.due():
             await it.primer.prime(self.exchanger, budget)
             zone, ns_names = it.view.closest_cut(zone, budget.unconfigured)
+        while zone != dns.name.root and it.view.useless_cut(zone, ns_names, budget):
+            # every server named inside the cut, no address known for any (their glue
+            # expired): asking them for their own addresses cannot work, the parent's
+            # referral brings the glue afresh (Unbound's iter_dp_is_useless: "go up one
+            # level, and try to get even further")
+            zone, ns_names = it.view.closest_cut(zone.parent(), budget.unconfigured)
         while True:
             try:
                 servers = await it.addresses.for_zone(zone, ns_names, self.exchanger, budget,
@@ -366,7 +373,7 @@ class _Walk:
         answer), with the response the answer is taken from."""
         qn, qt, zone = question.name, question.qtype, self.zone
         away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
-                     private=self.config.private)
+                     private=self.config.private, max_ns=self.config.scrub_ns)
         c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away,
                      cut_chains=self.config.cut_cname_chains)
         if question.probe and c.fallback is not None:
