@@ -469,6 +469,121 @@ the referral's).
         + query(30, "mail.example.com.", answer="mail.example.com. IN A 10.0.0.5"))
 
 
+def sibling_glue(glue_address: str, sibling_alive: bool) -> str:
+    """example.com. delegated by com. to ns.example2.com. (a sibling zone's name) with glue
+    ``glue_address``; example2.com.'s own server says the name is at 1.2.3.5 (or, not
+    ``sibling_alive``, never answers)."""
+    referral = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                     authority="example.com. 172800 IN NS ns.example2.com.",
+                     additional=f"ns.example2.com. 172800 IN A {glue_address}")
+    sibling = entry("example2.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="example2.com. 172800 IN NS ns1.example2.com.",
+                    additional="ns1.example2.com. 172800 IN A 1.2.3.8")
+    text = (root_range() + f"; com. servers\nRANGE_BEGIN 0 1000\n\tADDRESS {COM}\n"
+            + referral + sibling + "RANGE_END\n\n"
+            + server(NS2, entry("www.example.com. IN A",
+                                answer="www.example.com. 3600 IN A 10.0.0.2"),
+                     title="ns.example2.com. (its address per example2.com.)"))
+    if sibling_alive:
+        text += server("1.2.3.8", entry("ns.example2.com. IN A",
+                                        answer=f"ns.example2.com. 3600 IN A {NS2}")
+                       + nodata("ns.example2.com.", "AAAA", "example2.com."),
+                       title="ns1.example2.com.")
+    return text
+
+
+def batch2() -> None:
+    """Second batch (written after the first batch's fixes, before any change for it):
+    harden-unverified-glue, iter-scrub-cname and max-global-quota (unbound.conf(5))."""
+    doc_unverified = """
+unbound.conf(5) harden-unverified-glue ("Harden against unverified (outside-zone, including
+sibling zone) glue rrsets"); Unbound's iter_scrub.c scrub_sanitize sets aside additional
+addresses that are not strict subdomains of the delegation ("It'll be retrieved if we can't
+separately resolve the glue") and processLastResort tries them ("try unverified glue from
+cache") when the names could not be resolved; RFC 2181 §5.4.1.
+"""
+    scenario("iter2_unverified_glue_resolved", """
+harden-unverified-glue: yes: sibling glue (an address for ns.example2.com. in com.'s referral
+for example.com.) is not used while the name resolves: its own zone's address is asked
+""" + doc_unverified, sibling_glue("1.2.3.66", True)
+        + server("1.2.3.66", entry("www.example.com. IN A", answer=BAD_A),
+                 title="the sibling glue's address (never asked)"),
+        query(10, "www.example.com.", answer=GOOD),
+        server_opts="\tharden-unverified-glue: yes\n")
+    scenario("iter2_unverified_glue_fallback", """
+harden-unverified-glue: yes: when the sibling zone's servers never answer, the set-aside
+sibling glue is used as the last resort and the answer is found
+""" + doc_unverified, sibling_glue(NS2, False),
+        query(10, "www.example.com.", answer=GOOD),
+        server_opts="\tharden-unverified-glue: yes\n")
+    scenario("iter2_sibling_glue_used_by_default", """
+Without harden-unverified-glue (default no), sibling glue inside the referring zone (com.'s
+address for ns.example2.com.) is used as it came, the sibling zone is not asked
+""" + doc_unverified, sibling_glue(NS2, False),
+        query(10, "www.example.com.", answer=GOOD))
+    scenario("iter2_unverified_glue_in_zone_kept", """
+harden-unverified-glue: yes keeps glue for a name inside the delegated zone (ns1.example.com.
+for example.com.): it is verified by the delegation itself and used at once
+""" + doc_unverified, root_range() + com_range()
+        + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer=GOOD),
+        server_opts="\tharden-unverified-glue: yes\n")
+    scenario("iter2_max_global_quota_enough", """
+max-global-quota: 3: a question that needs three upstream queries (the root, com., the zone's
+server) is answered: the quota is the number of queries allowed, not one less
+
+unbound.conf(5) max-global-quota; Unbound's iterator.c counts each query sent and fails only
+when the count exceeds the quota.
+""", root_range() + com_range() + both(entry("www.example.com. IN A",
+                                              answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", answer=GOOD),
+        server_opts="\tmax-global-quota: 3\n")
+    aaaa = sibling_glue(NS2, True).replace(
+        f"ns.example2.com. 172800 IN A {NS2}", "ns.example2.com. 172800 IN AAAA 2001:db8::66")
+    scenario("iter2_unverified_glue_aaaa_sibling", """
+harden-unverified-glue: yes sets aside IPv6 sibling glue too (an AAAA for ns.example2.com. in
+com.'s referral for example.com.): the name's addresses are asked of its own zone
+""" + doc_unverified, aaaa + server("2001:db8::66", entry("www.example.com. IN A", answer=BAD_A),
+                                    title="the sibling AAAA glue (never asked)"),
+        query(10, "www.example.com.", answer=GOOD),
+        server_opts="\tharden-unverified-glue: yes\n")
+    chain = """
+a.example.com. 3600 IN CNAME b.example.com.
+b.example.com. 3600 IN CNAME c.example.com.
+c.example.com. 3600 IN CNAME d.example.com.
+d.example.com. 3600 IN A 10.0.0.4
+"""
+    scenario("iter2_iter_scrub_cname_option", """
+iter-scrub-cname: 1: a reply with a chain of three CNAMEs and the final address is cut after
+the limit, and the rest of the chain is looked up: the client still gets the whole chain
+
+unbound.conf(5) iter-scrub-cname ("Limit on the number of CNAME, DNAME records in an answer
+... Clips off the remainder of the reply packet at that point"); Unbound's iter_scrub.c
+scrub_normalize: "The iterator is going to look up the content one by one anyway".
+""", root_range() + com_range()
+        + both(entry("a.example.com. IN A", answer=chain)
+               + entry("b.example.com. IN A", answer="\n".join(chain.strip().split("\n")[1:]))
+               + entry("c.example.com. IN A", answer="\n".join(chain.strip().split("\n")[2:]))
+               + entry("d.example.com. IN A", answer="d.example.com. 3600 IN A 10.0.0.4")),
+        query(10, "a.example.com.", answer="""
+a.example.com. IN CNAME b.example.com.
+b.example.com. IN CNAME c.example.com.
+c.example.com. IN CNAME d.example.com.
+d.example.com. IN A 10.0.0.4
+"""), server_opts="\titer-scrub-cname: 1\n")
+    scenario("iter2_max_global_quota_option", """
+max-global-quota: 2: a question that needs three upstream queries (the root, com., the zone's
+server) is SERVFAIL once the quota is spent
+
+unbound.conf(5) max-global-quota ("Limit on the number of upstream queries sent out for an
+incoming query and its subqueries from recursion"); Unbound's iterator.c: "request %s has
+exceeded the maximum global quota on number of upstream queries" (SERVFAIL).
+""", root_range() + com_range() + both(entry("www.example.com. IN A",
+                                              answer="www.example.com. 3600 IN A 10.0.0.2")),
+        query(10, "www.example.com.", rcode="SERVFAIL", match="opcode qname qtype rcode"),
+        server_opts="\tmax-global-quota: 2\n")
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -480,6 +595,7 @@ def build() -> None:
     delegations()
     nat64()
     authority_and_limits()
+    batch2()
 
 
 if __name__ == "__main__":
