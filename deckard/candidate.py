@@ -101,6 +101,7 @@ class CandidateConfig:
     do_ip4: bool = True
     do_ip6: bool = True
     harden_glue: bool = True
+    harden_unverified_glue: bool = False  # sibling glue kept for the last resort
     scrub_promiscuous: bool = False
     # RFC 8109 priming before the first iteration from the hints: Unbound's testbound
     # scenarios expect its '. NS' query first; Deckard's often have no entry for it
@@ -176,6 +177,7 @@ class CandidateConfig:
             do_ip4=config.do_ip4,
             do_ip6=config.do_ip6,
             harden_glue=config.harden_glue,
+            harden_unverified_glue=config.harden_unverified_glue,
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
             root_stub=(config.dialect == "testbound" and config.stub_addr is not None
@@ -255,6 +257,7 @@ class CandidateConfig:
             nat64_prefix=self.nat64_prefix,
             do_not_query_localhost=self.do_not_query_localhost,
             harden_glue=self.harden_glue,
+            harden_unverified_glue=self.harden_unverified_glue,
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
             root_stub=self.root_stub,

@@ -87,6 +87,7 @@ class ScenarioConfig:
     do_ip4: bool = True
     do_ip6: bool = True
     harden_glue: bool = True
+    harden_unverified_glue: bool = False  # testbound's harden-unverified-glue
     # Unbound's iter-scrub-promiscuous (testbound): drop NS sets from the authority
     # section of responses that are not referrals
     scrub_promiscuous: bool = False

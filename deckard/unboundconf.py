@@ -177,6 +177,7 @@ BOOLEAN_TRANSLATED = (
     "udp-upstream-without-downstream",  # do-udp: no keeps UDP upstream
 
     "prefer-ip4", "prefer-ip6",  # that family's servers first: assemble(prefer_family=)
+    "harden-unverified-glue",  # RecursorConfig.harden_unverified_glue
     "do-nat64",  # IPv4 servers asked at their NAT64 addresses (RecursorConfig.nat64_prefix)
 )
 
@@ -199,7 +200,8 @@ TTL_BOUNDS = {
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
 
-ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts", "iter-scrub-ns": "scrub_ns"}
+ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts", "iter-scrub-ns": "scrub_ns",
+                    "iter-scrub-cname": "scrub_cname", "max-global-quota": "max_global_quota"}
 """Unbound's iterator limits (whole numbers, at least 1), as RecursorConfig fields of the
 same meaning; carried with the TTL bounds (both are RecursorConfig numbers)."""
 
@@ -641,6 +643,7 @@ class _Reader:
             do_ip4=self.switches.get("do-ip4", True),
             do_ip6=self.switches.get("do-ip6", True),
             harden_glue=self.switches.get("harden-glue", True),
+            harden_unverified_glue=self.switches.get("harden-unverified-glue", False),
             # absent: yes, the default of the Unbound the testdata are written for (1.24.1
             # on; its scenarios that need the old behaviour say "no")
             scrub_promiscuous=self.switches.get("iter-scrub-promiscuous", True),

@@ -30,7 +30,6 @@ from resolver.recursor.answers import Extras
 from resolver.recursor.cacheview import CacheView
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import (
-    MAX_UPSTREAM_QUERIES,
     TOTAL_DEADLINE,
     Budget,
     RecursorConfig,
@@ -138,7 +137,7 @@ class Recursor:
             klass = dns.rdataclass.RdataClass.make(request.qclass)
             return Resolution(dns.rcode.REFUSED,
                               reason=f"no root hints for class {dns.rdataclass.to_text(klass)}")
-        budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
+        budget = Budget(self.config.max_global_quota, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
         exchanger = through_nat64(exchanger, self.config.nat64_prefix)
         try:
@@ -304,7 +303,7 @@ class Recursor:
         root and answers with the priming response (processInitRequest3: "If the RD flag
         wasn't set, then we just finish with the cached referral as the response")."""
         if self.primer.due():
-            budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
+            budget = Budget(self.config.max_global_quota, self.clock.monotonic() + TOTAL_DEADLINE)
             await self.primer.prime(through_nat64(exchanger, self.config.nat64_prefix), budget)
         return self.view.referral(dns.name.root, T.NS)
 

@@ -469,17 +469,25 @@ the referral's).
         + query(30, "mail.example.com.", answer="mail.example.com. IN A 10.0.0.5"))
 
 
+def gtld_names() -> str:
+    """net.'s server, answering for a.gtld-servers.net. too: with harden-unverified-glue the
+    root's glue for com.'s server (a name outside com.) is verified by asking for it."""
+    return net_range(entry("a.gtld-servers.net. IN A",
+                           answer=f"a.gtld-servers.net. 172800 IN A {COM}")
+                     + nodata("a.gtld-servers.net.", "AAAA", "net."))
+
+
 def sibling_glue(glue_address: str, sibling_alive: bool) -> str:
     """example.com. delegated by com. to ns.example2.com. (a sibling zone's name) with glue
     ``glue_address``; example2.com.'s own server says the name is at 1.2.3.5 (or, not
-    ``sibling_alive``, never answers)."""
+    ``sibling_alive``, refuses)."""
     referral = entry("example.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
                      authority="example.com. 172800 IN NS ns.example2.com.",
                      additional=f"ns.example2.com. 172800 IN A {glue_address}")
     sibling = entry("example2.com. IN A", match="opcode subdomain", aa=False, copy_query=True,
                     authority="example2.com. 172800 IN NS ns1.example2.com.",
                     additional="ns1.example2.com. 172800 IN A 1.2.3.8")
-    text = (root_range() + f"; com. servers\nRANGE_BEGIN 0 1000\n\tADDRESS {COM}\n"
+    text = (root_range() + gtld_names() + f"; com. servers\nRANGE_BEGIN 0 1000\n\tADDRESS {COM}\n"
             + referral + sibling + "RANGE_END\n\n"
             + server(NS2, entry("www.example.com. IN A",
                                 answer="www.example.com. 3600 IN A 10.0.0.2"),
@@ -489,6 +497,10 @@ def sibling_glue(glue_address: str, sibling_alive: bool) -> str:
                                         answer=f"ns.example2.com. 3600 IN A {NS2}")
                        + nodata("ns.example2.com.", "AAAA", "example2.com."),
                        title="ns1.example2.com.")
+    else:
+        text += server("1.2.3.8", entry("ns.example2.com. IN A", match="opcode",
+                                        rcode="REFUSED", aa=False, copy_query=True),
+                       title="ns1.example2.com. (refuses everything)")
     return text
 
 
@@ -511,7 +523,7 @@ for example.com.) is not used while the name resolves: its own zone's address is
         query(10, "www.example.com.", answer=GOOD),
         server_opts="\tharden-unverified-glue: yes\n")
     scenario("iter2_unverified_glue_fallback", """
-harden-unverified-glue: yes: when the sibling zone's servers never answer, the set-aside
+harden-unverified-glue: yes: when the sibling zone's servers refuse, the set-aside
 sibling glue is used as the last resort and the answer is found
 """ + doc_unverified, sibling_glue(NS2, False),
         query(10, "www.example.com.", answer=GOOD),
@@ -524,7 +536,7 @@ address for ns.example2.com.) is used as it came, the sibling zone is not asked
     scenario("iter2_unverified_glue_in_zone_kept", """
 harden-unverified-glue: yes keeps glue for a name inside the delegated zone (ns1.example.com.
 for example.com.): it is verified by the delegation itself and used at once
-""" + doc_unverified, root_range() + com_range()
+""" + doc_unverified, root_range() + gtld_names() + com_range()
         + both(entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.2")),
         query(10, "www.example.com.", answer=GOOD),
         server_opts="\tharden-unverified-glue: yes\n")

@@ -1,4 +1,5 @@
-"""NAT64 upstream (Unbound's do-nat64) and the classification of a plain YXDOMAIN reply."""
+"""NAT64 upstream (do-nat64), YXDOMAIN without DNAME, harden-unverified-glue and the iterator
+limits taken from the config (iter-scrub-cname, max-global-quota)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import pytest
 
 from resolver.recursor.classify import Kind, classify
@@ -92,3 +94,27 @@ def test_yxdomain_without_dname_is_no_answer() -> None:
     c = classify(response, dns.name.from_text("www.example.com."), dns.rdatatype.A,
                  dns.name.from_text("example.com."))
     assert c.kind is Kind.LAME
+
+
+def test_unverified_glue_is_set_aside_for_the_last_resort() -> None:
+    """harden-unverified-glue: glue for a name outside the child zone leaves the referral's
+    glue and is kept apart (parent side), glue inside the child stays."""
+    from resolver.cache import DnsCache
+    from resolver.recursor.classify import Classified
+    from resolver.recursor.learn import set_aside_unverified_glue
+
+    cut = dns.name.from_text("example.com.")
+    inside = dns.rrset.from_text("ns1.example.com.", 300, "IN", "A", "192.0.2.1")
+    sibling = dns.rrset.from_text("ns.example2.com.", 300, "IN", "A", "192.0.2.2")
+    c = Classified(Kind.REFERRAL, cut=cut, glue=[inside, sibling])
+    cache = DnsCache(1 << 20)
+    set_aside_unverified_glue(cache, c, 0.0)
+    assert c.glue == [inside]
+    assert cache.parent_side.get(sibling.name, dns.rdatatype.A, 0.0) is not None
+    assert cache.rrsets.get(sibling.name, dns.rdatatype.A, 0.0) is None
+
+
+def test_iterator_limits_from_the_config() -> None:
+    assert RecursorConfig().chain_hops() == 12
+    assert RecursorConfig(scrub_cname=1).chain_hops() == 1
+    assert RecursorConfig(max_global_quota=2).max_global_quota == 2
