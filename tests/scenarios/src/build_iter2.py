@@ -596,6 +596,58 @@ exceeded the maximum global quota on number of upstream queries" (SERVFAIL).
         server_opts="\tmax-global-quota: 2\n")
 
 
+def batch3() -> None:
+    """Third batch (after the second batch's fixes): what is left when every server of a
+    zone misbehaves the same way, and a referral that is no help."""
+    reclame = entry("www.example.com. IN A", rcode="NXDOMAIN", aa=False, authority=SOA_COM
+                    ).replace("REPLY QR NXDOMAIN", "REPLY QR RA NXDOMAIN")
+    scenario("iter2_all_servers_recursion_lame", """
+Every server of the zone is recursion-lame (NXDOMAIN with RA set, AA clear): their answer is
+taken in the end, not SERVFAIL
+
+Unbound's iter_utils.c server selection keeps recursion-lame servers as the last choice and
+asks them with RD set (chase_to_rd), whose reply is then taken as a forwarder's
+(iter_resptype.c: rdset, no REC_LAME); RFC 4697 §2.3.
+""", root_range() + com_range() + both(reclame),
+        query(10, "www.example.com.", rcode="NXDOMAIN", match="opcode qname qtype rcode"))
+    scenario("iter2_all_servers_empty_noerror", """
+Every server of the zone answers an entirely empty NOERROR: after trying another server the
+empty answer is accepted as NODATA, not SERVFAIL
+
+Unbound's iter_resptype.c / iterator.c: "For entirely empty messages, try again, at first,
+then accept it if it happens more" (EMPTY_NODATA_RETRY_COUNT); RFC 2308 §2.2 type 3.
+""", root_range() + com_range() + both(entry("www.example.com. IN A")),
+        query(10, "www.example.com.", match="opcode qname qtype rcode answer"))
+    scenario("iter2_referral_to_a_sideways_child_lame", """
+A referral from a zone's server to a child zone that is not above the question (other.example.com.
+for www.example.com.) is a bad referral: thrown away, the zone's other server answers
+
+Unbound's iterator.c processQueryResponse: a referral whose NS owner is not a strict
+subdomain of the zone asked or not a superdomain of the name is "bad referral, throwaway";
+RFC 1034 §4.3.2 (a referral must lead closer to the name).
+""", two_servers(entry("www.example.com. IN A", match="opcode qname", aa=False, copy_query=True,
+                       authority="other.example.com. 172800 IN NS ns.other.example.com.",
+                       additional="ns.other.example.com. 172800 IN A 1.2.3.66"))
+        + server("1.2.3.66", entry("www.example.com. IN A", answer=BAD_A),
+                 title="ns.other.example.com. (never asked)"),
+        rtt(1, NS1, NS2) + query(10, "www.example.com.", answer=GOOD))
+    scenario("iter2_referral_to_the_question_zone_itself_followed", """
+A referral whose child zone is the question's own name (www.example.com. delegated, asked
+for www.example.com. A) is followed: the child's servers answer
+
+RFC 1034 §4.3.2 step 3b (a referral to a zone at the name itself is still closer); Unbound's
+iter_resptype.c: an NS set below the delegation point is a referral, and processQueryResponse
+accepts it when the question is at or below the NS owner.
+""", root_range() + com_range()
+        + both(entry("www.example.com. IN A", aa=False, copy_query=True,
+                     authority="www.example.com. 172800 IN NS ns.www.example.com.",
+                     additional="ns.www.example.com. 172800 IN A 1.2.3.7"))
+        + server("1.2.3.7", entry("www.example.com. IN A",
+                                  answer="www.example.com. 3600 IN A 10.0.0.7"),
+                 title="ns.www.example.com."),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.7"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -608,6 +660,7 @@ def build() -> None:
     nat64()
     authority_and_limits()
     batch2()
+    batch3()
 
 
 if __name__ == "__main__":
