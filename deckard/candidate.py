@@ -102,6 +102,7 @@ class CandidateConfig:
     do_ip4: bool = True
     do_ip6: bool = True
     harden_glue: bool = True
+    harden_unverified_glue: bool = False  # sibling glue kept for the last resort
     scrub_promiscuous: bool = False
     # RFC 8109 priming before the first iteration from the hints: Unbound's testbound
     # scenarios expect its '. NS' query first; Deckard's often have no entry for it
@@ -136,6 +137,7 @@ class CandidateConfig:
     caps_exempt: tuple[dns.name.Name, ...] = ()  # caps-exempt: no 0x20 at or below these
     edns_buffer_size: int = 1232  # the UDP size advertised upstream (edns-buffer-size)
     max_udp_size: int = 0  # the largest UDP reply to a client (max-udp-size); 0: no limit
+    nat64_prefix: ipaddress.IPv6Network | None = None  # do-nat64: IPv4 servers via NAT64
     do_not_query: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # which NXDOMAINs deny the names below them (RFC 8020, DnsCache.nxdomain_cut): Knot
     # Resolver's view (Deckard) every one; Unbound's harden-below-nxdomain secure ones only
@@ -177,6 +179,7 @@ class CandidateConfig:
             do_ip4=config.do_ip4,
             do_ip6=config.do_ip6,
             harden_glue=config.harden_glue,
+            harden_unverified_glue=config.harden_unverified_glue,
             scrub_promiscuous=config.scrub_promiscuous,
             prime=config.dialect == "testbound",
             root_stub=(config.dialect == "testbound" and config.stub_addr is not None
@@ -203,6 +206,7 @@ class CandidateConfig:
             prefer_family=config.prefer_family, caps_exempt=config.caps_exempt,
             edns_buffer_size=config.edns_buffer_size,
             max_udp_size=config.max_udp_size,
+            nat64_prefix=config.nat64_prefix,
             do_not_query=config.do_not_query,
             nxdomain_cut="any" if config.dialect != "testbound"
             else "secure" if config.harden_below_nxdomain else "none",
@@ -222,7 +226,8 @@ class CandidateConfig:
         return tuple(
             (n, a)
             for n, a in self.root_hints
-            if (self.do_ip4 if ipaddress.ip_address(server_ip(a)).version == 4 else self.do_ip6)
+            if (self.do_ip4 or self.nat64_prefix is not None
+                if ipaddress.ip_address(server_ip(a)).version == 4 else self.do_ip6)
         )
 
     def dnssec_config(self) -> DnssecConfig:
@@ -252,8 +257,10 @@ class CandidateConfig:
             qmin_qtype=self.qmin_qtype,
             do_ip4=self.do_ip4,
             do_ip6=self.do_ip6,
+            nat64_prefix=self.nat64_prefix,
             do_not_query_localhost=self.do_not_query_localhost,
             harden_glue=self.harden_glue,
+            harden_unverified_glue=self.harden_unverified_glue,
             scrub_promiscuous=self.scrub_promiscuous,
             prime=self.prime,
             root_stub=self.root_stub,

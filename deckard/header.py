@@ -87,6 +87,7 @@ class ScenarioConfig:
     do_ip4: bool = True
     do_ip6: bool = True
     harden_glue: bool = True
+    harden_unverified_glue: bool = False  # testbound's harden-unverified-glue
     # Unbound's iter-scrub-promiscuous (testbound): drop NS sets from the authority
     # section of responses that are not referrals
     scrub_promiscuous: bool = False
@@ -125,6 +126,8 @@ class ScenarioConfig:
     edns_buffer_size: int = 1232  # testbound's edns-buffer-size (advertised upstream)
     # the largest UDP reply to a client (testbound's max-udp-size); 0: not limited (Deckard)
     max_udp_size: int = 0
+    # testbound's do-nat64 with its nat64-prefix (else dns64-prefix, else 64:ff9b::/96)
+    nat64_prefix: ipaddress.IPv6Network | None = None
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property

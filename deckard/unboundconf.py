@@ -55,6 +55,8 @@ from resolver import localzone
 from resolver.localzone_defaults import AS112_ZONES
 from resolver.model import normal_server
 from resolver.recursor import ConfiguredZone
+from resolver.recursor.nat64 import DEFAULT_PREFIX as DEFAULT_NAT64_PREFIX
+from resolver.recursor.nat64 import nat64_prefix
 from resolver.recursor.private import PrivateAddressError, PrivateAddresses, network
 
 CLAUSES = frozenset(
@@ -181,8 +183,6 @@ AS_THE_CANDIDATE_DOES: dict[str, tuple[frozenset[str], str]] = {
                              "512, RFC 6891 §6.2.3 (the server's udp_limit, the runner's "
                              "client limit)"),
     "harden-large-queries": (frozenset({"no"}), "the candidate answers queries of any size"),
-    "harden-unverified-glue": (frozenset({"no"}), "glue in a referral is used as it came "
-                               "(within harden-glue's bailiwick rule)"),
     "disable-edns-do": (frozenset({"no"}), "the candidate sets DO on its EDNS queries"),
     "answer-cookie": (frozenset({"no"}), "the candidate answers no DNS cookies (RFC 7873) "
                       "to clients"),
@@ -213,6 +213,8 @@ BOOLEAN_TRANSLATED = (
     "udp-upstream-without-downstream",  # do-udp: no keeps UDP upstream
 
     "prefer-ip4", "prefer-ip6",  # that family's servers first: assemble(prefer_family=)
+    "harden-unverified-glue",  # RecursorConfig.harden_unverified_glue
+    "do-nat64",  # IPv4 servers asked at their NAT64 addresses (RecursorConfig.nat64_prefix)
 )
 
 NOREC = {"allow": "refuse", "allow_snoop": "snoop", "allow_setrd": "recurse"}
@@ -234,7 +236,8 @@ TTL_BOUNDS = {
 }
 """Unbound's TTL bounds, as the candidate's RecursorConfig fields of the same meaning."""
 
-ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts"}
+ITERATOR_NUMBERS = {"max-query-restarts": "max_query_restarts", "iter-scrub-ns": "scrub_ns",
+                    "iter-scrub-cname": "scrub_cname", "max-global-quota": "max_global_quota"}
 """Unbound's iterator limits (whole numbers, at least 1), as RecursorConfig fields of the
 same meaning; carried with the TTL bounds (both are RecursorConfig numbers)."""
 
@@ -378,6 +381,7 @@ class _Reader:
         self.caps_exempt: list[dns.name.Name] = []  # caps-exempt / caps-whitelist
         self.edns_buffer_size = 1232  # edns-buffer-size (Unbound's default)
         self.max_udp_size = 1232  # max-udp-size (Unbound's default)
+        self.nat64_prefixes: dict[str, ipaddress.IPv6Network] = {}  # nat64-/dns64-prefix
 
     def error(self, line: int, problem: str) -> ScenarioError:
         return ScenarioError(self.path, line, problem)
@@ -517,6 +521,11 @@ class _Reader:
             if not value.isdigit() or not 512 <= int(value) <= 65536:
                 raise self.error(lineno, f"{key}: {value!r} is not a size of 512-65536 bytes")
             self.max_udp_size = min(int(value), 65535)
+        elif key in ("nat64-prefix", "dns64-prefix"):  # do-nat64's prefix (either, nat64 first)
+            try:
+                self.nat64_prefixes[key] = nat64_prefix(value)
+            except ValueError as e:
+                raise self.error(lineno, f"{key}: {e}") from None
         elif key in ("caps-exempt", "caps-whitelist"):  # no 0x20 at or below: Conductor
             self.caps_exempt.append(self.name(lineno, key, value))
         elif key in FAKE_ALGORITHMS:
@@ -675,6 +684,7 @@ class _Reader:
             do_ip4=self.switches.get("do-ip4", True),
             do_ip6=self.switches.get("do-ip6", True),
             harden_glue=self.switches.get("harden-glue", True),
+            harden_unverified_glue=self.switches.get("harden-unverified-glue", False),
             # absent: yes, the default of the Unbound the testdata are written for (1.24.1
             # on; its scenarios that need the old behaviour say "no")
             scrub_promiscuous=self.switches.get("iter-scrub-promiscuous", True),
@@ -700,6 +710,9 @@ class _Reader:
             max_udp_size=self.max_udp_size,
             prefer_family=6 if self.switches.get("prefer-ip6") else
             4 if self.switches.get("prefer-ip4") else None,
+            nat64_prefix=(self.nat64_prefixes.get("nat64-prefix")
+                          or self.nat64_prefixes.get("dns64-prefix") or DEFAULT_NAT64_PREFIX)
+            if self.switches.get("do-nat64", False) else None,
             # absent: no, as testbound plays Unbound (its scenarios without the option expect
             # the zone's NS RRset and addresses beside a positive answer: val_positive_wc)
             minimal_responses=self.switches.get("minimal-responses", False),

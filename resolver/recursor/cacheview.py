@@ -221,6 +221,15 @@ class CacheView:
                                if rd.address not in out and self.config.usable(rd.address))
         return out
 
+    def useless_cut(self, zone: dns.name.Name, ns_names: Sequence[dns.name.Name],
+                    budget: Budget) -> bool:
+        """A cached cut whose servers are all named inside it and none has a known address
+        (Unbound's iter_dp_is_useless: "all NS items are required glue" and "no addresses
+        are provided"): only the parent's referral can bring their glue."""
+        return (bool(ns_names) and all(n.is_subdomain(zone) for n in ns_names)
+                and not self.addresses(ns_names)
+                and not self.parent_side_addresses(ns_names, budget))
+
     def useless_for(self, name: dns.name.Name, qtype: int, c: Classified) -> bool:
         """Is the referral ``c`` no help in finding the address ``name``/``qtype``: the name
         is one of the cut's nameservers, inside the cut, and no address came for any?"""

@@ -57,7 +57,7 @@ def in_zone(name: dns.name.Name, zone: dns.name.Name) -> bool:
 
 def scrub(
     response: dns.message.Message, zone: dns.name.Name, harden_glue: bool = True,
-    promiscuous: bool = False, private: PrivateAddresses | None = None,
+    promiscuous: bool = False, private: PrivateAddresses | None = None, max_ns: int = 20,
 ) -> bool:
     """Remove out-of-bailiwick authority and additional data, in place.
 
@@ -72,6 +72,8 @@ def scrub(
     lies outside ``zone`` goes from every section, with its RRSIGs: a zone's NSEC chain
     stays inside the zone (RFC 4034 §4.1.1, the last one points at the apex), and Unbound's
     scrubber removes such "overreaching" NSECs (iter_scrub.c sanitize_nsec_is_overreach).
+    An NS RRset of more than ``max_ns`` records keeps its first ``max_ns`` (Unbound's
+    iter-scrub-ns, 20 by default), and the glue of the names cut off goes with them.
     Returns whether an NS RRset outside the zone went: an upward or sideways referral, the
     mark of a lame server (for :func:`classify`'s ``referred_away``).
     """
@@ -83,6 +85,7 @@ def scrub(
     )
     response.authority = [r for r in response.authority if in_zone(r.name, zone)]
     _drop_overreaching_nsec(response, zone)
+    _limit_ns_sets(response, max_ns)
     if promiscuous and not _referral_shaped(response):
         response.authority = [r for r in response.authority if T.NS not in (r.rdtype, r.covers)]
     targets: set[dns.name.Name] = set()
@@ -102,6 +105,29 @@ def scrub(
         and (in_zone(r.name, zone) or not harden_glue)
     ]
     return referred_away
+
+
+def _limit_ns_sets(response: dns.message.Message, limit: int) -> None:
+    """Shorten NS RRsets over ``limit`` records to their first ``limit``, in place.
+
+    Unbound's iter_scrub.c (shorten_rrset, iter-scrub-ns: "protects the internals of the
+    resolver from overly large NS sets"); a signed NS RRset over the limit in the authority
+    section of a response that is no referral goes whole, with its RRSIGs, so that the
+    shortened (now bogus) set cannot spoil an otherwise good answer."""
+    referral = _referral_shaped(response) and not response.flags & dns.flags.AA
+    for section, authority in ((response.answer, False), (response.authority, True)):
+        for r in [r for r in section if r.rdtype == T.NS and len(r) > limit]:
+            sigs = [s for s in section if s.rdtype == T.RRSIG and s.covers == T.NS
+                    and s.name == r.name]
+            at = section.index(r)
+            if authority and not referral and sigs:
+                section[:] = [s for s in section if s is not r and s not in sigs]
+                continue
+            short = dns.rrset.RRset(r.name, r.rdclass, r.rdtype)
+            short.update_ttl(r.ttl)
+            for rd in list(r)[:limit]:
+                short.add(rd)
+            section[at] = short
 
 
 def _drop_overreaching_nsec(response: dns.message.Message, zone: dns.name.Name) -> None:

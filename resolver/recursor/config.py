@@ -78,14 +78,27 @@ class RecursorConfig:
     # Deckard scenarios set these from their do-ip4/do-ip6/do-not-query-localhost keys.
     do_ip4: bool = True
     do_ip6: bool = False
+    # Unbound's do-nat64 with its nat64-prefix: IPv4 servers are asked at their NAT64
+    # addresses under this prefix, even with do_ip4 off (resolver.recursor.nat64)
+    nat64_prefix: ipaddress.IPv6Network | None = None
     do_not_query_localhost: bool = False
     harden_glue: bool = True  # off: keep out-of-zone glue for the NS names of a referral
+    # Unbound's harden-unverified-glue: a referral's glue for names outside the child zone
+    # (a sibling's) is kept only for the last resort; the names are resolved first
+    harden_unverified_glue: bool = False
     # Unbound's iter-scrub-promiscuous (yes by default from Unbound 1.24.1, CVE-2025-11411):
     # an NS set in the authority section of a response that is not a referral (an answer,
     # a NODATA with its SOA, an NXDOMAIN) is dropped with its glue, so no answer can
     # replace the zone's delegation.  Off, as the reference Unbound 1.17 has it: the
     # zone's own NS set in its answers then replaces the parent's (RFC 2181 §5.4.1).
     scrub_promiscuous: bool = False
+    # Unbound's iter-scrub-ns: NS RRsets are cut to their first this many records (20)
+    scrub_ns: int = 20
+    # Unbound's iter-scrub-cname: CNAME/DNAME records walked inside one response before the
+    # rest is cut off and looked up name by name (None: MAX_CNAME_CHAIN)
+    scrub_cname: int | None = None
+    # Unbound's max-global-quota: upstream queries per client query, sub-queries included
+    max_global_quota: int = MAX_UPSTREAM_QUERIES
     # RFC 8109 priming: before the first iteration from the root hints (and whenever the
     # primed root NS set has expired) ask a hint for ". NS" and cache the answer's NS set and
     # addresses, which then replace the hints.  Off here (tests and Deckard scenarios count
@@ -217,11 +230,20 @@ class RecursorConfig:
             return False
         if any(ip in net for net in self.do_not_query):
             return False
-        return self.do_ip4 if ip.version == 4 else self.do_ip6
+        return self.ip4_reachable() if ip.version == 4 else self.do_ip6
+
+    def chain_hops(self) -> int:
+        """The CNAME/DNAME hops walked inside one response (iter-scrub-cname)."""
+        return MAX_CNAME_CHAIN if self.scrub_cname is None else min(MAX_CNAME_CHAIN,
+                                                                    self.scrub_cname)
+
+    def ip4_reachable(self) -> bool:
+        """Whether IPv4 servers can be asked: directly, or through NAT64."""
+        return self.do_ip4 or self.nat64_prefix is not None
 
     def address_types(self) -> list[int]:
         """The address types of the servers that may be asked: A, AAAA or both."""
-        types = [int(T.A)] if self.do_ip4 else []
+        types = [int(T.A)] if self.ip4_reachable() else []
         return types + [int(T.AAAA)] if self.do_ip6 else types
 
 

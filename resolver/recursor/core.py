@@ -30,7 +30,6 @@ from resolver.recursor.answers import Extras
 from resolver.recursor.cacheview import CacheView
 from resolver.recursor.classify import Classified, Kind
 from resolver.recursor.config import (
-    MAX_UPSTREAM_QUERIES,
     TOTAL_DEADLINE,
     Budget,
     RecursorConfig,
@@ -40,6 +39,7 @@ from resolver.recursor.config import (
 )
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.iterate import Iteration
+from resolver.recursor.nat64 import through_nat64
 from resolver.recursor.priming import Primer
 from resolver.recursor.stale import StaleAnswers, stale_window
 
@@ -137,8 +137,9 @@ class Recursor:
             klass = dns.rdataclass.RdataClass.make(request.qclass)
             return Resolution(dns.rcode.REFUSED,
                               reason=f"no root hints for class {dns.rdataclass.to_text(klass)}")
-        budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE,
+        budget = Budget(self.config.max_global_quota, self.clock.monotonic() + TOTAL_DEADLINE,
                         avoid=avoid)
+        exchanger = through_nat64(exchanger, self.config.nat64_prefix)
         try:
             res = await self._resolve(request.qname, request.qtype, exchanger, budget, 0)
         except ResolutionFailed as e:
@@ -302,8 +303,8 @@ class Recursor:
         root and answers with the priming response (processInitRequest3: "If the RD flag
         wasn't set, then we just finish with the cached referral as the response")."""
         if self.primer.due():
-            budget = Budget(MAX_UPSTREAM_QUERIES, self.clock.monotonic() + TOTAL_DEADLINE)
-            await self.primer.prime(exchanger, budget)
+            budget = Budget(self.config.max_global_quota, self.clock.monotonic() + TOTAL_DEADLINE)
+            await self.primer.prime(through_nat64(exchanger, self.config.nat64_prefix), budget)
         return self.view.referral(dns.name.root, T.NS)
 
     def flush_name(self, name: dns.name.Name) -> int:

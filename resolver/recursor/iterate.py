@@ -26,7 +26,6 @@ from resolver.recursor.cacheview import CacheView
 from resolver.recursor.classify import Classified, Kind, classify, scrub
 from resolver.recursor.config import (
     LAME_TTL,
-    MAX_CNAME_CHAIN,
     MAX_MINIMISE_COUNT,
     MAX_REFERRALS,
     MINIMISE_MULTIPLE_LABS,
@@ -38,7 +37,13 @@ from resolver.recursor.config import (
     Step,
 )
 from resolver.recursor.exchanger import Exchanger, Failure, UpstreamQuery, UpstreamResult
-from resolver.recursor.learn import cache_child_ns, cache_referral, mark_refusers, remember_no_cut
+from resolver.recursor.learn import (
+    cache_child_ns,
+    cache_referral,
+    mark_refusers,
+    remember_no_cut,
+    set_aside_unverified_glue,
+)
 from resolver.recursor.priming import Primer
 
 T = dns.rdatatype
@@ -101,11 +106,12 @@ class Iteration:
             raise ResolutionFailed(f"forwarders: {failure}")
         response = result.response
         away = scrub(response, zone.name, self.config.harden_glue,
-                     self.config.scrub_promiscuous, private=self.config.private)
+                     self.config.scrub_promiscuous, private=self.config.private,
+                     max_ns=self.config.scrub_ns)
         # a forwarder's CNAME chain is cut after the alias as an authority's is (Unbound
         # scrubs every response alike: "remainders of CNAME chains are cut off and
         # resolved by iterator", the target asked on its own, of whatever serves it)
-        c = classify(response, name, qtype, zone.name, MAX_CNAME_CHAIN, away,
+        c = classify(response, name, qtype, zone.name, self.config.chain_hops(), away,
                      recursion_desired=True, cut_chains=self.config.cut_cname_chains)
         if c.kind is Kind.REFERRAL:
             # A forwarder's referral is its answer: a NODATA (Unbound's iterator: "When
@@ -150,7 +156,7 @@ class Iteration:
                 or response.rcode() != dns.rcode.NOERROR:
             return False
         scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
-              private=self.config.private)
+              private=self.config.private, max_ns=self.config.scrub_ns)
         now = self.clock.monotonic()
         kept = False
         for rrset in response.answer:
@@ -258,8 +264,19 @@ class _Walk:
         it, budget = self.it, self.budget
         zone, ns_names = it.view.closest_cut(above, budget.unconfigured)
         if zone == dns.name.root and not ns_names and it.primer.due():
+            sent = budget.sent
             await it.primer.prime(self.exchanger, budget)
+            # priming is a query of its own (Unbound's prime_root sub-request, started
+            # before the client query has counted anything): its sends are not taken from
+            # the client query's quota (max-global-quota), though they are reported
+            budget.queries_left += budget.sent - sent
             zone, ns_names = it.view.closest_cut(zone, budget.unconfigured)
+        while zone != dns.name.root and it.view.useless_cut(zone, ns_names, budget):
+            # every server named inside the cut, no address known for any (their glue
+            # expired): asking them for their own addresses cannot work, the parent's
+            # referral brings the glue afresh (Unbound's iter_dp_is_useless: "go up one
+            # level, and try to get even further")
+            zone, ns_names = it.view.closest_cut(zone.parent(), budget.unconfigured)
         while True:
             try:
                 servers = await it.addresses.for_zone(zone, ns_names, self.exchanger, budget,
@@ -366,8 +383,8 @@ class _Walk:
         answer), with the response the answer is taken from."""
         qn, qt, zone = question.name, question.qtype, self.zone
         away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
-                     private=self.config.private)
-        c = classify(response, qn, qt, zone, MAX_CNAME_CHAIN, away,
+                     private=self.config.private, max_ns=self.config.scrub_ns)
+        c = classify(response, qn, qt, zone, self.config.chain_hops(), away,
                      cut_chains=self.config.cut_cname_chains)
         if question.probe and c.fallback is not None:
             # A minimised probe only learns where the cuts are; a recursion-lame
@@ -389,7 +406,7 @@ class _Walk:
             ds = ds_of_referral(response, qn)
             if ds is not None:
                 response = ds
-                c = classify(ds, qn, qt, zone, MAX_CNAME_CHAIN, False,
+                c = classify(ds, qn, qt, zone, self.config.chain_hops(), False,
                              cut_chains=self.config.cut_cname_chains)
         return c, response
 
@@ -398,6 +415,8 @@ class _Walk:
         help for the address asked: then the full question goes to this zone)."""
         assert c.cut is not None and c.ns is not None
         it, budget = self.it, self.budget
+        if self.config.harden_unverified_glue:
+            set_aside_unverified_glue(it.cache, c, it.clock.monotonic())
         cache_referral(it.cache, c, self.zone, it.clock.monotonic())
         budget.remember_glue(c.glue)
         if question.probe and it.view.useless_for(self.name, self.qtype, c):

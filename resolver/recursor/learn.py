@@ -164,3 +164,15 @@ def _nsec3_owner_of(owner: dns.name.Name, rd: NSEC3, name: dns.name.Name) -> boo
     except (ValueError, dns.exception.DNSException):
         return False
     return bool(owner.labels[0].decode("ascii", "replace").lower() == hashed.lower())
+
+
+def set_aside_unverified_glue(cache: DnsCache, c: Classified, now: float) -> None:
+    """Take the glue of names outside the referral's child zone out of ``c`` and keep it
+    apart, for the last resort only (Unbound's harden-unverified-glue: scrub_sanitize stores
+    such addresses as unverified glue, "retrieved if we can't separately resolve the glue",
+    processLastResort; RFC 2181 §5.4.1)."""
+    assert c.cut is not None
+    unverified = [g for g in c.glue if not (g.name.is_subdomain(c.cut) and g.name != c.cut)]
+    c.glue = [g for g in c.glue if g not in unverified]
+    for g in unverified:
+        cache.parent_side.put(g, Rank.ADDITIONAL, now)

@@ -21,7 +21,7 @@ def unsupported(*lines: str) -> tuple[str, ...]:
     "val-log-squelch: yes", "wait-limit: 1000", "discard-timeout: 1900",
     "ratelimit-for-domain: example.com 1000", "tls-cert-bundle: /etc/ssl/certs.pem",
     "pad-responses: yes", "nsid: ascii_unbound", "harden-short-bufsize: yes",
-    "harden-large-queries: no", "harden-unverified-glue: no", "disable-edns-do: no",
+    "harden-large-queries: no", "disable-edns-do: no",
     "answer-cookie: no", "fast-server-permil: 0",
 ])
 def test_options_that_do_not_change_the_answers_run(line: str) -> None:
