@@ -1,0 +1,677 @@
+"""Write the scenarios of tests/scenarios/generalise7/ (issue 16, seventh round).
+
+Deckard dialect, Knot Resolver's expectations: aspects the earlier rounds did not cover,
+around negative proofs whose records or signatures are missing, DNAME chains and DNAME at
+a signed apex, CD-bit queries, unsigned delegations without proof, DS digests a validator
+does not know, answers synthesised from cached NSEC records (RFC 8198, RFC 8020), and TTLs
+(capped by the RRSIG's original TTL, negative TTLs from the SOA).  Addresses 127.7.70.0 and
+up.  Every file is written into one directory; deckard.split's rule (``--half fix`` or
+``--half measure``) splits it.  Each file's comment lines say which RFC section or which
+documented Knot Resolver behaviour its answers follow.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[3]))
+
+from build import NOERROR, soa, ta  # noqa: E402
+from build_generalise import INSECURE, SECURE, TLD_SERVERS, cite, zone_server  # noqa: E402
+from rpl import (  # noqa: E402
+    Entry,
+    Nsec3Chain,
+    Signer,
+    check,
+    elapse,
+    header,
+    query,
+    range_,
+    root_range,
+    sub,
+    tld_range,
+)
+
+OUT = Path(__file__).parents[1] / "generalise7"
+SERVFAIL = "QR RD RA DO SERVFAIL"
+SERVFAIL_ONLY = "opcode qname qtype rcode"
+NXSECURE = "QR RD RA AD DO NXDOMAIN"
+
+
+def write(name: str, text: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.rpl").write_text(text + "SCENARIO_END\n")
+
+
+def signed_path(s: Signer, zone: str, addr: str) -> str:
+    """The signed root and TLD above ``zone`` (delegated with a DS to ns.``zone`` at
+    ``addr``), and always a signed net.: the root servers' own names are under net., and a
+    root that denied net. would contradict itself (Knot Resolver then fails every query)."""
+    tld = zone.split(".", 1)[1]
+    tlds = {tld: TLD_SERVERS[tld], "net.": TLD_SERVERS["net."]}
+    t = root_range({k: (ns, a, "ds") for k, (ns, a) in tlds.items()}, s)
+    for k, (ns, a) in tlds.items():
+        children = {zone: ([f"ns.{zone}"], [f"ns.{zone} A {addr}"])} if k == tld else {}
+        t += tld_range(k, ns, a, children, signer=s, ds={zone: "ds"})
+    return t
+
+
+def zone_base(s: Signer, zone: str, ns: str, addr: str) -> list[Entry | str]:
+    """A signed zone's DNSKEY, NS and the address of its in-zone nameserver."""
+    z = f"SIG {zone}"
+    return [Entry(f"{zone} DNSKEY", answer=[s.dnskey_line(zone), z]),
+            Entry(f"{zone} NS", answer=[f"{zone} 3600 IN NS {ns}", z]),
+            Entry(f"{ns} A", answer=[f"{ns} 3600 IN A {addr}", z])]
+
+
+def signed_server(s: Signer, zone: str, addr: str, entries: list[Entry | str], comment: str,
+                  first: int = 0, last: int = 1000) -> str:
+    """ns.``zone`` at ``addr``: the zone's keys and NS, ``entries``, NODATA (SOA only)."""
+    ns = f"ns.{zone}"
+    return range_(first, last, [addr], [
+        *zone_base(s, zone, ns, addr), *entries,
+        sub(f"{zone} A", "QR AA NOERROR", authority=[soa(zone, ns), f"SIG {zone}"])],
+        s, comment)
+
+
+def ask(step: int, question: str, reply: str, answer: list[str] | None = None,
+        s: Signer | None = None, flags: str = "RD DO",
+        match: str = "opcode qname qtype rcode flags answer") -> str:
+    return query(step, question, flags) + check(step + 1, question, reply, answer, match, s)
+
+
+def ask_fail(step: int, question: str) -> str:
+    return ask(step, question, SERVFAIL, match=SERVFAIL_ONLY)
+
+
+# -- NSEC / NSEC3 proofs with a record or a signature missing -----------------------------
+
+def nsec_nodata_unsigned() -> str:
+    s = Signer()
+    z = "SIG lake.com."
+    soa_ = soa("lake.com.", "ns.lake.com.")
+    t = cite("RFC 4035 §5.4: a NODATA is proven by an NSEC at the name whose type map lacks "
+             "the type; §5.3/§5.5: that NSEC must itself validate,",
+             "an NSEC without its RRSIG proves nothing: bogus, SERVFAIL (Knot Resolver: "
+             "'bogus' for a negative answer whose proof does not validate).")
+    t += header("NSEC zone: a name's A validates; a NODATA for its TXT whose NSEC comes "
+                "without RRSIG is bogus", extra=ta(s))
+    t += signed_path(s, "lake.com.", "127.7.70.1")
+    t += signed_server(s, "lake.com.", "127.7.70.1", [
+        Entry("boat.lake.com. A", answer=["boat.lake.com. 300 IN A 192.0.2.1", z]),
+        Entry("boat.lake.com. TXT", authority=[
+            soa_, z, "boat.lake.com. 300 IN NSEC lake.com. A RRSIG NSEC"]),
+    ], "ns.lake.com: lake.com, NSEC (apex, boat, ns); the TXT NODATA's NSEC is unsigned")
+    t += ask(10, "boat.lake.com. A", SECURE, ["boat.lake.com. 300 IN A 192.0.2.1", z], s)
+    t += ask_fail(20, "boat.lake.com. TXT")
+    return t
+
+
+def nsec_nxdomain_cover_unsigned() -> str:
+    s = Signer()
+    z = "SIG hill.net."
+    soa_ = soa("hill.net.", "ns.hill.net.")
+    # canonical order: hill.net, *? (none), ns, zz
+    t = cite("RFC 4035 §3.1.3.2/§5.4: an NXDOMAIN needs a validated NSEC covering the name "
+             "and one denying the wildcard; the NSEC covering both here has no RRSIG:",
+             "bogus, SERVFAIL (§5.5).  A later NXDOMAIN in the same zone with signed proofs "
+             "is secure (AD).")
+    t += header("NSEC zone: an NXDOMAIN whose only NSEC is unsigned is bogus; another "
+                "name's signed NXDOMAIN proof validates", extra=ta(s))
+    t += signed_path(s, "hill.net.", "127.7.70.2")
+    t += signed_server(s, "hill.net.", "127.7.70.2", [
+        Entry("m.hill.net. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "hill.net. 300 IN NSEC ns.hill.net. NS SOA RRSIG NSEC DNSKEY"]),
+        Entry("p.hill.net. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "ns.hill.net. 300 IN NSEC zz.hill.net. A RRSIG NSEC", z,
+            "hill.net. 300 IN NSEC ns.hill.net. NS SOA RRSIG NSEC DNSKEY", z]),
+        Entry("zz.hill.net. A", answer=["zz.hill.net. 300 IN A 192.0.2.2", z]),
+    ], "ns.hill.net: hill.net, NSEC (apex, ns, zz)")
+    t += ask_fail(10, "m.hill.net. A")
+    t += ask(20, "p.hill.net. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    return t
+
+
+def nsec_wildcard_nodata_no_wildcard_nsec() -> str:
+    s = Signer()
+    z = "SIG mesa.org."
+    soa_ = soa("mesa.org.", "ns.mesa.org.")
+    # canonical order: mesa.org, *.mesa.org (A), ns
+    cover = "ns.mesa.org. 300 IN NSEC mesa.org. A RRSIG NSEC"
+    wild = "*.mesa.org. 300 IN NSEC ns.mesa.org. A RRSIG NSEC"
+    t = cite("RFC 4035 §3.1.3.4/§5.4: a NODATA for a name under a wildcard needs the NSEC "
+             "covering the name and the NSEC at the wildcard without the type;",
+             "with the wildcard's NSEC missing it is bogus (SERVFAIL); with both it is "
+             "secure (AD).")
+    t += header("NSEC zone with *.mesa.org (A): a wildcard NODATA for TXT without the "
+                "wildcard's NSEC is bogus, with it secure", extra=ta(s))
+    t += signed_path(s, "mesa.org.", "127.7.70.3")
+    t += signed_server(s, "mesa.org.", "127.7.70.3", [
+        Entry("q.mesa.org. TXT", authority=[soa_, z, cover, z]),
+        Entry("r.mesa.org. TXT", authority=[soa_, z, cover, z, wild, z]),
+        Entry("r.mesa.org. A", answer=["r.mesa.org. 300 IN A 192.0.2.3",
+                                       "SIG mesa.org. *.mesa.org."],
+              authority=[cover, z]),
+    ], "ns.mesa.org: mesa.org, NSEC (apex, *, ns)")
+    t += ask_fail(10, "q.mesa.org. TXT")
+    t += ask(20, "r.mesa.org. TXT", SECURE)
+    t += ask(30, "r.mesa.org. A", SECURE,
+             ["r.mesa.org. 300 IN A 192.0.2.3", "SIG mesa.org. *.mesa.org."], s)
+    return t
+
+
+def nsec_wildcard_answer_proof_unsigned() -> str:
+    s = Signer()
+    z = "SIG glen.com."
+    # canonical order: glen.com, *.glen.com (A), ns, www
+    t = cite("RFC 4035 §3.1.3.3/§5.3.4: an answer expanded from a wildcard needs a validated "
+             "NSEC proving the name itself does not exist;",
+             "an unsigned NSEC proves nothing: bogus (SERVFAIL).  The same wildcard's answer "
+             "with a signed NSEC is secure.")
+    t += header("NSEC zone: a wildcard answer whose proof NSEC lacks its RRSIG is bogus; "
+                "another name's wildcard answer with a signed proof validates", extra=ta(s))
+    t += signed_path(s, "glen.com.", "127.7.70.4")
+    t += signed_server(s, "glen.com.", "127.7.70.4", [
+        Entry("x.glen.com. A", answer=["x.glen.com. 300 IN A 192.0.2.4",
+                                       "SIG glen.com. *.glen.com."],
+              authority=["www.glen.com. 300 IN NSEC glen.com. A RRSIG NSEC"]),
+        Entry("host.glen.com. A", answer=["host.glen.com. 300 IN A 192.0.2.4",
+                                          "SIG glen.com. *.glen.com."],
+              authority=["*.glen.com. 300 IN NSEC ns.glen.com. A RRSIG NSEC", z]),
+    ], "ns.glen.com: glen.com, NSEC (apex, *, ns, www)")
+    t += ask_fail(10, "x.glen.com. A")
+    t += ask(20, "host.glen.com. A", SECURE,
+             ["host.glen.com. 300 IN A 192.0.2.4", "SIG glen.com. *.glen.com."], s)
+    return t
+
+
+def nsec_nodata_bitmap_has_type() -> str:
+    s = Signer()
+    z = "SIG reef.nl."
+    soa_ = soa("reef.nl.", "ns.reef.nl.")
+    t = cite("RFC 4035 §5.4: NODATA is proven only by an NSEC whose type map lacks the asked "
+             "type; an NSEC listing TXT cannot deny TXT: bogus, SERVFAIL.")
+    t += header("NSEC zone: a NODATA for TXT whose (signed) NSEC lists TXT is bogus; the "
+                "name's A validates", extra=ta(s))
+    t += signed_path(s, "reef.nl.", "127.7.70.5")
+    t += signed_server(s, "reef.nl.", "127.7.70.5", [
+        Entry("fish.reef.nl. A", answer=["fish.reef.nl. 300 IN A 192.0.2.5", z]),
+        Entry("fish.reef.nl. TXT", authority=[
+            soa_, z, "fish.reef.nl. 300 IN NSEC ns.reef.nl. A TXT RRSIG NSEC", z]),
+    ], "ns.reef.nl: reef.nl, NSEC (apex, fish, ns)")
+    t += ask(10, "fish.reef.nl. A", SECURE, ["fish.reef.nl. 300 IN A 192.0.2.5", z], s)
+    t += ask_fail(20, "fish.reef.nl. TXT")
+    return t
+
+
+def dune_chain() -> Nsec3Chain:
+    return Nsec3Chain("dune.com.", {"dune.com.": "NS SOA DNSKEY NSEC3PARAM",
+                                    "ns.dune.com.": "A", "b.dune.com.": "",
+                                    "a.b.dune.com.": "A"}, salt="D0E5", iterations=0)
+
+
+def nsec3_nodata_unsigned() -> str:
+    s = Signer()
+    z = "SIG dune.com."
+    chain = dune_chain()
+    soa_ = soa("dune.com.", "ns.dune.com.")
+    t = cite("RFC 5155 §8.5: NODATA is proven by the NSEC3 matching the name (an empty "
+             "non-terminal's has no types: secure);",
+             "RFC 4035 §5.3/§5.5 via RFC 5155 §8.1: an NSEC3 without its RRSIG proves "
+             "nothing: bogus (SERVFAIL).")
+    t += header("NSEC3 zone: NODATA at an empty non-terminal validates; a NODATA whose "
+                "matching NSEC3 is unsigned is bogus", extra=ta(s))
+    t += signed_path(s, "dune.com.", "127.7.70.6")
+    t += signed_server(s, "dune.com.", "127.7.70.6", [
+        Entry("b.dune.com. A", authority=[soa_, z, chain.match("b.dune.com."), z]),
+        Entry("a.b.dune.com. TXT", authority=[soa_, z, chain.match("a.b.dune.com.")]),
+        Entry("a.b.dune.com. A", answer=["a.b.dune.com. 300 IN A 192.0.2.6", z]),
+    ], "ns.dune.com: dune.com, NSEC3 (apex, ns, b (empty), a.b)")
+    t += ask(10, "b.dune.com. A", SECURE)
+    t += ask_fail(20, "a.b.dune.com. TXT")
+    t += ask(30, "a.b.dune.com. A", SECURE, ["a.b.dune.com. 300 IN A 192.0.2.6", z], s)
+    return t
+
+
+def nsec3_wildcard_cover_unsigned() -> str:
+    s = Signer()
+    z = "SIG tarn.org."
+    chain = Nsec3Chain("tarn.org.", {"tarn.org.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.tarn.org.": "A", "*.tarn.org.": "TXT"},
+                       salt="7A57", iterations=1)
+    t = cite("RFC 5155 §8.8: a wildcard answer needs the NSEC3 covering the next closer name, "
+             "and it must validate (RFC 4035 §5.3.4):",
+             "unsigned, the answer is bogus (SERVFAIL); the same wildcard's answer for "
+             "another name with a signed cover is secure (AD).")
+    t += header("NSEC3 zone: a TXT answer from *.tarn.org whose next-closer NSEC3 has no "
+                "RRSIG is bogus; with the RRSIG it validates", extra=ta(s))
+    t += signed_path(s, "tarn.org.", "127.7.70.7")
+    t += signed_server(s, "tarn.org.", "127.7.70.7", [
+        Entry("one.tarn.org. TXT", answer=['one.tarn.org. 300 IN TXT "w"',
+                                           "SIG tarn.org. *.tarn.org."],
+              authority=[chain.cover("one.tarn.org.")]),
+        Entry("two.tarn.org. TXT", answer=['two.tarn.org. 300 IN TXT "w"',
+                                           "SIG tarn.org. *.tarn.org."],
+              authority=[chain.cover("two.tarn.org."), z]),
+    ], "ns.tarn.org: tarn.org, NSEC3 (apex, ns, *)")
+    t += ask_fail(10, "one.tarn.org. TXT")
+    t += ask(20, "two.tarn.org. TXT", SECURE,
+             ['two.tarn.org. 300 IN TXT "w"', "SIG tarn.org. *.tarn.org."], s)
+    return t
+
+
+# -- delegations: without proof, unknown DS digest ----------------------------------------
+
+def unsigned_delegation_without_proof() -> str:
+    s = Signer()
+    c = "SIG com."
+    com_soa = "com. 3600 IN SOA ns.nic.com. hostmaster.com. 1 1800 900 604800 3600"
+    t = cite("RFC 4035 §5.2: a referral from a signed zone must carry the DS or an NSEC "
+             "proving there is none; the resolver asks for the DS,",
+             "and a DS NODATA without NSEC proves nothing: the child's answers are bogus "
+             "(SERVFAIL).  The sibling delegation with its NSEC proof is insecure",
+             "(answered, no AD).")
+    t += header("Signed com. delegates open.com and free.com without DS; only free.com's "
+                "referral and DS NODATA carry the NSEC proof", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {}, signer=s)
+    free_nsec = ["free.com. 3600 IN NSEC open.com. NS RRSIG NSEC", c]
+    t += range_(0, 1000, ["127.7.1.1"], [
+        Entry("com. NS", answer=["com. 86400 IN NS ns.nic.com.", c],
+              additional=["ns.nic.com. 86400 IN A 127.7.1.1"]),
+        Entry("ns.nic.com. A", answer=["ns.nic.com. 86400 IN A 127.7.1.1", c]),
+        Entry("com. DNSKEY", answer=[s.dnskey_line("com."), c]),
+        Entry("free.com. DS", authority=[com_soa, c, *free_nsec]),
+        Entry("open.com. DS", authority=[com_soa, c]),
+        sub("free.com. NS", authority=["free.com. 3600 IN NS ns.free.com.", *free_nsec],
+            additional=["ns.free.com. 3600 IN A 127.7.70.11"]),
+        sub("open.com. NS", authority=["open.com. 3600 IN NS ns.open.com."],
+            additional=["ns.open.com. 3600 IN A 127.7.70.10"]),
+        sub("com. A", "QR AA NXDOMAIN", authority=[com_soa, c]),
+    ], s, "ns.nic.com: com., signed; open.com's delegation comes without any proof")
+    for zone, addr, data in (("open.com.", "127.7.70.10", "192.0.2.10"),
+                             ("free.com.", "127.7.70.11", "192.0.2.11")):
+        t += zone_server(addr, zone, [f"ns.{zone}"], [f"ns.{zone} 3600 IN A {addr}"], [
+            Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A {data}"]),
+        ], f"ns.{zone}: {zone}, unsigned")
+    t += ask_fail(10, "www.open.com. A")
+    t += ask(20, "www.free.com. A", INSECURE, ["www.free.com. 300 IN A 192.0.2.11"])
+    return t
+
+
+def ds_unknown_digest_insecure() -> str:
+    s = Signer()
+    t = cite("RFC 4035 §5.2 and RFC 6840 §5.2: a DS RRset none of whose digest types the "
+             "validator supports leaves no authentication path: the child is treated as",
+             "unsigned (Knot Resolver: a DS with unsupported algorithm or digest makes the "
+             "zone insecure); its unsigned answers are given without AD.")
+    t += header("Signed net. holds, for odd.net, only a DS with an unassigned digest type; "
+                "odd.net's unsigned answers are insecure, not bogus", extra=ta(s))
+    t += root_range({"net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    n = "SIG net."
+    tag = s.ds_line("odd.net.").split()[4]
+    ds = f"odd.net. 3600 IN DS {tag} 15 250 {'5A' * 32}"
+    t += range_(0, 1000, ["127.7.1.2"], [
+        Entry("net. NS", answer=["net. 86400 IN NS ns.nic.net.", n],
+              additional=["ns.nic.net. 86400 IN A 127.7.1.2"]),
+        Entry("ns.nic.net. A", answer=["ns.nic.net. 86400 IN A 127.7.1.2", n]),
+        Entry("net. DNSKEY", answer=[s.dnskey_line("net."), n]),
+        Entry("odd.net. DS", answer=[ds, n]),
+        sub("odd.net. NS", authority=["odd.net. 3600 IN NS ns.odd.net.", ds, n],
+            additional=["ns.odd.net. 3600 IN A 127.7.70.12"]),
+        sub("net. A", "QR AA NXDOMAIN", authority=[
+            "net. 3600 IN SOA ns.nic.net. hostmaster.net. 1 1800 900 604800 3600", n]),
+    ], s, "ns.nic.net: net., signed; odd.net's DS has digest type 250 (unassigned)")
+    t += zone_server("127.7.70.12", "odd.net.", ["ns.odd.net."],
+                     ["ns.odd.net. 3600 IN A 127.7.70.12"], [
+        Entry("odd.net. DNSKEY", answer=[s.dnskey_line("odd.net.")]),
+        Entry("www.odd.net. A", answer=["www.odd.net. 300 IN A 192.0.2.12"]),
+    ], "ns.odd.net: odd.net, its key but no signatures")
+    t += ask(10, "www.odd.net. A", INSECURE, ["www.odd.net. 300 IN A 192.0.2.12"])
+    return t
+
+
+# -- the CD bit ----------------------------------------------------------------------------
+
+def cd_bogus_then_checked() -> str:
+    s, other = Signer(), Signer()
+    z = "SIG kiln.org."
+    t = cite("RFC 4035 §3.2.2: with CD set the resolver returns the data without requiring "
+             "it to validate (CD echoed, no AD); Knot Resolver passes bogus data with CD.",
+             "RFC 4035 §4.7 / Knot Resolver 1.2.1's fix: what was fetched for a CD query is "
+             "not served as checked: the same question without CD is bogus (SERVFAIL).")
+    t += header("A zone signed with a key matching no DS: a CD query gets the data, the "
+                "same question without CD SERVFAIL", extra=ta(s))
+    t += signed_path(s, "kiln.org.", "127.7.70.13")
+    t += range_(0, 1000, ["127.7.70.13"], [
+        *zone_base(other, "kiln.org.", "ns.kiln.org.", "127.7.70.13"),
+        Entry("pot.kiln.org. A", answer=["pot.kiln.org. 300 IN A 192.0.2.13", z]),
+        sub("kiln.org. A", "QR AA NOERROR", authority=[soa("kiln.org.", "ns.kiln.org."), z]),
+    ], other, "ns.kiln.org: kiln.org, signed with a key that no DS names")
+    t += ask(10, "pot.kiln.org. A", "QR RD RA CD DO NOERROR",
+             ["pot.kiln.org. 300 IN A 192.0.2.13", z], other, flags="RD CD DO")
+    t += ask_fail(20, "pot.kiln.org. A")
+    return t
+
+
+# -- CNAME chains mixing secure and insecure ----------------------------------------------
+
+def cname_insecure_to_secure() -> str:
+    s = Signer()
+    t = cite("RFC 4035 §3.2.3/RFC 6840 §5.8: AD only when every RRset of the answer is "
+             "secure; a CNAME from an insecure zone to a signed name is answered without AD,",
+             "and the signed target asked on its own is secure (each RRset keeps its own "
+             "status in the cache).")
+    t += header("An unsigned zone's CNAME to a name in a signed zone: the chain without AD, "
+                "then the target alone with AD", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "bare.com.": (["ns.bare.com."], ["ns.bare.com. A 127.7.70.14"])}, signer=s, ds={})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "sure.net.": (["ns.sure.net."], ["ns.sure.net. A 127.7.70.15"])}, signer=s,
+        ds={"sure.net.": "ds"})
+    t += zone_server("127.7.70.14", "bare.com.", ["ns.bare.com."],
+                     ["ns.bare.com. 3600 IN A 127.7.70.14"], [
+        Entry("go.bare.com. A", answer=["go.bare.com. 300 IN CNAME web.sure.net."]),
+    ], "ns.bare.com: bare.com, unsigned")
+    n = "SIG sure.net."
+    t += signed_server(s, "sure.net.", "127.7.70.15", [
+        Entry("web.sure.net. A", answer=["web.sure.net. 300 IN A 192.0.2.15", n]),
+    ], "ns.sure.net: sure.net, signed")
+    t += ask(10, "go.bare.com. A", INSECURE, ["go.bare.com. 300 IN CNAME web.sure.net.",
+                                             "web.sure.net. 300 IN A 192.0.2.15", n], s)
+    t += ask(20, "web.sure.net. A", SECURE, ["web.sure.net. 300 IN A 192.0.2.15", n], s)
+    return t
+
+
+# -- DNAME ----------------------------------------------------------------------------------
+
+def dname_at_signed_apex() -> str:
+    s = Signer()
+    o, n = "SIG old.com.", "SIG new.net."
+    t = cite("RFC 6672 §2.3/§3: a DNAME at a zone's apex redirects every name below it "
+             "(not the apex's own NS/DNSKEY); §5.3.1: the signed DNAME validates and the",
+             "unsigned synthesised CNAME is accepted when it matches it; the target's "
+             "signed data makes the whole answer secure (AD).")
+    t += header("Signed old.com has DNAME new.net at its apex (its nameserver is in "
+                "new.net); names below it are answered securely from new.net", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {"old.com.": (["ns.new.net."], [])},
+                   signer=s, ds={"old.com.": "ds"})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "new.net.": (["ns.new.net."], ["ns.new.net. A 127.7.70.16"])}, signer=s,
+        ds={"new.net.": "ds"})
+    dname = "old.com. 300 IN DNAME new.net."
+    apex_nsec = "old.com. 300 IN NSEC old.com. NS SOA RRSIG NSEC DNSKEY DNAME"
+    t += range_(0, 1000, ["127.7.70.16"], [
+        *zone_base(s, "new.net.", "ns.new.net.", "127.7.70.16"),
+        Entry("www.new.net. A", answer=["www.new.net. 300 IN A 192.0.2.16", n]),
+        Entry("mail.new.net. MX", answer=["mail.new.net. 300 IN MX 10 www.new.net.", n]),
+        *[Entry(f"{name}.old.com. {q}", answer=[
+            dname, o, f"{name}.old.com. 300 IN CNAME {name}.new.net."])
+          for name, q in (("www", "A"), ("mail", "MX"))],
+        Entry("old.com. DNSKEY", answer=[s.dnskey_line("old.com."), o]),
+        Entry("old.com. NS", answer=["old.com. 3600 IN NS ns.new.net.", o]),
+        Entry("old.com. DNAME", answer=[dname, o]),
+        Entry("old.com. A", authority=[soa("old.com.", "ns.new.net."), o, apex_nsec, o]),
+        sub("old.com. A", "QR AA NOERROR", answer=[dname, o]),
+        sub("new.net. A", "QR AA NOERROR", authority=[soa("new.net.", "ns.new.net."), n]),
+    ], s, "ns.new.net: new.net and old.com (apex DNAME), both signed")
+    t += ask(10, "www.old.com. A", SECURE, [dname, o, "www.old.com. 300 IN CNAME www.new.net.",
+                                           "www.new.net. 300 IN A 192.0.2.16", n], s)
+    t += ask(20, "mail.old.com. MX", SECURE, [
+        dname, o, "mail.old.com. 300 IN CNAME mail.new.net.",
+        "mail.new.net. 300 IN MX 10 www.new.net.", n], s)
+    return t
+
+
+def dname_cname_dname_insecure() -> str:
+    s = Signer()
+    t = cite("RFC 6672 §3.2/RFC 1034 §3.6.2: the resolver follows a DNAME, then a CNAME, then "
+             "another DNAME to the data; every zone is an unsigned delegation of a signed",
+             "TLD (RFC 4035 §5.2: NSEC proves no DS), so the whole chain is answered without "
+             "AD (RFC 4035 §4.3).")
+    t += header("DNAME (unsigned one.com) -> CNAME (unsigned two.net) -> DNAME (unsigned "
+                "three.org) -> A: the whole chain, insecure", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds"),
+                     "org.": ("ns.nic.org.", "127.7.1.3", "ds")}, s)
+    for tld, zone, addr in (("com.", "one.com.", "127.7.70.17"),
+                            ("net.", "two.net.", "127.7.70.18"),
+                            ("org.", "three.org.", "127.7.70.19")):
+        ns = f"ns.nic.{tld}"
+        t += tld_range(tld, ns, {"com.": "127.7.1.1", "net.": "127.7.1.2",
+                                 "org.": "127.7.1.3"}[tld],
+                       {zone: ([f"ns.{zone}"], [f"ns.{zone} A {addr}"])}, signer=s, ds={})
+    t += zone_server("127.7.70.17", "one.com.", ["ns.one.com."],
+                     ["ns.one.com. 3600 IN A 127.7.70.17"], [
+        Entry("h.x.one.com. A", answer=["x.one.com. 300 IN DNAME y.two.net.",
+                                        "h.x.one.com. 300 IN CNAME h.y.two.net."]),
+        sub("x.one.com. A", "QR AA NOERROR", answer=["x.one.com. 300 IN DNAME y.two.net."]),
+    ], "ns.one.com: one.com, x.one.com is a DNAME (sent with its CNAME, RFC 6672 §3.4)")
+    t += zone_server("127.7.70.18", "two.net.", ["ns.two.net."],
+                     ["ns.two.net. 3600 IN A 127.7.70.18"], [
+        Entry("h.y.two.net. A", answer=["h.y.two.net. 300 IN CNAME h.z.three.org."]),
+    ], "ns.two.net: two.net, h.y.two.net is a CNAME")
+    t += zone_server("127.7.70.19", "three.org.", ["ns.three.org."],
+                     ["ns.three.org. 3600 IN A 127.7.70.19"], [
+        Entry("h.w.three.org. A", answer=["h.w.three.org. 300 IN A 192.0.2.19"]),
+        Entry("h.z.three.org. A", answer=["z.three.org. 300 IN DNAME w.three.org.",
+                                          "h.z.three.org. 300 IN CNAME h.w.three.org.",
+                                          "h.w.three.org. 300 IN A 192.0.2.19"]),
+        sub("z.three.org. A", "QR AA NOERROR",
+            answer=["z.three.org. 300 IN DNAME w.three.org."]),
+    ], "ns.three.org: three.org, z.three.org is a DNAME")
+    t += ask(10, "h.x.one.com. A", INSECURE, [
+        "x.one.com. 300 IN DNAME y.two.net.", "h.x.one.com. 300 IN CNAME h.y.two.net.",
+        "h.y.two.net. 300 IN CNAME h.z.three.org.", "z.three.org. 300 IN DNAME w.three.org.",
+        "h.z.three.org. 300 IN CNAME h.w.three.org.", "h.w.three.org. 300 IN A 192.0.2.19"])
+    return t
+
+
+def dname_to_wildcard_secure() -> str:
+    s = Signer()
+    z = "SIG wood.com."
+    # canonical order: wood.com, alias (DNAME), ns, (tree: empty), *.tree (A)
+    cover = "*.tree.wood.com. 300 IN NSEC wood.com. A RRSIG NSEC"
+    t = cite("RFC 6672 §5.3.1: the signed DNAME and the matching synthesised CNAME; RFC 4035 "
+             "§5.3.4/§3.1.3.3: the target is answered from a wildcard, proven by the NSEC",
+             "covering the target name; every part validates: secure (AD).")
+    t += header("NSEC zone: alias.wood.com DNAME tree.wood.com, whose names come from "
+                "*.tree.wood.com: the DNAME, CNAME and wildcard answer validate", extra=ta(s))
+    t += signed_path(s, "wood.com.", "127.7.70.20")
+    dname = "alias.wood.com. 300 IN DNAME tree.wood.com."
+    own = "alias.wood.com. 300 IN NSEC ns.wood.com. DNAME RRSIG NSEC"
+    target = ["leaf.tree.wood.com. 300 IN A 192.0.2.20", "SIG wood.com. *.tree.wood.com."]
+    t += signed_server(s, "wood.com.", "127.7.70.20", [
+        Entry("leaf.tree.wood.com. A", answer=target, authority=[cover, z]),
+        *[Entry(f"alias.wood.com. {q}", authority=[soa("wood.com.", "ns.wood.com."), z,
+                                                   own, z]) for q in ("A", "NS")],
+        sub("alias.wood.com. A", "QR AA NOERROR",
+            answer=[dname, z, "leaf.alias.wood.com. 300 IN CNAME leaf.tree.wood.com.",
+                    *target], authority=[cover, z]),
+    ], "ns.wood.com: wood.com, NSEC (apex, alias DNAME, ns, *.tree)")
+    t += ask(10, "leaf.alias.wood.com. A", SECURE, [
+        dname, z, "leaf.alias.wood.com. 300 IN CNAME leaf.tree.wood.com.", *target], s)
+    return t
+
+
+# -- answers from cached NSEC records (RFC 8198, RFC 8020) ---------------------------------
+
+def aggressive_nsec_sibling() -> str:
+    s = Signer()
+    z = "SIG grid.net."
+    soa_ = soa("grid.net.", "ns.grid.net.")
+    # canonical order: grid.net, a, ns, z
+    t = cite("RFC 8198 §5.1/§5.4: a validated NSEC covering a name (with the wildcard "
+             "denied) lets the resolver answer NXDOMAIN from its cache; Knot Resolver",
+             "does so by default for NSEC ('aggressive caching') and sets AD.  The server "
+             "answers only the first question, so the second must come from the cache.")
+    t += header("NSEC zone: an NXDOMAIN, then another name in the same NSEC span once the "
+                "server has stopped answering: NXDOMAIN, secure, from the cache", extra=ta(s))
+    t += signed_path(s, "grid.net.", "127.7.70.21")
+    t += signed_server(s, "grid.net.", "127.7.70.21", [
+        Entry("m.grid.net. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "a.grid.net. 300 IN NSEC ns.grid.net. A RRSIG NSEC", z,
+            "grid.net. 300 IN NSEC a.grid.net. NS SOA RRSIG NSEC DNSKEY", z]),
+    ], "ns.grid.net: grid.net, NSEC (apex, a, ns, z); gone after step 15", last=15)
+    t += ask(10, "m.grid.net. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    t += ask(20, "b.grid.net. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    return t
+
+
+def nxdomain_cut_from_cache() -> str:
+    s = Signer()
+    z = "SIG pine.org."
+    soa_ = soa("pine.org.", "ns.pine.org.")
+    # canonical order: pine.org, cone, ns
+    t = cite("RFC 8020 §2: below a validated NXDOMAIN nothing exists; RFC 8198 §5.1: the "
+             "cached NSEC covering the name covers its descendants too, so Knot Resolver",
+             "answers NXDOMAIN (AD) for a name below it from the cache; the server stops "
+             "answering after the first question.")
+    t += header("NSEC zone: an NXDOMAIN, then a name two labels below it once the server "
+                "is gone: NXDOMAIN, secure, from the cache", extra=ta(s))
+    t += signed_path(s, "pine.org.", "127.7.70.22")
+    t += signed_server(s, "pine.org.", "127.7.70.22", [
+        Entry("gone.pine.org. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, "cone.pine.org. 300 IN NSEC ns.pine.org. A RRSIG NSEC", z,
+            "pine.org. 300 IN NSEC cone.pine.org. NS SOA RRSIG NSEC DNSKEY", z]),
+    ], "ns.pine.org: pine.org, NSEC (apex, cone, ns); gone after step 15", last=15)
+    t += ask(10, "gone.pine.org. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    t += ask(20, "a.b.gone.pine.org. TXT", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    return t
+
+
+# -- TTLs ----------------------------------------------------------------------------------
+
+def ttl_capped_by_rrsig() -> str:
+    s = Signer()
+
+    def signed_long(addr: str) -> list[str]:
+        # an RRset sent with TTL 3600 whose RRSIG says the original TTL was 300
+        line = f"tick.clock.com. 300 IN A {addr}"
+        sig = s.sign("clock.com.", [line]).replace(" 300 IN RRSIG ", " 3600 IN RRSIG ", 1)
+        return [line.replace(" 300 ", " 3600 ", 1), sig]
+
+    t = cite("RFC 4035 §5.3.3: a validated RRset's TTL is at most the RRSIG's Original TTL "
+             "(Knot Resolver caps it so), so an A sent with TTL 3600 but signed with",
+             "Original TTL 300 expires after 300 s: after 600 s the resolver asks again and "
+             "gets the zone's new address.")
+    t += header("Signed data sent with TTL 3600 whose RRSIG's Original TTL is 300: after "
+                "600 s the new data is fetched", extra=ta(s))
+    t += signed_path(s, "clock.com.", "127.7.70.23")
+    for first, last, addr in ((0, 29, "192.0.2.23"), (30, 1000, "192.0.2.24")):
+        t += signed_server(s, "clock.com.", "127.7.70.23", [
+            Entry("tick.clock.com. A", answer=signed_long(addr)),
+        ], f"ns.clock.com: clock.com, tick = {addr}", first, last)
+    t += ask(10, "tick.clock.com. A", SECURE, signed_long("192.0.2.23"))
+    t += elapse(20, 600)
+    t += ask(40, "tick.clock.com. A", SECURE, signed_long("192.0.2.24"))
+    return t
+
+
+def negative_ttl_soa_minimum() -> str:
+    t = cite("RFC 2308 §3/§5: a negative answer is cached for the lesser of the SOA's TTL "
+             "and its MINIMUM field (here 3600 and 60); after 120 s the name, created",
+             "meanwhile, is asked again and answered.")
+    t += header("An NXDOMAIN whose SOA has TTL 3600 and MINIMUM 60; after 120 s the name "
+                "exists and is answered")
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "")})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "bay.org.": (["ns.bay.org."], ["ns.bay.org. A 127.7.70.24"])})
+    glue = ["ns.bay.org. 3600 IN A 127.7.70.24"]
+    t += zone_server("127.7.70.24", "bay.org.", ["ns.bay.org."], glue, [
+        Entry("dock.bay.org. A", reply="QR AA NXDOMAIN",
+              authority=[soa("bay.org.", "ns.bay.org.", 60)]),
+    ], "ns.bay.org: bay.org before (dock does not exist)", last=29)
+    t += zone_server("127.7.70.24", "bay.org.", ["ns.bay.org."], glue, [
+        Entry("dock.bay.org. A", answer=["dock.bay.org. 300 IN A 192.0.2.24"]),
+    ], "ns.bay.org: bay.org after (dock exists)", first=30)
+    t += ask(10, "dock.bay.org. A", "QR RD RA NXDOMAIN", flags="RD",
+             match=SERVFAIL_ONLY + " flags")
+    t += elapse(20, 120)
+    t += ask(40, "dock.bay.org. A", NOERROR, ["dock.bay.org. 300 IN A 192.0.2.24"], flags="RD")
+    return t
+
+
+def nodata_ttl_soa_ttl() -> str:
+    t = cite("RFC 2308 §3/§5: a NODATA is cached for the lesser of the SOA's TTL and its "
+             "MINIMUM (here 60 and 3600): after 120 s the type, added meanwhile, is asked",
+             "again and answered.")
+    t += header("A NODATA whose SOA has TTL 60 and MINIMUM 3600; after 120 s the record "
+                "exists and is answered")
+    t += root_range({"net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "cove.net.": (["ns.cove.net."], ["ns.cove.net. A 127.7.70.25"])})
+    glue = ["ns.cove.net. 3600 IN A 127.7.70.25"]
+    short_soa = "cove.net. 60 IN SOA ns.cove.net. hostmaster.cove.net. 1 1800 900 604800 3600"
+    t += zone_server("127.7.70.25", "cove.net.", ["ns.cove.net."], glue, [
+        Entry("pier.cove.net. TXT", authority=[short_soa]),
+        Entry("pier.cove.net. A", answer=["pier.cove.net. 300 IN A 192.0.2.25"]),
+    ], "ns.cove.net: cove.net before (pier has no TXT)", last=29)
+    t += zone_server("127.7.70.25", "cove.net.", ["ns.cove.net."], glue, [
+        Entry("pier.cove.net. TXT", answer=['pier.cove.net. 300 IN TXT "new"']),
+    ], "ns.cove.net: cove.net after (pier has a TXT)", first=30)
+    t += ask(10, "pier.cove.net. TXT", NOERROR, flags="RD")
+    t += elapse(20, 120)
+    t += ask(40, "pier.cove.net. TXT", NOERROR, ['pier.cove.net. 300 IN TXT "new"'], flags="RD")
+    return t
+
+
+def cname_changes_after_ttl() -> str:
+    t = cite("RFC 1034 §3.6.2/RFC 2181 §5.2: each RRset of a chain keeps its own TTL; the "
+             "CNAME (60 s) expires before its target's A (3600 s), and after 120 s the",
+             "resolver follows the zone's new CNAME to the new target.")
+    t += header("A CNAME with TTL 60 is repointed; after 120 s the new chain is answered "
+                "although the old target's A is still cached")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "vane.com.": (["ns.vane.com."], ["ns.vane.com. A 127.7.70.26"])})
+    glue = ["ns.vane.com. 3600 IN A 127.7.70.26"]
+    targets = [Entry("east.vane.com. A", answer=["east.vane.com. 3600 IN A 192.0.2.26"]),
+               Entry("west.vane.com. A", answer=["west.vane.com. 3600 IN A 192.0.2.27"])]
+    for first, last, to in ((0, 29, "east"), (30, 1000, "west")):
+        t += zone_server("127.7.70.26", "vane.com.", ["ns.vane.com."], glue, [
+            Entry("wind.vane.com. A", answer=[f"wind.vane.com. 60 IN CNAME {to}.vane.com."]),
+            *targets], f"ns.vane.com: wind -> {to}", first, last)
+    t += ask(10, "wind.vane.com. A", NOERROR, ["wind.vane.com. 60 IN CNAME east.vane.com.",
+                                              "east.vane.com. 3600 IN A 192.0.2.26"], flags="RD")
+    t += elapse(20, 120)
+    t += ask(40, "wind.vane.com. A", NOERROR, ["wind.vane.com. 60 IN CNAME west.vane.com.",
+                                              "west.vane.com. 3600 IN A 192.0.2.27"], flags="RD")
+    return t
+
+
+ALL = {
+    "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
+    "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
+    "val_nsec_wildcard_nodata_no_wildcard_nsec": nsec_wildcard_nodata_no_wildcard_nsec,
+    "val_nsec_wildcard_answer_unsigned_proof": nsec_wildcard_answer_proof_unsigned,
+    "val_nsec_nodata_bitmap_has_type": nsec_nodata_bitmap_has_type,
+    "val_nsec3_nodata_unsigned_and_ent": nsec3_nodata_unsigned,
+    "val_nsec3_wildcard_unsigned_cover": nsec3_wildcard_cover_unsigned,
+    "val_unsigned_delegation_without_proof": unsigned_delegation_without_proof,
+    "val_ds_unknown_digest_insecure": ds_unknown_digest_insecure,
+    "val_cd_bogus_then_checked": cd_bogus_then_checked,
+    "val_cname_insecure_to_secure": cname_insecure_to_secure,
+    "val_dname_at_signed_apex": dname_at_signed_apex,
+    "val_dname_cname_dname_insecure": dname_cname_dname_insecure,
+    "val_dname_to_wildcard_secure": dname_to_wildcard_secure,
+    "val_aggressive_nsec_sibling": aggressive_nsec_sibling,
+    "val_nxdomain_cut_from_cache": nxdomain_cut_from_cache,
+    "val_ttl_capped_by_rrsig": ttl_capped_by_rrsig,
+    "iter_negative_ttl_soa_minimum": negative_ttl_soa_minimum,
+    "iter_nodata_ttl_soa_ttl": nodata_ttl_soa_ttl,
+    "iter_cname_changes_after_ttl": cname_changes_after_ttl,
+}
+
+if __name__ == "__main__":
+    only = set(sys.argv[1:])
+    for name, make in ALL.items():
+        if not only or name in only:
+            write(name, make())
