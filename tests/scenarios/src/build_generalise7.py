@@ -647,6 +647,272 @@ def cname_changes_after_ttl() -> str:
     return t
 
 
+# == second batch (written after the first ran clean, before any resolver change) ========
+
+def tld_with_ds(s: Signer, zone: str, addr: str, ds: list[str]) -> str:
+    """The signed root, signed net. and the signed TLD of ``zone``, whose referral to
+    ns.``zone`` (at ``addr``) carries the DS lines ``ds``."""
+    tld = zone.split(".", 1)[1]
+    tlds = {tld: TLD_SERVERS[tld], "net.": TLD_SERVERS["net."]}
+    t = root_range({k: (ns, a, "ds") for k, (ns, a) in tlds.items()}, s)
+    if tld != "net.":
+        t += tld_range("net.", *TLD_SERVERS["net."], {}, signer=s)
+    ns, tld_addr = TLD_SERVERS[tld]
+    z = f"SIG {tld}"
+    t += range_(0, 1000, [tld_addr], [
+        Entry(f"{tld} NS", answer=[f"{tld} 86400 IN NS {ns}", z],
+              additional=[f"{ns} 86400 IN A {tld_addr}"]),
+        Entry(f"{ns} A", answer=[f"{ns} 86400 IN A {tld_addr}", z]),
+        Entry(f"{tld} DNSKEY", answer=[s.dnskey_line(tld), z]),
+        Entry(f"{zone} DS", answer=[*ds, z]),
+        sub(f"{zone} NS", authority=[f"{zone} 3600 IN NS ns.{zone}", *ds, z],
+            additional=[f"ns.{zone} 3600 IN A {addr}"]),
+        sub(f"{tld} A", "QR AA NXDOMAIN", authority=[
+            f"{tld} 3600 IN SOA {ns} hostmaster.{tld} 1 1800 900 604800 3600", z]),
+    ], s, f"{ns}: {tld}, signed; {zone}'s DS set is given")
+    return t
+
+
+def aggressive_wildcard_from_cache() -> str:
+    s = Signer()
+    z = "SIG moor.com."
+    # canonical order: moor.com, *.moor.com (TXT), ns
+    t = cite("RFC 8198 §5.2: with the wildcard and the NSEC covering a name both cached and "
+             "validated, the resolver may answer the name from the wildcard itself;",
+             "Knot Resolver's cache synthesises such wildcard answers (AD).  The server "
+             "answers only the first question.")
+    t += header("NSEC zone with *.moor.com (TXT): one wildcard answer, then another name in "
+                "the same NSEC span once the server is gone: answered from the cache",
+                extra=ta(s))
+    t += signed_path(s, "moor.com.", "127.7.70.30")
+    t += signed_server(s, "moor.com.", "127.7.70.30", [
+        Entry("a.moor.com. TXT", answer=['a.moor.com. 300 IN TXT "heath"',
+                                         "SIG moor.com. *.moor.com."],
+              authority=["*.moor.com. 300 IN NSEC ns.moor.com. TXT RRSIG NSEC", z]),
+    ], "ns.moor.com: moor.com, NSEC (apex, *, ns); gone after step 15", last=15)
+    t += ask(10, "a.moor.com. TXT", SECURE, ['a.moor.com. 300 IN TXT "heath"',
+                                             "SIG moor.com. *.moor.com."], s)
+    t += ask(20, "b.moor.com. TXT", SECURE, match=SERVFAIL_ONLY + " flags")
+    return t
+
+
+def aggressive_nodata_from_cache() -> str:
+    s = Signer()
+    z = "SIG fen.org."
+    soa_ = soa("fen.org.", "ns.fen.org.")
+    t = cite("RFC 8198 §5.1 with RFC 4035 §5.4: a validated NSEC at a name lists its types, "
+             "so a NODATA for any other type is proven by the cached NSEC alone;",
+             "Knot Resolver answers it from the cache (NOERROR, AD) once the server has "
+             "stopped answering.")
+    t += header("NSEC zone: a NODATA for TXT at reed.fen.org, then its MX once the server "
+                "is gone: NODATA, secure, from the cached NSEC", extra=ta(s))
+    t += signed_path(s, "fen.org.", "127.7.70.31")
+    t += signed_server(s, "fen.org.", "127.7.70.31", [
+        Entry("reed.fen.org. TXT", authority=[
+            soa_, z, "reed.fen.org. 300 IN NSEC fen.org. A RRSIG NSEC", z]),
+    ], "ns.fen.org: fen.org, NSEC (apex, ns, reed); gone after step 15", last=15)
+    t += ask(10, "reed.fen.org. TXT", SECURE)
+    t += ask(20, "reed.fen.org. MX", SECURE)
+    return t
+
+
+def aggressive_nsec3_sibling() -> str:
+    s = Signer()
+    z = "SIG mere.nl."
+    chain = Nsec3Chain("mere.nl.", {"mere.nl.": "NS SOA DNSKEY NSEC3PARAM", "ns.mere.nl.": "A",
+                                    "a.mere.nl.": "A", "k.mere.nl.": "A", "t.mere.nl.": "A"},
+                       salt="5E", iterations=0)
+    soa_ = soa("mere.nl.", "ns.mere.nl.")
+    names = [f"{c}.mere.nl." for c in "bcdefghijlmopqrsuvwxyz"]
+    first = names[0]
+    second = next(n for n in names[1:] if chain.cover(n) == chain.cover(first))
+    proof = [chain.match("mere.nl."), z, chain.cover(first), z, chain.cover("*.mere.nl."), z]
+    t = cite("RFC 8198 §5.1 (NSEC3 too): the cached NSEC3 records (closest encloser, the "
+             "next closer's cover, the wildcard's cover) deny every name whose hash falls",
+             "in the same span; Knot Resolver answers such a name from the cache (NXDOMAIN, "
+             "AD) once the server has stopped answering.")
+    t += header("NSEC3 zone: an NXDOMAIN, then a name whose hash lies in the same span once "
+                "the server is gone: NXDOMAIN, secure, from the cache", extra=ta(s))
+    t += signed_path(s, "mere.nl.", "127.7.70.32")
+    t += signed_server(s, "mere.nl.", "127.7.70.32", [
+        Entry(f"{first} A", reply="QR AA NXDOMAIN", authority=[soa_, z, *proof]),
+    ], "ns.mere.nl: mere.nl, NSEC3 (apex, ns, a, k, t); gone after step 15", last=15)
+    t += ask(10, f"{first} A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    t += ask(20, f"{second} A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    return t
+
+
+def two_rrsigs_one_bad() -> str:
+    s = Signer()
+    z = "SIG twin.net."
+    good = s.sign("twin.net.", ["pair.twin.net. 300 IN A 192.0.2.33"])
+    words = good.split()
+    sig = words[-1]
+    bad = " ".join(words[:-1] + [sig[:8] + ("A" if sig[8] != "A" else "B") + sig[9:]])
+    t = cite("RFC 4035 §5.3.3/§5.3.1: an RRset is secure when any one of its RRSIGs "
+             "validates; a second RRSIG by the same key that fails is ignored",
+             "(Knot Resolver tries each signature).  The answer is secure (AD).")
+    t += header("Signed data with two RRSIGs by the zone's key, the first corrupted: the "
+                "other one validates it", extra=ta(s))
+    t += signed_path(s, "twin.net.", "127.7.70.33")
+    t += signed_server(s, "twin.net.", "127.7.70.33", [
+        Entry("pair.twin.net. A", answer=["pair.twin.net. 300 IN A 192.0.2.33", bad, good]),
+    ], "ns.twin.net: twin.net, one RRset with a bad and a good RRSIG")
+    t += ask(10, "pair.twin.net. A", SECURE, ["pair.twin.net. 300 IN A 192.0.2.33", z], s,
+             match="opcode qname qtype rcode flags")
+    return t
+
+
+def nsec3_iterations_over_limit() -> str:
+    s = Signer()
+    z = "SIG slow.org."
+    chain = Nsec3Chain("slow.org.", {"slow.org.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.slow.org.": "A", "web.slow.org.": "A"},
+                       salt="AB", iterations=200)
+    soa_ = soa("slow.org.", "ns.slow.org.")
+    t = cite("RFC 9276 §3.2: a validating resolver may treat NSEC3 records with too many "
+             "iterations as insecure; Knot Resolver's limit is 150 (KR_NSEC3_MAX_ITERATIONS:",
+             "'zones shooting over get downgraded to insecure status'): the NXDOMAIN with "
+             "200 iterations is answered without AD; positive data still validates.")
+    t += header("NSEC3 zone with 200 iterations: an NXDOMAIN is insecure (no AD, not bogus); "
+                "signed data is secure", extra=ta(s))
+    t += signed_path(s, "slow.org.", "127.7.70.34")
+    t += signed_server(s, "slow.org.", "127.7.70.34", [
+        Entry("gone.slow.org. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.match("slow.org."), z, chain.cover("gone.slow.org."), z,
+            chain.cover("*.slow.org."), z]),
+        Entry("web.slow.org. A", answer=["web.slow.org. 300 IN A 192.0.2.34", z]),
+    ], "ns.slow.org: slow.org, NSEC3 with 200 iterations")
+    t += ask(10, "gone.slow.org. A", "QR RD RA DO NXDOMAIN", match=SERVFAIL_ONLY + " flags")
+    t += ask(20, "web.slow.org. A", SECURE, ["web.slow.org. 300 IN A 192.0.2.34", z], s)
+    return t
+
+
+def ds_one_unknown_algorithm_one_good() -> str:
+    s = Signer()
+    z = "SIG duo.com."
+    unknown = f"duo.com. 3600 IN DS 4242 253 2 {'CD' * 32}"
+    t = cite("RFC 4035 §5.2: the chain goes on through any DS whose algorithm and digest the "
+             "validator supports; a second DS of an unknown algorithm does not make",
+             "the zone insecure (RFC 6840 §5.2/§5.11).  The data validates (AD).")
+    t += header("A DS set with one DS of a private algorithm and one matching the zone's "
+                "key: the zone is secure", extra=ta(s))
+    t += tld_with_ds(s, "duo.com.", "127.7.70.35", [unknown, s.ds_line("duo.com.")])
+    t += signed_server(s, "duo.com.", "127.7.70.35", [
+        Entry("www.duo.com. A", answer=["www.duo.com. 300 IN A 192.0.2.35", z]),
+    ], "ns.duo.com: duo.com, signed")
+    t += ask(10, "www.duo.com. A", SECURE, ["www.duo.com. 300 IN A 192.0.2.35", z], s)
+    return t
+
+
+def ksk_zsk_split() -> str:
+    s, zsk, old = Signer(), Signer(), Signer()
+    zone = "keys.net."
+    keys = [s.dnskey_line(zone), zsk.dnskey_line(zone), old.dnskey_line(zone)]
+    dnskey = [*keys, s.sign(zone, keys)]
+    t = cite("RFC 4035 §5.2/§5.3: the DS authenticates one key, that key's RRSIG "
+             "authenticates the DNSKEY RRset, and any key of that set may sign the zone's",
+             "data (RFC 6781 §3.1: KSK/ZSK split; a pre-published key beside them): "
+             "data signed by the second key is secure (AD).")
+    t += header("DNSKEY set of three keys signed by the one the DS names; data signed by "
+                "another of them validates", extra=ta(s))
+    t += signed_path(s, zone, "127.7.70.36")
+    n = "SIG keys.net."
+    data = "lock.keys.net. 300 IN A 192.0.2.36"
+    t += range_(0, 1000, ["127.7.70.36"], [
+        Entry(f"{zone} DNSKEY", answer=dnskey),
+        Entry(f"{zone} NS", answer=[f"{zone} 3600 IN NS ns.{zone}", n]),
+        Entry(f"ns.{zone} A", answer=[f"ns.{zone} 3600 IN A 127.7.70.36", n]),
+        Entry("lock.keys.net. A", answer=[data, n]),
+        sub(f"{zone} A", "QR AA NOERROR", authority=[soa(zone, f"ns.{zone}"), n]),
+    ], zsk, "ns.keys.net: keys.net, DNSKEY by the DS's key, the rest by the second key")
+    t += ask(10, "lock.keys.net. A", SECURE, [data, n], zsk)
+    return t
+
+
+def cname_to_bogus_target() -> str:
+    s, other = Signer(), Signer()
+    t = cite("RFC 4035 §5.5: a chain is only as good as its parts; a secure CNAME to a name "
+             "whose data is bogus (signed by a key no DS names) is SERVFAIL, and with CD",
+             "(RFC 4035 §3.2.2) the whole chain is returned unchecked.")
+    t += header("A signed CNAME to a zone signed with the wrong key: SERVFAIL; with CD the "
+                "chain is answered", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "ok.com.": (["ns.ok.com."], ["ns.ok.com. A 127.7.70.37"])}, signer=s,
+        ds={"ok.com.": "ds"})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "rot.net.": (["ns.rot.net."], ["ns.rot.net. A 127.7.70.38"])}, signer=s,
+        ds={"rot.net.": "ds"})
+    o, r = "SIG ok.com.", "SIG rot.net."
+    t += signed_server(s, "ok.com.", "127.7.70.37", [
+        Entry("link.ok.com. A", answer=["link.ok.com. 300 IN CNAME end.rot.net.", o]),
+    ], "ns.ok.com: ok.com, signed")
+    t += range_(0, 1000, ["127.7.70.38"], [
+        *zone_base(other, "rot.net.", "ns.rot.net.", "127.7.70.38"),
+        Entry("end.rot.net. A", answer=["end.rot.net. 300 IN A 192.0.2.38", r]),
+        sub("rot.net. A", "QR AA NOERROR", authority=[soa("rot.net.", "ns.rot.net."), r]),
+    ], other, "ns.rot.net: rot.net, signed with a key that no DS names")
+    t += ask_fail(10, "link.ok.com. A")
+    t += ask(20, "link.ok.com. A", "QR RD RA CD DO NOERROR",
+             ["link.ok.com. 300 IN CNAME end.rot.net.", "end.rot.net. 300 IN A 192.0.2.38"],
+             flags="RD CD DO", match="opcode qname qtype rcode flags")
+    return t
+
+
+def secure_cname_to_insecure_nx() -> str:
+    s = Signer()
+    t = cite("RFC 4035 §3.2.3: a secure CNAME whose target lies in an unsigned zone (NSEC "
+             "proves no DS) and does not exist: NXDOMAIN (RFC 6604 §2.1: the rcode of",
+             "the last name) without AD.")
+    t += header("A signed CNAME to a name that does not exist in an unsigned zone: NXDOMAIN "
+                "with the CNAME, no AD", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "firm.com.": (["ns.firm.com."], ["ns.firm.com. A 127.7.70.39"])}, signer=s,
+        ds={"firm.com.": "ds"})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "loose.net.": (["ns.loose.net."], ["ns.loose.net. A 127.7.70.40"])}, signer=s, ds={})
+    f = "SIG firm.com."
+    t += signed_server(s, "firm.com.", "127.7.70.39", [
+        Entry("to.firm.com. A", answer=["to.firm.com. 300 IN CNAME none.loose.net.", f]),
+    ], "ns.firm.com: firm.com, signed")
+    t += zone_server("127.7.70.40", "loose.net.", ["ns.loose.net."],
+                     ["ns.loose.net. 3600 IN A 127.7.70.40"], [
+        Entry("none.loose.net. A", reply="QR AA NXDOMAIN",
+              authority=[soa("loose.net.", "ns.loose.net.")]),
+    ], "ns.loose.net: loose.net, unsigned")
+    t += ask(10, "to.firm.com. A", "QR RD RA DO NXDOMAIN",
+             ["to.firm.com. 300 IN CNAME none.loose.net.", f], s)
+    return t
+
+
+def nsec3_optout_nxdomain() -> str:
+    s = Signer()
+    z = "SIG span.org."
+    chain = Nsec3Chain("span.org.", {"span.org.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.span.org.": "A"}, salt="0F", iterations=0, flags=1)
+    soa_ = soa("span.org.", "ns.span.org.")
+    t = cite("RFC 5155 §6/§9.2: an opt-out NSEC3 covering the next closer name cannot prove "
+             "that no unsigned delegation exists there, so the NXDOMAIN it 'proves'",
+             "is not authenticated: Knot Resolver answers it without AD (insecure), not "
+             "bogus.  The zone's signed data is secure.")
+    t += header("NSEC3 opt-out zone: an NXDOMAIN whose next closer is covered by an opt-out "
+                "NSEC3 is insecure; signed data is secure", extra=ta(s))
+    t += signed_path(s, "span.org.", "127.7.70.41")
+    t += signed_server(s, "span.org.", "127.7.70.41", [
+        Entry("void.span.org. A", reply="QR AA NXDOMAIN", authority=[
+            soa_, z, chain.match("span.org."), z, chain.cover("void.span.org."), z,
+            chain.cover("*.span.org."), z]),
+    ], "ns.span.org: span.org, NSEC3 opt-out (apex, ns)")
+    t += ask(10, "void.span.org. A", "QR RD RA DO NXDOMAIN", match=SERVFAIL_ONLY + " flags")
+    t += ask(20, "ns.span.org. A", SECURE, ["ns.span.org. 3600 IN A 127.7.70.41", z], s)
+    return t
+
+
+
 ALL = {
     "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
     "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
@@ -668,6 +934,17 @@ ALL = {
     "iter_negative_ttl_soa_minimum": negative_ttl_soa_minimum,
     "iter_nodata_ttl_soa_ttl": nodata_ttl_soa_ttl,
     "iter_cname_changes_after_ttl": cname_changes_after_ttl,
+    # second batch
+    "val_aggressive_wildcard_from_cache": aggressive_wildcard_from_cache,
+    "val_aggressive_nodata_from_cache": aggressive_nodata_from_cache,
+    "val_aggressive_nsec3_sibling": aggressive_nsec3_sibling,
+    "val_two_rrsigs_one_bad": two_rrsigs_one_bad,
+    "val_nsec3_iterations_over_limit": nsec3_iterations_over_limit,
+    "val_ds_unknown_and_good_algorithm": ds_one_unknown_algorithm_one_good,
+    "val_dnskey_set_signed_by_ds_key_only": ksk_zsk_split,
+    "val_cname_to_bogus_target": cname_to_bogus_target,
+    "val_secure_cname_to_insecure_nx": secure_cname_to_insecure_nx,
+    "val_nsec3_optout_nxdomain_insecure": nsec3_optout_nxdomain,
 }
 
 if __name__ == "__main__":
