@@ -24,6 +24,7 @@ from rpl import (  # noqa: E402
     Entry,
     Nsec3Chain,
     Signer,
+    catch_all,
     check,
     elapse,
     header,
@@ -913,6 +914,155 @@ def nsec3_optout_nxdomain() -> str:
 
 
 
+# == third batch: iteration and DNAME (written before any resolver change) ===============
+
+def two_server_zone(zone: str, addrs: tuple[str, str], tld: str = "com.") -> str:
+    """The unsigned root and TLD delegating ``zone`` to ns1/ns2.``zone`` at ``addrs``."""
+    ns, tld_addr = TLD_SERVERS[tld]
+    return root_range({tld: (ns, tld_addr, "")}) + tld_range(tld, ns, tld_addr, {
+        zone: ([f"ns1.{zone}", f"ns2.{zone}"],
+               [f"ns1.{zone} A {addrs[0]}", f"ns2.{zone} A {addrs[1]}"])})
+
+
+def good_second(zone: str, addrs: tuple[str, str], data: list[Entry | str]) -> str:
+    """ns2.``zone``: serves the zone."""
+    return zone_server(addrs[1], zone, [f"ns1.{zone}", f"ns2.{zone}"],
+                       [f"ns1.{zone} 3600 IN A {addrs[0]}", f"ns2.{zone} 3600 IN A {addrs[1]}"],
+                       data, f"ns2.{zone}: {zone}")
+
+
+def additional_out_of_bailiwick() -> str:
+    t = cite("RFC 2181 §5.4.1 / RFC 5452 §6: data outside the answering server's zone "
+             "(here an address for a name in another TLD, in the additional section)",
+             "is not trusted; the name is later resolved from its own zone's server.")
+    t += header("A server adds a forged address for a name in another zone; asked next, "
+                "that name is resolved from its own server")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", ""),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "noisy.com.": (["ns.noisy.com."], ["ns.noisy.com. A 127.7.70.52"])})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "quiet.net.": (["ns.quiet.net."], ["ns.quiet.net. A 127.7.70.53"])})
+    t += zone_server("127.7.70.52", "noisy.com.", ["ns.noisy.com."],
+                     ["ns.noisy.com. 3600 IN A 127.7.70.52"], [
+        Entry("www.noisy.com. MX", answer=["www.noisy.com. 300 IN MX 10 www.quiet.net."],
+              additional=["www.quiet.net. 300 IN A 192.0.2.66"]),
+    ], "ns.noisy.com: noisy.com; adds an address for www.quiet.net")
+    t += zone_server("127.7.70.53", "quiet.net.", ["ns.quiet.net."],
+                     ["ns.quiet.net. 3600 IN A 127.7.70.53"], [
+        Entry("www.quiet.net. A", answer=["www.quiet.net. 300 IN A 192.0.2.53"]),
+    ], "ns.quiet.net: quiet.net")
+    t += ask(10, "www.noisy.com. MX", NOERROR, ["www.noisy.com. 300 IN MX 10 www.quiet.net."],
+             flags="RD")
+    t += ask(20, "www.quiet.net. A", NOERROR, ["www.quiet.net. 300 IN A 192.0.2.53"],
+             flags="RD")
+    return t
+
+
+def lame_empty_noaa() -> str:
+    zone, addrs = "mute.com.", ("127.7.70.54", "127.7.70.55")
+    t = cite("RFC 4697 §2.2 / RFC 2308 §2.2: a reply that is neither authoritative nor a "
+             "referral nor an answer (NOERROR, no AA, empty sections) says nothing:",
+             "the server is lame for the zone and the resolver asks the other one.")
+    t += header("One of two nameservers answers every query with an empty, non-authoritative "
+                "NOERROR; the other serves the zone")
+    t += two_server_zone(zone, addrs)
+    t += range_(0, 1000, [addrs[0]], [catch_all("QR NOERROR")],
+                comment="ns1.mute.com: empty NOERROR without AA, always")
+    t += good_second(zone, addrs, [
+        Entry("www.mute.com. A", answer=["www.mute.com. 300 IN A 192.0.2.54"]),
+        Entry("www.mute.com. TXT", answer=['www.mute.com. 300 IN TXT "here"'])])
+    t += ask(10, "www.mute.com. A", NOERROR, ["www.mute.com. 300 IN A 192.0.2.54"], flags="RD")
+    t += ask(20, "www.mute.com. TXT", NOERROR, ['www.mute.com. 300 IN TXT "here"'],
+             flags="RD")
+    return t
+
+
+def dname_owner_itself_insecure() -> str:
+    s = Signer()
+    t = cite("RFC 6672 §2.3: a DNAME redirects the names below its owner, never the owner "
+             "itself: the owner's own A is answered from the zone, and a DNAME question",
+             "gets the DNAME record; the zone is an unsigned delegation (RFC 4035 §5.2), so "
+             "neither has AD.")
+    t += header("Unsigned zone with a DNAME at alias.flat.org: the owner's A and its DNAME "
+                "record are answered as they are; a name below is redirected", extra=ta(s))
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {}, signer=s)
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        "flat.org.": (["ns.flat.org."], ["ns.flat.org. A 127.7.70.56"])}, signer=s, ds={})
+    dname = "alias.flat.org. 300 IN DNAME real.flat.org."
+    t += zone_server("127.7.70.56", "flat.org.", ["ns.flat.org."],
+                     ["ns.flat.org. 3600 IN A 127.7.70.56"], [
+        Entry("alias.flat.org. A", answer=["alias.flat.org. 300 IN A 192.0.2.56"]),
+        Entry("alias.flat.org. DNAME", answer=[dname]),
+        Entry("x.real.flat.org. A", answer=["x.real.flat.org. 300 IN A 192.0.2.57"]),
+        Entry("x.alias.flat.org. A", answer=[
+            dname, "x.alias.flat.org. 300 IN CNAME x.real.flat.org.",
+            "x.real.flat.org. 300 IN A 192.0.2.57"]),
+    ], "ns.flat.org: flat.org, unsigned; alias has an A and a DNAME")
+    t += ask(10, "alias.flat.org. A", INSECURE, ["alias.flat.org. 300 IN A 192.0.2.56"])
+    t += ask(20, "alias.flat.org. DNAME", INSECURE, [dname])
+    t += ask(30, "x.alias.flat.org. A", INSECURE, [
+        dname, "x.alias.flat.org. 300 IN CNAME x.real.flat.org.",
+        "x.real.flat.org. 300 IN A 192.0.2.57"])
+    return t
+
+
+def dname_loop_insecure() -> str:
+    s = Signer()
+    t = cite("RFC 6672 §2.4 / RFC 1034 §3.6.2: DNAMEs that redirect into each other make a "
+             "loop; the resolver stops following it and fails the question (SERVFAIL,",
+             "as Knot Resolver does), and other names of the zone are still answered.")
+    t += header("Unsigned zone where ping.ring.com DNAMEs to pong.ring.com and back: "
+                "SERVFAIL for a name below; a plain name is answered", extra=ta(s))
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds"),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "ds")}, s)
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {}, signer=s)
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "ring.com.": (["ns.ring.com."], ["ns.ring.com. A 127.7.70.57"])}, signer=s, ds={})
+    t += zone_server("127.7.70.57", "ring.com.", ["ns.ring.com."],
+                     ["ns.ring.com. 3600 IN A 127.7.70.57"], [
+        Entry("bell.ring.com. A", answer=["bell.ring.com. 300 IN A 192.0.2.58"]),
+        *[Entry(f"x.{a}.ring.com. A", answer=[
+            f"{a}.ring.com. 300 IN DNAME {b}.ring.com.",
+            f"x.{a}.ring.com. 300 IN CNAME x.{b}.ring.com.",
+            f"{b}.ring.com. 300 IN DNAME {a}.ring.com.",
+            f"x.{b}.ring.com. 300 IN CNAME x.{a}.ring.com."])
+          for a, b in (("ping", "pong"), ("pong", "ping"))],
+    ], "ns.ring.com: ring.com, unsigned; ping <-> pong DNAMEs")
+    t += ask_fail(10, "x.ping.ring.com. A")
+    t += ask(20, "bell.ring.com. A", INSECURE, ["bell.ring.com. 300 IN A 192.0.2.58"])
+    return t
+
+
+def ns_name_is_cname() -> str:
+    t = cite("RFC 2181 §10.3: an NS record must not name an alias; a resolver that meets "
+             "one may still follow it (Knot Resolver resolves the nameserver's",
+             "address like any name); the zone's other, proper nameserver answers anyway.")
+    t += header("A zone with two nameservers, one of whose names is a CNAME (to a host that "
+                "does not answer); the zone's names are answered")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", ""),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "alias.com.": (["dns.host.net.", "ns.alias.com."], ["ns.alias.com. A 127.7.70.60"])})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "host.net.": (["ns.host.net."], ["ns.host.net. A 127.7.70.59"])})
+    t += zone_server("127.7.70.59", "host.net.", ["ns.host.net."],
+                     ["ns.host.net. 3600 IN A 127.7.70.59"], [
+        Entry("dns.host.net. A", answer=["dns.host.net. 300 IN CNAME box.host.net.",
+                                         "box.host.net. 300 IN A 127.7.70.61"]),
+        Entry("box.host.net. A", answer=["box.host.net. 300 IN A 127.7.70.61"]),
+    ], "ns.host.net: host.net (dns is a CNAME to box, whose address does not answer)")
+    t += zone_server("127.7.70.60", "alias.com.", ["dns.host.net.", "ns.alias.com."],
+                     ["ns.alias.com. 3600 IN A 127.7.70.60"], [
+        Entry("www.alias.com. A", answer=["www.alias.com. 300 IN A 192.0.2.60"]),
+    ], "ns.alias.com: alias.com")
+    t += ask(10, "www.alias.com. A", NOERROR, ["www.alias.com. 300 IN A 192.0.2.60"],
+             flags="RD")
+    return t
+
+
 ALL = {
     "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
     "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
@@ -945,6 +1095,12 @@ ALL = {
     "val_cname_to_bogus_target": cname_to_bogus_target,
     "val_secure_cname_to_insecure_nx": secure_cname_to_insecure_nx,
     "val_nsec3_optout_nxdomain_insecure": nsec3_optout_nxdomain,
+    # third batch
+    "iter_additional_out_of_bailiwick": additional_out_of_bailiwick,
+    "iter_lame_empty_noaa": lame_empty_noaa,
+    "val_dname_owner_itself_insecure": dname_owner_itself_insecure,
+    "val_dname_loop_insecure": dname_loop_insecure,
+    "iter_ns_name_is_cname": ns_name_is_cname,
 }
 
 if __name__ == "__main__":
