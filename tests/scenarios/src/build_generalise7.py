@@ -1063,6 +1063,88 @@ def ns_name_is_cname() -> str:
     return t
 
 
+# == fourth batch: proofs around empty non-terminals, met by QNAME minimisation ==========
+
+def nsec3_nxdomain_below_ent() -> str:
+    s = Signer()
+    z = "SIG deep.org."
+    chain = Nsec3Chain("deep.org.", {"deep.org.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.deep.org.": "A", "ent.deep.org.": "",
+                                     "a.ent.deep.org.": "A"}, salt="E7", iterations=1)
+    soa_ = soa("deep.org.", "ns.deep.org.")
+    t = cite("RFC 5155 §8.4/§7.2.2: the closest encloser may be an empty non-terminal (its "
+             "NSEC3 has no types); with the next closer and the wildcard below it covered",
+             "the NXDOMAIN is secure.  A minimising resolver first meets the ENT's NODATA "
+             "(§8.5, secure) and then the NXDOMAIN (RFC 8020: it stops there).")
+    t += header("NSEC3 zone: x.y.ent.deep.org does not exist (ent is an empty non-terminal): "
+                "NXDOMAIN with AD; the ENT itself is a secure NODATA", extra=ta(s))
+    t += signed_path(s, "deep.org.", "127.7.70.62")
+    ent_nodata = [soa_, z, chain.match("ent.deep.org."), z]
+    nx = [soa_, z, chain.match("ent.deep.org."), z, chain.cover("y.ent.deep.org."), z,
+          chain.cover("*.ent.deep.org."), z]
+    t += signed_server(s, "deep.org.", "127.7.70.62", [
+        *[Entry(f"ent.deep.org. {q}", authority=ent_nodata) for q in ("NS", "A", "TXT")],
+        sub("y.ent.deep.org. A", "QR AA NXDOMAIN", authority=nx),
+        Entry("a.ent.deep.org. A", answer=["a.ent.deep.org. 300 IN A 192.0.2.62", z]),
+    ], "ns.deep.org: deep.org, NSEC3 (apex, ns, ent (empty), a.ent)")
+    t += ask(10, "x.y.ent.deep.org. TXT", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    t += ask(20, "ent.deep.org. TXT", SECURE)
+    t += ask(30, "a.ent.deep.org. A", SECURE, ["a.ent.deep.org. 300 IN A 192.0.2.62", z], s)
+    return t
+
+
+def nsec_wildcard_below_ent() -> str:
+    s = Signer()
+    z = "SIG cave.com."
+    soa_ = soa("cave.com.", "ns.cave.com.")
+    # canonical order: cave.com, (b: empty), *.b (A), ns
+    wild = "*.b.cave.com. 300 IN NSEC ns.cave.com. A RRSIG NSEC"
+    t = cite("RFC 4592 §2.2.2 / RFC 4035 §3.1.3.3-4: a wildcard under an empty non-terminal "
+             "(*.b, b has no data) answers the names below b: an A from the wildcard",
+             "and a wildcard NODATA for TXT (the wildcard's NSEC lacks TXT and covers the "
+             "name), both secure; the ENT b itself is a secure NODATA.")
+    t += header("NSEC zone with *.b.cave.com under the empty non-terminal b: wildcard answer, "
+                "wildcard NODATA and the ENT's NODATA all validate", extra=ta(s))
+    t += signed_path(s, "cave.com.", "127.7.70.63")
+    ent = [soa_, z, "cave.com. 300 IN NSEC *.b.cave.com. NS SOA RRSIG NSEC DNSKEY", z]
+    t += signed_server(s, "cave.com.", "127.7.70.63", [
+        *[Entry(f"b.cave.com. {q}", authority=ent) for q in ("NS", "A", "TXT")],
+        Entry("bat.b.cave.com. A", answer=["bat.b.cave.com. 300 IN A 192.0.2.63",
+                                           "SIG cave.com. *.b.cave.com."],
+              authority=[wild, z]),
+        Entry("bat.b.cave.com. TXT", authority=[soa_, z, wild, z]),
+        sub("b.cave.com. NS", "QR AA NOERROR", authority=[soa_, z, wild, z]),
+    ], "ns.cave.com: cave.com, NSEC (apex, b (empty), *.b, ns)")
+    t += ask(10, "bat.b.cave.com. A", SECURE, ["bat.b.cave.com. 300 IN A 192.0.2.63",
+                                               "SIG cave.com. *.b.cave.com."], s)
+    t += ask(20, "bat.b.cave.com. TXT", SECURE)
+    t += ask(30, "b.cave.com. TXT", SECURE)
+    return t
+
+
+def nsec_ents_on_the_way() -> str:
+    s = Signer()
+    z = "SIG step.net."
+    soa_ = soa("step.net.", "ns.step.net.")
+    # canonical order: step.net, (c, b.c: empty), a.b.c (A), ns
+    ent = [soa_, z, "step.net. 300 IN NSEC a.b.c.step.net. NS SOA RRSIG NSEC DNSKEY", z]
+    t = cite("RFC 4035 §3.1.3.2 / RFC 7129 §3.2: an empty non-terminal has no NSEC of its "
+             "own; the NSEC whose next name lies below it proves it exists with no data",
+             "(NODATA, secure).  A minimising resolver walks c and b.c this way (RFC 9156) "
+             "before asking a.b.c, whose A validates.")
+    t += header("NSEC zone: a.b.c.step.net under two empty non-terminals; its A and the "
+                "ENTs' NODATA validate", extra=ta(s))
+    t += signed_path(s, "step.net.", "127.7.70.64")
+    t += signed_server(s, "step.net.", "127.7.70.64", [
+        *[Entry(f"{n}.step.net. {q}", authority=ent) for n in ("c", "b.c")
+          for q in ("NS", "A", "MX")],
+        Entry("a.b.c.step.net. A", answer=["a.b.c.step.net. 300 IN A 192.0.2.64", z]),
+    ], "ns.step.net: step.net, NSEC (apex, c and b.c empty, a.b.c, ns)")
+    t += ask(10, "a.b.c.step.net. A", SECURE, ["a.b.c.step.net. 300 IN A 192.0.2.64", z], s)
+    t += ask(20, "b.c.step.net. MX", SECURE)
+    return t
+
+
 ALL = {
     "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
     "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
@@ -1101,6 +1183,10 @@ ALL = {
     "val_dname_owner_itself_insecure": dname_owner_itself_insecure,
     "val_dname_loop_insecure": dname_loop_insecure,
     "iter_ns_name_is_cname": ns_name_is_cname,
+    # fourth batch
+    "val_nsec3_nxdomain_below_ent": nsec3_nxdomain_below_ent,
+    "val_nsec_wildcard_below_ent": nsec_wildcard_below_ent,
+    "val_nsec_ents_on_the_way": nsec_ents_on_the_way,
 }
 
 if __name__ == "__main__":
