@@ -1145,6 +1145,62 @@ def nsec_ents_on_the_way() -> str:
     return t
 
 
+# == fifth batch: servers that come back, records with TTL 0 ==============================
+
+def one_server_zone(zone: str, addr: str, tld: str, ttl: str = "") -> str:
+    """The unsigned root and TLD delegating ``zone`` to ns.``zone`` at ``addr`` (NS and glue
+    TTL ``ttl`` when given)."""
+    ns, tld_addr = TLD_SERVERS[tld]
+    glue = f"ns.{zone} {ttl} IN A {addr}" if ttl else f"ns.{zone} A {addr}"
+    return root_range({tld: (ns, tld_addr, "")}) + tld_range(tld, ns, tld_addr, {
+        zone: ([f"{ttl} ns.{zone}" if ttl else f"ns.{zone}"], [glue])})
+
+
+def server_comes_back(broken: str) -> str:
+    zone, addr = ("back.com.", "127.7.70.65") if broken == "REFUSED" else \
+        ("wake.net.", "127.7.70.66")
+    tld = zone.split(".", 1)[1]
+    what = "refuses every query" if broken == "REFUSED" else "does not answer"
+    t = cite("RFC 9520 §3.2/RFC 2308 §7.1: a resolution failure is cached for at most five "
+             "minutes, and a server's lameness or unreachability is remembered for a",
+             "limited time only (Unbound's infra-host-ttl 900 s; Knot Resolver's server "
+             "selection ages its records): 1000 s later the zone's server is asked again.")
+    t += header(f"The zone's only nameserver {what} at first (SERVFAIL); 1000 s later it "
+                "serves the zone and the name is answered")
+    t += one_server_zone(zone, addr, tld)
+    if broken == "REFUSED":
+        t += range_(0, 15, [addr], [catch_all("QR REFUSED")],
+                    comment=f"ns.{zone}: refuses until step 15")
+    else:  # Deckard answers an address without a range for the step with SERVFAIL
+        t += range_(0, 15, [addr], [Entry(f"{zone} A", match="opcode subdomain",
+                                          adjust="do_not_answer")],
+                    comment=f"ns.{zone}: silent until step 15")
+    data = [Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A 192.0.2.65"])]
+    t += zone_server(addr, zone, [f"ns.{zone}"], [f"ns.{zone} 3600 IN A {addr}"], data,
+                     f"ns.{zone}: {zone}, from step 16 on", first=16)
+    t += ask_fail(10, f"www.{zone} A")
+    t += elapse(20, 1000)
+    t += ask(30, f"www.{zone} A", NOERROR, [f"www.{zone} 300 IN A 192.0.2.65"], flags="RD")
+    return t
+
+
+def ns_and_glue_ttl_zero() -> str:
+    zone, addr = "zero.org.", "127.7.70.67"
+    t = cite("RFC 2181 §8 / RFC 1035 §3.2.1: a TTL of 0 means the record is used for the "
+             "transaction at hand and not cached; a delegation whose NS and glue have",
+             "TTL 0 still leads to the zone, and again for the next question.")
+    t += header("The delegation's NS and glue records have TTL 0: two questions are both "
+                "answered")
+    t += one_server_zone(zone, addr, "org.", ttl="0")
+    t += zone_server(addr, zone, [f"ns.{zone}"], [f"ns.{zone} 0 IN A {addr}"], [
+        Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A 192.0.2.67"]),
+        Entry(f"ftp.{zone} A", answer=[f"ftp.{zone} 300 IN A 192.0.2.68"]),
+    ], f"ns.{zone}: {zone}")
+    t += ask(10, f"www.{zone} A", NOERROR, [f"www.{zone} 300 IN A 192.0.2.67"], flags="RD")
+    t += ask(20, f"ftp.{zone} A", NOERROR, [f"ftp.{zone} 300 IN A 192.0.2.68"], flags="RD")
+    return t
+
+
 ALL = {
     "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
     "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
@@ -1187,6 +1243,10 @@ ALL = {
     "val_nsec3_nxdomain_below_ent": nsec3_nxdomain_below_ent,
     "val_nsec_wildcard_below_ent": nsec_wildcard_below_ent,
     "val_nsec_ents_on_the_way": nsec_ents_on_the_way,
+    # fifth batch
+    "iter_refusing_server_comes_back": lambda: server_comes_back("REFUSED"),
+    "iter_silent_server_comes_back": lambda: server_comes_back("timeout"),
+    "iter_ns_and_glue_ttl_zero": ns_and_glue_ttl_zero,
 }
 
 if __name__ == "__main__":
