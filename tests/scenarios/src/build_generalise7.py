@@ -504,48 +504,49 @@ def dname_to_wildcard_secure() -> str:
 
 # -- answers from cached NSEC records (RFC 8198, RFC 8020) ---------------------------------
 
-def aggressive_nsec_sibling() -> str:
+def nx_then_from_cache(zone: str, addr: str, first: str, nsecs: list[str], second: str,
+                       why: tuple[str, ...], title: str) -> str:
+    """An NSEC zone at ``addr`` that answers one NXDOMAIN (``first``, proven by the SOA and
+    ``nsecs``) and is gone after step 15; ``second`` must then be denied from the cache."""
     s = Signer()
-    z = "SIG grid.net."
-    soa_ = soa("grid.net.", "ns.grid.net.")
-    # canonical order: grid.net, a, ns, z
-    t = cite("RFC 8198 §5.1/§5.4: a validated NSEC covering a name (with the wildcard "
-             "denied) lets the resolver answer NXDOMAIN from its cache; Knot Resolver",
-             "does so by default for NSEC ('aggressive caching') and sets AD.  The server "
-             "answers only the first question, so the second must come from the cache.")
-    t += header("NSEC zone: an NXDOMAIN, then another name in the same NSEC span once the "
-                "server has stopped answering: NXDOMAIN, secure, from the cache", extra=ta(s))
-    t += signed_path(s, "grid.net.", "127.7.70.21")
-    t += signed_server(s, "grid.net.", "127.7.70.21", [
-        Entry("m.grid.net. A", reply="QR AA NXDOMAIN", authority=[
-            soa_, z, "a.grid.net. 300 IN NSEC ns.grid.net. A RRSIG NSEC", z,
-            "grid.net. 300 IN NSEC a.grid.net. NS SOA RRSIG NSEC DNSKEY", z]),
-    ], "ns.grid.net: grid.net, NSEC (apex, a, ns, z); gone after step 15", last=15)
-    t += ask(10, "m.grid.net. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
-    t += ask(20, "b.grid.net. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    z = f"SIG {zone}"
+    t = cite(*why) + header(title, extra=ta(s)) + signed_path(s, zone, addr)
+    proof = [soa(zone, f"ns.{zone}"), z, *[x for n in nsecs for x in (n, z)]]
+    t += signed_server(s, zone, addr, [
+        Entry(f"{first} A", reply="QR AA NXDOMAIN", authority=proof),
+    ], f"ns.{zone}: {zone}, NSEC; gone after step 15", last=15)
+    t += ask(10, f"{first} A", NXSECURE, match=SERVFAIL_ONLY + " flags")
+    t += ask(20, second, NXSECURE, match=SERVFAIL_ONLY + " flags")
     return t
+
+
+def aggressive_nsec_sibling() -> str:
+    # canonical order: grid.net, a, ns, z
+    return nx_then_from_cache(
+        "grid.net.", "127.7.70.21", "m.grid.net.",
+        ["a.grid.net. 300 IN NSEC ns.grid.net. A RRSIG NSEC",
+         "grid.net. 300 IN NSEC a.grid.net. NS SOA RRSIG NSEC DNSKEY"], "b.grid.net. A",
+        ("RFC 8198 §5.1/§5.4: a validated NSEC covering a name (with the wildcard denied) "
+         "lets the resolver answer NXDOMAIN from its cache; Knot Resolver",
+         "does so by default for NSEC ('aggressive caching') and sets AD.  The server "
+         "answers only the first question, so the second must come from the cache."),
+        "NSEC zone: an NXDOMAIN, then another name in the same NSEC span once the server "
+        "has stopped answering: NXDOMAIN, secure, from the cache")
 
 
 def nxdomain_cut_from_cache() -> str:
-    s = Signer()
-    z = "SIG pine.org."
-    soa_ = soa("pine.org.", "ns.pine.org.")
     # canonical order: pine.org, cone, ns
-    t = cite("RFC 8020 §2: below a validated NXDOMAIN nothing exists; RFC 8198 §5.1: the "
-             "cached NSEC covering the name covers its descendants too, so Knot Resolver",
-             "answers NXDOMAIN (AD) for a name below it from the cache; the server stops "
-             "answering after the first question.")
-    t += header("NSEC zone: an NXDOMAIN, then a name two labels below it once the server "
-                "is gone: NXDOMAIN, secure, from the cache", extra=ta(s))
-    t += signed_path(s, "pine.org.", "127.7.70.22")
-    t += signed_server(s, "pine.org.", "127.7.70.22", [
-        Entry("gone.pine.org. A", reply="QR AA NXDOMAIN", authority=[
-            soa_, z, "cone.pine.org. 300 IN NSEC ns.pine.org. A RRSIG NSEC", z,
-            "pine.org. 300 IN NSEC cone.pine.org. NS SOA RRSIG NSEC DNSKEY", z]),
-    ], "ns.pine.org: pine.org, NSEC (apex, cone, ns); gone after step 15", last=15)
-    t += ask(10, "gone.pine.org. A", NXSECURE, match=SERVFAIL_ONLY + " flags")
-    t += ask(20, "a.b.gone.pine.org. TXT", NXSECURE, match=SERVFAIL_ONLY + " flags")
-    return t
+    return nx_then_from_cache(
+        "pine.org.", "127.7.70.22", "gone.pine.org.",
+        ["cone.pine.org. 300 IN NSEC ns.pine.org. A RRSIG NSEC",
+         "pine.org. 300 IN NSEC cone.pine.org. NS SOA RRSIG NSEC DNSKEY"],
+        "a.b.gone.pine.org. TXT",
+        ("RFC 8020 §2: below a validated NXDOMAIN nothing exists; RFC 8198 §5.1: the cached "
+         "NSEC covering the name covers its descendants too, so Knot Resolver",
+         "answers NXDOMAIN (AD) for a name below it from the cache; the server stops "
+         "answering after the first question."),
+        "NSEC zone: an NXDOMAIN, then a name two labels below it once the server is gone: "
+        "NXDOMAIN, secure, from the cache")
 
 
 # -- TTLs ----------------------------------------------------------------------------------
@@ -576,28 +577,34 @@ def ttl_capped_by_rrsig() -> str:
     return t
 
 
+def before_and_after(zone: str, addr: str, before: list[Entry | str],
+                     after: list[Entry | str], question: str, first: tuple[str, list[str]],
+                     then: list[str]) -> str:
+    """ns.``zone`` serves ``before`` until step 29 and ``after`` from step 30; ``question``
+    is asked at step 10 (expecting ``first``: reply flags/rcode and answer), 120 s pass, and
+    it is asked again at step 40 (expecting NOERROR with ``then``)."""
+    t = one_server_zone(zone, addr, zone.split(".", 1)[1])
+    glue = [f"ns.{zone} 3600 IN A {addr}"]
+    for (lo, hi), data, what in (((0, 29), before, "before"), ((30, 1000), after, "after")):
+        t += zone_server(addr, zone, [f"ns.{zone}"], glue, data, f"ns.{zone}: {zone} {what}",
+                         lo, hi)
+    t += ask(10, question, first[0], first[1], flags="RD",
+             match=SERVFAIL_ONLY + " flags" + (" answer" if first[1] else ""))
+    t += elapse(20, 120)
+    return t + ask(40, question, NOERROR, then, flags="RD")
+
+
 def negative_ttl_soa_minimum() -> str:
     t = cite("RFC 2308 §3/§5: a negative answer is cached for the lesser of the SOA's TTL "
              "and its MINIMUM field (here 3600 and 60); after 120 s the name, created",
              "meanwhile, is asked again and answered.")
     t += header("An NXDOMAIN whose SOA has TTL 3600 and MINIMUM 60; after 120 s the name "
                 "exists and is answered")
-    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "")})
-    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
-        "bay.org.": (["ns.bay.org."], ["ns.bay.org. A 127.7.70.24"])})
-    glue = ["ns.bay.org. 3600 IN A 127.7.70.24"]
-    t += zone_server("127.7.70.24", "bay.org.", ["ns.bay.org."], glue, [
+    return t + before_and_after("bay.org.", "127.7.70.24", [
         Entry("dock.bay.org. A", reply="QR AA NXDOMAIN",
-              authority=[soa("bay.org.", "ns.bay.org.", 60)]),
-    ], "ns.bay.org: bay.org before (dock does not exist)", last=29)
-    t += zone_server("127.7.70.24", "bay.org.", ["ns.bay.org."], glue, [
-        Entry("dock.bay.org. A", answer=["dock.bay.org. 300 IN A 192.0.2.24"]),
-    ], "ns.bay.org: bay.org after (dock exists)", first=30)
-    t += ask(10, "dock.bay.org. A", "QR RD RA NXDOMAIN", flags="RD",
-             match=SERVFAIL_ONLY + " flags")
-    t += elapse(20, 120)
-    t += ask(40, "dock.bay.org. A", NOERROR, ["dock.bay.org. 300 IN A 192.0.2.24"], flags="RD")
-    return t
+              authority=[soa("bay.org.", "ns.bay.org.", 60)])], [
+        Entry("dock.bay.org. A", answer=["dock.bay.org. 300 IN A 192.0.2.24"])],
+        "dock.bay.org. A", ("QR RD RA NXDOMAIN", []), ["dock.bay.org. 300 IN A 192.0.2.24"])
 
 
 def nodata_ttl_soa_ttl() -> str:
@@ -606,22 +613,12 @@ def nodata_ttl_soa_ttl() -> str:
              "again and answered.")
     t += header("A NODATA whose SOA has TTL 60 and MINIMUM 3600; after 120 s the record "
                 "exists and is answered")
-    t += root_range({"net.": ("ns.nic.net.", "127.7.1.2", "")})
-    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
-        "cove.net.": (["ns.cove.net."], ["ns.cove.net. A 127.7.70.25"])})
-    glue = ["ns.cove.net. 3600 IN A 127.7.70.25"]
     short_soa = "cove.net. 60 IN SOA ns.cove.net. hostmaster.cove.net. 1 1800 900 604800 3600"
-    t += zone_server("127.7.70.25", "cove.net.", ["ns.cove.net."], glue, [
+    return t + before_and_after("cove.net.", "127.7.70.25", [
         Entry("pier.cove.net. TXT", authority=[short_soa]),
-        Entry("pier.cove.net. A", answer=["pier.cove.net. 300 IN A 192.0.2.25"]),
-    ], "ns.cove.net: cove.net before (pier has no TXT)", last=29)
-    t += zone_server("127.7.70.25", "cove.net.", ["ns.cove.net."], glue, [
-        Entry("pier.cove.net. TXT", answer=['pier.cove.net. 300 IN TXT "new"']),
-    ], "ns.cove.net: cove.net after (pier has a TXT)", first=30)
-    t += ask(10, "pier.cove.net. TXT", NOERROR, flags="RD")
-    t += elapse(20, 120)
-    t += ask(40, "pier.cove.net. TXT", NOERROR, ['pier.cove.net. 300 IN TXT "new"'], flags="RD")
-    return t
+        Entry("pier.cove.net. A", answer=["pier.cove.net. 300 IN A 192.0.2.25"])], [
+        Entry("pier.cove.net. TXT", answer=['pier.cove.net. 300 IN TXT "new"'])],
+        "pier.cove.net. TXT", (NOERROR, []), ['pier.cove.net. 300 IN TXT "new"'])
 
 
 def cname_changes_after_ttl() -> str:
@@ -630,22 +627,15 @@ def cname_changes_after_ttl() -> str:
              "resolver follows the zone's new CNAME to the new target.")
     t += header("A CNAME with TTL 60 is repointed; after 120 s the new chain is answered "
                 "although the old target's A is still cached")
-    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", "")})
-    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
-        "vane.com.": (["ns.vane.com."], ["ns.vane.com. A 127.7.70.26"])})
-    glue = ["ns.vane.com. 3600 IN A 127.7.70.26"]
-    targets = [Entry("east.vane.com. A", answer=["east.vane.com. 3600 IN A 192.0.2.26"]),
-               Entry("west.vane.com. A", answer=["west.vane.com. 3600 IN A 192.0.2.27"])]
-    for first, last, to in ((0, 29, "east"), (30, 1000, "west")):
-        t += zone_server("127.7.70.26", "vane.com.", ["ns.vane.com."], glue, [
-            Entry("wind.vane.com. A", answer=[f"wind.vane.com. 60 IN CNAME {to}.vane.com."]),
-            *targets], f"ns.vane.com: wind -> {to}", first, last)
-    t += ask(10, "wind.vane.com. A", NOERROR, ["wind.vane.com. 60 IN CNAME east.vane.com.",
-                                              "east.vane.com. 3600 IN A 192.0.2.26"], flags="RD")
-    t += elapse(20, 120)
-    t += ask(40, "wind.vane.com. A", NOERROR, ["wind.vane.com. 60 IN CNAME west.vane.com.",
-                                              "west.vane.com. 3600 IN A 192.0.2.27"], flags="RD")
-    return t
+    targets: list[Entry | str] = [
+        Entry("east.vane.com. A", answer=["east.vane.com. 3600 IN A 192.0.2.26"]),
+        Entry("west.vane.com. A", answer=["west.vane.com. 3600 IN A 192.0.2.27"])]
+    wind = [f"wind.vane.com. 60 IN CNAME {to}.vane.com." for to in ("east", "west")]
+    return t + before_and_after(
+        "vane.com.", "127.7.70.26", [Entry("wind.vane.com. A", answer=[wind[0]]), *targets],
+        [Entry("wind.vane.com. A", answer=[wind[1]]), *targets], "wind.vane.com. A",
+        (NOERROR, [wind[0], "east.vane.com. 3600 IN A 192.0.2.26"]),
+        [wind[1], "west.vane.com. 3600 IN A 192.0.2.27"])
 
 
 # == second batch (written after the first ran clean, before any resolver change) ========
@@ -1175,7 +1165,7 @@ def server_comes_back(broken: str) -> str:
         t += range_(0, 15, [addr], [Entry(f"{zone} A", match="opcode subdomain",
                                           adjust="do_not_answer")],
                     comment=f"ns.{zone}: silent until step 15")
-    data = [Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A 192.0.2.65"])]
+    data: list[Entry | str] = [Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A 192.0.2.65"])]
     t += zone_server(addr, zone, [f"ns.{zone}"], [f"ns.{zone} 3600 IN A {addr}"], data,
                      f"ns.{zone}: {zone}, from step 16 on", first=16)
     t += ask_fail(10, f"www.{zone} A")
