@@ -1191,6 +1191,39 @@ def ns_and_glue_ttl_zero() -> str:
     return t
 
 
+# == sixth batch ===========================================================================
+
+def nsec3_optout_delegation_in_zone() -> str:
+    s = Signer()
+    z = "SIG corp.org."
+    chain = Nsec3Chain("corp.org.", {"corp.org.": "NS SOA DNSKEY NSEC3PARAM",
+                                     "ns.corp.org.": "A", "www.corp.org.": "A"},
+                       salt="0A70", iterations=0, flags=1)
+    t = cite("RFC 5155 §7.2.7/§8.9: a referral from an NSEC3 opt-out zone to an unsigned "
+             "child carries the closest encloser's NSEC3 and an opt-out NSEC3 covering",
+             "the child: the child is insecure, its answers come without AD; the parent's "
+             "own signed data stays secure.")
+    t += header("Signed corp.org (NSEC3 opt-out) delegates lab.corp.org without DS: the "
+                "child's answer is insecure, the parent's is secure", extra=ta(s))
+    t += signed_path(s, "corp.org.", "127.7.70.68")
+    proof = [chain.match("corp.org."), z, chain.cover("lab.corp.org."), z]
+    soa_ = soa("corp.org.", "ns.corp.org.")
+    t += signed_server(s, "corp.org.", "127.7.70.68", [
+        Entry("lab.corp.org. DS", authority=[soa_, z, *proof]),
+        sub("lab.corp.org. NS", "QR NOERROR",
+            authority=["lab.corp.org. 3600 IN NS ns.lab.corp.org.", *proof],
+            additional=["ns.lab.corp.org. 3600 IN A 127.7.70.69"]),
+        Entry("www.corp.org. A", answer=["www.corp.org. 300 IN A 192.0.2.68", z]),
+    ], "ns.corp.org: corp.org, NSEC3 opt-out; lab.corp.org delegated without DS")
+    t += zone_server("127.7.70.69", "lab.corp.org.", ["ns.lab.corp.org."],
+                     ["ns.lab.corp.org. 3600 IN A 127.7.70.69"], [
+        Entry("box.lab.corp.org. A", answer=["box.lab.corp.org. 300 IN A 192.0.2.69"]),
+    ], "ns.lab.corp.org: lab.corp.org, unsigned")
+    t += ask(10, "box.lab.corp.org. A", INSECURE, ["box.lab.corp.org. 300 IN A 192.0.2.69"])
+    t += ask(20, "www.corp.org. A", SECURE, ["www.corp.org. 300 IN A 192.0.2.68", z], s)
+    return t
+
+
 ALL = {
     "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
     "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
@@ -1237,6 +1270,8 @@ ALL = {
     "iter_refusing_server_comes_back": lambda: server_comes_back("REFUSED"),
     "iter_silent_server_comes_back": lambda: server_comes_back("timeout"),
     "iter_ns_and_glue_ttl_zero": ns_and_glue_ttl_zero,
+    # sixth batch
+    "val_nsec3_optout_delegation_in_zone": nsec3_optout_delegation_in_zone,
 }
 
 if __name__ == "__main__":
