@@ -1224,6 +1224,82 @@ def nsec3_optout_delegation_in_zone() -> str:
     return t
 
 
+# == seventh batch: glue and referrals ====================================================
+
+def out_of_bailiwick_glue_ignored() -> str:
+    t = cite("RFC 2181 §5.4.1 / RFC 5452 §6: the com. server's referral may carry addresses "
+             "only for names in its own zone; an address for ns.host.net in it is not",
+             "trusted (Knot Resolver and Unbound drop it): the name's address comes from "
+             "net., and the answer from the real server.")
+    t += header("com. refers shop.com to ns.host.net with a forged address for it; the real "
+                "address (from net.) serves the zone")
+    t += root_range({"com.": ("ns.nic.com.", "127.7.1.1", ""),
+                     "net.": ("ns.nic.net.", "127.7.1.2", "")})
+    t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
+        "shop.com.": (["ns.host.net."], ["ns.host.net. A 127.7.70.80"])})
+    t += tld_range("net.", "ns.nic.net.", "127.7.1.2", {
+        "host.net.": (["ns.host.net."], ["ns.host.net. A 127.7.70.81"])})
+    t += range_(0, 1000, ["127.7.70.80"], [
+        sub("shop.com. A", "QR AA NOERROR", answer=["www.shop.com. 300 IN A 192.0.2.99"])],
+        comment="127.7.70.80: the forged address (answers every name with a wrong address)")
+    t += zone_server("127.7.70.81", "host.net.", ["ns.host.net."],
+                     ["ns.host.net. 3600 IN A 127.7.70.81"], [
+        Entry("www.shop.com. A", answer=["www.shop.com. 300 IN A 192.0.2.81"]),
+        Entry("shop.com. NS", answer=["shop.com. 3600 IN NS ns.host.net."]),
+        sub("shop.com. A", "QR AA NOERROR", authority=[soa("shop.com.", "ns.host.net.")]),
+    ], "ns.host.net: host.net and shop.com")
+    t += ask(10, "www.shop.com. A", NOERROR, ["www.shop.com. 300 IN A 192.0.2.81"], flags="RD")
+    return t
+
+
+def referral_with_aa() -> str:
+    t = cite("RFC 1034 §4.3.2 / RFC 4697 §2.2: a reply without answer whose authority section "
+             "holds the NS set of a child zone is a referral even if the parent's server",
+             "sets AA (some do); the resolver follows it to the child, which answers.")
+    t += header("The TLD's referral for a child zone comes with the AA bit set; the child's "
+                "server is asked and answers")
+    zone, addr = "flag.org.", "127.7.70.82"
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "")})
+    org_soa = "org. 3600 IN SOA ns.nic.org. hostmaster.org. 1 1800 900 604800 3600"
+    t += range_(0, 1000, ["127.7.1.3"], [
+        Entry("org. NS", answer=["org. 86400 IN NS ns.nic.org."],
+              additional=["ns.nic.org. 86400 IN A 127.7.1.3"]),
+        Entry("ns.nic.org. A", answer=["ns.nic.org. 86400 IN A 127.7.1.3"]),
+        sub(f"{zone} NS", "QR AA NOERROR", authority=[f"{zone} 3600 IN NS ns.{zone}"],
+            additional=[f"ns.{zone} 3600 IN A {addr}"]),
+        sub("org. A", "QR AA NXDOMAIN", authority=[org_soa]),
+    ], comment="ns.nic.org: org., its referral to flag.org has AA set")
+    t += zone_server(addr, zone, [f"ns.{zone}"], [f"ns.{zone} 3600 IN A {addr}"], [
+        Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A 192.0.2.82"]),
+    ], f"ns.{zone}: {zone}")
+    t += ask(10, f"www.{zone} A", NOERROR, [f"www.{zone} 300 IN A 192.0.2.82"], flags="RD")
+    return t
+
+
+def special_purpose_glue() -> str:
+    t = cite("RFC 6890: broadcast (255.255.255.255), multicast (224.0.0.0/4) and 'this host' "
+             "(0.0.0.0/8) addresses are no server's address; a resolver does not send to",
+             "them (Knot Resolver filters such addresses) and uses the zone's other "
+             "nameserver.")
+    t += header("Two nameservers whose glue is broadcast and multicast, and a third with a "
+                "real address: the zone is answered")
+    zone = "odd.org."
+    t += root_range({"org.": ("ns.nic.org.", "127.7.1.3", "")})
+    t += tld_range("org.", "ns.nic.org.", "127.7.1.3", {
+        zone: ([f"a.ns.{zone}", f"b.ns.{zone}", f"c.ns.{zone}"],
+               [f"a.ns.{zone} A 255.255.255.255", f"b.ns.{zone} A 224.0.0.53",
+                f"c.ns.{zone} A 127.7.70.83"])})
+    t += zone_server("127.7.70.83", zone, [f"a.ns.{zone}", f"b.ns.{zone}", f"c.ns.{zone}"], [
+        f"a.ns.{zone} 3600 IN A 255.255.255.255", f"b.ns.{zone} 3600 IN A 224.0.0.53",
+        f"c.ns.{zone} 3600 IN A 127.7.70.83"], [
+        Entry(f"www.{zone} A", answer=[f"www.{zone} 300 IN A 192.0.2.83"]),
+        Entry(f"ftp.{zone} A", answer=[f"ftp.{zone} 300 IN A 192.0.2.84"]),
+    ], f"c.ns.{zone}: {zone}")
+    t += ask(10, f"www.{zone} A", NOERROR, [f"www.{zone} 300 IN A 192.0.2.83"], flags="RD")
+    t += ask(20, f"ftp.{zone} A", NOERROR, [f"ftp.{zone} 300 IN A 192.0.2.84"], flags="RD")
+    return t
+
+
 ALL = {
     "val_nsec_nodata_unsigned_proof": nsec_nodata_unsigned,
     "val_nsec_nxdomain_unsigned_cover": nsec_nxdomain_cover_unsigned,
@@ -1272,6 +1348,10 @@ ALL = {
     "iter_ns_and_glue_ttl_zero": ns_and_glue_ttl_zero,
     # sixth batch
     "val_nsec3_optout_delegation_in_zone": nsec3_optout_delegation_in_zone,
+    # seventh batch
+    "iter_out_of_bailiwick_glue_ignored": out_of_bailiwick_glue_ignored,
+    "iter_referral_with_aa": referral_with_aa,
+    "iter_special_purpose_glue": special_purpose_glue,
 }
 
 if __name__ == "__main__":
