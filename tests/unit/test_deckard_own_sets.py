@@ -2,11 +2,12 @@
 written by tests/scenarios/src/build.py; tests/scenarios/generalise/{fixon,heldout,heldout2},
 written by tests/scenarios/src/build_generalise.py; tests/scenarios/generalise3/{fixon,
 heldout,heldout2}, written by tests/scenarios/src/build_generalise3.py, the first two split
-by deckard.split's hash rule) pass against the candidate in both QNAME minimisation
-variants, and really are what their directory says: the same four behaviours (lame or
-unusable server addresses, DNAME in insecure zones, changing NS sets, validation next to
-NXDOMAIN/wildcard proofs) in every set (generalise3's split halves: in the two together;
-it adds QNAME-minimisation fallbacks)."""
+by deckard.split's hash rule; tests/scenarios/generalise7, written by
+tests/scenarios/src/build_generalise7.py, one directory that the same rule splits at run
+time) pass against the candidate in both QNAME minimisation variants, and really are what
+their directory says: the same four behaviours (lame or unusable server addresses, DNAME in
+insecure zones, changing NS sets, validation next to NXDOMAIN/wildcard proofs) in every set
+(generalise3's split halves: in the two together; it adds QNAME-minimisation fallbacks)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from deckard.scenario import load
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 SETS = ("fixon", "measure", "measure2", "generalise/fixon", "generalise/heldout",
         "generalise/heldout2", "generalise3/fixon", "generalise3/heldout",
-        "generalise3/heldout2")
+        "generalise3/heldout2", "generalise7")
 # sets split by a hash of the name (deckard.split), whose coverage is that of both halves
 SPLIT = {"generalise3/fixon": "generalise3/heldout", "generalise3/heldout": "generalise3/fixon"}
 FILES = sorted(f for s in SETS for f in (SCENARIOS / s).glob("*.rpl"))
