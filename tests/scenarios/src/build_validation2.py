@@ -1,0 +1,507 @@
+"""Write tests/scenarios/testbound/validation2/: testbound-dialect scenarios for validator
+rules not covered by validation/ (issue 16 part 3, seventh round, helper "r7val"), written
+from the RFCs and Unbound's documented/coded behaviour before any resolver change.
+
+The topology, keys and helpers are build_validation.py's (root, com., net. and example.com.
+/ example.net. signed, org. and example.org. unsigned; ``val-override-date`` is
+``rpl.DATE``).  Each file checks one rule, named with its source in the file's comment.
+Run: ``python tests/scenarios/src/build_validation2.py`` to write the scenarios not yet
+written, ``--rebuild`` to write them all again (new keys).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from build import soa  # noqa: E402
+from build_validation import (  # noqa: E402
+    ADDR,
+    APEX_NSEC,
+    DAY,
+    NET,
+    NET_ADDR,
+    NET_NS,
+    NS,
+    ORG_ADDR,
+    SOA,
+    SUB_ADDR,
+    ZONE,
+    Z,
+    ask,
+    now,
+    nsec,
+    path,
+    scenario,
+    sig_at,
+    three_zones,
+    zone_server,
+)
+from rpl import Entry, Nsec3Chain, Signer, catch_all, range_, sub  # noqa: E402
+
+OUT = Path(__file__).parents[1] / "testbound" / "validation2"
+N = "SIG example.net."
+NET_APEX_NSEC = [f"{NET} 3600 IN NSEC {NET_NS} NS SOA RRSIG NSEC DNSKEY", N]
+EDE = ["ede: yes"]
+
+
+def write(name: str, cite: list[str], title: str, s: Signer, body: str,
+          extra: list[str] | None = None, root_anchor: bool = True) -> None:
+    scenario(name, cite, title, s, body, extra, root_anchor, out=OUT)
+
+
+def net_server(s: Signer, entries: list[Entry | str], comment: str) -> str:
+    return zone_server(s, entries, comment, addr=NET_ADDR, zone=NET, ns=NET_NS,
+                       apex_proof=NET_APEX_NSEC)
+
+
+def org_server(entries: list[Entry | str]) -> str:
+    return range_(0, 1000, [ORG_ADDR], [
+        *entries,
+        Entry("example.org. NS", answer=["example.org. 3600 IN NS ns.example.org."]),
+        Entry("ns.example.org. A", answer=[f"ns.example.org. 3600 IN A {ORG_ADDR}"]),
+        sub("example.org. A", "QR AA NOERROR", authority=[soa("example.org.",
+                                                              "ns.example.org.")]),
+    ], comment="ns.example.org.: example.org., unsigned (org. has no DS)")
+
+
+def bad_net_www() -> list[str]:
+    """www.example.net.'s A with an RRSIG made over another address (it fails)."""
+    s_line = "www.example.net. 3600 IN A 192.0.2.1"
+    return [s_line.replace("192.0.2.1", "192.0.2.66"), s_line]
+
+
+def failing_sig(s: Signer, zone: str, line: str) -> str:
+    return sig_at(s, zone, line, now() - 30 * DAY, now() + 30 * DAY)
+
+
+def serve_failing(addr: str, first: int) -> str:
+    """From step ``first`` on, the server at ``addr`` answers SERVFAIL to everything: what
+    is asked later must come from the cache."""
+    return range_(first, 1000, [addr], [catch_all("QR SERVFAIL")],
+                  comment="the same server, failing from then on")
+
+
+# -- CNAME and DNAME chains across zones (RFC 4035 §5, §3.2.3) --------------------------------
+
+def cname_secure_to_bogus() -> None:
+    s = Signer()
+    cname = ["www.example.com. 3600 IN CNAME www.example.net.", Z]
+    good, signed_over = bad_net_www()
+    body = three_zones(s) + zone_server(s, [Entry("www.example.com. A", answer=cname)],
+                                        "ns.example.com.: www is a CNAME to example.net.",
+                                        apex_proof=APEX_NSEC)
+    body += net_server(s, [Entry("www.example.net. A", answer=[
+        good, failing_sig(s, NET, signed_over)])],
+        "ns.example.net.: example.net.; www's RRSIG was made over another address")
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_cname_secure_to_bogus", [
+        "RFC 4035 §5 and §5.5: every RRset of a CNAME chain is validated; a secure CNAME",
+        "whose target in another signed zone fails its signature makes the answer bogus",
+        "(Unbound validates each link, the weakest wins): SERVFAIL."],
+        "A secure CNAME to a bogus target: SERVFAIL", s, body)
+
+
+def cname_insecure_to_bogus() -> None:
+    s = Signer()
+    good, signed_over = bad_net_www()
+    body = three_zones(s) + org_server([Entry("www.example.org. A", answer=[
+        "www.example.org. 3600 IN CNAME www.example.net."])])
+    body += net_server(s, [Entry("www.example.net. A", answer=[
+        good, failing_sig(s, NET, signed_over)])],
+        "ns.example.net.: example.net.; www's RRSIG was made over another address")
+    body += ask(10, "www.example.org. A", "QR RD RA DO SERVFAIL")
+    write("val2_cname_insecure_to_bogus", [
+        "RFC 4035 §4.3/§5: an insecure link (a CNAME in a zone proven unsigned) does not make",
+        "the rest of the chain insecure; the target lies in a signed zone (under the anchor,",
+        "its DS chain intact) and its failing signature makes the answer bogus: SERVFAIL."],
+        "An insecure CNAME into a signed zone whose data is bogus: SERVFAIL", s, body)
+
+
+def cname_secure_insecure_secure() -> None:
+    s = Signer()
+    first = ["www.example.com. 3600 IN CNAME www.example.org.", Z]
+    middle = ["www.example.org. 3600 IN CNAME host.example.net."]
+    last = ["host.example.net. 3600 IN A 192.0.2.21", N]
+    body = three_zones(s) + zone_server(s, [Entry("www.example.com. A", answer=first)],
+                                        "ns.example.com.: www is a CNAME to example.org.",
+                                        apex_proof=APEX_NSEC)
+    body += org_server([Entry("www.example.org. A", answer=middle)])
+    body += net_server(s, [Entry("host.example.net. A", answer=last)],
+                       "ns.example.net.: example.net., signed")
+    body += ask(10, "www.example.com. A", "QR RD RA DO NOERROR", [*first, *middle, *last], s)
+    write("val2_cname_secure_insecure_secure", [
+        "RFC 4035 §3.2.3: AD only when every RRset of the answer is authentic; a chain",
+        "secure -> insecure (example.org. has no DS) -> secure is insecure as a whole, the",
+        "secure last link does not restore AD: NOERROR, the three records, no AD."],
+        "A CNAME chain secure, insecure, secure: answered without AD", s, body)
+
+
+def cname_to_nodata_same_zone() -> None:
+    s = Signer()
+    cname = ["www.example.com. 3600 IN CNAME host.example.com.", Z]
+    apex = nsec(ZONE, "host.example.com.", "NS SOA RRSIG NSEC DNSKEY")
+    host = nsec("host.example.com.", NS, "TXT RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=cname, authority=[SOA, Z, *host]),
+        Entry("host.example.com. A", authority=[SOA, Z, *host]),
+    ], "ns.example.com.: example.com., NSEC; www is a CNAME to host, which has TXT only",
+        apex_proof=apex)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", cname, s)
+    write("val2_cname_to_nodata_same_zone", [
+        "RFC 4035 §5.4 and §3.1.3.1 (RFC 2308 §2.2 for a CNAME to NODATA): a signed CNAME",
+        "whose target's NSEC proves it has no A is a secure NODATA for the target (Unbound's",
+        "CNAME_NOANSWER class, validate_cname_noanswer_response): NOERROR, the CNAME, AD."],
+        "A signed CNAME to a NODATA proven by NSEC: secure", s, body)
+
+
+def dname_secure_to_bogus() -> None:
+    s = Signer()
+    good, signed_over = bad_net_www()
+    answer = ["alias.example.com. 300 IN DNAME example.net.", Z,
+              "www.alias.example.com. 300 IN CNAME www.example.net."]
+    body = three_zones(s) + zone_server(s, [Entry("www.alias.example.com. A", answer=answer)],
+                                        "ns.example.com.: example.com.; alias DNAME "
+                                        "example.net.", apex_proof=APEX_NSEC)
+    body += net_server(s, [Entry("www.example.net. A", answer=[
+        good, failing_sig(s, NET, signed_over)])],
+        "ns.example.net.: example.net.; www's RRSIG was made over another address")
+    body += ask(10, "www.alias.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_dname_secure_to_bogus", [
+        "RFC 6672 §5.3.1 and RFC 4035 §5: the signed DNAME and the CNAME synthesised from it",
+        "are secure, the target they lead to in another signed zone fails its signature:",
+        "the answer is bogus, SERVFAIL."],
+        "A secure DNAME redirecting to bogus data: SERVFAIL", s, body)
+
+
+# -- wildcard-expanded CNAMEs whose target does not exist (RFC 4035 §5.3.4, RFC 5155 §8.8) ----
+
+def wildcard_cname_nxdomain_nsec() -> None:
+    s = Signer()
+    cname = ["x.w.example.com. 3600 IN CNAME nothere.example.com.",
+             "SIG example.com. *.w.example.com."]
+    wild = nsec("*.w.example.com.", "www.example.com.", "CNAME RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("x.w.example.com. A", reply="QR AA NXDOMAIN", answer=cname,
+              authority=[SOA, Z, *wild, *APEX_NSEC]),
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN",
+              authority=[SOA, Z, *APEX_NSEC]),
+    ], "ns.example.com.: example.com., NSEC; *.w.example.com. is a CNAME to a name that "
+       "does not exist", apex_proof=APEX_NSEC)
+    body += ask(10, "x.w.example.com. A", "QR RD RA AD DO NXDOMAIN", cname, s)
+    write("val2_wildcard_cname_to_nxdomain_nsec", [
+        "RFC 4035 §5.3.4/§5.4 and RFC 6604 §3: a CNAME expanded from a wildcard, its NSEC",
+        "denying the next closer name, to a target the apex NSEC proves absent (name and",
+        "wildcard): a secure NXDOMAIN, the CNAME in the answer, AD."],
+        "A wildcard CNAME to a non-existent name, NSEC: secure NXDOMAIN", s, body)
+
+
+def nsec3_wildcard_chain() -> Nsec3Chain:
+    return Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                             "w.example.com.": "", "*.w.example.com.": "CNAME",
+                             "host.example.com.": "TXT"})
+
+
+def unique(lines: list[str]) -> list[str]:
+    """NSEC3 lines once each, each followed by its RRSIG line."""
+    out: list[str] = []
+    for line in dict.fromkeys(lines):
+        out += [line, Z]
+    return out
+
+
+def wildcard_cname_nodata_nsec3() -> None:
+    s = Signer()
+    chain = nsec3_wildcard_chain()
+    cname = ["x.w.example.com. 3600 IN CNAME host.example.com.",
+             "SIG example.com. *.w.example.com."]
+    host = unique([chain.match("host.example.com.")])
+    body = path(s) + zone_server(s, [
+        Entry("x.w.example.com. A", answer=cname,
+              authority=[SOA, Z, *unique([chain.cover("x.w.example.com."),
+                                          chain.match("host.example.com.")])]),
+        Entry("host.example.com. A", authority=[SOA, Z, *host]),
+    ], "ns.example.com.: example.com., NSEC3; *.w.example.com. is a CNAME to host, which "
+       "has TXT only", apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, "x.w.example.com. A", "QR RD RA AD DO NOERROR", cname, s)
+    write("val2_wildcard_cname_to_nodata_nsec3", [
+        "RFC 5155 §8.8 (an NSEC3 covers the next closer name of the wildcard expansion) and",
+        "§8.5 (the target's matching NSEC3 lacks A): a wildcard CNAME to a NODATA is secure:",
+        "NOERROR, the CNAME, AD."],
+        "A wildcard CNAME to a NODATA, NSEC3: secure", s, body)
+
+
+def wildcard_cname_nxdomain_nsec3() -> None:
+    s = Signer()
+    chain = nsec3_wildcard_chain()
+    cname = ["x.w.example.com. 3600 IN CNAME nothere.example.com.",
+             "SIG example.com. *.w.example.com."]
+    denial = [chain.match(ZONE), chain.cover("nothere.example.com."),
+              chain.cover("*.example.com.")]
+    body = path(s) + zone_server(s, [
+        Entry("x.w.example.com. A", reply="QR AA NXDOMAIN", answer=cname,
+              authority=[SOA, Z, *unique([chain.cover("x.w.example.com."), *denial])]),
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN",
+              authority=[SOA, Z, *unique(denial)]),
+    ], "ns.example.com.: example.com., NSEC3; *.w.example.com. is a CNAME to a name that "
+       "does not exist", apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, "x.w.example.com. A", "QR RD RA AD DO NXDOMAIN", cname, s)
+    write("val2_wildcard_cname_to_nxdomain_nsec3", [
+        "RFC 5155 §8.8 and §8.4: a wildcard CNAME (the next closer name covered) to a name",
+        "with a closest encloser proof and a covered wildcard: a secure NXDOMAIN, the CNAME",
+        "in the answer, AD."],
+        "A wildcard CNAME to a non-existent name, NSEC3: secure NXDOMAIN", s, body)
+
+
+# -- questions at the apex, flags ----------------------------------------------------------
+
+def soa_at_apex() -> None:
+    s = Signer()
+    body = path(s) + zone_server(s, [Entry(f"{ZONE} SOA", answer=[SOA, Z])],
+                                 "ns.example.com.: example.com., signed", apex_proof=APEX_NSEC)
+    body += ask(10, f"{ZONE} SOA", "QR RD RA AD DO NOERROR", [SOA, Z], s)
+    write("val2_soa_at_apex", [
+        "RFC 4035 §5.3: the apex SOA RRset is signed by the zone's key and validated like any",
+        "RRset: NOERROR, the SOA and its RRSIG, AD."],
+        "A question for the apex SOA of a signed zone: secure", s, body)
+
+
+def ad_flag_nxdomain() -> None:
+    s = Signer()
+    body = path(s) + zone_server(s, [
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN", authority=[SOA, Z, *APEX_NSEC]),
+    ], "ns.example.com.: example.com., NSEC", apex_proof=APEX_NSEC)
+    body += ask(10, "nothere.example.com. A", "QR RD RA AD NXDOMAIN", flags="RD AD",
+                match="opcode qname qtype rcode flags")
+    write("val2_ad_flag_nxdomain_without_do", [
+        "RFC 6840 §5.7: 'setting the AD bit in a query [is] a signal indicating that the",
+        "requester understands and is interested in the value of the AD bit in the response';",
+        "a validated NXDOMAIN asked with AD and without DO has AD (Unbound's",
+        "reply_info_answer_encode: secure && (dnssec || AD))."],
+        "AD in a query without DO: a secure NXDOMAIN comes with AD", s, body)
+
+
+# -- negative answers and proofs from the cache (RFC 4035 §4.5, RFC 2308 §5) ----------------
+
+def nxdomain_cached() -> None:
+    s = Signer()
+    body = path(s) + zone_server(s, [
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN", authority=[SOA, Z, *APEX_NSEC]),
+    ], "ns.example.com., until step 15: example.com., NSEC", apex_proof=APEX_NSEC, last=15)
+    body += serve_failing(ADDR, 16)
+    body += ask(10, "nothere.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    body += ask(20, "nothere.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    write("val2_nxdomain_cached_keeps_ad", [
+        "RFC 4035 §4.5 and RFC 2308 §5: a validated NXDOMAIN is cached with its verdict; asked",
+        "again (the server failing meanwhile) it is served from the cache as validated:",
+        "NXDOMAIN, AD."],
+        "A cached secure NXDOMAIN is served again with AD", s, body)
+
+
+def ds_nodata_cached() -> None:
+    s = Signer()
+    proof = nsec("sub.example.com.", "www.example.com.", "NS RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", authority=[SOA, Z, *proof]),
+    ], "ns.example.com., until step 15: example.com., NSEC; sub.example.com. is delegated "
+       "without DS", apex_proof=APEX_NSEC, last=15)
+    body += serve_failing(ADDR, 16)
+    body += ask(10, "sub.example.com. DS", "QR RD RA AD DO NOERROR")
+    body += ask(20, "sub.example.com. DS", "QR RD RA AD DO NOERROR")
+    write("val2_ds_nodata_cached_keeps_ad", [
+        "RFC 4035 §4.5/§5.4 and RFC 2308 §5: the parent's proof that a delegation has no DS",
+        "(a secure NODATA for DS) is cached; asked again (the server failing meanwhile) it is",
+        "served from the cache: NOERROR, AD."],
+        "A cached secure DS NODATA is served again with AD", s, body)
+
+
+def sub_delegation(proof: list[str]) -> Entry:
+    return sub("sub.example.com. NS",
+               authority=["sub.example.com. 3600 IN NS ns.sub.example.com.", *proof],
+               additional=[f"ns.sub.example.com. 3600 IN A {SUB_ADDR}"])
+
+
+def insecure_proof_reused() -> None:
+    s = Signer()
+    proof = nsec("sub.example.com.", "www.example.com.", "NS RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", authority=[SOA, Z, *proof]),
+        sub_delegation(proof),
+    ], "ns.example.com., until step 15: example.com., NSEC; sub.example.com. is delegated "
+       "without DS", apex_proof=APEX_NSEC, last=15)
+    body += serve_failing(ADDR, 16)
+    body += range_(0, 1000, [SUB_ADDR], [
+        Entry("a.sub.example.com. A", answer=["a.sub.example.com. 3600 IN A 192.0.2.31"]),
+        Entry("b.sub.example.com. A", answer=["b.sub.example.com. 3600 IN A 192.0.2.32"]),
+        Entry("sub.example.com. NS", answer=["sub.example.com. 3600 IN NS ns.sub.example.com."]),
+        Entry("ns.sub.example.com. A", answer=[f"ns.sub.example.com. 3600 IN A {SUB_ADDR}"]),
+        sub("sub.example.com. A", "QR AA NOERROR", authority=[
+            "sub.example.com. 3600 IN SOA ns.sub.example.com. h.sub.example.com. 1 2 3 4 300"]),
+    ], comment="ns.sub.example.com.: sub.example.com., unsigned")
+    body += ask(10, "a.sub.example.com. A", "QR RD RA DO NOERROR",
+                ["a.sub.example.com. 3600 IN A 192.0.2.31"])
+    body += ask(20, "b.sub.example.com. A", "QR RD RA DO NOERROR",
+                ["b.sub.example.com. 3600 IN A 192.0.2.32"])
+    write("val2_insecure_proof_reused", [
+        "RFC 4035 §4.5/§5.2 and RFC 2308 §5: the validated proof that sub.example.com. has",
+        "no DS (an insecure delegation) is kept for its TTL (Unbound's key cache holds a null",
+        "key); a second name below it is insecure without asking the parent again (which now",
+        "fails): NOERROR, the data, no AD."],
+        "The proof of an insecure delegation is reused from the cache", s, body)
+
+
+# -- trust anchors (RFC 4035 §4.3/§5, unbound.conf(5) trust-anchor) ---------------------------
+
+def anchor_dnskey_nxdomain() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.12"
+    body = path(s) + range_(0, 1000, [ADDR], [
+        Entry(f"{ZONE} DNSKEY", reply="QR AA NXDOMAIN", authority=[SOA]),
+        Entry(f"{ZONE} NS", answer=[f"{ZONE} 3600 IN NS {NS}", Z]),
+        Entry(f"{NS} A", answer=[f"{NS} 3600 IN A {ADDR}", Z]),
+        Entry("www.example.com. A", answer=[line, Z]),
+    ], s, "ns.example.com.: example.com.; its DNSKEY question is answered NXDOMAIN")
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_anchor_dnskey_nxdomain", [
+        "RFC 4035 §5 and unbound.conf(5) harden-dnssec-stripped (default yes): a trust",
+        "anchor whose zone gives no DNSKEY RRset (NXDOMAIN for it) cannot be primed (Unbound:",
+        "'failed to prime trust anchor -- could not fetch DNSKEY rrset'); the names below",
+        "it are bogus, not insecure: SERVFAIL."],
+        "An anchored zone answering NXDOMAIN for its DNSKEY: SERVFAIL", s, body,
+        extra=[f'trust-anchor: "{s.ds_line(ZONE)}"'], root_anchor=False)
+
+
+def anchor_below_insecure_delegation() -> None:
+    s = Signer()
+    subzone, sub_ns = "sub.example.com.", "ns.sub.example.com."
+    proof = nsec(subzone, "www.example.com.", "NS RRSIG NSEC")
+    zz = f"SIG {subzone}"
+    body = path(s) + zone_server(s, [
+        Entry(f"{subzone} DS", authority=[SOA, Z, *proof]),
+        sub_delegation(proof),
+    ], "ns.example.com.: example.com., NSEC; sub.example.com. is delegated without DS",
+        apex_proof=APEX_NSEC)
+    body += zone_server(s, [
+        Entry("www.sub.example.com. A", answer=["www.sub.example.com. 3600 IN A 192.0.2.41",
+                                                zz]),
+    ], "ns.sub.example.com.: sub.example.com., signed (its key is the second anchor)",
+        addr=SUB_ADDR, zone=subzone, ns=sub_ns,
+        apex_proof=[f"{subzone} 3600 IN NSEC {sub_ns} NS SOA RRSIG NSEC DNSKEY", zz])
+    body += ask(10, "www.sub.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.sub.example.com. 3600 IN A 192.0.2.41", zz], s)
+    write("val2_anchor_below_insecure_delegation", [
+        "RFC 4035 §4.3/§5 and unbound.conf(5) trust-anchor: validation starts at the closest",
+        "trust anchor above the name; an anchor for sub.example.com., whose parent proves it",
+        "has no DS, makes sub.example.com.'s signed data secure: AD."],
+        "A second anchor below an insecure delegation: secure", s, body,
+        extra=[f'trust-anchor: "{s.ds_line(subzone)}"'])
+
+
+# -- signatures ----------------------------------------------------------------------------
+
+def signer_outside_zone() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.12"
+    body = three_zones(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[line, s.sign(NET, [line])]),
+    ], "ns.example.com.: example.com.; www's A is signed with example.net.'s key (signer "
+       "example.net.)", apex_proof=APEX_NSEC)
+    body += net_server(s, [], "ns.example.net.: example.net., signed")
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_signer_outside_zone", [
+        "RFC 4035 §5.3.1: 'The RRSIG RR's Signer's Name field MUST be the name of the zone",
+        "that contains the RRset'; a signature by example.net. over example.com. data (valid",
+        "with that key) is not a signature of the zone (Unbound: 'signer name not a parent",
+        "of rrset owner'): bogus, SERVFAIL."],
+        "An RRSIG whose signer is another zone is bogus", s, body)
+
+
+# -- Extended DNS Errors (RFC 8914) with ede: yes ------------------------------------------
+
+EDE_MATCH = "opcode qname qtype rcode ede={}"
+
+
+def ede_window(name: str, inception: int, expiration: int, what: str, code: int,
+               cite: list[str], title: str) -> None:
+    """www's only RRSIG has the given validity window (outside the validator's clock)."""
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.11"
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[line, sig_at(s, ZONE, line, inception,
+                                                         expiration)]),
+    ], f"ns.example.com.: example.com.; www's only RRSIG {what}", apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL",
+                match=EDE_MATCH.format(code))
+    write(name, cite, title, s, body, extra=EDE)
+
+
+def ede_expired() -> None:
+    ede_window("val2_ede_signature_expired", now() - 40 * DAY, now() - 10 * DAY,
+               "expired ten days ago", 7, [
+                   "RFC 8914 §4.8 and unbound.conf(5) ede: 'If enabled, Unbound will respond "
+                   "with Extended",
+                   "DNS Error codes'; an answer bogus because its signature expired carries "
+                   "INFO-CODE 7",
+                   "(Signature Expired; Unbound's check_dates): SERVFAIL, EDE 7."],
+               "EDE 7 for an expired signature")
+
+
+def ede_not_yet_valid() -> None:
+    ede_window("val2_ede_signature_not_yet_valid", now() + 10 * DAY, now() + 40 * DAY,
+               "is valid from ten days from now", 8, [
+                   "RFC 8914 §4.9 and unbound.conf(5) ede: an answer bogus because its "
+                   "signature's",
+                   "inception is in the future carries INFO-CODE 8 (Signature Not Yet Valid; "
+                   "Unbound's",
+                   "check_dates): SERVFAIL, EDE 8."],
+               "EDE 8 for a signature not yet valid")
+
+
+def ede_dnskey_missing() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.11"
+    body = path(s) + range_(0, 1000, [ADDR], [
+        Entry(f"{ZONE} DNSKEY", authority=[SOA, Z]),
+        Entry(f"{ZONE} NS", answer=[f"{ZONE} 3600 IN NS {NS}", Z]),
+        Entry(f"{NS} A", answer=[f"{NS} 3600 IN A {ADDR}", Z]),
+        Entry("www.example.com. A", answer=[line, Z]),
+    ], s, "ns.example.com.: example.com. (with a DS); it answers its DNSKEY question with "
+          "NODATA")
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL", match=EDE_MATCH.format(9))
+    write("val2_ede_dnskey_missing", [
+        "RFC 8914 §4.10 and unbound.conf(5) ede: a zone with a DS whose DNSKEY RRset is absent",
+        "(NODATA) is bogus with INFO-CODE 9 (DNSKEY Missing; Unbound's 'No DNSKEY record'):",
+        "SERVFAIL, EDE 9."],
+        "EDE 9 for a signed delegation without a DNSKEY RRset", s, body, extra=EDE)
+
+
+def ede_bad_signature() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.66"
+    body = path(s) + zone_server(s, [Entry("www.example.com. A", answer=[
+        line, failing_sig(s, ZONE, "www.example.com. 3600 IN A 192.0.2.1")])],
+        "ns.example.com.: example.com.; www's RRSIG was made over another address",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL", match=EDE_MATCH.format(6))
+    write("val2_ede_dnssec_bogus", [
+        "RFC 8914 §4.7 and unbound.conf(5) ede: a signature in its validity window that does",
+        "not verify makes the answer bogus with INFO-CODE 6 (DNSSEC Bogus): SERVFAIL, EDE 6."],
+        "EDE 6 for a signature that does not verify", s, body, extra=EDE)
+
+
+def main() -> None:
+    for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
+                  cname_to_nodata_same_zone, dname_secure_to_bogus,
+                  wildcard_cname_nxdomain_nsec, wildcard_cname_nodata_nsec3,
+                  wildcard_cname_nxdomain_nsec3, soa_at_apex, ad_flag_nxdomain,
+                  nxdomain_cached, ds_nodata_cached, insecure_proof_reused,
+                  anchor_dnskey_nxdomain, anchor_below_insecure_delegation,
+                  signer_outside_zone, ede_expired, ede_not_yet_valid, ede_dnskey_missing,
+                  ede_bad_signature):
+        build()
+
+
+if __name__ == "__main__":
+    main()
