@@ -14,6 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import dns.dnssec
+import dns.rdata
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from build import soa  # noqa: E402
@@ -31,15 +35,18 @@ from build_validation import (  # noqa: E402
     ZONE,
     Z,
     ask,
+    new_key,
     now,
     nsec,
     path,
     scenario,
     sig_at,
+    sign_with,
+    signed_www,
     three_zones,
     zone_server,
 )
-from rpl import Entry, Nsec3Chain, Signer, catch_all, range_, sub  # noqa: E402
+from rpl import Entry, Nsec3Chain, Signer, catch_all, range_, root_range, sub  # noqa: E402
 
 OUT = Path(__file__).parents[1] / "testbound" / "validation2"
 N = "SIG example.net."
@@ -491,6 +498,277 @@ def ede_bad_signature() -> None:
         "EDE 6 for a signature that does not verify", s, body, extra=EDE)
 
 
+# -- second batch: keys, signatures and sections probed harder --------------------------------
+
+def keyed_zone(s: Signer, keys: list[tuple[ed25519.Ed25519PrivateKey, dns.rdata.Rdata]],
+               signing: tuple[ed25519.Ed25519PrivateKey, dns.rdata.Rdata],
+               entries: list[Entry | str], comment: str,
+               dnskey_sigs: list[str] | None = None) -> str:
+    """example.com.'s server with the DNSKEY set ``s.key(ZONE)`` + ``keys``, signed by the
+    DS's key (or the ``dnskey_sigs`` given), the apex data signed by ``signing``."""
+    ksk_private, ksk = s.key(ZONE)
+    lines = [s.dnskey_line(ZONE), *(f"{ZONE} 3600 IN DNSKEY {k.to_text()}" for _, k in keys)]
+    sigs = dnskey_sigs if dnskey_sigs is not None else [sign_with(ksk_private, ksk, ZONE,
+                                                                  lines)]
+    private, key = signing
+    ns_line, addr_line = f"{ZONE} 3600 IN NS {NS}", f"{NS} 3600 IN A {ADDR}"
+    return range_(0, 1000, [ADDR], [
+        Entry(f"{ZONE} DNSKEY", answer=[*lines, *sigs]),
+        Entry(f"{ZONE} NS", answer=[ns_line, sign_with(private, key, ZONE, [ns_line])]),
+        Entry(f"{NS} A", answer=[addr_line, sign_with(private, key, ZONE, [addr_line])]),
+        *entries,
+    ], s, comment)
+
+
+def colliding_keys() -> tuple[tuple[ed25519.Ed25519PrivateKey, dns.rdata.Rdata], ...]:
+    """Two zone keys (flags 256) with the same key tag and algorithm."""
+    seen: dict[int, tuple[ed25519.Ed25519PrivateKey, dns.rdata.Rdata]] = {}
+    while True:
+        private, key = new_key()
+        tag = dns.dnssec.key_id(key)
+        if tag in seen:
+            return seen[tag], (private, key)
+        seen[tag] = (private, key)
+
+
+def keytag_collision() -> None:
+    s = Signer()
+    first, second = colliding_keys()
+    a_line = "www.example.com. 3600 IN A 192.0.2.51"
+    txt_line = 'www.example.com. 3600 IN TXT "second"'
+    a = [a_line, sign_with(*first, ZONE, [a_line])]
+    txt = [txt_line, sign_with(*second, ZONE, [txt_line])]
+    body = path(s) + keyed_zone(s, [first, second], first, [
+        Entry("www.example.com. A", answer=a), Entry("www.example.com. TXT", answer=txt),
+    ], "ns.example.com.: example.com.; two ZSKs share one key tag; www A is signed by the "
+       "first, www TXT by the second")
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", a, s)
+    body += ask(20, "www.example.com. TXT", "QR RD RA AD DO NOERROR", txt, s)
+    write("val2_keytag_collision", [
+        "RFC 4035 §5.3.1 and RFC 4034 Appendix B: a key tag is no unique identifier ('it is",
+        "possible for two distinct DNSKEY RRs to have the same owner name, the same algorithm,",
+        "and the same key tag'); the validator tries every key with the RRSIG's tag and",
+        "algorithm (Unbound's dnskeyset_verify_rrset_sig): both RRsets are secure, AD."],
+        "Two keys with one key tag: each signature verifies with its own key", s, body)
+
+
+def ds_for_zsk_without_sep() -> None:
+    s = Signer()
+    private, key = new_key(flags=256)
+    s.zones[ZONE] = (private, key)
+    line = "www.example.com. 3600 IN A 192.0.2.52"
+    body = path(s) + signed_www_line(s, line)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", [line, Z], s)
+    write("val2_ds_key_without_sep_bit", [
+        "RFC 4034 §2.1.1: the SEP flag 'is not used during the validation process'; RFC 4035",
+        "§5.2 needs only a DNSKEY with the Zone Key bit that a DS matches.  A zone whose only",
+        "key (flags 256, no SEP) is the DS's validates: AD."],
+        "A DS naming a key without the SEP bit: secure", s, body)
+
+
+def signed_www_line(s: Signer, line: str) -> str:
+    return zone_server(s, [Entry("www.example.com. A", answer=[line, Z])],
+                       "ns.example.com.: example.com., signed", apex_proof=APEX_NSEC)
+
+
+def dnskey_two_sigs_one_bad() -> None:
+    s = Signer()
+    ksk_private, ksk = s.key(ZONE)
+    zsk = new_key()
+    lines = [s.dnskey_line(ZONE), f"{ZONE} 3600 IN DNSKEY {zsk[1].to_text()}"]
+    bad = sign_with(*zsk, ZONE, [s.dnskey_line(ZONE)])  # made over the KSK alone: fails
+    line = "www.example.com. 3600 IN A 192.0.2.53"
+    a = [line, sign_with(*zsk, ZONE, [line])]
+    body = path(s) + keyed_zone(s, [zsk], zsk, [Entry("www.example.com. A", answer=a)],
+                                "ns.example.com.: example.com.; the DNSKEY set has a failing "
+                                "RRSIG by the ZSK and a good one by the KSK",
+                                dnskey_sigs=[bad, sign_with(ksk_private, ksk, ZONE, lines)])
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", a, s)
+    write("val2_dnskey_two_sigs_one_bad", [
+        "RFC 4035 §5.2: the DNSKEY RRset is authenticated when an RRSIG by a key that the DS",
+        "matches verifies; another signature over it that fails does not matter: AD."],
+        "A DNSKEY set with a failing and a good signature: secure", s, body)
+
+
+def dnskey_sig_expired() -> None:
+    s = Signer()
+    ksk_private, ksk = s.key(ZONE)
+    key_line = s.dnskey_line(ZONE)
+    body = path(s) + keyed_zone(s, [], s.key(ZONE), [
+        Entry("www.example.com. A", answer=["www.example.com. 3600 IN A 192.0.2.54", Z]),
+    ], "ns.example.com.: example.com.; the DNSKEY set's only RRSIG expired ten days ago",
+        dnskey_sigs=[sig_at(s, ZONE, key_line, now() - 40 * DAY, now() - 10 * DAY)])
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_dnskey_sig_expired", [
+        "RFC 4035 §5.2/§5.3.1: the DNSKEY RRset is authenticated only by a signature in its",
+        "validity period; its only RRSIG expired, the keys are bogus and so is every answer",
+        "of the zone: SERVFAIL."],
+        "A DNSKEY set whose signature expired: SERVFAIL", s, body)
+
+
+def ds_bad_signature() -> None:
+    s = Signer()
+    ds_line = s.ds_line(ZONE)
+    bad = failing_sig(s, "com.", f"{ZONE} 3600 IN DS 4242 15 2 {'AB' * 32}")
+    body = root_range({"com.": ("ns.nic.com.", "127.7.1.1", "ds")}, s)
+    c = "SIG com."
+    body += range_(0, 1000, ["127.7.1.1"], [
+        Entry("com. NS", answer=["com. 86400 IN NS ns.nic.com.", c],
+              additional=["ns.nic.com. 86400 IN A 127.7.1.1"]),
+        Entry("ns.nic.com. A", answer=["ns.nic.com. 86400 IN A 127.7.1.1", c]),
+        Entry("com. DNSKEY", answer=[s.dnskey_line("com."), c]),
+        Entry(f"{ZONE} DS", answer=[ds_line, bad]),
+        sub(f"{ZONE} NS", authority=[f"{ZONE} 3600 IN NS {NS}", ds_line, bad],
+            additional=[f"{NS} 3600 IN A {ADDR}"]),
+        catch_all("QR AA NXDOMAIN", authority=[soa("com.", "ns.nic.com.")]),
+    ], s, "ns.nic.com.: com.; example.com.'s DS comes with an RRSIG made over another DS")
+    body += signed_www(s)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_ds_bad_signature", [
+        "RFC 4035 §5.2: the DS RRset must be authenticated by the parent's key before it",
+        "authenticates the child's DNSKEY; a DS whose only RRSIG fails (from the referral and",
+        "from the DS question alike) leaves the child bogus: SERVFAIL."],
+        "A DS RRset whose signature fails: SERVFAIL", s, body)
+
+
+def owner_case_differs() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.55"
+    upper = "WWW.Example.COM. 3600 IN A 192.0.2.55"
+    sig = s.sign(ZONE, [line])
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[upper, "WWW.Example.COM." + sig[len(
+            "www.example.com."):]]),
+    ], "ns.example.com.: example.com.; it answers with the owner name in other case",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", [line, sig],
+                match="opcode qname qtype rcode flags")
+    write("val2_owner_name_case", [
+        "RFC 4034 §6.2 and RFC 4035 §5.3.2: signatures are checked over the canonical form,",
+        "owner names in lower case; an answer whose owner comes in other letter case (RFC 4343",
+        "§3) verifies all the same: AD."],
+        "An owner name in other case still validates", s, body)
+
+
+def nsec_ent_nodata() -> None:
+    s = Signer()
+    apex = nsec(ZONE, "host.ent.example.com.", "NS SOA RRSIG NSEC DNSKEY")
+    body = path(s) + zone_server(s, [
+        Entry("ent.example.com. A", authority=[SOA, Z, *apex]),
+    ], "ns.example.com.: example.com., NSEC; ent.example.com. is an empty non-terminal "
+       "(host.ent.example.com. exists)", apex_proof=apex)
+    body += ask(10, "ent.example.com. A", "QR RD RA AD DO NOERROR")
+    write("val2_nsec_ent_nodata", [
+        "RFC 4035 §3.1.3.2/§5.4 and RFC 4592 §2.2.2: an empty non-terminal has no NSEC of its",
+        "own; the NSEC whose span covers it and whose next name lies below it proves the name",
+        "exists without data (Unbound's nsec_proves_nodata, empty non-terminal): NODATA, AD."],
+        "An empty non-terminal proven by a covering NSEC: secure NODATA", s, body)
+
+
+def bogus_nsec_in_positive() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.56"
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[line, Z], authority=[
+            "www.example.com. 3600 IN NSEC zz.example.com. A RRSIG NSEC",
+            failing_sig(s, ZONE, "www.example.com. 3600 IN NSEC zz.example.com. MX RRSIG "
+                        "NSEC")]),
+    ], "ns.example.com.: example.com.; www's answer carries an NSEC whose RRSIG fails",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_positive_with_bogus_authority", [
+        "RFC 4035 §5: the validator checks every signed RRset of the response; Unbound's",
+        "validate_msg_signatures: 'If anything in the authority section fails to be secure,",
+        "we have a bad message': a positive answer with a failing NSEC beside it is bogus."],
+        "A positive answer with a bogus authority RRset: SERVFAIL", s, body)
+
+
+def ds_query_below_signed_cut() -> None:
+    s = Signer()
+    subzone, sub_ns = "sub.example.com.", "ns.sub.example.com."
+    zz = f"SIG {subzone}"
+    sub_soa = soa(subzone, sub_ns)
+    sub_apex = [f"{subzone} 3600 IN NSEC {sub_ns} NS SOA RRSIG NSEC DNSKEY", zz]
+    www_nsec = [f"www.{subzone} 3600 IN NSEC {subzone} A RRSIG NSEC", zz]
+    body = path(s) + zone_server(s, [
+        Entry(f"{subzone} DS", answer=[s.ds_line(subzone), Z]),
+        sub(f"{subzone} NS", authority=[f"{subzone} 3600 IN NS {sub_ns}", s.ds_line(subzone),
+                                        Z], additional=[f"{sub_ns} 3600 IN A {SUB_ADDR}"]),
+    ], "ns.example.com.: example.com.; sub.example.com. is delegated with a DS",
+        apex_proof=APEX_NSEC)
+    body += zone_server(s, [
+        Entry(f"www.{subzone} DS", authority=[sub_soa, zz, *www_nsec]),
+    ], "ns.sub.example.com.: sub.example.com., signed, NSEC", addr=SUB_ADDR, zone=subzone,
+        ns=sub_ns, apex_proof=sub_apex)
+    body += ask(10, f"www.{subzone} DS", "QR RD RA AD DO NOERROR")
+    write("val2_ds_query_below_signed_cut", [
+        "RFC 4035 §3.1.4.1/§5.4: a DS question for a name inside a signed child zone (no cut",
+        "at it) is answered by the child, a NODATA proven by the child's NSEC at the name",
+        "(no DS, no NS); validated with the child's keys: AD."],
+        "DS question for a name below a signed cut: secure NODATA", s, body)
+
+
+def dnskey_query_not_apex() -> None:
+    s = Signer()
+    www_nsec = nsec("www.example.com.", ZONE, "A RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=["www.example.com. 3600 IN A 192.0.2.57", Z]),
+        Entry("www.example.com. DNSKEY", authority=[SOA, Z, *www_nsec]),
+    ], "ns.example.com.: example.com., NSEC", apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. DNSKEY", "QR RD RA AD DO NOERROR")
+    write("val2_dnskey_query_not_apex", [
+        "RFC 4035 §5.4: a DNSKEY question for a name that is no zone apex is a NODATA like",
+        "any other type, proven by the NSEC at the name (no DNSKEY in its bitmap): AD."],
+        "DNSKEY question for a name below the apex: secure NODATA", s, body)
+
+
+def nsec3_referral_insecure() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                              "sub.example.com.": "NS"})
+    proof = unique([chain.match("sub.example.com.")])
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", authority=[SOA, Z, *proof]),
+        sub_delegation(proof),
+    ], "ns.example.com.: example.com., NSEC3 (no opt-out); sub.example.com. is delegated "
+       "without DS", apex_proof=unique([chain.match(ZONE)]))
+    body += unsigned_sub([Entry("www.sub.example.com. A",
+                                answer=["www.sub.example.com. 3600 IN A 192.0.2.59"])])
+    body += ask(10, "www.sub.example.com. A", "QR RD RA DO NOERROR",
+                ["www.sub.example.com. 3600 IN A 192.0.2.59"])
+    write("val2_nsec3_referral_insecure", [
+        "RFC 5155 §8.6/§8.9: a referral whose NSEC3 matches the delegation, with NS and",
+        "without DS in its bitmap, proves an insecure delegation; the child's unsigned answer",
+        "is insecure: NOERROR, no AD."],
+        "An NSEC3-proven insecure delegation (no opt-out): insecure answer", s, body)
+
+
+def unsigned_sub(entries: list[Entry | str]) -> str:
+    return range_(0, 1000, [SUB_ADDR], [
+        *entries,
+        Entry("sub.example.com. NS", answer=["sub.example.com. 3600 IN NS ns.sub.example.com."]),
+        Entry("ns.sub.example.com. A", answer=[f"ns.sub.example.com. 3600 IN A {SUB_ADDR}"]),
+        sub("sub.example.com. A", "QR AA NOERROR", authority=[
+            "sub.example.com. 3600 IN SOA ns.sub.example.com. h.sub.example.com. 1 2 3 4 300"]),
+    ], comment="ns.sub.example.com.: sub.example.com., unsigned")
+
+
+def wildcard_but_name_exists() -> None:
+    s = Signer()
+    answer = ["x.w.example.com. 3600 IN A 192.0.2.60", "SIG example.com. *.w.example.com."]
+    body = path(s) + zone_server(s, [
+        Entry("x.w.example.com. A", answer=answer,
+              authority=nsec("x.w.example.com.", "www.example.com.", "TXT RRSIG NSEC")),
+    ], "ns.example.com.: example.com., NSEC; x.w.example.com. exists (TXT) but the A comes "
+       "as a wildcard expansion", apex_proof=APEX_NSEC)
+    body += ask(10, "x.w.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_wildcard_answer_name_exists", [
+        "RFC 4035 §5.3.4: a wildcard expansion needs an NSEC proving the query name does not",
+        "exist; an NSEC owned by the name itself proves it does, so no wildcard could have",
+        "been expanded: bogus, SERVFAIL (Unbound's val_nsec_proves_positive_wildcard)."],
+        "A wildcard expansion for a name that exists is bogus", s, body)
+
+
 def main() -> None:
     for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
                   cname_to_nodata_same_zone, dname_secure_to_bogus,
@@ -499,7 +777,11 @@ def main() -> None:
                   nxdomain_cached, ds_nodata_cached, insecure_proof_reused,
                   anchor_dnskey_nxdomain, anchor_below_insecure_delegation,
                   signer_outside_zone, ede_expired, ede_not_yet_valid, ede_dnskey_missing,
-                  ede_bad_signature):
+                  ede_bad_signature, keytag_collision, ds_for_zsk_without_sep,
+                  dnskey_two_sigs_one_bad, dnskey_sig_expired, ds_bad_signature,
+                  owner_case_differs, nsec_ent_nodata, bogus_nsec_in_positive,
+                  ds_query_below_signed_cut, dnskey_query_not_apex,
+                  nsec3_referral_insecure, wildcard_but_name_exists):
         build()
 
 
