@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 import dns.dnssec
+import dns.name
 import dns.rdata
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -769,6 +770,233 @@ def wildcard_but_name_exists() -> None:
         "A wildcard expansion for a name that exists is bogus", s, body)
 
 
+# -- third batch: algorithms, digests, wrap-around denials, skew, harden-dnssec-stripped ------
+
+def ecdsa_key() -> tuple[ec.EllipticCurvePrivateKey, dns.rdata.Rdata]:
+    private = ec.generate_private_key(ec.SECP256R1())
+    return private, dns.dnssec.make_dnskey(private.public_key(),
+                                           dns.dnssec.Algorithm.ECDSAP256SHA256, flags=257)
+
+
+def two_algorithm_zone_one_signs_data() -> None:
+    s = Signer()
+    ed_private, ed = s.key(ZONE)
+    p256 = ecdsa_key()
+    p256_ds = dns.dnssec.make_ds(dns.name.from_text(ZONE), p256[1], "SHA256")
+    keys = [s.dnskey_line(ZONE), f"{ZONE} 3600 IN DNSKEY {p256[1].to_text()}"]
+    body = path(s, [s.ds_line(ZONE), f"{ZONE} 3600 IN DS {p256_ds.to_text()}"])
+    line = "www.example.com. 3600 IN A 192.0.2.61"
+    a = [line, sign_with(ed_private, ed, ZONE, [line])]
+    body += keyed_zone(s, [p256], s.key(ZONE), [Entry("www.example.com. A", answer=a)],
+                       "ns.example.com.: example.com. with an Ed25519 and an ECDSA P-256 key "
+                       "(both in the DS, both sign the DNSKEY set); www is signed by Ed25519 "
+                       "only", dnskey_sigs=[sign_with(ed_private, ed, ZONE, keys),
+                                            sign_with(p256[0], p256[1], ZONE, keys)])
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", a, s)
+    write("val2_two_algorithms_data_signed_by_one", [
+        "RFC 6840 §5.11: 'A validator SHOULD accept any single valid path'; unbound.conf(5)",
+        "harden-algo-downgrade (default no: 'allows the weakest algorithm to validate the",
+        "zone'): the zone has keys of two algorithms, www is signed by one of them: AD."],
+        "A zone with two algorithms, data signed by one: secure by default", s, body)
+
+
+def nsec3_upper_case_owner() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A"})
+    denial = [chain.match(ZONE), chain.cover("nothere.example.com."),
+              chain.cover("*.example.com.")]
+    upper = [line.split(".", 1)[0].upper() + "." + line.split(".", 1)[1]
+             for line in dict.fromkeys(denial)]
+    body = path(s) + zone_server(s, [
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN",
+              authority=[SOA, Z, *unique(upper)]),
+    ], "ns.example.com.: example.com., NSEC3; the owner names' hashes come in upper case",
+        apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, "nothere.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    write("val2_nsec3_owner_upper_case", [
+        "RFC 5155 §3 (the hashed owner is Base32hex, whose 'letters are case-insensitive',",
+        "RFC 4648 §7) and RFC 4343: an NSEC3 owner label in upper case names the same hash;",
+        "the name error proof holds: NXDOMAIN, AD."],
+        "NSEC3 owner hashes in upper case still prove the name error", s, body)
+
+
+def name_hashing_outside(chain: Nsec3Chain, parent: str) -> str:
+    """A name below ``parent`` whose hash sorts after every hash of the chain (the last
+    NSEC3, wrapping around to the first, covers it)."""
+    top = max(chain._hash(n) for n in chain.nodes)
+    for i in range(10000):
+        name = f"n{i}.{parent}"
+        if chain._hash(name) > top and chain._hash(f"*.{parent}") != chain._hash(name):
+            return name
+    raise AssertionError("no name hashes after the chain")
+
+
+def nsec3_wraparound_nxdomain() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                              "www.example.com.": "A"})
+    name = name_hashing_outside(chain, ZONE)
+    denial = [chain.match(ZONE), chain.cover(name), chain.cover("*.example.com.")]
+    body = path(s) + zone_server(s, [
+        Entry(f"{name} A", reply="QR AA NXDOMAIN", authority=[SOA, Z, *unique(denial)]),
+    ], f"ns.example.com.: example.com., NSEC3; {name}'s hash sorts after the last NSEC3 "
+       "owner", apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, f"{name} A", "QR RD RA AD DO NXDOMAIN")
+    write("val2_nsec3_wraparound_cover", [
+        "RFC 5155 §3.1.7/§8.3: the last NSEC3 of the chain names the first as its next hashed",
+        "owner, and covers the hashes after its own and before the first; a name error whose",
+        "next closer name hashes there is proven: NXDOMAIN, AD."],
+        "The last NSEC3 (wrapping around) covers a name: secure NXDOMAIN", s, body)
+
+
+def nsec_wraparound_nxdomain() -> None:
+    s = Signer()
+    last = nsec("www.example.com.", ZONE, "A RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("zzz.example.com. A", reply="QR AA NXDOMAIN", authority=[SOA, Z, *last,
+                                                                      *APEX_NSEC]),
+    ], "ns.example.com.: example.com., NSEC; www.example.com. is the last name",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "zzz.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    write("val2_nsec_last_covers_to_apex", [
+        "RFC 4034 §4.1.1: 'The value of the Next Domain Name field in the last NSEC record in",
+        "the zone is the name of the zone apex'; the last NSEC covers every name after its",
+        "owner: zzz.example.com.'s name error is proven (with the apex NSEC denying the",
+        "wildcard): NXDOMAIN, AD."],
+        "The last NSEC (next name the apex) covers a name: secure NXDOMAIN", s, body)
+
+
+def unsigned_dname() -> None:
+    s = Signer()
+    answer = ["alias.example.com. 300 IN DNAME target.example.com.",
+              "www.alias.example.com. 300 IN CNAME www.target.example.com.",
+              "www.target.example.com. 3600 IN A 192.0.2.62", Z]
+    body = path(s) + zone_server(s, [
+        Entry("www.alias.example.com. A", answer=answer),
+        Entry("www.target.example.com. A", answer=answer[2:]),
+    ], "ns.example.com.: example.com.; alias DNAME target.example.com. without RRSIG",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "www.alias.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_dname_unsigned_in_signed_zone", [
+        "RFC 6672 §5.3.1 / RFC 4035 §5: the DNAME is signed data of its zone and the",
+        "synthesised CNAME is trusted only through it; a DNAME of a signed zone without",
+        "RRSIG is bogus, and so is the answer: SERVFAIL."],
+        "An unsigned DNAME in a signed zone: SERVFAIL", s, body)
+
+
+def skew_window(name: str, inception: int, expiration: int, what: str, secure_: bool,
+                cite: list[str], title: str, extra: list[str] | None = None) -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.63"
+    sig = sig_at(s, ZONE, line, inception, expiration)
+    body = path(s) + zone_server(s, [Entry("www.example.com. A", answer=[line, sig])],
+                                 f"ns.example.com.: example.com.; www's only RRSIG {what}",
+                                 apex_proof=APEX_NSEC)
+    if secure_:
+        body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", [line, sig])
+    else:
+        body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write(name, cite, title, s, body, extra)
+
+
+SKEW_DOC = ["unbound.conf(5) val-sig-skew-min/-max: 'A value of 10% of the signature lifetime",
+            "(expiration - inception) is used, capped by this setting' (3600 and 86400 by",
+            "default); RFC 6781 §4.4.2.1 (clock skew)."]
+
+
+def skew_expired() -> None:
+    skew_window("val2_sig_skew_expired_within", now() - 60 * DAY, now() - 2 * 3600,
+                "expired two hours ago (lifetime 60 days)", True, [
+                    *SKEW_DOC,
+                    "A signature expired two hours ago, its lifetime 60 days, is within the",
+                    "skew (10% = 6 days, capped to 24 hours): AD."],
+                "A signature just expired is still valid within the clock skew")
+
+
+def skew_inception() -> None:
+    skew_window("val2_sig_skew_inception_within", now() + 2 * 3600, now() + 60 * DAY,
+                "is valid from two hours from now (lifetime 60 days)", True, [
+                    *SKEW_DOC,
+                    "A signature whose inception is two hours ahead, its lifetime 60 days, is",
+                    "within the skew (capped to 24 hours): AD."],
+                "A signature valid from soon is valid within the clock skew")
+
+
+def skew_max_lowered() -> None:
+    skew_window("val2_sig_skew_max_lowered", now() - 60 * DAY, now() - 2 * 3600,
+                "expired two hours ago (lifetime 60 days)", False, [
+                    *SKEW_DOC,
+                    "With val-sig-skew-min: 60 and val-sig-skew-max: 600 the skew is ten",
+                    "minutes; a signature expired two hours ago is bogus: SERVFAIL."],
+                "val-sig-skew-max lowered: a signature expired two hours ago is bogus",
+                extra=["val-sig-skew-min: 60", "val-sig-skew-max: 600"])
+
+
+def stripped_dnskey_not_hardened() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.64"
+    body = path(s) + range_(0, 1000, [ADDR], [
+        Entry(f"{ZONE} DNSKEY", authority=[SOA]),
+        Entry(f"{ZONE} NS", answer=[f"{ZONE} 3600 IN NS {NS}"]),
+        Entry(f"{NS} A", answer=[f"{NS} 3600 IN A {ADDR}"]),
+        Entry("www.example.com. A", answer=[line]),
+    ], s, "ns.example.com.: example.com. (anchored) serves no DNSSEC data at all")
+    body += ask(10, "www.example.com. A", "QR RD RA DO NOERROR", [line])
+    write("val2_stripped_not_hardened_insecure", [
+        "unbound.conf(5) harden-dnssec-stripped: 'If turned off, and no DNSSEC data is",
+        "received (or the DNSKEY data fails to validate), then the zone is made insecure,",
+        "this behaves like there is no trust anchor.'  (Unbound's primeResponseToKE: a trust",
+        "anchor that cannot be primed is a null key unless hardened.)  With it off, the",
+        "anchored zone whose server strips every DNSSEC record is insecure: NOERROR, the",
+        "data, no AD."],
+        "harden-dnssec-stripped: no, stripped anchored zone: insecure", s, body,
+        extra=["harden-dnssec-stripped: no", f'trust-anchor: "{s.ds_line(ZONE)}"'],
+        root_anchor=False)
+
+
+def bad_dnskey_not_hardened() -> None:
+    s = Signer()
+    key_line = s.dnskey_line(ZONE)
+    line = "www.example.com. 3600 IN A 192.0.2.65"
+    body = path(s) + keyed_zone(s, [], s.key(ZONE), [
+        Entry("www.example.com. A", answer=[line, Z]),
+    ], "ns.example.com.: example.com.; the DNSKEY set's RRSIG expired ten days ago",
+        dnskey_sigs=[sig_at(s, ZONE, key_line, now() - 40 * DAY, now() - 10 * DAY)])
+    body += ask(10, "www.example.com. A", "QR RD RA DO NOERROR", [line],
+                match="opcode qname qtype rcode flags")
+    write("val2_bad_dnskey_not_hardened_insecure", [
+        "unbound.conf(5) harden-dnssec-stripped: 'If turned off, and no DNSSEC data is",
+        "received (or the DNSKEY data fails to validate), then the zone is made insecure'.",
+        "With it off, the anchored zone's DNSKEY set whose only signature expired cannot",
+        "be primed (Unbound's primeResponseToKE) and the zone is insecure: NOERROR, no AD."],
+        "harden-dnssec-stripped: no, DNSKEY failing: insecure", s, body,
+        extra=["harden-dnssec-stripped: no", f'trust-anchor: "{s.ds_line(ZONE)}"'],
+        root_anchor=False)
+
+
+def ds_digest(digest: str, name: str, cite: list[str], title: str) -> None:
+    s = Signer()
+    ds = dns.dnssec.make_ds(dns.name.from_text(ZONE), s.key(ZONE)[1], digest, validating=True)
+    body = path(s, [f"{ZONE} 3600 IN DS {ds.to_text()}"]) + signed_www(s)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.example.com. 3600 IN A 192.0.2.12", Z], s)
+    write(name, cite, title, s, body)
+
+
+def ds_sha384() -> None:
+    ds_digest("SHA384", "val2_ds_sha384_only", [
+        "RFC 6605 §2 / RFC 8624 §3.3 (SHA-384, digest type 4, MAY/RECOMMENDED to validate):",
+        "a DS set with only a SHA-384 digest of the key authenticates it: AD."],
+        "A SHA-384 DS authenticates the key")
+
+
+def ds_sha1_only() -> None:
+    ds_digest("SHA1", "val2_ds_sha1_only", [
+        "RFC 4034 §5.1.4 / RFC 8624 §3.3 (SHA-1 DS: MUST validate): a DS set with only a",
+        "SHA-1 digest of the key authenticates it (Unbound validates SHA-1 DS): AD."],
+        "A SHA-1-only DS authenticates the key")
+
+
 def main() -> None:
     for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
                   cname_to_nodata_same_zone, dname_secure_to_bogus,
@@ -781,7 +1009,12 @@ def main() -> None:
                   dnskey_two_sigs_one_bad, dnskey_sig_expired, ds_bad_signature,
                   owner_case_differs, nsec_ent_nodata, bogus_nsec_in_positive,
                   ds_query_below_signed_cut, dnskey_query_not_apex,
-                  nsec3_referral_insecure, wildcard_but_name_exists):
+                  nsec3_referral_insecure, wildcard_but_name_exists,
+                  two_algorithm_zone_one_signs_data, nsec3_upper_case_owner,
+                  nsec3_wraparound_nxdomain, nsec_wraparound_nxdomain, unsigned_dname,
+                  skew_expired, skew_inception, skew_max_lowered,
+                  stripped_dnskey_not_hardened, bad_dnskey_not_hardened, ds_sha384,
+                  ds_sha1_only):
         build()
 
 
