@@ -997,6 +997,97 @@ def ds_sha1_only() -> None:
         "A SHA-1-only DS authenticates the key")
 
 
+# -- fourth batch: more of the message checked, serial-number time, opt-out DS NODATA -------
+
+def positive_unsigned_soa() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.66"
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[line, Z], authority=[SOA]),
+    ], "ns.example.com.: example.com.; www's answer carries the zone's SOA without RRSIG",
+        apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_positive_with_unsigned_soa", [
+        "RFC 4035 §5 and Unbound's validate_msg_signatures ('If anything in the authority",
+        "section fails to be secure, we have a bad message'; only unsigned NS RRsets are",
+        "removed first, remove_spurious_authority): a positive answer of a signed zone with",
+        "an unsigned SOA beside it is bogus: SERVFAIL (as Unbound 1.17.1 answers it)."],
+        "A positive answer with an unsigned SOA in the authority section: SERVFAIL", s, body)
+
+
+def serial_arithmetic_window() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.67"
+    sig = sig_at(s, ZONE, line, now() - 30 * DAY, now() + 2**31 + 10 * DAY)
+    body = path(s) + zone_server(s, [Entry("www.example.com. A", answer=[line, sig])],
+                                 "ns.example.com.: example.com.; www's RRSIG expires more "
+                                 "than 2^31 seconds after its inception", apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_rrsig_window_serial_arithmetic", [
+        "RFC 4034 §3.1.5: 'all comparisons involving these fields MUST use \"Serial number",
+        "arithmetic\", as defined in [RFC1982]'; an Expiration more than 2^31 seconds after",
+        "the Inception is, in serial arithmetic, before it (Unbound's check_dates,",
+        "compare_1982: 'inception after expiration'): bogus, SERVFAIL."],
+        "An RRSIG window longer than 2^31 seconds is inverted in serial arithmetic", s, body)
+
+
+def ds_nodata_optout() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A"}, flags=1)
+    proof = unique([chain.match(ZONE), chain.cover("sub.example.com.")])
+    body = path(s) + zone_server(s, [
+        Entry("sub.example.com. DS", authority=[SOA, Z, *proof]),
+    ], "ns.example.com.: example.com., NSEC3 with opt-out; sub.example.com. (an unsigned "
+       "delegation) has no NSEC3", apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, "sub.example.com. DS", "QR RD RA DO NOERROR")
+    write("val2_ds_nodata_optout_no_ad", [
+        "RFC 5155 §8.6 (erratum 3441) and §6: a DS NODATA whose next closer name is covered by",
+        "an opt-out NSEC3 proves only an insecure delegation, not the absence of a signed",
+        "one: the NODATA is insecure, NOERROR without AD."],
+        "A DS NODATA proven by an opt-out NSEC3: no AD", s, body)
+
+
+def root_dnskey_question() -> None:
+    s = Signer()
+    body = path(s) + signed_www(s)
+    body += ask(10, ". DNSKEY", "QR RD RA AD DO NOERROR", [s.dnskey_line(".", 86400).replace(
+        " 86400 ", " 3600 ", 1), "SIG ."], s, match="opcode qname qtype rcode flags")
+    write("val2_root_dnskey_question", [
+        "RFC 4035 §5 and unbound.conf(5) trust-anchor: the DNSKEY RRset at the trust anchor,",
+        "authenticated by the anchor's DS and self-signed, is secure when asked for: AD."],
+        "The anchored root's DNSKEY RRset asked for: secure", s, body)
+
+
+def rrsig_covers_other_type() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.68"
+    txt_sig = s.sign(ZONE, ['www.example.com. 3600 IN TXT "other"'])
+    body = path(s) + zone_server(s, [Entry("www.example.com. A", answer=[line, txt_sig])],
+                                 "ns.example.com.: example.com.; www's A comes with the RRSIG "
+                                 "over its TXT only", apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_rrsig_covers_other_type", [
+        "RFC 4035 §5.3.1: 'The RRSIG RR's Type Covered field MUST equal the RRset's type'; an",
+        "A RRset whose only RRSIG covers TXT has no signature: bogus, SERVFAIL."],
+        "An RRSIG covering another type does not sign the RRset", s, body)
+
+
+def any_one_rrset_bogus() -> None:
+    s = Signer()
+    a_line = "www.example.com. 3600 IN A 192.0.2.69"
+    txt_line = 'www.example.com. 3600 IN TXT "tampered"'
+    answer = [a_line, Z, txt_line,
+              failing_sig(s, ZONE, 'www.example.com. 3600 IN TXT "signed"')]
+    body = path(s) + zone_server(s, [Entry("www.example.com. ANY", answer=answer)],
+                                 "ns.example.com.: example.com.; www ANY: the A is signed, the "
+                                 "TXT's RRSIG fails", apex_proof=APEX_NSEC)
+    body += ask(10, "www.example.com. ANY", "QR RD RA DO SERVFAIL")
+    write("val2_any_one_rrset_bogus", [
+        "RFC 4035 §5: every RRset of an ANY answer is validated; one failing makes the answer",
+        "bogus: SERVFAIL."],
+        "An ANY answer with one bogus RRset: SERVFAIL", s, body)
+
+
 def main() -> None:
     for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
                   cname_to_nodata_same_zone, dname_secure_to_bogus,
@@ -1014,7 +1105,9 @@ def main() -> None:
                   nsec3_wraparound_nxdomain, nsec_wraparound_nxdomain, unsigned_dname,
                   skew_expired, skew_inception, skew_max_lowered,
                   stripped_dnskey_not_hardened, bad_dnskey_not_hardened, ds_sha384,
-                  ds_sha1_only):
+                  ds_sha1_only, positive_unsigned_soa,
+                  serial_arithmetic_window, ds_nodata_optout, root_dnskey_question,
+                  rrsig_covers_other_type, any_one_rrset_bogus):
         build()
 
 
