@@ -174,8 +174,10 @@ def ds_of_referral(response: dns.message.Message,
 
 def denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:
     """NSEC/NSEC3 (and their RRSIGs) in a positive answer's authority section: the proof that
-    a wildcard was expanded (RFC 4035 §3.1.3.3), kept for the validator."""
-    kinds = (T.NSEC, T.NSEC3)
+    a wildcard was expanded (RFC 4035 §3.1.3.3), kept for the validator; and the SOA, which
+    the validator checks too (Unbound's validate_msg_signatures: every authority RRset but
+    an unsigned NS must be secure)."""
+    kinds = (T.NSEC, T.NSEC3, T.SOA)
     return [
         r
         for r in response.authority
