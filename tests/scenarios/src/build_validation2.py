@@ -1088,6 +1088,120 @@ def any_one_rrset_bogus() -> None:
         "An ANY answer with one bogus RRset: SERVFAIL", s, body)
 
 
+# -- fifth batch: opt-out beside positive proofs, DNAME in NSEC, DS key tags, key TTL 0 ------
+
+def nsec3_optout_wildcard_answer() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A", "w.example.com.": "",
+                              "*.w.example.com.": "A"}, flags=1)
+    answer = ["x.w.example.com. 3600 IN A 192.0.2.71", "SIG example.com. *.w.example.com."]
+    body = path(s) + zone_server(s, [
+        Entry("x.w.example.com. A", answer=answer,
+              authority=unique([chain.cover("x.w.example.com.")])),
+    ], "ns.example.com.: example.com., NSEC3 with opt-out; *.w.example.com. A",
+        apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, "x.w.example.com. A", "QR RD RA DO NOERROR", answer, s)
+    write("val2_nsec3_optout_wildcard_answer", [
+        "RFC 5155 §8.8 and §9.2: a wildcard answer needs an NSEC3 covering the next closer",
+        "name; an opt-out NSEC3 covering it cannot rule out an unsigned delegation there, so",
+        "the expansion is not proven secure: the answer is insecure, NOERROR without AD (as",
+        "Unbound 1.17.1 answers it)."],
+        "A wildcard answer whose next closer name is covered by opt-out: insecure", s, body)
+
+
+def nsec3_optout_matching_nodata() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A",
+                              "www.example.com.": "A"}, flags=1)
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. TXT", authority=[SOA, Z,
+                                                 *unique([chain.match("www.example.com.")])]),
+    ], "ns.example.com.: example.com., NSEC3 with opt-out; www has A only",
+        apex_proof=unique([chain.match(ZONE)]))
+    body += ask(10, "www.example.com. TXT", "QR RD RA AD DO NOERROR")
+    write("val2_nsec3_optout_matching_nodata", [
+        "RFC 5155 §8.5: a NODATA is proven by the NSEC3 matching the name, its bitmap without",
+        "the type; the Opt-Out flag matters only for covering records (§8.6): secure, AD."],
+        "A NODATA proven by a matching NSEC3 with the Opt-Out flag: secure", s, body)
+
+
+def nxdomain_below_dname() -> None:
+    s = Signer()
+    dname_nsec = nsec("alias.example.com.", NS, "DNAME RRSIG NSEC")
+    apex = nsec(ZONE, "alias.example.com.", "NS SOA RRSIG NSEC DNSKEY")
+    body = path(s) + zone_server(s, [
+        Entry("x.alias.example.com. A", reply="QR AA NXDOMAIN",
+              authority=[SOA, Z, *dname_nsec, *apex]),
+    ], "ns.example.com.: example.com., NSEC; alias.example.com. is a DNAME; its server "
+       "answers a name below it NXDOMAIN, with the DNAME's NSEC", apex_proof=apex)
+    body += ask(10, "x.alias.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_nxdomain_below_dname_nsec", [
+        "RFC 6672 §5.3.2 and RFC 4035 §5.4: names below a DNAME are redirected, so an NSEC",
+        "owned by the DNAME cannot prove they do not exist (Unbound's",
+        "val_nsec_proves_name_error: no name error below a DNAME): bogus, SERVFAIL."],
+        "An NXDOMAIN below a DNAME, proven by the DNAME's NSEC: SERVFAIL", s, body)
+
+
+def ds_wrong_key_tag() -> None:
+    s = Signer()
+    words = s.ds_line(ZONE).split()
+    words[4] = str((int(words[4]) + 1) % 65536)  # the digest is right, the key tag is not
+    body = path(s, [" ".join(words)]) + signed_www(s)
+    body += ask(10, "www.example.com. A", "QR RD RA DO SERVFAIL")
+    write("val2_ds_wrong_key_tag", [
+        "RFC 4035 §5.2: a DS authenticates the DNSKEY whose owner, algorithm, key tag and",
+        "digest it matches; a DS with the right digest but another key tag matches no key",
+        "(Unbound's verify_dnskeys_with_ds_rr compares the tag first): bogus, SERVFAIL."],
+        "A DS whose key tag is wrong matches no key: SERVFAIL", s, body)
+
+
+def ds_two_one_matching() -> None:
+    s = Signer()
+    real = s.ds_line(ZONE).split()
+    stray = " ".join(real[:4] + ["4242", real[5], real[6], "AB" * 32])
+    body = path(s, [stray, s.ds_line(ZONE)]) + signed_www(s)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.example.com. 3600 IN A 192.0.2.12", Z], s)
+    write("val2_ds_set_one_matching", [
+        "RFC 4035 §5.2: the DNSKEY RRset is authenticated when one DS of the set matches a",
+        "key that signs it; a second DS (same algorithm and digest type) for a key not",
+        "published does not matter: AD."],
+        "A DS set with a stray DS beside the matching one: secure", s, body)
+
+
+def unknown_algorithm_key_beside() -> None:
+    s = Signer()
+    ksk_private, ksk = s.key(ZONE)
+    stray = f"{ZONE} 3600 IN DNSKEY 256 3 253 {'AAEC' * 8}"
+    keys = [s.dnskey_line(ZONE), stray]
+    line = "www.example.com. 3600 IN A 192.0.2.72"
+    a = [line, sign_with(ksk_private, ksk, ZONE, [line])]
+    body = path(s) + keyed_zone(s, [], s.key(ZONE), [Entry("www.example.com. A", answer=a)],
+                                "ns.example.com.: example.com.; its DNSKEY set also holds a "
+                                "key of a private algorithm (253)",
+                                dnskey_sigs=[sign_with(ksk_private, ksk, ZONE, keys)])
+    body = body.replace(f"{s.dnskey_line(ZONE)}\n", f"{s.dnskey_line(ZONE)}\n{stray}\n", 1)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR", a, s)
+    write("val2_unknown_algorithm_key_beside", [
+        "RFC 4035 §5.2 and RFC 6840 §5.2: keys of algorithms the validator does not know are",
+        "ignored; the DNSKEY set authenticated by the DS's key, the data signed by it: AD."],
+        "A DNSKEY of an unknown algorithm beside the zone's key: secure", s, body)
+
+
+def root_anchor_sha1() -> None:
+    s = Signer()
+    ds1 = dns.dnssec.make_ds(dns.name.root, s.key(".")[1], "SHA1", validating=True)
+    body = path(s) + signed_www(s)
+    body += ask(10, "www.example.com. A", "QR RD RA AD DO NOERROR",
+                ["www.example.com. 3600 IN A 192.0.2.12", Z], s)
+    write("val2_anchor_ds_sha1", [
+        "unbound.conf(5) trust-anchor ('a DS or DNSKEY RR') and RFC 4034 §5.1.4 / RFC 8624",
+        "§3.3 (SHA-1 DS: MUST validate): a root anchor given as a SHA-1 DS authenticates the",
+        "root's key: AD."],
+        "A trust anchor given as a SHA-1 DS: secure", s, body,
+        extra=[f'trust-anchor: ". 3600 IN DS {ds1.to_text()}"'], root_anchor=False)
+
+
 def main() -> None:
     for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
                   cname_to_nodata_same_zone, dname_secure_to_bogus,
@@ -1107,7 +1221,10 @@ def main() -> None:
                   stripped_dnskey_not_hardened, bad_dnskey_not_hardened, ds_sha384,
                   ds_sha1_only, positive_unsigned_soa,
                   serial_arithmetic_window, ds_nodata_optout, root_dnskey_question,
-                  rrsig_covers_other_type, any_one_rrset_bogus):
+                  rrsig_covers_other_type, any_one_rrset_bogus, nsec3_optout_wildcard_answer,
+                  nsec3_optout_matching_nodata, nxdomain_below_dname, ds_wrong_key_tag,
+                  ds_two_one_matching, unknown_algorithm_key_beside,
+                  root_anchor_sha1):
         build()
 
 
