@@ -1202,6 +1202,69 @@ def root_anchor_sha1() -> None:
         extra=[f'trust-anchor: ". 3600 IN DS {ds1.to_text()}"'], root_anchor=False)
 
 
+# -- sixth batch: wildcard links of chains across zones, NSEC beside NSEC3 ------------------
+
+def wildcard_cname_to_other_zone() -> None:
+    s = Signer()
+    cname = ["x.w.example.com. 3600 IN CNAME www.example.net.",
+             "SIG example.com. *.w.example.com."]
+    target = ["www.example.net. 3600 IN A 192.0.2.81", N]
+    wild = nsec("*.w.example.com.", "www.example.com.", "CNAME RRSIG NSEC")
+    body = three_zones(s) + zone_server(s, [
+        Entry("x.w.example.com. A", answer=cname, authority=wild),
+    ], "ns.example.com.: example.com., NSEC; *.w.example.com. is a CNAME to example.net.",
+        apex_proof=APEX_NSEC)
+    body += net_server(s, [Entry("www.example.net. A", answer=target)],
+                       "ns.example.net.: example.net., signed")
+    body += ask(10, "x.w.example.com. A", "QR RD RA AD DO NOERROR", [*cname, *target], s)
+    write("val2_wildcard_cname_to_other_zone", [
+        "RFC 4035 §5.3.4: the CNAME expanded from a wildcard is proven by the NSEC its own",
+        "zone sent with it (Unbound's iterator keeps a wildcard CNAME's NSECs beside it while",
+        "the chain goes on in another zone); the target validated in its zone: AD."],
+        "A wildcard CNAME into another signed zone: its proof stays with it", s, body)
+
+
+def wildcard_cname_two_hops() -> None:
+    s = Signer()
+    first = ["a.example.com. 3600 IN CNAME x.w.example.com.", Z]
+    wild_cname = ["x.w.example.com. 3600 IN CNAME y.v.example.com.",
+                  "SIG example.com. *.w.example.com."]
+    wild_a = ["y.v.example.com. 3600 IN A 192.0.2.82", "SIG example.com. *.v.example.com."]
+    apex = nsec(ZONE, "a.example.com.", "NS SOA RRSIG NSEC DNSKEY")
+    a_nsec = nsec("a.example.com.", NS, "CNAME RRSIG NSEC")
+    v_nsec = nsec("*.v.example.com.", "*.w.example.com.", "A RRSIG NSEC")
+    w_nsec = nsec("*.w.example.com.", ZONE, "CNAME RRSIG NSEC")
+    body = path(s) + zone_server(s, [
+        Entry("a.example.com. A", answer=first, authority=[*a_nsec]),
+        Entry("x.w.example.com. A", answer=wild_cname, authority=w_nsec),
+        Entry("y.v.example.com. A", answer=wild_a, authority=v_nsec),
+    ], "ns.example.com.: example.com., NSEC; a CNAME to x.w (from *.w, a CNAME to y.v), y.v "
+       "from *.v; each answered on its own with its proof", apex_proof=apex)
+    body += ask(10, "a.example.com. A", "QR RD RA AD DO NOERROR",
+                [*first, *wild_cname, *wild_a], s)
+    write("val2_cname_to_wildcard_cname_to_wildcard", [
+        "RFC 4035 §5.3.4: each link of a chain expanded from a wildcard needs its own NSEC",
+        "proof; a CNAME to a wildcard CNAME to a wildcard A, each answer with its proof, is",
+        "secure: the three links, AD."],
+        "A CNAME, a wildcard CNAME, a wildcard A: each proven, secure", s, body)
+
+
+def nsec_proof_beside_nsec3() -> None:
+    s = Signer()
+    chain = Nsec3Chain(ZONE, {ZONE: "NS SOA DNSKEY NSEC3PARAM", NS: "A"})
+    body = path(s) + zone_server(s, [
+        Entry("nothere.example.com. A", reply="QR AA NXDOMAIN",
+              authority=[SOA, Z, *APEX_NSEC, *unique([chain.match(ZONE)])]),
+    ], "ns.example.com.: example.com.; its NXDOMAIN carries the NSEC proof and, beside it, "
+       "a signed NSEC3 record", apex_proof=APEX_NSEC)
+    body += ask(10, "nothere.example.com. A", "QR RD RA AD DO NXDOMAIN")
+    write("val2_nsec_proof_beside_nsec3", [
+        "RFC 4035 §5.4 and Unbound's validate_nameerror_response (NSEC first, NSEC3 when NSEC",
+        "does not prove it): an NXDOMAIN whose NSECs prove the name error is secure even with",
+        "a validly signed NSEC3 beside them: NXDOMAIN, AD."],
+        "An NSEC name error proof beside a signed NSEC3: secure", s, body)
+
+
 def main() -> None:
     for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
                   cname_to_nodata_same_zone, dname_secure_to_bogus,
@@ -1224,7 +1287,8 @@ def main() -> None:
                   rrsig_covers_other_type, any_one_rrset_bogus, nsec3_optout_wildcard_answer,
                   nsec3_optout_matching_nodata, nxdomain_below_dname, ds_wrong_key_tag,
                   ds_two_one_matching, unknown_algorithm_key_beside,
-                  root_anchor_sha1):
+                  root_anchor_sha1, wildcard_cname_to_other_zone, wildcard_cname_two_hops,
+                  nsec_proof_beside_nsec3):
         build()
 
 
