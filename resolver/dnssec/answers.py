@@ -162,9 +162,10 @@ class AnswerCheck:
         """A secure positive answer stays secure only if every RRset beside it in the
         authority section validates too (RFC 4035 §5; Unbound's validate_msg_signatures: 'If
         anything in the authority section fails to be secure, we have a bad message'), but
-        for unsigned NS RRsets, which are dropped (Unbound's remove_spurious_authority)."""
+        for unsigned NS RRsets, which are dropped (Unbound's remove_spurious_authority).  The
+        SOA sent beside the answer comes in ``beside`` (checked, never sent on)."""
         in_answer = {(r.name, r.rdtype) for r in res.answer}
-        for rrset, sigs in signed_pairs(res.authority):
+        for rrset, sigs in signed_pairs([*res.authority, *res.beside]):
             if (sigs is None and rrset.rdtype == T.NS) or (rrset.name, rrset.rdtype) in in_answer:
                 continue
             part = await self._positive(rrset, sigs, res.authority, subq)

@@ -94,6 +94,11 @@ def with_extras(step: Step, c: Classified, response: dns.message.Message,
         if r.rdtype == T.NS or (r.rdtype == T.RRSIG and r.covers == T.NS)
     ]
     step.extra_additional = [bounded(r, config) for r in response.additional]
+    if c.kind is Kind.ANSWER:
+        # the SOA beside a positive answer: checked by the validator, never sent on
+        # (Unbound's validate_msg_signatures checks every authority RRset)
+        step.beside = [r for r in response.authority
+                       if r.rdtype == T.SOA or (r.rdtype == T.RRSIG and r.covers == T.SOA)]
     return step
 
 
@@ -174,10 +179,8 @@ def ds_of_referral(response: dns.message.Message,
 
 def denial_records(response: dns.message.Message) -> list[dns.rrset.RRset]:
     """NSEC/NSEC3 (and their RRSIGs) in a positive answer's authority section: the proof that
-    a wildcard was expanded (RFC 4035 §3.1.3.3), kept for the validator; and the SOA, which
-    the validator checks too (Unbound's validate_msg_signatures: every authority RRset but
-    an unsigned NS must be secure)."""
-    kinds = (T.NSEC, T.NSEC3, T.SOA)
+    a wildcard was expanded (RFC 4035 §3.1.3.3), kept for the validator."""
+    kinds = (T.NSEC, T.NSEC3)
     return [
         r
         for r in response.authority
