@@ -47,7 +47,7 @@ from build_validation import (  # noqa: E402
     three_zones,
     zone_server,
 )
-from rpl import Entry, Nsec3Chain, Signer, catch_all, range_, root_range, sub  # noqa: E402
+from rpl import Entry, Nsec3Chain, Signer, catch_all, check, query, range_, root_range, sub  # noqa: E402
 
 OUT = Path(__file__).parents[1] / "testbound" / "validation2"
 N = "SIG example.net."
@@ -1265,6 +1265,25 @@ def nsec_proof_beside_nsec3() -> None:
         "An NSEC name error proof beside a signed NSEC3: secure", s, body)
 
 
+# -- written after the fixes (a guard, not counted in the held-out figures) -----------------
+
+def positive_signed_soa_not_sent() -> None:
+    s = Signer()
+    line = "www.example.com. 3600 IN A 192.0.2.83"
+    body = path(s) + zone_server(s, [
+        Entry("www.example.com. A", answer=[line, Z], authority=[SOA, Z]),
+    ], "ns.example.com.: example.com.; www's answer carries the zone's signed SOA",
+        apex_proof=APEX_NSEC)
+    body += query(10, "www.example.com. A", "RD DO") + "\n" + check(
+        11, "www.example.com. A", "QR RD RA AD DO NOERROR", [line, Z],
+        match="opcode qname qtype rcode flags answer authority", signer=s) + "\n"
+    write("val2_positive_signed_soa_not_sent", [
+        "RFC 4035 §5 and Unbound's validate_msg_signatures: the signed SOA beside a positive",
+        "answer is validated (it is fine) and not passed on: Unbound 1.17.1 answers with the",
+        "A and its RRSIG, AD, and an empty authority section (minimal-responses: no)."],
+        "A signed SOA beside a positive answer: checked, not sent on", s, body)
+
+
 def main() -> None:
     for build in (cname_secure_to_bogus, cname_insecure_to_bogus, cname_secure_insecure_secure,
                   cname_to_nodata_same_zone, dname_secure_to_bogus,
@@ -1288,7 +1307,7 @@ def main() -> None:
                   nsec3_optout_matching_nodata, nxdomain_below_dname, ds_wrong_key_tag,
                   ds_two_one_matching, unknown_algorithm_key_beside,
                   root_anchor_sha1, wildcard_cname_to_other_zone, wildcard_cname_two_hops,
-                  nsec_proof_beside_nsec3):
+                  nsec_proof_beside_nsec3, positive_signed_soa_not_sent):
         build()
 
 
