@@ -150,11 +150,28 @@ class AnswerCheck:
             return Outcome(Security.INDETERMINATE), [], answer
         weakest = min(parts, key=lambda p: WEAKNESS[p.outcome.security])
         verdict = weakest.outcome
+        if verdict.secure and res.rcode == dns.rcode.NOERROR and complete:
+            verdict = await self._authority(res, verdict, subq)
         if verdict.security is Security.INSECURE and verdict.ede is None:
             noted = next((p.outcome for p in parts if p.outcome.ede is not None
                           and p.outcome.security is Security.INSECURE), None)
             verdict = noted or verdict
         return verdict, parts, answer
+
+    async def _authority(self, res: Resolution, verdict: Outcome, subq: SubQueries) -> Outcome:
+        """A secure positive answer stays secure only if every RRset beside it in the
+        authority section validates too (RFC 4035 §5; Unbound's validate_msg_signatures: 'If
+        anything in the authority section fails to be secure, we have a bad message'), but
+        for unsigned NS RRsets, which are dropped (Unbound's remove_spurious_authority).  The
+        SOA sent beside the answer comes in ``beside`` (checked, never sent on)."""
+        in_answer = {(r.name, r.rdtype) for r in res.answer}
+        for rrset, sigs in signed_pairs([*res.authority, *res.beside]):
+            if (sigs is None and rrset.rdtype == T.NS) or (rrset.name, rrset.rdtype) in in_answer:
+                continue
+            part = await self._positive(rrset, sigs, res.authority, subq)
+            if part.outcome.bogus:
+                return part.outcome
+        return verdict
 
     # -- a retry: what is dropped and put back ------------------------------------------------
 

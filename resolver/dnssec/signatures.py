@@ -93,20 +93,34 @@ class SigCheck:
 SKEW_BOUNDS = (SKEW_MIN_S, SKEW_MAX_S)
 
 
+def serial_diff(a: int, b: int) -> int:
+    """``a - b`` in RFC 1982 serial number arithmetic on 32 bits (positive: ``a`` is after
+    ``b``), which every comparison of RRSIG times MUST use (RFC 4034 §3.1.5; Unbound's
+    compare_1982 / subtract_1982)."""
+    d = (a - b) & 0xFFFFFFFF
+    return d - (1 << 32) if d >= 1 << 31 else d
+
+
 def skew(rrsig: RRSIG, bounds: tuple[int, int] = SKEW_BOUNDS) -> int:
     """Clock skew tolerated around ``rrsig``'s window: 10% of it, raised to the minimum and
     then capped at the maximum of ``bounds`` (Unbound's val-sig-skew-min / -max, applied in
     that order, so the maximum wins when it is the smaller)."""
     low, high = bounds
-    return min(high, max(low, (rrsig.expiration - rrsig.inception) // 10))
+    return min(high, max(low, serial_diff(rrsig.expiration, rrsig.inception) // 10))
 
 
 def check_time(rrsig: RRSIG, now: float, bounds: tuple[int, int] = SKEW_BOUNDS) -> Outcome | None:
-    """``None`` if ``now`` falls in the validity window (with skew), else why not."""
+    """``None`` if ``now`` falls in the validity window (with skew), else why not.  The
+    times compare in serial number arithmetic: a window whose Expiration is more than 2^31
+    seconds after its Inception is inverted (Unbound's check_dates: 'inception after
+    expiration')."""
+    if serial_diff(rrsig.inception, rrsig.expiration) > 0:
+        return bogus(Ede.DNSSEC_BOGUS, f"signature by {rrsig.signer}: inception after expiration")
     slack = skew(rrsig, bounds)
-    if now > rrsig.expiration + slack:
+    clock = int(now) & 0xFFFFFFFF
+    if serial_diff(clock, rrsig.expiration) > slack:
         return bogus(Ede.SIGNATURE_EXPIRED, f"signature by {rrsig.signer} expired")
-    if now < rrsig.inception - slack:
+    if serial_diff(rrsig.inception, clock) > slack:
         return bogus(Ede.SIGNATURE_NOT_YET_VALID, f"signature by {rrsig.signer} not yet valid")
     return None
 
@@ -273,7 +287,7 @@ def verify_rrset(
             continue
         if ignore_dates:
             now = float(sig.inception)
-        late = check_time(sig, now, skew_bounds)
+        late = None if ignore_dates else check_time(sig, now, skew_bounds)
         if late is not None:
             failures.append(Outcome(late.security, late.ede, f"{what}: {late.why}"))
             continue
@@ -297,7 +311,7 @@ def verify_rrset(
         if sig.labels < labels:
             wildcard = dns.name.Name(rrset.name.labels[-(sig.labels + 1) :])
         ttl = max(0, min(rrset.ttl, sig.original_ttl,
-                         *(() if ignore_dates else (int(sig.expiration - now),))))
+                         *(() if ignore_dates else (serial_diff(sig.expiration, int(now)),))))
         return SigCheck(secure(f"{what} verified with key {sig.key_tag}"), sig, wildcard, ttl)
     return SigCheck(
         _worst(failures, bogus(Ede.RRSIGS_MISSING, f"no RRSIGs over {what} of this type"))

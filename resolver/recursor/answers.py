@@ -94,6 +94,11 @@ def with_extras(step: Step, c: Classified, response: dns.message.Message,
         if r.rdtype == T.NS or (r.rdtype == T.RRSIG and r.covers == T.NS)
     ]
     step.extra_additional = [bounded(r, config) for r in response.additional]
+    if c.kind is Kind.ANSWER:
+        # the SOA beside a positive answer: checked by the validator, never sent on
+        # (Unbound's validate_msg_signatures checks every authority RRset)
+        step.beside = [r for r in response.authority
+                       if r.rdtype == T.SOA or (r.rdtype == T.RRSIG and r.covers == T.SOA)]
     return step
 
 

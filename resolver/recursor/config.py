@@ -299,6 +299,9 @@ class Resolution:
     # minimal-responses: no).  Empty for negative answers and answers from the cache.
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
+    # RRsets the server sent beside a fresh positive answer that only the validator looks
+    # at (its zone's SOA with signatures): never copied into a reply
+    beside: list[dns.rrset.RRset] = field(default_factory=list, kw_only=True)
     stale: bool = field(default=False, kw_only=True)  # some of it is expired data
     # serve-expired: the expired answer a refresh replaced, and what puts that expired data
     # back in the cache; the validator answers with it when the refresh is bogus
@@ -317,6 +320,7 @@ class Step:
     reason: str = ""
     extra_authority: list[dns.rrset.RRset] = field(default_factory=list)
     extra_additional: list[dns.rrset.RRset] = field(default_factory=list)
+    beside: list[dns.rrset.RRset] = field(default_factory=list)  # Resolution.beside
     prefetch: bool = False  # from the cache, in the last tenth of its TTL (config.prefetch)
     stale: bool = False  # expired data (config.serve_expired), TTLs serve_expired_reply_ttl
     # the expired answer this fresh one replaced, and what puts it back in the cache

@@ -174,7 +174,7 @@ class Recursor:
                     self._extras.remember(name, qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, authority, reason=step.reason,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional,
+                                  extra_additional=step.extra_additional, beside=step.beside,
                                   stale=any(s.stale for s in steps), fallback=fallback(steps))
             proofs.extend(step.authority)
             if step.target in seen:
@@ -280,7 +280,8 @@ class Recursor:
                     self._extras.remember(name, request.qtype, step, self.clock.monotonic())
                 return Resolution(step.rcode, answer, step.authority,
                                   extra_authority=step.extra_authority,
-                                  extra_additional=step.extra_additional, stale=stale)
+                                  extra_additional=step.extra_additional, beside=step.beside,
+                                  stale=stale)
             if step.target in seen:
                 return None
             seen.add(step.target)

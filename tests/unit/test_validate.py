@@ -39,7 +39,7 @@ from resolver.dnssec.denial import (
     prove_wildcard_answer,
 )
 from resolver.dnssec.keys import usable_ds, verify_dnskeys
-from resolver.dnssec.signatures import SKEW_MAX_S, SignatureMemo, verify_rrset
+from resolver.dnssec.signatures import SKEW_MAX_S, SignatureMemo, check_time, verify_rrset
 from resolver.dnssec.verdicts import Ede
 
 T = dns.rdatatype
@@ -336,6 +336,26 @@ def test_signature_validity_window_with_skew(nsec_zone: Zone, now: int, ede: Ede
     else:
         assert check.outcome.bogus and check.outcome.ede is ede
     assert SKEW_MAX_S == DAY
+
+
+@pytest.mark.parametrize(
+    ("inception", "expiration", "now", "ede"),
+    [
+        (1_000_000, 1_000_000 + 2**31 + 10 * DAY, 1_000_000 + DAY, Ede.DNSSEC_BOGUS),  # > 2^31
+        (2**32 - 30 * DAY, 30 * DAY, 2**32 - DAY, None),  # across the wrap: valid
+        (2**32 - 30 * DAY, 30 * DAY, 10 * DAY, None),  # the clock wrapped too
+        (2**32 - 30 * DAY, 30 * DAY, 40 * DAY, Ede.SIGNATURE_EXPIRED),
+        (2**32 - 30 * DAY, 30 * DAY, 2**32 - 40 * DAY, Ede.SIGNATURE_NOT_YET_VALID),
+    ],
+)
+def test_signature_times_compare_in_serial_arithmetic(
+    inception: int, expiration: int, now: int, ede: Ede | None,
+) -> None:
+    """RFC 4034 §3.1.5: RRSIG times compare in RFC 1982 serial number arithmetic."""
+    sig = dns.rdata.from_text("IN", "RRSIG", f"A 15 3 3600 {expiration} {inception} 1 "
+                              "example.com. AAAA")
+    late = check_time(sig, now)  # type: ignore[arg-type]
+    assert (late is None) if ede is None else (late is not None and late.ede is ede)
 
 
 def test_dates_can_be_ignored(nsec_zone: Zone) -> None:

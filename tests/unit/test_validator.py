@@ -538,6 +538,26 @@ async def test_stripped_ds_proof_of_an_unsigned_delegation_is_bogus(
     assert reply.rcode() == dns.rcode.SERVFAIL and ede_codes(reply) == [Ede.NSEC_MISSING]
 
 
+async def test_a_bogus_rrset_beside_a_positive_answer_makes_it_bogus(
+    small: tuple[WorldDef, Zones],
+) -> None:
+    def add_bogus_nsec(response: dns.message.Message) -> None:
+        # An NSEC beside www's answer whose RRSIG is the A's signature relabelled: it fails.
+        if response.question and response.question[0].name == N("www.example.lab.") \
+                and response.answer:
+            sig = next(r for r in response.answer if r.rdtype == T.RRSIG)
+            nsec = dns.rrset.from_text("www.example.lab.", 300, "IN", "NSEC",
+                                       "www2.example.lab. A RRSIG NSEC")
+            forged = dns.rrset.from_rdata(sig.name, sig.ttl, sig[0].replace(type_covered=T.NSEC))
+            response.authority = [*response.authority, nsec, forged]
+
+    world, zones = small
+    lab = Lab(world, zones, ManualClock(START), tamper=add_bogus_nsec)
+    reply = await lab.ask("www.example.lab.")
+    assert reply.rcode() == dns.rcode.SERVFAIL and ede_codes(reply) == [Ede.DNSSEC_BOGUS]
+    assert ad(await lab.ask("alias.example.lab."))  # the zone itself is fine
+
+
 def _strip_sigs_over(*covered: int) -> Callable[[dns.message.Message], None]:
     """Drop the RRSIGs over ``covered`` types from every response."""
     def tamper(response: dns.message.Message) -> None:

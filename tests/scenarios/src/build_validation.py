@@ -65,18 +65,20 @@ def header(s: Signer, extra: list[str] | None = None, root_anchor: bool = True) 
 
 
 def scenario(name: str, cite: list[str], title: str, s: Signer, body: str,
-             extra: list[str] | None = None, root_anchor: bool = True) -> None:
+             extra: list[str] | None = None, root_anchor: bool = True,
+             out: Path = OUT) -> None:
     text = (f"; {name}: written for shadowdns (issue 16 part 3), not Unbound's testdata\n"
             + "".join(f"; {c}\n" for c in cite) + header(s, extra, root_anchor)
             + f"SCENARIO_BEGIN {title}\n\n" + body + "SCENARIO_END\n")
-    OUT.mkdir(parents=True, exist_ok=True)
-    if (OUT / f"{name}.rpl").exists() and "--rebuild" not in sys.argv:
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / f"{name}.rpl").exists() and "--rebuild" not in sys.argv:
         return  # written files stay (their keys and signatures) unless asked to rebuild
-    (OUT / f"{name}.rpl").write_text(text)
+    (out / f"{name}.rpl").write_text(text)
 
 
 def zone_server(s: Signer, entries: list[Entry | str], comment: str, addr: str = ADDR,
-                zone: str = ZONE, ns: str = NS, apex_proof: list[str] | None = None) -> str:
+                zone: str = ZONE, ns: str = NS, apex_proof: list[str] | None = None,
+                last: int = 1000) -> str:
     """The signed zone's server: DNSKEY, NS, the nameserver's address, the given entries,
     and (``apex_proof``: the records proving it) a NODATA for anything else."""
     z = f"SIG {zone}"
@@ -87,7 +89,7 @@ def zone_server(s: Signer, entries: list[Entry | str], comment: str, addr: str =
     ]
     rest = [sub(f"{zone} A", "QR AA NOERROR",
                 authority=[soa(zone, ns), z, *(apex_proof or [])])]
-    return range_(0, 1000, [addr], base + entries + rest, s, comment)
+    return range_(0, last, [addr], base + entries + rest, s, comment)
 
 
 def path(s: Signer, example_ds: list[str] | None = None) -> str:
