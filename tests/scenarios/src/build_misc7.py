@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import build_itergen as base
+import build_misc7_signed
 from build_itergen import (
     NET,
     NS1,
@@ -508,6 +509,7 @@ def build() -> None:
     long_names()
     batch2_ttl()
     batch2_other()
+    build_misc7_signed.build()
 
 
 if __name__ == "__main__":
