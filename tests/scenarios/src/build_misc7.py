@@ -498,6 +498,85 @@ removed as irrelevant.
             "www.example.net. 3600 IN A 10.0.0.3")))
 
 
+ROOT_STUB = f"stub-zone:\n\tname: \".\"\n\tstub-addr: {base.ROOT}\n"
+
+
+def batch3_dname() -> None:
+    dn = "alias.example.com. 600 IN DNAME example.net."
+    net_a = "www.example.net. 3600 IN A 10.0.0.3"
+    net_side = net_range() + example_net(entry("www.example.net. IN A", answer=net_a))
+    scenario("dname_synthesised_cname_takes_dname_ttl", """
+A DNAME reply without the CNAME: the resolver makes the CNAME itself, with the DNAME's TTL
+(600), and follows it
+
+RFC 6672 §3.1 and §3.4 (a resolver synthesises the CNAME from the DNAME; the synthesised
+CNAME has the DNAME's TTL); Unbound's iter_scrub.c synth_cname_rrset ("RFC6672: synth CNAME
+TTL == DNAME TTL").
+""", root_range() + com_range() + net_side
+        + both(entry("www.alias.example.com. IN A", answer=dn)),
+        query(10, "www.alias.example.com.", match="all ttl", answer=(
+            f"{dn}\nwww.alias.example.com. 600 IN CNAME www.example.net.\n{net_a}")))
+    two = f"{dn}\nalias.example.com. 600 IN DNAME example.org."
+    scenario("dname_rrset_of_two_dropped_next_server", """
+A reply with a DNAME RRset of two records (a DNAME owner may have only one) is thrown away:
+the zone's other server is asked and its DNAME is followed
+
+RFC 6672 §2.4 ("there MUST NOT be more than one DNAME RR per owner name" ... a DNAME RRset is
+a singleton like CNAME, RFC 2181 §10.1); Unbound's iter_scrub.c scrub_normalize: "Found
+DNAME rrset with size > 1" fails the reply, the next server is tried.
+""", root_range() + com_range() + net_side
+        + server(NS1, entry("www.alias.example.com. IN A", answer=two),
+                 title="ns1.example.com. (two DNAMEs)")
+        + server(NS2, entry("www.alias.example.com. IN A", answer=(
+            f"{dn}\nwww.alias.example.com. 600 IN CNAME www.example.net.")),
+            title="ns2.example.com."),
+        base.rtt(1, NS1, NS2)
+        + query(10, "www.alias.example.com.", match="opcode qname qtype rcode answer", answer=(
+            f"{dn}\nwww.alias.example.com. 600 IN CNAME www.example.net.\n{net_a}")))
+    scenario("dname_after_its_cname_accepted", """
+A reply that gives the synthesised CNAME before the DNAME it comes from is accepted: the
+answer has the DNAME, its CNAME and the target's address
+
+RFC 6672 §3.4 (the resolver uses the DNAME and its CNAME); RFC 2181 §5 does not fix the order
+of RRsets in a section; Unbound's iter_scrub.c scrub_normalize re-orders a CNAME followed by
+the DNAME it was made from ("normalize: re-order of DNAME and its CNAME").
+""", root_range() + com_range() + net_side
+        + both(entry("www.alias.example.com. IN A", answer=(
+            f"www.alias.example.com. 600 IN CNAME www.example.net.\n{dn}"))),
+        query(10, "www.alias.example.com.", match="opcode qname qtype rcode answer", answer=(
+            f"{dn}\nwww.alias.example.com. 600 IN CNAME www.example.net.\n{net_a}")))
+
+
+def batch3_first() -> None:
+    public = root_range() + com_range() + both(entry("www.example.com. IN A", answer=GOOD))
+    silent = server("192.0.2.53", SILENT, title="the forwarder / stub server (never answers)")
+    for kind in ("forward", "stub"):
+        scenario(f"{kind}_first_server_silent_falls_back", f"""
+{kind}-first: yes: the {kind} zone's only server never answers (timeouts): the name is
+resolved by iteration from the public delegation
+
+unbound.conf(5) {kind}-first: "If enabled, a query is attempted without the {kind} clause if it
+fails. The data could not be retrieved and would have caused SERVFAIL because the servers
+are unreachable, instead it is tried without this clause."
+""", public + silent, query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
+            zones=ROOT_STUB + f"{kind}-zone:\n\tname: \"example.com\"\n"
+            f"\t{kind}-addr: 192.0.2.53\n\t{kind}-first: yes\n")
+    nx = "example.net. 3600 IN SOA ns.example.net. hostmaster.example.net. 1 3600 900 86400 300"
+    scenario("forward_host_nxdomain_first_falls_back", """
+forward-first: yes with a forward-host name that does not exist (NXDOMAIN): no forwarder can
+be asked, so the name is resolved by iteration from the public delegation
+
+unbound.conf(5) forward-host ("Name of server to forward to") and forward-first ("a query is
+attempted without the forward clause if it fails ... because the servers are unreachable").
+""", public + net_range() + example_net(entry("gone.example.net. IN A", rcode="NXDOMAIN",
+                                              authority=nx)
+                                        + entry("gone.example.net. IN AAAA", rcode="NXDOMAIN",
+                                                authority=nx)),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"),
+        zones=ROOT_STUB + "forward-zone:\n\tname: \"example.com\"\n"
+        "\tforward-host: gone.example.net\n\tforward-first: yes\n")
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -509,6 +588,8 @@ def build() -> None:
     long_names()
     batch2_ttl()
     batch2_other()
+    batch3_dname()
+    batch3_first()
     build_misc7_signed.build()
 
 
