@@ -577,6 +577,118 @@ attempted without the forward clause if it fails ... because the servers are unr
         "\tforward-host: gone.example.net\n\tforward-first: yes\n")
 
 
+def batch5() -> None:
+    """Written after the held-out run of batches 1-4 (a fifth batch, its own baseline)."""
+    scenario("ttl_max_negative_keeps_a_lower_soa_ttl", """
+cache-max-negative-ttl only lowers: an NXDOMAIN whose SOA has TTL 20 (MINIMUM 3600) is
+answered with TTL 20 under cache-max-negative-ttl 100
+
+RFC 2308 §5 (min(SOA TTL, MINIMUM)); unbound.conf(5) cache-max-negative-ttl is a maximum.
+""", negative_world(entry("new.example.com. IN A", rcode="NXDOMAIN", authority=soa(20, 3600))),
+        query(10, "new.example.com.", rcode="NXDOMAIN", match="all ttl",
+              authority=soa(20, 3600)),
+        server_opts="\tcache-max-negative-ttl: 100\n")
+    scenario("ttl_min_negative_nodata", """
+cache-min-negative-ttl raises NODATA answers too: a NODATA whose SOA gives 10 seconds is
+answered with TTL 60 and still answered from the cache 30 seconds later (TTL 30)
+
+unbound.conf(5) cache-min-negative-ttl: "Time to live minimum for negative responses, these
+have a SOA in the authority section"; a NODATA answer is one (RFC 2308 §2.2).
+""", negative_world(nodata("new.example.com.", "A", "example.com.").replace(
+        "86400 300", "86400 10")),
+        query(10, "new.example.com.", match="all ttl",
+              authority=soa(60, 10).replace("ns1.example.com.", "ns.example.com."))
+        + elapse(20, 30)
+        + query(30, "new.example.com.", match="all ttl",
+                authority=soa(30, 10).replace("ns1.example.com.", "ns.example.com.")),
+        server_opts="\tcache-min-negative-ttl: 60\n")
+    scenario("ttl_cache_max_ttl_zero_nothing_kept", """
+cache-max-ttl 0: every answer is given with TTL 0 and nothing is answered from the cache, a
+second later the server is asked again
+
+unbound.conf(5) cache-max-ttl ("Time to live maximum for RRsets and messages in the cache");
+with a maximum of 0 every TTL is 0 (Unbound's rdata_copy), and TTL 0 data is not cached
+(RFC 1035 §3.2.1).
+""", root_range() + com_range() + windows(
+        entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.1"),
+        entry("www.example.com. IN A", answer="www.example.com. 3600 IN A 10.0.0.99")),
+        query(10, "www.example.com.", match="all ttl", answer="www.example.com. 0 IN A 10.0.0.1")
+        + elapse(20, 1)
+        + query(70, "www.example.com.", match="all ttl",
+                answer="www.example.com. 0 IN A 10.0.0.99"),
+        server_opts="\tcache-max-ttl: 0\n")
+    deep = long_name(["w"] + ["d"] * 11)
+    cut = long_name(["d"] * 7)
+    scenario("long_qname_qmin_deep_cut", """
+With QNAME minimisation a name 12 labels below example.com. whose zone is cut 7 labels down
+is resolved: the minimised questions find the delegation (or the full name reaches it) and
+the child zone's server answers
+
+RFC 9156 §2.3 (labels added one or several at a time up to the whole name; a referral on the
+way is followed); Unbound's MAX_MINIMISE_COUNT 10 / MINIMISE_ONE_LAB 4 (iterator.h).
+""", root_range() + com_range() + both(
+        entry(f"{cut} IN A", match="opcode subdomain", aa=False, copy_query=True,
+              authority=f"{cut} 3600 IN NS ns.{cut}",
+              additional=f"ns.{cut} 3600 IN A 1.2.3.9")
+        + entry("example.com. IN A", match="opcode subdomain", copy_query=True,
+                authority=SOA_COM))
+        + server("1.2.3.9", entry(f"{deep} IN A", answer=f"{deep} 3600 IN A 10.0.0.9")
+                 + entry(cut + " IN A", match="opcode subdomain", copy_query=True,
+                         authority=f"{cut} 3600 IN SOA ns.{cut} h.{cut} 1 3600 900 86400 300"),
+                 title="the deep child zone's server"),
+        query(10, deep, answer=f"{deep} IN A 10.0.0.9"), qmin=True)
+    escaped = r"a\.b.example.com."
+    scenario("long_qname_escaped_dot_in_label", r"""
+A query name with a label that holds a dot (a\.b: one label of three octets) is asked and
+answered as that label, not as two labels
+
+RFC 1035 §5.1 (\. in master files is a dot inside a label) and RFC 2181 §11 ("any binary
+string whatever can be used as the label of any resource record").
+""", root_range() + com_range() + both(
+        entry(f"{escaped} IN A", answer=f"{escaped} 3600 IN A 10.0.0.4")
+        + entry("b.example.com. IN A", answer="b.example.com. 3600 IN A 10.6.6.6")),
+        query(10, escaped, answer=f"{escaped} IN A 10.0.0.4"))
+    two = "alias.example.com. 3600 IN DNAME alias.example.net."
+    second = "alias.example.net. 3600 IN DNAME example.org."
+    org_a = "www.example.org. 3600 IN A 10.0.0.6"
+    scenario("dname_chain_of_two_zones", """
+A DNAME into a zone where another DNAME applies: both substitutions are made in turn
+(www.alias.example.com. -> www.alias.example.net. -> www.example.org.) and the answer has
+both DNAMEs, their CNAMEs and the final address
+
+RFC 6672 §3.4 (a resolver follows the synthesised CNAME, which may meet another DNAME) and
+RFC 1034 §4.3.2 step 3c (aliases are followed across zones).
+""", root_range().replace("RANGE_END", entry(
+        "example.org. IN A", match="opcode subdomain", aa=False, copy_query=True,
+        authority="example.org. 172800 IN NS ns.example.org.",
+        additional="ns.example.org. 172800 IN A 1.2.3.7") + "RANGE_END")
+        + com_range() + net_range()
+        + both(entry("www.alias.example.com. IN A", answer=two))
+        + example_net(entry("www.alias.example.net. IN A", answer=second))
+        + server("1.2.3.7", entry("www.example.org. IN A", answer=org_a),
+                 title="ns.example.org."),
+        query(10, "www.alias.example.com.", match="opcode qname qtype rcode answer", answer=(
+            f"{two}\nwww.alias.example.com. 3600 IN CNAME www.alias.example.net.\n"
+            f"{second}\nwww.alias.example.net. 3600 IN CNAME www.example.org.\n{org_a}")))
+    scenario("fetch_glue_target_zone_servfail", """
+example.com. is delegated without glue to two names in two zones; the first zone's server
+answers SERVFAIL for everything: the other name is resolved and its server answers
+
+RFC 1034 §5.3.3 step 4 (a server error: the next server is tried) and step 2 (glueless names
+are looked up); RFC 2308 §7.1 (a server failure is no answer about the name).
+""", glueless("example.com. 172800 IN NS ns.broken.net.\nexample.com. 172800 IN NS "
+              "ns.example.net.",
+              entry("broken.net. IN A", match="opcode subdomain", aa=False, copy_query=True,
+                    authority="broken.net. 172800 IN NS ns.broken.net.",
+                    additional="ns.broken.net. 172800 IN A 1.2.9.8")
+              + NET_REFERRAL,
+              example_net(entry("www.example.com. IN A", answer=GOOD))
+              + server("1.2.9.8", entry("broken.net. IN A", match="opcode", aa=False,
+                                        rcode="SERVFAIL", copy_query=True),
+                       title="ns.broken.net. (SERVFAIL)")),
+        query(10, "www.example.com.", answer="www.example.com. IN A 10.0.0.2"))
+
+
 def build() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.rpl"):
@@ -590,6 +702,7 @@ def build() -> None:
     batch2_other()
     batch3_dname()
     batch3_first()
+    batch5()
     build_misc7_signed.build()
 
 
