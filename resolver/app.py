@@ -31,6 +31,7 @@ from configfiles import ConfigError
 from netpolicy import is_loopback
 from resolver import rootdata
 from resolver.cache import DnsCache, Security
+from resolver.cache.common import MAX_TTL_S
 from resolver.cache.reply import UNSTORED_KEY
 from resolver.clock import Clock, SystemClock
 from resolver.conductor import Conductor, NetworkTransport, Transport
@@ -252,7 +253,11 @@ def build(config: ResolverConfig, clock: Clock | None = None,
     if transport is None:
         transport = NetworkTransport(port=config.upstream_port, source=config.egress)
     parts = assemble(
-        transport, clock, cache=DnsCache(config.dns_cache_bytes), root_hints=config.root_hints,
+        transport, clock, cache=DnsCache(
+            config.dns_cache_bytes, max_negative_ttl=config.cache_max_negative_ttl,
+            # cache-max-ttl bounds what the cache keeps, unless serve-original-ttl lifts it
+            max_ttl=MAX_TTL_S if config.serve_original_ttl else config.cache_max_ttl),
+        root_hints=config.root_hints,
         recursor_config=RecursorConfig(
             qname_minimisation=config.qname_minimisation,
             qmin_qtype=int(dns.rdatatype.from_text(config.qmin_qtype)),

@@ -96,8 +96,10 @@ class DnsCache:
         if nxdomain_cut not in NXDOMAIN_CUTS:
             raise ValueError(f"nxdomain_cut is one of {', '.join(NXDOMAIN_CUTS)}, "
                              f"not {nxdomain_cut!r}")
+        # cache-max-ttl bounds negative answers too (Unbound's rdata_copy caps every RR's TTL,
+        # the negative answer's SOA included, after cache-max-negative-ttl)
         self.negative = NegativeCache(
-            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=max_negative_ttl,
+            total_bytes * NEGATIVE_SHARE_PERCENT // 100, max_ttl=min(max_negative_ttl, max_ttl),
             shared_soa=shared_soa, secure_cut_only=nxdomain_cut == "secure",
             cut_below=nxdomain_cut != "none",
         )

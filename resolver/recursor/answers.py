@@ -73,6 +73,8 @@ def conclude(c: Classified, name: dns.name.Name, qtype: int, flags: int, cache: 
         soa = dns.rrset.RRset(c.soa.name, c.soa.rdclass, c.soa.rdtype)
         soa.update(c.soa)
         soa.ttl = max(min_ttl, min(c.soa.ttl, c.soa[0].minimum, config.cache_max_negative_ttl))
+        if not config.serve_original_ttl:
+            soa.ttl = min(soa.ttl, config.cache_max_ttl)  # then cache-max-ttl, as rdata_copy
         soa_sigs = [_capped(s, soa.ttl) for s in _sig_list(c, c.soa)]
         authority = [soa, *soa_sigs, *(r for r in c.proofs if r not in soa_sigs
                                        and not _covers_soa(r))]

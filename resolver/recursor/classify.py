@@ -354,6 +354,12 @@ def _classify(
     aa = bool(response.flags & dns.flags.AA)
     sigs = _sig_index(response.answer) | _sig_index(response.authority)
     chain, end, final = follow_chain(response.answer, qname, qtype, zone, max_hops, cut_chains)
+    if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) and not final \
+            and _overflowing_dname(response.answer, end, zone) is not None:
+        # RFC 6672 §2.2: that substitution is answered YXDOMAIN; a NOERROR (or NXDOMAIN)
+        # reply with it is not used, another server is asked (Unbound's scrub_normalize:
+        # synth_cname "should have been RCODE YXDOMAIN" fails the reply)
+        return Classified(Kind.LAME, why=f"DNAME substitution of {end} too long, not YXDOMAIN")
     soa = next((r for r in response.authority if r.rdtype == T.SOA), None)
     proofs = [
         r

@@ -36,6 +36,16 @@ def test_flags_reach_the_recursor() -> None:
         30, 600, 60, 5, 3, True)
 
 
+def test_the_cache_keeps_data_within_the_bounds() -> None:
+    """--cache-max-ttl and --cache-max-negative-ttl bound what the cache keeps, not only the
+    TTLs answered (unbound.conf(5): "When the TTL expires, the cache item has expired")."""
+    answerer = build(serve_config("--cache-max-ttl", "600", "--cache-max-negative-ttl", "60"),
+                     ManualClock(), MockTransport(lambda a, q, tcp: None))
+    assert isinstance(answerer.recursor, Recursor)
+    cache = answerer.recursor.cache
+    assert (cache.rrsets.max_ttl, cache.negative.max_ttl) == (600, 60)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--cache-min-ttl", "-1"], "^--cache-min-ttl: expected 0 to 2147483647 seconds, got -1$"),
     (["--cache-max-ttl", "2147483648"], "^--cache-max-ttl: expected 0 to 2147483647"),

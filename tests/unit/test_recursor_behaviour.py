@@ -512,6 +512,16 @@ async def test_ttls_are_kept_inside_the_configured_bounds() -> None:
                         RecursorConfig(qname_minimisation=False, cache_min_ttl=900))
     res = await resolve(recursor, conductor, "www.ex.", "A")
     assert [r.ttl for r in res.answer] == [900]
+    # cache-max-ttl bounds a negative answer too, below cache-max-negative-ttl (rdata_copy)
+    cache = DnsCache(8 * 1024 * 1024, max_negative_ttl=3600, max_ttl=5)
+    recursor = Recursor(cache, (("a.root.", ROOT),), clock,
+                        RecursorConfig(qname_minimisation=False, cache_max_ttl=5))
+    nx = await resolve(recursor, conductor, "nope.ex.", "A")
+    assert [r.ttl for r in nx.authority] == [5]
+    clock.advance(6)
+    before = len(transport.sent)
+    await resolve(recursor, conductor, "nope.ex.", "A")
+    assert len(transport.sent) > before  # the NXDOMAIN expired after 5 s
 
 
 async def test_a_cached_answer_keeps_its_extras_when_asked_to() -> None:

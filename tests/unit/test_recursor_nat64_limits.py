@@ -96,6 +96,24 @@ def test_yxdomain_without_dname_is_no_answer() -> None:
     assert c.kind is Kind.LAME
 
 
+def test_noerror_with_an_overflowing_dname_is_no_answer() -> None:
+    """RFC 6672 §2.2: a DNAME substitution longer than 255 octets is answered YXDOMAIN; a
+    NOERROR reply with such a DNAME is thrown away (Unbound's scrub_normalize: synth_cname
+    "should have been RCODE YXDOMAIN"), the same DNAME under YXDOMAIN is the answer."""
+    qname = dns.name.from_text("q" * 50 + ".alias.example.com.")
+    target = ".".join(c * 63 for c in "xyz") + ".example.com."
+    response = dns.message.make_response(dns.message.make_query(qname, "A"))
+    response.answer.append(dns.rrset.from_text("alias.example.com.", 300, "IN", "DNAME",
+                                               target))
+    zone = dns.name.from_text("example.com.")
+    assert classify(response, qname, dns.rdatatype.A, zone).kind is Kind.LAME
+    response.set_rcode(dns.rcode.YXDOMAIN)
+    assert classify(response, qname, dns.rdatatype.A, zone).kind is Kind.YXDOMAIN
+    short = dns.name.from_text("www.alias.example.com.")
+    response.set_rcode(dns.rcode.NOERROR)
+    assert classify(response, short, dns.rdatatype.A, zone).kind is Kind.CNAME
+
+
 def test_unverified_glue_is_set_aside_for_the_last_resort() -> None:
     """harden-unverified-glue: glue for a name outside the child zone leaves the referral's
     glue and is kept apart (parent side), glue inside the child stays."""

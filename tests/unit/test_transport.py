@@ -161,6 +161,31 @@ def test_rdata_the_resolver_does_not_read_is_kept_opaque_when_it_does_not_parse(
     assert parse_response(good) == dns.message.from_wire(good)
 
 
+def _two_aliases(rdtype: str, first: str, second: str) -> bytes:
+    """A reply whose answer section holds two ``rdtype`` records at one owner (dnspython
+    would keep only the second of such a singleton RRset, so they are written one by one)."""
+    msg = dns.message.make_response(dns.message.make_query("www.alias.example.com.", "A"))
+    owner = "alias.example.com." if rdtype == "DNAME" else "www.alias.example.com."
+    for target in (first, second):
+        msg.answer.append(dns.rrset.from_text(owner, 600, "IN", rdtype, target))
+    wire = msg.to_wire()
+    assert wire[6:8] == b"\x00\x02"
+    return wire
+
+
+def test_two_aliases_at_one_owner_are_a_malformed_reply() -> None:
+    """RFC 6672 §2.4 / RFC 2181 §10.1: an owner has one DNAME (one CNAME); Unbound throws a
+    reply with two away (scrub_normalize), so the conductor reports it malformed; the same
+    record twice is only a duplicate (one is kept), and other types may have several."""
+    for rdtype in ("DNAME", "CNAME"):
+        with pytest.raises(dns.exception.FormError, match=f"two {rdtype} records"):
+            parse_response(_two_aliases(rdtype, "example.net.", "example.org."))
+        [rrset] = parse_response(_two_aliases(rdtype, "example.net.", "example.net.")).answer
+        assert len(rrset) == 1
+    [a] = parse_response(_two_aliases("A", "10.0.0.1", "10.0.0.2")).answer
+    assert len(a) == 2
+
+
 def test_query_wire_is_dnspythons_rendering() -> None:
     """The conductor's queries written directly: byte for byte what to_wire gives, and
     anything it does not cover (records, options, TSIG, a relative name) left to to_wire."""
