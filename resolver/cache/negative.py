@@ -22,11 +22,10 @@ from resolver.cache.common import (
     Kept,
     Security,
     clamp_ttl,
-    entry_charge,
     key_name,
     remaining_ttl,
+    rrsets_charge,
     servable,
-    wire_size,
 )
 from resolver.model import with_ttl
 
@@ -81,8 +80,9 @@ def _servable(entry: _StoredNegative, now: float, stale: float | None) -> bool:
 
 
 def _charge(soa: dns.rrset.RRset | None, proofs: Iterable[dns.rrset.RRset]) -> int:
-    """The bytes a denial is charged in the cache."""
-    return entry_charge(wire_size(soa) + sum(wire_size(p) for p in proofs))
+    """The bytes a denial is charged in the cache: every RRset it holds counts (its key's
+    two names take the place the first one has in an RRset entry's overhead)."""
+    return rrsets_charge((soa, *proofs), included=0)
 
 
 MAX_SHARED_SOAS = 10_000  # zones whose latest SOA is remembered (NegativeCache.shared_soa)

@@ -25,11 +25,10 @@ from resolver.cache.common import (
     Rank,
     Security,
     clamp_ttl,
-    entry_charge,
     key_name,
     remaining_ttl,
+    rrsets_charge,
     servable,
-    wire_size,
 )
 from resolver.model import with_ttl
 
@@ -148,8 +147,7 @@ class RRsetCache(ArcBacked):
             expires=now + lifetime,
             proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in proofs),
         )
-        size = entry_charge(wire_size(rrset) + wire_size(sigs)
-                       + sum(wire_size(p) for p in proofs))
+        size = rrsets_charge((rrset, sigs, *proofs))
         return self._arc.put(key, entry, size)
 
     def get(
