@@ -24,6 +24,7 @@ from resolver.cache.arc import ARC
 
 __all__ = [
     "ENTRY_OVERHEAD_BYTES",
+    "GHOST_BYTES",
     "RRSET_OVERHEAD_BYTES",
     "MAX_NEGATIVE_TTL_S",
     "MAX_TTL_S",
@@ -67,6 +68,11 @@ too, beside its key's names): measured ~450 bytes each (tracemalloc, CPython 3.1
 2026-12-08 an entry was charged one overhead whatever it held, and a denial with an NSEC
 proof (SOA, RRSIG, NSEC, RRSIG) was charged 64 % of what it held: a full negative cache
 outgrew its budget by half (issue 24 part 1, docs/RELIABILITY.md "Memory under the flood")."""
+
+
+GHOST_BYTES = 400
+"""What one ARC ghost of the record caches costs: its key (a tuple with a name, ~260 bytes
+once the entry is gone) and its list node (~140); see :class:`~resolver.cache.arc.ARC`."""
 
 
 def entry_charge(wire_bytes: int) -> int:

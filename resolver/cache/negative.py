@@ -17,6 +17,7 @@ import dns.rrset
 
 from resolver.cache.arc import ARC, LRU
 from resolver.cache.common import (
+    GHOST_BYTES,
     MAX_NEGATIVE_TTL_S,
     ArcBacked,
     Kept,
@@ -108,7 +109,7 @@ class NegativeCache(ArcBacked):
         shared_soa: bool = False,
         cut_below: bool = True,
     ) -> None:
-        self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes)
+        self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes, ghost_bytes=GHOST_BYTES)
         self.max_ttl = max_ttl
         self.secure_cut_only = secure_cut_only
         self.cut_below = cut_below

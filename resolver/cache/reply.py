@@ -43,6 +43,8 @@ ENTRY_OVERHEAD = 420
 tuples, the ARC's node and ``(value, size)`` pair (measured with tracemalloc, CPython 3.11:
 ~480 bytes for a one-record reply beside its wire, of which the key is ~60; 160 before
 2026-12-08 charged ~55 % of what a small entry holds, so a full cache outgrew its budget)."""
+GHOST_BYTES = 230
+"""What an ARC ghost of this cache costs: its key (~90 bytes) and its list node (~140)."""
 OFFSET_CHARGE = 56
 """Bytes charged per TTL offset: an int in each of two tuples (measured ~36-53)."""
 MEMO_OVERHEAD = 300  # bytes charged per memo item beyond its key and reply
@@ -108,7 +110,8 @@ class FastCache:
     def __init__(self, capacity_bytes: int) -> None:
         self.capacity_bytes = capacity_bytes
         self._memo_capacity = capacity_bytes // MEMO_SHARE
-        self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes - self._memo_capacity)
+        self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes - self._memo_capacity,
+                                          ghost_bytes=GHOST_BYTES)
         # query bytes after the ID -> (valid after, valid until, reply bytes after the ID)
         self._memo: dict[bytes, _Memo] = {}
         self._memo_bytes = 0

@@ -19,6 +19,7 @@ import dns.name
 import dns.rrset
 
 from resolver import dnsfast
+from resolver.cache.arc import ARC, GHOST_SHARE
 from resolver.cache.common import Rank
 from resolver.cache.negative import NegativeCache
 from resolver.cache.reply import FastCache
@@ -115,3 +116,35 @@ def test_the_rrset_cache_holds_no_more_than_its_budget() -> None:
 
     assert held(fill) <= BUDGET
     assert cache.size_bytes <= BUDGET and len(cache) < ENTRIES
+
+
+def test_the_reply_cache_with_its_ghosts_holds_at_most_an_eighth_more() -> None:
+    """Every entry asked again once (so ARC's T2 holds them and their evictions leave B2
+    ghosts): the ghosts' keys and nodes, in no entry's charge, cost at most
+    1/:data:`GHOST_SHARE` of the budget (uncapped: a ghost per entry, 1.22x the budget)."""
+    pairs = [_reply(i, 1) for i in range(ENTRIES)]
+    wires = [(q, bytearray(r)) for q, r in pairs]
+    cache = FastCache(BUDGET)
+
+    def fill() -> None:
+        for q, r in wires:
+            cache.store(q, bytes(r), 0.0)
+            cache.lookup(q, 0.5)
+
+    assert held(fill) <= BUDGET + BUDGET // GHOST_SHARE
+    assert cache._arc.ghosts_shed > 0
+
+
+def test_ghosts_are_capped_by_what_they_cost() -> None:
+    arc: ARC[int, int] = ARC(10_000, ghost_bytes=100)  # at most 10_000 // 8 // 100 = 12
+    for i in range(1_000):
+        arc.put(i, i, 50)
+        arc.get(i)  # to T2: its evictions are B2 ghosts
+        assert arc.ghost_count <= 12
+        arc.check_invariants()
+    assert arc.ghosts_shed > 0 and arc.stats()["ghosts_shed"] == arc.ghosts_shed
+    plain: ARC[int, int] = ARC(10_000)  # without ghost_bytes: the paper's directory
+    for i in range(1_000):
+        plain.put(i, i, 50)
+        plain.get(i)
+    assert plain.ghost_count > 12 and plain.ghosts_shed == 0
