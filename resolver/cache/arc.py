@@ -40,7 +40,11 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 K_contra = TypeVar("K_contra", bound=Hashable, contravariant=True)
 
-__all__ = ["ARC", "LRU", "ByteCache"]
+__all__ = ["ARC", "GHOST_SHARE", "LRU", "ByteCache"]
+
+GHOST_SHARE = 8
+"""With ``ghost_bytes`` (what one ghost really costs: its key and the list's node), the
+ghosts together may cost at most ``capacity // GHOST_SHARE``."""
 
 
 class ByteCache(Protocol[K_contra, V]):
@@ -109,11 +113,23 @@ class ARC(Generic[K, V]):
         "evictions",
         "ghost_hits",
         "refused",
+        "ghosts_shed",
+        "_max_ghosts",
     )
 
-    def __init__(self, capacity_bytes: int) -> None:
+    def __init__(self, capacity_bytes: int, ghost_bytes: int = 0) -> None:
+        """``ghost_bytes``: what one ghost costs in memory (0: not counted, the paper's
+        directory).  The ghost lists are bounded in entry sizes (``T1 + B1 <= c``, all
+        ``<= 2c``), but a ghost's key and node are not in any charge: with small entries
+        they would cost up to half the budget again (a reply cache's ~230 bytes a ghost
+        for ~560 an entry).  With ``ghost_bytes`` they cost at most
+        ``capacity // GHOST_SHARE``; the oldest of the longer list go first, counted in
+        ``ghosts_shed``."""
         _check_capacity(capacity_bytes)
         self._capacity = capacity_bytes
+        self._max_ghosts = capacity_bytes // GHOST_SHARE // ghost_bytes if ghost_bytes > 0 \
+            else -1
+        self.ghosts_shed = 0
         # LRU end first, MRU end last; resident lists map key -> (value, size).
         self._t1: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._t2: OrderedDict[K, tuple[V, int]] = OrderedDict()
@@ -294,6 +310,7 @@ class ARC(Generic[K, V]):
             "misses": self.misses,
             "evictions": self.evictions,
             "ghost_hits": self.ghost_hits,
+            "ghosts_shed": self.ghosts_shed,
             "refused": self.refused,
         }
 
@@ -331,6 +348,13 @@ class ARC(Generic[K, V]):
                 self._b2_bytes -= self._b2.popitem(last=False)[1]
             else:
                 self._b1_bytes -= self._b1.popitem(last=False)[1]
+        if self._max_ghosts >= 0:
+            while len(self._b1) + len(self._b2) > self._max_ghosts:
+                if len(self._b1) > len(self._b2):
+                    self._b1_bytes -= self._b1.popitem(last=False)[1]
+                else:
+                    self._b2_bytes -= self._b2.popitem(last=False)[1]
+                self.ghosts_shed += 1
 
     def check_invariants(self) -> None:
         """Raise :class:`AssertionError` if the lists disagree with the ARC invariants."""

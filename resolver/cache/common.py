@@ -24,6 +24,8 @@ from resolver.cache.arc import ARC
 
 __all__ = [
     "ENTRY_OVERHEAD_BYTES",
+    "GHOST_BYTES",
+    "RRSET_OVERHEAD_BYTES",
     "MAX_NEGATIVE_TTL_S",
     "MAX_TTL_S",
     "MIN_TTL_S",
@@ -36,6 +38,7 @@ __all__ = [
     "entry_charge",
     "key_name",
     "remaining_ttl",
+    "rrsets_charge",
     "servable",
     "wire_size",
 ]
@@ -59,9 +62,31 @@ WIRE_EXPANSION = 6
 """Python bytes per wire byte of parsed records (rdata objects, names, slots)."""
 
 
+RRSET_OVERHEAD_BYTES = 500
+"""Charge per further RRset object an entry holds (its RRSIGs, its proofs; a denial's SOA
+too, beside its key's names): measured ~450 bytes each (tracemalloc, CPython 3.11).  Before
+2026-12-08 an entry was charged one overhead whatever it held, and a denial with an NSEC
+proof (SOA, RRSIG, NSEC, RRSIG) was charged 64 % of what it held: a full negative cache
+outgrew its budget by half (issue 24 part 1, docs/RELIABILITY.md "Memory under the flood")."""
+
+
+GHOST_BYTES = 400
+"""What one ARC ghost of the record caches costs: its key (a tuple with a name, ~260 bytes
+once the entry is gone) and its list node (~140); see :class:`~resolver.cache.arc.ARC`."""
+
+
 def entry_charge(wire_bytes: int) -> int:
     """What a parsed entry of ``wire_bytes`` on the wire costs in Python memory."""
     return ENTRY_OVERHEAD_BYTES + WIRE_EXPANSION * wire_bytes
+
+
+def rrsets_charge(rrsets: Iterable[dns.rrset.RRset | None], included: int = 1) -> int:
+    """What an entry holding ``rrsets`` (None: absent) costs: :func:`entry_charge` of their
+    wire lengths, plus :data:`RRSET_OVERHEAD_BYTES` for each RRset past the first
+    ``included`` (the ones :data:`ENTRY_OVERHEAD_BYTES` already stands for)."""
+    present = [r for r in rrsets if r is not None]
+    return entry_charge(sum(wire_size(r) for r in present)) \
+        + RRSET_OVERHEAD_BYTES * max(0, len(present) - included)
 
 
 # -- trust --------------------------------------------------------------------------------

@@ -17,16 +17,16 @@ import dns.rrset
 
 from resolver.cache.arc import ARC, LRU
 from resolver.cache.common import (
+    GHOST_BYTES,
     MAX_NEGATIVE_TTL_S,
     ArcBacked,
     Kept,
     Security,
     clamp_ttl,
-    entry_charge,
     key_name,
     remaining_ttl,
+    rrsets_charge,
     servable,
-    wire_size,
 )
 from resolver.model import with_ttl
 
@@ -81,8 +81,9 @@ def _servable(entry: _StoredNegative, now: float, stale: float | None) -> bool:
 
 
 def _charge(soa: dns.rrset.RRset | None, proofs: Iterable[dns.rrset.RRset]) -> int:
-    """The bytes a denial is charged in the cache."""
-    return entry_charge(wire_size(soa) + sum(wire_size(p) for p in proofs))
+    """The bytes a denial is charged in the cache: every RRset it holds counts (its key's
+    two names take the place the first one has in an RRset entry's overhead)."""
+    return rrsets_charge((soa, *proofs), included=0)
 
 
 MAX_SHARED_SOAS = 10_000  # zones whose latest SOA is remembered (NegativeCache.shared_soa)
@@ -108,7 +109,7 @@ class NegativeCache(ArcBacked):
         shared_soa: bool = False,
         cut_below: bool = True,
     ) -> None:
-        self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes)
+        self._arc: ARC[NegativeKey, _StoredNegative] = ARC(capacity_bytes, ghost_bytes=GHOST_BYTES)
         self.max_ttl = max_ttl
         self.secure_cut_only = secure_cut_only
         self.cut_below = cut_below

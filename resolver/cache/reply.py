@@ -38,7 +38,15 @@ UNSTORED_KEY = "reply_not_stored"
 """A ``Request.extra`` key the answerer sets when its reply must not be stored here: an
 answer from expired data (serve-expired), so that the next client gets the refreshed one."""
 
-ENTRY_OVERHEAD = 160  # bytes charged per entry beyond the wire and offsets
+ENTRY_OVERHEAD = 420
+"""Bytes charged per entry beyond its reply, key and TTL offsets: the entry object, its two
+tuples, the ARC's node and ``(value, size)`` pair (measured with tracemalloc, CPython 3.11:
+~480 bytes for a one-record reply beside its wire, of which the key is ~60; 160 before
+2026-12-08 charged ~55 % of what a small entry holds, so a full cache outgrew its budget)."""
+GHOST_BYTES = 230
+"""What an ARC ghost of this cache costs: its key (~90 bytes) and its list node (~140)."""
+OFFSET_CHARGE = 56
+"""Bytes charged per TTL offset: an int in each of two tuples (measured ~36-53)."""
 MEMO_OVERHEAD = 300  # bytes charged per memo item beyond its key and reply
 MEMO_SHARE = 4  # the memo gets 1/MEMO_SHARE of the byte budget
 MAX_STORED_REPLY = 1232
@@ -57,7 +65,7 @@ def _client_limit(shape: QueryShape) -> int:
     return max(512, min(shape.payload, MAX_STORED_REPLY))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     wire: bytes
     offsets: tuple[int, ...]
@@ -102,7 +110,8 @@ class FastCache:
     def __init__(self, capacity_bytes: int) -> None:
         self.capacity_bytes = capacity_bytes
         self._memo_capacity = capacity_bytes // MEMO_SHARE
-        self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes - self._memo_capacity)
+        self._arc: ARC[bytes, _Entry] = ARC(capacity_bytes - self._memo_capacity,
+                                          ghost_bytes=GHOST_BYTES)
         # query bytes after the ID -> (valid after, valid until, reply bytes after the ID)
         self._memo: dict[bytes, _Memo] = {}
         self._memo_bytes = 0
@@ -226,7 +235,7 @@ class FastCache:
         if lifetime <= 0:
             return False
         entry = _Entry(reply_wire, tuple(offsets), ttls, now, float(lifetime), truncated_at)
-        size = len(reply_wire) + 2 * 36 * len(offsets) + ENTRY_OVERHEAD  # two int tuples
+        size = len(reply_wire) + len(shape.key) + OFFSET_CHARGE * len(offsets) + ENTRY_OVERHEAD
         stored = self._arc.put(shape.key, entry, size)
         self.stored += stored
         if stored and self.mirror is not None:

@@ -19,17 +19,17 @@ import dns.rrset
 
 from resolver.cache.arc import ARC
 from resolver.cache.common import (
+    GHOST_BYTES,
     MAX_TTL_S,
     ArcBacked,
     Kept,
     Rank,
     Security,
     clamp_ttl,
-    entry_charge,
     key_name,
     remaining_ttl,
+    rrsets_charge,
     servable,
-    wire_size,
 )
 from resolver.model import with_ttl
 
@@ -74,7 +74,7 @@ class RRsetCache(ArcBacked):
 
     def __init__(self, capacity_bytes: int, *, max_ttl: int = MAX_TTL_S,
                  dname_zero_ttl_grace: bool = False) -> None:
-        self._arc: ARC[RRsetKey, _StoredRRset] = ARC(capacity_bytes)
+        self._arc: ARC[RRsetKey, _StoredRRset] = ARC(capacity_bytes, ghost_bytes=GHOST_BYTES)
         self.max_ttl = max_ttl
         # Unbound (PR #1411, 1.24): a DNAME that came with TTL 0 stays usable for synthesis
         # for one more second of its whole-second clock, and is answered with TTL 0
@@ -148,8 +148,7 @@ class RRsetCache(ArcBacked):
             expires=now + lifetime,
             proofs=tuple(with_ttl(p, min(p.ttl, ttl)) for p in proofs),
         )
-        size = entry_charge(wire_size(rrset) + wire_size(sigs)
-                       + sum(wire_size(p) for p in proofs))
+        size = rrsets_charge((rrset, sigs, *proofs))
         return self._arc.put(key, entry, size)
 
     def get(

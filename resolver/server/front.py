@@ -47,6 +47,7 @@ from typing import Any
 from resolver.cache.reply import FastCache
 from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
+from resolver.server.receive import Receiver
 
 __all__ = ["PER_CLIENT", "FrontLink", "main"]
 
@@ -120,6 +121,8 @@ class Front:
         self.per_client = per_client if per_client > 0 else 1 << 62
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.waiting: dict[str, int] = {}
+        self._datagrams = Receiver(65535)
+        self._messages = Receiver(MAX_MESSAGE)
 
     def run(self) -> None:
         """Serve until the resolving process closes its side of the pair."""
@@ -151,13 +154,14 @@ class Front:
                 report_at = now + STATS_SECONDS
 
     def from_clients(self) -> None:
-        recvfrom, sendto, send = self.udp.recvfrom, self.udp.sendto, self.link.send
+        udp, sendto, send = self.udp, self.udp.sendto, self.link.send
+        recvfrom = self._datagrams.recvfrom
         lookup, memo = self.cache.lookup, self.cache.memo_lookup
         counts, waiting, share = self.counts, self.waiting, self.per_client
         now = self.clock()
         for _ in range(BATCH):
             try:
-                data, addr = recvfrom(65535)
+                data, addr = recvfrom(udp)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:  # e.g. a queued ICMP error; the socket itself is fine
@@ -193,10 +197,10 @@ class Front:
 
     def from_resolver(self) -> bool:
         """Replies, stores and flushes from the resolving process; False once it is gone."""
-        recv, counts, waiting = self.link.recv, self.counts, self.waiting
+        link, recv, counts, waiting = self.link, self._messages.recv, self.counts, self.waiting
         for _ in range(BATCH):
             try:
-                message = recv(MAX_MESSAGE)
+                message = recv(link)
             except (BlockingIOError, InterruptedError):
                 return True
             except OSError:
@@ -269,6 +273,7 @@ class FrontLink:
         self.process: subprocess.Popen[bytes] | None = None
         self._link: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._messages = Receiver(MAX_MESSAGE)
 
     @property
     def pid(self) -> int | None:
@@ -315,10 +320,10 @@ class FrontLink:
         if link is None:
             return
         now = self.clock()
-        put = self.queue.put_nowait
+        put, recv = self.queue.put_nowait, self._messages.recv
         for _ in range(BATCH):
             try:
-                message = link.recv(MAX_MESSAGE)
+                message = recv(link)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:

@@ -46,6 +46,7 @@ from resolver.frames import FrameQueue, Inbound
 from resolver.model import Frame
 from resolver.server.front import PER_CLIENT as FRONT_PER_CLIENT
 from resolver.server.front import FrontLink
+from resolver.server.receive import Receiver
 
 __all__ = ["BATCH", "RECEIVE_BUFFER", "UDPServer", "UDPStats"]
 
@@ -146,6 +147,7 @@ class UDPServer:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._receive_buffer = receive_buffer
         self._sock: socket.socket | None = None
+        self._receiver = Receiver(MAX_DATAGRAM)  # the loop reader's (the thread has its own)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fastcache = fastcache
         self.reuse_port = reuse_port  # several processes share the port (SO_REUSEPORT)
@@ -259,7 +261,7 @@ class UDPServer:
         loop in batches, each client bounded (see the module docstring)."""
         poller = select.poll()
         poller.register(sock.fileno(), select.POLLIN)
-        recvfrom, sendto = sock.recvfrom, sock.sendto
+        recvfrom, sendto = Receiver(MAX_DATAGRAM).recvfrom, sock.sendto
         fast = self.fastcache
         memo = fast.memo_lookup if fast is not None else None
         stats, lock, stopping = self._thread_stats, self._lock, self._stopping
@@ -273,7 +275,7 @@ class UDPServer:
             now = monotonic()
             while True:
                 try:
-                    data, addr = recvfrom(MAX_DATAGRAM)
+                    data, addr = recvfrom(sock)
                 except (BlockingIOError, InterruptedError):
                     break
                 except OSError as e:
@@ -346,7 +348,7 @@ class UDPServer:
         sock = self._sock
         if sock is None:
             return
-        recvfrom, sendto = sock.recvfrom, sock.sendto
+        recvfrom, sendto = self._receiver.recvfrom, sock.sendto
         fast = self.fastcache
         lookup = fast.lookup if fast is not None else None
         now = self._clock.monotonic()
@@ -354,7 +356,7 @@ class UDPServer:
         try:
             for _ in range(BATCH):
                 try:
-                    data, addr = recvfrom(MAX_DATAGRAM)
+                    data, addr = recvfrom(sock)
                 except (BlockingIOError, InterruptedError):
                     break
                 except OSError as e:  # e.g. a queued ICMP error; the socket itself is fine

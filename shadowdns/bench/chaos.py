@@ -60,7 +60,7 @@ from resolver.cli import ensure_free
 from resolver.server.tls import self_signed, write_pair
 from resolver.server.udp import READERS
 from shadowdns.bench.resolver import (
-    _rss_mb,
+    _status_field,
     _wait_answering,
     nonpositive_flag,
     process_tree,
@@ -631,7 +631,8 @@ async def _hostile_phase(args: argparse.Namespace, info: LabInfo, run_dir: Path,
 
 async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str,
                       names: list[str]) -> dict[str, Any]:
-    rss_before = sum(_rss_mb(p)[0] for p in pids if _alive({p}))
+    roles = process_roles(pids)
+    rss_before = sum(own_rss_mb(p) for p in pids)
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     fuzzer = ctx.Process(target=fuzz, args=(CANDIDATE, args.fuzz_seconds, args.seed, names,
@@ -640,7 +641,8 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     stop = asyncio.Event()
     checker = asyncio.create_task(_health(CANDIDATE, health_name, stop, health))
     rss_samples: list[float] = []
-    sampler = asyncio.create_task(_sample_rss(pids, stop, rss_samples))
+    by_process: dict[str, list[float]] = {role: [] for role in roles.values()}
+    sampler = asyncio.create_task(_sample_rss(roles, stop, rss_samples, by_process))
     started = time.monotonic()
     drops_before = udp_receive_buffer_errors()
     fuzzer.start()
@@ -654,7 +656,7 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
     await sampler
     streams_ok = await asyncio.to_thread(_streams_answer, health_name)
     alive = _alive(pids)
-    rss_after = sum(_rss_mb(p)[0] for p in alive)
+    rss_after = sum(own_rss_mb(p) for p in alive)
     lat = sorted(health.latencies)
     return {"seconds": round(elapsed, 1), **counts,
             "udp_per_second": round(counts.get("udp", 0) / elapsed),
@@ -662,7 +664,7 @@ async def _fuzz_phase(args: argparse.Namespace, pids: set[int], health_name: str
             "health_failed": health.failed, "kernel_udp_receive_drops": drops,
             "health_p99_ms": round(1000 * lat[int(0.99 * (len(lat) - 1))], 2) if lat else None,
             "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1),
-            "rss_every_10s_mb": rss_samples,
+            "rss_every_10s_mb": rss_samples, "rss_every_10s_by_process_mb": by_process,
             "dot_answers_after": streams_ok["dot"], "doh_answers_after": streams_ok["doh"]}
 
 
@@ -670,13 +672,54 @@ RSS_EVERY = 10.0
 """Seconds between RSS samples of the server processes in the client-packet phase."""
 
 
-async def _sample_rss(pids: set[int], stop: asyncio.Event, into: list[float]) -> None:
-    """The server processes' RSS in all (MB) every :data:`RSS_EVERY` seconds until ``stop``:
-    whether memory levels off under the flood (the caches' byte budgets) or keeps growing."""
+async def _sample_rss(roles: dict[int, str], stop: asyncio.Event, into: list[float],
+                      by_process: dict[str, list[float]]) -> None:
+    """The server processes' RSS (MB) every :data:`RSS_EVERY` seconds until ``stop``, in all
+    (``into``) and per process (``by_process``, by role): whether memory levels off under
+    the flood (the caches' byte budgets) or keeps growing, and where."""
     while not stop.is_set():
-        into.append(round(sum(_rss_mb(p)[0] for p in _alive(pids)), 1))
+        sample = {role: own_rss_mb(pid) for pid, role in roles.items()}
+        into.append(round(sum(sample.values()), 1))
+        for role, mb in sample.items():
+            by_process[role].append(round(mb, 1))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), RSS_EVERY)
+
+
+def own_rss_mb(pid: int) -> float:
+    """Resident memory (MB) of ``pid`` alone (0 once it is gone): each process counted once,
+    where a sum of its process tree's would count a worker's front again in the worker and
+    in the supervisor (the campaign's figure before 2026-12-08 did: 1x the supervisor, 2x
+    each worker, 3x each front)."""
+    try:
+        rss = _status_field(Path(f"/proc/{pid}/status").read_text(), "VmRSS")
+    except OSError:
+        return 0.0
+    return int(rss.split()[0]) / 1024 if rss else 0.0
+
+
+def process_roles(pids: set[int], parents: dict[int, int] | None = None) -> dict[int, str]:
+    """A name for each server process: ``supervisor`` (the one whose parent is not among
+    them), ``worker0``..., and ``front0``... (a worker's child), numbered by PID."""
+    if parents is None:
+        parents = {p: _parent(p) for p in pids}
+    top = sorted(p for p in pids if parents.get(p) not in pids)
+    roles = {p: "supervisor" for p in top}
+    workers = sorted(p for p in pids if parents.get(p) in top)
+    for i, w in enumerate(workers):
+        roles[w] = f"worker{i}"
+        for j, f in enumerate(sorted(p for p in pids if parents.get(p) == w)):
+            roles[f] = f"front{i}" + (f".{j}" if j else "")
+    for p in sorted(pids - roles.keys()):
+        roles[p] = f"process{p}"
+    return roles
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _streams_answer(name: str) -> dict[str, bool]:
@@ -845,6 +888,8 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         f"receive-buffer drops {f['kernel_udp_receive_drops']}; RSS "
         f"{f['rss_before_mb']} -> {f['rss_after_mb']} MB (every {RSS_EVERY:.0f} s: "
         f"{', '.join(str(m) for m in f.get('rss_every_10s_mb', []))})",
+        *(f"fuzz: RSS of {role} every {RSS_EVERY:.0f} s: {', '.join(str(m) for m in mbs)} MB"
+          for role, mbs in f.get("rss_every_10s_by_process_mb", {}).items()),
         f"spoof: {s['forged_sent']} forged answers ({s['forged_per_second']}/s) from "
         f"{', '.join(s['servers'])} for {s['names']} fresh names in {s['zone']}",
         f"spoof: forged answers accepted {s['forged_accepted']}, found in the cache after "

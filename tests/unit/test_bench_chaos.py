@@ -27,8 +27,10 @@ from shadowdns.bench.chaos import (
     forged_answer,
     fuzz,
     mutate,
+    own_rss_mb,
     parse_query_packet,
     port_spread,
+    process_roles,
     seed_queries,
     spoof_packet,
     udp_receive_buffer_errors,
@@ -92,6 +94,21 @@ def test_figures() -> None:
     assert port_spread(list(range(2500))) == [1000, 1000]
     assert port_spread([7] * 1000) == [1]
     assert case_letters([b"wWw", b"A-1"]) == (2, 2)
+
+
+def test_rss_counts_each_server_process_once() -> None:
+    """The supervisor, its workers and their fronts each get a role and their own RSS: a
+    sum over process trees counted a front three times (the campaign's figure before)."""
+    parents = {10: 1, 20: 10, 21: 10, 30: 20, 31: 21}
+    assert process_roles(set(parents), parents) == {
+        10: "supervisor", 20: "worker0", 21: "worker1", 30: "front0", 31: "front1"}
+    import os
+
+    from shadowdns.bench.resolver import _rss_mb
+
+    mine = own_rss_mb(os.getpid())
+    assert 0 < mine <= _rss_mb(os.getpid())[0]
+    assert own_rss_mb(2 ** 22 + 1) == 0.0  # no such process
 
 
 async def _ask_retrying(q: dns.message.Message, port: int, over_tcp: bool) -> dns.message.Message:

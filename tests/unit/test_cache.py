@@ -28,7 +28,7 @@ from resolver.cache import (
     RRsetCache,
     Security,
 )
-from resolver.cache.common import entry_charge
+from resolver.cache.common import RRSET_OVERHEAD_BYTES, entry_charge
 from resolver.cache.infra import (
     DEAD_AFTER_TIMEOUTS,
     DEAD_HOLDDOWN_S,
@@ -391,7 +391,7 @@ class TestRRsetCache:
         assert hit is not None and hit.sigs is not None
         assert hit.rrset.ttl == 150 and hit.sigs.ttl == 150
         assert hit.security is Security.SECURE
-        assert cache.size_bytes == entry_charge(wire_len(a) + wire_len(sigs))
+        assert cache.size_bytes == entry_charge(wire_len(a) + wire_len(sigs)) + RRSET_OVERHEAD_BYTES
         assert cache.get(N("www.example."), T.A, NOW + 200) is None
         with pytest.raises(ValueError):
             cache.put(a, Rank.VALIDATED, NOW, sigs=a)
