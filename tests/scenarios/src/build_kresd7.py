@@ -199,7 +199,7 @@ SCENARIOS = (
     Scenario("kresd_policy_pattern_wire_format",
              "kresd policy module: pattern(action, pattern) applies when the QNAME (in wire format,\n"
              "length bytes before labels) matches the Lua pattern; other names resolve.",
-             (POLICY.format(r"pattern(policy.DENY, '\4host[0-9]\4site'))"),), DATA,
+             (POLICY.format(r"pattern(policy.DENY, '\5host[0-9]\4site'))"),), DATA,
              (Step("host5.site.example.", "A", rcode="NXDOMAIN", match="opcode qname rcode"),
               Step("hostx.site.example.", "A",
                    answer=(A("hostx.site.example.", "10.1.1.6"),)))),
