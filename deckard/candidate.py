@@ -489,7 +489,7 @@ class Candidate:
                             query: dns.message.Message,
                             answer: dns.message.Message) -> dns.message.Message:
         """kresd's answer stage: dns64 synthesis (RFC 6147 §5.1), then renumbering."""
-        if kresd.wants_dns64(request.qtype, answer):
+        if kresd.wants_dns64(request.qtype, answer, query):
             a_query = dns.message.make_query(request.qname, dns.rdatatype.A)
             a_request = dataclasses.replace(request, qtype=dns.rdatatype.A)
             answer = kresd.synthesise(answer, await self.answerer.answer(a_request, a_query))

@@ -14,6 +14,7 @@ forwarding) and keeps for the validator (trust anchors, negative trust anchors, 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import ipaddress
 import re
 import time
@@ -276,5 +277,7 @@ def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig
     if not config.do_ip4 and not config.do_ip6:
         raise ScenarioError(path, 1, "do-ip4 and do-ip6 are both off: nothing to query with")
     if feature_lines or list_lines:
-        config = kresdconf.apply(path, config, feature_lines, list_lines)
+        # the Deckard header has no TTL bounds, zones or unsupported keys of its own
+        changes = kresdconf.translate(path, feature_lines, list_lines)
+        config = dataclasses.replace(config, **changes)  # type: ignore[arg-type]
     return config

@@ -5,8 +5,8 @@ Deckard's kresd template turns ``features: KEY = VALUE`` into Lua configuration 
 ``feature-list: NAME=LUA`` lines into Lua statements.  Translated here:
 
 - ``min_ttl`` / ``max_ttl`` (``cache.min_ttl()``/``cache.max_ttl()``): the cache's TTL bounds;
-- ``static_hint_name`` / ``static_hint_addr`` (``hints.set('name addr')``): local data,
-  answered with kresd's hint TTL (5 s, modules/hints);
+- ``static_hint_name`` / ``static_hint_addr`` (``hints.set('name addr')``): resolver.kresdmod's
+  hints, answered with kresd's hint TTL (5 s, modules/hints), AA clear;
 - ``dns64_prefix`` (``dns64.config(prefix)``), ``renumber_src``/``renumber_dst``
   (``renumber.config{{src, dst}}``): resolver.kresdmod's answer stage;
 - ``workarounds = true`` (modules/workarounds: it turns 0x20 off for known violators):
@@ -26,18 +26,15 @@ import dataclasses
 import ipaddress
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dns.exception
 import dns.name
+import dns.reversename
+import dns.rrset
 
 from deckard.text import ScenarioError
 from resolver.kresdmod import ACTIONS, KresdModules, PolicyRule
-from resolver.localzone import LocalConfig
 from resolver.recursor import ConfiguredZone
-
-if TYPE_CHECKING:
-    from deckard.header import ScenarioConfig
 
 HINT_TTL = 5
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")|"
@@ -249,9 +246,9 @@ def policy_rule(text: str) -> PolicyRule:
     return rule
 
 
-def apply(path: Path, config: ScenarioConfig, features: list[tuple[int, str, str]],
-          lines: list[tuple[int, str]]) -> ScenarioConfig:
-    """``config`` with the kresd knobs translated (unknown ones listed as unsupported)."""
+def translate(path: Path, features: list[tuple[int, str, str]],
+              lines: list[tuple[int, str]]) -> dict[str, object]:
+    """The ScenarioConfig fields the kresd knobs set (unknown ones listed as unsupported)."""
     unsupported: list[str] = []
     changes: dict[str, object] = {}
     values = {k: v for _, k, v in features}
@@ -259,8 +256,11 @@ def apply(path: Path, config: ScenarioConfig, features: list[tuple[int, str, str
     ttl: dict[str, int] = {}
     renumber = []
     dns64 = None
+    hints: tuple[dns.rrset.RRset, ...] = ()
+    current = next(iter(where), "")
     try:
         for key, value in values.items():
+            current = key
             if key in ("min_ttl", "max_ttl"):
                 ttl[f"cache_{key}"] = int(value)
             elif key == "dns64_prefix":
@@ -275,16 +275,17 @@ def apply(path: Path, config: ScenarioConfig, features: list[tuple[int, str, str
             elif key not in ("static_hint_name", "static_hint_addr", "renumber_dst"):
                 unsupported.append(f"features: {key}")
         if "static_hint_name" in values:
+            current = "static_hint_name"
             name = dns.name.from_text(values["static_hint_name"], dns.name.root)
             addr = ipaddress.ip_address(values["static_hint_addr"])
             rdtype = "A" if addr.version == 4 else "AAAA"
-            changes["local"] = LocalConfig(data=(f"{name} {HINT_TTL} IN {rdtype} {addr}",),
-                                           defaults=False)
+            hints = (dns.rrset.from_text(name, HINT_TTL, "IN", rdtype, addr.compressed),
+                     dns.rrset.from_text(dns.reversename.from_address(str(addr)), HINT_TTL,
+                                         "IN", "PTR", name.to_text()))
     except (ValueError, KeyError, dns.exception.DNSException) as e:
-        key = next(iter(where))
-        raise ScenarioError(path, where.get(key, 1), f"features: {e}") from None
+        raise ScenarioError(path, where.get(current, 1), f"features: {current}: {e}") from None
     rules: list[PolicyRule] = []
-    zones = list(config.zones)
+    zones: list[ConfiguredZone] = []
     for lineno, text in lines:
         try:
             rule = policy_rule(text)
@@ -302,9 +303,9 @@ def apply(path: Path, config: ScenarioConfig, features: list[tuple[int, str, str
             continue
         rules.append(dataclasses.replace(rule, action=str(rule.action)))
     if ttl:
-        changes["ttl_bounds"] = tuple(sorted({**dict(config.ttl_bounds), **ttl}.items()))
-    if zones != list(config.zones):
+        changes["ttl_bounds"] = tuple(sorted(ttl.items()))
+    if zones:
         changes["zones"] = tuple(zones)
-    changes["kresd"] = KresdModules(tuple(rules), dns64, tuple(renumber))
-    changes["unsupported"] = config.unsupported + tuple(unsupported)
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+    changes["kresd"] = KresdModules(tuple(rules), dns64, tuple(renumber), hints)
+    changes["unsupported"] = tuple(unsupported)
+    return changes

@@ -17,6 +17,12 @@
   from the name's A records: the prefix's first 96 bits and the IPv4 address (RFC 6052
   §2.2 /96), the TTL the smaller of the A records' and the negative answer's SOA minimum
   (§5.1.7); CNAMEs before them are kept; AD is cleared (§5.5).
+  A query with CD and DO set is not synthesised (§5.5 point 3).
+- hints (modules/hints, ``hints.set``): a hinted name's A/AAAA question is answered from the
+  hints (TTL 5 s, AA clear: the answer is not authoritative data); the other address type
+  gets NODATA (``hints.use_nodata``, on by default); the address's reverse name answers
+  PTR with the hinted name (``hints.set`` sets the reverse mapping too); other types are
+  resolved.
 - renumber (modules/renumber): A/AAAA records of the answer inside a source prefix get
   the destination prefix's network bits, keeping their host bits.
 """
@@ -68,6 +74,7 @@ class KresdModules:
     rules: tuple[PolicyRule, ...] = ()
     dns64_prefix: ipaddress.IPv6Network | None = None
     renumber: tuple[tuple[Network, Network], ...] = ()
+    hints: tuple[dns.rrset.RRset, ...] = ()
 
     def action(self, qname: dns.name.Name) -> str | None:
         """The action of the first rule that matches ``qname`` (None: resolve normally)."""
@@ -85,7 +92,7 @@ class KresdModules:
         q = query.question[0]
         action = self.action(q.name)
         if action is None:
-            return None
+            return self.hint_reply(query)
         if action == "NO_ANSWER":
             raise NoReply
         reply = dns.message.make_response(query, recursion_available=True)
@@ -103,8 +110,24 @@ class KresdModules:
             reply.flags |= dns.flags.TC
         return reply
 
-    def wants_dns64(self, qtype: int, answer: dns.message.Message) -> bool:
+    def hint_reply(self, query: dns.message.Message) -> dns.message.Message | None:
+        q = query.question[0]
+        if q.rdtype not in (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.PTR):
+            return None
+        named = [rr for rr in self.hints if rr.name == q.name]
+        if q.rdtype == dns.rdatatype.PTR and not any(rr.rdtype == q.rdtype for rr in named):
+            return None
+        if not named:
+            return None
+        reply = dns.message.make_response(query, recursion_available=True)
+        reply.answer = [rr for rr in named if rr.rdtype == q.rdtype]
+        return reply
+
+    def wants_dns64(self, qtype: int, answer: dns.message.Message,
+                    query: dns.message.Message | None = None) -> bool:
         if self.dns64_prefix is None or qtype != dns.rdatatype.AAAA:
+            return False
+        if query is not None and query.flags & dns.flags.CD and query.ednsflags & dns.flags.DO:
             return False
         if answer.rcode() != dns.rcode.NOERROR:
             return False
