@@ -43,6 +43,7 @@ from resolver.cache import DnsCache
 from resolver.clock import ManualClock
 from resolver.dnssec.anchors import TrustAnchorError, TrustAnchors
 from resolver.dnssec.config import DnssecConfig
+from resolver.kresdmod import KresdModules
 from resolver.localzone import LocalConfig, NoReply
 from resolver.model import Request, server_ip
 from resolver.msgfit import fit
@@ -149,6 +150,7 @@ class CandidateConfig:
     # RecursorConfig numbers: cache_*_ttl, max_query_restarts
     ttl_bounds: tuple[tuple[str, int], ...] = ()
     local: LocalConfig | None = None  # local zones (testbound: with Unbound's defaults)
+    kresd: KresdModules | None = None  # kresd's policy, dns64, renumber (Deckard features)
     stale: tuple[tuple[str, int | bool], ...] = ()  # RecursorConfig fields: serve_expired*
     private: PrivateAddresses = PrivateAddresses()  # private-address / private-domain
     qmin_qtype: int = int(dns.rdatatype.NS)
@@ -215,6 +217,7 @@ class CandidateConfig:
             minimal_responses=config.minimal_responses,
             ttl_bounds=config.ttl_bounds,
             local=config.local,
+            kresd=config.kresd,
             stale=config.stale,
             private=config.private,
             root_tcp=config.root_tcp,
@@ -454,6 +457,13 @@ class Candidate:
             cd=bool(query.flags & dns.flags.CD),
             rd=bool(query.flags & dns.flags.RD),
         )
+        kresd = self.config.kresd
+        try:  # kresd's policy rules come first (its policy module's begin layer)
+            policy = kresd.policy_reply(query) if kresd is not None else None
+        except NoReply:
+            return None  # NO_ANSWER
+        if policy is not None:
+            return self._policy_wire(query, policy)
         try:  # local zones answer before the RD check (Unbound's worker_handle_request;
             # a local alias is resolved after it)
             local = await self.answerer.local_reply(request, query, aliases=request.rd)
@@ -470,8 +480,25 @@ class Candidate:
                 return self._wire(query, finish(query, await self.snoop(request, query)))
             request = dataclasses.replace(request, rd=True)
         answer = await self.answerer.answer(request, query)
+        if kresd is not None:
+            answer = await self._kresd_answer(kresd, request, query, answer)
         await self.recursor.settle()  # refreshes behind expired answers end before the next step
         return self._wire(query, finish(query, answer))
+
+    async def _kresd_answer(self, kresd: KresdModules, request: Request,
+                            query: dns.message.Message,
+                            answer: dns.message.Message) -> dns.message.Message:
+        """kresd's answer stage: dns64 synthesis (RFC 6147 §5.1), then renumbering."""
+        if kresd.wants_dns64(request.qtype, answer, query):
+            a_query = dns.message.make_query(request.qname, dns.rdatatype.A)
+            a_request = dataclasses.replace(request, qtype=dns.rdatatype.A)
+            answer = kresd.synthesise(answer, await self.answerer.answer(a_request, a_query))
+        return kresd.renumbered(answer)
+
+    def _policy_wire(self, query: dns.message.Message, reply: dns.message.Message) -> bytes:
+        out = finish(query, reply)
+        out.flags |= reply.flags & dns.flags.TC  # policy TC: the client retries over TCP
+        return self._wire(query, out)
 
     def _wire(self, query: dns.message.Message, reply: dns.message.Message) -> bytes:
         """``reply`` as the client takes it.  Testbound's client asks over UDP: a reply over

@@ -14,6 +14,7 @@ forwarding) and keeps for the validator (trust anchors, negative trust anchors, 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import ipaddress
 import re
 import time
@@ -25,8 +26,10 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
+from deckard import kresdconf
 from deckard.records import Record, RecordError, parse_record
 from deckard.text import ScenarioError, strip_comment, unquote
+from resolver.kresdmod import KresdModules
 from resolver.localzone import LocalConfig
 from resolver.recursor import ConfiguredZone
 from resolver.recursor.private import PrivateAddresses
@@ -128,6 +131,7 @@ class ScenarioConfig:
     max_udp_size: int = 0
     # testbound's do-nat64 with its nat64-prefix (else dns64-prefix, else 64:ff9b::/96)
     nat64_prefix: ipaddress.IPv6Network | None = None
+    kresd: KresdModules | None = None  # kresd's policy/dns64/renumber (deckard.kresdconf)
     unsupported: tuple[str, ...] = ()  # what the candidate cannot honour: the run is skipped
 
     @property
@@ -198,6 +202,8 @@ def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig
     forwards: list[str] = []
     features: dict[str, str] = {}
     feature_list: list[str] = []
+    feature_lines: list[tuple[int, str, str]] = []
+    list_lines: list[tuple[int, str]] = []
     date: float | None = None
     for lineno, raw in lines:
         if raw.startswith(";"):
@@ -245,9 +251,12 @@ def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig
         elif key == "forward-addr":
             forwards.append(address_of(path, lineno, key, value))
         elif key == "features":
-            features.update(_features(path, lineno, value))  # later keys overwrite
+            parsed = _features(path, lineno, value)
+            features.update(parsed)  # later keys overwrite
+            feature_lines += [(lineno, k, v) for k, v in parsed]
         elif key == "feature-list":
             feature_list.append(value)
+            list_lines.append((lineno, value))
         else:
             raise ScenarioError(path, lineno, f"unsupported CONFIG key {key!r}")
     validation = ValidationConfig(tuple(anchors), tuple(insecure), date)
@@ -267,4 +276,8 @@ def parse_header(path: Path, lines: Iterable[tuple[int, str]]) -> ScenarioConfig
     )
     if not config.do_ip4 and not config.do_ip6:
         raise ScenarioError(path, 1, "do-ip4 and do-ip6 are both off: nothing to query with")
+    if feature_lines or list_lines:
+        # the Deckard header has no TTL bounds, zones or unsupported keys of its own
+        changes = kresdconf.translate(path, feature_lines, list_lines)
+        config = dataclasses.replace(config, **changes)  # type: ignore[arg-type]
     return config

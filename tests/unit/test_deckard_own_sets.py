@@ -65,3 +65,24 @@ def test_own_option_scenario_passes(path: Path) -> None:
     assert results and all(r.dialect == "testbound" for r in results)
     for r in results:
         assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"
+
+
+# Deckard-dialect sets of Knot Resolver's knobs (header keys features/feature-list,
+# deckard/kresdconf.py), written by tests/scenarios/src/build_kresd7.py; split at run time
+# by deckard.split's rule; their header sets query-minimization: off
+KRESD_SETS = ("kresd7",)
+KRESD_FILES = sorted(f for s in KRESD_SETS for f in (SCENARIOS / s).glob("*.rpl"))
+
+
+def test_kresd_sets_are_there() -> None:
+    assert len(KRESD_FILES) >= 12
+    assert all(load(f).config.kresd_only for f in KRESD_FILES)
+
+
+@pytest.mark.parametrize("path", KRESD_FILES,
+                         ids=[f"{f.parent.name}/{f.stem}" for f in KRESD_FILES])
+def test_own_kresd_scenario_passes(path: Path) -> None:
+    results = [r for r in run_file(str(path), RunOptions()) if r.status != "skip"]
+    assert results
+    for r in results:
+        assert r.status == "pass", f"{r.variant}: {r.summary}\n{r.failure and r.failure.diff}"
