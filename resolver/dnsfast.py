@@ -47,6 +47,18 @@ objects, :func:`_to_digestable` keeps the last :data:`DIGEST_MEMO` forms by obje
 entry holds the object, so its id is not reused while remembered); relative names with
 an origin other than the root are worked out every time.
 
+``dns.name.from_wire_parser`` (every name of every message parsed: a dozen an upstream
+answer) reads each label and every length byte through the parser's ``get_bytes`` and a
+context manager, then checks the labels again in ``Name.__init__``; :func:`_name_from_wire`
+walks the same bytes by index, with the same bounds (the parser's end, a pointer's target
+must lie before the part it jumps from, at most 16 hops), the same exceptions and the same
+parser position afterwards (the furthest byte read), and builds the ``Name`` from labels
+that are valid by construction (1-63 bytes each), checking only the total length.
+
+``IntEnum.make`` (the type and class of every record parsed, via a range check and the
+enum's constructor) is looked up by (enum, int) among the values already made; a text
+value or a new int goes to dnspython's.
+
 Installed process-wide only where the resolver serves (``resolver serve``, ``cli.serve``, and
 the workers it forks) and by ``bench profile-cold``: a process that merely imports the
 resolver (the harness's in-process candidate, beside the differ) keeps dnspython as it is,
@@ -59,6 +71,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+import dns.enum
+import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -173,6 +187,83 @@ def _parent(self: dns.name.Name) -> dns.name.Name:
     return _name(labels[1:])
 
 
+_ORIGINAL_NAME_PARSER = dns.name.from_wire_parser
+
+
+def _name_from_wire(parser: Any, decompress: bool = True) -> dns.name.Name:
+    wire, cur, end = parser.wire, parser.current, parser.end
+    furthest = parser.furthest
+    labels: list[bytes] = []
+    biggest = start = cur
+    hops = 0
+    total = 1
+    try:
+        while True:
+            if cur >= end:
+                raise dns.exception.FormError
+            count = wire[cur]
+            cur += 1
+            if cur > furthest:
+                furthest = cur
+            if count == 0:
+                break
+            if count < 64:
+                if cur + count > end:
+                    raise dns.exception.FormError
+                labels.append(wire[cur:cur + count])
+                cur += count
+                total += count + 1
+                if cur > furthest:
+                    furthest = cur
+            elif count >= 192:
+                if not decompress:
+                    raise dns.name.DecompressionForbidden
+                if cur >= end:
+                    raise dns.exception.FormError
+                target = (count & 0x3F) * 256 + wire[cur]
+                cur += 1
+                if cur > furthest:
+                    furthest = cur
+                if target >= biggest:
+                    raise dns.name.BadPointer
+                biggest = target
+                hops += 1
+                if hops > dns.name.MAX_COMPRESSION_POINTER_CHAIN:
+                    raise dns.name.PointerChainTooLong
+                end = start  # the target may not overlap what this name has read
+                cur = start = target
+            else:
+                raise dns.name.BadLabelType
+    finally:
+        parser.furthest = furthest
+        parser.current = furthest
+    if total > 255:
+        raise dns.name.NameTooLong
+    labels.append(b"")
+    return _name(tuple(labels))
+
+
+_ORIGINAL_MAKE = dns.enum.IntEnum.__dict__["make"]  # the classmethod itself
+_make_own = _ORIGINAL_MAKE.__func__
+MADE_MEMO = 4096
+"""(enum, int) values remembered (the memo starts over when full)."""
+
+_made: dict[tuple[type, int], Any] = {}
+
+
+def _make(cls: Any, value: Any) -> Any:
+    if type(value) is int:
+        key = (cls, value)
+        made = _made.get(key)
+        if made is None:
+            made = _make_own(cls, value)
+            if len(_made) >= MADE_MEMO:
+                _made.clear()
+            _made[key] = made
+        return made
+    return _make_own(cls, value)
+
+
 def _add(self: dns.set.Set, item: Any) -> None:
     self.items.setdefault(item, None)
 
@@ -229,6 +320,8 @@ def install() -> None:
     dns.set.Set.add = _add  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
+    dns.name.from_wire_parser = _name_from_wire
+    dns.enum.IntEnum.make = classmethod(_make)  # type: ignore[assignment,method-assign]
 
 
 def uninstall() -> None:
@@ -246,6 +339,9 @@ def uninstall() -> None:
     _rdatas.clear()
     dns.rdata.Rdata.to_digestable = _ORIGINAL_DIGESTABLE  # type: ignore[method-assign]
     _digests.clear()
+    dns.name.from_wire_parser = _ORIGINAL_NAME_PARSER
+    dns.enum.IntEnum.make = _ORIGINAL_MAKE  # type: ignore[method-assign]
+    _made.clear()
 
 
 def installed() -> bool:

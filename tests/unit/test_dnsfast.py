@@ -14,7 +14,10 @@ from pathlib import Path
 import dns.message
 import dns.name
 import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 import dns.rrset
+import dns.wire
 import pytest
 
 from resolver import dnsfast
@@ -268,3 +271,59 @@ def test_canonical_and_parent_names_as_dnspython() -> None:
         slow = forms()
     assert fast == slow
     assert "no parent" in fast
+
+
+def _parse_name(parse: object, wire: bytes, pos: int, end: int | None,
+                decompress: bool) -> tuple[object, int, int, int]:
+    parser = dns.wire.Parser(wire, pos)
+    if end is not None:
+        parser.end = end
+    try:
+        result: object = parse(parser, decompress).labels  # type: ignore[operator]
+    except Exception as e:  # noqa: BLE001 (the exception's type is compared)
+        result = type(e)
+    return result, parser.current, parser.furthest, parser.end
+
+
+def test_name_parser_as_dnspython() -> None:
+    """Names read from damaged messages (labels, pointers, bytes inserted anywhere, a
+    restricted end, decompression forbidden) give dnspython's labels or exception and
+    leave the parser where dnspython's does."""
+    rng = random.Random(5)
+    base = dns.message.make_response(
+        dns.message.make_query("www.Example.com.", "A")).to_wire()
+    parsed = 0
+    for _ in range(20000):
+        wire = bytearray(base)
+        for _ in range(rng.randint(0, 6)):
+            wire.insert(rng.randint(0, len(wire)),
+                        rng.choice([0, 1, 3, 63, 64, 100, 192, 193, rng.randrange(256)]))
+        wire += bytes(rng.randrange(256) for _ in range(rng.randint(0, 20)))
+        pos = rng.randrange(len(wire))
+        end = rng.choice([None, rng.randint(pos, len(wire))])
+        decompress = rng.random() < 0.8
+        own = _parse_name(dnsfast._ORIGINAL_NAME_PARSER, bytes(wire), pos, end, decompress)
+        assert _parse_name(dnsfast._name_from_wire, bytes(wire), pos, end, decompress) == own
+        parsed += isinstance(own[0], tuple)
+    assert parsed > 1000  # not only errors
+    long = b"".join(b"\x3f" + b"a" * 63 for _ in range(4)) + b"\x00"  # 257 bytes: too long
+    assert _parse_name(dnsfast._name_from_wire, long, 0, None, True)[0] is dns.name.NameTooLong
+
+
+def _made(value: object) -> object:
+    try:
+        return dns.rdatatype.RdataType.make(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as e:
+        return type(e)
+
+
+def test_enum_make_as_dnspython() -> None:
+    """Types made from ints (known, unknown, out of range, twice: the second from the memo)
+    and from text are dnspython's; uninstalling restores the classmethod for every enum."""
+    for value in (1, 46, 65280, 0, 65536, -1, "A", "TYPE999", True):
+        with dnspythons_own():
+            own = _made(value)
+            assert dns.rdataclass.RdataClass.make(1) is dns.rdataclass.IN
+        for _ in range(2):
+            fast = _made(value)
+            assert fast == own and type(fast) is type(own) and str(fast) == str(own)
