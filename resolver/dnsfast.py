@@ -59,6 +59,14 @@ that are valid by construction (1-63 bytes each), checking only the total length
 enum's constructor) is looked up by (enum, int) among the values already made; a text
 value or a new int goes to dnspython's.
 
+The message reader's ``_get_section`` (every record of every message) goes through two
+context managers, a struct format looked up by text, ``find_rrset``'s general argument
+handling and the enums' ``make`` per record; :func:`_get_section` reads a plain message's
+records (dnspython's ``Message``/``QueryMessage``, no origin, no zone transfer, no
+error collection, one RRset per type as usual) with the same bounds, the same checks (an
+OPT outside the additional section or twice is ``BadEDNS``, as the message class says)
+and the same index keys; a TSIG record hands the rest of the section back to dnspython's.
+
 Installed process-wide only where the resolver serves (``resolver serve``, ``cli.serve``, and
 the workers it forks) and by ``bench profile-cold``: a process that merely imports the
 resolver (the harness's in-process candidate, beside the differ) keeps dnspython as it is,
@@ -68,15 +76,18 @@ against dnspython's own.
 
 from __future__ import annotations
 
+import struct
 from collections import OrderedDict
 from typing import Any
 
 import dns.enum
 import dns.exception
+import dns.message
 import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 import dns.set
 import dns.wire
 
@@ -264,6 +275,67 @@ def _make(cls: Any, value: Any) -> Any:
     return _make_own(cls, value)
 
 
+_ORIGINAL_GET_SECTION = dns.message._WireReader._get_section
+_PLAIN_MESSAGES = (dns.message.Message, dns.message.QueryMessage)
+_RR_HEADER = struct.Struct("!HHIH")
+
+
+def _get_section(self: Any, section_number: Any, count: int) -> None:
+    message = self.message
+    if type(message) not in _PLAIN_MESSAGES or message.origin is not None or message.xfr \
+            or self.continue_on_error or self.one_rr_per_rrset or message.index is None:
+        _ORIGINAL_GET_SECTION(self, section_number, count)
+        return
+    parser = self.parser
+    wire = parser.wire
+    section = message.sections[section_number]
+    index = message.index
+    make_type = dns.rdatatype.RdataType.make
+    make_class = dns.rdataclass.RdataClass.make
+    for i in range(count):
+        rr_start, rr_furthest = parser.current, parser.furthest
+        name = dns.name.from_wire_parser(parser, True)
+        cur = parser.current
+        if cur + 10 > parser.end:
+            raise dns.exception.FormError
+        rdtype, rdclass, ttl, rdlen = _RR_HEADER.unpack_from(wire, cur)
+        cur += 10
+        parser.current = cur
+        if cur > parser.furthest:
+            parser.furthest = cur
+        if rdtype == dns.rdatatype.TSIG:
+            parser.current, parser.furthest = rr_start, rr_furthest
+            _ORIGINAL_GET_SECTION(self, section_number, count - i)
+            return
+        if rdtype == dns.rdatatype.OPT:
+            message._parse_special_rr_header(section_number, count, i, name, rdclass, rdtype)
+        saved_end = parser.end
+        if rdlen > saved_end - cur:
+            raise dns.exception.FormError
+        parser.end = cur + rdlen
+        try:
+            rd = dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+            if parser.current != parser.end:
+                raise dns.exception.FormError
+        finally:
+            parser.end = saved_end
+        if rdtype == dns.rdatatype.OPT:
+            message.opt = dns.rrset.from_rdata(name, ttl, rd)
+            continue
+        rdtype = make_type(rdtype)
+        rdclass = make_class(rdclass)
+        covers = make_type(rd.covers())
+        key = (section_number, name, rdclass, rdtype, covers, None)
+        rrset = index.get(key)
+        if rrset is None:
+            rrset = dns.rrset.RRset(name, rdclass, rdtype, covers, None)
+            section.append(rrset)
+            index[key] = rrset
+        if ttl > 0x7FFFFFFF:
+            ttl = 0
+        rrset.add(rd, ttl)
+
+
 def _add(self: dns.set.Set, item: Any) -> None:
     self.items.setdefault(item, None)
 
@@ -321,6 +393,7 @@ def install() -> None:
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
     dns.name.from_wire_parser = _name_from_wire
+    dns.message._WireReader._get_section = _get_section  # type: ignore[method-assign]
     dns.enum.IntEnum.make = classmethod(_make)  # type: ignore[assignment,method-assign]
 
 
@@ -340,6 +413,7 @@ def uninstall() -> None:
     dns.rdata.Rdata.to_digestable = _ORIGINAL_DIGESTABLE  # type: ignore[method-assign]
     _digests.clear()
     dns.name.from_wire_parser = _ORIGINAL_NAME_PARSER
+    dns.message._WireReader._get_section = _ORIGINAL_GET_SECTION  # type: ignore[method-assign]
     dns.enum.IntEnum.make = _ORIGINAL_MAKE  # type: ignore[method-assign]
     _made.clear()
 

@@ -327,3 +327,55 @@ def test_enum_make_as_dnspython() -> None:
         for _ in range(2):
             fast = _made(value)
             assert fast == own and type(fast) is type(own) and str(fast) == str(own)
+
+
+def _read(wire: bytes) -> object:
+    """A message's every part dnspython keeps (or the exception's type)."""
+    try:
+        msg = dns.message.from_wire(wire)
+    except Exception as e:  # noqa: BLE001 (the exception's type is compared)
+        return type(e)
+    return (type(msg), msg.id, msg.flags, msg.opt, msg.tsig,
+            [[(r.name.labels, r.rdclass, r.rdtype, r.covers, r.ttl, r.deleting,
+               type(r.rdtype), type(r.covers), [rd.to_wire() for rd in r]) for r in s]
+             for s in msg.sections], sorted(map(repr, msg.index)))
+
+
+def test_message_reader_as_dnspython() -> None:
+    """Whole messages (records of many types, an OPT, two OPTs, TTLs above 2^31, equal
+    records, an update, a TSIG) and damaged copies of them (bytes changed, cut or added)
+    read as dnspython reads them, exception for exception."""
+    import dns.rdtypes.ANY.OPT
+    import dns.tsigkeyring
+    import dns.update
+    r = dns.message.from_wire(_response())
+    r.authority.append(dns.rrset.from_text("x.example.com.", 60, "IN", "TXT", '"a"', '"a"'))
+    wires = [_response(), r.to_wire(), bytearray(r.to_wire())]
+    wires[2][-15] = 0xFF  # the TTL of a record: above 2^31
+    two_opts = dns.message.from_wire(_response())
+    two_opts.additional.append(dns.rrset.from_rdata(
+        dns.name.root, 0, dns.rdtypes.ANY.OPT.OPT(4096, dns.rdatatype.OPT, ())))
+    update = dns.update.UpdateMessage("example.com.")
+    update.add("a.example.com.", 60, "A", "192.0.2.1")
+    signed = dns.message.make_query("www.example.com.", "A")
+    signed.use_tsig(dns.tsigkeyring.from_text({"k.": "MTIzNA=="}))
+    wires += [two_opts.to_wire(), update.to_wire(), signed.to_wire()]
+    rng = random.Random(7)
+    for wire in list(wires):
+        for _ in range(300):
+            damaged = bytearray(wire)
+            for _ in range(rng.randint(1, 3)):
+                at = rng.randrange(max(1, len(damaged)))
+                what = rng.random()
+                if what < 0.6:
+                    damaged[at:at + 1] = bytes([rng.randrange(256)])
+                elif what < 0.8:
+                    del damaged[at:]
+                else:
+                    damaged.insert(at, rng.randrange(256))
+            wires.append(damaged)
+    fast = [_read(bytes(w)) for w in wires]
+    with dnspythons_own():
+        own = [_read(bytes(w)) for w in wires]
+    assert fast == own
+    assert sum(not isinstance(x, type) for x in own) > 100  # not only errors
