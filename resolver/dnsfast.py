@@ -21,6 +21,14 @@ by the labels tuple (whose hash Python works out in C from the labels' cached on
 the last :data:`HASH_MEMO` names and asks dnspython's loop only for a name not seen: the
 very same number, so dict and set order stay as they were.
 
+``Name.is_subdomain`` (zone cuts, in-zone checks, denial proofs: a dozen a cold query) goes
+through ``fullcompare`` too; the fast one compares the other name's labels with the same
+number of trailing labels, ignoring case, after the same relativity check.
+
+``str(name)`` (outcome texts: a signature check says what it verified) escapes every byte of
+every label anew; the fast one remembers the text by labels (the last :data:`HASH_MEMO`
+names), which is all it depends on.
+
 ``Name.canonicalize`` and ``Name.parent`` (cache keys, the conductor's question, walks up
 the tree: some 30 a cold query) build their result through ``Name.__init__``, which checks
 every label again; the fast ones build it from the labels directly, which are valid
@@ -99,6 +107,8 @@ _ORIGINAL_NE = dns.name.Name.__ne__
 _ORIGINAL_HASH = dns.name.Name.__hash__
 _ORIGINAL_CANONICALIZE = dns.name.Name.canonicalize
 _ORIGINAL_PARENT = dns.name.Name.parent
+_ORIGINAL_IS_SUBDOMAIN = dns.name.Name.is_subdomain
+_ORIGINAL_STR = dns.name.Name.__str__
 
 HASH_MEMO = 16384
 """Name hashes remembered by labels (the memo starts over when full)."""
@@ -185,6 +195,30 @@ def _name(labels: tuple[bytes, ...]) -> dns.name.Name:
     name = object.__new__(dns.name.Name)
     object.__setattr__(name, "labels", labels)
     return name
+
+
+def _is_subdomain(self: dns.name.Name, other: dns.name.Name) -> bool:
+    mine, theirs = self.labels, other.labels
+    if (len(mine) > 0 and mine[-1] == b"") != (len(theirs) > 0 and theirs[-1] == b""):
+        return False  # one absolute, the other relative
+    n = len(theirs)
+    if n > len(mine):
+        return False
+    if n == 0:
+        return True
+    return _same(mine[-n:], theirs)
+
+
+_texts: dict[tuple[bytes, ...], str] = {}
+
+
+def _str(self: dns.name.Name) -> str:
+    text = _texts.get(self.labels)
+    if text is None:
+        if len(_texts) >= HASH_MEMO:
+            _texts.clear()
+        text = _texts[self.labels] = _ORIGINAL_STR(self)
+    return text
 
 
 def _canonicalize(self: dns.name.Name) -> dns.name.Name:
@@ -389,6 +423,8 @@ def install() -> None:
     cls.__hash__ = _hash  # type: ignore[method-assign]
     cls.canonicalize = _canonicalize  # type: ignore[method-assign]
     cls.parent = _parent  # type: ignore[method-assign]
+    cls.is_subdomain = _is_subdomain  # type: ignore[method-assign]
+    cls.__str__ = _str  # type: ignore[method-assign]
     dns.set.Set.add = _add  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
@@ -407,6 +443,9 @@ def uninstall() -> None:
     _hashes.clear()
     cls.canonicalize = _ORIGINAL_CANONICALIZE  # type: ignore[method-assign]
     cls.parent = _ORIGINAL_PARENT  # type: ignore[method-assign]
+    cls.is_subdomain = _ORIGINAL_IS_SUBDOMAIN  # type: ignore[method-assign]
+    cls.__str__ = _ORIGINAL_STR  # type: ignore[method-assign]
+    _texts.clear()
     dns.set.Set.add = _ORIGINAL_ADD  # type: ignore[method-assign]
     dns.rdata.from_wire_parser = _ORIGINAL_RDATA
     _rdatas.clear()

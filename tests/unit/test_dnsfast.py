@@ -116,20 +116,26 @@ def _random_names(rng: random.Random, n: int) -> list[dns.name.Name]:
 
 
 def test_equality_as_dnspython() -> None:
-    """Equal and not equal as fullcompare says, across case, label splits and relativity."""
+    """Equal, not equal and subdomain as fullcompare says, across case, label splits and
+    relativity; the same text."""
     rng = random.Random(7)
     names = _random_names(rng, 3000)
     pairs = [(rng.choice(names), rng.choice(names)) for _ in range(3000)]
     pairs += [(a, dns.name.Name([x.swapcase() for x in a.labels])) for a in names[:1000]]
     pairs += [(dns.name.from_text("ab.c."), dns.name.from_text("a.bc.")),
               (dns.name.from_text("a.b"), dns.name.from_text("a.b."))]
-    fast = [(a == b, a != b, a == a.to_text()) for a, b in pairs]
+    pairs += [(a, dns.name.Name([x.swapcase() for x in a.labels[rng.randint(0, len(a)):]]))
+              for a in names[:1000]]  # suffixes: subdomains, relative and absolute
+    fast = [(a == b, a != b, a == a.to_text(), a.is_subdomain(b), str(a), str(b))
+            for a, b in pairs for _ in range(2)]  # (the second str from the memo)
     hashes = [hash(a) for a in names]
     with dnspythons_own():
-        slow = [(a == b, a != b, a == a.to_text()) for a, b in pairs]
+        slow = [(a == b, a != b, a == a.to_text(), a.is_subdomain(b), str(a), str(b))
+                for a, b in pairs for _ in range(2)]
         assert [hash(a) for a in names] == hashes
     assert fast == slow
-    assert sum(eq for eq, _, _ in fast) >= 1000  # the swapped-case copies at least
+    assert sum(t[0] for t in fast) >= 2000  # the swapped-case copies at least
+    assert sum(t[3] for t in fast) >= 3000
 
 
 def test_set_add_keeps_the_first_of_equal_items() -> None:
