@@ -214,10 +214,13 @@ _texts: dict[tuple[bytes, ...], str] = {}
 
 def _str(self: dns.name.Name) -> str:
     text = _texts.get(self.labels)
-    if text is None:
-        if len(_texts) >= HASH_MEMO:
-            _texts.clear()
-        text = _texts[self.labels] = _ORIGINAL_STR(self)
+    return text if text is not None else _new_text(self)
+
+
+def _new_text(name: dns.name.Name) -> str:
+    if len(_texts) >= HASH_MEMO:
+        _texts.clear()
+    _texts[name.labels] = text = _ORIGINAL_STR(name)
     return text
 
 
