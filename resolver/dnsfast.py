@@ -220,7 +220,8 @@ def _str(self: dns.name.Name) -> str:
 def _new_text(name: dns.name.Name) -> str:
     if len(_texts) >= HASH_MEMO:
         _texts.clear()
-    _texts[name.labels] = text = _ORIGINAL_STR(name)
+    text: str = _ORIGINAL_STR(name)
+    _texts[name.labels] = text
     return text
 
 
