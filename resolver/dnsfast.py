@@ -47,7 +47,11 @@ remembers the last :data:`RDATA_MEMO` parses by (class, type, RDATA bytes).  Onl
 bytes stand on their own: the record parsed holds no compression pointer, which is checked
 by rendering it uncompressed and getting the very bytes back (a pointer would make them
 differ); then the same bytes parse the same way in any message.  With an origin (names
-made relative) dnspython's own code runs every time.
+made relative) dnspython's own code runs every time.  A record whose bytes hold a pointer (an
+SOA's names, say) is parsed, then looked up by its uncompressed form (the bytes it renders
+to alone, remembered once those bytes are checked to parse back to an equal record): a
+record seen before comes back as the same object, so its canonical form and hash are
+recalled too.
 
 An RDATA's canonical form (``to_digestable``: its hash, its equality, every signature
 check's data) is worked out anew on every call.  Now that records seen again are the same
@@ -394,14 +398,32 @@ def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
         return rd
     rd = _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
     try:
-        alone = rd.to_wire() == key[2]
+        rendered = rd.to_wire()
     except Exception:  # noqa: BLE001 (a record that does not render is simply not kept)
-        alone = False
-    if alone:
-        _rdatas[key] = rd
-        if len(_rdatas) > RDATA_MEMO:
-            _rdatas.popitem(last=False)
+        return rd
+    if rendered == key[2]:
+        _remember(key, rd)
+        return rd
+    # compressed: the same record may be known by its uncompressed bytes
+    plain = (rdclass, rdtype, rendered)
+    known = _rdatas.get(plain)
+    if known is not None:
+        _rdatas.move_to_end(plain)
+        return known
+    try:
+        again = dns.rdata.from_wire(rdclass, rdtype, rendered, 0, len(rendered))
+        same = again == rd and again.to_wire() == rendered
+    except Exception:  # noqa: BLE001 (as above)
+        same = False
+    if same and rendered is not None:
+        _remember(plain, rd)
     return rd
+
+
+def _remember(key: tuple[int, int, bytes], rd: dns.rdata.Rdata) -> None:
+    _rdatas[key] = rd
+    if len(_rdatas) > RDATA_MEMO:
+        _rdatas.popitem(last=False)
 
 
 def _to_digestable(self: dns.rdata.Rdata, origin: dns.name.Name | None = None) -> bytes:
