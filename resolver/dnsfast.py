@@ -398,7 +398,7 @@ def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
         return rd
     rd = _ORIGINAL_RDATA(rdclass, rdtype, parser, origin)
     try:
-        rendered = rd.to_wire()
+        rendered = rd.to_wire() or b""
     except Exception:  # noqa: BLE001 (a record that does not render is simply not kept)
         return rd
     if rendered == key[2]:
@@ -415,7 +415,7 @@ def _rdata_from_wire(rdclass: Any, rdtype: Any, parser: dns.wire.Parser,
         same = again == rd and again.to_wire() == rendered
     except Exception:  # noqa: BLE001 (as above)
         same = False
-    if same and rendered is not None:
+    if same:
         _remember(plain, rd)
     return rd
 
