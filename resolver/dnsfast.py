@@ -79,6 +79,13 @@ error collection, one RRset per type as usual) with the same bounds, the same ch
 OPT outside the additional section or twice is ``BadEDNS``, as the message class says)
 and the same index keys; a TSIG record hands the rest of the section back to dnspython's.
 
+``Rdataset.to_wire`` (every record of every reply rendered) renders each RDATA anew through
+a length-prefix context manager; for the types of :data:`POSITION_FREE` (no name in them is
+compressed, so their bytes do not depend on where they stand) :func:`_rdataset_to_wire`
+writes the RDATA's bytes remembered by object, after the owner name (compressed as
+before) and the same header, in the same shuffled order (the same ``random.shuffle``
+call); anything else, an origin or an overridden class goes to dnspython's.
+
 Installed process-wide only where the resolver serves (``resolver serve``, ``cli.serve``, and
 the workers it forks) and by ``bench profile-cold``: a process that merely imports the
 resolver (the harness's in-process candidate, beside the differ) keeps dnspython as it is,
@@ -88,6 +95,7 @@ against dnspython's own.
 
 from __future__ import annotations
 
+import random
 import struct
 from collections import OrderedDict
 from typing import Any
@@ -98,6 +106,7 @@ import dns.message
 import dns.name
 import dns.rdata
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.set
@@ -426,6 +435,48 @@ def _remember(key: tuple[int, int, bytes], rd: dns.rdata.Rdata) -> None:
         _rdatas.popitem(last=False)
 
 
+_ORIGINAL_RDATASET_TO_WIRE = dns.rdataset.Rdataset.to_wire
+_T = dns.rdatatype
+POSITION_FREE = frozenset({_T.A, _T.AAAA, _T.TXT, _T.DS, _T.DNSKEY, _T.RRSIG, _T.NSEC,
+                           _T.NSEC3, _T.NSEC3PARAM})
+"""Types whose RDATA dnspython renders the same wherever it stands (no name in it is
+compressed: RRSIG signers and NSEC next names are written without the table)."""
+
+_wires: OrderedDict[int, tuple[dns.rdata.Rdata, bytes]] = OrderedDict()
+
+
+def _rdata_wire(rd: dns.rdata.Rdata) -> bytes:
+    known = _wires.get(id(rd))
+    if known is not None and known[0] is rd:
+        return known[1]
+    data: bytes = rd.to_wire() or b""
+    _wires[id(rd)] = (rd, data)
+    if len(_wires) > DIGEST_MEMO:
+        _wires.popitem(last=False)
+    return data
+
+
+def _rdataset_to_wire(self: dns.rdataset.Rdataset, name: dns.name.Name, file: Any,
+                      compress: Any = None, origin: dns.name.Name | None = None,
+                      override_rdclass: Any = None, want_shuffle: bool = True) -> int:
+    if origin is not None or override_rdclass is not None or self.rdtype not in POSITION_FREE \
+            or len(self) == 0:
+        return _ORIGINAL_RDATASET_TO_WIRE(self, name, file, compress, origin,
+                                          override_rdclass, want_shuffle)
+    rds: Any = self
+    if want_shuffle:
+        rds = list(self)
+        random.shuffle(rds)
+    datas = [_rdata_wire(rd) for rd in rds]
+    if any(len(d) > 0xFFFF for d in datas):
+        raise dns.exception.FormError  # (as dnspython's length prefix)
+    head = struct.pack("!HHI", self.rdtype, self.rdclass, self.ttl)
+    for data in datas:
+        name.to_wire(file, compress, origin)
+        file.write(head + len(data).to_bytes(2, "big") + data)
+    return len(datas)
+
+
 def _to_digestable(self: dns.rdata.Rdata, origin: dns.name.Name | None = None) -> bytes:
     if origin is not None and origin is not dns.name.root:
         return _ORIGINAL_DIGESTABLE(self, origin)
@@ -455,6 +506,7 @@ def install() -> None:
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
     dns.name.from_wire_parser = _name_from_wire
+    dns.rdataset.Rdataset.to_wire = _rdataset_to_wire  # type: ignore[method-assign]
     dns.message._WireReader._get_section = _get_section  # type: ignore[method-assign]
     dns.enum.IntEnum.make = classmethod(_make)  # type: ignore[assignment,method-assign]
 
@@ -478,6 +530,8 @@ def uninstall() -> None:
     dns.rdata.Rdata.to_digestable = _ORIGINAL_DIGESTABLE  # type: ignore[method-assign]
     _digests.clear()
     dns.name.from_wire_parser = _ORIGINAL_NAME_PARSER
+    dns.rdataset.Rdataset.to_wire = _ORIGINAL_RDATASET_TO_WIRE  # type: ignore[method-assign]
+    _wires.clear()
     dns.message._WireReader._get_section = _ORIGINAL_GET_SECTION  # type: ignore[method-assign]
     dns.enum.IntEnum.make = _ORIGINAL_MAKE  # type: ignore[method-assign]
     _made.clear()
