@@ -86,6 +86,11 @@ writes the RDATA's bytes remembered by object, after the owner name (compressed 
 before) and the same header, in the same shuffled order (the same ``random.shuffle``
 call); anything else, an origin or an overridden class goes to dnspython's.
 
+Every message made with EDNS (each upstream query, each reply) gets a new OPT record
+through ``dns.renderer._make_opt``; without options its RDATA is the payload alone, and
+RDATA objects are immutable: :func:`_make_opt` shares one per payload (the RRset around it,
+whose TTL holds the flags and is changed in place by ``want_dnssec``, is still new).
+
 Installed process-wide only where the resolver serves (``resolver serve``, ``cli.serve``, and
 the workers it forks) and by ``bench profile-cold``: a process that merely imports the
 resolver (the harness's in-process candidate, beside the differ) keeps dnspython as it is,
@@ -108,6 +113,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
+import dns.renderer
 import dns.rrset
 import dns.set
 import dns.wire
@@ -477,6 +483,22 @@ def _rdataset_to_wire(self: dns.rdataset.Rdataset, name: dns.name.Name, file: An
     return len(datas)
 
 
+_ORIGINAL_MAKE_OPT = dns.renderer._make_opt
+_opts: dict[int, dns.rdata.Rdata] = {}
+
+
+def _make_opt(flags: int = 0, payload: int = dns.message.DEFAULT_EDNS_PAYLOAD,
+              options: Any = None) -> dns.rrset.RRset:
+    if options or type(payload) is not int:
+        return _ORIGINAL_MAKE_OPT(flags, payload, options)  # type: ignore[no-any-return]
+    opt = _opts.get(payload)
+    if opt is None:
+        if len(_opts) >= 64:
+            _opts.clear()
+        opt = _opts[payload] = _ORIGINAL_MAKE_OPT(0, payload)[0]
+    return dns.rrset.from_rdata(dns.name.root, int(flags), opt)
+
+
 def _to_digestable(self: dns.rdata.Rdata, origin: dns.name.Name | None = None) -> bytes:
     if origin is not None and origin is not dns.name.root:
         return _ORIGINAL_DIGESTABLE(self, origin)
@@ -506,6 +528,7 @@ def install() -> None:
     dns.rdata.from_wire_parser = _rdata_from_wire
     dns.rdata.Rdata.to_digestable = _to_digestable  # type: ignore[method-assign]
     dns.name.from_wire_parser = _name_from_wire
+    dns.renderer._make_opt = _make_opt
     dns.rdataset.Rdataset.to_wire = _rdataset_to_wire  # type: ignore[method-assign]
     dns.message._WireReader._get_section = _get_section  # type: ignore[method-assign]
     dns.enum.IntEnum.make = classmethod(_make)  # type: ignore[assignment,method-assign]
@@ -530,6 +553,8 @@ def uninstall() -> None:
     dns.rdata.Rdata.to_digestable = _ORIGINAL_DIGESTABLE  # type: ignore[method-assign]
     _digests.clear()
     dns.name.from_wire_parser = _ORIGINAL_NAME_PARSER
+    dns.renderer._make_opt = _ORIGINAL_MAKE_OPT
+    _opts.clear()
     dns.rdataset.Rdataset.to_wire = _ORIGINAL_RDATASET_TO_WIRE  # type: ignore[method-assign]
     _wires.clear()
     dns.message._WireReader._get_section = _ORIGINAL_GET_SECTION  # type: ignore[method-assign]

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import dns.edns
 import dns.message
 import dns.name
 import dns.rdata
@@ -423,3 +424,25 @@ def test_rendering_position_free_types_as_dnspython() -> None:
         own = render()
     assert fast == own
     assert len(set(own)) > 2  # the A records shuffled differently
+
+
+def test_edns_as_dnspython() -> None:
+    """Queries and replies with EDNS (payloads, flags, DO set after, options) render and
+    compare as dnspython's; setting DO on one message leaves the others alone."""
+    def made() -> list[object]:
+        msgs = [dns.message.make_query("a.example.", "A", use_edns=0, payload=p,
+                                       want_dnssec=d, id=1)
+                for p in (512, 1232, 4096) for d in (False, True)]
+        msgs.append(dns.message.make_query("a.example.", "A", use_edns=0, id=2,
+                                           options=[dns.edns.ECSOption("192.0.2.0", 24)]))
+        msgs.append(dns.message.make_response(msgs[3], our_payload=1232))
+        msgs.append(dns.message.make_query("b.example.", "A", use_edns=0, payload=512, id=3))
+        msgs[0].want_dnssec(True)  # the TTL of its OPT alone
+        return [m.to_wire() for m in msgs] + [m.ednsflags for m in msgs]
+
+    fast = made()
+    with dnspythons_own():
+        own = made()
+    assert fast == own
+    flags = fast[len(fast) // 2:]
+    assert flags[0] == flags[1] != flags[-1] == 0  # DO set on the first, its twin untouched
