@@ -6,13 +6,17 @@ NSEC3 opt-out zone, then plays the worker's path for ``--queries`` fresh names o
 (every one a cold NXDOMAIN upstream whose NSEC3 closest-encloser proof is checked): the
 client query parsed, resolved and validated, the reply rendered.
 
-Two passes over fresh names: one plain, for the CPU per query (process time: this process
-only; the lab runs in its own), one with a stack sampler, for the shares: every 0.5 ms a
+Passes over fresh names: :data:`PLAIN_PASSES` plain ones, for the CPU per query (process
+time: this process only, the lab runs in its own; the lowest pass is the figure), one with
+a stack sampler, for the shares: every 0.5 ms a
 thread looks at the resolving thread's stack (coroutines awaiting one another are on it)
 and charges the sample to the stage of the innermost frame that names one (:data:`RULES`:
 dnspython's parse and render wherever they are called, signature checks, NSEC3 hashing, the
 cache, scrubbing, validation logic, iteration, the event loop).  A sample taken while the
 loop waits for the lab's answer (in ``select``) is idle time, not CPU, and is left out.
+With ``--cprofile FILE`` one more pass runs under cProfile timed by process CPU time (so
+the machine's other jobs do not count): Python calls per query, deterministic for a given
+code path, and inclusive times per function for a breakdown by stage.
 The floor set by the primitives themselves is measured beside it: one verify per
 algorithm and one NSEC3 hash at the zone's iteration count.  Nothing here is a timed
 assertion; the figures go to docs/PERFORMANCE.md.
@@ -89,13 +93,13 @@ def register(bsub: Any) -> None:
     p = bsub.add_parser("profile-cold", help="where the CPU of a cold validated query goes "
                                              "(in process, on the lab)")
     p.add_argument("--queries", type=int, default=300, metavar="N",
-                   help="fresh names per pass (two passes)")
+                   help="fresh names per pass")
     p.add_argument("--run-dir", type=Path, default=Path("run/profile"), metavar="DIR",
                    help="state of the lab")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     p.add_argument("--cprofile", type=Path, metavar="FILE",
-                   help="also run a third pass under cProfile and write its statistics "
-                        "here (pstats format; calls per query are printed)")
+                   help="also run a pass under cProfile (timer: process CPU time) and write "
+                        "its statistics here (pstats format; calls per query are printed)")
     p.set_defaults(func=run)
 
 
@@ -228,7 +232,7 @@ async def _profile(state: Path, n: int, cprofile: Path | None = None) -> dict[st
         import cProfile
         import pstats
         queries = _fresh(rng, n)
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU, not the machine's other jobs
         profiler.enable()
         for wire in queries:
             await _one(answerer, wire)
