@@ -68,8 +68,8 @@ parser position afterwards (the furthest byte read), and builds the ``Name`` fro
 that are valid by construction (1-63 bytes each), checking only the total length.
 
 ``IntEnum.make`` (the type and class of every record parsed, via a range check and the
-enum's constructor) is looked up by (enum, int) among the values already made; a text
-value or a new int goes to dnspython's.
+enum's constructor) is looked up by (enum, int) among the values already made, and a value
+of the enum itself comes back as it is; a text value or a new int goes to dnspython's.
 
 The message reader's ``_get_section`` (every record of every message) goes through two
 context managers, a struct format looked up by text, ``find_rrset``'s general argument
@@ -320,11 +320,14 @@ _made: dict[tuple[type, int], Any] = {}
 
 
 def _make(cls: Any, value: Any) -> Any:
-    if type(value) is int:
-        key = (cls, value)
+    kind = type(value)
+    if kind is cls:  # already one of the enum's values (dnspython's gives an equal one)
+        return value
+    if kind is int or (isinstance(value, int) and kind is not bool):
+        key = (cls, int(value))
         made = _made.get(key)
         if made is None:
-            made = _make_own(cls, value)
+            made = _make_own(cls, key[1])
             if len(_made) >= MADE_MEMO:
                 _made.clear()
             _made[key] = made

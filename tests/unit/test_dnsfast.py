@@ -331,7 +331,9 @@ def _made(value: object) -> object:
 def test_enum_make_as_dnspython() -> None:
     """Types made from ints (known, unknown, out of range, twice: the second from the memo)
     and from text are dnspython's; uninstalling restores the classmethod for every enum."""
-    for value in (1, 46, 65280, 0, 65536, -1, "A", "TYPE999", True):
+    unknown = dns.rdatatype.RdataType.make(65280)
+    for value in (1, 46, 65280, 0, 65536, -1, "A", "TYPE999", True, dns.rdatatype.NSEC3,
+                  dns.rdataclass.CH, unknown):
         with dnspythons_own():
             own = _made(value)
             assert dns.rdataclass.RdataClass.make(1) is dns.rdataclass.IN
