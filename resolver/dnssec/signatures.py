@@ -16,6 +16,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import dns.dnssec
 import dns.exception
@@ -206,12 +207,37 @@ def key_facts(key: DNSKEY) -> tuple[int, bytes]:
     return tag, data
 
 
+DIGEST_MEMO = 4096
+"""Digests remembered by the objects they were worked out from (see below)."""
+
+_digests: OrderedDict[tuple[Any, ...], tuple[tuple[object, ...], bytes]] = OrderedDict()
+
+
 def signed_data_digest(rrset: dns.rrset.RRset, sig: RRSIG, keys: Sequence[DNSKEY]) -> bytes:
     """SHA-256 over everything a signature check depends on: the owner (canonical), type,
     class, every RDATA (canonical, sorted), the RRSIG RDATA (signature included) and the
     candidate keys, each length-prefixed.  The same digest means the same check, so a
     signature already verified (an NXDOMAIN's SOA, a zone's NSEC3 records, seen again and
-    again) skips the public-key work; time windows are checked every time, outside this."""
+    again) skips the public-key work; time windows are checked every time, outside this.
+
+    RDATA objects are immutable, and where records seen again are the same objects (the
+    serving process's parse memo, resolver/dnsfast.py) the digest is recalled by the
+    owner's lowered labels, type, class and the identities of the RDATA, RRSIG and keys
+    (the entry keeps the objects, so their ids are not reused while remembered)."""
+    objects = (sig, *rrset, *keys)
+    memo_key = (tuple([label.lower() for label in rrset.name.labels]), int(rrset.rdtype),
+                int(rrset.rdclass), len(rrset), tuple(map(id, objects)))
+    known = _digests.get(memo_key)
+    if known is not None and all(a is b for a, b in zip(known[0], objects, strict=True)):
+        return known[1]
+    digest = _digest(rrset, sig, keys)
+    _digests[memo_key] = (objects, digest)
+    if len(_digests) > DIGEST_MEMO:
+        _digests.popitem(last=False)
+    return digest
+
+
+def _digest(rrset: dns.rrset.RRset, sig: RRSIG, keys: Sequence[DNSKEY]) -> bytes:
     h = hashlib.sha256()
 
     def part(data: bytes) -> None:

@@ -744,6 +744,26 @@ def test_remembered_signature_checks_still_catch_changed_data(
     assert late.ede is Ede.SIGNATURE_EXPIRED
 
 
+def test_signed_data_digest_recalled_by_objects_is_the_digest(nsec_zone: Zone) -> None:
+    """The digest recalled for the same RDATA, RRSIG and key objects is the one worked out;
+    equal data in new objects gives the same digest, other data another one."""
+    from resolver.dnssec import signatures
+
+    www = nsec_zone.rrset("www", T.A)
+    sig = next(iter(nsec_zone.sig("www", T.A)))
+    keys = list(nsec_zone.keys)
+    first = signatures.signed_data_digest(www, sig, keys)
+    assert first == signatures._digest(www, sig, keys)
+    assert signatures.signed_data_digest(www, sig, keys) == first  # recalled
+    shouted = dns.rrset.from_text("WWW.EXAMPLE.", 300, "IN", "A", *(rd.to_text() for rd in www))
+    assert signatures.signed_data_digest(shouted, sig, keys) == first  # new objects, same data
+    swapped = rrset_of(www.name, 300, T.A, "192.0.2.99")
+    assert signatures.signed_data_digest(swapped, sig, keys) \
+        == signatures._digest(swapped, sig, keys) != first
+    assert signatures.signed_data_digest(www, sig, keys[:1]) \
+        == signatures._digest(www, sig, keys[:1])
+
+
 def test_signature_memos_are_their_owners_and_none_means_no_memory(
     nsec_zone: Zone, checks: list[dns.name.Name]
 ) -> None:
