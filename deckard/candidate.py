@@ -115,6 +115,7 @@ class CandidateConfig:
     # target again (RFC 2181 §5.4.1); Knot Resolver, whose view Deckard's scenarios hold,
     # follows the chain inside the server's zone
     cut_cname_chains: bool = False
+    recursion_lame_answers: bool = True  # Unbound's; Knot Resolver takes positive ones
     # Unbound 1.24 keeps a DNAME of TTL 0 for a second's grace (synthesis from the cache)
     dname_zero_ttl_grace: bool = False
     whole_seconds: bool = False  # the resolver's clock reads whole seconds (Unbound's)
@@ -187,6 +188,7 @@ class CandidateConfig:
             root_stub=(config.dialect == "testbound" and config.stub_addr is not None
                        and not config.root_stub_prime),
             cut_cname_chains=config.dialect == "testbound",
+            recursion_lame_answers=config.dialect == "testbound",
             dname_zero_ttl_grace=config.dialect == "testbound",
             whole_seconds=config.dialect == "testbound",
             shared_soa=config.dialect == "testbound",
@@ -270,6 +272,7 @@ class CandidateConfig:
             root_tcp=self.root_tcp,
             root_no_cache=self.root_no_cache,
             cut_cname_chains=self.cut_cname_chains,
+            recursion_lame_answers=self.recursion_lame_answers,
             qmin_hide_qtype=self.qmin_hide_qtype,
             forwarders=self.forwarders,
             forward_hosts=self.forward_hosts,

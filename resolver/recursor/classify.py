@@ -305,6 +305,7 @@ def classify(
     *,
     recursion_desired: bool = False,
     cut_chains: bool = False,
+    lame_answers: bool = True,
 ) -> Classified:
     """Sort a scrubbed response for (qname, qtype) from a server of ``zone``
     (``referred_away``: scrubbing took an upward or sideways referral out of it).
@@ -316,6 +317,8 @@ def classify(
     when it has none).  Referrals (never AA) are judged as usual.
     ``cut_chains``: see :func:`follow_chain`; a cut chain is followed (Kind.CNAME) even
     when an SOA is beside it, as Unbound's iter_resptype.c makes it RESPONSE_TYPE_CNAME.
+    ``lame_answers`` false: only negative answers can be recursion-lame (Knot Resolver's
+    rule, ``RecursorConfig.recursion_lame_answers``).
     """
     c = _classify(response, qname, qtype, zone, max_hops, referred_away, cut_chains,
                   recursion_desired)
@@ -331,7 +334,8 @@ def classify(
                           "asked first)", fallback=c)
     if (
         not recursion_desired
-        and c.kind in (Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA)
+        and c.kind in ((Kind.ANSWER, Kind.CNAME, Kind.NXDOMAIN, Kind.NODATA) if lame_answers
+                       else (Kind.NXDOMAIN, Kind.NODATA))
         and response.flags & dns.flags.RA
         and not response.flags & dns.flags.AA
     ):

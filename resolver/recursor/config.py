@@ -156,6 +156,11 @@ class RecursorConfig:
     # authoritative (RFC 2181 §5.4.1).  Off by default (Knot Resolver follows a chain that
     # stays inside the server's zone); the testbound dialect turns it on.
     cut_cname_chains: bool = False
+    # Unbound's recursion-lame rule (iter_resptype.c RESPONSE_TYPE_REC_LAME) covers every
+    # kind of answer with RA set and AA clear.  Knot Resolver takes a positive answer
+    # whatever its AA bit and judges only a negative one without AA lame (lib/layer/
+    # iterate.c: "non-auth sent negative response"): off, positive answers are taken.
+    recursion_lame_answers: bool = True
     # Unbound hides the question's type at the full name too (iterator.c,
     # processQueryTargets: minimising stops before the last label only for qtype A or DS):
     # the full name is first asked with qmin_qtype, then with the real type.  Off by

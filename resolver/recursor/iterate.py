@@ -385,7 +385,8 @@ class _Walk:
         away = scrub(response, zone, self.config.harden_glue, self.config.scrub_promiscuous,
                      private=self.config.private, max_ns=self.config.scrub_ns)
         c = classify(response, qn, qt, zone, self.config.chain_hops(), away,
-                     cut_chains=self.config.cut_cname_chains)
+                     cut_chains=self.config.cut_cname_chains,
+                     lame_answers=self.config.recursion_lame_answers)
         if question.probe and c.fallback is not None:
             # A minimised probe only learns where the cuts are; a recursion-lame
             # server's view of that is taken (the question itself is judged).

@@ -83,6 +83,27 @@ async def test_when_every_server_is_recursion_lame_their_answer_is_taken() -> No
     assert addresses(res) == {"127.66.0.1"}
 
 
+async def test_knot_resolvers_rule_takes_a_positive_answer_without_aa() -> None:
+    """RecursorConfig.recursion_lame_answers off (Knot Resolver, lib/layer/iterate.c: "an
+    authoritative answer (even with AA=0)"): the first server's positive answer is taken
+    whatever its AA bit, and the address is not marked lame; a negative one still is."""
+    recursor, conductor, _, clock = make(recursion_lame({AUTH}), qmin=False)
+    recursor.config.recursion_lame_answers = False
+    recursor.cache.infra.rtt_update(AUTH, 0.001, clock.monotonic())
+    recursor.cache.infra.rtt_update(AUTH2, 0.5, clock.monotonic())
+    res = await resolve(recursor, conductor, "www.zone.ex.")
+    assert addresses(res) == {"127.66.0.1"}
+    assert not recursor.cache.infra.is_lame(AUTH, N("zone.ex."), clock.monotonic())
+
+    q = dns.message.make_query("nope.zone.ex.", "A")
+    negative = reply(q, aa=False, rcode=dns.rcode.NXDOMAIN,
+                     authority=("zone.ex. 60 SOA ns.zone.ex. h.zone.ex. 1 2 3 4 60",))
+    negative.flags |= dns.flags.RA
+    c = classify(negative, N("nope.zone.ex."), T.A, N("zone.ex."), 11, False,
+                 lame_answers=False)
+    assert c.kind is Kind.LAME and c.fallback is not None
+
+
 @pytest.mark.parametrize("qmin", [True, False])
 async def test_forwarded_answers_with_ra_are_fine(qmin: bool) -> None:
     def forwarder(query: dns.message.Message, address: str) -> dns.message.Message | None:

@@ -554,10 +554,14 @@ def wildcard_without_proof() -> str:
 
 
 def lame_recursive_noaa() -> str:
-    """A server answers like an open recursive resolver (RA, no AA): recursion-lame."""
-    t = header("A delegated server answers without AA and with RA (an open resolver, not an "
-               "authority: recursion-lame); its data is not used, the zone's other, glue-less "
-               "server answers")
+    """A server answers like an open recursive resolver (RA, no AA) with data.  Knot
+    Resolver, whose view the Deckard dialect holds, takes a positive answer whatever its AA
+    bit ("an authoritative answer (even with AA=0)", lib/layer/iterate.c); only a negative
+    one without AA is lame (iter_reclame_nxdomain).  Unbound would call the server
+    recursion-lame (RFC 4697 §2.3), the testbound dialect's rule."""
+    t = header("A delegated server answers with data, without AA and with RA (an open "
+               "resolver): Knot Resolver takes a positive answer whatever its AA bit, so "
+               "its data is the answer, not the zone's other, glue-less server's")
     t += root_range(ROOT3)
     t += tld_range("com.", "ns.nic.com.", "127.7.1.1", {
         "example.com.": (["ns1.example.com.", "ns.hosting.org."],
@@ -567,7 +571,8 @@ def lame_recursive_noaa() -> str:
     t += range_(0, 1000, ["127.7.2.1"], [
         sub("example.com. A", "QR RA NOERROR", answer=["www.example.com. 60 IN A 198.51.100.66"]),
         catch_all("QR RA NOERROR"),
-    ], comment="ns1.example.com: recursion-lame (RA, no AA), stale data")
+    ], comment="ns1.example.com: answers like a resolver (RA, no AA); the server with an "
+               "address, asked first")
     t += range_(0, 1000, ["127.7.4.4"], [
         Entry("www.example.com. A", answer=["www.example.com. 300 IN A 192.0.2.10"]),
         Entry("example.com. NS", answer=["example.com. NS ns1.example.com.",
@@ -575,9 +580,10 @@ def lame_recursive_noaa() -> str:
         Entry("ns1.example.com. A", answer=["ns1.example.com. A 127.7.2.1"]),
         Entry("ns.hosting.org. A", answer=["ns.hosting.org. A 127.7.4.4"]),
         nodata("example.com.", "ns.hosting.org."), nodata("hosting.org.", "ns.hosting.org."),
-    ], comment="ns.hosting.org: example.com and hosting.org")
+    ], comment="ns.hosting.org: example.com and hosting.org (glue-less: asked only if the "
+               "first server's answer were refused)")
     t += query(10, "www.example.com. A")
-    t += check(11, "www.example.com. A", NOERROR, ["www.example.com. 300 IN A 192.0.2.10"])
+    t += check(11, "www.example.com. A", NOERROR, ["www.example.com. 60 IN A 198.51.100.66"])
     return t
 
 
