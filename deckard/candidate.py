@@ -50,6 +50,7 @@ from resolver.msgfit import fit
 from resolver.recursor import ConfiguredZone, RecursorConfig, Resolution
 from resolver.recursor.exchanger import Exchanger
 from resolver.recursor.private import PrivateAddresses
+from resolver.workers import udp_limit
 
 CACHE_BYTES = 16 * 1024 * 1024
 OUR_PAYLOAD = 1232
@@ -509,14 +510,9 @@ class Candidate:
         cut as Unbound's msgencode.c cuts it, whole RRsets that fit staying: TC when an RRset
         of the answer or authority section did not fit, an additional section shortened
         without TC (RFC 2181 §9).  Deckard's scenarios get the whole answer."""
-        limit = self.config.max_udp_size
-        if not limit:
+        if not self.config.max_udp_size:
             return reply.to_wire(max_size=MAX_MESSAGE)
-        if query.edns < 0:
-            limit = 512
-        else:
-            limit = min(limit, max(512, query.payload))
-        return fit(reply, limit)
+        return fit(reply, udp_limit(query, cap=self.config.max_udp_size))
 
     async def snoop(self, request: Request, query: dns.message.Message) -> dns.message.Message:
         """A query without RD answered from the cache only (Unbound's allow_snoop): the

@@ -135,11 +135,12 @@ def _min_ttl(message: dns.message.Message) -> float | None:
     return float(min(ttls)) if ttls else None
 
 
-def udp_limit(query: dns.message.Message) -> int:
-    """The largest UDP reply ``query``'s sender takes from us."""
+def udp_limit(query: dns.message.Message, cap: int = OUR_UDP_PAYLOAD) -> int:
+    """The largest UDP reply ``query``'s sender takes from us: its EDNS payload size clamped
+    to [512, ``cap``] (RFC 6891 §6.2.3 and §6.2.5), 512 without EDNS."""
     if query.edns < 0:
         return MIN_UDP_PAYLOAD
-    return max(MIN_UDP_PAYLOAD, min(query.payload, OUR_UDP_PAYLOAD))
+    return max(MIN_UDP_PAYLOAD, min(query.payload, cap))
 
 
 def _header_reply(qid: int, flags: int, rcode: dns.rcode.Rcode) -> bytes:
